@@ -1,0 +1,58 @@
+# ggzy — the two commands are `make run` and `make test`; everything else is for developers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint format bench clean install
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: the platform on the embedded SQLite database under ./var/, with demo data, at http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/ggzy serve
+
+## make test: the whole suite on SQLite, then every database test again on PostgreSQL
+test: $(STAMP)
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(STAMP)
+	@echo "=== test run 1 of 2: SQLite (whole suite) ==="
+	GGZY_TEST_DATABASE_URL= $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@echo "=== test run 2 of 2: PostgreSQL ($(PG_TEST_URL)), every database test ==="
+	@if $(BIN)/python -c "import sys, psycopg; psycopg.connect('$(PG_TEST_URL)'.replace('postgresql+psycopg', 'postgresql'), connect_timeout=5).close()" 2>/dev/null; then \
+		GGZY_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -n 2 -m db $(PYTEST_ARGS); \
+	else \
+		echo ""; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!! PostgreSQL is NOT reachable at $(PG_TEST_URL)"; \
+		echo "!!! The database tests ran on SQLite only. Start PostgreSQL or set PG_TEST_URL."; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		if [ "$$CI" = "true" ]; then echo "CI=true: a missing PostgreSQL is a failure"; exit 1; fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(STAMP)
+	@for script in bench/*.py; do $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,95 @@
+"""The application factory: mounts every router under /api/v1 and installs the shared machinery."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ggzy import __version__
+from ggzy.config import Settings, get_settings
+from ggzy.core.clock import Clock, SystemClock
+from ggzy.core.db import make_engine, make_session_factory
+from ggzy.core.problems import Problem, install_problem_handlers
+from ggzy.core.web import Public
+from ggzy.entities.api import router as entities_router
+from ggzy.entities.login import authenticate_request
+from ggzy.projects.api import router as projects_router
+
+API_PREFIX = "/api/v1"
+
+
+def load_secret_key(settings: Settings) -> bytes:
+    """The platform's secret for login nonces: kept in the data directory, created on first start."""
+    path = Path(settings.data_dir) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Clock | None = None,
+    secret_key: bytes | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    if session_factory is None:
+        engine = engine or make_engine(
+            settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        session_factory = make_session_factory(engine)
+    app = FastAPI(
+        title="ggzy — 公共资源交易平台",
+        version=__version__,
+        description=(
+            "Open public resource trading platform. Every error is RFC 9457 problem+json with a stable `code` "
+            "and messages in Chinese (`message_zh`) and English (`message_en`)."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.clock = clock or SystemClock()
+    app.state.secret_key = secret_key or load_secret_key(settings)
+    app.state.authenticate = authenticate_request
+    install_problem_handlers(app)
+
+    @app.get(f"{API_PREFIX}/health", tags=["health"], summary="Is the platform up, and its database?")
+    def health(request: Request, _: Public) -> dict[str, Any]:
+        with request.app.state.session_factory() as db:
+            db.execute(text("SELECT 1"))
+            dialect = db.get_bind().dialect.name
+        return {"status": "ok", "version": __version__, "database": dialect}
+
+    app.include_router(entities_router, prefix=API_PREFIX)
+    app.include_router(projects_router, prefix=API_PREFIX)
+    _declare_problem_schema(app)
+    return app
+
+
+def _declare_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+

@@ -1,0 +1,85 @@
+"""The ``ggzy`` command line: serve, migrate, run a demo CA, load demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from ggzy.config import get_settings
+from ggzy.core.db import make_engine
+from ggzy.core.migrate import upgrade
+
+app = typer.Typer(help="ggzy — 公共资源交易平台 (public resource trading platform)", no_args_is_help=True, pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="The database", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _ca_app() -> typer.Typer:
+    from ggzy.crypto.cli import ca_app
+
+    return ca_app
+
+
+app.add_typer(_ca_app(), name="ca", help="A small certificate authority of either suite, for demos and tests")
+
+
+def _migrated_engine() -> Engine:
+    """The configured database, migrated to the newest schema (the data directory is created if needed)."""
+    settings = get_settings()
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    upgrade(engine)
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (creates the embedded SQLite database under ./var/ if needed)."""
+    engine = _migrated_engine()
+    console.print(f"[green]database is up to date[/green] ({engine.url.render_as_string(hide_password=True)})")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path | None, typer.Option(help="Where to write the demo CAs, keys and certificates")] = None,
+) -> None:
+    """Load demo data: a centre hierarchy, entities with GM and INTL certificates, users, and a project."""
+    from ggzy.demo import load_demo
+
+    settings = get_settings()
+    engine = _migrated_engine()
+    summary = load_demo(engine, directory=directory or Path(settings.data_dir) / "demo", console=console)
+    console.print(summary)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes")] = None,
+) -> None:
+    """Migrate, load the demo data on the first start of an empty database, and serve the platform."""
+    import uvicorn
+
+    from ggzy.demo import has_data, load_demo
+
+    settings = get_settings()
+    engine = _migrated_engine()
+    if settings.demo_on_first_start and not has_data(engine):
+        console.print("[cyan]first start: loading demo data[/cyan]")
+        console.print(load_demo(engine, directory=Path(settings.data_dir) / "demo", console=console))
+    engine.dispose()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"ggzy on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)")
+    uvicorn.run(
+        "ggzy.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers or settings.workers,
+    )

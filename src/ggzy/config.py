@@ -1,0 +1,34 @@
+"""Settings from the environment (prefix ``GGZY_``), with defaults that run the embedded platform."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GGZY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded database, blobs and keys live")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    session_hours: int = Field(default=8, description="How long a login session lasts")
+    login_nonce_seconds: int = Field(default=120, description="How long a certificate-login nonce is valid")
+    sqlite_busy_timeout_ms: int = 10_000
+    demo_on_first_start: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ggzy.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""The audit events (DESIGN §4.1): every state change appends one, in the same transaction.
+
+Events are append-only: triggers on SQLite and PostgreSQL refuse UPDATE and DELETE (see the first migration).
+The payload is stored as canonical JSON (RFC 8785) so that the ledger can hash exactly these bytes.
+
+Every service function that changes state is declared with :func:`changes_state`, naming the action it records;
+a test walks that registry and proves each service leaves exactly its event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+import rfc8785
+from sqlalchemy import ForeignKey, Index, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ggzy.core.db import Base, BigId, UTCDateTime
+from ggzy.core.permissions import Principal
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# action name -> the service function that records it
+STATE_CHANGING_SERVICES: dict[str, Callable[..., Any]] = {}
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+def canonical_json(value: Any) -> str:
+    """RFC 8785 canonical JSON (the bytes the ledger hashes)."""
+    return rfc8785.dumps(value).decode("utf-8")
+
+
+def record_event(
+    db: Session,
+    actor: Principal,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: int | str,
+    payload: dict[str, Any],
+    now: datetime,
+    centre_id: int | None = None,
+) -> Event:
+    """Append the event of a state change to the current transaction."""
+    if action not in STATE_CHANGING_SERVICES:
+        raise LookupError(f"event action {action!r} is not declared by any @changes_state service")
+    event = Event(
+        occurred_at=now,
+        centre_id=centre_id,
+        actor_user_id=actor.user_id,
+        actor_entity_id=actor.entity_id,
+        actor_role=actor.acting_role.value,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        payload=canonical_json(payload),
+    )
+    db.add(event)
+    db.flush()
+    return event
+
+
+def changes_state(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare a service function that changes state and the event action it records."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        if action in STATE_CHANGING_SERVICES and STATE_CHANGING_SERVICES[action] is not function:
+            raise ValueError(f"event action {action!r} is declared twice")
+        STATE_CHANGING_SERVICES[action] = function
+        function.event_action = action  # type: ignore[attr-defined]
+        return function
+
+    return decorate
+
+
+def count_events(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(Event)) or 0
+
+
+def events_for(db: Session, subject_type: str, subject_id: int | str) -> list[Event]:
+    rows = db.scalars(
+        select(Event)
+        .where(Event.subject_type == subject_type, Event.subject_id == str(subject_id))
+        .order_by(Event.id)
+    )
+    return list(rows)
+

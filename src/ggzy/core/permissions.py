@@ -1,0 +1,145 @@
+"""Roles, permissions and principals (DESIGN §4.7: least privilege).
+
+Every endpoint and page declares one permission with :func:`require` (or :func:`public`). Which roles hold which
+permission is one table here, so that the whole policy can be read — and audited — in one place. Finer checks (this
+project's owner, this centre's staff, this supervisor's region) live in each domain's ``access.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from fastapi import Request
+
+from ggzy.core.errors import NotAuthenticated, PermissionDenied
+
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    CENTRE_STAFF = "centre_staff"
+    OWNER = "owner"
+    AGENT = "agent"
+    BIDDER = "bidder"
+    EXPERT = "expert"
+    SUPERVISOR = "supervisor"
+    INSPECTOR = "inspector"  # discipline inspection and audit: read-only
+    INSTITUTION = "institution"  # financial institution
+    VISITOR = "visitor"  # anyone not logged in
+
+
+class Permission(StrEnum):
+    PUBLIC = "public"
+    AUTHENTICATED = "authenticated"
+    CENTRE_MANAGE = "centre.manage"
+    TRUST_MANAGE = "trust.manage"
+    ENTITY_READ = "entity.read"
+    ENTITY_REGISTER = "entity.register"
+    ENTITY_UPDATE_OWN = "entity.update_own"
+    USER_MANAGE = "user.manage"
+    PROJECT_REGISTER = "project.register"
+    PROJECT_READ = "project.read"
+    PROJECT_REVIEW = "project.review"
+    EVENT_READ = "event.read"
+
+
+_ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
+_OVERSIGHT = frozenset({Role.SUPERVISOR, Role.INSPECTOR})
+
+# The policy: which roles hold each permission. Scope (centre, region, own entity) is checked in the domains.
+POLICY: dict[Permission, frozenset[Role]] = {
+    Permission.PUBLIC: frozenset(Role),
+    Permission.AUTHENTICATED: _ALL_LOGGED_IN,
+    Permission.CENTRE_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
+    Permission.TRUST_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
+    Permission.ENTITY_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}) | _OVERSIGHT,
+    Permission.ENTITY_REGISTER: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),
+    Permission.ENTITY_UPDATE_OWN: frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION}),
+    Permission.USER_MANAGE: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),
+    Permission.PROJECT_REGISTER: frozenset({Role.OWNER, Role.AGENT}),
+    Permission.PROJECT_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.OWNER, Role.AGENT})
+    | _OVERSIGHT,
+    Permission.PROJECT_REVIEW: frozenset({Role.CENTRE_STAFF}),
+    Permission.EVENT_READ: frozenset({Role.PLATFORM_ADMIN}) | _OVERSIGHT,
+}
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    """A role held by a user, scoped to a centre and, for supervisors, to a region and a trade type."""
+
+    role: Role
+    centre_id: int | None = None
+    region_code: str | None = None
+    trade_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a logged-in user (with its entity and role grants) or an anonymous visitor."""
+
+    user_id: int | None = None
+    entity_id: int | None = None
+    username: str = "visitor"
+    grants: tuple[RoleGrant, ...] = ()
+    acting_role: Role = Role.VISITOR
+    session_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None or bool(self.grants)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        if not self.grants:
+            return frozenset({Role.VISITOR})
+        return frozenset(grant.role for grant in self.grants)
+
+    def grants_for(self, role: Role) -> tuple[RoleGrant, ...]:
+        return tuple(grant for grant in self.grants if grant.role == role)
+
+    def holding(self, permission: Permission) -> Principal:
+        """This principal acting under the first of its roles that holds ``permission``."""
+        allowed = POLICY[permission]
+        for role in sorted(self.roles, key=list(Role).index):
+            if role in allowed:
+                return replace(self, acting_role=role)
+        if not self.is_authenticated:
+            raise NotAuthenticated()
+        raise PermissionDenied(permission=permission.value)
+
+
+ANONYMOUS = Principal()
+# The platform itself, for bootstrapping (the first administrator, the demo data) from the command line.
+SYSTEM = Principal(username="system", grants=(RoleGrant(Role.PLATFORM_ADMIN),), acting_role=Role.PLATFORM_ADMIN)
+
+Authenticator = Callable[[Request], Principal]
+
+
+def current_principal(request: Request) -> Principal:
+    """The principal of this request, resolved once by the authenticator the app installed."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    authenticate: Authenticator = request.app.state.authenticate
+    principal = authenticate(request)
+    request.state.principal = principal
+    return principal
+
+
+def require(permission: Permission) -> Callable[[Request], Principal]:
+    """A FastAPI dependency: the principal, acting under a role that holds ``permission``, or 401/403."""
+
+    def dependency(request: Request) -> Principal:
+        return current_principal(request).holding(permission)
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.__name__ = f"require_{permission.value.replace('.', '_')}"
+    return dependency
+
+
+def public() -> Callable[[Request], Principal]:
+    return require(Permission.PUBLIC)

@@ -1,0 +1,69 @@
+"""Errors of the crypto layer: certificates, signatures and decryption.
+
+Codes are public (other systems match on them) and never change. Messages name the certificate's subject and
+serial number where there is one, so a bidder can tell which of its certificates was refused.
+"""
+
+from __future__ import annotations
+
+from ggzy.core.errors import DomainError
+
+
+class CertificateUntrusted(DomainError):  # noqa: N818 - the project names errors by what happened
+    """No chain from the certificate to a trusted CA, or a signature in the chain does not verify."""
+
+    code = "certificate_untrusted"
+    status = 401
+    message_zh = "证书 {subject}（序列号 {serial}）不受信任：{reason_zh}"
+    message_en = "Certificate {subject} (serial {serial}) is not trusted: {reason_en}"
+
+
+class CertificateExpired(DomainError):  # noqa: N818 - the project names errors by what happened
+    code = "certificate_expired"
+    status = 401
+    message_zh = "证书 {subject}（序列号 {serial}）已于 {not_after} 过期"
+    message_en = "Certificate {subject} (serial {serial}) expired at {not_after}"
+
+
+class CertificateNotYetValid(DomainError):  # noqa: N818 - the project names errors by what happened
+    code = "certificate_not_yet_valid"
+    status = 401
+    message_zh = "证书 {subject}（序列号 {serial}）尚未生效，生效时间 {not_before}"
+    message_en = "Certificate {subject} (serial {serial}) is not valid before {not_before}"
+
+
+class CertificateRevoked(DomainError):  # noqa: N818 - the project names errors by what happened
+    code = "certificate_revoked"
+    status = 401
+    message_zh = "证书 {subject}（序列号 {serial}）已于 {revoked_at} 被吊销"
+    message_en = "Certificate {subject} (serial {serial}) was revoked at {revoked_at}"
+
+
+class CertificateMalformed(DomainError):  # noqa: N818 - the project names errors by what happened
+    code = "certificate_malformed"
+    status = 422
+    message_zh = "无法读取证书或密钥：{reason_zh}"
+    message_en = "The certificate or key cannot be read: {reason_en}"
+
+
+class RevocationListRejected(DomainError):  # noqa: N818 - the project names errors by what happened
+    """A CRL that cannot be read, comes from a CA the store does not trust, or whose signature fails."""
+
+    code = "revocation_list_rejected"
+    status = 422
+    message_zh = "证书吊销列表（签发者 {issuer}）被拒绝：{reason_zh}"
+    message_en = "Certificate revocation list (issuer {issuer}) rejected: {reason_en}"
+
+
+class SignatureInvalid(DomainError):  # noqa: N818 - the project names errors by what happened
+    code = "signature_invalid"
+    status = 401
+    message_zh = "签名验证失败"
+    message_en = "The signature does not verify"
+
+
+class DecryptionFailed(DomainError):  # noqa: N818 - the project names errors by what happened
+    code = "decryption_failed"
+    status = 422
+    message_zh = "解密失败：密钥错误或数据已被篡改"
+    message_en = "Decryption failed: wrong key or tampered data"

@@ -1,0 +1,193 @@
+"""Demo data: a centre hierarchy in Yunnan, two CAs of different suites, entities with certificates, users of
+every role, and a construction project with two lots — all made through the same services as the API.
+
+Everything a person needs to try it (passwords, certificates and their keys) is written to the demo directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import Clock, SystemClock
+from ggzy.core.codes import credit_code_check_character
+from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
+from ggzy.core.trade_types import TradeType
+from ggzy.crypto import Suite, init_ca, issue_certificate, load_private_key_pem
+from ggzy.entities import login, service
+from ggzy.entities.models import Centre, User
+from ggzy.entities.schemas import RoleGrantIn
+from ggzy.projects.schemas import LotIn, ProjectIn
+from ggzy.projects.service import accept_registration, register_project
+
+DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - printed for people trying the demo; never used in production
+
+
+@dataclass(frozen=True)
+class DemoEntity:
+    key: str
+    name: str
+    credit_code: str
+    suite: Suite
+    roles: tuple[Role, ...]
+
+
+def demo_credit_code(region_code: str, organisation: str) -> str:
+    """A valid GB 32100 code: 9 (market regulator) 1 (enterprise) + region + 9-character organisation code."""
+    first17 = f"91{region_code}{organisation}"
+    return first17 + credit_code_check_character(first17)
+
+
+ENTITIES = (
+    DemoEntity("owner", "昆明市第一中学", demo_credit_code("530102", "MA6K1A001"), Suite.GM, (Role.OWNER,)),
+    DemoEntity(
+        "agent", "云南建诚招标代理有限公司", demo_credit_code("530100", "MA6K2B002"), Suite.INTL, (Role.AGENT,)
+    ),
+    DemoEntity("bidder-1", "云南滇建工程有限公司", demo_credit_code("530100", "MA6K3C003"), Suite.GM, ()),
+    DemoEntity("bidder-2", "昆明春城建设集团有限公司", demo_credit_code("530100", "MA6K4D004"), Suite.INTL, ()),
+    DemoEntity("bidder-3", "曲靖麒麟建筑有限公司", demo_credit_code("530300", "MA6K5E005"), Suite.GM, ()),
+)
+
+
+def has_data(engine: Engine) -> bool:
+    with Session(engine) as db:
+        return db.scalar(select(Centre.id).limit(1)) is not None
+
+
+def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, now: datetime) -> User:
+    nonce, _ = login.issue_nonce(secret=secret, now=now, lifetime=timedelta(minutes=2))
+    signature = load_private_key_pem(key_pem).sign(login.login_message(nonce))
+    result = login.certificate_login(
+        db,
+        nonce=nonce,
+        certificate_pem=pem,
+        intermediates_pem=[],
+        signature=base64.b64encode(signature).decode(),
+        secret=secret,
+        now=now,
+        lifetime=timedelta(hours=1),
+    )
+    return result.user
+
+
+def load_demo(
+    engine: Engine, *, directory: Path, console: Console | None = None, clock: Clock | None = None
+) -> Table:
+    """Load the demo (once); returns a table of who can log in and how."""
+    now = (clock or SystemClock()).now()
+    directory.mkdir(parents=True, exist_ok=True)
+    factory = make_session_factory(engine)
+    table = Table(title="ggzy demo: who can log in")
+    for column in ("who", "role", "how"):
+        table.add_column(column)
+    with unit_of_work(factory) as db:
+        if db.scalar(select(Centre.id).limit(1)) is not None:
+            table.add_row("—", "—", "demo data is already loaded")
+            return table
+        province = service.create_centre(
+            db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
+        )
+        city = service.create_centre(
+            db, SYSTEM, name="昆明市公共资源交易中心", region_code="530100", parent_id=province.id, now=now
+        )
+        service.create_centre(
+            db, SYSTEM, name="昆明市五华区公共资源交易分中心", region_code="530102", parent_id=city.id, now=now
+        )
+        people = [
+            ("admin", "平台管理员", RoleGrantIn(role=Role.PLATFORM_ADMIN)),
+            ("staff", "昆明中心工作人员", RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=city.id)),
+            (
+                "supervisor",
+                "昆明市住建局监督员",
+                RoleGrantIn(role=Role.SUPERVISOR, region_code="530100", trade_type=TradeType.CONSTRUCTION.value),
+            ),
+            ("inspector", "云南省纪检审计员", RoleGrantIn(role=Role.INSPECTOR, region_code="530000")),
+            ("expert", "评标专家（演示）", RoleGrantIn(role=Role.EXPERT, centre_id=city.id)),
+        ]
+        for username, display_name, grant in people:
+            service.create_user(
+                db,
+                SYSTEM,
+                username=username,
+                display_name=display_name,
+                password=DEMO_PASSWORD,
+                entity_id=None,
+                roles=[grant],
+                now=now,
+            )
+            table.add_row(f"{display_name} ({username})", grant.role.value, f"password {DEMO_PASSWORD}")
+
+        cas = {}
+        for suite, name in ((Suite.GM, "云南数字证书认证中心（演示）"), (Suite.INTL, "Global Trust Demo CA")):
+            ca_dir = directory / f"ca-{suite.value}"
+            cas[suite] = ca_dir
+            ca_certificate = init_ca(ca_dir, suite=suite, name=name, now=now)
+            login.add_trust_anchor(db, SYSTEM, certificate_pem=ca_certificate.pem, name=name, now=now)
+
+        staff = _staff(db, city.id)
+        users: dict[str, User] = {}
+        secret = secrets.token_bytes(32)  # the demo logs its entities in once, in this process
+        for entity in ENTITIES:
+            issued = issue_certificate(
+                cas[entity.suite], kind="entity", name=entity.name, credit_code=entity.credit_code, now=now
+            )
+            certificate_file = directory / f"{entity.key}.pem"
+            key_file = directory / f"{entity.key}-key.pem"
+            certificate_file.write_text(issued.certificate_pem)
+            key_file.write_text(issued.private_key_pem)
+            key_file.chmod(0o600)
+            user = _certificate_login(
+                db, pem=issued.certificate_pem, key_pem=issued.private_key_pem, secret=secret, now=now
+            )
+            users[entity.key] = user
+            for role in entity.roles:
+                service.grant_role(db, staff, user_id=user.id, grant=RoleGrantIn(role=role, centre_id=city.id), now=now)
+            roles = ", ".join(role.value for role in (*entity.roles, Role.BIDDER))
+            table.add_row(entity.name, roles, f"{entity.suite.value} certificate {certificate_file}")
+
+        agent = login.principal_for(db, users["agent"]).holding(Permission.PROJECT_REGISTER)
+        project = register_project(
+            db,
+            agent,
+            data=ProjectIn(
+                centre_id=city.id,
+                name="昆明市第一中学教学楼改扩建工程",
+                trade_type=TradeType.CONSTRUCTION,
+                region_code="530102",
+                owner_id=_entity_id(users["owner"]),
+                agent_id=_entity_id(users["agent"]),
+                approval_reference="昆发改投资〔2026〕118号",
+                lots=[
+                    LotIn(name="施工一标段（教学楼主体）", budget="18600000.00", ceiling_price="18200000.00"),
+                    LotIn(name="施工二标段（室外及附属工程）", budget="4350000.00", ceiling_price="4280000.00"),
+                ],
+            ),
+            now=now,
+        )
+        accept_registration(db, staff.holding(Permission.PROJECT_REVIEW), project_id=project.id, now=now)
+        (directory / "demo.json").write_text(
+            json.dumps({"project_code": project.code, "password": DEMO_PASSWORD}, ensure_ascii=False, indent=2)
+        )
+        table.caption = f"project {project.code} registered and accepted; files in {directory}"
+    return table
+
+
+def _entity_id(user: User) -> int:
+    assert user.entity_id is not None
+    return user.entity_id
+
+
+def _staff(db: Session, centre_id: int) -> Principal:
+    user = db.scalar(select(User).where(User.username == "staff"))
+    assert user is not None
+    return login.principal_for(db, user).holding(Permission.USER_MANAGE)

@@ -1,0 +1,301 @@
+"""API of the public service platform: login, centres, the entity register, users, the CA trust store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ggzy.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from ggzy.core.permissions import Permission, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now, Public
+from ggzy.crypto import (
+    CertificateExpired,
+    CertificateMalformed,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateUntrusted,
+    SignatureInvalid,
+)
+from ggzy.entities import login, service
+from ggzy.entities.models import User
+from ggzy.entities.schemas import (
+    CentreIn,
+    CentreOut,
+    CertificateLoginIn,
+    EntityIn,
+    EntityOut,
+    EntityUpdate,
+    LoginOut,
+    NonceOut,
+    PasswordLoginIn,
+    RevocationListIn,
+    RoleGrantIn,
+    RoleGrantOut,
+    TrustAnchorIn,
+    TrustAnchorOut,
+    UserIn,
+    UserOut,
+)
+
+router = APIRouter()
+
+LoggedIn = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
+CentreManager = Annotated[Principal, Depends(require(Permission.CENTRE_MANAGE))]
+TrustManager = Annotated[Principal, Depends(require(Permission.TRUST_MANAGE))]
+EntityReader = Annotated[Principal, Depends(require(Permission.ENTITY_READ))]
+EntityRegistrar = Annotated[Principal, Depends(require(Permission.ENTITY_REGISTER))]
+EntitySelf = Annotated[Principal, Depends(require(Permission.ENTITY_UPDATE_OWN))]
+UserManager = Annotated[Principal, Depends(require(Permission.USER_MANAGE))]
+
+_CERTIFICATE_PROBLEMS = (
+    CertificateUntrusted,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateMalformed,
+    SignatureInvalid,
+)
+
+
+def _user_out(db: DB, user: User) -> UserOut:
+    grants = service.grants_of(db, user.id)
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        entity_id=user.entity_id,
+        roles=[RoleGrantOut.model_validate(grant) for grant in grants],
+    )
+
+
+def _login_out(db: DB, result: login.LoginResult) -> LoginOut:
+    return LoginOut(
+        token=result.token,
+        expires_at=result.expires_at,
+        user=_user_out(db, result.user),
+        entity=EntityOut.model_validate(result.entity) if result.entity else None,
+    )
+
+
+def _session_lifetime(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.session_hours)
+
+
+# --- login ------------------------------------------------------------------------------------------------------
+
+
+@router.post("/auth/nonce", response_model=NonceOut, tags=["auth"], summary="Get a certificate-login challenge")
+def get_login_nonce(request: Request, _: Public, now: Now) -> NonceOut:
+    settings = request.app.state.settings
+    nonce, expires_at = login.issue_nonce(
+        secret=request.app.state.secret_key, now=now, lifetime=timedelta(seconds=settings.login_nonce_seconds)
+    )
+    return NonceOut(nonce=nonce, expires_at=expires_at, message=login.login_message(nonce).decode())
+
+
+@router.post(
+    "/auth/certificate-login",
+    response_model=LoginOut,
+    tags=["auth"],
+    summary="Log in with a CA certificate (GM or INTL suite)",
+    responses=problem_responses(login.NonceInvalid, login.NonceReplayed, *_CERTIFICATE_PROBLEMS),
+)
+def certificate_login(request: Request, body: CertificateLoginIn, db: DB, _: Public, now: Now) -> LoginOut:
+    result = login.certificate_login(
+        db,
+        nonce=body.nonce,
+        certificate_pem=body.certificate_pem,
+        intermediates_pem=body.intermediates_pem,
+        signature=body.signature,
+        secret=request.app.state.secret_key,
+        now=now,
+        lifetime=_session_lifetime(request),
+    )
+    return _login_out(db, result)
+
+
+@router.post(
+    "/auth/password-login",
+    response_model=LoginOut,
+    tags=["auth"],
+    summary="Log in with a password (centre staff, experts, supervisors)",
+    responses=problem_responses(login.CredentialsInvalid),
+)
+def password_login(request: Request, body: PasswordLoginIn, db: DB, _: Public, now: Now) -> LoginOut:
+    result = login.password_login(
+        db, username=body.username, password=body.password, now=now, lifetime=_session_lifetime(request)
+    )
+    return _login_out(db, result)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    tags=["auth"],
+    responses=problem_responses(NotAuthenticated, login.SessionInvalid),
+)
+def logout(db: DB, actor: LoggedIn, now: Now) -> None:
+    login.logout(db, actor, now=now)
+
+
+@router.get("/auth/me", response_model=UserOut, tags=["auth"], responses=problem_responses(NotAuthenticated))
+def me(db: DB, actor: LoggedIn) -> UserOut:
+    user = db.get(User, actor.user_id)
+    assert user is not None
+    return _user_out(db, user)
+
+
+# --- centres ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/centres", response_model=list[CentreOut], tags=["centres"])
+def list_centres(db: DB, _: Public) -> list[CentreOut]:
+    return [CentreOut.model_validate(centre) for centre in service.list_centres(db)]
+
+
+@router.post(
+    "/centres",
+    response_model=CentreOut,
+    status_code=201,
+    tags=["centres"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound, InvalidInput, Conflict),
+)
+def create_centre(body: CentreIn, db: DB, actor: CentreManager, now: Now) -> CentreOut:
+    centre = service.create_centre(
+        db, actor, name=body.name, region_code=body.region_code, parent_id=body.parent_id, now=now
+    )
+    return CentreOut.model_validate(centre)
+
+
+# --- entity register --------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/entities",
+    response_model=list[EntityOut],
+    tags=["entities"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied),
+)
+def search_entities(
+    db: DB,
+    _: EntityReader,
+    q: Annotated[str | None, Query(max_length=100, description="Name or credit code")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[EntityOut]:
+    return [EntityOut.model_validate(entity) for entity in service.search_entities(db, text=q, limit=limit)]
+
+
+@router.post(
+    "/entities",
+    response_model=EntityOut,
+    status_code=201,
+    tags=["entities"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, InvalidInput, service.EntityAlreadyRegistered),
+)
+def register_entity(body: EntityIn, db: DB, actor: EntityRegistrar, now: Now) -> EntityOut:
+    return EntityOut.model_validate(service.register_entity(db, actor, data=body, now=now))
+
+
+@router.get(
+    "/entities/me",
+    response_model=EntityOut,
+    tags=["entities"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound),
+)
+def my_entity(db: DB, actor: EntitySelf) -> EntityOut:
+    if actor.entity_id is None:
+        raise NotFound(field="entity_id", what_zh="本单位", what_en="Your entity")
+    return EntityOut.model_validate(service.get_entity(db, actor.entity_id))
+
+
+@router.patch(
+    "/entities/me",
+    response_model=EntityOut,
+    tags=["entities"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound),
+)
+def update_my_entity(body: EntityUpdate, db: DB, actor: EntitySelf, now: Now) -> EntityOut:
+    return EntityOut.model_validate(service.update_own_entity(db, actor, changes=body, now=now))
+
+
+@router.get(
+    "/entities/{entity_id}",
+    response_model=EntityOut,
+    tags=["entities"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound),
+)
+def get_entity(entity_id: int, db: DB, _: EntityReader) -> EntityOut:
+    return EntityOut.model_validate(service.get_entity(db, entity_id))
+
+
+# --- users and roles --------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    tags=["users"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, InvalidInput, NotFound, service.UsernameTaken),
+)
+def create_user(body: UserIn, db: DB, actor: UserManager, now: Now) -> UserOut:
+    user = service.create_user(
+        db,
+        actor,
+        username=body.username,
+        display_name=body.display_name,
+        password=body.password,
+        entity_id=body.entity_id,
+        roles=body.roles,
+        now=now,
+    )
+    return _user_out(db, user)
+
+
+@router.post(
+    "/users/{user_id}/roles",
+    response_model=UserOut,
+    tags=["users"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, InvalidInput, NotFound, Conflict),
+)
+def grant_role(user_id: int, body: RoleGrantIn, db: DB, actor: UserManager, now: Now) -> UserOut:
+    return _user_out(db, service.grant_role(db, actor, user_id=user_id, grant=body, now=now))
+
+
+# --- trust store ------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/trust/anchors",
+    response_model=list[TrustAnchorOut],
+    tags=["trust"],
+    summary="The CA roots the platform recognises (互认)",
+)
+def list_trust_anchors(db: DB, _: Public) -> list[TrustAnchorOut]:
+    return [TrustAnchorOut.model_validate(anchor) for anchor in login.list_trust_anchors(db)]
+
+
+@router.post(
+    "/trust/anchors",
+    response_model=TrustAnchorOut,
+    status_code=201,
+    tags=["trust"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, CertificateMalformed, login.TrustAnchorExists),
+)
+def add_trust_anchor(body: TrustAnchorIn, db: DB, actor: TrustManager, now: Now) -> TrustAnchorOut:
+    anchor = login.add_trust_anchor(db, actor, certificate_pem=body.certificate_pem, name=body.name, now=now)
+    return TrustAnchorOut.model_validate(anchor)
+
+
+@router.post(
+    "/trust/revocation-lists",
+    status_code=201,
+    tags=["trust"],
+    responses=problem_responses(NotAuthenticated, PermissionDenied, CertificateMalformed, CertificateUntrusted),
+)
+def add_revocation_list(body: RevocationListIn, db: DB, actor: TrustManager, now: Now) -> dict[str, int]:
+    row = login.add_revocation_list(db, actor, crl_pem=body.crl_pem, now=now)
+    return {"id": row.id, "anchor_id": row.anchor_id}

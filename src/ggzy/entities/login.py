@@ -1,0 +1,428 @@
+"""Logging in: certificates from several CAs (互认) for market entities, passwords for staff and experts.
+
+Certificate login is a challenge: the server hands out a nonce, the client signs ``ggzy-login:<nonce>`` with its
+certificate's key, the server checks the chain against the trust store at the current time (validity, revocation),
+the signature, and that the nonce is fresh and unused. Nonces are stateless (an HMAC over a random value and an
+expiry, under the platform's secret), so handing one out writes nothing; a nonce is stored only when it is used, in
+the same transaction as the login, so that a replay is refused.
+
+A trusted certificate whose entity is not yet in the register registers it on first login, from the certificate
+(name and credit code); the entity then completes its legal representative and contacts itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import as_utc
+from ggzy.core.errors import DomainError
+from ggzy.core.events import changes_state, record_event
+from ggzy.core.permissions import ANONYMOUS, Principal, Role, RoleGrant
+from ggzy.crypto import Certificate as X509Certificate
+from ggzy.crypto import SignatureInvalid, TrustStore, load_certificate
+from ggzy.entities.models import AuthSession, Certificate, Entity, LoginNonce, RevocationList, TrustAnchor, User
+from ggzy.entities.schemas import EntityIn
+from ggzy.entities.service import (
+    PASSWORDS,
+    bind_role,
+    find_entity_by_credit_code,
+    insert_user,
+    grants_of,
+    register_entity,
+)
+
+LOGIN_MESSAGE_PREFIX = "ggzy-login:"
+
+
+class NonceInvalid(DomainError):
+    code = "login_nonce_invalid"
+    status = 401
+    message_zh = "登录随机数无效或已过期，请重新获取"
+    message_en = "The login nonce is invalid or has expired; ask for a new one"
+
+
+class NonceReplayed(DomainError):
+    code = "login_nonce_replayed"
+    status = 401
+    message_zh = "登录随机数已被使用过，请重新获取"
+    message_en = "The login nonce has already been used; ask for a new one"
+
+
+class CredentialsInvalid(DomainError):
+    code = "credentials_invalid"
+    status = 401
+    message_zh = "用户名或密码错误"
+    message_en = "Wrong username or password"
+
+
+class SessionInvalid(DomainError):
+    code = "session_invalid"
+    status = 401
+    message_zh = "登录已失效，请重新登录"
+    message_en = "The session has ended or expired; log in again"
+
+
+class TrustAnchorExists(DomainError):
+    code = "trust_anchor_exists"
+    status = 409
+    message_zh = "该 CA 根证书已在信任列表中"
+    message_en = "This CA root certificate is already trusted"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_at: datetime
+    user: User
+    entity: Entity | None
+
+
+# --- nonces -----------------------------------------------------------------------------------------------------
+
+
+def _nonce_mac(secret: bytes, body: str) -> str:
+    return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def issue_nonce(*, secret: bytes, now: datetime, lifetime: timedelta) -> tuple[str, datetime]:
+    """A fresh login nonce: ``<random>.<expiry unix seconds>.<mac>``; nothing is stored."""
+    expires_at = now + lifetime
+    body = f"{secrets.token_hex(16)}.{int(expires_at.timestamp())}"
+    return f"{body}.{_nonce_mac(secret, body)}", expires_at
+
+
+def login_message(nonce: str) -> bytes:
+    return (LOGIN_MESSAGE_PREFIX + nonce).encode()
+
+
+def _check_nonce(nonce: str, *, secret: bytes, now: datetime) -> None:
+    parts = nonce.split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise NonceInvalid(field="nonce")
+    body = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(_nonce_mac(secret, body), parts[2]):
+        raise NonceInvalid(field="nonce")
+    if now.timestamp() > int(parts[1]):
+        raise NonceInvalid(field="nonce")
+
+
+def _consume_nonce(db: Session, nonce: str, *, now: datetime) -> None:
+    if db.get(LoginNonce, nonce) is not None:
+        raise NonceReplayed(field="nonce")
+    expires = datetime.fromtimestamp(int(nonce.split(".")[1]), tz=now.tzinfo)
+    try:
+        with db.begin_nested():
+            db.add(LoginNonce(nonce=nonce, issued_at=now, expires_at=expires, used_at=now))
+    except IntegrityError as error:  # another request used it a moment ago
+        raise NonceReplayed(field="nonce") from error
+
+
+# --- trust store ------------------------------------------------------------------------------------------------
+
+
+def list_trust_anchors(db: Session) -> list[TrustAnchor]:
+    return list(db.scalars(select(TrustAnchor).order_by(TrustAnchor.id)))
+
+
+def load_trust_store(db: Session) -> TrustStore:
+    """Every CA root the platform recognises, with the CRLs received from them."""
+    store = TrustStore()
+    for anchor in list_trust_anchors(db):
+        store.add_anchor(load_certificate(anchor.certificate_pem))
+    for crl in db.scalars(select(RevocationList).order_by(RevocationList.id)):
+        store.add_crl(crl.crl)
+    return store
+
+
+@changes_state("trust.anchor_added")
+def add_trust_anchor(
+    db: Session, actor: Principal, *, certificate_pem: str, name: str | None, now: datetime
+) -> TrustAnchor:
+    certificate = load_certificate(certificate_pem)
+    TrustStore().add_anchor(certificate)  # refuses a certificate that is not a CA
+    if db.scalar(select(TrustAnchor.id).where(TrustAnchor.fingerprint == certificate.fingerprint)):
+        raise TrustAnchorExists(field="certificate_pem")
+    anchor = TrustAnchor(
+        name=name or certificate.subject,
+        suite=certificate.suite.value,
+        fingerprint=certificate.fingerprint,
+        certificate_pem=certificate.pem,
+        added_at=now,
+    )
+    db.add(anchor)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="trust.anchor_added",
+        subject_type="trust_anchor",
+        subject_id=anchor.id,
+        payload={"name": anchor.name, "suite": anchor.suite, "fingerprint": anchor.fingerprint},
+        now=now,
+    )
+    return anchor
+
+
+@changes_state("trust.crl_added")
+def add_revocation_list(db: Session, actor: Principal, *, crl_pem: str, now: datetime) -> RevocationList:
+    """Store a CRL after checking that a trusted CA signed it."""
+    store = load_trust_store(db)
+    issuer = store.add_crl(crl_pem.encode())
+    anchor = db.scalar(select(TrustAnchor).where(TrustAnchor.fingerprint == issuer.fingerprint))
+    assert anchor is not None
+    row = RevocationList(anchor_id=anchor.id, crl=crl_pem.encode(), received_at=now)
+    db.add(row)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="trust.crl_added",
+        subject_type="trust_anchor",
+        subject_id=anchor.id,
+        payload={"revocation_list_id": row.id, "sha256": hashlib.sha256(row.crl).hexdigest()},
+        now=now,
+    )
+    return row
+
+
+# --- sessions ---------------------------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(
+    db: Session, user: User, *, method: str, certificate_id: int | None, now: datetime, lifetime: timedelta
+) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires_at = now + lifetime
+    db.add(
+        AuthSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            method=method,
+            certificate_id=certificate_id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token, expires_at
+
+
+def principal_for(db: Session, user: User, *, session_id: str | None = None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        entity_id=user.entity_id,
+        username=user.username,
+        grants=grants_of(db, user.id),
+        session_id=session_id,
+    )
+
+
+def authenticate_token(db: Session, token: str, *, now: datetime) -> Principal:
+    session = db.get(AuthSession, _token_hash(token))
+    if session is None or session.ended_at is not None or as_utc(session.expires_at) <= now:
+        raise SessionInvalid()
+    user = db.get(User, session.user_id)
+    if user is None or not user.active:
+        raise SessionInvalid()
+    return principal_for(db, user, session_id=session.token_hash)
+
+
+def authenticate_request(request: Request) -> Principal:
+    """The app's authenticator: a bearer token (API) or the session cookie (pages); otherwise a visitor."""
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get("ggzy_session")
+    if not token:
+        return ANONYMOUS
+    factory = request.app.state.session_factory
+    now = request.app.state.clock.now()
+    with factory() as db:
+        return authenticate_token(db, token, now=now)
+
+
+@changes_state("auth.logout")
+def logout(db: Session, actor: Principal, *, now: datetime) -> None:
+    if actor.session_id is None:
+        raise SessionInvalid()
+    session = db.get(AuthSession, actor.session_id)
+    if session is None or session.ended_at is not None:
+        raise SessionInvalid()
+    session.ended_at = now
+    db.flush()
+    record_event(
+        db, actor, action="auth.logout", subject_type="user", subject_id=session.user_id, payload={}, now=now
+    )
+
+
+# --- password login ---------------------------------------------------------------------------------------------
+
+
+@changes_state("auth.password_login")
+def password_login(
+    db: Session, *, username: str, password: str, now: datetime, lifetime: timedelta
+) -> LoginResult:
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or user.password_hash is None:
+        PASSWORDS.hash(password)  # same work whether or not the user exists
+        raise CredentialsInvalid(field="password")
+    try:
+        PASSWORDS.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as error:
+        raise CredentialsInvalid(field="password") from error
+    if PASSWORDS.check_needs_rehash(user.password_hash):
+        user.password_hash = PASSWORDS.hash(password)
+    token, expires_at = open_session(db, user, method="password", certificate_id=None, now=now, lifetime=lifetime)
+    actor = principal_for(db, user)
+    record_event(
+        db,
+        _acting(actor),
+        action="auth.password_login",
+        subject_type="user",
+        subject_id=user.id,
+        payload={"username": user.username},
+        now=now,
+    )
+    entity = db.get(Entity, user.entity_id) if user.entity_id else None
+    return LoginResult(token=token, expires_at=expires_at, user=user, entity=entity)
+
+
+def _acting(principal: Principal) -> Principal:
+    """The principal acting under its first role (events name the role a user acted in)."""
+    roles = sorted(principal.roles, key=list(Role).index)
+    return Principal(
+        user_id=principal.user_id,
+        entity_id=principal.entity_id,
+        username=principal.username,
+        grants=principal.grants,
+        acting_role=roles[0] if roles else Role.VISITOR,
+    )
+
+
+# --- certificate login ------------------------------------------------------------------------------------------
+
+
+def _decode_signature(signature: str) -> bytes:
+    try:
+        return base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise SignatureInvalid(field="signature") from error
+
+
+@changes_state("auth.certificate_login")
+def certificate_login(
+    db: Session,
+    *,
+    nonce: str,
+    certificate_pem: str,
+    intermediates_pem: list[str],
+    signature: str,
+    secret: bytes,
+    now: datetime,
+    lifetime: timedelta,
+) -> LoginResult:
+    _check_nonce(nonce, secret=secret, now=now)
+    certificate = load_certificate(certificate_pem)
+    intermediates = [load_certificate(pem) for pem in intermediates_pem]
+    load_trust_store(db).validate(certificate, at=now, intermediates=intermediates)
+    certificate.public_key.verify(login_message(nonce), _decode_signature(signature))
+    _consume_nonce(db, nonce, now=now)
+
+    row = db.scalar(select(Certificate).where(Certificate.fingerprint == certificate.fingerprint))
+    if row is None:
+        row = _bind_certificate(db, certificate, now=now)
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        raise SessionInvalid()
+    token, expires_at = open_session(
+        db, user, method="certificate", certificate_id=row.id, now=now, lifetime=lifetime
+    )
+    record_event(
+        db,
+        _acting(principal_for(db, user)),
+        action="auth.certificate_login",
+        subject_type="user",
+        subject_id=user.id,
+        payload={"certificate": certificate.fingerprint, "suite": certificate.suite.value},
+        now=now,
+    )
+    return LoginResult(token=token, expires_at=expires_at, user=user, entity=db.get(Entity, user.entity_id))
+
+
+def _bind_certificate(db: Session, certificate: X509Certificate, *, now: datetime) -> Certificate:
+    """A trusted certificate seen for the first time: find (or register) its entity and user, and bind it.
+
+    A renewed certificate (same entity and, for a person, the same person id) reaches the same user.
+    """
+    entity = find_entity_by_credit_code(db, certificate.credit_code)
+    if entity is None:
+        entity = register_entity(
+            db,
+            _certificate_holder(certificate),
+            data=EntityIn(
+                credit_code=certificate.credit_code,
+                name=certificate.organization or certificate.common_name,
+                kind="enterprise",
+            ),
+            now=now,
+        )
+    user = _user_of_earlier_certificate(db, certificate, entity_id=entity.id)
+    if user is None:
+        user = insert_user(
+            db,
+            username=f"{certificate.kind}-{certificate.fingerprint[:16]}",
+            display_name=certificate.common_name,
+            entity_id=entity.id,
+            password_hash=None,
+            now=now,
+        )
+        # A market entity's certificate may bid everywhere; owner and agent roles are granted by a centre.
+        bind_role(db, user, RoleGrant(role=Role.BIDDER), now)
+    row = Certificate(
+        fingerprint=certificate.fingerprint,
+        suite=certificate.suite.value,
+        kind=certificate.kind,
+        serial_number=format(certificate.serial_number, "x"),
+        issuer=certificate.issuer,
+        subject=certificate.subject,
+        credit_code=certificate.credit_code,
+        not_before=certificate.not_before,
+        not_after=certificate.not_after,
+        certificate_pem=certificate.pem,
+        entity_id=entity.id,
+        user_id=user.id,
+        registered_at=now,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def _user_of_earlier_certificate(db: Session, certificate: X509Certificate, *, entity_id: int) -> User | None:
+    earlier = db.scalars(
+        select(Certificate)
+        .where(Certificate.entity_id == entity_id, Certificate.kind == certificate.kind)
+        .order_by(Certificate.id.desc())
+    )
+    for row in earlier:
+        if certificate.kind == "entity" or load_certificate(row.certificate_pem).person_id == certificate.person_id:
+            return db.get(User, row.user_id)
+    return None
+
+
+def _certificate_holder(certificate: X509Certificate) -> Principal:
+    """Who acts when a first login registers an entity: the certificate holder, not yet a user."""
+    return Principal(username=certificate.common_name, acting_role=Role.BIDDER)

@@ -1,0 +1,141 @@
+"""Tables of the public service platform: centres, the entity register, users, roles, certificates, sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ggzy.core.db import Base, BigId, UTCDateTime
+
+
+class Centre(Base):
+    """A trading centre (公共资源交易中心); ``parent_id`` builds province → city → county branch."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    level: Mapped[str] = mapped_column(String(16))  # province | city | county
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Entity(Base):
+    """A market entity (市场主体) in the entity register: collected once, reused everywhere."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # enterprise | institution | government | ...
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    legal_representative: Mapped[str | None] = mapped_column(String(100))  # completed by the entity
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A person who logs in: staff and experts by password, market entities' people by certificate."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RoleBinding(Base):
+    """A role held by a user, scoped to a centre and, for supervisors, to a region and a trade type."""
+
+    __tablename__ = "role_bindings"
+    __table_args__ = (UniqueConstraint("user_id", "role", "centre_id", "region_code", "trade_type"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    trade_type: Mapped[str | None] = mapped_column(String(32))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrustAnchor(Base):
+    """A CA root the platform recognises (互认): several CAs, both suites, at once."""
+
+    __tablename__ = "trust_anchors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(300))
+    suite: Mapped[str] = mapped_column(String(8))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RevocationList(Base):
+    """The newest CRL received from a trusted CA."""
+
+    __tablename__ = "revocation_lists"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    anchor_id: Mapped[int] = mapped_column(ForeignKey("trust_anchors.id"), index=True)
+    crl: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Certificate(Base):
+    """A certificate bound to an entity (and to a user for a person certificate or an entity's key)."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    suite: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))  # entity | person
+    serial_number: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(500))
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginNonce(Base):
+    """A one-time challenge for certificate login."""
+
+    __tablename__ = "login_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthSession(Base):
+    """A login session; only the SHA-256 of its bearer token is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # password | certificate
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,163 @@
+"""API shapes of the public service platform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggzy.core.permissions import Role
+
+CentreLevel = Literal["province", "city", "county"]
+EntityKind = Literal["enterprise", "institution", "government", "social_organisation", "other"]
+
+
+class CentreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=200, examples=["云南省公共资源交易中心"])
+    region_code: str = Field(examples=["530000"], description="GB/T 2260 administrative region code")
+    parent_id: int | None = Field(default=None, description="The centre above this one; none for a province")
+
+
+class CentreOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    parent_id: int | None
+    name: str
+    region_code: str
+    level: CentreLevel
+
+
+class EntityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credit_code: str = Field(examples=["91530100MA6K0000XX"], description="统一社会信用代码 (GB 32100)")
+    name: str = Field(min_length=2, max_length=200)
+    kind: EntityKind = "enterprise"
+    region_code: str | None = Field(
+        default=None, description="GB/T 2260 code; by default the region inside the credit code"
+    )
+    legal_representative: str | None = Field(default=None, max_length=100)
+    contact_name: str | None = Field(default=None, max_length=100)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    contact_email: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+
+
+class EntityUpdate(BaseModel):
+    """What an entity completes or corrects itself; the credit code and name come from its certificate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    legal_representative: str | None = Field(default=None, max_length=100)
+    contact_name: str | None = Field(default=None, max_length=100)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    contact_email: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+
+
+class EntityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    credit_code: str
+    name: str
+    kind: str
+    region_code: str
+    legal_representative: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    address: str | None
+
+
+class RoleGrantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    centre_id: int | None = None
+    region_code: str | None = None
+    trade_type: str | None = None
+
+
+class RoleGrantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    role: Role
+    centre_id: int | None
+    region_code: str | None
+    trade_type: str | None
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str | None = Field(default=None, min_length=10, max_length=200, description="staff and experts")
+    entity_id: int | None = None
+    roles: list[RoleGrantIn] = Field(default_factory=list)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    entity_id: int | None
+    roles: list[RoleGrantOut]
+
+
+class TrustAnchorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    certificate_pem: str = Field(description="The CA's root certificate, PEM")
+    name: str | None = Field(default=None, max_length=300, description="By default the CA's subject")
+
+
+class TrustAnchorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    suite: str
+    fingerprint: str
+    added_at: datetime
+
+
+class RevocationListIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    crl_pem: str = Field(description="A certificate revocation list signed by a trusted CA, PEM")
+
+
+class NonceOut(BaseModel):
+    nonce: str
+    expires_at: datetime
+    message: str = Field(description="The exact text to sign with the certificate's key (UTF-8)")
+
+
+class CertificateLoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nonce: str
+    certificate_pem: str
+    intermediates_pem: list[str] = Field(default_factory=list)
+    signature: str = Field(description="Base64 signature over the nonce's message, by the certificate's key")
+
+
+class PasswordLoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str
+    password: str
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: UserOut
+    entity: EntityOut | None

@@ -1,0 +1,302 @@
+"""Centres, the entity register, users and roles: the only code that changes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.codes import region_contains, region_level, validate_credit_code, validate_region_code
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from ggzy.core.events import changes_state, record_event
+from ggzy.core.permissions import Principal, Role, RoleGrant
+from ggzy.entities.models import Centre, Entity, RoleBinding, User
+from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
+
+PASSWORDS = PasswordHasher()
+
+# Who may grant which role (DESIGN §4.7): staff run their centre's market roles; the platform admin the rest.
+_GRANTABLE_BY_STAFF = frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.EXPERT, Role.INSTITUTION})
+
+
+class EntityAlreadyRegistered(DomainError):
+    code = "entity_already_registered"
+    status = 409
+    message_zh = "统一社会信用代码 {credit_code} 的主体已在主体库中登记"
+    message_en = "An entity with credit code {credit_code} is already in the register"
+
+
+class UsernameTaken(DomainError):
+    code = "username_taken"
+    status = 409
+    message_zh = "用户名 {username} 已被使用"
+    message_en = "Username {username} is already taken"
+
+
+def get_centre(db: Session, centre_id: int) -> Centre:
+    centre = db.get(Centre, centre_id)
+    if centre is None:
+        raise NotFound(field="centre_id", what_zh="交易中心", what_en="Centre")
+    return centre
+
+
+def get_entity(db: Session, entity_id: int, *, field: str = "entity_id") -> Entity:
+    entity = db.get(Entity, entity_id)
+    if entity is None:
+        raise NotFound(field=field, what_zh="市场主体", what_en="Entity")
+    return entity
+
+
+def find_entity_by_credit_code(db: Session, credit_code: str) -> Entity | None:
+    return db.scalar(select(Entity).where(Entity.credit_code == credit_code))
+
+
+def search_entities(db: Session, *, text: str | None, limit: int) -> list[Entity]:
+    query = select(Entity).order_by(Entity.id).limit(limit)
+    if text:
+        query = query.where(or_(Entity.name.contains(text), Entity.credit_code == text.strip().upper()))
+    return list(db.scalars(query))
+
+
+def list_centres(db: Session) -> list[Centre]:
+    return list(db.scalars(select(Centre).order_by(Centre.region_code, Centre.id)))
+
+
+@changes_state("centre.created")
+def create_centre(
+    db: Session, actor: Principal, *, name: str, region_code: str, parent_id: int | None, now: datetime
+) -> Centre:
+    """A trading centre; the hierarchy follows the regions: province → city → county branch."""
+    region_code = validate_region_code(region_code)
+    level = region_level(region_code)
+    if parent_id is None:
+        if level != "province":
+            raise InvalidInput(
+                field="parent_id",
+                reason_zh="市级和县级中心必须隶属于上级中心",
+                reason_en="a city or county centre needs the centre above it",
+            )
+    else:
+        parent = get_centre(db, parent_id)
+        if parent.region_code == region_code or not region_contains(parent.region_code, region_code):
+            raise InvalidInput(
+                field="parent_id",
+                reason_zh=f"上级中心的行政区划 {parent.region_code} 不包含 {region_code}",
+                reason_en=f"the parent centre's region {parent.region_code} does not contain {region_code}",
+            )
+    if db.scalar(select(Centre.id).where(Centre.name == name)) is not None:
+        raise Conflict(field="name", reason_zh=f"已有名为 {name} 的中心", reason_en=f"a centre named {name} exists")
+    centre = Centre(name=name, region_code=region_code, level=level, parent_id=parent_id, created_at=now)
+    db.add(centre)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="centre.created",
+        subject_type="centre",
+        subject_id=centre.id,
+        centre_id=centre.id,
+        payload={"name": name, "region_code": region_code, "level": level, "parent_id": parent_id},
+        now=now,
+    )
+    return centre
+
+
+@changes_state("entity.registered")
+def register_entity(db: Session, actor: Principal, *, data: EntityIn, now: datetime) -> Entity:
+    """Put a market entity in the register (collected once, reused by every centre and project)."""
+    credit_code = validate_credit_code(data.credit_code)
+    # GB 32100: characters 3–8 of the credit code are the registering authority's region code.
+    region_code = validate_region_code(data.region_code or credit_code[2:8])
+    if find_entity_by_credit_code(db, credit_code) is not None:
+        raise EntityAlreadyRegistered(field="credit_code", credit_code=credit_code)
+    entity = Entity(
+        credit_code=credit_code,
+        name=data.name.strip(),
+        kind=data.kind,
+        region_code=region_code,
+        legal_representative=data.legal_representative,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        contact_email=data.contact_email,
+        address=data.address,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(entity)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="entity.registered",
+        subject_type="entity",
+        subject_id=entity.id,
+        payload={"credit_code": credit_code, "name": entity.name, "kind": entity.kind, "region_code": region_code},
+        now=now,
+    )
+    return entity
+
+
+@changes_state("entity.updated")
+def update_own_entity(db: Session, actor: Principal, *, changes: EntityUpdate, now: datetime) -> Entity:
+    """An entity completes or corrects its own contacts and legal representative."""
+    if actor.entity_id is None:
+        raise PermissionDenied(permission="entity.update_own")
+    entity = get_entity(db, actor.entity_id)
+    updated = changes.model_dump(exclude_unset=True)
+    for name, value in updated.items():
+        setattr(entity, name, value)
+    entity.updated_at = now
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="entity.updated",
+        subject_type="entity",
+        subject_id=entity.id,
+        payload={"fields": sorted(updated)},
+        now=now,
+    )
+    return entity
+
+
+def _check_grant_allowed(db: Session, actor: Principal, grant: RoleGrantIn) -> None:
+    if grant.region_code is not None:
+        validate_region_code(grant.region_code, field="roles.region_code")
+    if grant.centre_id is not None:
+        get_centre(db, grant.centre_id)
+    if grant.role in (Role.SUPERVISOR, Role.INSPECTOR) and grant.region_code is None:
+        raise InvalidInput(
+            field="roles.region_code",
+            reason_zh="监督和纪检审计角色必须限定行政区划",
+            reason_en="supervisor and inspector roles are scoped to a region",
+        )
+    if grant.role in (Role.CENTRE_STAFF,) and grant.centre_id is None:
+        raise InvalidInput(
+            field="roles.centre_id",
+            reason_zh="中心工作人员角色必须限定交易中心",
+            reason_en="the centre staff role is scoped to a centre",
+        )
+    if Role.PLATFORM_ADMIN in actor.roles:
+        return
+    staff_centres = {g.centre_id for g in actor.grants_for(Role.CENTRE_STAFF)}
+    if grant.role not in _GRANTABLE_BY_STAFF or grant.centre_id not in staff_centres:
+        raise PermissionDenied(permission=f"user.grant.{grant.role.value}")
+
+
+def grants_of(db: Session, user_id: int) -> tuple[RoleGrant, ...]:
+    rows = db.scalars(select(RoleBinding).where(RoleBinding.user_id == user_id).order_by(RoleBinding.id))
+    return tuple(
+        RoleGrant(
+            role=Role(row.role), centre_id=row.centre_id, region_code=row.region_code, trade_type=row.trade_type
+        )
+        for row in rows
+    )
+
+
+def bind_role(db: Session, user: User, grant: RoleGrantIn | RoleGrant, now: datetime) -> None:
+    db.add(
+        RoleBinding(
+            user_id=user.id,
+            role=grant.role.value,
+            centre_id=grant.centre_id,
+            region_code=grant.region_code,
+            trade_type=grant.trade_type,
+            granted_at=now,
+        )
+    )
+
+
+@changes_state("user.created")
+def create_user(
+    db: Session,
+    actor: Principal,
+    *,
+    username: str,
+    display_name: str,
+    password: str | None,
+    entity_id: int | None,
+    roles: list[RoleGrantIn],
+    now: datetime,
+) -> User:
+    """A user with its roles: staff and experts log in with a password (argon2), entities' people by certificate."""
+    for grant in roles:
+        _check_grant_allowed(db, actor, grant)
+    if entity_id is not None:
+        get_entity(db, entity_id)
+    if db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UsernameTaken(field="username", username=username)
+    user = insert_user(
+        db,
+        username=username,
+        display_name=display_name,
+        entity_id=entity_id,
+        password_hash=PASSWORDS.hash(password) if password else None,
+        now=now,
+    )
+    for grant in roles:
+        bind_role(db, user, grant, now)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="user.created",
+        subject_type="user",
+        subject_id=user.id,
+        payload={
+            "username": username,
+            "entity_id": entity_id,
+            "roles": [grant.model_dump(mode="json") for grant in roles],
+        },
+        now=now,
+    )
+    return user
+
+
+def insert_user(
+    db: Session,
+    *,
+    username: str,
+    display_name: str,
+    entity_id: int | None,
+    password_hash: str | None,
+    now: datetime,
+) -> User:
+    user = User(
+        username=username,
+        display_name=display_name,
+        entity_id=entity_id,
+        password_hash=password_hash,
+        active=True,
+        created_at=now,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+@changes_state("role.granted")
+def grant_role(db: Session, actor: Principal, *, user_id: int, grant: RoleGrantIn, now: datetime) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(field="user_id", what_zh="用户", what_en="User")
+    _check_grant_allowed(db, actor, grant)
+    existing = RoleGrant(
+        role=grant.role, centre_id=grant.centre_id, region_code=grant.region_code, trade_type=grant.trade_type
+    )
+    if existing in grants_of(db, user.id):
+        raise Conflict(field="role", reason_zh="该用户已有此角色", reason_en="the user already holds this role")
+    bind_role(db, user, grant, now)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="role.granted",
+        subject_type="user",
+        subject_id=user.id,
+        payload=grant.model_dump(mode="json"),
+        now=now,
+    )
+    return user

@@ -1,0 +1,95 @@
+"""Test set-up: a real database built by the migrations — SQLite by default, PostgreSQL when
+``GGZY_TEST_DATABASE_URL`` names one — and one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from ggzy.app import create_app
+from ggzy.config import Settings
+from ggzy.core.clock import FixedClock
+from ggzy.core.db import is_sqlite, make_engine, make_session_factory
+from ggzy.core.migrate import upgrade
+
+DB_FIXTURES = {"engine", "connection", "db", "app", "client"}
+# A Tuesday afternoon in Beijing: 2026-11-24 14:00 CST.
+TEST_NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"ggzy test database: {_database_url_label()}"
+
+
+def _database_url_label() -> str:
+    return os.environ.get("GGZY_TEST_DATABASE_URL") or "SQLite (temporary file)"
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url = os.environ.get("GGZY_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    engine = make_engine(url)
+    if not is_sqlite(url):
+        schema = f"test_{worker or 'main'}"
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def db(connection: Connection) -> Iterator[Session]:
+    """A session inside the test's transaction; its commits become savepoints, rolled back after the test."""
+    factory = make_session_factory(connection, join_transaction_mode="create_savepoint")
+    with factory() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+def app(connection: Connection, clock: FixedClock, tmp_path: Path) -> FastAPI:
+    return create_app(
+        Settings(data_dir=tmp_path, database_url="sqlite://"),
+        session_factory=make_session_factory(connection, join_transaction_mode="create_savepoint"),
+        clock=clock,
+        secret_key=b"test-secret-key-test-secret-key!",
+    )
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
