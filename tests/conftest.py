@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,3 +93,47 @@ def app(connection: Connection, clock: FixedClock, tmp_path: Path) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def gm_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GM-suite (SM2) demo CA, valid from a month before the test time."""
+    from ggzy.crypto import Suite, init_ca
+
+    directory = tmp_path_factory.mktemp("ca-gm")
+    init_ca(directory, suite=Suite.GM, name="测试国密CA", now=TEST_NOW - timedelta(days=30))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def intl_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An INTL-suite (ECDSA P-256) demo CA from another authority."""
+    from ggzy.crypto import Suite, init_ca
+
+    directory = tmp_path_factory.mktemp("ca-intl")
+    init_ca(directory, suite=Suite.INTL, name="Test International CA", now=TEST_NOW - timedelta(days=30))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def stranger_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA the platform does not trust."""
+    from ggzy.crypto import Suite, init_ca
+
+    directory = tmp_path_factory.mktemp("ca-stranger")
+    init_ca(directory, suite=Suite.GM, name="未受信任CA", now=TEST_NOW - timedelta(days=30))
+    return directory
+
+
+@pytest.fixture
+def trusted(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, int]:
+    """Both CAs in the platform's trust store (mutual recognition)."""
+    from ggzy.core.permissions import SYSTEM
+    from ggzy.entities.login import add_trust_anchor
+
+    anchors = {}
+    for key, directory in (("gm", gm_ca), ("intl", intl_ca)):
+        pem = (directory / "ca.pem").read_text()
+        anchors[key] = add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW).id
+    db.commit()
+    return anchors

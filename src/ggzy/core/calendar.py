@@ -57,7 +57,7 @@ _LAST_YEAR = 2200
 _SCHEDULE_KEYS = frozenset({"year", "holidays", "workdays", "source"})
 
 
-class CalendarYearUnknown(DomainError):  # noqa: N818 - the project names errors by what happened
+class CalendarYearUnknown(DomainError): - the project names errors by what happened
     """A period reaches a year whose holiday schedule has not been loaded."""
 
     code = "calendar_year_unknown"
@@ -161,7 +161,12 @@ class WorkingDayCalendar:
                 raise ValueError(f"two schedules for year {schedule.year}")
             years[schedule.year] = schedule
         self._years: Mapping[int, YearSchedule] = years
-        self.provisional = provisional
+        self._provisional = provisional
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the ``*_checked`` methods may count an unknown year on weekends alone (flagged)."""
+        return self._provisional
 
     # -- construction ---------------------------------------------------------------------------------------
 

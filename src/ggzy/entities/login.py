@@ -179,7 +179,7 @@ def add_trust_anchor(
 def add_revocation_list(db: Session, actor: Principal, *, crl_pem: str, now: datetime) -> RevocationList:
     """Store a CRL after checking that a trusted CA signed it."""
     store = load_trust_store(db)
-    issuer = store.add_crl(crl_pem.encode())
+    issuer = store.add_crl(crl_pem.encode()).issuer
     anchor = db.scalar(select(TrustAnchor).where(TrustAnchor.fingerprint == issuer.fingerprint))
     assert anchor is not None
     row = RevocationList(anchor_id=anchor.id, crl=crl_pem.encode(), received_at=now)

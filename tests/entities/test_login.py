@@ -1,0 +1,219 @@
+"""Certificate login across CAs of both suites (互认), and password login for staff.
+
+电子签名法 第13条: a reliable electronic signature is one whose creation data belongs to the signer alone and whose
+certificate a lawful CA issued; the platform accepts a certificate only through a CA in its trust store, valid and
+unrevoked at the moment of login, and a signature made over the server's fresh challenge.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import FixedClock
+from ggzy.core.permissions import Role
+from ggzy.crypto import current_crl, revoke
+from ggzy.entities.models import AuthSession, Certificate, Entity, LoginNonce, User
+from tests.conftest import TEST_NOW
+from tests.factories import certificate_login_body, credit_code, event_count, issue, make_user
+
+
+def _rows(db: Session) -> tuple[int, ...]:
+    """Everything a login could leave behind."""
+    return tuple(
+        db.scalar(select(func.count()).select_from(table)) or 0
+        for table in (Entity, User, Certificate, AuthSession, LoginNonce)
+    ) + (event_count(db),)
+
+
+def _assert_refused(client: TestClient, db: Session, body: dict, *, status: int, code: str) -> dict:
+    before = _rows(db)
+    response = client.post("/api/v1/auth/certificate-login", json=body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == code
+    assert problem["message_zh"] and problem["message_en"]
+    assert _rows(db) == before, "a refused login must leave no row and no event"
+    return problem
+
+
+@pytest.mark.parametrize("suite", ["gm", "intl"])
+def test_certificate_login_works_for_both_suites_from_two_cas_in_one_trust_store(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path, suite: str
+) -> None:
+    ca_dir = gm_ca if suite == "gm" else intl_ca
+    code = credit_code("530100")
+    issued = issue(ca_dir, name="昆明互认建设有限公司", code=code)
+
+    response = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, issued))
+
+    assert response.status_code == 200, response.text
+    login = response.json()
+    assert login["entity"]["credit_code"] == code
+    assert login["entity"]["name"] == "昆明互认建设有限公司"
+    assert [grant["role"] for grant in login["user"]["roles"]] == ["bidder"]
+    me = client.get("/api/v1/auth/me", headers={"authorization": f"Bearer {login['token']}"})
+    assert me.status_code == 200
+    assert me.json()["entity_id"] == login["entity"]["id"]
+    assert event_count(db, "auth.certificate_login") == 1
+    assert event_count(db, "entity.registered") == 1  # first login registered the entity from its certificate
+
+
+def test_a_renewed_certificate_reaches_the_same_user(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path
+) -> None:
+    code = credit_code()
+    first = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, issue(gm_ca, code=code)))
+    renewed = issue(intl_ca, code=code)  # the entity changed CA as well: mutual recognition
+    second = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, renewed))
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["user"]["id"] == second.json()["user"]["id"]
+    assert db.scalar(select(func.count()).select_from(Entity).where(Entity.credit_code == code)) == 1
+
+
+def test_certificate_from_a_ca_not_in_the_trust_store_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], stranger_ca: Path
+) -> None:
+    body = certificate_login_body(client, issue(stranger_ca))
+    _assert_refused(client, db, body, status=401, code="certificate_untrusted")
+
+
+def test_expired_certificate_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path
+) -> None:
+    issued = issue(gm_ca, now=TEST_NOW - timedelta(days=20), days=10)
+    _assert_refused(client, db, certificate_login_body(client, issued), status=401, code="certificate_expired")
+
+
+def test_certificate_not_yet_valid_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], intl_ca: Path
+) -> None:
+    issued = issue(intl_ca, now=TEST_NOW + timedelta(days=2))
+    body = certificate_login_body(client, issued)
+    _assert_refused(client, db, body, status=401, code="certificate_not_yet_valid")
+
+
+@pytest.mark.parametrize("suite", ["gm", "intl"])
+def test_revoked_certificate_is_refused_once_the_crl_is_loaded(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path, suite: str
+) -> None:
+    ca_dir = gm_ca if suite == "gm" else intl_ca
+    issued = issue(ca_dir)
+    assert client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, issued)).status_code == 200
+
+    revoke(ca_dir, issued.certificate.serial_number, now=TEST_NOW - timedelta(hours=1))
+    admin = make_user(db, roles=[_grant(Role.PLATFORM_ADMIN)])
+    from tests.factories import token_for
+
+    crl = current_crl(ca_dir, now=TEST_NOW - timedelta(minutes=30)).decode()
+    loaded = client.post("/api/v1/trust/revocation-lists", json={"crl_pem": crl}, headers=token_for(db, admin))
+    assert loaded.status_code == 201, loaded.text
+
+    _assert_refused(client, db, certificate_login_body(client, issued), status=401, code="certificate_revoked")
+
+
+def test_crl_signed_by_an_untrusted_ca_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], stranger_ca: Path
+) -> None:
+    from tests.factories import token_for
+
+    admin = make_user(db, roles=[_grant(Role.PLATFORM_ADMIN)])
+    headers = token_for(db, admin)
+    before = event_count(db)
+    crl = current_crl(stranger_ca, now=TEST_NOW).decode()
+    response = client.post("/api/v1/trust/revocation-lists", json={"crl_pem": crl}, headers=headers)
+    assert response.status_code in (401, 422), response.text
+    assert response.json()["code"] in ("certificate_untrusted", "revocation_list_rejected")
+    assert event_count(db) == before
+
+
+def test_signature_over_another_nonce_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path
+) -> None:
+    issued = issue(gm_ca)
+    other_nonce = client.post("/api/v1/auth/nonce").json()["nonce"]
+    body = certificate_login_body(client, issued, sign_nonce=other_nonce)
+    _assert_refused(client, db, body, status=401, code="signature_invalid")
+
+
+def test_signature_by_another_key_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], intl_ca: Path
+) -> None:
+    holder, thief = issue(intl_ca), issue(intl_ca)
+    body = certificate_login_body(client, thief)
+    body["certificate_pem"] = holder.certificate_pem  # someone else's certificate, the thief's own key
+    _assert_refused(client, db, body, status=401, code="signature_invalid")
+
+
+def test_replayed_nonce_is_refused(client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path) -> None:
+    body = certificate_login_body(client, issue(gm_ca))
+    assert client.post("/api/v1/auth/certificate-login", json=body).status_code == 200
+    _assert_refused(client, db, body, status=401, code="login_nonce_replayed")
+
+
+def test_expired_or_forged_nonce_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, clock: FixedClock
+) -> None:
+    issued = issue(gm_ca)
+    body = certificate_login_body(client, issued)
+    forged = dict(body, nonce=body["nonce"][:-4] + "0000")
+    _assert_refused(client, db, forged, status=401, code="login_nonce_invalid")
+
+    clock.advance(timedelta(minutes=3))  # nonces live two minutes
+    _assert_refused(client, db, body, status=401, code="login_nonce_invalid")
+
+
+def test_malformed_certificate_is_a_clear_422(client: TestClient, db: Session, trusted: dict[str, int]) -> None:
+    body = {"nonce": client.post("/api/v1/auth/nonce").json()["nonce"], "certificate_pem": "junk", "signature": ""}
+    _assert_refused(client, db, body, status=422, code="certificate_malformed")
+
+
+def test_password_login_and_logout(client: TestClient, db: Session) -> None:
+    make_user(db, username="staff-li", password="correct horse battery", roles=[_grant(Role.EXPERT)])
+    wrong = client.post("/api/v1/auth/password-login", json={"username": "staff-li", "password": "nope-nope-nope"})
+    assert wrong.status_code == 401
+    assert wrong.json()["code"] == "credentials_invalid"
+    unknown = client.post("/api/v1/auth/password-login", json={"username": "ghost", "password": "nope-nope-nope"})
+    assert unknown.json()["code"] == "credentials_invalid"  # the same answer: no probing for usernames
+
+    response = client.post(
+        "/api/v1/auth/password-login", json={"username": "staff-li", "password": "correct horse battery"}
+    )
+    assert response.status_code == 200, response.text
+    headers = {"authorization": f"Bearer {response.json()['token']}"}
+    assert client.get("/api/v1/auth/me", headers=headers).json()["username"] == "staff-li"
+
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    after = client.get("/api/v1/auth/me", headers=headers)
+    assert after.status_code == 401
+    assert after.json()["code"] == "session_invalid"
+
+
+def test_sessions_expire(client: TestClient, db: Session, clock: FixedClock) -> None:
+    make_user(db, username="staff-wang", password="correct horse battery", roles=[_grant(Role.EXPERT)])
+    response = client.post(
+        "/api/v1/auth/password-login", json={"username": "staff-wang", "password": "correct horse battery"}
+    )
+    headers = {"authorization": f"Bearer {response.json()['token']}"}
+    clock.advance(timedelta(hours=9))
+    assert client.get("/api/v1/auth/me", headers=headers).json()["code"] == "session_invalid"
+
+
+def test_passwords_are_stored_as_argon2_hashes(db: Session) -> None:
+    user = make_user(db, password="correct horse battery", roles=[_grant(Role.EXPERT)])
+    assert user.password_hash is not None
+    assert user.password_hash.startswith("$argon2id$")
+    assert "correct horse battery" not in user.password_hash
+
+
+def _grant(role: Role):  # type: ignore[no-untyped-def]
+    from ggzy.entities.schemas import RoleGrantIn
+
+    return RoleGrantIn(role=role)

@@ -1,0 +1,148 @@
+"""Small keyword-default factories for test data, built through the services (never raw rows)."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.codes import credit_code_check_character
+from ggzy.core.events import Event
+from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
+from ggzy.crypto import IssuedCertificate, Suite, issue_certificate, load_private_key_pem
+from ggzy.entities import login, service
+from ggzy.entities.models import Centre, Entity, User
+from ggzy.entities.schemas import EntityIn, RoleGrantIn
+from tests.conftest import TEST_NOW
+
+_serials = itertools.count(1)
+_ORGANISATION_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def credit_code(region_code: str = "530100", *, serial: int | None = None) -> str:
+    """A fresh, valid 统一社会信用代码 for a company registered in ``region_code``."""
+    number = next(_serials) if serial is None else serial
+    organisation = ""
+    for _ in range(9):
+        number, digit = divmod(number, len(_ORGANISATION_CHARS))
+        organisation = _ORGANISATION_CHARS[digit] + organisation
+    first17 = f"91{region_code}{organisation}"
+    return first17 + credit_code_check_character(first17)
+
+
+def make_centres(db: Session) -> dict[str, Centre]:
+    """Yunnan province → Kunming city → Wuhua county branch, plus a Qujing city centre."""
+    province = service.create_centre(
+        db, SYSTEM, name=f"云南省中心{next(_serials)}", region_code="530000", parent_id=None, now=TEST_NOW
+    )
+    city = service.create_centre(
+        db, SYSTEM, name=f"昆明市中心{next(_serials)}", region_code="530100", parent_id=province.id, now=TEST_NOW
+    )
+    county = service.create_centre(
+        db, SYSTEM, name=f"五华区分中心{next(_serials)}", region_code="530102", parent_id=city.id, now=TEST_NOW
+    )
+    other_city = service.create_centre(
+        db, SYSTEM, name=f"曲靖市中心{next(_serials)}", region_code="530300", parent_id=province.id, now=TEST_NOW
+    )
+    return {"province": province, "city": city, "county": county, "other_city": other_city}
+
+
+def make_entity(db: Session, *, name: str | None = None, region_code: str = "530100") -> Entity:
+    number = next(_serials)
+    return service.register_entity(
+        db,
+        SYSTEM,
+        data=EntityIn(
+            credit_code=credit_code(region_code, serial=number),
+            name=name or f"测试企业{number}有限公司",
+            legal_representative="张三",
+        ),
+        now=TEST_NOW,
+    )
+
+
+def make_user(
+    db: Session,
+    *,
+    roles: list[RoleGrantIn] | None = None,
+    entity_id: int | None = None,
+    password: str | None = None,
+    username: str | None = None,
+) -> User:
+    return service.create_user(
+        db,
+        SYSTEM,
+        username=username or f"user{next(_serials)}",
+        display_name="测试用户",
+        password=password,
+        entity_id=entity_id,
+        roles=roles or [],
+        now=TEST_NOW,
+    )
+
+
+def principal(db: Session, user: User, permission: Permission | None = None) -> Principal:
+    """The user as a service sees it, acting under the role that holds ``permission``."""
+    who = login.principal_for(db, user)
+    return who.holding(permission) if permission else who
+
+
+def token_for(db: Session, user: User) -> dict[str, str]:
+    """Authorization headers of a fresh session for ``user``."""
+    token, _ = login.open_session(
+        db, user, method="password", certificate_id=None, now=TEST_NOW, lifetime=timedelta(hours=1)
+    )
+    db.flush()
+    return {"authorization": f"Bearer {token}"}
+
+
+def user_with_role(db: Session, role: Role, *, centre_id: int | None = None, entity: bool = False) -> User:
+    grant = RoleGrantIn(role=role, centre_id=centre_id)
+    if role in (Role.SUPERVISOR, Role.INSPECTOR):
+        grant = RoleGrantIn(role=role, region_code="530000")
+    entity_id = make_entity(db).id if entity else None
+    return make_user(db, roles=[grant], entity_id=entity_id)
+
+
+def event_count(db: Session, action: str | None = None) -> int:
+    query = select(func.count()).select_from(Event)
+    if action is not None:
+        query = query.where(Event.action == action)
+    return db.scalar(query) or 0
+
+
+def issue(
+    ca_dir: Path, *, name: str = "昆明测试建设有限公司", code: str | None = None, days: int = 365, **kwargs: object
+) -> IssuedCertificate:
+    return issue_certificate(
+        ca_dir,
+        kind=kwargs.pop("kind", "entity"),  # type: ignore[arg-type]
+        name=name,
+        credit_code=code or credit_code(),
+        now=kwargs.pop("now", TEST_NOW - timedelta(days=1)),  # type: ignore[arg-type]
+        valid_days=days,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def certificate_login_body(client: TestClient, issued: IssuedCertificate, *, sign_nonce: str | None = None) -> dict:
+    """Ask for a nonce and sign it (or ``sign_nonce`` instead) with the certificate's key."""
+    response = client.post("/api/v1/auth/nonce")
+    assert response.status_code == 200, response.text
+    nonce = response.json()["nonce"]
+    key = load_private_key_pem(issued.private_key_pem)
+    signature = key.sign(login.login_message(sign_nonce or nonce))
+    return {
+        "nonce": nonce,
+        "certificate_pem": issued.certificate_pem,
+        "signature": base64.b64encode(signature).decode(),
+    }
+
+
+def suites() -> list[Suite]:
+    return [Suite.GM, Suite.INTL]
