@@ -121,7 +121,7 @@ class LoginNonce(Base):
 
     __tablename__ = "login_nonces"
 
-    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -71,7 +71,7 @@ def upgrade() -> None:
 
     op.create_table(
         "login_nonces",
-        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("nonce", sa.String(length=128), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
