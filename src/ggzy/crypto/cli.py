@@ -25,7 +25,7 @@ ca_app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-error_console = Console(stderr=True)
+error_console = Console(stderr=True, soft_wrap=True)  # paths and messages stay whole for copying
 
 
 class Kind(StrEnum):

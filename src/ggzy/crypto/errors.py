@@ -9,7 +9,7 @@ from __future__ import annotations
 from ggzy.core.errors import DomainError
 
 
-class CertificateUntrusted(DomainError):  # noqa: N818 - the project names errors by what happened
+class CertificateUntrusted(DomainError):
     """No chain from the certificate to a trusted CA, or a signature in the chain does not verify."""
 
     code = "certificate_untrusted"
@@ -18,35 +18,35 @@ class CertificateUntrusted(DomainError):  # noqa: N818 - the project names error
     message_en = "Certificate {subject} (serial {serial}) is not trusted: {reason_en}"
 
 
-class CertificateExpired(DomainError):  # noqa: N818 - the project names errors by what happened
+class CertificateExpired(DomainError):
     code = "certificate_expired"
     status = 401
     message_zh = "证书 {subject}（序列号 {serial}）已于 {not_after} 过期"
     message_en = "Certificate {subject} (serial {serial}) expired at {not_after}"
 
 
-class CertificateNotYetValid(DomainError):  # noqa: N818 - the project names errors by what happened
+class CertificateNotYetValid(DomainError):
     code = "certificate_not_yet_valid"
     status = 401
     message_zh = "证书 {subject}（序列号 {serial}）尚未生效，生效时间 {not_before}"
     message_en = "Certificate {subject} (serial {serial}) is not valid before {not_before}"
 
 
-class CertificateRevoked(DomainError):  # noqa: N818 - the project names errors by what happened
+class CertificateRevoked(DomainError):
     code = "certificate_revoked"
     status = 401
     message_zh = "证书 {subject}（序列号 {serial}）已于 {revoked_at} 被吊销"
     message_en = "Certificate {subject} (serial {serial}) was revoked at {revoked_at}"
 
 
-class CertificateMalformed(DomainError):  # noqa: N818 - the project names errors by what happened
+class CertificateMalformed(DomainError):
     code = "certificate_malformed"
     status = 422
     message_zh = "无法读取证书或密钥：{reason_zh}"
     message_en = "The certificate or key cannot be read: {reason_en}"
 
 
-class RevocationListRejected(DomainError):  # noqa: N818 - the project names errors by what happened
+class RevocationListRejected(DomainError):
     """A CRL that cannot be read, comes from a CA the store does not trust, or whose signature fails."""
 
     code = "revocation_list_rejected"
@@ -55,14 +55,14 @@ class RevocationListRejected(DomainError):  # noqa: N818 - the project names err
     message_en = "Certificate revocation list (issuer {issuer}) rejected: {reason_en}"
 
 
-class SignatureInvalid(DomainError):  # noqa: N818 - the project names errors by what happened
+class SignatureInvalid(DomainError):
     code = "signature_invalid"
     status = 401
     message_zh = "签名验证失败"
     message_en = "The signature does not verify"
 
 
-class DecryptionFailed(DomainError):  # noqa: N818 - the project names errors by what happened
+class DecryptionFailed(DomainError):
     code = "decryption_failed"
     status = 422
     message_zh = "解密失败：密钥错误或数据已被篡改"

@@ -1,0 +1,190 @@
+"""DESIGN §4.1: one transaction, one event — and the events table is append-only in the database itself."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ggzy.core.events import STATE_CHANGING_SERVICES, Event, changes_state, record_event
+from ggzy.core.permissions import SYSTEM, Permission, Role
+from ggzy.crypto import current_crl, load_private_key_pem
+from ggzy.entities import login, service
+from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
+from ggzy.projects import service as projects
+from ggzy.projects.schemas import LotIn, ProjectIn
+from tests.conftest import TEST_NOW
+from tests.factories import credit_code, event_count, issue, make_centres, make_entity, make_user, principal
+
+LIFETIME = timedelta(hours=1)
+SECRET = b"s" * 32
+
+
+def _project_registration(db: Session) -> Callable[[], int]:
+    """Centres and an owner ready; the returned call registers the project."""
+    centres = make_centres(db)
+    owner = make_entity(db)
+    user = make_user(db, roles=[RoleGrantIn(role=Role.OWNER, centre_id=centres["city"].id)], entity_id=owner.id)
+    actor = principal(db, user, Permission.PROJECT_REGISTER)
+    data = ProjectIn(
+        centre_id=centres["city"].id,
+        name="事件测试工程",
+        trade_type="construction",
+        region_code="530102",
+        owner_id=owner.id,
+        lots=[LotIn(name="一标段", budget="100.00")],
+    )
+    return lambda: projects.register_project(db, actor, data=data, now=TEST_NOW).id
+
+
+def _project_review(db: Session, *, accept: bool) -> Callable[[], object]:
+    project_id = _project_registration(db)()
+    from ggzy.projects.models import Project
+
+    centre_id = db.get(Project, project_id).centre_id  # type: ignore[union-attr]
+    staff = make_user(db, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=centre_id)])
+    actor = principal(db, staff, Permission.PROJECT_REVIEW)
+    if accept:
+        return lambda: projects.accept_registration(db, actor, project_id=project_id, now=TEST_NOW)
+    return lambda: projects.return_registration(db, actor, project_id=project_id, reason="材料不全", now=TEST_NOW)
+
+
+def _certificate_login(db: Session, gm_ca: Path) -> Callable[[], object]:
+    login.add_trust_anchor(db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW)
+    code = credit_code()
+    service.register_entity(db, SYSTEM, data=EntityIn(credit_code=code, name="已登记企业"), now=TEST_NOW)
+    issued = issue(gm_ca, code=code)
+    nonce, _ = login.issue_nonce(secret=SECRET, now=TEST_NOW, lifetime=LIFETIME)
+    signature = base64.b64encode(load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce)))
+    return lambda: login.certificate_login(
+        db,
+        nonce=nonce,
+        certificate_pem=issued.certificate_pem,
+        intermediates_pem=[],
+        signature=signature.decode(),
+        secret=SECRET,
+        now=TEST_NOW,
+        lifetime=LIFETIME,
+    )
+
+
+def _crl(db: Session, intl_ca: Path) -> Callable[[], object]:
+    login.add_trust_anchor(db, SYSTEM, certificate_pem=(intl_ca / "ca.pem").read_text(), name=None, now=TEST_NOW)
+    crl = current_crl(intl_ca, now=TEST_NOW).decode()
+    return lambda: login.add_revocation_list(db, SYSTEM, crl_pem=crl, now=TEST_NOW)
+
+
+def _logout(db: Session) -> Callable[[], object]:
+    user = make_user(db, password="correct horse battery", roles=[RoleGrantIn(role=Role.EXPERT)])
+    result = login.password_login(
+        db, username=user.username, password="correct horse battery", now=TEST_NOW, lifetime=LIFETIME
+    )
+    session_principal = login.authenticate_token(db, result.token, now=TEST_NOW)
+    return lambda: login.logout(db, session_principal.holding(Permission.AUTHENTICATED), now=TEST_NOW)
+
+
+def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
+    """For each declared state-changing service: prepare its inputs, return the call that changes state."""
+    return {
+        "centre.created": lambda: lambda: service.create_centre(
+            db, SYSTEM, name="事件省中心", region_code="520000", parent_id=None, now=TEST_NOW
+        ),
+        "entity.registered": lambda: lambda: service.register_entity(
+            db, SYSTEM, data=EntityIn(credit_code=credit_code(), name="事件企业"), now=TEST_NOW
+        ),
+        "entity.updated": lambda: (
+            lambda user: lambda: service.update_own_entity(
+                db,
+                principal(db, user, Permission.ENTITY_UPDATE_OWN),
+                changes=EntityUpdate(contact_phone="0871-12345678"),
+                now=TEST_NOW,
+            )
+        )(make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=make_entity(db).id)),
+        "user.created": lambda: lambda: service.create_user(
+            db,
+            SYSTEM,
+            username="event-user",
+            display_name="事件",
+            password=None,
+            entity_id=None,
+            roles=[],
+            now=TEST_NOW,
+        ),
+        "role.granted": lambda: (
+            lambda user: lambda: service.grant_role(
+                db, SYSTEM, user_id=user.id, grant=RoleGrantIn(role=Role.EXPERT), now=TEST_NOW
+            )
+        )(make_user(db)),
+        "trust.anchor_added": lambda: lambda: login.add_trust_anchor(
+            db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW
+        ),
+        "trust.crl_added": lambda: _crl(db, intl_ca),
+        "auth.password_login": lambda: (
+            lambda user: lambda: login.password_login(
+                db, username=user.username, password="correct horse battery", now=TEST_NOW, lifetime=LIFETIME
+            )
+        )(make_user(db, password="correct horse battery", roles=[RoleGrantIn(role=Role.EXPERT)])),
+        "auth.certificate_login": lambda: _certificate_login(db, gm_ca),
+        "auth.logout": lambda: _logout(db),
+        "project.registered": lambda: _project_registration(db),
+        "project.accepted": lambda: _project_review(db, accept=True),
+        "project.returned": lambda: _project_review(db, accept=False),
+    }
+
+
+def test_every_state_changing_service_has_a_scenario_here(db: Session, gm_ca: Path, intl_ca: Path) -> None:
+    """A new service must be added to the walk below, or this fails."""
+    assert set(_scenarios(db, gm_ca, intl_ca)) == set(STATE_CHANGING_SERVICES)
+
+
+@pytest.mark.parametrize("action", sorted(STATE_CHANGING_SERVICES))
+def test_each_service_leaves_exactly_its_event(db: Session, gm_ca: Path, intl_ca: Path, action: str) -> None:
+    call = _scenarios(db, gm_ca, intl_ca)[action]()
+    before_total, before_action = event_count(db), event_count(db, action)
+    call()
+    db.flush()
+    assert event_count(db, action) == before_action + 1
+    assert event_count(db) == before_total + 1, "the service left other events besides its own"
+    newest = db.scalar(select(Event).order_by(Event.id.desc()).limit(1))
+    assert newest is not None and newest.action == action
+    assert newest.occurred_at == TEST_NOW
+
+
+def test_an_undeclared_action_cannot_be_recorded(db: Session) -> None:
+    with pytest.raises(LookupError):
+        record_event(
+            db, SYSTEM, action="nobody.declared", subject_type="x", subject_id=1, payload={}, now=TEST_NOW
+        )
+
+
+def test_an_action_cannot_be_declared_by_two_services() -> None:
+    with pytest.raises(ValueError, match="declared twice"):
+        changes_state("project.registered")(lambda: None)
+
+
+def test_event_payload_is_canonical_json(db: Session) -> None:
+    entity = make_entity(db, name="规范化企业")
+    event = db.scalar(
+        select(Event).where(Event.action == "entity.registered", Event.subject_id == str(entity.id))
+    )
+    assert event is not None
+    # RFC 8785: keys sorted, no spaces, UTF-8 kept as is.
+    assert event.payload.startswith('{"credit_code":')
+    assert " " not in event.payload and "规范化企业" in event.payload
+
+
+@pytest.mark.parametrize("statement", ["UPDATE events SET action = 'forged'", "DELETE FROM events"])
+def test_database_refuses_update_and_delete_of_events(db: Session, statement: str) -> None:
+    make_entity(db)
+    db.flush()
+    before = event_count(db)
+    with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+        db.execute(text(statement))
+    assert event_count(db) == before
+    assert db.scalar(select(Event.action).where(Event.action == "forged")) is None
