@@ -105,6 +105,11 @@ def user_with_role(db: Session, role: Role, *, centre_id: int | None = None, ent
     grant = RoleGrantIn(role=role, centre_id=centre_id)
     if role in (Role.SUPERVISOR, Role.INSPECTOR):
         grant = RoleGrantIn(role=role, region_code="530000")
+    if role == Role.CENTRE_STAFF and centre_id is None:
+        centre = service.create_centre(
+            db, SYSTEM, name=f"中心{next(_serials)}", region_code="530000", parent_id=None, now=TEST_NOW
+        )
+        grant = RoleGrantIn(role=role, centre_id=centre.id)
     entity_id = make_entity(db).id if entity else None
     return make_user(db, roles=[grant], entity_id=entity_id)
 

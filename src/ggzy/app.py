@@ -14,6 +14,7 @@ from ggzy import __version__
 from ggzy.config import Settings, get_settings
 from ggzy.core.clock import Clock, SystemClock
 from ggzy.core.db import make_engine, make_session_factory
+from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
 from ggzy.core.web import Public
 from ggzy.entities.api import router as entities_router
@@ -58,6 +59,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
     )
+    app.router.route_class = PermissionedRoute
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.clock = clock or SystemClock()

@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from ggzy.core.errors import NotAuthenticated, PermissionDenied
 
@@ -143,3 +145,34 @@ def require(permission: Permission) -> Callable[[Request], Principal]:
 
 def public() -> Callable[[Request], Principal]:
     return require(Permission.PUBLIC)
+
+
+def declared_permissions(dependant: Dependant) -> list[Permission]:
+    """The permissions declared with :func:`require` anywhere in an endpoint's dependencies."""
+    found: list[Permission] = []
+    stack = list(dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        permission = getattr(dependency.call, "permission", None)
+        if permission is not None:
+            found.append(permission)
+        stack.extend(dependency.dependencies)
+    return found
+
+
+class PermissionedRoute(APIRoute):
+    """An API route that must declare exactly one permission; the permission and the roles holding it are
+    published in the OpenAPI document as ``x-permission`` and ``x-roles``."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        permissions = set(declared_permissions(self.dependant))
+        if len(permissions) != 1:
+            raise TypeError(f"endpoint {path} must declare exactly one permission, found {permissions or 'none'}")
+        permission = permissions.pop()
+        self.permission = permission
+        self.openapi_extra = {
+            **(self.openapi_extra or {}),
+            "x-permission": permission.value,
+            "x-roles": sorted(role.value for role in POLICY[permission]),
+        }

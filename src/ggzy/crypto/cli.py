@@ -46,6 +46,8 @@ def _fail(error: Exception) -> typer.Exit:
 
 def _show(certificate: Certificate, title: str) -> None:
     table = Table(title=title, show_header=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # fingerprints and subjects are shown whole, folded, never cut
     table.add_row("主体 Subject", certificate.subject)
     table.add_row("签发者 Issuer", certificate.issuer)
     table.add_row("序列号 Serial", str(certificate.serial_number))

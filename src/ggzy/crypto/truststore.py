@@ -198,7 +198,7 @@ class TrustStore:
                     f"no trusted CA named {current.issuer}",
                     f"没有名为 {current.issuer} 的受信任 CA",
                 )
-            issuer = next((c for c in [*anchors, *others] if True), None)
+            issuer = next((c for c in [*anchors, *others] if current.is_signed_by(c)), None)
             if issuer is None:
                 raise _untrusted(
                     certificate,

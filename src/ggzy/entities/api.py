@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from ggzy.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
-from ggzy.core.permissions import Permission, Principal, require
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.crypto import (
@@ -40,7 +40,7 @@ from ggzy.entities.schemas import (
     UserOut,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=PermissionedRoute)
 
 LoggedIn = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
 CentreManager = Annotated[Principal, Depends(require(Permission.CENTRE_MANAGE))]

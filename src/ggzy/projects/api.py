@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ggzy.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from ggzy.core.money import fen_to_yuan
-from ggzy.core.permissions import Permission, Principal, require
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import TradeType
 from ggzy.core.web import DB, Now
@@ -17,7 +17,7 @@ from ggzy.projects.access import NotYourCentre, NotYourProject
 from ggzy.projects.models import Lot, Project
 from ggzy.projects.schemas import LotOut, ProjectIn, ProjectOut, ReturnIn
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(tags=["projects"], route_class=PermissionedRoute)
 
 Registrant = Annotated[Principal, Depends(require(Permission.PROJECT_REGISTER))]
 Reader = Annotated[Principal, Depends(require(Permission.PROJECT_READ))]

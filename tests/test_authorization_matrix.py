@@ -1,0 +1,120 @@
+"""DESIGN §4.7 least privilege: every endpoint against every role.
+
+``MATRIX`` is the expected policy written out by hand, independently of ``ggzy.core.permissions.POLICY``: a new
+endpoint fails these tests until it is added here, and a change of policy must change both. Finer, row-level
+scoping (this centre, this owner, this region) is tested in each domain's tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from ggzy.core.permissions import POLICY, Permission, PermissionedRoute, Role
+from tests.factories import token_for, user_with_role
+
+R = Role
+EVERYONE = frozenset(Role)
+LOGGED_IN = EVERYONE - {R.VISITOR}
+MARKET = frozenset({R.OWNER, R.AGENT, R.BIDDER, R.INSTITUTION})
+
+MATRIX: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/api/v1/health"): EVERYONE,
+    ("POST", "/api/v1/auth/nonce"): EVERYONE,
+    ("POST", "/api/v1/auth/certificate-login"): EVERYONE,
+    ("POST", "/api/v1/auth/password-login"): EVERYONE,
+    ("POST", "/api/v1/auth/logout"): LOGGED_IN,
+    ("GET", "/api/v1/auth/me"): LOGGED_IN,
+    ("GET", "/api/v1/centres"): EVERYONE,
+    ("POST", "/api/v1/centres"): frozenset({R.PLATFORM_ADMIN}),
+    ("GET", "/api/v1/entities"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
+    ("POST", "/api/v1/entities"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("GET", "/api/v1/entities/me"): MARKET,
+    ("PATCH", "/api/v1/entities/me"): MARKET,
+    ("GET", "/api/v1/entities/{entity_id}"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
+    ("POST", "/api/v1/users"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("POST", "/api/v1/users/{user_id}/roles"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("GET", "/api/v1/trust/anchors"): EVERYONE,
+    ("POST", "/api/v1/trust/anchors"): frozenset({R.PLATFORM_ADMIN}),
+    ("POST", "/api/v1/trust/revocation-lists"): frozenset({R.PLATFORM_ADMIN}),
+    ("POST", "/api/v1/projects"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/projects"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/api/v1/projects/{project_id}"): frozenset(
+        {R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}
+    ),
+    ("POST", "/api/v1/projects/{project_id}/accept"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/projects/{project_id}/return"): frozenset({R.CENTRE_STAFF}),
+}
+
+# Inspectors (discipline inspection, audit) are read-only everywhere (DESIGN §4.7).
+READ_METHODS = {"GET", "HEAD"}
+ENDPOINTS = sorted(MATRIX)
+
+
+def _published_operations(app: FastAPI) -> dict[tuple[str, str], dict]:
+    """Every operation of the OpenAPI document (the contract other systems see)."""
+    operations = {}
+    for path, methods in app.openapi()["paths"].items():
+        for method, operation in methods.items():
+            operations[(method.upper(), path)] = operation
+    return operations
+
+
+def test_every_endpoint_is_in_the_matrix(app: FastAPI) -> None:
+    assert set(_published_operations(app)) == set(MATRIX)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=" ".join)
+def test_every_endpoint_publishes_its_permission_and_the_roles_match_the_matrix(
+    app: FastAPI, endpoint: tuple[str, str]
+) -> None:
+    operation = _published_operations(app)[endpoint]
+    assert Permission(operation["x-permission"]) in POLICY
+    assert set(operation["x-roles"]) == {role.value for role in MATRIX[endpoint]}
+
+
+def test_an_endpoint_without_a_permission_cannot_be_mounted() -> None:
+    router = APIRouter(route_class=PermissionedRoute)
+    with pytest.raises(TypeError, match="exactly one permission"):
+
+        @router.get("/unguarded")
+        def unguarded() -> None: ...
+
+
+def test_inspectors_change_nothing() -> None:
+    writes = [endpoint for endpoint, roles in MATRIX.items() if R.INSPECTOR in roles and endpoint[0] not in READ_METHODS]
+    assert all(path.startswith("/api/v1/auth/") for _, path in writes), writes
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_each_role_is_refused_exactly_what_the_matrix_refuses(
+    client: TestClient, db: Session, role: Role
+) -> None:
+    headers = {}
+    if role != R.VISITOR:
+        headers = token_for(db, user_with_role(db, role, entity=role in MARKET))
+    for method, path in ENDPOINTS:
+        if (method, path) == ("POST", "/api/v1/auth/logout"):
+            continue  # would end the session the rest of the loop uses; checked on its own below
+        url = re.sub(r"\{[a-z_]+\}", "999999", path)
+        response = client.request(method, url, headers=headers, json={} if method in ("POST", "PATCH") else None)
+        body = response.json() if response.headers["content-type"].endswith("json") else None
+        code = body.get("code") if isinstance(body, dict) else None
+        if role in MATRIX[(method, path)]:
+            assert code not in ("not_authenticated", "permission_denied"), (method, path, response.text)
+        elif role == R.VISITOR:
+            assert (response.status_code, code) == (401, "not_authenticated"), (method, path)
+        else:
+            assert (response.status_code, code) == (403, "permission_denied"), (method, path, response.text)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_logout_by_role(client: TestClient, db: Session, role: Role) -> None:
+    headers = {} if role == R.VISITOR else token_for(db, user_with_role(db, role, entity=role in MARKET))
+    response = client.post("/api/v1/auth/logout", headers=headers)
+    assert response.status_code == (401 if role == R.VISITOR else 204)
