@@ -151,3 +151,26 @@ def certificate_login_body(client: TestClient, issued: IssuedCertificate, *, sig
 
 def suites() -> list[Suite]:
     return [Suite.GM, Suite.INTL]
+
+
+def project_body(
+    *,
+    centre_id: int,
+    owner_id: int,
+    agent_id: int | None = None,
+    trade_type: str = "construction",
+    region_code: str = "530100",
+    name: str = "五华区第一中学教学楼改扩建工程",
+    lots: list[dict[str, object]] | None = None,
+) -> dict[str, object]:
+    """The JSON of a project registration (进场登记): by default one construction lot of 1,200,000.00 yuan."""
+    return {
+        "centre_id": centre_id,
+        "name": name,
+        "trade_type": trade_type,
+        "region_code": region_code,
+        "owner_id": owner_id,
+        "agent_id": agent_id,
+        "approval_reference": "五发改投资〔2026〕88号",
+        "lots": lots if lots is not None else [{"name": "施工总承包", "budget": "1200000.00"}],
+    }

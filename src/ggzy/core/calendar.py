@@ -57,7 +57,7 @@ _LAST_YEAR = 2200
 _SCHEDULE_KEYS = frozenset({"year", "holidays", "workdays", "source"})
 
 
-class CalendarYearUnknown(DomainError): - the project names errors by what happened
+class CalendarYearUnknown(DomainError):
     """A period reaches a year whose holiday schedule has not been loaded."""
 
     code = "calendar_year_unknown"
