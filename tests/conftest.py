@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from ggzy.core.clock import FixedClock
 from ggzy.core.db import is_sqlite, make_engine, make_session_factory
 from ggzy.core.migrate import upgrade
 
-DB_FIXTURES = {"engine", "connection", "db", "app", "client"}
+DB_FIXTURES = {"engine", "connection", "db", "app", "client", "fresh_engine"}
 # A Tuesday afternoon in Beijing: 2026-11-24 14:00 CST.
 TEST_NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
@@ -137,3 +138,26 @@ def trusted(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, int]:
         anchors[key] = add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW).id
     db.commit()
     return anchors
+
+
+@pytest.fixture
+def fresh_engine(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """A new, empty, migrated database of the same kind as the test database (for commands that commit)."""
+    if is_sqlite(engine.url.render_as_string(hide_password=False)):
+        fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+        upgrade(fresh)
+        yield fresh
+        fresh.dispose()
+        return
+    schema = f"fresh_{uuid.uuid4().hex[:12]}"
+    url = engine.url.render_as_string(hide_password=False)
+    with engine.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+        connection.commit()
+    fresh = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(fresh)
+    yield fresh
+    fresh.dispose()
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        connection.commit()

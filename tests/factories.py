@@ -41,13 +41,28 @@ def make_centres(db: Session) -> dict[str, Centre]:
         db, SYSTEM, name=f"云南省中心{next(_serials)}", region_code="530000", parent_id=None, now=TEST_NOW
     )
     city = service.create_centre(
-        db, SYSTEM, name=f"昆明市中心{next(_serials)}", region_code="530100", parent_id=province.id, now=TEST_NOW
+        db,
+        SYSTEM,
+        name=f"昆明市中心{next(_serials)}",
+        region_code="530100",
+        parent_id=province.id,
+        now=TEST_NOW,
     )
     county = service.create_centre(
-        db, SYSTEM, name=f"五华区分中心{next(_serials)}", region_code="530102", parent_id=city.id, now=TEST_NOW
+        db,
+        SYSTEM,
+        name=f"五华区分中心{next(_serials)}",
+        region_code="530102",
+        parent_id=city.id,
+        now=TEST_NOW,
     )
     other_city = service.create_centre(
-        db, SYSTEM, name=f"曲靖市中心{next(_serials)}", region_code="530300", parent_id=province.id, now=TEST_NOW
+        db,
+        SYSTEM,
+        name=f"曲靖市中心{next(_serials)}",
+        region_code="530300",
+        parent_id=province.id,
+        now=TEST_NOW,
     )
     return {"province": province, "city": city, "county": county, "other_city": other_city}
 
@@ -122,7 +137,12 @@ def event_count(db: Session, action: str | None = None) -> int:
 
 
 def issue(
-    ca_dir: Path, *, name: str = "昆明测试建设有限公司", code: str | None = None, days: int = 365, **kwargs: object
+    ca_dir: Path,
+    *,
+    name: str = "昆明测试建设有限公司",
+    code: str | None = None,
+    days: int = 365,
+    **kwargs: object,
 ) -> IssuedCertificate:
     return issue_certificate(
         ca_dir,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi import FastAPI
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -43,7 +42,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/trust/anchors"): frozenset({R.PLATFORM_ADMIN}),
     ("POST", "/api/v1/trust/revocation-lists"): frozenset({R.PLATFORM_ADMIN}),
     ("POST", "/api/v1/projects"): frozenset({R.OWNER, R.AGENT}),
-    ("GET", "/api/v1/projects"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/api/v1/projects"): frozenset(
+        {R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}
+    ),
     ("GET", "/api/v1/projects/{project_id}"): frozenset(
         {R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}
     ),
@@ -87,14 +88,14 @@ def test_an_endpoint_without_a_permission_cannot_be_mounted() -> None:
 
 
 def test_inspectors_change_nothing() -> None:
-    writes = [endpoint for endpoint, roles in MATRIX.items() if R.INSPECTOR in roles and endpoint[0] not in READ_METHODS]
+    writes = [
+        endpoint for endpoint, roles in MATRIX.items() if R.INSPECTOR in roles and endpoint[0] not in READ_METHODS
+    ]
     assert all(path.startswith("/api/v1/auth/") for _, path in writes), writes
 
 
 @pytest.mark.parametrize("role", list(Role), ids=str)
-def test_each_role_is_refused_exactly_what_the_matrix_refuses(
-    client: TestClient, db: Session, role: Role
-) -> None:
+def test_each_role_is_refused_exactly_what_the_matrix_refuses(client: TestClient, db: Session, role: Role) -> None:
     headers = {}
     if role != R.VISITOR:
         headers = token_for(db, user_with_role(db, role, entity=role in MARKET))

@@ -44,9 +44,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     if session_factory is None:
-        engine = engine or make_engine(
-            settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-        )
+        engine = engine or make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         session_factory = make_session_factory(engine)
     app = FastAPI(
         title="ggzy — 公共资源交易平台",
@@ -94,4 +92,3 @@ def _declare_problem_schema(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-

@@ -13,7 +13,11 @@ from ggzy.config import get_settings
 from ggzy.core.db import make_engine
 from ggzy.core.migrate import upgrade
 
-app = typer.Typer(help="ggzy — 公共资源交易平台 (public resource trading platform)", no_args_is_help=True, pretty_exceptions_show_locals=False)
+app = typer.Typer(
+    help="ggzy — 公共资源交易平台 (public resource trading platform)",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="The database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console()

@@ -51,7 +51,11 @@ def demo_credit_code(region_code: str, organisation: str) -> str:
 ENTITIES = (
     DemoEntity("owner", "昆明市第一中学", demo_credit_code("530102", "MA6K1A001"), Suite.GM, (Role.OWNER,)),
     DemoEntity(
-        "agent", "云南建诚招标代理有限公司", demo_credit_code("530100", "MA6K2B002"), Suite.INTL, (Role.AGENT,)
+        "agent",
+        "云南建诚招标代理有限公司",
+        demo_credit_code("530100", "MA6K2B002"),
+        Suite.INTL,
+        (Role.AGENT,),
     ),
     DemoEntity("bidder-1", "云南滇建工程有限公司", demo_credit_code("530100", "MA6K3C003"), Suite.GM, ()),
     DemoEntity("bidder-2", "昆明春城建设集团有限公司", demo_credit_code("530100", "MA6K4D004"), Suite.INTL, ()),
@@ -80,9 +84,7 @@ def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, no
     return result.user
 
 
-def load_demo(
-    engine: Engine, *, directory: Path, console: Console | None = None, clock: Clock | None = None
-) -> Table:
+def load_demo(engine: Engine, *, directory: Path, console: Console | None = None, clock: Clock | None = None) -> Table:
     """Load the demo (once); returns a table of who can log in and how."""
     now = (clock or SystemClock()).now()
     directory.mkdir(parents=True, exist_ok=True)
@@ -101,7 +103,12 @@ def load_demo(
             db, SYSTEM, name="昆明市公共资源交易中心", region_code="530100", parent_id=province.id, now=now
         )
         service.create_centre(
-            db, SYSTEM, name="昆明市五华区公共资源交易分中心", region_code="530102", parent_id=city.id, now=now
+            db,
+            SYSTEM,
+            name="昆明市五华区公共资源交易分中心",
+            region_code="530102",
+            parent_id=city.id,
+            now=now,
         )
         people = [
             ("admin", "平台管理员", RoleGrantIn(role=Role.PLATFORM_ADMIN)),

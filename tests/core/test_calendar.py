@@ -268,9 +268,7 @@ def test_add_working_days_lands_on_a_working_day_n_working_days_later(start: dat
     assert official().working_days_between(start, result) == n
 
 
-@given(
-    start=known_days, n=st.integers(min_value=0, max_value=150), extra=st.integers(min_value=1, max_value=50)
-)
+@given(start=known_days, n=st.integers(min_value=0, max_value=150), extra=st.integers(min_value=1, max_value=50))
 def test_add_working_days_is_strictly_increasing_in_n(start: date, n: int, extra: int) -> None:
     assert official().add_working_days(start, n) < official().add_working_days(start, n + extra)
 

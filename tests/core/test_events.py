@@ -92,42 +92,60 @@ def _logout(db: Session) -> Callable[[], object]:
 def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
     """For each declared state-changing service: prepare its inputs, return the call that changes state."""
     return {
-        "centre.created": lambda: lambda: service.create_centre(
-            db, SYSTEM, name="事件省中心", region_code="520000", parent_id=None, now=TEST_NOW
+        "centre.created": lambda: (
+            lambda: service.create_centre(
+                db, SYSTEM, name="事件省中心", region_code="520000", parent_id=None, now=TEST_NOW
+            )
         ),
-        "entity.registered": lambda: lambda: service.register_entity(
-            db, SYSTEM, data=EntityIn(credit_code=credit_code(), name="事件企业"), now=TEST_NOW
+        "entity.registered": lambda: (
+            lambda: service.register_entity(
+                db, SYSTEM, data=EntityIn(credit_code=credit_code(), name="事件企业"), now=TEST_NOW
+            )
         ),
         "entity.updated": lambda: (
-            lambda user: lambda: service.update_own_entity(
-                db,
-                principal(db, user, Permission.ENTITY_UPDATE_OWN),
-                changes=EntityUpdate(contact_phone="0871-12345678"),
-                now=TEST_NOW,
+            lambda user: (
+                lambda: service.update_own_entity(
+                    db,
+                    principal(db, user, Permission.ENTITY_UPDATE_OWN),
+                    changes=EntityUpdate(contact_phone="0871-12345678"),
+                    now=TEST_NOW,
+                )
             )
         )(make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=make_entity(db).id)),
-        "user.created": lambda: lambda: service.create_user(
-            db,
-            SYSTEM,
-            username="event-user",
-            display_name="事件",
-            password=None,
-            entity_id=None,
-            roles=[],
-            now=TEST_NOW,
+        "user.created": lambda: (
+            lambda: service.create_user(
+                db,
+                SYSTEM,
+                username="event-user",
+                display_name="事件",
+                password=None,
+                entity_id=None,
+                roles=[],
+                now=TEST_NOW,
+            )
         ),
         "role.granted": lambda: (
-            lambda user: lambda: service.grant_role(
-                db, SYSTEM, user_id=user.id, grant=RoleGrantIn(role=Role.EXPERT), now=TEST_NOW
+            lambda user: (
+                lambda: service.grant_role(
+                    db, SYSTEM, user_id=user.id, grant=RoleGrantIn(role=Role.EXPERT), now=TEST_NOW
+                )
             )
         )(make_user(db)),
-        "trust.anchor_added": lambda: lambda: login.add_trust_anchor(
-            db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW
+        "trust.anchor_added": lambda: (
+            lambda: login.add_trust_anchor(
+                db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW
+            )
         ),
         "trust.crl_added": lambda: _crl(db, intl_ca),
         "auth.password_login": lambda: (
-            lambda user: lambda: login.password_login(
-                db, username=user.username, password="correct horse battery", now=TEST_NOW, lifetime=LIFETIME
+            lambda user: (
+                lambda: login.password_login(
+                    db,
+                    username=user.username,
+                    password="correct horse battery",
+                    now=TEST_NOW,
+                    lifetime=LIFETIME,
+                )
             )
         )(make_user(db, password="correct horse battery", roles=[RoleGrantIn(role=Role.EXPERT)])),
         "auth.certificate_login": lambda: _certificate_login(db, gm_ca),
@@ -152,15 +170,14 @@ def test_each_service_leaves_exactly_its_event(db: Session, gm_ca: Path, intl_ca
     assert event_count(db, action) == before_action + 1
     assert event_count(db) == before_total + 1, "the service left other events besides its own"
     newest = db.scalar(select(Event).order_by(Event.id.desc()).limit(1))
-    assert newest is not None and newest.action == action
+    assert newest is not None
+    assert newest.action == action
     assert newest.occurred_at == TEST_NOW
 
 
 def test_an_undeclared_action_cannot_be_recorded(db: Session) -> None:
     with pytest.raises(LookupError):
-        record_event(
-            db, SYSTEM, action="nobody.declared", subject_type="x", subject_id=1, payload={}, now=TEST_NOW
-        )
+        record_event(db, SYSTEM, action="nobody.declared", subject_type="x", subject_id=1, payload={}, now=TEST_NOW)
 
 
 def test_an_action_cannot_be_declared_by_two_services() -> None:
@@ -170,13 +187,12 @@ def test_an_action_cannot_be_declared_by_two_services() -> None:
 
 def test_event_payload_is_canonical_json(db: Session) -> None:
     entity = make_entity(db, name="规范化企业")
-    event = db.scalar(
-        select(Event).where(Event.action == "entity.registered", Event.subject_id == str(entity.id))
-    )
+    event = db.scalar(select(Event).where(Event.action == "entity.registered", Event.subject_id == str(entity.id)))
     assert event is not None
     # RFC 8785: keys sorted, no spaces, UTF-8 kept as is.
     assert event.payload.startswith('{"credit_code":')
-    assert " " not in event.payload and "规范化企业" in event.payload
+    assert " " not in event.payload
+    assert "规范化企业" in event.payload
 
 
 @pytest.mark.parametrize("statement", ["UPDATE events SET action = 'forged'", "DELETE FROM events"])

@@ -254,9 +254,7 @@ def test_yuan_to_fen_inverts_fen_to_yuan(fen: int) -> None:
     total=fen_amounts,
     weights=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=20).filter(any),
 )
-def test_allocate_preserves_the_total_and_is_within_one_fen_of_the_exact_share(
-    total: int, weights: list[int]
-) -> None:
+def test_allocate_preserves_the_total_and_is_within_one_fen_of_the_exact_share(total: int, weights: list[int]) -> None:
     parts = allocate(total, weights)
     assert sum(parts) == total
     assert len(parts) == len(weights)

@@ -59,9 +59,7 @@ def test_a_wrong_credit_code_check_character_is_refused(ca_dir: Path) -> None:
 
 
 def test_a_lower_case_credit_code_is_written_in_upper_case(ca_dir: Path) -> None:
-    assert (
-        issue_entity(ca_dir, credit_code="91350100m000100y43").certificate.credit_code == "91350100M000100Y43"
-    )
+    assert issue_entity(ca_dir, credit_code="91350100m000100y43").certificate.credit_code == "91350100M000100Y43"
 
 
 @pytest.mark.parametrize(

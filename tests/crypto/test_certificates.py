@@ -125,10 +125,7 @@ def test_cryptography_parses_our_sm2_certificate(gm_ca: Path) -> None:
     parsed = x509.load_pem_x509_certificate(issued.certificate_pem.encode())
     assert parsed.signature_algorithm_oid.dotted_string == "1.2.156.10197.1.501"
     assert parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "张三"
-    assert (
-        parsed.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)[0].value
-        == EMPLOYER_CREDIT_CODE
-    )
+    assert parsed.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)[0].value == EMPLOYER_CREDIT_CODE
     assert parsed.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == PERSON_ID
     basic = parsed.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS)
     assert basic.critical
@@ -154,9 +151,7 @@ def test_cryptography_verifies_our_intl_certificate_chain(intl_ca: Path) -> None
 def _openssl_knows_sm2() -> bool:
     if shutil.which("openssl") is None:
         return False
-    listing = subprocess.run(
-        ["openssl", "list", "-public-key-algorithms"], capture_output=True, text=True, check=False
-    )
+    listing = subprocess.run(["openssl", "list", "-public-key-algorithms"], capture_output=True, text=True, check=False)
     return "SM2" in listing.stdout
 
 

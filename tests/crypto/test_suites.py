@@ -163,9 +163,7 @@ def recipient(request: pytest.FixtureRequest) -> PrivateKey:
 
 @QUICK
 @given(data_key=st.binary(min_size=16, max_size=64))
-def test_a_wrapped_key_unwraps_with_the_recipients_private_key(
-    recipient: PrivateKey, data_key: bytes
-) -> None:
+def test_a_wrapped_key_unwraps_with_the_recipients_private_key(recipient: PrivateKey, data_key: bytes) -> None:
     wrapped = wrap_key(recipient.public_key, data_key)
     assert data_key not in wrapped
     assert unwrap_key(recipient, wrapped) == data_key
@@ -285,9 +283,7 @@ def test_an_sm2_private_key_with_a_foreign_public_key_is_refused() -> None:
 def _openssl_knows_sm2() -> bool:
     if shutil.which("openssl") is None:
         return False
-    listing = subprocess.run(
-        ["openssl", "list", "-public-key-algorithms"], capture_output=True, text=True, check=False
-    )
+    listing = subprocess.run(["openssl", "list", "-public-key-algorithms"], capture_output=True, text=True, check=False)
     return "SM2" in listing.stdout
 
 

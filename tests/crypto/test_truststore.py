@@ -163,9 +163,7 @@ def test_a_crl_from_an_unknown_issuer_is_refused(tmp_path: Path, suite: Suite) -
     assert "陌生的 CA" in refused.value.detail_zh
 
 
-def test_a_crl_in_a_trusted_ca_name_but_signed_by_another_key_is_refused(
-    tmp_path: Path, suite: Suite
-) -> None:
+def test_a_crl_in_a_trusted_ca_name_but_signed_by_another_key_is_refused(tmp_path: Path, suite: Suite) -> None:
     make_ca(tmp_path / "real", suite, name="同名 CA")
     make_ca(tmp_path / "impostor", suite, name="同名 CA")
     victim = issue_entity(tmp_path / "real").certificate
@@ -195,9 +193,7 @@ def test_a_certificate_issued_by_a_leaf_is_untrusted(ca_dir: Path, suite: Suite)
     bidder = issue_entity(ca_dir, name="投标人")
     bidder_key = load_private_key_pem(bidder.private_key_pem)
     victim_key = generate_signing_key(suite)
-    issuer_name = _name(
-        common_name="投标人", organization="投标人", credit_code=bidder.certificate.credit_code
-    )
+    issuer_name = _name(common_name="投标人", organization="投标人", credit_code=bidder.certificate.credit_code)
     der = _build_certificate(
         serial=99,
         subject=_name(common_name="冒名者", organization="冒名者"),

@@ -25,10 +25,13 @@ from tests.factories import certificate_login_body, credit_code, event_count, is
 
 def _rows(db: Session) -> tuple[int, ...]:
     """Everything a login could leave behind."""
-    return tuple(
-        db.scalar(select(func.count()).select_from(table)) or 0
-        for table in (Entity, User, Certificate, AuthSession, LoginNonce)
-    ) + (event_count(db),)
+    return (
+        *tuple(
+            db.scalar(select(func.count()).select_from(table)) or 0
+            for table in (Entity, User, Certificate, AuthSession, LoginNonce)
+        ),
+        event_count(db),
+    )
 
 
 def _assert_refused(client: TestClient, db: Session, body: dict, *, status: int, code: str) -> dict:
@@ -38,7 +41,8 @@ def _assert_refused(client: TestClient, db: Session, body: dict, *, status: int,
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert problem["code"] == code
-    assert problem["message_zh"] and problem["message_en"]
+    assert problem["message_zh"]
+    assert problem["message_en"]
     assert _rows(db) == before, "a refused login must leave no row and no event"
     return problem
 
@@ -85,9 +89,7 @@ def test_certificate_from_a_ca_not_in_the_trust_store_is_refused(
     _assert_refused(client, db, body, status=401, code="certificate_untrusted")
 
 
-def test_expired_certificate_is_refused(
-    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path
-) -> None:
+def test_expired_certificate_is_refused(client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path) -> None:
     issued = issue(gm_ca, now=TEST_NOW - timedelta(days=20), days=10)
     _assert_refused(client, db, certificate_login_body(client, issued), status=401, code="certificate_expired")
 
@@ -171,7 +173,11 @@ def test_expired_or_forged_nonce_is_refused(
 
 
 def test_malformed_certificate_is_a_clear_422(client: TestClient, db: Session, trusted: dict[str, int]) -> None:
-    body = {"nonce": client.post("/api/v1/auth/nonce").json()["nonce"], "certificate_pem": "junk", "signature": ""}
+    body = {
+        "nonce": client.post("/api/v1/auth/nonce").json()["nonce"],
+        "certificate_pem": "junk",
+        "signature": "",
+    }
     _assert_refused(client, db, body, status=422, code="certificate_malformed")
 
 

@@ -63,8 +63,7 @@ class CalendarYearUnknown(DomainError):
     code = "calendar_year_unknown"
     status = 409
     message_zh = (
-        "尚未载入 {year} 年的节假日安排，无法计算工作日；"
-        "请中心工作人员载入国务院办公厅公布的 {year} 年节假日安排"
+        "尚未载入 {year} 年的节假日安排，无法计算工作日；请中心工作人员载入国务院办公厅公布的 {year} 年节假日安排"
     )
     message_en = (
         "The holiday schedule for {year} has not been loaded, so working days cannot be counted; "
@@ -196,9 +195,7 @@ class WorkingDayCalendar:
         self, year: int, *, holidays: Iterable[date], workdays: Iterable[date] = (), source: str | None = None
     ) -> WorkingDayCalendar:
         """A new calendar with ``year`` added, or replaced if already known (e.g. a corrected notice)."""
-        schedule = YearSchedule(
-            year=year, holidays=frozenset(holidays), workdays=frozenset(workdays), source=source
-        )
+        schedule = YearSchedule(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays), source=source)
         return self.with_schedule(schedule)
 
     def with_schedule(self, schedule: YearSchedule) -> WorkingDayCalendar:
@@ -356,9 +353,7 @@ def parse_year_schedule(text: str | bytes) -> YearSchedule:
 
 def _parse_dates(value: object, *, field: str) -> list[date]:
     if not isinstance(value, list):
-        raise InvalidInput(
-            field=field, reason_zh="应为日期字符串列表", reason_en="must be a list of date strings"
-        )
+        raise InvalidInput(field=field, reason_zh="应为日期字符串列表", reason_en="must be a list of date strings")
     days: list[date] = []
     seen: set[date] = set()
     for index, item in enumerate(value):
@@ -374,9 +369,7 @@ def _parse_dates(value: object, *, field: str) -> list[date]:
                 reason_en="must be a YYYY-MM-DD date",
             ) from None
         if day in seen:
-            raise InvalidInput(
-                field=item_field, reason_zh=f"{item} 重复", reason_en=f"{item} is listed twice"
-            )
+            raise InvalidInput(field=item_field, reason_zh=f"{item} 重复", reason_en=f"{item} is listed twice")
         seen.add(day)
         days.append(day)
     return days

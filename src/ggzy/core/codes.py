@@ -307,8 +307,7 @@ class ProjectCode:
     @property
     def text(self) -> str:
         return (
-            f"{self.region_code}-{self.year:04d}-{self.trade_type.code_letter}{self.serial:06d}"
-            f"-{self.check_character}"
+            f"{self.region_code}-{self.year:04d}-{self.trade_type.code_letter}{self.serial:06d}-{self.check_character}"
         )
 
     def __str__(self) -> str:
@@ -366,9 +365,7 @@ def validate_project_code(value: str, *, field: str = "code") -> ProjectCode:
             reason_zh="校验码不正确，请核对是否抄错",
             reason_en="the check character is wrong; please check for a typing error",
         )
-    return ProjectCode(
-        region_code=region, year=year, trade_type=trade_type, serial=serial, check_character=check
-    )
+    return ProjectCode(region_code=region, year=year, trade_type=trade_type, serial=serial, check_character=check)
 
 
 def _trade_type_for(letter: str, *, field: str) -> TradeType:

@@ -97,9 +97,6 @@ def count_events(db: Session) -> int:
 
 def events_for(db: Session, subject_type: str, subject_id: int | str) -> list[Event]:
     rows = db.scalars(
-        select(Event)
-        .where(Event.subject_type == subject_type, Event.subject_id == str(subject_id))
-        .order_by(Event.id)
+        select(Event).where(Event.subject_type == subject_type, Event.subject_id == str(subject_id)).order_by(Event.id)
     )
     return list(rows)
-

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 
 from ggzy.core.errors import NotAuthenticated, PermissionDenied
@@ -61,8 +62,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.ENTITY_UPDATE_OWN: frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION}),
     Permission.USER_MANAGE: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),
     Permission.PROJECT_REGISTER: frozenset({Role.OWNER, Role.AGENT}),
-    Permission.PROJECT_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.OWNER, Role.AGENT})
-    | _OVERSIGHT,
+    Permission.PROJECT_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.OWNER, Role.AGENT}) | _OVERSIGHT,
     Permission.PROJECT_REVIEW: frozenset({Role.CENTRE_STAFF}),
     Permission.EVENT_READ: frozenset({Role.PLATFORM_ADMIN}) | _OVERSIGHT,
 }
@@ -125,7 +125,7 @@ def current_principal(request: Request) -> Principal:
     """The principal of this request, resolved once by the authenticator the app installed."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     authenticate: Authenticator = request.app.state.authenticate
     principal = authenticate(request)
     request.state.principal = principal
@@ -165,11 +165,18 @@ class PermissionedRoute(APIRoute):
     published in the OpenAPI document as ``x-permission`` and ``x-roles``."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        permissions = set(declared_permissions(self.dependant))
+        from ggzy.core.problems import problem_responses  # problems → errors; no cycle at import time
+
+        permissions = set(declared_permissions(get_dependant(path=path, call=endpoint)))
         if len(permissions) != 1:
             raise TypeError(f"endpoint {path} must declare exactly one permission, found {permissions or 'none'}")
         permission = permissions.pop()
+        if Role.VISITOR not in POLICY[permission]:  # a guarded endpoint can refuse: declare how
+            kwargs["responses"] = {
+                **problem_responses(NotAuthenticated, PermissionDenied),
+                **(kwargs.get("responses") or {}),
+            }
+        super().__init__(path, endpoint, **kwargs)
         self.permission = permission
         self.openapi_extra = {
             **(self.openapi_extra or {}),

@@ -44,7 +44,8 @@ def problem_response(body: dict[str, Any]) -> JSONResponse:
 def problem_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` declaring the problems an endpoint can return, with their codes."""
     by_status: dict[int, list[type[DomainError]]] = {}
-    for error in (*errors, ValidationProblem):
+    declared: tuple[type[DomainError], ...] = (*errors, ValidationProblem)
+    for error in declared:
         by_status.setdefault(error.status, []).append(error)
     responses: dict[int | str, dict[str, Any]] = {}
     for status, group in sorted(by_status.items()):

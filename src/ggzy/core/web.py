@@ -20,7 +20,7 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
 
 
 def _now(request: Request) -> datetime:
-    return request.app.state.clock.now()  # type: ignore[no-any-return]
+    return request.app.state.clock.now()
 
 
 # ``scope="function"``: commit before the response is sent, so a failed commit is an error response.

@@ -79,14 +79,10 @@ def _name(
         ("organization_name", asn1_x509.DirectoryString(name="utf8_string", value=organization)),
     ]
     if credit_code is not None:
-        attributes.append(
-            ("organization_identifier", asn1_x509.DirectoryString(name="utf8_string", value=credit_code))
-        )
+        attributes.append(("organization_identifier", asn1_x509.DirectoryString(name="utf8_string", value=credit_code)))
     attributes.append(("common_name", asn1_x509.DirectoryString(name="utf8_string", value=common_name)))
     if person_id is not None:
-        attributes.append(
-            ("serial_number", asn1_x509.DirectoryString(name="printable_string", value=person_id))
-        )
+        attributes.append(("serial_number", asn1_x509.DirectoryString(name="printable_string", value=person_id)))
     rdns = [
         asn1_x509.RelativeDistinguishedName([asn1_x509.NameTypeAndValue({"type": kind, "value": value})])
         for kind, value in attributes
@@ -181,8 +177,7 @@ def _build_crl(
     }
     if revoked:  # RFC 5280 5.1.2.6: absent, not empty, when nothing is revoked
         tbs_fields["revoked_certificates"] = [
-            {"user_certificate": serial, "revocation_date": _time(moment)}
-            for serial, moment in sorted(revoked.items())
+            {"user_certificate": serial, "revocation_date": _time(moment)} for serial, moment in sorted(revoked.items())
         ]
     tbs = asn1_crl.TbsCertList(tbs_fields)
     certificate_list = asn1_crl.CertificateList(
@@ -234,9 +229,7 @@ def _load_ca(directory: Path) -> tuple[Certificate, PrivateKey]:
     return certificate, key
 
 
-def init_ca(
-    directory: Path | str, *, suite: Suite, name: str, now: datetime, valid_days: int = 3650
-) -> Certificate:
+def init_ca(directory: Path | str, *, suite: Suite, name: str, now: datetime, valid_days: int = 3650) -> Certificate:
     """Create a CA named ``name`` in ``directory``; refuses (FileExistsError) if one is already there."""
     directory = Path(directory)
     name = name.strip()
@@ -244,9 +237,7 @@ def init_ca(
         raise InvalidInput(field="name", reason_zh="不能为空", reason_en="must not be empty")
     for file_name in (CA_CERTIFICATE_FILE, CA_KEY_FILE, STATE_FILE):
         if (directory / file_name).exists():
-            raise FileExistsError(
-                f"a CA already exists in {directory} ({file_name}); refusing to overwrite it"
-            )
+            raise FileExistsError(f"a CA already exists in {directory} ({file_name}); refusing to overwrite it")
     not_before = _second(now)
     key = generate_signing_key(suite)
     subject = _name(common_name=name, organization=name)
@@ -292,9 +283,7 @@ def _check_subject(
                 )
         return _name(common_name=name, organization=name, credit_code=code)
     if kind != "person":
-        raise InvalidInput(
-            field="kind", reason_zh="应为 entity 或 person", reason_en="must be entity or person"
-        )
+        raise InvalidInput(field="kind", reason_zh="应为 entity 或 person", reason_en="must be entity or person")
     if not organization or not organization.strip():
         raise InvalidInput(
             field="organization",
@@ -348,9 +337,7 @@ def issue_certificate(
     state["next_serial"] = serial + 1
     state["issued"][str(serial)] = certificate.subject
     _save_state(directory, state)
-    return IssuedCertificate(
-        certificate=certificate, private_key_pem=key.to_pem(), certificate_pem=certificate.pem
-    )
+    return IssuedCertificate(certificate=certificate, private_key_pem=key.to_pem(), certificate_pem=certificate.pem)
 
 
 def revoke(directory: Path | str, serial: int, *, now: datetime) -> datetime:

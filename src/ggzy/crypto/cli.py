@@ -86,13 +86,9 @@ def issue_command(
     directory: DirectoryOption,
     kind: Annotated[Kind, typer.Option("--kind", help="entity 单位证书 / person 个人证书")],
     name: Annotated[str, typer.Option("--name", help="单位或个人名称 / entity or person name")],
-    credit_code: Annotated[
-        str, typer.Option("--credit-code", help="统一社会信用代码（个人证书填所在单位的）")
-    ],
+    credit_code: Annotated[str, typer.Option("--credit-code", help="统一社会信用代码（个人证书填所在单位的）")],
     out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
-    organization: Annotated[
-        str | None, typer.Option("--organization", help="所在单位（个人证书）/ employer")
-    ] = None,
+    organization: Annotated[str | None, typer.Option("--organization", help="所在单位（个人证书）/ employer")] = None,
     person_id: Annotated[str | None, typer.Option("--person-id", help="身份证件号码（个人证书）")] = None,
     days: Annotated[int, typer.Option("--days", min=1, help="有效天数 / validity in days")] = 365,
 ) -> None:

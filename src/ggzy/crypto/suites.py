@@ -266,9 +266,7 @@ class _Sm2PrivateKey(PrivateKey):
         return bytes(info.dump())
 
     def sign(self, data: bytes) -> bytes:
-        return bytes(
-            gmssl_pyx.sm2_sign(self._secret, self._public._point, data, gmssl_pyx.SM2_DEFAULT_SIGNER_ID)
-        )
+        return bytes(gmssl_pyx.sm2_sign(self._secret, self._public._point, data, gmssl_pyx.SM2_DEFAULT_SIGNER_ID))
 
     def _unwrap(self, wrapped: bytes) -> bytes:
         try:
@@ -294,9 +292,7 @@ class _P256PublicKey(PublicKey):
         self._key = key
 
     def to_der(self) -> bytes:
-        return self._key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return self._key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def verify(self, data: bytes, signature: bytes) -> None:
         try:
@@ -338,9 +334,7 @@ class _P256PrivateKey(PrivateKey):
             shared_secret = self._key.exchange(ec.ECDH(), ephemeral)
         except ValueError as error:
             raise DecryptionFailed() from error
-        return aead_decrypt(
-            Suite.INTL, _derive_wrap_key(self._public, shared_secret, ephemeral_public), sealed
-        )
+        return aead_decrypt(Suite.INTL, _derive_wrap_key(self._public, shared_secret, ephemeral_public), sealed)
 
 
 class _X25519PublicKey(PublicKey):
@@ -350,9 +344,7 @@ class _X25519PublicKey(PublicKey):
         self._key = key
 
     def to_der(self) -> bytes:
-        return self._key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return self._key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def verify(self, data: bytes, signature: bytes) -> None:
         raise TypeError("an X25519 key is for key exchange only and verifies no signature")
@@ -389,9 +381,7 @@ class _X25519PrivateKey(PrivateKey):
             shared_secret = self._key.exchange(ephemeral)
         except ValueError as error:
             raise DecryptionFailed() from error
-        return aead_decrypt(
-            Suite.INTL, _derive_wrap_key(self._public, shared_secret, ephemeral_public), sealed
-        )
+        return aead_decrypt(Suite.INTL, _derive_wrap_key(self._public, shared_secret, ephemeral_public), sealed)
 
 
 def _generate_sm2() -> PrivateKey:

@@ -83,9 +83,7 @@ def _parse_crl(data: bytes | str) -> _ParsedCrl:
             revoked={entry.serial_number: entry.revocation_date_utc for entry in crl},
         )
     except (ValueError, TypeError) as error:
-        raise RevocationListRejected(
-            issuer="?", reason_zh="无法解析", reason_en=f"unreadable ({error})"
-        ) from error
+        raise RevocationListRejected(issuer="?", reason_zh="无法解析", reason_en=f"unreadable ({error})") from error
 
 
 class TrustStore:
@@ -179,9 +177,7 @@ class TrustStore:
                 )
         return chain[-1]
 
-    def _build_chain(
-        self, certificate: Certificate, intermediates: Sequence[Certificate]
-    ) -> list[Certificate]:
+    def _build_chain(self, certificate: Certificate, intermediates: Sequence[Certificate]) -> list[Certificate]:
         """Leaf first, anchor last: follow issuer names, keeping only issuers whose key made the signature."""
         chain = [certificate]
         current = certificate
@@ -189,9 +185,7 @@ class TrustStore:
             if len(chain) >= MAX_CHAIN_LENGTH:
                 raise _untrusted(certificate, "the chain is too long", "证书链过长")
             anchors = [a for a in self._anchors.values() if a.subject_name_der == current.issuer_name_der]
-            others = [
-                c for c in intermediates if c.subject_name_der == current.issuer_name_der and c not in chain
-            ]
+            others = [c for c in intermediates if c.subject_name_der == current.issuer_name_der and c not in chain]
             if not anchors and not others:
                 raise _untrusted(
                     certificate,
@@ -214,9 +208,7 @@ class TrustStore:
         leaf = chain[0]
         for position, issuer in enumerate(chain[1:], start=1):
             if not (issuer.is_ca and issuer.can_sign_certificates):
-                raise _untrusted(
-                    leaf, f"{issuer.subject} is not a CA certificate", f"{issuer.subject} 不是 CA 证书"
-                )
+                raise _untrusted(leaf, f"{issuer.subject} is not a CA certificate", f"{issuer.subject} 不是 CA 证书")
             intermediates_below = sum(1 for member in chain[1:position] if not member.is_self_issued)
             if issuer.path_length is not None and intermediates_below > issuer.path_length:
                 raise _untrusted(

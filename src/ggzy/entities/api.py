@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ggzy.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
@@ -101,7 +101,9 @@ def get_login_nonce(request: Request, _: Public, now: Now) -> NonceOut:
     response_model=LoginOut,
     tags=["auth"],
     summary="Log in with a CA certificate (GM or INTL suite)",
-    responses=problem_responses(login.NonceInvalid, login.NonceReplayed, *_CERTIFICATE_PROBLEMS),
+    responses=problem_responses(
+        login.NonceInvalid, login.NonceReplayed, login.CertificateWithoutCreditCode, *_CERTIFICATE_PROBLEMS
+    ),
 )
 def certificate_login(request: Request, body: CertificateLoginIn, db: DB, _: Public, now: Now) -> LoginOut:
     result = login.certificate_login(
@@ -135,13 +137,13 @@ def password_login(request: Request, body: PasswordLoginIn, db: DB, _: Public, n
     "/auth/logout",
     status_code=204,
     tags=["auth"],
-    responses=problem_responses(NotAuthenticated, login.SessionInvalid),
+    responses=problem_responses(login.SessionInvalid),
 )
 def logout(db: DB, actor: LoggedIn, now: Now) -> None:
     login.logout(db, actor, now=now)
 
 
-@router.get("/auth/me", response_model=UserOut, tags=["auth"], responses=problem_responses(NotAuthenticated))
+@router.get("/auth/me", response_model=UserOut, tags=["auth"], responses=problem_responses())
 def me(db: DB, actor: LoggedIn) -> UserOut:
     user = db.get(User, actor.user_id)
     assert user is not None
@@ -161,7 +163,7 @@ def list_centres(db: DB, _: Public) -> list[CentreOut]:
     response_model=CentreOut,
     status_code=201,
     tags=["centres"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound, InvalidInput, Conflict),
+    responses=problem_responses(NotFound, InvalidInput, Conflict),
 )
 def create_centre(body: CentreIn, db: DB, actor: CentreManager, now: Now) -> CentreOut:
     centre = service.create_centre(
@@ -177,7 +179,7 @@ def create_centre(body: CentreIn, db: DB, actor: CentreManager, now: Now) -> Cen
     "/entities",
     response_model=list[EntityOut],
     tags=["entities"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied),
+    responses=problem_responses(),
 )
 def search_entities(
     db: DB,
@@ -193,7 +195,7 @@ def search_entities(
     response_model=EntityOut,
     status_code=201,
     tags=["entities"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, InvalidInput, service.EntityAlreadyRegistered),
+    responses=problem_responses(InvalidInput, service.EntityAlreadyRegistered),
 )
 def register_entity(body: EntityIn, db: DB, actor: EntityRegistrar, now: Now) -> EntityOut:
     return EntityOut.model_validate(service.register_entity(db, actor, data=body, now=now))
@@ -203,7 +205,7 @@ def register_entity(body: EntityIn, db: DB, actor: EntityRegistrar, now: Now) ->
     "/entities/me",
     response_model=EntityOut,
     tags=["entities"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound),
+    responses=problem_responses(NotFound),
 )
 def my_entity(db: DB, actor: EntitySelf) -> EntityOut:
     if actor.entity_id is None:
@@ -215,7 +217,7 @@ def my_entity(db: DB, actor: EntitySelf) -> EntityOut:
     "/entities/me",
     response_model=EntityOut,
     tags=["entities"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound),
+    responses=problem_responses(NotFound),
 )
 def update_my_entity(body: EntityUpdate, db: DB, actor: EntitySelf, now: Now) -> EntityOut:
     return EntityOut.model_validate(service.update_own_entity(db, actor, changes=body, now=now))
@@ -225,7 +227,7 @@ def update_my_entity(body: EntityUpdate, db: DB, actor: EntitySelf, now: Now) ->
     "/entities/{entity_id}",
     response_model=EntityOut,
     tags=["entities"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound),
+    responses=problem_responses(NotFound),
 )
 def get_entity(entity_id: int, db: DB, _: EntityReader) -> EntityOut:
     return EntityOut.model_validate(service.get_entity(db, entity_id))
@@ -239,7 +241,7 @@ def get_entity(entity_id: int, db: DB, _: EntityReader) -> EntityOut:
     response_model=UserOut,
     status_code=201,
     tags=["users"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, InvalidInput, NotFound, service.UsernameTaken),
+    responses=problem_responses(InvalidInput, NotFound, service.UsernameTaken),
 )
 def create_user(body: UserIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     user = service.create_user(
@@ -259,7 +261,7 @@ def create_user(body: UserIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     "/users/{user_id}/roles",
     response_model=UserOut,
     tags=["users"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, InvalidInput, NotFound, Conflict),
+    responses=problem_responses(InvalidInput, NotFound, Conflict),
 )
 def grant_role(user_id: int, body: RoleGrantIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     return _user_out(db, service.grant_role(db, actor, user_id=user_id, grant=body, now=now))
@@ -283,7 +285,7 @@ def list_trust_anchors(db: DB, _: Public) -> list[TrustAnchorOut]:
     response_model=TrustAnchorOut,
     status_code=201,
     tags=["trust"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, CertificateMalformed, login.TrustAnchorExists),
+    responses=problem_responses(CertificateMalformed, login.TrustAnchorExists),
 )
 def add_trust_anchor(body: TrustAnchorIn, db: DB, actor: TrustManager, now: Now) -> TrustAnchorOut:
     anchor = login.add_trust_anchor(db, actor, certificate_pem=body.certificate_pem, name=body.name, now=now)
@@ -294,7 +296,7 @@ def add_trust_anchor(body: TrustAnchorIn, db: DB, actor: TrustManager, now: Now)
     "/trust/revocation-lists",
     status_code=201,
     tags=["trust"],
-    responses=problem_responses(NotAuthenticated, PermissionDenied, CertificateMalformed, CertificateUntrusted),
+    responses=problem_responses(CertificateMalformed, CertificateUntrusted),
 )
 def add_revocation_list(body: RevocationListIn, db: DB, actor: TrustManager, now: Now) -> dict[str, int]:
     row = login.add_revocation_list(db, actor, crl_pem=body.crl_pem, now=now)

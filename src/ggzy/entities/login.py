@@ -32,14 +32,22 @@ from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import ANONYMOUS, Principal, Role, RoleGrant
 from ggzy.crypto import Certificate as X509Certificate
 from ggzy.crypto import SignatureInvalid, TrustStore, load_certificate
-from ggzy.entities.models import AuthSession, Certificate, Entity, LoginNonce, RevocationList, TrustAnchor, User
+from ggzy.entities.models import (
+    AuthSession,
+    Certificate,
+    Entity,
+    LoginNonce,
+    RevocationList,
+    TrustAnchor,
+    User,
+)
 from ggzy.entities.schemas import EntityIn
 from ggzy.entities.service import (
     PASSWORDS,
     bind_role,
     find_entity_by_credit_code,
-    insert_user,
     grants_of,
+    insert_user,
     register_entity,
 )
 
@@ -72,6 +80,13 @@ class SessionInvalid(DomainError):
     status = 401
     message_zh = "登录已失效，请重新登录"
     message_en = "The session has ended or expired; log in again"
+
+
+class CertificateWithoutCreditCode(DomainError):
+    code = "certificate_without_credit_code"
+    status = 422
+    message_zh = "该证书未载明统一社会信用代码，不能用于市场主体登录"
+    message_en = "The certificate carries no unified social credit code, so it cannot log a market entity in"
 
 
 class TrustAnchorExists(DomainError):
@@ -263,18 +278,14 @@ def logout(db: Session, actor: Principal, *, now: datetime) -> None:
         raise SessionInvalid()
     session.ended_at = now
     db.flush()
-    record_event(
-        db, actor, action="auth.logout", subject_type="user", subject_id=session.user_id, payload={}, now=now
-    )
+    record_event(db, actor, action="auth.logout", subject_type="user", subject_id=session.user_id, payload={}, now=now)
 
 
 # --- password login ---------------------------------------------------------------------------------------------
 
 
 @changes_state("auth.password_login")
-def password_login(
-    db: Session, *, username: str, password: str, now: datetime, lifetime: timedelta
-) -> LoginResult:
+def password_login(db: Session, *, username: str, password: str, now: datetime, lifetime: timedelta) -> LoginResult:
     user = db.scalar(select(User).where(User.username == username))
     if user is None or not user.active or user.password_hash is None:
         PASSWORDS.hash(password)  # same work whether or not the user exists
@@ -338,18 +349,18 @@ def certificate_login(
     certificate = load_certificate(certificate_pem)
     intermediates = [load_certificate(pem) for pem in intermediates_pem]
     load_trust_store(db).validate(certificate, at=now, intermediates=intermediates)
+    if certificate.credit_code is None:
+        raise CertificateWithoutCreditCode(field="certificate_pem")
     certificate.public_key.verify(login_message(nonce), _decode_signature(signature))
     _consume_nonce(db, nonce, now=now)
 
     row = db.scalar(select(Certificate).where(Certificate.fingerprint == certificate.fingerprint))
     if row is None:
-        row = _bind_certificate(db, certificate, now=now)
+        row = _bind_certificate(db, certificate, certificate.credit_code, now=now)
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         raise SessionInvalid()
-    token, expires_at = open_session(
-        db, user, method="certificate", certificate_id=row.id, now=now, lifetime=lifetime
-    )
+    token, expires_at = open_session(db, user, method="certificate", certificate_id=row.id, now=now, lifetime=lifetime)
     record_event(
         db,
         _acting(principal_for(db, user)),
@@ -362,18 +373,18 @@ def certificate_login(
     return LoginResult(token=token, expires_at=expires_at, user=user, entity=db.get(Entity, user.entity_id))
 
 
-def _bind_certificate(db: Session, certificate: X509Certificate, *, now: datetime) -> Certificate:
+def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: str, *, now: datetime) -> Certificate:
     """A trusted certificate seen for the first time: find (or register) its entity and user, and bind it.
 
     A renewed certificate (same entity and, for a person, the same person id) reaches the same user.
     """
-    entity = find_entity_by_credit_code(db, certificate.credit_code)
+    entity = find_entity_by_credit_code(db, credit_code)
     if entity is None:
         entity = register_entity(
             db,
             _certificate_holder(certificate),
             data=EntityIn(
-                credit_code=certificate.credit_code,
+                credit_code=credit_code,
                 name=certificate.organization or certificate.common_name,
                 kind="enterprise",
             ),
@@ -398,7 +409,7 @@ def _bind_certificate(db: Session, certificate: X509Certificate, *, now: datetim
         serial_number=format(certificate.serial_number, "x"),
         issuer=certificate.issuer,
         subject=certificate.subject,
-        credit_code=certificate.credit_code,
+        credit_code=credit_code,
         not_before=certificate.not_before,
         not_after=certificate.not_after,
         certificate_pem=certificate.pem,

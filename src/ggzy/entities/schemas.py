@@ -157,7 +157,7 @@ class PasswordLoginIn(BaseModel):
 
 class LoginOut(BaseModel):
     token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_at: datetime
     user: UserOut
     entity: EntityOut | None

@@ -133,7 +133,12 @@ def register_entity(db: Session, actor: Principal, *, data: EntityIn, now: datet
         action="entity.registered",
         subject_type="entity",
         subject_id=entity.id,
-        payload={"credit_code": credit_code, "name": entity.name, "kind": entity.kind, "region_code": region_code},
+        payload={
+            "credit_code": credit_code,
+            "name": entity.name,
+            "kind": entity.kind,
+            "region_code": region_code,
+        },
         now=now,
     )
     return entity
@@ -190,7 +195,10 @@ def grants_of(db: Session, user_id: int) -> tuple[RoleGrant, ...]:
     rows = db.scalars(select(RoleBinding).where(RoleBinding.user_id == user_id).order_by(RoleBinding.id))
     return tuple(
         RoleGrant(
-            role=Role(row.role), centre_id=row.centre_id, region_code=row.region_code, trade_type=row.trade_type
+            role=Role(row.role),
+            centre_id=row.centre_id,
+            region_code=row.region_code,
+            trade_type=row.trade_type,
         )
         for row in rows
     )

@@ -66,7 +66,7 @@ def _region_scope(actor: Principal, role: Role) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def visible_projects(actor: Principal) -> Select[tuple[Project]]:
+def visible_projects(actor: Principal) -> Select[Project]:
     """Projects the principal may read: all for the admin, its centre's for staff, its own for owners and agents,
     its region (and trade type) for supervisors and inspectors."""
     if Role.PLATFORM_ADMIN in actor.roles:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from ggzy.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from ggzy.core.errors import InvalidInput, NotFound
 from ggzy.core.money import fen_to_yuan
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
@@ -63,8 +63,6 @@ def _out(db: DB, project: Project) -> ProjectOut:
     status_code=201,
     summary="Register a project with its lots (进场登记)",
     responses=problem_responses(
-        NotAuthenticated,
-        PermissionDenied,
         NotYourProject,
         NotFound,
         InvalidInput,
@@ -76,7 +74,7 @@ def register_project(body: ProjectIn, db: DB, actor: Registrant, now: Now) -> Pr
     return _out(db, service.register_project(db, actor, data=body, now=now))
 
 
-@router.get("/projects", responses=problem_responses(NotAuthenticated, PermissionDenied))
+@router.get("/projects", responses=problem_responses())
 def list_projects(
     db: DB,
     actor: Reader,
@@ -92,7 +90,7 @@ def list_projects(
 @router.get(
     "/projects/{project_id}",
     response_model=ProjectOut,
-    responses=problem_responses(NotAuthenticated, PermissionDenied, NotFound),
+    responses=problem_responses(NotFound),
 )
 def get_project(project_id: int, db: DB, actor: Reader) -> ProjectOut:
     return _out(db, service.get_project(db, actor, project_id))
@@ -102,7 +100,7 @@ def get_project(project_id: int, db: DB, actor: Reader) -> ProjectOut:
     "/projects/{project_id}/accept",
     response_model=ProjectOut,
     summary="Accept a registration (centre staff)",
-    responses=problem_responses(NotAuthenticated, PermissionDenied, NotYourCentre, NotFound, service.RegistrationNotPending),
+    responses=problem_responses(NotYourCentre, NotFound, service.RegistrationNotPending),
 )
 def accept_registration(project_id: int, db: DB, actor: Reviewer, now: Now) -> ProjectOut:
     return _out(db, service.accept_registration(db, actor, project_id=project_id, now=now))
@@ -112,7 +110,7 @@ def accept_registration(project_id: int, db: DB, actor: Reviewer, now: Now) -> P
     "/projects/{project_id}/return",
     response_model=ProjectOut,
     summary="Return a registration with the reason (centre staff)",
-    responses=problem_responses(NotAuthenticated, PermissionDenied, NotYourCentre, NotFound, service.RegistrationNotPending),
+    responses=problem_responses(NotYourCentre, NotFound, service.RegistrationNotPending),
 )
 def return_registration(project_id: int, body: ReturnIn, db: DB, actor: Reviewer, now: Now) -> ProjectOut:
     return _out(db, service.return_registration(db, actor, project_id=project_id, reason=body.reason, now=now))

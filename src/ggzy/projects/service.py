@@ -49,15 +49,15 @@ def _lot_amounts(index: int, lot: LotIn, trade_type: TradeType) -> tuple[int, in
     budget = yuan_to_fen(lot.budget, field=f"lots.{index}.budget")
     if budget <= 0:
         raise InvalidInput(
-            field=f"lots.{index}.budget", reason_zh="预算必须大于零", reason_en="the budget must be above zero"
+            field=f"lots.{index}.budget",
+            reason_zh="预算必须大于零",
+            reason_en="the budget must be above zero",
         )
     if lot.ceiling_price is None:
         return budget, None
     field = f"lots.{index}.ceiling_price"
     if not trade_type.has_ceiling_price:
-        raise CeilingPriceNotAllowed(
-            field=field, trade_type_zh=trade_type.label_zh, trade_type_en=trade_type.label_en
-        )
+        raise CeilingPriceNotAllowed(field=field, trade_type_zh=trade_type.label_zh, trade_type_en=trade_type.label_en)
     ceiling = yuan_to_fen(lot.ceiling_price, field=field)
     # 政府采购货物和服务招标投标管理办法 第12条: the ceiling is set within the budget; the same holds for works.
     if ceiling <= 0 or ceiling > budget:
@@ -73,9 +73,7 @@ def _next_project_code(db: Session, *, region_code: str, trade_type: TradeType, 
         ProjectCodeSequence.year == year,
         ProjectCodeSequence.trade_type == trade_type.value,
     )
-    bumped = db.execute(
-        update(ProjectCodeSequence).where(*key).values(last_serial=ProjectCodeSequence.last_serial + 1)
-    )
+    bumped = db.execute(update(ProjectCodeSequence).where(*key).values(last_serial=ProjectCodeSequence.last_serial + 1))
     if bumped.rowcount == 0:  # type: ignore[attr-defined]
         db.add(ProjectCodeSequence(region_code=region_code, year=year, trade_type=trade_type.value, last_serial=1))
         db.flush()
@@ -224,4 +222,3 @@ def lots_of(db: Session, project_ids: list[int]) -> dict[int, list[Lot]]:
     for lot in db.scalars(select(Lot).where(Lot.project_id.in_(project_ids)).order_by(Lot.project_id, Lot.number)):
         by_project[lot.project_id].append(lot)
     return by_project
-

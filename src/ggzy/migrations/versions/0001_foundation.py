@@ -178,9 +178,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["entity_id"], ["entities.id"], name=op.f("fk_certificates_entity_id_entities")
-        ),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_certificates_entity_id_entities")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_certificates_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificates")),
         sa.UniqueConstraint("fingerprint", name=op.f("uq_certificates_fingerprint")),
@@ -219,9 +217,7 @@ def upgrade() -> None:
         sa.Column("subject_type", sa.String(length=32), nullable=False),
         sa.Column("subject_id", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_entity_id"], ["entities.id"], name=op.f("fk_events_actor_entity_id_entities")
-        ),
+        sa.ForeignKeyConstraint(["actor_entity_id"], ["entities.id"], name=op.f("fk_events_actor_entity_id_entities")),
         sa.ForeignKeyConstraint(["actor_user_id"], ["users.id"], name=op.f("fk_events_actor_user_id_users")),
         sa.ForeignKeyConstraint(["centre_id"], ["centres.id"], name=op.f("fk_events_centre_id_centres")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
@@ -277,9 +273,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["agent_id"], ["entities.id"], name=op.f("fk_projects_agent_id_entities")),
         sa.ForeignKeyConstraint(["centre_id"], ["centres.id"], name=op.f("fk_projects_centre_id_centres")),
         sa.ForeignKeyConstraint(["owner_id"], ["entities.id"], name=op.f("fk_projects_owner_id_entities")),
-        sa.ForeignKeyConstraint(
-            ["registered_by"], ["users.id"], name=op.f("fk_projects_registered_by_users")
-        ),
+        sa.ForeignKeyConstraint(["registered_by"], ["users.id"], name=op.f("fk_projects_registered_by_users")),
         sa.ForeignKeyConstraint(["reviewed_by"], ["users.id"], name=op.f("fk_projects_reviewed_by_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_projects")),
         sa.UniqueConstraint("code", name=op.f("uq_projects_code")),
@@ -314,9 +308,7 @@ def upgrade() -> None:
         sa.Column("region_code", sa.String(length=6), nullable=True),
         sa.Column("trade_type", sa.String(length=32), nullable=True),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["centre_id"], ["centres.id"], name=op.f("fk_role_bindings_centre_id_centres")
-        ),
+        sa.ForeignKeyConstraint(["centre_id"], ["centres.id"], name=op.f("fk_role_bindings_centre_id_centres")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_role_bindings_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_role_bindings")),
         sa.UniqueConstraint(

@@ -1,0 +1,65 @@
+"""The API's contract: health, the OpenAPI document, and problem+json for every kind of error (RFC 9457)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from ggzy.core.errors import PROBLEM_CONTENT_TYPE
+
+
+def test_health_reports_the_database(client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] in ("sqlite", "postgresql")
+
+
+def test_docs_and_openapi_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.1")
+    assert "Problem" in schema["components"]["schemas"]
+
+
+def test_every_operation_that_can_refuse_declares_its_problems(app: FastAPI) -> None:
+    """Every operation with a body or a path parameter declares 422; every guarded one declares 401 and 403."""
+    for path, methods in app.openapi()["paths"].items():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            roles = set(operation["x-roles"])
+            if "visitor" not in roles:
+                assert {"401", "403"} <= set(responses), (method, path)
+            if "requestBody" in operation or "{" in path:
+                assert "422" in responses, (method, path)
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    assert PROBLEM_CONTENT_TYPE in response["content"], (method, path, status)
+
+
+def test_unknown_route_is_problem_json(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    assert response.json()["code"] == "not_found"
+
+
+def test_validation_error_names_the_field_in_both_languages(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/password-login", json={"username": "x"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    assert problem["field"] == "password"
+    assert problem["errors"][0]["message_zh"] == "必填"
+    assert "password" in problem["message_en"]
+    assert "password" in problem["message_zh"]
+
+
+def test_malformed_json_is_a_clear_problem(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/password-login", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"

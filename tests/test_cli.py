@@ -1,0 +1,101 @@
+"""The command line: migrations, the demo data, and the demo CA mounted as ``ggzy ca``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ggzy.cli import app
+from ggzy.core.codes import validate_project_code
+from ggzy.core.events import Event
+from ggzy.crypto import load_certificate
+from ggzy.demo import demo_credit_code, has_data, load_demo
+from ggzy.entities.models import Centre, Certificate, Entity, TrustAnchor, User
+from ggzy.projects.models import Lot, Project
+
+runner = CliRunner()
+
+
+def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_engine: Engine, tmp_path: Path) -> None:
+    assert not has_data(fresh_engine)
+    load_demo(fresh_engine, directory=tmp_path / "demo")
+
+    with Session(fresh_engine) as db:
+        centres = {c.region_code: c for c in db.scalars(select(Centre))}
+        assert set(centres) == {"530000", "530100", "530102"}
+        assert centres["530102"].parent_id == centres["530100"].id
+        assert centres["530100"].parent_id == centres["530000"].id
+        assert db.scalar(select(func.count()).select_from(TrustAnchor)) == 2
+        suites = set(db.scalars(select(Certificate.suite)))
+        assert suites == {"gm", "intl"}
+        assert db.scalar(select(func.count()).select_from(Entity)) == 5
+        project = db.scalars(select(Project)).one()
+        assert project.status == "accepted"
+        assert validate_project_code(project.code).region_code == "530102"
+        assert db.scalar(select(func.count()).select_from(Lot).where(Lot.project_id == project.id)) == 2
+        assert db.scalar(select(func.count()).select_from(User).where(User.username == "staff")) == 1
+        assert db.scalar(select(func.count()).select_from(Event)) > 10
+
+    # The keys it wrote log in (the files are what a person trying the demo uses).
+    certificate = load_certificate((tmp_path / "demo" / "owner.pem").read_text())
+    assert certificate.credit_code is not None
+    assert (tmp_path / "demo" / "owner-key.pem").stat().st_mode & 0o077 == 0
+
+    # A second run changes nothing.
+    load_demo(fresh_engine, directory=tmp_path / "demo")
+    with Session(fresh_engine) as db:
+        assert db.scalar(select(func.count()).select_from(Project)) == 1
+
+
+def test_cli_db_upgrade_and_demo_on_the_embedded_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ggzy.config import get_settings
+
+    monkeypatch.setenv("GGZY_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("GGZY_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        upgraded = runner.invoke(app, ["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        assert (tmp_path / "var" / "ggzy.db").exists()
+        demo = runner.invoke(app, ["demo"])
+        assert demo.exit_code == 0, demo.output
+        assert "registered and accepted" in demo.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_ca_commands_are_mounted(tmp_path: Path) -> None:
+    ca_dir = tmp_path / "ca"
+    init = runner.invoke(app, ["ca", "init", "--dir", str(ca_dir), "--suite", "gm", "--name", "测试CA"])
+    assert init.exit_code == 0, init.output
+    issued = runner.invoke(
+        app,
+        [
+            "ca",
+            "issue",
+            "--dir",
+            str(ca_dir),
+            "--kind",
+            "entity",
+            "--name",
+            "测试企业",
+            "--credit-code",
+            demo_credit_code("530100", "MA6K1A001"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert issued.exit_code == 0, issued.output
+    written = sorted(path.name for path in (tmp_path / "out").glob("*.pem"))
+    assert len(written) == 2, written  # the certificate and its key
+    certificates = [load_certificate(p.read_text()) for p in (tmp_path / "out").glob("*.pem") if "key" not in p.name]
+    assert certificates[0].credit_code == demo_credit_code("530100", "MA6K1A001")
+    bad = runner.invoke(
+        app,
+        ["ca", "issue", "--dir", str(ca_dir), "--kind", "entity", "--name", "x", "--credit-code", "123"],
+    )
+    assert bad.exit_code != 0
