@@ -24,6 +24,9 @@ MARKET = frozenset({R.OWNER, R.AGENT, R.BIDDER, R.INSTITUTION})
 
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/health"): EVERYONE,
+    ("GET", "/api/v1/calendar/years"): EVERYONE,
+    ("PUT", "/api/v1/calendar/years/{year}"): frozenset({R.PLATFORM_ADMIN}),
+    ("GET", "/api/v1/calendar/working-days"): EVERYONE,
     ("POST", "/api/v1/auth/nonce"): EVERYONE,
     ("POST", "/api/v1/auth/certificate-login"): EVERYONE,
     ("POST", "/api/v1/auth/password-login"): EVERYONE,
@@ -103,7 +106,7 @@ def test_each_role_is_refused_exactly_what_the_matrix_refuses(client: TestClient
         if (method, path) == ("POST", "/api/v1/auth/logout"):
             continue  # would end the session the rest of the loop uses; checked on its own below
         url = re.sub(r"\{[a-z_]+\}", "999999", path)
-        response = client.request(method, url, headers=headers, json={} if method in ("POST", "PATCH") else None)
+        response = client.request(method, url, headers=headers, json={} if method in ("POST", "PATCH", "PUT") else None)
         body = response.json() if response.headers["content-type"].endswith("json") else None
         code = body.get("code") if isinstance(body, dict) else None
         if role in MATRIX[(method, path)]:

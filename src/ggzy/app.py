@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy import __version__
 from ggzy.config import Settings, get_settings
+from ggzy.core.calendar_api import router as calendar_router
 from ggzy.core.clock import Clock, SystemClock
 from ggzy.core.db import make_engine, make_session_factory
 from ggzy.core.permissions import PermissionedRoute
@@ -72,6 +73,7 @@ def create_app(
             dialect = db.get_bind().dialect.name
         return {"status": "ok", "version": __version__, "database": dialect}
 
+    app.include_router(calendar_router, prefix=API_PREFIX)
     app.include_router(entities_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
     _declare_problem_schema(app)

@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+calendar_app = typer.Typer(help="The working-day calendar (Chinese public holidays)", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
 console = Console()
 
 
@@ -46,6 +48,37 @@ def db_upgrade() -> None:
     """Apply every migration (creates the embedded SQLite database under ./var/ if needed)."""
     engine = _migrated_engine()
     console.print(f"[green]database is up to date[/green] ({engine.url.render_as_string(hide_password=True)})")
+
+
+@calendar_app.command("load")
+def calendar_load(
+    schedule_file: Annotated[Path, typer.Argument(help="JSON: {year, holidays: [...], workdays: [...], source}")],
+) -> None:
+    """Load (or replace) one year's holiday schedule, as the State Council publishes it."""
+    from ggzy.core.calendar import parse_year_schedule
+    from ggzy.core.calendar_store import load_calendar_year
+    from ggzy.core.clock import SystemClock
+    from ggzy.core.db import make_session_factory, unit_of_work
+    from ggzy.core.permissions import SYSTEM
+
+    schedule = parse_year_schedule(schedule_file.read_bytes())
+    with unit_of_work(make_session_factory(_migrated_engine())) as db:
+        load_calendar_year(db, SYSTEM, schedule=schedule, now=SystemClock().now())
+    console.print(
+        f"[green]loaded {schedule.year}[/green]: {len(schedule.holidays)} holidays, "
+        f"{len(schedule.workdays)} swapped working days"
+    )
+
+
+@calendar_app.command("years")
+def calendar_years() -> None:
+    """The years whose holiday schedule the platform knows."""
+    from ggzy.core.calendar_store import working_day_calendar
+    from ggzy.core.db import make_session_factory
+
+    with make_session_factory(_migrated_engine())() as db:
+        years = sorted(working_day_calendar(db).known_years)
+    console.print(f"{years[0]}–{years[-1]}" + ("" if len(years) == years[-1] - years[0] + 1 else f" ({years})"))
 
 
 @app.command()

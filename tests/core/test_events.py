@@ -12,6 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ggzy.core.calendar import parse_year_schedule
+from ggzy.core.calendar_store import load_calendar_year
 from ggzy.core.events import STATE_CHANGING_SERVICES, Event, changes_state, record_event
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.crypto import current_crl, load_private_key_pem
@@ -23,6 +25,7 @@ from tests.conftest import TEST_NOW
 from tests.factories import credit_code, event_count, issue, make_centres, make_entity, make_user, principal
 
 LIFETIME = timedelta(hours=1)
+SCHEDULE_2027 = '{"year": 2027, "holidays": ["2027-01-01"], "workdays": []}'
 SECRET = b"s" * 32
 
 
@@ -151,6 +154,9 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         "auth.certificate_login": lambda: _certificate_login(db, gm_ca),
         "auth.logout": lambda: _logout(db),
         "project.registered": lambda: _project_registration(db),
+        "calendar.year_loaded": lambda: lambda: load_calendar_year(
+            db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW
+        ),
         "project.accepted": lambda: _project_review(db, accept=True),
         "project.returned": lambda: _project_review(db, accept=False),
     }

@@ -45,7 +45,7 @@ class Permission(StrEnum):
     PROJECT_REGISTER = "project.register"
     PROJECT_READ = "project.read"
     PROJECT_REVIEW = "project.review"
-    EVENT_READ = "event.read"
+    CALENDAR_MANAGE = "calendar.manage"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -64,7 +64,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.PROJECT_REGISTER: frozenset({Role.OWNER, Role.AGENT}),
     Permission.PROJECT_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.OWNER, Role.AGENT}) | _OVERSIGHT,
     Permission.PROJECT_REVIEW: frozenset({Role.CENTRE_STAFF}),
-    Permission.EVENT_READ: frozenset({Role.PLATFORM_ADMIN}) | _OVERSIGHT,
+    Permission.CALENDAR_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
 }
 
 

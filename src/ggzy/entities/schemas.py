@@ -14,7 +14,7 @@ EntityKind = Literal["enterprise", "institution", "government", "social_organisa
 
 
 class CentreIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=2, max_length=200, examples=["云南省公共资源交易中心"])
     region_code: str = Field(examples=["530000"], description="GB/T 2260 administrative region code")
@@ -32,7 +32,7 @@ class CentreOut(BaseModel):
 
 
 class EntityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     credit_code: str = Field(examples=["91530100MA6K0000XX"], description="统一社会信用代码 (GB 32100)")
     name: str = Field(min_length=2, max_length=200)
@@ -50,7 +50,7 @@ class EntityIn(BaseModel):
 class EntityUpdate(BaseModel):
     """What an entity completes or corrects itself; the credit code and name come from its certificate."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     legal_representative: str | None = Field(default=None, max_length=100)
     contact_name: str | None = Field(default=None, max_length=100)
@@ -75,7 +75,7 @@ class EntityOut(BaseModel):
 
 
 class RoleGrantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     role: Role
     centre_id: int | None = None
@@ -93,7 +93,7 @@ class RoleGrantOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)  # passwords are taken exactly as typed
 
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     display_name: str = Field(min_length=1, max_length=100)
@@ -111,7 +111,7 @@ class UserOut(BaseModel):
 
 
 class TrustAnchorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     certificate_pem: str = Field(description="The CA's root certificate, PEM")
     name: str | None = Field(default=None, max_length=300, description="By default the CA's subject")
@@ -128,7 +128,7 @@ class TrustAnchorOut(BaseModel):
 
 
 class RevocationListIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     crl_pem: str = Field(description="A certificate revocation list signed by a trusted CA, PEM")
 
@@ -140,7 +140,7 @@ class NonceOut(BaseModel):
 
 
 class CertificateLoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     nonce: str
     certificate_pem: str
@@ -149,7 +149,7 @@ class CertificateLoginIn(BaseModel):
 
 
 class PasswordLoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)  # passwords are taken exactly as typed
 
     username: str
     password: str

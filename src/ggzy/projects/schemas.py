@@ -14,7 +14,7 @@ YuanAmount = str
 
 
 class LotIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=300)
     budget: YuanAmount = Field(description="Budget in yuan, at most two decimal places", examples=["1200000.00"])
@@ -26,7 +26,7 @@ class LotIn(BaseModel):
 
 
 class ProjectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     centre_id: int
     name: str = Field(min_length=2, max_length=300)
@@ -39,7 +39,7 @@ class ProjectIn(BaseModel):
 
 
 class ReturnIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=2, max_length=2000)
 

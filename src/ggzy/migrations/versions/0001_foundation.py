@@ -150,6 +150,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_users_entity_id"), ["entity_id"], unique=False)
 
     op.create_table(
+        "calendar_years",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("schedule", sa.Text(), nullable=False),
+        sa.Column("source", sa.String(length=300), nullable=True),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "loaded_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=True,
+        ),
+        sa.ForeignKeyConstraint(["loaded_by"], ["users.id"], name=op.f("fk_calendar_years_loaded_by_users")),
+        sa.PrimaryKeyConstraint("year", name=op.f("pk_calendar_years")),
+    )
+    op.create_table(
         "certificates",
         sa.Column(
             "id",
@@ -417,6 +431,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_certificates_credit_code"))
 
     op.drop_table("certificates")
+    op.drop_table("calendar_years")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_entity_id"))
 
