@@ -16,8 +16,12 @@ def test_health_reports_the_database(client: TestClient) -> None:
     assert body["database"] in ("sqlite", "postgresql")
 
 
-def test_docs_and_openapi_are_served(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 200
+def test_docs_and_openapi_are_served_without_a_cdn(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn." not in docs.text
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/", follow_redirects=False).headers["location"] == "/docs"
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.1")
     assert "Problem" in schema["components"]["schemas"]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,7 +59,7 @@ def create_app(
             "and messages in Chinese (`message_zh`) and English (`message_en`)."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from vendored files, with no CDN
         redoc_url=None,
     )
     app.router.route_class = PermissionedRoute
@@ -73,11 +77,32 @@ def create_app(
             dialect = db.get_bind().dialect.name
         return {"status": "ok", "version": __version__, "database": dialect}
 
+    _install_docs(app)
     app.include_router(calendar_router, prefix=API_PREFIX)
     app.include_router(entities_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
     _declare_problem_schema(app)
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Interactive API docs at /docs from Swagger UI files shipped in a package (works offline)."""
+    static = files("fastapi_offline") / "static"
+    app.mount("/static/docs", StaticFiles(directory=str(static)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_: Public) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="ggzy API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
+    @app.get("/", include_in_schema=False)
+    def home(_: Public) -> RedirectResponse:
+        return RedirectResponse("/docs")
 
 
 def _declare_problem_schema(app: FastAPI) -> None:

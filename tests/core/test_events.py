@@ -154,8 +154,8 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         "auth.certificate_login": lambda: _certificate_login(db, gm_ca),
         "auth.logout": lambda: _logout(db),
         "project.registered": lambda: _project_registration(db),
-        "calendar.year_loaded": lambda: lambda: load_calendar_year(
-            db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW
+        "calendar.year_loaded": lambda: (
+            lambda: load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW)
         ),
         "project.accepted": lambda: _project_review(db, accept=True),
         "project.returned": lambda: _project_review(db, accept=False),

@@ -19,7 +19,7 @@
 统一项目代码 (ggzy's unified project code, 一码管理)
     ``{region 6}-{year 4}-{trade type letter}{serial 6}-{check}``, e.g. ``530100-2026-G000123-U``:
 
-    * region: the GB/T 2260 code of the centre the project is registered with;
+    * region: the GB/T 2260 code of where the project is (within the area of the centre it registers with);
     * year: the year of registration (2000 or later);
     * trade type letter: G 工程建设, C 政府采购, L 土地使用权出让, M 矿业权出让, P 国有产权交易, Q 其他
       (:class:`ggzy.core.trade_types.TradeType`);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -60,7 +60,18 @@ class RoleBinding(Base):
     """A role held by a user, scoped to a centre and, for supervisors, to a region and a trade type."""
 
     __tablename__ = "role_bindings"
-    __table_args__ = (UniqueConstraint("user_id", "role", "centre_id", "region_code", "trade_type"),)
+    # One row per scope; COALESCE because NULLs are distinct in a plain unique constraint on both databases.
+    __table_args__ = (
+        Index(
+            "uq_role_bindings_scope",
+            "user_id",
+            "role",
+            func.coalesce(text("centre_id"), 0),
+            func.coalesce(text("region_code"), ""),
+            func.coalesce(text("trade_type"), ""),
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

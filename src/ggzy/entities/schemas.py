@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core.permissions import Role
+from ggzy.core.trade_types import TradeType
 
 CentreLevel = Literal["province", "city", "county"]
 EntityKind = Literal["enterprise", "institution", "government", "social_organisation", "other"]
@@ -79,8 +80,8 @@ class RoleGrantIn(BaseModel):
 
     role: Role
     centre_id: int | None = None
-    region_code: str | None = None
-    trade_type: str | None = None
+    region_code: str | None = Field(default=None, description="Supervisors and inspectors: their region")
+    trade_type: TradeType | None = Field(default=None, description="Supervisors: the trade type they oversee")
 
 
 class RoleGrantOut(BaseModel):

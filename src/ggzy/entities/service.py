@@ -8,10 +8,17 @@ from argon2 import PasswordHasher
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ggzy.core.codes import region_contains, region_level, validate_credit_code, validate_region_code
+from ggzy.core.codes import (
+    is_valid_region_code,
+    region_contains,
+    region_level,
+    validate_credit_code,
+    validate_region_code,
+)
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal, Role, RoleGrant
+from ggzy.core.trade_types import TradeType
 from ggzy.entities.models import Centre, Entity, RoleBinding, User
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
 
@@ -80,7 +87,8 @@ def create_centre(
             )
     else:
         parent = get_centre(db, parent_id)
-        if parent.region_code == region_code or not region_contains(parent.region_code, region_code):
+        expected_parent_level = {"city": "province", "county": "city"}.get(level)
+        if parent.level != expected_parent_level or not region_contains(parent.region_code, region_code):
             raise InvalidInput(
                 field="parent_id",
                 reason_zh=f"上级中心的行政区划 {parent.region_code} 不包含 {region_code}",
@@ -108,8 +116,17 @@ def create_centre(
 def register_entity(db: Session, actor: Principal, *, data: EntityIn, now: datetime) -> Entity:
     """Put a market entity in the register (collected once, reused by every centre and project)."""
     credit_code = validate_credit_code(data.credit_code)
-    # GB 32100: characters 3–8 of the credit code are the registering authority's region code.
-    region_code = validate_region_code(data.region_code or credit_code[2:8])
+    if data.region_code is not None:
+        region_code = validate_region_code(data.region_code)
+    elif is_valid_region_code(credit_code[2:8]):
+        # GB 32100: characters 3–8 of the credit code are the registering authority's region code.
+        region_code = credit_code[2:8]
+    else:  # registered nationally (100000) or otherwise not a region: the entity must say where it is
+        raise InvalidInput(
+            field="region_code",
+            reason_zh="统一社会信用代码中的登记机关代码不是行政区划代码，请填写所在地行政区划代码",
+            reason_en="the credit code does not carry a region code; give the entity's region code",
+        )
     if find_entity_by_credit_code(db, credit_code) is not None:
         raise EntityAlreadyRegistered(field="credit_code", credit_code=credit_code)
     entity = Entity(
@@ -168,6 +185,12 @@ def update_own_entity(db: Session, actor: Principal, *, changes: EntityUpdate, n
 
 
 def _check_grant_allowed(db: Session, actor: Principal, grant: RoleGrantIn) -> None:
+    if grant.trade_type is not None and grant.role not in (Role.SUPERVISOR, Role.INSPECTOR):
+        raise InvalidInput(
+            field="roles.trade_type",
+            reason_zh="只有监督和纪检审计角色按交易类型限定",
+            reason_en="only supervisor and inspector roles are scoped to a trade type",
+        )
     if grant.region_code is not None:
         validate_region_code(grant.region_code, field="roles.region_code")
     if grant.centre_id is not None:
@@ -191,6 +214,11 @@ def _check_grant_allowed(db: Session, actor: Principal, grant: RoleGrantIn) -> N
         raise PermissionDenied(permission=f"user.grant.{grant.role.value}")
 
 
+def _scope(grant: RoleGrantIn | RoleGrant) -> tuple[str, int | None, str | None, str | None]:
+    trade_type = grant.trade_type.value if isinstance(grant.trade_type, TradeType) else grant.trade_type
+    return (grant.role.value, grant.centre_id, grant.region_code, trade_type)
+
+
 def grants_of(db: Session, user_id: int) -> tuple[RoleGrant, ...]:
     rows = db.scalars(select(RoleBinding).where(RoleBinding.user_id == user_id).order_by(RoleBinding.id))
     return tuple(
@@ -211,7 +239,7 @@ def bind_role(db: Session, user: User, grant: RoleGrantIn | RoleGrant, now: date
             role=grant.role.value,
             centre_id=grant.centre_id,
             region_code=grant.region_code,
-            trade_type=grant.trade_type,
+            trade_type=_scope(grant)[3],
             granted_at=now,
         )
     )
@@ -232,6 +260,10 @@ def create_user(
     """A user with its roles: staff and experts log in with a password (argon2), entities' people by certificate."""
     for grant in roles:
         _check_grant_allowed(db, actor, grant)
+    if len({_scope(grant) for grant in roles}) != len(roles):
+        raise InvalidInput(
+            field="roles", reason_zh="同一角色重复授予", reason_en="the same role is given more than once"
+        )
     if entity_id is not None:
         get_entity(db, entity_id)
     if db.scalar(select(User.id).where(User.username == username)) is not None:
@@ -291,10 +323,7 @@ def grant_role(db: Session, actor: Principal, *, user_id: int, grant: RoleGrantI
     if user is None:
         raise NotFound(field="user_id", what_zh="用户", what_en="User")
     _check_grant_allowed(db, actor, grant)
-    existing = RoleGrant(
-        role=grant.role, centre_id=grant.centre_id, region_code=grant.region_code, trade_type=grant.trade_type
-    )
-    if existing in grants_of(db, user.id):
+    if _scope(grant) in {_scope(held) for held in grants_of(db, user.id)}:
         raise Conflict(field="role", reason_zh="该用户已有此角色", reason_en="the user already holds this role")
     bind_role(db, user, grant, now)
     db.flush()

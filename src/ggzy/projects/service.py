@@ -59,8 +59,12 @@ def _lot_amounts(index: int, lot: LotIn, trade_type: TradeType) -> tuple[int, in
     if not trade_type.has_ceiling_price:
         raise CeilingPriceNotAllowed(field=field, trade_type_zh=trade_type.label_zh, trade_type_en=trade_type.label_en)
     ceiling = yuan_to_fen(lot.ceiling_price, field=field)
+    if ceiling <= 0:
+        raise InvalidInput(
+            field=field, reason_zh="最高投标限价必须大于零", reason_en="the ceiling price must be above zero"
+        )
     # 政府采购货物和服务招标投标管理办法 第12条: the ceiling is set within the budget; the same holds for works.
-    if ceiling <= 0 or ceiling > budget:
+    if ceiling > budget:
         raise CeilingAboveBudget(field=field)
     return budget, ceiling
 

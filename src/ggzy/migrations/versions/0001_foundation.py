@@ -325,14 +325,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["centre_id"], ["centres.id"], name=op.f("fk_role_bindings_centre_id_centres")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_role_bindings_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_role_bindings")),
-        sa.UniqueConstraint(
-            "user_id",
-            "role",
-            "centre_id",
-            "region_code",
-            "trade_type",
-            name=op.f("uq_role_bindings_user_id_role_centre_id_region_code_trade_type"),
-        ),
     )
     with op.batch_alter_table("role_bindings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_role_bindings_user_id"), ["user_id"], unique=False)
