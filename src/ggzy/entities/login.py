@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -151,13 +152,38 @@ def list_trust_anchors(db: Session) -> list[TrustAnchor]:
     return list(db.scalars(select(TrustAnchor).order_by(TrustAnchor.id)))
 
 
-def load_trust_store(db: Session) -> TrustStore:
-    """Every CA root the platform recognises, with the CRLs received from them."""
+def build_trust_store(db: Session) -> TrustStore:
+    """Every CA root the platform recognises, with the CRLs received from them (parsed and verified anew)."""
     store = TrustStore()
     for anchor in list_trust_anchors(db):
         store.add_anchor(load_certificate(anchor.certificate_pem))
     for crl in db.scalars(select(RevocationList).order_by(RevocationList.id)):
         store.add_crl(crl.crl)
+    return store
+
+
+_trust_store_cache: tuple[tuple[tuple[str, ...], tuple[str, ...]], TrustStore] | None = None
+_trust_store_lock = threading.Lock()
+
+
+def trust_store(db: Session) -> TrustStore:
+    """The trust store for checking certificates, rebuilt only when its anchors or CRLs change.
+
+    Parsing every root and verifying every CRL's signature on each login would cost several signature checks per
+    login at the deadline rush; two small queries tell whether the cached store is still the database's. The
+    cached store is never mutated (``add_revocation_list`` builds its own).
+    """
+    global _trust_store_cache
+    key = (
+        tuple(db.scalars(select(TrustAnchor.fingerprint).order_by(TrustAnchor.id))),
+        tuple(db.scalars(select(RevocationList.sha256).order_by(RevocationList.id))),
+    )
+    cached = _trust_store_cache
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    store = build_trust_store(db)
+    with _trust_store_lock:
+        _trust_store_cache = (key, store)
     return store
 
 
@@ -193,11 +219,11 @@ def add_trust_anchor(
 @changes_state("trust.crl_added")
 def add_revocation_list(db: Session, actor: Principal, *, crl_pem: str, now: datetime) -> RevocationList:
     """Store a CRL after checking that a trusted CA signed it."""
-    store = load_trust_store(db)
-    issuer = store.add_crl(crl_pem.encode()).issuer
+    issuer = build_trust_store(db).add_crl(crl_pem.encode()).issuer
     anchor = db.scalar(select(TrustAnchor).where(TrustAnchor.fingerprint == issuer.fingerprint))
     assert anchor is not None
-    row = RevocationList(anchor_id=anchor.id, crl=crl_pem.encode(), received_at=now)
+    data = crl_pem.encode()
+    row = RevocationList(anchor_id=anchor.id, crl=data, sha256=hashlib.sha256(data).hexdigest(), received_at=now)
     db.add(row)
     db.flush()
     record_event(
@@ -206,7 +232,7 @@ def add_revocation_list(db: Session, actor: Principal, *, crl_pem: str, now: dat
         action="trust.crl_added",
         subject_type="trust_anchor",
         subject_id=anchor.id,
-        payload={"revocation_list_id": row.id, "sha256": hashlib.sha256(row.crl).hexdigest()},
+        payload={"revocation_list_id": row.id, "sha256": row.sha256},
         now=now,
     )
     return row
@@ -348,7 +374,7 @@ def certificate_login(
     _check_nonce(nonce, secret=secret, now=now)
     certificate = load_certificate(certificate_pem)
     intermediates = [load_certificate(pem) for pem in intermediates_pem]
-    load_trust_store(db).validate(certificate, at=now, intermediates=intermediates)
+    trust_store(db).validate(certificate, at=now, intermediates=intermediates)
     if certificate.credit_code is None:
         raise CertificateWithoutCreditCode(field="certificate_pem")
     certificate.public_key.verify(login_message(nonce), _decode_signature(signature))

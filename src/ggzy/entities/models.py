@@ -103,6 +103,7 @@ class RevocationList(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     anchor_id: Mapped[int] = mapped_column(ForeignKey("trust_anchors.id"), index=True)
     crl: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

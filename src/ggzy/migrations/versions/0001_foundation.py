@@ -115,6 +115,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("crl", sa.LargeBinary(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["anchor_id"], ["trust_anchors.id"], name=op.f("fk_revocation_lists_anchor_id_trust_anchors")
