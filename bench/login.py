@@ -1,9 +1,9 @@
 """Certificate login under load: how many logins per second, GM (SM2) and INTL (ECDSA P-256), on embedded SQLite.
 
 Each login is the whole service call in its own transaction: nonce check, chain and revocation check against the
-trust store (two CAs, one CRL each; the parsed store is cached until they change), signature verification, nonce consumption, session and event rows. Prints one
-JSON line. Cost per login is constant in the number of users; it grows linearly with the number of trust anchors
-and CRL entries only when they change (the store is rebuilt then, once).
+trust store (two CAs, one CRL each; the parsed store is cached until they change), signature verification, nonce
+consumption, session and event rows. Prints one JSON line. Cost per login is constant in the number of users; the
+number of trust anchors and CRL entries costs once per change (the store is rebuilt then).
 
     .venv/bin/python bench/login.py [--users 100]
 """
