@@ -81,6 +81,38 @@ def calendar_years() -> None:
     console.print(f"{years[0]}–{years[-1]}" + ("" if len(years) == years[-1] - years[0] + 1 else f" ({years})"))
 
 
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Argument(help="Login name of the platform administrator")],
+    display_name: Annotated[str, typer.Option(help="Name shown in the trail")] = "平台管理员",
+    password: Annotated[
+        str, typer.Option(prompt=True, confirmation_prompt=True, hide_input=True, help="At least 10 characters")
+    ] = "",
+) -> None:
+    """Create a platform administrator (the first account of a platform started without demo data)."""
+    from ggzy.core.clock import SystemClock
+    from ggzy.core.db import make_session_factory, unit_of_work
+    from ggzy.core.permissions import SYSTEM, Role
+    from ggzy.entities.schemas import RoleGrantIn, UserIn
+    from ggzy.entities.service import create_user
+
+    request = UserIn(
+        username=username, display_name=display_name, password=password, roles=[RoleGrantIn(role=Role.PLATFORM_ADMIN)]
+    )
+    with unit_of_work(make_session_factory(_migrated_engine())) as db:
+        create_user(
+            db,
+            SYSTEM,
+            username=request.username,
+            display_name=request.display_name,
+            password=request.password,
+            entity_id=None,
+            roles=request.roles,
+            now=SystemClock().now(),
+        )
+    console.print(f"[green]platform administrator {username} created[/green]")
+
+
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option(help="Where to write the demo CAs, keys and certificates")] = None,

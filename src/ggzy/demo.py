@@ -92,7 +92,8 @@ def load_demo(engine: Engine, *, directory: Path, console: Console | None = None
     table = Table(title="ggzy demo: who can log in")
     for column in ("who", "role", "how"):
         table.add_column(column)
-    with unit_of_work(factory) as db:
+    status = (console or Console(quiet=True)).status("loading demo data: centres")
+    with status, unit_of_work(factory) as db:
         if db.scalar(select(Centre.id).limit(1)) is not None:
             table.add_row("—", "—", "demo data is already loaded")
             return table
@@ -134,6 +135,7 @@ def load_demo(engine: Engine, *, directory: Path, console: Console | None = None
             )
             table.add_row(f"{display_name} ({username})", grant.role.value, f"password {DEMO_PASSWORD}")
 
+        status.update("loading demo data: certificate authorities of both suites")
         cas = {}
         for suite, name in ((Suite.GM, "云南数字证书认证中心（演示）"), (Suite.INTL, "Global Trust Demo CA")):
             ca_dir = directory / f"ca-{suite.value}"
@@ -141,6 +143,7 @@ def load_demo(engine: Engine, *, directory: Path, console: Console | None = None
             ca_certificate = init_ca(ca_dir, suite=suite, name=name, now=now)
             login.add_trust_anchor(db, SYSTEM, certificate_pem=ca_certificate.pem, name=name, now=now)
 
+        status.update("loading demo data: entities log in with their certificates")
         staff = _staff(db, city.id)
         users: dict[str, User] = {}
         secret = secrets.token_bytes(32)  # the demo logs its entities in once, in this process
@@ -162,6 +165,7 @@ def load_demo(engine: Engine, *, directory: Path, console: Console | None = None
             roles = ", ".join(role.value for role in (*entity.roles, Role.BIDDER))
             table.add_row(entity.name, roles, f"{entity.suite.value} certificate {certificate_file}")
 
+        status.update("loading demo data: project registration")
         agent = login.principal_for(db, users["agent"]).holding(Permission.PROJECT_REGISTER)
         project = register_project(
             db,

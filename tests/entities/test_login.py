@@ -223,3 +223,27 @@ def _grant(role: Role):  # type: ignore[no-untyped-def]
     from ggzy.entities.schemas import RoleGrantIn
 
     return RoleGrantIn(role=role)
+
+
+def test_person_certificates_log_in_people_of_their_entity(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path
+) -> None:
+    """A person certificate (个人证书) carries the employer's credit code: each person is a user of that entity,
+    and a renewed certificate of the same person reaches the same user."""
+    code = credit_code()
+
+    def person(ca_dir: Path, name: str, person_id: str) -> dict:
+        issued = issue(ca_dir, kind="person", name=name, code=code, organization="昆明个人证书建设有限公司",
+                       person_id=person_id)  # fmt: skip
+        response = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, issued))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    zhang = person(gm_ca, "张三", "P-0001")
+    li = person(intl_ca, "李四", "P-0002")
+    zhang_renewed = person(intl_ca, "张三", "P-0001")
+
+    assert zhang["entity"]["name"] == "昆明个人证书建设有限公司"
+    assert zhang["entity"]["id"] == li["entity"]["id"] == zhang_renewed["entity"]["id"]
+    assert zhang["user"]["id"] == zhang_renewed["user"]["id"] != li["user"]["id"]
+    assert zhang["user"]["display_name"] == "张三"
