@@ -14,6 +14,15 @@ from ggzy.entities.models import (
     TrustAnchor,
     User,
 )
+from ggzy.ledger import sequencer as _sequencer  # noqa: F401 - numbers events at every commit
+from ggzy.ledger.models import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    LedgerWitness,
+)
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
 
 __all__ = [
@@ -25,6 +34,12 @@ __all__ = [
     "Entity",
     "Event",
     "LoginNonce",
+    "LedgerCheckpoint",
+    "LedgerCosignature",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerNode",
+    "LedgerWitness",
     "Lot",
     "Project",
     "ProjectCodeSequence",

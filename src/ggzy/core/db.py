@@ -6,7 +6,8 @@ and commits or rolls back. Services only ``flush()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from ggzy.core.clock import as_utc
+
+logger = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,15 +88,28 @@ def make_session_factory(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True, **kwargs)
 
 
+AfterCommit = Callable[[sessionmaker[Session], dict[str, Any]], None]
+
+
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit when the block ends normally, roll back on any exception."""
+def unit_of_work(factory: sessionmaker[Session], *, after_commit: AfterCommit | None = None) -> Iterator[Session]:
+    """One transaction: commit when the block ends normally, roll back on any exception.
+
+    ``after_commit`` runs once the commit has succeeded, with the factory and the session's ``info`` (how the ledger
+    integrates the events just committed); its failure is logged, never turned into a failure of the committed work.
+    """
     session = factory()
     try:
         yield session
         session.commit()
+        info = dict(session.info)
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+    if after_commit is not None:
+        try:
+            after_commit(factory, info)
+        except Exception:
+            logger.exception("after-commit work failed; it is caught up later")

@@ -9,12 +9,13 @@ a test walks that registry and proves each service leaves exactly its event.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import rfc8785
-from sqlalchemy import ForeignKey, Index, String, Text, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -25,6 +26,10 @@ R = TypeVar("R")
 
 # action name -> the service function that records it
 STATE_CHANGING_SERVICES: dict[str, Callable[..., Any]] = {}
+# actions whose payload is personal or secret at the time: the public ledger carries only a commitment to it
+UNDISCLOSED_ACTIONS: set[str] = set()
+# the events recorded in a session's transaction, for the ledger to number at commit (see ggzy.ledger.sequencer)
+NEW_EVENTS_KEY = "ggzy.new_events"
 
 
 class Event(Base):
@@ -41,6 +46,10 @@ class Event(Base):
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
+    # Whether the public ledger entry carries the payload, or only the salted commitment to the whole event.
+    disclosed: Mapped[bool] = mapped_column(Boolean)
+    # Random salt of that commitment (hex), so that a low-entropy hidden payload cannot be guessed from it.
+    salt: Mapped[str] = mapped_column(String(32))
 
 
 def canonical_json(value: Any) -> str:
@@ -72,19 +81,28 @@ def record_event(
         subject_type=subject_type,
         subject_id=str(subject_id),
         payload=canonical_json(payload),
+        disclosed=action not in UNDISCLOSED_ACTIONS,
+        salt=secrets.token_hex(16),
     )
     db.add(event)
     db.flush()
+    db.info.setdefault(NEW_EVENTS_KEY, []).append(event)
     return event
 
 
-def changes_state(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Declare a service function that changes state and the event action it records."""
+def changes_state(action: str, *, disclosed: bool = True) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare a service function that changes state and the event action it records.
+
+    ``disclosed=False`` keeps the payload out of the public ledger (only a salted commitment is published), for
+    events whose details are personal or must stay secret.
+    """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         if action in STATE_CHANGING_SERVICES and STATE_CHANGING_SERVICES[action] is not function:
             raise ValueError(f"event action {action!r} is declared twice")
         STATE_CHANGING_SERVICES[action] = function
+        if not disclosed:
+            UNDISCLOSED_ACTIONS.add(action)
         function.event_action = action  # type: ignore[attr-defined]
         return function
 

@@ -15,7 +15,8 @@ from ggzy.core.permissions import Permission, Principal, require
 
 def _unit_of_work(request: Request) -> Iterator[Session]:
     """One request, one transaction: committed when the endpoint returns, rolled back if it raises."""
-    with unit_of_work(request.app.state.session_factory) as session:
+    state = request.app.state
+    with unit_of_work(state.session_factory, after_commit=getattr(state, "after_commit", None)) as session:
         yield session
 
 

@@ -295,7 +295,7 @@ def authenticate_request(request: Request) -> Principal:
         return authenticate_token(db, token, now=now)
 
 
-@changes_state("auth.logout")
+@changes_state("auth.logout", disclosed=False)
 def logout(db: Session, actor: Principal, *, now: datetime) -> None:
     if actor.session_id is None:
         raise SessionInvalid()
@@ -310,7 +310,7 @@ def logout(db: Session, actor: Principal, *, now: datetime) -> None:
 # --- password login ---------------------------------------------------------------------------------------------
 
 
-@changes_state("auth.password_login")
+@changes_state("auth.password_login", disclosed=False)
 def password_login(db: Session, *, username: str, password: str, now: datetime, lifetime: timedelta) -> LoginResult:
     user = db.scalar(select(User).where(User.username == username))
     if user is None or not user.active or user.password_hash is None:
@@ -359,7 +359,7 @@ def _decode_signature(signature: str) -> bytes:
         raise SignatureInvalid(field="signature") from error
 
 
-@changes_state("auth.certificate_login")
+@changes_state("auth.certificate_login", disclosed=False)
 def certificate_login(
     db: Session,
     *,

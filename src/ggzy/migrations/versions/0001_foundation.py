@@ -70,6 +70,51 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_entities_region_code"), ["region_code"], unique=False)
 
     op.create_table(
+        "ledger_checkpoints",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("root_hash", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_checkpoints")),
+    )
+    with op.batch_alter_table("ledger_checkpoints", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_checkpoints_size"), ["size"], unique=False)
+
+    op.create_table(
+        "ledger_head",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("next_index", sa.BigInteger(), nullable=False),
+        sa.Column("tree_size", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_head")),
+    )
+    op.create_table(
+        "ledger_nodes",
+        sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("level", "index", name=op.f("pk_ledger_nodes")),
+    )
+    op.create_table(
+        "ledger_witnesses",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("verifier_key", sa.String(length=400), nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_witnesses")),
+        sa.UniqueConstraint("name", name=op.f("uq_ledger_witnesses_name")),
+    )
+    op.create_table(
         "login_nonces",
         sa.Column("nonce", sa.String(length=128), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
@@ -101,6 +146,39 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_anchors")),
         sa.UniqueConstraint("fingerprint", name=op.f("uq_trust_anchors_fingerprint")),
     )
+    op.create_table(
+        "ledger_cosignatures",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "checkpoint_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "witness_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("signature_line", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["checkpoint_id"],
+            ["ledger_checkpoints.id"],
+            name=op.f("fk_ledger_cosignatures_checkpoint_id_ledger_checkpoints"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["witness_id"], ["ledger_witnesses.id"], name=op.f("fk_ledger_cosignatures_witness_id_ledger_witnesses")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_cosignatures")),
+    )
+    with op.batch_alter_table("ledger_cosignatures", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_cosignatures_checkpoint_id"), ["checkpoint_id"], unique=False)
+
     op.create_table(
         "revocation_lists",
         sa.Column(
@@ -232,6 +310,8 @@ def upgrade() -> None:
         sa.Column("subject_type", sa.String(length=32), nullable=False),
         sa.Column("subject_id", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("disclosed", sa.Boolean(), nullable=False),
+        sa.Column("salt", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(["actor_entity_id"], ["entities.id"], name=op.f("fk_events_actor_entity_id_entities")),
         sa.ForeignKeyConstraint(["actor_user_id"], ["users.id"], name=op.f("fk_events_actor_user_id_users")),
         sa.ForeignKeyConstraint(["centre_id"], ["centres.id"], name=op.f("fk_events_centre_id_centres")),
@@ -357,6 +437,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auth_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "ledger_entries",
+        sa.Column("index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "event_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["event_id"], ["events.id"], name=op.f("fk_ledger_entries_event_id_events")),
+        sa.PrimaryKeyConstraint("index", name=op.f("pk_ledger_entries")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_ledger_entries_event_id")),
+    )
+    op.create_table(
         "lots",
         sa.Column(
             "id",
@@ -394,6 +486,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_lots_project_id"))
 
     op.drop_table("lots")
+    op.drop_table("ledger_entries")
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_sessions_user_id"))
 
@@ -433,9 +526,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_revocation_lists_anchor_id"))
 
     op.drop_table("revocation_lists")
+    with op.batch_alter_table("ledger_cosignatures", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_cosignatures_checkpoint_id"))
+
+    op.drop_table("ledger_cosignatures")
     op.drop_table("trust_anchors")
     op.drop_table("project_code_sequences")
     op.drop_table("login_nonces")
+    op.drop_table("ledger_witnesses")
+    op.drop_table("ledger_nodes")
+    op.drop_table("ledger_head")
+    with op.batch_alter_table("ledger_checkpoints", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_checkpoints_size"))
+
+    op.drop_table("ledger_checkpoints")
     with op.batch_alter_table("entities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_entities_region_code"))
         batch_op.drop_index(batch_op.f("ix_entities_name"))

@@ -1,0 +1,101 @@
+"""The sequencer: number events in commit order, then integrate them into the Merkle tree (DESIGN §4.2).
+
+Numbering happens inside each writing transaction, just before it commits: it locks the single ``ledger_head`` row,
+gives the transaction's events the next indexes and releases the lock with the commit. Transactions that write
+events therefore commit one after another through that row, and the indexes follow commit order with no gap — a
+rolled-back transaction numbers nothing. (On SQLite the database's one writer already serialises them.)
+
+Integration is separate and idempotent: under the same lock it reads the numbered entries past the tree size,
+hashes them (RFC 9162 leaves over the entry bytes of ``ggzy.ledger.entries``), stores the complete-subtree nodes
+they create and advances the tree size. The request edge runs it right after its commit, so a proof exists at once;
+``ggzy ledger integrate`` and the background publisher catch up after a crash. Only one integrator works at a time
+(the row lock), safely on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import event, insert, inspect, select, tuple_
+from sqlalchemy.orm import Session
+
+from ggzy.core.events import NEW_EVENTS_KEY, Event
+from ggzy.ledger.entries import entry_leaf_hash
+from ggzy.ledger.merkle import NodeKey, new_nodes
+from ggzy.ledger.models import LedgerEntry, LedgerHead, LedgerNode
+
+HEAD_ID = 1
+NUMBERED_KEY = "ggzy.ledger.numbered"
+INTEGRATION_BATCH = 10_000
+
+
+def lock_head(db: Session) -> LedgerHead:
+    """The head row, locked until the end of the transaction (PostgreSQL ``FOR UPDATE``; SQLite's write lock)."""
+    return db.execute(select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update()).scalar_one()
+
+
+@event.listens_for(Session, "before_commit")
+def _number_new_events(session: Session) -> None:
+    recorded: list[Event] = session.info.pop(NEW_EVENTS_KEY, [])
+    # Events added in a savepoint that was rolled back are no longer persistent: they never happened.
+    new = sorted((e for e in recorded if inspect(e).persistent), key=lambda e: e.id)
+    if not new:
+        return
+    head = lock_head(session)
+    start = head.next_index
+    session.execute(
+        insert(LedgerEntry), [{"index": start + offset, "event_id": e.id} for offset, e in enumerate(new)]
+    )
+    head.next_index = start + len(new)
+    session.flush()
+    session.info[NUMBERED_KEY] = session.info.get(NUMBERED_KEY, 0) + len(new)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_new_events(session: Session, previous_transaction: object) -> None:
+    if not session.in_transaction():
+        session.info.pop(NEW_EVENTS_KEY, None)
+
+
+class SqlNodeReader:
+    """Reads complete-subtree hashes from ``ledger_nodes`` in one query per batch."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        found: dict[NodeKey, bytes] = {}
+        unique = list(dict.fromkeys(keys))
+        for offset in range(0, len(unique), 500):  # keep each statement's parameters few
+            chunk = unique[offset : offset + 500]
+            rows = self.db.execute(
+                select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(
+                    tuple_(LedgerNode.level, LedgerNode.index).in_(chunk)
+                )
+            )
+            found.update({(level, index): bytes(value) for level, index, value in rows})
+        return found
+
+
+def integrate(db: Session, *, batch: int = INTEGRATION_BATCH) -> int:
+    """Integrate every numbered entry into the tree; returns the new tree size."""
+    head = lock_head(db)
+    reader = SqlNodeReader(db)
+    while head.tree_size < head.next_index:
+        size = head.tree_size
+        events = db.scalars(
+            select(Event)
+            .join(LedgerEntry, LedgerEntry.event_id == Event.id)
+            .where(LedgerEntry.index >= size, LedgerEntry.index < size + batch)
+            .order_by(LedgerEntry.index)
+        ).all()
+        hashes = [entry_leaf_hash(e) for e in events]
+        if len(hashes) != min(batch, head.next_index - size):
+            raise RuntimeError(f"ledger entries from {size} are not contiguous: the log is damaged")
+        nodes = new_nodes(size, hashes, reader)
+        db.execute(insert(LedgerNode), [{"level": key[0], "index": key[1], "hash": value} for key, value in nodes])
+        head.tree_size = size + len(hashes)
+        db.flush()
+        db.expunge_all()  # keep memory flat over a long catch-up
+        head = lock_head(db)
+    return head.tree_size
