@@ -20,7 +20,9 @@ from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import is_sqlite, make_engine, make_session_factory
 from ggzy.core.migrate import upgrade
+from ggzy.ledger.service import LedgerKeys
 
+LEDGER_KEYS = LedgerKeys.generate("ggzy.test/ledger")
 DB_FIXTURES = {"engine", "connection", "db", "app", "client", "fresh_engine"}
 # A Tuesday afternoon in Beijing: 2026-11-24 14:00 CST.
 TEST_NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -83,10 +85,11 @@ def clock() -> FixedClock:
 @pytest.fixture
 def app(connection: Connection, clock: FixedClock, tmp_path: Path) -> FastAPI:
     return create_app(
-        Settings(data_dir=tmp_path, database_url="sqlite://"),
+        Settings(data_dir=tmp_path, database_url="sqlite://", ledger_background=False),
         session_factory=make_session_factory(connection, join_transaction_mode="create_savepoint"),
         clock=clock,
         secret_key=b"test-secret-key-test-secret-key!",
+        ledger_keys=LEDGER_KEYS,
     )
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -24,9 +29,12 @@ from ggzy.core.problems import Problem, install_problem_handlers
 from ggzy.core.web import Public
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
+from ggzy.ledger.api import router as ledger_router
+from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up
 from ggzy.projects.api import router as projects_router
 
 API_PREFIX = "/api/v1"
+logger = logging.getLogger(__name__)
 
 
 def load_secret_key(settings: Settings) -> bytes:
@@ -46,8 +54,12 @@ def create_app(
     session_factory: sessionmaker[Session] | None = None,
     clock: Clock | None = None,
     secret_key: bytes | None = None,
+    ledger_keys: LedgerKeys | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    clock = clock or SystemClock()
+    ledger_keys = ledger_keys or LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin)
+    cadence = timedelta(seconds=settings.ledger_checkpoint_seconds)
     if session_factory is None:
         engine = engine or make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         session_factory = make_session_factory(engine)
@@ -61,11 +73,15 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # served below from vendored files, with no CDN
         redoc_url=None,
+        lifespan=_ledger_publisher if settings.ledger_background else None,
     )
     app.router.route_class = PermissionedRoute
     app.state.settings = settings
     app.state.session_factory = session_factory
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock
+    app.state.ledger_keys = ledger_keys
+    # After each commit that recorded events: integrate them and checkpoint (at most once per cadence).
+    app.state.after_commit = after_commit_hook(ledger_keys, clock, min_interval=cadence)
     app.state.secret_key = secret_key or load_secret_key(settings)
     app.state.authenticate = authenticate_request
     install_problem_handlers(app)
@@ -81,8 +97,32 @@ def create_app(
     app.include_router(calendar_router, prefix=API_PREFIX)
     app.include_router(entities_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
+    app.include_router(ledger_router, prefix=API_PREFIX)
     _declare_problem_schema(app)
     return app
+
+
+@asynccontextmanager
+async def _ledger_publisher(app: FastAPI) -> AsyncIterator[None]:
+    """Catch up the ledger at the cadence, so the last events of a quiet moment get their checkpoint too."""
+    stop = threading.Event()
+    state = app.state
+    period = state.settings.ledger_checkpoint_seconds
+
+    def run() -> None:
+        while not stop.wait(period):
+            try:
+                catch_up(state.session_factory, state.ledger_keys, state.clock)
+            except Exception:
+                logger.exception("ledger catch-up failed; retrying at the next beat")
+
+    thread = threading.Thread(target=run, name="ggzy-ledger", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _install_docs(app: FastAPI) -> None:

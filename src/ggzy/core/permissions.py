@@ -46,6 +46,7 @@ class Permission(StrEnum):
     PROJECT_READ = "project.read"
     PROJECT_REVIEW = "project.review"
     CALENDAR_MANAGE = "calendar.manage"
+    LEDGER_MANAGE = "ledger.manage"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -65,6 +66,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.PROJECT_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.OWNER, Role.AGENT}) | _OVERSIGHT,
     Permission.PROJECT_REVIEW: frozenset({Role.CENTRE_STAFF}),
     Permission.CALENDAR_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
+    Permission.LEDGER_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
 }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Protocol
 
 __all__ = [
@@ -84,7 +85,9 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
         return EMPTY_ROOT
     level = list(hashes)
     while len(level) > 1:
-        paired = [_sha256(_NODE_PREFIX + left + right).digest() for left, right in zip(level[0::2], level[1::2])]
+        paired = [
+            _sha256(_NODE_PREFIX + left + right).digest() for left, right in zip(level[0::2], level[1::2], strict=False)
+        ]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
@@ -173,6 +176,8 @@ def new_nodes(size: int, leaf_hashes: Sequence[bytes], read: NodeReader) -> list
     count = len(leaf_hashes)
     if count == 0:
         return []
+    if any(len(value) != HASH_SIZE for value in leaf_hashes):
+        raise ValueError(f"leaf hashes must be {HASH_SIZE} bytes each")
     end = size + count
     # Node (level, (size >> level) - 1) is on the right edge when bit `level` of size is set; it is needed when the
     # batch completes its parent, i.e. when the node count at level + 1 grows.
@@ -183,7 +188,9 @@ def new_nodes(size: int, leaf_hashes: Sequence[bytes], read: NodeReader) -> list
     ]
     edge = _fetch(read, edge_keys)
 
-    result: list[tuple[NodeKey, bytes]] = [((0, index), value) for index, value in enumerate(leaf_hashes, size)]
+    result: list[tuple[NodeKey, bytes]] = list(
+        zip(zip(repeat(0), range(size, end), strict=False), leaf_hashes, strict=True)
+    )
     hashes: list[bytes] = list(leaf_hashes)
     start = size  # index of hashes[0] at the current level
     level = 0
@@ -196,10 +203,12 @@ def new_nodes(size: int, leaf_hashes: Sequence[bytes], read: NodeReader) -> list
             start -= 1
         if len(hashes) < 2:
             break
-        hashes = [sha256(prefix + left + right).digest() for left, right in zip(hashes[0::2], hashes[1::2])]
+        hashes = [
+            sha256(prefix + left + right).digest() for left, right in zip(hashes[0::2], hashes[1::2], strict=False)
+        ]
         start >>= 1
         level += 1
-        result.extend([((level, index), value) for index, value in enumerate(hashes, start)])
+        result.extend(zip(zip(repeat(level), range(start, start + len(hashes)), strict=False), hashes, strict=True))
     return result
 
 
@@ -321,6 +330,11 @@ def consistency_proof(first: int, second: int, read: NodeReader) -> list[bytes]:
 # --- verification (RFC 9162 §2.1.3.2, §2.1.4.2) ------------------------------------------------------------------
 
 
+def _check_hash(what: str, value: bytes) -> None:
+    if len(value) != HASH_SIZE:
+        raise ProofError(f"{what} is {len(value)} bytes, not {HASH_SIZE}")
+
+
 def _check_proof_hashes(proof: Sequence[bytes]) -> None:
     for position, element in enumerate(proof):
         if len(element) != HASH_SIZE:
@@ -334,6 +348,7 @@ def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Se
         raise ProofError(f"negative leaf index or tree size ({index}, {size})")
     if index >= size:
         raise ProofError(f"leaf index {index} is not below tree size {size}")
+    _check_hash("leaf hash", leaf_hash)
     _check_proof_hashes(proof)
     fn, sn = index, size - 1
     value = leaf_hash
@@ -358,13 +373,12 @@ def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Se
 def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
     """Raise :class:`ProofError` unless ``proof`` shows the leaf at ``index`` is in the tree of ``size`` with
     ``root``."""
+    _check_hash("root", root)
     if root_from_inclusion_proof(leaf_hash, index, size, proof) != root:
         raise ProofError(f"inclusion proof for leaf {index} of {size} does not lead to the given root")
 
 
-def verify_consistency(
-    first: int, second: int, proof: Sequence[bytes], first_root: bytes, second_root: bytes
-) -> None:
+def verify_consistency(first: int, second: int, proof: Sequence[bytes], first_root: bytes, second_root: bytes) -> None:
     """Raise :class:`ProofError` unless ``proof`` shows the tree of ``first`` leaves with ``first_root`` is a prefix
     of the tree of ``second`` leaves with ``second_root``."""
     if first < 0 or second < 0:
@@ -385,6 +399,8 @@ def verify_consistency(
     # RFC 9162 §2.1.4.2
     if not proof:  # step 1
         raise ProofError("consistency proof is empty")
+    _check_hash("first root", first_root)
+    _check_hash("second root", second_root)
     _check_proof_hashes(proof)
     path = list(proof)
     if first & (first - 1) == 0:  # step 2: first is a power of two, its root is implied

@@ -43,9 +43,7 @@ def _number_new_events(session: Session) -> None:
         return
     head = lock_head(session)
     start = head.next_index
-    session.execute(
-        insert(LedgerEntry), [{"index": start + offset, "event_id": e.id} for offset, e in enumerate(new)]
-    )
+    session.execute(insert(LedgerEntry), [{"index": start + offset, "event_id": e.id} for offset, e in enumerate(new)])
     head.next_index = start + len(new)
     session.flush()
     session.info[NUMBERED_KEY] = session.info.get(NUMBERED_KEY, 0) + len(new)

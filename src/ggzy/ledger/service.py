@@ -1,0 +1,366 @@
+"""The ledger's services: keys, checkpoints, proofs, witnesses and their cosignatures, receipts.
+
+Checkpoints and cosignatures are the ledger's own bookkeeping, not platform events: recording them as events
+would feed the log into itself. They are append-only rows checked by ``ggzy ledger verify``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ggzy.core.clock import Clock, as_utc
+from ggzy.core.db import unit_of_work
+from ggzy.core.errors import DomainError, NotFound
+from ggzy.core.events import Event
+from ggzy.crypto import PrivateKey, Suite, generate_signing_key, load_private_key_pem
+from ggzy.ledger.entries import entry_bytes, entry_document, entry_leaf_hash
+from ggzy.ledger.merkle import consistency_proof, inclusion_proof, root_at
+from ggzy.ledger.models import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEntry,
+    LedgerHead,
+    LedgerWitness,
+)
+from ggzy.ledger.note import (
+    Checkpoint,
+    CosignatureVerifier,
+    Ed25519NoteSigner,
+    NoteError,
+    NoteSigner,
+    NoteVerifier,
+    Sm2NoteSigner,
+    add_signatures,
+    open_note,
+    parse_checkpoint,
+    parse_signature_line,
+    parse_verifier_key,
+    sign_note,
+)
+from ggzy.ledger.sequencer import HEAD_ID, NUMBERED_KEY, SqlNodeReader, integrate, lock_head
+
+MAX_ENTRIES_PER_PAGE = 1000
+
+
+class ProofRangeInvalid(DomainError):
+    code = "ledger_range_invalid"
+    status = 400
+    message_zh = "账本范围无效：{reason_zh}"
+    message_en = "Invalid ledger range: {reason_en}"
+
+
+class CosignatureRejected(DomainError):
+    code = "cosignature_rejected"
+    status = 422
+    message_zh = "见证签名被拒绝：{reason_zh}"
+    message_en = "The cosignature is rejected: {reason_en}"
+
+
+class WitnessExists(DomainError):
+    code = "witness_exists"
+    status = 409
+    message_zh = "名为 {name} 的见证方已登记"
+    message_en = "A witness named {name} is already registered"
+
+
+@dataclass(frozen=True)
+class LedgerKeys:
+    """The platform's checkpoint keys: Ed25519 (the C2SP standard) and SM2 (the national standard), one origin."""
+
+    origin: str
+    ed25519_key: Ed25519PrivateKey
+    sm2_key: PrivateKey
+
+    @property
+    def ed25519(self) -> Ed25519NoteSigner:
+        return Ed25519NoteSigner(self.origin, self.ed25519_key)
+
+    @property
+    def sm2(self) -> Sm2NoteSigner:
+        return Sm2NoteSigner(f"{self.origin}/sm2", self.sm2_key)
+
+    @property
+    def signers(self) -> list[NoteSigner]:
+        return [self.ed25519, self.sm2]
+
+    @property
+    def verifiers(self) -> list[NoteVerifier]:
+        return [signer.verifier for signer in self.signers]
+
+    @property
+    def verifier_keys(self) -> list[str]:
+        return [signer.verifier_key for signer in self.signers]
+
+    @classmethod
+    def generate(cls, origin: str) -> LedgerKeys:
+        return cls(origin=origin, ed25519_key=Ed25519PrivateKey.generate(), sm2_key=generate_signing_key(Suite.GM))
+
+    @classmethod
+    def load_or_create(cls, directory: Path, origin: str) -> LedgerKeys:
+        """Keys kept in ``directory`` as PKCS#8 PEM files (created with mode 0600 on first use)."""
+        ed_path, sm2_path = directory / "ledger-ed25519.pem", directory / "ledger-sm2.pem"
+        if not ed_path.exists():
+            keys = cls.generate(origin)
+            directory.mkdir(parents=True, exist_ok=True)
+            ed_pem = keys.ed25519_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            for path, data in ((sm2_path, keys.sm2_key.to_pem().encode()), (ed_path, ed_pem)):
+                path.touch(mode=0o600)
+                path.write_bytes(data)
+            return keys
+        ed_key = serialization.load_pem_private_key(ed_path.read_bytes(), password=None)
+        assert isinstance(ed_key, Ed25519PrivateKey)
+        return cls(origin=origin, ed25519_key=ed_key, sm2_key=load_private_key_pem(sm2_path.read_text()))
+
+
+# --- integration and checkpoints ---------------------------------------------------------------------------------
+
+
+def latest_checkpoint(db: Session) -> LedgerCheckpoint | None:
+    return db.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id.desc()).limit(1))
+
+
+def publish_checkpoint(
+    db: Session, keys: LedgerKeys, *, now: datetime, min_interval: timedelta = timedelta(0)
+) -> LedgerCheckpoint | None:
+    """Sign a checkpoint of the integrated tree if it grew (and the last one is at least ``min_interval`` old)."""
+    head = lock_head(db)
+    last = latest_checkpoint(db)
+    if last is not None and (last.size >= head.tree_size or as_utc(last.created_at) + min_interval > now):
+        return None
+    root = root_at(head.tree_size, SqlNodeReader(db))
+    note = sign_note(Checkpoint(keys.origin, head.tree_size, root).body(), keys.signers)
+    checkpoint = LedgerCheckpoint(size=head.tree_size, root_hash=root, note=note, created_at=now)
+    db.add(checkpoint)
+    db.flush()
+    return checkpoint
+
+
+def catch_up(
+    factory: sessionmaker[Session], keys: LedgerKeys, clock: Clock, *, min_interval: timedelta = timedelta(0)
+) -> int:
+    """Integrate what is numbered and publish a checkpoint if due, in its own transaction; returns the tree size."""
+    with unit_of_work(factory) as db:
+        size = integrate(db)
+        publish_checkpoint(db, keys, now=clock.now(), min_interval=min_interval)
+    return size
+
+
+def after_commit_hook(keys: LedgerKeys, clock: Clock, *, min_interval: timedelta):  # type: ignore[no-untyped-def]
+    """The request edge's after-commit work: integrate the events a transaction just numbered."""
+
+    def after_commit(factory: sessionmaker[Session], info: dict[str, Any]) -> None:
+        if info.get(NUMBERED_KEY):
+            catch_up(factory, keys, clock, min_interval=min_interval)
+
+    return after_commit
+
+
+def tree_size(db: Session) -> int:
+    head = db.get(LedgerHead, HEAD_ID)
+    return head.tree_size if head else 0
+
+
+# --- serving -----------------------------------------------------------------------------------------------------
+
+
+def checkpoint_note(db: Session, *, size: int | None = None) -> str:
+    """The newest checkpoint (or the one at ``size``) as a signed note with every cosignature received for it."""
+    query = select(LedgerCheckpoint)
+    if size is not None:
+        query = query.where(LedgerCheckpoint.size == size)
+    checkpoint = db.scalar(query.order_by(LedgerCheckpoint.id.desc()).limit(1))
+    if checkpoint is None:
+        raise NotFound(field="size", what_zh="账本检查点", what_en="Ledger checkpoint")
+    lines = db.scalars(
+        select(LedgerCosignature.signature_line)
+        .where(LedgerCosignature.checkpoint_id == checkpoint.id)
+        .order_by(LedgerCosignature.id)
+    )
+    return add_signatures(checkpoint.note, list(lines))
+
+
+def entries(db: Session, *, start: int, end: int) -> list[dict[str, Any]]:
+    size = tree_size(db)
+    if not 0 <= start < end or end > size or end - start > MAX_ENTRIES_PER_PAGE:
+        raise ProofRangeInvalid(
+            field="end",
+            reason_zh=f"需 0 ≤ start < end ≤ {size}，且一次不超过 {MAX_ENTRIES_PER_PAGE} 条",
+            reason_en=f"need 0 ≤ start < end ≤ {size}, at most {MAX_ENTRIES_PER_PAGE} at a time",
+        )
+    rows = db.execute(
+        select(LedgerEntry.index, Event)
+        .join(Event, Event.id == LedgerEntry.event_id)
+        .where(LedgerEntry.index >= start, LedgerEntry.index < end)
+        .order_by(LedgerEntry.index)
+    )
+    return [
+        {"index": index, "event_id": event.id, "data": base64.b64encode(entry_bytes(event)).decode()}
+        for index, event in rows
+    ]
+
+
+def _check_size(db: Session, size: int, field: str) -> None:
+    current = tree_size(db)
+    if not 1 <= size <= current:
+        raise ProofRangeInvalid(
+            field=field, reason_zh=f"树大小须在 1 到 {current} 之间", reason_en=f"tree size must be 1 to {current}"
+        )
+
+
+def inclusion(db: Session, *, index: int, size: int) -> dict[str, Any]:
+    _check_size(db, size, "tree_size")
+    if not 0 <= index < size:
+        raise ProofRangeInvalid(
+            field="index", reason_zh="序号须小于树大小", reason_en="the index must be below the tree size"
+        )
+    reader = SqlNodeReader(db)
+    leaf = reader.get_nodes([(0, index)])[(0, index)]
+    return {
+        "index": index,
+        "tree_size": size,
+        "leaf_hash": base64.b64encode(leaf).decode(),
+        "proof": [base64.b64encode(h).decode() for h in inclusion_proof(index, size, reader)],
+    }
+
+
+def consistency(db: Session, *, first: int, second: int) -> dict[str, Any]:
+    _check_size(db, second, "second")
+    if not 1 <= first <= second:
+        raise ProofRangeInvalid(field="first", reason_zh="须 1 ≤ first ≤ second", reason_en="need 1 ≤ first ≤ second")
+    proof = consistency_proof(first, second, SqlNodeReader(db))
+    return {"first": first, "second": second, "proof": [base64.b64encode(h).decode() for h in proof]}
+
+
+def event_receipt(db: Session, *, event_id: int) -> dict[str, Any]:
+    """Where an event is in the log, with its inclusion proof against the newest checkpoint that covers it."""
+    row = db.execute(
+        select(LedgerEntry.index, Event).join(Event, Event.id == LedgerEntry.event_id).where(Event.id == event_id)
+    ).first()
+    if row is None:
+        raise NotFound(field="event_id", what_zh="账本条目", what_en="Ledger entry")
+    index, event = row
+    receipt: dict[str, Any] = {
+        "event_id": event_id,
+        "index": index,
+        "leaf_hash": base64.b64encode(entry_leaf_hash(event)).decode(),
+        "entry": entry_document(event),
+    }
+    checkpoint = latest_checkpoint(db)
+    if checkpoint is not None and checkpoint.size > index:
+        receipt["checkpoint"] = checkpoint_note(db, size=checkpoint.size)
+        receipt["inclusion"] = inclusion(db, index=index, size=checkpoint.size)
+    return receipt
+
+
+# --- witnesses ---------------------------------------------------------------------------------------------------
+
+
+def add_witness(db: Session, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
+    """Register an independent witness's cosignature key (platform administrator)."""
+    try:
+        verifier = parse_verifier_key(verifier_key)
+    except NoteError as error:
+        raise CosignatureRejected(field="verifier_key", reason_zh="见证方公钥格式错误", reason_en=str(error)) from None
+    if not isinstance(verifier, CosignatureVerifier):
+        raise CosignatureRejected(
+            field="verifier_key", reason_zh="须为 cosignature/v1 公钥", reason_en="must be a cosignature/v1 key"
+        )
+    if verifier.name != name:
+        raise CosignatureRejected(
+            field="name", reason_zh="名称与公钥中的名称不一致", reason_en="the name differs from the key's name"
+        )
+    if db.scalar(select(LedgerWitness.id).where(LedgerWitness.name == name)) is not None:
+        raise WitnessExists(field="name", name=name)
+    witness = LedgerWitness(name=name, verifier_key=verifier_key, added_at=now)
+    db.add(witness)
+    db.flush()
+    return witness
+
+
+def list_witnesses(db: Session) -> list[LedgerWitness]:
+    return list(db.scalars(select(LedgerWitness).order_by(LedgerWitness.id)))
+
+
+def add_cosignature(db: Session, keys: LedgerKeys, *, note_text: str, now: datetime) -> list[str]:
+    """Accept a witness's cosigned checkpoint: it must be one of ours, and each new cosignature must verify under
+    a registered witness key. Returns the names of the witnesses whose cosignature was added."""
+    witnesses = {w.name: (w, parse_verifier_key(w.verifier_key)) for w in list_witnesses(db)}
+    try:
+        note = open_note(note_text, [*keys.verifiers, *(verifier for _, verifier in witnesses.values())])
+    except NoteError as error:
+        raise CosignatureRejected(field="body", reason_zh="签名验证失败", reason_en=str(error)) from None
+    if not any(verifier in note.verifiers for verifier in keys.verifiers):
+        raise CosignatureRejected(field="body", reason_zh="不是本平台签发的检查点", reason_en="not our checkpoint")
+    checkpoint = parse_checkpoint(note.body)
+    stored = db.scalar(
+        select(LedgerCheckpoint)
+        .where(LedgerCheckpoint.size == checkpoint.size, LedgerCheckpoint.root_hash == checkpoint.root_hash)
+        .order_by(LedgerCheckpoint.id.desc())
+        .limit(1)
+    )
+    if stored is None:
+        raise CosignatureRejected(field="body", reason_zh="未找到该检查点", reason_en="no such checkpoint")
+    added = []
+    known = {signature.name: signature for signature in note.verified_signatures if signature.name in witnesses}
+    already = set(
+        db.scalars(
+            select(LedgerWitness.name)
+            .join(LedgerCosignature, LedgerCosignature.witness_id == LedgerWitness.id)
+            .where(LedgerCosignature.checkpoint_id == stored.id)
+        )
+    )
+    for name, signature in known.items():
+        if name in already:
+            continue
+        db.add(
+            LedgerCosignature(
+                checkpoint_id=stored.id,
+                witness_id=witnesses[name][0].id,
+                signature_line=signature.line(),
+                received_at=now,
+            )
+        )
+        added.append(name)
+    if not added and not already & known.keys():
+        raise CosignatureRejected(
+            field="body", reason_zh="没有已登记见证方的签名", reason_en="no cosignature by a registered witness"
+        )
+    db.flush()
+    return added
+
+
+def fingerprint(note_text: str) -> str:
+    return hashlib.sha256(note_text.encode()).hexdigest()
+
+
+def count_entries(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(LedgerEntry)) or 0
+
+
+__all__ = [
+    "CosignatureRejected",
+    "LedgerKeys",
+    "ProofRangeInvalid",
+    "add_cosignature",
+    "add_witness",
+    "catch_up",
+    "checkpoint_note",
+    "consistency",
+    "entries",
+    "event_receipt",
+    "inclusion",
+    "parse_signature_line",
+    "publish_checkpoint",
+]
