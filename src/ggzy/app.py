@@ -23,7 +23,7 @@ from ggzy import __version__
 from ggzy.config import Settings, get_settings
 from ggzy.core.calendar_api import router as calendar_router
 from ggzy.core.clock import Clock, SystemClock
-from ggzy.core.db import make_engine, make_session_factory
+from ggzy.core.db import make_engine, make_session_factory, unit_of_work
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
 from ggzy.core.web import Public
@@ -88,7 +88,7 @@ def create_app(
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], summary="Is the platform up, and its database?")
     def health(request: Request, _: Public) -> dict[str, Any]:
-        with request.app.state.session_factory() as db:
+        with unit_of_work(request.app.state.session_factory, read_only=True) as db:
             db.execute(text("SELECT 1"))
             dialect = db.get_bind().dialect.name
         return {"status": "ok", "version": __version__, "database": dialect}

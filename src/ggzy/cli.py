@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ggzy.config import get_settings
 from ggzy.core.db import make_engine
@@ -34,6 +38,16 @@ def _ca_app() -> typer.Typer:
 app.add_typer(_ca_app(), name="ca", help="A small certificate authority of either suite, for demos and tests")
 
 
+def _ledger_apps() -> tuple[typer.Typer, typer.Typer]:
+    from ggzy.ledger.cli import ledger_app, witness_app
+
+    return ledger_app, witness_app
+
+
+app.add_typer(_ledger_apps()[0], name="ledger")
+app.add_typer(_ledger_apps()[1], name="witness")
+
+
 def _migrated_engine() -> Engine:
     """The configured database, migrated to the newest schema (the data directory is created if needed)."""
     settings = get_settings()
@@ -41,6 +55,20 @@ def _migrated_engine() -> Engine:
     engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     upgrade(engine)
     return engine
+
+
+@contextmanager
+def _command_transaction() -> Iterator[Session]:
+    """One command, one transaction; what it records goes into the ledger's tree right after the commit."""
+    from ggzy.core.clock import SystemClock
+    from ggzy.core.db import make_session_factory, unit_of_work
+    from ggzy.ledger.service import LedgerKeys, after_commit_hook
+
+    settings = get_settings()
+    keys = LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin)
+    after_commit = after_commit_hook(keys, SystemClock(), min_interval=timedelta(0))
+    with unit_of_work(make_session_factory(_migrated_engine()), after_commit=after_commit) as db:
+        yield db
 
 
 @db_app.command("upgrade")
@@ -58,11 +86,10 @@ def calendar_load(
     from ggzy.core.calendar import parse_year_schedule
     from ggzy.core.calendar_store import load_calendar_year
     from ggzy.core.clock import SystemClock
-    from ggzy.core.db import make_session_factory, unit_of_work
     from ggzy.core.permissions import SYSTEM
 
     schedule = parse_year_schedule(schedule_file.read_bytes())
-    with unit_of_work(make_session_factory(_migrated_engine())) as db:
+    with _command_transaction() as db:
         load_calendar_year(db, SYSTEM, schedule=schedule, now=SystemClock().now())
     console.print(
         f"[green]loaded {schedule.year}[/green]: {len(schedule.holidays)} holidays, "
@@ -91,7 +118,6 @@ def create_admin(
 ) -> None:
     """Create a platform administrator (the first account of a platform started without demo data)."""
     from ggzy.core.clock import SystemClock
-    from ggzy.core.db import make_session_factory, unit_of_work
     from ggzy.core.permissions import SYSTEM, Role
     from ggzy.entities.schemas import RoleGrantIn, UserIn
     from ggzy.entities.service import create_user
@@ -99,7 +125,7 @@ def create_admin(
     request = UserIn(
         username=username, display_name=display_name, password=password, roles=[RoleGrantIn(role=Role.PLATFORM_ADMIN)]
     )
-    with unit_of_work(make_session_factory(_migrated_engine())) as db:
+    with _command_transaction() as db:
         create_user(
             db,
             SYSTEM,
@@ -123,7 +149,19 @@ def demo(
     settings = get_settings()
     engine = _migrated_engine()
     summary = load_demo(engine, directory=directory or Path(settings.data_dir) / "demo", console=console)
+    _integrate_ledger(engine)
     console.print(summary)
+
+
+def _integrate_ledger(engine: Engine) -> None:
+    """Put what a command recorded into the ledger's tree and checkpoint it."""
+    from ggzy.core.clock import SystemClock
+    from ggzy.core.db import make_session_factory
+    from ggzy.ledger.service import LedgerKeys, catch_up
+
+    settings = get_settings()
+    keys = LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin)
+    catch_up(make_session_factory(engine), keys, SystemClock())
 
 
 @app.command()
@@ -142,6 +180,7 @@ def serve(
     if settings.demo_on_first_start and not has_data(engine):
         console.print("[cyan]first start: loading demo data[/cyan]")
         console.print(load_demo(engine, directory=Path(settings.data_dir) / "demo", console=console))
+    _integrate_ledger(engine)
     engine.dispose()
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"ggzy on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)")

@@ -64,7 +64,7 @@ ENTITIES = (
 
 
 def has_data(engine: Engine) -> bool:
-    with Session(engine) as db:
+    with unit_of_work(make_session_factory(engine), read_only=True) as db:
         return db.scalar(select(Centre.id).limit(1)) is not None
 
 

@@ -59,6 +59,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+SQLITE_BEGIN = "ggzy_sqlite_begin"
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and real transactions."""
     if not is_sqlite(url):
@@ -79,7 +82,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> En
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads and then writes cannot wait for the write lock (SQLite returns BUSY at
+        # once to avoid a deadlock), so writing transactions take it at BEGIN and wait up to the busy timeout.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -92,13 +98,17 @@ AfterCommit = Callable[[sessionmaker[Session], dict[str, Any]], None]
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session], *, after_commit: AfterCommit | None = None) -> Iterator[Session]:
+def unit_of_work(
+    factory: sessionmaker[Session], *, after_commit: AfterCommit | None = None, read_only: bool = False
+) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any exception.
 
     ``after_commit`` runs once the commit has succeeded, with the factory and the session's ``info`` (how the ledger
     integrates the events just committed); its failure is logged, never turned into a failure of the committed work.
     """
     session = factory()
+    if read_only:  # readers never wait for the write lock (WAL readers see the last commit)
+        session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
     try:
         yield session
         session.commit()

@@ -16,7 +16,11 @@ from ggzy.core.permissions import Permission, Principal, require
 def _unit_of_work(request: Request) -> Iterator[Session]:
     """One request, one transaction: committed when the endpoint returns, rolled back if it raises."""
     state = request.app.state
-    with unit_of_work(state.session_factory, after_commit=getattr(state, "after_commit", None)) as session:
+    with unit_of_work(
+        state.session_factory,
+        after_commit=getattr(state, "after_commit", None),
+        read_only=request.method in ("GET", "HEAD"),
+    ) as session:
         yield session
 
 

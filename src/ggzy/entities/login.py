@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import as_utc
+from ggzy.core.db import unit_of_work
 from ggzy.core.errors import DomainError
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import ANONYMOUS, Principal, Role, RoleGrant
@@ -291,7 +292,7 @@ def authenticate_request(request: Request) -> Principal:
         return ANONYMOUS
     factory = request.app.state.session_factory
     now = request.app.state.clock.now()
-    with factory() as db:
+    with unit_of_work(factory, read_only=True) as db:
         return authenticate_token(db, token, now=now)
 
 
