@@ -115,7 +115,7 @@ def test_undisclosed_events_publish_only_a_commitment(client: TestClient, db: Se
     assert "payload" not in receipt["entry"]
     assert "ledger-li" not in json.dumps(receipt, ensure_ascii=False)
     assert receipt["entry"]["commitment"] == commitment(event)
-    size, root, _ = _checkpoint(client)
+    _size, _root, _ = _checkpoint(client)
     proof = [base64.b64decode(p) for p in receipt["inclusion"]["proof"]]
     assert independent.inclusion_ok(
         base64.b64decode(receipt["leaf_hash"]), receipt["index"], receipt["inclusion"]["tree_size"], proof,
@@ -157,7 +157,8 @@ def test_a_witness_cosigns_and_the_checkpoint_serves_the_cosignature(
     second = witness_once(
         fetch=fetch, post=post, signer=signer, platform_keys=LEDGER_KEYS.verifier_keys, state_file=state
     )
-    assert second.cosigned and second.size > first.size
+    assert second.cosigned
+    assert second.size > first.size
 
 
 def test_a_witness_refuses_a_forked_log(client: TestClient, db: Session, tmp_path: Path) -> None:
@@ -209,7 +210,7 @@ def test_concurrent_writers_number_events_without_gap_or_duplicate(fresh_engine:
                         data=EntityIn(credit_code=credit_code(), name=f"并发{worker}-{number}"),
                         now=TEST_NOW,
                     )
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=writer, args=(worker,)) for worker in range(8)]
