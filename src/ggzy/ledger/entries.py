@@ -21,22 +21,40 @@ the random salt stops anyone guessing an undisclosed payload from the commitment
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any
+from datetime import datetime
+from hashlib import sha256
+from json.encoder import encode_basestring
+from typing import Any, Protocol
 
 from ggzy.core.clock import as_utc
-from ggzy.core.events import Event, canonical_json
 from ggzy.ledger.merkle import leaf_hash
 
 ENTRY_VERSION = 1
 
 
-def _time(event: Event) -> str:
-    return as_utc(event.occurred_at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+class EventRow(Protocol):
+    """An event as stored: an ORM ``Event`` or a plain row of the events table."""
+
+    id: int
+    occurred_at: datetime
+    centre_id: int | None
+    actor_user_id: int | None
+    actor_entity_id: int | None
+    actor_role: str
+    action: str
+    subject_type: str
+    subject_id: str
+    payload: str
+    disclosed: bool
+    salt: str
 
 
-def full_event_document(event: Event) -> dict[str, Any]:
+def _time(event: EventRow) -> str:
+    return as_utc(event.occurred_at).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def full_event_document(event: EventRow) -> dict[str, Any]:
     """Everything the event row says (what the commitment binds)."""
     return {
         "event_id": event.id,
@@ -52,12 +70,8 @@ def full_event_document(event: Event) -> dict[str, Any]:
     }
 
 
-def commitment(event: Event) -> str:
-    full = canonical_json(full_event_document(event)).encode()
-    return hashlib.sha256(bytes.fromhex(event.salt) + full).hexdigest()
-
-
-def entry_document(event: Event) -> dict[str, Any]:
+def entry_document(event: EventRow) -> dict[str, Any]:
+    """The public entry, readable; its canonical JSON is :func:`entry_bytes`."""
     document: dict[str, Any] = {
         "v": ENTRY_VERSION,
         "event_id": event.id,
@@ -73,9 +87,46 @@ def entry_document(event: Event) -> dict[str, Any]:
     return document
 
 
-def entry_bytes(event: Event) -> bytes:
-    return canonical_json(entry_document(event)).encode()
+# The same bytes as canonical_json(full_event_document(e)) and canonical_json(entry_document(e)), assembled from the
+# stored payload, which is already canonical, instead of parsing and re-serialising it: integration and
+# verification run this once per event. tests/ledger/test_entries.py proves the two agree.
 
 
-def entry_leaf_hash(event: Event) -> bytes:
+_text = encode_basestring  # what json.dumps(value, ensure_ascii=False) does to a string, without its set-up
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def _full_event_bytes(event: EventRow, time: str) -> bytes:
+    return (
+        f'{{"action":{_text(event.action)},"actor_entity_id":{_number(event.actor_entity_id)},'
+        f'"actor_role":{_text(event.actor_role)},"actor_user_id":{_number(event.actor_user_id)},'
+        f'"centre_id":{_number(event.centre_id)},"event_id":{event.id},"payload":{event.payload},'
+        f'"subject_id":{_text(event.subject_id)},"subject_type":{_text(event.subject_type)},"time":"{time}"}}'
+    ).encode()
+
+
+def _commitment(event: EventRow, time: str) -> str:
+    return sha256(bytes.fromhex(event.salt) + _full_event_bytes(event, time)).hexdigest()
+
+
+def commitment(event: EventRow) -> str:
+    """Hex SHA-256 over the salt and the canonical whole event."""
+    return _commitment(event, _time(event))
+
+
+def entry_bytes(event: EventRow) -> bytes:
+    time = _time(event)
+    payload = f',"payload":{event.payload}' if event.disclosed else ""
+    return (
+        f'{{"action":{_text(event.action)},"actor_role":{_text(event.actor_role)},'
+        f'"centre_id":{_number(event.centre_id)},"commitment":"{_commitment(event, time)}","event_id":{event.id}'
+        f'{payload},"subject":{_text(event.subject_type + ":" + event.subject_id)},"time":"{time}",'
+        f'"v":{ENTRY_VERSION}}}'
+    ).encode()
+
+
+def entry_leaf_hash(event: EventRow) -> bytes:
     return leaf_hash(entry_bytes(event))

@@ -118,6 +118,13 @@ class MemoryNodeStore:
         """The number of stored nodes."""
         return sum(len(level) for level in self.levels) // HASH_SIZE
 
+    def node(self, level: int, index: int) -> bytes | None:
+        """One stored node, or None."""
+        if not 0 <= level < len(self.levels) or index < 0:
+            return None
+        value = bytes(self.levels[level][index * HASH_SIZE : (index + 1) * HASH_SIZE])
+        return value or None
+
     def get_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
         levels = self.levels
         found: dict[NodeKey, bytes] = {}

@@ -60,18 +60,25 @@ def _entries(db: Session) -> Iterator[tuple[int, Event | None]]:
 
 
 def _stored_nodes(db: Session) -> Iterator[tuple[int, int, bytes]]:
-    after: tuple[int, int] = (-1, -1)
+    """Every stored node, level by level in index order (primary-key range scans)."""
+    level = 0
     while True:
-        rows = db.execute(
-            select(LedgerNode.level, LedgerNode.index, LedgerNode.hash)
-            .where((LedgerNode.level > after[0]) | ((LedgerNode.level == after[0]) & (LedgerNode.index > after[1])))
-            .order_by(LedgerNode.level, LedgerNode.index)
-            .limit(BATCH)
-        ).all()
-        if not rows:
+        after, found = -1, False
+        while True:
+            rows = db.execute(
+                select(LedgerNode.index, LedgerNode.hash)
+                .where(LedgerNode.level == level, LedgerNode.index > after)
+                .order_by(LedgerNode.index)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            found = True
+            yield from ((level, index, bytes(value)) for index, value in rows)
+            after = rows[-1][0]
+        if not found:
             return
-        yield from ((level, index, bytes(value)) for level, index, value in rows)
-        after = (rows[-1][0], rows[-1][1])
+        level += 1
 
 
 def verify_ledger(
@@ -109,7 +116,7 @@ def verify_ledger(
     for level, index, value in _stored_nodes(db):
         if level == 0 and index >= head.tree_size:
             raise LedgerDamaged(f"a leaf at {index} is stored beyond the tree size {head.tree_size}")
-        if tree.get_nodes([(level, index)]).get((level, index)) != value:
+        if tree.node(level, index) != value:
             if level == 0:
                 event_id = db.scalar(select(LedgerEntry.event_id).where(LedgerEntry.index == index))
                 raise LedgerDamaged(f"event {event_id} (entry {index}) does not match its leaf in the ledger")
