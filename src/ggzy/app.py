@@ -26,11 +26,11 @@ from ggzy.core.clock import Clock, SystemClock
 from ggzy.core.db import make_engine, make_session_factory, unit_of_work
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
-from ggzy.core.web import Public
+from ggzy.core.web import CommitHeadersMiddleware, Public
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
 from ggzy.ledger.api import router as ledger_router
-from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up
+from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, promise_headers
 from ggzy.projects.api import router as projects_router
 
 API_PREFIX = "/api/v1"
@@ -82,9 +82,11 @@ def create_app(
     app.state.ledger_keys = ledger_keys
     # After each commit that recorded events: integrate them and checkpoint (at most once per cadence).
     app.state.after_commit = after_commit_hook(ledger_keys, clock, min_interval=cadence)
+    app.state.commit_headers = promise_headers(ledger_keys, clock)
     app.state.secret_key = secret_key or load_secret_key(settings)
     app.state.authenticate = authenticate_request
     install_problem_handlers(app)
+    app.add_middleware(CommitHeadersMiddleware)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], summary="Is the platform up, and its database?")
     def health(request: Request, _: Public) -> dict[str, Any]:

@@ -230,3 +230,31 @@ def test_concurrent_writers_number_events_without_gap_or_duplicate(fresh_engine:
 class _Clock:
     def now(self):  # type: ignore[no-untyped-def]
         return TEST_NOW + timedelta(minutes=1)
+
+
+def test_a_write_returns_a_signed_promise_and_the_proof_follows(client: TestClient, db: Session) -> None:
+    headers = _staff_headers(db)
+    response = client.post(
+        "/api/v1/entities", json={"credit_code": credit_code(), "name": "承诺测试企业"}, headers=headers
+    )
+    assert response.status_code == 201
+    note_text = base64.b64decode(response.headers["Ggzy-Ledger-Promise"]).decode()
+    note = open_note(note_text, [LEDGER_KEYS.ed25519.verifier])
+    lines = note.body.splitlines()
+    assert lines[:2] == [LEDGER_KEYS.origin, "promise/v1"]
+    _, index, event_id, leaf = lines[3].split(" ")
+    receipt = client.get(f"/api/v1/ledger/events/{event_id}").json()
+    assert receipt["index"] == int(index)
+    assert receipt["leaf_hash"] == leaf
+    assert receipt["entry"]["action"] == "entity.registered"
+    size, root, _ = _checkpoint(client)
+    proof = [base64.b64decode(p) for p in receipt["inclusion"]["proof"]]
+    assert independent.inclusion_ok(base64.b64decode(leaf), int(index), receipt["inclusion"]["tree_size"], proof, root)
+
+
+def test_reads_and_refused_writes_carry_no_promise(client: TestClient, db: Session) -> None:
+    headers = _staff_headers(db)
+    assert "Ggzy-Ledger-Promise" not in client.get("/api/v1/entities", headers=headers).headers
+    refused = client.post("/api/v1/entities", json={"credit_code": "bad", "name": "坏"}, headers=headers)
+    assert refused.status_code == 422
+    assert "Ggzy-Ledger-Promise" not in refused.headers

@@ -26,7 +26,7 @@ from ggzy.ledger.merkle import NodeKey, new_nodes
 from ggzy.ledger.models import LedgerEntry, LedgerHead
 
 HEAD_ID = 1
-NUMBERED_KEY = "ggzy.ledger.numbered"
+NUMBERED_KEY = "ggzy.ledger.numbered"  # [(index, event)] numbered by the session's commit
 INTEGRATION_BATCH = 10_000
 
 
@@ -47,7 +47,7 @@ def _number_new_events(session: Session) -> None:
     session.execute(insert(LedgerEntry), [{"index": start + offset, "event_id": e.id} for offset, e in enumerate(new)])
     head.next_index = start + len(new)
     session.flush()
-    session.info[NUMBERED_KEY] = session.info.get(NUMBERED_KEY, 0) + len(new)
+    session.info.setdefault(NUMBERED_KEY, []).extend(zip(range(start, start + len(new)), new, strict=True))
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -167,6 +167,40 @@ def after_commit_hook(keys: LedgerKeys, clock: Clock, *, min_interval: timedelta
     return after_commit
 
 
+PROMISE_HEADER = "Ggzy-Ledger-Promise"
+
+
+def promise(keys: LedgerKeys, numbered: list[tuple[int, Event]], *, now: datetime) -> str:
+    """A signed promise of inclusion for events just committed: a signed note (Ed25519, so that writes stay fast)
+
+        <origin>
+        promise/v1
+        time <unix seconds>
+        entry <index> <event id> <base64 leaf hash>
+        ...
+
+    returned at once with the write; the inclusion proof follows at ``GET /api/v1/ledger/events/{id}``.
+    """
+    lines = [keys.origin, "promise/v1", f"time {int(now.timestamp())}"]
+    lines += [
+        f"entry {index} {event.id} {base64.b64encode(entry_leaf_hash(event)).decode()}" for index, event in numbered
+    ]
+    return sign_note("".join(line + "\n" for line in lines), [keys.ed25519])
+
+
+def promise_headers(keys: LedgerKeys, clock: Clock):  # type: ignore[no-untyped-def]
+    """Response headers of a committed write: its promise of inclusion, base64 (a note has newlines)."""
+
+    def headers(info: dict[str, Any]) -> dict[str, str]:
+        numbered = info.get(NUMBERED_KEY)
+        if not numbered:
+            return {}
+        note = promise(keys, numbered, now=clock.now())
+        return {PROMISE_HEADER: base64.b64encode(note.encode()).decode()}
+
+    return headers
+
+
 def tree_size(db: Session) -> int:
     head = db.get(LedgerHead, HEAD_ID)
     return head.tree_size if head else 0
