@@ -247,7 +247,7 @@ def test_a_write_returns_a_signed_promise_and_the_proof_follows(client: TestClie
     assert receipt["index"] == int(index)
     assert receipt["leaf_hash"] == leaf
     assert receipt["entry"]["action"] == "entity.registered"
-    size, root, _ = _checkpoint(client)
+    _size, root, _ = _checkpoint(client)
     proof = [base64.b64decode(p) for p in receipt["inclusion"]["proof"]]
     assert independent.inclusion_ok(base64.b64decode(leaf), int(index), receipt["inclusion"]["tree_size"], proof, root)
 
