@@ -36,8 +36,8 @@ from ggzy.core.events import Event, canonical_json
 from ggzy.core.migrate import upgrade
 from ggzy.ledger.entries import entry_bytes
 from ggzy.ledger.models import LedgerEntry, LedgerHead
-from ggzy.ledger.service import LedgerKeys, consistency, inclusion, publish_checkpoint
 from ggzy.ledger.sequencer import integrate
+from ggzy.ledger.service import LedgerKeys, consistency, inclusion, publish_checkpoint
 from ggzy.ledger.verify import verify_ledger
 
 START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -135,7 +135,8 @@ def main() -> None:
 
             data = [entry_bytes(event) for event in db.query(Event).order_by(Event.id).yield_per(20_000)]
             head = db.get(LedgerHead, 1)
-            assert head is not None and head.tree_size == n
+            assert head is not None
+            assert head.tree_size == n
         engine.dispose()
 
     peer_append, peer_inclusion_ms = _peer(data, args.proofs)
