@@ -1,0 +1,1 @@
+"""Electronic tendering: procedures, notices, documents, clarifications, registrations, sealed bids, opening."""
