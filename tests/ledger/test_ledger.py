@@ -258,3 +258,15 @@ def test_reads_and_refused_writes_carry_no_promise(client: TestClient, db: Sessi
     refused = client.post("/api/v1/entities", json={"credit_code": "bad", "name": "坏"}, headers=headers)
     assert refused.status_code == 422
     assert "Ggzy-Ledger-Promise" not in refused.headers
+
+
+def test_inclusion_in_a_one_entry_tree(db: Session) -> None:
+    from ggzy.ledger.sequencer import integrate
+    from ggzy.ledger.service import inclusion
+
+    service.register_entity(db, SYSTEM, data=EntityIn(credit_code=credit_code(), name="独一企业"), now=TEST_NOW)
+    db.commit()
+    assert integrate(db) == 1  # each test starts from the empty ledger the migrations create
+    proof = inclusion(db, index=0, size=1)
+    assert proof["proof"] == []
+    assert len(base64.b64decode(proof["leaf_hash"])) == 32

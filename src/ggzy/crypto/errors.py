@@ -67,3 +67,22 @@ class DecryptionFailed(DomainError):
     status = 422
     message_zh = "解密失败：密钥错误或数据已被篡改"
     message_en = "Decryption failed: wrong key or tampered data"
+
+
+class EnvelopeInvalid(DomainError):
+    """A sealed bid envelope that is not well formed: wrong format, mixed suites, or a ciphertext that does not match
+    the size and hash its header states."""
+
+    code = "envelope_invalid"
+    status = 422
+    message_zh = "投标文件密封信封无效：{reason_zh}"
+    message_en = "The sealed bid envelope is invalid: {reason_en}"
+
+
+class ShareRecoveryFailed(DomainError):
+    """The released key shares do not recover the lot's opening key (too few, duplicated, or wrong)."""
+
+    code = "share_recovery_failed"
+    status = 422
+    message_zh = "无法用所提交的密钥份额恢复开标密钥：{reason_zh}"
+    message_en = "The released key shares do not recover the opening key: {reason_en}"

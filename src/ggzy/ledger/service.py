@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -202,8 +203,8 @@ def promise_headers(keys: LedgerKeys, clock: Clock):  # type: ignore[no-untyped-
 
 
 def tree_size(db: Session) -> int:
-    head = db.get(LedgerHead, HEAD_ID)
-    return head.tree_size if head else 0
+    size = db.connection().execute(select(LedgerHead.tree_size).where(LedgerHead.id == HEAD_ID)).scalar()
+    return size or 0
 
 
 # --- serving -----------------------------------------------------------------------------------------------------
@@ -259,14 +260,30 @@ def inclusion(db: Session, *, index: int, size: int) -> dict[str, Any]:
         raise ProofRangeInvalid(
             field="index", reason_zh="序号须小于树大小", reason_en="the index must be below the tree size"
         )
-    reader = SqlNodeReader(db)
-    leaf = reader.get_nodes([(0, index)])[(0, index)]
+    reader = _WithLeaf(SqlNodeReader(db), (0, index))
+    proof = inclusion_proof(index, size, reader)
+    if not reader.leaf:  # a one-entry tree has an empty proof: no query was made
+        reader.get_nodes([])
     return {
         "index": index,
         "tree_size": size,
-        "leaf_hash": base64.b64encode(leaf).decode(),
-        "proof": [base64.b64encode(h).decode() for h in inclusion_proof(index, size, reader)],
+        "leaf_hash": base64.b64encode(reader.leaf).decode(),
+        "proof": [base64.b64encode(h).decode() for h in proof],
     }
+
+
+class _WithLeaf:
+    """Fetches the proven leaf in the same query as the proof's nodes (one round trip per proof)."""
+
+    def __init__(self, reader: SqlNodeReader, leaf_key: tuple[int, int]) -> None:
+        self.reader, self.leaf_key, self.leaf = reader, leaf_key, b""
+
+    def get_nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found = self.reader.get_nodes([*keys, self.leaf_key])
+        self.leaf = self.leaf or found.get(self.leaf_key, b"")
+        if self.leaf_key not in keys:
+            found.pop(self.leaf_key, None)
+        return found
 
 
 def consistency(db: Session, *, first: int, second: int) -> dict[str, Any]:
