@@ -25,11 +25,11 @@ def test_entry_bytes_are_the_canonical_json_of_the_entry_document(db: Session) -
         assert commitment(event) == hashlib.sha256(bytes.fromhex(event.salt) + full).hexdigest()
 
 
-def test_an_undisclosed_entry_carries_no_payload(db: Session) -> None:
+def test_an_undisclosed_entry_shows_neither_payload_nor_action_nor_subject(db: Session) -> None:
     make_entity(db)
     event = db.scalars(select(Event)).first()
     assert event is not None
     event.disclosed = False  # as an auth event would be (not flushed: the table refuses updates)
     document = json.loads(entry_bytes(event))
-    assert "payload" not in document
-    assert document["commitment"] == commitment(event)
+    assert document == {"commitment": commitment(event), "event_id": event.id, "time": document["time"], "v": 1}
+    assert entry_bytes(event) == rfc8785.dumps(entry_document(event))

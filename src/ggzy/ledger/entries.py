@@ -11,8 +11,11 @@ A leaf is ``SHA-256(0x00 ‖ entry bytes)`` (RFC 9162), where the entry bytes ar
       "actor_role": "agent",
       "subject": "project:7",
       "commitment": "<hex SHA-256(salt ‖ canonical JSON of the whole event)>",
-      "payload": {...}                     # only when the event is disclosed
+      "payload": {...}
     }
+
+An undisclosed event (a login, a bidder's registration, a sealed bid before opening) is only
+``{"commitment", "event_id", "time", "v"}``.
 
 The commitment binds the whole event — actor user and entity, and the payload even when it is not disclosed — so an
 inspector holding the database, or anyone the event is later disclosed to, can check it against the public leaf;
@@ -71,8 +74,14 @@ def full_event_document(event: EventRow) -> dict[str, Any]:
 
 
 def entry_document(event: EventRow) -> dict[str, Any]:
-    """The public entry, readable; its canonical JSON is :func:`entry_bytes`."""
-    document: dict[str, Any] = {
+    """The public entry, readable; its canonical JSON is :func:`entry_bytes`.
+
+    An undisclosed event shows only its number, time and commitment: not even its action or subject, since counting
+    the entries of one tender's registrations would reveal how many bidders registered (招标投标法 第22条).
+    """
+    if not event.disclosed:
+        return {"v": ENTRY_VERSION, "event_id": event.id, "time": _time(event), "commitment": commitment(event)}
+    return {
         "v": ENTRY_VERSION,
         "event_id": event.id,
         "time": _time(event),
@@ -81,10 +90,8 @@ def entry_document(event: EventRow) -> dict[str, Any]:
         "actor_role": event.actor_role,
         "subject": f"{event.subject_type}:{event.subject_id}",
         "commitment": commitment(event),
+        "payload": json.loads(event.payload),
     }
-    if event.disclosed:
-        document["payload"] = json.loads(event.payload)
-    return document
 
 
 # The same bytes as canonical_json(full_event_document(e)) and canonical_json(entry_document(e)), assembled from the
@@ -119,11 +126,13 @@ def commitment(event: EventRow) -> str:
 
 def entry_bytes(event: EventRow) -> bytes:
     time = _time(event)
-    payload = f',"payload":{event.payload}' if event.disclosed else ""
+    if not event.disclosed:
+        sealed = f'{{"commitment":"{_commitment(event, time)}","event_id":{event.id},"time":"{time}","v":{ENTRY_VERSION}}}'
+        return sealed.encode()
     return (
         f'{{"action":{_text(event.action)},"actor_role":{_text(event.actor_role)},'
-        f'"centre_id":{_number(event.centre_id)},"commitment":"{_commitment(event, time)}","event_id":{event.id}'
-        f'{payload},"subject":{_text(event.subject_type + ":" + event.subject_id)},"time":"{time}",'
+        f'"centre_id":{_number(event.centre_id)},"commitment":"{_commitment(event, time)}","event_id":{event.id},'
+        f'"payload":{event.payload},"subject":{_text(event.subject_type + ":" + event.subject_id)},"time":"{time}",'
         f'"v":{ENTRY_VERSION}}}'
     ).encode()
 
