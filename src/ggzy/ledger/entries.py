@@ -127,8 +127,8 @@ def commitment(event: EventRow) -> str:
 def entry_bytes(event: EventRow) -> bytes:
     time = _time(event)
     if not event.disclosed:
-        sealed = f'{{"commitment":"{_commitment(event, time)}","event_id":{event.id},"time":"{time}","v":{ENTRY_VERSION}}}'
-        return sealed.encode()
+        hidden = _commitment(event, time)
+        return f'{{"commitment":"{hidden}","event_id":{event.id},"time":"{time}","v":{ENTRY_VERSION}}}'.encode()
     return (
         f'{{"action":{_text(event.action)},"actor_role":{_text(event.actor_role)},'
         f'"centre_id":{_number(event.centre_id)},"commitment":"{_commitment(event, time)}","event_id":{event.id},'
