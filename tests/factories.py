@@ -110,7 +110,7 @@ def principal(db: Session, user: User, permission: Permission | None = None) -> 
 def token_for(db: Session, user: User) -> dict[str, str]:
     """Authorization headers of a fresh session for ``user``."""
     token, _ = login.open_session(
-        db, user, method="password", certificate_id=None, now=TEST_NOW, lifetime=timedelta(hours=1)
+        db, user, method="password", certificate_id=None, now=TEST_NOW, lifetime=timedelta(days=90)
     )
     db.flush()
     return {"authorization": f"Bearer {token}"}
@@ -194,3 +194,79 @@ def project_body(
         "approval_reference": "五发改投资〔2026〕88号",
         "lots": lots if lots is not None else [{"name": "施工总承包", "budget": "1200000.00"}],
     }
+
+
+def make_accepted_project(db: Session, *, trade_type: str = "construction", lots: int = 1) -> dict:
+    """A project accepted by a Kunming centre, with its owner, agent and their users holding the roles."""
+    from ggzy.projects import service as projects
+    from ggzy.projects.schemas import LotIn, ProjectIn
+
+    centres = make_centres(db)
+    city = centres["city"]
+    owner, agent = make_entity(db, name=f"招标人{next(_serials)}"), make_entity(db, name=f"代理机构{next(_serials)}")
+    owner_user = make_user(db, roles=[RoleGrantIn(role=Role.OWNER, centre_id=city.id)], entity_id=owner.id)
+    agent_user = make_user(db, roles=[RoleGrantIn(role=Role.AGENT, centre_id=city.id)], entity_id=agent.id)
+    staff = make_user(db, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=city.id)])
+    project = projects.register_project(
+        db,
+        principal(db, agent_user, Permission.PROJECT_REGISTER),
+        data=ProjectIn(
+            centre_id=city.id,
+            name="测试工程",
+            trade_type=trade_type,
+            region_code="530102",
+            owner_id=owner.id,
+            agent_id=agent.id,
+            lots=[LotIn(name=f"第{n}标段", budget="1000000.00") for n in range(1, lots + 1)],
+        ),
+        now=TEST_NOW,
+    )
+    projects.accept_registration(
+        db, principal(db, staff, Permission.PROJECT_REVIEW), project_id=project.id, now=TEST_NOW
+    )
+    lot_ids = projects.lots_of(db, [project.id])[project.id]
+    return {
+        "centres": centres,
+        "project": project,
+        "lots": lot_ids,
+        "owner": owner,
+        "agent": agent,
+        "owner_user": owner_user,
+        "agent_user": agent_user,
+        "staff": staff,
+    }
+
+
+def bidder_user(db: Session, *, region_code: str = "530100") -> User:
+    """A market entity's user holding the bidder role."""
+    entity = make_entity(db, region_code=region_code)
+    return make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=entity.id)
+
+
+def make_published_tender(
+    db: Session, *, setup: dict | None = None, procedure: str = "open", invited: list[int] | None = None
+):  # type: ignore[no-untyped-def]
+    """A tender published at TEST_NOW with a deadline 25 days later and documents on offer for 10 days."""
+    from ggzy.tendering import service as tendering
+    from ggzy.tendering.procedures import Method
+
+    setup = setup or make_accepted_project(db)
+    agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+    tender = tendering.create_tender(
+        db,
+        agent,
+        lot_id=setup["lots"][0].id,
+        procedure_key=procedure,
+        method=Method.SCORING,
+        title="测试工程施工招标",
+        notice_text="招标公告正文",
+        documents_until=TEST_NOW + timedelta(days=10),
+        bid_deadline=TEST_NOW + timedelta(days=25),
+        invited_entity_ids=invited or [],
+        now=TEST_NOW,
+    )
+    tendering.attach_documents(
+        db, agent, tender_id=tender.id, sha256="a" * 64, name="招标文件.pdf", size=10, now=TEST_NOW
+    )
+    tendering.publish_tender(db, agent, tender_id=tender.id, now=TEST_NOW)
+    return tender, setup

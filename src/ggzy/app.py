@@ -32,6 +32,8 @@ from ggzy.entities.login import authenticate_request
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, promise_headers
 from ggzy.projects.api import router as projects_router
+from ggzy.storage import BlobStore, blob_store_for
+from ggzy.tendering.api import router as tendering_router
 
 API_PREFIX = "/api/v1"
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ def create_app(
     clock: Clock | None = None,
     secret_key: bytes | None = None,
     ledger_keys: LedgerKeys | None = None,
+    blob_store: BlobStore | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or SystemClock()
@@ -80,6 +83,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.clock = clock
     app.state.ledger_keys = ledger_keys
+    app.state.blob_store = blob_store or blob_store_for(settings)
     # After each commit that recorded events: integrate them and checkpoint (at most once per cadence).
     app.state.after_commit = after_commit_hook(ledger_keys, clock, min_interval=cadence)
     app.state.commit_headers = promise_headers(ledger_keys, clock)
@@ -99,6 +103,7 @@ def create_app(
     app.include_router(calendar_router, prefix=API_PREFIX)
     app.include_router(entities_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
+    app.include_router(tendering_router, prefix=API_PREFIX)
     app.include_router(ledger_router, prefix=API_PREFIX)
     _declare_problem_schema(app)
     return app

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     login_nonce_seconds: int = Field(default=120, description="How long a certificate-login nonce is valid")
     sqlite_busy_timeout_ms: int = 10_000
     demo_on_first_start: bool = True
+    documents_max_mb: int = Field(default=200, description="Largest tender documents accepted")
     ledger_origin: str = Field(default="ggzy.local/ledger", description="The ledger's name in its checkpoints")
     ledger_checkpoint_seconds: float = Field(default=1.0, description="Checkpoint cadence while events arrive")
     ledger_background: bool = Field(default=True, description="Integrate and checkpoint in a background thread")

@@ -24,6 +24,7 @@ from ggzy.ledger.models import (
     LedgerWitness,
 )
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
+from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
 
 __all__ = [
     "AuthSession",
@@ -31,8 +32,11 @@ __all__ = [
     "CalendarYear",
     "Centre",
     "Certificate",
+    "Clarification",
+    "DocumentObjection",
     "Entity",
     "Event",
+    "Invitation",
     "LedgerCheckpoint",
     "LedgerCosignature",
     "LedgerEntry",
@@ -43,8 +47,10 @@ __all__ = [
     "Lot",
     "Project",
     "ProjectCodeSequence",
+    "Registration",
     "RevocationList",
     "RoleBinding",
+    "Tender",
     "TrustAnchor",
     "User",
 ]

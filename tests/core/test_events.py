@@ -92,6 +92,60 @@ def _logout(db: Session) -> Callable[[], object]:
     return lambda: login.logout(db, session_principal.holding(Permission.AUTHENTICATED), now=TEST_NOW)
 
 
+def _tendering(db: Session, action: str) -> Callable[[], object]:
+    """Each tendering service, prepared up to the step before it."""
+    from ggzy.tendering import service as tendering
+    from ggzy.tendering.procedures import Method
+    from tests.factories import bidder_user, make_accepted_project, make_published_tender
+
+    if action in ("tender.created", "tender.documents_attached"):
+        setup = make_accepted_project(db)
+        agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+
+        def create() -> object:
+            return tendering.create_tender(
+                db, agent, lot_id=setup["lots"][0].id, procedure_key="open", method=Method.SCORING, title="事件招标",
+                notice_text="公告", documents_until=TEST_NOW + timedelta(days=10),
+                bid_deadline=TEST_NOW + timedelta(days=25), invited_entity_ids=[], now=TEST_NOW,
+            )  # fmt: skip
+
+        if action == "tender.created":
+            return create
+        draft = create()
+        return lambda: tendering.attach_documents(
+            db,
+            agent,
+            tender_id=draft.id,
+            sha256="b" * 64,
+            name="文件.pdf",
+            size=1,
+            now=TEST_NOW,  # type: ignore[attr-defined]
+        )
+    if action == "tender.published":
+        setup = make_accepted_project(db)
+        agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+        draft = tendering.create_tender(
+            db, agent, lot_id=setup["lots"][0].id, procedure_key="open", method=Method.SCORING, title="事件招标",
+            notice_text="公告", documents_until=TEST_NOW + timedelta(days=10),
+            bid_deadline=TEST_NOW + timedelta(days=25), invited_entity_ids=[], now=TEST_NOW,
+        )  # fmt: skip
+        tendering.attach_documents(db, agent, tender_id=draft.id, sha256="b" * 64, name="f", size=1, now=TEST_NOW)
+        return lambda: tendering.publish_tender(db, agent, tender_id=draft.id, now=TEST_NOW)
+    tender, setup = make_published_tender(db)
+    agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+    bidder = principal(db, bidder_user(db), Permission.TENDER_REGISTER)
+    if action == "tender.clarified":
+        return lambda: tendering.clarify(db, agent, tender_id=tender.id, text="澄清", affects_bids=True, now=TEST_NOW)
+    if action == "tender.cancelled":
+        return lambda: tendering.cancel_tender(db, agent, tender_id=tender.id, reason="项目取消", now=TEST_NOW)
+    if action == "tender.registered":
+        return lambda: tendering.register_for_tender(db, bidder, tender_id=tender.id, now=TEST_NOW)
+    if action == "tender.objection_raised":
+        return lambda: tendering.raise_objection(db, bidder, tender_id=tender.id, text="异议", now=TEST_NOW)
+    objection = tendering.raise_objection(db, bidder, tender_id=tender.id, text="异议", now=TEST_NOW)
+    return lambda: tendering.answer_objection(db, agent, objection_id=objection.id, answer="答复", now=TEST_NOW)
+
+
 def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
     """For each declared state-changing service: prepare its inputs, return the call that changes state."""
     return {
@@ -154,6 +208,19 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         "auth.certificate_login": lambda: _certificate_login(db, gm_ca),
         "auth.logout": lambda: _logout(db),
         "project.registered": lambda: _project_registration(db),
+        **{
+            action: (lambda action=action: _tendering(db, action))
+            for action in (
+                "tender.created",
+                "tender.documents_attached",
+                "tender.published",
+                "tender.clarified",
+                "tender.cancelled",
+                "tender.registered",
+                "tender.objection_raised",
+                "tender.objection_answered",
+            )
+        },
         "calendar.year_loaded": lambda: (
             lambda: load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW)
         ),

@@ -47,6 +47,9 @@ class Permission(StrEnum):
     PROJECT_REVIEW = "project.review"
     CALENDAR_MANAGE = "calendar.manage"
     LEDGER_MANAGE = "ledger.manage"
+    TENDER_MANAGE = "tender.manage"
+    TENDER_REGISTER = "tender.register"
+    TENDER_OBJECT = "tender.object"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -67,6 +70,9 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.PROJECT_REVIEW: frozenset({Role.CENTRE_STAFF}),
     Permission.CALENDAR_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.LEDGER_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
+    Permission.TENDER_MANAGE: frozenset({Role.OWNER, Role.AGENT}),
+    Permission.TENDER_REGISTER: frozenset({Role.BIDDER}),
+    Permission.TENDER_OBJECT: frozenset({Role.BIDDER}),
 }
 
 

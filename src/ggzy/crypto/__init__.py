@@ -75,3 +75,52 @@ __all__ = [
     "unwrap_key",
     "wrap_key",
 ]
+
+from ggzy.crypto.envelope import (
+    EnvelopeHeader,
+    OpenedBid,
+    OpenedFile,
+    Recipient,
+    SealedEnvelopeInfo,
+    check_envelope_for_lot,
+    open_bid,
+    open_stream,
+    read_envelope_header,
+    seal_bid,
+    seal_stream,
+    unwrap_data_key,
+    verify_ciphertext,
+)
+from ggzy.crypto.errors import EnvelopeInvalid, ShareRecoveryFailed
+from ggzy.crypto.sharing import (
+    EncryptedShare,
+    OpeningKeySetup,
+    ReleasedShare,
+    create_opening_key,
+    decrypt_share,
+    recover_opening_key,
+)
+
+__all__ += [
+    "EncryptedShare",
+    "EnvelopeHeader",
+    "EnvelopeInvalid",
+    "OpenedBid",
+    "OpenedFile",
+    "OpeningKeySetup",
+    "Recipient",
+    "ReleasedShare",
+    "SealedEnvelopeInfo",
+    "ShareRecoveryFailed",
+    "check_envelope_for_lot",
+    "create_opening_key",
+    "decrypt_share",
+    "open_bid",
+    "open_stream",
+    "read_envelope_header",
+    "recover_opening_key",
+    "seal_bid",
+    "seal_stream",
+    "unwrap_data_key",
+    "verify_ciphertext",
+]

@@ -477,11 +477,204 @@ def upgrade() -> None:
     with op.batch_alter_table("lots", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lots_project_id"), ["project_id"], unique=False)
 
+    op.create_table(
+        "tenders",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "lot_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("procedure", sa.String(length=32), nullable=False),
+        sa.Column("procedure_version", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("notice_text", sa.Text(), nullable=False),
+        sa.Column("documents_sha256", sa.String(length=64), nullable=True),
+        sa.Column("documents_name", sa.String(length=200), nullable=True),
+        sa.Column("documents_size", sa.BigInteger(), nullable=True),
+        sa.Column("documents_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("bid_deadline", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancel_reason", sa.Text(), nullable=True),
+        sa.Column(
+            "created_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_tenders_created_by_users")),
+        sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_tenders_lot_id_lots")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tenders")),
+        sa.UniqueConstraint("lot_id", "round", name=op.f("uq_tenders_lot_id_round")),
+    )
+    with op.batch_alter_table("tenders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tenders_bid_deadline"), ["bid_deadline"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tenders_lot_id"), ["lot_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tenders_stage"), ["stage"], unique=False)
+
+    op.create_table(
+        "clarifications",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("affects_bids", sa.Boolean(), nullable=False),
+        sa.Column("deadline_before", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deadline_after", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "published_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["published_by"], ["users.id"], name=op.f("fk_clarifications_published_by_users")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_clarifications_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clarifications")),
+    )
+    with op.batch_alter_table("clarifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_clarifications_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
+        "document_objections",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "raised_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("answer_due", sa.Date(), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_document_objections_entity_id_entities")),
+        sa.ForeignKeyConstraint(["raised_by"], ["users.id"], name=op.f("fk_document_objections_raised_by_users")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_document_objections_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document_objections")),
+    )
+    with op.batch_alter_table("document_objections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_document_objections_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
+        "registrations",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_registrations_entity_id_entities")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_registrations_tender_id_tenders")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_registrations_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_registrations")),
+        sa.UniqueConstraint("tender_id", "entity_id", name=op.f("uq_registrations_tender_id_entity_id")),
+    )
+    with op.batch_alter_table("registrations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_registrations_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_registrations_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
+        "tender_invitations",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_tender_invitations_entity_id_entities")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_tender_invitations_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tender_invitations")),
+        sa.UniqueConstraint("tender_id", "entity_id", name=op.f("uq_tender_invitations_tender_id_entity_id")),
+    )
+    with op.batch_alter_table("tender_invitations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tender_invitations_tender_id"), ["tender_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("tender_invitations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tender_invitations_tender_id"))
+
+    op.drop_table("tender_invitations")
+    with op.batch_alter_table("registrations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_registrations_tender_id"))
+        batch_op.drop_index(batch_op.f("ix_registrations_entity_id"))
+
+    op.drop_table("registrations")
+    with op.batch_alter_table("document_objections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_document_objections_tender_id"))
+
+    op.drop_table("document_objections")
+    with op.batch_alter_table("clarifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_clarifications_tender_id"))
+
+    op.drop_table("clarifications")
+    with op.batch_alter_table("tenders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tenders_stage"))
+        batch_op.drop_index(batch_op.f("ix_tenders_lot_id"))
+        batch_op.drop_index(batch_op.f("ix_tenders_bid_deadline"))
+
+    op.drop_table("tenders")
     with op.batch_alter_table("lots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lots_project_id"))
 

@@ -1,0 +1,267 @@
+"""API of tendering: notices, documents, clarifications, objections, registrations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now, Public
+from ggzy.storage import MIB, BlobTooLarge, stage_blob
+from ggzy.tendering import rules, service
+from ggzy.tendering.access import NotTheTenderer, RegistrationRefused
+from ggzy.tendering.models import DocumentObjection, Tender
+from ggzy.tendering.procedures import ProcedureUnknown
+from ggzy.tendering.schemas import (
+    ClarificationIn,
+    ClarificationOut,
+    ObjectionOut,
+    RegistrationOut,
+    TenderIn,
+    TenderOut,
+    TextIn,
+)
+
+router = APIRouter(tags=["tendering"], route_class=PermissionedRoute)
+
+Manager = Annotated[Principal, Depends(require(Permission.TENDER_MANAGE))]
+Bidder = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
+Objector = Annotated[Principal, Depends(require(Permission.TENDER_OBJECT))]
+
+
+def tender_out(db: DB, tender: Tender, now: Now) -> TenderOut:
+    return TenderOut(
+        id=tender.id,
+        lot_id=tender.lot_id,
+        round=tender.round,
+        procedure=tender.procedure,
+        method=tender.method,
+        stage=service.stage_of(tender, now).value,
+        paused=service.is_paused(db, tender.id),
+        title=tender.title,
+        notice_text=tender.notice_text,
+        documents_name=tender.documents_name,
+        documents_sha256=tender.documents_sha256,
+        documents_size=tender.documents_size,
+        documents_until=tender.documents_until,
+        bid_deadline=tender.bid_deadline,
+        published_at=tender.published_at,
+        cancelled_at=tender.cancelled_at,
+        cancel_reason=tender.cancel_reason,
+    )
+
+
+_MANAGE_PROBLEMS = (NotTheTenderer, NotFound, service.TenderStageWrong)
+
+
+@router.post(
+    "/tenders",
+    status_code=201,
+    response_model=TenderOut,
+    summary="Prepare a tender for a lot (draft), by the owner or its agent",
+    responses=problem_responses(
+        *_MANAGE_PROBLEMS, InvalidInput, Conflict, ProcedureUnknown, service.NotEnoughInvitations
+    ),
+)
+def create_tender(body: TenderIn, db: DB, actor: Manager, now: Now) -> TenderOut:
+    tender = service.create_tender(
+        db,
+        actor,
+        lot_id=body.lot_id,
+        procedure_key=body.procedure,
+        method=body.method,
+        title=body.title,
+        notice_text=body.notice_text,
+        documents_until=body.documents_until,
+        bid_deadline=body.bid_deadline,
+        invited_entity_ids=body.invited_entity_ids,
+        now=now,
+    )
+    return tender_out(db, tender, now)
+
+
+@router.put(
+    "/tenders/{tender_id}/documents",
+    response_model=TenderOut,
+    summary="Upload the tender documents of a draft (streamed into the content-addressed store)",
+    responses=problem_responses(*_MANAGE_PROBLEMS, BlobTooLarge),
+)
+def upload_documents(tender_id: int, request: Request, file: UploadFile, db: DB, actor: Manager, now: Now) -> TenderOut:
+    limit = request.app.state.settings.documents_max_mb * MIB
+    ref = stage_blob(db, request.app.state.blob_store, file.file, max_bytes=limit)
+    name = (file.filename or "tender-documents").replace("/", "_")[:200]
+    tender = service.attach_documents(
+        db, actor, tender_id=tender_id, sha256=ref.sha256, name=name, size=ref.size, now=now
+    )
+    return tender_out(db, tender, now)
+
+
+@router.get(
+    "/tenders/{tender_id}/documents",
+    response_class=StreamingResponse,
+    summary="Download the tender documents, free (公开获取)",
+    responses={200: {"content": {"application/octet-stream": {}}}, **problem_responses(NotFound)},
+)
+def download_documents(tender_id: int, request: Request, db: DB, _: Public) -> StreamingResponse:
+    tender = service.get_tender(db, tender_id)
+    if tender.published_at is None or tender.documents_sha256 is None:
+        raise NotFound(field="tender_id", what_zh="招标文件", what_en="Tender documents")
+    store = request.app.state.blob_store
+    return StreamingResponse(
+        store.read_chunks(tender.documents_sha256),
+        media_type="application/octet-stream",
+        headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{quote(tender.documents_name or 'documents')}",
+            "content-length": str(tender.documents_size),
+            "x-content-sha256": tender.documents_sha256,
+        },
+    )
+
+
+@router.post(
+    "/tenders/{tender_id}/publish",
+    response_model=TenderOut,
+    summary="Publish the notice: the documents are issued now (招标投标法 第24条, 实施条例 第16条)",
+    responses=problem_responses(
+        *_MANAGE_PROBLEMS, service.DocumentsMissing, rules.BidPeriodTooShort, rules.DocumentsOfferTooShort, InvalidInput
+    ),
+)
+def publish_tender(tender_id: int, db: DB, actor: Manager, now: Now) -> TenderOut:
+    return tender_out(db, service.publish_tender(db, actor, tender_id=tender_id, now=now), now)
+
+
+@router.post(
+    "/tenders/{tender_id}/clarifications",
+    status_code=201,
+    response_model=ClarificationOut,
+    summary="Clarify or amend the documents; the deadline moves if fewer than 15 days remain (实施条例 第21条)",
+    responses=problem_responses(*_MANAGE_PROBLEMS),
+)
+def clarify(tender_id: int, body: ClarificationIn, db: DB, actor: Manager, now: Now) -> ClarificationOut:
+    clarification = service.clarify(
+        db, actor, tender_id=tender_id, text=body.text, affects_bids=body.affects_bids, now=now
+    )
+    return ClarificationOut.model_validate(clarification)
+
+
+@router.post(
+    "/tenders/{tender_id}/cancel",
+    response_model=TenderOut,
+    summary="Terminate the tender with its reason (实施条例 第31条)",
+    responses=problem_responses(*_MANAGE_PROBLEMS),
+)
+def cancel_tender(tender_id: int, body: TextIn, db: DB, actor: Manager, now: Now) -> TenderOut:
+    return tender_out(db, service.cancel_tender(db, actor, tender_id=tender_id, reason=body.text, now=now), now)
+
+
+@router.get("/tenders", response_model=list[TenderOut], summary="Published tender notices, newest first")
+def list_tenders(
+    db: DB,
+    _: Public,
+    now: Now,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TenderOut]:
+    return [tender_out(db, tender, now) for tender in service.public_tenders(db, limit=limit, offset=offset)]
+
+
+@router.get(
+    "/tenders/{tender_id}",
+    response_model=TenderOut,
+    summary="A published tender: notice, documents, deadline, stage — nothing about its bidders before opening",
+    responses=problem_responses(NotFound),
+)
+def get_tender(tender_id: int, db: DB, _: Public, now: Now) -> TenderOut:
+    tender = service.get_tender(db, tender_id)
+    if tender.published_at is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    return tender_out(db, tender, now)
+
+
+@router.get(
+    "/tenders/{tender_id}/clarifications",
+    response_model=list[ClarificationOut],
+    summary="The clarifications and amendments of a published tender",
+    responses=problem_responses(NotFound),
+)
+def list_clarifications(tender_id: int, db: DB, _: Public) -> list[ClarificationOut]:
+    tender = service.get_tender(db, tender_id)
+    if tender.published_at is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    return [ClarificationOut.model_validate(c) for c in service.clarifications_of(db, tender_id)]
+
+
+@router.post(
+    "/tenders/{tender_id}/objections",
+    status_code=201,
+    response_model=ObjectionOut,
+    summary="Object to the tender documents, until 10 days before the deadline (实施条例 第22条)",
+    responses=problem_responses(NotFound, service.TenderStageWrong, rules.ObjectionTooLate, InvalidInput),
+)
+def raise_objection(tender_id: int, body: TextIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
+    objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
+    return _objection_out(objection)
+
+
+@router.post(
+    "/objections/{objection_id}/answer",
+    response_model=ObjectionOut,
+    summary="Answer an objection to the documents (within 3 days; the tender resumes)",
+    responses=problem_responses(NotTheTenderer, NotFound, Conflict),
+)
+def answer_objection(objection_id: int, body: TextIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
+    return _objection_out(service.answer_objection(db, actor, objection_id=objection_id, answer=body.text, now=now))
+
+
+def _objection_out(objection: DocumentObjection) -> ObjectionOut:
+    """An objection as the owner and the public see it: not who raised it (that would reveal a bidder)."""
+    return ObjectionOut(
+        id=objection.id,
+        tender_id=objection.tender_id,
+        raised_at=objection.raised_at,
+        answer_due=objection.answer_due.isoformat(),
+        answer=objection.answer,
+        answered_at=objection.answered_at,
+    )
+
+
+@router.post(
+    "/tenders/{tender_id}/registrations",
+    status_code=201,
+    response_model=RegistrationOut,
+    summary="Register for a tender and obtain its documents (free; secret until opening, 招标投标法 第22条)",
+    responses=problem_responses(NotFound, service.TenderStageWrong, RegistrationRefused, Conflict),
+)
+def register(tender_id: int, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
+    registration = service.register_for_tender(db, actor, tender_id=tender_id, now=now)
+    tender = service.get_tender(db, tender_id)
+    return RegistrationOut(
+        id=registration.id,
+        tender_id=tender.id,
+        tender_title=tender.title,
+        registered_at=registration.registered_at,
+        bid_deadline=tender.bid_deadline,
+    )
+
+
+@router.get(
+    "/registrations/mine",
+    response_model=list[RegistrationOut],
+    summary="Your own registrations (the only view of registrations before opening)",
+)
+def my_registrations(db: DB, actor: Bidder) -> list[RegistrationOut]:
+    return [
+        RegistrationOut(
+            id=registration.id,
+            tender_id=tender.id,
+            tender_title=tender.title,
+            registered_at=registration.registered_at,
+            bid_deadline=tender.bid_deadline,
+        )
+        for registration, tender in service.my_registrations(db, actor)
+    ]

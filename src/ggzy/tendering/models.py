@@ -1,0 +1,93 @@
+"""Tables of electronic tendering: one tender per lot and round, its documents, clarifications, objections and the
+bidders' registrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ggzy.core.db import Base, BigId, UTCDateTime
+
+
+class Tender(Base):
+    """One round of tendering a lot (a failed lot is re-tendered in a new round)."""
+
+    __tablename__ = "tenders"
+    __table_args__ = (UniqueConstraint("lot_id", "round"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    procedure: Mapped[str] = mapped_column(String(32))
+    procedure_version: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(16), index=True)  # recorded; `closed` is derived from the clock
+    title: Mapped[str] = mapped_column(String(300))
+    notice_text: Mapped[str] = mapped_column(Text)
+    documents_sha256: Mapped[str | None] = mapped_column(String(64))
+    documents_name: Mapped[str | None] = mapped_column(String(200))
+    documents_size: Mapped[int | None] = mapped_column(BigInteger)
+    documents_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    bid_deadline: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Invitation(Base):
+    """An entity invited to an invited tender (投标邀请书)."""
+
+    __tablename__ = "tender_invitations"
+    __table_args__ = (UniqueConstraint("tender_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+
+
+class Clarification(Base):
+    """A clarification or amendment of the tender documents (澄清/修改), possibly moving the bid deadline."""
+
+    __tablename__ = "clarifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    affects_bids: Mapped[bool] = mapped_column(Boolean)
+    deadline_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class DocumentObjection(Base):
+    """An objection to the tender documents (招标投标法实施条例 第22条); pending ones pause the tender."""
+
+    __tablename__ = "document_objections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer_due: Mapped[date] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Registration(Base):
+    """A bidder's registration for a tender (报名/获取招标文件): confidential until opening (招标投标法 第22条)."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("tender_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,87 @@
+"""API shapes of tendering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ggzy.tendering.procedures import Method
+
+
+class TenderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    lot_id: int
+    procedure: str = Field(default="open", description="Procedure registry key: open or invited")
+    method: Method = Method.SCORING
+    title: str = Field(min_length=2, max_length=300)
+    notice_text: str = Field(min_length=2, max_length=100_000, description="The tender notice (招标公告) as published")
+    documents_until: AwareDatetime = Field(description="Documents on offer until (≥ 5 days; 实施条例 第16条)")
+    bid_deadline: AwareDatetime = Field(description="≥ 20 days after publication (招标投标法 第24条)")
+    invited_entity_ids: list[int] = Field(default_factory=list, description="Invited tendering: ≥ 3 entities")
+
+
+class ClarificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=2, max_length=100_000)
+    affects_bids: bool = Field(
+        default=True, description="May affect the preparation of bids: then 15 days must remain, or the deadline moves"
+    )
+
+
+class TextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=2, max_length=20_000)
+
+
+class TenderOut(BaseModel):
+    """What the public sees of a tender: never anything about its bidders before opening."""
+
+    id: int
+    lot_id: int
+    round: int
+    procedure: str
+    method: str
+    stage: str
+    paused: bool
+    title: str
+    notice_text: str
+    documents_name: str | None
+    documents_sha256: str | None
+    documents_size: int | None
+    documents_until: datetime
+    bid_deadline: datetime
+    published_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+
+class ClarificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    text: str
+    affects_bids: bool
+    deadline_before: datetime
+    deadline_after: datetime
+    published_at: datetime
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    tender_id: int
+    raised_at: datetime
+    answer_due: str
+    answer: str | None
+    answered_at: datetime | None
+
+
+class RegistrationOut(BaseModel):
+    id: int
+    tender_id: int
+    tender_title: str
+    registered_at: datetime
+    bid_deadline: datetime

@@ -1,0 +1,397 @@
+"""Tenders: notice, documents, clarifications, objections, cancellation and bidders' registrations.
+
+Registrations are secret until opening (招标投标法 第22条): their events are undisclosed in the public ledger, and
+no read here tells anyone but the registering bidder who registered or how many.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ggzy.core.events import changes_state, record_event
+from ggzy.core.permissions import Principal
+from ggzy.entities.service import get_entity
+from ggzy.projects.models import Lot, Project
+from ggzy.projects.service import ACCEPTED
+from ggzy.tendering import rules
+from ggzy.tendering.access import check_bidder_may_register, check_manager
+from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
+from ggzy.tendering.procedures import Method, Stage, procedure
+
+
+class TenderStageWrong(DomainError):
+    code = "tender_stage_wrong"
+    status = 409
+    message_zh = "招标当前处于“{stage}”阶段，不能{action_zh}"
+    message_en = "The tender is {stage}; it cannot {action_en} now"
+
+
+class TenderPaused(DomainError):
+    code = "tender_paused"
+    status = 409
+    message_zh = "对招标文件的异议尚未答复，招标投标活动暂停（招标投标法实施条例 第二十二条）"
+    message_en = "An objection to the tender documents awaits its answer: the tender is paused (Regulations art. 22)"
+
+
+class NotEnoughInvitations(DomainError):
+    code = "not_enough_invitations"
+    status = 422
+    message_zh = "邀请招标应当向三个以上的潜在投标人发出投标邀请书（招标投标法 第十七条）"
+    message_en = "Invited tendering invites at least three potential bidders (Tendering Law art. 17)"
+
+
+class DocumentsMissing(DomainError):
+    code = "tender_documents_missing"
+    status = 409
+    message_zh = "发布招标公告前须上传招标文件"
+    message_en = "Upload the tender documents before publishing the notice"
+
+
+def get_tender(db: Session, tender_id: int) -> Tender:
+    tender = db.get(Tender, tender_id)
+    if tender is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    return tender
+
+
+def stage_of(tender: Tender, now: datetime) -> Stage:
+    return rules.stage_at(recorded=Stage(tender.stage), bid_deadline=tender.bid_deadline, now=now)
+
+
+def project_of(db: Session, tender: Tender) -> tuple[Project, Lot]:
+    lot = db.get(Lot, tender.lot_id)
+    assert lot is not None
+    project = db.get(Project, lot.project_id)
+    assert project is not None
+    return project, lot
+
+
+def is_paused(db: Session, tender_id: int) -> bool:
+    pending = select(func.count()).where(
+        DocumentObjection.tender_id == tender_id, DocumentObjection.answered_at.is_(None)
+    )
+    return (db.scalar(pending) or 0) > 0
+
+
+def _require_stage(tender: Tender, now: datetime, allowed: set[Stage], action_zh: str, action_en: str) -> None:
+    stage = stage_of(tender, now)
+    if stage not in allowed:
+        raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh=action_zh, action_en=action_en)
+
+
+def _record(
+    db: Session, actor: Principal, tender: Tender, project: Project, action: str, payload: dict[str, Any], now: datetime
+) -> None:
+    record_event(
+        db,
+        actor,
+        action=action,
+        subject_type="tender",
+        subject_id=tender.id,
+        centre_id=project.centre_id,
+        payload=payload,
+        now=now,
+    )
+
+
+@changes_state("tender.created")
+def create_tender(
+    db: Session,
+    actor: Principal,
+    *,
+    lot_id: int,
+    procedure_key: str,
+    method: Method,
+    title: str,
+    notice_text: str,
+    documents_until: datetime,
+    bid_deadline: datetime,
+    invited_entity_ids: list[int],
+    now: datetime,
+) -> Tender:
+    """A draft tender for a lot of an accepted project, by its owner or agent."""
+    lot = db.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound(field="lot_id", what_zh="标段", what_en="Lot")
+    project = db.get(Project, lot.project_id)
+    assert project is not None
+    actor = check_manager(actor, project)
+    if project.status != ACCEPTED:
+        raise Conflict(
+            field="lot_id", reason_zh="项目进场登记尚未受理", reason_en="the project's registration is not accepted yet"
+        )
+    chosen = procedure(procedure_key)
+    if method not in chosen.methods:
+        raise InvalidInput(
+            field="method", reason_zh="该招标方式不支持此评标办法", reason_en="not a method of this procedure"
+        )
+    if chosen.by_invitation and len(set(invited_entity_ids)) < chosen.minimum_invitations:
+        raise NotEnoughInvitations(field="invited_entity_ids")
+    if not chosen.by_invitation and invited_entity_ids:
+        raise InvalidInput(
+            field="invited_entity_ids", reason_zh="公开招标不发邀请书", reason_en="open tendering invites no one"
+        )
+    for entity_id in invited_entity_ids:
+        get_entity(db, entity_id, field="invited_entity_ids")
+    open_rounds = select(func.count()).where(
+        Tender.lot_id == lot.id, Tender.stage.notin_([Stage.CANCELLED.value, Stage.FAILED.value])
+    )
+    if db.scalar(open_rounds):
+        raise Conflict(
+            field="lot_id", reason_zh="该标段已有进行中的招标", reason_en="the lot is already being tendered"
+        )
+    rounds = db.scalar(select(func.count()).select_from(Tender).where(Tender.lot_id == lot.id)) or 0
+    tender = Tender(
+        lot_id=lot.id,
+        round=rounds + 1,
+        procedure=chosen.key,
+        procedure_version=chosen.version,
+        method=method.value,
+        stage=Stage.DRAFT.value,
+        title=title,
+        notice_text=notice_text,
+        documents_until=documents_until,
+        bid_deadline=bid_deadline,
+        created_by=actor.user_id,
+        created_at=now,
+    )
+    db.add(tender)
+    db.flush()
+    db.add_all(Invitation(tender_id=tender.id, entity_id=entity_id) for entity_id in sorted(set(invited_entity_ids)))
+    _record(
+        db,
+        actor,
+        tender,
+        project,
+        "tender.created",
+        {"lot_id": lot.id, "round": tender.round, "procedure": chosen.key, "method": method.value},
+        now,
+    )
+    return tender
+
+
+@changes_state("tender.documents_attached")
+def attach_documents(
+    db: Session, actor: Principal, *, tender_id: int, sha256: str, name: str, size: int, now: datetime
+) -> Tender:
+    """The tender documents (stored in the blob store) of a draft tender."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(
+        tender, now, {Stage.DRAFT}, "更换招标文件（已发布的请以澄清修改）", "replace its documents (clarify instead)"
+    )
+    tender.documents_sha256, tender.documents_name, tender.documents_size = sha256, name, size
+    db.flush()
+    _record(
+        db, actor, tender, project, "tender.documents_attached", {"sha256": sha256, "name": name, "size": size}, now
+    )
+    return tender
+
+
+@changes_state("tender.published")
+def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> Tender:
+    """Publish the notice (or send the invitations): the documents are issued now, free to download."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(tender, now, {Stage.DRAFT}, "发布", "be published")
+    if tender.documents_sha256 is None:
+        raise DocumentsMissing(field="tender_id")
+    chosen = procedure(tender.procedure)
+    rules.check_bid_period(issued_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
+    rules.check_documents_offer(offered_from=now, offered_until=tender.documents_until, procedure=chosen)
+    if tender.documents_until > tender.bid_deadline:
+        raise InvalidInput(
+            field="documents_until",
+            reason_zh="招标文件获取截止时间不得晚于投标截止时间",
+            reason_en="the documents cannot be on offer after the bid deadline",
+        )
+    tender.stage = Stage.PUBLISHED.value
+    tender.published_at = now
+    db.flush()
+    _record(
+        db,
+        actor,
+        tender,
+        project,
+        "tender.published",
+        {
+            "title": tender.title,
+            "bid_deadline": tender.bid_deadline.isoformat(),
+            "documents_until": tender.documents_until.isoformat(),
+            "documents_sha256": tender.documents_sha256,
+        },
+        now,
+    )
+    return tender
+
+
+@changes_state("tender.clarified")
+def clarify(
+    db: Session, actor: Principal, *, tender_id: int, text: str, affects_bids: bool, now: datetime
+) -> Clarification:
+    """A clarification or amendment; if it may affect the bids and comes less than 15 days before the deadline, the
+    deadline moves (招标投标法 第23条, 实施条例 第21条)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(tender, now, {Stage.PUBLISHED}, "澄清或修改", "be clarified")
+    before = tender.bid_deadline
+    after = (
+        rules.deadline_after_clarification(clarified_at=now, bid_deadline=before, procedure=procedure(tender.procedure))
+        if affects_bids
+        else before
+    )
+    tender.bid_deadline = after
+    clarification = Clarification(
+        tender_id=tender.id,
+        text=text,
+        affects_bids=affects_bids,
+        deadline_before=before,
+        deadline_after=after,
+        published_at=now,
+        published_by=actor.user_id,
+    )
+    db.add(clarification)
+    db.flush()
+    _record(
+        db,
+        actor,
+        tender,
+        project,
+        "tender.clarified",
+        {
+            "clarification_id": clarification.id,
+            "affects_bids": affects_bids,
+            "deadline_before": before.isoformat(),
+            "deadline_after": after.isoformat(),
+        },
+        now,
+    )
+    return clarification
+
+
+@changes_state("tender.objection_raised")
+def raise_objection(db: Session, actor: Principal, *, tender_id: int, text: str, now: datetime) -> DocumentObjection:
+    """A potential bidder objects to the tender documents, until 10 days before the deadline; the tender pauses
+    until the owner answers, within 3 days (招标投标法实施条例 第22条)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    _require_stage(tender, now, {Stage.PUBLISHED}, "受理异议", "take objections")
+    chosen = procedure(tender.procedure)
+    rules.check_objection_in_time(raised_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
+    if actor.entity_id is None:
+        raise InvalidInput(field="entity_id", reason_zh="须以市场主体身份提出", reason_en="raised by a market entity")
+    objection = DocumentObjection(
+        tender_id=tender.id,
+        entity_id=actor.entity_id,
+        raised_by=actor.user_id,
+        text=text,
+        raised_at=now,
+        answer_due=rules.objection_answer_due(received_at=now, procedure=chosen),
+    )
+    db.add(objection)
+    db.flush()
+    _record(
+        db,
+        actor,
+        tender,
+        project,
+        "tender.objection_raised",
+        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat()},
+        now,
+    )
+    return objection
+
+
+@changes_state("tender.objection_answered")
+def answer_objection(
+    db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime
+) -> DocumentObjection:
+    objection = db.get(DocumentObjection, objection_id)
+    if objection is None:
+        raise NotFound(field="objection_id", what_zh="异议", what_en="Objection")
+    tender = get_tender(db, objection.tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    if objection.answered_at is not None:
+        raise Conflict(field="objection_id", reason_zh="该异议已答复", reason_en="the objection is already answered")
+    objection.answer, objection.answered_at = answer, now
+    db.flush()
+    late = rules.china_date(now) > objection.answer_due
+    _record(db, actor, tender, project, "tender.objection_answered", {"objection_id": objection.id, "late": late}, now)
+    return objection
+
+
+@changes_state("tender.cancelled")
+def cancel_tender(db: Session, actor: Principal, *, tender_id: int, reason: str, now: datetime) -> Tender:
+    """招标投标法实施条例 第31条: a terminated tender is announced, with its reason."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(tender, now, {Stage.DRAFT, Stage.PUBLISHED, Stage.CLOSED}, "终止", "be cancelled")
+    tender.stage, tender.cancelled_at, tender.cancel_reason = Stage.CANCELLED.value, now, reason
+    db.flush()
+    _record(db, actor, tender, project, "tender.cancelled", {"reason": reason}, now)
+    return tender
+
+
+@changes_state("tender.registered", disclosed=False)
+def register_for_tender(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> Registration:
+    """A bidder registers and obtains the documents, free and online; nobody else learns of it before opening."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    _require_stage(tender, now, {Stage.PUBLISHED}, "报名", "take registrations")
+    if now > tender.documents_until:
+        raise TenderStageWrong(
+            field="tender_id", stage="documents_closed", action_zh="获取招标文件", action_en="hand out documents"
+        )
+    invited = set(db.scalars(select(Invitation.entity_id).where(Invitation.tender_id == tender.id)))
+    check_bidder_may_register(actor, project, invited=invited if procedure(tender.procedure).by_invitation else None)
+    assert actor.entity_id is not None
+    assert actor.user_id is not None
+    existing = db.scalar(
+        select(Registration).where(Registration.tender_id == tender.id, Registration.entity_id == actor.entity_id)
+    )
+    if existing is not None:
+        raise Conflict(field="tender_id", reason_zh="本单位已报名", reason_en="your entity has already registered")
+    registration = Registration(
+        tender_id=tender.id, entity_id=actor.entity_id, user_id=actor.user_id, registered_at=now
+    )
+    db.add(registration)
+    db.flush()
+    _record(db, actor, tender, project, "tender.registered", {"entity_id": actor.entity_id}, now)
+    return registration
+
+
+def my_registrations(db: Session, actor: Principal) -> list[tuple[Registration, Tender]]:
+    """A bidder's own registrations — the only view of registrations before opening."""
+    if actor.entity_id is None:
+        return []
+    rows = db.execute(
+        select(Registration, Tender)
+        .join(Tender, Tender.id == Registration.tender_id)
+        .where(Registration.entity_id == actor.entity_id)
+        .order_by(Registration.id.desc())
+    )
+    return [(registration, tender) for registration, tender in rows]
+
+
+def public_tenders(db: Session, *, limit: int, offset: int) -> list[Tender]:
+    """Published tenders (notices), newest first; never with anything about their bidders."""
+    query = (
+        select(Tender).where(Tender.published_at.is_not(None)).order_by(Tender.published_at.desc(), Tender.id.desc())
+    )
+    return list(db.scalars(query.limit(limit).offset(offset)))
+
+
+def clarifications_of(db: Session, tender_id: int) -> list[Clarification]:
+    return list(
+        db.scalars(select(Clarification).where(Clarification.tender_id == tender_id).order_by(Clarification.id))
+    )
