@@ -179,11 +179,9 @@ class PermissionedRoute(APIRoute):
         if len(permissions) != 1:
             raise TypeError(f"endpoint {path} must declare exactly one permission, found {permissions or 'none'}")
         permission = permissions.pop()
-        if Role.VISITOR not in POLICY[permission]:  # a guarded endpoint can refuse: declare how
-            kwargs["responses"] = {
-                **problem_responses(NotAuthenticated, PermissionDenied),
-                **(kwargs.get("responses") or {}),
-            }
+        # Every endpoint can refuse bad input (422), and a guarded one a visitor or a role: declare how.
+        guarded = (NotAuthenticated, PermissionDenied) if Role.VISITOR not in POLICY[permission] else ()
+        kwargs["responses"] = {**problem_responses(*guarded), **(kwargs.get("responses") or {})}
         super().__init__(path, endpoint, **kwargs)
         self.permission = permission
         self.openapi_extra = {
