@@ -225,6 +225,7 @@ def make_accepted_project(db: Session, *, trade_type: str = "construction", lots
         db, principal(db, staff, Permission.PROJECT_REVIEW), project_id=project.id, now=TEST_NOW
     )
     lot_ids = projects.lots_of(db, [project.id])[project.id]
+    custodians = make_custodians(db, city.id)
     return {
         "centres": centres,
         "project": project,
@@ -234,6 +235,7 @@ def make_accepted_project(db: Session, *, trade_type: str = "construction", lots
         "owner_user": owner_user,
         "agent_user": agent_user,
         "staff": staff,
+        "custodians": custodians,
     }
 
 
@@ -270,3 +272,76 @@ def make_published_tender(
     )
     tendering.publish_tender(db, agent, tender_id=tender.id, now=TEST_NOW)
     return tender, setup
+
+
+_CUSTODIAN_MATERIAL: dict[str, object] = {}
+
+
+def _custodian_material() -> dict[str, object]:
+    """Two CAs (GM and INTL) and, per suite, three custodians' certificates and keys — made once per process."""
+    if not _CUSTODIAN_MATERIAL:
+        import tempfile
+
+        from ggzy.crypto import init_ca
+
+        root = Path(tempfile.mkdtemp(prefix="ggzy-custodians-"))
+        cas = {}
+        for suite in suites():
+            cas[suite] = root / suite.value
+            init_ca(cas[suite], suite=suite, name=f"保管人测试CA-{suite.value}", now=TEST_NOW - timedelta(days=30))
+        codes = [credit_code("530100", serial=900_000 + n) for n in range(3)]
+        people = {
+            suite: [
+                issue_certificate(
+                    cas[suite],
+                    kind="person",
+                    name=f"保管人{n}",
+                    credit_code=codes[n],
+                    organization=f"保管单位{n}",
+                    person_id=f"C{n}",
+                    now=TEST_NOW - timedelta(days=1),
+                )
+                for n in range(3)
+            ]
+            for suite in suites()
+        }
+        _CUSTODIAN_MATERIAL.update(cas=cas, codes=codes, people=people)
+    return _CUSTODIAN_MATERIAL
+
+
+def make_custodians(db: Session, centre_id: int) -> dict:
+    """Three custodians of different entities, each with a GM and an INTL certificate, for a centre."""
+    from ggzy.crypto import load_certificate
+    from ggzy.entities.models import TrustAnchor
+    from ggzy.tendering import keys
+
+    material = _custodian_material()
+    for _suite, directory in material["cas"].items():  # type: ignore[attr-defined]
+        pem = (directory / "ca.pem").read_text()
+        if (
+            db.scalar(select(TrustAnchor.id).where(TrustAnchor.fingerprint == load_certificate(pem).fingerprint))
+            is None
+        ):
+            login.add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW)
+    entities = []
+    for n, code in enumerate(material["codes"]):  # type: ignore[arg-type]
+        entity = service.find_entity_by_credit_code(db, code) or service.register_entity(
+            db, SYSTEM, data=EntityIn(credit_code=code, name=f"保管单位{n}"), now=TEST_NOW
+        )
+        entities.append(entity)
+    registered = []
+    for _suite, people in material["people"].items():  # type: ignore[attr-defined]
+        for n, issued in enumerate(people):
+            registered.append(
+                keys.register_custodian(
+                    db,
+                    SYSTEM,
+                    centre_id=centre_id,
+                    entity_id=entities[n].id,
+                    name=f"保管人{n}",
+                    role=("centre", "supervisor", "notary")[n],
+                    certificate_pem=issued.certificate_pem,
+                    now=TEST_NOW,
+                )
+            )
+    return {"custodians": registered, "people": material["people"]}

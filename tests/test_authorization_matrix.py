@@ -54,6 +54,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/ledger/witnesses"): frozenset({R.PLATFORM_ADMIN}),
     ("POST", "/api/v1/ledger/checkpoints"): frozenset({R.PLATFORM_ADMIN}),
     ("POST", "/api/v1/tenders"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/custodians"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("GET", "/api/v1/tenders/{tender_id}/opening-keys"): EVERYONE,
     ("PUT", "/api/v1/tenders/{tender_id}/documents"): frozenset({R.OWNER, R.AGENT}),
     ("GET", "/api/v1/tenders/{tender_id}/documents"): EVERYONE,
     ("POST", "/api/v1/tenders/{tender_id}/publish"): frozenset({R.OWNER, R.AGENT}),

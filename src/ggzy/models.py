@@ -24,7 +24,16 @@ from ggzy.ledger.models import (
     LedgerWitness,
 )
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
-from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
+from ggzy.tendering.models import (
+    Clarification,
+    Custodian,
+    DocumentObjection,
+    Invitation,
+    OpeningKey,
+    OpeningKeyShare,
+    Registration,
+    Tender,
+)
 
 __all__ = [
     "AuthSession",
@@ -33,6 +42,7 @@ __all__ = [
     "Centre",
     "Certificate",
     "Clarification",
+    "Custodian",
     "DocumentObjection",
     "Entity",
     "Event",
@@ -45,6 +55,8 @@ __all__ = [
     "LedgerWitness",
     "LoginNonce",
     "Lot",
+    "OpeningKey",
+    "OpeningKeyShare",
     "Project",
     "ProjectCodeSequence",
     "Registration",

@@ -16,7 +16,7 @@ from ggzy.core.calendar import parse_year_schedule
 from ggzy.core.calendar_store import load_calendar_year
 from ggzy.core.events import STATE_CHANGING_SERVICES, Event, changes_state, record_event
 from ggzy.core.permissions import SYSTEM, Permission, Role
-from ggzy.crypto import current_crl, load_private_key_pem
+from ggzy.crypto import Suite, current_crl, load_private_key_pem
 from ggzy.entities import login, service
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
 from ggzy.projects import service as projects
@@ -146,6 +146,21 @@ def _tendering(db: Session, action: str) -> Callable[[], object]:
     return lambda: tendering.answer_objection(db, agent, objection_id=objection.id, answer="答复", now=TEST_NOW)
 
 
+def _custodian_registration(db: Session) -> Callable[[], object]:
+    from ggzy.tendering import keys
+    from tests.factories import _custodian_material, make_centres, make_custodians
+
+    centres = make_centres(db)
+    make_custodians(db, centres["province"].id)  # trust anchors and entities in place
+    issued = _custodian_material()["people"][Suite.GM][0]  # type: ignore[index]
+    entity = service.find_entity_by_credit_code(db, issued.certificate.credit_code)
+    assert entity is not None
+    return lambda: keys.register_custodian(
+        db, SYSTEM, centre_id=centres["city"].id, entity_id=entity.id, name="保管人", role="centre",
+        certificate_pem=issued.certificate_pem, now=TEST_NOW,
+    )  # fmt: skip
+
+
 def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
     """For each declared state-changing service: prepare its inputs, return the call that changes state."""
     return {
@@ -208,6 +223,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         "auth.certificate_login": lambda: _certificate_login(db, gm_ca),
         "auth.logout": lambda: _logout(db),
         "project.registered": lambda: _project_registration(db),
+        "custodian.registered": lambda: _custodian_registration(db),
         **{
             action: (lambda action=action: _tendering(db, action))
             for action in (

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     CALENDAR_MANAGE = "calendar.manage"
     LEDGER_MANAGE = "ledger.manage"
     TENDER_MANAGE = "tender.manage"
+    CUSTODIAN_MANAGE = "custodian.manage"
     TENDER_REGISTER = "tender.register"
     TENDER_OBJECT = "tender.object"
 
@@ -71,6 +72,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.CALENDAR_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.LEDGER_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.TENDER_MANAGE: frozenset({Role.OWNER, Role.AGENT}),
+    Permission.CUSTODIAN_MANAGE: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),
     Permission.TENDER_REGISTER: frozenset({Role.BIDDER}),
     Permission.TENDER_OBJECT: frozenset({Role.BIDDER}),
 }

@@ -12,15 +12,19 @@ from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
+from ggzy.crypto import CertificateExpired, CertificateUntrusted, load_public_key_pem
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import rules, service
+from ggzy.tendering import keys, rules, service
 from ggzy.tendering.access import NotTheTenderer, RegistrationRefused
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import ProcedureUnknown
 from ggzy.tendering.schemas import (
     ClarificationIn,
     ClarificationOut,
+    CustodianIn,
+    CustodianOut,
     ObjectionOut,
+    OpeningKeyOut,
     RegistrationOut,
     TenderIn,
     TenderOut,
@@ -264,4 +268,49 @@ def my_registrations(db: DB, actor: Bidder) -> list[RegistrationOut]:
             bid_deadline=tender.bid_deadline,
         )
         for registration, tender in service.my_registrations(db, actor)
+    ]
+
+
+CustodianManager = Annotated[Principal, Depends(require(Permission.CUSTODIAN_MANAGE))]
+
+
+@router.post(
+    "/custodians",
+    status_code=201,
+    response_model=CustodianOut,
+    summary="Register an opening-key custodian's certificate (centre, supervisor or notary)",
+    responses=problem_responses(NotFound, InvalidInput, Conflict, CertificateUntrusted, CertificateExpired),
+)
+def register_custodian(body: CustodianIn, db: DB, actor: CustodianManager, now: Now) -> CustodianOut:
+    custodian = keys.register_custodian(
+        db,
+        actor,
+        centre_id=body.centre_id,
+        entity_id=body.entity_id,
+        name=body.name,
+        role=body.role,
+        certificate_pem=body.certificate_pem,
+        now=now,
+    )
+    return CustodianOut.model_validate(custodian)
+
+
+@router.get(
+    "/tenders/{tender_id}/opening-keys",
+    response_model=list[OpeningKeyOut],
+    summary="The tender's opening public keys, one per suite: what a bidder seals its bid to",
+    responses=problem_responses(NotFound),
+)
+def opening_keys(tender_id: int, db: DB, _: Public) -> list[OpeningKeyOut]:
+    tender = service.get_tender(db, tender_id)
+    if tender.published_at is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    return [
+        OpeningKeyOut(
+            suite=key.suite,
+            public_key_pem=key.public_key_pem,
+            fingerprint=load_public_key_pem(key.public_key_pem).fingerprint,
+            threshold=key.threshold,
+        )
+        for key in keys.opening_keys_of(db, tender.id)
     ]

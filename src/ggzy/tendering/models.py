@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -91,3 +91,52 @@ class Registration(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Custodian(Base):
+    """A keeper of a share of lots' opening keys (the centre, the supervisor, a notary), by its certificate.
+
+    A person keeps one certificate per suite, each its own row; a lot's opening key of a suite is split among
+    custodians of that suite from different entities (DESIGN §6).
+    """
+
+    __tablename__ = "custodians"
+    __table_args__ = (UniqueConstraint("centre_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))  # centre | supervisor | notary
+    suite: Mapped[str] = mapped_column(String(8))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of the public key (SPKI)
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OpeningKey(Base):
+    """A tender's opening key of one suite: the public key, and the private key only wrapped under a KEK that is
+    itself only held in k-of-n shares, each encrypted to a custodian."""
+
+    __tablename__ = "opening_keys"
+    __table_args__ = (UniqueConstraint("tender_id", "suite"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    suite: Mapped[str] = mapped_column(String(8))
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    threshold: Mapped[int] = mapped_column(Integer)
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OpeningKeyShare(Base):
+    __tablename__ = "opening_key_shares"
+    __table_args__ = (UniqueConstraint("opening_key_id", "custodian_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    opening_key_id: Mapped[int] = mapped_column(ForeignKey("opening_keys.id"), index=True)
+    custodian_id: Mapped[int] = mapped_column(ForeignKey("custodians.id"))
+    share_index: Mapped[int] = mapped_column(Integer)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)

@@ -85,3 +85,34 @@ class RegistrationOut(BaseModel):
     tender_title: str
     registered_at: datetime
     bid_deadline: datetime
+
+
+class CustodianIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    centre_id: int
+    entity_id: int
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(description="centre, supervisor or notary")
+    certificate_pem: str = Field(description="The custodian's certificate (one per suite), from a trusted CA")
+
+
+class CustodianOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    centre_id: int
+    entity_id: int
+    name: str
+    role: str
+    suite: str
+    fingerprint: str
+
+
+class OpeningKeyOut(BaseModel):
+    """What a bidder's client needs to seal a bid for this tender offline."""
+
+    suite: str
+    public_key_pem: str
+    fingerprint: str
+    threshold: int

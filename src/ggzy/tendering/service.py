@@ -20,6 +20,7 @@ from ggzy.projects.models import Lot, Project
 from ggzy.projects.service import ACCEPTED
 from ggzy.tendering import rules
 from ggzy.tendering.access import check_bidder_may_register, check_manager
+from ggzy.tendering.keys import create_opening_keys
 from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
 from ggzy.tendering.procedures import Method, Stage, procedure
 
@@ -212,6 +213,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
             reason_zh="招标文件获取截止时间不得晚于投标截止时间",
             reason_en="the documents cannot be on offer after the bid deadline",
         )
+    suites = create_opening_keys(db, tender, centre_id=project.centre_id, procedure=chosen, now=now)
     tender.stage = Stage.PUBLISHED.value
     tender.published_at = now
     db.flush()
@@ -226,6 +228,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
             "bid_deadline": tender.bid_deadline.isoformat(),
             "documents_until": tender.documents_until.isoformat(),
             "documents_sha256": tender.documents_sha256,
+            "suites": [suite.value for suite in suites],
         },
         now,
     )

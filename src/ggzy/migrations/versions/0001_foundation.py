@@ -147,6 +147,39 @@ def upgrade() -> None:
         sa.UniqueConstraint("fingerprint", name=op.f("uq_trust_anchors_fingerprint")),
     )
     op.create_table(
+        "custodians",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "centre_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("suite", sa.String(length=8), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("certificate_pem", sa.Text(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["centre_id"], ["centres.id"], name=op.f("fk_custodians_centre_id_centres")),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_custodians_entity_id_entities")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_custodians")),
+        sa.UniqueConstraint("centre_id", "fingerprint", name=op.f("uq_custodians_centre_id_fingerprint")),
+    )
+    with op.batch_alter_table("custodians", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_custodians_centre_id"), ["centre_id"], unique=False)
+
+    op.create_table(
         "ledger_cosignatures",
         sa.Column(
             "id",
@@ -588,6 +621,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_document_objections_tender_id"), ["tender_id"], unique=False)
 
     op.create_table(
+        "opening_keys",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("suite", sa.String(length=8), nullable=False),
+        sa.Column("public_key_pem", sa.Text(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("wrapped_private_key", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_opening_keys_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_opening_keys")),
+        sa.UniqueConstraint("tender_id", "suite", name=op.f("uq_opening_keys_tender_id_suite")),
+    )
+    with op.batch_alter_table("opening_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_opening_keys_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
         "registrations",
         sa.Column(
             "id",
@@ -647,11 +705,49 @@ def upgrade() -> None:
     with op.batch_alter_table("tender_invitations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tender_invitations_tender_id"), ["tender_id"], unique=False)
 
+    op.create_table(
+        "opening_key_shares",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "opening_key_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "custodian_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("share_index", sa.Integer(), nullable=False),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["custodian_id"], ["custodians.id"], name=op.f("fk_opening_key_shares_custodian_id_custodians")
+        ),
+        sa.ForeignKeyConstraint(
+            ["opening_key_id"], ["opening_keys.id"], name=op.f("fk_opening_key_shares_opening_key_id_opening_keys")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_opening_key_shares")),
+        sa.UniqueConstraint(
+            "opening_key_id", "custodian_id", name=op.f("uq_opening_key_shares_opening_key_id_custodian_id")
+        ),
+    )
+    with op.batch_alter_table("opening_key_shares", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_opening_key_shares_opening_key_id"), ["opening_key_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("opening_key_shares", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_opening_key_shares_opening_key_id"))
+
+    op.drop_table("opening_key_shares")
     with op.batch_alter_table("tender_invitations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tender_invitations_tender_id"))
 
@@ -661,6 +757,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_registrations_entity_id"))
 
     op.drop_table("registrations")
+    with op.batch_alter_table("opening_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_opening_keys_tender_id"))
+
+    op.drop_table("opening_keys")
     with op.batch_alter_table("document_objections", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_document_objections_tender_id"))
 
@@ -723,6 +823,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ledger_cosignatures_checkpoint_id"))
 
     op.drop_table("ledger_cosignatures")
+    with op.batch_alter_table("custodians", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_custodians_centre_id"))
+
+    op.drop_table("custodians")
     op.drop_table("trust_anchors")
     op.drop_table("project_code_sequences")
     op.drop_table("login_nonces")
