@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     demo_on_first_start: bool = True
     documents_max_mb: int = Field(default=200, description="Largest tender documents accepted")
+    bid_max_mb: int = Field(default=500, description="Largest sealed bid envelope accepted")
     ledger_origin: str = Field(default="ggzy.local/ledger", description="The ledger's name in its checkpoints")
     ledger_checkpoint_seconds: float = Field(default=1.0, description="Checkpoint cadence while events arrive")
     ledger_background: bool = Field(default=True, description="Integrate and checkpoint in a background thread")

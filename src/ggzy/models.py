@@ -32,6 +32,7 @@ from ggzy.tendering.models import (
     OpeningKey,
     OpeningKeyShare,
     Registration,
+    SealedBid,
     Tender,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "Registration",
     "RevocationList",
     "RoleBinding",
+    "SealedBid",
     "Tender",
     "TrustAnchor",
     "User",

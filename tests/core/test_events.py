@@ -21,7 +21,7 @@ from ggzy.entities import login, service
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
-from tests.conftest import TEST_NOW
+from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import credit_code, event_count, issue, make_centres, make_entity, make_user, principal
 
 LIFETIME = timedelta(hours=1)
@@ -161,6 +161,33 @@ def _custodian_registration(db: Session) -> Callable[[], object]:
     )  # fmt: skip
 
 
+def _bid(db: Session, gm_ca: Path, *, withdraw: bool) -> Callable[[], object]:
+    import io
+
+    from ggzy.storage import LocalBlobStore
+    from ggzy.tendering import bids
+    from tests.factories import make_published_tender
+    from tests.tendering.test_bids import Bidder, seal
+
+    login.add_trust_anchor(db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW)
+    tender, _ = make_published_tender(db)
+    bidder = Bidder(db, gm_ca, tender.id)
+    envelope = seal(db, tender, bidder)
+    actor = principal(db, bidder.user, Permission.TENDER_REGISTER)
+    store = LocalBlobStore(gm_ca.parent / "events-blobs")
+
+    def submit() -> object:
+        return bids.submit_bid(
+            db, actor, tender_id=tender.id, envelope=io.BytesIO(envelope), store=store, max_bytes=10**8,
+            details={}, signer=LEDGER_KEYS.ed25519_key, now=TEST_NOW,
+        )  # fmt: skip
+
+    if not withdraw:
+        return submit
+    submit()
+    return lambda: bids.withdraw_bid(db, actor, tender_id=tender.id, now=TEST_NOW)
+
+
 def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
     """For each declared state-changing service: prepare its inputs, return the call that changes state."""
     return {
@@ -224,6 +251,8 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         "auth.logout": lambda: _logout(db),
         "project.registered": lambda: _project_registration(db),
         "custodian.registered": lambda: _custodian_registration(db),
+        "bid.submitted": lambda: _bid(db, gm_ca, withdraw=False),
+        "bid.withdrawn": lambda: _bid(db, gm_ca, withdraw=True),
         **{
             action: (lambda action=action: _tendering(db, action))
             for action in (

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
-from ggzy.crypto import CertificateExpired, CertificateUntrusted, load_public_key_pem
-from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import keys, rules, service
+from ggzy.crypto import CertificateExpired, CertificateUntrusted, EnvelopeInvalid, SignatureInvalid, load_public_key_pem
+from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
+from ggzy.tendering import bids, keys, rules, service
 from ggzy.tendering.access import NotTheTenderer, RegistrationRefused
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import ProcedureUnknown
 from ggzy.tendering.schemas import (
+    BidReceiptOut,
     ClarificationIn,
     ClarificationOut,
     CustodianIn,
@@ -26,6 +28,7 @@ from ggzy.tendering.schemas import (
     ObjectionOut,
     OpeningKeyOut,
     RegistrationOut,
+    SealedBidOut,
     TenderIn,
     TenderOut,
     TextIn,
@@ -314,3 +317,84 @@ def opening_keys(tender_id: int, db: DB, _: Public) -> list[OpeningKeyOut]:
         )
         for key in keys.opening_keys_of(db, tender.id)
     ]
+
+
+_BID_PROBLEMS = (
+    NotFound,
+    service.TenderStageWrong,
+    service.TenderPaused,
+    bids.NotRegistered,
+    bids.EnvelopeNotYours,
+    bids.SuiteNotAccepted,
+    EnvelopeInvalid,
+    SignatureInvalid,
+    CertificateUntrusted,
+    CertificateExpired,
+    BlobTooLarge,
+    BlobDigestMismatch,
+)
+
+
+@router.post(
+    "/tenders/{tender_id}/bids",
+    status_code=201,
+    response_model=BidReceiptOut,
+    summary="Submit (or replace) a sealed bid envelope made by `ggzy bid seal`; answers with a signed receipt",
+    responses=problem_responses(*_BID_PROBLEMS),
+)
+def submit_bid(
+    tender_id: int,
+    request: Request,
+    envelope: UploadFile,
+    db: DB,
+    actor: Bidder,
+    now: Now,
+    device: Annotated[
+        str | None, Header(alias="Ggzy-Device", description="Client-reported device identifiers, JSON")
+    ] = None,
+) -> BidReceiptOut:
+    details = {
+        "ip": request.client.host if request.client else None,
+        "user_agent": request.headers.get("user-agent"),
+        "device": _device(device),
+    }
+    receipt = bids.submit_bid(
+        db,
+        actor,
+        tender_id=tender_id,
+        envelope=envelope.file,
+        store=request.app.state.blob_store,
+        max_bytes=request.app.state.settings.bid_max_mb * MIB,
+        details=details,
+        signer=request.app.state.ledger_keys.ed25519_key,
+        now=now,
+    )
+    return BidReceiptOut(**receipt.document() | {"received_at": receipt.received_at, "signature": receipt.signature})
+
+
+def _device(text: str | None) -> object:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise InvalidInput(field="Ggzy-Device", reason_zh="应为 JSON", reason_en="must be JSON") from None
+
+
+@router.post(
+    "/tenders/{tender_id}/bids/withdraw",
+    response_model=SealedBidOut,
+    summary="Withdraw your bid before the deadline (招标投标法 第29条)",
+    responses=problem_responses(NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid),
+)
+def withdraw_bid(tender_id: int, db: DB, actor: Bidder, now: Now) -> SealedBidOut:
+    return SealedBidOut.model_validate(bids.withdraw_bid(db, actor, tender_id=tender_id, now=now))
+
+
+@router.get(
+    "/tenders/{tender_id}/bids/mine",
+    response_model=list[SealedBidOut],
+    summary="Your own envelopes for this tender (nobody else sees bids before opening)",
+)
+def my_bids(tender_id: int, db: DB, actor: Bidder) -> list[SealedBidOut]:
+    return [SealedBidOut.model_validate(bid) for bid in bids.my_bids(db, actor, tender_id)]

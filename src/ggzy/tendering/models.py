@@ -140,3 +140,25 @@ class OpeningKeyShare(Base):
     custodian_id: Mapped[int] = mapped_column(ForeignKey("custodians.id"))
     share_index: Mapped[int] = mapped_column(Integer)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SealedBid(Base):
+    """A sealed bid as received: its envelope header and the ciphertext's address in the blob store. The last
+    active envelope of a bidder counts; replaced and withdrawn ones are kept for the record."""
+
+    __tablename__ = "sealed_bids"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    suite: Mapped[str] = mapped_column(String(8))
+    header: Mapped[str] = mapped_column(Text)  # the envelope header as received (canonical JSON)
+    certificate_fingerprint: Mapped[str] = mapped_column(String(64))
+    ciphertext_sha256: Mapped[str] = mapped_column(String(64))
+    ciphertext_size: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | replaced | withdrawn
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # IP, user agent and the device identifiers the client reports: sealed until opening (collusion checks).
+    submission_details: Mapped[str] = mapped_column(Text)

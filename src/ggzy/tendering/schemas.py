@@ -116,3 +116,30 @@ class OpeningKeyOut(BaseModel):
     public_key_pem: str
     fingerprint: str
     threshold: int
+
+
+class BidReceiptOut(BaseModel):
+    """The signed receipt of a sealed bid. ``signature`` is Ed25519 by the ledger's key (GET /api/v1/ledger/keys)
+    over the canonical JSON (sorted keys, compact) of the other fields; the event's inclusion proof follows at
+    GET /api/v1/ledger/events/{event_id}."""
+
+    bid_id: int
+    tender_id: int
+    received_at: datetime
+    ciphertext_sha256: str
+    ciphertext_size: int
+    event_id: int
+    signature: str
+
+
+class SealedBidOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tender_id: int
+    suite: str
+    ciphertext_sha256: str
+    ciphertext_size: int
+    status: str
+    submitted_at: datetime
+    ended_at: datetime | None

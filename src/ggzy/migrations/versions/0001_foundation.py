@@ -680,6 +680,48 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_registrations_tender_id"), ["tender_id"], unique=False)
 
     op.create_table(
+        "sealed_bids",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("suite", sa.String(length=8), nullable=False),
+        sa.Column("header", sa.Text(), nullable=False),
+        sa.Column("certificate_fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("ciphertext_sha256", sa.String(length=64), nullable=False),
+        sa.Column("ciphertext_size", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("submission_details", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_sealed_bids_entity_id_entities")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_sealed_bids_tender_id_tenders")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sealed_bids_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sealed_bids")),
+    )
+    with op.batch_alter_table("sealed_bids", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sealed_bids_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sealed_bids_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sealed_bids_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
         "tender_invitations",
         sa.Column(
             "id",
@@ -752,6 +794,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tender_invitations_tender_id"))
 
     op.drop_table("tender_invitations")
+    with op.batch_alter_table("sealed_bids", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sealed_bids_tender_id"))
+        batch_op.drop_index(batch_op.f("ix_sealed_bids_status"))
+        batch_op.drop_index(batch_op.f("ix_sealed_bids_entity_id"))
+
+    op.drop_table("sealed_bids")
     with op.batch_alter_table("registrations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_registrations_tender_id"))
         batch_op.drop_index(batch_op.f("ix_registrations_entity_id"))

@@ -1,0 +1,231 @@
+"""Sealed bids: submit, replace and withdraw before the deadline (DESIGN §6).
+
+The server checks the envelope's outer signature, the bidder's certificate against the trust store at the time of
+receipt, that the certificate is the registered bidder's, that the envelope is for this lot and wrapped to its
+opening key, and the deadline by its own clock; it stores the ciphertext, which it cannot read, and answers with a
+signed receipt. Everything about the bid is undisclosed in the public ledger until opening.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ggzy.core.errors import DomainError
+from ggzy.core.events import Event, canonical_json, changes_state, record_event
+from ggzy.core.permissions import Principal
+from ggzy.crypto import load_public_key_pem
+from ggzy.crypto.envelope import check_envelope_for_lot, read_envelope_header
+from ggzy.entities.login import trust_store
+from ggzy.entities.service import get_entity
+from ggzy.projects.models import Lot, Project
+from ggzy.storage import BlobStore, stage_blob
+from ggzy.tendering.models import OpeningKey, Registration, SealedBid, Tender
+from ggzy.tendering.procedures import Stage
+from ggzy.tendering.service import TenderPaused, TenderStageWrong, get_tender, is_paused, project_of, stage_of
+
+ACTIVE, REPLACED, WITHDRAWN = "active", "replaced", "withdrawn"
+
+
+class NotRegistered(DomainError):
+    code = "bid_not_registered"
+    status = 403
+    message_zh = "贵单位尚未报名本项目，不能递交投标文件"
+    message_en = "Your entity has not registered for this tender, so it cannot bid"
+
+
+class EnvelopeNotYours(DomainError):
+    code = "envelope_not_yours"
+    status = 403
+    message_zh = "投标文件的签名证书不属于贵单位"
+    message_en = "The envelope is signed with a certificate that is not your entity's"
+
+
+class SuiteNotAccepted(DomainError):
+    code = "bid_suite_not_accepted"
+    status = 422
+    message_zh = "本项目不接受 {suite} 密码套件的投标文件"
+    message_en = "This tender accepts no {suite} envelopes"
+
+
+class NoActiveBid(DomainError):
+    code = "bid_not_found"
+    status = 404
+    message_zh = "贵单位在本项目没有有效的投标文件"
+    message_en = "Your entity has no active bid in this tender"
+
+
+@dataclass(frozen=True)
+class BidReceipt:
+    """The platform's signed receipt: when the bid arrived, what ciphertext, under which event."""
+
+    bid_id: int
+    tender_id: int
+    received_at: datetime
+    ciphertext_sha256: str
+    ciphertext_size: int
+    event_id: int
+    signature: str  # base64 Ed25519 (the ledger's key) over the canonical JSON of the other fields
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "bid_id": self.bid_id,
+            "tender_id": self.tender_id,
+            "received_at": self.received_at.isoformat(),
+            "ciphertext_sha256": self.ciphertext_sha256,
+            "ciphertext_size": self.ciphertext_size,
+            "event_id": self.event_id,
+        }
+
+
+def lot_code(project: Project, lot: Lot) -> str:
+    """The lot's code in envelopes: the unified project code and the lot number."""
+    return f"{project.code}/{lot.number}"
+
+
+def _accepting(db: Session, tender: Tender, now: datetime) -> None:
+    # The deadline is the server's clock (DESIGN §4.4): a bid one second late finds the tender closed.
+    if stage_of(tender, now) != Stage.PUBLISHED:
+        raise TenderStageWrong(
+            field="tender_id", stage=stage_of(tender, now).value, action_zh="递交投标文件", action_en="take bids"
+        )
+    if is_paused(db, tender.id):
+        raise TenderPaused(field="tender_id")
+
+
+def _active_bid(db: Session, tender_id: int, entity_id: int) -> SealedBid | None:
+    return db.scalar(
+        select(SealedBid).where(
+            SealedBid.tender_id == tender_id, SealedBid.entity_id == entity_id, SealedBid.status == ACTIVE
+        )
+    )
+
+
+@changes_state("bid.submitted", disclosed=False)
+def submit_bid(
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    envelope: BinaryIO,
+    store: BlobStore,
+    max_bytes: int,
+    details: dict[str, Any],
+    signer: Ed25519PrivateKey,
+    now: datetime,
+) -> BidReceipt:
+    tender = get_tender(db, tender_id)
+    project, lot = project_of(db, tender)
+    _accepting(db, tender, now)
+    if (
+        actor.entity_id is None
+        or db.scalar(
+            select(Registration.id).where(
+                Registration.tender_id == tender.id, Registration.entity_id == actor.entity_id
+            )
+        )
+        is None
+    ):
+        raise NotRegistered(field="tender_id")
+    header = read_envelope_header(envelope)
+    trust_store(db).validate(header.bidder_certificate, at=now)
+    if header.bidder_certificate.credit_code != get_entity(db, actor.entity_id).credit_code:
+        raise EnvelopeNotYours(field="envelope")
+    opening = db.scalar(
+        select(OpeningKey).where(OpeningKey.tender_id == tender.id, OpeningKey.suite == header.suite.value)
+    )
+    if opening is None:
+        raise SuiteNotAccepted(field="envelope", suite=header.suite.value)
+    check_envelope_for_lot(
+        header, lot_code=lot_code(project, lot), opening_public_key=load_public_key_pem(opening.public_key_pem)
+    )
+    ciphertext = stage_blob(db, store, envelope, max_bytes=max_bytes, expected_sha256=header.ciphertext_sha256)
+    previous = _active_bid(db, tender.id, actor.entity_id)
+    if previous is not None:  # the last envelope counts
+        previous.status, previous.ended_at = REPLACED, now
+    bid = SealedBid(
+        tender_id=tender.id,
+        entity_id=actor.entity_id,
+        user_id=actor.user_id,
+        suite=header.suite.value,
+        header=json.dumps(
+            header.sealing_document() | {"ciphertext_sha256": header.ciphertext_sha256}, ensure_ascii=False
+        ),
+        certificate_fingerprint=header.bidder_certificate.fingerprint,
+        ciphertext_sha256=ciphertext.sha256,
+        ciphertext_size=ciphertext.size,
+        status=ACTIVE,
+        submitted_at=now,
+        submission_details=canonical_json(details),
+    )
+    db.add(bid)
+    db.flush()
+    event = record_event(
+        db,
+        actor,
+        action="bid.submitted",
+        subject_type="tender",
+        subject_id=tender.id,
+        centre_id=project.centre_id,
+        payload={
+            "bid_id": bid.id,
+            "ciphertext_sha256": bid.ciphertext_sha256,
+            "suite": bid.suite,
+            "replaces": previous.id if previous else None,
+        },
+        now=now,
+    )
+    return _receipt(bid, event, signer)
+
+
+def _receipt(bid: SealedBid, event: Event, signer: Ed25519PrivateKey) -> BidReceipt:
+    unsigned = BidReceipt(
+        bid_id=bid.id,
+        tender_id=bid.tender_id,
+        received_at=bid.submitted_at,
+        ciphertext_sha256=bid.ciphertext_sha256,
+        ciphertext_size=bid.ciphertext_size,
+        event_id=event.id,
+        signature="",
+    )
+    signature = signer.sign(canonical_json(unsigned.document()).encode())
+    return BidReceipt(**{**unsigned.__dict__, "signature": base64.b64encode(signature).decode()})
+
+
+@changes_state("bid.withdrawn", disclosed=False)
+def withdraw_bid(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> SealedBid:
+    """A bidder withdraws its bid before the deadline (招标投标法 第29条)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    _accepting(db, tender, now)
+    bid = _active_bid(db, tender.id, actor.entity_id) if actor.entity_id is not None else None
+    if bid is None:
+        raise NoActiveBid(field="tender_id")
+    bid.status, bid.ended_at = WITHDRAWN, now
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="bid.withdrawn",
+        subject_type="tender",
+        subject_id=tender.id,
+        centre_id=project.centre_id,
+        payload={"bid_id": bid.id},
+        now=now,
+    )
+    return bid
+
+
+def my_bids(db: Session, actor: Principal, tender_id: int) -> list[SealedBid]:
+    """A bidder's own envelopes for a tender, newest first — nobody else sees bids before opening."""
+    if actor.entity_id is None:
+        return []
+    query = select(SealedBid).where(SealedBid.tender_id == tender_id, SealedBid.entity_id == actor.entity_id)
+    return list(db.scalars(query.order_by(SealedBid.id.desc())))
