@@ -42,9 +42,11 @@ Objector = Annotated[Principal, Depends(require(Permission.TENDER_OBJECT))]
 
 
 def tender_out(db: DB, tender: Tender, now: Now) -> TenderOut:
+    project, lot = service.project_of(db, tender)
     return TenderOut(
         id=tender.id,
         lot_id=tender.lot_id,
+        lot_code=bids.lot_code(project, lot),
         round=tender.round,
         procedure=tender.procedure,
         method=tender.method,

@@ -42,6 +42,7 @@ class TenderOut(BaseModel):
 
     id: int
     lot_id: int
+    lot_code: str = Field(description="The lot's code in sealed bid envelopes: unified project code / lot number")
     round: int
     procedure: str
     method: str
