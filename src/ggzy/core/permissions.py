@@ -49,6 +49,7 @@ class Permission(StrEnum):
     LEDGER_MANAGE = "ledger.manage"
     TENDER_MANAGE = "tender.manage"
     CUSTODIAN_MANAGE = "custodian.manage"
+    OPENING_HOST = "opening.host"
     TENDER_REGISTER = "tender.register"
     TENDER_OBJECT = "tender.object"
 
@@ -73,6 +74,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.LEDGER_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.TENDER_MANAGE: frozenset({Role.OWNER, Role.AGENT}),
     Permission.CUSTODIAN_MANAGE: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),
+    Permission.OPENING_HOST: frozenset({Role.OWNER, Role.AGENT, Role.CENTRE_STAFF}),
     Permission.TENDER_REGISTER: frozenset({Role.BIDDER}),
     Permission.TENDER_OBJECT: frozenset({Role.BIDDER}),
 }

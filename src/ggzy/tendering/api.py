@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Annotated
 from urllib.parse import quote
@@ -13,9 +14,17 @@ from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
-from ggzy.crypto import CertificateExpired, CertificateUntrusted, EnvelopeInvalid, SignatureInvalid, load_public_key_pem
+from ggzy.crypto import (
+    CertificateExpired,
+    CertificateUntrusted,
+    DecryptionFailed,
+    EnvelopeInvalid,
+    ShareRecoveryFailed,
+    SignatureInvalid,
+    load_public_key_pem,
+)
 from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
-from ggzy.tendering import bids, keys, rules, service
+from ggzy.tendering import bids, keys, opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, RegistrationRefused
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import ProcedureUnknown
@@ -25,10 +34,13 @@ from ggzy.tendering.schemas import (
     ClarificationOut,
     CustodianIn,
     CustodianOut,
+    DataKeyIn,
+    FinishOpeningIn,
     ObjectionOut,
     OpeningKeyOut,
     RegistrationOut,
     SealedBidOut,
+    ShareReleaseIn,
     TenderIn,
     TenderOut,
     TextIn,
@@ -400,3 +412,132 @@ def withdraw_bid(tender_id: int, db: DB, actor: Bidder, now: Now) -> SealedBidOu
 )
 def my_bids(tender_id: int, db: DB, actor: Bidder) -> list[SealedBidOut]:
     return [SealedBidOut.model_validate(bid) for bid in bids.my_bids(db, actor, tender_id)]
+
+
+Host = Annotated[Principal, Depends(require(Permission.OPENING_HOST))]
+_OPENING_PROBLEMS = (NotFound, opening.NotTheHost, service.TenderStageWrong, opening.DecryptionWindow)
+
+
+def _b64(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise InvalidInput(field=field, reason_zh="应为 Base64", reason_en="must be base64") from None
+
+
+@router.get("/tenders/{tender_id}/opening", summary="The opening as anyone may see it: progress, then the record")
+def opening_view(tender_id: int, db: DB, _: Public, now: Now) -> dict[str, object]:
+    tender = service.get_tender(db, tender_id)
+    if tender.published_at is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    return opening.opening_view(db, tender, now)
+
+
+@router.post(
+    "/tenders/{tender_id}/opening/start",
+    response_model=TenderOut,
+    summary="Start the remote opening after the deadline (fewer than 3 bids: the lot fails, 实施条例 第44条)",
+    responses=problem_responses(*_OPENING_PROBLEMS, opening.OpeningNotDue, service.TenderPaused),
+)
+def start_opening(tender_id: int, db: DB, actor: Host, now: Now) -> TenderOut:
+    return tender_out(db, opening.start_opening(db, actor, tender_id=tender_id, now=now), now)
+
+
+@router.post(
+    "/tenders/{tender_id}/decryptions",
+    summary="Hand over your bid's data key (远程解密): the platform decrypts and checks the inner signature",
+    responses=problem_responses(*_OPENING_PROBLEMS, Conflict, DecryptionFailed, InvalidInput),
+)
+def decrypt(tender_id: int, body: DataKeyIn, request: Request, db: DB, actor: Bidder, now: Now) -> dict[str, object]:
+    decrypted = opening.decrypt_bid(
+        db,
+        actor,
+        tender_id=tender_id,
+        data_key=_b64(body.data_key, "data_key"),
+        store=request.app.state.blob_store,
+        max_mb=request.app.state.settings.bid_max_mb,
+        now=now,
+    )
+    return {
+        "bid_id": decrypted.bid_id,
+        "decrypted_at": decrypted.decrypted_at,
+        "summary": json.loads(decrypted.summary),
+    }
+
+
+@router.post(
+    "/tenders/{tender_id}/opening-keys/{suite}/releases",
+    status_code=201,
+    summary="A custodian releases its share of the opening key, signed by its certificate (after the deadline)",
+    responses=problem_responses(NotFound, Conflict, opening.ShareReleaseTooEarly, SignatureInvalid, InvalidInput),
+)
+def release_share(tender_id: int, suite: str, body: ShareReleaseIn, db: DB, _: Public, now: Now) -> dict[str, int]:
+    release = opening.release_share(
+        db,
+        tender_id=tender_id,
+        suite=suite,
+        share_index=body.share_index,
+        share=_b64(body.share, "share"),
+        signature=_b64(body.signature, "signature"),
+        now=now,
+    )
+    return {"release_id": release.id, "share_index": release.share_index}
+
+
+@router.post(
+    "/tenders/{tender_id}/bids/{bid_id}/custodian-open",
+    summary="Open a bid its bidder did not decrypt, with k custodians' released shares (after the window)",
+    responses=problem_responses(*_OPENING_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
+)
+def custodian_open(tender_id: int, bid_id: int, request: Request, db: DB, actor: Host, now: Now) -> dict[str, object]:
+    decrypted = opening.open_by_custodians(
+        db,
+        actor,
+        tender_id=tender_id,
+        bid_id=bid_id,
+        store=request.app.state.blob_store,
+        max_mb=request.app.state.settings.bid_max_mb,
+        now=now,
+    )
+    return {"bid_id": decrypted.bid_id, "method": decrypted.method, "summary": json.loads(decrypted.summary)}
+
+
+@router.post(
+    "/tenders/{tender_id}/opening/finish",
+    summary="Close the decryption and read out the signed opening record (唱标)",
+    responses=problem_responses(*_OPENING_PROBLEMS),
+)
+def finish_opening(
+    tender_id: int, body: FinishOpeningIn, request: Request, db: DB, actor: Host, now: Now
+) -> dict[str, object]:
+    tender = service.get_tender(db, tender_id)
+    opening.finish_opening(
+        db,
+        actor,
+        tender_id=tender_id,
+        not_bidders_fault=body.not_bidders_fault,
+        signers=request.app.state.ledger_keys.signers,
+        now=now,
+    )
+    return opening.opening_view(db, tender, now)
+
+
+@router.post(
+    "/tenders/{tender_id}/opening/objections",
+    status_code=201,
+    summary="Object at the opening (answered there and recorded, 实施条例 第44条)",
+    responses=problem_responses(NotFound, service.TenderStageWrong, InvalidInput),
+)
+def opening_objection(tender_id: int, body: TextIn, db: DB, actor: Bidder, now: Now) -> dict[str, int]:
+    objection = opening.raise_opening_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
+    return {"objection_id": objection.id}
+
+
+@router.post(
+    "/opening-objections/{objection_id}/answer",
+    summary="Answer an objection raised at the opening",
+    responses=problem_responses(NotFound, opening.NotTheHost, Conflict),
+)
+def answer_opening_objection(objection_id: int, body: TextIn, db: DB, actor: Host, now: Now) -> dict[str, int]:
+    answered = opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=body.text, now=now)
+    return {"objection_id": answered.id}

@@ -9,7 +9,6 @@ signed receipt. Everything about the bid is undisclosed in the public ledger unt
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -155,9 +154,7 @@ def submit_bid(
         entity_id=actor.entity_id,
         user_id=actor.user_id,
         suite=header.suite.value,
-        header=json.dumps(
-            header.sealing_document() | {"ciphertext_sha256": header.ciphertext_sha256}, ensure_ascii=False
-        ),
+        header=header.to_bytes().decode(),
         certificate_fingerprint=header.bidder_certificate.fingerprint,
         ciphertext_sha256=ciphertext.sha256,
         ciphertext_size=ciphertext.size,

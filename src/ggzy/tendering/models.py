@@ -153,12 +153,72 @@ class SealedBid(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     suite: Mapped[str] = mapped_column(String(8))
-    header: Mapped[str] = mapped_column(Text)  # the envelope header as received (canonical JSON)
+    header: Mapped[str] = mapped_column(Text)  # the envelope header as received (canonical JSON, signed)
     certificate_fingerprint: Mapped[str] = mapped_column(String(64))
     ciphertext_sha256: Mapped[str] = mapped_column(String(64))
     ciphertext_size: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # active | replaced | withdrawn
+    # active | replaced | withdrawn; at opening an undecrypted bid becomes revoked (the bidder's fault) or
+    # withdrawn_unopened (another cause) — 电子招标投标办法 第32条
+    status: Mapped[str] = mapped_column(String(24), index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # IP, user agent and the device identifiers the client reports: sealed until opening (collusion checks).
     submission_details: Mapped[str] = mapped_column(Text)
+
+
+class Opening(Base):
+    """The remote opening of a tender (不见面开标): the decryption window, then the signed opening record."""
+
+    __tablename__ = "openings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    record: Mapped[str | None] = mapped_column(Text)  # the opening record (JSON) once read out
+    record_note: Mapped[str | None] = mapped_column(Text)  # the record's digest, as a signed note
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DecryptedBid(Base):
+    """A bid opened at the opening: its summary as read out, its files in the blob store, and how it was opened."""
+
+    __tablename__ = "decrypted_bids"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("sealed_bids.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    method: Mapped[str] = mapped_column(String(16))  # bidder | custodians
+    summary: Mapped[str] = mapped_column(Text)  # canonical JSON of the bid's opening summary (bid.json)
+    files: Mapped[str] = mapped_column(Text)  # JSON [{name, size, sha256}] of the plaintext files in the blob store
+    decrypted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ShareRelease(Base):
+    """A custodian's released share of an opening key (after the deadline only; each release is an event)."""
+
+    __tablename__ = "share_releases"
+    __table_args__ = (UniqueConstraint("opening_key_id", "custodian_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    opening_key_id: Mapped[int] = mapped_column(ForeignKey("opening_keys.id"), index=True)
+    custodian_id: Mapped[int] = mapped_column(ForeignKey("custodians.id"))
+    share_index: Mapped[int] = mapped_column(Integer)
+    share: Mapped[bytes] = mapped_column(LargeBinary)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OpeningObjection(Base):
+    """An objection raised at the opening and answered there (招标投标法实施条例 第44条)."""
+
+    __tablename__ = "opening_objections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

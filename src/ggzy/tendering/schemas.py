@@ -144,3 +144,29 @@ class SealedBidOut(BaseModel):
     status: str
     submitted_at: datetime
     ended_at: datetime | None
+
+
+class DataKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_key: str = Field(description="Base64 data key, unwrapped by the bidder's client with its own private key")
+
+
+class ShareReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    share_index: int = Field(ge=1)
+    share: str = Field(description="Base64 of the decrypted share (16 bytes)")
+    signature: str = Field(
+        description="Base64 signature by the custodian certificate's key over "
+        "`ggzy-share-release/v1:{tender_id}:{suite}:{share_index}:` followed by the share bytes"
+    )
+
+
+class FinishOpeningIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    not_bidders_fault: list[int] = Field(
+        default_factory=list,
+        description="Undecrypted bids whose failure was not the bidder's fault (treated as withdrawn, not revoked)",
+    )

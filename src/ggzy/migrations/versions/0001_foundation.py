@@ -646,6 +646,63 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_opening_keys_tender_id"), ["tender_id"], unique=False)
 
     op.create_table(
+        "opening_objections",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_opening_objections_entity_id_entities")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_opening_objections_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_opening_objections")),
+    )
+    with op.batch_alter_table("opening_objections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_opening_objections_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
+        "openings",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("window_ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "started_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("record", sa.Text(), nullable=True),
+        sa.Column("record_note", sa.Text(), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["started_by"], ["users.id"], name=op.f("fk_openings_started_by_users")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_openings_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_openings")),
+        sa.UniqueConstraint("tender_id", name=op.f("uq_openings_tender_id")),
+    )
+    op.create_table(
         "registrations",
         sa.Column(
             "id",
@@ -707,7 +764,7 @@ def upgrade() -> None:
         sa.Column("certificate_fingerprint", sa.String(length=64), nullable=False),
         sa.Column("ciphertext_sha256", sa.String(length=64), nullable=False),
         sa.Column("ciphertext_size", sa.BigInteger(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("submission_details", sa.Text(), nullable=False),
@@ -748,6 +805,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tender_invitations_tender_id"), ["tender_id"], unique=False)
 
     op.create_table(
+        "decrypted_bids",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "bid_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("files", sa.Text(), nullable=False),
+        sa.Column("decrypted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["bid_id"], ["sealed_bids.id"], name=op.f("fk_decrypted_bids_bid_id_sealed_bids")),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_decrypted_bids_entity_id_entities")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_decrypted_bids_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decrypted_bids")),
+        sa.UniqueConstraint("bid_id", name=op.f("uq_decrypted_bids_bid_id")),
+    )
+    with op.batch_alter_table("decrypted_bids", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_decrypted_bids_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
         "opening_key_shares",
         sa.Column(
             "id",
@@ -781,15 +874,58 @@ def upgrade() -> None:
     with op.batch_alter_table("opening_key_shares", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_opening_key_shares_opening_key_id"), ["opening_key_id"], unique=False)
 
+    op.create_table(
+        "share_releases",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "opening_key_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "custodian_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("share_index", sa.Integer(), nullable=False),
+        sa.Column("share", sa.LargeBinary(), nullable=False),
+        sa.Column("released_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["custodian_id"], ["custodians.id"], name=op.f("fk_share_releases_custodian_id_custodians")
+        ),
+        sa.ForeignKeyConstraint(
+            ["opening_key_id"], ["opening_keys.id"], name=op.f("fk_share_releases_opening_key_id_opening_keys")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_share_releases")),
+        sa.UniqueConstraint(
+            "opening_key_id", "custodian_id", name=op.f("uq_share_releases_opening_key_id_custodian_id")
+        ),
+    )
+    with op.batch_alter_table("share_releases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_share_releases_opening_key_id"), ["opening_key_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("share_releases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_share_releases_opening_key_id"))
+
+    op.drop_table("share_releases")
     with op.batch_alter_table("opening_key_shares", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opening_key_shares_opening_key_id"))
 
     op.drop_table("opening_key_shares")
+    with op.batch_alter_table("decrypted_bids", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_decrypted_bids_tender_id"))
+
+    op.drop_table("decrypted_bids")
     with op.batch_alter_table("tender_invitations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tender_invitations_tender_id"))
 
@@ -805,6 +941,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_registrations_entity_id"))
 
     op.drop_table("registrations")
+    op.drop_table("openings")
+    with op.batch_alter_table("opening_objections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_opening_objections_tender_id"))
+
+    op.drop_table("opening_objections")
     with op.batch_alter_table("opening_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opening_keys_tender_id"))
 

@@ -1,0 +1,453 @@
+"""Remote opening (不见面开标): after the deadline, each bidder decrypts its own bid from its office; custodians open
+what a bidder cannot, where the procedure allows; the opening record is read out and signed.
+
+- 招标投标法实施条例 第44条: fewer than 3 bids are not opened, and the lot is re-tendered; objections at the opening
+  are raised there and answered there, and recorded.
+- 电子招标投标办法 第32条: a bid left undecrypted through the bidder's fault is treated as revoked (视为撤销); through
+  another cause, as withdrawn (视为撤回), the cause recorded; the other bids are opened all the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import tempfile
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from ggzy.core.events import canonical_json, changes_state, record_event
+from ggzy.core.permissions import Principal, Role
+from ggzy.crypto import PublicKey, Suite, load_certificate, load_public_key_pem
+from ggzy.crypto.envelope import open_bid, parse_header, unwrap_data_key
+from ggzy.crypto.sharing import EncryptedShare, OpeningKeySetup, ReleasedShare, recover_opening_key
+from ggzy.entities.models import Entity
+from ggzy.ledger.note import NoteSigner, sign_note
+from ggzy.projects.models import Project
+from ggzy.storage import MIB, BlobStore, open_blob, stage_blob
+from ggzy.tendering import rules
+from ggzy.tendering.bids import ACTIVE, lot_code
+from ggzy.tendering.models import (
+    Custodian,
+    DecryptedBid,
+    Opening,
+    OpeningKey,
+    OpeningKeyShare,
+    OpeningObjection,
+    SealedBid,
+    ShareRelease,
+    Tender,
+)
+from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.service import TenderPaused, TenderStageWrong, get_tender, is_paused, project_of, stage_of
+
+REVOKED = "revoked"  # undecrypted through the bidder's fault
+WITHDRAWN_UNOPENED = "withdrawn_unopened"  # undecrypted through another cause
+
+
+class OpeningNotDue(DomainError):
+    code = "opening_not_due"
+    status = 409
+    message_zh = "投标截止时间 {deadline} 之前不得开标"
+    message_en = "The opening cannot start before the bid deadline {deadline}"
+
+
+class DecryptionWindow(DomainError):
+    code = "decryption_window"
+    status = 409
+    message_zh = "{reason_zh}"
+    message_en = "{reason_en}"
+
+
+class ShareReleaseTooEarly(DomainError):
+    code = "share_release_before_deadline"
+    status = 409
+    message_zh = "投标截止前保管人不得释放开标密钥份额"
+    message_en = "A custodian may not release an opening-key share before the bid deadline"
+
+
+class NotTheHost(DomainError):
+    code = "opening_host_mismatch"
+    status = 403
+    message_zh = "只有招标人、其代理机构或该项目所在交易中心的工作人员可以主持开标"
+    message_en = "Only the owner, its agent, or staff of the project's centre may host the opening"
+
+
+def _host(actor: Principal, project: Project) -> Principal:
+    if Role.AGENT in actor.roles and project.agent_id is not None and actor.entity_id == project.agent_id:
+        return replace(actor, acting_role=Role.AGENT)
+    if Role.OWNER in actor.roles and actor.entity_id == project.owner_id:
+        return replace(actor, acting_role=Role.OWNER)
+    if any(grant.centre_id == project.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)):
+        return replace(actor, acting_role=Role.CENTRE_STAFF)
+    raise NotTheHost(field="tender_id")
+
+
+def _opening(db: Session, tender_id: int) -> Opening:
+    opening = db.scalar(select(Opening).where(Opening.tender_id == tender_id))
+    if opening is None:
+        raise NotFound(field="tender_id", what_zh="开标", what_en="Opening")
+    return opening
+
+
+def _record(
+    db: Session, actor: Principal, tender: Tender, project: Project, action: str, payload: dict[str, Any], now: datetime
+) -> None:
+    record_event(
+        db, actor, action=action, subject_type="tender", subject_id=tender.id, centre_id=project.centre_id,
+        payload=payload, now=now,
+    )  # fmt: skip
+
+
+def active_bids(db: Session, tender_id: int) -> list[SealedBid]:
+    query = select(SealedBid).where(SealedBid.tender_id == tender_id, SealedBid.status == ACTIVE)
+    return list(db.scalars(query.order_by(SealedBid.id)))
+
+
+@changes_state("opening.started")
+def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> Tender:
+    """Open after the deadline: with fewer than 3 bids the lot fails (实施条例 第44条), otherwise the bidders'
+    decryption window begins."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = _host(actor, project)
+    stage = stage_of(tender, now)
+    if stage == Stage.PUBLISHED:
+        raise OpeningNotDue(field="tender_id", deadline=tender.bid_deadline.isoformat())
+    if stage != Stage.CLOSED:
+        raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="开标", action_en="be opened")
+    if is_paused(db, tender.id):
+        raise TenderPaused(field="tender_id")
+    chosen = procedure(tender.procedure)
+    bids = active_bids(db, tender.id)
+    outcome = "decrypting"
+    if not rules.enough_bids_to_open(len(bids), chosen):
+        tender.stage, outcome = Stage.FAILED.value, "failed"
+    else:
+        tender.stage = Stage.OPENING.value
+        db.add(
+            Opening(
+                tender_id=tender.id,
+                started_at=now,
+                window_ends_at=now + timedelta(minutes=chosen.decryption.window_minutes),
+                started_by=actor.user_id,
+            )
+        )
+    db.flush()
+    _record(db, actor, tender, project, "opening.started", {"bids": len(bids), "outcome": outcome}, now)
+    return tender
+
+
+def _open_into_store(
+    db: Session, store: BlobStore, bid: SealedBid, data_key: bytes, *, method: str, max_bytes: int, now: datetime
+) -> DecryptedBid:
+    header = parse_header(bid.header.encode())
+    with tempfile.TemporaryDirectory(prefix="ggzy-opening-") as directory:
+        with open_blob(db, store, bid.ciphertext_sha256) as ciphertext:
+            opened = open_bid(header, ciphertext, data_key, out_dir=Path(directory))
+        files = []
+        for item in opened.files:
+            assert item.path is not None
+            with item.path.open("rb") as plaintext:
+                ref = stage_blob(db, store, plaintext, max_bytes=max_bytes, expected_sha256=item.sha256)
+            files.append({"name": item.name, "size": ref.size, "sha256": ref.sha256})
+    decrypted = DecryptedBid(
+        bid_id=bid.id,
+        tender_id=bid.tender_id,
+        entity_id=bid.entity_id,
+        method=method,
+        summary=canonical_json(dict(opened.summary)),
+        files=json.dumps(files, ensure_ascii=False),
+        decrypted_at=now,
+    )
+    db.add(decrypted)
+    db.flush()
+    return decrypted
+
+
+def _decrypting(db: Session, tender: Tender, now: datetime) -> Opening:
+    opening = _opening(db, tender.id)
+    if tender.stage != Stage.OPENING.value or now > opening.window_ends_at:
+        raise DecryptionWindow(
+            field="tender_id", reason_zh="不在解密时限内", reason_en="outside the bidders' decryption window"
+        )
+    return opening
+
+
+def _entity_name(db: Session, entity_id: int) -> str:
+    entity = db.get(Entity, entity_id)
+    return entity.name if entity else ""
+
+
+@changes_state("bid.decrypted")
+def decrypt_bid(
+    db: Session, actor: Principal, *, tender_id: int, data_key: bytes, store: BlobStore, max_mb: int, now: datetime
+) -> DecryptedBid:
+    """The bidder hands over the data key its client unwrapped with its own private key (远程解密)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    _decrypting(db, tender, now)
+    bid = db.scalar(
+        select(SealedBid).where(
+            SealedBid.tender_id == tender.id, SealedBid.entity_id == actor.entity_id, SealedBid.status == ACTIVE
+        )
+    )
+    if bid is None:
+        raise NotFound(field="tender_id", what_zh="贵单位的有效投标文件", what_en="Your active bid")
+    if db.scalar(select(DecryptedBid.id).where(DecryptedBid.bid_id == bid.id)) is not None:
+        raise Conflict(field="tender_id", reason_zh="投标文件已解密", reason_en="the bid is already decrypted")
+    decrypted = _open_into_store(db, store, bid, data_key, method="bidder", max_bytes=max_mb * MIB, now=now)
+    _record(
+        db, actor, tender, project, "bid.decrypted",
+        {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id), "method": "bidder"},
+        now,
+    )  # fmt: skip
+    return decrypted
+
+
+def release_message(tender_id: int, suite: str, share_index: int, share: bytes) -> bytes:
+    """What a custodian signs when it releases its share (its certificate's key)."""
+    return f"ggzy-share-release/v1:{tender_id}:{suite}:{share_index}:".encode() + share
+
+
+@changes_state("opening.share_released")
+def release_share(
+    db: Session, *, tender_id: int, suite: str, share_index: int, share: bytes, signature: bytes, now: datetime
+) -> ShareRelease:
+    """A custodian releases its decrypted share, signed with its certificate's key — never before the deadline."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    if now < tender.bid_deadline:
+        raise ShareReleaseTooEarly(field="tender_id")
+    key = db.scalar(select(OpeningKey).where(OpeningKey.tender_id == tender.id, OpeningKey.suite == suite))
+    if key is None:
+        raise NotFound(field="suite", what_zh="开标密钥", what_en="Opening key")
+    row = db.execute(
+        select(OpeningKeyShare, Custodian)
+        .join(Custodian, Custodian.id == OpeningKeyShare.custodian_id)
+        .where(OpeningKeyShare.opening_key_id == key.id, OpeningKeyShare.share_index == share_index)
+    ).first()
+    if row is None:
+        raise NotFound(field="share_index", what_zh="密钥份额", what_en="Share")
+    _, custodian = row
+    load_certificate(custodian.certificate_pem).public_key.verify(
+        release_message(tender.id, suite, share_index, share), signature
+    )
+    if db.scalar(
+        select(ShareRelease.id).where(ShareRelease.opening_key_id == key.id, ShareRelease.custodian_id == custodian.id)
+    ):
+        raise Conflict(field="share_index", reason_zh="该份额已释放", reason_en="this share is already released")
+    release = ShareRelease(
+        opening_key_id=key.id, custodian_id=custodian.id, share_index=share_index, share=share, released_at=now
+    )
+    db.add(release)
+    db.flush()
+    custodian_actor = Principal(entity_id=custodian.entity_id, username=f"custodian:{custodian.id}")
+    _record(
+        db, custodian_actor, tender, project, "opening.share_released",
+        {"suite": suite, "custodian_id": custodian.id, "custodian": custodian.name, "share_index": share_index},
+        now,
+    )  # fmt: skip
+    return release
+
+
+def _opening_key_setup(db: Session, key: OpeningKey) -> OpeningKeySetup:
+    shares = db.execute(
+        select(OpeningKeyShare, Custodian)
+        .join(Custodian, Custodian.id == OpeningKeyShare.custodian_id)
+        .where(OpeningKeyShare.opening_key_id == key.id)
+    ).all()
+    public_key: PublicKey = load_public_key_pem(key.public_key_pem)
+    return OpeningKeySetup(
+        suite=Suite(key.suite),
+        public_key=public_key,
+        threshold=key.threshold,
+        wrapped_private_key=key.wrapped_private_key,
+        shares=tuple(
+            EncryptedShare(custodian_fingerprint=c.fingerprint, index=s.share_index, ciphertext=s.ciphertext)
+            for s, c in shares
+        ),
+    )
+
+
+@changes_state("bid.opened_by_custodians")
+def open_by_custodians(
+    db: Session, actor: Principal, *, tender_id: int, bid_id: int, store: BlobStore, max_mb: int, now: datetime
+) -> DecryptedBid:
+    """After the window, k custodians' released shares open a bid its bidder did not decrypt (where allowed)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = _host(actor, project)
+    opening = _opening(db, tender.id)
+    if tender.stage != Stage.OPENING.value or now <= opening.window_ends_at:
+        raise DecryptionWindow(
+            field="tender_id",
+            reason_zh="保管人开启须在投标人解密时限结束之后",
+            reason_en="custodians open bids only after the bidders' decryption window",
+        )
+    if not procedure(tender.procedure).decryption.custodians_may_open:
+        raise PermissionDenied(permission="opening.custodians")
+    bid = db.get(SealedBid, bid_id)
+    if bid is None or bid.tender_id != tender.id or bid.status != ACTIVE:
+        raise NotFound(field="bid_id", what_zh="有效投标文件", what_en="Active bid")
+    if db.scalar(select(DecryptedBid.id).where(DecryptedBid.bid_id == bid.id)) is not None:
+        raise Conflict(field="bid_id", reason_zh="投标文件已解密", reason_en="the bid is already decrypted")
+    key = db.scalar(select(OpeningKey).where(OpeningKey.tender_id == tender.id, OpeningKey.suite == bid.suite))
+    assert key is not None
+    releases = db.scalars(select(ShareRelease).where(ShareRelease.opening_key_id == key.id))
+    opening_key = recover_opening_key(
+        _opening_key_setup(db, key), [ReleasedShare(index=r.share_index, value=r.share) for r in releases]
+    )
+    data_key = unwrap_data_key(parse_header(bid.header.encode()), opening_key, "opening")
+    decrypted = _open_into_store(db, store, bid, data_key, method="custodians", max_bytes=max_mb * MIB, now=now)
+    _record(
+        db, actor, tender, project, "bid.opened_by_custodians",
+        {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id)},
+        now,
+    )  # fmt: skip
+    return decrypted
+
+
+@changes_state("opening.recorded")
+def finish_opening(
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    not_bidders_fault: list[int],
+    signers: list[NoteSigner],
+    now: datetime,
+) -> Opening:
+    """Close the decryption: undecrypted bids are treated per 电子招标投标办法 第32条, and the opening record —
+    bidders, prices, schedules and the other items of their summaries — is read out and signed. With fewer than 3
+    opened bids the lot fails (实施条例 第44条)."""
+    tender = get_tender(db, tender_id)
+    project, lot = project_of(db, tender)
+    actor = _host(actor, project)
+    opening = _opening(db, tender.id)
+    if tender.stage != Stage.OPENING.value or now <= opening.window_ends_at:
+        raise DecryptionWindow(
+            field="tender_id", reason_zh="解密时限尚未结束", reason_en="the decryption window has not ended"
+        )
+    decrypted = {d.bid_id: d for d in db.scalars(select(DecryptedBid).where(DecryptedBid.tender_id == tender.id))}
+    unopened = []
+    for bid in active_bids(db, tender.id):
+        if bid.id in decrypted:
+            continue
+        bid.status, bid.ended_at = (WITHDRAWN_UNOPENED if bid.id in not_bidders_fault else REVOKED), now
+        unopened.append({"bidder": _entity_name(db, bid.entity_id), "status": bid.status})
+    opened = sorted(decrypted.values(), key=lambda d: d.bid_id)
+    lines = []
+    for item in opened:
+        entity = db.get(Entity, item.entity_id)
+        assert entity is not None
+        lines.append(
+            {"bidder": entity.name, "credit_code": entity.credit_code, "method": item.method,
+             "summary": json.loads(item.summary)}
+        )  # fmt: skip
+    failed = not rules.enough_bids_to_open(len(opened), procedure(tender.procedure))
+    record = {
+        "tender_id": tender.id,
+        "lot_code": lot_code(project, lot),
+        "title": tender.title,
+        "bid_deadline": tender.bid_deadline.isoformat(),
+        "opened_at": now.isoformat(),
+        "bids": lines,
+        "unopened": unopened,
+        "outcome": "failed" if failed else "opened",
+    }
+    text = canonical_json(record)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    body = f"ggzy opening record\n{record['lot_code']}\n{tender.id}\nsha256 {digest}\n"
+    opening.record, opening.record_note, opening.finished_at = text, sign_note(body, signers), now
+    tender.stage = Stage.FAILED.value if failed else Stage.OPENED.value
+    db.flush()
+    _record(db, actor, tender, project, "opening.recorded", {"record": record, "sha256": digest}, now)
+    return opening
+
+
+@changes_state("opening.objection_raised")
+def raise_opening_objection(
+    db: Session, actor: Principal, *, tender_id: int, text: str, now: datetime
+) -> OpeningObjection:
+    """A bidder objects at the opening, while it is under way (实施条例 第44条)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    if tender.stage != Stage.OPENING.value:
+        raise TenderStageWrong(
+            field="tender_id", stage=tender.stage, action_zh="受理开标异议", action_en="take objections"
+        )
+    if (
+        actor.entity_id is None
+        or db.scalar(
+            select(func.count()).where(SealedBid.tender_id == tender.id, SealedBid.entity_id == actor.entity_id)
+        )
+        == 0
+    ):
+        raise InvalidInput(field="tender_id", reason_zh="只有投标人可以提出开标异议", reason_en="only bidders object")
+    objection = OpeningObjection(tender_id=tender.id, entity_id=actor.entity_id, text=text, raised_at=now)
+    db.add(objection)
+    db.flush()
+    _record(db, actor, tender, project, "opening.objection_raised", {"objection_id": objection.id, "text": text}, now)
+    return objection
+
+
+@changes_state("opening.objection_answered")
+def answer_opening_objection(
+    db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime
+) -> OpeningObjection:
+    objection = db.get(OpeningObjection, objection_id)
+    if objection is None:
+        raise NotFound(field="objection_id", what_zh="开标异议", what_en="Opening objection")
+    tender = get_tender(db, objection.tender_id)
+    project, _ = project_of(db, tender)
+    actor = _host(actor, project)
+    if objection.answered_at is not None:
+        raise Conflict(field="objection_id", reason_zh="已答复", reason_en="already answered")
+    objection.answer, objection.answered_at = answer, now
+    db.flush()
+    _record(
+        db, actor, tender, project, "opening.objection_answered", {"objection_id": objection.id, "answer": answer}, now
+    )
+    return objection
+
+
+def opening_view(db: Session, tender: Tender, now: datetime) -> dict[str, Any]:
+    """What anyone may see of an opening: nothing before the deadline; afterwards progress, then the record."""
+    opening = db.scalar(select(Opening).where(Opening.tender_id == tender.id))
+    view: dict[str, Any] = {
+        "tender_id": tender.id,
+        "stage": stage_of(tender, now).value,
+        "bid_deadline": tender.bid_deadline,
+    }
+    if opening is None:
+        return view
+    total = db.scalar(
+        select(func.count()).where(
+            SealedBid.tender_id == tender.id, SealedBid.status.in_([ACTIVE, REVOKED, WITHDRAWN_UNOPENED])
+        )
+    )
+    decrypted = db.execute(
+        select(DecryptedBid, Entity)
+        .join(Entity, Entity.id == DecryptedBid.entity_id)
+        .where(DecryptedBid.tender_id == tender.id)
+    ).all()
+    view |= {
+        "started_at": opening.started_at,
+        "window_ends_at": opening.window_ends_at,
+        "bids": total,
+        "decrypted": [{"bidder": e.name, "method": d.method, "at": d.decrypted_at} for d, e in decrypted],
+        "record": json.loads(opening.record) if opening.record else None,
+        "record_note": base64.b64encode(opening.record_note.encode()).decode() if opening.record_note else None,
+        "objections": [
+            {"text": o.text, "raised_at": o.raised_at, "answer": o.answer, "answered_at": o.answered_at}
+            for o in db.scalars(select(OpeningObjection).where(OpeningObjection.tender_id == tender.id))
+        ],
+    }
+    return view

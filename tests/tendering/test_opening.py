@@ -1,0 +1,213 @@
+"""Remote opening (不见面开标): bidders decrypt from their offices, custodians open what a bidder cannot, the record
+is read out and signed; 招标投标法实施条例 第44条 and 电子招标投标办法 第32条."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import FixedClock
+from ggzy.crypto import Suite, load_private_key_pem
+from ggzy.crypto.envelope import read_envelope_header, unwrap_data_key
+from ggzy.crypto.sharing import decrypt_share
+from ggzy.ledger.note import open_note
+from ggzy.tendering.models import DecryptedBid, OpeningKey, SealedBid, ShareRelease
+from ggzy.tendering.opening import release_message
+from tests.conftest import LEDGER_KEYS
+from tests.factories import _custodian_material, make_published_tender, token_for
+from tests.tendering.test_bids import Bidder, _post, seal
+from tests.tendering.test_opening_keys import _setup
+
+
+class Scene:
+    """A published tender with bidders of both suites who have submitted sealed bids."""
+
+    def __init__(self, client: TestClient, db: Session, gm_ca: Path, intl_ca: Path, count: int) -> None:
+        self.client, self.db = client, db
+        self.tender, self.setup = make_published_tender(db)
+        self.host = token_for(db, self.setup["agent_user"])
+        self.bidders: list[Bidder] = []
+        self.envelopes: list[bytes] = []
+        for number in range(count):
+            bidder = Bidder(db, gm_ca if number % 2 == 0 else intl_ca, self.tender.id)
+            envelope = seal(
+                db, self.tender, bidder, summary={"price_fen": 1_000_000 * (number + 1), "schedule_days": 300}
+            )
+            assert _post(client, self.tender.id, envelope, bidder.headers).status_code == 201
+            self.bidders.append(bidder)
+            self.envelopes.append(envelope)
+
+    def url(self, path: str = "") -> str:
+        return f"/api/v1/tenders/{self.tender.id}{path}"
+
+    def decrypt(self, number: int, data_key: bytes | None = None):  # type: ignore[no-untyped-def]
+        bidder, envelope = self.bidders[number], self.envelopes[number]
+        if data_key is None:
+            header = read_envelope_header(io.BytesIO(envelope))
+            data_key = unwrap_data_key(header, load_private_key_pem(bidder.issued.private_key_pem), "bidder")
+        return self.client.post(
+            self.url("/decryptions"), json={"data_key": base64.b64encode(data_key).decode()}, headers=bidder.headers
+        )
+
+    def release(self, suite: Suite, count: int):  # type: ignore[no-untyped-def]
+        key = self.db.scalar(
+            select(OpeningKey).where(OpeningKey.tender_id == self.tender.id, OpeningKey.suite == suite.value)
+        )
+        assert key is not None
+        _, shares = _setup(self.db, key)
+        people = {p.certificate.public_key.fingerprint: p for p in _custodian_material()["people"][suite]}  # type: ignore[index]
+        responses = []
+        for share in list(shares.values())[:count]:
+            private_key = load_private_key_pem(people[share.custodian_fingerprint].private_key_pem)
+            released = decrypt_share(share, private_key)
+            signature = private_key.sign(release_message(self.tender.id, suite.value, released.index, released.value))
+            responses.append(
+                self.client.post(
+                    self.url(f"/opening-keys/{suite.value}/releases"),
+                    json={
+                        "share_index": released.index,
+                        "share": base64.b64encode(released.value).decode(),
+                        "signature": base64.b64encode(signature).decode(),
+                    },
+                )
+            )
+        return responses
+
+
+@pytest.fixture
+def scene(client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path) -> Scene:
+    return Scene(client, db, gm_ca, intl_ca, 5)
+
+
+def test_a_whole_remote_opening_with_one_bid_opened_by_custodians(
+    scene: Scene, client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    clock.set(scene.tender.bid_deadline)
+    assert client.get(scene.url("/opening")).json()["stage"] == "closed"
+    started = client.post(scene.url("/opening/start"), headers=scene.host)
+    assert started.status_code == 200, started.text
+    assert started.json()["stage"] == "opening"
+    for number in range(4):  # the fifth bidder does not decrypt
+        response = scene.decrypt(number)
+        assert response.status_code == 200, response.text
+        assert response.json()["summary"]["price_fen"] == 1_000_000 * (number + 1)
+    live = client.get(scene.url("/opening")).json()
+    assert live["bids"] == 5
+    assert len(live["decrypted"]) == 4
+
+    clock.advance(timedelta(minutes=31))  # the decryption window has ended
+    assert scene.decrypt(4).json()["code"] == "decryption_window"
+    suite = scene.bidders[4].issued.certificate.suite
+    assert all(r.status_code == 201 for r in scene.release(suite, 2))
+    fifth = db.scalar(select(SealedBid).where(SealedBid.entity_id == scene.bidders[4].user.entity_id))
+    assert fifth is not None
+    opened = client.post(scene.url(f"/bids/{fifth.id}/custodian-open"), headers=scene.host)
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["method"] == "custodians"
+
+    finished = client.post(scene.url("/opening/finish"), json={}, headers=scene.host)
+    assert finished.status_code == 200, finished.text
+    record = finished.json()["record"]
+    assert record["outcome"] == "opened"
+    assert [line["summary"]["price_fen"] for line in record["bids"]] == [1_000_000 * n for n in range(1, 6)]
+    assert record["bids"][4]["method"] == "custodians"
+    note = base64.b64decode(finished.json()["record_note"]).decode()
+    assert len(open_note(note, LEDGER_KEYS.verifiers).verifiers) == 2  # signed with Ed25519 and SM2
+    assert client.get(scene.url()).json()["stage"] == "opened"
+
+
+def test_the_opening_cannot_start_before_the_deadline(scene: Scene, client: TestClient, clock: FixedClock) -> None:
+    clock.set(scene.tender.bid_deadline - timedelta(seconds=1))
+    response = client.post(scene.url("/opening/start"), headers=scene.host)
+    assert response.status_code == 409
+    assert response.json()["code"] == "opening_not_due"
+
+
+def test_a_custodian_share_released_before_the_deadline_is_refused(
+    scene: Scene, db: Session, clock: FixedClock
+) -> None:
+    clock.set(scene.tender.bid_deadline - timedelta(minutes=1))
+    responses = scene.release(Suite.GM, 1)
+    assert responses[0].status_code == 409
+    assert responses[0].json()["code"] == "share_release_before_deadline"
+    assert db.scalar(select(func.count()).select_from(ShareRelease)) == 0
+
+
+def test_a_data_key_that_does_not_open_the_envelope_is_refused_and_the_bidder_may_retry(
+    scene: Scene, db: Session, clock: FixedClock
+) -> None:
+    clock.set(scene.tender.bid_deadline)
+    scene.client.post(scene.url("/opening/start"), headers=scene.host)
+    wrong = scene.decrypt(0, data_key=bytes(16))
+    assert wrong.status_code == 422
+    assert wrong.json()["code"] == "decryption_failed"
+    assert db.scalar(select(func.count()).select_from(DecryptedBid)) == 0
+    assert scene.decrypt(0).status_code == 200
+
+
+def test_electronic_tendering_measures_art_32_undecrypted_bids_are_revoked_or_withdrawn(
+    scene: Scene, client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    clock.set(scene.tender.bid_deadline)
+    client.post(scene.url("/opening/start"), headers=scene.host)
+    for number in range(3):
+        assert scene.decrypt(number).status_code == 200
+    clock.advance(timedelta(minutes=31))
+    platform_fault = db.scalar(select(SealedBid.id).where(SealedBid.entity_id == scene.bidders[4].user.entity_id))
+    finished = client.post(
+        scene.url("/opening/finish"), json={"not_bidders_fault": [platform_fault]}, headers=scene.host
+    )
+    record = finished.json()["record"]
+    assert sorted(item["status"] for item in record["unopened"]) == ["revoked", "withdrawn_unopened"]
+    assert record["outcome"] == "opened"  # three bids opened: the opening goes on (第32条)
+
+
+def test_regulations_art_44_fewer_than_3_bids_are_not_opened_and_the_lot_is_re_tendered(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path, clock: FixedClock
+) -> None:
+    scene = Scene(client, db, gm_ca, intl_ca, 2)
+    clock.set(scene.tender.bid_deadline)
+    started = client.post(scene.url("/opening/start"), headers=scene.host)
+    assert started.json()["stage"] == "failed"
+    body = {
+        "lot_id": scene.tender.lot_id,
+        "title": "重新招标",
+        "notice_text": "第二次招标公告",
+        "documents_until": (clock.now() + timedelta(days=10)).isoformat(),
+        "bid_deadline": (clock.now() + timedelta(days=25)).isoformat(),
+    }
+    again = client.post("/api/v1/tenders", json=body, headers=scene.host)
+    assert again.status_code == 201, again.text
+    assert again.json()["round"] == 2
+
+
+def test_objections_at_the_opening_are_answered_and_recorded(
+    scene: Scene, client: TestClient, clock: FixedClock
+) -> None:
+    clock.set(scene.tender.bid_deadline)
+    client.post(scene.url("/opening/start"), headers=scene.host)
+    raised = client.post(
+        scene.url("/opening/objections"), json={"text": "第二家报价唱错"}, headers=scene.bidders[0].headers
+    )
+    assert raised.status_code == 201, raised.text
+    answered = client.post(
+        f"/api/v1/opening-objections/{raised.json()['objection_id']}/answer", json={"text": "已复核，唱标无误"},
+        headers=scene.host,
+    )  # fmt: skip
+    assert answered.status_code == 200
+    objections = client.get(scene.url("/opening")).json()["objections"]
+    assert objections[0]["answer"] == "已复核，唱标无误"
+
+
+def test_before_the_deadline_the_opening_page_reveals_nothing(scene: Scene, client: TestClient) -> None:
+    view = client.get(scene.url("/opening")).json()
+    assert set(view) == {"tender_id", "stage", "bid_deadline"}
+    assert json.dumps(view).count("bid") == 1  # only "bid_deadline"
