@@ -44,6 +44,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/trust/anchors"): EVERYONE,
     ("POST", "/api/v1/trust/anchors"): frozenset({R.PLATFORM_ADMIN}),
     ("POST", "/api/v1/trust/revocation-lists"): frozenset({R.PLATFORM_ADMIN}),
+    ("GET", "/api/v1/feed"): EVERYONE,
     ("GET", "/api/v1/ledger/checkpoint"): EVERYONE,
     ("GET", "/api/v1/ledger/keys"): EVERYONE,
     ("GET", "/api/v1/ledger/entries"): EVERYONE,

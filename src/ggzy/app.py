@@ -32,6 +32,7 @@ from ggzy.entities.login import authenticate_request
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, promise_headers
 from ggzy.projects.api import router as projects_router
+from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, blob_store_for
 from ggzy.tendering.api import router as tendering_router
 
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(projects_router, prefix=API_PREFIX)
     app.include_router(tendering_router, prefix=API_PREFIX)
     app.include_router(ledger_router, prefix=API_PREFIX)
+    app.include_router(publishing_router, prefix=API_PREFIX)
     _declare_problem_schema(app)
     return app
 

@@ -48,6 +48,15 @@ app.add_typer(_ledger_apps()[0], name="ledger")
 app.add_typer(_ledger_apps()[1], name="witness")
 
 
+def _bid_app() -> typer.Typer:
+    from ggzy.bidclient_cli import bid_app
+
+    return bid_app
+
+
+app.add_typer(_bid_app(), name="bid")
+
+
 def _migrated_engine() -> Engine:
     """The configured database, migrated to the newest schema (the data directory is created if needed)."""
     settings = get_settings()

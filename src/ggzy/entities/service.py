@@ -245,7 +245,7 @@ def bind_role(db: Session, user: User, grant: RoleGrantIn | RoleGrant, now: date
     )
 
 
-@changes_state("user.created")
+@changes_state("user.created", disclosed=False)  # personal data; experts stay secret (招标投标法 第37条)
 def create_user(
     db: Session,
     actor: Principal,
@@ -317,7 +317,7 @@ def insert_user(
     return user
 
 
-@changes_state("role.granted")
+@changes_state("role.granted", disclosed=False)
 def grant_role(db: Session, actor: Principal, *, user_id: int, grant: RoleGrantIn, now: datetime) -> User:
     user = db.get(User, user_id)
     if user is None:

@@ -383,7 +383,7 @@ def submit_bid(
         signer=request.app.state.ledger_keys.ed25519_key,
         now=now,
     )
-    return BidReceiptOut(**receipt.document() | {"received_at": receipt.received_at, "signature": receipt.signature})
+    return BidReceiptOut(**receipt.document(), signature=receipt.signature)
 
 
 def _device(text: str | None) -> object:

@@ -126,7 +126,7 @@ class BidReceiptOut(BaseModel):
 
     bid_id: int
     tender_id: int
-    received_at: datetime
+    received_at: str = Field(description="ISO 8601, exactly as signed")
     ciphertext_sha256: str
     ciphertext_size: int
     event_id: int

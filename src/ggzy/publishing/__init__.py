@@ -1,0 +1,1 @@
+"""Publishing: disclosures, the public change feed, OCDS releases and upstream pushes."""
