@@ -164,3 +164,10 @@ def fresh_engine(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
     with engine.connect() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         connection.commit()
+
+
+def demo_parts(directory: Path) -> dict[str, object]:
+    """The blob store and ledger keys ``load_demo`` writes with, for tests."""
+    from ggzy.storage import LocalBlobStore
+
+    return {"store": LocalBlobStore(directory / "blobs"), "ledger_keys": LEDGER_KEYS}

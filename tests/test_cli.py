@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,14 @@ from ggzy.crypto import load_certificate
 from ggzy.demo import demo_credit_code, has_data, load_demo
 from ggzy.entities.models import Centre, Certificate, Entity, TrustAnchor, User
 from ggzy.projects.models import Lot, Project
+from tests.conftest import demo_parts
 
 runner = CliRunner()
 
 
 def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_engine: Engine, tmp_path: Path) -> None:
     assert not has_data(fresh_engine)
-    load_demo(fresh_engine, directory=tmp_path / "demo")
+    result = load_demo(fresh_engine, directory=tmp_path / "demo", **demo_parts(tmp_path))
 
     with Session(fresh_engine) as db:
         centres = {c.region_code: c for c in db.scalars(select(Centre))}
@@ -32,7 +34,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         assert db.scalar(select(func.count()).select_from(TrustAnchor)) == 2
         suites = set(db.scalars(select(Certificate.suite)))
         assert suites == {"gm", "intl"}
-        assert db.scalar(select(func.count()).select_from(Entity)) == 5
+        assert db.scalar(select(func.count()).select_from(Entity)) == 10  # owner, agent, 5 bidders, 3 custodians
         project = db.scalars(select(Project)).one()
         assert project.status == "accepted"
         assert validate_project_code(project.code).region_code == "530102"
@@ -40,13 +42,27 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         assert db.scalar(select(func.count()).select_from(User).where(User.username == "staff")) == 1
         assert db.scalar(select(func.count()).select_from(Event)) > 10
 
+    # The tender story: lot 1 opened with five bids (one by custodians), lot 2 failed and is open again.
+    lots = result.report["lots"]
+    assert [lot["stages"][-1] for lot in lots] == ["opened", "failed", "published"]
+    assert lots[0]["bids"] == 5
+    assert lots[2]["round"] == 2
+    with Session(fresh_engine) as db:
+        from ggzy.tendering.models import DecryptedBid, Tender
+
+        methods = sorted(db.scalars(select(DecryptedBid.method)))
+        assert methods == ["bidder"] * 4 + ["custodians"]
+        retender = db.get(Tender, lots[2]["tender_id"])
+        assert retender is not None
+        assert retender.bid_deadline > datetime.now(UTC)  # left open for bidding
+
     # The keys it wrote log in (the files are what a person trying the demo uses).
     certificate = load_certificate((tmp_path / "demo" / "owner.pem").read_text())
     assert certificate.credit_code is not None
     assert (tmp_path / "demo" / "owner-key.pem").stat().st_mode & 0o077 == 0
 
     # A second run changes nothing.
-    load_demo(fresh_engine, directory=tmp_path / "demo")
+    load_demo(fresh_engine, directory=tmp_path / "demo", **demo_parts(tmp_path))
     with Session(fresh_engine) as db:
         assert db.scalar(select(func.count()).select_from(Project)) == 1
 
@@ -63,7 +79,7 @@ def test_cli_db_upgrade_and_demo_on_the_embedded_database(tmp_path: Path, monkey
         assert (tmp_path / "var" / "ggzy.db").exists()
         demo = runner.invoke(app, ["demo"])
         assert demo.exit_code == 0, demo.output
-        assert "registered and accepted" in demo.output
+        assert "lot 1 opened" in demo.output
     finally:
         get_settings.cache_clear()
 
@@ -115,5 +131,30 @@ def test_create_admin_bootstraps_a_platform_without_demo_data(tmp_path: Path, mo
         again = runner.invoke(app, ["create-admin", "root", "--password", "a long enough password"])
         assert again.exit_code != 0
         assert "root" in str(again.exception)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from ggzy.config import get_settings
+
+    monkeypatch.setenv("GGZY_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("GGZY_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["demo", "--json"])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        assert report["ok"] is True
+        assert [lot["stages"] for lot in report["lots"]] == [
+            ["draft", "published", "closed", "opening", "opened"],
+            ["draft", "published", "closed", "failed"],
+            ["draft", "published"],
+        ]
+        assert report["events"] > 50
+        verified = runner.invoke(app, ["ledger", "verify"])
+        assert verified.exit_code == 0, verified.output
     finally:
         get_settings.cache_clear()

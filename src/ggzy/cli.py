@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -151,15 +152,31 @@ def create_admin(
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option(help="Where to write the demo CAs, keys and certificates")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: the lots and their stages")] = False,
 ) -> None:
-    """Load demo data: a centre hierarchy, entities with GM and INTL certificates, users, and a project."""
+    """Load demo data: centres, entities with GM and INTL certificates, users, a project, and its tender story."""
+    engine = _migrated_engine()
+    result = _load_demo(engine, directory, quiet=as_json)
+    _integrate_ledger(engine)
+    if as_json:
+        typer.echo(json.dumps(result.report, ensure_ascii=False))
+    else:
+        console.print(result.table)
+
+
+def _load_demo(engine: Engine, directory: Path | None, *, quiet: bool = False):  # type: ignore[no-untyped-def]
     from ggzy.demo import load_demo
+    from ggzy.ledger.service import LedgerKeys
+    from ggzy.storage import blob_store_for
 
     settings = get_settings()
-    engine = _migrated_engine()
-    summary = load_demo(engine, directory=directory or Path(settings.data_dir) / "demo", console=console)
-    _integrate_ledger(engine)
-    console.print(summary)
+    return load_demo(
+        engine,
+        directory=directory or Path(settings.data_dir) / "demo",
+        store=blob_store_for(settings),
+        ledger_keys=LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin),
+        console=Console(quiet=True) if quiet else console,
+    )
 
 
 def _integrate_ledger(engine: Engine) -> None:
@@ -182,13 +199,13 @@ def serve(
     """Migrate, load the demo data on the first start of an empty database, and serve the platform."""
     import uvicorn
 
-    from ggzy.demo import has_data, load_demo
+    from ggzy.demo import has_data
 
     settings = get_settings()
     engine = _migrated_engine()
     if settings.demo_on_first_start and not has_data(engine):
         console.print("[cyan]first start: loading demo data[/cyan]")
-        console.print(load_demo(engine, directory=Path(settings.data_dir) / "demo", console=console))
+        console.print(_load_demo(engine, None).table)
     _integrate_ledger(engine)
     engine.dispose()
     bind_host, bind_port = host or settings.host, port or settings.port

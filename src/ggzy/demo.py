@@ -12,23 +12,28 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ggzy.core.clock import Clock, SystemClock
+from ggzy.core.clock import Clock, FixedClock, SystemClock
 from ggzy.core.codes import credit_code_check_character
 from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.core.trade_types import TradeType
-from ggzy.crypto import Suite, init_ca, issue_certificate, load_private_key_pem
+from ggzy.crypto import IssuedCertificate, Suite, init_ca, issue_certificate, load_private_key_pem
+from ggzy.demo_story import DemoBidder, register_custodians, run_tender_story
 from ggzy.entities import login, service
 from ggzy.entities.models import Centre, User
 from ggzy.entities.schemas import RoleGrantIn
+from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.schemas import LotIn, ProjectIn
-from ggzy.projects.service import accept_registration, register_project
+from ggzy.projects.service import accept_registration, lots_of, register_project
+from ggzy.storage import BlobStore
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - printed for people trying the demo; never used in production
 
@@ -60,6 +65,8 @@ ENTITIES = (
     DemoEntity("bidder-1", "云南滇建工程有限公司", demo_credit_code("530100", "MA6K3C003"), Suite.GM, ()),
     DemoEntity("bidder-2", "昆明春城建设集团有限公司", demo_credit_code("530100", "MA6K4D004"), Suite.INTL, ()),
     DemoEntity("bidder-3", "曲靖麒麟建筑有限公司", demo_credit_code("530300", "MA6K5E005"), Suite.GM, ()),
+    DemoEntity("bidder-4", "玉溪红塔路桥建设有限公司", demo_credit_code("530400", "MA6K6F006"), Suite.INTL, ()),
+    DemoEntity("bidder-5", "大理苍山建工集团有限公司", demo_credit_code("532900", "MA6K7G007"), Suite.GM, ()),
 )
 
 
@@ -84,9 +91,28 @@ def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, no
     return result.user
 
 
-def load_demo(engine: Engine, *, directory: Path, console: Console | None = None, clock: Clock | None = None) -> Table:
-    """Load the demo (once); returns a table of who can log in and how."""
-    now = (clock or SystemClock()).now()
+@dataclass(frozen=True)
+class DemoResult:
+    table: Table
+    report: dict[str, Any]
+
+
+def load_demo(
+    engine: Engine,
+    *,
+    directory: Path,
+    store: BlobStore,
+    ledger_keys: LedgerKeys,
+    console: Console | None = None,
+    clock: Clock | None = None,
+) -> DemoResult:
+    """Load the demo (once): who can log in and how, and the JSON report of the tender story.
+
+    The story starts 30 days before now on a fake clock, so that its first lot has been opened and its re-tendered
+    lot is open for bidding now.
+    """
+    story_clock = FixedClock((clock or SystemClock()).now() - timedelta(days=30))
+    now = story_clock.now()
     directory.mkdir(parents=True, exist_ok=True)
     factory = make_session_factory(engine)
     table = Table(title="ggzy demo: who can log in")
@@ -96,7 +122,7 @@ def load_demo(engine: Engine, *, directory: Path, console: Console | None = None
     with status, unit_of_work(factory) as db:
         if db.scalar(select(Centre.id).limit(1)) is not None:
             table.add_row("—", "—", "demo data is already loaded")
-            return table
+            return DemoResult(table=table, report={"ok": True, "already_loaded": True, "lots": [], "events": 0})
         province = service.create_centre(
             db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
         )
@@ -146,11 +172,13 @@ def load_demo(engine: Engine, *, directory: Path, console: Console | None = None
         status.update("loading demo data: entities log in with their certificates")
         staff = _staff(db, city.id)
         users: dict[str, User] = {}
+        issued_by_key: dict[str, IssuedCertificate] = {}
         secret = secrets.token_bytes(32)  # the demo logs its entities in once, in this process
         for entity in ENTITIES:
             issued = issue_certificate(
                 cas[entity.suite], kind="entity", name=entity.name, credit_code=entity.credit_code, now=now
             )
+            issued_by_key[entity.key] = issued
             certificate_file = directory / f"{entity.key}.pem"
             key_file = directory / f"{entity.key}-key.pem"
             certificate_file.write_text(issued.certificate_pem)
@@ -186,11 +214,51 @@ def load_demo(engine: Engine, *, directory: Path, console: Console | None = None
             now=now,
         )
         accept_registration(db, staff.holding(Permission.PROJECT_REVIEW), project_id=project.id, now=now)
-        (directory / "demo.json").write_text(
-            json.dumps({"project_code": project.code, "password": DEMO_PASSWORD}, ensure_ascii=False, indent=2)
+
+        status.update("loading demo data: custodians, sealed bids, the remote opening")
+        custodians = register_custodians(db, city_id=city.id, cas=cas, directory=directory, now=now)
+        bidders = [
+            DemoBidder(key=entity.key, user=users[entity.key], issued=issued_by_key[entity.key])
+            for entity in ENTITIES
+            if entity.key.startswith("bidder-")
+        ]
+        stories = run_tender_story(
+            db,
+            project=project,
+            lots=lots_of(db, [project.id])[project.id],
+            agent=login.principal_for(db, users["agent"]).holding(Permission.TENDER_MANAGE),
+            bidders=bidders,
+            custodians=custodians,
+            store=store,
+            ledger_keys=ledger_keys,
+            clock=story_clock,
         )
-        table.caption = f"project {project.code} registered and accepted; files in {directory}"
-    return table
+        events = db.scalar(select(func.count()).select_from(Event)) or 0
+        report = {
+            "ok": True,
+            "lots": [
+                {
+                    "code": story.code,
+                    "round": story.round,
+                    "tender_id": story.tender_id,
+                    "procedure": story.procedure,
+                    "stages": story.stages,
+                    "bids": story.bids,
+                    "winner": None,  # evaluation and award come next
+                    "award_price_fen": None,
+                }
+                for story in stories
+            ],
+            "events": events,
+        }
+        (directory / "demo.json").write_text(
+            json.dumps({"project_code": project.code, "password": DEMO_PASSWORD} | report, ensure_ascii=False, indent=2)
+        )
+        table.caption = (
+            f"project {project.code}: lot 1 opened, lot 2 failed and re-tendered (open for bidding); "
+            f"files in {directory}"
+        )
+    return DemoResult(table=table, report=report)
 
 
 def _entity_id(user: User) -> int:

@@ -26,12 +26,12 @@ from ggzy.ledger.note import Checkpoint, sign_note
 from ggzy.ledger.sequencer import SqlNodeReader
 from ggzy.ledger.service import catch_up
 from ggzy.ledger.verify import LedgerDamaged, export_evidence, verify_evidence, verify_ledger
-from tests.conftest import LEDGER_KEYS, TEST_NOW
+from tests.conftest import LEDGER_KEYS, TEST_NOW, demo_parts
 
 
 def _demo(engine: Engine, directory: Path) -> None:
     clock = FixedClock(TEST_NOW)
-    load_demo(engine, directory=directory, clock=clock)
+    load_demo(engine, directory=directory, clock=clock, **demo_parts(directory))
     clock.advance(timedelta(seconds=5))
     catch_up(make_session_factory(engine), LEDGER_KEYS, clock)
 

@@ -18,7 +18,7 @@ from ggzy.cli import app as cli
 from ggzy.config import Settings
 from ggzy.demo import DEMO_PASSWORD, load_demo
 from ggzy.ledger.note import open_note, parse_verifier_key
-from tests.conftest import LEDGER_KEYS
+from tests.conftest import LEDGER_KEYS, demo_parts
 
 
 def _free_port() -> int:
@@ -37,7 +37,7 @@ def _request(url: str, *, body: dict | None = None, token: str | None = None) ->
 
 
 def test_witness_cosigns_a_running_server(fresh_engine: Engine, tmp_path: Path) -> None:
-    load_demo(fresh_engine, directory=tmp_path / "demo")
+    load_demo(fresh_engine, directory=tmp_path / "demo", **demo_parts(tmp_path))
     settings = Settings(data_dir=tmp_path, ledger_background=True, ledger_checkpoint_seconds=0.2)
     application = create_app(settings, engine=fresh_engine, ledger_keys=LEDGER_KEYS)
     port = _free_port()

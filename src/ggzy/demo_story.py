@@ -1,0 +1,263 @@
+"""The demo's tender story, driven through the services with a fake clock (the same calls the API makes):
+
+- lot 1 goes from notice to its signed opening record: five bidders of both suites seal offline and submit, four
+  decrypt remotely, the fifth does not and is opened by two of the three custodians;
+- lot 2 gets two bids only, so its opening fails (招标投标法实施条例 第44条) and it is re-tendered — the new round
+  is left open for bidding, for whoever runs `make run`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import CHINA_STANDARD_TIME, FixedClock
+from ggzy.core.permissions import SYSTEM, Permission, Principal
+from ggzy.crypto import IssuedCertificate, Suite, issue_certificate, load_private_key_pem, load_public_key_pem
+from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
+from ggzy.crypto.sharing import EncryptedShare, decrypt_share
+from ggzy.entities import login, service
+from ggzy.entities.models import Entity, User
+from ggzy.entities.schemas import EntityIn
+from ggzy.ledger.service import LedgerKeys
+from ggzy.projects.models import Lot, Project
+from ggzy.storage import MIB, BlobStore, stage_blob
+from ggzy.tendering import bids, keys, opening
+from ggzy.tendering import service as tendering
+from ggzy.tendering.models import Custodian, OpeningKey, OpeningKeyShare, Tender
+from ggzy.tendering.procedures import Method
+
+CUSTODIANS = (
+    ("centre", "昆明市公共资源交易中心（开标保管）", "MA6K8H008"),
+    ("supervisor", "昆明市住房和城乡建设局", "MA6K9J009"),
+    ("notary", "云南省昆明市明信公证处", "MA6KAK010"),
+)
+# Lot 1's prices in fen, bidder by bidder (ceiling 18,200,000.00 yuan).
+PRICES = (1_765_000_000, 1_788_930_000, 1_742_315_000, 1_812_000_000, 1_759_880_000)
+
+
+@dataclass
+class DemoBidder:
+    key: str
+    user: User
+    issued: IssuedCertificate
+    envelopes: dict[int, bytes] = field(default_factory=dict)
+
+    def actor(self, db: Session, permission: Permission) -> Principal:
+        return login.principal_for(db, self.user).holding(permission)
+
+
+@dataclass
+class LotStory:
+    code: str
+    procedure: str
+    stages: list[str] = field(default_factory=list)
+    bids: int = 0
+    tender_id: int = 0
+    round: int = 1
+
+
+def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
+    local = day.astimezone(CHINA_STANDARD_TIME)
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def register_custodians(
+    db: Session, *, city_id: int, cas: dict[Suite, Path], directory: Path, now: datetime
+) -> list[tuple[Custodian, IssuedCertificate]]:
+    """Three keepers of opening-key shares, from three entities, each with a certificate of either suite."""
+    from ggzy.demo import demo_credit_code
+
+    kept = []
+    for role, name, organisation in CUSTODIANS:
+        code = demo_credit_code("530100", organisation)
+        entity = service.find_entity_by_credit_code(db, code) or service.register_entity(
+            db, SYSTEM, data=EntityIn(credit_code=code, name=name, kind="government"), now=now
+        )
+        for suite, ca_dir in cas.items():
+            issued = issue_certificate(
+                ca_dir, kind="person", name=f"{name}保管人", credit_code=code, organization=name,
+                person_id=f"{role}-{suite.value}", now=now,
+            )  # fmt: skip
+            key_file = directory / f"custodian-{role}-{suite.value}-key.pem"
+            key_file.write_text(issued.private_key_pem)
+            key_file.chmod(0o600)
+            (directory / f"custodian-{role}-{suite.value}.pem").write_text(issued.certificate_pem)
+            custodian = keys.register_custodian(
+                db, SYSTEM, centre_id=city_id, entity_id=entity.id, name=name, role=role,
+                certificate_pem=issued.certificate_pem, now=now,
+            )  # fmt: skip
+            kept.append((custodian, issued))
+    return kept
+
+
+def _publish(db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title: str, clock: FixedClock) -> Tender:
+    now = clock.now()
+    tender = tendering.create_tender(
+        db,
+        agent,
+        lot_id=lot.id,
+        procedure_key="open",
+        method=Method.SCORING,
+        title=title,
+        notice_text=f"{title}招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。",
+        documents_until=now + timedelta(days=10),
+        bid_deadline=_at(now + timedelta(days=21), 9, 30),
+        invited_entity_ids=[],
+        now=now,
+    )
+    documents = f"{title}\n招标文件（演示）\n评标办法：综合评估法\n".encode() * 200
+    ref = stage_blob(db, store, documents, max_bytes=10 * MIB)
+    tendering.attach_documents(
+        db, agent, tender_id=tender.id, sha256=ref.sha256, name="招标文件.pdf", size=ref.size, now=now
+    )
+    return tendering.publish_tender(db, agent, tender_id=tender.id, now=now)
+
+
+def _seal_and_submit(
+    db: Session, bidder: DemoBidder, tender: Tender, project: Project, lot: Lot, price_fen: int, store: BlobStore,
+    ledger_keys: LedgerKeys, clock: FixedClock,
+) -> None:  # fmt: skip
+    suite = bidder.issued.certificate.suite
+    opening_key = next(k for k in keys.opening_keys_of(db, tender.id) if k.suite == suite.value)
+    out = io.BytesIO()
+    seal_bid(
+        lot_code=bids.lot_code(project, lot),
+        suite=suite,
+        summary={"price_fen": price_fen, "schedule_days": 540, "quality": "合格", "project_manager": "一级建造师"},
+        files={"商务标.pdf": b"%PDF-1.7 commercial " * 400, "技术标.pdf": b"%PDF-1.7 technical " * 400},
+        bidder_certificate_pem=bidder.issued.certificate_pem,
+        bidder_private_key=load_private_key_pem(bidder.issued.private_key_pem),
+        opening_public_key=load_public_key_pem(opening_key.public_key_pem),
+        out=out,
+        now=clock.now(),
+    )
+    bidder.envelopes[tender.id] = out.getvalue()
+    bids.submit_bid(
+        db,
+        bidder.actor(db, Permission.TENDER_REGISTER),
+        tender_id=tender.id,
+        envelope=io.BytesIO(out.getvalue()),
+        store=store,
+        max_bytes=100 * MIB,
+        details={"ip": "198.51.100.7", "user_agent": "ggzy-bid/0.1", "device": {"mac": f"demo-{bidder.key}"}},
+        signer=ledger_keys.ed25519_key,
+        now=clock.now(),
+    )
+
+
+def _decrypt(db: Session, bidder: DemoBidder, tender: Tender, store: BlobStore, clock: FixedClock) -> None:
+    header = read_envelope_header(io.BytesIO(bidder.envelopes[tender.id]))
+    data_key = unwrap_data_key(header, load_private_key_pem(bidder.issued.private_key_pem), "bidder")
+    opening.decrypt_bid(
+        db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=tender.id, data_key=data_key, store=store,
+        max_mb=100, now=clock.now(),
+    )  # fmt: skip
+
+
+def _custodians_open(
+    db: Session, tender: Tender, bidder: DemoBidder, custodians: list[tuple[Custodian, IssuedCertificate]],
+    host: Principal, store: BlobStore, clock: FixedClock,
+) -> None:  # fmt: skip
+    suite = bidder.issued.certificate.suite.value
+    opening_key = next(k for k in keys.opening_keys_of(db, tender.id) if k.suite == suite)
+    issued_by_id = {custodian.id: issued for custodian, issued in custodians}
+    shares = db.query(OpeningKeyShare).filter(OpeningKeyShare.opening_key_id == opening_key.id).all()
+    for share in shares[:2]:  # two of the three custodians release their shares
+        issued = issued_by_id[share.custodian_id]
+        private_key = load_private_key_pem(issued.private_key_pem)
+        released = decrypt_share(
+            EncryptedShare(
+                custodian_fingerprint=private_key.public_key.fingerprint, index=share.share_index,
+                ciphertext=share.ciphertext,
+            ),
+            private_key,
+        )  # fmt: skip
+        signature = private_key.sign(opening.release_message(tender.id, suite, released.index, released.value))
+        opening.release_share(
+            db, tender_id=tender.id, suite=suite, share_index=released.index, share=released.value,
+            signature=signature, now=clock.now(),
+        )  # fmt: skip
+    sealed = next(b for b in opening.active_bids(db, tender.id) if b.entity_id == bidder.user.entity_id)
+    opening.open_by_custodians(
+        db, host, tender_id=tender.id, bid_id=sealed.id, store=store, max_mb=100, now=clock.now()
+    )
+
+
+def run_tender_story(
+    db: Session,
+    *,
+    project: Project,
+    lots: list[Lot],
+    agent: Principal,
+    bidders: list[DemoBidder],
+    custodians: list[tuple[Custodian, IssuedCertificate]],
+    store: BlobStore,
+    ledger_keys: LedgerKeys,
+    clock: FixedClock,
+) -> list[LotStory]:
+    first, second = (
+        LotStory(code=bids.lot_code(project, lots[0]), procedure="open"),
+        LotStory(code=bids.lot_code(project, lots[1]), procedure="open"),
+    )
+    clock.advance(timedelta(days=1))
+    lot1 = _publish(db, agent, store, lots[0], title=f"{project.name}{lots[0].name}", clock=clock)
+    lot2 = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}", clock=clock)
+    for story, tender in ((first, lot1), (second, lot2)):
+        story.stages += ["draft", "published"]
+        story.tender_id = tender.id
+
+    clock.advance(timedelta(days=1))
+    for bidder in bidders:
+        tendering.register_for_tender(
+            db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=lot1.id, now=clock.now()
+        )
+    for bidder in bidders[:2]:
+        tendering.register_for_tender(
+            db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=lot2.id, now=clock.now()
+        )
+
+    clock.advance(timedelta(days=5))
+    for bidder, price in zip(bidders, PRICES, strict=True):
+        _seal_and_submit(db, bidder, lot1, project, lots[0], price, store, ledger_keys, clock)
+    for bidder, price in zip(bidders[:2], (421_000_000, 418_850_000), strict=True):
+        _seal_and_submit(db, bidder, lot2, project, lots[1], price, store, ledger_keys, clock)
+    first.bids, second.bids = len(bidders), 2
+
+    clock.set(lot1.bid_deadline)
+    for story in (first, second):
+        story.stages.append("closed")
+    host = agent
+    opening.start_opening(db, host, tender_id=lot1.id, now=clock.now())
+    first.stages.append("opening")
+    clock.advance(timedelta(minutes=2))
+    for bidder in bidders[:-1]:
+        _decrypt(db, bidder, lot1, store, clock)
+        clock.advance(timedelta(minutes=1))
+    clock.set(clock.now() + timedelta(minutes=30))  # the window has ended; the last bidder never decrypted
+    _custodians_open(db, lot1, bidders[-1], custodians, host, store, clock)
+    opening.finish_opening(
+        db, host, tender_id=lot1.id, not_bidders_fault=[], signers=ledger_keys.signers, now=clock.now()
+    )
+    first.stages.append("opened")
+
+    failed = opening.start_opening(db, host, tender_id=lot2.id, now=clock.now())
+    second.stages.append(failed.stage)  # "failed": two bids are not opened (实施条例 第44条)
+    clock.advance(timedelta(days=1))
+    retender = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}（重新招标）", clock=clock)
+    third = LotStory(code=second.code, procedure="open", stages=["draft", "published"], tender_id=retender.id, round=2)
+    return [first, second, third]
+
+
+def entity_of(db: Session, user: User) -> Entity:
+    assert user.entity_id is not None
+    entity = db.get(Entity, user.entity_id)
+    assert entity is not None
+    return entity
+
+
+__all__ = ["DemoBidder", "LotStory", "OpeningKey", "register_custodians", "run_tender_story"]
