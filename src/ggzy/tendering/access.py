@@ -32,6 +32,23 @@ def check_manager(actor: Principal, project: Project) -> Principal:
     raise NotTheTenderer(field="tender_id")
 
 
+class NotTheHost(DomainError):
+    code = "opening_host_mismatch"
+    status = 403
+    message_zh = "只有招标人、其代理机构或该项目所在交易中心的工作人员可以主持开标"
+    message_en = "Only the owner, its agent, or staff of the project's centre may host the opening"
+
+
+def check_host(actor: Principal, project: Project) -> Principal:
+    """The opening's host: the owner or its agent (招标人主持开标), or staff of the project's centre."""
+    try:
+        return check_manager(actor, project)
+    except NotTheTenderer:
+        if any(grant.centre_id == project.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)):
+            return replace(actor, acting_role=Role.CENTRE_STAFF)
+        raise NotTheHost(field="tender_id") from None
+
+
 def check_bidder_may_register(actor: Principal, project: Project, *, invited: set[int] | None) -> None:
     """A market entity bids on another's project; in invited tendering only the invited may (招标投标法 第17条).
 

@@ -25,7 +25,7 @@ from ggzy.crypto import (
 )
 from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
 from ggzy.tendering import bids, keys, opening, rules, service
-from ggzy.tendering.access import NotTheTenderer, RegistrationRefused
+from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import ProcedureUnknown
 from ggzy.tendering.schemas import (
@@ -415,7 +415,7 @@ def my_bids(tender_id: int, db: DB, actor: Bidder) -> list[SealedBidOut]:
 
 
 Host = Annotated[Principal, Depends(require(Permission.OPENING_HOST))]
-_OPENING_PROBLEMS = (NotFound, opening.NotTheHost, service.TenderStageWrong, opening.DecryptionWindow)
+_OPENING_PROBLEMS = (NotFound, NotTheHost, service.TenderStageWrong, opening.DecryptionWindow)
 
 
 def _b64(text: str, field: str) -> bytes:
@@ -536,7 +536,7 @@ def opening_objection(tender_id: int, body: TextIn, db: DB, actor: Bidder, now: 
 @router.post(
     "/opening-objections/{objection_id}/answer",
     summary="Answer an objection raised at the opening",
-    responses=problem_responses(NotFound, opening.NotTheHost, Conflict),
+    responses=problem_responses(NotFound, NotTheHost, Conflict),
 )
 def answer_opening_objection(objection_id: int, body: TextIn, db: DB, actor: Host, now: Now) -> dict[str, int]:
     answered = opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=body.text, now=now)

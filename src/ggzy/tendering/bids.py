@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import DomainError
-from ggzy.core.events import Event, canonical_json, changes_state, record_event
+from ggzy.core.events import Event, canonical_json, changes_state
 from ggzy.core.permissions import Principal
 from ggzy.crypto import load_public_key_pem
 from ggzy.crypto.envelope import check_envelope_for_lot, read_envelope_header
@@ -28,7 +28,15 @@ from ggzy.projects.models import Lot, Project
 from ggzy.storage import BlobStore, stage_blob
 from ggzy.tendering.models import OpeningKey, Registration, SealedBid, Tender
 from ggzy.tendering.procedures import Stage
-from ggzy.tendering.service import TenderPaused, TenderStageWrong, get_tender, is_paused, project_of, stage_of
+from ggzy.tendering.service import (
+    TenderPaused,
+    TenderStageWrong,
+    get_tender,
+    is_paused,
+    project_of,
+    record_tender_event,
+    stage_of,
+)
 
 ACTIVE, REPLACED, WITHDRAWN = "active", "replaced", "withdrawn"
 
@@ -164,20 +172,19 @@ def submit_bid(
     )
     db.add(bid)
     db.flush()
-    event = record_event(
+    event = record_tender_event(
         db,
         actor,
-        action="bid.submitted",
-        subject_type="tender",
-        subject_id=tender.id,
-        centre_id=project.centre_id,
-        payload={
+        tender,
+        project,
+        "bid.submitted",
+        {
             "bid_id": bid.id,
             "ciphertext_sha256": bid.ciphertext_sha256,
             "suite": bid.suite,
             "replaces": previous.id if previous else None,
         },
-        now=now,
+        now,
     )
     return _receipt(bid, event, signer)
 
@@ -207,16 +214,7 @@ def withdraw_bid(db: Session, actor: Principal, *, tender_id: int, now: datetime
         raise NoActiveBid(field="tender_id")
     bid.status, bid.ended_at = WITHDRAWN, now
     db.flush()
-    record_event(
-        db,
-        actor,
-        action="bid.withdrawn",
-        subject_type="tender",
-        subject_id=tender.id,
-        centre_id=project.centre_id,
-        payload={"bid_id": bid.id},
-        now=now,
-    )
+    record_tender_event(db, actor, tender, project, "bid.withdrawn", {"bid_id": bid.id}, now)
     return bid
 
 

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import tempfile
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,16 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from ggzy.core.events import canonical_json, changes_state, record_event
-from ggzy.core.permissions import Principal, Role
+from ggzy.core.events import canonical_json, changes_state
+from ggzy.core.permissions import Principal
 from ggzy.crypto import PublicKey, Suite, load_certificate, load_public_key_pem
 from ggzy.crypto.envelope import open_bid, parse_header, unwrap_data_key
 from ggzy.crypto.sharing import EncryptedShare, OpeningKeySetup, ReleasedShare, recover_opening_key
 from ggzy.entities.models import Entity
 from ggzy.ledger.note import NoteSigner, sign_note
-from ggzy.projects.models import Project
 from ggzy.storage import MIB, BlobStore, open_blob, stage_blob
 from ggzy.tendering import rules
+from ggzy.tendering.access import check_host
 from ggzy.tendering.bids import ACTIVE, lot_code
 from ggzy.tendering.models import (
     Custodian,
@@ -45,7 +44,15 @@ from ggzy.tendering.models import (
     Tender,
 )
 from ggzy.tendering.procedures import Stage, procedure
-from ggzy.tendering.service import TenderPaused, TenderStageWrong, get_tender, is_paused, project_of, stage_of
+from ggzy.tendering.service import (
+    TenderPaused,
+    TenderStageWrong,
+    get_tender,
+    is_paused,
+    project_of,
+    record_tender_event,
+    stage_of,
+)
 
 REVOKED = "revoked"  # undecrypted through the bidder's fault
 WITHDRAWN_UNOPENED = "withdrawn_unopened"  # undecrypted through another cause
@@ -72,37 +79,11 @@ class ShareReleaseTooEarly(DomainError):
     message_en = "A custodian may not release an opening-key share before the bid deadline"
 
 
-class NotTheHost(DomainError):
-    code = "opening_host_mismatch"
-    status = 403
-    message_zh = "只有招标人、其代理机构或该项目所在交易中心的工作人员可以主持开标"
-    message_en = "Only the owner, its agent, or staff of the project's centre may host the opening"
-
-
-def _host(actor: Principal, project: Project) -> Principal:
-    if Role.AGENT in actor.roles and project.agent_id is not None and actor.entity_id == project.agent_id:
-        return replace(actor, acting_role=Role.AGENT)
-    if Role.OWNER in actor.roles and actor.entity_id == project.owner_id:
-        return replace(actor, acting_role=Role.OWNER)
-    if any(grant.centre_id == project.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)):
-        return replace(actor, acting_role=Role.CENTRE_STAFF)
-    raise NotTheHost(field="tender_id")
-
-
 def _opening(db: Session, tender_id: int) -> Opening:
     opening = db.scalar(select(Opening).where(Opening.tender_id == tender_id))
     if opening is None:
         raise NotFound(field="tender_id", what_zh="开标", what_en="Opening")
     return opening
-
-
-def _record(
-    db: Session, actor: Principal, tender: Tender, project: Project, action: str, payload: dict[str, Any], now: datetime
-) -> None:
-    record_event(
-        db, actor, action=action, subject_type="tender", subject_id=tender.id, centre_id=project.centre_id,
-        payload=payload, now=now,
-    )  # fmt: skip
 
 
 def active_bids(db: Session, tender_id: int) -> list[SealedBid]:
@@ -116,7 +97,7 @@ def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetim
     decryption window begins."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
-    actor = _host(actor, project)
+    actor = check_host(actor, project)
     stage = stage_of(tender, now)
     if stage == Stage.PUBLISHED:
         raise OpeningNotDue(field="tender_id", deadline=tender.bid_deadline.isoformat())
@@ -140,7 +121,7 @@ def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetim
             )
         )
     db.flush()
-    _record(db, actor, tender, project, "opening.started", {"bids": len(bids), "outcome": outcome}, now)
+    record_tender_event(db, actor, tender, project, "opening.started", {"bids": len(bids), "outcome": outcome}, now)
     return tender
 
 
@@ -203,7 +184,7 @@ def decrypt_bid(
     if db.scalar(select(DecryptedBid.id).where(DecryptedBid.bid_id == bid.id)) is not None:
         raise Conflict(field="tender_id", reason_zh="投标文件已解密", reason_en="the bid is already decrypted")
     decrypted = _open_into_store(db, store, bid, data_key, method="bidder", max_bytes=max_mb * MIB, now=now)
-    _record(
+    record_tender_event(
         db, actor, tender, project, "bid.decrypted",
         {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id), "method": "bidder"},
         now,
@@ -249,7 +230,7 @@ def release_share(
     db.add(release)
     db.flush()
     custodian_actor = Principal(entity_id=custodian.entity_id, username=f"custodian:{custodian.id}")
-    _record(
+    record_tender_event(
         db, custodian_actor, tender, project, "opening.share_released",
         {"suite": suite, "custodian_id": custodian.id, "custodian": custodian.name, "share_index": share_index},
         now,
@@ -283,7 +264,7 @@ def open_by_custodians(
     """After the window, k custodians' released shares open a bid its bidder did not decrypt (where allowed)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
-    actor = _host(actor, project)
+    actor = check_host(actor, project)
     opening = _opening(db, tender.id)
     if tender.stage != Stage.OPENING.value or now <= opening.window_ends_at:
         raise DecryptionWindow(
@@ -306,7 +287,7 @@ def open_by_custodians(
     )
     data_key = unwrap_data_key(parse_header(bid.header.encode()), opening_key, "opening")
     decrypted = _open_into_store(db, store, bid, data_key, method="custodians", max_bytes=max_mb * MIB, now=now)
-    _record(
+    record_tender_event(
         db, actor, tender, project, "bid.opened_by_custodians",
         {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id)},
         now,
@@ -329,7 +310,7 @@ def finish_opening(
     opened bids the lot fails (实施条例 第44条)."""
     tender = get_tender(db, tender_id)
     project, lot = project_of(db, tender)
-    actor = _host(actor, project)
+    actor = check_host(actor, project)
     opening = _opening(db, tender.id)
     if tender.stage != Stage.OPENING.value or now <= opening.window_ends_at:
         raise DecryptionWindow(
@@ -368,7 +349,7 @@ def finish_opening(
     opening.record, opening.record_note, opening.finished_at = text, sign_note(body, signers), now
     tender.stage = Stage.FAILED.value if failed else Stage.OPENED.value
     db.flush()
-    _record(db, actor, tender, project, "opening.recorded", {"record": record, "sha256": digest}, now)
+    record_tender_event(db, actor, tender, project, "opening.recorded", {"record": record, "sha256": digest}, now)
     return opening
 
 
@@ -394,7 +375,9 @@ def raise_opening_objection(
     objection = OpeningObjection(tender_id=tender.id, entity_id=actor.entity_id, text=text, raised_at=now)
     db.add(objection)
     db.flush()
-    _record(db, actor, tender, project, "opening.objection_raised", {"objection_id": objection.id, "text": text}, now)
+    record_tender_event(
+        db, actor, tender, project, "opening.objection_raised", {"objection_id": objection.id, "text": text}, now
+    )
     return objection
 
 
@@ -407,12 +390,12 @@ def answer_opening_objection(
         raise NotFound(field="objection_id", what_zh="开标异议", what_en="Opening objection")
     tender = get_tender(db, objection.tender_id)
     project, _ = project_of(db, tender)
-    actor = _host(actor, project)
+    actor = check_host(actor, project)
     if objection.answered_at is not None:
         raise Conflict(field="objection_id", reason_zh="已答复", reason_en="already answered")
     objection.answer, objection.answered_at = answer, now
     db.flush()
-    _record(
+    record_tender_event(
         db, actor, tender, project, "opening.objection_answered", {"objection_id": objection.id, "answer": answer}, now
     )
     return objection

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.events import changes_state, record_event
+from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.entities.service import get_entity
 from ggzy.projects.models import Lot, Project
@@ -85,10 +85,11 @@ def _require_stage(tender: Tender, now: datetime, allowed: set[Stage], action_zh
         raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh=action_zh, action_en=action_en)
 
 
-def _record(
+def record_tender_event(
     db: Session, actor: Principal, tender: Tender, project: Project, action: str, payload: dict[str, Any], now: datetime
-) -> None:
-    record_event(
+) -> Event:
+    """The event of a change to a tender: its subject is the tender, its centre the project's."""
+    return record_event(
         db,
         actor,
         action=action,
@@ -164,7 +165,7 @@ def create_tender(
     db.add(tender)
     db.flush()
     db.add_all(Invitation(tender_id=tender.id, entity_id=entity_id) for entity_id in sorted(set(invited_entity_ids)))
-    _record(
+    record_tender_event(
         db,
         actor,
         tender,
@@ -189,7 +190,7 @@ def attach_documents(
     )
     tender.documents_sha256, tender.documents_name, tender.documents_size = sha256, name, size
     db.flush()
-    _record(
+    record_tender_event(
         db, actor, tender, project, "tender.documents_attached", {"sha256": sha256, "name": name, "size": size}, now
     )
     return tender
@@ -217,7 +218,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
     tender.stage = Stage.PUBLISHED.value
     tender.published_at = now
     db.flush()
-    _record(
+    record_tender_event(
         db,
         actor,
         tender,
@@ -263,7 +264,7 @@ def clarify(
     )
     db.add(clarification)
     db.flush()
-    _record(
+    record_tender_event(
         db,
         actor,
         tender,
@@ -301,7 +302,7 @@ def raise_objection(db: Session, actor: Principal, *, tender_id: int, text: str,
     )
     db.add(objection)
     db.flush()
-    _record(
+    record_tender_event(
         db,
         actor,
         tender,
@@ -328,7 +329,9 @@ def answer_objection(
     objection.answer, objection.answered_at = answer, now
     db.flush()
     late = rules.china_date(now) > objection.answer_due
-    _record(db, actor, tender, project, "tender.objection_answered", {"objection_id": objection.id, "late": late}, now)
+    record_tender_event(
+        db, actor, tender, project, "tender.objection_answered", {"objection_id": objection.id, "late": late}, now
+    )
     return objection
 
 
@@ -341,7 +344,7 @@ def cancel_tender(db: Session, actor: Principal, *, tender_id: int, reason: str,
     _require_stage(tender, now, {Stage.DRAFT, Stage.PUBLISHED, Stage.CLOSED}, "终止", "be cancelled")
     tender.stage, tender.cancelled_at, tender.cancel_reason = Stage.CANCELLED.value, now, reason
     db.flush()
-    _record(db, actor, tender, project, "tender.cancelled", {"reason": reason}, now)
+    record_tender_event(db, actor, tender, project, "tender.cancelled", {"reason": reason}, now)
     return tender
 
 
@@ -369,7 +372,7 @@ def register_for_tender(db: Session, actor: Principal, *, tender_id: int, now: d
     )
     db.add(registration)
     db.flush()
-    _record(db, actor, tender, project, "tender.registered", {"entity_id": actor.entity_id}, now)
+    record_tender_event(db, actor, tender, project, "tender.registered", {"entity_id": actor.entity_id}, now)
     return registration
 
 
