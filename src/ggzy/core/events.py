@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import rfc8785
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -134,10 +134,6 @@ def changes_state(action: str, *, disclosed: bool = True) -> Callable[[Callable[
         return function
 
     return decorate
-
-
-def count_events(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(Event)) or 0
 
 
 def events_for(db: Session, subject_type: str, subject_id: int | str) -> list[Event]:

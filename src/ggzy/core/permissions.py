@@ -8,7 +8,7 @@ project's owner, this centre's staff, this supervisor's region) live in each dom
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -52,6 +52,11 @@ class Permission(StrEnum):
     OPENING_HOST = "opening.host"
     TENDER_REGISTER = "tender.register"
     TENDER_OBJECT = "tender.object"
+    EXPERT_MANAGE = "expert.manage"
+    COMMITTEE_DRAW = "committee.draw"
+    EVALUATION_RUN = "evaluation.run"
+    EVALUATION_SIT = "evaluation.sit"
+    EVALUATION_FINALISE = "evaluation.finalise"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -77,6 +82,12 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.OPENING_HOST: frozenset({Role.OWNER, Role.AGENT, Role.CENTRE_STAFF}),
     Permission.TENDER_REGISTER: frozenset({Role.BIDDER}),
     Permission.TENDER_OBJECT: frozenset({Role.BIDDER}),
+    Permission.EXPERT_MANAGE: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),
+    Permission.COMMITTEE_DRAW: frozenset({Role.CENTRE_STAFF}),
+    Permission.EVALUATION_RUN: frozenset({Role.CENTRE_STAFF}),
+    # committee members: drawn experts, and the owner's representatives (招标投标法 第37条)
+    Permission.EVALUATION_SIT: frozenset({Role.EXPERT, Role.OWNER}),
+    Permission.EVALUATION_FINALISE: frozenset({Role.CENTRE_STAFF, Role.EXPERT, Role.OWNER}),
 }
 
 
@@ -100,7 +111,6 @@ class Principal:
     grants: tuple[RoleGrant, ...] = ()
     acting_role: Role = Role.VISITOR
     session_id: str | None = None
-    details: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def is_authenticated(self) -> bool:

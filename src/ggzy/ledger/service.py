@@ -7,7 +7,6 @@ would feed the log into itself. They are append-only rows checked by ``ggzy ledg
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import Clock, as_utc
@@ -390,14 +389,6 @@ def add_cosignature(db: Session, keys: LedgerKeys, *, note_text: str, now: datet
         )
     db.flush()
     return added
-
-
-def fingerprint(note_text: str) -> str:
-    return hashlib.sha256(note_text.encode()).hexdigest()
-
-
-def count_entries(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(LedgerEntry)) or 0
 
 
 __all__ = [
