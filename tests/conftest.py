@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
@@ -23,6 +24,10 @@ from ggzy.core.migrate import upgrade
 from ggzy.ledger.service import LedgerKeys
 
 LEDGER_KEYS = LedgerKeys.generate("ggzy.test/ledger")
+# Hypothesis's per-example deadline turns a loaded CI machine into failures; examples are bounded by their sizes.
+settings.register_profile("ggzy", deadline=None)
+settings.load_profile("ggzy")
+
 DB_FIXTURES = {"engine", "connection", "db", "app", "client", "fresh_engine"}
 # A Tuesday afternoon in Beijing: 2026-11-24 14:00 CST.
 TEST_NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)

@@ -18,6 +18,7 @@ from ggzy.crypto import IssuedCertificate, Suite, issue_certificate, load_privat
 from ggzy.entities import login, service
 from ggzy.entities.models import Centre, Entity, User
 from ggzy.entities.schemas import EntityIn, RoleGrantIn
+from ggzy.experts.models import Expert
 from tests.conftest import TEST_NOW
 
 _serials = itertools.count(1)
@@ -345,3 +346,113 @@ def make_custodians(db: Session, centre_id: int) -> dict:
                 )
             )
     return {"custodians": registered, "people": material["people"]}
+
+
+def make_expert(
+    db: Session,
+    *,
+    specialty_codes: list[str] | None = None,
+    region_code: str = "530100",
+    employer_id: int | None = None,
+    name: str | None = None,
+) -> Expert:
+    """An expert of the register (a user holding the expert role), registered by the platform administrator."""
+    from ggzy.core.codes import region_level
+    from ggzy.experts import service as experts
+
+    user = make_user(db, roles=[RoleGrantIn(role=Role.EXPERT)], password="expert password 1")
+    employer = employer_id if employer_id is not None else make_entity(db, name=f"专家单位{next(_serials)}").id
+    return experts.register_expert(
+        db, SYSTEM, user_id=user.id, name=name or f"专家{next(_serials)}", employer_id=employer,
+        specialty_codes=specialty_codes or ["A01"], tier=region_level(region_code), region_code=region_code,
+        now=TEST_NOW,
+    )  # fmt: skip
+
+
+def make_opened_tender(
+    db: Session,
+    ca_dir: Path,
+    *,
+    prices: list[int],
+    method: str = "scoring",
+    ceiling_price: str | None = None,
+) -> dict:
+    """A tender opened through the services: one bidder per price (in fen), each bid decrypted by its bidder, the
+    opening record read out; the project's lot has ``ceiling_price`` (yuan) if given. Returns the ``setup`` of
+    :func:`make_accepted_project` plus ``tender``, ``bidders`` (users) and ``bid_ids`` in the order of ``prices``."""
+    import io
+
+    from ggzy.crypto import load_certificate
+    from ggzy.crypto.envelope import read_envelope_header, unwrap_data_key
+    from ggzy.entities.models import TrustAnchor
+    from ggzy.projects import service as projects
+    from ggzy.projects.schemas import LotIn, ProjectIn
+    from ggzy.storage import LocalBlobStore
+    from ggzy.tendering import bids, opening
+    from ggzy.tendering import service as tendering
+    from ggzy.tendering.procedures import Method
+    from tests.conftest import LEDGER_KEYS
+    from tests.tendering.test_bids import Bidder, seal
+
+    pem = (ca_dir / "ca.pem").read_text()
+    if db.scalar(select(TrustAnchor.id).where(TrustAnchor.fingerprint == load_certificate(pem).fingerprint)) is None:
+        login.add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW)
+    centres = make_centres(db)
+    city = centres["city"]
+    owner, agent = make_entity(db, name=f"招标人{next(_serials)}"), make_entity(db, name=f"代理机构{next(_serials)}")
+    owner_user = make_user(db, roles=[RoleGrantIn(role=Role.OWNER, centre_id=city.id)], entity_id=owner.id)
+    agent_user = make_user(db, roles=[RoleGrantIn(role=Role.AGENT, centre_id=city.id)], entity_id=agent.id)
+    staff = make_user(db, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=city.id)])
+    project = projects.register_project(
+        db,
+        principal(db, agent_user, Permission.PROJECT_REGISTER),
+        data=ProjectIn(
+            centre_id=city.id, name="评标测试工程", trade_type="construction", region_code="530102",
+            owner_id=owner.id, agent_id=agent.id,
+            lots=[LotIn(name="第1标段", budget="1000000.00", ceiling_price=ceiling_price)],
+        ),
+        now=TEST_NOW,
+    )  # fmt: skip
+    projects.accept_registration(
+        db, principal(db, staff, Permission.PROJECT_REVIEW), project_id=project.id, now=TEST_NOW
+    )
+    make_custodians(db, city.id)
+    lot = projects.lots_of(db, [project.id])[project.id][0]
+    manager = principal(db, agent_user, Permission.TENDER_MANAGE)
+    tender = tendering.create_tender(
+        db, manager, lot_id=lot.id, procedure_key="open", method=Method(method), title="评标测试招标",
+        notice_text="招标公告正文", documents_until=TEST_NOW + timedelta(days=10),
+        bid_deadline=TEST_NOW + timedelta(days=25), invited_entity_ids=[], now=TEST_NOW,
+    )  # fmt: skip
+    tendering.attach_documents(db, manager, tender_id=tender.id, sha256="c" * 64, name="f.pdf", size=1, now=TEST_NOW)
+    tendering.publish_tender(db, manager, tender_id=tender.id, now=TEST_NOW)
+    store = LocalBlobStore(ca_dir.parent / f"evaluation-blobs-{next(_serials)}")
+    crew = []
+    for price in prices:
+        bidder = Bidder(db, ca_dir, tender.id)
+        envelope = seal(db, tender, bidder, summary={"price_fen": price, "schedule_days": 300})
+        actor = principal(db, bidder.user, Permission.TENDER_REGISTER)
+        bids.submit_bid(
+            db, actor, tender_id=tender.id, envelope=io.BytesIO(envelope), store=store, max_bytes=10**8,
+            details={}, signer=LEDGER_KEYS.ed25519_key, now=TEST_NOW,
+        )  # fmt: skip
+        crew.append((bidder, envelope, actor))
+    after = tender.bid_deadline + timedelta(minutes=1)
+    host = principal(db, agent_user, Permission.OPENING_HOST)
+    opening.start_opening(db, host, tender_id=tender.id, now=after)
+    bid_ids = []
+    for bidder, envelope, actor in crew:
+        header = read_envelope_header(io.BytesIO(envelope))
+        key = unwrap_data_key(header, load_private_key_pem(bidder.issued.private_key_pem), "bidder")
+        decrypted = opening.decrypt_bid(
+            db, actor, tender_id=tender.id, data_key=key, store=store, max_mb=100, now=after
+        )
+        bid_ids.append(decrypted.bid_id)
+    opening.finish_opening(
+        db, host, tender_id=tender.id, not_bidders_fault=[], signers=LEDGER_KEYS.signers, now=after + timedelta(hours=1)
+    )
+    return {
+        "centres": centres, "project": project, "lot": lot, "owner": owner, "agent": agent, "owner_user": owner_user,
+        "agent_user": agent_user, "staff": staff, "tender": tender, "bidders": [b.user for b, _, _ in crew],
+        "bid_ids": bid_ids, "opened_at": after + timedelta(hours=1),
+    }  # fmt: skip

@@ -89,6 +89,15 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ),
     ("POST", "/api/v1/projects/{project_id}/accept"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/projects/{project_id}/return"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/experts"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("POST", "/api/v1/tenders/{tender_id}/committee/draw"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/tenders/{tender_id}/evaluation"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/api/v1/tenders/{tender_id}/evaluation"): EVERYONE,
+    ("POST", "/api/v1/tenders/{tender_id}/evaluation/qualification"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/api/v1/tenders/{tender_id}/evaluation/score-sheets"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/api/v1/tenders/{tender_id}/evaluation/rejections"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/api/v1/tenders/{tender_id}/evaluation/report"): frozenset({R.CENTRE_STAFF, R.EXPERT, R.OWNER}),
+    ("GET", "/api/v1/evaluation-assignments/mine"): frozenset({R.EXPERT, R.OWNER}),
 }
 
 # Inspectors (discipline inspection, audit) are read-only everywhere (DESIGN §4.7).

@@ -29,6 +29,8 @@ from ggzy.core.problems import Problem, install_problem_handlers
 from ggzy.core.web import CommitHeadersMiddleware, Public
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
+from ggzy.evaluation.api import router as evaluation_router
+from ggzy.experts.api import router as experts_router
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, promise_headers
 from ggzy.projects.api import router as projects_router
@@ -105,6 +107,8 @@ def create_app(
     app.include_router(entities_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
     app.include_router(tendering_router, prefix=API_PREFIX)
+    app.include_router(experts_router, prefix=API_PREFIX)
+    app.include_router(evaluation_router, prefix=API_PREFIX)
     app.include_router(ledger_router, prefix=API_PREFIX)
     app.include_router(publishing_router, prefix=API_PREFIX)
     _declare_problem_schema(app)

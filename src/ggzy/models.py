@@ -14,6 +14,8 @@ from ggzy.entities.models import (
     TrustAnchor,
     User,
 )
+from ggzy.evaluation.models import Evaluation, EvaluationReport, QualificationMark, Rejection, ScoreSheet
+from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
 from ggzy.ledger import sequencer as _sequencer  # noqa: F401 - numbers events at every commit
 from ggzy.ledger.models import (
     LedgerCheckpoint,
@@ -47,11 +49,17 @@ __all__ = [
     "Centre",
     "Certificate",
     "Clarification",
+    "CommitteeMember",
     "Custodian",
     "DecryptedBid",
     "DocumentObjection",
+    "Draw",
     "Entity",
+    "Evaluation",
+    "EvaluationReport",
     "Event",
+    "Expert",
+    "ExpertSpecialty",
     "Invitation",
     "LedgerCheckpoint",
     "LedgerCosignature",
@@ -67,9 +75,12 @@ __all__ = [
     "OpeningObjection",
     "Project",
     "ProjectCodeSequence",
+    "QualificationMark",
     "Registration",
+    "Rejection",
     "RevocationList",
     "RoleBinding",
+    "ScoreSheet",
     "SealedBid",
     "ShareRelease",
     "Tender",

@@ -276,6 +276,67 @@ def _opening(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
     )
 
 
+def _evaluation(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
+    """Each expert and evaluation service, prepared up to the step before it (an opened tender of three bids)."""
+    from decimal import Decimal
+
+    from ggzy.entities.models import User
+    from ggzy.evaluation import rules as evaluation_rules
+    from ggzy.evaluation import service as evaluation
+    from ggzy.experts import service as experts
+    from tests.factories import make_expert, make_opened_tender
+
+    if action == "expert.registered":
+        user = make_user(db, roles=[RoleGrantIn(role=Role.EXPERT)])
+        employer = make_entity(db)
+        return lambda: experts.register_expert(
+            db, SYSTEM, user_id=user.id, name="事件专家", employer_id=employer.id, specialty_codes=["A01"],
+            tier="city", region_code="530100", now=TEST_NOW,
+        )  # fmt: skip
+    method = "scoring" if action == "evaluation.score_sheet_submitted" else "lowest_price"
+    opened = make_opened_tender(db, gm_ca, prices=[30_000_000, 20_000_000, 10_000_000], method=method)
+    for _ in range(5):
+        make_expert(db)
+    staff = principal(db, opened["staff"], Permission.COMMITTEE_DRAW)
+    tender_id, now = opened["tender"].id, opened["opened_at"]
+
+    def draw() -> object:
+        return experts.draw_committee(
+            db, staff, tender_id=tender_id, specialty_code="A01", size=5, reserve=0,
+            owner_representative_user_ids=[], now=now,
+        )  # fmt: skip
+
+    if action == "committee.drawn":
+        return draw
+    draw()
+    criteria = (evaluation_rules.Criterion("technical", "技术", Decimal(50)),) if method == "scoring" else ()
+    qualification = ("licence",) if action == "evaluation.qualification_marked" else ()
+    scheme = evaluation_rules.Scheme(qualification, criteria, Decimal(50), evaluation_rules.PriceFormula.LOWEST_BASE)
+
+    def start() -> object:
+        return evaluation.start_evaluation(db, staff, tender_id=tender_id, scheme=scheme, lead_member_id=None, now=now)
+
+    if action == "evaluation.started":
+        return start
+    start()
+    lead = db.get(User, experts.sitting_members(db, tender_id)[0].user_id)
+    member = principal(db, lead, Permission.EVALUATION_SIT)  # type: ignore[arg-type]
+    bid = opened["bid_ids"][0]
+    if action == "evaluation.qualification_marked":
+        return lambda: evaluation.mark_qualification(
+            db, member, tender_id=tender_id, bid_id=bid, marks={"licence": True}, now=now
+        )
+    if action == "evaluation.score_sheet_submitted":
+        return lambda: evaluation.submit_score_sheet(
+            db, member, tender_id=tender_id, bid_id=bid, scores={"technical": Decimal(40)}, now=now
+        )
+    if action == "evaluation.bid_rejected":
+        return lambda: evaluation.reject_bid(
+            db, member, tender_id=tender_id, bid_id=bid, ground="not_responsive", note="未响应", now=now
+        )
+    return lambda: evaluation.finalise_report(db, member, tender_id=tender_id, now=now)
+
+
 def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
     """For each declared state-changing service: prepare its inputs, return the call that changes state."""
     return {
@@ -371,6 +432,18 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         ),
         "project.accepted": lambda: _project_review(db, accept=True),
         "project.returned": lambda: _project_review(db, accept=False),
+        **{
+            action: (lambda action=action: _evaluation(db, gm_ca, action))
+            for action in (
+                "expert.registered",
+                "committee.drawn",
+                "evaluation.started",
+                "evaluation.qualification_marked",
+                "evaluation.score_sheet_submitted",
+                "evaluation.bid_rejected",
+                "evaluation.finalised",
+            )
+        },
     }
 
 

@@ -72,6 +72,19 @@ def project_of(db: Session, tender: Tender) -> tuple[Project, Lot]:
     return project, lot
 
 
+_LATER_STAGES = {Stage.OPENED: Stage.EVALUATING, Stage.EVALUATING: Stage.EVALUATED}
+
+
+def advance_stage(db: Session, tender: Tender, stage: Stage) -> None:
+    """Move a tender to the stage another domain's service has reached (evaluation); that service's event records it."""
+    if _LATER_STAGES.get(Stage(tender.stage)) != stage:
+        raise TenderStageWrong(
+            field="tender_id", stage=tender.stage, action_zh=f"进入{stage.value}", action_en=f"become {stage.value}"
+        )
+    tender.stage = stage.value
+    db.flush()
+
+
 def is_paused(db: Session, tender_id: int) -> bool:
     pending = select(func.count()).where(
         DocumentObjection.tender_id == tender_id, DocumentObjection.answered_at.is_(None)

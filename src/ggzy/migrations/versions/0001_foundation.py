@@ -357,6 +357,44 @@ def upgrade() -> None:
         batch_op.create_index("ix_events_subject", ["subject_type", "subject_id"], unique=False)
 
     op.create_table(
+        "experts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column(
+            "employer_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("tier", sa.String(length=16), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "registered_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["employer_id"], ["entities.id"], name=op.f("fk_experts_employer_id_entities")),
+        sa.ForeignKeyConstraint(["registered_by"], ["users.id"], name=op.f("fk_experts_registered_by_users")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_experts_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_experts")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_experts_user_id")),
+    )
+    with op.batch_alter_table("experts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_experts_employer_id"), ["employer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_experts_region_code"), ["region_code"], unique=False)
+
+    op.create_table(
         "projects",
         sa.Column(
             "id",
@@ -468,6 +506,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auth_sessions_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "expert_specialties",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "expert_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("specialty_code", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(["expert_id"], ["experts.id"], name=op.f("fk_expert_specialties_expert_id_experts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_expert_specialties")),
+        sa.UniqueConstraint("expert_id", "specialty_code", name=op.f("uq_expert_specialties_expert_id_specialty_code")),
+    )
+    with op.batch_alter_table("expert_specialties", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_expert_specialties_expert_id"), ["expert_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_expert_specialties_specialty_code"), ["specialty_code"], unique=False)
 
     op.create_table(
         "ledger_entries",
@@ -620,6 +680,36 @@ def upgrade() -> None:
     with op.batch_alter_table("document_objections", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_document_objections_tender_id"), ["tender_id"], unique=False)
 
+    op.create_table(
+        "draws",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("specialty_code", sa.String(length=16), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("owner_representatives", sa.Integer(), nullable=False),
+        sa.Column("reserve", sa.Integer(), nullable=False),
+        sa.Column("candidates", sa.Integer(), nullable=False),
+        sa.Column("recused", sa.Integer(), nullable=False),
+        sa.Column(
+            "drawn_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("drawn_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["drawn_by"], ["users.id"], name=op.f("fk_draws_drawn_by_users")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_draws_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_draws")),
+        sa.UniqueConstraint("tender_id", name=op.f("uq_draws_tender_id")),
+    )
     op.create_table(
         "opening_keys",
         sa.Column(
@@ -805,6 +895,49 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tender_invitations_tender_id"), ["tender_id"], unique=False)
 
     op.create_table(
+        "committee_members",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "draw_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column(
+            "expert_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column(
+            "user_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["draw_id"], ["draws.id"], name=op.f("fk_committee_members_draw_id_draws")),
+        sa.ForeignKeyConstraint(["expert_id"], ["experts.id"], name=op.f("fk_committee_members_expert_id_experts")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_committee_members_tender_id_tenders")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_committee_members_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_committee_members")),
+        sa.UniqueConstraint("tender_id", "user_id", name=op.f("uq_committee_members_tender_id_user_id")),
+    )
+    with op.batch_alter_table("committee_members", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_committee_members_draw_id"), ["draw_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_committee_members_expert_id"), ["expert_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_committee_members_tender_id"), ["tender_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_committee_members_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "decrypted_bids",
         sa.Column(
             "id",
@@ -909,11 +1042,221 @@ def upgrade() -> None:
     with op.batch_alter_table("share_releases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_share_releases_opening_key_id"), ["opening_key_id"], unique=False)
 
+    op.create_table(
+        "evaluations",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("scheme", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column(
+            "lead_member_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "started_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["lead_member_id"], ["committee_members.id"], name=op.f("fk_evaluations_lead_member_id_committee_members")
+        ),
+        sa.ForeignKeyConstraint(["started_by"], ["users.id"], name=op.f("fk_evaluations_started_by_users")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_evaluations_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluations")),
+        sa.UniqueConstraint("tender_id", name=op.f("uq_evaluations_tender_id")),
+    )
+    with op.batch_alter_table("evaluations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_evaluations_status"), ["status"], unique=False)
+
+    op.create_table(
+        "bid_rejections",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "evaluation_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "bid_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("ground", sa.String(length=32), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("automatic", sa.Boolean(), nullable=False),
+        sa.Column(
+            "member_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["bid_id"], ["sealed_bids.id"], name=op.f("fk_bid_rejections_bid_id_sealed_bids")),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"], ["evaluations.id"], name=op.f("fk_bid_rejections_evaluation_id_evaluations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["committee_members.id"], name=op.f("fk_bid_rejections_member_id_committee_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bid_rejections")),
+        sa.UniqueConstraint("evaluation_id", "bid_id", name=op.f("uq_bid_rejections_evaluation_id_bid_id")),
+    )
+    with op.batch_alter_table("bid_rejections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bid_rejections_evaluation_id"), ["evaluation_id"], unique=False)
+
+    op.create_table(
+        "evaluation_reports",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "evaluation_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column(
+            "finalised_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("finalised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"], ["evaluations.id"], name=op.f("fk_evaluation_reports_evaluation_id_evaluations")
+        ),
+        sa.ForeignKeyConstraint(["finalised_by"], ["users.id"], name=op.f("fk_evaluation_reports_finalised_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_reports")),
+        sa.UniqueConstraint("evaluation_id", name=op.f("uq_evaluation_reports_evaluation_id")),
+    )
+    op.create_table(
+        "qualification_marks",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "evaluation_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "member_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "bid_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("criterion", sa.String(length=64), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["bid_id"], ["sealed_bids.id"], name=op.f("fk_qualification_marks_bid_id_sealed_bids")),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"], ["evaluations.id"], name=op.f("fk_qualification_marks_evaluation_id_evaluations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["committee_members.id"], name=op.f("fk_qualification_marks_member_id_committee_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_qualification_marks")),
+        sa.UniqueConstraint(
+            "evaluation_id",
+            "member_id",
+            "bid_id",
+            "criterion",
+            name=op.f("uq_qualification_marks_evaluation_id_member_id_bid_id_criterion"),
+        ),
+    )
+    with op.batch_alter_table("qualification_marks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_qualification_marks_evaluation_id"), ["evaluation_id"], unique=False)
+
+    op.create_table(
+        "score_sheets",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "evaluation_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "member_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "bid_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("scores", sa.Text(), nullable=False),
+        sa.Column("total", sa.String(length=16), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["bid_id"], ["sealed_bids.id"], name=op.f("fk_score_sheets_bid_id_sealed_bids")),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"], ["evaluations.id"], name=op.f("fk_score_sheets_evaluation_id_evaluations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["committee_members.id"], name=op.f("fk_score_sheets_member_id_committee_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_score_sheets")),
+        sa.UniqueConstraint(
+            "evaluation_id", "member_id", "bid_id", name=op.f("uq_score_sheets_evaluation_id_member_id_bid_id")
+        ),
+    )
+    with op.batch_alter_table("score_sheets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_score_sheets_evaluation_id"), ["evaluation_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("score_sheets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_score_sheets_evaluation_id"))
+
+    op.drop_table("score_sheets")
+    with op.batch_alter_table("qualification_marks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_qualification_marks_evaluation_id"))
+
+    op.drop_table("qualification_marks")
+    op.drop_table("evaluation_reports")
+    with op.batch_alter_table("bid_rejections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bid_rejections_evaluation_id"))
+
+    op.drop_table("bid_rejections")
+    with op.batch_alter_table("evaluations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_evaluations_status"))
+
+    op.drop_table("evaluations")
     with op.batch_alter_table("share_releases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_share_releases_opening_key_id"))
 
@@ -926,6 +1269,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_decrypted_bids_tender_id"))
 
     op.drop_table("decrypted_bids")
+    with op.batch_alter_table("committee_members", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_committee_members_user_id"))
+        batch_op.drop_index(batch_op.f("ix_committee_members_tender_id"))
+        batch_op.drop_index(batch_op.f("ix_committee_members_expert_id"))
+        batch_op.drop_index(batch_op.f("ix_committee_members_draw_id"))
+
+    op.drop_table("committee_members")
     with op.batch_alter_table("tender_invitations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tender_invitations_tender_id"))
 
@@ -950,6 +1300,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_opening_keys_tender_id"))
 
     op.drop_table("opening_keys")
+    op.drop_table("draws")
     with op.batch_alter_table("document_objections", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_document_objections_tender_id"))
 
@@ -969,6 +1320,11 @@ def downgrade() -> None:
 
     op.drop_table("lots")
     op.drop_table("ledger_entries")
+    with op.batch_alter_table("expert_specialties", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_expert_specialties_specialty_code"))
+        batch_op.drop_index(batch_op.f("ix_expert_specialties_expert_id"))
+
+    op.drop_table("expert_specialties")
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_sessions_user_id"))
 
@@ -986,6 +1342,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_projects_agent_id"))
 
     op.drop_table("projects")
+    with op.batch_alter_table("experts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_experts_region_code"))
+        batch_op.drop_index(batch_op.f("ix_experts_employer_id"))
+
+    op.drop_table("experts")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_subject")
         batch_op.drop_index(batch_op.f("ix_events_occurred_at"))

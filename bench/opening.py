@@ -1,0 +1,336 @@
+"""The remote opening at scale: N sealed bids of S MB opened in one go through the opening service, against the
+physical floor of the same work measured in the same run.
+
+Set-up (not timed), on a temporary SQLite database and a temporary LocalBlobStore, with a fake clock and the
+services the API calls: centres, a CA per suite, owner and agent by certificate login, an accepted project, three
+custodians per suite (``demo_story.register_custodians``), a published tender, N bidders with certificates of the
+suite (certificate login, registration), N bids of S MB of random content (two files each, S/2 MB apiece) sealed
+offline with ``seal_bid`` and submitted with ``bids.submit_bid``; the clock moves past the deadline and the opening
+starts.
+
+Timed (``seconds``), as the bidders' and the host's requests would run it: for every bid, the bidder's unwrap of the
+data key with its private key (already loaded), then ``opening.decrypt_bid`` in its own transaction — read the
+ciphertext from the blob store, decrypt the STREAM chunks, parse the tar, hash and store each file as a new blob,
+verify the inner signature — and the commit with the request edge's after-commit ledger integration (the
+"record"); then ``finish_opening``: the opening record read out and signed (the "publish").
+
+The floor (``raw_seconds``): for every stored ciphertext, read it from the blob store and decrypt its chunks in one
+process with ``cryptography`` directly (AESGCM for INTL, SM4-GCM through ``Cipher`` for GM), same nonce scheme and
+associated data, keys already unwrapped; nothing is written. ``ratio = seconds / raw_seconds``. For reference the
+run also reports ``durable_floor_seconds``: the floor plus writing each bid's plaintext once to a file and fsyncing
+it, which the service cannot avoid (the opened files must be stored durably before the record commits).
+
+Prints one JSON line per suite (``{"name": "opening", "suite": …, "n", "mb", "seconds", "raw_seconds", "ratio",
+…}``); INTL first. Growth: both sides are linear in N × S (every byte is read, decrypted, hashed and, on the
+service side, written once more as plaintext and fsynced); the service adds a per-bid constant (unwrap, a handful
+of queries, a transaction, the ledger's integration of one event) and ``finish_opening`` is linear in N (one line
+per bid in the record) with a tiny constant.
+
+    .venv/bin/python bench/opening.py [--n 200] [--mb 5] [--suite both|intl|gm] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import json
+import os
+import platform
+import pstats
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ggzy.core.clock import FixedClock
+from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.migrate import upgrade
+from ggzy.core.permissions import SYSTEM, Permission, Role
+from ggzy.core.trade_types import TradeType
+from ggzy.crypto import PrivateKey, Suite, init_ca, issue_certificate, load_private_key_pem, load_public_key_pem
+from ggzy.crypto.envelope import EnvelopeHeader, chunk_nonce, read_envelope_header, seal_bid, unwrap_data_key
+from ggzy.crypto.suites import TAG_SIZE
+from ggzy.demo import demo_credit_code
+from ggzy.demo_story import register_custodians
+from ggzy.entities import login, service
+from ggzy.entities.models import User
+from ggzy.entities.schemas import RoleGrantIn
+from ggzy.ledger.service import LedgerKeys, after_commit_hook
+from ggzy.projects.schemas import LotIn, ProjectIn
+from ggzy.projects.service import accept_registration, lots_of, register_project
+from ggzy.storage import MIB, LocalBlobStore, stage_blob
+from ggzy.tendering import bids, keys, opening
+from ggzy.tendering import service as tendering
+from ggzy.tendering.procedures import Method
+
+NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+SECRET = secrets.token_bytes(32)
+
+
+@dataclass
+class Bidder:
+    user: User
+    private_key: PrivateKey
+    certificate_pem: str
+    header: EnvelopeHeader | None = None
+    data_key: bytes = b""
+
+
+def _login(db, suite_ca: Path, *, name: str, code: str, now: datetime) -> tuple[User, PrivateKey, str]:  # type: ignore[no-untyped-def]
+    """Issue a certificate and log in with it: the first login registers the entity and its user."""
+    issued = issue_certificate(suite_ca, kind="entity", name=name, credit_code=code, now=now - timedelta(hours=1))
+    key = load_private_key_pem(issued.private_key_pem)
+    nonce, _ = login.issue_nonce(secret=SECRET, now=now, lifetime=timedelta(minutes=2))
+    result = login.certificate_login(
+        db,
+        nonce=nonce,
+        certificate_pem=issued.certificate_pem,
+        intermediates_pem=[],
+        signature=base64.b64encode(key.sign(login.login_message(nonce))).decode(),
+        secret=SECRET,
+        now=now,
+        lifetime=timedelta(hours=8),
+    )
+    return result.user, key, issued.certificate_pem
+
+
+def _tender(db, root: Path, store: LocalBlobStore, clock: FixedClock, suite: Suite):  # type: ignore[no-untyped-def]
+    """Centres, a CA, owner and agent, an accepted project, custodians, a published tender; returns
+    (tender, lot code, CA directory, host principal)."""
+    now = clock.now()
+    province = service.create_centre(
+        db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
+    )
+    city = service.create_centre(
+        db, SYSTEM, name="昆明市公共资源交易中心", region_code="530100", parent_id=province.id, now=now
+    )
+    staff_user = service.create_user(
+        db, SYSTEM, username="staff", display_name="中心工作人员", password="bench-password-2026",
+        entity_id=None, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=city.id)], now=now,
+    )  # fmt: skip
+    staff = login.principal_for(db, staff_user)
+    ca_dir = root / f"ca-{suite.value}"
+    ca = init_ca(ca_dir, suite=suite, name=f"Bench {suite.value} CA", now=now - timedelta(days=1))
+    login.add_trust_anchor(db, SYSTEM, certificate_pem=ca.pem, name=None, now=now)
+    owner, _, _ = _login(db, ca_dir, name="压测招标人", code=demo_credit_code("530102", "MA6K1A001"), now=now)
+    agent, _, _ = _login(db, ca_dir, name="压测招标代理", code=demo_credit_code("530100", "MA6K2B002"), now=now)
+    for user, role in ((owner, Role.OWNER), (agent, Role.AGENT)):
+        service.grant_role(
+            db, staff.holding(Permission.USER_MANAGE), user_id=user.id,
+            grant=RoleGrantIn(role=role, centre_id=city.id), now=now,
+        )  # fmt: skip
+    project = register_project(
+        db,
+        login.principal_for(db, agent).holding(Permission.PROJECT_REGISTER),
+        data=ProjectIn(
+            centre_id=city.id,
+            name="压测教学楼工程",
+            trade_type=TradeType.CONSTRUCTION,
+            region_code="530102",
+            owner_id=owner.entity_id,
+            agent_id=agent.entity_id,
+            approval_reference="压测〔2026〕1号",
+            lots=[LotIn(name="施工一标段", budget="18600000.00", ceiling_price="18200000.00")],
+        ),
+        now=now,
+    )
+    accept_registration(db, staff.holding(Permission.PROJECT_REVIEW), project_id=project.id, now=now)
+    register_custodians(db, city_id=city.id, cas={suite: ca_dir}, directory=root, now=now)
+    lot = lots_of(db, [project.id])[project.id][0]
+    host = login.principal_for(db, agent).holding(Permission.TENDER_MANAGE)
+    tender = tendering.create_tender(
+        db, host, lot_id=lot.id, procedure_key="open", method=Method.SCORING, title="压测标段",
+        notice_text="压测招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。",
+        documents_until=now + timedelta(days=10), bid_deadline=now + timedelta(days=21),
+        invited_entity_ids=[], now=now,
+    )  # fmt: skip
+    ref = stage_blob(db, LocalBlobStore(root / "blobs"), b"tender documents\n" * 1000, max_bytes=10 * MIB)
+    tendering.attach_documents(
+        db, host, tender_id=tender.id, sha256=ref.sha256, name="招标文件.pdf", size=ref.size, now=now
+    )
+    tendering.publish_tender(db, host, tender_id=tender.id, now=now)
+    return tender, bids.lot_code(project, lot), ca_dir, host
+
+
+def _raw_open(store: LocalBlobStore, header: EnvelopeHeader, data_key: bytes, *, write_to: Path | None = None) -> int:
+    """The floor for one bid: read the stored ciphertext, decrypt every chunk; returns the plaintext size. With
+    ``write_to``, the plaintext is also written there once and fsynced (the durable floor)."""
+    sealed_size = header.chunk_size + TAG_SIZE
+    count = header.chunk_count
+    aad = header.associated_data
+    size = 0
+    aead = AESGCM(data_key) if header.suite is Suite.INTL else None
+    sink = write_to.open("wb") if write_to is not None else None
+    with store.open(header.ciphertext_sha256) as stream:
+        for index in range(count):
+            chunk = stream.read(sealed_size)
+            nonce = chunk_nonce(header.nonce_prefix, index, last=index == count - 1)
+            if aead is not None:
+                plaintext = aead.decrypt(nonce, chunk, aad)
+            else:
+                decryptor = Cipher(algorithms.SM4(data_key), modes.GCM(nonce, chunk[-TAG_SIZE:])).decryptor()
+                decryptor.authenticate_additional_data(aad)
+                plaintext = decryptor.update(chunk[:-TAG_SIZE]) + decryptor.finalize()
+            size += len(plaintext)
+            if sink is not None:
+                sink.write(plaintext)
+    if sink is not None:
+        sink.flush()
+        os.fsync(sink.fileno())
+        sink.close()
+        write_to.unlink()  # type: ignore[union-attr]
+    return size
+
+
+def run(suite: Suite, n: int, mb: float, *, profile: Path | None) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="ggzy-bench-opening-") as directory:
+        root = Path(directory)
+        engine = make_engine(f"sqlite:///{root / 'bench.db'}")
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        store = LocalBlobStore(root / "blobs")
+        ledger_keys = LedgerKeys.generate("bench.ggzy/ledger")
+        clock = FixedClock(NOW)
+        after_commit = after_commit_hook(ledger_keys, clock, min_interval=timedelta(seconds=1))
+
+        with unit_of_work(factory) as db:
+            tender, code, ca_dir, host = _tender(db, root, store, clock, suite)
+            opening_key = next(k for k in keys.opening_keys_of(db, tender.id) if k.suite == suite.value)
+            opening_public_key = load_public_key_pem(opening_key.public_key_pem)
+        clock.advance(timedelta(days=1))
+        bidders: list[Bidder] = []
+        with unit_of_work(factory) as db:
+            for index in range(n):
+                user, key, pem = _login(
+                    db, ca_dir, name=f"压测投标人{index}",
+                    code=demo_credit_code("530100", f"{'G' if suite is Suite.GM else 'N'}{index:08d}"), now=clock.now(),
+                )  # fmt: skip
+                actor = login.principal_for(db, user).holding(Permission.TENDER_REGISTER)
+                tendering.register_for_tender(db, actor, tender_id=tender.id, now=clock.now())
+                bidders.append(Bidder(user=user, private_key=key, certificate_pem=pem))
+
+        # Seal offline and submit, one transaction per bid (as the API does); not timed.
+        half = int(mb * MIB) // 2
+        clock.advance(timedelta(days=1))
+        sealing_started = time.perf_counter()
+        for index, bidder in enumerate(bidders):
+            envelope_path = root / "envelope.ggzy"
+            with envelope_path.open("w+b") as out:
+                seal_bid(
+                    lot_code=code,
+                    suite=suite,
+                    summary={"price_fen": 1_700_000_000 + index, "schedule_days": 540, "quality": "合格"},
+                    files={"商务标.pdf": os.urandom(half), "技术标.pdf": os.urandom(int(mb * MIB) - half)},
+                    bidder_certificate_pem=bidder.certificate_pem,
+                    bidder_private_key=bidder.private_key,
+                    opening_public_key=opening_public_key,
+                    out=out,
+                    now=clock.now(),
+                )
+                out.seek(0)
+                with unit_of_work(factory) as db:
+                    actor = login.principal_for(db, bidder.user).holding(Permission.TENDER_REGISTER)
+                    bids.submit_bid(
+                        db, actor, tender_id=tender.id, envelope=out, store=store, max_bytes=(int(mb) + 10) * MIB,
+                        details={"ip": "198.51.100.7", "user_agent": "bench"}, signer=ledger_keys.ed25519_key,
+                        now=clock.now(),
+                    )  # fmt: skip
+                out.seek(0)
+                bidder.header = read_envelope_header(out)
+            envelope_path.unlink()
+        setup_seconds = time.perf_counter() - sealing_started
+
+        clock.set(tender.bid_deadline)
+        with unit_of_work(factory, after_commit=after_commit) as db:
+            opening.start_opening(db, host, tender_id=tender.id, now=clock.now())
+        clock.advance(timedelta(minutes=2))
+
+        # Timed: every bidder decrypts remotely (its own request, its own transaction), then the record is signed.
+        profiler = cProfile.Profile() if profile else None
+        if profiler:
+            profiler.enable()
+        started = time.perf_counter()
+        unwrap_seconds = 0.0
+        for bidder in bidders:
+            assert bidder.header is not None
+            unwrap_started = time.perf_counter()
+            bidder.data_key = unwrap_data_key(bidder.header, bidder.private_key, "bidder")
+            unwrap_seconds += time.perf_counter() - unwrap_started
+            with unit_of_work(factory, after_commit=after_commit) as db:
+                actor = login.principal_for(db, bidder.user).holding(Permission.TENDER_REGISTER)
+                opening.decrypt_bid(
+                    db, actor, tender_id=tender.id, data_key=bidder.data_key, store=store, max_mb=int(mb) + 10,
+                    now=clock.now(),
+                )  # fmt: skip
+        decrypted_at = time.perf_counter()
+        clock.advance(timedelta(minutes=31))
+        with unit_of_work(factory, after_commit=after_commit) as db:
+            record = opening.finish_opening(
+                db, host, tender_id=tender.id, not_bidders_fault=[], signers=ledger_keys.signers, now=clock.now()
+            )
+            assert json.loads(record.record)["outcome"] == "opened"
+            assert len(json.loads(record.record)["bids"]) == n
+        seconds = time.perf_counter() - started
+        publish_seconds = time.perf_counter() - decrypted_at
+        if profiler:
+            profiler.disable()
+            assert profile is not None
+            profiler.dump_stats(profile.with_suffix(f".{suite.value}.prof"))
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+        # The floor, same ciphertexts, same process.
+        raw_started = time.perf_counter()
+        plaintext = 0
+        for bidder in bidders:
+            assert bidder.header is not None
+            plaintext += _raw_open(store, bidder.header, bidder.data_key)
+        raw_seconds = time.perf_counter() - raw_started
+        durable_started = time.perf_counter()
+        for bidder in bidders:
+            assert bidder.header is not None
+            _raw_open(store, bidder.header, bidder.data_key, write_to=root / "plaintext")
+        durable_seconds = time.perf_counter() - durable_started
+        engine.dispose()
+        shutil.rmtree(root / "blobs", ignore_errors=True)
+
+    return {
+        "name": "opening",
+        "suite": suite.value,
+        "n": n,
+        "mb": mb,
+        "seconds": round(seconds, 2),
+        "raw_seconds": round(raw_seconds, 2),
+        "ratio": round(seconds / raw_seconds, 2),
+        "durable_floor_seconds": round(durable_seconds, 2),
+        "ratio_to_durable_floor": round(seconds / durable_seconds, 2),
+        "unwrap_seconds": round(unwrap_seconds, 3),
+        "publish_seconds": round(publish_seconds, 3),
+        "plaintext_mb_per_second": round(plaintext / MIB / seconds, 1),
+        "raw_mb_per_second": round(plaintext / MIB / raw_seconds, 1),
+        "setup_seconds": round(setup_seconds, 1),
+        "load_average": round(os.getloadavg()[0], 2),
+        "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=200, help="sealed bids")
+    parser.add_argument("--mb", type=float, default=5, help="plaintext size of each bid, MiB")
+    parser.add_argument("--suite", choices=["both", "intl", "gm"], default="both")
+    parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats to PATH.<suite>.prof")
+    args = parser.parse_args()
+    suites = [Suite.INTL, Suite.GM] if args.suite == "both" else [Suite(args.suite)]
+    for suite in suites:
+        print(json.dumps(run(suite, args.n, args.mb, profile=args.profile), ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,346 @@
+"""Sealed-bid submission under load: N bidders submit 1 MB sealed bids at once to a server on loopback.
+
+Set-up (not timed): a fresh database — PostgreSQL database ``ggzy_bench`` created on the admin URL and dropped
+afterwards, or SQLite in the data directory — migrated with ``ggzy.core.migrate.upgrade``; through the services:
+centres, an INTL CA, owner and agent, an accepted project, three custodians, a tender published with its deadline
+21 days ahead of the real clock, and N bidders logged in with their own certificates (``certificate_login``, which
+registers each entity and opens its session through ``login.open_session``; the bearer tokens are kept), each
+registered for the tender and holding a sealed 1 MB envelope (random content) made offline with ``seal_bid``.
+
+Then uvicorn serves ``ggzy.app:create_app`` (``--factory``, 2 workers by default) on a free loopback port with
+``GGZY_DATABASE_URL``, ``GGZY_DATA_DIR`` and the default ``GGZY_LEDGER_BACKGROUND=true`` (each write integrates its
+events into the ledger after its commit, as in production), and a pool of client threads (32 by default) POSTs every
+envelope as multipart ``envelope`` to ``/api/v1/tenders/{id}/bids`` at once. Timed: the wall time from the first
+request to the last answer (``per_second`` = 201 answers / that time) and each request's latency (``p50_ms``,
+``p99_ms``). Afterwards the database is checked: ``lost`` = answered 201 but not stored as an active SealedBid whose
+ciphertext is in the blob store; ``failed`` = requests not answered 201.
+
+Prints one JSON line. The client runs on the same 2 cores as the server (and PostgreSQL), so the figures are a
+lower bound for a server with its own machine. Growth: each submission is constant work in N (1 MB read, hashed,
+written and fsynced; a header signature and certificate chain check; indexed queries; one event); the rate is
+bounded by the cores (signature checks, hashing, Python) and by the database's commit and the ledger's integration,
+which serialise on the ledger head; latency grows linearly with the concurrency once the cores are saturated.
+
+    .venv/bin/python bench/submit.py [--n 400] [--db postgresql|sqlite] [--threads 32] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import platform
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+from ggzy.app import load_secret_key
+from ggzy.config import Settings
+from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.migrate import upgrade
+from ggzy.core.permissions import SYSTEM, Permission, Role
+from ggzy.core.trade_types import TradeType
+from ggzy.crypto import PrivateKey, Suite, init_ca, issue_certificate, load_private_key_pem, load_public_key_pem
+from ggzy.crypto.envelope import seal_bid
+from ggzy.demo import demo_credit_code
+from ggzy.demo_story import register_custodians
+from ggzy.entities import login, service
+from ggzy.entities.models import User
+from ggzy.entities.schemas import RoleGrantIn
+from ggzy.ledger.service import LedgerKeys
+from ggzy.projects.schemas import LotIn, ProjectIn
+from ggzy.projects.service import accept_registration, lots_of, register_project
+from ggzy.storage import MIB, LocalBlobStore, stage_blob
+from ggzy.tendering import bids, keys
+from ggzy.tendering import service as tendering
+from ggzy.tendering.models import SealedBid
+from ggzy.tendering.procedures import Method
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DATABASE = "ggzy_bench"
+SECRET = secrets.token_bytes(32)
+
+
+def _login(db, ca_dir: Path, *, name: str, code: str, now: datetime) -> tuple[User, PrivateKey, str, str]:  # type: ignore[no-untyped-def]
+    """Issue a certificate and log in with it (the first login registers the entity and opens a session)."""
+    issued = issue_certificate(ca_dir, kind="entity", name=name, credit_code=code, now=now - timedelta(hours=1))
+    key = load_private_key_pem(issued.private_key_pem)
+    nonce, _ = login.issue_nonce(secret=SECRET, now=now, lifetime=timedelta(minutes=2))
+    result = login.certificate_login(
+        db,
+        nonce=nonce,
+        certificate_pem=issued.certificate_pem,
+        intermediates_pem=[],
+        signature=base64.b64encode(key.sign(login.login_message(nonce))).decode(),
+        secret=SECRET,
+        now=now,
+        lifetime=timedelta(hours=8),
+    )
+    return result.user, key, issued.certificate_pem, result.token
+
+
+def _prepare(url: str, data_dir: Path, n: int, mb: float) -> tuple[int, list[tuple[str, bytes, str]]]:
+    """Everything before the load; returns the tender id and, per bidder, (token, multipart body, content type)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    store = LocalBlobStore(data_dir / "blobs")
+    now = datetime.now(UTC)
+    suite = Suite.INTL
+    with unit_of_work(factory) as db:
+        province = service.create_centre(
+            db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
+        )
+        city = service.create_centre(
+            db, SYSTEM, name="昆明市公共资源交易中心", region_code="530100", parent_id=province.id, now=now
+        )
+        staff_user = service.create_user(
+            db, SYSTEM, username="staff", display_name="中心工作人员", password="bench-password-2026",
+            entity_id=None, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=city.id)], now=now,
+        )  # fmt: skip
+        staff = login.principal_for(db, staff_user)
+        ca_dir = data_dir / "ca-intl"
+        ca = init_ca(ca_dir, suite=suite, name="Bench INTL CA", now=now - timedelta(days=1))
+        login.add_trust_anchor(db, SYSTEM, certificate_pem=ca.pem, name=None, now=now)
+        owner, _, _, _ = _login(db, ca_dir, name="压测招标人", code=demo_credit_code("530102", "MA6K1A001"), now=now)
+        agent, _, _, _ = _login(db, ca_dir, name="压测招标代理", code=demo_credit_code("530100", "MA6K2B002"), now=now)
+        for user, role in ((owner, Role.OWNER), (agent, Role.AGENT)):
+            service.grant_role(
+                db, staff.holding(Permission.USER_MANAGE), user_id=user.id,
+                grant=RoleGrantIn(role=role, centre_id=city.id), now=now,
+            )  # fmt: skip
+        project = register_project(
+            db,
+            login.principal_for(db, agent).holding(Permission.PROJECT_REGISTER),
+            data=ProjectIn(
+                centre_id=city.id,
+                name="压测教学楼工程",
+                trade_type=TradeType.CONSTRUCTION,
+                region_code="530102",
+                owner_id=owner.entity_id,
+                agent_id=agent.entity_id,
+                approval_reference="压测〔2026〕1号",
+                lots=[LotIn(name="施工一标段", budget="18600000.00", ceiling_price="18200000.00")],
+            ),
+            now=now,
+        )
+        accept_registration(db, staff.holding(Permission.PROJECT_REVIEW), project_id=project.id, now=now)
+        register_custodians(db, city_id=city.id, cas={suite: ca_dir}, directory=data_dir, now=now)
+        lot = lots_of(db, [project.id])[project.id][0]
+        host = login.principal_for(db, agent).holding(Permission.TENDER_MANAGE)
+        tender = tendering.create_tender(
+            db, host, lot_id=lot.id, procedure_key="open", method=Method.SCORING, title="压测标段",
+            notice_text="压测招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。",
+            documents_until=now + timedelta(days=10), bid_deadline=now + timedelta(days=21),
+            invited_entity_ids=[], now=now,
+        )  # fmt: skip
+        ref = stage_blob(db, store, b"tender documents\n" * 1000, max_bytes=10 * MIB)
+        tendering.attach_documents(
+            db, host, tender_id=tender.id, sha256=ref.sha256, name="招标文件.pdf", size=ref.size, now=now
+        )
+        tendering.publish_tender(db, host, tender_id=tender.id, now=now)
+        opening_key = next(k for k in keys.opening_keys_of(db, tender.id) if k.suite == suite.value)
+        opening_public_key = load_public_key_pem(opening_key.public_key_pem)
+        code = bids.lot_code(project, lot)
+        tender_id = tender.id
+
+    prepared = []
+    with unit_of_work(factory) as db:
+        for index in range(n):
+            user, key, pem, token = _login(
+                db, ca_dir, name=f"压测投标人{index}", code=demo_credit_code("530100", f"N{index:08d}"), now=now
+            )
+            actor = login.principal_for(db, user).holding(Permission.TENDER_REGISTER)
+            tendering.register_for_tender(db, actor, tender_id=tender_id, now=now)
+            out = io.BytesIO()
+            seal_bid(
+                lot_code=code, suite=suite, summary={"price_fen": 1_700_000_000 + index, "schedule_days": 540},
+                files={"投标文件.pdf": os.urandom(int(mb * MIB))}, bidder_certificate_pem=pem, bidder_private_key=key,
+                opening_public_key=opening_public_key, out=out, now=now,
+            )  # fmt: skip
+            boundary = f"ggzy-{secrets.token_hex(16)}"
+            body = b"".join(
+                (
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="envelope"; filename="bid.ggzy"\r\n'
+                    "Content-Type: application/octet-stream\r\n\r\n".encode(),
+                    out.getvalue(),
+                    f"\r\n--{boundary}--\r\n".encode(),
+                )
+            )
+            prepared.append((token, body, f"multipart/form-data; boundary={boundary}"))
+    engine.dispose()
+    return tender_id, prepared
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+def _submit(url: str, token: str, body: bytes, content_type: str) -> tuple[int, float]:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": content_type,
+            "Content-Length": str(len(body)),
+            "Accept": "application/json",
+            "Ggzy-Device": '{"mac": "00:11:22:33:44:55"}',
+        },
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        error.read()
+        status = error.code
+    except (urllib.error.URLError, OSError):
+        status = 0
+    return status, time.perf_counter() - started
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=400, help="bidders, one 1 MB bid each")
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL URL allowed to create databases")
+    parser.add_argument("--threads", type=int, default=32, help="concurrent client connections")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--mb", type=float, default=1, help="plaintext size of each bid, MiB")
+    parser.add_argument("--app", default="ggzy.app:create_app", help="the app factory, as an import string")
+    args = parser.parse_args()
+
+    admin = None
+    if args.db == "postgresql":
+        admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {DATABASE}"))
+    server = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="ggzy-bench-submit-") as directory:
+            data_dir = Path(directory)
+            if admin is not None:
+                url = admin.url.set(database=DATABASE).render_as_string(hide_password=False)
+            else:
+                url = f"sqlite:///{(data_dir / 'ggzy.db').as_posix()}"
+            tender_id, prepared = _prepare(url, data_dir, args.n, args.mb)
+            settings = Settings(data_dir=data_dir, database_url=url)
+            LedgerKeys.load_or_create(data_dir, settings.ledger_origin)  # once, before the workers race to it
+            load_secret_key(settings)
+
+            port = _free_port()
+            environment = os.environ | {
+                "GGZY_DATABASE_URL": url,
+                "GGZY_DATA_DIR": str(data_dir),
+                "GGZY_LEDGER_BACKGROUND": "true",
+            }
+            command = [sys.executable, "-m", "uvicorn", args.app, "--factory", "--host", "127.0.0.1"]
+            command += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning"]
+            server = subprocess.Popen(
+                [*command, "--no-access-log"],
+                cwd=data_dir,  # no stray .env
+                env=environment,
+            )
+            base = f"http://127.0.0.1:{port}/api/v1"
+            _wait_for(f"{base}/health", server)
+            time.sleep(1.0)  # let the second worker finish starting
+            bids_url = f"{base}/tenders/{tender_id}/bids"
+
+            load_before = os.getloadavg()[0]
+            with ThreadPoolExecutor(max_workers=args.threads) as pool:
+                started = time.perf_counter()
+                results = list(pool.map(lambda item: _submit(bids_url, *item), prepared))
+                seconds = time.perf_counter() - started
+            server.terminate()
+            server.wait(timeout=30)
+            server = None
+
+            accepted = sum(1 for status, _ in results if status == 201)
+            statuses: dict[str, int] = {}
+            for status, _ in results:
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
+            latencies = [latency for _, latency in results]
+            engine = make_engine(url)
+            store = LocalBlobStore(data_dir / "blobs")
+            with unit_of_work(make_session_factory(engine), read_only=True) as db:
+                stored = list(
+                    db.scalars(
+                        select(SealedBid.ciphertext_sha256).where(
+                            SealedBid.tender_id == tender_id, SealedBid.status == bids.ACTIVE
+                        )
+                    )
+                )
+                entities = db.scalar(
+                    select(func.count(func.distinct(SealedBid.entity_id))).where(SealedBid.tender_id == tender_id)
+                )
+            engine.dispose()
+            intact = sum(1 for sha256 in stored if store.exists(sha256))
+            result = {
+                "name": "submit",
+                "db": args.db,
+                "n": args.n,
+                "per_second": round(accepted / seconds, 1),
+                "p50_ms": round(statistics.median(latencies) * 1000, 1),
+                "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+                "lost": accepted - intact,
+                "failed": args.n - accepted,
+                "statuses": statuses,
+                "stored": len(stored),
+                "bidders_stored": entities,
+                "seconds": round(seconds, 2),
+                "threads": args.threads,
+                "workers": args.workers,
+                "load_average_before": round(load_before, 2),
+                "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
+            }
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+            admin.dispose()
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Who may take part in, finalise and read an evaluation.
+
+The committee's names stay secret until the result is known (招标投标法 第37条; 实施条例 第48条): only staff of the
+project's centre see who sits; the report goes to the owner (实施条例 第53条) and the centre, not yet to bidders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ggzy.core.errors import DomainError
+from ggzy.core.permissions import Principal, Role
+from ggzy.experts.models import CommitteeMember
+from ggzy.experts.service import OWNER_REPRESENTATIVE, RESERVE
+from ggzy.projects.access import staff_centres
+from ggzy.projects.models import Project
+
+
+class NotACommitteeMember(DomainError):
+    code = "not_a_committee_member"
+    status = 403
+    message_zh = "您不是该招标评标委员会的成员"
+    message_en = "You do not sit on this tender's evaluation committee"
+
+
+class NotTheFinaliser(DomainError):
+    code = "evaluation_finaliser_mismatch"
+    status = 403
+    message_zh = "只有该项目所在交易中心的工作人员或评标委员会主任委员可以{action_zh}"
+    message_en = "Only staff of the project's centre or the committee's lead may {action_en}"
+
+
+def is_centre_staff(actor: Principal, project: Project) -> bool:
+    return project.centre_id in staff_centres(actor)
+
+
+def member_for(db: Session, actor: Principal, tender_id: int) -> tuple[CommitteeMember, Principal]:
+    """The sitting member the actor is on this tender's committee, and the actor acting in that capacity."""
+    if actor.user_id is None:
+        raise NotACommitteeMember(field="tender_id")
+    member = db.scalar(
+        select(CommitteeMember).where(CommitteeMember.tender_id == tender_id, CommitteeMember.user_id == actor.user_id)
+    )
+    if member is None or member.kind == RESERVE:
+        raise NotACommitteeMember(field="tender_id")
+    role = Role.OWNER if member.kind == OWNER_REPRESENTATIVE else Role.EXPERT
+    if role not in actor.roles:
+        raise NotACommitteeMember(field="tender_id")
+    return member, replace(actor, acting_role=role)
+
+
+def check_lead(db: Session, actor: Principal, tender_id: int, lead_member_id: int) -> tuple[CommitteeMember, Principal]:
+    member, acting = member_for(db, actor, tender_id)
+    if member.id != lead_member_id:
+        raise NotTheFinaliser(field="tender_id", action_zh="代表委员会否决投标", action_en="record a rejection")
+    return member, acting
+
+
+def check_finaliser(db: Session, actor: Principal, project: Project, tender_id: int, lead_member_id: int) -> Principal:
+    """Staff of the project's centre, or the committee's lead (主任委员)."""
+    if is_centre_staff(actor, project):
+        return replace(actor, acting_role=Role.CENTRE_STAFF)
+    if actor.user_id is not None:
+        lead = db.get(CommitteeMember, lead_member_id)
+        if lead is not None and lead.user_id == actor.user_id:
+            return member_for(db, actor, tender_id)[1]
+    raise NotTheFinaliser(field="tender_id", action_zh="出具评标报告", action_en="finalise the report")
+
+
+def sees_identities(actor: Principal, project: Project) -> bool:
+    """招标投标法 第37条: the names stay secret until the result; until awards exist, only the centre sees them."""
+    return is_centre_staff(actor, project)
+
+
+def reads_report(actor: Principal, project: Project) -> bool:
+    """实施条例 第53条: the report goes to the owner (and its agent); the centre keeps it."""
+    if is_centre_staff(actor, project):
+        return True
+    return (
+        actor.entity_id is not None
+        and actor.entity_id in (project.owner_id, project.agent_id)
+        and bool(actor.roles & {Role.OWNER, Role.AGENT})
+    )

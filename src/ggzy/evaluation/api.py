@@ -1,0 +1,127 @@
+"""API of evaluation (评标): start, qualification marks, score sheets, rejections, the report, and reads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now, Public
+from ggzy.evaluation import rules, service, views
+from ggzy.evaluation.access import NotACommitteeMember, NotTheFinaliser
+from ggzy.evaluation.schemas import (
+    AssignmentOut,
+    EvaluationOut,
+    MarksOut,
+    QualificationIn,
+    RejectionIn,
+    RejectionOut,
+    ScoreSheetIn,
+    ScoreSheetOut,
+    StartIn,
+)
+from ggzy.projects.access import NotYourCentre
+from ggzy.tendering.service import TenderStageWrong
+
+router = APIRouter(tags=["evaluation"], route_class=PermissionedRoute)
+
+Runner = Annotated[Principal, Depends(require(Permission.EVALUATION_RUN))]
+Member = Annotated[Principal, Depends(require(Permission.EVALUATION_SIT))]
+Finaliser = Annotated[Principal, Depends(require(Permission.EVALUATION_FINALISE))]
+
+_MEMBER_PROBLEMS = (NotFound, TenderStageWrong, NotACommitteeMember, InvalidInput, Conflict, service.SheetFinal)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation",
+    status_code=201,
+    response_model=EvaluationOut,
+    summary="Start the evaluation of an opened tender with its scoring scheme (bids above the ceiling rejected)",
+    responses=problem_responses(NotFound, NotYourCentre, TenderStageWrong, InvalidInput, Conflict),
+)
+def start_evaluation(tender_id: int, body: StartIn, db: DB, actor: Runner, now: Now) -> EvaluationOut:
+    scheme = rules.Scheme(
+        qualification_criteria=tuple(body.scheme.qualification_criteria),
+        criteria=tuple(rules.Criterion(key=c.key, name=c.name, max_points=c.max_points) for c in body.scheme.criteria),
+        price_weight=body.scheme.price_weight,
+        price_formula=body.scheme.price_formula,
+        k_percent=body.scheme.k_percent,
+        deduction_above=body.scheme.deduction_above,
+        deduction_below=body.scheme.deduction_below,
+    )
+    service.start_evaluation(db, actor, tender_id=tender_id, scheme=scheme, lead_member_id=body.lead_member_id, now=now)
+    return views.evaluation_view(db, actor, tender_id=tender_id, now=now)
+
+
+@router.get(
+    "/tenders/{tender_id}/evaluation",
+    response_model=EvaluationOut,
+    summary="The evaluation: its stage and counts; the committee's names for the centre's staff only (第37条)",
+    responses=problem_responses(NotFound),
+)
+def get_evaluation(tender_id: int, db: DB, actor: Public, now: Now) -> EvaluationOut:
+    return views.evaluation_view(db, actor, tender_id=tender_id, now=now)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation/qualification",
+    status_code=201,
+    response_model=MarksOut,
+    summary="A committee member's qualification review of one bid (资格审查), final once submitted",
+    responses=problem_responses(*_MEMBER_PROBLEMS),
+)
+def mark_qualification(tender_id: int, body: QualificationIn, db: DB, actor: Member, now: Now) -> MarksOut:
+    rows = service.mark_qualification(db, actor, tender_id=tender_id, bid_id=body.bid_id, marks=body.marks, now=now)
+    return views.marks_out(rows)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation/score-sheets",
+    status_code=201,
+    response_model=ScoreSheetOut,
+    summary="A committee member's score sheet of one bid (评分表), final once submitted",
+    responses=problem_responses(*_MEMBER_PROBLEMS, rules.ScoreAboveMaximum),
+)
+def submit_score_sheet(tender_id: int, body: ScoreSheetIn, db: DB, actor: Member, now: Now) -> ScoreSheetOut:
+    sheet = service.submit_score_sheet(db, actor, tender_id=tender_id, bid_id=body.bid_id, scores=body.scores, now=now)
+    return views.sheet_out(sheet)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation/rejections",
+    status_code=201,
+    response_model=RejectionOut,
+    summary="Reject a bid on a ground of 招标投标法实施条例 第51条 (否决投标), by the committee's lead",
+    responses=problem_responses(*_MEMBER_PROBLEMS, NotTheFinaliser),
+)
+def reject_bid(tender_id: int, body: RejectionIn, db: DB, actor: Member, now: Now) -> RejectionOut:
+    rejection = service.reject_bid(
+        db, actor, tender_id=tender_id, bid_id=body.bid_id, ground=body.ground, note=body.note, now=now
+    )
+    return views.rejection_out(rejection)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation/report",
+    status_code=201,
+    response_model=EvaluationOut,
+    summary="Finalise the evaluation report (评标报告) once every member has submitted",
+    responses=problem_responses(
+        NotFound, TenderStageWrong, NotTheFinaliser, NotACommitteeMember, service.EvaluationIncomplete
+    ),
+)
+def finalise_report(tender_id: int, db: DB, actor: Finaliser, now: Now) -> EvaluationOut:
+    service.finalise_report(db, actor, tender_id=tender_id, now=now)
+    return views.evaluation_view(db, actor, tender_id=tender_id, now=now)
+
+
+@router.get(
+    "/evaluation-assignments/mine",
+    response_model=list[AssignmentOut],
+    summary="The tenders I sit on as a committee member",
+)
+def my_assignments(db: DB, actor: Member, now: Now) -> list[AssignmentOut]:
+    return views.assignments_view(db, actor, now=now)

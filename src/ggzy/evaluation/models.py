@@ -1,0 +1,91 @@
+"""Tables of evaluation (评标): the evaluation of a tender and its scheme, the committee's qualification marks,
+rejections of bids, score sheets, and the evaluation report.
+
+Bids are named by ``bid_id``, the id of the opened ``SealedBid`` (the ``DecryptedBid.bid_id`` of its summary).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ggzy.core.db import Base, BigId, UTCDateTime
+
+
+class Evaluation(Base):
+    """The evaluation of one opened tender. ``status`` is the stage the tender reaches through it: ``evaluating``,
+    then ``evaluated`` once the report is final (kept here until the tender's own stage is wired to it)."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    method: Mapped[str] = mapped_column(String(32))  # lowest_price | scoring (the tender's)
+    scheme: Mapped[str] = mapped_column(Text)  # canonical JSON of the scoring scheme
+    status: Mapped[str] = mapped_column(String(16), index=True)  # evaluating | evaluated
+    lead_member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class QualificationMark(Base):
+    """One member's pass or fail of one bid on one qualification criterion (资格审查)."""
+
+    __tablename__ = "qualification_marks"
+    __table_args__ = (UniqueConstraint("evaluation_id", "member_id", "bid_id", "criterion"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    bid_id: Mapped[int] = mapped_column(ForeignKey("sealed_bids.id"))
+    criterion: Mapped[str] = mapped_column(String(64))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Rejection(Base):
+    """A rejected bid (否决投标) and its ground from 招标投标法实施条例 第51条; automatic for a price above the
+    ceiling (no member then), otherwise decided by the committee and recorded by its lead."""
+
+    __tablename__ = "bid_rejections"
+    __table_args__ = (UniqueConstraint("evaluation_id", "bid_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("sealed_bids.id"))
+    ground: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    automatic: Mapped[bool] = mapped_column(Boolean)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("committee_members.id"))
+    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScoreSheet(Base):
+    """One member's score sheet (评分表) of one bid: final once submitted."""
+
+    __tablename__ = "score_sheets"
+    __table_args__ = (UniqueConstraint("evaluation_id", "member_id", "bid_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    bid_id: Mapped[int] = mapped_column(ForeignKey("sealed_bids.id"))
+    scores: Mapped[str] = mapped_column(Text)  # canonical JSON {criterion: "12.50"}
+    total: Mapped[str] = mapped_column(String(16))  # the sheet's sum, a decimal string
+    sha256: Mapped[str] = mapped_column(String(64))  # of the sheet's canonical JSON
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvaluationReport(Base):
+    """The committee's report (评标报告): ranking, rejected bids and recommended candidates, as canonical JSON."""
+
+    __tablename__ = "evaluation_reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    finalised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    finalised_at: Mapped[datetime] = mapped_column(UTCDateTime)

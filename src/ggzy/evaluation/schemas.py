@@ -1,0 +1,113 @@
+"""API shapes of evaluation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggzy.evaluation.rules import PriceFormula
+from ggzy.experts.schemas import MemberOut
+
+
+class CriterionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["technical"])
+    name: str = Field(min_length=1, max_length=100, examples=["施工组织设计"])
+    max_points: Decimal = Field(gt=0, le=100, decimal_places=2)
+
+
+class SchemeIn(BaseModel):
+    """The scoring scheme of the tender documents: qualification criteria, scored criteria, and the price score."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    qualification_criteria: list[str] = Field(default_factory=list, max_length=50, examples=[["business_licence"]])
+    criteria: list[CriterionIn] = Field(default_factory=list, max_length=50)
+    price_weight: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
+    price_formula: PriceFormula = PriceFormula.LOWEST_BASE
+    k_percent: Decimal = Field(default=Decimal(0), ge=0, lt=100, decimal_places=2, description="Construction K")
+    deduction_above: Decimal = Field(default=Decimal(1), ge=0, le=100, decimal_places=2)
+    deduction_below: Decimal = Field(default=Decimal("0.5"), ge=0, le=100, decimal_places=2)
+
+
+class StartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scheme: SchemeIn
+    lead_member_id: int | None = Field(default=None, description="The committee's lead; by default the first expert")
+
+
+class QualificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bid_id: int
+    marks: dict[str, bool] = Field(description="Pass (true) or fail per qualification criterion")
+
+
+class ScoreSheetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bid_id: int
+    scores: dict[str, Decimal] = Field(description="A score per criterion, 0 to its maximum, ≤ 2 places")
+
+
+class RejectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    bid_id: int
+    ground: str = Field(description="A ground of 招标投标法实施条例 第51条, e.g. not_responsive")
+    note: str = Field(min_length=2, max_length=2000)
+
+
+class MarksOut(BaseModel):
+    bid_id: int
+    marks: dict[str, bool]
+    marked_at: datetime
+
+
+class ScoreSheetOut(BaseModel):
+    bid_id: int
+    scores: dict[str, Decimal]
+    total: Decimal
+    sha256: str
+    submitted_at: datetime
+
+
+class RejectionOut(BaseModel):
+    bid_id: int
+    ground: str
+    note: str
+    automatic: bool
+    rejected_at: datetime
+
+
+class CommitteeOut(BaseModel):
+    size: int
+    experts: int
+    owner_representatives: int
+    reserve: int
+    members: list[MemberOut] | None = Field(description="Only for staff of the project's centre (第37条)")
+
+
+class EvaluationOut(BaseModel):
+    tender_id: int
+    stage: str = Field(description="The tender's stage through evaluation: opened, evaluating or evaluated")
+    method: str
+    scheme: dict[str, Any] | None
+    committee: CommitteeOut | None
+    score_sheets: int = Field(description="Score sheets submitted so far")
+    report: dict[str, Any] | None = Field(description="The report, for the owner, its agent and the centre")
+    report_sha256: str | None
+
+
+class AssignmentOut(BaseModel):
+    tender_id: int
+    title: str
+    member_id: int
+    kind: str
+    lead: bool
+    stage: str

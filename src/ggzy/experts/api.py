@@ -1,0 +1,114 @@
+"""API of the expert register (专家库) and the committee draw (专家抽取)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from ggzy.core.codes import RegionCodeInvalid
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now
+from ggzy.experts import service
+from ggzy.experts.models import Draw, Expert
+from ggzy.experts.schemas import DrawIn, DrawOut, ExpertIn, ExpertOut, MemberOut
+from ggzy.projects.access import NotYourCentre
+from ggzy.tendering.service import TenderStageWrong
+
+router = APIRouter(tags=["experts"], route_class=PermissionedRoute)
+
+Registrar = Annotated[Principal, Depends(require(Permission.EXPERT_MANAGE))]
+Drawer = Annotated[Principal, Depends(require(Permission.COMMITTEE_DRAW))]
+
+
+def expert_out(db: Session, expert: Expert) -> ExpertOut:
+    return ExpertOut(
+        id=expert.id,
+        user_id=expert.user_id,
+        name=expert.name,
+        employer_id=expert.employer_id,
+        specialty_codes=service.specialties_of(db, expert.id),
+        tier=expert.tier,
+        region_code=expert.region_code,
+        active=expert.active,
+        registered_at=expert.registered_at,
+    )
+
+
+def members_out(db: Session, tender_id: int) -> list[MemberOut]:
+    members = service.committee_of(db, tender_id)
+    names = service.expert_names(db, [m.expert_id for m in members if m.expert_id is not None])
+    return [
+        MemberOut(
+            member_id=m.id,
+            kind=m.kind,
+            position=m.position,
+            user_id=m.user_id,
+            expert_id=m.expert_id,
+            name=names.get(m.expert_id) if m.expert_id is not None else None,
+        )
+        for m in members
+    ]
+
+
+def draw_out(db: Session, draw: Draw) -> DrawOut:
+    return DrawOut(
+        tender_id=draw.tender_id,
+        specialty_code=draw.specialty_code,
+        size=draw.size,
+        owner_representatives=draw.owner_representatives,
+        reserve=draw.reserve,
+        candidates=draw.candidates,
+        recused=draw.recused,
+        drawn_at=draw.drawn_at,
+        members=members_out(db, draw.tender_id),
+    )
+
+
+@router.post(
+    "/experts",
+    status_code=201,
+    response_model=ExpertOut,
+    summary="Register an expert in the expert register (专家入库), by centre staff",
+    responses=problem_responses(NotFound, InvalidInput, RegionCodeInvalid, Conflict, NotYourCentre),
+)
+def register_expert(body: ExpertIn, db: DB, actor: Registrar, now: Now) -> ExpertOut:
+    expert = service.register_expert(
+        db,
+        actor,
+        user_id=body.user_id,
+        name=body.name,
+        employer_id=body.employer_id,
+        specialty_codes=body.specialty_codes,
+        tier=body.tier,
+        region_code=body.region_code,
+        now=now,
+    )
+    return expert_out(db, expert)
+
+
+@router.post(
+    "/tenders/{tender_id}/committee/draw",
+    status_code=201,
+    response_model=DrawOut,
+    summary="Draw the evaluation committee of an opened tender at random, with recusal (招标投标法 第37条)",
+    responses=problem_responses(
+        NotFound, NotYourCentre, TenderStageWrong, service.CommitteeUnlawful, service.NotEnoughExperts, InvalidInput,
+        Conflict,
+    ),
+)  # fmt: skip
+def draw_committee(tender_id: int, body: DrawIn, db: DB, actor: Drawer, now: Now) -> DrawOut:
+    draw = service.draw_committee(
+        db,
+        actor,
+        tender_id=tender_id,
+        specialty_code=body.specialty_code,
+        size=body.size,
+        reserve=body.reserve,
+        owner_representative_user_ids=body.owner_representative_user_ids,
+        now=now,
+    )
+    return draw_out(db, draw)

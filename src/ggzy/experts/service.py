@@ -1,0 +1,299 @@
+"""The expert register (专家库) and the draw of a tender's evaluation committee (专家抽取).
+
+Experts' identities are secret until the result is known (招标投标法 第37条): both events are undisclosed in the public
+ledger, which carries only a salted commitment to them.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ggzy.core.codes import region_contains, region_level, validate_region_code
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ggzy.core.events import changes_state, record_event
+from ggzy.core.permissions import Principal, Role
+from ggzy.entities.models import Centre, User
+from ggzy.entities.service import get_centre, get_entity, grants_of
+from ggzy.experts import rules
+from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
+from ggzy.projects.access import NotYourCentre, check_reviewer
+from ggzy.tendering.models import SealedBid
+from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.service import TenderStageWrong, get_tender, project_of, stage_of
+
+EXPERT = "expert"
+OWNER_REPRESENTATIVE = "owner_representative"
+RESERVE = "reserve"
+
+_SPECIALTY = re.compile(r"[A-Z][0-9A-Z]{0,15}")
+
+
+class CommitteeUnlawful(DomainError):
+    code = "committee_unlawful"
+    status = 422
+    message_zh = (
+        "评标委员会成员人数应为五人以上单数，其中技术、经济等方面的专家不得少于成员总数的三分之二"
+        "（招标投标法 第三十七条）；所请求的委员会 {members} 人，其中专家 {experts} 人"
+    )
+    message_en = (
+        "An evaluation committee has five or more members, an odd number, of whom experts are at least two thirds "
+        "(Tendering Law art. 37 / 第三十七条); asked for {members} members of whom {experts} experts"
+    )
+
+
+class NotEnoughExperts(DomainError):
+    code = "not_enough_experts"
+    status = 409
+    message_zh = (
+        "专业 {specialty_code} 可抽取的专家不足：需要 {needed} 人，可抽取 {available} 人（已回避 {recused} 人）"
+    )
+    message_en = (
+        "Not enough experts of specialty {specialty_code}: {needed} needed, {available} available ({recused} recused)"
+    )
+
+
+def get_expert(db: Session, expert_id: int) -> Expert:
+    expert = db.get(Expert, expert_id)
+    if expert is None:
+        raise NotFound(field="expert_id", what_zh="专家", what_en="Expert")
+    return expert
+
+
+def specialties_of(db: Session, expert_id: int) -> list[str]:
+    query = select(ExpertSpecialty.specialty_code).where(ExpertSpecialty.expert_id == expert_id)
+    return sorted(db.scalars(query))
+
+
+def _check_registrar(db: Session, actor: Principal, region_code: str) -> None:
+    """The platform administrator registers anywhere; centre staff within their centre's region."""
+    if Role.PLATFORM_ADMIN in actor.roles:
+        return
+    for grant in actor.grants_for(Role.CENTRE_STAFF):
+        if grant.centre_id is not None and region_contains(get_centre(db, grant.centre_id).region_code, region_code):
+            return
+    raise NotYourCentre(field="region_code")
+
+
+@changes_state("expert.registered", disclosed=False)  # 招标投标法 第37条: experts stay secret
+def register_expert(
+    db: Session,
+    actor: Principal,
+    *,
+    user_id: int,
+    name: str,
+    employer_id: int,
+    specialty_codes: list[str],
+    tier: str,
+    region_code: str,
+    now: datetime,
+) -> Expert:
+    """Register a user holding the expert role as an expert of the register (专家入库)."""
+    region_code = validate_region_code(region_code)
+    _check_registrar(db, actor, region_code)
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(field="user_id", what_zh="用户", what_en="User")
+    if Role.EXPERT not in {grant.role for grant in grants_of(db, user_id)}:
+        raise InvalidInput(
+            field="user_id", reason_zh="该用户不具有评标专家角色", reason_en="the user does not hold the expert role"
+        )
+    get_entity(db, employer_id, field="employer_id")
+    if tier not in rules.TIERS or region_level(region_code) != tier:
+        raise InvalidInput(
+            field="tier",
+            reason_zh="专家库层级应与行政区划级别一致（省/市/县）",
+            reason_en="the tier must match the level of the region code (province, city, county)",
+        )
+    codes = sorted(set(specialty_codes))
+    if not codes or any(_SPECIALTY.fullmatch(code) is None for code in codes):
+        raise InvalidInput(
+            field="specialty_codes",
+            reason_zh="专业分类代码应为大写字母开头的字母数字",
+            reason_en="specialty codes are an upper-case letter then letters or digits",
+        )
+    if db.scalar(select(Expert.id).where(Expert.user_id == user_id)) is not None:
+        raise Conflict(field="user_id", reason_zh="该用户已在专家库中", reason_en="the user is already registered")
+    expert = Expert(
+        user_id=user_id,
+        name=name,
+        employer_id=employer_id,
+        tier=tier,
+        region_code=region_code,
+        active=True,
+        registered_by=actor.user_id,
+        registered_at=now,
+    )
+    db.add(expert)
+    db.flush()
+    db.add_all(ExpertSpecialty(expert_id=expert.id, specialty_code=code) for code in codes)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="expert.registered",
+        subject_type="expert",
+        subject_id=expert.id,
+        payload={
+            "user_id": user_id,
+            "name": name,
+            "employer_id": employer_id,
+            "specialty_codes": codes,
+            "tier": tier,
+            "region_code": region_code,
+        },
+        now=now,
+    )
+    return expert
+
+
+def _candidates(db: Session, specialty_code: str) -> list[rules.Candidate]:
+    query = (
+        select(Expert.id, Expert.employer_id, Expert.region_code)
+        .join(ExpertSpecialty, ExpertSpecialty.expert_id == Expert.id)
+        .where(ExpertSpecialty.specialty_code == specialty_code, Expert.active.is_(True))
+    )
+    return [rules.Candidate(expert_id=i, employer_id=e, region_code=r) for i, e, r in db.execute(query)]
+
+
+def _owner_representatives(db: Session, user_ids: list[int], owner_id: int) -> list[User]:
+    if len(set(user_ids)) != len(user_ids):
+        raise InvalidInput(
+            field="owner_representative_user_ids", reason_zh="招标人代表重复", reason_en="a representative is repeated"
+        )
+    users = []
+    for user_id in user_ids:
+        user = db.get(User, user_id)
+        if user is None or user.entity_id != owner_id:
+            raise InvalidInput(
+                field="owner_representative_user_ids",
+                reason_zh="招标人代表须为招标人本单位的用户",
+                reason_en="the owner's representatives are users of the owner",
+            )
+        users.append(user)
+    return users
+
+
+@changes_state("committee.drawn", disclosed=False)  # 招标投标法 第37条: the names stay secret
+def draw_committee(
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    specialty_code: str,
+    size: int,
+    reserve: int,
+    owner_representative_user_ids: list[int],
+    now: datetime,
+    rng: random.Random | None = None,
+) -> Draw:
+    """Draw the evaluation committee of an opened tender at random from the register (招标投标法 第37条), recusing
+    experts employed by the owner, its agent or any bidder (实施条例 第46条), plus ``reserve`` reserve experts."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    check_reviewer(actor, project)
+    stage = stage_of(tender, now)
+    if stage != Stage.OPENED:
+        raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="抽取评标专家", action_en="draw experts")
+    representatives = len(owner_representative_user_ids)
+    if not rules.lawful_committee(
+        size=size, owner_representatives=representatives, procedure=procedure(tender.procedure)
+    ):
+        raise CommitteeUnlawful(field="size", members=size, experts=size - representatives)
+    if reserve < 0:
+        raise InvalidInput(field="reserve", reason_zh="备选人数不能为负", reason_en="must not be negative")
+    if db.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is not None:
+        raise Conflict(
+            field="tender_id", reason_zh="该招标已抽取评标委员会", reason_en="the committee is already drawn"
+        )
+    users = _owner_representatives(db, owner_representative_user_ids, project.owner_id)
+    bidders = set(db.scalars(select(SealedBid.entity_id).where(SealedBid.tender_id == tender.id)))
+    conflicted = bidders | {project.owner_id} | ({project.agent_id} if project.agent_id is not None else set())
+    centre = db.get(Centre, project.centre_id)
+    assert centre is not None
+    pool = rules.pool_for(
+        _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted
+    )
+    experts = rules.experts_needed(size=size, owner_representatives=representatives)
+    if len(pool.eligible) < experts + reserve:
+        raise NotEnoughExperts(
+            field="size", specialty_code=specialty_code, needed=experts + reserve, available=len(pool.eligible),
+            recused=pool.recused,
+        )  # fmt: skip
+    drawn = rules.draw_at_random(pool.eligible, experts + reserve, rng or secrets.SystemRandom())
+    draw = Draw(
+        tender_id=tender.id, specialty_code=specialty_code, size=size, owner_representatives=representatives,
+        reserve=reserve, candidates=pool.considered, recused=pool.recused, drawn_by=actor.user_id, drawn_at=now,
+    )  # fmt: skip
+    db.add(draw)
+    db.flush()
+    user_of = dict(db.execute(select(Expert.id, Expert.user_id).where(Expert.id.in_(drawn))).all())
+    seats = [
+        CommitteeMember(
+            draw_id=draw.id,
+            tender_id=tender.id,
+            kind=EXPERT if n < experts else RESERVE,
+            position=n + 1,
+            expert_id=expert_id,
+            user_id=user_of[expert_id],
+        )
+        for n, expert_id in enumerate(drawn)
+    ]
+    seats += [
+        CommitteeMember(
+            draw_id=draw.id,
+            tender_id=tender.id,
+            kind=OWNER_REPRESENTATIVE,
+            position=len(drawn) + n + 1,
+            expert_id=None,
+            user_id=user.id,
+        )
+        for n, user in enumerate(users)
+    ]
+    db.add_all(seats)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="committee.drawn",
+        subject_type="tender",
+        subject_id=tender.id,
+        centre_id=project.centre_id,
+        payload={
+            "specialty_code": specialty_code,
+            "size": size,
+            "owner_representatives": [user.id for user in users],
+            "experts": drawn[:experts],
+            "reserve": drawn[experts:],
+            "candidates": pool.considered,
+            "recused": pool.recused,
+        },
+        now=now,
+    )
+    return draw
+
+
+def committee_of(db: Session, tender_id: int) -> list[CommitteeMember]:
+    query = select(CommitteeMember).where(CommitteeMember.tender_id == tender_id).order_by(CommitteeMember.position)
+    return list(db.scalars(query))
+
+
+def sitting_members(db: Session, tender_id: int) -> list[CommitteeMember]:
+    """The members who evaluate: experts and owner's representatives (reserve experts only when called)."""
+    return [member for member in committee_of(db, tender_id) if member.kind != RESERVE]
+
+
+def assignments_of(db: Session, user_id: int) -> list[CommitteeMember]:
+    query = select(CommitteeMember).where(CommitteeMember.user_id == user_id, CommitteeMember.kind != RESERVE)
+    return list(db.scalars(query.order_by(CommitteeMember.id)))
+
+
+def expert_names(db: Session, expert_ids: list[int]) -> dict[int, str]:
+    if not expert_ids:
+        return {}
+    return dict(db.execute(select(Expert.id, Expert.name).where(Expert.id.in_(expert_ids))).all())
