@@ -76,7 +76,7 @@ def make_entity(db: Session, *, name: str | None = None, region_code: str = "530
         data=EntityIn(
             credit_code=credit_code(region_code, serial=number),
             name=name or f"测试企业{number}有限公司",
-            legal_representative="张三",
+            legal_representative=f"法定代表人{number}",
         ),
         now=TEST_NOW,
     )

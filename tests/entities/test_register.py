@@ -162,7 +162,8 @@ def test_an_entity_completes_its_own_contacts(client: TestClient, db: Session) -
     assert response.status_code == 200, response.text
     seen = client.get(f"{ENTITIES}/me", headers=headers).json()
     assert {key: seen[key] for key in changes} == changes
-    assert (seen["legal_representative"], seen["credit_code"]) == ("张三", entity.credit_code)  # untouched
+    untouched = (entity.legal_representative, entity.credit_code)
+    assert (seen["legal_representative"], seen["credit_code"]) == untouched
     registered, updated = events_for(db, "entity", entity.id)
     assert (registered.action, updated.action) == ("entity.registered", "entity.updated")
     assert json.loads(updated.payload) == {"fields": ["address", "contact_name", "contact_phone"]}

@@ -124,6 +124,26 @@ def test_a_whole_remote_opening_with_one_bid_opened_by_custodians(
     assert client.get(scene.url()).json()["stage"] == "opened"
 
 
+def test_regulations_art_34_related_bidders_are_flagged_in_the_opening_record(
+    scene: Scene, client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    from ggzy.entities.models import Entity
+
+    for bidder in scene.bidders[:2]:
+        entity = db.get(Entity, bidder.user.entity_id)
+        assert entity is not None
+        entity.legal_representative = "王同一"
+    db.commit()
+    clock.set(scene.tender.bid_deadline)
+    client.post(scene.url("/opening/start"), headers=scene.host)
+    for number in range(5):
+        scene.decrypt(number)
+    clock.advance(timedelta(minutes=31))
+    record = client.post(scene.url("/opening/finish"), json={}, headers=scene.host).json()["record"]
+    names = [db.get(Entity, b.user.entity_id).name for b in scene.bidders[:2]]  # type: ignore[union-attr]
+    assert record["related_bidders"] == [names]
+
+
 def test_the_opening_cannot_start_before_the_deadline(scene: Scene, client: TestClient, clock: FixedClock) -> None:
     clock.set(scene.tender.bid_deadline - timedelta(seconds=1))
     response = client.post(scene.url("/opening/start"), headers=scene.host)

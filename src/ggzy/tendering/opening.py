@@ -324,10 +324,11 @@ def finish_opening(
         bid.status, bid.ended_at = (WITHDRAWN_UNOPENED if bid.id in not_bidders_fault else REVOKED), now
         unopened.append({"bidder": _entity_name(db, bid.entity_id), "status": bid.status})
     opened = sorted(decrypted.values(), key=lambda d: d.bid_id)
-    lines = []
+    lines, representatives = [], []
     for item in opened:
         entity = db.get(Entity, item.entity_id)
         assert entity is not None
+        representatives.append((entity.name, entity.legal_representative))
         lines.append(
             {"bidder": entity.name, "credit_code": entity.credit_code, "method": item.method,
              "summary": json.loads(item.summary)}
@@ -341,6 +342,8 @@ def finish_opening(
         "opened_at": now.isoformat(),
         "bids": lines,
         "unopened": unopened,
+        # 实施条例 第34条: flagged for the committee (the same legal representative behind several bids)
+        "related_bidders": rules.related_bidders(representatives),
         "outcome": "failed" if failed else "opened",
     }
     text = canonical_json(record)
