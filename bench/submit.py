@@ -15,11 +15,14 @@ request to the last answer (``per_second`` = 201 answers / that time) and each r
 ``p99_ms``). Afterwards the database is checked: ``lost`` = answered 201 but not stored as an active SealedBid whose
 ciphertext is in the blob store; ``failed`` = requests not answered 201.
 
-Prints one JSON line. The client runs on the same 2 cores as the server (and PostgreSQL), so the figures are a
-lower bound for a server with its own machine. Growth: each submission is constant work in N (1 MB read, hashed,
-written and fsynced; a header signature and certificate chain check; indexed queries; one event); the rate is
-bounded by the cores (signature checks, hashing, Python) and by the database's commit and the ledger's integration,
-which serialise on the ledger head; latency grows linearly with the concurrency once the cores are saturated.
+Prints one JSON line, with the CPU spent per bid by the uvicorn processes, by the PostgreSQL backends of the
+benchmark's database and by the client (Linux ``/proc``); ``--app`` runs another factory (for experiments). The
+client runs on the same 2 cores as the server (and PostgreSQL), so the figures are a lower bound for a server with
+its own machine. Growth: each submission is constant work in N (1 MB read, hashed, written and fsynced; a header
+signature and certificate chain check; about 25 SQL statements in 3 transactions; one event); the rate is bounded by
+the cores and by the ledger head row, locked by every writing transaction from its numbering to its commit and again
+by the after-commit integration, so submissions serialise there; latency grows linearly with the concurrency once
+the cores are saturated.
 
     .venv/bin/python bench/submit.py [--n 400] [--db postgresql|sqlite] [--threads 32] [--workers 2]
 """
@@ -231,6 +234,37 @@ def _submit(url: str, token: str, body: bytes, content_type: str) -> tuple[int, 
     return status, time.perf_counter() - started
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (Linux /proc), 0 if it is gone or unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU of the uvicorn supervisor and its worker processes."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return _cpu_seconds(pid) + sum(_cpu_seconds(int(child)) for child in children)
+
+
+def _database_cpu(url: str) -> float:
+    """CPU of the PostgreSQL backends connected to the benchmark's database (they live as long as the pools)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+            {"name": DATABASE},
+        ).scalars()
+        total = sum(_cpu_seconds(pid) for pid in pids)
+    engine.dispose()
+    return total
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -285,10 +319,15 @@ def main() -> None:
             bids_url = f"{base}/tenders/{tender_id}/bids"
 
             load_before = os.getloadavg()[0]
+            server_cpu = _server_cpu(server.pid)
+            client_cpu = time.process_time()
             with ThreadPoolExecutor(max_workers=args.threads) as pool:
                 started = time.perf_counter()
                 results = list(pool.map(lambda item: _submit(bids_url, *item), prepared))
                 seconds = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
+            server_cpu = _server_cpu(server.pid) - server_cpu
+            database_cpu = _database_cpu(url) if admin is not None else None
             server.terminate()
             server.wait(timeout=30)
             server = None
@@ -326,6 +365,9 @@ def main() -> None:
                 "stored": len(stored),
                 "bidders_stored": entities,
                 "seconds": round(seconds, 2),
+                "server_cpu_ms_per_bid": round(server_cpu / args.n * 1000, 1),
+                "client_cpu_ms_per_bid": round(client_cpu / args.n * 1000, 1),
+                "postgresql_cpu_ms_per_bid": None if database_cpu is None else round(database_cpu / args.n * 1000, 1),
                 "threads": args.threads,
                 "workers": args.workers,
                 "load_average_before": round(load_before, 2),
