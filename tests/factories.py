@@ -456,3 +456,61 @@ def make_opened_tender(
         "agent_user": agent_user, "staff": staff, "tender": tender, "bidders": [b.user for b, _, _ in crew],
         "bid_ids": bid_ids, "opened_at": after + timedelta(hours=1),
     }  # fmt: skip
+
+
+def make_evaluated_tender(
+    db: Session, ca_dir: Path, *, prices: list[int] | None = None, method: str = "lowest_price"
+) -> dict:
+    """A tender driven through the services to a finalised evaluation report (评标报告): opened as in
+    :func:`make_opened_tender`, five experts drawn, evaluated by the lowest evaluated price with no qualification
+    criteria, the report finalised by the centre's staff at ``opened_at``. Returns the opened ``setup`` plus
+    ``report`` and ``reported_at``; with the default prices the candidates rank bids 2, 1, 0 (cheapest first)."""
+    from decimal import Decimal
+
+    from ggzy.evaluation import rules as evaluation_rules
+    from ggzy.evaluation import service as evaluation
+    from ggzy.experts import service as experts
+
+    opened = make_opened_tender(db, ca_dir, prices=prices or [30_000_000, 20_000_000, 10_000_000], method=method)
+    for _ in range(5):
+        make_expert(db)
+    staff = principal(db, opened["staff"], Permission.COMMITTEE_DRAW)
+    tender_id, now = opened["tender"].id, opened["opened_at"]
+    experts.draw_committee(
+        db, staff, tender_id=tender_id, specialty_code="A01", size=5, reserve=0, owner_representative_user_ids=[],
+        now=now,
+    )  # fmt: skip
+    scheme = evaluation_rules.Scheme((), (), Decimal(0), evaluation_rules.PriceFormula.LOWEST_BASE)
+    evaluation.start_evaluation(db, staff, tender_id=tender_id, scheme=scheme, lead_member_id=None, now=now)
+    finaliser = principal(db, opened["staff"], Permission.EVALUATION_FINALISE)
+    report = evaluation.finalise_report(db, finaliser, tender_id=tender_id, now=now)
+    return opened | {"report": report, "reported_at": now}
+
+
+def make_publicised_tender(db: Session, ca_dir: Path, **kwargs: object) -> dict:
+    """An evaluated tender whose candidates the agent publicised at ``reported_at`` for the shortest lawful time
+    (实施条例 第54条); adds ``publicity``."""
+    from ggzy.awards import service as awards
+
+    evaluated = make_evaluated_tender(db, ca_dir, **kwargs)  # type: ignore[arg-type]
+    manager = principal(db, evaluated["agent_user"], Permission.AWARD_MANAGE)
+    publicity = awards.publish_publicity(
+        db, manager, tender_id=evaluated["tender"].id, ends_at=None, now=evaluated["reported_at"]
+    )
+    return evaluated | {"publicity": publicity}
+
+
+def make_awarded_tender(db: Session, ca_dir: Path, **kwargs: object) -> dict:
+    """A publicised tender awarded to its first candidate when the publicity ended (实施条例 第55条); adds
+    ``award``."""
+    from ggzy.awards import service as awards
+    from tests.conftest import LEDGER_KEYS
+
+    publicised = make_publicised_tender(db, ca_dir, **kwargs)
+    manager = principal(db, publicised["agent_user"], Permission.AWARD_MANAGE)
+    first = awards.candidates_of(publicised["publicity"])[0]
+    award = awards.award_tender(
+        db, manager, tender_id=publicised["tender"].id, bid_id=first["bid_id"], passed_over=[],
+        signers=LEDGER_KEYS.signers, now=publicised["publicity"].ends_at,
+    )  # fmt: skip
+    return publicised | {"award": award}

@@ -98,6 +98,14 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tenders/{tender_id}/evaluation/rejections"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/api/v1/tenders/{tender_id}/evaluation/report"): frozenset({R.CENTRE_STAFF, R.EXPERT, R.OWNER}),
     ("GET", "/api/v1/evaluation-assignments/mine"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/api/v1/tenders/{tender_id}/publicity"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/tenders/{tender_id}/publicity/objections"): frozenset({R.BIDDER}),
+    ("POST", "/api/v1/publicity-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/tenders/{tender_id}/award"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/tenders/{tender_id}/contract"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/tenders/{tender_id}/award"): EVERYONE,
+    ("GET", "/api/v1/award-letters/mine"): frozenset({R.BIDDER}),
+    ("GET", "/api/v1/award-letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
 }
 
 # Inspectors (discipline inspection, audit) are read-only everywhere (DESIGN §4.7).

@@ -1,5 +1,6 @@
 """Imports every domain's tables so that the metadata (and Alembic) sees the whole schema."""
 
+from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
 from ggzy.core.calendar_store import CalendarYear
 from ggzy.core.db import Base
 from ggzy.core.events import Event
@@ -44,12 +45,16 @@ from ggzy.tendering.models import (
 
 __all__ = [
     "AuthSession",
+    "Award",
+    "AwardLetter",
     "Base",
     "CalendarYear",
+    "CandidatePublicity",
     "Centre",
     "Certificate",
     "Clarification",
     "CommitteeMember",
+    "Contract",
     "Custodian",
     "DecryptedBid",
     "DocumentObjection",
@@ -75,6 +80,7 @@ __all__ = [
     "OpeningObjection",
     "Project",
     "ProjectCodeSequence",
+    "PublicityObjection",
     "QualificationMark",
     "Registration",
     "Rejection",

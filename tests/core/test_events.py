@@ -337,6 +337,52 @@ def _evaluation(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
     return lambda: evaluation.finalise_report(db, member, tender_id=tender_id, now=now)
 
 
+def _award(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
+    """Each award-stage service, prepared up to the step before it (实施条例 第54条, 第55条; 招标投标法 第46条)."""
+    from ggzy.awards import service as awards
+    from ggzy.tendering.rules import china_date
+    from tests.factories import make_awarded_tender, make_evaluated_tender, make_publicised_tender
+
+    if action == "award.publicity_published":
+        evaluated = make_evaluated_tender(db, gm_ca)
+        manager = principal(db, evaluated["agent_user"], Permission.AWARD_MANAGE)
+        return lambda: awards.publish_publicity(
+            db, manager, tender_id=evaluated["tender"].id, ends_at=None, now=evaluated["reported_at"]
+        )
+    if action == "award.contract_recorded":
+        awarded = make_awarded_tender(db, gm_ca)
+        manager = principal(db, awarded["agent_user"], Permission.AWARD_MANAGE)
+        award = awarded["award"]
+        return lambda: awards.record_contract(
+            db, manager, tender_id=awarded["tender"].id, amount_fen=award.price_fen,
+            signed_on=china_date(award.awarded_at), blob_sha256=None, now=award.awarded_at + timedelta(days=1),
+        )  # fmt: skip
+    publicised = make_publicised_tender(db, gm_ca)
+    tender_id, publicity = publicised["tender"].id, publicised["publicity"]
+    manager = principal(db, publicised["agent_user"], Permission.AWARD_MANAGE)
+    if action == "award.awarded":
+        first = awards.candidates_of(publicity)[0]["bid_id"]
+        return lambda: awards.award_tender(
+            db, manager, tender_id=tender_id, bid_id=first, passed_over=[], signers=LEDGER_KEYS.signers,
+            now=publicity.ends_at,
+        )  # fmt: skip
+    bidder = principal(db, publicised["bidders"][0], Permission.AWARD_OBJECT)
+
+    def raise_objection() -> object:
+        return awards.raise_objection(db, bidder, tender_id=tender_id, text="评分有误", now=publicity.starts_at)
+
+    if action == "award.objection_raised":
+        return raise_objection
+    objection = raise_objection()
+    return lambda: awards.answer_objection(
+        db,
+        manager,
+        objection_id=objection.id,
+        answer="经复核无误",
+        now=publicity.starts_at,  # type: ignore[attr-defined]
+    )
+
+
 def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
     """For each declared state-changing service: prepare its inputs, return the call that changes state."""
     return {
@@ -442,6 +488,16 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 "evaluation.score_sheet_submitted",
                 "evaluation.bid_rejected",
                 "evaluation.finalised",
+            )
+        },
+        **{
+            action: (lambda action=action: _award(db, gm_ca, action))
+            for action in (
+                "award.publicity_published",
+                "award.objection_raised",
+                "award.objection_answered",
+                "award.awarded",
+                "award.contract_recorded",
             )
         },
     }

@@ -57,6 +57,10 @@ class Permission(StrEnum):
     EVALUATION_RUN = "evaluation.run"
     EVALUATION_SIT = "evaluation.sit"
     EVALUATION_FINALISE = "evaluation.finalise"
+    AWARD_MANAGE = "award.manage"
+    AWARD_OBJECT = "award.object"
+    AWARD_LETTERS_MINE = "award.letters_mine"
+    AWARD_LETTER_READ = "award.letter_read"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -88,6 +92,12 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # committee members: drawn experts, and the owner's representatives (招标投标法 第37条)
     Permission.EVALUATION_SIT: frozenset({Role.EXPERT, Role.OWNER}),
     Permission.EVALUATION_FINALISE: frozenset({Role.CENTRE_STAFF, Role.EXPERT, Role.OWNER}),
+    # 定标: the owner or its agent publicises, answers, awards and records the contract (实施条例 第54条, 第55条)
+    Permission.AWARD_MANAGE: frozenset({Role.OWNER, Role.AGENT}),
+    Permission.AWARD_OBJECT: frozenset({Role.BIDDER}),
+    Permission.AWARD_LETTERS_MINE: frozenset({Role.BIDDER}),
+    # a letter: its addressee (a bidder), the owner or its agent (招标投标法 第45条)
+    Permission.AWARD_LETTER_READ: frozenset({Role.BIDDER, Role.OWNER, Role.AGENT}),
 }
 
 

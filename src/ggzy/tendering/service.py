@@ -72,7 +72,13 @@ def project_of(db: Session, tender: Tender) -> tuple[Project, Lot]:
     return project, lot
 
 
-_LATER_STAGES = {Stage.OPENED: Stage.EVALUATING, Stage.EVALUATING: Stage.EVALUATED}
+_LATER_STAGES = {
+    Stage.OPENED: Stage.EVALUATING,
+    Stage.EVALUATING: Stage.EVALUATED,
+    Stage.EVALUATED: Stage.PUBLICITY,  # 实施条例 第54条: the candidates publicised
+    Stage.PUBLICITY: Stage.AWARDED,  # 实施条例 第55条: the winner determined
+    Stage.AWARDED: Stage.CONTRACTED,  # 招标投标法 第46条: the contract signed
+}
 
 
 def advance_stage(db: Session, tender: Tender, stage: Stage) -> None:

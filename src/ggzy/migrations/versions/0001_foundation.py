@@ -1235,11 +1235,247 @@ def upgrade() -> None:
     with op.batch_alter_table("score_sheets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_score_sheets_evaluation_id"), ["evaluation_id"], unique=False)
 
+    op.create_table(
+        "candidate_publicities",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "report_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("candidates", sa.Text(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "published_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by"], ["users.id"], name=op.f("fk_candidate_publicities_published_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"], ["evaluation_reports.id"], name=op.f("fk_candidate_publicities_report_id_evaluation_reports")
+        ),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_candidate_publicities_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_candidate_publicities")),
+        sa.UniqueConstraint("tender_id", name=op.f("uq_candidate_publicities_tender_id")),
+    )
+    op.create_table(
+        "awards",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "publicity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "bid_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("price_fen", sa.BigInteger(), nullable=False),
+        sa.Column("passed_over", sa.Text(), nullable=False),
+        sa.Column("notice", sa.Text(), nullable=False),
+        sa.Column("notice_sha256", sa.String(length=64), nullable=False),
+        sa.Column("contract_due", sa.Date(), nullable=False),
+        sa.Column(
+            "awarded_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("awarded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["awarded_by"], ["users.id"], name=op.f("fk_awards_awarded_by_users")),
+        sa.ForeignKeyConstraint(["bid_id"], ["sealed_bids.id"], name=op.f("fk_awards_bid_id_sealed_bids")),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_awards_entity_id_entities")),
+        sa.ForeignKeyConstraint(
+            ["publicity_id"], ["candidate_publicities.id"], name=op.f("fk_awards_publicity_id_candidate_publicities")
+        ),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_awards_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_awards")),
+        sa.UniqueConstraint("tender_id", name=op.f("uq_awards_tender_id")),
+    )
+    with op.batch_alter_table("awards", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_awards_entity_id"), ["entity_id"], unique=False)
+
+    op.create_table(
+        "publicity_objections",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "publicity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "raised_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("answer_due", sa.Date(), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column(
+            "answered_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("answered_late", sa.Boolean(), nullable=True),
+        sa.ForeignKeyConstraint(["answered_by"], ["users.id"], name=op.f("fk_publicity_objections_answered_by_users")),
+        sa.ForeignKeyConstraint(
+            ["entity_id"], ["entities.id"], name=op.f("fk_publicity_objections_entity_id_entities")
+        ),
+        sa.ForeignKeyConstraint(
+            ["publicity_id"],
+            ["candidate_publicities.id"],
+            name=op.f("fk_publicity_objections_publicity_id_candidate_publicities"),
+        ),
+        sa.ForeignKeyConstraint(["raised_by"], ["users.id"], name=op.f("fk_publicity_objections_raised_by_users")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_publicity_objections_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_publicity_objections")),
+    )
+    with op.batch_alter_table("publicity_objections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_publicity_objections_publicity_id"), ["publicity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_publicity_objections_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
+        "award_letters",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "award_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "entity_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["award_id"], ["awards.id"], name=op.f("fk_award_letters_award_id_awards")),
+        sa.ForeignKeyConstraint(["entity_id"], ["entities.id"], name=op.f("fk_award_letters_entity_id_entities")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_award_letters_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_award_letters")),
+        sa.UniqueConstraint("award_id", "entity_id", name=op.f("uq_award_letters_award_id_entity_id")),
+    )
+    with op.batch_alter_table("award_letters", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_award_letters_award_id"), ["award_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_award_letters_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_award_letters_tender_id"), ["tender_id"], unique=False)
+
+    op.create_table(
+        "contracts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "award_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column(
+            "tender_id",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("signed_on", sa.Date(), nullable=False),
+        sa.Column("blob_sha256", sa.String(length=64), nullable=True),
+        sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column(
+            "recorded_by",
+            sa.BigInteger().with_variant(sa.BIGINT(), "postgresql").with_variant(sa.INTEGER(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["award_id"], ["awards.id"], name=op.f("fk_contracts_award_id_awards")),
+        sa.ForeignKeyConstraint(["recorded_by"], ["users.id"], name=op.f("fk_contracts_recorded_by_users")),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_contracts_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contracts")),
+        sa.UniqueConstraint("award_id", name=op.f("uq_contracts_award_id")),
+        sa.UniqueConstraint("tender_id", name=op.f("uq_contracts_tender_id")),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("contracts")
+    with op.batch_alter_table("award_letters", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_award_letters_tender_id"))
+        batch_op.drop_index(batch_op.f("ix_award_letters_entity_id"))
+        batch_op.drop_index(batch_op.f("ix_award_letters_award_id"))
+
+    op.drop_table("award_letters")
+    with op.batch_alter_table("publicity_objections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_publicity_objections_tender_id"))
+        batch_op.drop_index(batch_op.f("ix_publicity_objections_publicity_id"))
+
+    op.drop_table("publicity_objections")
+    with op.batch_alter_table("awards", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_awards_entity_id"))
+
+    op.drop_table("awards")
+    op.drop_table("candidate_publicities")
     with op.batch_alter_table("score_sheets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_score_sheets_evaluation_id"))
 

@@ -1,0 +1,149 @@
+"""API of the award stage (定标): publicity of the candidates, objections, the award, the contract, and reads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from ggzy.awards import rules, service, views
+from ggzy.awards.access import NotYourLetter
+from ggzy.awards.models import PublicityObjection
+from ggzy.awards.schemas import (
+    AwardIn,
+    AwardStageOut,
+    ContractIn,
+    LetterOut,
+    ObjectionIn,
+    ObjectionOut,
+    PublicityIn,
+)
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.money import yuan_to_fen
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now, Public
+from ggzy.tendering.access import NotTheTenderer
+from ggzy.tendering.service import TenderStageWrong
+
+router = APIRouter(tags=["awards"], route_class=PermissionedRoute)
+
+Manager = Annotated[Principal, Depends(require(Permission.AWARD_MANAGE))]
+Objector = Annotated[Principal, Depends(require(Permission.AWARD_OBJECT))]
+Addressee = Annotated[Principal, Depends(require(Permission.AWARD_LETTERS_MINE))]
+LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ))]
+
+
+@router.post(
+    "/tenders/{tender_id}/publicity",
+    status_code=201,
+    response_model=AwardStageOut,
+    summary="Publicise the recommended candidates with their prices (中标候选人公示, 实施条例 第54条)",
+    responses=problem_responses(
+        NotFound, NotTheTenderer, TenderStageWrong, Conflict, rules.PublicityTooLate, rules.PublicityTooShort
+    ),
+)
+def publish_publicity(tender_id: int, body: PublicityIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+    service.publish_publicity(db, actor, tender_id=tender_id, ends_at=body.ends_at, now=now)
+    return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
+
+
+@router.post(
+    "/tenders/{tender_id}/publicity/objections",
+    status_code=201,
+    response_model=ObjectionOut,
+    summary="Object to the evaluation result during the publicity (实施条例 第54条); the award waits for the answer",
+    responses=problem_responses(NotFound, TenderStageWrong, rules.ObjectionOutsidePublicity, service.NotABidder),
+)
+def raise_objection(tender_id: int, body: ObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
+    objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
+    return views.objection_view(db, actor, objection)
+
+
+@router.post(
+    "/publicity-objections/{objection_id}/answer",
+    response_model=ObjectionOut,
+    summary="Answer an objection to the evaluation result (within 3 days of receipt, 实施条例 第54条)",
+    responses=problem_responses(NotFound, NotTheTenderer, Conflict),
+)
+def answer_objection(objection_id: int, body: ObjectionIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
+    objection: PublicityObjection = service.answer_objection(
+        db, actor, objection_id=objection_id, answer=body.text, now=now
+    )
+    return views.objection_view(db, actor, objection)
+
+
+@router.post(
+    "/tenders/{tender_id}/award",
+    status_code=201,
+    response_model=AwardStageOut,
+    summary="定标 (实施条例 第55条) after the publicity: the award notice and the signed letters (招标投标法 第45条)",
+    responses=problem_responses(
+        NotFound,
+        NotTheTenderer,
+        TenderStageWrong,
+        rules.PublicityNotEnded,
+        service.AwardPaused,
+        rules.WinnerNotInOrder,
+    ),
+)
+def award(tender_id: int, body: AwardIn, request: Request, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+    service.award_tender(
+        db,
+        actor,
+        tender_id=tender_id,
+        bid_id=body.bid_id,
+        passed_over=[rules.PassedOver(p.bid_id, p.ground, p.note) for p in body.passed_over],
+        signers=request.app.state.ledger_keys.signers,
+        now=now,
+    )
+    return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
+
+
+@router.post(
+    "/tenders/{tender_id}/contract",
+    status_code=201,
+    response_model=AwardStageOut,
+    summary="Record the signed contract, at the award price (招标投标法 第46条); after 30 days it is flagged late",
+    responses=problem_responses(NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.ContractAmountDeparts),
+)
+def record_contract(tender_id: int, body: ContractIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+    service.record_contract(
+        db,
+        actor,
+        tender_id=tender_id,
+        amount_fen=yuan_to_fen(body.amount, field="amount"),
+        signed_on=body.signed_on,
+        blob_sha256=body.blob_sha256,
+        now=now,
+    )
+    return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
+
+
+@router.get(
+    "/tenders/{tender_id}/award",
+    response_model=AwardStageOut,
+    summary="The award stage as anyone sees it: candidates and prices, then the winner, price and contract",
+    responses=problem_responses(NotFound),
+)
+def get_award(tender_id: int, db: DB, actor: Public, now: Now) -> AwardStageOut:
+    return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
+
+
+@router.get(
+    "/award-letters/mine",
+    response_model=list[LetterOut],
+    summary="The letters addressed to my entity: 中标通知书 or 中标结果通知 (招标投标法 第45条)",
+)
+def my_letters(db: DB, actor: Addressee) -> list[LetterOut]:
+    return views.my_letters(db, actor)
+
+
+@router.get(
+    "/award-letters/{letter_id}",
+    response_model=LetterOut,
+    summary="One letter with its SHA-256 and signed note, for its addressee, the owner or its agent",
+    responses=problem_responses(NotFound, NotYourLetter),
+)
+def get_letter(letter_id: int, db: DB, actor: LetterReader) -> LetterOut:
+    return views.letter_view(db, actor, letter_id=letter_id)

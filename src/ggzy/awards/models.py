@@ -1,0 +1,104 @@
+"""Tables of the award stage (定标): the publicity of the winning candidates, objections to the evaluation result,
+the award with its notice, the letters to the bidders, and the contract record.
+
+招标投标法实施条例 第54条, 第55条; 招标投标法 第45条, 第46条.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ggzy.core.db import Base, BigId, UTCDateTime
+
+
+class CandidatePublicity(Base):
+    """The publicity of the winning candidates (中标候选人公示, 实施条例 第54条): the report's recommended candidates,
+    ranked, with their prices, public from ``starts_at`` to ``ends_at``."""
+
+    __tablename__ = "candidate_publicities"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("evaluation_reports.id"))
+    candidates: Mapped[str] = mapped_column(Text)  # canonical JSON: [{rank, bid_id, entity_id, name, price_fen}]
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class PublicityObjection(Base):
+    """A bidder's objection to the evaluation result, raised during the publicity (实施条例 第54条); while one is
+    unanswered the award waits."""
+
+    __tablename__ = "publicity_objections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    publicity_id: Mapped[int] = mapped_column(ForeignKey("candidate_publicities.id"), index=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer_due: Mapped[date] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_late: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Award(Base):
+    """The award (定标, 实施条例 第55条) and its public notice (中标结果公告); ``passed_over`` records why any
+    candidate ranked above the winner was not chosen. The contract is due by ``contract_due`` (招标投标法 第46条)."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    publicity_id: Mapped[int] = mapped_column(ForeignKey("candidate_publicities.id"))
+    bid_id: Mapped[int] = mapped_column(ForeignKey("sealed_bids.id"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    passed_over: Mapped[str] = mapped_column(Text)  # canonical JSON: [{bid_id, rank, ground, note}]
+    notice: Mapped[str] = mapped_column(Text)  # canonical JSON of the award notice
+    notice_sha256: Mapped[str] = mapped_column(String(64))
+    contract_due: Mapped[date] = mapped_column(Date)
+    awarded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AwardLetter(Base):
+    """A letter of the award (招标投标法 第45条): the letter of award (中标通知书, ``kind`` award) to the winner, or the
+    notice of the result (中标结果通知, ``kind`` result) to another bidder; its text, SHA-256 and signed note."""
+
+    __tablename__ = "award_letters"
+    __table_args__ = (UniqueConstraint("award_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # award | result
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)  # C2SP signed note over the letter's digest, by the ledger keys
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contract(Base):
+    """The signed contract (合同, 招标投标法 第46条) as recorded by the owner or its agent."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    signed_on: Mapped[date] = mapped_column(Date)
+    blob_sha256: Mapped[str | None] = mapped_column(String(64))
+    late: Mapped[bool] = mapped_column(Boolean)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,216 @@
+"""The statutory rules of the award stage, as pure functions of times, candidates and a procedure (STYLE 4).
+
+Periods are counted in calendar days on China Standard Time dates, the start day not counted (民法典 第201条); a
+period ends at 24:00 of its last day (民法典 第203条).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from ggzy.core.clock import CHINA_STANDARD_TIME, as_utc
+from ggzy.core.errors import DomainError
+from ggzy.core.money import format_yuan
+from ggzy.tendering.procedures import Procedure
+from ggzy.tendering.rules import china_date
+
+
+class PublicityTooLate(DomainError):
+    code = "publicity_too_late"
+    status = 422
+    message_zh = (
+        "依法必须进行招标的项目，招标人应当自收到评标报告之日起 {days} 日内公示中标候选人"
+        "（招标投标法实施条例 第五十四条）；评标报告于 {received} 收到，最迟应于 {last_day} 公示"
+    )
+    message_en = (
+        "The candidates must be publicised within {days} days of receiving the evaluation report (Regulations "
+        "art. 54); the report was received on {received}, so the last day was {last_day}"
+    )
+
+
+class PublicityTooShort(DomainError):
+    code = "publicity_too_short"
+    status = 422
+    message_zh = "中标候选人公示期不得少于 {days} 日（招标投标法实施条例 第五十四条）；最早于 {earliest} 结束"
+    message_en = (
+        "The candidates are publicised for at least {days} days (Regulations art. 54); the earliest end is {earliest}"
+    )
+
+
+class ObjectionOutsidePublicity(DomainError):
+    code = "objection_outside_publicity"
+    status = 409
+    message_zh = (
+        "对评标结果的异议应当在中标候选人公示期间提出（招标投标法实施条例 第五十四条）；公示期为 {starts} 至 {ends}"
+    )
+    message_en = (
+        "Objections to the evaluation result are raised during the publicity of the candidates (Regulations "
+        "art. 54), from {starts} to {ends}"
+    )
+
+
+class PublicityNotEnded(DomainError):
+    code = "publicity_not_ended"
+    status = 409
+    message_zh = "中标候选人公示期至 {ends} 届满，公示期满前不得确定中标人（招标投标法实施条例 第五十四条）"
+    message_en = "The publicity of the candidates runs until {ends}; no award before it ends (Regulations art. 54)"
+
+
+class WinnerNotInOrder(DomainError):
+    code = "award_not_in_rank_order"
+    status = 422
+    message_zh = (
+        "招标人应当确定排名第一的中标候选人为中标人；排名在前的候选人放弃中标、因不可抗力不能履行合同、不按要求提交"
+        "履约保证金或者被查实不符合中标条件的，方可依次确定其他候选人，并载明理由"
+        "（招标投标法实施条例 第五十五条）：{reason_zh}"
+    )
+    message_en = (
+        "The first-ranked candidate is the winner; another may be chosen, in rank order, only when each candidate "
+        "ranked above gave up, cannot perform by force majeure, gave no performance security or was found "
+        "ineligible, with that reason recorded (Regulations art. 55): {reason_en}"
+    )
+
+
+class ContractAmountDeparts(DomainError):
+    code = "contract_amount_departs"
+    status = 422
+    message_zh = (
+        "合同金额 {amount} 元与中标价 {price} 元不一致：招标人和中标人应当按照招标文件和中标人的投标文件订立书面合同，"
+        "不得再行订立背离合同实质性内容的其他协议（招标投标法 第四十六条）"
+    )
+    message_en = (
+        "The contract amount {amount} yuan differs from the award price {price} yuan: the contract follows the "
+        "tender documents and the winning bid, with no agreement departing from its substance (Tendering Law "
+        "art. 46)"
+    )
+
+
+# 实施条例 第55条: why a candidate ranked above the winner was passed over.
+PASS_OVER_GROUNDS: dict[str, tuple[str, str]] = {
+    "gave_up": ("放弃中标", "gave up the award"),
+    "force_majeure": ("因不可抗力不能履行合同", "cannot perform the contract by force majeure"),
+    "no_performance_security": ("不按照招标文件要求提交履约保证金", "gave no performance security as required"),
+    "ineligible": ("被查实存在影响中标结果的违法行为等情形，不符合中标条件", "found ineligible for the award"),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rank: int
+    bid_id: int
+    entity_id: int
+    price_fen: int
+
+
+@dataclass(frozen=True)
+class PassedOver:
+    bid_id: int
+    ground: str
+    note: str
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 China Standard Time of ``day`` (the start of the next day), in UTC (民法典 第203条)."""
+    return as_utc(datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA_STANDARD_TIME))
+
+
+def last_publicity_start_day(*, report_received_at: datetime, procedure: Procedure) -> date:
+    """实施条例 第54条: the candidates are publicised within 3 days of receiving the evaluation report."""
+    return china_date(report_received_at) + timedelta(days=procedure.periods.publicity_start_within_days)
+
+
+def check_publicity_start(*, report_received_at: datetime, starts_at: datetime, procedure: Procedure) -> None:
+    last_day = last_publicity_start_day(report_received_at=report_received_at, procedure=procedure)
+    if china_date(starts_at) > last_day:
+        raise PublicityTooLate(
+            field="tender_id",
+            days=procedure.periods.publicity_start_within_days,
+            received=china_date(report_received_at).isoformat(),
+            last_day=last_day.isoformat(),
+        )
+
+
+def earliest_publicity_end(*, starts_at: datetime, procedure: Procedure) -> datetime:
+    """实施条例 第54条: at least 3 days, counted from the day after the start, so 24:00 of the third day."""
+    return end_of_day(china_date(starts_at) + timedelta(days=procedure.periods.publicity_days))
+
+
+def check_publicity_end(*, starts_at: datetime, ends_at: datetime, procedure: Procedure) -> None:
+    earliest = earliest_publicity_end(starts_at=starts_at, procedure=procedure)
+    if as_utc(ends_at) < earliest:
+        raise PublicityTooShort(field="ends_at", days=procedure.periods.publicity_days, earliest=_shown(earliest))
+
+
+def publicity_running(*, starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
+    return as_utc(starts_at) <= as_utc(now) < as_utc(ends_at)
+
+
+def check_objection_in_publicity(*, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    """实施条例 第54条: objections to the evaluation result are raised during the publicity."""
+    if not publicity_running(starts_at=starts_at, ends_at=ends_at, now=now):
+        raise ObjectionOutsidePublicity(field="tender_id", starts=_shown(starts_at), ends=_shown(ends_at))
+
+
+def check_publicity_ended(*, ends_at: datetime, now: datetime) -> None:
+    """实施条例 第54条: the award follows the publicity, never precedes its end (by the server's clock)."""
+    if as_utc(now) < as_utc(ends_at):
+        raise PublicityNotEnded(field="tender_id", ends=_shown(ends_at))
+
+
+def objection_answer_due(*, received_at: datetime, procedure: Procedure) -> date:
+    """实施条例 第54条: the owner answers within 3 days of receiving the objection (the last day)."""
+    return china_date(received_at) + timedelta(days=procedure.periods.objection_answer_days)
+
+
+def answered_late(*, answer_due: date, answered_at: datetime) -> bool:
+    return china_date(answered_at) > answer_due
+
+
+def check_choice(candidates: list[Candidate], *, bid_id: int, passed_over: list[PassedOver]) -> Candidate:
+    """实施条例 第55条: the first-ranked candidate wins; a later one only when every candidate ranked above it is
+    passed over, in order, on a ground of the article with a note. Returns the chosen candidate."""
+    ranked = sorted(candidates, key=lambda c: c.rank)
+    chosen = next((c for c in ranked if c.bid_id == bid_id), None)
+    if chosen is None:
+        raise WinnerNotInOrder(
+            field="bid_id", reason_zh="所选投标不是公示的中标候选人", reason_en="the bid is not a publicised candidate"
+        )
+    above = [c.bid_id for c in ranked if c.rank < chosen.rank]
+    given = [item.bid_id for item in passed_over]
+    if given != above:
+        raise WinnerNotInOrder(
+            field="passed_over",
+            reason_zh=f"须依次载明排名在前的候选人 {above} 未被确定的理由" if above else "排名第一的候选人无须理由",
+            reason_en=f"give the reason for each candidate ranked above, in order: {above}"
+            if above
+            else "the first-ranked candidate needs no reason",
+        )
+    for item in passed_over:
+        if item.ground not in PASS_OVER_GROUNDS:
+            raise WinnerNotInOrder(
+                field="passed_over.ground",
+                reason_zh=f"理由须为第五十五条所列之一：{sorted(PASS_OVER_GROUNDS)}",
+                reason_en=f"the ground must be one of art. 55: {sorted(PASS_OVER_GROUNDS)}",
+            )
+        if len(item.note.strip()) < 2:
+            raise WinnerNotInOrder(
+                field="passed_over.note", reason_zh="须说明具体情况", reason_en="describe what happened"
+            )
+    return chosen
+
+
+def contract_due(*, letter_issued_at: datetime, procedure: Procedure) -> date:
+    """招标投标法 第46条: the contract is signed within 30 days of the letter of award (the last day)."""
+    return china_date(letter_issued_at) + timedelta(days=procedure.periods.contract_within_days)
+
+
+def check_contract_amount(*, amount_fen: int, award_price_fen: int) -> None:
+    """招标投标法 第46条: the contract follows the winning bid; its price is the award price."""
+    if amount_fen != award_price_fen:
+        raise ContractAmountDeparts(field="amount", amount=format_yuan(amount_fen), price=format_yuan(award_price_fen))
+
+
+def _shown(moment: datetime) -> str:
+    """A time as the parties read it: China Standard Time, to the minute."""
+    return as_utc(moment).astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M CST")

@@ -1,0 +1,121 @@
+"""API shapes of the award stage. Amounts travel as decimal strings of yuan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class PublicityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ends_at: AwareDatetime | None = Field(
+        default=None,
+        description="End of the publicity: at least 24:00 CST of the third day after it starts (实施条例 第54条); "
+        "by default exactly then",
+    )
+
+
+class ObjectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=2, max_length=20_000)
+
+
+class PassedOverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    bid_id: int
+    ground: str = Field(description="gave_up, force_majeure, no_performance_security or ineligible (第55条)")
+    note: str = Field(min_length=2, max_length=2000)
+
+
+class AwardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bid_id: int = Field(description="The winning candidate's bid: the first-ranked, unless passed over (第55条)")
+    passed_over: list[PassedOverIn] = Field(
+        default_factory=list, max_length=3, description="Each candidate ranked above the winner, in order, and why"
+    )
+
+
+class ContractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount: str = Field(
+        description="Contract amount in yuan: the award price (招标投标法 第46条)", examples=["987654.32"]
+    )
+    signed_on: date
+    blob_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="The signed contract file")
+
+
+class CandidateOut(BaseModel):
+    rank: int
+    bid_id: int
+    entity_id: int
+    name: str
+    price: str = Field(description="Bid price in yuan")
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    tender_id: int
+    raised_at: datetime
+    answer_due: date
+    answered_at: datetime | None
+    answered_late: bool | None
+    text: str | None = Field(description="For the objector and the owner or its agent")
+    answer: str | None = Field(description="For the objector and the owner or its agent")
+
+
+class PublicityOut(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    running: bool
+    candidates: list[CandidateOut]
+    objections_raised: int
+    objections_pending: int
+    objections: list[ObjectionOut] | None = Field(description="The texts, for the owner or its agent only")
+
+
+class AwardedOut(BaseModel):
+    bid_id: int
+    entity_id: int
+    name: str
+    rank: int
+    price: str = Field(description="Award price in yuan")
+    passed_over: list[dict[str, object]]
+    awarded_at: datetime
+    contract_due: date = Field(description="招标投标法 第46条: 30 days after the letter of award")
+    notice: dict[str, object] = Field(description="The award notice (中标结果公告)")
+    notice_sha256: str
+
+
+class ContractOut(BaseModel):
+    amount: str
+    signed_on: date
+    blob_sha256: str | None
+    late: bool
+    recorded_at: datetime
+
+
+class AwardStageOut(BaseModel):
+    """What anyone sees: the candidates and prices during publicity; the winner and price after the award."""
+
+    tender_id: int
+    stage: str
+    publicity: PublicityOut | None
+    award: AwardedOut | None
+    contract: ContractOut | None
+
+
+class LetterOut(BaseModel):
+    id: int
+    tender_id: int
+    entity_id: int
+    kind: str = Field(description="award (中标通知书) or result (中标结果通知)")
+    issued_at: datetime
+    text: str
+    sha256: str = Field(description="SHA-256 of the text's UTF-8 bytes")
+    note: str = Field(description="C2SP signed note over the digest, by the ledger's keys (base64)")

@@ -1,0 +1,406 @@
+"""The award stage (定标): publicity of the winning candidates, objections to the evaluation result, the award with
+its notice and letters, and the contract record.
+
+The result is public (招标投标法实施条例 第54条: the candidates are publicised; 招标投标法 第45条: the result is
+notified): every event here is disclosed. The evaluation report names no expert, and nothing here reads the
+committee, so no event can name one. The tender moves evaluated → publicity → awarded → contracted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.awards import rules
+from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ggzy.core.events import canonical_json, changes_state
+from ggzy.core.money import format_yuan, format_yuan_uppercase
+from ggzy.core.permissions import Principal
+from ggzy.entities.models import Entity
+from ggzy.evaluation.service import find_evaluation, report_of
+from ggzy.ledger.note import NoteSigner, sign_note
+from ggzy.projects.models import Project
+from ggzy.tendering.access import check_manager
+from ggzy.tendering.bids import ACTIVE, lot_code
+from ggzy.tendering.models import SealedBid, Tender
+from ggzy.tendering.opening import REVOKED, WITHDRAWN_UNOPENED
+from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.rules import china_date
+from ggzy.tendering.service import (
+    TenderStageWrong,
+    advance_stage,
+    get_tender,
+    project_of,
+    record_tender_event,
+    stage_of,
+)
+
+AWARD_LETTER, RESULT_LETTER = "award", "result"
+# Bids that stood at the opening; replaced and withdrawn envelopes are no longer bids (招标投标法 第29条).
+_STANDING_BIDS = (ACTIVE, REVOKED, WITHDRAWN_UNOPENED)
+
+
+class AwardPaused(DomainError):
+    code = "award_paused"
+    status = 409
+    message_zh = "对评标结果的异议尚未答复：作出答复前，应当暂停招标投标活动（招标投标法实施条例 第五十四条）"
+    message_en = "An objection to the evaluation result awaits its answer: the tender is paused (Regulations art. 54)"
+
+
+class NotABidder(DomainError):
+    code = "not_a_bidder_of_tender"
+    status = 403
+    message_zh = "只有本招标项目的投标人可以对评标结果提出异议（招标投标法实施条例 第五十四条）"
+    message_en = "Only bidders of this tender may object to its evaluation result (Regulations art. 54)"
+
+
+# -- reading ---------------------------------------------------------------------------------------------------------
+
+
+def find_publicity(db: Session, tender_id: int) -> CandidatePublicity | None:
+    return db.scalar(select(CandidatePublicity).where(CandidatePublicity.tender_id == tender_id))
+
+
+def find_award(db: Session, tender_id: int) -> Award | None:
+    return db.scalar(select(Award).where(Award.tender_id == tender_id))
+
+
+def find_contract(db: Session, tender_id: int) -> Contract | None:
+    return db.scalar(select(Contract).where(Contract.tender_id == tender_id))
+
+
+def candidates_of(publicity: CandidatePublicity) -> list[dict[str, Any]]:
+    return list(json.loads(publicity.candidates))
+
+
+def objections_of(db: Session, tender_id: int) -> list[PublicityObjection]:
+    query = select(PublicityObjection).where(PublicityObjection.tender_id == tender_id).order_by(PublicityObjection.id)
+    return list(db.scalars(query))
+
+
+def pending_objections(db: Session, tender_id: int) -> int:
+    query = select(func.count()).where(
+        PublicityObjection.tender_id == tender_id, PublicityObjection.answered_at.is_(None)
+    )
+    return db.scalar(query) or 0
+
+
+def standing_bidders(db: Session, tender_id: int) -> list[int]:
+    """The entities whose bids stood at the opening, in order of id."""
+    query = (
+        select(SealedBid.entity_id)
+        .where(SealedBid.tender_id == tender_id, SealedBid.status.in_(_STANDING_BIDS))
+        .distinct()
+        .order_by(SealedBid.entity_id)
+    )
+    return list(db.scalars(query))
+
+
+def _entity(db: Session, entity_id: int) -> Entity:
+    entity = db.get(Entity, entity_id)
+    assert entity is not None
+    return entity
+
+
+def _require_stage(tender: Tender, now: datetime, stage: Stage, action_zh: str, action_en: str) -> None:
+    current = stage_of(tender, now)
+    if current != stage:
+        raise TenderStageWrong(field="tender_id", stage=current.value, action_zh=action_zh, action_en=action_en)
+
+
+# -- publicity -------------------------------------------------------------------------------------------------------
+
+
+@changes_state("award.publicity_published")
+def publish_publicity(
+    db: Session, actor: Principal, *, tender_id: int, ends_at: datetime | None, now: datetime
+) -> CandidatePublicity:
+    """Publicise the report's recommended candidates, ranked, with their prices (中标候选人公示): within 3 days of
+    receiving the report, for at least 3 days (招标投标法实施条例 第54条)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(tender, now, Stage.EVALUATED, "公示中标候选人", "publicise its candidates")
+    evaluation = find_evaluation(db, tender.id)
+    report = report_of(db, evaluation.id) if evaluation is not None else None
+    if report is None:
+        raise NotFound(field="tender_id", what_zh="评标报告", what_en="Evaluation report")
+    chosen = procedure(tender.procedure)
+    rules.check_publicity_start(report_received_at=report.finalised_at, starts_at=now, procedure=chosen)
+    ends = ends_at if ends_at is not None else rules.earliest_publicity_end(starts_at=now, procedure=chosen)
+    rules.check_publicity_end(starts_at=now, ends_at=ends, procedure=chosen)
+    body = json.loads(report.body)
+    lines = {line["bid_id"]: line for line in body["ranking"]}
+    candidates = [
+        {
+            "rank": rank,
+            "bid_id": bid_id,
+            "entity_id": lines[bid_id]["entity_id"],
+            "name": _entity(db, lines[bid_id]["entity_id"]).name,
+            "price_fen": lines[bid_id]["price_fen"],
+        }
+        for rank, bid_id in enumerate(body["recommended"], start=1)
+    ]
+    if not candidates:
+        raise Conflict(
+            field="tender_id", reason_zh="评标报告未推荐中标候选人", reason_en="the report recommends no candidate"
+        )
+    publicity = CandidatePublicity(
+        tender_id=tender.id, report_id=report.id, candidates=canonical_json(candidates), starts_at=now, ends_at=ends,
+        published_by=actor.user_id,
+    )  # fmt: skip
+    db.add(publicity)
+    db.flush()
+    advance_stage(db, tender, Stage.PUBLICITY)
+    record_tender_event(
+        db, actor, tender, project, "award.publicity_published",
+        {"publicity_id": publicity.id, "report_sha256": report.sha256, "candidates": candidates,
+         "starts_at": now.isoformat(), "ends_at": ends.isoformat()},
+        now,
+    )  # fmt: skip
+    return publicity
+
+
+def _publicity(db: Session, tender: Tender) -> CandidatePublicity:
+    publicity = find_publicity(db, tender.id)
+    if publicity is None:
+        raise TenderStageWrong(
+            field="tender_id", stage=tender.stage, action_zh="受理对评标结果的异议", action_en="take objections"
+        )
+    return publicity
+
+
+@changes_state("award.objection_raised")
+def raise_objection(db: Session, actor: Principal, *, tender_id: int, text: str, now: datetime) -> PublicityObjection:
+    """A bidder objects to the evaluation result, during the publicity only; the owner answers within 3 days, and
+    the award waits for the answer (招标投标法实施条例 第54条)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    publicity = _publicity(db, tender)
+    rules.check_objection_in_publicity(starts_at=publicity.starts_at, ends_at=publicity.ends_at, now=now)
+    if tender.stage != Stage.PUBLICITY.value:  # awarded already by a publicity the owner ended early: impossible
+        raise TenderStageWrong(field="tender_id", stage=tender.stage, action_zh="受理异议", action_en="take objections")
+    if actor.entity_id is None or actor.entity_id not in standing_bidders(db, tender.id):
+        raise NotABidder(field="tender_id")
+    assert actor.user_id is not None
+    objection = PublicityObjection(
+        publicity_id=publicity.id, tender_id=tender.id, entity_id=actor.entity_id, raised_by=actor.user_id,
+        text=text, raised_at=now,
+        answer_due=rules.objection_answer_due(received_at=now, procedure=procedure(tender.procedure)),
+    )  # fmt: skip
+    db.add(objection)
+    db.flush()
+    record_tender_event(
+        db, actor, tender, project, "award.objection_raised",
+        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat()}, now,
+    )  # fmt: skip
+    return objection
+
+
+@changes_state("award.objection_answered")
+def answer_objection(
+    db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime
+) -> PublicityObjection:
+    """The owner's answer (招标投标法实施条例 第54条: within 3 days of receipt); a late answer is recorded as late."""
+    objection = db.get(PublicityObjection, objection_id)
+    if objection is None:
+        raise NotFound(field="objection_id", what_zh="异议", what_en="Objection")
+    tender = get_tender(db, objection.tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    if objection.answered_at is not None:
+        raise Conflict(field="objection_id", reason_zh="该异议已答复", reason_en="the objection is already answered")
+    late = rules.answered_late(answer_due=objection.answer_due, answered_at=now)
+    objection.answer, objection.answered_at, objection.answered_by = answer, now, actor.user_id
+    objection.answered_late = late
+    db.flush()
+    record_tender_event(
+        db, actor, tender, project, "award.objection_answered",
+        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat(), "late": late}, now,
+    )  # fmt: skip
+    return objection
+
+
+# -- the award -------------------------------------------------------------------------------------------------------
+
+
+def letter_text(
+    *, kind: str, tender: Tender, code: str, owner: Entity, addressee: Entity, winner: Entity, price_fen: int,
+    contract_due: date, issued_on: date,
+) -> str:  # fmt: skip
+    """The text of a letter of award (中标通知书) or a notice of the result (中标结果通知), 招标投标法 第45条."""
+    price = f"人民币 {format_yuan(price_fen)} 元（{format_yuan_uppercase(price_fen)}）"
+    head = f"{addressee.name}（统一社会信用代码 {addressee.credit_code}）：\n\n"
+    if kind == AWARD_LETTER:
+        body = (
+            f"中标通知书\n\n{head}"
+            f"你单位参加的“{tender.title}”（标段编号 {code}）投标，经评标委员会评审、中标候选人公示期满，"
+            f"确定你单位为中标人，中标价为{price}。\n\n"
+            f"请于 {contract_due.isoformat()} 前，按照招标文件和你单位的投标文件与招标人订立书面合同"
+            f"（招标投标法 第四十六条）。\n"
+        )
+    else:
+        body = (
+            f"中标结果通知书\n\n{head}"
+            f"你单位参加的“{tender.title}”（标段编号 {code}）投标，中标人已确定为{winner.name}，中标价为{price}。"
+            f"感谢你单位的参与（招标投标法 第四十五条）。\n"
+        )
+    return f"{body}\n招标人：{owner.name}\n日期：{issued_on.isoformat()}\n"
+
+
+def letter_note_body(*, kind: str, code: str, tender_id: int, credit_code: str, digest: str) -> str:
+    """What the ledger keys sign: the letter's kind, lot, tender, addressee and the SHA-256 of its text."""
+    return f"ggzy {kind} letter\n{code}\n{tender_id}\n{credit_code}\nsha256 {digest}\n"
+
+
+@changes_state("award.awarded")
+def award_tender(
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    bid_id: int,
+    passed_over: list[rules.PassedOver],
+    signers: Sequence[NoteSigner],
+    now: datetime,
+) -> Award:
+    """定标 (招标投标法实施条例 第55条): after the publicity has ended and every objection is answered (第54条), the
+    first-ranked candidate — or the next, in order, with the reason recorded. Issues the award notice, the letter
+    of award to the winner and the notice of the result to every other bidder (招标投标法 第45条), each signed;
+    the contract is due within 30 days of the letter (招标投标法 第46条)."""
+    tender = get_tender(db, tender_id)
+    project, lot = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(tender, now, Stage.PUBLICITY, "定标", "be awarded")
+    publicity = _publicity(db, tender)
+    rules.check_publicity_ended(ends_at=publicity.ends_at, now=now)
+    if pending_objections(db, tender.id):
+        raise AwardPaused(field="tender_id")
+    listed = candidates_of(publicity)
+    chosen = rules.check_choice(
+        [rules.Candidate(c["rank"], c["bid_id"], c["entity_id"], c["price_fen"]) for c in listed],
+        bid_id=bid_id,
+        passed_over=passed_over,
+    )
+    ranks = {c["bid_id"]: c["rank"] for c in listed}
+    reasons = [
+        {"bid_id": p.bid_id, "rank": ranks[p.bid_id], "ground": p.ground,
+         "ground_zh": rules.PASS_OVER_GROUNDS[p.ground][0], "note": p.note}
+        for p in passed_over
+    ]  # fmt: skip
+    due = rules.contract_due(letter_issued_at=now, procedure=procedure(tender.procedure))
+    code = lot_code(project, lot)
+    owner, winner = _entity(db, project.owner_id), _entity(db, chosen.entity_id)
+    notice = {
+        "title": f"{tender.title} 中标结果公告",
+        "tender_id": tender.id,
+        "lot_code": code,
+        "owner": owner.name,
+        "winner": {"name": winner.name, "credit_code": winner.credit_code},
+        "rank": chosen.rank,
+        "price_fen": chosen.price_fen,
+        "price": f"{format_yuan(chosen.price_fen)} 元",
+        "passed_over": reasons,
+        "awarded_at": now.isoformat(),
+        "contract_due": due.isoformat(),
+    }
+    notice_text = canonical_json(notice)
+    notice_sha256 = hashlib.sha256(notice_text.encode()).hexdigest()
+    award = Award(
+        tender_id=tender.id, publicity_id=publicity.id, bid_id=chosen.bid_id, entity_id=chosen.entity_id,
+        rank=chosen.rank, price_fen=chosen.price_fen, passed_over=canonical_json(reasons), notice=notice_text,
+        notice_sha256=notice_sha256, contract_due=due, awarded_by=actor.user_id, awarded_at=now,
+    )  # fmt: skip
+    db.add(award)
+    db.flush()
+    letters = []
+    for entity_id in sorted(set(standing_bidders(db, tender.id)) | {chosen.entity_id}):
+        addressee = _entity(db, entity_id)
+        kind = AWARD_LETTER if entity_id == chosen.entity_id else RESULT_LETTER
+        text = letter_text(
+            kind=kind, tender=tender, code=code, owner=owner, addressee=addressee, winner=winner,
+            price_fen=chosen.price_fen, contract_due=due, issued_on=china_date(now),
+        )  # fmt: skip
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        note = sign_note(
+            letter_note_body(kind=kind, code=code, tender_id=tender.id, credit_code=addressee.credit_code,
+                             digest=digest),
+            signers,
+        )  # fmt: skip
+        letters.append(
+            AwardLetter(
+                award_id=award.id, tender_id=tender.id, entity_id=entity_id, kind=kind, text=text, sha256=digest,
+                note=note, issued_at=now,
+            )
+        )  # fmt: skip
+    db.add_all(letters)
+    db.flush()
+    advance_stage(db, tender, Stage.AWARDED)
+    record_tender_event(
+        db, actor, tender, project, "award.awarded",
+        {"award_id": award.id, "bid_id": chosen.bid_id, "entity_id": chosen.entity_id, "name": winner.name,
+         "rank": chosen.rank, "price_fen": chosen.price_fen, "passed_over": reasons, "notice_sha256": notice_sha256,
+         "contract_due": due.isoformat(),
+         "letters": [{"letter_id": x.id, "entity_id": x.entity_id, "kind": x.kind, "sha256": x.sha256}
+                     for x in letters]},
+        now,
+    )  # fmt: skip
+    return award
+
+
+# -- the contract ----------------------------------------------------------------------------------------------------
+
+
+@changes_state("award.contract_recorded")
+def record_contract(
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    amount_fen: int,
+    signed_on: date,
+    blob_sha256: str | None,
+    now: datetime,
+) -> Contract:
+    """The signed contract (招标投标法 第46条): at the award price, no agreement departing from it; recorded after
+    the 30 days it is still recorded, flagged late."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(tender, now, Stage.AWARDED, "登记合同", "record its contract")
+    award = find_award(db, tender.id)
+    assert award is not None
+    rules.check_contract_amount(amount_fen=amount_fen, award_price_fen=award.price_fen)
+    if not china_date(award.awarded_at) <= signed_on <= china_date(now):
+        raise InvalidInput(
+            field="signed_on",
+            reason_zh="签订日期须在中标通知书发出之日与今日之间",
+            reason_en="the contract is signed between the letter of award and today",
+        )
+    late = china_date(now) > award.contract_due
+    contract = Contract(
+        award_id=award.id, tender_id=tender.id, amount_fen=amount_fen, signed_on=signed_on, blob_sha256=blob_sha256,
+        late=late, recorded_by=actor.user_id, recorded_at=now,
+    )  # fmt: skip
+    db.add(contract)
+    db.flush()
+    advance_stage(db, tender, Stage.CONTRACTED)
+    record_tender_event(
+        db, actor, tender, project, "award.contract_recorded",
+        {"contract_id": contract.id, "amount_fen": amount_fen, "signed_on": signed_on.isoformat(),
+         "blob_sha256": blob_sha256, "contract_due": award.contract_due.isoformat(), "late": late},
+        now,
+    )  # fmt: skip
+    return contract
+
+
+def load(db: Session, tender_id: int) -> tuple[Tender, Project]:
+    tender = get_tender(db, tender_id)
+    return tender, project_of(db, tender)[0]

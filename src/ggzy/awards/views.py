@@ -1,0 +1,130 @@
+"""What each reader sees of the award stage (row visibility in one place)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ggzy.awards import access, rules, service
+from ggzy.awards.models import AwardLetter, PublicityObjection
+from ggzy.awards.schemas import (
+    AwardedOut,
+    AwardStageOut,
+    CandidateOut,
+    ContractOut,
+    LetterOut,
+    ObjectionOut,
+    PublicityOut,
+)
+from ggzy.core.errors import NotFound
+from ggzy.core.money import fen_to_yuan
+from ggzy.core.permissions import Principal
+from ggzy.projects.models import Project
+from ggzy.tendering.service import stage_of
+
+
+def _yuan(fen: int) -> str:
+    return str(fen_to_yuan(fen))
+
+
+def objection_out(objection: PublicityObjection, *, shown: bool) -> ObjectionOut:
+    return ObjectionOut(
+        id=objection.id,
+        tender_id=objection.tender_id,
+        raised_at=objection.raised_at,
+        answer_due=objection.answer_due,
+        answered_at=objection.answered_at,
+        answered_late=objection.answered_late,
+        text=objection.text if shown else None,
+        answer=objection.answer if shown else None,
+    )
+
+
+def award_stage_view(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> AwardStageOut:
+    tender, project = service.load(db, tender_id)
+    if tender.published_at is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    publicity_out = award_out = contract_out = None
+    publicity = service.find_publicity(db, tender.id)
+    if publicity is not None:
+        objections = service.objections_of(db, tender.id)
+        publicity_out = PublicityOut(
+            starts_at=publicity.starts_at,
+            ends_at=publicity.ends_at,
+            running=rules.publicity_running(starts_at=publicity.starts_at, ends_at=publicity.ends_at, now=now),
+            candidates=[
+                CandidateOut(
+                    rank=c["rank"],
+                    bid_id=c["bid_id"],
+                    entity_id=c["entity_id"],
+                    name=c["name"],
+                    price=_yuan(c["price_fen"]),
+                )
+                for c in service.candidates_of(publicity)
+            ],
+            objections_raised=len(objections),
+            objections_pending=sum(1 for o in objections if o.answered_at is None),
+            objections=[objection_out(o, shown=True) for o in objections]
+            if access.is_manager(actor, project)
+            else None,
+        )
+    award = service.find_award(db, tender.id)
+    if award is not None:
+        notice = json.loads(award.notice)
+        award_out = AwardedOut(
+            bid_id=award.bid_id, entity_id=award.entity_id, name=notice["winner"]["name"], rank=award.rank,
+            price=_yuan(award.price_fen), passed_over=json.loads(award.passed_over), awarded_at=award.awarded_at,
+            contract_due=award.contract_due, notice=notice, notice_sha256=award.notice_sha256,
+        )  # fmt: skip
+    contract = service.find_contract(db, tender.id)
+    if contract is not None:
+        contract_out = ContractOut(
+            amount=_yuan(contract.amount_fen), signed_on=contract.signed_on, blob_sha256=contract.blob_sha256,
+            late=contract.late, recorded_at=contract.recorded_at,
+        )  # fmt: skip
+    return AwardStageOut(
+        tender_id=tender.id,
+        stage=stage_of(tender, now).value,
+        publicity=publicity_out,
+        award=award_out,
+        contract=contract_out,
+    )
+
+
+def objection_view(db: Session, actor: Principal, objection: PublicityObjection) -> ObjectionOut:
+    project = service.load(db, objection.tender_id)[1]
+    return objection_out(objection, shown=access.reads_objection(actor, project, objection))
+
+
+def letter_out(letter: AwardLetter) -> LetterOut:
+    return LetterOut(
+        id=letter.id,
+        tender_id=letter.tender_id,
+        entity_id=letter.entity_id,
+        kind=letter.kind,
+        issued_at=letter.issued_at,
+        text=letter.text,
+        sha256=letter.sha256,
+        note=base64.b64encode(letter.note.encode()).decode(),
+    )
+
+
+def my_letters(db: Session, actor: Principal) -> list[LetterOut]:
+    """The letters addressed to the bidder's own entity, newest first."""
+    if actor.entity_id is None:
+        return []
+    query = select(AwardLetter).where(AwardLetter.entity_id == actor.entity_id).order_by(AwardLetter.id.desc())
+    return [letter_out(letter) for letter in db.scalars(query)]
+
+
+def letter_view(db: Session, actor: Principal, *, letter_id: int) -> LetterOut:
+    letter = db.get(AwardLetter, letter_id)
+    if letter is None:
+        raise NotFound(field="letter_id", what_zh="通知书", what_en="Letter")
+    project: Project = service.load(db, letter.tender_id)[1]
+    access.check_letter_reader(actor, project, letter)
+    return letter_out(letter)

@@ -1,0 +1,116 @@
+"""The award stage's pure rules (实施条例 第54条, 第55条; 招标投标法 第46条), each test named after its article."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ggzy.awards import rules
+from ggzy.core.clock import CHINA_STANDARD_TIME
+from ggzy.tendering.procedures import OPEN
+
+
+def cst(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CHINA_STANDARD_TIME)
+
+
+CANDIDATES = [rules.Candidate(1, 11, 101, 1_000_00), rules.Candidate(2, 12, 102, 1_100_00),
+              rules.Candidate(3, 13, 103, 1_200_00)]  # fmt: skip
+
+
+def test_regulations_art_54_publicity_starts_within_3_days_of_receiving_the_report() -> None:
+    received = cst(2026, 12, 1, 17)
+    rules.check_publicity_start(report_received_at=received, starts_at=cst(2026, 12, 4, 23, 59), procedure=OPEN)
+    with pytest.raises(rules.PublicityTooLate) as refused:
+        rules.check_publicity_start(report_received_at=received, starts_at=cst(2026, 12, 5, 0, 0), procedure=OPEN)
+    assert "第五十四条" in refused.value.detail_zh
+    assert "art. 54" in refused.value.detail_en
+    assert "2026-12-04" in refused.value.detail_en
+
+
+def test_regulations_art_54_publicity_lasts_at_least_3_days_the_start_day_not_counted() -> None:
+    """Started on 1 December at 17:00: the days are 2, 3 and 4 December, so it runs until 24:00 on the 4th."""
+    starts = cst(2026, 12, 1, 17)
+    earliest = rules.earliest_publicity_end(starts_at=starts, procedure=OPEN)
+    assert earliest == cst(2026, 12, 5, 0, 0)
+    assert earliest >= starts + timedelta(days=3)
+    rules.check_publicity_end(starts_at=starts, ends_at=earliest, procedure=OPEN)
+    rules.check_publicity_end(starts_at=starts, ends_at=cst(2026, 12, 10, 12), procedure=OPEN)  # longer is fine
+    with pytest.raises(rules.PublicityTooShort) as refused:
+        rules.check_publicity_end(starts_at=starts, ends_at=earliest - timedelta(seconds=1), procedure=OPEN)
+    assert refused.value.field == "ends_at"
+    assert "第五十四条" in refused.value.detail_zh
+
+
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1)))
+def test_regulations_art_54_the_shortest_publicity_is_never_under_3_full_days(naive: datetime) -> None:
+    starts = naive.replace(tzinfo=CHINA_STANDARD_TIME)
+    earliest = rules.earliest_publicity_end(starts_at=starts, procedure=OPEN)
+    assert starts + timedelta(days=3) < earliest <= starts + timedelta(days=4)
+    assert earliest.astimezone(CHINA_STANDARD_TIME).time().hour == 0
+
+
+def test_regulations_art_54_objections_only_while_the_publicity_runs() -> None:
+    starts, ends = cst(2026, 12, 1, 17), cst(2026, 12, 5, 0)
+    rules.check_objection_in_publicity(starts_at=starts, ends_at=ends, now=starts)
+    rules.check_objection_in_publicity(starts_at=starts, ends_at=ends, now=ends - timedelta(seconds=1))
+    for moment in (starts - timedelta(seconds=1), ends):
+        with pytest.raises(rules.ObjectionOutsidePublicity):
+            rules.check_objection_in_publicity(starts_at=starts, ends_at=ends, now=moment)
+
+
+def test_regulations_art_54_objection_answered_within_3_days_else_recorded_late() -> None:
+    due = rules.objection_answer_due(received_at=cst(2026, 12, 2, 23, 30), procedure=OPEN)
+    assert due == date(2026, 12, 5)
+    assert not rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 5, 23, 59))
+    assert rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 6, 0, 0))
+
+
+def test_regulations_art_54_no_award_before_the_publicity_ends() -> None:
+    ends = cst(2026, 12, 5, 0)
+    rules.check_publicity_ended(ends_at=ends, now=ends)
+    with pytest.raises(rules.PublicityNotEnded) as refused:
+        rules.check_publicity_ended(ends_at=ends, now=ends - timedelta(seconds=1))
+    assert "第五十四条" in refused.value.detail_zh
+
+
+def test_regulations_art_55_the_first_candidate_needs_no_reason() -> None:
+    assert rules.check_choice(CANDIDATES, bid_id=11, passed_over=[]).rank == 1
+    with pytest.raises(rules.WinnerNotInOrder):
+        rules.check_choice(CANDIDATES, bid_id=11, passed_over=[rules.PassedOver(12, "gave_up", "放弃")])
+
+
+def test_regulations_art_55_a_later_candidate_only_in_order_with_a_ground_of_the_article() -> None:
+    with pytest.raises(rules.WinnerNotInOrder) as refused:
+        rules.check_choice(CANDIDATES, bid_id=12, passed_over=[])
+    assert "第五十五条" in refused.value.detail_zh
+    with pytest.raises(rules.WinnerNotInOrder):  # the second passed over too, for the third
+        rules.check_choice(CANDIDATES, bid_id=13, passed_over=[rules.PassedOver(11, "gave_up", "书面放弃")])
+    with pytest.raises(rules.WinnerNotInOrder):
+        rules.check_choice(CANDIDATES, bid_id=12, passed_over=[rules.PassedOver(11, "cheaper_elsewhere", "理由")])
+    with pytest.raises(rules.WinnerNotInOrder):
+        rules.check_choice(CANDIDATES, bid_id=99, passed_over=[])
+    third = rules.check_choice(
+        CANDIDATES,
+        bid_id=13,
+        passed_over=[
+            rules.PassedOver(11, "gave_up", "书面放弃"),
+            rules.PassedOver(12, "no_performance_security", "逾期"),
+        ],
+    )
+    assert third.rank == 3
+
+
+def test_tendering_law_art_46_contract_due_30_days_after_the_letter() -> None:
+    assert rules.contract_due(letter_issued_at=cst(2026, 12, 5, 0, 30), procedure=OPEN) == date(2027, 1, 4)
+
+
+def test_tendering_law_art_46_contract_amount_equals_the_award_price() -> None:
+    rules.check_contract_amount(amount_fen=98_765_432, award_price_fen=98_765_432)
+    with pytest.raises(rules.ContractAmountDeparts) as refused:
+        rules.check_contract_amount(amount_fen=98_765_433, award_price_fen=98_765_432)
+    assert "第四十六条" in refused.value.detail_zh
+    assert "987,654.33" in refused.value.detail_en
