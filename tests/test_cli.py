@@ -34,7 +34,8 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         assert db.scalar(select(func.count()).select_from(TrustAnchor)) == 2
         suites = set(db.scalars(select(Certificate.suite)))
         assert suites == {"gm", "intl"}
-        assert db.scalar(select(func.count()).select_from(Entity)) == 10  # owner, agent, 5 bidders, 3 custodians
+        # owner, agent, 5 bidders, 3 custodians, 6 experts' employers
+        assert db.scalar(select(func.count()).select_from(Entity)) == 16
         project = db.scalars(select(Project)).one()
         assert project.status == "accepted"
         assert validate_project_code(project.code).region_code == "530102"
@@ -44,7 +45,9 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
 
     # The tender story: lot 1 opened with five bids (one by custodians), lot 2 failed and is open again.
     lots = result.report["lots"]
-    assert [lot["stages"][-1] for lot in lots] == ["opened", "failed", "published"]
+    assert [lot["stages"][-1] for lot in lots] == ["contracted", "failed", "published"]
+    assert lots[0]["winner"] == "曲靖麒麟建筑有限公司"  # the lowest price (经评审的最低投标价法)
+    assert lots[0]["award_price_fen"] == 1_742_315_000
     assert lots[0]["bids"] == 5
     assert lots[2]["round"] == 2
     with Session(fresh_engine) as db:
@@ -79,7 +82,7 @@ def test_cli_db_upgrade_and_demo_on_the_embedded_database(tmp_path: Path, monkey
         assert (tmp_path / "var" / "ggzy.db").exists()
         demo = runner.invoke(app, ["demo"])
         assert demo.exit_code == 0, demo.output
-        assert "lot 1 opened" in demo.output
+        assert "lot 1 awarded" in demo.output
     finally:
         get_settings.cache_clear()
 
@@ -149,7 +152,18 @@ def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypat
         report = json.loads(result.output)
         assert report["ok"] is True
         assert [lot["stages"] for lot in report["lots"]] == [
-            ["draft", "published", "closed", "opening", "opened"],
+            [
+                "draft",
+                "published",
+                "closed",
+                "opening",
+                "opened",
+                "evaluating",
+                "evaluated",
+                "publicity",
+                "awarded",
+                "contracted",
+            ],
             ["draft", "published", "closed", "failed"],
             ["draft", "published"],
         ]

@@ -26,7 +26,7 @@ from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.core.trade_types import TradeType
 from ggzy.crypto import IssuedCertificate, Suite, init_ca, issue_certificate, load_private_key_pem
-from ggzy.demo_story import DemoBidder, register_custodians, run_tender_story
+from ggzy.demo_story import DemoBidder, register_custodians, register_expert_users, run_tender_story
 from ggzy.entities import login, service
 from ggzy.entities.models import Centre, User
 from ggzy.entities.schemas import RoleGrantIn
@@ -222,6 +222,7 @@ def load_demo(
             for entity in ENTITIES
             if entity.key.startswith("bidder-")
         ]
+        experts = register_expert_users(db, centre_id=city.id, password=DEMO_PASSWORD, now=now)
         stories = run_tender_story(
             db,
             project=project,
@@ -231,6 +232,8 @@ def load_demo(
             custodians=custodians,
             store=store,
             ledger_keys=ledger_keys,
+            staff=staff,
+            experts=experts,
             clock=story_clock,
         )
         events = db.scalar(select(func.count()).select_from(Event)) or 0
@@ -244,8 +247,8 @@ def load_demo(
                     "procedure": story.procedure,
                     "stages": story.stages,
                     "bids": story.bids,
-                    "winner": None,  # evaluation and award come next
-                    "award_price_fen": None,
+                    "winner": story.winner,
+                    "award_price_fen": story.award_price_fen,
                 }
                 for story in stories
             ],
@@ -255,7 +258,7 @@ def load_demo(
             json.dumps({"project_code": project.code, "password": DEMO_PASSWORD} | report, ensure_ascii=False, indent=2)
         )
         table.caption = (
-            f"project {project.code}: lot 1 opened, lot 2 failed and re-tendered (open for bidding); "
+            f"project {project.code}: lot 1 awarded and contracted, lot 2 failed and re-tendered (open for bidding); "
             f"files in {directory}"
         )
     return DemoResult(table=table, report=report)

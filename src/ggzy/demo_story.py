@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import CHINA_STANDARD_TIME, FixedClock
-from ggzy.core.permissions import SYSTEM, Permission, Principal
+from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.crypto import IssuedCertificate, Suite, issue_certificate, load_private_key_pem, load_public_key_pem
 from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
 from ggzy.crypto.sharing import EncryptedShare, decrypt_share
@@ -59,6 +59,8 @@ class LotStory:
     bids: int = 0
     tender_id: int = 0
     round: int = 1
+    winner: str | None = None
+    award_price_fen: int | None = None
 
 
 def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
@@ -102,7 +104,7 @@ def _publish(db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title
         agent,
         lot_id=lot.id,
         procedure_key="open",
-        method=Method.SCORING,
+        method=Method.LOWEST_PRICE,  # 经评审的最低投标价法
         title=title,
         notice_text=f"{title}招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。",
         documents_until=now + timedelta(days=10),
@@ -188,6 +190,80 @@ def _custodians_open(
     )
 
 
+EXPERTS = ("李建国", "王淑芬", "赵明远", "陈立新", "杨春华", "周振宇")
+EXPERT_EMPLOYERS = (
+    ("昆明理工大学", "MA6KBL011"),
+    ("云南省建筑设计研究院", "MA6KCM012"),
+    ("云南建投工程咨询有限公司", "MA6KDN013"),
+    ("昆明市政设计研究院", "MA6KEP014"),
+    ("云南大学", "MA6KFQ015"),
+    ("云南省交通规划设计研究院", "MA6KGR016"),
+)
+
+
+def register_expert_users(db: Session, *, centre_id: int, password: str, now: datetime) -> list[tuple[int, int]]:
+    """Six experts (users holding the expert role) and their employers, none of them a party to the tender."""
+    from ggzy.demo import demo_credit_code
+    from ggzy.entities.schemas import RoleGrantIn
+
+    experts = []
+    for number, ((employer, organisation), name) in enumerate(zip(EXPERT_EMPLOYERS, EXPERTS, strict=True), start=1):
+        entity = service.register_entity(
+            db, SYSTEM, data=EntityIn(credit_code=demo_credit_code("530100", organisation), name=employer,
+                                      kind="institution"), now=now,
+        )  # fmt: skip
+        user = service.create_user(
+            db, SYSTEM, username=f"expert-{number}", display_name=name, password=password, entity_id=None,
+            roles=[RoleGrantIn(role=Role.EXPERT, centre_id=centre_id)], now=now,
+        )  # fmt: skip
+        experts.append((user.id, entity.id))
+    return experts
+
+
+def _evaluate_and_award(
+    db: Session, tender: Tender, *, staff: Principal, agent: Principal, experts: list[tuple[int, int]],
+    ledger_keys: LedgerKeys, clock: FixedClock,
+) -> tuple[str, int]:  # fmt: skip
+    """Draw five experts, evaluate by the lowest evaluated price, publicise the candidates for the lawful three days,
+    award the first, send the letters and record the contract (招标投标法 第37、45、46条; 实施条例 第54、55条)."""
+    from decimal import Decimal
+
+    from ggzy.awards import service as awards
+    from ggzy.evaluation import rules as evaluation_rules
+    from ggzy.evaluation import service as evaluation
+    from ggzy.experts import service as expert_register
+
+    for (user_id, employer_id), name in zip(experts, EXPERTS, strict=True):
+        expert_register.register_expert(
+            db, staff, user_id=user_id, name=name, employer_id=employer_id, specialty_codes=["A01"], tier="city",
+            region_code="530100", now=clock.now(),
+        )  # fmt: skip
+    expert_register.draw_committee(
+        db, staff, tender_id=tender.id, specialty_code="A01", size=5, reserve=1, owner_representative_user_ids=[],
+        now=clock.now(),
+    )  # fmt: skip
+    scheme = evaluation_rules.Scheme((), (), Decimal(0), evaluation_rules.PriceFormula.LOWEST_BASE)
+    evaluation.start_evaluation(db, staff, tender_id=tender.id, scheme=scheme, lead_member_id=None, now=clock.now())
+    clock.advance(timedelta(hours=3))
+    evaluation.finalise_report(db, staff, tender_id=tender.id, now=clock.now())
+    clock.advance(timedelta(days=1))
+    publicity = awards.publish_publicity(db, agent, tender_id=tender.id, ends_at=None, now=clock.now())
+    clock.set(publicity.ends_at)
+    first = awards.candidates_of(publicity)[0]
+    award = awards.award_tender(
+        db, agent, tender_id=tender.id, bid_id=first["bid_id"], passed_over=[], signers=ledger_keys.signers,
+        now=clock.now(),
+    )  # fmt: skip
+    clock.advance(timedelta(days=2))
+    awards.record_contract(
+        db, agent, tender_id=tender.id, amount_fen=award.price_fen, signed_on=clock.now().date(), blob_sha256=None,
+        now=clock.now(),
+    )  # fmt: skip
+    winner = db.get(Entity, award.entity_id)
+    assert winner is not None
+    return winner.name, award.price_fen
+
+
 def run_tender_story(
     db: Session,
     *,
@@ -198,6 +274,8 @@ def run_tender_story(
     custodians: list[tuple[Custodian, IssuedCertificate]],
     store: BlobStore,
     ledger_keys: LedgerKeys,
+    staff: Principal,
+    experts: list[tuple[int, int]],
     clock: FixedClock,
 ) -> list[LotStory]:
     first, second = (
@@ -247,8 +325,12 @@ def run_tender_story(
 
     failed = opening.start_opening(db, host, tender_id=lot2.id, now=clock.now())
     second.stages.append(failed.stage)  # "failed": two bids are not opened (实施条例 第44条)
-    clock.advance(timedelta(days=1))
     retender = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}（重新招标）", clock=clock)
+
+    first.winner, first.award_price_fen = _evaluate_and_award(
+        db, lot1, staff=staff, agent=agent, experts=experts, ledger_keys=ledger_keys, clock=clock
+    )
+    first.stages += ["evaluating", "evaluated", "publicity", "awarded", "contracted"]
     third = LotStory(code=second.code, procedure="open", stages=["draft", "published"], tender_id=retender.id, round=2)
     return [first, second, third]
 
