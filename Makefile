@@ -52,7 +52,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 bench: $(STAMP)
-	@for script in bench/*.py; do $(BIN)/python $$script; done
+	@for script in bench/[!_]*.py; do $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

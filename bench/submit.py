@@ -30,7 +30,6 @@ the cores are saturated.
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import json
 import os
@@ -45,54 +44,29 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
+from _scenario import certificate_user, published_tender
 from sqlalchemy import create_engine, func, select, text
 
 from ggzy.app import load_secret_key
 from ggzy.config import Settings
 from ggzy.core.db import make_engine, make_session_factory, unit_of_work
 from ggzy.core.migrate import upgrade
-from ggzy.core.permissions import SYSTEM, Permission, Role
-from ggzy.core.trade_types import TradeType
-from ggzy.crypto import PrivateKey, Suite, init_ca, issue_certificate, load_private_key_pem, load_public_key_pem
+from ggzy.core.permissions import Permission
+from ggzy.crypto import Suite, load_public_key_pem
 from ggzy.crypto.envelope import seal_bid
 from ggzy.demo import demo_credit_code
-from ggzy.demo_story import register_custodians
-from ggzy.entities import login, service
-from ggzy.entities.models import User
-from ggzy.entities.schemas import RoleGrantIn
+from ggzy.entities import login
 from ggzy.ledger.service import LedgerKeys
-from ggzy.projects.schemas import LotIn, ProjectIn
-from ggzy.projects.service import accept_registration, lots_of, register_project
-from ggzy.storage import MIB, LocalBlobStore, stage_blob
+from ggzy.storage import MIB, LocalBlobStore
 from ggzy.tendering import bids, keys
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import SealedBid
-from ggzy.tendering.procedures import Method
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "ggzy_bench"
-SECRET = secrets.token_bytes(32)
-
-
-def _login(db, ca_dir: Path, *, name: str, code: str, now: datetime) -> tuple[User, PrivateKey, str, str]:  # type: ignore[no-untyped-def]
-    """Issue a certificate and log in with it (the first login registers the entity and opens a session)."""
-    issued = issue_certificate(ca_dir, kind="entity", name=name, credit_code=code, now=now - timedelta(hours=1))
-    key = load_private_key_pem(issued.private_key_pem)
-    nonce, _ = login.issue_nonce(secret=SECRET, now=now, lifetime=timedelta(minutes=2))
-    result = login.certificate_login(
-        db,
-        nonce=nonce,
-        certificate_pem=issued.certificate_pem,
-        intermediates_pem=[],
-        signature=base64.b64encode(key.sign(login.login_message(nonce))).decode(),
-        secret=SECRET,
-        now=now,
-        lifetime=timedelta(hours=8),
-    )
-    return result.user, key, issued.certificate_pem, result.token
 
 
 def _prepare(url: str, data_dir: Path, n: int, mb: float) -> tuple[int, list[tuple[str, bytes, str]]]:
@@ -104,66 +78,15 @@ def _prepare(url: str, data_dir: Path, n: int, mb: float) -> tuple[int, list[tup
     now = datetime.now(UTC)
     suite = Suite.INTL
     with unit_of_work(factory) as db:
-        province = service.create_centre(
-            db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
-        )
-        city = service.create_centre(
-            db, SYSTEM, name="昆明市公共资源交易中心", region_code="530100", parent_id=province.id, now=now
-        )
-        staff_user = service.create_user(
-            db, SYSTEM, username="staff", display_name="中心工作人员", password="bench-password-2026",
-            entity_id=None, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=city.id)], now=now,
-        )  # fmt: skip
-        staff = login.principal_for(db, staff_user)
-        ca_dir = data_dir / "ca-intl"
-        ca = init_ca(ca_dir, suite=suite, name="Bench INTL CA", now=now - timedelta(days=1))
-        login.add_trust_anchor(db, SYSTEM, certificate_pem=ca.pem, name=None, now=now)
-        owner, _, _, _ = _login(db, ca_dir, name="压测招标人", code=demo_credit_code("530102", "MA6K1A001"), now=now)
-        agent, _, _, _ = _login(db, ca_dir, name="压测招标代理", code=demo_credit_code("530100", "MA6K2B002"), now=now)
-        for user, role in ((owner, Role.OWNER), (agent, Role.AGENT)):
-            service.grant_role(
-                db, staff.holding(Permission.USER_MANAGE), user_id=user.id,
-                grant=RoleGrantIn(role=role, centre_id=city.id), now=now,
-            )  # fmt: skip
-        project = register_project(
-            db,
-            login.principal_for(db, agent).holding(Permission.PROJECT_REGISTER),
-            data=ProjectIn(
-                centre_id=city.id,
-                name="压测教学楼工程",
-                trade_type=TradeType.CONSTRUCTION,
-                region_code="530102",
-                owner_id=owner.entity_id,
-                agent_id=agent.entity_id,
-                approval_reference="压测〔2026〕1号",
-                lots=[LotIn(name="施工一标段", budget="18600000.00", ceiling_price="18200000.00")],
-            ),
-            now=now,
-        )
-        accept_registration(db, staff.holding(Permission.PROJECT_REVIEW), project_id=project.id, now=now)
-        register_custodians(db, city_id=city.id, cas={suite: ca_dir}, directory=data_dir, now=now)
-        lot = lots_of(db, [project.id])[project.id][0]
-        host = login.principal_for(db, agent).holding(Permission.TENDER_MANAGE)
-        tender = tendering.create_tender(
-            db, host, lot_id=lot.id, procedure_key="open", method=Method.SCORING, title="压测标段",
-            notice_text="压测招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。",
-            documents_until=now + timedelta(days=10), bid_deadline=now + timedelta(days=21),
-            invited_entity_ids=[], now=now,
-        )  # fmt: skip
-        ref = stage_blob(db, store, b"tender documents\n" * 1000, max_bytes=10 * MIB)
-        tendering.attach_documents(
-            db, host, tender_id=tender.id, sha256=ref.sha256, name="招标文件.pdf", size=ref.size, now=now
-        )
-        tendering.publish_tender(db, host, tender_id=tender.id, now=now)
+        tender, code, ca_dir, _ = published_tender(db, data_dir, store, now, suite)
         opening_key = next(k for k in keys.opening_keys_of(db, tender.id) if k.suite == suite.value)
         opening_public_key = load_public_key_pem(opening_key.public_key_pem)
-        code = bids.lot_code(project, lot)
         tender_id = tender.id
 
     prepared = []
     with unit_of_work(factory) as db:
         for index in range(n):
-            user, key, pem, token = _login(
+            user, key, pem, token = certificate_user(
                 db, ca_dir, name=f"压测投标人{index}", code=demo_credit_code("530100", f"N{index:08d}"), now=now
             )
             actor = login.principal_for(db, user).holding(Permission.TENDER_REGISTER)
