@@ -25,12 +25,11 @@ the random salt stops anyone guessing an undisclosed payload from the commitment
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from hashlib import sha256
 from json.encoder import encode_basestring
 from typing import Any, Protocol
 
-from ggzy.core.clock import as_utc
 from ggzy.ledger.merkle import leaf_hash
 
 ENTRY_VERSION = 1
@@ -54,7 +53,10 @@ class EventRow(Protocol):
 
 
 def _time(event: EventRow) -> str:
-    return as_utc(event.occurred_at).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    moment = event.occurred_at  # aware, or naive UTC as SQLite hands it back
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def full_event_document(event: EventRow) -> dict[str, Any]:
