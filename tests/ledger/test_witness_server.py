@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -19,6 +20,7 @@ from ggzy.config import Settings
 from ggzy.demo import DEMO_PASSWORD, load_demo
 from ggzy.ledger.note import open_note, parse_verifier_key
 from tests.conftest import LEDGER_KEYS, demo_parts
+from tests.ledger import independent
 
 
 def _free_port() -> int:
@@ -34,6 +36,19 @@ def _request(url: str, *, body: dict | None = None, token: str | None = None) ->
     data = json.dumps(body).encode() if body is not None else None
     with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=10) as response:
         return json.loads(response.read())
+
+
+def _root(entries: list[dict]) -> bytes:
+    """RFC 9162 MTH of the given entries, computed here from their bytes alone."""
+    import hashlib
+
+    def mth(leaves: list[bytes]) -> bytes:
+        if len(leaves) == 1:
+            return leaves[0]
+        split = 1 << ((len(leaves) - 1).bit_length() - 1)
+        return hashlib.sha256(b"\x01" + mth(leaves[:split]) + mth(leaves[split:])).digest()
+
+    return mth([independent.leaf(base64.b64decode(entry["data"])) for entry in entries])
 
 
 def test_witness_cosigns_a_running_server(fresh_engine: Engine, tmp_path: Path) -> None:
@@ -73,6 +88,23 @@ def test_witness_cosigns_a_running_server(fresh_engine: Engine, tmp_path: Path) 
         with urllib.request.urlopen(f"{base}/ledger/checkpoint", timeout=10) as response:
             note = open_note(response.read().decode(), [parse_verifier_key(verifier_key)])
         assert [verifier.name for verifier in note.verifiers] == ["witness.notary.test"]
+
+        # An outside verifier that knows only RFC 9162 checks the running server over HTTP.
+        lines = note.body.split("\n")
+        size, root = int(lines[1]), base64.b64decode(lines[2])
+        entries = _request(f"{base}/ledger/entries?start=0&end={size}")["entries"]
+        for entry in entries[:: max(1, size // 10)]:
+            proof = _request(f"{base}/ledger/proofs/inclusion?index={entry['index']}&tree_size={size}")
+            leaf = independent.leaf(base64.b64decode(entry["data"]))
+            hashes = [base64.b64decode(h) for h in proof["proof"]]
+            assert independent.inclusion_ok(leaf, entry["index"], size, hashes, root)
+        half = max(1, size // 2)
+        consistency = _request(f"{base}/ledger/proofs/consistency?first={half}&second={size}")
+        first_root_proof = _request(f"{base}/ledger/entries?start=0&end={half}")["entries"]
+        first_root = _root(first_root_proof)
+        assert independent.consistency_ok(
+            half, size, [base64.b64decode(h) for h in consistency["proof"]], first_root, root
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
