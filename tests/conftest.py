@@ -55,15 +55,21 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     engine = make_engine(url)
     if not is_sqlite(url):
-        schema = f"test_{worker or 'main'}"
+        # One schema per run and worker, so that two runs on one database (two developers, CI beside a
+        # session) never share tables; dropped when the run ends.
+        schema = f"test_{uuid.uuid4().hex[:8]}_{worker or 'main'}"
         with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             connection.execute(text(f"CREATE SCHEMA {schema}"))
         engine.dispose()
         engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     upgrade(engine)
     yield engine
     engine.dispose()
+    if not is_sqlite(url):
+        plain = make_engine(url)
+        with plain.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        plain.dispose()
 
 
 @pytest.fixture
