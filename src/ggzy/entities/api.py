@@ -19,7 +19,7 @@ from ggzy.crypto import (
     CertificateUntrusted,
     SignatureInvalid,
 )
-from ggzy.entities import login, service
+from ggzy.entities import login, relations, service
 from ggzy.entities.models import User
 from ggzy.entities.schemas import (
     CentreIn,
@@ -27,6 +27,9 @@ from ggzy.entities.schemas import (
     CertificateLoginIn,
     EntityIn,
     EntityOut,
+    EntityRelationCorrection,
+    EntityRelationIn,
+    EntityRelationOut,
     EntityUpdate,
     LoginOut,
     NonceOut,
@@ -221,6 +224,78 @@ def my_entity(db: DB, actor: EntitySelf) -> EntityOut:
 )
 def update_my_entity(body: EntityUpdate, db: DB, actor: EntitySelf, now: Now) -> EntityOut:
     return EntityOut.model_validate(service.update_own_entity(db, actor, changes=body, now=now))
+
+
+@router.get(
+    "/entities/me/relations",
+    response_model=list[EntityRelationOut],
+    tags=["entities"],
+    summary="The control relations of one's own entity (实施条例 第34条)",
+    responses=problem_responses(NotFound),
+)
+def my_relations(db: DB, actor: EntitySelf) -> list[EntityRelationOut]:
+    if actor.entity_id is None:
+        raise NotFound(field="entity_id", what_zh="本单位", what_en="Your entity")
+    return [relations.relation_out(row) for row in relations.relations_of(db, actor.entity_id)]
+
+
+@router.post(
+    "/entities/me/relations",
+    response_model=EntityRelationOut,
+    status_code=201,
+    tags=["entities"],
+    summary="Declare a shareholding (控股) or management relation one's entity is a side of",
+    responses=problem_responses(InvalidInput, NotFound, relations.RelationToItself, relations.RelationExists),
+)
+def declare_relation(body: EntityRelationIn, db: DB, actor: EntitySelf, now: Now) -> EntityRelationOut:
+    return relations.relation_out(relations.declare_relation(db, actor, data=body, now=now))
+
+
+@router.post(
+    "/entity-relations",
+    response_model=EntityRelationOut,
+    status_code=201,
+    tags=["entities"],
+    summary="Record a relation between two entities (centre staff)",
+    responses=problem_responses(InvalidInput, NotFound, relations.RelationToItself, relations.RelationExists),
+)
+def record_relation(body: EntityRelationIn, db: DB, actor: EntityRegistrar, now: Now) -> EntityRelationOut:
+    return relations.relation_out(relations.record_relation(db, actor, data=body, now=now))
+
+
+@router.patch(
+    "/entity-relations/{relation_id}",
+    response_model=EntityRelationOut,
+    tags=["entities"],
+    summary="Correct or end a relation (centre staff)",
+    responses=problem_responses(InvalidInput, NotFound, Conflict),
+)
+def correct_relation(
+    relation_id: int, body: EntityRelationCorrection, db: DB, actor: EntityRegistrar, now: Now
+) -> EntityRelationOut:
+    relation = relations.correct_relation(db, actor, relation_id=relation_id, changes=body, now=now)
+    return relations.relation_out(relation)
+
+
+@router.get(
+    "/entities/{entity_id}/relations",
+    response_model=list[EntityRelationOut],
+    tags=["entities"],
+    responses=problem_responses(NotFound),
+)
+def entity_relations(entity_id: int, db: DB, _: EntityReader) -> list[EntityRelationOut]:
+    return [relations.relation_out(row) for row in relations.relations_of(db, entity_id)]
+
+
+@router.patch(
+    "/entities/{entity_id}",
+    response_model=EntityOut,
+    tags=["entities"],
+    summary="Correct an entity's person in charge or contacts (centre staff)",
+    responses=problem_responses(NotFound),
+)
+def correct_entity(entity_id: int, body: EntityUpdate, db: DB, actor: EntityRegistrar, now: Now) -> EntityOut:
+    return EntityOut.model_validate(service.correct_entity(db, actor, entity_id=entity_id, changes=body, now=now))
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text, func, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -40,6 +40,42 @@ class Entity(Base):
     address: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EntityRelation(Base):
+    """A control relation between two entities of the register (招标投标法实施条例 第34条: 控股、管理关系).
+
+    ``upper_entity_id`` is the shareholder or the managing unit, ``lower_entity_id`` the entity it holds shares in
+    or manages. A shareholding carries its share in basis points (1 = 0.01 %); it is 控股 (control) above half the
+    capital or when declared as actual control (``actual_control``: 公司法 第二百六十五条, voting rights enough to
+    steer the company). Declared by either entity, recorded or corrected by centre staff (``source``); never deleted,
+    only ended (``ended_at``), so that a past opening can be explained with the register as it then was.
+    """
+
+    __tablename__ = "entity_relations"
+    # One live relation of a kind between two entities; ended ones stay as history.
+    __table_args__ = (
+        Index(
+            "uq_entity_relations_live",
+            "kind",
+            "upper_entity_id",
+            "lower_entity_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # shareholding | management
+    upper_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    lower_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    share_basis_points: Mapped[int | None] = mapped_column(Integer)  # shareholding only: 1..10000
+    actual_control: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(16))  # declared (by an entity) | recorded (by centre staff)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class User(Base):

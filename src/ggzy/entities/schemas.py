@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +13,7 @@ from ggzy.core.trade_types import TradeType
 
 CentreLevel = Literal["province", "city", "county"]
 EntityKind = Literal["enterprise", "institution", "government", "social_organisation", "other"]
+RelationKind = Literal["shareholding", "management"]  # 控股 (by shareholding) / 管理关系 (实施条例 第34条)
 
 
 class CentreIn(BaseModel):
@@ -73,6 +75,46 @@ class EntityOut(BaseModel):
     contact_phone: str | None
     contact_email: str | None
     address: str | None
+
+
+class EntityRelationIn(BaseModel):
+    """A control relation between two entities of the register (实施条例 第34条: 控股、管理关系)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: RelationKind
+    upper_entity_id: int = Field(description="The shareholder, or the managing unit (管理单位)")
+    lower_entity_id: int = Field(description="The entity it holds shares in, or the unit it manages")
+    share_percent: Decimal | None = Field(
+        default=None, examples=["51.00"], description="Shareholding only: per cent of the capital, 0 < p ≤ 100"
+    )
+    actual_control: bool = Field(
+        default=False, description="Shareholding only: control with half or less (公司法 第二百六十五条)"
+    )
+
+
+class EntityRelationCorrection(BaseModel):
+    """Centre staff correct a relation: its share, its actual control, or end it (kept as history)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    share_percent: Decimal | None = None
+    actual_control: bool | None = None
+    ended: bool = Field(default=False, description="The relation no longer holds")
+
+
+class EntityRelationOut(BaseModel):
+    id: int
+    kind: RelationKind
+    upper_entity_id: int
+    lower_entity_id: int
+    share_percent: Decimal | None
+    actual_control: bool
+    controls: bool = Field(description="控股 or 管理: the upper entity steers the lower one")
+    source: Literal["declared", "recorded"]
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
 
 
 class RoleGrantIn(BaseModel):

@@ -184,6 +184,30 @@ def update_own_entity(db: Session, actor: Principal, *, changes: EntityUpdate, n
     return entity
 
 
+@changes_state("entity.corrected", disclosed=False)
+def correct_entity(db: Session, actor: Principal, *, entity_id: int, changes: EntityUpdate, now: datetime) -> Entity:
+    """Centre staff correct an entity's person in charge (单位负责人, the legal representative: 实施条例 第34条 compares
+    it across bidders) or contacts. Undisclosed: the old and new values are names and telephone numbers of natural
+    persons (个人信息保护法 第四条), kept in the events for inspectors while the public ledger holds a commitment."""
+    entity = get_entity(db, entity_id)
+    updated = changes.model_dump(exclude_unset=True)
+    before = {name: getattr(entity, name) for name in sorted(updated)}
+    for name, value in updated.items():
+        setattr(entity, name, value)
+    entity.updated_at = now
+    db.flush()
+    record_event(
+        db,
+        actor,
+        action="entity.corrected",
+        subject_type="entity",
+        subject_id=entity.id,
+        payload={"before": before, "after": {name: updated[name] for name in sorted(updated)}},
+        now=now,
+    )
+    return entity
+
+
 def _check_grant_allowed(db: Session, actor: Principal, grant: RoleGrantIn) -> None:
     if grant.trade_type is not None and grant.role not in (Role.SUPERVISOR, Role.INSPECTOR):
         raise InvalidInput(
