@@ -1,6 +1,7 @@
 """Imports every domain's tables so that the metadata (and Alembic) sees the whole schema."""
 
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
+from ggzy.complaints.models import Complaint, TenderSuspension
 from ggzy.core.calendar_store import CalendarYear
 from ggzy.core.db import Base
 from ggzy.core.events import Event
@@ -55,6 +56,7 @@ __all__ = [
     "Certificate",
     "Clarification",
     "CommitteeMember",
+    "Complaint",
     "Contract",
     "Custodian",
     "DecryptedBid",
@@ -92,6 +94,7 @@ __all__ = [
     "SealedBid",
     "ShareRelease",
     "Tender",
+    "TenderSuspension",
     "TrustAnchor",
     "User",
 ]

@@ -10,6 +10,7 @@ from ggzy.awards import rules, service, views
 from ggzy.awards.access import NotYourLetter
 from ggzy.awards.models import PublicityObjection
 from ggzy.awards.schemas import (
+    AnswerIn,
     AwardIn,
     AwardStageOut,
     ContractIn,
@@ -17,7 +18,9 @@ from ggzy.awards.schemas import (
     ObjectionIn,
     ObjectionOut,
     PublicityIn,
+    RepublishIn,
 )
+from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
@@ -40,9 +43,10 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
     response_model=AwardStageOut,
     summary="Publicise the recommended candidates with their prices (中标候选人公示, 实施条例 第54条)",
     responses=problem_responses(
-        NotFound, NotTheTenderer, TenderStageWrong, Conflict, rules.PublicityTooLate, rules.PublicityTooShort
+        NotFound, NotTheTenderer, TenderStageWrong, Conflict, rules.PublicityTooLate, rules.PublicityTooShort,
+        TenderSuspended, ReTenderOrdered,
     ),
-)
+)  # fmt: skip
 def publish_publicity(tender_id: int, body: PublicityIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
     service.publish_publicity(db, actor, tender_id=tender_id, ends_at=body.ends_at, now=now)
     return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
@@ -52,25 +56,45 @@ def publish_publicity(tender_id: int, body: PublicityIn, db: DB, actor: Manager,
     "/tenders/{tender_id}/publicity/objections",
     status_code=201,
     response_model=ObjectionOut,
-    summary="Object to the evaluation result during the publicity (实施条例 第54条); the award waits for the answer",
-    responses=problem_responses(NotFound, TenderStageWrong, rules.ObjectionOutsidePublicity, service.NotABidder),
+    summary="Object to the evaluation result during the publicity, as a bidder or another interested party stating "
+    "its interest (实施条例 第54条); the award waits for the answer",
+    responses=problem_responses(
+        NotFound, TenderStageWrong, rules.ObjectionOutsidePublicity, service.NotABidder, rules.PublicityResultChanged
+    ),
 )
 def raise_objection(tender_id: int, body: ObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
-    objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
+    objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now)
     return views.objection_view(db, actor, objection)
 
 
 @router.post(
     "/publicity-objections/{objection_id}/answer",
     response_model=ObjectionOut,
-    summary="Answer an objection to the evaluation result (within 3 days of receipt, 实施条例 第54条)",
-    responses=problem_responses(NotFound, NotTheTenderer, Conflict),
+    summary="Answer an objection to the evaluation result (within 3 days of receipt, 实施条例 第54条); an answer "
+    "that changes the result sends the candidates to a fresh publicity",
+    responses=problem_responses(NotFound, NotTheTenderer, Conflict, TenderStageWrong, rules.PublicityStateWrong),
 )
-def answer_objection(objection_id: int, body: ObjectionIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
+def answer_objection(objection_id: int, body: AnswerIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
     objection: PublicityObjection = service.answer_objection(
-        db, actor, objection_id=objection_id, answer=body.text, now=now
+        db, actor, objection_id=objection_id, answer=body.text, changes_result=body.changes_result, now=now
     )
     return views.objection_view(db, actor, objection)
+
+
+@router.post(
+    "/tenders/{tender_id}/publicity/republish",
+    response_model=AwardStageOut,
+    summary="Publicise the changed candidates again for at least 3 days after the result changed (实施条例 第54条)",
+    responses=problem_responses(
+        NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.PublicityStateWrong, rules.PublicityTooShort,
+        service.AwardPaused, TenderSuspended, ReTenderOrdered,
+    ),
+)  # fmt: skip
+def republish_publicity(tender_id: int, body: RepublishIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+    service.republish_publicity(
+        db, actor, tender_id=tender_id, recommended=body.recommended, basis=body.basis, ends_at=body.ends_at, now=now
+    )
+    return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
 
 
 @router.post(
@@ -85,6 +109,9 @@ def answer_objection(objection_id: int, body: ObjectionIn, db: DB, actor: Manage
         rules.PublicityNotEnded,
         service.AwardPaused,
         rules.WinnerNotInOrder,
+        rules.PublicityResultChanged,
+        TenderSuspended,
+        ReTenderOrdered,
     ),
 )
 def award(tender_id: int, body: AwardIn, request: Request, db: DB, actor: Manager, now: Now) -> AwardStageOut:
@@ -105,7 +132,9 @@ def award(tender_id: int, body: AwardIn, request: Request, db: DB, actor: Manage
     status_code=201,
     response_model=AwardStageOut,
     summary="Record the signed contract, at the award price (招标投标法 第46条); after 30 days it is flagged late",
-    responses=problem_responses(NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.ContractAmountDeparts),
+    responses=problem_responses(
+        NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.ContractAmountDeparts, TenderSuspended
+    ),
 )
 def record_contract(tender_id: int, body: ContractIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
     service.record_contract(

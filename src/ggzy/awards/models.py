@@ -16,7 +16,12 @@ from ggzy.core.db import Base, BigId, UTCDateTime
 
 class CandidatePublicity(Base):
     """The publicity of the winning candidates (中标候选人公示, 实施条例 第54条): the report's recommended candidates,
-    ranked, with their prices, public from ``starts_at`` to ``ends_at``."""
+    ranked, with their prices, public from ``starts_at`` to ``ends_at``.
+
+    ``state`` follows :data:`ggzy.awards.rules.PUBLICITY_TRANSITIONS`: ``publicised``, then ``result_changed`` when
+    an objection's answer or a complaint's decision changes the evaluation result, then ``publicised`` again (the
+    next ``round``) when the changed candidates are publicised afresh for at least 3 days (第54条). Earlier rounds'
+    candidates stay in the ledger (the events of each round)."""
 
     __tablename__ = "candidate_publicities"
 
@@ -27,11 +32,14 @@ class CandidatePublicity(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    round: Mapped[int] = mapped_column(Integer, server_default="1")
+    state: Mapped[str] = mapped_column(String(16), server_default="publicised")
 
 
 class PublicityObjection(Base):
-    """A bidder's objection to the evaluation result, raised during the publicity (实施条例 第54条); while one is
-    unanswered the award waits."""
+    """An objection to the evaluation result by a bidder or another interested party (投标人或者其他利害关系人),
+    raised during the publicity (实施条例 第54条); while one is unanswered the award waits. ``interest`` is the
+    interest an objector that did not bid states; ``changes_result`` whether the answer changed the result."""
 
     __tablename__ = "publicity_objections"
 
@@ -47,6 +55,8 @@ class PublicityObjection(Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_late: Mapped[bool | None] = mapped_column(Boolean)
+    interest: Mapped[str | None] = mapped_column(Text)
+    changes_result: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Award(Base):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from ggzy.core.clock import CHINA_STANDARD_TIME, as_utc
-from ggzy.core.errors import DomainError
+from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.money import format_yuan
 from ggzy.tendering.procedures import Procedure
 from ggzy.tendering.rules import china_date
@@ -84,6 +84,65 @@ class ContractAmountDeparts(DomainError):
         "tender documents and the winning bid, with no agreement departing from its substance (Tendering Law "
         "art. 46)"
     )
+
+
+class PublicityResultChanged(DomainError):
+    code = "publicity_result_changed"
+    status = 409
+    message_zh = (
+        "评标结果已改变（异议答复或投诉处理决定），须重新公示中标候选人，公示期不得少于 3 日；重新公示前不得{action_zh}"
+        "（招标投标法实施条例 第五十四条）"
+    )
+    message_en = (
+        "The evaluation result has changed (an objection's answer or a complaint's decision): the candidates must be "
+        "publicised again for at least 3 days before the tender can {action_en} (Regulations art. 54)"
+    )
+
+
+class PublicityStateWrong(DomainError):
+    code = "publicity_state_wrong"
+    status = 409
+    message_zh = "中标候选人公示处于“{state}”状态，不能{action_zh}"
+    message_en = "The publicity of the candidates is {state}; it cannot {action_en}"
+
+
+# The states of a publicity and the moves between them (实施条例 第54条). ``publicised``: the candidates are (or were)
+# public for their period; ``result_changed``: an answer or a decision changed the evaluation result, so the award
+# waits for the changed candidates to be publicised afresh, which starts the next round.
+PUBLICISED, RESULT_CHANGED = "publicised", "result_changed"
+PUBLICITY_TRANSITIONS: dict[str, frozenset[str]] = {
+    PUBLICISED: frozenset({RESULT_CHANGED}),
+    RESULT_CHANGED: frozenset({PUBLICISED}),
+}
+
+
+def publicity_move(*, current: str, target: str, action_zh: str, action_en: str) -> str:
+    """The state after a move allowed by :data:`PUBLICITY_TRANSITIONS`, or :class:`PublicityStateWrong`."""
+    if target not in PUBLICITY_TRANSITIONS.get(current, frozenset()):
+        raise PublicityStateWrong(field="tender_id", state=current, action_zh=action_zh, action_en=action_en)
+    return target
+
+
+def check_changed_candidates(*, ranked_bid_ids: list[int], recommended: list[int], current: list[int]) -> None:
+    """The candidates publicised again (实施条例 第54条) come from the committee's ranking, once each, and differ from
+    those publicised before (otherwise the result did not change)."""
+    if not recommended or len(set(recommended)) != len(recommended):
+        raise InvalidInput(
+            field="recommended", reason_zh="须列出不重复的中标候选人", reason_en="list each candidate once"
+        )
+    unknown = [bid_id for bid_id in recommended if bid_id not in ranked_bid_ids]
+    if unknown:
+        raise InvalidInput(
+            field="recommended",
+            reason_zh=f"投标 {unknown} 不在评标委员会的排序中",
+            reason_en=f"bids {unknown} are not in the committee's ranking",
+        )
+    if recommended == current:
+        raise InvalidInput(
+            field="recommended",
+            reason_zh="候选人及排序与上次公示相同，评标结果未改变",
+            reason_en="the candidates and their order are those already publicised: the result did not change",
+        )
 
 
 # 实施条例 第55条: why a candidate ranked above the winner was passed over.

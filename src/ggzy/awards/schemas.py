@@ -21,6 +21,37 @@ class ObjectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str = Field(min_length=2, max_length=20_000)
+    interest: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2_000,
+        description="For an objector that did not bid (其他利害关系人, 实施条例 第54条): its interest in the result",
+    )
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=2, max_length=20_000)
+    changes_result: bool = Field(
+        default=False,
+        description="The committee's review (复核) changes the evaluation result: the candidates are publicised "
+        "again for at least 3 days before the award (实施条例 第54条)",
+    )
+
+
+class RepublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    recommended: list[int] = Field(
+        min_length=1, max_length=3, description="The bids the committee now recommends, in rank order"
+    )
+    basis: str = Field(
+        min_length=2, max_length=2_000, description="The committee's review or the decision that changed the result"
+    )
+    ends_at: AwareDatetime | None = Field(
+        default=None, description="End of the fresh publicity: at least 3 days (实施条例 第54条); by default exactly"
+    )
 
 
 class PassedOverIn(BaseModel):
@@ -72,6 +103,8 @@ class ObjectionOut(BaseModel):
 class PublicityOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
+    round: int = Field(description="1, then one more each time a changed result is publicised again (第54条)")
+    state: str = Field(description="publicised, or result_changed while the award waits for a fresh publicity")
     running: bool
     candidates: list[CandidateOut]
     objections_raised: int

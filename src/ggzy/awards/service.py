@@ -3,7 +3,9 @@ its notice and letters, and the contract record.
 
 The result is public (招标投标法实施条例 第54条: the candidates are publicised; 招标投标法 第45条: the result is
 notified): every event here is disclosed. The evaluation report names no expert, and nothing here reads the
-committee, so no event can name one. The tender moves evaluated → publicity → awarded → contracted.
+committee, so no event can name one. The tender moves evaluated → publicity → awarded → contracted; within the
+publicity, :data:`rules.PUBLICITY_TRANSITIONS` governs re-publicity after the result changes (第54条). While the
+supervisory department has the tender suspended (第62条), nothing here moves it forward.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import rules
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
+from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.money import format_yuan, format_yuan_uppercase
@@ -57,8 +60,14 @@ class AwardPaused(DomainError):
 class NotABidder(DomainError):
     code = "not_a_bidder_of_tender"
     status = 403
-    message_zh = "只有本招标项目的投标人可以对评标结果提出异议（招标投标法实施条例 第五十四条）"
-    message_en = "Only bidders of this tender may object to its evaluation result (Regulations art. 54)"
+    message_zh = (
+        "只有本招标项目的投标人或者其他利害关系人可以对评标结果提出异议；非投标人须说明其利害关系"
+        "（招标投标法实施条例 第五十四条）"
+    )
+    message_en = (
+        "Only bidders of this tender or other interested parties may object to its evaluation result; one that "
+        "did not bid states its interest (Regulations art. 54)"
+    )
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------
@@ -83,6 +92,14 @@ def candidates_of(publicity: CandidatePublicity) -> list[dict[str, Any]]:
 def objections_of(db: Session, tender_id: int) -> list[PublicityObjection]:
     query = select(PublicityObjection).where(PublicityObjection.tender_id == tender_id).order_by(PublicityObjection.id)
     return list(db.scalars(query))
+
+
+def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[PublicityObjection]:
+    """An entity's own objections to a tender's evaluation result, oldest first (for its complaint, 第60条)."""
+    query = select(PublicityObjection).where(
+        PublicityObjection.tender_id == tender_id, PublicityObjection.entity_id == entity_id
+    )
+    return list(db.scalars(query.order_by(PublicityObjection.id)))
 
 
 def pending_objections(db: Session, tender_id: int) -> int:
@@ -128,6 +145,7 @@ def publish_publicity(
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
     _require_stage(tender, now, Stage.EVALUATED, "公示中标候选人", "publicise its candidates")
+    check_may_proceed(db, tender.id, action_zh="公示中标候选人", action_en="publicise its candidates")
     evaluation = find_evaluation(db, tender.id)
     report = report_of(db, evaluation.id) if evaluation is not None else None
     if report is None:
@@ -178,37 +196,53 @@ def _publicity(db: Session, tender: Tender) -> CandidatePublicity:
 
 
 @changes_state("award.objection_raised")
-def raise_objection(db: Session, actor: Principal, *, tender_id: int, text: str, now: datetime) -> PublicityObjection:
-    """A bidder objects to the evaluation result, during the publicity only; the owner answers within 3 days, and
-    the award waits for the answer (招标投标法实施条例 第54条)."""
+def raise_objection(
+    db: Session, actor: Principal, *, tender_id: int, text: str, now: datetime, interest: str | None = None
+) -> PublicityObjection:
+    """A bidder or another interested party (投标人或者其他利害关系人) objects to the evaluation result, during the
+    publicity only; the owner answers within 3 days, and the award waits for the answer (招标投标法实施条例
+    第54条). An objector whose entity did not bid states its ``interest``, which is recorded. The bidders are
+    public by now (the opening record), so the check reveals nothing."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     publicity = _publicity(db, tender)
+    if publicity.state == rules.RESULT_CHANGED:
+        raise rules.PublicityResultChanged(field="tender_id", action_zh="受理异议", action_en="take objections")
     rules.check_objection_in_publicity(starts_at=publicity.starts_at, ends_at=publicity.ends_at, now=now)
     if tender.stage != Stage.PUBLICITY.value:  # awarded already by a publicity the owner ended early: impossible
         raise TenderStageWrong(field="tender_id", stage=tender.stage, action_zh="受理异议", action_en="take objections")
-    if actor.entity_id is None or actor.entity_id not in standing_bidders(db, tender.id):
+    if actor.entity_id is None:
         raise NotABidder(field="tender_id")
+    bidder = actor.entity_id in standing_bidders(db, tender.id)
+    interest = (interest or "").strip() or None
+    if not bidder and interest is None:
+        raise NotABidder(field="interest")
     assert actor.user_id is not None
     objection = PublicityObjection(
         publicity_id=publicity.id, tender_id=tender.id, entity_id=actor.entity_id, raised_by=actor.user_id,
-        text=text, raised_at=now,
+        text=text, raised_at=now, interest=None if bidder else interest,
         answer_due=rules.objection_answer_due(received_at=now, procedure=procedure(tender.procedure)),
     )  # fmt: skip
     db.add(objection)
     db.flush()
     record_tender_event(
         db, actor, tender, project, "award.objection_raised",
-        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat()}, now,
+        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat(), "round": publicity.round,
+         "objector": "bidder" if bidder else "interested_party"},
+        now,
     )  # fmt: skip
     return objection
 
 
 @changes_state("award.objection_answered")
 def answer_objection(
-    db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime
+    db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime, changes_result: bool = False
 ) -> PublicityObjection:
-    """The owner's answer (招标投标法实施条例 第54条: within 3 days of receipt); a late answer is recorded as late."""
+    """The owner's answer (招标投标法实施条例 第54条: within 3 days of receipt); a late answer is recorded as late.
+
+    ``changes_result``: the objection was well founded and the committee's review (复核) changes the evaluation
+    result; the publicity moves to ``result_changed`` and the award waits for the changed candidates to be
+    publicised afresh (第54条), see :func:`republish_publicity`."""
     objection = db.get(PublicityObjection, objection_id)
     if objection is None:
         raise NotFound(field="objection_id", what_zh="异议", what_en="Objection")
@@ -218,14 +252,99 @@ def answer_objection(
     if objection.answered_at is not None:
         raise Conflict(field="objection_id", reason_zh="该异议已答复", reason_en="the objection is already answered")
     late = rules.answered_late(answer_due=objection.answer_due, answered_at=now)
+    if changes_result:
+        _change_result(db, tender, action_zh="因异议改变评标结果", action_en="have its result changed")
     objection.answer, objection.answered_at, objection.answered_by = answer, now, actor.user_id
-    objection.answered_late = late
+    objection.answered_late, objection.changes_result = late, changes_result
     db.flush()
     record_tender_event(
         db, actor, tender, project, "award.objection_answered",
-        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat(), "late": late}, now,
+        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat(), "late": late,
+         "changes_result": changes_result},
+        now,
     )  # fmt: skip
     return objection
+
+
+def _change_result(db: Session, tender: Tender, *, action_zh: str, action_en: str) -> CandidatePublicity:
+    publicity = _publicity(db, tender)
+    if tender.stage != Stage.PUBLICITY.value:
+        raise TenderStageWrong(field="tender_id", stage=tender.stage, action_zh=action_zh, action_en=action_en)
+    publicity.state = rules.publicity_move(
+        current=publicity.state, target=rules.RESULT_CHANGED, action_zh=action_zh, action_en=action_en
+    )
+    db.flush()
+    return publicity
+
+
+def mark_result_changed(db: Session, *, tender_id: int) -> int | None:
+    """A complaint's decision ordered re-evaluation (实施条例 第61条, 第81条): if the candidates are being
+    publicised, the result they show no longer stands and must be publicised afresh (第54条). Part of the
+    complaint decision's state change (its event records it); returns the publicity's round, or None when there
+    is no publicity to change (the evaluation is redone before any)."""
+    tender = get_tender(db, tender_id)
+    publicity = find_publicity(db, tender.id)
+    if publicity is None or tender.stage != Stage.PUBLICITY.value or publicity.state == rules.RESULT_CHANGED:
+        return None
+    return _change_result(db, tender, action_zh="改变评标结果", action_en="have its result changed").round
+
+
+@changes_state("award.publicity_republished")
+def republish_publicity(
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    recommended: list[int],
+    basis: str,
+    ends_at: datetime | None,
+    now: datetime,
+) -> CandidatePublicity:
+    """Publicise the changed candidates afresh (重新公示, 实施条例 第54条): after an answer or a decision changed the
+    evaluation result, the candidates the committee now recommends (``recommended``, bids of its ranking, in
+    order) are public for a fresh period of at least 3 days, and the award waits for its end. ``basis`` names the
+    committee's review (复核) or the decision behind the change."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    _require_stage(tender, now, Stage.PUBLICITY, "重新公示中标候选人", "publicise its candidates again")
+    check_may_proceed(db, tender.id, action_zh="重新公示中标候选人", action_en="publicise its candidates again")
+    publicity = _publicity(db, tender)
+    state = rules.publicity_move(
+        current=publicity.state, target=rules.PUBLICISED, action_zh="重新公示", action_en="be publicised again"
+    )
+    if pending_objections(db, tender.id):
+        raise AwardPaused(field="tender_id")
+    chosen = procedure(tender.procedure)
+    ends = ends_at if ends_at is not None else rules.earliest_publicity_end(starts_at=now, procedure=chosen)
+    rules.check_publicity_end(starts_at=now, ends_at=ends, procedure=chosen)
+    evaluation = find_evaluation(db, tender.id)
+    report = report_of(db, evaluation.id) if evaluation is not None else None
+    if report is None:
+        raise NotFound(field="tender_id", what_zh="评标报告", what_en="Evaluation report")
+    body = json.loads(report.body)
+    lines = {line["bid_id"]: line for line in body["ranking"]}
+    rules.check_changed_candidates(
+        ranked_bid_ids=list(lines), recommended=recommended,
+        current=[c["bid_id"] for c in candidates_of(publicity)],
+    )  # fmt: skip
+    candidates = [
+        {"rank": rank, "bid_id": bid_id, "entity_id": lines[bid_id]["entity_id"],
+         "name": _entity(db, lines[bid_id]["entity_id"]).name, "price_fen": lines[bid_id]["price_fen"]}
+        for rank, bid_id in enumerate(recommended, start=1)
+    ]  # fmt: skip
+    publicity.candidates = canonical_json(candidates)
+    publicity.starts_at, publicity.ends_at = now, ends
+    publicity.round, publicity.state = publicity.round + 1, state
+    publicity.published_by = actor.user_id  # type: ignore[assignment]
+    db.flush()
+    record_tender_event(
+        db, actor, tender, project, "award.publicity_republished",
+        {"publicity_id": publicity.id, "round": publicity.round, "basis": basis, "candidates": candidates,
+         "starts_at": now.isoformat(), "ends_at": ends.isoformat()},
+        now,
+    )  # fmt: skip
+    return publicity
 
 
 # -- the award -------------------------------------------------------------------------------------------------------
@@ -279,7 +398,10 @@ def award_tender(
     project, lot = project_of(db, tender)
     actor = check_manager(actor, project)
     _require_stage(tender, now, Stage.PUBLICITY, "定标", "be awarded")
+    check_may_proceed(db, tender.id, action_zh="定标", action_en="be awarded")
     publicity = _publicity(db, tender)
+    if publicity.state == rules.RESULT_CHANGED:
+        raise rules.PublicityResultChanged(field="tender_id", action_zh="定标", action_en="be awarded")
     rules.check_publicity_ended(ends_at=publicity.ends_at, now=now)
     if pending_objections(db, tender.id):
         raise AwardPaused(field="tender_id")
@@ -375,6 +497,7 @@ def record_contract(
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
     _require_stage(tender, now, Stage.AWARDED, "登记合同", "record its contract")
+    check_may_proceed(db, tender.id, action_zh="登记合同", action_en="record its contract")
     award = find_award(db, tender.id)
     assert award is not None
     rules.check_contract_amount(amount_fen=amount_fen, award_price_fen=award.price_fen)

@@ -55,7 +55,10 @@ def award_stage_view(db: Session, actor: Principal, *, tender_id: int, now: date
         publicity_out = PublicityOut(
             starts_at=publicity.starts_at,
             ends_at=publicity.ends_at,
-            running=rules.publicity_running(starts_at=publicity.starts_at, ends_at=publicity.ends_at, now=now),
+            round=publicity.round,
+            state=publicity.state,
+            running=publicity.state == rules.PUBLICISED
+            and rules.publicity_running(starts_at=publicity.starts_at, ends_at=publicity.ends_at, now=now),
             candidates=[
                 CandidateOut(
                     rank=c["rank"],

@@ -61,6 +61,9 @@ class Permission(StrEnum):
     AWARD_OBJECT = "award.object"
     AWARD_LETTERS_MINE = "award.letters_mine"
     AWARD_LETTER_READ = "award.letter_read"
+    COMPLAINT_LODGE = "complaint.lodge"
+    COMPLAINT_READ = "complaint.read"
+    COMPLAINT_HANDLE = "complaint.handle"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -98,6 +101,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.AWARD_LETTERS_MINE: frozenset({Role.BIDDER}),
     # a letter: its addressee (a bidder), the owner or its agent (招标投标法 第45条)
     Permission.AWARD_LETTER_READ: frozenset({Role.BIDDER, Role.OWNER, Role.AGENT}),
+    # 投诉 (实施条例 第60条): a bidder or another interested party (a market entity) lodges; the supervisory department
+    # (行政监督部门) accepts and decides (第61条, 第62条); discipline inspection reads. Scope is checked in complaints.
+    Permission.COMPLAINT_LODGE: frozenset({Role.BIDDER}),
+    Permission.COMPLAINT_READ: frozenset({Role.BIDDER}) | _OVERSIGHT,
+    Permission.COMPLAINT_HANDLE: frozenset({Role.SUPERVISOR}),
 }
 
 

@@ -35,6 +35,7 @@ from ggzy.tendering.schemas import (
     CustodianIn,
     CustodianOut,
     DataKeyIn,
+    DocumentObjectionIn,
     FinishOpeningIn,
     ObjectionOut,
     OpeningKeyOut,
@@ -221,11 +222,14 @@ def list_clarifications(tender_id: int, db: DB, _: Public) -> list[Clarification
     "/tenders/{tender_id}/objections",
     status_code=201,
     response_model=ObjectionOut,
-    summary="Object to the tender documents, until 10 days before the deadline (实施条例 第22条)",
+    summary="Object to the tender documents (a potential bidder or another interested party stating its interest), "
+    "until 10 days before the deadline (实施条例 第22条)",
     responses=problem_responses(NotFound, service.TenderStageWrong, rules.ObjectionTooLate, InvalidInput),
 )
-def raise_objection(tender_id: int, body: TextIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
-    objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
+def raise_objection(tender_id: int, body: DocumentObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
+    objection = service.raise_objection(
+        db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now
+    )
     return _objection_out(objection)
 
 

@@ -78,6 +78,8 @@ class DocumentObjection(Base):
     answer_due: Mapped[date] = mapped_column(Date)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the interest stated by an objector that is not a potential bidder (其他利害关系人, 实施条例 第22条)
+    interest: Mapped[str | None] = mapped_column(Text)
 
 
 class Registration(Base):

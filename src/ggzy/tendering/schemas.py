@@ -37,6 +37,15 @@ class TextIn(BaseModel):
     text: str = Field(min_length=2, max_length=20_000)
 
 
+class DocumentObjectionIn(TextIn):
+    interest: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2_000,
+        description="For another interested party (其他利害关系人, 实施条例 第22条): its interest in the tender",
+    )
+
+
 class TenderOut(BaseModel):
     """What the public sees of a tender: never anything about its bidders before opening."""
 

@@ -301,9 +301,14 @@ def clarify(
 
 
 @changes_state("tender.objection_raised")
-def raise_objection(db: Session, actor: Principal, *, tender_id: int, text: str, now: datetime) -> DocumentObjection:
-    """A potential bidder objects to the tender documents, until 10 days before the deadline; the tender pauses
-    until the owner answers, within 3 days (招标投标法实施条例 第22条)."""
+def raise_objection(
+    db: Session, actor: Principal, *, tender_id: int, text: str, now: datetime, interest: str | None = None
+) -> DocumentObjection:
+    """A potential bidder or another interested party (潜在投标人或者其他利害关系人) objects to the tender
+    documents, until 10 days before the deadline; the tender pauses until the owner answers, within 3 days
+    (招标投标法实施条例 第22条). Any market entity may be a potential bidder, so registration is never checked here:
+    the answer must not tell who registered or how many (招标投标法 第22条); an objector that will not bid states
+    its ``interest``, which is recorded."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     _require_stage(tender, now, {Stage.PUBLISHED}, "受理异议", "take objections")
@@ -318,6 +323,7 @@ def raise_objection(db: Session, actor: Principal, *, tender_id: int, text: str,
         text=text,
         raised_at=now,
         answer_due=rules.objection_answer_due(received_at=now, procedure=chosen),
+        interest=interest or None,
     )
     db.add(objection)
     db.flush()
@@ -327,10 +333,22 @@ def raise_objection(db: Session, actor: Principal, *, tender_id: int, text: str,
         tender,
         project,
         "tender.objection_raised",
-        {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat()},
+        {
+            "objection_id": objection.id,
+            "answer_due": objection.answer_due.isoformat(),
+            "interest_stated": objection.interest is not None,
+        },
         now,
     )
     return objection
+
+
+def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[DocumentObjection]:
+    """An entity's own objections to a tender's documents, oldest first (for its complaint, 实施条例 第60条)."""
+    query = select(DocumentObjection).where(
+        DocumentObjection.tender_id == tender_id, DocumentObjection.entity_id == entity_id
+    )
+    return list(db.scalars(query.order_by(DocumentObjection.id)))
 
 
 @changes_state("tender.objection_answered")

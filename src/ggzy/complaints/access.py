@@ -1,0 +1,52 @@
+"""Who may handle and who may read a complaint.
+
+The supervisory department (行政监督部门) handles the complaints of its region and trade type (a supervisor's role
+grant names both; none means all). Discipline inspection and audit read the same scope. The complainant reads its
+own. Nobody else learns that a complaint exists until the decision is published (see service: the complainant is
+kept out of the public ledger until then). A complaint the reader may not see is reported as not found, so that
+its existence is not revealed either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ggzy.complaints.models import Complaint
+from ggzy.core.codes import region_contains
+from ggzy.core.errors import DomainError, NotFound
+from ggzy.core.permissions import Principal, Role
+from ggzy.projects.models import Project
+
+
+class NotYourJurisdiction(DomainError):
+    code = "complaint_outside_jurisdiction"
+    status = 403
+    message_zh = "该投诉不属于您所在行政监督部门的管辖范围（地区、行业）"
+    message_en = "This complaint is outside your supervisory department's region or trade type"
+
+
+def _covers(actor: Principal, role: Role, project: Project) -> bool:
+    for grant in actor.grants_for(role):
+        region_ok = not grant.region_code or region_contains(grant.region_code, project.region_code)
+        trade_ok = not grant.trade_type or grant.trade_type == project.trade_type
+        if region_ok and trade_ok:
+            return True
+    return False
+
+
+def check_supervisor(actor: Principal, project: Project) -> Principal:
+    """A supervisor whose region and trade type cover the project, acting in that role."""
+    if _covers(actor, Role.SUPERVISOR, project):
+        return replace(actor, acting_role=Role.SUPERVISOR)
+    raise NotYourJurisdiction(field="complaint_id")
+
+
+def may_read(actor: Principal, project: Project, complaint: Complaint) -> bool:
+    if Role.BIDDER in actor.roles and actor.entity_id is not None and actor.entity_id == complaint.entity_id:
+        return True
+    return _covers(actor, Role.SUPERVISOR, project) or _covers(actor, Role.INSPECTOR, project)
+
+
+def check_reader(actor: Principal, project: Project, complaint: Complaint) -> None:
+    if not may_read(actor, project, complaint):
+        raise NotFound(field="complaint_id", what_zh="投诉", what_en="Complaint")

@@ -1,0 +1,170 @@
+"""API of complaints to the supervisory department (投诉, 招标投标法实施条例 第60条–第62条)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from ggzy.complaints import access, rules, service
+from ggzy.complaints.models import Complaint
+from ggzy.complaints.schemas import ComplaintIn, ComplaintOut, DismissIn, ReasonIn, ReviewIn, UpholdIn
+from ggzy.complaints.suspension import suspension_in_force
+from ggzy.core.calendar import CalendarYearUnknown
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now
+
+router = APIRouter(tags=["complaints"], route_class=PermissionedRoute)
+
+Complainant = Annotated[Principal, Depends(require(Permission.COMPLAINT_LODGE))]
+Reader = Annotated[Principal, Depends(require(Permission.COMPLAINT_READ))]
+Supervisor = Annotated[Principal, Depends(require(Permission.COMPLAINT_HANDLE))]
+
+_HANDLING = (NotFound, access.NotYourJurisdiction, rules.ComplaintStateWrong)
+
+
+def _out(db: Session, complaint: Complaint) -> ComplaintOut:
+    suspension = suspension_in_force(db, complaint.tender_id)
+    return ComplaintOut(
+        id=complaint.id, tender_id=complaint.tender_id, entity_id=complaint.entity_id, matter=complaint.matter,
+        objection_id=complaint.objection_id, interest=complaint.interest, request=complaint.request,
+        facts=complaint.facts, evidence=service.evidence_of(complaint), knew_on=complaint.knew_on,
+        lodged_at=complaint.lodged_at, lodge_due=complaint.lodge_due, status=complaint.status,
+        acceptance_due=complaint.acceptance_due, accepted_at=complaint.accepted_at,
+        acceptance_late=complaint.acceptance_late, decision_due=complaint.decision_due,
+        review_kind=complaint.review_kind, excluded_working_days=complaint.excluded_working_days,
+        suspended=suspension is not None, decided_at=complaint.decided_at, decision=complaint.decision,
+        remedy=complaint.remedy, false_complaint=complaint.false_complaint, decided_late=complaint.decided_late,
+    )  # fmt: skip
+
+
+@router.post(
+    "/tenders/{tender_id}/complaints",
+    status_code=201,
+    response_model=ComplaintOut,
+    summary="Complain to the supervisory department within 10 days, with request and evidence; on the matters of "
+    "第22, 44, 54条 after an objection (实施条例 第60条)",
+    responses=problem_responses(
+        NotFound, InvalidInput, rules.EvidenceMissing, rules.ComplaintTooLate, rules.ObjectionRequiredFirst,
+        service.InterestNotStated, CalendarYearUnknown,
+    ),
+)  # fmt: skip
+def lodge(tender_id: int, body: ComplaintIn, db: DB, actor: Complainant, now: Now) -> ComplaintOut:
+    complaint = service.lodge_complaint(
+        db, actor, tender_id=tender_id, matter=body.matter, request=body.request, facts=body.facts,
+        evidence=[item.model_dump() for item in body.evidence], knew_on=body.knew_on, interest=body.interest, now=now,
+    )  # fmt: skip
+    return _out(db, complaint)
+
+
+@router.get(
+    "/complaints",
+    response_model=list[ComplaintOut],
+    summary="My entity's complaints, or those of my jurisdiction (supervisors, inspectors), newest first",
+)
+def list_complaints(
+    db: DB, actor: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+) -> list[ComplaintOut]:
+    return [_out(db, c) for c in service.visible_complaints(db, actor, limit=limit, offset=offset)]
+
+
+@router.get(
+    "/complaints/{complaint_id}",
+    response_model=ComplaintOut,
+    summary="One complaint, for its complainant and the supervisors and inspectors of its jurisdiction",
+    responses=problem_responses(NotFound),
+)
+def get_complaint(complaint_id: int, db: DB, actor: Reader) -> ComplaintOut:
+    return _out(db, service.read_complaint(db, actor, complaint_id=complaint_id))
+
+
+@router.post(
+    "/complaints/{complaint_id}/accept",
+    response_model=ComplaintOut,
+    summary="受理: accept within 3 working days of receipt; the 30 working days of the decision start (第61条)",
+    responses=problem_responses(*_HANDLING, CalendarYearUnknown),
+)
+def accept(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    return _out(db, service.accept_complaint(db, actor, complaint_id=complaint_id, now=now))
+
+
+@router.post(
+    "/complaints/{complaint_id}/refuse",
+    response_model=ComplaintOut,
+    summary="不予受理, with the reason, within 3 working days of receipt (第61条)",
+    responses=problem_responses(*_HANDLING),
+)
+def refuse(complaint_id: int, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    return _out(db, service.refuse_complaint(db, actor, complaint_id=complaint_id, reason=body.reason, now=now))
+
+
+@router.post(
+    "/complaints/{complaint_id}/reviews",
+    response_model=ComplaintOut,
+    summary="Start inspection, testing, appraisal or expert review: its time is not counted (第61条)",
+    responses=problem_responses(*_HANDLING, InvalidInput, Conflict),
+)
+def start_review(complaint_id: int, body: ReviewIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    complaint = service.start_review(db, actor, complaint_id=complaint_id, kind=body.kind, note=body.note, now=now)
+    return _out(db, complaint)
+
+
+@router.post(
+    "/complaints/{complaint_id}/reviews/end",
+    response_model=ComplaintOut,
+    summary="End the review; its working days push the decision's last day back (第61条)",
+    responses=problem_responses(*_HANDLING, Conflict, CalendarYearUnknown),
+)
+def end_review(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    return _out(db, service.end_review(db, actor, complaint_id=complaint_id, now=now))
+
+
+@router.post(
+    "/complaints/{complaint_id}/suspension",
+    response_model=ComplaintOut,
+    summary="责令暂停招标投标活动 while the complaint is handled (第62条): the tender's next steps are refused",
+    responses=problem_responses(*_HANDLING, Conflict),
+)
+def suspend(complaint_id: int, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    suspension = service.suspend_tender(db, actor, complaint_id=complaint_id, reason=body.reason, now=now)
+    return _out(db, service.get_complaint(db, suspension.complaint_id)[0])
+
+
+@router.post(
+    "/complaints/{complaint_id}/suspension/lift",
+    response_model=ComplaintOut,
+    summary="Lift the suspension before the decision (第62条)",
+    responses=problem_responses(NotFound, access.NotYourJurisdiction, Conflict),
+)
+def lift(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    suspension = service.lift_suspension(db, actor, complaint_id=complaint_id, now=now)
+    return _out(db, service.get_complaint(db, suspension.complaint_id)[0])
+
+
+@router.post(
+    "/complaints/{complaint_id}/uphold",
+    response_model=ComplaintOut,
+    summary="Decide for the complainant: corrective action, re-evaluation or re-tender (第61条, 第81条)",
+    responses=problem_responses(*_HANDLING, InvalidInput, Conflict),
+)
+def uphold(complaint_id: int, body: UpholdIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    complaint = service.uphold_complaint(
+        db, actor, complaint_id=complaint_id, decision=body.decision, remedy=body.remedy, now=now
+    )
+    return _out(db, complaint)
+
+
+@router.post(
+    "/complaints/{complaint_id}/dismiss",
+    response_model=ComplaintOut,
+    summary="驳回: dismiss the complaint, flagging one of fabricated facts or forged material (第61条, 第77条)",
+    responses=problem_responses(*_HANDLING, Conflict),
+)
+def dismiss(complaint_id: int, body: DismissIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+    complaint = service.dismiss_complaint(
+        db, actor, complaint_id=complaint_id, decision=body.decision, false_complaint=body.false_complaint, now=now
+    )
+    return _out(db, complaint)

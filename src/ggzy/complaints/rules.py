@@ -1,0 +1,149 @@
+"""The statutory rules of complaints, as pure functions of dates, a working-day calendar and states (STYLE 4).
+
+招标投标法实施条例 第60条: a complaint within 10 days of knowing (or when one should have known), with a clear
+request and the necessary evidence; for the matters of 第22条, 第44条 and 第54条 an objection first, and the time
+the objection waits for its answer does not count into the 10 days. 第61条: the supervisor decides whether to
+accept within 3 working days of receipt, and decides within 30 working days of acceptance, inspection, testing,
+appraisal and expert review not counted. Calendar-day periods start the day after the event (民法典 第201条).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from ggzy.core.calendar import WorkingDayCalendar
+from ggzy.core.errors import DomainError, InvalidInput
+
+LODGE_WITHIN_DAYS = 10  # 第60条
+ACCEPT_WITHIN_WORKING_DAYS = 3  # 第61条
+DECIDE_WITHIN_WORKING_DAYS = 30  # 第61条
+
+# What a complaint is about, and the article that makes an objection come first (第60条 second paragraph).
+DOCUMENTS, OPENING, EVALUATION_RESULT, OTHER = "documents", "opening", "evaluation_result", "other"
+MATTERS: dict[str, tuple[str, str] | None] = {
+    DOCUMENTS: ("第二十二条", "Regulations art. 22"),  # 资格预审文件、招标文件
+    OPENING: ("第四十四条", "Regulations art. 44"),  # 开标
+    EVALUATION_RESULT: ("第五十四条", "Regulations art. 54"),  # 评标结果
+    OTHER: None,
+}
+
+# 第61条: time for these is not counted into the 30 working days.
+REVIEW_KINDS: dict[str, str] = {
+    "inspection": "检验",
+    "testing": "检测",
+    "appraisal": "鉴定",
+    "expert_review": "专家评审",
+}
+
+# What an upheld complaint orders (实施条例 第61条 written decision; 第81条 re-evaluation or re-tender).
+REMEDIES: dict[str, str] = {
+    "corrective_action": "责令改正",
+    "re_evaluation": "责令重新评标",
+    "re_tender": "责令重新招标",
+}
+
+# The states of a complaint and the moves between them.
+LODGED, ACCEPTED, REFUSED, UPHELD, DISMISSED = "lodged", "accepted", "refused", "upheld", "dismissed"
+COMPLAINT_TRANSITIONS: dict[str, frozenset[str]] = {
+    LODGED: frozenset({ACCEPTED, REFUSED}),
+    ACCEPTED: frozenset({UPHELD, DISMISSED}),
+    REFUSED: frozenset(),
+    UPHELD: frozenset(),
+    DISMISSED: frozenset(),
+}
+
+
+class ComplaintTooLate(DomainError):
+    code = "complaint_too_late"
+    status = 422
+    message_zh = (
+        "投诉应当自知道或者应当知道之日起 10 日内提出（招标投标法实施条例 第六十条）；自 {knew_on} 起算"
+        "{excluded_zh}，最迟于 {last_day} 提出"
+    )
+    message_en = (
+        "A complaint is lodged within 10 days of knowing, or when one should have known (Regulations art. 60); "
+        "counted from {knew_on}{excluded_en}, the last day was {last_day}"
+    )
+
+
+class ObjectionRequiredFirst(DomainError):
+    code = "objection_required_first"
+    status = 409
+    message_zh = (
+        "就招标投标法实施条例{article}规定事项投诉的，应当先向招标人提出异议（招标投标法实施条例 第六十条）；"
+        "贵单位尚未就本招标项目提出该项异议"
+    )
+    message_en = (
+        "A complaint on this matter ({article_en}) comes after an objection to the owner (Regulations art. 60); "
+        "your entity has raised none on this tender"
+    )
+
+
+class EvidenceMissing(DomainError):
+    code = "complaint_evidence_missing"
+    status = 422
+    message_zh = "投诉应当有明确的请求和必要的证明材料（招标投标法实施条例 第六十条）"
+    message_en = "A complaint has a clear request and the necessary evidence (Regulations art. 60)"
+
+
+class ComplaintStateWrong(DomainError):
+    code = "complaint_state_wrong"
+    status = 409
+    message_zh = "投诉处于“{state}”状态，不能{action_zh}"
+    message_en = "The complaint is {state}; it cannot {action_en}"
+
+
+def check_one_of(field: str, value: str, choices: Mapping[str, object]) -> None:
+    if value not in choices:
+        raise InvalidInput(field=field, reason_zh=f"须为 {sorted(choices)} 之一", reason_en=f"one of {sorted(choices)}")
+
+
+def move(*, current: str, target: str, action_zh: str, action_en: str) -> str:
+    """The state after a move allowed by :data:`COMPLAINT_TRANSITIONS`, or :class:`ComplaintStateWrong`."""
+    if target not in COMPLAINT_TRANSITIONS.get(current, frozenset()):
+        raise ComplaintStateWrong(field="complaint_id", state=current, action_zh=action_zh, action_en=action_en)
+    return target
+
+
+def objection_wait_days(*, raised_on: date, answered_on: date | None, today: date) -> int:
+    """第60条: the days an objection waited for its answer, which do not count into the 10 days (an unanswered
+    objection is still waiting today)."""
+    return max(((answered_on or today) - raised_on).days, 0)
+
+
+def last_lodging_day(*, knew_on: date, excluded_days: int) -> date:
+    """第60条: the 10th day after the day one knew, plus the days an objection waited for its answer."""
+    return knew_on + timedelta(days=LODGE_WITHIN_DAYS + excluded_days)
+
+
+def check_lodged_in_time(*, knew_on: date, today: date, excluded_days: int) -> date:
+    """第60条: returns the last lodging day, or raises :class:`ComplaintTooLate`."""
+    last_day = last_lodging_day(knew_on=knew_on, excluded_days=excluded_days)
+    if today > last_day:
+        raise ComplaintTooLate(
+            field="knew_on",
+            knew_on=knew_on.isoformat(),
+            last_day=last_day.isoformat(),
+            excluded_zh=f"（异议答复期间 {excluded_days} 日不计算在内）" if excluded_days else "",
+            excluded_en=f" (the {excluded_days} days the objection awaited its answer not counted)"
+            if excluded_days
+            else "",
+        )
+    return last_day
+
+
+def acceptance_due(calendar: WorkingDayCalendar, *, received_on: date) -> date:
+    """第61条: whether to accept is decided within 3 working days of receipt (the last day)."""
+    return calendar.add_working_days(received_on, ACCEPT_WITHIN_WORKING_DAYS)
+
+
+def decision_due(calendar: WorkingDayCalendar, *, accepted_on: date, excluded_working_days: int) -> date:
+    """第61条: the written decision within 30 working days of acceptance; the working days of inspection, testing,
+    appraisal and expert review are not counted, so they push the last day back."""
+    return calendar.add_working_days(accepted_on, DECIDE_WITHIN_WORKING_DAYS + excluded_working_days)
+
+
+def review_working_days(calendar: WorkingDayCalendar, *, started_on: date, ended_on: date) -> int:
+    """The working days a review took (the start day not counted, the end day counted)."""
+    return max(calendar.working_days_between(started_on, ended_on), 0)

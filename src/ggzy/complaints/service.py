@@ -1,0 +1,389 @@
+"""Complaints to the supervisory department (投诉, 招标投标法实施条例 第60条–第62条) and the suspensions it orders.
+
+What the public ledger carries, event by event (``disclosed``):
+
+- ``complaint.lodged`` is undisclosed: it names the complainant, its allegations and its evidence. Until the
+  decision these stay with the complainant and the supervisor: the supervisor keeps what it learns confidential
+  (第62条), a complainant named early invites pressure to withdraw, and a complaint about the documents before the
+  opening would reveal a potential bidder (招标投标法 第22条: who registered stays secret).
+- Acceptance, refusal, the review clock, suspension and its lifting are disclosed *without* the complainant: they
+  say that a complaint on this tender is handled, on which matter and by when (第61条 time limits are public
+  accountability, 第79条), and a suspension binds everyone, so everyone must see it.
+- ``complaint.upheld`` and ``complaint.dismissed`` are disclosed with the complainant's entity: the written decision
+  is delivered to the parties and decisions on violations are published (第78条); a dismissal for fabricated facts
+  or forged material (第61条, 第77条) is recorded against the complainant.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ggzy.awards import service as awards
+from ggzy.complaints import access, rules
+from ggzy.complaints.models import Complaint, TenderSuspension
+from ggzy.complaints.suspension import suspension_in_force
+from ggzy.core.calendar_store import working_day_calendar
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ggzy.core.events import canonical_json, changes_state, record_event
+from ggzy.core.permissions import Principal
+from ggzy.entities.models import Entity
+from ggzy.projects.models import Project
+from ggzy.tendering import service as tendering
+from ggzy.tendering.models import OpeningObjection, Tender
+from ggzy.tendering.rules import china_date
+
+
+class InterestNotStated(DomainError):
+    code = "complaint_interest_missing"
+    status = 403
+    message_zh = (
+        "投诉人应当是投标人或者其他利害关系人；未投标的，须说明其与本招标项目的利害关系（招标投标法实施条例 第六十条）"
+    )
+    message_en = (
+        "A complaint comes from a bidder or another interested party; one that did not bid states its interest "
+        "in this tender (Regulations art. 60)"
+    )
+
+
+# -- reading ---------------------------------------------------------------------------------------------------------
+
+
+def _tender_and_project(db: Session, tender_id: int) -> tuple[Tender, Project]:
+    tender = tendering.get_tender(db, tender_id)
+    return tender, tendering.project_of(db, tender)[0]
+
+
+def get_complaint(db: Session, complaint_id: int) -> tuple[Complaint, Project]:
+    complaint = db.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound(field="complaint_id", what_zh="投诉", what_en="Complaint")
+    project = db.get(Project, complaint.project_id)
+    assert project is not None
+    return complaint, project
+
+
+def read_complaint(db: Session, actor: Principal, *, complaint_id: int) -> Complaint:
+    complaint, project = get_complaint(db, complaint_id)
+    access.check_reader(actor, project, complaint)
+    return complaint
+
+
+def visible_complaints(db: Session, actor: Principal, *, limit: int, offset: int) -> list[Complaint]:
+    """The complainant's own complaints and those of the reader's jurisdiction, newest first."""
+    query = select(Complaint, Project).join(Project, Project.id == Complaint.project_id).order_by(Complaint.id.desc())
+    shown = [complaint for complaint, project in db.execute(query) if access.may_read(actor, project, complaint)]
+    return shown[offset : offset + limit]
+
+
+def evidence_of(complaint: Complaint) -> list[dict[str, Any]]:
+    return list(json.loads(complaint.evidence))
+
+
+def _record(
+    db: Session, actor: Principal, complaint: Complaint, project: Project, action: str, payload: dict[str, Any],
+    now: datetime,
+) -> None:  # fmt: skip
+    record_event(
+        db, actor, action=action, subject_type="complaint", subject_id=complaint.id, centre_id=project.centre_id,
+        payload={"complaint_id": complaint.id, "tender_id": complaint.tender_id, "matter": complaint.matter,
+                 **payload},
+        now=now,
+    )  # fmt: skip
+
+
+# -- lodging ---------------------------------------------------------------------------------------------------------
+
+
+def _prior_objection(db: Session, *, matter: str, tender_id: int, entity_id: int) -> Any:
+    """The complainant's latest objection on the matter (第22条 documents, 第44条 opening, 第54条 result)."""
+    found: Sequence[Any]
+    if matter == rules.DOCUMENTS:
+        found = tendering.objections_by(db, tender_id=tender_id, entity_id=entity_id)
+    elif matter == rules.EVALUATION_RESULT:
+        found = awards.objections_by(db, tender_id=tender_id, entity_id=entity_id)
+    else:  # opening objections are answered on the spot; read here, never written (tendering owns them)
+        query = select(OpeningObjection).where(
+            OpeningObjection.tender_id == tender_id, OpeningObjection.entity_id == entity_id
+        )
+        found = list(db.scalars(query.order_by(OpeningObjection.id)))
+    return found[-1] if found else None
+
+
+@changes_state("complaint.lodged", disclosed=False)
+def lodge_complaint(
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    matter: str,
+    request: str,
+    facts: str,
+    evidence: list[dict[str, str]],
+    knew_on: date,
+    interest: str | None,
+    now: datetime,
+) -> Complaint:
+    """A bidder or another interested party complains that the tender breaks the law (实施条例 第60条): within 10
+    days of knowing, with a clear request and the necessary evidence; on the matters of 第22条, 第44条 and
+    第54条 only after objecting to the owner, the days the objection waited for its answer not counted."""
+    tender, project = _tender_and_project(db, tender_id)
+    if tender.published_at is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    rules.check_one_of("matter", matter, rules.MATTERS)
+    if actor.entity_id is None:
+        raise InvalidInput(field="entity_id", reason_zh="须以市场主体身份投诉", reason_en="lodged by a market entity")
+    if not request.strip() or not evidence:
+        raise rules.EvidenceMissing(field="evidence" if request.strip() else "request")
+    today = china_date(now)
+    if knew_on > today:
+        raise InvalidInput(field="knew_on", reason_zh="不能晚于今日", reason_en="cannot be after today")
+    bidder = actor.entity_id in awards.standing_bidders(db, tender.id)
+    interest = (interest or "").strip() or None
+    if not bidder and interest is None:
+        raise InterestNotStated(field="interest")
+    article = rules.MATTERS[matter]
+    objection = None
+    excluded = 0
+    if article is not None:
+        objection = _prior_objection(db, matter=matter, tender_id=tender.id, entity_id=actor.entity_id)
+        if objection is None:
+            raise rules.ObjectionRequiredFirst(field="matter", article=article[0], article_en=article[1])
+        answered_on = china_date(objection.answered_at) if objection.answered_at is not None else None
+        excluded = rules.objection_wait_days(
+            raised_on=china_date(objection.raised_at), answered_on=answered_on, today=today
+        )
+    last_day = rules.check_lodged_in_time(knew_on=knew_on, today=today, excluded_days=excluded)
+    due = rules.acceptance_due(working_day_calendar(db), received_on=today)
+    assert actor.user_id is not None
+    complaint = Complaint(
+        tender_id=tender.id, project_id=project.id, entity_id=actor.entity_id, lodged_by=actor.user_id,
+        matter=matter, objection_id=objection.id if objection is not None else None,
+        interest=None if bidder else interest, request=request, facts=facts, evidence=canonical_json(evidence),
+        knew_on=knew_on, lodged_at=now, lodge_due=last_day, acceptance_due=due, status=rules.LODGED,
+        excluded_working_days=0,
+    )  # fmt: skip
+    db.add(complaint)
+    db.flush()
+    _record(
+        db, actor, complaint, project, "complaint.lodged",
+        {"entity_id": actor.entity_id, "complainant": "bidder" if bidder else "interested_party",
+         "interest": complaint.interest, "objection_id": complaint.objection_id, "request": request,
+         "evidence": evidence, "knew_on": knew_on.isoformat(), "objection_wait_days": excluded,
+         "lodge_due": last_day.isoformat(), "acceptance_due": due.isoformat()},
+        now,
+    )  # fmt: skip
+    return complaint
+
+
+# -- acceptance (第61条: within 3 working days) -----------------------------------------------------------------------
+
+
+def _handled(db: Session, actor: Principal, complaint_id: int) -> tuple[Complaint, Project, Principal]:
+    complaint, project = get_complaint(db, complaint_id)
+    return complaint, project, access.check_supervisor(actor, project)
+
+
+@changes_state("complaint.accepted")
+def accept_complaint(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> Complaint:
+    """受理 (第61条): within 3 working days of receipt (a late acceptance is recorded late); the 30 working days
+    of the decision start."""
+    complaint, project, actor = _handled(db, actor, complaint_id)
+    complaint.status = rules.move(
+        current=complaint.status, target=rules.ACCEPTED, action_zh="受理", action_en="be accepted"
+    )
+    calendar = working_day_calendar(db)
+    today = china_date(now)
+    complaint.accepted_at, complaint.handled_by = now, actor.user_id
+    complaint.acceptance_late = today > complaint.acceptance_due
+    complaint.decision_due = rules.decision_due(calendar, accepted_on=today, excluded_working_days=0)
+    db.flush()
+    _record(
+        db, actor, complaint, project, "complaint.accepted",
+        {"acceptance_due": complaint.acceptance_due.isoformat(), "late": complaint.acceptance_late,
+         "decision_due": complaint.decision_due.isoformat()},
+        now,
+    )  # fmt: skip
+    return complaint
+
+
+@changes_state("complaint.refused")
+def refuse_complaint(db: Session, actor: Principal, *, complaint_id: int, reason: str, now: datetime) -> Complaint:
+    """不予受理 (第61条), with the reason, within 3 working days of receipt."""
+    complaint, project, actor = _handled(db, actor, complaint_id)
+    complaint.status = rules.move(
+        current=complaint.status, target=rules.REFUSED, action_zh="不予受理", action_en="be refused"
+    )
+    complaint.acceptance_late = china_date(now) > complaint.acceptance_due
+    complaint.decided_at, complaint.decision, complaint.handled_by = now, reason, actor.user_id
+    db.flush()
+    _record(
+        db, actor, complaint, project, "complaint.refused",
+        {"reason": reason, "acceptance_due": complaint.acceptance_due.isoformat(), "late": complaint.acceptance_late},
+        now,
+    )  # fmt: skip
+    return complaint
+
+
+# -- the clock of the decision: reviews not counted (第61条) ----------------------------------------------------------
+
+
+def _accepted(complaint: Complaint, action_zh: str, action_en: str) -> None:
+    if complaint.status != rules.ACCEPTED:
+        raise rules.ComplaintStateWrong(
+            field="complaint_id", state=complaint.status, action_zh=action_zh, action_en=action_en
+        )
+
+
+@changes_state("complaint.review_started")
+def start_review(db: Session, actor: Principal, *, complaint_id: int, kind: str, note: str, now: datetime) -> Complaint:
+    """Inspection, testing, appraisal or expert review begins: its working days are not counted (第61条)."""
+    complaint, project, actor = _handled(db, actor, complaint_id)
+    _accepted(complaint, "开始检验、检测、鉴定或专家评审", "start a review")
+    rules.check_one_of("kind", kind, rules.REVIEW_KINDS)
+    if complaint.review_started_at is not None:
+        raise Conflict(field="complaint_id", reason_zh="已有进行中的评审", reason_en="a review is under way")
+    complaint.review_kind, complaint.review_started_at = kind, now
+    db.flush()
+    _record(db, actor, complaint, project, "complaint.review_started", {"kind": kind, "note": note}, now)
+    return complaint
+
+
+@changes_state("complaint.review_ended")
+def end_review(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> Complaint:
+    """The review ends; its working days push the decision's last day back (第61条)."""
+    complaint, project, actor = _handled(db, actor, complaint_id)
+    _accepted(complaint, "结束评审", "end a review")
+    if complaint.review_started_at is None or complaint.accepted_at is None or complaint.decision_due is None:
+        raise Conflict(field="complaint_id", reason_zh="没有进行中的评审", reason_en="no review is under way")
+    calendar = working_day_calendar(db)
+    days = rules.review_working_days(
+        calendar, started_on=china_date(complaint.review_started_at), ended_on=china_date(now)
+    )
+    kind = complaint.review_kind
+    complaint.excluded_working_days += days
+    complaint.decision_due = rules.decision_due(
+        calendar, accepted_on=china_date(complaint.accepted_at), excluded_working_days=complaint.excluded_working_days
+    )
+    complaint.review_kind = complaint.review_started_at = None
+    db.flush()
+    _record(
+        db, actor, complaint, project, "complaint.review_ended",
+        {"kind": kind, "working_days": days, "excluded_working_days": complaint.excluded_working_days,
+         "decision_due": complaint.decision_due.isoformat()},
+        now,
+    )  # fmt: skip
+    return complaint
+
+
+# -- suspension (第62条) ---------------------------------------------------------------------------------------------
+
+
+@changes_state("complaint.tender_suspended")
+def suspend_tender(db: Session, actor: Principal, *, complaint_id: int, reason: str, now: datetime) -> TenderSuspension:
+    """责令暂停招标投标活动 (第62条) while the accepted complaint is handled: the tender's next steps are refused
+    until the suspension is lifted or the complaint decided."""
+    complaint, project, actor = _handled(db, actor, complaint_id)
+    _accepted(complaint, "责令暂停招标投标活动", "suspend the tender")
+    if suspension_in_force(db, complaint.tender_id) is not None:
+        raise Conflict(field="complaint_id", reason_zh="该招标项目已暂停", reason_en="the tender is already suspended")
+    assert actor.user_id is not None
+    suspension = TenderSuspension(
+        tender_id=complaint.tender_id, complaint_id=complaint.id, reason=reason, ordered_by=actor.user_id,
+        ordered_at=now,
+    )  # fmt: skip
+    db.add(suspension)
+    db.flush()
+    _record(
+        db, actor, complaint, project, "complaint.tender_suspended",
+        {"suspension_id": suspension.id, "reason": reason}, now,
+    )  # fmt: skip
+    return suspension
+
+
+def _lift(db: Session, actor: Principal, complaint: Complaint, now: datetime) -> TenderSuspension | None:
+    query = select(TenderSuspension).where(
+        TenderSuspension.complaint_id == complaint.id, TenderSuspension.lifted_at.is_(None)
+    )
+    suspension = db.scalars(query).first()
+    if suspension is not None:
+        suspension.lifted_at, suspension.lifted_by = now, actor.user_id
+        db.flush()
+    return suspension
+
+
+@changes_state("complaint.suspension_lifted")
+def lift_suspension(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> TenderSuspension:
+    """The supervisor lets the tender resume before deciding (第62条: suspension only where necessary)."""
+    complaint, project, actor = _handled(db, actor, complaint_id)
+    suspension = _lift(db, actor, complaint, now)
+    if suspension is None:
+        raise Conflict(field="complaint_id", reason_zh="没有在效的暂停", reason_en="no suspension is in force")
+    _record(db, actor, complaint, project, "complaint.suspension_lifted", {"suspension_id": suspension.id}, now)
+    return suspension
+
+
+# -- the decision (第61条: within 30 working days of acceptance) ------------------------------------------------------
+
+
+def _decide(
+    db: Session, actor: Principal, complaint_id: int, target: str, decision: str, now: datetime
+) -> tuple[Complaint, Project, Principal, dict[str, Any]]:
+    complaint, project, actor = _handled(db, actor, complaint_id)
+    complaint.status = rules.move(
+        current=complaint.status, target=target, action_zh="作出处理决定", action_en="be decided"
+    )
+    if complaint.review_started_at is not None:
+        raise Conflict(field="complaint_id", reason_zh="评审尚未结束", reason_en="a review is still under way")
+    assert complaint.decision_due is not None
+    complaint.decided_at, complaint.decision, complaint.handled_by = now, decision, actor.user_id
+    complaint.decided_late = china_date(now) > complaint.decision_due
+    lifted = _lift(db, actor, complaint, now)  # the handling ends, and with it the suspension it ordered
+    complainant = db.get(Entity, complaint.entity_id)
+    assert complainant is not None
+    payload = {
+        "complainant": {"name": complainant.name, "credit_code": complainant.credit_code},
+        "decision": decision,
+        "decision_due": complaint.decision_due.isoformat(),
+        "late": complaint.decided_late,
+        "suspension_lifted": lifted.id if lifted is not None else None,
+    }
+    return complaint, project, actor, payload
+
+
+@changes_state("complaint.upheld")
+def uphold_complaint(
+    db: Session, actor: Principal, *, complaint_id: int, decision: str, remedy: str, now: datetime
+) -> Complaint:
+    """The complaint is well founded (第61条 written decision): corrective action, re-evaluation or re-tender
+    (第81条). A re-evaluation during the publicity sends the candidates to a fresh publicity (第54条); a re-tender
+    stops this tender's award."""
+    rules.check_one_of("remedy", remedy, rules.REMEDIES)
+    complaint, project, actor, payload = _decide(db, actor, complaint_id, rules.UPHELD, decision, now)
+    complaint.remedy = remedy
+    round_changed = awards.mark_result_changed(db, tender_id=complaint.tender_id) if remedy == "re_evaluation" else None
+    db.flush()
+    _record(
+        db, actor, complaint, project, "complaint.upheld",
+        {**payload, "remedy": remedy, "remedy_zh": rules.REMEDIES[remedy], "publicity_round_changed": round_changed},
+        now,
+    )  # fmt: skip
+    return complaint
+
+
+@changes_state("complaint.dismissed")
+def dismiss_complaint(
+    db: Session, actor: Principal, *, complaint_id: int, decision: str, false_complaint: bool, now: datetime
+) -> Complaint:
+    """驳回 (第61条): the complaint lacks ground; ``false_complaint`` when it fabricated facts, forged material or
+    used illegally obtained evidence, which is recorded against the complainant (第61条, 第77条)."""
+    complaint, project, actor, payload = _decide(db, actor, complaint_id, rules.DISMISSED, decision, now)
+    complaint.false_complaint = false_complaint
+    db.flush()
+    _record(db, actor, complaint, project, "complaint.dismissed", {**payload, "false_complaint": false_complaint}, now)
+    return complaint
