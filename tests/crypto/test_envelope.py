@@ -44,6 +44,7 @@ from ggzy.crypto import (
 )
 from ggzy.crypto import envelope as envelope_module
 from ggzy.crypto.envelope import MAGIC, canonical_json
+from ggzy.crypto.envelope import package as envelope_package
 from ggzy.demo import demo_credit_code
 from tests.crypto.factories import NOW, issue_entity, make_ca
 
@@ -489,14 +490,14 @@ def test_a_data_key_wrapped_differently_for_the_opening_key_is_exposed(world: Wo
 
 
 def test_the_inner_signature_must_cover_what_was_opened(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    honest_statement = envelope_module.inner_statement
+    honest_statement = envelope_package.inner_statement
 
     def statement_with_another_price(*, lot_code: str, summary: Any, files: Any) -> bytes:
         return honest_statement(lot_code=lot_code, summary={**summary, "price_fen": 1}, files=files)
 
-    monkeypatch.setattr(envelope_module, "inner_statement", statement_with_another_price)
+    monkeypatch.setattr(envelope_package, "inner_statement", statement_with_another_price)
     envelope = seal(world)
-    monkeypatch.setattr(envelope_module, "inner_statement", honest_statement)
+    monkeypatch.setattr(envelope_package, "inner_statement", honest_statement)
     with pytest.raises(SignatureInvalid):
         open_with_bidder_key(world, envelope)
 
