@@ -21,7 +21,7 @@ def test_docs_and_openapi_are_served_without_a_cdn(client: TestClient) -> None:
     assert docs.status_code == 200
     assert "cdn." not in docs.text
     assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
-    assert client.get("/", follow_redirects=False).headers["location"] == "/docs"
+    assert "/docs" in client.get("/").text  # the portal takes "/" and links to the docs
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.1")
     assert "Problem" in schema["components"]["schemas"]

@@ -106,6 +106,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/tenders/{tender_id}/award"): EVERYONE,
     ("GET", "/api/v1/award-letters/mine"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/award-letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
+    # the portal's pages (HTML; a refusal is an error page with its code in the x-problem-code header)
+    ("GET", "/"): EVERYONE,
 }
 
 # Inspectors (discipline inspection, audit) are read-only everywhere (DESIGN §4.7).
@@ -163,7 +165,7 @@ def test_each_role_is_refused_exactly_what_the_matrix_refuses(client: TestClient
         url = re.sub(r"\{[a-z_]+\}", "999999", path)
         response = client.request(method, url, headers=headers, json={} if method in ("POST", "PATCH", "PUT") else None)
         body = response.json() if response.headers["content-type"].endswith("json") else None
-        code = body.get("code") if isinstance(body, dict) else None
+        code = body.get("code") if isinstance(body, dict) else response.headers.get("x-problem-code")
         if role in MATRIX[(method, path)]:
             assert code not in ("not_authenticated", "permission_denied"), (method, path, response.text)
         elif role == R.VISITOR:

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,7 @@ from ggzy.evaluation.api import router as evaluation_router
 from ggzy.experts.api import router as experts_router
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, promise_headers
+from ggzy.portal import mount_portal
 from ggzy.projects.api import router as projects_router
 from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, blob_store_for
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(ledger_router, prefix=API_PREFIX)
     app.include_router(publishing_router, prefix=API_PREFIX)
     app.include_router(awards_router, prefix=API_PREFIX)
+    mount_portal(app)  # the portal takes "/"; the API docs stay at /docs
     _declare_problem_schema(app)
     return app
 
@@ -158,10 +160,6 @@ def _install_docs(app: FastAPI) -> None:
             swagger_css_url="/static/docs/swagger-ui.css",
             swagger_favicon_url="data:,",
         )
-
-    @app.get("/", include_in_schema=False)
-    def home(_: Public) -> RedirectResponse:
-        return RedirectResponse("/docs")
 
 
 def _declare_problem_schema(app: FastAPI) -> None:

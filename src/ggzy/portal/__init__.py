@@ -1,0 +1,38 @@
+"""The portal (一网): server-rendered pages over the same services, permissions and errors as the API.
+
+Jinja2 templates, htmx and ECharts vendored under ``static/vendor`` (no CDN, no build step), Chinese first with
+English from a Babel catalogue (``ggzy.portal.i18n``).
+
+How to add pages (the live opening hall, the workspaces):
+
+1. Write a router like ``ggzy.portal.pages.router``: ``APIRouter(route_class=PermissionedRoute,
+   default_response_class=HTMLResponse)``. Each route declares exactly one permission like an API endpoint
+   (``Public``, or ``Depends(require(Permission.X))``; add a page permission to ``ggzy.core.permissions`` if none
+   fits) and gets its row in ``tests/test_authorization_matrix.py``'s ``MATRIX`` (pages are in the OpenAPI
+   document under the tag "portal (HTML pages)", so the matrix test finds them).
+2. Return ``render(request, "your_page.html", {...})`` (``ggzy.portal.rendering``). The template starts with
+   ``{% extends "base.html" %}`` and fills ``title`` and ``content`` (``head`` and ``scripts`` for extras, e.g.
+   ``<script src="{{ static('vendor/htmx/hx-sse.min.js') }}" defer>``). Pass ``active`` to highlight a navigation
+   item; add one to ``nav_items`` in ``templates/base.html``.
+3. Raise the services' ``DomainError``s; ``install_page_errors`` shows them as an HTML page with the same code (also
+   in the ``x-problem-code`` header) and zh/en messages. Never build error pages by hand.
+4. Write Chinese in templates with ``{{ _("…") }}`` or ``{% trans %}``; add the English to
+   ``locale/en/LC_MESSAGES/messages.po`` (``tests/portal/test_i18n.py`` lists what is missing).
+5. Register the router in :func:`mount_portal`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ggzy.portal.rendering import STATIC_DIR, STATIC_PREFIX, install_page_errors
+
+
+def mount_portal(app: FastAPI) -> None:
+    """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
+    from ggzy.portal.pages import router as pages_router
+
+    app.mount(STATIC_PREFIX, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
+    app.include_router(pages_router)
+    install_page_errors(app)

@@ -1,0 +1,38 @@
+"""Words the pages show for the platform's values (document kinds, stages), marked for the catalogue with ``N_``.
+
+They are translated when a page is rendered (``ggzy.portal.rendering``); ``tests/portal/test_i18n.py`` extracts them
+with the templates' messages, so a new label without its English fails a test.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    return message
+
+
+DOCUMENT_KINDS: dict[str, str] = {
+    "notice": N_("招标公告"),
+    "documents": N_("招标文件"),
+    "clarification": N_("澄清与修改"),
+    "termination": N_("终止公告"),
+    "opening_record": N_("开标记录"),
+    "candidates": N_("中标候选人公示"),
+    "result": N_("中标结果公告"),
+    "contract": N_("合同公开"),
+}
+
+STAGES: dict[str, str] = {
+    "draft": N_("草稿"),
+    "published": N_("公告中"),
+    "closed": N_("已截标"),
+    "opening": N_("开标中"),
+    "opened": N_("已开标"),
+    "failed": N_("流标"),
+    "evaluating": N_("评标中"),
+    "evaluated": N_("评标结束"),
+    "publicity": N_("候选人公示"),
+    "awarded": N_("已定标"),
+    "contracted": N_("已签合同"),
+    "cancelled": N_("已终止"),
+}

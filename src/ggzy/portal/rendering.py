@@ -1,0 +1,142 @@
+"""Rendering pages: one Jinja environment, one ``render`` for every page, and problems as HTML error pages.
+
+A page route returns ``render(request, "name.html", {...})``. ``render`` chooses the language, gives the template
+its translation functions and filters, and remembers a language the visitor just chose. A ``DomainError`` raised by
+a service under a page (or a refused permission, or bad query input) is rendered by the app's one problem handler
+first — so the code, status and zh/en messages are exactly the API's — and then, for a page, shown as HTML with the
+code in the page and in the ``x-problem-code`` header.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ggzy.core.errors import DomainError
+from ggzy.portal import formatting, labels
+from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
+
+TEMPLATE_DIR = files("ggzy.portal") / "templates"
+STATIC_DIR = files("ggzy.portal") / "static"
+STATIC_PREFIX = "/static/portal"
+PROBLEM_CODE_HEADER = "x-problem-code"
+# Paths that are never pages: the API and the static files answer problems as problem+json.
+_NOT_PAGES = ("/api/", "/static/")
+
+environment = Environment(
+    loader=FileSystemLoader(str(TEMPLATE_DIR)),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,  # a misspelt variable is an error in tests, not a blank on the page
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.globals["static"] = lambda path: f"{STATIC_PREFIX}/{path}"
+
+
+def _language_filters(language: Language) -> dict[str, Callable[..., str]]:
+    return {
+        "china_date": partial(formatting.china_date, language=language),
+        "china_time": partial(formatting.china_time, language=language),
+        "yuan": partial(formatting.yuan, language=language),
+        "trade_type_label": partial(formatting.trade_type_label, language=language),
+    }
+
+
+environment.filters |= {
+    "iso_time": formatting.iso_time,
+    "yuan_uppercase": formatting.yuan_uppercase,
+    "percent": formatting.percent,
+}
+
+
+def url_with(request: Request, **changes: object) -> str:
+    """This page's URL with some query parameters changed (None removes one): pagination, filters, language."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    """The page ``template`` in the visitor's language."""
+    choice = choose_language(request)
+    language = choice.language
+    catalogue = translations(language)
+    now: datetime = request.app.state.clock.now()
+    page_context: dict[str, Any] = {
+        "request": request,
+        "lang": language,
+        "now": now,
+        "gettext": catalogue.gettext,
+        "ngettext": catalogue.ngettext,
+        "_": catalogue.gettext,
+        "url_with": partial(url_with, request),
+        "active": "",
+        "document_kinds": {key: catalogue.gettext(label) for key, label in labels.DOCUMENT_KINDS.items()},
+        "stages": {key: catalogue.gettext(label) for key, label in labels.STAGES.items()},
+        **{name: f for name, f in _language_filters(language).items()},
+        **(context or {}),
+    }
+    # Filters depend on the language: bind them per render, on a shallow overlay of the shared environment.
+    overlay = _overlay(language)
+    html = overlay.get_template(template).render(page_context)
+    response = HTMLResponse(html, status_code=status)
+    response.headers["content-language"] = "zh-CN" if language == "zh" else "en"
+    response.headers["vary"] = "Cookie"
+    if choice.chosen_now:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+_overlays: dict[Language, Environment] = {}
+
+
+def _overlay(language: Language) -> Environment:
+    overlay = _overlays.get(language)
+    if overlay is None:
+        overlay = environment.overlay()
+        overlay.filters = {**environment.filters, **_language_filters(language)}
+        _overlays[language] = overlay
+    return overlay
+
+
+def is_page_request(request: Request) -> bool:
+    return not request.url.path.startswith(_NOT_PAGES) and request.url.path not in ("/docs", "/openapi.json")
+
+
+def render_problem(request: Request, problem: dict[str, Any]) -> HTMLResponse:
+    response = render(request, "error.html", {"problem": problem}, status=problem["status"])
+    response.headers[PROBLEM_CODE_HEADER] = problem["code"]
+    return response
+
+
+def install_page_errors(app: FastAPI) -> None:
+    """Under a page, the app's problem+json handlers' answer is shown as an HTML page (same code and messages)."""
+    for error_class in (DomainError, RequestValidationError, StarletteHTTPException):
+        original = app.exception_handlers[error_class]
+
+        def handler(request: Request, error: Exception, original: Callable[..., Any] = original) -> Response:
+            response: Response = original(request, error)
+            if not is_page_request(request):
+                return response
+            return render_problem(request, json.loads(bytes(response.body)))
+
+        app.exception_handlers[error_class] = handler

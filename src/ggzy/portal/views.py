@@ -1,0 +1,199 @@
+"""What the public sees on the portal's pages (row visibility in one place, like the domains' ``views.py``).
+
+Every read here is of what is already public: published notices (``Tender.published_at`` set), their projects' trade
+type and region, and disclosed events (the same events the public ledger carries, with their proof links). Nothing
+here reads registrations or sealed bids: before opening no page can tell who bid or how many (招标投标法 第22条).
+Opening records, candidates and awards come from the domains' own public views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import CHINA_STANDARD_TIME, to_china_time
+from ggzy.core.codes import region_name
+from ggzy.core.events import Event
+from ggzy.projects.models import Lot, Project
+from ggzy.tendering.models import Tender
+
+# The disclosed events that publish a document of a lot's process, in the order of the process (the 每日标讯 and
+# the project page's documents): each names its document kind.
+PUBLISHED_DOCUMENTS: dict[str, str] = {
+    "tender.published": "notice",
+    "tender.documents_attached": "documents",
+    "tender.clarified": "clarification",
+    "tender.cancelled": "termination",
+    "opening.recorded": "opening_record",
+    "award.publicity_published": "candidates",
+    "award.awarded": "result",
+    "award.contract_recorded": "contract",
+}
+
+
+def china_day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """The UTC bounds [start, end) of the China Standard Time day that ``now`` falls in."""
+    day = to_china_time(now).date()
+    start = datetime.combine(day, time(0), tzinfo=CHINA_STANDARD_TIME).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """One published notice as lists show it."""
+
+    tender_id: int
+    title: str
+    project_id: int
+    project_code: str
+    project_name: str
+    trade_type: str
+    region_code: str
+    procedure: str
+    published_at: datetime
+    bid_deadline: datetime
+    cancelled: bool
+
+
+def notice_columns() -> tuple[Any, ...]:
+    return (
+        Tender.id,
+        Tender.title,
+        Project.id,
+        Project.code,
+        Project.name,
+        Project.trade_type,
+        Project.region_code,
+        Tender.procedure,
+        Tender.published_at,
+        Tender.bid_deadline,
+        Tender.cancelled_at,
+    )
+
+
+def notice_row(row: Any) -> NoticeRow:
+    (tender_id, title, project_id, code, name, trade_type, region_code, procedure, published, deadline, cancelled) = row
+    return NoticeRow(
+        tender_id=tender_id,
+        title=title,
+        project_id=project_id,
+        project_code=code,
+        project_name=name,
+        trade_type=trade_type,
+        region_code=region_code,
+        procedure=procedure,
+        published_at=published,
+        bid_deadline=deadline,
+        cancelled=cancelled is not None,
+    )
+
+
+def published_notices() -> Select[Any]:
+    """``SELECT`` of published notices with their project, for the lists to filter and order."""
+    return (
+        select(*notice_columns())
+        .join(Lot, Lot.id == Tender.lot_id)
+        .join(Project, Project.id == Lot.project_id)
+        .where(Tender.published_at.is_not(None))
+    )
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    """One line of the daily bid news: a document published, its notice, and the event that proves it."""
+
+    event_id: int
+    kind: str
+    occurred_at: datetime
+    notice: NoticeRow
+
+
+@dataclass
+class Today:
+    day_start: datetime
+    notices: list[NoticeRow] = field(default_factory=list)
+    openings: list[NoticeRow] = field(default_factory=list)
+    news: list[NewsItem] = field(default_factory=list)
+    by_trade_type: list[tuple[str, int]] = field(default_factory=list)
+    by_region: list[tuple[str, str, int]] = field(default_factory=list)
+    total_notices: int = 0
+
+
+def today(db: Session, *, now: datetime, limit: int = 20) -> Today:
+    """The home page: today's notices and openings (China time), today's bid news, counts of all notices."""
+    start, end = china_day_bounds(now)
+    result = Today(day_start=start)
+    base = published_notices()
+    result.notices = [
+        notice_row(row)
+        for row in db.execute(
+            base.where(Tender.published_at >= start, Tender.published_at < end)
+            .order_by(Tender.published_at.desc(), Tender.id.desc())
+            .limit(limit)
+        )
+    ]
+    result.openings = [
+        notice_row(row)
+        for row in db.execute(
+            base.where(Tender.bid_deadline >= start, Tender.bid_deadline < end, Tender.cancelled_at.is_(None))
+            .order_by(Tender.bid_deadline, Tender.id)
+            .limit(limit)
+        )
+    ]
+    result.news = news_between(db, start=start, end=end, limit=limit)
+    counted = (
+        select(Project.trade_type, Project.region_code, func.count(Tender.id))
+        .join(Lot, Lot.project_id == Project.id)
+        .join(Tender, Tender.lot_id == Lot.id)
+        .where(Tender.published_at.is_not(None))
+        .group_by(Project.trade_type, Project.region_code)
+    )
+    by_trade: dict[str, int] = {}
+    by_region: dict[str, int] = {}
+    for trade_type, region_code, count in db.execute(counted):
+        by_trade[trade_type] = by_trade.get(trade_type, 0) + count
+        by_region[region_code] = by_region.get(region_code, 0) + count
+    result.by_trade_type = sorted(by_trade.items(), key=lambda item: (-item[1], item[0]))
+    result.by_region = [
+        (code, region_label(code), count) for code, count in sorted(by_region.items(), key=lambda i: (-i[1], i[0]))
+    ]
+    result.total_notices = sum(by_trade.values())
+    return result
+
+
+def news_between(db: Session, *, start: datetime, end: datetime, limit: int) -> list[NewsItem]:
+    """每日标讯: the documents published in [start, end), newest first, each with its notice and proving event."""
+    rows = db.execute(
+        select(Event.id, Event.action, Event.occurred_at, Event.subject_id)
+        .where(
+            Event.occurred_at >= start,
+            Event.occurred_at < end,
+            Event.action.in_(PUBLISHED_DOCUMENTS),
+            Event.subject_type == "tender",
+            Event.disclosed.is_(True),
+        )
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .limit(limit)
+    ).all()
+    tender_ids = {int(subject_id) for *_, subject_id in rows}
+    notices = {
+        row.tender_id: row for row in map(notice_row, db.execute(published_notices().where(Tender.id.in_(tender_ids))))
+    }
+    return [
+        NewsItem(event_id=event_id, kind=PUBLISHED_DOCUMENTS[action], occurred_at=at, notice=notices[int(subject)])
+        for event_id, action, at, subject in rows
+        if int(subject) in notices  # a draft's events (documents attached before publishing) stay off the news
+    ]
+
+
+def region_label(code: str) -> str:
+    """The region's name where one is known (provinces), else its code (GB/T 2260)."""
+    name = region_name(code)
+    if name is not None:
+        return name
+    province = region_name(code[:2] + "0000")
+    return f"{province} {code}" if province else code
