@@ -124,15 +124,23 @@ def test_a_whole_remote_opening_with_one_bid_opened_by_custodians(
     assert client.get(scene.url()).json()["stage"] == "opened"
 
 
-def test_regulations_art_34_related_bidders_are_flagged_in_the_opening_record(
+def test_related_bidders_are_read_out_in_the_opening_record_实施条例第34条(
     scene: Scene, client: TestClient, db: Session, clock: FixedClock
 ) -> None:
+    """The same person in charge (bidders 0 and 1) and a parent controlling a subsidiary (bidders 2 and 3) are 第34条
+    第2款 groups; bidder 4 is controlled by the owner (第1款); all read out from the register at the opening."""
+    from ggzy.core.permissions import SYSTEM
+    from ggzy.entities import relations
     from ggzy.entities.models import Entity
+    from ggzy.entities.schemas import EntityRelationIn
 
-    for bidder in scene.bidders[:2]:
-        entity = db.get(Entity, bidder.user.entity_id)
-        assert entity is not None
-        entity.legal_representative = "王同一"
+    entities = [db.get(Entity, bidder.user.entity_id) for bidder in scene.bidders]
+    names = [entity.name for entity in entities]  # type: ignore[union-attr]
+    for entity in entities[:2]:
+        entity.legal_representative = "王同一"  # type: ignore[union-attr]
+    for upper, lower in ((entities[2].id, entities[3].id), (scene.setup["owner"].id, entities[4].id)):  # type: ignore[union-attr]
+        data = EntityRelationIn(kind="shareholding", upper_entity_id=upper, lower_entity_id=lower, share_percent=60)
+        relations.record_relation(db, SYSTEM, data=data, now=scene.tender.bid_deadline)
     db.commit()
     clock.set(scene.tender.bid_deadline)
     client.post(scene.url("/opening/start"), headers=scene.host)
@@ -140,8 +148,21 @@ def test_regulations_art_34_related_bidders_are_flagged_in_the_opening_record(
         scene.decrypt(number)
     clock.advance(timedelta(minutes=31))
     record = client.post(scene.url("/opening/finish"), json={}, headers=scene.host).json()["record"]
-    names = [db.get(Entity, b.user.entity_id).name for b in scene.bidders[:2]]  # type: ignore[union-attr]
-    assert record["related_bidders"] == [names]
+    assert record["related_bidders"] == [
+        {
+            "bidders": names[:2],
+            "grounds": [{"ground": "same_person_in_charge", "entities": names[:2], "path": []}],
+        },
+        {
+            "bidders": names[2:4],
+            "grounds": [{"ground": "shareholding_control", "entities": names[2:4], "path": names[2:4]}],
+        },
+    ]
+    owner = scene.setup["owner"].name
+    assert record["interested_bidders"] == [
+        {"ground": "owner_controls_bidder", "entities": [names[4], owner], "path": [owner, names[4]]}
+    ]
+    assert record["related_bidder_warnings"] == []
 
 
 def test_the_opening_cannot_start_before_the_deadline(scene: Scene, client: TestClient, clock: FixedClock) -> None:

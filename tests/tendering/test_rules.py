@@ -127,9 +127,3 @@ def test_after_any_clarification_at_least_15_days_remain(clarified: datetime, da
     moved = rules.deadline_after_clarification(clarified_at=clarified, bid_deadline=deadline, procedure=OPEN)
     assert moved >= deadline
     assert rules.days_between(clarified, moved) >= 15
-
-
-def test_regulations_art_34_bidders_with_the_same_legal_representative_are_flagged() -> None:
-    bidders = [("甲公司", "张三"), ("乙公司", "李四"), ("丙公司", " 张三 "), ("丁公司", None), ("戊公司", "")]
-    assert rules.related_bidders(bidders) == [["甲公司", "丙公司"]]
-    assert rules.related_bidders([("甲公司", "张三"), ("乙公司", "李四")]) == []

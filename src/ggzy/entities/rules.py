@@ -52,6 +52,20 @@ OWNER_COMMON_PARENT = "common_parent_with_owner"
 COMMON_PARENT = "common_parent"
 MINORITY_STAKE = "minority_stake"
 
+GROUNDS_ZH = {
+    SAME_PERSON_IN_CHARGE: "单位负责人为同一人",
+    SHAREHOLDING_CONTROL: "存在控股关系",
+    MANAGEMENT_RELATION: "存在管理关系",
+    CONTROL_CHAIN: "存在控股、管理关系",
+    OWNER_CONTROLS_BIDDER: "受招标人控股或管理",
+    BIDDER_CONTROLS_OWNER: "控股或管理招标人",
+    OWNER_SAME_PERSON_IN_CHARGE: "与招标人单位负责人为同一人",
+    OWNER_MINORITY_STAKE: "与招标人存在参股关系",
+    OWNER_COMMON_PARENT: "与招标人受同一单位控股或管理",
+    COMMON_PARENT: "受同一单位控股或管理",
+    MINORITY_STAKE: "存在参股关系",
+}
+
 
 @dataclass(frozen=True)
 class Party:

@@ -7,7 +7,7 @@ rejection, score-sheet checks and the two rankings. Scores are ``Decimal`` round
   of the valid prices × (1 − K); a price above the base loses ``deduction_above`` points per 1 % of deviation, a price
   below it ``deduction_below`` per 1 % (proportionally for fractions of a per cent), floored at 0.
 - 招标投标法实施条例 第51条: the grounds on which the committee rejects a bid (否决投标); (五) a price above the
-  ceiling price is rejected automatically.
+  ceiling price is rejected automatically, and so are bids 第34条第2款 bars together (void under its 第3款).
 - 评标委员会和评标方法暂行规定 第29-31条 and 第32-35条: the lowest evaluated price method ranks by price, the
   comprehensive scoring method by total score.
 """
@@ -41,6 +41,15 @@ REJECTION_GROUNDS: dict[str, tuple[str, str]] = {
     "price_above_ceiling": ("（五）投标报价高于招标文件设定的最高投标限价", "(5) price above the ceiling price"),
     "not_responsive": ("（六）投标文件没有对招标文件的实质性要求和条件作出响应", "(6) not substantially responsive"),
     "collusion_or_fraud": ("（七）投标人有串通投标、弄虚作假、行贿等违法行为", "(7) collusion, fraud or bribery"),
+    # 实施条例 第34条 makes these bidders ineligible, so they fail (三); 第34条第3款: 相关投标均无效
+    "related_bidders": (
+        "（三）单位负责人为同一人或者存在控股、管理关系的不同单位参加同一标段投标（实施条例 第三十四条第二款）",
+        "(3) bidders with the same person in charge or a control or management relation on one lot (art. 34(2))",
+    ),
+    "interest_in_owner": (
+        "（三）与招标人存在利害关系可能影响招标公正性（实施条例 第三十四条第一款）",
+        "(3) an interest in the owner that may affect the fairness of the tender (art. 34(1))",
+    ),
 }
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
+from ggzy.entities import relations as entity_relations
+from ggzy.entities.rules import GROUNDS_ZH
 from ggzy.evaluation import access, rules
 from ggzy.evaluation.models import Evaluation, EvaluationReport, QualificationMark, Rejection, ScoreSheet
 from ggzy.experts.models import CommitteeMember, Draw
@@ -166,7 +168,9 @@ def start_evaluation(
     db: Session, actor: Principal, *, tender_id: int, scheme: rules.Scheme, lead_member_id: int | None, now: datetime
 ) -> Evaluation:
     """Begin evaluating an opened tender whose committee is drawn; bids priced above the lot's ceiling are rejected
-    at once (招标投标法实施条例 第51条 (五)), as are bids whose opening summary carries no valid price."""
+    at once (招标投标法实施条例 第51条 (五)), as are bids whose opening summary carries no valid price and the bids of
+    bidders 第34条第2款 bars together. Bidders with an interest in the owner (第34条第1款) and the warnings that are
+    not 第34条 are flagged in the event for the committee, which weighs them (see ``_automatic_rejections``)."""
     tender = get_tender(db, tender_id)
     project, lot = project_of(db, tender)
     check_reviewer(actor, project)
@@ -193,20 +197,42 @@ def start_evaluation(
     db.add(evaluation)
     db.flush()
     advance_stage(db, tender, Stage.EVALUATING)
-    rejected = _automatic_rejections(db, evaluation, lot, now)
+    rejected, flagged = _automatic_rejections(db, evaluation, project, lot, now)
     _record(
         db, actor, tender, project, "evaluation.started",
         {"method": method.value, "scheme": scheme_to_json(scheme), "lead_member_id": lead_member_id,
-         "rejected": rejected},
+         "rejected": rejected, "flagged": flagged},
         now,
     )  # fmt: skip
     return evaluation
 
 
-def _automatic_rejections(db: Session, evaluation: Evaluation, lot: Lot, now: datetime) -> list[dict[str, Any]]:
+def _automatic_rejections(
+    db: Session, evaluation: Evaluation, project: Project, lot: Lot, now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rejections no member need weigh, and the flags the committee must.
+
+    招标投标法实施条例 第34条第3款 makes the bids of related bidders void (相关投标均无效) by law: the relation is a
+    fact of the register (the same person in charge, a 控股 or 管理 relation), not a judgement, so, like a price above
+    the ceiling, those bids are rejected here with the article cited, on the register as it stands when evaluation
+    starts (staff may have corrected it after an objection at the opening). An interest in the owner (第1款) bars a
+    bidder only if it "may affect the fairness" of the tender — the committee's judgement — so it is only flagged,
+    as are siblings under one parent and minority stakes (not 第34条; 串标 risk, 第39条)."""
+    bids = opened_bids(db, evaluation.tender_id)
+    related, names = entity_relations.related_bidders_of(
+        db, bidder_ids=sorted({bid.entity_id for bid in bids.values()}), owner_id=project.owner_id
+    )
+    void: dict[int, str] = {}
+    for group in related.groups:
+        for entity_id in group:
+            others = "、".join(names[other] for other in group if other != entity_id)
+            grounds = sorted({GROUNDS_ZH[f.ground] for f in related.findings if entity_id in f.entity_ids})
+            void[entity_id] = f"与{others}{'、'.join(grounds)}，相关投标均无效（实施条例 第三十四条）"
     rejected = []
-    for bid in opened_bids(db, evaluation.tender_id).values():
-        if bid.price_fen is None:
+    for bid in bids.values():
+        if bid.entity_id in void:
+            ground, note = "related_bidders", void[bid.entity_id]
+        elif bid.price_fen is None:
             ground, note = "not_responsive", "开标一览表未载明有效投标报价 / no valid price in the opening summary"
         elif rules.is_above_ceiling(price_fen=bid.price_fen, ceiling_price_fen=lot.ceiling_price_fen):
             ground = "price_above_ceiling"
@@ -223,7 +249,16 @@ def _automatic_rejections(db: Session, evaluation: Evaluation, lot: Lot, now: da
         )  # fmt: skip
         rejected.append({"bid_id": bid.bid_id, "ground": ground})
     db.flush()
-    return rejected
+    entity_bids = {bid.entity_id: bid.bid_id for bid in bids.values()}
+    flagged = [
+        {
+            "ground": f.ground,
+            "bid_ids": [entity_bids[e] for e in f.entity_ids if e in entity_bids],
+            "path": list(f.path),
+        }
+        for f in (*related.interests, *related.warnings)
+    ]
+    return rejected, flagged
 
 
 # -- the committee's work --------------------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ from ggzy.core.permissions import Principal
 from ggzy.crypto import PublicKey, Suite, load_certificate, load_public_key_pem
 from ggzy.crypto.envelope import open_bid, parse_header, unwrap_data_key
 from ggzy.crypto.sharing import EncryptedShare, OpeningKeySetup, ReleasedShare, recover_opening_key
+from ggzy.entities import relations as entity_relations
 from ggzy.entities.models import Entity
+from ggzy.entities.rules import describe as describe_related
 from ggzy.ledger.note import NoteSigner, sign_note
 from ggzy.storage import MIB, BlobStore, open_blob, stage_blob
 from ggzy.tendering import rules
@@ -324,16 +326,18 @@ def finish_opening(
         bid.status, bid.ended_at = (WITHDRAWN_UNOPENED if bid.id in not_bidders_fault else REVOKED), now
         unopened.append({"bidder": _entity_name(db, bid.entity_id), "status": bid.status})
     opened = sorted(decrypted.values(), key=lambda d: d.bid_id)
-    lines, representatives = [], []
+    lines = []
     for item in opened:
         entity = db.get(Entity, item.entity_id)
         assert entity is not None
-        representatives.append((entity.name, entity.legal_representative))
         lines.append(
             {"bidder": entity.name, "credit_code": entity.credit_code, "method": item.method,
              "summary": json.loads(item.summary)}
         )  # fmt: skip
     failed = not rules.enough_bids_to_open(len(opened), procedure(tender.procedure))
+    related = entity_relations.related_bidders_of(
+        db, bidder_ids=[item.entity_id for item in opened], owner_id=project.owner_id
+    )
     record = {
         "tender_id": tender.id,
         "lot_code": lot_code(project, lot),
@@ -342,8 +346,9 @@ def finish_opening(
         "opened_at": now.isoformat(),
         "bids": lines,
         "unopened": unopened,
-        # 实施条例 第34条: flagged for the committee (the same legal representative behind several bids)
-        "related_bidders": rules.related_bidders(representatives),
+        # 实施条例 第34条, read out from the register at the opening, the first moment anyone may know who bid:
+        # related_bidders (第2款, void under 第3款), interested_bidders (第1款), related_bidder_warnings (串标 risk)
+        **describe_related(*related),
         "outcome": "failed" if failed else "opened",
     }
     text = canonical_json(record)

@@ -122,15 +122,3 @@ def committee_is_lawful(*, members: int, experts: int, procedure: Procedure) -> 
     if members < rule.minimum_members or (rule.odd and members % 2 == 0):
         return False
     return experts * rule.expert_share_denominator >= members * rule.expert_share_numerator
-
-
-def related_bidders(bidders: list[tuple[str, str | None]]) -> list[list[str]]:
-    """招标投标法实施条例 第34条: entities whose legal representative (单位负责人) is the same person may not bid on
-    the same lot. Given (bidder name, legal representative) pairs, the groups of two or more sharing one — to be
-    flagged at the opening, the first moment anyone may know who bid."""
-    groups: dict[str, list[str]] = {}
-    for name, representative in bidders:
-        key = (representative or "").strip()
-        if key:
-            groups.setdefault(key, []).append(name)
-    return [names for names in groups.values() if len(names) > 1]
