@@ -4,6 +4,7 @@ is read out and signed; 招标投标法实施条例 第44条 and 电子招标投
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 from datetime import timedelta
@@ -15,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import FixedClock
-from ggzy.crypto import Suite, load_private_key_pem
+from ggzy.core.errors import NotFound
+from ggzy.crypto import DecryptionFailed, Suite, load_private_key_pem
 from ggzy.crypto.envelope import read_envelope_header, unwrap_data_key
 from ggzy.crypto.sharing import decrypt_share
 from ggzy.ledger.note import open_note
 from ggzy.tendering.models import DecryptedBid, OpeningKey, SealedBid, ShareRelease
-from ggzy.tendering.opening import release_message
+from ggzy.tendering.opening import bid_file_chunks, release_message
 from tests.conftest import LEDGER_KEYS
 from tests.factories import _custodian_material, make_published_tender, token_for
 from tests.tendering.test_bids import Bidder, _post, seal
@@ -192,6 +194,53 @@ def test_a_data_key_that_does_not_open_the_envelope_is_refused_and_the_bidder_ma
     assert wrong.json()["code"] == "decryption_failed"
     assert db.scalar(select(func.count()).select_from(DecryptedBid)) == 0
     assert scene.decrypt(0).status_code == 200
+
+
+def _store_files(scene: Scene) -> set[str]:
+    root = scene.client.app.state.blob_store.root  # type: ignore[attr-defined]
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def test_opening_stores_no_plaintext_and_the_files_read_back_from_the_ciphertext(
+    scene: Scene, db: Session, clock: FixedClock
+) -> None:
+    clock.set(scene.tender.bid_deadline)
+    scene.client.post(scene.url("/opening/start"), headers=scene.host)
+    before = _store_files(scene)
+    assert scene.decrypt(0).status_code == 200
+    assert _store_files(scene) == before  # nothing written: neither a plaintext blob nor a staged leftover
+    decrypted = db.scalars(select(DecryptedBid)).one()
+    files = json.loads(decrypted.files)
+    assert [item["name"] for item in files] == ["商务标.pdf", "技术标.pdf"]
+    store = scene.client.app.state.blob_store  # type: ignore[attr-defined]
+    content = b"".join(bid_file_chunks(db, store, decrypted, "技术标.pdf"))
+    assert content == b"%PDF technical " * 500
+    assert hashlib.sha256(content).hexdigest() == files[1]["sha256"]
+    # The recorded key is the verified one: it is what the bidder's certificate key unwraps.
+    header = read_envelope_header(io.BytesIO(scene.envelopes[0]))
+    bidder_key = load_private_key_pem(scene.bidders[0].issued.private_key_pem)
+    assert decrypted.data_key == unwrap_data_key(header, bidder_key, "bidder")
+    with pytest.raises(NotFound):
+        bid_file_chunks(db, store, decrypted, "../bid.sig")
+
+
+def test_a_bid_file_whose_ciphertext_was_replaced_after_opening_does_not_read(
+    scene: Scene, db: Session, clock: FixedClock
+) -> None:
+    clock.set(scene.tender.bid_deadline)
+    scene.client.post(scene.url("/opening/start"), headers=scene.host)
+    assert scene.decrypt(0).status_code == 200
+    decrypted = db.scalars(select(DecryptedBid)).one()
+    bid = db.get(SealedBid, decrypted.bid_id)
+    assert bid is not None
+    store = scene.client.app.state.blob_store  # type: ignore[attr-defined]
+    path = store.path_of(bid.ciphertext_sha256)
+    tampered = bytearray(path.read_bytes())
+    tampered[100] ^= 1
+    path.chmod(0o644)
+    path.write_bytes(bytes(tampered))
+    with pytest.raises(DecryptionFailed):
+        b"".join(bid_file_chunks(db, store, decrypted, "商务标.pdf"))
 
 
 def test_electronic_tendering_measures_art_32_undecrypted_bids_are_revoked_or_withdrawn(

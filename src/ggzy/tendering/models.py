@@ -194,7 +194,11 @@ class DecryptedBid(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     method: Mapped[str] = mapped_column(String(16))  # bidder | custodians
     summary: Mapped[str] = mapped_column(Text)  # canonical JSON of the bid's opening summary (bid.json)
-    files: Mapped[str] = mapped_column(Text)  # JSON [{name, size, sha256}] of the plaintext files in the blob store
+    # JSON [{name, size, sha256}] of the bid's files, as verified against its inner signature at opening
+    files: Mapped[str] = mapped_column(Text)
+    # The verified data key: the files are read by decrypting the stored ciphertext (docs/decisions/0005). NULL for
+    # bids opened before migration 0007, whose files were stored as plaintext blobs named by their SHA-256.
+    data_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     decrypted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,13 +23,14 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, Perm
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.permissions import Principal
 from ggzy.crypto import PublicKey, Suite, load_certificate, load_public_key_pem
-from ggzy.crypto.envelope import open_bid, parse_header, unwrap_data_key
+from ggzy.crypto.envelope import BidFile, EnvelopeHeader, parse_header, read_bid_file, unwrap_data_key, verify_bid
 from ggzy.crypto.sharing import EncryptedShare, OpeningKeySetup, ReleasedShare, recover_opening_key
 from ggzy.entities import relations as entity_relations
 from ggzy.entities.models import Entity
 from ggzy.entities.rules import describe as describe_related
 from ggzy.ledger.note import NoteSigner, sign_note
-from ggzy.storage import MIB, BlobStore, open_blob, stage_blob
+from ggzy.storage import MIB, BlobStore, BlobTooLarge, open_blob
+from ggzy.storage.blobs import format_megabytes
 from ggzy.tendering import rules
 from ggzy.tendering.access import check_host
 from ggzy.tendering.bids import ACTIVE, lot_code
@@ -127,31 +127,60 @@ def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetim
     return tender
 
 
-def _open_into_store(
+def _open_and_record(
     db: Session, store: BlobStore, bid: SealedBid, data_key: bytes, *, method: str, max_bytes: int, now: datetime
 ) -> DecryptedBid:
+    """Decrypt the stored ciphertext once, verifying every chunk, the package, each file's SHA-256, the ciphertext
+    against the signed header and the inner signature, and record the bid with its verified data key. No plaintext
+    is written: the files are read later from the ciphertext (:func:`bid_file_chunks`, docs/decisions/0005), so a
+    refused data key leaves nothing behind."""
     header = parse_header(bid.header.encode())
-    with tempfile.TemporaryDirectory(prefix="ggzy-opening-") as directory:
-        with open_blob(db, store, bid.ciphertext_sha256) as ciphertext:
-            opened = open_bid(header, ciphertext, data_key, out_dir=Path(directory))
-        files = []
-        for item in opened.files:
-            assert item.path is not None
-            with item.path.open("rb") as plaintext:
-                ref = stage_blob(db, store, plaintext, max_bytes=max_bytes, expected_sha256=item.sha256)
-            files.append({"name": item.name, "size": ref.size, "sha256": ref.sha256})
+    with open_blob(db, store, bid.ciphertext_sha256) as ciphertext:
+        opened = verify_bid(header, ciphertext, data_key)
+    for item in opened.files:
+        if item.size > max_bytes:  # the limit an uploaded file has (the bid's files were sealed before any upload)
+            raise BlobTooLarge(limit_mb=format_megabytes(max_bytes), max_bytes=max_bytes)
     decrypted = DecryptedBid(
         bid_id=bid.id,
         tender_id=bid.tender_id,
         entity_id=bid.entity_id,
         method=method,
         summary=canonical_json(dict(opened.summary)),
-        files=json.dumps(files, ensure_ascii=False),
+        files=json.dumps(
+            [{"name": item.name, "size": item.size, "sha256": item.sha256} for item in opened.files],
+            ensure_ascii=False,
+        ),
+        data_key=data_key,
         decrypted_at=now,
     )
     db.add(decrypted)
     db.flush()
     return decrypted
+
+
+def bid_file_chunks(db: Session, store: BlobStore, decrypted: DecryptedBid, name: str) -> Iterator[bytes]:
+    """An opened bid's file, streamed: decrypted on the fly from the stored ciphertext with the recorded data key,
+    every piece authenticated and the file's SHA-256 checked against the one verified at opening. Bids opened before
+    migration 0007 (no recorded key) had their files stored as plaintext blobs. Raises NotFound for a name the bid
+    does not have; who may read is for the caller."""
+    files = {item["name"]: item for item in json.loads(decrypted.files)}
+    if name not in files:
+        raise NotFound(field="name", what_zh="投标文件中的文件", what_en="File of the bid")
+    item = files[name]
+    if decrypted.data_key is None:
+        return store.read_chunks(item["sha256"])
+    bid = db.get(SealedBid, decrypted.bid_id)
+    assert bid is not None
+    return _decrypted_chunks(
+        store, parse_header(bid.header.encode()), bid.ciphertext_sha256, decrypted.data_key, BidFile(**item)
+    )
+
+
+def _decrypted_chunks(
+    store: BlobStore, header: EnvelopeHeader, ciphertext_sha256: str, data_key: bytes, expected: BidFile
+) -> Iterator[bytes]:
+    with store.open(ciphertext_sha256) as ciphertext:
+        yield from read_bid_file(header, ciphertext, data_key, expected)
 
 
 def _decrypting(db: Session, tender: Tender, now: datetime) -> Opening:
@@ -185,7 +214,7 @@ def decrypt_bid(
         raise NotFound(field="tender_id", what_zh="贵单位的有效投标文件", what_en="Your active bid")
     if db.scalar(select(DecryptedBid.id).where(DecryptedBid.bid_id == bid.id)) is not None:
         raise Conflict(field="tender_id", reason_zh="投标文件已解密", reason_en="the bid is already decrypted")
-    decrypted = _open_into_store(db, store, bid, data_key, method="bidder", max_bytes=max_mb * MIB, now=now)
+    decrypted = _open_and_record(db, store, bid, data_key, method="bidder", max_bytes=max_mb * MIB, now=now)
     record_tender_event(
         db, actor, tender, project, "bid.decrypted",
         {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id), "method": "bidder"},
@@ -288,7 +317,7 @@ def open_by_custodians(
         _opening_key_setup(db, key), [ReleasedShare(index=r.share_index, value=r.share) for r in releases]
     )
     data_key = unwrap_data_key(parse_header(bid.header.encode()), opening_key, "opening")
-    decrypted = _open_into_store(db, store, bid, data_key, method="custodians", max_bytes=max_mb * MIB, now=now)
+    decrypted = _open_and_record(db, store, bid, data_key, method="custodians", max_bytes=max_mb * MIB, now=now)
     record_tender_event(
         db, actor, tender, project, "bid.opened_by_custodians",
         {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id)},
