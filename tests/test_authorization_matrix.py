@@ -108,6 +108,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/award-letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     # the portal's pages (HTML; a refusal is an error page with its code in the x-problem-code header)
     ("GET", "/"): EVERYONE,
+    ("GET", "/notices"): EVERYONE,
 }
 
 # Inspectors (discipline inspection, audit) are read-only everywhere (DESIGN §4.7).

@@ -19,10 +19,20 @@ from tests.conftest import TEST_NOW
 from tests.factories import make_user
 
 
+def _not_the_full_text_index(name: str | None, type_: str, parent_names: object) -> bool:
+    """The notice full-text index (migration 0008) is no model: on SQLite an FTS5 virtual table and its shadow
+    tables, on PostgreSQL an expression index over bigrams; tests/portal/test_search.py tests it instead."""
+    if type_ == "table":
+        return not (name or "").startswith("notice_search")
+    return not (type_ == "index" and name == "ix_tenders_notice_bigrams")
+
+
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     with engine.connect() as connection, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # expression indexes cannot be compared; tested below instead
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": _not_the_full_text_index}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ggzy.core.errors import DomainError
 from ggzy.portal import formatting, labels
 from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
+from ggzy.portal.views import region_label
 
 TEMPLATE_DIR = files("ggzy.portal") / "templates"
 STATIC_DIR = files("ggzy.portal") / "static"
@@ -43,6 +44,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals["static"] = lambda path: f"{STATIC_PREFIX}/{path}"
+environment.globals["region_label"] = region_label
 
 
 def _language_filters(language: Language) -> dict[str, Callable[..., str]]:

@@ -197,3 +197,9 @@ def region_label(code: str) -> str:
         return name
     province = region_name(code[:2] + "0000")
     return f"{province} {code}" if province else code
+
+
+def project_regions(db: Session) -> list[tuple[str, str]]:
+    """The regions of the centres' projects, for the list's region filter (a walk of the region index)."""
+    codes = db.scalars(select(Project.region_code).distinct().order_by(Project.region_code))
+    return [(code, region_label(code)) for code in codes]

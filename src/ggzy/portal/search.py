@@ -1,0 +1,167 @@
+"""The notice list: search by text, trade type, region, procedure and date range, paged by keyset.
+
+Only published notices are listed (``Tender.published_at`` set), newest first. Pages are cut by the keyset
+(published_at, id) of the last row shown, never by OFFSET, so page 500 of 100,000 notices costs what page 1 does
+(index ``ix_tenders_published_at_id``, migration 0008).
+
+Full text, for Chinese (no spaces between words):
+
+* SQLite: FTS5 with the trigram tokenizer; a term of three characters or more is a phrase MATCH. FTS5 trigrams
+  cannot find a shorter term, so a one- or two-character term is a LIKE over title and notice text.
+* PostgreSQL: a GIN index over the text's bigrams (``ggzy_bigrams``); a term is the phrase of its bigrams
+  (``'道路' <-> '路工' <-> '工程'``), a one-character term a prefix (``'道':*``).
+
+Terms separated by spaces must all match.
+"""
+
+from __future__ import annotations
+
+import base64
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, text
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import CHINA_STANDARD_TIME
+from ggzy.core.errors import InvalidInput
+from ggzy.portal.views import NoticeRow, notice_row, published_notices
+from ggzy.projects.models import Project
+from ggzy.tendering.models import Tender
+
+PAGE_SIZE = 20
+MAX_TERMS = 8
+_PG_DOCUMENT = "to_tsvector('simple'::regconfig, ggzy_bigrams(tenders.title || ' ' || tenders.notice_text))"
+# What both sides strip before making bigrams (the PostgreSQL function in migration 0008 strips the same).
+_EXTRA_STRIPPED = set("，。、；：？！“”‘’（）《》【】—…·")
+
+
+@dataclass(frozen=True)
+class NoticeQuery:
+    text: str = ""
+    trade_type: str | None = None
+    region: str | None = None  # a region code; a province or city code includes the regions within it
+    procedure: str | None = None
+    published_from: date | None = None  # China dates, inclusive
+    published_to: date | None = None
+    after: str | None = None  # the keyset cursor of the previous page's last row
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    rows: list[NoticeRow]
+    next_cursor: str | None
+
+
+class CursorInvalid(InvalidInput):
+    code = "cursor_invalid"
+    message_zh = "翻页参数 {field} 无效，请从第一页重新查看"
+    message_en = "The page cursor {field} is not valid; start again from the first page"
+
+
+def encode_cursor(row: NoticeRow) -> str:
+    raw = f"{row.published_at.astimezone(UTC).isoformat()}|{row.tender_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, tender_id = raw.split("|")
+        published_at = datetime.fromisoformat(moment)
+        if published_at.tzinfo is None:
+            raise ValueError("naive")
+        return published_at.astimezone(UTC), int(tender_id)
+    except ValueError as error:  # also binascii.Error and UnicodeDecodeError, both ValueErrors
+        raise CursorInvalid(field="after") from error
+
+
+def normalise(term: str) -> str:
+    """Lower case without spaces and punctuation, as the PostgreSQL bigram function sees text."""
+    return "".join(
+        character
+        for character in term.lower()
+        if not (unicodedata.category(character)[0] in "PZ" or character in _EXTRA_STRIPPED)
+        and not (character.isascii() and not character.isalnum())
+    )
+
+
+def terms_of(text_query: str) -> list[str]:
+    return [term for term in text_query.split() if term][:MAX_TERMS]
+
+
+def _sqlite_term(term: str) -> ColumnElement[bool]:
+    if len(term) >= 3:  # FTS5 trigram: a phrase of three characters or more
+        phrase = '"' + term.replace('"', '""') + '"'
+        matching = text("SELECT rowid FROM notice_search WHERE notice_search MATCH :phrase").bindparams(phrase=phrase)
+        return Tender.id.in_(matching.columns(literal_column("rowid")))
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(Tender.title.like(pattern, escape="\\"), Tender.notice_text.like(pattern, escape="\\"))
+
+
+def pg_tsquery(term: str) -> str | None:
+    """The bigram phrase of a term as tsquery text; None when nothing searchable is left."""
+    normal = normalise(term)
+    if not normal:
+        return None
+    if len(normal) == 1:
+        return f"'{normal}':*"
+    return " <-> ".join(f"'{normal[i : i + 2]}'" for i in range(len(normal) - 1))
+
+
+def _text_condition(db: Session, terms: list[str]) -> ColumnElement[bool] | None:
+    conditions: list[ColumnElement[bool]] = []
+    postgres = db.get_bind().dialect.name == "postgresql"
+    for term in terms:
+        if postgres:
+            query = pg_tsquery(term)
+            if query is not None:
+                conditions.append(literal_column(_PG_DOCUMENT).bool_op("@@")(func.to_tsquery("simple", query)))
+        else:
+            conditions.append(_sqlite_term(term))
+    return and_(*conditions) if conditions else None
+
+
+def _china_day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=CHINA_STANDARD_TIME).astimezone(UTC)
+
+
+def search_notices(db: Session, query: NoticeQuery, *, limit: int = PAGE_SIZE) -> NoticePage:
+    """One page of published notices matching ``query``, newest first, and the cursor of the next page."""
+    statement: Any = published_notices()
+    condition = _text_condition(db, terms_of(query.text))
+    if condition is not None:
+        statement = statement.where(condition)
+    if query.trade_type:
+        statement = statement.where(Project.trade_type == query.trade_type)
+    if query.region:
+        statement = statement.where(_region_condition(query.region))
+    if query.procedure:
+        statement = statement.where(Tender.procedure == query.procedure)
+    if query.published_from:
+        statement = statement.where(Tender.published_at >= _china_day_start(query.published_from))
+    if query.published_to:
+        statement = statement.where(Tender.published_at < _china_day_start(query.published_to + timedelta(days=1)))
+    if query.after:
+        published_at, tender_id = decode_cursor(query.after)
+        # the redundant bound lets both databases walk the index from the cursor instead of filtering up to it
+        statement = statement.where(
+            Tender.published_at <= published_at,
+            or_(Tender.published_at < published_at, and_(Tender.published_at == published_at, Tender.id < tender_id)),
+        )
+    statement = statement.order_by(Tender.published_at.desc(), Tender.id.desc()).limit(limit + 1)
+    rows = [notice_row(row) for row in db.execute(statement)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return NoticePage(rows=rows, next_cursor=encode_cursor(rows[-1]) if more else None)
+
+
+def _region_condition(region: str) -> ColumnElement[bool]:
+    """A province (xx0000) or city (xxxx00) code includes its regions; a county code is itself (GB/T 2260)."""
+    if region.endswith("0000"):
+        return Project.region_code.startswith(region[:2])
+    if region.endswith("00"):
+        return Project.region_code.startswith(region[:4])
+    return Project.region_code == region
