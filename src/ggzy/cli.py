@@ -58,6 +58,15 @@ def _bid_app() -> typer.Typer:
 app.add_typer(_bid_app(), name="bid")
 
 
+def _storage_app() -> typer.Typer:
+    from ggzy.storage.cli import storage_app
+
+    return storage_app
+
+
+app.add_typer(_storage_app(), name="storage")
+
+
 def _migrated_engine() -> Engine:
     """The configured database, migrated to the newest schema (the data directory is created if needed)."""
     settings = get_settings()

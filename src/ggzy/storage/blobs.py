@@ -22,6 +22,7 @@ import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -139,6 +140,31 @@ class LocalBlobStore:
 
     def discard(self, staged: StagedBlob) -> None:
         self._staged_path(staged).unlink(missing_ok=True)
+
+    # Recovery (``ggzy.storage.recovery``)
+
+    def staged_blobs(self) -> Iterator[tuple[StagedBlob, datetime]]:
+        """What the staging area holds, with each file's modification time (files not named as staged blobs are
+        not ours and are skipped)."""
+        if not self._staged.is_dir():
+            return
+        for path in sorted(self._staged.iterdir()):
+            if _STAGED_NAME.fullmatch(path.name) is None or not path.is_file():
+                continue
+            status = path.stat()
+            ref = BlobRef(sha256=path.name.split(".")[0], size=status.st_size)
+            yield StagedBlob(ref=ref, key=path.name), datetime.fromtimestamp(status.st_mtime, UTC)
+
+    def delete_temporaries(self, *, older_than: datetime) -> int:
+        """Delete uploads left in ``tmp/`` by a crash (last written before ``older_than``); returns how many."""
+        if not self._tmp.is_dir():
+            return 0
+        deleted = 0
+        for path in self._tmp.glob("upload-*.part"):
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC) < older_than:
+                path.unlink(missing_ok=True)
+                deleted += 1
+        return deleted
 
     # Reading
 

@@ -1,0 +1,94 @@
+"""Recovering the staging area after a crash (docs/decisions/0004): a blob is promoted after its transaction commits,
+so a crash between the two leaves a committed blob in ``staged/``; a crash before a rollback's clean-up leaves one
+that nothing refers to; a crash during an upload leaves a file in ``tmp/``.
+
+:func:`recover_staged_blobs` settles them. A staged blob whose digest a committed row holds is promoted (after
+checking its bytes still hash to its name). One that no row mentions is deleted once it is older than the grace
+period — younger ones may belong to a transaction still running. Temporary uploads older than the grace period are
+deleted. Promotion is the safe direction (an orphan costs space, a missing file loses data), so "mentions" is taken
+broadly: equal to a ``sha256``/``*_sha256`` column, or contained in any other text column of any table (JSON
+documents such as an opened bid's file list, event payloads). The text search scans those tables once per staged
+blob, which is fine for the handful a crash leaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, String, Text, literal, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.db import Base
+from ggzy.storage.blobs import CHUNK_SIZE, LocalBlobStore, StagedBlob
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RecoveryReport:
+    promoted: list[str] = field(default_factory=list)  # digests published from staged/
+    deleted: list[str] = field(default_factory=list)  # unreferenced staged blobs past the grace period
+    kept: list[str] = field(default_factory=list)  # unreferenced but younger than the grace period
+    corrupt: list[str] = field(default_factory=list)  # referenced, but the bytes do not hash to the name: left alone
+    temporary_deleted: int = 0
+
+
+def _columns() -> tuple[list[Column[str]], list[Column[str]]]:
+    """(digest columns, other text columns) of every mapped table."""
+    import ggzy.models  # noqa: F401 - every table registered on Base.metadata
+
+    digests, texts = [], []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, String):  # Text is a String
+                continue
+            if column.name == "sha256" or column.name.endswith("_sha256"):
+                digests.append(column)
+            elif isinstance(column.type, Text) or column.type.length is None or column.type.length >= 64:
+                texts.append(column)
+    return digests, texts
+
+
+def is_referenced(db: Session, sha256: str) -> bool:
+    """Whether any committed row names this digest (see the module docstring for how broadly)."""
+    digests, texts = _columns()
+    for column in digests:
+        if db.execute(select(literal(1)).where(column == sha256).limit(1)).first() is not None:
+            return True
+    for column in texts:
+        if db.execute(select(literal(1)).where(column.contains(sha256, autoescape=True)).limit(1)).first():
+            return True
+    return False
+
+
+def _hashes_to_its_name(store: LocalBlobStore, staged: StagedBlob) -> bool:
+    hasher = hashlib.sha256()
+    with store.open_staged(staged) as file:
+        while piece := file.read(CHUNK_SIZE):
+            hasher.update(piece)
+    return hasher.hexdigest() == staged.ref.sha256
+
+
+def recover_staged_blobs(db: Session, store: LocalBlobStore, *, now: datetime, grace: timedelta) -> RecoveryReport:
+    """Promote committed staged blobs, delete unreferenced ones and temporary uploads older than ``grace``."""
+    report = RecoveryReport()
+    cutoff = now - grace
+    for staged, modified in store.staged_blobs():
+        sha256 = staged.ref.sha256
+        if is_referenced(db, sha256):
+            if _hashes_to_its_name(store, staged):
+                store.promote(staged)
+                report.promoted.append(sha256)
+            else:
+                logger.error("staged blob %s is referenced but its bytes do not match its name", staged.key)
+                report.corrupt.append(sha256)
+        elif modified < cutoff:
+            store.discard(staged)
+            report.deleted.append(sha256)
+        else:
+            report.kept.append(sha256)
+    report.temporary_deleted = store.delete_temporaries(older_than=cutoff)
+    return report
