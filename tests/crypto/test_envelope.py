@@ -10,7 +10,7 @@ import os
 import tarfile
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ from ggzy.crypto import (
     wrap_key,
 )
 from ggzy.crypto import envelope as envelope_module
-from ggzy.crypto.envelope import MAGIC, canonical_json
+from ggzy.crypto.envelope import MAGIC, BidFile, canonical_json, read_bid_file, verify_bid
 from ggzy.crypto.envelope import package as envelope_package
 from ggzy.demo import demo_credit_code
 from tests.crypto.factories import NOW, issue_entity, make_ca
@@ -227,6 +227,39 @@ def test_five_megabyte_bid_opens_through_the_custodians_shares_in_several_chunks
     assert (tmp_path / "bid" / "图纸" / "总图.dwg").read_bytes() == five_megabytes
     assert bid.file("报价.xlsx").path == tmp_path / "bid" / "报价.xlsx"
     assert bid.summary == SUMMARY
+
+
+def test_verifying_keeps_no_plaintext_and_a_file_reads_back_from_the_ciphertext(
+    world: World, five_megabytes: bytes
+) -> None:
+    envelope = seal(world, files={"图纸/总图.dwg": five_megabytes, "报价.xlsx": b"xlsx"}, chunk_size=1 << 20)
+    stream = io.BytesIO(envelope)
+    header = read_envelope_header(stream)
+    data_key = unwrap_data_key(header, world.bidder.key, "bidder")
+    start = stream.tell()
+
+    verified = verify_bid(header, stream, data_key)
+    assert [(f.name, f.size, f.content, f.path) for f in verified.files] == [
+        ("图纸/总图.dwg", len(five_megabytes), None, None),
+        ("报价.xlsx", 4, None, None),
+    ]
+    assert verified.file("图纸/总图.dwg").sha256 == hashlib.sha256(five_megabytes).hexdigest()
+    assert verified.summary == SUMMARY
+
+    def read(name: str, **changes: Any) -> bytes:
+        stream.seek(start)
+        item = verified.file(name)
+        expected = BidFile(name=item.name, size=item.size, sha256=item.sha256)
+        return b"".join(read_bid_file(header, stream, data_key, replace(expected, **changes)))
+
+    assert read("图纸/总图.dwg") == five_megabytes
+    assert read("报价.xlsx") == b"xlsx"
+    with pytest.raises(EnvelopeInvalid, match="not in the bid"):
+        read("报价.xlsx", sha256="0" * 64)
+    with pytest.raises(DecryptionFailed):
+        stream.seek(start)
+        wrong_key = generate_data_key(world.suite)
+        b"".join(read_bid_file(header, stream, wrong_key, BidFile("报价.xlsx", 4, hashlib.sha256(b"xlsx").hexdigest())))
 
 
 def test_both_recipients_get_the_same_data_key(world: World) -> None:
