@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy import __version__
 from ggzy.awards.api import router as awards_router
+from ggzy.complaints.api import router as complaints_router
 from ggzy.config import Settings, get_settings
 from ggzy.core.calendar_api import router as calendar_router
 from ggzy.core.clock import Clock, SystemClock
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(ledger_router, prefix=API_PREFIX)
     app.include_router(publishing_router, prefix=API_PREFIX)
     app.include_router(awards_router, prefix=API_PREFIX)
+    app.include_router(complaints_router, prefix=API_PREFIX)
     mount_portal(app)  # the portal takes "/"; the API docs stay at /docs
     _declare_problem_schema(app)
     return app

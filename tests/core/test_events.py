@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from ggzy.entities import login, service
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
+from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, republish_scenario
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import credit_code, event_count, issue, make_centres, make_entity, make_user, principal
 
@@ -44,6 +46,26 @@ def _project_registration(db: Session) -> Callable[[], int]:
         lots=[LotIn(name="一标段", budget="100.00")],
     )
     return lambda: projects.register_project(db, actor, data=data, now=TEST_NOW).id
+
+
+def _entity_relation(db: Session, action: str) -> Callable[[], object]:
+    """Relation services (实施条例 第34条): a parent and a subsidiary, the subsidiary's bidder user declaring."""
+    from ggzy.entities import relations
+    from ggzy.entities.schemas import EntityRelationCorrection, EntityRelationIn
+
+    parent, subsidiary = make_entity(db), make_entity(db)
+    data = EntityRelationIn(
+        kind="shareholding", upper_entity_id=parent.id, lower_entity_id=subsidiary.id, share_percent=Decimal("51")
+    )
+    if action == "entity.relation_declared":
+        user = make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=subsidiary.id)
+        actor = principal(db, user, Permission.ENTITY_UPDATE_OWN)
+        return lambda: relations.declare_relation(db, actor, data=data, now=TEST_NOW)
+    if action == "entity.relation_recorded":
+        return lambda: relations.record_relation(db, SYSTEM, data=data, now=TEST_NOW)
+    relation = relations.record_relation(db, SYSTEM, data=data, now=TEST_NOW)
+    changes = EntityRelationCorrection(share_percent=Decimal("30"))
+    return lambda: relations.correct_relation(db, SYSTEM, relation_id=relation.id, changes=changes, now=TEST_NOW)
 
 
 def _project_review(db: Session, *, accept: bool) -> Callable[[], object]:
@@ -406,6 +428,17 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 )
             )
         )(make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=make_entity(db).id)),
+        "entity.corrected": lambda: (
+            lambda entity: (
+                lambda: service.correct_entity(
+                    db, SYSTEM, entity_id=entity.id, changes=EntityUpdate(legal_representative="更正后"), now=TEST_NOW
+                )
+            )
+        )(make_entity(db)),
+        **{
+            action: (lambda action=action: _entity_relation(db, action))
+            for action in ("entity.relation_declared", "entity.relation_recorded", "entity.relation_corrected")
+        },
         "user.created": lambda: (
             lambda: service.create_user(
                 db,
@@ -490,6 +523,8 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 "evaluation.finalised",
             )
         },
+        **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},
+        "award.publicity_republished": lambda: republish_scenario(db, gm_ca),
         **{
             action: (lambda action=action: _award(db, gm_ca, action))
             for action in (

@@ -145,8 +145,6 @@ def lodge_complaint(
         raise InvalidInput(field="knew_on", reason_zh="不能晚于今日", reason_en="cannot be after today")
     bidder = actor.entity_id in awards.standing_bidders(db, tender.id)
     interest = (interest or "").strip() or None
-    if not bidder and interest is None:
-        raise InterestNotStated(field="interest")
     article = rules.MATTERS[matter]
     objection = None
     excluded = 0
@@ -158,6 +156,10 @@ def lodge_complaint(
         excluded = rules.objection_wait_days(
             raised_on=china_date(objection.raised_at), answered_on=answered_on, today=today
         )
+    # An objector already showed itself a potential bidder or an interested party (第22条, 第54条); anyone else
+    # that did not bid says what its interest is.
+    if not bidder and objection is None and interest is None:
+        raise InterestNotStated(field="interest")
     last_day = rules.check_lodged_in_time(knew_on=knew_on, today=today, excluded_days=excluded)
     due = rules.acceptance_due(working_day_calendar(db), received_on=today)
     assert actor.user_id is not None

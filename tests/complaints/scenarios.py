@@ -1,0 +1,106 @@
+"""Each complaint service and the re-publicity, prepared up to the step before it, for the walk in
+tests/core/test_events.py (one transaction, one event)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ggzy.core.calendar import parse_year_schedule
+from ggzy.core.calendar_store import load_calendar_year
+from ggzy.core.permissions import SYSTEM, Permission, Role
+from ggzy.entities.schemas import RoleGrantIn
+from tests.conftest import TEST_NOW
+from tests.factories import make_publicised_tender, make_user, principal
+
+COMPLAINT_ACTIONS = (
+    "complaint.lodged",
+    "complaint.accepted",
+    "complaint.refused",
+    "complaint.review_started",
+    "complaint.review_ended",
+    "complaint.tender_suspended",
+    "complaint.suspension_lifted",
+    "complaint.upheld",
+    "complaint.dismissed",
+)
+_SCHEDULE_2027 = '{"year": 2027, "holidays": ["2027-01-01"], "workdays": []}'  # test data
+
+
+def complaint_scenario(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
+    """A publicised tender; the second-ranked bidder objected (answered) and complains about the result."""
+    from ggzy.awards import service as awards
+    from ggzy.complaints import service as complaints
+
+    load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(_SCHEDULE_2027), now=TEST_NOW)
+    scene = make_publicised_tender(db, gm_ca)
+    tender_id, publicity = scene["tender"].id, scene["publicity"]
+    now = publicity.starts_at + timedelta(hours=1)
+    objector = principal(db, scene["bidders"][1], Permission.AWARD_OBJECT)
+    raised = awards.raise_objection(db, objector, tender_id=tender_id, text="评分有误", now=publicity.starts_at)
+    manager = principal(db, scene["agent_user"], Permission.AWARD_MANAGE)
+    awards.answer_objection(db, manager, objection_id=raised.id, answer="无误", now=publicity.starts_at)
+    complainant = principal(db, scene["bidders"][1], Permission.COMPLAINT_LODGE)
+
+    def lodge() -> object:
+        return complaints.lodge_complaint(
+            db, complainant, tender_id=tender_id, matter="evaluation_result", request="重新评标", facts="评分有误",
+            evidence=[{"name": "证明.pdf", "sha256": "c" * 64}], knew_on=now.date(), interest=None, now=now,
+        )  # fmt: skip
+
+    if action == "complaint.lodged":
+        return lodge
+    complaint_id = lodge().id  # type: ignore[attr-defined]
+    grant = RoleGrantIn(role=Role.SUPERVISOR, region_code="530100", trade_type="construction")
+    supervisor = principal(db, make_user(db, roles=[grant]), Permission.COMPLAINT_HANDLE)
+    if action == "complaint.refused":
+        return lambda: complaints.refuse_complaint(
+            db, supervisor, complaint_id=complaint_id, reason="不予受理", now=now
+        )
+
+    def accept() -> object:
+        return complaints.accept_complaint(db, supervisor, complaint_id=complaint_id, now=now)
+
+    if action == "complaint.accepted":
+        return accept
+    accept()
+    if action == "complaint.review_started":
+        return lambda: complaints.start_review(
+            db, supervisor, complaint_id=complaint_id, kind="testing", note="检测", now=now
+        )
+    if action == "complaint.review_ended":
+        complaints.start_review(db, supervisor, complaint_id=complaint_id, kind="testing", note="检测", now=now)
+        return lambda: complaints.end_review(db, supervisor, complaint_id=complaint_id, now=now + timedelta(days=3))
+    if action == "complaint.tender_suspended":
+        return lambda: complaints.suspend_tender(db, supervisor, complaint_id=complaint_id, reason="暂停", now=now)
+    if action == "complaint.suspension_lifted":
+        complaints.suspend_tender(db, supervisor, complaint_id=complaint_id, reason="暂停", now=now)
+        return lambda: complaints.lift_suspension(db, supervisor, complaint_id=complaint_id, now=now)
+    if action == "complaint.upheld":
+        return lambda: complaints.uphold_complaint(
+            db, supervisor, complaint_id=complaint_id, decision="重新评标", remedy="re_evaluation", now=now
+        )
+    return lambda: complaints.dismiss_complaint(
+        db, supervisor, complaint_id=complaint_id, decision="驳回", false_complaint=False, now=now
+    )
+
+
+def republish_scenario(db: Session, gm_ca: Path) -> Callable[[], object]:
+    """An answer changed the result; the changed candidates are to be publicised again (实施条例 第54条)."""
+    from ggzy.awards import service as awards
+
+    scene = make_publicised_tender(db, gm_ca)
+    tender_id, publicity = scene["tender"].id, scene["publicity"]
+    objector = principal(db, scene["bidders"][1], Permission.AWARD_OBJECT)
+    raised = awards.raise_objection(db, objector, tender_id=tender_id, text="第一名低于成本", now=publicity.starts_at)
+    manager = principal(db, scene["agent_user"], Permission.AWARD_MANAGE)
+    awards.answer_objection(
+        db, manager, objection_id=raised.id, answer="复核后否决第一名", changes_result=True, now=publicity.starts_at
+    )
+    later = [c["bid_id"] for c in awards.candidates_of(publicity)][1:]
+    return lambda: awards.republish_publicity(
+        db, manager, tender_id=tender_id, recommended=later, basis="复核意见", ends_at=None, now=publicity.starts_at
+    )
