@@ -1,0 +1,203 @@
+"""The live opening hall (开标大厅): every opening, watchable by any visitor without logging in.
+
+``/openings`` lists the openings of the coming days and the last ones; ``/openings/{tender_id}`` is one hall: the
+countdown to the bid deadline in server time (China Standard Time), then the bidders' decryption progress as it
+happens, then the opening record read out line by line (唱标). The page is rendered with everything already in the
+ledger, and ``/openings/{tender_id}/events`` streams what follows as Server-Sent Events, each with its ledger index as
+``id`` (see ``ggzy.portal.live_feed``). ``?replay=1`` starts the page empty and streams the opening from its start.
+
+Nothing in the hall says who registered or bid, or how many, before the opening starts (招标投标法 第22条): the page
+reads only the tender and the disclosed opening events, which do not exist before the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from sqlalchemy.orm import Session
+
+from ggzy.core.db import unit_of_work
+from ggzy.core.errors import NotFound
+from ggzy.core.permissions import PermissionedRoute
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now, Public
+from ggzy.portal import views
+from ggzy.portal.i18n import Language, choose_language, translations
+from ggzy.portal.live_feed import HallEvent, LiveHub, hall_events
+from ggzy.portal.rendering import _language_filters, _overlay, render
+from ggzy.tendering.models import Tender
+from ggzy.tendering.service import get_tender, project_of, stage_of
+
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+
+KEEP_ALIVE_SECONDS = 15.0
+RETRY_MS = 2000  # how soon a browser reconnects after the stream breaks
+READ_OUT_MS = 700  # the pace of the 唱标 in the browser, line by line
+
+
+def live_hub(app: FastAPI) -> LiveHub:
+    """The process's one hub (created at first use)."""
+    hub: LiveHub | None = getattr(app.state, "live_hub", None)
+    if hub is None:
+        hub = app.state.live_hub = LiveHub(app.state.session_factory, frame=sse_message)
+    return hub
+
+
+def fragment(item: HallEvent, language: Language) -> str:
+    """The HTML of one hall event, in ``language``: what the page shows and what the stream sends."""
+    catalogue = translations(language)
+    return (
+        _overlay(language)
+        .get_template("live_event.html")
+        .render(
+            item=item,
+            lang=language,
+            _=catalogue.gettext,
+            gettext=catalogue.gettext,
+            ngettext=catalogue.ngettext,
+            **_language_filters(language),
+        )
+        .strip()
+    )
+
+
+def sse_message(item: HallEvent, language: str) -> bytes:
+    """``id`` (the ledger index), ``event: hall`` and the fragment as data lines (RFC: a data line has no newline)."""
+    html = fragment(item, "en" if language == "en" else "zh")
+    data = "".join(f"data: {line}\n" for line in html.splitlines() if line.strip())
+    return f"id: {item.index}\nevent: hall\n{data}\n".encode()
+
+
+def _published_tender(db: Session, tender_id: int) -> Tender:
+    tender = get_tender(db, tender_id)
+    if tender.published_at is None:  # a draft has no hall (nor any other public page)
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    return tender
+
+
+@router.get("/openings", summary="Live opening hall: the openings of the coming days and the last ones")
+def openings(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
+    base = views.published_notices().where(Tender.cancelled_at.is_(None))
+    upcoming = db.execute(
+        base.where(Tender.bid_deadline >= now - timedelta(hours=4)).order_by(Tender.bid_deadline, Tender.id).limit(30)
+    )
+    recent = db.execute(
+        base.where(Tender.bid_deadline < now - timedelta(hours=4))
+        .order_by(Tender.bid_deadline.desc(), Tender.id.desc())
+        .limit(30)
+    )
+    return render(
+        request,
+        "live_openings.html",
+        {
+            "active": "openings",
+            "upcoming": [views.notice_row(row) for row in upcoming],
+            "recent": [views.notice_row(row) for row in recent],
+        },
+    )
+
+
+@router.get(
+    "/openings/{tender_id}",
+    summary="One live opening: countdown, decryption progress, the opening record read out (唱标)",
+    responses=problem_responses(NotFound),
+)
+def opening_hall(
+    request: Request,
+    tender_id: int,
+    db: DB,
+    _: Public,
+    now: Now,
+    replay: Annotated[bool, Query(description="Start empty and read the opening out again from its start")] = False,
+) -> HTMLResponse:
+    tender = _published_tender(db, tender_id)
+    project, lot = project_of(db, tender)
+    items = [] if replay else hall_events(db, after=-1, tender_id=tender.id)
+    language = choose_language(request).language
+    after = items[-1].index if items else -1
+    return render(
+        request,
+        "live_hall.html",
+        {
+            "active": "openings",
+            "tender": tender,
+            "project": project,
+            "lot": lot,
+            "stage": stage_of(tender, now).value,
+            "lines": [fragment(item, language) for item in items],
+            "total": next((i.payload.get("bids") for i in items if i.action == "opening.started"), None),
+            "decrypted": sum(i.action in ("bid.decrypted", "bid.opened_by_custodians") for i in items),
+            "stream": f"/openings/{tender.id}/events?after={after}&lang={language}",
+            "pace": READ_OUT_MS,
+            "replay": replay,
+        },
+    )
+
+
+@router.get(
+    "/openings/{tender_id}/events",
+    summary="The opening as Server-Sent Events: id = ledger index; resumes after Last-Event-ID or ?after",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(NotFound)},
+)
+def opening_events(
+    request: Request,
+    tender_id: int,
+    db: DB,
+    _: Public,
+    after: Annotated[int, Query(ge=-1, description="The last ledger index already shown; -1 for the start")] = -1,
+    last_event_id: Annotated[str | None, Header(description="Sent by a reconnecting EventSource")] = None,
+) -> StreamingResponse:
+    tender = _published_tender(db, tender_id)
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        after = int(last_event_id)
+    language = choose_language(request).language
+    hub = live_hub(request.app)
+    clock = request.app.state.clock
+    return StreamingResponse(
+        _stream(hub, request.app.state.session_factory, tender.id, after, language, clock.now),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+async def _stream(
+    hub: LiveHub, factory: Any, tender_id: int, after: int, language: str, now: Any
+) -> AsyncIterator[bytes]:
+    """Subscribe first, then catch up from the database, then follow the hub; the index orders and de-duplicates
+    the two, so a line committed while catching up is sent exactly once."""
+    watcher = await hub.subscribe(tender_id)
+    try:
+        yield f"retry: {RETRY_MS}\nevent: clock\ndata: {_iso(now())}\n\n".encode()
+        sent = after
+        for item in await asyncio.to_thread(_history, factory, tender_id, after):
+            yield hub.frame(item, language)
+            sent = item.index
+        while True:
+            try:
+                async with asyncio.timeout(KEEP_ALIVE_SECONDS):
+                    latest = await watcher.queue.get()
+            except TimeoutError:
+                yield f"event: clock\ndata: {_iso(now())}\n\n".encode()  # keeps proxies open; resyncs the countdown
+                continue
+            if latest is None:  # too far behind: end; the browser reconnects with Last-Event-ID and catches up
+                return
+            if latest.index > sent:
+                yield hub.frame(latest, language)
+                sent = latest.index
+    finally:
+        hub.unsubscribe(watcher)
+
+
+def _history(factory: Any, tender_id: int, after: int) -> list[HallEvent]:
+    with unit_of_work(factory, read_only=True) as db:
+        return hall_events(db, after=after, tender_id=tender_id)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()

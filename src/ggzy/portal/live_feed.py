@@ -1,0 +1,208 @@
+"""The live opening hall's feed: the ledger's opening events, fanned out to every watcher from one poll per process.
+
+The hall shows exactly what the public ledger holds (``ggzy.publishing.feed``): disclosed events of a tender's
+opening, in ledger-index order. The ledger index is the SSE ``id``: indexes are given at commit, in commit order and
+without gaps, so a watcher that resumes after index N (``Last-Event-ID``) can never miss a line that committed late
+nor see one twice.
+
+Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop (reading the ledger head, then the
+new hall events past its cursor) and hands each new event to the queues of that tender's watchers. A commit in this
+process wakes the loop at once (a Session ``after_commit`` listener); commits by other processes (a second worker,
+the CLI) are seen at the next poll. A watcher that falls too far behind is dropped: its browser reconnects with its
+``Last-Event-ID`` and catches up from the database, losing nothing.
+
+Before the bid deadline there is nothing to show: the tender's opening events only exist after it, and the sealed
+events (registrations, bids) are never read here — they are undisclosed, as in the public ledger (招标投标法 第22条).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ggzy.core.db import unit_of_work
+from ggzy.core.events import Event
+from ggzy.ledger.models import LedgerEntry, LedgerHead
+from ggzy.ledger.sequencer import HEAD_ID, NUMBERED_KEY
+
+logger = logging.getLogger(__name__)
+
+# What the hall reads out, all disclosed events of the tender (subject "tender:<id>") recorded from the opening on;
+# a cancellation ends the hall's wait.
+HALL_ACTIONS = (
+    "opening.started",
+    "bid.decrypted",
+    "opening.share_released",
+    "bid.opened_by_custodians",
+    "opening.objection_raised",
+    "opening.objection_answered",
+    "opening.recorded",
+    "tender.cancelled",
+)
+POLL_SECONDS = 0.5  # commits by other processes are seen within this
+QUEUE_LIMIT = 1000  # a watcher this far behind is dropped and catches up on reconnect
+FRAME_CACHE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class HallEvent:
+    index: int  # the ledger index: the SSE id
+    event_id: int
+    tender_id: int
+    action: str
+    time: datetime
+    payload: dict[str, Any]
+
+
+def hall_events(db: Session, *, after: int, before: int | None = None, tender_id: int | None = None) -> list[HallEvent]:
+    """Disclosed hall events with a ledger index in (``after``, ``before``), of one tender or of all."""
+    query = (
+        select(LedgerEntry.index, Event.id, Event.subject_id, Event.action, Event.occurred_at, Event.payload)
+        .join(Event, Event.id == LedgerEntry.event_id)
+        .where(
+            LedgerEntry.index > after,
+            Event.disclosed.is_(True),
+            Event.subject_type == "tender",
+            Event.action.in_(HALL_ACTIONS),
+        )
+        .order_by(LedgerEntry.index)
+    )
+    if before is not None:
+        query = query.where(LedgerEntry.index < before)
+    if tender_id is not None:
+        query = query.where(Event.subject_id == str(tender_id))
+    return [
+        HallEvent(index=index, event_id=event_id, tender_id=int(subject), action=action, time=at, payload=json.loads(p))
+        for index, event_id, subject, action, at, p in db.execute(query)
+    ]
+
+
+def numbered(db: Session) -> int:
+    """How many ledger entries are numbered (the next index)."""
+    return db.execute(select(LedgerHead.next_index).where(LedgerHead.id == HEAD_ID)).scalar() or 0
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One watcher's queue of the events of its tender; ``None`` in the queue means: dropped, reconnect."""
+
+    tender_id: int
+    queue: asyncio.Queue[HallEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT + 1))
+
+
+_hubs: weakref.WeakSet[LiveHub] = weakref.WeakSet()
+
+
+class LiveHub:
+    """One poll loop per process, shared by every watcher of every hall."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        frame: Callable[[HallEvent, str], bytes],
+        poll: float = POLL_SECONDS,
+    ) -> None:
+        self._factory = session_factory
+        self._frame = frame
+        self._poll = poll
+        self._watchers: dict[int, set[Watcher]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._cursor = -1
+        self._frames: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self.polls = 0  # for tests and the benchmark: the loop's reads of the database
+        _hubs.add(self)
+
+    @property
+    def watchers(self) -> int:
+        return sum(len(group) for group in self._watchers.values())
+
+    def frame(self, item: HallEvent, language: str) -> bytes:
+        """The SSE message of ``item`` in ``language``, rendered once for all watchers."""
+        key = (item.index, language)
+        cached = self._frames.get(key)
+        if cached is None:
+            cached = self._frames[key] = self._frame(item, language)
+            if len(self._frames) > FRAME_CACHE:
+                self._frames.popitem(last=False)
+        return cached
+
+    async def subscribe(self, tender_id: int) -> Watcher:
+        """Start watching ``tender_id`` (call from the event loop); events committed from now on reach the queue."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests start one per client): begin afresh on it
+            self._loop, self._wake, self._task, self._watchers = loop, asyncio.Event(), None, {}
+        if self._task is None or self._task.done():
+            self._cursor = await asyncio.to_thread(self._read_head)
+            self._task = loop.create_task(self._run(), name="ggzy-live-hub")
+        watcher = Watcher(tender_id)
+        self._watchers.setdefault(tender_id, set()).add(watcher)
+        return watcher
+
+    def unsubscribe(self, watcher: Watcher) -> None:
+        group = self._watchers.get(watcher.tender_id)
+        if group is not None:
+            group.discard(watcher)
+            if not group:
+                del self._watchers[watcher.tender_id]
+
+    def wake(self) -> None:
+        """A commit numbered events: poll now (safe from any thread)."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(wake.set)
+
+    def _read_head(self) -> int:
+        with unit_of_work(self._factory, read_only=True) as db:
+            return numbered(db) - 1
+
+    def _read_new(self, cursor: int) -> tuple[int, list[HallEvent]]:
+        """New hall events past ``cursor`` up to the head read first: every entry below it has committed (the head
+        moves in the same transaction as its entries), so the next read starts exactly where this one stopped."""
+        with unit_of_work(self._factory, read_only=True) as db:
+            head = numbered(db)
+            if head - 1 <= cursor:
+                return cursor, []
+            return head - 1, hall_events(db, after=cursor, before=head)
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        wake = self._wake
+        while self._watchers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=self._poll)
+            wake.clear()
+            try:
+                self._cursor, items = await asyncio.to_thread(self._read_new, self._cursor)
+            except Exception:
+                logger.exception("the live hall could not read the ledger; retrying")
+                continue
+            self.polls += 1
+            for item in items:
+                for watcher in list(self._watchers.get(item.tender_id, ())):
+                    if watcher.queue.qsize() >= QUEUE_LIMIT:
+                        self.unsubscribe(watcher)
+                        watcher.queue.put_nowait(None)
+                    else:
+                        watcher.queue.put_nowait(item)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_hubs(session: Session) -> None:
+    if session.info.get(NUMBERED_KEY):
+        for hub in list(_hubs):
+            hub.wake()
