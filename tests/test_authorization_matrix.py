@@ -120,6 +120,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/complaints/{complaint_id}/dismiss"): frozenset({R.SUPERVISOR}),
     # the portal's pages (HTML; a refusal is an error page with its code in the x-problem-code header)
     ("GET", "/"): EVERYONE,
+    # the live opening hall: pages and its event stream, for every visitor
+    ("GET", "/openings"): EVERYONE,
+    ("GET", "/openings/{tender_id}"): EVERYONE,
+    ("GET", "/openings/{tender_id}/events"): EVERYONE,
     ("GET", "/notices"): EVERYONE,
 }
 
