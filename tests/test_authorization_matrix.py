@@ -125,6 +125,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/openings/{tender_id}"): EVERYONE,
     ("GET", "/openings/{tender_id}/events"): EVERYONE,
     ("GET", "/notices"): EVERYONE,
+    ("GET", "/projects/{project_id}"): EVERYONE,
+    ("GET", "/statistics"): EVERYONE,
+    ("GET", "/statistics.csv"): EVERYONE,
+    ("GET", "/statistics.xlsx"): EVERYONE,
 }
 
 # Inspectors (discipline inspection, audit) are read-only everywhere (DESIGN §4.7).

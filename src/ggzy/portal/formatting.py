@@ -8,6 +8,7 @@ These are Jinja filters, registered in ``ggzy.portal.rendering``.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from ggzy.core.clock import to_china_time
 from ggzy.core.money import format_yuan, format_yuan_uppercase
@@ -51,7 +52,7 @@ def yuan_uppercase(fen: int | None) -> str:
     return "" if fen is None else format_yuan_uppercase(fen)
 
 
-def percent(rate: float | None) -> str:
+def percent(rate: Decimal | float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.2f}%"
 
 

@@ -36,3 +36,13 @@ STAGES: dict[str, str] = {
     "contracted": N_("已签合同"),
     "cancelled": N_("已终止"),
 }
+
+STEP_STATUS: dict[str, str] = {"done": N_("已完成"), "current": N_("当前阶段"), "pending": N_("未开始")}
+
+# The usual items of an opening summary (开标一览表); any other key is shown as it is.
+SUMMARY_ITEMS: dict[str, str] = {
+    "price_fen": N_("投标报价"),
+    "schedule_days": N_("工期（日历天）"),
+    "quality": N_("质量"),
+    "project_manager": N_("项目经理"),
+}

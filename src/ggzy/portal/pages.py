@@ -11,18 +11,23 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
+from ggzy.core.clock import to_china_time
 from ggzy.core.codes import is_valid_region_code
-from ggzy.core.errors import InvalidInput
+from ggzy.core.errors import InvalidInput, NotFound
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import TradeType
 from ggzy.core.web import DB, Now, Public
-from ggzy.portal import search, views
-from ggzy.portal.rendering import render
+from ggzy.portal import formatting, search, views
+from ggzy.portal import statistics as stats
+from ggzy.portal.labels import N_
+from ggzy.portal.process import project_process
+from ggzy.portal.rendering import render, translator
 from ggzy.tendering.procedures import PROCEDURES
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
 
 
@@ -97,4 +102,72 @@ def notices(
             "procedures": list(PROCEDURES.values()),
             "regions": views.project_regions(db),
         },
+    )
+
+
+@router.get(
+    "/projects/{project_id}",
+    summary="A project's full-process page: every stage and published document, each with its ledger proof",
+    responses=problem_responses(NotFound),
+)
+def project_page(project_id: int, request: Request, db: DB, actor: Public, now: Now) -> HTMLResponse:
+    process = project_process(db, actor, project_id=project_id, now=now)
+    return render(request, "project.html", {"active": "notices", "process": process})
+
+
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="China calendar year; this year if not given")]
+_DOWNLOAD_HEADER = (N_("维度"), N_("键"), N_("名称"), N_("成交数"), N_("预算金额（元）"), N_("成交金额（元）"),
+                    N_("节约金额（元）"), N_("资金节约率"))  # fmt: skip
+
+
+def _statistics(request: Request, db: DB, year: int | None, now: Now) -> tuple[stats.Statistics, dict, list[str]]:
+    language, gettext = translator(request)
+    chosen = year or to_china_time(now).year
+    result = stats.statistics_for(db, year=chosen)
+    labels = {
+        "trade_type": {t.value: formatting.trade_type_label(t.value, language) for t in TradeType},
+        "month": {m.key: (f"{int(m.key[5:])}月" if language == "zh" else m.key) for m in result.by_month},
+        "region": {t.key: views.region_label(t.key) for t in result.by_region},
+        "total": {"total": gettext("合计")},
+    }
+    return result, labels, [gettext(word) for word in _DOWNLOAD_HEADER]
+
+
+@router.get("/statistics", summary="Statistics: awarded volume and amount by trade type, month and region; savings")
+def statistics_page(request: Request, db: DB, _: Public, now: Now, year: Year = None) -> HTMLResponse:
+    result, labels, _header = _statistics(request, db, year, now)
+    return render(
+        request,
+        "statistics.html",
+        {"active": "statistics", "stats": result, "labels": labels, "chart": stats.chart_data(result, labels)},
+    )
+
+
+@router.get(
+    "/statistics.csv",
+    response_class=Response,
+    summary="The statistics tables as CSV (UTF-8 with BOM)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def statistics_csv(request: Request, db: DB, _: Public, now: Now, year: Year = None) -> Response:
+    result, labels, header = _statistics(request, db, year, now)
+    return Response(
+        stats.as_csv(header, stats.table_rows(result, labels)),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="ggzy-statistics-{result.year}.csv"'},
+    )
+
+
+@router.get(
+    "/statistics.xlsx",
+    response_class=Response,
+    summary="The statistics tables as an Excel workbook",
+    responses={200: {"content": {XLSX: {}}}},
+)
+def statistics_xlsx(request: Request, db: DB, _: Public, now: Now, year: Year = None) -> Response:
+    result, labels, header = _statistics(request, db, year, now)
+    return Response(
+        stats.as_xlsx(str(result.year), header, stats.table_rows(result, labels)),
+        media_type=XLSX,
+        headers={"content-disposition": f'attachment; filename="ggzy-statistics-{result.year}.xlsx"'},
     )

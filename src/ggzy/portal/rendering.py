@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ggzy.core.errors import DomainError
+from ggzy.core.money import yuan_to_fen
 from ggzy.portal import formatting, labels
 from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
 from ggzy.portal.views import region_label
@@ -45,6 +46,10 @@ environment = Environment(
 )
 environment.globals["static"] = lambda path: f"{STATIC_PREFIX}/{path}"
 environment.globals["region_label"] = region_label
+# Domain views give yuan as decimal strings ("1234.50"): pages show them as 元 with separators, or in capitals.
+environment.globals["fen_of"] = yuan_to_fen
+environment.globals["uppercase_of"] = lambda yuan: formatting.yuan_uppercase(yuan_to_fen(yuan))
+environment.globals["parse_time"] = datetime.fromisoformat
 
 
 def _language_filters(language: Language) -> dict[str, Callable[..., str]]:
@@ -94,6 +99,8 @@ def render(
         "active": "",
         "document_kinds": {key: catalogue.gettext(label) for key, label in labels.DOCUMENT_KINDS.items()},
         "stages": {key: catalogue.gettext(label) for key, label in labels.STAGES.items()},
+        "step_status": {key: catalogue.gettext(label) for key, label in labels.STEP_STATUS.items()},
+        "summary_items": {key: catalogue.gettext(label) for key, label in labels.SUMMARY_ITEMS.items()},
         **{name: f for name, f in _language_filters(language).items()},
         **(context or {}),
     }
@@ -118,6 +125,12 @@ def _overlay(language: Language) -> Environment:
         overlay.filters = {**environment.filters, **_language_filters(language)}
         _overlays[language] = overlay
     return overlay
+
+
+def translator(request: Request) -> tuple[Language, Callable[[str], str]]:
+    """The visitor's language and its gettext, for words a route makes outside a template (download headers)."""
+    language = choose_language(request).language
+    return language, translations(language).gettext
 
 
 def is_page_request(request: Request) -> bool:

@@ -1,0 +1,166 @@
+"""The full-process page of a project (全流程公开): every lot's tenders, each stage with its status, and every
+published document with the ledger event that proves it.
+
+The documents come from the domains' own public views — ``tendering.opening.opening_view`` (nothing before the
+opening starts), ``awards.views.award_stage_view`` (candidates, result, contract) — so the page shows exactly what
+the API shows a visitor. A project is public once one of its tenders is published; before that it is "not found",
+as the API's project reads are for its owner, agent, centre and supervisors only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ggzy.awards.schemas import AwardStageOut
+from ggzy.awards.views import award_stage_view
+from ggzy.core.errors import NotFound
+from ggzy.core.events import Event
+from ggzy.core.permissions import Principal
+from ggzy.entities.service import get_entity
+from ggzy.portal.views import PUBLISHED_DOCUMENTS
+from ggzy.projects.models import Lot, Project
+from ggzy.tendering import service as tendering
+from ggzy.tendering.bids import lot_code
+from ggzy.tendering.models import Clarification, Tender
+from ggzy.tendering.opening import opening_view
+from ggzy.tendering.procedures import Stage, procedure
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A published document's event: its ledger receipt is at /api/v1/ledger/events/{event_id}."""
+
+    event_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    stage: str
+    status: str  # done | current | pending
+
+
+@dataclass
+class TenderProcess:
+    tender: Tender
+    lot_code: str
+    stage: str
+    procedure_name_zh: str
+    procedure_name_en: str
+    stages: list[StageStatus]
+    proofs: dict[str, Proof]  # the latest event of each single document kind (notice, documents, result, …)
+    clarifications: list[tuple[Clarification, Proof | None]]
+    opening: dict[str, Any]
+    award: AwardStageOut
+
+
+@dataclass
+class LotProcess:
+    lot: Lot
+    tenders: list[TenderProcess] = field(default_factory=list)
+
+
+@dataclass
+class ProjectProcess:
+    project: Project
+    owner_name: str
+    agent_name: str | None
+    lots: list[LotProcess]
+
+
+def stage_statuses(stages: tuple[Stage, ...], current: Stage) -> list[StageStatus]:
+    """Each public stage of the procedure as done, current or pending; a failed or cancelled tender ends where it
+    stopped (a failed lot after its opening, 实施条例 第44条), with the terminal stage as the current one."""
+    shown = [stage for stage in stages if stage != Stage.DRAFT]
+    if current in shown:
+        reached = shown.index(current)
+    elif current == Stage.FAILED:
+        reached = shown.index(Stage.OPENING) + 1
+    else:  # cancelled: the notice was published, then terminated
+        reached = 1
+    statuses = [StageStatus(stage.value, "done" if index < reached else "pending") for index, stage in enumerate(shown)]
+    if current in shown:
+        statuses[reached] = StageStatus(current.value, "current")
+    else:
+        statuses = [*statuses[:reached], StageStatus(current.value, "current")]
+    return statuses
+
+
+def project_process(db: Session, actor: Principal, *, project_id: int, now: datetime) -> ProjectProcess:
+    project = db.get(Project, project_id)
+    published = (
+        list(
+            db.scalars(
+                select(Tender)
+                .join(Lot, Lot.id == Tender.lot_id)
+                .where(Lot.project_id == project_id, Tender.published_at.is_not(None))
+                .order_by(Tender.lot_id, Tender.round)
+            )
+        )
+        if project is not None
+        else []
+    )
+    if project is None or not published:
+        raise NotFound(field="project_id", what_zh="公开的项目", what_en="Public project")
+    lots = {lot.id: LotProcess(lot) for lot in db.scalars(select(Lot).where(Lot.project_id == project_id))}
+    events = _document_events(db, [tender.id for tender in published])
+    for tender in published:
+        lot = lots[tender.lot_id]
+        lot.tenders.append(_tender_process(db, actor, project, lot.lot, tender, events.get(tender.id, []), now))
+    agent = get_entity(db, project.agent_id).name if project.agent_id is not None else None
+    return ProjectProcess(
+        project=project,
+        owner_name=get_entity(db, project.owner_id).name,
+        agent_name=agent,
+        lots=[lot for lot in sorted(lots.values(), key=lambda item: item.lot.number) if lot.tenders],
+    )
+
+
+def _document_events(db: Session, tender_ids: list[int]) -> dict[int, list[Event]]:
+    rows = db.scalars(
+        select(Event)
+        .where(
+            Event.subject_type == "tender",
+            Event.subject_id.in_([str(tender_id) for tender_id in tender_ids]),
+            Event.action.in_(PUBLISHED_DOCUMENTS),
+            Event.disclosed.is_(True),
+        )
+        .order_by(Event.id)
+    )
+    by_tender: dict[int, list[Event]] = {}
+    for event in rows:
+        by_tender.setdefault(int(event.subject_id), []).append(event)
+    return by_tender
+
+
+def _tender_process(
+    db: Session, actor: Principal, project: Project, lot: Lot, tender: Tender, events: list[Event], now: datetime
+) -> TenderProcess:
+    proofs: dict[str, Proof] = {}
+    clarification_proofs: dict[int, Proof] = {}
+    for event in events:  # in order: a later event of a kind (a republicity) replaces the earlier one
+        proof = Proof(event.id, event.occurred_at)
+        if event.action == "tender.clarified":
+            clarification_proofs[int(json.loads(event.payload)["clarification_id"])] = proof
+        else:
+            proofs[PUBLISHED_DOCUMENTS[event.action]] = proof
+    stage = tendering.stage_of(tender, now)
+    tender_procedure = procedure(tender.procedure)
+    return TenderProcess(
+        tender=tender,
+        lot_code=lot_code(project, lot),
+        stage=stage.value,
+        procedure_name_zh=tender_procedure.name_zh,
+        procedure_name_en=tender_procedure.name_en,
+        stages=stage_statuses(tender_procedure.stages, stage),
+        proofs=proofs,
+        clarifications=[(c, clarification_proofs.get(c.id)) for c in tendering.clarifications_of(db, tender.id)],
+        opening=opening_view(db, tender, now),
+        award=award_stage_view(db, actor, tender_id=tender.id, now=now),
+    )

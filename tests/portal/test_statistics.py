@@ -1,0 +1,80 @@
+"""Statistics: awarded volume and amount by trade type, month and region, the savings rate, and the downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import to_china_time
+from ggzy.portal.statistics import year_bounds
+from tests.factories import make_awarded_tender
+
+
+@pytest.fixture
+def awarded(db: Session, gm_ca: Path) -> dict:
+    awarded = make_awarded_tender(db, gm_ca)  # budget 1,000,000.00 yuan; awarded at 100,000.00 yuan
+    db.commit()
+    return awarded
+
+
+def test_the_page_counts_the_award_with_its_savings_rate(client: TestClient, awarded: dict) -> None:
+    month = to_china_time(awarded["award"].awarded_at).month
+    text = client.get("/statistics?year=2026").text
+    assert "100,000.00 元" in text
+    assert "90.00%" in text  # (1,000,000 − 100,000) ÷ 1,000,000
+    assert f"{month}月" in text
+    assert "工程建设" in text  # the trade type's label
+    assert 'id="chart-month"' in text
+    assert "echarts.common.min.js" in text
+    assert "暂无成交" not in text.split('id="by-trade_type"')[1].split("</section>")[0]
+
+
+def test_another_year_has_no_awards(client: TestClient, awarded: dict) -> None:
+    text = client.get("/statistics?year=2025").text
+    assert "暂无成交" in text
+    assert "0.00 元" in text
+
+
+def test_csv_download_has_the_same_rows(client: TestClient, awarded: dict) -> None:
+    response = client.get("/statistics.csv?year=2026")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())  # spreadsheet programs then read the Chinese
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "维度"
+    total = next(row for row in rows if row[0] == "total")
+    assert total[3:] == ["1", "1000000.00", "100000.00", "900000.00", "0.9000"]
+    assert sum(1 for row in rows if row[0] == "month") == 12
+    english = client.get("/statistics.csv?year=2026&lang=en").content.decode("utf-8-sig")
+    assert english.startswith("Dimension,")
+
+
+def test_excel_download_opens_with_numbers_not_text(client: TestClient, awarded: dict) -> None:
+    response = client.get("/statistics.xlsx?year=2026")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "维度"
+    total = next(row for row in rows if row[0] == "total")
+    assert total[3] == 1
+    assert Decimal(str(total[5])) == Decimal("100000.00")
+    assert sheet["H2"].number_format == "0.00%"
+
+
+def test_a_year_outside_the_range_is_an_error_page(client: TestClient) -> None:
+    response = client.get("/statistics?year=1999")
+    assert response.status_code == 422
+    assert response.headers["x-problem-code"] == "validation_failed"
+
+
+def test_years_are_china_calendar_years() -> None:
+    start, end = year_bounds(2026)
+    assert start.isoformat() == "2025-12-31T16:00:00+00:00"
+    assert end.isoformat() == "2026-12-31T16:00:00+00:00"
