@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.clock import FixedClock
 from ggzy.core.errors import NotFound
+from ggzy.core.events import Event
 from ggzy.crypto import DecryptionFailed, Suite, load_private_key_pem
 from ggzy.crypto.envelope import read_envelope_header, unwrap_data_key
 from ggzy.crypto.sharing import decrypt_share
@@ -220,6 +221,9 @@ def test_opening_stores_no_plaintext_and_the_files_read_back_from_the_ciphertext
     header = read_envelope_header(io.BytesIO(scene.envelopes[0]))
     bidder_key = load_private_key_pem(scene.bidders[0].issued.private_key_pem)
     assert decrypted.data_key == unwrap_data_key(header, bidder_key, "bidder")
+    # It stays with the opened bid: no event (nor the public ledger built from them) carries it.
+    forms = (base64.b64encode(decrypted.data_key).decode(), decrypted.data_key.hex())
+    assert not any(form in payload for payload in db.scalars(select(Event.payload)) for form in forms)
     with pytest.raises(NotFound):
         bid_file_chunks(db, store, decrypted, "../bid.sig")
 
