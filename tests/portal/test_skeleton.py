@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ggzy.core.clock import FixedClock
 from ggzy.portal import formatting
 from ggzy.portal.i18n import LANGUAGE_COOKIE
 from tests.factories import make_published_tender
@@ -89,3 +90,17 @@ def test_dates_times_and_amounts_follow_chinese_habits() -> None:
     assert formatting.yuan(123456789, "en") == "CNY 1,234,567.89"
     assert formatting.yuan_uppercase(123456789) == "壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分"
     assert formatting.iso_time(moment) == "2026-11-22T00:30:00+08:00"
+
+
+def test_a_quiet_day_shows_the_latest_notices_and_the_news_of_the_last_month(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    tender, _ = make_published_tender(db)
+    db.commit()
+    clock.advance(timedelta(days=3))
+    text = client.get("/").text
+    assert "今天还没有发布公告。" in text
+    assert "最新公告" in text
+    assert tender.title in text
+    assert "近30天的标讯" in text
+    assert "招标公告" in text  # the notice's publication, three days ago

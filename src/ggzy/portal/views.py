@@ -112,12 +112,17 @@ class NewsItem:
     notice: NoticeRow
 
 
+RECENT = 10
+
+
 @dataclass
 class Today:
     day_start: datetime
     notices: list[NoticeRow] = field(default_factory=list)
     openings: list[NoticeRow] = field(default_factory=list)
     news: list[NewsItem] = field(default_factory=list)
+    latest: list[NoticeRow] = field(default_factory=list)  # when nothing was published today
+    recent_news: list[NewsItem] = field(default_factory=list)  # when there is no news today
     by_trade_type: list[tuple[str, int]] = field(default_factory=list)
     by_region: list[tuple[str, str, int]] = field(default_factory=list)
     total_notices: int = 0
@@ -145,6 +150,14 @@ def today(db: Session, *, now: datetime, limit: int = 20) -> Today:
         )
     ]
     result.news = news_between(db, start=start, end=end, limit=limit)
+    # A quiet day still shows something: the newest notices and the news of the last month.
+    if not result.notices:
+        result.latest = [
+            notice_row(row)
+            for row in db.execute(base.order_by(Tender.published_at.desc(), Tender.id.desc()).limit(RECENT))
+        ]
+    if not result.news:
+        result.recent_news = news_between(db, start=start - timedelta(days=30), end=end, limit=RECENT)
     counted = (
         select(Project.trade_type, Project.region_code, func.count(Tender.id))
         .join(Lot, Lot.project_id == Project.id)
