@@ -17,7 +17,8 @@
   function two(n) { return (n < 10 ? "0" : "") + n; }
 
   function tick() {
-    var left = Math.max(0, Math.floor((deadline - (Date.now() + skew)) / 1000));
+    var waiting = hall.dataset.stage === "published" || hall.dataset.stage === "closed";
+    var left = waiting ? Math.max(0, Math.floor((deadline - (Date.now() + skew)) / 1000)) : 0;
     var days = Math.floor(left / 86400);
     var text = two(Math.floor(left % 86400 / 3600)) + ":" + two(Math.floor(left % 3600 / 60)) + ":" + two(left % 60);
     countdown.textContent = (days > 0 ? days + " " + hall.dataset.daysText + " " : "") + text;
@@ -44,6 +45,7 @@
         status.replaceChildren(element);
         if (element.dataset.total) document.getElementById("total").textContent = element.dataset.total;
         hall.dataset.stage = element.dataset.stage || hall.dataset.stage;
+        tick();
       } else if (target === "record" && paced && pace > 0) {
         reading.push(element);
         if (!timer) timer = setTimeout(readOut, pace);

@@ -1,0 +1,119 @@
+"""Browser tests: a real uvicorn server on a free port over a temporary SQLite database seeded by the demo, and
+Playwright driving Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run``; never downloaded here).
+
+Without Chromium or the playwright package the browser tests are skipped with a loud reason — and fail under
+``CI=true``, where a missing browser is a broken machine, not a reason to pass. Screenshots of the main pages are
+kept under ``test-artifacts/screenshots`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from ggzy.app import create_app
+from ggzy.config import Settings
+from ggzy.core.clock import FixedClock
+from ggzy.core.db import make_engine, make_session_factory
+from ggzy.core.migrate import upgrade
+from ggzy.demo import load_demo
+from ggzy.storage import LocalBlobStore
+from tests.browser.live_opening import serve
+from tests.conftest import LEDGER_KEYS, TEST_NOW
+
+CHROMIUM = os.environ.get("GGZY_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@dataclass
+class Site:
+    """The running server: its URL, its clock (tests move it), its database and the demo's report."""
+
+    url: str
+    clock: FixedClock
+    factory: sessionmaker[Session]
+    demo: dict[str, Any]
+    app: Any
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    directory = tmp_path_factory.mktemp("browser-site")
+    engine = make_engine(f"sqlite:///{directory / 'ggzy.db'}")
+    upgrade(engine)
+    clock = FixedClock(TEST_NOW)
+    store = LocalBlobStore(directory / "blobs")
+    load_demo(engine, directory=directory / "demo", store=store, ledger_keys=LEDGER_KEYS, clock=clock)
+    demo = json.loads((directory / "demo" / "demo.json").read_text())
+    app = create_app(
+        Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'ggzy.db'}", ledger_background=False),
+        engine=engine,
+        clock=clock,
+        secret_key=b"browser-test-secret-key-32bytes!",
+        ledger_keys=LEDGER_KEYS,
+        blob_store=store,
+    )
+    with serve(app) as url:
+        yield Site(url=url, clock=clock, factory=make_session_factory(engine), demo=demo, app=app)
+    engine.dispose()
+
+
+def _missing_browser() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium; .ci/run does it)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    missing = _missing_browser()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the browser tests cannot run: {missing}")
+        pytest.skip(f"!!! BROWSER TESTS NOT RUN: {missing}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone-sized viewport (iPhone 12-like: 390 × 844, touch, mobile user agent)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
