@@ -26,7 +26,14 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(STAMP)
-	@echo "=== test run 1 of 2: SQLite (whole suite) ==="
+	@echo "=== test run 1 of 2: SQLite (whole suite, with the browser tests) ==="
+	@if [ ! -x "$${GGZY_CHROMIUM:-/usr/bin/chromium}" ]; then \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!! Chromium is NOT installed at $${GGZY_CHROMIUM:-/usr/bin/chromium}: the browser tests will be SKIPPED."; \
+		echo "!!! Install it: apt-get install -y chromium (.ci/run does)."; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		if [ "$$CI" = "true" ]; then echo "CI=true: a missing Chromium is a failure"; exit 1; fi; \
+	fi
 	GGZY_TEST_DATABASE_URL= $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
