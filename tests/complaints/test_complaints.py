@@ -311,6 +311,7 @@ def test_suspension_refuses_the_award_until_lifted_实施条例第62条(
     url, supervisor, agent = scene["complaint_url"], scene["supervisor"], scene["agent"]
     suspended = client.post(f"{url}/suspension", json={"reason": "调查期间暂停"}, headers=supervisor)
     assert (suspended.status_code, suspended.json()["suspended"]) == (200, True)
+    assert client.get(_tender(scene, "/award")).json()["suspended"] is True  # public
     event = db.scalar(select(Event).where(Event.action == "complaint.tender_suspended"))
     assert event is not None
     assert event.disclosed  # a suspension binds everyone, so everyone sees it

@@ -138,6 +138,9 @@ class AwardStageOut(BaseModel):
 
     tender_id: int
     stage: str
+    suspended: bool = Field(
+        description="The supervisory department has suspended the tender while it handles a complaint (第62条)"
+    )
     publicity: PublicityOut | None
     award: AwardedOut | None
     contract: ContractOut | None

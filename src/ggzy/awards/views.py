@@ -20,6 +20,7 @@ from ggzy.awards.schemas import (
     ObjectionOut,
     PublicityOut,
 )
+from ggzy.complaints.suspension import suspension_in_force
 from ggzy.core.errors import NotFound
 from ggzy.core.money import fen_to_yuan
 from ggzy.core.permissions import Principal
@@ -92,6 +93,7 @@ def award_stage_view(db: Session, actor: Principal, *, tender_id: int, now: date
     return AwardStageOut(
         tender_id=tender.id,
         stage=stage_of(tender, now).value,
+        suspended=suspension_in_force(db, tender.id) is not None,
         publicity=publicity_out,
         award=award_out,
         contract=contract_out,
