@@ -39,6 +39,14 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/entities/me"): MARKET,
     ("PATCH", "/api/v1/entities/me"): MARKET,
     ("GET", "/api/v1/entities/{entity_id}"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
+    ("PATCH", "/api/v1/entities/{entity_id}"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("GET", "/api/v1/entities/me/relations"): MARKET,
+    ("POST", "/api/v1/entities/me/relations"): MARKET,
+    ("GET", "/api/v1/entities/{entity_id}/relations"): frozenset(
+        {R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}
+    ),
+    ("POST", "/api/v1/entity-relations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("PATCH", "/api/v1/entity-relations/{relation_id}"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
     ("POST", "/api/v1/users"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
     ("POST", "/api/v1/users/{user_id}/roles"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
     ("GET", "/api/v1/trust/anchors"): EVERYONE,
