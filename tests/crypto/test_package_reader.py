@@ -103,6 +103,17 @@ def _broken(description: str) -> bytes:
             directory.type = tarfile.DIRTYPE
             tar.addfile(directory)
         return out.getvalue()
+    if description == "sparse file":
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
+            summary = canonical_json(SUMMARY)
+            info = tarfile.TarInfo("bid.json")
+            info.size = len(summary)
+            tar.addfile(info, io.BytesIO(summary))
+            sparse = tarfile.TarInfo("files/a.img")
+            sparse.type = tarfile.GNUTYPE_SPARSE
+            tar.addfile(sparse)
+        return out.getvalue()
     if description == "unsorted files":
         package = _package(tarfile.PAX_FORMAT, {"b.pdf": b"b", "a.pdf": b"a"})
         return package.replace(b"files/a.pdf", b"files/c.pdf")
@@ -125,3 +136,9 @@ def test_malformed_packages_are_refused(description: str) -> None:
 def test_what_follows_the_end_of_archive_is_ignored() -> None:
     reader, _ = _read(_package(tarfile.PAX_FORMAT) + b"trailing bytes after the end-of-archive blocks")
     assert reader.files == _expected_files()
+
+
+def test_a_sparse_member_is_not_a_regular_file() -> None:
+    # Its stored bytes are a map plus data, not the content the inner signature's hash is over.
+    with pytest.raises(EnvelopeInvalid, match="not a regular file"):
+        _read(_broken("sparse file"))

@@ -40,6 +40,7 @@ from ggzy.crypto.suites import PrivateKey
 _BLOCK: Final = tarfile.BLOCKSIZE
 _MAX_EXTENDED_HEADER: Final = 1 << 16
 _EXTENDED_TYPES: Final = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.GNUTYPE_LONGNAME)
+_PLAIN_TYPES: Final = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,9 @@ class PackageReader:
         records = {**self._global, **self._overrides}
         self._overrides = {}
         name = records.get("path", info.name)
-        expect(info.isreg(), f"{name} is not a regular file", f"{name} 不是普通文件")
+        # Sparse files (GNU 'S' members, or pax GNU.sparse records) would hash their stored map, not their content.
+        regular = info.type in _PLAIN_TYPES and not any(key.startswith("GNU.sparse") for key in records)
+        expect(regular, f"{name} is not a regular file", f"{name} 不是普通文件")
         try:
             size = int(records["size"]) if "size" in records else info.size
         except ValueError as error:
