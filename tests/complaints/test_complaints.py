@@ -133,6 +133,40 @@ def test_complaint_needs_a_request_and_evidence_实施条例第60条(
     _refused(db, client.post(url, json=_body(request=""), headers=headers), 422, "complaint_evidence_missing", before)
 
 
+def test_before_the_opening_a_complaint_tells_the_supervisor_nothing_of_who_bid_招标投标法第22条(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    """A bidder complaining before the opening is treated like any interested party: it states its interest, and
+    neither the complaint nor its event says that it bid."""
+    import io
+
+    from ggzy.entities import login
+    from ggzy.storage import LocalBlobStore
+    from ggzy.tendering import bids
+    from tests.conftest import LEDGER_KEYS
+    from tests.tendering.test_bids import Bidder, seal
+
+    login.add_trust_anchor(db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW)
+    tender, _ = make_published_tender(db)
+    sealed = Bidder(db, gm_ca, tender.id)
+    bids.submit_bid(
+        db, principal(db, sealed.user, Permission.TENDER_REGISTER), tender_id=tender.id,
+        envelope=io.BytesIO(seal(db, tender, sealed)), store=LocalBlobStore(gm_ca.parent / "complaint-blobs"),
+        max_bytes=10**8, details={}, signer=LEDGER_KEYS.ed25519_key, now=TEST_NOW,
+    )  # fmt: skip
+    bidder = sealed.user
+    url = f"/api/v1/tenders/{tender.id}/complaints"
+    clock.set(_cst(2026, 11, 27))
+    body = _body(matter="other", request="查处代理机构违规收费", facts="代理机构收取额外费用")
+    headers = token_for(db, bidder)
+    _refused(db, client.post(url, json=body, headers=headers), 403, "complaint_interest_missing", _rows(db))
+    lodged = client.post(url, json=body | {"interest": "我公司拟参加本项目投标"}, headers=headers)
+    assert lodged.status_code == 201, lodged.text
+    event = db.scalar(select(Event).where(Event.action == "complaint.lodged"))
+    assert event is not None
+    assert json.loads(event.payload)["complainant"] == "interested_party"
+
+
 def test_another_interested_party_complains_when_it_states_its_interest_实施条例第60条(
     client: TestClient, db: Session, clock: FixedClock
 ) -> None:

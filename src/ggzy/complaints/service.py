@@ -36,7 +36,13 @@ from ggzy.entities.models import Entity
 from ggzy.projects.models import Project
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import OpeningObjection, Tender
+from ggzy.tendering.procedures import Stage
 from ggzy.tendering.rules import china_date
+
+# The stages in which the opening record has named the bidders.
+_BIDS_PUBLIC = frozenset(
+    {Stage.OPENED, Stage.EVALUATING, Stage.EVALUATED, Stage.PUBLICITY, Stage.AWARDED, Stage.CONTRACTED}
+)
 
 
 class InterestNotStated(DomainError):
@@ -143,7 +149,10 @@ def lodge_complaint(
     today = china_date(now)
     if knew_on > today:
         raise InvalidInput(field="knew_on", reason_zh="不能晚于今日", reason_en="cannot be after today")
-    bidder = actor.entity_id in awards.standing_bidders(db, tender.id)
+    # Before the opening nobody but a bidder itself may learn who bid (招标投标法 第22条, 第36条): the supervisor
+    # reads this complaint, so bid status is neither used nor recorded until the bids are public.
+    bids_public = tendering.stage_of(tender, now) in _BIDS_PUBLIC
+    bidder = bids_public and actor.entity_id in awards.standing_bidders(db, tender.id)
     interest = (interest or "").strip() or None
     article = rules.MATTERS[matter]
     objection = None
