@@ -408,3 +408,23 @@ def test_upheld_with_re_tender_the_award_is_refused_实施条例第81条(
         db, client.post(_tender(scene, "/award"), json={"bid_id": first}, headers=scene["agent"]), 409,
         "re_tender_ordered", _rows(db),
     )  # fmt: skip
+
+
+def test_a_decision_after_30_working_days_is_recorded_late_and_only_the_competent_supervisor_decides_实施条例第61条(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    _load_2027(db)
+    tender, _, complainant = _objected_to_documents(db)
+    clock.set(_cst(2026, 11, 27))
+    lodged = client.post(f"/api/v1/tenders/{tender.id}/complaints", json=_body(), headers=token_for(db, complainant))
+    url = f"/api/v1/complaints/{lodged.json()['id']}"
+    procurement = token_for(
+        db, make_user(db, roles=[RoleGrantIn(role=Role.SUPERVISOR, region_code="530100", trade_type="gov_procurement")])
+    )  # another trade's supervisory department
+    _refused(db, client.post(f"{url}/accept", headers=procurement), 403, "complaint_outside_jurisdiction", _rows(db))
+    supervisor = _supervisor(db)
+    assert client.post(f"{url}/accept", headers=supervisor).json()["decision_due"] == "2027-01-11"
+    clock.set(_cst(2027, 1, 12))
+    dismissed = client.post(f"{url}/dismiss", json={"decision": "投诉缺乏事实根据"}, headers=supervisor)
+    assert dismissed.status_code == 200, dismissed.text
+    assert dismissed.json()["decided_late"] is True
