@@ -155,17 +155,7 @@ def publish_publicity(
     ends = ends_at if ends_at is not None else rules.earliest_publicity_end(starts_at=now, procedure=chosen)
     rules.check_publicity_end(starts_at=now, ends_at=ends, procedure=chosen)
     body = json.loads(report.body)
-    lines = {line["bid_id"]: line for line in body["ranking"]}
-    candidates = [
-        {
-            "rank": rank,
-            "bid_id": bid_id,
-            "entity_id": lines[bid_id]["entity_id"],
-            "name": _entity(db, lines[bid_id]["entity_id"]).name,
-            "price_fen": lines[bid_id]["price_fen"],
-        }
-        for rank, bid_id in enumerate(body["recommended"], start=1)
-    ]
+    candidates = _candidates(db, body, body["recommended"])
     if not candidates:
         raise Conflict(
             field="tender_id", reason_zh="评标报告未推荐中标候选人", reason_en="the report recommends no candidate"
@@ -184,6 +174,21 @@ def publish_publicity(
         now,
     )  # fmt: skip
     return publicity
+
+
+def _candidates(db: Session, report_body: dict[str, Any], recommended: list[int]) -> list[dict[str, Any]]:
+    """The publicised candidates, ranked in the order given, with names and prices from the report's ranking."""
+    lines = {line["bid_id"]: line for line in report_body["ranking"]}
+    return [
+        {
+            "rank": rank,
+            "bid_id": bid_id,
+            "entity_id": lines[bid_id]["entity_id"],
+            "name": _entity(db, lines[bid_id]["entity_id"]).name,
+            "price_fen": lines[bid_id]["price_fen"],
+        }
+        for rank, bid_id in enumerate(recommended, start=1)
+    ]
 
 
 def _publicity(db: Session, tender: Tender) -> CandidatePublicity:
@@ -323,20 +328,16 @@ def republish_publicity(
     if report is None:
         raise NotFound(field="tender_id", what_zh="评标报告", what_en="Evaluation report")
     body = json.loads(report.body)
-    lines = {line["bid_id"]: line for line in body["ranking"]}
     rules.check_changed_candidates(
-        ranked_bid_ids=list(lines), recommended=recommended,
+        ranked_bid_ids=[line["bid_id"] for line in body["ranking"]], recommended=recommended,
         current=[c["bid_id"] for c in candidates_of(publicity)],
     )  # fmt: skip
-    candidates = [
-        {"rank": rank, "bid_id": bid_id, "entity_id": lines[bid_id]["entity_id"],
-         "name": _entity(db, lines[bid_id]["entity_id"]).name, "price_fen": lines[bid_id]["price_fen"]}
-        for rank, bid_id in enumerate(recommended, start=1)
-    ]  # fmt: skip
+    candidates = _candidates(db, body, recommended)
+    assert actor.user_id is not None
     publicity.candidates = canonical_json(candidates)
     publicity.starts_at, publicity.ends_at = now, ends
     publicity.round, publicity.state = publicity.round + 1, state
-    publicity.published_by = actor.user_id  # type: ignore[assignment]
+    publicity.published_by = actor.user_id
     db.flush()
     record_tender_event(
         db, actor, tender, project, "award.publicity_republished",
