@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +56,12 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
 
         methods = sorted(db.scalars(select(DecryptedBid.method)))
         assert methods == ["bidder"] * 4 + ["custodians"]
+        # 实施条例 第34条: a declared minority stake between two bidders is a warning, not a bar (the winner stands)
+        from ggzy.tendering.models import Opening
+
+        record = json.loads(db.scalars(select(Opening.record).where(Opening.tender_id == lots[0]["tender_id"])).one())
+        assert record["related_bidders"] == []
+        assert [w["ground"] for w in record["related_bidder_warnings"]] == ["minority_stake"]
         retender = db.get(Tender, lots[2]["tender_id"])
         assert retender is not None
         assert retender.bid_deadline > datetime.now(UTC)  # left open for bidding

@@ -299,6 +299,8 @@ def run_tender_story(
             db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=lot2.id, now=clock.now()
         )
 
+    _declare_minority_stake(db, holder=bidders[3], held=bidders[4], clock=clock)
+
     clock.advance(timedelta(days=5))
     for bidder, price in zip(bidders, PRICES, strict=True):
         _seal_and_submit(db, bidder, lot1, project, lots[0], price, store, ledger_keys, clock)
@@ -333,6 +335,23 @@ def run_tender_story(
     first.stages += ["evaluating", "evaluated", "publicity", "awarded", "contracted"]
     third = LotStory(code=second.code, procedure="open", stages=["draft", "published"], tender_id=retender.id, round=2)
     return [first, second, third]
+
+
+def _declare_minority_stake(db: Session, *, holder: DemoBidder, held: DemoBidder, clock: FixedClock) -> None:
+    """The fifth bidder declares that the fourth holds 20 % of it: a minority stake, not 控股, so both bid and the
+    opening record carries it as a warning (not 实施条例 第34条); the outcome of lot 1 does not change."""
+    from decimal import Decimal
+
+    from ggzy.entities import relations
+    from ggzy.entities.schemas import EntityRelationIn
+
+    data = EntityRelationIn(
+        kind="shareholding",
+        upper_entity_id=entity_of(db, holder.user).id,
+        lower_entity_id=entity_of(db, held.user).id,
+        share_percent=Decimal("20.00"),
+    )
+    relations.declare_relation(db, held.actor(db, Permission.ENTITY_UPDATE_OWN), data=data, now=clock.now())
 
 
 def entity_of(db: Session, user: User) -> Entity:
