@@ -128,6 +128,19 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/complaints/{complaint_id}/dismiss"): frozenset({R.SUPERVISOR}),
     # the portal's pages (HTML; a refusal is an error page with its code in the x-problem-code header)
     ("GET", "/"): EVERYONE,
+    # logging in from a browser, and the workspaces (every POST also needs its form's CSRF token)
+    ("GET", "/login"): EVERYONE,
+    ("POST", "/login/certificate"): EVERYONE,
+    ("POST", "/login/password"): EVERYONE,
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/workspace"): LOGGED_IN,
+    ("GET", "/workspace/bidder"): frozenset({R.BIDDER}),
+    ("GET", "/workspace/bidder/tenders/{tender_id}"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),
+    ("GET", "/workspace/letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     # the live opening hall: pages and its event stream, for every visitor
     ("GET", "/openings"): EVERYONE,
     ("GET", "/openings/{tender_id}"): EVERYONE,

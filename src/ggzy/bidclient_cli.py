@@ -193,6 +193,21 @@ def submit_command(
     )
 
 
+@bid_app.command("sign-login")
+def sign_login_command(
+    key: KeyOption,
+    nonce: Annotated[str, typer.Option("--nonce", help="登录页上的随机数 / the nonce shown on the login page")],
+) -> None:
+    """证书登录签名 / Sign a login challenge (``ggzy-login:<nonce>``); paste the printed signature into the page."""
+    from ggzy.entities.login import login_message  # the one definition of what a login signs
+
+    try:
+        signature = load_private_key(key).sign(login_message(nonce.strip()))
+    except BidClientError as error:
+        raise _fail(error) from error
+    typer.echo(base64.b64encode(signature).decode("ascii"))
+
+
 @bid_app.command("decrypt")
 def decrypt_command(
     ctx: typer.Context,

@@ -284,16 +284,34 @@ def authenticate_token(db: Session, token: str, *, now: datetime) -> Principal:
     return principal_for(db, user, session_id=session.token_hash)
 
 
+SESSION_COOKIE = "ggzy_session"
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def authenticate_request(request: Request) -> Principal:
-    """The app's authenticator: a bearer token (API) or the session cookie (pages); otherwise a visitor."""
+    """The app's authenticator: a bearer token (API) or the session cookie (pages); otherwise a visitor.
+
+    The cookie is the browser's: it logs in pages (whose forms carry a CSRF token, ``ggzy.portal.csrf``) and the
+    API's reads (a letter's download); an API write needs the bearer token, so a forged cross-site request to the API
+    carries no authority. An ended or expired cookie makes a visitor, not an error: a public page stays readable and
+    a workspace asks to log in again; an invalid bearer token is refused (401).
+    """
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get("ggzy_session")
+    from_cookie = not header.lower().startswith("bearer ")
+    token = request.cookies.get(SESSION_COOKIE) if from_cookie else header[7:].strip()
+    if from_cookie and request.url.path.startswith("/api/") and request.method not in _SAFE_METHODS:
+        token = None
     if not token:
         return ANONYMOUS
     factory = request.app.state.session_factory
     now = request.app.state.clock.now()
     with unit_of_work(factory, read_only=True) as db:
-        return authenticate_token(db, token, now=now)
+        try:
+            return authenticate_token(db, token, now=now)
+        except SessionInvalid:
+            if from_cookie:
+                return ANONYMOUS
+            raise
 
 
 @changes_state("auth.logout", disclosed=False)

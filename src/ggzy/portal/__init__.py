@@ -31,10 +31,16 @@ from ggzy.portal.rendering import STATIC_DIR, STATIC_PREFIX, install_page_errors
 
 def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
+    from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.live import router as live_router
     from ggzy.portal.pages import router as pages_router
+    from ggzy.portal.session import router as session_router
+    from ggzy.portal.workspace import router as workspace_router
 
     app.mount(STATIC_PREFIX, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
     app.include_router(pages_router)
     app.include_router(live_router)
+    app.include_router(session_router)
+    app.include_router(workspace_router)
+    app.include_router(bidder_router)
     install_page_errors(app)

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ggzy.core.errors import DomainError
 from ggzy.core.money import yuan_to_fen
 from ggzy.portal import formatting, labels
+from ggzy.portal.csrf import csrf_token, remember_csrf_seed, viewer
 from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
 from ggzy.portal.views import region_label
 
@@ -96,6 +97,8 @@ def render(
         "ngettext": catalogue.ngettext,
         "_": catalogue.gettext,
         "url_with": partial(url_with, request),
+        "viewer": viewer(request),  # who is logged in (the layout's login / workspace / logout links)
+        "csrf_token": partial(csrf_token, request),  # every POST form: <input name="csrf_token" …>
         "active": "",
         "document_kinds": {key: catalogue.gettext(label) for key, label in labels.DOCUMENT_KINDS.items()},
         "stages": {key: catalogue.gettext(label) for key, label in labels.STAGES.items()},
@@ -110,6 +113,7 @@ def render(
     response = HTMLResponse(html, status_code=status)
     response.headers["content-language"] = "zh-CN" if language == "zh" else "en"
     response.headers["vary"] = "Cookie"
+    remember_csrf_seed(request, response)
     if choice.chosen_now:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response

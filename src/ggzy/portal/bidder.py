@@ -1,0 +1,258 @@
+"""The bidder's workspace: find and register for a lot, submit or replace its sealed bid, decrypt at opening, see its
+receipts and letters.
+
+The same services as the API (``ggzy.tendering.service``, ``bids``, ``opening``, ``ggzy.awards.views``) with the
+same permissions. The envelope is sealed on the bidder's own computer by ``ggzy bid seal`` (the server never sees a
+bid in the clear, DESIGN §6) and uploaded here, streamed into the blob store with the API's size limit. Nothing on
+these pages names or counts other bidders before the opening (招标投标法 第22条): the bidder sees its own
+registrations and envelopes only, and the opening as any visitor sees it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from ggzy.awards import views as award_views
+from ggzy.awards.access import NotYourLetter
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now
+from ggzy.crypto import CertificateExpired, CertificateUntrusted, DecryptionFailed, EnvelopeInvalid, SignatureInvalid
+from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.rendering import render
+from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.workspace_views import own_bids
+from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge
+from ggzy.tendering import bids, opening, service
+from ggzy.tendering.access import RegistrationRefused
+from ggzy.tendering.models import Tender
+from ggzy.tendering.procedures import Stage
+
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+
+Bidder = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
+LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ))]
+
+_BID_PROBLEMS = (
+    NotFound,
+    service.TenderStageWrong,
+    service.TenderPaused,
+    bids.NotRegistered,
+    bids.EnvelopeNotYours,
+    bids.SuiteNotAccepted,
+    EnvelopeInvalid,
+    SignatureInvalid,
+    CertificateUntrusted,
+    CertificateExpired,
+    BlobTooLarge,
+    BlobDigestMismatch,
+)
+# Stages in which the bidder hands over its data key (远程解密).
+_DECRYPTING = {Stage.OPENING}
+
+
+def _published(db: Session, tender_id: int) -> Tender:
+    tender = service.get_tender(db, tender_id)
+    if tender.published_at is None:  # a draft is nobody's business but its owner's
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    return tender
+
+
+@router.get("/workspace/bidder", summary="Bidder workspace: open tenders to register for, own registrations, letters")
+def bidder_home(request: Request, db: DB, actor: Bidder, now: Now) -> HTMLResponse:
+    registrations = service.my_registrations(db, actor)
+    registered = {tender.id for _, tender in registrations}
+    open_tenders = [
+        tender
+        for tender in service.public_tenders(db, limit=50, offset=0)
+        if service.stage_of(tender, now) == Stage.PUBLISHED and now <= tender.documents_until
+    ]
+    return render(
+        request,
+        "ws_bidder.html",
+        {
+            "active": "workspace",
+            "section": "bidder",
+            "registrations": [
+                {"registration": registration, "tender": tender, "stage": service.stage_of(tender, now).value}
+                for registration, tender in registrations
+            ],
+            "open_tenders": [tender for tender in open_tenders if tender.id not in registered],
+            "letters": award_views.my_letters(db, actor),
+        },
+    )
+
+
+def _tender_context(request: Request, db: Session, actor: Principal, tender_id: int, now: datetime) -> dict[str, Any]:
+    tender = _published(db, tender_id)
+    project, lot = service.project_of(db, tender)
+    stage = service.stage_of(tender, now)
+    registered = any(tender.id == mine.id for _, mine in service.my_registrations(db, actor))
+    api_url = str(request.base_url).rstrip("/") + f"/api/v1/tenders/{tender.id}"
+    return {
+        "active": "workspace",
+        "section": "bidder",
+        "tender": tender,
+        "project": project,
+        "lot": lot,
+        "lot_code": bids.lot_code(project, lot),
+        "stage": stage.value,
+        "registered": registered,
+        "may_register": stage == Stage.PUBLISHED and now <= tender.documents_until and not registered,
+        "accepting_bids": stage == Stage.PUBLISHED,
+        "decrypting": stage in _DECRYPTING,
+        "own_bids": own_bids(db, actor, tender_id=tender.id, bids=bids.my_bids(db, actor, tender.id)),
+        # what any visitor sees of the opening: nothing before it starts (opening.opening_view)
+        "opening": opening.opening_view(db, tender, now),
+        "api_url": api_url,
+        "bid_max_mb": request.app.state.settings.bid_max_mb,
+    }
+
+
+@router.get(
+    "/workspace/bidder/tenders/{tender_id}",
+    summary="Bidder's page of one tender: register, seal and submit, replace or withdraw, decrypt, receipts",
+    responses=problem_responses(NotFound),
+)
+def bidder_tender(tender_id: int, request: Request, db: DB, actor: Bidder, now: Now) -> HTMLResponse:
+    return render(request, "ws_bidder_tender.html", _tender_context(request, db, actor, tender_id, now))
+
+
+def _refused(request: Request, db: Session, actor: Principal, tender_id: int, now: datetime, error: DomainError):  # type: ignore[no-untyped-def]
+    return form_refused(
+        request, db, "ws_bidder_tender.html", lambda: _tender_context(request, db, actor, tender_id, now), error
+    )
+
+
+@router.post(
+    "/workspace/bidder/tenders/{tender_id}/registration",
+    summary="Register for a tender and obtain its documents (secret until opening, 招标投标法 第22条)",
+    responses=problem_responses(NotFound, service.TenderStageWrong, RegistrationRefused, Conflict),
+)
+def register(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        service.register_for_tender(db, actor, tender_id=tender_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#bid")
+
+
+@router.post(
+    "/workspace/bidder/tenders/{tender_id}/bids",
+    status_code=201,
+    summary="Upload the envelope sealed by `ggzy bid seal` (streamed, same size limit as the API); shows the receipt",
+    responses=problem_responses(*_BID_PROBLEMS),
+)
+def submit_bid(
+    tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now, envelope: UploadFile
+) -> Response:
+    details = {
+        "ip": request.client.host if request.client else None,
+        "user_agent": request.headers.get("user-agent"),
+        "device": None,
+        "via": "portal",
+    }
+    try:
+        receipt = bids.submit_bid(
+            db,
+            actor,
+            tender_id=tender_id,
+            envelope=envelope.file,
+            store=request.app.state.blob_store,
+            max_bytes=request.app.state.settings.bid_max_mb * MIB,
+            details=details,
+            signer=request.app.state.ledger_keys.ed25519_key,
+            now=now,
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    document = {**receipt.document(), "signature": receipt.signature}
+    receipt_json = json.dumps(document, ensure_ascii=False, indent=2)
+    return render(
+        request,
+        "ws_bidder_receipt.html",
+        {
+            "active": "workspace",
+            "section": "bidder",
+            "tender": service.get_tender(db, tender_id),
+            "receipt": receipt,
+            "receipt_json": receipt_json,
+            "receipt_href": "data:application/json;base64," + base64.b64encode(receipt_json.encode()).decode(),
+        },
+        status=201,
+    )
+
+
+@router.post(
+    "/workspace/bidder/tenders/{tender_id}/bids/withdraw",
+    summary="Withdraw the bid before the deadline (招标投标法 第29条)",
+    responses=problem_responses(NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid),
+)
+def withdraw_bid(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        bids.withdraw_bid(db, actor, tender_id=tender_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#bid")
+
+
+def _data_key(text: str) -> bytes:
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(field="data_key", reason_zh="应为 Base64", reason_en="must be base64") from None
+
+
+@router.post(
+    "/workspace/bidder/tenders/{tender_id}/decryption",
+    summary="Hand over the bid's data key printed by `ggzy bid decrypt --print-key` (远程解密)",
+    responses=problem_responses(
+        NotFound, service.TenderStageWrong, opening.DecryptionWindow, Conflict, DecryptionFailed, InvalidInput
+    ),
+)
+def decrypt(
+    tender_id: int,
+    request: Request,
+    actor: Bidder,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    data_key: Annotated[str, Form(max_length=200)],
+) -> Response:
+    try:
+        opening.decrypt_bid(
+            db,
+            actor,
+            tender_id=tender_id,
+            data_key=_data_key(data_key),
+            store=request.app.state.blob_store,
+            max_mb=request.app.state.settings.bid_max_mb,
+            now=now,
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#opening")
+
+
+@router.get(
+    "/workspace/letters/{letter_id}",
+    summary="A letter of award or result (中标通知书 / 中标结果通知), to its addressee, the owner or its agent",
+    responses=problem_responses(NotFound, NotYourLetter),
+)
+def letter(letter_id: int, request: Request, db: DB, actor: LetterReader) -> HTMLResponse:
+    shown = award_views.letter_view(db, actor, letter_id=letter_id)
+    text_href = "data:text/plain;charset=utf-8;base64," + base64.b64encode(shown.text.encode()).decode()
+    return render(
+        request,
+        "ws_letter.html",
+        {"active": "workspace", "section": "letters", "letter": shown, "text_href": text_href},
+    )

@@ -1,0 +1,205 @@
+"""Logging in from a browser: the session cookie, the login and logout pages, and how a form shows a refusal.
+
+The cookie carries the same session token the API's bearer header carries (``ggzy.entities.login``): the login
+pages call the same services (``certificate_login``, ``password_login``, ``logout``), so a page session is an API
+session, with the same lifetime, events and ending. The cookie is HttpOnly, SameSite=Lax, and Secure when the page
+was served over https.
+
+Every form is guarded against cross-site requests by ``ggzy.portal.csrf``.
+
+Certificate login in a browser follows the API's challenge: the page shows a fresh nonce, the bidder signs
+``ggzy-login:<nonce>`` with its certificate's key (``ggzy bid sign-login --key key.pem --nonce …``) and pastes the
+signature with its certificate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ggzy.core.errors import DomainError
+from ggzy.core.permissions import PermissionedRoute
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now, Public
+from ggzy.crypto import (
+    CertificateExpired,
+    CertificateMalformed,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateUntrusted,
+    SignatureInvalid,
+)
+from ggzy.entities import login
+from ggzy.entities.login import SESSION_COOKIE
+from ggzy.portal.csrf import CsrfChecked, https
+from ggzy.portal.rendering import PROBLEM_CODE_HEADER, render
+
+# Where a login lands, and where a form may send the browser back to: only this site's own paths.
+WORKSPACE = "/workspace"
+
+
+def _set_session_cookie(request: Request, response: Response, token: str, lifetime: timedelta) -> None:
+    # Max-Age, not Expires: the browser's clock need not agree with the server's (which decides, DESIGN §4.4).
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=https(request),
+        path="/",
+    )
+
+
+def see_other(path: str) -> RedirectResponse:
+    """After a successful POST, the browser goes to a page (303: the reload does not post again)."""
+    return RedirectResponse(path, status_code=303)
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path of this site (no scheme, no other host): an open redirect would make a phishing tool."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return WORKSPACE
+
+
+def form_refused(
+    request: Request,
+    db: DB,
+    template: str,
+    context: dict[str, Any] | Callable[[], dict[str, Any]],
+    error: DomainError,
+) -> HTMLResponse:
+    """A service refused a form: nothing it wrote stays, and the page is shown again with the error inline.
+
+    ``context`` may be a function, called after the rollback, so that the page shows the state that stays.
+    """
+    db.rollback()
+    problem = error.problem(instance=request.url.path)
+    values = context() if callable(context) else context
+    response = render(request, template, {**values, "problem": problem}, status=problem["status"])
+    response.headers[PROBLEM_CODE_HEADER] = problem["code"]
+    return response
+
+
+# --- the login and logout pages -------------------------------------------------------------------------------------
+
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+
+_CERTIFICATE_PROBLEMS = (
+    login.NonceInvalid,
+    login.NonceReplayed,
+    login.CertificateWithoutCreditCode,
+    CertificateUntrusted,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateMalformed,
+    SignatureInvalid,
+)
+
+
+def _login_context(request: Request, now: datetime, next_path: str | None, **extra: object) -> dict[str, object]:
+    settings = request.app.state.settings
+    nonce, expires_at = login.issue_nonce(
+        secret=request.app.state.secret_key, now=now, lifetime=timedelta(seconds=settings.login_nonce_seconds)
+    )
+    return {
+        "active": "login",
+        "nonce": nonce,
+        "nonce_expires_at": expires_at,
+        "login_message": login.login_message(nonce).decode(),
+        "next_path": safe_next(next_path),
+        "username": "",
+        "method": "certificate",
+        **extra,
+    }
+
+
+def _session_lifetime(request: Request) -> timedelta:
+    return timedelta(hours=request.app.state.settings.session_hours)
+
+
+def _logged_in(request: Request, result: login.LoginResult, next_path: str | None, now: datetime) -> RedirectResponse:
+    response = see_other(safe_next(next_path))
+    _set_session_cookie(request, response, result.token, result.expires_at - now)
+    return response
+
+
+@router.get("/login", summary="Log in: by certificate (market entities) or password (staff, experts)")
+def login_page(request: Request, _: Public, now: Now, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", _login_context(request, now, next))
+
+
+@router.post(
+    "/login/certificate",
+    summary="Certificate login from the page: the nonce, the certificate and the signature of ggzy-login:<nonce>",
+    responses=problem_responses(*_CERTIFICATE_PROBLEMS),
+)
+def certificate_login(
+    request: Request,
+    db: DB,
+    _: Public,
+    __: CsrfChecked,
+    now: Now,
+    nonce: Annotated[str, Form(max_length=200)],
+    signature: Annotated[str, Form(max_length=2000)],
+    certificate_pem: Annotated[str, Form(max_length=20000)] = "",
+    certificate_file: UploadFile | None = None,
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    pem = certificate_pem.strip()
+    if not pem and certificate_file is not None and certificate_file.filename:
+        pem = certificate_file.file.read(20000).decode("utf-8", errors="replace").strip()
+    try:
+        result = login.certificate_login(
+            db,
+            nonce=nonce.strip(),
+            certificate_pem=pem,
+            intermediates_pem=[],
+            signature=signature.strip(),
+            secret=request.app.state.secret_key,
+            now=now,
+            lifetime=_session_lifetime(request),
+        )
+    except DomainError as error:
+        return form_refused(request, db, "login.html", _login_context(request, now, next), error)
+    return _logged_in(request, result, next, now)
+
+
+@router.post(
+    "/login/password",
+    summary="Password login from the page (centre staff, experts, supervisors)",
+    responses=problem_responses(login.CredentialsInvalid),
+)
+def password_login(
+    request: Request,
+    db: DB,
+    _: Public,
+    __: CsrfChecked,
+    now: Now,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    try:
+        result = login.password_login(
+            db, username=username.strip(), password=password, now=now, lifetime=_session_lifetime(request)
+        )
+    except DomainError as error:
+        context = _login_context(request, now, next, username=username, method="password")
+        return form_refused(request, db, "login.html", context, error)
+    return _logged_in(request, result, next, now)
+
+
+@router.post("/logout", summary="Log out: the session ends (as the API's logout) and the cookie is cleared")
+def logout(request: Request, db: DB, actor: Public, __: CsrfChecked, now: Now) -> Response:
+    if actor.session_id is not None:  # an expired cookie has nothing left to end
+        login.logout(db, actor, now=now)
+    response = see_other("/")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=https(request))
+    return response

@@ -1,0 +1,49 @@
+"""The workspace (工作台): after logging in, each user finds the sections of the roles it holds.
+
+The sections are pages of their own modules (``bidder``, ``owner``, ``centre``, ``expert``), each guarded by the
+permission of what it does; this page only lists them. A visitor sent here is asked to log in (401, with a link).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, Role, require
+from ggzy.portal.labels import N_
+from ggzy.portal.rendering import render
+
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+
+LoggedIn = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
+
+# (role, path, title, what it is for): the sections of the workspace, in the order shown.
+SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
+    (Role.BIDDER, "/workspace/bidder", N_("投标人工作台"), N_("报名、递交与撤回投标文件、开标解密、回执与通知书")),
+    (
+        Role.OWNER,
+        "/workspace/projects",
+        N_("招标人工作台"),
+        N_("项目登记、发布公告与招标文件、澄清与异议、开标与评标进度、定标"),
+    ),
+    (
+        Role.AGENT,
+        "/workspace/projects",
+        N_("代理机构工作台"),
+        N_("项目登记、发布公告与招标文件、澄清与异议、开标与评标进度、定标"),
+    ),
+    (Role.CENTRE_STAFF, "/workspace/centre", N_("交易中心工作台"), N_("受理项目登记、今日开标")),
+    (Role.EXPERT, "/workspace/expert", N_("评标专家工作台"), N_("所评标段的评分表，签名提交")),
+)
+
+
+@router.get("/workspace", summary="Workspace: the sections of the roles the logged-in user holds")
+def workspace_home(request: Request, actor: LoggedIn) -> HTMLResponse:
+    sections: dict[str, tuple[str, str, str]] = {}
+    for role, path, title, purpose in SECTIONS:
+        if role in actor.roles:  # an owner that is also an agent sees the project section once
+            sections.setdefault(path, (path, title, purpose))
+    context = {"active": "workspace", "section": "", "sections": list(sections.values()), "actor": actor}
+    return render(request, "ws_home.html", context)
