@@ -210,8 +210,8 @@ def related_bidders_of(
             if link.controls and link.upper not in seen:
                 frontier.add(link.upper)
                 seen.add(link.upper)
-    rows = db.execute(select(Entity.id, Entity.name).where(Entity.id.in_(seen | set(entities))))
-    names = {row.id: row.name for row in rows}
+    named = db.execute(select(Entity.id, Entity.name).where(Entity.id.in_(seen | set(entities))))
+    names = {row.id: row.name for row in named}
 
     def party(entity_id: int) -> rules.Party:
         return rules.Party(entity_id, entities[entity_id].legal_representative)

@@ -194,7 +194,7 @@ def related_bidders(bidders: Sequence[Party], *, owner: Party | None, links: Seq
             warnings.append(Finding(COMMON_PARENT, pair, tuple(sorted(common))))
         elif _minority(links, *pair):
             warnings.append(Finding(MINORITY_STAKE, pair))
-    groups = _groups(findings, order)
+    groups = groups_of(findings, order)
     void = {entity_id: n for n, group in enumerate(groups) for entity_id in group}
     return RelatedBidders(
         groups=groups,
@@ -205,9 +205,9 @@ def related_bidders(bidders: Sequence[Party], *, owner: Party | None, links: Seq
     )
 
 
-def _groups(findings: Iterable[Finding], order: Mapping[int, int]) -> tuple[tuple[int, ...], ...]:
-    """Bidders joined by any finding, transitively: every member of a group is related to another member, so each
-    of their bids is void (第34条第3款: 相关投标均无效)."""
+def groups_of(findings: Iterable[Finding], order: Mapping[int, int]) -> tuple[tuple[int, ...], ...]:
+    """Bidders joined by any of ``findings``, transitively, in the order of ``order`` (entity id → position): every
+    member of a group is related to another member, so each of their bids is void (第34条第3款: 相关投标均无效)."""
     parent = {entity_id: entity_id for entity_id in order}
 
     def root(entity_id: int) -> int:

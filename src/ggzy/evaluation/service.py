@@ -22,7 +22,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.entities import relations as entity_relations
-from ggzy.entities.rules import GROUNDS_ZH
+from ggzy.entities.rules import GROUNDS_ZH, SAME_PERSON_IN_CHARGE, groups_of
 from ggzy.evaluation import access, rules
 from ggzy.evaluation.models import Evaluation, EvaluationReport, QualificationMark, Rejection, ScoreSheet
 from ggzy.experts.models import CommitteeMember, Draw
@@ -217,16 +217,21 @@ def _automatic_rejections(
     the ceiling, those bids are rejected here with the article cited, on the register as it stands when evaluation
     starts (staff may have corrected it after an objection at the opening). An interest in the owner (第1款) bars a
     bidder only if it "may affect the fairness" of the tender — the committee's judgement — so it is only flagged,
-    as are siblings under one parent and minority stakes (not 第34条; 串标 risk, 第39条)."""
+    as are siblings under one parent and minority stakes (not 第34条; 串标 risk, 第39条), and the same person in
+    charge, which the register knows only by name (docs/decisions/0007)."""
     bids = opened_bids(db, evaluation.tender_id)
     related, names = entity_relations.related_bidders_of(
         db, bidder_ids=sorted({bid.entity_id for bid in bids.values()}), owner_id=project.owner_id
     )
+    # Relations between entity ids are facts; the same person in charge is a match of names, which namesakes share:
+    # the committee confirms it from the bids' 法定代表人身份证明 and rejects with the ground ``related_bidders``.
+    facts = [f for f in related.findings if f.ground != SAME_PERSON_IN_CHARGE]
+    named = [f for f in related.findings if f.ground == SAME_PERSON_IN_CHARGE]
     void: dict[int, str] = {}
-    for group in related.groups:
+    for group in groups_of(facts, {entity_id: n for n, entity_id in enumerate(sorted(names))}):
         for entity_id in group:
             others = "、".join(names[other] for other in group if other != entity_id)
-            grounds = sorted({GROUNDS_ZH[f.ground] for f in related.findings if entity_id in f.entity_ids})
+            grounds = sorted({GROUNDS_ZH[f.ground] for f in facts if entity_id in f.entity_ids})
             void[entity_id] = f"与{others}{'、'.join(grounds)}，相关投标均无效（实施条例 第三十四条）"
     rejected = []
     for bid in bids.values():
@@ -256,7 +261,7 @@ def _automatic_rejections(
             "bid_ids": [entity_bids[e] for e in f.entity_ids if e in entity_bids],
             "path": list(f.path),
         }
-        for f in (*related.interests, *related.warnings)
+        for f in (*named, *related.interests, *related.warnings)
     ]
     return rejected, flagged
 
