@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import DomainError
@@ -23,10 +23,10 @@ from ggzy.core.permissions import Principal
 from ggzy.crypto import load_public_key_pem
 from ggzy.crypto.envelope import check_envelope_for_lot, read_envelope_header
 from ggzy.entities.login import trust_store
-from ggzy.entities.service import get_entity
+from ggzy.entities.models import Entity
 from ggzy.projects.models import Lot, Project
 from ggzy.storage import BlobStore, stage_blob
-from ggzy.tendering.models import OpeningKey, Registration, SealedBid, Tender
+from ggzy.tendering.models import DocumentObjection, OpeningKey, Registration, SealedBid, Tender
 from ggzy.tendering.procedures import Stage
 from ggzy.tendering.service import (
     TenderPaused,
@@ -97,13 +97,13 @@ def lot_code(project: Project, lot: Lot) -> str:
     return f"{project.code}/{lot.number}"
 
 
-def _accepting(db: Session, tender: Tender, now: datetime) -> None:
+def _accepting(tender: Tender, now: datetime, *, paused: bool) -> None:
     # The deadline is the server's clock (DESIGN §4.4): a bid one second late finds the tender closed.
     if stage_of(tender, now) != Stage.PUBLISHED:
         raise TenderStageWrong(
             field="tender_id", stage=stage_of(tender, now).value, action_zh="递交投标文件", action_en="take bids"
         )
-    if is_paused(db, tender.id):
+    if paused:
         raise TenderPaused(field="tender_id")
 
 
@@ -113,6 +113,50 @@ def _active_bid(db: Session, tender_id: int, entity_id: int) -> SealedBid | None
             SealedBid.tender_id == tender_id, SealedBid.entity_id == entity_id, SealedBid.status == ACTIVE
         )
     )
+
+
+def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite: str) -> Row[Any] | None:
+    """Everything a submission is checked against, in one round trip: the tender with its lot and project, its
+    unanswered objections (as :func:`~ggzy.tendering.service.is_paused` counts them), the entity's credit code if it
+    registered, the opening key of the envelope's suite, and the entity's active bid."""
+    open_objections = (
+        select(func.count())
+        .where(DocumentObjection.tender_id == Tender.id, DocumentObjection.answered_at.is_(None))
+        .scalar_subquery()
+    )
+    registered_code = (
+        select(Entity.credit_code)
+        .join(Registration, Registration.entity_id == Entity.id)
+        .where(Registration.tender_id == Tender.id, Entity.id == entity_id)
+        .scalar_subquery()
+    )
+    opening_key = (
+        select(OpeningKey.public_key_pem)
+        .where(OpeningKey.tender_id == Tender.id, OpeningKey.suite == suite)
+        .scalar_subquery()
+    )
+    active = (
+        select(SealedBid.id)
+        .where(SealedBid.tender_id == Tender.id, SealedBid.entity_id == entity_id, SealedBid.status == ACTIVE)
+        .order_by(SealedBid.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Tender,
+            Lot,
+            Project,
+            open_objections.label("open_objections"),
+            registered_code.label("credit_code"),
+            opening_key.label("opening_key_pem"),
+            active.label("previous_id"),
+        )
+        .join(Lot, Lot.id == Tender.lot_id)
+        .join(Project, Project.id == Lot.project_id)
+        .where(Tender.id == tender_id)
+    )
+    return db.execute(query).one_or_none()
 
 
 @changes_state("bid.submitted", disclosed=False)
@@ -128,35 +172,34 @@ def submit_bid(
     signer: Ed25519PrivateKey,
     now: datetime,
 ) -> BidReceipt:
-    tender = get_tender(db, tender_id)
-    project, lot = project_of(db, tender)
-    _accepting(db, tender, now)
-    if (
-        actor.entity_id is None
-        or db.scalar(
-            select(Registration.id).where(
-                Registration.tender_id == tender.id, Registration.entity_id == actor.entity_id
-            )
-        )
-        is None
-    ):
-        raise NotRegistered(field="tender_id")
+    """Check and store a sealed bid; the last envelope of an entity counts.
+
+    The envelope is verified (outer signature) and its ciphertext staged — written, hashed against the signed
+    header and fsynced, in the transaction's staging area — before the first SQL statement, so that the database
+    work is only one read and the inserts: on SQLite the write lock (``BEGIN IMMEDIATE``) is taken after the upload,
+    not held through it, and on PostgreSQL no connection idles in a transaction while the bytes arrive. A refused
+    submission rolls back, which deletes the staged file (``ggzy.storage.staging``): no row, file or event remains.
+    """
     header = read_envelope_header(envelope)
+    ciphertext = stage_blob(db, store, envelope, max_bytes=max_bytes, expected_sha256=header.ciphertext_sha256)
+    facts = _submission_facts(db, tender_id, actor.entity_id, header.suite.value)
+    if facts is None:
+        get_tender(db, tender_id)  # raises NotFound
+    assert facts is not None
+    tender, lot, project = facts.Tender, facts.Lot, facts.Project
+    _accepting(tender, now, paused=facts.open_objections > 0)
+    if actor.entity_id is None or facts.credit_code is None:
+        raise NotRegistered(field="tender_id")
     trust_store(db).validate(header.bidder_certificate, at=now)
-    if header.bidder_certificate.credit_code != get_entity(db, actor.entity_id).credit_code:
+    if header.bidder_certificate.credit_code != facts.credit_code:
         raise EnvelopeNotYours(field="envelope")
-    opening = db.scalar(
-        select(OpeningKey).where(OpeningKey.tender_id == tender.id, OpeningKey.suite == header.suite.value)
-    )
-    if opening is None:
+    if facts.opening_key_pem is None:
         raise SuiteNotAccepted(field="envelope", suite=header.suite.value)
     check_envelope_for_lot(
-        header, lot_code=lot_code(project, lot), opening_public_key=load_public_key_pem(opening.public_key_pem)
+        header, lot_code=lot_code(project, lot), opening_public_key=load_public_key_pem(facts.opening_key_pem)
     )
-    ciphertext = stage_blob(db, store, envelope, max_bytes=max_bytes, expected_sha256=header.ciphertext_sha256)
-    previous = _active_bid(db, tender.id, actor.entity_id)
-    if previous is not None:  # the last envelope counts
-        previous.status, previous.ended_at = REPLACED, now
+    if facts.previous_id is not None:  # the last envelope counts
+        db.execute(update(SealedBid).where(SealedBid.id == facts.previous_id).values(status=REPLACED, ended_at=now))
     bid = SealedBid(
         tender_id=tender.id,
         entity_id=actor.entity_id,
@@ -182,7 +225,7 @@ def submit_bid(
             "bid_id": bid.id,
             "ciphertext_sha256": bid.ciphertext_sha256,
             "suite": bid.suite,
-            "replaces": previous.id if previous else None,
+            "replaces": facts.previous_id,
         },
         now,
     )
@@ -208,7 +251,7 @@ def withdraw_bid(db: Session, actor: Principal, *, tender_id: int, now: datetime
     """A bidder withdraws its bid before the deadline (招标投标法 第29条)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
-    _accepting(db, tender, now)
+    _accepting(tender, now, paused=is_paused(db, tender.id))
     bid = _active_bid(db, tender.id, actor.entity_id) if actor.entity_id is not None else None
     if bid is None:
         raise NoActiveBid(field="tender_id")
