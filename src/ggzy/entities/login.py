@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from ggzy.entities.models import (
     Entity,
     LoginNonce,
     RevocationList,
+    RoleBinding,
     TrustAnchor,
     User,
 )
@@ -171,13 +172,18 @@ def trust_store(db: Session) -> TrustStore:
     """The trust store for checking certificates, rebuilt only when its anchors or CRLs change.
 
     Parsing every root and verifying every CRL's signature on each login would cost several signature checks per
-    login at the deadline rush; two small queries tell whether the cached store is still the database's. The
+    login at the deadline rush; one small query tells whether the cached store is still the database's. The
     cached store is never mutated (``add_revocation_list`` builds its own).
     """
     global _trust_store_cache
+    rows = db.execute(
+        select(literal("anchor").label("kind"), TrustAnchor.id, TrustAnchor.fingerprint.label("digest")).union_all(
+            select(literal("crl"), RevocationList.id, RevocationList.sha256)
+        )
+    ).all()
     key = (
-        tuple(db.scalars(select(TrustAnchor.fingerprint).order_by(TrustAnchor.id))),
-        tuple(db.scalars(select(RevocationList.sha256).order_by(RevocationList.id))),
+        tuple(row.digest for row in sorted(rows, key=lambda row: row.id) if row.kind == "anchor"),
+        tuple(row.digest for row in sorted(rows, key=lambda row: row.id) if row.kind == "crl"),
     )
     cached = _trust_store_cache
     if cached is not None and cached[0] == key:
@@ -275,13 +281,40 @@ def principal_for(db: Session, user: User, *, session_id: str | None = None) -> 
 
 
 def authenticate_token(db: Session, token: str, *, now: datetime) -> Principal:
-    session = db.get(AuthSession, _token_hash(token))
-    if session is None or session.ended_at is not None or as_utc(session.expires_at) <= now:
+    """The principal of a session token; every request asks, so it is one query: the session, its user and the
+    user's role grants (one row per grant, as :func:`~ggzy.entities.service.grants_of` orders them)."""
+    token_hash = _token_hash(token)
+    rows = db.execute(
+        select(
+            AuthSession.ended_at,
+            AuthSession.expires_at,
+            User.id,
+            User.entity_id,
+            User.username,
+            User.active,
+            RoleBinding.role,
+            RoleBinding.centre_id,
+            RoleBinding.region_code,
+            RoleBinding.trade_type,
+        )
+        .join(User, User.id == AuthSession.user_id)
+        .outerjoin(RoleBinding, RoleBinding.user_id == User.id)
+        .where(AuthSession.token_hash == token_hash)
+        .order_by(RoleBinding.id)
+    ).all()
+    if not rows:
         raise SessionInvalid()
-    user = db.get(User, session.user_id)
-    if user is None or not user.active:
+    first = rows[0]
+    if first.ended_at is not None or as_utc(first.expires_at) <= now or not first.active:
         raise SessionInvalid()
-    return principal_for(db, user, session_id=session.token_hash)
+    grants = tuple(
+        RoleGrant(role=Role(row.role), centre_id=row.centre_id, region_code=row.region_code, trade_type=row.trade_type)
+        for row in rows
+        if row.role is not None
+    )
+    return Principal(
+        user_id=first.id, entity_id=first.entity_id, username=first.username, grants=grants, session_id=token_hash
+    )
 
 
 SESSION_COOKIE = "ggzy_session"
