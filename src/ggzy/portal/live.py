@@ -145,25 +145,31 @@ def opening_hall(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(NotFound)},
 )
-def opening_events(
+async def opening_events(
     request: Request,
     tender_id: int,
-    db: DB,
     _: Public,
     after: Annotated[int, Query(ge=-1, description="The last ledger index already shown; -1 for the start")] = -1,
     last_event_id: Annotated[str | None, Header(description="Sent by a reconnecting EventSource")] = None,
 ) -> StreamingResponse:
-    tender = _published_tender(db, tender_id)
+    # No request-long unit of work here: a thousand watchers connecting at once must not hold the threadpool and the
+    # connection pool (each would wait for the other); every read is a short one on the event loop's executor.
+    factory = request.app.state.session_factory
+    await asyncio.to_thread(_check_published, factory, tender_id)
     if last_event_id is not None and last_event_id.strip().isdigit():
         after = int(last_event_id)
     language = choose_language(request).language
     hub = live_hub(request.app)
-    clock = request.app.state.clock
     return StreamingResponse(
-        _stream(hub, request.app.state.session_factory, tender.id, after, language, clock.now),
+        _stream(hub, factory, tender_id, after, language, request.app.state.clock.now),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
+
+
+def _check_published(factory: Any, tender_id: int) -> None:
+    with unit_of_work(factory, read_only=True) as db:
+        _published_tender(db, tender_id)
 
 
 async def _stream(
