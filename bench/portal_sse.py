@@ -124,7 +124,6 @@ def main() -> None:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(Path(directory) / "serve.log", "w"),  # noqa: SIM115
-
         )
         try:
             for _ in range(300):
