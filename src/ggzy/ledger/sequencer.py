@@ -1,9 +1,10 @@
 """The sequencer: number events in commit order, then integrate them into the Merkle tree (DESIGN §4.2).
 
-Numbering happens inside each writing transaction, just before it commits: it locks the single ``ledger_head`` row,
-gives the transaction's events the next indexes and releases the lock with the commit. Transactions that write
-events therefore commit one after another through that row, and the indexes follow commit order with no gap — a
-rolled-back transaction numbers nothing. (On SQLite the database's one writer already serialises them.)
+Numbering happens inside each writing transaction, just before it commits: it advances the single ``ledger_head``
+row (which locks it), gives the transaction's events the indexes reserved and releases the lock with the commit.
+Transactions that write events therefore commit one after another through that row, and the indexes follow commit
+order with no gap — a rolled-back transaction numbers nothing. (On SQLite the database's one writer already
+serialises them.)
 
 Integration is separate and idempotent: under the same lock it reads the numbered entries past the tree size,
 hashes them (RFC 9162 leaves over the entry bytes of ``ggzy.ledger.entries``), stores the complete-subtree nodes
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import DateTime, event, insert, inspect, select, type_coerce
+from sqlalchemy import DateTime, event, insert, inspect, select, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -42,11 +43,16 @@ def _number_new_events(session: Session) -> None:
     new = sorted((e for e in recorded if inspect(e).persistent), key=lambda e: e.id)
     if not new:
         return
-    head = lock_head(session)
-    start = head.next_index
+    # One statement locks the head row and reserves the indexes (UPDATE … RETURNING): the lock is held from here to
+    # the commit, so every round trip in between lengthens the time all other writers queue behind it.
+    end = session.execute(
+        update(LedgerHead)
+        .where(LedgerHead.id == HEAD_ID)
+        .values(next_index=LedgerHead.next_index + len(new))
+        .returning(LedgerHead.next_index)
+    ).scalar_one()
+    start = end - len(new)
     session.execute(insert(LedgerEntry), [{"index": start + offset, "event_id": e.id} for offset, e in enumerate(new)])
-    head.next_index = start + len(new)
-    session.flush()
     session.info.setdefault(NUMBERED_KEY, []).extend(zip(range(start, start + len(new)), new, strict=True))
 
 
