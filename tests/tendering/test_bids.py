@@ -254,3 +254,40 @@ def test_before_opening_no_one_but_the_bidder_sees_its_bid(
     assert submitted is not None
     entry = client.get(f"/api/v1/ledger/events/{submitted.id}").json()["entry"]
     assert set(entry) == {"commitment", "event_id", "time", "v"}
+
+
+def test_a_submission_stages_its_envelope_before_its_first_sql_and_costs_seven_statements(
+    client: TestClient,
+    db: Session,
+    connection,
+    app,
+    tender,
+    gm_ca: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """The deadline rush (bench/submit.py): on SQLite the write lock comes with the first statement, so the upload is
+    staged before it; then one read checks everything, and the inserts and the ledger numbering follow."""
+    from sqlalchemy import event
+
+    bidder = Bidder(db, gm_ca, tender.id)
+    envelope = seal(db, tender, bidder)
+    app.state.after_commit = None  # as with the background beat: no integration in the request
+    happened: list[str] = []
+    store = app.state.blob_store
+    original_stage = store.stage
+
+    def stage(*args, **kwargs):  # type: ignore[no-untyped-def]
+        happened.append("stage")
+        return original_stage(*args, **kwargs)
+
+    def statement(_conn, _cursor, sql: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if not sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            happened.append(sql.split()[0].upper())
+
+    store.stage = stage
+    event.listen(connection, "before_cursor_execute", statement)
+    try:
+        assert _post(client, tender.id, envelope, bidder.headers).status_code == 201
+    finally:
+        event.remove(connection, "before_cursor_execute", statement)
+    # authentication; the upload; the checks and the trust store; bid, event; ledger head and entry
+    assert happened == ["SELECT", "stage", "SELECT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT"]
