@@ -121,6 +121,7 @@ class LiveHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._starting: asyncio.Lock | None = None
         self._cursor = -1
         self._frames: OrderedDict[tuple[int, str], bytes] = OrderedDict()
         self.polls = 0  # for tests and the benchmark: the loop's reads of the database
@@ -143,13 +144,20 @@ class LiveHub:
     async def subscribe(self, tender_id: int) -> Watcher:
         """Start watching ``tender_id`` (call from the event loop); events committed from now on reach the queue."""
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a new event loop (tests start one per client): begin afresh on it
+        if self._loop is not loop or self._starting is None:  # a new event loop (tests): begin afresh on it
             self._loop, self._wake, self._task, self._watchers = loop, asyncio.Event(), None, {}
-        if self._task is None or self._task.done():
-            self._cursor = await asyncio.to_thread(self._read_head)
-            self._task = loop.create_task(self._run(), name="ggzy-live-hub")
+            self._starting = asyncio.Lock()
         watcher = Watcher(tender_id)
         self._watchers.setdefault(tender_id, set()).add(watcher)
+        try:
+            async with self._starting:  # one loop, even when the first watchers arrive together
+                if self._task is None or self._task.done():
+                    # The head is read before the watcher reads its history: every event is in one or the other.
+                    self._cursor = await asyncio.to_thread(self._read_head)
+                    self._task = loop.create_task(self._run(), name="ggzy-live-hub")
+        except BaseException:  # the client left (cancelled) or the database failed: no watcher left behind
+            self.unsubscribe(watcher)
+            raise
         return watcher
 
     def unsubscribe(self, watcher: Watcher) -> None:
@@ -192,13 +200,17 @@ class LiveHub:
                 logger.exception("the live hall could not read the ledger; retrying")
                 continue
             self.polls += 1
-            for item in items:
-                for watcher in list(self._watchers.get(item.tender_id, ())):
-                    if watcher.queue.qsize() >= QUEUE_LIMIT:
-                        self.unsubscribe(watcher)
-                        watcher.queue.put_nowait(None)
-                    else:
-                        watcher.queue.put_nowait(item)
+            self.deliver(items)
+
+    def deliver(self, items: list[HallEvent]) -> None:
+        """Hand each event to its tender's watchers; one too far behind is dropped (``None``) to catch up later."""
+        for item in items:
+            for watcher in list(self._watchers.get(item.tender_id, ())):
+                if watcher.queue.qsize() >= QUEUE_LIMIT:
+                    self.unsubscribe(watcher)
+                    watcher.queue.put_nowait(None)
+                else:
+                    watcher.queue.put_nowait(item)
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,0 +1,60 @@
+"""The hall's fan-out (ggzy.portal.live_feed): one poll loop woken by commits, slow watchers dropped, not blocking."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ggzy.core.clock import FixedClock
+from ggzy.core.db import make_session_factory
+from ggzy.portal.live_feed import QUEUE_LIMIT, HallEvent, LiveHub
+from tests.browser.live_opening import LiveOpening
+from tests.conftest import TEST_NOW
+
+
+def _item(index: int, tender_id: int) -> HallEvent:
+    return HallEvent(index, index, tender_id, "bid.decrypted", datetime(2026, 1, 1, tzinfo=UTC), {"bidder": "x"})
+
+
+def test_a_watcher_too_far_behind_is_dropped_and_others_go_on(fresh_engine: Engine) -> None:
+    hub = LiveHub(make_session_factory(fresh_engine), frame=lambda item, language: b"")
+
+    async def scenario() -> None:
+        slow, other = await hub.subscribe(7), await hub.subscribe(8)
+        hub.deliver([_item(i, 7) for i in range(QUEUE_LIMIT + 1)] + [_item(QUEUE_LIMIT + 1, 8)])
+        assert hub.watchers == 1  # the slow one is gone; it reconnects with Last-Event-ID and catches up
+        queued = [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
+        assert queued[-1] is None
+        assert [item.index for item in queued[:-1]] == list(range(QUEUE_LIMIT))
+        assert other.queue.get_nowait().index == QUEUE_LIMIT + 1
+        hub.unsubscribe(other)
+
+    asyncio.run(scenario())
+
+
+def test_a_commit_in_this_process_wakes_the_one_loop_at_once(fresh_engine: Engine, gm_ca: Path) -> None:
+    factory = make_session_factory(fresh_engine)
+    live = LiveOpening(factory, gm_ca, [1_000_000, 2_000_000, 3_000_000]).prepare()
+    hub = LiveHub(factory, frame=lambda item, language: b"", poll=60)  # a poll alone would take a minute
+    clock = FixedClock(TEST_NOW)
+
+    async def scenario() -> float:
+        watchers = [await hub.subscribe(live.tender_id) for _ in range(50)]
+        await asyncio.sleep(0.2)
+        started = time.perf_counter()
+        threading.Thread(target=live.start, args=(clock,)).start()  # the host's commit, in another thread
+        first = await asyncio.wait_for(watchers[0].queue.get(), timeout=10)
+        assert first is not None
+        assert first.action == "opening.started"
+        assert all(w.queue.get_nowait().index == first.index for w in watchers[1:])
+        assert hub.polls <= 2  # one read served all fifty
+        for watcher in watchers:
+            hub.unsubscribe(watcher)
+        return time.perf_counter() - started
+
+    assert asyncio.run(scenario()) < 5
