@@ -252,3 +252,26 @@ def test_a_login_returns_to_the_page_that_asked_for_it(client: TestClient, db: S
 def test_token_for_still_logs_the_api_in(client: TestClient, db: Session) -> None:
     headers = token_for(db, user_with_role(db, Role.BIDDER, entity=True))
     assert client.get("/workspace/bidder", headers=headers).status_code == 200
+
+
+def test_the_signature_printed_by_ggzy_bid_sign_login_logs_in_on_the_page(
+    client: TestClient,
+    db: Session,
+    gm_ca,
+    trusted: dict[str, int],
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """What the login page tells a bidder to run, run: its output pasted into the form logs the bidder in."""
+    from typer.testing import CliRunner
+
+    from ggzy.bidclient_cli import bid_app
+
+    issued = issue(gm_ca)
+    key = tmp_path / "key.pem"
+    key.write_text(issued.private_key_pem)
+    form = _certificate_form(client, issued)
+    printed = CliRunner().invoke(bid_app, ["sign-login", "--key", str(key), "--nonce", form["nonce"]])
+    assert printed.exit_code == 0, printed.output
+    form["signature"] = printed.output.strip()
+    response = client.post("/login/certificate", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text

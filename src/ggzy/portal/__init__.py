@@ -32,7 +32,10 @@ from ggzy.portal.rendering import STATIC_DIR, STATIC_PREFIX, install_page_errors
 def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
     from ggzy.portal.bidder import router as bidder_router
+    from ggzy.portal.centre import router as centre_router
+    from ggzy.portal.expert import router as expert_router
     from ggzy.portal.live import router as live_router
+    from ggzy.portal.owner import router as owner_router
     from ggzy.portal.pages import router as pages_router
     from ggzy.portal.session import router as session_router
     from ggzy.portal.workspace import router as workspace_router
@@ -43,4 +46,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(session_router)
     app.include_router(workspace_router)
     app.include_router(bidder_router)
+    app.include_router(owner_router)
+    app.include_router(centre_router)
+    app.include_router(expert_router)
     install_page_errors(app)

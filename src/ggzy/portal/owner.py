@@ -1,0 +1,346 @@
+"""The owner's and agent's workspace (招标人 / 招标代理机构): register a project, prepare and publish a tender with its
+documents, clarify, answer objections, follow the opening and evaluation, confirm the award.
+
+Every change is the API's service (``ggzy.projects.service``, ``ggzy.tendering.service``, ``ggzy.awards.service``)
+under the API's permissions; every read of a tender goes through ``check_manager`` (the project's owner or its
+named agent). Before the opening these pages show nothing about registrations or bids, not even how many
+(招标投标法 第22条): the opening and evaluation come from the same views the public and the API use.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from ggzy.awards import rules as award_rules
+from ggzy.awards import service as awards
+from ggzy.awards import views as award_views
+from ggzy.core.clock import CHINA_STANDARD_TIME
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, Role, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.trade_types import TradeType
+from ggzy.core.web import DB, Now
+from ggzy.entities.service import find_entity_by_credit_code
+from ggzy.evaluation import views as evaluation_views
+from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.rendering import render
+from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.workspace_views import document_objections, tenders_of_lots
+from ggzy.projects import service as projects
+from ggzy.projects.schemas import LotIn, ProjectIn
+from ggzy.storage import MIB, BlobTooLarge, stage_blob
+from ggzy.tendering import opening, rules, service
+from ggzy.tendering.access import NotTheTenderer, check_manager
+from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown, Stage
+
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+
+Manager = Annotated[Principal, Depends(require(Permission.TENDER_MANAGE))]
+Registrant = Annotated[Principal, Depends(require(Permission.PROJECT_REGISTER))]
+AwardManager = Annotated[Principal, Depends(require(Permission.AWARD_MANAGE))]
+
+_MANAGE_PROBLEMS = (NotTheTenderer, NotFound, service.TenderStageWrong)
+
+
+def _projects_context(db: Session, actor: Principal) -> dict[str, Any]:
+    rows, _ = projects.list_projects(db, actor, limit=50)
+    lots = projects.lots_of(db, [project.id for project in rows])
+    tenders = tenders_of_lots(db, [lot.id for project_lots in lots.values() for lot in project_lots])
+    centres = sorted({grant.centre_id for grant in actor.grants if grant.centre_id is not None})
+    return {
+        "active": "workspace",
+        "section": "projects",
+        "projects": [{"project": project, "lots": lots[project.id]} for project in rows],
+        "tenders": tenders,
+        "centres": centres,
+        "trade_types": list(TradeType),
+        "procedures": list(PROCEDURES.values()),
+        "methods": list(Method),
+        "as_agent": Role.AGENT in actor.roles,
+    }
+
+
+@router.get("/workspace/projects", summary="Owner and agent workspace: own projects, their lots and tenders")
+def projects_home(request: Request, db: DB, actor: Manager) -> HTMLResponse:
+    return render(request, "ws_projects.html", _projects_context(db, actor))
+
+
+def _entity_by_code(db: Session, credit_code: str, field: str) -> int:
+    entity = find_entity_by_credit_code(db, credit_code.strip().upper())
+    if entity is None:
+        raise NotFound(field=field, what_zh="该统一社会信用代码的市场主体", what_en="The entity of this credit code")
+    return entity.id
+
+
+@router.post(
+    "/workspace/projects",
+    summary="Register a project with one lot (进场登记), by its owner or its agent",
+    responses=problem_responses(NotFound, InvalidInput, Conflict),
+)
+def register_project(
+    request: Request,
+    actor: Registrant,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    centre_id: Annotated[int, Form()],
+    name: Annotated[str, Form(max_length=300)],
+    trade_type: Annotated[str, Form(max_length=40)],
+    region_code: Annotated[str, Form(max_length=6)],
+    lot_name: Annotated[str, Form(max_length=300)],
+    budget: Annotated[str, Form(max_length=20)],
+    other_credit_code: Annotated[str, Form(max_length=18)] = "",
+    ceiling_price: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The logged-in entity is the agent (if it holds that role) or the owner; the other party by its credit code."""
+    try:
+        assert actor.entity_id is not None
+        other = _entity_by_code(db, other_credit_code, "other_credit_code") if other_credit_code.strip() else None
+        as_agent = Role.AGENT in actor.roles
+        if as_agent and other is None:
+            raise InvalidInput(
+                field="other_credit_code", reason_zh="代理机构须填写招标人的代码", reason_en="an agent names the owner"
+            )
+        data = _project_in(
+            centre_id=centre_id,
+            name=name,
+            trade_type=trade_type,
+            region_code=region_code,
+            owner_id=other if as_agent and other is not None else actor.entity_id,
+            agent_id=actor.entity_id if as_agent else other,
+            lot=(lot_name, budget, ceiling_price),
+        )
+        projects.register_project(db, actor, data=data, now=now)
+    except DomainError as error:
+        return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor), error)
+    return see_other("/workspace/projects")
+
+
+def _project_in(
+    *,
+    centre_id: int,
+    name: str,
+    trade_type: str,
+    region_code: str,
+    owner_id: int,
+    agent_id: int | None,
+    lot: tuple[str, str, str],
+) -> ProjectIn:
+    """The API's own input model, so that a page registers exactly what the API would accept."""
+    lot_name, budget, ceiling = lot
+    try:
+        return ProjectIn(
+            centre_id=centre_id,
+            name=name.strip(),
+            trade_type=TradeType(trade_type),
+            region_code=region_code.strip(),
+            owner_id=owner_id,
+            agent_id=agent_id,
+            lots=[LotIn(name=lot_name.strip(), budget=budget.strip(), ceiling_price=ceiling.strip() or None)],
+        )
+    except (ValidationError, ValueError) as error:
+        field = "trade_type"
+        if isinstance(error, ValidationError) and error.errors():
+            field = ".".join(str(part) for part in error.errors()[0]["loc"])
+        raise InvalidInput(field=field, reason_zh="内容不符合要求", reason_en=str(error).splitlines()[0]) from None
+
+
+def _china_time(value: str, field: str) -> datetime:
+    """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown)."""
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA_STANDARD_TIME)
+    except ValueError:
+        raise InvalidInput(
+            field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
+        ) from None
+
+
+@router.post(
+    "/workspace/projects/lots/{lot_id}/tenders",
+    summary="Prepare a tender (draft) for a lot of an accepted project",
+    responses=problem_responses(*_MANAGE_PROBLEMS, InvalidInput, Conflict, ProcedureUnknown),
+)
+def create_tender(
+    lot_id: int,
+    request: Request,
+    actor: Manager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    title: Annotated[str, Form(max_length=300)],
+    notice_text: Annotated[str, Form(max_length=20000)],
+    procedure: Annotated[str, Form(max_length=40)],
+    method: Annotated[str, Form(max_length=40)],
+    documents_until: Annotated[str, Form(max_length=40)],
+    bid_deadline: Annotated[str, Form(max_length=40)],
+) -> Response:
+    try:
+        if method not in set(Method):
+            raise InvalidInput(field="method", reason_zh="不是已知的评标办法", reason_en="is not a known method")
+        tender = service.create_tender(
+            db,
+            actor,
+            lot_id=lot_id,
+            procedure_key=procedure,
+            method=Method(method),
+            title=title.strip(),
+            notice_text=notice_text.strip(),
+            documents_until=_china_time(documents_until, "documents_until"),
+            bid_deadline=_china_time(bid_deadline, "bid_deadline"),
+            invited_entity_ids=[],
+            now=now,
+        )
+    except DomainError as error:
+        return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor), error)
+    return see_other(f"/workspace/projects/tenders/{tender.id}")
+
+
+def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime) -> dict[str, Any]:
+    tender = service.get_tender(db, tender_id)
+    project, lot = service.project_of(db, tender)
+    check_manager(actor, project)
+    stage = service.stage_of(tender, now)
+    published = tender.published_at is not None
+    return {
+        "active": "workspace",
+        "section": "projects",
+        "tender": tender,
+        "project": project,
+        "lot": lot,
+        "stage": stage.value,
+        "is_draft": stage == Stage.DRAFT,
+        "clarifications": service.clarifications_of(db, tender.id) if published else [],
+        "objections": document_objections(db, tender.id),
+        # the opening, evaluation and award as their own views show them to this reader: nothing before opening
+        "opening": opening.opening_view(db, tender, now) if published else {},
+        "evaluation": evaluation_views.evaluation_view(db, actor, tender_id=tender.id, now=now) if published else None,
+        "award_stage": award_views.award_stage_view(db, actor, tender_id=tender.id, now=now) if published else None,
+    }
+
+
+@router.get(
+    "/workspace/projects/tenders/{tender_id}",
+    summary="A tender as its owner or agent manages it: notice, documents, clarifications, objections, progress",
+    responses=problem_responses(NotFound, NotTheTenderer),
+)
+def tender_page(tender_id: int, request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
+    return render(request, "ws_project_tender.html", _tender_context(db, actor, tender_id, now))
+
+
+def _refused(request: Request, db: Session, actor: Principal, tender_id: int, now: datetime, error: DomainError):  # type: ignore[no-untyped-def]
+    return form_refused(
+        request, db, "ws_project_tender.html", lambda: _tender_context(db, actor, tender_id, now), error
+    )
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/documents",
+    summary="Upload the tender documents of a draft (streamed, the API's size limit)",
+    responses=problem_responses(*_MANAGE_PROBLEMS, BlobTooLarge),
+)
+def upload_documents(
+    tender_id: int, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now, file: UploadFile
+) -> Response:
+    try:
+        limit = request.app.state.settings.documents_max_mb * MIB
+        ref = stage_blob(db, request.app.state.blob_store, file.file, max_bytes=limit)
+        name = (file.filename or "tender-documents").replace("/", "_")[:200]
+        service.attach_documents(db, actor, tender_id=tender_id, sha256=ref.sha256, name=name, size=ref.size, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}")
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/publish",
+    summary="Publish the notice and issue the documents (招标投标法 第24条, 实施条例 第16条)",
+    responses=problem_responses(
+        *_MANAGE_PROBLEMS, service.DocumentsMissing, rules.BidPeriodTooShort, rules.DocumentsOfferTooShort, InvalidInput
+    ),
+)
+def publish(tender_id: int, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        service.publish_tender(db, actor, tender_id=tender_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}")
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/clarifications",
+    summary="Clarify or amend the documents; the deadline moves if fewer than 15 days remain (实施条例 第21条)",
+    responses=problem_responses(*_MANAGE_PROBLEMS),
+)
+def clarify(
+    tender_id: int,
+    request: Request,
+    actor: Manager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    text: Annotated[str, Form(min_length=1, max_length=20000)],
+    affects_bids: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        service.clarify(db, actor, tender_id=tender_id, text=text.strip(), affects_bids=affects_bids, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#clarifications")
+
+
+@router.post(
+    "/workspace/projects/objections/{objection_id}/answer",
+    summary="Answer an objection to the documents (within 3 days, 实施条例 第22条)",
+    responses=problem_responses(NotTheTenderer, NotFound, Conflict),
+)
+def answer_objection(
+    objection_id: int,
+    request: Request,
+    actor: Manager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    tender_id: Annotated[int, Form()],
+    answer: Annotated[str, Form(min_length=1, max_length=20000)],
+) -> Response:
+    try:
+        service.answer_objection(db, actor, objection_id=objection_id, answer=answer.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#objections")
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/award",
+    summary="Confirm the award to the first-ranked candidate after the publicity (定标, 实施条例 第55条)",
+    responses=problem_responses(NotTheTenderer, NotFound, service.TenderStageWrong, Conflict, InvalidInput),
+)
+def confirm_award(
+    tender_id: int,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    bid_id: Annotated[int, Form()],
+) -> Response:
+    """The page confirms the first candidate; passing one over, with its ground, is done through the API."""
+    try:
+        awards.award_tender(
+            db,
+            actor,
+            tender_id=tender_id,
+            bid_id=bid_id,
+            passed_over=list[award_rules.PassedOver](),
+            signers=request.app.state.ledger_keys.signers,
+            now=now,
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#award")
