@@ -1,13 +1,13 @@
 """The live opening hall under 1,000 watchers: time from an opening event to the last watcher's browser stream.
 
-A real server (``ggzy serve``, one worker, the demo on embedded SQLite) and 1,000 Server-Sent-Events clients on
-loopback (plain asyncio sockets, so the client side costs little), all watching the demo's open re-tender. When all
-are subscribed (each has had the stream's first ``clock`` message), the host terminates the tender through the API —
-a hall event (``tender.cancelled``) committed by the server itself, which wakes the hall's one poll loop at once — and
-every client notes when its ``hall`` message arrives. Prints one JSON line: the API call's own time, and the time
-from sending that call to the first, median and last watcher.
+A real server (``ggzy serve``, one worker by default, the demo on embedded SQLite) and 1,000 Server-Sent-Events
+clients on loopback (plain asyncio sockets, so the client side costs little), all watching the demo's open
+re-tender. When all are subscribed (each has had the stream's first ``clock`` message), the host terminates the
+tender through the API — a hall event (``tender.cancelled``) committed by the server itself, which wakes the hall's
+one poll loop at once — and every client notes when its ``hall`` message arrives. Prints one JSON line: the API
+call's own time, and the time from sending that call to the first, median and last watcher.
 
-    .venv/bin/python bench/portal_sse.py [--clients 1000]
+    .venv/bin/python bench/portal_sse.py [--clients 1000] [--workers 1]
 """
 
 from __future__ import annotations
@@ -107,6 +107,9 @@ async def _run(port: int, tender_id: int, token: str, clients: int) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server workers: with 2, half the watchers learn of the event by poll"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         env = os.environ | {"GGZY_DATA_DIR": directory, "GGZY_DATABASE_URL": ""}
@@ -120,7 +123,7 @@ def main() -> None:
         token = _agent_token(database_url)
         port = _free_port()
         server = subprocess.Popen(
-            [BIN / "ggzy", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [BIN / "ggzy", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(Path(directory) / "serve.log", "w"),  # noqa: SIM115
@@ -146,7 +149,7 @@ def main() -> None:
                 "bench": "portal_sse",
                 "clients": args.clients,
                 "database": "sqlite",
-                "server_workers": 1,
+                "server_workers": args.workers,
                 **figures,
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
