@@ -284,3 +284,32 @@ def test_certificate_login_then_register_and_bid_end_to_end(
     response = _upload(client, tender.id, seal(db, tender, holder))  # type: ignore[arg-type]
     assert response.status_code == 201
     assert "投标回执" in response.text
+
+
+def test_the_bidder_pages_speak_english_too(client: TestClient, db: Session, tender: Tender, gm_ca: Path) -> None:
+    bidder = Bidder(db, gm_ca, tender.id)
+    browser_login(client, db, bidder.user)
+    home = client.get("/workspace/bidder?lang=en")
+    assert home.headers["content-language"] == "en"
+    assert "My registrations" in home.text
+    page = client.get(f"/workspace/bidder/tenders/{tender.id}").text  # the choice is remembered
+    assert "Submit the sealed bid" in page
+    assert "Log out" in page
+
+
+def test_a_draft_tender_is_nobodys_business_but_its_owners(client: TestClient, db: Session, gm_ca: Path) -> None:
+    from ggzy.tendering import service as tendering
+    from ggzy.tendering.procedures import Method
+    from tests.conftest import TEST_NOW
+    from tests.factories import make_accepted_project
+
+    setup = make_accepted_project(db)
+    draft = tendering.create_tender(
+        db, principal(db, setup["agent_user"], Permission.TENDER_MANAGE), lot_id=setup["lots"][0].id,
+        procedure_key="open", method=Method.SCORING, title="草稿", notice_text="草稿正文",
+        documents_until=TEST_NOW + timedelta(days=10), bid_deadline=TEST_NOW + timedelta(days=25),
+        invited_entity_ids=[], now=TEST_NOW,
+    )  # fmt: skip
+    browser_login(client, db, bidder_user(db))
+    response = client.get(f"/workspace/bidder/tenders/{draft.id}")
+    assert (response.status_code, problem_code(response)) == (404, "not_found")
