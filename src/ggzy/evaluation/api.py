@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
@@ -40,7 +41,9 @@ _MEMBER_PROBLEMS = (NotFound, TenderStageWrong, NotACommitteeMember, InvalidInpu
     status_code=201,
     response_model=EvaluationOut,
     summary="Start the evaluation of an opened tender with its scoring scheme (bids above the ceiling rejected)",
-    responses=problem_responses(NotFound, NotYourCentre, TenderStageWrong, InvalidInput, Conflict),
+    responses=problem_responses(
+        NotFound, NotYourCentre, TenderStageWrong, InvalidInput, Conflict, TenderSuspended, ReTenderOrdered
+    ),
 )
 def start_evaluation(tender_id: int, body: StartIn, db: DB, actor: Runner, now: Now) -> EvaluationOut:
     scheme = rules.Scheme(
@@ -110,7 +113,13 @@ def reject_bid(tender_id: int, body: RejectionIn, db: DB, actor: Member, now: No
     response_model=EvaluationOut,
     summary="Finalise the evaluation report (评标报告) once every member has submitted",
     responses=problem_responses(
-        NotFound, TenderStageWrong, NotTheFinaliser, NotACommitteeMember, service.EvaluationIncomplete
+        NotFound,
+        TenderStageWrong,
+        NotTheFinaliser,
+        NotACommitteeMember,
+        service.EvaluationIncomplete,
+        TenderSuspended,
+        ReTenderOrdered,
     ),
 )
 def finalise_report(tender_id: int, db: DB, actor: Finaliser, now: Now) -> EvaluationOut:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
@@ -177,6 +178,7 @@ def start_evaluation(
     stage = stage_of(tender, now)
     if stage != Stage.OPENED:
         raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="开始评标", action_en="start evaluation")
+    check_may_proceed(db, tender.id, action_zh="开始评标", action_en="start its evaluation")  # 实施条例 第62条
     if db.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is None:
         raise Conflict(field="tender_id", reason_zh="尚未抽取评标委员会", reason_en="the committee is not drawn yet")
     method = Method(tender.method)
@@ -448,6 +450,7 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
     actor = access.check_finaliser(db, actor, project, tender.id, evaluation.lead_member_id)
+    check_may_proceed(db, tender.id, action_zh="完成评标报告", action_en="finalise its report")  # 实施条例 第62条
     scheme = scheme_from_json(evaluation.scheme)
     members = sitting_members(db, tender.id)
     bids = opened_bids(db, tender.id)

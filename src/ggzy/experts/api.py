@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
+from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.codes import RegionCodeInvalid
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
@@ -97,7 +98,7 @@ def register_expert(body: ExpertIn, db: DB, actor: Registrar, now: Now) -> Exper
     summary="Draw the evaluation committee of an opened tender at random, with recusal (招标投标法 第37条)",
     responses=problem_responses(
         NotFound, NotYourCentre, TenderStageWrong, service.CommitteeUnlawful, service.NotEnoughExperts, InvalidInput,
-        Conflict,
+        Conflict, TenderSuspended, ReTenderOrdered,
     ),
 )  # fmt: skip
 def draw_committee(tender_id: int, body: DrawIn, db: DB, actor: Drawer, now: Now) -> DrawOut:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.codes import region_contains, region_level, validate_region_code
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
@@ -200,6 +201,7 @@ def draw_committee(
     stage = stage_of(tender, now)
     if stage != Stage.OPENED:
         raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="抽取评标专家", action_en="draw experts")
+    check_may_proceed(db, tender.id, action_zh="抽取评标专家", action_en="draw its experts")  # 实施条例 第62条
     representatives = len(owner_representative_user_ids)
     if not rules.lawful_committee(
         size=size, owner_representatives=representatives, procedure=procedure(tender.procedure)

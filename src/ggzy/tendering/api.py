@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
+from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
@@ -227,9 +228,7 @@ def list_clarifications(tender_id: int, db: DB, _: Public) -> list[Clarification
     responses=problem_responses(NotFound, service.TenderStageWrong, rules.ObjectionTooLate, InvalidInput),
 )
 def raise_objection(tender_id: int, body: DocumentObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
-    objection = service.raise_objection(
-        db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now
-    )
+    objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now)
     return _objection_out(objection)
 
 
@@ -441,7 +440,9 @@ def opening_view(tender_id: int, db: DB, _: Public, now: Now) -> dict[str, objec
     "/tenders/{tender_id}/opening/start",
     response_model=TenderOut,
     summary="Start the remote opening after the deadline (fewer than 3 bids: the lot fails, 实施条例 第44条)",
-    responses=problem_responses(*_OPENING_PROBLEMS, opening.OpeningNotDue, service.TenderPaused),
+    responses=problem_responses(
+        *_OPENING_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
+    ),
 )
 def start_opening(tender_id: int, db: DB, actor: Host, now: Now) -> TenderOut:
     return tender_out(db, opening.start_opening(db, actor, tender_id=tender_id, now=now), now)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.permissions import Principal
@@ -107,6 +108,7 @@ def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetim
         raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="开标", action_en="be opened")
     if is_paused(db, tender.id):
         raise TenderPaused(field="tender_id")
+    check_may_proceed(db, tender.id, action_zh="开标", action_en="be opened")  # 实施条例 第62条
     chosen = procedure(tender.procedure)
     bids = active_bids(db, tender.id)
     outcome = "decrypting"
