@@ -113,8 +113,9 @@ def test_bad_filters_are_an_error_page_naming_the_field(client: TestClient, url:
     assert field in response.text
 
 
-def test_the_postgresql_query_is_the_phrase_of_the_bigrams() -> None:
-    assert search.pg_tsquery("道路工程") == "'道路' <-> '路工' <-> '工程'"
+def test_the_postgresql_query_asks_for_every_bigram_of_the_term() -> None:
+    assert search.pg_tsquery("道路工程") == "'道路' & '路工' & '工程'"
+    assert search.pg_tsquery("哈哈哈") == "'哈哈'"
     assert search.pg_tsquery("（道路）") == "'道路'"
     assert search.pg_tsquery("医") == "'医':*"
     assert search.pg_tsquery("“”") is None

@@ -10,8 +10,9 @@ Full text, for Chinese (no spaces between words):
   (施工, 工程) fills the page there at once. Otherwise FTS5 with the trigram tokenizer: a term of three characters or
   more is a phrase MATCH. FTS5 trigrams cannot find a shorter term, so a rare one- or two-character term is a LIKE
   scan of every notice (about a second at 100,000 notices; PostgreSQL indexes it).
-* PostgreSQL: a GIN index over the text's bigrams (``ggzy_bigrams``); a term is the phrase of its bigrams
-  (``'道路' <-> '路工' <-> '工程'``), a one-character term a prefix (``'道':*``).
+* PostgreSQL: a GIN index over the text's bigrams (``ggzy_bigrams``): a term's bigrams find the candidates
+  (``'道路' & '路工' & '工程'``; a one-character term is a prefix, ``'道':*``) and, for a term of three characters or
+  more, its place in the normalised text (``ggzy_normalised``) confirms each.
 
 Terms separated by spaces must all match.
 """
@@ -108,13 +109,15 @@ def _like_condition(term: str) -> ColumnElement[bool]:
 
 
 def pg_tsquery(term: str) -> str | None:
-    """The bigram phrase of a term as tsquery text; None when nothing searchable is left."""
+    """The bigrams of a term as tsquery text (every one must be there); None when nothing searchable is left.
+
+    A one-character term is a prefix: every character of a text starts one of its indexed pairs."""
     normal = normalise(term)
     if not normal:
         return None
     if len(normal) == 1:
         return f"'{normal}':*"
-    return " <-> ".join(f"'{normal[i : i + 2]}'" for i in range(len(normal) - 1))
+    return " & ".join(dict.fromkeys(f"'{normal[i : i + 2]}'" for i in range(len(normal) - 1)))
 
 
 def _text_condition(db: Session, terms: list[str]) -> ColumnElement[bool] | None:
@@ -123,8 +126,12 @@ def _text_condition(db: Session, terms: list[str]) -> ColumnElement[bool] | None
     for term in terms:
         if postgres:
             query = pg_tsquery(term)
-            if query is not None:
-                conditions.append(literal_column(_PG_DOCUMENT).bool_op("@@")(func.to_tsquery("simple", query)))
+            if query is None:
+                continue
+            conditions.append(literal_column(_PG_DOCUMENT).bool_op("@@")(func.to_tsquery("simple", query)))
+            if len(normalise(term)) > 2:  # the bigrams may lie apart: the term itself must be in the text
+                text_of_notice = func.ggzy_normalised(Tender.title.concat(" ").concat(Tender.notice_text))
+                conditions.append(func.strpos(text_of_notice, normalise(term)) > 0)
         else:
             conditions.append(_sqlite_term(term))
     return and_(*conditions) if conditions else None
