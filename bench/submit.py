@@ -8,21 +8,24 @@ registers each entity and opens its session through ``login.open_session``; the 
 registered for the tender and holding a sealed 1 MB envelope (random content) made offline with ``seal_bid``.
 
 Then uvicorn serves ``ggzy.app:create_app`` (``--factory``, 2 workers by default) on a free loopback port with
-``GGZY_DATABASE_URL``, ``GGZY_DATA_DIR`` and the default ``GGZY_LEDGER_BACKGROUND=true`` (each write integrates its
-events into the ledger after its commit, as in production), and a pool of client threads (32 by default) POSTs every
-envelope as multipart ``envelope`` to ``/api/v1/tenders/{id}/bids`` at once. Timed: the wall time from the first
-request to the last answer (``per_second`` = 201 answers / that time) and each request's latency (``p50_ms``,
-``p99_ms``). Afterwards the database is checked: ``lost`` = answered 201 but not stored as an active SealedBid whose
-ciphertext is in the blob store; ``failed`` = requests not answered 201.
+``GGZY_DATABASE_URL``, ``GGZY_DATA_DIR`` and ``GGZY_LEDGER_BACKGROUND=true`` (the background beat integrates and
+checkpoints the ledger; requests do not), as ``ggzy serve`` runs it, and a pool of client threads (32 by default),
+each on its own keep-alive HTTP/1.1 connection (``http.client``: the client shares the 2 cores, so it must be cheap;
+the bodies are built before timing), POSTs every envelope as multipart ``envelope`` to ``/api/v1/tenders/{id}/bids``
+at once. Timed: the wall time from the first request to the last answer (``per_second`` = 201 answers / that time)
+and each request's latency (``p50_ms``, ``p99_ms``). Afterwards the database is checked: ``lost`` = answered 201 but
+not stored as an active SealedBid whose ciphertext is in the blob store; ``failed`` = requests not answered 201.
 
 Prints one JSON line, with the CPU spent per bid by the uvicorn processes, by the PostgreSQL backends of the
-benchmark's database and by the client (Linux ``/proc``); ``--app`` runs another factory (for experiments). The
-client runs on the same 2 cores as the server (and PostgreSQL), so the figures are a lower bound for a server with
-its own machine. Growth: each submission is constant work in N (1 MB read, hashed, written and fsynced; a header
-signature and certificate chain check; about 25 SQL statements in 3 transactions; one event); the rate is bounded by
-the cores and by the ledger head row, locked by every writing transaction from its numbering to its commit and again
-by the after-commit integration, so submissions serialise there; latency grows linearly with the concurrency once
-the cores are saturated.
+benchmark's database and by the client (Linux ``/proc``); ``--app`` runs another factory (for experiments), and
+``--floor raw|fastapi`` serves ``bench/_floor.py`` instead, the same load with nothing of ggzy: the upload received
+and written once with an fsync (raw ASGI, or a FastAPI ``UploadFile`` endpoint) — the floor the product is measured
+against. The client runs on the same 2 cores as the server (and PostgreSQL), so the figures are a lower bound for a
+server with its own machine. Growth: each submission is constant work in N (1 MB received, parsed from multipart,
+hashed, written and fsynced; a header signature and certificate chain check; 7 SQL statements in 2 transactions —
+authentication, then one read and the inserts; one event); the rate is bounded by the cores and by the ledger head
+row, locked by every writing transaction from its numbering to its commit, so commits serialise there; latency
+grows linearly with the concurrency once the cores are saturated.
 
     .venv/bin/python bench/submit.py [--n 400] [--db postgresql|sqlite] [--threads 32] [--workers 2]
 """

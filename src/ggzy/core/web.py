@@ -32,7 +32,9 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
         request.state.commit_headers = commit_headers(session.info)
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
+    # async: reading the clock never blocks, and a plain ``def`` dependency costs every request a hop through the
+    # thread pool (bench/submit.py)
     return request.app.state.clock.now()
 
 
