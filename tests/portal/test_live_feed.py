@@ -8,11 +8,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, select
 
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import make_session_factory
-from ggzy.portal.live_feed import QUEUE_LIMIT, HallEvent, LiveHub
+from ggzy.portal.live_feed import NOTIFY_CHANNEL, QUEUE_LIMIT, HallEvent, LiveHub
 from tests.browser.live_opening import LiveOpening
 from tests.conftest import TEST_NOW
 
@@ -58,3 +59,48 @@ def test_a_commit_in_this_process_wakes_the_one_loop_at_once(fresh_engine: Engin
         return time.perf_counter() - started
 
     assert asyncio.run(scenario()) < 5
+
+
+def _postgresql_url(engine: Engine) -> str:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite other processes' commits are seen by the poll")
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def test_on_postgresql_a_commit_that_numbers_events_notifies_other_processes(fresh_engine: Engine) -> None:
+    import psycopg
+
+    from ggzy.core.db import unit_of_work
+    from ggzy.core.permissions import SYSTEM
+    from ggzy.entities import service
+
+    with psycopg.connect(_postgresql_url(fresh_engine), autocommit=True) as other:
+        other.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        with unit_of_work(make_session_factory(fresh_engine)) as db:
+            service.create_centre(db, SYSTEM, name="通知测试中心", region_code="530000", parent_id=None, now=TEST_NOW)
+        assert len(list(other.notifies(timeout=5, stop_after=1))) == 1
+        with unit_of_work(make_session_factory(fresh_engine), read_only=True) as db:
+            db.execute(select(1))  # a commit that numbers nothing says nothing
+        assert list(other.notifies(timeout=0.5)) == []
+
+
+def test_on_postgresql_another_processs_notify_wakes_the_loop(fresh_engine: Engine) -> None:
+    import psycopg
+
+    url = _postgresql_url(fresh_engine)
+    hub = LiveHub(make_session_factory(fresh_engine), frame=lambda item, language: b"", poll=60)
+
+    async def scenario() -> None:
+        watcher = await hub.subscribe(1)
+        await asyncio.sleep(1.0)  # the listener connects
+        polls = hub.polls
+        with psycopg.connect(url, autocommit=True) as other:
+            other.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        for _ in range(100):
+            if hub.polls > polls:
+                break
+            await asyncio.sleep(0.05)
+        assert hub.polls > polls  # woken within 5 s, where the poll alone would take a minute
+        hub.unsubscribe(watcher)
+
+    asyncio.run(scenario())

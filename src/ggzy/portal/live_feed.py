@@ -7,8 +7,9 @@ nor see one twice.
 
 Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop (reading the ledger head, then the
 new hall events past its cursor) and hands each new event to the queues of that tender's watchers. A commit in this
-process wakes the loop at once (a Session ``after_commit`` listener); commits by other processes (a second worker,
-the CLI) are seen at the next poll. A watcher that falls too far behind is dropped: its browser reconnects with its
+process wakes the loop at once (a Session ``after_commit`` listener); on PostgreSQL a commit that numbers events also
+sends ``NOTIFY ggzy_ledger``, which wakes the hubs of the other processes (a second worker, the CLI) at once too; on
+SQLite they see it at the next poll. A watcher that falls too far behind is dropped: its browser reconnects with its
 ``Last-Event-ID`` and catches up from the database, losing nothing.
 
 Before the bid deadline there is nothing to show: the tender's opening events only exist after it, and the sealed
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.db import unit_of_work
@@ -53,6 +55,8 @@ HALL_ACTIONS = (
 POLL_SECONDS = 0.5  # commits by other processes are seen within this
 QUEUE_LIMIT = 1000  # a watcher this far behind is dropped and catches up on reconnect
 FRAME_CACHE = 4096
+NOTIFY_CHANNEL = "ggzy_ledger"  # PostgreSQL: a commit that numbered ledger entries
+_NOTIFIED_KEY = "ggzy.live.notified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,7 @@ class LiveHub:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._starting: asyncio.Lock | None = None
+        self._listener: threading.Thread | None = None
         self._cursor = -1
         self._frames: OrderedDict[tuple[int, str], bytes] = OrderedDict()
         self.polls = 0  # for tests and the benchmark: the loop's reads of the database
@@ -155,6 +160,7 @@ class LiveHub:
                     # The head is read before the watcher reads its history: every event is in one or the other.
                     self._cursor = await asyncio.to_thread(self._read_head)
                     self._task = loop.create_task(self._run(), name="ggzy-live-hub")
+                    self._listen_to_other_processes()
         except BaseException:  # the client left (cancelled) or the database failed: no watcher left behind
             self.unsubscribe(watcher)
             raise
@@ -173,6 +179,29 @@ class LiveHub:
         if loop is not None and wake is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is closing
                 loop.call_soon_threadsafe(wake.set)
+
+    def _listen_to_other_processes(self) -> None:
+        """On PostgreSQL, one thread per hub LISTENs for other processes' commits and wakes the loop."""
+        engine = self._factory.kw.get("bind")
+        if self._listener is not None or not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+            return
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._listener = threading.Thread(target=self._listen, args=(conninfo,), name="ggzy-live-listen", daemon=True)
+        self._listener.start()
+
+    def _listen(self, conninfo: str) -> None:
+        import psycopg
+
+        while True:
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while True:
+                        for _ in connection.notifies(timeout=5.0):
+                            self.wake()
+            except Exception:
+                logger.exception("the live hall lost its LISTEN connection; polling until it is back")
+                threading.Event().wait(5.0)
 
     def _read_head(self) -> int:
         with unit_of_work(self._factory, read_only=True) as db:
@@ -218,3 +247,16 @@ def _wake_hubs(session: Session) -> None:
     if session.info.get(NUMBERED_KEY):
         for hub in list(_hubs):
             hub.wake()
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    """PostgreSQL: tell other processes' hubs that this commit numbers ledger entries (delivered at commit, not at
+    all on rollback). Runs after the sequencer numbered them (its listener is registered first, on import)."""
+    numbered = session.info.get(NUMBERED_KEY)
+    if not numbered or session.info.get(_NOTIFIED_KEY) == len(numbered):
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.info[_NOTIFIED_KEY] = len(numbered)
+    session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
