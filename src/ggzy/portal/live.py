@@ -38,6 +38,7 @@ router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, 
 KEEP_ALIVE_SECONDS = 15.0
 RETRY_MS = 2000  # how soon a browser reconnects after the stream breaks
 READ_OUT_MS = 700  # the pace of the 唱标 in the browser, line by line
+STILL_UPCOMING = timedelta(hours=4)  # an opening this recent is listed with the coming ones: it may be under way
 
 
 def live_hub(app: FastAPI) -> LiveHub:
@@ -84,10 +85,10 @@ def _published_tender(db: Session, tender_id: int) -> Tender:
 def openings(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
     base = views.published_notices().where(Tender.cancelled_at.is_(None))
     upcoming = db.execute(
-        base.where(Tender.bid_deadline >= now - timedelta(hours=4)).order_by(Tender.bid_deadline, Tender.id).limit(30)
+        base.where(Tender.bid_deadline >= now - STILL_UPCOMING).order_by(Tender.bid_deadline, Tender.id).limit(30)
     )
     recent = db.execute(
-        base.where(Tender.bid_deadline < now - timedelta(hours=4))
+        base.where(Tender.bid_deadline < now - STILL_UPCOMING)
         .order_by(Tender.bid_deadline.desc(), Tender.id.desc())
         .limit(30)
     )
