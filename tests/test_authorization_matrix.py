@@ -150,6 +150,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/projects/tenders/{tender_id}/clarifications"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/award"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/publicity-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
     ("GET", "/workspace/centre"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/projects/{project_id}/accept"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/projects/{project_id}/return"): frozenset({R.CENTRE_STAFF}),

@@ -216,3 +216,28 @@ def test_the_agent_confirms_the_first_candidate_after_the_publicity(
     assert confirmed.status_code == 303, confirmed.text
     assert event_count(db, "award.awarded") == 1
     assert "已定标" in client.get(page).text
+
+
+def test_the_agent_answers_an_objection_to_the_result_during_the_publicity(
+    client: TestClient, db: Session, gm_ca: Path, trusted: dict[str, int]
+) -> None:
+    """实施条例 第54条: a bidder objects during the publicity; the owner or its agent answers."""
+    from ggzy.awards import service as awards
+
+    publicised = make_publicised_tender(db, gm_ca)
+    tender, objector = publicised["tender"], publicised["bidders"][2]
+    objection = awards.raise_objection(
+        db, principal(db, objector, Permission.AWARD_OBJECT), tender_id=tender.id, text="第一名业绩不实",
+        now=publicised["reported_at"],
+    )  # fmt: skip
+    browser_login(client, db, publicised["agent_user"])
+    page = f"/workspace/projects/tenders/{tender.id}"
+    assert "第一名业绩不实" in client.get(page).text
+    answered = client.post(
+        f"/workspace/projects/publicity-objections/{objection.id}/answer",
+        data={"csrf_token": csrf_from(client, page), "tender_id": str(tender.id), "answer": "经核实业绩真实"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303, answered.text
+    assert event_count(db, "award.objection_answered") == 1
+    assert "经核实业绩真实" in client.get(page).text

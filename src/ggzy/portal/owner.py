@@ -317,6 +317,34 @@ def answer_objection(
 
 
 @router.post(
+    "/workspace/projects/publicity-objections/{objection_id}/answer",
+    summary="Answer an objection to the evaluation result during the publicity (within 3 days, 实施条例 第54条)",
+    responses=problem_responses(
+        NotFound, NotTheTenderer, Conflict, service.TenderStageWrong, award_rules.PublicityStateWrong
+    ),
+)
+def answer_publicity_objection(
+    objection_id: int,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    tender_id: Annotated[int, Form()],
+    answer: Annotated[str, Form(min_length=1, max_length=20000)],
+    changes_result: Annotated[bool, Form()] = False,
+) -> Response:
+    """``changes_result``: the committee's review changed the result; the candidates go to a fresh publicity."""
+    try:
+        awards.answer_objection(
+            db, actor, objection_id=objection_id, answer=answer.strip(), changes_result=changes_result, now=now
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#award")
+
+
+@router.post(
     "/workspace/projects/tenders/{tender_id}/award",
     summary="Confirm the award to the first-ranked candidate after the publicity (定标, 实施条例 第55条)",
     responses=problem_responses(NotTheTenderer, NotFound, service.TenderStageWrong, Conflict, InvalidInput),
