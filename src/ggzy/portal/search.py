@@ -6,13 +6,15 @@ Only published notices are listed (``Tender.published_at`` set), newest first. P
 
 Full text, for Chinese (no spaces between words):
 
-* SQLite: the newest notices from the cursor (``WINDOW`` of them) are matched row by row first: a common word
-  (施工, 工程) fills the page there at once. Otherwise FTS5 with the trigram tokenizer: a term of three characters or
-  more is a phrase MATCH. FTS5 trigrams cannot find a shorter term, so a rare one- or two-character term is a LIKE
-  scan of every notice (about a second at 100,000 notices; PostgreSQL indexes it).
+A term matches a notice whose title or text contains it as written, ignoring case. On both databases the newest
+notices from the cursor (``WINDOW`` of them) are matched row by row first: a common word (施工, 工程) fills the page
+there at once. Otherwise the full-text index finds the rarer matches:
+
+* SQLite: FTS5 with the trigram tokenizer; a term of three characters or more is a phrase MATCH. FTS5 trigrams
+  cannot find a shorter term, so a rare one- or two-character term is a LIKE scan of every notice (about a second
+  at 100,000 notices; PostgreSQL indexes it).
 * PostgreSQL: a GIN index over the text's bigrams (``ggzy_bigrams``): a term's bigrams find the candidates
-  (``'道路' & '路工' & '工程'``; a one-character term is a prefix, ``'道':*``) and, for a term of three characters or
-  more, its place in the normalised text (``ggzy_normalised``) confirms each.
+  (``'道路' & '路工' & '工程'``; a one-character term is a prefix, ``'道':*``) and the term itself confirms each.
 
 Terms separated by spaces must all match.
 """
@@ -104,8 +106,9 @@ def _sqlite_term(term: str) -> ColumnElement[bool]:
 
 
 def _like_condition(term: str) -> ColumnElement[bool]:
+    """The term as written, in the title or the notice text, ignoring case (LIKE on SQLite, ILIKE on PostgreSQL)."""
     pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(Tender.title.like(pattern, escape="\\"), Tender.notice_text.like(pattern, escape="\\"))
+    return or_(Tender.title.ilike(pattern, escape="\\"), Tender.notice_text.ilike(pattern, escape="\\"))
 
 
 def pg_tsquery(term: str) -> str | None:
@@ -129,9 +132,8 @@ def _text_condition(db: Session, terms: list[str]) -> ColumnElement[bool] | None
             if query is None:
                 continue
             conditions.append(literal_column(_PG_DOCUMENT).bool_op("@@")(func.to_tsquery("simple", query)))
-            if len(normalise(term)) > 2:  # the bigrams may lie apart: the term itself must be in the text
-                text_of_notice = func.ggzy_normalised(Tender.title.concat(" ").concat(Tender.notice_text))
-                conditions.append(func.strpos(text_of_notice, normalise(term)) > 0)
+            # the bigrams find candidates (they may lie apart); the term itself, as written, must be in the text
+            conditions.append(_like_condition(term))
         else:
             conditions.append(_sqlite_term(term))
     return and_(*conditions) if conditions else None
@@ -168,7 +170,7 @@ def search_notices(db: Session, query: NoticeQuery, *, limit: int = PAGE_SIZE) -
     statement = statement.order_by(Tender.published_at.desc(), Tender.id.desc())
     terms = terms_of(query.text)
     rows: list[NoticeRow] | None = None
-    if terms and sqlite:
+    if terms:
         rows = _common_terms_first(db, statement, terms, limit)
     if rows is None:
         condition = _text_condition(db, terms)
@@ -184,9 +186,9 @@ WINDOW = 500
 
 
 def _common_terms_first(db: Session, statement: Any, terms: list[str], limit: int) -> list[NoticeRow] | None:
-    """SQLite: a common term fills the page from the next few hundred notices, read in page order and matched
-    row by row — cheaper than collecting the FTS index's every match (most notices say 施工 or 工程). None when
-    the window does not fill the page: then the FTS index finds the rarer matches."""
+    """A common term fills the page from the next few hundred notices, read in page order and matched row by row —
+    cheaper than collecting every match from the full-text index and sorting them (most notices say 施工 or 工程).
+    None when the window does not fill the page: then the index finds the rarer matches."""
     window = statement.with_only_columns(Tender.id).limit(WINDOW).subquery()
     matching = [_like_condition(term) for term in terms]
     rows = [
