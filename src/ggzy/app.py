@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -99,6 +100,7 @@ def create_app(
     app.state.commit_headers = promise_headers(ledger_keys, clock)
     app.state.secret_key = secret_key or load_secret_key(settings)
     app.state.authenticate = authenticate_request
+    app.state.db_admission = weakref.WeakKeyDictionary()  # per event loop: ggzy.core.web.admission_tokens
     install_problem_handlers(app)
     app.add_middleware(CommitHeadersMiddleware)
 

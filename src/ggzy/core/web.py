@@ -2,31 +2,71 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggzy.core.db import unit_of_work
 from ggzy.core.permissions import Permission, Principal, require
 
 
-def _unit_of_work(request: Request) -> Iterator[Session]:
+def admission_tokens(factory: sessionmaker[Session]) -> int:
+    """How many requests may hold a unit of work at once: half the connection pool (a request may hold two
+    connections, its unit of work and its authentication), at least one.
+
+    Without this bound the server can deadlock under load: the thread pool (40 threads) fills with requests waiting
+    for a pooled connection, while the requests holding the connections wait for a thread to commit and give them
+    back — until the pool times out and every request answers 500 (bench/submit.py found it).
+    """
+    pool = factory.kw["bind"].pool if isinstance(factory.kw.get("bind"), Engine) else None
+    if isinstance(pool, QueuePool):
+        return max(1, (pool.size() + pool._max_overflow) // 2)
+    return 8
+
+
+def _admission(request: Request) -> anyio.CapacityLimiter:
+    """The app's admission limiter for the running event loop (a test client may run several loops in turn)."""
+    state = request.app.state
+    limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = state.db_admission
+    loop = asyncio.get_running_loop()
+    if loop not in limiters:
+        limiters[loop] = anyio.CapacityLimiter(admission_tokens(state.session_factory))
+    return limiters[loop]
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[Session]:
     """One request, one transaction: committed when the endpoint returns, rolled back if it raises.
 
+    The request first waits, without holding a thread or a connection, for its turn under the app's admission
+    limit (:func:`admission_tokens`); the transaction then begins and ends in the thread pool, as blocking work must.
     After the commit, the app's ``after_commit`` work runs (the ledger integrates the new events) and its
     ``commit_headers`` are added to the response (the ledger's signed promise of inclusion).
     """
     state = request.app.state
-    with unit_of_work(
-        state.session_factory,
-        after_commit=getattr(state, "after_commit", None),
-        read_only=request.method in ("GET", "HEAD"),
-    ) as session:
-        yield session
+    async with _admission(request):
+        work = unit_of_work(
+            state.session_factory,
+            after_commit=getattr(state, "after_commit", None),
+            read_only=request.method in ("GET", "HEAD"),
+        )
+        session = await run_in_threadpool(work.__enter__)
+        try:
+            yield session
+        except BaseException as error:
+            if not await run_in_threadpool(work.__exit__, type(error), error, error.__traceback__):
+                raise
+            return  # pragma: no cover - unit_of_work never swallows an exception
+        await run_in_threadpool(work.__exit__, None, None, None)
     commit_headers = getattr(state, "commit_headers", None)
     if commit_headers is not None:
         request.state.commit_headers = commit_headers(session.info)

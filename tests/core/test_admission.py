@@ -1,0 +1,54 @@
+"""Under a burst larger than the connection pool, requests wait their turn instead of deadlocking the thread pool
+against the connection pool (ggzy.core.web.admission_tokens)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from ggzy.app import create_app
+from ggzy.config import Settings
+from ggzy.core.db import is_sqlite, make_engine, make_session_factory
+from tests.conftest import LEDGER_KEYS, FixedClock
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def small_pool(fresh_engine: Engine) -> Iterator[Engine]:
+    """The fresh database (its schema on PostgreSQL) behind a pool of two connections that gives up after 2 s."""
+    url = fresh_engine.url.render_as_string(hide_password=False)
+    extra: dict[str, object] = {}
+    if not is_sqlite(url):
+        with fresh_engine.connect() as connection:
+            schema = connection.execute(text("SHOW search_path")).scalar_one()
+        extra["connect_args"] = {"options": f"-csearch_path={schema}"}
+    engine = make_engine(url, pool_size=2, max_overflow=0, pool_timeout=2, **extra)
+    yield engine
+    engine.dispose()
+
+
+def test_a_burst_of_twice_the_thread_pool_is_served_without_a_pool_timeout(
+    small_pool: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path, database_url="sqlite://", ledger_background=False),
+        session_factory=make_session_factory(small_pool),
+        clock=clock,
+        secret_key=b"test-secret-key-test-secret-key!",
+        ledger_keys=LEDGER_KEYS,
+    )
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ggzy") as client:
+            responses = await asyncio.gather(*(client.get("/api/v1/feed") for _ in range(80)))
+        return [response.status_code for response in responses]
+
+    statuses = asyncio.run(burst())
+    assert statuses == [200] * 80
