@@ -25,6 +25,7 @@ from ggzy.evaluation import service as evaluation
 from ggzy.experts import service as experts
 from ggzy.experts.models import Draw
 from ggzy.tendering import opening
+from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Opening
 from tests.conftest import TEST_NOW
 from tests.factories import (
@@ -116,3 +117,13 @@ def test_no_committee_draw_evaluation_or_report_while_suspended_实施条例第6
     _refused(db, lambda: evaluation.finalise_report(db, finaliser, tender_id=tender_id, now=now))
     complaints.lift_suspension(db, supervisor, complaint_id=complaint.id, now=now)
     assert evaluation.finalise_report(db, finaliser, tender_id=tender_id, now=now).id is not None
+
+
+def test_no_registration_while_the_tender_is_suspended_实施条例第62条(db: Session) -> None:
+    tender, _ = make_published_tender(db)
+    now = TEST_NOW + timedelta(days=1)
+    supervisor, complaint = _suspend(db, tender.id, bidder_user(db), now)
+    newcomer = principal(db, bidder_user(db), Permission.TENDER_REGISTER)
+    _refused(db, lambda: tendering.register_for_tender(db, newcomer, tender_id=tender.id, now=now))
+    complaints.lift_suspension(db, supervisor, complaint_id=complaint.id, now=now)
+    assert tendering.register_for_tender(db, newcomer, tender_id=tender.id, now=now).entity_id == newcomer.entity_id

@@ -349,6 +349,7 @@ def finish_opening(
         raise DecryptionWindow(
             field="tender_id", reason_zh="解密时限尚未结束", reason_en="the decryption window has not ended"
         )
+    check_may_proceed(db, tender.id, action_zh="宣读开标记录", action_en="read out its opening record")  # 第62条
     decrypted = {d.bid_id: d for d in db.scalars(select(DecryptedBid).where(DecryptedBid.tender_id == tender.id))}
     unopened = []
     for bid in active_bids(db, tender.id):

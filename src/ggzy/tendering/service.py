@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
@@ -391,6 +392,7 @@ def register_for_tender(db: Session, actor: Principal, *, tender_id: int, now: d
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     _require_stage(tender, now, {Stage.PUBLISHED}, "报名", "take registrations")
+    check_may_proceed(db, tender.id, action_zh="报名", action_en="take registrations")  # 实施条例 第62条
     if now > tender.documents_until:
         raise TenderStageWrong(
             field="tender_id", stage="documents_closed", action_zh="获取招标文件", action_en="hand out documents"
