@@ -21,6 +21,8 @@ projects and the template), for --warmup seconds unmeasured, then --seconds meas
 database: answers per second in the measured window, p50 and p99 latency, errors (any answer but 200, or a 200
 without the page's marker), per-kind p99, and the CPU of the server processes per request. The client shares the 2
 cores with the server (and PostgreSQL), so the figures are a lower bound for a server with its own machine.
+``--floor`` runs the same load on ``/api/v1/health`` alone (the same server stack and one ``SELECT 1``, no page):
+what this machine, client and 2 workers can answer at all.
 
     .venv/bin/python bench/portal.py [--notices 100000] [--db sqlite|postgres|both] [--seconds 15] [--concurrency 16]
 """
@@ -178,6 +180,12 @@ def _paths(url: str, template_project_id: int, n: int) -> list[tuple[str, str, b
     return paths
 
 
+def _mix(url: str, template_project_id: int, args: argparse.Namespace) -> list[tuple[str, str, bytes]]:
+    if args.floor:
+        return [("health", "/api/v1/health", b'"status":"ok"')]
+    return _paths(url, template_project_id, args.notices)
+
+
 def _client(port: int, paths: list[tuple[str, str, bytes]], threads: int, warmup: float, seconds: float, seed: int):  # type: ignore[no-untyped-def]
     """One client process: threads on keep-alive connections request the mix in turn; returns the measured answers
     as (kind, latency seconds, ok)."""
@@ -283,7 +291,7 @@ def _sqlite(args: argparse.Namespace) -> dict:
         setup = _load(url, cache, args.notices)
         (cache / "ready.json").write_text(json.dumps(setup))
         setup["cached"] = False
-    return setup | _measure(url, cache, args, _paths(url, setup["template_project_id"], args.notices))
+    return setup | _measure(url, cache, args, _mix(url, setup["template_project_id"], args))
 
 
 def _postgres(args: argparse.Namespace) -> dict:
@@ -295,7 +303,7 @@ def _postgres(args: argparse.Namespace) -> dict:
         url = admin.url.set(database=DATABASE).render_as_string(hide_password=False)
         with tempfile.TemporaryDirectory(prefix="ggzy-bench-portal-") as directory:
             setup = _load(url, Path(directory), args.notices)
-            return setup | _measure(url, Path(directory), args, _paths(url, setup["template_project_id"], args.notices))
+            return setup | _measure(url, Path(directory), args, _mix(url, setup["template_project_id"], args))
     finally:
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
@@ -312,11 +320,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="client connections in all")
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--floor", action="store_true", help="request only /api/v1/health (same stack, SELECT 1, no page): the ceiling"
+    )
     args = parser.parse_args()
     for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         figures = _sqlite(args) if db == "sqlite" else _postgres(args)
         result = {
-            "name": "portal",
+            "name": "portal-floor-health" if args.floor else "portal",
             "db": db,
             "notices": args.notices,
             "workers": args.workers,
