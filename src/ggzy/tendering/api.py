@@ -259,7 +259,9 @@ def _objection_out(objection: DocumentObjection) -> ObjectionOut:
     status_code=201,
     response_model=RegistrationOut,
     summary="Register for a tender and obtain its documents (free; secret until opening, 招标投标法 第22条)",
-    responses=problem_responses(NotFound, service.TenderStageWrong, RegistrationRefused, Conflict),
+    responses=problem_responses(
+        NotFound, service.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended, ReTenderOrdered
+    ),
 )
 def register(tender_id: int, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
     registration = service.register_for_tender(db, actor, tender_id=tender_id, now=now)
@@ -343,6 +345,7 @@ _BID_PROBLEMS = (
     bids.NotRegistered,
     bids.EnvelopeNotYours,
     bids.SuiteNotAccepted,
+    bids.ConcurrentSubmission,
     EnvelopeInvalid,
     SignatureInvalid,
     CertificateUntrusted,
@@ -402,7 +405,9 @@ def _device(text: str | None) -> object:
     "/tenders/{tender_id}/bids/withdraw",
     response_model=SealedBidOut,
     summary="Withdraw your bid before the deadline (招标投标法 第29条)",
-    responses=problem_responses(NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid),
+    responses=problem_responses(
+        NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid, bids.ConcurrentSubmission
+    ),
 )
 def withdraw_bid(tender_id: int, db: DB, actor: Bidder, now: Now) -> SealedBidOut:
     return SealedBidOut.model_validate(bids.withdraw_bid(db, actor, tender_id=tender_id, now=now))
@@ -510,7 +515,7 @@ def custodian_open(tender_id: int, bid_id: int, request: Request, db: DB, actor:
 @router.post(
     "/tenders/{tender_id}/opening/finish",
     summary="Close the decryption and read out the signed opening record (唱标)",
-    responses=problem_responses(*_OPENING_PROBLEMS),
+    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, ReTenderOrdered),
 )
 def finish_opening(
     tender_id: int, body: FinishOpeningIn, request: Request, db: DB, actor: Host, now: Now

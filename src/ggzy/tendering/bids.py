@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Row, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import DomainError
@@ -26,7 +27,7 @@ from ggzy.entities.login import trust_store
 from ggzy.entities.models import Entity
 from ggzy.projects.models import Lot, Project
 from ggzy.storage import BlobStore, stage_blob
-from ggzy.tendering.models import DocumentObjection, OpeningKey, Registration, SealedBid, Tender
+from ggzy.tendering.models import ONE_ACTIVE_BID_INDEX, DocumentObjection, OpeningKey, Registration, SealedBid, Tender
 from ggzy.tendering.procedures import Stage
 from ggzy.tendering.service import (
     TenderPaused,
@@ -67,6 +68,18 @@ class NoActiveBid(DomainError):
     status = 404
     message_zh = "贵单位在本项目没有有效的投标文件"
     message_en = "Your entity has no active bid in this tender"
+
+
+class ConcurrentSubmission(DomainError):
+    code = "bid_submission_concurrent"
+    status = 409
+    message_zh = (
+        "贵单位在本项目的另一次递交或撤回投标文件正在办理，本次请求未被受理；请重试（以最后递交的投标文件为准）"
+    )
+    message_en = (
+        "Another submission or withdrawal of your entity's bid for this tender is being recorded, so this request "
+        "was not taken; try again (the last envelope counts)"
+    )
 
 
 @dataclass(frozen=True)
@@ -198,8 +211,15 @@ def submit_bid(
     check_envelope_for_lot(
         header, lot_code=lot_code(project, lot), opening_public_key=load_public_key_pem(facts.opening_key_pem)
     )
-    if facts.previous_id is not None:  # the last envelope counts
-        db.execute(update(SealedBid).where(SealedBid.id == facts.previous_id).values(status=REPLACED, ended_at=now))
+    if facts.previous_id is not None:  # the last envelope counts (招标投标法 第29条)
+        replaced = db.execute(
+            update(SealedBid)
+            .where(SealedBid.id == facts.previous_id, SealedBid.status == ACTIVE)
+            .values(status=REPLACED, ended_at=now)
+        )
+        # Replaced or withdrawn since the read, by a request that has committed (the UPDATE waited for its lock).
+        if replaced.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentSubmission(field="envelope")
     bid = SealedBid(
         tender_id=tender.id,
         entity_id=actor.entity_id,
@@ -214,7 +234,14 @@ def submit_bid(
         submission_details=canonical_json(details),
     )
     db.add(bid)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError as error:
+        # Another submission of this bidder inserted its active bid after our read (PostgreSQL's READ COMMITTED):
+        # the partial unique index refuses the second. The caller rolls back, which also deletes the staged file.
+        if not _is_one_active_bid_violation(error):
+            raise
+        raise ConcurrentSubmission(field="envelope") from error
     event = record_tender_event(
         db,
         actor,
@@ -230,6 +257,15 @@ def submit_bid(
         now,
     )
     return _receipt(bid, event, signer)
+
+
+def _is_one_active_bid_violation(error: IntegrityError) -> bool:
+    """Whether the refused statement broke the one-active-bid index: PostgreSQL names the index, SQLite its
+    columns."""
+    diagnostics = getattr(error.orig, "diag", None)
+    if diagnostics is not None:
+        return getattr(diagnostics, "constraint_name", None) == ONE_ACTIVE_BID_INDEX
+    return "UNIQUE constraint failed: sealed_bids.tender_id, sealed_bids.entity_id" in str(error.orig)
 
 
 def _receipt(bid: SealedBid, event: Event, signer: Ed25519PrivateKey) -> BidReceipt:
@@ -255,8 +291,14 @@ def withdraw_bid(db: Session, actor: Principal, *, tender_id: int, now: datetime
     bid = _active_bid(db, tender.id, actor.entity_id) if actor.entity_id is not None else None
     if bid is None:
         raise NoActiveBid(field="tender_id")
-    bid.status, bid.ended_at = WITHDRAWN, now
-    db.flush()
+    withdrawn = db.execute(
+        update(SealedBid)
+        .where(SealedBid.id == bid.id, SealedBid.status == ACTIVE)
+        .values(status=WITHDRAWN, ended_at=now)
+    )
+    # Replaced since the read by a submission that has committed: that envelope counts now, not this withdrawal.
+    if withdrawn.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConcurrentSubmission(field="tender_id")
     record_tender_event(db, actor, tender, project, "bid.withdrawn", {"bid_id": bid.id}, now)
     return bid
 

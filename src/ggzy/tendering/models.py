@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -144,11 +156,26 @@ class OpeningKeyShare(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+ONE_ACTIVE_BID_INDEX = "uq_sealed_bids_one_active"
+
+
 class SealedBid(Base):
     """A sealed bid as received: its envelope header and the ciphertext's address in the blob store. The last
     active envelope of a bidder counts; replaced and withdrawn ones are kept for the record."""
 
     __tablename__ = "sealed_bids"
+    # One active envelope per bidder and lot (招标投标法 第29条: a replacement supersedes the earlier one): the
+    # database, not the service's read, decides between two simultaneous submissions (migration 0009).
+    __table_args__ = (
+        Index(
+            ONE_ACTIVE_BID_INDEX,
+            "tender_id",
+            "entity_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
