@@ -19,9 +19,11 @@ def _party(entity_id: int, person: str | None = None) -> Party:
     return Party(entity_id, person if person is not None else f"负责人{entity_id}")
 
 
-def _share(upper: int, lower: int, basis_points: int, *, actual_control: bool = False) -> Link:
+def _share(
+    upper: int, lower: int, basis_points: int, *, actual_control: bool = False, source: str = rules.RECORDED
+) -> Link:
     controls = rules.controls(kind=rules.SHAREHOLDING, share_basis_points=basis_points, actual_control=actual_control)
-    return Link(rules.SHAREHOLDING, upper, lower, controls)
+    return Link(rules.SHAREHOLDING, upper, lower, controls, source)
 
 
 def _manages(upper: int, lower: int) -> Link:
@@ -135,21 +137,64 @@ def test_describe_reads_out_names() -> None:
         }
     ]
     assert described["interested_bidders"] == described["related_bidder_warnings"] == []
+    assert described["related_bidders_unconfirmed"] == []
+
+
+# -- the source filter: only authoritative data voids (docs/decisions/0007) -------------------------------------------
+
+
+def test_a_one_sided_declaration_is_never_grouped_only_unconfirmed_实施条例第34条() -> None:
+    """Bidder 1 declares it controls bidder 2: a 第34条第2款 finding for the committee, with its source; no group."""
+    result = rules.related_bidders(
+        [_party(1), _party(2), _party(3)], owner=None, links=[_share(1, 2, 5_100, source=rules.DECLARED)]
+    )
+    assert result.groups == result.findings == result.warnings == ()
+    assert result.unconfirmed == (rules.Finding(rules.SHAREHOLDING_CONTROL, (1, 2), (1, 2), rules.DECLARED),)
+    described = rules.describe(result, {1: "甲", 2: "乙", 3: "丙"})
+    assert described["related_bidders"] == []
+    assert described["related_bidders_unconfirmed"] == [
+        {"ground": "shareholding_control", "entities": ["甲", "乙"], "path": ["甲", "乙"], "source": "declared"}
+    ]
+
+
+def test_a_chain_is_as_authoritative_as_its_weakest_link_实施条例第34条() -> None:
+    links = [_share(1, 50, 6_000), _share(50, 2, 9_000, source=rules.RECORDED_AFTER_DEADLINE)]
+    result = rules.related_bidders([_party(1), _party(2)], owner=None, links=links)
+    assert result.groups == ()
+    assert [(item.path, item.source) for item in result.unconfirmed] == [((1, 50, 2), rules.RECORDED_AFTER_DEADLINE)]
+    assert rules.weakest([rules.RECORDED, rules.RECORDED_AFTER_DEADLINE, rules.DECLARED]) == rules.DECLARED
+
+
+def test_a_recorded_chain_voids_even_beside_a_shorter_declared_one_实施条例第34条() -> None:
+    links = [_share(1, 2, 6_000, source=rules.DECLARED), _share(1, 50, 6_000), _share(50, 2, 6_000)]
+    result = rules.related_bidders([_party(1), _party(2)], owner=None, links=links)
+    assert result.groups == ((1, 2),)
+    assert result.findings == (rules.Finding(rules.SHAREHOLDING_CONTROL, (1, 2), (1, 50, 2)),)
+    assert result.unconfirmed == ()
+
+
+def test_a_person_in_charge_changed_after_the_deadline_is_unconfirmed_实施条例第34条() -> None:
+    late = Party(2, "张三", rules.CHANGED_AFTER_DEADLINE)
+    result = rules.related_bidders([_party(1, "张三"), late], owner=None, links=[])
+    assert result.groups == ()
+    assert result.unconfirmed == (rules.Finding(rules.SAME_PERSON_IN_CHARGE, (1, 2), (), rules.CHANGED_AFTER_DEADLINE),)
 
 
 # -- properties ------------------------------------------------------------------------------------------------------
 
 _ids = st.integers(min_value=1, max_value=12)
+_SOURCES = (rules.RECORDED, rules.DECLARED, rules.RECORDED_AFTER_DEADLINE)
 _links = st.lists(
     st.builds(
-        lambda kind, upper, lower, points, actual: Link(
-            kind, upper, lower, rules.controls(kind=kind, share_basis_points=points, actual_control=actual)
+        lambda kind, upper, lower, points, actual, source: Link(
+            kind, upper, lower, rules.controls(kind=kind, share_basis_points=points, actual_control=actual), source
         ),
         st.sampled_from(rules.RELATION_KINDS),
         _ids,
         _ids,
         st.integers(min_value=1, max_value=10_000),
         st.booleans(),
+        st.sampled_from(_SOURCES),
     ),
     max_size=20,
 )
@@ -194,3 +239,21 @@ def test_siblings_under_one_parent_are_never_voided_for_the_parent_alone_实施�
     result = rules.related_bidders([_party(child) for child in range(1, children + 1)], owner=None, links=links)
     assert result.groups == ()
     assert len(result.warnings) == children * (children - 1) // 2
+
+
+@given(bidders=_bidders, links=_links)
+def test_only_authoritative_links_void_whatever_else_is_declared_实施条例第34条(bidders, links) -> None:  # type: ignore[no-untyped-def]
+    """The source filter: the groups (void bids) over the whole register are exactly the groups over its staff-recorded
+    links alone, so no declaration or late record can add or change a group; every 第34条第2款 pair found over all
+    links is either in a group or flagged as unconfirmed with a non-authoritative source."""
+    result = rules.related_bidders(bidders, owner=None, links=links)
+    recorded = rules.related_bidders(bidders, owner=None, links=[link for link in links if link.authoritative])
+    assert result.groups == recorded.groups
+    assert all(item.authoritative for item in result.findings)
+    assert all(not item.authoritative for item in result.unconfirmed)
+    everything = [Link(link.kind, link.upper, link.lower, link.controls) for link in links]
+    grouped = {entity_id: n for n, group in enumerate(result.groups) for entity_id in group}
+    flagged = {frozenset(item.entity_ids) for item in result.unconfirmed}
+    for item in rules.related_bidders(bidders, owner=None, links=everything).findings:
+        a, b = item.entity_ids
+        assert grouped.get(a, -1) == grouped.get(b, -2) or frozenset((a, b)) in flagged

@@ -2,10 +2,14 @@
 them, and the one query that gathers them around the bidders of a lot.
 
 An entity declares its own relations (as the shareholder or managing unit, or as the entity held or managed); centre
-staff record and correct any. Their events are disclosed: relations between units, and the stakes behind them, are
-public registration facts (企业信息公示暂行条例 第九条、第十条: shareholders and their contributions are published),
-and a bid voided on them must be checkable by anyone against the ledger. The register holds units only, never
-natural persons as shareholders, so no personal data is in these payloads.
+staff record and correct any. A declaration is the entity's word about another unit, which it can give at any time,
+after an opening too: it never voids a bid by itself (``rules.DECLARED``); only a relation staff recorded or corrected
+by the bid deadline does (docs/decisions/0007).
+
+Their events are disclosed: relations between units, and the stakes behind them, are public registration facts
+(企业信息公示暂行条例 第九条、第十条: shareholders and their contributions are published), and a bid voided on them
+must be checkable by anyone against the ledger. The register holds units only, never natural persons as
+shareholders, so no personal data is in these payloads.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ from ggzy.entities.models import Entity, EntityRelation
 from ggzy.entities.schemas import EntityRelationCorrection, EntityRelationIn, EntityRelationOut
 from ggzy.entities.service import get_entity
 
-DECLARED = "declared"
-RECORDED = "recorded"
+DECLARED = rules.DECLARED
+RECORDED = rules.RECORDED
 HUNDRED = Decimal(100)
 
 
@@ -187,12 +191,24 @@ def _percent(points: int | None) -> Decimal | None:
 # -- the bidders of a lot -------------------------------------------------------------------------------------------
 
 
+def link_source(relation: EntityRelation, deadline: datetime | None) -> str:
+    """Whether a relation may void a bid (rules.RECORDED: staff recorded or corrected it, and it has not changed
+    since the bid deadline) or only be weighed by the committee."""
+    if relation.source != RECORDED:
+        return rules.DECLARED
+    if deadline is not None and relation.updated_at > deadline:
+        return rules.RECORDED_AFTER_DEADLINE
+    return rules.RECORDED
+
+
 def related_bidders_of(
-    db: Session, *, bidder_ids: list[int], owner_id: int | None
+    db: Session, *, bidder_ids: list[int], owner_id: int | None, deadline: datetime | None = None
 ) -> tuple[rules.RelatedBidders, dict[int, str]]:
     """实施条例 第34条 over the register as it is now: the rule's result for these bidders and this owner, and the
     names of every entity it mentions. Walks up the live controlling links from each party (one query per level of
-    the longest chain), and takes every live link that ends at one of them."""
+    the longest chain), and takes every live link that ends at one of them. With the tender's bid ``deadline``, a
+    relation recorded or corrected after it, and a person in charge whose register entry changed after it, are
+    marked so (the rule then only flags them): the register as it stood at the deadline is what may void a bid."""
     parties = [*bidder_ids, *([owner_id] if owner_id is not None else [])]
     entities = {e.id: e for e in db.scalars(select(Entity).where(Entity.id.in_(parties)))}
     links: dict[int, rules.Link] = {}
@@ -205,7 +221,9 @@ def related_bidders_of(
         )
         frontier = set()
         for row in rows:
-            link = rules.Link(row.kind, row.upper_entity_id, row.lower_entity_id, _controls(row))
+            link = rules.Link(
+                row.kind, row.upper_entity_id, row.lower_entity_id, _controls(row), link_source(row, deadline)
+            )
             links[row.id] = link
             if link.controls and link.upper not in seen:
                 frontier.add(link.upper)
@@ -214,7 +232,10 @@ def related_bidders_of(
     names = {row.id: row.name for row in named}
 
     def party(entity_id: int) -> rules.Party:
-        return rules.Party(entity_id, entities[entity_id].legal_representative)
+        entity = entities[entity_id]
+        changed = deadline is not None and entity.updated_at > deadline
+        source = rules.CHANGED_AFTER_DEADLINE if changed else rules.RECORDED
+        return rules.Party(entity_id, entity.legal_representative, source)
 
     result = rules.related_bidders(
         [party(entity_id) for entity_id in bidder_ids],

@@ -21,6 +21,14 @@ What the law covers, and what it does not:
   two bidders.
 - The person in charge is compared by name (the register keeps no identity number): names are NFKC-normalised and
   stripped of all white space, so "张 三" and "张三" are one person.
+
+Which data may void a bid (docs/decisions/0007): only an *authoritative* relation, one centre staff recorded or
+corrected and that stood unchanged at the bid deadline (``RECORDED``). A relation an entity declared on its own
+(``DECLARED``: any entity may declare one with any other, after the opening too, once it knows who bid) or that staff
+recorded after the deadline (``RECORDED_AFTER_DEADLINE``) is a 第34条 finding the committee must weigh, reported in
+``unconfirmed`` and never grouped; so is the same person in charge when an entity's register entry changed after the
+deadline (``CHANGED_AFTER_DEADLINE``). A chain is as authoritative as its weakest link, and a pair with an
+authoritative chain is grouped even if a shorter chain through a declared link also joins it.
 """
 
 from __future__ import annotations
@@ -52,6 +60,14 @@ OWNER_COMMON_PARENT = "common_parent_with_owner"
 COMMON_PARENT = "common_parent"
 MINORITY_STAKE = "minority_stake"
 
+# where a link or a person in charge comes from (see the module docstring); only RECORDED voids
+RECORDED = "recorded"  # recorded or corrected by centre staff, unchanged since the bid deadline
+DECLARED = "declared"  # declared by one of its sides, never checked by staff
+RECORDED_AFTER_DEADLINE = "recorded_after_deadline"  # staff recorded or corrected it after the bid deadline
+CHANGED_AFTER_DEADLINE = "changed_after_deadline"  # the entity's register entry changed after the bid deadline
+AUTHORITATIVE = frozenset({RECORDED})
+_WEAKEST_FIRST = (DECLARED, CHANGED_AFTER_DEADLINE, RECORDED_AFTER_DEADLINE, RECORDED)
+
 GROUNDS_ZH = {
     SAME_PERSON_IN_CHARGE: "单位负责人为同一人",
     SHAREHOLDING_CONTROL: "存在控股关系",
@@ -73,6 +89,7 @@ class Party:
 
     entity_id: int
     person_in_charge: str | None  # 单位负责人 (the register's legal representative)
+    source: str = RECORDED  # CHANGED_AFTER_DEADLINE when the entry may have changed after the bid deadline
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,11 @@ class Link:
     upper: int
     lower: int
     controls: bool  # 控股 or 管理: the upper steers the lower
+    source: str = RECORDED  # RECORDED, DECLARED or RECORDED_AFTER_DEADLINE
+
+    @property
+    def authoritative(self) -> bool:
+        return self.source in AUTHORITATIVE
 
 
 @dataclass(frozen=True)
@@ -93,14 +115,20 @@ class Finding:
     ground: str
     entity_ids: tuple[int, int]
     path: tuple[int, ...] = ()
+    source: str = RECORDED  # the weakest source of the data behind it
+
+    @property
+    def authoritative(self) -> bool:
+        return self.source in AUTHORITATIVE
 
 
 @dataclass(frozen=True)
 class RelatedBidders:
     groups: tuple[tuple[int, ...], ...]  # 第34条第2、3款: every bid of a group is void
-    findings: tuple[Finding, ...]  # why, pair by pair
+    findings: tuple[Finding, ...]  # why, pair by pair (authoritative only)
     interests: tuple[Finding, ...]  # 第34条第1款: flagged for the committee
     warnings: tuple[Finding, ...]  # not 第34条: common parents and minority stakes (串标 risk)
+    unconfirmed: tuple[Finding, ...] = ()  # 第34条第2款 on data that may not void: flagged for the committee
 
 
 def controls(*, kind: str, share_basis_points: int | None, actual_control: bool) -> bool:
@@ -122,6 +150,12 @@ def _person_key(name: str | None) -> str | None:
         return None
     key = "".join(unicodedata.normalize("NFKC", name).split()).casefold()
     return key or None
+
+
+def weakest(sources: Iterable[str]) -> str:
+    """The least authoritative of ``sources`` (RECORDED when there are none)."""
+    found = set(sources)
+    return next((source for source in _WEAKEST_FIRST if source in found), RECORDED)
 
 
 def _uppers(links: Iterable[Link]) -> dict[int, list[Link]]:
@@ -162,46 +196,71 @@ def _path(chain: Sequence[Link]) -> tuple[int, ...]:
     return (chain[0].upper, *(link.lower for link in chain))
 
 
-def _minority(links: Iterable[Link], a: int, b: int) -> bool:
-    return any(not link.controls and {link.upper, link.lower} == {a, b} for link in links)
+def _chain_finding(ground: str | None, pair: tuple[int, int], chain: Sequence[Link]) -> Finding:
+    return Finding(ground or _chain_ground(chain), pair, _path(chain), weakest(link.source for link in chain))
+
+
+def _minority(links: Iterable[Link], a: int, b: int) -> Link | None:
+    return next((link for link in links if not link.controls and {link.upper, link.lower} == {a, b}), None)
+
+
+def _common_parent(
+    pair: tuple[int, int], ground: str, a: Mapping[int, tuple[Link, ...]], b: Mapping[int, tuple[Link, ...]]
+) -> Finding | None:
+    common = set(a) & set(b)
+    if not common:
+        return None
+    source = weakest(link.source for parent in common for link in (*a[parent], *b[parent]))
+    return Finding(ground, pair, tuple(sorted(common)), source)
 
 
 def related_bidders(bidders: Sequence[Party], *, owner: Party | None, links: Sequence[Link]) -> RelatedBidders:
     """The bidders on one lot that 第34条 bars together (in groups), those with an interest in the owner, and the
     warnings that are not 第34条. ``links`` are the live relations of the register around these parties (at least
     every controlling link above each of them, and the links between them). Groups, pairs and warnings come in the
-    order of ``bidders``."""
+    order of ``bidders``. Only authoritative data groups bidders; a 第34条第2款 finding that rests on anything else (a
+    one-sided declaration, a record made after the deadline) goes to ``unconfirmed`` for the committee."""
     uppers = _uppers(links)
     controllers = {party.entity_id: _controllers(party.entity_id, uppers) for party in bidders}
+    checked_uppers = _uppers(link for link in links if link.authoritative)
+    checked = {party.entity_id: _controllers(party.entity_id, checked_uppers) for party in bidders}
     order = {party.entity_id: n for n, party in enumerate(bidders)}
-    findings: list[Finding] = []
+    found: list[Finding] = []
     warnings: list[Finding] = []
     for a, b in combinations(bidders, 2):
         pair = (a.entity_id, b.entity_id)
         barred = False
         if same_person(a.person_in_charge, b.person_in_charge):
-            findings.append(Finding(SAME_PERSON_IN_CHARGE, pair))
+            found.append(Finding(SAME_PERSON_IN_CHARGE, pair, source=weakest((a.source, b.source))))
             barred = True
         for upper, lower in ((a, b), (b, a)):
-            chain = controllers[lower.entity_id].get(upper.entity_id)
+            # an authoritative chain if there is one, even when a shorter one runs through a declared link
+            chain = checked[lower.entity_id].get(upper.entity_id) or controllers[lower.entity_id].get(upper.entity_id)
             if chain is not None:
-                findings.append(Finding(_chain_ground(chain), pair, _path(chain)))
+                found.append(_chain_finding(None, pair, chain))
                 barred = True
         if barred:
             continue
-        common = set(controllers[a.entity_id]) & set(controllers[b.entity_id])
-        if common:
-            warnings.append(Finding(COMMON_PARENT, pair, tuple(sorted(common))))
-        elif _minority(links, *pair):
-            warnings.append(Finding(MINORITY_STAKE, pair))
+        warning = _common_parent(pair, COMMON_PARENT, controllers[a.entity_id], controllers[b.entity_id])
+        minority = _minority(links, *pair)
+        if warning is None and minority is not None:
+            warning = Finding(MINORITY_STAKE, pair, source=minority.source)
+        if warning is not None:
+            warnings.append(warning)
+    findings = [item for item in found if item.authoritative]
     groups = groups_of(findings, order)
     void = {entity_id: n for n, group in enumerate(groups) for entity_id in group}
+
+    def apart(pair: tuple[int, int]) -> bool:
+        return void.get(pair[0], -1) != void.get(pair[1], -2)
+
     return RelatedBidders(
         groups=groups,
         findings=tuple(findings),
         interests=tuple(_interests(bidders, owner, links, uppers, controllers)),
         # a warning about two bids already void together (a parent bidding beside two subsidiaries) says nothing new
-        warnings=tuple(w for w in warnings if void.get(w.entity_ids[0], -1) != void.get(w.entity_ids[1], -2)),
+        warnings=tuple(w for w in warnings if apart(w.entity_ids)),
+        unconfirmed=tuple(item for item in found if not item.authoritative and apart(item.entity_ids)),
     )
 
 
@@ -245,17 +304,18 @@ def _interests(
             continue  # the owner cannot bid on its own tender at all (tendering.access)
         chain = controllers[bidder.entity_id].get(owner.entity_id)
         if chain is not None:
-            found.append(Finding(OWNER_CONTROLS_BIDDER, pair, _path(chain)))
+            found.append(_chain_finding(OWNER_CONTROLS_BIDDER, pair, chain))
         chain = above_owner.get(bidder.entity_id)
         if chain is not None:
-            found.append(Finding(BIDDER_CONTROLS_OWNER, pair, _path(chain)))
+            found.append(_chain_finding(BIDDER_CONTROLS_OWNER, pair, chain))
         if same_person(bidder.person_in_charge, owner.person_in_charge):
-            found.append(Finding(OWNER_SAME_PERSON_IN_CHARGE, pair))
-        if _minority(links, *pair):
-            found.append(Finding(OWNER_MINORITY_STAKE, pair))
-        common = set(controllers[bidder.entity_id]) & set(above_owner)
-        if common and not any(item.entity_ids == pair for item in found):
-            found.append(Finding(OWNER_COMMON_PARENT, pair, tuple(sorted(common))))
+            found.append(Finding(OWNER_SAME_PERSON_IN_CHARGE, pair, source=weakest((bidder.source, owner.source))))
+        minority = _minority(links, *pair)
+        if minority is not None:
+            found.append(Finding(OWNER_MINORITY_STAKE, pair, source=minority.source))
+        common = _common_parent(pair, OWNER_COMMON_PARENT, controllers[bidder.entity_id], above_owner)
+        if common is not None and not any(item.entity_ids == pair for item in found):
+            found.append(common)
     return found
 
 
@@ -282,4 +342,7 @@ def describe(result: RelatedBidders, names: Mapping[int, str]) -> dict[str, Any]
         "interested_bidders": [finding(item) for item in result.interests],
         # not 第34条: 串标 risk for supervisors and the committee
         "related_bidder_warnings": [finding(item) for item in result.warnings],
+        # 实施条例 第34条第2款 on data that voids nothing by itself (a one-sided declaration, a late record), with its
+        # source: the committee weighs it
+        "related_bidders_unconfirmed": [finding(item) | {"source": item.source} for item in result.unconfirmed],
     }

@@ -216,17 +216,24 @@ def _automatic_rejections(
 
     招标投标法实施条例 第34条第3款 makes the bids of related bidders void (相关投标均无效) by law: the relation is a
     fact of the register (the same person in charge, a 控股 or 管理 relation), not a judgement, so, like a price above
-    the ceiling, those bids are rejected here with the article cited, on the register as it stands when evaluation
-    starts (staff may have corrected it after an objection at the opening). An interest in the owner (第1款) bars a
-    bidder only if it "may affect the fairness" of the tender — the committee's judgement — so it is only flagged,
-    as are siblings under one parent and minority stakes (not 第34条; 串标 risk, 第39条), and the same person in
-    charge, which the register knows only by name (docs/decisions/0007)."""
+    the ceiling, those bids are rejected here with the article cited — but only on authoritative data: a relation
+    centre staff recorded or corrected that stood unchanged at the bid deadline. One an entity declared on its own
+    (which any bidder could do after the opening against the cheapest competitor, voiding both bids) or that staff
+    recorded after the deadline is flagged with its source, and the committee rejects with ``related_bidders`` if it
+    holds. An interest in the owner (第1款) bars a bidder only if it "may affect the fairness" of the tender — the
+    committee's judgement — so it is only flagged, as are siblings under one parent and minority stakes (not 第34条;
+    串标 risk, 第39条), and the same person in charge, which the register knows only by name (docs/decisions/0007)."""
     bids = opened_bids(db, evaluation.tender_id)
+    tender = get_tender(db, evaluation.tender_id)
     related, names = entity_relations.related_bidders_of(
-        db, bidder_ids=sorted({bid.entity_id for bid in bids.values()}), owner_id=project.owner_id
+        db,
+        bidder_ids=sorted({bid.entity_id for bid in bids.values()}),
+        owner_id=project.owner_id,
+        deadline=tender.bid_deadline,
     )
     # Relations between entity ids are facts; the same person in charge is a match of names, which namesakes share:
     # the committee confirms it from the bids' 法定代表人身份证明 and rejects with the ground ``related_bidders``.
+    # ``findings`` hold authoritative data only (实施条例 第34条: a one-sided declaration voids nothing by itself).
     facts = [f for f in related.findings if f.ground != SAME_PERSON_IN_CHARGE]
     named = [f for f in related.findings if f.ground == SAME_PERSON_IN_CHARGE]
     void: dict[int, str] = {}
@@ -262,8 +269,9 @@ def _automatic_rejections(
             "ground": f.ground,
             "bid_ids": [entity_bids[e] for e in f.entity_ids if e in entity_bids],
             "path": list(f.path),
+            "source": f.source,
         }
-        for f in (*named, *related.interests, *related.warnings)
+        for f in (*named, *related.unconfirmed, *related.interests, *related.warnings)
     ]
     return rejected, flagged
 
