@@ -49,23 +49,10 @@ def test_the_database_refuses_a_second_active_bid_of_one_bidder_for_a_lot_招标
     tender,
     gm_ca: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    bidder = Bidder(db, gm_ca, tender.id)
-    bidder_user = bidder.user
+    user = Bidder(db, gm_ca, tender.id).user
 
     def row(status: str) -> SealedBid:
-        return SealedBid(
-            tender_id=tender.id,
-            entity_id=bidder_user.entity_id,
-            user_id=bidder_user.id,
-            suite="gm",
-            header="{}",
-            certificate_fingerprint="f" * 64,
-            ciphertext_sha256="c" * 64,
-            ciphertext_size=1,
-            status=status,
-            submitted_at=TEST_NOW,
-            submission_details="{}",
-        )
+        return _row(tender.id, user.entity_id, user.id, status)  # type: ignore[arg-type]
 
     db.add_all([row(bids.ACTIVE), row(bids.REPLACED), row(bids.WITHDRAWN)])
     db.flush()  # ended envelopes are kept beside the active one
@@ -74,6 +61,52 @@ def test_the_database_refuses_a_second_active_bid_of_one_bidder_for_a_lot_招标
         db.flush()
     assert bids._is_one_active_bid_violation(refused.value)
     assert _statuses(db, tender.id) == ["active", "replaced", "withdrawn"]
+
+
+def test_migration_0009_stops_on_a_database_where_the_race_already_left_two_active_bids(
+    fresh_engine: Engine, gm_ca: Path
+) -> None:
+    """Which of two active envelopes counts is the centre's recorded decision, not the migration's: it names them."""
+    from alembic import command
+
+    from ggzy.core.migrate import alembic_config, upgrade
+
+    config = alembic_config(fresh_engine.url.render_as_string(hide_password=False))
+    with fresh_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    with unit_of_work(make_session_factory(fresh_engine)) as db:
+        tender, _ = make_published_tender(db)
+        user = Bidder(db, gm_ca, tender.id).user
+        for _ in range(2):
+            db.add(_row(tender.id, user.entity_id, user.id, bids.ACTIVE))  # type: ignore[arg-type]
+        db.flush()
+        pair = f"tender {tender.id} / entity {user.entity_id}: 2 active"
+    with pytest.raises(RuntimeError, match=pair):
+        upgrade(fresh_engine)
+    with fresh_engine.begin() as connection:  # the centre records its decision; then the upgrade goes through
+        connection.execute(
+            text("UPDATE sealed_bids SET status = 'replaced' WHERE id = (SELECT min(id) FROM sealed_bids)")
+        )
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0009"
+
+
+def _row(tender_id: int, entity_id: int, user_id: int, status: str) -> SealedBid:
+    return SealedBid(
+        tender_id=tender_id,
+        entity_id=entity_id,
+        user_id=user_id,
+        suite="gm",
+        header="{}",
+        certificate_fingerprint="f" * 64,
+        ciphertext_sha256="c" * 64,
+        ciphertext_size=1,
+        status=status,
+        submitted_at=TEST_NOW,
+        submission_details="{}",
+    )
 
 
 @pytest.fixture
