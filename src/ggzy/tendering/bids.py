@@ -192,6 +192,11 @@ def submit_bid(
     work is only one read and the inserts: on SQLite the write lock (``BEGIN IMMEDIATE``) is taken after the upload,
     not held through it, and on PostgreSQL no connection idles in a transaction while the bytes arrive. A refused
     submission rolls back, which deletes the staged file (``ggzy.storage.staging``): no row, file or event remains.
+
+    Two simultaneous submissions of one bidder both read the same active bid; the database decides between them (the
+    one-active-bid index of migration 0009, and a replacement only of a bid still active). On PostgreSQL the second
+    waits for the first's lock and is refused with :class:`ConcurrentSubmission`; on SQLite writers serialize, so it
+    reads the first and replaces it.
     """
     header = read_envelope_header(envelope)
     ciphertext = stage_blob(db, store, envelope, max_bytes=max_bytes, expected_sha256=header.ciphertext_sha256)
