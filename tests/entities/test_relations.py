@@ -5,6 +5,7 @@ charge (单位负责人) corrected by staff with an undisclosed event (its value
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.events import Event, events_for
 from ggzy.core.permissions import Role
+from ggzy.entities import relations, rules
 from ggzy.entities.models import Centre, Entity, EntityRelation
 from ggzy.entities.schemas import RoleGrantIn
 from tests.factories import make_centres, make_entity, make_user, token_for, user_with_role
@@ -196,3 +198,26 @@ def test_staff_correct_the_person_in_charge_in_an_undisclosed_event_实施条例
         "before": {"legal_representative": old},
         "after": {"legal_representative": "赵更正"},
     }
+
+
+def test_the_register_query_marks_each_relation_with_its_source_实施条例第34条(
+    client: TestClient, db: Session, bidder: dict[str, str], staff: dict[str, str], parent: Entity, subsidiary: Entity
+) -> None:
+    """A relation the subsidiary declared is only ``declared``: the query reads it, the rule never groups on it
+    (only flags it, with its source); once staff correct it, it is ``recorded``, but only if that happened by the
+    tender's bid deadline."""
+    declared = client.post(MINE, json=_share(parent, subsidiary), headers=bidder).json()
+    found, _ = relations.related_bidders_of(db, bidder_ids=[parent.id, subsidiary.id], owner_id=None)
+    assert found.groups == ()
+    assert [(item.ground, item.source) for item in found.unconfirmed] == [(rules.SHAREHOLDING_CONTROL, rules.DECLARED)]
+    corrected = client.patch(f"{RELATIONS}/{declared['id']}", json={"actual_control": True}, headers=staff)
+    assert corrected.json()["source"] == "recorded", corrected.text
+    row = db.get(EntityRelation, declared["id"])
+    assert row is not None
+    bidders = [parent.id, subsidiary.id]
+    after, _ = relations.related_bidders_of(db, bidder_ids=bidders, owner_id=None, deadline=row.updated_at)
+    assert (after.groups, after.unconfirmed) == (((parent.id, subsidiary.id),), ())
+    early = row.updated_at - timedelta(seconds=1)
+    late, _ = relations.related_bidders_of(db, bidder_ids=bidders, owner_id=None, deadline=early)
+    assert late.groups == ()
+    assert [item.source for item in late.unconfirmed] == [rules.RECORDED_AFTER_DEADLINE]
