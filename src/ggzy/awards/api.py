@@ -20,7 +20,7 @@ from ggzy.awards.schemas import (
     PublicityIn,
     RepublishIn,
 )
-from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
+from ggzy.complaints.suspension import ReEvaluationOrdered, ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
@@ -44,7 +44,7 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
     summary="Publicise the recommended candidates with their prices (中标候选人公示, 实施条例 第54条)",
     responses=problem_responses(
         NotFound, NotTheTenderer, TenderStageWrong, Conflict, rules.PublicityTooLate, rules.PublicityTooShort,
-        TenderSuspended, ReTenderOrdered,
+        TenderSuspended, ReTenderOrdered, ReEvaluationOrdered,
     ),
 )  # fmt: skip
 def publish_publicity(tender_id: int, body: PublicityIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
@@ -133,9 +133,10 @@ def award(tender_id: int, body: AwardIn, request: Request, db: DB, actor: Manage
     response_model=AwardStageOut,
     summary="Record the signed contract, at the award price (招标投标法 第46条); after 30 days it is flagged late",
     responses=problem_responses(
-        NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.ContractAmountDeparts, TenderSuspended
+        NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.ContractAmountDeparts, TenderSuspended,
+        ReTenderOrdered, ReEvaluationOrdered,
     ),
-)
+)  # fmt: skip
 def record_contract(tender_id: int, body: ContractIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
     service.record_contract(
         db,

@@ -1,10 +1,12 @@
 """Who may handle and who may read a complaint.
 
 The supervisory department (行政监督部门) handles the complaints of its region and trade type (a supervisor's role
-grant names both; none means all). Discipline inspection and audit read the same scope. The complainant reads its
-own. Nobody else learns that a complaint exists until the decision is published (see service: the complainant is
-kept out of the public ledger until then). A complaint the reader may not see is reported as not found, so that
-its existence is not revealed either.
+grant names both; none means all). The complainant reads its own. Discipline inspection and audit read the
+supervisor's scope once the opening record has named the bidders; before that only the complainant and the
+competent supervisor know who complained, since a complainant about the documents is a potential bidder
+(招标投标法 第22条) — the supervisor's handling and its time limits are in the public ledger meanwhile, without
+the complainant (see service). Nobody else learns who complained. A complaint the reader may not see is reported
+as not found, so that its existence is not revealed either.
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ def check_supervisor(actor: Principal, project: Project) -> Principal:
     raise NotYourJurisdiction(field="complaint_id")
 
 
-def may_read(actor: Principal, project: Project, complaint: Complaint) -> bool:
+def may_read(actor: Principal, project: Project, complaint: Complaint, *, bids_public: bool) -> bool:
+    """``bids_public``: the tender's opening record has named its bidders (招标投标法 第22条 no longer at stake)."""
     if Role.BIDDER in actor.roles and actor.entity_id is not None and actor.entity_id == complaint.entity_id:
         return True
-    return _covers(actor, Role.SUPERVISOR, project) or _covers(actor, Role.INSPECTOR, project)
+    return _covers(actor, Role.SUPERVISOR, project) or (bids_public and _covers(actor, Role.INSPECTOR, project))
 
 
-def check_reader(actor: Principal, project: Project, complaint: Complaint) -> None:
-    if not may_read(actor, project, complaint):
+def check_reader(actor: Principal, project: Project, complaint: Complaint, *, bids_public: bool) -> None:
+    if not may_read(actor, project, complaint, bids_public=bids_public):
         raise NotFound(field="complaint_id", what_zh="投诉", what_en="Complaint")

@@ -63,22 +63,28 @@ def lodge(tender_id: int, body: ComplaintIn, db: DB, actor: Complainant, now: No
 @router.get(
     "/complaints",
     response_model=list[ComplaintOut],
-    summary="My entity's complaints, or those of my jurisdiction (supervisors, inspectors), newest first",
+    summary="My entity's complaints, or those of my jurisdiction (supervisors; inspectors once the bids are "
+    "public, 招标投标法 第22条), newest first",
 )
 def list_complaints(
-    db: DB, actor: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    db: DB,
+    actor: Reader,
+    now: Now,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ComplaintOut]:
-    return [_out(db, c) for c in service.visible_complaints(db, actor, limit=limit, offset=offset)]
+    return [_out(db, c) for c in service.visible_complaints(db, actor, limit=limit, offset=offset, now=now)]
 
 
 @router.get(
     "/complaints/{complaint_id}",
     response_model=ComplaintOut,
-    summary="One complaint, for its complainant and the supervisors and inspectors of its jurisdiction",
+    summary="One complaint, for its complainant and the supervisors of its jurisdiction (inspectors too once the "
+    "bids are public, 招标投标法 第22条)",
     responses=problem_responses(NotFound),
 )
-def get_complaint(complaint_id: int, db: DB, actor: Reader) -> ComplaintOut:
-    return _out(db, service.read_complaint(db, actor, complaint_id=complaint_id))
+def get_complaint(complaint_id: int, db: DB, actor: Reader, now: Now) -> ComplaintOut:
+    return _out(db, service.read_complaint(db, actor, complaint_id=complaint_id, now=now))
 
 
 @router.post(

@@ -9,13 +9,20 @@ What the public ledger carries, event by event (``disclosed``):
 - Acceptance, refusal, the review clock, suspension and its lifting are disclosed *without* the complainant: they
   say that a complaint on this tender is handled, on which matter and by when (第61条 time limits are public
   accountability, 第79条), and a suspension binds everyone, so everyone must see it.
-- ``complaint.upheld`` and ``complaint.dismissed`` are disclosed with the complainant's entity: the written decision
-  is delivered to the parties and decisions on violations are published (第78条); a dismissal for fabricated facts
-  or forged material (第61条, 第77条) is recorded against the complainant.
+- ``complaint.upheld`` and ``complaint.dismissed`` are disclosed: the outcome, the remedy, the time limit and
+  whether it was kept are public (第61条, 第79条). Once the opening record has named the bidders they also carry the
+  complainant's entity and the written decision: decisions on violations are published (第78条), and a dismissal
+  for fabricated facts or forged material (第61条, 第77条) is on record against the complainant. Before that they
+  carry neither, only the decision's SHA-256: a complaint about the documents comes after an objection, so its
+  complainant obtained the documents, and naming it would make a potential bidder public (招标投标法 第22条); a
+  written decision names its complainant. The complaint row keeps both for the complainant and the supervisor,
+  and the undisclosed ``complaint.lodged`` commits the ledger to who lodged it. No later event publishes them at
+  the opening: a complainant that did not bid is still a potential bidder the opening record does not name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -74,16 +81,26 @@ def get_complaint(db: Session, complaint_id: int) -> tuple[Complaint, Project]:
     return complaint, project
 
 
-def read_complaint(db: Session, actor: Principal, *, complaint_id: int) -> Complaint:
+def read_complaint(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> Complaint:
     complaint, project = get_complaint(db, complaint_id)
-    access.check_reader(actor, project, complaint)
+    bids_public = tendering.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC
+    access.check_reader(actor, project, complaint, bids_public=bids_public)
     return complaint
 
 
-def visible_complaints(db: Session, actor: Principal, *, limit: int, offset: int) -> list[Complaint]:
+def visible_complaints(db: Session, actor: Principal, *, limit: int, offset: int, now: datetime) -> list[Complaint]:
     """The complainant's own complaints and those of the reader's jurisdiction, newest first."""
-    query = select(Complaint, Project).join(Project, Project.id == Complaint.project_id).order_by(Complaint.id.desc())
-    shown = [complaint for complaint, project in db.execute(query) if access.may_read(actor, project, complaint)]
+    query = (
+        select(Complaint, Project, Tender)
+        .join(Project, Project.id == Complaint.project_id)
+        .join(Tender, Tender.id == Complaint.tender_id)
+        .order_by(Complaint.id.desc())
+    )
+    shown = [
+        complaint
+        for complaint, project, tender in db.execute(query)
+        if access.may_read(actor, project, complaint, bids_public=tendering.stage_of(tender, now) in _BIDS_PUBLIC)
+    ]
     return shown[offset : offset + limit]
 
 
@@ -355,15 +372,19 @@ def _decide(
     complaint.decided_at, complaint.decision, complaint.handled_by = now, decision, actor.user_id
     complaint.decided_late = china_date(now) > complaint.decision_due
     lifted = _lift(db, actor, complaint, now)  # the handling ends, and with it the suspension it ordered
-    complainant = db.get(Entity, complaint.entity_id)
-    assert complainant is not None
-    payload = {
-        "complainant": {"name": complainant.name, "credit_code": complainant.credit_code},
-        "decision": decision,
+    payload: dict[str, Any] = {
+        "decision_sha256": hashlib.sha256(decision.encode()).hexdigest(),
         "decision_due": complaint.decision_due.isoformat(),
         "late": complaint.decided_late,
         "suspension_lifted": lifted.id if lifted is not None else None,
     }
+    # Before the opening the complainant may be a potential bidder: neither it nor the written decision, which
+    # names it, goes into the public ledger (招标投标法 第22条); the complaint row keeps both.
+    if tendering.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC:
+        complainant = db.get(Entity, complaint.entity_id)
+        assert complainant is not None
+        payload["complainant"] = {"name": complainant.name, "credit_code": complainant.credit_code}
+        payload["decision"] = decision
     return complaint, project, actor, payload
 
 
