@@ -168,6 +168,38 @@ def test_related_bidders_are_read_out_in_the_opening_record_实施条例第34条
     assert record["related_bidder_warnings"] == []
 
 
+def test_a_relation_recorded_after_the_deadline_is_read_out_unconfirmed_not_void_实施条例第34条(
+    scene: Scene, client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    """The opening record reads the register as it stood at the bid deadline: control that staff record during the
+    opening is read out as unconfirmed, for the committee, not as a group whose bids are void."""
+    from ggzy.core.permissions import SYSTEM
+    from ggzy.entities import relations
+    from ggzy.entities.models import Entity
+    from ggzy.entities.schemas import EntityRelationIn
+
+    entities = [db.get(Entity, bidder.user.entity_id) for bidder in scene.bidders]
+    clock.set(scene.tender.bid_deadline)
+    client.post(scene.url("/opening/start"), headers=scene.host)
+    late = scene.tender.bid_deadline + timedelta(minutes=5)
+    data = EntityRelationIn(
+        kind="shareholding",
+        upper_entity_id=entities[0].id,
+        lower_entity_id=entities[1].id,
+        share_percent=60,  # type: ignore[union-attr]
+    )
+    relations.record_relation(db, SYSTEM, data=data, now=late)
+    db.commit()
+    for number in range(5):
+        scene.decrypt(number)
+    clock.advance(timedelta(minutes=31))
+    record = client.post(scene.url("/opening/finish"), json={}, headers=scene.host).json()["record"]
+    assert record["related_bidders"] == []
+    unconfirmed = record["related_bidders_unconfirmed"]
+    assert [finding["entities"] for finding in unconfirmed] == [[entities[0].name, entities[1].name]]  # type: ignore[union-attr]
+    assert unconfirmed[0]["source"] == "recorded_after_deadline"
+
+
 def test_the_opening_cannot_start_before_the_deadline(scene: Scene, client: TestClient, clock: FixedClock) -> None:
     clock.set(scene.tender.bid_deadline - timedelta(seconds=1))
     response = client.post(scene.url("/opening/start"), headers=scene.host)

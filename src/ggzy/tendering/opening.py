@@ -368,7 +368,7 @@ def finish_opening(
         )  # fmt: skip
     failed = not rules.enough_bids_to_open(len(opened), procedure(tender.procedure))
     related = entity_relations.related_bidders_of(
-        db, bidder_ids=[item.entity_id for item in opened], owner_id=project.owner_id
+        db, bidder_ids=[item.entity_id for item in opened], owner_id=project.owner_id, deadline=tender.bid_deadline
     )
     record = {
         "tender_id": tender.id,
