@@ -13,16 +13,16 @@ What the public ledger carries, event by event (``disclosed``):
   whether it was kept are public (第61条, 第79条). Once the opening record has named the bidders they also carry the
   complainant's entity and the written decision: decisions on violations are published (第78条), and a dismissal
   for fabricated facts or forged material (第61条, 第77条) is on record against the complainant. Before that they
-  carry neither, only the decision's SHA-256: a complaint about the documents comes after an objection, so its
-  complainant obtained the documents, and naming it would make a potential bidder public (招标投标法 第22条); a
-  written decision names its complainant. The complaint row keeps both for the complainant and the supervisor,
-  and the undisclosed ``complaint.lodged`` commits the ledger to who lodged it. No later event publishes them at
-  the opening: a complainant that did not bid is still a potential bidder the opening record does not name.
+  carry neither: a complaint about the documents comes after an objection, so its complainant obtained the
+  documents, and naming it would make a potential bidder public (招标投标法 第22条); a written decision names its
+  complainant, and even an unsalted hash of it could be confirmed by hashing a templated decision with each local
+  firm's name. The complaint row keeps both for the complainant and the supervisor, and the undisclosed
+  ``complaint.lodged`` commits the ledger to who lodged it. No later event publishes them at the opening: a
+  complainant that did not bid is still a potential bidder the opening record does not name.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -373,7 +373,6 @@ def _decide(
     complaint.decided_late = china_date(now) > complaint.decision_due
     lifted = _lift(db, actor, complaint, now)  # the handling ends, and with it the suspension it ordered
     payload: dict[str, Any] = {
-        "decision_sha256": hashlib.sha256(decision.encode()).hexdigest(),
         "decision_due": complaint.decision_due.isoformat(),
         "late": complaint.decided_late,
         "suspension_lifted": lifted.id if lifted is not None else None,
