@@ -5,7 +5,8 @@ The result is public (招标投标法实施条例 第54条: the candidates are p
 notified): every event here is disclosed. The evaluation report names no expert, and nothing here reads the
 committee, so no event can name one. The tender moves evaluated → publicity → awarded → contracted; within the
 publicity, :data:`rules.PUBLICITY_TRANSITIONS` governs re-publicity after the result changes (第54条). While the
-supervisory department has the tender suspended (第62条), nothing here moves it forward.
+supervisory department has the tender suspended (第62条), after it ordered a re-tender, or while a re-evaluation it
+ordered has no newer report (第81条), nothing here moves it forward (``complaints.suspension.check_may_proceed``).
 """
 
 from __future__ import annotations
@@ -286,7 +287,8 @@ def mark_result_changed(db: Session, *, tender_id: int) -> int | None:
     """A complaint's decision ordered re-evaluation (实施条例 第61条, 第81条): if the candidates are being
     publicised, the result they show no longer stands and must be publicised afresh (第54条). Part of the
     complaint decision's state change (its event records it); returns the publicity's round, or None when there
-    is no publicity to change (the evaluation is redone before any)."""
+    is no running publicity to change: before the publicity, or after the award, ``check_may_proceed`` refuses the
+    publicity and the contract until a newer evaluation report exists (第81条)."""
     tender = get_tender(db, tender_id)
     publicity = find_publicity(db, tender.id)
     if publicity is None or tender.stage != Stage.PUBLICITY.value or publicity.state == rules.RESULT_CHANGED:
