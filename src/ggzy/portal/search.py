@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import InvalidInput
 from ggzy.portal.views import NoticeRow, notice_row, published_notices
-from ggzy.projects.models import Project
+from ggzy.projects.models import Lot, Project
 from ggzy.tendering.models import Tender
 
 PAGE_SIZE = 20
@@ -148,8 +148,10 @@ def search_notices(db: Session, query: NoticeQuery, *, limit: int = PAGE_SIZE) -
     sqlite = db.get_bind().dialect.name == "sqlite"
     statement: Any = published_notices()
     # SQLite would start from a project index and sort every matching notice; walking the notices' own index in
-    # page order and filtering is what keeps a page cheap (``column || ''`` hides the column's index from it).
-    project_column = (lambda column: column.concat("")) if sqlite else (lambda column: column)
+    # page order and filtering is what keeps a page cheap. The project's column is read by a correlated subquery on
+    # the project's primary key: written on the joined row, SQLite builds a Bloom filter over every matching project
+    # per request first (13 ms at 25,000 projects; the subquery 0.17 ms, bench/RESULTS.md).
+    project_column = _project_column_by_key if sqlite else (lambda column: column)
     if query.trade_type:
         statement = statement.where(project_column(Project.trade_type) == query.trade_type)
     if query.region:
@@ -180,6 +182,12 @@ def search_notices(db: Session, query: NoticeQuery, *, limit: int = PAGE_SIZE) -
     more = len(rows) > limit
     rows = rows[:limit]
     return NoticePage(rows=rows, next_cursor=encode_cursor(rows[-1]) if more else None)
+
+
+def _project_column_by_key(column: Any) -> Any:
+    """``(SELECT projects.<column> FROM projects WHERE projects.id = lots.project_id)``: one primary-key look-up per
+    notice walked, no index on the column for SQLite to start from."""
+    return select(column).where(Project.id == Lot.project_id).correlate(Lot).scalar_subquery()
 
 
 WINDOW = 500
