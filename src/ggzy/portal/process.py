@@ -109,10 +109,16 @@ def project_process(db: Session, actor: Principal, *, project_id: int, now: date
     if project is None or not published:
         raise NotFound(field="project_id", what_zh="公开的项目", what_en="Public project")
     lots = {lot.id: LotProcess(lot) for lot in db.scalars(select(Lot).where(Lot.project_id == project_id))}
-    events = _document_events(db, [tender.id for tender in published])
+    tender_ids = [tender.id for tender in published]
+    events = _document_events(db, tender_ids)
+    clarifications = _clarifications(db, tender_ids)
     for tender in published:
         lot = lots[tender.lot_id]
-        lot.tenders.append(_tender_process(db, actor, project, lot.lot, tender, events.get(tender.id, []), now))
+        lot.tenders.append(
+            _tender_process(
+                db, actor, project, lot.lot, tender, events.get(tender.id, []), clarifications.get(tender.id, []), now
+            )
+        )
     agent = get_entity(db, project.agent_id).name if project.agent_id is not None else None
     return ProjectProcess(
         project=project,
@@ -139,8 +145,25 @@ def _document_events(db: Session, tender_ids: list[int]) -> dict[int, list[Event
     return by_tender
 
 
+def _clarifications(db: Session, tender_ids: list[int]) -> dict[int, list[Clarification]]:
+    """Every tender's clarifications in one query, each tender's in order (``tendering.clarifications_of``'s order)."""
+    by_tender: dict[int, list[Clarification]] = {}
+    for clarification in db.scalars(
+        select(Clarification).where(Clarification.tender_id.in_(tender_ids)).order_by(Clarification.id)
+    ):
+        by_tender.setdefault(clarification.tender_id, []).append(clarification)
+    return by_tender
+
+
 def _tender_process(
-    db: Session, actor: Principal, project: Project, lot: Lot, tender: Tender, events: list[Event], now: datetime
+    db: Session,
+    actor: Principal,
+    project: Project,
+    lot: Lot,
+    tender: Tender,
+    events: list[Event],
+    clarifications: list[Clarification],
+    now: datetime,
 ) -> TenderProcess:
     proofs: dict[str, Proof] = {}
     clarification_proofs: dict[int, Proof] = {}
@@ -160,7 +183,7 @@ def _tender_process(
         procedure_name_en=tender_procedure.name_en,
         stages=stage_statuses(tender_procedure.stages, stage),
         proofs=proofs,
-        clarifications=[(c, clarification_proofs.get(c.id)) for c in tendering.clarifications_of(db, tender.id)],
+        clarifications=[(c, clarification_proofs.get(c.id)) for c in clarifications],
         opening=opening_view(db, tender, now),
         award=award_stage_view(db, actor, tender_id=tender.id, now=now),
     )
