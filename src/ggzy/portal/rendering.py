@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
@@ -44,6 +44,8 @@ environment = Environment(
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates ship inside the package: compiled once per process, never stat()ed again on each page.
+    auto_reload=False,
 )
 environment.globals["static"] = lambda path: f"{STATIC_PREFIX}/{path}"
 environment.globals["region_label"] = region_label
@@ -100,11 +102,7 @@ def render(
         "viewer": viewer(request),  # who is logged in (the layout's login / workspace / logout links)
         "csrf_token": partial(csrf_token, request),  # every POST form: <input name="csrf_token" …>
         "active": "",
-        "document_kinds": {key: catalogue.gettext(label) for key, label in labels.DOCUMENT_KINDS.items()},
-        "stages": {key: catalogue.gettext(label) for key, label in labels.STAGES.items()},
-        "step_status": {key: catalogue.gettext(label) for key, label in labels.STEP_STATUS.items()},
-        "summary_items": {key: catalogue.gettext(label) for key, label in labels.SUMMARY_ITEMS.items()},
-        **{name: f for name, f in _language_filters(language).items()},
+        **_language_context(language),
         **(context or {}),
     }
     # Filters depend on the language: bind them per render, on a shallow overlay of the shared environment.
@@ -117,6 +115,20 @@ def render(
     if choice.chosen_now:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
+
+
+@cache
+def _language_context(language: Language) -> dict[str, Any]:
+    """What every page of a language shares: the labels translated and the filters bound, made once per language
+    (templates only read them)."""
+    gettext = translations(language).gettext
+    return {
+        "document_kinds": {key: gettext(label) for key, label in labels.DOCUMENT_KINDS.items()},
+        "stages": {key: gettext(label) for key, label in labels.STAGES.items()},
+        "step_status": {key: gettext(label) for key, label in labels.STEP_STATUS.items()},
+        "summary_items": {key: gettext(label) for key, label in labels.SUMMARY_ITEMS.items()},
+        **_language_filters(language),
+    }
 
 
 _overlays: dict[Language, Environment] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -203,6 +204,7 @@ def news_between(db: Session, *, start: datetime, end: datetime, limit: int) -> 
     ]
 
 
+@lru_cache(maxsize=4096)  # every row of every list asks; the names are fixed (GB/T 2260)
 def region_label(code: str) -> str:
     """The region's name where one is known (provinces), else its code (GB/T 2260)."""
     name = region_name(code)
