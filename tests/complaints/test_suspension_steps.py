@@ -127,3 +127,33 @@ def test_no_registration_while_the_tender_is_suspended_实施条例第62条(db: 
     _refused(db, lambda: tendering.register_for_tender(db, newcomer, tender_id=tender.id, now=now))
     complaints.lift_suspension(db, supervisor, complaint_id=complaint.id, now=now)
     assert tendering.register_for_tender(db, newcomer, tender_id=tender.id, now=now).entity_id == newcomer.entity_id
+
+
+def test_no_bid_submitted_or_withdrawn_while_the_tender_is_suspended_实施条例第62条(
+    db: Session, gm_ca: Path, trusted: dict[str, int]
+) -> None:
+    import io
+
+    from ggzy.storage import LocalBlobStore
+    from ggzy.tendering import bids
+    from tests.conftest import LEDGER_KEYS
+    from tests.tendering.test_bids import Bidder, seal
+
+    tender, _ = make_published_tender(db)
+    bidder = Bidder(db, gm_ca, tender.id)
+    actor = principal(db, bidder.user, Permission.TENDER_REGISTER)
+    store = LocalBlobStore(gm_ca.parent / f"suspension-blobs-{tender.id}")
+    now = TEST_NOW + timedelta(days=1)
+
+    def submit() -> object:
+        return bids.submit_bid(
+            db, actor, tender_id=tender.id, envelope=io.BytesIO(seal(db, tender, bidder)), store=store,
+            max_bytes=10**8, details={}, signer=LEDGER_KEYS.ed25519_key, now=now,
+        )  # fmt: skip
+
+    submit()
+    supervisor, complaint = _suspend(db, tender.id, bidder_user(db), now)
+    _refused(db, submit)
+    _refused(db, lambda: bids.withdraw_bid(db, actor, tender_id=tender.id, now=now))
+    complaints.lift_suspension(db, supervisor, complaint_id=complaint.id, now=now)
+    assert bids.withdraw_bid(db, actor, tender_id=tender.id, now=now).status == "withdrawn"

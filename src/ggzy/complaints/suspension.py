@@ -8,7 +8,7 @@ pure rules, never a service, so any domain can import it without a cycle.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from ggzy.awards.models import CandidatePublicity
@@ -96,16 +96,29 @@ def _re_evaluation_outstanding(db: Session, tender_id: int) -> bool:
     return not (state == RESULT_CHANGED or republished_since)
 
 
+def halt_columns(tender_id: SQLColumnExpression[int]) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Correlated EXISTS over a tenders query: (a suspension in force, a re-tender ordered) — for a caller that folds
+    the check into the one query it already makes (bid submission); then :func:`refuse_halted`."""
+    suspended = exists().where(TenderSuspension.tender_id == tender_id, TenderSuspension.lifted_at.is_(None))
+    re_tender = exists().where(
+        Complaint.tender_id == tender_id, Complaint.status == UPHELD, Complaint.remedy == RE_TENDER
+    )
+    return suspended, re_tender
+
+
+def refuse_halted(*, suspended: bool, re_tender: bool, action_zh: str, action_en: str) -> None:
+    if suspended:
+        raise TenderSuspended(field="tender_id", action_zh=action_zh, action_en=action_en)
+    if re_tender:
+        raise ReTenderOrdered(field="tender_id", action_zh=action_zh, action_en=action_en)
+
+
 def check_may_proceed(db: Session, tender_id: int, *, action_zh: str, action_en: str) -> None:
     """Refuse a tender's next step while a suspension is in force (第62条), after a re-tender was ordered (第81条),
     or while a re-evaluation ordered by a complaint's decision (第61条, 第81条) has no newer evaluation report: the
     candidates of the superseded report are neither publicised nor awarded, and no contract follows from them."""
-    if suspension_in_force(db, tender_id) is not None:
-        raise TenderSuspended(field="tender_id", action_zh=action_zh, action_en=action_en)
-    ordered = select(Complaint.id).where(
-        Complaint.tender_id == tender_id, Complaint.status == UPHELD, Complaint.remedy == RE_TENDER
-    )
-    if db.scalar(ordered.limit(1)) is not None:
-        raise ReTenderOrdered(field="tender_id", action_zh=action_zh, action_en=action_en)
+    suspended, re_tender = halt_columns(literal(tender_id))
+    halted = db.execute(select(suspended, re_tender)).one()
+    refuse_halted(suspended=halted[0], re_tender=halted[1], action_zh=action_zh, action_en=action_en)
     if _re_evaluation_outstanding(db, tender_id):
         raise ReEvaluationOrdered(field="tender_id", action_zh=action_zh, action_en=action_en)

@@ -26,14 +26,15 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
-from ggzy.crypto import CertificateExpired, CertificateUntrusted, DecryptionFailed, EnvelopeInvalid, SignatureInvalid
+from ggzy.crypto import DecryptionFailed
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import own_bids
-from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge
+from ggzy.storage import MIB
 from ggzy.tendering import bids, opening, service
 from ggzy.tendering.access import RegistrationRefused
+from ggzy.tendering.api import BID_PROBLEMS, WITHDRAW_PROBLEMS
 from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Stage
 
@@ -42,20 +43,6 @@ router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, 
 Bidder = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
 LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ))]
 
-_BID_PROBLEMS = (
-    NotFound,
-    service.TenderStageWrong,
-    service.TenderPaused,
-    bids.NotRegistered,
-    bids.EnvelopeNotYours,
-    bids.SuiteNotAccepted,
-    EnvelopeInvalid,
-    SignatureInvalid,
-    CertificateUntrusted,
-    CertificateExpired,
-    BlobTooLarge,
-    BlobDigestMismatch,
-)
 # Stages in which the bidder hands over its data key (远程解密).
 _DECRYPTING = {Stage.OPENING}
 
@@ -150,7 +137,7 @@ def register(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db
     "/workspace/bidder/tenders/{tender_id}/bids",
     status_code=201,
     summary="Upload the envelope sealed by `ggzy bid seal` (streamed, same size limit as the API); shows the receipt",
-    responses=problem_responses(*_BID_PROBLEMS),
+    responses=problem_responses(*BID_PROBLEMS),
 )
 def submit_bid(
     tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now, envelope: UploadFile
@@ -195,7 +182,7 @@ def submit_bid(
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/bids/withdraw",
     summary="Withdraw the bid before the deadline (招标投标法 第29条)",
-    responses=problem_responses(NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid),
+    responses=problem_responses(*WITHDRAW_PROBLEMS),
 )
 def withdraw_bid(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:

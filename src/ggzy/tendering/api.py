@@ -338,10 +338,17 @@ def opening_keys(tender_id: int, db: DB, _: Public) -> list[OpeningKeyOut]:
     ]
 
 
-_BID_PROBLEMS = (
+# The problems of submitting and withdrawing a bid, also declared by the bidder's portal pages.
+WITHDRAW_PROBLEMS = (
+    NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid, bids.ConcurrentSubmission,
+    TenderSuspended, ReTenderOrdered,
+)  # fmt: skip
+BID_PROBLEMS = (
     NotFound,
     service.TenderStageWrong,
     service.TenderPaused,
+    TenderSuspended,
+    ReTenderOrdered,
     bids.NotRegistered,
     bids.EnvelopeNotYours,
     bids.SuiteNotAccepted,
@@ -360,7 +367,7 @@ _BID_PROBLEMS = (
     status_code=201,
     response_model=BidReceiptOut,
     summary="Submit (or replace) a sealed bid envelope made by `ggzy bid seal`; answers with a signed receipt",
-    responses=problem_responses(*_BID_PROBLEMS),
+    responses=problem_responses(*BID_PROBLEMS),
 )
 def submit_bid(
     tender_id: int,
@@ -405,9 +412,7 @@ def _device(text: str | None) -> object:
     "/tenders/{tender_id}/bids/withdraw",
     response_model=SealedBidOut,
     summary="Withdraw your bid before the deadline (招标投标法 第29条)",
-    responses=problem_responses(
-        NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid, bids.ConcurrentSubmission
-    ),
+    responses=problem_responses(*WITHDRAW_PROBLEMS),
 )
 def withdraw_bid(tender_id: int, db: DB, actor: Bidder, now: Now) -> SealedBidOut:
     return SealedBidOut.model_validate(bids.withdraw_bid(db, actor, tender_id=tender_id, now=now))

@@ -18,6 +18,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ggzy.complaints.suspension import check_may_proceed, halt_columns, refuse_halted
 from ggzy.core.errors import DomainError
 from ggzy.core.events import Event, canonical_json, changes_state
 from ggzy.core.permissions import Principal
@@ -128,6 +129,9 @@ def _active_bid(db: Session, tender_id: int, entity_id: int) -> SealedBid | None
     )
 
 
+HALTS = ("suspended", "re_tender_ordered")
+
+
 def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite: str) -> Row[Any] | None:
     """Everything a submission is checked against, in one round trip: the tender with its lot and project, its
     unanswered objections (as :func:`~ggzy.tendering.service.is_paused` counts them), the entity's credit code if it
@@ -164,6 +168,7 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
             registered_code.label("credit_code"),
             opening_key.label("opening_key_pem"),
             active.label("previous_id"),
+            *(column.label(name) for column, name in zip(halt_columns(Tender.id), HALTS, strict=True)),
         )
         .join(Lot, Lot.id == Tender.lot_id)
         .join(Project, Project.id == Lot.project_id)
@@ -206,6 +211,9 @@ def submit_bid(
     assert facts is not None
     tender, lot, project = facts.Tender, facts.Lot, facts.Project
     _accepting(tender, now, paused=facts.open_objections > 0)
+    refuse_halted(  # 实施条例 第62条, 第81条
+        suspended=facts.suspended, re_tender=facts.re_tender_ordered, action_zh="递交投标文件", action_en="take bids"
+    )
     if actor.entity_id is None or facts.credit_code is None:
         raise NotRegistered(field="tender_id")
     trust_store(db).validate(header.bidder_certificate, at=now)
@@ -293,6 +301,7 @@ def withdraw_bid(db: Session, actor: Principal, *, tender_id: int, now: datetime
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     _accepting(tender, now, paused=is_paused(db, tender.id))
+    check_may_proceed(db, tender.id, action_zh="撤回投标文件", action_en="take withdrawals")  # 实施条例 第62条
     bid = _active_bid(db, tender.id, actor.entity_id) if actor.entity_id is not None else None
     if bid is None:
         raise NoActiveBid(field="tender_id")
