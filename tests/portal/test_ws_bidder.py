@@ -313,3 +313,25 @@ def test_a_draft_tender_is_nobodys_business_but_its_owners(client: TestClient, d
     browser_login(client, db, bidder_user(db))
     response = client.get(f"/workspace/bidder/tenders/{draft.id}")
     assert (response.status_code, problem_code(response)) == (404, "not_found")
+
+
+def test_an_open_tender_older_than_fifty_newer_closed_notices_is_still_offered(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path
+) -> None:
+    """The open tenders are filtered in SQL, not picked out of the newest page of notices."""
+    assert tender.published_at is not None
+    for round_ in range(2, 53):  # 51 newer notices of the same lot, all past their deadline
+        columns = {c.key: getattr(tender, c.key) for c in Tender.__table__.columns if c.key != "id"}
+        columns |= {
+            "round": round_,
+            "title": f"已截止的招标 {round_}",
+            "published_at": tender.published_at + timedelta(minutes=round_),
+            "documents_until": tender.published_at - timedelta(days=2),
+            "bid_deadline": tender.published_at - timedelta(days=1),
+        }
+        db.add(Tender(**columns))
+    db.flush()
+    browser_login(client, db, bidder_user(db))
+    home = client.get("/workspace/bidder").text
+    assert f'href="/workspace/bidder/tenders/{tender.id}"' in home
+    assert "已截止的招标" not in home
