@@ -35,6 +35,17 @@ def test_only_published_notices_are_listed(client: TestClient, db: Session, make
     assert "尚未发布的草稿公告" not in listed
 
 
+def test_the_region_filter_offers_only_regions_with_published_notices(
+    client: TestClient, db: Session, maker: NoticeMaker
+) -> None:
+    maker.notice(title="已发布的道路工程招标公告", region_code="530102")
+    maker.notice(title="尚未发布的草稿公告", region_code="530111", publish=False)
+    db.commit()
+    page = client.get("/notices").text
+    assert '<option value="530102"' in page
+    assert '<option value="530111"' not in page  # a draft project's region would tell that it exists
+
+
 @pytest.mark.parametrize("window", [search.WINDOW, 1], ids=["newest notices read in order", "full-text index"])
 def test_full_text_finds_chinese_words_of_one_two_and_more_characters(
     client: TestClient, db: Session, maker: NoticeMaker, monkeypatch: pytest.MonkeyPatch, window: int

@@ -215,6 +215,9 @@ def region_label(code: str) -> str:
 
 
 def project_regions(db: Session) -> list[tuple[str, str]]:
-    """The regions of the centres' projects, for the list's region filter (a walk of the region index)."""
-    codes = db.scalars(select(Project.region_code).distinct().order_by(Project.region_code))
+    """The regions of the projects with a published notice, for the list's region filter: a project not yet
+    published is not shown, not even by its region."""
+    published = select(Lot.project_id).join(Tender, Tender.lot_id == Lot.id).where(Tender.published_at.is_not(None))
+    query = select(Project.region_code).where(Project.id.in_(published)).distinct().order_by(Project.region_code)
+    codes = db.scalars(query)
     return [(code, region_label(code)) for code in codes]
