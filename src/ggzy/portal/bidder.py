@@ -34,8 +34,7 @@ from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
 from ggzy.tendering import bids, opening, service
-from ggzy.tendering.access import RegistrationRefused
-from ggzy.tendering.api import BID_PROBLEMS, WITHDRAW_PROBLEMS
+from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEMS
 from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Stage
 
@@ -138,7 +137,7 @@ def _refused(request: Request, db: Session, actor: Principal, tender_id: int, no
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/registration",
     summary="Register for a tender and obtain its documents (secret until opening, 招标投标法 第22条)",
-    responses=problem_responses(NotFound, service.TenderStageWrong, RegistrationRefused, Conflict),
+    responses=problem_responses(*REGISTER_PROBLEMS),
 )
 def register(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:

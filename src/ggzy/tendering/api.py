@@ -254,14 +254,18 @@ def _objection_out(objection: DocumentObjection) -> ObjectionOut:
     )
 
 
+# The problems of registering for a tender, also declared by the bidder's portal page.
+REGISTER_PROBLEMS = (
+    NotFound, service.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended, ReTenderOrdered
+)  # fmt: skip
+
+
 @router.post(
     "/tenders/{tender_id}/registrations",
     status_code=201,
     response_model=RegistrationOut,
     summary="Register for a tender and obtain its documents (free; secret until opening, 招标投标法 第22条)",
-    responses=problem_responses(
-        NotFound, service.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended, ReTenderOrdered
-    ),
+    responses=problem_responses(*REGISTER_PROBLEMS),
 )
 def register(tender_id: int, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
     registration = service.register_for_tender(db, actor, tender_id=tender_id, now=now)
