@@ -4,7 +4,6 @@ against the connection pool (ggzy.core.web.admission_tokens)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy import Engine, text
 from ggzy.app import create_app
 from ggzy.config import Settings
 from ggzy.core.db import is_sqlite, make_engine, make_session_factory
+from tests.aio import run_async
 from tests.conftest import LEDGER_KEYS, FixedClock
 
 pytestmark = pytest.mark.db
@@ -51,9 +51,5 @@ def test_a_burst_of_twice_the_thread_pool_is_served_without_a_pool_timeout(
             responses = await asyncio.gather(*(client.get("/api/v1/feed") for _ in range(80)))
         return [response.status_code for response in responses]
 
-    # A thread of its own: a browser test's Playwright may have left this thread's event loop marked running.
-    statuses: list[int] = []
-    runner = threading.Thread(target=lambda: statuses.extend(asyncio.run(burst())))
-    runner.start()
-    runner.join()
+    statuses = run_async(burst())
     assert statuses == [200] * 80

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import make_session_factory
 from ggzy.portal.live_feed import NOTIFY_CHANNEL, QUEUE_LIMIT, HallEvent, LiveHub
+from tests.aio import run_async
 from tests.browser.live_opening import LiveOpening
 from tests.conftest import TEST_NOW
 
@@ -35,7 +36,7 @@ def test_a_watcher_too_far_behind_is_dropped_and_others_go_on(fresh_engine: Engi
         assert other.queue.get_nowait().index == QUEUE_LIMIT + 1
         hub.unsubscribe(other)
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_a_commit_in_this_process_wakes_the_one_loop_at_once(fresh_engine: Engine, gm_ca: Path) -> None:
@@ -58,7 +59,7 @@ def test_a_commit_in_this_process_wakes_the_one_loop_at_once(fresh_engine: Engin
             hub.unsubscribe(watcher)
         return time.perf_counter() - started
 
-    assert asyncio.run(scenario()) < 5
+    assert run_async(scenario()) < 5
 
 
 def _postgresql_url(engine: Engine) -> str:
@@ -103,4 +104,4 @@ def test_on_postgresql_another_processs_notify_wakes_the_loop(fresh_engine: Engi
         assert hub.polls > polls  # woken within 5 s, where the poll alone would take a minute
         hub.unsubscribe(watcher)
 
-    asyncio.run(scenario())
+    run_async(scenario())
