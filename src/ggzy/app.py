@@ -38,6 +38,7 @@ from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, promise_headers
 from ggzy.portal import mount_portal
 from ggzy.projects.api import router as projects_router
+from ggzy.projects.venues.api import router as venues_router
 from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, blob_store_for
 from ggzy.tendering.api import router as tendering_router
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(calendar_router, prefix=API_PREFIX)
     app.include_router(entities_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
+    app.include_router(venues_router, prefix=API_PREFIX)
     app.include_router(tendering_router, prefix=API_PREFIX)
     app.include_router(experts_router, prefix=API_PREFIX)
     app.include_router(evaluation_router, prefix=API_PREFIX)

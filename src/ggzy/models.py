@@ -30,6 +30,7 @@ from ggzy.ledger.models import (
 )
 from ggzy.portal import models as _portal_indexes  # noqa: F401 - indexes of the public notice list
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
+from ggzy.projects.venues.models import Venue, VenueBooking
 from ggzy.tendering.models import (
     Clarification,
     Custodian,
@@ -98,4 +99,6 @@ __all__ = [
     "TenderSuspension",
     "TrustAnchor",
     "User",
+    "Venue",
+    "VenueBooking",
 ]

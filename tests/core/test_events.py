@@ -25,6 +25,7 @@ from ggzy.projects.schemas import LotIn, ProjectIn
 from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, republish_scenario
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import credit_code, event_count, issue, make_centres, make_entity, make_user, principal
+from tests.projects.venue_support import VENUE_ACTIONS, venue_scenario
 
 LIFETIME = timedelta(hours=1)
 SCHEDULE_2027 = '{"year": 2027, "holidays": ["2027-01-01"], "workdays": []}'
@@ -524,6 +525,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
             )
         },
         **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},
+        **{action: (lambda action=action: venue_scenario(db, action)) for action in VENUE_ACTIONS},
         "award.publicity_republished": lambda: republish_scenario(db, gm_ca),
         **{
             action: (lambda action=action: _award(db, gm_ca, action))

@@ -64,6 +64,8 @@ class Permission(StrEnum):
     COMPLAINT_LODGE = "complaint.lodge"
     COMPLAINT_READ = "complaint.read"
     COMPLAINT_HANDLE = "complaint.handle"
+    VENUE_MANAGE = "venue.manage"
+    VENUE_BOOKING_READ = "venue.booking_read"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -106,6 +108,10 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.COMPLAINT_LODGE: frozenset({Role.BIDDER}),
     Permission.COMPLAINT_READ: frozenset({Role.BIDDER}) | _OVERSIGHT,
     Permission.COMPLAINT_HANDLE: frozenset({Role.SUPERVISOR}),
+    # a centre's venues and their bookings (场地预约): its staff; a tender's bookings also its owner and agent, never
+    # bidders nor visitors (招标投标法 第38条: where the evaluation is held is kept confidential)
+    Permission.VENUE_MANAGE: frozenset({Role.CENTRE_STAFF}),
+    Permission.VENUE_BOOKING_READ: frozenset({Role.CENTRE_STAFF, Role.OWNER, Role.AGENT}),
 }
 
 

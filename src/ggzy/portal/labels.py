@@ -46,3 +46,12 @@ SUMMARY_ITEMS: dict[str, str] = {
     "quality": N_("质量"),
     "project_manager": N_("项目经理"),
 }
+
+# A centre's venues (场地) and what a booking is for.
+VENUE_KINDS: dict[str, str] = {
+    "opening_room": N_("开标室"),
+    "evaluation_room": N_("评标室"),
+    "remote_evaluation": N_("远程异地评标室"),
+}
+BOOKING_PURPOSES: dict[str, str] = {"opening": N_("开标"), "evaluation": N_("评标")}
+BOOKING_STATUS: dict[str, str] = {"booked": N_("已预约"), "cancelled": N_("已取消")}

@@ -1,0 +1,15 @@
+"""Venues and their bookings (场地预约): a centre's opening rooms, evaluation rooms and remote-evaluation halls.
+
+A subpackage of ``projects`` (DESIGN §3 puts venues and bookings there) with the domain's usual files. A booking is
+for a tender, so this package reads tenders through ``ggzy.tendering.service`` and the committee through
+``ggzy.experts.service``; nothing below it imports it, so there is no cycle.
+
+- ``rules``: pure checks (spans, kinds, the opening at the deadline, seats).
+- ``service``: the only code that changes venues and bookings, each change with its event.
+- ``access``: who may manage a centre's venues and read a tender's bookings.
+- ``api``: the ``/api/v1`` endpoints; the centre staff's page is ``ggzy.portal.centre``.
+
+Where a tender is evaluated is not public (招标投标法 第38条: the evaluation is kept confidential): evaluation
+bookings are shown to the centre's staff and to the tender's owner and agent only, and their events are undisclosed
+in the public ledger.
+"""
