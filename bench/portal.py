@@ -237,6 +237,7 @@ def _measure(url: str, data_dir: Path, args: argparse.Namespace, paths: list[tup
         "GGZY_DATABASE_URL": url,
         "GGZY_DATA_DIR": str(data_dir),
         "GGZY_LEDGER_BACKGROUND": "true",
+        "GGZY_PORTAL_PAGE_CACHE": "false" if args.no_page_cache else "true",
     }
     command = [sys.executable, "-m", "uvicorn", "ggzy.app:create_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"]
@@ -321,6 +322,9 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument(
+        "--no-page-cache", action="store_true", help="every request rendered (ggzy.portal.page_cache switched off)"
+    )
+    parser.add_argument(
         "--floor", action="store_true", help="request only /api/v1/health (same stack, SELECT 1, no page): the ceiling"
     )
     args = parser.parse_args()
@@ -331,6 +335,7 @@ def main() -> None:
             "db": db,
             "notices": args.notices,
             "workers": args.workers,
+            "page_cache": not args.no_page_cache,
             "per_second": figures.pop("per_second"),
             "p50_ms": figures.pop("p50_ms"),
             "p99_ms": figures.pop("p99_ms"),

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     ledger_origin: str = Field(default="ggzy.local/ledger", description="The ledger's name in its checkpoints")
     ledger_checkpoint_seconds: float = Field(default=1.0, description="Checkpoint cadence while events arrive")
     ledger_background: bool = Field(default=True, description="Integrate and checkpoint in a background thread")
+    portal_page_cache: bool = Field(
+        default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from ggzy.portal.page_cache import PageCache
 from ggzy.portal.rendering import STATIC_DIR, STATIC_PREFIX, install_page_errors
 
 
@@ -50,3 +51,4 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(centre_router)
     app.include_router(expert_router)
     install_page_errors(app)
+    app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)

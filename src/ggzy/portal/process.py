@@ -28,7 +28,7 @@ from ggzy.projects.models import Lot, Project
 from ggzy.tendering import service as tendering
 from ggzy.tendering.bids import lot_code
 from ggzy.tendering.models import Clarification, Tender
-from ggzy.tendering.opening import opening_view
+from ggzy.tendering.opening import opening_views
 from ggzy.tendering.procedures import Stage, procedure
 
 
@@ -57,7 +57,7 @@ class TenderProcess:
     proofs: dict[str, Proof]  # the latest event of each single document kind (notice, documents, result, …)
     clarifications: list[tuple[Clarification, Proof | None]]
     opening: dict[str, Any]
-    award: AwardStageOut
+    award: AwardStageOut | None  # None before the opening: no candidates, result or contract can exist yet
 
 
 @dataclass
@@ -112,12 +112,15 @@ def project_process(db: Session, actor: Principal, *, project_id: int, now: date
     tender_ids = [tender.id for tender in published]
     events = _document_events(db, tender_ids)
     clarifications = _clarifications(db, tender_ids)
+    openings = opening_views(db, published, now)
     for tender in published:
         lot = lots[tender.lot_id]
+        opening = openings[tender.id]
+        # Candidates, the result and the contract follow the opening: a tender not yet opened has none to read.
+        award = award_stage_view(db, actor, tender_id=tender.id, now=now) if "started_at" in opening else None
+        proofs = _proofs(events.get(tender.id, []))
         lot.tenders.append(
-            _tender_process(
-                db, actor, project, lot.lot, tender, events.get(tender.id, []), clarifications.get(tender.id, []), now
-            )
+            _tender_process(project, lot.lot, tender, proofs, clarifications.get(tender.id, []), opening, award, now)
         )
     agent = get_entity(db, project.agent_id).name if project.agent_id is not None else None
     return ProjectProcess(
@@ -155,16 +158,8 @@ def _clarifications(db: Session, tender_ids: list[int]) -> dict[int, list[Clarif
     return by_tender
 
 
-def _tender_process(
-    db: Session,
-    actor: Principal,
-    project: Project,
-    lot: Lot,
-    tender: Tender,
-    events: list[Event],
-    clarifications: list[Clarification],
-    now: datetime,
-) -> TenderProcess:
+def _proofs(events: list[Event]) -> tuple[dict[str, Proof], dict[int, Proof]]:
+    """The proving event of each document kind and of each clarification."""
     proofs: dict[str, Proof] = {}
     clarification_proofs: dict[int, Proof] = {}
     for event in events:  # in order: a later event of a kind (a republicity) replaces the earlier one
@@ -173,6 +168,20 @@ def _tender_process(
             clarification_proofs[int(json.loads(event.payload)["clarification_id"])] = proof
         else:
             proofs[PUBLISHED_DOCUMENTS[event.action]] = proof
+    return proofs, clarification_proofs
+
+
+def _tender_process(
+    project: Project,
+    lot: Lot,
+    tender: Tender,
+    proofs: tuple[dict[str, Proof], dict[int, Proof]],
+    clarifications: list[Clarification],
+    opening: dict[str, Any],
+    award: AwardStageOut | None,
+    now: datetime,
+) -> TenderProcess:
+    documents, clarification_proofs = proofs
     stage = tendering.stage_of(tender, now)
     tender_procedure = procedure(tender.procedure)
     return TenderProcess(
@@ -182,8 +191,8 @@ def _tender_process(
         procedure_name_zh=tender_procedure.name_zh,
         procedure_name_en=tender_procedure.name_en,
         stages=stage_statuses(tender_procedure.stages, stage),
-        proofs=proofs,
+        proofs=documents,
         clarifications=[(c, clarification_proofs.get(c.id)) for c in clarifications],
-        opening=opening_view(db, tender, now),
-        award=award_stage_view(db, actor, tender_id=tender.id, now=now),
+        opening=opening,
+        award=award,
     )

@@ -443,7 +443,17 @@ def answer_opening_objection(
 
 def opening_view(db: Session, tender: Tender, now: datetime) -> dict[str, Any]:
     """What anyone may see of an opening: nothing before the deadline; afterwards progress, then the record."""
-    opening = db.scalar(select(Opening).where(Opening.tender_id == tender.id))
+    return _opening_view(db, tender, db.scalar(select(Opening).where(Opening.tender_id == tender.id)), now)
+
+
+def opening_views(db: Session, tenders: list[Tender], now: datetime) -> dict[int, dict[str, Any]]:
+    """:func:`opening_view` of several tenders (a project's page): one query finds which of them have an opening."""
+    ids = [tender.id for tender in tenders]
+    openings = {o.tender_id: o for o in db.scalars(select(Opening).where(Opening.tender_id.in_(ids)))} if ids else {}
+    return {tender.id: _opening_view(db, tender, openings.get(tender.id), now) for tender in tenders}
+
+
+def _opening_view(db: Session, tender: Tender, opening: Opening | None, now: datetime) -> dict[str, Any]:
     view: dict[str, Any] = {
         "tender_id": tender.id,
         "stage": stage_of(tender, now).value,

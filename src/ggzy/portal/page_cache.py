@@ -1,0 +1,169 @@
+"""A micro-cache of public pages for visitors who are not logged in: the deadline rush's many readers, one render.
+
+A visitor's page (the home page, the notice list and its searches, a project's full process, statistics, the
+opening hall's list) is the same for every visitor who is not logged in and chose the same language, until
+something is published or time moves on. This ASGI middleware keeps such an answer for the rest of the current
+second of the app's clock, and forgets it at once when this process commits anything that the ledger numbers (every
+publication, opening record, award and decision does): a reader sees a change made through this process on its
+next request, and one made through another worker or the CLI within a second. With the injected clock of the tests,
+time stands still until a test moves it, so a page is re-rendered exactly when the clock or the data changed.
+
+Only these answers are kept: ``GET`` without an ``Authorization`` header or a session cookie, status 200,
+``text/html``, one body (not a stream: the live hall's Server-Sent Events pass through), and no ``Set-Cookie``
+(a page that starts a CSRF seed or remembers a language choice is the visitor's own). The key is the path, the query
+string and what chooses the language (the ``?lang=`` of the query, the language cookie); the CSRF seed cookie is part
+of the key too, so a form's token is never another visitor's. Workspaces and the login page are
+never kept (the session cookie or the seed they set). Bounded: the least recently used page goes first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ggzy.entities.login import SESSION_COOKIE
+from ggzy.ledger.sequencer import NUMBERED_KEY
+from ggzy.portal.csrf import CSRF_COOKIE
+from ggzy.portal.i18n import LANGUAGE_COOKIE
+
+MAX_PAGES = 2_000
+MAX_PAGE_BYTES = 512 * 1024
+_NEVER = ("/api/", "/static/", "/workspace", "/login", "/logout", "/docs")
+
+
+class _DataVersion:
+    """How many commits in this process numbered ledger entries: a kept page made before the last one is stale."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        with self._lock:
+            self.value = next(self._counter)
+
+
+data_version = _DataVersion()
+
+
+_SEEN_KEY = "ggzy.portal.page_cache.seen"  # how many of the session's numbered entries already bumped the version
+
+
+@event.listens_for(Session, "after_commit")
+def _published_something(session: Session) -> None:
+    numbered = len(session.info.get(NUMBERED_KEY, ()))  # a long-lived session's list grows commit by commit
+    if numbered > session.info.get(_SEEN_KEY, 0):
+        session.info[_SEEN_KEY] = numbered
+        data_version.bump()
+
+
+@dataclass(frozen=True)
+class _Page:
+    version: int
+    second: int
+    start: Message
+    body: bytes
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    raw = b"; ".join(value for name, value in scope["headers"] if name == b"cookie")
+    if not raw:
+        return {}
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw.decode("latin-1"))
+    except Exception:  # a malformed cookie header: treat the request as personal, never cache it
+        return {SESSION_COOKIE: "?"}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _key(scope: Scope) -> tuple[str, ...] | None:
+    """The cache key of a request, or None when its answer must not be shared."""
+    path: str = scope["path"]
+    if scope["method"] != "GET" or path.startswith(_NEVER):
+        return None
+    if any(name == b"authorization" for name, _ in scope["headers"]):
+        return None
+    cookies = _cookies(scope)
+    if SESSION_COOKIE in cookies or set(cookies) - {LANGUAGE_COOKIE, CSRF_COOKIE}:
+        return None
+    return (
+        path,
+        scope.get("query_string", b"").decode("latin-1"),
+        cookies.get(LANGUAGE_COOKIE, ""),
+        cookies.get(CSRF_COOKIE, ""),
+    )
+
+
+class PageCache:
+    """ASGI middleware: answers a visitor's repeated page from memory within the second (see the module)."""
+
+    def __init__(self, app: ASGIApp, *, enabled: bool = True) -> None:
+        self.app = app
+        self.enabled = enabled
+        self._pages: OrderedDict[tuple[str, ...], _Page] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _key(scope) if self.enabled and scope["type"] == "http" else None
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        second = int(scope["app"].state.clock.now().timestamp())
+        version = data_version.value
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None and page.version == version and page.second == second:
+                self._pages.move_to_end(key)
+                self.hits += 1
+            else:
+                page = None
+                self.misses += 1
+        if page is not None:
+            await send(page.start)
+            await send({"type": "http.response.body", "body": page.body, "more_body": False})
+            return
+        await self._render(scope, receive, send, key, version, second)
+
+    async def _render(
+        self, scope: Scope, receive: Receive, send: Send, key: tuple[str, ...], version: int, second: int
+    ) -> None:
+        start: Message | None = None
+        keep = True
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start, keep
+            if message["type"] == "http.response.start":
+                start = message
+                headers = dict(message.get("headers", []))
+                keep = (
+                    message["status"] == 200
+                    and headers.get(b"content-type", b"").startswith(b"text/html")
+                    and not any(name == b"set-cookie" for name, _ in message.get("headers", []))
+                )
+            elif message["type"] == "http.response.body" and keep:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False) or sum(map(len, chunks)) > MAX_PAGE_BYTES:
+                    keep = False  # a stream or a very large page: passed through, never kept
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if not keep or start is None:
+            return
+        page = _Page(version=version, second=second, start=start, body=b"".join(chunks))
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)

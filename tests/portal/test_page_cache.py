@@ -1,0 +1,102 @@
+"""The visitors' page cache: one render per second and per change, never a personal page shared."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from ggzy.entities.login import SESSION_COOKIE
+from ggzy.portal.i18n import LANGUAGE_COOKIE
+from ggzy.projects.models import Lot
+from ggzy.tendering.models import Tender
+from tests.conftest import TEST_NOW, FixedClock
+from tests.factories import make_user
+from tests.portal.builders import NoticeMaker
+from tests.portal.ws_support import browser_login
+
+
+def _retitle_without_an_event(db: Session, tender_id: int, title: str) -> None:
+    """A change no ledger entry numbers (only a test writes like this): the cache cannot know of it."""
+    db.execute(update(Tender).where(Tender.id == tender_id).values(title=title))
+    db.commit()
+
+
+@pytest.fixture
+def maker(db: Session) -> NoticeMaker:
+    return NoticeMaker(db)
+
+
+def test_a_visitors_page_is_kept_for_the_second_and_rendered_again_when_the_clock_moves(
+    client: TestClient, db: Session, clock: FixedClock, maker: NoticeMaker
+) -> None:
+    tender = maker.notice(title="缓存测试道路工程招标")
+    db.commit()
+    assert "缓存测试道路工程招标" in client.get("/notices").text
+    _retitle_without_an_event(db, tender.id, "改名后的道路工程招标")
+    kept = client.get("/notices")
+    assert "缓存测试道路工程招标" in kept.text  # the same second: the kept page
+    assert "改名后的道路工程招标" not in kept.text
+    clock.advance(timedelta(seconds=1))
+    assert "改名后的道路工程招标" in client.get("/notices").text
+
+
+def test_a_publication_shows_at_once_on_the_next_request(client: TestClient, db: Session, maker: NoticeMaker) -> None:
+    maker.notice(title="第一条公告道路工程")
+    db.commit()
+    assert "第二条公告教学楼工程" not in client.get("/notices").text
+    maker.notice(title="第二条公告教学楼工程")  # through the services: its events are numbered at commit
+    db.commit()
+    assert "第二条公告教学楼工程" in client.get("/notices").text
+    assert "第二条公告教学楼工程" in client.get("/").text
+
+
+def test_a_logged_in_user_is_never_served_a_kept_page_nor_leaves_one(
+    client: TestClient, db: Session, maker: NoticeMaker
+) -> None:
+    token = browser_login(client, db, make_user(db, username="page-cache-staff"))
+    db.commit()
+    client.cookies.clear()
+    tender = maker.notice(title="登录测试道路工程招标")
+    db.commit()
+    assert "登录测试道路工程招标" in client.get("/notices").text  # kept for visitors
+    _retitle_without_an_event(db, tender.id, "登录用户看到的新标题")
+    client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
+    personal = client.get("/notices")
+    assert "登录用户看到的新标题" in personal.text  # rendered for the user, not the visitors' copy
+    assert "退出登录" in personal.text  # the layout knows who is logged in
+    client.cookies.clear()
+    visitor = client.get("/notices").text
+    assert "登录测试道路工程招标" in visitor  # still the visitors' copy of this second ...
+    assert "退出登录" not in visitor  # ... and never the user's page
+
+
+def test_the_language_is_part_of_the_key_and_a_first_choice_is_not_kept(
+    client: TestClient, db: Session, maker: NoticeMaker
+) -> None:
+    maker.notice(title="语言测试道路工程招标")
+    db.commit()
+    chinese = client.get("/notices")
+    assert chinese.headers["content-language"] == "zh-CN"
+    chose = client.get("/notices?lang=en")
+    assert chose.headers["content-language"] == "en"
+    assert LANGUAGE_COOKIE in chose.headers.get("set-cookie", "")  # remembered: this answer is the visitor's own
+    client.cookies.clear()
+    assert client.get("/notices").headers["content-language"] == "zh-CN"
+    client.cookies.set(LANGUAGE_COOKIE, "en", domain="testserver.local")  # remembered from an earlier visit
+    assert client.get("/notices").headers["content-language"] == "en"
+    client.cookies.clear()
+    assert client.get("/notices").headers["content-language"] == "zh-CN"
+
+
+def test_an_error_page_is_not_kept(client: TestClient, db: Session, maker: NoticeMaker) -> None:
+    tender = maker.notice(title="错误页测试工程", publish=False)
+    db.commit()
+    project_id = db.get(Lot, tender.lot_id).project_id  # type: ignore[union-attr]
+    assert client.get(f"/projects/{project_id}").status_code == 404  # nothing of it is published
+    db.execute(update(Tender).where(Tender.id == tender.id).values(published_at=TEST_NOW))  # no event numbered
+    db.commit()
+    assert client.get(f"/projects/{project_id}").status_code == 200  # the 404 was not kept
