@@ -28,12 +28,14 @@ from ggzy.core.trade_types import TradeType
 from ggzy.core.web import DB, Now
 from ggzy.entities.service import find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
+from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import document_objections, tenders_of_lots
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
+from ggzy.projects.venues import service as venues
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, check_manager
@@ -221,6 +223,10 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "opening": opening.opening_view(db, tender, now) if published else {},
         "evaluation": evaluation_views.evaluation_view(db, actor, tender_id=tender.id, now=now) if published else None,
         "award_stage": award_views.award_stage_view(db, actor, tender_id=tender.id, now=now) if published else None,
+        # the rooms the centre booked for it (read only; the evaluation room is for the owner's and agent's eyes)
+        "room_bookings": venues.bookings_of_tender(db, actor, tender_id=tender.id, include_cancelled=False),
+        "venue_kinds": labels.VENUE_KINDS,
+        "booking_purposes": labels.BOOKING_PURPOSES,
     }
 
 

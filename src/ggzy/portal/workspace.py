@@ -34,7 +34,7 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
         N_("代理机构工作台"),
         N_("项目登记、发布公告与招标文件、澄清与异议、开标与评标进度、定标"),
     ),
-    (Role.CENTRE_STAFF, "/workspace/centre", N_("交易中心工作台"), N_("受理项目登记、今日开标")),
+    (Role.CENTRE_STAFF, "/workspace/centre", N_("交易中心工作台"), N_("受理项目登记、今日开标、场地预约")),
     (Role.EXPERT, "/workspace/expert", N_("评标专家工作台"), N_("所评标段的评分表，签名提交")),
 )
 

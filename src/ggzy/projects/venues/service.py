@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ggzy.core.clock import to_china_time
+from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import DomainError, NotFound
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal
@@ -289,6 +289,7 @@ def _check_booking(
 def _book(
     db: Session, checked: _Checked, *, purpose: Purpose, starts_at: datetime, ends_at: datetime, now: datetime
 ) -> VenueBooking:
+    starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)  # stored and answered in UTC, shown in China time
     booking = VenueBooking(
         venue_id=checked.venue.id,
         tender_id=checked.tender.id,
