@@ -65,6 +65,12 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         retender = db.get(Tender, lots[2]["tender_id"])
         assert retender is not None
         assert retender.bid_deadline > datetime.now(UTC)  # left open for bidding
+        # the centre's rooms: lot 1's opening and evaluation booked, and the re-tender's opening room
+        from ggzy.projects.venues.models import VenueBooking
+
+        booked = {(b.tender_id, b.purpose) for b in db.scalars(select(VenueBooking))}
+        assert booked == {(lots[0]["tender_id"], "opening"), (lots[0]["tender_id"], "evaluation"),
+                          (lots[2]["tender_id"], "opening")}  # fmt: skip
 
     # The keys it wrote log in (the files are what a person trying the demo uses).
     certificate = load_certificate((tmp_path / "demo" / "owner.pem").read_text())

@@ -3,7 +3,9 @@
 - lot 1 goes from notice to its signed opening record: five bidders of both suites seal offline and submit, four
   decrypt remotely, the fifth does not and is opened by two of the three custodians;
 - lot 2 gets two bids only, so its opening fails (招标投标法实施条例 第44条) and it is re-tendered — the new round
-  is left open for bidding, for whoever runs `make run`.
+  is left open for bidding, for whoever runs `make run`;
+- the centre's staff keep its rooms (two opening rooms, an evaluation room, a remote-evaluation hall) and book lot 1's
+  opening over its deadline (招标投标法 第34条) and its evaluation after it, and the re-tender's opening room.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from ggzy.entities.models import Entity, User
 from ggzy.entities.schemas import EntityIn
 from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.models import Lot, Project
+from ggzy.projects.venues import service as venues
+from ggzy.projects.venues.rules import Purpose, VenueKind
+from ggzy.projects.venues.schemas import BookingIn, VenueIn
 from ggzy.storage import MIB, BlobStore, stage_blob
 from ggzy.tendering import bids, keys, opening
 from ggzy.tendering import service as tendering
@@ -288,6 +293,9 @@ def run_tender_story(
     for story, tender in ((first, lot1), (second, lot2)):
         story.stages += ["draft", "published"]
         story.tender_id = tender.id
+    rooms = _add_rooms(db, staff, centre_id=project.centre_id, clock=clock)
+    _book_room(db, staff, lot1, rooms["第一开标室"], Purpose.OPENING, clock=clock)
+    _book_room(db, staff, lot1, rooms["第一评标室"], Purpose.EVALUATION, clock=clock)
 
     clock.advance(timedelta(days=1))
     for bidder in bidders:
@@ -328,6 +336,7 @@ def run_tender_story(
     failed = opening.start_opening(db, host, tender_id=lot2.id, now=clock.now())
     second.stages.append(failed.stage)  # "failed": two bids are not opened (实施条例 第44条)
     retender = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}（重新招标）", clock=clock)
+    _book_room(db, staff, retender, rooms["第二开标室"], Purpose.OPENING, clock=clock)
 
     first.winner, first.award_price_fen = _evaluate_and_award(
         db, lot1, staff=staff, agent=agent, experts=experts, ledger_keys=ledger_keys, clock=clock
@@ -335,6 +344,37 @@ def run_tender_story(
     first.stages += ["evaluating", "evaluated", "publicity", "awarded", "contracted"]
     third = LotStory(code=second.code, procedure="open", stages=["draft", "published"], tender_id=retender.id, round=2)
     return [first, second, third]
+
+
+ROOMS = (
+    ("第一开标室", VenueKind.OPENING_ROOM, 60),
+    ("第二开标室", VenueKind.OPENING_ROOM, 40),
+    ("第一评标室", VenueKind.EVALUATION_ROOM, 9),
+    ("远程异地评标室（主场）", VenueKind.REMOTE_EVALUATION, 12),
+)
+
+
+def _add_rooms(db: Session, staff: Principal, *, centre_id: int, clock: FixedClock) -> dict[str, int]:
+    """The centre's rooms (场地), added by its staff: name → venue id."""
+    added = {}
+    for name, kind, seats in ROOMS:
+        data = VenueIn(name=name, kind=kind, seats=seats)
+        added[name] = venues.create_venue(db, staff, centre_id=centre_id, data=data, now=clock.now()).id
+    return added
+
+
+def _book_room(
+    db: Session, staff: Principal, tender: Tender, venue_id: int, purpose: Purpose, *, clock: FixedClock
+) -> None:
+    """The opening room from half an hour before the deadline (招标投标法 第34条); the evaluation room from an hour
+    after it, for the afternoon (not public)."""
+    deadline = tender.bid_deadline
+    if purpose is Purpose.OPENING:
+        starts_at, ends_at = deadline - timedelta(minutes=30), deadline + timedelta(hours=2)
+    else:
+        starts_at, ends_at = deadline + timedelta(hours=1), deadline + timedelta(hours=8)
+    data = BookingIn(venue_id=venue_id, purpose=purpose, starts_at=starts_at, ends_at=ends_at)
+    venues.book_venue(db, staff, tender_id=tender.id, data=data, now=clock.now())
 
 
 def _declare_minority_stake(db: Session, *, holder: DemoBidder, held: DemoBidder, clock: FixedClock) -> None:

@@ -28,8 +28,8 @@ def staff(db: Session, setup: dict) -> Principal:
 def make_venue(
     db: Session, setup: dict, *, kind: VenueKind = VenueKind.OPENING_ROOM, seats: int = 9, name: str | None = None
 ) -> Venue:
-    data = VenueIn(name=name or f"第{next(_names)}{'开标室' if kind is VenueKind.OPENING_ROOM else '评标室'}", kind=kind,
-                   seats=seats)  # fmt: skip
+    word = "开标室" if kind is VenueKind.OPENING_ROOM else "评标室"
+    data = VenueIn(name=name or f"第{next(_names)}{word}", kind=kind, seats=seats)
     return venues.create_venue(db, staff(db, setup), centre_id=setup["centres"]["city"].id, data=data, now=TEST_NOW)
 
 
