@@ -52,3 +52,4 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(expert_router)
     install_page_errors(app)
     app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)
+    app.state.portal_memo = {}  # ggzy.portal.page_cache.remembered

@@ -21,11 +21,14 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggzy.entities.login import SESSION_COOKIE
@@ -33,6 +36,7 @@ from ggzy.ledger.sequencer import NUMBERED_KEY
 from ggzy.portal.csrf import CSRF_COOKIE
 from ggzy.portal.i18n import LANGUAGE_COOKIE
 
+T = TypeVar("T")
 MAX_PAGES = 2_000
 MAX_PAGE_BYTES = 512 * 1024
 _NEVER = ("/api/", "/static/", "/workspace", "/login", "/logout", "/docs")
@@ -63,6 +67,20 @@ def _published_something(session: Session) -> None:
     if numbered > session.info.get(_SEEN_KEY, 0):
         session.info[_SEEN_KEY] = numbered
         data_version.bump()
+
+
+def remembered(request: Request, name: str, compute: Callable[[], T]) -> T:
+    """A public figure every page shares (the regions of the notice filter, the home page's counts), computed once
+    per second of the app's clock and per commit that numbered ledger entries — as a kept page is — and reused by
+    every request of that second, a visitor's or a logged-in user's alike (the figure is public)."""
+    memo: dict[str, tuple[int, int, Any]] = request.app.state.portal_memo
+    version, second = data_version.value, int(request.app.state.clock.now().timestamp())
+    kept = memo.get(name)
+    if kept is not None and kept[0] == version and kept[1] == second:
+        return cast(T, kept[2])
+    value = compute()
+    memo[name] = (version, second, value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from ggzy.core.web import DB, Now, Public
 from ggzy.portal import formatting, search, views
 from ggzy.portal import statistics as stats
 from ggzy.portal.labels import N_
+from ggzy.portal.page_cache import remembered
 from ggzy.portal.process import project_process
 from ggzy.portal.rendering import render, translator
 from ggzy.tendering.procedures import PROCEDURES
@@ -33,7 +34,8 @@ router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, 
 
 @router.get("/", summary="Portal home: today's notices and openings, daily bid news, counts by trade type and region")
 def home(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
-    return render(request, "home.html", {"active": "home", "today": views.today(db, now=now)})
+    today = remembered(request, "today", lambda: views.today(db, now=now))  # counts all notices: once a second
+    return render(request, "home.html", {"active": "home", "today": today})
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -100,7 +102,7 @@ def notices(
             "page": page,
             "trade_types": list(TradeType),
             "procedures": list(PROCEDURES.values()),
-            "regions": views.project_regions(db),
+            "regions": remembered(request, "regions", lambda: views.project_regions(db)),
         },
     )
 
