@@ -139,6 +139,9 @@ def test_the_evaluation_room_is_shown_to_no_bidder_nor_visitor_招标投标法�
         assert response.status_code == 200, path
         assert "保密评标室甲" not in response.text, path
     client.cookies.clear()
+    hall = client.get(f"/openings/{tender.id}").text  # the opening's place is public (招标投标法 第34条)
+    assert "开标地点" in hall
+    assert "公开开标室" in hall
     # its owner's agent sees where, read only
     browser_login(client, db, setup["agent_user"])
     own = client.get(f"/workspace/projects/tenders/{tender.id}").text.split('id="rooms"')[1]

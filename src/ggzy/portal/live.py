@@ -30,6 +30,7 @@ from ggzy.portal import views
 from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.live_feed import HallEvent, LiveHub, hall_events
 from ggzy.portal.rendering import _language_filters, _overlay, render
+from ggzy.projects.venues import service as venues
 from ggzy.tendering.models import Tender
 from ggzy.tendering.service import get_tender, project_of, stage_of
 
@@ -136,6 +137,7 @@ def opening_hall(
             "stream": f"/openings/{tender.id}/events?after={after}&lang={language}",
             "pace": READ_OUT_MS,
             "replay": replay,
+            "opening_room": venues.opening_room(db, tender.id),  # public; an evaluation room never is
         },
     )
 

@@ -516,3 +516,19 @@ def bookable_tenders(db: Session, actor: Principal, *, limit: int = 200) -> list
         .limit(limit)
     )
     return [(tender, project) for tender, project in rows]
+
+
+def opening_room(db: Session, tender_id: int) -> Venue | None:
+    """Where the tender is opened, for everyone (招标投标法 第34条: at the place the documents name, in public); the
+    only booking any visitor may read — never an evaluation room."""
+    query = (
+        select(Venue)
+        .join(VenueBooking, VenueBooking.venue_id == Venue.id)
+        .where(
+            VenueBooking.tender_id == tender_id,
+            VenueBooking.purpose == Purpose.OPENING.value,
+            VenueBooking.status == BOOKED,
+        )
+        .limit(1)
+    )
+    return db.scalar(query)
