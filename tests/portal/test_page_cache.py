@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.entities.login import SESSION_COOKIE
 from ggzy.portal.i18n import LANGUAGE_COOKIE
-from ggzy.projects.models import Lot
+from ggzy.projects.models import Lot, Project
 from ggzy.tendering.models import Tender
 from tests.conftest import TEST_NOW, FixedClock
 from tests.factories import make_user
@@ -100,3 +100,19 @@ def test_an_error_page_is_not_kept(client: TestClient, db: Session, maker: Notic
     db.execute(update(Tender).where(Tender.id == tender.id).values(published_at=TEST_NOW))  # no event numbered
     db.commit()
     assert client.get(f"/projects/{project_id}").status_code == 200  # the 404 was not kept
+
+
+def test_the_region_filter_is_computed_once_a_second_even_for_logged_in_users(
+    client: TestClient, db: Session, clock: FixedClock, maker: NoticeMaker
+) -> None:
+    tender = maker.notice(title="区划筛选测试工程", region_code="530102")
+    token = browser_login(client, db, make_user(db, username="page-cache-regions"))
+    db.commit()
+    assert '<option value="530102"' in client.get("/notices").text  # the user's own render, the shared figure
+    project_id = db.get(Lot, tender.lot_id).project_id  # type: ignore[union-attr]
+    db.execute(update(Project).where(Project.id == project_id).values(region_code="530111"))  # no event numbered
+    db.commit()
+    client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
+    assert '<option value="530111"' not in client.get("/notices?q=区划").text  # another page, the same second
+    clock.advance(timedelta(seconds=1))
+    assert '<option value="530111"' in client.get("/notices?q=区划").text
