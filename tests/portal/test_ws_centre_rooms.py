@@ -148,3 +148,26 @@ def test_the_evaluation_room_is_shown_to_no_bidder_nor_visitor_招标投标法�
     assert "保密评标室甲" in own
     assert "公开开标室" in own
     assert "/cancel" not in own
+
+
+def test_an_opening_booking_left_behind_by_a_moved_deadline_is_flagged_实施条例第21条(
+    client: TestClient, db: Session
+) -> None:
+    from datetime import timedelta
+
+    from ggzy.core.permissions import Permission
+    from ggzy.tendering import service as tendering
+    from tests.conftest import TEST_NOW
+    from tests.factories import principal
+
+    tender, setup = make_published_tender(db)
+    book(db, setup, tender, make_venue(db, setup))
+    browser_login(client, db, setup["staff"])
+    flag = "投标截止时间已变更"
+    assert flag not in client.get(f"{PAGE}?day=2026-12-19").text
+    # a clarification 10 days before the deadline that affects the bids moves it 15 days on (第21条)
+    manager = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+    tendering.clarify(db, manager, tender_id=tender.id, text="工程量清单更正", affects_bids=True,
+                      now=TEST_NOW + timedelta(days=15))  # fmt: skip
+    assert tender.bid_deadline > TEST_NOW + timedelta(days=25)
+    assert flag in client.get(f"{PAGE}?day=2026-12-19").text

@@ -462,11 +462,13 @@ def _bookings_in_span(
 
 @dataclass(frozen=True)
 class DayBooking:
-    """A booking on the staff's day view, with its tender's title."""
+    """A booking on the staff's day view, with its tender's title; ``misses_deadline`` flags an active opening
+    booking that no longer covers the bid deadline (a clarification moved it, 实施条例 第21条): book again."""
 
     booking: VenueBooking
     tender_title: str
     tender_id: int
+    misses_deadline: bool
 
 
 def centre_bookings(
@@ -475,11 +477,19 @@ def centre_bookings(
     """The bookings of every venue of the staff member's own centres overlapping [start, end), by venue."""
     venue_ids = [venue.id for venue in venues_of_centres(db, staff_centres(actor))]
     bookings = _bookings_in_span(db, venue_ids, start=start, end=end, include_cancelled=include_cancelled)
-    rows = db.execute(select(Tender.id, Tender.title).where(Tender.id.in_({b.tender_id for b in bookings})))
-    titles = {tender_id: title for tender_id, title in rows}
+    rows = db.execute(
+        select(Tender.id, Tender.title, Tender.bid_deadline).where(Tender.id.in_({b.tender_id for b in bookings}))
+    )
+    tenders = {tender_id: (title, deadline) for tender_id, title, deadline in rows}
     by_venue: dict[int, list[DayBooking]] = {venue_id: [] for venue_id in venue_ids}
     for booking in bookings:
-        by_venue[booking.venue_id].append(DayBooking(booking, titles[booking.tender_id], booking.tender_id))
+        title, deadline = tenders[booking.tender_id]
+        misses = (
+            booking.status == BOOKED
+            and booking.purpose == Purpose.OPENING.value
+            and not booking.starts_at <= deadline < booking.ends_at
+        )
+        by_venue[booking.venue_id].append(DayBooking(booking, title, booking.tender_id, misses))
     return by_venue
 
 
