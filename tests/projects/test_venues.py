@@ -303,6 +303,9 @@ def test_staff_manage_rooms_and_bookings_through_the_api(client: TestClient, db:
     naive_day = {"start": "2026-12-19T00:00:00", "end": "2026-12-20T00:00:00"}
     naive = client.get(f"/api/v1/venues/{venue_id}/bookings", params=naive_day, headers=headers)
     assert naive.status_code == 422
+    backwards = client.get(f"/api/v1/venues/{venue_id}/bookings", params={"start": day["end"], "end": day["start"]},
+                           headers=headers)  # fmt: skip
+    assert (backwards.status_code, backwards.json()["code"]) == (422, "invalid_input")
     overlap = client.post(f"/api/v1/tenders/{tender.id}/venue-bookings", json=body, headers=headers)
     assert (overlap.status_code, overlap.json()["code"]) == (409, "opening_venue_already_booked")
     cancelled = client.post(f"/api/v1/venue-bookings/{booked.json()['id']}/cancel", json={"reason": "改到二号室"},
