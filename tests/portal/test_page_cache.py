@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
 from ggzy.entities.login import SESSION_COOKIE
 from ggzy.portal.i18n import LANGUAGE_COOKIE
+from ggzy.portal.page_cache import PageCache
 from ggzy.projects.models import Lot, Project
 from ggzy.tendering.models import Tender
+from tests.aio import run_async
 from tests.conftest import TEST_NOW, FixedClock
 from tests.factories import make_user
 from tests.portal.builders import NoticeMaker
@@ -116,3 +123,30 @@ def test_the_region_filter_is_computed_once_a_second_even_for_logged_in_users(
     assert '<option value="530111"' not in client.get("/notices?q=区划").text  # another page, the same second
     clock.advance(timedelta(seconds=1))
     assert '<option value="530111"' in client.get("/notices?q=区划").text
+
+
+def test_many_visitors_asking_at_once_wait_for_one_render(
+    app: FastAPI, client: TestClient, db: Session, maker: NoticeMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline rush: when a page has to be made, one request makes it and the others wait for it."""
+    maker.notice(title="同时访问测试工程")
+    db.commit()
+    renders: list[str] = []
+    original = PageCache._render
+
+    async def counted(self: PageCache, scope: Scope, *args: Any) -> None:
+        renders.append(scope["path"])
+        await original(self, scope, *args)
+
+    monkeypatch.setattr(PageCache, "_render", counted)
+
+    async def rush() -> list[str]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as visitor:
+            answers = await asyncio.gather(*(visitor.get("/notices") for _ in range(20)))
+        return [answer.text for answer in answers]
+
+    pages = run_async(rush())
+    assert renders == ["/notices"]
+    assert len(set(pages)) == 1
+    assert "同时访问测试工程" in pages[0]

@@ -8,6 +8,11 @@ publication, opening record, award and decision does): a reader sees a change ma
 next request, and one made through another worker or the CLI within a second. With the injected clock of the tests,
 time stands still until a test moves it, so a page is re-rendered exactly when the clock or the data changed.
 
+The rush: a page to be made is made by one request while the others asking for it wait for that page (no herd of
+identical renders at the turn of each second). When only the second has turned and the data is unchanged, the
+waiting requests are answered at once with the last page (at most a second older) while the one request makes the
+new one; when the data changed, they wait for the new page, so no one is shown the page from before a commit.
+
 Only these answers are kept: ``GET`` without an ``Authorization`` header or a session cookie, status 200,
 ``text/html``, one body (not a stream: the live hall's Server-Sent Events pass through), and no ``Set-Cookie``
 (a page that starts a CSRF seed or remembers a language choice is the visitor's own). The key is the path, the query
@@ -18,6 +23,7 @@ never kept (the session cookie or the seed they set). Bounded: the least recentl
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 from collections import OrderedDict
@@ -128,9 +134,8 @@ class PageCache:
         self.app = app
         self.enabled = enabled
         self._pages: OrderedDict[tuple[str, ...], _Page] = OrderedDict()
+        self._rendering: dict[tuple[str, ...], tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key(scope) if self.enabled and scope["type"] == "http" else None
@@ -139,19 +144,32 @@ class PageCache:
             return
         second = int(scope["app"].state.clock.now().timestamp())
         version = data_version.value
-        with self._lock:
-            page = self._pages.get(key)
-            if page is not None and page.version == version and page.second == second:
-                self._pages.move_to_end(key)
-                self.hits += 1
-            else:
-                page = None
-                self.misses += 1
-        if page is not None:
-            await send(page.start)
-            await send({"type": "http.response.body", "body": page.body, "more_body": False})
-            return
-        await self._render(scope, receive, send, key, version, second)
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                page = self._pages.get(key)
+                if page is not None and page.version == version and page.second >= second:
+                    self._pages.move_to_end(key)
+                    break
+                flight = self._rendering.get(key)
+                mine = flight is None or flight[0] is not loop  # (a test client's loops never wait for each other)
+                if mine:
+                    flight = self._rendering[key] = (loop, asyncio.Event())
+            assert flight is not None
+            if mine:
+                try:
+                    await self._render(scope, receive, send, key, version, second)
+                finally:
+                    with self._lock:
+                        if self._rendering.get(key) is flight:
+                            del self._rendering[key]
+                    flight[1].set()
+                return
+            if page is not None and page.version == version:
+                break  # the data is the same and another request is making the new second's page: the last one
+            await flight[1].wait()  # the data changed: the page another request is making of it, then look again
+        await send(page.start)
+        await send({"type": "http.response.body", "body": page.body, "more_body": False})
 
     async def _render(
         self, scope: Scope, receive: Receive, send: Send, key: tuple[str, ...], version: int, second: int
