@@ -16,8 +16,11 @@ the template project, made through the services, has them and is in the mix.
 Load: uvicorn serves ``ggzy.app:create_app`` with 2 workers (as ``bench/submit.py`` starts it); client processes
 (2 by default), each with threads on their own keep-alive HTTP/1.1 connections (``http.client``; --concurrency in
 all, 16 by default), request in turn ``/notices`` (first page), a later keyset page (``after`` = the cursor of page
-50), a search for a common and a rarer word, filters by trade type and by region, and project pages (random copied
-projects and the template), for --warmup seconds unmeasured, then --seconds measured. Prints one JSON line per
+50), a search for a common and a rarer word, filters by trade type and by region, the template's project page, and
+five project pages each drawn at random from all N / 4 projects (the long tail, which a cache seldom holds), for
+--warmup seconds unmeasured, then --seconds measured. The server keeps visitors' pages for the second
+(``ggzy.portal.page_cache``): the list pages are mostly answered from it, the drawn project pages mostly rendered;
+``--no-page-cache`` renders every request. Prints one JSON line per
 database: answers per second in the measured window, p50 and p99 latency, errors (any answer but 200, or a 200
 without the page's marker), per-kind p99, and the CPU of the server processes per request. The client shares the 2
 cores with the server (and PostgreSQL), so the figures are a lower bound for a server with its own machine.
@@ -156,7 +159,10 @@ def _load(url: str, data_dir: Path, n: int) -> dict[str, Any]:
     return {"template_project_id": template_project["id"], "load_seconds": round(time.perf_counter() - started, 1)}
 
 
-def _paths(url: str, template_project_id: int, n: int) -> list[tuple[str, str, bytes]]:
+MixEntry = tuple[str, str | list[str], bytes]  # kind, the path or paths to draw one from, a marker the answer must hold
+
+
+def _paths(url: str, template_project_id: int, n: int) -> list[MixEntry]:
     """The request mix: (kind, path, a marker the answer must hold)."""
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine), read_only=True) as db:
@@ -165,9 +171,8 @@ def _paths(url: str, template_project_id: int, n: int) -> list[tuple[str, str, b
             cursor = search.search_notices(db, search.NoticeQuery(after=cursor)).next_cursor
         project_ids = list(db.execute(text("SELECT id FROM projects WHERE code LIKE 'BENCH%' ORDER BY id")).scalars())
     engine.dispose()
-    rnd = random.Random(2)
     row = b'href="/projects/'
-    paths = [
+    paths: list[MixEntry] = [
         ("first_page", "/notices", row),
         ("keyset_page", f"/notices?after={cursor}", row),
         ("search_common", f"/notices?q={quote('道路')}", row),
@@ -176,17 +181,19 @@ def _paths(url: str, template_project_id: int, n: int) -> list[tuple[str, str, b
         ("filter_region", "/notices?region=530111", row),
         ("project", f"/projects/{template_project_id}", "压测教学楼工程".encode()),
     ]
-    paths += [("project", f"/projects/{rnd.choice(project_ids)}", b"BENCH") for _ in range(5)]
+    # The long tail: each of these requests draws one of all the projects, a page a cache seldom holds.
+    any_project = [f"/projects/{project_id}" for project_id in project_ids]
+    paths += [("project", any_project, b"BENCH") for _ in range(5)]
     return paths
 
 
-def _mix(url: str, template_project_id: int, args: argparse.Namespace) -> list[tuple[str, str, bytes]]:
+def _mix(url: str, template_project_id: int, args: argparse.Namespace) -> list[MixEntry]:
     if args.floor:
         return [("health", "/api/v1/health", b'"status":"ok"')]
     return _paths(url, template_project_id, args.notices)
 
 
-def _client(port: int, paths: list[tuple[str, str, bytes]], threads: int, warmup: float, seconds: float, seed: int):  # type: ignore[no-untyped-def]
+def _client(port: int, paths: list[MixEntry], threads: int, warmup: float, seconds: float, seed: int):  # type: ignore[no-untyped-def]
     """One client process: threads on keep-alive connections request the mix in turn; returns the measured answers
     as (kind, latency seconds, ok)."""
     start = time.monotonic() + warmup
@@ -198,8 +205,10 @@ def _client(port: int, paths: list[tuple[str, str, bytes]], threads: int, warmup
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine = []
         i = offset
+        draw = random.Random(offset)
         while True:
-            kind, path, marker = paths[i % len(paths)]
+            kind, where, marker = paths[i % len(paths)]
+            path = where if isinstance(where, str) else draw.choice(where)
             i += 1
             began = time.monotonic()
             if began >= end:
@@ -228,7 +237,7 @@ def _client(port: int, paths: list[tuple[str, str, bytes]], threads: int, warmup
     return results
 
 
-def _measure(url: str, data_dir: Path, args: argparse.Namespace, paths: list[tuple[str, str, bytes]]) -> dict:
+def _measure(url: str, data_dir: Path, args: argparse.Namespace, paths: list[MixEntry]) -> dict:
     settings = Settings(data_dir=data_dir, database_url=url)
     LedgerKeys.load_or_create(data_dir, settings.ledger_origin)  # once, before the workers race to it
     load_secret_key(settings)

@@ -22,7 +22,7 @@ from ggzy.awards.views import award_stage_view
 from ggzy.core.errors import NotFound
 from ggzy.core.events import Event
 from ggzy.core.permissions import Principal
-from ggzy.entities.service import get_entity
+from ggzy.entities.models import Entity
 from ggzy.portal.views import PUBLISHED_DOCUMENTS
 from ggzy.projects.models import Lot, Project
 from ggzy.tendering import service as tendering
@@ -93,22 +93,17 @@ def stage_statuses(stages: tuple[Stage, ...], current: Stage) -> list[StageStatu
 
 
 def project_process(db: Session, actor: Principal, *, project_id: int, now: datetime) -> ProjectProcess:
-    project = db.get(Project, project_id)
-    published = (
-        list(
-            db.scalars(
-                select(Tender)
-                .join(Lot, Lot.id == Tender.lot_id)
-                .where(Lot.project_id == project_id, Tender.published_at.is_not(None))
-                .order_by(Tender.lot_id, Tender.round)
-            )
-        )
-        if project is not None
-        else []
-    )
-    if project is None or not published:
+    rows = db.execute(
+        select(Tender, Lot)
+        .join(Lot, Lot.id == Tender.lot_id)
+        .where(Lot.project_id == project_id, Tender.published_at.is_not(None))
+        .order_by(Tender.lot_id, Tender.round)
+    ).all()
+    project = db.get(Project, project_id) if rows else None
+    if project is None:
         raise NotFound(field="project_id", what_zh="公开的项目", what_en="Public project")
-    lots = {lot.id: LotProcess(lot) for lot in db.scalars(select(Lot).where(Lot.project_id == project_id))}
+    published = [tender for tender, _ in rows]
+    lots = {lot.id: LotProcess(lot) for _, lot in rows}  # the lots with a published tender: the page shows those
     tender_ids = [tender.id for tender in published]
     events = _document_events(db, tender_ids)
     clarifications = _clarifications(db, tender_ids)
@@ -122,12 +117,13 @@ def project_process(db: Session, actor: Principal, *, project_id: int, now: date
         lot.tenders.append(
             _tender_process(project, lot.lot, tender, proofs, clarifications.get(tender.id, []), opening, award, now)
         )
-    agent = get_entity(db, project.agent_id).name if project.agent_id is not None else None
+    parties = select(Entity.id, Entity.name).where(Entity.id.in_([project.owner_id, project.agent_id]))
+    names: dict[int, str] = {entity_id: name for entity_id, name in db.execute(parties)}
     return ProjectProcess(
         project=project,
-        owner_name=get_entity(db, project.owner_id).name,
-        agent_name=agent,
-        lots=[lot for lot in sorted(lots.values(), key=lambda item: item.lot.number) if lot.tenders],
+        owner_name=names[project.owner_id],
+        agent_name=names[project.agent_id] if project.agent_id is not None else None,
+        lots=sorted(lots.values(), key=lambda item: item.lot.number),
     )
 
 
