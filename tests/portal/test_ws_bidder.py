@@ -335,3 +335,17 @@ def test_an_open_tender_older_than_fifty_newer_closed_notices_is_still_offered(
     home = client.get("/workspace/bidder").text
     assert f'href="/workspace/bidder/tenders/{tender.id}"' in home
     assert "已截止的招标" not in home
+
+
+def test_an_invited_tender_is_offered_only_to_the_invited(client: TestClient, db: Session, gm_ca: Path) -> None:
+    """招标投标法 第17条: an invited tender's invitations name who may bid; the others are not offered it."""
+    from tests.factories import make_entity
+
+    user = bidder_user(db)
+    others = [make_entity(db).id for _ in range(3)]
+    not_me, _ = make_published_tender(db, procedure="invited", invited=others)
+    me, _ = make_published_tender(db, procedure="invited", invited=[user.entity_id, *others[:2]])
+    browser_login(client, db, user)
+    home = client.get("/workspace/bidder").text
+    assert f'href="/workspace/bidder/tenders/{me.id}"' in home
+    assert f'href="/workspace/bidder/tenders/{not_me.id}"' not in home

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.awards import views as award_views
@@ -54,29 +53,12 @@ def _published(db: Session, tender_id: int) -> Tender:
     return tender
 
 
-def _open_for_registration(db: Session, now: datetime) -> list[Tender]:
-    """Every notice still on offer, filtered in SQL: a page of the newest notices filtered afterwards would hide an
-    open tender behind newer closed ones. Open means published, not cancelled, documents still on offer and the
-    deadline not passed (the same rule as ``stage_of`` and ``may_register``)."""
-    query = (
-        select(Tender)
-        .where(
-            Tender.published_at.is_not(None),
-            Tender.cancelled_at.is_(None),
-            Tender.stage == Stage.PUBLISHED.value,
-            Tender.documents_until >= now,
-            Tender.bid_deadline > now,
-        )
-        .order_by(Tender.published_at.desc(), Tender.id.desc())
-    )
-    return list(db.scalars(query))
-
-
 @router.get("/workspace/bidder", summary="Bidder workspace: open tenders to register for, own registrations, letters")
 def bidder_home(request: Request, db: DB, actor: Bidder, now: Now) -> HTMLResponse:
     registrations = service.my_registrations(db, actor)
     registered = {tender.id for _, tender in registrations}
-    open_tenders = _open_for_registration(db, now)
+    assert actor.entity_id is not None  # tender.register is a bidder's, and a bidder acts for its entity
+    open_tenders = service.open_for_registration(db, entity_id=actor.entity_id, now=now)
     return render(
         request,
         "ws_bidder.html",

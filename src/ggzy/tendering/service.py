@@ -23,7 +23,7 @@ from ggzy.tendering import rules
 from ggzy.tendering.access import check_bidder_may_register, check_manager
 from ggzy.tendering.keys import create_opening_keys
 from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
-from ggzy.tendering.procedures import Method, Stage, procedure
+from ggzy.tendering.procedures import PROCEDURES, Method, Stage, procedure
 
 
 class TenderStageWrong(DomainError):
@@ -384,6 +384,33 @@ def cancel_tender(db: Session, actor: Principal, *, tender_id: int, reason: str,
     db.flush()
     record_tender_event(db, actor, tender, project, "tender.cancelled", {"reason": reason}, now)
     return tender
+
+
+OPEN_LIST_LIMIT = 200
+
+
+def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: int = OPEN_LIST_LIMIT) -> list[Tender]:
+    """The tenders ``entity_id`` may still register for, newest first, filtered in SQL (a page of the newest notices
+    filtered afterwards would hide an open tender behind newer closed ones): published, not cancelled, documents
+    still on offer and the deadline not passed (the rule of ``stage_of`` and ``register_for_tender``); an invited
+    tender only where the entity is invited (招标投标法 第17条: the invitations name who may bid). Bounded: the notice
+    search finds the rest."""
+    invited_here = select(Invitation.id).where(Invitation.tender_id == Tender.id, Invitation.entity_id == entity_id)
+    by_invitation = [key for key, value in PROCEDURES.items() if value.by_invitation]
+    query = (
+        select(Tender)
+        .where(
+            Tender.published_at.is_not(None),
+            Tender.cancelled_at.is_(None),
+            Tender.stage == Stage.PUBLISHED.value,
+            Tender.documents_until >= now,
+            Tender.bid_deadline > now,
+            Tender.procedure.not_in(by_invitation) | invited_here.exists(),
+        )
+        .order_by(Tender.published_at.desc(), Tender.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
 
 
 @changes_state("tender.registered", disclosed=False)
