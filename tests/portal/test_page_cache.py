@@ -150,3 +150,27 @@ def test_many_visitors_asking_at_once_wait_for_one_render(
     assert renders == ["/notices"]
     assert len(set(pages)) == 1
     assert "同时访问测试工程" in pages[0]
+
+
+def test_the_kept_pages_stay_within_their_bound(
+    client: TestClient, db: Session, maker: NoticeMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ggzy.portal.page_cache as page_cache
+
+    maker.notice(title="容量测试工程")
+    db.commit()
+    first = client.get("/notices?q=容量").text
+    monkeypatch.setattr(page_cache, "MAX_BYTES", len(first.encode()) * 3)
+    for word in ("工程", "测试", "容量测", "量测试", "容量测试工程"):
+        assert client.get(f"/notices?q={word}").status_code == 200
+    cache = next(m for m in _middlewares(client.app) if isinstance(m, PageCache))
+    assert 0 < cache._bytes <= page_cache.MAX_BYTES
+    assert len(cache._pages) <= 3
+
+
+def _middlewares(app: Any) -> list[Any]:
+    found, layer = [], app.middleware_stack
+    while layer is not None:
+        found.append(layer)
+        layer = getattr(layer, "app", None)
+    return found

@@ -18,7 +18,8 @@ Only these answers are kept: ``GET`` without an ``Authorization`` header or a se
 (a page that starts a CSRF seed or remembers a language choice is the visitor's own). The key is the path, the query
 string and what chooses the language (the ``?lang=`` of the query, the language cookie); the CSRF seed cookie is part
 of the key too, so a form's token is never another visitor's. Workspaces and the login page are
-never kept (the session cookie or the seed they set). Bounded: the least recently used page goes first.
+never kept (the session cookie or the seed they set). Bounded at ``MAX_BYTES`` of pages per process: the least
+recently used page goes first.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ggzy.portal.csrf import CSRF_COOKIE
 from ggzy.portal.i18n import LANGUAGE_COOKIE
 
 T = TypeVar("T")
-MAX_PAGES = 2_000
+MAX_BYTES = 32 * 1024 * 1024  # of kept pages, per process: a few thousand pages of 5–50 KB
 MAX_PAGE_BYTES = 512 * 1024
 _NEVER = ("/api/", "/static/", "/workspace", "/login", "/logout", "/docs")
 
@@ -136,6 +137,7 @@ class PageCache:
         self._pages: OrderedDict[tuple[str, ...], _Page] = OrderedDict()
         self._rendering: dict[tuple[str, ...], tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
         self._lock = threading.Lock()
+        self._bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key(scope) if self.enabled and scope["type"] == "http" else None
@@ -199,7 +201,9 @@ class PageCache:
             return
         page = _Page(version=version, second=second, start=start, body=b"".join(chunks))
         with self._lock:
+            replaced = self._pages.pop(key, None)
+            self._bytes += len(page.body) - (len(replaced.body) if replaced is not None else 0)
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
+            while self._bytes > MAX_BYTES:
+                _, oldest = self._pages.popitem(last=False)
+                self._bytes -= len(oldest.body)
