@@ -147,6 +147,16 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/tenders/{tender_id}/opening-objections"): frozenset({R.BIDDER}),
+    ("GET", "/workspace/openings/{tender_id}"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("POST", "/workspace/openings/{tender_id}/start"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("POST", "/workspace/openings/{tender_id}/bids/{bid_id}/custodian-open"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF}
+    ),
+    ("POST", "/workspace/openings/{tender_id}/finish"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("POST", "/workspace/openings/{tender_id}/objections/{objection_id}/answer"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF}
+    ),
     ("GET", "/workspace/letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     ("GET", "/workspace/projects"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects"): frozenset({R.OWNER, R.AGENT}),

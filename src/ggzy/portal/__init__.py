@@ -35,6 +35,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.centre import router as centre_router
     from ggzy.portal.expert import router as expert_router
+    from ggzy.portal.host import router as host_router
     from ggzy.portal.live import router as live_router
     from ggzy.portal.owner import router as owner_router
     from ggzy.portal.pages import router as pages_router
@@ -50,6 +51,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(owner_router)
     app.include_router(centre_router)
     app.include_router(expert_router)
+    app.include_router(host_router)
     install_page_errors(app)
     app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)
     app.state.portal_memo = {}  # ggzy.portal.page_cache.remembered

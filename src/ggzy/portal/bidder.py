@@ -226,6 +226,28 @@ def decrypt(
     return see_other(f"/workspace/bidder/tenders/{tender_id}#opening")
 
 
+@router.post(
+    "/workspace/bidder/tenders/{tender_id}/opening-objections",
+    summary="Object at the opening, while it is under way (实施条例 第44条: answered there and recorded)",
+    responses=problem_responses(NotFound, service.TenderStageWrong, InvalidInput),
+)
+def object_at_opening(
+    tender_id: int,
+    request: Request,
+    actor: Bidder,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    text: Annotated[str, Form(min_length=1, max_length=5000)],
+) -> Response:
+    try:
+        _published(db, tender_id)
+        opening.raise_opening_objection(db, actor, tender_id=tender_id, text=text.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#objection")
+
+
 @router.get(
     "/workspace/letters/{letter_id}",
     summary="A letter of award or result (中标通知书 / 中标结果通知), to its addressee, the owner or its agent",

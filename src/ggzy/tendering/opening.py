@@ -441,6 +441,25 @@ def answer_opening_objection(
     return objection
 
 
+def undecrypted_bids(db: Session, tender_id: int) -> list[tuple[SealedBid, str]]:
+    """The host's list during the opening: active bids not yet decrypted, with their bidders' names (read out at the
+    opening anyway), for opening by custodians after the window or for the record's 第32条 treatment."""
+    decrypted = select(DecryptedBid.bid_id).where(DecryptedBid.tender_id == tender_id)
+    rows = db.execute(
+        select(SealedBid, Entity.name)
+        .join(Entity, Entity.id == SealedBid.entity_id)
+        .where(SealedBid.tender_id == tender_id, SealedBid.status == ACTIVE, SealedBid.id.not_in(decrypted))
+        .order_by(SealedBid.id)
+    ).all()
+    return [(bid, name) for bid, name in rows]
+
+
+def objections_at_opening(db: Session, tender_id: int) -> list[OpeningObjection]:
+    """The objections raised at a tender's opening, in order, for the host to answer (实施条例 第44条)."""
+    query = select(OpeningObjection).where(OpeningObjection.tender_id == tender_id).order_by(OpeningObjection.id)
+    return list(db.scalars(query))
+
+
 def opening_view(db: Session, tender: Tender, now: datetime) -> dict[str, Any]:
     """What anyone may see of an opening: nothing before the deadline; afterwards progress, then the record."""
     return _opening_view(db, tender, db.scalar(select(Opening).where(Opening.tender_id == tender.id)), now)

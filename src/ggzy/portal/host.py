@@ -1,0 +1,167 @@
+"""The opening host's page (开标主持): start the remote opening, follow the bidders' decryption, open by custodians
+what a bidder did not decrypt, answer objections raised at the opening, and close it with the signed record (唱标).
+
+The host is the project's owner or its agent (招标人主持开标, 招标投标法 第35条) or staff of the project's centre
+(``tendering.access.check_host``), under ``opening.host`` as in the API. Every button is the API's service
+(``ggzy.tendering.opening``). Before the opening starts the page says nothing about bids, not even whether there are
+any (招标投标法 第22条: the tenderer itself may not know); from the start, what it shows of the bids is what the
+opening reads out anyway. A bidder's objection at the opening is raised on its own tender page
+(``ggzy.portal.bidder``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
+from ggzy.core.errors import Conflict, DomainError, NotFound
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now
+from ggzy.crypto import DecryptionFailed, ShareRecoveryFailed
+from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.rendering import render
+from ggzy.portal.session import form_refused, see_other
+from ggzy.tendering import bids, opening, service
+from ggzy.tendering.access import NotTheHost, check_host
+from ggzy.tendering.procedures import Stage, procedure
+
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+
+Host = Annotated[Principal, Depends(require(Permission.OPENING_HOST))]
+
+_HOST_PROBLEMS = (NotFound, NotTheHost, service.TenderStageWrong, opening.DecryptionWindow)
+TEMPLATE = "ws_opening_host.html"
+
+
+def _context(db: Session, actor: Principal, tender_id: int, now: datetime) -> dict[str, Any]:
+    tender = service.get_tender(db, tender_id)
+    if tender.published_at is None:
+        raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    project, lot = service.project_of(db, tender)
+    check_host(actor, project)
+    stage = service.stage_of(tender, now)
+    view = opening.opening_view(db, tender, now)
+    under_way = stage == Stage.OPENING and "started_at" in view
+    window_over = under_way and now > view["window_ends_at"]
+    return {
+        "active": "workspace",
+        "section": "",
+        "tender": tender,
+        "project": project,
+        "lot_code": bids.lot_code(project, lot),
+        "stage": stage.value,
+        "opening": view,
+        "may_start": stage == Stage.CLOSED,
+        "under_way": under_way,
+        "window_over": window_over,
+        "custodians_may_open": procedure(tender.procedure).decryption.custodians_may_open,
+        "undecrypted": opening.undecrypted_bids(db, tender.id) if under_way else [],
+        "objections": opening.objections_at_opening(db, tender.id) if "started_at" in view else [],
+    }
+
+
+def _refused(request: Request, db: Session, actor: Principal, tender_id: int, now: datetime, error: DomainError):  # type: ignore[no-untyped-def]
+    return form_refused(request, db, TEMPLATE, lambda: _context(db, actor, tender_id, now), error)
+
+
+def _back(tender_id: int, anchor: str = "") -> Response:
+    return see_other(f"/workspace/openings/{tender_id}{anchor}")
+
+
+@router.get(
+    "/workspace/openings/{tender_id}",
+    summary="Host an opening: start it, follow the decryption, open by custodians, answer objections, read out",
+    responses=problem_responses(NotFound, NotTheHost),
+)
+def host_page(tender_id: int, request: Request, db: DB, actor: Host, now: Now) -> HTMLResponse:
+    return render(request, TEMPLATE, _context(db, actor, tender_id, now))
+
+
+@router.post(
+    "/workspace/openings/{tender_id}/start",
+    summary="Start the remote opening after the deadline (fewer than 3 bids: the lot fails, 实施条例 第44条)",
+    responses=problem_responses(
+        *_HOST_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
+    ),
+)
+def start(tender_id: int, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        opening.start_opening(db, actor, tender_id=tender_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return _back(tender_id)
+
+
+@router.post(
+    "/workspace/openings/{tender_id}/bids/{bid_id}/custodian-open",
+    summary="Open a bid its bidder did not decrypt, with k custodians' released shares (after the window)",
+    responses=problem_responses(*_HOST_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
+)
+def custodian_open(
+    tender_id: int, bid_id: int, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now
+) -> Response:
+    settings = request.app.state.settings
+    try:
+        opening.open_by_custodians(
+            db, actor, tender_id=tender_id, bid_id=bid_id, store=request.app.state.blob_store,
+            max_mb=settings.bid_max_mb, now=now,
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return _back(tender_id, "#decryption")
+
+
+@router.post(
+    "/workspace/openings/{tender_id}/finish",
+    summary="Close the decryption and read out the signed opening record (唱标); undecrypted bids per 第32条",
+    responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, ReTenderOrdered),
+)
+def finish(
+    tender_id: int,
+    request: Request,
+    actor: Host,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    not_bidders_fault: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    try:
+        opening.finish_opening(
+            db, actor, tender_id=tender_id, not_bidders_fault=not_bidders_fault or [],
+            signers=request.app.state.ledger_keys.signers, now=now,
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return _back(tender_id, "#record")
+
+
+@router.post(
+    "/workspace/openings/{tender_id}/objections/{objection_id}/answer",
+    summary="Answer an objection raised at the opening (实施条例 第44条: answered there and recorded)",
+    responses=problem_responses(NotFound, NotTheHost, Conflict),
+)
+def answer_objection(
+    tender_id: int,
+    objection_id: int,
+    request: Request,
+    actor: Host,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    answer: Annotated[str, Form(min_length=1, max_length=5000)],
+) -> Response:
+    try:
+        tender = service.get_tender(db, tender_id)
+        check_host(actor, service.project_of(db, tender)[0])  # the host of this tender, before anything is read
+        if all(objection.id != objection_id for objection in opening.objections_at_opening(db, tender_id)):
+            raise NotFound(field="objection_id", what_zh="开标异议", what_en="Opening objection")
+        opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=answer.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return _back(tender_id, "#objections")
