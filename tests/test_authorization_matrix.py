@@ -106,6 +106,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tenders/{tender_id}/evaluation/rejections"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/api/v1/tenders/{tender_id}/evaluation/report"): frozenset({R.CENTRE_STAFF, R.EXPERT, R.OWNER}),
     ("GET", "/api/v1/evaluation-assignments/mine"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/api/v1/evaluation/signing-keys"): frozenset({R.EXPERT, R.OWNER}),
+    ("GET", "/api/v1/evaluation/signing-keys/mine"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/api/v1/tenders/{tender_id}/publicity"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/tenders/{tender_id}/publicity/objections"): frozenset({R.BIDDER}),
     ("POST", "/api/v1/publicity-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
@@ -178,6 +180,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/expert"): frozenset({R.EXPERT, R.OWNER}),
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/tenders/{tender_id}/score-sheets"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/workspace/expert/signing-key"): frozenset({R.EXPERT, R.OWNER}),
     # the live opening hall: pages and its event stream, for every visitor
     ("GET", "/openings"): EVERYONE,
     ("GET", "/openings/{tender_id}"): EVERYONE,

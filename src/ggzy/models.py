@@ -17,7 +17,14 @@ from ggzy.entities.models import (
     TrustAnchor,
     User,
 )
-from ggzy.evaluation.models import Evaluation, EvaluationReport, QualificationMark, Rejection, ScoreSheet
+from ggzy.evaluation.models import (
+    Evaluation,
+    EvaluationReport,
+    QualificationMark,
+    Rejection,
+    ScoreSheet,
+    SigningKey,
+)
 from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
 from ggzy.ledger import sequencer as _sequencer  # noqa: F401 - numbers events at every commit
 from ggzy.ledger.models import (
@@ -95,6 +102,7 @@ __all__ = [
     "ScoreSheet",
     "SealedBid",
     "ShareRelease",
+    "SigningKey",
     "Tender",
     "TenderSuspension",
     "TrustAnchor",

@@ -316,6 +316,13 @@ def _evaluation(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
             db, SYSTEM, user_id=user.id, name="事件专家", employer_id=employer.id, specialty_codes=["A01"],
             tier="city", region_code="530100", now=TEST_NOW,
         )  # fmt: skip
+    if action == "evaluation.signing_key_enrolled":
+        from ggzy.evaluation import signing
+        from tests.evaluation.signing_support import BrowserKey
+
+        member = principal(db, make_user(db, roles=[RoleGrantIn(role=Role.EXPERT)]), Permission.EVALUATION_SIT)
+        public_key = BrowserKey().public_key
+        return lambda: signing.enrol_signing_key(db, member, public_key=public_key, now=TEST_NOW)
     method = "scoring" if action == "evaluation.score_sheet_submitted" else "lowest_price"
     opened = make_opened_tender(db, gm_ca, prices=[30_000_000, 20_000_000, 10_000_000], method=method)
     for _ in range(5):
@@ -522,6 +529,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 "evaluation.score_sheet_submitted",
                 "evaluation.bid_rejected",
                 "evaluation.finalised",
+                "evaluation.signing_key_enrolled",
             )
         },
         **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},

@@ -1,4 +1,5 @@
-"""API of evaluation (评标): start, qualification marks, score sheets, rejections, the report, and reads."""
+"""API of evaluation (评标): start, qualification marks, score sheets, rejections, the report, and reads; and the
+members' signing keys (``ggzy.evaluation.signing``: once a member enrols one, every sheet must be signed by it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
-from ggzy.evaluation import rules, service, views
+from ggzy.evaluation import rules, service, signing, views
 from ggzy.evaluation.access import NotACommitteeMember, NotTheFinaliser
 from ggzy.evaluation.schemas import (
     AssignmentOut,
@@ -22,6 +23,8 @@ from ggzy.evaluation.schemas import (
     RejectionOut,
     ScoreSheetIn,
     ScoreSheetOut,
+    SigningKeyIn,
+    SigningKeyOut,
     StartIn,
 )
 from ggzy.projects.access import NotYourCentre
@@ -85,12 +88,38 @@ def mark_qualification(tender_id: int, body: QualificationIn, db: DB, actor: Mem
     "/tenders/{tender_id}/evaluation/score-sheets",
     status_code=201,
     response_model=ScoreSheetOut,
-    summary="A committee member's score sheet of one bid (评分表), final once submitted",
-    responses=problem_responses(*_MEMBER_PROBLEMS, rules.ScoreAboveMaximum),
+    summary=(
+        "A committee member's score sheet of one bid (评分表), final once submitted; signed by the member's key "
+        "when one is enrolled (then required)"
+    ),
+    responses=problem_responses(*_MEMBER_PROBLEMS, rules.ScoreAboveMaximum, signing.SignatureInvalid),
 )
 def submit_score_sheet(tender_id: int, body: ScoreSheetIn, db: DB, actor: Member, now: Now) -> ScoreSheetOut:
-    sheet = service.submit_score_sheet(db, actor, tender_id=tender_id, bid_id=body.bid_id, scores=body.scores, now=now)
+    sheet = service.submit_score_sheet(
+        db, actor, tender_id=tender_id, bid_id=body.bid_id, scores=body.scores, signature=body.signature, now=now
+    )
     return views.sheet_out(sheet)
+
+
+@router.post(
+    "/evaluation/signing-keys",
+    status_code=201,
+    response_model=SigningKeyOut,
+    summary="Enrol my score-sheet signing key (ECDSA P-256 SPKI); the key in force before is revoked, not deleted",
+    responses=problem_responses(InvalidInput, Conflict, signing.SigningKeyInvalid),
+)
+def enrol_signing_key(body: SigningKeyIn, db: DB, actor: Member, now: Now) -> SigningKeyOut:
+    return views.signing_key_out(signing.enrol_signing_key(db, actor, public_key=body.public_key, now=now))
+
+
+@router.get(
+    "/evaluation/signing-keys/mine",
+    response_model=SigningKeyOut | None,
+    summary="My score-sheet signing key in force, or null",
+)
+def my_signing_key(db: DB, actor: Member) -> SigningKeyOut | None:
+    key = signing.current_key(db, actor.user_id) if actor.user_id is not None else None
+    return views.signing_key_out(key) if key is not None else None
 
 
 @router.post(

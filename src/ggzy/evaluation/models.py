@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -76,6 +76,38 @@ class ScoreSheet(Base):
     total: Mapped[str] = mapped_column(String(16))  # the sheet's sum, a decimal string
     sha256: Mapped[str] = mapped_column(String(64))  # of the sheet's canonical JSON
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Signed by the member's key (ggzy.evaluation.signing): the message signed, the signature (base64 of P1363
+    # r ‖ s) and the key's fingerprint; all None for a sheet submitted before the member enrolled a key.
+    signed_message: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str | None] = mapped_column(String(128))
+    key_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+ONE_KEY_IN_FORCE_INDEX = "uq_signing_keys_one_in_force"
+
+
+class SigningKey(Base):
+    """A committee member's signing key (ECDSA P-256, generated non-extractable in their browser): the public key as
+    base64 SubjectPublicKeyInfo DER, its fingerprint (SHA-256 of the DER, hex). At most one per user is in force;
+    a new enrolment revokes the previous one, which is kept so that the sheets it signed stay verifiable."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (
+        Index(
+            ONE_KEY_IN_FORCE_INDEX,
+            "user_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    public_key: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EvaluationReport(Base):

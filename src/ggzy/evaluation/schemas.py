@@ -52,7 +52,32 @@ class ScoreSheetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     bid_id: int
-    scores: dict[str, Decimal] = Field(description="A score per criterion, 0 to its maximum, ≤ 2 places")
+    scores: dict[str, Decimal] = Field(
+        description="A score per criterion, 0 to its maximum, ≤ 2 places, a plain decimal (27.5, not 2.75E+1)"
+    )
+    signature: str | None = Field(
+        default=None,
+        max_length=128,
+        description=(
+            "Required once the member has a signing key in force: base64 of the ECDSA P-256 / SHA-256 signature "
+            '(IEEE P1363 r‖s, 64 bytes) over the message of ggzy.evaluation.signing ("ggzy score sheet v1")'
+        ),
+    )
+
+
+class SigningKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public_key: str = Field(
+        min_length=1, max_length=512, description="ECDSA P-256 SubjectPublicKeyInfo DER, base64 (WebCrypto spki)"
+    )
+
+
+class SigningKeyOut(BaseModel):
+    fingerprint: str = Field(description="SHA-256 of the SubjectPublicKeyInfo DER, hex")
+    public_key: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class RejectionIn(BaseModel):
@@ -75,6 +100,9 @@ class ScoreSheetOut(BaseModel):
     total: Decimal
     sha256: str
     submitted_at: datetime
+    key_fingerprint: str | None = Field(description="The member's signing key, if the sheet is signed")
+    signature: str | None
+    signed_message: str | None
 
 
 class RejectionOut(BaseModel):

@@ -24,7 +24,7 @@ from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.entities import relations as entity_relations
 from ggzy.entities.rules import GROUNDS_ZH, SAME_PERSON_IN_CHARGE, groups_of
-from ggzy.evaluation import access, rules
+from ggzy.evaluation import access, rules, signing
 from ggzy.evaluation.models import Evaluation, EvaluationReport, QualificationMark, Rejection, ScoreSheet
 from ggzy.experts.models import CommitteeMember, Draw
 from ggzy.experts.service import EXPERT, sitting_members
@@ -336,9 +336,21 @@ def sheet_body(*, evaluation_id: int, member_id: int, bid_id: int, scores: dict[
 
 @changes_state("evaluation.score_sheet_submitted", disclosed=False)
 def submit_score_sheet(
-    db: Session, actor: Principal, *, tender_id: int, bid_id: int, scores: dict[str, Decimal], now: datetime
+    db: Session,
+    actor: Principal,
+    *,
+    tender_id: int,
+    bid_id: int,
+    scores: dict[str, Decimal],
+    now: datetime,
+    signature: str | None = None,
 ) -> ScoreSheet:
-    """A member's score sheet of one bid (评分表): every criterion scored within its maximum; final once submitted."""
+    """A member's score sheet of one bid (评分表): every criterion scored within its maximum; final once submitted.
+
+    Signed by the member's own key when they have one in force (``ggzy.evaluation.signing``: a password alone does
+    not bind a sheet to the person): ``signature`` is then required and must verify over
+    :func:`signing.sheet_message`, or nothing is written. The sheet keeps the message, the signature and the key's
+    fingerprint; the event names the fingerprint, so anyone holding the public key can check the sheet later."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
@@ -354,17 +366,24 @@ def submit_score_sheet(
     )
     if db.scalar(done) is not None:
         raise SheetFinal(field="bid_id", what_zh="评分表", what_en="A score sheet")
+    message = signing.sheet_message(tender_id=tender.id, bid_id=bid_id, member_id=member.id, scores=scores)
+    key = signing.checked_signature(db, user_id=member.user_id, message=message, signature=signature)
     body = sheet_body(evaluation_id=evaluation.id, member_id=member.id, bid_id=bid_id, scores=checked)
     digest = hashlib.sha256(canonical_json(body).encode()).hexdigest()
     sheet = ScoreSheet(
         evaluation_id=evaluation.id, member_id=member.id, bid_id=bid_id, scores=canonical_json(body["scores"]),
         total=body["total"], sha256=digest, submitted_at=now,
+        signed_message=message if key is not None else None,
+        signature=signature.strip() if key is not None and signature else None,
+        key_fingerprint=key.fingerprint if key is not None else None,
     )  # fmt: skip
     db.add(sheet)
     db.flush()
     _record(
         db, actor, tender, project, "evaluation.score_sheet_submitted",
-        {"bid_id": bid_id, "member_id": member.id, "total": body["total"], "sha256": digest}, now,
+        {"bid_id": bid_id, "member_id": member.id, "total": body["total"], "sha256": digest,
+         "key_fingerprint": key.fingerprint if key is not None else None},
+        now,
     )  # fmt: skip
     return sheet
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.permissions import Principal
 from ggzy.evaluation import access, service
-from ggzy.evaluation.models import Evaluation, QualificationMark, Rejection, ScoreSheet
+from ggzy.evaluation.models import Evaluation, QualificationMark, Rejection, ScoreSheet, SigningKey
 from ggzy.evaluation.schemas import (
     AssignmentOut,
     CommitteeOut,
@@ -23,6 +23,7 @@ from ggzy.evaluation.schemas import (
     MarksOut,
     RejectionOut,
     ScoreSheetOut,
+    SigningKeyOut,
 )
 from ggzy.experts import service as experts
 from ggzy.experts.api import members_out
@@ -90,6 +91,15 @@ def sheet_out(sheet: ScoreSheet) -> ScoreSheetOut:
         total=Decimal(sheet.total),
         sha256=sheet.sha256,
         submitted_at=sheet.submitted_at,
+        key_fingerprint=sheet.key_fingerprint,
+        signature=sheet.signature,
+        signed_message=sheet.signed_message,
+    )
+
+
+def signing_key_out(key: SigningKey) -> SigningKeyOut:
+    return SigningKeyOut(
+        fingerprint=key.fingerprint, public_key=key.public_key, created_at=key.created_at, revoked_at=key.revoked_at
     )
 
 

@@ -1,15 +1,23 @@
-"""The evaluation expert's workspace (评标专家): the lots it sits on and its score sheets.
+"""The evaluation expert's workspace (评标专家): the lots it sits on, its signing key and its signed score sheets.
 
-The same services as the API (``ggzy.evaluation.service.submit_score_sheet``) under the same permission
-(``evaluation.sit``: drawn experts and the owner's representatives, 招标投标法 第37条). A sheet is sealed as the API
-seals it: its canonical JSON is hashed (SHA-256) and the digest recorded in the ledger's event in the same
-transaction; the API has no expert signature key (experts log in by password), so neither has the page. A sheet is
-final once submitted.
+The same services as the API (``ggzy.evaluation.service.submit_score_sheet``, ``ggzy.evaluation.signing``) under
+the same permission (``evaluation.sit``: drawn experts and the owner's representatives, 招标投标法 第37条).
+
+Members log in by password, which binds a request to an account but not a sheet to a person; so a sheet is signed
+by the member's own key. The member enrols once, from the page: ``static/js/expert_signing.js`` generates an ECDSA
+P-256 key pair with WebCrypto, the private key *non-extractable*, keeps it in this browser's IndexedDB and posts the
+public key (SubjectPublicKeyInfo, base64) here; enrolling again (another browser, a lost key) revokes the previous
+key. On submit the script builds the message of ``ggzy.evaluation.signing.sheet_message`` from the scores exactly as
+typed, signs it, and sends the signature in the hidden ``signature`` field; the service verifies it against the
+member's key in force and refuses the sheet, leaving nothing, if it does not verify. Until the member has a key the
+page asks them to enrol first and shows no score form. A sheet is hashed (SHA-256) and its digest and the key's
+fingerprint recorded in the ledger's event in the same transaction; it is final once submitted.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,7 +28,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
-from ggzy.evaluation import access, rules, service, views
+from ggzy.evaluation import access, rules, service, signing, views
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import render
 from ggzy.portal.session import form_refused, see_other
@@ -35,8 +43,22 @@ SCORE_PREFIX = "score."
 
 @router.get("/workspace/expert", summary="Expert workspace: the tenders the user sits on")
 def expert_home(request: Request, db: DB, actor: Member, now: Now) -> HTMLResponse:
-    assignments = views.assignments_view(db, actor, now=now)
-    return render(request, "ws_expert.html", {"active": "workspace", "section": "expert", "assignments": assignments})
+    return render(request, "ws_expert.html", _home_context(db, actor, now))
+
+
+def _home_context(db: Session, actor: Principal, now: datetime) -> dict[str, Any]:
+    return {
+        "active": "workspace",
+        "section": "expert",
+        "assignments": views.assignments_view(db, actor, now=now),
+        **_key_context(db, actor),
+    }
+
+
+def _key_context(db: Session, actor: Principal) -> dict[str, Any]:
+    """The member's signing key in force, for the enrolment panel and the page's script."""
+    key = signing.current_key(db, actor.user_id) if actor.user_id is not None else None
+    return {"signing_key": key, "user_id": actor.user_id}
 
 
 def _context(db: Session, actor: Principal, tender_id: int) -> dict[str, Any]:
@@ -54,6 +76,8 @@ def _context(db: Session, actor: Principal, tender_id: int) -> dict[str, Any]:
         "bids": list(service.opened_bids(db, tender.id).values()) if evaluation is not None else [],
         "sheets": sheets,
         "score_prefix": SCORE_PREFIX,
+        "member": member,
+        **_key_context(db, actor),
     }
 
 
@@ -67,22 +91,20 @@ def expert_tender(tender_id: int, request: Request, db: DB, actor: Member) -> HT
 
 
 async def _scores(request: Request) -> dict[str, Decimal]:
-    """The sheet's scores from fields named ``score.<criterion key>`` (the criteria are the scheme's)."""
+    """The sheet's scores from fields named ``score.<criterion key>`` (the criteria are the scheme's), each a plain
+    decimal, so that the number scored is written exactly as typed and signed (``signing.parse_score``)."""
     form = await request.form()
     scores: dict[str, Decimal] = {}
     for name, value in form.multi_items():
         if name.startswith(SCORE_PREFIX) and isinstance(value, str):
-            key = name.removeprefix(SCORE_PREFIX)
-            try:
-                scores[key] = Decimal(value.strip())
-            except InvalidOperation:
-                raise InvalidInput(field=name, reason_zh="应为数字", reason_en="must be a number") from None
+            scores[name.removeprefix(SCORE_PREFIX)] = signing.parse_score(value, field=name)
     return scores
 
 
 @router.post(
     "/workspace/expert/tenders/{tender_id}/score-sheets",
-    summary="Submit a score sheet of one bid (评分表); its digest goes into the ledger",
+    summary="Submit a score sheet of one bid (评分表), signed in the browser by the member's key; its digest goes "
+    "into the ledger",
     responses=problem_responses(
         NotFound,
         TenderStageWrong,
@@ -91,6 +113,7 @@ async def _scores(request: Request) -> dict[str, Decimal]:
         Conflict,
         service.SheetFinal,
         rules.ScoreAboveMaximum,
+        signing.SignatureInvalid,
     ),
 )
 def submit_sheet(
@@ -102,9 +125,36 @@ def submit_sheet(
     now: Now,
     bid_id: Annotated[int, Form()],
     scores: Annotated[dict[str, Decimal], Depends(_scores)],
+    signature: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     try:
-        service.submit_score_sheet(db, actor, tender_id=tender_id, bid_id=bid_id, scores=scores, now=now)
+        service.submit_score_sheet(
+            db, actor, tender_id=tender_id, bid_id=bid_id, scores=scores, signature=signature or None, now=now
+        )
     except DomainError as error:
         return form_refused(request, db, "ws_expert_tender.html", lambda: _context(db, actor, tender_id), error)
     return see_other(f"/workspace/expert/tenders/{tender_id}#bid-{bid_id}")
+
+
+@router.post(
+    "/workspace/expert/signing-key",
+    summary="Enrol the signing key generated in this browser (ECDSA P-256, non-extractable); revokes the previous one",
+    responses=problem_responses(InvalidInput, Conflict, signing.SigningKeyInvalid),
+)
+def enrol_key(
+    request: Request,
+    actor: Member,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    public_key: Annotated[str, Form(max_length=signing.MAX_SPKI_BASE64)],
+    tender_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    back = f"/workspace/expert/tenders/{tender_id}" if tender_id is not None else "/workspace/expert"
+    try:
+        signing.enrol_signing_key(db, actor, public_key=public_key, now=now)
+    except DomainError as error:
+        if tender_id is None:
+            return form_refused(request, db, "ws_expert.html", lambda: _home_context(db, actor, now), error)
+        return form_refused(request, db, "ws_expert_tender.html", lambda: _context(db, actor, tender_id), error)
+    return see_other(f"{back}#signing-key")
