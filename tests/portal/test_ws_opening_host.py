@@ -134,3 +134,14 @@ def test_only_the_host_of_this_project_reaches_its_opening_page(
     assert event_count(db, "opening.started") == 0
     browser_login(client, db, make_user(db, username="opening-host-nobody"))
     assert client.get(_page(scene)).status_code == 403  # no opening.host permission at all
+
+
+def test_the_owners_tender_page_and_the_centres_day_link_to_the_host_page(
+    client: TestClient, db: Session, scene: Scene, clock: FixedClock
+) -> None:
+    link = f'href="/workspace/openings/{scene.tender.id}"'
+    browser_login(client, db, scene.setup["agent_user"])
+    assert link in client.get(f"/workspace/projects/tenders/{scene.tender.id}").text
+    clock.set(scene.tender.bid_deadline - timedelta(hours=1))  # the day of the opening
+    browser_login(client, db, scene.setup["staff"])
+    assert link in client.get("/workspace/centre").text
