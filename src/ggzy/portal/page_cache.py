@@ -30,6 +30,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar, cast
 
@@ -115,8 +116,9 @@ def _key(scope: Scope) -> tuple[str, ...] | None:
     path: str = scope["path"]
     if scope["method"] != "GET" or path.startswith(_NEVER):
         return None
-    if any(name == b"authorization" for name, _ in scope["headers"]):
-        return None
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"accept" and b"text/event-stream" in value):
+            return None  # a personal request, or a browser's EventSource: never shared, never waited for
     cookies = _cookies(scope)
     if SESSION_COOKIE in cookies or set(cookies) - {LANGUAGE_COOKIE, CSRF_COOKIE}:
         return None
@@ -159,13 +161,11 @@ class PageCache:
                     flight = self._rendering[key] = (loop, asyncio.Event())
             assert flight is not None
             if mine:
+                release = partial(self._release, key, flight)
                 try:
-                    await self._render(scope, receive, send, key, version, second)
+                    await self._render(scope, receive, send, key, version, second, release)
                 finally:
-                    with self._lock:
-                        if self._rendering.get(key) is flight:
-                            del self._rendering[key]
-                    flight[1].set()
+                    release()
                 return
             if page is not None and page.version == version:
                 break  # the data is the same and another request is making the new second's page: the last one
@@ -173,8 +173,23 @@ class PageCache:
         await send(page.start)
         await send({"type": "http.response.body", "body": page.body, "more_body": False})
 
+    def _release(self, key: tuple[str, ...], flight: tuple[asyncio.AbstractEventLoop, asyncio.Event]) -> None:
+        """The waiters for a page go on: it is kept, or it will not be (a stream, an error) and each makes its own.
+        Called as soon as that is known — a stream's waiters do not wait for the stream to end."""
+        with self._lock:
+            if self._rendering.get(key) is flight:
+                del self._rendering[key]
+        flight[1].set()
+
     async def _render(
-        self, scope: Scope, receive: Receive, send: Send, key: tuple[str, ...], version: int, second: int
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: tuple[str, ...],
+        version: int,
+        second: int,
+        release: Callable[[], None],
     ) -> None:
         start: Message | None = None
         keep = True
@@ -190,10 +205,13 @@ class PageCache:
                     and headers.get(b"content-type", b"").startswith(b"text/html")
                     and not any(name == b"set-cookie" for name, _ in message.get("headers", []))
                 )
+                if not keep:
+                    release()
             elif message["type"] == "http.response.body" and keep:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body", False) or sum(map(len, chunks)) > MAX_PAGE_BYTES:
                     keep = False  # a stream or a very large page: passed through, never kept
+                    release()
             await send(message)
 
         await self.app(scope, receive, capture)
