@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from ggzy.entities.login import SESSION_COOKIE
+from ggzy.portal.csrf import CSRF_COOKIE
 from ggzy.portal.i18n import LANGUAGE_COOKIE
 from ggzy.portal.page_cache import PageCache
 from ggzy.projects.models import Lot, Project
@@ -174,3 +176,56 @@ def _middlewares(app: Any) -> list[Any]:
         found.append(layer)
         layer = getattr(layer, "app", None)
     return found
+
+
+@pytest.mark.parametrize("extra", ["; junk", "; pref=a b", "; =x"])
+def test_a_cookie_header_read_differently_never_lets_a_logged_in_page_be_kept(
+    client: TestClient, db: Session, maker: NoticeMaker, extra: str
+) -> None:
+    """The app reads cookies with Starlette's parser; so does the cache, and any mention of the session is personal."""
+    token = browser_login(client, db, make_user(db, username="page-cache-odd-cookie"))
+    maker.notice(title="奇怪的饼干测试工程")
+    db.commit()
+    client.cookies.clear()
+    seed = "a-csrf-seed-of-this-browser"  # with its seed the user's page sets no cookie, so only the key protects it
+    personal = client.get("/notices", headers={"cookie": f"{CSRF_COOKIE}={seed}; {SESSION_COOKIE}={token}{extra}"})
+    assert "退出登录" in personal.text  # the app saw the session
+    assert "退出登录" not in client.get("/notices").text  # and the visitors were not given that page
+
+
+def test_an_odd_cookie_cannot_make_the_shared_page_english(client: TestClient, db: Session) -> None:
+    english = client.get("/notices", headers={"cookie": f"pref=a b; {LANGUAGE_COOKIE}=en"})
+    assert english.headers["content-language"] == "en"
+    assert client.get("/notices").headers["content-language"] == "zh-CN"
+
+
+def test_a_request_waiting_for_a_page_is_not_given_one_from_long_ago(
+    app: FastAPI, client: TestClient, db: Session, clock: FixedClock, maker: NoticeMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    tender = maker.notice(title="一小时前的标题工程")
+    db.commit()
+    assert "一小时前的标题工程" in client.get("/").text
+    _retitle_without_an_event(db, tender.id, "现在的标题工程")
+    clock.advance(timedelta(hours=1))
+    from ggzy.portal import pages
+
+    slow_today = pages.views.today
+
+    def today(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # the first request is still making the page when the second asks for it
+        return slow_today(*args, **kwargs)
+
+    monkeypatch.setattr(pages.views, "today", today)
+
+    async def two() -> list[str]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as visitor:
+            first = asyncio.create_task(visitor.get("/"))
+            await asyncio.sleep(0.1)
+            second = await visitor.get("/")
+            return [(await first).text, second.text]
+
+    for page in run_async(two()):
+        assert "现在的标题工程" in page
+        assert "一小时前的标题工程" not in page

@@ -9,9 +9,11 @@ next request, and one made through another worker or the CLI within a second. Wi
 time stands still until a test moves it, so a page is re-rendered exactly when the clock or the data changed.
 
 The rush: a page to be made is made by one request while the others asking for it wait for that page (no herd of
-identical renders at the turn of each second). When only the second has turned and the data is unchanged, the
-waiting requests are answered at once with the last page (at most a second older) while the one request makes the
-new one; when the data changed, they wait for the new page, so no one is shown the page from before a commit.
+identical renders at the turn of each second); the page is kept and the waiters answered as soon as it is made, before
+its own client has read it. When only the second has turned and the data is unchanged, the waiting requests are
+answered at once with the last second's page while the one request makes the new one; when the data changed, or
+the page kept is older, they wait for the new page, so no one is shown the page from before a commit. When the
+answer turns out not to be kept (a stream, an error, a cookie), each waiter makes its own at once.
 
 Only these answers are kept: ``GET`` without an ``Authorization`` header or a session cookie, status 200,
 ``text/html``, one body (not a stream: the live hall's Server-Sent Events pass through), and no ``Set-Cookie``
@@ -29,14 +31,12 @@ import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-from http.cookies import SimpleCookie
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggzy.entities.login import SESSION_COOKIE
@@ -99,35 +99,38 @@ class _Page:
     body: bytes
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
-    raw = b"; ".join(value for name, value in scope["headers"] if name == b"cookie")
-    if not raw:
-        return {}
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw.decode("latin-1"))
-    except Exception:  # a malformed cookie header: treat the request as personal, never cache it
-        return {SESSION_COOKIE: "?"}
-    return {name: morsel.value for name, morsel in jar.items()}
-
-
 def _key(scope: Scope) -> tuple[str, ...] | None:
-    """The cache key of a request, or None when its answer must not be shared."""
+    """The cache key of a request, or None when its answer must not be shared.
+
+    Cookies are read exactly as the app reads them (Starlette's ``cookie_parser``, one ``Cookie`` header), so that
+    what decides "a visitor" here is what decides it for the login and the language: a header this parser and the
+    app's would read differently could otherwise let a logged-in page be kept for visitors. Belt and braces: any
+    mention of the session cookie's name, or a second ``Cookie`` header, makes the request personal."""
     path: str = scope["path"]
-    if scope["method"] != "GET" or path.startswith(_NEVER):
-        return None
+    query: str = scope.get("query_string", b"").decode("latin-1")
+    if scope["method"] != "GET" or path.startswith(_NEVER) or "lang=" in query:
+        return None  # ?lang= answers set the language cookie: never kept, so never waited for either
+    cookie_headers = []
     for name, value in scope["headers"]:
         if name == b"authorization" or (name == b"accept" and b"text/event-stream" in value):
             return None  # a personal request, or a browser's EventSource: never shared, never waited for
-    cookies = _cookies(scope)
-    if SESSION_COOKIE in cookies or set(cookies) - {LANGUAGE_COOKIE, CSRF_COOKIE}:
+        if name == b"cookie":
+            cookie_headers.append(value.decode("latin-1"))
+    if len(cookie_headers) > 1 or any(SESSION_COOKIE in header for header in cookie_headers):
         return None
-    return (
-        path,
-        scope.get("query_string", b"").decode("latin-1"),
-        cookies.get(LANGUAGE_COOKIE, ""),
-        cookies.get(CSRF_COOKIE, ""),
-    )
+    cookies = cookie_parser(cookie_headers[0]) if cookie_headers else {}
+    if set(cookies) - {LANGUAGE_COOKIE, CSRF_COOKIE}:
+        return None
+    return (path, query, cookies.get(LANGUAGE_COOKIE, ""), cookies.get(CSRF_COOKIE, ""))
+
+
+@dataclass
+class _Flight:
+    """A page being made by one request, which the others asking for it wait for."""
+
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    kept: bool = False  # whether the page was kept; if not, each waiter makes its own answer
 
 
 class PageCache:
@@ -137,7 +140,7 @@ class PageCache:
         self.app = app
         self.enabled = enabled
         self._pages: OrderedDict[tuple[str, ...], _Page] = OrderedDict()
-        self._rendering: dict[tuple[str, ...], tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+        self._rendering: dict[tuple[str, ...], _Flight] = {}
         self._lock = threading.Lock()
         self._bytes = 0
 
@@ -156,30 +159,32 @@ class PageCache:
                     self._pages.move_to_end(key)
                     break
                 flight = self._rendering.get(key)
-                mine = flight is None or flight[0] is not loop  # (a test client's loops never wait for each other)
+                mine = flight is None or flight.loop is not loop  # (a test client's loops never wait for each other)
                 if mine:
-                    flight = self._rendering[key] = (loop, asyncio.Event())
+                    flight = self._rendering[key] = _Flight(loop)
             assert flight is not None
             if mine:
-                release = partial(self._release, key, flight)
                 try:
-                    await self._render(scope, receive, send, key, version, second, release)
+                    await self._render(scope, receive, send, key, version, second, flight)
                 finally:
-                    release()
+                    self._release(key, flight)
                 return
-            if page is not None and page.version == version:
-                break  # the data is the same and another request is making the new second's page: the last one
-            await flight[1].wait()  # the data changed: the page another request is making of it, then look again
+            if page is not None and page.version == version and page.second >= second - 1:
+                break  # the data is the same and another request is making this second's page: the last second's
+            await flight.done.wait()  # the page another request is making, then look again
+            if not flight.kept:  # it was not kept (a stream, an error, a cookie): this request makes its own
+                await self.app(scope, receive, send)
+                return
         await send(page.start)
         await send({"type": "http.response.body", "body": page.body, "more_body": False})
 
-    def _release(self, key: tuple[str, ...], flight: tuple[asyncio.AbstractEventLoop, asyncio.Event]) -> None:
+    def _release(self, key: tuple[str, ...], flight: _Flight) -> None:
         """The waiters for a page go on: it is kept, or it will not be (a stream, an error) and each makes its own.
         Called as soon as that is known — a stream's waiters do not wait for the stream to end."""
         with self._lock:
             if self._rendering.get(key) is flight:
                 del self._rendering[key]
-        flight[1].set()
+        flight.done.set()
 
     async def _render(
         self,
@@ -189,7 +194,7 @@ class PageCache:
         key: tuple[str, ...],
         version: int,
         second: int,
-        release: Callable[[], None],
+        flight: _Flight,
     ) -> None:
         start: Message | None = None
         keep = True
@@ -206,18 +211,21 @@ class PageCache:
                     and not any(name == b"set-cookie" for name, _ in message.get("headers", []))
                 )
                 if not keep:
-                    release()
+                    self._release(key, flight)
             elif message["type"] == "http.response.body" and keep:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body", False) or sum(map(len, chunks)) > MAX_PAGE_BYTES:
                     keep = False  # a stream or a very large page: passed through, never kept
-                    release()
+                    self._release(key, flight)
+                elif start is not None:  # the whole page: kept and the waiters answered before this client reads it
+                    self._keep(key, _Page(version=version, second=second, start=start, body=b"".join(chunks)))
+                    flight.kept = True
+                    self._release(key, flight)
             await send(message)
 
         await self.app(scope, receive, capture)
-        if not keep or start is None:
-            return
-        page = _Page(version=version, second=second, start=start, body=b"".join(chunks))
+
+    def _keep(self, key: tuple[str, ...], page: _Page) -> None:
         with self._lock:
             replaced = self._pages.pop(key, None)
             self._bytes += len(page.body) - (len(replaced.body) if replaced is not None else 0)
