@@ -25,7 +25,7 @@ from ggzy.projects.venues.rules import Purpose, VenueKind
 from ggzy.projects.venues.schemas import BookingIn
 from tests.conftest import TEST_NOW
 from tests.factories import make_published_tender, principal
-from tests.projects.venue_support import evaluation_span, make_venue
+from tests.projects.venue_support import evaluation_span, make_venue, opening_span
 
 REFUSED = "409 venue_booking_overlaps"
 
@@ -135,3 +135,37 @@ def test_overlapping_bookings_lined_up_by_a_barrier_never_both_succeed(fresh_eng
         assert sorted(outcomes) == [REFUSED, "ok"], outcomes
         with unit_of_work(race.factory, read_only=True) as db:
             assert _count(db, venue_id) == 1
+
+
+def test_two_opening_rooms_booked_at_once_for_one_tender_give_it_one(fresh_engine: Engine) -> None:
+    """招标投标法 第34条: the opening is held at the one place the documents name. Two staff booking two different
+    rooms at the same moment lock different venues; the tender's row is what lines them up."""
+    factory = make_session_factory(fresh_engine)
+    with unit_of_work(factory) as db:
+        tender, setup = make_published_tender(db)
+        tender_id = tender.id
+        actor = principal(db, setup["staff"], Permission.VENUE_MANAGE)
+        rooms = [make_venue(db, setup, kind=VenueKind.OPENING_ROOM).id for _ in range(2)]
+        starts_at, ends_at = opening_span(tender)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def book(venue_id: int) -> None:
+        data = BookingIn(venue_id=venue_id, purpose=Purpose.OPENING, starts_at=starts_at, ends_at=ends_at)
+        barrier.wait(timeout=30)
+        try:
+            with unit_of_work(factory) as db:
+                venues.book_venue(db, actor, tender_id=tender_id, data=data, now=TEST_NOW)
+            outcomes.append("ok")
+        except venues.OpeningAlreadyBooked as refused:
+            outcomes.append(refused.code)
+
+    threads = [threading.Thread(target=book, args=(room,)) for room in rooms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["ok", "opening_venue_already_booked"]
+    with unit_of_work(factory, read_only=True) as db:
+        booked = select(func.count()).select_from(VenueBooking).where(VenueBooking.tender_id == tender_id)
+        assert db.scalar(booked) == 1

@@ -261,6 +261,9 @@ def _check_booking(
         )
         rules.check_seats(seats=venue.seats, needed=needed)
     if purpose is Purpose.OPENING:
+        # One opening room per tender, also when two staff book two different rooms at once: the tender's row is
+        # locked (after the venue's, always in that order) before looking for its opening booking.
+        db.execute(select(Tender.id).where(Tender.id == tender.id).with_for_update())
         already = select(VenueBooking.id).where(
             VenueBooking.tender_id == tender.id,
             VenueBooking.purpose == Purpose.OPENING.value,
@@ -539,6 +542,7 @@ def opening_room(db: Session, tender_id: int) -> Venue | None:
             VenueBooking.purpose == Purpose.OPENING.value,
             VenueBooking.status == BOOKED,
         )
+        .order_by(VenueBooking.id)
         .limit(1)
     )
     return db.scalar(query)
