@@ -145,3 +145,16 @@ def test_the_owners_tender_page_and_the_centres_day_link_to_the_host_page(
     clock.set(scene.tender.bid_deadline - timedelta(hours=1))  # the day of the opening
     browser_login(client, db, scene.setup["staff"])
     assert link in client.get("/workspace/centre").text
+
+
+def test_an_objection_of_spaces_only_is_refused_and_writes_nothing(
+    client: TestClient, db: Session, scene: Scene, clock: FixedClock
+) -> None:
+    browser_login(client, db, scene.setup["agent_user"])
+    clock.set(scene.tender.bid_deadline)
+    assert _post(client, scene, "/start").status_code == 303
+    browser_login(client, db, scene.bidders[0].user)
+    page = f"/workspace/bidder/tenders/{scene.tender.id}"
+    refused = client.post(f"{page}/opening-objections", data={"csrf_token": csrf_from(client, page), "text": "   "})
+    assert (refused.status_code, problem_code(refused)) == (422, "invalid_input")
+    assert event_count(db, "opening.objection_raised") == 0

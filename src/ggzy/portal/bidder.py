@@ -29,7 +29,7 @@ from ggzy.core.web import DB, Now
 from ggzy.crypto import DecryptionFailed
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
 from ggzy.tendering import bids, opening, service
@@ -242,7 +242,7 @@ def object_at_opening(
 ) -> Response:
     try:
         _published(db, tender_id)
-        opening.raise_opening_objection(db, actor, tender_id=tender_id, text=text.strip(), now=now)
+        opening.raise_opening_objection(db, actor, tender_id=tender_id, text=not_blank(text, "text"), now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/bidder/tenders/{tender_id}#objection")

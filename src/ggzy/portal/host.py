@@ -19,14 +19,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
-from ggzy.core.errors import Conflict, DomainError, NotFound
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.crypto import DecryptionFailed, ShareRecoveryFailed
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.tendering import bids, opening, service
 from ggzy.tendering.access import NotTheHost, check_host
 from ggzy.tendering.procedures import Stage, procedure
@@ -144,7 +144,7 @@ def finish(
 @router.post(
     "/workspace/openings/{tender_id}/objections/{objection_id}/answer",
     summary="Answer an objection raised at the opening (实施条例 第44条: answered there and recorded)",
-    responses=problem_responses(NotFound, NotTheHost, Conflict),
+    responses=problem_responses(NotFound, NotTheHost, Conflict, InvalidInput),
 )
 def answer_objection(
     tender_id: int,
@@ -161,7 +161,8 @@ def answer_objection(
         check_host(actor, service.project_of(db, tender)[0])  # the host of this tender, before anything is read
         if all(objection.id != objection_id for objection in opening.objections_at_opening(db, tender_id)):
             raise NotFound(field="objection_id", what_zh="开标异议", what_en="Opening objection")
-        opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=answer.strip(), now=now)
+        text = not_blank(answer, "answer")
+        opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=text, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return _back(tender_id, "#objections")

@@ -112,8 +112,8 @@ def notices(
     summary="A project's full-process page: every stage and published document, each with its ledger proof",
     responses=problem_responses(NotFound),
 )
-def project_page(project_id: int, request: Request, db: DB, actor: Public, now: Now) -> HTMLResponse:
-    process = project_process(db, actor, project_id=project_id, now=now)
+def project_page(project_id: int, request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
+    process = project_process(db, project_id=project_id, now=now)
     return render(request, "project.html", {"active": "notices", "process": process})
 
 

@@ -21,7 +21,7 @@ from ggzy.awards.schemas import AwardStageOut
 from ggzy.awards.views import award_stage_view
 from ggzy.core.errors import NotFound
 from ggzy.core.events import Event
-from ggzy.core.permissions import Principal
+from ggzy.core.permissions import ANONYMOUS
 from ggzy.entities.models import Entity
 from ggzy.portal.views import PUBLISHED_DOCUMENTS
 from ggzy.projects.models import Lot, Project
@@ -92,7 +92,9 @@ def stage_statuses(stages: tuple[Stage, ...], current: Stage) -> list[StageStatu
     return statuses
 
 
-def project_process(db: Session, actor: Principal, *, project_id: int, now: datetime) -> ProjectProcess:
+def project_process(db: Session, *, project_id: int, now: datetime) -> ProjectProcess:
+    """The public page is the same for everyone (and kept for visitors, ``page_cache``): every view is read as a
+    visitor's, whoever is logged in."""
     rows = db.execute(
         select(Tender, Lot)
         .join(Lot, Lot.id == Tender.lot_id)
@@ -112,7 +114,7 @@ def project_process(db: Session, actor: Principal, *, project_id: int, now: date
         lot = lots[tender.lot_id]
         opening = openings[tender.id]
         # Candidates, the result and the contract follow the opening: a tender not yet opened has none to read.
-        award = award_stage_view(db, actor, tender_id=tender.id, now=now) if "started_at" in opening else None
+        award = award_stage_view(db, ANONYMOUS, tender_id=tender.id, now=now) if "started_at" in opening else None
         proofs = _proofs(events.get(tender.id, []))
         lot.tenders.append(
             _tender_process(project, lot.lot, tender, proofs, clarifications.get(tender.id, []), opening, award, now)

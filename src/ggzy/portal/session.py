@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ggzy.core.errors import DomainError
+from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
@@ -65,6 +65,14 @@ def safe_next(path: str | None) -> str:
     if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
         return path
     return WORKSPACE
+
+
+def not_blank(text: str, field: str) -> str:
+    """A form's text without its surrounding spaces; only spaces is no text (the form's ``min_length`` counts them)."""
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidInput(field=field, reason_zh="不能为空", reason_en="must not be blank")
+    return stripped
 
 
 def form_refused(
