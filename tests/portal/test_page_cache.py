@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -229,3 +230,29 @@ def test_a_request_waiting_for_a_page_is_not_given_one_from_long_ago(
     for page in run_async(two()):
         assert "现在的标题工程" in page
         assert "一小时前的标题工程" not in page
+
+
+def _total(page: str) -> int:
+    found = re.search(r'合计</th><td class="num">(\d+)</td>', page)
+    assert found, "no total on the home page"
+    return int(found.group(1))
+
+
+def test_the_home_pages_counts_follow_a_publication_at_once_and_other_writes_within_30_seconds(
+    client: TestClient, db: Session, clock: FixedClock, maker: NoticeMaker
+) -> None:
+    token = browser_login(client, db, make_user(db, username="page-cache-counts"))
+    maker.notice(title="计数测试工程一")
+    draft = maker.notice(title="计数测试草稿", publish=False)
+    db.commit()
+    assert _total(client.get("/").text) == 1  # a logged-in render: no kept page, only the shared figure
+    maker.notice(title="计数测试工程二")  # published through the services: its events are numbered
+    db.commit()
+    assert _total(client.get("/").text) == 2
+    db.execute(update(Tender).where(Tender.id == draft.id).values(published_at=TEST_NOW))  # no event numbered
+    db.commit()
+    client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
+    clock.advance(timedelta(seconds=1))
+    assert _total(client.get("/").text) == 2  # the count is reused for up to 30 s ...
+    clock.advance(timedelta(seconds=30))
+    assert _total(client.get("/").text) == 3  # ... then counted again

@@ -77,17 +77,19 @@ def _published_something(session: Session) -> None:
         data_version.bump()
 
 
-def remembered(request: Request, name: str, compute: Callable[[], T]) -> T:
-    """A public figure every page shares (the regions of the notice filter, the home page's counts), computed once
-    per second of the app's clock and per commit that numbered ledger entries — as a kept page is — and reused by
-    every request of that second, a visitor's or a logged-in user's alike (the figure is public)."""
+def remembered(request: Request, name: str, compute: Callable[[], T], *, seconds: int = 1) -> T:
+    """A public figure every page shares (the regions of the notice filter, the home page's lists and counts),
+    computed once per ``seconds`` of the app's clock and per commit in this process that numbered ledger entries —
+    as a kept page is — and reused by every request meanwhile, a visitor's or a logged-in user's alike (the figure
+    is public). A costly figure may take a longer period: a change made through another worker then shows within
+    it, one made through this worker at once."""
     memo: dict[str, tuple[int, int, Any]] = request.app.state.portal_memo
-    version, second = data_version.value, int(request.app.state.clock.now().timestamp())
+    version, period = data_version.value, int(request.app.state.clock.now().timestamp()) // seconds
     kept = memo.get(name)
-    if kept is not None and kept[0] == version and kept[1] == second:
+    if kept is not None and kept[0] == version and kept[1] == period:
         return cast(T, kept[2])
     value = compute()
-    memo[name] = (version, second, value)
+    memo[name] = (version, period, value)
     return value
 
 
