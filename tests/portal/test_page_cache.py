@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -256,3 +257,41 @@ def test_the_home_pages_counts_follow_a_publication_at_once_and_other_writes_wit
     assert _total(client.get("/").text) == 2  # the count is reused for up to 30 s ...
     clock.advance(timedelta(seconds=30))
     assert _total(client.get("/").text) == 3  # ... then counted again
+
+
+def test_visitors_pages_are_made_a_few_at_a_time_in_a_worker(
+    app: FastAPI, client: TestClient, db: Session, maker: NoticeMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More threads making pages at once make no more pages a second; they only hold up the pages kept in memory."""
+    import ggzy.portal.page_cache as page_cache
+    from ggzy.portal import pages
+
+    maker.notice(title="逐个生成测试工程")
+    db.commit()
+    monkeypatch.setattr(page_cache, "RENDERS", 1)
+    making, most = 0, 0
+    lock = threading.Lock()
+    search_notices = pages.search.search_notices
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal making, most
+        with lock:
+            making += 1
+            most = max(most, making)
+        time.sleep(0.05)
+        try:
+            return search_notices(*args, **kwargs)
+        finally:
+            with lock:
+                making -= 1
+
+    monkeypatch.setattr(pages.search, "search_notices", counted)
+
+    async def six() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as visitor:
+            answers = await asyncio.gather(*(visitor.get(f"/notices?q=工程{n}") for n in range(6)))
+        return [answer.status_code for answer in answers]
+
+    assert run_async(six()) == [200] * 6
+    assert most == 1

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ T = TypeVar("T")
 MAX_BYTES = 32 * 1024 * 1024  # of kept pages, per process: a few thousand pages of 5–50 KB
 MAX_PAGE_BYTES = 512 * 1024
 _NEVER = ("/api/", "/static/", "/workspace", "/login", "/logout", "/docs")
+RENDERS = 2  # visitors' pages made at once per worker: the others wait without a thread (see PageCache)
 
 
 class _DataVersion:
@@ -110,7 +112,7 @@ def _key(scope: Scope) -> tuple[str, ...] | None:
     mention of the session cookie's name, or a second ``Cookie`` header, makes the request personal."""
     path: str = scope["path"]
     query: str = scope.get("query_string", b"").decode("latin-1")
-    if scope["method"] != "GET" or path.startswith(_NEVER) or "lang=" in query:
+    if scope["method"] != "GET" or path.startswith(_NEVER) or path.endswith("/events") or "lang=" in query:
         return None  # ?lang= answers set the language cookie: never kept, so never waited for either
     cookie_headers = []
     for name, value in scope["headers"]:
@@ -135,14 +137,53 @@ class _Flight:
     kept: bool = False  # whether the page was kept; if not, each waiter makes its own answer
 
 
+class _Slot:
+    """One of a worker's ``RENDERS`` slots, held while a page is made and given back as soon as the answer starts:
+    sending it to a slow client holds no slot."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self._slots = slots
+        self._held = False
+
+    async def __aenter__(self) -> _Slot:
+        await self._slots.acquire()
+        self._held = True
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.give_back()
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
+
+    def wrap(self, send: Send) -> Send:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.give_back()
+            await send(message)
+
+        return sending
+
+
 class PageCache:
-    """ASGI middleware: answers a visitor's repeated page from memory within the second (see the module)."""
+    """ASGI middleware: answers a visitor's repeated page from memory within the second (see the module).
+
+    At most ``RENDERS`` visitors' pages are made at once in a worker; the other misses wait on the event loop, not in
+    the thread pool. Making a page is CPU in Python: more threads making pages at once would not make more pages a
+    second, but they would share the interpreter's lock with the event loop, and every page answered from memory
+    would wait its turn behind them (``bench/portal.py``: p99 of the kept pages).
+    """
 
     def __init__(self, app: ASGIApp, *, enabled: bool = True) -> None:
         self.app = app
         self.enabled = enabled
         self._pages: OrderedDict[tuple[str, ...], _Page] = OrderedDict()
         self._rendering: dict[tuple[str, ...], _Flight] = {}
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self._bytes = 0
 
@@ -167,7 +208,8 @@ class PageCache:
             assert flight is not None
             if mine:
                 try:
-                    await self._render(scope, receive, send, key, version, second, flight)
+                    async with self._slot(loop) as made:
+                        await self._render(scope, receive, made.wrap(send), key, version, second, flight)
                 finally:
                     self._release(key, flight)
                 return
@@ -175,10 +217,17 @@ class PageCache:
                 break  # the data is the same and another request is making this second's page: the last second's
             await flight.done.wait()  # the page another request is making, then look again
             if not flight.kept:  # it was not kept (a stream, an error, a cookie): this request makes its own
-                await self.app(scope, receive, send)
+                async with self._slot(loop) as made:
+                    await self.app(scope, receive, made.wrap(send))
                 return
         await send(page.start)
         await send({"type": "http.response.body", "body": page.body, "more_body": False})
+
+    def _slot(self, loop: asyncio.AbstractEventLoop) -> _Slot:
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(RENDERS)
+        return _Slot(slots)
 
     def _release(self, key: tuple[str, ...], flight: _Flight) -> None:
         """The waiters for a page go on: it is kept, or it will not be (a stream, an error) and each makes its own.
