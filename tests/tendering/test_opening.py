@@ -337,3 +337,29 @@ def test_before_the_deadline_the_opening_page_reveals_nothing(scene: Scene, clie
     view = client.get(scene.url("/opening")).json()
     assert set(view) == {"tender_id", "stage", "bid_deadline"}
     assert json.dumps(view).count("bid") == 1  # only "bid_deadline"
+
+
+def test_the_opening_is_not_closed_while_an_objection_raised_there_is_unanswered(
+    scene: Scene, client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    """招标投标法实施条例 第44条: 投标人对开标有异议的，应当在开标现场提出，招标人应当当场作出答复，并制作记录."""
+    clock.set(scene.tender.bid_deadline)
+    client.post(scene.url("/opening/start"), headers=scene.host)
+    for number in range(3):
+        assert scene.decrypt(number).status_code == 200
+    raised = client.post(
+        scene.url("/opening/objections"), json={"text": "解密时限过短"}, headers=scene.bidders[3].headers
+    )
+    assert raised.status_code == 201, raised.text
+    clock.advance(timedelta(minutes=31))
+    refused = client.post(scene.url("/opening/finish"), json={}, headers=scene.host)
+    assert (refused.status_code, refused.json()["code"]) == (409, "opening_objections_unanswered")
+    assert "第44条" in refused.json()["message_zh"]
+    assert db.scalar(select(func.count()).select_from(Event).where(Event.action == "opening.recorded")) == 0
+    answered = client.post(
+        f"/api/v1/opening-objections/{raised.json()['objection_id']}/answer", json={"text": "时限依招标文件"},
+        headers=scene.host,
+    )  # fmt: skip
+    assert answered.status_code == 200
+    finished = client.post(scene.url("/opening/finish"), json={}, headers=scene.host)
+    assert finished.status_code == 200, finished.text

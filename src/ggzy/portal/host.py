@@ -120,7 +120,7 @@ def custodian_open(
 @router.post(
     "/workspace/openings/{tender_id}/finish",
     summary="Close the decryption and read out the signed opening record (唱标); undecrypted bids per 第32条",
-    responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, ReTenderOrdered),
+    responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
 )
 def finish(
     tender_id: int,

@@ -524,7 +524,7 @@ def custodian_open(tender_id: int, bid_id: int, request: Request, db: DB, actor:
 @router.post(
     "/tenders/{tender_id}/opening/finish",
     summary="Close the decryption and read out the signed opening record (唱标)",
-    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, ReTenderOrdered),
+    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
 )
 def finish_opening(
     tender_id: int, body: FinishOpeningIn, request: Request, db: DB, actor: Host, now: Now

@@ -75,6 +75,16 @@ class DecryptionWindow(DomainError):
     message_en = "{reason_en}"
 
 
+class ObjectionsUnanswered(DomainError):
+    code = "opening_objections_unanswered"
+    status = 409
+    message_zh = "开标现场提出的异议尚有 {count} 项未答复，招标人应当当场作出答复（招标投标法实施条例 第44条）"
+    message_en = (
+        "{count} objection(s) raised at the opening are unanswered; the tenderer answers them there "
+        "(Regulations art. 44)"
+    )
+
+
 class ShareReleaseTooEarly(DomainError):
     code = "share_release_before_deadline"
     status = 409
@@ -350,6 +360,9 @@ def finish_opening(
             field="tender_id", reason_zh="解密时限尚未结束", reason_en="the decryption window has not ended"
         )
     check_may_proceed(db, tender.id, action_zh="宣读开标记录", action_en="read out its opening record")  # 第62条
+    unanswered = [o for o in objections_at_opening(db, tender.id) if o.answered_at is None]
+    if unanswered:  # 实施条例 第44条: an objection at the opening is answered there, before the opening ends
+        raise ObjectionsUnanswered(field="tender_id", count=len(unanswered))
     decrypted = {d.bid_id: d for d in db.scalars(select(DecryptedBid).where(DecryptedBid.tender_id == tender.id))}
     unopened = []
     for bid in active_bids(db, tender.id):
