@@ -349,3 +349,24 @@ def test_an_invited_tender_is_offered_only_to_the_invited(client: TestClient, db
     home = client.get("/workspace/bidder").text
     assert f'href="/workspace/bidder/tenders/{me.id}"' in home
     assert f'href="/workspace/bidder/tenders/{not_me.id}"' not in home
+
+
+def test_neither_an_own_project_nor_a_suspended_tender_is_offered(client: TestClient, db: Session, gm_ca: Path) -> None:
+    """实施条例 第34条 (the owner) and 第13条 (its agent) may not bid on their own tender; a suspended tender
+    (第62条) takes no registrations: neither is offered, as registration would refuse it."""
+    from ggzy.core.permissions import Role
+    from ggzy.entities.schemas import RoleGrantIn
+    from tests.complaints.test_suspension_steps import _suspend
+    from tests.conftest import TEST_NOW
+    from tests.factories import make_user
+
+    open_one, setup = make_published_tender(db)
+    suspended, _ = make_published_tender(db)
+    _suspend(db, suspended.id, bidder_user(db), TEST_NOW)
+    owner_as_bidder = make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=setup["owner"].id)
+    browser_login(client, db, owner_as_bidder)
+    assert f'href="/workspace/bidder/tenders/{open_one.id}"' not in client.get("/workspace/bidder").text
+    browser_login(client, db, bidder_user(db))
+    home = client.get("/workspace/bidder").text
+    assert f'href="/workspace/bidder/tenders/{open_one.id}"' in home
+    assert f'href="/workspace/bidder/tenders/{suspended.id}"' not in home

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.complaints.models import TenderSuspension
 from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
@@ -393,9 +394,18 @@ def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: 
     """The tenders ``entity_id`` may still register for, newest first, filtered in SQL (a page of the newest notices
     filtered afterwards would hide an open tender behind newer closed ones): published, not cancelled, documents
     still on offer and the deadline not passed (the rule of ``stage_of`` and ``register_for_tender``); an invited
-    tender only where the entity is invited (招标投标法 第17条: the invitations name who may bid). Bounded: the notice
-    search finds the rest."""
+    tender only where the entity is invited (招标投标法 第17条: the invitations name who may bid); never a tender of a
+    project the entity owns or runs as agent (实施条例 第34条, 第13条), nor one suspended by the supervisor (第62条).
+    Bounded: the notice search finds the rest."""
     invited_here = select(Invitation.id).where(Invitation.tender_id == Tender.id, Invitation.entity_id == entity_id)
+    its_own = (
+        select(Project.id)
+        .join(Lot, Lot.project_id == Project.id)
+        .where(Lot.id == Tender.lot_id, (Project.owner_id == entity_id) | (Project.agent_id == entity_id))
+    )
+    suspended = select(TenderSuspension.id).where(
+        TenderSuspension.tender_id == Tender.id, TenderSuspension.lifted_at.is_(None)
+    )
     by_invitation = [key for key, value in PROCEDURES.items() if value.by_invitation]
     query = (
         select(Tender)
@@ -406,6 +416,8 @@ def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: 
             Tender.documents_until >= now,
             Tender.bid_deadline > now,
             Tender.procedure.not_in(by_invitation) | invited_here.exists(),
+            ~its_own.exists(),
+            ~suspended.exists(),
         )
         .order_by(Tender.published_at.desc(), Tender.id.desc())
         .limit(limit)
