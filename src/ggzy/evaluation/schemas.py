@@ -53,7 +53,11 @@ class ScoreSheetIn(BaseModel):
 
     bid_id: int
     scores: dict[str, Decimal] = Field(
-        description="A score per criterion, 0 to its maximum, ≤ 2 places, a plain decimal (27.5, not 2.75E+1)"
+        description=(
+            "A score per criterion, 0 to its maximum, ≤ 2 places, a plain decimal (27.5, not 2.75E+1). When the "
+            'sheet is signed, send each score as a JSON string spelt as in the signed message ("27.50"): a JSON '
+            "number may arrive re-spelt (27.50 as 27.5) and the signature would not match"
+        )
     )
     signature: str | None = Field(
         default=None,
