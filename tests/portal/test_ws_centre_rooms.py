@@ -171,3 +171,12 @@ def test_an_opening_booking_left_behind_by_a_moved_deadline_is_flagged_实施条
                       now=TEST_NOW + timedelta(days=15))  # fmt: skip
     assert tender.bid_deadline > TEST_NOW + timedelta(days=25)
     assert flag in client.get(f"{PAGE}?day=2026-12-19").text
+
+
+def test_a_booking_time_is_china_time_unless_it_names_its_own_offset() -> None:
+    from datetime import timedelta as offset
+
+    from ggzy.portal.centre import _china_time
+
+    assert _china_time("2026-12-01T09:00", "starts_at").utcoffset() == offset(hours=8)
+    assert _china_time("2026-12-01T01:00+00:00", "starts_at").utcoffset() == offset(0)

@@ -106,7 +106,7 @@ def accept(project_id: int, request: Request, actor: Reviewer, _: CsrfChecked, d
     try:
         projects.accept_registration(db, actor, project_id=project_id, now=now)
     except DomainError as error:
-        return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now), error)
+        return _refused(request, db, actor, now, error)
     return see_other(HOME)
 
 
@@ -127,17 +127,25 @@ def return_registration(
     try:
         projects.return_registration(db, actor, project_id=project_id, reason=reason.strip(), now=now)
     except DomainError as error:
-        return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now), error)
+        return _refused(request, db, actor, now, error)
     return see_other(HOME)
 
 
 # --- rooms (场地) and their bookings ----------------------------------------------------------------------------
 
 
+def _refused(
+    request: Request, db: Session, actor: Principal, now: datetime, error: DomainError, day: date | None = None
+) -> HTMLResponse:
+    return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now, day), error)
+
+
 def _china_time(value: str, field: str) -> datetime:
-    """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown)."""
+    """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown); a time
+    that names its own offset keeps it."""
     try:
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA_STANDARD_TIME)
+        moment = datetime.fromisoformat(value.strip())
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_STANDARD_TIME)
     except ValueError:
         raise InvalidInput(
             field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
@@ -174,7 +182,7 @@ def create_venue(
             raise InvalidInput(field=field, reason_zh="内容不符合要求", reason_en=invalid.errors()[0]["msg"]) from None
         venues.create_venue(db, actor, centre_id=centre_id, data=data, now=now)
     except DomainError as error:
-        return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now), error)
+        return _refused(request, db, actor, now, error)
     return see_other(_rooms_page())
 
 
@@ -187,7 +195,7 @@ def retire_venue(venue_id: int, request: Request, actor: RoomManager, _: CsrfChe
     try:
         venues.retire_venue(db, actor, venue_id=venue_id, now=now)
     except DomainError as error:
-        return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now), error)
+        return _refused(request, db, actor, now, error)
     return see_other(_rooms_page())
 
 
@@ -219,7 +227,7 @@ def book_room(
         )
         venues.book_venue(db, actor, tender_id=tender_id, data=data, now=now)
     except DomainError as error:
-        return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now, day), error)
+        return _refused(request, db, actor, now, error, day)
     return see_other(_rooms_page(day))
 
 
@@ -241,5 +249,5 @@ def cancel_booking(
     try:
         venues.cancel_booking(db, actor, booking_id=booking_id, reason=reason.strip(), now=now)
     except DomainError as error:
-        return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now, day), error)
+        return _refused(request, db, actor, now, error, day)
     return see_other(_rooms_page(day))
