@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint format bench clean install
+.PHONY: run test test-sqlite test-postgres lint format bench bench-quick clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,8 +59,17 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: $(STAMP)
-	@for script in bench/[!_]*.py; do $(BIN)/python $$script; done
+# the benchmarks' peers (pymerkle) are the optional extra "bench"
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+## make bench: every benchmark at its full size, one JSON line each; make bench-quick: each at its smallest (seconds)
+bench: $(BENCH_STAMP)
+	@for script in bench/[!_]*.py; do echo "=== $$script $(BENCH_ARGS)" >&2; $(BIN)/python $$script $(BENCH_ARGS) || exit 1; done
+
+bench-quick:
+	@$(MAKE) --no-print-directory bench BENCH_ARGS=--quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

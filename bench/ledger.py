@@ -29,6 +29,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _quick import parse_args
 from sqlalchemy import insert, text
 
 from ggzy.core.db import make_engine, make_session_factory, unit_of_work
@@ -93,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--proofs", type=int, default=1_000)
-    args = parser.parse_args()
+    args = parse_args(parser, n=2_000, proofs=50)
     n = args.n
     random.seed(9162)
 

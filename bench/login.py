@@ -21,6 +21,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _quick import parse_args
+
 from ggzy.core.db import make_engine, make_session_factory, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import SYSTEM
@@ -74,7 +76,7 @@ def _login(factory, issued: IssuedCertificate) -> float:  # type: ignore[no-unty
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100, help="certificates per suite")
-    users = parser.parse_args().users
+    users = parse_args(parser, users=5).users
 
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _quick import parse_args
 from _scenario import certificate_user, published_tender
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -246,7 +247,7 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=5, help="plaintext size of each bid, MiB")
     parser.add_argument("--suite", choices=["both", "intl", "gm"], default="both")
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats to PATH.<suite>.prof")
-    args = parser.parse_args()
+    args = parse_args(parser, n=3, mb=0.25)
     suites = [Suite.INTL, Suite.GM] if args.suite == "both" else [Suite(args.suite)]
     for suite in suites:
         print(json.dumps(run(suite, args.n, args.mb, profile=args.profile), ensure_ascii=False), flush=True)

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from _quick import parse_args
 from _scenario import published_tender
 from sqlalchemy import create_engine, text
 from submit import _free_port, _percentile, _server_cpu, _wait_for
@@ -336,7 +337,9 @@ def main() -> None:
     parser.add_argument(
         "--floor", action="store_true", help="request only /api/v1/health (same stack, SELECT 1, no page): the ceiling"
     )
-    args = parser.parse_args()
+    args = parse_args(
+        parser, notices=200, db="sqlite", seconds=2, warmup=0.5, concurrency=4, client_processes=1, workers=1
+    )
     for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         figures = _sqlite(args) if db == "sqlite" else _postgres(args)
         result = {

@@ -27,13 +27,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from _quick import parse_args
 from sqlalchemy import select
 
 from ggzy.core.db import make_engine, make_session_factory, unit_of_work
 from ggzy.entities import login
 from ggzy.entities.models import Entity, User
 
-BIN = Path(sys.executable).parent
+GGZY = [sys.executable, "-m", "ggzy"]  # this interpreter's ggzy (a clone run with PYTHONPATH=src gets its own)
 
 
 def _free_port() -> int:
@@ -110,12 +111,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="server workers: with 2, half the watchers learn of the event by poll"
     )
-    args = parser.parse_args()
+    args = parse_args(parser, clients=20)
     with tempfile.TemporaryDirectory() as directory:
         env = os.environ | {"GGZY_DATA_DIR": directory, "GGZY_DATABASE_URL": ""}
         report = json.loads(
             subprocess.run(
-                [BIN / "ggzy", "demo", "--json"], env=env, check=True, capture_output=True, text=True
+                [*GGZY, "demo", "--json"], env=env, check=True, capture_output=True, text=True
             ).stdout.splitlines()[-1]
         )
         tender_id = next(lot["tender_id"] for lot in report["lots"] if lot["round"] == 2)
@@ -123,7 +124,7 @@ def main() -> None:
         token = _agent_token(database_url)
         port = _free_port()
         server = subprocess.Popen(
-            [BIN / "ggzy", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
+            [*GGZY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(Path(directory) / "serve.log", "w"),  # noqa: SIM115

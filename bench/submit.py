@@ -52,6 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _quick import parse_args
 from _scenario import certificate_user, published_tender
 from sqlalchemy import create_engine, func, select, text
 
@@ -214,7 +215,7 @@ def main() -> None:
     parser.add_argument(
         "--floor", choices=["raw", "fastapi"], help="serve bench/_floor.py's app instead: the cost of the upload alone"
     )
-    args = parser.parse_args()
+    args = parse_args(parser, n=10, db="sqlite", threads=4)
     if args.floor:
         args.app = f"_floor:{args.floor}"
 

@@ -34,7 +34,8 @@ from ggzy.ledger.merkle import (
     verify_inclusion,
 )
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "merkle-testdata"
+# transparency-dev/merkle's vectors, kept in the repository (Apache-2.0; tests/data/merkle-testdata/README.md)
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "merkle-testdata"
 VECTOR_FILES = sorted(TESTDATA.rglob("*.json")) if TESTDATA.is_dir() else []
 
 # RFC 6962's reference tree (used by every CT implementation's tests) and its roots for sizes 1..8.
