@@ -19,7 +19,7 @@ install: $(STAMP)
 
 ## make run: the platform on the embedded SQLite database under ./var/, with demo data, at http://127.0.0.1:8000
 run: $(STAMP)
-	$(BIN)/ggzy serve
+	$(BIN)/ggzy serve --demo
 
 ## make test: the whole suite on SQLite, then every database test again on PostgreSQL
 test: $(STAMP)

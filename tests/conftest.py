@@ -177,6 +177,18 @@ def fresh_engine(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
         connection.commit()
 
 
+@pytest.fixture
+def fresh_database_url(fresh_engine: Engine) -> str:
+    """The URL of ``fresh_engine``'s database, for a command or a server in another process (on PostgreSQL it names
+    the fresh schema in the connection's options)."""
+    url = fresh_engine.url
+    if not is_sqlite(url.render_as_string(hide_password=False)):
+        with fresh_engine.connect() as connection:
+            schema = connection.scalar(text("SELECT current_schema()"))
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
 def demo_parts(directory: Path) -> dict[str, object]:
     """The blob store and ledger keys ``load_demo`` writes with, for tests."""
     from ggzy.storage import LocalBlobStore

@@ -133,24 +133,6 @@ def test_ca_commands_are_mounted(tmp_path: Path) -> None:
     assert bad.exit_code != 0
 
 
-def test_create_admin_bootstraps_a_platform_without_demo_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ggzy.config import get_settings
-
-    monkeypatch.setenv("GGZY_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("GGZY_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    try:
-        short = runner.invoke(app, ["create-admin", "root", "--password", "short"])
-        assert short.exit_code != 0  # pydantic refuses a password under 10 characters
-        created = runner.invoke(app, ["create-admin", "root", "--password", "a long enough password"])
-        assert created.exit_code == 0, created.output
-        again = runner.invoke(app, ["create-admin", "root", "--password", "a long enough password"])
-        assert again.exit_code != 0
-        assert "root" in str(again.exception)
-    finally:
-        get_settings.cache_clear()
-
-
 def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 

@@ -27,6 +27,7 @@ from ggzy.config import Settings, get_settings
 from ggzy.core.calendar_api import router as calendar_router
 from ggzy.core.clock import Clock, SystemClock
 from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.instance import DemoMark
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
 from ggzy.core.web import CommitHeadersMiddleware, Public
@@ -40,7 +41,8 @@ from ggzy.portal import mount_portal
 from ggzy.projects.api import router as projects_router
 from ggzy.projects.venues.api import router as venues_router
 from ggzy.publishing.api import router as publishing_router
-from ggzy.storage import BlobStore, blob_store_for
+from ggzy.storage import BlobStore, LocalBlobStore, blob_store_for
+from ggzy.storage.recovery import recover_at_start
 from ggzy.tendering.api import router as tendering_router
 
 API_PREFIX = "/api/v1"
@@ -84,7 +86,7 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # served below from vendored files, with no CDN
         redoc_url=None,
-        lifespan=_ledger_publisher if settings.ledger_background else None,
+        lifespan=_lifespan,
     )
     app.router.route_class = PermissionedRoute
     app.state.settings = settings
@@ -92,6 +94,7 @@ def create_app(
     app.state.clock = clock
     app.state.ledger_keys = ledger_keys
     app.state.blob_store = blob_store or blob_store_for(settings)
+    app.state.demo_mark = DemoMark()  # a demo instance says so on every page and in the health answer
     # Events become provable within a second: the background beat integrates and checkpoints at the cadence; without
     # it (tests, embedded tools), each commit that recorded events integrates them at once. Integrating in every
     # request as well would queue concurrent writers on the ledger's head row (bench/submit.py).
@@ -107,10 +110,12 @@ def create_app(
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], summary="Is the platform up, and its database?")
     def health(request: Request, _: Public) -> dict[str, Any]:
+        """``demo`` is true on a demo instance: its data is fictitious and its passwords are public."""
         with unit_of_work(request.app.state.session_factory, read_only=True) as db:
             db.execute(text("SELECT 1"))
             dialect = db.get_bind().dialect.name
-        return {"status": "ok", "version": __version__, "database": dialect}
+        demo = request.app.state.demo_mark(request.app.state.session_factory)
+        return {"status": "ok", "version": __version__, "database": dialect, "demo": demo}
 
     _install_docs(app)
     app.include_router(calendar_router, prefix=API_PREFIX)
@@ -127,6 +132,26 @@ def create_app(
     mount_portal(app)  # the portal takes "/"; the API docs stay at /docs
     _declare_problem_schema(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Before the server accepts requests: settle the uploads a crash left staged; then the ledger's beat."""
+    _recover_staged_uploads(app)
+    if not app.state.settings.ledger_background:
+        yield
+        return
+    async with _ledger_publisher(app):
+        yield
+
+
+def _recover_staged_uploads(app: FastAPI) -> None:
+    store = app.state.blob_store
+    if not isinstance(store, LocalBlobStore):
+        return
+    grace = timedelta(hours=app.state.settings.storage_recovery_grace_hours)
+    # The files' modification times are the real clock's, whatever clock the app runs on.
+    recover_at_start(app.state.session_factory, store, now=SystemClock().now(), grace=grace)
 
 
 @asynccontextmanager

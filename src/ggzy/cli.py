@@ -67,6 +67,15 @@ def _storage_app() -> typer.Typer:
 app.add_typer(_storage_app(), name="storage")
 
 
+def _admin_app() -> typer.Typer:
+    from ggzy.admin_cli import admin_app
+
+    return admin_app
+
+
+app.add_typer(_admin_app(), name="admin")
+
+
 def _migrated_engine() -> Engine:
     """The configured database, migrated to the newest schema (the data directory is created if needed)."""
     settings = get_settings()
@@ -127,37 +136,6 @@ def calendar_years() -> None:
     console.print(f"{years[0]}–{years[-1]}" + ("" if len(years) == years[-1] - years[0] + 1 else f" ({years})"))
 
 
-@app.command("create-admin")
-def create_admin(
-    username: Annotated[str, typer.Argument(help="Login name of the platform administrator")],
-    display_name: Annotated[str, typer.Option(help="Name shown in the trail")] = "平台管理员",
-    password: Annotated[
-        str, typer.Option(prompt=True, confirmation_prompt=True, hide_input=True, help="At least 10 characters")
-    ] = "",
-) -> None:
-    """Create a platform administrator (the first account of a platform started without demo data)."""
-    from ggzy.core.clock import SystemClock
-    from ggzy.core.permissions import SYSTEM, Role
-    from ggzy.entities.schemas import RoleGrantIn, UserIn
-    from ggzy.entities.service import create_user
-
-    request = UserIn(
-        username=username, display_name=display_name, password=password, roles=[RoleGrantIn(role=Role.PLATFORM_ADMIN)]
-    )
-    with _command_transaction() as db:
-        create_user(
-            db,
-            SYSTEM,
-            username=request.username,
-            display_name=request.display_name,
-            password=request.password,
-            entity_id=None,
-            roles=request.roles,
-            now=SystemClock().now(),
-        )
-    console.print(f"[green]platform administrator {username} created[/green]")
-
-
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option(help="Where to write the demo CAs, keys and certificates")] = None,
@@ -204,17 +182,25 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data into an empty database (make run)")] = False,
 ) -> None:
-    """Migrate, load the demo data on the first start of an empty database, and serve the platform."""
+    """Migrate and serve the platform; with --demo, load the demo data first into an empty database."""
     import uvicorn
 
+    from ggzy.admin_cli import FIRST_ADMIN_HINT, has_platform_admin
     from ggzy.demo import has_data
 
     settings = get_settings()
     engine = _migrated_engine()
-    if settings.demo_on_first_start and not has_data(engine):
-        console.print("[cyan]first start: loading demo data[/cyan]")
-        console.print(_load_demo(engine, None).table)
+    if demo or settings.demo_on_first_start:
+        if has_data(engine):
+            console.print("[cyan]the database holds data: the demo is loaded only into an empty one[/cyan]")
+        else:
+            console.print("[cyan]loading demo data (a demo instance: its passwords and CA keys are public)[/cyan]")
+            console.print(_load_demo(engine, None).table)
+    if not has_platform_admin(engine):
+        hint = f"no platform administrator yet: create the first with `{FIRST_ADMIN_HINT}` (it asks for the password)"
+        console.print(f"[yellow]{hint}[/yellow]", soft_wrap=True)
     _integrate_ledger(engine)
     engine.dispose()
     bind_host, bind_port = host or settings.host, port or settings.port

@@ -20,9 +20,14 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, description="How long a login session lasts")
     login_nonce_seconds: int = Field(default=120, description="How long a certificate-login nonce is valid")
     sqlite_busy_timeout_ms: int = 10_000
-    demo_on_first_start: bool = True
+    demo_on_first_start: bool = Field(
+        default=False, description="Load the demo into an empty database at `ggzy serve` (as `--demo` does)"
+    )
     documents_max_mb: int = Field(default=200, description="Largest tender documents accepted")
     bid_max_mb: int = Field(default=500, description="Largest sealed bid envelope accepted")
+    storage_recovery_grace_hours: float = Field(
+        default=24.0, description="Unreferenced staged uploads younger than this are kept at start (a request's)"
+    )
     ledger_origin: str = Field(default="ggzy.local/ledger", description="The ledger's name in its checkpoints")
     ledger_checkpoint_seconds: float = Field(default=1.0, description="Checkpoint cadence while events arrive")
     ledger_background: bool = Field(default=True, description="Integrate and checkpoint in a background thread")

@@ -23,6 +23,7 @@ from ggzy.core.clock import Clock, FixedClock, SystemClock
 from ggzy.core.codes import credit_code_check_character
 from ggzy.core.db import make_session_factory, unit_of_work
 from ggzy.core.events import Event
+from ggzy.core.instance import mark_demo_instance
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.core.trade_types import TradeType
 from ggzy.crypto import IssuedCertificate, Suite, init_ca, issue_certificate, load_private_key_pem
@@ -123,6 +124,7 @@ def load_demo(
         if db.scalar(select(Centre.id).limit(1)) is not None:
             table.add_row("—", "—", "demo data is already loaded")
             return DemoResult(table=table, report={"ok": True, "already_loaded": True, "lots": [], "events": 0})
+        mark_demo_instance(db, SYSTEM, now=now)  # its passwords and CA keys are public: every page says so
         province = service.create_centre(
             db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
         )

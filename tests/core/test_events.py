@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ggzy.core.calendar import parse_year_schedule
 from ggzy.core.calendar_store import load_calendar_year
 from ggzy.core.events import STATE_CHANGING_SERVICES, Event, changes_state, record_event
+from ggzy.core.instance import mark_demo_instance
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.crypto import Suite, current_crl, load_private_key_pem
 from ggzy.entities import login, service
@@ -517,6 +518,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         "calendar.year_loaded": lambda: (
             lambda: load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW)
         ),
+        "platform.demo_loaded": lambda: lambda: mark_demo_instance(db, SYSTEM, now=TEST_NOW),
         "project.accepted": lambda: _project_review(db, accept=True),
         "project.returned": lambda: _project_review(db, accept=False),
         **{

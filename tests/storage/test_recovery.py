@@ -130,3 +130,39 @@ def test_ggzy_storage_recover_on_the_embedded_database(tmp_path: Path, monkeypat
         assert LocalBlobStore(tmp_path / "var" / "blobs").exists(crl)
     finally:
         get_settings.cache_clear()
+
+
+def test_starting_the_app_recovers_what_a_crash_left_staged_before_the_first_request_is_answered(
+    fresh_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from ggzy.app import create_app
+    from ggzy.config import Settings
+    from tests.conftest import LEDGER_KEYS
+
+    root = tmp_path / "var" / "blobs"
+    crl, mentioned = _commit_with_a_crash(fresh_engine, root)  # as the crash left them: committed, still staged
+    store = LocalBlobStore(root)
+    old_leftover = store.stage(b"staged by a request that died before its rollback", max_bytes=MIB)
+    _age(root / "staged" / old_leftover.key, 2 * GRACE)
+    assert not store.exists(crl)
+    app = create_app(
+        Settings(data_dir=tmp_path / "var", ledger_background=False),
+        engine=fresh_engine,
+        secret_key=b"test-secret-key-test-secret-key!",
+        ledger_keys=LEDGER_KEYS,
+        blob_store=store,
+    )
+
+    with caplog.at_level("INFO", logger="ggzy.storage.recovery"), TestClient(app) as client:
+        # the server has started and not yet answered anything: the staging area is settled already
+        assert store.exists(crl)
+        assert store.exists(mentioned)
+        assert list((root / "staged").iterdir()) == []
+        assert client.get("/api/v1/health").status_code == 200
+
+    assert store.open(crl).read() == b"a revocation list"
+    assert not store.exists(old_leftover.ref.sha256)
+    [logged] = [record for record in caplog.records if record.name == "ggzy.storage.recovery"]
+    assert "promoted 2, deleted 1" in logged.getMessage()

@@ -102,6 +102,8 @@ def render(
         "viewer": viewer(request),  # who is logged in (the layout's login / workspace / logout links)
         "csrf_token": partial(csrf_token, request),  # every POST form: <input name="csrf_token" …>
         "active": "",
+        # a demo instance says so on every page (ggzy.core.instance)
+        "demo_instance": request.app.state.demo_mark(request.app.state.session_factory),
         **_language_context(language),
         **(context or {}),
     }

@@ -9,19 +9,23 @@ deleted. Promotion is the safe direction (an orphan costs space, a missing file 
 broadly: equal to a ``sha256``/``*_sha256`` column, or contained in any other text column of any table (JSON
 documents such as an opened bid's file list, event payloads). The text search scans those tables once per staged
 blob, which is fine for the handful a crash leaves.
+
+:func:`recover_at_start` runs it when the server starts, before it accepts requests (the app's lifespan), so that
+nothing a crash left waits for an operator; ``ggzy storage recover`` remains for a run by hand.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, String, Text, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from ggzy.core.db import Base
+from ggzy.core.db import Base, unit_of_work
 from ggzy.storage.blobs import CHUNK_SIZE, LocalBlobStore, StagedBlob
 
 logger = logging.getLogger(__name__)
@@ -91,4 +95,29 @@ def recover_staged_blobs(db: Session, store: LocalBlobStore, *, now: datetime, g
         else:
             report.kept.append(sha256)
     report.temporary_deleted = store.delete_temporaries(older_than=cutoff)
+    return report
+
+
+def recover_at_start(
+    factory: sessionmaker[Session], store: LocalBlobStore, *, now: datetime, grace: timedelta
+) -> RecoveryReport:
+    """:func:`recover_staged_blobs` when a server process starts, logged. The worker processes of one server start
+    together: a lock file in the store makes them take turns, so that one promotes and the next finds nothing."""
+    store.root.mkdir(parents=True, exist_ok=True)
+    with (store.root / "recovery.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        with unit_of_work(factory, read_only=True) as db:
+            report = recover_staged_blobs(db, store, now=now, grace=grace)
+    if report.promoted or report.deleted or report.corrupt or report.temporary_deleted:
+        logger.warning(
+            "staged uploads left by a crash, settled at start: promoted %d, deleted %d, corrupt %d (left alone), "
+            "kept %d within the grace period; %d stale temporary uploads deleted",
+            len(report.promoted),
+            len(report.deleted),
+            len(report.corrupt),
+            len(report.kept),
+            report.temporary_deleted,
+        )
+    else:
+        logger.info("no staged uploads to recover at start (%d kept within the grace period)", len(report.kept))
     return report

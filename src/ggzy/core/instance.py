@@ -1,0 +1,67 @@
+"""Whether this platform is a demo instance.
+
+Loading the demo (``ggzy demo``, ``ggzy serve --demo``) records the event ``platform.demo_loaded`` in the same
+transaction as the demo's data. Events are append-only (the database refuses UPDATE and DELETE), so the mark
+survives restarts, is seen by every process and every worker on the database, and cannot be removed quietly: a
+database whose passwords and CA keys were published stays marked as such, and the ledger proves when it became so.
+Pages show a banner and ``/api/v1/health`` says ``"demo": true``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ggzy.core.db import unit_of_work
+from ggzy.core.events import Event, changes_state, record_event
+from ggzy.core.permissions import Principal
+
+DEMO_LOADED = "platform.demo_loaded"
+
+
+@changes_state(DEMO_LOADED)
+def mark_demo_instance(db: Session, actor: Principal, *, now: datetime) -> Event:
+    """Mark the platform as a demo: its data is fictitious, its passwords and CA keys are public."""
+    return record_event(
+        db,
+        actor,
+        action=DEMO_LOADED,
+        subject_type="platform",
+        subject_id="demo",
+        payload={"data": "fictitious", "passwords": "public", "ca_keys": "in the data directory"},
+        now=now,
+    )
+
+
+def is_demo_instance(db: Session) -> bool:
+    return db.scalar(select(Event.id).where(Event.action == DEMO_LOADED).limit(1)) is not None
+
+
+class DemoMark:
+    """One process's answer to "is this a demo instance?", asked by every page.
+
+    Once yes, always yes (the mark is an append-only event). A no is asked again at most every ``recheck`` seconds,
+    since another process may load the demo into the empty database of a running platform.
+    """
+
+    def __init__(self, recheck_seconds: float = 5.0) -> None:
+        self._recheck = recheck_seconds
+        self._known_demo = False
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, factory: sessionmaker[Session]) -> bool:
+        if self._known_demo:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            if self._checked_at is not None and now - self._checked_at < self._recheck:
+                return self._known_demo
+            with unit_of_work(factory, read_only=True) as db:
+                self._known_demo = is_demo_instance(db)
+            self._checked_at = now
+            return self._known_demo
