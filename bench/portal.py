@@ -54,7 +54,7 @@ from urllib.parse import quote
 from _quick import parse_args
 from _scenario import published_tender
 from sqlalchemy import create_engine, text
-from submit import _free_port, _percentile, _server_cpu, _wait_for
+from submit import _free_port, _percentile, _server_cpu, _wait_for, server_python_path
 
 from ggzy.app import load_secret_key
 from ggzy.config import Settings
@@ -248,6 +248,7 @@ def _measure(url: str, data_dir: Path, args: argparse.Namespace, paths: list[Mix
         "GGZY_DATA_DIR": str(data_dir),
         "GGZY_LEDGER_BACKGROUND": "true",
         "GGZY_PORTAL_PAGE_CACHE": "false" if args.no_page_cache else "true",
+        "PYTHONPATH": server_python_path(),
     }
     command = [sys.executable, "-m", "uvicorn", "ggzy.app:create_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"]

@@ -203,6 +203,13 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def server_python_path() -> str:
+    """PYTHONPATH for a server started in another directory: bench/ (``--floor``'s apps) and this process's own
+    entries made absolute, so that a checkout run with ``PYTHONPATH=src`` serves its own ggzy."""
+    entries = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    return os.pathsep.join([str(Path(__file__).resolve().parent), *(str(Path(entry).resolve()) for entry in entries)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=400, help="bidders, one 1 MB bid each")
@@ -243,7 +250,7 @@ def main() -> None:
                 "GGZY_DATABASE_URL": url,
                 "GGZY_DATA_DIR": str(data_dir),
                 "GGZY_LEDGER_BACKGROUND": "true",
-                "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]),
+                "PYTHONPATH": server_python_path(),
             }
             command = [sys.executable, "-m", "uvicorn", args.app, "--factory", "--host", "127.0.0.1"]
             command += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning"]
