@@ -271,6 +271,8 @@ def _measure(url: str, data_dir: Path, args: argparse.Namespace, paths: list[Mix
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if not results:
+        raise SystemExit(f"no request began and ended within the {args.seconds} s measured: the server is too slow")
     latencies = [latency for _, latency, _ in results]
     kinds: dict[str, list[float]] = {}
     for kind, latency, _ in results:
@@ -339,7 +341,7 @@ def main() -> None:
         "--floor", action="store_true", help="request only /api/v1/health (same stack, SELECT 1, no page): the ceiling"
     )
     args = parse_args(
-        parser, notices=200, db="sqlite", seconds=2, warmup=0.5, concurrency=4, client_processes=1, workers=1
+        parser, notices=200, db="sqlite", seconds=3, warmup=2, concurrency=4, client_processes=1, workers=1
     )
     for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         figures = _sqlite(args) if db == "sqlite" else _postgres(args)

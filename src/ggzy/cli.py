@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ggzy.config import get_settings
-from ggzy.core.db import make_engine
+from ggzy.core.db import make_engine, make_session_factory
 from ggzy.core.migrate import upgrade
 
 app = typer.Typer(
@@ -188,12 +188,15 @@ def serve(
     import uvicorn
 
     from ggzy.admin_cli import FIRST_ADMIN_HINT, has_platform_admin
+    from ggzy.core.instance import DemoMark
     from ggzy.demo import has_data
 
     settings = get_settings()
     engine = _migrated_engine()
     if demo or settings.demo_on_first_start:
-        if has_data(engine):
+        if DemoMark()(make_session_factory(engine)):
+            console.print("[cyan]a demo instance: the demo data is loaded already[/cyan]")
+        elif has_data(engine):
             console.print("[cyan]the database holds data: the demo is loaded only into an empty one[/cyan]")
         else:
             console.print("[cyan]loading demo data (a demo instance: its passwords and CA keys are public)[/cyan]")

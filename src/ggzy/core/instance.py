@@ -9,11 +9,13 @@ Pages show a banner and ``/api/v1/health`` says ``"demo": true``.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.db import unit_of_work
@@ -21,6 +23,7 @@ from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
 
 DEMO_LOADED = "platform.demo_loaded"
+logger = logging.getLogger(__name__)
 
 
 @changes_state(DEMO_LOADED)
@@ -45,7 +48,8 @@ class DemoMark:
     """One process's answer to "is this a demo instance?", asked by every page.
 
     Once yes, always yes (the mark is an append-only event). A no is asked again at most every ``recheck`` seconds,
-    since another process may load the demo into the empty database of a running platform.
+    since another process may load the demo into the empty database of a running platform. When the database cannot
+    answer (the error page of a database failure asks too), the last answer stands.
     """
 
     def __init__(self, recheck_seconds: float = 5.0) -> None:
@@ -61,7 +65,10 @@ class DemoMark:
             now = time.monotonic()
             if self._checked_at is not None and now - self._checked_at < self._recheck:
                 return self._known_demo
-            with unit_of_work(factory, read_only=True) as db:
-                self._known_demo = is_demo_instance(db)
+            try:
+                with unit_of_work(factory, read_only=True) as db:
+                    self._known_demo = is_demo_instance(db)
+            except SQLAlchemyError:
+                logger.warning("could not read whether this is a demo instance", exc_info=True)
             self._checked_at = now
             return self._known_demo

@@ -155,6 +155,11 @@ class LocalBlobStore:
             ref = BlobRef(sha256=path.name.split(".")[0], size=status.st_size)
             yield StagedBlob(ref=ref, key=path.name), datetime.fromtimestamp(status.st_mtime, UTC)
 
+    def has_leftovers(self) -> bool:
+        """Whether anything is staged or a temporary upload exists: what a crash may have left."""
+        staged = self._staged.is_dir() and any(self._staged.iterdir())
+        return staged or (self._tmp.is_dir() and any(self._tmp.glob("upload-*.part")))
+
     def delete_temporaries(self, *, older_than: datetime) -> int:
         """Delete uploads left in ``tmp/`` by a crash (last written before ``older_than``); returns how many."""
         if not self._tmp.is_dir():

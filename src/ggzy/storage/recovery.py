@@ -102,9 +102,14 @@ def recover_at_start(
     factory: sessionmaker[Session], store: LocalBlobStore, *, now: datetime, grace: timedelta
 ) -> RecoveryReport:
     """:func:`recover_staged_blobs` when a server process starts, logged. The worker processes of one server start
-    together: a lock file in the store makes them take turns, so that one promotes and the next finds nothing."""
-    store.root.mkdir(parents=True, exist_ok=True)
-    with (store.root / "recovery.lock").open("a") as lock:
+    together: a lock file in the store's ``tmp/`` makes them take turns, so that one promotes and the next finds
+    nothing. A store with nothing staged and no temporary upload is left untouched (no lock file either)."""
+    if not store.has_leftovers():
+        logger.info("no staged uploads to recover at start")
+        return RecoveryReport()
+    lock_path = store.root / "tmp" / "recovery.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         with unit_of_work(factory, read_only=True) as db:
             report = recover_staged_blobs(db, store, now=now, grace=grace)
