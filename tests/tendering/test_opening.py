@@ -1,5 +1,5 @@
 """Remote opening (不见面开标): bidders decrypt from their offices, custodians open what a bidder cannot, the record
-is read out and signed; 招标投标法实施条例 第44条 and 电子招标投标办法 第32条."""
+is read out and signed; 招标投标法实施条例 第44条 and 电子招标投标办法 第三十一条."""
 
 from __future__ import annotations
 
@@ -279,7 +279,7 @@ def test_a_bid_file_whose_ciphertext_was_replaced_after_opening_does_not_read(
         b"".join(bid_file_chunks(db, store, decrypted, "商务标.pdf"))
 
 
-def test_electronic_tendering_measures_art_32_undecrypted_bids_are_revoked_or_withdrawn(
+def test_electronic_tendering_measures_art_31_undecrypted_bids_are_revoked_or_withdrawn(
     scene: Scene, client: TestClient, db: Session, clock: FixedClock
 ) -> None:
     clock.set(scene.tender.bid_deadline)
@@ -293,7 +293,7 @@ def test_electronic_tendering_measures_art_32_undecrypted_bids_are_revoked_or_wi
     )
     record = finished.json()["record"]
     assert sorted(item["status"] for item in record["unopened"]) == ["revoked", "withdrawn_unopened"]
-    assert record["outcome"] == "opened"  # three bids opened: the opening goes on (第32条)
+    assert record["outcome"] == "opened"  # three bids opened: the opening goes on (第三十一条)
 
 
 def test_regulations_art_44_fewer_than_3_bids_are_not_opened_and_the_lot_is_re_tendered(
