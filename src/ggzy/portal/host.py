@@ -119,7 +119,7 @@ def custodian_open(
 
 @router.post(
     "/workspace/openings/{tender_id}/finish",
-    summary="Close the decryption and read out the signed opening record (唱标); undecrypted bids per 电子招标投标办法 第三十一条",
+    summary="Close the decryption, read out the signed opening record (唱标); 电子招标投标办法 第31条 for the rest",
     responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
 )
 def finish(

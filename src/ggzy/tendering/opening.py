@@ -3,8 +3,8 @@ what a bidder cannot, where the procedure allows; the opening record is read out
 
 - 招标投标法实施条例 第44条: with fewer than 3 bidders at the deadline the bids are not opened, and the lot is
   re-tendered; objections at the opening are raised there and answered there, and recorded.
-- 电子招标投标办法 第三十一条: a bid left undecrypted through the bidder's fault is treated as revoked (视为撤销); through
-  another cause, as withdrawn (视为撤回), the cause recorded; the other bids are opened all the same.
+- 电子招标投标办法 第三十一条: a bid left undecrypted through the bidder's fault is treated as revoked (视为撤销);
+  through another cause, as withdrawn (视为撤回), the cause recorded; the other bids are opened all the same.
 """
 
 from __future__ import annotations
