@@ -138,7 +138,7 @@ def test_a_stricter_local_rule_on_decrypted_bids_is_a_procedure_setting_with_its
     assert rules.fails_after_decryption(2, strict)
     assert not rules.fails_after_decryption(3, strict)
     assert OPEN.opening.minimum_decrypted is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs its source"):
         OpeningRule(minimum_decrypted=3)  # no source: refused
 
 
