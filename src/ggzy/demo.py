@@ -35,8 +35,8 @@ from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.projects.service import accept_registration, lots_of, register_project
 from ggzy.storage import BlobStore
 
-# The story's periods reach at most this far past its start (a re-tender's 20 days, the contract's 30, holidays).
-_STORY_REACH_DAYS = 120
+# The story's periods reach at most this far past its start (the contract's 30 days from about day 27, holidays).
+_STORY_REACH_DAYS = 75
 _PLACEHOLDER_SOURCE = (
     "演示数据：占位日程，仅列元旦，不是国务院办公厅公布的节假日安排；正式使用前须载入正式安排"
     " / demo data: a placeholder listing only New Year's Day, not the State Council's schedule"
