@@ -246,13 +246,29 @@ def bidder_user(db: Session, *, region_code: str = "530100") -> User:
     return make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=entity.id)
 
 
+# Test data, not the State Council's schedule (published late in 2026): 1 January a holiday, weekends off.
+TEST_SCHEDULE_2027 = '{"year": 2027, "holidays": ["2027-01-01"], "workdays": [], "source": "test data"}'
+
+
+def load_test_calendar(db: Session) -> None:
+    """Tender stories that start at TEST_NOW (24 November 2026) run into 2027, which the calendar package does not
+    know: every statutory period is counted on the holiday calendar (民法典 第203条), so load a test 2027."""
+    from ggzy.core.calendar import parse_year_schedule
+    from ggzy.core.calendar_store import CalendarYear, load_calendar_year
+
+    if db.get(CalendarYear, 2027) is None:
+        load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(TEST_SCHEDULE_2027), now=TEST_NOW)
+
+
 def make_published_tender(
     db: Session, *, setup: dict | None = None, procedure: str = "open", invited: list[int] | None = None
 ):  # type: ignore[no-untyped-def]
-    """A tender published at TEST_NOW with a deadline 25 days later and documents on offer for 10 days."""
+    """A tender published at TEST_NOW with a deadline 25 days later and documents on offer for 10 days (and the
+    test calendar for 2027, :func:`load_test_calendar`)."""
     from ggzy.tendering import service as tendering
     from ggzy.tendering.procedures import Method
 
+    load_test_calendar(db)
     setup = setup or make_accepted_project(db)
     agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
     tender = tendering.create_tender(
@@ -394,6 +410,7 @@ def make_opened_tender(
     from tests.conftest import LEDGER_KEYS
     from tests.tendering.test_bids import Bidder, seal
 
+    load_test_calendar(db)
     pem = (ca_dir / "ca.pem").read_text()
     if db.scalar(select(TrustAnchor.id).where(TrustAnchor.fingerprint == load_certificate(pem).fingerprint)) is None:
         login.add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW)

@@ -167,3 +167,27 @@ def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypat
         assert verified.exit_code == 0, verified.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_demo_story_runs_whatever_the_day_counting_every_period_on_the_holiday_calendar(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
+    """Monday 7 December 2026: the story publishes on Sunday 8 November, whose 20th day is a Saturday, so its bid
+    deadline is Monday 30 November (招标投标法 第24条, 民法典 第203条); its contract falls due in 2027, whose
+    schedule is not published yet, so the demo, and only the demo, loads a placeholder that says so."""
+    from ggzy.core.calendar_store import CalendarYear
+    from ggzy.core.clock import CHINA_STANDARD_TIME, FixedClock
+    from ggzy.tendering.models import Tender
+
+    clock = FixedClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
+    result = load_demo(fresh_engine, directory=tmp_path / "demo", clock=clock, **demo_parts(tmp_path))
+    assert [lot["stages"][-1] for lot in result.report["lots"]] == ["contracted", "failed", "published"]
+    with Session(fresh_engine) as db:
+        first = db.scalars(select(Tender).order_by(Tender.id)).first()
+        assert first is not None
+        assert first.bid_deadline.astimezone(CHINA_STANDARD_TIME).isoformat() == "2026-11-30T09:30:00+08:00"
+        placeholder = db.get(CalendarYear, 2027)
+        assert placeholder is not None
+        assert placeholder.source is not None
+        assert "演示数据" in placeholder.source
+        assert "not the State Council's schedule" in placeholder.source

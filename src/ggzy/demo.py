@@ -10,7 +10,7 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,29 @@ from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.projects.service import accept_registration, lots_of, register_project
 from ggzy.storage import BlobStore
+
+# The story's periods reach at most this far past its start (the contract's 30 days from about day 27, holidays).
+_STORY_REACH_DAYS = 75
+_PLACEHOLDER_SOURCE = (
+    "演示数据：占位日程，仅列元旦，不是国务院办公厅公布的节假日安排；正式使用前须载入正式安排"
+    " / demo data: a placeholder listing only New Year's Day, not the State Council's schedule"
+)
+
+
+def _placeholder_calendar_years(db: Session, *, first: datetime, last: datetime, now: datetime) -> None:
+    """Every statutory period is counted on the holiday calendar (民法典 第203条), and a year the calendar does not
+    know is an error, never a guess (DESIGN §4.4). The demo's story runs on today's date, so near the end of a year
+    it reaches the next one before the State Council has published its schedule; the demo, and only the demo,
+    then loads a placeholder for that year that says what it is, in its source and its ledger event."""
+    from ggzy.core.calendar import YearSchedule
+    from ggzy.core.calendar_store import load_calendar_year, working_day_calendar
+
+    for year in working_day_calendar(db).missing_years(first.date(), last.date()):
+        placeholder = YearSchedule(
+            year=year, holidays=frozenset({date(year, 1, 1)}), workdays=frozenset(), source=_PLACEHOLDER_SOURCE
+        )
+        load_calendar_year(db, SYSTEM, schedule=placeholder, now=now)
+
 
 DEMO_PASSWORD = "ggzy-demo-2026"  # noqa: S105 - printed for people trying the demo; never used in production
 
@@ -125,6 +148,7 @@ def load_demo(
             table.add_row("—", "—", "demo data is already loaded")
             return DemoResult(table=table, report={"ok": True, "already_loaded": True, "lots": [], "events": 0})
         mark_demo_instance(db, SYSTEM, now=now)  # its passwords and CA keys are public: every page says so
+        _placeholder_calendar_years(db, first=now, last=now + timedelta(days=_STORY_REACH_DAYS), now=now)
         province = service.create_centre(
             db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
         )

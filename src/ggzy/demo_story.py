@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import CHINA_STANDARD_TIME, FixedClock
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.crypto import IssuedCertificate, Suite, issue_certificate, load_private_key_pem, load_public_key_pem
@@ -34,7 +35,8 @@ from ggzy.storage import MIB, BlobStore, stage_blob
 from ggzy.tendering import bids, keys, opening
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Custodian, OpeningKey, OpeningKeyShare, Tender
-from ggzy.tendering.procedures import Method
+from ggzy.tendering.procedures import Method, procedure
+from ggzy.tendering.rules import earliest_deadline_date
 
 CUSTODIANS = (
     ("centre", "昆明市公共资源交易中心（开标保管）", "MA6K8H008"),
@@ -102,6 +104,14 @@ def register_custodians(
     return kept
 
 
+def _bid_deadline(db: Session, now: datetime) -> datetime:
+    """09:30 three weeks on, or on the first lawful day when the 20th day is a day off (招标投标法 第24条,
+    民法典 第203条)."""
+    earliest = earliest_deadline_date(working_day_calendar(db), now, procedure("open"))
+    three_weeks = _at(now + timedelta(days=21), 9, 30)
+    return max(three_weeks, three_weeks + timedelta(days=(earliest - three_weeks.date()).days))
+
+
 def _publish(db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title: str, clock: FixedClock) -> Tender:
     now = clock.now()
     tender = tendering.create_tender(
@@ -113,7 +123,7 @@ def _publish(db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title
         title=title,
         notice_text=f"{title}招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。",
         documents_until=now + timedelta(days=10),
-        bid_deadline=_at(now + timedelta(days=21), 9, 30),
+        bid_deadline=_bid_deadline(db, now),
         invited_entity_ids=[],
         now=now,
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import service
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
+from ggzy.core.calendar_store import package_calendar, working_day_calendar
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
@@ -85,7 +86,7 @@ def test_regulations_art_54_publicity_lasts_at_least_3_days_and_may_be_longer(
     from ggzy.awards import rules
     from ggzy.tendering.procedures import OPEN
 
-    earliest = rules.earliest_publicity_end(starts_at=scene["reported_at"], procedure=OPEN)
+    earliest = rules.earliest_publicity_end(package_calendar(), starts_at=scene["reported_at"], procedure=OPEN)
     short = client.post(
         _url(scene, "/publicity"), json={"ends_at": (earliest - timedelta(minutes=1)).isoformat()}, headers=agent
     )
@@ -257,24 +258,72 @@ def test_tendering_law_art_45_letters_to_the_winner_and_the_others_with_verifiab
         assert read.json()["kind"] == "award"
 
 
-def test_tendering_law_art_46_contract_due_30_days_after_the_letter_and_late_recording_flagged(
-    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+def test_tendering_law_art_46_contract_due_30_days_after_the_letter_民法典第203条(
+    client: TestClient, db: Session, gm_ca: Path
 ) -> None:
     scene = make_awarded_tender(db, gm_ca)
     award = scene["award"]
     letter = db.scalar(select(AwardLetter).where(AwardLetter.kind == "award"))
     assert letter is not None
-    assert award.contract_due == china_date(letter.issued_at) + timedelta(days=30)
+    assert award.contract_due == working_day_calendar(db).period_end(china_date(letter.issued_at), 30)
+    assert award.contract_due >= china_date(letter.issued_at) + timedelta(days=30)
     assert client.get(_url(scene, "/award")).json()["award"]["contract_due"] == award.contract_due.isoformat()
-    clock.set(award.awarded_at + timedelta(days=31))
-    body = {"amount": "100000.00", "signed_on": award.contract_due.isoformat()}
+
+
+def test_tendering_law_art_46_a_contract_signed_in_time_but_recorded_later_is_not_late(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    """第46条 measures the 30 days from the letter to the signing, not to the day the owner records it."""
+    scene = make_awarded_tender(db, gm_ca)
+    award = scene["award"]
+    clock.set(award.awarded_at + timedelta(days=45))  # recorded two weeks after the last day
+    body = {"amount": "100000.00", "signed_on": award.contract_due.isoformat()}  # signed on the last day
     recorded = client.post(_url(scene, "/contract"), json=body, headers=token_for(db, scene["agent_user"]))
     assert recorded.status_code == 201, recorded.text
     assert recorded.json()["stage"] == "contracted"
-    assert recorded.json()["contract"]["late"] is True
+    assert recorded.json()["contract"]["late"] is False
+    event = db.scalar(select(Event).where(Event.action == "award.contract_recorded"))
+    assert event is not None
+    assert json.loads(event.payload)["late"] is False
+
+
+def test_tendering_law_art_46_a_contract_signed_after_the_30_days_is_recorded_and_flagged_late(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    scene = make_awarded_tender(db, gm_ca)
+    award = scene["award"]
+    clock.set(award.awarded_at + timedelta(days=45))
+    signed = (award.contract_due + timedelta(days=1)).isoformat()
+    recorded = client.post(
+        _url(scene, "/contract"), json={"amount": "100000.00", "signed_on": signed},
+        headers=token_for(db, scene["agent_user"]),
+    )  # fmt: skip
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["contract"]["late"] is True  # a violation recorded, never a refusal
     event = db.scalar(select(Event).where(Event.action == "award.contract_recorded"))
     assert event is not None
     assert json.loads(event.payload)["late"] is True
+
+
+@pytest.mark.parametrize("when", ["before_the_letter", "in_the_future"])
+def test_tendering_law_art_46_the_signing_date_lies_between_the_letter_and_today(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock, when: str
+) -> None:
+    scene = make_awarded_tender(db, gm_ca)
+    award = scene["award"]
+    clock.set(award.awarded_at + timedelta(days=10))
+    signed_on = (
+        china_date(award.awarded_at) - timedelta(days=1)
+        if when == "before_the_letter"
+        else china_date(clock.now()) + timedelta(days=1)
+    )
+    before = event_count(db)
+    refused = client.post(
+        _url(scene, "/contract"), json={"amount": "100000.00", "signed_on": signed_on.isoformat()},
+        headers=token_for(db, scene["agent_user"]),
+    )  # fmt: skip
+    assert _refused(refused, 422, "invalid_input")["field"] == "signed_on"
+    assert (_rows(db, Contract), event_count(db)) == (0, before)
 
 
 def test_tendering_law_art_46_contract_amount_must_equal_the_award_price(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import rules, service
 from ggzy.awards.models import Award, CandidatePublicity, PublicityObjection
+from ggzy.core.calendar_store import package_calendar
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import Event
 from ggzy.tendering.procedures import OPEN
@@ -107,7 +108,7 @@ def test_an_answer_that_changes_the_result_requires_a_fresh_publicity_of_3_days_
         "invalid_input",
     )  # the same candidates: the result did not change  # fmt: skip
     now = clock.now()
-    short = rules.earliest_publicity_end(starts_at=now, procedure=OPEN) - timedelta(minutes=1)
+    short = rules.earliest_publicity_end(package_calendar(), starts_at=now, procedure=OPEN) - timedelta(minutes=1)
     _refused(
         db, client.post(republish, json=basis | {"recommended": [second, third], "ends_at": short.isoformat()},
                         headers=agent),
@@ -123,7 +124,7 @@ def test_an_answer_that_changes_the_result_requires_a_fresh_publicity_of_3_days_
     db.expire_all()
     row = db.scalar(select(CandidatePublicity).where(CandidatePublicity.tender_id == scene["tender"].id))
     assert row is not None
-    assert row.ends_at == rules.earliest_publicity_end(starts_at=now, procedure=OPEN)
+    assert row.ends_at == rules.earliest_publicity_end(package_calendar(), starts_at=now, procedure=OPEN)
     assert row.ends_at - now >= timedelta(days=3)
 
     # The award waits for the fresh period; then it goes to the new first candidate.

@@ -9,8 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ggzy.awards import rules
+from ggzy.core.calendar import CalendarYearUnknown, parse_year_schedule
+from ggzy.core.calendar_store import package_calendar
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.tendering.procedures import OPEN
+
+CALENDAR = package_calendar()  # the years the chinese_calendar package knows (2004–2026)
 
 
 def cst(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
@@ -23,9 +27,13 @@ CANDIDATES = [rules.Candidate(1, 11, 101, 1_000_00), rules.Candidate(2, 12, 102,
 
 def test_regulations_art_54_publicity_starts_within_3_days_of_receiving_the_report() -> None:
     received = cst(2026, 12, 1, 17)
-    rules.check_publicity_start(report_received_at=received, starts_at=cst(2026, 12, 4, 23, 59), procedure=OPEN)
+    rules.check_publicity_start(
+        CALENDAR, report_received_at=received, starts_at=cst(2026, 12, 4, 23, 59), procedure=OPEN
+    )
     with pytest.raises(rules.PublicityTooLate) as refused:
-        rules.check_publicity_start(report_received_at=received, starts_at=cst(2026, 12, 5, 0, 0), procedure=OPEN)
+        rules.check_publicity_start(
+            CALENDAR, report_received_at=received, starts_at=cst(2026, 12, 5, 0, 0), procedure=OPEN
+        )
     assert "第五十四条" in refused.value.detail_zh
     assert "art. 54" in refused.value.detail_en
     assert "2026-12-04" in refused.value.detail_en
@@ -34,23 +42,45 @@ def test_regulations_art_54_publicity_starts_within_3_days_of_receiving_the_repo
 def test_regulations_art_54_publicity_lasts_at_least_3_days_the_start_day_not_counted() -> None:
     """Started on 1 December at 17:00: the days are 2, 3 and 4 December, so it runs until 24:00 on the 4th."""
     starts = cst(2026, 12, 1, 17)
-    earliest = rules.earliest_publicity_end(starts_at=starts, procedure=OPEN)
+    earliest = rules.earliest_publicity_end(CALENDAR, starts_at=starts, procedure=OPEN)
     assert earliest == cst(2026, 12, 5, 0, 0)
     assert earliest >= starts + timedelta(days=3)
-    rules.check_publicity_end(starts_at=starts, ends_at=earliest, procedure=OPEN)
-    rules.check_publicity_end(starts_at=starts, ends_at=cst(2026, 12, 10, 12), procedure=OPEN)  # longer is fine
+    rules.check_publicity_end(CALENDAR, starts_at=starts, ends_at=earliest, procedure=OPEN)
+    rules.check_publicity_end(
+        CALENDAR, starts_at=starts, ends_at=cst(2026, 12, 10, 12), procedure=OPEN
+    )  # longer is fine
     with pytest.raises(rules.PublicityTooShort) as refused:
-        rules.check_publicity_end(starts_at=starts, ends_at=earliest - timedelta(seconds=1), procedure=OPEN)
+        rules.check_publicity_end(CALENDAR, starts_at=starts, ends_at=earliest - timedelta(seconds=1), procedure=OPEN)
     assert refused.value.field == "ends_at"
     assert "第五十四条" in refused.value.detail_zh
 
 
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1)))
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2026, 12, 20)))
 def test_regulations_art_54_the_shortest_publicity_is_never_under_3_full_days(naive: datetime) -> None:
     starts = naive.replace(tzinfo=CHINA_STANDARD_TIME)
-    earliest = rules.earliest_publicity_end(starts_at=starts, procedure=OPEN)
-    assert starts + timedelta(days=3) < earliest <= starts + timedelta(days=4)
-    assert earliest.astimezone(CHINA_STANDARD_TIME).time().hour == 0
+    earliest = rules.earliest_publicity_end(CALENDAR, starts_at=starts, procedure=OPEN)
+    assert starts + timedelta(days=3) < earliest
+    local = earliest.astimezone(CHINA_STANDARD_TIME)
+    assert local.time().hour == 0
+    last_day = local.date() - timedelta(days=1)
+    assert CALENDAR.is_working_day(last_day)  # 民法典 第203条: never ends on a day off
+    if CALENDAR.is_working_day(starts.date() + timedelta(days=3)):
+        assert earliest <= starts + timedelta(days=4)
+
+
+def test_regulations_art_54_a_publicity_into_national_day_runs_until_24_00_on_8_october_民法典第203条() -> None:
+    starts = cst(2026, 9, 29, 17)  # the 3rd day, 2 October, is in the holiday
+    assert rules.earliest_publicity_end(CALENDAR, starts_at=starts, procedure=OPEN) == cst(2026, 10, 9, 0, 0)
+    with pytest.raises(rules.PublicityTooShort):
+        rules.check_publicity_end(CALENDAR, starts_at=starts, ends_at=cst(2026, 10, 3, 0, 0), procedure=OPEN)
+
+
+def test_regulations_art_54_a_report_received_before_the_spring_festival_is_publicised_by_24_february() -> None:
+    """Received Friday 13 February 2026: the 3rd day, 16 February, is in the Spring Festival (15–23 February), so
+    the last day to publicise is Tuesday 24 February (民法典 第203条)."""
+    received = cst(2026, 2, 13, 17)
+    assert rules.last_publicity_start_day(CALENDAR, report_received_at=received, procedure=OPEN) == date(2026, 2, 24)
+    rules.check_publicity_start(CALENDAR, report_received_at=received, starts_at=cst(2026, 2, 24, 23), procedure=OPEN)
 
 
 def test_regulations_art_54_objections_only_while_the_publicity_runs() -> None:
@@ -63,10 +93,16 @@ def test_regulations_art_54_objections_only_while_the_publicity_runs() -> None:
 
 
 def test_regulations_art_54_objection_answered_within_3_days_else_recorded_late() -> None:
-    due = rules.objection_answer_due(received_at=cst(2026, 12, 2, 23, 30), procedure=OPEN)
-    assert due == date(2026, 12, 5)
-    assert not rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 5, 23, 59))
-    assert rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 6, 0, 0))
+    due = rules.objection_answer_due(CALENDAR, received_at=cst(2026, 12, 1, 23, 30), procedure=OPEN)
+    assert due == date(2026, 12, 4)
+    assert not rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 4, 23, 59))
+    assert rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 5, 0, 0))
+
+
+def test_regulations_art_54_an_objection_received_30_september_is_answered_by_8_october_民法典第203条() -> None:
+    due = rules.objection_answer_due(CALENDAR, received_at=cst(2026, 9, 30, 10), procedure=OPEN)
+    assert due == date(2026, 10, 8)
+    assert not rules.answered_late(answer_due=due, answered_at=cst(2026, 10, 8, 23, 59))
 
 
 def test_regulations_art_54_no_award_before_the_publicity_ends() -> None:
@@ -105,7 +141,28 @@ def test_regulations_art_55_a_later_candidate_only_in_order_with_a_ground_of_the
 
 
 def test_tendering_law_art_46_contract_due_30_days_after_the_letter() -> None:
-    assert rules.contract_due(letter_issued_at=cst(2026, 12, 5, 0, 30), procedure=OPEN) == date(2027, 1, 4)
+    assert rules.contract_due(CALENDAR, letter_issued_at=cst(2026, 11, 2, 0, 30), procedure=OPEN) == date(2026, 12, 2)
+
+
+def test_tendering_law_art_46_a_contract_due_in_national_day_is_due_on_8_october_民法典第203条() -> None:
+    assert rules.contract_due(CALENDAR, letter_issued_at=cst(2026, 9, 2, 10), procedure=OPEN) == date(2026, 10, 8)
+
+
+def test_tendering_law_art_46_a_contract_due_in_a_year_the_calendar_does_not_know_is_an_explicit_error() -> None:
+    """DESIGN §4.4: never a guess. With 2027's schedule loaded (test data) the day is counted."""
+    letter = cst(2026, 12, 5, 0, 30)
+    with pytest.raises(CalendarYearUnknown) as unknown:
+        rules.contract_due(CALENDAR, letter_issued_at=letter, procedure=OPEN)
+    assert unknown.value.year == 2027
+    loaded = CALENDAR.with_schedule(parse_year_schedule('{"year": 2027, "holidays": ["2027-01-01"]}'))
+    assert rules.contract_due(loaded, letter_issued_at=letter, procedure=OPEN) == date(2027, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("signed_on", "late"), [(date(2026, 10, 8), False), (date(2026, 10, 9), True), (date(2026, 10, 1), False)]
+)
+def test_tendering_law_art_46_lateness_is_measured_to_the_signing_date(signed_on: date, late: bool) -> None:
+    assert rules.contract_signed_late(contract_due=date(2026, 10, 8), signed_on=signed_on) is late
 
 
 def test_tendering_law_art_46_contract_amount_equals_the_award_price() -> None:

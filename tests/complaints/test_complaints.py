@@ -109,15 +109,16 @@ def test_complaint_after_10_days_refused_the_objection_answer_period_not_counted
     tender, _, complainant = _objected_to_documents(db)
     url = f"/api/v1/tenders/{tender.id}/complaints"
     headers = token_for(db, complainant)
-    # knew on 24 November; the objection waited 2 days for its answer: the last day is 6 December, not 4 December
-    clock.set(_cst(2026, 12, 7))
+    # knew on 24 November; the objection waited 2 days for its answer: 12 days, to Sunday 6 December, so the last
+    # day is Monday 7 December (民法典 第203条), not 4 December
+    clock.set(_cst(2026, 12, 8))
     problem = _refused(db, client.post(url, json=_body(), headers=headers), 422, "complaint_too_late", _rows(db))
-    assert "2026-12-06" in problem["message_zh"]
+    assert "2026-12-07" in problem["message_zh"]
     assert "第六十条" in problem["message_zh"]
-    clock.set(_cst(2026, 12, 6, hour=23))
+    clock.set(_cst(2026, 12, 7, hour=23))
     lodged = client.post(url, json=_body(), headers=headers)
     assert lodged.status_code == 201, lodged.text
-    assert lodged.json()["lodge_due"] == "2026-12-06"
+    assert lodged.json()["lodge_due"] == "2026-12-07"
     assert lodged.json()["status"] == "lodged"
 
 

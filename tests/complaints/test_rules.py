@@ -17,11 +17,20 @@ CALENDAR = WorkingDayCalendar.from_chinese_calendar().with_schedule(
 
 
 def test_complaint_within_10_days_of_knowing_实施条例第60条() -> None:
-    assert rules.check_lodged_in_time(knew_on=date(2026, 11, 24), today=date(2026, 12, 4), excluded_days=0) == date(
-        2026, 12, 4
-    )
+    assert rules.check_lodged_in_time(
+        CALENDAR, knew_on=date(2026, 11, 24), today=date(2026, 12, 4), excluded_days=0
+    ) == date(2026, 12, 4)
     with pytest.raises(rules.ComplaintTooLate):
-        rules.check_lodged_in_time(knew_on=date(2026, 11, 24), today=date(2026, 12, 5), excluded_days=0)
+        rules.check_lodged_in_time(CALENDAR, knew_on=date(2026, 11, 24), today=date(2026, 12, 5), excluded_days=0)
+
+
+def test_a_complaint_lodged_8_october_about_a_fact_known_21_september_is_in_time_实施条例第60条_民法典第203条() -> None:
+    """The 10th day, 1 October, is in the National Day holiday (1–7 October 2026): the last day is 8 October."""
+    last = rules.check_lodged_in_time(CALENDAR, knew_on=date(2026, 9, 21), today=date(2026, 10, 8), excluded_days=0)
+    assert last == date(2026, 10, 8)
+    with pytest.raises(rules.ComplaintTooLate) as late:
+        rules.check_lodged_in_time(CALENDAR, knew_on=date(2026, 9, 21), today=date(2026, 10, 9), excluded_days=0)
+    assert "2026-10-08" in late.value.detail_zh
 
 
 @given(
@@ -29,8 +38,9 @@ def test_complaint_within_10_days_of_knowing_实施条例第60条() -> None:
     wait=st.integers(min_value=0, max_value=30),
 )
 def test_the_objection_answer_period_is_not_counted_into_the_10_days_实施条例第60条(knew: date, wait: int) -> None:
-    last = rules.last_lodging_day(knew_on=knew, excluded_days=wait)
-    assert (last - knew).days == 10 + wait
+    last = rules.last_lodging_day(CALENDAR, knew_on=knew, excluded_days=wait)
+    assert last == CALENDAR.period_end(knew, 10 + wait)  # 民法典 第201条, 第203条
+    assert (last - knew).days >= 10 + wait
     raised = knew
     answered = date.fromordinal(raised.toordinal() + wait)
     assert rules.objection_wait_days(raised_on=raised, answered_on=answered, today=answered) == wait

@@ -1,6 +1,6 @@
 """The opening host's page: start the opening, follow decryption, open by custodians, answer objections, read out
 the record — and say nothing about bids before the start (招标投标法 第22条, 实施条例 第44条,
-电子招标投标办法 第32条)."""
+电子招标投标办法 第三十一条)."""
 
 from __future__ import annotations
 

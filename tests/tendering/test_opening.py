@@ -1,5 +1,5 @@
 """Remote opening (不见面开标): bidders decrypt from their offices, custodians open what a bidder cannot, the record
-is read out and signed; 招标投标法实施条例 第44条 and 电子招标投标办法 第32条."""
+is read out and signed; 招标投标法实施条例 第44条 and 电子招标投标办法 第三十一条."""
 
 from __future__ import annotations
 
@@ -279,7 +279,7 @@ def test_a_bid_file_whose_ciphertext_was_replaced_after_opening_does_not_read(
         b"".join(bid_file_chunks(db, store, decrypted, "商务标.pdf"))
 
 
-def test_electronic_tendering_measures_art_32_undecrypted_bids_are_revoked_or_withdrawn(
+def test_electronic_tendering_measures_art_31_undecrypted_bids_are_revoked_or_withdrawn(
     scene: Scene, client: TestClient, db: Session, clock: FixedClock
 ) -> None:
     clock.set(scene.tender.bid_deadline)
@@ -293,7 +293,7 @@ def test_electronic_tendering_measures_art_32_undecrypted_bids_are_revoked_or_wi
     )
     record = finished.json()["record"]
     assert sorted(item["status"] for item in record["unopened"]) == ["revoked", "withdrawn_unopened"]
-    assert record["outcome"] == "opened"  # three bids opened: the opening goes on (第32条)
+    assert record["outcome"] == "opened"  # three bids opened: the opening goes on (第三十一条)
 
 
 def test_regulations_art_44_fewer_than_3_bids_are_not_opened_and_the_lot_is_re_tendered(
@@ -363,3 +363,60 @@ def test_the_opening_is_not_closed_while_an_objection_raised_there_is_unanswered
     assert answered.status_code == 200
     finished = client.post(scene.url("/opening/finish"), json={}, headers=scene.host)
     assert finished.status_code == 200, finished.text
+
+
+def test_regulations_art_44_counts_bidders_at_the_deadline_so_a_bid_that_does_not_decrypt_does_not_fail_the_lot(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path, clock: FixedClock
+) -> None:
+    """Three bidders at the deadline: the bids are opened (实施条例 第44条). One never decrypts: it is treated as
+    revoked (电子招标投标办法 第三十一条) and the two others are opened all the same; the lot does not fail."""
+    scene = Scene(client, db, gm_ca, intl_ca, 3)
+    clock.set(scene.tender.bid_deadline)
+    assert client.post(scene.url("/opening/start"), headers=scene.host).json()["stage"] == "opening"
+    for number in range(2):
+        assert scene.decrypt(number).status_code == 200
+    clock.advance(timedelta(minutes=31))
+    finished = client.post(scene.url("/opening/finish"), json={"not_bidders_fault": []}, headers=scene.host)
+    assert finished.status_code == 200, finished.text
+    record = finished.json()["record"]
+    assert len(record["bids"]) == 2
+    assert [item["status"] for item in record["unopened"]] == ["revoked"]
+    assert record["outcome"] == "opened"
+    db.refresh(scene.tender)
+    assert scene.tender.stage == "opened"
+
+
+def test_a_stricter_local_rule_fails_the_lot_when_fewer_than_3_bids_decrypt_only_where_the_procedure_says_so(
+    client: TestClient,
+    db: Session,
+    trusted: dict[str, int],
+    gm_ca: Path,
+    intl_ca: Path,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A procedure entry may carry a stricter rule than 第44条 with its source (tendering/procedures.py): then two
+    bids decrypted of three fail the lot."""
+    from dataclasses import replace
+
+    from ggzy.tendering.procedures import OPEN, PROCEDURES, OpeningRule
+
+    strict = replace(
+        OPEN,
+        key="open_strict",
+        opening=OpeningRule(minimum_decrypted=3, minimum_decrypted_source="某市不见面开标规则（示例）"),
+    )
+    monkeypatch.setitem(PROCEDURES, strict.key, strict)
+    scene = Scene(client, db, gm_ca, intl_ca, 3)
+    scene.tender.procedure = strict.key  # the tender names its procedure entry
+    db.flush()
+    clock.set(scene.tender.bid_deadline)
+    assert client.post(scene.url("/opening/start"), headers=scene.host).json()["stage"] == "opening"
+    for number in range(2):
+        assert scene.decrypt(number).status_code == 200
+    clock.advance(timedelta(minutes=31))
+    finished = client.post(scene.url("/opening/finish"), json={"not_bidders_fault": []}, headers=scene.host)
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["record"]["outcome"] == "failed"
+    db.refresh(scene.tender)
+    assert scene.tender.stage == "failed"

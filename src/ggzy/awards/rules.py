@@ -1,7 +1,8 @@
 """The statutory rules of the award stage, as pure functions of times, candidates and a procedure (STYLE 4).
 
-Periods are counted in calendar days on China Standard Time dates, the start day not counted (民法典 第201条); a
-period ends at 24:00 of its last day (民法典 第203条).
+Periods are the procedure's statutory periods (:mod:`ggzy.core.periods`), counted on China Standard Time dates by
+their one arithmetic: the start day not counted (民法典 第201条), a last day on a statutory day off moved to the
+next working day, and the last day ending at 24:00 (民法典 第203条).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import CHINA_STANDARD_TIME, as_utc
 from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.money import format_yuan
@@ -174,31 +176,38 @@ def end_of_day(day: date) -> datetime:
     return as_utc(datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA_STANDARD_TIME))
 
 
-def last_publicity_start_day(*, report_received_at: datetime, procedure: Procedure) -> date:
+def last_publicity_start_day(
+    calendar: WorkingDayCalendar, *, report_received_at: datetime, procedure: Procedure
+) -> date:
     """实施条例 第54条: the candidates are publicised within 3 days of receiving the evaluation report."""
-    return china_date(report_received_at) + timedelta(days=procedure.periods.publicity_start_within_days)
+    return procedure.periods.publicity_start.last_day(calendar, china_date(report_received_at))
 
 
-def check_publicity_start(*, report_received_at: datetime, starts_at: datetime, procedure: Procedure) -> None:
-    last_day = last_publicity_start_day(report_received_at=report_received_at, procedure=procedure)
+def check_publicity_start(
+    calendar: WorkingDayCalendar, *, report_received_at: datetime, starts_at: datetime, procedure: Procedure
+) -> None:
+    last_day = last_publicity_start_day(calendar, report_received_at=report_received_at, procedure=procedure)
     if china_date(starts_at) > last_day:
         raise PublicityTooLate(
             field="tender_id",
-            days=procedure.periods.publicity_start_within_days,
+            days=procedure.periods.publicity_start.length,
             received=china_date(report_received_at).isoformat(),
             last_day=last_day.isoformat(),
         )
 
 
-def earliest_publicity_end(*, starts_at: datetime, procedure: Procedure) -> datetime:
-    """实施条例 第54条: at least 3 days, counted from the day after the start, so 24:00 of the third day."""
-    return end_of_day(china_date(starts_at) + timedelta(days=procedure.periods.publicity_days))
+def earliest_publicity_end(calendar: WorkingDayCalendar, *, starts_at: datetime, procedure: Procedure) -> datetime:
+    """实施条例 第54条: at least 3 days (日, not 72 hours: 民法典 第201条 第1款), counted from the day after the start,
+    so 24:00 of the third day, or of the first working day after it when that day is a statutory day off."""
+    return end_of_day(procedure.periods.publicity.last_day(calendar, china_date(starts_at)))
 
 
-def check_publicity_end(*, starts_at: datetime, ends_at: datetime, procedure: Procedure) -> None:
-    earliest = earliest_publicity_end(starts_at=starts_at, procedure=procedure)
+def check_publicity_end(
+    calendar: WorkingDayCalendar, *, starts_at: datetime, ends_at: datetime, procedure: Procedure
+) -> None:
+    earliest = earliest_publicity_end(calendar, starts_at=starts_at, procedure=procedure)
     if as_utc(ends_at) < earliest:
-        raise PublicityTooShort(field="ends_at", days=procedure.periods.publicity_days, earliest=_shown(earliest))
+        raise PublicityTooShort(field="ends_at", days=procedure.periods.publicity.length, earliest=_shown(earliest))
 
 
 def publicity_running(*, starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
@@ -217,9 +226,9 @@ def check_publicity_ended(*, ends_at: datetime, now: datetime) -> None:
         raise PublicityNotEnded(field="tender_id", ends=_shown(ends_at))
 
 
-def objection_answer_due(*, received_at: datetime, procedure: Procedure) -> date:
+def objection_answer_due(calendar: WorkingDayCalendar, *, received_at: datetime, procedure: Procedure) -> date:
     """实施条例 第54条: the owner answers within 3 days of receiving the objection (the last day)."""
-    return china_date(received_at) + timedelta(days=procedure.periods.objection_answer_days)
+    return procedure.periods.result_objection_answer.last_day(calendar, china_date(received_at))
 
 
 def answered_late(*, answer_due: date, answered_at: datetime) -> bool:
@@ -259,9 +268,14 @@ def check_choice(candidates: list[Candidate], *, bid_id: int, passed_over: list[
     return chosen
 
 
-def contract_due(*, letter_issued_at: datetime, procedure: Procedure) -> date:
+def contract_due(calendar: WorkingDayCalendar, *, letter_issued_at: datetime, procedure: Procedure) -> date:
     """招标投标法 第46条: the contract is signed within 30 days of the letter of award (the last day)."""
-    return china_date(letter_issued_at) + timedelta(days=procedure.periods.contract_within_days)
+    return procedure.periods.contract.last_day(calendar, china_date(letter_issued_at))
+
+
+def contract_signed_late(*, contract_due: date, signed_on: date) -> bool:
+    """招标投标法 第46条 measures the 30 days to the day the contract was signed, not the day it was recorded."""
+    return signed_on > contract_due
 
 
 def check_contract_amount(*, amount_fen: int, award_price_fen: int) -> None:

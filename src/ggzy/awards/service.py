@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ggzy.awards import rules
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
 from ggzy.complaints.suspension import check_may_proceed
+from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.money import format_yuan, format_yuan_uppercase
@@ -151,10 +152,10 @@ def publish_publicity(
     report = report_of(db, evaluation.id) if evaluation is not None else None
     if report is None:
         raise NotFound(field="tender_id", what_zh="评标报告", what_en="Evaluation report")
-    chosen = procedure(tender.procedure)
-    rules.check_publicity_start(report_received_at=report.finalised_at, starts_at=now, procedure=chosen)
-    ends = ends_at if ends_at is not None else rules.earliest_publicity_end(starts_at=now, procedure=chosen)
-    rules.check_publicity_end(starts_at=now, ends_at=ends, procedure=chosen)
+    chosen, calendar = procedure(tender.procedure), working_day_calendar(db)
+    rules.check_publicity_start(calendar, report_received_at=report.finalised_at, starts_at=now, procedure=chosen)
+    ends = ends_at if ends_at is not None else rules.earliest_publicity_end(calendar, starts_at=now, procedure=chosen)
+    rules.check_publicity_end(calendar, starts_at=now, ends_at=ends, procedure=chosen)
     body = json.loads(report.body)
     candidates = _candidates(db, body, body["recommended"])
     if not candidates:
@@ -227,7 +228,9 @@ def raise_objection(
     objection = PublicityObjection(
         publicity_id=publicity.id, tender_id=tender.id, entity_id=actor.entity_id, raised_by=actor.user_id,
         text=text, raised_at=now, interest=None if bidder else interest,
-        answer_due=rules.objection_answer_due(received_at=now, procedure=procedure(tender.procedure)),
+        answer_due=rules.objection_answer_due(
+            working_day_calendar(db), received_at=now, procedure=procedure(tender.procedure)
+        ),
     )  # fmt: skip
     db.add(objection)
     db.flush()
@@ -322,9 +325,9 @@ def republish_publicity(
     )
     if pending_objections(db, tender.id):
         raise AwardPaused(field="tender_id")
-    chosen = procedure(tender.procedure)
-    ends = ends_at if ends_at is not None else rules.earliest_publicity_end(starts_at=now, procedure=chosen)
-    rules.check_publicity_end(starts_at=now, ends_at=ends, procedure=chosen)
+    chosen, calendar = procedure(tender.procedure), working_day_calendar(db)
+    ends = ends_at if ends_at is not None else rules.earliest_publicity_end(calendar, starts_at=now, procedure=chosen)
+    rules.check_publicity_end(calendar, starts_at=now, ends_at=ends, procedure=chosen)
     evaluation = find_evaluation(db, tender.id)
     report = report_of(db, evaluation.id) if evaluation is not None else None
     if report is None:
@@ -420,7 +423,7 @@ def award_tender(
          "ground_zh": rules.PASS_OVER_GROUNDS[p.ground][0], "note": p.note}
         for p in passed_over
     ]  # fmt: skip
-    due = rules.contract_due(letter_issued_at=now, procedure=procedure(tender.procedure))
+    due = rules.contract_due(working_day_calendar(db), letter_issued_at=now, procedure=procedure(tender.procedure))
     code = lot_code(project, lot)
     owner, winner = _entity(db, project.owner_id), _entity(db, chosen.entity_id)
     notice = {
@@ -494,8 +497,9 @@ def record_contract(
     blob_sha256: str | None,
     now: datetime,
 ) -> Contract:
-    """The signed contract (招标投标法 第46条): at the award price, no agreement departing from it; recorded after
-    the 30 days it is still recorded, flagged late."""
+    """The signed contract (招标投标法 第46条): at the award price, no agreement departing from it. ``signed_on`` is
+    the day it was signed (between the letter of award and today); the 30 days are measured to that day, not to
+    the day it is recorded, and a contract signed after them is still recorded, flagged late."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
@@ -510,7 +514,7 @@ def record_contract(
             reason_zh="签订日期须在中标通知书发出之日与今日之间",
             reason_en="the contract is signed between the letter of award and today",
         )
-    late = china_date(now) > award.contract_due
+    late = rules.contract_signed_late(contract_due=award.contract_due, signed_on=signed_on)
     contract = Contract(
         award_id=award.id, tender_id=tender.id, amount_fen=amount_fen, signed_on=signed_on, blob_sha256=blob_sha256,
         late=late, recorded_by=actor.user_id, recorded_at=now,

@@ -4,20 +4,44 @@
 request and the necessary evidence; for the matters of 第22条, 第44条 and 第54条 an objection first, and the time
 the objection waits for its answer does not count into the 10 days. 第61条: the supervisor decides whether to
 accept within 3 working days of receipt, and decides within 30 working days of acceptance, inspection, testing,
-appraisal and expert review not counted. Calendar-day periods start the day after the event (民法典 第201条).
+appraisal and expert review not counted. Each period is declared once in the period registry
+(:mod:`ggzy.core.periods`): calendar-day periods start the day after the event (民法典 第201条) and a last day on a
+statutory day off moves to the next working day (第203条); working-day periods count the holiday calendar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.errors import DomainError, InvalidInput
+from ggzy.core.periods import DayCount, statutory_period
 
-LODGE_WITHIN_DAYS = 10  # 第60条
-ACCEPT_WITHIN_WORKING_DAYS = 3  # 第61条
-DECIDE_WITHIN_WORKING_DAYS = 30  # 第61条
+LODGING = statutory_period(
+    "complaint.lodging",
+    name_zh="自知道或者应当知道之日起投诉",
+    name_en="A complaint after one knew, or should have known",
+    length=10,
+    unit=DayCount.DAYS,
+    article="招标投标法实施条例 第六十条",
+)
+ACCEPTANCE = statutory_period(
+    "complaint.acceptance",
+    name_zh="自收到投诉之日起决定是否受理",
+    name_en="The supervisor decides whether to accept a complaint",
+    length=3,
+    unit=DayCount.WORKING_DAYS,
+    article="招标投标法实施条例 第六十一条",
+)
+DECISION = statutory_period(
+    "complaint.decision",
+    name_zh="自受理投诉之日起作出书面处理决定",
+    name_en="The supervisor's written decision after accepting a complaint",
+    length=30,
+    unit=DayCount.WORKING_DAYS,
+    article="招标投标法实施条例 第六十一条",
+)
 
 # What a complaint is about, and the article that makes an objection come first (第60条 second paragraph).
 DOCUMENTS, OPENING, EVALUATION_RESULT, OTHER = "documents", "opening", "evaluation_result", "other"
@@ -112,14 +136,15 @@ def objection_wait_days(*, raised_on: date, answered_on: date | None, today: dat
     return max(((answered_on or today) - raised_on).days, 0)
 
 
-def last_lodging_day(*, knew_on: date, excluded_days: int) -> date:
-    """第60条: the 10th day after the day one knew, plus the days an objection waited for its answer."""
-    return knew_on + timedelta(days=LODGE_WITHIN_DAYS + excluded_days)
+def last_lodging_day(calendar: WorkingDayCalendar, *, knew_on: date, excluded_days: int) -> date:
+    """第60条: the 10th day after the day one knew, plus the days an objection waited for its answer; a last day
+    on a statutory day off moves to the next working day (民法典 第203条)."""
+    return LODGING.last_day(calendar, knew_on, days_not_counted=excluded_days)
 
 
-def check_lodged_in_time(*, knew_on: date, today: date, excluded_days: int) -> date:
+def check_lodged_in_time(calendar: WorkingDayCalendar, *, knew_on: date, today: date, excluded_days: int) -> date:
     """第60条: returns the last lodging day, or raises :class:`ComplaintTooLate`."""
-    last_day = last_lodging_day(knew_on=knew_on, excluded_days=excluded_days)
+    last_day = last_lodging_day(calendar, knew_on=knew_on, excluded_days=excluded_days)
     if today > last_day:
         raise ComplaintTooLate(
             field="knew_on",
@@ -135,13 +160,13 @@ def check_lodged_in_time(*, knew_on: date, today: date, excluded_days: int) -> d
 
 def acceptance_due(calendar: WorkingDayCalendar, *, received_on: date) -> date:
     """第61条: whether to accept is decided within 3 working days of receipt (the last day)."""
-    return calendar.add_working_days(received_on, ACCEPT_WITHIN_WORKING_DAYS)
+    return ACCEPTANCE.last_day(calendar, received_on)
 
 
 def decision_due(calendar: WorkingDayCalendar, *, accepted_on: date, excluded_working_days: int) -> date:
     """第61条: the written decision within 30 working days of acceptance; the working days of inspection, testing,
     appraisal and expert review are not counted, so they push the last day back."""
-    return calendar.add_working_days(accepted_on, DECIDE_WITHIN_WORKING_DAYS + excluded_working_days)
+    return DECISION.last_day(calendar, accepted_on, days_not_counted=excluded_working_days)
 
 
 def review_working_days(calendar: WorkingDayCalendar, *, started_on: date, ended_on: date) -> int:

@@ -186,8 +186,9 @@ def lodge_complaint(
     # that did not bid says what its interest is.
     if not bidder and objection is None and interest is None:
         raise InterestNotStated(field="interest")
-    last_day = rules.check_lodged_in_time(knew_on=knew_on, today=today, excluded_days=excluded)
-    due = rules.acceptance_due(working_day_calendar(db), received_on=today)
+    calendar = working_day_calendar(db)
+    last_day = rules.check_lodged_in_time(calendar, knew_on=knew_on, today=today, excluded_days=excluded)
+    due = rules.acceptance_due(calendar, received_on=today)
     assert actor.user_id is not None
     complaint = Complaint(
         tender_id=tender.id, project_id=project.id, entity_id=actor.entity_id, lodged_by=actor.user_id,

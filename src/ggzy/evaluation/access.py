@@ -1,7 +1,8 @@
 """Who may take part in, finalise and read an evaluation.
 
-The committee's names stay secret until the result is known (招标投标法 第37条; 实施条例 第48条): only staff of the
-project's centre see who sits; the report goes to the owner (实施条例 第53条) and the centre, not yet to bidders.
+The committee's names stay secret until the result is known (招标投标法 第37条: 评标委员会成员的名单在中标结果
+确定前应当保密): only staff of the project's centre see who sits; the report goes to the owner (实施条例 第53条)
+and the centre, not yet to bidders.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def host_page(tender_id: int, request: Request, db: DB, actor: Host, now: Now) -
 
 @router.post(
     "/workspace/openings/{tender_id}/start",
-    summary="Start the remote opening after the deadline (fewer than 3 bids: the lot fails, 实施条例 第44条)",
+    summary="Start the remote opening after the deadline (fewer than 3 bidders: the lot fails, 实施条例 第44条)",
     responses=problem_responses(
         *_HOST_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
     ),
@@ -119,7 +119,7 @@ def custodian_open(
 
 @router.post(
     "/workspace/openings/{tender_id}/finish",
-    summary="Close the decryption and read out the signed opening record (唱标); undecrypted bids per 第32条",
+    summary="Close the decryption, read out the signed opening record (唱标); 电子招标投标办法 第31条 for the rest",
     responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
 )
 def finish(

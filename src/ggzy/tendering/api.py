@@ -453,7 +453,7 @@ def opening_view(tender_id: int, db: DB, _: Public, now: Now) -> dict[str, objec
 @router.post(
     "/tenders/{tender_id}/opening/start",
     response_model=TenderOut,
-    summary="Start the remote opening after the deadline (fewer than 3 bids: the lot fails, 实施条例 第44条)",
+    summary="Start the remote opening after the deadline (fewer than 3 bidders: the lot fails, 实施条例 第44条)",
     responses=problem_responses(
         *_OPENING_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
     ),

@@ -187,7 +187,7 @@ class SealedBid(Base):
     ciphertext_sha256: Mapped[str] = mapped_column(String(64))
     ciphertext_size: Mapped[int] = mapped_column(BigInteger)
     # active | replaced | withdrawn; at opening an undecrypted bid becomes revoked (the bidder's fault) or
-    # withdrawn_unopened (another cause) — 电子招标投标办法 第32条
+    # withdrawn_unopened (another cause) — 电子招标投标办法 第三十一条
     status: Mapped[str] = mapped_column(String(24), index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,10 +1,10 @@
 """Remote opening (不见面开标): after the deadline, each bidder decrypts its own bid from its office; custodians open
 what a bidder cannot, where the procedure allows; the opening record is read out and signed.
 
-- 招标投标法实施条例 第44条: fewer than 3 bids are not opened, and the lot is re-tendered; objections at the opening
-  are raised there and answered there, and recorded.
-- 电子招标投标办法 第32条: a bid left undecrypted through the bidder's fault is treated as revoked (视为撤销); through
-  another cause, as withdrawn (视为撤回), the cause recorded; the other bids are opened all the same.
+- 招标投标法实施条例 第44条: with fewer than 3 bidders at the deadline the bids are not opened, and the lot is
+  re-tendered; objections at the opening are raised there and answered there, and recorded.
+- 电子招标投标办法 第三十一条: a bid left undecrypted through the bidder's fault is treated as revoked (视为撤销);
+  through another cause, as withdrawn (视为撤回), the cause recorded; the other bids are opened all the same.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def active_bids(db: Session, tender_id: int) -> list[SealedBid]:
 
 @changes_state("opening.started")
 def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> Tender:
-    """Open after the deadline: with fewer than 3 bids the lot fails (实施条例 第44条), otherwise the bidders'
+    """Open after the deadline: with fewer than 3 bidders the lot fails (实施条例 第44条), otherwise the bidders'
     decryption window begins."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
@@ -122,7 +122,7 @@ def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetim
     chosen = procedure(tender.procedure)
     bids = active_bids(db, tender.id)
     outcome = "decrypting"
-    if not rules.enough_bids_to_open(len(bids), chosen):
+    if not rules.enough_bidders_to_open(len({bid.entity_id for bid in bids}), chosen):  # 第44条 counts bidders
         tender.stage, outcome = Stage.FAILED.value, "failed"
     else:
         tender.stage = Stage.OPENING.value
@@ -348,9 +348,10 @@ def finish_opening(
     signers: list[NoteSigner],
     now: datetime,
 ) -> Opening:
-    """Close the decryption: undecrypted bids are treated per 电子招标投标办法 第32条, and the opening record —
-    bidders, prices, schedules and the other items of their summaries — is read out and signed. With fewer than 3
-    opened bids the lot fails (实施条例 第44条)."""
+    """Close the decryption: undecrypted bids are treated per 电子招标投标办法 第三十一条, and the opening record —
+    bidders, prices, schedules and the other items of their summaries — is read out and signed. The lot fails only
+    when no bid was opened, or under a stricter local rule of its procedure (:func:`rules.fails_after_decryption`);
+    第44条 counted the bidders when the opening started."""
     tender = get_tender(db, tender_id)
     project, lot = project_of(db, tender)
     actor = check_host(actor, project)
@@ -379,7 +380,7 @@ def finish_opening(
             {"bidder": entity.name, "credit_code": entity.credit_code, "method": item.method,
              "summary": json.loads(item.summary)}
         )  # fmt: skip
-    failed = not rules.enough_bids_to_open(len(opened), procedure(tender.procedure))
+    failed = rules.fails_after_decryption(len(opened), procedure(tender.procedure))
     related = entity_relations.related_bidders_of(
         db, bidder_ids=[item.entity_id for item in opened], owner_id=project.owner_id, deadline=tender.bid_deadline
     )
@@ -456,7 +457,7 @@ def answer_opening_objection(
 
 def undecrypted_bids(db: Session, tender_id: int) -> list[tuple[SealedBid, str]]:
     """The host's list during the opening: active bids not yet decrypted, with their bidders' names (read out at the
-    opening anyway), for opening by custodians after the window or for the record's 第32条 treatment."""
+    opening anyway), for opening by custodians after the window or for the record's 第三十一条 treatment."""
     decrypted = select(DecryptedBid.bid_id).where(DecryptedBid.tender_id == tender_id)
     rows = db.execute(
         select(SealedBid, Entity.name)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ggzy.core.errors import DomainError
+from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
 
 
 class Stage(StrEnum):
@@ -36,17 +37,40 @@ class Method(StrEnum):
 
 @dataclass(frozen=True)
 class Periods:
-    """Statutory periods, in calendar days counted as 民法典 第201条 says (the start day is not counted)."""
+    """The statutory periods of a procedure, each declared once with its article in the period registry
+    (:mod:`ggzy.core.periods`) and counted by its one arithmetic (民法典 第201条, 第203条)."""
 
-    issue_to_deadline_days: int  # 招标投标法 第24条: at least 20 days from documents issued to the bid deadline
-    documents_on_offer_days: int  # 招标投标法实施条例 第16条: documents on offer at least 5 days
-    clarification_before_deadline_days: int  # 招标投标法 第23条, 实施条例 第21条: 15 days, or the deadline moves
-    objection_before_deadline_days: int  # 实施条例 第22条: objections to the documents until 10 days before
-    objection_answer_days: int  # 实施条例 第22条: answered within 3 days, the procedure paused meanwhile
-    minimum_bids: int  # 实施条例 第44条: fewer than 3 bids, no opening; re-tender
-    publicity_days: int  # 实施条例 第54条: candidates publicised at least 3 days
-    publicity_start_within_days: int  # 实施条例 第54条: within 3 days of receiving the evaluation report
-    contract_within_days: int  # 招标投标法 第46条: contract within 30 days of the letter of award
+    bid_period: StatutoryPeriod  # 招标投标法 第24条: at least 20 days from documents issued to the bid deadline
+    documents_on_offer: StatutoryPeriod  # 招标投标法实施条例 第16条: documents on offer at least 5 days
+    clarification_before_deadline: StatutoryPeriod  # 招标投标法 第23条, 实施条例 第21条: 15 days, or the deadline moves
+    objection_before_deadline: StatutoryPeriod  # 实施条例 第22条: objections to the documents until 10 days before
+    objection_answer: StatutoryPeriod  # 实施条例 第22条: answered within 3 days, the procedure paused meanwhile
+    publicity_start: StatutoryPeriod  # 实施条例 第54条: within 3 days of receiving the evaluation report
+    publicity: StatutoryPeriod  # 实施条例 第54条: candidates publicised at least 3 days
+    result_objection_answer: StatutoryPeriod  # 实施条例 第54条: objections to the result answered within 3 days
+    contract: StatutoryPeriod  # 招标投标法 第46条: contract within 30 days of the letter of award
+
+
+@dataclass(frozen=True)
+class OpeningRule:
+    """When a lot fails at its opening.
+
+    招标投标法实施条例 第44条 第2款 (and 招标投标法 第28条) counts the *bidders* at the deadline: fewer than
+    ``minimum_bidders`` and the bids are not opened, the lot is re-tendered. A bid that then fails to decrypt is
+    treated as revoked or withdrawn (电子招标投标办法 第三十一条) and the other bids are opened all the same.
+
+    Some centres' rules for remote opening go further and fail the lot when fewer than 3 bids *decrypt*. That is
+    stricter than 第44条, so it is never the default: a procedure sets ``minimum_decrypted`` only together with
+    ``minimum_decrypted_source``, the local rule it comes from.
+    """
+
+    minimum_bidders: int = 3
+    minimum_decrypted: int | None = None
+    minimum_decrypted_source: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.minimum_decrypted is None) != (self.minimum_decrypted_source is None):
+            raise ValueError("a stricter count of decrypted bids needs its source, and a source needs the count")
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,7 @@ class Procedure:
     minimum_invitations: int  # 招标投标法 第17条: at least 3 invited bidders
     stages: tuple[Stage, ...]
     periods: Periods
+    opening: OpeningRule
     committee: Committee
     methods: tuple[Method, ...]
     decryption: Decryption
@@ -105,15 +130,78 @@ _TENDER_STAGES = (
 )
 
 _TENDER_PERIODS = Periods(
-    issue_to_deadline_days=20,
-    documents_on_offer_days=5,
-    clarification_before_deadline_days=15,
-    objection_before_deadline_days=10,
-    objection_answer_days=3,
-    minimum_bids=3,
-    publicity_days=3,
-    publicity_start_within_days=3,
-    contract_within_days=30,
+    bid_period=statutory_period(
+        "tender.bid_period",
+        name_zh="自招标文件开始发出之日起至投标截止之日止",
+        name_en="From the issue of the tender documents to the bid deadline",
+        length=20,
+        unit=DayCount.DAYS,
+        article="招标投标法 第二十四条",
+    ),
+    documents_on_offer=statutory_period(
+        "tender.documents_on_offer",
+        name_zh="招标文件发售期",
+        name_en="Tender documents on offer",
+        length=5,
+        unit=DayCount.DAYS,
+        article="招标投标法实施条例 第十六条",
+    ),
+    clarification_before_deadline=statutory_period(
+        "tender.clarification_before_deadline",
+        name_zh="澄清或者修改至投标截止时间",
+        name_en="From a clarification or amendment to the bid deadline",
+        length=15,
+        unit=DayCount.DAYS,
+        article="招标投标法 第二十三条；招标投标法实施条例 第二十一条",
+    ),
+    objection_before_deadline=statutory_period(
+        "tender.documents_objection_before_deadline",
+        name_zh="对招标文件的异议至投标截止时间",
+        name_en="From an objection to the tender documents to the bid deadline",
+        length=10,
+        unit=DayCount.DAYS,
+        article="招标投标法实施条例 第二十二条",
+    ),
+    objection_answer=statutory_period(
+        "tender.documents_objection_answer",
+        name_zh="招标人答复对招标文件的异议",
+        name_en="The owner answers an objection to the tender documents",
+        length=3,
+        unit=DayCount.DAYS,
+        article="招标投标法实施条例 第二十二条",
+    ),
+    publicity_start=statutory_period(
+        "award.publicity_start",
+        name_zh="自收到评标报告之日起公示中标候选人",
+        name_en="The candidates are publicised after the evaluation report is received",
+        length=3,
+        unit=DayCount.DAYS,
+        article="招标投标法实施条例 第五十四条",
+    ),
+    publicity=statutory_period(
+        "award.publicity",
+        name_zh="中标候选人公示期",
+        name_en="The publicity of the candidates",
+        length=3,
+        unit=DayCount.DAYS,
+        article="招标投标法实施条例 第五十四条",
+    ),
+    result_objection_answer=statutory_period(
+        "award.result_objection_answer",
+        name_zh="招标人答复对评标结果的异议",
+        name_en="The owner answers an objection to the evaluation result",
+        length=3,
+        unit=DayCount.DAYS,
+        article="招标投标法实施条例 第五十四条",
+    ),
+    contract=statutory_period(
+        "award.contract",
+        name_zh="自中标通知书发出之日起订立书面合同",
+        name_en="The contract is signed after the letter of award",
+        length=30,
+        unit=DayCount.DAYS,
+        article="招标投标法 第四十六条",
+    ),
 )
 
 _DECRYPTION = Decryption(custodians_may_open=True, custodians_required=2, custodians_total=3, window_minutes=30)
@@ -127,6 +215,7 @@ OPEN = Procedure(
     minimum_invitations=0,
     stages=_TENDER_STAGES,
     periods=_TENDER_PERIODS,
+    opening=OpeningRule(),
     committee=Committee(),
     methods=(Method.LOWEST_PRICE, Method.SCORING),
     decryption=_DECRYPTION,
@@ -141,6 +230,7 @@ INVITED = Procedure(
     minimum_invitations=3,  # 招标投标法 第17条
     stages=_TENDER_STAGES,
     periods=_TENDER_PERIODS,
+    opening=OpeningRule(),
     committee=Committee(),
     methods=(Method.LOWEST_PRICE, Method.SCORING),
     decryption=_DECRYPTION,

@@ -1,13 +1,16 @@
 """The statutory rules of a tender, as pure functions of times and a procedure (STYLE 4).
 
-Periods are counted in calendar days on China Standard Time dates, the start day not counted (民法典 第201条):
-documents issued on 1 November allow a bid deadline on 21 November at the earliest (招标投标法 第24条: 20 days).
+Periods are the procedure's statutory periods (:mod:`ggzy.core.periods`), counted on China Standard Time dates by
+their one arithmetic: the start day not counted (民法典 第201条), a last day on a statutory day off moved to the
+next working day (第203条). Documents issued on Monday 2 November 2026 allow a bid deadline on Monday 23 November
+at the earliest (招标投标法 第24条: the 20th day, Sunday 22 November, is a day off).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import DomainError
 from ggzy.tendering.procedures import Procedure, Stage
@@ -18,18 +21,23 @@ class BidPeriodTooShort(DomainError):
     status = 422
     message_zh = (
         "自招标文件开始发出之日至投标截止之日不得少于 {days} 日（招标投标法 第二十四条）；最早可定于 {earliest}"
+        "（期间最后一日为法定休假日的顺延，民法典 第二百零三条）"
     )
     message_en = (
         "At least {days} days must run from the issue of the tender documents to the bid deadline "
-        "(Tendering Law art. 24); the earliest deadline is {earliest}"
+        "(Tendering Law art. 24); the earliest deadline is {earliest} (a last day on a statutory day off moves to "
+        "the next working day, Civil Code art. 203)"
     )
 
 
 class DocumentsOfferTooShort(DomainError):
     code = "documents_offer_too_short"
     status = 422
-    message_zh = "招标文件的发售（获取）期不得少于 {days} 日（招标投标法实施条例 第十六条）"
-    message_en = "The tender documents must be on offer for at least {days} days (Regulations art. 16)"
+    message_zh = "招标文件的发售（获取）期不得少于 {days} 日（招标投标法实施条例 第十六条），最早可至 {earliest}"
+    message_en = (
+        "The tender documents must be on offer for at least {days} days (Regulations art. 16), "
+        "at the earliest until {earliest}"
+    )
 
 
 class ObjectionTooLate(DomainError):
@@ -53,54 +61,69 @@ def days_between(start: datetime, end: datetime) -> int:
     return (china_date(end) - china_date(start)).days
 
 
-def earliest_deadline_date(issued_at: datetime, procedure: Procedure) -> date:
-    """招标投标法 第24条: the first day a bid deadline may fall on."""
-    return china_date(issued_at) + timedelta(days=procedure.periods.issue_to_deadline_days)
+def earliest_deadline_date(calendar: WorkingDayCalendar, issued_at: datetime, procedure: Procedure) -> date:
+    """招标投标法 第24条: the first day a bid deadline may fall on, the last day of the 20 days (民法典 第203条:
+    moved past a statutory day off)."""
+    return procedure.periods.bid_period.last_day(calendar, china_date(issued_at))
 
 
-def check_bid_period(*, issued_at: datetime, bid_deadline: datetime, procedure: Procedure) -> None:
+def check_bid_period(
+    calendar: WorkingDayCalendar, *, issued_at: datetime, bid_deadline: datetime, procedure: Procedure
+) -> None:
     """招标投标法 第24条: at least 20 days from the first issue of the documents to the bid deadline."""
-    earliest = earliest_deadline_date(issued_at, procedure)
+    earliest = earliest_deadline_date(calendar, issued_at, procedure)
     if china_date(bid_deadline) < earliest:
         raise BidPeriodTooShort(
-            field="bid_deadline", days=procedure.periods.issue_to_deadline_days, earliest=earliest.isoformat()
+            field="bid_deadline", days=procedure.periods.bid_period.length, earliest=earliest.isoformat()
         )
 
 
-def check_documents_offer(*, offered_from: datetime, offered_until: datetime, procedure: Procedure) -> None:
+def check_documents_offer(
+    calendar: WorkingDayCalendar, *, offered_from: datetime, offered_until: datetime, procedure: Procedure
+) -> None:
     """招标投标法实施条例 第16条: the documents are on offer for at least 5 days."""
-    if days_between(offered_from, offered_until) < procedure.periods.documents_on_offer_days:
-        raise DocumentsOfferTooShort(field="documents_until", days=procedure.periods.documents_on_offer_days)
+    period = procedure.periods.documents_on_offer
+    first_day = china_date(offered_from)
+    if not period.has_run(calendar, event_day=first_day, by=china_date(offered_until)):
+        raise DocumentsOfferTooShort(
+            field="documents_until", days=period.length, earliest=period.last_day(calendar, first_day).isoformat()
+        )
 
 
-def deadline_after_clarification(*, clarified_at: datetime, bid_deadline: datetime, procedure: Procedure) -> datetime:
+def deadline_after_clarification(
+    calendar: WorkingDayCalendar, *, clarified_at: datetime, bid_deadline: datetime, procedure: Procedure
+) -> datetime:
     """招标投标法 第23条, 实施条例 第21条: a clarification or amendment that may affect the bids must reach every
-    holder of the documents at least 15 days before the deadline; if it is later, the deadline moves so that 15 days
-    remain (same time of day). Returns the deadline that applies, never earlier than the one given."""
-    days = procedure.periods.clarification_before_deadline_days
-    if days_between(clarified_at, bid_deadline) >= days:
-        return as_utc(bid_deadline)
+    holder of the documents at least 15 days before the deadline; if it is later, the deadline moves to the last day
+    of the 15 days (same time of day). Returns the deadline that applies, never earlier than the one given."""
+    last_day = procedure.periods.clarification_before_deadline.last_day(calendar, china_date(clarified_at))
     local_deadline = to_china_time(bid_deadline)
-    moved = local_deadline + timedelta(days=days - days_between(clarified_at, bid_deadline))
-    return as_utc(moved)
+    if local_deadline.date() >= last_day:
+        return as_utc(bid_deadline)
+    return as_utc(local_deadline + timedelta(days=(last_day - local_deadline.date()).days))
 
 
-def last_objection_day(*, bid_deadline: datetime, procedure: Procedure) -> date:
-    """招标投标法实施条例 第22条: objections to the tender documents until 10 days before the bid deadline."""
-    return china_date(bid_deadline) - timedelta(days=procedure.periods.objection_before_deadline_days)
+def last_objection_day(calendar: WorkingDayCalendar, *, bid_deadline: datetime, procedure: Procedure) -> date:
+    """招标投标法实施条例 第22条: objections to the tender documents until 10 days before the bid deadline: the last
+    day whose 10 days have run by the deadline's day."""
+    return procedure.periods.objection_before_deadline.last_event_day(calendar, until=china_date(bid_deadline))
 
 
-def check_objection_in_time(*, raised_at: datetime, bid_deadline: datetime, procedure: Procedure) -> None:
-    last_day = last_objection_day(bid_deadline=bid_deadline, procedure=procedure)
+def check_objection_in_time(
+    calendar: WorkingDayCalendar, *, raised_at: datetime, bid_deadline: datetime, procedure: Procedure
+) -> None:
+    last_day = last_objection_day(calendar, bid_deadline=bid_deadline, procedure=procedure)
     if china_date(raised_at) > last_day:
         raise ObjectionTooLate(
-            field="raised_at", days=procedure.periods.objection_before_deadline_days, last_day=last_day.isoformat()
+            field="raised_at",
+            days=procedure.periods.objection_before_deadline.length,
+            last_day=last_day.isoformat(),
         )
 
 
-def objection_answer_due(*, received_at: datetime, procedure: Procedure) -> date:
+def objection_answer_due(calendar: WorkingDayCalendar, *, received_at: datetime, procedure: Procedure) -> date:
     """招标投标法实施条例 第22条: the owner answers within 3 days of receiving the objection (the last day)."""
-    return china_date(received_at) + timedelta(days=procedure.periods.objection_answer_days)
+    return procedure.periods.objection_answer.last_day(calendar, china_date(received_at))
 
 
 def stage_at(*, recorded: Stage, bid_deadline: datetime | None, now: datetime) -> Stage:
@@ -111,9 +134,19 @@ def stage_at(*, recorded: Stage, bid_deadline: datetime | None, now: datetime) -
     return recorded
 
 
-def enough_bids_to_open(bid_count: int, procedure: Procedure) -> bool:
-    """招标投标法实施条例 第44条: with fewer than 3 bids the bids are not opened and the lot is re-tendered."""
-    return bid_count >= procedure.periods.minimum_bids
+def enough_bidders_to_open(bidder_count: int, procedure: Procedure) -> bool:
+    """招标投标法实施条例 第44条 (招标投标法 第28条): with fewer than 3 bidders at the deadline the bids are not
+    opened and the lot is re-tendered."""
+    return bidder_count >= procedure.opening.minimum_bidders
+
+
+def fails_after_decryption(decrypted_count: int, procedure: Procedure) -> bool:
+    """Whether an opened lot fails when its decryption closes. 第44条 counted the bidders already; a bid that did
+    not decrypt is revoked or withdrawn (电子招标投标办法 第三十一条) and the others are opened all the same. So
+    the lot fails only when no bid was opened at all, or when the procedure carries a stricter local rule
+    (:class:`~ggzy.tendering.procedures.OpeningRule`, with its source)."""
+    minimum = procedure.opening.minimum_decrypted
+    return decrypted_count == 0 or (minimum is not None and decrypted_count < minimum)
 
 
 def committee_is_lawful(*, members: int, experts: int, procedure: Procedure) -> bool:

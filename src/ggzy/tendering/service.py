@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.complaints.models import TenderSuspension
 from ggzy.complaints.suspension import check_may_proceed
+from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
@@ -227,8 +228,9 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
     if tender.documents_sha256 is None:
         raise DocumentsMissing(field="tender_id")
     chosen = procedure(tender.procedure)
-    rules.check_bid_period(issued_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
-    rules.check_documents_offer(offered_from=now, offered_until=tender.documents_until, procedure=chosen)
+    calendar = working_day_calendar(db)
+    rules.check_bid_period(calendar, issued_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
+    rules.check_documents_offer(calendar, offered_from=now, offered_until=tender.documents_until, procedure=chosen)
     if tender.documents_until > tender.bid_deadline:
         raise InvalidInput(
             field="documents_until",
@@ -269,7 +271,9 @@ def clarify(
     _require_stage(tender, now, {Stage.PUBLISHED}, "澄清或修改", "be clarified")
     before = tender.bid_deadline
     after = (
-        rules.deadline_after_clarification(clarified_at=now, bid_deadline=before, procedure=procedure(tender.procedure))
+        rules.deadline_after_clarification(
+            working_day_calendar(db), clarified_at=now, bid_deadline=before, procedure=procedure(tender.procedure)
+        )
         if affects_bids
         else before
     )
@@ -315,7 +319,8 @@ def raise_objection(
     project, _ = project_of(db, tender)
     _require_stage(tender, now, {Stage.PUBLISHED}, "受理异议", "take objections")
     chosen = procedure(tender.procedure)
-    rules.check_objection_in_time(raised_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
+    calendar = working_day_calendar(db)
+    rules.check_objection_in_time(calendar, raised_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
     if actor.entity_id is None:
         raise InvalidInput(field="entity_id", reason_zh="须以市场主体身份提出", reason_en="raised by a market entity")
     objection = DocumentObjection(
@@ -324,7 +329,7 @@ def raise_objection(
         raised_by=actor.user_id,
         text=text,
         raised_at=now,
-        answer_due=rules.objection_answer_due(received_at=now, procedure=chosen),
+        answer_due=rules.objection_answer_due(calendar, received_at=now, procedure=chosen),
         interest=interest or None,
     )
     db.add(objection)

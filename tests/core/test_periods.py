@@ -1,0 +1,202 @@
+"""Every statutory period in the registry is counted by the one arithmetic (民法典 第201条: the day of the event is
+not counted; 第203条: a last day on a statutory day off moves to the next working day; 工作日 where the law says
+so), and every rule that uses a period gives that day, across National Day and the Spring Festival of 2026.
+
+The expected days come from the ``chinese_calendar`` package directly, not from ggzy's calendar. The holidays
+of 2026 (国办发明电〔2025〕7号 as the package carries it): Spring Festival 15–23 February, with Saturday 14 and
+Saturday 28 February working days; National Day and Mid-Autumn 1–7 October, with Sunday 20 September and
+Saturday 10 October working days.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+import pytest
+
+from ggzy.awards import rules as award_rules
+from ggzy.complaints import rules as complaint_rules
+from ggzy.core.calendar import CalendarYearUnknown, WorkingDayCalendar
+from ggzy.core.calendar_store import package_calendar
+from ggzy.core.clock import CHINA_STANDARD_TIME
+from ggzy.core.periods import DayCount, StatutoryPeriod, registered_periods, statutory_period
+from ggzy.tendering import rules as tender_rules
+from ggzy.tendering.procedures import OPEN
+
+CALENDAR = package_calendar()
+ONE_DAY = timedelta(days=1)
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), CHINA_STANDARD_TIME)
+
+
+def _earliest_accepted(event_day: date, check: Callable[[date], None]) -> date:
+    """The first day after the event that a rule accepts (it refuses every day before)."""
+    day = event_day + ONE_DAY
+    while True:
+        try:
+            check(day)
+        except tender_rules.DocumentsOfferTooShort:
+            day += ONE_DAY
+            continue
+        return day
+
+
+def _earliest_deadline_after_objection(calendar: WorkingDayCalendar, event_day: date) -> date:
+    """实施条例 第22条 read from the rule: the first deadline day for which an objection on ``event_day`` is in time."""
+    day = event_day + ONE_DAY
+    while tender_rules.last_objection_day(calendar, bid_deadline=_at(day), procedure=OPEN) < event_day:
+        day += ONE_DAY
+    return day
+
+
+# The last day each rule gives for an event on ``event_day``: the rules themselves, not the period objects.
+RULES: dict[str, Callable[[WorkingDayCalendar, date], date]] = {
+    "tender.bid_period": lambda cal, day: tender_rules.earliest_deadline_date(cal, _at(day), OPEN),
+    "tender.documents_on_offer": lambda cal, day: _earliest_accepted(
+        day,
+        lambda until: tender_rules.check_documents_offer(
+            cal, offered_from=_at(day), offered_until=_at(until), procedure=OPEN
+        ),
+    ),
+    "tender.clarification_before_deadline": lambda cal, day: tender_rules.china_date(
+        tender_rules.deadline_after_clarification(cal, clarified_at=_at(day), bid_deadline=_at(day), procedure=OPEN)
+    ),
+    "tender.documents_objection_before_deadline": _earliest_deadline_after_objection,
+    "tender.documents_objection_answer": lambda cal, day: tender_rules.objection_answer_due(
+        cal, received_at=_at(day), procedure=OPEN
+    ),
+    "award.publicity_start": lambda cal, day: award_rules.last_publicity_start_day(
+        cal, report_received_at=_at(day), procedure=OPEN
+    ),
+    "award.publicity": lambda cal, day: (
+        award_rules.earliest_publicity_end(cal, starts_at=_at(day), procedure=OPEN).astimezone(CHINA_STANDARD_TIME)
+        - ONE_DAY
+    ).date(),
+    "award.result_objection_answer": lambda cal, day: award_rules.objection_answer_due(
+        cal, received_at=_at(day), procedure=OPEN
+    ),
+    "award.contract": lambda cal, day: award_rules.contract_due(cal, letter_issued_at=_at(day), procedure=OPEN),
+    "complaint.lodging": lambda cal, day: complaint_rules.last_lodging_day(cal, knew_on=day, excluded_days=0),
+    "complaint.acceptance": lambda cal, day: complaint_rules.acceptance_due(cal, received_on=day),
+    "complaint.decision": lambda cal, day: complaint_rules.decision_due(cal, accepted_on=day, excluded_working_days=0),
+}
+
+PERIODS = registered_periods()
+HOLIDAYS = {
+    "national_day_2026": date(2026, 10, 1),  # 国庆节、中秋节 1–7 October
+    "spring_festival_2026": date(2026, 2, 16),  # 春节 15–23 February
+}
+
+
+def _expected(period: StatutoryPeriod, event_day: date) -> date:
+    """The last day, from the package's own data (not ggzy's calendar)."""
+    if period.unit is DayCount.WORKING_DAYS:
+        day, left = event_day, period.length
+        while left:
+            day += ONE_DAY
+            left -= chinese_calendar.is_workday(day)
+        return day
+    day = event_day + timedelta(days=period.length)  # 民法典 第201条
+    while not chinese_calendar.is_workday(day):  # 民法典 第203条
+        day += ONE_DAY
+    return day
+
+
+def _event_days(period: StatutoryPeriod, holiday: date) -> list[date]:
+    """Events whose period ends inside the holiday (calendar days), or runs across it (working days)."""
+    if period.unit is DayCount.WORKING_DAYS:
+        return [holiday - timedelta(days=2), holiday - ONE_DAY]
+    return [holiday - timedelta(days=period.length), holiday - timedelta(days=period.length - 2)]
+
+
+def test_the_registry_lists_every_period_of_the_procedures_and_of_complaints_with_its_article() -> None:
+    keys = {period.key for period in PERIODS}
+    assert keys == set(RULES)
+    for period in PERIODS:
+        assert period.article.split()[0] in {"招标投标法", "招标投标法实施条例"}, period.article
+        assert re.search(r"第[一二三四五六七八九十百]+条", period.article), period.article
+        assert period.name_zh, period.key
+        assert period.name_en, period.key
+    working = {period.key for period in PERIODS if period.unit is DayCount.WORKING_DAYS}
+    assert working == {"complaint.acceptance", "complaint.decision"}  # 实施条例 第61条 says 工作日
+
+
+@pytest.mark.parametrize("holiday", sorted(HOLIDAYS), ids=str)
+@pytest.mark.parametrize("period", PERIODS, ids=lambda period: f"{period.key}-{period.article.replace(' ', '')}")
+def test_every_period_ends_on_a_working_day_after_the_holiday_民法典第201条_第203条(
+    period: StatutoryPeriod, holiday: str
+) -> None:
+    for event_day in _event_days(period, HOLIDAYS[holiday]):
+        expected = _expected(period, event_day)
+        assert period.last_day(CALENDAR, event_day) == expected
+        assert RULES[period.key](CALENDAR, event_day) == expected, (period.article, event_day)
+        assert chinese_calendar.is_workday(expected)
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda period: period.key)
+def test_every_period_reaching_a_year_the_calendar_does_not_know_is_an_explicit_error(period: StatutoryPeriod) -> None:
+    """DESIGN §4.4: a period that runs into an unknown year is never guessed (the package knows up to 2026)."""
+    with pytest.raises(CalendarYearUnknown) as unknown:
+        RULES[period.key](CALENDAR, date(2026, 12, 31))
+    assert unknown.value.year == 2027
+
+
+def test_the_examples_of_issue_9() -> None:
+    objection_answer = OPEN.periods.objection_answer
+    assert objection_answer.last_day(CALENDAR, date(2026, 9, 30)) == date(2026, 10, 8)  # not 3 October
+    lodging = complaint_rules.LODGING
+    assert lodging.has_run(CALENDAR, event_day=date(2026, 9, 21), by=date(2026, 10, 7)) is False
+    assert lodging.last_day(CALENDAR, date(2026, 9, 21)) == date(2026, 10, 8)  # lodged on 8 October: in time
+
+
+def test_a_swapped_working_day_ends_a_period_民法典第203条() -> None:
+    # 10 days from 30 September end on Saturday 10 October, a swapped working day (调休上班): no move
+    assert complaint_rules.LODGING.last_day(CALENDAR, date(2026, 9, 30)) == date(2026, 10, 10)
+
+
+def test_a_period_counted_back_from_a_deadline_keeps_all_its_days() -> None:
+    period = OPEN.periods.objection_before_deadline
+    # a working-day deadline: 10 days before it, as the article reads
+    assert period.last_event_day(CALENDAR, until=date(2026, 12, 1)) == date(2026, 11, 21)
+    # a Sunday deadline (11 October 2026): 1 October's 10 days would run to Monday 12 October
+    assert period.last_event_day(CALENDAR, until=date(2026, 10, 11)) == date(2026, 9, 30)
+    for until in (date(2026, 10, 11), date(2026, 2, 22), date(2026, 12, 1)):
+        last = period.last_event_day(CALENDAR, until=until)
+        assert period.has_run(CALENDAR, event_day=last, by=until)
+        assert not period.has_run(CALENDAR, event_day=last + ONE_DAY, by=until)
+
+
+def test_days_not_counted_lengthen_a_period_实施条例第60条() -> None:
+    # known 21 September, the objection waited 2 days for its answer: 12 days, to 3 October, moved to 8 October
+    assert complaint_rules.LODGING.last_day(CALENDAR, date(2026, 9, 21), days_not_counted=2) == date(2026, 10, 8)
+    with pytest.raises(ValueError, match="zero or more"):
+        complaint_rules.LODGING.last_day(CALENDAR, date(2026, 9, 21), days_not_counted=-1)
+
+
+def test_a_period_is_declared_once_a_different_one_under_its_key_is_refused() -> None:
+    again = statutory_period(
+        "complaint.lodging",
+        name_zh=complaint_rules.LODGING.name_zh,
+        name_en=complaint_rules.LODGING.name_en,
+        length=10,
+        unit=DayCount.DAYS,
+        article="招标投标法实施条例 第六十条",
+    )
+    assert again is complaint_rules.LODGING
+    with pytest.raises(ValueError, match="already declared differently"):
+        statutory_period(
+            "complaint.lodging",
+            name_zh="x",
+            name_en="x",
+            length=15,
+            unit=DayCount.DAYS,
+            article="招标投标法实施条例 第六十条",
+        )
+    with pytest.raises(ValueError, match="at least one day"):
+        StatutoryPeriod(key="k", name_zh="x", name_en="x", length=0, unit=DayCount.DAYS, article="x")
+    assert {period.key for period in registered_periods()} == set(RULES)
