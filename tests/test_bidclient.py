@@ -32,11 +32,11 @@ from ggzy.bidclient import (
     verify_receipt,
 )
 from ggzy.bidclient_cli import bid_app
-from ggzy.core.public_ids import BID, new_public_id
 from ggzy.cli import app as main_cli
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import make_session_factory
+from ggzy.core.public_ids import BID, new_public_id
 from ggzy.crypto import (
     IssuedCertificate,
     Suite,

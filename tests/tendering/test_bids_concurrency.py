@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.core.db import make_session_factory, unit_of_work
-from ggzy.core.public_ids import BID, new_public_id
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Principal
+from ggzy.core.public_ids import BID, new_public_id
 from ggzy.entities.login import add_trust_anchor
 from ggzy.storage import LocalBlobStore
 from ggzy.tendering import bids
