@@ -36,6 +36,7 @@ from ggzy.cli import app as main_cli
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import make_session_factory
+from ggzy.core.public_ids import BID, new_public_id
 from ggzy.crypto import (
     IssuedCertificate,
     Suite,
@@ -285,7 +286,7 @@ def test_seal_from_the_tender_url_submit_and_verify_the_receipt(
     assert client.get("/api/v1/ledger/keys").json()["verifier_keys"][0] == platform_key
     verify_receipt(receipt, platform_key, ciphertext_sha256=header.ciphertext_sha256, tender_id=tender.id)
     tampered: list[dict[str, Any]] = [
-        receipt | {"bid_id": receipt["bid_id"] + 1},
+        receipt | {"bid_id": new_public_id(BID)},
         receipt | {"received_at": "2026-11-24T05:59:59+00:00"},
         receipt | {"ciphertext_sha256": "0" * 64},
         receipt | {"ciphertext_size": receipt["ciphertext_size"] - 1},

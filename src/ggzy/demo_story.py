@@ -201,7 +201,7 @@ def _custodians_open(
         )  # fmt: skip
     sealed = next(b for b in opening.active_bids(db, tender.id) if b.entity_id == bidder.user.entity_id)
     opening.open_by_custodians(
-        db, host, tender_id=tender.id, bid_id=sealed.id, store=store, max_mb=100, now=clock.now()
+        db, host, tender_id=tender.id, bid_id=sealed.public_id, store=store, max_mb=100, now=clock.now()
     )
 
 

@@ -85,8 +85,8 @@ def _objected_to_documents(db: Session):  # type: ignore[no-untyped-def]
         now=TEST_NOW,
     )  # fmt: skip
     tendering.answer_objection(
-        db, principal(db, setup["owner_user"], Permission.TENDER_MANAGE), objection_id=raised.id, answer="维持原条件",
-        now=TEST_NOW + timedelta(days=2),
+        db, principal(db, setup["owner_user"], Permission.TENDER_MANAGE), objection_id=raised.public_id,
+        answer="维持原条件", now=TEST_NOW + timedelta(days=2),
     )  # fmt: skip
     return tender, setup, complainant
 

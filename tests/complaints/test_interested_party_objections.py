@@ -35,7 +35,7 @@ def test_an_interested_party_objects_to_the_documents_and_nothing_tells_who_regi
     # The same shape for both, and no word of registrations: the answer does not depend on having registered.
     assert set(by_bidder.json()) == set(by_outsider.json())
     assert not any("regist" in key for key in by_outsider.json())
-    stored = db.get(DocumentObjection, by_outsider.json()["id"])
+    stored = db.scalar(select(DocumentObjection).where(DocumentObjection.public_id == by_outsider.json()["id"]))
     assert stored is not None
     assert stored.interest == "我公司为该品牌同类产品的供应商"
     payloads = [

@@ -167,7 +167,7 @@ def _tendering(db: Session, action: str) -> Callable[[], object]:
     if action == "tender.objection_raised":
         return lambda: tendering.raise_objection(db, bidder, tender_id=tender.id, text="异议", now=TEST_NOW)
     objection = tendering.raise_objection(db, bidder, tender_id=tender.id, text="异议", now=TEST_NOW)
-    return lambda: tendering.answer_objection(db, agent, objection_id=objection.id, answer="答复", now=TEST_NOW)
+    return lambda: tendering.answer_objection(db, agent, objection_id=objection.public_id, answer="答复", now=TEST_NOW)
 
 
 def _custodian_registration(db: Session) -> Callable[[], object]:
@@ -268,7 +268,9 @@ def _opening(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
         return lambda: opening.raise_opening_objection(db, crew[0][2], tender_id=tender.id, text="异议", now=after)
     if action == "opening.objection_answered":
         raised = opening.raise_opening_objection(db, crew[0][2], tender_id=tender.id, text="异议", now=after)
-        return lambda: opening.answer_opening_objection(db, host, objection_id=raised.id, answer="答复", now=after)
+        return lambda: opening.answer_opening_objection(
+            db, host, objection_id=raised.public_id, answer="答复", now=after
+        )
     later = after + timedelta(hours=1)
     if action == "opening.recorded":
         for number in range(3):
@@ -293,7 +295,7 @@ def _opening(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
         db,
         host,
         tender_id=tender.id,
-        bid_id=first.id,
+        bid_id=first.public_id,  # type: ignore[union-attr]
         store=store,
         max_mb=100,
         now=later,  # type: ignore[union-attr]

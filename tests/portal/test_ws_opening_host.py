@@ -73,15 +73,18 @@ def test_the_host_runs_a_whole_opening_from_the_page(
     objection = db.scalars(select(OpeningObjection)).one()
 
     browser_login(client, db, agent)
-    answered = _post(client, scene, f"/objections/{objection.id}/answer", {"answer": "解密时限结束后由保管人开启"})
+    answered = _post(
+        client, scene, f"/objections/{objection.public_id}/answer", {"answer": "解密时限结束后由保管人开启"}
+    )
     assert answered.status_code == 303, answered.text
     db.refresh(objection)
     assert objection.answer == "解密时限结束后由保管人开启"
 
     clock.advance(timedelta(minutes=31))  # the window has ended
     assert all(response.status_code == 201 for response in scene.release(Suite.GM, 2))
-    bid_id = next(bid.id for bid, _ in _undecrypted(db, scene))
-    opened = _post(client, scene, f"/bids/{bid_id}/custodian-open")
+    bid = next(bid for bid, _ in _undecrypted(db, scene))
+    bid_id = bid.id
+    opened = _post(client, scene, f"/bids/{bid.public_id}/custodian-open")
     assert opened.status_code == 303, opened.text
     assert db.scalar(select(DecryptedBid.method).where(DecryptedBid.bid_id == bid_id)) == "custodians"
 

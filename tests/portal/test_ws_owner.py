@@ -181,7 +181,7 @@ def test_the_agent_clarifies_and_answers_an_objection_without_learning_who_raise
     assert entity.name not in text
     token = csrf_from(client, page)
     answered = client.post(
-        f"/workspace/projects/objections/{objection.id}/answer",
+        f"/workspace/projects/objections/{objection.public_id}/answer",
         data={"csrf_token": token, "tender_id": str(tender.id), "answer": "已修改资格条件"},
         follow_redirects=False,
     )

@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, event, func, select, table, text
+from sqlalchemy import column as column_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.core.db import make_session_factory, unit_of_work
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Principal
+from ggzy.core.public_ids import BID, new_public_id
 from ggzy.entities.login import add_trust_anchor
 from ggzy.storage import LocalBlobStore
 from ggzy.tendering import bids
@@ -73,16 +75,20 @@ def test_migration_0009_stops_on_a_database_where_the_race_already_left_two_acti
     from ggzy.core.migrate import alembic_config, upgrade
 
     config = alembic_config(fresh_engine.url.render_as_string(hide_password=False))
+    with unit_of_work(make_session_factory(fresh_engine)) as db:  # the models are the newest schema's
+        tender, _ = make_published_tender(db)
+        user = Bidder(db, gm_ca, tender.id).user
+        rows = [_row(tender.id, user.entity_id, user.id, bids.ACTIVE) for _ in range(2)]  # type: ignore[arg-type]
+        pair = f"tender {tender.id} / entity {user.entity_id}: 2 active"
     with fresh_engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0008")
-    with unit_of_work(make_session_factory(fresh_engine)) as db:
-        tender, _ = make_published_tender(db)
-        user = Bidder(db, gm_ca, tender.id).user
-        for _ in range(2):
-            db.add(_row(tender.id, user.entity_id, user.id, bids.ACTIVE))  # type: ignore[arg-type]
-        db.flush()
-        pair = f"tender {tender.id} / entity {user.entity_id}: 2 active"
+        # the rows as they were before migration 0013 gave bids a public id
+        columns = [column for column in SealedBid.__table__.columns if column.name not in {"id", "public_id"}]
+        connection.execute(
+            table("sealed_bids", *(column_(column.name) for column in columns)).insert(),
+            [{column.name: getattr(row, column.name) for column in columns} for row in rows],
+        )
     with pytest.raises(RuntimeError, match=pair):
         upgrade(fresh_engine)
     with fresh_engine.begin() as connection:  # the centre records its decision; then the upgrade goes through
@@ -173,9 +179,10 @@ def test_a_submission_meeting_another_active_bid_at_insert_is_refused_and_leaves
     # The other request's envelope arrived after our read: a copy of the row its insert left.
     meanwhile(
         "INSERT INTO SEALED_BIDS",
-        "INSERT INTO sealed_bids (tender_id, entity_id, user_id, suite, header, certificate_fingerprint, "
+        "INSERT INTO sealed_bids (public_id, tender_id, entity_id, user_id, suite, header, certificate_fingerprint, "
         "ciphertext_sha256, ciphertext_size, status, submitted_at, submission_details) "
-        f"VALUES ({tender.id}, {bidder.user.entity_id}, {bidder.user.id}, 'gm', '{{}}', '{'f' * 64}', "
+        f"VALUES ('{new_public_id(BID)}', {tender.id}, {bidder.user.entity_id}, {bidder.user.id}, 'gm', '{{}}', "
+        f"'{'f' * 64}', "
         f"'{'c' * 64}', 1, 'active', '2026-11-24 06:00:00+00:00', '{{}}')",
     )
     before = _counts(db, app)

@@ -112,7 +112,7 @@ def test_a_whole_remote_opening_with_one_bid_opened_by_custodians(
     assert all(r.status_code == 201 for r in scene.release(suite, 2))
     fifth = db.scalar(select(SealedBid).where(SealedBid.entity_id == scene.bidders[4].user.entity_id))
     assert fifth is not None
-    opened = client.post(scene.url(f"/bids/{fifth.id}/custodian-open"), headers=scene.host)
+    opened = client.post(scene.url(f"/bids/{fifth.public_id}/custodian-open"), headers=scene.host)
     assert opened.status_code == 200, opened.text
     assert opened.json()["method"] == "custodians"
 
@@ -287,7 +287,9 @@ def test_electronic_tendering_measures_art_31_undecrypted_bids_are_revoked_or_wi
     for number in range(3):
         assert scene.decrypt(number).status_code == 200
     clock.advance(timedelta(minutes=31))
-    platform_fault = db.scalar(select(SealedBid.id).where(SealedBid.entity_id == scene.bidders[4].user.entity_id))
+    platform_fault = db.scalar(
+        select(SealedBid.public_id).where(SealedBid.entity_id == scene.bidders[4].user.entity_id)
+    )
     finished = client.post(
         scene.url("/opening/finish"), json={"not_bidders_fault": [platform_fault]}, headers=scene.host
     )

@@ -30,6 +30,7 @@ from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.tendering import bids, opening, service
 from ggzy.tendering.access import NotTheHost, check_host
 from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.schemas import BidId, BidPath, OpeningObjectionPath
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
 
@@ -104,7 +105,7 @@ def start(tender_id: int, request: Request, actor: Host, _: CsrfChecked, db: DB,
     responses=problem_responses(*_HOST_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
 )
 def custodian_open(
-    tender_id: int, bid_id: int, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now
+    tender_id: int, bid_id: BidPath, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now
 ) -> Response:
     settings = request.app.state.settings
     try:
@@ -129,7 +130,7 @@ def finish(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    not_bidders_fault: Annotated[list[int] | None, Form()] = None,
+    not_bidders_fault: Annotated[list[BidId] | None, Form()] = None,
 ) -> Response:
     try:
         opening.finish_opening(
@@ -148,7 +149,7 @@ def finish(
 )
 def answer_objection(
     tender_id: int,
-    objection_id: int,
+    objection_id: OpeningObjectionPath,
     request: Request,
     actor: Host,
     _: CsrfChecked,
@@ -159,7 +160,7 @@ def answer_objection(
     try:
         tender = service.get_tender(db, tender_id)
         check_host(actor, service.project_of(db, tender)[0])  # the host of this tender, before anything is read
-        if all(objection.id != objection_id for objection in opening.objections_at_opening(db, tender_id)):
+        if all(objection.public_id != objection_id for objection in opening.objections_at_opening(db, tender_id)):
             raise NotFound(field="objection_id", what_zh="开标异议", what_en="Opening objection")
         text = not_blank(answer, "answer")
         opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=text, now=now)

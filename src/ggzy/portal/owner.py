@@ -40,6 +40,7 @@ from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown, Stage
+from ggzy.tendering.schemas import ObjectionPath
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
 
@@ -306,7 +307,7 @@ def clarify(
     responses=problem_responses(NotTheTenderer, NotFound, Conflict),
 )
 def answer_objection(
-    objection_id: int,
+    objection_id: ObjectionPath,
     request: Request,
     actor: Manager,
     _: CsrfChecked,

@@ -42,12 +42,20 @@ def own_bids(db: Session, actor: Principal, *, tender_id: int, bids: list[Sealed
             Event.actor_entity_id == actor.entity_id,
         )
     )
+    # Events name the bid by its public id; those recorded before migration 0013 by its integer key.
     event_of_bid = {json.loads(event.payload).get("bid_id"): event.id for event in events}
     rows = db.execute(
         select(DecryptedBid.bid_id, DecryptedBid.decrypted_at).where(DecryptedBid.bid_id.in_([bid.id for bid in bids]))
     )
     decrypted = {bid_id: at for bid_id, at in rows}
-    return [OwnBid(bid=bid, event_id=event_of_bid.get(bid.id), decrypted_at=decrypted.get(bid.id)) for bid in bids]
+    return [
+        OwnBid(
+            bid=bid,
+            event_id=event_of_bid.get(bid.public_id, event_of_bid.get(bid.id)),
+            decrypted_at=decrypted.get(bid.id),
+        )
+        for bid in bids
+    ]
 
 
 def tenders_of_lots(db: Session, lot_ids: list[int]) -> dict[int, list[Tender]]:

@@ -30,6 +30,7 @@ from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefuse
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import ProcedureUnknown
 from ggzy.tendering.schemas import (
+    BidPath,
     BidReceiptOut,
     ClarificationIn,
     ClarificationOut,
@@ -39,7 +40,9 @@ from ggzy.tendering.schemas import (
     DocumentObjectionIn,
     FinishOpeningIn,
     ObjectionOut,
+    ObjectionPath,
     OpeningKeyOut,
+    OpeningObjectionPath,
     RegistrationOut,
     SealedBidOut,
     ShareReleaseIn,
@@ -238,14 +241,14 @@ def raise_objection(tender_id: int, body: DocumentObjectionIn, db: DB, actor: Ob
     summary="Answer an objection to the documents (within 3 days; the tender resumes)",
     responses=problem_responses(NotTheTenderer, NotFound, Conflict),
 )
-def answer_objection(objection_id: int, body: TextIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
+def answer_objection(objection_id: ObjectionPath, body: TextIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
     return _objection_out(service.answer_objection(db, actor, objection_id=objection_id, answer=body.text, now=now))
 
 
 def _objection_out(objection: DocumentObjection) -> ObjectionOut:
     """An objection as the owner and the public see it: not who raised it (that would reveal a bidder)."""
     return ObjectionOut(
-        id=objection.id,
+        id=objection.public_id,
         tender_id=objection.tender_id,
         raised_at=objection.raised_at,
         answer_due=objection.answer_due.isoformat(),
@@ -271,7 +274,7 @@ def register(tender_id: int, db: DB, actor: Bidder, now: Now) -> RegistrationOut
     registration = service.register_for_tender(db, actor, tender_id=tender_id, now=now)
     tender = service.get_tender(db, tender_id)
     return RegistrationOut(
-        id=registration.id,
+        id=registration.public_id,
         tender_id=tender.id,
         tender_title=tender.title,
         registered_at=registration.registered_at,
@@ -287,7 +290,7 @@ def register(tender_id: int, db: DB, actor: Bidder, now: Now) -> RegistrationOut
 def my_registrations(db: DB, actor: Bidder) -> list[RegistrationOut]:
     return [
         RegistrationOut(
-            id=registration.id,
+            id=registration.public_id,
             tender_id=tender.id,
             tender_title=tender.title,
             registered_at=registration.registered_at,
@@ -478,7 +481,7 @@ def decrypt(tender_id: int, body: DataKeyIn, request: Request, db: DB, actor: Bi
         now=now,
     )
     return {
-        "bid_id": decrypted.bid_id,
+        "bid_id": opening.public_id_of_bid(db, decrypted),
         "decrypted_at": decrypted.decrypted_at,
         "summary": json.loads(decrypted.summary),
     }
@@ -508,7 +511,9 @@ def release_share(tender_id: int, suite: str, body: ShareReleaseIn, db: DB, _: P
     summary="Open a bid its bidder did not decrypt, with k custodians' released shares (after the window)",
     responses=problem_responses(*_OPENING_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
 )
-def custodian_open(tender_id: int, bid_id: int, request: Request, db: DB, actor: Host, now: Now) -> dict[str, object]:
+def custodian_open(
+    tender_id: int, bid_id: BidPath, request: Request, db: DB, actor: Host, now: Now
+) -> dict[str, object]:
     decrypted = opening.open_by_custodians(
         db,
         actor,
@@ -518,7 +523,7 @@ def custodian_open(tender_id: int, bid_id: int, request: Request, db: DB, actor:
         max_mb=request.app.state.settings.bid_max_mb,
         now=now,
     )
-    return {"bid_id": decrypted.bid_id, "method": decrypted.method, "summary": json.loads(decrypted.summary)}
+    return {"bid_id": bid_id, "method": decrypted.method, "summary": json.loads(decrypted.summary)}
 
 
 @router.post(
@@ -547,9 +552,9 @@ def finish_opening(
     summary="Object at the opening (answered there and recorded, 实施条例 第44条)",
     responses=problem_responses(NotFound, service.TenderStageWrong, InvalidInput),
 )
-def opening_objection(tender_id: int, body: TextIn, db: DB, actor: Bidder, now: Now) -> dict[str, int]:
+def opening_objection(tender_id: int, body: TextIn, db: DB, actor: Bidder, now: Now) -> dict[str, str]:
     objection = opening.raise_opening_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
-    return {"objection_id": objection.id}
+    return {"objection_id": objection.public_id}
 
 
 @router.post(
@@ -557,6 +562,8 @@ def opening_objection(tender_id: int, body: TextIn, db: DB, actor: Bidder, now: 
     summary="Answer an objection raised at the opening",
     responses=problem_responses(NotFound, NotTheHost, Conflict),
 )
-def answer_opening_objection(objection_id: int, body: TextIn, db: DB, actor: Host, now: Now) -> dict[str, int]:
+def answer_opening_objection(
+    objection_id: OpeningObjectionPath, body: TextIn, db: DB, actor: Host, now: Now
+) -> dict[str, str]:
     answered = opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=body.text, now=now)
-    return {"objection_id": answered.id}
+    return {"objection_id": answered.public_id}

@@ -87,7 +87,7 @@ class ConcurrentSubmission(DomainError):
 class BidReceipt:
     """The platform's signed receipt: when the bid arrived, what ciphertext, under which event."""
 
-    bid_id: int
+    bid_id: str  # the bid's public id: its integer key would count other bidders' bids (招标投标法 第22条)
     tender_id: int
     received_at: datetime
     ciphertext_sha256: str
@@ -152,13 +152,16 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
         .where(OpeningKey.tender_id == Tender.id, OpeningKey.suite == suite)
         .scalar_subquery()
     )
-    active = (
-        select(SealedBid.id)
-        .where(SealedBid.tender_id == Tender.id, SealedBid.entity_id == entity_id, SealedBid.status == ACTIVE)
-        .order_by(SealedBid.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+
+    def active(column: Any) -> Any:
+        return (
+            select(column)
+            .where(SealedBid.tender_id == Tender.id, SealedBid.entity_id == entity_id, SealedBid.status == ACTIVE)
+            .order_by(SealedBid.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
     query = (
         select(
             Tender,
@@ -167,7 +170,8 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
             open_objections.label("open_objections"),
             registered_code.label("credit_code"),
             opening_key.label("opening_key_pem"),
-            active.label("previous_id"),
+            active(SealedBid.id).label("previous_id"),
+            active(SealedBid.public_id).label("previous_public_id"),
             *(column.label(name) for column, name in zip(halt_columns(Tender.id), HALTS, strict=True)),
         )
         .join(Lot, Lot.id == Tender.lot_id)
@@ -262,10 +266,10 @@ def submit_bid(
         project,
         "bid.submitted",
         {
-            "bid_id": bid.id,
+            "bid_id": bid.public_id,
             "ciphertext_sha256": bid.ciphertext_sha256,
             "suite": bid.suite,
-            "replaces": facts.previous_id,
+            "replaces": facts.previous_public_id,
         },
         now,
     )
@@ -283,7 +287,7 @@ def _is_one_active_bid_violation(error: IntegrityError) -> bool:
 
 def _receipt(bid: SealedBid, event: Event, signer: Ed25519PrivateKey) -> BidReceipt:
     unsigned = BidReceipt(
-        bid_id=bid.id,
+        bid_id=bid.public_id,
         tender_id=bid.tender_id,
         received_at=bid.submitted_at,
         ciphertext_sha256=bid.ciphertext_sha256,
@@ -313,7 +317,7 @@ def withdraw_bid(db: Session, actor: Principal, *, tender_id: int, now: datetime
     # Replaced since the read by a submission that has committed: that envelope counts now, not this withdrawal.
     if withdrawn.rowcount != 1:  # type: ignore[attr-defined]
         raise ConcurrentSubmission(field="tender_id")
-    record_tender_event(db, actor, tender, project, "bid.withdrawn", {"bid_id": bid.id}, now)
+    record_tender_event(db, actor, tender, project, "bid.withdrawn", {"bid_id": bid.public_id}, now)
     return bid
 
 

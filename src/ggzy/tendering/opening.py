@@ -170,6 +170,11 @@ def _open_and_record(
     return decrypted
 
 
+def public_id_of_bid(db: Session, decrypted: DecryptedBid) -> str:
+    """The public id of an opened bid (what the API and pages call it)."""
+    return db.execute(select(SealedBid.public_id).where(SealedBid.id == decrypted.bid_id)).scalar_one()
+
+
 def bid_file_chunks(db: Session, store: BlobStore, decrypted: DecryptedBid, name: str) -> Iterator[bytes]:
     """An opened bid's file, streamed: decrypted on the fly from the stored ciphertext with the recorded data key,
     every piece authenticated and the file's SHA-256 checked against the one verified at opening. Bids opened before
@@ -229,7 +234,8 @@ def decrypt_bid(
     decrypted = _open_and_record(db, store, bid, data_key, method="bidder", max_bytes=max_mb * MIB, now=now)
     record_tender_event(
         db, actor, tender, project, "bid.decrypted",
-        {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id), "method": "bidder"},
+        {"bid_id": bid.public_id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id),
+         "method": "bidder"},
         now,
     )  # fmt: skip
     return decrypted
@@ -302,9 +308,10 @@ def _opening_key_setup(db: Session, key: OpeningKey) -> OpeningKeySetup:
 
 @changes_state("bid.opened_by_custodians")
 def open_by_custodians(
-    db: Session, actor: Principal, *, tender_id: int, bid_id: int, store: BlobStore, max_mb: int, now: datetime
+    db: Session, actor: Principal, *, tender_id: int, bid_id: str, store: BlobStore, max_mb: int, now: datetime
 ) -> DecryptedBid:
-    """After the window, k custodians' released shares open a bid its bidder did not decrypt (where allowed)."""
+    """After the window, k custodians' released shares open a bid its bidder did not decrypt (where allowed); the
+    bid is named by its public id."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_host(actor, project)
@@ -317,7 +324,7 @@ def open_by_custodians(
         )
     if not procedure(tender.procedure).decryption.custodians_may_open:
         raise PermissionDenied(permission="opening.custodians")
-    bid = db.get(SealedBid, bid_id)
+    bid = db.scalar(select(SealedBid).where(SealedBid.public_id == bid_id))
     if bid is None or bid.tender_id != tender.id or bid.status != ACTIVE:
         raise NotFound(field="bid_id", what_zh="有效投标文件", what_en="Active bid")
     if db.scalar(select(DecryptedBid.id).where(DecryptedBid.bid_id == bid.id)) is not None:
@@ -332,7 +339,7 @@ def open_by_custodians(
     decrypted = _open_and_record(db, store, bid, data_key, method="custodians", max_bytes=max_mb * MIB, now=now)
     record_tender_event(
         db, actor, tender, project, "bid.opened_by_custodians",
-        {"bid_id": bid.id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id)},
+        {"bid_id": bid.public_id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id)},
         now,
     )  # fmt: skip
     return decrypted
@@ -344,14 +351,14 @@ def finish_opening(
     actor: Principal,
     *,
     tender_id: int,
-    not_bidders_fault: list[int],
+    not_bidders_fault: list[str],
     signers: list[NoteSigner],
     now: datetime,
 ) -> Opening:
     """Close the decryption: undecrypted bids are treated per 电子招标投标办法 第三十一条, and the opening record —
     bidders, prices, schedules and the other items of their summaries — is read out and signed. The lot fails only
     when no bid was opened, or under a stricter local rule of its procedure (:func:`rules.fails_after_decryption`);
-    第44条 counted the bidders when the opening started."""
+    第44条 counted the bidders when the opening started. ``not_bidders_fault`` names bids by their public ids."""
     tender = get_tender(db, tender_id)
     project, lot = project_of(db, tender)
     actor = check_host(actor, project)
@@ -369,7 +376,7 @@ def finish_opening(
     for bid in active_bids(db, tender.id):
         if bid.id in decrypted:
             continue
-        bid.status, bid.ended_at = (WITHDRAWN_UNOPENED if bid.id in not_bidders_fault else REVOKED), now
+        bid.status, bid.ended_at = (WITHDRAWN_UNOPENED if bid.public_id in not_bidders_fault else REVOKED), now
         unopened.append({"bidder": _entity_name(db, bid.entity_id), "status": bid.status})
     opened = sorted(decrypted.values(), key=lambda d: d.bid_id)
     lines = []
@@ -430,16 +437,23 @@ def raise_opening_objection(
     db.add(objection)
     db.flush()
     record_tender_event(
-        db, actor, tender, project, "opening.objection_raised", {"objection_id": objection.id, "text": text}, now
+        db,
+        actor,
+        tender,
+        project,
+        "opening.objection_raised",
+        {"objection_id": objection.public_id, "text": text},
+        now,
     )
     return objection
 
 
 @changes_state("opening.objection_answered")
 def answer_opening_objection(
-    db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime
+    db: Session, actor: Principal, *, objection_id: str, answer: str, now: datetime
 ) -> OpeningObjection:
-    objection = db.get(OpeningObjection, objection_id)
+    """The host answers an objection raised at the opening, named by its public id."""
+    objection = db.scalar(select(OpeningObjection).where(OpeningObjection.public_id == objection_id))
     if objection is None:
         raise NotFound(field="objection_id", what_zh="开标异议", what_en="Opening objection")
     tender = get_tender(db, objection.tender_id)
@@ -450,8 +464,9 @@ def answer_opening_objection(
     objection.answer, objection.answered_at = answer, now
     db.flush()
     record_tender_event(
-        db, actor, tender, project, "opening.objection_answered", {"objection_id": objection.id, "answer": answer}, now
-    )
+        db, actor, tender, project, "opening.objection_answered",
+        {"objection_id": objection.public_id, "answer": answer}, now,
+    )  # fmt: skip
     return objection
 
 

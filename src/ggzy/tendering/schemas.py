@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ggzy.core import public_ids
 from ggzy.tendering.procedures import Method
+
+# Bids, registrations and objections are named by their public ids (ggzy.core.public_ids), never by their integer
+# keys, which count what other bidders did (招标投标法 第22条).
+BidId = Annotated[
+    str,
+    Field(
+        pattern=public_ids.pattern(public_ids.BID),
+        description="A bid's public id",
+        examples=[public_ids.example(public_ids.BID)],
+    ),
+]
+BidPath = Annotated[str, public_ids.path_parameter(public_ids.BID, "bid")]
+ObjectionPath = Annotated[str, public_ids.path_parameter(public_ids.OBJECTION, "objection")]
+OpeningObjectionPath = Annotated[str, public_ids.path_parameter(public_ids.OPENING_OBJECTION, "opening objection")]
 
 
 class TenderIn(BaseModel):
@@ -81,7 +97,7 @@ class ClarificationOut(BaseModel):
 
 
 class ObjectionOut(BaseModel):
-    id: int
+    id: str = Field(description="The objection's public id")
     tender_id: int
     raised_at: datetime
     answer_due: str
@@ -90,7 +106,7 @@ class ObjectionOut(BaseModel):
 
 
 class RegistrationOut(BaseModel):
-    id: int
+    id: str = Field(description="The registration's public id")
     tender_id: int
     tender_title: str
     registered_at: datetime
@@ -133,7 +149,7 @@ class BidReceiptOut(BaseModel):
     over the canonical JSON (sorted keys, compact) of the other fields; the event's inclusion proof follows at
     GET /api/v1/ledger/events/{event_id}."""
 
-    bid_id: int
+    bid_id: str = Field(description="The bid's public id")
     tender_id: int
     received_at: str = Field(description="ISO 8601, exactly as signed")
     ciphertext_sha256: str
@@ -145,7 +161,7 @@ class BidReceiptOut(BaseModel):
 class SealedBidOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: str = Field(validation_alias="public_id", description="The bid's public id")
     tender_id: int
     suite: str
     ciphertext_sha256: str
@@ -175,7 +191,9 @@ class ShareReleaseIn(BaseModel):
 class FinishOpeningIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    not_bidders_fault: list[int] = Field(
+    not_bidders_fault: list[BidId] = Field(
         default_factory=list,
-        description="Undecrypted bids whose failure was not the bidder's fault (treated as withdrawn, not revoked)",
+        max_length=1000,
+        description="Undecrypted bids (public ids) whose failure was not the bidder's fault (treated as withdrawn, "
+        "not revoked)",
     )

@@ -341,7 +341,7 @@ def raise_objection(
         project,
         "tender.objection_raised",
         {
-            "objection_id": objection.id,
+            "objection_id": objection.public_id,
             "answer_due": objection.answer_due.isoformat(),
             "interest_stated": objection.interest is not None,
         },
@@ -360,9 +360,10 @@ def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[Docume
 
 @changes_state("tender.objection_answered")
 def answer_objection(
-    db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime
+    db: Session, actor: Principal, *, objection_id: str, answer: str, now: datetime
 ) -> DocumentObjection:
-    objection = db.get(DocumentObjection, objection_id)
+    """The owner or its agent answers an objection to the documents, named by its public id."""
+    objection = db.scalar(select(DocumentObjection).where(DocumentObjection.public_id == objection_id))
     if objection is None:
         raise NotFound(field="objection_id", what_zh="异议", what_en="Objection")
     tender = get_tender(db, objection.tender_id)
@@ -374,7 +375,13 @@ def answer_objection(
     db.flush()
     late = rules.china_date(now) > objection.answer_due
     record_tender_event(
-        db, actor, tender, project, "tender.objection_answered", {"objection_id": objection.id, "late": late}, now
+        db,
+        actor,
+        tender,
+        project,
+        "tender.objection_answered",
+        {"objection_id": objection.public_id, "late": late},
+        now,
     )
     return objection
 
