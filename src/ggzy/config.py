@@ -26,9 +26,21 @@ class Settings(BaseSettings):
     ledger_origin: str = Field(default="ggzy.local/ledger", description="The ledger's name in its checkpoints")
     ledger_checkpoint_seconds: float = Field(default=1.0, description="Checkpoint cadence while events arrive")
     ledger_background: bool = Field(default=True, description="Integrate and checkpoint in a background thread")
+    ledger_key_file: Path | None = Field(
+        default=None,
+        description="PEM file with the checkpoint signing keys (`ggzy ledger keygen --out FILE`), kept outside "
+        "data_dir; unset: data_dir/ledger-*.pem, which anyone with the data files could use to re-sign a rewrite",
+    )
+    ledger_witness_urls: str = Field(
+        default="", description="Witnesses that cosign each checkpoint (tlog-witness), comma-separated base URLs"
+    )
     portal_page_cache: bool = Field(
         default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
     )
+
+    @property
+    def witness_urls(self) -> list[str]:
+        return [url.strip() for url in self.ledger_witness_urls.split(",") if url.strip()]
 
     @property
     def resolved_database_url(self) -> str:
