@@ -73,7 +73,8 @@ def _serving(store: WitnessStore, port: int | None = None) -> Iterator[str]:
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the witness did not start"
+        assert thread.is_alive(), "the witness did not start"
+        assert time.monotonic() < deadline, "the witness did not start in time"
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
@@ -150,7 +151,9 @@ def _rewrite_opening_price_and_resign(platform: Platform) -> int:
         price_field = next(name for name in summary if "price" in name)
         summary[price_field] = "1.00"
         _drop_append_only_trigger(db)
-        db.execute(text("UPDATE events SET payload = :p WHERE id = :id"), {"p": canonical_json(payload), "id": event.id})
+        db.execute(
+            text("UPDATE events SET payload = :p WHERE id = :id"), {"p": canonical_json(payload), "id": event.id}
+        )
         db.execute(delete(LedgerCosignature))
         db.execute(delete(LedgerCheckpoint))
         db.execute(delete(LedgerNode))
@@ -219,7 +222,8 @@ def test_verify_against_a_witness_that_cosigned_exits_0(platform: Platform, witn
     assert held is not None
     with platform.factory() as db:
         latest = db.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id.desc()).limit(1))
-        assert latest is not None and held.checkpoint.size == latest.size
+        assert latest is not None
+        assert held.checkpoint.size == latest.size
         assert db.scalar(select(LedgerCosignature).where(LedgerCosignature.checkpoint_id == latest.id)) is not None
 
     result = _verify("--witness", witness.url)
@@ -379,7 +383,8 @@ def test_an_unreachable_witness_is_logged_and_retried_at_the_next_beat(
     assert held is not None
     with platform.factory() as db:
         newest = db.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id.desc()).limit(1))
-        assert newest is not None and held.checkpoint.size == newest.size
+        assert newest is not None
+        assert held.checkpoint.size == newest.size
 
 
 def test_the_witness_keeps_its_checkpoint_across_a_restart(platform: Platform, witness: Witness) -> None:
@@ -389,5 +394,5 @@ def test_the_witness_keeps_its_checkpoint_across_a_restart(platform: Platform, w
     assert again.held() == witness.store.held()
     with pytest.raises(ValueError, match="is the storage of witness"):
         WitnessStore(witness.store.directory, platform_keys=platform.keys.verifier_keys, name="another.witness")
-    info = json.loads(urllib.request.urlopen(f"{witness.url}/info", timeout=5).read())  # noqa: S310
+    info = json.loads(urllib.request.urlopen(f"{witness.url}/info", timeout=5).read())
     assert info["name"] == "witness.notary.test"
