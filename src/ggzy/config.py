@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         description="PEM file with the checkpoint signing keys (`ggzy ledger keygen --out FILE`), kept outside "
         "data_dir; unset: data_dir/ledger-*.pem, which anyone with the data files could use to re-sign a rewrite",
     )
+    ledger_pkcs11_module: str = Field(
+        default="", description="PKCS#11 module holding the Ed25519 checkpoint key (e.g. libsofthsm2.so); empty: none"
+    )
+    ledger_pkcs11_token: str = Field(default="ggzy-ledger", description="Label of the PKCS#11 token")
+    ledger_pkcs11_key_label: str = Field(default="ggzy-ledger-ed25519", description="Label of the key in the token")
+    ledger_pkcs11_pin: str = Field(default="", description="The token's user PIN")
     ledger_witness_urls: str = Field(
         default="", description="Witnesses that cosign each checkpoint (tlog-witness), comma-separated base URLs"
     )

@@ -186,7 +186,7 @@ def test_keys_in_a_key_file_outside_the_data_directory_sign_and_verify_without_t
     monkeypatch.setenv("GGZY_LEDGER_KEY_FILE", str(key_file))
     get_settings.cache_clear()
     missing = _verify()
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     assert "ggzy ledger keygen" in _said(missing)
 
     created = CliRunner().invoke(cli, ["ledger", "keygen", "--out", str(key_file)])

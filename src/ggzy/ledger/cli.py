@@ -36,14 +36,15 @@ def _keys():  # type: ignore[no-untyped-def]
         return load_ledger_keys(get_settings())
     except LedgerKeyFileError as error:
         console.print(f"[bold red]{error}[/bold red]")
-        raise typer.Exit(EXIT_DAMAGED) from None
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
 
 
 # `ggzy ledger verify` exit codes (docs/ledger.md): a script can tell "checked against a witness" from "only
 # self-consistent", which a file-level attacker holding the signing keys could forge.
 EXIT_VERIFIED = 0
 EXIT_DAMAGED = 1
-EXIT_SELF_CONSISTENT_ONLY = 3  # 2 is the command line's own usage error
+EXIT_CANNOT_RUN = 2  # bad options or settings (the command line's own usage errors exit 2 as well)
+EXIT_SELF_CONSISTENT_ONLY = 3
 
 
 @ledger_app.command()
@@ -98,7 +99,7 @@ def verify(
     for path in witness_checkpoint or []:
         if not pinned:
             console.print(f"[bold red]--witness-key is needed to trust the checkpoint file {path}[/bold red]")
-            raise typer.Exit(2)
+            raise typer.Exit(EXIT_CANNOT_RUN)
         sources.append((str(path), path.read_text(), pinned))
     agreed = 0
     for where, note, trusted in sources:
@@ -157,13 +158,27 @@ def keygen(
 ) -> None:
     """Create the checkpoint signing keys in a file of their own, outside the data directory."""
     from ggzy.config import get_settings
-    from ggzy.ledger.keys import LedgerKeys
+    from ggzy.ledger.keys import LedgerKeys, token_key, token_settings
+    from ggzy.ledger.pkcs11 import Pkcs11Error, generate_token_key
 
     if out.exists():
         console.print(f"[bold red]{out} exists; keys are never overwritten[/bold red]")
         raise typer.Exit(1)
-    created = LedgerKeys.create_file(out, get_settings().ledger_origin)
-    console.print(f"checkpoint keys written to {out} (mode 0600); set GGZY_LEDGER_KEY_FILE={out}")
+    settings = get_settings()
+    token = token_settings(settings)
+    if token is not None:  # the Ed25519 key is made in the token and never leaves it; the file gets the SM2 key
+        try:
+            generate_token_key(token)
+        except Pkcs11Error as error:
+            console.print(f"[bold red]{error}[/bold red]")
+            raise typer.Exit(1) from None
+        console.print(f"Ed25519 key generated in {token.describe()}")
+    created = LedgerKeys.create_file(
+        out, settings.ledger_origin, ed25519_key=token_key(token) if token is not None else None
+    )
+    console.print(
+        f"{'SM2 key' if token else 'checkpoint keys'} written to {out} (mode 0600); set GGZY_LEDGER_KEY_FILE={out}"
+    )
     for key in created.verifier_keys:
         typer.echo(key)
 

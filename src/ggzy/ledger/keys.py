@@ -23,6 +23,7 @@ from ggzy.ledger.note import Ed25519NoteSigner, NoteSigner, NoteVerifier, Sm2Not
 
 if TYPE_CHECKING:
     from ggzy.config import Settings
+    from ggzy.ledger.pkcs11 import TokenSettings
 
 _PEM_BLOCK = re.compile(r"-----BEGIN PRIVATE KEY-----\n.*?\n-----END PRIVATE KEY-----\n?", re.DOTALL)
 
@@ -94,30 +95,40 @@ class LedgerKeys:
         )
 
     @classmethod
-    def from_pem(cls, text: str, origin: str, *, location: str = "(memory)", in_data_dir: bool = False) -> LedgerKeys:
+    def from_pem(
+        cls,
+        text: str,
+        origin: str,
+        *,
+        location: str = "(memory)",
+        in_data_dir: bool = False,
+        ed25519_key: Ed25519PrivateKey | None = None,
+    ) -> LedgerKeys:
+        """Read the keys from PEM text: Ed25519 then SM2, or the SM2 key alone when ``ed25519_key`` (a token's) is
+        given."""
         blocks = _PEM_BLOCK.findall(text)
+        if ed25519_key is not None:
+            if len(blocks) != 1:
+                raise LedgerKeyFileError(f"{location} must hold the SM2 key alone: the Ed25519 key is in the token")
+            return cls(origin, ed25519_key, load_private_key_pem(blocks[0]), location, in_data_dir)
         if len(blocks) != 2:
             raise LedgerKeyFileError(f"{location} must hold two PKCS#8 private keys (Ed25519, then SM2)")
         ed_key = serialization.load_pem_private_key(blocks[0].encode(), password=None)
         if not isinstance(ed_key, Ed25519PrivateKey):
             raise LedgerKeyFileError(f"the first key in {location} is not an Ed25519 key")
-        return cls(
-            origin=origin,
-            ed25519_key=ed_key,
-            sm2_key=load_private_key_pem(blocks[1]),
-            location=location,
-            in_data_dir=in_data_dir,
-        )
+        return cls(origin, ed_key, load_private_key_pem(blocks[1]), location, in_data_dir)
 
     @classmethod
-    def create_file(cls, path: Path, origin: str) -> LedgerKeys:
-        """New keys written to ``path`` (which must not exist), readable by its owner only."""
+    def create_file(cls, path: Path, origin: str, *, ed25519_key: Ed25519PrivateKey | None = None) -> LedgerKeys:
+        """New keys written to ``path`` (which must not exist), readable by its owner only. With ``ed25519_key``
+        (a token's) only the new SM2 key is written."""
         keys = cls.generate(origin)
+        text = keys.to_pem() if ed25519_key is None else keys.sm2_key.to_pem()
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
-            file.write(keys.to_pem())
-        return cls.from_pem(keys.to_pem(), origin, location=str(path))
+            file.write(text)
+        return cls.from_pem(text, origin, location=str(path), ed25519_key=ed25519_key)
 
     @classmethod
     def load_or_create(cls, directory: Path, origin: str) -> LedgerKeys:
@@ -138,16 +149,54 @@ def _inside(path: Path, directory: Path) -> bool:
     return path.resolve().is_relative_to(directory.resolve())
 
 
+def token_settings(settings: Settings) -> TokenSettings | None:
+    """The PKCS#11 token of the Ed25519 key, if one is configured."""
+    from ggzy.ledger.pkcs11 import TokenSettings
+
+    if not settings.ledger_pkcs11_module:
+        return None
+    return TokenSettings(
+        module=settings.ledger_pkcs11_module,
+        token_label=settings.ledger_pkcs11_token,
+        pin=settings.ledger_pkcs11_pin,
+        key_label=settings.ledger_pkcs11_key_label,
+    )
+
+
+def token_key(token: TokenSettings) -> Ed25519PrivateKey:
+    """The token's Ed25519 key, opened."""
+    from ggzy.ledger.pkcs11 import Pkcs11Ed25519Key, Pkcs11Error
+
+    try:
+        return Pkcs11Ed25519Key(token)
+    except Pkcs11Error as error:
+        raise LedgerKeyFileError(f"{error}; create the key with `ggzy ledger keygen --out FILE`") from None
+
+
 def load_ledger_keys(settings: Settings) -> LedgerKeys:
-    """The keys the settings name: ``ledger_key_file`` if set (it must exist), else the data directory's."""
+    """The keys the settings name: ``ledger_key_file`` if set (it must exist), else the data directory's; the
+    Ed25519 key from the PKCS#11 token if one is configured (the key file then holds the SM2 key alone)."""
     data_dir = Path(settings.data_dir)
+    token = token_settings(settings)
     if settings.ledger_key_file is None:
+        if token is not None:
+            raise LedgerKeyFileError(
+                "with a PKCS#11 token, set GGZY_LEDGER_KEY_FILE to the SM2 key's file (`ggzy ledger keygen --out FILE`)"
+            )
         return LedgerKeys.load_or_create(data_dir, settings.ledger_origin)
     path = Path(settings.ledger_key_file)
     if not path.is_file():
         raise LedgerKeyFileError(
             f"GGZY_LEDGER_KEY_FILE names {path}, which does not exist; create it with `ggzy ledger keygen --out {path}`"
         )
+    if token is None:
+        return LedgerKeys.from_pem(
+            path.read_text(), settings.ledger_origin, location=str(path), in_data_dir=_inside(path, data_dir)
+        )
+    # With the Ed25519 key in a token the files alone cannot sign a checkpoint: a verifier demands both signatures.
     return LedgerKeys.from_pem(
-        path.read_text(), settings.ledger_origin, location=str(path), in_data_dir=_inside(path, data_dir)
+        path.read_text(),
+        settings.ledger_origin,
+        location=f"{token.describe()} and {path}",
+        ed25519_key=token_key(token),
     )
