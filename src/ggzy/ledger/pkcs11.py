@@ -40,7 +40,10 @@ def _open_session(settings: TokenSettings, *, rw: bool = False) -> Any:
         raise Pkcs11Error("PKCS#11 needs python-pkcs11: pip install 'ggzy[hsm]'") from error
     try:
         token = pkcs11.lib(settings.module).get_token(token_label=settings.token_label)
-        return token.open(user_pin=settings.pin, rw=rw)
+        try:
+            return token.open(user_pin=settings.pin, rw=rw)
+        except pkcs11.UserAlreadyLoggedIn:  # a login is per process: another session of ours has logged in
+            return token.open(rw=rw)
     except (pkcs11.PKCS11Error, RuntimeError, OSError) as error:
         raise Pkcs11Error(f"cannot open {settings.describe()}: {type(error).__name__} {error}") from None
 
