@@ -389,6 +389,14 @@ def test_an_unreachable_witness_is_logged_and_retried_at_the_next_beat(
 
 def test_the_witness_keeps_its_checkpoint_across_a_restart(platform: Platform, witness: Witness) -> None:
     _send(platform, witness)
+    # The platform restarts, knowing nothing of the witness and having lost the cosignature (a crash before storing
+    # it): the witness's 409 tells it the size it holds, and it cosigns the same checkpoint again.
+    with unit_of_work(platform.factory) as db:
+        db.execute(delete(LedgerCosignature))
+    _send(platform, witness)
+    with platform.factory() as db:
+        assert db.scalar(select(LedgerCosignature.id)) is not None
+
     again = WitnessStore(witness.store.directory, platform_keys=platform.keys.verifier_keys)
     assert again.verifier_key == witness.store.verifier_key
     assert again.held() == witness.store.held()

@@ -47,6 +47,7 @@ class WitnessClient:
     url: str
     timeout: float = 10.0
     held_size: int | None = None  # the size the witness holds, once known
+    cosigned_size: int | None = None  # the size of the last checkpoint whose cosignature by it the platform stored
     name: str | None = None
     _last_logged: dict[str, float] = field(default_factory=dict)
 
@@ -121,7 +122,7 @@ def send_checkpoint(factory: sessionmaker[Session], keys: LedgerKeys, client: Wi
     for _attempt in range(2):  # the second attempt after a 409 told us the size the witness holds
         with unit_of_work(factory, read_only=True) as db:
             checkpoint = latest_checkpoint(db)
-            if checkpoint is None or client.held_size == checkpoint.size:
+            if checkpoint is None or client.cosigned_size == checkpoint.size:
                 return False
             old = client.held_size or 0
             if old > checkpoint.size:
@@ -129,7 +130,7 @@ def send_checkpoint(factory: sessionmaker[Session], keys: LedgerKeys, client: Wi
                     f"witness {client.name} holds a tree of {old} entries, the ledger's newest checkpoint has "
                     f"{checkpoint.size}: the ledger lost entries or checkpoints"
                 )
-            proof = consistency_proof(old, checkpoint.size, SqlNodeReader(db)) if old else []
+            proof = consistency_proof(old, checkpoint.size, SqlNodeReader(db)) if 0 < old < checkpoint.size else []
             note, size = checkpoint.note, checkpoint.size
         status, answer, reason = client.add_checkpoint(format_add_checkpoint(old, proof, note))
         if status == 409 and answer.strip().isdigit() and int(answer) != old and not reason:
@@ -141,7 +142,7 @@ def send_checkpoint(factory: sessionmaker[Session], keys: LedgerKeys, client: Wi
             )
         with unit_of_work(factory) as db:
             add_cosignature(db, keys, note_text=add_signatures(note, answer.splitlines(keepends=True)), now=now)
-        client.held_size = size
+        client.held_size = client.cosigned_size = size
         return True
     raise WitnessRefused(f"witness {client.name} holds another checkpoint at size {client.held_size}")
 
@@ -154,7 +155,7 @@ def send_to_witnesses(
         try:
             send_checkpoint(factory, keys, client, now=now)
         except WitnessRefused as refusal:
-            client.held_size = None  # ask again next time: the witness may have been given the right checkpoint
+            client.held_size = client.cosigned_size = None  # ask again next time
             client.log(logging.ERROR, "refused", "LEDGER WITNESS REFUSES: %s", refusal)
         except WitnessUnavailable as trouble:
             client.log(logging.WARNING, "unavailable", "%s; retrying at the next beat", trouble)
