@@ -173,10 +173,15 @@ def _send(platform: Platform, witness: Witness) -> None:
 # --- the signing key's custody ------------------------------------------------------------------------------------
 
 
-def test_keys_in_the_data_directory_are_reported_as_a_file_level_risk(platform: Platform) -> None:
+def test_keys_in_the_data_directory_are_reported_as_a_file_level_risk(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
     result = _verify()
     assert "signing keys are in the data directory" in _said(result)
     assert "re-sign" in _said(result)
+    with caplog.at_level(logging.WARNING, logger="ggzy.app"):  # and the server, when it starts
+        create_app(Settings(data_dir=platform.data_dir, ledger_background=False), engine=platform.engine)
+    assert "signing keys are in the data directory" in caplog.text
 
 
 def test_keys_in_a_key_file_outside_the_data_directory_sign_and_verify_without_the_warning(

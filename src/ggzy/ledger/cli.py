@@ -64,7 +64,7 @@ def verify(
 ) -> None:
     """Recompute every leaf and the whole tree; check every checkpoint and cosignature; then compare with the newest
     checkpoint each witness holds. Exit 0: verified against a witness; 3: only self-consistent (no witness could
-    be consulted); 1: damaged or rewritten."""
+    be consulted); 1: damaged or rewritten; 2: could not run (options, settings)."""
     from ggzy.config import get_settings
     from ggzy.ledger.note import parse_verifier_key
     from ggzy.ledger.verify import LedgerDamaged, check_against_witness, verify_ledger
