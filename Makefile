@@ -17,8 +17,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: the platform on the embedded SQLite database under ./var/, with demo data, at http://127.0.0.1:8000
+## make run: the platform on the embedded SQLite database under ./var/, with demo data, at http://127.0.0.1:8000,
+## and a local witness (its own key and storage in ./var/witness, port 8001) that cosigns every checkpoint; the
+## witness stops when the platform does. `ggzy ledger verify` then checks the ledger against it (docs/ledger.md).
+WITNESS_PORT ?= 8001
 run: $(STAMP)
+	@data="$${GGZY_DATA_DIR:-var}"; keys=$$($(BIN)/ggzy ledger keys) || exit 1; \
+	$(BIN)/ggzy witness serve --dir "$$data/witness" --port $(WITNESS_PORT) $$(printf -- '--platform-key=%s ' $$keys) & \
+	witness=$$!; trap 'kill $$witness 2>/dev/null; wait $$witness 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	export GGZY_LEDGER_WITNESS_URLS="$${GGZY_LEDGER_WITNESS_URLS:-http://127.0.0.1:$(WITNESS_PORT)}"; \
 	$(BIN)/ggzy serve --demo
 
 ## make test: the whole suite on SQLite, then every database test again on PostgreSQL

@@ -36,7 +36,7 @@ from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
 from ggzy.experts.api import router as experts_router
 from ggzy.ledger.api import router as ledger_router
-from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, promise_headers
+from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, load_ledger_keys, promise_headers
 from ggzy.portal import mount_portal
 from ggzy.projects.api import router as projects_router
 from ggzy.projects.venues.api import router as venues_router
@@ -71,7 +71,10 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or SystemClock()
-    ledger_keys = ledger_keys or LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin)
+    if ledger_keys is None:
+        ledger_keys = load_ledger_keys(settings)
+        if ledger_keys.custody_warning:
+            logger.warning("WARNING: %s", ledger_keys.custody_warning)
     cadence = timedelta(seconds=settings.ledger_checkpoint_seconds)
     if session_factory is None:
         engine = engine or make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -168,13 +171,27 @@ async def _ledger_publisher(app: FastAPI) -> AsyncIterator[None]:
             except Exception:
                 logger.exception("ledger catch-up failed; retrying at the next beat")
 
-    thread = threading.Thread(target=run, name="ggzy-ledger", daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=run, name="ggzy-ledger", daemon=True)]
+    if state.settings.witness_urls:
+        threads.append(threading.Thread(target=_witness_beat, args=(app, stop), name="ggzy-witness", daemon=True))
+    for thread in threads:
+        thread.start()
     try:
         yield
     finally:
         stop.set()
-        thread.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=15)
+
+
+def _witness_beat(app: FastAPI, stop: threading.Event) -> None:
+    """Send each new checkpoint to the witnesses, in a thread of its own: a slow witness delays no checkpoint."""
+    from ggzy.ledger.witnessing import WitnessClient, send_to_witnesses
+
+    state = app.state
+    clients = [WitnessClient(url) for url in state.settings.witness_urls]
+    while not stop.wait(state.settings.ledger_checkpoint_seconds):
+        send_to_witnesses(state.session_factory, state.ledger_keys, clients, now=state.clock.now())
 
 
 def _install_docs(app: FastAPI) -> None:

@@ -90,10 +90,9 @@ def _command_transaction() -> Iterator[Session]:
     """One command, one transaction; what it records goes into the ledger's tree right after the commit."""
     from ggzy.core.clock import SystemClock
     from ggzy.core.db import make_session_factory, unit_of_work
-    from ggzy.ledger.service import LedgerKeys, after_commit_hook
+    from ggzy.ledger.service import after_commit_hook, load_ledger_keys
 
-    settings = get_settings()
-    keys = LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin)
+    keys = load_ledger_keys(get_settings())
     after_commit = after_commit_hook(keys, SystemClock(), min_interval=timedelta(0))
     with unit_of_work(make_session_factory(_migrated_engine()), after_commit=after_commit) as db:
         yield db
@@ -153,7 +152,7 @@ def demo(
 
 def _load_demo(engine: Engine, directory: Path | None, *, quiet: bool = False):  # type: ignore[no-untyped-def]
     from ggzy.demo import load_demo
-    from ggzy.ledger.service import LedgerKeys
+    from ggzy.ledger.service import load_ledger_keys
     from ggzy.storage import blob_store_for
 
     settings = get_settings()
@@ -161,7 +160,7 @@ def _load_demo(engine: Engine, directory: Path | None, *, quiet: bool = False): 
         engine,
         directory=directory or Path(settings.data_dir) / "demo",
         store=blob_store_for(settings),
-        ledger_keys=LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin),
+        ledger_keys=load_ledger_keys(settings),
         console=Console(quiet=True) if quiet else console,
     )
 
@@ -170,10 +169,9 @@ def _integrate_ledger(engine: Engine) -> None:
     """Put what a command recorded into the ledger's tree and checkpoint it."""
     from ggzy.core.clock import SystemClock
     from ggzy.core.db import make_session_factory
-    from ggzy.ledger.service import LedgerKeys, catch_up
+    from ggzy.ledger.service import catch_up, load_ledger_keys
 
-    settings = get_settings()
-    keys = LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin)
+    keys = load_ledger_keys(get_settings())
     catch_up(make_session_factory(engine), keys, SystemClock())
 
 

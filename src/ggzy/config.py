@@ -31,9 +31,27 @@ class Settings(BaseSettings):
     ledger_origin: str = Field(default="ggzy.local/ledger", description="The ledger's name in its checkpoints")
     ledger_checkpoint_seconds: float = Field(default=1.0, description="Checkpoint cadence while events arrive")
     ledger_background: bool = Field(default=True, description="Integrate and checkpoint in a background thread")
+    ledger_key_file: Path | None = Field(
+        default=None,
+        description="PEM file with the checkpoint signing keys (`ggzy ledger keygen --out FILE`), kept outside "
+        "data_dir; unset: data_dir/ledger-*.pem, which anyone with the data files could use to re-sign a rewrite",
+    )
+    ledger_pkcs11_module: str = Field(
+        default="", description="PKCS#11 module holding the Ed25519 checkpoint key (e.g. libsofthsm2.so); empty: none"
+    )
+    ledger_pkcs11_token: str = Field(default="ggzy-ledger", description="Label of the PKCS#11 token")
+    ledger_pkcs11_key_label: str = Field(default="ggzy-ledger-ed25519", description="Label of the key in the token")
+    ledger_pkcs11_pin: str = Field(default="", description="The token's user PIN")
+    ledger_witness_urls: str = Field(
+        default="", description="Witnesses that cosign each checkpoint (tlog-witness), comma-separated base URLs"
+    )
     portal_page_cache: bool = Field(
         default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
     )
+
+    @property
+    def witness_urls(self) -> list[str]:
+        return [url.strip() for url in self.ledger_witness_urls.split(",") if url.strip()]
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -51,6 +52,20 @@ def _root(entries: list[dict]) -> bytes:
     return mth([independent.leaf(base64.b64decode(entry["data"])) for entry in entries])
 
 
+def _await_quiet_checkpoint(base: str) -> None:
+    """Wait until the newest checkpoint stays the same across two beats (the witness then cosigns the newest)."""
+    sizes: list[str] = []
+    deadline = time.monotonic() + 30
+    while len(sizes) < 2 or not sizes[-1] or sizes[-1] != sizes[-2]:
+        assert time.monotonic() < deadline, f"the checkpoint never settled: {sizes}"
+        time.sleep(0.5)
+        try:
+            with urllib.request.urlopen(f"{base}/ledger/checkpoint", timeout=10) as response:
+                sizes.append(response.read().decode().split("\n")[1])
+        except urllib.error.HTTPError:  # no checkpoint yet
+            sizes.append("")
+
+
 def test_witness_cosigns_a_running_server(fresh_engine: Engine, tmp_path: Path) -> None:
     load_demo(fresh_engine, directory=tmp_path / "demo", **demo_parts(tmp_path))
     settings = Settings(data_dir=tmp_path, ledger_background=True, ledger_checkpoint_seconds=0.2)
@@ -65,8 +80,8 @@ def test_witness_cosigns_a_running_server(fresh_engine: Engine, tmp_path: Path) 
             if server.started:
                 break
             time.sleep(0.05)
-        time.sleep(0.5)  # the background beat integrates the demo and publishes a checkpoint
         token = _request(f"{base}/auth/password-login", body={"username": "admin", "password": DEMO_PASSWORD})["token"]
+        _await_quiet_checkpoint(base)  # the background beat checkpoints the demo and the login before the witness runs
 
         runner = CliRunner()
         key = tmp_path / "witness.pem"

@@ -23,21 +23,56 @@ console = Console()
 def _platform():  # type: ignore[no-untyped-def]
     """The configured database and the platform's ledger keys."""
     from ggzy.cli import _migrated_engine
-    from ggzy.config import get_settings
     from ggzy.core.db import make_session_factory
-    from ggzy.ledger.service import LedgerKeys
 
-    settings = get_settings()
-    keys = LedgerKeys.load_or_create(Path(settings.data_dir), settings.ledger_origin)
-    return make_session_factory(_migrated_engine()), keys
+    return make_session_factory(_migrated_engine()), _keys()
+
+
+def _keys():  # type: ignore[no-untyped-def]
+    from ggzy.config import get_settings
+    from ggzy.ledger.keys import LedgerKeyFileError, load_ledger_keys
+
+    try:
+        return load_ledger_keys(get_settings())
+    except LedgerKeyFileError as error:
+        console.print(f"[bold red]{error}[/bold red]")
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
+
+
+# `ggzy ledger verify` exit codes (docs/ledger.md): a script can tell "checked against a witness" from "only
+# self-consistent", which a file-level attacker holding the signing keys could forge.
+EXIT_VERIFIED = 0
+EXIT_DAMAGED = 1
+EXIT_CANNOT_RUN = 2  # bad options or settings (the command line's own usage errors exit 2 as well)
+EXIT_SELF_CONSISTENT_ONLY = 3
 
 
 @ledger_app.command()
-def verify() -> None:
-    """Recompute every leaf from the events and the whole tree; check every checkpoint and cosignature."""
-    from ggzy.ledger.verify import LedgerDamaged, verify_ledger
+def verify(
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(help="A witness's base URL to compare with (repeatable; default GGZY_LEDGER_WITNESS_URLS)"),
+    ] = None,
+    witness_checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A checkpoint file a witness exported (`ggzy witness latest`), repeatable"),
+    ] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option(help="Pin a witness's verifier key (repeatable); otherwise a URL witness is asked for its key"),
+    ] = None,
+) -> None:
+    """Recompute every leaf and the whole tree; check every checkpoint and cosignature; then compare with the newest
+    checkpoint each witness holds. Exit 0: verified against a witness; 3: only self-consistent (no witness could
+    be consulted); 1: damaged or rewritten; 2: could not run (options, settings)."""
+    from ggzy.config import get_settings
+    from ggzy.ledger.note import parse_verifier_key
+    from ggzy.ledger.verify import LedgerDamaged, check_against_witness, verify_ledger
+    from ggzy.ledger.witnessing import WitnessClient, WitnessUnavailable
 
     factory, keys = _platform()
+    if keys.custody_warning:
+        console.print(f"[bold yellow]WARNING[/bold yellow]: {keys.custody_warning}", soft_wrap=True)
     with unit_of_work(factory, read_only=True) as db, Progress(console=console, transient=True) as progress:
         task = progress.add_task("verifying the ledger", total=None)
         try:
@@ -46,11 +81,55 @@ def verify() -> None:
             )
         except LedgerDamaged as error:
             console.print(f"[bold red]LEDGER DAMAGED[/bold red]: {error}")
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_DAMAGED) from None
     console.print(
-        f"[green]ledger verified[/green]: {report.entries} entries, {report.checkpoints} checkpoints, "
+        f"[green]ledger self-consistent[/green]: {report.entries} entries, {report.checkpoints} checkpoints, "
         f"{report.cosignatures} cosignatures; root {report.root_hex or '(empty)'}"
     )
+    pinned = [parse_verifier_key(key) for key in witness_key or []]
+    sources: list[tuple[str, str, list]] = []  # (where, checkpoint note, trusted witness keys)
+    unreachable: list[str] = []
+    for url in witness if witness is not None else get_settings().witness_urls:
+        client = WitnessClient(url)
+        try:
+            keys_of_witness = pinned or [parse_verifier_key(str(client.info()["verifier_key"]))]
+            sources.append((url, client.held_checkpoint(), keys_of_witness))
+        except WitnessUnavailable as error:
+            unreachable.append(str(error))
+    for path in witness_checkpoint or []:
+        if not pinned:
+            console.print(f"[bold red]--witness-key is needed to trust the checkpoint file {path}[/bold red]")
+            raise typer.Exit(EXIT_CANNOT_RUN)
+        sources.append((str(path), path.read_text(), pinned))
+    agreed = 0
+    for where, note, trusted in sources:
+        try:
+            agreement = check_against_witness(report, note, platform=keys.verifiers, witnesses=trusted)
+        except LedgerDamaged as error:
+            console.print(f"[bold red]LEDGER REWRITTEN[/bold red] (compared with the witness at {where}): {error}")
+            raise typer.Exit(EXIT_DAMAGED) from None
+        agreed += 1
+        console.print(
+            f"[green]consistent with witness {agreement.witness}[/green] ({where}): it holds the checkpoint of size "
+            f"{agreement.size}; the ledger has {agreement.tree_size} entries"
+            + (
+                ""
+                if agreement.size == agreement.tree_size
+                else f" (the last {agreement.tree_size - agreement.size} not yet cosigned: only self-consistent)"
+            )
+        )
+    for trouble in unreachable:
+        console.print(f"[yellow]{trouble}[/yellow]")
+    if not agreed:
+        console.print(
+            "[bold yellow]ONLY SELF-CONSISTENT[/bold yellow]: no witness was consulted"
+            + (" (none could be reached)" if unreachable else " (none configured: GGZY_LEDGER_WITNESS_URLS, --witness)")
+            + ". The events, the tree and the checkpoints agree with each other, but someone holding the data files "
+            "and the signing keys could have rewritten history and re-signed it; only a witness can tell.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_SELF_CONSISTENT_ONLY)
+    console.print("[bold green]ledger verified against a witness[/bold green]")
 
 
 @ledger_app.command()
@@ -67,9 +146,41 @@ def integrate() -> None:
 @ledger_app.command()
 def keys() -> None:
     """Print the platform's checkpoint verifier keys (give them to witnesses and verifiers)."""
-    _, ledger_keys = _platform()
-    for key in ledger_keys.verifier_keys:
-        console.print(key, soft_wrap=True)
+    for key in _keys().verifier_keys:
+        typer.echo(key)
+
+
+@ledger_app.command()
+def keygen(
+    out: Annotated[
+        Path, typer.Option(help="Where to write the signing keys (must not exist); then set GGZY_LEDGER_KEY_FILE")
+    ],
+) -> None:
+    """Create the checkpoint signing keys in a file of their own, outside the data directory."""
+    from ggzy.config import get_settings
+    from ggzy.ledger.keys import LedgerKeys, token_key, token_settings
+    from ggzy.ledger.pkcs11 import Pkcs11Error, generate_token_key
+
+    if out.exists():
+        console.print(f"[bold red]{out} exists; keys are never overwritten[/bold red]")
+        raise typer.Exit(1)
+    settings = get_settings()
+    token = token_settings(settings)
+    if token is not None:  # the Ed25519 key is made in the token and never leaves it; the file gets the SM2 key
+        try:
+            generate_token_key(token)
+        except Pkcs11Error as error:
+            console.print(f"[bold red]{error}[/bold red]")
+            raise typer.Exit(1) from None
+        console.print(f"Ed25519 key generated in {token.describe()}")
+    created = LedgerKeys.create_file(
+        out, settings.ledger_origin, ed25519_key=token_key(token) if token is not None else None
+    )
+    console.print(
+        f"{'SM2 key' if token else 'checkpoint keys'} written to {out} (mode 0600); set GGZY_LEDGER_KEY_FILE={out}"
+    )
+    for key in created.verifier_keys:
+        typer.echo(key)
 
 
 @ledger_app.command()
@@ -152,3 +263,49 @@ def witness_run(
         if interval <= 0:
             return
         time.sleep(interval)
+
+
+@witness_app.command("serve")
+def witness_serve(
+    directory: Annotated[Path, typer.Option("--dir", help="The witness's own storage: its key and checkpoints")],
+    platform_key: Annotated[list[str], typer.Option(help="The platform's verifier key (repeat for each)")],
+    name: Annotated[str | None, typer.Option(help="The witness's name (fixed at the first start)")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8001,
+) -> None:
+    """Run a witness the platform sends its checkpoints to (tlog-witness): it checks each against the newest it
+    holds, cosigns, keeps it, and refuses a rewritten history."""
+    import logging
+
+    import uvicorn
+
+    from ggzy.ledger.witness_server import WitnessStore, create_witness_app
+
+    try:
+        store = WitnessStore(directory, platform_keys=platform_key, name=name)
+    except ValueError as error:
+        console.print(f"[bold red]{error}[/bold red]")
+        raise typer.Exit(1) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s witness %(levelname)s %(message)s")
+    held = store.held()
+    console.print(
+        f"witness {store.name} of {store.origin} on http://{host}:{port} — key {store.verifier_key} — holds "
+        + (f"size {held.checkpoint.size}" if held else "no checkpoint yet"),
+        soft_wrap=True,
+    )
+    uvicorn.run(create_witness_app(store), host=host, port=port, log_level="warning")
+
+
+@witness_app.command("latest")
+def witness_latest(
+    directory: Annotated[Path, typer.Option("--dir", help="The witness's storage")],
+    platform_key: Annotated[list[str], typer.Option(help="The platform's verifier key (repeat for each)")],
+) -> None:
+    """Print the newest checkpoint the witness cosigned (for `ggzy ledger verify --witness-checkpoint FILE`)."""
+    from ggzy.ledger.witness_server import WitnessStore
+
+    held = WitnessStore(directory, platform_keys=platform_key).held()
+    if held is None:
+        console.print("[yellow]this witness has cosigned no checkpoint yet[/yellow]")
+        raise typer.Exit(1)
+    typer.echo(held.note, nl=False)

@@ -11,9 +11,12 @@ from ggzy.core.db import Base, BigId, UTCDateTime
 
 
 class LedgerHead(Base):
-    """One row: how many entries are numbered (``next_index``) and how many are in the tree (``tree_size``).
+    """One row: how many entries are numbered (``next_index``) and how many are in the tree (``tree_size``);
+    how many checkpoints were ever issued (``checkpoints_issued``) and the size of the newest (``checkpoint_size``).
 
-    Numbering takes this row's lock at commit, so entries are numbered in commit order without gaps.
+    Numbering takes this row's lock at commit, so entries are numbered in commit order without gaps. The checkpoint
+    counters let ``ggzy ledger verify`` notice deleted checkpoints (an attacker who also edits this row is caught by
+    a witness, which keeps the newest checkpoint it cosigned).
     """
 
     __tablename__ = "ledger_head"
@@ -21,6 +24,8 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     next_index: Mapped[int] = mapped_column(BigInteger)
     tree_size: Mapped[int] = mapped_column(BigInteger)
+    checkpoints_issued: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
 
 class LedgerEntry(Base):

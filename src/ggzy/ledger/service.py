@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,8 +18,8 @@ from ggzy.core.clock import Clock, as_utc
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import DomainError, NotFound
 from ggzy.core.events import Event
-from ggzy.crypto import PrivateKey, Suite, generate_signing_key, load_private_key_pem
 from ggzy.ledger.entries import entry_bytes, entry_document, entry_leaf_hash
+from ggzy.ledger.keys import LedgerKeys, load_ledger_keys
 from ggzy.ledger.merkle import consistency_proof, inclusion_proof, root_at
 from ggzy.ledger.models import (
     LedgerCheckpoint,
@@ -35,11 +31,7 @@ from ggzy.ledger.models import (
 from ggzy.ledger.note import (
     Checkpoint,
     CosignatureVerifier,
-    Ed25519NoteSigner,
     NoteError,
-    NoteSigner,
-    NoteVerifier,
-    Sm2NoteSigner,
     add_signatures,
     open_note,
     parse_checkpoint,
@@ -73,57 +65,6 @@ class WitnessExists(DomainError):
     message_en = "A witness named {name} is already registered"
 
 
-@dataclass(frozen=True)
-class LedgerKeys:
-    """The platform's checkpoint keys: Ed25519 (the C2SP standard) and SM2 (the national standard), one origin."""
-
-    origin: str
-    ed25519_key: Ed25519PrivateKey
-    sm2_key: PrivateKey
-
-    @property
-    def ed25519(self) -> Ed25519NoteSigner:
-        return Ed25519NoteSigner(self.origin, self.ed25519_key)
-
-    @property
-    def sm2(self) -> Sm2NoteSigner:
-        return Sm2NoteSigner(f"{self.origin}/sm2", self.sm2_key)
-
-    @property
-    def signers(self) -> list[NoteSigner]:
-        return [self.ed25519, self.sm2]
-
-    @property
-    def verifiers(self) -> list[NoteVerifier]:
-        return [signer.verifier for signer in self.signers]
-
-    @property
-    def verifier_keys(self) -> list[str]:
-        return [signer.verifier_key for signer in self.signers]
-
-    @classmethod
-    def generate(cls, origin: str) -> LedgerKeys:
-        return cls(origin=origin, ed25519_key=Ed25519PrivateKey.generate(), sm2_key=generate_signing_key(Suite.GM))
-
-    @classmethod
-    def load_or_create(cls, directory: Path, origin: str) -> LedgerKeys:
-        """Keys kept in ``directory`` as PKCS#8 PEM files (created with mode 0600 on first use)."""
-        ed_path, sm2_path = directory / "ledger-ed25519.pem", directory / "ledger-sm2.pem"
-        if not ed_path.exists():
-            keys = cls.generate(origin)
-            directory.mkdir(parents=True, exist_ok=True)
-            ed_pem = keys.ed25519_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            for path, data in ((sm2_path, keys.sm2_key.to_pem().encode()), (ed_path, ed_pem)):
-                path.touch(mode=0o600)
-                path.write_bytes(data)
-            return keys
-        ed_key = serialization.load_pem_private_key(ed_path.read_bytes(), password=None)
-        assert isinstance(ed_key, Ed25519PrivateKey)
-        return cls(origin=origin, ed25519_key=ed_key, sm2_key=load_private_key_pem(sm2_path.read_text()))
-
-
 # --- integration and checkpoints ---------------------------------------------------------------------------------
 
 
@@ -143,6 +84,8 @@ def publish_checkpoint(
     note = sign_note(Checkpoint(keys.origin, head.tree_size, root).body(), keys.signers)
     checkpoint = LedgerCheckpoint(size=head.tree_size, root_hash=root, note=note, created_at=now)
     db.add(checkpoint)
+    head.checkpoints_issued += 1  # so that a deleted checkpoint is noticed (ggzy.ledger.verify)
+    head.checkpoint_size = head.tree_size
     db.flush()
     return checkpoint
 
@@ -403,6 +346,7 @@ __all__ = [
     "entries",
     "event_receipt",
     "inclusion",
+    "load_ledger_keys",
     "parse_signature_line",
     "publish_checkpoint",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -40,6 +40,19 @@ class VerifyReport:
     checkpoints: int
     cosignatures: int
     root_hex: str
+    tree: MemoryNodeStore = field(default_factory=MemoryNodeStore, repr=False)
+    """The tree rebuilt from the events, to compare with what a witness holds."""
+    checkpoint_roots: dict[int, bytes] = field(default_factory=dict, repr=False)
+    """Size → root of every checkpoint the ledger still holds."""
+
+
+@dataclass(frozen=True)
+class WitnessAgreement:
+    """A witness's newest checkpoint, found consistent with the ledger."""
+
+    witness: str
+    size: int
+    tree_size: int
 
 
 def _entries(db: Session) -> Iterator[tuple[int, Event | None]]:
@@ -124,6 +137,7 @@ def verify_ledger(
 
     witnesses = {w.id: parse_verifier_key(w.verifier_key) for w in db.scalars(select(LedgerWitness))}
     checkpoints = cosignatures = 0
+    checkpoint_roots: dict[int, bytes] = {}
     for checkpoint in db.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)):
         if checkpoint.size > head.tree_size:
             raise LedgerDamaged(f"checkpoint {checkpoint.id} is beyond the tree size")
@@ -147,12 +161,66 @@ def verify_ledger(
                 raise LedgerDamaged(f"cosignature {row.id} on checkpoint {checkpoint.id}: {error}") from None
             cosignatures += 1
         checkpoints += 1
+        checkpoint_roots[checkpoint.size] = root
+    if checkpoints != head.checkpoints_issued:
+        raise LedgerDamaged(
+            f"the ledger issued {head.checkpoints_issued} checkpoints but {checkpoints} remain: "
+            "checkpoints were deleted"
+        )
+    if head.checkpoints_issued and head.checkpoint_size not in checkpoint_roots:
+        raise LedgerDamaged(
+            f"the newest checkpoint the ledger issued (size {head.checkpoint_size}) is gone: checkpoints were deleted"
+        )
     return VerifyReport(
         entries=expected,
         checkpoints=checkpoints,
         cosignatures=cosignatures,
         root_hex=root_at(head.tree_size, tree).hex() if head.tree_size else "",
+        tree=tree,
+        checkpoint_roots=checkpoint_roots,
     )
+
+
+def check_against_witness(
+    report: VerifyReport, note_text: str, *, platform: list[NoteVerifier], witnesses: list[NoteVerifier]
+) -> WitnessAgreement:
+    """Compare the ledger, rebuilt from its events, with the newest checkpoint a witness holds.
+
+    The witness's checkpoint must carry the platform's signatures and a cosignature by one of ``witnesses`` (keys
+    the verifier trusts: pinned, or asked of the witness itself). Then the events must give the same root at the
+    witness's size — else history was rewritten, even if re-signed with the platform's own keys — and the ledger
+    must still hold that checkpoint — else checkpoints were deleted. Raises LedgerDamaged naming what differs.
+    """
+    try:
+        note = open_note(note_text, [*platform, *witnesses])
+    except NoteError as error:
+        raise LedgerDamaged(f"the witness's checkpoint does not verify: {error}") from None
+    cosigners = [verifier.name for verifier in note.verifiers if verifier in witnesses]
+    if not cosigners:
+        raise LedgerDamaged("the witness's checkpoint carries no cosignature by the witness's key")
+    if sum(verifier in platform for verifier in note.verifiers) != len(platform):
+        raise LedgerDamaged(
+            "the witness's checkpoint is not signed by the platform's current keys: the keys were replaced"
+        )
+    held = parse_checkpoint(note.body)
+    witness, tree_size = cosigners[0], report.entries
+    if held.size > tree_size:
+        raise LedgerDamaged(
+            f"witness {witness} cosigned a tree of {held.size} entries but the ledger has {tree_size}: "
+            "entries were removed"
+        )
+    root = root_at(held.size, report.tree) if held.size else held.root_hash
+    if root != held.root_hash:
+        raise LedgerDamaged(
+            f"history was rewritten: at size {held.size} the events give root {root.hex()}, but witness {witness} "
+            f"cosigned {held.root_hash.hex()}"
+        )
+    if report.checkpoint_roots.get(held.size) != held.root_hash:
+        raise LedgerDamaged(
+            f"witness {witness} holds the checkpoint of size {held.size}, which the ledger no longer has: "
+            "checkpoints were deleted"
+        )
+    return WitnessAgreement(witness=witness, size=held.size, tree_size=tree_size)
 
 
 # --- evidence packages ---------------------------------------------------------------------------------------
