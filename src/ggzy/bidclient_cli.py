@@ -208,6 +208,48 @@ def sign_login_command(
     typer.echo(base64.b64encode(signature).decode("ascii"))
 
 
+@bid_app.command("enrol-user")
+def enrol_user_command(
+    ctx: typer.Context,
+    api: Annotated[str, typer.Option("--api", help="平台 API 地址 / the API base, e.g. http://host/api/v1")],
+    certificate: Annotated[Path, typer.Option("--cert", help="本单位证书 PEM / the entity's certificate")],
+    key: Annotated[Path, typer.Option("--key", help="本单位证书私钥 PEM / the entity certificate's private key")],
+    username: Annotated[str, typer.Option("--username", help="登记的用户名 / the user's login name")],
+    display_name: Annotated[str, typer.Option("--name", help="姓名 / the user's name")],
+    role: Annotated[list[str], typer.Option("--role", help="角色，如 owner@12、bidder / a role, e.g. owner@12")],
+    token: TokenOption = None,
+    password: Annotated[
+        str | None, typer.Option("--password", envvar="GGZY_NEW_PASSWORD", help="新用户的密码 / a new user's password")
+    ] = None,
+) -> None:
+    """登记本单位用户 / Enrol a user of one's entity, signed with the entity's certificate key (decision 0013).
+
+    Log in with the entity's certificate first and pass that session's token (--token or GGZY_TOKEN)."""
+    from ggzy.bidclient.enrolment import enrol_user, parse_roles
+
+    try:
+        if not token:
+            raise BidClientError("token_missing", "需要本单位证书登录的令牌", "the entity's certificate session token")
+        answer = enrol_user(
+            _transport(ctx), api_base=api, token=token, certificate_pem=certificate.read_text(encoding="ascii"),
+            key=load_private_key(key), username=username, display_name=display_name, password=password,
+            roles=parse_roles(role), now=SystemClock().now(),
+        )  # fmt: skip
+    except BidClientError as error:
+        raise _fail(error) from error
+    roles = ", ".join(f"{item['role']}@{item['centre_id'] or '*'}" for item in answer["roles"])
+    console.print(
+        _table(
+            "用户已登记 / User enrolled",
+            [
+                ("用户 User", f"{answer['username']} (id {answer['id']})"),
+                ("角色 Roles", roles),
+                ("签名证书 Certificate", answer["enrolment"]["certificate_fingerprint"]),
+            ],
+        )
+    )
+
+
 @bid_app.command("decrypt")
 def decrypt_command(
     ctx: typer.Context,

@@ -230,6 +230,7 @@ def enrol_user(
     )  # fmt: skip
     raw_signature = _decode(signature)
     certificate.public_key.verify(statement, raw_signature)
+    _check_challenge(db, challenge, secret=secret, now=now)
     user = db.scalar(select(User).where(User.username == username))
     if user is not None and user.entity_id != entity.id:
         raise EnrolmentUserOfAnotherEntity(field="username", username=username)
@@ -239,7 +240,6 @@ def enrol_user(
             reason_zh="已有用户的密码不能通过登记更改",
             reason_en="an existing user's password is not changed by an enrolment",
         )
-    _check_challenge(db, challenge, secret=secret, now=now)
     if user is None:
         user = insert_user(
             db, username=username, display_name=display_name, entity_id=entity.id,
