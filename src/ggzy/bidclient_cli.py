@@ -2,7 +2,7 @@
 
 Seal a bid offline, check it, submit it and keep the platform's signed receipt, and at opening hand over the data key
 (never the private key). The logic is in :mod:`ggzy.bidclient`; this is an edge: it reads the clock and the files.
-Tests pass a transport as the Typer context object (``runner.invoke(app, args, obj={"transport": ...})``).
+Tests pass a transport (and a clock) as the Typer context object (``runner.invoke(app, args, obj={"transport": ...})``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ggzy.bidclient import (
     seal_for_tender,
     submit_envelope,
 )
-from ggzy.core.clock import SystemClock, to_china_time
+from ggzy.core.clock import Clock, SystemClock, to_china_time
 from ggzy.crypto import CertificateMalformed, load_certificate
 
 bid_app = typer.Typer(
@@ -55,6 +55,11 @@ TokenOption = Annotated[
 def _transport(ctx: typer.Context) -> Transport:
     given = ctx.obj.get("transport") if isinstance(ctx.obj, dict) else None
     return given if given is not None else UrllibTransport()
+
+
+def _clock(ctx: typer.Context) -> Clock:
+    given = ctx.obj.get("clock") if isinstance(ctx.obj, dict) else None
+    return given if given is not None else SystemClock()
 
 
 def _fail(error: BidClientError) -> typer.Exit:
@@ -233,7 +238,7 @@ def enrol_user_command(
         answer = enrol_user(
             _transport(ctx), api_base=api, token=token, certificate_pem=certificate.read_text(encoding="ascii"),
             key=load_private_key(key), username=username, display_name=display_name, password=password,
-            roles=parse_roles(role), now=SystemClock().now(),
+            roles=parse_roles(role), now=_clock(ctx).now(),
         )  # fmt: skip
     except BidClientError as error:
         raise _fail(error) from error

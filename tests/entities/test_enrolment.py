@@ -465,3 +465,48 @@ def test_the_enrolment_statement_is_canonical_and_names_every_scope() -> None:
             '"signed_at":"2026-05-01T10:00:00+00:00","user":{"display_name":"张三","username":"zhang-san"}}'
         ).encode()
     )
+
+
+class _AppTransport:
+    """``ggzy bid enrol-user``'s transport over the TestClient: the real application answers, in process."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def request(self, method: str, url: str, *, headers=None, body=None):  # type: ignore[no-untyped-def]
+        from ggzy.bidclient import HttpResponse
+
+        response = self.client.request(method, url, headers=dict(headers or {}), content=body)
+        return HttpResponse(response.status_code, dict(response.headers), response.content)
+
+
+def test_ggzy_bid_enrol_user_signs_with_the_key_file_and_the_platform_keeps_the_evidence(
+    client: TestClient, db: Session, entity: dict, tmp_path: Path, clock: FixedClock
+) -> None:
+    from typer.testing import CliRunner
+
+    from ggzy.bidclient_cli import bid_app
+
+    city = make_centres(db)["city"].id
+    db.commit()
+    certificate, key = tmp_path / "entity.pem", tmp_path / "entity-key.pem"
+    certificate.write_text(entity["issued"].certificate_pem)
+    key.write_text(entity["issued"].private_key_pem)
+    token = entity["headers"]["authorization"].removeprefix("Bearer ")
+    args = ["enrol-user", "--api", "http://testserver/api/v1", "--cert", str(certificate), "--key", str(key)]
+    args += ["--username", "li-si", "--name", "李四", "--role", f"agent@{city}", "--role", "bidder"]
+    args += ["--token", token, "--password", "correct horse battery"]
+
+    result = CliRunner().invoke(bid_app, args, obj={"transport": _AppTransport(client), "clock": clock})
+
+    assert result.exit_code == 0, result.output
+    assert "li-si" in result.output
+    user = db.scalars(select(User).where(User.username == "li-si")).one()
+    held = db.scalars(select(RoleBinding).where(RoleBinding.user_id == user.id)).all()
+    assert {(b.role, b.centre_id) for b in held} == {("agent", city), ("bidder", None)}
+    assert all(b.enrolment_id is not None for b in held)
+    refused = CliRunner().invoke(
+        bid_app, [*args[:-4], "--token", "not-a-session"], obj={"transport": _AppTransport(client), "clock": clock}
+    )
+    assert refused.exit_code == 1
+    assert "session_invalid" in refused.output
