@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -129,7 +129,7 @@ def calendar_years() -> None:
     console.print(f"{years[0]}–{years[-1]}" + ("" if len(years) == years[-1] - years[0] + 1 else f" ({years})"))
 
 
-def _load_crl(crl_pem: str) -> dict[str, object]:
+def _load_crl(crl_pem: str) -> dict[str, Any]:
     """Load a CRL into the platform in one transaction: the sessions of every certificate it revokes end at once."""
     from sqlalchemy import select
 
@@ -145,14 +145,14 @@ def _load_crl(crl_pem: str) -> dict[str, object]:
         return dict(json.loads(event.payload))
 
 
-def _print_crl_effects(effects: dict[str, object]) -> None:
+def _print_crl_effects(effects: dict[str, Any]) -> None:
     revoked = effects.get("certificates_revoked") or []
     console.print(
         f"[green]CRL loaded[/green] (revocation list {effects['revocation_list_id']}): "
         f"{len(revoked)} certificate(s) newly revoked, {effects['sessions_ended']} session(s) ended, "
         f"{effects['bindings_suspended']} enrolled role binding(s) suspended"
     )
-    for fingerprint in revoked:  # type: ignore[union-attr]
+    for fingerprint in revoked:
         console.print(f"  revoked {fingerprint}")
 
 

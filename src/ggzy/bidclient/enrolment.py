@@ -75,4 +75,3 @@ def enrol_user(
         "POST", url, headers={**headers, "Content-Type": "application/json"}, body=json.dumps(body).encode()
     )
     return json_answer(response, url)
-
