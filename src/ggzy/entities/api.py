@@ -18,6 +18,7 @@ from ggzy.crypto import (
     CertificateNotYetValid,
     CertificateRevoked,
     CertificateUntrusted,
+    RevocationListRejected,
     SignatureInvalid,
 )
 from ggzy.entities import enrolment, login, relations, service
@@ -485,7 +486,8 @@ def add_trust_anchor(body: TrustAnchorIn, db: DB, actor: TrustManager, now: Now)
     "/trust/revocation-lists",
     status_code=201,
     tags=["trust"],
-    responses=problem_responses(CertificateMalformed, CertificateUntrusted),
+    summary="Load a CRL: the sessions of every certificate it revokes end at once (decision 0013)",
+    responses=problem_responses(CertificateMalformed, CertificateUntrusted, RevocationListRejected),
 )
 def add_revocation_list(body: RevocationListIn, db: DB, actor: TrustManager, now: Now) -> dict[str, int]:
     row = login.add_revocation_list(db, actor, crl_pem=body.crl_pem, now=now)
