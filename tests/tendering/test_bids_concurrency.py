@@ -73,16 +73,18 @@ def test_migration_0009_stops_on_a_database_where_the_race_already_left_two_acti
     from ggzy.core.migrate import alembic_config, upgrade
 
     config = alembic_config(fresh_engine.url.render_as_string(hide_password=False))
+    with unit_of_work(make_session_factory(fresh_engine)) as db:  # the parties, made as the newest code makes them
+        tender, _ = make_published_tender(db)
+        user = Bidder(db, gm_ca, tender.id).user
+        tender_id, entity_id, user_id = tender.id, user.entity_id, user.id
     with fresh_engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0008")
     with unit_of_work(make_session_factory(fresh_engine)) as db:
-        tender, _ = make_published_tender(db)
-        user = Bidder(db, gm_ca, tender.id).user
         for _ in range(2):
-            db.add(_row(tender.id, user.entity_id, user.id, bids.ACTIVE))  # type: ignore[arg-type]
+            db.add(_row(tender_id, entity_id, user_id, bids.ACTIVE))  # type: ignore[arg-type]
         db.flush()
-        pair = f"tender {tender.id} / entity {user.entity_id}: 2 active"
+        pair = f"tender {tender_id} / entity {entity_id}: 2 active"
     with pytest.raises(RuntimeError, match=pair):
         upgrade(fresh_engine)
     with fresh_engine.begin() as connection:  # the centre records its decision; then the upgrade goes through

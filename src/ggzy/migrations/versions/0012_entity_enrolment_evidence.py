@@ -13,6 +13,7 @@ Revises: 0011
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -152,15 +153,34 @@ def suspend_bindings_without_evidence(connection: sa.Connection, *, now: datetim
 
 def downgrade() -> None:
     op.drop_column("certificates", "revoked_at")
-    with op.batch_alter_table("role_bindings") as batch:
-        batch.drop_column("suspension_cause")
-        batch.drop_column("suspended_at")
     op.drop_index(op.f("ix_role_bindings_enrolment_id"), table_name="role_bindings")
-    if op.get_bind().dialect.name != "sqlite":
+    added = ("suspension_cause", "suspended_at", "enrolment_id", "certificate_id")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops a foreign-key column only by rebuilding the table; the rebuild cannot reflect the scope index
+        # (an expression index, 0003), so it is dropped first and made again after.
+        op.drop_index("uq_role_bindings_scope", table_name="role_bindings")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with op.batch_alter_table("role_bindings", recreate="always") as batch:
+                for column in added:
+                    batch.drop_column(column)
+        op.create_index(
+            "uq_role_bindings_scope",
+            "role_bindings",
+            [
+                "user_id",
+                "role",
+                sa.text("coalesce(centre_id, 0)"),
+                sa.text("coalesce(region_code, '')"),
+                sa.text("coalesce(trade_type, '')"),
+            ],
+            unique=True,
+        )
+    else:
         op.drop_constraint("fk_role_bindings_enrolment_id_entity_enrolments", "role_bindings", type_="foreignkey")
         op.drop_constraint("fk_role_bindings_certificate_id_certificates", "role_bindings", type_="foreignkey")
-    op.drop_column("role_bindings", "enrolment_id")
-    op.drop_column("role_bindings", "certificate_id")
+        for column in added:
+            op.drop_column("role_bindings", column)
     for column in ("suspension_note", "suspension_cause", "suspended_at"):
         op.drop_column("users", column)
     for column in ("user_id", "entity_id", "certificate_id"):
