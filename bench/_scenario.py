@@ -10,10 +10,10 @@ from pathlib import Path
 
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.core.trade_types import TradeType
-from ggzy.crypto import PrivateKey, Suite, init_ca, issue_certificate, load_private_key_pem
+from ggzy.crypto import PrivateKey, Suite, init_ca, issue_certificate, load_certificate, load_private_key_pem
 from ggzy.demo import demo_credit_code
 from ggzy.demo_story import register_custodians
-from ggzy.entities import login, service
+from ggzy.entities import enrolment, login, service
 from ggzy.entities.models import User
 from ggzy.entities.schemas import RoleGrantIn
 from ggzy.projects.schemas import LotIn, ProjectIn
@@ -45,6 +45,25 @@ def certificate_user(db, suite_ca: Path, *, name: str, code: str, now: datetime)
     return result.user, key, issued.certificate_pem, result.token
 
 
+def enrol_itself(  # type: ignore[no-untyped-def]
+    db, user: User, key: PrivateKey, certificate_pem: str, token: str, *, role: Role, centre_id: int, now: datetime
+) -> None:
+    """The entity gives its own certificate user a role by a signed enrolment (decision 0013)."""
+    actor = login.authenticate_token(db, token, now=now)
+    challenge, _ = login.issue_nonce(secret=SECRET, now=now, lifetime=timedelta(minutes=2))
+    roles = [enrolment.EnrolmentRole(role=role, centre_id=centre_id)]
+    credit_code = load_certificate(certificate_pem).credit_code or ""
+    statement = enrolment.enrolment_statement(
+        credit_code=credit_code, username=user.username, display_name=user.display_name, roles=roles,
+        signed_at=now, challenge=challenge,
+    )  # fmt: skip
+    enrolment.enrol_user(
+        db, actor, username=user.username, display_name=user.display_name, password=None, roles=roles,
+        signed_at=now, challenge=challenge, certificate_pem=certificate_pem, intermediates_pem=[],
+        signature=base64.b64encode(key.sign(statement)).decode(), secret=SECRET, now=now,
+    )  # fmt: skip
+
+
 def published_tender(db, root: Path, store: LocalBlobStore, now: datetime, suite: Suite):  # type: ignore[no-untyped-def]
     """Centres, a CA, owner and agent, an accepted project, custodians, a published tender; returns
     (tender, lot code, CA directory, host principal)."""
@@ -62,13 +81,17 @@ def published_tender(db, root: Path, store: LocalBlobStore, now: datetime, suite
     ca_dir = root / f"ca-{suite.value}"
     ca = init_ca(ca_dir, suite=suite, name=f"Bench {suite.value} CA", now=now - timedelta(days=1))
     login.add_trust_anchor(db, SYSTEM, certificate_pem=ca.pem, name=None, now=now)
-    owner, *_ = certificate_user(db, ca_dir, name="压测招标人", code=demo_credit_code("530102", "MA6K1A001"), now=now)
-    agent, *_ = certificate_user(db, ca_dir, name="压测招标代理", code=demo_credit_code("530100", "MA6K2B002"), now=now)
-    for user, role in ((owner, Role.OWNER), (agent, Role.AGENT)):
-        service.grant_role(
-            db, staff.holding(Permission.USER_MANAGE), user_id=user.id,
-            grant=RoleGrantIn(role=role, centre_id=city.id), now=now,
-        )  # fmt: skip
+    owner, owner_key, owner_pem, owner_token = certificate_user(
+        db, ca_dir, name="压测招标人", code=demo_credit_code("530102", "MA6K1A001"), now=now
+    )
+    agent, agent_key, agent_pem, agent_token = certificate_user(
+        db, ca_dir, name="压测招标代理", code=demo_credit_code("530100", "MA6K2B002"), now=now
+    )
+    for user, key, pem, token, role in (
+        (owner, owner_key, owner_pem, owner_token, Role.OWNER),
+        (agent, agent_key, agent_pem, agent_token, Role.AGENT),
+    ):
+        enrol_itself(db, user, key, pem, token, role=role, centre_id=city.id, now=now)
     project = register_project(
         db,
         login.principal_for(db, agent).holding(Permission.PROJECT_REGISTER),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from sqlalchemy.orm import Session
 from ggzy.core.codes import credit_code_check_character
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
-from ggzy.crypto import IssuedCertificate, Suite, issue_certificate, load_private_key_pem
-from ggzy.entities import login, service
-from ggzy.entities.models import Centre, Entity, User
+from ggzy.crypto import IssuedCertificate, Suite, init_ca, issue_certificate, load_certificate, load_private_key_pem
+from ggzy.entities import enrolment, login, service
+from ggzy.entities.models import Centre, Entity, TrustAnchor, User
 from ggzy.entities.schemas import EntityIn, RoleGrantIn
 from ggzy.experts.models import Expert
 from tests.conftest import TEST_NOW
@@ -90,16 +91,118 @@ def make_user(
     password: str | None = None,
     username: str | None = None,
 ) -> User:
+    """A user with ``roles``. A market entity's user (an entity role, or ``entity_id``) is enrolled by the entity
+    itself, signing with its own certificate (decision 0013); any other is created by the platform."""
+    roles = roles or []
+    username = username or f"user{next(_serials)}"
+    if entity_id is not None or any(grant.role in service.ENTITY_ROLES for grant in roles):
+        entity = service.get_entity(db, entity_id) if entity_id is not None else make_entity(db)
+        return enrol(db, entity, username=username, password=password, roles=roles)
     return service.create_user(
         db,
         SYSTEM,
-        username=username or f"user{next(_serials)}",
+        username=username,
         display_name="测试用户",
         password=password,
-        entity_id=entity_id,
-        roles=roles or [],
+        entity_id=None,
+        roles=roles,
         now=TEST_NOW,
     )
+
+
+FACTORY_SECRET = b"f" * 32
+_factory_ca: list[Path] = []
+
+
+def factory_ca() -> Path:
+    """An INTL test CA of this test process, issuing the certificates entities enrol their users with."""
+    if not _factory_ca:
+        directory = Path(tempfile.mkdtemp(prefix="ggzy-factory-ca-"))
+        init_ca(directory, suite=Suite.INTL, name="Factory Test CA", now=TEST_NOW - timedelta(days=30))
+        _factory_ca.append(directory)
+    return _factory_ca[0]
+
+
+def trust_factory_ca(db: Session) -> None:
+    pem = (factory_ca() / "ca.pem").read_text()
+    if db.scalar(select(TrustAnchor.id).where(TrustAnchor.fingerprint == load_certificate(pem).fingerprint)) is None:
+        login.add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW)
+
+
+def entity_login(db: Session, entity: Entity, *, ca_dir: Path | None = None) -> tuple[Principal, IssuedCertificate]:
+    """The entity logs in with a certificate of its own (by default from the factory CA, trusted on the way)."""
+    if ca_dir is None:
+        trust_factory_ca(db)
+    issued = issue(ca_dir or factory_ca(), name=entity.name, code=entity.credit_code)
+    nonce, _ = login.issue_nonce(secret=FACTORY_SECRET, now=TEST_NOW, lifetime=timedelta(minutes=5))
+    signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce))
+    result = login.certificate_login(
+        db, nonce=nonce, certificate_pem=issued.certificate_pem, intermediates_pem=[],
+        signature=base64.b64encode(signature).decode(), secret=FACTORY_SECRET, now=TEST_NOW,
+        lifetime=timedelta(days=90),
+    )  # fmt: skip
+    db.flush()
+    return login.authenticate_token(db, result.token, now=TEST_NOW), issued
+
+
+def signed_enrolment(
+    entity: Entity,
+    issued: IssuedCertificate,
+    *,
+    username: str,
+    display_name: str = "测试用户",
+    roles: list[RoleGrantIn],
+    challenge: str | None = None,
+    signed_at: object = None,
+) -> dict[str, object]:
+    """The fields of an enrolment of ``username`` signed with ``issued``'s key (as ``ggzy bid enrol-user`` signs)."""
+    if challenge is None:
+        challenge, _ = login.issue_nonce(secret=FACTORY_SECRET, now=TEST_NOW, lifetime=timedelta(minutes=5))
+    when = signed_at or TEST_NOW
+    items = [enrolment.EnrolmentRole(role=grant.role, centre_id=grant.centre_id) for grant in roles]
+    statement = enrolment.enrolment_statement(
+        credit_code=entity.credit_code, username=username, display_name=display_name, roles=items,
+        signed_at=when, challenge=challenge,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return {
+        "username": username,
+        "display_name": display_name,
+        "roles": items,
+        "signed_at": when,
+        "challenge": challenge,
+        "certificate_pem": issued.certificate_pem,
+        "intermediates_pem": [],
+        "signature": base64.b64encode(load_private_key_pem(issued.private_key_pem).sign(statement)).decode(),
+    }
+
+
+def enrol(
+    db: Session,
+    entity: Entity,
+    *,
+    username: str,
+    roles: list[RoleGrantIn],
+    password: str | None = None,
+    display_name: str = "测试用户",
+) -> User:
+    """``entity`` logs in with its certificate and enrols ``username`` (new, or one of its users) with ``roles``."""
+    actor, issued = entity_login(db, entity)
+    fields = signed_enrolment(entity, issued, username=username, display_name=display_name, roles=roles)
+    return enrolment.enrol_user(
+        db,
+        actor,
+        password=password,
+        secret=FACTORY_SECRET,
+        now=TEST_NOW,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def enrol_roles(db: Session, user: User, roles: list[RoleGrantIn]) -> User:
+    """The user's entity gives it more roles, by a signed enrolment."""
+    assert user.entity_id is not None
+    entity = service.get_entity(db, user.entity_id)
+    return enrol(db, entity, username=user.username, display_name=user.display_name, roles=roles)
 
 
 def principal(db: Session, user: User, permission: Permission | None = None) -> Principal:

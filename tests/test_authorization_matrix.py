@@ -40,6 +40,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/api/v1/entities/me"): MARKET,
     ("GET", "/api/v1/entities/{entity_id}"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
     ("PATCH", "/api/v1/entities/{entity_id}"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("GET", "/api/v1/entities/me/users"): MARKET,
+    ("POST", "/api/v1/entities/me/users"): MARKET,
     ("GET", "/api/v1/entities/me/relations"): MARKET,
     ("POST", "/api/v1/entities/me/relations"): MARKET,
     ("GET", "/api/v1/entities/{entity_id}/relations"): frozenset(
@@ -49,6 +51,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/api/v1/entity-relations/{relation_id}"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
     ("POST", "/api/v1/users"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
     ("POST", "/api/v1/users/{user_id}/roles"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("POST", "/api/v1/users/{user_id}/suspension"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
+    ("DELETE", "/api/v1/users/{user_id}/suspension"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF}),
     ("GET", "/api/v1/trust/anchors"): EVERYONE,
     ("POST", "/api/v1/trust/anchors"): frozenset({R.PLATFORM_ADMIN}),
     ("POST", "/api/v1/trust/revocation-lists"): frozenset({R.PLATFORM_ADMIN}),

@@ -44,7 +44,7 @@ from ggzy.crypto import (
     open_bid,
     read_envelope_header,
 )
-from ggzy.entities.models import User
+from ggzy.entities.models import RoleBinding, User
 from ggzy.ledger.service import LedgerKeys
 from ggzy.tendering.models import OpeningKey, SealedBid, Tender
 from tests.conftest import LEDGER_KEYS, TEST_NOW
@@ -420,7 +420,11 @@ def test_decrypt_hands_the_data_key_to_the_real_opening(
     from ggzy.core.permissions import Permission
     from ggzy.tendering.opening import start_opening
 
-    setup_agent = db.scalar(select(User).where(User.entity_id == _agent_entity(db, tender)))
+    setup_agent = db.scalar(  # the agent's user the entity enrolled with the agent role (decision 0013)
+        select(User)
+        .join(RoleBinding, RoleBinding.user_id == User.id)
+        .where(User.entity_id == _agent_entity(db, tender), RoleBinding.role == "agent")
+    )
     assert setup_agent is not None
     clock.set(tender.bid_deadline)
     start_opening(db, principal(db, setup_agent, Permission.OPENING_HOST), tender_id=tender.id, now=clock.now())

@@ -2,7 +2,7 @@
 
 Seal a bid offline, check it, submit it and keep the platform's signed receipt, and at opening hand over the data key
 (never the private key). The logic is in :mod:`ggzy.bidclient`; this is an edge: it reads the clock and the files.
-Tests pass a transport as the Typer context object (``runner.invoke(app, args, obj={"transport": ...})``).
+Tests pass a transport (and a clock) as the Typer context object (``runner.invoke(app, args, obj={"transport": ...})``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ggzy.bidclient import (
     seal_for_tender,
     submit_envelope,
 )
-from ggzy.core.clock import SystemClock, to_china_time
+from ggzy.core.clock import Clock, SystemClock, to_china_time
 from ggzy.crypto import CertificateMalformed, load_certificate
 
 bid_app = typer.Typer(
@@ -55,6 +55,11 @@ TokenOption = Annotated[
 def _transport(ctx: typer.Context) -> Transport:
     given = ctx.obj.get("transport") if isinstance(ctx.obj, dict) else None
     return given if given is not None else UrllibTransport()
+
+
+def _clock(ctx: typer.Context) -> Clock:
+    given = ctx.obj.get("clock") if isinstance(ctx.obj, dict) else None
+    return given if given is not None else SystemClock()
 
 
 def _fail(error: BidClientError) -> typer.Exit:
@@ -206,6 +211,48 @@ def sign_login_command(
     except BidClientError as error:
         raise _fail(error) from error
     typer.echo(base64.b64encode(signature).decode("ascii"))
+
+
+@bid_app.command("enrol-user")
+def enrol_user_command(
+    ctx: typer.Context,
+    api: Annotated[str, typer.Option("--api", help="平台 API 地址 / the API base, e.g. http://host/api/v1")],
+    certificate: Annotated[Path, typer.Option("--cert", help="本单位证书 PEM / the entity's certificate")],
+    key: Annotated[Path, typer.Option("--key", help="本单位证书私钥 PEM / the entity certificate's private key")],
+    username: Annotated[str, typer.Option("--username", help="登记的用户名 / the user's login name")],
+    display_name: Annotated[str, typer.Option("--name", help="姓名 / the user's name")],
+    role: Annotated[list[str], typer.Option("--role", help="角色，如 owner@12、bidder / a role, e.g. owner@12")],
+    token: TokenOption = None,
+    password: Annotated[
+        str | None, typer.Option("--password", envvar="GGZY_NEW_PASSWORD", help="新用户的密码 / a new user's password")
+    ] = None,
+) -> None:
+    """登记本单位用户 / Enrol a user of one's entity, signed with the entity's certificate key (decision 0013).
+
+    Log in with the entity's certificate first and pass that session's token (--token or GGZY_TOKEN)."""
+    from ggzy.bidclient.enrolment import enrol_user, parse_roles
+
+    try:
+        if not token:
+            raise BidClientError("token_missing", "需要本单位证书登录的令牌", "the entity's certificate session token")
+        answer = enrol_user(
+            _transport(ctx), api_base=api, token=token, certificate_pem=certificate.read_text(encoding="ascii"),
+            key=load_private_key(key), username=username, display_name=display_name, password=password,
+            roles=parse_roles(role), now=_clock(ctx).now(),
+        )  # fmt: skip
+    except BidClientError as error:
+        raise _fail(error) from error
+    roles = ", ".join(f"{item['role']}@{item['centre_id'] or '*'}" for item in answer["roles"])
+    console.print(
+        _table(
+            "用户已登记 / User enrolled",
+            [
+                ("用户 User", f"{answer['username']} (id {answer['id']})"),
+                ("角色 Roles", roles),
+                ("签名证书 Certificate", answer["enrolment"]["certificate_fingerprint"]),
+            ],
+        )
+    )
 
 
 @bid_app.command("decrypt")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,6 +27,8 @@ db_app = typer.Typer(help="The database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 calendar_app = typer.Typer(help="The working-day calendar (Chinese public holidays)", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+trust_app = typer.Typer(help="The CAs the platform trusts and their revocation lists", no_args_is_help=True)
+app.add_typer(trust_app, name="trust")
 console = Console()
 
 
@@ -133,6 +135,55 @@ def calendar_years() -> None:
     with make_session_factory(_migrated_engine())() as db:
         years = sorted(working_day_calendar(db).known_years)
     console.print(f"{years[0]}–{years[-1]}" + ("" if len(years) == years[-1] - years[0] + 1 else f" ({years})"))
+
+
+def _load_crl(crl_pem: str) -> dict[str, Any]:
+    """Load a CRL into the platform in one transaction: the sessions of every certificate it revokes end at once."""
+    from sqlalchemy import select
+
+    from ggzy.core.clock import SystemClock
+    from ggzy.core.events import Event
+    from ggzy.core.permissions import SYSTEM
+    from ggzy.entities.login import add_revocation_list
+
+    with _command_transaction() as db:
+        add_revocation_list(db, SYSTEM, crl_pem=crl_pem, now=SystemClock().now())
+        event = db.scalars(select(Event).where(Event.action == "trust.crl_added").order_by(Event.id.desc())).first()
+        assert event is not None
+        return dict(json.loads(event.payload))
+
+
+def _print_crl_effects(effects: dict[str, Any]) -> None:
+    revoked = effects.get("certificates_revoked") or []
+    console.print(
+        f"[green]CRL loaded[/green] (revocation list {effects['revocation_list_id']}): "
+        f"{len(revoked)} certificate(s) newly revoked, {effects['sessions_ended']} session(s) ended, "
+        f"{effects['bindings_suspended']} enrolled role binding(s) suspended"
+    )
+    for fingerprint in revoked:
+        console.print(f"  revoked {fingerprint}")
+
+
+@trust_app.command("load-crl")
+def trust_load_crl(
+    crl_file: Annotated[Path, typer.Argument(help="A CRL (PEM) signed by a CA the platform trusts")],
+) -> None:
+    """Load a CRL: every session opened with a certificate it revokes ends at once (decision 0013)."""
+    _print_crl_effects(_load_crl(crl_file.read_text(encoding="ascii")))
+
+
+@trust_app.command("revoke")
+def trust_revoke(
+    directory: Annotated[Path, typer.Option("--dir", help="The demo CA's directory")],
+    serial: Annotated[int, typer.Option("--serial", help="The certificate's serial number")],
+) -> None:
+    """Revoke a certificate at the demo CA (``ggzy ca revoke``), publish its CRL and load it into the platform."""
+    from ggzy.core.clock import SystemClock
+    from ggzy.crypto import current_crl, revoke
+
+    now = SystemClock().now()
+    revoke(directory, serial, now=now)
+    _print_crl_effects(_load_crl(current_crl(directory, now=now).decode("ascii")))
 
 
 @app.command()

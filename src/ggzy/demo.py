@@ -28,7 +28,7 @@ from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.core.trade_types import TradeType
 from ggzy.crypto import IssuedCertificate, Suite, init_ca, issue_certificate, load_private_key_pem
 from ggzy.demo_story import DemoBidder, register_custodians, register_expert_users, run_tender_story
-from ggzy.entities import login, service
+from ggzy.entities import enrolment, login, service
 from ggzy.entities.models import Centre, User
 from ggzy.entities.schemas import RoleGrantIn
 from ggzy.ledger.service import LedgerKeys
@@ -99,10 +99,10 @@ def has_data(engine: Engine) -> bool:
         return db.scalar(select(Centre.id).limit(1)) is not None
 
 
-def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, now: datetime) -> User:
+def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, now: datetime) -> login.LoginResult:
     nonce, _ = login.issue_nonce(secret=secret, now=now, lifetime=timedelta(minutes=2))
     signature = load_private_key_pem(key_pem).sign(login.login_message(nonce))
-    result = login.certificate_login(
+    return login.certificate_login(
         db,
         nonce=nonce,
         certificate_pem=pem,
@@ -112,7 +112,27 @@ def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, no
         now=now,
         lifetime=timedelta(hours=1),
     )
-    return result.user
+
+
+def _enrol_itself(
+    db: Session, session: login.LoginResult, issued: IssuedCertificate, *, roles: list[enrolment.EnrolmentRole],
+    secret: bytes, now: datetime,
+) -> None:  # fmt: skip
+    """The entity, logged in with its certificate, gives its own user the owner or agent role by a signed
+    enrolment (decision 0013: staff never grant an entity's roles)."""
+    actor = login.authenticate_token(db, session.token, now=now)
+    challenge, _ = login.issue_nonce(secret=secret, now=now, lifetime=timedelta(minutes=2))
+    user = session.user
+    statement = enrolment.enrolment_statement(
+        credit_code=issued.certificate.credit_code or "", username=user.username, display_name=user.display_name,
+        roles=roles, signed_at=now, challenge=challenge,
+    )  # fmt: skip
+    signature = load_private_key_pem(issued.private_key_pem).sign(statement)
+    enrolment.enrol_user(
+        db, actor, username=user.username, display_name=user.display_name, password=None, roles=roles,
+        signed_at=now, challenge=challenge, certificate_pem=issued.certificate_pem, intermediates_pem=[],
+        signature=base64.b64encode(signature).decode(), secret=secret, now=now,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -210,12 +230,13 @@ def load_demo(
             certificate_file.write_text(issued.certificate_pem)
             key_file.write_text(issued.private_key_pem)
             key_file.chmod(0o600)
-            user = _certificate_login(
+            session = _certificate_login(
                 db, pem=issued.certificate_pem, key_pem=issued.private_key_pem, secret=secret, now=now
             )
-            users[entity.key] = user
-            for role in entity.roles:
-                service.grant_role(db, staff, user_id=user.id, grant=RoleGrantIn(role=role, centre_id=city.id), now=now)
+            users[entity.key] = session.user
+            if entity.roles:
+                enrolled = [enrolment.EnrolmentRole(role=role, centre_id=city.id) for role in entity.roles]
+                _enrol_itself(db, session, issued, roles=enrolled, secret=secret, now=now)
             roles = ", ".join(role.value for role in (*entity.roles, Role.BIDDER))
             table.add_row(entity.name, roles, f"{entity.suite.value} certificate {certificate_file}")
 

@@ -19,13 +19,24 @@ from ggzy.core.events import STATE_CHANGING_SERVICES, Event, changes_state, reco
 from ggzy.core.instance import mark_demo_instance
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.crypto import Suite, current_crl, load_private_key_pem
-from ggzy.entities import login, service
+from ggzy.entities import enrolment, login, service
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, republish_scenario
 from tests.conftest import LEDGER_KEYS, TEST_NOW
-from tests.factories import credit_code, event_count, issue, make_centres, make_entity, make_user, principal
+from tests.factories import (
+    FACTORY_SECRET,
+    credit_code,
+    entity_login,
+    event_count,
+    issue,
+    make_centres,
+    make_entity,
+    make_user,
+    principal,
+    signed_enrolment,
+)
 from tests.projects.venue_support import VENUE_ACTIONS, venue_scenario
 
 LIFETIME = timedelta(hours=1)
@@ -98,6 +109,21 @@ def _certificate_login(db: Session, gm_ca: Path) -> Callable[[], object]:
         secret=SECRET,
         now=TEST_NOW,
         lifetime=LIFETIME,
+    )
+
+
+def _enrolment(db: Session) -> Callable[[], object]:
+    """An entity logged in with its certificate, an enrolment signed: the call enrols the user (decision 0013)."""
+    entity = make_entity(db)
+    actor, issued = entity_login(db, entity)
+    fields = signed_enrolment(entity, issued, username="event-enrolled", roles=[RoleGrantIn(role=Role.BIDDER)])
+    return lambda: enrolment.enrol_user(
+        db,
+        actor,
+        password=None,
+        secret=FACTORY_SECRET,
+        now=TEST_NOW,
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -469,6 +495,16 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 )
             )
         )(make_user(db)),
+        "user.enrolled": lambda: _enrolment(db),
+        "user.suspended": lambda: (
+            lambda user: lambda: enrolment.suspend_user(db, SYSTEM, user_id=user.id, note="核查中", now=TEST_NOW)
+        )(make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)])),
+        "user.reinstated": lambda: (
+            lambda user: (
+                enrolment.suspend_user(db, SYSTEM, user_id=user.id, note="核查中", now=TEST_NOW),
+                lambda: enrolment.reinstate_user(db, SYSTEM, user_id=user.id, now=TEST_NOW),
+            )[1]
+        )(make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)])),
         "trust.anchor_added": lambda: (
             lambda: login.add_trust_anchor(
                 db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW

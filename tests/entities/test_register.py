@@ -291,11 +291,10 @@ def test_centre_staff_create_an_expert_who_logs_in_with_a_password(
         pytest.param(Role.CENTRE_STAFF, "city", None, id="centre-staff"),
         pytest.param(Role.SUPERVISOR, "city", "530100", id="supervisor"),
         pytest.param(Role.EXPERT, "other_city", None, id="expert-of-another-centre"),
-        pytest.param(Role.OWNER, "province", None, id="owner-at-the-province"),
         pytest.param(Role.EXPERT, None, None, id="expert-of-every-centre"),
     ],
 )
-def test_centre_staff_grant_only_market_roles_in_their_own_centre(
+def test_centre_staff_grant_only_the_expert_role_in_their_own_centre(
     client: TestClient,
     db: Session,
     staff: dict[str, str],

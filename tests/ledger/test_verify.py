@@ -53,7 +53,7 @@ def _tamper_edit(db: Session) -> int:
 
 
 def _tamper_delete(db: Session) -> int:
-    event_id = db.scalar(select(Event.id).where(Event.action == "role.granted").order_by(Event.id))
+    event_id = db.scalar(select(Event.id).where(Event.action == "user.enrolled").order_by(Event.id))
     assert event_id is not None
     _drop_append_only_trigger(db)
     db.execute(delete(LedgerEntry).where(LedgerEntry.event_id == event_id))

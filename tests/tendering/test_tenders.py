@@ -18,6 +18,7 @@ from ggzy.tendering.models import Clarification, DocumentObjection, Registration
 from tests.conftest import TEST_NOW
 from tests.factories import (
     bidder_user,
+    enrol_roles,
     event_count,
     make_accepted_project,
     make_published_tender,
@@ -286,9 +287,7 @@ def test_tendering_law_art_22_nobody_else_learns_who_registered_or_how_many(clie
 def test_the_owner_and_its_agent_cannot_bid_in_their_own_tender(client: TestClient, db: Session) -> None:
     tender, setup = make_published_tender(db)
     for user in (setup["owner_user"], setup["agent_user"]):
-        from ggzy.entities import service as entities
-
-        entities.grant_role(db, _system(), user_id=user.id, grant=RoleGrantIn(role=Role.BIDDER), now=TEST_NOW)
+        enrol_roles(db, user, [RoleGrantIn(role=Role.BIDDER)])  # the entity itself gives the role (decision 0013)
         _refused(
             client, db, "POST", f"/api/v1/tenders/{tender.id}/registrations", status=403, code="registration_refused",
             headers=token_for(db, user),

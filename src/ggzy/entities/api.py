@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Annotated
 
@@ -17,26 +18,32 @@ from ggzy.crypto import (
     CertificateNotYetValid,
     CertificateRevoked,
     CertificateUntrusted,
+    RevocationListRejected,
     SignatureInvalid,
 )
-from ggzy.entities import login, relations, service
-from ggzy.entities.models import User
+from ggzy.entities import enrolment, login, relations, service
+from ggzy.entities.models import EntityEnrolment, RoleBinding, User
 from ggzy.entities.schemas import (
     CentreIn,
     CentreOut,
     CertificateLoginIn,
+    EnrolmentEvidenceOut,
+    EnrolmentIn,
     EntityIn,
     EntityOut,
     EntityRelationCorrection,
     EntityRelationIn,
     EntityRelationOut,
+    EntityRoleOut,
     EntityUpdate,
+    EntityUserOut,
     LoginOut,
     NonceOut,
     PasswordLoginIn,
     RevocationListIn,
     RoleGrantIn,
     RoleGrantOut,
+    SuspensionIn,
     TrustAnchorIn,
     TrustAnchorOut,
     UserIn,
@@ -71,6 +78,38 @@ def _user_out(db: DB, user: User) -> UserOut:
         display_name=user.display_name,
         entity_id=user.entity_id,
         roles=[RoleGrantOut.model_validate(grant) for grant in grants],
+        suspended_at=user.suspended_at,
+    )
+
+
+def _entity_user_out(
+    db: DB, user: User, bindings: list[RoleBinding], evidence: EntityEnrolment | None
+) -> EntityUserOut:
+    return EntityUserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        suspended_at=user.suspended_at,
+        roles=[
+            EntityRoleOut(
+                role=binding.role,
+                centre_id=binding.centre_id,
+                evidence="enrolment" if binding.enrolment_id else "certificate" if binding.certificate_id else None,
+                suspended_at=binding.suspended_at,
+                suspension_cause=binding.suspension_cause,
+            )
+            for binding in bindings
+        ],
+        enrolment=None
+        if evidence is None
+        else EnrolmentEvidenceOut(
+            id=evidence.id,
+            certificate_fingerprint=enrolment.certificate_fingerprint(db, evidence),
+            statement=evidence.statement.decode(),
+            signature=base64.b64encode(evidence.signature).decode(),
+            signed_at=evidence.signed_at,
+            enrolled_at=evidence.enrolled_at,
+        ),
     )
 
 
@@ -251,6 +290,57 @@ def declare_relation(body: EntityRelationIn, db: DB, actor: EntitySelf, now: Now
     return relations.relation_out(relations.declare_relation(db, actor, data=body, now=now))
 
 
+@router.get(
+    "/entities/me/users",
+    response_model=list[EntityUserOut],
+    tags=["entities"],
+    summary="One's own entity's users, their roles and the evidence the entity gave for them",
+    responses=problem_responses(NotFound),
+)
+def my_users(db: DB, actor: EntitySelf) -> list[EntityUserOut]:
+    if actor.entity_id is None:
+        raise NotFound(field="entity_id", what_zh="本单位", what_en="Your entity")
+    return [_entity_user_out(db, *row) for row in enrolment.enrolments_of(db, actor.entity_id)]
+
+
+@router.post(
+    "/entities/me/users",
+    response_model=EntityUserOut,
+    status_code=201,
+    tags=["entities"],
+    summary="Enrol a user of one's own entity, signed with the entity's certificate (decision 0013)",
+    responses=problem_responses(
+        InvalidInput,
+        NotFound,
+        enrolment.EnrolmentNeedsCertificateSession,
+        enrolment.EnrolmentCertificateNotTheEntitys,
+        enrolment.EnrolmentChallengeInvalid,
+        enrolment.EnrolmentChallengeReplayed,
+        enrolment.EnrolmentTimeInvalid,
+        enrolment.EnrolmentUserOfAnotherEntity,
+        *_CERTIFICATE_PROBLEMS,
+    ),
+)
+def enrol_user(request: Request, body: EnrolmentIn, db: DB, actor: EntitySelf, now: Now) -> EntityUserOut:
+    user = enrolment.enrol_user(
+        db,
+        actor,
+        username=body.username,
+        display_name=body.display_name,
+        password=body.password,
+        roles=[enrolment.EnrolmentRole(role=item.role, centre_id=item.centre_id) for item in body.roles],
+        signed_at=body.signed_at,
+        challenge=body.challenge,
+        certificate_pem=body.certificate_pem,
+        intermediates_pem=body.intermediates_pem,
+        signature=body.signature,
+        secret=request.app.state.secret_key,
+        now=now,
+    )
+    rows = enrolment.enrolments_of(db, user.entity_id or 0)
+    return _entity_user_out(db, *next(row for row in rows if row[0].id == user.id))
+
+
 @router.post(
     "/entity-relations",
     response_model=EntityRelationOut,
@@ -316,7 +406,8 @@ def get_entity(entity_id: int, db: DB, _: EntityReader) -> EntityOut:
     response_model=UserOut,
     status_code=201,
     tags=["users"],
-    responses=problem_responses(InvalidInput, NotFound, service.UsernameTaken),
+    summary="Create a user of the platform (staff, experts, supervisors); never a market entity's user",
+    responses=problem_responses(InvalidInput, NotFound, service.UsernameTaken, service.EntityRoleNeedsEnrolment),
 )
 def create_user(body: UserIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     user = service.create_user(
@@ -336,10 +427,34 @@ def create_user(body: UserIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     "/users/{user_id}/roles",
     response_model=UserOut,
     tags=["users"],
-    responses=problem_responses(InvalidInput, NotFound, Conflict),
+    responses=problem_responses(InvalidInput, NotFound, Conflict, service.EntityRoleNeedsEnrolment),
 )
 def grant_role(user_id: int, body: RoleGrantIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     return _user_out(db, service.grant_role(db, actor, user_id=user_id, grant=body, now=now))
+
+
+@router.post(
+    "/users/{user_id}/suspension",
+    response_model=UserOut,
+    tags=["users"],
+    summary="Suspend a market entity's user: it cannot log in and its sessions end (centre staff, administrator)",
+    responses=problem_responses(InvalidInput, NotFound, enrolment.UserNotAnEntitysUser),
+)
+def suspend_user(user_id: int, body: SuspensionIn, db: DB, actor: UserManager, now: Now) -> UserOut:
+    return _user_out(db, enrolment.suspend_user(db, actor, user_id=user_id, note=body.note, now=now))
+
+
+@router.delete(
+    "/users/{user_id}/suspension",
+    response_model=UserOut,
+    tags=["users"],
+    summary="Lift a suspension staff made (one for want of the entity's evidence only its enrolment lifts)",
+    responses=problem_responses(
+        InvalidInput, NotFound, enrolment.UserNotAnEntitysUser, enrolment.SuspensionNotLiftable
+    ),
+)
+def reinstate_user(user_id: int, db: DB, actor: UserManager, now: Now) -> UserOut:
+    return _user_out(db, enrolment.reinstate_user(db, actor, user_id=user_id, now=now))
 
 
 # --- trust store ------------------------------------------------------------------------------------------------
@@ -371,7 +486,8 @@ def add_trust_anchor(body: TrustAnchorIn, db: DB, actor: TrustManager, now: Now)
     "/trust/revocation-lists",
     status_code=201,
     tags=["trust"],
-    responses=problem_responses(CertificateMalformed, CertificateUntrusted),
+    summary="Load a CRL: the sessions of every certificate it revokes end at once (decision 0013)",
+    responses=problem_responses(CertificateMalformed, CertificateUntrusted, RevocationListRejected),
 )
 def add_revocation_list(body: RevocationListIn, db: DB, actor: TrustManager, now: Now) -> dict[str, int]:
     row = login.add_revocation_list(db, actor, crl_pem=body.crl_pem, now=now)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,11 +33,13 @@ from ggzy.core.errors import DomainError
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import ANONYMOUS, Principal, Role, RoleGrant
 from ggzy.crypto import Certificate as X509Certificate
+from ggzy.crypto import RevocationList as X509RevocationList
 from ggzy.crypto import SignatureInvalid, TrustStore, load_certificate
 from ggzy.entities.models import (
     AuthSession,
     Certificate,
     Entity,
+    EntityEnrolment,
     LoginNonce,
     RevocationList,
     RoleBinding,
@@ -85,6 +87,20 @@ class SessionInvalid(DomainError):
     message_en = "The session has ended or expired; log in again"
 
 
+class SessionCertificateRevoked(SessionInvalid):
+    code = "session_certificate_revoked"
+    status = 401
+    message_zh = "登录所用的数字证书已被吊销，本次登录已结束；请用有效证书重新登录"
+    message_en = "The certificate this session was opened with has been revoked; log in again with a valid certificate"
+
+
+class UserSuspended(SessionInvalid):
+    code = "user_suspended"
+    status = 401
+    message_zh = "该用户已被暂停，不能登录；请联系所属单位或交易中心"
+    message_en = "This user is suspended and cannot log in; ask its entity or the trading centre"
+
+
 class CertificateWithoutCreditCode(DomainError):
     code = "certificate_without_credit_code"
     status = 422
@@ -125,7 +141,7 @@ def login_message(nonce: str) -> bytes:
     return (LOGIN_MESSAGE_PREFIX + nonce).encode()
 
 
-def _check_nonce(nonce: str, *, secret: bytes, now: datetime) -> None:
+def check_nonce(nonce: str, *, secret: bytes, now: datetime) -> None:
     parts = nonce.split(".")
     if len(parts) != 3 or not parts[1].isdigit():
         raise NonceInvalid(field="nonce")
@@ -136,7 +152,7 @@ def _check_nonce(nonce: str, *, secret: bytes, now: datetime) -> None:
         raise NonceInvalid(field="nonce")
 
 
-def _consume_nonce(db: Session, nonce: str, *, now: datetime) -> None:
+def consume_nonce(db: Session, nonce: str, *, now: datetime) -> None:
     if db.get(LoginNonce, nonce) is not None:
         raise NonceReplayed(field="nonce")
     expires = datetime.fromtimestamp(int(nonce.split(".")[1]), tz=now.tzinfo)
@@ -225,24 +241,82 @@ def add_trust_anchor(
 
 @changes_state("trust.crl_added")
 def add_revocation_list(db: Session, actor: Principal, *, crl_pem: str, now: datetime) -> RevocationList:
-    """Store a CRL after checking that a trusted CA signed it."""
-    issuer = build_trust_store(db).add_crl(crl_pem.encode()).issuer
-    anchor = db.scalar(select(TrustAnchor).where(TrustAnchor.fingerprint == issuer.fingerprint))
+    """Store a CRL after checking that a trusted CA signed it, and make its revocations take effect at once.
+
+    Each certificate of the platform the CRL lists gets its revocation date; every session opened with one revoked
+    by now ends, and every role binding an entity enrolled with it is suspended (its evidence no longer holds for
+    new acts; the entity re-enrols with a valid certificate). All in this transaction and this event (电子签名法
+    第十五条: a compromised signature creation data is no longer used).
+    """
+    revocation_list = build_trust_store(db).add_crl(crl_pem.encode())
+    anchor = db.scalar(select(TrustAnchor).where(TrustAnchor.fingerprint == revocation_list.issuer.fingerprint))
     assert anchor is not None
     data = crl_pem.encode()
     row = RevocationList(anchor_id=anchor.id, crl=data, sha256=hashlib.sha256(data).hexdigest(), received_at=now)
     db.add(row)
     db.flush()
+    effects = _apply_revocations(db, revocation_list, now=now)
     record_event(
         db,
         actor,
         action="trust.crl_added",
         subject_type="trust_anchor",
         subject_id=anchor.id,
-        payload={"revocation_list_id": row.id, "sha256": row.sha256},
+        payload={"revocation_list_id": row.id, "sha256": row.sha256, **effects},
         now=now,
     )
     return row
+
+
+def _apply_revocations(db: Session, revocation_list: X509RevocationList, *, now: datetime) -> dict[str, object]:
+    """Mark the platform's certificates the CRL lists, end their sessions, suspend the enrolments they signed."""
+    issuer = revocation_list.issuer.subject
+    by_serial = {format(serial, "x"): when for serial, when in revocation_list.revoked.items()}
+    serials = sorted(by_serial)
+    revoked: list[Certificate] = []
+    for start in range(0, len(serials), 500):  # bounded IN lists
+        revoked += db.scalars(
+            select(Certificate).where(
+                Certificate.issuer == issuer, Certificate.serial_number.in_(serials[start : start + 500])
+            )
+        )
+    fingerprints, sessions_ended, bindings_suspended = [], 0, 0
+    for certificate in sorted(revoked, key=lambda c: c.id):
+        revoked_at = by_serial[certificate.serial_number]
+        if certificate.revoked_at is not None and as_utc(certificate.revoked_at) <= revoked_at:
+            continue  # already known from an earlier CRL
+        certificate.revoked_at = revoked_at
+        fingerprints.append(certificate.fingerprint)
+        if revoked_at <= now:
+            sessions_ended += _end_certificate_sessions(db, certificate.id, now=now)
+        bindings_suspended += _suspend_enrolled_bindings(db, certificate.id, now=now)
+    db.flush()
+    return {
+        "certificates_revoked": fingerprints,
+        "sessions_ended": sessions_ended,
+        "bindings_suspended": bindings_suspended,
+    }
+
+
+def _end_certificate_sessions(db: Session, certificate_id: int, *, now: datetime) -> int:
+    result = db.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.certificate_id == certificate_id, AuthSession.ended_at.is_(None), AuthSession.expires_at > now
+        )
+        .values(ended_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _suspend_enrolled_bindings(db: Session, certificate_id: int, *, now: datetime) -> int:
+    enrolments = select(EntityEnrolment.id).where(EntityEnrolment.certificate_id == certificate_id)
+    result = db.execute(
+        update(RoleBinding)
+        .where(RoleBinding.enrolment_id.in_(enrolments), RoleBinding.suspended_at.is_(None))
+        .values(suspended_at=now, suspension_cause="certificate_revoked")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- sessions ---------------------------------------------------------------------------------------------------
@@ -281,30 +355,43 @@ def principal_for(db: Session, user: User, *, session_id: str | None = None) -> 
 
 
 def authenticate_token(db: Session, token: str, *, now: datetime) -> Principal:
-    """The principal of a session token; every request asks, so it is one query: the session, its user and the
-    user's role grants (one row per grant, as :func:`~ggzy.entities.service.grants_of` orders them)."""
+    """The principal of a session token; every request asks, so it is one query: the session, its user, the
+    revocation state of the certificate it was opened with, and the user's role grants in force (one row per grant,
+    as :func:`~ggzy.entities.service.grants_of` orders them).
+
+    Reading ``certificates.revoked_at`` with the session is the per-request revocation check: a primary-key lookup
+    in the same statement, so every process sees a CRL the moment it is committed, with no cache to drop
+    (decision 0013; bench/auth_session.py measures it).
+    """
     token_hash = _token_hash(token)
     rows = db.execute(
         select(
             AuthSession.ended_at,
             AuthSession.expires_at,
+            Certificate.revoked_at,
             User.id,
             User.entity_id,
             User.username,
             User.active,
+            User.suspended_at,
             RoleBinding.role,
             RoleBinding.centre_id,
             RoleBinding.region_code,
             RoleBinding.trade_type,
         )
         .join(User, User.id == AuthSession.user_id)
-        .outerjoin(RoleBinding, RoleBinding.user_id == User.id)
+        .outerjoin(Certificate, Certificate.id == AuthSession.certificate_id)
+        .outerjoin(RoleBinding, (RoleBinding.user_id == User.id) & RoleBinding.suspended_at.is_(None))
         .where(AuthSession.token_hash == token_hash)
         .order_by(RoleBinding.id)
     ).all()
     if not rows:
         raise SessionInvalid()
     first = rows[0]
+    if first.revoked_at is not None and as_utc(first.revoked_at) <= now:
+        raise SessionCertificateRevoked()
+    if first.suspended_at is not None:
+        raise UserSuspended()
     if first.ended_at is not None or as_utc(first.expires_at) <= now or not first.active:
         raise SessionInvalid()
     grants = tuple(
@@ -372,6 +459,8 @@ def password_login(db: Session, *, username: str, password: str, now: datetime, 
         PASSWORDS.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError) as error:
         raise CredentialsInvalid(field="password") from error
+    if user.suspended_at is not None:  # said only to whoever knows the password
+        raise UserSuspended(field="username")
     if PASSWORDS.check_needs_rehash(user.password_hash):
         user.password_hash = PASSWORDS.hash(password)
     token, expires_at = open_session(db, user, method="password", certificate_id=None, now=now, lifetime=lifetime)
@@ -423,14 +512,14 @@ def certificate_login(
     now: datetime,
     lifetime: timedelta,
 ) -> LoginResult:
-    _check_nonce(nonce, secret=secret, now=now)
+    check_nonce(nonce, secret=secret, now=now)
     certificate = load_certificate(certificate_pem)
     intermediates = [load_certificate(pem) for pem in intermediates_pem]
     trust_store(db).validate(certificate, at=now, intermediates=intermediates)
     if certificate.credit_code is None:
         raise CertificateWithoutCreditCode(field="certificate_pem")
     certificate.public_key.verify(login_message(nonce), _decode_signature(signature))
-    _consume_nonce(db, nonce, now=now)
+    consume_nonce(db, nonce, now=now)
 
     row = db.scalar(select(Certificate).where(Certificate.fingerprint == certificate.fingerprint))
     if row is None:
@@ -438,6 +527,8 @@ def certificate_login(
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         raise SessionInvalid()
+    if user.suspended_at is not None:
+        raise UserSuspended(field="certificate_pem")
     token, expires_at = open_session(db, user, method="certificate", certificate_id=row.id, now=now, lifetime=lifetime)
     record_event(
         db,
@@ -469,6 +560,7 @@ def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: st
             now=now,
         )
     user = _user_of_earlier_certificate(db, certificate, entity_id=entity.id)
+    new_user = user is None
     if user is None:
         user = insert_user(
             db,
@@ -478,8 +570,6 @@ def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: st
             password_hash=None,
             now=now,
         )
-        # A market entity's certificate may bid everywhere; owner and agent roles are granted by a centre.
-        bind_role(db, user, RoleGrant(role=Role.BIDDER), now)
     row = Certificate(
         fingerprint=certificate.fingerprint,
         suite=certificate.suite.value,
@@ -497,6 +587,11 @@ def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: st
     )
     db.add(row)
     db.flush()
+    if new_user:
+        # A market entity's certificate may bid everywhere, on the evidence of this certificate; owner and agent
+        # roles the entity enrols itself (decision 0013).
+        bind_role(db, user, RoleGrant(role=Role.BIDDER), now, certificate_id=row.id)
+        db.flush()
     return row
 
 

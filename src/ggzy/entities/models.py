@@ -90,6 +90,11 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Suspended (暂停): cannot log in, its sessions are ended. ``suspension_cause`` is ``staff`` (lifted by staff)
+    # or ``no_evidence`` (an entity's user made before enrolment existed: lifted only by the entity's enrolment).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_cause: Mapped[str | None] = mapped_column(String(16))
+    suspension_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class RoleBinding(Base):
@@ -116,6 +121,13 @@ class RoleBinding(Base):
     region_code: Mapped[str | None] = mapped_column(String(6))
     trade_type: Mapped[str | None] = mapped_column(String(32))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A market entity's role needs evidence that the entity itself gave it (电子签名法 第十三、十四条): the certificate
+    # the user logged in with, or the entity's signed enrolment (decision 0013). Without it (or once that certificate
+    # is revoked) the binding is suspended: ``no_evidence`` | ``certificate_revoked``; only new evidence lifts it.
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("entity_enrolments.id"), index=True)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_cause: Mapped[str | None] = mapped_column(String(24))
 
 
 class TrustAnchor(Base):
@@ -162,6 +174,30 @@ class Certificate(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set from a loaded CRL (the revocation date it gives); every request of a session opened with this certificate
+    # reads it with the session, so a revocation takes effect at once in every process (decision 0013).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EntityEnrolment(Base):
+    """An entity's signed enrolment of one of its users (decision 0013): the evidence kept with the role bindings.
+
+    ``statement`` is the exact canonical JSON the entity signed (its credit code, the user, the roles and their
+    scope, the time, a one-time challenge) and ``signature`` the signature over it by ``certificate_id``, a
+    certificate of the entity itself; anyone can verify it again from these three.
+    """
+
+    __tablename__ = "entity_enrolments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
+    statement: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    challenge: Mapped[str] = mapped_column(String(128), unique=True)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LoginNonce(Base):

@@ -151,6 +151,67 @@ class UserOut(BaseModel):
     display_name: str
     entity_id: int | None
     roles: list[RoleGrantOut]
+    suspended_at: datetime | None = Field(default=None, description="Suspended: cannot log in")
+
+
+class SuspensionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(min_length=2, max_length=300, description="Why the user is suspended (kept in the trail)")
+
+
+class EnrolmentRoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal[Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION]
+    centre_id: int | None = Field(default=None, description="The centre the role is held at; none: every centre")
+
+
+class EnrolmentIn(BaseModel):
+    """An entity enrols one of its users: the statement ``ggzy.entities.enrolment.enrolment_statement`` builds from
+    these fields (and the entity's credit code), signed with the entity's certificate key (``ggzy bid enrol-user``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str | None = Field(
+        default=None, min_length=10, max_length=200, description="A new user's password (not signed, never stored)"
+    )
+    roles: list[EnrolmentRoleIn] = Field(min_length=1, max_length=8)
+    signed_at: datetime = Field(description="When the entity signed, with its offset; within 10 minutes of now")
+    challenge: str = Field(max_length=128, description="A fresh nonce from POST /api/v1/auth/nonce, used once")
+    certificate_pem: str = Field(max_length=20000, description="The entity certificate that signed")
+    intermediates_pem: list[str] = Field(default_factory=list, max_length=8)
+    signature: str = Field(max_length=2000, description="Base64 signature over the statement's bytes")
+
+
+class EntityRoleOut(BaseModel):
+    role: Role
+    centre_id: int | None
+    evidence: Literal["certificate", "enrolment"] | None = Field(
+        description="What shows the entity gave the role: its certificate's login, or its signed enrolment"
+    )
+    suspended_at: datetime | None
+    suspension_cause: str | None
+
+
+class EnrolmentEvidenceOut(BaseModel):
+    id: int
+    certificate_fingerprint: str
+    statement: str = Field(description="The exact canonical JSON that was signed")
+    signature: str = Field(description="Base64")
+    signed_at: datetime
+    enrolled_at: datetime
+
+
+class EntityUserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    suspended_at: datetime | None
+    roles: list[EntityRoleOut]
+    enrolment: EnrolmentEvidenceOut | None
 
 
 class TrustAnchorIn(BaseModel):

@@ -24,8 +24,23 @@ from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
 
 PASSWORDS = PasswordHasher()
 
-# Who may grant which role (DESIGN §4.7): staff run their centre's market roles; the platform admin the rest.
-_GRANTABLE_BY_STAFF = frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.EXPERT, Role.INSTITUTION})
+# Who may grant which role (DESIGN §4.7): staff their centre's experts; the platform admin the rest. A market
+# entity's roles are never granted by staff or the administrator: only the entity enrols its users (decision 0013).
+_GRANTABLE_BY_STAFF = frozenset({Role.EXPERT})
+ENTITY_ROLES = frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION})
+
+
+class EntityRoleNeedsEnrolment(DomainError):
+    code = "entity_role_needs_enrolment"
+    status = 403
+    message_zh = (
+        "市场主体的用户只能由该主体用其数字证书登录或签名登记产生；中心工作人员和管理员只能暂停这类用户，"
+        "不能创建、授权或改绑（电子签名法 第十三条、第十四条）"
+    )
+    message_en = (
+        "A market entity's user comes only from the entity's certificate login or its signed enrolment; centre "
+        "staff and administrators may suspend such users, never create, grant or rebind them"
+    )
 
 
 class EntityAlreadyRegistered(DomainError):
@@ -209,6 +224,8 @@ def correct_entity(db: Session, actor: Principal, *, entity_id: int, changes: En
 
 
 def _check_grant_allowed(db: Session, actor: Principal, grant: RoleGrantIn) -> None:
+    if grant.role in ENTITY_ROLES:
+        raise EntityRoleNeedsEnrolment(field="roles.role")
     if grant.trade_type is not None and grant.role not in (Role.SUPERVISOR, Role.INSPECTOR):
         raise InvalidInput(
             field="roles.trade_type",
@@ -244,7 +261,12 @@ def _scope(grant: RoleGrantIn | RoleGrant) -> tuple[str, int | None, str | None,
 
 
 def grants_of(db: Session, user_id: int) -> tuple[RoleGrant, ...]:
-    rows = db.scalars(select(RoleBinding).where(RoleBinding.user_id == user_id).order_by(RoleBinding.id))
+    """The roles a user holds now: suspended bindings (no evidence, a revoked certificate) do not count."""
+    rows = db.scalars(
+        select(RoleBinding)
+        .where(RoleBinding.user_id == user_id, RoleBinding.suspended_at.is_(None))
+        .order_by(RoleBinding.id)
+    )
     return tuple(
         RoleGrant(
             role=Role(row.role),
@@ -256,7 +278,10 @@ def grants_of(db: Session, user_id: int) -> tuple[RoleGrant, ...]:
     )
 
 
-def bind_role(db: Session, user: User, grant: RoleGrantIn | RoleGrant, now: datetime) -> None:
+def bind_role(
+    db: Session, user: User, grant: RoleGrantIn | RoleGrant, now: datetime, *, certificate_id: int | None = None
+) -> None:
+    """Bind a role; an entity's role only with its evidence (here the certificate it logged in with)."""
     db.add(
         RoleBinding(
             user_id=user.id,
@@ -265,6 +290,7 @@ def bind_role(db: Session, user: User, grant: RoleGrantIn | RoleGrant, now: date
             region_code=grant.region_code,
             trade_type=_scope(grant)[3],
             granted_at=now,
+            certificate_id=certificate_id,
         )
     )
 
@@ -281,15 +307,18 @@ def create_user(
     roles: list[RoleGrantIn],
     now: datetime,
 ) -> User:
-    """A user with its roles: staff and experts log in with a password (argon2), entities' people by certificate."""
+    """A user with its roles: staff and experts log in with a password (argon2), entities' people by certificate.
+
+    Never an entity's user: those come from its certificate login or its signed enrolment (decision 0013).
+    """
+    if entity_id is not None:
+        raise EntityRoleNeedsEnrolment(field="entity_id")
     for grant in roles:
         _check_grant_allowed(db, actor, grant)
     if len({_scope(grant) for grant in roles}) != len(roles):
         raise InvalidInput(
             field="roles", reason_zh="同一角色重复授予", reason_en="the same role is given more than once"
         )
-    if entity_id is not None:
-        get_entity(db, entity_id)
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise UsernameTaken(field="username", username=username)
     user = insert_user(
@@ -346,6 +375,8 @@ def grant_role(db: Session, actor: Principal, *, user_id: int, grant: RoleGrantI
     user = db.get(User, user_id)
     if user is None:
         raise NotFound(field="user_id", what_zh="用户", what_en="User")
+    if user.entity_id is not None:  # an entity's user is rebound only by the entity
+        raise EntityRoleNeedsEnrolment(field="user_id")
     _check_grant_allowed(db, actor, grant)
     if _scope(grant) in {_scope(held) for held in grants_of(db, user.id)}:
         raise Conflict(field="role", reason_zh="该用户已有此角色", reason_en="the user already holds this role")

@@ -6,7 +6,7 @@ that submitted twice learnt how many bids others had submitted in between. Each 
 one random value per row. The integer keys stay as the primary and foreign keys.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
