@@ -11,7 +11,7 @@ The server API used (``TENDER`` is a tender URL such as ``http://host/api/v1/ten
 - ``POST TENDER/bids``: multipart field ``envelope``, ``Authorization: Bearer``, optional ``Ggzy-Device`` (JSON),
   answering a receipt ``{bid_id, tender_id, received_at, ciphertext_sha256, ciphertext_size, event_id, signature}``
   signed (Ed25519) by the first key of ``GET …/api/v1/ledger/keys`` → ``verifier_keys``; ``bid_id`` is the bid's
-  random public id (``bid_…``, docs/decisions/0013), never a number that counts other bids;
+  random public id (``bid_…``, docs/decisions/0014), never a number that counts other bids;
 - ``POST TENDER/decryptions``: ``{"data_key": base64}`` at opening (remote decryption, 远程解密).
 
 The bidder's private key never leaves the machine: only the data key of one envelope is handed over.

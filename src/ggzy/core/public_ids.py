@@ -5,7 +5,7 @@ Integer keys come from sequences shared by the whole platform: a bidder that sub
 ids of its own bids and learn how many bids others submitted in between — a count that 招标投标法 第22条 keeps
 secret. A public id is a short type prefix and 128 random bits (``secrets``), URL-safe: unguessable and ordered by
 nothing. The integer keys stay inside (foreign keys, joins); a path that names a row takes only its public id, so an
-integer in its place is refused by validation, never resolved (docs/decisions/0013-opaque-public-ids.md).
+integer in its place is refused by validation, never resolved (docs/decisions/0014-opaque-public-ids.md).
 """
 
 from __future__ import annotations
