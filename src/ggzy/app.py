@@ -139,8 +139,10 @@ def create_app(
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Before the server accepts requests: settle the uploads a crash left staged; then the ledger's beat."""
+    """Before the server accepts requests: settle the uploads a crash left staged, mark a demo loaded before demo
+    instances were marked (decision 0016); then the ledger's beat."""
     _recover_staged_uploads(app)
+    _mark_old_demo(app)
     if not app.state.settings.ledger_background:
         yield
         return
@@ -155,6 +157,13 @@ def _recover_staged_uploads(app: FastAPI) -> None:
     grace = timedelta(hours=app.state.settings.storage_recovery_grace_hours)
     # The files' modification times are the real clock's, whatever clock the app runs on.
     recover_at_start(app.state.session_factory, store, now=SystemClock().now(), grace=grace)
+
+
+def _mark_old_demo(app: FastAPI) -> None:
+    from ggzy.demo import mark_old_demo_at_start
+
+    state = app.state
+    mark_old_demo_at_start(state.session_factory, data_dir=Path(state.settings.data_dir), now=state.clock.now())
 
 
 @asynccontextmanager

@@ -192,8 +192,14 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: the lots and their stages")] = False,
 ) -> None:
     """Load demo data: centres, entities with GM and INTL certificates, users, a project, and its tender story."""
+    from ggzy.demo import DatabaseNotEmpty
+
     engine = _migrated_engine()
-    result = _load_demo(engine, directory, quiet=as_json)
+    try:
+        result = _load_demo(engine, directory, quiet=as_json)
+    except DatabaseNotEmpty as refused:
+        Console(stderr=True).print(f"[red]demo not loaded: {refused}[/red]", soft_wrap=True)
+        raise typer.Exit(code=1) from None
     _integrate_ledger(engine)
     if as_json:
         typer.echo(json.dumps(result.report, ensure_ascii=False))
@@ -237,19 +243,27 @@ def serve(
     import uvicorn
 
     from ggzy.admin_cli import FIRST_ADMIN_HINT, has_platform_admin
+    from ggzy.core.clock import SystemClock
     from ggzy.core.instance import DemoMark
-    from ggzy.demo import has_data
+    from ggzy.demo import DatabaseNotEmpty, database_contents, mark_old_demo_at_start
 
     settings = get_settings()
     engine = _migrated_engine()
+    factory = make_session_factory(engine)
+    # A demo loaded before demo instances were marked is marked first (the app's start does it too, for servers
+    # started otherwise), so that --demo on it finds a demo instance rather than a database that is not empty.
+    mark_old_demo_at_start(factory, data_dir=Path(settings.data_dir), now=SystemClock().now())
     if demo or settings.demo_on_first_start:
-        if DemoMark()(make_session_factory(engine)):
+        if DemoMark()(factory):
             console.print("[cyan]a demo instance: the demo data is loaded already[/cyan]")
-        elif has_data(engine):
-            console.print("[cyan]the database holds data: the demo is loaded only into an empty one[/cyan]")
         else:
-            console.print("[cyan]loading demo data (a demo instance: its passwords and CA keys are public)[/cyan]")
-            console.print(_load_demo(engine, None).table)
+            try:
+                if holds := database_contents(engine):
+                    raise DatabaseNotEmpty(holds)
+                console.print("[cyan]loading demo data (a demo instance: its passwords and CA keys are public)[/cyan]")
+                console.print(_load_demo(engine, None).table)
+            except DatabaseNotEmpty as refused:  # load_demo checks again, in its own transaction
+                console.print(f"[yellow]demo not loaded: {refused}[/yellow]", soft_wrap=True)
     if not has_platform_admin(engine):
         hint = f"no platform administrator yet: create the first with `{FIRST_ADMIN_HINT}` (it asks for the password)"
         console.print(f"[yellow]{hint}[/yellow]", soft_wrap=True)

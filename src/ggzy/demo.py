@@ -7,34 +7,49 @@ Everything a person needs to try it (passwords, certificates and their keys) is 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from argon2.exceptions import InvalidHashError, VerificationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import Clock, FixedClock, SystemClock
 from ggzy.core.codes import credit_code_check_character
 from ggzy.core.db import make_session_factory, unit_of_work
 from ggzy.core.events import Event
-from ggzy.core.instance import mark_demo_instance
+from ggzy.core.instance import is_demo_instance, mark_demo_instance
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.core.trade_types import TradeType
-from ggzy.crypto import IssuedCertificate, Suite, init_ca, issue_certificate, load_private_key_pem
+from ggzy.crypto import (
+    CertificateMalformed,
+    IssuedCertificate,
+    Suite,
+    init_ca,
+    issue_certificate,
+    load_certificate,
+    load_private_key_pem,
+)
+from ggzy.crypto.ca import CA_CERTIFICATE_FILE
 from ggzy.demo_story import DemoBidder, register_custodians, register_expert_users, run_tender_story
 from ggzy.entities import enrolment, login, service
-from ggzy.entities.models import Centre, User
+from ggzy.entities.models import TrustAnchor, User
 from ggzy.entities.schemas import RoleGrantIn
+from ggzy.entities.service import PASSWORDS
 from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.projects.service import accept_registration, lots_of, register_project
 from ggzy.storage import BlobStore
+
+logger = logging.getLogger(__name__)
 
 # The story's periods reach at most this far past its start (the contract's 30 days from about day 27, holidays).
 _STORY_REACH_DAYS = 75
@@ -94,9 +109,94 @@ ENTITIES = (
 )
 
 
-def has_data(engine: Engine) -> bool:
+class DatabaseNotEmpty(Exception):
+    """The demo is loaded only into an empty database: no user, no trust anchor, no event. Its administrator's
+    password and its CAs' private keys are public, so adding them to a platform that holds anything (a first
+    administrator, trusted CAs, a ledger) would open that platform to anyone (decision 0016)."""
+
+    def __init__(self, holds: list[str]) -> None:
+        self.holds = holds
+        super().__init__(
+            f"the database is not empty (it holds {', '.join(holds)}): the demo is loaded only into an empty "
+            "database, with no user, no trust anchor and no event — its passwords and CA keys are public"
+        )
+
+
+def contents(db: Session) -> list[str]:
+    """What makes the database non-empty for the demo: users, trust anchors, events (one indexed probe each)."""
+    probes = (("users", User.id), ("trust anchors", TrustAnchor.id), ("events", Event.id))
+    return [name for name, column in probes if db.scalar(select(column).limit(1)) is not None]
+
+
+def database_contents(engine: Engine) -> list[str]:
     with unit_of_work(make_session_factory(engine), read_only=True) as db:
-        return db.scalar(select(Centre.id).limit(1)) is not None
+        return contents(db)
+
+
+def has_data(engine: Engine) -> bool:
+    return bool(database_contents(engine))
+
+
+# The users the demo makes with DEMO_PASSWORD: its staff (load_demo) and its experts (register_expert_users).
+DEMO_PASSWORD_USERS = ("admin", "staff", "supervisor", "inspector", "expert", *(f"expert-{n}" for n in range(1, 7)))
+DEMO_CA_TRUSTED = "demo_ca_trusted"
+DEMO_PASSWORD_IN_USE = "demo_password_in_use"  # noqa: S105 - the name of a sign, not a password
+
+
+def unmarked_demo_evidence(db: Session, *, directory: Path) -> tuple[str, str] | None:
+    """How this database shows itself a demo loaded before the mark existed (the old ``ggzy serve`` loaded the demo
+    into every empty database), as (code, explanation), or None. Two sound signs: a trust anchor that is a CA whose
+    certificate (and private key) the demo wrote under ``directory``; an active user of the demo's names whose
+    password is the demo's (argon2-verified, stopping at the first: on a production database at most ``admin``)."""
+    written: dict[str, Path] = {}
+    for path in sorted(directory.glob(f"*/{CA_CERTIFICATE_FILE}")):
+        try:
+            written[load_certificate(path.read_bytes()).fingerprint] = path
+        except (OSError, CertificateMalformed):
+            continue
+    if written:
+        trusted = db.scalar(select(TrustAnchor.fingerprint).where(TrustAnchor.fingerprint.in_(written)).limit(1))
+        if trusted is not None:
+            return DEMO_CA_TRUSTED, f"it trusts the demo CA {written[trusted].parent}, whose private key is there"
+    users = db.scalars(
+        select(User).where(User.username.in_(DEMO_PASSWORD_USERS), User.active.is_(True)).order_by(User.id)
+    )
+    for user in users:
+        if user.password_hash is None:
+            continue
+        try:
+            PASSWORDS.verify(user.password_hash, DEMO_PASSWORD)
+        except (VerificationError, InvalidHashError):
+            continue
+        return DEMO_PASSWORD_IN_USE, f"its user {user.username!r} has the demo's published password"
+    return None
+
+
+def mark_old_demo_at_start(factory: sessionmaker[Session], *, data_dir: Path, now: datetime) -> str | None:
+    """At start, before requests: record the demo mark on a demo loaded before the mark existed, and warn. The
+    worker processes of one server start together: a lock file in the data directory makes them take turns, so
+    one marks and the others find the mark. Returns the explanation when it marked."""
+    with unit_of_work(factory, read_only=True) as db:
+        if is_demo_instance(db):
+            return None
+        evidence = unmarked_demo_evidence(db, directory=data_dir / "demo")
+    if evidence is None:
+        return None
+    code, explanation = evidence
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "demo-mark.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        with unit_of_work(factory) as db:
+            if is_demo_instance(db):
+                return None
+            mark_demo_instance(db, SYSTEM, now=now, detected=code)
+    logger.warning(
+        "this database is a demo loaded before demo instances were marked: %s. Marked as a demo instance now "
+        "(every page says so); its passwords and CA keys are public — never use it for real trading, start a "
+        "production platform from an empty database",
+        explanation,
+    )
+    return explanation
 
 
 def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, now: datetime) -> login.LoginResult:
@@ -150,23 +250,27 @@ def load_demo(
     console: Console | None = None,
     clock: Clock | None = None,
 ) -> DemoResult:
-    """Load the demo (once): who can log in and how, and the JSON report of the tender story.
+    """Load the demo (once): who can log in and how, and the JSON report of the tender story. A demo instance is
+    left as it is; any other database that is not empty is refused (:class:`DatabaseNotEmpty`), untouched.
 
     The story starts 30 days before now on a fake clock, so that its first lot has been opened and its re-tendered
     lot is open for bidding now.
     """
     story_clock = FixedClock((clock or SystemClock()).now() - timedelta(days=30))
     now = story_clock.now()
-    directory.mkdir(parents=True, exist_ok=True)
     factory = make_session_factory(engine)
     table = Table(title="ggzy demo: who can log in")
     for column in ("who", "role", "how"):
         table.add_column(column)
     status = (console or Console(quiet=True)).status("loading demo data: centres")
     with status, unit_of_work(factory) as db:
-        if db.scalar(select(Centre.id).limit(1)) is not None:
+        if is_demo_instance(db):
             table.add_row("—", "—", "demo data is already loaded")
             return DemoResult(table=table, report={"ok": True, "already_loaded": True, "lots": [], "events": 0})
+        holds = contents(db)
+        if holds:
+            raise DatabaseNotEmpty(holds)  # before any row, file or event
+        directory.mkdir(parents=True, exist_ok=True)
         mark_demo_instance(db, SYSTEM, now=now)  # its passwords and CA keys are public: every page says so
         _placeholder_calendar_years(db, first=now, last=now + timedelta(days=_STORY_REACH_DAYS), now=now)
         province = service.create_centre(

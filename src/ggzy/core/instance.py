@@ -27,16 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 @changes_state(DEMO_LOADED)
-def mark_demo_instance(db: Session, actor: Principal, *, now: datetime) -> Event:
-    """Mark the platform as a demo: its data is fictitious, its passwords and CA keys are public."""
+def mark_demo_instance(db: Session, actor: Principal, *, now: datetime, detected: str | None = None) -> Event:
+    """Mark the platform as a demo: its data is fictitious, its passwords and CA keys are public. ``detected`` says
+    how a demo loaded before the mark existed was recognised at start (``ggzy.demo.mark_old_demo_at_start``)."""
+    payload = {"data": "fictitious", "passwords": "public", "ca_keys": "in the data directory"}
+    if detected is not None:
+        payload["detected_at_start"] = detected
     return record_event(
-        db,
-        actor,
-        action=DEMO_LOADED,
-        subject_type="platform",
-        subject_id="demo",
-        payload={"data": "fictitious", "passwords": "public", "ca_keys": "in the data directory"},
-        now=now,
+        db, actor, action=DEMO_LOADED, subject_type="platform", subject_id="demo", payload=payload, now=now
     )
 
 
