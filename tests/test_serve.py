@@ -1,7 +1,9 @@
 """``ggzy serve`` as an operator starts it, in its own process on a free port: an empty production database gets no
 demo — no administrator with a published password, no CA whose key sits in the data directory — and the operator is
 told how to create the first administrator; ``--demo`` (``make run``) loads the demo, which says so from then on,
-across restarts. Uploads a crash left staged are settled before the first request is answered."""
+across restarts. A demo loaded before demo instances were marked is recognised and marked at start; the demo is
+never loaded into a database that holds users, trust anchors or events. Uploads a crash left staged are settled
+before the first request is answered."""
 
 from __future__ import annotations
 
@@ -23,7 +25,13 @@ from sqlalchemy.orm import Session
 import ggzy
 from ggzy.core.events import Event
 from ggzy.core.instance import DEMO_LOADED
+from ggzy.core.permissions import SYSTEM, Role
+from ggzy.crypto import Suite, init_ca
+from ggzy.demo import DEMO_PASSWORD
+from ggzy.entities.login import add_trust_anchor
 from ggzy.entities.models import Centre, TrustAnchor, User
+from ggzy.entities.schemas import RoleGrantIn
+from ggzy.entities.service import create_user
 from ggzy.storage import MIB, LocalBlobStore
 
 SOURCES = Path(ggzy.__file__).resolve().parents[1]  # this checkout's ggzy, for the server's process
@@ -37,17 +45,21 @@ class Server:
 
 
 @contextmanager
-def _serving(database_url: str, data_dir: Path, *options: str) -> Iterator[Server]:
+def _serving(database_url: str, data_dir: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[Server]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     output = data_dir.parent / f"serve-{port}.log"
-    environment = os.environ | {
-        "GGZY_DATABASE_URL": database_url,
-        "GGZY_DATA_DIR": str(data_dir),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(SOURCES), os.environ.get("PYTHONPATH")])),
-        "COLUMNS": "200",
-    }
+    environment = (
+        os.environ
+        | {
+            "GGZY_DATABASE_URL": database_url,
+            "GGZY_DATA_DIR": str(data_dir),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SOURCES), os.environ.get("PYTHONPATH")])),
+            "COLUMNS": "200",
+        }
+        | (env or {})
+    )
     command = [sys.executable, "-m", "ggzy", "serve", "--host", "127.0.0.1", "--port", str(port), *options]
     with output.open("w") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir.parent)
@@ -131,3 +143,55 @@ def test_serve_with_demo_loads_it_and_the_instance_says_it_is_a_demo_across_rest
     assert health["demo"] is True
     assert "Demo instance" in english
     assert "passwords are public" in english
+
+
+def _admin(db: Session, username: str, password: str) -> None:
+    create_user(
+        db, SYSTEM, username=username, display_name="管理员", password=password, entity_id=None,
+        roles=[RoleGrantIn(role=Role.PLATFORM_ADMIN)], now=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def test_serve_marks_a_demo_loaded_before_the_mark_existed_and_warns(
+    fresh_engine: Engine, fresh_database_url: str, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "var"
+    # What the old default `ggzy serve` left, unmarked: admin / ggzy-demo-2026, a trusted CA whose key is in var/demo.
+    with Session(fresh_engine) as db:
+        certificate = init_ca(data_dir / "demo" / "ca-gm", suite=Suite.GM, name="云南数字证书认证中心（演示）",
+                              now=datetime.now(UTC))  # fmt: skip
+        add_trust_anchor(db, SYSTEM, certificate_pem=certificate.pem, name=None, now=datetime.now(UTC))
+        _admin(db, "admin", DEMO_PASSWORD)
+        db.commit()
+        assert db.scalar(select(Event.id).where(Event.action == DEMO_LOADED)) is None
+
+    with _serving(fresh_database_url, data_dir) as server:
+        health = httpx.get(f"{server.url}/api/v1/health").json()
+        home = httpx.get(f"{server.url}/").text
+
+    assert health["demo"] is True
+    assert "演示环境" in home
+    assert "demo loaded before demo instances were marked" in server.output.read_text()
+    with Session(fresh_engine) as db:
+        assert db.scalar(select(func.count()).where(Event.action == DEMO_LOADED)) == 1
+    assert _count(fresh_engine, Centre) == 0  # marked, not loaded again
+
+
+def test_serve_demo_on_a_platform_with_an_administrator_and_a_ca_but_no_centre_loads_no_demo_and_says_why(
+    fresh_engine: Engine, fresh_database_url: str, tmp_path: Path, gm_ca: Path
+) -> None:
+    data_dir = tmp_path / "var"
+    with Session(fresh_engine) as db:
+        _admin(db, "ops-admin", "a-real-password-of-its-own")
+        add_trust_anchor(db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=datetime.now(UTC))
+        db.commit()
+    counts = {model: _count(fresh_engine, model) for model in (User, TrustAnchor, Event, Centre)}
+
+    for options, env in ((("--demo",), {}), ((), {"GGZY_DEMO_ON_FIRST_START": "true"})):
+        with _serving(fresh_database_url, data_dir, *options, env=env) as server:
+            health = httpx.get(f"{server.url}/api/v1/health").json()
+        output = server.output.read_text()
+        assert "demo not loaded: the database is not empty (it holds users, trust anchors, events)" in output
+        assert health["demo"] is False
+        assert {model: _count(fresh_engine, model) for model in counts} == counts  # no row, no event
+        assert not (data_dir / "demo").exists()  # no demo CA key written
