@@ -147,7 +147,7 @@ def unmarked_demo_evidence(db: Session, *, directory: Path) -> tuple[str, str] |
     """How this database shows itself a demo loaded before the mark existed (the old ``ggzy serve`` loaded the demo
     into every empty database), as (code, explanation), or None. Two sound signs: a trust anchor that is a CA whose
     certificate (and private key) the demo wrote under ``directory``; an active user of the demo's names whose
-    password is the demo's (argon2-verified, stopping at the first: on a production database at most ``admin``)."""
+    password is the demo's (one argon2 verification per such user, stopping at the first that matches)."""
     written: dict[str, Path] = {}
     for path in sorted(directory.glob(f"*/{CA_CERTIFICATE_FILE}")):
         try:
