@@ -18,8 +18,9 @@ from ggzy.cli import app
 from ggzy.core.calendar import YearSchedule
 from ggzy.core.calendar_store import load_calendar_year
 from ggzy.core.events import Event
+from ggzy.core.instance import is_demo_instance
 from ggzy.core.permissions import SYSTEM, Role
-from ggzy.demo import DatabaseNotEmpty, has_data, load_demo
+from ggzy.demo import DEMO_PASSWORD, DatabaseNotEmpty, has_data, load_demo
 from ggzy.entities.login import add_trust_anchor
 from ggzy.entities.models import Centre, TrustAnchor, User
 from ggzy.entities.schemas import RoleGrantIn
@@ -104,3 +105,22 @@ def test_ggzy_demo_on_a_platform_with_an_administrator_and_a_trusted_ca_exits_no
     assert "users, trust anchors, events" in result.output
     assert _counts(fresh_engine) == before
     assert not (cli_database / "demo").exists()
+
+
+def test_ggzy_demo_on_a_demo_loaded_before_the_mark_marks_it_and_loads_nothing_more(
+    fresh_engine: Engine, cli_database: Path
+) -> None:
+    with Session(fresh_engine) as db:  # the old demo's administrator, unmarked
+        create_user(
+            db, SYSTEM, username="admin", display_name="平台管理员", password=DEMO_PASSWORD, entity_id=None,
+            roles=[RoleGrantIn(role=Role.PLATFORM_ADMIN)], now=TEST_NOW,
+        )  # fmt: skip
+        db.commit()
+
+    result = runner.invoke(app, ["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert "demo data is already loaded" in result.output
+    with Session(fresh_engine) as db:
+        assert is_demo_instance(db)
+    assert _counts(fresh_engine)["Centre"] == 0

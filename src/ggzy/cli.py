@@ -192,9 +192,13 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: the lots and their stages")] = False,
 ) -> None:
     """Load demo data: centres, entities with GM and INTL certificates, users, a project, and its tender story."""
-    from ggzy.demo import DatabaseNotEmpty
+    from ggzy.core.clock import SystemClock
+    from ggzy.demo import DatabaseNotEmpty, mark_old_demo_at_start
 
     engine = _migrated_engine()
+    # a demo loaded before demo instances were marked is a demo instance, "already loaded", not a refusal
+    data_dir = Path(get_settings().data_dir)
+    mark_old_demo_at_start(make_session_factory(engine), data_dir=data_dir, now=SystemClock().now())
     try:
         result = _load_demo(engine, directory, quiet=as_json)
     except DatabaseNotEmpty as refused:
