@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -213,6 +214,17 @@ def sign_login_command(
     typer.echo(base64.b64encode(signature).decode("ascii"))
 
 
+def _read_new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+    else:
+        password = str(typer.prompt("新用户的密码 / the user's password", hide_input=True, confirmation_prompt=True))
+    if not password:
+        raise BidClientError("password_missing", "没有读到密码", "no password was read (--no-password to send none)")
+    return password
+
+
 @bid_app.command("enrol-user")
 def enrol_user_command(
     ctx: typer.Context,
@@ -223,18 +235,30 @@ def enrol_user_command(
     display_name: Annotated[str, typer.Option("--name", help="姓名 / the user's name")],
     role: Annotated[list[str], typer.Option("--role", help="角色，如 owner@12、bidder / a role, e.g. owner@12")],
     token: TokenOption = None,
-    password: Annotated[
-        str | None, typer.Option("--password", envvar="GGZY_NEW_PASSWORD", help="新用户的密码 / a new user's password")
-    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="从标准输入第一行读取新密码 / read the password from the first line of stdin"
+        ),
+    ] = False,
+    no_password: Annotated[
+        bool,
+        typer.Option(
+            "--no-password", help="不设密码（再次登记已有用户）/ send no password (enrolling an existing user again)"
+        ),
+    ] = False,
 ) -> None:
     """登记本单位用户 / Enrol a user of one's entity, signed with the entity's certificate key (decision 0013).
 
-    Log in with the entity's certificate first and pass that session's token (--token or GGZY_TOKEN)."""
+    Log in with the entity's certificate first and pass that session's token (--token or GGZY_TOKEN). The new user's
+    password is asked for at a hidden prompt (typed twice) or read with --password-stdin, never from the command line
+    (which other users of the computer see in the process list, and the shell keeps in its history)."""
     from ggzy.bidclient.enrolment import enrol_user, parse_roles
 
     try:
         if not token:
             raise BidClientError("token_missing", "需要本单位证书登录的令牌", "the entity's certificate session token")
+        password = None if no_password else _read_new_password(password_stdin)
         answer = enrol_user(
             _transport(ctx), api_base=api, token=token, certificate_pem=certificate.read_text(encoding="ascii"),
             key=load_private_key(key), username=username, display_name=display_name, password=password,

@@ -351,9 +351,14 @@ def test_an_entity_cannot_enrol_another_entitys_user(client: TestClient, db: Ses
 def test_a_suspended_user_cannot_log_in_and_its_open_sessions_end(
     client: TestClient, db: Session, entity: dict
 ) -> None:
+    city = make_centres(db)["city"].id
+    staff = token_for(db, user_with_role(db, Role.CENTRE_STAFF, centre_id=city))
+    roles = [{"role": "agent", "centre_id": city}]
     assert (
         client.post(
-            MY_USERS, json=_enrolment_body(client, entity["issued"], code=entity["code"]), headers=entity["headers"]
+            MY_USERS,
+            json=_enrolment_body(client, entity["issued"], code=entity["code"], roles=roles),
+            headers=entity["headers"],
         ).status_code
         == 201
     )
@@ -362,7 +367,6 @@ def test_a_suspended_user_cannot_log_in_and_its_open_sessions_end(
     headers = {"authorization": f"Bearer {token}"}
     assert client.get("/api/v1/entities/me", headers=headers).status_code == 200
     user_id = db.scalar(select(User.id).where(User.username == "zhang-san"))
-    staff = token_for(db, user_with_role(db, Role.CENTRE_STAFF))
 
     suspended = client.post(f"{USERS}/{user_id}/suspension", json={"note": "单位报告账户被盗用"}, headers=staff)
 
@@ -387,17 +391,54 @@ def test_a_suspended_user_cannot_log_in_and_its_open_sessions_end(
     )
 
 
-def test_a_suspended_certificate_user_cannot_log_in_with_its_certificate(
+@pytest.mark.parametrize("who", [Role.CENTRE_STAFF, Role.PLATFORM_ADMIN])
+def test_no_one_at_a_centre_suspends_an_entitys_certificate_user_only_its_ca_revokes_it(
+    client: TestClient, db: Session, entity: dict, who: Role
+) -> None:
+    """电子签名法 第十五条: the certificate is the entity's own means to act; its CA ends it by a revocation (whose CRL
+    ends its sessions at once), no staff member or administrator locks the entity out of it."""
+    me = client.get("/api/v1/auth/me", headers=entity["headers"]).json()
+    actor = token_for(db, user_with_role(db, who))
+    before = _counts(db)
+
+    refused = client.post(f"{USERS}/{me['id']}/suspension", json={"note": "竞争对手"}, headers=actor)
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "user_is_a_certificate_user")
+    assert "吊销" in refused.json()["message_zh"]
+    assert "revokes" in refused.json()["message_en"]
+    assert _counts(db) == before
+    assert client.get("/api/v1/auth/me", headers=entity["headers"]).status_code == 200
+    again = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, entity["issued"]))
+    assert again.status_code == 200, again.text
+
+
+def test_staff_suspend_an_enrolled_user_only_at_a_centre_of_its_roles_the_administrator_anywhere(
     client: TestClient, db: Session, entity: dict
 ) -> None:
-    me = client.get("/api/v1/auth/me", headers=entity["headers"]).json()
+    centres = make_centres(db)
+    city, other_city = centres["city"].id, centres["other_city"].id
+    roles = [{"role": "agent", "centre_id": city}, {"role": "bidder", "centre_id": None}]
+    body = _enrolment_body(client, entity["issued"], code=entity["code"], roles=roles)
+    assert client.post(MY_USERS, json=body, headers=entity["headers"]).status_code == 201
+    user_id = db.scalar(select(User.id).where(User.username == "zhang-san"))
+    elsewhere = token_for(db, user_with_role(db, Role.CENTRE_STAFF, centre_id=other_city))
+    at_its_centre = token_for(db, user_with_role(db, Role.CENTRE_STAFF, centre_id=city))
     admin = token_for(db, user_with_role(db, Role.PLATFORM_ADMIN))
+    before = _counts(db)
 
-    assert client.post(f"{USERS}/{me['id']}/suspension", json={"note": "核查"}, headers=admin).status_code == 200
+    refused = client.post(f"{USERS}/{user_id}/suspension", json={"note": "竞争对手"}, headers=elsewhere)
 
-    assert client.get("/api/v1/auth/me", headers=entity["headers"]).json()["code"] == "user_suspended"
-    response = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, entity["issued"]))
-    assert (response.status_code, response.json()["code"]) == (401, "user_suspended")
+    assert (refused.status_code, refused.json()["code"]) == (403, "suspension_outside_your_centres")
+    assert refused.json()["message_zh"]
+    assert refused.json()["message_en"]
+    assert _counts(db) == before
+    assert db.scalar(select(User.suspended_at).where(User.id == user_id)) is None
+    suspended = client.post(f"{USERS}/{user_id}/suspension", json={"note": "核查"}, headers=at_its_centre)
+    assert suspended.status_code == 200, suspended.text
+    not_lifted = client.delete(f"{USERS}/{user_id}/suspension", headers=elsewhere)
+    assert (not_lifted.status_code, not_lifted.json()["code"]) == (403, "suspension_outside_your_centres")
+    assert client.delete(f"{USERS}/{user_id}/suspension", headers=admin).status_code == 200
+    assert client.post(f"{USERS}/{user_id}/suspension", json={"note": "核查"}, headers=admin).status_code == 200
 
 
 def test_staff_suspend_only_an_entitys_users(client: TestClient, db: Session) -> None:
@@ -430,14 +471,137 @@ def test_a_suspension_for_want_of_evidence_is_lifted_only_by_the_entitys_enrolme
 
     assert (refused.status_code, refused.json()["code"]) == (409, "suspension_not_liftable")
     assert _counts(db) == before
-    body = _enrolment_body(client, entity["issued"], code=entity["code"], password=None)
+    body = _enrolment_body(client, entity["issued"], code=entity["code"], password="the entity's own secret")
     assert client.post(MY_USERS, json=body, headers=entity["headers"]).status_code == 201
     db.refresh(user)
     assert user.suspended_at is None
     logged_in = client.post(
-        "/api/v1/auth/password-login", json={"username": "zhang-san", "password": "correct horse battery"}
+        "/api/v1/auth/password-login", json={"username": "zhang-san", "password": "the entity's own secret"}
     )
     assert logged_in.status_code == 200, logged_in.text
+
+
+def _staff_made_user(db: Session, entity: dict, *, password: str) -> User:
+    """What migration 0012 leaves of a password user staff made for the entity before decision 0013."""
+    from ggzy.entities.models import Entity
+    from ggzy.entities.service import PASSWORDS
+
+    entity_id = db.scalar(select(Entity.id).where(Entity.credit_code == entity["code"]))
+    user = User(username="staff-made", display_name="代建用户", entity_id=entity_id, active=True,
+                password_hash=PASSWORDS.hash(password), created_at=TEST_NOW, suspended_at=TEST_NOW,
+                suspension_cause="no_evidence")  # fmt: skip
+    db.add(user)
+    db.commit()
+    return user
+
+
+def test_enrolling_a_staff_made_user_needs_a_new_password_and_the_one_staff_set_stops_working(
+    client: TestClient, db: Session, entity: dict
+) -> None:
+    """电子签名法 第十三条: what acts for the entity must be under its sole control; a password staff set is not."""
+    user = _staff_made_user(db, entity, password="staff knows it")
+    before = _counts(db)
+
+    without = _enrolment_body(client, entity["issued"], code=entity["code"], username="staff-made", password=None)
+    refused = client.post(MY_USERS, json=without, headers=entity["headers"])
+
+    assert (refused.status_code, refused.json()["code"]) == (422, "enrolment_needs_new_password")
+    assert "新密码" in refused.json()["message_zh"]
+    assert "new password" in refused.json()["message_en"]
+    assert _counts(db) == before
+    db.refresh(user)
+    assert user.suspension_cause == "no_evidence"
+    body = _enrolment_body(client, entity["issued"], code=entity["code"], username="staff-made",
+                           password="only the entity knows")  # fmt: skip
+    assert client.post(MY_USERS, json=body, headers=entity["headers"]).status_code == 201, "enrolled"
+    old = client.post("/api/v1/auth/password-login", json={"username": "staff-made", "password": "staff knows it"})
+    assert (old.status_code, old.json()["code"]) == (401, "credentials_invalid")
+    new = client.post(
+        "/api/v1/auth/password-login", json={"username": "staff-made", "password": "only the entity knows"}
+    )
+    assert new.status_code == 200, new.text
+    assert event_payload(db, "user.enrolled")["password_replaced"] is True
+
+
+# --- a certificate from a newly trusted CA ----------------------------------------------------------------------
+
+
+def _enrol_owner_role_for_own_certificate_user(client: TestClient, entity: dict, centre_id: int) -> dict:
+    me = client.get("/api/v1/auth/me", headers=entity["headers"]).json()
+    challenge = client.post("/api/v1/auth/nonce").json()["nonce"]
+    roles = [enrolment.EnrolmentRole(role=Role.OWNER, centre_id=centre_id)]
+    statement = enrolment.enrolment_statement(
+        credit_code=entity["code"], username=me["username"], display_name=me["display_name"], roles=roles,
+        signed_at=TEST_NOW, challenge=challenge,
+    )  # fmt: skip
+    key = load_private_key_pem(entity["issued"].private_key_pem)
+    body = {
+        "username": me["username"], "display_name": me["display_name"], "password": None,
+        "roles": [{"role": "owner", "centre_id": centre_id}], "signed_at": TEST_NOW.isoformat(),
+        "challenge": challenge, "certificate_pem": entity["issued"].certificate_pem,
+        "signature": base64.b64encode(key.sign(statement)).decode(),
+    }  # fmt: skip
+    response = client.post(MY_USERS, json=body, headers=entity["headers"])
+    assert response.status_code == 201, response.text
+    return me
+
+
+def test_a_certificate_from_a_newly_trusted_ca_gets_a_user_of_its_own_and_inherits_no_role_nor_user(
+    client: TestClient, db: Session, entity: dict, tmp_path: Path
+) -> None:
+    """电子签名法 第十三条: an administrator who adds a CA of its own to the trust store and issues a certificate with
+    a bidder's credit code must not become the bidder's existing user, with its roles and the users it enrolled."""
+    from ggzy.core.events import UNDISCLOSED_ACTIONS
+    from ggzy.crypto import Suite, init_ca
+
+    city = make_centres(db)["city"].id
+    db.commit()
+    owner = _enrol_owner_role_for_own_certificate_user(client, entity, city)
+    body = _enrolment_body(client, entity["issued"], code=entity["code"], username="zhang-san")
+    assert client.post(MY_USERS, json=body, headers=entity["headers"]).status_code == 201
+    admin = token_for(db, user_with_role(db, Role.PLATFORM_ADMIN))
+    rogue = tmp_path / "rogue-ca"
+    init_ca(rogue, suite=Suite.GM, name="某CA", now=TEST_NOW - timedelta(days=3))
+    added = client.post(
+        "/api/v1/trust/anchors", json={"certificate_pem": (rogue / "ca.pem").read_text()}, headers=admin
+    )
+    assert added.status_code == 201, added.text
+    rogue_fingerprint = load_certificate((rogue / "ca.pem").read_text()).fingerprint
+    assert "trust.anchor_added" not in UNDISCLOSED_ACTIONS  # the addition is public in the ledger
+    assert event_payload(db, "trust.anchor_added")["fingerprint"] == rogue_fingerprint
+    forged = issue(rogue, name="昆明登记测试有限公司", code=entity["code"])
+
+    headers = _certificate_session(client, forged)
+
+    me = client.get("/api/v1/auth/me", headers=headers).json()
+    assert me["id"] != owner["id"]
+    assert [(r["role"], r["centre_id"]) for r in me["roles"]] == [("bidder", None)]  # what a first login gives
+    assert event_payload(db, "auth.certificate_login")["anchor"] == rogue_fingerprint
+    original = client.get("/api/v1/auth/me", headers=entity["headers"]).json()
+    assert {(r["role"], r["centre_id"]) for r in original["roles"]} == {("bidder", None), ("owner", city)}
+    # ...and it cannot take over a user the entity enrolled with its own certificate
+    before = _counts(db)
+    again = _enrolment_body(client, forged, code=entity["code"], username="zhang-san", password=None,
+                            roles=[{"role": "owner", "centre_id": city}])  # fmt: skip
+    refused = client.post(MY_USERS, json=again, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (403, "enrolment_certificate_of_another_anchor")
+    assert "新的用户名" in refused.json()["message_zh"]
+    assert "new user name" in refused.json()["message_en"]
+    assert _counts(db) == before
+
+
+def test_a_renewed_certificate_from_the_same_ca_keeps_the_entitys_roles(
+    client: TestClient, db: Session, entity: dict, gm_ca: Path
+) -> None:
+    city = make_centres(db)["city"].id
+    db.commit()
+    owner = _enrol_owner_role_for_own_certificate_user(client, entity, city)
+    renewed = issue(gm_ca, name="昆明登记测试有限公司", code=entity["code"])
+
+    me = client.get("/api/v1/auth/me", headers=_certificate_session(client, renewed)).json()
+
+    assert me["id"] == owner["id"]
+    assert {(r["role"], r["centre_id"]) for r in me["roles"]} == {("bidder", None), ("owner", city)}
 
 
 def event_payload(db: Session, action: str) -> dict:
@@ -495,9 +659,12 @@ def test_ggzy_bid_enrol_user_signs_with_the_key_file_and_the_platform_keeps_the_
     token = entity["headers"]["authorization"].removeprefix("Bearer ")
     args = ["enrol-user", "--api", "http://testserver/api/v1", "--cert", str(certificate), "--key", str(key)]
     args += ["--username", "li-si", "--name", "李四", "--role", f"agent@{city}", "--role", "bidder"]
-    args += ["--token", token, "--password", "correct horse battery"]
+    args += ["--token", token]
 
-    result = CliRunner().invoke(bid_app, args, obj={"transport": _AppTransport(client), "clock": clock})
+    result = CliRunner().invoke(
+        bid_app, args, input="correct horse battery\ncorrect horse battery\n",
+        obj={"transport": _AppTransport(client), "clock": clock},
+    )  # fmt: skip
 
     assert result.exit_code == 0, result.output
     assert "li-si" in result.output
@@ -505,8 +672,30 @@ def test_ggzy_bid_enrol_user_signs_with_the_key_file_and_the_platform_keeps_the_
     held = db.scalars(select(RoleBinding).where(RoleBinding.user_id == user.id)).all()
     assert {(b.role, b.centre_id) for b in held} == {("agent", city), ("bidder", None)}
     assert all(b.enrolment_id is not None for b in held)
-    refused = CliRunner().invoke(
-        bid_app, [*args[:-4], "--token", "not-a-session"], obj={"transport": _AppTransport(client), "clock": clock}
+    assert "correct horse battery" not in result.output  # the prompt is hidden
+    logged_in = client.post(
+        "/api/v1/auth/password-login", json={"username": "li-si", "password": "correct horse battery"}
     )
+    assert logged_in.status_code == 200, logged_in.text
+    refused = CliRunner().invoke(
+        bid_app, [*args[:-2], "--token", "not-a-session", "--password-stdin"], input="correct horse battery\n",
+        obj={"transport": _AppTransport(client), "clock": clock},
+    )  # fmt: skip
     assert refused.exit_code == 1
     assert "session_invalid" in refused.output
+
+
+def test_ggzy_bid_enrol_user_takes_no_password_on_the_command_line(tmp_path: Path) -> None:
+    """A command line is seen by every user of the computer (ps) and kept in the shell's history."""
+    from typer.testing import CliRunner
+
+    from ggzy.bidclient_cli import bid_app
+
+    args = ["enrol-user", "--api", "http://127.0.0.1:9/api/v1", "--cert", str(tmp_path / "c.pem"), "--key",
+            str(tmp_path / "k.pem"), "--username", "li-si", "--name", "李四", "--role", "bidder", "--token", "t",
+            "--password", "correct horse battery"]  # fmt: skip
+
+    result = CliRunner().invoke(bid_app, args, env={"GGZY_NEW_PASSWORD": "correct horse battery"})
+
+    assert result.exit_code == 2  # a usage error: no such option
+    assert "--password" in result.output

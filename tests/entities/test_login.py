@@ -69,16 +69,21 @@ def test_certificate_login_works_for_both_suites_from_two_cas_in_one_trust_store
     assert event_count(db, "entity.registered") == 1  # first login registered the entity from its certificate
 
 
-def test_a_renewed_certificate_reaches_the_same_user(
+def test_a_renewed_certificate_reaches_the_same_user_and_one_of_another_ca_the_same_entity(
     client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path, intl_ca: Path
 ) -> None:
+    """Mutual recognition: a certificate of any trusted CA logs the entity in; only one from the CA of an earlier
+    certificate reaches that certificate's user (decision 0013)."""
     code = credit_code()
     first = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, issue(gm_ca, code=code)))
-    renewed = issue(intl_ca, code=code)  # the entity changed CA as well: mutual recognition
+    renewed = issue(gm_ca, code=code)
     second = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, renewed))
+    other_ca = issue(intl_ca, code=code)
+    third = client.post("/api/v1/auth/certificate-login", json=certificate_login_body(client, other_ca))
 
-    assert first.status_code == second.status_code == 200
-    assert first.json()["user"]["id"] == second.json()["user"]["id"]
+    assert first.status_code == second.status_code == third.status_code == 200
+    assert first.json()["user"]["id"] == second.json()["user"]["id"] != third.json()["user"]["id"]
+    assert first.json()["entity"]["id"] == third.json()["entity"]["id"]
     assert db.scalar(select(func.count()).select_from(Entity).where(Entity.credit_code == code)) == 1
 
 
@@ -241,7 +246,7 @@ def test_person_certificates_log_in_people_of_their_entity(
 
     zhang = person(gm_ca, "张三", "P-0001")
     li = person(intl_ca, "李四", "P-0002")
-    zhang_renewed = person(intl_ca, "张三", "P-0001")
+    zhang_renewed = person(gm_ca, "张三", "P-0001")  # the same CA (one of another CA gets a user of its own)
 
     assert zhang["entity"]["name"] == "昆明个人证书建设有限公司"
     assert zhang["entity"]["id"] == li["entity"]["id"] == zhang_renewed["entity"]["id"]

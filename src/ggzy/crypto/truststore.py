@@ -177,6 +177,11 @@ class TrustStore:
                 )
         return chain[-1]
 
+    def anchor_of(self, certificate: Certificate, *, intermediates: Sequence[Certificate] = ()) -> Certificate:
+        """The trusted anchor the certificate's chain ends at, whatever the time (an expired or revoked certificate
+        still came from it); raises CertificateUntrusted when there is no chain. Not an acceptance: use validate."""
+        return self._build_chain(certificate, intermediates)[-1]
+
     def _build_chain(self, certificate: Certificate, intermediates: Sequence[Certificate]) -> list[Certificate]:
         """Leaf first, anchor last: follow issuer names, keeping only issuers whose key made the signature."""
         chain = [certificate]

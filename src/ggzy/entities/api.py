@@ -318,6 +318,8 @@ def my_users(db: DB, actor: EntitySelf) -> list[EntityUserOut]:
         enrolment.EnrolmentChallengeReplayed,
         enrolment.EnrolmentTimeInvalid,
         enrolment.EnrolmentUserOfAnotherEntity,
+        enrolment.EnrolmentNeedsNewPassword,
+        enrolment.EnrolmentCertificateOfAnotherAnchor,
         *_CERTIFICATE_PROBLEMS,
     ),
 )
@@ -437,8 +439,16 @@ def grant_role(user_id: int, body: RoleGrantIn, db: DB, actor: UserManager, now:
     "/users/{user_id}/suspension",
     response_model=UserOut,
     tags=["users"],
-    summary="Suspend a market entity's user: it cannot log in and its sessions end (centre staff, administrator)",
-    responses=problem_responses(InvalidInput, NotFound, enrolment.UserNotAnEntitysUser),
+    summary="Suspend a user an entity enrolled: it cannot log in and its sessions end (centre staff at a centre of its "
+    "roles, the administrator anywhere; never a certificate's user)",
+    responses=problem_responses(
+        InvalidInput,
+        NotFound,
+        enrolment.UserNotAnEntitysUser,
+        enrolment.UserIsACertificateUser,
+        enrolment.UserNotEnrolled,
+        enrolment.SuspensionOutsideYourCentres,
+    ),
 )
 def suspend_user(user_id: int, body: SuspensionIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     return _user_out(db, enrolment.suspend_user(db, actor, user_id=user_id, note=body.note, now=now))
@@ -450,7 +460,11 @@ def suspend_user(user_id: int, body: SuspensionIn, db: DB, actor: UserManager, n
     tags=["users"],
     summary="Lift a suspension staff made (one for want of the entity's evidence only its enrolment lifts)",
     responses=problem_responses(
-        InvalidInput, NotFound, enrolment.UserNotAnEntitysUser, enrolment.SuspensionNotLiftable
+        InvalidInput,
+        NotFound,
+        enrolment.UserNotAnEntitysUser,
+        enrolment.SuspensionNotLiftable,
+        enrolment.SuspensionOutsideYourCentres,
     ),
 )
 def reinstate_user(user_id: int, db: DB, actor: UserManager, now: Now) -> UserOut:

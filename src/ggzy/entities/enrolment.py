@@ -6,8 +6,9 @@ a certificate of the entity, checked against the trust store (chain, validity, r
 bindings as evidence. A signature is the signatory's only when its signature creation data is under its sole
 control (电子签名法 第十三条、第十四条); a user that centre staff made for a bidder would read the bidder's
 registrations before the opening (招标投标法 第二十二条) and act in its name (电子签名法 第三十二条:
-冒用他人的电子签名). So staff and administrators never create or bind an entity's user: they suspend one,
-and lift only a suspension they made.
+冒用他人的电子签名). So staff and administrators never create or bind an entity's user: they suspend one the
+entity enrolled (staff only at their centres; never a certificate's user, which its CA's revocation ends), and lift
+only a suspension they made.
 """
 
 from __future__ import annotations
@@ -96,6 +97,52 @@ class SuspensionNotLiftable(DomainError):
     message_en = "The user was suspended for want of the entity's evidence; only the entity's signed enrolment lifts it"
 
 
+class EnrolmentNeedsNewPassword(DomainError):
+    code = "enrolment_needs_new_password"
+    status = 422
+    message_zh = "用户 {username} 是工作人员在本单位登记之前创建的，其密码可能为他人所知；请在登记时为其设置新密码"
+    message_en = (
+        "User {username} was made by staff before the entity enrolled it, so others may know its password; "
+        "enrol it with a new password"
+    )
+
+
+class EnrolmentCertificateOfAnotherAnchor(DomainError):
+    code = "enrolment_certificate_of_another_anchor"
+    status = 403
+    message_zh = (
+        "用户 {username} 由本单位另一 CA 签发的证书登记或使用；请用该 CA 签发的本单位证书签名，或登记新的用户名"
+    )
+    message_en = (
+        "User {username} was enrolled or is used with the entity's certificate of another CA; sign with the "
+        "entity's certificate from that CA, or enrol a new user name"
+    )
+
+
+class UserIsACertificateUser(DomainError):
+    code = "user_is_a_certificate_user"
+    status = 409
+    message_zh = "这是单位数字证书的用户，不能由工作人员暂停；证书由其 CA 吊销（加载吊销列表）后即失效，登录随之结束"
+    message_en = (
+        "This is the user of an entity's certificate and staff do not suspend it; the certificate ends when its CA "
+        "revokes it (load the CRL), and its sessions with it"
+    )
+
+
+class UserNotEnrolled(DomainError):
+    code = "user_not_enrolled"
+    status = 409
+    message_zh = "只能暂停单位用其证书签名登记的用户"
+    message_en = "Only a user the entity enrolled with its certificate's signature is suspended here"
+
+
+class SuspensionOutsideYourCentres(DomainError):
+    code = "suspension_outside_your_centres"
+    status = 403
+    message_zh = "该用户没有在您所在交易中心登记的角色；只有平台管理员可以暂停或恢复它"
+    message_en = "The user holds no role enrolled at your trading centre; only the platform administrator may act here"
+
+
 @dataclass(frozen=True)
 class EnrolmentRole:
     role: Role
@@ -150,10 +197,11 @@ def _certificate_session(db: Session, actor: Principal) -> Certificate:
 
 
 def _signing_certificate(db: Session, entity: Entity, certificate_pem: str, intermediates_pem: list[str], *,
-                         now: datetime) -> tuple[Certificate, X509Certificate]:  # fmt: skip
+                         now: datetime) -> tuple[Certificate, X509Certificate, str]:  # fmt: skip
+    """The entity's certificate that signs, its parsed form, and the fingerprint of the anchor it chains to."""
     certificate = load_certificate(certificate_pem)
     intermediates = [load_certificate(pem) for pem in intermediates_pem]
-    login.trust_store(db).validate(certificate, at=now, intermediates=intermediates)
+    anchor = login.trust_store(db).validate(certificate, at=now, intermediates=intermediates)
     if certificate.credit_code != entity.credit_code:
         raise EnrolmentCertificateNotTheEntitys(
             field="certificate_pem", reason_zh="统一社会信用代码不同", reason_en="another credit code"
@@ -165,7 +213,7 @@ def _signing_certificate(db: Session, entity: Entity, certificate_pem: str, inte
             reason_zh="请先用该单位证书登录一次",
             reason_en="log in with it once first",
         )
-    return row, certificate
+    return row, certificate, anchor.fingerprint
 
 
 def _check_challenge(db: Session, challenge: str, *, secret: bytes, now: datetime) -> None:
@@ -223,7 +271,7 @@ def enrol_user(
     _check_roles(db, roles)
     if signed_at.tzinfo is None or abs(signed_at - now) > SIGNED_AT_TOLERANCE:
         raise EnrolmentTimeInvalid(field="signed_at")
-    row, certificate = _signing_certificate(db, entity, certificate_pem, intermediates_pem, now=now)
+    row, certificate, anchor = _signing_certificate(db, entity, certificate_pem, intermediates_pem, now=now)
     statement = enrolment_statement(
         credit_code=entity.credit_code, username=username, display_name=display_name, roles=roles,
         signed_at=signed_at, challenge=challenge,
@@ -234,7 +282,18 @@ def enrol_user(
     user = db.scalar(select(User).where(User.username == username))
     if user is not None and user.entity_id != entity.id:
         raise EnrolmentUserOfAnotherEntity(field="username", username=username)
-    if user is not None and password is not None:
+    if user is not None:
+        _check_same_anchor(db, user, anchor=anchor)
+    replaced, sessions_ended = False, 0
+    if user is not None and user.suspension_cause == "no_evidence":
+        # Staff made it and set its password before the entity enrolled it (migration 0012): the entity now gives
+        # the evidence it lacked and a password only it knows; whatever staff set no longer opens it.
+        if not password:
+            raise EnrolmentNeedsNewPassword(field="password", username=username)
+        user.password_hash, replaced = PASSWORDS.hash(password), True
+        user.suspended_at = user.suspension_cause = user.suspension_note = None
+        sessions_ended = end_sessions_of_user(db, user.id, now=now)
+    elif user is not None and password is not None:
         raise InvalidInput(
             field="password",
             reason_zh="已有用户的密码不能通过登记更改",
@@ -245,8 +304,6 @@ def enrol_user(
             db, username=username, display_name=display_name, entity_id=entity.id,
             password_hash=PASSWORDS.hash(password) if password else None, now=now,
         )  # fmt: skip
-    elif user.suspension_cause == "no_evidence":  # the entity now gives the evidence it lacked
-        user.suspended_at = user.suspension_cause = user.suspension_note = None
     enrolment = EntityEnrolment(
         entity_id=entity.id, user_id=user.id, certificate_id=row.id, statement=statement, signature=raw_signature,
         challenge=challenge, signed_at=signed_at, enrolled_at=now,
@@ -267,11 +324,31 @@ def enrol_user(
             "entity_id": entity.id,
             "roles": [{"role": item.role.value, "centre_id": item.centre_id} for item in roles],
             "certificate": row.fingerprint,
+            "anchor": anchor,
             "enrolment_id": enrolment.id,
+            "password_replaced": replaced,
+            "sessions_ended": sessions_ended,
         },
         now=now,
     )
     return user
+
+
+def _check_same_anchor(db: Session, user: User, *, anchor: str) -> None:
+    """An existing user is enrolled again only with a certificate from an anchor its earlier evidence came from (its
+    own certificates, the certificates of its enrolments): a certificate of a newly added anchor carrying the
+    entity's credit code does not take over the users the entity enrolled before (decision 0013). A user with no
+    evidence at all (made by staff before migration 0012) is enrolled afresh."""
+    evidence = list(
+        db.scalars(
+            select(Certificate).where(
+                (Certificate.user_id == user.id)
+                | Certificate.id.in_(select(EntityEnrolment.certificate_id).where(EntityEnrolment.user_id == user.id))
+            )
+        )
+    )
+    if evidence and anchor not in {login.certificate_anchor(db, row) for row in evidence}:
+        raise EnrolmentCertificateOfAnotherAnchor(field="certificate_pem", username=user.username)
 
 
 def _bind_with_evidence(db: Session, user: User, item: EnrolmentRole, *, enrolment_id: int, now: datetime) -> None:
@@ -332,6 +409,29 @@ def _entity_user(db: Session, user_id: int) -> User:
     return user
 
 
+def _check_in_scope(db: Session, actor: Principal, user: User) -> None:
+    """The administrator acts on any entity's user; centre staff only on one holding a role at one of their centres
+    (a role enrolled for every centre is the administrator's to act on)."""
+    if Role.PLATFORM_ADMIN in actor.roles:
+        return
+    staff_centres = {grant.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)}
+    bound = set(db.scalars(select(RoleBinding.centre_id).where(RoleBinding.user_id == user.id)))
+    if not staff_centres & (bound - {None}):
+        raise SuspensionOutsideYourCentres(field="user_id")
+
+
+def _suspendable_user(db: Session, actor: Principal, user_id: int) -> User:
+    """A user the entity enrolled: never the user of an entity's certificate, which only its CA ends (a revocation
+    ends its sessions at once), so that no one at a centre locks an entity out of its own certificate."""
+    user = _entity_user(db, user_id)
+    if db.scalar(select(Certificate.id).where(Certificate.user_id == user.id).limit(1)) is not None:
+        raise UserIsACertificateUser(field="user_id")
+    if db.scalar(select(EntityEnrolment.id).where(EntityEnrolment.user_id == user.id).limit(1)) is None:
+        raise UserNotEnrolled(field="user_id")
+    _check_in_scope(db, actor, user)
+    return user
+
+
 def end_sessions_of_user(db: Session, user_id: int, *, now: datetime) -> int:
     result = db.execute(
         update(AuthSession)
@@ -343,8 +443,9 @@ def end_sessions_of_user(db: Session, user_id: int, *, now: datetime) -> int:
 
 @changes_state("user.suspended", disclosed=False)
 def suspend_user(db: Session, actor: Principal, *, user_id: int, note: str, now: datetime) -> User:
-    """Centre staff or the administrator suspend an entity's user: it cannot log in, its open sessions end."""
-    user = _entity_user(db, user_id)
+    """Centre staff (at a centre of the user's roles) or the administrator suspend a user an entity enrolled: it
+    cannot log in, its open sessions end."""
+    user = _suspendable_user(db, actor, user_id)
     if user.suspended_at is not None:
         raise InvalidInput(field="user_id", reason_zh="该用户已被暂停", reason_en="the user is already suspended")
     user.suspended_at = now
@@ -361,12 +462,14 @@ def suspend_user(db: Session, actor: Principal, *, user_id: int, note: str, now:
 
 @changes_state("user.reinstated", disclosed=False)
 def reinstate_user(db: Session, actor: Principal, *, user_id: int, now: datetime) -> User:
-    """Lift a suspension staff made; a suspension for want of evidence is lifted only by the entity's enrolment."""
+    """Lift a suspension staff made (staff within their centres, as they suspend); a suspension for want of evidence
+    is lifted only by the entity's enrolment."""
     user = _entity_user(db, user_id)
     if user.suspended_at is None:
         raise InvalidInput(field="user_id", reason_zh="该用户未被暂停", reason_en="the user is not suspended")
     if user.suspension_cause != "staff":
         raise SuspensionNotLiftable(field="user_id")
+    _check_in_scope(db, actor, user)
     user.suspended_at = user.suspension_cause = user.suspension_note = None
     db.flush()
     record_event(

@@ -33,8 +33,8 @@ from ggzy.core.errors import DomainError
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import ANONYMOUS, Principal, Role, RoleGrant
 from ggzy.crypto import Certificate as X509Certificate
+from ggzy.crypto import CertificateUntrusted, SignatureInvalid, TrustStore, load_certificate
 from ggzy.crypto import RevocationList as X509RevocationList
-from ggzy.crypto import SignatureInvalid, TrustStore, load_certificate
 from ggzy.entities.models import (
     AuthSession,
     Certificate,
@@ -515,7 +515,7 @@ def certificate_login(
     check_nonce(nonce, secret=secret, now=now)
     certificate = load_certificate(certificate_pem)
     intermediates = [load_certificate(pem) for pem in intermediates_pem]
-    trust_store(db).validate(certificate, at=now, intermediates=intermediates)
+    anchor = trust_store(db).validate(certificate, at=now, intermediates=intermediates)
     if certificate.credit_code is None:
         raise CertificateWithoutCreditCode(field="certificate_pem")
     certificate.public_key.verify(login_message(nonce), _decode_signature(signature))
@@ -523,7 +523,9 @@ def certificate_login(
 
     row = db.scalar(select(Certificate).where(Certificate.fingerprint == certificate.fingerprint))
     if row is None:
-        row = _bind_certificate(db, certificate, certificate.credit_code, now=now)
+        row = _bind_certificate(db, certificate, certificate.credit_code, anchor=anchor.fingerprint, now=now)
+    elif row.anchor_fingerprint is None:  # bound before migration 0016: it learns its anchor now
+        row.anchor_fingerprint = anchor.fingerprint
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         raise SessionInvalid()
@@ -536,16 +538,25 @@ def certificate_login(
         action="auth.certificate_login",
         subject_type="user",
         subject_id=user.id,
-        payload={"certificate": certificate.fingerprint, "suite": certificate.suite.value},
+        payload={
+            "certificate": certificate.fingerprint,
+            "suite": certificate.suite.value,
+            "anchor": anchor.fingerprint,
+        },
         now=now,
     )
     return LoginResult(token=token, expires_at=expires_at, user=user, entity=db.get(Entity, user.entity_id))
 
 
-def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: str, *, now: datetime) -> Certificate:
+def _bind_certificate(
+    db: Session, certificate: X509Certificate, credit_code: str, *, anchor: str, now: datetime
+) -> Certificate:
     """A trusted certificate seen for the first time: find (or register) its entity and user, and bind it.
 
-    A renewed certificate (same entity and, for a person, the same person id) reaches the same user.
+    A renewed certificate (same entity and, for a person, the same person id) from the same trust anchor reaches the
+    same user; one from an anchor none of the entity's earlier certificates came from gets a user of its own, with
+    only the ``bidder`` binding of a first login: whoever could add an anchor could otherwise mint a certificate
+    with any entity's credit code and inherit that entity's roles and enrolments (decision 0013).
     """
     entity = find_entity_by_credit_code(db, credit_code)
     if entity is None:
@@ -559,7 +570,7 @@ def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: st
             ),
             now=now,
         )
-    user = _user_of_earlier_certificate(db, certificate, entity_id=entity.id)
+    user = _user_of_earlier_certificate(db, certificate, entity_id=entity.id, anchor=anchor)
     new_user = user is None
     if user is None:
         user = insert_user(
@@ -584,6 +595,7 @@ def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: st
         entity_id=entity.id,
         user_id=user.id,
         registered_at=now,
+        anchor_fingerprint=anchor,
     )
     db.add(row)
     db.flush()
@@ -595,16 +607,33 @@ def _bind_certificate(db: Session, certificate: X509Certificate, credit_code: st
     return row
 
 
-def _user_of_earlier_certificate(db: Session, certificate: X509Certificate, *, entity_id: int) -> User | None:
+def _user_of_earlier_certificate(
+    db: Session, certificate: X509Certificate, *, entity_id: int, anchor: str
+) -> User | None:
     earlier = db.scalars(
         select(Certificate)
         .where(Certificate.entity_id == entity_id, Certificate.kind == certificate.kind)
         .order_by(Certificate.id.desc())
     )
     for row in earlier:
+        if certificate_anchor(db, row) != anchor:
+            continue
         if certificate.kind == "entity" or load_certificate(row.certificate_pem).person_id == certificate.person_id:
             return db.get(User, row.user_id)
     return None
+
+
+def certificate_anchor(db: Session, row: Certificate) -> str | None:
+    """The fingerprint of the trust anchor ``row`` came from: as recorded when it was bound, or, for a row bound
+    before migration 0016 that has not logged in since, the anchor that issued it directly (its intermediates were
+    not kept, and ones a client sends now could be cross-certificates of an anchor it never came from); None when
+    unknown, which reaches no one."""
+    if row.anchor_fingerprint is not None:
+        return row.anchor_fingerprint
+    try:
+        return trust_store(db).anchor_of(load_certificate(row.certificate_pem)).fingerprint
+    except CertificateUntrusted:
+        return None
 
 
 def _certificate_holder(certificate: X509Certificate) -> Principal:
