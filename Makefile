@@ -18,13 +18,27 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: the platform on the embedded SQLite database under ./var/, with demo data, at http://127.0.0.1:8000,
-## and a local witness (its own key and storage in ./var/witness, port 8001) that cosigns every checkpoint; the
-## witness stops when the platform does. `ggzy ledger verify` then checks the ledger against it (docs/ledger.md).
+## and a local witness (its own key and storage in ./witness-data, or WITNESS_DIR; port 8001) that cosigns every
+## checkpoint; the witness stops when the platform does. Its storage is kept OUTSIDE the data directory: whoever
+## holds the data directory must not be able to reset the witness too. `ggzy ledger verify` then checks the ledger
+## against it (docs/ledger.md). The witness pins the platform's keys at its first start: `make clean` removes both.
 WITNESS_PORT ?= 8001
+WITNESS_DIR ?= witness-data
+WITNESS_ARGS ?=  # `make run WITNESS_ARGS=--reset`: its operator re-initialises the witness (docs/ledger.md)
 run: $(STAMP)
-	@data="$${GGZY_DATA_DIR:-var}"; keys=$$($(BIN)/ggzy ledger keys) || exit 1; \
-	$(BIN)/ggzy witness serve --dir "$$data/witness" --port $(WITNESS_PORT) $$(printf -- '--platform-key=%s ' $$keys) & \
+	@data="$${GGZY_DATA_DIR:-var}"; witness_dir="$(WITNESS_DIR)"; \
+	case "$$(realpath -m "$$witness_dir")/" in "$$(realpath -m "$$data")/"*) \
+		echo "WITNESS_DIR=$$witness_dir is inside the data directory $$data: whoever holds the data directory could reset the witness too. Keep it elsewhere." >&2; exit 2;; esac; \
+	if [ -d "$$data/witness" ] && [ ! -e "$$witness_dir" ]; then \
+		echo "moving the witness's storage out of the data directory: $$data/witness -> $$witness_dir"; mv "$$data/witness" "$$witness_dir" || exit 1; fi; \
+	keys=$$($(BIN)/ggzy ledger keys) || exit 1; \
+	$(BIN)/ggzy witness serve --dir "$$witness_dir" --port $(WITNESS_PORT) $(WITNESS_ARGS) $$(printf -- '--platform-key=%s ' $$keys) & \
 	witness=$$!; trap 'kill $$witness 2>/dev/null; wait $$witness 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	for attempt in $$(seq 60); do \
+		kill -0 $$witness 2>/dev/null || { echo "!!! the witness did not start: its reason is above (docs/ledger.md, 'The local witness'). Once you know why, make run WITNESS_ARGS=--reset re-initialises it." >&2; exit 1; }; \
+		$(BIN)/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$(WITNESS_PORT)/info', timeout=1)" 2>/dev/null && break; \
+		sleep 0.5; \
+	done; \
 	export GGZY_LEDGER_WITNESS_URLS="$${GGZY_LEDGER_WITNESS_URLS:-http://127.0.0.1:$(WITNESS_PORT)}"; \
 	$(BIN)/ggzy serve --demo
 
@@ -79,4 +93,4 @@ bench-quick:
 	@$(MAKE) --no-print-directory bench BENCH_ARGS=--quick
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var witness-data .pytest_cache .mypy_cache .ruff_cache

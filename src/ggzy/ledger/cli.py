@@ -44,7 +44,9 @@ def _keys():  # type: ignore[no-untyped-def]
 EXIT_VERIFIED = 0
 EXIT_DAMAGED = 1
 EXIT_CANNOT_RUN = 2  # bad options or settings (the command line's own usage errors exit 2 as well)
-EXIT_SELF_CONSISTENT_ONLY = 3
+EXIT_SELF_CONSISTENT_ONLY = 3  # also: entries beyond every witness's checkpoint for longer than the grace
+MIN_GRACE_SECONDS = 30.0  # a witness is fed at the checkpoint cadence; it may lag a few beats, not more
+GRACE_CADENCES = 5
 
 
 @ledger_app.command()
@@ -61,13 +63,30 @@ def verify(
         list[str] | None,
         typer.Option(help="Pin a witness's verifier key (repeatable); otherwise a URL witness is asked for its key"),
     ] = None,
+    grace_seconds: Annotated[
+        float | None,
+        typer.Option(
+            help="How long entries may wait for a witness's checkpoint before they count as not witnessed (default: "
+            f"{GRACE_CADENCES} checkpoint cadences, at least {MIN_GRACE_SECONDS:g} s)",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Recompute every leaf and the whole tree; check every checkpoint and cosignature; then compare with the newest
-    checkpoint each witness holds. Exit 0: verified against a witness; 3: only self-consistent (no witness could
-    be consulted); 1: damaged or rewritten; 2: could not run (options, settings)."""
+    checkpoint each witness holds. Exit 0: verified against a witness (up to the last few seconds' entries); 3: only
+    self-consistent (no witness could be consulted, or entries older than the grace are beyond every witness's
+    checkpoint); 1: damaged or rewritten; 2: could not run (options, settings)."""
+    from datetime import UTC, datetime
+
     from ggzy.config import get_settings
     from ggzy.ledger.note import parse_verifier_key
-    from ggzy.ledger.verify import LedgerDamaged, check_against_witness, verify_ledger
+    from ggzy.ledger.verify import (
+        LedgerDamaged,
+        check_against_witness,
+        cosigned_before,
+        first_unwitnessed,
+        verify_ledger,
+    )
     from ggzy.ledger.witnessing import WitnessClient, WitnessUnavailable
 
     factory, keys = _platform()
@@ -101,14 +120,20 @@ def verify(
             console.print(f"[bold red]--witness-key is needed to trust the checkpoint file {path}[/bold red]")
             raise typer.Exit(EXIT_CANNOT_RUN)
         sources.append((str(path), path.read_text(), pinned))
-    agreed = 0
+    agreed, witnessed = 0, 0
     for where, note, trusted in sources:
+        with unit_of_work(factory, read_only=True) as db:
+            before = cosigned_before(db, trusted)
         try:
-            agreement = check_against_witness(report, note, platform=keys.verifiers, witnesses=trusted)
+            agreement = check_against_witness(
+                report, note, platform=keys.verifiers, witnesses=trusted, cosigned_before=before
+            )
         except LedgerDamaged as error:
-            console.print(f"[bold red]LEDGER REWRITTEN[/bold red] (compared with the witness at {where}): {error}")
+            label = "WITNESS FORGOT" if "forgot" in str(error) else "LEDGER REWRITTEN"
+            console.print(f"[bold red]{label}[/bold red] (compared with the witness at {where}): {error}")
             raise typer.Exit(EXIT_DAMAGED) from None
         agreed += 1
+        witnessed = max(witnessed, agreement.size)
         console.print(
             f"[green]consistent with witness {agreement.witness}[/green] ({where}): it holds the checkpoint of size "
             f"{agreement.size}; the ledger has {agreement.tree_size} entries"
@@ -129,6 +154,24 @@ def verify(
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_SELF_CONSISTENT_ONLY)
+    if witnessed < report.entries:
+        grace = grace_seconds
+        if grace is None:
+            grace = max(MIN_GRACE_SECONDS, GRACE_CADENCES * get_settings().ledger_checkpoint_seconds)
+        with unit_of_work(factory, read_only=True) as db:
+            since = first_unwitnessed(db, witnessed)
+        waited = (datetime.now(UTC) - since).total_seconds() if since else 0.0
+        if waited > grace:
+            console.print(
+                f"[bold yellow]NOT WITNESSED[/bold yellow]: entries {witnessed} to {report.entries - 1} "
+                f"({report.entries - witnessed} entries, the first recorded {since:%Y-%m-%d %H:%M:%S} UTC, "
+                f"{waited:.0f} s ago) are beyond the newest checkpoint any witness holds (size {witnessed}), longer "
+                f"than the grace of {grace:g} s: the witness is behind. The entries up to {witnessed} are verified "
+                "against a witness; those after it are ONLY SELF-CONSISTENT — someone holding the data files and the "
+                "signing keys could have rewritten them.",
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_SELF_CONSISTENT_ONLY)
     console.print("[bold green]ledger verified against a witness[/bold green]")
 
 
@@ -272,22 +315,31 @@ def witness_serve(
     name: Annotated[str | None, typer.Option(help="The witness's name (fixed at the first start)")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8001,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Re-initialise: forget the checkpoint held and pin the platform keys given now (keeps the witness's "
+            "key and name; the reset is recorded and shown at GET /info). Only after checking why it is needed.",
+        ),
+    ] = False,
 ) -> None:
     """Run a witness the platform sends its checkpoints to (tlog-witness): it checks each against the newest it
-    holds, cosigns, keeps it, and refuses a rewritten history."""
+    holds, cosigns, keeps it, and refuses a rewritten history. It pins the platform's keys at its first start and
+    refuses to start with others, or with its record lost, unless --reset."""
     import logging
 
     import uvicorn
 
     from ggzy.ledger.witness_server import WitnessStore, create_witness_app
 
-    try:
-        store = WitnessStore(directory, platform_keys=platform_key, name=name)
-    except ValueError as error:
-        console.print(f"[bold red]{error}[/bold red]")
-        raise typer.Exit(1) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s witness %(levelname)s %(message)s")
-    held = store.held()
+    try:
+        store = WitnessStore(directory, platform_keys=platform_key, name=name, reset=reset)
+        held = store.held()
+    except ValueError as error:
+        console.print(f"[bold red]{error}[/bold red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print(
         f"witness {store.name} of {store.origin} on http://{host}:{port} — key {store.verifier_key} — holds "
         + (f"size {held.checkpoint.size}" if held else "no checkpoint yet"),
@@ -304,7 +356,11 @@ def witness_latest(
     """Print the newest checkpoint the witness cosigned (for `ggzy ledger verify --witness-checkpoint FILE`)."""
     from ggzy.ledger.witness_server import WitnessStore
 
-    held = WitnessStore(directory, platform_keys=platform_key).held()
+    try:
+        held = WitnessStore(directory, platform_keys=platform_key).held()
+    except ValueError as error:
+        console.print(f"[bold red]{error}[/bold red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     if held is None:
         console.print("[yellow]this witness has cosigned no checkpoint yet[/yellow]")
         raise typer.Exit(1)

@@ -286,6 +286,20 @@ def list_witnesses(db: Session) -> list[LedgerWitness]:
     return list(db.scalars(select(LedgerWitness).order_by(LedgerWitness.id)))
 
 
+def largest_cosigned(db: Session, *, verifier_key: str) -> tuple[int, datetime] | None:
+    """The largest checkpoint size the ledger holds a cosignature for by the witness with this key, and when that
+    cosignature was received; None if it holds none. A witness that later reports a smaller size forgot it."""
+    row = db.execute(
+        select(LedgerCheckpoint.size, LedgerCosignature.received_at)
+        .join(LedgerCosignature, LedgerCosignature.checkpoint_id == LedgerCheckpoint.id)
+        .join(LedgerWitness, LedgerWitness.id == LedgerCosignature.witness_id)
+        .where(LedgerWitness.verifier_key == verifier_key)
+        .order_by(LedgerCheckpoint.size.desc(), LedgerCosignature.received_at.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0]), as_utc(row[1])) if row else None
+
+
 def add_cosignature(db: Session, keys: LedgerKeys, *, note_text: str, now: datetime) -> list[str]:
     """Accept a witness's cosigned checkpoint: it must be one of ours, and each new cosignature must verify under
     a registered witness key. Returns the names of the witnesses whose cosignature was added."""
@@ -346,6 +360,7 @@ __all__ = [
     "entries",
     "event_receipt",
     "inclusion",
+    "largest_cosigned",
     "load_ledger_keys",
     "parse_signature_line",
     "publish_checkpoint",

@@ -14,11 +14,13 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.core.clock import as_utc
 from ggzy.core.events import Event
 from ggzy.ledger.entries import entry_bytes, entry_document
 from ggzy.ledger.merkle import MemoryNodeStore, ProofError, leaf_hash, root_at, verify_inclusion
@@ -182,14 +184,22 @@ def verify_ledger(
 
 
 def check_against_witness(
-    report: VerifyReport, note_text: str, *, platform: list[NoteVerifier], witnesses: list[NoteVerifier]
+    report: VerifyReport,
+    note_text: str,
+    *,
+    platform: list[NoteVerifier],
+    witnesses: list[NoteVerifier],
+    cosigned_before: int = 0,
 ) -> WitnessAgreement:
     """Compare the ledger, rebuilt from its events, with the newest checkpoint a witness holds.
 
     The witness's checkpoint must carry the platform's signatures and a cosignature by one of ``witnesses`` (keys
     the verifier trusts: pinned, or asked of the witness itself). Then the events must give the same root at the
     witness's size — else history was rewritten, even if re-signed with the platform's own keys — and the ledger
-    must still hold that checkpoint — else checkpoints were deleted. Raises LedgerDamaged naming what differs.
+    must still hold that checkpoint — else checkpoints were deleted. ``cosigned_before`` is the largest size the
+    ledger holds a (verified) cosignature for by this witness: a witness that holds less forgot what it cosigned —
+    its storage was lost, rolled back or reset — and cannot vouch for what it no longer holds. Raises LedgerDamaged
+    naming what differs.
     """
     try:
         note = open_note(note_text, [*platform, *witnesses])
@@ -209,6 +219,11 @@ def check_against_witness(
             f"witness {witness} cosigned a tree of {held.size} entries but the ledger has {tree_size}: "
             "entries were removed"
         )
+    if held.size < cosigned_before:
+        raise LedgerDamaged(
+            f"witness {witness} holds a tree of {held.size} entries, but the ledger holds its cosignature on "
+            f"{cosigned_before}: the witness forgot what it cosigned (its storage was lost, rolled back or reset)"
+        )
     root = root_at(held.size, report.tree) if held.size else held.root_hash
     if root != held.root_hash:
         raise LedgerDamaged(
@@ -221,6 +236,22 @@ def check_against_witness(
             "checkpoints were deleted"
         )
     return WitnessAgreement(witness=witness, size=held.size, tree_size=tree_size)
+
+
+def cosigned_before(db: Session, witnesses: list[NoteVerifier]) -> int:
+    """The largest size the ledger holds a cosignature for by any of these witness keys (0 if none)."""
+    from ggzy.ledger.service import largest_cosigned
+
+    found = [largest_cosigned(db, verifier_key=witness.verifier_key) for witness in witnesses]
+    return max((stored[0] for stored in found if stored is not None), default=0)
+
+
+def first_unwitnessed(db: Session, size: int) -> datetime | None:
+    """When the event of entry ``size`` — the first that no witness's checkpoint covers — was recorded."""
+    occurred = db.scalar(
+        select(Event.occurred_at).join(LedgerEntry, LedgerEntry.event_id == Event.id).where(LedgerEntry.index == size)
+    )
+    return as_utc(occurred) if occurred is not None else None
 
 
 # --- evidence packages ---------------------------------------------------------------------------------------

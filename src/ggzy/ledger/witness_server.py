@@ -1,6 +1,6 @@
 """A witness that the platform calls (C2SP tlog-witness v1, ``POST /add-checkpoint``), with its own key and storage.
 
-``ggzy witness serve --dir var/witness --port 8001 --platform-key …`` runs it as its own process. The platform's
+``ggzy witness serve --dir witness-data --port 8001 --platform-key …`` runs it as its own process. The platform's
 background publisher sends it each new checkpoint with a consistency proof from the newest checkpoint the witness
 holds; the witness checks the platform's signatures and the proof (RFC 9162 §2.1.4), keeps the new checkpoint, and
 only then answers with its cosignature/v1 line. It refuses, and says so, a checkpoint that is not consistent with
@@ -10,14 +10,20 @@ What the witness holds is what ``ggzy ledger verify`` compares the ledger with: 
 cosigned checkpoint, ``GET /info`` the witness's verifier key. The storage is a directory:
 
     witness.pem          the witness's Ed25519 key (mode 0600)
-    witness.json         its name (the key ID depends on it)
+    witness.json         its record: its name (the key ID depends on it), the platform keys pinned at its first
+                         start, a second copy of the newest checkpoint of each log, and its operator's resets
     checkpoints/<log>    the newest checkpoint of each log, with the platform's signatures and the cosignature
     refused.jsonl        every refused request that carried a valid platform signature (evidence of a fork)
 
 Request (tlog-witness): ``old <size>\\n``, the consistency proof's hashes one base64 line each, an empty line, then
 the signed checkpoint. Answers: 200 with the cosignature line(s); 400 malformed; 403 not signed by every key of
 the log; 404 another log; 409 ``old`` is not the size the witness holds (body: that size, ``text/x.tlog.size``) or,
-at the same size, another root; 422 the consistency proof does not verify.
+at the same size, another root; 422 the consistency proof does not verify; 503 the witness's storage lost its
+record (it cosigns nothing until its operator re-initialises it).
+
+The witness never takes a "first" checkpoint twice: once initialised (witness.json exists) it keeps what it held in
+two fsync'd copies, and refuses to start without its record, or with platform keys other than those it pinned,
+unless its operator says ``--reset``.
 """
 
 from __future__ import annotations
@@ -94,11 +100,44 @@ def format_add_checkpoint(old: int, proof: Sequence[bytes], note: str) -> str:
     return f"old {old}\n" + "".join(base64.b64encode(value).decode() + "\n" for value in proof) + "\n" + note
 
 
+class WitnessStorageError(ValueError):
+    """The witness's storage does not match what it recorded (keys replaced, state lost): the operator must look."""
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Write atomically and durably (temporary file, fsync, rename, fsync of the directory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
 class WitnessStore:
-    """The witness's own key and storage; ``add_checkpoint`` is the one operation that changes it."""
+    """The witness's own key and storage; ``add_checkpoint`` is the one operation that changes it.
+
+    ``witness.json`` is the witness's record: its name, the platform's keys pinned at its first start, and a second
+    copy of the newest checkpoint it cosigned (the first is ``checkpoints/<log>``). Losing one copy loses nothing;
+    losing the record, or being shown other platform keys, stops the witness until its operator starts it with
+    ``reset=True`` (``ggzy witness serve --reset``), which keeps its key and name, forgets what it held, pins the
+    keys given, and records the reset (served at ``GET /info``).
+    """
 
     def __init__(
-        self, directory: Path, *, platform_keys: Sequence[str], name: str | None = None, clock: Clock | None = None
+        self,
+        directory: Path,
+        *,
+        platform_keys: Sequence[str],
+        name: str | None = None,
+        clock: Clock | None = None,
+        reset: bool = False,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -106,17 +145,34 @@ class WitnessStore:
         if not self.platform:
             raise ValueError("a witness needs the platform's verifier keys (--platform-key)")
         self.origin = self.platform[0].name  # the Ed25519 key is named after the log's origin
-        identity_file, key_file = directory / "witness.json", directory / "witness.pem"
-        if identity_file.exists():
-            stored = json.loads(identity_file.read_text())["name"]
-            if name is not None and name != stored:
-                raise ValueError(f"{directory} is the storage of witness {stored}, not {name}")
-            name = stored
-        else:
+        self._clock: Clock = clock or SystemClock()
+        key_file = directory / "witness.pem"
+        record = self._read_record()
+        if record is not None and name is not None and name != record["name"]:
+            raise ValueError(f"{directory} is the storage of witness {record['name']}, not {name}")
+        if record is None and key_file.exists() and not reset:
+            raise self._storage_error(
+                "its record witness.json is gone while its key is still there: what it held and the platform keys it "
+                "pinned are lost"
+            )
+        if record is None and not key_file.exists():
             name = name or "witness.local"
             create_witness_key(key_file, name)
-            identity_file.write_text(json.dumps({"name": name}))
-        self.signer = CosignatureSigner(name, load_witness_key(key_file), clock=clock or SystemClock())
+            record = {"name": name, "platform_keys": self._given_keys(), "checkpoints": {}, "resets": []}
+            _write_durably(self._record_path, json.dumps(record, indent=1))
+            logger.info("witness %s initialised in %s; pinned the platform keys %s", name, directory,
+                        " ".join(record["platform_keys"]))  # fmt: skip
+        elif reset:
+            record = self._reset(record, name)
+        else:
+            assert record is not None
+            record = self._upgrade(record)
+            if sorted(record["platform_keys"]) != sorted(self._given_keys()):
+                raise self._storage_error(
+                    f"it pinned the platform keys {' '.join(record['platform_keys'])} at its first start but is now "
+                    f"given {' '.join(self._given_keys())}: the platform's keys were replaced"
+                )
+        self.signer = CosignatureSigner(record["name"], load_witness_key(key_file), clock=self._clock)
         self._lock = threading.Lock()
 
     @property
@@ -127,16 +183,108 @@ class WitnessStore:
     def verifier_key(self) -> str:
         return self.signer.verifier_key
 
+    @property
+    def _record_path(self) -> Path:
+        return self.directory / "witness.json"
+
+    def _given_keys(self) -> list[str]:
+        return [verifier.verifier_key for verifier in self.platform]
+
+    def _read_record(self) -> dict[str, Any] | None:
+        if not self._record_path.exists():
+            return None
+        return dict(json.loads(self._record_path.read_text()))
+
+    def _storage_error(self, what: str) -> WitnessStorageError:
+        message = (
+            f"WITNESS STORAGE REFUSED ({self.directory}): {what}. The witness will not cosign until its operator "
+            "checks why and re-initialises it explicitly with `ggzy witness serve --reset` (it keeps its key, "
+            "forgets what it held, and records the reset)"
+        )
+        logger.error("%s", message)
+        return WitnessStorageError(message)
+
+    def _upgrade(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A record written before keys were pinned (only the name): pin the keys given now, copy the checkpoint."""
+        if "platform_keys" in record:
+            return record
+        record = {"name": record["name"], "platform_keys": self._given_keys(), "checkpoints": {}, "resets": []}
+        held_file = self._path(self.origin)
+        if held_file.exists():
+            record["checkpoints"][self.origin] = held_file.read_text()
+        _write_durably(self._record_path, json.dumps(record, indent=1))
+        logger.warning("witness %s: an older record; pinned the platform keys given now", record["name"])
+        return record
+
+    def _reset(self, record: dict[str, Any] | None, name: str | None) -> dict[str, Any]:
+        """The operator re-initialises the witness: keep the key and name, forget what it held, pin the keys given."""
+        key_file = self.directory / "witness.pem"
+        if not key_file.exists():
+            create_witness_key(key_file, name or "witness.local")
+        if record is None:  # the name is in the key's cosignatures only; the operator gives it or gets the default
+            record = {"name": name or "witness.local", "checkpoints": {}, "resets": []}
+        forgotten = {origin: int(note.split("\n")[1]) for origin, note in record.get("checkpoints", {}).items()}
+        held_file = self._path(self.origin)
+        if held_file.exists():
+            retired = held_file.with_name(f"{held_file.name}.before-reset-{int(self._clock.now().timestamp())}")
+            os.replace(held_file, retired)
+        reset = {
+            "at": self._clock.now().isoformat(),
+            "forgot_sizes": forgotten,
+            "platform_keys_before": record.get("platform_keys"),
+            "platform_keys": self._given_keys(),
+        }
+        record = {
+            "name": record["name"],
+            "platform_keys": self._given_keys(),
+            "checkpoints": {},
+            "resets": [*record.get("resets", []), reset],
+        }
+        _write_durably(self._record_path, json.dumps(record, indent=1))
+        logger.warning("WITNESS RESET by its operator (%s): forgot %s; pinned the platform keys %s", self.directory,
+                       forgotten or "nothing", " ".join(self._given_keys()))  # fmt: skip
+        return record
+
     def _path(self, origin: str) -> Path:
         return self.directory / "checkpoints" / re.sub(r"[^A-Za-z0-9._-]", "_", origin)
 
+    @property
+    def resets(self) -> list[dict[str, Any]]:
+        record = self._read_record()
+        return list(record.get("resets", [])) if record else []
+
     def held(self) -> HeldCheckpoint | None:
-        """The newest checkpoint this witness cosigned, with its signatures, or None before the first."""
+        """The newest checkpoint this witness cosigned, with its signatures, or None before the first.
+
+        Both copies are read and checked against the witness's own key; the larger one counts. A copy that is gone
+        or older than the other is logged (someone removed or rolled back part of the storage). With the record
+        gone, the witness holds nothing it can vouch for: WitnessStorageError.
+        """
+        record = self._read_record()
+        if record is None:
+            raise self._storage_error("its record witness.json is gone")
+        copies: list[HeldCheckpoint] = []
         path = self._path(self.origin)
-        if not path.exists():
+        for where, note in (("checkpoints file", path.read_text() if path.exists() else None),
+                            ("record", record.get("checkpoints", {}).get(self.origin))):  # fmt: skip
+            if note is None:
+                continue
+            try:
+                copies.append(HeldCheckpoint(parse_checkpoint(open_note(note, [self.signer.verifier]).body), note))
+            except NoteError as error:
+                raise self._storage_error(f"its {where} does not carry its own cosignature: {error}") from None
+        if not copies:
             return None
-        note = path.read_text()
-        return HeldCheckpoint(parse_checkpoint(open_note(note, [self.signer.verifier]).body), note)
+        newest = max(copies, key=lambda copy: copy.checkpoint.size)
+        if any(copy.checkpoint.size == newest.checkpoint.size and copy.checkpoint != newest.checkpoint
+               for copy in copies):  # fmt: skip
+            raise self._storage_error(f"its two copies hold different roots at size {newest.checkpoint.size}")
+        if len(copies) < 2 or copies[0].checkpoint != copies[1].checkpoint:
+            logger.error(
+                "WITNESS STORAGE: one copy of the checkpoint it holds is gone or older (%s); it keeps the newest, "
+                "size %d, and will rewrite both at the next checkpoint", self.directory, newest.checkpoint.size,
+            )  # fmt: skip
+        return newest
 
     def add_checkpoint(self, body: str) -> str:
         """Check and keep a new checkpoint; returns the cosignature line. Raises WitnessRequestError."""
@@ -154,7 +302,10 @@ class WitnessStore:
         if checkpoint.origin != self.origin:
             raise WitnessRequestError(404, f"this witness does not witness the log {checkpoint.origin}")
         with self._lock:  # check and keep as one step: two requests never both extend the same checkpoint
-            held = self.held()
+            try:
+                held = self.held()
+            except WitnessStorageError as error:
+                raise WitnessRequestError(503, str(error)) from None
             held_size = held.checkpoint.size if held else 0
             if old != held_size:
                 raise WitnessRequestError(409, f"the witness holds size {held_size}, not {old}", size=held_size)
@@ -193,15 +344,13 @@ class WitnessStore:
         raise WitnessRequestError(status, reason, size=held.checkpoint.size if held else 0, fork=True)
 
     def _keep(self, note: str) -> None:
-        """Write atomically and durably before the cosignature leaves (a crash never forgets what was signed)."""
-        path = self._path(self.origin)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".checkpoint-")
-        with os.fdopen(descriptor, "w") as file:
-            file.write(note)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
+        """Write both copies durably before the cosignature leaves (a crash never forgets what was signed)."""
+        _write_durably(self._path(self.origin), note)
+        record = self._read_record()
+        if record is None:
+            raise WitnessRequestError(503, str(self._storage_error("its record witness.json is gone")))
+        record.setdefault("checkpoints", {})[self.origin] = note
+        _write_durably(self._record_path, json.dumps(record, indent=1))
 
 
 async def _read_limited(request: Request) -> str:
@@ -238,20 +387,27 @@ def create_witness_app(store: WitnessStore) -> FastAPI:
 
     @app.get("/checkpoint", response_class=PlainTextResponse)
     def checkpoint() -> Response:
-        held = store.held()
+        try:
+            held = store.held()
+        except WitnessStorageError as error:
+            return PlainTextResponse(f"{error}\n", status_code=503)
         if held is None:
             return PlainTextResponse("this witness has cosigned no checkpoint yet\n", status_code=404)
         return PlainTextResponse(held.note)
 
-    @app.get("/info")
-    def info() -> dict[str, Any]:
-        held = store.held()
+    @app.get("/info", response_model=None)
+    def info() -> dict[str, Any] | Response:
+        try:
+            held = store.held()
+        except WitnessStorageError as error:
+            return PlainTextResponse(f"{error}\n", status_code=503)
         return {
             "name": store.name,
             "verifier_key": store.verifier_key,
             "origin": store.origin,
             "platform_keys": [verifier.verifier_key for verifier in store.platform],
             "size": held.checkpoint.size if held else 0,
+            "resets": store.resets,
         }
 
     return app

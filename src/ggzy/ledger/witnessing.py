@@ -5,6 +5,11 @@ waits for a witness. For each witness it sends the newest checkpoint with a cons
 witness holds (learnt from its 409 answer on first contact), and stores the cosignature it gets back, so that
 ``GET /api/v1/ledger/checkpoint`` serves it. Failures are logged and retried at the next beat. A witness that refuses
 (it holds a checkpoint the ledger is not consistent with) is logged as an error on every attempt: that is a rewrite.
+
+A witness that reports a smaller size than a cosignature the platform stored from it has forgotten what it held
+(its storage was lost or rolled back). That is logged as ``LEDGER WITNESS FORGOT …`` and the platform does not feed
+it again from the smaller size, unless the witness shows (``GET /info``) that its operator reset it explicitly after
+that cosignature; ``ggzy ledger verify`` compares with the same stored cosignature and reports it too.
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ class WitnessRefused(Exception):
     """The witness refused the checkpoint (HTTP 4xx other than a size conflict)."""
 
 
+class WitnessForgot(WitnessRefused):
+    """The witness holds less than it cosigned for this platform, and its operator did not reset it."""
+
+
 @dataclass
 class WitnessClient:
     """One configured witness, and what the platform knows of it between beats."""
@@ -49,6 +58,7 @@ class WitnessClient:
     held_size: int | None = None  # the size the witness holds, once known
     cosigned_size: int | None = None  # the size of the last checkpoint whose cosignature by it the platform stored
     name: str | None = None
+    verifier_key: str | None = None
     _last_logged: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -110,7 +120,41 @@ def _register(factory: sessionmaker[Session], client: WitnessClient, *, now: dat
             logger.info("witness %s at %s registered with key %s", name, client.url, key)
         elif registered.verifier_key != key:
             raise WitnessRefused(f"witness {name} at {client.url} now shows another key than the one registered")
-    client.name = name
+    client.name, client.verifier_key = name, key
+
+
+def _check_not_forgotten(factory: sessionmaker[Session], client: WitnessClient, reported: int) -> None:
+    """Refuse to feed a witness from a size smaller than one it cosigned for us, unless its operator reset it."""
+    from ggzy.ledger.service import largest_cosigned
+
+    with unit_of_work(factory, read_only=True) as db:
+        stored = largest_cosigned(db, verifier_key=str(client.verifier_key))
+    if stored is None or reported >= stored[0]:
+        return
+    size, received_at = stored
+    shown = client.info().get("resets")
+    resets = [reset for reset in shown if isinstance(reset, dict)] if isinstance(shown, list) else []
+    after = [reset for reset in resets if _after(str(reset.get("at", "")), received_at)]
+    if after:
+        client.log(
+            logging.WARNING, "reset", "LEDGER WITNESS RESET: witness %s holds size %d, but the platform stored its "
+            "cosignature on size %d; its operator reset it at %s, so it is sent the ledger again from size %d",
+            client.name, reported, size, after[-1].get("at"), reported,
+        )  # fmt: skip
+        return
+    raise WitnessForgot(
+        f"LEDGER WITNESS FORGOT: witness {client.name} at {client.url} holds size {reported}, but the platform "
+        f"stored its cosignature on size {size} (received {received_at.isoformat()}): its storage was lost or rolled "
+        "back. It is not sent the ledger again from the smaller size; its operator must find out why (and reset it "
+        "with `ggzy witness serve --reset` if it is to start again)"
+    )
+
+
+def _after(moment: str, received_at: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(moment) >= received_at
+    except ValueError:
+        return False
 
 
 def send_checkpoint(factory: sessionmaker[Session], keys: LedgerKeys, client: WitnessClient, *, now: datetime) -> bool:
@@ -119,6 +163,9 @@ def send_checkpoint(factory: sessionmaker[Session], keys: LedgerKeys, client: Wi
 
     if client.name is None:
         _register(factory, client, now=now)
+    if client.held_size is None:  # ask before sending: a witness that forgot would take `old 0` as its first
+        client.held_size = int(str(client.info().get("size", 0)))
+        _check_not_forgotten(factory, client, client.held_size)
     for _attempt in range(2):  # the second attempt after a 409 told us the size the witness holds
         with unit_of_work(factory, read_only=True) as db:
             checkpoint = latest_checkpoint(db)
@@ -135,6 +182,7 @@ def send_checkpoint(factory: sessionmaker[Session], keys: LedgerKeys, client: Wi
         status, answer, reason = client.add_checkpoint(format_add_checkpoint(old, proof, note))
         if status == 409 and answer.strip().isdigit() and int(answer) != old and not reason:
             client.held_size = int(answer)
+            _check_not_forgotten(factory, client, client.held_size)
             continue
         if status != 200:
             raise WitnessRefused(
@@ -154,6 +202,9 @@ def send_to_witnesses(
     for client in clients:
         try:
             send_checkpoint(factory, keys, client, now=now)
+        except WitnessForgot as forgot:
+            client.held_size = client.cosigned_size = None  # ask again next time
+            client.log(logging.ERROR, "forgot", "%s", forgot)
         except WitnessRefused as refusal:
             client.held_size = client.cosigned_size = None  # ask again next time
             client.log(logging.ERROR, "refused", "LEDGER WITNESS REFUSES: %s", refusal)
@@ -163,4 +214,4 @@ def send_to_witnesses(
             client.log(logging.ERROR, "failed", "sending a checkpoint to witness %s failed", client.url, exc_info=True)
 
 
-__all__ = ["WitnessClient", "WitnessRefused", "WitnessUnavailable", "send_to_witnesses"]
+__all__ = ["WitnessClient", "WitnessForgot", "WitnessRefused", "WitnessUnavailable", "send_to_witnesses"]
