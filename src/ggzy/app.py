@@ -29,7 +29,7 @@ from ggzy.core.clock import Clock, SystemClock
 from ggzy.core.db import make_engine, make_session_factory, unit_of_work
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
-from ggzy.core.web import CommitHeadersMiddleware, Public
+from ggzy.core.web import BODY_LIMIT, CommitHeadersMiddleware, Public
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
@@ -85,6 +85,7 @@ def create_app(
         docs_url=None,  # served below from vendored files, with no CDN
         redoc_url=None,
         lifespan=_ledger_publisher if settings.ledger_background else None,
+        max_body_size=BODY_LIMIT,  # an operation may say otherwise (ggzy.core.web.accepts_body)
     )
     app.router.route_class = PermissionedRoute
     app.state.settings = settings

@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 
-from ggzy.core.errors import NotAuthenticated, PermissionDenied
+from ggzy.core.errors import PROBLEM_CONTENT_TYPE, DomainError, NotAuthenticated, NotFound, PermissionDenied
 
 
 class Role(StrEnum):
@@ -206,24 +206,64 @@ def declared_permissions(dependant: Dependant) -> list[Permission]:
     return found
 
 
+def declared_problems(dependant: Dependant) -> list[type[DomainError]]:
+    """The errors that an endpoint's dependencies declare they can raise (a dependency's ``problems`` attribute)."""
+    found: list[type[DomainError]] = []
+    stack = list(dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        found.extend(getattr(dependency.call, "problems", ()))
+        stack.extend(dependency.dependencies)
+    return found
+
+
 class PermissionedRoute(APIRoute):
     """An API route that must declare exactly one permission; the permission and the roles holding it are
-    published in the OpenAPI document as ``x-permission`` and ``x-roles``."""
+    published in the OpenAPI document as ``x-permission`` and ``x-roles``.
+
+    The OpenAPI document is the contract: every status an operation can answer is declared with its problem. Beside
+    what the endpoint declares (``responses=problem_responses(...)``), the route adds what every operation of its
+    shape can answer: 422 for bad input, 401/403 when guarded, 404 when its path names something, 400 and 413 when
+    it reads a body (unreadable, too large), and what its dependencies declare (``declared_problems``). Problems are
+    ``problem_media_type``: problem+json for the API; a subclass for pages says HTML.
+    """
+
+    problem_media_type: str = PROBLEM_CONTENT_TYPE
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        from ggzy.core.problems import problem_responses  # problems → errors; no cycle at import time
+        from ggzy.core.problems import BodyTooLarge, BodyUnreadable, problem_responses  # no cycle at import time
 
         permissions = set(declared_permissions(get_dependant(path=path, call=endpoint)))
         if len(permissions) != 1:
             raise TypeError(f"endpoint {path} must declare exactly one permission, found {permissions or 'none'}")
         permission = permissions.pop()
-        # Every endpoint can refuse bad input (422), and a guarded one a visitor or a role: declare how.
-        guarded = (NotAuthenticated, PermissionDenied) if Role.VISITOR not in POLICY[permission] else ()
-        kwargs["responses"] = {**problem_responses(*guarded), **(kwargs.get("responses") or {})}
         super().__init__(path, endpoint, **kwargs)
+        shape: list[type[DomainError]] = []
+        if Role.VISITOR not in POLICY[permission]:
+            shape += [NotAuthenticated, PermissionDenied]
+        if self.dependant.path_params:
+            shape.append(NotFound)
+        if self.body_field is not None:
+            shape += [BodyUnreadable, BodyTooLarge]
+        shape += declared_problems(self.dependant)
+        declared = {**problem_responses(*shape), **(self.responses or {})}
+        self.responses = {status: self._as_problem(status, response) for status, response in declared.items()}
+        body_limit = getattr(endpoint, "body_limit", None)
+        if body_limit is not None:
+            from ggzy.core.web import OperationBodyLimit  # web → permissions; no cycle at import time
+
+            megabytes, setting = body_limit
+            self.app = OperationBodyLimit(self.app, megabytes=megabytes, setting=setting)
         self.permission = permission
         self.openapi_extra = {
             **(self.openapi_extra or {}),
             "x-permission": permission.value,
             "x-roles": sorted(role.value for role in POLICY[permission]),
         }
+
+    def _as_problem(self, status: int | str, response: dict[str, Any]) -> dict[str, Any]:
+        """An error response in this route's problem media type (a page shows problems as HTML)."""
+        if self.problem_media_type == PROBLEM_CONTENT_TYPE or not str(status).startswith(("4", "5")):
+            return response
+        page = {key: value for key, value in response.items() if key not in ("model", "content")}
+        return {**page, "content": {self.problem_media_type: {"schema": {"type": "string"}}}}

@@ -1,12 +1,12 @@
-"""Request-edge dependencies: the unit of work and the clock."""
+"""Request-edge dependencies and limits: the unit of work, the clock, and how large a request body may be."""
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggzy.core.db import unit_of_work
@@ -110,3 +111,48 @@ class CommitHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# --- how large a body may be ---------------------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+# Every request body, unless its operation says otherwise: JSON and forms are small. The app's body limit
+# (``FastAPI(max_body_size=...)``, Starlette's ``RequestBodyLimitMiddleware``) refuses a larger Content-Length before
+# reading a byte, and a body without one as soon as one byte too many has arrived: nothing larger is ever buffered.
+BODY_LIMIT = MIB
+# What a multipart form adds around an upload's file: the boundaries, the part headers and the other fields.
+FORM_ENVELOPE = MIB
+BODY_LIMIT_SCOPE_KEY = "ggzy.body_limit"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def accepts_body(*, megabytes: int | None = None, setting: str | None = None) -> Callable[[Endpoint], Endpoint]:
+    """An endpoint whose body may be larger than :data:`BODY_LIMIT`: ``megabytes``, or the number of megabytes of
+    a setting (``documents_max_mb``) plus a form's envelope. Put it under the route decorator."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        endpoint.body_limit = (megabytes, setting)  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+class OperationBodyLimit:
+    """An operation's own body limit, in place of the app's (read from the settings at each request)."""
+
+    def __init__(self, app: ASGIApp, *, megabytes: int | None, setting: str | None) -> None:
+        self.app = app
+        self.megabytes = megabytes
+        self.setting = setting
+
+    def max_bytes(self, scope: Scope) -> int:
+        if self.setting is not None:
+            return int(getattr(scope["app"].state.settings, self.setting)) * MIB + FORM_ENVELOPE
+        assert self.megabytes is not None
+        return self.megabytes * MIB
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        max_bytes = self.max_bytes(scope)
+        scope[BODY_LIMIT_SCOPE_KEY] = max_bytes  # for the 413 problem, which is rendered outside this route
+        await RequestBodyLimitMiddleware(self.app, max_bytes)(scope, receive, send)
