@@ -7,12 +7,12 @@ project's owner, this centre's staff, this supervisor's region) live in each dom
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
@@ -248,18 +248,28 @@ class PermissionedRoute(APIRoute):
         shape += declared_problems(self.dependant)
         declared = {**problem_responses(*shape), **(self.responses or {})}
         self.responses = {status: self._as_problem(status, response) for status, response in declared.items()}
-        body_limit = getattr(endpoint, "body_limit", None)
-        if body_limit is not None:
-            from ggzy.core.web import OperationBodyLimit  # web → permissions; no cycle at import time
-
-            megabytes, setting = body_limit
-            self.app = OperationBodyLimit(self.app, megabytes=megabytes, setting=setting)
         self.permission = permission
         self.openapi_extra = {
             **(self.openapi_extra or {}),
             "x-permission": permission.value,
             "x-roles": sorted(role.value for role in POLICY[permission]),
         }
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The handler, which first sets the operation's own body limit if it declares one (``accepts_body``)."""
+        handler = super().get_route_handler()
+        body_limit = getattr(self.endpoint, "body_limit", None)
+        if body_limit is None:
+            return handler
+        from ggzy.core.web import operation_body_limit  # web → permissions; no cycle at import time
+
+        megabytes, setting = body_limit
+
+        async def limited(request: Request) -> Response:
+            operation_body_limit(request, megabytes=megabytes, setting=setting)
+            return await handler(request)
+
+        return limited
 
     def _as_problem(self, status: int | str, response: dict[str, Any]) -> dict[str, Any]:
         """An error response in this route's problem media type (a page shows problems as HTML)."""

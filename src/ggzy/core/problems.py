@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from ggzy.core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, DomainError
 
@@ -75,7 +74,7 @@ class BodyUnreadable(DomainError):
 
 
 class BodyTooLarge(DomainError):
-    """More bytes than the operation accepts (``ggzy.core.web.JSON_BODY_LIMIT`` unless it says otherwise)."""
+    """More bytes than the operation accepts (``ggzy.core.web.BODY_LIMIT`` unless it says otherwise)."""
 
     code = "body_too_large"
     status = 413
@@ -167,9 +166,8 @@ def http_problem(request: Request, error: StarletteHTTPException) -> dict[str, A
     """What the framework refuses before an endpoint runs, as the problem the OpenAPI document declares for it."""
     known: DomainError
     if error.status_code == 413:
-        # the operation's own limit if it has one (ggzy.core.web.OperationBodyLimit), else the app's
-        limit = request.scope.get("ggzy.body_limit") or request.scope.get(MAX_BODY_SIZE_SCOPE_KEY, "?")
-        known = BodyTooLarge(limit=limit)
+        budget = request.scope.get("ggzy.body_limit")  # ggzy.core.web.BodyLimitMiddleware
+        known = BodyTooLarge(limit=getattr(budget, "max_bytes", "?"))
     elif error.status_code == 400:
         known = BodyUnreadable(reason=str(error.detail))
     elif error.status_code == 404:
