@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint format bench clean install
+.PHONY: run test test-sqlite test-postgres lint format bench fuzz clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ test-postgres: $(STAMP)
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 		if [ "$$CI" = "true" ]; then echo "CI=true: a missing PostgreSQL is a failure"; exit 1; fi; \
 	fi
+
+## make fuzz: schemathesis over the OpenAPI contract for FUZZ_SECONDS (phases examples, coverage, fuzzing; no server
+## error, no undocumented status or content type), against the platform started by FUZZ_SERVER (as make run starts it,
+## with its own data directory under a temporary directory, demo data and a free port), as a visitor, staff and admin
+FUZZ_SECONDS ?= 240
+FUZZ_SERVER ?= $(BIN)/ggzy serve
+fuzz: $(STAMP)
+	FUZZ_SERVER="$(FUZZ_SERVER)" $(BIN)/python -m tests.contract_fuzz --seconds $(FUZZ_SECONDS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
