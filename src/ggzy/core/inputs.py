@@ -20,12 +20,15 @@ A refusal is a 422 problem naming the field, with the reason in Chinese and Engl
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, AwareDatetime
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from ggzy.core.errors import InvalidInput
 
@@ -85,6 +88,13 @@ def check_text(value: str) -> str:
     return _person_text(value, allowed=_LINE_BREAKS)
 
 
+def check_signed_text(value: str) -> str:
+    """Text that is signed as sent (a checkpoint note): lines allowed, no controls, and never normalised — NFC
+    would change the bytes under the signature."""
+    _check_characters(value, allowed=_LINE_BREAKS)
+    return value
+
+
 def check_search_term(value: str) -> str:
     """What a visitor searches for: one line, no controls; blank is allowed (no filter); NFC."""
     _check_characters(value, allowed=frozenset())
@@ -112,15 +122,52 @@ def check_moment(value: datetime) -> datetime:
     return value
 
 
-Name = Annotated[str, AfterValidator(check_name)]
-Text = Annotated[str, AfterValidator(check_text)]
-SearchTerm = Annotated[str, AfterValidator(check_search_term)]
-Ascii = Annotated[str, AfterValidator(check_ascii)]
+@dataclass(frozen=True)
+class _Kind:
+    """Publishes which kind of text a field takes in the OpenAPI document (``x-text``), so that the contract says
+    what is refused and a test can prove that every string a request carries is checked."""
+
+    kind: str
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["x-text"] = self.kind
+        return schema
+
+
+Name = Annotated[str, AfterValidator(check_name), _Kind("name")]
+Text = Annotated[str, AfterValidator(check_text), _Kind("text")]
+SearchTerm = Annotated[str, AfterValidator(check_search_term), _Kind("search")]
+Ascii = Annotated[str, AfterValidator(check_ascii), _Kind("ascii")]
+SignedText = Annotated[str, AfterValidator(check_signed_text), _Kind("signed")]
+
+
+def check_ascii_number(value: Any) -> Any:
+    """A number written as text in ASCII digits: ``Decimal`` (and pydantic) would read ``"１２"`` as 12."""
+    if isinstance(value, str) and not value.isascii():
+        raise _refuse("number_not_ascii", "must be written in ASCII digits")
+    return value
+
+
+@dataclass(frozen=True)
+class _AsciiNumberSchema:
+    """Publishes that a number written as text is ASCII digits (a pattern on the string form)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for branch in schema.get("anyOf", []):
+            if branch.get("type") == "string":
+                branch["pattern"] = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+        return schema
+
+
+# A decimal number (a score, a percentage): as a JSON number, or as text in ASCII digits.
+Number = Annotated[Decimal, BeforeValidator(check_ascii_number), _AsciiNumberSchema()]
 Day = Annotated[date, AfterValidator(check_day)]
 Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
 
 # Text validators by name, for the test that proves every string a request carries passes one of them.
-TEXT_CHECKS = frozenset({check_name, check_text, check_search_term, check_ascii})
+TEXT_CHECKS = frozenset({check_name, check_text, check_search_term, check_ascii, check_signed_text})
 
 
 def day_in_range(value: date, *, field: str) -> date:

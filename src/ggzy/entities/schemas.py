@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggzy.core.inputs import Ascii, Id, Name, Text
+from ggzy.core.inputs import Ascii, Id, Name, Number, Text
 from ggzy.core.permissions import Role
 from ggzy.core.trade_types import TradeType
 
@@ -86,7 +85,7 @@ class EntityRelationIn(BaseModel):
     kind: RelationKind
     upper_entity_id: Id = Field(description="The shareholder, or the managing unit (管理单位)")
     lower_entity_id: Id = Field(description="The entity it holds shares in, or the unit it manages")
-    share_percent: Decimal | None = Field(
+    share_percent: Number | None = Field(
         default=None, examples=["51.00"], description="Shareholding only: per cent of the capital, 0 < p ≤ 100"
     )
     actual_control: bool = Field(
@@ -99,7 +98,7 @@ class EntityRelationCorrection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    share_percent: Decimal | None = None
+    share_percent: Number | None = None
     actual_control: bool | None = None
     ended: bool = Field(default=False, description="The relation no longer holds")
 
@@ -109,7 +108,7 @@ class EntityRelationOut(BaseModel):
     kind: RelationKind
     upper_entity_id: int
     lower_entity_id: int
-    share_percent: Decimal | None
+    share_percent: Number | None
     actual_control: bool
     controls: bool = Field(description="控股 or 管理: the upper entity steers the lower one")
     source: Literal["declared", "recorded"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggzy.core.inputs import Ascii, Id, Name, Text
+from ggzy.core.inputs import Ascii, Id, Name, Number, Text
 from ggzy.evaluation.rules import PriceFormula
 from ggzy.experts.schemas import MemberOut
 
@@ -18,7 +18,7 @@ class CriterionIn(BaseModel):
 
     key: Ascii = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["technical"])
     name: Name = Field(min_length=1, max_length=100, examples=["施工组织设计"])
-    max_points: Decimal = Field(gt=0, le=100, decimal_places=2)
+    max_points: Number = Field(gt=0, le=100, decimal_places=2)
 
 
 class SchemeIn(BaseModel):
@@ -28,11 +28,11 @@ class SchemeIn(BaseModel):
 
     qualification_criteria: list[Ascii] = Field(default_factory=list, max_length=50, examples=[["business_licence"]])
     criteria: list[CriterionIn] = Field(default_factory=list, max_length=50)
-    price_weight: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
+    price_weight: Number = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
     price_formula: PriceFormula = PriceFormula.LOWEST_BASE
-    k_percent: Decimal = Field(default=Decimal(0), ge=0, lt=100, decimal_places=2, description="Construction K")
-    deduction_above: Decimal = Field(default=Decimal(1), ge=0, le=100, decimal_places=2)
-    deduction_below: Decimal = Field(default=Decimal("0.5"), ge=0, le=100, decimal_places=2)
+    k_percent: Number = Field(default=Decimal(0), ge=0, lt=100, decimal_places=2, description="Construction K")
+    deduction_above: Number = Field(default=Decimal(1), ge=0, le=100, decimal_places=2)
+    deduction_below: Number = Field(default=Decimal("0.5"), ge=0, le=100, decimal_places=2)
 
 
 class StartIn(BaseModel):
@@ -53,7 +53,7 @@ class ScoreSheetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     bid_id: Id
-    scores: dict[Ascii, Decimal] = Field(
+    scores: dict[Ascii, Number] = Field(
         description=(
             "A score per criterion, 0 to its maximum, ≤ 2 places, a plain decimal (27.5, not 2.75E+1). When the "
             'sheet is signed, send each score as a JSON string spelt as in the signed message ("27.50"): a JSON '

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core.errors import NotFound
-from ggzy.core.inputs import BIGINT_MAX, Ascii, Id, Name
+from ggzy.core.inputs import BIGINT_MAX, Ascii, Id, Name, SignedText
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
@@ -109,7 +109,7 @@ def cosign(
     db: DB,
     _: Public,
     now: Now,
-    note: Annotated[str, Body(media_type="text/plain", description="the cosigned checkpoint note")],
+    note: Annotated[SignedText, Body(media_type="text/plain", description="the cosigned checkpoint note")],
 ) -> dict[str, list[str]]:
     return {"added": service.add_cosignature(db, request.app.state.ledger_keys, note_text=note, now=now)}
 

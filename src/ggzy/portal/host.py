@@ -130,7 +130,7 @@ def finish(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    not_bidders_fault: Annotated[list[int] | None, Form()] = None,
+    not_bidders_fault: Annotated[list[Id] | None, Form()] = None,
 ) -> Response:
     try:
         opening.finish_opening(

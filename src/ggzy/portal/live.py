@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import NotFound
-from ggzy.core.inputs import BIGINT_MAX, Id
+from ggzy.core.inputs import BIGINT_MAX, Ascii, Id
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal import views
@@ -156,7 +156,7 @@ async def opening_events(
     after: Annotated[
         int, Query(ge=-1, le=BIGINT_MAX, description="The last ledger index already shown; -1 for the start")
     ] = -1,
-    last_event_id: Annotated[str | None, Header(description="Sent by a reconnecting EventSource")] = None,
+    last_event_id: Annotated[Ascii | None, Header(description="Sent by a reconnecting EventSource")] = None,
 ) -> StreamingResponse:
     # No request-long unit of work here: a thousand watchers connecting at once must not hold the threadpool and the
     # connection pool (each would wait for the other); every read is a short one on the event loop's executor.

@@ -139,7 +139,7 @@ def _logged_in(request: Request, result: login.LoginResult, next_path: str | Non
 
 
 @router.get("/login", summary="Log in: by certificate (market entities) or password (staff, experts)")
-def login_page(request: Request, _: Public, now: Now, next: str | None = None) -> HTMLResponse:
+def login_page(request: Request, _: Public, now: Now, next: Ascii | None = None) -> HTMLResponse:
     return render(request, "login.html", _login_context(request, now, next))
 
 

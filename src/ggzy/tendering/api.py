@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
-from ggzy.core.inputs import Id, Offset, file_name
+from ggzy.core.inputs import Ascii, Id, Offset, file_name
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public, accepts_body
@@ -384,7 +384,7 @@ def submit_bid(
     actor: Bidder,
     now: Now,
     device: Annotated[
-        str | None, Header(alias="Ggzy-Device", description="Client-reported device identifiers, JSON")
+        Ascii | None, Header(alias="Ggzy-Device", description="Client-reported device identifiers, JSON")
     ] = None,
 ) -> BidReceiptOut:
     details = {
@@ -410,8 +410,10 @@ def _device(text: str | None) -> object:
     if not text:
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        parsed = json.loads(text)
+        json.dumps(parsed, ensure_ascii=False).encode()  # "\\ud800" parses to a lone surrogate: no encoding takes it
+        return parsed
+    except ValueError:  # UnicodeEncodeError too
         raise InvalidInput(field="Ggzy-Device", reason_zh="应为 JSON", reason_en="must be JSON") from None
 
 
@@ -493,7 +495,7 @@ def decrypt(tender_id: Id, body: DataKeyIn, request: Request, db: DB, actor: Bid
     summary="A custodian releases its share of the opening key, signed by its certificate (after the deadline)",
     responses=problem_responses(NotFound, Conflict, opening.ShareReleaseTooEarly, SignatureInvalid, InvalidInput),
 )
-def release_share(tender_id: Id, suite: str, body: ShareReleaseIn, db: DB, _: Public, now: Now) -> dict[str, int]:
+def release_share(tender_id: Id, suite: Ascii, body: ShareReleaseIn, db: DB, _: Public, now: Now) -> dict[str, int]:
     release = opening.release_share(
         db,
         tender_id=tender_id,
