@@ -41,6 +41,8 @@ def test_every_operation_that_can_refuse_declares_its_problems(app: FastAPI) -> 
                 assert "404" in responses, (method, path)
             if "requestBody" in operation:
                 assert {"400", "413"} <= set(responses), (method, path)
+            if not path.startswith("/api/") and method == "post" and "201" not in responses:
+                assert "303" in responses, (method, path)  # a page's form that is done sends the browser on
             media_type = PROBLEM_CONTENT_TYPE if path.startswith("/api/") else "text/html"
             for status, response in responses.items():
                 if status.startswith(("4", "5")):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.clock import CHINA_STANDARD_TIME, to_china_time
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Ascii, Day, Id, Name, Text, moment_in_range
+from ggzy.core.inputs import Day, Id, Name, Text, moment_in_range
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -171,7 +171,7 @@ def create_venue(
     now: Now,
     centre_id: Annotated[Id, Form()],
     name: Annotated[Name, Form(min_length=1, max_length=100)],
-    kind: Annotated[Ascii, Form(max_length=24)],
+    kind: Annotated[Name, Form(max_length=24)],
     seats: Annotated[int, Form(ge=1, le=1000)],
 ) -> Response:
     try:
@@ -214,9 +214,9 @@ def book_room(
     now: Now,
     tender_id: Annotated[Id, Form()],
     venue_id: Annotated[Id, Form()],
-    purpose: Annotated[Ascii, Form(max_length=16)],
-    starts_at: Annotated[Ascii, Form(max_length=40)],
-    ends_at: Annotated[Ascii, Form(max_length=40)],
+    purpose: Annotated[Name, Form(max_length=16)],
+    starts_at: Annotated[Name, Form(max_length=40)],
+    ends_at: Annotated[Name, Form(max_length=40)],
 ) -> Response:
     day: date | None = None
     try:

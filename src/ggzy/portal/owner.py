@@ -22,7 +22,7 @@ from ggzy.awards import service as awards
 from ggzy.awards import views as award_views
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Ascii, Id, Name, Text, file_name, moment_in_range
+from ggzy.core.inputs import Id, Name, Text, file_name, moment_in_range
 from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import TradeType
@@ -94,12 +94,12 @@ def register_project(
     now: Now,
     centre_id: Annotated[Id, Form()],
     name: Annotated[Name, Form(max_length=300)],
-    trade_type: Annotated[Ascii, Form(max_length=40)],
-    region_code: Annotated[Ascii, Form(max_length=6)],
+    trade_type: Annotated[Name, Form(max_length=40)],
+    region_code: Annotated[Name, Form(max_length=6)],
     lot_name: Annotated[Name, Form(max_length=300)],
-    budget: Annotated[Ascii, Form(max_length=20)],
-    other_credit_code: Annotated[Ascii, Form(max_length=18)] = "",
-    ceiling_price: Annotated[Ascii, Form(max_length=20)] = "",
+    budget: Annotated[Name, Form(max_length=20)],
+    other_credit_code: Annotated[Name, Form(max_length=18)] = "",
+    ceiling_price: Annotated[Name, Form(max_length=20)] = "",
 ) -> Response:
     """The logged-in entity is the agent (if it holds that role) or the owner; the other party by its credit code."""
     try:
@@ -179,10 +179,10 @@ def create_tender(
     now: Now,
     title: Annotated[Name, Form(max_length=300)],
     notice_text: Annotated[Text, Form(max_length=20000)],
-    procedure: Annotated[Ascii, Form(max_length=40)],
-    method: Annotated[Ascii, Form(max_length=40)],
-    documents_until: Annotated[Ascii, Form(max_length=40)],
-    bid_deadline: Annotated[Ascii, Form(max_length=40)],
+    procedure: Annotated[Name, Form(max_length=40)],
+    method: Annotated[Name, Form(max_length=40)],
+    documents_until: Annotated[Name, Form(max_length=40)],
+    bid_deadline: Annotated[Name, Form(max_length=40)],
 ) -> Response:
     try:
         if method not in set(Method):

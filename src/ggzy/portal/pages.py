@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from ggzy.core.clock import to_china_time
 from ggzy.core.codes import is_valid_region_code
 from ggzy.core.errors import InvalidInput, NotFound
-from ggzy.core.inputs import Ascii, Id, SearchTerm, day_in_range
+from ggzy.core.inputs import Id, Name, SearchTerm, day_in_range
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import TradeType
 from ggzy.core.web import DB, Now, Public
@@ -48,14 +48,14 @@ def _notice_query(
     q: Annotated[
         SearchTerm, Query(max_length=100, description="Full text: every space-separated term must match")
     ] = "",
-    trade_type: Annotated[Ascii | None, Query(description="A trade type (交易类型)")] = None,
+    trade_type: Annotated[Name | None, Query(description="A trade type (交易类型)")] = None,
     region: Annotated[
-        Ascii | None, Query(description="A region code (GB/T 2260); a province includes its cities")
+        Name | None, Query(description="A region code (GB/T 2260); a province includes its cities")
     ] = None,
-    procedure: Annotated[Ascii | None, Query(description="open | invited")] = None,
-    published_from: Annotated[Ascii | None, Query(alias="from", description="First day published (YYYY-MM-DD)")] = None,
-    published_to: Annotated[Ascii | None, Query(alias="to", description="Last day published (YYYY-MM-DD)")] = None,
-    after: Annotated[Ascii | None, Query(max_length=200, description="Cursor of the next page")] = None,
+    procedure: Annotated[Name | None, Query(description="open | invited")] = None,
+    published_from: Annotated[Name | None, Query(alias="from", description="First day published (YYYY-MM-DD)")] = None,
+    published_to: Annotated[Name | None, Query(alias="to", description="Last day published (YYYY-MM-DD)")] = None,
+    after: Annotated[Name | None, Query(max_length=200, description="Cursor of the next page")] = None,
 ) -> search.NoticeQuery:
     """The list's filters from a GET form, where an untouched field arrives blank: blank means no filter."""
     trade_type, region, procedure = map(_blank_to_none, (trade_type, region, procedure))

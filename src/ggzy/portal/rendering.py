@@ -162,9 +162,17 @@ def render_problem(request: Request, problem: dict[str, Any]) -> HTMLResponse:
 
 class PageRoute(PermissionedRoute):
     """A page's route: its problems are answered as HTML error pages (:func:`install_page_errors`), and its
-    OpenAPI operation says so."""
+    OpenAPI operation says so; a form that is done sends the browser on (303, ``session.see_other``)."""
 
     problem_media_type = "text/html"
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if "POST" in self.methods and self.status_code is None:
+            self.responses = {
+                **self.responses,
+                303: {"description": "Done: the browser goes to the page of the result"},
+            }
 
 
 def install_page_errors(app: FastAPI) -> None:
