@@ -208,7 +208,7 @@ def test_a_search_with_nul_or_controls_is_refused_on_the_page_and_in_the_api(
 def test_free_text_keeps_its_lines_and_tabs_but_not_other_controls() -> None:
     text = TypeAdapter(Text)
     assert text.validate_python("第一行\r\n\t第二行") == "第一行\r\n\t第二行"
-    for odd in ("第一行\x00", "\x1b第二行", "\u202e", " \u200b\n"):
+    for odd in ("第一行\x00", "\x1b第二行", "\u202e", " \u200b\n", "\u200b"):
         with pytest.raises(ValidationError):
             text.validate_python(odd)
 

@@ -73,8 +73,9 @@ def _visible(value: str) -> bool:
 def _person_text(value: str, *, allowed: frozenset[str]) -> str:
     _check_characters(value, allowed=allowed)
     value = unicodedata.normalize("NFC", value)
-    if value and not _visible(value):
-        raise _refuse("text_invisible", "must show something: it holds only spaces or invisible characters")
+    # spaces alone are left to each field's own rule (a length, or a form's "must not be blank")
+    if not _visible(value) and any(character in _INVISIBLE for character in value):
+        raise _refuse("text_invisible", "must show something: it holds only invisible characters")
     return value
 
 

@@ -116,7 +116,7 @@ _VALIDATION_ZH = {
     "text_surrogate": "不是有效的文字（含孤立代理码位 U+{code}）",
     "text_control_character": "不能含控制字符 U+{code}",
     "text_bidi_control": "不能含双向文字控制字符 U+{code}",
-    "text_invisible": "不能只有空白或不可见字符",
+    "text_invisible": "不能只有不可见字符",
     "text_not_ascii": "只能含可打印的 ASCII 字符（含 U+{code}）",
     "enum": "不是允许的取值",
     "literal_error": "不是允许的取值",
