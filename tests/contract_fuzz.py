@@ -6,8 +6,8 @@ logged-in roles, and checks that nothing answers a server error, a status the do
 type it does not list. Any finding fails the run.
 
 ``make fuzz`` runs it for ``FUZZ_SECONDS`` (240 by default); ``tests/test_contract_fuzz.py`` runs it briefly in the
-test suite. The server is started by one command, ``FUZZ_SERVER`` (default ``python -m ggzy serve``): the address,
-port and data directory reach it as ``GGZY_HOST``, ``GGZY_PORT`` and ``GGZY_DATA_DIR``.
+test suite. The server is started by one command, :data:`SERVER` (``FUZZ_SERVER`` overrides it): the address, port
+and data directory reach it as ``GGZY_HOST``, ``GGZY_PORT`` and ``GGZY_DATA_DIR``.
 
     python -m tests.contract_fuzz --seconds 240
 """
@@ -42,10 +42,14 @@ LOGGED_IN_EXCLUDED = ("/api/v1/auth/logout", "/logout")
 EXCLUDED = ("/openings/{tender_id}/events",)
 
 
+# How the platform is started, as ``make run`` starts it (``ggzy serve`` loads the demo data into an empty database).
+# The one place to change when that command changes; ``FUZZ_SERVER`` overrides it for a run.
+SERVER = (sys.executable, "-m", "ggzy", "serve")
+
+
 def server_command() -> list[str]:
-    """How the platform is started: ``FUZZ_SERVER``, or ``python -m ggzy serve`` (loads demo data when empty)."""
-    configured = os.environ.get("FUZZ_SERVER")
-    return shlex.split(configured) if configured else [sys.executable, "-m", "ggzy", "serve"]
+    configured = os.environ.get("FUZZ_SERVER", "").strip()
+    return shlex.split(configured) if configured else list(SERVER)
 
 
 def schemathesis_command() -> list[str]:
