@@ -128,6 +128,29 @@ class FuzzRun:
         start = next((i for i, line in enumerate(lines) if "SUMMARY" in line), max(0, len(lines) - 40))
         return "\n".join([*phases, *lines[start:]])
 
+    @property
+    def failures(self) -> str:
+        """What schemathesis found: each failing operation, the check, the answer and how to reproduce it."""
+        lines = self.output.splitlines()
+        start = next((i for i, line in enumerate(lines) if "FAILURES" in line), None)
+        end = next((i for i, line in enumerate(lines) if "SUMMARY" in line or "WARNINGS" in line), len(lines))
+        return "" if start is None else "\n".join(lines[start:end])
+
+
+def server_errors(log: Path) -> str:
+    """The tracebacks in the server's log."""
+    lines = log.read_text(errors="replace").splitlines()
+    kept: list[str] = []
+    inside = False
+    for line in lines:
+        if line.startswith(("ERROR", "Traceback")):
+            inside = True
+        elif inside and line.startswith("INFO"):
+            inside = False
+        if inside:
+            kept.append(line)
+    return "\n".join(kept[-400:])
+
 
 def fuzz(base_url: str, *, role: str | None, seconds: int, max_examples: int | None = None) -> FuzzRun:
     """One schemathesis run over every operation, as ``role`` (a visitor if None), for at most ``seconds``."""
@@ -179,9 +202,13 @@ def main() -> int:
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ggzy-fuzz-") as directory:
         runs = fuzz_platform(Path(directory), seconds=arguments.seconds, max_examples=arguments.max_examples)
-    for run in runs:
-        print(f"\n===== schemathesis as {run.role}: exit {run.returncode} =====\n{run.summary}")
-    failed = [run.role for run in runs if run.returncode != 0]
+        for run in runs:
+            print(f"\n===== schemathesis as {run.role}: exit {run.returncode} =====\n{run.summary}")
+            if run.returncode != 0:
+                print(run.failures)
+        failed = [run.role for run in runs if run.returncode != 0]
+        if failed:
+            print("\n===== the server's log: errors =====\n" + server_errors(Path(directory) / "server.log"))
     print(f"\nfuzz: {'FINDINGS as ' + ', '.join(failed) if failed else 'no findings'}")
     return 1 if failed else 0
 

@@ -237,6 +237,15 @@ def test_an_uploaded_file_name_is_kept_without_controls_or_separators() -> None:
     assert file_name(None, default="tender-documents") == "tender-documents"
 
 
+@pytest.mark.parametrize("share", [".014695794e+1402441", "1e-1000000", "５１"])
+def test_a_decimal_that_overflows_or_is_not_ascii_is_refused(client: TestClient, db: Session, share: str) -> None:
+    """Found by make fuzz: a share of ".014695794e+1402441" parsed, then overflowed the first multiplication (500)."""
+    admin = user_with_role(db, Role.PLATFORM_ADMIN)
+    body = {"kind": "shareholding", "upper_entity_id": 1, "lower_entity_id": 2, "share_percent": share}
+    problem = _problem(client.post("/api/v1/entity-relations", json=body, headers=token_for(db, admin)))
+    assert problem["field"] == "share_percent"
+
+
 # --- money only in ASCII digits ---------------------------------------------------------------------------------
 
 

@@ -162,8 +162,21 @@ class _AsciiNumberSchema:
         return schema
 
 
-# A decimal number (a score, a percentage): as a JSON number, or as text in ASCII digits.
-Number = Annotated[Decimal, BeforeValidator(check_ascii_number), _AsciiNumberSchema()]
+def check_number_size(value: Decimal) -> Decimal:
+    """A decimal of a sensible size: ``.1e+1402441`` parses, and then overflows the first multiplication."""
+    exponent = value.as_tuple().exponent
+    if not value.is_finite() or value.adjusted() > NUMBER_DIGITS or (isinstance(exponent, int) and exponent < -12):
+        raise _refuse(
+            "number_out_of_range", "must be below 10^{digits}, with at most 12 decimal places", digits=NUMBER_DIGITS
+        )
+    return value
+
+
+NUMBER_DIGITS = 15
+# A decimal number (a score, a percentage): as a JSON number, or as text in ASCII digits; below 10¹⁵.
+Number = Annotated[
+    Decimal, BeforeValidator(check_ascii_number), AfterValidator(check_number_size), _AsciiNumberSchema()
+]
 Day = Annotated[date, AfterValidator(check_day)]
 Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
 

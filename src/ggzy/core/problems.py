@@ -117,6 +117,8 @@ _VALIDATION_ZH = {
     "text_control_character": "不能含控制字符 U+{code}",
     "text_bidi_control": "不能含双向文字控制字符 U+{code}",
     "text_invisible": "不能只有不可见字符",
+    "number_not_ascii": "数字须用半角阿拉伯数字（0-9）书写",
+    "number_out_of_range": "数值须小于 10^{digits}，且最多 12 位小数",
     "text_not_ascii": "只能含可打印的 ASCII 字符（含 U+{code}）",
     "enum": "不是允许的取值",
     "literal_error": "不是允许的取值",
