@@ -168,6 +168,14 @@ def test_a_name_with_characters_no_person_writes_is_refused_and_writes_nothing(
     assert (_centres(db), event_count(db)) == (before, events)
 
 
+def test_a_holiday_schedule_whose_source_holds_nul_is_refused(client: TestClient, db: Session) -> None:
+    """The schedule is a document read by hand: its source, stored as a name, was a server error on PostgreSQL."""
+    admin = user_with_role(db, Role.PLATFORM_ADMIN)
+    schedule = {"year": 2027, "holidays": ["2027-01-01"], "workdays": [], "source": "国办发明电\x00"}
+    problem = _problem(client.put("/api/v1/calendar/years/2027", json=schedule, headers=token_for(db, admin)))
+    assert problem["field"] == "source"
+
+
 def test_a_name_is_kept_in_nfc(client: TestClient, db: Session) -> None:
     admin = user_with_role(db, Role.PLATFORM_ADMIN)
     decomposed = "Cafe\u0301 测试中心"  # é as e + combining acute accent

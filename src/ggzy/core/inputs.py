@@ -184,6 +184,15 @@ Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
 TEXT_CHECKS = frozenset({check_name, check_text, check_search_term, check_ascii, check_signed_text})
 
 
+def name_or_refuse(value: str, *, field: str) -> str:
+    """A name read by hand (from a document, not a schema): :class:`InvalidInput` naming ``field`` where
+    :data:`Name` would refuse it."""
+    try:
+        return check_name(value)
+    except PydanticCustomError as error:
+        raise InvalidInput(field=field, reason_zh="含有不允许的字符", reason_en=error.message()) from None
+
+
 def day_in_range(value: date, *, field: str) -> date:
     """A day parsed by hand (a page's form): :class:`InvalidInput` naming ``field`` when the database cannot store
     it, as :data:`Day` refuses it in a schema."""
