@@ -168,7 +168,7 @@ class PageRoute(PermissionedRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        if "POST" in self.methods and self.status_code is None:
+        if "POST" in (self.methods or ()) and self.status_code is None:
             self.responses = {
                 **self.responses,
                 303: {"description": "Done: the browser goes to the page of the result"},
