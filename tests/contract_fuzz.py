@@ -152,7 +152,9 @@ def server_errors(log: Path) -> str:
     return "\n".join(kept[-400:])
 
 
-def fuzz(base_url: str, *, role: str | None, seconds: int, max_examples: int | None = None) -> FuzzRun:
+def fuzz(
+    base_url: str, *, role: str | None, seconds: int, max_examples: int | None = None, cwd: Path | None = None
+) -> FuzzRun:
     """One schemathesis run over every operation, as ``role`` (a visitor if None), for at most ``seconds``."""
     command = [
         *schemathesis_command(),
@@ -166,6 +168,8 @@ def fuzz(base_url: str, *, role: str | None, seconds: int, max_examples: int | N
         str(seconds),
         "--seed",
         str(SEED),  # the same cases in the same order every run (cut where the time ends)
+        "--generation-database",
+        "none",
         "--request-timeout",
         "20",
         "--workers",
@@ -182,7 +186,8 @@ def fuzz(base_url: str, *, role: str | None, seconds: int, max_examples: int | N
         command += ["--header", f"Authorization: Bearer {login(base_url, role)}"]
         for path in LOGGED_IN_EXCLUDED:
             command += ["--exclude-path", path]
-    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 300)
+    # run where its caches (.schemathesis/) stay out of the working tree
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 300, cwd=cwd)
     return FuzzRun(role or "visitor", result.returncode, result.stdout + result.stderr)
 
 
@@ -192,7 +197,7 @@ def fuzz_platform(
     """Start the platform and fuzz it as each of ``roles`` in turn, sharing ``seconds`` among them."""
     with running_platform(data_dir) as base_url:
         share = max(1, seconds // len(roles))
-        return [fuzz(base_url, role=role, seconds=share, max_examples=max_examples) for role in roles]
+        return [fuzz(base_url, role=role, seconds=share, max_examples=max_examples, cwd=data_dir) for role in roles]
 
 
 def main() -> int:
