@@ -69,6 +69,8 @@ class Permission(StrEnum):
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
+# The roles of a market entity (市场主体): a user holding one acts for its entity.
+ENTITY_ROLES = frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION})
 _OVERSIGHT = frozenset({Role.SUPERVISOR, Role.INSPECTOR})
 
 # The policy: which roles hold each permission. Scope (centre, region, own entity) is checked in the domains.
@@ -150,10 +152,11 @@ class Principal:
         return tuple(grant for grant in self.grants if grant.role == role)
 
     def holding(self, permission: Permission) -> Principal:
-        """This principal acting under the first of its roles that holds ``permission``."""
+        """This principal acting under the first of its roles that holds ``permission``. A market entity's role is
+        held only by a user acting for an entity: granted to a user without one, it grants nothing."""
         allowed = POLICY[permission]
         for role in sorted(self.roles, key=list(Role).index):
-            if role in allowed:
+            if role in allowed and (role not in ENTITY_ROLES or self.entity_id is not None):
                 return replace(self, acting_role=role)
         if not self.is_authenticated:
             raise NotAuthenticated()
