@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-quick clean install
+.PHONY: run test test-sqlite test-postgres lint format bench bench-quick fuzz clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,15 @@ test-postgres: $(STAMP)
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 		if [ "$$CI" = "true" ]; then echo "CI=true: a missing PostgreSQL is a failure"; exit 1; fi; \
 	fi
+
+## make fuzz: schemathesis over the OpenAPI contract for FUZZ_SECONDS (phases examples, coverage, fuzzing; no server
+## error, no undocumented status or content type) as a visitor, staff and admin, against the platform as make run starts
+## it (own data directory under a temporary directory, demo data, a free port). The command that starts it is
+## tests/contract_fuzz.py's SERVER; FUZZ_SERVER="..." replaces it.
+FUZZ_SECONDS ?= 240
+FUZZ_SERVER ?=
+fuzz: $(STAMP)
+	FUZZ_SERVER="$(FUZZ_SERVER)" $(BIN)/python -m tests.contract_fuzz --seconds $(FUZZ_SECONDS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

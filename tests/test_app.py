@@ -28,18 +28,25 @@ def test_docs_and_openapi_are_served_without_a_cdn(client: TestClient) -> None:
 
 
 def test_every_operation_that_can_refuse_declares_its_problems(app: FastAPI) -> None:
-    """Every operation with a body or a path parameter declares 422; every guarded one declares 401 and 403."""
+    """Every operation declares 422; a guarded one 401 and 403; one whose path names something 404; one that reads a
+    body 400 (unreadable) and 413 (too large). The API answers problems as problem+json, a page as an HTML page."""
     for path, methods in app.openapi()["paths"].items():
         for method, operation in methods.items():
             responses = operation["responses"]
             roles = set(operation["x-roles"])
+            assert "422" in responses, (method, path)
             if "visitor" not in roles:
                 assert {"401", "403"} <= set(responses), (method, path)
-            if "requestBody" in operation or "{" in path:
-                assert "422" in responses, (method, path)
+            if "{" in path:
+                assert "404" in responses, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413"} <= set(responses), (method, path)
+            if not path.startswith("/api/") and method == "post" and "201" not in responses:
+                assert "303" in responses, (method, path)  # a page's form that is done sends the browser on
+            media_type = PROBLEM_CONTENT_TYPE if path.startswith("/api/") else "text/html"
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
-                    assert PROBLEM_CONTENT_TYPE in response["content"], (method, path, status)
+                    assert set(response["content"]) == {media_type}, (method, path, status)
 
 
 def test_unknown_route_is_problem_json(client: TestClient) -> None:

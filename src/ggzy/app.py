@@ -30,7 +30,7 @@ from ggzy.core.db import make_engine, make_session_factory, unit_of_work
 from ggzy.core.instance import DemoMark
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
-from ggzy.core.web import CommitHeadersMiddleware, Public
+from ggzy.core.web import BODY_LIMIT, BodyLimitMiddleware, CommitHeadersMiddleware, Public
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
@@ -133,6 +133,8 @@ def create_app(
     app.include_router(awards_router, prefix=API_PREFIX)
     app.include_router(complaints_router, prefix=API_PREFIX)
     mount_portal(app)  # the portal takes "/"; the API docs stay at /docs
+    # outermost of the app's own middleware: every body is limited before anything reads it
+    app.add_middleware(BodyLimitMiddleware, max_bytes=BODY_LIMIT)
     _declare_problem_schema(app)
     return app
 
@@ -226,9 +228,10 @@ def _declare_problem_schema(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(problem.pop("$defs", {}))  # FieldProblem, referenced from Problem's errors
+        components["Problem"] = problem
         app.openapi_schema = schema
         return schema
 

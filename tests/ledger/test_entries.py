@@ -15,7 +15,7 @@ from tests.factories import make_entity, make_user
 
 
 def test_entry_bytes_are_the_canonical_json_of_the_entry_document(db: Session) -> None:
-    make_entity(db, name='引号"与\\反斜杠\n企业')
+    make_entity(db, name='引号"与\\反斜杠企业')  # escaped in canonical JSON; a name is one line (core.inputs.Name)
     make_user(db, username="entry-user")
     events = list(db.scalars(select(Event)))
     assert events

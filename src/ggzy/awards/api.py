@@ -22,6 +22,7 @@ from ggzy.awards.schemas import (
 )
 from ggzy.complaints.suspension import ReEvaluationOrdered, ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.inputs import Id
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
@@ -47,7 +48,7 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
         TenderSuspended, ReTenderOrdered, ReEvaluationOrdered,
     ),
 )  # fmt: skip
-def publish_publicity(tender_id: int, body: PublicityIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+def publish_publicity(tender_id: Id, body: PublicityIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
     service.publish_publicity(db, actor, tender_id=tender_id, ends_at=body.ends_at, now=now)
     return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
 
@@ -62,7 +63,7 @@ def publish_publicity(tender_id: int, body: PublicityIn, db: DB, actor: Manager,
         NotFound, TenderStageWrong, rules.ObjectionOutsidePublicity, service.NotABidder, rules.PublicityResultChanged
     ),
 )
-def raise_objection(tender_id: int, body: ObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
+def raise_objection(tender_id: Id, body: ObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
     objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now)
     return views.objection_view(db, actor, objection)
 
@@ -74,7 +75,7 @@ def raise_objection(tender_id: int, body: ObjectionIn, db: DB, actor: Objector, 
     "that changes the result sends the candidates to a fresh publicity",
     responses=problem_responses(NotFound, NotTheTenderer, Conflict, TenderStageWrong, rules.PublicityStateWrong),
 )
-def answer_objection(objection_id: int, body: AnswerIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
+def answer_objection(objection_id: Id, body: AnswerIn, db: DB, actor: Manager, now: Now) -> ObjectionOut:
     objection: PublicityObjection = service.answer_objection(
         db, actor, objection_id=objection_id, answer=body.text, changes_result=body.changes_result, now=now
     )
@@ -90,7 +91,7 @@ def answer_objection(objection_id: int, body: AnswerIn, db: DB, actor: Manager, 
         service.AwardPaused, TenderSuspended, ReTenderOrdered,
     ),
 )  # fmt: skip
-def republish_publicity(tender_id: int, body: RepublishIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+def republish_publicity(tender_id: Id, body: RepublishIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
     service.republish_publicity(
         db, actor, tender_id=tender_id, recommended=body.recommended, basis=body.basis, ends_at=body.ends_at, now=now
     )
@@ -114,7 +115,7 @@ def republish_publicity(tender_id: int, body: RepublishIn, db: DB, actor: Manage
         ReTenderOrdered,
     ),
 )
-def award(tender_id: int, body: AwardIn, request: Request, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+def award(tender_id: Id, body: AwardIn, request: Request, db: DB, actor: Manager, now: Now) -> AwardStageOut:
     service.award_tender(
         db,
         actor,
@@ -137,7 +138,7 @@ def award(tender_id: int, body: AwardIn, request: Request, db: DB, actor: Manage
         ReTenderOrdered, ReEvaluationOrdered,
     ),
 )  # fmt: skip
-def record_contract(tender_id: int, body: ContractIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
+def record_contract(tender_id: Id, body: ContractIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
     service.record_contract(
         db,
         actor,
@@ -156,7 +157,7 @@ def record_contract(tender_id: int, body: ContractIn, db: DB, actor: Manager, no
     summary="The award stage as anyone sees it: candidates and prices, then the winner, price and contract",
     responses=problem_responses(NotFound),
 )
-def get_award(tender_id: int, db: DB, actor: Public, now: Now) -> AwardStageOut:
+def get_award(tender_id: Id, db: DB, actor: Public, now: Now) -> AwardStageOut:
     return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
 
 
@@ -175,5 +176,5 @@ def my_letters(db: DB, actor: Addressee) -> list[LetterOut]:
     summary="One letter with its SHA-256 and signed note, for its addressee, the owner or its agent",
     responses=problem_responses(NotFound, NotYourLetter),
 )
-def get_letter(letter_id: int, db: DB, actor: LetterReader) -> LetterOut:
+def get_letter(letter_id: Id, db: DB, actor: LetterReader) -> LetterOut:
     return views.letter_view(db, actor, letter_id=letter_id)

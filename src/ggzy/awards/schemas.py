@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggzy.core.inputs import Ascii, Day, Id, Moment, Text
 
 
 class PublicityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ends_at: AwareDatetime | None = Field(
+    ends_at: Moment | None = Field(
         default=None,
         description="End of the publicity: at least 24:00 CST of the third day after it starts (实施条例 第54条); "
         "by default exactly then",
@@ -20,8 +22,8 @@ class PublicityIn(BaseModel):
 class ObjectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text: str = Field(min_length=2, max_length=20_000)
-    interest: str | None = Field(
+    text: Text = Field(min_length=2, max_length=20_000)
+    interest: Text | None = Field(
         default=None,
         min_length=2,
         max_length=2_000,
@@ -32,7 +34,7 @@ class ObjectionIn(BaseModel):
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text: str = Field(min_length=2, max_length=20_000)
+    text: Text = Field(min_length=2, max_length=20_000)
     changes_result: bool = Field(
         default=False,
         description="The committee's review (复核) changes the evaluation result: the candidates are publicised "
@@ -43,13 +45,13 @@ class AnswerIn(BaseModel):
 class RepublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    recommended: list[int] = Field(
+    recommended: list[Id] = Field(
         min_length=1, max_length=3, description="The bids the committee now recommends, in rank order"
     )
-    basis: str = Field(
+    basis: Text = Field(
         min_length=2, max_length=2_000, description="The committee's review or the decision that changed the result"
     )
-    ends_at: AwareDatetime | None = Field(
+    ends_at: Moment | None = Field(
         default=None, description="End of the fresh publicity: at least 3 days (实施条例 第54条); by default exactly"
     )
 
@@ -57,15 +59,15 @@ class RepublishIn(BaseModel):
 class PassedOverIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    bid_id: int
-    ground: str = Field(description="gave_up, force_majeure, no_performance_security or ineligible (第55条)")
-    note: str = Field(min_length=2, max_length=2000)
+    bid_id: Id
+    ground: Ascii = Field(description="gave_up, force_majeure, no_performance_security or ineligible (第55条)")
+    note: Text = Field(min_length=2, max_length=2000)
 
 
 class AwardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bid_id: int = Field(description="The winning candidate's bid: the first-ranked, unless passed over (第55条)")
+    bid_id: Id = Field(description="The winning candidate's bid: the first-ranked, unless passed over (第55条)")
     passed_over: list[PassedOverIn] = Field(
         default_factory=list, max_length=3, description="Each candidate ranked above the winner, in order, and why"
     )
@@ -74,11 +76,11 @@ class AwardIn(BaseModel):
 class ContractIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    amount: str = Field(
+    amount: Ascii = Field(
         description="Contract amount in yuan: the award price (招标投标法 第46条)", examples=["987654.32"]
     )
-    signed_on: date
-    blob_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="The signed contract file")
+    signed_on: Day
+    blob_sha256: Ascii | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="The signed contract file")
 
 
 class CandidateOut(BaseModel):

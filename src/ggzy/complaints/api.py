@@ -13,6 +13,7 @@ from ggzy.complaints.schemas import ComplaintIn, ComplaintOut, DismissIn, Reason
 from ggzy.complaints.suspension import suspension_in_force
 from ggzy.core.calendar import CalendarYearUnknown
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.inputs import Id, Offset
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -52,7 +53,7 @@ def _out(db: Session, complaint: Complaint) -> ComplaintOut:
         service.InterestNotStated, CalendarYearUnknown,
     ),
 )  # fmt: skip
-def lodge(tender_id: int, body: ComplaintIn, db: DB, actor: Complainant, now: Now) -> ComplaintOut:
+def lodge(tender_id: Id, body: ComplaintIn, db: DB, actor: Complainant, now: Now) -> ComplaintOut:
     complaint = service.lodge_complaint(
         db, actor, tender_id=tender_id, matter=body.matter, request=body.request, facts=body.facts,
         evidence=[item.model_dump() for item in body.evidence], knew_on=body.knew_on, interest=body.interest, now=now,
@@ -71,7 +72,7 @@ def list_complaints(
     actor: Reader,
     now: Now,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> list[ComplaintOut]:
     return [_out(db, c) for c in service.visible_complaints(db, actor, limit=limit, offset=offset, now=now)]
 
@@ -83,7 +84,7 @@ def list_complaints(
     "bids are public, 招标投标法 第22条)",
     responses=problem_responses(NotFound),
 )
-def get_complaint(complaint_id: int, db: DB, actor: Reader, now: Now) -> ComplaintOut:
+def get_complaint(complaint_id: Id, db: DB, actor: Reader, now: Now) -> ComplaintOut:
     return _out(db, service.read_complaint(db, actor, complaint_id=complaint_id, now=now))
 
 
@@ -93,7 +94,7 @@ def get_complaint(complaint_id: int, db: DB, actor: Reader, now: Now) -> Complai
     summary="受理: accept within 3 working days of receipt; the 30 working days of the decision start (第61条)",
     responses=problem_responses(*_HANDLING, CalendarYearUnknown),
 )
-def accept(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def accept(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     return _out(db, service.accept_complaint(db, actor, complaint_id=complaint_id, now=now))
 
 
@@ -103,7 +104,7 @@ def accept(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintO
     summary="不予受理, with the reason, within 3 working days of receipt (第61条)",
     responses=problem_responses(*_HANDLING),
 )
-def refuse(complaint_id: int, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def refuse(complaint_id: Id, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     return _out(db, service.refuse_complaint(db, actor, complaint_id=complaint_id, reason=body.reason, now=now))
 
 
@@ -113,7 +114,7 @@ def refuse(complaint_id: int, body: ReasonIn, db: DB, actor: Supervisor, now: No
     summary="Start inspection, testing, appraisal or expert review: its time is not counted (第61条)",
     responses=problem_responses(*_HANDLING, InvalidInput, Conflict),
 )
-def start_review(complaint_id: int, body: ReviewIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def start_review(complaint_id: Id, body: ReviewIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     complaint = service.start_review(db, actor, complaint_id=complaint_id, kind=body.kind, note=body.note, now=now)
     return _out(db, complaint)
 
@@ -124,7 +125,7 @@ def start_review(complaint_id: int, body: ReviewIn, db: DB, actor: Supervisor, n
     summary="End the review; its working days push the decision's last day back (第61条)",
     responses=problem_responses(*_HANDLING, Conflict, CalendarYearUnknown),
 )
-def end_review(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def end_review(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     return _out(db, service.end_review(db, actor, complaint_id=complaint_id, now=now))
 
 
@@ -134,7 +135,7 @@ def end_review(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> Compla
     summary="责令暂停招标投标活动 while the complaint is handled (第62条): the tender's next steps are refused",
     responses=problem_responses(*_HANDLING, Conflict),
 )
-def suspend(complaint_id: int, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def suspend(complaint_id: Id, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     suspension = service.suspend_tender(db, actor, complaint_id=complaint_id, reason=body.reason, now=now)
     return _out(db, service.get_complaint(db, suspension.complaint_id)[0])
 
@@ -145,7 +146,7 @@ def suspend(complaint_id: int, body: ReasonIn, db: DB, actor: Supervisor, now: N
     summary="Lift the suspension before the decision (第62条)",
     responses=problem_responses(NotFound, access.NotYourJurisdiction, Conflict),
 )
-def lift(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def lift(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     suspension = service.lift_suspension(db, actor, complaint_id=complaint_id, now=now)
     return _out(db, service.get_complaint(db, suspension.complaint_id)[0])
 
@@ -156,7 +157,7 @@ def lift(complaint_id: int, db: DB, actor: Supervisor, now: Now) -> ComplaintOut
     summary="Decide for the complainant: corrective action, re-evaluation or re-tender (第61条, 第81条)",
     responses=problem_responses(*_HANDLING, InvalidInput, Conflict),
 )
-def uphold(complaint_id: int, body: UpholdIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def uphold(complaint_id: Id, body: UpholdIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     complaint = service.uphold_complaint(
         db, actor, complaint_id=complaint_id, decision=body.decision, remedy=body.remedy, now=now
     )
@@ -169,7 +170,7 @@ def uphold(complaint_id: int, body: UpholdIn, db: DB, actor: Supervisor, now: No
     summary="驳回: dismiss the complaint, flagging one of fabricated facts or forged material (第61条, 第77条)",
     responses=problem_responses(*_HANDLING, Conflict),
 )
-def dismiss(complaint_id: int, body: DismissIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
+def dismiss(complaint_id: Id, body: DismissIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     complaint = service.dismiss_complaint(
         db, actor, complaint_id=complaint_id, decision=body.decision, false_complaint=body.false_complaint, now=now
     )

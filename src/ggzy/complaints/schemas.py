@@ -6,26 +6,28 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggzy.core.inputs import Ascii, Day, Name, Text
+
 
 class EvidenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=300)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file uploaded to the blob store")
+    name: Name = Field(min_length=1, max_length=300)
+    sha256: Ascii = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file uploaded to the blob store")
 
 
 class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    matter: str = Field(
+    matter: Ascii = Field(
         description="documents (第22条), opening (第44条), evaluation_result (第54条): each after an objection; "
         "or other"
     )
-    request: str = Field(max_length=5_000, description="The clear request (明确的请求, 第60条)")
-    facts: str = Field(min_length=2, max_length=50_000)
+    request: Text = Field(max_length=5_000, description="The clear request (明确的请求, 第60条)")
+    facts: Text = Field(min_length=2, max_length=50_000)
     evidence: list[EvidenceIn] = Field(max_length=100, description="The necessary evidence (必要的证明材料, 第60条)")
-    knew_on: date = Field(description="The day the complainant knew, or should have known, of the act (第60条)")
-    interest: str | None = Field(
+    knew_on: Day = Field(description="The day the complainant knew, or should have known, of the act (第60条)")
+    interest: Text | None = Field(
         default=None, min_length=2, max_length=2_000, description="For one that did not bid: its interest"
     )
 
@@ -33,27 +35,27 @@ class ComplaintIn(BaseModel):
 class ReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=2, max_length=20_000)
+    reason: Text = Field(min_length=2, max_length=20_000)
 
 
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    kind: str = Field(description="inspection, testing, appraisal or expert_review (not counted, 第61条)")
-    note: str = Field(min_length=2, max_length=5_000)
+    kind: Ascii = Field(description="inspection, testing, appraisal or expert_review (not counted, 第61条)")
+    note: Text = Field(min_length=2, max_length=5_000)
 
 
 class UpholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    decision: str = Field(min_length=2, max_length=50_000, description="The written decision (书面处理决定)")
-    remedy: str = Field(description="corrective_action, re_evaluation or re_tender (第81条)")
+    decision: Text = Field(min_length=2, max_length=50_000, description="The written decision (书面处理决定)")
+    remedy: Ascii = Field(description="corrective_action, re_evaluation or re_tender (第81条)")
 
 
 class DismissIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    decision: str = Field(min_length=2, max_length=50_000, description="The written decision (驳回)")
+    decision: Text = Field(min_length=2, max_length=50_000, description="The written decision (驳回)")
     false_complaint: bool = Field(
         default=False, description="Fabricated facts, forged material or illegally obtained evidence (第61条, 第77条)"
     )

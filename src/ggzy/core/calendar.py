@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ggzy.core.errors import DomainError, InvalidInput
+from ggzy.core.inputs import name_or_refuse
 
 __all__ = [
     "CalendarYearUnknown",
@@ -346,6 +347,8 @@ def parse_year_schedule(text: str | bytes) -> YearSchedule:
     source = body.get("source")
     if source is not None and not isinstance(source, str):
         raise InvalidInput(field="source", reason_zh="应为字符串", reason_en="must be a string")
+    if source is not None:
+        source = name_or_refuse(source, field="source")  # NUL and controls: refused as in every name
     holidays = _parse_dates(body.get("holidays"), field="holidays")
     workdays = _parse_dates(body.get("workdays", []), field="workdays")
     return YearSchedule(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays), source=source)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 
 from ggzy.core import calendar_store
 from ggzy.core.calendar import CalendarYearUnknown, parse_year_schedule
 from ggzy.core.errors import InvalidInput
+from ggzy.core.inputs import FIRST_DAY, LAST_DAY, Day
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
@@ -45,7 +45,7 @@ def known_years(db: DB, _: Public) -> dict[str, Any]:
     responses=problem_responses(InvalidInput),
 )
 def load_year(
-    year: int,
+    year: Annotated[int, Path(ge=FIRST_DAY.year, le=LAST_DAY.year)],
     db: DB,
     actor: CalendarManager,
     now: Now,
@@ -70,7 +70,7 @@ def load_year(
 def working_days(
     db: DB,
     _: Public,
-    start: Annotated[date, Query(description="The day of the event (not counted)")],
+    start: Annotated[Day, Query(description="The day of the event (not counted)")],
     days: Annotated[int, Query(ge=0, le=3660)],
 ) -> dict[str, Any]:
     end = calendar_store.working_day_calendar(db).add_working_days(start, days)

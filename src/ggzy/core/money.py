@@ -32,7 +32,8 @@ _CENT = Decimal("0.01")
 _MAX_YUAN = Decimal(MAX_FEN).scaleb(-2)
 _RATE_PLACES = 4
 # An optional sign, digits, optionally a point and more digits. No exponent, no separators, no spaces inside.
-_YUAN_PATTERN = re.compile(r"[+-]?\d+(?:\.\d+)?")
+# ASCII digits only: ``\d`` and ``Decimal`` also read full-width (１２３) and other scripts' digits as money.
+_YUAN_PATTERN = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _MAX_TEXT_LENGTH = 40
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"

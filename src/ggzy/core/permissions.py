@@ -7,17 +7,17 @@ project's owner, this centre's staff, this supervisor's region) live in each dom
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 
-from ggzy.core.errors import NotAuthenticated, PermissionDenied
+from ggzy.core.errors import PROBLEM_CONTENT_TYPE, DomainError, NotAuthenticated, NotFound, PermissionDenied
 
 
 class Role(StrEnum):
@@ -69,6 +69,8 @@ class Permission(StrEnum):
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
+# The roles of a market entity (市场主体): a user holding one acts for its entity.
+ENTITY_ROLES = frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION})
 _OVERSIGHT = frozenset({Role.SUPERVISOR, Role.INSPECTOR})
 
 # The policy: which roles hold each permission. Scope (centre, region, own entity) is checked in the domains.
@@ -150,10 +152,11 @@ class Principal:
         return tuple(grant for grant in self.grants if grant.role == role)
 
     def holding(self, permission: Permission) -> Principal:
-        """This principal acting under the first of its roles that holds ``permission``."""
+        """This principal acting under the first of its roles that holds ``permission``. A market entity's role is
+        held only by a user acting for an entity: granted to a user without one, it grants nothing."""
         allowed = POLICY[permission]
         for role in sorted(self.roles, key=list(Role).index):
-            if role in allowed:
+            if role in allowed and (role not in ENTITY_ROLES or self.entity_id is not None):
                 return replace(self, acting_role=role)
         if not self.is_authenticated:
             raise NotAuthenticated()
@@ -206,24 +209,74 @@ def declared_permissions(dependant: Dependant) -> list[Permission]:
     return found
 
 
+def declared_problems(dependant: Dependant) -> list[type[DomainError]]:
+    """The errors that an endpoint's dependencies declare they can raise (a dependency's ``problems`` attribute)."""
+    found: list[type[DomainError]] = []
+    stack = list(dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        found.extend(getattr(dependency.call, "problems", ()))
+        stack.extend(dependency.dependencies)
+    return found
+
+
 class PermissionedRoute(APIRoute):
     """An API route that must declare exactly one permission; the permission and the roles holding it are
-    published in the OpenAPI document as ``x-permission`` and ``x-roles``."""
+    published in the OpenAPI document as ``x-permission`` and ``x-roles``.
+
+    The OpenAPI document is the contract: every status an operation can answer is declared with its problem. Beside
+    what the endpoint declares (``responses=problem_responses(...)``), the route adds what every operation of its
+    shape can answer: 422 for bad input, 401/403 when guarded, 404 when its path names something, 400 and 413 when
+    it reads a body (unreadable, too large), and what its dependencies declare (``declared_problems``). Problems are
+    ``problem_media_type``: problem+json for the API; a subclass for pages says HTML.
+    """
+
+    problem_media_type: str = PROBLEM_CONTENT_TYPE
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        from ggzy.core.problems import problem_responses  # problems → errors; no cycle at import time
+        from ggzy.core.problems import BodyTooLarge, BodyUnreadable, problem_responses  # no cycle at import time
 
         permissions = set(declared_permissions(get_dependant(path=path, call=endpoint)))
         if len(permissions) != 1:
             raise TypeError(f"endpoint {path} must declare exactly one permission, found {permissions or 'none'}")
         permission = permissions.pop()
-        # Every endpoint can refuse bad input (422), and a guarded one a visitor or a role: declare how.
-        guarded = (NotAuthenticated, PermissionDenied) if Role.VISITOR not in POLICY[permission] else ()
-        kwargs["responses"] = {**problem_responses(*guarded), **(kwargs.get("responses") or {})}
         super().__init__(path, endpoint, **kwargs)
+        shape: list[type[DomainError]] = []
+        if Role.VISITOR not in POLICY[permission]:
+            shape += [NotAuthenticated, PermissionDenied]
+        if self.dependant.path_params:
+            shape.append(NotFound)
+        if self.body_field is not None:
+            shape += [BodyUnreadable, BodyTooLarge]
+        shape += declared_problems(self.dependant)
+        declared = {**problem_responses(*shape), **(self.responses or {})}
+        self.responses = {status: self._as_problem(status, response) for status, response in declared.items()}
         self.permission = permission
         self.openapi_extra = {
             **(self.openapi_extra or {}),
             "x-permission": permission.value,
             "x-roles": sorted(role.value for role in POLICY[permission]),
         }
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The handler, which first sets the operation's own body limit if it declares one (``accepts_body``)."""
+        handler = super().get_route_handler()
+        body_limit = getattr(self.endpoint, "body_limit", None)
+        if body_limit is None:
+            return handler
+        from ggzy.core.web import operation_body_limit  # web → permissions; no cycle at import time
+
+        megabytes, setting = body_limit
+
+        async def limited(request: Request) -> Response:
+            operation_body_limit(request, megabytes=megabytes, setting=setting)
+            return await handler(request)
+
+        return limited
+
+    def _as_problem(self, status: int | str, response: dict[str, Any]) -> dict[str, Any]:
+        """An error response in this route's problem media type (a page shows problems as HTML)."""
+        if self.problem_media_type == PROBLEM_CONTENT_TYPE or not str(status).startswith(("4", "5")):
+            return response
+        page = {key: value for key, value in response.items() if key not in ("model", "content")}
+        return {**page, "content": {self.problem_media_type: {"schema": {"type": "string"}}}}

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.inputs import Id, SearchTerm
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, Public
+from ggzy.core.web import DB, Now, Public, accepts_body
 from ggzy.crypto import (
     CertificateExpired,
     CertificateMalformed,
@@ -226,7 +227,7 @@ def create_centre(body: CentreIn, db: DB, actor: CentreManager, now: Now) -> Cen
 def search_entities(
     db: DB,
     _: EntityReader,
-    q: Annotated[str | None, Query(max_length=100, description="Name or credit code")] = None,
+    q: Annotated[SearchTerm | None, Query(max_length=100, description="Name or credit code")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[EntityOut]:
     return [EntityOut.model_validate(entity) for entity in service.search_entities(db, text=q, limit=limit)]
@@ -363,7 +364,7 @@ def record_relation(body: EntityRelationIn, db: DB, actor: EntityRegistrar, now:
     responses=problem_responses(InvalidInput, NotFound, Conflict),
 )
 def correct_relation(
-    relation_id: int, body: EntityRelationCorrection, db: DB, actor: EntityRegistrar, now: Now
+    relation_id: Id, body: EntityRelationCorrection, db: DB, actor: EntityRegistrar, now: Now
 ) -> EntityRelationOut:
     relation = relations.correct_relation(db, actor, relation_id=relation_id, changes=body, now=now)
     return relations.relation_out(relation)
@@ -375,7 +376,7 @@ def correct_relation(
     tags=["entities"],
     responses=problem_responses(NotFound),
 )
-def entity_relations(entity_id: int, db: DB, _: EntityReader) -> list[EntityRelationOut]:
+def entity_relations(entity_id: Id, db: DB, _: EntityReader) -> list[EntityRelationOut]:
     return [relations.relation_out(row) for row in relations.relations_of(db, entity_id)]
 
 
@@ -386,7 +387,7 @@ def entity_relations(entity_id: int, db: DB, _: EntityReader) -> list[EntityRela
     summary="Correct an entity's person in charge or contacts (centre staff)",
     responses=problem_responses(NotFound),
 )
-def correct_entity(entity_id: int, body: EntityUpdate, db: DB, actor: EntityRegistrar, now: Now) -> EntityOut:
+def correct_entity(entity_id: Id, body: EntityUpdate, db: DB, actor: EntityRegistrar, now: Now) -> EntityOut:
     return EntityOut.model_validate(service.correct_entity(db, actor, entity_id=entity_id, changes=body, now=now))
 
 
@@ -396,7 +397,7 @@ def correct_entity(entity_id: int, body: EntityUpdate, db: DB, actor: EntityRegi
     tags=["entities"],
     responses=problem_responses(NotFound),
 )
-def get_entity(entity_id: int, db: DB, _: EntityReader) -> EntityOut:
+def get_entity(entity_id: Id, db: DB, _: EntityReader) -> EntityOut:
     return EntityOut.model_validate(service.get_entity(db, entity_id))
 
 
@@ -431,7 +432,7 @@ def create_user(body: UserIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     tags=["users"],
     responses=problem_responses(InvalidInput, NotFound, Conflict, service.EntityRoleNeedsEnrolment),
 )
-def grant_role(user_id: int, body: RoleGrantIn, db: DB, actor: UserManager, now: Now) -> UserOut:
+def grant_role(user_id: Id, body: RoleGrantIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     return _user_out(db, service.grant_role(db, actor, user_id=user_id, grant=body, now=now))
 
 
@@ -503,6 +504,7 @@ def add_trust_anchor(body: TrustAnchorIn, db: DB, actor: TrustManager, now: Now)
     summary="Load a CRL: the sessions of every certificate it revokes end at once (decision 0013)",
     responses=problem_responses(CertificateMalformed, CertificateUntrusted, RevocationListRejected),
 )
+@accepts_body(megabytes=16)
 def add_revocation_list(body: RevocationListIn, db: DB, actor: TrustManager, now: Now) -> dict[str, int]:
     row = login.add_revocation_list(db, actor, crl_pem=body.crl_pem, now=now)
     return {"id": row.id, "anchor_id": row.anchor_id}

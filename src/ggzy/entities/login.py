@@ -143,7 +143,7 @@ def login_message(nonce: str) -> bytes:
 
 def check_nonce(nonce: str, *, secret: bytes, now: datetime) -> None:
     parts = nonce.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or not nonce.isascii() or not parts[1].isdigit():  # compare_digest takes ASCII text only
         raise NonceInvalid(field="nonce")
     body = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(_nonce_mac(secret, body), parts[2]):

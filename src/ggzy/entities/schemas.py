@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggzy.core.inputs import Ascii, Id, Name, Number, Text
 from ggzy.core.permissions import Role
 from ggzy.core.trade_types import TradeType
 
@@ -19,9 +19,9 @@ RelationKind = Literal["shareholding", "management"]  # 控股 (by shareholding)
 class CentreIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=2, max_length=200, examples=["云南省公共资源交易中心"])
-    region_code: str = Field(examples=["530000"], description="GB/T 2260 administrative region code")
-    parent_id: int | None = Field(default=None, description="The centre above this one; none for a province")
+    name: Name = Field(min_length=2, max_length=200, examples=["云南省公共资源交易中心"])
+    region_code: Ascii = Field(examples=["530000"], description="GB/T 2260 administrative region code")
+    parent_id: Id | None = Field(default=None, description="The centre above this one; none for a province")
 
 
 class CentreOut(BaseModel):
@@ -37,17 +37,17 @@ class CentreOut(BaseModel):
 class EntityIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    credit_code: str = Field(examples=["91530100MA6K0000XX"], description="统一社会信用代码 (GB 32100)")
-    name: str = Field(min_length=2, max_length=200)
+    credit_code: Ascii = Field(examples=["91530100MA6K0000XX"], description="统一社会信用代码 (GB 32100)")
+    name: Name = Field(min_length=2, max_length=200)
     kind: EntityKind = "enterprise"
-    region_code: str | None = Field(
+    region_code: Ascii | None = Field(
         default=None, description="GB/T 2260 code; by default the region inside the credit code"
     )
-    legal_representative: str | None = Field(default=None, max_length=100)
-    contact_name: str | None = Field(default=None, max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    contact_email: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=300)
+    legal_representative: Name | None = Field(default=None, max_length=100)
+    contact_name: Name | None = Field(default=None, max_length=100)
+    contact_phone: Ascii | None = Field(default=None, max_length=32)
+    contact_email: Ascii | None = Field(default=None, max_length=200)
+    address: Name | None = Field(default=None, max_length=300)
 
 
 class EntityUpdate(BaseModel):
@@ -55,11 +55,11 @@ class EntityUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    legal_representative: str | None = Field(default=None, max_length=100)
-    contact_name: str | None = Field(default=None, max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    contact_email: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=300)
+    legal_representative: Name | None = Field(default=None, max_length=100)
+    contact_name: Name | None = Field(default=None, max_length=100)
+    contact_phone: Ascii | None = Field(default=None, max_length=32)
+    contact_email: Ascii | None = Field(default=None, max_length=200)
+    address: Name | None = Field(default=None, max_length=300)
 
 
 class EntityOut(BaseModel):
@@ -83,9 +83,9 @@ class EntityRelationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: RelationKind
-    upper_entity_id: int = Field(description="The shareholder, or the managing unit (管理单位)")
-    lower_entity_id: int = Field(description="The entity it holds shares in, or the unit it manages")
-    share_percent: Decimal | None = Field(
+    upper_entity_id: Id = Field(description="The shareholder, or the managing unit (管理单位)")
+    lower_entity_id: Id = Field(description="The entity it holds shares in, or the unit it manages")
+    share_percent: Number | None = Field(
         default=None, examples=["51.00"], description="Shareholding only: per cent of the capital, 0 < p ≤ 100"
     )
     actual_control: bool = Field(
@@ -98,7 +98,7 @@ class EntityRelationCorrection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    share_percent: Decimal | None = None
+    share_percent: Number | None = None
     actual_control: bool | None = None
     ended: bool = Field(default=False, description="The relation no longer holds")
 
@@ -108,7 +108,7 @@ class EntityRelationOut(BaseModel):
     kind: RelationKind
     upper_entity_id: int
     lower_entity_id: int
-    share_percent: Decimal | None
+    share_percent: Number | None
     actual_control: bool
     controls: bool = Field(description="控股 or 管理: the upper entity steers the lower one")
     source: Literal["declared", "recorded"]
@@ -121,8 +121,8 @@ class RoleGrantIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     role: Role
-    centre_id: int | None = None
-    region_code: str | None = Field(default=None, description="Supervisors and inspectors: their region")
+    centre_id: Id | None = None
+    region_code: Ascii | None = Field(default=None, description="Supervisors and inspectors: their region")
     trade_type: TradeType | None = Field(default=None, description="Supervisors: the trade type they oversee")
 
 
@@ -138,10 +138,10 @@ class RoleGrantOut(BaseModel):
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)  # passwords are taken exactly as typed
 
-    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    display_name: str = Field(min_length=1, max_length=100)
-    password: str | None = Field(default=None, min_length=10, max_length=200, description="staff and experts")
-    entity_id: int | None = None
+    username: Name = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    display_name: Name = Field(min_length=1, max_length=100)
+    password: Text | None = Field(default=None, min_length=10, max_length=200, description="staff and experts")
+    entity_id: Id | None = None
     roles: list[RoleGrantIn] = Field(default_factory=list)
 
 
@@ -217,8 +217,8 @@ class EntityUserOut(BaseModel):
 class TrustAnchorIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    certificate_pem: str = Field(description="The CA's root certificate, PEM")
-    name: str | None = Field(default=None, max_length=300, description="By default the CA's subject")
+    certificate_pem: Ascii = Field(description="The CA's root certificate, PEM")
+    name: Name | None = Field(default=None, max_length=300, description="By default the CA's subject")
 
 
 class TrustAnchorOut(BaseModel):
@@ -234,7 +234,7 @@ class TrustAnchorOut(BaseModel):
 class RevocationListIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    crl_pem: str = Field(description="A certificate revocation list signed by a trusted CA, PEM")
+    crl_pem: Ascii = Field(description="A certificate revocation list signed by a trusted CA, PEM")
 
 
 class NonceOut(BaseModel):
@@ -246,17 +246,17 @@ class NonceOut(BaseModel):
 class CertificateLoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    nonce: str
-    certificate_pem: str
-    intermediates_pem: list[str] = Field(default_factory=list)
-    signature: str = Field(description="Base64 signature over the nonce's message, by the certificate's key")
+    nonce: Ascii
+    certificate_pem: Ascii
+    intermediates_pem: list[Ascii] = Field(default_factory=list)
+    signature: Ascii = Field(description="Base64 signature over the nonce's message, by the certificate's key")
 
 
 class PasswordLoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)  # passwords are taken exactly as typed
 
-    username: str
-    password: str
+    username: Name
+    password: Text
 
 
 class LoginOut(BaseModel):

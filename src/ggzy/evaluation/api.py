@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.inputs import Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
@@ -48,7 +49,7 @@ _MEMBER_PROBLEMS = (NotFound, TenderStageWrong, NotACommitteeMember, InvalidInpu
         NotFound, NotYourCentre, TenderStageWrong, InvalidInput, Conflict, TenderSuspended, ReTenderOrdered
     ),
 )
-def start_evaluation(tender_id: int, body: StartIn, db: DB, actor: Runner, now: Now) -> EvaluationOut:
+def start_evaluation(tender_id: Id, body: StartIn, db: DB, actor: Runner, now: Now) -> EvaluationOut:
     scheme = rules.Scheme(
         qualification_criteria=tuple(body.scheme.qualification_criteria),
         criteria=tuple(rules.Criterion(key=c.key, name=c.name, max_points=c.max_points) for c in body.scheme.criteria),
@@ -68,7 +69,7 @@ def start_evaluation(tender_id: int, body: StartIn, db: DB, actor: Runner, now: 
     summary="The evaluation: its stage and counts; the committee's names for the centre's staff only (第37条)",
     responses=problem_responses(NotFound),
 )
-def get_evaluation(tender_id: int, db: DB, actor: Public, now: Now) -> EvaluationOut:
+def get_evaluation(tender_id: Id, db: DB, actor: Public, now: Now) -> EvaluationOut:
     return views.evaluation_view(db, actor, tender_id=tender_id, now=now)
 
 
@@ -79,7 +80,7 @@ def get_evaluation(tender_id: int, db: DB, actor: Public, now: Now) -> Evaluatio
     summary="A committee member's qualification review of one bid (资格审查), final once submitted",
     responses=problem_responses(*_MEMBER_PROBLEMS),
 )
-def mark_qualification(tender_id: int, body: QualificationIn, db: DB, actor: Member, now: Now) -> MarksOut:
+def mark_qualification(tender_id: Id, body: QualificationIn, db: DB, actor: Member, now: Now) -> MarksOut:
     rows = service.mark_qualification(db, actor, tender_id=tender_id, bid_id=body.bid_id, marks=body.marks, now=now)
     return views.marks_out(rows)
 
@@ -94,7 +95,7 @@ def mark_qualification(tender_id: int, body: QualificationIn, db: DB, actor: Mem
     ),
     responses=problem_responses(*_MEMBER_PROBLEMS, rules.ScoreAboveMaximum, signing.SignatureInvalid),
 )
-def submit_score_sheet(tender_id: int, body: ScoreSheetIn, db: DB, actor: Member, now: Now) -> ScoreSheetOut:
+def submit_score_sheet(tender_id: Id, body: ScoreSheetIn, db: DB, actor: Member, now: Now) -> ScoreSheetOut:
     sheet = service.submit_score_sheet(
         db, actor, tender_id=tender_id, bid_id=body.bid_id, scores=body.scores, signature=body.signature, now=now
     )
@@ -129,7 +130,7 @@ def my_signing_key(db: DB, actor: Member) -> SigningKeyOut | None:
     summary="Reject a bid on a ground of 招标投标法实施条例 第51条 (否决投标), by the committee's lead",
     responses=problem_responses(*_MEMBER_PROBLEMS, NotTheFinaliser),
 )
-def reject_bid(tender_id: int, body: RejectionIn, db: DB, actor: Member, now: Now) -> RejectionOut:
+def reject_bid(tender_id: Id, body: RejectionIn, db: DB, actor: Member, now: Now) -> RejectionOut:
     rejection = service.reject_bid(
         db, actor, tender_id=tender_id, bid_id=body.bid_id, ground=body.ground, note=body.note, now=now
     )
@@ -151,7 +152,7 @@ def reject_bid(tender_id: int, body: RejectionIn, db: DB, actor: Member, now: No
         ReTenderOrdered,
     ),
 )
-def finalise_report(tender_id: int, db: DB, actor: Finaliser, now: Now) -> EvaluationOut:
+def finalise_report(tender_id: Id, db: DB, actor: Finaliser, now: Now) -> EvaluationOut:
     service.finalise_report(db, actor, tender_id=tender_id, now=now)
     return views.evaluation_view(db, actor, tender_id=tender_id, now=now)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggzy.core.inputs import Ascii, Id, Name, Number, Text
 from ggzy.evaluation.rules import PriceFormula
 from ggzy.experts.schemas import MemberOut
 
@@ -15,9 +16,9 @@ from ggzy.experts.schemas import MemberOut
 class CriterionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["technical"])
-    name: str = Field(min_length=1, max_length=100, examples=["施工组织设计"])
-    max_points: Decimal = Field(gt=0, le=100, decimal_places=2)
+    key: Ascii = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["technical"])
+    name: Name = Field(min_length=1, max_length=100, examples=["施工组织设计"])
+    max_points: Number = Field(gt=0, le=100, decimal_places=2)
 
 
 class SchemeIn(BaseModel):
@@ -25,41 +26,41 @@ class SchemeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    qualification_criteria: list[str] = Field(default_factory=list, max_length=50, examples=[["business_licence"]])
+    qualification_criteria: list[Ascii] = Field(default_factory=list, max_length=50, examples=[["business_licence"]])
     criteria: list[CriterionIn] = Field(default_factory=list, max_length=50)
-    price_weight: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
+    price_weight: Number = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
     price_formula: PriceFormula = PriceFormula.LOWEST_BASE
-    k_percent: Decimal = Field(default=Decimal(0), ge=0, lt=100, decimal_places=2, description="Construction K")
-    deduction_above: Decimal = Field(default=Decimal(1), ge=0, le=100, decimal_places=2)
-    deduction_below: Decimal = Field(default=Decimal("0.5"), ge=0, le=100, decimal_places=2)
+    k_percent: Number = Field(default=Decimal(0), ge=0, lt=100, decimal_places=2, description="Construction K")
+    deduction_above: Number = Field(default=Decimal(1), ge=0, le=100, decimal_places=2)
+    deduction_below: Number = Field(default=Decimal("0.5"), ge=0, le=100, decimal_places=2)
 
 
 class StartIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scheme: SchemeIn
-    lead_member_id: int | None = Field(default=None, description="The committee's lead; by default the first expert")
+    lead_member_id: Id | None = Field(default=None, description="The committee's lead; by default the first expert")
 
 
 class QualificationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bid_id: int
-    marks: dict[str, bool] = Field(description="Pass (true) or fail per qualification criterion")
+    bid_id: Id
+    marks: dict[Ascii, bool] = Field(description="Pass (true) or fail per qualification criterion")
 
 
 class ScoreSheetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bid_id: int
-    scores: dict[str, Decimal] = Field(
+    bid_id: Id
+    scores: dict[Ascii, Number] = Field(
         description=(
             "A score per criterion, 0 to its maximum, ≤ 2 places, a plain decimal (27.5, not 2.75E+1). When the "
             'sheet is signed, send each score as a JSON string spelt as in the signed message ("27.50"): a JSON '
             "number may arrive re-spelt (27.50 as 27.5) and the signature would not match"
         )
     )
-    signature: str | None = Field(
+    signature: Ascii | None = Field(
         default=None,
         max_length=128,
         description=(
@@ -72,7 +73,7 @@ class ScoreSheetIn(BaseModel):
 class SigningKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    public_key: str = Field(
+    public_key: Ascii = Field(
         min_length=1, max_length=512, description="ECDSA P-256 SubjectPublicKeyInfo DER, base64 (WebCrypto spki)"
     )
 
@@ -87,9 +88,9 @@ class SigningKeyOut(BaseModel):
 class RejectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    bid_id: int
-    ground: str = Field(description="A ground of 招标投标法实施条例 第51条, e.g. not_responsive")
-    note: str = Field(min_length=2, max_length=2000)
+    bid_id: Id
+    ground: Ascii = Field(description="A ground of 招标投标法实施条例 第51条, e.g. not_responsive")
+    note: Text = Field(min_length=2, max_length=2000)
 
 
 class MarksOut(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.codes import RegionCodeInvalid
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.inputs import Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -101,7 +102,7 @@ def register_expert(body: ExpertIn, db: DB, actor: Registrar, now: Now) -> Exper
         Conflict, TenderSuspended, ReTenderOrdered,
     ),
 )  # fmt: skip
-def draw_committee(tender_id: int, body: DrawIn, db: DB, actor: Drawer, now: Now) -> DrawOut:
+def draw_committee(tender_id: Id, body: DrawIn, db: DB, actor: Drawer, now: Now) -> DrawOut:
     draw = service.draw_committee(
         db,
         actor,

@@ -7,16 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggzy.core.inputs import Ascii, Id, Name
+
 
 class ExpertIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    user_id: int = Field(description="A user holding the expert role")
-    name: str = Field(min_length=2, max_length=100)
-    employer_id: int = Field(description="The expert's employer in the entity register (for recusal, 回避)")
-    specialty_codes: list[str] = Field(min_length=1, max_length=20, examples=[["A01", "B0203"]])
+    user_id: Id = Field(description="A user holding the expert role")
+    name: Name = Field(min_length=2, max_length=100)
+    employer_id: Id = Field(description="The expert's employer in the entity register (for recusal, 回避)")
+    specialty_codes: list[Ascii] = Field(min_length=1, max_length=20, examples=[["A01", "B0203"]])
     tier: Literal["province", "city", "county"] = Field(description="The pool: 省级总库, 市州综合库, 县区子库")
-    region_code: str = Field(description="GB/T 2260 code of the pool's region; its level is the tier")
+    region_code: Ascii = Field(description="GB/T 2260 code of the pool's region; its level is the tier")
 
 
 class ExpertOut(BaseModel):
@@ -34,10 +36,10 @@ class ExpertOut(BaseModel):
 class DrawIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    specialty_code: str = Field(min_length=1, max_length=16)
+    specialty_code: Ascii = Field(min_length=1, max_length=16)
     size: int = Field(ge=1, le=99, description="Members, the owner's representatives included: ≥ 5 and odd (第37条)")
     reserve: int = Field(default=2, ge=0, le=20, description="Reserve experts (备选) drawn besides")
-    owner_representative_user_ids: list[int] = Field(
+    owner_representative_user_ids: list[Id] = Field(
         default_factory=list, description="Users of the owner sitting as its representatives: at most a third"
     )
 

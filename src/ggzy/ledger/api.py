@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core.errors import NotFound
+from ggzy.core.inputs import BIGINT_MAX, Ascii, Id, Name, SignedText
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
@@ -23,8 +24,8 @@ NOTE = {"content": {"text/plain": {"schema": {"type": "string"}}}}
 class WitnessIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200, examples=["witness.supervision.yn.gov.cn"])
-    verifier_key: str = Field(description="C2SP cosignature/v1 verifier key: name+keyid+base64(0x04 ‖ key)")
+    name: Name = Field(min_length=1, max_length=200, examples=["witness.supervision.yn.gov.cn"])
+    verifier_key: Ascii = Field(description="C2SP cosignature/v1 verifier key: name+keyid+base64(0x04 ‖ key)")
 
 
 @router.get(
@@ -53,7 +54,10 @@ def keys(request: Request, db: DB, _: Public) -> dict[str, Any]:
     responses=problem_responses(service.ProofRangeInvalid),
 )
 def entries(
-    db: DB, _: Public, start: Annotated[int, Query(ge=0)], end: Annotated[int, Query(ge=1)]
+    db: DB,
+    _: Public,
+    start: Annotated[int, Query(ge=0, le=BIGINT_MAX)],
+    end: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
 ) -> dict[str, list[dict[str, Any]]]:
     return {"entries": service.entries(db, start=start, end=end)}
 
@@ -64,7 +68,10 @@ def entries(
     responses=problem_responses(service.ProofRangeInvalid),
 )
 def inclusion(
-    db: DB, _: Public, index: Annotated[int, Query(ge=0)], tree_size: Annotated[int, Query(ge=1)]
+    db: DB,
+    _: Public,
+    index: Annotated[int, Query(ge=0, le=BIGINT_MAX)],
+    tree_size: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
 ) -> dict[str, Any]:
     return service.inclusion(db, index=index, size=tree_size)
 
@@ -75,7 +82,10 @@ def inclusion(
     responses=problem_responses(service.ProofRangeInvalid),
 )
 def consistency(
-    db: DB, _: Public, first: Annotated[int, Query(ge=1)], second: Annotated[int, Query(ge=1)]
+    db: DB,
+    _: Public,
+    first: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
+    second: Annotated[int, Query(ge=1, le=BIGINT_MAX)],
 ) -> dict[str, Any]:
     return service.consistency(db, first=first, second=second)
 
@@ -85,7 +95,7 @@ def consistency(
     summary="Receipt of an event: its entry, index, and inclusion proof against the newest checkpoint",
     responses=problem_responses(NotFound),
 )
-def receipt(event_id: int, db: DB, _: Public) -> dict[str, Any]:
+def receipt(event_id: Id, db: DB, _: Public) -> dict[str, Any]:
     return service.event_receipt(db, event_id=event_id)
 
 
@@ -99,7 +109,7 @@ def cosign(
     db: DB,
     _: Public,
     now: Now,
-    note: Annotated[str, Body(media_type="text/plain", description="the cosigned checkpoint note")],
+    note: Annotated[SignedText, Body(media_type="text/plain", description="the cosigned checkpoint note")],
 ) -> dict[str, list[str]]:
     return {"added": service.add_cosignature(db, request.app.state.ledger_keys, note_text=note, now=now)}
 

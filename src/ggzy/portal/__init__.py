@@ -5,7 +5,7 @@ English from a Babel catalogue (``ggzy.portal.i18n``).
 
 How to add pages (the live opening hall, the workspaces):
 
-1. Write a router like ``ggzy.portal.pages.router``: ``APIRouter(route_class=PermissionedRoute,
+1. Write a router like ``ggzy.portal.pages.router``: ``APIRouter(route_class=PageRoute,
    default_response_class=HTMLResponse)``. Each route declares exactly one permission like an API endpoint
    (``Public``, or ``Depends(require(Permission.X))``; add a page permission to ``ggzy.core.permissions`` if none
    fits) and gets its row in ``tests/test_authorization_matrix.py``'s ``MATRIX`` (pages are in the OpenAPI

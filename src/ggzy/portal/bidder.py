@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 from ggzy.awards import views as award_views
 from ggzy.awards.access import NotYourLetter
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.inputs import Ascii, Id, Text
+from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now
+from ggzy.core.web import DB, Now, accepts_body
 from ggzy.crypto import DecryptionFailed
 from ggzy.portal.csrf import CsrfChecked
-from ggzy.portal.rendering import render
+from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
@@ -37,7 +38,7 @@ from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEM
 from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Stage
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 Bidder = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
 LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ))]
@@ -106,7 +107,7 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
     summary="Bidder's page of one tender: register, seal and submit, replace or withdraw, decrypt, receipts",
     responses=problem_responses(NotFound),
 )
-def bidder_tender(tender_id: int, request: Request, db: DB, actor: Bidder, now: Now) -> HTMLResponse:
+def bidder_tender(tender_id: Id, request: Request, db: DB, actor: Bidder, now: Now) -> HTMLResponse:
     return render(request, "ws_bidder_tender.html", _tender_context(request, db, actor, tender_id, now))
 
 
@@ -121,7 +122,7 @@ def _refused(request: Request, db: Session, actor: Principal, tender_id: int, no
     summary="Register for a tender and obtain its documents (secret until opening, 招标投标法 第22条)",
     responses=problem_responses(*REGISTER_PROBLEMS),
 )
-def register(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
+def register(tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:
         service.register_for_tender(db, actor, tender_id=tender_id, now=now)
     except DomainError as error:
@@ -135,8 +136,9 @@ def register(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db
     summary="Upload the envelope sealed by `ggzy bid seal` (streamed, same size limit as the API); shows the receipt",
     responses=problem_responses(*BID_PROBLEMS),
 )
+@accepts_body(setting="bid_max_mb")
 def submit_bid(
-    tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now, envelope: UploadFile
+    tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now, envelope: UploadFile
 ) -> Response:
     details = {
         "ip": request.client.host if request.client else None,
@@ -180,7 +182,7 @@ def submit_bid(
     summary="Withdraw the bid before the deadline (招标投标法 第29条)",
     responses=problem_responses(*WITHDRAW_PROBLEMS),
 )
-def withdraw_bid(tender_id: int, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
+def withdraw_bid(tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:
         bids.withdraw_bid(db, actor, tender_id=tender_id, now=now)
     except DomainError as error:
@@ -203,13 +205,13 @@ def _data_key(text: str) -> bytes:
     ),
 )
 def decrypt(
-    tender_id: int,
+    tender_id: Id,
     request: Request,
     actor: Bidder,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    data_key: Annotated[str, Form(max_length=200)],
+    data_key: Annotated[Ascii, Form(max_length=200)],
 ) -> Response:
     try:
         opening.decrypt_bid(
@@ -232,13 +234,13 @@ def decrypt(
     responses=problem_responses(NotFound, service.TenderStageWrong, InvalidInput),
 )
 def object_at_opening(
-    tender_id: int,
+    tender_id: Id,
     request: Request,
     actor: Bidder,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    text: Annotated[str, Form(min_length=1, max_length=5000)],
+    text: Annotated[Text, Form(min_length=1, max_length=5000)],
 ) -> Response:
     try:
         _published(db, tender_id)
@@ -253,7 +255,7 @@ def object_at_opening(
     summary="A letter of award or result (中标通知书 / 中标结果通知), to its addressee, the owner or its agent",
     responses=problem_responses(NotFound, NotYourLetter),
 )
-def letter(letter_id: int, request: Request, db: DB, actor: LetterReader) -> HTMLResponse:
+def letter(letter_id: Id, request: Request, db: DB, actor: LetterReader) -> HTMLResponse:
     shown = award_views.letter_view(db, actor, letter_id=letter_id)
     text_href = "data:text/plain;charset=utf-8;base64," + base64.b64encode(shown.text.encode()).decode()
     return render(

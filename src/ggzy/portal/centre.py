@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.clock import CHINA_STANDARD_TIME, to_china_time
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.inputs import Day, Id, Name, Text, moment_in_range
+from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.entities.service import get_centre
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
-from ggzy.portal.rendering import render
+from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import centre_tenders_closing
 from ggzy.projects import service as projects
@@ -42,7 +43,7 @@ from ggzy.projects.venues.rules import Purpose, VenueKind
 from ggzy.projects.venues.schemas import BookingIn, VenueIn
 from ggzy.tendering.service import stage_of
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 Reviewer = Annotated[Principal, Depends(require(Permission.PROJECT_REVIEW))]
 RoomManager = Annotated[Principal, Depends(require(Permission.VENUE_MANAGE))]
@@ -90,7 +91,7 @@ def _with_lots(db: Session, rows: list[Any]) -> list[tuple[Any, list[Any]]]:
 
 
 @router.get(HOME, summary="Centre staff workspace: registrations to accept, today's openings, rooms and bookings")
-def centre_home(request: Request, db: DB, actor: Reviewer, now: Now, day: date | None = None) -> HTMLResponse:
+def centre_home(request: Request, db: DB, actor: Reviewer, now: Now, day: Day | None = None) -> HTMLResponse:
     return render(request, "ws_centre.html", _context(db, actor, now, day))
 
 
@@ -102,7 +103,7 @@ _REVIEW_PROBLEMS = (NotFound, NotYourCentre, projects.RegistrationNotPending)
     summary="Accept a project registration (进场登记受理)",
     responses=problem_responses(*_REVIEW_PROBLEMS),
 )
-def accept(project_id: int, request: Request, actor: Reviewer, _: CsrfChecked, db: DB, now: Now) -> Response:
+def accept(project_id: Id, request: Request, actor: Reviewer, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:
         projects.accept_registration(db, actor, project_id=project_id, now=now)
     except DomainError as error:
@@ -116,13 +117,13 @@ def accept(project_id: int, request: Request, actor: Reviewer, _: CsrfChecked, d
     responses=problem_responses(*_REVIEW_PROBLEMS),
 )
 def return_registration(
-    project_id: int,
+    project_id: Id,
     request: Request,
     actor: Reviewer,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    reason: Annotated[str, Form(min_length=2, max_length=2000)],
+    reason: Annotated[Text, Form(min_length=2, max_length=2000)],
 ) -> Response:
     try:
         projects.return_registration(db, actor, project_id=project_id, reason=reason.strip(), now=now)
@@ -145,11 +146,12 @@ def _china_time(value: str, field: str) -> datetime:
     that names its own offset keeps it."""
     try:
         moment = datetime.fromisoformat(value.strip())
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_STANDARD_TIME)
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_STANDARD_TIME)
     except ValueError:
         raise InvalidInput(
             field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
         ) from None
+    return moment_in_range(moment, field=field)
 
 
 def _rooms_page(day: date | None = None) -> str:
@@ -167,9 +169,9 @@ def create_venue(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    centre_id: Annotated[int, Form()],
-    name: Annotated[str, Form(min_length=1, max_length=100)],
-    kind: Annotated[str, Form(max_length=24)],
+    centre_id: Annotated[Id, Form()],
+    name: Annotated[Name, Form(min_length=1, max_length=100)],
+    kind: Annotated[Name, Form(max_length=24)],
     seats: Annotated[int, Form(ge=1, le=1000)],
 ) -> Response:
     try:
@@ -191,7 +193,7 @@ def create_venue(
     summary="Retire a room (kept, never deleted)",
     responses=problem_responses(*RETIRE_PROBLEMS),
 )
-def retire_venue(venue_id: int, request: Request, actor: RoomManager, _: CsrfChecked, db: DB, now: Now) -> Response:
+def retire_venue(venue_id: Id, request: Request, actor: RoomManager, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:
         venues.retire_venue(db, actor, venue_id=venue_id, now=now)
     except DomainError as error:
@@ -210,11 +212,11 @@ def book_room(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    tender_id: Annotated[int, Form()],
-    venue_id: Annotated[int, Form()],
-    purpose: Annotated[str, Form(max_length=16)],
-    starts_at: Annotated[str, Form(max_length=40)],
-    ends_at: Annotated[str, Form(max_length=40)],
+    tender_id: Annotated[Id, Form()],
+    venue_id: Annotated[Id, Form()],
+    purpose: Annotated[Name, Form(max_length=16)],
+    starts_at: Annotated[Name, Form(max_length=40)],
+    ends_at: Annotated[Name, Form(max_length=40)],
 ) -> Response:
     day: date | None = None
     try:
@@ -237,14 +239,14 @@ def book_room(
     responses=problem_responses(*CANCEL_PROBLEMS),
 )
 def cancel_booking(
-    booking_id: int,
+    booking_id: Id,
     request: Request,
     actor: RoomManager,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    reason: Annotated[str, Form(min_length=2, max_length=2000)],
-    day: Annotated[date | None, Form()] = None,
+    reason: Annotated[Text, Form(min_length=2, max_length=2000)],
+    day: Annotated[Day | None, Form()] = None,
 ) -> Response:
     try:
         venues.cancel_booking(db, actor, booking_id=booking_id, reason=reason.strip(), now=now)

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import ANONYMOUS, Principal
+from ggzy.core.problems import BodyTooLarge, BodyUnreadable
 from ggzy.entities.login import SESSION_COOKIE
 
 CSRF_COOKIE = "ggzy_csrf"
@@ -71,13 +72,16 @@ async def check_csrf(request: Request) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     seed = request.cookies.get(CSRF_COOKIE)
-    if not sent or not seed:
+    if not sent or not seed or not sent.isascii():  # compare_digest refuses non-ASCII text with a TypeError
         raise CsrfInvalid(field=CSRF_FIELD)
     expected = _csrf_mac(request, seed, request.cookies.get(SESSION_COOKIE, ""))
     if not hmac.compare_digest(sent, expected):
         raise CsrfInvalid(field=CSRF_FIELD)
 
 
+# What the guard can answer, declared on every form's operation (ggzy.core.permissions.declared_problems): it reads
+# the form, so a form too large or unreadable is refused here too.
+check_csrf.problems = (CsrfInvalid, BodyUnreadable, BodyTooLarge)  # type: ignore[attr-defined]
 CsrfChecked = Annotated[None, Depends(check_csrf)]
 
 

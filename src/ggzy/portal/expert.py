@@ -25,17 +25,18 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.inputs import Ascii, Id
+from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.evaluation import access, rules, service, signing, views
 from ggzy.portal.csrf import CsrfChecked
-from ggzy.portal.rendering import render
+from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import own_score_sheets
 from ggzy.tendering.service import TenderStageWrong
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 Member = Annotated[Principal, Depends(require(Permission.EVALUATION_SIT))]
 SCORE_PREFIX = "score."
@@ -86,7 +87,7 @@ def _context(db: Session, actor: Principal, tender_id: int) -> dict[str, Any]:
     summary="The score sheets of one tender the user sits on: one per bid, final once submitted",
     responses=problem_responses(NotFound, access.NotACommitteeMember),
 )
-def expert_tender(tender_id: int, request: Request, db: DB, actor: Member) -> HTMLResponse:
+def expert_tender(tender_id: Id, request: Request, db: DB, actor: Member) -> HTMLResponse:
     return render(request, "ws_expert_tender.html", _context(db, actor, tender_id))
 
 
@@ -117,15 +118,15 @@ async def _scores(request: Request) -> dict[str, Decimal]:
     ),
 )
 def submit_sheet(
-    tender_id: int,
+    tender_id: Id,
     request: Request,
     actor: Member,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    bid_id: Annotated[int, Form()],
+    bid_id: Annotated[Id, Form()],
     scores: Annotated[dict[str, Decimal], Depends(_scores)],
-    signature: Annotated[str, Form(max_length=128)] = "",
+    signature: Annotated[Ascii, Form(max_length=128)] = "",
 ) -> Response:
     try:
         service.submit_score_sheet(
@@ -147,8 +148,8 @@ def enrol_key(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    public_key: Annotated[str, Form(max_length=signing.MAX_SPKI_BASE64)],
-    tender_id: Annotated[int | None, Form()] = None,
+    public_key: Annotated[Ascii, Form(max_length=signing.MAX_SPKI_BASE64)],
+    tender_id: Annotated[Id | None, Form()] = None,
 ) -> Response:
     back = f"/workspace/expert/tenders/{tender_id}" if tender_id is not None else "/workspace/expert"
     try:

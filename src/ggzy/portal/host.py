@@ -20,19 +20,20 @@ from sqlalchemy.orm import Session
 
 from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.inputs import Id, Text
+from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.crypto import DecryptionFailed, ShareRecoveryFailed
 from ggzy.portal.csrf import CsrfChecked
-from ggzy.portal.rendering import render
+from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.tendering import bids, opening, service
 from ggzy.tendering.access import NotTheHost, check_host
 from ggzy.tendering.procedures import Stage, procedure
 from ggzy.tendering.schemas import BidId, BidPath, OpeningObjectionPath
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 Host = Annotated[Principal, Depends(require(Permission.OPENING_HOST))]
 
@@ -80,7 +81,7 @@ def _back(tender_id: int, anchor: str = "") -> Response:
     summary="Host an opening: start it, follow the decryption, open by custodians, answer objections, read out",
     responses=problem_responses(NotFound, NotTheHost),
 )
-def host_page(tender_id: int, request: Request, db: DB, actor: Host, now: Now) -> HTMLResponse:
+def host_page(tender_id: Id, request: Request, db: DB, actor: Host, now: Now) -> HTMLResponse:
     return render(request, TEMPLATE, _context(db, actor, tender_id, now))
 
 
@@ -91,7 +92,7 @@ def host_page(tender_id: int, request: Request, db: DB, actor: Host, now: Now) -
         *_HOST_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
     ),
 )
-def start(tender_id: int, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now) -> Response:
+def start(tender_id: Id, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:
         opening.start_opening(db, actor, tender_id=tender_id, now=now)
     except DomainError as error:
@@ -105,7 +106,7 @@ def start(tender_id: int, request: Request, actor: Host, _: CsrfChecked, db: DB,
     responses=problem_responses(*_HOST_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
 )
 def custodian_open(
-    tender_id: int, bid_id: BidPath, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now
+    tender_id: Id, bid_id: BidPath, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now
 ) -> Response:
     settings = request.app.state.settings
     try:
@@ -124,7 +125,7 @@ def custodian_open(
     responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
 )
 def finish(
-    tender_id: int,
+    tender_id: Id,
     request: Request,
     actor: Host,
     _: CsrfChecked,
@@ -148,14 +149,14 @@ def finish(
     responses=problem_responses(NotFound, NotTheHost, Conflict, InvalidInput),
 )
 def answer_objection(
-    tender_id: int,
+    tender_id: Id,
     objection_id: OpeningObjectionPath,
     request: Request,
     actor: Host,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    answer: Annotated[str, Form(min_length=1, max_length=5000)],
+    answer: Annotated[Text, Form(min_length=1, max_length=5000)],
 ) -> Response:
     try:
         tender = service.get_tender(db, tender_id)

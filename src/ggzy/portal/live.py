@@ -13,6 +13,7 @@ reads only the tender and the disclosed opening events, which do not exist befor
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -23,18 +24,18 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import NotFound
-from ggzy.core.permissions import PermissionedRoute
+from ggzy.core.inputs import BIGINT_MAX, Ascii, Id
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal import views
 from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.live_feed import HallEvent, LiveHub, hall_events
-from ggzy.portal.rendering import _language_filters, _overlay, render
+from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
 from ggzy.projects.venues import service as venues
 from ggzy.tendering.models import Tender
 from ggzy.tendering.service import get_tender, project_of, stage_of
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 KEEP_ALIVE_SECONDS = 15.0
 RETRY_MS = 2000  # how soon a browser reconnects after the stream breaks
@@ -111,7 +112,7 @@ def openings(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
 )
 def opening_hall(
     request: Request,
-    tender_id: int,
+    tender_id: Id,
     db: DB,
     _: Public,
     now: Now,
@@ -150,16 +151,19 @@ def opening_hall(
 )
 async def opening_events(
     request: Request,
-    tender_id: int,
+    tender_id: Id,
     _: Public,
-    after: Annotated[int, Query(ge=-1, description="The last ledger index already shown; -1 for the start")] = -1,
-    last_event_id: Annotated[str | None, Header(description="Sent by a reconnecting EventSource")] = None,
+    after: Annotated[
+        int, Query(ge=-1, le=BIGINT_MAX, description="The last ledger index already shown; -1 for the start")
+    ] = -1,
+    last_event_id: Annotated[Ascii | None, Header(description="Sent by a reconnecting EventSource")] = None,
 ) -> StreamingResponse:
     # No request-long unit of work here: a thousand watchers connecting at once must not hold the threadpool and the
     # connection pool (each would wait for the other); every read is a short one on the event loop's executor.
     factory = request.app.state.session_factory
     await asyncio.to_thread(_check_published, factory, tender_id)
-    if last_event_id is not None and last_event_id.strip().isdigit():
+    # ASCII digits only, and within a ledger index ("²".isdigit() is true, and int() refuses it)
+    if last_event_id is not None and re.fullmatch(r"[0-9]{1,18}", last_event_id.strip()):
         after = int(last_event_id)
     language = choose_language(request).language
     hub = live_hub(request.app)

@@ -22,15 +22,16 @@ from ggzy.awards import service as awards
 from ggzy.awards import views as award_views
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.permissions import Permission, PermissionedRoute, Principal, Role, require
+from ggzy.core.inputs import Id, Name, Text, file_name, moment_in_range
+from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import TradeType
-from ggzy.core.web import DB, Now
+from ggzy.core.web import DB, Now, accepts_body
 from ggzy.entities.service import find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
-from ggzy.portal.rendering import render
+from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import document_objections, tenders_of_lots
 from ggzy.projects import service as projects
@@ -42,7 +43,7 @@ from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown, Stage
 from ggzy.tendering.schemas import ObjectionPath
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 Manager = Annotated[Principal, Depends(require(Permission.TENDER_MANAGE))]
 Registrant = Annotated[Principal, Depends(require(Permission.PROJECT_REGISTER))]
@@ -92,14 +93,14 @@ def register_project(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    centre_id: Annotated[int, Form()],
-    name: Annotated[str, Form(max_length=300)],
-    trade_type: Annotated[str, Form(max_length=40)],
-    region_code: Annotated[str, Form(max_length=6)],
-    lot_name: Annotated[str, Form(max_length=300)],
-    budget: Annotated[str, Form(max_length=20)],
-    other_credit_code: Annotated[str, Form(max_length=18)] = "",
-    ceiling_price: Annotated[str, Form(max_length=20)] = "",
+    centre_id: Annotated[Id, Form()],
+    name: Annotated[Name, Form(max_length=300)],
+    trade_type: Annotated[Name, Form(max_length=40)],
+    region_code: Annotated[Name, Form(max_length=6)],
+    lot_name: Annotated[Name, Form(max_length=300)],
+    budget: Annotated[Name, Form(max_length=20)],
+    other_credit_code: Annotated[Name, Form(max_length=18)] = "",
+    ceiling_price: Annotated[Name, Form(max_length=20)] = "",
 ) -> Response:
     """The logged-in entity is the agent (if it holds that role) or the owner; the other party by its credit code."""
     try:
@@ -157,11 +158,12 @@ def _project_in(
 def _china_time(value: str, field: str) -> datetime:
     """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown)."""
     try:
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA_STANDARD_TIME)
+        moment = datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA_STANDARD_TIME)
     except ValueError:
         raise InvalidInput(
             field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
         ) from None
+    return moment_in_range(moment, field=field)
 
 
 @router.post(
@@ -170,18 +172,18 @@ def _china_time(value: str, field: str) -> datetime:
     responses=problem_responses(*_MANAGE_PROBLEMS, InvalidInput, Conflict, ProcedureUnknown),
 )
 def create_tender(
-    lot_id: int,
+    lot_id: Id,
     request: Request,
     actor: Manager,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    title: Annotated[str, Form(max_length=300)],
-    notice_text: Annotated[str, Form(max_length=20000)],
-    procedure: Annotated[str, Form(max_length=40)],
-    method: Annotated[str, Form(max_length=40)],
-    documents_until: Annotated[str, Form(max_length=40)],
-    bid_deadline: Annotated[str, Form(max_length=40)],
+    title: Annotated[Name, Form(max_length=300)],
+    notice_text: Annotated[Text, Form(max_length=20000)],
+    procedure: Annotated[Name, Form(max_length=40)],
+    method: Annotated[Name, Form(max_length=40)],
+    documents_until: Annotated[Name, Form(max_length=40)],
+    bid_deadline: Annotated[Name, Form(max_length=40)],
 ) -> Response:
     try:
         if method not in set(Method):
@@ -236,7 +238,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
     summary="A tender as its owner or agent manages it: notice, documents, clarifications, objections, progress",
     responses=problem_responses(NotFound, NotTheTenderer),
 )
-def tender_page(tender_id: int, request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
+def tender_page(tender_id: Id, request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
     return render(request, "ws_project_tender.html", _tender_context(db, actor, tender_id, now))
 
 
@@ -251,13 +253,14 @@ def _refused(request: Request, db: Session, actor: Principal, tender_id: int, no
     summary="Upload the tender documents of a draft (streamed, the API's size limit)",
     responses=problem_responses(*_MANAGE_PROBLEMS, BlobTooLarge),
 )
+@accepts_body(setting="documents_max_mb")
 def upload_documents(
-    tender_id: int, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now, file: UploadFile
+    tender_id: Id, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now, file: UploadFile
 ) -> Response:
     try:
         limit = request.app.state.settings.documents_max_mb * MIB
         ref = stage_blob(db, request.app.state.blob_store, file.file, max_bytes=limit)
-        name = (file.filename or "tender-documents").replace("/", "_")[:200]
+        name = file_name(file.filename, default="tender-documents")
         service.attach_documents(db, actor, tender_id=tender_id, sha256=ref.sha256, name=name, size=ref.size, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
@@ -271,7 +274,7 @@ def upload_documents(
         *_MANAGE_PROBLEMS, service.DocumentsMissing, rules.BidPeriodTooShort, rules.DocumentsOfferTooShort, InvalidInput
     ),
 )
-def publish(tender_id: int, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now) -> Response:
+def publish(tender_id: Id, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:
         service.publish_tender(db, actor, tender_id=tender_id, now=now)
     except DomainError as error:
@@ -285,13 +288,13 @@ def publish(tender_id: int, request: Request, actor: Manager, _: CsrfChecked, db
     responses=problem_responses(*_MANAGE_PROBLEMS),
 )
 def clarify(
-    tender_id: int,
+    tender_id: Id,
     request: Request,
     actor: Manager,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    text: Annotated[str, Form(min_length=1, max_length=20000)],
+    text: Annotated[Text, Form(min_length=1, max_length=20000)],
     affects_bids: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
@@ -313,8 +316,8 @@ def answer_objection(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    tender_id: Annotated[int, Form()],
-    answer: Annotated[str, Form(min_length=1, max_length=20000)],
+    tender_id: Annotated[Id, Form()],
+    answer: Annotated[Text, Form(min_length=1, max_length=20000)],
 ) -> Response:
     try:
         service.answer_objection(db, actor, objection_id=objection_id, answer=answer.strip(), now=now)
@@ -331,14 +334,14 @@ def answer_objection(
     ),
 )
 def answer_publicity_objection(
-    objection_id: int,
+    objection_id: Id,
     request: Request,
     actor: AwardManager,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    tender_id: Annotated[int, Form()],
-    answer: Annotated[str, Form(min_length=1, max_length=20000)],
+    tender_id: Annotated[Id, Form()],
+    answer: Annotated[Text, Form(min_length=1, max_length=20000)],
     changes_result: Annotated[bool, Form()] = False,
 ) -> Response:
     """``changes_result``: the committee's review changed the result; the candidates go to a fresh publicity."""
@@ -357,13 +360,13 @@ def answer_publicity_objection(
     responses=problem_responses(NotTheTenderer, NotFound, service.TenderStageWrong, Conflict, InvalidInput),
 )
 def confirm_award(
-    tender_id: int,
+    tender_id: Id,
     request: Request,
     actor: AwardManager,
     _: CsrfChecked,
     db: DB,
     now: Now,
-    bid_id: Annotated[int, Form()],
+    bid_id: Annotated[Id, Form()],
 ) -> Response:
     """The page confirms the first candidate; passing one over, with its ground, is done through the API."""
     try:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from ggzy.core.clock import to_china_time
 from ggzy.core.codes import is_valid_region_code
 from ggzy.core.errors import InvalidInput, NotFound
-from ggzy.core.permissions import PermissionedRoute
+from ggzy.core.inputs import Id, Name, SearchTerm, day_in_range
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import TradeType
 from ggzy.core.web import DB, Now, Public
@@ -25,11 +25,11 @@ from ggzy.portal import statistics as stats
 from ggzy.portal.labels import N_
 from ggzy.portal.page_cache import remembered
 from ggzy.portal.process import project_process
-from ggzy.portal.rendering import render, translator
+from ggzy.portal.rendering import PageRoute, render, translator
 from ggzy.tendering.procedures import PROCEDURES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 
 @router.get("/", summary="Portal home: today's notices and openings, daily bid news, counts by trade type and region")
@@ -45,15 +45,17 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 def _notice_query(
-    q: Annotated[str, Query(max_length=100, description="Full text: every space-separated term must match")] = "",
-    trade_type: Annotated[str | None, Query(description="A trade type (交易类型)")] = None,
+    q: Annotated[
+        SearchTerm, Query(max_length=100, description="Full text: every space-separated term must match")
+    ] = "",
+    trade_type: Annotated[Name | None, Query(description="A trade type (交易类型)")] = None,
     region: Annotated[
-        str | None, Query(description="A region code (GB/T 2260); a province includes its cities")
+        Name | None, Query(description="A region code (GB/T 2260); a province includes its cities")
     ] = None,
-    procedure: Annotated[str | None, Query(description="open | invited")] = None,
-    published_from: Annotated[str | None, Query(alias="from", description="First day published (YYYY-MM-DD)")] = None,
-    published_to: Annotated[str | None, Query(alias="to", description="Last day published (YYYY-MM-DD)")] = None,
-    after: Annotated[str | None, Query(max_length=200, description="Cursor of the next page")] = None,
+    procedure: Annotated[Name | None, Query(description="open | invited")] = None,
+    published_from: Annotated[Name | None, Query(alias="from", description="First day published (YYYY-MM-DD)")] = None,
+    published_to: Annotated[Name | None, Query(alias="to", description="Last day published (YYYY-MM-DD)")] = None,
+    after: Annotated[Name | None, Query(max_length=200, description="Cursor of the next page")] = None,
 ) -> search.NoticeQuery:
     """The list's filters from a GET form, where an untouched field arrives blank: blank means no filter."""
     trade_type, region, procedure = map(_blank_to_none, (trade_type, region, procedure))
@@ -79,7 +81,7 @@ def _day(value: str | None, field: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return day_in_range(date.fromisoformat(value), field=field)
     except ValueError:
         raise InvalidInput(
             field=field, reason_zh="日期格式应为 YYYY-MM-DD", reason_en="must be a date YYYY-MM-DD"
@@ -114,7 +116,7 @@ def notices(
     summary="A project's full-process page: every stage and published document, each with its ledger proof",
     responses=problem_responses(NotFound),
 )
-def project_page(project_id: int, request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
+def project_page(project_id: Id, request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
     process = project_process(db, project_id=project_id, now=now)
     return render(request, "project.html", {"active": "notices", "process": process})
 

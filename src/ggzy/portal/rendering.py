@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ggzy.core.errors import DomainError
 from ggzy.core.money import yuan_to_fen
+from ggzy.core.permissions import PermissionedRoute
 from ggzy.portal import formatting, labels
 from ggzy.portal.csrf import csrf_token, remember_csrf_seed, viewer
 from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
@@ -159,6 +160,21 @@ def render_problem(request: Request, problem: dict[str, Any]) -> HTMLResponse:
     response = render(request, "error.html", {"problem": problem}, status=problem["status"])
     response.headers[PROBLEM_CODE_HEADER] = problem["code"]
     return response
+
+
+class PageRoute(PermissionedRoute):
+    """A page's route: its problems are answered as HTML error pages (:func:`install_page_errors`), and its
+    OpenAPI operation says so; a form that is done sends the browser on (303, ``session.see_other``)."""
+
+    problem_media_type = "text/html"
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if "POST" in (self.methods or ()) and self.status_code is None:
+            self.responses = {
+                **self.responses,
+                303: {"description": "Done: the browser goes to the page of the result"},
+            }
 
 
 def install_page_errors(app: FastAPI) -> None:

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ggzy.core.errors import DomainError, InvalidInput
-from ggzy.core.permissions import PermissionedRoute
+from ggzy.core.inputs import Ascii, Name, Text
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.crypto import (
@@ -36,7 +36,7 @@ from ggzy.crypto import (
 from ggzy.entities import login
 from ggzy.entities.login import SESSION_COOKIE
 from ggzy.portal.csrf import CsrfChecked, https
-from ggzy.portal.rendering import PROBLEM_CODE_HEADER, render
+from ggzy.portal.rendering import PROBLEM_CODE_HEADER, PageRoute, render
 
 # Where a login lands, and where a form may send the browser back to: only this site's own paths.
 WORKSPACE = "/workspace"
@@ -96,7 +96,7 @@ def form_refused(
 
 # --- the login and logout pages -------------------------------------------------------------------------------------
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 _CERTIFICATE_PROBLEMS = (
     login.NonceInvalid,
@@ -139,7 +139,7 @@ def _logged_in(request: Request, result: login.LoginResult, next_path: str | Non
 
 
 @router.get("/login", summary="Log in: by certificate (market entities) or password (staff, experts)")
-def login_page(request: Request, _: Public, now: Now, next: str | None = None) -> HTMLResponse:
+def login_page(request: Request, _: Public, now: Now, next: Ascii | None = None) -> HTMLResponse:
     return render(request, "login.html", _login_context(request, now, next))
 
 
@@ -154,11 +154,11 @@ def certificate_login(
     _: Public,
     __: CsrfChecked,
     now: Now,
-    nonce: Annotated[str, Form(max_length=200)],
-    signature: Annotated[str, Form(max_length=2000)],
-    certificate_pem: Annotated[str, Form(max_length=20000)] = "",
+    nonce: Annotated[Ascii, Form(max_length=200)],
+    signature: Annotated[Ascii, Form(max_length=2000)],
+    certificate_pem: Annotated[Ascii, Form(max_length=20000)] = "",
     certificate_file: UploadFile | None = None,
-    next: Annotated[str | None, Form()] = None,
+    next: Annotated[Ascii | None, Form()] = None,
 ) -> Response:
     pem = certificate_pem.strip()
     if not pem and certificate_file is not None and certificate_file.filename:
@@ -190,9 +190,9 @@ def password_login(
     _: Public,
     __: CsrfChecked,
     now: Now,
-    username: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=1000)],
-    next: Annotated[str | None, Form()] = None,
+    username: Annotated[Name, Form(max_length=200)],
+    password: Annotated[Text, Form(max_length=1000)],
+    next: Annotated[Ascii | None, Form()] = None,
 ) -> Response:
     try:
         result = login.password_login(

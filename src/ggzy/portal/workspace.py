@@ -11,11 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from ggzy.core.permissions import Permission, PermissionedRoute, Principal, Role, require
+from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.portal.labels import N_
-from ggzy.portal.rendering import render
+from ggzy.portal.rendering import PageRoute, render
 
-router = APIRouter(tags=["portal (HTML pages)"], route_class=PermissionedRoute, default_response_class=HTMLResponse)
+router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 LoggedIn = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
 

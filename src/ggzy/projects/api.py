@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from ggzy.core.errors import InvalidInput, NotFound
+from ggzy.core.inputs import Id, Offset
 from ggzy.core.money import fen_to_yuan
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
@@ -80,7 +81,7 @@ def list_projects(
     actor: Reader,
     status: Annotated[str | None, Query(pattern="^(submitted|accepted|returned)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> dict[str, object]:
     projects, total = service.list_projects(db, actor, status=status, limit=limit, offset=offset)
     lots = service.lots_of(db, [project.id for project in projects])
@@ -92,7 +93,7 @@ def list_projects(
     response_model=ProjectOut,
     responses=problem_responses(NotFound),
 )
-def get_project(project_id: int, db: DB, actor: Reader) -> ProjectOut:
+def get_project(project_id: Id, db: DB, actor: Reader) -> ProjectOut:
     return _out(db, service.get_project(db, actor, project_id))
 
 
@@ -102,7 +103,7 @@ def get_project(project_id: int, db: DB, actor: Reader) -> ProjectOut:
     summary="Accept a registration (centre staff)",
     responses=problem_responses(NotYourCentre, NotFound, service.RegistrationNotPending),
 )
-def accept_registration(project_id: int, db: DB, actor: Reviewer, now: Now) -> ProjectOut:
+def accept_registration(project_id: Id, db: DB, actor: Reviewer, now: Now) -> ProjectOut:
     return _out(db, service.accept_registration(db, actor, project_id=project_id, now=now))
 
 
@@ -112,5 +113,5 @@ def accept_registration(project_id: int, db: DB, actor: Reviewer, now: Now) -> P
     summary="Return a registration with the reason (centre staff)",
     responses=problem_responses(NotYourCentre, NotFound, service.RegistrationNotPending),
 )
-def return_registration(project_id: int, body: ReturnIn, db: DB, actor: Reviewer, now: Now) -> ProjectOut:
+def return_registration(project_id: Id, body: ReturnIn, db: DB, actor: Reviewer, now: Now) -> ProjectOut:
     return _out(db, service.return_registration(db, actor, project_id=project_id, reason=body.reason, now=now))

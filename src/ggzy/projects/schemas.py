@@ -7,16 +7,17 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ggzy.core.inputs import Ascii, Id, Name, Text
 from ggzy.core.trade_types import TradeType
 
 # Amounts travel as strings of yuan ("1234567.89"): exact, never a float.
-YuanAmount = str
+YuanAmount = Ascii
 
 
 class LotIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=300)
+    name: Name = Field(min_length=1, max_length=300)
     budget: YuanAmount = Field(description="Budget in yuan, at most two decimal places", examples=["1200000.00"])
     ceiling_price: YuanAmount | None = Field(
         default=None,
@@ -28,20 +29,20 @@ class LotIn(BaseModel):
 class ProjectIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    centre_id: int
-    name: str = Field(min_length=2, max_length=300)
+    centre_id: Id
+    name: Name = Field(min_length=2, max_length=300)
     trade_type: TradeType
-    region_code: str = Field(description="GB/T 2260 code of where the project is; within the centre's region")
-    owner_id: int = Field(description="The owner (招标人/采购人/出让人) in the entity register")
-    agent_id: int | None = Field(default=None, description="The tendering agent, if the owner uses one")
-    approval_reference: str | None = Field(default=None, max_length=200, description="项目审批/核准/备案文号")
+    region_code: Ascii = Field(description="GB/T 2260 code of where the project is; within the centre's region")
+    owner_id: Id = Field(description="The owner (招标人/采购人/出让人) in the entity register")
+    agent_id: Id | None = Field(default=None, description="The tendering agent, if the owner uses one")
+    approval_reference: Name | None = Field(default=None, max_length=200, description="项目审批/核准/备案文号")
     lots: list[LotIn] = Field(min_length=1, max_length=200)
 
 
 class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class LotOut(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from ggzy.core.inputs import BIGINT_MAX
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.web import DB, Public
 from ggzy.publishing.feed import MAX_PAGE, feed_page
@@ -20,7 +21,7 @@ router = APIRouter(tags=["publishing"], route_class=PermissionedRoute)
 def feed(
     db: DB,
     _: Public,
-    cursor: Annotated[int, Query(ge=-1, description="The last index you have; -1 to start")] = -1,
+    cursor: Annotated[int, Query(ge=-1, le=BIGINT_MAX, description="The last index you have; -1 to start")] = -1,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
     return feed_page(db, cursor=cursor, limit=limit)

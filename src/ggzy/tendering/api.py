@@ -12,9 +12,10 @@ from fastapi.responses import StreamingResponse
 
 from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.inputs import Ascii, Id, Offset, file_name
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, Public
+from ggzy.core.web import DB, Now, Public, accepts_body
 from ggzy.crypto import (
     CertificateExpired,
     CertificateUntrusted,
@@ -117,10 +118,11 @@ def create_tender(body: TenderIn, db: DB, actor: Manager, now: Now) -> TenderOut
     summary="Upload the tender documents of a draft (streamed into the content-addressed store)",
     responses=problem_responses(*_MANAGE_PROBLEMS, BlobTooLarge),
 )
-def upload_documents(tender_id: int, request: Request, file: UploadFile, db: DB, actor: Manager, now: Now) -> TenderOut:
+@accepts_body(setting="documents_max_mb")
+def upload_documents(tender_id: Id, request: Request, file: UploadFile, db: DB, actor: Manager, now: Now) -> TenderOut:
     limit = request.app.state.settings.documents_max_mb * MIB
     ref = stage_blob(db, request.app.state.blob_store, file.file, max_bytes=limit)
-    name = (file.filename or "tender-documents").replace("/", "_")[:200]
+    name = file_name(file.filename, default="tender-documents")
     tender = service.attach_documents(
         db, actor, tender_id=tender_id, sha256=ref.sha256, name=name, size=ref.size, now=now
     )
@@ -133,7 +135,7 @@ def upload_documents(tender_id: int, request: Request, file: UploadFile, db: DB,
     summary="Download the tender documents, free (公开获取)",
     responses={200: {"content": {"application/octet-stream": {}}}, **problem_responses(NotFound)},
 )
-def download_documents(tender_id: int, request: Request, db: DB, _: Public) -> StreamingResponse:
+def download_documents(tender_id: Id, request: Request, db: DB, _: Public) -> StreamingResponse:
     tender = service.get_tender(db, tender_id)
     if tender.published_at is None or tender.documents_sha256 is None:
         raise NotFound(field="tender_id", what_zh="招标文件", what_en="Tender documents")
@@ -157,7 +159,7 @@ def download_documents(tender_id: int, request: Request, db: DB, _: Public) -> S
         *_MANAGE_PROBLEMS, service.DocumentsMissing, rules.BidPeriodTooShort, rules.DocumentsOfferTooShort, InvalidInput
     ),
 )
-def publish_tender(tender_id: int, db: DB, actor: Manager, now: Now) -> TenderOut:
+def publish_tender(tender_id: Id, db: DB, actor: Manager, now: Now) -> TenderOut:
     return tender_out(db, service.publish_tender(db, actor, tender_id=tender_id, now=now), now)
 
 
@@ -168,7 +170,7 @@ def publish_tender(tender_id: int, db: DB, actor: Manager, now: Now) -> TenderOu
     summary="Clarify or amend the documents; the deadline moves if fewer than 15 days remain (实施条例 第21条)",
     responses=problem_responses(*_MANAGE_PROBLEMS),
 )
-def clarify(tender_id: int, body: ClarificationIn, db: DB, actor: Manager, now: Now) -> ClarificationOut:
+def clarify(tender_id: Id, body: ClarificationIn, db: DB, actor: Manager, now: Now) -> ClarificationOut:
     clarification = service.clarify(
         db, actor, tender_id=tender_id, text=body.text, affects_bids=body.affects_bids, now=now
     )
@@ -181,7 +183,7 @@ def clarify(tender_id: int, body: ClarificationIn, db: DB, actor: Manager, now: 
     summary="Terminate the tender with its reason (实施条例 第31条)",
     responses=problem_responses(*_MANAGE_PROBLEMS),
 )
-def cancel_tender(tender_id: int, body: TextIn, db: DB, actor: Manager, now: Now) -> TenderOut:
+def cancel_tender(tender_id: Id, body: TextIn, db: DB, actor: Manager, now: Now) -> TenderOut:
     return tender_out(db, service.cancel_tender(db, actor, tender_id=tender_id, reason=body.text, now=now), now)
 
 
@@ -191,7 +193,7 @@ def list_tenders(
     _: Public,
     now: Now,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> list[TenderOut]:
     return [tender_out(db, tender, now) for tender in service.public_tenders(db, limit=limit, offset=offset)]
 
@@ -202,7 +204,7 @@ def list_tenders(
     summary="A published tender: notice, documents, deadline, stage — nothing about its bidders before opening",
     responses=problem_responses(NotFound),
 )
-def get_tender(tender_id: int, db: DB, _: Public, now: Now) -> TenderOut:
+def get_tender(tender_id: Id, db: DB, _: Public, now: Now) -> TenderOut:
     tender = service.get_tender(db, tender_id)
     if tender.published_at is None:
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
@@ -215,7 +217,7 @@ def get_tender(tender_id: int, db: DB, _: Public, now: Now) -> TenderOut:
     summary="The clarifications and amendments of a published tender",
     responses=problem_responses(NotFound),
 )
-def list_clarifications(tender_id: int, db: DB, _: Public) -> list[ClarificationOut]:
+def list_clarifications(tender_id: Id, db: DB, _: Public) -> list[ClarificationOut]:
     tender = service.get_tender(db, tender_id)
     if tender.published_at is None:
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
@@ -230,7 +232,7 @@ def list_clarifications(tender_id: int, db: DB, _: Public) -> list[Clarification
     "until 10 days before the deadline (实施条例 第22条)",
     responses=problem_responses(NotFound, service.TenderStageWrong, rules.ObjectionTooLate, InvalidInput),
 )
-def raise_objection(tender_id: int, body: DocumentObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
+def raise_objection(tender_id: Id, body: DocumentObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
     objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now)
     return _objection_out(objection)
 
@@ -270,7 +272,7 @@ REGISTER_PROBLEMS = (
     summary="Register for a tender and obtain its documents (free; secret until opening, 招标投标法 第22条)",
     responses=problem_responses(*REGISTER_PROBLEMS),
 )
-def register(tender_id: int, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
+def register(tender_id: Id, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
     registration = service.register_for_tender(db, actor, tender_id=tender_id, now=now)
     tender = service.get_tender(db, tender_id)
     return RegistrationOut(
@@ -330,7 +332,7 @@ def register_custodian(body: CustodianIn, db: DB, actor: CustodianManager, now: 
     summary="The tender's opening public keys, one per suite: what a bidder seals its bid to",
     responses=problem_responses(NotFound),
 )
-def opening_keys(tender_id: int, db: DB, _: Public) -> list[OpeningKeyOut]:
+def opening_keys(tender_id: Id, db: DB, _: Public) -> list[OpeningKeyOut]:
     tender = service.get_tender(db, tender_id)
     if tender.published_at is None:
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
@@ -376,15 +378,16 @@ BID_PROBLEMS = (
     summary="Submit (or replace) a sealed bid envelope made by `ggzy bid seal`; answers with a signed receipt",
     responses=problem_responses(*BID_PROBLEMS),
 )
+@accepts_body(setting="bid_max_mb")
 def submit_bid(
-    tender_id: int,
+    tender_id: Id,
     request: Request,
     envelope: UploadFile,
     db: DB,
     actor: Bidder,
     now: Now,
     device: Annotated[
-        str | None, Header(alias="Ggzy-Device", description="Client-reported device identifiers, JSON")
+        Ascii | None, Header(alias="Ggzy-Device", description="Client-reported device identifiers, JSON")
     ] = None,
 ) -> BidReceiptOut:
     details = {
@@ -410,8 +413,10 @@ def _device(text: str | None) -> object:
     if not text:
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        parsed = json.loads(text)
+        json.dumps(parsed, ensure_ascii=False).encode()  # "\\ud800" parses to a lone surrogate: no encoding takes it
+        return parsed
+    except ValueError:  # UnicodeEncodeError too
         raise InvalidInput(field="Ggzy-Device", reason_zh="应为 JSON", reason_en="must be JSON") from None
 
 
@@ -421,7 +426,7 @@ def _device(text: str | None) -> object:
     summary="Withdraw your bid before the deadline (招标投标法 第29条)",
     responses=problem_responses(*WITHDRAW_PROBLEMS),
 )
-def withdraw_bid(tender_id: int, db: DB, actor: Bidder, now: Now) -> SealedBidOut:
+def withdraw_bid(tender_id: Id, db: DB, actor: Bidder, now: Now) -> SealedBidOut:
     return SealedBidOut.model_validate(bids.withdraw_bid(db, actor, tender_id=tender_id, now=now))
 
 
@@ -430,7 +435,7 @@ def withdraw_bid(tender_id: int, db: DB, actor: Bidder, now: Now) -> SealedBidOu
     response_model=list[SealedBidOut],
     summary="Your own envelopes for this tender (nobody else sees bids before opening)",
 )
-def my_bids(tender_id: int, db: DB, actor: Bidder) -> list[SealedBidOut]:
+def my_bids(tender_id: Id, db: DB, actor: Bidder) -> list[SealedBidOut]:
     return [SealedBidOut.model_validate(bid) for bid in bids.my_bids(db, actor, tender_id)]
 
 
@@ -446,7 +451,7 @@ def _b64(text: str, field: str) -> bytes:
 
 
 @router.get("/tenders/{tender_id}/opening", summary="The opening as anyone may see it: progress, then the record")
-def opening_view(tender_id: int, db: DB, _: Public, now: Now) -> dict[str, object]:
+def opening_view(tender_id: Id, db: DB, _: Public, now: Now) -> dict[str, object]:
     tender = service.get_tender(db, tender_id)
     if tender.published_at is None:
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
@@ -461,7 +466,7 @@ def opening_view(tender_id: int, db: DB, _: Public, now: Now) -> dict[str, objec
         *_OPENING_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
     ),
 )
-def start_opening(tender_id: int, db: DB, actor: Host, now: Now) -> TenderOut:
+def start_opening(tender_id: Id, db: DB, actor: Host, now: Now) -> TenderOut:
     return tender_out(db, opening.start_opening(db, actor, tender_id=tender_id, now=now), now)
 
 
@@ -470,7 +475,7 @@ def start_opening(tender_id: int, db: DB, actor: Host, now: Now) -> TenderOut:
     summary="Hand over your bid's data key (远程解密): the platform decrypts and checks the inner signature",
     responses=problem_responses(*_OPENING_PROBLEMS, Conflict, DecryptionFailed, InvalidInput),
 )
-def decrypt(tender_id: int, body: DataKeyIn, request: Request, db: DB, actor: Bidder, now: Now) -> dict[str, object]:
+def decrypt(tender_id: Id, body: DataKeyIn, request: Request, db: DB, actor: Bidder, now: Now) -> dict[str, object]:
     decrypted = opening.decrypt_bid(
         db,
         actor,
@@ -493,7 +498,7 @@ def decrypt(tender_id: int, body: DataKeyIn, request: Request, db: DB, actor: Bi
     summary="A custodian releases its share of the opening key, signed by its certificate (after the deadline)",
     responses=problem_responses(NotFound, Conflict, opening.ShareReleaseTooEarly, SignatureInvalid, InvalidInput),
 )
-def release_share(tender_id: int, suite: str, body: ShareReleaseIn, db: DB, _: Public, now: Now) -> dict[str, int]:
+def release_share(tender_id: Id, suite: Ascii, body: ShareReleaseIn, db: DB, _: Public, now: Now) -> dict[str, int]:
     release = opening.release_share(
         db,
         tender_id=tender_id,
@@ -512,7 +517,7 @@ def release_share(tender_id: int, suite: str, body: ShareReleaseIn, db: DB, _: P
     responses=problem_responses(*_OPENING_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
 )
 def custodian_open(
-    tender_id: int, bid_id: BidPath, request: Request, db: DB, actor: Host, now: Now
+    tender_id: Id, bid_id: BidPath, request: Request, db: DB, actor: Host, now: Now
 ) -> dict[str, object]:
     decrypted = opening.open_by_custodians(
         db,
@@ -532,7 +537,7 @@ def custodian_open(
     responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
 )
 def finish_opening(
-    tender_id: int, body: FinishOpeningIn, request: Request, db: DB, actor: Host, now: Now
+    tender_id: Id, body: FinishOpeningIn, request: Request, db: DB, actor: Host, now: Now
 ) -> dict[str, object]:
     tender = service.get_tender(db, tender_id)
     opening.finish_opening(
@@ -552,7 +557,7 @@ def finish_opening(
     summary="Object at the opening (answered there and recorded, 实施条例 第44条)",
     responses=problem_responses(NotFound, service.TenderStageWrong, InvalidInput),
 )
-def opening_objection(tender_id: int, body: TextIn, db: DB, actor: Bidder, now: Now) -> dict[str, str]:
+def opening_objection(tender_id: Id, body: TextIn, db: DB, actor: Bidder, now: Now) -> dict[str, str]:
     objection = opening.raise_opening_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
     return {"objection_id": objection.public_id}
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core import public_ids
+from ggzy.core.inputs import Ascii, Id, Moment, Name, Text
 from ggzy.tendering.procedures import Method
 
 # Bids, registrations and objections are named by their public ids (ggzy.core.public_ids), never by their integer
@@ -28,20 +29,20 @@ OpeningObjectionPath = Annotated[str, public_ids.path_parameter(public_ids.OPENI
 class TenderIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    lot_id: int
-    procedure: str = Field(default="open", description="Procedure registry key: open or invited")
+    lot_id: Id
+    procedure: Ascii = Field(default="open", description="Procedure registry key: open or invited")
     method: Method = Method.SCORING
-    title: str = Field(min_length=2, max_length=300)
-    notice_text: str = Field(min_length=2, max_length=100_000, description="The tender notice (招标公告) as published")
-    documents_until: AwareDatetime = Field(description="Documents on offer until (≥ 5 days; 实施条例 第16条)")
-    bid_deadline: AwareDatetime = Field(description="≥ 20 days after publication (招标投标法 第24条)")
-    invited_entity_ids: list[int] = Field(default_factory=list, description="Invited tendering: ≥ 3 entities")
+    title: Name = Field(min_length=2, max_length=300)
+    notice_text: Text = Field(min_length=2, max_length=100_000, description="The tender notice (招标公告) as published")
+    documents_until: Moment = Field(description="Documents on offer until (≥ 5 days; 实施条例 第16条)")
+    bid_deadline: Moment = Field(description="≥ 20 days after publication (招标投标法 第24条)")
+    invited_entity_ids: list[Id] = Field(default_factory=list, description="Invited tendering: ≥ 3 entities")
 
 
 class ClarificationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text: str = Field(min_length=2, max_length=100_000)
+    text: Text = Field(min_length=2, max_length=100_000)
     affects_bids: bool = Field(
         default=True, description="May affect the preparation of bids: then 15 days must remain, or the deadline moves"
     )
@@ -50,11 +51,11 @@ class ClarificationIn(BaseModel):
 class TextIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text: str = Field(min_length=2, max_length=20_000)
+    text: Text = Field(min_length=2, max_length=20_000)
 
 
 class DocumentObjectionIn(TextIn):
-    interest: str | None = Field(
+    interest: Text | None = Field(
         default=None,
         min_length=2,
         max_length=2_000,
@@ -116,11 +117,11 @@ class RegistrationOut(BaseModel):
 class CustodianIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    centre_id: int
-    entity_id: int
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(description="centre, supervisor or notary")
-    certificate_pem: str = Field(description="The custodian's certificate (one per suite), from a trusted CA")
+    centre_id: Id
+    entity_id: Id
+    name: Name = Field(min_length=1, max_length=200)
+    role: Ascii = Field(description="centre, supervisor or notary")
+    certificate_pem: Ascii = Field(description="The custodian's certificate (one per suite), from a trusted CA")
 
 
 class CustodianOut(BaseModel):
@@ -174,15 +175,15 @@ class SealedBidOut(BaseModel):
 class DataKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    data_key: str = Field(description="Base64 data key, unwrapped by the bidder's client with its own private key")
+    data_key: Ascii = Field(description="Base64 data key, unwrapped by the bidder's client with its own private key")
 
 
 class ShareReleaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    share_index: int = Field(ge=1)
-    share: str = Field(description="Base64 of the decrypted share (16 bytes)")
-    signature: str = Field(
+    share_index: int = Field(ge=1, le=255)
+    share: Ascii = Field(description="Base64 of the decrypted share (16 bytes)")
+    signature: Ascii = Field(
         description="Base64 signature by the custodian certificate's key over "
         "`ggzy-share-release/v1:{tender_id}:{suite}:{share_index}:` followed by the share bytes"
     )

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from ggzy.core.errors import InvalidInput, NotFound
+from ggzy.core.inputs import Id, Moment
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -80,7 +80,7 @@ def booking_out(booking: VenueBooking) -> BookingOut:
     summary="The centre's venues, retired ones included (its staff)",
     responses=problem_responses(VenueNotYourCentre),
 )
-def list_venues(centre_id: int, db: DB, actor: Manager) -> list[VenueOut]:
+def list_venues(centre_id: Id, db: DB, actor: Manager) -> list[VenueOut]:
     return [venue_out(venue) for venue in service.list_venues(db, actor, centre_id=centre_id)]
 
 
@@ -91,7 +91,7 @@ def list_venues(centre_id: int, db: DB, actor: Manager) -> list[VenueOut]:
     summary="Add a venue to the centre: 开标室, 评标室 or 远程异地评标 (its staff)",
     responses=problem_responses(*VENUE_PROBLEMS),
 )
-def create_venue(centre_id: int, body: VenueIn, db: DB, actor: Manager, now: Now) -> VenueOut:
+def create_venue(centre_id: Id, body: VenueIn, db: DB, actor: Manager, now: Now) -> VenueOut:
     return venue_out(service.create_venue(db, actor, centre_id=centre_id, data=body, now=now))
 
 
@@ -101,7 +101,7 @@ def create_venue(centre_id: int, body: VenueIn, db: DB, actor: Manager, now: Now
     summary="Retire a venue (kept, never deleted); its bookings not yet over must be cancelled first",
     responses=problem_responses(*RETIRE_PROBLEMS),
 )
-def retire_venue(venue_id: int, db: DB, actor: Manager, now: Now) -> VenueOut:
+def retire_venue(venue_id: Id, db: DB, actor: Manager, now: Now) -> VenueOut:
     return venue_out(service.retire_venue(db, actor, venue_id=venue_id, now=now))
 
 
@@ -112,11 +112,11 @@ def retire_venue(venue_id: int, db: DB, actor: Manager, now: Now) -> VenueOut:
     responses=problem_responses(NotFound, VenueNotYourCentre, InvalidInput),
 )
 def venue_bookings(
-    venue_id: int,
+    venue_id: Id,
     db: DB,
     actor: Manager,
-    start: Annotated[AwareDatetime, Query(description="ISO 8601 with offset, e.g. 2026-12-19T00:00:00+08:00")],
-    end: Annotated[AwareDatetime, Query(description="ISO 8601 with offset; after start, at most 31 days later")],
+    start: Annotated[Moment, Query(description="ISO 8601 with offset, e.g. 2026-12-19T00:00:00+08:00")],
+    end: Annotated[Moment, Query(description="ISO 8601 with offset; after start, at most 31 days later")],
     include_cancelled: bool = False,
 ) -> list[BookingOut]:
     _check_range(start, end)
@@ -141,7 +141,7 @@ def _check_range(start: datetime, end: datetime) -> None:
     summary="A tender's venue bookings (staff of its centre, its owner and agent; never bidders nor visitors)",
     responses=problem_responses(NotFound, BookingsNotYours),
 )
-def tender_bookings(tender_id: int, db: DB, actor: BookingReader) -> list[BookingOut]:
+def tender_bookings(tender_id: Id, db: DB, actor: BookingReader) -> list[BookingOut]:
     return [booking_out(booking) for booking, _ in service.bookings_of_tender(db, actor, tender_id=tender_id)]
 
 
@@ -152,7 +152,7 @@ def tender_bookings(tender_id: int, db: DB, actor: BookingReader) -> list[Bookin
     summary="Book a venue for the tender's opening (over its deadline) or evaluation (its centre's staff)",
     responses=problem_responses(*BOOK_PROBLEMS),
 )
-def book_venue(tender_id: int, body: BookingIn, db: DB, actor: Manager, now: Now) -> BookingOut:
+def book_venue(tender_id: Id, body: BookingIn, db: DB, actor: Manager, now: Now) -> BookingOut:
     return booking_out(service.book_venue(db, actor, tender_id=tender_id, data=body, now=now))
 
 
@@ -162,5 +162,5 @@ def book_venue(tender_id: int, body: BookingIn, db: DB, actor: Manager, now: Now
     summary="Cancel a booking with its reason (kept, never deleted); the slot is free again",
     responses=problem_responses(*CANCEL_PROBLEMS),
 )
-def cancel_booking(booking_id: int, body: CancelIn, db: DB, actor: Manager, now: Now) -> BookingOut:
+def cancel_booking(booking_id: Id, body: CancelIn, db: DB, actor: Manager, now: Now) -> BookingOut:
     return booking_out(service.cancel_booking(db, actor, booking_id=booking_id, reason=body.reason, now=now))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from ggzy.core.inputs import Id, Moment, Name, Text
 from ggzy.projects.venues.rules import Purpose, VenueKind
 
 
 class VenueIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100, examples=["第一开标室"])
+    name: Name = Field(min_length=1, max_length=100, examples=["第一开标室"])
     kind: VenueKind = Field(description="opening_room 开标室 / evaluation_room 评标室 / remote_evaluation 远程异地评标")
     seats: int = Field(ge=1, le=1000, description="评标工位 (or seats of the opening room)")
 
@@ -31,16 +32,16 @@ class VenueOut(BaseModel):
 class BookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    venue_id: int
+    venue_id: Id
     purpose: Purpose
-    starts_at: AwareDatetime = Field(examples=["2026-12-19T09:00:00+08:00"])
-    ends_at: AwareDatetime = Field(examples=["2026-12-19T11:00:00+08:00"])
+    starts_at: Moment = Field(examples=["2026-12-19T09:00:00+08:00"])
+    ends_at: Moment = Field(examples=["2026-12-19T11:00:00+08:00"])
 
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class BookingOut(BaseModel):
