@@ -20,10 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("certificates") as batch:
-        batch.add_column(sa.Column("anchor_fingerprint", sa.String(length=64), nullable=True))
+    op.add_column("certificates", sa.Column("anchor_fingerprint", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("certificates") as batch:
-        batch.drop_column("anchor_fingerprint")
+    # A plain DROP COLUMN (SQLite 3.35+), not a batch copy: other tables (entity_enrolments) reference certificates,
+    # and SQLite refuses to drop the referenced table that a batch copy replaces.
+    op.drop_column("certificates", "anchor_fingerprint")
