@@ -24,12 +24,9 @@ from sqlalchemy.orm import Session
 from ggzy.core.errors import PROBLEM_CONTENT_TYPE, InvalidInput
 from ggzy.core.inputs import Id, Moment, Name, SearchTerm, Text, file_name
 from ggzy.core.money import yuan_to_fen
-from ggzy.core.permissions import SYSTEM, Role
+from ggzy.core.permissions import Role
 from ggzy.core.web import BODY_LIMIT
 from ggzy.entities.models import Centre
-from ggzy.entities.schemas import RoleGrantIn
-from ggzy.entities.service import grant_role
-from tests.conftest import TEST_NOW
 from tests.factories import event_count, token_for, user_with_role
 from tests.portal.ws_support import browser_login, csrf_from, problem_code
 
@@ -112,9 +109,11 @@ def test_an_id_beyond_64_bits_in_a_body_is_refused_and_writes_nothing(client: Te
 
 def test_a_market_role_granted_to_a_user_without_an_entity_grants_nothing(client: TestClient, db: Session) -> None:
     """Found by make fuzz: the administrator granted itself the bidder role; the bidder's workspace then failed on
-    the missing entity (500). A market entity's role acts only for an entity: the page and the API refuse (403)."""
+    the missing entity (500). No one grants a market entity's role any more (decision 0013): the grant is refused;
+    and a role held without an entity acts for none: the page and the API refuse (403)."""
     admin = user_with_role(db, Role.PLATFORM_ADMIN)
-    grant_role(db, SYSTEM, user_id=admin.id, grant=RoleGrantIn(role=Role.BIDDER), now=TEST_NOW)
+    refused = client.post(f"/api/v1/users/{admin.id}/roles", json={"role": "bidder"}, headers=token_for(db, admin))
+    assert _problem(refused, 403)["code"] == "entity_role_needs_enrolment"
     browser_login(client, db, admin)
     _refused_page(client.get("/workspace/bidder"), "permission_denied", status=403)
     client.cookies.clear()

@@ -451,7 +451,7 @@ def grant_role(user_id: Id, body: RoleGrantIn, db: DB, actor: UserManager, now: 
         enrolment.SuspensionOutsideYourCentres,
     ),
 )
-def suspend_user(user_id: int, body: SuspensionIn, db: DB, actor: UserManager, now: Now) -> UserOut:
+def suspend_user(user_id: Id, body: SuspensionIn, db: DB, actor: UserManager, now: Now) -> UserOut:
     return _user_out(db, enrolment.suspend_user(db, actor, user_id=user_id, note=body.note, now=now))
 
 
@@ -468,7 +468,7 @@ def suspend_user(user_id: int, body: SuspensionIn, db: DB, actor: UserManager, n
         enrolment.SuspensionOutsideYourCentres,
     ),
 )
-def reinstate_user(user_id: int, db: DB, actor: UserManager, now: Now) -> UserOut:
+def reinstate_user(user_id: Id, db: DB, actor: UserManager, now: Now) -> UserOut:
     return _user_out(db, enrolment.reinstate_user(db, actor, user_id=user_id, now=now))
 
 

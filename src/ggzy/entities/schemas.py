@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggzy.core.inputs import Ascii, Id, Name, Number, Text
+from ggzy.core.inputs import Ascii, Id, Moment, Name, Number, SignedText, Text
 from ggzy.core.permissions import Role
 from ggzy.core.trade_types import TradeType
 
@@ -157,14 +157,14 @@ class UserOut(BaseModel):
 class SuspensionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    note: str = Field(min_length=2, max_length=300, description="Why the user is suspended (kept in the trail)")
+    note: Text = Field(min_length=2, max_length=300, description="Why the user is suspended (kept in the trail)")
 
 
 class EnrolmentRoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal[Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION]
-    centre_id: int | None = Field(default=None, description="The centre the role is held at; none: every centre")
+    centre_id: Id | None = Field(default=None, description="The centre the role is held at; none: every centre")
 
 
 class EnrolmentIn(BaseModel):
@@ -174,16 +174,16 @@ class EnrolmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    display_name: str = Field(min_length=1, max_length=100)
-    password: str | None = Field(
+    display_name: SignedText = Field(min_length=1, max_length=100)  # signed as sent: never normalised
+    password: Text | None = Field(
         default=None, min_length=10, max_length=200, description="A new user's password (not signed, never stored)"
     )
     roles: list[EnrolmentRoleIn] = Field(min_length=1, max_length=8)
-    signed_at: datetime = Field(description="When the entity signed, with its offset; within 10 minutes of now")
-    challenge: str = Field(max_length=128, description="A fresh nonce from POST /api/v1/auth/nonce, used once")
-    certificate_pem: str = Field(max_length=20000, description="The entity certificate that signed")
-    intermediates_pem: list[str] = Field(default_factory=list, max_length=8)
-    signature: str = Field(max_length=2000, description="Base64 signature over the statement's bytes")
+    signed_at: Moment = Field(description="When the entity signed, with its offset; within 10 minutes of now")
+    challenge: Ascii = Field(max_length=128, description="A fresh nonce from POST /api/v1/auth/nonce, used once")
+    certificate_pem: Ascii = Field(max_length=20000, description="The entity certificate that signed")
+    intermediates_pem: list[Ascii] = Field(default_factory=list, max_length=8)
+    signature: Ascii = Field(max_length=2000, description="Base64 signature over the statement's bytes")
 
 
 class EntityRoleOut(BaseModel):
