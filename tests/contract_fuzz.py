@@ -42,9 +42,10 @@ LOGGED_IN_EXCLUDED = ("/api/v1/auth/logout", "/logout")
 EXCLUDED = ("/openings/{tender_id}/events",)
 
 
-# How the platform is started, as ``make run`` starts it (``ggzy serve`` loads the demo data into an empty database).
+# How the platform is started, as ``make run`` starts it (``ggzy serve --demo`` loads the demo data into an empty
+# database; ``make run``'s witness takes no requests of the platform's API and is left out).
 # The one place to change when that command changes; ``FUZZ_SERVER`` overrides it for a run.
-SERVER = (sys.executable, "-m", "ggzy", "serve")
+SERVER = (sys.executable, "-m", "ggzy", "serve", "--demo")
 
 
 def server_command() -> list[str]:
