@@ -524,7 +524,7 @@ def certificate_login(
     row = db.scalar(select(Certificate).where(Certificate.fingerprint == certificate.fingerprint))
     if row is None:
         row = _bind_certificate(db, certificate, certificate.credit_code, anchor=anchor.fingerprint, now=now)
-    elif row.anchor_fingerprint is None:  # bound before migration 0016: it learns its anchor now
+    elif row.anchor_fingerprint is None:  # bound before migration 0015: it learns its anchor now
         row.anchor_fingerprint = anchor.fingerprint
     user = db.get(User, row.user_id)
     if user is None or not user.active:
@@ -625,7 +625,7 @@ def _user_of_earlier_certificate(
 
 def certificate_anchor(db: Session, row: Certificate) -> str | None:
     """The fingerprint of the trust anchor ``row`` came from: as recorded when it was bound, or, for a row bound
-    before migration 0016 that has not logged in since, the anchor that issued it directly (its intermediates were
+    before migration 0015 that has not logged in since, the anchor that issued it directly (its intermediates were
     not kept, and ones a client sends now could be cross-certificates of an anchor it never came from); None when
     unknown, which reaches no one."""
     if row.anchor_fingerprint is not None:

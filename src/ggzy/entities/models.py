@@ -174,7 +174,7 @@ class Certificate(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The trust anchor its chain ended at when it was bound (or, for a row bound before migration 0016, at its next
+    # The trust anchor its chain ended at when it was bound (or, for a row bound before migration 0015, at its next
     # login): a certificate of another anchor never reaches this certificate's user (decision 0013).
     anchor_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # Set from a loaded CRL (the revocation date it gives); every request of a session opened with this certificate

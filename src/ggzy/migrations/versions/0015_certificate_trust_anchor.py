@@ -4,8 +4,8 @@ A certificate of an entity reaches the user of the entity's earlier certificates
 anchor; a certificate from another anchor gets a user of its own. Rows bound before this revision learn their anchor
 at their next login (the chain is validated there anyway).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
