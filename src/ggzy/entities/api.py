@@ -71,6 +71,13 @@ _CERTIFICATE_PROBLEMS = (
 )
 
 
+def _own_entity(actor: Principal) -> int:
+    """The entity the actor acts for; a user of no entity has none to read."""
+    if actor.entity_id is None:
+        raise NotFound(field="entity_id", what_zh="本单位", what_en="Your entity")
+    return actor.entity_id
+
+
 def _user_out(db: DB, user: User) -> UserOut:
     grants = service.grants_of(db, user.id)
     return UserOut(
@@ -251,9 +258,7 @@ def register_entity(body: EntityIn, db: DB, actor: EntityRegistrar, now: Now) ->
     responses=problem_responses(NotFound),
 )
 def my_entity(db: DB, actor: EntitySelf) -> EntityOut:
-    if actor.entity_id is None:
-        raise NotFound(field="entity_id", what_zh="本单位", what_en="Your entity")
-    return EntityOut.model_validate(service.get_entity(db, actor.entity_id))
+    return EntityOut.model_validate(service.get_entity(db, _own_entity(actor)))
 
 
 @router.patch(
@@ -274,9 +279,7 @@ def update_my_entity(body: EntityUpdate, db: DB, actor: EntitySelf, now: Now) ->
     responses=problem_responses(NotFound),
 )
 def my_relations(db: DB, actor: EntitySelf) -> list[EntityRelationOut]:
-    if actor.entity_id is None:
-        raise NotFound(field="entity_id", what_zh="本单位", what_en="Your entity")
-    return [relations.relation_out(row) for row in relations.relations_of(db, actor.entity_id)]
+    return [relations.relation_out(row) for row in relations.relations_of(db, _own_entity(actor))]
 
 
 @router.post(
@@ -299,9 +302,7 @@ def declare_relation(body: EntityRelationIn, db: DB, actor: EntitySelf, now: Now
     responses=problem_responses(NotFound),
 )
 def my_users(db: DB, actor: EntitySelf) -> list[EntityUserOut]:
-    if actor.entity_id is None:
-        raise NotFound(field="entity_id", what_zh="本单位", what_en="Your entity")
-    return [_entity_user_out(db, *row) for row in enrolment.enrolments_of(db, actor.entity_id)]
+    return [_entity_user_out(db, *row) for row in enrolment.enrolments_of(db, _own_entity(actor))]
 
 
 @router.post(
