@@ -22,6 +22,7 @@ from ggzy.core.clock import FixedClock
 from ggzy.core.db import is_sqlite, make_engine, make_session_factory
 from ggzy.core.migrate import upgrade
 from ggzy.ledger.service import LedgerKeys
+from ggzy.wiring import install_domains
 
 LEDGER_KEYS = LedgerKeys.generate("ggzy.test/ledger")
 # Hypothesis's per-example deadline turns a loaded CI machine into failures; examples are bounded by their sizes.
@@ -31,6 +32,10 @@ settings.load_profile("ggzy")
 DB_FIXTURES = {"engine", "connection", "db", "app", "client", "fresh_engine"}
 # A Tuesday afternoon in Beijing: 2026-11-24 14:00 CST.
 TEST_NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    install_domains()  # what the app, the CLI and every script do at start (ggzy.wiring)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -44,6 +44,7 @@ from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, LocalBlobStore, blob_store_for
 from ggzy.storage.recovery import recover_at_start
 from ggzy.tendering.api import router as tendering_router
+from ggzy.wiring import install_domains
 
 API_PREFIX = "/api/v1"
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def create_app(
     ledger_keys: LedgerKeys | None = None,
     blob_store: BlobStore | None = None,
 ) -> FastAPI:
+    install_domains()
     settings = settings or get_settings()
     clock = clock or SystemClock()
     if ledger_keys is None:

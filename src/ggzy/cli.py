@@ -83,6 +83,9 @@ def _migrated_engine() -> Engine:
     settings = get_settings()
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    from ggzy.wiring import install_domains
+
+    install_domains()
     upgrade(engine)
     return engine
 

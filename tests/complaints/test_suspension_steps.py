@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.complaints import service as complaints
-from ggzy.complaints.suspension import TenderSuspended
 from ggzy.core.calendar import parse_year_schedule
 from ggzy.core.calendar_store import load_calendar_year, loaded_years
 from ggzy.core.errors import DomainError
@@ -26,6 +25,7 @@ from ggzy.experts import service as experts
 from ggzy.experts.models import Draw
 from ggzy.tendering import opening
 from ggzy.tendering import service as tendering
+from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.models import Opening
 from tests.conftest import TEST_NOW
 from tests.factories import (

@@ -16,7 +16,8 @@ from ggzy.entities.models import Entity
 from ggzy.portal.process import stage_statuses
 from ggzy.storage import LocalBlobStore
 from ggzy.tendering import bids
-from ggzy.tendering.procedures import OPEN, Stage
+from ggzy.tendering.procedures import OPEN
+from ggzy.tendering.stages import Stage
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import make_awarded_tender, make_published_tender, principal
 from tests.portal.builders import NoticeMaker

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from ggzy.core.calendar_store import package_calendar
 from ggzy.core.clock import CHINA_STANDARD_TIME
-from ggzy.tendering import rules
-from ggzy.tendering.procedures import INVITED, OPEN, PROCEDURES, OpeningRule, ProcedureUnknown, Stage, procedure
+from ggzy.tendering import lifecycle, rules
+from ggzy.tendering.procedures import INVITED, OPEN, PROCEDURES, OpeningRule, ProcedureUnknown, procedure
+from ggzy.tendering.stages import Stage
 
 CALENDAR = package_calendar()  # the years the chinese_calendar package knows (2004–2026)
 
@@ -111,9 +112,9 @@ def test_regulations_art_22_an_objection_received_30_september_is_answered_by_8_
 def test_a_published_lot_is_closed_when_the_clock_passes_its_deadline() -> None:
     deadline = cst(2026, 12, 1, 9, 30)
     before, at = deadline - timedelta(seconds=1), deadline
-    assert rules.stage_at(recorded=Stage.PUBLISHED, bid_deadline=deadline, now=before) == Stage.PUBLISHED
-    assert rules.stage_at(recorded=Stage.PUBLISHED, bid_deadline=deadline, now=at) == Stage.CLOSED
-    assert rules.stage_at(recorded=Stage.CANCELLED, bid_deadline=deadline, now=at) == Stage.CANCELLED
+    assert lifecycle.stage_at(recorded=Stage.PUBLISHED, bid_deadline=deadline, now=before) == Stage.PUBLISHED
+    assert lifecycle.stage_at(recorded=Stage.PUBLISHED, bid_deadline=deadline, now=at) == Stage.CLOSED
+    assert lifecycle.stage_at(recorded=Stage.CANCELLED, bid_deadline=deadline, now=at) == Stage.CANCELLED
 
 
 def test_regulations_art_44_fewer_than_3_bidders_are_not_opened() -> None:

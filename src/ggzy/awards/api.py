@@ -20,7 +20,6 @@ from ggzy.awards.schemas import (
     PublicityIn,
     RepublishIn,
 )
-from ggzy.complaints.suspension import ReEvaluationOrdered, ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id
 from ggzy.core.money import yuan_to_fen
@@ -28,7 +27,7 @@ from ggzy.core.permissions import Permission, PermissionedRoute, Principal, requ
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.tendering.access import NotTheTenderer
-from ggzy.tendering.service import TenderStageWrong
+from ggzy.tendering.lifecycle import ReEvaluationOrdered, ReTenderOrdered, TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["awards"], route_class=PermissionedRoute)
 

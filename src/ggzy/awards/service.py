@@ -6,7 +6,7 @@ notified): every event here is disclosed. The evaluation report names no expert,
 committee, so no event can name one. The tender moves evaluated → publicity → awarded → contracted; within the
 publicity, :data:`rules.PUBLICITY_TRANSITIONS` governs re-publicity after the result changes (第54条). While the
 supervisory department has the tender suspended (第62条), after it ordered a re-tender, or while a re-evaluation it
-ordered has no newer report (第81条), nothing here moves it forward (``complaints.suspension.check_may_proceed``).
+ordered has no newer report (第81条), nothing here moves it forward (the lifecycle's halts, registered by complaints).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import rules
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
-from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state
@@ -32,20 +31,16 @@ from ggzy.entities.models import Entity
 from ggzy.evaluation.service import find_evaluation, report_of
 from ggzy.ledger.note import NoteSigner, sign_note
 from ggzy.projects.models import Project
+from ggzy.tendering import lifecycle
 from ggzy.tendering.access import check_manager
 from ggzy.tendering.bids import ACTIVE, lot_code
+from ggzy.tendering.lifecycle import TenderStageWrong
 from ggzy.tendering.models import SealedBid, Tender
 from ggzy.tendering.opening import REVOKED, WITHDRAWN_UNOPENED
-from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.procedures import procedure
 from ggzy.tendering.rules import china_date
-from ggzy.tendering.service import (
-    TenderStageWrong,
-    advance_stage,
-    get_tender,
-    project_of,
-    record_tender_event,
-    stage_of,
-)
+from ggzy.tendering.service import get_tender, project_of, record_tender_event
+from ggzy.tendering.stages import Stage, Step
 
 AWARD_LETTER, RESULT_LETTER = "award", "result"
 # Bids that stood at the opening; replaced and withdrawn envelopes are no longer bids (招标投标法 第29条).
@@ -128,12 +123,6 @@ def _entity(db: Session, entity_id: int) -> Entity:
     return entity
 
 
-def _require_stage(tender: Tender, now: datetime, stage: Stage, action_zh: str, action_en: str) -> None:
-    current = stage_of(tender, now)
-    if current != stage:
-        raise TenderStageWrong(field="tender_id", stage=current.value, action_zh=action_zh, action_en=action_en)
-
-
 # -- publicity -------------------------------------------------------------------------------------------------------
 
 
@@ -146,8 +135,7 @@ def publish_publicity(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(tender, now, Stage.EVALUATED, "公示中标候选人", "publicise its candidates")
-    check_may_proceed(db, tender.id, action_zh="公示中标候选人", action_en="publicise its candidates")
+    lifecycle.require(db, tender, Step.PUBLICISE, now)  # halts: 实施条例 第62条, 第81条
     evaluation = find_evaluation(db, tender.id)
     report = report_of(db, evaluation.id) if evaluation is not None else None
     if report is None:
@@ -168,7 +156,7 @@ def publish_publicity(
     )  # fmt: skip
     db.add(publicity)
     db.flush()
-    advance_stage(db, tender, Stage.PUBLICITY)
+    lifecycle.move(db, tender, Step.PUBLICISE)
     record_tender_event(
         db, actor, tender, project, "award.publicity_published",
         {"publicity_id": publicity.id, "report_sha256": report.sha256, "candidates": candidates,
@@ -216,8 +204,7 @@ def raise_objection(
     if publicity.state == rules.RESULT_CHANGED:
         raise rules.PublicityResultChanged(field="tender_id", action_zh="受理异议", action_en="take objections")
     rules.check_objection_in_publicity(starts_at=publicity.starts_at, ends_at=publicity.ends_at, now=now)
-    if tender.stage != Stage.PUBLICITY.value:  # awarded already by a publicity the owner ended early: impossible
-        raise TenderStageWrong(field="tender_id", stage=tender.stage, action_zh="受理异议", action_en="take objections")
+    lifecycle.require(db, tender, Step.OBJECT_TO_RESULT, now)
     if actor.entity_id is None:
         raise NotABidder(field="tender_id")
     bidder = actor.entity_id in standing_bidders(db, tender.id)
@@ -317,8 +304,7 @@ def republish_publicity(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(tender, now, Stage.PUBLICITY, "重新公示中标候选人", "publicise its candidates again")
-    check_may_proceed(db, tender.id, action_zh="重新公示中标候选人", action_en="publicise its candidates again")
+    lifecycle.require(db, tender, Step.REPUBLICISE, now)  # halts: 实施条例 第62条, 第81条
     publicity = _publicity(db, tender)
     state = rules.publicity_move(
         current=publicity.state, target=rules.PUBLICISED, action_zh="重新公示", action_en="be publicised again"
@@ -403,8 +389,7 @@ def award_tender(
     tender = get_tender(db, tender_id)
     project, lot = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(tender, now, Stage.PUBLICITY, "定标", "be awarded")
-    check_may_proceed(db, tender.id, action_zh="定标", action_en="be awarded")
+    lifecycle.require(db, tender, Step.AWARD, now)  # halts: 实施条例 第62条, 第81条
     publicity = _publicity(db, tender)
     if publicity.state == rules.RESULT_CHANGED:
         raise rules.PublicityResultChanged(field="tender_id", action_zh="定标", action_en="be awarded")
@@ -470,7 +455,7 @@ def award_tender(
         )  # fmt: skip
     db.add_all(letters)
     db.flush()
-    advance_stage(db, tender, Stage.AWARDED)
+    lifecycle.move(db, tender, Step.AWARD)
     record_tender_event(
         db, actor, tender, project, "award.awarded",
         {"award_id": award.id, "bid_id": chosen.bid_id, "entity_id": chosen.entity_id, "name": winner.name,
@@ -503,8 +488,7 @@ def record_contract(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(tender, now, Stage.AWARDED, "登记合同", "record its contract")
-    check_may_proceed(db, tender.id, action_zh="登记合同", action_en="record its contract")
+    lifecycle.require(db, tender, Step.CONTRACT, now)  # halts: 实施条例 第62条, 第81条
     award = find_award(db, tender.id)
     assert award is not None
     rules.check_contract_amount(amount_fen=amount_fen, award_price_fen=award.price_fen)
@@ -521,7 +505,7 @@ def record_contract(
     )  # fmt: skip
     db.add(contract)
     db.flush()
-    advance_stage(db, tender, Stage.CONTRACTED)
+    lifecycle.move(db, tender, Step.CONTRACT)
     record_tender_event(
         db, actor, tender, project, "award.contract_recorded",
         {"contract_id": contract.id, "amount_fen": amount_fen, "signed_on": signed_on.isoformat(),

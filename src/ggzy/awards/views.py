@@ -20,12 +20,12 @@ from ggzy.awards.schemas import (
     ObjectionOut,
     PublicityOut,
 )
-from ggzy.complaints.suspension import suspension_in_force
 from ggzy.core.errors import NotFound
 from ggzy.core.money import fen_to_yuan
 from ggzy.core.permissions import Principal
 from ggzy.projects.models import Project
-from ggzy.tendering.service import stage_of
+from ggzy.tendering import lifecycle
+from ggzy.tendering.lifecycle import stage_of
 
 
 def _yuan(fen: int) -> str:
@@ -93,7 +93,7 @@ def award_stage_view(db: Session, actor: Principal, *, tender_id: int, now: date
     return AwardStageOut(
         tender_id=tender.id,
         stage=stage_of(tender, now).value,
-        suspended=suspension_in_force(db, tender.id) is not None,
+        suspended="suspended" in lifecycle.halts_in_force(db, tender.id),
         publicity=publicity_out,
         award=award_out,
         contract=contract_out,

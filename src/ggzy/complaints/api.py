@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from ggzy.complaints import access, rules, service
+from ggzy.complaints.halts import suspension_in_force
 from ggzy.complaints.models import Complaint
 from ggzy.complaints.schemas import ComplaintIn, ComplaintOut, DismissIn, ReasonIn, ReviewIn, UpholdIn
-from ggzy.complaints.suspension import suspension_in_force
 from ggzy.core.calendar import CalendarYearUnknown
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id, Offset

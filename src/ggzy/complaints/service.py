@@ -33,18 +33,19 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import service as awards
 from ggzy.complaints import access, rules
+from ggzy.complaints.halts import suspension_in_force
 from ggzy.complaints.models import Complaint, TenderSuspension
-from ggzy.complaints.suspension import suspension_in_force
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.entities.models import Entity
 from ggzy.projects.models import Project
+from ggzy.tendering import lifecycle
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import OpeningObjection, Tender
-from ggzy.tendering.procedures import Stage
 from ggzy.tendering.rules import china_date
+from ggzy.tendering.stages import Stage
 
 # The stages in which the opening record has named the bidders.
 _BIDS_PUBLIC = frozenset(
@@ -83,7 +84,7 @@ def get_complaint(db: Session, complaint_id: int) -> tuple[Complaint, Project]:
 
 def read_complaint(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> Complaint:
     complaint, project = get_complaint(db, complaint_id)
-    bids_public = tendering.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC
+    bids_public = lifecycle.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC
     access.check_reader(actor, project, complaint, bids_public=bids_public)
     return complaint
 
@@ -99,7 +100,7 @@ def visible_complaints(db: Session, actor: Principal, *, limit: int, offset: int
     shown = [
         complaint
         for complaint, project, tender in db.execute(query)
-        if access.may_read(actor, project, complaint, bids_public=tendering.stage_of(tender, now) in _BIDS_PUBLIC)
+        if access.may_read(actor, project, complaint, bids_public=lifecycle.stage_of(tender, now) in _BIDS_PUBLIC)
     ]
     return shown[offset : offset + limit]
 
@@ -168,7 +169,7 @@ def lodge_complaint(
         raise InvalidInput(field="knew_on", reason_zh="不能晚于今日", reason_en="cannot be after today")
     # Before the opening nobody but a bidder itself may learn who bid (招标投标法 第22条, 第36条): the supervisor
     # reads this complaint, so bid status is neither used nor recorded until the bids are public.
-    bids_public = tendering.stage_of(tender, now) in _BIDS_PUBLIC
+    bids_public = lifecycle.stage_of(tender, now) in _BIDS_PUBLIC
     bidder = bids_public and actor.entity_id in awards.standing_bidders(db, tender.id)
     interest = (interest or "").strip() or None
     article = rules.MATTERS[matter]
@@ -380,7 +381,7 @@ def _decide(
     }
     # Before the opening the complainant may be a potential bidder: neither it nor the written decision, which
     # names it, goes into the public ledger (招标投标法 第22条); the complaint row keeps both.
-    if tendering.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC:
+    if lifecycle.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC:
         complainant = db.get(Entity, complaint.entity_id)
         assert complainant is not None
         payload["complainant"] = {"name": complainant.name, "credit_code": complainant.credit_code}

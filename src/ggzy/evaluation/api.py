@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
@@ -29,7 +28,7 @@ from ggzy.evaluation.schemas import (
     StartIn,
 )
 from ggzy.projects.access import NotYourCentre
-from ggzy.tendering.service import TenderStageWrong
+from ggzy.tendering.lifecycle import ReTenderOrdered, TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["evaluation"], route_class=PermissionedRoute)
 

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
@@ -30,9 +29,12 @@ from ggzy.experts.models import CommitteeMember, Draw
 from ggzy.experts.service import EXPERT, sitting_members
 from ggzy.projects.access import check_reviewer
 from ggzy.projects.models import Lot, Project
+from ggzy.tendering import lifecycle
+from ggzy.tendering.lifecycle import TenderStageWrong, stage_of
 from ggzy.tendering.models import DecryptedBid, SealedBid, Tender
-from ggzy.tendering.procedures import Method, Stage
-from ggzy.tendering.service import TenderStageWrong, advance_stage, get_tender, project_of, stage_of
+from ggzy.tendering.procedures import Method
+from ggzy.tendering.service import get_tender, project_of
+from ggzy.tendering.stages import Stage, Step
 
 EVALUATING = Stage.EVALUATING.value
 EVALUATED = Stage.EVALUATED.value
@@ -175,10 +177,7 @@ def start_evaluation(
     tender = get_tender(db, tender_id)
     project, lot = project_of(db, tender)
     check_reviewer(actor, project)
-    stage = stage_of(tender, now)
-    if stage != Stage.OPENED:
-        raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="开始评标", action_en="start evaluation")
-    check_may_proceed(db, tender.id, action_zh="开始评标", action_en="start its evaluation")  # 实施条例 第62条
+    lifecycle.require(db, tender, Step.START_EVALUATION, now)  # halts: 实施条例 第62条
     if db.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is None:
         raise Conflict(field="tender_id", reason_zh="尚未抽取评标委员会", reason_en="the committee is not drawn yet")
     method = Method(tender.method)
@@ -198,7 +197,7 @@ def start_evaluation(
     )  # fmt: skip
     db.add(evaluation)
     db.flush()
-    advance_stage(db, tender, Stage.EVALUATING)
+    lifecycle.move(db, tender, Step.START_EVALUATION)
     rejected, flagged = _automatic_rejections(db, evaluation, project, lot, now)
     _record(
         db, actor, tender, project, "evaluation.started",
@@ -477,7 +476,7 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
     actor = access.check_finaliser(db, actor, project, tender.id, evaluation.lead_member_id)
-    check_may_proceed(db, tender.id, action_zh="完成评标报告", action_en="finalise its report")  # 实施条例 第62条
+    lifecycle.require(db, tender, Step.FINALISE_REPORT, now)  # halts: 实施条例 第62条
     scheme = scheme_from_json(evaluation.scheme)
     members = sitting_members(db, tender.id)
     bids = opened_bids(db, tender.id)
@@ -542,12 +541,21 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
     )
     db.add(report)
     evaluation.status = EVALUATED
-    advance_stage(db, tender, Stage.EVALUATED)
+    lifecycle.move(db, tender, Step.FINALISE_REPORT)
     _record(
         db, actor, tender, project, "evaluation.finalised",
         {"sha256": digest, "recommended": body["recommended"], "committee_size": len(members)}, now,
     )  # fmt: skip
     return report
+
+
+def latest_report_finalised_at(db: Session, tender_id: int) -> datetime | None:
+    """When the tender's latest evaluation report was finalised, if it has one (read by complaints' halts)."""
+    return db.scalar(
+        select(func.max(EvaluationReport.finalised_at))
+        .join(Evaluation, Evaluation.id == EvaluationReport.evaluation_id)
+        .where(Evaluation.tender_id == tender_id)
+    )
 
 
 def report_of(db: Session, evaluation_id: int) -> EvaluationReport | None:

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.codes import RegionCodeInvalid
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id
@@ -18,7 +17,7 @@ from ggzy.experts import service
 from ggzy.experts.models import Draw, Expert
 from ggzy.experts.schemas import DrawIn, DrawOut, ExpertIn, ExpertOut, MemberOut
 from ggzy.projects.access import NotYourCentre
-from ggzy.tendering.service import TenderStageWrong
+from ggzy.tendering.lifecycle import ReTenderOrdered, TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["experts"], route_class=PermissionedRoute)
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.codes import region_contains, region_level, validate_region_code
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
@@ -24,9 +23,11 @@ from ggzy.entities.service import get_centre, get_entity, grants_of
 from ggzy.experts import rules
 from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
 from ggzy.projects.access import NotYourCentre, check_reviewer
+from ggzy.tendering import lifecycle
 from ggzy.tendering.models import SealedBid
-from ggzy.tendering.procedures import Stage, procedure
-from ggzy.tendering.service import TenderStageWrong, get_tender, project_of, stage_of
+from ggzy.tendering.procedures import procedure
+from ggzy.tendering.service import get_tender, project_of
+from ggzy.tendering.stages import Step
 
 EXPERT = "expert"
 OWNER_REPRESENTATIVE = "owner_representative"
@@ -198,10 +199,7 @@ def draw_committee(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     check_reviewer(actor, project)
-    stage = stage_of(tender, now)
-    if stage != Stage.OPENED:
-        raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="抽取评标专家", action_en="draw experts")
-    check_may_proceed(db, tender.id, action_zh="抽取评标专家", action_en="draw its experts")  # 实施条例 第62条
+    lifecycle.require(db, tender, Step.DRAW_EXPERTS, now)  # halts: 实施条例 第62条
     representatives = len(owner_representative_user_ids)
     if not rules.lawful_committee(
         size=size, owner_representatives=representatives, procedure=procedure(tender.procedure)

@@ -33,10 +33,10 @@ from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
-from ggzy.tendering import bids, opening, service
+from ggzy.tendering import bids, lifecycle, opening, service
 from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEMS
 from ggzy.tendering.models import Tender
-from ggzy.tendering.procedures import Stage
+from ggzy.tendering.stages import Stage
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -67,7 +67,7 @@ def bidder_home(request: Request, db: DB, actor: Bidder, now: Now) -> HTMLRespon
             "active": "workspace",
             "section": "bidder",
             "registrations": [
-                {"registration": registration, "tender": tender, "stage": service.stage_of(tender, now).value}
+                {"registration": registration, "tender": tender, "stage": lifecycle.stage_of(tender, now).value}
                 for registration, tender in registrations
             ],
             "open_tenders": [tender for tender in open_tenders if tender.id not in registered],
@@ -79,7 +79,7 @@ def bidder_home(request: Request, db: DB, actor: Bidder, now: Now) -> HTMLRespon
 def _tender_context(request: Request, db: Session, actor: Principal, tender_id: int, now: datetime) -> dict[str, Any]:
     tender = _published(db, tender_id)
     project, lot = service.project_of(db, tender)
-    stage = service.stage_of(tender, now)
+    stage = lifecycle.stage_of(tender, now)
     registered = any(tender.id == mine.id for _, mine in service.my_registrations(db, actor))
     api_url = str(request.base_url).rstrip("/") + f"/api/v1/tenders/{tender.id}"
     return {
@@ -201,7 +201,7 @@ def _data_key(text: str) -> bytes:
     "/workspace/bidder/tenders/{tender_id}/decryption",
     summary="Hand over the bid's data key printed by `ggzy bid decrypt --print-key` (远程解密)",
     responses=problem_responses(
-        NotFound, service.TenderStageWrong, opening.DecryptionWindow, Conflict, DecryptionFailed, InvalidInput
+        NotFound, lifecycle.TenderStageWrong, opening.DecryptionWindow, Conflict, DecryptionFailed, InvalidInput
     ),
 )
 def decrypt(
@@ -231,7 +231,7 @@ def decrypt(
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/opening-objections",
     summary="Object at the opening, while it is under way (实施条例 第44条: answered there and recorded)",
-    responses=problem_responses(NotFound, service.TenderStageWrong, InvalidInput),
+    responses=problem_responses(NotFound, lifecycle.TenderStageWrong, InvalidInput),
 )
 def object_at_opening(
     tender_id: Id,

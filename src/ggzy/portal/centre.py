@@ -41,7 +41,7 @@ from ggzy.projects.venues import service as venues
 from ggzy.projects.venues.api import BOOK_PROBLEMS, CANCEL_PROBLEMS, RETIRE_PROBLEMS, VENUE_PROBLEMS
 from ggzy.projects.venues.rules import Purpose, VenueKind
 from ggzy.projects.venues.schemas import BookingIn, VenueIn
-from ggzy.tendering.service import stage_of
+from ggzy.tendering.lifecycle import stage_of
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 

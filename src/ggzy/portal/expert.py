@@ -34,7 +34,7 @@ from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import own_score_sheets
-from ggzy.tendering.service import TenderStageWrong
+from ggzy.tendering.lifecycle import TenderStageWrong
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 

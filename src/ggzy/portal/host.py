@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Id, Text
 from ggzy.core.permissions import Permission, Principal, require
@@ -28,16 +27,18 @@ from ggzy.crypto import DecryptionFailed, ShareRecoveryFailed
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
-from ggzy.tendering import bids, opening, service
+from ggzy.tendering import bids, lifecycle, opening, service
 from ggzy.tendering.access import NotTheHost, check_host
-from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.lifecycle import ReTenderOrdered, TenderSuspended
+from ggzy.tendering.procedures import procedure
 from ggzy.tendering.schemas import BidId, BidPath, OpeningObjectionPath
+from ggzy.tendering.stages import Stage
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 Host = Annotated[Principal, Depends(require(Permission.OPENING_HOST))]
 
-_HOST_PROBLEMS = (NotFound, NotTheHost, service.TenderStageWrong, opening.DecryptionWindow)
+_HOST_PROBLEMS = (NotFound, NotTheHost, lifecycle.TenderStageWrong, opening.DecryptionWindow)
 TEMPLATE = "ws_opening_host.html"
 
 
@@ -47,7 +48,7 @@ def _context(db: Session, actor: Principal, tender_id: int, now: datetime) -> di
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
     project, lot = service.project_of(db, tender)
     check_host(actor, project)
-    stage = service.stage_of(tender, now)
+    stage = lifecycle.stage_of(tender, now)
     view = opening.opening_view(db, tender, now)
     under_way = stage == Stage.OPENING and "started_at" in view
     window_over = under_way and now > view["window_ends_at"]
@@ -89,7 +90,7 @@ def host_page(tender_id: Id, request: Request, db: DB, actor: Host, now: Now) ->
     "/workspace/openings/{tender_id}/start",
     summary="Start the remote opening after the deadline (fewer than 3 bidders: the lot fails, 实施条例 第44条)",
     responses=problem_responses(
-        *_HOST_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
+        *_HOST_PROBLEMS, opening.OpeningNotDue, lifecycle.TenderPaused, TenderSuspended, ReTenderOrdered
     ),
 )
 def start(tender_id: Id, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now) -> Response:

@@ -32,8 +32,9 @@ from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.live_feed import HallEvent, LiveHub, hall_events
 from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
 from ggzy.projects.venues import service as venues
+from ggzy.tendering.lifecycle import stage_of
 from ggzy.tendering.models import Tender
-from ggzy.tendering.service import get_tender, project_of, stage_of
+from ggzy.tendering.service import get_tender, project_of
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 

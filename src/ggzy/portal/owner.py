@@ -38,10 +38,11 @@ from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.projects.venues import service as venues
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import opening, rules, service
+from ggzy.tendering import lifecycle, opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, check_manager
-from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown, Stage
+from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown
 from ggzy.tendering.schemas import ObjectionPath
+from ggzy.tendering.stages import Stage
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -49,7 +50,7 @@ Manager = Annotated[Principal, Depends(require(Permission.TENDER_MANAGE))]
 Registrant = Annotated[Principal, Depends(require(Permission.PROJECT_REGISTER))]
 AwardManager = Annotated[Principal, Depends(require(Permission.AWARD_MANAGE))]
 
-_MANAGE_PROBLEMS = (NotTheTenderer, NotFound, service.TenderStageWrong)
+_MANAGE_PROBLEMS = (NotTheTenderer, NotFound, lifecycle.TenderStageWrong)
 
 
 def _projects_context(db: Session, actor: Principal) -> dict[str, Any]:
@@ -210,7 +211,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
     tender = service.get_tender(db, tender_id)
     project, lot = service.project_of(db, tender)
     check_manager(actor, project)
-    stage = service.stage_of(tender, now)
+    stage = lifecycle.stage_of(tender, now)
     published = tender.published_at is not None
     return {
         "active": "workspace",
@@ -330,7 +331,7 @@ def answer_objection(
     "/workspace/projects/publicity-objections/{objection_id}/answer",
     summary="Answer an objection to the evaluation result during the publicity (within 3 days, 实施条例 第54条)",
     responses=problem_responses(
-        NotFound, NotTheTenderer, Conflict, service.TenderStageWrong, award_rules.PublicityStateWrong
+        NotFound, NotTheTenderer, Conflict, lifecycle.TenderStageWrong, award_rules.PublicityStateWrong
     ),
 )
 def answer_publicity_objection(
@@ -357,7 +358,7 @@ def answer_publicity_objection(
 @router.post(
     "/workspace/projects/tenders/{tender_id}/award",
     summary="Confirm the award to the first-ranked candidate after the publicity (定标, 实施条例 第55条)",
-    responses=problem_responses(NotTheTenderer, NotFound, service.TenderStageWrong, Conflict, InvalidInput),
+    responses=problem_responses(NotTheTenderer, NotFound, lifecycle.TenderStageWrong, Conflict, InvalidInput),
 )
 def confirm_award(
     tender_id: Id,

@@ -25,11 +25,12 @@ from ggzy.core.permissions import ANONYMOUS
 from ggzy.entities.models import Entity
 from ggzy.portal.views import PUBLISHED_DOCUMENTS
 from ggzy.projects.models import Lot, Project
-from ggzy.tendering import service as tendering
+from ggzy.tendering import lifecycle
 from ggzy.tendering.bids import lot_code
 from ggzy.tendering.models import Clarification, Tender
 from ggzy.tendering.opening import opening_views
-from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.procedures import procedure
+from ggzy.tendering.stages import Stage
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def _tender_process(
     now: datetime,
 ) -> TenderProcess:
     documents, clarification_proofs = proofs
-    stage = tendering.stage_of(tender, now)
+    stage = lifecycle.stage_of(tender, now)
     tender_procedure = procedure(tender.procedure)
     return TenderProcess(
         tender=tender,

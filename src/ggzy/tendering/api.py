@@ -10,7 +10,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
-from ggzy.complaints.suspension import ReTenderOrdered, TenderSuspended
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id, Offset, file_name
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
@@ -26,8 +25,9 @@ from ggzy.crypto import (
     load_public_key_pem,
 )
 from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
-from ggzy.tendering import bids, keys, opening, rules, service
+from ggzy.tendering import bids, keys, lifecycle, opening, rules, service
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
+from ggzy.tendering.lifecycle import ReTenderOrdered, TenderSuspended
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import ProcedureUnknown
 from ggzy.tendering.schemas import (
@@ -68,7 +68,7 @@ def tender_out(db: DB, tender: Tender, now: Now) -> TenderOut:
         round=tender.round,
         procedure=tender.procedure,
         method=tender.method,
-        stage=service.stage_of(tender, now).value,
+        stage=lifecycle.stage_of(tender, now).value,
         paused=service.is_paused(db, tender.id),
         title=tender.title,
         notice_text=tender.notice_text,
@@ -83,7 +83,7 @@ def tender_out(db: DB, tender: Tender, now: Now) -> TenderOut:
     )
 
 
-_MANAGE_PROBLEMS = (NotTheTenderer, NotFound, service.TenderStageWrong)
+_MANAGE_PROBLEMS = (NotTheTenderer, NotFound, lifecycle.TenderStageWrong)
 
 
 @router.post(
@@ -230,7 +230,7 @@ def list_clarifications(tender_id: Id, db: DB, _: Public) -> list[ClarificationO
     response_model=ObjectionOut,
     summary="Object to the tender documents (a potential bidder or another interested party stating its interest), "
     "until 10 days before the deadline (实施条例 第22条)",
-    responses=problem_responses(NotFound, service.TenderStageWrong, rules.ObjectionTooLate, InvalidInput),
+    responses=problem_responses(NotFound, lifecycle.TenderStageWrong, rules.ObjectionTooLate, InvalidInput),
 )
 def raise_objection(tender_id: Id, body: DocumentObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
     objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now)
@@ -261,7 +261,7 @@ def _objection_out(objection: DocumentObjection) -> ObjectionOut:
 
 # The problems of registering for a tender, also declared by the bidder's portal page.
 REGISTER_PROBLEMS = (
-    NotFound, service.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended, ReTenderOrdered
+    NotFound, lifecycle.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended, ReTenderOrdered
 )  # fmt: skip
 
 
@@ -349,13 +349,13 @@ def opening_keys(tender_id: Id, db: DB, _: Public) -> list[OpeningKeyOut]:
 
 # The problems of submitting and withdrawing a bid, also declared by the bidder's portal pages.
 WITHDRAW_PROBLEMS = (
-    NotFound, service.TenderStageWrong, service.TenderPaused, bids.NoActiveBid, bids.ConcurrentSubmission,
+    NotFound, lifecycle.TenderStageWrong, lifecycle.TenderPaused, bids.NoActiveBid, bids.ConcurrentSubmission,
     TenderSuspended, ReTenderOrdered,
 )  # fmt: skip
 BID_PROBLEMS = (
     NotFound,
-    service.TenderStageWrong,
-    service.TenderPaused,
+    lifecycle.TenderStageWrong,
+    lifecycle.TenderPaused,
     TenderSuspended,
     ReTenderOrdered,
     bids.NotRegistered,
@@ -440,7 +440,7 @@ def my_bids(tender_id: Id, db: DB, actor: Bidder) -> list[SealedBidOut]:
 
 
 Host = Annotated[Principal, Depends(require(Permission.OPENING_HOST))]
-_OPENING_PROBLEMS = (NotFound, NotTheHost, service.TenderStageWrong, opening.DecryptionWindow)
+_OPENING_PROBLEMS = (NotFound, NotTheHost, lifecycle.TenderStageWrong, opening.DecryptionWindow)
 
 
 def _b64(text: str, field: str) -> bytes:
@@ -463,7 +463,7 @@ def opening_view(tender_id: Id, db: DB, _: Public, now: Now) -> dict[str, object
     response_model=TenderOut,
     summary="Start the remote opening after the deadline (fewer than 3 bidders: the lot fails, 实施条例 第44条)",
     responses=problem_responses(
-        *_OPENING_PROBLEMS, opening.OpeningNotDue, service.TenderPaused, TenderSuspended, ReTenderOrdered
+        *_OPENING_PROBLEMS, opening.OpeningNotDue, lifecycle.TenderPaused, TenderSuspended, ReTenderOrdered
     ),
 )
 def start_opening(tender_id: Id, db: DB, actor: Host, now: Now) -> TenderOut:
@@ -555,7 +555,7 @@ def finish_opening(
     "/tenders/{tender_id}/opening/objections",
     status_code=201,
     summary="Object at the opening (answered there and recorded, 实施条例 第44条)",
-    responses=problem_responses(NotFound, service.TenderStageWrong, InvalidInput),
+    responses=problem_responses(NotFound, lifecycle.TenderStageWrong, InvalidInput),
 )
 def opening_objection(tender_id: Id, body: TextIn, db: DB, actor: Bidder, now: Now) -> dict[str, str]:
     objection = opening.raise_opening_objection(db, actor, tender_id=tender_id, text=body.text, now=now)

@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.suspension import check_may_proceed, halt_columns, refuse_halted
 from ggzy.core.errors import DomainError
 from ggzy.core.events import Event, canonical_json, changes_state
 from ggzy.core.permissions import Principal
@@ -28,17 +27,15 @@ from ggzy.entities.login import trust_store
 from ggzy.entities.models import Entity
 from ggzy.projects.models import Lot, Project
 from ggzy.storage import BlobStore, stage_blob
-from ggzy.tendering.models import ONE_ACTIVE_BID_INDEX, DocumentObjection, OpeningKey, Registration, SealedBid, Tender
-from ggzy.tendering.procedures import Stage
+from ggzy.tendering import lifecycle
+from ggzy.tendering.models import ONE_ACTIVE_BID_INDEX, OpeningKey, Registration, SealedBid, Tender
+from ggzy.tendering.procedures import procedure
 from ggzy.tendering.service import (
-    TenderPaused,
-    TenderStageWrong,
     get_tender,
-    is_paused,
     project_of,
     record_tender_event,
-    stage_of,
 )
+from ggzy.tendering.stages import Step
 
 ACTIVE, REPLACED, WITHDRAWN = "active", "replaced", "withdrawn"
 
@@ -111,16 +108,6 @@ def lot_code(project: Project, lot: Lot) -> str:
     return f"{project.code}/{lot.number}"
 
 
-def _accepting(tender: Tender, now: datetime, *, paused: bool) -> None:
-    # The deadline is the server's clock (DESIGN §4.4): a bid one second late finds the tender closed.
-    if stage_of(tender, now) != Stage.PUBLISHED:
-        raise TenderStageWrong(
-            field="tender_id", stage=stage_of(tender, now).value, action_zh="递交投标文件", action_en="take bids"
-        )
-    if paused:
-        raise TenderPaused(field="tender_id")
-
-
 def _active_bid(db: Session, tender_id: int, entity_id: int) -> SealedBid | None:
     return db.scalar(
         select(SealedBid).where(
@@ -129,18 +116,10 @@ def _active_bid(db: Session, tender_id: int, entity_id: int) -> SealedBid | None
     )
 
 
-HALTS = ("suspended", "re_tender_ordered")
-
-
 def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite: str) -> Row[Any] | None:
-    """Everything a submission is checked against, in one round trip: the tender with its lot and project, its
-    unanswered objections (as :func:`~ggzy.tendering.service.is_paused` counts them), the entity's credit code if it
-    registered, the opening key of the envelope's suite, and the entity's active bid."""
-    open_objections = (
-        select(func.count())
-        .where(DocumentObjection.tender_id == Tender.id, DocumentObjection.answered_at.is_(None))
-        .scalar_subquery()
-    )
+    """Everything a submission is checked against, in one round trip: the tender with its lot and project, the
+    lifecycle's halts of the step (paused, suspended, re-tender ordered), the entity's credit code if it registered,
+    the opening key of the envelope's suite, and the entity's active bid."""
     registered_code = (
         select(Entity.credit_code)
         .join(Registration, Registration.entity_id == Entity.id)
@@ -167,12 +146,11 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
             Tender,
             Lot,
             Project,
-            open_objections.label("open_objections"),
             registered_code.label("credit_code"),
             opening_key.label("opening_key_pem"),
             active(SealedBid.id).label("previous_id"),
             active(SealedBid.public_id).label("previous_public_id"),
-            *(column.label(name) for column, name in zip(halt_columns(Tender.id), HALTS, strict=True)),
+            *lifecycle.halt_columns(Step.SUBMIT_BID, Tender.id),
         )
         .join(Lot, Lot.id == Tender.lot_id)
         .join(Project, Project.id == Lot.project_id)
@@ -214,10 +192,9 @@ def submit_bid(
         get_tender(db, tender_id)  # raises NotFound
     assert facts is not None
     tender, lot, project = facts.Tender, facts.Lot, facts.Project
-    _accepting(tender, now, paused=facts.open_objections > 0)
-    refuse_halted(  # 实施条例 第62条, 第81条
-        suspended=facts.suspended, re_tender=facts.re_tender_ordered, action_zh="递交投标文件", action_en="take bids"
-    )
+    # The deadline is the server's clock (DESIGN §4.4): a bid one second late finds the tender closed.
+    lifecycle.require(db, tender, Step.SUBMIT_BID, now, halts=False)
+    lifecycle.refuse_halted(Step.SUBMIT_BID, facts, procedure_of=procedure(tender.procedure))  # 第22, 62, 81条
     if actor.entity_id is None or facts.credit_code is None:
         raise NotRegistered(field="tender_id")
     trust_store(db).validate(header.bidder_certificate, at=now)
@@ -304,8 +281,7 @@ def withdraw_bid(db: Session, actor: Principal, *, tender_id: int, now: datetime
     """A bidder withdraws its bid before the deadline (招标投标法 第29条)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
-    _accepting(tender, now, paused=is_paused(db, tender.id))
-    check_may_proceed(db, tender.id, action_zh="撤回投标文件", action_en="take withdrawals")  # 实施条例 第62条
+    lifecycle.require(db, tender, Step.WITHDRAW_BID, now)  # halts: 实施条例 第22条, 第62条
     bid = _active_bid(db, tender.id, actor.entity_id) if actor.entity_id is not None else None
     if bid is None:
         raise NoActiveBid(field="tender_id")

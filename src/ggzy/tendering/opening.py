@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.permissions import Principal
@@ -32,9 +31,10 @@ from ggzy.entities.rules import describe as describe_related
 from ggzy.ledger.note import NoteSigner, sign_note
 from ggzy.storage import MIB, BlobStore, BlobTooLarge, open_blob
 from ggzy.storage.blobs import format_megabytes
-from ggzy.tendering import rules
+from ggzy.tendering import lifecycle, rules
 from ggzy.tendering.access import check_host
 from ggzy.tendering.bids import ACTIVE, lot_code
+from ggzy.tendering.lifecycle import stage_of
 from ggzy.tendering.models import (
     Custodian,
     DecryptedBid,
@@ -46,16 +46,13 @@ from ggzy.tendering.models import (
     ShareRelease,
     Tender,
 )
-from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.procedures import procedure
 from ggzy.tendering.service import (
-    TenderPaused,
-    TenderStageWrong,
     get_tender,
-    is_paused,
     project_of,
     record_tender_event,
-    stage_of,
 )
+from ggzy.tendering.stages import Stage, Step
 
 REVOKED = "revoked"  # undecrypted through the bidder's fault
 WITHDRAWN_UNOPENED = "withdrawn_unopened"  # undecrypted through another cause
@@ -111,21 +108,17 @@ def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetim
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_host(actor, project)
-    stage = stage_of(tender, now)
-    if stage == Stage.PUBLISHED:
+    if stage_of(tender, now) == Stage.PUBLISHED:
         raise OpeningNotDue(field="tender_id", deadline=tender.bid_deadline.isoformat())
-    if stage != Stage.CLOSED:
-        raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh="开标", action_en="be opened")
-    if is_paused(db, tender.id):
-        raise TenderPaused(field="tender_id")
-    check_may_proceed(db, tender.id, action_zh="开标", action_en="be opened")  # 实施条例 第62条
+    lifecycle.require(db, tender, Step.START_OPENING, now)  # halts: 实施条例 第22条, 第62条
     chosen = procedure(tender.procedure)
     bids = active_bids(db, tender.id)
     outcome = "decrypting"
     if not rules.enough_bidders_to_open(len({bid.entity_id for bid in bids}), chosen):  # 第44条 counts bidders
-        tender.stage, outcome = Stage.FAILED.value, "failed"
+        lifecycle.move(db, tender, Step.START_OPENING, to=Stage.FAILED)
+        outcome = "failed"
     else:
-        tender.stage = Stage.OPENING.value
+        lifecycle.move(db, tender, Step.START_OPENING, to=Stage.OPENING)
         db.add(
             Opening(
                 tender_id=tender.id,
@@ -367,7 +360,7 @@ def finish_opening(
         raise DecryptionWindow(
             field="tender_id", reason_zh="解密时限尚未结束", reason_en="the decryption window has not ended"
         )
-    check_may_proceed(db, tender.id, action_zh="宣读开标记录", action_en="read out its opening record")  # 第62条
+    lifecycle.require(db, tender, Step.FINISH_OPENING, now)  # halts: 实施条例 第62条
     unanswered = [o for o in objections_at_opening(db, tender.id) if o.answered_at is None]
     if unanswered:  # 实施条例 第44条: an objection at the opening is answered there, before the opening ends
         raise ObjectionsUnanswered(field="tender_id", count=len(unanswered))
@@ -408,7 +401,7 @@ def finish_opening(
     digest = hashlib.sha256(text.encode()).hexdigest()
     body = f"ggzy opening record\n{record['lot_code']}\n{tender.id}\nsha256 {digest}\n"
     opening.record, opening.record_note, opening.finished_at = text, sign_note(body, signers), now
-    tender.stage = Stage.FAILED.value if failed else Stage.OPENED.value
+    lifecycle.move(db, tender, Step.FINISH_OPENING, to=Stage.FAILED if failed else Stage.OPENED)
     db.flush()
     record_tender_event(db, actor, tender, project, "opening.recorded", {"record": record, "sha256": digest}, now)
     return opening
@@ -421,10 +414,7 @@ def raise_opening_objection(
     """A bidder objects at the opening, while it is under way (实施条例 第44条)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
-    if tender.stage != Stage.OPENING.value:
-        raise TenderStageWrong(
-            field="tender_id", stage=tender.stage, action_zh="受理开标异议", action_en="take objections"
-        )
+    lifecycle.require(db, tender, Step.OBJECT_AT_OPENING, now)
     if (
         actor.entity_id is None
         or db.scalar(

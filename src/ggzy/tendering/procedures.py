@@ -11,23 +11,8 @@ from enum import StrEnum
 
 from ggzy.core.errors import DomainError
 from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
-
-
-class Stage(StrEnum):
-    """The stages of one lot (DESIGN §5). ``closed`` and ``opening`` follow from the clock, never from a job."""
-
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    CLOSED = "closed"
-    OPENING = "opening"
-    OPENED = "opened"
-    FAILED = "failed"
-    EVALUATING = "evaluating"
-    EVALUATED = "evaluated"
-    PUBLICITY = "publicity"
-    AWARDED = "awarded"
-    CONTRACTED = "contracted"
-    CANCELLED = "cancelled"
+from ggzy.core.trade_types import TradeType
+from ggzy.tendering.stages import WITH_PUBLICITY, Stage, Step, Transition
 
 
 class Method(StrEnum):
@@ -94,6 +79,34 @@ class Decryption:
 
 
 @dataclass(frozen=True)
+class Law:
+    """The law a procedure runs under, picked by the project's trade type (DESIGN §5)."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    article_zh: str  # the article that lists its procedures
+    trade_types: frozenset[TradeType]
+
+
+TENDERING_LAW = Law(
+    key="tendering_law",
+    name_zh="招标投标法",
+    name_en="Tendering and Bidding Law",
+    article_zh="招标投标法 第十条",
+    # 招标投标法 第2条: tendering within China; 第3条: construction projects must be tendered
+    trade_types=frozenset({TradeType.CONSTRUCTION, TradeType.OTHER}),
+)
+PROCUREMENT_LAW = Law(
+    key="procurement_law",
+    name_zh="政府采购法",
+    name_en="Government Procurement Law",
+    article_zh="政府采购法 第二十六条",
+    trade_types=frozenset({TradeType.GOV_PROCUREMENT}),
+)
+
+
+@dataclass(frozen=True)
 class Procedure:
     key: str
     version: int
@@ -101,12 +114,32 @@ class Procedure:
     name_en: str
     by_invitation: bool  # 邀请招标: only invited bidders may register
     minimum_invitations: int  # 招标投标法 第17条: at least 3 invited bidders
-    stages: tuple[Stage, ...]
+    law: Law
+    transitions: tuple[Transition, ...]
     periods: Periods
     opening: OpeningRule
     committee: Committee
     methods: tuple[Method, ...]
     decryption: Decryption
+
+    def transition(self, step: Step) -> Transition | None:
+        for found in self.transitions:
+            if found.step == step:
+                return found
+        return None
+
+    def has(self, step: Step) -> bool:
+        return self.transition(step) is not None
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """The stages a round of this procedure passes through on its way to a contract, in order."""
+        order = list(Stage)
+        reached = {target for found in self.transitions for target in found.targets} | {Stage.DRAFT}
+        on_the_way = reached - {Stage.FAILED, Stage.CANCELLED}
+        if any(Stage.PUBLISHED in found.sources for found in self.transitions):
+            on_the_way.add(Stage.CLOSED)  # derived from the clock (DESIGN §5)
+        return tuple(stage for stage in order if stage in on_the_way)
 
 
 class ProcedureUnknown(DomainError):
@@ -115,19 +148,6 @@ class ProcedureUnknown(DomainError):
     message_zh = "不支持的招标方式 {key}（可选：{choices}）"
     message_en = "Unknown procedure {key} (choose from {choices})"
 
-
-_TENDER_STAGES = (
-    Stage.DRAFT,
-    Stage.PUBLISHED,
-    Stage.CLOSED,
-    Stage.OPENING,
-    Stage.OPENED,
-    Stage.EVALUATING,
-    Stage.EVALUATED,
-    Stage.PUBLICITY,
-    Stage.AWARDED,
-    Stage.CONTRACTED,
-)
 
 _TENDER_PERIODS = Periods(
     bid_period=statutory_period(
@@ -213,7 +233,8 @@ OPEN = Procedure(
     name_en="Open tendering",
     by_invitation=False,
     minimum_invitations=0,
-    stages=_TENDER_STAGES,
+    law=TENDERING_LAW,
+    transitions=WITH_PUBLICITY,
     periods=_TENDER_PERIODS,
     opening=OpeningRule(),
     committee=Committee(),
@@ -228,7 +249,8 @@ INVITED = Procedure(
     name_en="Invited tendering",
     by_invitation=True,
     minimum_invitations=3,  # 招标投标法 第17条
-    stages=_TENDER_STAGES,
+    law=TENDERING_LAW,
+    transitions=WITH_PUBLICITY,
     periods=_TENDER_PERIODS,
     opening=OpeningRule(),
     committee=Committee(),
@@ -244,3 +266,51 @@ def procedure(key: str) -> Procedure:
         return PROCEDURES[key]
     except KeyError:
         raise ProcedureUnknown(field="procedure", key=key, choices=", ".join(sorted(PROCEDURES))) from None
+
+
+class ProcedureNotForTradeType(DomainError):
+    code = "procedure_not_for_trade_type"
+    status = 422
+    message_zh = "{trade_type_zh}项目适用{law_zh}，不能采用“{procedure_zh}”（可选：{choices}）"
+    message_en = (
+        "A {trade_type_en} project runs under the {law_en}: it cannot use {procedure_en} (choose from {choices})"
+    )
+
+
+class NoTenderProcedure(DomainError):
+    code = "no_tender_procedure"
+    status = 422
+    message_zh = (
+        "{trade_type_zh}以挂牌、拍卖等方式出让或转让，价高者得，不适用招标采购程序（取得最低价者中标）；"
+        "挂牌和拍卖程序尚未开放"
+    )
+    message_en = (
+        "{trade_type_en} are sold by listing or auction to the highest bidder, not by a tender procedure that "
+        "awards the lowest price; listing and auction procedures are not available yet"
+    )
+
+
+def procedures_for(trade_type: TradeType) -> list[Procedure]:
+    """The procedures the law of ``trade_type`` allows (DESIGN §5: the trade type picks the law)."""
+    return [chosen for chosen in PROCEDURES.values() if trade_type in chosen.law.trade_types]
+
+
+def procedure_for(trade_type: TradeType, key: str, *, field: str = "procedure") -> Procedure:
+    """The procedure ``key`` if the law of ``trade_type`` allows it; a clear refusal otherwise."""
+    chosen = procedure(key)  # an unknown key is ProcedureUnknown, whatever the trade type
+    allowed = procedures_for(trade_type)
+    if not allowed:
+        raise NoTenderProcedure(field=field, trade_type_zh=trade_type.label_zh, trade_type_en=trade_type.label_en)
+    if chosen not in allowed:
+        law = allowed[0].law
+        raise ProcedureNotForTradeType(
+            field=field,
+            trade_type_zh=trade_type.label_zh,
+            trade_type_en=trade_type.label_en.lower(),
+            law_zh=law.name_zh,
+            law_en=law.name_en,
+            procedure_zh=chosen.name_zh,
+            procedure_en=chosen.name_en,
+            choices=", ".join(item.key for item in allowed),
+        )
+    return chosen

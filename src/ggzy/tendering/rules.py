@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import DomainError
-from ggzy.tendering.procedures import Procedure, Stage
+from ggzy.tendering.procedures import Procedure
 
 
 class BidPeriodTooShort(DomainError):
@@ -124,14 +124,6 @@ def check_objection_in_time(
 def objection_answer_due(calendar: WorkingDayCalendar, *, received_at: datetime, procedure: Procedure) -> date:
     """招标投标法实施条例 第22条: the owner answers within 3 days of receiving the objection (the last day)."""
     return procedure.periods.objection_answer.last_day(calendar, china_date(received_at))
-
-
-def stage_at(*, recorded: Stage, bid_deadline: datetime | None, now: datetime) -> Stage:
-    """The stage of a lot now: a published lot is closed once the clock passes its deadline — derived from time,
-    never from a job that might run late (DESIGN §5)."""
-    if recorded == Stage.PUBLISHED and bid_deadline is not None and as_utc(now) >= as_utc(bid_deadline):
-        return Stage.CLOSED
-    return recorded
 
 
 def enough_bidders_to_open(bidder_count: int, procedure: Procedure) -> bool:

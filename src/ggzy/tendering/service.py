@@ -12,34 +12,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.models import TenderSuspension
-from ggzy.complaints.suspension import check_may_proceed
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
+from ggzy.core.trade_types import TradeType
 from ggzy.entities.service import get_entity
 from ggzy.projects.models import Lot, Project
 from ggzy.projects.service import ACCEPTED
-from ggzy.tendering import rules
+from ggzy.tendering import lifecycle, rules
 from ggzy.tendering.access import check_bidder_may_register, check_manager
 from ggzy.tendering.keys import create_opening_keys
+from ggzy.tendering.lifecycle import TenderStageWrong
 from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
-from ggzy.tendering.procedures import PROCEDURES, Method, Stage, procedure
-
-
-class TenderStageWrong(DomainError):
-    code = "tender_stage_wrong"
-    status = 409
-    message_zh = "招标当前处于“{stage}”阶段，不能{action_zh}"
-    message_en = "The tender is {stage}; it cannot {action_en} now"
-
-
-class TenderPaused(DomainError):
-    code = "tender_paused"
-    status = 409
-    message_zh = "对招标文件的异议尚未答复，招标投标活动暂停（招标投标法实施条例 第二十二条）"
-    message_en = "An objection to the tender documents awaits its answer: the tender is paused (Regulations art. 22)"
+from ggzy.tendering.procedures import PROCEDURES, Method, procedure, procedure_for
+from ggzy.tendering.stages import ENDED_WITHOUT_CONTRACT, Stage, Step
 
 
 class NotEnoughInvitations(DomainError):
@@ -63,10 +50,6 @@ def get_tender(db: Session, tender_id: int) -> Tender:
     return tender
 
 
-def stage_of(tender: Tender, now: datetime) -> Stage:
-    return rules.stage_at(recorded=Stage(tender.stage), bid_deadline=tender.bid_deadline, now=now)
-
-
 def project_of(db: Session, tender: Tender) -> tuple[Project, Lot]:
     lot = db.get(Lot, tender.lot_id)
     assert lot is not None
@@ -75,36 +58,11 @@ def project_of(db: Session, tender: Tender) -> tuple[Project, Lot]:
     return project, lot
 
 
-_LATER_STAGES = {
-    Stage.OPENED: Stage.EVALUATING,
-    Stage.EVALUATING: Stage.EVALUATED,
-    Stage.EVALUATED: Stage.PUBLICITY,  # 实施条例 第54条: the candidates publicised
-    Stage.PUBLICITY: Stage.AWARDED,  # 实施条例 第55条: the winner determined
-    Stage.AWARDED: Stage.CONTRACTED,  # 招标投标法 第46条: the contract signed
-}
-
-
-def advance_stage(db: Session, tender: Tender, stage: Stage) -> None:
-    """Move a tender to the stage another domain's service has reached (evaluation); that service's event records it."""
-    if _LATER_STAGES.get(Stage(tender.stage)) != stage:
-        raise TenderStageWrong(
-            field="tender_id", stage=tender.stage, action_zh=f"进入{stage.value}", action_en=f"become {stage.value}"
-        )
-    tender.stage = stage.value
-    db.flush()
-
-
 def is_paused(db: Session, tender_id: int) -> bool:
     pending = select(func.count()).where(
         DocumentObjection.tender_id == tender_id, DocumentObjection.answered_at.is_(None)
     )
     return (db.scalar(pending) or 0) > 0
-
-
-def _require_stage(tender: Tender, now: datetime, allowed: set[Stage], action_zh: str, action_en: str) -> None:
-    stage = stage_of(tender, now)
-    if stage not in allowed:
-        raise TenderStageWrong(field="tender_id", stage=stage.value, action_zh=action_zh, action_en=action_en)
 
 
 def record_tender_event(
@@ -149,7 +107,7 @@ def create_tender(
         raise Conflict(
             field="lot_id", reason_zh="项目进场登记尚未受理", reason_en="the project's registration is not accepted yet"
         )
-    chosen = procedure(procedure_key)
+    chosen = procedure_for(TradeType(project.trade_type), procedure_key)  # the trade type picks the law
     if method not in chosen.methods:
         raise InvalidInput(
             field="method", reason_zh="该招标方式不支持此评标办法", reason_en="not a method of this procedure"
@@ -163,7 +121,7 @@ def create_tender(
     for entity_id in invited_entity_ids:
         get_entity(db, entity_id, field="invited_entity_ids")
     open_rounds = select(func.count()).where(
-        Tender.lot_id == lot.id, Tender.stage.notin_([Stage.CANCELLED.value, Stage.FAILED.value])
+        Tender.lot_id == lot.id, Tender.stage.notin_([stage.value for stage in ENDED_WITHOUT_CONTRACT])
     )
     if db.scalar(open_rounds):
         raise Conflict(
@@ -207,9 +165,7 @@ def attach_documents(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(
-        tender, now, {Stage.DRAFT}, "更换招标文件（已发布的请以澄清修改）", "replace its documents (clarify instead)"
-    )
+    lifecycle.require(db, tender, Step.ATTACH_DOCUMENTS, now)
     tender.documents_sha256, tender.documents_name, tender.documents_size = sha256, name, size
     db.flush()
     record_tender_event(
@@ -224,7 +180,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(tender, now, {Stage.DRAFT}, "发布", "be published")
+    lifecycle.require(db, tender, Step.PUBLISH, now)
     if tender.documents_sha256 is None:
         raise DocumentsMissing(field="tender_id")
     chosen = procedure(tender.procedure)
@@ -238,7 +194,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
             reason_en="the documents cannot be on offer after the bid deadline",
         )
     suites = create_opening_keys(db, tender, centre_id=project.centre_id, procedure=chosen, now=now)
-    tender.stage = Stage.PUBLISHED.value
+    lifecycle.move(db, tender, Step.PUBLISH)
     tender.published_at = now
     db.flush()
     record_tender_event(
@@ -268,7 +224,7 @@ def clarify(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(tender, now, {Stage.PUBLISHED}, "澄清或修改", "be clarified")
+    lifecycle.require(db, tender, Step.CLARIFY, now)
     before = tender.bid_deadline
     after = (
         rules.deadline_after_clarification(
@@ -317,7 +273,7 @@ def raise_objection(
     its ``interest``, which is recorded."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
-    _require_stage(tender, now, {Stage.PUBLISHED}, "受理异议", "take objections")
+    lifecycle.require(db, tender, Step.OBJECT_TO_DOCUMENTS, now)
     chosen = procedure(tender.procedure)
     calendar = working_day_calendar(db)
     rules.check_objection_in_time(calendar, raised_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
@@ -388,14 +344,24 @@ def answer_objection(
 
 @changes_state("tender.cancelled")
 def cancel_tender(db: Session, actor: Principal, *, tender_id: int, reason: str, now: datetime) -> Tender:
-    """招标投标法实施条例 第31条: a terminated tender is announced, with its reason."""
+    """招标投标法实施条例 第31条: the tenderer terminates the tender at any stage before the contract, announces it
+    with its reason, and returns the document fees and the bid deposits with their interest. What the round held is
+    recorded on the event (``refunds_due``) for the money domain to carry out; the lot may then start a new
+    round."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    _require_stage(tender, now, {Stage.DRAFT, Stage.PUBLISHED, Stage.CLOSED}, "终止", "be cancelled")
-    tender.stage, tender.cancelled_at, tender.cancel_reason = Stage.CANCELLED.value, now, reason
+    stage = lifecycle.require(db, tender, Step.TERMINATE, now)
+    lifecycle.move(db, tender, Step.TERMINATE)
+    tender.cancelled_at, tender.cancel_reason = now, reason
     db.flush()
-    record_tender_event(db, actor, tender, project, "tender.cancelled", {"reason": reason}, now)
+    payload = {
+        "reason": reason,
+        "stage": stage.value,
+        "article": "招标投标法实施条例 第三十一条",
+        "refunds_due": stage != Stage.DRAFT,  # documents issued or deposits taken: 第31条 refunds them
+    }
+    record_tender_event(db, actor, tender, project, "tender.cancelled", payload, now)
     return tender
 
 
@@ -415,9 +381,6 @@ def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: 
         .join(Lot, Lot.project_id == Project.id)
         .where(Lot.id == Tender.lot_id, (Project.owner_id == entity_id) | (Project.agent_id == entity_id))
     )
-    suspended = select(TenderSuspension.id).where(
-        TenderSuspension.tender_id == Tender.id, TenderSuspension.lifted_at.is_(None)
-    )
     by_invitation = [key for key, value in PROCEDURES.items() if value.by_invitation]
     query = (
         select(Tender)
@@ -429,7 +392,7 @@ def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: 
             Tender.bid_deadline > now,
             Tender.procedure.not_in(by_invitation) | invited_here.exists(),
             ~its_own.exists(),
-            ~suspended.exists(),
+            *(~halted for halted in lifecycle.halt_conditions(Step.REGISTER, Tender.id)),
         )
         .order_by(Tender.published_at.desc(), Tender.id.desc())
         .limit(limit)
@@ -442,8 +405,7 @@ def register_for_tender(db: Session, actor: Principal, *, tender_id: int, now: d
     """A bidder registers and obtains the documents, free and online; nobody else learns of it before opening."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
-    _require_stage(tender, now, {Stage.PUBLISHED}, "报名", "take registrations")
-    check_may_proceed(db, tender.id, action_zh="报名", action_en="take registrations")  # 实施条例 第62条
+    lifecycle.require(db, tender, Step.REGISTER, now)  # halts: 实施条例 第62条
     if now > tender.documents_until:
         raise TenderStageWrong(
             field="tender_id", stage="documents_closed", action_zh="获取招标文件", action_en="hand out documents"

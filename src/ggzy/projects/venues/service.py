@@ -32,9 +32,11 @@ from ggzy.projects.venues.access import check_booking_reader, check_tender_of_ce
 from ggzy.projects.venues.models import Venue, VenueBooking
 from ggzy.projects.venues.rules import Purpose, VenueKind
 from ggzy.projects.venues.schemas import BookingIn, VenueIn
+from ggzy.tendering.lifecycle import stage_of
 from ggzy.tendering.models import Tender
-from ggzy.tendering.procedures import Stage, procedure
-from ggzy.tendering.service import get_tender, project_of, stage_of
+from ggzy.tendering.procedures import procedure
+from ggzy.tendering.service import get_tender, project_of
+from ggzy.tendering.stages import Stage
 
 BOOKED = "booked"
 CANCELLED = "cancelled"

@@ -1,0 +1,292 @@
+"""The lifecycle of a round, in one place (DESIGN §5): the stage a round is in, the transitions its procedure
+declares, and the one guard every service calls before a step.
+
+    stage = lifecycle.require(db, tender, Step.AWARD, now)   # refuses, or returns the stage now
+    ...                                                      # the service's own checks and writes
+    lifecycle.move(db, tender, Step.AWARD)                   # the stage the step leads to
+
+:func:`require` refuses in one error family (:class:`LifecycleRefusal`): a step the procedure does not have, the
+wrong stage, and every *halt* in force for the step — paused by an objection to the documents (招标投标法实施条例
+第22条), suspended while a complaint is handled (第62条), a re-evaluation ordered (第81条). Halts are registered by
+the domains that cause them (:func:`register_halt`), at start-up by the composition root (``ggzy.wiring``), never
+by an import's side effect: a guard that ran without them would let a suspended tender go on, so :func:`require`
+refuses to run until they are installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Label, SQLColumnExpression, literal, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.clock import as_utc
+from ggzy.core.errors import DomainError
+from ggzy.tendering.models import Tender
+from ggzy.tendering.procedures import Procedure, procedure
+from ggzy.tendering.stages import ENDED, LABELS_ZH, Stage, Step, Transition
+
+__all__ = [
+    "Halt",
+    "LifecycleRefusal",
+    "ReEvaluationOrdered",
+    "ReTenderOrdered",
+    "StepNotInProcedure",
+    "TenderPaused",
+    "TenderStageWrong",
+    "TenderSuspended",
+    "halt_columns",
+    "halts_installed",
+    "move",
+    "refuse_halted",
+    "register_halt",
+    "require",
+    "stage_at",
+    "stage_of",
+]
+
+
+# -- the error family --------------------------------------------------------------------------------------------
+
+
+class LifecycleRefusal(DomainError):
+    """A step the lifecycle refuses. Every subclass takes ``action_zh``/``action_en`` (what could not happen)."""
+
+    status = 409
+
+
+class TenderStageWrong(LifecycleRefusal):
+    code = "tender_stage_wrong"
+    message_zh = "招标当前处于“{stage}”阶段，不能{action_zh}"
+    message_en = "The tender is {stage}; it cannot {action_en} now"
+
+
+class StepNotInProcedure(LifecycleRefusal):
+    code = "step_not_in_procedure"
+    message_zh = "“{procedure_zh}”没有这一步，不能{action_zh}（{article}）"
+    message_en = "{procedure_en} has no such step: it cannot {action_en} ({article})"
+
+
+class TenderPaused(LifecycleRefusal):
+    code = "tender_paused"
+    message_zh = "对招标文件的异议尚未答复，招标投标活动暂停（招标投标法实施条例 第二十二条），不能{action_zh}"
+    message_en = (
+        "An objection to the tender documents awaits its answer: the tender is paused (Regulations art. 22) and "
+        "cannot {action_en}"
+    )
+
+
+class TenderSuspended(LifecycleRefusal):
+    code = "tender_suspended"
+    message_zh = (
+        "行政监督部门处理投诉期间已责令暂停招标投标活动（招标投标法实施条例 第六十二条），暂停解除前不得{action_zh}"
+    )
+    message_en = (
+        "The supervisory department suspended the tender while it handles a complaint (Regulations art. 62); "
+        "it cannot {action_en} until the suspension is lifted"
+    )
+
+
+class ReTenderOrdered(LifecycleRefusal):
+    code = "re_tender_ordered"
+    message_zh = "投诉处理决定责令重新招标（招标投标法实施条例 第八十一条），本次招标不得{action_zh}"
+    message_en = "A complaint's decision ordered the tender to be re-run (Regulations art. 81); it cannot {action_en}"
+
+
+class ReEvaluationOrdered(LifecycleRefusal):
+    code = "re_evaluation_ordered"
+    message_zh = (
+        "投诉处理决定责令重新评标（招标投标法实施条例 第六十一条、第八十一条），现有评标报告早于该决定，不再有效："
+        "须由评标委员会重新评标并提交新的评标报告后，方可{action_zh}"
+    )
+    message_en = (
+        "A complaint's decision ordered the bids re-evaluated (Regulations arts. 61, 81) and the evaluation report "
+        "predates it: the tender cannot {action_en} until the committee makes a new evaluation report"
+    )
+
+
+# -- halts -------------------------------------------------------------------------------------------------------
+
+TenderColumn = SQLColumnExpression[int]
+
+
+@dataclass(frozen=True)
+class Halt:
+    """A reason a round may not take some steps, registered by the domain that causes it.
+
+    ``sql`` gives the halt as a boolean over a tenders column (a correlated EXISTS), so that a caller on the hot
+    path (bid submission at the deadline rush) folds every halt into the one query it makes; ``check`` is for a
+    halt whose test is not a single query. A halt gives one of the two.
+    """
+
+    key: str
+    steps: frozenset[Step]
+    refusal: type[LifecycleRefusal]
+    sql: Callable[[TenderColumn], ColumnElement[bool]] | None = None
+    check: Callable[[Session, int], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.sql is None) == (self.check is None):
+            raise ValueError(f"halt {self.key}: give exactly one of sql and check")
+
+
+_halts: dict[str, Halt] = {}
+_installed = False
+
+
+def register_halt(halt: Halt) -> None:
+    """Register a halt (idempotent for the same key and halt)."""
+    existing = _halts.get(halt.key)
+    if existing is not None and existing != halt:
+        raise ValueError(f"halt {halt.key} is registered twice, differently")
+    _halts[halt.key] = halt
+
+
+def mark_halts_installed() -> None:
+    """Called by the composition root once every domain has registered its halts."""
+    global _installed
+    _installed = True
+
+
+def halts_installed() -> bool:
+    return _installed
+
+
+def registered_halts() -> list[Halt]:
+    return sorted(_halts.values(), key=lambda halt: halt.key)
+
+
+def _halts_for(step: Step) -> list[Halt]:
+    if not _installed:
+        raise RuntimeError(
+            "the lifecycle's halts are not installed: make sessions with ggzy.wiring (open_database or "
+            "session_factory), which registers every domain's halts"
+        )
+    return [halt for halt in registered_halts() if step in halt.steps]
+
+
+def _in_force(halts: list[Halt], tender_id: int) -> list[ColumnElement[bool]]:
+    return [halt.sql(literal(tender_id)) for halt in halts if halt.sql is not None]
+
+
+def halt_columns(step: Step, tender_id: TenderColumn) -> list[Label[bool]]:
+    """Every SQL halt of ``step`` as a labelled column over ``tender_id``, for a caller's own query; then
+    :func:`refuse_halted` with the row. A halt of the step that has no SQL form is checked by :func:`require`."""
+    return [halt.sql(tender_id).label(f"halt_{halt.key}") for halt in _halts_for(step) if halt.sql is not None]
+
+
+def halt_conditions(step: Step, tender_id: TenderColumn) -> list[ColumnElement[bool]]:
+    """Every SQL halt of ``step`` as a condition over ``tender_id``, for a listing that leaves halted rounds out."""
+    return [halt.sql(tender_id) for halt in _halts_for(step) if halt.sql is not None]
+
+
+def refuse_halted(step: Step, row: Any, *, procedure_of: Procedure | None = None) -> None:
+    """Raise the first halt a row of :func:`halt_columns` shows to be in force."""
+    action = _action(step, procedure_of)
+    for halt in _halts_for(step):
+        if halt.sql is not None and getattr(row, f"halt_{halt.key}"):
+            raise halt.refusal(field="tender_id", action_zh=action[0], action_en=action[1])
+
+
+# -- stages and the guard ----------------------------------------------------------------------------------------
+
+
+def stage_at(*, recorded: Stage, bid_deadline: datetime | None, now: datetime) -> Stage:
+    """The stage now: a published round is closed once the clock passes its deadline — derived from time, never
+    from a job that might run late (DESIGN §5)."""
+    if recorded == Stage.PUBLISHED and bid_deadline is not None and as_utc(now) >= as_utc(bid_deadline):
+        return Stage.CLOSED
+    return recorded
+
+
+def stage_of(tender: Tender, now: datetime) -> Stage:
+    return stage_at(recorded=Stage(tender.stage), bid_deadline=tender.bid_deadline, now=now)
+
+
+def _action(step: Step, chosen: Procedure | None) -> tuple[str, str]:
+    found = chosen.transition(step) if chosen is not None else None
+    if found is None:
+        return step.value, step.value.replace("_", " ")
+    return found.action_zh, found.action_en
+
+
+def transition_of(tender: Tender, step: Step) -> Transition:
+    chosen = procedure(tender.procedure)
+    found = chosen.transition(step)
+    if found is None:
+        raise StepNotInProcedure(
+            field="tender_id",
+            procedure_zh=chosen.name_zh,
+            procedure_en=chosen.name_en,
+            article=chosen.law.article_zh,
+            action_zh=step.value,
+            action_en=step.value.replace("_", " "),
+        )
+    return found
+
+
+def require(db: Session, tender: Tender, step: Step, now: datetime, *, halts: bool = True) -> Stage:
+    """The one guard before a step: the procedure has it, the round is in a stage it may be taken from, and no halt
+    registered for it is in force. Returns the stage now. ``halts=False`` only for a caller that has already folded
+    the SQL halts into its own query (:func:`halt_columns`) and refused them (:func:`refuse_halted`)."""
+    found = transition_of(tender, step)
+    stage = stage_of(tender, now)
+    if stage not in found.sources:
+        raise TenderStageWrong(
+            field="tender_id", stage=LABELS_ZH.get(stage, stage.value), action_zh=found.action_zh,
+            action_en=found.action_en,
+        )  # fmt: skip
+    if halts:
+        applying = _halts_for(step)
+        sql = [halt for halt in applying if halt.sql is not None]
+        if sql:
+            row = db.execute(select(*_in_force(sql, tender.id))).one()
+            for halt, in_force in zip(sql, row, strict=True):
+                if in_force:
+                    raise halt.refusal(field="tender_id", action_zh=found.action_zh, action_en=found.action_en)
+        for halt in applying:
+            if halt.check is not None and halt.check(db, tender.id):
+                raise halt.refusal(field="tender_id", action_zh=found.action_zh, action_en=found.action_en)
+    return stage
+
+
+def move(db: Session, tender: Tender, step: Step, *, to: Stage | None = None) -> Stage:
+    """Record the stage ``step`` leads to (``to`` picks among several; a step that leads nowhere stays). Called
+    after :func:`require`, inside the same service call, whose event records the change."""
+    found = transition_of(tender, step)
+    if to is None:
+        if len(found.targets) > 1:
+            raise ValueError(f"{step} leads to {found.targets}: say which")
+        target = found.targets[0] if found.targets else Stage(tender.stage)
+    elif to in found.targets:
+        target = to
+    else:
+        raise ValueError(f"{step} does not lead to {to}")
+    if Stage(tender.stage) in ENDED:
+        raise TenderStageWrong(
+            field="tender_id", stage=LABELS_ZH[Stage(tender.stage)], action_zh=found.action_zh,
+            action_en=found.action_en,
+        )  # fmt: skip
+    tender.stage = target.value
+    db.flush()
+    return target
+
+
+def next_steps(tender: Tender, now: datetime) -> list[Transition]:
+    """The steps the procedure allows from the stage now (halts aside), for pages that show what comes next."""
+    stage = stage_of(tender, now)
+    return [found for found in procedure(tender.procedure).transitions if stage in found.sources]
+
+
+def halts_in_force(db: Session, tender_id: int) -> set[str]:
+    """The keys of the SQL halts in force on a round now, whatever the step (for pages that show them)."""
+    if not _installed:
+        _halts_for(Step.PUBLISH)  # raises the explanation
+    sql = [halt for halt in registered_halts() if halt.sql is not None]
+    if not sql:
+        return set()
+    row = db.execute(select(*_in_force(sql, tender_id))).one()
+    return {halt.key for halt, in_force in zip(sql, row, strict=True) if in_force}

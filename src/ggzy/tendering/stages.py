@@ -1,0 +1,157 @@
+"""The words of a tender's lifecycle (DESIGN §5): its stages, the steps people take, and a step's transition.
+
+Pure data, imported by the procedure registry (which declares each procedure's transitions) and by the lifecycle
+(which enforces them). Nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """The stages of one round of a lot. ``closed`` follows from the clock, never from a job (DESIGN §5)."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    OPENING = "opening"
+    OPENED = "opened"
+    FAILED = "failed"
+    EVALUATING = "evaluating"
+    EVALUATED = "evaluated"
+    PUBLICITY = "publicity"
+    AWARDED = "awarded"
+    CONTRACTED = "contracted"
+    CANCELLED = "cancelled"
+
+
+# A round in one of these stages is over: nothing moves it again, and the lot may start a new round after the two
+# that end without a contract (招标投标法 第42条, 招标投标法实施条例 第31条, 第44条).
+ENDED = frozenset({Stage.FAILED, Stage.CANCELLED, Stage.CONTRACTED})
+ENDED_WITHOUT_CONTRACT = frozenset({Stage.FAILED, Stage.CANCELLED})
+LABELS_ZH = {
+    Stage.DRAFT: "草稿",
+    Stage.PUBLISHED: "公告中",
+    Stage.CLOSED: "已截标",
+    Stage.OPENING: "开标中",
+    Stage.OPENED: "已开标",
+    Stage.FAILED: "流标",
+    Stage.EVALUATING: "评标中",
+    Stage.EVALUATED: "评标完成",
+    Stage.PUBLICITY: "候选人公示",
+    Stage.AWARDED: "已定标",
+    Stage.CONTRACTED: "已签合同",
+    Stage.CANCELLED: "已终止",
+}
+
+
+class Step(StrEnum):
+    """What someone does to a round. Each procedure declares which steps it has and from which stages."""
+
+    ATTACH_DOCUMENTS = "attach_documents"
+    PUBLISH = "publish"
+    CLARIFY = "clarify"
+    OBJECT_TO_DOCUMENTS = "object_to_documents"
+    REGISTER = "register"
+    SUBMIT_BID = "submit_bid"
+    WITHDRAW_BID = "withdraw_bid"
+    START_OPENING = "start_opening"
+    DECRYPT = "decrypt"
+    OBJECT_AT_OPENING = "object_at_opening"
+    FINISH_OPENING = "finish_opening"
+    DRAW_EXPERTS = "draw_experts"
+    START_EVALUATION = "start_evaluation"
+    EVALUATE = "evaluate"
+    FINALISE_REPORT = "finalise_report"
+    PUBLICISE = "publicise"
+    REPUBLICISE = "republicise"
+    OBJECT_TO_RESULT = "object_to_result"
+    AWARD = "award"
+    CONTRACT = "contract"
+    FAIL = "fail"
+    TERMINATE = "terminate"
+    RE_EVALUATE = "re_evaluate"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A step: the stages it may be taken from and those it leads to (none: the round stays where it is; several:
+    the step's outcome decides, as an opening that finds too few bidders fails)."""
+
+    step: Step
+    sources: frozenset[Stage]
+    targets: tuple[Stage, ...]
+    action_zh: str
+    action_en: str
+
+
+def transition(step: Step, sources: set[Stage], targets: tuple[Stage, ...], zh: str, en: str) -> Transition:
+    return Transition(step=step, sources=frozenset(sources), targets=targets, action_zh=zh, action_en=en)
+
+
+_BEFORE_OPENING = {Stage.DRAFT, Stage.PUBLISHED, Stage.CLOSED}
+_ANY_RUNNING = {
+    Stage.DRAFT,
+    Stage.PUBLISHED,
+    Stage.CLOSED,
+    Stage.OPENING,
+    Stage.OPENED,
+    Stage.EVALUATING,
+    Stage.EVALUATED,
+    Stage.PUBLICITY,
+    Stage.AWARDED,
+}
+
+_COMMON = (
+    transition(
+        Step.ATTACH_DOCUMENTS, {Stage.DRAFT}, (), "更换招标文件（已发布的请以澄清修改）", "replace its documents"
+    ),
+    transition(Step.PUBLISH, {Stage.DRAFT}, (Stage.PUBLISHED,), "发布", "be published"),
+    transition(Step.CLARIFY, {Stage.PUBLISHED}, (), "澄清或修改", "be clarified"),
+    transition(Step.OBJECT_TO_DOCUMENTS, {Stage.PUBLISHED}, (), "受理异议", "take objections"),
+    transition(Step.REGISTER, {Stage.PUBLISHED}, (), "报名", "take registrations"),
+    transition(Step.SUBMIT_BID, {Stage.PUBLISHED}, (), "递交投标文件", "take bids"),
+    transition(Step.WITHDRAW_BID, {Stage.PUBLISHED}, (), "撤回投标文件", "take withdrawals"),
+    transition(Step.START_OPENING, {Stage.CLOSED}, (Stage.OPENING, Stage.FAILED), "开标", "be opened"),
+    transition(Step.DECRYPT, {Stage.OPENING}, (), "解密投标文件", "have bids decrypted"),
+    transition(Step.OBJECT_AT_OPENING, {Stage.OPENING}, (), "受理开标异议", "take objections at the opening"),
+    transition(
+        Step.FINISH_OPENING, {Stage.OPENING}, (Stage.OPENED, Stage.FAILED), "宣读开标记录", "read out its record"
+    ),
+    transition(Step.DRAW_EXPERTS, {Stage.OPENED}, (), "抽取评标专家", "draw its experts"),
+    transition(Step.START_EVALUATION, {Stage.OPENED}, (Stage.EVALUATING,), "开始评标", "start its evaluation"),
+    transition(Step.EVALUATE, {Stage.EVALUATING}, (), "评审", "be evaluated"),
+    transition(Step.FINALISE_REPORT, {Stage.EVALUATING}, (Stage.EVALUATED,), "完成评标报告", "finalise its report"),
+    transition(Step.CONTRACT, {Stage.AWARDED}, (Stage.CONTRACTED,), "登记合同", "record its contract"),
+    # 招标投标法 第42条, 政府采购法 第36条: every bid rejected, or too few valid bids left for competition
+    transition(Step.FAIL, {Stage.EVALUATING, Stage.EVALUATED}, (Stage.FAILED,), "宣布流标", "fail"),
+    # 招标投标法实施条例 第31条: the tenderer terminates the tender, at any stage before the contract
+    transition(Step.TERMINATE, _ANY_RUNNING, (Stage.CANCELLED,), "终止", "be terminated"),
+    # 招标投标法实施条例 第81条; 政府采购法实施条例 第71条: a decision orders the bids evaluated again
+    transition(
+        Step.RE_EVALUATE,
+        {Stage.EVALUATING, Stage.EVALUATED, Stage.PUBLICITY, Stage.AWARDED},
+        (Stage.OPENED,),
+        "重新评标",
+        "be evaluated again",
+    ),
+)
+
+# Under 招标投标法: the candidates are publicised (实施条例 第54条), then the winner is determined (第55条).
+WITH_PUBLICITY = (
+    *_COMMON,
+    transition(Step.PUBLICISE, {Stage.EVALUATED}, (Stage.PUBLICITY,), "公示中标候选人", "publicise its candidates"),
+    transition(Step.REPUBLICISE, {Stage.PUBLICITY}, (), "重新公示中标候选人", "publicise its candidates again"),
+    transition(Step.OBJECT_TO_RESULT, {Stage.PUBLICITY}, (), "受理对评标结果的异议", "take objections to its result"),
+    transition(Step.AWARD, {Stage.PUBLICITY}, (Stage.AWARDED,), "定标", "be awarded"),
+)
+
+# Under 政府采购法: no candidate publicity; the purchaser determines the supplier from the report (实施条例 第43条).
+WITHOUT_PUBLICITY = (
+    *_COMMON,
+    transition(Step.AWARD, {Stage.EVALUATED}, (Stage.AWARDED,), "确定成交供应商", "be awarded"),
+)
+
+BEFORE_OPENING = frozenset(_BEFORE_OPENING)
