@@ -63,7 +63,7 @@ class ProcurementPeriods:
     contract_filing: StatutoryPeriod  # 政府采购法 第47条: a copy filed within 7 工作日 of signing
     contract_publication: StatutoryPeriod  # 实施条例 第50条: published within 2 工作日 of signing
     # -- inquiries, challenges and complaints (询问、质疑、投诉) --
-    inquiry_answer: StatutoryPeriod  # 实施条例 第52条: an inquiry answered within 3 工作日
+    inquiry_answer: StatutoryPeriod  # 实施条例 第52条: an inquiry answered within 3 工作日 (from its receipt)
     challenge: StatutoryPeriod  # 政府采购法 第52条 (实施条例 第53条 fixes the start): within 7 工作日
     challenge_answer: StatutoryPeriod  # 政府采购法 第53条: answered within 7 工作日 of receipt
     complaint_lodging: StatutoryPeriod  # 政府采购法 第55条: within 15 工作日 after the answer period ends
@@ -178,8 +178,8 @@ PROCUREMENT_PERIODS = ProcurementPeriods(
     ),
     inquiry_answer=statutory_period(
         "procurement.inquiry_answer",
-        name_zh="对供应商依法提出的询问作出答复",
-        name_en="An inquiry is answered after it is made",
+        name_zh="自收到询问起对供应商依法提出的询问作出答复（条文未写明起算日）",
+        name_en="An inquiry is answered after it is received (the article names no start day)",
         length=3,
         unit=DayCount.WORKING_DAYS,
         article="政府采购法实施条例 第五十二条",
