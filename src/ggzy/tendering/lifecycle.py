@@ -108,6 +108,16 @@ class ReEvaluationOrdered(LifecycleRefusal):
     )
 
 
+REFUSALS: tuple[type[LifecycleRefusal], ...] = (
+    TenderStageWrong,
+    StepNotInProcedure,
+    TenderPaused,
+    TenderSuspended,
+    ReTenderOrdered,
+    ReEvaluationOrdered,
+)
+
+
 # -- halts -------------------------------------------------------------------------------------------------------
 
 TenderColumn = SQLColumnExpression[int]

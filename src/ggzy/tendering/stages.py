@@ -73,6 +73,7 @@ class Step(StrEnum):
     FAIL = "fail"
     TERMINATE = "terminate"
     RE_EVALUATE = "re_evaluate"
+    PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
 
 
 @dataclass(frozen=True)
