@@ -27,13 +27,14 @@ from ggzy.core.clock import as_utc
 from ggzy.core.errors import DomainError
 from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Procedure, procedure
-from ggzy.tendering.stages import ENDED, LABELS_ZH, Stage, Step, Transition
+from ggzy.tendering.stages import ENDED, Stage, Step, Transition
 
 __all__ = [
     "Halt",
     "LifecycleRefusal",
     "ReEvaluationOrdered",
     "ReTenderOrdered",
+    "Step",
     "StepNotInProcedure",
     "TenderPaused",
     "TenderStageWrong",
@@ -246,7 +247,7 @@ def require(db: Session, tender: Tender, step: Step, now: datetime, *, halts: bo
     stage = stage_of(tender, now)
     if stage not in found.sources:
         raise TenderStageWrong(
-            field="tender_id", stage=LABELS_ZH.get(stage, stage.value), action_zh=found.action_zh,
+            field="tender_id", stage=stage.value, action_zh=found.action_zh,
             action_en=found.action_en,
         )  # fmt: skip
     if halts:
@@ -277,12 +278,18 @@ def move(db: Session, tender: Tender, step: Step, *, to: Stage | None = None) ->
         raise ValueError(f"{step} does not lead to {to}")
     if Stage(tender.stage) in ENDED:
         raise TenderStageWrong(
-            field="tender_id", stage=LABELS_ZH[Stage(tender.stage)], action_zh=found.action_zh,
+            field="tender_id", stage=tender.stage, action_zh=found.action_zh,
             action_en=found.action_en,
         )  # fmt: skip
     tender.stage = target.value
     db.flush()
     return target
+
+
+def procedure_has_step_now(tender: Tender, step: Step, now: datetime) -> bool:
+    """Whether the round's procedure has ``step`` and the stage now allows it (halts aside), for pages."""
+    found = procedure(tender.procedure).transition(step)
+    return found is not None and stage_of(tender, now) in found.sources
 
 
 def next_steps(tender: Tender, now: datetime) -> list[Transition]:
