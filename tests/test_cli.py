@@ -178,9 +178,9 @@ def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypat
             ["draft", "published"],
         ]
         # every lot with its procedure and the stages its procedure declares
-        assert [(lot["procedure"], lot["law"]) for lot in report["lots"]] == [
-            ("open", "招标投标法")
-        ] * 3 + [("gp_open", "政府采购法")] * 3
+        assert [(lot["procedure"], lot["law"]) for lot in report["lots"]] == [("open", "招标投标法")] * 3 + [
+            ("gp_open", "政府采购法")
+        ] * 3
         assert "publicity" not in report["lots"][3]["procedure_stages"]
         assert report["events"] > 50
         verified = runner.invoke(app, ["ledger", "verify"])
