@@ -43,7 +43,7 @@ NEXT_STEPS: dict[str, str] = {
     "publish": N_("发布公告"),
     "publicise_sole_supplier": N_("公示唯一供应商（5个工作日）"),
     "clarify": N_("澄清或修改"),
-    "start_opening": N_("开标"),
+    "start_opening": N_("主持开标"),
     "finish_opening": N_("宣读开标记录"),
     "draw_experts": N_("抽取评标专家"),
     "start_evaluation": N_("开始评标"),
