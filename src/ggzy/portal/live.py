@@ -31,9 +31,9 @@ from ggzy.portal import views
 from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.live_feed import HallEvent, LiveHub, hall_events
 from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
-from ggzy.projects.venues import service as venues
 from ggzy.tendering.models import Tender
 from ggzy.tendering.service import get_tender, project_of, stage_of
+from ggzy.venues import service as venues
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 

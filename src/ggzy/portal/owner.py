@@ -36,12 +36,12 @@ from ggzy.portal.session import form_refused, see_other
 from ggzy.portal.workspace_views import document_objections, tenders_of_lots
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
-from ggzy.projects.venues import service as venues
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown, Stage
 from ggzy.tendering.schemas import ObjectionPath
+from ggzy.venues import service as venues
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 

@@ -491,3 +491,41 @@ def clarifications_of(db: Session, tender_id: int) -> list[Clarification]:
     return list(
         db.scalars(select(Clarification).where(Clarification.tender_id == tender_id).order_by(Clarification.id))
     )
+
+
+# --- read models for the domains above (venues) -----------------------------------------------------------------
+
+
+def lock_tender(db: Session, tender_id: int) -> None:
+    """Lock the tender's row until the transaction ends (PostgreSQL ``SELECT … FOR UPDATE``; SQLite's writer already
+    holds the database's write lock): a second writer that locks it too waits for this one's commit."""
+    db.execute(select(Tender.id).where(Tender.id == tender_id).with_for_update())
+
+
+def titles_and_deadlines(db: Session, tender_ids: set[int]) -> dict[int, tuple[str, datetime]]:
+    """Each tender's title and bid deadline, by id."""
+    if not tender_ids:
+        return {}
+    rows = db.execute(select(Tender.id, Tender.title, Tender.bid_deadline).where(Tender.id.in_(tender_ids)))
+    return {tender_id: (title, deadline) for tender_id, title, deadline in rows}
+
+
+def published_tenders_of_centres(
+    db: Session, *, centre_ids: set[int], stages: set[Stage], limit: int
+) -> list[tuple[Tender, Project]]:
+    """The published tenders of projects of these centres in one of these stages, newest bid deadline first."""
+    if not centre_ids:
+        return []
+    rows = db.execute(
+        select(Tender, Project)
+        .join(Lot, Lot.id == Tender.lot_id)
+        .join(Project, Project.id == Lot.project_id)
+        .where(
+            Project.centre_id.in_(centre_ids),
+            Tender.published_at.is_not(None),
+            Tender.stage.in_([stage.value for stage in stages]),
+        )
+        .order_by(Tender.bid_deadline.desc(), Tender.id.desc())
+        .limit(limit)
+    )
+    return [(tender, project) for tender, project in rows]
