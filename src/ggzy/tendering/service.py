@@ -529,3 +529,18 @@ def published_tenders_of_centres(
         .limit(limit)
     )
     return [(tender, project) for tender, project in rows]
+
+
+def published_tenders_of_lots(db: Session, lot_ids: list[int]) -> list[Tender]:
+    """The published tenders of these lots, by lot and round."""
+    query = select(Tender).where(Tender.lot_id.in_(lot_ids), Tender.published_at.is_not(None))
+    return list(db.scalars(query.order_by(Tender.lot_id, Tender.round)))
+
+
+def clarifications_of_tenders(db: Session, tender_ids: list[int]) -> dict[int, list[Clarification]]:
+    """Every tender's clarifications in one query, each tender's in the order of ``clarifications_of``."""
+    by_tender: dict[int, list[Clarification]] = {}
+    query = select(Clarification).where(Clarification.tender_id.in_(tender_ids)).order_by(Clarification.id)
+    for clarification in db.scalars(query):
+        by_tender.setdefault(clarification.tender_id, []).append(clarification)
+    return by_tender
