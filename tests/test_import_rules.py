@@ -9,7 +9,8 @@ and sees imports inside functions too). Four rules:
 2. A domain never imports another domain's ``models`` (its tables): it asks that domain's ``service`` or read-model
    functions. An import under ``if TYPE_CHECKING:`` is exempt from this rule only: it cannot query the table at run
    time (it is not imported then), it only names the type of an object that a service handed over.
-3. No cycle between domains (packages), counting every import, type-only ones included.
+3. No cycle between domains (packages), counting every import, type-only ones included, once the known violations
+   below are left out (every cycle of today comes back down through one of their upward imports).
 4. Nothing under a domain imports an entry point (``ggzy.app``, ``ggzy.cli`` …): they import the domains, so the
    reverse is a cycle. ``ggzy.config`` (the settings, a leaf that imports no ggzy module) may be imported by anyone.
 
@@ -78,7 +79,7 @@ IMPORTABLE_BY_ALL = frozenset({"config"})
 # tender lifecycle's rewrite: complaints/suspension.py (a halt check that tendering, experts, evaluation and awards
 # import upward) becomes a check in the lifecycle that complaints registers into, and awards, evaluation, experts and
 # complaints read the tables of tendering, evaluation and awards through those domains' read-model functions. The
-# portal's public lists (views, search, statistics, workspace_views) build their queries on the tables of tendering
+# portal's public lists (views, search, statistics) build their queries on the tables of tendering
 # and projects: they move to read-model functions of those domains (or publishing) next.
 KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
     {
@@ -116,9 +117,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
         ("ggzy.portal.statistics", "ggzy.tendering.models"),
         ("ggzy.portal.views", "ggzy.projects.models"),
         ("ggzy.portal.views", "ggzy.tendering.models"),
-        ("ggzy.portal.workspace_views", "ggzy.evaluation.models"),
-        ("ggzy.portal.workspace_views", "ggzy.projects.models"),
-        ("ggzy.portal.workspace_views", "ggzy.tendering.models"),
         ("ggzy.tendering.access", "ggzy.projects.models"),
         ("ggzy.tendering.api", "ggzy.complaints.suspension"),
         ("ggzy.tendering.bids", "ggzy.complaints.suspension"),

@@ -34,10 +34,9 @@ from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
-from ggzy.portal.workspace_views import centre_tenders_closing
 from ggzy.projects import service as projects
 from ggzy.projects.access import NotYourCentre, staff_centres
-from ggzy.tendering.service import stage_of
+from ggzy.tendering.service import published_tenders_closing, stage_of
 from ggzy.venues import service as venues
 from ggzy.venues.api import BOOK_PROBLEMS, CANCEL_PROBLEMS, RETIRE_PROBLEMS, VENUE_PROBLEMS
 from ggzy.venues.rules import Purpose, VenueKind
@@ -58,7 +57,9 @@ def _context(db: Session, actor: Principal, now: datetime, day: date | None = No
     pending, _ = projects.list_projects(db, actor, status=projects.SUBMITTED, limit=100)
     today = to_china_time(now).date()
     start = _day_start(today)
-    openings = centre_tenders_closing(db, staff_centres(actor), start=start, end=start + timedelta(days=1))
+    openings = published_tenders_closing(
+        db, centre_ids=staff_centres(actor), start=start, end=start + timedelta(days=1)
+    )
     return {
         "active": "workspace",
         "section": "centre",

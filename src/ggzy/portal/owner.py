@@ -33,13 +33,13 @@ from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
-from ggzy.portal.workspace_views import document_objections, tenders_of_lots
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown, Stage
+from ggzy.tendering.read import document_objections_of, tenders_of_lots
 from ggzy.tendering.schemas import ObjectionPath
 from ggzy.venues import service as venues
 
@@ -221,7 +221,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "stage": stage.value,
         "is_draft": stage == Stage.DRAFT,
         "clarifications": service.clarifications_of(db, tender.id) if published else [],
-        "objections": document_objections(db, tender.id),
+        "objections": document_objections_of(db, tender.id),
         # the opening, evaluation and award as their own views show them to this reader: nothing before opening
         "opening": opening.opening_view(db, tender, now) if published else {},
         "evaluation": evaluation_views.evaluation_view(db, actor, tender_id=tender.id, now=now) if published else None,

@@ -25,6 +25,7 @@ from ggzy.core.permissions import ANONYMOUS
 from ggzy.entities.service import entity_names
 from ggzy.portal.views import PUBLISHED_DOCUMENTS
 from ggzy.projects import service as projects
+from ggzy.tendering import read as tendering_read
 from ggzy.tendering import service as tendering
 from ggzy.tendering.bids import lot_code
 from ggzy.tendering.opening import opening_views
@@ -100,14 +101,14 @@ def project_process(db: Session, *, project_id: int, now: datetime) -> ProjectPr
     visitor's, whoever is logged in."""
     project = projects.find_project(db, project_id)
     lots_of_project = {lot.id: lot for lot in projects.lots_of(db, [project_id])[project_id]} if project else {}
-    published = tendering.published_tenders_of_lots(db, list(lots_of_project))
+    published = tendering_read.published_tenders_of_lots(db, list(lots_of_project))
     if project is None or not published:
         raise NotFound(field="project_id", what_zh="公开的项目", what_en="Public project")
     # the lots with a published tender: the page shows those
     lots = {tender.lot_id: LotProcess(lots_of_project[tender.lot_id]) for tender in published}
     tender_ids = [tender.id for tender in published]
     events = _document_events(db, tender_ids)
-    clarifications = tendering.clarifications_of_tenders(db, tender_ids)
+    clarifications = tendering_read.clarifications_of_tenders(db, tender_ids)
     openings = opening_views(db, published, now)
     for tender in published:
         lot = lots[tender.lot_id]

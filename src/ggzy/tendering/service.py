@@ -493,21 +493,13 @@ def clarifications_of(db: Session, tender_id: int) -> list[Clarification]:
     )
 
 
-# --- read models for the domains above (venues) -----------------------------------------------------------------
+# --- for the domains above: the tender row lock, and the reads that join projects (the rest: tendering/read.py) ---
 
 
 def lock_tender(db: Session, tender_id: int) -> None:
     """Lock the tender's row until the transaction ends (PostgreSQL ``SELECT … FOR UPDATE``; SQLite's writer already
     holds the database's write lock): a second writer that locks it too waits for this one's commit."""
     db.execute(select(Tender.id).where(Tender.id == tender_id).with_for_update())
-
-
-def titles_and_deadlines(db: Session, tender_ids: set[int]) -> dict[int, tuple[str, datetime]]:
-    """Each tender's title and bid deadline, by id."""
-    if not tender_ids:
-        return {}
-    rows = db.execute(select(Tender.id, Tender.title, Tender.bid_deadline).where(Tender.id.in_(tender_ids)))
-    return {tender_id: (title, deadline) for tender_id, title, deadline in rows}
 
 
 def published_tenders_of_centres(
@@ -531,16 +523,22 @@ def published_tenders_of_centres(
     return [(tender, project) for tender, project in rows]
 
 
-def published_tenders_of_lots(db: Session, lot_ids: list[int]) -> list[Tender]:
-    """The published tenders of these lots, by lot and round."""
-    query = select(Tender).where(Tender.lot_id.in_(lot_ids), Tender.published_at.is_not(None))
-    return list(db.scalars(query.order_by(Tender.lot_id, Tender.round)))
-
-
-def clarifications_of_tenders(db: Session, tender_ids: list[int]) -> dict[int, list[Clarification]]:
-    """Every tender's clarifications in one query, each tender's in the order of ``clarifications_of``."""
-    by_tender: dict[int, list[Clarification]] = {}
-    query = select(Clarification).where(Clarification.tender_id.in_(tender_ids)).order_by(Clarification.id)
-    for clarification in db.scalars(query):
-        by_tender.setdefault(clarification.tender_id, []).append(clarification)
-    return by_tender
+def published_tenders_closing(
+    db: Session, *, centre_ids: set[int], start: datetime, end: datetime
+) -> list[tuple[Tender, Project]]:
+    """The published tenders of projects of these centres whose bid deadline (the opening) falls in [start, end)."""
+    if not centre_ids:
+        return []
+    rows = db.execute(
+        select(Tender, Project)
+        .join(Lot, Lot.id == Tender.lot_id)
+        .join(Project, Project.id == Lot.project_id)
+        .where(
+            Project.centre_id.in_(centre_ids),
+            Tender.published_at.is_not(None),
+            Tender.bid_deadline >= start,
+            Tender.bid_deadline < end,
+        )
+        .order_by(Tender.bid_deadline, Tender.id)
+    )
+    return [(tender, project) for tender, project in rows]

@@ -27,13 +27,13 @@ from ggzy.entities.service import get_centre
 from ggzy.experts.service import sitting_members
 from ggzy.projects.access import staff_centres
 from ggzy.tendering.procedures import Stage, procedure
+from ggzy.tendering.read import titles_and_deadlines
 from ggzy.tendering.service import (
     get_tender,
     lock_tender,
     project_of,
     published_tenders_of_centres,
     stage_of,
-    titles_and_deadlines,
 )
 from ggzy.venues import rules
 from ggzy.venues.access import check_booking_reader, check_tender_of_centre, check_venue_manager
