@@ -78,7 +78,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         assert retender is not None
         assert retender.bid_deadline > datetime.now(UTC)  # left open for bidding
         # the centre's rooms: lot 1's opening and evaluation booked, and the re-tender's opening room
-        from ggzy.projects.venues.models import VenueBooking
+        from ggzy.venues.models import VenueBooking
 
         booked = {(b.tender_id, b.purpose) for b in db.scalars(select(VenueBooking))}
         assert booked == {(lots[0]["tender_id"], "opening"), (lots[0]["tender_id"], "evaluation"),

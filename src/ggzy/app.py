@@ -39,11 +39,11 @@ from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, load_ledger_keys, promise_headers
 from ggzy.portal import mount_portal
 from ggzy.projects.api import router as projects_router
-from ggzy.projects.venues.api import router as venues_router
 from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, LocalBlobStore, blob_store_for
 from ggzy.storage.recovery import recover_at_start
 from ggzy.tendering.api import router as tendering_router
+from ggzy.venues.api import router as venues_router
 from ggzy.wiring import install_domains
 
 API_PREFIX = "/api/v1"

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ggzy.config import get_settings
-from ggzy.core.db import make_engine, make_session_factory
-from ggzy.core.migrate import upgrade
+from ggzy.core.db import make_session_factory
+from ggzy.core.migrate import migrated_engine
 
 app = typer.Typer(
     help="ggzy — 公共资源交易平台 (public resource trading platform)",
@@ -51,6 +51,32 @@ app.add_typer(_ledger_apps()[0], name="ledger")
 app.add_typer(_ledger_apps()[1], name="witness")
 
 
+# `ggzy ledger export` joins two domains (a project's code, the ledger's proofs), so it is composed here, at the root,
+# rather than in ledger/cli.py: the ledger sits below projects (DESIGN §3) and must not look projects up itself.
+@_ledger_apps()[0].command()
+def export(
+    project: Annotated[str, typer.Option(help="Unified project code")],
+    out: Annotated[Path, typer.Option(help="Evidence package to write (JSON)")],
+) -> None:
+    """Write a project's evidence package: its events, their proofs, a cosigned checkpoint, the public keys."""
+    from ggzy.core.db import unit_of_work
+    from ggzy.ledger.cli import platform_database_and_keys
+    from ggzy.ledger.verify import export_evidence
+    from ggzy.projects.service import project_id_of_code
+
+    factory, ledger_keys = platform_database_and_keys()
+    with unit_of_work(factory, read_only=True) as db:
+        project_id = project_id_of_code(db, project)
+        if project_id is None:
+            console.print(f"[red]no project {project}[/red]")
+            raise typer.Exit(1)
+        package = export_evidence(
+            db, subject_type="project", subject_ids=[str(project_id)], verifier_keys=ledger_keys.verifier_keys
+        )
+    out.write_text(json.dumps(package, ensure_ascii=False, indent=2))
+    console.print(f"{len(package['entries'])} entries written to {out}")
+
+
 def _bid_app() -> typer.Typer:
     from ggzy.bidclient_cli import bid_app
 
@@ -80,14 +106,10 @@ app.add_typer(_admin_app(), name="admin")
 
 def _migrated_engine() -> Engine:
     """The configured database, migrated to the newest schema (the data directory is created if needed)."""
-    settings = get_settings()
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     from ggzy.wiring import install_domains
 
     install_domains()
-    upgrade(engine)
-    return engine
+    return migrated_engine(get_settings())
 
 
 @contextmanager

@@ -28,15 +28,15 @@ from ggzy.entities.models import Entity, User
 from ggzy.entities.schemas import EntityIn
 from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.models import Lot, Project
-from ggzy.projects.venues import service as venues
-from ggzy.projects.venues.rules import Purpose, VenueKind
-from ggzy.projects.venues.schemas import BookingIn, VenueIn
 from ggzy.storage import MIB, BlobStore, stage_blob
 from ggzy.tendering import bids, keys, opening
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Custodian, OpeningKey, OpeningKeyShare, Tender
 from ggzy.tendering.procedures import Method, procedure
 from ggzy.tendering.rules import earliest_deadline_date
+from ggzy.venues import service as venues
+from ggzy.venues.rules import Purpose, VenueKind
+from ggzy.venues.schemas import BookingIn, VenueIn
 
 CUSTODIANS = (
     ("centre", "昆明市公共资源交易中心（开标保管）", "MA6K8H008"),

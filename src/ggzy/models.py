@@ -36,9 +36,7 @@ from ggzy.ledger.models import (
     LedgerNode,
     LedgerWitness,
 )
-from ggzy.portal import models as _portal_indexes  # noqa: F401 - indexes of the public notice list
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
-from ggzy.projects.venues.models import Venue, VenueBooking
 from ggzy.tendering.models import (
     Clarification,
     Custodian,
@@ -54,6 +52,7 @@ from ggzy.tendering.models import (
     ShareRelease,
     Tender,
 )
+from ggzy.venues.models import Venue, VenueBooking
 
 __all__ = [
     "AuthSession",

@@ -37,7 +37,7 @@ from tests.factories import (
     principal,
     signed_enrolment,
 )
-from tests.projects.venue_support import VENUE_ACTIONS, venue_scenario
+from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
 
 LIFETIME = timedelta(hours=1)
 SCHEDULE_2027 = '{"year": 2027, "holidays": ["2027-01-01"], "workdays": []}'

@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.permissions import Role
-from ggzy.projects.venues.models import Venue, VenueBooking
-from ggzy.projects.venues.rules import Purpose, VenueKind
+from ggzy.venues.models import Venue, VenueBooking
+from ggzy.venues.rules import Purpose, VenueKind
 from tests.factories import bidder_user, event_count, make_published_tender, user_with_role
 from tests.portal.ws_support import browser_login, csrf_from, problem_code
-from tests.projects.venue_support import book, make_venue
+from tests.venues.venue_support import book, make_venue
 
 PAGE = "/workspace/centre"
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
+
+from ggzy.core.db import make_engine
+
+if TYPE_CHECKING:
+    from ggzy.config import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -53,3 +59,12 @@ def _run(engine: Engine, step: Callable[[Config], None]) -> None:
         finally:
             if sqlite:
                 connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+def migrated_engine(settings: Settings) -> Engine:
+    """The configured database, migrated to the newest schema (the data directory is created if needed): what every
+    command (``ggzy.cli`` and the domains' own ``cli`` modules) opens."""
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    upgrade(engine)
+    return engine

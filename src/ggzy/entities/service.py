@@ -392,3 +392,9 @@ def grant_role(db: Session, actor: Principal, *, user_id: int, grant: RoleGrantI
         now=now,
     )
     return user
+
+
+def entity_names(db: Session, entity_ids: list[int]) -> dict[int, str]:
+    """Each entity's name, by id (the names are public: they sign notices and contracts)."""
+    rows = db.execute(select(Entity.id, Entity.name).where(Entity.id.in_(entity_ids)))
+    return {entity_id: name for entity_id, name in rows}

@@ -581,3 +581,9 @@ def sheet_count(db: Session, evaluation_id: int) -> int:
 def load(db: Session, tender_id: int) -> tuple[Tender, Project]:
     tender = get_tender(db, tender_id)
     return tender, project_of(db, tender)[0]
+
+
+def own_score_sheets(db: Session, *, member_id: int, evaluation_id: int) -> dict[int, ScoreSheet]:
+    """A committee member's own score sheets of an evaluation, by bid (for the member's own page)."""
+    query = select(ScoreSheet).where(ScoreSheet.evaluation_id == evaluation_id, ScoreSheet.member_id == member_id)
+    return {sheet.bid_id: sheet for sheet in db.scalars(query)}

@@ -20,12 +20,13 @@ witness_app = typer.Typer(
 console = Console()
 
 
-def _platform():  # type: ignore[no-untyped-def]
+def platform_database_and_keys():  # type: ignore[no-untyped-def]
     """The configured database and the platform's ledger keys."""
-    from ggzy.cli import _migrated_engine
+    from ggzy.config import get_settings
     from ggzy.core.db import make_session_factory
+    from ggzy.core.migrate import migrated_engine
 
-    return make_session_factory(_migrated_engine()), _keys()
+    return make_session_factory(migrated_engine(get_settings())), _keys()
 
 
 def _keys():  # type: ignore[no-untyped-def]
@@ -89,7 +90,7 @@ def verify(
     )
     from ggzy.ledger.witnessing import WitnessClient, WitnessUnavailable
 
-    factory, keys = _platform()
+    factory, keys = platform_database_and_keys()
     if keys.custody_warning:
         console.print(f"[bold yellow]WARNING[/bold yellow]: {keys.custody_warning}", soft_wrap=True)
     with unit_of_work(factory, read_only=True) as db, Progress(console=console, transient=True) as progress:
@@ -181,7 +182,7 @@ def integrate() -> None:
     from ggzy.core.clock import SystemClock
     from ggzy.ledger.service import catch_up
 
-    factory, keys = _platform()
+    factory, keys = platform_database_and_keys()
     size = catch_up(factory, keys, SystemClock())
     console.print(f"tree size {size}")
 
@@ -224,30 +225,6 @@ def keygen(
     )
     for key in created.verifier_keys:
         typer.echo(key)
-
-
-@ledger_app.command()
-def export(
-    project: Annotated[str, typer.Option(help="Unified project code")],
-    out: Annotated[Path, typer.Option(help="Evidence package to write (JSON)")],
-) -> None:
-    """Write a project's evidence package: its events, their proofs, a cosigned checkpoint, the public keys."""
-    from sqlalchemy import select
-
-    from ggzy.ledger.verify import export_evidence
-    from ggzy.projects.models import Project
-
-    factory, ledger_keys = _platform()
-    with unit_of_work(factory, read_only=True) as db:
-        project_id = db.scalar(select(Project.id).where(Project.code == project.upper()))
-        if project_id is None:
-            console.print(f"[red]no project {project}[/red]")
-            raise typer.Exit(1)
-        package = export_evidence(
-            db, subject_type="project", subject_ids=[str(project_id)], verifier_keys=ledger_keys.verifier_keys
-        )
-    out.write_text(json.dumps(package, ensure_ascii=False, indent=2))
-    console.print(f"{len(package['entries'])} entries written to {out}")
 
 
 @ledger_app.command("verify-evidence")

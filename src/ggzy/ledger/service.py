@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import Clock, as_utc
@@ -365,3 +365,30 @@ __all__ = [
     "parse_signature_line",
     "publish_checkpoint",
 ]
+
+
+# --- read models for the domains above (publishing's change feed, the portal's live hall) -----------------------
+
+
+def numbered_count(db: Session) -> int:
+    """How many events the ledger has numbered: the next index."""
+    return db.connection().execute(select(LedgerHead.next_index).where(LedgerHead.id == HEAD_ID)).scalar() or 0
+
+
+def numbered_events(
+    db: Session,
+    *,
+    after: int,
+    before: int | None = None,
+    limit: int | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[tuple[int, Event]]:
+    """The numbered events with an index in (``after``, ``before``), by index, with their index; ``where`` narrows
+    them by the event's own columns."""
+    query = select(LedgerEntry.index, Event).join(Event, Event.id == LedgerEntry.event_id)
+    query = query.where(LedgerEntry.index > after, *where).order_by(LedgerEntry.index)
+    if before is not None:
+        query = query.where(LedgerEntry.index < before)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(index, event) for index, event in db.execute(query)]

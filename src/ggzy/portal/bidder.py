@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -35,8 +35,10 @@ from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
 from ggzy.tendering import bids, lifecycle, opening, service
 from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEMS
-from ggzy.tendering.models import Tender
 from ggzy.tendering.stages import Stage
+
+if TYPE_CHECKING:  # the tender the tendering service hands over; its table is never read here
+    from ggzy.tendering.models import Tender
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 

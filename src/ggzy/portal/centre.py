@@ -2,7 +2,7 @@
 manage the centre's rooms and book them.
 
 The same services as the API under the same permissions: registrations through ``ggzy.projects.service``
-(``project.review``), rooms through ``ggzy.projects.venues.service`` (``venue.manage``); everything is of the staff
+(``project.review``), rooms through ``ggzy.venues.service`` (``venue.manage``); everything is of the staff
 member's own centres (``ggzy.projects.access``). The day's openings list the tenders whose deadline falls today
 (China Standard Time) with their stage and a link to the live opening hall; nothing about their bidders before the
 opening (招标投标法 第22条).
@@ -34,14 +34,14 @@ from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
-from ggzy.portal.workspace_views import centre_tenders_closing
 from ggzy.projects import service as projects
 from ggzy.projects.access import NotYourCentre, staff_centres
-from ggzy.projects.venues import service as venues
-from ggzy.projects.venues.api import BOOK_PROBLEMS, CANCEL_PROBLEMS, RETIRE_PROBLEMS, VENUE_PROBLEMS
-from ggzy.projects.venues.rules import Purpose, VenueKind
-from ggzy.projects.venues.schemas import BookingIn, VenueIn
 from ggzy.tendering.lifecycle import stage_of
+from ggzy.tendering.service import published_tenders_closing
+from ggzy.venues import service as venues
+from ggzy.venues.api import BOOK_PROBLEMS, CANCEL_PROBLEMS, RETIRE_PROBLEMS, VENUE_PROBLEMS
+from ggzy.venues.rules import Purpose, VenueKind
+from ggzy.venues.schemas import BookingIn, VenueIn
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -58,7 +58,9 @@ def _context(db: Session, actor: Principal, now: datetime, day: date | None = No
     pending, _ = projects.list_projects(db, actor, status=projects.SUBMITTED, limit=100)
     today = to_china_time(now).date()
     start = _day_start(today)
-    openings = centre_tenders_closing(db, staff_centres(actor), start=start, end=start + timedelta(days=1))
+    openings = published_tenders_closing(
+        db, centre_ids=staff_centres(actor), start=start, end=start + timedelta(days=1)
+    )
     return {
         "active": "workspace",
         "section": "centre",

@@ -33,7 +33,6 @@ from ggzy.evaluation import access, rules, service, signing, views
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
-from ggzy.portal.workspace_views import own_score_sheets
 from ggzy.tendering.lifecycle import TenderStageWrong
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
@@ -67,7 +66,7 @@ def _context(db: Session, actor: Principal, tender_id: int) -> dict[str, Any]:
     tender, _project = service.load(db, tender_id)
     evaluation = service.find_evaluation(db, tender.id)
     scheme = service.scheme_from_json(evaluation.scheme) if evaluation is not None else None
-    sheets = own_score_sheets(db, member_id=member.id, evaluation_id=evaluation.id) if evaluation else {}
+    sheets = service.own_score_sheets(db, member_id=member.id, evaluation_id=evaluation.id) if evaluation else {}
     return {
         "active": "workspace",
         "section": "expert",

@@ -16,7 +16,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -31,10 +31,12 @@ from ggzy.portal import views
 from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.live_feed import HallEvent, LiveHub, hall_events
 from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
-from ggzy.projects.venues import service as venues
 from ggzy.tendering.lifecycle import stage_of
-from ggzy.tendering.models import Tender
 from ggzy.tendering.service import get_tender, project_of
+from ggzy.venues import service as venues
+
+if TYPE_CHECKING:  # the tender the tendering service hands over; its table is never read here
+    from ggzy.tendering.models import Tender
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -86,24 +88,8 @@ def _published_tender(db: Session, tender_id: int) -> Tender:
 
 @router.get("/openings", summary="Live opening hall: the openings of the coming days and the last ones")
 def openings(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
-    base = views.published_notices().where(Tender.cancelled_at.is_(None))
-    upcoming = db.execute(
-        base.where(Tender.bid_deadline >= now - STILL_UPCOMING).order_by(Tender.bid_deadline, Tender.id).limit(30)
-    )
-    recent = db.execute(
-        base.where(Tender.bid_deadline < now - STILL_UPCOMING)
-        .order_by(Tender.bid_deadline.desc(), Tender.id.desc())
-        .limit(30)
-    )
-    return render(
-        request,
-        "live_openings.html",
-        {
-            "active": "openings",
-            "upcoming": [views.notice_row(row) for row in upcoming],
-            "recent": [views.notice_row(row) for row in recent],
-        },
-    )
+    upcoming, recent = views.openings_around(db, since=now - STILL_UPCOMING, limit=30)
+    return render(request, "live_openings.html", {"active": "openings", "upcoming": upcoming, "recent": recent})
 
 
 @router.get(

@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event
-from ggzy.ledger.models import LedgerEntry, LedgerHead
-from ggzy.ledger.sequencer import HEAD_ID, NUMBERED_KEY
+from ggzy.ledger.sequencer import NUMBERED_KEY
+from ggzy.ledger.service import numbered_count, numbered_events
 
 logger = logging.getLogger(__name__)
 
@@ -71,30 +71,25 @@ class HallEvent:
 
 def hall_events(db: Session, *, after: int, before: int | None = None, tender_id: int | None = None) -> list[HallEvent]:
     """Disclosed hall events with a ledger index in (``after``, ``before``), of one tender or of all."""
-    query = (
-        select(LedgerEntry.index, Event.id, Event.subject_id, Event.action, Event.occurred_at, Event.payload)
-        .join(Event, Event.id == LedgerEntry.event_id)
-        .where(
-            LedgerEntry.index > after,
-            Event.disclosed.is_(True),
-            Event.subject_type == "tender",
-            Event.action.in_(HALL_ACTIONS),
-        )
-        .order_by(LedgerEntry.index)
-    )
-    if before is not None:
-        query = query.where(LedgerEntry.index < before)
+    where = [Event.disclosed.is_(True), Event.subject_type == "tender", Event.action.in_(HALL_ACTIONS)]
     if tender_id is not None:
-        query = query.where(Event.subject_id == str(tender_id))
+        where.append(Event.subject_id == str(tender_id))
     return [
-        HallEvent(index=index, event_id=event_id, tender_id=int(subject), action=action, time=at, payload=json.loads(p))
-        for index, event_id, subject, action, at, p in db.execute(query)
+        HallEvent(
+            index=index,
+            event_id=event.id,
+            tender_id=int(event.subject_id),
+            action=event.action,
+            time=event.occurred_at,
+            payload=json.loads(event.payload),
+        )
+        for index, event in numbered_events(db, after=after, before=before, where=where)
     ]
 
 
 def numbered(db: Session) -> int:
     """How many ledger entries are numbered (the next index)."""
-    return db.execute(select(LedgerHead.next_index).where(LedgerHead.id == HEAD_ID)).scalar() or 0
+    return numbered_count(db)
 
 
 @dataclass(eq=False)

@@ -10,7 +10,7 @@ named agent). Before the opening these pages show nothing about registrations or
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -33,14 +33,11 @@ from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
-from ggzy.portal.workspace_views import document_objections, tenders_of_lots
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
-from ggzy.projects.venues import service as venues
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import lifecycle, opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, check_manager
-from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import (
     PROCEDURES,
     Method,
@@ -50,8 +47,13 @@ from ggzy.tendering.procedures import (
     procedure,
     procedures_for,
 )
+from ggzy.tendering.read import document_objections_of, tenders_of_lots
 from ggzy.tendering.schemas import ObjectionPath
 from ggzy.tendering.stages import Stage
+from ggzy.venues import service as venues
+
+if TYPE_CHECKING:  # the rounds the tendering read models hand over; their table is never read here
+    from ggzy.tendering.models import Tender
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -263,7 +265,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "may_terminate": lifecycle.procedure_has_step_now(tender, lifecycle.Step.TERMINATE, now),
         "sole_supplier": procedure(tender.procedure).has(lifecycle.Step.PUBLICISE_SOLE_SUPPLIER),
         "clarifications": service.clarifications_of(db, tender.id) if published else [],
-        "objections": document_objections(db, tender.id),
+        "objections": document_objections_of(db, tender.id),
         # the opening, evaluation and award as their own views show them to this reader: nothing before opening
         "opening": opening.opening_view(db, tender, now) if published else {},
         "evaluation": evaluation_views.evaluation_view(db, actor, tender_id=tender.id, now=now) if published else None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,15 +22,19 @@ from ggzy.awards.views import award_stage_view
 from ggzy.core.errors import NotFound
 from ggzy.core.events import Event
 from ggzy.core.permissions import ANONYMOUS
-from ggzy.entities.models import Entity
+from ggzy.entities.service import entity_names
 from ggzy.portal.views import PUBLISHED_DOCUMENTS
-from ggzy.projects.models import Lot, Project
+from ggzy.projects import service as projects
 from ggzy.tendering import lifecycle
+from ggzy.tendering import read as tendering_read
 from ggzy.tendering.bids import lot_code
-from ggzy.tendering.models import Clarification, Tender
 from ggzy.tendering.opening import opening_views
 from ggzy.tendering.procedures import procedure
 from ggzy.tendering.stages import Stage
+
+if TYPE_CHECKING:  # what the projects and tendering services hand over; their tables are never read here
+    from ggzy.projects.models import Lot, Project
+    from ggzy.tendering.models import Clarification, Tender
 
 
 @dataclass(frozen=True)
@@ -96,20 +100,16 @@ def stage_statuses(stages: tuple[Stage, ...], current: Stage) -> list[StageStatu
 def project_process(db: Session, *, project_id: int, now: datetime) -> ProjectProcess:
     """The public page is the same for everyone (and kept for visitors, ``page_cache``): every view is read as a
     visitor's, whoever is logged in."""
-    rows = db.execute(
-        select(Tender, Lot)
-        .join(Lot, Lot.id == Tender.lot_id)
-        .where(Lot.project_id == project_id, Tender.published_at.is_not(None))
-        .order_by(Tender.lot_id, Tender.round)
-    ).all()
-    project = db.get(Project, project_id) if rows else None
-    if project is None:
+    project = projects.find_project(db, project_id)
+    lots_of_project = {lot.id: lot for lot in projects.lots_of(db, [project_id])[project_id]} if project else {}
+    published = tendering_read.published_tenders_of_lots(db, list(lots_of_project))
+    if project is None or not published:
         raise NotFound(field="project_id", what_zh="公开的项目", what_en="Public project")
-    published = [tender for tender, _ in rows]
-    lots = {lot.id: LotProcess(lot) for _, lot in rows}  # the lots with a published tender: the page shows those
+    # the lots with a published tender: the page shows those
+    lots = {tender.lot_id: LotProcess(lots_of_project[tender.lot_id]) for tender in published}
     tender_ids = [tender.id for tender in published]
     events = _document_events(db, tender_ids)
-    clarifications = _clarifications(db, tender_ids)
+    clarifications = tendering_read.clarifications_of_tenders(db, tender_ids)
     openings = opening_views(db, published, now)
     for tender in published:
         lot = lots[tender.lot_id]
@@ -120,8 +120,8 @@ def project_process(db: Session, *, project_id: int, now: datetime) -> ProjectPr
         lot.tenders.append(
             _tender_process(project, lot.lot, tender, proofs, clarifications.get(tender.id, []), opening, award, now)
         )
-    parties = select(Entity.id, Entity.name).where(Entity.id.in_([project.owner_id, project.agent_id]))
-    names: dict[int, str] = {entity_id: name for entity_id, name in db.execute(parties)}
+    parties = [project.owner_id] + ([project.agent_id] if project.agent_id is not None else [])
+    names = entity_names(db, parties)
     return ProjectProcess(
         project=project,
         owner_name=names[project.owner_id],
@@ -144,16 +144,6 @@ def _document_events(db: Session, tender_ids: list[int]) -> dict[int, list[Event
     by_tender: dict[int, list[Event]] = {}
     for event in rows:
         by_tender.setdefault(int(event.subject_id), []).append(event)
-    return by_tender
-
-
-def _clarifications(db: Session, tender_ids: list[int]) -> dict[int, list[Clarification]]:
-    """Every tender's clarifications in one query, each tender's in order (``tendering.clarifications_of``'s order)."""
-    by_tender: dict[int, list[Clarification]] = {}
-    for clarification in db.scalars(
-        select(Clarification).where(Clarification.tender_id.in_(tender_ids)).order_by(Clarification.id)
-    ):
-        by_tender.setdefault(clarification.tender_id, []).append(clarification)
     return by_tender
 
 

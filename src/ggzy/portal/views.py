@@ -103,6 +103,19 @@ def published_notices() -> Select[Any]:
     )
 
 
+def openings_around(db: Session, *, since: datetime, limit: int) -> tuple[list[NoticeRow], list[NoticeRow]]:
+    """The live hall's list: the openings (bid deadlines) from ``since`` on, soonest first, and the ones before it,
+    latest first; of published tenders not cancelled."""
+    base = published_notices().where(Tender.cancelled_at.is_(None))
+    upcoming = db.execute(
+        base.where(Tender.bid_deadline >= since).order_by(Tender.bid_deadline, Tender.id).limit(limit)
+    )
+    recent = db.execute(
+        base.where(Tender.bid_deadline < since).order_by(Tender.bid_deadline.desc(), Tender.id.desc()).limit(limit)
+    )
+    return [notice_row(row) for row in upcoming], [notice_row(row) for row in recent]
+
+
 @dataclass(frozen=True)
 class NewsItem:
     """One line of the daily bid news: a document published, its notice, and the event that proves it."""

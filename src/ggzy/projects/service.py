@@ -226,3 +226,13 @@ def lots_of(db: Session, project_ids: list[int]) -> dict[int, list[Lot]]:
     for lot in db.scalars(select(Lot).where(Lot.project_id.in_(project_ids)).order_by(Lot.project_id, Lot.number)):
         by_project[lot.project_id].append(lot)
     return by_project
+
+
+def project_id_of_code(db: Session, code: str) -> int | None:
+    """The id of the project with this unified code (any case), or None: for commands that are given a code."""
+    return db.scalar(select(Project.id).where(Project.code == code.upper()))
+
+
+def find_project(db: Session, project_id: int) -> Project | None:
+    """The project with this id, whoever asks: for the public pages, which show only what is published of it."""
+    return db.get(Project, project_id)

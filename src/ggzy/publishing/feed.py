@@ -11,27 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ggzy.core.events import Event
 from ggzy.ledger.entries import entry_document
-from ggzy.ledger.models import LedgerEntry, LedgerHead
-from ggzy.ledger.sequencer import HEAD_ID
+from ggzy.ledger.service import numbered_count, numbered_events
 
 MAX_PAGE = 500
 
 
 def feed_page(db: Session, *, cursor: int, limit: int) -> dict[str, Any]:
     """Entries after ``cursor`` (an index; -1 for the start), at most ``limit``, with the cursor to resume from."""
-    numbered = db.connection().execute(select(LedgerHead.next_index).where(LedgerHead.id == HEAD_ID)).scalar() or 0
-    rows = db.execute(
-        select(LedgerEntry.index, Event)
-        .join(Event, Event.id == LedgerEntry.event_id)
-        .where(LedgerEntry.index > cursor)
-        .order_by(LedgerEntry.index)
-        .limit(min(limit, MAX_PAGE))
-    ).all()
+    numbered = numbered_count(db)
+    rows = numbered_events(db, after=cursor, limit=min(limit, MAX_PAGE))
     items = [{"index": index} | entry_document(event) for index, event in rows]
     next_cursor = rows[-1][0] if rows else cursor
     return {"items": items, "next_cursor": next_cursor, "more": next_cursor + 1 < numbered}

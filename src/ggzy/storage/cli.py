@@ -26,15 +26,15 @@ def recover(
 ) -> None:
     """After a crash: publish staged files that committed rows refer to, delete unreferenced leftovers older than
     the grace period (docs/decisions/0004)."""
-    from ggzy.cli import _migrated_engine
     from ggzy.config import get_settings
     from ggzy.core.clock import SystemClock
     from ggzy.core.db import make_session_factory
+    from ggzy.core.migrate import migrated_engine
     from ggzy.storage.blobs import blob_store_for
     from ggzy.storage.recovery import recover_staged_blobs
 
     store = blob_store_for(get_settings())
-    with make_session_factory(_migrated_engine())() as db:
+    with make_session_factory(migrated_engine(get_settings()))() as db:
         report = recover_staged_blobs(db, store, now=SystemClock().now(), grace=timedelta(hours=grace_hours))
     if as_json:
         console.print_json(json.dumps(asdict(report)))

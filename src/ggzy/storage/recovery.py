@@ -22,10 +22,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, String, Text, literal, select
+from sqlalchemy import String, Text, inspect, literal, select, table
+from sqlalchemy import column as column_of
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import ColumnClause
 
-from ggzy.core.db import Base, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.storage.blobs import CHUNK_SIZE, LocalBlobStore, StagedBlob
 
 logger = logging.getLogger(__name__)
@@ -40,25 +42,31 @@ class RecoveryReport:
     temporary_deleted: int = 0
 
 
-def _columns() -> tuple[list[Column[str]], list[Column[str]]]:
-    """(digest columns, other text columns) of every mapped table."""
-    import ggzy.models  # noqa: F401 - every table registered on Base.metadata
+Columns = tuple[list[ColumnClause[str]], list[ColumnClause[str]]]
 
+
+def _columns(db: Session) -> Columns:
+    """(digest columns, other text columns) of every table of the database, read from the database itself: storage
+    sits below every domain (DESIGN §3) and knows none of their models, and what matters is what committed rows
+    hold, in whichever table."""
+    inspector = inspect(db.connection())
     digests, texts = [], []
-    for table in Base.metadata.sorted_tables:
-        for column in table.columns:
-            if not isinstance(column.type, String):  # Text is a String
+    for name in sorted(inspector.get_table_names()):
+        for found in inspector.get_columns(name):
+            kind = found["type"]
+            if not isinstance(kind, String):  # Text is a String
                 continue
-            if column.name == "sha256" or column.name.endswith("_sha256"):
+            column: ColumnClause[str] = table(name, column_of(found["name"], kind)).c[found["name"]]
+            if found["name"] == "sha256" or found["name"].endswith("_sha256"):
                 digests.append(column)
-            elif isinstance(column.type, Text) or column.type.length is None or column.type.length >= 64:
+            elif isinstance(kind, Text) or kind.length is None or kind.length >= 64:
                 texts.append(column)
     return digests, texts
 
 
-def is_referenced(db: Session, sha256: str) -> bool:
+def is_referenced(db: Session, sha256: str, *, columns: Columns | None = None) -> bool:
     """Whether any committed row names this digest (see the module docstring for how broadly)."""
-    digests, texts = _columns()
+    digests, texts = columns if columns is not None else _columns(db)
     for column in digests:
         if db.execute(select(literal(1)).where(column == sha256).limit(1)).first() is not None:
             return True
@@ -80,9 +88,11 @@ def recover_staged_blobs(db: Session, store: LocalBlobStore, *, now: datetime, g
     """Promote committed staged blobs, delete unreferenced ones and temporary uploads older than ``grace``."""
     report = RecoveryReport()
     cutoff = now - grace
+    columns: Columns | None = None
     for staged, modified in store.staged_blobs():
         sha256 = staged.ref.sha256
-        if is_referenced(db, sha256):
+        columns = columns if columns is not None else _columns(db)
+        if is_referenced(db, sha256, columns=columns):
             if _hashes_to_its_name(store, staged):
                 store.promote(staged)
                 report.promoted.append(sha256)

@@ -270,3 +270,8 @@ class OpeningObjection(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The portal's public notice list: newest first, paged by (published_at, id) keyset; also its date-range filter.
+# (Declared with the table it indexes, so that the portal reads tenders without declaring anything on their table.)
+notices_by_publication = Index("ix_tenders_published_at_id", Tender.published_at, Tender.id)

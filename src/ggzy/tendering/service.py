@@ -568,3 +568,54 @@ def clarifications_of(db: Session, tender_id: int) -> list[Clarification]:
     return list(
         db.scalars(select(Clarification).where(Clarification.tender_id == tender_id).order_by(Clarification.id))
     )
+
+
+# --- for the domains above: the tender row lock, and the reads that join projects (the rest: tendering/read.py) ---
+
+
+def lock_tender(db: Session, tender_id: int) -> None:
+    """Lock the tender's row until the transaction ends (PostgreSQL ``SELECT … FOR UPDATE``; SQLite's writer already
+    holds the database's write lock): a second writer that locks it too waits for this one's commit."""
+    db.execute(select(Tender.id).where(Tender.id == tender_id).with_for_update())
+
+
+def published_tenders_of_centres(
+    db: Session, *, centre_ids: set[int], stages: set[Stage], limit: int
+) -> list[tuple[Tender, Project]]:
+    """The published tenders of projects of these centres in one of these stages, newest bid deadline first."""
+    if not centre_ids:
+        return []
+    rows = db.execute(
+        select(Tender, Project)
+        .join(Lot, Lot.id == Tender.lot_id)
+        .join(Project, Project.id == Lot.project_id)
+        .where(
+            Project.centre_id.in_(centre_ids),
+            Tender.published_at.is_not(None),
+            Tender.stage.in_([stage.value for stage in stages]),
+        )
+        .order_by(Tender.bid_deadline.desc(), Tender.id.desc())
+        .limit(limit)
+    )
+    return [(tender, project) for tender, project in rows]
+
+
+def published_tenders_closing(
+    db: Session, *, centre_ids: set[int], start: datetime, end: datetime
+) -> list[tuple[Tender, Project]]:
+    """The published tenders of projects of these centres whose bid deadline (the opening) falls in [start, end)."""
+    if not centre_ids:
+        return []
+    rows = db.execute(
+        select(Tender, Project)
+        .join(Lot, Lot.id == Tender.lot_id)
+        .join(Project, Project.id == Lot.project_id)
+        .where(
+            Project.centre_id.in_(centre_ids),
+            Tender.published_at.is_not(None),
+            Tender.bid_deadline >= start,
+            Tender.bid_deadline < end,
+        )
+        .order_by(Tender.bid_deadline, Tender.id)
+    )
+    return [(tender, project) for tender, project in rows]

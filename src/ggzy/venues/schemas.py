@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core.inputs import Id, Moment, Name, Text
-from ggzy.projects.venues.rules import Purpose, VenueKind
+from ggzy.venues.rules import Purpose, VenueKind
 
 
 class VenueIn(BaseModel):

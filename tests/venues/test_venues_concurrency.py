@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from ggzy.core.db import make_session_factory, unit_of_work
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission, Principal
-from ggzy.projects.venues import service as venues
-from ggzy.projects.venues.models import VenueBooking
-from ggzy.projects.venues.rules import Purpose, VenueKind
-from ggzy.projects.venues.schemas import BookingIn
+from ggzy.venues import service as venues
+from ggzy.venues.models import VenueBooking
+from ggzy.venues.rules import Purpose, VenueKind
+from ggzy.venues.schemas import BookingIn
 from tests.conftest import TEST_NOW
 from tests.factories import make_published_tender, principal
-from tests.projects.venue_support import evaluation_span, make_venue, opening_span
+from tests.venues.venue_support import evaluation_span, make_venue, opening_span
 
 REFUSED = "409 venue_booking_overlaps"
 

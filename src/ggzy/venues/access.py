@@ -8,11 +8,14 @@ project's centre and by the project's owner and agent (the owner answers for kee
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
 from ggzy.projects.access import NotYourCentre, staff_centres
-from ggzy.projects.models import Project
+
+if TYPE_CHECKING:  # a project handed over by the tendering service; its table is never read here
+    from ggzy.projects.models import Project
 
 
 class VenueNotYourCentre(DomainError):

@@ -1,8 +1,8 @@
 """Venues and their bookings (场地预约): a centre's opening rooms, evaluation rooms and remote-evaluation halls.
 
-A subpackage of ``projects`` (DESIGN §3 puts venues and bookings there) with the domain's usual files. A booking is
-for a tender, so this package reads tenders through ``ggzy.tendering.service`` and the committee through
-``ggzy.experts.service``; nothing below it imports it, so there is no cycle.
+A domain of its own, above ``experts`` in DESIGN §3's layers, with the domain's usual files. A booking is for a
+tender, so this package reads tenders through ``ggzy.tendering.service`` (its read-model functions, never its
+tables) and the committee through ``ggzy.experts.service``; nothing below it imports it (tests/test_import_rules.py).
 
 - ``rules``: pure checks (spans, kinds, the opening at the deadline, seats).
 - ``service``: the only code that changes venues and bookings, each change with its event.

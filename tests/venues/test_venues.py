@@ -17,13 +17,13 @@ from ggzy.core.errors import DomainError
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.entities.schemas import RoleGrantIn
-from ggzy.projects.venues import rules
-from ggzy.projects.venues import service as venues
-from ggzy.projects.venues.models import Venue, VenueBooking
-from ggzy.projects.venues.rules import Purpose, VenueKind
-from ggzy.projects.venues.schemas import VenueIn
 from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import Method
+from ggzy.venues import rules
+from ggzy.venues import service as venues
+from ggzy.venues.models import Venue, VenueBooking
+from ggzy.venues.rules import Purpose, VenueKind
+from ggzy.venues.schemas import VenueIn
 from tests.conftest import TEST_NOW
 from tests.factories import (
     bidder_user,
@@ -35,7 +35,7 @@ from tests.factories import (
     token_for,
     user_with_role,
 )
-from tests.projects.venue_support import book, evaluation_span, make_venue, opening_span, staff
+from tests.venues.venue_support import book, evaluation_span, make_venue, opening_span, staff
 
 
 def _refused(code: str, call) -> DomainError:  # type: ignore[no-untyped-def]
@@ -180,7 +180,7 @@ def test_the_room_must_belong_to_the_centre_handling_the_project(db: Session) ->
     data = VenueIn(name="曲靖开标室", kind=VenueKind.OPENING_ROOM, seats=20)
     elsewhere = venues.create_venue(db, actor, centre_id=centres["other_city"].id, data=data, now=TEST_NOW)
     starts_at, ends_at = opening_span(tender)
-    from ggzy.projects.venues.schemas import BookingIn
+    from ggzy.venues.schemas import BookingIn
 
     body = BookingIn(venue_id=elsewhere.id, purpose=Purpose.OPENING, starts_at=starts_at, ends_at=ends_at)
     refused = _refused(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,17 +26,25 @@ from ggzy.core.permissions import Principal
 from ggzy.entities.service import get_centre
 from ggzy.experts.service import sitting_members
 from ggzy.projects.access import staff_centres
-from ggzy.projects.models import Lot, Project
-from ggzy.projects.venues import rules
-from ggzy.projects.venues.access import check_booking_reader, check_tender_of_centre, check_venue_manager
-from ggzy.projects.venues.models import Venue, VenueBooking
-from ggzy.projects.venues.rules import Purpose, VenueKind
-from ggzy.projects.venues.schemas import BookingIn, VenueIn
 from ggzy.tendering.lifecycle import stage_of
-from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import procedure
-from ggzy.tendering.service import get_tender, project_of
+from ggzy.tendering.read import titles_and_deadlines
+from ggzy.tendering.service import (
+    get_tender,
+    lock_tender,
+    project_of,
+    published_tenders_of_centres,
+)
 from ggzy.tendering.stages import Stage
+from ggzy.venues import rules
+from ggzy.venues.access import check_booking_reader, check_tender_of_centre, check_venue_manager
+from ggzy.venues.models import Venue, VenueBooking
+from ggzy.venues.rules import Purpose, VenueKind
+from ggzy.venues.schemas import BookingIn, VenueIn
+
+if TYPE_CHECKING:  # the objects the tendering service hands over; their tables are read there, never here
+    from ggzy.projects.models import Project
+    from ggzy.tendering.models import Tender
 
 BOOKED = "booked"
 CANCELLED = "cancelled"
@@ -265,7 +273,7 @@ def _check_booking(
     if purpose is Purpose.OPENING:
         # One opening room per tender, also when two staff book two different rooms at once: the tender's row is
         # locked (after the venue's, always in that order) before looking for its opening booking.
-        db.execute(select(Tender.id).where(Tender.id == tender.id).with_for_update())
+        lock_tender(db, tender.id)
         already = select(VenueBooking.id).where(
             VenueBooking.tender_id == tender.id,
             VenueBooking.purpose == Purpose.OPENING.value,
@@ -482,10 +490,7 @@ def centre_bookings(
     """The bookings of every venue of the staff member's own centres overlapping [start, end), by venue."""
     venue_ids = [venue.id for venue in venues_of_centres(db, staff_centres(actor))]
     bookings = _bookings_in_span(db, venue_ids, start=start, end=end, include_cancelled=include_cancelled)
-    rows = db.execute(
-        select(Tender.id, Tender.title, Tender.bid_deadline).where(Tender.id.in_({b.tender_id for b in bookings}))
-    )
-    tenders = {tender_id: (title, deadline) for tender_id, title, deadline in rows}
+    tenders = titles_and_deadlines(db, {booking.tender_id for booking in bookings})
     by_venue: dict[int, list[DayBooking]] = {venue_id: [] for venue_id in venue_ids}
     for booking in bookings:
         title, deadline = tenders[booking.tender_id]
@@ -515,22 +520,12 @@ def bookings_of_tender(
 def bookable_tenders(db: Session, actor: Principal, *, limit: int = 200) -> list[tuple[Tender, Project]]:
     """The published tenders of the staff member's own centres that may still need a room (not cancelled, not yet
     evaluated), newest deadline first: the choices of the staff page's booking form."""
-    centre_ids = staff_centres(actor)
-    if not centre_ids:
-        return []
-    rows = db.execute(
-        select(Tender, Project)
-        .join(Lot, Lot.id == Tender.lot_id)
-        .join(Project, Project.id == Lot.project_id)
-        .where(
-            Project.centre_id.in_(centre_ids),
-            Tender.published_at.is_not(None),
-            Tender.stage.in_([Stage.PUBLISHED.value, Stage.OPENED.value, Stage.EVALUATING.value]),
-        )
-        .order_by(Tender.bid_deadline.desc(), Tender.id.desc())
-        .limit(limit)
+    return published_tenders_of_centres(
+        db,
+        centre_ids=staff_centres(actor),
+        stages={Stage.PUBLISHED, Stage.OPENED, Stage.EVALUATING},
+        limit=limit,
     )
-    return [(tender, project) for tender, project in rows]
 
 
 def opening_room(db: Session, tender_id: int) -> Venue | None:

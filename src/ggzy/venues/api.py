@@ -13,11 +13,11 @@ from ggzy.core.permissions import Permission, PermissionedRoute, Principal, requ
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.projects.access import NotYourCentre
-from ggzy.projects.venues import rules, service
-from ggzy.projects.venues.access import BookingsNotYours, VenueNotYourCentre
-from ggzy.projects.venues.models import Venue, VenueBooking
-from ggzy.projects.venues.rules import Purpose, VenueKind
-from ggzy.projects.venues.schemas import BookingIn, BookingOut, CancelIn, VenueIn, VenueOut
+from ggzy.venues import rules, service
+from ggzy.venues.access import BookingsNotYours, VenueNotYourCentre
+from ggzy.venues.models import Venue, VenueBooking
+from ggzy.venues.rules import Purpose, VenueKind
+from ggzy.venues.schemas import BookingIn, BookingOut, CancelIn, VenueIn, VenueOut
 
 router = APIRouter(tags=["venues"], route_class=PermissionedRoute)
 

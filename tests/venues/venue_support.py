@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ggzy.core.permissions import Permission, Principal
-from ggzy.projects.venues import service as venues
-from ggzy.projects.venues.models import Venue, VenueBooking
-from ggzy.projects.venues.rules import Purpose, VenueKind
-from ggzy.projects.venues.schemas import BookingIn, VenueIn
 from ggzy.tendering.models import Tender
+from ggzy.venues import service as venues
+from ggzy.venues.models import Venue, VenueBooking
+from ggzy.venues.rules import Purpose, VenueKind
+from ggzy.venues.schemas import BookingIn, VenueIn
 from tests.conftest import TEST_NOW
 from tests.factories import make_published_tender, principal
 

@@ -1,0 +1,59 @@
+"""Read models of tendering for the domains above and the portal: narrow functions over tendering's own tables, so
+that nobody else reads them (DESIGN §3, tests/test_import_rules.py). Read only; whoever calls one has checked, through
+its own domain's access rules, that its reader may see what it returns. None of them counts or names bidders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ggzy.tendering.models import Clarification, DecryptedBid, DocumentObjection, Tender
+
+
+def titles_and_deadlines(db: Session, tender_ids: set[int]) -> dict[int, tuple[str, datetime]]:
+    """Each tender's title and bid deadline, by id."""
+    if not tender_ids:
+        return {}
+    rows = db.execute(select(Tender.id, Tender.title, Tender.bid_deadline).where(Tender.id.in_(tender_ids)))
+    return {tender_id: (title, deadline) for tender_id, title, deadline in rows}
+
+
+def published_tenders_of_lots(db: Session, lot_ids: list[int]) -> list[Tender]:
+    """The published tenders of these lots, by lot and round."""
+    query = select(Tender).where(Tender.lot_id.in_(lot_ids), Tender.published_at.is_not(None))
+    return list(db.scalars(query.order_by(Tender.lot_id, Tender.round)))
+
+
+def tenders_of_lots(db: Session, lot_ids: list[int]) -> dict[int, list[Tender]]:
+    """Every tender (round) of these lots, published or not, by lot, newest round first."""
+    found: dict[int, list[Tender]] = {lot_id: [] for lot_id in lot_ids}
+    if lot_ids:
+        query = select(Tender).where(Tender.lot_id.in_(lot_ids)).order_by(Tender.lot_id, Tender.id.desc())
+        for tender in db.scalars(query):
+            found[tender.lot_id].append(tender)
+    return found
+
+
+def clarifications_of_tenders(db: Session, tender_ids: list[int]) -> dict[int, list[Clarification]]:
+    """Every tender's clarifications in one query, each tender's in the order of ``service.clarifications_of``."""
+    by_tender: dict[int, list[Clarification]] = {}
+    query = select(Clarification).where(Clarification.tender_id.in_(tender_ids)).order_by(Clarification.id)
+    for clarification in db.scalars(query):
+        by_tender.setdefault(clarification.tender_id, []).append(clarification)
+    return by_tender
+
+
+def document_objections_of(db: Session, tender_id: int) -> list[DocumentObjection]:
+    """Objections to a tender's documents, oldest first (for its owner or agent to answer)."""
+    query = select(DocumentObjection).where(DocumentObjection.tender_id == tender_id)
+    return list(db.scalars(query.order_by(DocumentObjection.id)))
+
+
+def decrypted_at_of_bids(db: Session, bid_ids: list[int]) -> dict[int, datetime]:
+    """When each of these bids was decrypted, for those that were, by bid id."""
+    if not bid_ids:
+        return {}
+    rows = db.execute(select(DecryptedBid.bid_id, DecryptedBid.decrypted_at).where(DecryptedBid.bid_id.in_(bid_ids)))
+    return {bid_id: at for bid_id, at in rows}
