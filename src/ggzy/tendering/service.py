@@ -17,6 +17,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.core.trade_types import TradeType
+from ggzy.core.violations import record_missed, violation_entry
 from ggzy.entities.service import get_entity
 from ggzy.projects.models import Lot, Project
 from ggzy.projects.service import ACCEPTED
@@ -318,7 +319,8 @@ def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[Docume
 def answer_objection(
     db: Session, actor: Principal, *, objection_id: str, answer: str, now: datetime
 ) -> DocumentObjection:
-    """The owner or its agent answers an objection to the documents, named by its public id."""
+    """The owner or its agent answers an objection to the documents, named by its public id; an answer after its
+    3 days (实施条例 第22条) is given all the same, and the missed period recorded as a violation (decision 0021)."""
     objection = db.scalar(select(DocumentObjection).where(DocumentObjection.public_id == objection_id))
     if objection is None:
         raise NotFound(field="objection_id", what_zh="异议", what_en="Objection")
@@ -329,16 +331,19 @@ def answer_objection(
         raise Conflict(field="objection_id", reason_zh="该异议已答复", reason_en="the objection is already answered")
     objection.answer, objection.answered_at = answer, now
     db.flush()
-    late = rules.china_date(now) > objection.answer_due
-    record_tender_event(
+    late_answer = rules.answer_missed(
+        answer_due=objection.answer_due, answered_at=now, procedure=procedure(tender.procedure)
+    )
+    event = record_tender_event(
         db,
         actor,
         tender,
         project,
         "tender.objection_answered",
-        {"objection_id": objection.public_id, "late": late},
+        {"objection_id": objection.public_id, "late": late_answer is not None, **violation_entry(late_answer)},
         now,
     )
+    record_missed(db, late_answer, subject_type="tender", subject_id=tender.id, event=event)
     return objection
 
 
