@@ -35,7 +35,7 @@ def test_regulations_art_54_the_supervisor_reads_a_late_publicity_on_a_phone(
     phone.goto(f"{site.url}/login")
     phone.locator("#username").fill("supervisor")
     phone.locator("#password").fill(site.demo["password"])
-    phone.get_by_role("button", name="登录", exact=True).click()
+    phone.locator("#password").press("Enter")
     expect(phone).to_have_url(re.compile(r"/workspace"))
     phone.get_by_role("link", name="逾期记录").first.click()
     expect(phone).to_have_url(re.compile(r"/workspace/violations"))
