@@ -8,8 +8,10 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ggzy.awards import rules as award_rules
@@ -223,3 +225,17 @@ def test_the_supervisor_sees_missed_periods_on_the_api_and_the_page_and_others_a
     english = client.get("/workspace/violations?lang=en", headers=supervisor)
     assert "Missed statutory periods" in english.text
     assert "The candidates are publicised after the evaluation report is received" in english.text
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE period_violations SET article = 'forged'", "UPDATE period_violations SET due = happened_on",
+                  "DELETE FROM period_violations"],
+)  # fmt: skip
+def test_a_recorded_violation_cannot_be_changed_or_deleted(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock, statement: str
+) -> None:
+    """Like the events that carry them (DESIGN §4.1), violations are append-only in the database itself."""
+    _publish_on_day_4(client, db, gm_ca, clock)
+    with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+        db.execute(text(statement))
+    assert len(_violations(db)) == 1

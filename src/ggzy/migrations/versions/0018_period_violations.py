@@ -41,7 +41,29 @@ def upgrade() -> None:
     with op.batch_alter_table("period_violations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_period_violations_centre_id"), ["centre_id"], unique=False)
         batch_op.create_index("ix_period_violations_subject", ["subject_type", "subject_id"], unique=False)
+    # Like the events that carried them (0002), violations are append-only: the database refuses UPDATE and DELETE.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION period_violations_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'period violations are append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER period_violations_refuse_update_delete BEFORE UPDATE OR DELETE ON period_violations "
+            "FOR EACH ROW EXECUTE FUNCTION period_violations_refuse_change()"
+        )
+        op.execute(
+            "CREATE TRIGGER period_violations_refuse_truncate BEFORE TRUNCATE ON period_violations "
+            "FOR EACH STATEMENT EXECUTE FUNCTION period_violations_refuse_change()"
+        )
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER period_violations_refuse_{verb.lower()} BEFORE {verb} ON period_violations "
+                "BEGIN SELECT RAISE(ABORT, 'period violations are append-only'); END"
+            )
 
 
 def downgrade() -> None:
-    op.drop_table("period_violations")
+    op.drop_table("period_violations")  # its triggers go with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION period_violations_refuse_change()")
