@@ -132,6 +132,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/complaints/{complaint_id}/suspension/lift"): frozenset({R.SUPERVISOR}),
     ("POST", "/api/v1/complaints/{complaint_id}/uphold"): frozenset({R.SUPERVISOR}),
     ("POST", "/api/v1/complaints/{complaint_id}/dismiss"): frozenset({R.SUPERVISOR}),
+    # missed statutory periods (DESIGN §5): supervision, inspection, the centre's staff, the administrator
+    ("GET", "/api/v1/violations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/venues/{venue_id}/retire"): frozenset({R.CENTRE_STAFF}),
@@ -181,6 +183,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/centre/venues/{venue_id}/retire"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/bookings"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/bookings/{booking_id}/cancel"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/violations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/workspace/expert"): frozenset({R.EXPERT, R.OWNER}),
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/tenders/{tender_id}/score-sheets"): frozenset({R.EXPERT, R.OWNER}),

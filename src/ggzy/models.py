@@ -5,6 +5,7 @@ from ggzy.complaints.models import Complaint, TenderSuspension
 from ggzy.core.calendar_store import CalendarYear
 from ggzy.core.db import Base
 from ggzy.core.events import Event
+from ggzy.core.violations import PeriodViolation
 from ggzy.entities.models import (
     AuthSession,
     Centre,
@@ -92,6 +93,7 @@ __all__ = [
     "OpeningKey",
     "OpeningKeyShare",
     "OpeningObjection",
+    "PeriodViolation",
     "Project",
     "ProjectCodeSequence",
     "PublicityObjection",

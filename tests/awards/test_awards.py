@@ -20,6 +20,7 @@ from ggzy.core.calendar_store import package_calendar, working_day_calendar
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
+from ggzy.core.violations import PeriodViolation
 from ggzy.ledger.note import open_note
 from ggzy.tendering.rules import china_date
 from tests.conftest import LEDGER_KEYS
@@ -51,18 +52,12 @@ def _refused(response, status: int, code: str) -> dict:  # type: ignore[no-untyp
     return response.json()
 
 
-def test_regulations_art_54_publicity_within_3_days_of_the_report_or_refused(
+def test_regulations_art_54_publicity_within_3_days_of_the_report_shows_the_ranked_candidates(
     client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
 ) -> None:
+    """A start after the 3 days is published too, with its violation: tests/supervision/test_violations.py."""
     scene = make_evaluated_tender(db, gm_ca)
     agent = token_for(db, scene["agent_user"])
-    before = event_count(db)
-    clock.set(scene["reported_at"] + timedelta(days=4))
-    problem = _refused(client.post(_url(scene, "/publicity"), json={}, headers=agent), 422, "publicity_too_late")
-    assert "第五十四条" in problem["message_zh"]
-    assert "art. 54" in problem["message_en"]
-    assert (_rows(db, CandidatePublicity), event_count(db)) == (0, before)
-
     clock.set(scene["reported_at"] + timedelta(days=3))
     published = client.post(_url(scene, "/publicity"), json={}, headers=agent)
     assert published.status_code == 201, published.text
@@ -303,6 +298,10 @@ def test_tendering_law_art_46_a_contract_signed_after_the_30_days_is_recorded_an
     event = db.scalar(select(Event).where(Event.action == "award.contract_recorded"))
     assert event is not None
     assert json.loads(event.payload)["late"] is True
+    assert json.loads(event.payload)["violation"]["article"] == "招标投标法 第四十六条"
+    violation = db.scalar(select(PeriodViolation).where(PeriodViolation.event_id == event.id))
+    assert violation is not None
+    assert (violation.period_key, violation.due, violation.days_late) == ("award.contract", award.contract_due, 1)
 
 
 @pytest.mark.parametrize("when", ["before_the_letter", "in_the_future"])

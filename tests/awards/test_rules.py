@@ -25,18 +25,21 @@ CANDIDATES = [rules.Candidate(1, 11, 101, 1_000_00), rules.Candidate(2, 12, 102,
               rules.Candidate(3, 13, 103, 1_200_00)]  # fmt: skip
 
 
-def test_regulations_art_54_publicity_starts_within_3_days_of_receiving_the_report() -> None:
+def test_regulations_art_54_publicity_started_after_3_days_of_the_report_is_a_violation_not_a_refusal() -> None:
+    """实施条例 第54条: the last day to publicise is the 3rd day after receipt; a start on the 4th day is the owner's
+    missed period (a violation with the article, one day late), never a refusal that would lock the lot."""
     received = cst(2026, 12, 1, 17)
-    rules.check_publicity_start(
+    in_time = rules.publicity_start_missed(
         CALENDAR, report_received_at=received, starts_at=cst(2026, 12, 4, 23, 59), procedure=OPEN
     )
-    with pytest.raises(rules.PublicityTooLate) as refused:
-        rules.check_publicity_start(
-            CALENDAR, report_received_at=received, starts_at=cst(2026, 12, 5, 0, 0), procedure=OPEN
-        )
-    assert "第五十四条" in refused.value.detail_zh
-    assert "art. 54" in refused.value.detail_en
-    assert "2026-12-04" in refused.value.detail_en
+    assert in_time is None
+    late = rules.publicity_start_missed(
+        CALENDAR, report_received_at=received, starts_at=cst(2026, 12, 5, 0, 0), procedure=OPEN
+    )
+    assert late is not None
+    assert late.period.key == "award.publicity_start"
+    assert late.period.article == "招标投标法实施条例 第五十四条"
+    assert (late.due, late.happened_on, late.days_late) == (date(2026, 12, 4), date(2026, 12, 5), 1)
 
 
 def test_regulations_art_54_publicity_lasts_at_least_3_days_the_start_day_not_counted() -> None:
@@ -80,7 +83,10 @@ def test_regulations_art_54_a_report_received_before_the_spring_festival_is_publ
     the last day to publicise is Tuesday 24 February (民法典 第203条)."""
     received = cst(2026, 2, 13, 17)
     assert rules.last_publicity_start_day(CALENDAR, report_received_at=received, procedure=OPEN) == date(2026, 2, 24)
-    rules.check_publicity_start(CALENDAR, report_received_at=received, starts_at=cst(2026, 2, 24, 23), procedure=OPEN)
+    missed = rules.publicity_start_missed(
+        CALENDAR, report_received_at=received, starts_at=cst(2026, 2, 24, 23), procedure=OPEN
+    )
+    assert missed is None
 
 
 def test_regulations_art_54_objections_only_while_the_publicity_runs() -> None:
@@ -92,17 +98,19 @@ def test_regulations_art_54_objections_only_while_the_publicity_runs() -> None:
             rules.check_objection_in_publicity(starts_at=starts, ends_at=ends, now=moment)
 
 
-def test_regulations_art_54_objection_answered_within_3_days_else_recorded_late() -> None:
+def test_regulations_art_54_objection_answered_within_3_days_else_a_violation_is_recorded() -> None:
     due = rules.objection_answer_due(CALENDAR, received_at=cst(2026, 12, 1, 23, 30), procedure=OPEN)
     assert due == date(2026, 12, 4)
-    assert not rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 4, 23, 59))
-    assert rules.answered_late(answer_due=due, answered_at=cst(2026, 12, 5, 0, 0))
+    assert rules.answer_missed(answer_due=due, answered_at=cst(2026, 12, 4, 23, 59), procedure=OPEN) is None
+    late = rules.answer_missed(answer_due=due, answered_at=cst(2026, 12, 5, 0, 0), procedure=OPEN)
+    assert late is not None
+    assert (late.period.key, late.period.article) == ("award.result_objection_answer", "招标投标法实施条例 第五十四条")
 
 
 def test_regulations_art_54_an_objection_received_30_september_is_answered_by_8_october_民法典第203条() -> None:
     due = rules.objection_answer_due(CALENDAR, received_at=cst(2026, 9, 30, 10), procedure=OPEN)
     assert due == date(2026, 10, 8)
-    assert not rules.answered_late(answer_due=due, answered_at=cst(2026, 10, 8, 23, 59))
+    assert rules.answer_missed(answer_due=due, answered_at=cst(2026, 10, 8, 23, 59), procedure=OPEN) is None
 
 
 def test_regulations_art_54_no_award_before_the_publicity_ends() -> None:
@@ -162,7 +170,10 @@ def test_tendering_law_art_46_a_contract_due_in_a_year_the_calendar_does_not_kno
     ("signed_on", "late"), [(date(2026, 10, 8), False), (date(2026, 10, 9), True), (date(2026, 10, 1), False)]
 )
 def test_tendering_law_art_46_lateness_is_measured_to_the_signing_date(signed_on: date, late: bool) -> None:
-    assert rules.contract_signed_late(contract_due=date(2026, 10, 8), signed_on=signed_on) is late
+    missed = rules.contract_missed(contract_due=date(2026, 10, 8), signed_on=signed_on, procedure=OPEN)
+    assert (missed is not None) is late
+    if missed is not None:
+        assert (missed.period.article, missed.days_late) == ("招标投标法 第四十六条", 1)
 
 
 def test_tendering_law_art_46_contract_amount_equals_the_award_price() -> None:

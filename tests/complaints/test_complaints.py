@@ -21,6 +21,7 @@ from ggzy.core.calendar_store import load_calendar_year
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Role
+from ggzy.core.violations import PeriodViolation
 from ggzy.entities.schemas import RoleGrantIn
 from ggzy.tendering import service as tendering
 from ggzy.tendering.rules import china_date
@@ -196,6 +197,14 @@ def test_supervisor_decides_acceptance_within_3_working_days_实施条例第61�
     accepted = client.post(f"{url}/accept", headers=supervisor)
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["acceptance_late"] is True  # recorded: the supervisor answers for it (第79条)
+    violation = db.scalar(select(PeriodViolation).where(PeriodViolation.period_key == "complaint.acceptance"))
+    assert violation is not None  # decision 0021: a missed period is a recorded violation, with its article
+    assert (violation.article, violation.subject_id, violation.days_late) == (
+        "招标投标法实施条例 第六十一条", str(tender.id), 1
+    )  # fmt: skip
+    accepted_event = db.get(Event, violation.event_id)
+    assert accepted_event is not None
+    assert json.loads(accepted_event.payload)["violation"]["due"] == "2026-12-02"
     assert accepted.json()["decision_due"] == "2027-01-15"  # 30 working days, 1 January a holiday
     _refused(
         db, client.post(f"{url}/refuse", json={"reason": "不属于受理范围"}, headers=supervisor), 409,
@@ -388,3 +397,8 @@ def test_a_decision_after_30_working_days_is_recorded_late_and_only_the_competen
     dismissed = client.post(f"{url}/dismiss", json={"decision": "投诉缺乏事实根据"}, headers=supervisor)
     assert dismissed.status_code == 200, dismissed.text
     assert dismissed.json()["decided_late"] is True
+    violation = db.scalar(select(PeriodViolation).where(PeriodViolation.period_key == "complaint.decision"))
+    assert violation is not None
+    assert (violation.article, violation.due.isoformat(), violation.days_late) == (
+        "招标投标法实施条例 第六十一条", "2027-01-11", 1
+    )  # fmt: skip

@@ -43,7 +43,7 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
     response_model=AwardStageOut,
     summary="Publicise the recommended candidates with their prices (中标候选人公示, 实施条例 第54条)",
     responses=problem_responses(
-        NotFound, NotTheTenderer, TenderStageWrong, Conflict, rules.PublicityTooLate, rules.PublicityTooShort,
+        NotFound, NotTheTenderer, TenderStageWrong, Conflict, rules.PublicityTooShort,
         TenderSuspended, ReTenderOrdered, ReEvaluationOrdered,
     ),
 )  # fmt: skip

@@ -14,21 +14,9 @@ from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import CHINA_STANDARD_TIME, as_utc
 from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.money import format_yuan
+from ggzy.core.violations import MissedPeriod, missed
 from ggzy.tendering.procedures import Procedure, needed
 from ggzy.tendering.rules import china_date
-
-
-class PublicityTooLate(DomainError):
-    code = "publicity_too_late"
-    status = 422
-    message_zh = (
-        "依法必须进行招标的项目，招标人应当自收到评标报告之日起 {days} 日内公示中标候选人"
-        "（招标投标法实施条例 第五十四条）；评标报告于 {received} 收到，最迟应于 {last_day} 公示"
-    )
-    message_en = (
-        "The candidates must be publicised within {days} days of receiving the evaluation report (Regulations "
-        "art. 54); the report was received on {received}, so the last day was {last_day}"
-    )
 
 
 class PublicityTooShort(DomainError):
@@ -183,17 +171,16 @@ def last_publicity_start_day(
     return needed(procedure.periods.publicity_start).last_day(calendar, china_date(report_received_at))
 
 
-def check_publicity_start(
+def publicity_start_missed(
     calendar: WorkingDayCalendar, *, report_received_at: datetime, starts_at: datetime, procedure: Procedure
-) -> None:
-    last_day = last_publicity_start_day(calendar, report_received_at=report_received_at, procedure=procedure)
-    if china_date(starts_at) > last_day:
-        raise PublicityTooLate(
-            field="tender_id",
-            days=needed(procedure.periods.publicity_start).length,
-            received=china_date(report_received_at).isoformat(),
-            last_day=last_day.isoformat(),
-        )
+) -> MissedPeriod | None:
+    """实施条例 第54条: a publicity started after the 3 days is a violation of the owner's, recorded; it is never
+    refused, since a refusal would leave the lot with no way to an award nor to a failure (decision 0021)."""
+    return missed(
+        needed(procedure.periods.publicity_start),
+        due=last_publicity_start_day(calendar, report_received_at=report_received_at, procedure=procedure),
+        happened_on=china_date(starts_at),
+    )
 
 
 def earliest_publicity_end(calendar: WorkingDayCalendar, *, starts_at: datetime, procedure: Procedure) -> datetime:
@@ -233,8 +220,11 @@ def objection_answer_due(calendar: WorkingDayCalendar, *, received_at: datetime,
     return needed(procedure.periods.result_objection_answer).last_day(calendar, china_date(received_at))
 
 
-def answered_late(*, answer_due: date, answered_at: datetime) -> bool:
-    return china_date(answered_at) > answer_due
+def answer_missed(*, answer_due: date, answered_at: datetime, procedure: Procedure) -> MissedPeriod | None:
+    """实施条例 第54条: an answer after its 3 days is still given (the objector needs it, and the award waits for
+    it), and the missed period is recorded."""
+    period = needed(procedure.periods.result_objection_answer)
+    return missed(period, due=answer_due, happened_on=china_date(answered_at))
 
 
 def check_choice(candidates: list[Candidate], *, bid_id: int, passed_over: list[PassedOver]) -> Candidate:
@@ -275,9 +265,10 @@ def contract_due(calendar: WorkingDayCalendar, *, letter_issued_at: datetime, pr
     return procedure.periods.contract.last_day(calendar, china_date(letter_issued_at))
 
 
-def contract_signed_late(*, contract_due: date, signed_on: date) -> bool:
-    """招标投标法 第46条 measures the 30 days to the day the contract was signed, not the day it was recorded."""
-    return signed_on > contract_due
+def contract_missed(*, contract_due: date, signed_on: date, procedure: Procedure) -> MissedPeriod | None:
+    """招标投标法 第46条 measures the 30 days to the day the contract was signed, not the day it was recorded; a
+    contract signed after them is still recorded, with the missed period."""
+    return missed(procedure.periods.contract, due=contract_due, happened_on=signed_on)
 
 
 def check_contract_amount(*, amount_fen: int, award_price_fen: int) -> None:

@@ -27,6 +27,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.money import format_yuan, format_yuan_uppercase
 from ggzy.core.permissions import Principal
+from ggzy.core.violations import record_missed, violation_entry
 from ggzy.entities.models import Entity
 from ggzy.evaluation.service import find_evaluation, report_of
 from ggzy.ledger.note import NoteSigner, sign_note
@@ -131,7 +132,8 @@ def publish_publicity(
     db: Session, actor: Principal, *, tender_id: int, ends_at: datetime | None, now: datetime
 ) -> CandidatePublicity:
     """Publicise the report's recommended candidates, ranked, with their prices (中标候选人公示): within 3 days of
-    receiving the report, for at least 3 days (招标投标法实施条例 第54条)."""
+    receiving the report, for at least 3 days (招标投标法实施条例 第54条). A start after the 3 days is recorded as a
+    violation, not refused; a publicity shorter than 3 days is refused (it would cut the public's period)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
@@ -141,7 +143,10 @@ def publish_publicity(
     if report is None:
         raise NotFound(field="tender_id", what_zh="评标报告", what_en="Evaluation report")
     chosen, calendar = procedure(tender.procedure), working_day_calendar(db)
-    rules.check_publicity_start(calendar, report_received_at=report.finalised_at, starts_at=now, procedure=chosen)
+    # 实施条例 第54条: a start after the 3 days is recorded as the owner's violation, never refused (decision 0021)
+    late_start = rules.publicity_start_missed(
+        calendar, report_received_at=report.finalised_at, starts_at=now, procedure=chosen
+    )
     ends = ends_at if ends_at is not None else rules.earliest_publicity_end(calendar, starts_at=now, procedure=chosen)
     rules.check_publicity_end(calendar, starts_at=now, ends_at=ends, procedure=chosen)
     body = json.loads(report.body)
@@ -157,12 +162,13 @@ def publish_publicity(
     db.add(publicity)
     db.flush()
     lifecycle.move(db, tender, Step.PUBLICISE)
-    record_tender_event(
+    event = record_tender_event(
         db, actor, tender, project, "award.publicity_published",
         {"publicity_id": publicity.id, "report_sha256": report.sha256, "candidates": candidates,
-         "starts_at": now.isoformat(), "ends_at": ends.isoformat()},
+         "starts_at": now.isoformat(), "ends_at": ends.isoformat(), **violation_entry(late_start)},
         now,
     )  # fmt: skip
+    record_missed(db, late_start, subject_type="tender", subject_id=tender.id, event=event)
     return publicity
 
 
@@ -245,7 +251,8 @@ def raise_objection(
 def answer_objection(
     db: Session, actor: Principal, *, objection_id: int, answer: str, now: datetime, changes_result: bool = False
 ) -> PublicityObjection:
-    """The owner's answer (招标投标法实施条例 第54条: within 3 days of receipt); a late answer is recorded as late.
+    """The owner's answer (招标投标法实施条例 第54条: within 3 days of receipt); a late answer is given all the same and
+    the missed period recorded as a violation (decision 0021).
 
     ``changes_result``: the objection was well founded and the committee's review (复核) changes the evaluation
     result; the publicity moves to ``result_changed`` and the award waits for the changed candidates to be
@@ -258,18 +265,22 @@ def answer_objection(
     actor = check_manager(actor, project)
     if objection.answered_at is not None:
         raise Conflict(field="objection_id", reason_zh="该异议已答复", reason_en="the objection is already answered")
-    late = rules.answered_late(answer_due=objection.answer_due, answered_at=now)
+    late_answer = rules.answer_missed(
+        answer_due=objection.answer_due, answered_at=now, procedure=procedure(tender.procedure)
+    )
+    late = late_answer is not None
     if changes_result:
         _change_result(db, tender, action_zh="因异议改变评标结果", action_en="have its result changed")
     objection.answer, objection.answered_at, objection.answered_by = answer, now, actor.user_id
     objection.answered_late, objection.changes_result = late, changes_result
     db.flush()
-    record_tender_event(
+    event = record_tender_event(
         db, actor, tender, project, "award.objection_answered",
         {"objection_id": objection.id, "answer_due": objection.answer_due.isoformat(), "late": late,
-         "changes_result": changes_result},
+         "changes_result": changes_result, **violation_entry(late_answer)},
         now,
     )  # fmt: skip
+    record_missed(db, late_answer, subject_type="tender", subject_id=tender.id, event=event)
     return objection
 
 
@@ -517,7 +528,8 @@ def record_contract(
 ) -> Contract:
     """The signed contract (招标投标法 第46条): at the award price, no agreement departing from it. ``signed_on`` is
     the day it was signed (between the letter of award and today); the 30 days are measured to that day, not to
-    the day it is recorded, and a contract signed after them is still recorded, flagged late."""
+    the day it is recorded, and a contract signed after them is still recorded, with the missed period (a
+    violation, decision 0021)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
@@ -531,7 +543,10 @@ def record_contract(
             reason_zh="签订日期须在中标通知书发出之日与今日之间",
             reason_en="the contract is signed between the letter of award and today",
         )
-    late = rules.contract_signed_late(contract_due=award.contract_due, signed_on=signed_on)
+    late_contract = rules.contract_missed(
+        contract_due=award.contract_due, signed_on=signed_on, procedure=procedure(tender.procedure)
+    )
+    late = late_contract is not None
     contract = Contract(
         award_id=award.id, tender_id=tender.id, amount_fen=amount_fen, signed_on=signed_on, blob_sha256=blob_sha256,
         late=late, recorded_by=actor.user_id, recorded_at=now,
@@ -539,12 +554,14 @@ def record_contract(
     db.add(contract)
     db.flush()
     lifecycle.move(db, tender, Step.CONTRACT)
-    record_tender_event(
+    event = record_tender_event(
         db, actor, tender, project, "award.contract_recorded",
         {"contract_id": contract.id, "amount_fen": amount_fen, "signed_on": signed_on.isoformat(),
-         "blob_sha256": blob_sha256, "contract_due": award.contract_due.isoformat(), "late": late},
+         "blob_sha256": blob_sha256, "contract_due": award.contract_due.isoformat(), "late": late,
+         **violation_entry(late_contract)},
         now,
     )  # fmt: skip
+    record_missed(db, late_contract, subject_type="tender", subject_id=tender.id, event=event)
     return contract
 
 

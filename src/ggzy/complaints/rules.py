@@ -17,6 +17,7 @@ from datetime import date
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.periods import DayCount, statutory_period
+from ggzy.core.violations import MissedPeriod, missed
 
 LODGING = statutory_period(
     "complaint.lodging",
@@ -167,6 +168,18 @@ def decision_due(calendar: WorkingDayCalendar, *, accepted_on: date, excluded_wo
     """第61条: the written decision within 30 working days of acceptance; the working days of inspection, testing,
     appraisal and expert review are not counted, so they push the last day back."""
     return DECISION.last_day(calendar, accepted_on, days_not_counted=excluded_working_days)
+
+
+def acceptance_missed(*, acceptance_due: date, handled_on: date) -> MissedPeriod | None:
+    """第61条: accepting or refusing after the 3 working days is still done (the complainant is owed the answer);
+    the supervisory department's missed period is recorded (decision 0021)."""
+    return missed(ACCEPTANCE, due=acceptance_due, happened_on=handled_on)
+
+
+def decision_missed(*, decision_due: date, decided_on: date) -> MissedPeriod | None:
+    """第61条: a written decision after the 30 working days (reviews not counted) is still made, and the missed
+    period recorded (decision 0021)."""
+    return missed(DECISION, due=decision_due, happened_on=decided_on)
 
 
 def review_working_days(calendar: WorkingDayCalendar, *, started_on: date, ended_on: date) -> int:

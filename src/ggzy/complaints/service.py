@@ -39,6 +39,7 @@ from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
+from ggzy.core.violations import MissedPeriod, record_missed, violation_entry
 from ggzy.entities.models import Entity
 from ggzy.projects.models import Project
 from ggzy.tendering import lifecycle
@@ -111,14 +112,16 @@ def evidence_of(complaint: Complaint) -> list[dict[str, Any]]:
 
 def _record(
     db: Session, actor: Principal, complaint: Complaint, project: Project, action: str, payload: dict[str, Any],
-    now: datetime,
+    now: datetime, *, violation: MissedPeriod | None = None,
 ) -> None:  # fmt: skip
-    record_event(
+    """The complaint's event; a missed 第61条 period rides in its payload and is recorded against the tender."""
+    event = record_event(
         db, actor, action=action, subject_type="complaint", subject_id=complaint.id, centre_id=project.centre_id,
         payload={"complaint_id": complaint.id, "tender_id": complaint.tender_id, "matter": complaint.matter,
-                 **payload},
+                 **payload, **violation_entry(violation)},
         now=now,
     )  # fmt: skip
+    record_missed(db, violation, subject_type="tender", subject_id=complaint.tender_id, event=event)
 
 
 # -- lodging ---------------------------------------------------------------------------------------------------------
@@ -230,14 +233,15 @@ def accept_complaint(db: Session, actor: Principal, *, complaint_id: int, now: d
     calendar = working_day_calendar(db)
     today = china_date(now)
     complaint.accepted_at, complaint.handled_by = now, actor.user_id
-    complaint.acceptance_late = today > complaint.acceptance_due
+    late = rules.acceptance_missed(acceptance_due=complaint.acceptance_due, handled_on=today)
+    complaint.acceptance_late = late is not None
     complaint.decision_due = rules.decision_due(calendar, accepted_on=today, excluded_working_days=0)
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.accepted",
         {"acceptance_due": complaint.acceptance_due.isoformat(), "late": complaint.acceptance_late,
          "decision_due": complaint.decision_due.isoformat()},
-        now,
+        now, violation=late,
     )  # fmt: skip
     return complaint
 
@@ -249,13 +253,14 @@ def refuse_complaint(db: Session, actor: Principal, *, complaint_id: int, reason
     complaint.status = rules.move(
         current=complaint.status, target=rules.REFUSED, action_zh="不予受理", action_en="be refused"
     )
-    complaint.acceptance_late = china_date(now) > complaint.acceptance_due
+    late = rules.acceptance_missed(acceptance_due=complaint.acceptance_due, handled_on=china_date(now))
+    complaint.acceptance_late = late is not None
     complaint.decided_at, complaint.decision, complaint.handled_by = now, reason, actor.user_id
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.refused",
         {"reason": reason, "acceptance_due": complaint.acceptance_due.isoformat(), "late": complaint.acceptance_late},
-        now,
+        now, violation=late,
     )  # fmt: skip
     return complaint
 
@@ -363,7 +368,7 @@ def lift_suspension(db: Session, actor: Principal, *, complaint_id: int, now: da
 
 def _decide(
     db: Session, actor: Principal, complaint_id: int, target: str, decision: str, now: datetime
-) -> tuple[Complaint, Project, Principal, dict[str, Any]]:
+) -> tuple[Complaint, Project, Principal, dict[str, Any], MissedPeriod | None]:
     complaint, project, actor = _handled(db, actor, complaint_id)
     complaint.status = rules.move(
         current=complaint.status, target=target, action_zh="作出处理决定", action_en="be decided"
@@ -372,7 +377,8 @@ def _decide(
         raise Conflict(field="complaint_id", reason_zh="评审尚未结束", reason_en="a review is still under way")
     assert complaint.decision_due is not None
     complaint.decided_at, complaint.decision, complaint.handled_by = now, decision, actor.user_id
-    complaint.decided_late = china_date(now) > complaint.decision_due
+    late = rules.decision_missed(decision_due=complaint.decision_due, decided_on=china_date(now))
+    complaint.decided_late = late is not None
     lifted = _lift(db, actor, complaint, now)  # the handling ends, and with it the suspension it ordered
     payload: dict[str, Any] = {
         "decision_due": complaint.decision_due.isoformat(),
@@ -386,7 +392,7 @@ def _decide(
         assert complainant is not None
         payload["complainant"] = {"name": complainant.name, "credit_code": complainant.credit_code}
         payload["decision"] = decision
-    return complaint, project, actor, payload
+    return complaint, project, actor, payload, late
 
 
 @changes_state("complaint.upheld")
@@ -397,14 +403,14 @@ def uphold_complaint(
     (第81条). A re-evaluation during the publicity sends the candidates to a fresh publicity (第54条); a re-tender
     stops this tender's award."""
     rules.check_one_of("remedy", remedy, rules.REMEDIES)
-    complaint, project, actor, payload = _decide(db, actor, complaint_id, rules.UPHELD, decision, now)
+    complaint, project, actor, payload, late = _decide(db, actor, complaint_id, rules.UPHELD, decision, now)
     complaint.remedy = remedy
     round_changed = awards.mark_result_changed(db, tender_id=complaint.tender_id) if remedy == "re_evaluation" else None
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.upheld",
         {**payload, "remedy": remedy, "remedy_zh": rules.REMEDIES[remedy], "publicity_round_changed": round_changed},
-        now,
+        now, violation=late,
     )  # fmt: skip
     return complaint
 
@@ -415,8 +421,11 @@ def dismiss_complaint(
 ) -> Complaint:
     """驳回 (第61条): the complaint lacks ground; ``false_complaint`` when it fabricated facts, forged material or
     used illegally obtained evidence, which is recorded against the complainant (第61条, 第77条)."""
-    complaint, project, actor, payload = _decide(db, actor, complaint_id, rules.DISMISSED, decision, now)
+    complaint, project, actor, payload, late = _decide(db, actor, complaint_id, rules.DISMISSED, decision, now)
     complaint.false_complaint = false_complaint
     db.flush()
-    _record(db, actor, complaint, project, "complaint.dismissed", {**payload, "false_complaint": false_complaint}, now)
+    _record(
+        db, actor, complaint, project, "complaint.dismissed", {**payload, "false_complaint": false_complaint}, now,
+        violation=late,
+    )  # fmt: skip
     return complaint

@@ -66,6 +66,7 @@ class Permission(StrEnum):
     COMPLAINT_HANDLE = "complaint.handle"
     VENUE_MANAGE = "venue.manage"
     VENUE_BOOKING_READ = "venue.booking_read"
+    VIOLATION_READ = "violation.read"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -114,6 +115,9 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # bidders nor visitors (招标投标法 第38条: where the evaluation is held is kept confidential)
     Permission.VENUE_MANAGE: frozenset({Role.CENTRE_STAFF}),
     Permission.VENUE_BOOKING_READ: frozenset({Role.CENTRE_STAFF, Role.OWNER, Role.AGENT}),
+    # missed statutory periods (DESIGN §5): the supervisory department and discipline inspection of the region, the
+    # centre's staff, the platform administrator; scope is checked in supervision
+    Permission.VIOLATION_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}) | _OVERSIGHT,
 }
 
 

@@ -40,6 +40,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.owner import router as owner_router
     from ggzy.portal.pages import router as pages_router
     from ggzy.portal.session import router as session_router
+    from ggzy.portal.supervision import router as supervision_router
     from ggzy.portal.workspace import router as workspace_router
 
     app.mount(STATIC_PREFIX, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
@@ -52,6 +53,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(centre_router)
     app.include_router(expert_router)
     app.include_router(host_router)
+    app.include_router(supervision_router)
     install_page_errors(app)
     app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)
     app.state.portal_memo = {}  # ggzy.portal.page_cache.remembered

@@ -78,3 +78,8 @@ def visible_projects(actor: Principal) -> Select[Project]:
         clauses.append(or_(Project.owner_id == actor.entity_id, Project.agent_id == actor.entity_id))
     clauses += _region_scope(actor, Role.SUPERVISOR) + _region_scope(actor, Role.INSPECTOR)
     return select(Project).where(or_(*clauses) if clauses else false())
+
+
+def visible_project_ids(actor: Principal) -> Select[tuple[int]]:
+    """The ids of :func:`visible_projects`, for another domain's query to filter by (it never reads the table)."""
+    return visible_projects(actor).with_only_columns(Project.id)

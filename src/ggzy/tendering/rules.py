@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import DomainError
+from ggzy.core.violations import MissedPeriod, missed
 from ggzy.tendering.procedures import Procedure
 
 
@@ -157,6 +158,12 @@ def check_objection_in_time(
 def objection_answer_due(calendar: WorkingDayCalendar, *, received_at: datetime, procedure: Procedure) -> date:
     """招标投标法实施条例 第22条: the owner answers within 3 days of receiving the objection (the last day)."""
     return procedure.periods.objection_answer.last_day(calendar, china_date(received_at))
+
+
+def answer_missed(*, answer_due: date, answered_at: datetime, procedure: Procedure) -> MissedPeriod | None:
+    """招标投标法实施条例 第22条: an answer after its 3 days is still given (the tender stays paused until it is, so
+    refusing it would lock the lot) and the missed period is recorded (decision 0021)."""
+    return missed(procedure.periods.objection_answer, due=answer_due, happened_on=china_date(answered_at))
 
 
 def enough_bidders_to_open(bidder_count: int, procedure: Procedure) -> bool:

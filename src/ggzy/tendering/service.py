@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.calendar import WorkingDayCalendar
@@ -18,6 +18,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.core.trade_types import TradeType
+from ggzy.core.violations import record_missed, violation_entry
 from ggzy.entities.service import get_entity
 from ggzy.projects.models import Lot, Project
 from ggzy.projects.service import ACCEPTED
@@ -409,7 +410,8 @@ def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[Docume
 def answer_objection(
     db: Session, actor: Principal, *, objection_id: str, answer: str, now: datetime
 ) -> DocumentObjection:
-    """The owner or its agent answers an objection to the documents, named by its public id."""
+    """The owner or its agent answers an objection to the documents, named by its public id; an answer after its
+    3 days (实施条例 第22条) is given all the same, and the missed period recorded as a violation (decision 0021)."""
     objection = db.scalar(select(DocumentObjection).where(DocumentObjection.public_id == objection_id))
     if objection is None:
         raise NotFound(field="objection_id", what_zh="异议", what_en="Objection")
@@ -420,16 +422,19 @@ def answer_objection(
         raise Conflict(field="objection_id", reason_zh="该异议已答复", reason_en="the objection is already answered")
     objection.answer, objection.answered_at = answer, now
     db.flush()
-    late = rules.china_date(now) > objection.answer_due
-    record_tender_event(
+    late_answer = rules.answer_missed(
+        answer_due=objection.answer_due, answered_at=now, procedure=procedure(tender.procedure)
+    )
+    event = record_tender_event(
         db,
         actor,
         tender,
         project,
         "tender.objection_answered",
-        {"objection_id": objection.public_id, "late": late},
+        {"objection_id": objection.public_id, "late": late_answer is not None, **violation_entry(late_answer)},
         now,
     )
+    record_missed(db, late_answer, subject_type="tender", subject_id=tender.id, event=event)
     return objection
 
 
@@ -619,3 +624,21 @@ def published_tenders_closing(
         .order_by(Tender.bid_deadline, Tender.id)
     )
     return [(tender, project) for tender, project in rows]
+
+
+def tender_subject_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[str]:
+    """The ids of the rounds of the given projects, as text, the way events and violations name their subject."""
+    return select(cast(Tender.id, String)).join(Lot, Lot.id == Tender.lot_id).where(Lot.project_id.in_(project_ids))
+
+
+def rounds_with_projects(db: Session, tender_ids: list[int]) -> dict[int, tuple[Tender, Lot, Project]]:
+    """Rounds with their lot and project, by tender id (for another domain's lists)."""
+    if not tender_ids:
+        return {}
+    rows = db.execute(
+        select(Tender, Lot, Project)
+        .join(Lot, Lot.id == Tender.lot_id)
+        .join(Project, Project.id == Lot.project_id)
+        .where(Tender.id.in_(tender_ids))
+    )
+    return {tender.id: (tender, lot, project) for tender, lot, project in rows}

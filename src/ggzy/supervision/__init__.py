@@ -1,0 +1,1 @@
+"""Supervision (行政监督平台): what the supervisory department, discipline inspection and the centre watch."""
