@@ -23,9 +23,9 @@ console = Console()
 def _platform():  # type: ignore[no-untyped-def]
     """The configured database and the platform's ledger keys."""
     from ggzy.cli import _migrated_engine
-    from ggzy.core.db import make_session_factory
+    from ggzy.wiring import session_factory
 
-    return make_session_factory(_migrated_engine()), _keys()
+    return session_factory(_migrated_engine()), _keys()
 
 
 def _keys():  # type: ignore[no-untyped-def]

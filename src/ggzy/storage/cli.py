@@ -29,12 +29,12 @@ def recover(
     from ggzy.cli import _migrated_engine
     from ggzy.config import get_settings
     from ggzy.core.clock import SystemClock
-    from ggzy.core.db import make_session_factory
     from ggzy.storage.blobs import blob_store_for
     from ggzy.storage.recovery import recover_staged_blobs
+    from ggzy.wiring import session_factory
 
     store = blob_store_for(get_settings())
-    with make_session_factory(_migrated_engine())() as db:
+    with session_factory(_migrated_engine())() as db:
         report = recover_staged_blobs(db, store, now=SystemClock().now(), grace=timedelta(hours=grace_hours))
     if as_json:
         console.print_json(json.dumps(asdict(report)))

@@ -1,0 +1,42 @@
+"""The composition root: where sessions are made and the domains' listeners are installed (decision 0018).
+
+It sits above every domain (DESIGN §3), so it may import any of them, and nothing below it imports it at module
+level. Every entry point — the app, the CLI commands, the demo loader, the tests and the benches — makes its session
+factory with :func:`session_factory`, never with ``core.db.make_session_factory`` or ``sessionmaker()`` directly:
+what a session does at its commit (number the events into the ledger) is installed on the factory that makes it,
+not by the side effect of whichever module happened to be imported. A session made otherwise cannot record an event
+(``core.events.record_event`` refuses it), so a forgotten installation fails at once instead of damaging the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ggzy.core.db import make_session_factory
+from ggzy.ledger.sequencer import install_numbering
+
+_domains_installed = False
+
+
+def install_domains() -> None:
+    """Register the upper domains into the layers below them, once per process (idempotent).
+
+    This is the one place for such registrations (a cross-cutting check lives in the layer below its users, the
+    users register into it here). It registers nothing yet: the tender lifecycle's halts (complaints registering
+    with tendering) are to be installed here. It is called by :func:`session_factory`, so every entry point runs it.
+    """
+    global _domains_installed
+    if _domains_installed:
+        return
+    _domains_installed = True
+
+
+def session_factory(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
+    """The session factory of an engine or a connection (keyword arguments as ``sessionmaker``'s), with the ledger's
+    numbering installed on it and the domains' registrations done."""
+    install_domains()
+    factory = make_session_factory(bind, **kwargs)
+    install_numbering(factory)
+    return factory
