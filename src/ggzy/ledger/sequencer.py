@@ -46,7 +46,9 @@ def install_numbering(factory: sessionmaker[Session]) -> None:
     # registry keys targets by id(), and a new factory's session class may reuse a collected one's id).
     if info.get(NUMBERING_INSTALLED_KEY):
         return
-    event.listen(factory, "before_commit", _number_new_events)
+    # First of the commit's listeners (insert=True), also before those on the global Session class: the portal's
+    # notification reads what this numbered.
+    event.listen(factory, "before_commit", _number_new_events, insert=True)
     event.listen(factory, "after_soft_rollback", _forget_new_events)
     factory.configure(info={**info, NUMBERING_INSTALLED_KEY: True})
 

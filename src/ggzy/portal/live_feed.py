@@ -252,7 +252,8 @@ def _wake_hubs(session: Session) -> None:
 @event.listens_for(Session, "before_commit")
 def _notify_other_processes(session: Session) -> None:
     """PostgreSQL: tell other processes' hubs that this commit numbers ledger entries (delivered at commit, not at
-    all on rollback). Runs after the sequencer numbered them (its listener is registered first, on import)."""
+    all on rollback). Runs after the sequencer numbered them (``install_numbering`` puts its listener before every
+    other, decision 0018)."""
     numbered = session.info.get(NUMBERED_KEY)
     if not numbered or session.info.get(_NOTIFIED_KEY) == len(numbered):
         return
