@@ -97,10 +97,14 @@ def test_a_session_made_without_the_installation_refuses_to_record_an_event_and_
         assert db.scalar(select(func.count()).select_from(Centre)) == 0
 
 
-def test_importing_the_models_installs_no_listener_on_the_global_session_class() -> None:
+def test_importing_the_models_and_the_portal_installs_no_listener_on_the_global_session_class() -> None:
     import ggzy.models  # noqa: F401 - the import that used to install the numbering
+    from ggzy.portal import live_feed, page_cache
 
     assert not event.contains(Session, "before_commit", _number_new_events)
+    assert not event.contains(Session, "before_commit", live_feed._notify_other_processes)
+    assert not event.contains(Session, "after_commit", live_feed._wake_hubs)
+    assert not event.contains(Session, "after_commit", page_cache._published_something)
 
 
 def test_installing_twice_numbers_each_event_once(fresh_engine: Engine) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.db import make_session_factory
 from ggzy.ledger.sequencer import install_numbering
+from ggzy.portal import live_feed, page_cache
 
 _domains_installed = False
 
@@ -35,8 +36,11 @@ def install_domains() -> None:
 
 def session_factory(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     """The session factory of an engine or a connection (keyword arguments as ``sessionmaker``'s), with the ledger's
-    numbering installed on it and the domains' registrations done."""
+    numbering installed on it, then what reads that numbering at commit (the portal's live halls and page cache),
+    and the domains' registrations done."""
     install_domains()
     factory = make_session_factory(bind, **kwargs)
     install_numbering(factory)
+    live_feed.install_wake_up(factory)
+    page_cache.install_invalidation(factory)
     return factory
