@@ -27,13 +27,14 @@ from pathlib import Path
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from ggzy.core.db import is_sqlite, make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import is_sqlite, make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import SYSTEM
 from ggzy.crypto import Suite, init_ca, issue_certificate, load_private_key_pem
 from ggzy.demo import demo_credit_code
 from ggzy.entities import login
 from ggzy.entities.models import AuthSession, RoleBinding, User
+from ggzy.wiring import session_factory
 
 SECRET = b"b" * 32
 
@@ -55,7 +56,7 @@ def _certificate_session(engine: Engine, directory: Path, now: datetime) -> str:
         directory / "ca", kind="entity", name="压测会话公司", credit_code=demo_credit_code("530100", "MA6K1A001"),
         now=now - timedelta(hours=1),
     )  # fmt: skip
-    with unit_of_work(make_session_factory(engine)) as db:
+    with unit_of_work(session_factory(engine)) as db:
         login.add_trust_anchor(db, SYSTEM, certificate_pem=ca.pem, name=None, now=now)
         nonce, _ = login.issue_nonce(secret=SECRET, now=now, lifetime=timedelta(minutes=1))
         signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce))
@@ -96,7 +97,7 @@ def main() -> None:
             "authenticate_us": lambda db: login.authenticate_token(db, token, now=now),
         }
         timings: dict[str, list[float]] = {name: [] for name in variants}
-        with make_session_factory(engine)() as db:
+        with session_factory(engine)() as db:
             for call in variants.values():
                 for _ in range(100):
                     call(db)

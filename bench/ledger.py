@@ -32,7 +32,7 @@ from pathlib import Path
 from _quick import parse_args
 from sqlalchemy import insert, text
 
-from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.events import Event, canonical_json
 from ggzy.core.migrate import upgrade
 from ggzy.ledger.entries import entry_bytes
@@ -40,6 +40,7 @@ from ggzy.ledger.models import LedgerEntry, LedgerHead
 from ggzy.ledger.sequencer import integrate
 from ggzy.ledger.service import LedgerKeys, consistency, inclusion, publish_checkpoint
 from ggzy.ledger.verify import verify_ledger
+from ggzy.wiring import session_factory
 
 START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 ACTIONS = ["entity.registered", "project.registered", "project.accepted", "auth.certificate_login"]
@@ -101,7 +102,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         engine = make_engine(f"sqlite:///{Path(directory) / 'ledger.db'}")
         upgrade(engine)
-        factory = make_session_factory(engine)
+        factory = session_factory(engine)
         _fill(factory, n)
 
         started = time.perf_counter()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from _quick import parse_args
 
-from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import SYSTEM
 from ggzy.crypto import (
@@ -38,6 +38,7 @@ from ggzy.crypto import (
 )
 from ggzy.demo import demo_credit_code
 from ggzy.entities import login
+from ggzy.wiring import session_factory
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 SECRET = secrets.token_bytes(32)
@@ -82,7 +83,7 @@ def main() -> None:
         root = Path(directory)
         engine = make_engine(f"sqlite:///{root / 'bench.db'}")
         upgrade(engine)
-        factory = make_session_factory(engine)
+        factory = session_factory(engine)
         issued: dict[Suite, list[IssuedCertificate]] = {}
         with unit_of_work(factory) as db:
             for suite in (Suite.GM, Suite.INTL):

@@ -54,7 +54,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import Permission
 from ggzy.crypto import PrivateKey, Suite, load_public_key_pem
@@ -67,6 +67,7 @@ from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up
 from ggzy.storage import MIB, LocalBlobStore
 from ggzy.tendering import bids, keys, opening
 from ggzy.tendering import service as tendering
+from ggzy.wiring import session_factory
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
@@ -111,7 +112,7 @@ def run(suite: Suite, n: int, mb: float, *, profile: Path | None) -> dict[str, o
         root = Path(directory)
         engine = make_engine(f"sqlite:///{root / 'bench.db'}")
         upgrade(engine)
-        factory = make_session_factory(engine)
+        factory = session_factory(engine)
         store = LocalBlobStore(root / "blobs")
         ledger_keys = LedgerKeys.generate("bench.ggzy/ledger")
         clock = FixedClock(NOW)

@@ -58,13 +58,14 @@ from submit import _free_port, _percentile, _server_cpu, _wait_for, server_pytho
 
 from ggzy.app import load_secret_key
 from ggzy.config import Settings
-from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.trade_types import TradeType
 from ggzy.crypto import Suite
 from ggzy.ledger.service import LedgerKeys
 from ggzy.portal import search
 from ggzy.storage import LocalBlobStore
+from ggzy.wiring import session_factory
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "bench_portal"
@@ -92,7 +93,7 @@ def _load(url: str, data_dir: Path, n: int) -> dict[str, Any]:
     engine = make_engine(url)
     upgrade(engine)
     now = datetime.now(UTC)
-    with unit_of_work(make_session_factory(engine)) as db:
+    with unit_of_work(session_factory(engine)) as db:
         tender, *_ = published_tender(db, data_dir, LocalBlobStore(data_dir / "blobs"), now, Suite.INTL)
         tender_id = tender.id
     rnd = random.Random(1)
@@ -166,7 +167,7 @@ MixEntry = tuple[str, str | list[str], bytes]  # kind, the path or paths to draw
 def _paths(url: str, template_project_id: int, n: int) -> list[MixEntry]:
     """The request mix: (kind, path, a marker the answer must hold)."""
     engine = make_engine(url)
-    with unit_of_work(make_session_factory(engine), read_only=True) as db:
+    with unit_of_work(session_factory(engine), read_only=True) as db:
         cursor = None
         for _ in range(min(50, max(1, n // search.PAGE_SIZE - 1))):
             cursor = search.search_notices(db, search.NoticeQuery(after=cursor)).next_cursor

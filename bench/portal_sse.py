@@ -30,9 +30,10 @@ import httpx
 from _quick import parse_args
 from sqlalchemy import select
 
-from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.entities import login
 from ggzy.entities.models import Entity, User
+from ggzy.wiring import session_factory
 
 GGZY = [sys.executable, "-m", "ggzy"]  # this interpreter's ggzy (a clone run with PYTHONPATH=src gets its own)
 
@@ -46,7 +47,7 @@ def _free_port() -> int:
 def _agent_token(database_url: str) -> str:
     """A session for the demo's agent (as its certificate login would open)."""
     engine = make_engine(database_url)
-    with unit_of_work(make_session_factory(engine)) as db:
+    with unit_of_work(session_factory(engine)) as db:
         agent = db.scalar(select(Entity.id).where(Entity.name == "云南建诚招标代理有限公司"))
         user = db.scalar(select(User).where(User.entity_id == agent))
         assert user is not None

@@ -58,7 +58,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from ggzy.app import load_secret_key
 from ggzy.config import Settings
-from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import Permission
 from ggzy.crypto import Suite, load_public_key_pem
@@ -70,6 +70,7 @@ from ggzy.storage import MIB, LocalBlobStore
 from ggzy.tendering import bids, keys
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import SealedBid
+from ggzy.wiring import session_factory
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "ggzy_bench"
@@ -79,7 +80,7 @@ def _prepare(url: str, data_dir: Path, n: int, mb: float) -> tuple[int, list[tup
     """Everything before the load; returns the tender id and, per bidder, (token, multipart body, content type)."""
     engine = make_engine(url)
     upgrade(engine)
-    factory = make_session_factory(engine)
+    factory = session_factory(engine)
     store = LocalBlobStore(data_dir / "blobs")
     now = datetime.now(UTC)
     suite = Suite.INTL
@@ -285,7 +286,7 @@ def main() -> None:
             latencies = [latency for _, latency in results]
             engine = make_engine(url)
             store = LocalBlobStore(data_dir / "blobs")
-            with unit_of_work(make_session_factory(engine), read_only=True) as db:
+            with unit_of_work(session_factory(engine), read_only=True) as db:
                 stored = (
                     []
                     if args.floor

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from ggzy.app import create_app
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import is_sqlite, make_engine, make_session_factory
+from ggzy.core.db import is_sqlite, make_engine
 from ggzy.core.migrate import upgrade
 from ggzy.ledger.service import LedgerKeys
-from ggzy.wiring import install_domains
+from ggzy.wiring import install_domains, session_factory
 
 LEDGER_KEYS = LedgerKeys.generate("ggzy.test/ledger")
 # Hypothesis's per-example deadline turns a loaded CI machine into failures; examples are bounded by their sizes.
@@ -88,7 +88,7 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def db(connection: Connection) -> Iterator[Session]:
     """A session inside the test's transaction; its commits become savepoints, rolled back after the test."""
-    factory = make_session_factory(connection, join_transaction_mode="create_savepoint")
+    factory = session_factory(connection, join_transaction_mode="create_savepoint")
     with factory() as session:
         yield session
 
@@ -102,7 +102,7 @@ def clock() -> FixedClock:
 def app(connection: Connection, clock: FixedClock, tmp_path: Path) -> FastAPI:
     return create_app(
         Settings(data_dir=tmp_path, database_url="sqlite://", ledger_background=False),
-        session_factory=make_session_factory(connection, join_transaction_mode="create_savepoint"),
+        session_factory=session_factory(connection, join_transaction_mode="create_savepoint"),
         clock=clock,
         secret_key=b"test-secret-key-test-secret-key!",
         ledger_keys=LEDGER_KEYS,

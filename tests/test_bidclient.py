@@ -35,7 +35,6 @@ from ggzy.bidclient_cli import bid_app
 from ggzy.cli import app as main_cli
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_session_factory
 from ggzy.core.public_ids import BID, new_public_id
 from ggzy.crypto import (
     IssuedCertificate,
@@ -47,6 +46,7 @@ from ggzy.crypto import (
 from ggzy.entities.models import RoleBinding, User
 from ggzy.ledger.service import LedgerKeys
 from ggzy.tendering.models import OpeningKey, SealedBid, Tender
+from ggzy.wiring import session_factory
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import bidder_user, issue, make_published_tender, token_for
 from tests.tendering.test_bids import Bidder
@@ -470,7 +470,7 @@ def served(fresh_engine: Engine, tmp_path: Path, gm_ca: Path, intl_ca: Path) -> 
     from ggzy.core.permissions import SYSTEM
     from ggzy.entities.login import add_trust_anchor
 
-    with make_session_factory(fresh_engine)() as db:
+    with session_factory(fresh_engine)() as db:
         for directory in (gm_ca, intl_ca):
             add_trust_anchor(db, SYSTEM, certificate_pem=(directory / "ca.pem").read_text(), name=None, now=TEST_NOW)
         tender, _ = make_published_tender(db)

@@ -25,6 +25,7 @@ from ggzy.entities.login import add_trust_anchor
 from ggzy.entities.models import Centre, TrustAnchor, User
 from ggzy.entities.schemas import RoleGrantIn
 from ggzy.entities.service import create_user
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW, demo_parts
 
 runner = CliRunner()
@@ -50,7 +51,7 @@ def _calendar_year(db: Session, gm_ca: Path) -> None:
 
 
 def _counts(engine: Engine) -> dict[str, int]:
-    with Session(engine) as db:
+    with session_factory(engine)() as db:
         return {model.__name__: db.scalar(select(func.count()).select_from(model)) or 0 for model in TABLES}
 
 
@@ -62,7 +63,7 @@ def _counts(engine: Engine) -> dict[str, int]:
 def test_the_demo_is_refused_on_a_database_without_a_centre_that_is_not_empty_and_leaves_no_row_file_or_event(
     fresh_engine: Engine, tmp_path: Path, gm_ca: Path, holding: Callable[[Session, Path], None], what: str
 ) -> None:
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         holding(db, gm_ca)
         db.commit()
     before = _counts(fresh_engine)
@@ -92,7 +93,7 @@ def cli_database(fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.Mo
 def test_ggzy_demo_on_a_platform_with_an_administrator_and_a_trusted_ca_exits_non_zero_and_says_why(
     fresh_engine: Engine, cli_database: Path, gm_ca: Path
 ) -> None:
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         _first_admin(db, gm_ca)
         _trusted_ca(db, gm_ca)
         db.commit()
@@ -110,7 +111,7 @@ def test_ggzy_demo_on_a_platform_with_an_administrator_and_a_trusted_ca_exits_no
 def test_ggzy_demo_on_a_demo_loaded_before_the_mark_marks_it_and_loads_nothing_more(
     fresh_engine: Engine, cli_database: Path
 ) -> None:
-    with Session(fresh_engine) as db:  # the old demo's administrator, unmarked
+    with session_factory(fresh_engine)() as db:  # the old demo's administrator, unmarked
         create_user(
             db, SYSTEM, username="admin", display_name="平台管理员", password=DEMO_PASSWORD, entity_id=None,
             roles=[RoleGrantIn(role=Role.PLATFORM_ADMIN)], now=TEST_NOW,
@@ -121,6 +122,6 @@ def test_ggzy_demo_on_a_demo_loaded_before_the_mark_marks_it_and_loads_nothing_m
 
     assert result.exit_code == 0, result.output
     assert "demo data is already loaded" in result.output
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         assert is_demo_instance(db)
     assert _counts(fresh_engine)["Centre"] == 0

@@ -33,6 +33,7 @@ from ggzy.entities.models import Centre, TrustAnchor, User
 from ggzy.entities.schemas import RoleGrantIn
 from ggzy.entities.service import create_user
 from ggzy.storage import MIB, LocalBlobStore
+from ggzy.wiring import session_factory
 
 SOURCES = Path(ggzy.__file__).resolve().parents[1]  # this checkout's ggzy, for the server's process
 START_TIMEOUT = 180  # seconds: loading the demo runs its whole tender story
@@ -84,7 +85,7 @@ def _serving(database_url: str, data_dir: Path, *options: str, env: dict[str, st
 
 
 def _count(engine: Engine, model: type) -> int:
-    with Session(engine) as db:
+    with session_factory(engine)() as db:
         return db.scalar(select(func.count()).select_from(model)) or 0
 
 
@@ -116,7 +117,7 @@ def test_serve_on_an_empty_database_loads_no_demo_trusts_no_ca_and_says_how_to_c
     assert _count(fresh_engine, TrustAnchor) == 0  # the trust store is empty: no demo CA
     assert _count(fresh_engine, Centre) == 0
     assert not (data_dir / "demo").exists()  # no CA private keys written
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         assert db.scalar(select(Event.id).where(Event.action == DEMO_LOADED)) is None
     assert "ggzy admin create --username NAME" in server.output.read_text()
 
@@ -132,7 +133,7 @@ def test_serve_with_demo_loads_it_and_the_instance_says_it_is_a_demo_across_rest
     assert health["demo"] is True
     assert "演示环境" in home
     assert _count(fresh_engine, TrustAnchor) == 2  # the two demo CAs, their keys under var/demo
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         assert db.scalar(select(User.id).where(User.username == "admin")) is not None
     assert "no platform administrator" not in server.output.read_text()
 
@@ -157,7 +158,7 @@ def test_serve_marks_a_demo_loaded_before_the_mark_existed_and_warns(
 ) -> None:
     data_dir = tmp_path / "var"
     # What the old default `ggzy serve` left, unmarked: admin / ggzy-demo-2026, a trusted CA whose key is in var/demo.
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         certificate = init_ca(data_dir / "demo" / "ca-gm", suite=Suite.GM, name="云南数字证书认证中心（演示）",
                               now=datetime.now(UTC))  # fmt: skip
         add_trust_anchor(db, SYSTEM, certificate_pem=certificate.pem, name=None, now=datetime.now(UTC))
@@ -172,7 +173,7 @@ def test_serve_marks_a_demo_loaded_before_the_mark_existed_and_warns(
     assert health["demo"] is True
     assert "演示环境" in home
     assert "demo loaded before demo instances were marked" in server.output.read_text()
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         assert db.scalar(select(func.count()).where(Event.action == DEMO_LOADED)) == 1
     assert _count(fresh_engine, Centre) == 0  # marked, not loaded again
 
@@ -181,7 +182,7 @@ def test_serve_demo_on_a_platform_with_an_administrator_and_a_ca_but_no_centre_l
     fresh_engine: Engine, fresh_database_url: str, tmp_path: Path, gm_ca: Path
 ) -> None:
     data_dir = tmp_path / "var"
-    with Session(fresh_engine) as db:
+    with session_factory(fresh_engine)() as db:
         _admin(db, "ops-admin", "a-real-password-of-its-own")
         add_trust_anchor(db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=datetime.now(UTC))
         db.commit()

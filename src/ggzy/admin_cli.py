@@ -59,9 +59,10 @@ def password_weakness(password: str, *, username: str) -> str | None:
 
 def has_platform_admin(engine: Engine) -> bool:
     """Whether an active user holds the platform-administrator role."""
-    from ggzy.core.db import make_session_factory, unit_of_work
+    from ggzy.core.db import unit_of_work
     from ggzy.core.permissions import Role
     from ggzy.entities.models import RoleBinding, User
+    from ggzy.wiring import session_factory
 
     query = (
         select(User.id)
@@ -69,7 +70,7 @@ def has_platform_admin(engine: Engine) -> bool:
         .where(RoleBinding.role == Role.PLATFORM_ADMIN.value, User.active.is_(True))
         .limit(1)
     )
-    with unit_of_work(make_session_factory(engine), read_only=True) as db:
+    with unit_of_work(session_factory(engine), read_only=True) as db:
         return db.scalar(query) is not None
 
 

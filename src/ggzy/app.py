@@ -20,13 +20,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ggzy import __version__
+from ggzy import __version__, wiring
 from ggzy.awards.api import router as awards_router
 from ggzy.complaints.api import router as complaints_router
 from ggzy.config import Settings, get_settings
 from ggzy.core.calendar_api import router as calendar_router
 from ggzy.core.clock import Clock, SystemClock
-from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.instance import DemoMark
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
@@ -81,7 +81,7 @@ def create_app(
     cadence = timedelta(seconds=settings.ledger_checkpoint_seconds)
     if session_factory is None:
         engine = engine or make_engine(settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-        session_factory = make_session_factory(engine)
+        session_factory = wiring.session_factory(engine)
     app = FastAPI(
         title="ggzy — 公共资源交易平台",
         version=__version__,

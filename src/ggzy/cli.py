@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ggzy.config import get_settings
-from ggzy.core.db import make_session_factory
 from ggzy.core.migrate import migrated_engine
 
 app = typer.Typer(
@@ -116,12 +115,13 @@ def _migrated_engine() -> Engine:
 def _command_transaction() -> Iterator[Session]:
     """One command, one transaction; what it records goes into the ledger's tree right after the commit."""
     from ggzy.core.clock import SystemClock
-    from ggzy.core.db import make_session_factory, unit_of_work
+    from ggzy.core.db import unit_of_work
     from ggzy.ledger.service import after_commit_hook, load_ledger_keys
+    from ggzy.wiring import session_factory
 
     keys = load_ledger_keys(get_settings())
     after_commit = after_commit_hook(keys, SystemClock(), min_interval=timedelta(0))
-    with unit_of_work(make_session_factory(_migrated_engine()), after_commit=after_commit) as db:
+    with unit_of_work(session_factory(_migrated_engine()), after_commit=after_commit) as db:
         yield db
 
 
@@ -155,9 +155,9 @@ def calendar_load(
 def calendar_years() -> None:
     """The years whose holiday schedule the platform knows."""
     from ggzy.core.calendar_store import working_day_calendar
-    from ggzy.core.db import make_session_factory
+    from ggzy.wiring import session_factory
 
-    with make_session_factory(_migrated_engine())() as db:
+    with session_factory(_migrated_engine())() as db:
         years = sorted(working_day_calendar(db).known_years)
     console.print(f"{years[0]}–{years[-1]}" + ("" if len(years) == years[-1] - years[0] + 1 else f" ({years})"))
 
@@ -219,11 +219,12 @@ def demo(
     """Load demo data: centres, entities with GM and INTL certificates, users, a project, and its tender story."""
     from ggzy.core.clock import SystemClock
     from ggzy.demo import DatabaseNotEmpty, mark_old_demo_at_start
+    from ggzy.wiring import session_factory
 
     engine = _migrated_engine()
     # a demo loaded before demo instances were marked is a demo instance, "already loaded", not a refusal
     data_dir = Path(get_settings().data_dir)
-    mark_old_demo_at_start(make_session_factory(engine), data_dir=data_dir, now=SystemClock().now())
+    mark_old_demo_at_start(session_factory(engine), data_dir=data_dir, now=SystemClock().now())
     try:
         result = _load_demo(engine, directory, quiet=as_json)
     except DatabaseNotEmpty as refused:
@@ -254,11 +255,11 @@ def _load_demo(engine: Engine, directory: Path | None, *, quiet: bool = False): 
 def _integrate_ledger(engine: Engine) -> None:
     """Put what a command recorded into the ledger's tree and checkpoint it."""
     from ggzy.core.clock import SystemClock
-    from ggzy.core.db import make_session_factory
     from ggzy.ledger.service import catch_up, load_ledger_keys
+    from ggzy.wiring import session_factory
 
     keys = load_ledger_keys(get_settings())
-    catch_up(make_session_factory(engine), keys, SystemClock())
+    catch_up(session_factory(engine), keys, SystemClock())
 
 
 @app.command()
@@ -275,10 +276,11 @@ def serve(
     from ggzy.core.clock import SystemClock
     from ggzy.core.instance import DemoMark
     from ggzy.demo import DatabaseNotEmpty, database_contents, mark_old_demo_at_start
+    from ggzy.wiring import session_factory
 
     settings = get_settings()
     engine = _migrated_engine()
-    factory = make_session_factory(engine)
+    factory = session_factory(engine)
     # A demo loaded before demo instances were marked is marked first (the app's start does it too, for servers
     # started otherwise), so that --demo on it finds a demo instance rather than a database that is not empty.
     mark_old_demo_at_start(factory, data_dir=Path(settings.data_dir), now=SystemClock().now())

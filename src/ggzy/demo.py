@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import Clock, FixedClock, SystemClock
 from ggzy.core.codes import credit_code_check_character
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event
 from ggzy.core.instance import is_demo_instance, mark_demo_instance
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
@@ -55,6 +55,7 @@ from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.projects.service import accept_registration, lots_of, register_project
 from ggzy.storage import BlobStore
 from ggzy.tendering.procedures import procedure
+from ggzy.wiring import session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def contents(db: Session) -> list[str]:
 
 
 def database_contents(engine: Engine) -> list[str]:
-    with unit_of_work(make_session_factory(engine), read_only=True) as db:
+    with unit_of_work(session_factory(engine), read_only=True) as db:
         return contents(db)
 
 
@@ -265,7 +266,7 @@ def load_demo(
     """
     story_clock = FixedClock((clock or SystemClock()).now() - timedelta(days=30))
     now = story_clock.now()
-    factory = make_session_factory(engine)
+    factory = session_factory(engine)
     table = Table(title="ggzy demo: who can log in")
     for column in ("who", "role", "how"):
         table.add_column(column)

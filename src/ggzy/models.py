@@ -28,7 +28,6 @@ from ggzy.evaluation.models import (
     SigningKey,
 )
 from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
-from ggzy.ledger import sequencer as _sequencer  # noqa: F401 - numbers events at every commit
 from ggzy.ledger.models import (
     LedgerCheckpoint,
     LedgerCosignature,

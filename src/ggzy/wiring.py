@@ -1,15 +1,45 @@
-"""The composition root: what the domains register with each other, done once by whoever starts the platform (the
-app, the CLI, a script, the tests), never as the side effect of importing a module."""
+"""The composition root: where sessions are made and the domains' registrations and listeners are installed
+(decisions 0018 and 0019).
+
+It sits above every domain (DESIGN §3), so it may import any of them, and nothing below it imports it at module
+level. Every entry point — the app, the CLI commands, the demo loader, the tests and the benches — makes its session
+factory with :func:`session_factory`, never with ``core.db.make_session_factory`` or ``sessionmaker()`` directly:
+what a session does at its commit (number the events into the ledger) is installed on the factory that makes it,
+not by the side effect of whichever module happened to be imported. A session made otherwise cannot record an event
+(``core.events.record_event`` refuses it), so a forgotten installation fails at once instead of damaging the ledger.
+Likewise the lifecycle's guard refuses to run before the domains' halts are registered here.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
 from ggzy.complaints import halts as complaint_halts
+from ggzy.core.db import make_session_factory
+from ggzy.ledger.sequencer import install_numbering
+from ggzy.portal import live_feed, page_cache
 from ggzy.tendering import halts as tendering_halts
 from ggzy.tendering import lifecycle
 
 
 def install_domains() -> None:
-    """Register every domain's halts with the lifecycle (idempotent)."""
+    """Register the upper domains into the layers below them (idempotent): the halts tendering and complaints put on
+    a round, with the lifecycle's one guard (decision 0019). Called by :func:`session_factory`, so every entry point
+    runs it."""
     tendering_halts.register()
     complaint_halts.register()
     lifecycle.mark_halts_installed()
+
+
+def session_factory(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
+    """The session factory of an engine or a connection (keyword arguments as ``sessionmaker``'s), with the ledger's
+    numbering installed on it, then what reads that numbering at commit (the portal's live halls and page cache),
+    and the domains' registrations done."""
+    install_domains()
+    factory = make_session_factory(bind, **kwargs)
+    install_numbering(factory)
+    live_feed.install_wake_up(factory)
+    page_cache.install_invalidation(factory)
+    return factory

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ggzy.app import create_app
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_engine, make_session_factory
+from ggzy.core.db import make_engine
 from ggzy.core.migrate import upgrade
 from ggzy.demo import load_demo
 from ggzy.storage import LocalBlobStore
+from ggzy.wiring import session_factory
 from tests.browser.live_opening import serve
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 
@@ -62,7 +63,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         blob_store=store,
     )
     with serve(app) as url:
-        yield Site(url=url, clock=clock, factory=make_session_factory(engine), demo=demo, app=app)
+        yield Site(url=url, clock=clock, factory=session_factory(engine), demo=demo, app=app)
     engine.dispose()
 
 

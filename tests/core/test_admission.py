@@ -13,7 +13,8 @@ from sqlalchemy import Engine, text
 
 from ggzy.app import create_app
 from ggzy.config import Settings
-from ggzy.core.db import is_sqlite, make_engine, make_session_factory
+from ggzy.core.db import is_sqlite, make_engine
+from ggzy.wiring import session_factory
 from tests.aio import run_async
 from tests.conftest import LEDGER_KEYS, FixedClock
 
@@ -39,7 +40,7 @@ def test_a_burst_of_twice_the_thread_pool_is_served_without_a_pool_timeout(
 ) -> None:
     app = create_app(
         Settings(data_dir=tmp_path, database_url="sqlite://", ledger_background=False),
-        session_factory=make_session_factory(small_pool),
+        session_factory=session_factory(small_pool),
         clock=clock,
         secret_key=b"test-secret-key-test-secret-key!",
         ledger_keys=LEDGER_KEYS,

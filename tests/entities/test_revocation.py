@@ -173,10 +173,11 @@ def test_ggzy_trust_revoke_ends_the_certificates_sessions(tmp_path: Path, monkey
     """The command line: ``ggzy trust revoke`` revokes at the CA, publishes the CRL and loads it in one go."""
     from ggzy.cli import app
     from ggzy.config import get_settings
-    from ggzy.core.db import make_engine, make_session_factory, unit_of_work
+    from ggzy.core.db import make_engine, unit_of_work
     from ggzy.core.migrate import upgrade
     from ggzy.core.permissions import SYSTEM
     from ggzy.entities import login
+    from ggzy.wiring import session_factory
 
     monkeypatch.setenv("GGZY_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("GGZY_DATABASE_URL", raising=False)
@@ -189,7 +190,7 @@ def test_ggzy_trust_revoke_ends_the_certificates_sessions(tmp_path: Path, monkey
         ca = init_ca(ca_dir, suite=Suite.INTL, name="CLI Revocation CA", now=TEST_NOW - timedelta(days=2))
         issued = issue(ca_dir, name="命令行吊销的公司", code=credit_code(), now=TEST_NOW - timedelta(days=1))
         secret = b"c" * 32
-        factory = make_session_factory(engine)
+        factory = session_factory(engine)
         from ggzy.core.clock import SystemClock
 
         now = SystemClock().now()

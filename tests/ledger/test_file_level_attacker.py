@@ -30,7 +30,7 @@ from ggzy.app import create_app
 from ggzy.cli import app as cli
 from ggzy.config import Settings, get_settings
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event, canonical_json
 from ggzy.demo import load_demo
 from ggzy.ledger.keys import LedgerKeys
@@ -41,6 +41,7 @@ from ggzy.ledger.service import catch_up, publish_checkpoint
 from ggzy.ledger.witness_server import WitnessStore, create_witness_app, format_add_checkpoint
 from ggzy.ledger.witnessing import WitnessClient, WitnessRefused, send_checkpoint, send_to_witnesses
 from ggzy.storage import LocalBlobStore
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.ledger.test_verify import _drop_append_only_trigger
 from tests.ledger.test_witness_server import _free_port
@@ -106,7 +107,7 @@ def platform(fresh_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     load_demo(fresh_engine, directory=tmp_path / "demo", clock=clock, store=LocalBlobStore(tmp_path / "blobs"),
               ledger_keys=keys)  # fmt: skip
     clock.advance(timedelta(seconds=5))
-    factory = make_session_factory(fresh_engine)
+    factory = session_factory(fresh_engine)
     catch_up(factory, keys, clock)
     yield Platform(fresh_engine, factory, data_dir, keys, clock)
     get_settings.cache_clear()

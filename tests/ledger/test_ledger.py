@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Role
 from ggzy.entities import service
@@ -24,6 +24,7 @@ from ggzy.ledger.models import LedgerEntry, LedgerHead
 from ggzy.ledger.note import CosignatureSigner, open_note, parse_checkpoint, parse_verifier_key
 from ggzy.ledger.service import catch_up
 from ggzy.ledger.witness import WitnessRefusal, witness_once
+from ggzy.wiring import session_factory
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import credit_code, make_user, token_for
 from tests.ledger import independent
@@ -197,7 +198,7 @@ def test_a_cosignature_from_an_unregistered_key_is_refused(client: TestClient, d
 
 def test_concurrent_writers_number_events_without_gap_or_duplicate(fresh_engine: Engine) -> None:
     """Eight threads commit events at once; the log numbers each exactly once, 0..n-1, in commit order."""
-    factory = make_session_factory(fresh_engine)
+    factory = session_factory(fresh_engine)
     errors: list[BaseException] = []
 
     def writer(worker: int) -> None:

@@ -18,13 +18,14 @@ from typer.testing import CliRunner
 from ggzy.cli import app as cli
 from ggzy.config import get_settings
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.ledger.keys import LedgerKeys, load_ledger_keys
 from ggzy.ledger.models import LedgerCheckpoint
 from ggzy.ledger.note import Checkpoint, open_note, sign_note
 from ggzy.ledger.pkcs11 import Pkcs11Ed25519Key
 from ggzy.ledger.service import catch_up
 from ggzy.ledger.verify import LedgerDamaged, verify_ledger
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.factories import make_centres
 from tests.ledger.test_file_level_attacker import _database_url, _said
@@ -80,7 +81,7 @@ def test_the_token_signs_checkpoints_and_the_files_alone_cannot(
     with pytest.raises(TypeError, match="cannot be exported"):
         keys.ed25519_key.private_bytes_raw()
 
-    factory = make_session_factory(fresh_engine)
+    factory = session_factory(fresh_engine)
     with unit_of_work(factory) as db:
         make_centres(db)
     catch_up(factory, keys, FixedClock(TEST_NOW))

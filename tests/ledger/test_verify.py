@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_session_factory
 from ggzy.core.events import Event
 from ggzy.demo import load_demo
 from ggzy.ledger.merkle import root_at
@@ -26,6 +25,7 @@ from ggzy.ledger.note import Checkpoint, sign_note
 from ggzy.ledger.sequencer import SqlNodeReader
 from ggzy.ledger.service import catch_up
 from ggzy.ledger.verify import LedgerDamaged, export_evidence, verify_evidence, verify_ledger
+from ggzy.wiring import session_factory
 from tests.conftest import LEDGER_KEYS, TEST_NOW, demo_parts
 
 
@@ -33,7 +33,7 @@ def _demo(engine: Engine, directory: Path) -> None:
     clock = FixedClock(TEST_NOW)
     load_demo(engine, directory=directory, clock=clock, **demo_parts(directory))
     clock.advance(timedelta(seconds=5))
-    catch_up(make_session_factory(engine), LEDGER_KEYS, clock)
+    catch_up(session_factory(engine), LEDGER_KEYS, clock)
 
 
 def _drop_append_only_trigger(db: Session) -> None:

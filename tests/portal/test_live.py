@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_session_factory
+from ggzy.wiring import session_factory
 from tests.browser.live_opening import LiveOpening
 
 PRICES = [98_000_000, 96_500_000, 99_100_000]
@@ -18,7 +18,7 @@ PRICES = [98_000_000, 96_500_000, 99_100_000]
 
 @pytest.fixture
 def live(connection: Connection, gm_ca: Path) -> LiveOpening:
-    factory = make_session_factory(connection, join_transaction_mode="create_savepoint")
+    factory = session_factory(connection, join_transaction_mode="create_savepoint")
     return LiveOpening(factory, gm_ca, PRICES).prepare()
 
 

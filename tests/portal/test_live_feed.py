@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_session_factory
 from ggzy.portal.live_feed import NOTIFY_CHANNEL, QUEUE_LIMIT, HallEvent, LiveHub
+from ggzy.wiring import session_factory
 from tests.aio import run_async
 from tests.browser.live_opening import LiveOpening
 from tests.conftest import TEST_NOW
@@ -24,7 +24,7 @@ def _item(index: int, tender_id: int) -> HallEvent:
 
 
 def test_a_watcher_too_far_behind_is_dropped_and_others_go_on(fresh_engine: Engine) -> None:
-    hub = LiveHub(make_session_factory(fresh_engine), frame=lambda item, language: b"")
+    hub = LiveHub(session_factory(fresh_engine), frame=lambda item, language: b"")
 
     async def scenario() -> None:
         slow, other = await hub.subscribe(7), await hub.subscribe(8)
@@ -40,7 +40,7 @@ def test_a_watcher_too_far_behind_is_dropped_and_others_go_on(fresh_engine: Engi
 
 
 def test_a_commit_in_this_process_wakes_the_one_loop_at_once(fresh_engine: Engine, gm_ca: Path) -> None:
-    factory = make_session_factory(fresh_engine)
+    factory = session_factory(fresh_engine)
     live = LiveOpening(factory, gm_ca, [1_000_000, 2_000_000, 3_000_000]).prepare()
     hub = LiveHub(factory, frame=lambda item, language: b"", poll=60)  # a poll alone would take a minute
     clock = FixedClock(TEST_NOW)
@@ -77,10 +77,10 @@ def test_on_postgresql_a_commit_that_numbers_events_notifies_other_processes(fre
 
     with psycopg.connect(_postgresql_url(fresh_engine), autocommit=True) as other:
         other.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        with unit_of_work(make_session_factory(fresh_engine)) as db:
+        with unit_of_work(session_factory(fresh_engine)) as db:
             service.create_centre(db, SYSTEM, name="通知测试中心", region_code="530000", parent_id=None, now=TEST_NOW)
         assert len(list(other.notifies(timeout=5, stop_after=1))) == 1
-        with unit_of_work(make_session_factory(fresh_engine), read_only=True) as db:
+        with unit_of_work(session_factory(fresh_engine), read_only=True) as db:
             db.execute(select(1))  # a commit that numbers nothing says nothing
         assert list(other.notifies(timeout=0.5)) == []
 
@@ -89,7 +89,7 @@ def test_on_postgresql_another_processs_notify_wakes_the_loop(fresh_engine: Engi
     import psycopg
 
     url = _postgresql_url(fresh_engine)
-    hub = LiveHub(make_session_factory(fresh_engine), frame=lambda item, language: b"", poll=60)
+    hub = LiveHub(session_factory(fresh_engine), frame=lambda item, language: b"", poll=60)
 
     async def scenario() -> None:
         watcher = await hub.subscribe(1)

@@ -8,12 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.permissions import SYSTEM, Role
 from ggzy.entities import service
 from ggzy.entities.schemas import EntityIn, RoleGrantIn
 from ggzy.ledger.models import LedgerEntry
 from ggzy.publishing.feed import feed_page
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.factories import credit_code, make_user, token_for
 
@@ -47,7 +48,7 @@ def test_a_login_appears_in_the_feed_only_as_a_sealed_entry(client: TestClient, 
 def test_a_reader_never_misses_an_event_that_commits_late(fresh_engine: Engine) -> None:
     """A transaction that started first but commits last gets a later index than what the reader has already
     read, so resuming from the cursor finds it."""
-    factory = make_session_factory(fresh_engine)
+    factory = session_factory(fresh_engine)
     slow_started, reader_done = threading.Event(), threading.Event()
 
     def slow_writer() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from ggzy.config import Settings
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.permissions import SYSTEM
 from ggzy.entities import service as entities
 from ggzy.entities.models import Centre
@@ -37,6 +37,7 @@ from ggzy.storage import (
     pending_blobs,
     stage_blob,
 )
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 
 LIMIT = 50 * MIB
@@ -402,7 +403,7 @@ def test_refused_staged_blob_leaves_nothing_and_is_not_pending(db: Session, stor
 def test_failed_request_leaves_neither_row_nor_file_and_a_successful_one_keeps_both(
     fresh_engine: Engine, tmp_path: Path
 ) -> None:
-    factory = make_session_factory(fresh_engine)
+    factory = session_factory(fresh_engine)
     store = LocalBlobStore(tmp_path / "blobs")
 
     with pytest.raises(RuntimeError), unit_of_work(factory) as db:

@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from ggzy.cli import app
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.entities.models import RevocationList, TrustAnchor
 from ggzy.storage import MIB, LocalBlobStore, StagedBlob, stage_blob
 from ggzy.storage.recovery import recover_staged_blobs
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 
 GRACE = timedelta(hours=24)
@@ -32,7 +33,7 @@ class CrashBeforePromotion(LocalBlobStore):
 def _commit_with_a_crash(engine: Engine, root: Path) -> tuple[str, str]:
     """Two blobs committed with rows that refer to them — one by a digest column, one inside a text document — and
     left in staged/ by the crash."""
-    with unit_of_work(make_session_factory(engine)) as db:
+    with unit_of_work(session_factory(engine)) as db:
         store = CrashBeforePromotion(root)
         crl = stage_blob(db, store, b"a revocation list", max_bytes=MIB)
         mentioned = stage_blob(db, store, b"a file named in a document", max_bytes=MIB)
@@ -63,7 +64,7 @@ def test_committed_blobs_left_staged_by_a_crash_are_promoted(fresh_engine: Engin
     for path in (root / "staged").iterdir():
         _age(path, 2 * GRACE)  # old or not, what a committed row refers to is published
 
-    with make_session_factory(fresh_engine)() as db:
+    with session_factory(fresh_engine)() as db:
         report = recover_staged_blobs(db, store, now=NOW, grace=GRACE)
 
     assert sorted(report.promoted) == sorted([crl, mentioned])
@@ -85,7 +86,7 @@ def test_unreferenced_leftovers_are_deleted_after_the_grace_period_only(fresh_en
     fresh_upload = store.root / "tmp" / "upload-running.part"
     fresh_upload.write_bytes(b"an upload in progress")
 
-    with make_session_factory(fresh_engine)() as db:
+    with session_factory(fresh_engine)() as db:
         report = recover_staged_blobs(db, store, now=NOW, grace=GRACE)
 
     assert report.deleted == [old.ref.sha256]
@@ -107,7 +108,7 @@ def test_a_referenced_staged_file_whose_bytes_changed_is_reported_not_published(
     damaged.write_bytes(b"not what was committed")
     store = LocalBlobStore(root)
 
-    with make_session_factory(fresh_engine)() as db:
+    with session_factory(fresh_engine)() as db:
         report = recover_staged_blobs(db, store, now=NOW, grace=GRACE)
 
     assert report.corrupt == [crl]

@@ -22,7 +22,7 @@ from sqlalchemy import column as column_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission, Principal
 from ggzy.core.public_ids import BID, new_public_id
@@ -30,6 +30,7 @@ from ggzy.entities.login import add_trust_anchor
 from ggzy.storage import LocalBlobStore
 from ggzy.tendering import bids
 from ggzy.tendering.models import SealedBid
+from ggzy.wiring import session_factory
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import make_published_tender, principal
 from tests.tendering.test_bids import Bidder, _counts, _post, seal
@@ -75,7 +76,7 @@ def test_migration_0009_stops_on_a_database_where_the_race_already_left_two_acti
     from ggzy.core.migrate import alembic_config, upgrade
 
     config = alembic_config(fresh_engine.url.render_as_string(hide_password=False))
-    with unit_of_work(make_session_factory(fresh_engine)) as db:  # the models are the newest schema's
+    with unit_of_work(session_factory(fresh_engine)) as db:  # the models are the newest schema's
         tender, _ = make_published_tender(db)
         user = Bidder(db, gm_ca, tender.id).user
         rows = [_row(tender.id, user.entity_id, user.id, bids.ACTIVE) for _ in range(2)]  # type: ignore[arg-type]
@@ -220,7 +221,7 @@ class _Race:
     """A published tender with one registered bidder on a fresh, committed database, and two of its envelopes."""
 
     def __init__(self, engine: Engine, gm_ca: Path, intl_ca: Path, blobs: Path, *, previous: bool) -> None:
-        self.factory = make_session_factory(engine)
+        self.factory = session_factory(engine)
         self.store = LocalBlobStore(blobs)
         with unit_of_work(self.factory) as db:
             for directory in (gm_ca, intl_ca):

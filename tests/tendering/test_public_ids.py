@@ -25,7 +25,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.migrate import alembic_config, upgrade
 from ggzy.core.permissions import SYSTEM, Permission
 from ggzy.core.public_ids import BID, OBJECTION, REGISTRATION, new_public_id, pattern
@@ -36,6 +36,7 @@ from ggzy.portal.live_feed import hall_events
 from ggzy.projects.models import Lot, Project
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import DocumentObjection, Registration, SealedBid, Tender
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.factories import bidder_user, event_count, issue, make_published_tender, principal, token_for
 from tests.portal.ws_support import browser_login, csrf_from
@@ -338,7 +339,7 @@ def test_the_objection_and_registration_answers_carry_public_ids(
 def test_migration_0013_gives_every_existing_row_its_own_random_public_id(fresh_engine: Engine, gm_ca: Path) -> None:
     """Rows made before the migration get a random, unique, well-formed public id each; the column is not null."""
     config = alembic_config(fresh_engine.url.render_as_string(hide_password=False))
-    with unit_of_work(make_session_factory(fresh_engine)) as db:
+    with unit_of_work(session_factory(fresh_engine)) as db:
         add_trust_anchor(db, SYSTEM, certificate_pem=(gm_ca / "ca.pem").read_text(), name=None, now=TEST_NOW)
         tender, _ = make_published_tender(db)
         for _ in range(3):
@@ -355,7 +356,7 @@ def test_migration_0013_gives_every_existing_row_its_own_random_public_id(fresh_
         assert all(re.fullmatch(pattern(REGISTRATION), value) for value in ids)
         for table in ("sealed_bids", "document_objections", "opening_objections"):
             assert "public_id" in _columns(connection, table)
-    with unit_of_work(make_session_factory(fresh_engine)) as db:
+    with unit_of_work(session_factory(fresh_engine)) as db:
         row = db.scalars(select(Registration)).first()
         assert row is not None
         row.public_id = None  # type: ignore[assignment]

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from ggzy.core.db import make_session_factory, unit_of_work
+from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission, Principal
 from ggzy.venues import service as venues
 from ggzy.venues.models import VenueBooking
 from ggzy.venues.rules import Purpose, VenueKind
 from ggzy.venues.schemas import BookingIn
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.factories import make_published_tender, principal
 from tests.venues.venue_support import evaluation_span, make_venue, opening_span
@@ -34,7 +35,7 @@ class _Race:
     """A published tender and an evaluation room of its centre, committed on a fresh database."""
 
     def __init__(self, engine: Engine) -> None:
-        self.factory = make_session_factory(engine)
+        self.factory = session_factory(engine)
         with unit_of_work(self.factory) as db:
             tender, setup = make_published_tender(db)
             self.tender_id = tender.id
@@ -140,7 +141,7 @@ def test_overlapping_bookings_lined_up_by_a_barrier_never_both_succeed(fresh_eng
 def test_two_opening_rooms_booked_at_once_for_one_tender_give_it_one(fresh_engine: Engine) -> None:
     """招标投标法 第34条: the opening is held at the one place the documents name. Two staff booking two different
     rooms at the same moment lock different venues; the tender's row is what lines them up."""
-    factory = make_session_factory(fresh_engine)
+    factory = session_factory(fresh_engine)
     with unit_of_work(factory) as db:
         tender, setup = make_published_tender(db)
         tender_id = tender.id

@@ -31,6 +31,21 @@ STATE_CHANGING_SERVICES: dict[str, Callable[..., Any]] = {}
 UNDISCLOSED_ACTIONS: set[str] = set()
 # the events recorded in a session's transaction, for the ledger to number at commit (see ggzy.ledger.sequencer)
 NEW_EVENTS_KEY = "ggzy.new_events"
+# set in the info of every session whose factory numbers its events into the ledger (ggzy.ledger.sequencer's
+# install_numbering, called by ggzy.wiring.session_factory); core names the mark without knowing the ledger
+NUMBERING_INSTALLED_KEY = "ggzy.ledger.numbering_installed"
+
+
+class EventsNotNumbered(RuntimeError):
+    """A session whose factory does not number events into the ledger was asked to record one: the event would
+    be committed outside the ledger, which ``ggzy ledger verify`` then reports as damage (decision 0018)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this session cannot record events: its factory does not number them into the ledger. Make sessions "
+            "with ggzy.wiring.session_factory(bind) (or give the sessionmaker to "
+            "ggzy.ledger.sequencer.install_numbering) instead of core.db.make_session_factory or sessionmaker()"
+        )
 
 
 class Event(Base):
@@ -95,7 +110,13 @@ def record_event(
     now: datetime,
     centre_id: int | None = None,
 ) -> Event:
-    """Append the event of a state change to the current transaction."""
+    """Append the event of a state change to the current transaction.
+
+    Refused, before anything is written, on a session whose factory does not number events into the ledger: a
+    forgotten installation fails here, loudly, instead of leaving an event the ledger never covers.
+    """
+    if not db.info.get(NUMBERING_INSTALLED_KEY):
+        raise EventsNotNumbered()
     if action not in STATE_CHANGING_SERVICES:
         raise LookupError(f"event action {action!r} is not declared by any @changes_state service")
     event = Event(

@@ -23,10 +23,10 @@ console = Console()
 def platform_database_and_keys():  # type: ignore[no-untyped-def]
     """The configured database and the platform's ledger keys."""
     from ggzy.config import get_settings
-    from ggzy.core.db import make_session_factory
     from ggzy.core.migrate import migrated_engine
+    from ggzy.wiring import session_factory
 
-    return make_session_factory(migrated_engine(get_settings())), _keys()
+    return session_factory(migrated_engine(get_settings())), _keys()
 
 
 def _keys():  # type: ignore[no-untyped-def]

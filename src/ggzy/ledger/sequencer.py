@@ -4,7 +4,8 @@ Numbering happens inside each writing transaction, just before it commits: it ad
 row (which locks it), gives the transaction's events the indexes reserved and releases the lock with the commit.
 Transactions that write events therefore commit one after another through that row, and the indexes follow commit
 order with no gap — a rolled-back transaction numbers nothing. (On SQLite the database's one writer already
-serialises them.)
+serialises them.) It is installed on a session factory by :func:`install_numbering`, which
+``ggzy.wiring.session_factory`` calls for every entry point; importing this module installs nothing (decision 0018).
 
 Integration is separate and idempotent: under the same lock it reads the numbered entries past the tree size,
 hashes them (RFC 9162 leaves over the entry bytes of ``ggzy.ledger.entries``), stores the complete-subtree nodes
@@ -19,9 +20,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import DateTime, event, insert, inspect, select, type_coerce, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from ggzy.core.events import NEW_EVENTS_KEY, Event
+from ggzy.core.events import NEW_EVENTS_KEY, NUMBERING_INSTALLED_KEY, Event
 from ggzy.ledger.entries import entry_leaf_hash
 from ggzy.ledger.merkle import NodeKey, new_nodes
 from ggzy.ledger.models import LedgerEntry, LedgerHead
@@ -36,7 +37,22 @@ def lock_head(db: Session) -> LedgerHead:
     return db.execute(select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update()).scalar_one()
 
 
-@event.listens_for(Session, "before_commit")
+def install_numbering(factory: sessionmaker[Session]) -> None:
+    """Number the events of every session ``factory`` makes at its commit, and mark its sessions as numbered (the mark
+    :func:`ggzy.core.events.record_event` demands). Idempotent. The listeners go on this factory alone, never on the
+    global ``Session`` class: which sessions are numbered is decided where they are made, not by what was imported."""
+    info = dict(factory.kw.get("info") or {})
+    # The mark on the factory says whether it is installed (event.contains is no test: SQLAlchemy's listener
+    # registry keys targets by id(), and a new factory's session class may reuse a collected one's id).
+    if info.get(NUMBERING_INSTALLED_KEY):
+        return
+    # First of the commit's listeners (insert=True), also before those on the global Session class: the portal's
+    # notification reads what this numbered.
+    event.listen(factory, "before_commit", _number_new_events, insert=True)
+    event.listen(factory, "after_soft_rollback", _forget_new_events)
+    factory.configure(info={**info, NUMBERING_INSTALLED_KEY: True})
+
+
 def _number_new_events(session: Session) -> None:
     recorded: list[Event] = session.info.pop(NEW_EVENTS_KEY, [])
     # Events added in a savepoint that was rolled back are no longer persistent: they never happened.
@@ -56,7 +72,6 @@ def _number_new_events(session: Session) -> None:
     session.info.setdefault(NUMBERED_KEY, []).extend(zip(range(start, start + len(new)), new, strict=True))
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_new_events(session: Session, previous_transaction: object) -> None:
     if not session.in_transaction():
         session.info.pop(NEW_EVENTS_KEY, None)

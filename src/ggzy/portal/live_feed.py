@@ -7,10 +7,10 @@ nor see one twice.
 
 Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop (reading the ledger head, then the
 new hall events past its cursor) and hands each new event to the queues of that tender's watchers. A commit in this
-process wakes the loop at once (a Session ``after_commit`` listener); on PostgreSQL a commit that numbers events also
-sends ``NOTIFY ggzy_ledger``, which wakes the hubs of the other processes (a second worker, the CLI) at once too; on
-SQLite they see it at the next poll. A watcher that falls too far behind is dropped: its browser reconnects with its
-``Last-Event-ID`` and catches up from the database, losing nothing.
+process wakes the loop at once (an ``after_commit`` listener that ``ggzy.wiring`` installs on every session factory);
+on PostgreSQL a commit that numbers events also sends ``NOTIFY ggzy_ledger``, which wakes the hubs of the other
+processes (a second worker, the CLI) at once too; on SQLite they see it at the next poll. A watcher that falls too far
+behind is dropped: its browser reconnects with its ``Last-Event-ID`` and catches up from the database, losing nothing.
 
 Before the bid deadline there is nothing to show: the tender's opening events only exist after it, and the sealed
 events (registrations, bids) are never read here — they are undisclosed, as in the public ledger (招标投标法 第22条).
@@ -237,17 +237,23 @@ class LiveHub:
                     watcher.queue.put_nowait(item)
 
 
-@event.listens_for(Session, "after_commit")
+def install_wake_up(factory: sessionmaker[Session]) -> None:
+    """Wake this process's hubs after, and (PostgreSQL) notify other processes' at, each commit of ``factory``'s
+    sessions that numbered ledger entries (called once per factory by ``ggzy.wiring.session_factory``, after the
+    ledger's numbering; decision 0018)."""
+    event.listen(factory, "before_commit", _notify_other_processes)
+    event.listen(factory, "after_commit", _wake_hubs)
+
+
 def _wake_hubs(session: Session) -> None:
     if session.info.get(NUMBERED_KEY):
         for hub in list(_hubs):
             hub.wake()
 
 
-@event.listens_for(Session, "before_commit")
 def _notify_other_processes(session: Session) -> None:
     """PostgreSQL: tell other processes' hubs that this commit numbers ledger entries (delivered at commit, not at
-    all on rollback). Runs after the sequencer numbered them (its listener is registered first, on import)."""
+    all on rollback). Runs after the sequencer numbered them (``install_numbering`` puts its listener first)."""
     numbered = session.info.get(NUMBERED_KEY)
     if not numbered or session.info.get(_NOTIFIED_KEY) == len(numbered):
         return

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -71,7 +71,12 @@ data_version = _DataVersion()
 _SEEN_KEY = "ggzy.portal.page_cache.seen"  # how many of the session's numbered entries already bumped the version
 
 
-@event.listens_for(Session, "after_commit")
+def install_invalidation(factory: sessionmaker[Session]) -> None:
+    """Bump :data:`data_version` after each commit of ``factory``'s sessions that numbered ledger entries (called
+    once per factory by ``ggzy.wiring.session_factory``, after the ledger's numbering; decision 0018)."""
+    event.listen(factory, "after_commit", _published_something)
+
+
 def _published_something(session: Session) -> None:
     numbered = len(session.info.get(NUMBERED_KEY, ()))  # a long-lived session's list grows commit by commit
     if numbered > session.info.get(_SEEN_KEY, 0):

@@ -28,13 +28,13 @@ def recover(
     the grace period (docs/decisions/0004)."""
     from ggzy.config import get_settings
     from ggzy.core.clock import SystemClock
-    from ggzy.core.db import make_session_factory
     from ggzy.core.migrate import migrated_engine
     from ggzy.storage.blobs import blob_store_for
     from ggzy.storage.recovery import recover_staged_blobs
+    from ggzy.wiring import session_factory
 
     store = blob_store_for(get_settings())
-    with make_session_factory(migrated_engine(get_settings()))() as db:
+    with session_factory(migrated_engine(get_settings()))() as db:
         report = recover_staged_blobs(db, store, now=SystemClock().now(), grace=timedelta(hours=grace_hours))
     if as_json:
         console.print_json(json.dumps(asdict(report)))
