@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -148,3 +148,45 @@ def test_migration_0012_suspends_the_entity_bindings_that_staff_made_without_the
         assert by_fiat.suspension_cause == "no_evidence"
         assert db.get(User, 1).suspended_at is None  # type: ignore[union-attr]
         assert db.get(AuthSession, "a" * 64).ended_at is not None  # type: ignore[union-attr]
+
+
+def test_migration_0017_upgrades_a_populated_sqlite_database_with_foreign_keys_checked(
+    engine: Engine, tmp_path: Path, gm_ca: Path
+) -> None:
+    """SQLite drops 0001's unique constraints only by rebuilding the tables, which others reference: with foreign
+    keys enforced the rebuild fails on a database holding an evaluation (its report, its committee); the upgrade
+    runs with enforcement off and checks every foreign key before the commit (decision 0020)."""
+    if not is_sqlite(engine.url.render_as_string(hide_password=False)):
+        pytest.skip("PostgreSQL drops a constraint in place: no table is rebuilt")
+    from alembic import command
+
+    from ggzy.core.migrate import alembic_config
+    from ggzy.evaluation.models import Evaluation, EvaluationReport
+    from tests.factories import make_evaluated_tender
+
+    populated = make_engine(f"sqlite:///{tmp_path / 'populated.db'}")
+    upgrade(populated)
+    with Session(populated) as db:
+        make_evaluated_tender(db, gm_ca)
+        db.commit()
+    config = alembic_config(populated.url.render_as_string(hide_password=False))
+
+    def run(step: Callable[[], None], *, foreign_keys: bool) -> None:
+        with populated.connect() as connection:
+            connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")  # type: ignore[union-attr]
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+    run(lambda: command.downgrade(config, "0015"), foreign_keys=False)
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):  # the rebuild as Alembic alone would run it
+        run(lambda: command.upgrade(config, "0017"), foreign_keys=True)
+    upgrade(populated)
+    with Session(populated) as db:
+        evaluation = db.scalars(select(Evaluation)).one()
+        assert evaluation.superseded_at is None
+        assert db.scalars(select(EvaluationReport)).one().evaluation_id == evaluation.id
+        assert db.execute(text("PRAGMA foreign_key_check")).all() == []
+        assert db.scalar(text("SELECT version_num FROM alembic_version")) == "0017"
+    populated.dispose()
