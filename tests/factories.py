@@ -7,6 +7,7 @@ import itertools
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -495,10 +496,14 @@ def make_opened_tender(
     prices: list[int],
     method: str = "scoring",
     ceiling_price: str | None = None,
+    trade_type: str = "construction",
+    procedure: str = "open",
 ) -> dict:
     """A tender opened through the services: one bidder per price (in fen), each bid decrypted by its bidder, the
     opening record read out; the project's lot has ``ceiling_price`` (yuan) if given. Returns the ``setup`` of
-    :func:`make_accepted_project` plus ``tender``, ``bidders`` (users) and ``bid_ids`` in the order of ``prices``."""
+    :func:`make_accepted_project` plus ``tender``, ``bidders`` (users) and ``bid_ids`` in the order of ``prices``.
+    ``trade_type`` and ``procedure`` pick the law and the procedure; a procedure by invitation invites the bidders
+    (a single-source one publicises its supplier first, 政府采购法实施条例 第38条)."""
     import io
 
     from ggzy.crypto import load_certificate
@@ -507,7 +512,7 @@ def make_opened_tender(
     from ggzy.projects import service as projects
     from ggzy.projects.schemas import LotIn, ProjectIn
     from ggzy.storage import LocalBlobStore
-    from ggzy.tendering import bids, opening
+    from ggzy.tendering import bids, opening, procedures
     from ggzy.tendering import service as tendering
     from ggzy.tendering.procedures import Method
     from tests.conftest import LEDGER_KEYS
@@ -527,7 +532,7 @@ def make_opened_tender(
         db,
         principal(db, agent_user, Permission.PROJECT_REGISTER),
         data=ProjectIn(
-            centre_id=city.id, name="评标测试工程", trade_type="construction", region_code="530102",
+            centre_id=city.id, name="评标测试工程", trade_type=trade_type, region_code="530102",
             owner_id=owner.id, agent_id=agent.id,
             lots=[LotIn(name="第1标段", budget="1000000.00", ceiling_price=ceiling_price)],
         ),
@@ -539,17 +544,25 @@ def make_opened_tender(
     make_custodians(db, city.id)
     lot = projects.lots_of(db, [project.id])[project.id][0]
     manager = principal(db, agent_user, Permission.TENDER_MANAGE)
+    chosen = procedures.procedure(procedure)
+    invitees = [bidder_user(db) for _ in prices] if chosen.by_invitation else []
+    published_at = TEST_NOW
+    if chosen.periods.sole_supplier_publicity is not None:  # 实施条例 第38条: 5 working days before it goes on
+        published_at = TEST_NOW + timedelta(days=10)
     tender = tendering.create_tender(
-        db, manager, lot_id=lot.id, procedure_key="open", method=Method(method), title="评标测试招标",
-        notice_text="招标公告正文", documents_until=TEST_NOW + timedelta(days=10),
-        bid_deadline=TEST_NOW + timedelta(days=25), invited_entity_ids=[], now=TEST_NOW,
+        db, manager, lot_id=lot.id, procedure_key=procedure, method=Method(method), title="评标测试招标",
+        notice_text="招标公告正文", documents_until=published_at + timedelta(days=10),
+        bid_deadline=published_at + timedelta(days=25), invited_entity_ids=[u.entity_id for u in invitees],
+        now=TEST_NOW,
     )  # fmt: skip
     tendering.attach_documents(db, manager, tender_id=tender.id, sha256="c" * 64, name="f.pdf", size=1, now=TEST_NOW)
-    tendering.publish_tender(db, manager, tender_id=tender.id, now=TEST_NOW)
+    if chosen.periods.sole_supplier_publicity is not None:
+        tendering.publicise_sole_supplier(db, manager, tender_id=tender.id, notice_text="唯一供应商公示", now=TEST_NOW)
+    tendering.publish_tender(db, manager, tender_id=tender.id, now=published_at)
     store = LocalBlobStore(ca_dir.parent / f"evaluation-blobs-{next(_serials)}")
     crew = []
-    for price in prices:
-        bidder = Bidder(db, ca_dir, tender.id)
+    for index, price in enumerate(prices):
+        bidder = Bidder(db, ca_dir, tender.id, user=invitees[index] if invitees else None, now=published_at)
         envelope = seal(db, tender, bidder, summary={"price_fen": price, "schedule_days": 300})
         actor = principal(db, bidder.user, Permission.TENDER_REGISTER)
         bids.submit_bid(
@@ -579,7 +592,7 @@ def make_opened_tender(
 
 
 def make_evaluated_tender(
-    db: Session, ca_dir: Path, *, prices: list[int] | None = None, method: str = "lowest_price"
+    db: Session, ca_dir: Path, *, prices: list[int] | None = None, method: str = "lowest_price", **kwargs: Any
 ) -> dict:
     """A tender driven through the services to a finalised evaluation report (评标报告): opened as in
     :func:`make_opened_tender`, five experts drawn, evaluated by the lowest evaluated price with no qualification
@@ -591,7 +604,9 @@ def make_evaluated_tender(
     from ggzy.evaluation import service as evaluation
     from ggzy.experts import service as experts
 
-    opened = make_opened_tender(db, ca_dir, prices=prices or [30_000_000, 20_000_000, 10_000_000], method=method)
+    opened = make_opened_tender(
+        db, ca_dir, prices=prices or [30_000_000, 20_000_000, 10_000_000], method=method, **kwargs
+    )
     for _ in range(5):
         make_expert(db)
     staff = principal(db, opened["staff"], Permission.COMMITTEE_DRAW)

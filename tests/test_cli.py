@@ -37,16 +37,28 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         assert suites == {"gm", "intl"}
         # owner, agent, 5 bidders, 3 custodians, 6 experts' employers
         assert db.scalar(select(func.count()).select_from(Entity)) == 16
-        project = db.scalars(select(Project)).one()
-        assert project.status == "accepted"
+        projects = {p.trade_type: p for p in db.scalars(select(Project))}
+        assert set(projects) == {"construction", "gov_procurement"}
+        project = projects["construction"]
+        assert all(p.status == "accepted" for p in projects.values())
         assert validate_project_code(project.code).region_code == "530102"
         assert db.scalar(select(func.count()).select_from(Lot).where(Lot.project_id == project.id)) == 2
         assert db.scalar(select(func.count()).select_from(User).where(User.username == "staff")) == 1
         assert db.scalar(select(func.count()).select_from(Event)) > 10
 
-    # The tender story: lot 1 opened with five bids (one by custodians), lot 2 failed and is open again.
+    # The tender story: lot 1 opened with five bids (one by custodians), lot 2 failed and is open again; the
+    # procurement's lot A is awarded from its report (no publicity, 政府采购法实施条例 第43条), lot B fails after its
+    # evaluation with two responsive suppliers of three (政府采购法 第36条) and is procured again.
     lots = result.report["lots"]
-    assert [lot["stages"][-1] for lot in lots] == ["contracted", "failed", "published"]
+    assert [(lot["procedure"], lot["round"], lot["stages"][-1]) for lot in lots] == [
+        ("open", 1, "contracted"), ("open", 1, "failed"), ("open", 2, "published"),
+        ("gp_open", 1, "contracted"), ("gp_open", 1, "failed"), ("gp_open", 2, "published"),
+    ]  # fmt: skip
+    assert "publicity" in lots[0]["stages"]
+    assert "publicity" not in lots[3]["stages"]
+    assert "publicity" not in lots[3]["procedure_stages"]
+    assert lots[4]["stages"][-2:] == ["evaluating", "failed"]
+    assert {lot["law"] for lot in lots} == {"招标投标法", "政府采购法"}
     assert lots[0]["winner"] == "曲靖麒麟建筑有限公司"  # the lowest price (经评审的最低投标价法)
     assert lots[0]["award_price_fen"] == 1_742_315_000
     assert lots[0]["bids"] == 5
@@ -55,7 +67,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         from ggzy.tendering.models import DecryptedBid, Tender
 
         methods = sorted(db.scalars(select(DecryptedBid.method)))
-        assert methods == ["bidder"] * 4 + ["custodians"]
+        assert methods == ["bidder"] * 10 + ["custodians"]  # lot 1's five, and three in each procurement lot
         # 实施条例 第34条: a declared minority stake between two bidders is a warning, not a bar (the winner stands)
         from ggzy.tendering.models import Opening
 
@@ -80,7 +92,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
     # A second run changes nothing.
     load_demo(fresh_engine, directory=tmp_path / "demo", **demo_parts(tmp_path))
     with Session(fresh_engine) as db:
-        assert db.scalar(select(func.count()).select_from(Project)) == 1
+        assert db.scalar(select(func.count()).select_from(Project)) == 2
 
 
 def test_cli_db_upgrade_and_demo_on_the_embedded_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,7 +173,15 @@ def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypat
             ],
             ["draft", "published", "closed", "failed"],
             ["draft", "published"],
+            ["draft", "published", "closed", "opening", "opened", "evaluating", "evaluated", "awarded", "contracted"],
+            ["draft", "published", "closed", "opening", "opened", "evaluating", "failed"],
+            ["draft", "published"],
         ]
+        # every lot with its procedure and the stages its procedure declares
+        assert [(lot["procedure"], lot["law"]) for lot in report["lots"]] == [("open", "招标投标法")] * 3 + [
+            ("gp_open", "政府采购法")
+        ] * 3
+        assert "publicity" not in report["lots"][3]["procedure_stages"]
         assert report["events"] > 50
         verified = runner.invoke(app, ["ledger", "verify"])
         # no witness is configured here: the demo's ledger is whole, and verify says it could check no more than that
@@ -183,7 +203,7 @@ def test_the_demo_story_runs_whatever_the_day_counting_every_period_on_the_holid
 
     clock = FixedClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
     result = load_demo(fresh_engine, directory=tmp_path / "demo", clock=clock, **demo_parts(tmp_path))
-    assert [lot["stages"][-1] for lot in result.report["lots"]] == ["contracted", "failed", "published"]
+    assert [lot["stages"][-1] for lot in result.report["lots"]] == ["contracted", "failed", "published"] * 2
     with Session(fresh_engine) as db:
         first = db.scalars(select(Tender).order_by(Tender.id)).first()
         assert first is not None

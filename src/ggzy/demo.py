@@ -39,7 +39,13 @@ from ggzy.crypto import (
     load_private_key_pem,
 )
 from ggzy.crypto.ca import CA_CERTIFICATE_FILE
-from ggzy.demo_story import DemoBidder, register_custodians, register_expert_users, run_tender_story
+from ggzy.demo_story import (
+    DemoBidder,
+    ProcurementStory,
+    register_custodians,
+    register_expert_users,
+    run_tender_story,
+)
 from ggzy.entities import enrolment, login, service
 from ggzy.entities.models import TrustAnchor, User
 from ggzy.entities.schemas import RoleGrantIn
@@ -48,6 +54,7 @@ from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.projects.service import accept_registration, lots_of, register_project
 from ggzy.storage import BlobStore
+from ggzy.tendering.procedures import procedure
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +372,25 @@ def load_demo(
             now=now,
         )
         accept_registration(db, staff.holding(Permission.PROJECT_REVIEW), project_id=project.id, now=now)
+        purchase = register_project(
+            db,
+            agent,
+            data=ProjectIn(
+                centre_id=city.id,
+                name="昆明市第一中学教学设备采购项目",
+                trade_type=TradeType.GOV_PROCUREMENT,
+                region_code="530102",
+                owner_id=_entity_id(users["owner"]),
+                agent_id=_entity_id(users["agent"]),
+                approval_reference="昆财采计〔2026〕2051号",
+                lots=[
+                    LotIn(name="A包（多媒体教学设备）", budget="1950000.00", ceiling_price="1900000.00"),
+                    LotIn(name="B包（实验室家具）", budget="800000.00", ceiling_price="780000.00"),
+                ],
+            ),
+            now=now,
+        )
+        accept_registration(db, staff.holding(Permission.PROJECT_REVIEW), project_id=purchase.id, now=now)
 
         status.update("loading demo data: custodians, sealed bids, the remote opening")
         custodians = register_custodians(db, city_id=city.id, cas=cas, directory=directory, now=now)
@@ -386,6 +412,7 @@ def load_demo(
             staff=staff,
             experts=experts,
             clock=story_clock,
+            procurement=ProcurementStory(project=purchase, lots=lots_of(db, [purchase.id])[purchase.id]),
         )
         events = db.scalar(select(func.count()).select_from(Event)) or 0
         report = {
@@ -396,7 +423,10 @@ def load_demo(
                     "round": story.round,
                     "tender_id": story.tender_id,
                     "procedure": story.procedure,
+                    "procedure_name": procedure(story.procedure).name_zh,
+                    "law": procedure(story.procedure).law.name_zh,
                     "stages": story.stages,
+                    "procedure_stages": [stage.value for stage in procedure(story.procedure).stages],
                     "bids": story.bids,
                     "winner": story.winner,
                     "award_price_fen": story.award_price_fen,
@@ -409,8 +439,9 @@ def load_demo(
             json.dumps({"project_code": project.code, "password": DEMO_PASSWORD} | report, ensure_ascii=False, indent=2)
         )
         table.caption = (
-            f"project {project.code}: lot 1 awarded and contracted, lot 2 failed and re-tendered (open for bidding); "
-            f"files in {directory}"
+            f"project {project.code}: lot 1 awarded and contracted, lot 2 failed at its opening and re-tendered; "
+            f"procurement {purchase.code} (政府采购): lot A awarded from its report and contracted, lot B failed after "
+            f"its evaluation and procured again; the new rounds are open for bidding; files in {directory}"
         )
     return DemoResult(table=table, report=report)
 

@@ -104,26 +104,34 @@ def register_custodians(
     return kept
 
 
-def _bid_deadline(db: Session, now: datetime) -> datetime:
+def _bid_deadline(db: Session, now: datetime, procedure_key: str = "open") -> datetime:
     """09:30 three weeks on, or on the first lawful day when the 20th day is a day off (招标投标法 第24条,
-    民法典 第203条)."""
-    earliest = earliest_deadline_date(working_day_calendar(db), now, procedure("open"))
+    政府采购法 第35条, 民法典 第203条)."""
+    earliest = earliest_deadline_date(working_day_calendar(db), now, procedure(procedure_key))
     three_weeks = _at(now + timedelta(days=21), 9, 30)
     return max(three_weeks, three_weeks + timedelta(days=(earliest - three_weeks.date()).days))
 
 
-def _publish(db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title: str, clock: FixedClock) -> Tender:
+def _publish(
+    db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title: str, clock: FixedClock,
+    procedure_key: str = "open",
+) -> Tender:  # fmt: skip
     now = clock.now()
+    notice = (
+        f"{title}招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。"
+        if procedure_key == "open"
+        else f"{title}公开招标公告：本项目为政府采购项目，采购人现进行公开招标，欢迎符合资格条件的供应商参加投标。"
+    )
     tender = tendering.create_tender(
         db,
         agent,
         lot_id=lot.id,
-        procedure_key="open",
-        method=Method.LOWEST_PRICE,  # 经评审的最低投标价法
+        procedure_key=procedure_key,
+        method=Method.LOWEST_PRICE,  # 经评审的最低投标价法 / 最低评标价法 (政府采购法实施条例 第34条)
         title=title,
-        notice_text=f"{title}招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。",
+        notice_text=notice,
         documents_until=now + timedelta(days=10),
-        bid_deadline=_bid_deadline(db, now),
+        bid_deadline=_bid_deadline(db, now, procedure_key),
         invited_entity_ids=[],
         now=now,
     )
@@ -235,17 +243,7 @@ def register_expert_users(db: Session, *, centre_id: int, password: str, now: da
     return experts
 
 
-def _evaluate_and_award(
-    db: Session, tender: Tender, *, staff: Principal, agent: Principal, experts: list[tuple[int, int]],
-    ledger_keys: LedgerKeys, clock: FixedClock,
-) -> tuple[str, int]:  # fmt: skip
-    """Draw five experts, evaluate by the lowest evaluated price, publicise the candidates for the lawful three days,
-    award the first, send the letters and record the contract (招标投标法 第37、45、46条; 实施条例 第54、55条)."""
-    from decimal import Decimal
-
-    from ggzy.awards import service as awards
-    from ggzy.evaluation import rules as evaluation_rules
-    from ggzy.evaluation import service as evaluation
+def _register_experts(db: Session, staff: Principal, experts: list[tuple[int, int]], clock: FixedClock) -> None:
     from ggzy.experts import service as expert_register
 
     for (user_id, employer_id), name in zip(experts, EXPERTS, strict=True):
@@ -253,6 +251,17 @@ def _evaluate_and_award(
             db, staff, user_id=user_id, name=name, employer_id=employer_id, specialty_codes=["A01"], tier="city",
             region_code="530100", now=clock.now(),
         )  # fmt: skip
+
+
+def _evaluate(db: Session, tender: Tender, *, staff: Principal, clock: FixedClock) -> str:
+    """Draw five experts and evaluate by the lowest evaluated price; returns the stage the report leaves the round
+    in: ``evaluated``, or ``failed`` when too few valid bids are left (招标投标法 第42条, 政府采购法 第36条)."""
+    from decimal import Decimal
+
+    from ggzy.evaluation import rules as evaluation_rules
+    from ggzy.evaluation import service as evaluation
+    from ggzy.experts import service as expert_register
+
     expert_register.draw_committee(
         db, staff, tender_id=tender.id, specialty_code="A01", size=5, reserve=1, owner_representative_user_ids=[],
         now=clock.now(),
@@ -261,6 +270,40 @@ def _evaluate_and_award(
     evaluation.start_evaluation(db, staff, tender_id=tender.id, scheme=scheme, lead_member_id=None, now=clock.now())
     clock.advance(timedelta(hours=3))
     evaluation.finalise_report(db, staff, tender_id=tender.id, now=clock.now())
+    return tender.stage
+
+
+def _award_from_report(
+    db: Session, tender: Tender, *, agent: Principal, ledger_keys: LedgerKeys, clock: FixedClock
+) -> tuple[str, int]:
+    """政府采购法实施条例 第43条: the purchaser determines the first candidate of the report (no publicity), the
+    letters go out, and the contract is signed (政府采购法 第46条)."""
+    from ggzy.awards import service as awards
+
+    clock.advance(timedelta(hours=2))
+    first = awards.report_candidates(db, tender.id)[0]
+    award = awards.award_tender(
+        db, agent, tender_id=tender.id, bid_id=first["bid_id"], passed_over=[], signers=ledger_keys.signers,
+        now=clock.now(),
+    )  # fmt: skip
+    clock.advance(timedelta(hours=3))
+    awards.record_contract(
+        db, agent, tender_id=tender.id, amount_fen=award.price_fen, signed_on=clock.now().date(), blob_sha256=None,
+        now=clock.now(),
+    )  # fmt: skip
+    winner = db.get(Entity, award.entity_id)
+    assert winner is not None
+    return winner.name, award.price_fen
+
+
+def _evaluate_and_award(
+    db: Session, tender: Tender, *, staff: Principal, agent: Principal, ledger_keys: LedgerKeys, clock: FixedClock
+) -> tuple[str, int]:
+    """Evaluate, publicise the candidates for the lawful three days, award the first, send the letters and record
+    the contract (招标投标法 第37、45、46条; 实施条例 第54、55条)."""
+    from ggzy.awards import service as awards
+
+    _evaluate(db, tender, staff=staff, clock=clock)
     clock.advance(timedelta(days=1))
     publicity = awards.publish_publicity(db, agent, tender_id=tender.id, ends_at=None, now=clock.now())
     clock.set(publicity.ends_at)
@@ -292,6 +335,7 @@ def run_tender_story(
     staff: Principal,
     experts: list[tuple[int, int]],
     clock: FixedClock,
+    procurement: ProcurementStory,
 ) -> list[LotStory]:
     first, second = (
         LotStory(code=bids.lot_code(project, lots[0]), procedure="open"),
@@ -303,6 +347,7 @@ def run_tender_story(
     for story, tender in ((first, lot1), (second, lot2)):
         story.stages += ["draft", "published"]
         story.tender_id = tender.id
+    _procurement_published(db, procurement, agent=agent, store=store, clock=clock)
     rooms = _add_rooms(db, staff, centre_id=project.centre_id, clock=clock)
     _book_room(db, staff, lot1, rooms["第一开标室"], Purpose.OPENING, clock=clock)
     _book_room(db, staff, lot1, rooms["第一评标室"], Purpose.EVALUATION, clock=clock)
@@ -325,6 +370,8 @@ def run_tender_story(
     for bidder, price in zip(bidders[:2], (421_000_000, 418_850_000), strict=True):
         _seal_and_submit(db, bidder, lot2, project, lots[1], price, store, ledger_keys, clock)
     first.bids, second.bids = len(bidders), 2
+    procurement.bidders = bidders[:3]
+    _procurement_bids(db, procurement, bidders, store=store, ledger_keys=ledger_keys, clock=clock)
 
     clock.set(lot1.bid_deadline)
     for story in (first, second):
@@ -348,12 +395,94 @@ def run_tender_story(
     retender = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}（重新招标）", clock=clock)
     _book_room(db, staff, retender, rooms["第二开标室"], Purpose.OPENING, clock=clock)
 
+    _register_experts(db, staff, experts, clock)
+    procured = _procurement_opened_and_decided(db, procurement, host=agent, staff=staff, store=store,
+                                               ledger_keys=ledger_keys, clock=clock)  # fmt: skip
     first.winner, first.award_price_fen = _evaluate_and_award(
-        db, lot1, staff=staff, agent=agent, experts=experts, ledger_keys=ledger_keys, clock=clock
+        db, lot1, staff=staff, agent=agent, ledger_keys=ledger_keys, clock=clock
     )
     first.stages += ["evaluating", "evaluated", "publicity", "awarded", "contracted"]
     third = LotStory(code=second.code, procedure="open", stages=["draft", "published"], tender_id=retender.id, round=2)
-    return [first, second, third]
+    return [first, second, third, *procured]
+
+
+@dataclass
+class ProcurementStory:
+    """The government-procurement project run beside the construction one (政府采购法): lot A to its result without a
+    candidate publicity, lot B failing after its evaluation with two responsive suppliers of three (第36条) and
+    procured again (第37条)."""
+
+    project: Project
+    lots: list[Lot]
+    tenders: list[Tender] = field(default_factory=list)
+    stories: list[LotStory] = field(default_factory=list)
+    bidders: list[DemoBidder] = field(default_factory=list)
+
+
+# Lot A's and lot B's prices in fen for the first three bidders (lot B's ceiling is 780,000.00 yuan: the first
+# price exceeds it and is rejected at once).
+PROCUREMENT_PRICES = ((186_000_000, 179_500_000, 183_200_000), (79_800_000, 75_600_000, 76_900_000))
+
+
+def _procurement_published(
+    db: Session, procurement: ProcurementStory, *, agent: Principal, store: BlobStore, clock: FixedClock
+) -> None:
+    for lot in procurement.lots:
+        title = f"{procurement.project.name}{lot.name}"
+        tender = _publish(db, agent, store, lot, title=title, clock=clock, procedure_key="gp_open")
+        procurement.tenders.append(tender)
+        procurement.stories.append(
+            LotStory(code=bids.lot_code(procurement.project, lot), procedure="gp_open", stages=["draft", "published"],
+                     tender_id=tender.id)
+        )  # fmt: skip
+
+
+def _procurement_bids(
+    db: Session, procurement: ProcurementStory, bidders: list[DemoBidder], *, store: BlobStore,
+    ledger_keys: LedgerKeys, clock: FixedClock,
+) -> None:  # fmt: skip
+    for tender, lot, prices, story in zip(
+        procurement.tenders, procurement.lots, PROCUREMENT_PRICES, procurement.stories, strict=True
+    ):
+        for bidder in bidders[:3]:
+            tendering.register_for_tender(
+                db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=tender.id, now=clock.now()
+            )
+        for bidder, price in zip(bidders[:3], prices, strict=True):
+            _seal_and_submit(db, bidder, tender, procurement.project, lot, price, store, ledger_keys, clock)
+        story.bids = 3
+
+
+def _procurement_opened_and_decided(
+    db: Session, procurement: ProcurementStory, *, host: Principal, staff: Principal, store: BlobStore,
+    ledger_keys: LedgerKeys, clock: FixedClock,
+) -> list[LotStory]:  # fmt: skip
+    """Open both lots remotely, evaluate them, award lot A from its report and procure lot B again."""
+    bidders_of = procurement.bidders
+    for tender, story in zip(procurement.tenders, procurement.stories, strict=True):
+        opening.start_opening(db, host, tender_id=tender.id, now=clock.now())
+        clock.advance(timedelta(minutes=2))
+        for bidder in bidders_of:
+            _decrypt(db, bidder, tender, store, clock)
+        clock.advance(timedelta(minutes=30))
+        opening.finish_opening(
+            db, host, tender_id=tender.id, not_bidders_fault=[], signers=ledger_keys.signers, now=clock.now()
+        )
+        story.stages += ["closed", "opening", "opened", "evaluating"]
+        story.stages.append(_evaluate(db, tender, staff=staff, clock=clock))
+    lot_a, lot_b = procurement.stories
+    lot_a.winner, lot_a.award_price_fen = _award_from_report(
+        db, procurement.tenders[0], agent=host, ledger_keys=ledger_keys, clock=clock
+    )
+    lot_a.stages += ["awarded", "contracted"]
+    again = _publish(
+        db, host, store, procurement.lots[1], title=f"{procurement.project.name}{procurement.lots[1].name}（重新招标）",
+        clock=clock, procedure_key="gp_open",
+    )  # fmt: skip
+    retender = LotStory(
+        code=lot_b.code, procedure="gp_open", stages=["draft", "published"], tender_id=again.id, round=2
+    )
+    return [lot_a, lot_b, retender]
 
 
 ROOMS = (

@@ -150,6 +150,14 @@ def test_re_tender_ordered_fails_the_round_and_the_lot_starts_a_new_one_招标�
         "step": "re_tender", "from": stage, "to": "failed", "article": ARTICLE_81, "reason_zh": "责令重新招标",
         "committee": None, "committee_zh": None,
     }  # fmt: skip
+    failed = db.scalar(select(Event).where(Event.action == "tender.failed"))
+    assert failed is not None
+    assert json.loads(failed.payload) | {"complaint_id": None} == {
+        "ground": "re_tender_ordered", "ground_zh": "投诉处理决定责令重新招标",
+        "ground_en": "a complaint's decision ordered a re-tender", "article": ARTICLE_81, "complaint_id": None,
+        "stage": stage,
+    }  # fmt: skip
+    assert failed.disclosed
     # 中标无效: an award made is void, kept with its letters for the record
     assert _count(db, Award, superseded=False) == 0
     assert _count(db, Award, superseded=True) == (1 if stage == "awarded" else 0)

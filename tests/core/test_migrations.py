@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,7 +160,7 @@ def test_migration_0017_upgrades_a_populated_sqlite_database_with_foreign_keys_c
         pytest.skip("PostgreSQL drops a constraint in place: no table is rebuilt")
     from alembic import command
 
-    from ggzy.core.migrate import alembic_config
+    from ggzy.core.migrate import alembic_config, downgrade
     from ggzy.evaluation.models import Evaluation, EvaluationReport
     from tests.factories import make_evaluated_tender
 
@@ -171,17 +171,10 @@ def test_migration_0017_upgrades_a_populated_sqlite_database_with_foreign_keys_c
         db.commit()
     config = alembic_config(populated.url.render_as_string(hide_password=False))
 
-    def run(step: Callable[[], None], *, foreign_keys: bool) -> None:
-        with populated.connect() as connection:
-            connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")  # type: ignore[union-attr]
-            with connection.begin():
-                config.attributes["connection"] = connection
-                step()
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
-
-    run(lambda: command.downgrade(config, "0015"), foreign_keys=False)
-    with pytest.raises(IntegrityError, match="FOREIGN KEY"):  # the rebuild as Alembic alone would run it
-        run(lambda: command.upgrade(config, "0017"), foreign_keys=True)
+    downgrade(populated, "0016")
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"), populated.begin() as enforcing:
+        config.attributes["connection"] = enforcing  # the rebuild as Alembic alone runs it, foreign keys enforced
+        command.upgrade(config, "0017")
     upgrade(populated)
     with Session(populated) as db:
         evaluation = db.scalars(select(Evaluation)).one()

@@ -64,7 +64,7 @@ class NoticeMaker:
             self.db,
             agent,
             lot_id=lot_id,
-            procedure_key="open",
+            procedure_key="gp_open" if trade_type == "gov_procurement" else "open",
             method=Method.SCORING,
             title=title,
             notice_text=notice_text,

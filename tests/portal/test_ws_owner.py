@@ -241,3 +241,63 @@ def test_the_agent_answers_an_objection_to_the_result_during_the_publicity(
     assert answered.status_code == 303, answered.text
     assert event_count(db, "award.objection_answered") == 1
     assert "经核实业绩真实" in client.get(page).text
+
+
+def test_the_workspace_offers_the_procedures_of_the_trade_types_law_and_the_next_step(
+    client: TestClient, db: Session, trusted: dict[str, int]
+) -> None:
+    """DESIGN §5: the trade type picks the law — a government-procurement project is offered the procedures of
+    政府采购法 only, a land project none (listing and auction come later), and each round shows its next step."""
+    procurement = make_accepted_project(db, trade_type="gov_procurement")
+    browser_login(client, db, procurement["agent_user"])
+    home = client.get("/workspace/projects").text
+    assert 'value="gp_open"' in home
+    assert 'value="rfq"' in home
+    assert 'value="single_source"' in home
+    assert 'value="open"' not in home  # 招标投标法's open tendering is not offered for 政府采购
+    token = csrf_from(client, "/workspace/projects")
+    refused = client.post(
+        f"/workspace/projects/lots/{procurement['lots'][0].id}/tenders",
+        data={
+            "csrf_token": token, "title": "错用的方式", "notice_text": "正文", "procedure": "open", "method": "scoring",
+            "documents_until": _local(TEST_NOW + timedelta(days=10)),
+            "bid_deadline": _local(TEST_NOW + timedelta(days=25)),
+        },
+    )  # fmt: skip
+    assert (refused.status_code, problem_code(refused)) == (422, "procedure_not_for_trade_type")
+    assert db.scalar(select(func.count()).select_from(Tender)) == 0
+    created = client.post(
+        f"/workspace/projects/lots/{procurement['lots'][0].id}/tenders",
+        data={
+            "csrf_token": token, "title": "设备采购", "notice_text": "正文", "procedure": "gp_open",
+            "method": "lowest_price", "documents_until": _local(TEST_NOW + timedelta(days=10)),
+            "bid_deadline": _local(TEST_NOW + timedelta(days=25)),
+        },
+    )  # fmt: skip
+    assert created.status_code == 200, created.text
+    listing = client.get("/workspace/projects").text
+    assert "公开招标（政府采购）" in listing
+    assert "上传招标（采购）文件" in listing  # the next step of a draft
+
+
+def test_terminating_a_round_asks_first_and_says_what_happened(
+    client: TestClient, db: Session, trusted: dict[str, int]
+) -> None:
+    """招标投标法实施条例 第31条: the owner or agent terminates at any stage with its reason; the page asks for a
+    confirmation, and a request without it changes nothing."""
+    tender, setup = make_published_tender(db)
+    browser_login(client, db, setup["agent_user"])
+    page = f"/workspace/projects/tenders/{tender.id}"
+    assert "终止本轮" in client.get(page).text
+    token = csrf_from(client, page)
+    before = event_count(db)
+    unconfirmed = client.post(f"{page}/terminate", data={"csrf_token": token, "reason": "需求变化"})
+    assert (unconfirmed.status_code, problem_code(unconfirmed)) == (422, "invalid_input")
+    assert event_count(db) == before
+    done = client.post(f"{page}/terminate", data={"csrf_token": token, "reason": "需求变化", "confirmed": "yes"})
+    assert done.status_code == 200, done.text
+    assert "本轮已终止" in done.text
+    db.refresh(tender)
+    assert tender.stage == "cancelled"
+    assert event_count(db, "tender.cancelled") == 1
+    assert "终止本轮" not in client.get(page).text  # over: nothing to terminate

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from ggzy.core.events import canonical_json
 from ggzy.crypto import DecryptionFailed, IssuedCertificate, Suite, load_private_key_pem, load_public_key_pem
 from ggzy.crypto.envelope import open_bid, read_envelope_header, seal_bid, unwrap_data_key
 from ggzy.crypto.sharing import decrypt_share, recover_opening_key
-from ggzy.entities.models import Entity
+from ggzy.entities.models import Entity, User
 from ggzy.tendering.bids import lot_code
 from ggzy.tendering.models import OpeningKey, SealedBid
 from ggzy.tendering.service import project_of, register_for_tender
@@ -38,14 +38,16 @@ SUMMARY = {"price_fen": 1_823_456_700, "schedule_days": 540, "quality": "合格"
 
 
 class Bidder:
-    def __init__(self, db: Session, ca_dir: Path, tender_id: int) -> None:
+    def __init__(
+        self, db: Session, ca_dir: Path, tender_id: int, *, user: User | None = None, now: datetime = TEST_NOW
+    ) -> None:
         from ggzy.core.permissions import Permission
 
-        self.user = bidder_user(db)
+        self.user = user or bidder_user(db)
         entity = db.get(Entity, self.user.entity_id)
         assert entity is not None
         self.issued: IssuedCertificate = issue(ca_dir, name=entity.name, code=entity.credit_code)
-        register_for_tender(db, principal(db, self.user, Permission.TENDER_REGISTER), tender_id=tender_id, now=TEST_NOW)
+        register_for_tender(db, principal(db, self.user, Permission.TENDER_REGISTER), tender_id=tender_id, now=now)
         self.headers = token_for(db, self.user)
 
 

@@ -155,7 +155,7 @@ def test_tendering_law_art_37_committee_of_5_or_more_odd_two_thirds_experts(
 
 def test_tendering_law_art_17_invited_tendering_invites_at_least_3() -> None:
     assert INVITED.by_invitation
-    assert INVITED.minimum_invitations == 3
+    assert INVITED.invitations.minimum == 3
     assert not OPEN.by_invitation
 
 

@@ -81,7 +81,8 @@ class Award(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
-    publicity_id: Mapped[int] = mapped_column(ForeignKey("candidate_publicities.id"))
+    # None under 政府采购法, which has no candidate publicity (政府采购法实施条例 第43条)
+    publicity_id: Mapped[int | None] = mapped_column(ForeignKey("candidate_publicities.id"))
     bid_id: Mapped[int] = mapped_column(ForeignKey("sealed_bids.id"))
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     rank: Mapped[int] = mapped_column(Integer)

@@ -14,7 +14,7 @@ from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import CHINA_STANDARD_TIME, as_utc
 from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.money import format_yuan
-from ggzy.tendering.procedures import Procedure
+from ggzy.tendering.procedures import Procedure, needed
 from ggzy.tendering.rules import china_date
 
 
@@ -180,7 +180,7 @@ def last_publicity_start_day(
     calendar: WorkingDayCalendar, *, report_received_at: datetime, procedure: Procedure
 ) -> date:
     """实施条例 第54条: the candidates are publicised within 3 days of receiving the evaluation report."""
-    return procedure.periods.publicity_start.last_day(calendar, china_date(report_received_at))
+    return needed(procedure.periods.publicity_start).last_day(calendar, china_date(report_received_at))
 
 
 def check_publicity_start(
@@ -190,7 +190,7 @@ def check_publicity_start(
     if china_date(starts_at) > last_day:
         raise PublicityTooLate(
             field="tender_id",
-            days=procedure.periods.publicity_start.length,
+            days=needed(procedure.periods.publicity_start).length,
             received=china_date(report_received_at).isoformat(),
             last_day=last_day.isoformat(),
         )
@@ -199,7 +199,7 @@ def check_publicity_start(
 def earliest_publicity_end(calendar: WorkingDayCalendar, *, starts_at: datetime, procedure: Procedure) -> datetime:
     """实施条例 第54条: at least 3 days (日, not 72 hours: 民法典 第201条 第1款), counted from the day after the start,
     so 24:00 of the third day, or of the first working day after it when that day is a statutory day off."""
-    return end_of_day(procedure.periods.publicity.last_day(calendar, china_date(starts_at)))
+    return end_of_day(needed(procedure.periods.publicity).last_day(calendar, china_date(starts_at)))
 
 
 def check_publicity_end(
@@ -207,7 +207,9 @@ def check_publicity_end(
 ) -> None:
     earliest = earliest_publicity_end(calendar, starts_at=starts_at, procedure=procedure)
     if as_utc(ends_at) < earliest:
-        raise PublicityTooShort(field="ends_at", days=procedure.periods.publicity.length, earliest=_shown(earliest))
+        raise PublicityTooShort(
+            field="ends_at", days=needed(procedure.periods.publicity).length, earliest=_shown(earliest)
+        )
 
 
 def publicity_running(*, starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
@@ -228,7 +230,7 @@ def check_publicity_ended(*, ends_at: datetime, now: datetime) -> None:
 
 def objection_answer_due(calendar: WorkingDayCalendar, *, received_at: datetime, procedure: Procedure) -> date:
     """实施条例 第54条: the owner answers within 3 days of receiving the objection (the last day)."""
-    return procedure.periods.result_objection_answer.last_day(calendar, china_date(received_at))
+    return needed(procedure.periods.result_objection_answer).last_day(calendar, china_date(received_at))
 
 
 def answered_late(*, answer_due: date, answered_at: datetime) -> bool:

@@ -37,7 +37,7 @@ from ggzy.tendering.bids import ACTIVE, lot_code
 from ggzy.tendering.lifecycle import TenderStageWrong
 from ggzy.tendering.models import SealedBid, Tender
 from ggzy.tendering.opening import REVOKED, WITHDRAWN_UNOPENED
-from ggzy.tendering.procedures import procedure
+from ggzy.tendering.procedures import PROCUREMENT_LAW, procedure
 from ggzy.tendering.rules import china_date
 from ggzy.tendering.service import get_tender, project_of, record_tender_event
 from ggzy.tendering.stages import Stage, Step
@@ -196,6 +196,17 @@ def _candidates(db: Session, report_body: dict[str, Any], recommended: list[int]
         }
         for rank, bid_id in enumerate(recommended, start=1)
     ]
+
+
+def report_candidates(db: Session, tender_id: int) -> list[dict[str, Any]]:
+    """The candidates the evaluation report recommends, ranked, with names and prices (政府采购法实施条例 第43条:
+    the purchaser determines the supplier among them, in order)."""
+    evaluation = find_evaluation(db, tender_id)
+    report = report_of(db, evaluation.id) if evaluation is not None else None
+    if report is None:
+        raise NotFound(field="tender_id", what_zh="评标报告", what_en="Evaluation report")
+    body = json.loads(report.body)
+    return _candidates(db, body, body["recommended"])
 
 
 def _publicity(db: Session, tender: Tender) -> CandidatePublicity:
@@ -368,6 +379,22 @@ def letter_text(
     """The text of a letter of award (中标通知书) or a notice of the result (中标结果通知), 招标投标法 第45条."""
     price = f"人民币 {format_yuan(price_fen)} 元（{format_yuan_uppercase(price_fen)}）"
     head = f"{addressee.name}（统一社会信用代码 {addressee.credit_code}）：\n\n"
+    if procedure(tender.procedure).law == PROCUREMENT_LAW:  # 政府采购法 第46条; 政府采购法实施条例 第43条
+        if kind == AWARD_LETTER:
+            body = (
+                f"中标（成交）通知书\n\n{head}"
+                f"你单位参加的“{tender.title}”（标段编号 {code}）政府采购，经评审，采购人在评审报告推荐的候选人中"
+                f"依次确定你单位为中标（成交）供应商，中标（成交）金额为{price}（政府采购法实施条例 第四十三条）。\n\n"
+                f"请于 {contract_due.isoformat()} 前，按照采购文件确定的事项与采购人签订政府采购合同"
+                f"（政府采购法 第四十六条）。\n"
+            )
+        else:
+            body = (
+                f"中标（成交）结果通知书\n\n{head}"
+                f"你单位参加的“{tender.title}”（标段编号 {code}）政府采购，中标（成交）供应商已确定为{winner.name}，"
+                f"中标（成交）金额为{price}。感谢你单位的参与（政府采购法实施条例 第四十三条）。\n"
+            )
+        return f"{body}\n采购人：{owner.name}\n日期：{issued_on.isoformat()}\n"
     if kind == AWARD_LETTER:
         body = (
             f"中标通知书\n\n{head}"
@@ -409,13 +436,18 @@ def award_tender(
     project, lot = project_of(db, tender)
     actor = check_manager(actor, project)
     lifecycle.require(db, tender, Step.AWARD, now)  # halts: 实施条例 第62条, 第81条
-    publicity = _publicity(db, tender)
-    if publicity.state == rules.RESULT_CHANGED:
-        raise rules.PublicityResultChanged(field="tender_id", action_zh="定标", action_en="be awarded")
-    rules.check_publicity_ended(ends_at=publicity.ends_at, now=now)
-    if pending_objections(db, tender.id):
-        raise AwardPaused(field="tender_id")
-    listed = candidates_of(publicity)
+    chosen_procedure = procedure(tender.procedure)
+    publicity: CandidatePublicity | None = None
+    if chosen_procedure.has(Step.PUBLICISE):  # 招标投标法实施条例 第54条: from the publicised candidates
+        publicity = _publicity(db, tender)
+        if publicity.state == rules.RESULT_CHANGED:
+            raise rules.PublicityResultChanged(field="tender_id", action_zh="定标", action_en="be awarded")
+        rules.check_publicity_ended(ends_at=publicity.ends_at, now=now)
+        if pending_objections(db, tender.id):
+            raise AwardPaused(field="tender_id")
+        listed = candidates_of(publicity)
+    else:  # 政府采购法实施条例 第43条: in order, among the candidates the report recommends
+        listed = report_candidates(db, tender.id)
     chosen = rules.check_choice(
         [rules.Candidate(c["rank"], c["bid_id"], c["entity_id"], c["price_fen"]) for c in listed],
         bid_id=bid_id,
@@ -427,7 +459,7 @@ def award_tender(
          "ground_zh": rules.PASS_OVER_GROUNDS[p.ground][0], "note": p.note}
         for p in passed_over
     ]  # fmt: skip
-    due = rules.contract_due(working_day_calendar(db), letter_issued_at=now, procedure=procedure(tender.procedure))
+    due = rules.contract_due(working_day_calendar(db), letter_issued_at=now, procedure=chosen_procedure)
     code = lot_code(project, lot)
     owner, winner = _entity(db, project.owner_id), _entity(db, chosen.entity_id)
     notice = {
@@ -446,7 +478,8 @@ def award_tender(
     notice_text = canonical_json(notice)
     notice_sha256 = hashlib.sha256(notice_text.encode()).hexdigest()
     award = Award(
-        tender_id=tender.id, publicity_id=publicity.id, bid_id=chosen.bid_id, entity_id=chosen.entity_id,
+        tender_id=tender.id, publicity_id=publicity.id if publicity else None, bid_id=chosen.bid_id,
+        entity_id=chosen.entity_id,
         rank=chosen.rank, price_fen=chosen.price_fen, passed_over=canonical_json(reasons), notice=notice_text,
         notice_sha256=notice_sha256, contract_due=due, awarded_by=actor.user_id, awarded_at=now,
     )  # fmt: skip

@@ -417,7 +417,7 @@ def uphold_complaint(
     rules.check_committee(remedy=remedy, committee=committee)
     complaint, project, actor, payload = _decide(db, actor, complaint_id, rules.UPHELD, decision, now)
     complaint.remedy, complaint.committee = remedy, committee
-    carried_out = _carry_out(db, complaint, remedy=remedy, committee=committee, now=now)
+    carried_out = _carry_out(db, actor, complaint, remedy=remedy, committee=committee, now=now)
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.upheld",
@@ -428,7 +428,7 @@ def uphold_complaint(
 
 
 def _carry_out(
-    db: Session, complaint: Complaint, *, remedy: str, committee: str | None, now: datetime
+    db: Session, actor: Principal, complaint: Complaint, *, remedy: str, committee: str | None, now: datetime
 ) -> dict[str, Any]:
     """Move the round as the remedy orders; what was superseded, for the decision's event."""
     if remedy == rules.CORRECTIVE_ACTION:
@@ -438,11 +438,17 @@ def _carry_out(
     stage = lifecycle.require(db, tender, step, now)
     article = rules.REMEDY_ARTICLES[(remedy, procedure(tender.procedure).law.key)]
     superseded: dict[str, Any] = awards.supersede_result(db, tender_id=tender.id, now=now)
-    if remedy == rules.RE_EVALUATION:
+    if remedy == rules.RE_TENDER:  # the round's own event says why it failed (tendering.FAILURE_GROUNDS)
+        tendering.fail_round(
+            db, actor, tender=tender, ground="re_tender_ordered", article=article,
+            details={"complaint_id": complaint.id, "stage": stage.value}, now=now, step=step,
+        )  # fmt: skip
+        moved = Stage.FAILED
+    else:
         superseded["evaluation_id"] = evaluation.supersede_evaluation(db, tender_id=tender.id, now=now)
         if committee == rules.NEW_COMMITTEE:
             superseded["draw_id"] = experts.supersede_committee(db, tender_id=tender.id, now=now)
-    moved = lifecycle.move(db, tender, step)
+        moved = lifecycle.move(db, tender, step)
     return {
         "round": {
             "step": step.value, "from": stage.value, "to": moved.value, "article": article,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -18,30 +19,37 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
-    # Outside any transaction (SQLite ignores the pragma inside one), on the driver's connection: a statement through
-    # SQLAlchemy would begin the transaction first.
-    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")  # type: ignore[union-attr]
+class ForeignKeysBroken(RuntimeError):
+    """A migration left rows that reference nothing (SQLite's ``PRAGMA foreign_key_check`` found them)."""
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade in one transaction. On SQLite, a revision that drops a constraint rebuilds the table (Alembic's batch
-    mode), and dropping a table that others reference fails while foreign keys are enforced, whatever the rows: so
-    enforcement is off while the revisions run (SQLite's own procedure for schema changes), and every foreign key of
-    the database is checked before the commit."""
+    _run(engine, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, lambda config: command.downgrade(config, revision))
+
+
+def _run(engine: Engine, step: Callable[[Config], None]) -> None:
+    """Run migrations in one transaction. On SQLite, a migration that changes a column rebuilds its table (Alembic's
+    batch mode: copy, drop, rename), and dropping a table that others reference fails while foreign keys are
+    enforced; so, as SQLite's documented procedure for such changes says, enforcement is switched off for the
+    migration (outside the transaction: the pragma does nothing inside one), every reference is checked before the
+    commit, and enforcement is switched on again."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
         if sqlite:
-            _sqlite_foreign_keys(connection, on=False)
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+                step(config)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
-                        raise RuntimeError(f"the migration left foreign keys without their rows: {broken[:10]}")
+                        raise ForeignKeysBroken(f"the migration left rows that reference nothing: {broken[:5]}")
         finally:
             if sqlite:
-                _sqlite_foreign_keys(connection, on=True)
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -64,6 +64,16 @@ class StatutoryPeriod:
         if self.length < 1:
             raise ValueError("a period has at least one day")
 
+    def words(self) -> dict[str, str]:
+        """The period's length and article as an error message quotes them ("20 日" / "5 个工作日")."""
+        working = self.unit is DayCount.WORKING_DAYS
+        return {
+            "days": str(self.length),
+            "unit_zh": "个工作日" if working else "日",
+            "unit_en": "working days" if working else "days",
+            "article": self.article,
+        }
+
     def last_day(self, calendar: WorkingDayCalendar, event_day: date, *, days_not_counted: int = 0) -> date:
         """The last day of the period that starts the day after ``event_day``.
 

@@ -32,8 +32,8 @@ from ggzy.projects.models import Lot, Project
 from ggzy.tendering import lifecycle
 from ggzy.tendering.lifecycle import TenderStageWrong, stage_of
 from ggzy.tendering.models import DecryptedBid, SealedBid, Tender
-from ggzy.tendering.procedures import Method
-from ggzy.tendering.service import get_tender, project_of
+from ggzy.tendering.procedures import Method, procedure
+from ggzy.tendering.service import fail_round, get_tender, project_of
 from ggzy.tendering.stages import Stage, Step
 
 EVALUATING = Stage.EVALUATING.value
@@ -561,6 +561,13 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
     db.add(report)
     evaluation.status = EVALUATED
     lifecycle.move(db, tender, Step.FINALISE_REPORT)
+    competition = procedure(tender.procedure).competition
+    if len(valid) < competition.minimum_valid_bids:  # 招标投标法 第42条; 政府采购法 第36条 (一)
+        fail_round(
+            db, actor, tender=tender, ground="all_bids_rejected" if not valid else "too_few_valid_bids",
+            article=competition.article, details={"valid_bids": len(valid), "needed": competition.minimum_valid_bids},
+            now=now,
+        )  # fmt: skip
     _record(
         db, actor, tender, project, "evaluation.finalised",
         {"sha256": digest, "recommended": body["recommended"], "committee_size": len(members)}, now,

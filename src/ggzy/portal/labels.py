@@ -37,6 +37,22 @@ STAGES: dict[str, str] = {
     "cancelled": N_("已终止"),
 }
 
+# What a round's next step is, as the owner's and agent's pages name it (tendering.stages.Step).
+NEXT_STEPS: dict[str, str] = {
+    "attach_documents": N_("上传招标（采购）文件"),
+    "publish": N_("发布公告"),
+    "publicise_sole_supplier": N_("公示唯一供应商（5个工作日）"),
+    "clarify": N_("澄清或修改"),
+    "start_opening": N_("主持开标"),
+    "finish_opening": N_("宣读开标记录"),
+    "draw_experts": N_("抽取评标专家"),
+    "start_evaluation": N_("开始评标"),
+    "finalise_report": N_("完成评标报告"),
+    "publicise": N_("公示中标候选人"),
+    "award": N_("定标，发出中标（成交）通知书"),
+    "contract": N_("登记合同"),
+}
+
 STEP_STATUS: dict[str, str] = {"done": N_("已完成"), "current": N_("当前阶段"), "pending": N_("未开始")}
 
 # The usual items of an opening summary (开标一览表); any other key is shown as it is.

@@ -40,7 +40,16 @@ from ggzy.projects.venues import service as venues
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import lifecycle, opening, rules, service
 from ggzy.tendering.access import NotTheTenderer, check_manager
-from ggzy.tendering.procedures import PROCEDURES, Method, ProcedureUnknown
+from ggzy.tendering.models import Tender
+from ggzy.tendering.procedures import (
+    PROCEDURES,
+    Method,
+    NoTenderProcedure,
+    ProcedureNotForTradeType,
+    ProcedureUnknown,
+    procedure,
+    procedures_for,
+)
 from ggzy.tendering.schemas import ObjectionPath
 from ggzy.tendering.stages import Stage
 
@@ -53,7 +62,7 @@ AwardManager = Annotated[Principal, Depends(require(Permission.AWARD_MANAGE))]
 _MANAGE_PROBLEMS = (NotTheTenderer, NotFound, lifecycle.TenderStageWrong)
 
 
-def _projects_context(db: Session, actor: Principal) -> dict[str, Any]:
+def _projects_context(db: Session, actor: Principal, now: datetime) -> dict[str, Any]:
     rows, _ = projects.list_projects(db, actor, limit=50)
     lots = projects.lots_of(db, [project.id for project in rows])
     tenders = tenders_of_lots(db, [lot.id for project_lots in lots.values() for lot in project_lots])
@@ -61,8 +70,13 @@ def _projects_context(db: Session, actor: Principal) -> dict[str, Any]:
     return {
         "active": "workspace",
         "section": "projects",
-        "projects": [{"project": project, "lots": lots[project.id]} for project in rows],
+        # the procedures the law of each project's trade type allows (DESIGN §5: the trade type picks the law)
+        "projects": [
+            {"project": project, "lots": lots[project.id], "procedures": procedures_for(TradeType(project.trade_type))}
+            for project in rows
+        ],
         "tenders": tenders,
+        "rounds": {tender.id: _round_row(tender, now) for lot_tenders in tenders.values() for tender in lot_tenders},
         "centres": centres,
         "trade_types": list(TradeType),
         "procedures": list(PROCEDURES.values()),
@@ -71,9 +85,17 @@ def _projects_context(db: Session, actor: Principal) -> dict[str, Any]:
     }
 
 
+def _round_row(tender: Tender, now: datetime) -> dict[str, Any]:
+    """A round as the lists show it: its procedure, its stage, and what comes next, with the deadline it has."""
+    stage = lifecycle.stage_of(tender, now)
+    steps = [found.step.value for found in lifecycle.next_steps(tender, now) if found.step.value in labels.NEXT_STEPS]
+    deadline = tender.bid_deadline if stage == Stage.PUBLISHED else None
+    return {"procedure": procedure(tender.procedure), "stage": stage.value, "next": steps, "deadline": deadline}
+
+
 @router.get("/workspace/projects", summary="Owner and agent workspace: own projects, their lots and tenders")
-def projects_home(request: Request, db: DB, actor: Manager) -> HTMLResponse:
-    return render(request, "ws_projects.html", _projects_context(db, actor))
+def projects_home(request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
+    return render(request, "ws_projects.html", _projects_context(db, actor, now))
 
 
 def _entity_by_code(db: Session, credit_code: str, field: str) -> int:
@@ -123,7 +145,7 @@ def register_project(
         )
         projects.register_project(db, actor, data=data, now=now)
     except DomainError as error:
-        return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor), error)
+        return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor, now), error)
     return see_other("/workspace/projects")
 
 
@@ -170,7 +192,16 @@ def _china_time(value: str, field: str) -> datetime:
 @router.post(
     "/workspace/projects/lots/{lot_id}/tenders",
     summary="Prepare a tender (draft) for a lot of an accepted project",
-    responses=problem_responses(*_MANAGE_PROBLEMS, InvalidInput, Conflict, ProcedureUnknown),
+    responses=problem_responses(
+        *_MANAGE_PROBLEMS,
+        InvalidInput,
+        Conflict,
+        ProcedureUnknown,
+        ProcedureNotForTradeType,
+        NoTenderProcedure,
+        service.RoundRunning,
+        service.NotEnoughInvitations,
+    ),
 )
 def create_tender(
     lot_id: Id,
@@ -185,8 +216,14 @@ def create_tender(
     method: Annotated[Name, Form(max_length=40)],
     documents_until: Annotated[Name, Form(max_length=40)],
     bid_deadline: Annotated[Name, Form(max_length=40)],
+    invited_codes: Annotated[Text, Form(max_length=2000)] = "",
 ) -> Response:
     try:
+        invited = [
+            _entity_by_code(db, code.strip(), "invited_codes")
+            for code in invited_codes.replace("，", ",").replace("\n", ",").split(",")
+            if code.strip()
+        ]
         if method not in set(Method):
             raise InvalidInput(field="method", reason_zh="不是已知的评标办法", reason_en="is not a known method")
         tender = service.create_tender(
@@ -199,11 +236,11 @@ def create_tender(
             notice_text=notice_text.strip(),
             documents_until=_china_time(documents_until, "documents_until"),
             bid_deadline=_china_time(bid_deadline, "bid_deadline"),
-            invited_entity_ids=[],
+            invited_entity_ids=invited,
             now=now,
         )
     except DomainError as error:
-        return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor), error)
+        return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor, now), error)
     return see_other(f"/workspace/projects/tenders/{tender.id}")
 
 
@@ -221,6 +258,10 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "lot": lot,
         "stage": stage.value,
         "is_draft": stage == Stage.DRAFT,
+        "round": _round_row(tender, now),
+        "done": None,
+        "may_terminate": lifecycle.procedure_has_step_now(tender, lifecycle.Step.TERMINATE, now),
+        "sole_supplier": procedure(tender.procedure).has(lifecycle.Step.PUBLICISE_SOLE_SUPPLIER),
         "clarifications": service.clarifications_of(db, tender.id) if published else [],
         "objections": document_objections(db, tender.id),
         # the opening, evaluation and award as their own views show them to this reader: nothing before opening
@@ -234,13 +275,18 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
     }
 
 
+_DONE = frozenset({"terminated", "sole_supplier_publicised"})  # what the page says after an action redirected here
+
+
 @router.get(
     "/workspace/projects/tenders/{tender_id}",
     summary="A tender as its owner or agent manages it: notice, documents, clarifications, objections, progress",
     responses=problem_responses(NotFound, NotTheTenderer),
 )
 def tender_page(tender_id: Id, request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
-    return render(request, "ws_project_tender.html", _tender_context(db, actor, tender_id, now))
+    done = request.query_params.get("done")
+    context = _tender_context(db, actor, tender_id, now) | {"done": done if done in _DONE else None}
+    return render(request, "ws_project_tender.html", context)
 
 
 def _refused(request: Request, db: Session, actor: Principal, tender_id: int, now: datetime, error: DomainError):  # type: ignore[no-untyped-def]
@@ -281,6 +327,56 @@ def publish(tender_id: Id, request: Request, actor: Manager, _: CsrfChecked, db:
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/projects/tenders/{tender_id}")
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/sole-supplier-publicity",
+    summary="Publicise the sole supplier of a single-source procurement for 5 working days (政府采购法实施条例 第38条)",
+    responses=problem_responses(*_MANAGE_PROBLEMS, Conflict, InvalidInput),
+)
+def publicise_sole_supplier(
+    tender_id: Id,
+    request: Request,
+    actor: Manager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    notice_text: Annotated[Text, Form(max_length=20000)],
+) -> Response:
+    try:
+        service.publicise_sole_supplier(db, actor, tender_id=tender_id, notice_text=notice_text.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}?done=sole_supplier_publicised")
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/terminate",
+    summary="Terminate the round at any stage before the contract, with its reason (招标投标法实施条例 第31条)",
+    responses=problem_responses(*_MANAGE_PROBLEMS, InvalidInput),
+)
+def terminate(
+    tender_id: Id,
+    request: Request,
+    actor: Manager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    reason: Annotated[Text, Form(max_length=2000)],
+    confirmed: Annotated[Name, Form(max_length=10)] = "",
+) -> Response:
+    """Irreversible: the form asks the user to confirm, and a request without the confirmation changes nothing."""
+    try:
+        if confirmed != "yes":
+            raise InvalidInput(
+                field="confirmed", reason_zh="终止不可撤销，请勾选确认", reason_en="termination is final: confirm it"
+            )
+        if not reason.strip():
+            raise InvalidInput(field="reason", reason_zh="须写明终止的理由", reason_en="give the reason")
+        service.cancel_tender(db, actor, tender_id=tender_id, reason=reason.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}?done=terminated")
 
 
 @router.post(

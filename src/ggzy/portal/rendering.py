@@ -129,6 +129,7 @@ def _language_context(language: Language) -> dict[str, Any]:
         "document_kinds": {key: gettext(label) for key, label in labels.DOCUMENT_KINDS.items()},
         "stages": {key: gettext(label) for key, label in labels.STAGES.items()},
         "step_status": {key: gettext(label) for key, label in labels.STEP_STATUS.items()},
+        "next_step_labels": {key: gettext(label) for key, label in labels.NEXT_STEPS.items()},
         "summary_items": {key: gettext(label) for key, label in labels.SUMMARY_ITEMS.items()},
         **_language_filters(language),
     }

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
-from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id, Offset, file_name
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
@@ -29,7 +29,7 @@ from ggzy.tendering import bids, keys, lifecycle, opening, rules, service
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.models import DocumentObjection, Tender
-from ggzy.tendering.procedures import ProcedureUnknown
+from ggzy.tendering.procedures import NoTenderProcedure, ProcedureNotForTradeType, ProcedureUnknown
 from ggzy.tendering.schemas import (
     BidPath,
     BidReceiptOut,
@@ -83,7 +83,7 @@ def tender_out(db: DB, tender: Tender, now: Now) -> TenderOut:
     )
 
 
-_MANAGE_PROBLEMS = (NotTheTenderer, NotFound, lifecycle.TenderStageWrong)
+_MANAGE_PROBLEMS: tuple[type[DomainError], ...] = (NotTheTenderer, NotFound, *lifecycle.REFUSALS)
 
 
 @router.post(
@@ -92,7 +92,14 @@ _MANAGE_PROBLEMS = (NotTheTenderer, NotFound, lifecycle.TenderStageWrong)
     response_model=TenderOut,
     summary="Prepare a tender for a lot (draft), by the owner or its agent",
     responses=problem_responses(
-        *_MANAGE_PROBLEMS, InvalidInput, Conflict, ProcedureUnknown, service.NotEnoughInvitations
+        *_MANAGE_PROBLEMS,
+        InvalidInput,
+        Conflict,
+        ProcedureUnknown,
+        service.NotEnoughInvitations,
+        service.RoundRunning,
+        ProcedureNotForTradeType,
+        NoTenderProcedure,
     ),
 )
 def create_tender(body: TenderIn, db: DB, actor: Manager, now: Now) -> TenderOut:
@@ -156,11 +163,27 @@ def download_documents(tender_id: Id, request: Request, db: DB, _: Public) -> St
     response_model=TenderOut,
     summary="Publish the notice: the documents are issued now (招标投标法 第24条, 实施条例 第16条)",
     responses=problem_responses(
-        *_MANAGE_PROBLEMS, service.DocumentsMissing, rules.BidPeriodTooShort, rules.DocumentsOfferTooShort, InvalidInput
+        *_MANAGE_PROBLEMS,
+        service.DocumentsMissing,
+        rules.BidPeriodTooShort,
+        rules.DocumentsOfferTooShort,
+        InvalidInput,
+        service.SoleSupplierNotPublicised,
     ),
 )
 def publish_tender(tender_id: Id, db: DB, actor: Manager, now: Now) -> TenderOut:
     return tender_out(db, service.publish_tender(db, actor, tender_id=tender_id, now=now), now)
+
+
+@router.post(
+    "/tenders/{tender_id}/sole-supplier-publicity",
+    response_model=TenderOut,
+    summary="Publicise the sole supplier of a single-source procurement for 5 working days (政府采购法实施条例 第38条)",
+    responses=problem_responses(*_MANAGE_PROBLEMS, Conflict, InvalidInput),
+)
+def publicise_sole_supplier(tender_id: Id, body: TextIn, db: DB, actor: Manager, now: Now) -> TenderOut:
+    tender = service.publicise_sole_supplier(db, actor, tender_id=tender_id, notice_text=body.text, now=now)
+    return tender_out(db, tender, now)
 
 
 @router.post(
@@ -230,7 +253,9 @@ def list_clarifications(tender_id: Id, db: DB, _: Public) -> list[ClarificationO
     response_model=ObjectionOut,
     summary="Object to the tender documents (a potential bidder or another interested party stating its interest), "
     "until 10 days before the deadline (实施条例 第22条)",
-    responses=problem_responses(NotFound, lifecycle.TenderStageWrong, rules.ObjectionTooLate, InvalidInput),
+    responses=problem_responses(
+        NotFound, *lifecycle.REFUSALS, rules.ObjectionTooLate, rules.ChallengeTooLate, InvalidInput
+    ),
 )
 def raise_objection(tender_id: Id, body: DocumentObjectionIn, db: DB, actor: Objector, now: Now) -> ObjectionOut:
     objection = service.raise_objection(db, actor, tender_id=tender_id, text=body.text, interest=body.interest, now=now)
@@ -348,15 +373,13 @@ def opening_keys(tender_id: Id, db: DB, _: Public) -> list[OpeningKeyOut]:
 
 
 # The problems of submitting and withdrawing a bid, also declared by the bidder's portal pages.
-WITHDRAW_PROBLEMS = (
-    NotFound, lifecycle.TenderStageWrong, lifecycle.TenderPaused, bids.NoActiveBid, bids.ConcurrentSubmission,
-    TenderSuspended,
+WITHDRAW_PROBLEMS: tuple[type[DomainError], ...] = (
+    NotFound, *lifecycle.REFUSALS, bids.NoActiveBid, bids.ConcurrentSubmission,
 )  # fmt: skip
-BID_PROBLEMS = (
+BID_PROBLEMS: tuple[type[DomainError], ...] = (
     NotFound,
-    lifecycle.TenderStageWrong,
-    lifecycle.TenderPaused,
-    TenderSuspended,
+    *lifecycle.REFUSALS,
+    bids.QuotationFinal,
     bids.NotRegistered,
     bids.EnvelopeNotYours,
     bids.SuiteNotAccepted,

@@ -68,6 +68,16 @@ class NoActiveBid(DomainError):
     message_en = "Your entity has no active bid in this tender"
 
 
+class QuotationFinal(DomainError):
+    code = "quotation_final"
+    status = 409
+    message_zh = "询价采购中供应商一次报出不得更改的价格（政府采购法 第四十条 第三项）：贵单位已递交报价，不能再次递交"
+    message_en = (
+        "In a request for quotations each supplier quotes once, a price it cannot change (Government Procurement "
+        "Law art. 40 (3)): your entity has already quoted"
+    )
+
+
 class ConcurrentSubmission(DomainError):
     code = "bid_submission_concurrent"
     status = 409
@@ -194,9 +204,12 @@ def submit_bid(
     tender, lot, project = facts.Tender, facts.Lot, facts.Project
     # The deadline is the server's clock (DESIGN §4.4): a bid one second late finds the tender closed.
     lifecycle.require(db, tender, Step.SUBMIT_BID, now, halts=False)
-    lifecycle.refuse_halted(Step.SUBMIT_BID, facts, procedure_of=procedure(tender.procedure))  # 第22, 62, 81条
+    chosen = procedure(tender.procedure)
+    lifecycle.refuse_halted(Step.SUBMIT_BID, facts, procedure_of=chosen)  # 第22, 62, 81条
     if actor.entity_id is None or facts.credit_code is None:
         raise NotRegistered(field="tender_id")
+    if chosen.single_quotation and facts.previous_id is not None:
+        raise QuotationFinal(field="envelope")
     trust_store(db).validate(header.bidder_certificate, at=now)
     if header.bidder_certificate.credit_code != facts.credit_code:
         raise EnvelopeNotYours(field="envelope")

@@ -28,11 +28,12 @@ from ggzy.core.clock import as_utc
 from ggzy.core.errors import DomainError
 from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Procedure, procedure
-from ggzy.tendering.stages import ENDED, LABELS_ZH, Stage, Step, Transition
+from ggzy.tendering.stages import ENDED, Stage, Step, Transition
 
 __all__ = [
     "Halt",
     "LifecycleRefusal",
+    "Step",
     "StepNotInProcedure",
     "TenderPaused",
     "TenderStageWrong",
@@ -87,6 +88,14 @@ class TenderSuspended(LifecycleRefusal):
         "The supervisory department suspended the tender while it handles a complaint (Regulations art. 62); "
         "it cannot {action_en} until the suspension is lifted"
     )
+
+
+REFUSALS: tuple[type[LifecycleRefusal], ...] = (
+    TenderStageWrong,
+    StepNotInProcedure,
+    TenderPaused,
+    TenderSuspended,
+)
 
 
 # -- halts -------------------------------------------------------------------------------------------------------
@@ -217,7 +226,7 @@ def require(db: Session, tender: Tender, step: Step, now: datetime, *, halts: bo
     stage = stage_of(tender, now)
     if stage not in found.sources:
         raise TenderStageWrong(
-            field="tender_id", stage=LABELS_ZH.get(stage, stage.value), action_zh=found.action_zh,
+            field="tender_id", stage=stage.value, action_zh=found.action_zh,
             action_en=found.action_en,
         )  # fmt: skip
     if halts:
@@ -248,12 +257,18 @@ def move(db: Session, tender: Tender, step: Step, *, to: Stage | None = None) ->
         raise ValueError(f"{step} does not lead to {to}")
     if Stage(tender.stage) in ENDED:
         raise TenderStageWrong(
-            field="tender_id", stage=LABELS_ZH[Stage(tender.stage)], action_zh=found.action_zh,
+            field="tender_id", stage=tender.stage, action_zh=found.action_zh,
             action_en=found.action_en,
         )  # fmt: skip
     tender.stage = target.value
     db.flush()
     return target
+
+
+def procedure_has_step_now(tender: Tender, step: Step, now: datetime) -> bool:
+    """Whether the round's procedure has ``step`` and the stage now allows it (halts aside), for pages."""
+    found = procedure(tender.procedure).transition(step)
+    return found is not None and stage_of(tender, now) in found.sources
 
 
 def next_steps(tender: Tender, now: datetime) -> list[Transition]:

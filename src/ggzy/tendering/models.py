@@ -54,6 +54,9 @@ class Tender(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # 政府采购法实施条例 第38条: a single-source procurement publicises its sole supplier for 5 working days first
+    sole_supplier_publicised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sole_supplier_notice: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

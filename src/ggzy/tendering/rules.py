@@ -20,12 +20,12 @@ class BidPeriodTooShort(DomainError):
     code = "bid_period_too_short"
     status = 422
     message_zh = (
-        "自招标文件开始发出之日至投标截止之日不得少于 {days} 日（招标投标法 第二十四条）；最早可定于 {earliest}"
+        "自招标文件开始发出之日至投标截止之日不得少于 {days} {unit_zh}（{article}）；最早可定于 {earliest}"
         "（期间最后一日为法定休假日的顺延，民法典 第二百零三条）"
     )
     message_en = (
-        "At least {days} days must run from the issue of the tender documents to the bid deadline "
-        "(Tendering Law art. 24); the earliest deadline is {earliest} (a last day on a statutory day off moves to "
+        "At least {days} {unit_en} must run from the issue of the tender documents to the bid deadline "
+        "({article}); the earliest deadline is {earliest} (a last day on a statutory day off moves to "
         "the next working day, Civil Code art. 203)"
     )
 
@@ -33,10 +33,25 @@ class BidPeriodTooShort(DomainError):
 class DocumentsOfferTooShort(DomainError):
     code = "documents_offer_too_short"
     status = 422
-    message_zh = "招标文件的发售（获取）期不得少于 {days} 日（招标投标法实施条例 第十六条），最早可至 {earliest}"
+    message_zh = "招标文件的发售（获取）期不得少于 {days} {unit_zh}（{article}），最早可至 {earliest}"
     message_en = (
-        "The tender documents must be on offer for at least {days} days (Regulations art. 16), "
+        "The tender documents must be on offer for at least {days} {unit_en} ({article}), "
         "at the earliest until {earliest}"
+    )
+
+
+class ChallengeTooLate(DomainError):
+    code = "challenge_too_late"
+    status = 422
+    message_zh = (
+        "供应商应在知道或者应知其权益受到损害之日起 {days} {unit_zh}内以书面形式提出质疑（{article}；"
+        "对采购文件的质疑，自收到采购文件之日或者采购文件公告期限届满之日起算，政府采购法实施条例 第五十三条），"
+        "截止于 {last_day}"
+    )
+    message_en = (
+        "A challenge is made in writing within {days} {unit_en} of knowing ({article}; for the procurement "
+        "documents, from receiving them or the end of their notice period, Implementing Regulations art. 53); "
+        "the last day was {last_day}"
     )
 
 
@@ -74,7 +89,7 @@ def check_bid_period(
     earliest = earliest_deadline_date(calendar, issued_at, procedure)
     if china_date(bid_deadline) < earliest:
         raise BidPeriodTooShort(
-            field="bid_deadline", days=procedure.periods.bid_period.length, earliest=earliest.isoformat()
+            field="bid_deadline", earliest=earliest.isoformat(), **procedure.periods.bid_period.words()
         )
 
 
@@ -86,7 +101,7 @@ def check_documents_offer(
     first_day = china_date(offered_from)
     if not period.has_run(calendar, event_day=first_day, by=china_date(offered_until)):
         raise DocumentsOfferTooShort(
-            field="documents_until", days=period.length, earliest=period.last_day(calendar, first_day).isoformat()
+            field="documents_until", earliest=period.last_day(calendar, first_day).isoformat(), **period.words()
         )
 
 
@@ -103,20 +118,38 @@ def deadline_after_clarification(
     return as_utc(local_deadline + timedelta(days=(last_day - local_deadline.date()).days))
 
 
-def last_objection_day(calendar: WorkingDayCalendar, *, bid_deadline: datetime, procedure: Procedure) -> date:
-    """招标投标法实施条例 第22条: objections to the tender documents until 10 days before the bid deadline: the last
-    day whose 10 days have run by the deadline's day."""
-    return procedure.periods.objection_before_deadline.last_event_day(calendar, until=china_date(bid_deadline))
+def last_objection_day(
+    calendar: WorkingDayCalendar, *, bid_deadline: datetime, procedure: Procedure, knew_at: datetime | None = None
+) -> date:
+    """The last day to object to the documents.
+
+    招标投标法实施条例 第22条: until 10 days before the bid deadline, the last day whose 10 days have run by the
+    deadline's day. 政府采购法 第52条 with 实施条例 第53条 (一): a challenge (质疑) within 7 working days of the day
+    the supplier received the documents, or of the end of their notice period (``knew_at``)."""
+    periods = procedure.periods
+    if periods.objection_before_deadline is not None:
+        return periods.objection_before_deadline.last_event_day(calendar, until=china_date(bid_deadline))
+    assert periods.challenge is not None
+    assert knew_at is not None
+    return periods.challenge.last_day(calendar, china_date(knew_at))
 
 
 def check_objection_in_time(
-    calendar: WorkingDayCalendar, *, raised_at: datetime, bid_deadline: datetime, procedure: Procedure
+    calendar: WorkingDayCalendar,
+    *,
+    raised_at: datetime,
+    bid_deadline: datetime,
+    procedure: Procedure,
+    knew_at: datetime | None = None,
 ) -> None:
-    last_day = last_objection_day(calendar, bid_deadline=bid_deadline, procedure=procedure)
+    last_day = last_objection_day(calendar, bid_deadline=bid_deadline, procedure=procedure, knew_at=knew_at)
+    if procedure.periods.objection_before_deadline is None and china_date(raised_at) > last_day:
+        assert procedure.periods.challenge is not None
+        raise ChallengeTooLate(field="raised_at", last_day=last_day.isoformat(), **procedure.periods.challenge.words())
     if china_date(raised_at) > last_day:
         raise ObjectionTooLate(
             field="raised_at",
-            days=procedure.periods.objection_before_deadline.length,
+            days=procedure.periods.objection_before_deadline.length,  # type: ignore[union-attr]
             last_day=last_day.isoformat(),
         )
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
@@ -29,11 +30,36 @@ from ggzy.tendering.procedures import PROCEDURES, Method, procedure, procedure_f
 from ggzy.tendering.stages import ENDED_WITHOUT_CONTRACT, Stage, Step
 
 
+class RoundRunning(DomainError):
+    code = "round_running"
+    status = 409
+    message_zh = (
+        "该标段已有进行中或已签订合同的一轮招标采购：新一轮须在上一轮流标、废标或终止之后发起"
+        "（招标投标法 第四十二条；政府采购法 第三十七条；招标投标法实施条例 第三十一条）"
+    )
+    message_en = (
+        "The lot has a round under way or contracted: a new round starts only after the last one failed or was "
+        "terminated (Tendering Law art. 42; Government Procurement Law art. 37; Regulations art. 31)"
+    )
+
+
+class SoleSupplierNotPublicised(DomainError):
+    code = "sole_supplier_not_publicised"
+    status = 409
+    message_zh = (
+        "单一来源采购须先将采购项目信息和唯一供应商名称公示，公示期不得少于 {days} {unit_zh}（{article}）；{state_zh}"
+    )
+    message_en = (
+        "A single-source procurement first publicises the project and its sole supplier for at least {days} "
+        "{unit_en} ({article}); {state_en}"
+    )
+
+
 class NotEnoughInvitations(DomainError):
     code = "not_enough_invitations"
     status = 422
-    message_zh = "邀请招标应当向三个以上的潜在投标人发出投标邀请书（招标投标法 第十七条）"
-    message_en = "Invited tendering invites at least three potential bidders (Tendering Law art. 17)"
+    message_zh = "{procedure_zh}应当邀请{expected_zh}（{article}）"
+    message_en = "{procedure_en} invites {expected_en} ({article})"
 
 
 class DocumentsMissing(DomainError):
@@ -112,8 +138,13 @@ def create_tender(
         raise InvalidInput(
             field="method", reason_zh="该招标方式不支持此评标办法", reason_en="not a method of this procedure"
         )
-    if chosen.by_invitation and len(set(invited_entity_ids)) < chosen.minimum_invitations:
-        raise NotEnoughInvitations(field="invited_entity_ids")
+    invited_count = len(set(invited_entity_ids))
+    if chosen.by_invitation and not chosen.invitations.allows(invited_count):
+        raise NotEnoughInvitations(
+            field="invited_entity_ids", procedure_zh=chosen.name_zh, procedure_en=chosen.name_en,
+            expected_zh=chosen.invitations.expected_zh, expected_en=chosen.invitations.expected_en,
+            article=chosen.invitations.article,
+        )  # fmt: skip
     if not chosen.by_invitation and invited_entity_ids:
         raise InvalidInput(
             field="invited_entity_ids", reason_zh="公开招标不发邀请书", reason_en="open tendering invites no one"
@@ -124,9 +155,7 @@ def create_tender(
         Tender.lot_id == lot.id, Tender.stage.notin_([stage.value for stage in ENDED_WITHOUT_CONTRACT])
     )
     if db.scalar(open_rounds):
-        raise Conflict(
-            field="lot_id", reason_zh="该标段已有进行中的招标", reason_en="the lot is already being tendered"
-        )
+        raise RoundRunning(field="lot_id")
     rounds = db.scalar(select(func.count()).select_from(Tender).where(Tender.lot_id == lot.id)) or 0
     tender = Tender(
         lot_id=lot.id,
@@ -185,6 +214,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
         raise DocumentsMissing(field="tender_id")
     chosen = procedure(tender.procedure)
     calendar = working_day_calendar(db)
+    _check_sole_supplier_publicity(calendar, tender, now)
     rules.check_bid_period(calendar, issued_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
     rules.check_documents_offer(calendar, offered_from=now, offered_until=tender.documents_until, procedure=chosen)
     if tender.documents_until > tender.bid_deadline:
@@ -212,6 +242,53 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
         },
         now,
     )
+    return tender
+
+
+def _check_sole_supplier_publicity(calendar: WorkingDayCalendar, tender: Tender, now: datetime) -> None:
+    """政府采购法实施条例 第38条: the sole supplier publicised for at least 5 working days before the procurement goes
+    on (the stricter reading: whatever the amount)."""
+    period = procedure(tender.procedure).periods.sole_supplier_publicity
+    if period is None:
+        return
+    if tender.sole_supplier_publicised_at is None:
+        raise SoleSupplierNotPublicised(
+            field="tender_id", state_zh="尚未公示", state_en="it has not been publicised", **period.words()
+        )
+    last_day = period.last_day(calendar, rules.china_date(tender.sole_supplier_publicised_at))
+    if rules.china_date(now) <= last_day:  # the publicity runs to 24:00 of its last day
+        raise SoleSupplierNotPublicised(
+            field="tender_id", state_zh=f"公示期至 {last_day.isoformat()} 届满", state_en=f"it runs until {last_day}",
+            **period.words(),
+        )  # fmt: skip
+
+
+@changes_state("tender.sole_supplier_publicised")
+def publicise_sole_supplier(
+    db: Session, actor: Principal, *, tender_id: int, notice_text: str, now: datetime
+) -> Tender:
+    """政府采购法实施条例 第38条: the purchaser publicises the project and the name of its sole supplier (the one
+    invited supplier, 政府采购法 第31条) for at least 5 working days, before the procurement is published."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    actor = check_manager(actor, project)
+    lifecycle.require(db, tender, Step.PUBLICISE_SOLE_SUPPLIER, now)
+    if tender.sole_supplier_publicised_at is not None:
+        raise Conflict(field="tender_id", reason_zh="唯一供应商已公示", reason_en="the sole supplier is publicised")
+    supplier_id = db.scalar(select(Invitation.entity_id).where(Invitation.tender_id == tender.id))
+    assert supplier_id is not None  # a single-source tender invites exactly its supplier
+    supplier = get_entity(db, supplier_id)
+    period = procedure(tender.procedure).periods.sole_supplier_publicity
+    assert period is not None
+    ends = period.last_day(working_day_calendar(db), rules.china_date(now))
+    tender.sole_supplier_publicised_at, tender.sole_supplier_notice = now, notice_text
+    db.flush()
+    record_tender_event(
+        db, actor, tender, project, "tender.sole_supplier_publicised",
+        {"supplier": supplier.name, "credit_code": supplier.credit_code, "notice": notice_text,
+         "last_day": ends.isoformat(), "article": period.article},
+        now,
+    )  # fmt: skip
     return tender
 
 
@@ -276,9 +353,12 @@ def raise_objection(
     lifecycle.require(db, tender, Step.OBJECT_TO_DOCUMENTS, now)
     chosen = procedure(tender.procedure)
     calendar = working_day_calendar(db)
-    rules.check_objection_in_time(calendar, raised_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
     if actor.entity_id is None:
         raise InvalidInput(field="entity_id", reason_zh="须以市场主体身份提出", reason_en="raised by a market entity")
+    rules.check_objection_in_time(
+        calendar, raised_at=now, bid_deadline=tender.bid_deadline, procedure=chosen,
+        knew_at=_documents_known_at(db, tender, actor.entity_id),
+    )  # fmt: skip
     objection = DocumentObjection(
         tender_id=tender.id,
         entity_id=actor.entity_id,
@@ -304,6 +384,17 @@ def raise_objection(
         now,
     )
     return objection
+
+
+def _documents_known_at(db: Session, tender: Tender, entity_id: int) -> datetime:
+    """政府采购法实施条例 第53条 (一): a supplier knows the documents when it receives them (its registration), or
+    at the latest when their notice period ends."""
+    received = db.scalar(
+        select(Registration.registered_at).where(
+            Registration.tender_id == tender.id, Registration.entity_id == entity_id
+        )
+    )
+    return received if received is not None else tender.documents_until
 
 
 def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[DocumentObjection]:
@@ -362,6 +453,40 @@ def cancel_tender(db: Session, actor: Principal, *, tender_id: int, reason: str,
         "refunds_due": stage != Stage.DRAFT,  # documents issued or deposits taken: 第31条 refunds them
     }
     record_tender_event(db, actor, tender, project, "tender.cancelled", payload, now)
+    return tender
+
+
+# Why a round fails after its bids were opened, with the article that says so.
+FAILURE_GROUNDS = {
+    "too_few_valid_bids": ("有效投标不足，缺乏竞争", "too few valid bids left for competition"),
+    "all_bids_rejected": ("所有投标被否决", "every bid was rejected"),
+    "re_tender_ordered": ("投诉处理决定责令重新招标", "a complaint's decision ordered a re-tender"),
+}
+
+
+@changes_state("tender.failed")
+def fail_round(
+    db: Session,
+    actor: Principal,
+    *,
+    tender: Tender,
+    ground: str,
+    article: str,
+    details: dict[str, Any],
+    now: datetime,
+    step: Step = Step.FAIL,
+) -> Tender:
+    """The round fails (流标/废标) after its evaluation: every bid rejected (招标投标法 第42条: re-tender), or fewer
+    valid bids than the procedure's competition needs (政府采购法 第36条, 第37条); or, by ``Step.RE_TENDER`` from any
+    running stage, because a complaint's decision ordered a re-tender (招标投标法实施条例 第81条). Part of the call
+    that found it (the report's finalisation, the decision), which has already checked the actor; the lot may start
+    a new round."""
+    project, _ = project_of(db, tender)
+    lifecycle.require(db, tender, step, now, halts=False)
+    lifecycle.move(db, tender, step)
+    zh, en = FAILURE_GROUNDS[ground]
+    payload = {"ground": ground, "ground_zh": zh, "ground_en": en, "article": article, **details}
+    record_tender_event(db, actor, tender, project, "tender.failed", payload, now)
     return tender
 
 

@@ -31,20 +31,6 @@ class Stage(StrEnum):
 # that end without a contract (招标投标法 第42条, 招标投标法实施条例 第31条, 第44条).
 ENDED = frozenset({Stage.FAILED, Stage.CANCELLED, Stage.CONTRACTED})
 ENDED_WITHOUT_CONTRACT = frozenset({Stage.FAILED, Stage.CANCELLED})
-LABELS_ZH = {
-    Stage.DRAFT: "草稿",
-    Stage.PUBLISHED: "公告中",
-    Stage.CLOSED: "已截标",
-    Stage.OPENING: "开标中",
-    Stage.OPENED: "已开标",
-    Stage.FAILED: "流标",
-    Stage.EVALUATING: "评标中",
-    Stage.EVALUATED: "评标完成",
-    Stage.PUBLICITY: "候选人公示",
-    Stage.AWARDED: "已定标",
-    Stage.CONTRACTED: "已签合同",
-    Stage.CANCELLED: "已终止",
-}
 
 
 class Step(StrEnum):
@@ -74,6 +60,7 @@ class Step(StrEnum):
     TERMINATE = "terminate"
     RE_EVALUATE = "re_evaluate"
     RE_TENDER = "re_tender"
+    PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ SQLite drops a table constraint only by rebuilding the table; these tables are r
 runs with foreign-key enforcement off and the whole database is checked before the commit (``ggzy.core.migrate``).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
