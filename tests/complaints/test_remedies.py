@@ -22,7 +22,6 @@ from ggzy.awards import service as awards
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity
 from ggzy.complaints.models import Complaint
 from ggzy.core.clock import FixedClock
-from ggzy.core.errors import Conflict
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
 from ggzy.evaluation import rules as evaluation_rules
@@ -140,7 +139,7 @@ def test_re_tender_ordered_fails_the_round_and_the_lot_starts_a_new_one_招标�
     scene = make(db, gm_ca)
     url = _lodged_and_accepted(client, db, clock, scene, scene["at"])
     assert _stage(client, scene["tender"]) == stage
-    with pytest.raises(Conflict):  # the round runs: no second round of the lot beside it
+    with pytest.raises(tendering.RoundRunning):  # the round runs: no second round of the lot beside it
         _new_round(db, scene, clock.now())
     decided = _uphold(client, db, url, remedy="re_tender")
     assert (decided["remedy"], decided["committee"]) == ("re_tender", None)
