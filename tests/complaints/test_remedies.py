@@ -23,7 +23,8 @@ from ggzy.awards.models import Award, AwardLetter, CandidatePublicity
 from ggzy.complaints.models import Complaint
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import Event
-from ggzy.core.permissions import Permission
+from ggzy.core.permissions import Permission, Role
+from ggzy.entities.schemas import RoleGrantIn
 from ggzy.evaluation import rules as evaluation_rules
 from ggzy.evaluation import service as evaluation
 from ggzy.evaluation.models import Evaluation, EvaluationReport
@@ -34,6 +35,7 @@ from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Method
 from ggzy.tendering.rules import china_date
 from tests.complaints.test_complaints import PROBLEM, _body, _load_2027, _supervisor
+from tests.conftest import LEDGER_KEYS
 from tests.factories import (
     bidder_user,
     event_count,
@@ -42,6 +44,7 @@ from tests.factories import (
     make_expert,
     make_publicised_tender,
     make_published_tender,
+    make_user,
     principal,
     token_for,
 )
@@ -117,9 +120,9 @@ def _awarded(db: Session, gm_ca: Path) -> dict:
 def _new_round(db: Session, scene: dict, now: datetime) -> Tender:
     return tendering.create_tender(
         db, principal(db, scene["agent_user"], Permission.TENDER_MANAGE), lot_id=scene["lot"].id,
-        procedure_key="open", method=Method.LOWEST_PRICE, title="重新招标", notice_text="重新招标公告",
-        documents_until=now + timedelta(days=10), bid_deadline=now + timedelta(days=25), invited_entity_ids=[],
-        now=now,
+        procedure_key=scene["tender"].procedure, method=Method.LOWEST_PRICE, title="重新招标",
+        notice_text="重新招标公告", documents_until=now + timedelta(days=10), bid_deadline=now + timedelta(days=25),
+        invited_entity_ids=[], now=now,
     )  # fmt: skip
 
 
@@ -424,3 +427,66 @@ def test_one_current_evaluation_publicity_and_award_per_tender_is_kept_by_the_da
             )
         )  # fmt: skip
         db.flush()
+
+
+def _procurement_awarded(db: Session, gm_ca: Path) -> dict:
+    """A government procurement awarded from its report, without a publicity (政府采购法实施条例 第43条)."""
+    scene = make_evaluated_tender(db, gm_ca, trade_type="gov_procurement", procedure="gp_open")
+    manager = principal(db, scene["agent_user"], Permission.AWARD_MANAGE)
+    first = awards.report_candidates(db, scene["tender"].id)[0]["bid_id"]
+    award = awards.award_tender(
+        db, manager, tender_id=scene["tender"].id, bid_id=first, passed_over=[], signers=LEDGER_KEYS.signers,
+        now=scene["reported_at"],
+    )  # fmt: skip
+    return scene | {"award": award}
+
+
+def _procurement_decision(client: TestClient, db: Session, clock: FixedClock, scene: dict, decision: dict) -> None:
+    clock.set(scene["reported_at"] + timedelta(hours=1))
+    body = _body(matter="other", knew_on=str(china_date(clock.now())))
+    lodged = client.post(
+        f"/api/v1/tenders/{scene['tender'].id}/complaints", json=body, headers=token_for(db, scene["bidders"][0])
+    )
+    assert lodged.status_code == 201, lodged.text
+    grant = RoleGrantIn(role=Role.SUPERVISOR, region_code="530100", trade_type="gov_procurement")
+    supervisor, url = token_for(db, make_user(db, roles=[grant])), f"/api/v1/complaints/{lodged.json()['id']}"
+    assert client.post(f"{url}/accept", headers=supervisor).status_code == 200
+    upheld = client.post(f"{url}/uphold", json={"decision": "影响成交结果"} | decision, headers=supervisor)
+    assert upheld.status_code == 200, upheld.text
+    db.expire_all()
+
+
+def test_政府采购法实施条例_第71条_a_re_procurement_ordered_after_the_award_voids_it_and_fails_the_round(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    _load_2027(db)
+    scene = _procurement_awarded(db, gm_ca)
+    _procurement_decision(client, db, clock, scene, {"remedy": "re_tender"})
+    assert _stage(client, scene["tender"]) == "failed"
+    failed = db.scalar(select(Event).where(Event.action == "tender.failed"))
+    assert failed is not None
+    assert json.loads(failed.payload)["article"] == "政府采购法实施条例 第七十一条"
+    assert awards.find_award(db, scene["tender"].id) is None
+    assert _count(db, Award, superseded=True) == 1
+    assert _new_round(db, scene, clock.now()).lot_id == scene["tender"].lot_id
+
+
+def test_政府采购法实施条例_第44条_a_re_evaluation_ordered_after_the_award_runs_to_a_second_award_from_the_report(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    _load_2027(db)
+    scene = _procurement_awarded(db, gm_ca)
+    _procurement_decision(client, db, clock, scene, {"remedy": "re_evaluation", "committee": "same"})
+    assert _stage(client, scene["tender"]) == "opened"
+    assert _upheld_event(db)["round"]["article"] == "政府采购法实施条例 第四十四条"
+    later = clock.now() + timedelta(hours=1)
+    _evaluate_again(db, scene, later)
+    manager = principal(db, scene["agent_user"], Permission.AWARD_MANAGE)
+    first = awards.report_candidates(db, scene["tender"].id)[0]["bid_id"]
+    again = awards.award_tender(
+        db, manager, tender_id=scene["tender"].id, bid_id=first, passed_over=[], signers=LEDGER_KEYS.signers,
+        now=later,
+    )  # fmt: skip
+    assert awards.find_award(db, scene["tender"].id) is again
+    assert (_count(db, Award, superseded=True), _count(db, Award, superseded=False)) == (1, 1)
+    assert (_count(db, Evaluation, superseded=True), _count(db, Evaluation, superseded=False)) == (1, 1)
