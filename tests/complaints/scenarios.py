@@ -81,7 +81,13 @@ def complaint_scenario(db: Session, gm_ca: Path, action: str) -> Callable[[], ob
         return lambda: complaints.lift_suspension(db, supervisor, complaint_id=complaint_id, now=now)
     if action == "complaint.upheld":
         return lambda: complaints.uphold_complaint(
-            db, supervisor, complaint_id=complaint_id, decision="重新评标", remedy="re_evaluation", now=now
+            db,
+            supervisor,
+            complaint_id=complaint_id,
+            decision="重新评标",
+            remedy="re_evaluation",
+            committee="same",
+            now=now,
         )
     return lambda: complaints.dismiss_complaint(
         db, supervisor, complaint_id=complaint_id, decision="驳回", false_complaint=False, now=now

@@ -326,59 +326,6 @@ def test_suspension_refuses_the_award_until_lifted_实施条例第62条(
     assert awarded.status_code == 201, awarded.text
 
 
-def test_upheld_with_re_evaluation_the_candidates_are_publicised_again_实施条例第61条第54条(
-    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
-) -> None:
-    scene = _complained_about_the_result(client, db, gm_ca, clock)
-    url, supervisor, agent = scene["complaint_url"], scene["supervisor"], scene["agent"]
-    client.post(f"{url}/suspension", json={"reason": "调查期间暂停"}, headers=supervisor)
-    upheld = client.post(
-        f"{url}/uphold", json={"decision": "第一中标候选人业绩造假，责令重新评标", "remedy": "re_evaluation"},
-        headers=supervisor,
-    )  # fmt: skip
-    assert upheld.status_code == 200, upheld.text
-    assert upheld.json()["suspended"] is False  # the decision ends the suspension ordered for the handling
-    event = db.scalar(select(Event).where(Event.action == "complaint.upheld"))
-    assert event is not None
-    assert json.loads(event.payload)["publicity_round_changed"] == 1
-    stage = client.get(_tender(scene, "/award")).json()["publicity"]
-    assert stage["state"] == "result_changed"
-    clock.set(scene["publicity"].ends_at + timedelta(hours=1))
-    first, second, third = (c["bid_id"] for c in awards.candidates_of(scene["publicity"]))
-    _refused(
-        db, client.post(_tender(scene, "/award"), json={"bid_id": first}, headers=agent), 409,
-        "publicity_result_changed", _rows(db),
-    )  # fmt: skip
-    again = client.post(
-        _tender(scene, "/publicity/republish"), json={"recommended": [second, third], "basis": "重新评标报告"},
-        headers=agent,
-    )  # fmt: skip
-    assert again.status_code == 200, again.text
-    assert again.json()["publicity"]["round"] == 2
-    # the fresh publicity answers the decision (第54条): once it has run, the award is no longer refused
-    clock.set(datetime.fromisoformat(again.json()["publicity"]["ends_at"]) + timedelta(hours=1))
-    awarded = client.post(_tender(scene, "/award"), json={"bid_id": second}, headers=agent)
-    assert awarded.status_code == 201, awarded.text
-
-
-def test_upheld_with_re_tender_the_award_is_refused_实施条例第81条(
-    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
-) -> None:
-    scene = _complained_about_the_result(client, db, gm_ca, clock)
-    upheld = client.post(
-        f"{scene['complaint_url']}/uphold",
-        json={"decision": "影响中标结果且无法纠正，责令重新招标", "remedy": "re_tender"},
-        headers=scene["supervisor"],
-    )  # fmt: skip
-    assert upheld.status_code == 200, upheld.text
-    clock.set(scene["publicity"].ends_at + timedelta(hours=1))
-    first = awards.candidates_of(scene["publicity"])[0]["bid_id"]
-    _refused(
-        db, client.post(_tender(scene, "/award"), json={"bid_id": first}, headers=scene["agent"]), 409,
-        "re_tender_ordered", _rows(db),
-    )  # fmt: skip
-
-
 def test_a_decision_after_30_working_days_is_recorded_late_and_only_the_competent_supervisor_decides_实施条例第61条(
     client: TestClient, db: Session, clock: FixedClock
 ) -> None:

@@ -142,6 +142,37 @@ def _logout(db: Session) -> Callable[[], object]:
     return lambda: login.logout(db, session_principal.holding(Permission.AUTHENTICATED), now=TEST_NOW)
 
 
+def _failed_round(db: Session, gm_ca: Path) -> Callable[[], object]:
+    """招标投标法 第42条: the round an evaluation leaves without competition fails (the report's finalisation calls
+    this in its own transaction; here the service alone)."""
+    from ggzy.tendering import service as tendering
+    from tests.factories import make_evaluated_tender
+
+    scene = make_evaluated_tender(db, gm_ca)
+    staff = principal(db, scene["staff"], Permission.EVALUATION_FINALISE)
+    return lambda: tendering.fail_round(
+        db, staff, tender=scene["tender"], ground="all_bids_rejected", article="招标投标法 第四十二条", details={},
+        now=scene["reported_at"],
+    )  # fmt: skip
+
+
+def _sole_supplier(db: Session) -> Callable[[], object]:
+    """政府采购法实施条例 第38条: a single-source procurement publicises its supplier before it is published."""
+    from ggzy.tendering import service as tendering
+    from ggzy.tendering.procedures import Method
+    from tests.factories import bidder_user, load_test_calendar, make_accepted_project
+
+    load_test_calendar(db)
+    setup = make_accepted_project(db, trade_type="gov_procurement")
+    agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+    draft = tendering.create_tender(
+        db, agent, lot_id=setup["lots"][0].id, procedure_key="single_source", method=Method.LOWEST_PRICE,
+        title="单一来源", notice_text="公告", documents_until=TEST_NOW + timedelta(days=20),
+        bid_deadline=TEST_NOW + timedelta(days=35), invited_entity_ids=[bidder_user(db).entity_id], now=TEST_NOW,
+    )  # fmt: skip
+    return lambda: tendering.publicise_sole_supplier(db, agent, tender_id=draft.id, notice_text="公示", now=TEST_NOW)
+
+
 def _tendering(db: Session, action: str) -> Callable[[], object]:
     """Each tendering service, prepared up to the step before it."""
     from ggzy.tendering import service as tendering
@@ -553,6 +584,8 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 "tender.objection_answered",
             )
         },
+        "tender.failed": lambda: _failed_round(db, gm_ca),
+        "tender.sole_supplier_publicised": lambda: _sole_supplier(db),
         "calendar.year_loaded": lambda: (
             lambda: load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW)
         ),

@@ -24,6 +24,7 @@ from ggzy.core.permissions import Role
 from ggzy.entities.models import AuthSession, RoleBinding, User
 from ggzy.entities.schemas import RoleGrantIn
 from ggzy.models import Base
+from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.factories import make_user
 
@@ -148,3 +149,38 @@ def test_migration_0012_suspends_the_entity_bindings_that_staff_made_without_the
         assert by_fiat.suspension_cause == "no_evidence"
         assert db.get(User, 1).suspended_at is None  # type: ignore[union-attr]
         assert db.get(AuthSession, "a" * 64).ended_at is not None  # type: ignore[union-attr]
+
+
+def test_migration_0018_upgrades_a_populated_sqlite_database_with_foreign_keys_checked(
+    engine: Engine, tmp_path: Path, gm_ca: Path
+) -> None:
+    """SQLite drops 0001's unique constraints only by rebuilding the tables, which others reference: with foreign
+    keys enforced the rebuild fails on a database holding an evaluation (its report, its committee); the upgrade
+    runs with enforcement off and checks every foreign key before the commit (decision 0020)."""
+    if not is_sqlite(engine.url.render_as_string(hide_password=False)):
+        pytest.skip("PostgreSQL drops a constraint in place: no table is rebuilt")
+    from alembic import command
+
+    from ggzy.core.migrate import alembic_config, downgrade
+    from ggzy.evaluation.models import Evaluation, EvaluationReport
+    from tests.factories import make_evaluated_tender
+
+    populated = make_engine(f"sqlite:///{tmp_path / 'populated.db'}")
+    upgrade(populated)
+    with session_factory(populated)() as db:
+        make_evaluated_tender(db, gm_ca)
+        db.commit()
+    config = alembic_config(populated.url.render_as_string(hide_password=False))
+
+    downgrade(populated, "0017")
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"), populated.begin() as enforcing:
+        config.attributes["connection"] = enforcing  # the rebuild as Alembic alone runs it, foreign keys enforced
+        command.upgrade(config, "0018")
+    upgrade(populated)
+    with Session(populated) as db:
+        evaluation = db.scalars(select(Evaluation)).one()
+        assert evaluation.superseded_at is None
+        assert db.scalars(select(EvaluationReport)).one().evaluation_id == evaluation.id
+        assert db.execute(text("PRAGMA foreign_key_check")).all() == []
+        assert db.scalar(text("SELECT version_num FROM alembic_version")) == "0018"
+    populated.dispose()

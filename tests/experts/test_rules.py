@@ -48,3 +48,12 @@ def test_a_recused_expert_is_never_drawn(employers: list[int], conflicted: set[i
     drawn = rules.draw_at_random(pool.eligible, len(pool.eligible), random.Random(seed))
     assert sorted(drawn) == sorted(pool.eligible)
     assert not {employers[n] for n in drawn} & conflicted
+
+
+def test_regulations_art_81_a_new_committee_leaves_out_the_former_members_and_art_46_recusal_still_applies() -> None:
+    """A decision ordering re-evaluation by a new committee (实施条例 第81条, decision 0020): who sat on the superseded
+    committee is left out, counted apart from the 第46条 recusals, which still apply."""
+    candidates = [Candidate(n, employer_id=10 + n, region_code="530102") for n in range(1, 7)]
+    pool = rules.pool_for(candidates, centre_region="530100", conflicted_entities={11}, former_members={1, 2, 3})
+    assert pool.eligible == (4, 5, 6)
+    assert (pool.considered, pool.recused, pool.former_members) == (6, 1, 2)  # expert 1 is recused first

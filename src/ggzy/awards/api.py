@@ -27,7 +27,7 @@ from ggzy.core.permissions import Permission, PermissionedRoute, Principal, requ
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.tendering.access import NotTheTenderer
-from ggzy.tendering.lifecycle import ReEvaluationOrdered, ReTenderOrdered, TenderStageWrong, TenderSuspended
+from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["awards"], route_class=PermissionedRoute)
 
@@ -44,7 +44,7 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
     summary="Publicise the recommended candidates with their prices (中标候选人公示, 实施条例 第54条)",
     responses=problem_responses(
         NotFound, NotTheTenderer, TenderStageWrong, Conflict, rules.PublicityTooShort,
-        TenderSuspended, ReTenderOrdered, ReEvaluationOrdered,
+        TenderSuspended,
     ),
 )  # fmt: skip
 def publish_publicity(tender_id: Id, body: PublicityIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
@@ -87,7 +87,7 @@ def answer_objection(objection_id: Id, body: AnswerIn, db: DB, actor: Manager, n
     summary="Publicise the changed candidates again for at least 3 days after the result changed (实施条例 第54条)",
     responses=problem_responses(
         NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.PublicityStateWrong, rules.PublicityTooShort,
-        service.AwardPaused, TenderSuspended, ReTenderOrdered,
+        service.AwardPaused, TenderSuspended,
     ),
 )  # fmt: skip
 def republish_publicity(tender_id: Id, body: RepublishIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
@@ -111,7 +111,6 @@ def republish_publicity(tender_id: Id, body: RepublishIn, db: DB, actor: Manager
         rules.WinnerNotInOrder,
         rules.PublicityResultChanged,
         TenderSuspended,
-        ReTenderOrdered,
     ),
 )
 def award(tender_id: Id, body: AwardIn, request: Request, db: DB, actor: Manager, now: Now) -> AwardStageOut:
@@ -134,7 +133,6 @@ def award(tender_id: Id, body: AwardIn, request: Request, db: DB, actor: Manager
     summary="Record the signed contract, at the award price (招标投标法 第46条); after 30 days it is flagged late",
     responses=problem_responses(
         NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.ContractAmountDeparts, TenderSuspended,
-        ReTenderOrdered, ReEvaluationOrdered,
     ),
 )  # fmt: skip
 def record_contract(tender_id: Id, body: ContractIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:

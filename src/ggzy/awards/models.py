@@ -11,7 +11,10 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ggzy.core.db import Base, BigId, UTCDateTime
+from ggzy.core.db import Base, BigId, UTCDateTime, one_current
+
+CURRENT_PUBLICITY_INDEX = "uq_candidate_publicities_one_current"
+CURRENT_AWARD_INDEX = "uq_awards_one_current"
 
 
 class CandidatePublicity(Base):
@@ -21,12 +24,17 @@ class CandidatePublicity(Base):
     ``state`` follows :data:`ggzy.awards.rules.PUBLICITY_TRANSITIONS`: ``publicised``, then ``result_changed`` when
     an objection's answer or a complaint's decision changes the evaluation result, then ``publicised`` again (the
     next ``round``) when the changed candidates are publicised afresh for at least 3 days (第54条). Earlier rounds'
-    candidates stay in the ledger (the events of each round)."""
+    candidates stay in the ledger (the events of each round).
+
+    ``superseded_at``: a complaint's decision ordered re-evaluation (招标投标法实施条例 第81条), so the report it
+    publicised no longer stands; the row stays, and the new report's candidates get a publicity of their own. At
+    most one publicity of a tender is current."""
 
     __tablename__ = "candidate_publicities"
+    __table_args__ = (one_current(CURRENT_PUBLICITY_INDEX, "tender_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("evaluation_reports.id"))
     candidates: Mapped[str] = mapped_column(Text)  # canonical JSON: [{rank, bid_id, entity_id, name, price_fen}]
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -34,6 +42,7 @@ class CandidatePublicity(Base):
     published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     round: Mapped[int] = mapped_column(Integer, server_default="1")
     state: Mapped[str] = mapped_column(String(16), server_default="publicised")
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PublicityObjection(Base):
@@ -61,12 +70,17 @@ class PublicityObjection(Base):
 
 class Award(Base):
     """The award (定标, 实施条例 第55条) and its public notice (中标结果公告); ``passed_over`` records why any
-    candidate ranked above the winner was not chosen. The contract is due by ``contract_due`` (招标投标法 第46条)."""
+    candidate ranked above the winner was not chosen. The contract is due by ``contract_due`` (招标投标法 第46条).
+
+    ``superseded_at``: a complaint's decision made the award void (招标投标法实施条例 第81条: 中标无效) by ordering
+    re-evaluation or a re-tender; the award and its letters stay for the record. At most one award of a tender is
+    current."""
 
     __tablename__ = "awards"
+    __table_args__ = (one_current(CURRENT_AWARD_INDEX, "tender_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     # None under 政府采购法, which has no candidate publicity (政府采购法实施条例 第43条)
     publicity_id: Mapped[int | None] = mapped_column(ForeignKey("candidate_publicities.id"))
     bid_id: Mapped[int] = mapped_column(ForeignKey("sealed_bids.id"))
@@ -79,6 +93,7 @@ class Award(Base):
     contract_due: Mapped[date] = mapped_column(Date)
     awarded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AwardLetter(Base):

@@ -157,3 +157,8 @@ class LetterOut(BaseModel):
     text: str
     sha256: str = Field(description="SHA-256 of the text's UTF-8 bytes")
     note: str = Field(description="C2SP signed note over the digest, by the ledger's keys (base64)")
+    void_since: datetime | None = Field(
+        default=None,
+        description="When a complaint's decision made the award void (实施条例 第81条: 中标无效) by ordering "
+        "re-evaluation or a re-tender; the letter stays for the record",
+    )

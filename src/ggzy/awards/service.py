@@ -72,11 +72,16 @@ class NotABidder(DomainError):
 
 
 def find_publicity(db: Session, tender_id: int) -> CandidatePublicity | None:
-    return db.scalar(select(CandidatePublicity).where(CandidatePublicity.tender_id == tender_id))
+    """The tender's current publicity (one a complaint's decision superseded stays for the record)."""
+    query = select(CandidatePublicity).where(
+        CandidatePublicity.tender_id == tender_id, CandidatePublicity.superseded_at.is_(None)
+    )
+    return db.scalar(query)
 
 
 def find_award(db: Session, tender_id: int) -> Award | None:
-    return db.scalar(select(Award).where(Award.tender_id == tender_id))
+    """The tender's current award (one a complaint's decision made void stays for the record)."""
+    return db.scalar(select(Award).where(Award.tender_id == tender_id, Award.superseded_at.is_(None)))
 
 
 def find_contract(db: Session, tender_id: int) -> Contract | None:
@@ -87,9 +92,19 @@ def candidates_of(publicity: CandidatePublicity) -> list[dict[str, Any]]:
     return list(json.loads(publicity.candidates))
 
 
+def _of_current_publicity(tender_id: int) -> Any:
+    current = select(CandidatePublicity.id).where(
+        CandidatePublicity.tender_id == tender_id, CandidatePublicity.superseded_at.is_(None)
+    )
+    return PublicityObjection.publicity_id.in_(current.scalar_subquery())
+
+
 def objections_of(db: Session, tender_id: int) -> list[PublicityObjection]:
-    query = select(PublicityObjection).where(PublicityObjection.tender_id == tender_id).order_by(PublicityObjection.id)
-    return list(db.scalars(query))
+    """The objections to the current publicity's result (those of a superseded one went with its result)."""
+    query = select(PublicityObjection).where(
+        PublicityObjection.tender_id == tender_id, _of_current_publicity(tender_id)
+    )
+    return list(db.scalars(query.order_by(PublicityObjection.id)))
 
 
 def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[PublicityObjection]:
@@ -102,7 +117,9 @@ def objections_by(db: Session, *, tender_id: int, entity_id: int) -> list[Public
 
 def pending_objections(db: Session, tender_id: int) -> int:
     query = select(func.count()).where(
-        PublicityObjection.tender_id == tender_id, PublicityObjection.answered_at.is_(None)
+        PublicityObjection.tender_id == tender_id,
+        PublicityObjection.answered_at.is_(None),
+        _of_current_publicity(tender_id),
     )
     return db.scalar(query) or 0
 
@@ -295,17 +312,19 @@ def _change_result(db: Session, tender: Tender, *, action_zh: str, action_en: st
     return publicity
 
 
-def mark_result_changed(db: Session, *, tender_id: int) -> int | None:
-    """A complaint's decision ordered re-evaluation (实施条例 第61条, 第81条): if the candidates are being
-    publicised, the result they show no longer stands and must be publicised afresh (第54条). Part of the
-    complaint decision's state change (its event records it); returns the publicity's round, or None when there
-    is no running publicity to change: before the publicity, or after the award, ``check_may_proceed`` refuses the
-    publicity and the contract until a newer evaluation report exists (第81条)."""
-    tender = get_tender(db, tender_id)
-    publicity = find_publicity(db, tender.id)
-    if publicity is None or tender.stage != Stage.PUBLICITY.value or publicity.state == rules.RESULT_CHANGED:
-        return None
-    return _change_result(db, tender, action_zh="改变评标结果", action_en="have its result changed").round
+def supersede_result(db: Session, *, tender_id: int, now: datetime) -> dict[str, int | None]:
+    """A complaint's decision orders re-evaluation or a re-tender (招标投标法实施条例 第81条: 中标无效): the current
+    publicity and award, with the award's letters, are superseded, never deleted; the new report's candidates get
+    a publicity of their own. Part of the decision's state change (its event records it); returns the ids."""
+    publicity, award = find_publicity(db, tender_id), find_award(db, tender_id)
+    for row in (publicity, award):
+        if row is not None:
+            row.superseded_at = now
+    db.flush()
+    return {
+        "publicity_id": publicity.id if publicity is not None else None,
+        "award_id": award.id if award is not None else None,
+    }
 
 
 @changes_state("award.publicity_republished")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.awards import access, rules, service
-from ggzy.awards.models import AwardLetter, PublicityObjection
+from ggzy.awards.models import Award, AwardLetter, PublicityObjection
 from ggzy.awards.schemas import (
     AwardedOut,
     AwardStageOut,
@@ -105,7 +105,7 @@ def objection_view(db: Session, actor: Principal, objection: PublicityObjection)
     return objection_out(objection, shown=access.reads_objection(actor, project, objection))
 
 
-def letter_out(letter: AwardLetter) -> LetterOut:
+def letter_out(letter: AwardLetter, *, void_since: datetime | None = None) -> LetterOut:
     return LetterOut(
         id=letter.id,
         tender_id=letter.tender_id,
@@ -115,6 +115,7 @@ def letter_out(letter: AwardLetter) -> LetterOut:
         text=letter.text,
         sha256=letter.sha256,
         note=base64.b64encode(letter.note.encode()).decode(),
+        void_since=void_since,
     )
 
 
@@ -122,8 +123,13 @@ def my_letters(db: Session, actor: Principal) -> list[LetterOut]:
     """The letters addressed to the bidder's own entity, newest first."""
     if actor.entity_id is None:
         return []
-    query = select(AwardLetter).where(AwardLetter.entity_id == actor.entity_id).order_by(AwardLetter.id.desc())
-    return [letter_out(letter) for letter in db.scalars(query)]
+    query = (
+        select(AwardLetter, Award.superseded_at)
+        .join(Award, Award.id == AwardLetter.award_id)
+        .where(AwardLetter.entity_id == actor.entity_id)
+        .order_by(AwardLetter.id.desc())
+    )
+    return [letter_out(letter, void_since=void_since) for letter, void_since in db.execute(query)]
 
 
 def letter_view(db: Session, actor: Principal, *, letter_id: int) -> LetterOut:
@@ -132,4 +138,4 @@ def letter_view(db: Session, actor: Principal, *, letter_id: int) -> LetterOut:
         raise NotFound(field="letter_id", what_zh="通知书", what_en="Letter")
     project: Project = service.load(db, letter.tender_id)[1]
     access.check_letter_reader(actor, project, letter)
-    return letter_out(letter)
+    return letter_out(letter, void_since=db.scalar(select(Award.superseded_at).where(Award.id == letter.award_id)))

@@ -17,6 +17,7 @@ from ggzy.core.inputs import Id, Offset
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
+from ggzy.tendering.lifecycle import TenderStageWrong
 
 router = APIRouter(tags=["complaints"], route_class=PermissionedRoute)
 
@@ -38,7 +39,8 @@ def _out(db: Session, complaint: Complaint) -> ComplaintOut:
         acceptance_late=complaint.acceptance_late, decision_due=complaint.decision_due,
         review_kind=complaint.review_kind, excluded_working_days=complaint.excluded_working_days,
         suspended=suspension is not None, decided_at=complaint.decided_at, decision=complaint.decision,
-        remedy=complaint.remedy, false_complaint=complaint.false_complaint, decided_late=complaint.decided_late,
+        remedy=complaint.remedy, committee=complaint.committee, false_complaint=complaint.false_complaint,
+        decided_late=complaint.decided_late,
     )  # fmt: skip
 
 
@@ -154,13 +156,15 @@ def lift(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
 @router.post(
     "/complaints/{complaint_id}/uphold",
     response_model=ComplaintOut,
-    summary="Decide for the complainant: corrective action, re-evaluation or re-tender (第61条, 第81条)",
-    responses=problem_responses(*_HANDLING, InvalidInput, Conflict),
+    summary="Decide for the complainant: corrective action; re-evaluation by the same or a new committee (the round "
+    "goes back to opened); or re-tender (the round fails) (第61条, 第81条)",
+    responses=problem_responses(*_HANDLING, InvalidInput, Conflict, TenderStageWrong),
 )
 def uphold(complaint_id: Id, body: UpholdIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     complaint = service.uphold_complaint(
-        db, actor, complaint_id=complaint_id, decision=body.decision, remedy=body.remedy, now=now
-    )
+        db, actor, complaint_id=complaint_id, decision=body.decision, remedy=body.remedy,
+        committee=body.committee, now=now,
+    )  # fmt: skip
     return _out(db, complaint)
 
 

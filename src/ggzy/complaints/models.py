@@ -51,6 +51,7 @@ class Complaint(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(Text)
     remedy: Mapped[str | None] = mapped_column(String(24))
+    committee: Mapped[str | None] = mapped_column(String(8))  # with re_evaluation: same | new (decision 0020)
     false_complaint: Mapped[bool | None] = mapped_column(Boolean)
     decided_late: Mapped[bool | None] = mapped_column(Boolean)
 

@@ -62,10 +62,25 @@ REVIEW_KINDS: dict[str, str] = {
 }
 
 # What an upheld complaint orders (实施条例 第61条 written decision; 第81条 re-evaluation or re-tender).
+CORRECTIVE_ACTION, RE_EVALUATION, RE_TENDER = "corrective_action", "re_evaluation", "re_tender"
 REMEDIES: dict[str, str] = {
-    "corrective_action": "责令改正",
-    "re_evaluation": "责令重新评标",
-    "re_tender": "责令重新招标",
+    CORRECTIVE_ACTION: "责令改正",
+    RE_EVALUATION: "责令重新评标",
+    RE_TENDER: "责令重新招标",
+}
+# Who re-evaluates, as a decision ordering re-evaluation says: the committee sits again, or a new one is drawn at
+# random (实施条例 第46条) — as where the committee was unlawfully made up (第70条: 依法重新进行评审) or a member
+# failed in their duty (第71条).
+SAME_COMMITTEE, NEW_COMMITTEE = "same", "new"
+COMMITTEES: dict[str, str] = {SAME_COMMITTEE: "原评标委员会重新评审", NEW_COMMITTEE: "重新组建评标委员会"}
+# The article a remedy that moves the round carries, by the law of the procedure (the procedure's ``law.key``).
+REMEDY_ARTICLES: dict[tuple[str, str], str] = {
+    (RE_TENDER, "tendering_law"): "招标投标法实施条例 第八十一条",
+    (RE_EVALUATION, "tendering_law"): "招标投标法实施条例 第八十一条",
+    # 终止本次政府采购活动，重新开展政府采购活动 (第71条 (一)); the result void, where no candidate qualifies (二)
+    (RE_TENDER, "procurement_law"): "政府采购法实施条例 第七十一条",
+    # re-evaluation only as the finance department provides (第44条): here, its own decision
+    (RE_EVALUATION, "procurement_law"): "政府采购法实施条例 第四十四条",
 }
 
 # The states of a complaint and the moves between them.
@@ -122,6 +137,25 @@ class ComplaintStateWrong(DomainError):
 def check_one_of(field: str, value: str, choices: Mapping[str, object]) -> None:
     if value not in choices:
         raise InvalidInput(field=field, reason_zh=f"须为 {sorted(choices)} 之一", reason_en=f"one of {sorted(choices)}")
+
+
+def check_committee(*, remedy: str, committee: str | None) -> None:
+    """A decision ordering re-evaluation says who re-evaluates; any other decision says nothing of it."""
+    if remedy == RE_EVALUATION:
+        if committee is None:
+            raise InvalidInput(
+                field="committee",
+                reason_zh=f"责令重新评标的，须写明由原评标委员会还是新组建的评标委员会评审：{sorted(COMMITTEES)}",
+                reason_en="a re-evaluation says whether the same committee or a new one evaluates: "
+                f"{sorted(COMMITTEES)}",
+            )
+        check_one_of("committee", committee, COMMITTEES)
+    elif committee is not None:
+        raise InvalidInput(
+            field="committee",
+            reason_zh="只有责令重新评标的决定才写明评标委员会",
+            reason_en="only a decision ordering re-evaluation names the committee",
+        )
 
 
 def move(*, current: str, target: str, action_zh: str, action_en: str) -> str:

@@ -49,7 +49,15 @@ class UpholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision: Text = Field(min_length=2, max_length=50_000, description="The written decision (书面处理决定)")
-    remedy: Ascii = Field(description="corrective_action, re_evaluation or re_tender (第81条)")
+    remedy: Ascii = Field(
+        description="corrective_action; re_evaluation (the round goes back to opened, its evaluation, publicity "
+        "and award superseded) or re_tender (the round fails; the lot starts a new one), 第81条"
+    )
+    committee: Ascii | None = Field(
+        default=None,
+        description="With re_evaluation, and only then: same (the committee sits again) or new (a new committee "
+        "is drawn at random, without the members of the superseded one)",
+    )
 
 
 class DismissIn(BaseModel):
@@ -87,5 +95,6 @@ class ComplaintOut(BaseModel):
     decided_at: datetime | None
     decision: str | None
     remedy: str | None
+    committee: str | None = Field(description="Who re-evaluates, as a re-evaluation decision says: same or new")
     false_complaint: bool | None
     decided_late: bool | None

@@ -41,12 +41,15 @@ from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.core.violations import MissedPeriod, record_missed, violation_entry
 from ggzy.entities.models import Entity
+from ggzy.evaluation import service as evaluation
+from ggzy.experts import service as experts
 from ggzy.projects.models import Project
 from ggzy.tendering import lifecycle
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import OpeningObjection, Tender
+from ggzy.tendering.procedures import procedure
 from ggzy.tendering.rules import china_date
-from ggzy.tendering.stages import Stage
+from ggzy.tendering.stages import Stage, Step
 
 # The stages in which the opening record has named the bidders.
 _BIDS_PUBLIC = frozenset(
@@ -397,22 +400,69 @@ def _decide(
 
 @changes_state("complaint.upheld")
 def uphold_complaint(
-    db: Session, actor: Principal, *, complaint_id: int, decision: str, remedy: str, now: datetime
+    db: Session,
+    actor: Principal,
+    *,
+    complaint_id: int,
+    decision: str,
+    remedy: str,
+    now: datetime,
+    committee: str | None = None,
 ) -> Complaint:
-    """The complaint is well founded (第61条 written decision): corrective action, re-evaluation or re-tender
-    (第81条). A re-evaluation during the publicity sends the candidates to a fresh publicity (第54条); a re-tender
-    stops this tender's award."""
+    """The complaint is well founded (第61条 written decision): corrective action, re-evaluation or re-tender, and
+    the decision is carried out, not left as a lock (第81条: 招标、投标、中标无效，应当依法重新招标或者评标):
+
+    - ``re_tender`` ends the round: it fails (``Step.RE_TENDER``), its award, if any, is void, and the lot may start
+      a new round (``tendering.create_tender``).
+    - ``re_evaluation`` sends the round back to ``opened`` (``Step.RE_EVALUATE``): its evaluation and report, its
+      candidates' publicity and its award with the letters are superseded, kept for the record; ``committee``
+      says who evaluates again — ``same``: the committee sits again; ``new``: its draw and seats are superseded
+      and a new committee is drawn without them (decision 0020). Then the round's steps run a second time.
+    """
     rules.check_one_of("remedy", remedy, rules.REMEDIES)
+    rules.check_committee(remedy=remedy, committee=committee)
     complaint, project, actor, payload, late = _decide(db, actor, complaint_id, rules.UPHELD, decision, now)
-    complaint.remedy = remedy
-    round_changed = awards.mark_result_changed(db, tender_id=complaint.tender_id) if remedy == "re_evaluation" else None
+    complaint.remedy, complaint.committee = remedy, committee
+    carried_out = _carry_out(db, actor, complaint, remedy=remedy, committee=committee, now=now)
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.upheld",
-        {**payload, "remedy": remedy, "remedy_zh": rules.REMEDIES[remedy], "publicity_round_changed": round_changed},
+        {**payload, "remedy": remedy, "remedy_zh": rules.REMEDIES[remedy], **carried_out},
         now, violation=late,
     )  # fmt: skip
     return complaint
+
+
+def _carry_out(
+    db: Session, actor: Principal, complaint: Complaint, *, remedy: str, committee: str | None, now: datetime
+) -> dict[str, Any]:
+    """Move the round as the remedy orders; what was superseded, for the decision's event."""
+    if remedy == rules.CORRECTIVE_ACTION:
+        return {}
+    tender = tendering.get_tender(db, complaint.tender_id)
+    step = Step.RE_TENDER if remedy == rules.RE_TENDER else Step.RE_EVALUATE
+    stage = lifecycle.require(db, tender, step, now)
+    article = rules.REMEDY_ARTICLES[(remedy, procedure(tender.procedure).law.key)]
+    superseded: dict[str, Any] = awards.supersede_result(db, tender_id=tender.id, now=now)
+    if remedy == rules.RE_TENDER:  # the round's own event says why it failed (tendering.FAILURE_GROUNDS)
+        tendering.fail_round(
+            db, actor, tender=tender, ground="re_tender_ordered", article=article,
+            details={"complaint_id": complaint.id, "stage": stage.value}, now=now, step=step,
+        )  # fmt: skip
+        moved = Stage.FAILED
+    else:
+        superseded["evaluation_id"] = evaluation.supersede_evaluation(db, tender_id=tender.id, now=now)
+        if committee == rules.NEW_COMMITTEE:
+            superseded["draw_id"] = experts.supersede_committee(db, tender_id=tender.id, now=now)
+        moved = lifecycle.move(db, tender, step)
+    return {
+        "round": {
+            "step": step.value, "from": stage.value, "to": moved.value, "article": article,
+            "reason_zh": rules.REMEDIES[remedy], "committee": committee,
+            "committee_zh": rules.COMMITTEES[committee] if committee is not None else None,
+        },
+        "superseded": superseded,
+    }  # fmt: skip
 
 
 @changes_state("complaint.dismissed")

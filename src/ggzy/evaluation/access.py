@@ -43,7 +43,11 @@ def member_for(db: Session, actor: Principal, tender_id: int) -> tuple[Committee
     if actor.user_id is None:
         raise NotACommitteeMember(field="tender_id")
     member = db.scalar(
-        select(CommitteeMember).where(CommitteeMember.tender_id == tender_id, CommitteeMember.user_id == actor.user_id)
+        select(CommitteeMember).where(
+            CommitteeMember.tender_id == tender_id,
+            CommitteeMember.user_id == actor.user_id,
+            CommitteeMember.superseded_at.is_(None),
+        )
     )
     if member is None or member.kind == RESERVE:
         raise NotACommitteeMember(field="tender_id")

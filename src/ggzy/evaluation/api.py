@@ -28,7 +28,7 @@ from ggzy.evaluation.schemas import (
     StartIn,
 )
 from ggzy.projects.access import NotYourCentre
-from ggzy.tendering.lifecycle import ReTenderOrdered, TenderStageWrong, TenderSuspended
+from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["evaluation"], route_class=PermissionedRoute)
 
@@ -44,9 +44,7 @@ _MEMBER_PROBLEMS = (NotFound, TenderStageWrong, NotACommitteeMember, InvalidInpu
     status_code=201,
     response_model=EvaluationOut,
     summary="Start the evaluation of an opened tender with its scoring scheme (bids above the ceiling rejected)",
-    responses=problem_responses(
-        NotFound, NotYourCentre, TenderStageWrong, InvalidInput, Conflict, TenderSuspended, ReTenderOrdered
-    ),
+    responses=problem_responses(NotFound, NotYourCentre, TenderStageWrong, InvalidInput, Conflict, TenderSuspended),
 )
 def start_evaluation(tender_id: Id, body: StartIn, db: DB, actor: Runner, now: Now) -> EvaluationOut:
     scheme = rules.Scheme(
@@ -148,7 +146,6 @@ def reject_bid(tender_id: Id, body: RejectionIn, db: DB, actor: Member, now: Now
         NotACommitteeMember,
         service.EvaluationIncomplete,
         TenderSuspended,
-        ReTenderOrdered,
     ),
 )
 def finalise_report(tender_id: Id, db: DB, actor: Finaliser, now: Now) -> EvaluationOut:

@@ -11,23 +11,31 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ggzy.core.db import Base, BigId, UTCDateTime
+from ggzy.core.db import Base, BigId, UTCDateTime, one_current
+
+CURRENT_EVALUATION_INDEX = "uq_evaluations_one_current"
 
 
 class Evaluation(Base):
     """The evaluation of one opened tender. ``status`` is the stage the tender reaches through it: ``evaluating``,
-    then ``evaluated`` once the report is final (kept here until the tender's own stage is wired to it)."""
+    then ``evaluated`` once the report is final (kept here until the tender's own stage is wired to it).
+
+    A complaint's decision ordering re-evaluation (招标投标法实施条例 第81条) sets ``superseded_at``: the row, its
+    marks, sheets, rejections and report stay for the record, and the tender is evaluated again in a new row. At
+    most one evaluation of a tender is current (not superseded)."""
 
     __tablename__ = "evaluations"
+    __table_args__ = (one_current(CURRENT_EVALUATION_INDEX, "tender_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     method: Mapped[str] = mapped_column(String(32))  # lowest_price | scoring (the tender's)
     scheme: Mapped[str] = mapped_column(Text)  # canonical JSON of the scoring scheme
     status: Mapped[str] = mapped_column(String(16), index=True)  # evaluating | evaluated
     lead_member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
     started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class QualificationMark(Base):
@@ -111,7 +119,8 @@ class SigningKey(Base):
 
 
 class EvaluationReport(Base):
-    """The committee's report (评标报告): ranking, rejected bids and recommended candidates, as canonical JSON."""
+    """The committee's report (评标报告): ranking, rejected bids and recommended candidates, as canonical JSON. One
+    per evaluation: a report is current while its evaluation is."""
 
     __tablename__ = "evaluation_reports"
 

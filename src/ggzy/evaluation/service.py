@@ -25,8 +25,8 @@ from ggzy.entities import relations as entity_relations
 from ggzy.entities.rules import GROUNDS_ZH, SAME_PERSON_IN_CHARGE, groups_of
 from ggzy.evaluation import access, rules, signing
 from ggzy.evaluation.models import Evaluation, EvaluationReport, QualificationMark, Rejection, ScoreSheet
-from ggzy.experts.models import CommitteeMember, Draw
-from ggzy.experts.service import EXPERT, sitting_members
+from ggzy.experts.models import CommitteeMember
+from ggzy.experts.service import EXPERT, current_draw, sitting_members
 from ggzy.projects.access import check_reviewer
 from ggzy.projects.models import Lot, Project
 from ggzy.tendering import lifecycle
@@ -94,7 +94,26 @@ def scheme_from_json(text: str) -> rules.Scheme:
 
 
 def find_evaluation(db: Session, tender_id: int) -> Evaluation | None:
-    return db.scalar(select(Evaluation).where(Evaluation.tender_id == tender_id))
+    """The tender's current evaluation (one a complaint's decision superseded stays for the record)."""
+    return db.scalar(select(Evaluation).where(Evaluation.tender_id == tender_id, Evaluation.superseded_at.is_(None)))
+
+
+def superseded_evaluations(db: Session, tender_id: int) -> list[Evaluation]:
+    """The tender's evaluations that complaints' decisions superseded, oldest first (for the record)."""
+    query = select(Evaluation).where(Evaluation.tender_id == tender_id, Evaluation.superseded_at.is_not(None))
+    return list(db.scalars(query.order_by(Evaluation.id)))
+
+
+def supersede_evaluation(db: Session, *, tender_id: int, now: datetime) -> int | None:
+    """A complaint's decision orders re-evaluation (招标投标法实施条例 第81条): the current evaluation, with its
+    marks, sheets, rejections and report, is superseded, never deleted, and the tender is evaluated afresh. Part
+    of the decision's state change (its event records it); returns its id, or None when none was started."""
+    evaluation = find_evaluation(db, tender_id)
+    if evaluation is None:
+        return None
+    evaluation.superseded_at = now
+    db.flush()
+    return evaluation.id
 
 
 def _evaluating(db: Session, tender_id: int) -> Evaluation:
@@ -178,7 +197,7 @@ def start_evaluation(
     project, lot = project_of(db, tender)
     check_reviewer(actor, project)
     lifecycle.require(db, tender, Step.START_EVALUATION, now)  # halts: 实施条例 第62条
-    if db.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is None:
+    if current_draw(db, tender.id) is None:
         raise Conflict(field="tender_id", reason_zh="尚未抽取评标委员会", reason_en="the committee is not drawn yet")
     method = Method(tender.method)
     _check_scheme(scheme, method)
@@ -554,15 +573,6 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
         {"sha256": digest, "recommended": body["recommended"], "committee_size": len(members)}, now,
     )  # fmt: skip
     return report
-
-
-def latest_report_finalised_at(db: Session, tender_id: int) -> datetime | None:
-    """When the tender's latest evaluation report was finalised, if it has one (read by complaints' halts)."""
-    return db.scalar(
-        select(func.max(EvaluationReport.finalised_at))
-        .join(Evaluation, Evaluation.id == EvaluationReport.evaluation_id)
-        .where(Evaluation.tender_id == tender_id)
-    )
 
 
 def report_of(db: Session, evaluation_id: int) -> EvaluationReport | None:

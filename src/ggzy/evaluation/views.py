@@ -10,7 +10,6 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.core.permissions import Principal
@@ -27,14 +26,13 @@ from ggzy.evaluation.schemas import (
 )
 from ggzy.experts import service as experts
 from ggzy.experts.api import members_out
-from ggzy.experts.models import Draw
 from ggzy.tendering.models import Tender
 
 
 def evaluation_view(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> EvaluationOut:
     tender, project = service.load(db, tender_id)
     evaluation = service.find_evaluation(db, tender.id)
-    draw = db.scalar(select(Draw).where(Draw.tender_id == tender.id))
+    draw = experts.current_draw(db, tender.id)
     committee = None
     if draw is not None:
         committee = CommitteeOut(

@@ -17,7 +17,7 @@ from ggzy.experts import service
 from ggzy.experts.models import Draw, Expert
 from ggzy.experts.schemas import DrawIn, DrawOut, ExpertIn, ExpertOut, MemberOut
 from ggzy.projects.access import NotYourCentre
-from ggzy.tendering.lifecycle import ReTenderOrdered, TenderStageWrong, TenderSuspended
+from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["experts"], route_class=PermissionedRoute)
 
@@ -98,7 +98,7 @@ def register_expert(body: ExpertIn, db: DB, actor: Registrar, now: Now) -> Exper
     summary="Draw the evaluation committee of an opened tender at random, with recusal (招标投标法 第37条)",
     responses=problem_responses(
         NotFound, NotYourCentre, TenderStageWrong, service.CommitteeUnlawful, service.NotEnoughExperts, InvalidInput,
-        Conflict, TenderSuspended, ReTenderOrdered,
+        Conflict, TenderSuspended,
     ),
 )  # fmt: skip
 def draw_committee(tender_id: Id, body: DrawIn, db: DB, actor: Drawer, now: Now) -> DrawOut:

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ggzy.core.db import Base, BigId, UTCDateTime
+from ggzy.core.db import Base, BigId, UTCDateTime, one_current
 
 
 class Expert(Base):
@@ -41,13 +41,21 @@ class ExpertSpecialty(Base):
     specialty_code: Mapped[str] = mapped_column(String(16), index=True)
 
 
+CURRENT_DRAW_INDEX = "uq_draws_one_current"
+CURRENT_SEAT_INDEX = "uq_committee_members_one_current_seat"
+
+
 class Draw(Base):
-    """The draw of a tender's committee: what was asked, and how many experts were considered and recused."""
+    """The draw of a tender's committee: what was asked, and how many experts were considered and recused.
+
+    ``superseded_at``: a complaint's decision ordered re-evaluation by a new committee (招标投标法实施条例 第81条);
+    the draw and its seats stay for the record, and a new draw is made. At most one draw of a tender is current."""
 
     __tablename__ = "draws"
+    __table_args__ = (one_current(CURRENT_DRAW_INDEX, "tender_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     specialty_code: Mapped[str] = mapped_column(String(16))
     size: Mapped[int] = mapped_column(Integer)  # members of the committee, owner's representatives included
     owner_representatives: Mapped[int] = mapped_column(Integer)
@@ -56,13 +64,15 @@ class Draw(Base):
     recused: Mapped[int] = mapped_column(Integer)  # of those, employed by the owner, the agent or a bidder (回避)
     drawn_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CommitteeMember(Base):
-    """A seat on a tender's committee: a drawn expert, a reserve expert, or one of the owner's representatives."""
+    """A seat on a tender's committee: a drawn expert, a reserve expert, or one of the owner's representatives; one
+    current seat per person and tender (``superseded_at`` with its draw)."""
 
     __tablename__ = "committee_members"
-    __table_args__ = (UniqueConstraint("tender_id", "user_id"),)
+    __table_args__ = (one_current(CURRENT_SEAT_INDEX, "tender_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), index=True)
@@ -71,3 +81,4 @@ class CommitteeMember(Base):
     position: Mapped[int] = mapped_column(Integer)  # order of the draw (reserve experts are called in this order)
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from ggzy.core.codes import region_contains
@@ -34,6 +34,7 @@ class Pool:
     eligible: tuple[int, ...]
     considered: int
     recused: int
+    former_members: int = 0  # of those not recused, left out as members of a superseded committee
 
 
 def experts_needed(*, size: int, owner_representatives: int) -> int:
@@ -53,13 +54,24 @@ def is_recused(candidate: Candidate, conflicted_entities: set[int]) -> bool:
     return candidate.employer_id in conflicted_entities
 
 
-def pool_for(candidates: Iterable[Candidate], *, centre_region: str, conflicted_entities: set[int]) -> Pool:
-    """The candidates within the centre's region, less the recused, in a stable order (by expert id)."""
+def pool_for(
+    candidates: Iterable[Candidate],
+    *,
+    centre_region: str,
+    conflicted_entities: set[int],
+    former_members: Set[int] = frozenset(),
+) -> Pool:
+    """The candidates within the centre's region, less the recused and the ``former_members`` (who sat on a
+    committee of the tender that a complaint's decision replaced, 实施条例 第81条), in a stable order (by id)."""
     considered = sorted(
         (c for c in candidates if region_contains(centre_region, c.region_code)), key=lambda c: c.expert_id
     )
-    eligible = tuple(c.expert_id for c in considered if not is_recused(c, conflicted_entities))
-    return Pool(eligible=eligible, considered=len(considered), recused=len(considered) - len(eligible))
+    unrecused = [c.expert_id for c in considered if not is_recused(c, conflicted_entities)]
+    eligible = tuple(expert for expert in unrecused if expert not in former_members)
+    return Pool(
+        eligible=eligible, considered=len(considered), recused=len(considered) - len(unrecused),
+        former_members=len(unrecused) - len(eligible),
+    )  # fmt: skip
 
 
 def draw_at_random(eligible: Sequence[int], count: int, rng: random.Random) -> list[int]:

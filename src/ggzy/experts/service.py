@@ -195,7 +195,11 @@ def draw_committee(
     rng: random.Random | None = None,
 ) -> Draw:
     """Draw the evaluation committee of an opened tender at random from the register (招标投标法 第37条), recusing
-    experts employed by the owner, its agent or any bidder (实施条例 第46条), plus ``reserve`` reserve experts."""
+    experts employed by the owner, its agent or any bidder (实施条例 第46条), plus ``reserve`` reserve experts.
+
+    After a complaint's decision ordered re-evaluation by a new committee (实施条例 第81条, :func:`supersede_committee`)
+    nobody who sat on a superseded committee of the tender sits again, expert or owner's representative: the
+    decision set their evaluation aside, and the same people would not make it a new one (decision 0020)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     check_reviewer(actor, project)
@@ -207,23 +211,32 @@ def draw_committee(
         raise CommitteeUnlawful(field="size", members=size, experts=size - representatives)
     if reserve < 0:
         raise InvalidInput(field="reserve", reason_zh="备选人数不能为负", reason_en="must not be negative")
-    if db.scalar(select(Draw.id).where(Draw.tender_id == tender.id)) is not None:
+    if current_draw(db, tender.id) is not None:
         raise Conflict(
             field="tender_id", reason_zh="该招标已抽取评标委员会", reason_en="the committee is already drawn"
         )
     users = _owner_representatives(db, owner_representative_user_ids, project.owner_id)
+    former_experts, former_users = _former_members(db, tender.id)
+    if former_users & set(owner_representative_user_ids):
+        raise InvalidInput(
+            field="owner_representative_user_ids",
+            reason_zh="已被撤销评审结论的评标委员会成员不得进入新的评标委员会（招标投标法实施条例 第八十一条）",
+            reason_en="a member of a committee whose evaluation a decision set aside does not sit on the new one "
+            "(Regulations art. 81)",
+        )
     bidders = set(db.scalars(select(SealedBid.entity_id).where(SealedBid.tender_id == tender.id)))
     conflicted = bidders | {project.owner_id} | ({project.agent_id} if project.agent_id is not None else set())
     centre = db.get(Centre, project.centre_id)
     assert centre is not None
     pool = rules.pool_for(
-        _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted
-    )
+        _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted,
+        former_members=former_experts,
+    )  # fmt: skip
     experts = rules.experts_needed(size=size, owner_representatives=representatives)
     if len(pool.eligible) < experts + reserve:
         raise NotEnoughExperts(
             field="size", specialty_code=specialty_code, needed=experts + reserve, available=len(pool.eligible),
-            recused=pool.recused,
+            recused=pool.recused + pool.former_members,
         )  # fmt: skip
     drawn = rules.draw_at_random(pool.eligible, experts + reserve, rng or secrets.SystemRandom())
     draw = Draw(
@@ -272,15 +285,49 @@ def draw_committee(
             "reserve": drawn[experts:],
             "candidates": pool.considered,
             "recused": pool.recused,
+            "former_members_excluded": pool.former_members,
         },
         now=now,
     )
     return draw
 
 
+def current_draw(db: Session, tender_id: int) -> Draw | None:
+    """The tender's draw in force (a superseded one stays for the record)."""
+    return db.scalar(select(Draw).where(Draw.tender_id == tender_id, Draw.superseded_at.is_(None)))
+
+
 def committee_of(db: Session, tender_id: int) -> list[CommitteeMember]:
-    query = select(CommitteeMember).where(CommitteeMember.tender_id == tender_id).order_by(CommitteeMember.position)
-    return list(db.scalars(query))
+    """The seats of the committee in force, in the order of the draw."""
+    query = select(CommitteeMember).where(
+        CommitteeMember.tender_id == tender_id, CommitteeMember.superseded_at.is_(None)
+    )
+    return list(db.scalars(query.order_by(CommitteeMember.position)))
+
+
+def _former_members(db: Session, tender_id: int) -> tuple[set[int], set[int]]:
+    """The experts and the users who sat (reserve experts never called aside) on a superseded committee."""
+    query = select(CommitteeMember.expert_id, CommitteeMember.user_id).where(
+        CommitteeMember.tender_id == tender_id,
+        CommitteeMember.superseded_at.is_not(None),
+        CommitteeMember.kind != RESERVE,
+    )
+    rows = db.execute(query).all()
+    return {expert for expert, _ in rows if expert is not None}, {user for _, user in rows}
+
+
+def supersede_committee(db: Session, *, tender_id: int, now: datetime) -> int | None:
+    """A complaint's decision orders re-evaluation by a new committee (招标投标法实施条例 第81条): the draw in force
+    and its seats are superseded, never deleted, so that a new draw can be made. Part of the decision's state
+    change (its event records it); returns the superseded draw's id, or None when no committee was drawn."""
+    draw = current_draw(db, tender_id)
+    if draw is None:
+        return None
+    draw.superseded_at = now
+    for member in committee_of(db, tender_id):
+        member.superseded_at = now
+    db.flush()
+    return draw.id
 
 
 def sitting_members(db: Session, tender_id: int) -> list[CommitteeMember]:
@@ -289,7 +336,9 @@ def sitting_members(db: Session, tender_id: int) -> list[CommitteeMember]:
 
 
 def assignments_of(db: Session, user_id: int) -> list[CommitteeMember]:
-    query = select(CommitteeMember).where(CommitteeMember.user_id == user_id, CommitteeMember.kind != RESERVE)
+    query = select(CommitteeMember).where(
+        CommitteeMember.user_id == user_id, CommitteeMember.kind != RESERVE, CommitteeMember.superseded_at.is_(None)
+    )
     return list(db.scalars(query.order_by(CommitteeMember.id)))
 
 

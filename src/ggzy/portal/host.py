@@ -29,7 +29,7 @@ from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.tendering import bids, lifecycle, opening, service
 from ggzy.tendering.access import NotTheHost, check_host
-from ggzy.tendering.lifecycle import ReTenderOrdered, TenderSuspended
+from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.procedures import procedure
 from ggzy.tendering.schemas import BidId, BidPath, OpeningObjectionPath
 from ggzy.tendering.stages import Stage
@@ -89,9 +89,7 @@ def host_page(tender_id: Id, request: Request, db: DB, actor: Host, now: Now) ->
 @router.post(
     "/workspace/openings/{tender_id}/start",
     summary="Start the remote opening after the deadline (fewer than 3 bidders: the lot fails, 实施条例 第44条)",
-    responses=problem_responses(
-        *_HOST_PROBLEMS, opening.OpeningNotDue, lifecycle.TenderPaused, TenderSuspended, ReTenderOrdered
-    ),
+    responses=problem_responses(*_HOST_PROBLEMS, opening.OpeningNotDue, lifecycle.TenderPaused, TenderSuspended),
 )
 def start(tender_id: Id, request: Request, actor: Host, _: CsrfChecked, db: DB, now: Now) -> Response:
     try:
@@ -123,7 +121,7 @@ def custodian_open(
 @router.post(
     "/workspace/openings/{tender_id}/finish",
     summary="Close the decryption, read out the signed opening record (唱标); 电子招标投标办法 第31条 for the rest",
-    responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
+    responses=problem_responses(*_HOST_PROBLEMS, TenderSuspended, opening.ObjectionsUnanswered),
 )
 def finish(
     tender_id: Id,

@@ -69,7 +69,8 @@ def statistics_for(db: Session, *, year: int) -> Statistics:
         .join(Tender, Tender.id == Award.tender_id)
         .join(Lot, Lot.id == Tender.lot_id)
         .join(Project, Project.id == Lot.project_id)
-        .where(Award.awarded_at >= start, Award.awarded_at < end)
+        # an award a complaint's decision made void is no award (招标投标法实施条例 第81条, decision 0020)
+        .where(Award.awarded_at >= start, Award.awarded_at < end, Award.superseded_at.is_(None))
     )
     result = Statistics(year=year)
     trade: dict[str, Tally] = {}

@@ -27,7 +27,7 @@ from ggzy.crypto import (
 from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
 from ggzy.tendering import bids, keys, lifecycle, opening, rules, service
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
-from ggzy.tendering.lifecycle import ReTenderOrdered, TenderSuspended
+from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import NoTenderProcedure, ProcedureNotForTradeType, ProcedureUnknown
 from ggzy.tendering.schemas import (
@@ -286,7 +286,7 @@ def _objection_out(objection: DocumentObjection) -> ObjectionOut:
 
 # The problems of registering for a tender, also declared by the bidder's portal page.
 REGISTER_PROBLEMS = (
-    NotFound, lifecycle.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended, ReTenderOrdered
+    NotFound, lifecycle.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended
 )  # fmt: skip
 
 
@@ -484,9 +484,7 @@ def opening_view(tender_id: Id, db: DB, _: Public, now: Now) -> dict[str, object
     "/tenders/{tender_id}/opening/start",
     response_model=TenderOut,
     summary="Start the remote opening after the deadline (fewer than 3 bidders: the lot fails, 实施条例 第44条)",
-    responses=problem_responses(
-        *_OPENING_PROBLEMS, opening.OpeningNotDue, lifecycle.TenderPaused, TenderSuspended, ReTenderOrdered
-    ),
+    responses=problem_responses(*_OPENING_PROBLEMS, opening.OpeningNotDue, lifecycle.TenderPaused, TenderSuspended),
 )
 def start_opening(tender_id: Id, db: DB, actor: Host, now: Now) -> TenderOut:
     return tender_out(db, opening.start_opening(db, actor, tender_id=tender_id, now=now), now)
@@ -556,7 +554,7 @@ def custodian_open(
 @router.post(
     "/tenders/{tender_id}/opening/finish",
     summary="Close the decryption and read out the signed opening record (唱标)",
-    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, ReTenderOrdered, opening.ObjectionsUnanswered),
+    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, opening.ObjectionsUnanswered),
 )
 def finish_opening(
     tender_id: Id, body: FinishOpeningIn, request: Request, db: DB, actor: Host, now: Now

@@ -7,7 +7,8 @@ declares, and the one guard every service calls before a step.
 
 :func:`require` refuses in one error family (:class:`LifecycleRefusal`): a step the procedure does not have, the
 wrong stage, and every *halt* in force for the step — paused by an objection to the documents (招标投标法实施条例
-第22条), suspended while a complaint is handled (第62条), a re-evaluation ordered (第81条). Halts are registered by
+第22条), suspended while a complaint is handled (第62条). A decision ordering a re-tender or re-evaluation (第81条)
+is no halt: it moves the round (``Step.RE_TENDER``, ``Step.RE_EVALUATE``). Halts are registered by
 the domains that cause them (:func:`register_halt`), at start-up by the composition root (``ggzy.wiring``), never
 by an import's side effect: a guard that ran without them would let a suspended tender go on, so :func:`require`
 refuses to run until they are installed.
@@ -32,8 +33,6 @@ from ggzy.tendering.stages import ENDED, Stage, Step, Transition
 __all__ = [
     "Halt",
     "LifecycleRefusal",
-    "ReEvaluationOrdered",
-    "ReTenderOrdered",
     "Step",
     "StepNotInProcedure",
     "TenderPaused",
@@ -91,31 +90,11 @@ class TenderSuspended(LifecycleRefusal):
     )
 
 
-class ReTenderOrdered(LifecycleRefusal):
-    code = "re_tender_ordered"
-    message_zh = "投诉处理决定责令重新招标（招标投标法实施条例 第八十一条），本次招标不得{action_zh}"
-    message_en = "A complaint's decision ordered the tender to be re-run (Regulations art. 81); it cannot {action_en}"
-
-
-class ReEvaluationOrdered(LifecycleRefusal):
-    code = "re_evaluation_ordered"
-    message_zh = (
-        "投诉处理决定责令重新评标（招标投标法实施条例 第六十一条、第八十一条），现有评标报告早于该决定，不再有效："
-        "须由评标委员会重新评标并提交新的评标报告后，方可{action_zh}"
-    )
-    message_en = (
-        "A complaint's decision ordered the bids re-evaluated (Regulations arts. 61, 81) and the evaluation report "
-        "predates it: the tender cannot {action_en} until the committee makes a new evaluation report"
-    )
-
-
 REFUSALS: tuple[type[LifecycleRefusal], ...] = (
     TenderStageWrong,
     StepNotInProcedure,
     TenderPaused,
     TenderSuspended,
-    ReTenderOrdered,
-    ReEvaluationOrdered,
 )
 
 

@@ -471,14 +471,24 @@ FAILURE_GROUNDS = {
 
 @changes_state("tender.failed")
 def fail_round(
-    db: Session, actor: Principal, *, tender: Tender, ground: str, article: str, details: dict[str, Any], now: datetime
+    db: Session,
+    actor: Principal,
+    *,
+    tender: Tender,
+    ground: str,
+    article: str,
+    details: dict[str, Any],
+    now: datetime,
+    step: Step = Step.FAIL,
 ) -> Tender:
     """The round fails (流标/废标) after its evaluation: every bid rejected (招标投标法 第42条: re-tender), or fewer
-    valid bids than the procedure's competition needs (政府采购法 第36条, 第37条). Part of the call that found it
-    (the report's finalisation), which has already checked the actor; the lot may start a new round."""
+    valid bids than the procedure's competition needs (政府采购法 第36条, 第37条); or, by ``Step.RE_TENDER`` from any
+    running stage, because a complaint's decision ordered a re-tender (招标投标法实施条例 第81条). Part of the call
+    that found it (the report's finalisation, the decision), which has already checked the actor; the lot may start
+    a new round."""
     project, _ = project_of(db, tender)
-    lifecycle.require(db, tender, Step.FAIL, now, halts=False)
-    lifecycle.move(db, tender, Step.FAIL)
+    lifecycle.require(db, tender, step, now, halts=False)
+    lifecycle.move(db, tender, step)
     zh, en = FAILURE_GROUNDS[ground]
     payload = {"ground": ground, "ground_zh": zh, "ground_en": en, "article": article, **details}
     record_tender_event(db, actor, tender, project, "tender.failed", payload, now)

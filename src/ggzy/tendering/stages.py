@@ -59,6 +59,7 @@ class Step(StrEnum):
     FAIL = "fail"
     TERMINATE = "terminate"
     RE_EVALUATE = "re_evaluate"
+    RE_TENDER = "re_tender"
     PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
 
 
@@ -116,14 +117,18 @@ _COMMON = (
     transition(Step.FAIL, {Stage.EVALUATING, Stage.EVALUATED}, (Stage.FAILED,), "宣布流标", "fail"),
     # 招标投标法实施条例 第31条: the tenderer terminates the tender, at any stage before the contract
     transition(Step.TERMINATE, _ANY_RUNNING, (Stage.CANCELLED,), "终止", "be terminated"),
-    # 招标投标法实施条例 第81条; 政府采购法实施条例 第71条: a decision orders the bids evaluated again
+    # 招标投标法实施条例 第81条: a complaint's decision orders the opened bids evaluated again; the round goes back
+    # to opened (an evaluation not yet started stays there), and its evaluation, publicity and award are superseded
     transition(
         Step.RE_EVALUATE,
-        {Stage.EVALUATING, Stage.EVALUATED, Stage.PUBLICITY, Stage.AWARDED},
+        {Stage.OPENED, Stage.EVALUATING, Stage.EVALUATED, Stage.PUBLICITY, Stage.AWARDED},
         (Stage.OPENED,),
         "重新评标",
         "be evaluated again",
     ),
+    # 招标投标法实施条例 第81条 (应当依法重新招标), 政府采购法实施条例 第71条 (终止本次政府采购活动，重新开展政府采购
+    # 活动): a complaint's decision ends the round before its contract; the lot starts a new round
+    transition(Step.RE_TENDER, _ANY_RUNNING, (Stage.FAILED,), "依投诉处理决定重新招标", "be re-tendered"),
 )
 
 # Under 招标投标法: the candidates are publicised (实施条例 第54条), then the winner is determined (第55条).
