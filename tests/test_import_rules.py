@@ -98,7 +98,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
         ("ggzy.evaluation.service", "ggzy.experts.models"),
         ("ggzy.evaluation.service", "ggzy.projects.models"),
         ("ggzy.evaluation.service", "ggzy.tendering.models"),
-        ("ggzy.evaluation.views", "ggzy.experts.models"),
         ("ggzy.evaluation.views", "ggzy.tendering.models"),
         ("ggzy.experts.service", "ggzy.entities.models"),
         ("ggzy.experts.service", "ggzy.tendering.models"),
