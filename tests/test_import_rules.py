@@ -109,11 +109,9 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
         ("ggzy.portal.statistics", "ggzy.tendering.models"),
         ("ggzy.portal.views", "ggzy.projects.models"),
         ("ggzy.portal.views", "ggzy.tendering.models"),
-        ("ggzy.tendering.access", "ggzy.projects.models"),
         ("ggzy.tendering.bids", "ggzy.entities.models"),
         ("ggzy.tendering.bids", "ggzy.projects.models"),
         ("ggzy.tendering.opening", "ggzy.entities.models"),
-        ("ggzy.tendering.service", "ggzy.projects.models"),
     }
 )
 
