@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnExpressionArgument, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import to_china_time
@@ -274,3 +275,9 @@ def lot_ids_run_by(entity_id: int) -> Select[int]:
         .join(Project, Project.id == Lot.project_id)
         .where((Project.owner_id == entity_id) | (Project.agent_id == entity_id))
     )
+
+
+def with_lot_and_project(query: Select[Any], lot_id: ColumnExpressionArgument[int]) -> Select[Any]:
+    """``query`` with the lot that ``lot_id`` names and its project joined and added to its columns (as ``Lot`` and
+    ``Project``): for another domain's read that must stay one round trip (a bid's submission at the deadline)."""
+    return query.add_columns(Lot, Project).join(Lot, Lot.id == lot_id).join(Project, Project.id == Lot.project_id)
