@@ -99,8 +99,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
         ("ggzy.evaluation.service", "ggzy.projects.models"),
         ("ggzy.evaluation.service", "ggzy.tendering.models"),
         ("ggzy.evaluation.views", "ggzy.tendering.models"),
-        ("ggzy.experts.service", "ggzy.entities.models"),
-        ("ggzy.experts.service", "ggzy.tendering.models"),
         ("ggzy.portal.search", "ggzy.projects.models"),
         ("ggzy.portal.search", "ggzy.tendering.models"),
         ("ggzy.portal.statistics", "ggzy.awards.models"),
@@ -108,11 +106,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
         ("ggzy.portal.statistics", "ggzy.tendering.models"),
         ("ggzy.portal.views", "ggzy.projects.models"),
         ("ggzy.portal.views", "ggzy.tendering.models"),
-        ("ggzy.tendering.access", "ggzy.projects.models"),
-        ("ggzy.tendering.bids", "ggzy.entities.models"),
-        ("ggzy.tendering.bids", "ggzy.projects.models"),
-        ("ggzy.tendering.opening", "ggzy.entities.models"),
-        ("ggzy.tendering.service", "ggzy.projects.models"),
     }
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import or_, select
+from sqlalchemy import ScalarSelect, or_, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.codes import (
@@ -398,3 +398,14 @@ def entity_names(db: Session, entity_ids: list[int]) -> dict[int, str]:
     """Each entity's name, by id (the names are public: they sign notices and contracts)."""
     rows = db.execute(select(Entity.id, Entity.name).where(Entity.id.in_(entity_ids)))
     return {entity_id: name for entity_id, name in rows}
+
+
+def find_user(db: Session, user_id: int) -> User | None:
+    """The user with this id, or None (for the domains that name users: experts, owners' representatives)."""
+    return db.get(User, user_id)
+
+
+def credit_code_of(entity_id: int | None) -> ScalarSelect[str]:
+    """The entity's unified social credit code, as a scalar subquery for another domain's single round trip (a bid's
+    submission checks its certificate against it at the deadline)."""
+    return select(Entity.credit_code).where(Entity.id == entity_id).scalar_subquery()

@@ -10,6 +10,7 @@ import random
 import re
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,16 +19,18 @@ from ggzy.core.codes import region_contains, region_level, validate_region_code
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal, Role
-from ggzy.entities.models import Centre, User
-from ggzy.entities.service import get_centre, get_entity, grants_of
+from ggzy.entities.service import find_user, get_centre, get_entity, grants_of
 from ggzy.experts import rules
 from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
 from ggzy.projects.access import NotYourCentre, check_reviewer
 from ggzy.tendering import lifecycle
-from ggzy.tendering.models import SealedBid
+from ggzy.tendering.bids import bidder_ids_of
 from ggzy.tendering.procedures import procedure
 from ggzy.tendering.service import get_tender, project_of
 from ggzy.tendering.stages import Step
+
+if TYPE_CHECKING:
+    from ggzy.entities.models import User
 
 EXPERT = "expert"
 OWNER_REPRESENTATIVE = "owner_representative"
@@ -98,7 +101,7 @@ def register_expert(
     """Register a user holding the expert role as an expert of the register (专家入库)."""
     region_code = validate_region_code(region_code)
     _check_registrar(db, actor, region_code)
-    user = db.get(User, user_id)
+    user = find_user(db, user_id)
     if user is None:
         raise NotFound(field="user_id", what_zh="用户", what_en="User")
     if Role.EXPERT not in {grant.role for grant in grants_of(db, user_id)}:
@@ -170,7 +173,7 @@ def _owner_representatives(db: Session, user_ids: list[int], owner_id: int) -> l
         )
     users = []
     for user_id in user_ids:
-        user = db.get(User, user_id)
+        user = find_user(db, user_id)
         if user is None or user.entity_id != owner_id:
             raise InvalidInput(
                 field="owner_representative_user_ids",
@@ -224,10 +227,9 @@ def draw_committee(
             reason_en="a member of a committee whose evaluation a decision set aside does not sit on the new one "
             "(Regulations art. 81)",
         )
-    bidders = set(db.scalars(select(SealedBid.entity_id).where(SealedBid.tender_id == tender.id)))
+    bidders = bidder_ids_of(db, tender.id)
     conflicted = bidders | {project.owner_id} | ({project.agent_id} if project.agent_id is not None else set())
-    centre = db.get(Centre, project.centre_id)
-    assert centre is not None
+    centre = get_centre(db, project.centre_id)
     pool = rules.pool_for(
         _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted,
         former_members=former_experts,

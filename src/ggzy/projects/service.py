@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnExpressionArgument, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import to_china_time
@@ -236,3 +238,46 @@ def project_id_of_code(db: Session, code: str) -> int | None:
 def find_project(db: Session, project_id: int) -> Project | None:
     """The project with this id, whoever asks: for the public pages, which show only what is published of it."""
     return db.get(Project, project_id)
+
+
+def find_lot(db: Session, lot_id: int) -> tuple[Lot, Project] | None:
+    """The lot with this id and its project, or None (for the domains whose rows name a lot)."""
+    lot = db.get(Lot, lot_id)
+    if lot is None:
+        return None
+    project = db.get(Project, lot.project_id)
+    assert project is not None  # a lot's project_id is a non-null foreign key
+    return lot, project
+
+
+def lots_with_projects(db: Session, lot_ids: Collection[int]) -> dict[int, tuple[Lot, Project]]:
+    """Lots with their projects, by lot id, in one query (for another domain's lists)."""
+    if not lot_ids:
+        return {}
+    rows = db.execute(select(Lot, Project).join(Project, Project.id == Lot.project_id).where(Lot.id.in_(lot_ids)))
+    return {lot.id: (lot, project) for lot, project in rows}
+
+
+def lot_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[int]:
+    """The ids of the lots of the given projects, as a query to filter another domain's rows by."""
+    return select(Lot.id).where(Lot.project_id.in_(project_ids))
+
+
+def lot_ids_of_centres(centre_ids: Collection[int]) -> Select[int]:
+    """The ids of the lots of the projects of these centres, as a query to filter another domain's rows by."""
+    return select(Lot.id).join(Project, Project.id == Lot.project_id).where(Project.centre_id.in_(centre_ids))
+
+
+def lot_ids_run_by(entity_id: int) -> Select[int]:
+    """The ids of the lots of the projects this entity owns or runs as the agent, as a query to filter by."""
+    return (
+        select(Lot.id)
+        .join(Project, Project.id == Lot.project_id)
+        .where((Project.owner_id == entity_id) | (Project.agent_id == entity_id))
+    )
+
+
+def with_lot_and_project(query: Select[Any], lot_id: ColumnExpressionArgument[int]) -> Select[Any]:
+    """``query`` with the lot that ``lot_id`` names and its project joined and added to its columns (as ``Lot`` and
+    ``Project``): for another domain's read that must stay one round trip (a bid's submission at the deadline)."""
+    return query.add_columns(Lot, Project).join(Lot, Lot.id == lot_id).join(Project, Project.id == Lot.project_id)

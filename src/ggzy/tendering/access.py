@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
-from ggzy.projects.models import Project
+
+if TYPE_CHECKING:
+    from ggzy.projects.models import Project
 
 
 class NotTheTenderer(DomainError):

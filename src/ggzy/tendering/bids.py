@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Row, select, update
@@ -24,8 +24,8 @@ from ggzy.core.permissions import Principal
 from ggzy.crypto import load_public_key_pem
 from ggzy.crypto.envelope import check_envelope_for_lot, read_envelope_header
 from ggzy.entities.login import trust_store
-from ggzy.entities.models import Entity
-from ggzy.projects.models import Lot, Project
+from ggzy.entities.service import credit_code_of
+from ggzy.projects.service import with_lot_and_project
 from ggzy.storage import BlobStore, stage_blob
 from ggzy.tendering import lifecycle
 from ggzy.tendering.models import ONE_ACTIVE_BID_INDEX, OpeningKey, Registration, SealedBid, Tender
@@ -36,6 +36,9 @@ from ggzy.tendering.service import (
     record_tender_event,
 )
 from ggzy.tendering.stages import Step
+
+if TYPE_CHECKING:
+    from ggzy.projects.models import Lot, Project
 
 ACTIVE, REPLACED, WITHDRAWN = "active", "replaced", "withdrawn"
 
@@ -131,9 +134,8 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
     lifecycle's halts of the step (paused, suspended, re-tender ordered), the entity's credit code if it registered,
     the opening key of the envelope's suite, and the entity's active bid."""
     registered_code = (
-        select(Entity.credit_code)
-        .join(Registration, Registration.entity_id == Entity.id)
-        .where(Registration.tender_id == Tender.id, Entity.id == entity_id)
+        select(credit_code_of(entity_id))
+        .where(Registration.tender_id == Tender.id, Registration.entity_id == entity_id)
         .scalar_subquery()
     )
     opening_key = (
@@ -151,20 +153,16 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
             .scalar_subquery()
         )
 
-    query = (
+    query = with_lot_and_project(
         select(
             Tender,
-            Lot,
-            Project,
             registered_code.label("credit_code"),
             opening_key.label("opening_key_pem"),
             active(SealedBid.id).label("previous_id"),
             active(SealedBid.public_id).label("previous_public_id"),
             *lifecycle.halt_columns(Step.SUBMIT_BID, Tender.id),
-        )
-        .join(Lot, Lot.id == Tender.lot_id)
-        .join(Project, Project.id == Lot.project_id)
-        .where(Tender.id == tender_id)
+        ).where(Tender.id == tender_id),
+        Tender.lot_id,
     )
     return db.execute(query).one_or_none()
 
@@ -316,3 +314,9 @@ def my_bids(db: Session, actor: Principal, tender_id: int) -> list[SealedBid]:
         return []
     query = select(SealedBid).where(SealedBid.tender_id == tender_id, SealedBid.entity_id == actor.entity_id)
     return list(db.scalars(query.order_by(SealedBid.id.desc())))
+
+
+def bidder_ids_of(db: Session, tender_id: int) -> set[int]:
+    """The entities that submitted a bid to this tender, whatever became of it: for the experts' recusal at the draw
+    (实施条例 第46条), which comes after the opening. Whoever calls it keeps the names from anyone else."""
+    return set(db.scalars(select(SealedBid.entity_id).where(SealedBid.tender_id == tender_id)))

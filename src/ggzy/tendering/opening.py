@@ -26,8 +26,8 @@ from ggzy.crypto import PublicKey, Suite, load_certificate, load_public_key_pem
 from ggzy.crypto.envelope import BidFile, EnvelopeHeader, parse_header, read_bid_file, unwrap_data_key, verify_bid
 from ggzy.crypto.sharing import EncryptedShare, OpeningKeySetup, ReleasedShare, recover_opening_key
 from ggzy.entities import relations as entity_relations
-from ggzy.entities.models import Entity
 from ggzy.entities.rules import describe as describe_related
+from ggzy.entities.service import entity_names, get_entity
 from ggzy.ledger.note import NoteSigner, sign_note
 from ggzy.storage import MIB, BlobStore, BlobTooLarge, open_blob
 from ggzy.storage.blobs import format_megabytes
@@ -203,8 +203,7 @@ def _decrypting(db: Session, tender: Tender, now: datetime) -> Opening:
 
 
 def _entity_name(db: Session, entity_id: int) -> str:
-    entity = db.get(Entity, entity_id)
-    return entity.name if entity else ""
+    return entity_names(db, [entity_id]).get(entity_id, "")
 
 
 @changes_state("bid.decrypted")
@@ -374,8 +373,7 @@ def finish_opening(
     opened = sorted(decrypted.values(), key=lambda d: d.bid_id)
     lines = []
     for item in opened:
-        entity = db.get(Entity, item.entity_id)
-        assert entity is not None
+        entity = get_entity(db, item.entity_id)
         lines.append(
             {"bidder": entity.name, "credit_code": entity.credit_code, "method": item.method,
              "summary": json.loads(item.summary)}
@@ -464,13 +462,13 @@ def undecrypted_bids(db: Session, tender_id: int) -> list[tuple[SealedBid, str]]
     """The host's list during the opening: active bids not yet decrypted, with their bidders' names (read out at the
     opening anyway), for opening by custodians after the window or for the record's 第三十一条 treatment."""
     decrypted = select(DecryptedBid.bid_id).where(DecryptedBid.tender_id == tender_id)
-    rows = db.execute(
-        select(SealedBid, Entity.name)
-        .join(Entity, Entity.id == SealedBid.entity_id)
+    bids = db.scalars(
+        select(SealedBid)
         .where(SealedBid.tender_id == tender_id, SealedBid.status == ACTIVE, SealedBid.id.not_in(decrypted))
         .order_by(SealedBid.id)
     ).all()
-    return [(bid, name) for bid, name in rows]
+    names = entity_names(db, [bid.entity_id for bid in bids]) if bids else {}
+    return [(bid, names[bid.entity_id]) for bid in bids]
 
 
 def objections_at_opening(db: Session, tender_id: int) -> list[OpeningObjection]:
@@ -504,16 +502,13 @@ def _opening_view(db: Session, tender: Tender, opening: Opening | None, now: dat
             SealedBid.tender_id == tender.id, SealedBid.status.in_([ACTIVE, REVOKED, WITHDRAWN_UNOPENED])
         )
     )
-    decrypted = db.execute(
-        select(DecryptedBid, Entity)
-        .join(Entity, Entity.id == DecryptedBid.entity_id)
-        .where(DecryptedBid.tender_id == tender.id)
-    ).all()
+    decrypted = db.scalars(select(DecryptedBid).where(DecryptedBid.tender_id == tender.id)).all()
+    names = entity_names(db, [d.entity_id for d in decrypted]) if decrypted else {}
     view |= {
         "started_at": opening.started_at,
         "window_ends_at": opening.window_ends_at,
         "bids": total,
-        "decrypted": [{"bidder": e.name, "method": d.method, "at": d.decrypted_at} for d, e in decrypted],
+        "decrypted": [{"bidder": names[d.entity_id], "method": d.method, "at": d.decrypted_at} for d in decrypted],
         "record": json.loads(opening.record) if opening.record else None,
         "record_note": base64.b64encode(opening.record_note.encode()).decode() if opening.record_note else None,
         "objections": [

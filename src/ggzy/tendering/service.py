@@ -6,8 +6,9 @@ no read here tells anyone but the registering bidder who registered or how many.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
@@ -20,8 +21,14 @@ from ggzy.core.permissions import Principal
 from ggzy.core.trade_types import TradeType
 from ggzy.core.violations import record_missed, violation_entry
 from ggzy.entities.service import get_entity
-from ggzy.projects.models import Lot, Project
-from ggzy.projects.service import ACCEPTED
+from ggzy.projects.service import (
+    ACCEPTED,
+    find_lot,
+    lot_ids_of_centres,
+    lot_ids_of_projects,
+    lot_ids_run_by,
+    lots_with_projects,
+)
 from ggzy.tendering import lifecycle, rules
 from ggzy.tendering.access import check_bidder_may_register, check_manager
 from ggzy.tendering.keys import create_opening_keys
@@ -29,6 +36,9 @@ from ggzy.tendering.lifecycle import TenderStageWrong
 from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
 from ggzy.tendering.procedures import PROCEDURES, Method, procedure, procedure_for
 from ggzy.tendering.stages import ENDED_WITHOUT_CONTRACT, Stage, Step
+
+if TYPE_CHECKING:
+    from ggzy.projects.models import Lot, Project
 
 
 class RoundRunning(DomainError):
@@ -78,10 +88,9 @@ def get_tender(db: Session, tender_id: int) -> Tender:
 
 
 def project_of(db: Session, tender: Tender) -> tuple[Project, Lot]:
-    lot = db.get(Lot, tender.lot_id)
-    assert lot is not None
-    project = db.get(Project, lot.project_id)
-    assert project is not None
+    found = find_lot(db, tender.lot_id)
+    assert found is not None  # a tender's lot_id is a non-null foreign key
+    lot, project = found
     return project, lot
 
 
@@ -124,11 +133,10 @@ def create_tender(
     now: datetime,
 ) -> Tender:
     """A draft tender for a lot of an accepted project, by its owner or agent."""
-    lot = db.get(Lot, lot_id)
-    if lot is None:
+    found = find_lot(db, lot_id)
+    if found is None:
         raise NotFound(field="lot_id", what_zh="标段", what_en="Lot")
-    project = db.get(Project, lot.project_id)
-    assert project is not None
+    lot, project = found
     actor = check_manager(actor, project)
     if project.status != ACCEPTED:
         raise Conflict(
@@ -506,11 +514,6 @@ def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: 
     project the entity owns or runs as agent (实施条例 第34条, 第13条), nor one suspended by the supervisor (第62条).
     Bounded: the notice search finds the rest."""
     invited_here = select(Invitation.id).where(Invitation.tender_id == Tender.id, Invitation.entity_id == entity_id)
-    its_own = (
-        select(Project.id)
-        .join(Lot, Lot.project_id == Project.id)
-        .where(Lot.id == Tender.lot_id, (Project.owner_id == entity_id) | (Project.agent_id == entity_id))
-    )
     by_invitation = [key for key, value in PROCEDURES.items() if value.by_invitation]
     query = (
         select(Tender)
@@ -521,7 +524,7 @@ def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: 
             Tender.documents_until >= now,
             Tender.bid_deadline > now,
             Tender.procedure.not_in(by_invitation) | invited_here.exists(),
-            ~its_own.exists(),
+            Tender.lot_id.not_in(lot_ids_run_by(entity_id)),
             *(~halted for halted in lifecycle.halt_conditions(Step.REGISTER, Tender.id)),
         )
         .order_by(Tender.published_at.desc(), Tender.id.desc())
@@ -600,19 +603,17 @@ def published_tenders_of_centres(
     """The published tenders of projects of these centres in one of these stages, newest bid deadline first."""
     if not centre_ids:
         return []
-    rows = db.execute(
-        select(Tender, Project)
-        .join(Lot, Lot.id == Tender.lot_id)
-        .join(Project, Project.id == Lot.project_id)
+    tenders = db.scalars(
+        select(Tender)
         .where(
-            Project.centre_id.in_(centre_ids),
+            Tender.lot_id.in_(lot_ids_of_centres(centre_ids)),
             Tender.published_at.is_not(None),
             Tender.stage.in_([stage.value for stage in stages]),
         )
         .order_by(Tender.bid_deadline.desc(), Tender.id.desc())
         .limit(limit)
-    )
-    return [(tender, project) for tender, project in rows]
+    ).all()
+    return _with_projects(db, tenders)
 
 
 def published_tenders_closing(
@@ -621,34 +622,34 @@ def published_tenders_closing(
     """The published tenders of projects of these centres whose bid deadline (the opening) falls in [start, end)."""
     if not centre_ids:
         return []
-    rows = db.execute(
-        select(Tender, Project)
-        .join(Lot, Lot.id == Tender.lot_id)
-        .join(Project, Project.id == Lot.project_id)
+    tenders = db.scalars(
+        select(Tender)
         .where(
-            Project.centre_id.in_(centre_ids),
+            Tender.lot_id.in_(lot_ids_of_centres(centre_ids)),
             Tender.published_at.is_not(None),
             Tender.bid_deadline >= start,
             Tender.bid_deadline < end,
         )
         .order_by(Tender.bid_deadline, Tender.id)
-    )
-    return [(tender, project) for tender, project in rows]
+    ).all()
+    return _with_projects(db, tenders)
+
+
+def _with_projects(db: Session, tenders: Sequence[Tender]) -> list[tuple[Tender, Project]]:
+    """Each tender with its project, in the tenders' order (one query for the projects of all of them)."""
+    lots = lots_with_projects(db, {tender.lot_id for tender in tenders})
+    return [(tender, lots[tender.lot_id][1]) for tender in tenders]
 
 
 def tender_subject_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[str]:
     """The ids of the rounds of the given projects, as text, the way events and violations name their subject."""
-    return select(cast(Tender.id, String)).join(Lot, Lot.id == Tender.lot_id).where(Lot.project_id.in_(project_ids))
+    return select(cast(Tender.id, String)).where(Tender.lot_id.in_(lot_ids_of_projects(project_ids)))
 
 
 def rounds_with_projects(db: Session, tender_ids: list[int]) -> dict[int, tuple[Tender, Lot, Project]]:
     """Rounds with their lot and project, by tender id (for another domain's lists)."""
     if not tender_ids:
         return {}
-    rows = db.execute(
-        select(Tender, Lot, Project)
-        .join(Lot, Lot.id == Tender.lot_id)
-        .join(Project, Project.id == Lot.project_id)
-        .where(Tender.id.in_(tender_ids))
-    )
-    return {tender.id: (tender, lot, project) for tender, lot, project in rows}
+    tenders = db.scalars(select(Tender).where(Tender.id.in_(tender_ids))).all()
+    lots = lots_with_projects(db, {tender.lot_id for tender in tenders})
+    return {tender.id: (tender, *lots[tender.lot_id]) for tender in tenders}
