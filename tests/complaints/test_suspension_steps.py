@@ -157,3 +157,18 @@ def test_no_bid_submitted_or_withdrawn_while_the_tender_is_suspended_实施条�
     _refused(db, lambda: bids.withdraw_bid(db, actor, tender_id=tender.id, now=now))
     complaints.lift_suspension(db, supervisor, complaint_id=complaint.id, now=now)
     assert bids.withdraw_bid(db, actor, tender_id=tender.id, now=now).status == "withdrawn"
+
+
+def test_no_termination_clarification_or_scoring_while_suspended_实施条例第62条(db: Session, gm_ca: Path) -> None:
+    """A round under a suspension cannot be taken out of the supervisor's hands by terminating it (实施条例 第31条
+    waits for 第62条), nor amended; and the committee does not go on marking bids either."""
+    tender, setup = make_published_tender(db)
+    supervisor, complaint = _suspend(db, tender.id, bidder_user(db), TEST_NOW + timedelta(days=1))
+    manager = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+    later = TEST_NOW + timedelta(days=2)
+    _refused(db, lambda: tendering.cancel_tender(db, manager, tender_id=tender.id, reason="逃避投诉", now=later))
+    _refused(
+        db, lambda: tendering.clarify(db, manager, tender_id=tender.id, text="修改", affects_bids=False, now=later)
+    )
+    complaints.lift_suspension(db, supervisor, complaint_id=complaint.id, now=later)
+    assert tendering.cancel_tender(db, manager, tender_id=tender.id, reason="需求取消", now=later).stage == "cancelled"

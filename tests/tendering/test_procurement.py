@@ -384,3 +384,44 @@ def test_every_procedure_declares_its_transitions_and_the_guard_enforces_them() 
         assert chosen.has(Step.FAIL)
         assert chosen.has(Step.PUBLICISE) == (chosen.law.key == "tendering_law")
     assert Award.__table__.c.publicity_id.nullable
+
+
+def test_no_termination_after_the_letter_of_award_招标投标法第45条(db: Session, gm_ca: Path) -> None:
+    """Once the letter of award is issued, changing the result is the owner's liability (招标投标法 第45条 第2款),
+    never a termination that frees the lot for a new round."""
+    from tests.factories import make_awarded_tender
+
+    scene = make_awarded_tender(db, gm_ca)
+    manager = principal(db, scene["agent_user"], Permission.TENDER_MANAGE)
+    before = event_count(db)
+    with pytest.raises(lifecycle.TenderStageWrong):
+        tendering.cancel_tender(db, manager, tender_id=scene["tender"].id, reason="换人", now=scene["reported_at"])
+    assert event_count(db) == before
+    assert scene["tender"].stage == Stage.AWARDED
+
+
+def test_the_owner_and_its_agent_are_never_invitees_招标投标法第17条(db: Session) -> None:
+    """Three invitations are three potential bidders (招标投标法 第17条; 政府采购法 第34条): the owner and its agent,
+    who may not bid (实施条例 第34条), do not count."""
+    setup = make_accepted_project(db, trade_type="gov_procurement")
+    load_test_calendar(db)
+    others = [bidder_user(db).entity_id for _ in range(2)]
+    before = _rows(db)
+    with pytest.raises(tendering.InvalidInput):
+        _create(db, setup, procedure="gp_invited", invited=[*others, setup["owner"].id])
+    assert _rows(db) == before
+
+
+def test_a_stage_moved_since_it_was_read_is_refused_not_overwritten(db: Session) -> None:
+    """Compare and set: a step whose round another request moved since it was read (a termination racing a
+    contract) is refused; the stage another request recorded stands."""
+    from sqlalchemy import update
+
+    setup = make_accepted_project(db)
+    load_test_calendar(db)
+    tender, _ = _create(db, setup, procedure="open")
+    db.execute(update(Tender).where(Tender.id == tender.id).values(stage="cancelled"))  # the other request's commit
+    with pytest.raises(lifecycle.TenderStageWrong):
+        lifecycle.move(db, tender, Step.PUBLISH)
+    db.refresh(tender)
+    assert tender.stage == Stage.CANCELLED

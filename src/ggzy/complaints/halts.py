@@ -19,6 +19,11 @@ from ggzy.tendering.stages import Step
 # Every step that moves a round forward waits while a complaint's suspension is in force (第62条).
 _FORWARD = frozenset(
     {
+        Step.PUBLISH,
+        Step.CLARIFY,
+        Step.PUBLICISE_SOLE_SUPPLIER,
+        Step.TERMINATE,  # terminating would take the round out of the supervisor's hands mid-complaint
+        Step.EVALUATE,
         Step.REGISTER,
         Step.SUBMIT_BID,
         Step.WITHDRAW_BID,

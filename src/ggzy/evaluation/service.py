@@ -306,6 +306,7 @@ def mark_qualification(
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
     member, actor = access.member_for(db, actor, tender.id)
+    lifecycle.require(db, tender, Step.EVALUATE, now)  # a suspension halts the committee too (实施条例 第62条)
     _bid_in_play(db, evaluation, bid_id)
     criteria = scheme_from_json(evaluation.scheme).qualification_criteria
     if set(marks) != set(criteria):
@@ -373,6 +374,7 @@ def submit_score_sheet(
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
     member, actor = access.member_for(db, actor, tender.id)
+    lifecycle.require(db, tender, Step.EVALUATE, now)  # a suspension halts the committee too (实施条例 第62条)
     if evaluation.method != Method.SCORING:
         raise Conflict(
             field="tender_id", reason_zh="经评审的最低投标价法不打分", reason_en="the lowest-price method has no sheets"
@@ -415,6 +417,7 @@ def reject_bid(
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
     member, actor = access.check_lead(db, actor, tender.id, evaluation.lead_member_id)
+    lifecycle.require(db, tender, Step.EVALUATE, now)  # a suspension halts the committee too (实施条例 第62条)
     if ground not in rules.REJECTION_GROUNDS:
         raise InvalidInput(
             field="ground",

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, SQLColumnExpression, literal, select
+from sqlalchemy import ColumnElement, Label, SQLColumnExpression, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ggzy.core.clock import as_utc
 from ggzy.core.errors import DomainError
@@ -260,8 +261,22 @@ def move(db: Session, tender: Tender, step: Step, *, to: Stage | None = None) ->
             field="tender_id", stage=tender.stage, action_zh=found.action_zh,
             action_en=found.action_en,
         )  # fmt: skip
-    tender.stage = target.value
-    db.flush()
+    # Compare and set: another request that moved the round since it was read (a termination racing a contract,
+    # a decision racing an award) leaves no row to update here, and this step is refused — on PostgreSQL the
+    # UPDATE waits for that request's row lock and then sees its stage; SQLite serialises writers anyway.
+    recorded = tender.stage
+    changed = db.execute(
+        update(Tender)
+        .where(Tender.id == tender.id, Tender.stage == recorded)
+        .values(stage=target.value)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        db.refresh(tender, ["stage"])
+        raise TenderStageWrong(
+            field="tender_id", stage=tender.stage, action_zh=found.action_zh, action_en=found.action_en
+        )
+    set_committed_value(tender, "stage", target.value)
     return target
 
 

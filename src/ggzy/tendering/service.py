@@ -95,10 +95,8 @@ def project_of(db: Session, tender: Tender) -> tuple[Project, Lot]:
 
 
 def is_paused(db: Session, tender_id: int) -> bool:
-    pending = select(func.count()).where(
-        DocumentObjection.tender_id == tender_id, DocumentObjection.answered_at.is_(None)
-    )
-    return (db.scalar(pending) or 0) > 0
+    """Whether an unanswered objection pauses the round now (招标投标法实施条例 第22条; never under 政府采购法)."""
+    return "paused_by_objection" in lifecycle.halts_in_force(db, tender_id)
 
 
 def record_tender_event(
@@ -146,6 +144,12 @@ def create_tender(
     if method not in chosen.methods:
         raise InvalidInput(
             field="method", reason_zh="该招标方式不支持此评标办法", reason_en="not a method of this procedure"
+        )
+    if {project.owner_id, project.agent_id} & set(invited_entity_ids):
+        raise InvalidInput(
+            field="invited_entity_ids",
+            reason_zh="招标人（采购人）及其代理机构不能作为被邀请的投标人（供应商）",
+            reason_en="the owner and its agent cannot be invited to bid",
         )
     invited_count = len(set(invited_entity_ids))
     if chosen.by_invitation and not chosen.invitations.allows(invited_count):
@@ -282,6 +286,8 @@ def publicise_sole_supplier(
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
     lifecycle.require(db, tender, Step.PUBLICISE_SOLE_SUPPLIER, now)
+    if len(notice_text.strip()) < 2:
+        raise InvalidInput(field="notice_text", reason_zh="须写明公示内容", reason_en="write the publicity's text")
     if tender.sole_supplier_publicised_at is not None:
         raise Conflict(field="tender_id", reason_zh="唯一供应商已公示", reason_en="the sole supplier is publicised")
     supplier_id = db.scalar(select(Invitation.entity_id).where(Invitation.tender_id == tender.id))
@@ -446,6 +452,10 @@ def answer_objection(
     return objection
 
 
+# 招标投标法实施条例 第31条: the tenderer terminates; 政府采购法 第36条 (四): the procurement task cancelled (废标).
+_TERMINATION_ARTICLE = {"tendering_law": "招标投标法实施条例 第三十一条", "procurement_law": "政府采购法 第三十六条"}
+
+
 @changes_state("tender.cancelled")
 def cancel_tender(db: Session, actor: Principal, *, tender_id: int, reason: str, now: datetime) -> Tender:
     """招标投标法实施条例 第31条: the tenderer terminates the tender at any stage before the contract, announces it
@@ -462,7 +472,7 @@ def cancel_tender(db: Session, actor: Principal, *, tender_id: int, reason: str,
     payload = {
         "reason": reason,
         "stage": stage.value,
-        "article": "招标投标法实施条例 第三十一条",
+        "article": _TERMINATION_ARTICLE[procedure(tender.procedure).law.key],
         "refunds_due": stage != Stage.DRAFT,  # documents issued or deposits taken: 第31条 refunds them
     }
     record_tender_event(db, actor, tender, project, "tender.cancelled", payload, now)

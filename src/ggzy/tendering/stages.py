@@ -91,6 +91,9 @@ _ANY_RUNNING = {
     Stage.PUBLICITY,
     Stage.AWARDED,
 }
+# Before the letter of award: once it is issued, changing the result is the owner's liability (招标投标法 第45条
+# 第2款; 政府采购法 第46条 第2款), never a termination.
+_BEFORE_AWARD = _ANY_RUNNING - {Stage.AWARDED}
 
 _COMMON = (
     transition(
@@ -116,7 +119,7 @@ _COMMON = (
     # 招标投标法 第42条, 政府采购法 第36条: every bid rejected, or too few valid bids left for competition
     transition(Step.FAIL, {Stage.EVALUATING, Stage.EVALUATED}, (Stage.FAILED,), "宣布流标", "fail"),
     # 招标投标法实施条例 第31条: the tenderer terminates the tender, at any stage before the contract
-    transition(Step.TERMINATE, _ANY_RUNNING, (Stage.CANCELLED,), "终止", "be terminated"),
+    transition(Step.TERMINATE, _BEFORE_AWARD, (Stage.CANCELLED,), "终止", "be terminated"),
     # 招标投标法实施条例 第81条: a complaint's decision orders the opened bids evaluated again; the round goes back
     # to opened (an evaluation not yet started stays there), and its evaluation, publicity and award are superseded
     transition(
