@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _quick import parse_args
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
@@ -86,7 +87,7 @@ def main() -> None:
     parser.add_argument("--url", default="sqlite", help="sqlite (a temporary file) or a PostgreSQL URL")
     parser.add_argument("--n", type=int, default=500, help="authentications per round and variant")
     parser.add_argument("--rounds", type=int, default=10)
-    arguments = parser.parse_args()
+    arguments = parse_args(parser, n=20, rounds=2)
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as directory:
         engine = _engine(arguments.url, Path(directory))
