@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ggzy.awards import service as awards
@@ -415,8 +415,6 @@ def test_the_owner_and_its_agent_are_never_invitees_招标投标法第17条(db: 
 def test_a_stage_moved_since_it_was_read_is_refused_not_overwritten(db: Session) -> None:
     """Compare and set: a step whose round another request moved since it was read (a termination racing a
     contract) is refused; the stage another request recorded stands."""
-    from sqlalchemy import update
-
     setup = make_accepted_project(db)
     load_test_calendar(db)
     tender, _ = _create(db, setup, procedure="open")
@@ -425,3 +423,21 @@ def test_a_stage_moved_since_it_was_read_is_refused_not_overwritten(db: Session)
         lifecycle.move(db, tender, Step.PUBLISH)
     db.refresh(tender)
     assert tender.stage == Stage.CANCELLED
+
+
+def test_two_rounds_created_at_once_the_second_is_round_running(db: Session) -> None:
+    """The lot's (lot, round) key decides between two requests that both counted the same rounds: the loser gets
+    the problem ``round_running``, never a server error, and leaves nothing."""
+    setup = make_accepted_project(db)
+    load_test_calendar(db)
+    first, _ = _create(db, setup, procedure="open")
+    db.execute(update(Tender).where(Tender.id == first.id).values(stage="failed"))  # as if it ended meanwhile
+    second, _ = _create(db, setup, procedure="open")  # round 2
+    assert second.round == 2
+    db.execute(update(Tender).where(Tender.id == second.id).values(round=3))  # a concurrent request took round 2
+    db.execute(update(Tender).where(Tender.id == first.id).values(round=2))
+    db.execute(update(Tender).where(Tender.id == second.id).values(stage="failed"))
+    before = _rows(db)
+    with pytest.raises(tendering.RoundRunning):
+        _create(db, setup, procedure="open")  # counts 2 rounds, takes round 3: taken
+    assert _rows(db) == before

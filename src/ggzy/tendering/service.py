@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.core.calendar import WorkingDayCalendar
@@ -184,8 +185,12 @@ def create_tender(
         created_by=actor.user_id,
         created_at=now,
     )
-    db.add(tender)
-    db.flush()
+    try:  # two rounds created at the same moment both count the same rounds: the (lot, round) key decides
+        with db.begin_nested():
+            db.add(tender)
+            db.flush()
+    except IntegrityError:
+        raise RoundRunning(field="lot_id") from None
     db.add_all(Invitation(tender_id=tender.id, entity_id=entity_id) for entity_id in sorted(set(invited_entity_ids)))
     record_tender_event(
         db,
