@@ -282,11 +282,23 @@ def _award_from_report(
 
     clock.advance(timedelta(hours=2))
     first = awards.report_candidates(db, tender.id)[0]
+    return _award_first_and_contract(
+        db, tender, first["bid_id"], agent=agent, ledger_keys=ledger_keys, clock=clock, signing=timedelta(hours=3)
+    )
+
+
+def _award_first_and_contract(
+    db: Session, tender: Tender, bid_id: int, *, agent: Principal, ledger_keys: LedgerKeys, clock: FixedClock,
+    signing: timedelta,
+) -> tuple[str, int]:  # fmt: skip
+    """Award the first candidate, send the letters, and record the contract ``signing`` later; returns the winner's
+    name and the price."""
+    from ggzy.awards import service as awards
+
     award = awards.award_tender(
-        db, agent, tender_id=tender.id, bid_id=first["bid_id"], passed_over=[], signers=ledger_keys.signers,
-        now=clock.now(),
-    )  # fmt: skip
-    clock.advance(timedelta(hours=3))
+        db, agent, tender_id=tender.id, bid_id=bid_id, passed_over=[], signers=ledger_keys.signers, now=clock.now()
+    )
+    clock.advance(signing)
     awards.record_contract(
         db, agent, tender_id=tender.id, amount_fen=award.price_fen, signed_on=clock.now().date(), blob_sha256=None,
         now=clock.now(),
@@ -308,18 +320,9 @@ def _evaluate_and_award(
     publicity = awards.publish_publicity(db, agent, tender_id=tender.id, ends_at=None, now=clock.now())
     clock.set(publicity.ends_at)
     first = awards.candidates_of(publicity)[0]
-    award = awards.award_tender(
-        db, agent, tender_id=tender.id, bid_id=first["bid_id"], passed_over=[], signers=ledger_keys.signers,
-        now=clock.now(),
-    )  # fmt: skip
-    clock.advance(timedelta(days=2))
-    awards.record_contract(
-        db, agent, tender_id=tender.id, amount_fen=award.price_fen, signed_on=clock.now().date(), blob_sha256=None,
-        now=clock.now(),
-    )  # fmt: skip
-    winner = db.get(Entity, award.entity_id)
-    assert winner is not None
-    return winner.name, award.price_fen
+    return _award_first_and_contract(
+        db, tender, first["bid_id"], agent=agent, ledger_keys=ledger_keys, clock=clock, signing=timedelta(days=2)
+    )
 
 
 def run_tender_story(

@@ -6,7 +6,7 @@ A rule that changes is a new version of the entry, never a date test in code. Ev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ggzy.core.errors import DomainError
@@ -401,18 +401,7 @@ SINGLE_SOURCE = Procedure(
         *WITHOUT_PUBLICITY,
         transition(Step.PUBLICISE_SOLE_SUPPLIER, {Stage.DRAFT}, (), "公示唯一供应商", "publicise its sole supplier"),
     ),
-    periods=Periods(
-        bid_period=_PROCUREMENT.bid_period,
-        documents_on_offer=_PROCUREMENT.documents_on_offer,
-        clarification_before_deadline=_PROCUREMENT.clarification_before_deadline,
-        objection_answer=_PROCUREMENT.challenge_answer,
-        contract=_PROCUREMENT.contract,
-        challenge=_PROCUREMENT.challenge,
-        supplier_determination=_PROCUREMENT.supplier_determination,
-        result_notice=_PROCUREMENT.result_notice,
-        contract_publication=_PROCUREMENT.contract_publication,
-        sole_supplier_publicity=_PROCUREMENT.sole_supplier_publicity,
-    ),
+    periods=replace(_PROCUREMENT_TENDER_PERIODS, sole_supplier_publicity=_PROCUREMENT.sole_supplier_publicity),
     opening=OpeningRule(minimum_bidders=1),  # one supplier by definition (第31条)
     # 政府采购法 第39条: the purchaser and the supplier agree a reasonable price; the law sizes no panel
     committee=Committee(minimum_members=1, odd=False, expert_share_numerator=0, article="政府采购法 第三十九条"),
