@@ -34,8 +34,20 @@ DB_FIXTURES = {"engine", "connection", "db", "app", "client", "fresh_engine"}
 TEST_NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
 
+# Test-only password hashing: argon2id with the least work argon2 allows. The production hasher (RFC 9106's
+# low-memory profile: 64 MiB, 3 passes, 4 lanes) costs ~0.13 s a hash or verification, and the suite makes thousands
+# (five experts in every evaluated tender): about a third of its time. The production parameters stay under test:
+# tests/entities/test_login.py::test_the_platform_hashes_passwords_with_rfc_9106_low_memory_parameters runs a
+# separate interpreter, where this line does not run, and reads them from a hash it makes.
+CHEAP_PASSWORD_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     install_domains()  # what the app, the CLI and every script do at start (ggzy.wiring)
+    from ggzy.entities.service import PASSWORDS
+
+    # The one hasher object every module imported (entities.service, login, enrolment, the demo), re-set in place.
+    PASSWORDS.__init__(**CHEAP_PASSWORD_PARAMETERS)  # type: ignore[misc]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -224,6 +224,18 @@ def test_passwords_are_stored_as_argon2_hashes(db: Session) -> None:
     assert "correct horse battery" not in user.password_hash
 
 
+def test_the_platform_hashes_passwords_with_rfc_9106_low_memory_parameters() -> None:
+    """The production hasher, in an interpreter of its own: the tests' conftest makes hashing cheap in the test process
+    (CHEAP_PASSWORD_PARAMETERS), so the parameters a deployed platform stores passwords with are proved here: argon2id,
+    64 MiB, 3 passes, 4 lanes (RFC 9106 §4, the second recommended option)."""
+    import subprocess
+    import sys
+
+    script = "from ggzy.entities.service import PASSWORDS; print(PASSWORDS.hash('correct horse battery'))"
+    produced = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert produced.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), produced.stdout
+
+
 def _grant(role: Role):  # type: ignore[no-untyped-def]
     from ggzy.entities.schemas import RoleGrantIn
 
