@@ -24,7 +24,7 @@ from ggzy.complaints.halts import suspension_in_force
 from ggzy.complaints.models import Complaint, TenderSuspension
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import FixedClock
-from ggzy.core.errors import Conflict
+from ggzy.core.errors import Conflict, InvalidInput
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission, Principal, Role
 from ggzy.core.violations import PeriodViolation
@@ -287,3 +287,40 @@ def test_招标投标法实施条例_第62条_a_suspension_under_the_tendering_l
             db, manager, tender_id=scene["tender"].id, amount_fen=scene["award"].price_fen,
             signed_on=china_date(later), blob_sha256=None, now=later,
         )  # fmt: skip
+
+
+def test_政府采购法实施条例_第58条_the_working_days_the_complainant_supplements_its_material_are_not_counted(
+    db: Session, gm_ca: Path
+) -> None:
+    """实施条例 第58条: 需要投诉人补正材料的，所需时间不计算在投诉处理期限内 — under 政府采购法 only; 招标投标法实施条例
+    第61条 leaves out inspection, testing, appraisal and expert review, not the complainant's supplement."""
+    scene = _challenged(db, gm_ca)
+    received = date(2026, 12, 30)
+    complaint = _lodge(db, scene, at_ten(received))
+    supervisor = _supervisor(db)
+    complaints.accept_complaint(db, supervisor, complaint_id=complaint.id, now=at_ten(received))
+    complaints.start_review(
+        db,
+        supervisor,
+        complaint_id=complaint.id,
+        kind="supplement",
+        note="请补正证明材料",
+        now=at_ten(date(2027, 1, 4)),
+    )
+    complaints.end_review(db, supervisor, complaint_id=complaint.id, now=at_ten(date(2027, 1, 8)))
+    calendar = working_day_calendar(db)
+    assert complaint.excluded_working_days == 4
+    assert complaint.decision_due == calendar.add_working_days(received, 34)
+
+    tendering_law = make_awarded_tender(db, gm_ca)
+    now = tendering_law["award"].awarded_at + timedelta(hours=1)
+    complainant = principal(db, tendering_law["bidders"][0], Permission.COMPLAINT_LODGE)
+    other = complaints.lodge_complaint(
+        db, complainant, tender_id=tendering_law["tender"].id, matter="other", request="责令改正", facts="违法",
+        evidence=EVIDENCE, knew_on=china_date(now), interest=None, now=now,
+    )  # fmt: skip
+    grant = RoleGrantIn(role=Role.SUPERVISOR, region_code="530100", trade_type="construction")
+    construction = principal(db, make_user(db, roles=[grant]), Permission.COMPLAINT_HANDLE)
+    complaints.accept_complaint(db, construction, complaint_id=other.id, now=now)
+    with pytest.raises(InvalidInput):
+        complaints.start_review(db, construction, complaint_id=other.id, kind="supplement", note="补正", now=now)

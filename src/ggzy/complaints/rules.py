@@ -54,45 +54,6 @@ DECISION = statutory_period(
 )
 
 
-@dataclass(frozen=True)
-class ComplaintLaw:
-    """The periods a complaint runs by, picked by the law of the tender's procedure (``procedure.law.key``).
-
-    ``decision`` counts from acceptance (招标投标法实施条例 第61条: 自受理投诉之日起) or, with
-    ``decision_from_receipt``, from receipt (政府采购法 第56条: 收到投诉后). ``acceptance`` is the separate period to
-    accept or refuse, where the law has one (第61条: 3 working days); 政府采购法 sets none, so there the decision's
-    30 working days from receipt bound the acceptance too. ``challenge_first``: a complaint only from a supplier
-    that challenged first, on the matter it challenged (政府采购法 第55条; 实施条例 第55条), its period counted
-    from the end of the answer period (``challenge_answer``). ``suspension_limit``: the longest suspension
-    (政府采购法 第57条); None where the law sets none (招标投标法实施条例 第62条)."""
-
-    key: str
-    lodging: StatutoryPeriod
-    acceptance: StatutoryPeriod | None
-    decision: StatutoryPeriod
-    decision_from_receipt: bool
-    challenge_first: bool
-    challenge_answer: StatutoryPeriod | None
-    suspension_limit: StatutoryPeriod | None
-
-
-TENDERING = ComplaintLaw(
-    key="tendering_law", lodging=LODGING, acceptance=ACCEPTANCE, decision=DECISION, decision_from_receipt=False,
-    challenge_first=False, challenge_answer=None, suspension_limit=None,
-)  # fmt: skip
-PROCUREMENT = ComplaintLaw(
-    key="procurement_law", lodging=PROCUREMENT_PERIODS.complaint_lodging, acceptance=None,
-    decision=PROCUREMENT_PERIODS.complaint_decision, decision_from_receipt=True, challenge_first=True,
-    challenge_answer=PROCUREMENT_PERIODS.challenge_answer, suspension_limit=PROCUREMENT_PERIODS.complaint_suspension,
-)  # fmt: skip
-_LAWS = {law.key: law for law in (TENDERING, PROCUREMENT)}
-
-
-def complaint_law(law_key: str) -> ComplaintLaw:
-    """The complaint periods of a procedure's law (``procedure.law.key``)."""
-    return _LAWS[law_key]
-
-
 # What a complaint is about, and the article that makes an objection come first (第60条 second paragraph).
 DOCUMENTS, OPENING, EVALUATION_RESULT, OTHER = "documents", "opening", "evaluation_result", "other"
 MATTERS: dict[str, tuple[str, str] | None] = {
@@ -109,6 +70,51 @@ REVIEW_KINDS: dict[str, str] = {
     "appraisal": "鉴定",
     "expert_review": "专家评审",
 }
+
+# 政府采购法实施条例 第58条: the time the complainant takes to supplement its material is not counted either.
+PROCUREMENT_REVIEW_KINDS: dict[str, str] = {**REVIEW_KINDS, "supplement": "投诉人补正材料"}
+
+
+@dataclass(frozen=True)
+class ComplaintLaw:
+    """The periods a complaint runs by, picked by the law of the tender's procedure (``procedure.law.key``).
+
+    ``decision`` counts from acceptance (招标投标法实施条例 第61条: 自受理投诉之日起) or, with
+    ``decision_from_receipt``, from receipt (政府采购法 第56条: 收到投诉后). ``acceptance`` is the separate period to
+    accept or refuse, where the law has one (第61条: 3 working days); 政府采购法 sets none, so there the decision's
+    30 working days from receipt bound the acceptance too. ``challenge_first``: a complaint only from a supplier
+    that challenged first, on the matter it challenged (政府采购法 第55条; 实施条例 第55条), its period counted
+    from the end of the answer period (``challenge_answer``). ``suspension_limit``: the longest suspension
+    (政府采购法 第57条); None where the law sets none (招标投标法实施条例 第62条)."""
+
+    key: str
+    review_kinds: Mapping[str, str]  # the reviews whose time is not counted into the decision's period
+    lodging: StatutoryPeriod
+    acceptance: StatutoryPeriod | None
+    decision: StatutoryPeriod
+    decision_from_receipt: bool
+    challenge_first: bool
+    challenge_answer: StatutoryPeriod | None
+    suspension_limit: StatutoryPeriod | None
+
+
+TENDERING = ComplaintLaw(
+    key="tendering_law", review_kinds=REVIEW_KINDS, lodging=LODGING, acceptance=ACCEPTANCE, decision=DECISION,
+    decision_from_receipt=False, challenge_first=False, challenge_answer=None, suspension_limit=None,
+)  # fmt: skip
+PROCUREMENT = ComplaintLaw(
+    key="procurement_law", review_kinds=PROCUREMENT_REVIEW_KINDS, lodging=PROCUREMENT_PERIODS.complaint_lodging,
+    acceptance=None, decision=PROCUREMENT_PERIODS.complaint_decision, decision_from_receipt=True,
+    challenge_first=True, challenge_answer=PROCUREMENT_PERIODS.challenge_answer,
+    suspension_limit=PROCUREMENT_PERIODS.complaint_suspension,
+)  # fmt: skip
+_LAWS = {law.key: law for law in (TENDERING, PROCUREMENT)}
+
+
+def complaint_law(law_key: str) -> ComplaintLaw:
+    """The complaint periods of a procedure's law (``procedure.law.key``)."""
+    return _LAWS[law_key]
+
 
 # What an upheld complaint orders (实施条例 第61条 written decision; 第81条 re-evaluation or re-tender).
 CORRECTIVE_ACTION, RE_EVALUATION, RE_TENDER = "corrective_action", "re_evaluation", "re_tender"

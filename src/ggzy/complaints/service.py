@@ -317,7 +317,7 @@ def start_review(db: Session, actor: Principal, *, complaint_id: int, kind: str,
     """Inspection, testing, appraisal or expert review begins: its working days are not counted (第61条)."""
     complaint, project, actor = _handled(db, actor, complaint_id)
     _accepted(complaint, "开始检验、检测、鉴定或专家评审", "start a review")
-    rules.check_one_of("kind", kind, rules.REVIEW_KINDS)
+    rules.check_one_of("kind", kind, _law(db, complaint.tender_id).review_kinds)  # 第61条; 政府采购法实施条例 第58条
     if complaint.review_started_at is not None:
         raise Conflict(field="complaint_id", reason_zh="已有进行中的评审", reason_en="a review is under way")
     complaint.review_kind, complaint.review_started_at = kind, now
