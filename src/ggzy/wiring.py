@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ggzy.awards import halts as award_halts
 from ggzy.complaints import halts as complaint_halts
 from ggzy.core.db import make_session_factory
 from ggzy.ledger.sequencer import install_numbering
@@ -25,10 +26,11 @@ from ggzy.tendering import lifecycle
 
 
 def install_domains() -> None:
-    """Register the upper domains into the layers below them (idempotent): the halts tendering and complaints put on
-    a round, with the lifecycle's one guard (decision 0019). Called by :func:`session_factory`, so every entry point
-    runs it."""
+    """Register the upper domains into the layers below them (idempotent): the halts tendering, awards and complaints
+    put on a round, with the lifecycle's one guard (decision 0019). Called by :func:`session_factory`, so every entry
+    point runs it."""
     tendering_halts.register()
+    award_halts.register()
     complaint_halts.register()
     lifecycle.mark_halts_installed()
 

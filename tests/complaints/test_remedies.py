@@ -443,7 +443,18 @@ def _procurement_awarded(db: Session, gm_ca: Path) -> dict:
 
 def _procurement_decision(client: TestClient, db: Session, clock: FixedClock, scene: dict, decision: dict) -> None:
     clock.set(scene["reported_at"] + timedelta(hours=1))
-    body = _body(matter="other", knew_on=str(china_date(clock.now())))
+    # 政府采购法 第55条: the complainant challenged the result first, and was answered (第53条)
+    challenged = client.post(
+        f"/api/v1/tenders/{scene['tender'].id}/result-challenges", json={"text": "成交结果有误"},
+        headers=token_for(db, scene["bidders"][0]),
+    )  # fmt: skip
+    assert challenged.status_code == 201, challenged.text
+    answered = client.post(
+        f"/api/v1/result-challenges/{challenged.json()['id']}/answer", json={"text": "维持成交结果"},
+        headers=token_for(db, scene["agent_user"]),
+    )  # fmt: skip
+    assert answered.status_code == 200, answered.text
+    body = _body(matter="evaluation_result", knew_on=str(china_date(clock.now())))
     lodged = client.post(
         f"/api/v1/tenders/{scene['tender'].id}/complaints", json=body, headers=token_for(db, scene["bidders"][0])
     )

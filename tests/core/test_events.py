@@ -447,6 +447,8 @@ def _award(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
             db, manager, tender_id=awarded["tender"].id, amount_fen=award.price_fen,
             signed_on=china_date(award.awarded_at), blob_sha256=None, now=award.awarded_at + timedelta(days=1),
         )  # fmt: skip
+    if action.startswith("award.result_challenge"):
+        return _result_challenge(db, gm_ca, action)
     publicised = make_publicised_tender(db, gm_ca)
     tender_id, publicity = publicised["tender"].id, publicised["publicity"]
     manager = principal(db, publicised["agent_user"], Permission.AWARD_MANAGE)
@@ -470,6 +472,30 @@ def _award(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
         objection_id=objection.id,
         answer="经复核无误",
         now=publicity.starts_at,  # type: ignore[attr-defined]
+    )
+
+
+def _result_challenge(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
+    """A supplier challenges a government procurement's result (政府采购法 第52条), the agent answers (第53条)."""
+    from ggzy.awards import challenges
+    from tests.awards.procurement_support import make_procurement_awarded
+
+    scene = make_procurement_awarded(db, gm_ca)
+    supplier = principal(db, scene["bidders"][0], Permission.AWARD_OBJECT)
+    at = scene["reported_at"]
+
+    def challenge() -> object:
+        return challenges.challenge_result(db, supplier, tender_id=scene["tender"].id, text="成交结果有误", now=at)
+
+    if action == "award.result_challenged":
+        return challenge
+    made = challenge()
+    return lambda: challenges.answer_result_challenge(
+        db,
+        scene["manager"],
+        challenge_id=made.id,  # type: ignore[attr-defined]
+        answer="维持成交结果",
+        now=at,
     )
 
 
@@ -616,6 +642,8 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 "award.objection_answered",
                 "award.awarded",
                 "award.contract_recorded",
+                "award.result_challenged",
+                "award.result_challenge_answered",
             )
         },
     }

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from ggzy.awards import rules, service, views
+from ggzy.awards import challenges, rules, service, views
 from ggzy.awards.access import NotYourLetter
-from ggzy.awards.models import PublicityObjection
+from ggzy.awards.halts import ContractWaitsForChallenge
+from ggzy.awards.models import PublicityObjection, ResultChallenge
 from ggzy.awards.schemas import (
     AnswerIn,
     AwardIn,
@@ -19,6 +20,8 @@ from ggzy.awards.schemas import (
     ObjectionOut,
     PublicityIn,
     RepublishIn,
+    ResultChallengeIn,
+    ResultChallengeOut,
 )
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id
@@ -27,7 +30,7 @@ from ggzy.core.permissions import Permission, PermissionedRoute, Principal, requ
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.tendering.access import NotTheTenderer
-from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
+from ggzy.tendering.lifecycle import StepNotInProcedure, TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["awards"], route_class=PermissionedRoute)
 
@@ -111,6 +114,7 @@ def republish_publicity(tender_id: Id, body: RepublishIn, db: DB, actor: Manager
         rules.WinnerNotInOrder,
         rules.PublicityResultChanged,
         TenderSuspended,
+        rules.DeterminationDateWrong,
     ),
 )
 def award(tender_id: Id, body: AwardIn, request: Request, db: DB, actor: Manager, now: Now) -> AwardStageOut:
@@ -122,6 +126,7 @@ def award(tender_id: Id, body: AwardIn, request: Request, db: DB, actor: Manager
         passed_over=[rules.PassedOver(p.bid_id, p.ground, p.note) for p in body.passed_over],
         signers=request.app.state.ledger_keys.signers,
         now=now,
+        determined_on=body.determined_on,
     )
     return views.award_stage_view(db, actor, tender_id=tender_id, now=now)
 
@@ -130,9 +135,12 @@ def award(tender_id: Id, body: AwardIn, request: Request, db: DB, actor: Manager
     "/tenders/{tender_id}/contract",
     status_code=201,
     response_model=AwardStageOut,
-    summary="Record the signed contract, at the award price (招标投标法 第46条); after 30 days it is flagged late",
+    summary="Record the signed contract, at the award price (招标投标法 第46条); after 30 days it is flagged late; "
+    "under 政府采购法 it waits for every challenge of the result to be answered (实施条例 第54条) and recording it "
+    "later than 2 working days after signing is recorded late (实施条例 第50条)",
     responses=problem_responses(
         NotFound, NotTheTenderer, TenderStageWrong, InvalidInput, rules.ContractAmountDeparts, TenderSuspended,
+        ContractWaitsForChallenge,
     ),
 )  # fmt: skip
 def record_contract(tender_id: Id, body: ContractIn, db: DB, actor: Manager, now: Now) -> AwardStageOut:
@@ -175,3 +183,39 @@ def my_letters(db: DB, actor: Addressee) -> list[LetterOut]:
 )
 def get_letter(letter_id: Id, db: DB, actor: LetterReader) -> LetterOut:
     return views.letter_view(db, actor, letter_id=letter_id)
+
+
+def _challenge_out(challenge: ResultChallenge) -> ResultChallengeOut:
+    return ResultChallengeOut(
+        id=challenge.id, tender_id=challenge.tender_id, raised_at=challenge.raised_at,
+        challenge_due=challenge.challenge_due, answer_due=challenge.answer_due, answered_at=challenge.answered_at,
+        answered_late=challenge.answered_late, text=challenge.text, answer=challenge.answer,
+    )  # fmt: skip
+
+
+@router.post(
+    "/tenders/{tender_id}/result-challenges",
+    status_code=201,
+    response_model=ResultChallengeOut,
+    summary="政府采购: challenge (质疑) the result in writing within 7 working days of its notice (政府采购法 第52条, "
+    "实施条例 第53条); the contract waits for the answer (实施条例 第54条)",
+    responses=problem_responses(
+        NotFound, TenderStageWrong, StepNotInProcedure, rules.ResultChallengeTooLate, rules.NotASupplierOfTender,
+    ),
+)  # fmt: skip
+def challenge_result(tender_id: Id, body: ResultChallengeIn, db: DB, actor: Objector, now: Now) -> ResultChallengeOut:
+    return _challenge_out(challenges.challenge_result(db, actor, tender_id=tender_id, text=body.text, now=now))
+
+
+@router.post(
+    "/result-challenges/{challenge_id}/answer",
+    response_model=ResultChallengeOut,
+    summary="Answer a challenge of the result in writing within 7 working days of receipt (政府采购法 第53条); a late "
+    "answer is recorded as a violation; the contract may follow once every challenge is answered",
+    responses=problem_responses(NotFound, NotTheTenderer, Conflict),
+)
+def answer_result_challenge(
+    challenge_id: Id, body: ResultChallengeIn, db: DB, actor: Manager, now: Now
+) -> ResultChallengeOut:
+    challenge = challenges.answer_result_challenge(db, actor, challenge_id=challenge_id, answer=body.text, now=now)
+    return _challenge_out(challenge)

@@ -91,6 +91,8 @@ class Award(Base):
     notice: Mapped[str] = mapped_column(Text)  # canonical JSON of the award notice
     notice_sha256: Mapped[str] = mapped_column(String(64))
     contract_due: Mapped[date] = mapped_column(Date)
+    # 政府采购法实施条例 第43条: the day the purchaser determined the supplier, when before the award's own day
+    determined_on: Mapped[date | None] = mapped_column(Date)
     awarded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -128,3 +130,27 @@ class Contract(Base):
     late: Mapped[bool] = mapped_column(Boolean)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResultChallenge(Base):
+    """A supplier's challenge (质疑) of the result under 政府采购法 (第52条): made in writing within 7 working days of
+    the result notice (实施条例 第53条 (三)), answered by the purchaser or its agent within 7 working days of
+    receipt (第53条). While one is unanswered the contract waits (实施条例 第54条: 暂停签订合同), a halt registered by
+    this domain (``ggzy.awards.halts``). ``challenge_due`` is the last day it could be made; a late answer is given
+    and recorded (``answered_late``, a violation)."""
+
+    __tablename__ = "result_challenges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    challenge_due: Mapped[date] = mapped_column(Date)
+    answer_due: Mapped[date] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_late: Mapped[bool | None] = mapped_column(Boolean)

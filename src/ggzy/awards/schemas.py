@@ -71,6 +71,11 @@ class AwardIn(BaseModel):
     passed_over: list[PassedOverIn] = Field(
         default_factory=list, max_length=3, description="Each candidate ranked above the winner, in order, and why"
     )
+    determined_on: Day | None = Field(
+        default=None,
+        description="政府采购 only: the day the purchaser determined the supplier, if before today (政府采购法实施条例 "
+        "第43条: within 5 working days of the report, the letter and notice within 2 working days of it)",
+    )
 
 
 class ContractIn(BaseModel):
@@ -162,3 +167,21 @@ class LetterOut(BaseModel):
         description="When a complaint's decision made the award void (实施条例 第81条: 中标无效) by ordering "
         "re-evaluation or a re-tender; the letter stays for the record",
     )
+
+
+class ResultChallengeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: Text = Field(min_length=2, max_length=20_000, description="The written challenge (政府采购法 第52条)")
+
+
+class ResultChallengeOut(BaseModel):
+    id: int
+    tender_id: int
+    raised_at: datetime
+    challenge_due: date = Field(description="The last day it could be made (实施条例 第53条 (三))")
+    answer_due: date = Field(description="Answered within 7 working days of receipt (政府采购法 第53条)")
+    answered_at: datetime | None
+    answered_late: bool | None
+    text: str
+    answer: str | None

@@ -27,7 +27,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.money import format_yuan, format_yuan_uppercase
 from ggzy.core.permissions import Principal
-from ggzy.core.violations import record_missed, violation_entry
+from ggzy.core.violations import MissedPeriod, record_missed, violation_entry
 from ggzy.entities.models import Entity
 from ggzy.evaluation.service import find_evaluation, report_of
 from ggzy.ledger.note import NoteSigner, sign_note
@@ -438,11 +438,16 @@ def award_tender(
     passed_over: list[rules.PassedOver],
     signers: Sequence[NoteSigner],
     now: datetime,
+    determined_on: date | None = None,
 ) -> Award:
     """定标 (招标投标法实施条例 第55条): after the publicity has ended and every objection is answered (第54条), the
     first-ranked candidate — or the next, in order, with the reason recorded. Issues the award notice, the letter
     of award to the winner and the notice of the result to every other bidder (招标投标法 第45条), each signed;
-    the contract is due within 30 days of the letter (招标投标法 第46条)."""
+    the contract is due within 30 days of the letter (招标投标法 第46条).
+
+    Under 政府采购法 the purchaser determines the supplier within 5 working days of receiving the evaluation report
+    and issues the letter and the result notice within 2 working days of that (实施条例 第43条): ``determined_on``
+    is the day it determined (today when not given); either period missed is recorded, never refused."""
     tender = get_tender(db, tender_id)
     project, lot = project_of(db, tender)
     actor = check_manager(actor, project)
@@ -459,6 +464,7 @@ def award_tender(
         listed = candidates_of(publicity)
     else:  # 政府采购法实施条例 第43条: in order, among the candidates the report recommends
         listed = report_candidates(db, tender.id)
+    late_periods = _procurement_award_periods(db, tender, determined_on=determined_on, now=now)
     chosen = rules.check_choice(
         [rules.Candidate(c["rank"], c["bid_id"], c["entity_id"], c["price_fen"]) for c in listed],
         bid_id=bid_id,
@@ -493,6 +499,7 @@ def award_tender(
         entity_id=chosen.entity_id,
         rank=chosen.rank, price_fen=chosen.price_fen, passed_over=canonical_json(reasons), notice=notice_text,
         notice_sha256=notice_sha256, contract_due=due, awarded_by=actor.user_id, awarded_at=now,
+        determined_on=determined_on,
     )  # fmt: skip
     db.add(award)
     db.flush()
@@ -519,16 +526,46 @@ def award_tender(
     db.add_all(letters)
     db.flush()
     lifecycle.move(db, tender, Step.AWARD)
-    record_tender_event(
+    determination = {"determined_on": determined_on.isoformat()} if determined_on is not None else {}
+    event = record_tender_event(
         db, actor, tender, project, "award.awarded",
         {"award_id": award.id, "bid_id": chosen.bid_id, "entity_id": chosen.entity_id, "name": winner.name,
          "rank": chosen.rank, "price_fen": chosen.price_fen, "passed_over": reasons, "notice_sha256": notice_sha256,
-         "contract_due": due.isoformat(),
+         "contract_due": due.isoformat(), **determination,
          "letters": [{"letter_id": x.id, "entity_id": x.entity_id, "kind": x.kind, "sha256": x.sha256}
-                     for x in letters]},
+                     for x in letters],
+         **violation_entry(*late_periods)},
         now,
     )  # fmt: skip
+    for late in late_periods:
+        record_missed(db, late, subject_type="tender", subject_id=tender.id, event=event)
     return award
+
+
+def _procurement_award_periods(
+    db: Session, tender: Tender, *, determined_on: date | None, now: datetime
+) -> list[MissedPeriod | None]:
+    """政府采购法实施条例 第43条: the determination within 5 working days of receiving the report, the letter and the
+    result notice within 2 working days of the determination. The report is received when it is finalised on the
+    platform (as for the publicity of 招标投标法实施条例 第54条). Nothing to check under 招标投标法."""
+    chosen = procedure(tender.procedure)
+    evaluation = find_evaluation(db, tender.id)
+    report = report_of(db, evaluation.id) if evaluation is not None else None
+    if chosen.law != PROCUREMENT_LAW or report is None:
+        if determined_on is not None:
+            raise rules.DeterminationDateWrong(field="determined_on", report_day="-")
+        return []
+    today, received_on = china_date(now), china_date(report.finalised_at)
+    if determined_on is not None and not received_on <= determined_on <= today:
+        raise rules.DeterminationDateWrong(field="determined_on", report_day=received_on.isoformat())
+    day = determined_on if determined_on is not None else today
+    calendar = working_day_calendar(db)
+    return [
+        rules.determination_missed(
+            calendar, report_received_at=report.finalised_at, determined_on=day, procedure=chosen
+        ),
+        rules.result_notice_missed(calendar, determined_on=day, notice_at=now, procedure=chosen),
+    ]
 
 
 # -- the contract ----------------------------------------------------------------------------------------------------
@@ -552,7 +589,7 @@ def record_contract(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
-    lifecycle.require(db, tender, Step.CONTRACT, now)  # halts: 实施条例 第62条, 第81条
+    lifecycle.require(db, tender, Step.CONTRACT, now)  # halts: 实施条例 第62条, 第81条; 政府采购法实施条例 第54条
     award = find_award(db, tender.id)
     assert award is not None
     rules.check_contract_amount(amount_fen=amount_fen, award_price_fen=award.price_fen)
@@ -562,10 +599,17 @@ def record_contract(
             reason_zh="签订日期须在中标通知书发出之日与今日之间",
             reason_en="the contract is signed between the letter of award and today",
         )
-    late_contract = rules.contract_missed(
-        contract_due=award.contract_due, signed_on=signed_on, procedure=procedure(tender.procedure)
-    )
+    chosen = procedure(tender.procedure)
+    late_contract = rules.contract_missed(contract_due=award.contract_due, signed_on=signed_on, procedure=chosen)
     late = late_contract is not None
+    # 政府采购法实施条例 第50条: published within 2 working days of signing; recording it here publishes it
+    late_publication = (
+        rules.contract_publication_missed(
+            working_day_calendar(db), signed_on=signed_on, published_at=now, procedure=chosen
+        )
+        if chosen.law == PROCUREMENT_LAW
+        else None
+    )
     contract = Contract(
         award_id=award.id, tender_id=tender.id, amount_fen=amount_fen, signed_on=signed_on, blob_sha256=blob_sha256,
         late=late, recorded_by=actor.user_id, recorded_at=now,
@@ -577,10 +621,11 @@ def record_contract(
         db, actor, tender, project, "award.contract_recorded",
         {"contract_id": contract.id, "amount_fen": amount_fen, "signed_on": signed_on.isoformat(),
          "blob_sha256": blob_sha256, "contract_due": award.contract_due.isoformat(), "late": late,
-         **violation_entry(late_contract)},
+         **violation_entry(late_contract, late_publication)},
         now,
     )  # fmt: skip
-    record_missed(db, late_contract, subject_type="tender", subject_id=tender.id, event=event)
+    for missed_period in (late_contract, late_publication):
+        record_missed(db, missed_period, subject_type="tender", subject_id=tender.id, event=event)
     return contract
 
 

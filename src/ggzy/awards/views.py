@@ -93,7 +93,7 @@ def award_stage_view(db: Session, actor: Principal, *, tender_id: int, now: date
     return AwardStageOut(
         tender_id=tender.id,
         stage=stage_of(tender, now).value,
-        suspended="suspended" in lifecycle.halts_in_force(db, tender.id),
+        suspended="suspended" in lifecycle.halts_in_force(db, tender.id, now=now),
         publicity=publicity_out,
         award=award_out,
         contract=contract_out,

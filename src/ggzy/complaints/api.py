@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -28,8 +29,8 @@ Supervisor = Annotated[Principal, Depends(require(Permission.COMPLAINT_HANDLE))]
 _HANDLING = (NotFound, access.NotYourJurisdiction, rules.ComplaintStateWrong)
 
 
-def _out(db: Session, complaint: Complaint) -> ComplaintOut:
-    suspension = suspension_in_force(db, complaint.tender_id)
+def _out(db: Session, complaint: Complaint, now: datetime) -> ComplaintOut:
+    suspension = suspension_in_force(db, complaint.tender_id, now=now)
     return ComplaintOut(
         id=complaint.id, tender_id=complaint.tender_id, entity_id=complaint.entity_id, matter=complaint.matter,
         objection_id=complaint.objection_id, interest=complaint.interest, request=complaint.request,
@@ -49,10 +50,12 @@ def _out(db: Session, complaint: Complaint) -> ComplaintOut:
     status_code=201,
     response_model=ComplaintOut,
     summary="Complain to the supervisory department within 10 days, with request and evidence; on the matters of "
-    "第22, 44, 54条 after an objection (实施条例 第60条)",
+    "第22, 44, 54条 after an objection (实施条例 第60条); under 政府采购法 only after a challenge of the matter, "
+    "within 15 working days after its answer period (政府采购法 第55条)",
     responses=problem_responses(
         NotFound, InvalidInput, rules.EvidenceMissing, rules.ComplaintTooLate, rules.ObjectionRequiredFirst,
-        service.InterestNotStated, CalendarYearUnknown,
+        service.InterestNotStated, CalendarYearUnknown, rules.ProcurementComplaintTooLate,
+        rules.ChallengeRequiredFirst, rules.ChallengeAwaitingAnswer,
     ),
 )  # fmt: skip
 def lodge(tender_id: Id, body: ComplaintIn, db: DB, actor: Complainant, now: Now) -> ComplaintOut:
@@ -60,7 +63,7 @@ def lodge(tender_id: Id, body: ComplaintIn, db: DB, actor: Complainant, now: Now
         db, actor, tender_id=tender_id, matter=body.matter, request=body.request, facts=body.facts,
         evidence=[item.model_dump() for item in body.evidence], knew_on=body.knew_on, interest=body.interest, now=now,
     )  # fmt: skip
-    return _out(db, complaint)
+    return _out(db, complaint, now)
 
 
 @router.get(
@@ -76,7 +79,7 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[Offset, Query()] = 0,
 ) -> list[ComplaintOut]:
-    return [_out(db, c) for c in service.visible_complaints(db, actor, limit=limit, offset=offset, now=now)]
+    return [_out(db, c, now) for c in service.visible_complaints(db, actor, limit=limit, offset=offset, now=now)]
 
 
 @router.get(
@@ -87,7 +90,7 @@ def list_complaints(
     responses=problem_responses(NotFound),
 )
 def get_complaint(complaint_id: Id, db: DB, actor: Reader, now: Now) -> ComplaintOut:
-    return _out(db, service.read_complaint(db, actor, complaint_id=complaint_id, now=now))
+    return _out(db, service.read_complaint(db, actor, complaint_id=complaint_id, now=now), now)
 
 
 @router.post(
@@ -97,7 +100,7 @@ def get_complaint(complaint_id: Id, db: DB, actor: Reader, now: Now) -> Complain
     responses=problem_responses(*_HANDLING, CalendarYearUnknown),
 )
 def accept(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
-    return _out(db, service.accept_complaint(db, actor, complaint_id=complaint_id, now=now))
+    return _out(db, service.accept_complaint(db, actor, complaint_id=complaint_id, now=now), now)
 
 
 @router.post(
@@ -107,7 +110,7 @@ def accept(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOu
     responses=problem_responses(*_HANDLING),
 )
 def refuse(complaint_id: Id, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
-    return _out(db, service.refuse_complaint(db, actor, complaint_id=complaint_id, reason=body.reason, now=now))
+    return _out(db, service.refuse_complaint(db, actor, complaint_id=complaint_id, reason=body.reason, now=now), now)
 
 
 @router.post(
@@ -118,7 +121,7 @@ def refuse(complaint_id: Id, body: ReasonIn, db: DB, actor: Supervisor, now: Now
 )
 def start_review(complaint_id: Id, body: ReviewIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     complaint = service.start_review(db, actor, complaint_id=complaint_id, kind=body.kind, note=body.note, now=now)
-    return _out(db, complaint)
+    return _out(db, complaint, now)
 
 
 @router.post(
@@ -128,7 +131,7 @@ def start_review(complaint_id: Id, body: ReviewIn, db: DB, actor: Supervisor, no
     responses=problem_responses(*_HANDLING, Conflict, CalendarYearUnknown),
 )
 def end_review(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
-    return _out(db, service.end_review(db, actor, complaint_id=complaint_id, now=now))
+    return _out(db, service.end_review(db, actor, complaint_id=complaint_id, now=now), now)
 
 
 @router.post(
@@ -139,7 +142,7 @@ def end_review(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> Complai
 )
 def suspend(complaint_id: Id, body: ReasonIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     suspension = service.suspend_tender(db, actor, complaint_id=complaint_id, reason=body.reason, now=now)
-    return _out(db, service.get_complaint(db, suspension.complaint_id)[0])
+    return _out(db, service.get_complaint(db, suspension.complaint_id)[0], now)
 
 
 @router.post(
@@ -150,7 +153,7 @@ def suspend(complaint_id: Id, body: ReasonIn, db: DB, actor: Supervisor, now: No
 )
 def lift(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     suspension = service.lift_suspension(db, actor, complaint_id=complaint_id, now=now)
-    return _out(db, service.get_complaint(db, suspension.complaint_id)[0])
+    return _out(db, service.get_complaint(db, suspension.complaint_id)[0], now)
 
 
 @router.post(
@@ -165,7 +168,7 @@ def uphold(complaint_id: Id, body: UpholdIn, db: DB, actor: Supervisor, now: Now
         db, actor, complaint_id=complaint_id, decision=body.decision, remedy=body.remedy,
         committee=body.committee, now=now,
     )  # fmt: skip
-    return _out(db, complaint)
+    return _out(db, complaint, now)
 
 
 @router.post(
@@ -178,4 +181,4 @@ def dismiss(complaint_id: Id, body: DismissIn, db: DB, actor: Supervisor, now: N
     complaint = service.dismiss_complaint(
         db, actor, complaint_id=complaint_id, decision=body.decision, false_complaint=body.false_complaint, now=now
     )
-    return _out(db, complaint)
+    return _out(db, complaint, now)

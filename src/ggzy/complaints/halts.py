@@ -1,4 +1,4 @@
-"""The halt complaints put on a round (招标投标法实施条例 第62条), registered with the lifecycle
+"""The halt complaints put on a round (招标投标法实施条例 第62条; 政府采购法 第57条), registered with the lifecycle
 (:mod:`ggzy.tendering.lifecycle`) by the composition root. Nobody imports this module to ask whether a tender may
 go on: every service asks the lifecycle's one guard, which asks every registered halt.
 
@@ -9,7 +9,9 @@ out (decision 0020).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ggzy.complaints.models import TenderSuspension
@@ -40,18 +42,24 @@ _FORWARD = frozenset(
 )
 
 
-def suspension_in_force(db: Session, tender_id: int) -> TenderSuspension | None:
-    query = select(TenderSuspension).where(
-        TenderSuspension.tender_id == tender_id, TenderSuspension.lifted_at.is_(None)
+def _in_force(now: datetime) -> ColumnElement[bool]:
+    """Not lifted, and — under 政府采购法 第57条, at most 30 days — not run out (``expires_at``: 24:00 of its last
+    day); a suspension under 招标投标法实施条例 第62条 has no end but its lifting."""
+    return TenderSuspension.lifted_at.is_(None) & or_(
+        TenderSuspension.expires_at.is_(None), TenderSuspension.expires_at > now
     )
+
+
+def suspension_in_force(db: Session, tender_id: int, *, now: datetime) -> TenderSuspension | None:
+    query = select(TenderSuspension).where(TenderSuspension.tender_id == tender_id, _in_force(now))
     return db.scalars(query.order_by(TenderSuspension.id).limit(1)).first()
 
 
-def _suspended(tender_id: TenderColumn) -> ColumnElement[bool]:
-    return exists().where(TenderSuspension.tender_id == tender_id, TenderSuspension.lifted_at.is_(None))
+def _suspended(tender_id: TenderColumn, now: datetime) -> ColumnElement[bool]:
+    return exists().where(TenderSuspension.tender_id == tender_id, _in_force(now))
 
 
-SUSPENDED = Halt(key="suspended", steps=_FORWARD, refusal=TenderSuspended, sql=_suspended)
+SUSPENDED = Halt(key="suspended", steps=_FORWARD, refusal=TenderSuspended, sql=_suspended, timed=True)
 
 
 def register() -> None:

@@ -58,7 +58,9 @@ class Complaint(Base):
 
 class TenderSuspension(Base):
     """A supervisor's order to suspend the tender while a complaint is handled (责令暂停招标投标活动, 第62条); in
-    force until ``lifted_at``."""
+    force until ``lifted_at``. Under 政府采购法 第57条 (暂停采购活动) it lasts at most 30 days from the first
+    written notice on the complaint: ``expires_at`` is 24:00 of that last day, after which it is no longer in force
+    without anyone lifting it; None under 招标投标法."""
 
     __tablename__ = "tender_suspensions"
 
@@ -70,3 +72,4 @@ class TenderSuspension(Base):
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

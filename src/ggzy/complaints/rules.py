@@ -4,7 +4,14 @@
 request and the necessary evidence; for the matters of 第22条, 第44条 and 第54条 an objection first, and the time
 the objection waits for its answer does not count into the 10 days. 第61条: the supervisor decides whether to
 accept within 3 working days of receipt, and decides within 30 working days of acceptance, inspection, testing,
-appraisal and expert review not counted. Each period is declared once in the period registry
+appraisal and expert review not counted.
+
+Under 政府采购法 (a round whose procedure's law is ``procurement_law``) the periods are that law's, declared in
+:mod:`ggzy.tendering.procurement_periods` (:data:`PROCUREMENT`): only a supplier that challenged first (质疑供应商)
+complains, within 15 working days after the period for answering its challenge ends (第55条); the department
+decides within 30 working days of receiving the complaint (第56条; 实施条例 第58条: inspection, testing, appraisal,
+expert review and the complainant's supplementing of material not counted); it may suspend the procurement for at
+most 30 days (第57条). Each period is declared once in the period registry
 (:mod:`ggzy.core.periods`): calendar-day periods start the day after the event (民法典 第201条) and a last day on a
 statutory day off moves to the next working day (第203条); working-day periods count the holiday calendar.
 """
@@ -12,12 +19,14 @@ statutory day off moves to the next working day (第203条); working-day periods
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.errors import DomainError, InvalidInput
-from ggzy.core.periods import DayCount, statutory_period
+from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
 from ggzy.core.violations import MissedPeriod, missed
+from ggzy.tendering.procurement_periods import PROCUREMENT_PERIODS
 
 LODGING = statutory_period(
     "complaint.lodging",
@@ -44,6 +53,7 @@ DECISION = statutory_period(
     article="招标投标法实施条例 第六十一条",
 )
 
+
 # What a complaint is about, and the article that makes an objection come first (第60条 second paragraph).
 DOCUMENTS, OPENING, EVALUATION_RESULT, OTHER = "documents", "opening", "evaluation_result", "other"
 MATTERS: dict[str, tuple[str, str] | None] = {
@@ -60,6 +70,51 @@ REVIEW_KINDS: dict[str, str] = {
     "appraisal": "鉴定",
     "expert_review": "专家评审",
 }
+
+# 政府采购法实施条例 第58条: the time the complainant takes to supplement its material is not counted either.
+PROCUREMENT_REVIEW_KINDS: dict[str, str] = {**REVIEW_KINDS, "supplement": "投诉人补正材料"}
+
+
+@dataclass(frozen=True)
+class ComplaintLaw:
+    """The periods a complaint runs by, picked by the law of the tender's procedure (``procedure.law.key``).
+
+    ``decision`` counts from acceptance (招标投标法实施条例 第61条: 自受理投诉之日起) or, with
+    ``decision_from_receipt``, from receipt (政府采购法 第56条: 收到投诉后). ``acceptance`` is the separate period to
+    accept or refuse, where the law has one (第61条: 3 working days); 政府采购法 sets none, so there the decision's
+    30 working days from receipt bound the acceptance too. ``challenge_first``: a complaint only from a supplier
+    that challenged first, on the matter it challenged (政府采购法 第55条; 实施条例 第55条), its period counted
+    from the end of the answer period (``challenge_answer``). ``suspension_limit``: the longest suspension
+    (政府采购法 第57条); None where the law sets none (招标投标法实施条例 第62条)."""
+
+    key: str
+    review_kinds: Mapping[str, str]  # the reviews whose time is not counted into the decision's period
+    lodging: StatutoryPeriod
+    acceptance: StatutoryPeriod | None
+    decision: StatutoryPeriod
+    decision_from_receipt: bool
+    challenge_first: bool
+    challenge_answer: StatutoryPeriod | None
+    suspension_limit: StatutoryPeriod | None
+
+
+TENDERING = ComplaintLaw(
+    key="tendering_law", review_kinds=REVIEW_KINDS, lodging=LODGING, acceptance=ACCEPTANCE, decision=DECISION,
+    decision_from_receipt=False, challenge_first=False, challenge_answer=None, suspension_limit=None,
+)  # fmt: skip
+PROCUREMENT = ComplaintLaw(
+    key="procurement_law", review_kinds=PROCUREMENT_REVIEW_KINDS, lodging=PROCUREMENT_PERIODS.complaint_lodging,
+    acceptance=None, decision=PROCUREMENT_PERIODS.complaint_decision, decision_from_receipt=True,
+    challenge_first=True, challenge_answer=PROCUREMENT_PERIODS.challenge_answer,
+    suspension_limit=PROCUREMENT_PERIODS.complaint_suspension,
+)  # fmt: skip
+_LAWS = {law.key: law for law in (TENDERING, PROCUREMENT)}
+
+
+def complaint_law(law_key: str) -> ComplaintLaw:
+    """The complaint periods of a procedure's law (``procedure.law.key``)."""
+    return _LAWS[law_key]
+
 
 # What an upheld complaint orders (实施条例 第61条 written decision; 第81条 re-evaluation or re-tender).
 CORRECTIVE_ACTION, RE_EVALUATION, RE_TENDER = "corrective_action", "re_evaluation", "re_tender"
@@ -117,6 +172,46 @@ class ObjectionRequiredFirst(DomainError):
     message_en = (
         "A complaint on this matter ({article_en}) comes after an objection to the owner (Regulations art. 60); "
         "your entity has raised none on this tender"
+    )
+
+
+class ProcurementComplaintTooLate(DomainError):
+    code = "procurement_complaint_too_late"
+    status = 422
+    message_zh = (
+        "质疑供应商应当在答复期满后 {days} {unit_zh}内投诉（{article}）；答复期满于 {answer_period_end}，"
+        "最迟于 {last_day} 投诉"
+    )
+    message_en = (
+        "A supplier complains within {days} {unit_en} after the period for answering its challenge ends "
+        "({article}); that period ended on {answer_period_end}, the last day was {last_day}"
+    )
+
+
+class ChallengeRequiredFirst(DomainError):
+    code = "challenge_required_first"
+    status = 409
+    message_zh = (
+        "政府采购的投诉人应当是就投诉事项先向采购人提出质疑的供应商，投诉事项不得超出已质疑事项的范围"
+        "（政府采购法 第五十五条；政府采购法实施条例 第五十五条）；贵单位尚未就本项目的该事项提出质疑"
+    )
+    message_en = (
+        "A government-procurement complaint comes from a supplier that first challenged the same matter before the "
+        "purchaser (Government Procurement Law art. 55; Implementing Regulations art. 55); your entity has made no "
+        "challenge on this matter of this procurement"
+    )
+
+
+class ChallengeAwaitingAnswer(DomainError):
+    code = "challenge_awaiting_answer"
+    status = 409
+    message_zh = (
+        "质疑尚在答复期内且未答复：对答复不满意或者答复期满未答复的，方可投诉（政府采购法 第五十五条）；"
+        "答复期至 {answer_period_end} 届满"
+    )
+    message_en = (
+        "The challenge is not answered and its answer period runs until {answer_period_end}: a complaint follows "
+        "an answer, or the end of that period (Government Procurement Law art. 55)"
     )
 
 
@@ -219,3 +314,66 @@ def decision_missed(*, decision_due: date, decided_on: date) -> MissedPeriod | N
 def review_working_days(calendar: WorkingDayCalendar, *, started_on: date, ended_on: date) -> int:
     """The working days a review took (the start day not counted, the end day counted)."""
     return max(calendar.working_days_between(started_on, ended_on), 0)
+
+
+# -- 政府采购法 (第55条–第57条) ----------------------------------------------------------------------------------------
+
+
+def answer_period_end(law: ComplaintLaw, calendar: WorkingDayCalendar, *, challenged_on: date) -> date:
+    """政府采购法 第53条: the last day of the 7 working days the purchaser has to answer a challenge."""
+    assert law.challenge_answer is not None
+    return law.challenge_answer.last_day(calendar, challenged_on)
+
+
+def check_procurement_lodged_in_time(
+    law: ComplaintLaw, calendar: WorkingDayCalendar, *, challenged_on: date, answered_on: date | None, today: date
+) -> date:
+    """政府采购法 第55条: within 15 working days after the answer period ends. An answer given after that period
+    starts the 15 working days on its own day (the supplier could not be dissatisfied before it had it). Before
+    the period ends a complaint waits for the answer (:class:`ChallengeAwaitingAnswer`). Returns the last day, or
+    raises :class:`ProcurementComplaintTooLate`."""
+    period_end = answer_period_end(law, calendar, challenged_on=challenged_on)
+    if answered_on is None and today <= period_end:
+        raise ChallengeAwaitingAnswer(field="matter", answer_period_end=period_end.isoformat())
+    start = max(period_end, answered_on) if answered_on is not None else period_end
+    last_day = law.lodging.last_day(calendar, start)
+    if today > last_day:
+        raise ProcurementComplaintTooLate(
+            field="matter", answer_period_end=period_end.isoformat(), last_day=last_day.isoformat(),
+            **law.lodging.words(),
+        )  # fmt: skip
+    return last_day
+
+
+def acceptance_due_by_law(law: ComplaintLaw, calendar: WorkingDayCalendar, *, received_on: date) -> date:
+    """第61条: 3 working days of receipt; 政府采购法 sets no separate period, so the decision's own last day (第56条:
+    30 working days of receipt) bounds the acceptance."""
+    period = law.acceptance if law.acceptance is not None else law.decision
+    return period.last_day(calendar, received_on)
+
+
+def acceptance_missed_by_law(law: ComplaintLaw, *, acceptance_due: date, handled_on: date) -> MissedPeriod | None:
+    period = law.acceptance if law.acceptance is not None else law.decision
+    return missed(period, due=acceptance_due, happened_on=handled_on)
+
+
+def decision_due_by_law(
+    law: ComplaintLaw, calendar: WorkingDayCalendar, *, received_on: date, accepted_on: date,
+    excluded_working_days: int,
+) -> date:  # fmt: skip
+    """The decision's last day: 30 working days of acceptance (实施条例 第61条) or of receipt (政府采购法 第56条),
+    the working days of reviews not counted (第61条; 政府采购法实施条例 第58条)."""
+    start = received_on if law.decision_from_receipt else accepted_on
+    return law.decision.last_day(calendar, start, days_not_counted=excluded_working_days)
+
+
+def decision_missed_by_law(law: ComplaintLaw, *, decision_due: date, decided_on: date) -> MissedPeriod | None:
+    return missed(law.decision, due=decision_due, happened_on=decided_on)
+
+
+def suspension_last_day(law: ComplaintLaw, calendar: WorkingDayCalendar, *, first_ordered_on: date) -> date | None:
+    """政府采购法 第57条: a suspension lasts at most 30 days from the (first) written notice; None where the law sets
+    no limit (招标投标法实施条例 第62条)."""
+    if law.suspension_limit is None:
+        return None
+    return law.suspension_limit.last_day(calendar, first_ordered_on)

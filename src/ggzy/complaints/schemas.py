@@ -41,7 +41,10 @@ class ReasonIn(BaseModel):
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    kind: Ascii = Field(description="inspection, testing, appraisal or expert_review (not counted, 第61条)")
+    kind: Ascii = Field(
+        description="inspection, testing, appraisal or expert_review (not counted, 第61条); under 政府采购法 also "
+        "supplement, the complainant supplementing its material (政府采购法实施条例 第58条)"
+    )
     note: Text = Field(min_length=2, max_length=5_000)
 
 

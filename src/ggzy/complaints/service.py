@@ -1,4 +1,5 @@
-"""Complaints to the supervisory department (投诉, 招标投标法实施条例 第60条–第62条) and the suspensions it orders.
+"""Complaints to the supervisory department (投诉, 招标投标法实施条例 第60条–第62条) and the suspensions it orders;
+under 政府采购法 (the procedure's law) the periods and conditions of its 第55条–第57条 (``rules.complaint_law``).
 
 What the public ledger carries, event by event (``disclosed``):
 
@@ -28,10 +29,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ggzy.awards import challenges as result_challenges
 from ggzy.awards import service as awards
+from ggzy.awards.rules import end_of_day
 from ggzy.complaints import access, rules
 from ggzy.complaints.halts import suspension_in_force
 from ggzy.complaints.models import Complaint, TenderSuspension
@@ -130,11 +133,23 @@ def _record(
 # -- lodging ---------------------------------------------------------------------------------------------------------
 
 
-def _prior_objection(db: Session, *, matter: str, tender_id: int, entity_id: int) -> Any:
-    """The complainant's latest objection on the matter (第22条 documents, 第44条 opening, 第54条 result)."""
+def _law(db: Session, tender_id: int) -> rules.ComplaintLaw:
+    """The complaint periods of the law the round's procedure runs under."""
+    return rules.complaint_law(procedure(tendering.get_tender(db, tender_id).procedure).law.key)
+
+
+def _prior_objection(
+    db: Session, *, matter: str, tender_id: int, entity_id: int, law: rules.ComplaintLaw = rules.TENDERING
+) -> Any:
+    """The complainant's latest objection on the matter (第22条 documents, 第44条 opening, 第54条 result); under
+    政府采购法 its challenge (质疑, 第52条) of the documents, of the opening, or of the result."""
     found: Sequence[Any]
-    if matter == rules.DOCUMENTS:
+    if matter == rules.OTHER:
+        found = []
+    elif matter == rules.DOCUMENTS:
         found = tendering.objections_by(db, tender_id=tender_id, entity_id=entity_id)
+    elif matter == rules.EVALUATION_RESULT and law.challenge_first:
+        found = result_challenges.challenges_by(db, tender_id=tender_id, entity_id=entity_id)
     elif matter == rules.EVALUATION_RESULT:
         found = awards.objections_by(db, tender_id=tender_id, entity_id=entity_id)
     else:  # opening objections are answered on the spot; read here, never written (tendering owns them)
@@ -161,7 +176,11 @@ def lodge_complaint(
 ) -> Complaint:
     """A bidder or another interested party complains that the tender breaks the law (实施条例 第60条): within 10
     days of knowing, with a clear request and the necessary evidence; on the matters of 第22条, 第44条 and
-    第54条 only after objecting to the owner, the days the objection waited for its answer not counted."""
+    第54条 only after objecting to the owner, the days the objection waited for its answer not counted.
+
+    Under 政府采购法 only a supplier that challenged the matter first complains (第55条; 实施条例 第55条), within
+    15 working days after the period for answering its challenge ends (第55条): ``knew_on`` is kept, but the
+    period counts from that answer period."""
     tender, project = _tender_and_project(db, tender_id)
     if tender.published_at is None:
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
@@ -178,10 +197,20 @@ def lodge_complaint(
     bids_public = lifecycle.stage_of(tender, now) in _BIDS_PUBLIC
     bidder = bids_public and actor.entity_id in awards.standing_bidders(db, tender.id)
     interest = (interest or "").strip() or None
+    law = _law(db, tender.id)
     article = rules.MATTERS[matter]
     objection = None
     excluded = 0
-    if article is not None:
+    calendar = working_day_calendar(db)
+    if law.challenge_first:  # 政府采购法 第55条: a challenge first, on this matter (实施条例 第55条)
+        objection = _prior_objection(db, matter=matter, tender_id=tender.id, entity_id=actor.entity_id, law=law)
+        if objection is None:
+            raise rules.ChallengeRequiredFirst(field="matter")
+        last_day = rules.check_procurement_lodged_in_time(
+            law, calendar, challenged_on=china_date(objection.raised_at),
+            answered_on=china_date(objection.answered_at) if objection.answered_at is not None else None, today=today,
+        )  # fmt: skip
+    elif article is not None:
         objection = _prior_objection(db, matter=matter, tender_id=tender.id, entity_id=actor.entity_id)
         if objection is None:
             raise rules.ObjectionRequiredFirst(field="matter", article=article[0], article_en=article[1])
@@ -193,9 +222,9 @@ def lodge_complaint(
     # that did not bid says what its interest is.
     if not bidder and objection is None and interest is None:
         raise InterestNotStated(field="interest")
-    calendar = working_day_calendar(db)
-    last_day = rules.check_lodged_in_time(calendar, knew_on=knew_on, today=today, excluded_days=excluded)
-    due = rules.acceptance_due(calendar, received_on=today)
+    if not law.challenge_first:
+        last_day = rules.check_lodged_in_time(calendar, knew_on=knew_on, today=today, excluded_days=excluded)
+    due = rules.acceptance_due_by_law(law, calendar, received_on=today)
     assert actor.user_id is not None
     complaint = Complaint(
         tender_id=tender.id, project_id=project.id, entity_id=actor.entity_id, lodged_by=actor.user_id,
@@ -211,7 +240,7 @@ def lodge_complaint(
         {"entity_id": actor.entity_id, "complainant": "bidder" if bidder else "interested_party",
          "interest": complaint.interest, "objection_id": complaint.objection_id, "request": request,
          "evidence": evidence, "knew_on": knew_on.isoformat(), "objection_wait_days": excluded,
-         "lodge_due": last_day.isoformat(), "acceptance_due": due.isoformat()},
+         "lodge_due": last_day.isoformat(), "acceptance_due": due.isoformat(), "law": law.key},
         now,
     )  # fmt: skip
     return complaint
@@ -235,10 +264,13 @@ def accept_complaint(db: Session, actor: Principal, *, complaint_id: int, now: d
     )
     calendar = working_day_calendar(db)
     today = china_date(now)
+    law = _law(db, complaint.tender_id)
     complaint.accepted_at, complaint.handled_by = now, actor.user_id
-    late = rules.acceptance_missed(acceptance_due=complaint.acceptance_due, handled_on=today)
+    late = rules.acceptance_missed_by_law(law, acceptance_due=complaint.acceptance_due, handled_on=today)
     complaint.acceptance_late = late is not None
-    complaint.decision_due = rules.decision_due(calendar, accepted_on=today, excluded_working_days=0)
+    complaint.decision_due = rules.decision_due_by_law(
+        law, calendar, received_on=china_date(complaint.lodged_at), accepted_on=today, excluded_working_days=0
+    )
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.accepted",
@@ -256,7 +288,9 @@ def refuse_complaint(db: Session, actor: Principal, *, complaint_id: int, reason
     complaint.status = rules.move(
         current=complaint.status, target=rules.REFUSED, action_zh="不予受理", action_en="be refused"
     )
-    late = rules.acceptance_missed(acceptance_due=complaint.acceptance_due, handled_on=china_date(now))
+    late = rules.acceptance_missed_by_law(
+        _law(db, complaint.tender_id), acceptance_due=complaint.acceptance_due, handled_on=china_date(now)
+    )
     complaint.acceptance_late = late is not None
     complaint.decided_at, complaint.decision, complaint.handled_by = now, reason, actor.user_id
     db.flush()
@@ -283,7 +317,7 @@ def start_review(db: Session, actor: Principal, *, complaint_id: int, kind: str,
     """Inspection, testing, appraisal or expert review begins: its working days are not counted (第61条)."""
     complaint, project, actor = _handled(db, actor, complaint_id)
     _accepted(complaint, "开始检验、检测、鉴定或专家评审", "start a review")
-    rules.check_one_of("kind", kind, rules.REVIEW_KINDS)
+    rules.check_one_of("kind", kind, _law(db, complaint.tender_id).review_kinds)  # 第61条; 政府采购法实施条例 第58条
     if complaint.review_started_at is not None:
         raise Conflict(field="complaint_id", reason_zh="已有进行中的评审", reason_en="a review is under way")
     complaint.review_kind, complaint.review_started_at = kind, now
@@ -305,9 +339,10 @@ def end_review(db: Session, actor: Principal, *, complaint_id: int, now: datetim
     )
     kind = complaint.review_kind
     complaint.excluded_working_days += days
-    complaint.decision_due = rules.decision_due(
-        calendar, accepted_on=china_date(complaint.accepted_at), excluded_working_days=complaint.excluded_working_days
-    )
+    complaint.decision_due = rules.decision_due_by_law(
+        _law(db, complaint.tender_id), calendar, received_on=china_date(complaint.lodged_at),
+        accepted_on=china_date(complaint.accepted_at), excluded_working_days=complaint.excluded_working_days,
+    )  # fmt: skip
     complaint.review_kind = complaint.review_started_at = None
     db.flush()
     _record(
@@ -325,28 +360,48 @@ def end_review(db: Session, actor: Principal, *, complaint_id: int, now: datetim
 @changes_state("complaint.tender_suspended")
 def suspend_tender(db: Session, actor: Principal, *, complaint_id: int, reason: str, now: datetime) -> TenderSuspension:
     """责令暂停招标投标活动 (第62条) while the accepted complaint is handled: the tender's next steps are refused
-    until the suspension is lifted or the complaint decided."""
+    until the suspension is lifted or the complaint decided. Under 政府采购法 第57条 (暂停采购活动) it lasts at most
+    30 days, counted from the first suspension the complaint ordered (a second order does not extend it), and
+    ends by itself after them (``expires_at``)."""
     complaint, project, actor = _handled(db, actor, complaint_id)
     _accepted(complaint, "责令暂停招标投标活动", "suspend the tender")
-    if suspension_in_force(db, complaint.tender_id) is not None:
+    if suspension_in_force(db, complaint.tender_id, now=now) is not None:
         raise Conflict(field="complaint_id", reason_zh="该招标项目已暂停", reason_en="the tender is already suspended")
+    first = db.scalar(
+        select(func.min(TenderSuspension.ordered_at)).where(TenderSuspension.complaint_id == complaint.id)
+    )
+    last_day = rules.suspension_last_day(
+        _law(db, complaint.tender_id), working_day_calendar(db), first_ordered_on=china_date(first or now)
+    )
+    expires_at = end_of_day(last_day) if last_day is not None else None
+    if expires_at is not None and expires_at <= now:
+        raise Conflict(
+            field="complaint_id",
+            reason_zh=f"暂停采购活动最长不得超过三十日（政府采购法 第五十七条），已于 {last_day} 届满",
+            reason_en="a suspension lasts at most 30 days (Government Procurement Law art. 57); "
+            f"it ran out on {last_day}",
+        )
     assert actor.user_id is not None
     suspension = TenderSuspension(
         tender_id=complaint.tender_id, complaint_id=complaint.id, reason=reason, ordered_by=actor.user_id,
-        ordered_at=now,
+        ordered_at=now, expires_at=expires_at,
     )  # fmt: skip
     db.add(suspension)
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.tender_suspended",
-        {"suspension_id": suspension.id, "reason": reason}, now,
+        {"suspension_id": suspension.id, "reason": reason,
+         "last_day": last_day.isoformat() if last_day is not None else None},
+        now,
     )  # fmt: skip
     return suspension
 
 
 def _lift(db: Session, actor: Principal, complaint: Complaint, now: datetime) -> TenderSuspension | None:
     query = select(TenderSuspension).where(
-        TenderSuspension.complaint_id == complaint.id, TenderSuspension.lifted_at.is_(None)
+        TenderSuspension.complaint_id == complaint.id,
+        TenderSuspension.lifted_at.is_(None),
+        or_(TenderSuspension.expires_at.is_(None), TenderSuspension.expires_at > now),  # 政府采购法 第57条
     )
     suspension = db.scalars(query).first()
     if suspension is not None:
@@ -380,7 +435,9 @@ def _decide(
         raise Conflict(field="complaint_id", reason_zh="评审尚未结束", reason_en="a review is still under way")
     assert complaint.decision_due is not None
     complaint.decided_at, complaint.decision, complaint.handled_by = now, decision, actor.user_id
-    late = rules.decision_missed(decision_due=complaint.decision_due, decided_on=china_date(now))
+    late = rules.decision_missed_by_law(
+        _law(db, complaint.tender_id), decision_due=complaint.decision_due, decided_on=china_date(now)
+    )
     complaint.decided_late = late is not None
     lifted = _lift(db, actor, complaint, now)  # the handling ends, and with it the suspension it ordered
     payload: dict[str, Any] = {

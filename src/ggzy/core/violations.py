@@ -52,7 +52,9 @@ class PeriodViolation(Base):
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_role: Mapped[str] = mapped_column(String(32))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    # one step may miss several periods at once (a contract signed late and published late, 政府采购法 第46条 and
+    # 实施条例 第50条): each is a row, all carried by the step's one event
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
 
     @property
     def days_late(self) -> int:
@@ -90,10 +92,18 @@ def missed(period: StatutoryPeriod, *, due: date, happened_on: date) -> MissedPe
     return MissedPeriod(period=period, due=due, happened_on=happened_on) if happened_on > due else None
 
 
-def violation_entry(violation: MissedPeriod | None) -> dict[str, Any]:
+def violation_entry(*violations: MissedPeriod | None) -> dict[str, Any]:
     """What a step's event payload gains: ``{"violation": {...}}`` for a missed period, nothing for a step in
-    time (so the payloads of steps in time are unchanged)."""
-    return {"violation": violation.payload()} if violation is not None else {}
+    time (so the payloads of steps in time are unchanged). A step that can miss several periods passes them all:
+    the first missed is ``violation``, any further ones ``also_missed`` (a list), each recorded by
+    :func:`record_missed`."""
+    found = [item for item in violations if item is not None]
+    if not found:
+        return {}
+    entry: dict[str, Any] = {"violation": found[0].payload()}
+    if len(found) > 1:
+        entry["also_missed"] = [item.payload() for item in found[1:]]
+    return entry
 
 
 def record_missed(

@@ -129,7 +129,7 @@ def _active_bid(db: Session, tender_id: int, entity_id: int) -> SealedBid | None
     )
 
 
-def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite: str) -> Row[Any] | None:
+def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite: str, now: datetime) -> Row[Any] | None:
     """Everything a submission is checked against, in one round trip: the tender with its lot and project, the
     lifecycle's halts of the step (paused, suspended, re-tender ordered), the entity's credit code if it registered,
     the opening key of the envelope's suite, and the entity's active bid."""
@@ -160,7 +160,7 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
             opening_key.label("opening_key_pem"),
             active(SealedBid.id).label("previous_id"),
             active(SealedBid.public_id).label("previous_public_id"),
-            *lifecycle.halt_columns(Step.SUBMIT_BID, Tender.id),
+            *lifecycle.halt_columns(Step.SUBMIT_BID, Tender.id, now=now),
         ).where(Tender.id == tender_id),
         Tender.lot_id,
     )
@@ -195,7 +195,7 @@ def submit_bid(
     """
     header = read_envelope_header(envelope)
     ciphertext = stage_blob(db, store, envelope, max_bytes=max_bytes, expected_sha256=header.ciphertext_sha256)
-    facts = _submission_facts(db, tender_id, actor.entity_id, header.suite.value)
+    facts = _submission_facts(db, tender_id, actor.entity_id, header.suite.value, now)
     if facts is None:
         get_tender(db, tender_id)  # raises NotFound
     assert facts is not None

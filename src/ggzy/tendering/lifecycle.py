@@ -110,18 +110,32 @@ class Halt:
 
     ``sql`` gives the halt as a boolean over a tenders column (a correlated EXISTS), so that a caller on the hot
     path (bid submission at the deadline rush) folds every halt into the one query it makes; ``check`` is for a
-    halt whose test is not a single query. A halt gives one of the two.
+    halt whose test is not a single query. A halt gives one of the two. ``timed``: the halt ends by itself at a
+    time (政府采购法 第57条: a suspension of at most 30 days), so its ``sql`` takes the time now as well, and every
+    caller passes ``now`` (the server's clock, never the database's).
     """
 
     key: str
     steps: frozenset[Step]
     refusal: type[LifecycleRefusal]
-    sql: Callable[[TenderColumn], ColumnElement[bool]] | None = None
+    sql: Callable[..., ColumnElement[bool]] | None = None
     check: Callable[[Session, int], bool] | None = None
+    timed: bool = False
 
     def __post_init__(self) -> None:
         if (self.sql is None) == (self.check is None):
             raise ValueError(f"halt {self.key}: give exactly one of sql and check")
+        if self.timed and self.sql is None:
+            raise ValueError(f"halt {self.key}: a timed halt is given by its sql")
+
+    def condition(self, tender_id: TenderColumn, now: datetime | None) -> ColumnElement[bool]:
+        """The halt's SQL over ``tender_id``; a timed halt needs ``now``."""
+        assert self.sql is not None
+        if not self.timed:
+            return self.sql(tender_id)
+        if now is None:
+            raise TypeError(f"halt {self.key} ends at a time: pass now")
+        return self.sql(tender_id, now)
 
 
 _halts: dict[str, Halt] = {}
@@ -159,19 +173,21 @@ def _halts_for(step: Step) -> list[Halt]:
     return [halt for halt in registered_halts() if step in halt.steps]
 
 
-def _in_force(halts: list[Halt], tender_id: int) -> list[ColumnElement[bool]]:
-    return [halt.sql(literal(tender_id)) for halt in halts if halt.sql is not None]
+def _in_force(halts: list[Halt], tender_id: int, now: datetime | None) -> list[ColumnElement[bool]]:
+    return [halt.condition(literal(tender_id), now) for halt in halts if halt.sql is not None]
 
 
-def halt_columns(step: Step, tender_id: TenderColumn) -> list[Label[bool]]:
+def halt_columns(step: Step, tender_id: TenderColumn, *, now: datetime | None = None) -> list[Label[bool]]:
     """Every SQL halt of ``step`` as a labelled column over ``tender_id``, for a caller's own query; then
     :func:`refuse_halted` with the row. A halt of the step that has no SQL form is checked by :func:`require`."""
-    return [halt.sql(tender_id).label(f"halt_{halt.key}") for halt in _halts_for(step) if halt.sql is not None]
+    return [
+        halt.condition(tender_id, now).label(f"halt_{halt.key}") for halt in _halts_for(step) if halt.sql is not None
+    ]
 
 
-def halt_conditions(step: Step, tender_id: TenderColumn) -> list[ColumnElement[bool]]:
+def halt_conditions(step: Step, tender_id: TenderColumn, *, now: datetime | None = None) -> list[ColumnElement[bool]]:
     """Every SQL halt of ``step`` as a condition over ``tender_id``, for a listing that leaves halted rounds out."""
-    return [halt.sql(tender_id) for halt in _halts_for(step) if halt.sql is not None]
+    return [halt.condition(tender_id, now) for halt in _halts_for(step) if halt.sql is not None]
 
 
 def refuse_halted(step: Step, row: Any, *, procedure_of: Procedure | None = None) -> None:
@@ -234,7 +250,7 @@ def require(db: Session, tender: Tender, step: Step, now: datetime, *, halts: bo
         applying = _halts_for(step)
         sql = [halt for halt in applying if halt.sql is not None]
         if sql:
-            row = db.execute(select(*_in_force(sql, tender.id))).one()
+            row = db.execute(select(*_in_force(sql, tender.id, now))).one()
             for halt, in_force in zip(sql, row, strict=True):
                 if in_force:
                     raise halt.refusal(field="tender_id", action_zh=found.action_zh, action_en=found.action_en)
@@ -292,12 +308,13 @@ def next_steps(tender: Tender, now: datetime) -> list[Transition]:
     return [found for found in procedure(tender.procedure).transitions if stage in found.sources]
 
 
-def halts_in_force(db: Session, tender_id: int) -> set[str]:
-    """The keys of the SQL halts in force on a round now, whatever the step (for pages that show them)."""
+def halts_in_force(db: Session, tender_id: int, *, now: datetime | None = None) -> set[str]:
+    """The keys of the SQL halts in force on a round now, whatever the step (for pages that show them); without
+    ``now`` only the halts that do not end by themselves (not ``timed``)."""
     if not _installed:
         _halts_for(Step.PUBLISH)  # raises the explanation
-    sql = [halt for halt in registered_halts() if halt.sql is not None]
+    sql = [halt for halt in registered_halts() if halt.sql is not None and (now is not None or not halt.timed)]
     if not sql:
         return set()
-    row = db.execute(select(*_in_force(sql, tender_id))).one()
+    row = db.execute(select(*_in_force(sql, tender_id, now))).one()
     return {halt.key for halt, in_force in zip(sql, row, strict=True) if in_force}

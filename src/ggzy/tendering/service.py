@@ -540,7 +540,7 @@ def open_for_registration(db: Session, *, entity_id: int, now: datetime, limit: 
             Tender.bid_deadline > now,
             Tender.procedure.not_in(by_invitation) | invited_here.exists(),
             Tender.lot_id.not_in(lot_ids_run_by(entity_id)),
-            *(~halted for halted in lifecycle.halt_conditions(Step.REGISTER, Tender.id)),
+            *(~halted for halted in lifecycle.halt_conditions(Step.REGISTER, Tender.id, now=now)),
         )
         .order_by(Tender.published_at.desc(), Tender.id.desc())
         .limit(limit)

@@ -61,6 +61,7 @@ class Step(StrEnum):
     RE_EVALUATE = "re_evaluate"
     RE_TENDER = "re_tender"
     PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
+    CHALLENGE_RESULT = "challenge_result"
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,15 @@ WITH_PUBLICITY = (
 WITHOUT_PUBLICITY = (
     *_COMMON,
     transition(Step.AWARD, {Stage.EVALUATED}, (Stage.AWARDED,), "确定成交供应商", "be awarded"),
+    # 政府采购法 第52条, 实施条例 第53条 (三): a supplier challenges the result after its notice, before or after the
+    # contract (实施条例 第54条: the contract waits, or its performance stops); the round stays where it is
+    transition(
+        Step.CHALLENGE_RESULT,
+        {Stage.AWARDED, Stage.CONTRACTED},
+        (),
+        "受理对中标、成交结果的质疑",
+        "take challenges to its result",
+    ),
 )
 
 BEFORE_OPENING = frozenset(_BEFORE_OPENING)
