@@ -28,6 +28,7 @@ _FORWARD = frozenset(
         Step.SUBMIT_BID,
         Step.WITHDRAW_BID,
         Step.START_OPENING,
+        Step.DECRYPT,  # the window is given back when the suspension lifts (tendering.opening)
         Step.FINISH_OPENING,
         Step.DRAW_EXPERTS,
         Step.START_EVALUATION,

@@ -493,7 +493,7 @@ def start_opening(tender_id: Id, db: DB, actor: Host, now: Now) -> TenderOut:
 @router.post(
     "/tenders/{tender_id}/decryptions",
     summary="Hand over your bid's data key (远程解密): the platform decrypts and checks the inner signature",
-    responses=problem_responses(*_OPENING_PROBLEMS, Conflict, DecryptionFailed, InvalidInput),
+    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, Conflict, DecryptionFailed, InvalidInput),
 )
 def decrypt(tender_id: Id, body: DataKeyIn, request: Request, db: DB, actor: Bidder, now: Now) -> dict[str, object]:
     decrypted = opening.decrypt_bid(
@@ -534,7 +534,7 @@ def release_share(tender_id: Id, suite: Ascii, body: ShareReleaseIn, db: DB, _: 
 @router.post(
     "/tenders/{tender_id}/bids/{bid_id}/custodian-open",
     summary="Open a bid its bidder did not decrypt, with k custodians' released shares (after the window)",
-    responses=problem_responses(*_OPENING_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
+    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, Conflict, ShareRecoveryFailed, DecryptionFailed),
 )
 def custodian_open(
     tender_id: Id, bid_id: BidPath, request: Request, db: DB, actor: Host, now: Now
