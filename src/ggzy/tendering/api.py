@@ -98,6 +98,7 @@ _MANAGE_PROBLEMS: tuple[type[DomainError], ...] = (NotTheTenderer, NotFound, *li
         ProcedureUnknown,
         service.NotEnoughInvitations,
         service.RoundRunning,
+        lifecycle.PreviousRoundUnderComplaint,
         ProcedureNotForTradeType,
         NoTenderProcedure,
     ),

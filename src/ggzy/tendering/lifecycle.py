@@ -34,6 +34,8 @@ from ggzy.tendering.stages import ENDED, Stage, Step, Transition
 __all__ = [
     "Halt",
     "LifecycleRefusal",
+    "PreviousRoundUnderComplaint",
+    "RoundBlocker",
     "Step",
     "StepNotInProcedure",
     "TenderPaused",
@@ -43,7 +45,9 @@ __all__ = [
     "halts_installed",
     "move",
     "refuse_halted",
+    "refuse_new_round",
     "register_halt",
+    "register_round_blocker",
     "require",
     "stage_at",
     "stage_of",
@@ -88,6 +92,18 @@ class TenderSuspended(LifecycleRefusal):
     message_en = (
         "The supervisory department suspended the tender while it handles a complaint (Regulations art. 62); "
         "it cannot {action_en} until the suspension is lifted"
+    )
+
+
+class PreviousRoundUnderComplaint(LifecycleRefusal):
+    code = "previous_round_under_complaint"
+    message_zh = (
+        "该标段第 {round} 轮尚有投诉未作出处理决定，处理决定可能责令对该轮重新评标（招标投标法实施条例 第八十一条）："
+        "须待处理决定作出后再发起新一轮"
+    )
+    message_en = (
+        "A complaint about round {round} of this lot is undecided, and its decision may order that round evaluated "
+        "again (Regulations art. 81): start a new round once it is decided"
     )
 
 
@@ -180,6 +196,41 @@ def refuse_halted(step: Step, row: Any, *, procedure_of: Procedure | None = None
     for halt in _halts_for(step):
         if halt.sql is not None and getattr(row, f"halt_{halt.key}"):
             raise halt.refusal(field="tender_id", action_zh=action[0], action_en=action[1])
+
+
+# -- what a new round of a lot waits for ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundBlocker:
+    """A reason a lot may not start a new round although its last one ended, registered by the domain that causes
+    it (as halts are): ``check`` takes the lot's earlier rounds (tender ids, oldest first) and returns the round
+    number that blocks, or None."""
+
+    key: str
+    refusal: type[LifecycleRefusal]
+    check: Callable[[Session, list[tuple[int, int]]], int | None]
+
+
+_round_blockers: dict[str, RoundBlocker] = {}
+
+
+def register_round_blocker(blocker: RoundBlocker) -> None:
+    """Register a new-round blocker (idempotent for the same key and blocker)."""
+    existing = _round_blockers.get(blocker.key)
+    if existing is not None and existing != blocker:
+        raise ValueError(f"round blocker {blocker.key} is registered twice, differently")
+    _round_blockers[blocker.key] = blocker
+
+
+def refuse_new_round(db: Session, earlier: list[tuple[int, int]]) -> None:
+    """Before a lot's new round: every registered blocker is asked about its earlier rounds (``(tender id, round)``
+    pairs); the first that blocks refuses the new round, naming the round."""
+    _halts_for(Step.PUBLISH)  # refuses to run before the domains are installed
+    for blocker in sorted(_round_blockers.values(), key=lambda found: found.key):
+        blocking = blocker.check(db, earlier) if earlier else None
+        if blocking is not None:
+            raise blocker.refusal(field="lot_id", round=blocking)
 
 
 # -- stages and the guard ----------------------------------------------------------------------------------------

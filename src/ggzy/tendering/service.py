@@ -170,7 +170,12 @@ def create_tender(
     )
     if db.scalar(open_rounds):
         raise RoundRunning(field="lot_id")
-    rounds = db.scalar(select(func.count()).select_from(Tender).where(Tender.lot_id == lot.id)) or 0
+    earlier = [
+        (row.id, row.round)
+        for row in db.execute(select(Tender.id, Tender.round).where(Tender.lot_id == lot.id).order_by(Tender.round))
+    ]
+    lifecycle.refuse_new_round(db, earlier)  # a complaint about an earlier round still undecided (实施条例 第81条)
+    rounds = len(earlier)
     tender = Tender(
         lot_id=lot.id,
         round=rounds + 1,
