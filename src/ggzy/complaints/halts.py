@@ -1,6 +1,6 @@
 """The halt complaints put on a round (招标投标法实施条例 第62条), and what a lot's new round waits for (第81条),
-registered with the lifecycle (:mod:`ggzy.tendering.lifecycle`) by the composition root. Nobody imports this module to ask whether a tender may
-go on: every service asks the lifecycle's one guard, which asks every registered halt.
+registered with the lifecycle (:mod:`ggzy.tendering.lifecycle`) by the composition root. Nobody imports this module
+to ask whether a tender may go on: every service asks the lifecycle's one guard, which asks every registered halt.
 
 A decision ordering a re-tender or re-evaluation (第81条) needs no halt: it moves the round itself, to ``failed`` or
 back to ``opened`` (``complaints.service.uphold_complaint``), and the stages refuse every step the decision rules

@@ -32,6 +32,7 @@ from ggzy.tendering.procedures import Procedure, procedure
 from ggzy.tendering.stages import ENDED, Stage, Step, Transition
 
 __all__ = [
+    "FailedRoundNotReEvaluable",
     "Halt",
     "LifecycleRefusal",
     "PreviousRoundUnderComplaint",
@@ -104,6 +105,18 @@ class PreviousRoundUnderComplaint(LifecycleRefusal):
     message_en = (
         "A complaint about round {round} of this lot is undecided, and its decision may order that round evaluated "
         "again (Regulations art. 81): start a new round once it is decided"
+    )
+
+
+class FailedRoundNotReEvaluable(LifecycleRefusal):
+    code = "failed_round_not_re_evaluable"
+    message_zh = (
+        "该轮招标不是因评标结果（有效投标不足）而失败的，或该标段已发起新一轮：不能{action_zh}"
+        "（招标投标法实施条例 第八十一条）"
+    )
+    message_en = (
+        "This round did not fail from its evaluation (too few valid bids), or the lot has started a newer round: "
+        "it cannot {action_en} (Regulations art. 81)"
     )
 
 
@@ -307,7 +320,7 @@ def move(db: Session, tender: Tender, step: Step, *, to: Stage | None = None) ->
         target = to
     else:
         raise ValueError(f"{step} does not lead to {to}")
-    if Stage(tender.stage) in ENDED:
+    if Stage(tender.stage) in ENDED and Stage(tender.stage) not in found.sources:  # only RE_EVALUATE leaves one
         raise TenderStageWrong(
             field="tender_id", stage=tender.stage, action_zh=found.action_zh,
             action_en=found.action_en,
