@@ -25,7 +25,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Id, Name, Text, file_name, moment_in_range
 from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.trade_types import TradeType
+from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.core.web import DB, Now, accepts_body
 from ggzy.entities.service import find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
@@ -74,13 +74,22 @@ def _projects_context(db: Session, actor: Principal, now: datetime) -> dict[str,
         "section": "projects",
         # the procedures the law of each project's trade type allows (DESIGN §5: the trade type picks the law)
         "projects": [
-            {"project": project, "lots": lots[project.id], "procedures": procedures_for(TradeType(project.trade_type))}
+            {
+                "project": project,
+                "lots": lots[project.id],
+                # under 政府采购, what is procured picks the law of a tendering procedure (实施条例 第7条)
+                "procedures": procedures_for(
+                    TradeType(project.trade_type),
+                    ProcurementCategory(project.procurement_category) if project.procurement_category else None,
+                ),
+            }
             for project in rows
         ],
         "tenders": tenders,
         "rounds": {tender.id: _round_row(tender, now) for lot_tenders in tenders.values() for tender in lot_tenders},
         "centres": centres,
         "trade_types": list(TradeType),
+        "procurement_categories": list(ProcurementCategory),
         "procedures": list(PROCEDURES.values()),
         "methods": list(Method),
         "as_agent": Role.AGENT in actor.roles,
@@ -126,6 +135,7 @@ def register_project(
     budget: Annotated[Name, Form(max_length=20)],
     other_credit_code: Annotated[Name, Form(max_length=18)] = "",
     ceiling_price: Annotated[Name, Form(max_length=20)] = "",
+    procurement_category: Annotated[Name, Form(max_length=20)] = "",
 ) -> Response:
     """The logged-in entity is the agent (if it holds that role) or the owner; the other party by its credit code."""
     try:
@@ -140,6 +150,7 @@ def register_project(
             centre_id=centre_id,
             name=name,
             trade_type=trade_type,
+            procurement_category=procurement_category,
             region_code=region_code,
             owner_id=other if as_agent and other is not None else actor.entity_id,
             agent_id=actor.entity_id if as_agent else other,
@@ -160,6 +171,7 @@ def _project_in(
     owner_id: int,
     agent_id: int | None,
     lot: tuple[str, str, str],
+    procurement_category: str = "",
 ) -> ProjectIn:
     """The API's own input model, so that a page registers exactly what the API would accept."""
     lot_name, budget, ceiling = lot
@@ -168,6 +180,7 @@ def _project_in(
             centre_id=centre_id,
             name=name.strip(),
             trade_type=TradeType(trade_type),
+            procurement_category=ProcurementCategory(procurement_category) if procurement_category.strip() else None,
             region_code=region_code.strip(),
             owner_id=owner_id,
             agent_id=agent_id,

@@ -29,7 +29,12 @@ from ggzy.tendering import bids, keys, lifecycle, opening, rules, service
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.models import DocumentObjection, Tender
-from ggzy.tendering.procedures import NoTenderProcedure, ProcedureNotForTradeType, ProcedureUnknown
+from ggzy.tendering.procedures import (
+    NoTenderProcedure,
+    ProcedureNotForCategory,
+    ProcedureNotForTradeType,
+    ProcedureUnknown,
+)
 from ggzy.tendering.schemas import (
     BidPath,
     BidReceiptOut,
@@ -100,6 +105,7 @@ _MANAGE_PROBLEMS: tuple[type[DomainError], ...] = (NotTheTenderer, NotFound, *li
         service.RoundRunning,
         lifecycle.PreviousRoundUnderComplaint,
         ProcedureNotForTradeType,
+        ProcedureNotForCategory,
         NoTenderProcedure,
     ),
 )

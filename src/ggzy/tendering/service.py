@@ -19,7 +19,7 @@ from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
-from ggzy.core.trade_types import TradeType
+from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.core.violations import record_missed, violation_entry
 from ggzy.entities.service import get_entity
 from ggzy.projects.service import (
@@ -141,7 +141,9 @@ def create_tender(
         raise Conflict(
             field="lot_id", reason_zh="项目进场登记尚未受理", reason_en="the project's registration is not accepted yet"
         )
-    chosen = procedure_for(TradeType(project.trade_type), procedure_key)  # the trade type picks the law
+    category = ProcurementCategory(project.procurement_category) if project.procurement_category else None
+    # the trade type picks the law, and under 政府采购 what is procured (政府采购法实施条例 第7条)
+    chosen = procedure_for(TradeType(project.trade_type), procedure_key, category=category)
     if method not in chosen.methods:
         raise InvalidInput(
             field="method", reason_zh="该招标方式不支持此评标办法", reason_en="not a method of this procedure"
