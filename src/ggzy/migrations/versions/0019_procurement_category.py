@@ -24,5 +24,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("projects") as batch:
-        batch.drop_column("procurement_category")
+    # in place (SQLite 3.35+ drops a column without rebuilding the table, which others reference)
+    op.drop_column("projects", "procurement_category")
