@@ -26,6 +26,7 @@ from ggzy.portal.labels import N_
 from ggzy.portal.page_cache import remembered
 from ggzy.portal.process import project_process
 from ggzy.portal.rendering import PageRoute, render, translator
+from ggzy.tendering import sole_source
 from ggzy.tendering.procedures import PROCEDURES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,6 +109,19 @@ def notices(
             "procedures": list(PROCEDURES.values()),
             "regions": remembered(request, "regions", lambda: views.project_regions(db)),
         },
+    )
+
+
+@router.get(
+    "/notices/sole-supplier",
+    summary="Sole-supplier publicities of single-source procurements (政府采购法实施条例 第38条), with the objections "
+    "raised during them and the purchasers' answers",
+)
+def sole_supplier_notices(request: Request, db: DB, _: Public) -> HTMLResponse:
+    return render(
+        request,
+        "sole_supplier_notices.html",
+        {"active": "notices", "publicities": sole_source.publicities(db)},
     )
 
 

@@ -407,6 +407,13 @@ SINGLE_SOURCE = Procedure(
     transitions=(
         *WITHOUT_PUBLICITY,
         transition(Step.PUBLICISE_SOLE_SUPPLIER, {Stage.DRAFT}, (), "公示唯一供应商", "publicise its sole supplier"),
+        transition(
+            Step.OBJECT_TO_SOLE_SUPPLIER,
+            {Stage.DRAFT},
+            (),
+            "受理对唯一供应商公示的异议",
+            "take objections to its sole supplier's publicity",
+        ),
     ),
     periods=replace(_PROCUREMENT_TENDER_PERIODS, sole_supplier_publicity=_PROCUREMENT.sole_supplier_publicity),
     opening=OpeningRule(minimum_bidders=1),  # one supplier by definition (第31条)

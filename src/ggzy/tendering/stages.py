@@ -61,6 +61,7 @@ class Step(StrEnum):
     RE_EVALUATE = "re_evaluate"
     RE_TENDER = "re_tender"
     PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
+    OBJECT_TO_SOLE_SUPPLIER = "object_to_sole_supplier"
 
 
 @dataclass(frozen=True)
