@@ -159,6 +159,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/opening-objections"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/sole-supplier/{tender_id}/objections"): frozenset({R.BIDDER}),
     ("GET", "/workspace/openings/{tender_id}"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/workspace/openings/{tender_id}/start"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/workspace/openings/{tender_id}/bids/{bid_id}/custodian-open"): frozenset(
@@ -176,6 +177,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/projects/tenders/{tender_id}/documents"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/publish"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/sole-supplier-publicity"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/sole-supplier-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/terminate"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/clarifications"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),

@@ -134,3 +134,47 @@ def test_政府采购法实施条例_第38条_no_objection_before_anything_is_pu
     with pytest.raises(sole_source.SoleSupplierObjectionOutOfTime), db.begin_nested():
         sole_source.raise_objection(db, objector, tender_id=tender.id, text="提前异议", now=TEST_NOW)
     assert _rows(db) == before
+
+
+def test_政府采购法实施条例_第38条_a_supplier_objects_and_the_purchaser_answers_on_the_pages(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    from ggzy.entities.models import User
+    from tests.portal.ws_support import browser_login, csrf_from, problem_code
+
+    scene = _publicised(db)
+    tender = scene["tender"]
+    objector = bidder_user(db)
+    browser_login(client, db, objector)
+    clock.set(TEST_NOW + timedelta(days=1))
+    token = csrf_from(client, "/notices/sole-supplier")
+    url = f"/workspace/bidder/sole-supplier/{tender.id}/objections"
+    raised = client.post(url, data={"csrf_token": token, "text": "本单位也能提供该设备"}, follow_redirects=False)
+    assert raised.status_code == 303, raised.text
+    shown = client.get(raised.headers["location"])
+    assert "异议已提交" in shown.text
+    assert "本单位也能提供该设备" in shown.text
+
+    clock.set(_late(scene))  # after the publicity: refused on the page, nothing written
+    before = _rows(db)
+    late = client.post(url, data={"csrf_token": token, "text": "逾期异议"})
+    assert (late.status_code, problem_code(late)) == (409, "sole_supplier_objection_out_of_time")
+    assert 'role="alert"' in late.text
+    assert _rows(db) == before
+
+    browser_login(client, db, db.get(User, tender.created_by))  # type: ignore[arg-type]
+    page = client.get(f"/workspace/projects/tenders/{tender.id}")
+    assert "本单位也能提供该设备" in page.text
+    objection = db.scalar(select(SoleSupplierObjection).where(SoleSupplierObjection.tender_id == tender.id))
+    assert objection is not None
+    answered = client.post(
+        f"/workspace/projects/sole-supplier-objections/{objection.public_id}/answer",
+        data={"csrf_token": csrf_from(client, f"/workspace/projects/tenders/{tender.id}"), "tender_id": tender.id,
+              "answer": "该设备专利由唯一供应商持有"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert answered.status_code == 303, answered.text
+    assert "异议已答复" in client.get(answered.headers["location"]).text
+    public = client.get("/notices/sole-supplier").text
+    assert "该设备专利由唯一供应商持有" in public
+    assert url not in public  # the publicity is over: its form is gone

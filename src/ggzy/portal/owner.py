@@ -36,7 +36,7 @@ from ggzy.portal.session import form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import lifecycle, opening, rules, service
+from ggzy.tendering import lifecycle, opening, rules, service, sole_source
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import (
     PROCEDURES,
@@ -48,7 +48,7 @@ from ggzy.tendering.procedures import (
     procedures_for,
 )
 from ggzy.tendering.read import document_objections_of, tenders_of_lots
-from ggzy.tendering.schemas import ObjectionPath
+from ggzy.tendering.schemas import ObjectionPath, SoleSupplierObjectionPath
 from ggzy.tendering.stages import Stage
 from ggzy.venues import service as venues
 
@@ -277,6 +277,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "done": None,
         "may_terminate": lifecycle.procedure_has_step_now(tender, lifecycle.Step.TERMINATE, now),
         "sole_supplier": procedure(tender.procedure).has(lifecycle.Step.PUBLICISE_SOLE_SUPPLIER),
+        "sole_supplier_objections": sole_source.objections_of(db, tender.id),
         "clarifications": service.clarifications_of(db, tender.id) if published else [],
         "objections": document_objections_of(db, tender.id),
         # the opening, evaluation and award as their own views show them to this reader: nothing before opening
@@ -290,7 +291,9 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
     }
 
 
-_DONE = frozenset({"terminated", "sole_supplier_publicised"})  # what the page says after an action redirected here
+_DONE = frozenset(
+    {"terminated", "sole_supplier_publicised", "sole_supplier_objection_answered"}
+)  # what the page says after an action redirected here
 
 
 @router.get(
@@ -436,6 +439,28 @@ def answer_objection(
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/projects/tenders/{tender_id}#objections")
+
+
+@router.post(
+    "/workspace/projects/sole-supplier-objections/{objection_id}/answer",
+    summary="Answer an objection to the sole supplier's publicity (政府采购法实施条例 第38条); the answer is public",
+    responses=problem_responses(NotTheTenderer, NotFound, Conflict, InvalidInput, *lifecycle.REFUSALS),
+)
+def answer_sole_supplier_objection(
+    objection_id: SoleSupplierObjectionPath,
+    request: Request,
+    actor: Manager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    tender_id: Annotated[Id, Form()],
+    answer: Annotated[Text, Form(min_length=1, max_length=20000)],
+) -> Response:
+    try:
+        sole_source.answer_objection(db, actor, objection_id=objection_id, answer=answer.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}?done=sole_supplier_objection_answered#draft")
 
 
 @router.post(
