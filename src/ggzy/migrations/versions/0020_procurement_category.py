@@ -4,8 +4,8 @@ Under 政府采购 the category picks the law of a tendering procedure (政府�
 services related to construction, procured by tendering, follow 招标投标法 and its 实施条例; by other methods,
 政府采购法. Existing projects keep no category (None: not stated), and run as before.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
