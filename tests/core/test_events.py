@@ -173,6 +173,33 @@ def _sole_supplier(db: Session) -> Callable[[], object]:
     return lambda: tendering.publicise_sole_supplier(db, agent, tender_id=draft.id, notice_text="公示", now=TEST_NOW)
 
 
+def _sole_supplier_objection(db: Session, action: str) -> Callable[[], object]:
+    """A supplier objects during the sole supplier's publicity (政府采购法实施条例 第38条); the purchaser answers."""
+    from ggzy.tendering import sole_source
+    from tests.factories import bidder_user
+
+    publicise = _sole_supplier(db)
+    tender = publicise()
+    objector = principal(db, bidder_user(db), Permission.TENDER_OBJECT)
+
+    def raise_it() -> object:
+        return sole_source.raise_objection(db, objector, tender_id=tender.id, text="本单位也能提供", now=TEST_NOW)  # type: ignore[attr-defined]
+
+    if action == "tender.sole_supplier_objection_raised":
+        return raise_it
+    raised = raise_it()
+    from ggzy.entities.models import User
+
+    agent = principal(db, db.get(User, tender.created_by), Permission.TENDER_MANAGE)  # type: ignore[attr-defined,arg-type]
+    return lambda: sole_source.answer_objection(
+        db,
+        agent,
+        objection_id=raised.public_id,
+        answer="经核实仅此一家",
+        now=TEST_NOW,  # type: ignore[attr-defined]
+    )
+
+
 def _tendering(db: Session, action: str) -> Callable[[], object]:
     """Each tendering service, prepared up to the step before it."""
     from ggzy.tendering import service as tendering
@@ -612,6 +639,12 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         },
         "tender.failed": lambda: _failed_round(db, gm_ca),
         "tender.sole_supplier_publicised": lambda: _sole_supplier(db),
+        "tender.sole_supplier_objection_raised": lambda: _sole_supplier_objection(
+            db, "tender.sole_supplier_objection_raised"
+        ),
+        "tender.sole_supplier_objection_answered": lambda: _sole_supplier_objection(
+            db, "tender.sole_supplier_objection_answered"
+        ),
         "calendar.year_loaded": lambda: (
             lambda: load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW)
         ),

@@ -161,6 +161,7 @@ def test_migration_0018_upgrades_a_populated_sqlite_database_with_foreign_keys_c
     if not is_sqlite(engine.url.render_as_string(hide_password=False)):
         pytest.skip("PostgreSQL drops a constraint in place: no table is rebuilt")
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     from ggzy.core.migrate import alembic_config, downgrade
     from ggzy.evaluation.models import Evaluation, EvaluationReport

@@ -18,7 +18,7 @@ from ggzy.core.inputs import Id, Offset
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
-from ggzy.tendering.lifecycle import TenderStageWrong
+from ggzy.tendering.lifecycle import FailedRoundNotReEvaluable, TenderStageWrong
 
 router = APIRouter(tags=["complaints"], route_class=PermissionedRoute)
 
@@ -161,7 +161,7 @@ def lift(complaint_id: Id, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     response_model=ComplaintOut,
     summary="Decide for the complainant: corrective action; re-evaluation by the same or a new committee (the round "
     "goes back to opened); or re-tender (the round fails) (第61条, 第81条)",
-    responses=problem_responses(*_HANDLING, InvalidInput, Conflict, TenderStageWrong),
+    responses=problem_responses(*_HANDLING, InvalidInput, Conflict, TenderStageWrong, FailedRoundNotReEvaluable),
 )
 def uphold(complaint_id: Id, body: UpholdIn, db: DB, actor: Supervisor, now: Now) -> ComplaintOut:
     complaint = service.uphold_complaint(

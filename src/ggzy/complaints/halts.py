@@ -1,6 +1,7 @@
-"""The halt complaints put on a round (招标投标法实施条例 第62条; 政府采购法 第57条), registered with the lifecycle
-(:mod:`ggzy.tendering.lifecycle`) by the composition root. Nobody imports this module to ask whether a tender may
-go on: every service asks the lifecycle's one guard, which asks every registered halt.
+"""The halt complaints put on a round (招标投标法实施条例 第62条; 政府采购法 第57条), and what a lot's new round waits
+for (第81条), registered with the lifecycle (:mod:`ggzy.tendering.lifecycle`) by the composition root. Nobody imports
+this module to ask whether a tender may go on: every service asks the lifecycle's one guard, which asks every
+registered halt.
 
 A decision ordering a re-tender or re-evaluation (第81条) needs no halt: it moves the round itself, to ``failed`` or
 back to ``opened`` (``complaints.service.uphold_complaint``), and the stages refuse every step the decision rules
@@ -14,8 +15,17 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
-from ggzy.complaints.models import TenderSuspension
-from ggzy.tendering.lifecycle import Halt, TenderColumn, TenderSuspended, register_halt
+from ggzy.complaints import rules
+from ggzy.complaints.models import Complaint, TenderSuspension
+from ggzy.tendering.lifecycle import (
+    Halt,
+    PreviousRoundUnderComplaint,
+    RoundBlocker,
+    TenderColumn,
+    TenderSuspended,
+    register_halt,
+    register_round_blocker,
+)
 from ggzy.tendering.stages import Step
 
 # Every step that moves a round forward waits while a complaint's suspension is in force (第62条).
@@ -30,6 +40,7 @@ _FORWARD = frozenset(
         Step.SUBMIT_BID,
         Step.WITHDRAW_BID,
         Step.START_OPENING,
+        Step.DECRYPT,  # the window is given back when the suspension lifts (tendering.opening)
         Step.FINISH_OPENING,
         Step.DRAW_EXPERTS,
         Step.START_EVALUATION,
@@ -62,5 +73,32 @@ def _suspended(tender_id: TenderColumn, now: datetime) -> ColumnElement[bool]:
 SUSPENDED = Halt(key="suspended", steps=_FORWARD, refusal=TenderSuspended, sql=_suspended, timed=True)
 
 
+# Not decided yet: lodged (acceptance pending) or accepted (decision pending). A refusal to accept is final (第61条).
+_UNDECIDED = (rules.LODGED, rules.ACCEPTED)
+
+
+def _complaint_undecided(db: Session, earlier: list[tuple[int, int]]) -> int | None:
+    """The first earlier round of the lot with a complaint still undecided, whose decision may order that round
+    evaluated again (第81条); a round a decision already ordered re-tendered is void as a whole (招标、投标、中标无效),
+    so what else was said against it no longer holds a new round up."""
+    ids = [tender_id for tender_id, _ in earlier]
+    re_tendered = select(Complaint.tender_id).where(
+        Complaint.tender_id.in_(ids), Complaint.status == rules.UPHELD, Complaint.remedy == rules.RE_TENDER
+    )
+    found = db.scalar(
+        select(Complaint.tender_id)
+        .where(Complaint.tender_id.in_(ids), Complaint.status.in_(_UNDECIDED), Complaint.tender_id.not_in(re_tendered))
+        .order_by(Complaint.tender_id)
+        .limit(1)
+    )
+    return dict(earlier)[found] if found is not None else None
+
+
+UNDECIDED_COMPLAINT = RoundBlocker(
+    key="complaint_undecided", refusal=PreviousRoundUnderComplaint, check=_complaint_undecided
+)
+
+
 def register() -> None:
     register_halt(SUSPENDED)
+    register_round_blocker(UNDECIDED_COMPLAINT)

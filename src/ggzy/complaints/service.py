@@ -47,7 +47,7 @@ from ggzy.entities.models import Entity
 from ggzy.evaluation import service as evaluation
 from ggzy.experts import service as experts
 from ggzy.projects.models import Project
-from ggzy.tendering import lifecycle
+from ggzy.tendering import lifecycle, opening
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import OpeningObjection, Tender
 from ggzy.tendering.procedures import procedure
@@ -397,27 +397,38 @@ def suspend_tender(db: Session, actor: Principal, *, complaint_id: int, reason: 
     return suspension
 
 
-def _lift(db: Session, actor: Principal, complaint: Complaint, now: datetime) -> TenderSuspension | None:
+def _lift(
+    db: Session, actor: Principal, complaint: Complaint, now: datetime
+) -> tuple[TenderSuspension | None, dict[str, Any]]:
+    """Lift the complaint's suspension, if one is in force; what its lifting changed, for the event's payload: the
+    bidders' decryption window, given back for the time the suspension covered (第62条; 电子招标投标办法
+    第三十一条), when the round was being opened."""
     query = select(TenderSuspension).where(
         TenderSuspension.complaint_id == complaint.id,
         TenderSuspension.lifted_at.is_(None),
         or_(TenderSuspension.expires_at.is_(None), TenderSuspension.expires_at > now),  # 政府采购法 第57条
     )
     suspension = db.scalars(query).first()
-    if suspension is not None:
-        suspension.lifted_at, suspension.lifted_by = now, actor.user_id
-        db.flush()
-    return suspension
+    if suspension is None:
+        return None, {}
+    suspension.lifted_at, suspension.lifted_by = now, actor.user_id
+    db.flush()
+    window = opening.extend_window_after_suspension(
+        db, tender_id=suspension.tender_id, suspended_at=suspension.ordered_at, lifted_at=now
+    )
+    return suspension, ({"decryption_window": window} if window is not None else {})
 
 
 @changes_state("complaint.suspension_lifted")
 def lift_suspension(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> TenderSuspension:
     """The supervisor lets the tender resume before deciding (第62条: suspension only where necessary)."""
     complaint, project, actor = _handled(db, actor, complaint_id)
-    suspension = _lift(db, actor, complaint, now)
+    suspension, changed = _lift(db, actor, complaint, now)
     if suspension is None:
         raise Conflict(field="complaint_id", reason_zh="没有在效的暂停", reason_en="no suspension is in force")
-    _record(db, actor, complaint, project, "complaint.suspension_lifted", {"suspension_id": suspension.id}, now)
+    _record(
+        db, actor, complaint, project, "complaint.suspension_lifted", {"suspension_id": suspension.id, **changed}, now
+    )
     return suspension
 
 
@@ -439,11 +450,12 @@ def _decide(
         _law(db, complaint.tender_id), decision_due=complaint.decision_due, decided_on=china_date(now)
     )
     complaint.decided_late = late is not None
-    lifted = _lift(db, actor, complaint, now)  # the handling ends, and with it the suspension it ordered
+    lifted, changed = _lift(db, actor, complaint, now)  # the handling ends, and with it the suspension it ordered
     payload: dict[str, Any] = {
         "decision_due": complaint.decision_due.isoformat(),
         "late": complaint.decided_late,
         "suspension_lifted": lifted.id if lifted is not None else None,
+        **changed,
     }
     # Before the opening the complainant may be a potential bidder: neither it nor the written decision, which
     # names it, goes into the public ledger (招标投标法 第22条); the complaint row keeps both.

@@ -20,6 +20,7 @@ _RANDOM_CHARACTERS = 22  # base64url of 16 bytes, unpadded
 PUBLIC_ID_LENGTH = 32  # the column: a prefix of up to 8 characters, "_", 22 random characters
 
 BID, REGISTRATION, OBJECTION, OPENING_OBJECTION = "bid", "reg", "obj", "oobj"
+SOLE_SUPPLIER_OBJECTION = "sobj"  # an objection to a sole supplier's publicity (政府采购法实施条例 第38条)
 
 
 def new_public_id(prefix: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
-__all__ = ["TradeType"]
+__all__ = ["ProcurementCategory", "TradeType"]
 
 
 class _TradeTypeFacts(NamedTuple):
@@ -64,4 +64,41 @@ _FACTS: dict[TradeType, _TradeTypeFacts] = {
     TradeType.MINING: _TradeTypeFacts("矿业权出让", "Mining rights", "M", False),
     TradeType.PROPERTY: _TradeTypeFacts("国有产权交易", "State-owned property rights", "P", False),
     TradeType.OTHER: _TradeTypeFacts("其他", "Other", "Q", True),
+}
+
+
+class ProcurementCategory(StrEnum):
+    """What a project procures (采购对象): goods, works or services (政府采购法 第2条), and, apart, the goods and
+    services related to construction that 政府采购法实施条例 第7条 第2款 defines: goods that are an inseparable part
+    of the works and needed for their basic function (设备、材料), services needed to complete them (勘察、设计、监理).
+
+    Under 政府采购 it picks the law a tendering procedure runs under (第7条 第1款): works and the related goods and
+    services, procured by tendering, follow 招标投标法 and its 实施条例; by other methods, 政府采购法."""
+
+    GOODS = "goods"
+    WORKS = "works"
+    SERVICES = "services"
+    WORKS_GOODS = "works_goods"
+    WORKS_SERVICES = "works_services"
+
+    @property
+    def label_zh(self) -> str:
+        return _CATEGORY_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _CATEGORY_LABELS[self][1]
+
+    @property
+    def construction(self) -> bool:
+        """Works, or goods or services related to construction (政府采购法实施条例 第7条 第2款)."""
+        return self in {ProcurementCategory.WORKS, ProcurementCategory.WORKS_GOODS, ProcurementCategory.WORKS_SERVICES}
+
+
+_CATEGORY_LABELS: dict[ProcurementCategory, tuple[str, str]] = {
+    ProcurementCategory.GOODS: ("货物", "goods"),
+    ProcurementCategory.WORKS: ("工程", "works"),
+    ProcurementCategory.SERVICES: ("服务", "services"),
+    ProcurementCategory.WORKS_GOODS: ("与工程建设有关的货物", "goods related to construction"),
+    ProcurementCategory.WORKS_SERVICES: ("与工程建设有关的服务", "services related to construction"),
 }

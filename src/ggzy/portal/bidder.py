@@ -28,12 +28,13 @@ from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, accepts_body
 from ggzy.crypto import DecryptionFailed
+from ggzy.portal import pages
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
-from ggzy.tendering import bids, lifecycle, opening, service
+from ggzy.tendering import bids, lifecycle, opening, service, sole_source
 from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEMS
 from ggzy.tendering.stages import Stage
 
@@ -44,6 +45,7 @@ router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_
 
 Bidder = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
 LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ))]
+Objector = Annotated[Principal, Depends(require(Permission.TENDER_OBJECT))]
 
 # Stages in which the bidder hands over its data key (远程解密).
 _DECRYPTING = {Stage.OPENING}
@@ -250,6 +252,32 @@ def object_at_opening(
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/bidder/tenders/{tender_id}#objection")
+
+
+@router.post(
+    "/workspace/bidder/sole-supplier/{tender_id}/objections",
+    summary="Object to a sole supplier's publicity during its 5 working days (政府采购法实施条例 第38条)",
+    responses=problem_responses(
+        NotFound, *lifecycle.REFUSALS, sole_source.SoleSupplierObjectionOutOfTime, InvalidInput
+    ),
+)
+def object_to_sole_supplier(
+    tender_id: Id,
+    request: Request,
+    actor: Objector,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    text: Annotated[Text, Form(min_length=1, max_length=5000)],
+) -> Response:
+    try:
+        sole_source.raise_objection(db, actor, tender_id=tender_id, text=not_blank(text, "text"), now=now)
+    except DomainError as error:
+        return form_refused(
+            request, db, "sole_supplier_notices.html",
+            lambda: pages.sole_supplier_context(db, now), error,
+        )  # fmt: skip
+    return see_other(f"/notices/sole-supplier?done=objection_raised#sole-{tender_id}")
 
 
 @router.get(

@@ -25,7 +25,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Id, Name, Text, file_name, moment_in_range
 from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.trade_types import TradeType
+from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.core.web import DB, Now, accepts_body
 from ggzy.entities.service import find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
@@ -36,7 +36,7 @@ from ggzy.portal.session import form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import lifecycle, opening, rules, service
+from ggzy.tendering import lifecycle, opening, rules, service, sole_source
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import (
     PROCEDURES,
@@ -48,7 +48,7 @@ from ggzy.tendering.procedures import (
     procedures_for,
 )
 from ggzy.tendering.read import document_objections_of, tenders_of_lots
-from ggzy.tendering.schemas import ObjectionPath
+from ggzy.tendering.schemas import ObjectionPath, SoleSupplierObjectionPath
 from ggzy.tendering.stages import Stage
 from ggzy.venues import service as venues
 
@@ -74,13 +74,22 @@ def _projects_context(db: Session, actor: Principal, now: datetime) -> dict[str,
         "section": "projects",
         # the procedures the law of each project's trade type allows (DESIGN §5: the trade type picks the law)
         "projects": [
-            {"project": project, "lots": lots[project.id], "procedures": procedures_for(TradeType(project.trade_type))}
+            {
+                "project": project,
+                "lots": lots[project.id],
+                # under 政府采购, what is procured picks the law of a tendering procedure (实施条例 第7条)
+                "procedures": procedures_for(
+                    TradeType(project.trade_type),
+                    ProcurementCategory(project.procurement_category) if project.procurement_category else None,
+                ),
+            }
             for project in rows
         ],
         "tenders": tenders,
         "rounds": {tender.id: _round_row(tender, now) for lot_tenders in tenders.values() for tender in lot_tenders},
         "centres": centres,
         "trade_types": list(TradeType),
+        "procurement_categories": list(ProcurementCategory),
         "procedures": list(PROCEDURES.values()),
         "methods": list(Method),
         "as_agent": Role.AGENT in actor.roles,
@@ -126,6 +135,7 @@ def register_project(
     budget: Annotated[Name, Form(max_length=20)],
     other_credit_code: Annotated[Name, Form(max_length=18)] = "",
     ceiling_price: Annotated[Name, Form(max_length=20)] = "",
+    procurement_category: Annotated[Name, Form(max_length=20)] = "",
 ) -> Response:
     """The logged-in entity is the agent (if it holds that role) or the owner; the other party by its credit code."""
     try:
@@ -140,6 +150,7 @@ def register_project(
             centre_id=centre_id,
             name=name,
             trade_type=trade_type,
+            procurement_category=procurement_category,
             region_code=region_code,
             owner_id=other if as_agent and other is not None else actor.entity_id,
             agent_id=actor.entity_id if as_agent else other,
@@ -160,6 +171,7 @@ def _project_in(
     owner_id: int,
     agent_id: int | None,
     lot: tuple[str, str, str],
+    procurement_category: str = "",
 ) -> ProjectIn:
     """The API's own input model, so that a page registers exactly what the API would accept."""
     lot_name, budget, ceiling = lot
@@ -168,6 +180,7 @@ def _project_in(
             centre_id=centre_id,
             name=name.strip(),
             trade_type=TradeType(trade_type),
+            procurement_category=ProcurementCategory(procurement_category) if procurement_category.strip() else None,
             region_code=region_code.strip(),
             owner_id=owner_id,
             agent_id=agent_id,
@@ -264,6 +277,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "done": None,
         "may_terminate": lifecycle.procedure_has_step_now(tender, lifecycle.Step.TERMINATE, now),
         "sole_supplier": procedure(tender.procedure).has(lifecycle.Step.PUBLICISE_SOLE_SUPPLIER),
+        "sole_supplier_objections": sole_source.objections_of(db, tender.id),
         "clarifications": service.clarifications_of(db, tender.id) if published else [],
         "objections": document_objections_of(db, tender.id),
         # the opening, evaluation and award as their own views show them to this reader: nothing before opening
@@ -277,7 +291,9 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
     }
 
 
-_DONE = frozenset({"terminated", "sole_supplier_publicised"})  # what the page says after an action redirected here
+_DONE = frozenset(
+    {"terminated", "sole_supplier_publicised", "sole_supplier_objection_answered"}
+)  # what the page says after an action redirected here
 
 
 @router.get(
@@ -423,6 +439,28 @@ def answer_objection(
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/projects/tenders/{tender_id}#objections")
+
+
+@router.post(
+    "/workspace/projects/sole-supplier-objections/{objection_id}/answer",
+    summary="Answer an objection to the sole supplier's publicity (政府采购法实施条例 第38条); the answer is public",
+    responses=problem_responses(NotTheTenderer, NotFound, Conflict, InvalidInput, *lifecycle.REFUSALS),
+)
+def answer_sole_supplier_objection(
+    objection_id: SoleSupplierObjectionPath,
+    request: Request,
+    actor: Manager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    tender_id: Annotated[Id, Form()],
+    answer: Annotated[Text, Form(min_length=1, max_length=20000)],
+) -> Response:
+    try:
+        sole_source.answer_objection(db, actor, objection_id=objection_id, answer=answer.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}?done=sole_supplier_objection_answered#draft")
 
 
 @router.post(

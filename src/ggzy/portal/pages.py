@@ -7,7 +7,7 @@ shown as an HTML error page by ``ggzy.portal.rendering.install_page_errors``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -26,6 +26,7 @@ from ggzy.portal.labels import N_
 from ggzy.portal.page_cache import remembered
 from ggzy.portal.process import project_process
 from ggzy.portal.rendering import PageRoute, render, translator
+from ggzy.tendering import sole_source
 from ggzy.tendering.procedures import PROCEDURES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,6 +110,21 @@ def notices(
             "regions": remembered(request, "regions", lambda: views.project_regions(db)),
         },
     )
+
+
+@router.get(
+    "/notices/sole-supplier",
+    summary="Sole-supplier publicities of single-source procurements (政府采购法实施条例 第38条), with the objections "
+    "raised during them and the purchasers' answers",
+)
+def sole_supplier_notices(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
+    context = sole_supplier_context(db, now) | {"done": request.query_params.get("done") == "objection_raised"}
+    return render(request, "sole_supplier_notices.html", context)
+
+
+def sole_supplier_context(db: DB, now: datetime) -> dict[str, object]:
+    """The page's publicities, and the China date that tells which still take objections."""
+    return {"active": "notices", "publicities": sole_source.publicities(db), "today": to_china_time(now).date()}
 
 
 @router.get(

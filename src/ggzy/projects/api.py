@@ -36,6 +36,7 @@ def project_out(project: Project, lots: list[Lot]) -> ProjectOut:
         owner_id=project.owner_id,
         agent_id=project.agent_id,
         approval_reference=project.approval_reference,
+        procurement_category=project.procurement_category,
         status=project.status,
         return_reason=project.return_reason,
         budget=fen_to_yuan(sum(lot.budget_fen for lot in lots)),

@@ -33,6 +33,9 @@ class Project(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
     approval_reference: Mapped[str | None] = mapped_column(String(200))
+    # what is procured (core.trade_types.ProcurementCategory); under 政府采购 it picks the law of a tendering
+    # procedure (政府采购法实施条例 第7条). None: not stated (registered before migration 0019, or not procurement).
+    procurement_category: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)  # submitted | accepted | returned
     return_reason: Mapped[str | None] = mapped_column(Text)
     registered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

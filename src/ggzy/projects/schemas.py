@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core.inputs import Ascii, Id, Name, Text
-from ggzy.core.trade_types import TradeType
+from ggzy.core.trade_types import ProcurementCategory, TradeType
 
 # Amounts travel as strings of yuan ("1234567.89"): exact, never a float.
 YuanAmount = Ascii
@@ -36,6 +36,11 @@ class ProjectIn(BaseModel):
     owner_id: Id = Field(description="The owner (招标人/采购人/出让人) in the entity register")
     agent_id: Id | None = Field(default=None, description="The tendering agent, if the owner uses one")
     approval_reference: Name | None = Field(default=None, max_length=200, description="项目审批/核准/备案文号")
+    procurement_category: ProcurementCategory | None = Field(
+        default=None,
+        description="What is procured (货物/工程/服务, or goods or services related to construction); under 政府采购 "
+        "works and construction-related goods and services tendered run under 招标投标法 (政府采购法实施条例 第7条)",
+    )
     lots: list[LotIn] = Field(min_length=1, max_length=200)
 
 
@@ -63,6 +68,7 @@ class ProjectOut(BaseModel):
     owner_id: int
     agent_id: int | None
     approval_reference: str | None
+    procurement_category: ProcurementCategory | None = None
     status: str
     return_reason: str | None
     budget: Decimal

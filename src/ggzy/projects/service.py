@@ -120,6 +120,7 @@ def register_project(db: Session, actor: Principal, *, data: ProjectIn, now: dat
         owner_id=data.owner_id,
         agent_id=data.agent_id,
         approval_reference=data.approval_reference,
+        procurement_category=data.procurement_category.value if data.procurement_category is not None else None,
         status=SUBMITTED,
         registered_by=actor.user_id,
         registered_at=now,
@@ -144,6 +145,7 @@ def register_project(db: Session, actor: Principal, *, data: ProjectIn, now: dat
             "trade_type": project.trade_type,
             "owner_id": project.owner_id,
             "agent_id": project.agent_id,
+            **({"procurement_category": project.procurement_category} if project.procurement_category else {}),
             "lots": [
                 {"number": n, "budget_fen": b, "ceiling_price_fen": c} for n, (b, c) in enumerate(amounts, start=1)
             ],

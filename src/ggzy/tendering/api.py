@@ -25,11 +25,16 @@ from ggzy.crypto import (
     load_public_key_pem,
 )
 from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
-from ggzy.tendering import bids, keys, lifecycle, opening, rules, service
+from ggzy.tendering import bids, keys, lifecycle, opening, rules, service, sole_source
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.lifecycle import TenderSuspended
-from ggzy.tendering.models import DocumentObjection, Tender
-from ggzy.tendering.procedures import NoTenderProcedure, ProcedureNotForTradeType, ProcedureUnknown
+from ggzy.tendering.models import DocumentObjection, SoleSupplierObjection, Tender
+from ggzy.tendering.procedures import (
+    NoTenderProcedure,
+    ProcedureNotForCategory,
+    ProcedureNotForTradeType,
+    ProcedureUnknown,
+)
 from ggzy.tendering.schemas import (
     BidPath,
     BidReceiptOut,
@@ -47,6 +52,8 @@ from ggzy.tendering.schemas import (
     RegistrationOut,
     SealedBidOut,
     ShareReleaseIn,
+    SoleSupplierObjectionOut,
+    SoleSupplierObjectionPath,
     TenderIn,
     TenderOut,
     TextIn,
@@ -98,7 +105,9 @@ _MANAGE_PROBLEMS: tuple[type[DomainError], ...] = (NotTheTenderer, NotFound, *li
         ProcedureUnknown,
         service.NotEnoughInvitations,
         service.RoundRunning,
+        lifecycle.PreviousRoundUnderComplaint,
         ProcedureNotForTradeType,
+        ProcedureNotForCategory,
         NoTenderProcedure,
     ),
 )
@@ -169,6 +178,7 @@ def download_documents(tender_id: Id, request: Request, db: DB, _: Public) -> St
         rules.DocumentsOfferTooShort,
         InvalidInput,
         service.SoleSupplierNotPublicised,
+        service.SoleSupplierObjectionsUnanswered,
     ),
 )
 def publish_tender(tender_id: Id, db: DB, actor: Manager, now: Now) -> TenderOut:
@@ -184,6 +194,44 @@ def publish_tender(tender_id: Id, db: DB, actor: Manager, now: Now) -> TenderOut
 def publicise_sole_supplier(tender_id: Id, body: TextIn, db: DB, actor: Manager, now: Now) -> TenderOut:
     tender = service.publicise_sole_supplier(db, actor, tender_id=tender_id, notice_text=body.text, now=now)
     return tender_out(db, tender, now)
+
+
+@router.post(
+    "/tenders/{tender_id}/sole-supplier-publicity/objections",
+    status_code=201,
+    response_model=SoleSupplierObjectionOut,
+    summary="Object to a sole supplier's publicity during its 5 working days (政府采购法实施条例 第38条); the "
+    "purchaser answers before the procurement is published",
+    responses=problem_responses(
+        NotFound, *lifecycle.REFUSALS, sole_source.SoleSupplierObjectionOutOfTime, InvalidInput
+    ),
+)
+def raise_sole_supplier_objection(
+    tender_id: Id, body: TextIn, db: DB, actor: Objector, now: Now
+) -> SoleSupplierObjectionOut:
+    objection = sole_source.raise_objection(db, actor, tender_id=tender_id, text=body.text, now=now)
+    return _sole_objection_out(objection)
+
+
+@router.post(
+    "/sole-supplier-objections/{objection_id}/answer",
+    response_model=SoleSupplierObjectionOut,
+    summary="Answer an objection to the sole supplier's publicity (the answer is public)",
+    responses=problem_responses(NotTheTenderer, NotFound, Conflict, InvalidInput, *lifecycle.REFUSALS),
+)
+def answer_sole_supplier_objection(
+    objection_id: SoleSupplierObjectionPath, body: TextIn, db: DB, actor: Manager, now: Now
+) -> SoleSupplierObjectionOut:
+    objection = sole_source.answer_objection(db, actor, objection_id=objection_id, answer=body.text, now=now)
+    return _sole_objection_out(objection)
+
+
+def _sole_objection_out(objection: SoleSupplierObjection) -> SoleSupplierObjectionOut:
+    """An objection as the purchaser and the public see it: not who raised it (a potential supplier)."""
+    return SoleSupplierObjectionOut(
+        id=objection.public_id, tender_id=objection.tender_id, text=objection.text, raised_at=objection.raised_at,
+        answer=objection.answer, answered_at=objection.answered_at,
+    )  # fmt: skip
 
 
 @router.post(
@@ -493,7 +541,7 @@ def start_opening(tender_id: Id, db: DB, actor: Host, now: Now) -> TenderOut:
 @router.post(
     "/tenders/{tender_id}/decryptions",
     summary="Hand over your bid's data key (远程解密): the platform decrypts and checks the inner signature",
-    responses=problem_responses(*_OPENING_PROBLEMS, Conflict, DecryptionFailed, InvalidInput),
+    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, Conflict, DecryptionFailed, InvalidInput),
 )
 def decrypt(tender_id: Id, body: DataKeyIn, request: Request, db: DB, actor: Bidder, now: Now) -> dict[str, object]:
     decrypted = opening.decrypt_bid(
@@ -534,7 +582,7 @@ def release_share(tender_id: Id, suite: Ascii, body: ShareReleaseIn, db: DB, _: 
 @router.post(
     "/tenders/{tender_id}/bids/{bid_id}/custodian-open",
     summary="Open a bid its bidder did not decrypt, with k custodians' released shares (after the window)",
-    responses=problem_responses(*_OPENING_PROBLEMS, Conflict, ShareRecoveryFailed, DecryptionFailed),
+    responses=problem_responses(*_OPENING_PROBLEMS, TenderSuspended, Conflict, ShareRecoveryFailed, DecryptionFailed),
 )
 def custodian_open(
     tender_id: Id, bid_id: BidPath, request: Request, db: DB, actor: Host, now: Now

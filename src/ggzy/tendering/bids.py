@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ggzy.core.clock import as_utc
 from ggzy.core.errors import DomainError
 from ggzy.core.events import Event, canonical_json, changes_state
 from ggzy.core.permissions import Principal
@@ -28,7 +29,14 @@ from ggzy.entities.service import credit_code_of
 from ggzy.projects.service import with_lot_and_project
 from ggzy.storage import BlobStore, stage_blob
 from ggzy.tendering import lifecycle
-from ggzy.tendering.models import ONE_ACTIVE_BID_INDEX, OpeningKey, Registration, SealedBid, Tender
+from ggzy.tendering.models import (
+    ONE_ACTIVE_BID_INDEX,
+    Clarification,
+    OpeningKey,
+    Registration,
+    SealedBid,
+    Tender,
+)
 from ggzy.tendering.procedures import procedure
 from ggzy.tendering.service import (
     get_tender,
@@ -74,11 +82,23 @@ class NoActiveBid(DomainError):
 class QuotationFinal(DomainError):
     code = "quotation_final"
     status = 409
-    message_zh = "询价采购中供应商一次报出不得更改的价格（政府采购法 第四十条 第三项）：贵单位已递交报价，不能再次递交"
+    message_zh = (
+        "询价采购中供应商一次报出不得更改的价格（政府采购法 第四十条 第三项）：贵单位已递交报价，不能再次递交"
+        "（只有采购人作出影响报价的修改后，此前已报价的供应商可以重新报价一次）"
+    )
     message_en = (
         "In a request for quotations each supplier quotes once, a price it cannot change (Government Procurement "
-        "Law art. 40 (3)): your entity has already quoted"
+        "Law art. 40 (3)): your entity has already quoted (only after an amendment that affects the quotations may "
+        "a supplier that quoted before it quote once more)"
     )
+
+
+def may_quote_again(*, quoted_at: datetime | None, amended_at: datetime | None) -> bool:
+    """Under 询价 (政府采购法 第40条 (三): 一次报出不得更改的价格) a supplier quotes once; but a quotation made before
+    an amendment that affects the quotations (a clarification with ``affects_bids``) answered documents that no
+    longer stand, so its supplier may quote once more, superseding it. Its new quotation, made after the latest such
+    amendment, is final again."""
+    return quoted_at is None or (amended_at is not None and quoted_at < amended_at)
 
 
 class ConcurrentSubmission(DomainError):
@@ -160,6 +180,11 @@ def _submission_facts(db: Session, tender_id: int, entity_id: int | None, suite:
             opening_key.label("opening_key_pem"),
             active(SealedBid.id).label("previous_id"),
             active(SealedBid.public_id).label("previous_public_id"),
+            active(SealedBid.submitted_at).label("previous_submitted_at"),
+            select(func.max(Clarification.published_at))
+            .where(Clarification.tender_id == Tender.id, Clarification.affects_bids.is_(True))
+            .scalar_subquery()
+            .label("amended_at"),
             *lifecycle.halt_columns(Step.SUBMIT_BID, Tender.id, now=now),
         ).where(Tender.id == tender_id),
         Tender.lot_id,
@@ -206,7 +231,8 @@ def submit_bid(
     lifecycle.refuse_halted(Step.SUBMIT_BID, facts, procedure_of=chosen)  # 第22, 62, 81条
     if actor.entity_id is None or facts.credit_code is None:
         raise NotRegistered(field="tender_id")
-    if chosen.single_quotation and facts.previous_id is not None:
+    requote = chosen.single_quotation and facts.previous_id is not None
+    if requote and not may_quote_again(quoted_at=facts.previous_submitted_at, amended_at=facts.amended_at):
         raise QuotationFinal(field="envelope")
     trust_store(db).validate(header.bidder_certificate, at=now)
     if header.bidder_certificate.credit_code != facts.credit_code:
@@ -258,6 +284,8 @@ def submit_bid(
             "ciphertext_sha256": bid.ciphertext_sha256,
             "suite": bid.suite,
             "replaces": facts.previous_public_id,
+            # 询价: the earlier quotation answered documents since amended (政府采购法 第40条 (三))
+            **({"amended_at": as_utc(facts.amended_at).isoformat()} if requote else {}),
         },
         now,
     )

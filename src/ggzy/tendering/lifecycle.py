@@ -32,8 +32,11 @@ from ggzy.tendering.procedures import Procedure, procedure
 from ggzy.tendering.stages import ENDED, Stage, Step, Transition
 
 __all__ = [
+    "FailedRoundNotReEvaluable",
     "Halt",
     "LifecycleRefusal",
+    "PreviousRoundUnderComplaint",
+    "RoundBlocker",
     "Step",
     "StepNotInProcedure",
     "TenderPaused",
@@ -43,7 +46,9 @@ __all__ = [
     "halts_installed",
     "move",
     "refuse_halted",
+    "refuse_new_round",
     "register_halt",
+    "register_round_blocker",
     "require",
     "stage_at",
     "stage_of",
@@ -88,6 +93,30 @@ class TenderSuspended(LifecycleRefusal):
     message_en = (
         "The supervisory department suspended the tender while it handles a complaint (Regulations art. 62); "
         "it cannot {action_en} until the suspension is lifted"
+    )
+
+
+class PreviousRoundUnderComplaint(LifecycleRefusal):
+    code = "previous_round_under_complaint"
+    message_zh = (
+        "该标段第 {round} 轮尚有投诉未作出处理决定，处理决定可能责令对该轮重新评标（招标投标法实施条例 第八十一条）："
+        "须待处理决定作出后再发起新一轮"
+    )
+    message_en = (
+        "A complaint about round {round} of this lot is undecided, and its decision may order that round evaluated "
+        "again (Regulations art. 81): start a new round once it is decided"
+    )
+
+
+class FailedRoundNotReEvaluable(LifecycleRefusal):
+    code = "failed_round_not_re_evaluable"
+    message_zh = (
+        "该轮招标不是因评标结果（有效投标不足）而失败的，或该标段已发起新一轮：不能{action_zh}"
+        "（招标投标法实施条例 第八十一条）"
+    )
+    message_en = (
+        "This round did not fail from its evaluation (too few valid bids), or the lot has started a newer round: "
+        "it cannot {action_en} (Regulations art. 81)"
     )
 
 
@@ -198,6 +227,41 @@ def refuse_halted(step: Step, row: Any, *, procedure_of: Procedure | None = None
             raise halt.refusal(field="tender_id", action_zh=action[0], action_en=action[1])
 
 
+# -- what a new round of a lot waits for ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundBlocker:
+    """A reason a lot may not start a new round although its last one ended, registered by the domain that causes
+    it (as halts are): ``check`` takes the lot's earlier rounds (tender ids, oldest first) and returns the round
+    number that blocks, or None."""
+
+    key: str
+    refusal: type[LifecycleRefusal]
+    check: Callable[[Session, list[tuple[int, int]]], int | None]
+
+
+_round_blockers: dict[str, RoundBlocker] = {}
+
+
+def register_round_blocker(blocker: RoundBlocker) -> None:
+    """Register a new-round blocker (idempotent for the same key and blocker)."""
+    existing = _round_blockers.get(blocker.key)
+    if existing is not None and existing != blocker:
+        raise ValueError(f"round blocker {blocker.key} is registered twice, differently")
+    _round_blockers[blocker.key] = blocker
+
+
+def refuse_new_round(db: Session, earlier: list[tuple[int, int]]) -> None:
+    """Before a lot's new round: every registered blocker is asked about its earlier rounds (``(tender id, round)``
+    pairs); the first that blocks refuses the new round, naming the round."""
+    _halts_for(Step.PUBLISH)  # refuses to run before the domains are installed
+    for blocker in sorted(_round_blockers.values(), key=lambda found: found.key):
+        blocking = blocker.check(db, earlier) if earlier else None
+        if blocking is not None:
+            raise blocker.refusal(field="lot_id", round=blocking)
+
+
 # -- stages and the guard ----------------------------------------------------------------------------------------
 
 
@@ -272,7 +336,7 @@ def move(db: Session, tender: Tender, step: Step, *, to: Stage | None = None) ->
         target = to
     else:
         raise ValueError(f"{step} does not lead to {to}")
-    if Stage(tender.stage) in ENDED:
+    if Stage(tender.stage) in ENDED and Stage(tender.stage) not in found.sources:  # only RE_EVALUATE leaves one
         raise TenderStageWrong(
             field="tender_id", stage=tender.stage, action_zh=found.action_zh,
             action_en=found.action_en,

@@ -106,6 +106,24 @@ class DocumentObjection(Base):
     interest: Mapped[str | None] = mapped_column(Text)
 
 
+class SoleSupplierObjection(Base):
+    """An objection (异议) a supplier raises during a single-source procurement's publicity of its sole supplier
+    (政府采购法实施条例 第38条: at least 5 working days); the purchaser answers it before the procurement goes on."""
+
+    __tablename__ = "sole_supplier_objections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = _public_id(public_ids.SOLE_SUPPLIER_OBJECTION)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class Registration(Base):
     """A bidder's registration for a tender (报名/获取招标文件): confidential until opening (招标投标法 第22条)."""
 

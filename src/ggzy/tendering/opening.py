@@ -5,6 +5,9 @@ what a bidder cannot, where the procedure allows; the opening record is read out
   re-tendered; objections at the opening are raised there and answered there, and recorded.
 - 电子招标投标办法 第三十一条: a bid left undecrypted through the bidder's fault is treated as revoked (视为撤销);
   through another cause, as withdrawn (视为撤回), the cause recorded; the other bids are opened all the same.
+- 招标投标法实施条例 第62条: while a complaint's suspension is in force nobody decrypts (``Step.DECRYPT`` is one of
+  its halted steps), so the time it covered does not count against the bidders' window
+  (:func:`extend_window_after_suspension`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.core.clock import as_utc
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.permissions import Principal
@@ -202,6 +206,34 @@ def _decrypting(db: Session, tender: Tender, now: datetime) -> Opening:
     return opening
 
 
+def extend_window_after_suspension(
+    db: Session, *, tender_id: int, suspended_at: datetime, lifted_at: datetime
+) -> dict[str, Any] | None:
+    """A complaint's suspension (招标投标法实施条例 第62条) is lifted: the part of the bidders' decryption window it
+    covered is given back, so that a bid is not treated as undecrypted (电子招标投标办法 第三十一条) for time in
+    which nobody could decrypt. The window's end moves by the span from the later of the suspension and the start
+    of the opening to the lifting; a suspension ordered after the window ended moves nothing. Part of the lifting's
+    state change (its event records what is returned here); None when nothing moved."""
+    opening = db.scalar(select(Opening).where(Opening.tender_id == tender_id))
+    if opening is None or opening.finished_at is not None:
+        return None
+    if get_tender(db, tender_id).stage != Stage.OPENING.value:
+        return None
+    was = as_utc(opening.window_ends_at)
+    halted_from = max(as_utc(suspended_at), as_utc(opening.started_at))
+    if halted_from >= was or as_utc(lifted_at) <= halted_from:
+        return None
+    opening.window_ends_at = was + (as_utc(lifted_at) - halted_from)
+    db.flush()
+    return {
+        "window_ends_at_was": was.isoformat(),
+        "window_ends_at": opening.window_ends_at.isoformat(),
+        "suspended_from": halted_from.isoformat(),
+        "suspended_until": as_utc(lifted_at).isoformat(),
+        "article": "招标投标法实施条例 第六十二条；电子招标投标办法 第三十一条",
+    }
+
+
 def _entity_name(db: Session, entity_id: int) -> str:
     return entity_names(db, [entity_id]).get(entity_id, "")
 
@@ -214,6 +246,7 @@ def decrypt_bid(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     _decrypting(db, tender, now)
+    lifecycle.require(db, tender, Step.DECRYPT, now)  # halts: 实施条例 第62条
     bid = db.scalar(
         select(SealedBid).where(
             SealedBid.tender_id == tender.id, SealedBid.entity_id == actor.entity_id, SealedBid.status == ACTIVE
@@ -316,6 +349,7 @@ def open_by_custodians(
         )
     if not procedure(tender.procedure).decryption.custodians_may_open:
         raise PermissionDenied(permission="opening.custodians")
+    lifecycle.require(db, tender, Step.DECRYPT, now)  # halts: 实施条例 第62条
     bid = db.scalar(select(SealedBid).where(SealedBid.public_id == bid_id))
     if bid is None or bid.tender_id != tender.id or bid.status != ACTIVE:
         raise NotFound(field="bid_id", what_zh="有效投标文件", what_en="Active bid")

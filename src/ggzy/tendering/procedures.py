@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from ggzy.core.errors import DomainError
 from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
-from ggzy.core.trade_types import TradeType
+from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.tendering.procurement_periods import PROCUREMENT_PERIODS
 from ggzy.tendering.stages import WITH_PUBLICITY, WITHOUT_PUBLICITY, Stage, Step, Transition, transition
 
@@ -177,6 +177,9 @@ class Procedure:
     invitations: Invitations = Invitations()
     # 政府采购法 第40条 (三): each supplier quotes once, a price it cannot change: no replacement, no withdrawal
     single_quotation: bool = False
+    # 招标 (公开招标, 邀请招标), not one of the other methods: under 政府采购 it decides the law for works and the goods
+    # and services related to construction (政府采购法实施条例 第7条 第1款)
+    by_tendering: bool = False
     basis_zh: str = ""  # the articles that make this procedure, for pages and errors
 
     def transition(self, step: Step) -> Transition | None:
@@ -286,6 +289,7 @@ _DECRYPTION = Decryption(custodians_may_open=True, custodians_required=2, custod
 OPEN = Procedure(
     key="open",
     version=1,
+    by_tendering=True,
     name_zh="公开招标",
     name_en="Open tendering",
     by_invitation=False,
@@ -301,6 +305,7 @@ OPEN = Procedure(
 INVITED = Procedure(
     key="invited",
     version=1,
+    by_tendering=True,
     name_zh="邀请招标",
     name_en="Invited tendering",
     by_invitation=True,
@@ -338,6 +343,7 @@ _PROCUREMENT_TENDER_COMMITTEE = Committee(article="招标投标法 第三十七�
 GP_OPEN = Procedure(
     key="gp_open",
     version=1,
+    by_tendering=True,
     name_zh="公开招标（政府采购）",
     name_en="Open tendering (government procurement)",
     by_invitation=False,
@@ -355,6 +361,7 @@ GP_OPEN = Procedure(
 GP_INVITED = Procedure(
     key="gp_invited",
     version=1,
+    by_tendering=True,
     name_zh="邀请招标（政府采购）",
     name_en="Invited tendering (government procurement)",
     by_invitation=True,
@@ -400,6 +407,13 @@ SINGLE_SOURCE = Procedure(
     transitions=(
         *WITHOUT_PUBLICITY,
         transition(Step.PUBLICISE_SOLE_SUPPLIER, {Stage.DRAFT}, (), "公示唯一供应商", "publicise its sole supplier"),
+        transition(
+            Step.OBJECT_TO_SOLE_SUPPLIER,
+            {Stage.DRAFT},
+            (),
+            "受理对唯一供应商公示的异议",
+            "take objections to its sole supplier's publicity",
+        ),
     ),
     periods=replace(_PROCUREMENT_TENDER_PERIODS, sole_supplier_publicity=_PROCUREMENT.sole_supplier_publicity),
     opening=OpeningRule(minimum_bidders=1),  # one supplier by definition (第31条)
@@ -445,17 +459,52 @@ class NoTenderProcedure(DomainError):
     )
 
 
-def procedures_for(trade_type: TradeType) -> list[Procedure]:
-    """The procedures the law of ``trade_type`` allows (DESIGN §5: the trade type picks the law)."""
+class ProcedureNotForCategory(DomainError):
+    code = "procedure_not_for_category"
+    status = 422
+    message_zh = (
+        "政府采购{category_zh}采用招标方式的，适用招标投标法及其实施条例；采用其他方式的，适用政府采购法"
+        "（政府采购法实施条例 第七条）：不能采用“{procedure_zh}”（可选：{choices}）"
+    )
+    message_en = (
+        "Government procurement of {category_en} follows the Tendering and Bidding Law and its Regulations when "
+        "tendered, the Government Procurement Law otherwise (GPL Implementing Regulations art. 7): it cannot use "
+        "{procedure_en} (choose from {choices})"
+    )
+
+
+def _construction_under_procurement(trade_type: TradeType, category: ProcurementCategory | None) -> bool:
+    return trade_type == TradeType.GOV_PROCUREMENT and category is not None and category.construction
+
+
+def procedures_for(trade_type: TradeType, category: ProcurementCategory | None = None) -> list[Procedure]:
+    """The procedures the law of ``trade_type`` allows (DESIGN §5: the trade type picks the law). Government
+    procurement of works, or of goods or services related to construction (``category``), is tendered under
+    招标投标法 and procured by the other methods under 政府采购法 (政府采购法实施条例 第7条 第1款)."""
+    if _construction_under_procurement(trade_type, category):
+        return [
+            chosen
+            for chosen in PROCEDURES.values()
+            if (chosen.law == TENDERING_LAW and chosen.by_tendering)
+            or (chosen.law == PROCUREMENT_LAW and not chosen.by_tendering)
+        ]
     return [chosen for chosen in PROCEDURES.values() if trade_type in chosen.law.trade_types]
 
 
-def procedure_for(trade_type: TradeType, key: str, *, field: str = "procedure") -> Procedure:
-    """The procedure ``key`` if the law of ``trade_type`` allows it; a clear refusal otherwise."""
+def procedure_for(
+    trade_type: TradeType, key: str, *, category: ProcurementCategory | None = None, field: str = "procedure"
+) -> Procedure:
+    """The procedure ``key`` if the law of ``trade_type`` (and, under 政府采购, of what the project procures:
+    政府采购法实施条例 第7条) allows it; a clear refusal otherwise."""
     chosen = procedure(key)  # an unknown key is ProcedureUnknown, whatever the trade type
-    allowed = procedures_for(trade_type)
+    allowed = procedures_for(trade_type, category)
     if not allowed:
         raise NoTenderProcedure(field=field, trade_type_zh=trade_type.label_zh, trade_type_en=trade_type.label_en)
+    if chosen not in allowed and category is not None and _construction_under_procurement(trade_type, category):
+        raise ProcedureNotForCategory(
+            field=field, category_zh=category.label_zh, category_en=category.label_en, procedure_zh=chosen.name_zh,
+            procedure_en=chosen.name_en, choices=", ".join(item.key for item in allowed),
+        )  # fmt: skip
     if chosen not in allowed:
         law = allowed[0].law
         raise ProcedureNotForTradeType(

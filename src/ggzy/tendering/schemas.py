@@ -24,6 +24,9 @@ BidId = Annotated[
 BidPath = Annotated[str, public_ids.path_parameter(public_ids.BID, "bid")]
 ObjectionPath = Annotated[str, public_ids.path_parameter(public_ids.OBJECTION, "objection")]
 OpeningObjectionPath = Annotated[str, public_ids.path_parameter(public_ids.OPENING_OBJECTION, "opening objection")]
+SoleSupplierObjectionPath = Annotated[
+    str, public_ids.path_parameter(public_ids.SOLE_SUPPLIER_OBJECTION, "objection to a sole supplier's publicity")
+]
 
 
 class TenderIn(BaseModel):
@@ -102,6 +105,17 @@ class ObjectionOut(BaseModel):
     tender_id: int
     raised_at: datetime
     answer_due: str
+    answer: str | None
+    answered_at: datetime | None
+
+
+class SoleSupplierObjectionOut(BaseModel):
+    """An objection to a sole supplier's publicity (政府采购法实施条例 第38条), without its objector."""
+
+    id: str = Field(description="The objection's public id")
+    tender_id: int
+    text: str
+    raised_at: datetime
     answer: str | None
     answered_at: datetime | None
 

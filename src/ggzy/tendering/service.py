@@ -19,7 +19,7 @@ from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
-from ggzy.core.trade_types import TradeType
+from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.core.violations import record_missed, violation_entry
 from ggzy.entities.service import get_entity
 from ggzy.projects.service import (
@@ -34,7 +34,14 @@ from ggzy.tendering import lifecycle, rules
 from ggzy.tendering.access import check_bidder_may_register, check_manager
 from ggzy.tendering.keys import create_opening_keys
 from ggzy.tendering.lifecycle import TenderStageWrong
-from ggzy.tendering.models import Clarification, DocumentObjection, Invitation, Registration, Tender
+from ggzy.tendering.models import (
+    Clarification,
+    DocumentObjection,
+    Invitation,
+    Registration,
+    SoleSupplierObjection,
+    Tender,
+)
 from ggzy.tendering.procedures import PROCEDURES, Method, procedure, procedure_for
 from ggzy.tendering.stages import ENDED_WITHOUT_CONTRACT, Stage, Step
 
@@ -64,6 +71,16 @@ class SoleSupplierNotPublicised(DomainError):
     message_en = (
         "A single-source procurement first publicises the project and its sole supplier for at least {days} "
         "{unit_en} ({article}); {state_en}"
+    )
+
+
+class SoleSupplierObjectionsUnanswered(DomainError):
+    code = "sole_supplier_objections_unanswered"
+    status = 409
+    message_zh = "对唯一供应商公示（政府采购法实施条例 第三十八条）提出的异议尚有 {count} 项未答复：答复后方可继续采购"
+    message_en = (
+        "{count} objection(s) to the sole supplier's publicity (GPL Implementing Regulations art. 38) await their "
+        "answer: answer them before the procurement goes on"
     )
 
 
@@ -141,7 +158,9 @@ def create_tender(
         raise Conflict(
             field="lot_id", reason_zh="项目进场登记尚未受理", reason_en="the project's registration is not accepted yet"
         )
-    chosen = procedure_for(TradeType(project.trade_type), procedure_key)  # the trade type picks the law
+    category = ProcurementCategory(project.procurement_category) if project.procurement_category else None
+    # the trade type picks the law, and under 政府采购 what is procured (政府采购法实施条例 第7条)
+    chosen = procedure_for(TradeType(project.trade_type), procedure_key, category=category)
     if method not in chosen.methods:
         raise InvalidInput(
             field="method", reason_zh="该招标方式不支持此评标办法", reason_en="not a method of this procedure"
@@ -170,7 +189,12 @@ def create_tender(
     )
     if db.scalar(open_rounds):
         raise RoundRunning(field="lot_id")
-    rounds = db.scalar(select(func.count()).select_from(Tender).where(Tender.lot_id == lot.id)) or 0
+    earlier = [
+        (row.id, row.round)
+        for row in db.execute(select(Tender.id, Tender.round).where(Tender.lot_id == lot.id).order_by(Tender.round))
+    ]
+    lifecycle.refuse_new_round(db, earlier)  # a complaint about an earlier round still undecided (实施条例 第81条)
+    rounds = len(earlier)
     tender = Tender(
         lot_id=lot.id,
         round=rounds + 1,
@@ -233,6 +257,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
     chosen = procedure(tender.procedure)
     calendar = working_day_calendar(db)
     _check_sole_supplier_publicity(calendar, tender, now)
+    _check_sole_supplier_objections_answered(db, tender)
     rules.check_bid_period(calendar, issued_at=now, bid_deadline=tender.bid_deadline, procedure=chosen)
     rules.check_documents_offer(calendar, offered_from=now, offered_until=tender.documents_until, procedure=chosen)
     if tender.documents_until > tender.bid_deadline:
@@ -279,6 +304,18 @@ def _check_sole_supplier_publicity(calendar: WorkingDayCalendar, tender: Tender,
             field="tender_id", state_zh=f"公示期至 {last_day.isoformat()} 届满", state_en=f"it runs until {last_day}",
             **period.words(),
         )  # fmt: skip
+
+
+def _check_sole_supplier_objections_answered(db: Session, tender: Tender) -> None:
+    """The objections raised during the sole supplier's publicity (政府采购法实施条例 第38条) are answered before the
+    procurement goes on (tendering.sole_source)."""
+    waiting = db.scalar(
+        select(func.count()).where(
+            SoleSupplierObjection.tender_id == tender.id, SoleSupplierObjection.answered_at.is_(None)
+        )
+    )
+    if waiting:
+        raise SoleSupplierObjectionsUnanswered(field="tender_id", count=waiting)
 
 
 @changes_state("tender.sole_supplier_publicised")

@@ -62,6 +62,7 @@ class Step(StrEnum):
     RE_TENDER = "re_tender"
     PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
     CHALLENGE_RESULT = "challenge_result"
+    OBJECT_TO_SOLE_SUPPLIER = "object_to_sole_supplier"
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,13 @@ _COMMON = (
     # 招标投标法实施条例 第31条: the tenderer terminates the tender, at any stage before the contract
     transition(Step.TERMINATE, _BEFORE_AWARD, (Stage.CANCELLED,), "终止", "be terminated"),
     # 招标投标法实施条例 第81条: a complaint's decision orders the opened bids evaluated again; the round goes back
-    # to opened (an evaluation not yet started stays there), and its evaluation, publicity and award are superseded
+    # to opened (an evaluation not yet started stays there), and its evaluation, publicity and award are superseded.
+    # A round that failed at its report (招标投标法 第42条, 政府采购法 第36条) may be re-evaluated too: the failure
+    # was the evaluation's, which the decision sets aside — but not one that failed at its opening or by a re-tender,
+    # nor once the lot started a newer round (tendering.halts registers that check).
     transition(
         Step.RE_EVALUATE,
-        {Stage.OPENED, Stage.EVALUATING, Stage.EVALUATED, Stage.PUBLICITY, Stage.AWARDED},
+        {Stage.OPENED, Stage.EVALUATING, Stage.EVALUATED, Stage.PUBLICITY, Stage.AWARDED, Stage.FAILED},
         (Stage.OPENED,),
         "重新评标",
         "be evaluated again",
