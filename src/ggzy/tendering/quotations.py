@@ -421,11 +421,10 @@ def release_share(
 
 def _round_key(db: Session, key: QuotationKey) -> PrivateKey:
     shares = list(db.scalars(select(QuotationKeyShare).where(QuotationKeyShare.key_id == key.id)))
-    fingerprints = dict(
-        db.execute(
-            select(Custodian.id, Custodian.fingerprint).where(Custodian.id.in_([s.custodian_id for s in shares]))
-        ).tuples()
+    rows = db.execute(
+        select(Custodian.id, Custodian.fingerprint).where(Custodian.id.in_([s.custodian_id for s in shares]))
     )
+    fingerprints = {custodian_id: fingerprint for custodian_id, fingerprint in rows}
     setup = OpeningKeySetup(
         suite=Suite(key.suite),
         public_key=load_public_key_pem(key.public_key_pem),
