@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -139,4 +140,38 @@ def open_round(db: Session, scene: dict[str, Any], number: int, *, at: datetime)
         release(db, scene, number, prepared, at=at)
     return quotations.open_round(
         db, scene["host"], tender_id=scene["tender"].id, number=number, store=scene["store"], now=at
+    )
+
+
+NEGOTIATION_ACTIONS = (
+    "quotation.round_called",
+    "quotation.submitted",
+    "quotation.share_released",
+    "quotation.opened",
+    "negotiation.change_notified",
+)
+
+
+def negotiation_scenario(db: Session, ca_dir: Path, action: str) -> Callable[[], object]:
+    """Everything before ``action`` done; the returned call takes the step (for the walk of tests/core/test_events)."""
+    scene = negotiating(db, ca_dir)
+    t0, tender_id = scene["opened_at"], scene["tender"].id
+    if action == "quotation.round_called":
+        return lambda: call(scene, db, at=t0)
+    if action == "negotiation.change_notified":
+        return lambda: negotiation.notify_negotiation_change(
+            db, scene["host"], tender_id=tender_id, text="变动", now=t0
+        )
+    number = call(scene, db, at=t0)
+    if action == "quotation.submitted":
+        return lambda: quote(db, scene, 0, number, 9_000_000, at=t0 + timedelta(minutes=1))
+    quote(db, scene, 0, number, 9_000_000, at=t0 + timedelta(minutes=1))
+    prepared = releases(db, scene, number)
+    if action == "quotation.share_released":
+        return lambda: release(db, scene, number, prepared[0], at=t0 + timedelta(hours=1))
+    for item in prepared:
+        release(db, scene, number, item, at=t0 + timedelta(hours=1))
+    assert action == "quotation.opened"
+    return lambda: quotations.open_round(
+        db, scene["host"], tender_id=tender_id, number=number, store=scene["store"], now=t0 + timedelta(hours=1)
     )
