@@ -301,3 +301,34 @@ def test_a_supplier_sees_its_round_and_deadline_never_anothers_price(
     assert public["lot_code"].endswith(f"/quotation/{first}")
     assert "participants" not in public
     assert "suppliers" not in public
+
+
+def test_the_bid_client_seals_a_quotation_for_a_round_and_submits_it_as_a_bid(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock, tmp_path: Path
+) -> None:
+    """`ggzy bid seal --round N` fetches the round's lot code and key (checked as a tender's opening key) and seals
+    with the bids' envelope; `ggzy bid submit --quotation` uploads it and verifies the signed receipt."""
+    from ggzy.crypto import read_envelope_header
+    from tests.test_bidclient import AppTransport, _bidder_files, _invoke, _seal_args
+
+    scene = negotiating(db, gm_ca)
+    tender, t0 = scene["tender"], scene["opened_at"]
+    number = call(scene, db, at=t0)
+    clock.set(t0 + timedelta(minutes=5))
+    transport = AppTransport(client)
+    tender_url = f"http://testserver/api/v1/tenders/{tender.id}"
+    paths = _bidder_files(tmp_path, scene["certificates"][0], summary={"price_fen": 8_800_000})
+    envelope = tmp_path / "QUOTE.ggzy"
+    sealed = _invoke([*_seal_args(paths, envelope), "--tender-url", tender_url, "--round", str(number)], transport)
+    assert sealed.exit_code == 0, sealed.output
+    assert transport.requests == [("GET", f"{tender_url}/quotation-rounds/{number}")]
+    with envelope.open("rb") as stream:
+        assert read_envelope_header(stream).lot_code.endswith(f"/quotation/{number}")
+    token = token_for(db, scene["bidders"][0])["authorization"].removeprefix("Bearer ")
+    submitted = _invoke(
+        ["submit", "--tender-url", tender_url, "--envelope", str(envelope), "--token", token, "--quotation"],
+        transport,
+    )
+    assert submitted.exit_code == 0, submitted.output
+    assert "Receipt verified" in submitted.output
+    assert _quotations(db) == 1
