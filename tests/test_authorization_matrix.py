@@ -168,6 +168,13 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/opening-objections"): frozenset({R.BIDDER}),
+    ("GET", "/workspace/negotiations/{tender_id}"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("POST", "/workspace/negotiations/{tender_id}/rounds"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("POST", "/workspace/negotiations/{tender_id}/rounds/{number}/opening"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF}
+    ),
+    ("POST", "/workspace/negotiations/{tender_id}/notices"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("GET", "/workspace/bidder/tenders/{tender_id}/quotations"): frozenset({R.BIDDER}),
     ("GET", "/workspace/openings/{tender_id}"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/workspace/openings/{tender_id}/start"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/workspace/openings/{tender_id}/bids/{bid_id}/custodian-open"): frozenset(

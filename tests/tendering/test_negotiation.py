@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.awards import service as awards
-from ggzy.core.clock import FixedClock
+from ggzy.core.clock import CHINA_STANDARD_TIME, FixedClock
 from ggzy.core.permissions import Permission
 from ggzy.core.trade_types import TradeType
 from ggzy.crypto import ShareRecoveryFailed
@@ -332,3 +332,60 @@ def test_the_bid_client_seals_a_quotation_for_a_round_and_submits_it_as_a_bid(
     assert submitted.exit_code == 0, submitted.output
     assert "Receipt verified" in submitted.output
     assert _quotations(db) == 1
+
+
+def test_the_host_calls_and_opens_rounds_from_its_page_and_the_supplier_sees_its_deadline(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    """The pages call the same services: a round called with its deadline in Beijing time, the final round only
+    with a confirmation (第38条 (五)), a change notified (第38条 (四)); the supplier's page shows the round, its
+    deadline and the notice, never another supplier's price."""
+    from tests.portal.ws_support import browser_login, csrf_from, problem_code
+
+    scene = negotiating(db, gm_ca)
+    tender, t0 = scene["tender"], scene["opened_at"]
+    clock.set(t0)
+    page = f"/workspace/negotiations/{tender.id}"
+    browser_login(client, db, scene["agent_user"])
+    assert "尚未要求报价" in client.get(page).text
+    deadline = (t0 + HOUR).astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%dT%H:%M")
+    unconfirmed = client.post(
+        f"{page}/rounds", data={"csrf_token": csrf_from(client, page), "deadline": deadline, "final": "yes"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert (unconfirmed.status_code, problem_code(unconfirmed)) == (422, "invalid_input")
+    assert not quotations.rounds_of(db, tender.id)
+    called = client.post(
+        f"{page}/rounds", data={"csrf_token": csrf_from(client, page), "deadline": deadline}, follow_redirects=False
+    )
+    assert called.status_code == 303, called.text
+    assert called.headers["location"].endswith("?done=called")
+    notified = client.post(
+        f"{page}/notices", data={"csrf_token": csrf_from(client, page), "text": "交货地点变更"}, follow_redirects=False
+    )
+    assert notified.status_code == 303, notified.text
+    assert quotations.rounds_of(db, tender.id)[0].deadline == t0 + HOUR
+    clock.set(t0 + timedelta(minutes=1))
+    sent = client.post(
+        f"/api/v1/tenders/{tender.id}/quotations", files={"envelope": ("q.ggzy", seal_quotation(db, scene, 1, 1, 7_700_000))},
+        headers=token_for(db, scene["bidders"][1]),
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.text
+
+    browser_login(client, db, scene["bidders"][0])
+    mine = client.get(f"/workspace/bidder/tenders/{tender.id}/quotations").text
+    assert "待报价" in mine
+    assert "交货地点变更" in mine
+    assert "--round 1" in mine
+    assert "77,000" not in mine  # another supplier's price, never
+
+    clock.set(t0 + HOUR)
+    for prepared in releases(db, scene, 1):
+        release(db, scene, 1, prepared, at=t0 + HOUR)
+    browser_login(client, db, scene["agent_user"])
+    opened = client.post(
+        f"{page}/rounds/1/opening", data={"csrf_token": csrf_from(client, page), "confirmed": "yes"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert opened.status_code == 303, opened.text
+    assert "77,000.00" in client.get(page).text

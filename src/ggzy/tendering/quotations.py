@@ -606,3 +606,16 @@ def notices_for(db: Session, actor: Principal, tender_id: int) -> list[Negotiati
         for notice in db.scalars(query.order_by(NegotiationNotice.id))
         if actor.entity_id in json.loads(notice.recipients)
     ]
+
+
+def opened_quotations(db: Session, quotation_round: QuotationRound) -> list[OpenedQuotation]:
+    """A round's quotations with their prices, once the round is opened (nothing before: 第38条 (四)); for the
+    host's page, whose reader the caller has checked."""
+    if quotation_round.opened_at is None:
+        return []
+    rows = db.execute(
+        select(SealedQuotation.entity_id, SealedQuotation.price_fen)
+        .where(SealedQuotation.round_id == quotation_round.id)
+        .order_by(SealedQuotation.id)
+    )
+    return [OpenedQuotation(entity_id, price) for entity_id, price in rows]
