@@ -149,6 +149,9 @@ def test_政府采购法_第38条_第五项_a_quotation_after_the_final_round_cl
     assert "政府采购法 第三十八条 第（五）项" in problem["message_zh"]
     assert "art. 38 (5)" in problem["message_en"]
     assert (_quotations(db), event_count(db)) == (rows, events)
+    with pytest.raises(quotations.QuotationRoundRunning):  # the final round is opened first
+        call(scene, db, at=t0 + 2 * HOUR)
+    open_round(db, scene, final, at=t0 + 2 * HOUR)
     with pytest.raises(quotations.NegotiationClosed):  # and no new round after the final one
         call(scene, db, at=t0 + 2 * HOUR)
 
@@ -366,8 +369,9 @@ def test_the_host_calls_and_opens_rounds_from_its_page_and_the_supplier_sees_its
     assert notified.status_code == 303, notified.text
     assert quotations.rounds_of(db, tender.id)[0].deadline == t0 + HOUR
     clock.set(t0 + timedelta(minutes=1))
+    envelope = seal_quotation(db, scene, 1, 1, 7_700_000)
     sent = client.post(
-        f"/api/v1/tenders/{tender.id}/quotations", files={"envelope": ("q.ggzy", seal_quotation(db, scene, 1, 1, 7_700_000))},
+        f"/api/v1/tenders/{tender.id}/quotations", files={"envelope": ("q.ggzy", envelope)},
         headers=token_for(db, scene["bidders"][1]),
     )  # fmt: skip
     assert sent.status_code == 201, sent.text

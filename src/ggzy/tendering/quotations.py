@@ -243,10 +243,10 @@ def call_round(
     actor = check_host(actor, project)
     lifecycle.require(db, tender, Step.CALL_QUOTATIONS, now)  # halts: 实施条例 第62条 and the rest
     earlier = rounds_of(db, tender.id)
-    if earlier and earlier[-1].final:
-        raise NegotiationClosed(field="tender_id", deadline=earlier[-1].deadline.isoformat(), **_FINAL)
     if earlier and earlier[-1].opened_at is None:
         raise QuotationRoundRunning(field="tender_id", number=earlier[-1].number)
+    if earlier and earlier[-1].final:
+        raise NegotiationClosed(field="tender_id", deadline=earlier[-1].deadline.isoformat(), **_FINAL)
     if deadline <= now:
         raise InvalidInput(field="deadline", reason_zh="报价截止时间须晚于现在", reason_en="must be in the future")
     opened = set(db.scalars(select(DecryptedBid.entity_id).where(DecryptedBid.tender_id == tender.id)))
