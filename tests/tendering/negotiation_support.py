@@ -24,7 +24,7 @@ from ggzy.evaluation import rules as evaluation_rules
 from ggzy.evaluation import service as evaluation
 from ggzy.experts import service as experts
 from ggzy.storage import LocalBlobStore
-from ggzy.tendering import quotations
+from ggzy.tendering import quotation_views, quotations
 from ggzy.tendering.models import Custodian, QuotationKey, QuotationKeyShare
 from tests.conftest import LEDGER_KEYS
 from tests.factories import _custodian_material, make_expert, make_opened_tender, principal
@@ -77,7 +77,7 @@ def seal_quotation(db: Session, scene: dict[str, Any], index: int, number: int, 
     """Supplier ``index`` seals its quotation for round ``number`` exactly as a bid: the bids' envelope, for the
     round's lot code, wrapped to the round's key."""
     issued: IssuedCertificate = scene["certificates"][index]
-    view = quotations.round_view(db, quotations.get_round(db, scene["tender"].id, number))
+    view = quotation_views.round_view(db, quotations.get_round(db, scene["tender"].id, number))
     key = next(key for key in view["keys"] if key["suite"] == issued.certificate.suite.value)  # type: ignore[attr-defined]
     out = io.BytesIO()
     seal_bid(

@@ -24,7 +24,7 @@ from ggzy.entities.models import User
 from ggzy.evaluation import negotiation
 from ggzy.evaluation import service as evaluation
 from ggzy.experts.service import sitting_members
-from ggzy.tendering import quotations
+from ggzy.tendering import quotation_views, quotations
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import SealedQuotation
 from ggzy.tendering.procedures import (
@@ -70,7 +70,7 @@ def test_政府采购法_第38条_a_whole_negotiation_two_rounds_the_lowest_fina
         db, scene["host"], tender_id=tender.id, text="交货期改为60日", now=t0
     )
     for supplier in scene["suppliers"]:
-        assert [n.id for n in quotations.notices_for(db, supplier, tender.id)] == [notice.id]
+        assert [n.id for n in quotation_views.notices_for(db, supplier, tender.id)] == [notice.id]
 
     first = call(scene, db, at=t0)
     for index, price in enumerate([25_000_000, 19_000_000, 9_500_000]):

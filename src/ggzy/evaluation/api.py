@@ -28,7 +28,7 @@ from ggzy.evaluation.schemas import (
     StartIn,
 )
 from ggzy.projects.access import NotYourCentre
-from ggzy.tendering import lifecycle, quotations
+from ggzy.tendering import lifecycle, quotation_views, quotations
 from ggzy.tendering.access import NotTheHost
 from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
 from ggzy.tendering.schemas import NegotiationNoticeOut, QuotationRoundIn, QuotationRoundOut, TextIn
@@ -182,7 +182,7 @@ def call_quotation_round(tender_id: Id, body: QuotationRoundIn, db: DB, actor: H
     called = negotiation.call_quotation_round(
         db, actor, tender_id=tender_id, deadline=body.deadline, final=body.final, now=now
     )
-    return QuotationRoundOut.model_validate(quotations.round_view(db, called))
+    return QuotationRoundOut.model_validate(quotation_views.round_view(db, called))
 
 
 @router.post(

@@ -29,7 +29,7 @@ from ggzy.experts.models import CommitteeMember
 from ggzy.experts.service import EXPERT, current_draw, sitting_members
 from ggzy.projects.access import check_reviewer
 from ggzy.projects.models import Lot, Project
-from ggzy.tendering import lifecycle, quotations
+from ggzy.tendering import lifecycle, quotation_views
 from ggzy.tendering.lifecycle import TenderStageWrong, stage_of
 from ggzy.tendering.models import DecryptedBid, SealedBid, Tender
 from ggzy.tendering.procedures import Method, procedure
@@ -595,7 +595,7 @@ def _priced_by_final_quotations(
 ) -> tuple[dict[int, OpenedBid], list[int]]:
     """竞争性谈判, 竞争性磋商: the price ranked is each supplier's final quotation (政府采购法 第38条 (五)), opened
     together once the final round's deadline passed; a supplier without a valid final quotation is not ranked."""
-    finals = quotations.final_quotations(db, tender_id)
+    finals = quotation_views.final_quotations(db, tender_id)
     if finals is None:
         raise EvaluationIncomplete(
             field="tender_id",

@@ -28,7 +28,7 @@ from ggzy.evaluation import negotiation
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
-from ggzy.tendering import lifecycle, quotations, service
+from ggzy.tendering import lifecycle, quotation_views, quotations, service
 from ggzy.tendering.access import NotTheHost, check_host
 from ggzy.tendering.procedures import procedure
 
@@ -55,7 +55,7 @@ def _host_context(db: Session, actor: Principal, tender_id: int, now: datetime) 
     project, _ = service.project_of(db, tender)
     check_host(actor, project)
     rounds = quotations.rounds_of(db, tender.id)
-    opened = {item.id: quotations.opened_quotations(db, item) for item in rounds}
+    opened = {item.id: quotation_views.opened_quotations(db, item) for item in rounds}
     ids = sorted({q.entity_id for lines in opened.values() for q in lines})
     return {
         "active": "workspace",
@@ -184,8 +184,8 @@ def supplier_page(tender_id: Id, request: Request, db: DB, actor: Supplier, now:
             "active": "workspace",
             "section": "",
             "tender": tender,
-            "rounds": quotations.rounds_for_supplier(db, actor, tender.id),
-            "notices": quotations.notices_for(db, actor, tender.id),
+            "rounds": quotation_views.rounds_for_supplier(db, actor, tender.id),
+            "notices": quotation_views.notices_for(db, actor, tender.id),
             "tender_url": f"{str(request.base_url).rstrip('/')}/api/v1/tenders/{tender.id}",
             "now": now,
         },

@@ -25,7 +25,7 @@ from ggzy.crypto import (
     load_public_key_pem,
 )
 from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
-from ggzy.tendering import bids, keys, lifecycle, opening, quotations, rules, service
+from ggzy.tendering import bids, keys, lifecycle, opening, quotation_views, quotations, rules, service
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.models import DocumentObjection, Tender
@@ -646,7 +646,7 @@ def submit_quotation(
 )
 def my_quotation_rounds(tender_id: Id, db: DB, actor: Bidder) -> list[SupplierRoundOut]:
     service.get_tender(db, tender_id)
-    return [SupplierRoundOut.model_validate(item) for item in quotations.rounds_for_supplier(db, actor, tender_id)]
+    return [SupplierRoundOut.model_validate(item) for item in quotation_views.rounds_for_supplier(db, actor, tender_id)]
 
 
 @router.get(
@@ -656,7 +656,7 @@ def my_quotation_rounds(tender_id: Id, db: DB, actor: Bidder) -> list[SupplierRo
     responses=problem_responses(NotFound),
 )
 def quotation_round(tender_id: Id, number: Id, db: DB, _: Public) -> QuotationRoundOut:
-    return QuotationRoundOut.model_validate(quotations.round_view(db, quotations.get_round(db, tender_id, number)))
+    return QuotationRoundOut.model_validate(quotation_views.round_view(db, quotations.get_round(db, tender_id, number)))
 
 
 @router.post(
@@ -709,5 +709,5 @@ def my_negotiation_notices(tender_id: Id, db: DB, actor: Bidder) -> list[Negotia
     service.get_tender(db, tender_id)
     return [
         NegotiationNoticeOut(id=notice.id, text=notice.text, notified_at=notice.notified_at)
-        for notice in quotations.notices_for(db, actor, tender_id)
+        for notice in quotation_views.notices_for(db, actor, tender_id)
     ]
