@@ -1,8 +1,8 @@
 """竞争性谈判 and 竞争性磋商: rounds of sealed quotations, their keys and shares, the quotations, and the notices of
 changes to the negotiation documents (政府采购法 第38条 (四)、(五))
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
