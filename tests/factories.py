@@ -587,7 +587,7 @@ def make_opened_tender(
     return {
         "centres": centres, "project": project, "lot": lot, "owner": owner, "agent": agent, "owner_user": owner_user,
         "agent_user": agent_user, "staff": staff, "tender": tender, "bidders": [b.user for b, _, _ in crew],
-        "bid_ids": bid_ids, "opened_at": after + timedelta(hours=1),
+        "bid_ids": bid_ids, "opened_at": after + timedelta(hours=1), "certificates": [b.issued for b, _, _ in crew],
     }  # fmt: skip
 
 

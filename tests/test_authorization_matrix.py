@@ -84,6 +84,17 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tenders/{tender_id}/bids/{bid_id}/custodian-open"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/api/v1/tenders/{tender_id}/opening/finish"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/api/v1/tenders/{tender_id}/opening/objections"): frozenset({R.BIDDER}),
+    # 竞争性谈判, 竞争性磋商: rounds of sealed quotations (政府采购法 第38条)
+    ("POST", "/api/v1/tenders/{tender_id}/quotation-rounds"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("GET", "/api/v1/tenders/{tender_id}/quotation-rounds/{number}"): EVERYONE,
+    ("POST", "/api/v1/tenders/{tender_id}/quotation-rounds/{number}/keys/{suite}/releases"): EVERYONE,
+    ("POST", "/api/v1/tenders/{tender_id}/quotation-rounds/{number}/opening"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF}
+    ),
+    ("POST", "/api/v1/tenders/{tender_id}/quotations"): frozenset({R.BIDDER}),
+    ("GET", "/api/v1/tenders/{tender_id}/quotations/mine"): frozenset({R.BIDDER}),
+    ("POST", "/api/v1/tenders/{tender_id}/negotiation-notices"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("GET", "/api/v1/tenders/{tender_id}/negotiation-notices/mine"): frozenset({R.BIDDER}),
     ("POST", "/api/v1/opening-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("GET", "/api/v1/tenders/{tender_id}/opening-keys"): EVERYONE,
     ("PUT", "/api/v1/tenders/{tender_id}/documents"): frozenset({R.OWNER, R.AGENT}),
@@ -168,6 +179,13 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/opening-objections"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/sole-supplier/{tender_id}/objections"): frozenset({R.BIDDER}),
+    ("GET", "/workspace/negotiations/{tender_id}"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("POST", "/workspace/negotiations/{tender_id}/rounds"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("POST", "/workspace/negotiations/{tender_id}/rounds/{number}/opening"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF}
+    ),
+    ("POST", "/workspace/negotiations/{tender_id}/notices"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
+    ("GET", "/workspace/bidder/tenders/{tender_id}/quotations"): frozenset({R.BIDDER}),
     ("GET", "/workspace/openings/{tender_id}"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/workspace/openings/{tender_id}/start"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("POST", "/workspace/openings/{tender_id}/bids/{bid_id}/custodian-open"): frozenset(

@@ -24,6 +24,7 @@ from ggzy.bidclient import (
     UrllibTransport,
     collect_files,
     decrypt_and_hand_over,
+    fetch_round_material,
     fetch_tender_material,
     load_opening_key,
     load_private_key,
@@ -93,8 +94,13 @@ def seal_command(
     opening_key: Annotated[
         Path | None, typer.Option("--opening-key", help="开标公钥 PEM（离线）/ the lot's opening key, offline")
     ] = None,
+    quotation_round: Annotated[
+        int | None,
+        typer.Option("--round", help="谈判/磋商报价轮次（与 --tender-url）/ seal a quotation for this round"),
+    ] = None,
 ) -> None:
-    """离线加密投标文件 / Seal a bid into an envelope (offline with --lot-code and --opening-key)."""
+    """离线加密投标文件 / Seal a bid into an envelope (offline with --lot-code and --opening-key); with --round, a
+    quotation for that round of a 竞争性谈判 or 竞争性磋商, sealed exactly as a bid."""
     offline = lot_code is not None or opening_key is not None
     if offline == (tender_url is not None) or (offline and (lot_code is None or opening_key is None)):
         raise _fail(
@@ -114,7 +120,11 @@ def seal_command(
         document = parse_summary(summary.read_bytes())
         named = collect_files(files)
         if tender_url is not None:
-            material = fetch_tender_material(_transport(ctx), tender_url, suite)
+            material = (
+                fetch_round_material(_transport(ctx), tender_url, suite, quotation_round)
+                if quotation_round is not None
+                else fetch_tender_material(_transport(ctx), tender_url, suite)
+            )
             lot, lot_key = material.lot_code, material.opening_key
             if material.bid_deadline is not None:
                 console.print(f"投标截止 / deadline: {to_china_time(material.bid_deadline):%Y-%m-%d %H:%M} (CST)")
@@ -165,6 +175,9 @@ def submit_command(
     platform_key: Annotated[
         str | None, typer.Option("--platform-key", help="固定平台回执公钥（C2SP）/ pin the platform's receipt key")
     ] = None,
+    quotation: Annotated[
+        bool, typer.Option("--quotation", help="递交谈判/磋商报价 / the envelope is a quotation for the running round")
+    ] = False,
 ) -> None:
     """递交投标文件并验证回执 / Upload an envelope and verify the platform's signed receipt."""
     try:
@@ -179,6 +192,7 @@ def submit_command(
             token=token,
             device=parse_device(device_json),
             platform_key=platform_key,
+            quotation=quotation,
         )
     except BidClientError as error:
         raise _fail(error) from error

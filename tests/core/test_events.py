@@ -37,6 +37,7 @@ from tests.factories import (
     principal,
     signed_enrolment,
 )
+from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
 from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
 
 LIFETIME = timedelta(hours=1)
@@ -666,6 +667,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         },
         **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},
         **{action: (lambda action=action: venue_scenario(db, action)) for action in VENUE_ACTIONS},
+        **{action: (lambda action=action: negotiation_scenario(db, gm_ca, action)) for action in NEGOTIATION_ACTIONS},
         "award.publicity_republished": lambda: republish_scenario(db, gm_ca),
         **{
             action: (lambda action=action: _award(db, gm_ca, action))

@@ -25,7 +25,7 @@ from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.periods import DayCount, StatutoryPeriod, registered_periods, statutory_period
 from ggzy.tendering import rules as tender_rules
 from ggzy.tendering.procedures import OPEN
-from ggzy.tendering.procurement_periods import PROCUREMENT_PERIODS
+from ggzy.tendering.procurement_periods import CONSULTATION_PERIODS, PROCUREMENT_PERIODS
 
 CALENDAR = package_calendar()
 ONE_DAY = timedelta(days=1)
@@ -122,6 +122,14 @@ RULES.update(
     }
 )
 
+# 竞争性磋商 (政府采购竞争性磋商采购方式管理暂行办法 第十条): the registry's ``consultation`` counts them with last_day
+RULES.update(
+    {
+        period.key: (lambda cal, day, period=period: period.last_day(cal, day))
+        for period in vars(CONSULTATION_PERIODS).values()
+    }
+)
+
 PERIODS = registered_periods()
 HOLIDAYS = {
     "national_day_2026": date(2026, 10, 1),  # 国庆节、中秋节 1–7 October
@@ -150,7 +158,10 @@ def _event_days(period: StatutoryPeriod, holiday: date) -> list[date]:
     return [holiday - timedelta(days=period.length), holiday - timedelta(days=period.length - 2)]
 
 
-LAWS = {"招标投标法", "招标投标法实施条例", "政府采购法", "政府采购法实施条例"}
+# The Ministry of Finance's measures for 竞争性磋商 (财库〔2014〕214号): only 第十条 is cited (procurement_periods)
+LAWS = {
+    "招标投标法", "招标投标法实施条例", "政府采购法", "政府采购法实施条例", "政府采购竞争性磋商采购方式管理暂行办法",
+}  # fmt: skip
 
 
 def test_the_registry_lists_every_period_of_the_procedures_and_of_complaints_with_its_article() -> None:
@@ -168,6 +179,7 @@ def test_the_registry_lists_every_period_of_the_procedures_and_of_complaints_wit
         "complaint.decision",
         "procurement.prequalification_submission",  # 政府采购法实施条例 第21条
         "procurement.documents_on_offer",  # 政府采购法实施条例 第31条 第1款
+        "consultation.documents_on_offer",  # 竞争性磋商 measures 第十条
         "procurement.deposit_refund_unsuccessful",  # 政府采购法实施条例 第33条
         "procurement.deposit_refund_successful",  # 政府采购法实施条例 第33条
         "procurement.sole_supplier_publicity",  # 政府采购法实施条例 第38条

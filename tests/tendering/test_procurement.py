@@ -79,6 +79,8 @@ def test_the_trade_type_picks_the_law_procedures_offered() -> None:
         "gp_invited",
         "rfq",
         "single_source",
+        "negotiation",
+        "consultation",
     }
     for rights in (TradeType.LAND, TradeType.MINING, TradeType.PROPERTY):
         assert procedures_for(rights) == []  # listing and auction come with their own issue

@@ -39,6 +39,7 @@ from ggzy.bidclient.opening import (
 )
 from ggzy.bidclient.sealing import (
     TenderMaterial,
+    fetch_round_material,
     fetch_tender_material,
     seal_for_tender,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "UrllibTransport",
     "collect_files",
     "decrypt_and_hand_over",
+    "fetch_round_material",
     "fetch_tender_material",
     "get_json",
     "hand_over_data_key",

@@ -47,6 +47,40 @@ def fetch_tender_material(transport: Transport, tender_url: str, suite: Suite) -
     deadline: datetime | None = None
     with contextlib.suppress(TypeError, ValueError):
         deadline = datetime.fromisoformat(tender["bid_deadline"])
+    key, threshold = _opening_key(keys, suite)
+    return TenderMaterial(
+        tender_id=url.tender_id,
+        lot_code=tender["lot_code"],
+        bid_deadline=deadline,
+        opening_key=key,
+        threshold=threshold,
+    )
+
+
+def fetch_round_material(transport: Transport, tender_url: str, suite: Suite, number: int) -> TenderMaterial:
+    """What sealing a quotation needs (竞争性谈判, 竞争性磋商): the round's lot code, deadline and key of ``suite``,
+    checked exactly as a tender's opening key is."""
+    url = TenderUrl.parse(tender_url)
+    found = get_json(transport, url.quotation_round(number))
+    if (
+        not isinstance(found, dict)
+        or not isinstance(found.get("lot_code"), str)
+        or not isinstance(found.get("keys"), list)
+    ):
+        raise BidClientError(
+            "answer_invalid", "平台返回的报价轮次信息不完整", "the platform's quotation round answer is incomplete"
+        )
+    deadline: datetime | None = None
+    with contextlib.suppress(TypeError, ValueError):
+        deadline = datetime.fromisoformat(found["deadline"])
+    key, threshold = _opening_key(found["keys"], suite)
+    return TenderMaterial(
+        tender_id=url.tender_id, lot_code=found["lot_code"], bid_deadline=deadline, opening_key=key, threshold=threshold
+    )
+
+
+def _opening_key(keys: list[Any], suite: Suite) -> tuple[PublicKey, int]:
+    """The published key of ``suite``, checked against its fingerprint and suite."""
     for item in keys:
         if isinstance(item, dict) and item.get("suite") == suite.value:
             try:
@@ -61,13 +95,7 @@ def fetch_tender_material(transport: Transport, tender_url: str, suite: Suite) -
                     "平台公布的开标公钥与其指纹或套件不符",
                     "the published opening key does not match its fingerprint or suite",
                 )
-            return TenderMaterial(
-                tender_id=url.tender_id,
-                lot_code=tender["lot_code"],
-                bid_deadline=deadline,
-                opening_key=key,
-                threshold=int(item.get("threshold") or 0),
-            )
+            return key, int(item.get("threshold") or 0)
     raise BidClientError(
         "suite_not_accepted",
         f"本招标项目不接受 {suite} 套件的投标文件（没有该套件的开标公钥）",

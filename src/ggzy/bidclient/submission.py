@@ -162,13 +162,16 @@ def submit_envelope(
     token: str,
     device: Mapping[str, Any] | None = None,
     platform_key: str | None = None,
+    quotation: bool = False,
 ) -> Submission:
     """Upload an envelope, verify the signed receipt and write it next to the envelope (``BID.ggzy.receipt.json``).
 
     The envelope is checked locally first (its header and outer signature). A receipt that does not verify is kept
     as ``BID.ggzy.receipt.unverified.json`` (evidence of what the platform answered) and raises ``receipt_invalid``.
+    ``quotation``: the envelope is a quotation for the running round of a negotiation, not a bid.
     """
     url = TenderUrl.parse(tender_url)
+    target = url.quotations if quotation else url.bids
     header = read_header(envelope)
     headers = authorization(token)
     if device is not None:
@@ -177,9 +180,9 @@ def submit_envelope(
     body = MultipartBody.for_file("envelope", envelope)
     answer = json_answer(
         transport.request(
-            "POST", url.bids, headers=headers | body.headers | {"Accept": "application/json"}, body=body.chunks()
+            "POST", target, headers=headers | body.headers | {"Accept": "application/json"}, body=body.chunks()
         ),
-        url.bids,
+        target,
     )
     if not isinstance(answer, dict):
         raise _receipt_invalid("不是 JSON 对象", "not a JSON object")

@@ -152,6 +152,13 @@ class TenderUrl:
         return f"{self.url}/opening-keys"
 
     @property
+    def quotations(self) -> str:
+        return f"{self.url}/quotations"
+
+    def quotation_round(self, number: int) -> str:
+        return f"{self.url}/quotation-rounds/{number}"
+
+    @property
     def decryptions(self) -> str:
         return f"{self.url}/decryptions"
 

@@ -49,6 +49,10 @@ _FORWARD = frozenset(
         Step.REPUBLICISE,
         Step.AWARD,
         Step.CONTRACT,
+        # 竞争性谈判, 竞争性磋商: the quotation rounds during the evaluation (政府采购法 第57条: suspended too)
+        Step.CALL_QUOTATIONS,
+        Step.SUBMIT_QUOTATION,
+        Step.OPEN_QUOTATIONS,
     }
 )
 

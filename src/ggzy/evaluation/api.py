@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from ggzy.core.errors import Conflict, InvalidInput, NotFound
+from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
-from ggzy.evaluation import rules, service, signing, views
+from ggzy.evaluation import negotiation, rules, service, signing, views
 from ggzy.evaluation.access import NotACommitteeMember, NotTheFinaliser
 from ggzy.evaluation.schemas import (
     AssignmentOut,
@@ -28,13 +28,17 @@ from ggzy.evaluation.schemas import (
     StartIn,
 )
 from ggzy.projects.access import NotYourCentre
+from ggzy.tendering import lifecycle, quotation_views, quotations
+from ggzy.tendering.access import NotTheHost
 from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
+from ggzy.tendering.schemas import NegotiationNoticeOut, QuotationRoundIn, QuotationRoundOut, TextIn
 
 router = APIRouter(tags=["evaluation"], route_class=PermissionedRoute)
 
 Runner = Annotated[Principal, Depends(require(Permission.EVALUATION_RUN))]
 Member = Annotated[Principal, Depends(require(Permission.EVALUATION_SIT))]
 Finaliser = Annotated[Principal, Depends(require(Permission.EVALUATION_FINALISE))]
+Host = Annotated[Principal, Depends(require(Permission.OPENING_HOST))]
 
 _MEMBER_PROBLEMS = (NotFound, TenderStageWrong, NotACommitteeMember, InvalidInput, Conflict, service.SheetFinal)
 
@@ -160,3 +164,34 @@ def finalise_report(tender_id: Id, db: DB, actor: Finaliser, now: Now) -> Evalua
 )
 def my_assignments(db: DB, actor: Member, now: Now) -> list[AssignmentOut]:
     return views.assignments_view(db, actor, now=now)
+
+
+# -- 竞争性谈判, 竞争性磋商 (政府采购法 第38条 (四)、(五)) ---------------------------------------------------------
+
+_NEGOTIATION_PROBLEMS: tuple[type[DomainError], ...] = (NotFound, NotTheHost, InvalidInput, *lifecycle.REFUSALS)
+
+
+@router.post(
+    "/tenders/{tender_id}/quotation-rounds",
+    status_code=201,
+    response_model=QuotationRoundOut,
+    summary="Call a round of sealed quotations from every supplier still negotiating; `final` for the last round",
+    responses=problem_responses(*_NEGOTIATION_PROBLEMS, quotations.NegotiationClosed, quotations.QuotationRoundRunning),
+)
+def call_quotation_round(tender_id: Id, body: QuotationRoundIn, db: DB, actor: Host, now: Now) -> QuotationRoundOut:
+    called = negotiation.call_quotation_round(
+        db, actor, tender_id=tender_id, deadline=body.deadline, final=body.final, now=now
+    )
+    return QuotationRoundOut.model_validate(quotation_views.round_view(db, called))
+
+
+@router.post(
+    "/tenders/{tender_id}/negotiation-notices",
+    status_code=201,
+    response_model=NegotiationNoticeOut,
+    summary="Notify every supplier still negotiating, in writing, of a substantive change to the documents",
+    responses=problem_responses(*_NEGOTIATION_PROBLEMS),
+)
+def notify_negotiation_change(tender_id: Id, body: TextIn, db: DB, actor: Host, now: Now) -> NegotiationNoticeOut:
+    notice = negotiation.notify_negotiation_change(db, actor, tender_id=tender_id, text=body.text, now=now)
+    return NegotiationNoticeOut(id=notice.id, text=notice.text, notified_at=notice.notified_at)

@@ -29,7 +29,7 @@ from ggzy.experts.models import CommitteeMember
 from ggzy.experts.service import EXPERT, current_draw, sitting_members
 from ggzy.projects.access import check_reviewer
 from ggzy.projects.models import Lot, Project
-from ggzy.tendering import lifecycle
+from ggzy.tendering import lifecycle, quotation_views
 from ggzy.tendering.lifecycle import TenderStageWrong, stage_of
 from ggzy.tendering.models import DecryptedBid, SealedBid, Tender
 from ggzy.tendering.procedures import Method, procedure
@@ -502,10 +502,13 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
     scheme = scheme_from_json(evaluation.scheme)
     members = sitting_members(db, tender.id)
     bids = opened_bids(db, tender.id)
+    without_final_quotation: list[int] = []
+    if procedure(tender.procedure).quotation_rounds is not None:
+        bids, without_final_quotation = _priced_by_final_quotations(db, tender.id, bids)
     rejected = _rejected(db, evaluation.id)
     in_play = [bid for bid in bids.values() if bid.bid_id not in rejected]
     failed = _qualification_failures(db, evaluation, in_play, members, scheme.qualification_criteria)
-    valid = [bid for bid in in_play if bid.bid_id not in failed]
+    valid = [bid for bid in in_play if bid.bid_id not in failed and bid.bid_id not in without_final_quotation]
     prices = {bid.bid_id: bid.price_fen for bid in valid if bid.price_fen is not None}
     if evaluation.method == Method.SCORING:
         technical = _technical_scores(db, evaluation, valid, members)
@@ -553,6 +556,15 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
             for r in rejected.values()
         ],
         "failed_qualification": [{"bid_id": b, "entity_id": bids[b].entity_id} for b in sorted(failed)],
+        **(
+            {
+                "without_final_quotation": [
+                    {"bid_id": b, "entity_id": bids[b].entity_id} for b in without_final_quotation
+                ]
+            }
+            if procedure(tender.procedure).quotation_rounds is not None
+            else {}
+        ),
         "recommended": [line.bid_id for line in ranked[:RECOMMENDED_CANDIDATES]],
         "finalised_at": now.isoformat(),
     }
@@ -576,6 +588,25 @@ def finalise_report(db: Session, actor: Principal, *, tender_id: int, now: datet
         {"sha256": digest, "recommended": body["recommended"], "committee_size": len(members)}, now,
     )  # fmt: skip
     return report
+
+
+def _priced_by_final_quotations(
+    db: Session, tender_id: int, bids: dict[int, OpenedBid]
+) -> tuple[dict[int, OpenedBid], list[int]]:
+    """竞争性谈判, 竞争性磋商: the price ranked is each supplier's final quotation (政府采购法 第38条 (五)), opened
+    together once the final round's deadline passed; a supplier without a valid final quotation is not ranked."""
+    finals = quotation_views.final_quotations(db, tender_id)
+    if finals is None:
+        raise EvaluationIncomplete(
+            field="tender_id",
+            missing_zh="最后报价尚未开启（政府采购法 第三十八条 第（五）项）",
+            missing_en="the final quotations are not opened (Government Procurement Law art. 38 (5))",
+        )
+    priced = {
+        bid_id: OpenedBid(bid.bid_id, bid.entity_id, finals.get(bid.entity_id), bid.submitted_at)
+        for bid_id, bid in bids.items()
+    }
+    return priced, sorted(bid_id for bid_id, bid in priced.items() if bid.price_fen is None)
 
 
 def report_of(db: Session, evaluation_id: int) -> EvaluationReport | None:

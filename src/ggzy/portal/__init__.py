@@ -37,6 +37,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.expert import router as expert_router
     from ggzy.portal.host import router as host_router
     from ggzy.portal.live import router as live_router
+    from ggzy.portal.negotiation import router as negotiation_router
     from ggzy.portal.owner import router as owner_router
     from ggzy.portal.pages import router as pages_router
     from ggzy.portal.session import router as session_router
@@ -53,6 +54,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(centre_router)
     app.include_router(expert_router)
     app.include_router(host_router)
+    app.include_router(negotiation_router)
     app.include_router(supervision_router)
     install_page_errors(app)
     app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)

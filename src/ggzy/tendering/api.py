@@ -25,7 +25,7 @@ from ggzy.crypto import (
     load_public_key_pem,
 )
 from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
-from ggzy.tendering import bids, keys, lifecycle, opening, rules, service, sole_source
+from ggzy.tendering import bids, keys, lifecycle, opening, quotation_views, quotations, rules, service, sole_source
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.models import DocumentObjection, SoleSupplierObjection, Tender
@@ -45,15 +45,19 @@ from ggzy.tendering.schemas import (
     DataKeyIn,
     DocumentObjectionIn,
     FinishOpeningIn,
+    NegotiationNoticeOut,
     ObjectionOut,
     ObjectionPath,
+    OpenedQuotationOut,
     OpeningKeyOut,
     OpeningObjectionPath,
+    QuotationRoundOut,
     RegistrationOut,
     SealedBidOut,
     ShareReleaseIn,
     SoleSupplierObjectionOut,
     SoleSupplierObjectionPath,
+    SupplierRoundOut,
     TenderIn,
     TenderOut,
     TextIn,
@@ -640,3 +644,118 @@ def answer_opening_objection(
 ) -> dict[str, str]:
     answered = opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=body.text, now=now)
     return {"objection_id": answered.public_id}
+
+
+# -- 竞争性谈判, 竞争性磋商: rounds of sealed quotations (政府采购法 第38条 (四)、(五)) ------------------------------
+
+QUOTATION_PROBLEMS: tuple[type[DomainError], ...] = (
+    NotFound,
+    *lifecycle.REFUSALS,
+    *quotations.REFUSALS,
+    bids.EnvelopeNotYours,
+    bids.SuiteNotAccepted,
+    EnvelopeInvalid,
+    SignatureInvalid,
+    CertificateUntrusted,
+    CertificateExpired,
+    BlobTooLarge,
+    BlobDigestMismatch,
+)
+
+
+@router.post(
+    "/tenders/{tender_id}/quotations",
+    status_code=201,
+    response_model=BidReceiptOut,
+    summary="Seal a quotation for the running round of a negotiation (sealed as a bid is); a signed receipt",
+    responses=problem_responses(*QUOTATION_PROBLEMS),
+)
+def submit_quotation(
+    tender_id: Id, request: Request, envelope: UploadFile, db: DB, actor: Bidder, now: Now
+) -> BidReceiptOut:
+    receipt = quotations.submit_quotation(
+        db,
+        actor,
+        tender_id=tender_id,
+        envelope=envelope.file,
+        store=request.app.state.blob_store,
+        max_bytes=request.app.state.settings.bid_max_mb * MIB,
+        signer=request.app.state.ledger_keys.ed25519_key,
+        now=now,
+    )
+    return BidReceiptOut(**receipt.document(), signature=receipt.signature)
+
+
+@router.get(
+    "/tenders/{tender_id}/quotations/mine",
+    response_model=list[SupplierRoundOut],
+    summary="The rounds of quotations as your entity sees them: deadlines, whether you are in each, your quotation",
+    responses=problem_responses(NotFound),
+)
+def my_quotation_rounds(tender_id: Id, db: DB, actor: Bidder) -> list[SupplierRoundOut]:
+    service.get_tender(db, tender_id)
+    return [SupplierRoundOut.model_validate(item) for item in quotation_views.rounds_for_supplier(db, actor, tender_id)]
+
+
+@router.get(
+    "/tenders/{tender_id}/quotation-rounds/{number}",
+    response_model=QuotationRoundOut,
+    summary="A round of quotations: its deadline, and the lot code and public keys a quotation is sealed for",
+    responses=problem_responses(NotFound),
+)
+def quotation_round(tender_id: Id, number: Id, db: DB, _: Public) -> QuotationRoundOut:
+    return QuotationRoundOut.model_validate(quotation_views.round_view(db, quotations.get_round(db, tender_id, number)))
+
+
+@router.post(
+    "/tenders/{tender_id}/quotation-rounds/{number}/keys/{suite}/releases",
+    status_code=201,
+    summary="A custodian releases its share of a round's key, signed by its certificate (after the round's deadline)",
+    responses=problem_responses(NotFound, Conflict, quotations.QuotationsSealed, SignatureInvalid, InvalidInput),
+)
+def release_quotation_share(
+    tender_id: Id, number: Id, suite: Ascii, body: ShareReleaseIn, db: DB, _: Public, now: Now
+) -> dict[str, int]:
+    released = quotations.release_share(
+        db,
+        tender_id=tender_id,
+        number=number,
+        suite=suite,
+        share_index=body.share_index,
+        share=_b64(body.share, "share"),
+        signature=_b64(body.signature, "signature"),
+        now=now,
+    )
+    return {"share_index": released.share_index}
+
+
+@router.post(
+    "/tenders/{tender_id}/quotation-rounds/{number}/opening",
+    response_model=list[OpenedQuotationOut],
+    summary="Open every quotation of a round together, with the custodians' released shares (after its deadline)",
+    responses=problem_responses(
+        NotFound, NotTheHost, *lifecycle.REFUSALS, quotations.QuotationsSealed, quotations.QuotationsOpened,
+        ShareRecoveryFailed,
+    ),
+)  # fmt: skip
+def open_quotations(
+    tender_id: Id, number: Id, request: Request, db: DB, actor: Host, now: Now
+) -> list[OpenedQuotationOut]:
+    opened = quotations.open_round(
+        db, actor, tender_id=tender_id, number=number, store=request.app.state.blob_store, now=now
+    )
+    return [OpenedQuotationOut(entity_id=item.entity_id, price_fen=item.price_fen) for item in opened]
+
+
+@router.get(
+    "/tenders/{tender_id}/negotiation-notices/mine",
+    response_model=list[NegotiationNoticeOut],
+    summary="The changes to the negotiation documents notified to your entity (政府采购法 第38条 (四))",
+    responses=problem_responses(NotFound),
+)
+def my_negotiation_notices(tender_id: Id, db: DB, actor: Bidder) -> list[NegotiationNoticeOut]:
+    service.get_tender(db, tender_id)
+    return [
+        NegotiationNoticeOut(id=notice.id, text=notice.text, notified_at=notice.notified_at)
+        for notice in quotation_views.notices_for(db, actor, tender_id)
+    ]

@@ -302,12 +302,34 @@ def _is_one_active_bid_violation(error: IntegrityError) -> bool:
 
 
 def _receipt(bid: SealedBid, event: Event, signer: Ed25519PrivateKey) -> BidReceipt:
-    unsigned = BidReceipt(
+    return signed_receipt(
         bid_id=bid.public_id,
         tender_id=bid.tender_id,
         received_at=bid.submitted_at,
         ciphertext_sha256=bid.ciphertext_sha256,
         ciphertext_size=bid.ciphertext_size,
+        event=event,
+        signer=signer,
+    )
+
+
+def signed_receipt(
+    *,
+    bid_id: str,
+    tender_id: int,
+    received_at: datetime,
+    ciphertext_sha256: str,
+    ciphertext_size: int,
+    event: Event,
+    signer: Ed25519PrivateKey,
+) -> BidReceipt:
+    """The platform's receipt for a sealed envelope (a bid, or a quotation of a negotiation's round), signed."""
+    unsigned = BidReceipt(
+        bid_id=bid_id,
+        tender_id=tender_id,
+        received_at=received_at,
+        ciphertext_sha256=ciphertext_sha256,
+        ciphertext_size=ciphertext_size,
         event_id=event.id,
         signature="",
     )

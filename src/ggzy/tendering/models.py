@@ -290,6 +290,96 @@ class OpeningObjection(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class QuotationRound(Base):
+    """A round of sealed quotations in a 竞争性谈判 or 竞争性磋商 (政府采购法 第38条 (四)、(五)): called during the
+    evaluation for the suppliers still negotiating, with its own deadline and its own opening key kept by the
+    tender's custodians; the last round is final (最后报价). Its quotations are opened together after the deadline."""
+
+    __tablename__ = "quotation_rounds"
+    __table_args__ = (UniqueConstraint("tender_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    final: Mapped[bool] = mapped_column(Boolean)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    participants: Mapped[str] = mapped_column(Text)  # JSON list of the entities still negotiating, by id
+    called_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QuotationKey(Base):
+    """A quotation round's opening key of one suite: public key, private key wrapped, the KEK split k-of-n among the
+    custodians that keep the tender's own opening key (DESIGN §6), as :class:`OpeningKey`."""
+
+    __tablename__ = "quotation_keys"
+    __table_args__ = (UniqueConstraint("round_id", "suite"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("quotation_rounds.id"), index=True)
+    suite: Mapped[str] = mapped_column(String(8))
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    threshold: Mapped[int] = mapped_column(Integer)
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class QuotationKeyShare(Base):
+    """A custodian's share of a quotation key: encrypted to it; once released (after the round's deadline only), the
+    share it released and when."""
+
+    __tablename__ = "quotation_key_shares"
+    __table_args__ = (UniqueConstraint("key_id", "custodian_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("quotation_keys.id"), index=True)
+    custodian_id: Mapped[int] = mapped_column(ForeignKey("custodians.id"))
+    share_index: Mapped[int] = mapped_column(Integer)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    released: Mapped[bytes | None] = mapped_column(LargeBinary)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SealedQuotation(Base):
+    """A supplier's sealed quotation in a round: an envelope of the bids' format for the round (its lot code names the
+    round), wrapped to the round's key. One per supplier and round; its price is known only once the round is
+    opened, together with every other quotation of the round."""
+
+    __tablename__ = "sealed_quotations"
+    __table_args__ = (UniqueConstraint("round_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("quotation_rounds.id"), index=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    suite: Mapped[str] = mapped_column(String(8))
+    header: Mapped[str] = mapped_column(Text)
+    certificate_fingerprint: Mapped[str] = mapped_column(String(64))
+    ciphertext_sha256: Mapped[str] = mapped_column(String(64))
+    ciphertext_size: Mapped[int] = mapped_column(BigInteger)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # filled when the round is opened: the summary (bid.json), its price_fen, the verified data key (decision 0005)
+    summary: Mapped[str | None] = mapped_column(Text)
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    data_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NegotiationNotice(Base):
+    """A substantive change to the negotiation documents, notified in writing to every supplier still negotiating
+    (政府采购法 第38条 (四)); ``recipients`` lists them by entity id."""
+
+    __tablename__ = "negotiation_notices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[str] = mapped_column(Text)
+    notified_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # The portal's public notice list: newest first, paged by (published_at, id) keyset; also its date-range filter.
 # (Declared with the table it indexes, so that the portal reads tenders without declaring anything on their table.)
 notices_by_publication = Index("ix_tenders_published_at_id", Tender.published_at, Tender.id)

@@ -12,8 +12,16 @@ from enum import StrEnum
 from ggzy.core.errors import DomainError
 from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
 from ggzy.core.trade_types import ProcurementCategory, TradeType
-from ggzy.tendering.procurement_periods import PROCUREMENT_PERIODS
-from ggzy.tendering.stages import WITH_PUBLICITY, WITHOUT_PUBLICITY, Stage, Step, Transition, transition
+from ggzy.tendering.procurement_periods import CONSULTATION_PERIODS, PROCUREMENT_PERIODS
+from ggzy.tendering.stages import (
+    QUOTATION_STEPS,
+    WITH_PUBLICITY,
+    WITHOUT_PUBLICITY,
+    Stage,
+    Step,
+    Transition,
+    transition,
+)
 
 
 class Method(StrEnum):
@@ -180,6 +188,9 @@ class Procedure:
     # 招标 (公开招标, 邀请招标), not one of the other methods: under 政府采购 it decides the law for works and the goods
     # and services related to construction (政府采购法实施条例 第7条 第1款)
     by_tendering: bool = False
+    # 竞争性谈判, 竞争性磋商: rounds of sealed quotations during the evaluation, the last one final; the evaluation
+    # ranks by each supplier's final quotation (政府采购法 第38条 (五)); the article that says so
+    quotation_rounds: str | None = None
     basis_zh: str = ""  # the articles that make this procedure, for pages and errors
 
     def transition(self, step: Step) -> Transition | None:
@@ -425,8 +436,64 @@ SINGLE_SOURCE = Procedure(
     basis_zh="政府采购法 第三十一条、第三十九条；政府采购法实施条例 第三十八条",
 )
 
+# 竞争性谈判 and 竞争性磋商: the response documents are sealed bids opened as a tender's; during the evaluation the
+# panel negotiates and calls rounds of sealed quotations, the last one final, all under the same custodians' keys.
+_QUOTATION_TRANSITIONS = (*WITHOUT_PUBLICITY, *QUOTATION_STEPS)
+# No law text sizes the competition of a negotiation after it: 政府采购法 第38条 (三) makes it one of three
+# suppliers at least, and 第36条 (一) fails a procurement with fewer than three responsive suppliers. The registry
+# applies the same count to the suppliers left with a valid final quotation. (The consultation measures allow two
+# suppliers in some projects; that article was not read, so the count stays three.)
+_NEGOTIATION_COMPETITION = Competition(minimum_valid_bids=3, article="政府采购法 第三十八条 第（三）项、第三十六条")
+
+NEGOTIATION = Procedure(
+    key="negotiation",
+    version=1,
+    name_zh="竞争性谈判",
+    name_en="Competitive negotiation",
+    by_invitation=True,
+    invitations=Invitations(minimum=3, article="政府采购法 第三十八条 第（三）项"),
+    law=PROCUREMENT_LAW,
+    transitions=_QUOTATION_TRANSITIONS,
+    # Neither law text sets a negotiation's periods (procurement_periods): a procurement tender's are kept
+    periods=_PROCUREMENT_TENDER_PERIODS,
+    opening=OpeningRule(),
+    committee=Committee(minimum_members=3, article="政府采购法 第三十八条 第（一）项"),
+    # 第38条 (五): equal quality and service (实施条例 第37条: every substantive requirement met), the lowest price
+    methods=(Method.LOWEST_PRICE,),
+    decryption=_DECRYPTION,
+    competition=_NEGOTIATION_COMPETITION,
+    quotation_rounds="政府采购法 第三十八条 第（五）项",
+    basis_zh="政府采购法 第三十条、第三十八条；政府采购法实施条例 第三十五条、第三十七条",
+)
+
+CONSULTATION = Procedure(
+    key="consultation",
+    version=1,
+    name_zh="竞争性磋商",
+    name_en="Competitive consultation",
+    by_invitation=False,
+    law=PROCUREMENT_LAW,
+    transitions=_QUOTATION_TRANSITIONS,
+    periods=replace(
+        _PROCUREMENT_TENDER_PERIODS,
+        bid_period=CONSULTATION_PERIODS.response_period,
+        documents_on_offer=CONSULTATION_PERIODS.documents_on_offer,
+        clarification_before_deadline=CONSULTATION_PERIODS.clarification_before_deadline,
+    ),
+    opening=OpeningRule(),
+    # The panel (磋商小组) of three or more: the measures' article on it was not read; the panel of 政府采购法
+    # 第38条 (一) is applied, which is what the measures take over
+    committee=Committee(minimum_members=3, article="政府采购法 第三十八条 第（一）项 (applied to 磋商小组)"),
+    methods=(Method.SCORING,),  # 综合评分法 on the final quotations
+    decryption=_DECRYPTION,
+    competition=_NEGOTIATION_COMPETITION,
+    quotation_rounds="政府采购法 第三十八条 第（五）项 (applied to 竞争性磋商)",
+    basis_zh="政府采购法 第二十六条 第一款 第（六）项；政府采购竞争性磋商采购方式管理暂行办法 第十条",
+)
+
 PROCEDURES: dict[str, Procedure] = {
-    procedure.key: procedure for procedure in (OPEN, INVITED, GP_OPEN, GP_INVITED, RFQ, SINGLE_SOURCE)
+    procedure.key: procedure
+    for procedure in (OPEN, INVITED, GP_OPEN, GP_INVITED, RFQ, SINGLE_SOURCE, NEGOTIATION, CONSULTATION)
 }
 
 

@@ -17,8 +17,14 @@ Sources, and only these: 政府采购法 (2014-08-31) and 政府采购法实施�
   announcement periods that 实施条例 第53条 counts a challenge from. Both are set by rules of the Ministry of Finance
   that are not among the law texts this project holds, so no article of them is cited.
 * 竞争性磋商 (the registry's ``consultation``) is a method created by the Ministry of Finance under 政府采购法
-  第26条 第1款 第(六)项 (其他采购方式) in its 政府采购竞争性磋商采购方式管理暂行办法, which is not among the law
-  texts either: it has no entry in :data:`PROCUREMENT_ARTICLES` and no period here.
+  第26条 第1款 第(六)项 (其他采购方式) in its 政府采购竞争性磋商采购方式管理暂行办法 (财库〔2014〕214号), which is not
+  among the law texts: it has no entry in :data:`PROCUREMENT_ARTICLES`. Its three periods of 第十条 are declared
+  in :data:`CONSULTATION_PERIODS`, from the article's text as quoted by several public pages (read through the
+  project's search tool, not from an official copy); no other article of the measures is cited.
+* 竞争性谈判 (``negotiation``): neither law text sets the time from issuing the negotiation documents to the
+  suppliers' first responses (政府采购法 第38条, 实施条例 第35–37条 name none). The registry keeps the periods of a
+  procurement tender for it (20 日, 5 工作日, 15 日), as it does for 询价: never shorter than any rule of the Ministry
+  of Finance allows, and each named by the article it comes from.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ from dataclasses import dataclass
 from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
 
 __all__ = [
+    "CONSULTATION_PERIODS",
     "PROCUREMENT_ARTICLES",
     "PROCUREMENT_PERIODS",
     "ArticleSummary",
+    "ConsultationPeriods",
     "ProcurementMethodArticles",
     "ProcurementPeriods",
 ]
@@ -223,6 +231,46 @@ PROCUREMENT_PERIODS = ProcurementPeriods(
         length=30,
         unit=DayCount.DAYS,
         article="政府采购法 第五十七条",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ConsultationPeriods:
+    """The periods of 竞争性磋商 set by 政府采购竞争性磋商采购方式管理暂行办法 第十条 (read as quoted, see above)."""
+
+    response_period: StatutoryPeriod  # must run, 10 日 from the documents issued to the first responses' deadline
+    documents_on_offer: StatutoryPeriod  # must run, documents on offer 5 工作日 at least
+    clarification_before_deadline: StatutoryPeriod  # counted back, 5 日 before that deadline, or the deadline moves
+
+
+# 财库〔2014〕214号
+_CONSULTATION_MEASURES_10 = "政府采购竞争性磋商采购方式管理暂行办法 第十条"
+
+CONSULTATION_PERIODS = ConsultationPeriods(
+    response_period=statutory_period(
+        "consultation.response_period",
+        name_zh="从磋商文件发出之日起至供应商提交首次响应文件截止之日止",
+        name_en="From the issue of the consultation documents to the deadline for the first responses",
+        length=10,
+        unit=DayCount.DAYS,
+        article=_CONSULTATION_MEASURES_10,
+    ),
+    documents_on_offer=statutory_period(
+        "consultation.documents_on_offer",
+        name_zh="磋商文件的发售期限",
+        name_en="Consultation documents on offer",
+        length=5,
+        unit=DayCount.WORKING_DAYS,
+        article=_CONSULTATION_MEASURES_10,
+    ),
+    clarification_before_deadline=statutory_period(
+        "consultation.clarification_before_deadline",
+        name_zh="书面通知澄清或者修改至提交首次响应文件截止时间",
+        name_en="From the written notice of a clarification or amendment to the first responses' deadline",
+        length=5,
+        unit=DayCount.DAYS,
+        article=_CONSULTATION_MEASURES_10,
     ),
 )
 

@@ -212,3 +212,46 @@ class FinishOpeningIn(BaseModel):
         description="Undecrypted bids (public ids) whose failure was not the bidder's fault (treated as withdrawn, "
         "not revoked)",
     )
+
+
+class QuotationRoundIn(BaseModel):
+    """A round of quotations in a 竞争性谈判 or 竞争性磋商; ``final`` for the last (政府采购法 第38条 (五))."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deadline: Moment
+    final: bool = False
+
+
+class QuotationRoundOut(BaseModel):
+    """A round as the panel and its suppliers see it: the participants are not named (第38条 (四))."""
+
+    number: int
+    final: bool
+    deadline: datetime
+    opened: bool
+    lot_code: str = Field(description="The lot code a quotation envelope of this round is sealed for")
+    keys: list[OpeningKeyOut]
+
+
+class SupplierRoundOut(BaseModel):
+    """A round as one supplier sees it: whether it is in it, when it quoted and, once opened, its own price."""
+
+    number: int
+    final: bool
+    deadline: datetime
+    opened: bool
+    in_negotiation: bool
+    quoted_at: datetime | None
+    my_price_fen: int | None
+
+
+class OpenedQuotationOut(BaseModel):
+    entity_id: int
+    price_fen: int | None
+
+
+class NegotiationNoticeOut(BaseModel):
+    id: int
+    text: str
+    notified_at: datetime

@@ -63,6 +63,11 @@ class Step(StrEnum):
     PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
     CHALLENGE_RESULT = "challenge_result"
     OBJECT_TO_SOLE_SUPPLIER = "object_to_sole_supplier"
+    # 竞争性谈判, 竞争性磋商: rounds of sealed quotations during the evaluation (政府采购法 第38条 (四)、(五))
+    CALL_QUOTATIONS = "call_quotations"
+    SUBMIT_QUOTATION = "submit_quotation"
+    OPEN_QUOTATIONS = "open_quotations"
+    NOTIFY_NEGOTIATION_CHANGE = "notify_negotiation_change"
 
 
 @dataclass(frozen=True)
@@ -164,3 +169,13 @@ WITHOUT_PUBLICITY = (
 )
 
 BEFORE_OPENING = frozenset(_BEFORE_OPENING)
+
+# 竞争性谈判 (政府采购法 第38条) and 竞争性磋商: while the panel evaluates the response documents, it negotiates with
+# each supplier separately, notifies every supplier still negotiating of a change to the documents (第38条 (四)),
+# and calls rounds of sealed quotations, the last one final (第38条 (五)). None of these moves the round.
+QUOTATION_STEPS = (
+    transition(Step.CALL_QUOTATIONS, {Stage.EVALUATING}, (), "要求供应商报价", "call for quotations"),
+    transition(Step.SUBMIT_QUOTATION, {Stage.EVALUATING}, (), "递交报价", "take quotations"),
+    transition(Step.OPEN_QUOTATIONS, {Stage.EVALUATING}, (), "开启报价", "have its quotations opened"),
+    transition(Step.NOTIFY_NEGOTIATION_CHANGE, {Stage.EVALUATING}, (), "通知谈判文件的实质性变动", "notify a change"),
+)
