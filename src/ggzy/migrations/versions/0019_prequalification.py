@@ -226,46 +226,8 @@ def upgrade() -> None:
     with op.batch_alter_table("prequalification_key_shares", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_prequalification_key_shares_key_id"), ["key_id"], unique=False)
 
-    op.drop_table("notice_search_idx")
-    op.drop_table("notice_search_docsize")
-    op.drop_table("notice_search_data")
-    op.drop_table("notice_search_config")
-    op.drop_table("notice_search")
-
 
 def downgrade() -> None:
-    op.create_table(
-        "notice_search",
-        sa.Column("title", sa.NullType(), nullable=True),
-        sa.Column("notice_text", sa.NullType(), nullable=True),
-    )
-    op.create_table(
-        "notice_search_config",
-        sa.Column("k", sa.NullType(), nullable=False),
-        sa.Column("v", sa.NullType(), nullable=True),
-        sa.PrimaryKeyConstraint("k"),
-        sqlite_with_rowid=False,
-    )
-    op.create_table(
-        "notice_search_data",
-        sa.Column("id", sa.INTEGER(), nullable=True),
-        sa.Column("block", sa.BLOB(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_table(
-        "notice_search_docsize",
-        sa.Column("id", sa.INTEGER(), nullable=True),
-        sa.Column("sz", sa.BLOB(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_table(
-        "notice_search_idx",
-        sa.Column("segid", sa.NullType(), nullable=False),
-        sa.Column("term", sa.NullType(), nullable=False),
-        sa.Column("pgno", sa.NullType(), nullable=True),
-        sa.PrimaryKeyConstraint("segid", "term"),
-        sqlite_with_rowid=False,
-    )
     with op.batch_alter_table("prequalification_key_shares", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_prequalification_key_shares_key_id"))
 
