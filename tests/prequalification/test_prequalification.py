@@ -13,7 +13,7 @@ from ggzy.core.errors import Conflict
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
 from ggzy.prequalification import rules, service
-from ggzy.prequalification.lifecycle import PrequalificationPaused, PrequalificationStageWrong, Stage
+from ggzy.prequalification.lifecycle import PrequalificationPaused, PrequalificationStageWrong, Stage, is_paused
 from ggzy.prequalification.models import Application
 from ggzy.storage import LocalBlobStore
 from ggzy.tendering.access import RegistrationRefused
@@ -270,3 +270,23 @@ def test_only_a_member_of_the_committee_reviews_实施条例_第18条(db: Sessio
     reviewers = service.reviewers_of(db, prequalification.id)
     assert len(reviewers) == 5
     assert all(member.kind == "expert" for member in reviewers)
+
+
+def test_a_late_answer_is_given_and_its_missed_period_recorded_实施条例_第22条(db: Session) -> None:
+    from ggzy.core.violations import PeriodViolation
+
+    prequalification, setup = scenarios.published(db)
+    objection = service.raise_objection(
+        db, applicant(db).actor(db, Permission.TENDER_OBJECT), prequalification_id=prequalification.id,
+        text="异议", now=TEST_NOW,
+    )  # fmt: skip
+    service.answer_objection(
+        db, manager(db, setup), objection_id=objection.public_id, answer="答复", now=_beijing(2026, 11, 30)
+    )
+    violation = db.scalar(select(PeriodViolation).where(PeriodViolation.subject_id == str(prequalification.id)))
+    assert violation is not None
+    assert (violation.period_key, violation.article) == (
+        "prequalification.objection_answer",
+        "招标投标法实施条例 第二十二条",
+    )
+    assert not is_paused(db, prequalification.id)
