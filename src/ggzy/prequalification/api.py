@@ -39,7 +39,7 @@ from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
 from ggzy.tendering import service as tendering
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.api import tender_out  # the tender as tendering's own API shows it
-from ggzy.tendering.bids import EnvelopeNotYours, SuiteNotAccepted
+from ggzy.tendering.bids import ConcurrentSubmission, EnvelopeNotYours, SuiteNotAccepted
 from ggzy.tendering.keys import NoCustodians
 from ggzy.tendering.lifecycle import REFUSALS as TENDER_REFUSALS
 from ggzy.tendering.procedures import NoTenderProcedure, ProcedureNotForTradeType
@@ -225,6 +225,7 @@ def answer_objection(objection_id: ObjectionPath, body: TextIn, db: DB, actor: M
         RegistrationRefused,
         EnvelopeNotYours,
         SuiteNotAccepted,
+        ConcurrentSubmission,
         EnvelopeInvalid,
         SignatureInvalid,
         CertificateUntrusted,

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core import public_ids
@@ -103,12 +115,26 @@ class PrequalificationObjection(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+ONE_ACTIVE_APPLICATION_INDEX = "uq_prequalification_applications_one_active"
+
+
 class Application(Base):
     """A sealed prequalification application (资格预审申请文件): the envelope format of a sealed bid, stored as its
     ciphertext; at the opening its applicant hands over the data key, which is verified and recorded (no plaintext is
     written, decision 0005). The committee's verdict and the result notice follow."""
 
     __tablename__ = "prequalification_applications"
+    # One active application per applicant (the last one counts), decided by the database between two at once
+    __table_args__ = (
+        Index(
+            ONE_ACTIVE_APPLICATION_INDEX,
+            "prequalification_id",
+            "entity_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = _public_id("pqapp")

@@ -52,7 +52,7 @@ from ggzy.storage.blobs import format_megabytes
 from ggzy.tendering import keys
 from ggzy.tendering import service as tendering
 from ggzy.tendering.access import check_bidder_may_register, check_host, check_manager
-from ggzy.tendering.bids import EnvelopeNotYours, SuiteNotAccepted
+from ggzy.tendering.bids import ConcurrentSubmission, EnvelopeNotYours, SuiteNotAccepted
 from ggzy.tendering.procedures import Method, Procedure, procedure_for
 
 if TYPE_CHECKING:
@@ -510,16 +510,21 @@ def submit_application(
             Application.status == ACTIVE,
         )
     )
-    if previous is not None:
+    if previous is not None:  # the last application counts
         previous.status, previous.ended_at = REPLACED, now
+        db.flush()
     application = Application(
         prequalification_id=prequalification.id, entity_id=actor.entity_id, user_id=actor.user_id,
         suite=header.suite.value, header=header.to_bytes().decode(),
         certificate_fingerprint=header.bidder_certificate.fingerprint, ciphertext_sha256=ciphertext.sha256,
         ciphertext_size=ciphertext.size, status=ACTIVE, submitted_at=now,
     )  # fmt: skip
-    db.add(application)
-    db.flush()
+    try:  # another submission of this applicant inserted its active application after our read
+        with db.begin_nested():
+            db.add(application)
+            db.flush()
+    except IntegrityError:
+        raise ConcurrentSubmission(field="envelope") from None
     _event(
         db, actor, prequalification, project, "prequalification.application_submitted",
         {"application_id": application.public_id, "ciphertext_sha256": ciphertext.sha256, "suite": application.suite,

@@ -98,6 +98,14 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_prequalification_applications_prequalification_id"), ["prequalification_id"], unique=False
         )
+    op.create_index(
+        "uq_prequalification_applications_one_active",
+        "prequalification_applications",
+        ["prequalification_id", "entity_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'active'"),
+        postgresql_where=sa.text("status = 'active'"),
+    )
 
     op.create_table(
         "prequalification_clarifications",
@@ -252,6 +260,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_prequalification_applications_prequalification_id"))
         batch_op.drop_index(batch_op.f("ix_prequalification_applications_entity_id"))
 
+    op.drop_index("uq_prequalification_applications_one_active", table_name="prequalification_applications")
     op.drop_table("prequalification_applications")
     with op.batch_alter_table("prequalifications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_prequalifications_stage"))
