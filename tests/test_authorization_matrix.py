@@ -216,6 +216,17 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/tenders/{tender_id}/score-sheets"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/signing-key"): frozenset({R.EXPERT, R.OWNER}),
+    # prequalification pages: the owner's or agent's to run it, the applicant's to apply
+    ("GET", "/workspace/projects/prequalifications/{prequalification_id}"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/prequalifications/{prequalification_id}/result"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/prequalification-applications/{application_id}/result-notice"): frozenset(
+        {R.OWNER, R.AGENT}
+    ),
+    ("POST", "/workspace/projects/prequalifications/{prequalification_id}/tender"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/workspace/bidder/prequalifications/{prequalification_id}"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/prequalifications/{prequalification_id}/applications"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/prequalifications/{prequalification_id}/decryption"): frozenset({R.BIDDER}),
     # the live opening hall: pages and its event stream, for every visitor
     ("GET", "/openings"): EVERYONE,
     ("GET", "/openings/{tender_id}"): EVERYONE,

@@ -835,3 +835,8 @@ def invite(
 
 def is_over(prequalification: Prequalification) -> bool:
     return Stage(prequalification.stage) in ENDED
+
+
+def prequalification_of_application(db: Session, application_id: str) -> int:
+    """The prequalification an application (named by its public id) belongs to, for pages that go back to it."""
+    return _application(db, application_id).prequalification_id
