@@ -95,7 +95,7 @@ def owner_page(prequalification_id: Id, request: Request, db: DB, actor: Manager
 
 def _owner_refused(
     request: Request, db: Session, actor: Principal, prequalification_id: int, now: datetime, error: DomainError
-):  # type: ignore[no-untyped-def]
+) -> HTMLResponse:
     return form_refused(request, db, _OWNER, lambda: _owner_context(db, actor, prequalification_id, now), error)
 
 
@@ -215,7 +215,7 @@ def applicant_page(prequalification_id: Id, request: Request, db: DB, actor: App
 
 def _applicant_refused(
     request: Request, db: Session, actor: Principal, prequalification_id: int, now: datetime, error: DomainError
-):  # type: ignore[no-untyped-def]
+) -> HTMLResponse:
     return form_refused(
         request, db, _APPLICANT, lambda: _applicant_context(request, db, actor, prequalification_id, now), error
     )
