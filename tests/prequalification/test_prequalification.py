@@ -290,3 +290,48 @@ def test_a_late_answer_is_given_and_its_missed_period_recorded_实施条例_第2
         "招标投标法实施条例 第二十二条",
     )
     assert not is_paused(db, prequalification.id)
+
+
+def test_a_government_procurement_prequalification_leads_to_a_procurement_invited_tender_政府采购法_第34条(
+    db: Session, store: LocalBlobStore
+) -> None:
+    prequalification, setup, crew = scenarios.reviewed(
+        db, store, verdicts=[True, True, True], trade_type="gov_procurement"
+    )
+    service.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    for who in crew:
+        service.notify_result(
+            db, manager(db, setup), application_id=scenarios.application_of(db, prequalification, who).public_id,
+            now=AFTER,
+        )  # fmt: skip
+    tender = scenarios.invite(db, prequalification, setup)
+    assert tender.procedure == "gp_invited"
+    invited = set(db.scalars(select(Invitation.entity_id).where(Invitation.tender_id == tender.id)))
+    assert invited == {who.user.entity_id for who in crew}
+
+
+def test_the_review_committee_recuses_an_expert_employed_by_an_applicant_实施条例_第18条(
+    db: Session, store: LocalBlobStore
+) -> None:
+    """第18条: the review committee follows the rules of an evaluation committee, so an expert employed by an
+    applicant does not sit (实施条例 第46条), and the committee has five or more members (招标投标法 第37条)."""
+    from ggzy.experts.service import CommitteeUnlawful
+    from tests.factories import make_expert
+
+    prequalification, setup = scenarios.published(db)
+    who = applicant(db)
+    apply(db, store, prequalification, who)
+    conflicted = make_expert(db, specialty_codes=["B02"], employer_id=who.user.entity_id)
+    others = [make_expert(db, specialty_codes=["B02"]) for _ in range(5)]
+    staff = scenarios.staff(db, setup)
+    with pytest.raises(CommitteeUnlawful):
+        service.form_committee(
+            db, staff, prequalification_id=prequalification.id, specialty_code="B02", size=4,
+            owner_representative_user_ids=[], now=AFTER,
+        )  # fmt: skip
+    members = service.form_committee(
+        db, staff, prequalification_id=prequalification.id, specialty_code="B02", size=5,
+        owner_representative_user_ids=[], now=AFTER,
+    )  # fmt: skip
+    assert {member.expert_id for member in members} == {expert.id for expert in others}
+    assert conflicted.id not in {member.expert_id for member in members}
