@@ -15,7 +15,7 @@ from ggzy.core.permissions import Permission, Principal
 from ggzy.crypto import load_private_key_pem, load_public_key_pem
 from ggzy.crypto.envelope import parse_header, seal_bid, unwrap_data_key
 from ggzy.entities.models import Entity, User
-from ggzy.prequalification import service
+from ggzy.prequalification import applications, review, service
 from ggzy.prequalification.models import Application, Prequalification, PrequalificationKey
 from ggzy.storage import BlobStore
 from ggzy.tendering.procedures import Method
@@ -112,7 +112,7 @@ def seal(db: Session, prequalification: Prequalification, who: Applicant) -> byt
 def apply(
     db: Session, store: BlobStore, prequalification: Prequalification, who: Applicant, *, now: datetime = TEST_NOW
 ) -> Application:
-    return service.submit_application(
+    return applications.submit_application(
         db, who.actor(db), prequalification_id=prequalification.id,
         envelope=io.BytesIO(seal(db, prequalification, who)), store=store, max_bytes=10**8, now=now,
     )  # fmt: skip
@@ -120,7 +120,7 @@ def apply(
 
 def data_key(db: Session, prequalification: Prequalification, who: Applicant) -> bytes:
     """What the applicant's client unwraps with its own key at the opening."""
-    application = service.my_applications(db, who.actor(db), prequalification.id)[0]
+    application = applications.my_applications(db, who.actor(db), prequalification.id)[0]
     header = parse_header(application.header.encode())
     return unwrap_data_key(header, load_private_key_pem(who.issued.private_key_pem), "bidder")
 
@@ -146,15 +146,15 @@ def opened(
     crew = [applicant(db) for _ in range(applicants)]
     for who in crew:
         apply(db, store, prequalification, who)
-    service.start_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    applications.start_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
     for who in crew:
-        service.decrypt_application(
+        applications.decrypt_application(
             db, who.actor(db), prequalification_id=prequalification.id,
             data_key=data_key(db, prequalification, who), store=store, max_mb=100, now=AFTER,
         )  # fmt: skip
-    service.finish_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    applications.finish_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
     experts(db)
-    service.form_committee(
+    review.form_committee(
         db, staff(db, setup), prequalification_id=prequalification.id, specialty_code="A01", size=5,
         owner_representative_user_ids=[], now=AFTER,
     )  # fmt: skip
@@ -171,7 +171,7 @@ def reviewer(db: Session, prequalification: Prequalification) -> Principal:
 
 
 def application_of(db: Session, prequalification: Prequalification, who: Applicant) -> Application:
-    return service.my_applications(db, who.actor(db), prequalification.id)[0]
+    return applications.my_applications(db, who.actor(db), prequalification.id)[0]
 
 
 def reviewed(
@@ -181,7 +181,7 @@ def reviewed(
     prequalification, setup, crew = opened(db, store, applicants=len(verdicts), trade_type=trade_type)
     member = reviewer(db, prequalification)
     for who, passed in zip(crew, verdicts, strict=True):
-        service.review_application(
+        review.review_application(
             db, member, application_id=application_of(db, prequalification, who).public_id, passed=passed,
             reason="" if passed else "业绩不满足资格预审文件第3.2条", now=AFTER,
         )  # fmt: skip
@@ -190,9 +190,9 @@ def reviewed(
 
 def notified(db: Session, store: BlobStore, *, verdicts: list[bool]) -> tuple[Prequalification, dict, list[Applicant]]:
     prequalification, setup, crew = reviewed(db, store, verdicts=verdicts)
-    service.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    review.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
     for who in crew:
-        service.notify_result(
+        review.notify_result(
             db, manager(db, setup), application_id=application_of(db, prequalification, who).public_id, now=AFTER
         )
     return prequalification, setup, crew
@@ -203,7 +203,7 @@ def invite(db: Session, prequalification: Prequalification, setup: dict):  # typ
     from ggzy.tendering import service as tendering
 
     agent = manager(db, setup)
-    tender = service.invite(
+    tender = review.invite(
         db, agent, prequalification_id=prequalification.id, method=Method.SCORING,
         title="教学楼改扩建工程施工邀请招标", notice_text="投标邀请书", documents_until=AFTER + timedelta(days=10),
         bid_deadline=AFTER + timedelta(days=25), now=AFTER,
@@ -279,14 +279,14 @@ def prequalification_scenario(db: Session, store: BlobStore, action: str) -> Cal
         crew = [applicant(db) for _ in range(3)]
         for who in crew:
             apply(db, store, prequalification, who)
-        start = lambda: service.start_opening(  # noqa: E731
+        start = lambda: applications.start_opening(  # noqa: E731
             db, host(db, setup), prequalification_id=prequalification.id, now=AFTER
         )
         if action == "prequalification.opening_started":
             return start
         start()
         key = data_key(db, prequalification, crew[0])
-        return lambda: service.decrypt_application(
+        return lambda: applications.decrypt_application(
             db, crew[0].actor(db), prequalification_id=prequalification.id, data_key=key, store=store, max_mb=100,
             now=AFTER,
         )  # fmt: skip
@@ -294,12 +294,14 @@ def prequalification_scenario(db: Session, store: BlobStore, action: str) -> Cal
         prequalification, setup = published(db)
         for _ in range(3):
             apply(db, store, prequalification, applicant(db))
-        service.start_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
-        return lambda: service.finish_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
+        applications.start_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
+        return lambda: applications.finish_opening(
+            db, host(db, setup), prequalification_id=prequalification.id, now=AFTER
+        )
     if action == "prequalification.committee_formed":
         prequalification, setup = published(db)
         experts(db)
-        return lambda: service.form_committee(
+        return lambda: review.form_committee(
             db, staff(db, setup), prequalification_id=prequalification.id, specialty_code="A01", size=5,
             owner_representative_user_ids=[], now=AFTER,
         )  # fmt: skip
@@ -307,12 +309,12 @@ def prequalification_scenario(db: Session, store: BlobStore, action: str) -> Cal
         prequalification, setup, crew = opened(db, store, applicants=3)
         target = application_of(db, prequalification, crew[0]).public_id
         member = reviewer(db, prequalification)
-        return lambda: service.review_application(db, member, application_id=target, passed=True, reason="", now=AFTER)
+        return lambda: review.review_application(db, member, application_id=target, passed=True, reason="", now=AFTER)
     if action == "prequalification.concluded":
         prequalification, setup, _ = reviewed(db, store, verdicts=[True, True, True])
-        return lambda: service.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
+        return lambda: review.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
     assert action == "prequalification.result_notified", action
     prequalification, setup, crew = reviewed(db, store, verdicts=[True, True, True])
-    service.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    review.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
     target = application_of(db, prequalification, crew[0]).public_id
-    return lambda: service.notify_result(db, manager(db, setup), application_id=target, now=AFTER)
+    return lambda: review.notify_result(db, manager(db, setup), application_id=target, now=AFTER)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ggzy.core.errors import Conflict
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
-from ggzy.prequalification import rules, service
+from ggzy.prequalification import applications, review, rules, service
 from ggzy.prequalification.lifecycle import PrequalificationPaused, PrequalificationStageWrong, Stage, is_paused
 from ggzy.prequalification.models import Application
 from ggzy.storage import LocalBlobStore
@@ -64,8 +64,8 @@ def test_the_whole_path_ends_in_a_tender_inviting_exactly_the_pass_list_实施�
 
 def test_the_tender_waits_for_every_result_notice_实施条例_第19条(db: Session, store: LocalBlobStore) -> None:
     prequalification, setup, _ = scenarios.reviewed(db, store, verdicts=[True, True, True])
-    service.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
-    with pytest.raises(service.NoticesUnsent) as refused:
+    review.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    with pytest.raises(review.NoticesUnsent) as refused:
         scenarios.invite(db, prequalification, setup)
     assert refused.value.code == "prequalification_notices_unsent"
 
@@ -81,7 +81,7 @@ def test_fewer_than_3_passing_fails_and_the_lot_prequalifies_again_实施条例_
     db: Session, store: LocalBlobStore
 ) -> None:
     prequalification, setup, _ = scenarios.reviewed(db, store, verdicts=[True, True, False])
-    service.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    review.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
     assert prequalification.stage == Stage.FAILED
     concluded = db.scalar(select(Event).where(Event.action == "prequalification.concluded"))
     assert concluded is not None
@@ -96,7 +96,7 @@ def test_fewer_than_3_applications_fail_at_the_opening_实施条例_第19条(db:
     prequalification, setup = scenarios.published(db)
     for _ in range(2):
         apply(db, store, prequalification, applicant(db))
-    service.start_opening(db, scenarios.host(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    applications.start_opening(db, scenarios.host(db, setup), prequalification_id=prequalification.id, now=AFTER)
     assert prequalification.stage == Stage.FAILED
 
 
@@ -116,7 +116,7 @@ def test_an_application_after_the_deadline_is_refused_and_leaves_nothing_实施�
     with pytest.raises(rules.ApplicationDeadlinePassed) as refused:
         import io
 
-        service.submit_application(
+        applications.submit_application(
             db, late.actor(db), prequalification_id=prequalification.id, envelope=io.BytesIO(envelope),
             store=store, max_bytes=10**8, now=DEADLINE,
         )  # fmt: skip
@@ -240,15 +240,15 @@ def test_applications_stay_sealed_until_the_opening(db: Session, store: LocalBlo
     agent = manager(db, setup)
     for moment in (TEST_NOW, AFTER):  # before the deadline, and after it until the opening starts
         with pytest.raises(Conflict):
-            service.applications_of(db, agent, prequalification.id, moment)
+            applications.applications_of(db, agent, prequalification.id, moment)
     submitted = db.scalars(select(Event).where(Event.action == "prequalification.application_submitted")).all()
     assert len(submitted) == 3
     assert not any(event.disclosed for event in submitted)
-    assert [a.entity_id for a in service.my_applications(db, crew[0].actor(db), prequalification.id)] == [
+    assert [a.entity_id for a in applications.my_applications(db, crew[0].actor(db), prequalification.id)] == [
         crew[0].user.entity_id
     ]
-    service.start_opening(db, scenarios.host(db, setup), prequalification_id=prequalification.id, now=AFTER)
-    assert len(service.applications_of(db, agent, prequalification.id, AFTER)) == 3
+    applications.start_opening(db, scenarios.host(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    assert len(applications.applications_of(db, agent, prequalification.id, AFTER)) == 3
 
 
 def test_the_last_application_of_an_applicant_counts(db: Session, store: LocalBlobStore) -> None:
@@ -262,8 +262,8 @@ def test_the_last_application_of_an_applicant_counts(db: Session, store: LocalBl
 def test_only_a_member_of_the_committee_reviews_实施条例_第18条(db: Session, store: LocalBlobStore) -> None:
     prequalification, setup, crew = scenarios.opened(db, store, applicants=3)
     target = scenarios.application_of(db, prequalification, crew[0]).public_id
-    with pytest.raises(service.NotAReviewer):
-        service.review_application(
+    with pytest.raises(review.NotAReviewer):
+        review.review_application(
             db, principal(db, setup["owner_user"], Permission.EVALUATION_SIT), application_id=target, passed=True,
             reason="", now=AFTER,
         )  # fmt: skip
@@ -298,9 +298,9 @@ def test_a_government_procurement_prequalification_leads_to_a_procurement_invite
     prequalification, setup, crew = scenarios.reviewed(
         db, store, verdicts=[True, True, True], trade_type="gov_procurement"
     )
-    service.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
+    review.conclude(db, manager(db, setup), prequalification_id=prequalification.id, now=AFTER)
     for who in crew:
-        service.notify_result(
+        review.notify_result(
             db, manager(db, setup), application_id=scenarios.application_of(db, prequalification, who).public_id,
             now=AFTER,
         )  # fmt: skip
@@ -325,11 +325,11 @@ def test_the_review_committee_recuses_an_expert_employed_by_an_applicant_实施�
     others = [make_expert(db, specialty_codes=["B02"]) for _ in range(5)]
     staff = scenarios.staff(db, setup)
     with pytest.raises(CommitteeUnlawful):
-        service.form_committee(
+        review.form_committee(
             db, staff, prequalification_id=prequalification.id, specialty_code="B02", size=4,
             owner_representative_user_ids=[], now=AFTER,
         )  # fmt: skip
-    members = service.form_committee(
+    members = review.form_committee(
         db, staff, prequalification_id=prequalification.id, specialty_code="B02", size=5,
         owner_representative_user_ids=[], now=AFTER,
     )  # fmt: skip

@@ -26,7 +26,7 @@ from ggzy.entities.service import entity_names
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
-from ggzy.prequalification import lifecycle, service
+from ggzy.prequalification import applications, lifecycle, review, service
 from ggzy.prequalification.lifecycle import Stage
 from ggzy.prequalification.schemas import ApplicationPath
 from ggzy.storage import MIB
@@ -71,13 +71,13 @@ def _owner_context(db: Session, actor: Principal, prequalification_id: int, now:
     check_manager(actor, project)
     context = _facts(db, prequalification, now) | {"section": "projects"}
     sealed = lifecycle.stage_of(prequalification, now) in _SEALED
-    applications = [] if sealed else service.applications_of(db, actor, prequalification.id, now)
-    names = entity_names(db, [application.entity_id for application in applications])
+    opened = [] if sealed else applications.applications_of(db, actor, prequalification.id, now)
+    names = entity_names(db, [application.entity_id for application in opened])
     return context | {
         "sealed": sealed,
-        "applications": [{"application": a, "name": names.get(a.entity_id, "")} for a in applications],
+        "applications": [{"application": a, "name": names.get(a.entity_id, "")} for a in opened],
         "reviewers": len(service.reviewers_of(db, prequalification.id)),
-        "unnotified": service.unnotified(db, prequalification.id) if not sealed else 0,
+        "unnotified": review.unnotified(db, prequalification.id) if not sealed else 0,
         "methods": list(Method),
     }
 
@@ -119,7 +119,7 @@ def publish(prequalification_id: Id, request: Request, actor: Manager, _: CsrfCh
 @router.post(
     "/workspace/projects/prequalifications/{prequalification_id}/result",
     summary="Conclude the review: the pass list, or a failure with fewer than 3 (实施条例 第19条)",
-    responses=problem_responses(NotFound, NotTheTenderer, *lifecycle.REFUSALS, service.ReviewUnfinished),
+    responses=problem_responses(NotFound, NotTheTenderer, *lifecycle.REFUSALS, review.ReviewUnfinished),
 )
 def conclude(
     prequalification_id: Id,
@@ -133,7 +133,7 @@ def conclude(
     try:
         if confirmed != "yes":
             raise InvalidInput(field="confirmed", reason_zh="请勾选确认", reason_en="tick the confirmation")
-        service.conclude(db, actor, prequalification_id=prequalification_id, now=now)
+        review.conclude(db, actor, prequalification_id=prequalification_id, now=now)
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
     return _back(prequalification_id, "concluded")
@@ -147,9 +147,9 @@ def conclude(
 def notify(
     application_id: ApplicationPath, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now
 ) -> Response:
-    prequalification_id = service.prequalification_of_application(db, application_id)
+    prequalification_id = applications.prequalification_of_application(db, application_id)
     try:
-        service.notify_result(db, actor, application_id=application_id, now=now)
+        review.notify_result(db, actor, application_id=application_id, now=now)
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
     return _back(prequalification_id, "notified")
@@ -158,7 +158,7 @@ def notify(
 @router.post(
     "/workspace/projects/prequalifications/{prequalification_id}/tender",
     summary="Prepare the tender by invitation of exactly the pass list (实施条例 第19条)",
-    responses=problem_responses(NotFound, NotTheTenderer, *lifecycle.REFUSALS, service.NoticesUnsent),
+    responses=problem_responses(NotFound, NotTheTenderer, *lifecycle.REFUSALS, review.NoticesUnsent),
 )
 def invite(
     prequalification_id: Id,
@@ -174,7 +174,7 @@ def invite(
     bid_days: Annotated[int, Form(ge=20, le=120)] = 25,
 ) -> Response:
     try:
-        tender = service.invite(
+        tender = review.invite(
             db, actor, prequalification_id=prequalification_id, method=method, title=title, notice_text=notice_text,
             documents_until=moment_in_range(now + timedelta(days=documents_days), field="documents_days"),
             bid_deadline=moment_in_range(now + timedelta(days=bid_days), field="bid_days"), now=now,
@@ -197,7 +197,7 @@ def _applicant_context(
         "keys": service.keys_of(db, prequalification.id),
         "accepting": stage == Stage.PUBLISHED,
         "decrypting": stage == Stage.OPENING,
-        "own": service.my_applications(db, actor, prequalification.id),
+        "own": applications.my_applications(db, actor, prequalification.id),
         "bid_max_mb": request.app.state.settings.bid_max_mb,
     }
 
@@ -231,7 +231,7 @@ def apply(
     prequalification_id: Id, request: Request, actor: Applicant, _: CsrfChecked, db: DB, now: Now, envelope: UploadFile
 ) -> Response:
     try:
-        service.submit_application(
+        applications.submit_application(
             db, actor, prequalification_id=prequalification_id, envelope=envelope.file,
             store=request.app.state.blob_store, max_bytes=request.app.state.settings.bid_max_mb * MIB, now=now,
         )  # fmt: skip
@@ -259,7 +259,7 @@ def decrypt(
             key = base64.b64decode(data_key.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise InvalidInput(field="data_key", reason_zh="应为 Base64", reason_en="must be base64") from None
-        service.decrypt_application(
+        applications.decrypt_application(
             db, actor, prequalification_id=prequalification_id, data_key=key, store=request.app.state.blob_store,
             max_mb=request.app.state.settings.bid_max_mb, now=now,
         )  # fmt: skip

@@ -15,7 +15,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public, accepts_body
 from ggzy.crypto import CertificateExpired, CertificateUntrusted, DecryptionFailed, EnvelopeInvalid, SignatureInvalid
 from ggzy.experts.service import CommitteeUnlawful, NotEnoughExperts
-from ggzy.prequalification import lifecycle, rules, service
+from ggzy.prequalification import applications, lifecycle, review, rules, service
 from ggzy.prequalification.access import Applicant, Drawer, Host, Manager, Objector, Reader, Reviewer
 from ggzy.prequalification.models import Application, Prequalification
 from ggzy.prequalification.schemas import (
@@ -238,7 +238,7 @@ def answer_objection(objection_id: ObjectionPath, body: TextIn, db: DB, actor: M
 def submit_application(
     prequalification_id: Id, request: Request, envelope: UploadFile, db: DB, actor: Applicant, now: Now
 ) -> ApplicationOut:
-    application = service.submit_application(
+    application = applications.submit_application(
         db, actor, prequalification_id=prequalification_id, envelope=envelope.file,
         store=request.app.state.blob_store, max_bytes=request.app.state.settings.bid_max_mb * MIB, now=now,
     )  # fmt: skip
@@ -253,7 +253,7 @@ def submit_application(
 def my_applications(prequalification_id: Id, db: DB, actor: Applicant) -> list[ApplicationOut]:
     return [
         _application_out(application, result=application.notified_at is not None)
-        for application in service.my_applications(db, actor, prequalification_id)
+        for application in applications.my_applications(db, actor, prequalification_id)
     ]
 
 
@@ -263,10 +263,10 @@ def my_applications(prequalification_id: Id, db: DB, actor: Applicant) -> list[A
     summary="The applications, for the owner, its agent and the committee, once the opening has begun",
     responses=problem_responses(NotFound, NotTheTenderer, Conflict),
 )
-def applications(prequalification_id: Id, db: DB, actor: Reader, now: Now) -> list[ApplicationOut]:
+def list_applications(prequalification_id: Id, db: DB, actor: Reader, now: Now) -> list[ApplicationOut]:
     return [
         _application_out(application, result=True)
-        for application in service.applications_of(db, actor, prequalification_id, now)
+        for application in applications.applications_of(db, actor, prequalification_id, now)
     ]
 
 
@@ -277,7 +277,7 @@ def applications(prequalification_id: Id, db: DB, actor: Reader, now: Now) -> li
     responses=problem_responses(*_BASE, NotTheHost),
 )
 def start_opening(prequalification_id: Id, db: DB, actor: Host, now: Now) -> PrequalificationOut:
-    return _out(db, service.start_opening(db, actor, prequalification_id=prequalification_id, now=now), now)
+    return _out(db, applications.start_opening(db, actor, prequalification_id=prequalification_id, now=now), now)
 
 
 @router.post(
@@ -293,7 +293,7 @@ def decrypt(
         key = base64.b64decode(body.data_key, validate=True)
     except ValueError:
         raise InvalidInput(field="data_key", reason_zh="应为 Base64", reason_en="must be base64") from None
-    application = service.decrypt_application(
+    application = applications.decrypt_application(
         db, actor, prequalification_id=prequalification_id, data_key=key, store=request.app.state.blob_store,
         max_mb=request.app.state.settings.bid_max_mb, now=now,
     )  # fmt: skip
@@ -307,7 +307,7 @@ def decrypt(
     responses=problem_responses(*_BASE, NotTheHost),
 )
 def finish_opening(prequalification_id: Id, db: DB, actor: Host, now: Now) -> PrequalificationOut:
-    return _out(db, service.finish_opening(db, actor, prequalification_id=prequalification_id, now=now), now)
+    return _out(db, applications.finish_opening(db, actor, prequalification_id=prequalification_id, now=now), now)
 
 
 @router.post(
@@ -318,7 +318,7 @@ def finish_opening(prequalification_id: Id, db: DB, actor: Host, now: Now) -> Pr
     responses=problem_responses(*_BASE, NotYourCentre, Conflict, InvalidInput, CommitteeUnlawful, NotEnoughExperts),
 )
 def form_committee(prequalification_id: Id, body: CommitteeIn, db: DB, actor: Drawer, now: Now) -> list[ReviewerOut]:
-    members = service.form_committee(
+    members = review.form_committee(
         db, actor, prequalification_id=prequalification_id, specialty_code=body.specialty_code, size=body.size,
         owner_representative_user_ids=body.owner_representative_user_ids, now=now,
     )  # fmt: skip
@@ -329,10 +329,10 @@ def form_committee(prequalification_id: Id, body: CommitteeIn, db: DB, actor: Dr
     "/prequalification-applications/{application_id}/review",
     response_model=ApplicationOut,
     summary="The committee's verdict on one application, with its reasons (实施条例 第18条)",
-    responses=problem_responses(*_BASE, service.NotAReviewer, Conflict, InvalidInput),
+    responses=problem_responses(*_BASE, review.NotAReviewer, Conflict, InvalidInput),
 )
-def review(application_id: ApplicationPath, body: ReviewIn, db: DB, actor: Reviewer, now: Now) -> ApplicationOut:
-    application = service.review_application(
+def review_one(application_id: ApplicationPath, body: ReviewIn, db: DB, actor: Reviewer, now: Now) -> ApplicationOut:
+    application = review.review_application(
         db, actor, application_id=application_id, passed=body.passed, reason=body.reason, now=now
     )
     return _application_out(application, result=True)
@@ -342,10 +342,10 @@ def review(application_id: ApplicationPath, body: ReviewIn, db: DB, actor: Revie
     "/prequalifications/{prequalification_id}/result",
     response_model=PrequalificationOut,
     summary="Conclude: 3 or more passed stand as the pass list; fewer and it fails (实施条例 第19条)",
-    responses=problem_responses(*_MANAGE, service.ReviewUnfinished),
+    responses=problem_responses(*_MANAGE, review.ReviewUnfinished),
 )
 def conclude(prequalification_id: Id, db: DB, actor: Manager, now: Now) -> PrequalificationOut:
-    return _out(db, service.conclude(db, actor, prequalification_id=prequalification_id, now=now), now)
+    return _out(db, review.conclude(db, actor, prequalification_id=prequalification_id, now=now), now)
 
 
 @router.post(
@@ -355,7 +355,7 @@ def conclude(prequalification_id: Id, db: DB, actor: Manager, now: Now) -> Prequ
     responses=problem_responses(*_MANAGE, Conflict),
 )
 def notify(application_id: ApplicationPath, db: DB, actor: Manager, now: Now) -> ApplicationOut:
-    application = service.notify_result(db, actor, application_id=application_id, now=now)
+    application = review.notify_result(db, actor, application_id=application_id, now=now)
     return _application_out(application, result=True)
 
 
@@ -367,7 +367,7 @@ def notify(application_id: ApplicationPath, db: DB, actor: Manager, now: Now) ->
     responses=problem_responses(
         *_MANAGE,
         *TENDER_REFUSALS,
-        service.NoticesUnsent,
+        review.NoticesUnsent,
         InvalidInput,
         Conflict,
         tendering.RoundRunning,
@@ -376,7 +376,7 @@ def notify(application_id: ApplicationPath, db: DB, actor: Manager, now: Now) ->
     ),
 )
 def invite(prequalification_id: Id, body: InvitationIn, db: DB, actor: Manager, now: Now) -> TenderOut:
-    tender = service.invite(
+    tender = review.invite(
         db, actor, prequalification_id=prequalification_id, method=body.method, title=body.title,
         notice_text=body.notice_text, documents_until=body.documents_until, bid_deadline=body.bid_deadline, now=now,
     )  # fmt: skip
