@@ -2,8 +2,8 @@
 clarifications, objections, sealed applications with their opening keys and custodians' shares, the review
 committee and each applicant's result.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0023
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
