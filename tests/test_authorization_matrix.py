@@ -163,6 +163,31 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/tenders/{tender_id}/venue-bookings"): frozenset({R.CENTRE_STAFF, R.OWNER, R.AGENT}),
     ("POST", "/api/v1/tenders/{tender_id}/venue-bookings"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/venue-bookings/{booking_id}/cancel"): frozenset({R.CENTRE_STAFF}),
+    # prequalification (资格预审, 招标投标法实施条例 第15–22条): run by the owner or its agent, applied for by bidders
+    ("POST", "/api/v1/prequalifications"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/prequalifications/{prequalification_id}"): EVERYONE,
+    ("PUT", "/api/v1/prequalifications/{prequalification_id}/documents"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/prequalifications/{prequalification_id}/documents"): EVERYONE,
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/clarifications"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/prequalifications/{prequalification_id}/clarifications"): EVERYONE,
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/objections"): frozenset({R.BIDDER}),
+    ("POST", "/api/v1/prequalification-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/applications"): frozenset({R.BIDDER}),
+    ("GET", "/api/v1/prequalifications/{prequalification_id}/applications/mine"): frozenset({R.BIDDER}),
+    ("GET", "/api/v1/prequalifications/{prequalification_id}/applications"): LOGGED_IN,
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/opening/start"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF}
+    ),
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/decryptions"): frozenset({R.BIDDER}),
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/opening/finish"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF}
+    ),
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/committee"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/prequalification-applications/{application_id}/review"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/result"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/prequalification-applications/{application_id}/result-notice"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/prequalifications/{prequalification_id}/tender"): frozenset({R.OWNER, R.AGENT}),
     # the portal's pages (HTML; a refusal is an error page with its code in the x-problem-code header)
     ("GET", "/"): EVERYONE,
     # logging in from a browser, and the workspaces (every POST also needs its form's CSRF token)
@@ -221,6 +246,17 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/tenders/{tender_id}/score-sheets"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/signing-key"): frozenset({R.EXPERT, R.OWNER}),
+    # prequalification pages: the owner's or agent's to run it, the applicant's to apply
+    ("GET", "/workspace/projects/prequalifications/{prequalification_id}"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/prequalifications/{prequalification_id}/result"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/prequalification-applications/{application_id}/result-notice"): frozenset(
+        {R.OWNER, R.AGENT}
+    ),
+    ("POST", "/workspace/projects/prequalifications/{prequalification_id}/tender"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/workspace/bidder/prequalifications/{prequalification_id}"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/prequalifications/{prequalification_id}/applications"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/prequalifications/{prequalification_id}/decryption"): frozenset({R.BIDDER}),
     # the live opening hall: pages and its event stream, for every visitor
     ("GET", "/openings"): EVERYONE,
     ("GET", "/openings/{tender_id}"): EVERYONE,

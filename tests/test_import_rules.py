@@ -40,7 +40,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"projects"}),
     frozenset({"tendering"}),
     frozenset({"experts"}),
-    frozenset({"venues", "evaluation"}),
+    frozenset({"venues", "evaluation", "prequalification"}),
     frozenset({"awards", "finance", "auctions"}),
     frozenset({"complaints", "credit", "supervision"}),
     frozenset({"analytics", "publishing"}),

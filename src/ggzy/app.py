@@ -38,6 +38,7 @@ from ggzy.experts.api import router as experts_router
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, load_ledger_keys, promise_headers
 from ggzy.portal import mount_portal
+from ggzy.prequalification.api import router as prequalification_router
 from ggzy.projects.api import router as projects_router
 from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, LocalBlobStore, blob_store_for
@@ -131,6 +132,7 @@ def create_app(
     app.include_router(tendering_router, prefix=API_PREFIX)
     app.include_router(experts_router, prefix=API_PREFIX)
     app.include_router(evaluation_router, prefix=API_PREFIX)
+    app.include_router(prequalification_router, prefix=API_PREFIX)
     app.include_router(ledger_router, prefix=API_PREFIX)
     app.include_router(publishing_router, prefix=API_PREFIX)
     app.include_router(awards_router, prefix=API_PREFIX)

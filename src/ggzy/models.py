@@ -36,6 +36,15 @@ from ggzy.ledger.models import (
     LedgerNode,
     LedgerWitness,
 )
+from ggzy.prequalification.models import (
+    Application,
+    Prequalification,
+    PrequalificationClarification,
+    PrequalificationKey,
+    PrequalificationKeyShare,
+    PrequalificationObjection,
+    Reviewer,
+)
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
 from ggzy.tendering.models import (
     Clarification,
@@ -55,6 +64,7 @@ from ggzy.tendering.models import (
 from ggzy.venues.models import Venue, VenueBooking
 
 __all__ = [
+    "Application",
     "AuthSession",
     "Award",
     "AwardLetter",
@@ -93,12 +103,18 @@ __all__ = [
     "OpeningKeyShare",
     "OpeningObjection",
     "PeriodViolation",
+    "Prequalification",
+    "PrequalificationClarification",
+    "PrequalificationKey",
+    "PrequalificationKeyShare",
+    "PrequalificationObjection",
     "Project",
     "ProjectCodeSequence",
     "PublicityObjection",
     "QualificationMark",
     "Registration",
     "Rejection",
+    "Reviewer",
     "RevocationList",
     "RoleBinding",
     "ScoreSheet",

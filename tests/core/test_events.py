@@ -37,6 +37,7 @@ from tests.factories import (
     principal,
     signed_enrolment,
 )
+from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
 from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
 from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
 
@@ -268,6 +269,12 @@ def _custodian_registration(db: Session) -> Callable[[], object]:
         db, SYSTEM, centre_id=centres["city"].id, entity_id=entity.id, name="保管人", role="centre",
         certificate_pem=issued.certificate_pem, now=TEST_NOW,
     )  # fmt: skip
+
+
+def _prequalification_store(gm_ca: Path):  # type: ignore[no-untyped-def]
+    from ggzy.storage import LocalBlobStore
+
+    return LocalBlobStore(gm_ca.parent / "prequalification-blobs")
 
 
 def _bid(db: Session, gm_ca: Path, *, withdraw: bool) -> Callable[[], object]:
@@ -668,6 +675,10 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},
         **{action: (lambda action=action: venue_scenario(db, action)) for action in VENUE_ACTIONS},
         **{action: (lambda action=action: negotiation_scenario(db, gm_ca, action)) for action in NEGOTIATION_ACTIONS},
+        **{
+            action: (lambda action=action: prequalification_scenario(db, _prequalification_store(gm_ca), action))
+            for action in PREQUALIFICATION_ACTIONS
+        },
         "award.publicity_republished": lambda: republish_scenario(db, gm_ca),
         **{
             action: (lambda action=action: _award(db, gm_ca, action))

@@ -161,7 +161,6 @@ def test_migration_0018_upgrades_a_populated_sqlite_database_with_foreign_keys_c
     if not is_sqlite(engine.url.render_as_string(hide_password=False)):
         pytest.skip("PostgreSQL drops a constraint in place: no table is rebuilt")
     from alembic import command
-    from alembic.script import ScriptDirectory
 
     from ggzy.core.migrate import alembic_config, downgrade
     from ggzy.evaluation.models import Evaluation, EvaluationReport
@@ -178,7 +177,7 @@ def test_migration_0018_upgrades_a_populated_sqlite_database_with_foreign_keys_c
     with pytest.raises(IntegrityError, match="FOREIGN KEY"), populated.begin() as enforcing:
         config.attributes["connection"] = enforcing  # the rebuild as Alembic alone runs it, foreign keys enforced
         command.upgrade(config, "0018")
-    upgrade(populated)
+    upgrade(populated, "0018")  # the revision under test, whatever the head is now
     with Session(populated) as db:
         evaluation = db.scalars(select(Evaluation)).one()
         assert evaluation.superseded_at is None

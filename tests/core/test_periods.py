@@ -23,6 +23,7 @@ from ggzy.core.calendar import CalendarYearUnknown, WorkingDayCalendar
 from ggzy.core.calendar_store import package_calendar
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.periods import DayCount, StatutoryPeriod, registered_periods, statutory_period
+from ggzy.prequalification import rules as prequalification_rules
 from ggzy.tendering import rules as tender_rules
 from ggzy.tendering.procedures import OPEN
 from ggzy.tendering.procurement_periods import CONSULTATION_PERIODS, PROCUREMENT_PERIODS
@@ -88,6 +89,64 @@ RULES: dict[str, Callable[[WorkingDayCalendar, date], date]] = {
 }
 
 
+def _first_day_accepted(event_day: date, check: Callable[[date], None], refusal: type[Exception]) -> date:
+    """The first day after the event that a prequalification rule accepts."""
+    day = event_day + ONE_DAY
+    while True:
+        try:
+            check(day)
+        except refusal:
+            day += ONE_DAY
+            continue
+        return day
+
+
+_PQ = prequalification_rules
+RULES.update(
+    {
+        # 招标投标法实施条例 第16条, 第17条, 第21条, 第22条, read from the prequalification's rules
+        "prequalification.documents_on_offer": lambda cal, day: _first_day_accepted(
+            day,
+            lambda until: _PQ.check_documents_offer(
+                cal, _PQ.TENDERING, offered_from=_at(day), offered_until=_at(until)
+            ),
+            _PQ.DocumentsOfferTooShort,
+        ),
+        "prequalification.application_period": lambda cal, day: _first_day_accepted(
+            day,
+            lambda deadline: _PQ.check_application_period(
+                cal, _PQ.TENDERING, published_at=_at(day), documents_until=_at(day), application_deadline=_at(deadline)
+            ),
+            _PQ.ApplicationPeriodTooShort,
+        ),
+        "prequalification.clarification_before_deadline": lambda cal, day: _PQ.china_date(
+            _PQ.deadline_after_clarification(cal, _PQ.TENDERING, clarified_at=_at(day), application_deadline=_at(day))
+        ),
+        "prequalification.objection_before_deadline": lambda cal, day: _first_day_accepted(
+            day,
+            lambda deadline: _PQ.check_objection_in_time(
+                cal, _PQ.TENDERING, raised_at=_at(day), application_deadline=_at(deadline)
+            ),
+            _PQ.ObjectionTooLate,
+        ),
+        "procurement.prequalification_submission": lambda cal, day: _first_day_accepted(  # 政府采购法实施条例 第21条
+            day,
+            lambda deadline: _PQ.check_application_period(
+                cal,
+                _PQ.PROCUREMENT,
+                published_at=_at(day),
+                documents_until=_at(day),
+                application_deadline=_at(deadline),
+            ),
+            _PQ.ApplicationPeriodTooShort,
+        ),
+        "prequalification.objection_answer": lambda cal, day: _PQ.objection_answer_due(
+            cal, _PQ.TENDERING, received_at=_at(day)
+        ),
+    }
+)
+
+
 def _procurement_period(key: str) -> Callable[[WorkingDayCalendar, date], date]:
     period = next(period for period in vars(PROCUREMENT_PERIODS).values() if period.key == key)
     return lambda cal, day: period.last_day(cal, day)
@@ -100,7 +159,6 @@ RULES.update(
         key: _procurement_period(key)
         for key in (
             "procurement.bid_period",  # 政府采购法 第35条
-            "procurement.prequalification_submission",  # 实施条例 第21条
             "procurement.documents_on_offer",  # 实施条例 第31条
             "procurement.clarification_before_deadline",  # 实施条例 第31条
             "procurement.deposit_refund_unsuccessful",  # 实施条例 第33条

@@ -348,3 +348,29 @@ def expert_names(db: Session, expert_ids: list[int]) -> dict[int, str]:
     if not expert_ids:
         return {}
     return dict(db.execute(select(Expert.id, Expert.name).where(Expert.id.in_(expert_ids))).all())
+
+
+def draw_from_register(
+    db: Session,
+    *,
+    specialty_code: str,
+    count: int,
+    centre_id: int,
+    conflicted_entities: set[int],
+    rng: random.Random | None = None,
+) -> tuple[list[tuple[int, int]], rules.Pool]:
+    """Draw ``count`` experts of a specialty at random from the register within the centre's region, recusing those
+    employed by ``conflicted_entities`` (实施条例 第46条), for a committee that is not a tender's (the prequalification
+    review committee, 实施条例 第18条). Returns (expert id, user id) in the order drawn, and the pool."""
+    centre = get_centre(db, centre_id)
+    pool = rules.pool_for(
+        _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted_entities
+    )
+    if len(pool.eligible) < count:
+        raise NotEnoughExperts(
+            field="size", specialty_code=specialty_code, needed=count, available=len(pool.eligible),
+            recused=pool.recused,
+        )  # fmt: skip
+    drawn = rules.draw_at_random(pool.eligible, count, rng or secrets.SystemRandom())
+    user_of = dict(db.execute(select(Expert.id, Expert.user_id).where(Expert.id.in_(drawn))).all())
+    return [(expert_id, user_of[expert_id]) for expert_id in drawn], pool

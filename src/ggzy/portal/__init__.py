@@ -40,6 +40,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.negotiation import router as negotiation_router
     from ggzy.portal.owner import router as owner_router
     from ggzy.portal.pages import router as pages_router
+    from ggzy.portal.prequalification import router as prequalification_router
     from ggzy.portal.session import router as session_router
     from ggzy.portal.supervision import router as supervision_router
     from ggzy.portal.workspace import router as workspace_router
@@ -56,6 +57,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(host_router)
     app.include_router(negotiation_router)
     app.include_router(supervision_router)
+    app.include_router(prequalification_router)
     install_page_errors(app)
     app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)
     app.state.portal_memo = {}  # ggzy.portal.page_cache.remembered

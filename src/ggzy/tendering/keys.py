@@ -147,3 +147,9 @@ def create_opening_keys(
 
 def opening_keys_of(db: Session, tender_id: int) -> list[OpeningKey]:
     return list(db.scalars(select(OpeningKey).where(OpeningKey.tender_id == tender_id).order_by(OpeningKey.suite)))
+
+
+def keepers_for(db: Session, *, centre_id: int, suite: Suite, procedure: Procedure) -> list[Custodian]:
+    """The custodians who would keep an opening key of ``procedure`` in ``suite`` (none if the centre lacks them),
+    for another domain's sealed documents (prequalification applications) kept exactly as bids are."""
+    return _keepers(db, centre_id, suite, procedure.decryption.custodians_total)

@@ -147,8 +147,10 @@ def create_tender(
     bid_deadline: datetime,
     invited_entity_ids: list[int],
     now: datetime,
+    prequalification_id: int | None = None,
 ) -> Tender:
-    """A draft tender for a lot of an accepted project, by its owner or agent."""
+    """A draft tender for a lot of an accepted project, by its owner or agent. ``prequalification_id`` names the
+    prequalification whose pass list the invitations are (招标投标法实施条例 第19条), recorded on the event."""
     found = find_lot(db, lot_id)
     if found is None:
         raise NotFound(field="lot_id", what_zh="标段", what_en="Lot")
@@ -222,7 +224,13 @@ def create_tender(
         tender,
         project,
         "tender.created",
-        {"lot_id": lot.id, "round": tender.round, "procedure": chosen.key, "method": method.value},
+        {
+            "lot_id": lot.id,
+            "round": tender.round,
+            "procedure": chosen.key,
+            "method": method.value,
+            **({"prequalification_id": prequalification_id} if prequalification_id is not None else {}),
+        },
         now,
     )
     return tender
