@@ -387,6 +387,7 @@ def load_demo(
                 lots=[
                     LotIn(name="A包（多媒体教学设备）", budget="1950000.00", ceiling_price="1900000.00"),
                     LotIn(name="B包（实验室家具）", budget="800000.00", ceiling_price="780000.00"),
+                    LotIn(name="C包（校园安防监控系统）", budget="560000.00", ceiling_price="550000.00"),
                 ],
             ),
             now=now,
@@ -442,7 +443,8 @@ def load_demo(
         table.caption = (
             f"project {project.code}: lot 1 awarded and contracted, lot 2 failed at its opening and re-tendered; "
             f"procurement {purchase.code} (政府采购): lot A awarded from its report and contracted, lot B failed after "
-            f"its evaluation and procured again; the new rounds are open for bidding; files in {directory}"
+            f"its evaluation and procured again, lot C by 竞争性磋商 to its result; "
+            f"the new rounds are open for bidding; files in {directory}"
         )
     return DemoResult(table=table, report=report)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.core.calendar_store import working_day_calendar
@@ -29,10 +30,10 @@ from ggzy.entities.schemas import EntityIn
 from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.models import Lot, Project
 from ggzy.storage import MIB, BlobStore, stage_blob
-from ggzy.tendering import bids, keys, opening
+from ggzy.tendering import bids, keys, opening, quotation_views, quotations
 from ggzy.tendering import service as tendering
-from ggzy.tendering.models import Custodian, OpeningKey, OpeningKeyShare, Tender
-from ggzy.tendering.procedures import Method, procedure
+from ggzy.tendering.models import Custodian, OpeningKey, OpeningKeyShare, QuotationKey, QuotationKeyShare, Tender
+from ggzy.tendering.procedures import procedure
 from ggzy.tendering.rules import earliest_deadline_date
 from ggzy.venues import service as venues
 from ggzy.venues.rules import Purpose, VenueKind
@@ -112,22 +113,28 @@ def _bid_deadline(db: Session, now: datetime, procedure_key: str = "open") -> da
     return max(three_weeks, three_weeks + timedelta(days=(earliest - three_weeks.date()).days))
 
 
+NOTICES = {
+    "open": "{title}招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，"
+    "欢迎符合资格条件的投标人参加投标。",
+    "gp_open": "{title}公开招标公告：本项目为政府采购项目，采购人现进行公开招标，欢迎符合资格条件的供应商参加投标。",
+    "consultation": "{title}竞争性磋商公告：本项目为政府采购项目，采用竞争性磋商方式采购，"
+    "欢迎符合资格条件的供应商提交响应文件。",
+}
+
+
 def _publish(
     db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title: str, clock: FixedClock,
     procedure_key: str = "open",
 ) -> Tender:  # fmt: skip
     now = clock.now()
-    notice = (
-        f"{title}招标公告：本招标项目已由有关部门批准建设，现对该项目施工进行公开招标，欢迎符合资格条件的投标人参加投标。"
-        if procedure_key == "open"
-        else f"{title}公开招标公告：本项目为政府采购项目，采购人现进行公开招标，欢迎符合资格条件的供应商参加投标。"
-    )
+    notice = NOTICES[procedure_key].format(title=title)
     tender = tendering.create_tender(
         db,
         agent,
         lot_id=lot.id,
         procedure_key=procedure_key,
-        method=Method.LOWEST_PRICE,  # 经评审的最低投标价法 / 最低评标价法 (政府采购法实施条例 第34条)
+        # 经评审的最低投标价法 / 最低评标价法 (政府采购法实施条例 第34条); 磋商 scores (综合评分法)
+        method=procedure(procedure_key).methods[0],
         title=title,
         notice_text=notice,
         documents_until=now + timedelta(days=10),
@@ -300,7 +307,8 @@ def _award_first_and_contract(
     )
     clock.advance(signing)
     awards.record_contract(
-        db, agent, tender_id=tender.id, amount_fen=award.price_fen, signed_on=clock.now().date(), blob_sha256=None,
+        db, agent, tender_id=tender.id, amount_fen=award.price_fen,
+        signed_on=clock.now().astimezone(CHINA_STANDARD_TIME).date(), blob_sha256=None,
         now=clock.now(),
     )  # fmt: skip
     winner = db.get(Entity, award.entity_id)
@@ -373,7 +381,7 @@ def run_tender_story(
     for bidder, price in zip(bidders[:2], (421_000_000, 418_850_000), strict=True):
         _seal_and_submit(db, bidder, lot2, project, lots[1], price, store, ledger_keys, clock)
     first.bids, second.bids = len(bidders), 2
-    procurement.bidders = bidders[:3]
+    procurement.bidders, procurement.custodians = bidders[:3], custodians
     _procurement_bids(db, procurement, bidders, store=store, ledger_keys=ledger_keys, clock=clock)
 
     clock.set(lot1.bid_deadline)
@@ -413,29 +421,39 @@ def run_tender_story(
 class ProcurementStory:
     """The government-procurement project run beside the construction one (政府采购法): lot A to its result without a
     candidate publicity, lot B failing after its evaluation with two responsive suppliers of three (第36条) and
-    procured again (第37条)."""
+    procured again (第37条), lot C by 竞争性磋商 through two rounds of sealed quotations to its result."""
 
     project: Project
     lots: list[Lot]
     tenders: list[Tender] = field(default_factory=list)
     stories: list[LotStory] = field(default_factory=list)
     bidders: list[DemoBidder] = field(default_factory=list)
+    custodians: list[tuple[Custodian, IssuedCertificate]] = field(default_factory=list)
 
 
 # Lot A's and lot B's prices in fen for the first three bidders (lot B's ceiling is 780,000.00 yuan: the first
 # price exceeds it and is rejected at once).
-PROCUREMENT_PRICES = ((186_000_000, 179_500_000, 183_200_000), (79_800_000, 75_600_000, 76_900_000))
+PROCUREMENT_PRICES = (
+    (186_000_000, 179_500_000, 183_200_000),
+    (79_800_000, 75_600_000, 76_900_000),
+    (52_000_000, 49_800_000, 51_500_000),
+)
+PROCUREMENT_PROCEDURES = ("gp_open", "gp_open", "consultation")
+# Lot C's two rounds of quotations (the second final) and each supplier's technical mark (of 60): the final
+# quotations 499,000.00 / 482,000.00 / 478,000.00 yuan; the middle one wins on the score, not the lowest price.
+CONSULTATION_ROUNDS = ((51_000_000, 48_600_000, 50_200_000), (49_900_000, 48_200_000, 47_800_000))
+CONSULTATION_MARKS = (55, 58, 50)
 
 
 def _procurement_published(
     db: Session, procurement: ProcurementStory, *, agent: Principal, store: BlobStore, clock: FixedClock
 ) -> None:
-    for lot in procurement.lots:
+    for lot, key in zip(procurement.lots, PROCUREMENT_PROCEDURES, strict=True):
         title = f"{procurement.project.name}{lot.name}"
-        tender = _publish(db, agent, store, lot, title=title, clock=clock, procedure_key="gp_open")
+        tender = _publish(db, agent, store, lot, title=title, clock=clock, procedure_key=key)
         procurement.tenders.append(tender)
         procurement.stories.append(
-            LotStory(code=bids.lot_code(procurement.project, lot), procedure="gp_open", stages=["draft", "published"],
+            LotStory(code=bids.lot_code(procurement.project, lot), procedure=key, stages=["draft", "published"],
                      tender_id=tender.id)
         )  # fmt: skip
 
@@ -472,12 +490,19 @@ def _procurement_opened_and_decided(
             db, host, tender_id=tender.id, not_bidders_fault=[], signers=ledger_keys.signers, now=clock.now()
         )
         story.stages += ["closed", "opening", "opened", "evaluating"]
-        story.stages.append(_evaluate(db, tender, staff=staff, clock=clock))
-    lot_a, lot_b = procurement.stories
-    lot_a.winner, lot_a.award_price_fen = _award_from_report(
-        db, procurement.tenders[0], agent=host, ledger_keys=ledger_keys, clock=clock
-    )
-    lot_a.stages += ["awarded", "contracted"]
+        if story.procedure == "consultation":
+            story.stages.append(
+                _consult(db, tender, procurement, host=host, staff=staff, store=store, ledger_keys=ledger_keys,
+                         clock=clock)
+            )  # fmt: skip
+        else:
+            story.stages.append(_evaluate(db, tender, staff=staff, clock=clock))
+    lot_a, lot_b, lot_c = procurement.stories
+    for story, tender in ((lot_a, procurement.tenders[0]), (lot_c, procurement.tenders[2])):
+        story.winner, story.award_price_fen = _award_from_report(
+            db, tender, agent=host, ledger_keys=ledger_keys, clock=clock
+        )
+        story.stages += ["awarded", "contracted"]
     again = _publish(
         db, host, store, procurement.lots[1], title=f"{procurement.project.name}{procurement.lots[1].name}（重新招标）",
         clock=clock, procedure_key="gp_open",
@@ -485,7 +510,105 @@ def _procurement_opened_and_decided(
     retender = LotStory(
         code=lot_b.code, procedure="gp_open", stages=["draft", "published"], tender_id=again.id, round=2
     )
-    return [lot_a, lot_b, retender]
+    return [lot_a, lot_b, retender, lot_c]
+
+
+def _consult(
+    db: Session, tender: Tender, procurement: ProcurementStory, *, host: Principal, staff: Principal,
+    store: BlobStore, ledger_keys: LedgerKeys, clock: FixedClock,
+) -> str:  # fmt: skip
+    """竞争性磋商: a panel of three, a change notified to every supplier, two rounds of quotations sealed as bids are
+    and opened together after each deadline (the second final), then 综合评分法 on the final quotations."""
+    from decimal import Decimal
+
+    from ggzy.evaluation import negotiation
+    from ggzy.evaluation import rules as evaluation_rules
+    from ggzy.evaluation import service as evaluation
+    from ggzy.experts import service as expert_register
+
+    expert_register.draw_committee(
+        db, staff, tender_id=tender.id, specialty_code="A01", size=3, reserve=0, owner_representative_user_ids=[],
+        now=clock.now(),
+    )  # fmt: skip
+    technical = evaluation_rules.Criterion("technical", "技术方案", Decimal(60))
+    scheme = evaluation_rules.Scheme((), (technical,), Decimal(40), evaluation_rules.PriceFormula.LOWEST_BASE)
+    evaluation.start_evaluation(db, staff, tender_id=tender.id, scheme=scheme, lead_member_id=None, now=clock.now())
+    clock.advance(timedelta(minutes=30))
+    negotiation.notify_negotiation_change(
+        db,
+        host,
+        tender_id=tender.id,
+        text="磋商确定：设备质保期由二年调整为三年，请在报价中予以考虑。",
+        now=clock.now(),
+    )
+    for number, prices in enumerate(CONSULTATION_ROUNDS, start=1):
+        negotiation.call_quotation_round(
+            db, host, tender_id=tender.id, deadline=clock.now() + timedelta(hours=1),
+            final=number == len(CONSULTATION_ROUNDS), now=clock.now(),
+        )  # fmt: skip
+        clock.advance(timedelta(minutes=20))
+        for bidder, price in zip(procurement.bidders, prices, strict=True):
+            _quote(db, bidder, tender, number, price, store, ledger_keys, clock)
+        clock.advance(timedelta(minutes=40))
+        _release_round_shares(db, tender, number, procurement.custodians, clock)
+        quotations.open_round(db, host, tender_id=tender.id, number=number, store=store, now=clock.now())
+        clock.advance(timedelta(minutes=30))
+    bid_ids = {bid.entity_id: bid.id for bid in opening.active_bids(db, tender.id)}
+    for member in expert_register.sitting_members(db, tender.id):
+        user = db.get(User, member.user_id)
+        assert user is not None
+        sitter = login.principal_for(db, user).holding(Permission.EVALUATION_SIT)
+        for bidder, mark in zip(procurement.bidders, CONSULTATION_MARKS, strict=True):
+            evaluation.submit_score_sheet(
+                db, sitter, tender_id=tender.id, bid_id=bid_ids[entity_of(db, bidder.user).id],
+                scores={"technical": Decimal(mark)}, now=clock.now(),
+            )  # fmt: skip
+    clock.advance(timedelta(hours=1))
+    evaluation.finalise_report(db, staff, tender_id=tender.id, now=clock.now())
+    return tender.stage
+
+
+def _quote(
+    db: Session, bidder: DemoBidder, tender: Tender, number: int, price_fen: int, store: BlobStore,
+    ledger_keys: LedgerKeys, clock: FixedClock,
+) -> None:  # fmt: skip
+    """A supplier seals its quotation for round ``number`` exactly as a bid (the round's lot code and key)."""
+    view = quotation_views.round_view(db, quotations.get_round(db, tender.id, number))
+    suite = bidder.issued.certificate.suite
+    key = next(key for key in view["keys"] if key["suite"] == suite.value)  # type: ignore[attr-defined]
+    out = io.BytesIO()
+    seal_bid(
+        lot_code=str(view["lot_code"]), suite=suite, summary={"price_fen": price_fen},
+        files={"最后报价单.pdf": b"%PDF-1.7 quotation " * 200}, bidder_certificate_pem=bidder.issued.certificate_pem,
+        bidder_private_key=load_private_key_pem(bidder.issued.private_key_pem),
+        opening_public_key=load_public_key_pem(key["public_key_pem"]), out=out, now=clock.now(),
+    )  # fmt: skip
+    quotations.submit_quotation(
+        db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=tender.id, envelope=io.BytesIO(out.getvalue()),
+        store=store, max_bytes=100 * MIB, signer=ledger_keys.ed25519_key, now=clock.now(),
+    )  # fmt: skip
+
+
+def _release_round_shares(
+    db: Session, tender: Tender, number: int, custodians: list[tuple[Custodian, IssuedCertificate]], clock: FixedClock
+) -> None:
+    """Two of the three custodians of each of the round's keys release their shares, signed, after the deadline."""
+    issued_by_id = {custodian.id: issued for custodian, issued in custodians}
+    round_id = quotations.get_round(db, tender.id, number).id
+    for key in db.scalars(select(QuotationKey).where(QuotationKey.round_id == round_id)):
+        shares = db.scalars(
+            select(QuotationKeyShare).where(QuotationKeyShare.key_id == key.id).order_by(QuotationKeyShare.share_index)
+        ).all()
+        for share in shares[:2]:
+            private_key = load_private_key_pem(issued_by_id[share.custodian_id].private_key_pem)
+            released = decrypt_share(
+                EncryptedShare(private_key.public_key.fingerprint, share.share_index, share.ciphertext), private_key
+            )
+            message = quotations.release_message(tender.id, number, key.suite, released.index, released.value)
+            quotations.release_share(
+                db, tender_id=tender.id, number=number, suite=key.suite, share_index=released.index,
+                share=released.value, signature=private_key.sign(message), now=clock.now(),
+            )  # fmt: skip
 
 
 ROOMS = (

@@ -58,11 +58,11 @@ def _rows(db: Session) -> tuple[int, int]:
 def test_no_new_round_while_a_complaint_about_the_failed_round_is_undecided_招标投标法实施条例第81条(
     db: Session, gm_ca: Path
 ) -> None:
-    """政府采购法 第36条 fails the round (two responsive suppliers); a supplier's complaint about the evaluation is
-    accepted: no second round until it is decided; once dismissed, the lot starts its second round."""
+    """招标投标法 第42条 fails the round (every bid above the ceiling, rejected); a bidder's complaint about the
+    evaluation is accepted: no second round until it is decided; once dismissed, the lot starts its second round.
+    (Under 政府采购法 the complaint would need a 质疑 first, 第55条: tests/complaints/test_procurement_complaints.)"""
     scene = make_evaluated_tender(
-        db, gm_ca, prices=[30_000_000, 9_000_000, 8_000_000], ceiling_price="200000.00",
-        trade_type="gov_procurement", procedure="gp_open",
+        db, gm_ca, prices=[30_000_000, 29_000_000, 28_000_000], ceiling_price="200000.00",
     )  # fmt: skip
     assert scene["tender"].stage == Stage.FAILED
     now = scene["reported_at"] + timedelta(hours=2)

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Id, Name, Text, moment_in_range
+from ggzy.core.inputs import Ascii, Id, Name, Text, moment_in_range
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, accepts_body
@@ -128,7 +128,7 @@ def conclude(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    confirmed: Annotated[str, Form()] = "",
+    confirmed: Annotated[Name, Form(max_length=10)] = "",
 ) -> Response:
     try:
         if confirmed != "yes":
@@ -252,7 +252,7 @@ def decrypt(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    data_key: Annotated[str, Form(max_length=200)] = "",
+    data_key: Annotated[Ascii, Form(max_length=200)] = "",
 ) -> Response:
     try:
         try:
