@@ -53,6 +53,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
     assert [(lot["procedure"], lot["round"], lot["stages"][-1]) for lot in lots] == [
         ("open", 1, "contracted"), ("open", 1, "failed"), ("open", 2, "published"),
         ("gp_open", 1, "contracted"), ("gp_open", 1, "failed"), ("gp_open", 2, "published"),
+        ("consultation", 1, "contracted"),
     ]  # fmt: skip
     assert "publicity" in lots[0]["stages"]
     assert "publicity" not in lots[3]["stages"]
@@ -67,7 +68,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         from ggzy.tendering.models import DecryptedBid, Tender
 
         methods = sorted(db.scalars(select(DecryptedBid.method)))
-        assert methods == ["bidder"] * 10 + ["custodians"]  # lot 1's five, and three in each procurement lot
+        assert methods == ["bidder"] * 13 + ["custodians"]  # lot 1's five, and three in each procurement lot
         # 实施条例 第34条: a declared minority stake between two bidders is a warning, not a bar (the winner stands)
         from ggzy.tendering.models import Opening
 
@@ -176,12 +177,16 @@ def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypat
             ["draft", "published", "closed", "opening", "opened", "evaluating", "evaluated", "awarded", "contracted"],
             ["draft", "published", "closed", "opening", "opened", "evaluating", "failed"],
             ["draft", "published"],
+            # 竞争性磋商: the quotation rounds run during the evaluation, then the supplier is determined
+            ["draft", "published", "closed", "opening", "opened", "evaluating", "evaluated", "awarded", "contracted"],
         ]
         # every lot with its procedure and the stages its procedure declares
         assert [(lot["procedure"], lot["law"]) for lot in report["lots"]] == [("open", "招标投标法")] * 3 + [
             ("gp_open", "政府采购法")
-        ] * 3
+        ] * 3 + [("consultation", "政府采购法")]
         assert "publicity" not in report["lots"][3]["procedure_stages"]
+        # lot C: two rounds of quotations; the score, not the lowest final quotation, chose the supplier
+        assert (report["lots"][6]["award_price_fen"], report["lots"][6]["bids"]) == (48_200_000, 3)
         assert report["events"] > 50
         verified = runner.invoke(app, ["ledger", "verify"])
         # no witness is configured here: the demo's ledger is whole, and verify says it could check no more than that
@@ -203,7 +208,9 @@ def test_the_demo_story_runs_whatever_the_day_counting_every_period_on_the_holid
 
     clock = FixedClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
     result = load_demo(fresh_engine, directory=tmp_path / "demo", clock=clock, **demo_parts(tmp_path))
-    assert [lot["stages"][-1] for lot in result.report["lots"]] == ["contracted", "failed", "published"] * 2
+    assert [lot["stages"][-1] for lot in result.report["lots"]] == ["contracted", "failed", "published"] * 2 + [
+        "contracted"
+    ]
     with Session(fresh_engine) as db:
         first = db.scalars(select(Tender).order_by(Tender.id)).first()
         assert first is not None

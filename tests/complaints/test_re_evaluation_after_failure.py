@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.awards import challenges
 from ggzy.complaints import service as complaints
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission, Principal, Role
+from ggzy.entities.models import User
 from ggzy.entities.schemas import RoleGrantIn
 from ggzy.evaluation import service as evaluation
 from ggzy.evaluation.models import Evaluation
@@ -31,11 +33,30 @@ from tests.factories import bidder_user, make_evaluated_tender, make_published_t
 pytestmark = pytest.mark.db
 
 
-def _accepted(db: Session, tender_id: int, trade_type: str, now: datetime) -> tuple[Principal, int]:
+def _accepted(
+    db: Session, tender_id: int, trade_type: str, now: datetime, *, supplier: User | None = None,
+    agent: User | None = None,
+) -> tuple[Principal, int]:  # fmt: skip
+    """A complaint accepted by the competent supervisor: under 招标投标法 one needing no objection first; under
+    政府采购法 (``supplier``, a bidder of the round) after its challenge of the failure was answered (第52–55条)."""
+    if supplier is None:
+        complainant, matter, interest = bidder_user(db), "other", "本项目潜在投标人"
+    else:
+        complainant, matter, interest = supplier, "evaluation_result", None
+        challenge = challenges.challenge_result(
+            db, principal(db, supplier, Permission.TENDER_REGISTER), tender_id=tender_id, text="废标理由有误",
+            now=now - timedelta(minutes=30),
+        )  # fmt: skip
+        assert challenge.award_id is None  # a challenge of the failure (废标), not of an award
+        assert agent is not None
+        challenges.answer_result_challenge(
+            db, principal(db, agent, Permission.AWARD_MANAGE), challenge_id=challenge.id, answer="维持废标",
+            now=now - timedelta(minutes=10),
+        )  # fmt: skip
     lodged = complaints.lodge_complaint(
-        db, principal(db, bidder_user(db), Permission.COMPLAINT_LODGE), tender_id=tender_id, matter="other",
+        db, principal(db, complainant, Permission.COMPLAINT_LODGE), tender_id=tender_id, matter=matter,
         request="重新评标", facts="否决投标有误", evidence=[{"name": "证明.pdf", "sha256": "a" * 64}],
-        knew_on=china_date(now), interest="本项目潜在投标人", now=now,
+        knew_on=china_date(now), interest=interest, now=now,
     )  # fmt: skip
     grant = RoleGrantIn(role=Role.SUPERVISOR, region_code="530100", trade_type=trade_type)
     supervisor = principal(db, make_user(db, roles=[grant]), Permission.COMPLAINT_HANDLE)
@@ -79,7 +100,8 @@ def test_a_round_failed_at_its_report_is_re_evaluated_招标投标法实施条�
     assert failed is not None
     assert json.loads(failed.payload)["ground"] == ground
     now = scene["reported_at"] + timedelta(hours=2)
-    supervisor, complaint_id = _accepted(db, tender.id, trade_type, now)
+    supplier = scene["bidders"][0] if trade_type == "gov_procurement" else None
+    supervisor, complaint_id = _accepted(db, tender.id, trade_type, now, supplier=supplier, agent=scene["agent_user"])
     _re_evaluate(db, supervisor, complaint_id, now)
 
     assert tender.stage == Stage.OPENED

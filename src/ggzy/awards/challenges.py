@@ -25,7 +25,7 @@ from ggzy.core.errors import Conflict, NotFound
 from ggzy.core.events import changes_state
 from ggzy.core.permissions import Principal
 from ggzy.core.violations import record_missed, violation_entry
-from ggzy.tendering import lifecycle
+from ggzy.tendering import lifecycle, read
 from ggzy.tendering.access import check_manager
 from ggzy.tendering.lifecycle import TenderColumn
 from ggzy.tendering.service import get_tender, project_of, record_tender_event
@@ -59,22 +59,25 @@ def challenge_result(db: Session, actor: Principal, *, tender_id: int, text: str
     project, _ = project_of(db, tender)
     lifecycle.require(db, tender, Step.CHALLENGE_RESULT, now)
     award = find_award(db, tender.id)
-    if award is None:
+    # the result is the award, or the round's failure after its evaluation (废标: 政府采购法 第36条 第2款)
+    notice_at = award.awarded_at if award is not None else read.evaluation_failure_at(db, tender.id)
+    if notice_at is None:
         raise NotFound(field="tender_id", what_zh="中标、成交结果", what_en="Result")
     if actor.entity_id is None or actor.entity_id not in standing_bidders(db, tender.id):
         raise rules.NotASupplierOfTender(field="tender_id")
     calendar = working_day_calendar(db)
-    last_day = rules.check_result_challenge_in_time(calendar, notice_at=award.awarded_at, now=now)
+    last_day = rules.check_result_challenge_in_time(calendar, notice_at=notice_at, now=now)
     assert actor.user_id is not None
     challenge = ResultChallenge(
-        award_id=award.id, tender_id=tender.id, entity_id=actor.entity_id, raised_by=actor.user_id, text=text,
+        award_id=award.id if award is not None else None, tender_id=tender.id, entity_id=actor.entity_id,
+        raised_by=actor.user_id, text=text,
         raised_at=now, challenge_due=last_day, answer_due=rules.result_challenge_answer_due(calendar, received_at=now),
     )  # fmt: skip
     db.add(challenge)
     db.flush()
     record_tender_event(
         db, actor, tender, project, "award.result_challenged",
-        {"challenge_id": challenge.id, "award_id": award.id, "challenge_due": last_day.isoformat(),
+        {"challenge_id": challenge.id, "award_id": challenge.award_id, "challenge_due": last_day.isoformat(),
          "answer_due": challenge.answer_due.isoformat(), "contract_waits": True},
         now,
     )  # fmt: skip

@@ -142,7 +142,8 @@ class ResultChallenge(Base):
     __tablename__ = "result_challenges"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), index=True)
+    # None when the challenge is of a round that failed after its evaluation (废标, 政府采购法 第36条)
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
-from ggzy.core.events import Event
+from ggzy.tendering import read
 from ggzy.tendering.lifecycle import FailedRoundNotReEvaluable, Halt, TenderColumn, TenderPaused, register_halt
 from ggzy.tendering.models import DocumentObjection, Tender
 from ggzy.tendering.procedures import PROCEDURES, TENDERING_LAW
@@ -35,12 +33,6 @@ PAUSED = Halt(
 )
 
 
-# The grounds on which the report's finalisation fails a round (evaluation.finalise_report; tendering.FAILURE_GROUNDS):
-# 招标投标法 第42条, 政府采购法 第36条 (一). A re-tender (re_tender_ordered) is not among them, and a round that failed
-# at its opening (实施条例 第44条) has no tender.failed event at all.
-EVALUATION_FAILURES = frozenset({"all_bids_rejected", "too_few_valid_bids"})
-
-
 def _failed_otherwise(db: Session, tender_id: int) -> bool:
     """A failed round that a re-evaluation (实施条例 第81条) cannot take back to ``opened``: it did not fail from its
     evaluation, or the lot has started a newer round since."""
@@ -50,13 +42,7 @@ def _failed_otherwise(db: Session, tender_id: int) -> bool:
     newer = select(Tender.id).where(Tender.lot_id == tender.lot_id, Tender.round > tender.round)
     if db.scalar(newer.limit(1)) is not None:
         return True
-    failed = db.scalar(
-        select(Event.payload)
-        .where(Event.subject_type == "tender", Event.subject_id == str(tender_id), Event.action == "tender.failed")
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
-    return failed is None or json.loads(failed).get("ground") not in EVALUATION_FAILURES
+    return read.evaluation_failure_at(db, tender_id) is None
 
 
 FAILED_OTHERWISE = Halt(

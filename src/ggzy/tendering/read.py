@@ -4,12 +4,33 @@ its own domain's access rules, that its reader may see what it returns. None of 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ggzy.core.events import Event
 from ggzy.tendering.models import Clarification, DecryptedBid, DocumentObjection, Tender
+
+# The grounds on which the report's finalisation fails a round (evaluation.finalise_report; tendering.FAILURE_GROUNDS):
+# 招标投标法 第42条, 政府采购法 第36条 (一). A re-tender (re_tender_ordered) is not among them, and a round that failed
+# at its opening (实施条例 第44条) has no tender.failed event at all.
+EVALUATION_FAILURES = frozenset({"all_bids_rejected", "too_few_valid_bids"})
+
+
+def evaluation_failure_at(db: Session, tender_id: int) -> datetime | None:
+    """When the round failed after its evaluation (招标投标法 第42条, 政府采购法 第36条): its last ``tender.failed``
+    event on an evaluation's ground; None for a round that did not fail so (at its opening, or by a re-tender)."""
+    rows = db.execute(
+        select(Event.payload, Event.occurred_at)
+        .where(Event.subject_type == "tender", Event.subject_id == str(tender_id), Event.action == "tender.failed")
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    if rows is None or json.loads(rows.payload).get("ground") not in EVALUATION_FAILURES:
+        return None
+    return rows.occurred_at
 
 
 def titles_and_deadlines(db: Session, tender_ids: set[int]) -> dict[int, tuple[str, datetime]]:

@@ -161,7 +161,8 @@ WITHOUT_PUBLICITY = (
     # contract (实施条例 第54条: the contract waits, or its performance stops); the round stays where it is
     transition(
         Step.CHALLENGE_RESULT,
-        {Stage.AWARDED, Stage.CONTRACTED},
+        # and the failure (废标) after an evaluation, whose grounds 政府采购法 第36条 第2款 notifies every bidder
+        {Stage.AWARDED, Stage.CONTRACTED, Stage.FAILED},
         (),
         "受理对中标、成交结果的质疑",
         "take challenges to its result",

@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "result_challenges",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
-        sa.Column("award_id", _ID, nullable=False),
+        sa.Column("award_id", _ID, nullable=True),  # none when the round failed (政府采购法 第36条)
         sa.Column("tender_id", _ID, nullable=False),
         sa.Column("entity_id", _ID, nullable=False),
         sa.Column("raised_by", _ID, nullable=False),
