@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Boolean, Engine, column, insert, select, text
 from sqlalchemy import table as sa_table
 from sqlalchemy.exc import IntegrityError
