@@ -300,6 +300,16 @@ def prequalification_scenario(db: Session, store: BlobStore, action: str) -> Cal
         )
     if action == "prequalification.committee_formed":
         prequalification, setup = published(db)
+        crew = [applicant(db) for _ in range(3)]
+        for who in crew:
+            apply(db, store, prequalification, who)
+        applications.start_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
+        for who in crew:
+            applications.decrypt_application(
+                db, who.actor(db), prequalification_id=prequalification.id,
+                data_key=data_key(db, prequalification, who), store=store, max_mb=100, now=AFTER,
+            )  # fmt: skip
+        applications.finish_opening(db, host(db, setup), prequalification_id=prequalification.id, now=AFTER)
         experts(db)
         return lambda: review.form_committee(
             db, staff(db, setup), prequalification_id=prequalification.id, specialty_code="A01", size=5,

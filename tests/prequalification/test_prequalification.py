@@ -319,11 +319,27 @@ def test_the_review_committee_recuses_an_expert_employed_by_an_applicant_实施�
     from tests.factories import make_expert
 
     prequalification, setup = scenarios.published(db)
-    who = applicant(db)
-    apply(db, store, prequalification, who)
+    crew = [applicant(db) for _ in range(3)]
+    who = crew[0]
+    for each in crew:
+        apply(db, store, prequalification, each)
     conflicted = make_expert(db, specialty_codes=["B02"], employer_id=who.user.entity_id)
     others = [make_expert(db, specialty_codes=["B02"]) for _ in range(5)]
     staff = scenarios.staff(db, setup)
+    # before the opening no committee is formed: whom it recuses would tell who applied (招标投标法 第22条)
+    with pytest.raises(PrequalificationStageWrong):
+        review.form_committee(
+            db, staff, prequalification_id=prequalification.id, specialty_code="B02", size=5,
+            owner_representative_user_ids=[], now=AFTER,
+        )  # fmt: skip
+    host = scenarios.host(db, setup)
+    applications.start_opening(db, host, prequalification_id=prequalification.id, now=AFTER)
+    for each in crew:
+        applications.decrypt_application(
+            db, each.actor(db), prequalification_id=prequalification.id,
+            data_key=scenarios.data_key(db, prequalification, each), store=store, max_mb=100, now=AFTER,
+        )  # fmt: skip
+    applications.finish_opening(db, host, prequalification_id=prequalification.id, now=AFTER)
     with pytest.raises(CommitteeUnlawful):
         review.form_committee(
             db, staff, prequalification_id=prequalification.id, specialty_code="B02", size=4,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import service as awards
 from ggzy.core.clock import CHINA_STANDARD_TIME, FixedClock
+from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
 from ggzy.core.trade_types import TradeType
 from ggzy.crypto import ShareRecoveryFailed
@@ -24,6 +25,7 @@ from ggzy.entities.models import User
 from ggzy.evaluation import negotiation
 from ggzy.evaluation import service as evaluation
 from ggzy.experts.service import sitting_members
+from ggzy.ledger.entries import entry_document
 from ggzy.tendering import quotation_views, quotations
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import SealedQuotation
@@ -36,7 +38,7 @@ from ggzy.tendering.procedures import (
 )
 from ggzy.tendering.stages import Stage
 from tests.conftest import LEDGER_KEYS, TEST_NOW
-from tests.factories import event_count, make_accepted_project, principal, token_for
+from tests.factories import event_count, make_accepted_project, make_opened_tender, principal, token_for
 from tests.tendering.negotiation_support import (
     call,
     negotiating,
@@ -393,3 +395,30 @@ def test_the_host_calls_and_opens_rounds_from_its_page_and_the_supplier_sees_its
     )  # fmt: skip
     assert opened.status_code == 303, opened.text
     assert "77,000.00" in client.get(page).text
+
+
+def test_政府采购法_第38条_第四项_nobody_learns_who_responded_or_at_what_price_before_the_result(
+    client: TestClient, db: Session, gm_ca: Path
+) -> None:
+    """The responses of a negotiation are opened for the panel, not read out to the public as a tender's bids are
+    (招标投标法 第36条): the opening's record and each decryption stay out of the public ledger (a commitment only)
+    and off the public opening page until the supplier is determined; a tender's opening stays public."""
+    scene = negotiating(db, gm_ca, prices=[30_000_000, 20_000_000, 10_000_000])
+    tender = scene["tender"]
+    events = list(db.scalars(select(Event).where(Event.subject_type == "tender", Event.subject_id == str(tender.id))))
+    secret = [event for event in events if event.action in {"opening.recorded", "bid.decrypted"}]
+    assert {event.action for event in secret} == {"opening.recorded", "bid.decrypted"}
+    assert not any(event.disclosed for event in secret)
+    public = [json.dumps(entry_document(event), ensure_ascii=False) for event in events if event.disclosed]
+    assert not any("30000000" in text or "price_fen" in text for text in public)
+    view = client.get(f"/api/v1/tenders/{tender.id}/opening").json()
+    assert view["secret"] is True
+    assert "record" not in view
+    assert "decrypted" not in view
+    # an open tender's opening is read out as ever
+    opened = make_opened_tender(db, gm_ca, prices=[30_000_000, 20_000_000, 10_000_000])
+    recorded = db.scalar(
+        select(Event).where(Event.action == "opening.recorded", Event.subject_id == str(opened["tender"].id))
+    )
+    assert recorded is not None
+    assert recorded.disclosed

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import FixedClock
+from ggzy.core.errors import Conflict, InvalidInput
 from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
 from ggzy.entities.models import Entity
@@ -43,7 +44,10 @@ def _publicised(db: Session) -> dict:  # type: ignore[type-arg]
     )
     last_day = sole_source.publicities(db)[0].last_day
     supplier_name = db.get(Entity, supplier.entity_id).name  # type: ignore[union-attr]
-    return {"tender": tender, "manager": manager, "supplier_name": supplier_name, "last_day": last_day}
+    return {
+        "tender": tender, "manager": manager, "supplier": supplier, "supplier_name": supplier_name,
+        "last_day": last_day,
+    }  # fmt: skip
 
 
 def _late(scene: dict) -> datetime:  # type: ignore[type-arg]
@@ -178,3 +182,28 @@ def test_政府采购法实施条例_第38条_a_supplier_objects_and_the_purchas
     public = client.get("/notices/sole-supplier").text
     assert "该设备专利由唯一供应商持有" in public
     assert url not in public  # the publicity is over: its form is gone
+
+
+def test_政府采购法实施条例_第38条_the_sole_supplier_does_not_object_and_an_objector_waits_for_its_answer(
+    db: Session,
+) -> None:
+    """The objection is other suppliers' (第38条 publicises the supplier so that others may say it is not the only
+    one); the supplier itself cannot hold its own procurement up, and one objector holds it with one objection at
+    a time. Refused objections leave no row and no event."""
+    scene = _publicised(db)
+    tender_id, during = scene["tender"].id, TEST_NOW + timedelta(days=1)
+    itself = principal(db, scene["supplier"], Permission.TENDER_OBJECT)
+    objector = principal(db, bidder_user(db), Permission.TENDER_OBJECT)
+    before = _rows(db)
+    with pytest.raises(InvalidInput), db.begin_nested():
+        sole_source.raise_objection(db, itself, tender_id=tender_id, text="自己的异议", now=during)
+    assert _rows(db) == before
+    first = sole_source.raise_objection(db, objector, tender_id=tender_id, text="另有供应商可以提供", now=during)
+    after_first = _rows(db)
+    with pytest.raises(Conflict), db.begin_nested():
+        sole_source.raise_objection(db, objector, tender_id=tender_id, text="再次异议", now=during)
+    assert _rows(db) == after_first
+    sole_source.answer_objection(
+        db, scene["manager"], objection_id=first.public_id, answer="经核实仅此一家", now=during
+    )
+    sole_source.raise_objection(db, objector, tender_id=tender_id, text="对答复仍有异议", now=during)

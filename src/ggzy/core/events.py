@@ -109,8 +109,13 @@ def record_event(
     payload: dict[str, Any],
     now: datetime,
     centre_id: int | None = None,
+    withheld: bool = False,
 ) -> Event:
     """Append the event of a state change to the current transaction.
+
+    ``withheld`` keeps this one event's payload out of the public ledger (a salted commitment only), as an
+    undisclosed action's always is: an action public in one procedure may be secret in another (the opening of a
+    negotiation's responses, 政府采购法 第38条 (四)).
 
     Refused, before anything is written, on a session whose factory does not number events into the ledger: a
     forgotten installation fails here, loudly, instead of leaving an event the ledger never covers.
@@ -129,7 +134,7 @@ def record_event(
         subject_type=subject_type,
         subject_id=str(subject_id),
         payload=canonical_json(payload),
-        disclosed=action not in UNDISCLOSED_ACTIONS,
+        disclosed=action not in UNDISCLOSED_ACTIONS and not withheld,
         salt=secrets.token_hex(16),
     )
     db.add(event)

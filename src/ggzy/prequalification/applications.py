@@ -200,7 +200,7 @@ def start_opening(db: Session, actor: Principal, *, prequalification_id: int, no
     db.flush()
     record_prequalification_event(
         db, actor, prequalification, project, "prequalification.opening_started",
-        {"applications": count, "outcome": outcome.value,
+        {"outcome": outcome.value,
          **({"article": law.minimum_passed_article} if outcome is Stage.FAILED else {})},
         now,
     )  # fmt: skip
@@ -277,6 +277,6 @@ def finish_opening(db: Session, actor: Principal, *, prequalification_id: int, n
     decrypted = len(active_applications(db, prequalification.id))
     record_prequalification_event(
         db, actor, prequalification, project, "prequalification.opening_finished",
-        {"decrypted": decrypted, "not_decrypted": undecrypted}, now,
+        {"reviewed": decrypted > 0, "not_decrypted": undecrypted > 0}, now,
     )  # fmt: skip
     return prequalification

@@ -84,8 +84,9 @@ TRANSITIONS: dict[Step, Transition] = {
         _t(Step.DECRYPT, {Stage.OPENING}, (), "解密申请文件", "have applications decrypted"),
         _t(Step.FINISH_OPENING, {Stage.OPENING}, (Stage.REVIEWING,), "结束申请文件开启", "finish its opening"),
         _t(
+            # after the opening only: the recusal of the applicants' experts must not tell anyone who applied
             Step.APPOINT_COMMITTEE,
-            {Stage.CLOSED, Stage.OPENING, Stage.REVIEWING},
+            {Stage.REVIEWING},
             (),
             "组建资格审查委员会",
             "have its committee formed",

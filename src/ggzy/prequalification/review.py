@@ -107,7 +107,11 @@ def form_committee(
                 reason_en="the owner's representatives are distinct users of the owner",
             )
     applicants = set(
-        db.scalars(select(Application.entity_id).where(Application.prequalification_id == prequalification.id))
+        db.scalars(
+            select(Application.entity_id).where(
+                Application.prequalification_id == prequalification.id, Application.status == ACTIVE
+            )
+        )
     )
     conflicted = applicants | {project.owner_id} | ({project.agent_id} if project.agent_id is not None else set())
     drawn, pool = draw_from_register(

@@ -55,6 +55,7 @@ from ggzy.tendering.service import (
     get_tender,
     project_of,
     record_tender_event,
+    responses_secret,
 )
 from ggzy.tendering.stages import Stage, Step
 
@@ -261,7 +262,7 @@ def decrypt_bid(
         db, actor, tender, project, "bid.decrypted",
         {"bid_id": bid.public_id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id),
          "method": "bidder"},
-        now,
+        now, withheld=responses_secret(tender),
     )  # fmt: skip
     return decrypted
 
@@ -366,7 +367,7 @@ def open_by_custodians(
     record_tender_event(
         db, actor, tender, project, "bid.opened_by_custodians",
         {"bid_id": bid.public_id, "entity_id": bid.entity_id, "bidder": _entity_name(db, bid.entity_id)},
-        now,
+        now, withheld=responses_secret(tender),
     )  # fmt: skip
     return decrypted
 
@@ -435,7 +436,16 @@ def finish_opening(
     opening.record, opening.record_note, opening.finished_at = text, sign_note(body, signers), now
     lifecycle.move(db, tender, Step.FINISH_OPENING, to=Stage.FAILED if failed else Stage.OPENED)
     db.flush()
-    record_tender_event(db, actor, tender, project, "opening.recorded", {"record": record, "sha256": digest}, now)
+    record_tender_event(
+        db,
+        actor,
+        tender,
+        project,
+        "opening.recorded",
+        {"record": record, "sha256": digest},
+        now,
+        withheld=responses_secret(tender),
+    )
     return opening
 
 
@@ -531,6 +541,8 @@ def _opening_view(db: Session, tender: Tender, opening: Opening | None, now: dat
     }
     if opening is None:
         return view
+    if responses_secret(tender):  # 政府采购法 第38条 (四): nothing of who responded, or at what price, until the result
+        return view | {"started_at": opening.started_at, "finished_at": opening.finished_at, "secret": True}
     total = db.scalar(
         select(func.count()).where(
             SealedBid.tender_id == tender.id, SealedBid.status.in_([ACTIVE, REVOKED, WITHDRAWN_UNOPENED])

@@ -118,9 +118,11 @@ def is_paused(db: Session, tender_id: int) -> bool:
 
 
 def record_tender_event(
-    db: Session, actor: Principal, tender: Tender, project: Project, action: str, payload: dict[str, Any], now: datetime
-) -> Event:
-    """The event of a change to a tender: its subject is the tender, its centre the project's."""
+    db: Session, actor: Principal, tender: Tender, project: Project, action: str, payload: dict[str, Any],
+    now: datetime, *, withheld: bool = False,
+) -> Event:  # fmt: skip
+    """The event of a change to a tender: its subject is the tender, its centre the project's (``withheld``: kept
+    out of the public ledger, :func:`ggzy.core.events.record_event`)."""
     return record_event(
         db,
         actor,
@@ -130,7 +132,18 @@ def record_tender_event(
         centre_id=project.centre_id,
         payload=payload,
         now=now,
+        withheld=withheld,
     )
+
+
+def responses_secret(tender: Tender) -> bool:
+    """竞争性谈判, 竞争性磋商: who responded and at what price stays between the supplier and the panel until the
+    result (政府采购法 第38条 (四): 任何一方不得透露与谈判有关的其他供应商的技术资料、价格和其他信息): the opening
+    of the responses is not public, unlike a tender's (招标投标法 第36条)."""
+    return procedure(tender.procedure).quotation_rounds is not None and tender.stage not in {
+        Stage.AWARDED.value,
+        Stage.CONTRACTED.value,
+    }
 
 
 @changes_state("tender.created")

@@ -76,6 +76,23 @@ def raise_objection(
             field="tender_id", reason_zh="采购人及其代理机构不能对本公示提出异议",
             reason_en="the purchaser and its agent cannot object to their own publicity",
         )  # fmt: skip
+    if db.scalar(
+        select(Invitation.id).where(Invitation.tender_id == tender.id, Invitation.entity_id == actor.entity_id)
+    ):
+        raise InvalidInput(
+            field="tender_id", reason_zh="被公示的唯一供应商不能对本公示提出异议",
+            reason_en="the sole supplier publicised cannot object to its own publicity",
+        )  # fmt: skip
+    pending = select(SoleSupplierObjection.id).where(
+        SoleSupplierObjection.tender_id == tender.id,
+        SoleSupplierObjection.entity_id == actor.entity_id,
+        SoleSupplierObjection.answered_at.is_(None),
+    )
+    if db.scalar(pending.limit(1)) is not None:  # one at a time: each holds the publication until it is answered
+        raise Conflict(
+            field="tender_id", reason_zh="贵单位的异议尚待答复，答复后可再提出",
+            reason_en="your objection awaits its answer; you may object again once it is answered",
+        )  # fmt: skip
     if len(text.strip()) < 2:
         raise InvalidInput(field="text", reason_zh="须写明异议内容", reason_en="write the objection")
     objection = SoleSupplierObjection(
