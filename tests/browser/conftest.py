@@ -14,7 +14,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,14 +143,19 @@ _RAW_JSON = re.compile(r"[{\[]\s*\{?\s*\"[^\"]+\"\s*:")
 
 def check_fits_the_phone(page: Any, name: str) -> None:
     """What every page must be on a 390-px phone (house rules): no sideways scroll, records as tables and never raw
-    JSON, every time in Beijing time (its ``<time>`` says +08:00 and shows that clock); a screenshot is kept."""
+    JSON, every time in Beijing time (its ``<time>`` says +08:00 and shows that clock; a day is shown 年月日); a screenshot is kept."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{page.url} is {width} px wide on a 390-px phone"
     text = page.locator("main").inner_text()
     assert not _RAW_JSON.search(text), f"raw JSON on {page.url}"
     assert "UTC" not in text and "+00:00" not in text
     for stamp in page.locator("main time[datetime]").all():
-        moment = datetime.fromisoformat(stamp.get_attribute("datetime"))
-        assert moment.utcoffset() == timedelta(hours=8), moment
-        assert f"{moment:%H:%M}" in stamp.inner_text()
+        value, shown = stamp.get_attribute("datetime"), stamp.inner_text()
+        if "T" not in value:  # a calendar day (a period's last day), China's
+            day = date.fromisoformat(value)
+            assert f"{day.year}年{day.month}月{day.day}日" in shown, (value, shown)
+            continue
+        moment = datetime.fromisoformat(value)
+        assert moment.utcoffset() == timedelta(hours=8), value
+        assert f"{moment:%H:%M}" in shown, (value, shown)
     screenshot(page, name)
