@@ -1,7 +1,8 @@
-"""竞争性谈判 on a phone (政府采购法 第38条): the host notifies a change to every supplier (第（四）项), calls a round of
-sealed quotations with its deadline in Beijing time, opens the round's quotations together after the deadline, and
-calls the final round (第（五）项) only once it confirmed that it is the last; the supplier sees its rounds, their
-deadlines, when it quoted and the change notified. Every page fits a 390-px screen and says what happened."""
+"""竞争性谈判 on a phone (政府采购法 第38条): the host notifies a change to every supplier (第（四）项), calls a
+round of sealed quotations with its deadline in Beijing time, opens the round's quotations together after the
+deadline, and calls the final round (第（五）项) only once it confirmed that it is the last; the supplier sees its
+rounds, their deadlines, when it quoted and the change notified. Every page fits a 390-px screen and says what
+happened."""
 
 from __future__ import annotations
 

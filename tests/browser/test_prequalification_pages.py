@@ -72,9 +72,7 @@ def test_实施条例_第15至19条_a_prequalification_from_its_notice_to_the_in
         check_fits_the_phone(phone, "phone-prequalification-applicant-applied")
 
         # the others apply; after the deadline the opening starts and the applicant hands over its data key
-        _on_the_services(
-            site, pq_id, lambda db, pq: [scenarios.apply(db, store, pq, who) for who in crew[1:]]
-        )
+        _on_the_services(site, pq_id, lambda db, pq: [scenarios.apply(db, store, pq, who) for who in crew[1:]])
         site.clock.set(scenarios.AFTER)
         _on_the_services(
             site, pq_id, lambda db, pq: applications.start_opening(

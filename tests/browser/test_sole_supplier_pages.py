@@ -1,5 +1,5 @@
-"""The sole supplier's publicity on a phone (政府采购法实施条例 第38条): anyone reads it on the public portal; a supplier
-objects there during its days; the purchaser answers on the tender's page, and the answer is public with the
+"""The sole supplier's publicity on a phone (政府采购法实施条例 第38条): anyone reads it on the public portal; a
+supplier objects there during its days; the purchaser answers on the tender's page, and the answer is public with the
 objection, its objector unnamed. Every page fits a 390-px screen and says what happened."""
 
 from __future__ import annotations
