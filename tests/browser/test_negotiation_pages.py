@@ -118,8 +118,8 @@ def test_政府采购法_第38条_the_host_and_a_supplier_negotiate_rounds_on_a_
         check_fits_the_phone(phone, "phone-negotiation-host-final-unconfirmed")
         with unit_of_work(site.factory, read_only=True) as db:
             assert len(quotations.rounds_of(db, tender_id)) == 1
-        _fill_deadline(phone, t0 + 2 * HOUR)
-        phone.locator('#call input[name="final"]').check()
+        # what it entered is kept: it only confirms
+        expect(phone.locator('#call input[name="final"]')).to_be_checked()
         phone.locator('#call input[name="confirmed"]').check()
         phone.get_by_role("button", name="要求报价").click()
         _said(phone, "已要求参加谈判的供应商在截止时间前报价")
