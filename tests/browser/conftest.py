@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ggzy.app import create_app
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_engine
+from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.demo import load_demo
+from ggzy.entities import login
+from ggzy.entities.models import User
 from ggzy.storage import LocalBlobStore
 from ggzy.wiring import session_factory
 from tests.browser.live_opening import serve
@@ -118,3 +122,42 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in(page: Any, site: Site, user_id: int) -> None:
+    """The browser becomes ``user_id``'s: a session opened by the login service, its cookie set as the login page
+    would set it (for the users the factories make, who have no password or certificate the browser could use)."""
+    with unit_of_work(site.factory) as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        token, _ = login.open_session(
+            db, user, method="password", certificate_id=None, now=site.clock.now(), lifetime=timedelta(days=90)
+        )
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": login.SESSION_COOKIE, "value": token, "url": site.url}])
+
+
+# a record dumped as JSON: an object or a list of objects with quoted keys
+_RAW_JSON = re.compile(r"[{\[]\s*\{?\s*\"[^\"]+\"\s*:")
+
+
+def check_fits_the_phone(page: Any, name: str) -> None:
+    """What every page must be on a 390-px phone (house rules): no sideways scroll, records as tables and never raw
+    JSON, every time in Beijing time (its ``<time>`` says +08:00 and shows that clock; a day is shown 年月日); a
+    screenshot is kept."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url} is {width} px wide on a 390-px phone"
+    text = page.locator("main").inner_text()
+    assert not _RAW_JSON.search(text), f"raw JSON on {page.url}"
+    assert "UTC" not in text
+    assert "+00:00" not in text
+    for stamp in page.locator("main time[datetime]").all():
+        value, shown = stamp.get_attribute("datetime"), stamp.inner_text()
+        if "T" not in value:  # a calendar day (a period's last day), China's
+            day = date.fromisoformat(value)
+            assert f"{day.year}年{day.month}月{day.day}日" in shown, (value, shown)
+            continue
+        moment = datetime.fromisoformat(value)
+        assert moment.utcoffset() == timedelta(hours=8), value
+        assert f"{moment:%H:%M}" in shown, (value, shown)
+    screenshot(page, name)

@@ -84,7 +84,9 @@ def test_the_owners_page_shows_no_applicant_before_the_opening_and_invites_the_p
         follow_redirects=False,
     )  # fmt: skip
     assert invited.status_code == 303, invited.text
-    tender_id = int(invited.headers["location"].rsplit("/", 1)[1])
+    location = invited.headers["location"]
+    assert location.endswith("?done=invited_from_prequalification")  # the tender's page says what happened
+    tender_id = int(location.split("?")[0].rsplit("/", 1)[1])
     entities = set(db.scalars(select(Invitation.entity_id).where(Invitation.tender_id == tender_id)))
     assert entities == {who.user.entity_id for who in crew[:3]}
 

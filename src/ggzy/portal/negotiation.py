@@ -70,6 +70,8 @@ def _host_context(db: Session, actor: Principal, tender_id: int, now: datetime) 
         "may_call": lifecycle.procedure_has_step_now(tender, lifecycle.Step.CALL_QUOTATIONS, now)
         and not (rounds and (rounds[-1].final or rounds[-1].opened_at is None)),
         "done": None,
+        "entered_deadline": "",
+        "entered_final": False,
     }
 
 
@@ -127,8 +129,11 @@ def call_round(
         negotiation.call_quotation_round(
             db, actor, tender_id=tender_id, deadline=_china_time(deadline, "deadline"), final=final == "yes", now=now
         )
-    except DomainError as error:
-        return _refused(request, db, actor, tender_id, now, error)
+    except DomainError as error:  # shown again as entered: the host only adds what was missing (the confirmation)
+        entered = {"entered_deadline": deadline, "entered_final": final == "yes"}
+        return form_refused(
+            request, db, HOST_TEMPLATE, lambda: _host_context(db, actor, tender_id, now) | entered, error
+        )
     return _done(tender_id, "called")
 
 

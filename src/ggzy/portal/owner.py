@@ -292,7 +292,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
 
 
 _DONE = frozenset(
-    {"terminated", "sole_supplier_publicised", "sole_supplier_objection_answered"}
+    {"terminated", "sole_supplier_publicised", "sole_supplier_objection_answered", "invited_from_prequalification"}
 )  # what the page says after an action redirected here
 
 

@@ -181,7 +181,7 @@ def invite(
         )  # fmt: skip
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender.id}")
+    return see_other(f"/workspace/projects/tenders/{tender.id}?done=invited_from_prequalification")
 
 
 # -- the applicant ----------------------------------------------------------------------------------------------
