@@ -139,3 +139,26 @@ def test_a_decision_that_lifts_the_suspension_gives_the_window_back_实施条例
     dismissed = db.scalar(select(Event).where(Event.action == "complaint.dismissed").order_by(Event.id.desc()))
     assert dismissed is not None
     assert "decryption_window" in dismissed.payload
+
+
+def test_a_suspension_that_ends_by_itself_gives_the_window_back_政府采购法第57条(
+    db: Session, gm_ca: Path, trusted: dict[str, int]
+) -> None:
+    """政府采购法 第57条: a suspension lasts at most 30 days and then ends by itself, with no lifting to give the
+    window back; the time it covered is owed all the same (电子招标投标办法 第三十一条). The row is shaped as
+    ``suspend_tender`` writes it under 政府采购法 (``expires_at`` set), its end brought forward to 40 minutes."""
+    from ggzy.complaints.models import TenderSuspension
+
+    scene = _opening_scene(db, gm_ca)
+    tender_id, started = scene["tender"].id, scene["started"]
+    suspended_at = started + timedelta(minutes=5)
+    _suspend(db, tender_id, bidder_user(db), suspended_at)
+    suspension = db.scalars(select(TenderSuspension).where(TenderSuspension.tender_id == tender_id)).one()
+    suspension.expires_at = suspended_at + timedelta(minutes=40)
+    db.flush()
+    after = suspended_at + timedelta(minutes=41)  # past the recorded end (30 minutes), the suspension over
+    assert after > _window_end(db, tender_id)
+    view = opening.opening_view(db, scene["tender"], after)
+    assert view["window_ends_at"] == _window_end(db, tender_id) + timedelta(minutes=40)  # owed from the order
+    _decrypt(db, scene, 0, after)
+    assert db.scalar(select(Event).where(Event.action == "bid.decrypted")) is not None

@@ -10,21 +10,24 @@ out (decision 0020).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ggzy.complaints import rules
 from ggzy.complaints.models import Complaint, TenderSuspension
+from ggzy.core.clock import as_utc
 from ggzy.tendering.lifecycle import (
     Halt,
     PreviousRoundUnderComplaint,
     RoundBlocker,
     TenderColumn,
     TenderSuspended,
+    WindowAllowance,
     register_halt,
     register_round_blocker,
+    register_window_allowance,
 )
 from ggzy.tendering.stages import Step
 
@@ -103,6 +106,31 @@ UNDECIDED_COMPLAINT = RoundBlocker(
 )
 
 
+def _expired_suspensions_owed(
+    db: Session, tender_id: int, started_at: datetime, window_ends_at: datetime, now: datetime
+) -> timedelta:
+    """A 政府采购 suspension that ended by itself after its 30 days (政府采购法 第57条) was never lifted, so nothing
+    gave the decryption window back the time it covered (电子招标投标办法 第三十一条, as a lifting does:
+    ``tendering.opening.extend_window_after_suspension``): that time is owed, counted from the later of the order
+    and the opening's start, when it fell within the window."""
+    owed = timedelta()
+    expired = select(TenderSuspension.ordered_at, TenderSuspension.expires_at).where(
+        TenderSuspension.tender_id == tender_id,
+        TenderSuspension.lifted_at.is_(None),
+        TenderSuspension.expires_at.is_not(None),
+        TenderSuspension.expires_at <= now,
+    )
+    for ordered_at, expires_at in db.execute(expired):
+        halted_from = max(as_utc(ordered_at), as_utc(started_at))
+        if halted_from < as_utc(window_ends_at) and as_utc(expires_at) > halted_from:
+            owed += as_utc(expires_at) - halted_from
+    return owed
+
+
+EXPIRED_SUSPENSIONS = WindowAllowance(key="expired_suspensions", owed=_expired_suspensions_owed)
+
+
 def register() -> None:
     register_halt(SUSPENDED)
+    register_window_allowance(EXPIRED_SUSPENSIONS)
     register_round_blocker(UNDECIDED_COMPLAINT)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Label, SQLColumnExpression, literal, select, update
@@ -260,6 +260,39 @@ def refuse_new_round(db: Session, earlier: list[tuple[int, int]]) -> None:
         blocking = blocker.check(db, earlier) if earlier else None
         if blocking is not None:
             raise blocker.refusal(field="lot_id", round=blocking)
+
+
+# -- time an opening's decryption window is owed --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowAllowance:
+    """Time the bidders' decryption window is owed for a halt that ended without a step that gives it back (a
+    政府采购 suspension that expired by itself, 政府采购法 第57条), registered by the domain that causes it. ``owed``
+    takes the tender id, the opening's start, the window's recorded end and now."""
+
+    key: str
+    owed: Callable[[Session, int, datetime, datetime, datetime], timedelta]
+
+
+_window_allowances: dict[str, WindowAllowance] = {}
+
+
+def register_window_allowance(allowance: WindowAllowance) -> None:
+    """Register a window allowance (idempotent for the same key and allowance)."""
+    existing = _window_allowances.get(allowance.key)
+    if existing is not None and existing != allowance:
+        raise ValueError(f"window allowance {allowance.key} is registered twice, differently")
+    _window_allowances[allowance.key] = allowance
+
+
+def window_end(db: Session, tender_id: int, *, started_at: datetime, recorded_end: datetime, now: datetime) -> datetime:
+    """The decryption window's end now: its recorded end, plus what every registered allowance says it is owed."""
+    owed = sum(
+        (found.owed(db, tender_id, started_at, recorded_end, now) for found in _window_allowances.values()),
+        timedelta(),
+    )
+    return as_utc(recorded_end) + owed
 
 
 # -- stages and the guard ----------------------------------------------------------------------------------------

@@ -198,9 +198,17 @@ def _decrypted_chunks(
         yield from read_bid_file(header, ciphertext, data_key, expected)
 
 
+def _window_end(db: Session, opening: Opening, now: datetime) -> datetime:
+    """The bidders' decryption window ends at its recorded end, moved on by what halts that ended by themselves
+    owe it (:func:`ggzy.tendering.lifecycle.window_end`)."""
+    return lifecycle.window_end(
+        db, opening.tender_id, started_at=opening.started_at, recorded_end=opening.window_ends_at, now=now
+    )
+
+
 def _decrypting(db: Session, tender: Tender, now: datetime) -> Opening:
     opening = _opening(db, tender.id)
-    if tender.stage != Stage.OPENING.value or now > opening.window_ends_at:
+    if tender.stage != Stage.OPENING.value or now > _window_end(db, opening, now):
         raise DecryptionWindow(
             field="tender_id", reason_zh="不在解密时限内", reason_en="outside the bidders' decryption window"
         )
@@ -342,7 +350,7 @@ def open_by_custodians(
     project, _ = project_of(db, tender)
     actor = check_host(actor, project)
     opening = _opening(db, tender.id)
-    if tender.stage != Stage.OPENING.value or now <= opening.window_ends_at:
+    if tender.stage != Stage.OPENING.value or now <= _window_end(db, opening, now):
         raise DecryptionWindow(
             field="tender_id",
             reason_zh="保管人开启须在投标人解密时限结束之后",
@@ -390,7 +398,7 @@ def finish_opening(
     project, lot = project_of(db, tender)
     actor = check_host(actor, project)
     opening = _opening(db, tender.id)
-    if tender.stage != Stage.OPENING.value or now <= opening.window_ends_at:
+    if tender.stage != Stage.OPENING.value or now <= _window_end(db, opening, now):
         raise DecryptionWindow(
             field="tender_id", reason_zh="解密时限尚未结束", reason_en="the decryption window has not ended"
         )
@@ -552,7 +560,7 @@ def _opening_view(db: Session, tender: Tender, opening: Opening | None, now: dat
     names = entity_names(db, [d.entity_id for d in decrypted]) if decrypted else {}
     view |= {
         "started_at": opening.started_at,
-        "window_ends_at": opening.window_ends_at,
+        "window_ends_at": _window_end(db, opening, now),
         "bids": total,
         "decrypted": [{"bidder": names[d.entity_id], "method": d.method, "at": d.decrypted_at} for d in decrypted],
         "record": json.loads(opening.record) if opening.record else None,
