@@ -113,6 +113,19 @@ def test_an_altered_share_fails_recovery(suite: Suite, custodians: list[Custodia
         recover_opening_key(setup, [first, altered])
 
 
+def test_one_wrong_share_among_more_than_k_does_not_block_the_opening(
+    suite: Suite, custodians: list[Custodian]
+) -> None:
+    """k of n: a custodian that releases a wrong share (the lowest index, tried first) cannot stop the others —
+    any k right shares among those released open the key; k right ones are still needed."""
+    setup = setup_for(suite, custodians, 2, 3)
+    first, second, third = release_all(setup, custodians)
+    wrong = ReleasedShare(index=first.index, value=bytes(16))
+    assert recover_opening_key(setup, [wrong, second, third]).public_key == setup.public_key
+    with pytest.raises(ShareRecoveryFailed, match="wrong"):
+        recover_opening_key(setup, [wrong, second])
+
+
 def test_a_share_of_another_lot_fails_recovery(suite: Suite, custodians: list[Custodian]) -> None:
     setup = setup_for(suite, custodians, 2, 3)
     other_lot = setup_for(suite, custodians, 2, 3)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Final
 
 from Crypto.Protocol.SecretSharing import Shamir
@@ -177,8 +178,9 @@ def decrypt_share(share: EncryptedShare, custodian_private_key: PrivateKey) -> R
 def recover_opening_key(setup: OpeningKeySetup, released_shares: Iterable[ReleasedShare]) -> PrivateKey:
     """Combine at least ``threshold`` released shares and unwrap the lot's opening private key.
 
-    Exactly ``threshold`` shares are combined (the lowest indexes; pycryptodome wants no more than needed). Too few
-    or repeated shares are refused before combining; shares that combine to a wrong KEK raise ShareRecoveryFailed.
+    Exactly ``threshold`` shares are combined at a time (pycryptodome wants no more than needed), the lowest
+    indexes first, then the other subsets, so that a wrong share among more than enough does not block the opening.
+    Too few or repeated shares are refused before combining; when no subset unwraps the key, ShareRecoveryFailed.
     """
     shares = sorted(released_shares, key=lambda share: share.index)
     indexes = [share.index for share in shares]
@@ -194,7 +196,17 @@ def recover_opening_key(setup: OpeningKeySetup, released_shares: Iterable[Releas
         )
     if any(len(share.value) != KEY_ENCRYPTION_KEY_SIZE for share in shares):
         raise _recovery_failed("a share is not 16 bytes", "份额长度不是 16 字节")
-    chosen = [(share.index, share.value) for share in shares[: setup.threshold]]
+    # Each subset of ``threshold`` shares in turn, the lowest indexes first: one custodian releasing a wrong share
+    # must not stop the others opening (k of n); the key's authenticated wrapping tells a right subset.
+    for chosen in combinations(shares, setup.threshold):
+        private_key = _unwrap_with(setup, [(share.index, share.value) for share in chosen])
+        if private_key is not None:
+            return private_key
+    raise _recovery_failed("the shares are wrong or do not belong to this key", "份额错误或不属于此开标密钥")
+
+
+def _unwrap_with(setup: OpeningKeySetup, chosen: list[tuple[int, bytes]]) -> PrivateKey | None:
+    """The opening key these shares unwrap, or None when they are not a right set."""
     key_encryption_key = Shamir.combine(chosen, ssss=False)
     try:
         der = aead_decrypt(
@@ -204,10 +216,6 @@ def recover_opening_key(setup: OpeningKeySetup, released_shares: Iterable[Releas
             _associated_data(setup.public_key),
         )
         private_key = load_private_key_der(der)
-    except (DecryptionFailed, CertificateMalformed) as error:
-        raise _recovery_failed(
-            "the shares are wrong or do not belong to this key", "份额错误或不属于此开标密钥"
-        ) from error
-    if private_key.public_key != setup.public_key:
-        raise _recovery_failed("the recovered key is not the opening key", "恢复出的密钥不是开标密钥")
-    return private_key
+    except (DecryptionFailed, CertificateMalformed):
+        return None
+    return private_key if private_key.public_key == setup.public_key else None
