@@ -121,6 +121,7 @@ def _expired_suspensions_owed(
         TenderSuspension.expires_at <= now,
     )
     for ordered_at, expires_at in db.execute(expired):
+        assert expires_at is not None  # the query asks for it
         halted_from = max(as_utc(ordered_at), as_utc(started_at))
         if halted_from < as_utc(window_ends_at) and as_utc(expires_at) > halted_from:
             owed += as_utc(expires_at) - halted_from

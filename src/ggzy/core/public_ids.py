@@ -14,6 +14,8 @@ import secrets
 from typing import Any
 
 from fastapi import Path
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
 
 RANDOM_BYTES = 16  # 128 bits
 _RANDOM_CHARACTERS = 22  # base64url of 16 bytes, unpadded
@@ -26,6 +28,11 @@ SOLE_SUPPLIER_OBJECTION = "sobj"  # an objection to a sole supplier's publicity 
 def new_public_id(prefix: str) -> str:
     """``<prefix>_<22 base64url characters>``, e.g. ``bid_Xq3…``."""
     return f"{prefix}_{secrets.token_urlsafe(RANDOM_BYTES)}"
+
+
+def public_id_column(prefix: str) -> Mapped[str]:
+    """The column of a row's public id, made when the row is."""
+    return mapped_column(String(PUBLIC_ID_LENGTH), unique=True, default=lambda: new_public_id(prefix))
 
 
 def pattern(prefix: str) -> str:

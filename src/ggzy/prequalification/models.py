@@ -24,12 +24,6 @@ from ggzy.core import public_ids
 from ggzy.core.db import Base, BigId, UTCDateTime
 
 
-def _public_id(prefix: str) -> Mapped[str]:
-    return mapped_column(
-        String(public_ids.PUBLIC_ID_LENGTH), unique=True, default=lambda: public_ids.new_public_id(prefix)
-    )
-
-
 class Prequalification(Base):
     """One prequalification of a lot (资格预审公告 and 资格预审文件); a failed one is followed by a new attempt."""
 
@@ -104,7 +98,7 @@ class PrequalificationObjection(Base):
     __tablename__ = "prequalification_objections"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = _public_id("pqobj")
+    public_id: Mapped[str] = public_ids.public_id_column("pqobj")
     prequalification_id: Mapped[int] = mapped_column(ForeignKey("prequalifications.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -137,7 +131,7 @@ class Application(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = _public_id("pqapp")
+    public_id: Mapped[str] = public_ids.public_id_column("pqapp")
     prequalification_id: Mapped[int] = mapped_column(ForeignKey("prequalifications.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -24,13 +24,6 @@ from ggzy.core import public_ids
 from ggzy.core.db import Base, BigId, UTCDateTime
 
 
-def _public_id(prefix: str) -> Mapped[str]:
-    """The row's opaque public identifier (ggzy.core.public_ids): the only name the API and pages give it."""
-    return mapped_column(
-        String(public_ids.PUBLIC_ID_LENGTH), unique=True, default=lambda: public_ids.new_public_id(prefix)
-    )
-
-
 class Tender(Base):
     """One round of tendering a lot (a failed lot is re-tendered in a new round)."""
 
@@ -93,7 +86,7 @@ class DocumentObjection(Base):
     __tablename__ = "document_objections"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = _public_id(public_ids.OBJECTION)
+    public_id: Mapped[str] = public_ids.public_id_column(public_ids.OBJECTION)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -113,7 +106,7 @@ class SoleSupplierObjection(Base):
     __tablename__ = "sole_supplier_objections"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = _public_id(public_ids.SOLE_SUPPLIER_OBJECTION)
+    public_id: Mapped[str] = public_ids.public_id_column(public_ids.SOLE_SUPPLIER_OBJECTION)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -131,7 +124,7 @@ class Registration(Base):
     __table_args__ = (UniqueConstraint("tender_id", "entity_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = _public_id(public_ids.REGISTRATION)
+    public_id: Mapped[str] = public_ids.public_id_column(public_ids.REGISTRATION)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -209,7 +202,7 @@ class SealedBid(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = _public_id(public_ids.BID)
+    public_id: Mapped[str] = public_ids.public_id_column(public_ids.BID)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -281,7 +274,7 @@ class OpeningObjection(Base):
     __tablename__ = "opening_objections"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = _public_id(public_ids.OPENING_OBJECTION)
+    public_id: Mapped[str] = public_ids.public_id_column(public_ids.OPENING_OBJECTION)
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     text: Mapped[str] = mapped_column(Text)
