@@ -136,6 +136,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tenders/{tender_id}/publicity/objections"): frozenset({R.BIDDER}),
     ("POST", "/api/v1/publicity-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/tenders/{tender_id}/result-challenges"): frozenset({R.BIDDER}),
+    ("POST", "/api/v1/tenders/{tender_id}/process-challenges"): frozenset({R.BIDDER}),
     ("POST", "/api/v1/result-challenges/{challenge_id}/answer"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/tenders/{tender_id}/award"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/tenders/{tender_id}/contract"): frozenset({R.OWNER, R.AGENT}),

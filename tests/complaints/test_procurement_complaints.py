@@ -324,3 +324,47 @@ def test_政府采购法实施条例_第58条_the_working_days_the_complainant_s
     complaints.accept_complaint(db, construction, complaint_id=other.id, now=now)
     with pytest.raises(InvalidInput):
         complaints.start_review(db, construction, complaint_id=other.id, kind="supplement", note="补正", now=now)
+
+
+def test_政府采购法_第52条_a_challenge_of_the_process_during_a_negotiation_then_its_complaint(
+    db: Session, gm_ca: Path
+) -> None:
+    """第52条: a supplier challenges the procurement process (采购过程) within 7 working days of the end of the step
+    (实施条例 第53条 (二)) — here the opening of a 竞争性谈判's responses, while the panel negotiates; once answered
+    (第53条) its complaint on that matter follows (第55条). A late challenge, or one dated after today, is refused and
+    leaves no row and no event."""
+    from ggzy.awards.models import ResultChallenge
+    from ggzy.awards.rules import PROCESS, ProcessChallengeTooLate
+    from tests.tendering.negotiation_support import negotiating
+
+    scene = negotiating(db, gm_ca)
+    tender, opened_at = scene["tender"], scene["opened_at"]
+    opened_on = china_date(opened_at)
+    supplier = principal(db, scene["bidders"][0], Permission.AWARD_OBJECT)
+    rows = (_count(db, ResultChallenge), event_count(db))
+    with pytest.raises(InvalidInput), db.begin_nested():
+        challenges.challenge_process(
+            db, supplier, tender_id=tender.id, text="谈判小组泄露报价", stage_ended_on=opened_on + timedelta(days=1),
+            now=opened_at,
+        )  # fmt: skip
+    last_day = PROCUREMENT_PERIODS.challenge.last_day(working_day_calendar(db), opened_on)
+    too_late = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=opened_at.tzinfo)
+    with pytest.raises(ProcessChallengeTooLate) as refused, db.begin_nested():
+        challenges.challenge_process(
+            db, supplier, tender_id=tender.id, text="谈判小组泄露报价", stage_ended_on=opened_on,
+            now=too_late + timedelta(hours=4),
+        )  # fmt: skip
+    assert "第五十三条 第（二）项" in refused.value.detail_zh
+    assert (_count(db, ResultChallenge), event_count(db)) == rows
+
+    challenge = challenges.challenge_process(
+        db, supplier, tender_id=tender.id, text="谈判小组泄露报价", stage_ended_on=opened_on,
+        now=opened_at + timedelta(hours=1),
+    )  # fmt: skip
+    assert (challenge.matter, challenge.award_id, challenge.challenge_due) == (PROCESS, None, last_day)
+    manager = principal(db, scene["agent_user"], Permission.AWARD_MANAGE)
+    challenges.answer_result_challenge(
+        db, manager, challenge_id=challenge.id, answer="经核实未泄露", now=opened_at + timedelta(hours=2)
+    )
+    lodged = _lodge(db, scene, opened_at + timedelta(hours=3), matter="other")
+    assert lodged.matter == "other"

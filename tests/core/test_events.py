@@ -534,6 +534,20 @@ def _result_challenge(db: Session, gm_ca: Path, action: str) -> Callable[[], obj
     )
 
 
+def _process_challenge(db: Session, gm_ca: Path) -> Callable[[], object]:
+    """A supplier in a 竞争性谈判 challenges the process (政府采购法 第52条; 实施条例 第53条 (二))."""
+    from ggzy.awards import challenges
+    from ggzy.tendering.rules import china_date
+    from tests.tendering.negotiation_support import negotiating
+
+    scene = negotiating(db, gm_ca)
+    supplier = principal(db, scene["bidders"][0], Permission.AWARD_OBJECT)
+    at = scene["opened_at"]
+    return lambda: challenges.challenge_process(
+        db, supplier, tender_id=scene["tender"].id, text="谈判过程违规", stage_ended_on=china_date(at), now=at
+    )
+
+
 def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[], Callable[[], object]]]:
     """For each declared state-changing service: prepare its inputs, return the call that changes state."""
     return {
@@ -680,6 +694,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
             for action in PREQUALIFICATION_ACTIONS
         },
         "award.publicity_republished": lambda: republish_scenario(db, gm_ca),
+        "award.process_challenged": lambda: _process_challenge(db, gm_ca),
         **{
             action: (lambda action=action: _award(db, gm_ca, action))
             for action in (

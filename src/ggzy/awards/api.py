@@ -18,6 +18,7 @@ from ggzy.awards.schemas import (
     LetterOut,
     ObjectionIn,
     ObjectionOut,
+    ProcessChallengeIn,
     PublicityIn,
     RepublishIn,
     ResultChallengeIn,
@@ -205,6 +206,24 @@ def _challenge_out(challenge: ResultChallenge) -> ResultChallengeOut:
 )  # fmt: skip
 def challenge_result(tender_id: Id, body: ResultChallengeIn, db: DB, actor: Objector, now: Now) -> ResultChallengeOut:
     return _challenge_out(challenges.challenge_result(db, actor, tender_id=tender_id, text=body.text, now=now))
+
+
+@router.post(
+    "/tenders/{tender_id}/process-challenges",
+    status_code=201,
+    response_model=ResultChallengeOut,
+    summary="政府采购: challenge (质疑) the procurement process in writing within 7 working days of the end of "
+    "the step challenged (政府采购法 第52条, 实施条例 第53条 (二)); the contract waits for its answer",
+    responses=problem_responses(
+        NotFound, TenderStageWrong, StepNotInProcedure, rules.ProcessChallengeTooLate, rules.NotASupplierOfTender,
+        InvalidInput,
+    ),
+)  # fmt: skip
+def challenge_process(tender_id: Id, body: ProcessChallengeIn, db: DB, actor: Objector, now: Now) -> ResultChallengeOut:
+    challenge = challenges.challenge_process(
+        db, actor, tender_id=tender_id, text=body.text, stage_ended_on=body.stage_ended_on, now=now
+    )
+    return _challenge_out(challenge)
 
 
 @router.post(

@@ -12,7 +12,7 @@ challenger and the purchaser (the rows), the events carry the times.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
@@ -32,10 +32,13 @@ from ggzy.tendering.service import get_tender, project_of, record_tender_event
 from ggzy.tendering.stages import Step
 
 
-def challenges_by(db: Session, *, tender_id: int, entity_id: int) -> list[ResultChallenge]:
-    """A supplier's own challenges of a tender's result, oldest first (for its complaint, 政府采购法 第55条)."""
+def challenges_by(db: Session, *, tender_id: int, entity_id: int, matter: str = rules.RESULT) -> list[ResultChallenge]:
+    """A supplier's own challenges of a tender's result (or of its process), oldest first (for its complaint,
+    政府采购法 第55条)."""
     query = select(ResultChallenge).where(
-        ResultChallenge.tender_id == tender_id, ResultChallenge.entity_id == entity_id
+        ResultChallenge.tender_id == tender_id,
+        ResultChallenge.entity_id == entity_id,
+        ResultChallenge.matter == matter,
     )
     return list(db.scalars(query.order_by(ResultChallenge.id)))
 
@@ -79,6 +82,41 @@ def challenge_result(db: Session, actor: Principal, *, tender_id: int, text: str
         db, actor, tender, project, "award.result_challenged",
         {"challenge_id": challenge.id, "award_id": challenge.award_id, "challenge_due": last_day.isoformat(),
          "answer_due": challenge.answer_due.isoformat(), "contract_waits": True},
+        now,
+    )  # fmt: skip
+    return challenge
+
+
+@changes_state("award.process_challenged")
+def challenge_process(
+    db: Session, actor: Principal, *, tender_id: int, text: str, stage_ended_on: date, now: datetime
+) -> ResultChallenge:
+    """A supplier that took part challenges the procurement process in writing (政府采购法 第52条: 采购过程) within 7
+    working days of the end of the step it challenges (实施条例 第53条 (二)), from the opening on: an evaluation, a
+    negotiation's rounds, a failure. Answered within 7 working days (第53条) like a challenge of the result, and the
+    contract waits for the answer (实施条例 第54条)."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    lifecycle.require(db, tender, Step.CHALLENGE_PROCESS, now)
+    if actor.entity_id is None or actor.entity_id not in standing_bidders(db, tender.id):
+        raise rules.NotASupplierOfTender(field="tender_id")
+    calendar = working_day_calendar(db)
+    last_day = rules.check_process_challenge_in_time(
+        calendar, stage_ended_on=stage_ended_on, published_at=tender.published_at, now=now
+    )
+    assert actor.user_id is not None
+    challenge = ResultChallenge(
+        award_id=None, matter=rules.PROCESS, tender_id=tender.id, entity_id=actor.entity_id, raised_by=actor.user_id,
+        text=text, raised_at=now, challenge_due=last_day,
+        answer_due=rules.result_challenge_answer_due(calendar, received_at=now),
+    )  # fmt: skip
+    db.add(challenge)
+    db.flush()
+    record_tender_event(
+        db, actor, tender, project, "award.process_challenged",
+        {"challenge_id": challenge.id, "stage_ended_on": stage_ended_on.isoformat(),
+         "challenge_due": last_day.isoformat(), "answer_due": challenge.answer_due.isoformat(),
+         "contract_waits": True},
         now,
     )  # fmt: skip
     return challenge

@@ -144,6 +144,8 @@ class ResultChallenge(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # None when the challenge is of a round that failed after its evaluation (废标, 政府采购法 第36条)
     award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
+    # what is challenged (政府采购法 第52条): the result (中标、成交结果), or the procurement process (采购过程)
+    matter: Mapped[str] = mapped_column(String(16), default="result", server_default="result")
     tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

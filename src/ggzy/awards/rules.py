@@ -103,6 +103,24 @@ class ResultChallengeTooLate(DomainError):
     )
 
 
+# What a challenge (质疑) is of, besides the documents (tendering's): 政府采购法 第52条
+RESULT, PROCESS = "result", "process"
+
+
+class ProcessChallengeTooLate(DomainError):
+    code = "process_challenge_too_late"
+    status = 422
+    message_zh = (
+        "对采购过程的质疑，应当在各采购程序环节结束之日起 {days} {unit_zh}内以书面形式提出（{article}；"
+        "政府采购法实施条例 第五十三条 第（二）项），该环节于 {stage_ended_on} 结束，截止于 {last_day}"
+    )
+    message_en = (
+        "A challenge of the procurement process is made in writing within {days} {unit_en} of the end of the step "
+        "challenged ({article}; Implementing Regulations art. 53 (2)): the step ended on {stage_ended_on}, the last "
+        "day was {last_day}"
+    )
+
+
 class NotASupplierOfTender(DomainError):
     code = "not_a_supplier_of_tender"
     status = 403
@@ -330,6 +348,27 @@ def check_result_challenge_in_time(calendar: WorkingDayCalendar, *, notice_at: d
         raise ResultChallengeTooLate(
             field="tender_id", last_day=last_day.isoformat(), **PROCUREMENT_PERIODS.challenge.words()
         )
+    return last_day
+
+
+def check_process_challenge_in_time(
+    calendar: WorkingDayCalendar, *, stage_ended_on: date, published_at: datetime | None, now: datetime
+) -> date:
+    """政府采购法 第52条, 实施条例 第53条 (二): a challenge of the process within 7 working days of the end of the step
+    challenged, a day the supplier names; it is neither after today nor before the procurement was published."""
+    today = china_date(now)
+    if stage_ended_on > today or (published_at is not None and stage_ended_on < china_date(published_at)):
+        raise InvalidInput(
+            field="stage_ended_on",
+            reason_zh="环节结束之日须在本项目公告之后、今日之前",
+            reason_en="the step ended after the procurement was published and not after today",
+        )
+    last_day = PROCUREMENT_PERIODS.challenge.last_day(calendar, stage_ended_on)
+    if today > last_day:
+        raise ProcessChallengeTooLate(
+            field="stage_ended_on", stage_ended_on=stage_ended_on.isoformat(), last_day=last_day.isoformat(),
+            **PROCUREMENT_PERIODS.challenge.words(),
+        )  # fmt: skip
     return last_day
 
 

@@ -175,6 +175,15 @@ class ResultChallengeIn(BaseModel):
     text: Text = Field(min_length=2, max_length=20_000, description="The written challenge (政府采购法 第52条)")
 
 
+class ProcessChallengeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: Text = Field(min_length=2, max_length=20_000, description="The written challenge (政府采购法 第52条)")
+    stage_ended_on: date = Field(
+        description="The day the step challenged ended (Beijing date; 政府采购法实施条例 第五十三条 第（二）项)"
+    )
+
+
 class ResultChallengeOut(BaseModel):
     id: int
     tender_id: int

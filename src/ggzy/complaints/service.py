@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import challenges as result_challenges
 from ggzy.awards import service as awards
-from ggzy.awards.rules import end_of_day
+from ggzy.awards.rules import PROCESS, end_of_day
 from ggzy.complaints import access, rules
 from ggzy.complaints.halts import suspension_in_force
 from ggzy.complaints.models import Complaint, TenderSuspension
@@ -144,7 +144,9 @@ def _prior_objection(
     """The complainant's latest objection on the matter (第22条 documents, 第44条 opening, 第54条 result); under
     政府采购法 its challenge (质疑, 第52条) of the documents, of the opening, or of the result."""
     found: Sequence[Any]
-    if matter == rules.OTHER:
+    if matter == rules.OTHER and law.challenge_first:  # 政府采购法 第52条: a challenge of the procurement process
+        found = result_challenges.challenges_by(db, tender_id=tender_id, entity_id=entity_id, matter=PROCESS)
+    elif matter == rules.OTHER:
         found = []
     elif matter == rules.DOCUMENTS:
         found = tendering.objections_by(db, tender_id=tender_id, entity_id=entity_id)

@@ -62,6 +62,7 @@ class Step(StrEnum):
     RE_TENDER = "re_tender"
     PUBLICISE_SOLE_SUPPLIER = "publicise_sole_supplier"
     CHALLENGE_RESULT = "challenge_result"
+    CHALLENGE_PROCESS = "challenge_process"
     OBJECT_TO_SOLE_SUPPLIER = "object_to_sole_supplier"
     # 竞争性谈判, 竞争性磋商: rounds of sealed quotations during the evaluation (政府采购法 第38条 (四)、(五))
     CALL_QUOTATIONS = "call_quotations"
@@ -166,6 +167,15 @@ WITHOUT_PUBLICITY = (
         (),
         "受理对中标、成交结果的质疑",
         "take challenges to its result",
+    ),
+    # 政府采购法 第52条: the procurement process (采购过程) is challenged too, from the opening on (the documents have
+    # their own challenge before it); 实施条例 第53条 (二) counts from the end of the step challenged
+    transition(
+        Step.CHALLENGE_PROCESS,
+        {Stage.OPENING, Stage.OPENED, Stage.EVALUATING, Stage.EVALUATED, Stage.AWARDED, Stage.CONTRACTED, Stage.FAILED},
+        (),
+        "受理对采购过程的质疑",
+        "take challenges to its process",
     ),
 )
 

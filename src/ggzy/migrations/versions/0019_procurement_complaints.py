@@ -42,7 +42,8 @@ def upgrade() -> None:
     op.create_table(
         "result_challenges",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
-        sa.Column("award_id", _ID, nullable=True),  # none when the round failed (政府采购法 第36条)
+        sa.Column("award_id", _ID, nullable=True),  # none when the round failed (政府采购法 第36条), or of the process
+        sa.Column("matter", sa.String(16), nullable=False, server_default="result"),  # result | process
         sa.Column("tender_id", _ID, nullable=False),
         sa.Column("entity_id", _ID, nullable=False),
         sa.Column("raised_by", _ID, nullable=False),
