@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import anyio
 from fastapi import Depends, Request
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ggzy.core.db import unit_of_work
@@ -201,3 +203,16 @@ def operation_body_limit(request: Request, *, megabytes: int | None, setting: st
     budget: BodyBudget | None = request.scope.get(BODY_LIMIT_SCOPE_KEY)
     if budget is not None:
         budget.max_bytes = max_bytes
+
+
+def attachment(chunks: Iterable[bytes], *, name: str, size: int | None, sha256: str) -> StreamingResponse:
+    """A stored file sent as a download under its own name (RFC 6266 ``filename*``), with its length and digest."""
+    return StreamingResponse(
+        chunks,
+        media_type="application/octet-stream",
+        headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "content-length": str(size),
+            "x-content-sha256": sha256,
+        },
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import StreamingResponse
@@ -12,7 +11,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, Perm
 from ggzy.core.inputs import Id, file_name
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, Public, accepts_body
+from ggzy.core.web import DB, Now, Public, accepts_body, attachment
 from ggzy.crypto import CertificateExpired, CertificateUntrusted, DecryptionFailed, EnvelopeInvalid, SignatureInvalid
 from ggzy.experts.service import CommitteeUnlawful, NotEnoughExperts
 from ggzy.prequalification import applications, lifecycle, review, rules, service
@@ -138,15 +137,11 @@ def download_documents(prequalification_id: Id, request: Request, db: DB, _: Pub
     prequalification = service.get_prequalification(db, prequalification_id)
     if prequalification.published_at is None or prequalification.documents_sha256 is None:
         raise NotFound(field="prequalification_id", what_zh="资格预审文件", what_en="Prequalification documents")
-    name = quote(prequalification.documents_name or "documents")
-    return StreamingResponse(
+    return attachment(
         request.app.state.blob_store.read_chunks(prequalification.documents_sha256),
-        media_type="application/octet-stream",
-        headers={
-            "content-disposition": f"attachment; filename*=UTF-8''{name}",
-            "content-length": str(prequalification.documents_size),
-            "x-content-sha256": prequalification.documents_sha256,
-        },
+        name=prequalification.documents_name or "documents",
+        size=prequalification.documents_size,
+        sha256=prequalification.documents_sha256,
     )
 
 

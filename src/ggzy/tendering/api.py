@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
@@ -14,7 +13,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id, Offset, file_name
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, Public, accepts_body
+from ggzy.core.web import DB, Now, Public, accepts_body, attachment
 from ggzy.crypto import (
     CertificateExpired,
     CertificateUntrusted,
@@ -159,15 +158,11 @@ def download_documents(tender_id: Id, request: Request, db: DB, _: Public) -> St
     tender = service.get_tender(db, tender_id)
     if tender.published_at is None or tender.documents_sha256 is None:
         raise NotFound(field="tender_id", what_zh="招标文件", what_en="Tender documents")
-    store = request.app.state.blob_store
-    return StreamingResponse(
-        store.read_chunks(tender.documents_sha256),
-        media_type="application/octet-stream",
-        headers={
-            "content-disposition": f"attachment; filename*=UTF-8''{quote(tender.documents_name or 'documents')}",
-            "content-length": str(tender.documents_size),
-            "x-content-sha256": tender.documents_sha256,
-        },
+    return attachment(
+        request.app.state.blob_store.read_chunks(tender.documents_sha256),
+        name=tender.documents_name or "documents",
+        size=tender.documents_size,
+        sha256=tender.documents_sha256,
     )
 
 
