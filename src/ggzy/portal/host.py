@@ -49,7 +49,7 @@ def _context(db: Session, actor: Principal, tender_id: int, now: datetime) -> di
     project, lot = service.project_of(db, tender)
     check_host(actor, project)
     stage = lifecycle.stage_of(tender, now)
-    view = opening.opening_view(db, tender, now)
+    view = opening.opening_view(db, tender, now, insider=True)  # the host, checked above
     under_way = stage == Stage.OPENING and "started_at" in view
     window_over = under_way and now > view["window_ends_at"]
     return {

@@ -281,7 +281,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "clarifications": service.clarifications_of(db, tender.id) if published else [],
         "objections": document_objections_of(db, tender.id),
         # the opening, evaluation and award as their own views show them to this reader: nothing before opening
-        "opening": opening.opening_view(db, tender, now) if published else {},
+        "opening": opening.opening_view(db, tender, now, insider=True) if published else {},
         "evaluation": evaluation_views.evaluation_view(db, actor, tender_id=tender.id, now=now) if published else None,
         "award_stage": award_views.award_stage_view(db, actor, tender_id=tender.id, now=now) if published else None,
         # the rooms the centre booked for it (read only; the evaluation room is for the owner's and agent's eyes)

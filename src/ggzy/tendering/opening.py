@@ -133,7 +133,10 @@ def start_opening(db: Session, actor: Principal, *, tender_id: int, now: datetim
             )
         )
     db.flush()
-    record_tender_event(db, actor, tender, project, "opening.started", {"bids": len(bids), "outcome": outcome}, now)
+    record_tender_event(
+        db, actor, tender, project, "opening.started", {"bids": len(bids), "outcome": outcome}, now,
+        withheld=responses_secret(tender),  # how many responded, too, until the result (政府采购法 第38条 (四))
+    )  # fmt: skip
     return tender
 
 
@@ -529,9 +532,12 @@ def objections_at_opening(db: Session, tender_id: int) -> list[OpeningObjection]
     return list(db.scalars(query))
 
 
-def opening_view(db: Session, tender: Tender, now: datetime) -> dict[str, Any]:
-    """What anyone may see of an opening: nothing before the deadline; afterwards progress, then the record."""
-    return _opening_view(db, tender, db.scalar(select(Opening).where(Opening.tender_id == tender.id)), now)
+def opening_view(db: Session, tender: Tender, now: datetime, *, insider: bool = False) -> dict[str, Any]:
+    """What anyone may see of an opening: nothing before the deadline; afterwards progress, then the record.
+    ``insider``: the reader is the tender's owner, agent or opening host (checked by the caller), who follows a
+    negotiation's opening that the public does not see (:func:`responses_secret`)."""
+    found = db.scalar(select(Opening).where(Opening.tender_id == tender.id))
+    return _opening_view(db, tender, found, now, insider=insider)
 
 
 def opening_views(db: Session, tenders: list[Tender], now: datetime) -> dict[int, dict[str, Any]]:
@@ -541,7 +547,9 @@ def opening_views(db: Session, tenders: list[Tender], now: datetime) -> dict[int
     return {tender.id: _opening_view(db, tender, openings.get(tender.id), now) for tender in tenders}
 
 
-def _opening_view(db: Session, tender: Tender, opening: Opening | None, now: datetime) -> dict[str, Any]:
+def _opening_view(
+    db: Session, tender: Tender, opening: Opening | None, now: datetime, *, insider: bool = False
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "tender_id": tender.id,
         "stage": stage_of(tender, now).value,
@@ -549,7 +557,9 @@ def _opening_view(db: Session, tender: Tender, opening: Opening | None, now: dat
     }
     if opening is None:
         return view
-    if responses_secret(tender):  # 政府采购法 第38条 (四): nothing of who responded, or at what price, until the result
+    if (
+        responses_secret(tender) and not insider
+    ):  # 政府采购法 第38条 (四): nothing of who responded, or at what price, until the result
         return view | {"started_at": opening.started_at, "finished_at": opening.finished_at, "secret": True}
     total = db.scalar(
         select(func.count()).where(
