@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from ggzy.core.clock import FixedClock
-from ggzy.portal.live_feed import NOTIFY_CHANNEL, QUEUE_LIMIT, HallEvent, LiveHub
+from ggzy.portal import live_feed
+from ggzy.portal.live_feed import QUEUE_LIMIT, HallEvent, LiveHub
 from ggzy.wiring import session_factory
 from tests.aio import run_async
 from tests.browser.live_opening import LiveOpening
@@ -37,6 +39,14 @@ def test_a_watcher_too_far_behind_is_dropped_and_others_go_on(fresh_engine: Engi
         hub.unsubscribe(other)
 
     run_async(scenario())
+
+
+@pytest.fixture(autouse=True)
+def _channel_of_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL a NOTIFY reaches every listener of the database, and the test workers' fresh schemas share
+    one: a commit in another worker's test would wake these tests' listeners. Each test here listens and notifies
+    on a channel of its own (the code reads the channel's name when it listens and when it notifies)."""
+    monkeypatch.setattr(live_feed, "NOTIFY_CHANNEL", f"ggzy_ledger_{uuid.uuid4().hex[:12]}")
 
 
 def test_a_commit_in_this_process_wakes_the_one_loop_at_once(fresh_engine: Engine, gm_ca: Path) -> None:
@@ -76,7 +86,7 @@ def test_on_postgresql_a_commit_that_numbers_events_notifies_other_processes(fre
     from ggzy.entities import service
 
     with psycopg.connect(_postgresql_url(fresh_engine), autocommit=True) as other:
-        other.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        other.execute(f"LISTEN {live_feed.NOTIFY_CHANNEL}")
         with unit_of_work(session_factory(fresh_engine)) as db:
             service.create_centre(db, SYSTEM, name="通知测试中心", region_code="530000", parent_id=None, now=TEST_NOW)
         assert len(list(other.notifies(timeout=5, stop_after=1))) == 1
@@ -96,7 +106,7 @@ def test_on_postgresql_another_processs_notify_wakes_the_loop(fresh_engine: Engi
         await asyncio.sleep(1.0)  # the listener connects
         polls = hub.polls
         with psycopg.connect(url, autocommit=True) as other:
-            other.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+            other.execute(f"NOTIFY {live_feed.NOTIFY_CHANNEL}")
         for _ in range(100):
             if hub.polls > polls:
                 break
