@@ -12,7 +12,7 @@ from ggzy.core.inputs import Id, file_name
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public, accepts_body, attachment
-from ggzy.crypto import CertificateExpired, CertificateUntrusted, DecryptionFailed, EnvelopeInvalid, SignatureInvalid
+from ggzy.crypto import DecryptionFailed, EnvelopeInvalid, SignatureInvalid
 from ggzy.experts.service import CommitteeUnlawful, NotEnoughExperts
 from ggzy.prequalification import applications, lifecycle, review, rules, service
 from ggzy.prequalification.access import Applicant, Drawer, Host, Manager, Objector, Reader, Reviewer
@@ -34,11 +34,11 @@ from ggzy.prequalification.schemas import (
     TextIn,
 )
 from ggzy.projects.access import NotYourCentre
-from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
+from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import service as tendering
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.api import tender_out  # the tender as tendering's own API shows it
-from ggzy.tendering.bids import ConcurrentSubmission, EnvelopeNotYours, SuiteNotAccepted
+from ggzy.tendering.bids import ENVELOPE_REFUSALS, ConcurrentSubmission
 from ggzy.tendering.keys import NoCustodians
 from ggzy.tendering.lifecycle import REFUSALS as TENDER_REFUSALS
 from ggzy.tendering.procedures import NoTenderProcedure, ProcedureNotForTradeType
@@ -218,15 +218,8 @@ def answer_objection(objection_id: ObjectionPath, body: TextIn, db: DB, actor: M
         *_BASE,
         rules.ApplicationDeadlinePassed,
         RegistrationRefused,
-        EnvelopeNotYours,
-        SuiteNotAccepted,
         ConcurrentSubmission,
-        EnvelopeInvalid,
-        SignatureInvalid,
-        CertificateUntrusted,
-        CertificateExpired,
-        BlobTooLarge,
-        BlobDigestMismatch,
+        *ENVELOPE_REFUSALS,
     ),
 )
 @accepts_body(setting="bid_max_mb")

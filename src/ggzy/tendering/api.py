@@ -18,12 +18,11 @@ from ggzy.crypto import (
     CertificateExpired,
     CertificateUntrusted,
     DecryptionFailed,
-    EnvelopeInvalid,
     ShareRecoveryFailed,
     SignatureInvalid,
     load_public_key_pem,
 )
-from ggzy.storage import MIB, BlobDigestMismatch, BlobTooLarge, stage_blob
+from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import bids, keys, lifecycle, opening, quotation_views, quotations, rules, service, sole_source
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.lifecycle import TenderSuspended
@@ -428,15 +427,8 @@ BID_PROBLEMS: tuple[type[DomainError], ...] = (
     *lifecycle.REFUSALS,
     bids.QuotationFinal,
     bids.NotRegistered,
-    bids.EnvelopeNotYours,
-    bids.SuiteNotAccepted,
     bids.ConcurrentSubmission,
-    EnvelopeInvalid,
-    SignatureInvalid,
-    CertificateUntrusted,
-    CertificateExpired,
-    BlobTooLarge,
-    BlobDigestMismatch,
+    *bids.ENVELOPE_REFUSALS,
 )
 
 
@@ -647,14 +639,7 @@ QUOTATION_PROBLEMS: tuple[type[DomainError], ...] = (
     NotFound,
     *lifecycle.REFUSALS,
     *quotations.REFUSALS,
-    bids.EnvelopeNotYours,
-    bids.SuiteNotAccepted,
-    EnvelopeInvalid,
-    SignatureInvalid,
-    CertificateUntrusted,
-    CertificateExpired,
-    BlobTooLarge,
-    BlobDigestMismatch,
+    *bids.ENVELOPE_REFUSALS,
 )
 
 

@@ -22,12 +22,18 @@ from ggzy.core.clock import as_utc
 from ggzy.core.errors import DomainError
 from ggzy.core.events import Event, canonical_json, changes_state
 from ggzy.core.permissions import Principal
-from ggzy.crypto import load_public_key_pem
+from ggzy.crypto import (
+    CertificateExpired,
+    CertificateUntrusted,
+    EnvelopeInvalid,
+    SignatureInvalid,
+    load_public_key_pem,
+)
 from ggzy.crypto.envelope import check_envelope_for_lot, read_envelope_header
 from ggzy.entities.login import trust_store
 from ggzy.entities.service import credit_code_of
 from ggzy.projects.service import with_lot_and_project
-from ggzy.storage import BlobStore, stage_blob
+from ggzy.storage import BlobDigestMismatch, BlobStore, BlobTooLarge, stage_blob
 from ggzy.tendering import lifecycle
 from ggzy.tendering.models import (
     ONE_ACTIVE_BID_INDEX,
@@ -70,6 +76,20 @@ class SuiteNotAccepted(DomainError):
     status = 422
     message_zh = "本项目不接受 {suite} 密码套件的投标文件"
     message_en = "This tender accepts no {suite} envelopes"
+
+
+# What the receipt of any sealed envelope may refuse — a bid, a quotation, a prequalification application (for the
+# OpenAPI of each endpoint that takes one)
+ENVELOPE_REFUSALS: tuple[type[DomainError], ...] = (
+    EnvelopeNotYours,
+    SuiteNotAccepted,
+    EnvelopeInvalid,
+    SignatureInvalid,
+    CertificateUntrusted,
+    CertificateExpired,
+    BlobTooLarge,
+    BlobDigestMismatch,
+)
 
 
 class NoActiveBid(DomainError):
