@@ -138,7 +138,12 @@ def test_a_new_envelope_replaces_the_last_and_the_bid_can_be_withdrawn_before_th
         f"/workspace/bidder/tenders/{tender.id}/bids/withdraw", data={"csrf_token": token}, follow_redirects=False
     )
     assert withdrawn.status_code == 303
-    assert "已撤回" in client.get(f"/workspace/bidder/tenders/{tender.id}").text
+    assert withdrawn.headers["location"] == f"/workspace/bidder/tenders/{tender.id}?done=bid_withdrawn#bid"
+    landed = client.get(withdrawn.headers["location"]).text
+    assert "已撤回" in landed
+    assert "投标文件已撤回。投标截止时间前可以重新递交。" in landed  # the page says what was done
+    # only a registered code says anything: the link cannot make the platform claim what it did not do
+    assert 'class="notice-ok flash-done"' not in client.get(f"/workspace/bidder/tenders/{tender.id}?done=x").text
     again = client.post(f"/workspace/bidder/tenders/{tender.id}/bids/withdraw", data={"csrf_token": token})
     assert (again.status_code, problem_code(again)) == (404, "bid_not_found")
 

@@ -30,6 +30,7 @@ from ggzy.core.web import DB, Now, accepts_body
 from ggzy.crypto import DecryptionFailed
 from ggzy.portal import pages
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
@@ -46,6 +47,8 @@ router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_
 Bidder = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
 LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ))]
 Objector = Annotated[Principal, Depends(require(Permission.TENDER_OBJECT))]
+
+BID_WITHDRAWN = outcome("bid_withdrawn", N_("投标文件已撤回。投标截止时间前可以重新递交。"))
 
 # Stages in which the bidder hands over its data key (远程解密).
 _DECRYPTING = {Stage.OPENING}
@@ -191,7 +194,7 @@ def withdraw_bid(tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked,
         bids.withdraw_bid(db, actor, tender_id=tender_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/bidder/tenders/{tender_id}#bid")
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#bid", done=BID_WITHDRAWN)
 
 
 def _data_key(text: str) -> bytes:

@@ -29,6 +29,7 @@ from ggzy.core.permissions import PermissionedRoute
 from ggzy.portal import formatting, labels
 from ggzy.portal.csrf import csrf_token, remember_csrf_seed, viewer
 from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
+from ggzy.portal.outcomes import outcome_of
 from ggzy.portal.views import region_label
 
 TEMPLATE_DIR = files("ggzy.portal") / "templates"
@@ -103,6 +104,7 @@ def render(
         "viewer": viewer(request),  # who is logged in (the layout's login / workspace / logout links)
         "csrf_token": partial(csrf_token, request),  # every POST form: <input name="csrf_token" …>
         "active": "",
+        "done": outcome_of(request),  # what the last action did (ggzy.portal.outcomes), shown by the layout
         # a demo instance says so on every page (ggzy.core.instance)
         "demo_instance": request.app.state.demo_mark(request.app.state.session_factory),
         **_language_context(language),
