@@ -39,7 +39,9 @@ def _rows(db: Session, app: FastAPI | None = None) -> tuple[int, ...]:
 
 
 def _no_raw_json(html: str) -> None:
-    assert "\\u" not in html and '"price_fen"' not in html and "<pre>" not in html
+    assert "\\u" not in html
+    assert '"price_fen"' not in html
+    assert "<pre>" not in html
 
 
 def test_the_agent_publicises_awards_sends_the_letters_and_records_the_contract_on_the_pages(
@@ -54,9 +56,13 @@ def test_the_agent_publicises_awards_sends_the_letters_and_records_the_contract_
     _no_raw_json(shown)
     # the opening record and the report as tables: bidders by name, prices in 元
     cheapest = db.get(type(scene["owner"]), scene["bidders"][2].entity_id)
-    assert cheapest is not None and cheapest.name in shown
-    assert "100,000.00 元" in shown and 'id="ranking"' in shown and 'id="decryptions"' in shown
-    assert "data-confirm" in shown and "/publicity" in shown
+    assert cheapest is not None
+    assert cheapest.name in shown
+    assert "100,000.00 元" in shown
+    assert 'id="ranking"' in shown
+    assert 'id="decryptions"' in shown
+    assert "data-confirm" in shown
+    assert "/publicity" in shown
     token = csrf_from(client, page)
 
     too_short = client.post(
@@ -66,13 +72,15 @@ def test_the_agent_publicises_awards_sends_the_letters_and_records_the_contract_
     )  # fmt: skip
     before = _rows(db)
     assert (too_short.status_code, problem_code(too_short)) == (422, "publicity_too_short"), too_short.text
-    assert _rows(db) == before and event_count(db, "award.publicity_published") == 0
+    assert _rows(db) == before
+    assert event_count(db, "award.publicity_published") == 0
 
     published = client.post(f"{page}/publicity", data={"csrf_token": token}, follow_redirects=False)
     assert published.status_code == 303, published.text
     assert "done=publicity_published" in published.headers["location"]
     after = client.get(published.headers["location"]).text
-    assert "中标候选人已公示" in after and 'id="candidates"' in after
+    assert "中标候选人已公示" in after
+    assert 'id="candidates"' in after
     publicity = db.scalar(select(CandidatePublicity).where(CandidatePublicity.tender_id == tender.id))
     assert publicity is not None
 
@@ -105,7 +113,8 @@ def test_the_agent_publicises_awards_sends_the_letters_and_records_the_contract_
     assert "合同已登记" in client.get(recorded.headers["location"]).text
     assert event_count(db, "award.contract_recorded") == 1
     public = client.get(f"/projects/{scene['project'].id}").text
-    assert "合同金额" in public and "100,000.00 元" in public
+    assert "合同金额" in public
+    assert "100,000.00 元" in public
 
 
 def _complaint_scene(db: Session, gm_ca: Path) -> dict:
@@ -163,9 +172,11 @@ def test_a_bidder_objects_and_complains_the_supervisor_decides_and_the_decision_
     )  # fmt: skip
     assert lodged.status_code == 303, lodged.text
     complaint = db.scalar(select(Complaint).where(Complaint.tender_id == tender.id))
-    assert complaint is not None and complaint.status == "lodged"
+    assert complaint is not None
+    assert complaint.status == "lodged"
     mine = client.get("/workspace/objections").text
-    assert "经核实业绩真实" in mine and "待受理" in mine
+    assert "经核实业绩真实" in mine
+    assert "待受理" in mine
 
     # the supervisor's queue and the complaint page
     client.cookies.clear()
@@ -197,7 +208,9 @@ def test_a_bidder_objects_and_complains_the_supervisor_decides_and_the_decision_
     assert "投诉缺乏事实根据" in client.get(f"/workspace/complaints/{complaint.id}").text
     client.cookies.clear()
     public = client.get(f"/projects/{scene['project'].id}").text
-    assert "驳回投诉" in public and "投诉缺乏事实根据" in public and "已答复，维持评标结果" in public
+    assert "驳回投诉" in public
+    assert "投诉缺乏事实根据" in public
+    assert "已答复，维持评标结果" in public
     # the objection's and the answer's texts stay with the objector and the owner (实施条例 第54条 rows)
     assert "经核实业绩真实" not in public
 
@@ -221,7 +234,8 @@ def test_a_complaint_is_not_shown_to_another_bidder_nor_handled_outside_the_juri
     )
     complaint = complaints.lodge_complaint(
         db, principal(db, scene["bidders"][1], Permission.COMPLAINT_LODGE), tender_id=tender.id,
-        matter="evaluation_result", request="重新评标", facts="评分有误", evidence=[{"name": "a.pdf", "sha256": "c" * 64}],
+        matter="evaluation_result", request="重新评标", facts="评分有误",
+        evidence=[{"name": "a.pdf", "sha256": "c" * 64}],
         knew_on=to_china_time(now).date(), interest=None, now=now,
     )  # fmt: skip
     browser_login(client, db, scene["bidders"][0])
@@ -255,7 +269,8 @@ def test_a_supplier_challenges_the_result_and_the_purchaser_answers_on_the_pages
     browser_login(client, db, scene["agent_user"])
     owner_page = f"/workspace/projects/tenders/{tender.id}"
     shown = client.get(owner_page).text
-    assert "评审因素设置不合理" in shown and 'id="challenges"' in shown
+    assert "评审因素设置不合理" in shown
+    assert 'id="challenges"' in shown
     token = csrf_from(client, owner_page)
     signed_on = to_china_time(scene["reported_at"]).date().isoformat()
     before = _rows(db)

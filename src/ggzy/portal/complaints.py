@@ -17,7 +17,7 @@ own row visibility (a complaint the reader may not see is not found).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
@@ -43,7 +43,7 @@ from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.labels import N_
 from ggzy.portal.outcomes import outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_day, form_refused, see_other
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
 from ggzy.tendering import lifecycle
 from ggzy.tendering import service as tendering
@@ -97,7 +97,9 @@ CHALLENGE_RAISED = outcome(
 COMPLAINT_LODGED = outcome("complaint_lodged", N_("投诉已提交行政监督部门。受理与否将在本页显示。"))
 COMPLAINT_ACCEPTED = outcome("complaint_accepted", N_("投诉已受理，处理决定的期限已开始计算。"))
 COMPLAINT_REFUSED = outcome("complaint_refused", N_("已决定不予受理，理由已告知投诉人。"))
-TENDER_SUSPENDED = outcome("tender_suspended", N_("已责令暂停招标投标活动；该项目的下一步将被拒绝，直至解除暂停或作出处理决定。"))
+TENDER_SUSPENDED = outcome(
+    "tender_suspended", N_("已责令暂停招标投标活动；该项目的下一步将被拒绝，直至解除暂停或作出处理决定。")
+)
 SUSPENSION_LIFTED = outcome("suspension_lifted", N_("暂停已解除，招标投标活动可以继续。"))
 COMPLAINT_UPHELD = outcome("complaint_upheld", N_("处理决定已作出：投诉成立。决定已送达投诉人并公开。"))
 COMPLAINT_DISMISSED = outcome("complaint_dismissed", N_("处理决定已作出：驳回投诉。决定已送达投诉人并公开。"))
@@ -255,13 +257,6 @@ def challenge_result(
     return see_other(_tender_page(tender_id), done=CHALLENGE_RAISED)
 
 
-def _day(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(field=field, reason_zh="日期格式应为 YYYY-MM-DD", reason_en="must be YYYY-MM-DD") from None
-
-
 @router.post(
     "/workspace/objections/tenders/{tender_id}/process-challenge",
     summary="政府采购: challenge (质疑) the process within 7 working days of the end of the step (政府采购法 第52条)",
@@ -282,8 +277,8 @@ def challenge_process(
 ) -> Response:
     try:
         award_challenges.challenge_process(
-            db, actor, tender_id=tender_id, text=text.strip(), stage_ended_on=_day(stage_ended_on, "stage_ended_on"),
-            now=now,
+            db, actor, tender_id=tender_id, text=text.strip(),
+            stage_ended_on=form_day(stage_ended_on, "stage_ended_on"), now=now,
         )  # fmt: skip
     except DomainError as error:
         return _refused_on_tender(request, db, actor, tender_id, now, error)
@@ -321,7 +316,7 @@ def lodge_complaint(
             items.append({"name": file_name(evidence.filename, default="evidence"), "sha256": ref.sha256})
         complaints.lodge_complaint(
             db, actor, tender_id=tender_id, matter=matter.strip(), request=complaint_request.strip(),
-            facts=facts.strip(), evidence=items, knew_on=_day(knew_on, "knew_on"),
+            facts=facts.strip(), evidence=items, knew_on=form_day(knew_on, "knew_on"),
             interest=interest.strip() or None, now=now,
         )  # fmt: skip
     except DomainError as error:

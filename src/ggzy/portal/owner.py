@@ -9,7 +9,7 @@ named agent). Before the opening these pages show nothing about registrations or
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
@@ -36,7 +36,7 @@ from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_day, form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
@@ -331,7 +331,8 @@ def _award_context(
 
 
 PUBLICITY_PUBLISHED = outcome(
-    "publicity_published", N_("中标候选人已公示。公示期内投标人和其他利害关系人可以提出异议；公示期满、异议均已答复后方可定标。")
+    "publicity_published",
+    N_("中标候选人已公示。公示期内投标人和其他利害关系人可以提出异议；公示期满、异议均已答复后方可定标。"),
 )
 RESULT_OBJECTION_ANSWERED = outcome("result_objection_answered", N_("异议已答复，答复已送达异议人。"))
 AWARDED = outcome("awarded", N_("已定标：中标通知书已发给中标人，中标结果通知书已发给其他投标人，均已签名。"))
@@ -598,13 +599,6 @@ def publish_publicity(
     return see_other(f"/workspace/projects/tenders/{tender_id}#award", done=PUBLICITY_PUBLISHED)
 
 
-def _signed_on(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(field="signed_on", reason_zh="日期格式应为 YYYY-MM-DD", reason_en="must be YYYY-MM-DD") from None
-
-
 @router.post(
     "/workspace/projects/tenders/{tender_id}/contract",
     summary="Record the signed contract at the award price (招标投标法 第46条); under 政府采购法 it waits for every "
@@ -628,8 +622,8 @@ def record_contract(
     try:
         amount_fen = yuan_to_fen(amount.strip().replace(",", ""), field="amount")
         awards.record_contract(
-            db, actor, tender_id=tender_id, amount_fen=amount_fen, signed_on=_signed_on(signed_on), blob_sha256=None,
-            now=now,
+            db, actor, tender_id=tender_id, amount_fen=amount_fen, signed_on=form_day(signed_on, "signed_on"),
+            blob_sha256=None, now=now,
         )  # fmt: skip
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)

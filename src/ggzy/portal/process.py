@@ -227,9 +227,7 @@ def public_decisions(db: Session, tender_ids: list[int]) -> dict[int, list[Decis
     tender_events = db.scalars(query.where(*subjects))
     complaint_events = (
         db.scalars(
-            query.where(
-                Event.subject_type == "complaint", Event.subject_id.in_([str(c) for c in complaint_tenders])
-            )
+            query.where(Event.subject_type == "complaint", Event.subject_id.in_([str(c) for c in complaint_tenders]))
         )
         if complaint_tenders
         else []
@@ -237,7 +235,8 @@ def public_decisions(db: Session, tender_ids: list[int]) -> dict[int, list[Decis
     found: dict[int, list[Decision]] = {}
     for event in sorted([*tender_events, *complaint_events], key=lambda e: e.id):
         payload = json.loads(event.payload)
-        tender_id = int(event.subject_id) if event.subject_type == "tender" else complaint_tenders[int(event.subject_id)]
+        subject = int(event.subject_id)
+        tender_id = subject if event.subject_type == "tender" else complaint_tenders[subject]
         if event.action == "award.objection_answered":
             outcome, text = ("changes_result" if payload.get("changes_result") else "kept"), None
         elif event.action == "award.result_challenge_answered":

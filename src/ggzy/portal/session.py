@@ -15,14 +15,14 @@ signature with its certificate.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ggzy.core.errors import DomainError, InvalidInput
-from ggzy.core.inputs import Ascii, Name, Text
+from ggzy.core.inputs import Ascii, Name, Text, day_in_range
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.crypto import (
@@ -75,6 +75,16 @@ def not_blank(text: str, field: str) -> str:
     if not stripped:
         raise InvalidInput(field=field, reason_zh="不能为空", reason_en="must not be blank")
     return stripped
+
+
+def form_day(value: str, field: str) -> date:
+    """A form's ``<input type="date">``: a Beijing date ``YYYY-MM-DD`` in the platform's range."""
+    try:
+        return day_in_range(date.fromisoformat(value.strip()), field=field)
+    except ValueError:
+        raise InvalidInput(
+            field=field, reason_zh="日期格式应为 YYYY-MM-DD", reason_en="must be a date YYYY-MM-DD"
+        ) from None
 
 
 def form_refused(
