@@ -25,9 +25,7 @@ FLASH = 'p.flash-done[role="status"]'
 DECISION = "经调查，第一中标候选人的业绩属实，投诉缺乏事实根据，予以驳回。"
 
 
-def test_the_agent_publicises_awards_and_records_the_contract_on_a_phone(
-    phone: Any, site: Site, gm_ca: Path
-) -> None:
+def test_the_agent_publicises_awards_and_records_the_contract_on_a_phone(phone: Any, site: Site, gm_ca: Path) -> None:
     with unit_of_work(site.factory) as db:
         scene = make_evaluated_tender(db, gm_ca)
         tender_id, agent_id, reported_at = scene["tender"].id, scene["agent_user"].id, scene["reported_at"]

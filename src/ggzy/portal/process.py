@@ -224,16 +224,12 @@ def public_decisions(db: Session, tender_ids: list[int]) -> dict[int, list[Decis
     complaint_tenders = complaints_of_tenders(db, tender_ids)
     subjects = [Event.subject_type == "tender", Event.subject_id.in_([str(t) for t in tender_ids])]
     query = select(Event).where(Event.action.in_(DECISION_ACTIONS), Event.disclosed.is_(True))
-    tender_events = db.scalars(query.where(*subjects))
-    complaint_events = (
-        db.scalars(
-            query.where(Event.subject_type == "complaint", Event.subject_id.in_([str(c) for c in complaint_tenders]))
-        )
-        if complaint_tenders
-        else []
-    )
+    events: list[Event] = list(db.scalars(query.where(*subjects)))
+    if complaint_tenders:
+        complaint_ids = [str(c) for c in complaint_tenders]
+        events += db.scalars(query.where(Event.subject_type == "complaint", Event.subject_id.in_(complaint_ids)))
     found: dict[int, list[Decision]] = {}
-    for event in sorted([*tender_events, *complaint_events], key=lambda e: e.id):
+    for event in sorted(events, key=lambda e: e.id):
         payload = json.loads(event.payload)
         subject = int(event.subject_id)
         tender_id = subject if event.subject_type == "tender" else complaint_tenders[subject]
