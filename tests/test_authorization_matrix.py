@@ -237,6 +237,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/projects/publicity-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/publicity"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/contract"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/tenders/{tender_id}/publicity/republish"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/result-challenges/{challenge_id}/answer"): frozenset({R.OWNER, R.AGENT}),
     ("GET", "/workspace/objections"): frozenset({R.BIDDER}),
     ("GET", "/workspace/objections/tenders/{tender_id}"): frozenset({R.BIDDER}),

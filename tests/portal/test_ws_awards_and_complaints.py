@@ -178,6 +178,14 @@ def test_a_bidder_objects_and_complains_the_supervisor_decides_and_the_decision_
     assert "经核实业绩真实" in mine
     assert "待受理" in mine
 
+    # after the publicity an objection is refused (实施条例 第54条), and leaves nothing
+    clock.set(publicity.ends_at + timedelta(minutes=1))
+    before = _rows(db)
+    late = client.post(f"{page}/result-objection", data={"csrf_token": token, "text": "再次异议"})
+    assert (late.status_code, problem_code(late)) == (409, "objection_outside_publicity"), late.text
+    assert _rows(db) == before
+    assert 'id="object"' not in client.get(page).text
+
     # the supervisor's queue and the complaint page
     client.cookies.clear()
     browser_login(client, db, scene["supervisor"])
@@ -278,7 +286,8 @@ def test_a_supplier_challenges_the_result_and_the_purchaser_answers_on_the_pages
         f"{owner_page}/contract", data={"csrf_token": token, "amount": str(scene["award"].price_fen / 100),
                                         "signed_on": signed_on},
     )  # fmt: skip
-    assert waits.status_code == 409, waits.text  # 实施条例 第54条: the contract waits for the answer
+    # 政府采购法实施条例 第54条: the contract waits for the answer
+    assert (waits.status_code, problem_code(waits)) == (409, "contract_waits_for_challenge"), waits.text
     assert _rows(db) == before
     answered = client.post(
         f"/workspace/projects/result-challenges/{challenge.id}/answer",
@@ -290,3 +299,50 @@ def test_a_supplier_challenges_the_result_and_the_purchaser_answers_on_the_pages
     client.cookies.clear()
     browser_login(client, db, scene["bidders"][0])
     assert "评审因素符合采购需求" in client.get("/workspace/objections").text
+
+
+def test_an_answer_that_changes_the_result_leads_to_a_fresh_publicity_on_the_page_实施条例第54条(
+    client: TestClient, db: Session, clock: FixedClock, gm_ca: Path, trusted: dict[str, int]
+) -> None:
+    from ggzy.awards import service as awards
+    from ggzy.core.permissions import Permission
+    from tests.factories import principal
+
+    scene = make_publicised_tender(db, gm_ca)
+    tender, publicity = scene["tender"], scene["publicity"]
+    now = publicity.starts_at + timedelta(hours=1)
+    clock.set(now)
+    objector = principal(db, scene["bidders"][1], Permission.AWARD_OBJECT)
+    raised = awards.raise_objection(db, objector, tender_id=tender.id, text="第一名报价计算有误", now=now)
+    browser_login(client, db, scene["agent_user"])
+    page = f"/workspace/projects/tenders/{tender.id}"
+    token = csrf_from(client, page)
+    answered = client.post(
+        f"/workspace/projects/publicity-objections/{raised.id}/answer",
+        data={"csrf_token": token, "tender_id": str(tender.id), "answer": "经复核，排序改变", "changes_result": "true"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303, answered.text
+    shown = client.get(page).text
+    assert 'id="republish"' in shown
+    assert f'action="{page}/award"' not in shown  # the award waits for the fresh publicity
+    current = [c["bid_id"] for c in json.loads(publicity.candidates)]
+    before = _rows(db)
+    same = client.post(
+        f"{page}/publicity/republish",
+        data={"csrf_token": token, "basis": "复核意见", "first": str(current[0]), "second": str(current[1]),
+              "third": str(current[2])},
+    )  # fmt: skip
+    assert (same.status_code, problem_code(same)) == (422, "invalid_input"), same.text
+    assert _rows(db) == before, "a refused republication leaves nothing"
+    changed = client.post(
+        f"{page}/publicity/republish",
+        data={"csrf_token": token, "basis": "评标委员会复核意见：原第一名报价算术错误", "first": str(current[1]),
+              "second": str(current[0])},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert changed.status_code == 303, changed.text
+    assert "done=publicity_republished" in changed.headers["location"]
+    assert event_count(db, "award.publicity_republished") == 1
+    db.refresh(publicity)
+    assert [c["bid_id"] for c in json.loads(publicity.candidates)] == [current[1], current[0]]

@@ -321,6 +321,7 @@ def _award_context(
     named += [letter.entity_id for letter in letters] + [challenge.entity_id for challenge in challenges]
     return {
         "names": entity_names(db, named) if named else {},
+        "may_republish": publicity is not None and publicity.state == award_rules.RESULT_CHANGED,
         "may_publicise": report is not None and lifecycle.procedure_has_step_now(tender, Step.PUBLICISE, now),
         "may_award": lifecycle.procedure_has_step_now(tender, Step.AWARD, now) and bool(candidates),
         "award_candidates": candidates,
@@ -336,6 +337,9 @@ PUBLICITY_PUBLISHED = outcome(
 )
 RESULT_OBJECTION_ANSWERED = outcome("result_objection_answered", N_("异议已答复，答复已送达异议人。"))
 AWARDED = outcome("awarded", N_("已定标：中标通知书已发给中标人，中标结果通知书已发给其他投标人，均已签名。"))
+REPUBLISHED = outcome(
+    "publicity_republished", N_("改变后的中标候选人已重新公示；公示期满后方可定标（招标投标法实施条例 第五十四条）。")
+)
 CONTRACT_RECORDED = outcome("contract_recorded", N_("合同已登记并公开；合同金额与中标价一致。"))
 CHALLENGE_ANSWERED = outcome("challenge_answered", N_("质疑已书面答复，答复已送达质疑供应商。"))
 
@@ -597,6 +601,39 @@ def publish_publicity(
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/projects/tenders/{tender_id}#award", done=PUBLICITY_PUBLISHED)
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/publicity/republish",
+    summary="Publicise the changed candidates afresh after the result changed (重新公示, 实施条例 第54条)",
+    responses=problem_responses(
+        NotTheTenderer, NotFound, lifecycle.TenderStageWrong, InvalidInput, award_rules.PublicityStateWrong,
+        award_rules.PublicityTooShort, awards.AwardPaused, lifecycle.TenderSuspended,
+    ),
+)  # fmt: skip
+def republish_publicity(
+    tender_id: Id,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    basis: Annotated[Text, Form(min_length=2, max_length=2000)],
+    first: Annotated[Id, Form()],
+    second: Annotated[Id | None, Form()] = None,
+    third: Annotated[Id | None, Form()] = None,
+    ends_at: Annotated[Name, Form(max_length=40)] = "",
+) -> Response:
+    """The candidates the committee's review now recommends, in rank order (bids of the report's ranking)."""
+    recommended = [bid for bid in (first, second, third) if bid is not None]
+    try:
+        ends = _china_time(ends_at, "ends_at") if ends_at.strip() else None
+        awards.republish_publicity(
+            db, actor, tender_id=tender_id, recommended=recommended, basis=basis.strip(), ends_at=ends, now=now
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#award", done=REPUBLISHED)
 
 
 @router.post(
