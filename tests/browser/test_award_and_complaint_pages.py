@@ -52,6 +52,10 @@ def test_the_agent_publicises_awards_and_records_the_contract_on_a_phone(phone: 
         expect(phone.locator(FLASH)).to_contain_text("中标通知书已发给中标人")
         expect(phone.locator("#letters tbody tr")).to_have_count(3)
         check_fits_the_phone(phone, "phone-owner-awarded")
+        phone.locator("#letters a", has_text="查看").first.click()
+        expect(phone.locator("main")).to_contain_text("壹拾万元整")  # the price in 大写 on the letter
+        check_fits_the_phone(phone, "phone-owner-letter")
+        phone.goto(page)
 
         phone.locator("#contract-signed").fill(to_china_time(site.clock.now()).date().isoformat())
         phone.get_by_role("button", name="登记合同").click()
