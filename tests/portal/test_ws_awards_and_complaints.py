@@ -355,3 +355,30 @@ def test_an_answer_that_changes_the_result_leads_to_a_fresh_publicity_on_the_pag
     assert event_count(db, "award.publicity_republished") == 1
     db.refresh(publicity)
     assert [c["bid_id"] for c in json.loads(publicity.candidates)] == [current[1], current[0]]
+
+
+def test_an_interested_party_that_did_not_bid_objects_only_stating_its_interest_实施条例第54条(
+    client: TestClient, db: Session, clock: FixedClock, gm_ca: Path, trusted: dict[str, int]
+) -> None:
+    from tests.factories import bidder_user
+
+    scene = make_publicised_tender(db, gm_ca)
+    tender, publicity = scene["tender"], scene["publicity"]
+    clock.set(publicity.starts_at + timedelta(hours=1))
+    browser_login(client, db, bidder_user(db))
+    page = f"/workspace/objections/tenders/{tender.id}"
+    assert 'id="objection-interest"' in client.get(page).text
+    token = csrf_from(client, page)
+    before = _rows(db)
+    bare = client.post(f"{page}/result-objection", data={"csrf_token": token, "text": "中标候选人资质存疑"})
+    assert (bare.status_code, problem_code(bare)) == (403, "not_a_bidder_of_tender"), bare.text
+    assert _rows(db) == before
+    stated = client.post(
+        f"{page}/result-objection",
+        data={"csrf_token": token, "text": "中标候选人资质存疑", "interest": "本单位为该项目的分包供应商"},
+        follow_redirects=False,
+    )
+    assert stated.status_code == 303, stated.text
+    objection = db.scalar(select(PublicityObjection).where(PublicityObjection.tender_id == tender.id))
+    assert objection is not None
+    assert objection.interest == "本单位为该项目的分包供应商"
