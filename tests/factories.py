@@ -6,6 +6,7 @@ import base64
 import itertools
 import tempfile
 from datetime import timedelta
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -365,10 +366,11 @@ def load_test_calendar(db: Session) -> None:
 
 
 def make_published_tender(
-    db: Session, *, setup: dict | None = None, procedure: str = "open", invited: list[int] | None = None
-):  # type: ignore[no-untyped-def]
+    db: Session, *, setup: dict | None = None, procedure: str = "open", invited: list[int] | None = None,
+    summary_fields: Sequence[Any] = (),
+):  # type: ignore[no-untyped-def]  # fmt: skip
     """A tender published at TEST_NOW with a deadline 25 days later and documents on offer for 10 days (and the
-    test calendar for 2027, :func:`load_test_calendar`)."""
+    test calendar for 2027, :func:`load_test_calendar`); ``summary_fields``: its opening summary beyond the price."""
     from ggzy.tendering import service as tendering
     from ggzy.tendering.procedures import Method
 
@@ -387,6 +389,7 @@ def make_published_tender(
         bid_deadline=TEST_NOW + timedelta(days=25),
         invited_entity_ids=invited or [],
         now=TEST_NOW,
+        summary_fields=summary_fields,
     )
     tendering.attach_documents(
         db, agent, tender_id=tender.id, sha256="a" * 64, name="招标文件.pdf", size=10, now=TEST_NOW

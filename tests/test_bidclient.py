@@ -46,6 +46,7 @@ from ggzy.crypto import (
 from ggzy.entities.models import RoleBinding, User
 from ggzy.ledger.service import LedgerKeys
 from ggzy.tendering.models import OpeningKey, SealedBid, Tender
+from ggzy.tendering.summary_form import FieldKind, SummaryField
 from ggzy.wiring import session_factory
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import bidder_user, issue, make_published_tender, token_for
@@ -123,9 +124,16 @@ def _token(bidder: Bidder) -> str:
     return bidder.headers["authorization"].removeprefix("Bearer ")
 
 
+# the items of SUMMARY beyond the price, as the tender declares them (开标一览表)
+DECLARED = (
+    SummaryField("schedule_days", "工期（日历天）", "Schedule (calendar days)", FieldKind.DAYS, True),
+    SummaryField("quality", "质量标准", "Quality", FieldKind.TEXT, False),
+)
+
+
 @pytest.fixture
 def tender(db: Session, trusted: dict[str, int]) -> Tender:
-    tender, _ = make_published_tender(db)
+    tender, _ = make_published_tender(db, summary_fields=DECLARED)
     assert isinstance(tender, Tender)
     return tender
 
@@ -473,7 +481,7 @@ def served(fresh_engine: Engine, tmp_path: Path, gm_ca: Path, intl_ca: Path) -> 
     with session_factory(fresh_engine)() as db:
         for directory in (gm_ca, intl_ca):
             add_trust_anchor(db, SYSTEM, certificate_pem=(directory / "ca.pem").read_text(), name=None, now=TEST_NOW)
-        tender, _ = make_published_tender(db)
+        tender, _ = make_published_tender(db, summary_fields=DECLARED)
         bidder = Bidder(db, gm_ca, tender.id)
         tender_id = tender.id
         db.commit()
