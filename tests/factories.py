@@ -501,12 +501,15 @@ def make_opened_tender(
     ceiling_price: str | None = None,
     trade_type: str = "construction",
     procedure: str = "open",
+    summary_fields: Sequence[Any] = (),
+    summaries: list[dict[str, Any]] | None = None,
 ) -> dict:
     """A tender opened through the services: one bidder per price (in fen), each bid decrypted by its bidder, the
     opening record read out; the project's lot has ``ceiling_price`` (yuan) if given. Returns the ``setup`` of
     :func:`make_accepted_project` plus ``tender``, ``bidders`` (users) and ``bid_ids`` in the order of ``prices``.
     ``trade_type`` and ``procedure`` pick the law and the procedure; a procedure by invitation invites the bidders
-    (a single-source one publicises its supplier first, 政府采购法实施条例 第38条)."""
+    (a single-source one publicises its supplier first, 政府采购法实施条例 第38条). ``summary_fields``: the opening
+    summary's items the tender declares beyond the price; ``summaries``: each bid's summary beyond its price."""
     import io
 
     from ggzy.crypto import load_certificate
@@ -556,7 +559,7 @@ def make_opened_tender(
         db, manager, lot_id=lot.id, procedure_key=procedure, method=Method(method), title="评标测试招标",
         notice_text="招标公告正文", documents_until=published_at + timedelta(days=10),
         bid_deadline=published_at + timedelta(days=25), invited_entity_ids=[u.entity_id for u in invitees],
-        now=TEST_NOW,
+        now=TEST_NOW, summary_fields=summary_fields,
     )  # fmt: skip
     tendering.attach_documents(db, manager, tender_id=tender.id, sha256="c" * 64, name="f.pdf", size=1, now=TEST_NOW)
     if chosen.periods.sole_supplier_publicity is not None:
@@ -566,7 +569,8 @@ def make_opened_tender(
     crew = []
     for index, price in enumerate(prices):
         bidder = Bidder(db, ca_dir, tender.id, user=invitees[index] if invitees else None, now=published_at)
-        envelope = seal(db, tender, bidder, summary={"price_fen": price, "schedule_days": 300})
+        others = summaries[index] if summaries is not None else {"schedule_days": 300}
+        envelope = seal(db, tender, bidder, summary={"price_fen": price, **others})
         actor = principal(db, bidder.user, Permission.TENDER_REGISTER)
         bids.submit_bid(
             db, actor, tender_id=tender.id, envelope=io.BytesIO(envelope), store=store, max_bytes=10**8,

@@ -246,7 +246,7 @@ def create_tender(
             "round": tender.round,
             "procedure": chosen.key,
             "method": method.value,
-            "summary_fields": [field.to_json() for field in declared],
+            "summary_fields": summary_form.beyond_price(declared),  # the price is always declared
             **({"prequalification_id": prequalification_id} if prequalification_id is not None else {}),
         },
         now,
@@ -308,7 +308,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
             "documents_until": tender.documents_until.isoformat(),
             "documents_sha256": tender.documents_sha256,
             "suites": [suite.value for suite in suites],
-            "summary_fields": [field.to_json() for field in summary_fields_of(tender)],
+            "summary_fields": summary_form.beyond_price(summary_fields_of(tender)),
         },
         now,
     )
@@ -437,7 +437,7 @@ def clarify(
             "affects_bids": affects_bids,
             "deadline_before": before.isoformat(),
             "deadline_after": after.isoformat(),
-            **({"summary_fields": [field.to_json() for field in declared]} if declared is not None else {}),
+            **({"summary_fields": summary_form.beyond_price(declared)} if declared is not None else {}),
         },
         now,
     )

@@ -73,6 +73,29 @@ PRICE_FIELD: Final = SummaryField(PRICE_KEY, "投标报价", "Bid price", FieldK
 DEFAULT_FIELDS: Final[tuple[SummaryField, ...]] = (PRICE_FIELD,)
 
 
+# Items tender documents often ask for, as a form suggests them (typing the label fills in its key and kind).
+COMMON_ITEMS: Final[tuple[SummaryField, ...]] = (
+    SummaryField("schedule_days", "工期（日历天）", "Schedule (calendar days)", FieldKind.DAYS, True),
+    SummaryField("quality", "质量标准", "Quality standard", FieldKind.TEXT, True),
+    SummaryField("project_manager", "项目经理", "Project manager", FieldKind.TEXT, True),
+    SummaryField("delivery_days", "交货期（日历天）", "Delivery (calendar days)", FieldKind.DAYS, True),
+    SummaryField("warranty_months", "质保期（月）", "Warranty (months)", FieldKind.INTEGER, False),
+    SummaryField("rate_percent", "费率（%）", "Rate (%)", FieldKind.PERCENTAGE, False),
+)
+
+
+def field_from_label(label_zh: str, *, label_en: str, kind: FieldKind, required: bool) -> SummaryField:
+    """An item declared by its label, as a person fills in a form: a common item's label brings its key (and its
+    English, when none is given); any other label is its own key, without its parenthesised unit and punctuation
+    (``投标有效期（日历天）`` → ``投标有效期``)."""
+    label = label_zh.strip()
+    common = next((item for item in COMMON_ITEMS if label in {item.label_zh, item.key}), None)
+    if common is not None:
+        return SummaryField(common.key, common.label_zh, label_en.strip() or common.label_en, kind, required)
+    key = re.sub(r"\W", "", re.split(r"[（(]", label, maxsplit=1)[0])[:40]
+    return SummaryField(key or label, label, label_en.strip() or label, kind, required)
+
+
 def _refuse(reason_zh: str, reason_en: str) -> InvalidInput:
     return InvalidInput(field="summary_fields", reason_zh=reason_zh, reason_en=reason_en)
 
@@ -83,7 +106,6 @@ def declare(fields: Iterable[SummaryField]) -> tuple[SummaryField, ...]:
     Refused (:class:`InvalidInput` on ``summary_fields``): a key that is not a word, a repeated key or label, the price
     declared as anything but a required amount, more than :data:`MAX_FIELDS` items."""
     declared: list[SummaryField] = []
-    price = PRICE_FIELD
     for field in fields:
         if field.key == PRICE_KEY:
             if field.kind is not FieldKind.AMOUNT or not field.required:
@@ -91,8 +113,7 @@ def declare(fields: Iterable[SummaryField]) -> tuple[SummaryField, ...]:
                     "投标报价（price_fen）须为必填的金额，不能取消或改为其他类型",
                     "the price (price_fen) is a required amount: it cannot be made optional or of another kind",
                 )
-            price = field
-            continue
+            continue  # the platform's own price item: its labels are the platform's (投标报价)
         if not KEY_PATTERN.fullmatch(field.key):
             raise _refuse(
                 f"项目代码“{field.key}”须以文字开头，只含文字、数字和下划线，不超过 40 个字符",
@@ -101,7 +122,7 @@ def declare(fields: Iterable[SummaryField]) -> tuple[SummaryField, ...]:
         if not field.label_zh.strip():
             raise _refuse(f"项目“{field.key}”没有名称", f"the item “{field.key}” has no label")
         declared.append(field)
-    every = [price, *declared]
+    every = [PRICE_FIELD, *declared]
     for attribute in ("key", "label_zh"):
         values = [getattr(field, attribute) for field in every]
         repeated = sorted({value for value in values if values.count(value) > 1})
@@ -110,6 +131,11 @@ def declare(fields: Iterable[SummaryField]) -> tuple[SummaryField, ...]:
     if len(every) > MAX_FIELDS:
         raise _refuse(f"开标一览表最多 {MAX_FIELDS} 项", f"at most {MAX_FIELDS} items")
     return tuple(every)
+
+
+def beyond_price(fields: Sequence[SummaryField]) -> list[dict[str, Any]]:
+    """The declared items besides the price (which every tender declares alike), as events record them."""
+    return [field.to_json() for field in fields if field.key != PRICE_KEY]
 
 
 def to_json(fields: Sequence[SummaryField]) -> str:
