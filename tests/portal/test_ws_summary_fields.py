@@ -126,5 +126,5 @@ def test_the_bid_summary_partial_renders_each_item_as_a_checked_input() -> None:
 def render_partial(fields: tuple[SummaryField, ...], lang: Language = "zh") -> str:
     """The partial as a sealing form includes it, rendered by the portal's own templates in ``lang``."""
     catalogue = translations(lang)
-    template = environment.from_string('<form>{% include "_bid_summary_fields.html" %}</form>')
+    template = environment.get_template("_bid_summary_fields.html")
     return template.render(summary_fields=fields, lang=lang, _=catalogue.gettext, gettext=catalogue.gettext)

@@ -90,8 +90,14 @@
   document.querySelectorAll("[data-bid-summary]").forEach((fieldset) => {
     const form = fieldset.closest("form");
     if (form) form.noValidate = true; // our messages, in the page, instead of the browser's bubbles
-    fieldset.addEventListener("change", () => {
-      if (fieldset.querySelector("[data-summary-problems]").children.length) show(fieldset, check(fieldset));
+    // Once the list is shown, an edited item is marked right or wrong at once; the list itself changes only at the
+    // next attempt, so the button never moves under a finger between press and release.
+    fieldset.addEventListener("change", (event) => {
+      const input = event.target;
+      if (!fieldset.querySelector("[data-summary-problems]").children.length || !input.dataset.summaryKey) return;
+      const problem = check(fieldset).find((found) => found.input === input);
+      input.setAttribute("aria-invalid", problem ? "true" : "false");
+      input.setCustomValidity(problem ? problem.message : "");
     });
   });
 
