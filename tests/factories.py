@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import itertools
 import tempfile
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

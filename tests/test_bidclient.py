@@ -576,7 +576,8 @@ def test_the_issues_example_is_refused_before_anything_is_sealed(
     assert "summary_incomplete" in refused.output
     assert "缺少必填项“投标报价”（price_fen）" in refused.output
     assert "“投标报价”应以项目代码“price_fen”填写" in refused.output
-    assert "schedule_days" in refused.output and "“工期”" in refused.output  # the label written as the key
+    assert "schedule_days" in refused.output
+    assert "“工期”" in refused.output
     assert "nothing was sealed" in refused.output
     assert not envelope.exists()
     assert not list(tmp_path.glob(".BID.ggzy.*")), "no staging file either"
@@ -585,7 +586,9 @@ def test_the_issues_example_is_refused_before_anything_is_sealed(
     # offline the tender's items are unknown, but the price is still required
     opening = generate_exchange_key(Suite.GM)
     (tmp_path / "opening.pem").write_text(opening.public_key.to_pem())
-    offline = _invoke([*_seal_args(paths, envelope), "--lot-code", "X/1", "--opening-key", str(tmp_path / "opening.pem")])
+    offline = _invoke(
+        [*_seal_args(paths, envelope), "--lot-code", "X/1", "--opening-key", str(tmp_path / "opening.pem")]
+    )
     assert offline.exit_code == 1
     assert "price_fen" in offline.output
     assert not envelope.exists()
@@ -596,9 +599,7 @@ def test_the_sealing_function_the_assistant_calls_refuses_with_each_problem(
 ) -> None:
     bidder = Bidder(db, gm_ca, tender.id)
     db.commit()
-    material = fetch_tender_material(
-        AppTransport(client), f"http://testserver/api/v1/tenders/{tender.id}", Suite.GM
-    )
+    material = fetch_tender_material(AppTransport(client), f"http://testserver/api/v1/tenders/{tender.id}", Suite.GM)
     assert [field.key for field in material.summary_fields] == ["price_fen", "schedule_days", "quality"]
     out = tmp_path / "BID.ggzy"
     with pytest.raises(SummaryRefused) as refused:

@@ -67,7 +67,8 @@ def _sealing_page(site: Site, lang: Language) -> str:
 <body><main><form class="stacked" id="seal">{render_partial(FIELDS, lang)}
 <button class="button" type="submit">加密</button></form></main>
 <script src="{site.url}/static/portal/js/bid_summary.js"></script>
-<script>document.addEventListener("submit", (event) => {{ event.preventDefault(); document.body.dataset.sealed = "yes"; }});</script>
+<script>document.addEventListener("submit", (event) => {{
+  event.preventDefault(); document.body.dataset.sealed = "yes"; }});</script>
 </body></html>"""
 
 

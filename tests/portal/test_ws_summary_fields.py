@@ -44,7 +44,8 @@ def test_the_agent_declares_the_summary_items_on_the_preparation_form(
     browser_login(client, db, setup["agent_user"])
     home = client.get("/workspace/projects")
     assert 'name="summary_label"' in home.text
-    assert "投标报价" in home.text and "必填" in home.text  # the price, always there
+    assert "投标报价" in home.text
+    assert "必填" in home.text
     assert '<option value="工期（日历天）"' in home.text  # a common item suggested
     token = csrf_from(client, "/workspace/projects")
     rows = {
@@ -67,7 +68,8 @@ def test_the_agent_declares_the_summary_items_on_the_preparation_form(
     )
     page = client.get(created.headers["location"]).text
     assert "<code>schedule_days</code>" in page
-    assert "投标有效期（日历天）" in page and "选填" in page
+    assert "投标有效期（日历天）" in page
+    assert "选填" in page
 
 
 def test_a_refused_declaration_on_the_page_is_shown_and_leaves_no_tender_or_event(
@@ -97,8 +99,11 @@ def test_a_bidder_reads_the_declared_items_as_a_table(client: TestClient, db: Se
     page = client.get(f"/workspace/bidder/tenders/{tender.id}").text
     table = page[page.index('id="summary-fields"') :]
     table = table[: table.index("</table>")]
-    assert "投标报价" in table and "<code>price_fen</code>" in table and "金额（元）" in table
-    assert "质量标准" in table and "选填" in table
+    assert "投标报价" in table
+    assert "<code>price_fen</code>" in table
+    assert "金额（元）" in table
+    assert "质量标准" in table
+    assert "选填" in table
 
 
 def test_the_bid_summary_partial_renders_each_item_as_a_checked_input() -> None:
@@ -112,12 +117,17 @@ def test_the_bid_summary_partial_renders_each_item_as_a_checked_input() -> None:
     html = render_partial(fields)
     assert 'name="summary.price_fen"' in html
     price = html[html.index('name="summary.price_fen"') :].split(">", 1)[0]
-    assert 'type="number"' in price and 'min="0.01"' in price and 'inputmode="decimal"' in price
+    assert 'type="number"' in price
+    assert 'min="0.01"' in price
+    assert 'inputmode="decimal"' in price
     assert " required" in price
     days = html[html.index('name="summary.schedule_days"') :].split(">", 1)[0]
-    assert 'min="1"' in days and 'inputmode="numeric"' in days and " required" in days
+    assert 'min="1"' in days
+    assert 'inputmode="numeric"' in days
+    assert " required" in days
     rate = html[html.index('name="summary.rate_percent"') :].split(">", 1)[0]
-    assert 'max="100"' in rate and "required" not in rate
+    assert 'max="100"' in rate
+    assert "required" not in rate
     assert 'maxlength="500"' in html
     assert "投标报价（元）" in html
     assert "data-msg-missing=" in html

@@ -1,5 +1,5 @@
-"""The opening summary (开标一览表) a tender declares: one pure rule (summary_form.check_summary) for the bidder's client
-and evaluation, the declaration through the API, its amendment by a clarification only (实施条例 第21条), and
+"""The opening summary (开标一览表) a tender declares: one pure rule (summary_form.check_summary) for the bidder's
+client and evaluation, the declaration through the API, its amendment by a clarification only (实施条例 第21条), and
 evaluation's last line (实施条例 第51条 (六))."""
 
 from __future__ import annotations
@@ -181,9 +181,7 @@ ITEMS = [
 def test_a_tender_declares_its_summary_when_prepared_and_publishes_it(client: TestClient, db: Session) -> None:
     setup = make_accepted_project(db)
     headers = token_for(db, setup["agent_user"])
-    draft = client.post(
-        "/api/v1/tenders", json=_draft_body(setup["lots"][0].id, summary_fields=ITEMS), headers=headers
-    )
+    draft = client.post("/api/v1/tenders", json=_draft_body(setup["lots"][0].id, summary_fields=ITEMS), headers=headers)
     assert draft.status_code == 201, draft.text
     declared = draft.json()["summary_fields"]
     assert [item["key"] for item in declared] == ["price_fen", "schedule_days", "质量标准"]

@@ -101,8 +101,8 @@ __all__ = [
     "receipt_message",
     "receipt_path_for",
     "seal_for_tender",
-    "summary_from_items",
     "submit_envelope",
+    "summary_from_items",
     "unwrap_own_data_key",
     "verify_receipt",
 ]

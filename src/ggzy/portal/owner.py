@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from pydantic import Field
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session
 
 from ggzy.awards import rules as award_rules

@@ -208,7 +208,10 @@ def _kind_expected(field: SummaryField) -> tuple[str, str]:
         FieldKind.AMOUNT: ("金额（整数，单位为分，不小于零）", "an amount (an integer of fen, not negative)"),
         FieldKind.INTEGER: ("整数", "an integer"),
         FieldKind.DAYS: (f"天数（1 至 {MAX_DAYS} 的整数）", f"a number of days (an integer from 1 to {MAX_DAYS})"),
-        FieldKind.PERCENTAGE: ("0 至 100 的百分数（至多两位小数）", "a percentage from 0 to 100 (two decimals at most)"),
+        FieldKind.PERCENTAGE: (
+            "0 至 100 的百分数（至多两位小数）",
+            "a percentage from 0 to 100 (two decimals at most)",
+        ),
         FieldKind.TEXT: (f"文字（不超过 {MAX_TEXT} 字）", f"text (at most {MAX_TEXT} characters)"),
     }[field.kind]
 
@@ -232,9 +235,7 @@ def _absent(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def check_summary(
-    fields: Sequence[SummaryField], summary: Any, *, allow_unknown: bool = False
-) -> list[Problem]:
+def check_summary(fields: Sequence[SummaryField], summary: Any, *, allow_unknown: bool = False) -> list[Problem]:
     """Every problem of ``summary`` against the declared ``fields``, in the declaration's order, unknown keys last.
 
     A required item missing (or null, or blank), a value not of its kind, the price not an amount above zero, and —
@@ -356,7 +357,10 @@ def summary_from_texts(
         except InvalidInput:
             expected_zh, expected_en = _kind_expected(field)
             if field.kind is FieldKind.AMOUNT:
-                expected_zh, expected_en = "以元为单位的金额（至多两位小数）", "an amount in yuan (two decimals at most)"
+                expected_zh, expected_en = (
+                    "以元为单位的金额（至多两位小数）",
+                    "an amount in yuan (two decimals at most)",
+                )
             problems.append(
                 Problem(
                     "price_invalid" if field.key == PRICE_KEY else "wrong_kind",
@@ -368,4 +372,3 @@ def summary_from_texts(
     reported = {problem.key for problem in problems}
     problems += [problem for problem in check_summary(fields, summary) if problem.key not in reported]
     return summary, problems
-
