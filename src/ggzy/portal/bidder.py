@@ -35,7 +35,7 @@ from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
-from ggzy.tendering import bids, lifecycle, opening, service, sole_source
+from ggzy.tendering import bids, lifecycle, opening, service, sole_source, summary_form
 from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEMS
 from ggzy.tendering.stages import Stage
 
@@ -106,6 +106,9 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         "opening": opening.opening_view(db, tender, now),
         "api_url": api_url,
         "bid_max_mb": request.app.state.settings.bid_max_mb,
+        # the opening summary (开标一览表) its sealed summary must carry (_summary_fields_table, _bid_summary_fields)
+        "summary_fields": service.summary_fields_of(tender),
+        "summary_kinds": summary_form.KIND_LABELS,
     }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session
 
 from ggzy.awards import challenges as award_challenges
@@ -40,7 +40,7 @@ from ggzy.portal.session import form_day, form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import lifecycle, opening, rules, service, sole_source
+from ggzy.tendering import lifecycle, opening, rules, service, sole_source, summary_form
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import (
     PROCEDURES,
@@ -97,6 +97,11 @@ def _projects_context(db: Session, actor: Principal, now: datetime) -> dict[str,
         "procedures": list(PROCEDURES.values()),
         "methods": list(Method),
         "as_agent": Role.AGENT in actor.roles,
+        # the opening summary's items a draft declares (开标一览表): the price always, others as the documents say
+        "summary_price": summary_form.PRICE_FIELD,
+        "summary_kinds": summary_form.KIND_LABELS,
+        "summary_common": summary_form.COMMON_ITEMS,
+        "summary_rows": 3,
     }
 
 
@@ -197,6 +202,32 @@ def _project_in(
         raise InvalidInput(field=field, reason_zh="内容不符合要求", reason_en=str(error).splitlines()[0]) from None
 
 
+SummaryText = Annotated[Name, Field(max_length=80)]
+_SUMMARY_ROWS = summary_form.MAX_FIELDS - 1
+
+
+def _summary_fields(
+    labels_zh: list[str], labels_en: list[str], kinds: list[str], required: list[str]
+) -> list[summary_form.SummaryField]:
+    """The rows of the form's 开标一览表 table that name an item (a blank label is an unused row)."""
+    fields = []
+    for index, label in enumerate(labels_zh):
+        if not label.strip():
+            continue
+        kind = kinds[index] if index < len(kinds) else ""
+        if kind not in set(summary_form.FieldKind):
+            raise InvalidInput(field="summary_kind", reason_zh="不是已知的类型", reason_en="is not a known kind")
+        fields.append(
+            summary_form.field_from_label(
+                label,
+                label_en=labels_en[index] if index < len(labels_en) else "",
+                kind=summary_form.FieldKind(kind),
+                required=(required[index] if index < len(required) else "yes") == "yes",
+            )
+        )
+    return fields
+
+
 def _china_time(value: str, field: str) -> datetime:
     """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown)."""
     try:
@@ -236,8 +267,13 @@ def create_tender(
     documents_until: Annotated[Name, Form(max_length=40)],
     bid_deadline: Annotated[Name, Form(max_length=40)],
     invited_codes: Annotated[Text, Form(max_length=2000)] = "",
+    summary_label: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006 - FastAPI's form
+    summary_label_en: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
+    summary_kind: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
+    summary_required: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
 ) -> Response:
     try:
+        declared = _summary_fields(summary_label, summary_label_en, summary_kind, summary_required)
         invited = [
             _entity_by_code(db, code.strip(), "invited_codes")
             for code in invited_codes.replace("，", ",").replace("\n", ",").split(",")
@@ -257,6 +293,7 @@ def create_tender(
             bid_deadline=_china_time(bid_deadline, "bid_deadline"),
             invited_entity_ids=invited,
             now=now,
+            summary_fields=declared,
         )
     except DomainError as error:
         return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor, now), error)
@@ -295,6 +332,8 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "room_bookings": venues.bookings_of_tender(db, actor, tender_id=tender.id, include_cancelled=False),
         "venue_kinds": labels.VENUE_KINDS,
         "booking_purposes": labels.BOOKING_PURPOSES,
+        "summary_fields": service.summary_fields_of(tender),
+        "summary_kinds": summary_form.KIND_LABELS,
     }
 
 
