@@ -1,0 +1,95 @@
+"""The platform's PAdES signature on a document, made and checked by pyHanko (no cryptography written here).
+
+A certification signature (``/DocMDP``, no changes allowed) with the ``ETSI.CAdES.detached`` sub-filter, SHA-256,
+RSA PKCS#1 v1.5 under the platform's document-signing certificate (``ggzy.documents.keys``), which is embedded in
+the signature: every PDF reader shows who signed and whether the bytes changed since; a reader that trusts the
+published certificate shows it valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from ggzy.documents.keys import DocumentSigningKey
+
+FIELD_NAME = "PlatformSignature"
+
+
+def _asn1_certificate(der: bytes) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(der)
+
+
+def sign_pdf(pdf: bytes, key: DocumentSigningKey, *, reason: str, location: str, name: str) -> bytes:
+    """``pdf`` with the platform's certification signature appended (an incremental update)."""
+    certificate = _asn1_certificate(key.certificate_der)
+    signer = signers.SimpleSigner(
+        signing_cert=certificate,
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
+        cert_registry=SimpleCertificateStore.from_certs([certificate]),
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        reason=reason,
+        location=location,
+        name=name,
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    out = signers.PdfSigner(metadata, signer).sign_pdf(writer)
+    return out.getvalue()  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What a reader learns of the signature: the bytes are those signed (``intact``), the signature is good
+    (``valid``), the signer is the certificate given (``trusted``), and no change followed (``unchanged``)."""
+
+    intact: bool
+    valid: bool
+    trusted: bool
+    unchanged: bool
+    signer: str
+    summary: str
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted and self.unchanged
+
+
+def check_pdf(pdf: bytes, certificate_pem: str) -> SignatureCheck:
+    """Validate the document's one signature against the platform's published certificate (its trust anchor)."""
+    der = x509.load_pem_x509_certificate(certificate_pem.encode()).public_bytes(serialization.Encoding.DER)
+    reader = PdfFileReader(BytesIO(pdf))
+    signatures = reader.embedded_signatures
+    if len(signatures) != 1:
+        return SignatureCheck(False, False, False, False, "", f"{len(signatures)} signatures")
+    context = ValidationContext(trust_roots=[_asn1_certificate(der)])
+    status = validate_pdf_signature(signatures[0], context)
+    coverage = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+    return SignatureCheck(
+        intact=status.intact,
+        valid=status.valid,
+        trusted=status.trusted,
+        unchanged=coverage,
+        signer=status.signing_cert.subject.human_friendly,
+        summary=status.summary(),
+    )
