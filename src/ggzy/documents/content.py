@@ -68,11 +68,23 @@ STAGES = {
     "tender.documents_attached": "招标文件上传",
     "tender.sole_supplier_publicised": "单一来源公示",
     "tender.published": "招标公告发布",
-    "tender.amended": "招标文件澄清或修改",
+    "tender.clarified": "招标文件澄清或修改",
+    "tender.objection_raised": "对招标文件的异议",
+    "tender.objection_answered": "招标文件异议答复",
     "tender.cancelled": "招标终止",
     "tender.failed": "流标",
     "opening.started": "开标开始",
     "opening.recorded": "开标记录",
+    "opening.share_released": "开标密钥份额释放",
+    "bid.decrypted": "投标文件解密",
+    "bid.opened_by_custodians": "投标文件由密钥保管人开启",
+    "quotation.round_called": "发起报价轮次",
+    "quotation.opened": "报价开启",
+    "negotiation.change_notified": "谈判变更通知",
+    "tender.sole_supplier_objection_raised": "单一来源公示异议",
+    "tender.sole_supplier_objection_answered": "单一来源公示异议答复",
+    "evaluation.qualification_marked": "资格审查",
+    "evaluation.score_sheet_submitted": "评分表提交",
     "opening.objection_raised": "开标异议",
     "opening.objection_answered": "开标异议答复",
     "committee.drawn": "评标专家抽取",
@@ -85,9 +97,16 @@ STAGES = {
     "award.objection_answered": "公示异议答复",
     "award.awarded": "确定中标人并发出中标通知书",
     "award.contract_recorded": "合同备案",
-    "complaint.lodged": "投诉",
-    "complaint.decided": "投诉处理决定",
+    "award.result_challenged": "质疑",
+    "award.process_challenged": "对采购过程的质疑",
+    "award.result_challenge_answered": "质疑答复",
+    "complaint.tender_suspended": "投诉处理期间暂停",
+    "complaint.suspension_lifted": "恢复",
+    "venue.opening_booked": "开标场地预约",
 }
+# Stages the public ledger withholds (招标投标法 第37条, 第38条: the committee and the evaluation are closed) that the
+# certificate's readers — owner, agent, centre, supervisors — may know happened, and when: it prints no payload.
+CLOSED_STAGES = frozenset({"committee.drawn", "evaluation.started", "evaluation.finalised", "opening.recorded"})
 # A round's stage in words (the portal's labels are a layer above: ggzy.portal.labels.STAGES says the same).
 TENDER_STAGES = {
     "draft": "草稿", "published": "公告中", "closed": "已截标", "opening": "开标中", "opened": "已开标",
@@ -464,8 +483,8 @@ def letter(db: Session, actor: Principal, *, letter_id: int) -> Document:
 
 def witness_certificate(db: Session, actor: Principal, *, tender_id: int, now: datetime) -> Document:
     """交易见证书: the platform witnesses one tender's whole process — each recorded stage, when, by whom, and its
-    ledger entry. Only what the ledger discloses is listed (a registration or a sealed bid is not, 招标投标法
-    第22条)."""
+    ledger entry. Listed: what the ledger discloses, and the closed stages of the evaluation (:data:`CLOSED_STAGES`);
+    never a registration or a sealed bid (招标投标法 第22条)."""
     tender = _published(db, tender_id)
     project, _ = tendering.project_of(db, tender)
     readable = visible_project_ids(actor).subquery()
@@ -474,7 +493,9 @@ def witness_certificate(db: Session, actor: Principal, *, tender_id: int, now: d
             reason_zh="交易见证书提供给招标人、招标代理机构、交易中心和行政监督部门",
             reason_en="the witness certificate is for the owner, its agent, the centre and the supervisors",
         )
-    events = [e for e in _events(db, [("project", project.id), ("tender", tender.id)]) if e.disclosed]
+    events = [
+        e for e in _events(db, [("project", project.id), ("tender", tender.id)]) if e.disclosed or e.action in CLOSED_STAGES
+    ]
     names = entity_names(db, sorted({e.actor_entity_id for e in events if e.actor_entity_id is not None}))
     stages = [(STAGES.get(event.action, event.action), event) for event in events]
     lines, proofs = ledger_of(db, stages)
@@ -503,7 +524,7 @@ def witness_certificate(db: Session, actor: Principal, *, tender_id: int, now: d
                     f"（透明日志）。截至 {beijing(now)}，账本共记录本项目 {len(rows)} 个公开环节。"
                 ]
             ),
-            Section(heading="交易过程", table=Table(["序号", "环节", "时间", "办理人", "事件 / 账本序号"], rows, (6, 24, 26, 26, 18))),
+            Section(heading="交易过程", table=Table(["序号", "环节", "时间", "办理人", "事件 / 账本序号"], rows, (5, 22, 34, 24, 15))),
         ],
         ledger=lines,
         proofs=proofs,

@@ -102,14 +102,17 @@ def _facts(pdf: _Pdf, facts: list[tuple[str, str]], *, size: float = 11) -> None
     label_width = 38
     height = size * 0.6
     for label, value in facts:
+        if pdf.will_page_break(height * 2):
+            pdf.add_page()
         pdf.set_font(FONT, size=size - 1)
         pdf.set_text_color(70, 70, 70)
-        y = pdf.get_y()
+        y, page = pdf.get_y(), pdf.page
         pdf.multi_cell(label_width, height, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
         pdf.set_text_color(0, 0, 0)
         pdf.set_font(FONT, size=size)
         pdf.multi_cell(0, height, value or "—", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_y(max(pdf.get_y(), y + height))
+        if pdf.page == page:  # a label taller than its value
+            pdf.set_y(max(pdf.get_y(), y + height))
 
 
 def _table(pdf: _Pdf, table: Table) -> None:
