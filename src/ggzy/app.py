@@ -30,10 +30,10 @@ from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.instance import DemoMark
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
+from ggzy.core.web import BODY_LIMIT, BodyLimitMiddleware, CommitHeadersMiddleware, Public
 from ggzy.documents.api import router as documents_router
 from ggzy.documents.fonts import DocumentFontMissing, find_font
 from ggzy.documents.keys import DocumentKeys
-from ggzy.core.web import BODY_LIMIT, BodyLimitMiddleware, CommitHeadersMiddleware, Public
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router

@@ -81,9 +81,9 @@ def _pdfsig_says_valid(pdf: bytes, tmp_path: Path) -> bool | None:
 def awarded(db: Session, gm_ca: Path) -> dict[str, Any]:
     """A lot driven to its award, every event committed to the ledger and covered by a checkpoint."""
     scene = make_awarded_tender(db, gm_ca)
-    scene["headers"] = {
-        name: token_for(db, scene[name]) for name in ("owner_user", "agent_user", "staff")
-    } | {f"bidder{n}": token_for(db, user) for n, user in enumerate(scene["bidders"])}
+    scene["headers"] = {name: token_for(db, scene[name]) for name in ("owner_user", "agent_user", "staff")} | {
+        f"bidder{n}": token_for(db, user) for n, user in enumerate(scene["bidders"])
+    }
     db.commit()
     integrate(db)
     publish_checkpoint(db, LEDGER_KEYS, now=TEST_NOW)
@@ -115,10 +115,13 @@ def test_every_document_is_a_signed_pdf_with_beijing_time_yuan_names_and_its_led
     headers = awarded["headers"]
     winner_index = next(n for n, u in enumerate(awarded["bidders"]) if u.entity_id == award.entity_id)
     bid = db.scalar(select(SealedBid).where(SealedBid.entity_id == award.entity_id, SealedBid.tender_id == tender.id))
-    letters = {letter.kind: letter for letter in db.scalars(select(AwardLetter).where(AwardLetter.tender_id == tender.id))}
+    letters = {
+        letter.kind: letter for letter in db.scalars(select(AwardLetter).where(AwardLetter.tender_id == tender.id))
+    }
     documents = {
         "投标文件递交回执": (
-            f"{API}/tenders/{tender.id}/bids/{bid.public_id}/receipt.pdf", headers[f"bidder{winner_index}"]
+            f"{API}/tenders/{tender.id}/bids/{bid.public_id}/receipt.pdf",
+            headers[f"bidder{winner_index}"],
         ),
         "开标记录": (f"{API}/tenders/{tender.id}/opening-record.pdf", None),
         "评标报告": (f"{API}/tenders/{tender.id}/evaluation-report.pdf", headers["owner_user"]),
@@ -129,14 +132,14 @@ def test_every_document_is_a_signed_pdf_with_beijing_time_yuan_names_and_its_led
     }
     for title, (url, who) in documents.items():
         pdf = _pdf(client, url, who)
-        Path(f'/tmp/doc-{title}.pdf').write_bytes(pdf)  # DEBUG
         check = check_pdf(pdf, certificate)
         assert check.ok, (title, check.summary)
         assert "公共资源交易平台" in check.signer
         assert _pdfsig_says_valid(pdf, tmp_path) in (True, None), title
         text = _text(pdf, tmp_path)
         assert _in(title, text)
-        assert _in("公共资源交易平台", text) and _in("第 1 页 / 共", text)
+        assert _in("公共资源交易平台", text)
+        assert _in("第 1 页 / 共", text)
         assert _in("（北京时间）", text)
         assert _in(awarded["owner"].name, text)  # names, not ids
         attached = _attachments(pdf)
@@ -168,7 +171,8 @@ def test_a_pdf_changed_after_signing_shows_its_signature_invalid(
     tampered = bytearray(pdf)
     tampered[target + 20] ^= 0x01
     check = check_pdf(bytes(tampered), certificate)
-    assert not check.intact and not check.ok
+    assert not check.intact
+    assert not check.ok
     other_platform = client.app.state.document_keys.get().generate("另一个平台").certificate_pem  # type: ignore[attr-defined]
     assert not check_pdf(pdf, other_platform).trusted  # and a certificate other than the published one is not trusted
 
@@ -229,7 +233,8 @@ def test_the_font_is_the_setting_then_the_first_system_font_found_else_a_clear_e
     assert find_font(font) == (font, 0)
     with pytest.raises(DocumentFontMissing) as missing:
         find_font(tmp_path / "absent.ttf")
-    assert "GGZY_DOCUMENTS_FONT" in missing.value.detail_zh and "absent.ttf" in missing.value.detail_en
+    assert "GGZY_DOCUMENTS_FONT" in missing.value.detail_zh
+    assert "absent.ttf" in missing.value.detail_en
     assert find_font(None, ((str(tmp_path / "no.ttc"), 0), (str(font), 1))) == (font, 1)
     with pytest.raises(DocumentFontMissing) as none:
         find_font(None, ((str(tmp_path / "no.ttc"), 0),))

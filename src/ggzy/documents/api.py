@@ -6,7 +6,8 @@ the browser's session cookie authenticates an API read (``ggzy.entities.login.au
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -31,14 +32,14 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
 ProjectReader = Annotated[Principal, Depends(require(Permission.PROJECT_READ))]
 BidPath = Annotated[str, path_parameter(BID, "bid")]
 
-PDF = {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 PEM_TYPE = "application/pem-certificate-chain"  # RFC 8555 §9.1
 PDF_PROBLEMS = (NotFound, content.DocumentNotReady, DocumentFontMissing)
 
 
-def _pdf(request: Request, document: Document, now: object) -> Response:
+def _pdf(request: Request, document: Document, now: datetime) -> Response:
     keys: DocumentKeys = request.app.state.document_keys
-    made = produce(document, key=keys.get(), settings=request.app.state.settings, now=now)  # type: ignore[arg-type]
+    made = produce(document, key=keys.get(), settings=request.app.state.settings, now=now)
     return Response(
         made.content,
         media_type="application/pdf",
@@ -58,7 +59,10 @@ def signing_certificate(request: Request, _: Public) -> Response:
     return Response(
         key.certificate_pem,
         media_type=PEM_TYPE,
-        headers={"X-Certificate-SHA256": key.fingerprint, "Content-Disposition": 'inline; filename="ggzy-documents.pem"'},
+        headers={
+            "X-Certificate-SHA256": key.fingerprint,
+            "Content-Disposition": 'inline; filename="ggzy-documents.pem"',
+        },
     )
 
 

@@ -31,7 +31,8 @@ from ggzy.evaluation import service as evaluation
 from ggzy.ledger import service as ledger
 from ggzy.ledger.keys import LedgerKeys
 from ggzy.projects.access import visible_project_ids
-from ggzy.tendering import bids, opening, service as tendering
+from ggzy.tendering import bids, opening
+from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import procedure
 
 
@@ -281,7 +282,9 @@ def opening_record(db: Session, *, tender_id: int, now: datetime) -> Document:
         for o in view.get("objections", [])
     ]
     related = record.get("related_bidders") or []
-    lines, proofs = ledger_of(db, _latest(db, tender.id, "opening.started") + _latest(db, tender.id, "opening.recorded"))
+    lines, proofs = ledger_of(
+        db, _latest(db, tender.id, "opening.started") + _latest(db, tender.id, "opening.recorded")
+    )
     return Document(
         kind=f"opening-record-{tender.id}",
         title="开标记录",
@@ -361,7 +364,12 @@ def evaluation_report(db: Session, actor: Principal, *, tender_id: int) -> Docum
         for n, bid_id in enumerate(body["recommended"], start=1)
     ]
     rejected = [
-        [names.get(line["entity_id"], ""), line["ground_zh"], line.get("note") or "", "自动" if line["automatic"] else "评标委员会"]
+        [
+            names.get(line["entity_id"], ""),
+            line["ground_zh"],
+            line.get("note") or "",
+            "自动" if line["automatic"] else "评标委员会",
+        ]
         for line in body["rejected"]
     ]
     failed = [[names.get(line["entity_id"], "")] for line in body.get("failed_qualification", [])]
@@ -381,9 +389,17 @@ def evaluation_report(db: Session, actor: Principal, *, tender_id: int) -> Docum
                     ("报告 SHA-256", report.sha256),
                 ]
             ),
-            Section(heading="推荐的中标候选人", table=Table(["顺序", "投标人", "评标价"], recommended, (6, 30, 18)), empty="无。"),
+            Section(
+                heading="推荐的中标候选人",
+                table=Table(["顺序", "投标人", "评标价"], recommended, (6, 30, 18)),
+                empty="无。",
+            ),
             Section(heading="评审排名", table=Table(columns, ranking, widths), empty="无有效投标。"),
-            Section(heading="否决的投标", table=Table(["投标人", "否决理由", "说明", "认定"], rejected, (5, 6, 6, 3)), empty="无。"),
+            Section(
+                heading="否决的投标",
+                table=Table(["投标人", "否决理由", "说明", "认定"], rejected, (5, 6, 6, 3)),
+                empty="无。",
+            ),
             Section(heading="资格审查未通过", table=Table(["投标人"], failed), empty="无。"),
         ],
         ledger=lines,
@@ -400,11 +416,10 @@ def candidate_publicity(db: Session, actor: Principal, *, tender_id: int, now: d
     publicity = awards.find_publicity(db, tender.id)
     if stage.publicity is None or publicity is None:
         raise DocumentNotReady(what_zh="中标候选人公示", what_en="publicity of the candidates")
+    objections = stage.publicity
     rows = [[str(c["rank"]), c["name"], yuan_in_words(c["price_fen"])] for c in awards.candidates_of(publicity)]
     facts, code = _heading_facts(db, tender)
-    lines, proofs = ledger_of(
-        db, _latest(db, tender.id, "award.publicity_published", "award.publicity_republished")
-    )
+    lines, proofs = ledger_of(db, _latest(db, tender.id, "award.publicity_published", "award.publicity_republished"))
     return Document(
         kind=f"publicity-{tender.id}",
         title="中标候选人公示",
@@ -416,7 +431,7 @@ def candidate_publicity(db: Session, actor: Principal, *, tender_id: int, now: d
                     ("公示开始", beijing(publicity.starts_at)),
                     ("公示结束", beijing(publicity.ends_at)),
                     ("公示轮次", f"第 {publicity.round} 次"),
-                    ("异议", f"已提出 {stage.publicity.objections_raised} 件，待答复 {stage.publicity.objections_pending} 件"),
+                    ("异议", f"已提出 {objections.objections_raised} 件，待答复 {objections.objections_pending} 件"),
                 ]
             ),
             Section(heading="中标候选人", table=Table(["排名", "中标候选人", "投标报价"], rows, (6, 30, 34))),
@@ -494,7 +509,9 @@ def witness_certificate(db: Session, actor: Principal, *, tender_id: int, now: d
             reason_en="the witness certificate is for the owner, its agent, the centre and the supervisors",
         )
     events = [
-        e for e in _events(db, [("project", project.id), ("tender", tender.id)]) if e.disclosed or e.action in CLOSED_STAGES
+        e
+        for e in _events(db, [("project", project.id), ("tender", tender.id)])
+        if e.disclosed or e.action in CLOSED_STAGES
     ]
     names = entity_names(db, sorted({e.actor_entity_id for e in events if e.actor_entity_id is not None}))
     stages = [(STAGES.get(event.action, event.action), event) for event in events]
@@ -504,30 +521,48 @@ def witness_certificate(db: Session, actor: Principal, *, tender_id: int, now: d
             str(n),
             what,
             beijing(event.occurred_at),
-            names.get(event.actor_entity_id, "") if event.actor_entity_id else ROLES.get(event.actor_role, event.actor_role),
+            names.get(event.actor_entity_id, "")
+            if event.actor_entity_id
+            else ROLES.get(event.actor_role, event.actor_role),
             f"#{event.id} / {line.index if line.index is not None else '待编号'}",
         ]
         for n, ((what, event), line) in enumerate(zip(stages, lines, strict=True), start=1)
     ]
     facts, code = _heading_facts(db, tender)
     award = awards.find_award(db, tender.id)
-    result = [("中标人", get_entity(db, award.entity_id).name), ("中标价", yuan_in_words(award.price_fen))] if award else []
+    result = (
+        [("中标人", get_entity(db, award.entity_id).name), ("中标价", yuan_in_words(award.price_fen))] if award else []
+    )
     return Document(
         kind=f"witness-certificate-{tender.id}",
         title="交易见证书",
         subtitle=f"标段编号 {code}",
         sections=[
-            Section(facts=[*facts, ("当前阶段", TENDER_STAGES.get(tender.stage, tender.stage)), *result, ("见证截至", beijing(now))]),
+            Section(
+                facts=[
+                    *facts,
+                    ("当前阶段", TENDER_STAGES.get(tender.stage, tender.stage)),
+                    *result,
+                    ("见证截至", beijing(now)),
+                ]
+            ),
             Section(
                 paragraphs=[
                     f"兹证明：上述项目的交易过程在本平台进行，下列各环节由平台在其发生时记录，并写入平台的账本"
                     f"（透明日志）。截至 {beijing(now)}，账本共记录本项目 {len(rows)} 个公开环节。"
                 ]
             ),
-            Section(heading="交易过程", table=Table(["序号", "环节", "时间", "办理人", "事件 / 账本序号"], rows, (5, 22, 34, 24, 15))),
+            Section(
+                heading="交易过程",
+                table=Table(["序号", "环节", "时间", "办理人", "事件 / 账本序号"], rows, (5, 22, 34, 24, 15)),
+            ),
         ],
         ledger=lines,
         proofs=proofs,
-        data={"tender_id": tender.id, "lot_code": code, "stages": [{"what": w, "event_id": e.id, "action": e.action} for w, e in stages]},
+        data={
+            "tender_id": tender.id,
+            "lot_code": code,
+            "stages": [{"what": w, "event_id": e.id, "action": e.action} for w, e in stages],
+        },
         reason="交易见证书",
     )

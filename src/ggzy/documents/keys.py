@@ -102,12 +102,18 @@ class DocumentSigningKey:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=True, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
-            )  # fmt: skip
+            )
             .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
@@ -123,7 +129,9 @@ class DocumentSigningKey:
             key = serialization.load_pem_private_key(text.encode(), password=None)
             certificates = x509.load_pem_x509_certificates(text.encode())
         except ValueError as error:
-            raise DocumentKeyFileError(f"{location} must hold a PKCS#8 private key and its certificate: {error}") from None
+            raise DocumentKeyFileError(
+                f"{location} must hold a PKCS#8 private key and its certificate: {error}"
+            ) from None
         if not isinstance(key, rsa.RSAPrivateKey):
             raise DocumentKeyFileError(f"the key in {location} is not an RSA key")
         if certificates[0].public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[union-attr]

@@ -148,7 +148,10 @@ def _ledger(pdf: _Pdf, document: Document, certificate_fingerprint: str) -> None
                 ("记录", f"{line.what}（事件 #{line.event_id}，{beijing(line.time)}）"),
                 ("账本序号", str(line.index) if line.index is not None else "待编号（提交后写入账本）"),
                 ("叶哈希", line.leaf_hash or "—"),
-                ("检查点", f"条目数 {line.tree_size}，根哈希 {line.root_hash}" if line.tree_size else "尚无覆盖它的检查点"),
+                (
+                    "检查点",
+                    f"条目数 {line.tree_size}，根哈希 {line.root_hash}" if line.tree_size else "尚无覆盖它的检查点",
+                ),
             ],
             size=9,
         )
