@@ -239,3 +239,27 @@ def test_the_font_is_the_setting_then_the_first_system_font_found_else_a_clear_e
     with pytest.raises(DocumentFontMissing) as none:
         find_font(None, ((str(tmp_path / "no.ttc"), 0),))
     assert "fonts-wqy-zenhei" in none.value.detail_zh
+
+
+def test_the_pages_link_each_document_and_the_browser_session_downloads_it(
+    client: TestClient, db: Session, awarded: dict[str, Any]
+) -> None:
+    from tests.portal.ws_support import browser_login
+
+    tender, award = awarded["tender"], awarded["award"]
+    project_page = client.get(f"/projects/{awarded['project'].id}").text
+    assert f"/api/v1/documents/tenders/{tender.id}/opening-record.pdf" in project_page
+    assert f"/api/v1/documents/tenders/{tender.id}/publicity.pdf" in project_page
+    winner = next(user for user in awarded["bidders"] if user.entity_id == award.entity_id)
+    browser_login(client, db, winner)
+    letter_id = db.scalar(select(AwardLetter.id).where(AwardLetter.entity_id == award.entity_id))
+    assert f"/api/v1/documents/letters/{letter_id}.pdf" in client.get(f"/workspace/letters/{letter_id}").text
+    bidder_page = client.get(f"/workspace/bidder/tenders/{tender.id}").text
+    bid_id = db.scalar(select(SealedBid.public_id).where(SealedBid.entity_id == award.entity_id))
+    receipt = f"/api/v1/documents/tenders/{tender.id}/bids/{bid_id}/receipt.pdf"
+    assert receipt in bidder_page
+    assert client.get(receipt).headers["content-type"] == "application/pdf"  # the page's session cookie suffices
+    browser_login(client, db, awarded["agent_user"])
+    owner_page = client.get(f"/workspace/projects/tenders/{tender.id}").text
+    assert f"/api/v1/documents/tenders/{tender.id}/witness-certificate.pdf" in owner_page
+    assert f"/api/v1/documents/tenders/{tender.id}/evaluation-report.pdf" in owner_page
