@@ -85,11 +85,11 @@ def main() -> None:
         renders, signs, size = [], [], 0
         for _ in range(args.repeat):
             started = time.perf_counter()
-            pdf = render(
+            pdf, seal = render(
                 document, font=font, platform_name=PLATFORM, made_at=START, certificate_fingerprint=key.fingerprint
             )
             rendered = time.perf_counter()
-            signed = sign_pdf(pdf, key, reason="开标记录", location=PLATFORM, name=PLATFORM)
+            signed = sign_pdf(pdf, key, reason="开标记录", location=PLATFORM, name=PLATFORM, seal=seal)
             renders.append(rendered - started)
             signs.append(time.perf_counter() - rendered)
             size = len(signed)

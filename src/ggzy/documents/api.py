@@ -32,7 +32,9 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
 ProjectReader = Annotated[Principal, Depends(require(Permission.PROJECT_READ))]
 BidPath = Annotated[str, path_parameter(BID, "bid")]
 
-PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+}
 PEM_TYPE = "application/pem-certificate-chain"  # RFC 8555 §9.1
 PDF_PROBLEMS = (NotFound, content.DocumentNotReady, DocumentFontMissing)
 

@@ -169,6 +169,32 @@ def _ledger(pdf: _Pdf, document: Document, certificate_fingerprint: str) -> None
     )
 
 
+@dataclass(frozen=True)
+class SealBox:
+    """Where the visible signature goes: a page (from 0) and a rectangle in PDF points from the page's lower left."""
+
+    page: int
+    box: tuple[int, int, int, int]
+
+
+SEAL_WIDTH, SEAL_HEIGHT = 70, 22  # mm
+
+
+def _seal_area(pdf: _Pdf) -> SealBox:
+    """A captioned space at the end of the document for the signature's appearance (the platform's 签章)."""
+    if pdf.will_page_break(SEAL_HEIGHT + 12):
+        pdf.add_page()
+    pdf.ln(4)
+    pdf.set_font(FONT, size=10)
+    pdf.cell(0, 6, "平台签章（点击查看数字签名）：", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    top = pdf.get_y() + 1
+    points = 72 / 25.4
+    left, right = MARGIN * points, (MARGIN + SEAL_WIDTH) * points
+    upper, lower = (pdf.h - top) * points, (pdf.h - top - SEAL_HEIGHT) * points
+    pdf.set_y(top + SEAL_HEIGHT)
+    return SealBox(pdf.page - 1, (round(left), round(lower), round(right), round(upper)))
+
+
 def render(
     document: Document,
     *,
@@ -176,8 +202,9 @@ def render(
     platform_name: str,
     made_at: datetime,
     certificate_fingerprint: str,
-) -> bytes:
-    """The document as an unsigned PDF (A4, Chinese font, page numbers, embedded ledger proof and data)."""
+) -> tuple[bytes, SealBox]:
+    """The document as an unsigned PDF (A4, Chinese font, page numbers, embedded ledger proof and data), and where
+    its signature is to appear."""
     pdf = _Pdf(format="A4", unit="mm")
     pdf.platform_name, pdf.made_at = platform_name, beijing(made_at)
     pdf.set_margins(MARGIN, 16, MARGIN)
@@ -211,6 +238,7 @@ def render(
             pdf.multi_cell(0, 6, section.empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
     _ledger(pdf, document, certificate_fingerprint)
+    seal = _seal_area(pdf)
     attachments = (
         ("ledger.json", {"entries": document.proofs}, "账本条目、检查点与包含证明（docs/ledger.md）"),
         ("document.json", document.data, "本文件的数据"),
@@ -223,4 +251,4 @@ def render(
             mime_type="application/json",
             modification_date=made_at,
         )
-    return bytes(pdf.output())
+    return bytes(pdf.output()), seal

@@ -23,12 +23,14 @@ class SignedPdf:
 
 def produce(document: Document, *, key: DocumentSigningKey, settings: Settings, now: datetime) -> SignedPdf:
     """The document as a PDF signed by the platform (PAdES), with its ledger entries printed and embedded."""
-    pdf = render(
+    pdf, seal = render(
         document,
         font=find_font(settings.documents_font),
         platform_name=settings.platform_name,
         made_at=now,
         certificate_fingerprint=key.fingerprint,
     )
-    signed = sign_pdf(pdf, key, reason=document.reason, location=settings.platform_name, name=settings.platform_name)
+    signed = sign_pdf(
+        pdf, key, reason=document.reason, location=settings.platform_name, name=settings.platform_name, seal=seal
+    )
     return SignedPdf(filename=f"{document.kind}.pdf", content=signed)

@@ -9,6 +9,7 @@ published certificate shows it valid.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
@@ -17,6 +18,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from pyhanko import stamp
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -24,7 +26,9 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from ggzy.core.clock import to_china_time
 from ggzy.documents.keys import DocumentSigningKey
+from ggzy.documents.layout import SealBox
 
 FIELD_NAME = "PlatformSignature"
 
@@ -49,8 +53,16 @@ class _PlatformSigner(signers.SimpleSigner):
         return self._loaded.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
 
-def sign_pdf(pdf: bytes, key: DocumentSigningKey, *, reason: str, location: str, name: str) -> bytes:
-    """``pdf`` with the platform's certification signature appended (an incremental update)."""
+# The appearance's text is drawn by pyHanko in a standard font (Latin only); the Chinese caption is on the page.
+# Its time is the signature's (pyHanko signs at the wall clock's time), in Beijing time.
+STAMP_TEXT = "Digitally signed by the platform\nPAdES, RSA-3072 / SHA-256\nBeijing time: {time} (UTC+8)"
+
+
+def sign_pdf(
+    pdf: bytes, key: DocumentSigningKey, *, reason: str, location: str, name: str, seal: SealBox | None = None
+) -> bytes:
+    """``pdf`` with the platform's certification signature appended (an incremental update); visible in ``seal``
+    (a box on a page) when given, so that every reader shows it on the page as well as in its signature panel."""
     certificate = _asn1_certificate(key.certificate_der)
     signer = _PlatformSigner(
         key,
@@ -73,7 +85,14 @@ def sign_pdf(pdf: bytes, key: DocumentSigningKey, *, reason: str, location: str,
         name=name,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    out = signers.PdfSigner(metadata, signer).sign_pdf(writer)
+    field_spec = style = None
+    if seal is not None:
+        field_spec = fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=seal.page, box=seal.box)
+        style = stamp.TextStampStyle(
+            stamp_text=STAMP_TEXT.format(time=f"{to_china_time(datetime.now(UTC)):%Y-%m-%d %H:%M:%S}"),
+            border_width=1,
+        )
+    out = signers.PdfSigner(metadata, signer, stamp_style=style, new_field_spec=field_spec).sign_pdf(writer)
     return out.getvalue()
 
 
