@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 from io import BytesIO
@@ -36,6 +37,25 @@ from tests.factories import bidder_user, make_awarded_tender, token_for, user_wi
 from tests.ledger.independent import inclusion_ok, leaf
 
 API = "/api/v1/documents"
+
+
+def _missing_tools() -> str | None:
+    try:
+        find_font(None)
+    except DocumentFontMissing:
+        return "no CJK font (apt-get install fonts-wqy-zenhei)"
+    return None if shutil.which("pdftotext") else "no pdftotext (apt-get install poppler-utils)"
+
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    """The documents need a CJK font and their tests poppler's pdftotext: .ci/run installs both, so CI fails without
+    them; a developer's machine without them skips, saying what to install."""
+    missing = _missing_tools()
+    if missing and os.environ.get("CI"):
+        pytest.fail(missing)
+    if missing:
+        pytest.skip(missing)
 
 
 def _text(pdf: bytes, tmp_path: Path) -> str:
@@ -263,3 +283,41 @@ def test_the_pages_link_each_document_and_the_browser_session_downloads_it(
     owner_page = client.get(f"/workspace/projects/tenders/{tender.id}").text
     assert f"/api/v1/documents/tenders/{tender.id}/witness-certificate.pdf" in owner_page
     assert f"/api/v1/documents/tenders/{tender.id}/evaluation-report.pdf" in owner_page
+
+
+def test_without_a_font_a_download_says_what_to_install_and_leaves_nothing(
+    client: TestClient, db: Session, awarded: dict[str, Any], tmp_path: Path
+) -> None:
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    client.app.state.settings = settings.model_copy(update={"documents_font": tmp_path / "absent.ttc"})  # type: ignore[attr-defined]
+    events = db.scalar(select(func.count()).select_from(Event))
+    answer = client.get(f"{API}/tenders/{awarded['tender'].id}/opening-record.pdf")
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "document_font_missing"
+    assert "fonts-wqy-zenhei" in answer.json()["message_zh"]
+    assert "absent.ttc" in answer.json()["message_en"]
+    assert db.scalar(select(func.count()).select_from(Event)) == events
+
+
+def test_the_signing_key_is_made_once_kept_0600_in_the_data_directory_or_read_from_its_own_file(
+    tmp_path: Path,
+) -> None:
+    from ggzy.config import Settings
+    from ggzy.documents.keys import DocumentKeyFileError, DocumentSigningKey, load_document_key
+
+    settings = Settings(data_dir=tmp_path / "data")
+    first = load_document_key(settings)
+    assert first.in_data_dir
+    assert first.custody_warning is not None
+    assert (tmp_path / "data" / "documents-signing-key.pem").stat().st_mode & 0o777 == 0o600
+    assert load_document_key(settings).fingerprint == first.fingerprint  # the same certificate after a restart
+    with pytest.raises(DocumentKeyFileError, match="keygen"):
+        load_document_key(Settings(data_dir=tmp_path / "data", documents_key_file=tmp_path / "absent.pem"))
+    own = DocumentSigningKey.create_file(tmp_path / "secrets" / "documents.pem", "测试平台")
+    assert (tmp_path / "secrets" / "documents.pem").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(FileExistsError):
+        DocumentSigningKey.create_file(tmp_path / "secrets" / "documents.pem", "测试平台")
+    elsewhere = load_document_key(Settings(data_dir=tmp_path / "data", documents_key_file=own.location))
+    assert elsewhere.fingerprint == own.fingerprint
+    assert not elsewhere.in_data_dir
+    assert "测试平台" in elsewhere.certificate.subject.rfc4514_string()
