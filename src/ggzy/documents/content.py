@@ -281,7 +281,16 @@ def opening_record(db: Session, *, tender_id: int, now: datetime) -> Document:
         [o["text"], beijing(o["raised_at"]), o.get("answer") or "—", beijing(o.get("answered_at"))]
         for o in view.get("objections", [])
     ]
-    related = record.get("related_bidders") or []
+    related = [
+        ["关联投标人（第2款，依第3款投标无效）", "、".join(group["bidders"])]
+        for group in record.get("related_bidders", [])
+    ]
+    related += [
+        ["与招标人存在利害关系（第1款）", "、".join(f["entities"])] for f in record.get("interested_bidders", [])
+    ]
+    related += [
+        ["关联关系待评标委员会核实", "、".join(f["entities"])] for f in record.get("related_bidders_unconfirmed", [])
+    ]
     lines, proofs = ledger_of(
         db, _latest(db, tender.id, "opening.started") + _latest(db, tender.id, "opening.recorded")
     )
@@ -315,10 +324,10 @@ def opening_record(db: Session, *, tender_id: int, now: datetime) -> Document:
                 table=Table(["异议", "提出时间", "答复", "答复时间"], objections, (3, 2, 3, 2)),
                 empty="无。",
             ),
-            *(
-                [Section(heading="关联投标人提示", paragraphs=[json.dumps(related, ensure_ascii=False)])]
-                if related
-                else []
+            Section(
+                heading="关联关系（招标投标法实施条例 第三十四条）",
+                table=Table(["情形", "投标人"], related, (2, 5)),
+                empty="无。",
             ),
         ],
         ledger=lines,
