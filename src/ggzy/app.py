@@ -34,6 +34,7 @@ from ggzy.core.web import BODY_LIMIT, BodyLimitMiddleware, CommitHeadersMiddlewa
 from ggzy.documents.api import router as documents_router
 from ggzy.documents.fonts import DocumentFontMissing, find_font
 from ggzy.documents.keys import DocumentKeys
+from ggzy.documents.service import MadeDocuments
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
@@ -105,6 +106,7 @@ def create_app(
     app.state.ledger_keys = ledger_keys
     app.state.blob_store = blob_store or blob_store_for(settings)
     app.state.document_keys = DocumentKeys(settings)  # the PDF documents' signing key, read or made at first use
+    app.state.made_documents = MadeDocuments()  # the PDFs made in the last minutes, by content
     try:
         find_font(settings.documents_font)
     except DocumentFontMissing as missing:

@@ -321,3 +321,17 @@ def test_the_signing_key_is_made_once_kept_0600_in_the_data_directory_or_read_fr
     assert elsewhere.fingerprint == own.fingerprint
     assert not elsewhere.in_data_dir
     assert "测试平台" in elsewhere.certificate.subject.rfc4514_string()
+
+
+def test_a_document_asked_again_within_five_minutes_is_the_same_signed_file_then_made_anew(
+    client: TestClient, db: Session, awarded: dict[str, Any], clock: Any
+) -> None:
+    from ggzy.documents.service import KEEP
+
+    url = f"{API}/tenders/{awarded['tender'].id}/opening-record.pdf"
+    first = _pdf(client, url)
+    assert _pdf(client, url) == first  # public and costly to make: kept, not made again for each visitor
+    clock.advance(KEEP)
+    again = _pdf(client, url)
+    assert again != first
+    assert check_pdf(again, _certificate(client)).ok

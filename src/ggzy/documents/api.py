@@ -23,7 +23,6 @@ from ggzy.documents import content
 from ggzy.documents.fonts import DocumentFontMissing
 from ggzy.documents.keys import DocumentKeys
 from ggzy.documents.layout import Document
-from ggzy.documents.service import produce
 
 router = APIRouter(prefix="/documents", tags=["documents"], route_class=PermissionedRoute)
 
@@ -41,7 +40,7 @@ PDF_PROBLEMS = (NotFound, content.DocumentNotReady, DocumentFontMissing)
 
 def _pdf(request: Request, document: Document, now: datetime) -> Response:
     keys: DocumentKeys = request.app.state.document_keys
-    made = produce(document, key=keys.get(), settings=request.app.state.settings, now=now)
+    made = request.app.state.made_documents.get(document, key=keys.get(), settings=request.app.state.settings, now=now)
     return Response(
         made.content,
         media_type="application/pdf",
