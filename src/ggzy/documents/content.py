@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,9 @@ from ggzy.projects.access import visible_project_ids
 from ggzy.tendering import bids, opening
 from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import procedure
+
+if TYPE_CHECKING:  # the tender the tendering service hands over; its table is never read here
+    from ggzy.tendering.models import Tender
 
 
 class DocumentNotReady(DomainError):
@@ -178,14 +181,14 @@ def _latest(db: Session, tender_id: int, *actions: str) -> list[tuple[str, Event
     return [(STAGES.get(found[-1].action, found[-1].action), found[-1])] if found else []
 
 
-def _published(db: Session, tender_id: int):  # type: ignore[no-untyped-def]
+def _published(db: Session, tender_id: int) -> Tender:
     tender = tendering.get_tender(db, tender_id)
     if tender.published_at is None:
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
     return tender
 
 
-def _heading_facts(db: Session, tender: Any) -> tuple[list[tuple[str, str]], str]:
+def _heading_facts(db: Session, tender: Tender) -> tuple[list[tuple[str, str]], str]:
     project, lot = tendering.project_of(db, tender)
     code = bids.lot_code(project, lot)
     owner = get_entity(db, project.owner_id).name
