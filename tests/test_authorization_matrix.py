@@ -143,6 +143,15 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/tenders/{tender_id}/award"): EVERYONE,
     ("GET", "/api/v1/award-letters/mine"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/award-letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/documents/signing-certificate"): EVERYONE,
+    ("GET", "/api/v1/documents/tenders/{tender_id}/bids/{bid_id}/receipt.pdf"): frozenset({R.BIDDER}),
+    ("GET", "/api/v1/documents/tenders/{tender_id}/opening-record.pdf"): EVERYONE,
+    ("GET", "/api/v1/documents/tenders/{tender_id}/evaluation-report.pdf"): EVERYONE,
+    ("GET", "/api/v1/documents/tenders/{tender_id}/publicity.pdf"): EVERYONE,
+    ("GET", "/api/v1/documents/letters/{letter_id}.pdf"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/documents/tenders/{tender_id}/witness-certificate.pdf"): frozenset(
+        {R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}
+    ),
     ("POST", "/api/v1/tenders/{tender_id}/publicity/republish"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/tenders/{tender_id}/complaints"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/complaints"): frozenset({R.BIDDER, R.SUPERVISOR, R.INSPECTOR}),

@@ -43,7 +43,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"venues", "evaluation", "prequalification"}),
     frozenset({"awards", "finance", "auctions"}),
     frozenset({"complaints", "credit", "supervision"}),
-    frozenset({"analytics", "publishing"}),
+    frozenset({"analytics", "publishing", "documents"}),
     frozenset({"portal"}),
     # The bidder's side runs on the bidder's machine (the CLI and the local assistant) and talks to the platform
     # over HTTP only: it may use the primitives below it (core, crypto) and the wire formats the platform publishes

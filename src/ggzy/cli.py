@@ -94,6 +94,15 @@ def _storage_app() -> typer.Typer:
 app.add_typer(_storage_app(), name="storage")
 
 
+def _documents_app() -> typer.Typer:
+    from ggzy.documents.cli import documents_app
+
+    return documents_app
+
+
+app.add_typer(_documents_app(), name="documents")
+
+
 def _admin_app() -> typer.Typer:
     from ggzy.admin_cli import admin_app
 
