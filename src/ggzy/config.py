@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     ledger_witness_urls: str = Field(
         default="", description="Witnesses that cosign each checkpoint (tlog-witness), comma-separated base URLs"
     )
+    assistant_url: str = Field(
+        default="http://127.0.0.1:17170",
+        description="Where the pages find the bidder's local assistant (`ggzy assistant serve`, on its computer)",
+    )
     portal_page_cache: bool = Field(
         default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
     )

@@ -2,8 +2,11 @@
 receipts and letters.
 
 The same services as the API (``ggzy.tendering.service``, ``bids``, ``opening``, ``ggzy.awards.views``) with the
-same permissions. The envelope is sealed on the bidder's own computer by ``ggzy bid seal`` (the server never sees a
-bid in the clear, DESIGN §6) and uploaded here, streamed into the blob store with the API's size limit. Nothing on
+same permissions. The envelope is sealed on the bidder's own computer (the server never sees a bid in the clear,
+DESIGN §6): by the local assistant the page talks to (``ggzy assistant serve``, decision 0026: the files and the
+opening summary typed on the page go to 127.0.0.1 only, and the page uploads the envelope it hands back) or by
+``ggzy bid seal``; either way it is uploaded here, streamed into the blob store with the API's size limit. At the
+opening the data key comes the same two ways (the assistant unwraps it, or ``ggzy bid decrypt --print-key``). Nothing on
 these pages names or counts other bidders before the opening (招标投标法 第22条): the bidder sees its own
 registrations and envelopes only, and the opening as any visitor sees it.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -49,6 +53,28 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
 Objector = Annotated[Principal, Depends(require(Permission.TENDER_OBJECT))]
 
 BID_WITHDRAWN = outcome("bid_withdrawn", N_("投标文件已撤回。投标截止时间前可以重新递交。"))
+BID_DECRYPTED = outcome("bid_decrypted", N_("投标文件已解密。开标记录将列出贵单位的开标一览表。"))
+
+
+@dataclass(frozen=True)
+class SummaryField:
+    """One entry of the opening summary (开标一览表) typed on the page and handed to the assistant with the files,
+    never to the platform before the opening. ``kind``: ``yuan`` (typed in 元, sealed as integer 分), ``integer``,
+    ``text``."""
+
+    key: str
+    label: str
+    kind: str
+    required: bool
+
+
+# What a construction bid's summary states (the demo's and the evaluation's keys); the price is required.
+SUMMARY_FIELDS = (
+    SummaryField("price_fen", N_("投标报价（元）"), "yuan", True),
+    SummaryField("schedule_days", N_("工期（日历天）"), "integer", False),
+    SummaryField("quality", N_("质量标准"), "text", False),
+    SummaryField("project_manager", N_("项目经理"), "text", False),
+)
 
 # Stages in which the bidder hands over its data key (远程解密).
 _DECRYPTING = {Stage.OPENING}
@@ -106,6 +132,8 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         "opening": opening.opening_view(db, tender, now),
         "api_url": api_url,
         "bid_max_mb": request.app.state.settings.bid_max_mb,
+        "assistant_url": request.app.state.settings.assistant_url,
+        "summary_fields": SUMMARY_FIELDS,
     }
 
 
@@ -140,7 +168,7 @@ def register(tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked, db:
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/bids",
     status_code=201,
-    summary="Upload the envelope sealed by `ggzy bid seal` (streamed, same size limit as the API); shows the receipt",
+    summary="Upload the envelope sealed by the local assistant or `ggzy bid seal` (streamed, the API's size limit)",
     responses=problem_responses(*BID_PROBLEMS),
 )
 @accepts_body(setting="bid_max_mb")
@@ -206,7 +234,7 @@ def _data_key(text: str) -> bytes:
 
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/decryption",
-    summary="Hand over the bid's data key printed by `ggzy bid decrypt --print-key` (远程解密)",
+    summary="Hand over the bid's data key, unwrapped by the local assistant or `ggzy bid decrypt --print-key` (远程解密)",
     responses=problem_responses(
         NotFound, lifecycle.TenderStageWrong, opening.DecryptionWindow, Conflict, DecryptionFailed, InvalidInput
     ),
@@ -232,7 +260,7 @@ def decrypt(
         )
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/bidder/tenders/{tender_id}#opening")
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#opening", done=BID_DECRYPTED)
 
 
 @router.post(
