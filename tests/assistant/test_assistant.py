@@ -250,7 +250,7 @@ def test_a_bid_sealed_by_the_assistant_is_uploaded_once_and_decrypted_at_the_ope
         assert transport.requests == [], "nothing reaches the platform before the user approves"
         assert len(list((running.home.path / "staging").rglob("*"))) == 3  # the files wait here, on this computer
         page = running.client.get(f"/consent/{request_id}").text
-        assert "1823456700" in page  # the user sees the price it signs
+        assert "18,234,567.00 元（1823456700 分）" in page  # the user sees the price it signs, in 元
         assert "商务标.pdf" in page
 
         assert running.decide(request_id, "approve").status_code == 200

@@ -66,6 +66,14 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _shown(key: str, value: Any) -> str:
+    """A summary entry as the user reads it: an amount in 分 (``…_fen``) as 元, with the integer that is signed."""
+    if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
+        sign, fen = ("-" if value < 0 else ""), abs(value)
+        return f"{sign}{fen // 100:,}.{fen % 100:02d} 元（{value} 分）"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def _b64(text: str, field: str) -> bytes:
     try:
         return base64.b64decode(text.strip(), validate=True)
@@ -166,7 +174,7 @@ class Operations:
             }
 
         details = (
-            ("开标一览表 / summary", json.dumps(document, ensure_ascii=False, sort_keys=True)),
+            *((f"开标一览表 / summary: {key}", _shown(key, value)) for key, value in document.items()),
             *((f"文件 / file {name}", f"{len(content):,} B · SHA-256 {_digest(content)}")
               for name, content in sorted(files.items())),
         )  # fmt: skip

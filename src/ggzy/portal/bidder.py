@@ -234,7 +234,7 @@ def _data_key(text: str) -> bytes:
 
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/decryption",
-    summary="Hand over the bid's data key, unwrapped by the local assistant or `ggzy bid decrypt --print-key` (远程解密)",
+    summary="Hand over the bid's data key, unwrapped by the assistant or `ggzy bid decrypt --print-key` (远程解密)",
     responses=problem_responses(
         NotFound, lifecycle.TenderStageWrong, opening.DecryptionWindow, Conflict, DecryptionFailed, InvalidInput
     ),
