@@ -22,8 +22,10 @@ from ggzy.assistant import Assistant, AssistantHome, FileKeySource, KeySource, P
 from ggzy.core.db import unit_of_work
 from ggzy.tendering.models import SealedBid, Tender
 from tests.assistant.tokens import forget_tokens, make_token
-from tests.browser.conftest import Site, check_fits_the_phone, screenshot
-from tests.browser.live_opening import serve
+from tests.browser.conftest import Site, check_fits_the_phone, log_in, screenshot
+from tests.browser.live_opening import LiveOpening, serve
+from tests.conftest import TEST_NOW
+from tests.tendering.test_bids import Bidder
 
 PRICE_YUAN, PRICE_FEN = "4,175,000.00", 417_500_000
 COMMERCIAL = b"%PDF-1.7 commercial part, in the clear on the bidder's computer only " * 40
@@ -248,6 +250,42 @@ def test_a_bidder_with_its_key_in_a_token_seals_after_the_token_comes_back(
     finally:
         source.close()
         forget_tokens()
+
+
+def test_a_bidder_decrypts_at_the_opening_through_the_assistant(
+    page: Any, site: Site, start_assistant: Any, gm_ca: Path, tmp_path: Path
+) -> None:
+    live = LiveOpening(site.factory, gm_ca, [300_000_000, 310_000_000]).prepare()
+    with unit_of_work(site.factory) as db:
+        bidder = Bidder(db, gm_ca, live.tender_id)  # a third bidder, registered; it seals through the assistant
+        user_id = bidder.user.id
+    (tmp_path / "key.pem").write_text(bidder.issued.private_key_pem)
+    running = start_assistant(
+        FileKeySource(certificate_pem=bidder.issued.certificate_pem, key_path=tmp_path / "key.pem")
+    )
+    before = site.clock.now()
+    site.clock.set(TEST_NOW + timedelta(days=1))
+    try:
+        log_in(page, site, user_id)
+        page.goto(f"{site.url}/workspace/bidder/tenders/{live.tender_id}")
+        _fill_the_bid(page)
+        with page.expect_popup() as opened:
+            page.get_by_role("button", name="用投标助手加密并递交").click()
+        _approve(opened.value, site, "加密并签名投标文件")
+        expect(page.locator("body")).to_contain_text("投标回执")
+
+        live.start(site.clock)
+        page.goto(f"{site.url}/workspace/bidder/tenders/{live.tender_id}#opening")
+        with page.expect_popup() as opened:
+            page.get_by_role("button", name="用投标助手解密").click()
+        page.once("dialog", lambda dialog: dialog.accept())  # the decryption form asks first (data-confirm)
+        _approve(opened.value, site, "开标解密")
+        expect(page.locator("body")).to_contain_text("投标文件已解密。")
+        expect(page.locator("#bid")).to_contain_text("已解密")
+        assert [line["kind"] for line in running.home.read_log() if line["event"] == "done"] == ["seal", "decrypt"]
+        screenshot(page, "assistant-decrypted")
+    finally:
+        site.clock.set(before)
 
 
 def test_the_assistant_pages_fit_a_phone(phone: Any, site: Site, start_assistant: Any, documents_on_offer: int) -> None:

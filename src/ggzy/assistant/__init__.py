@@ -15,6 +15,7 @@ Nothing of the platform imports this package (tests/test_import_rules.py): it ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ggzy.assistant.home import AssistantHome, check_bind
 from ggzy.assistant.keys import FileKeySource, KeySource, KeyUnavailable, Pkcs11KeySource, TokenSettings
@@ -22,6 +23,9 @@ from ggzy.assistant.operations import Operations
 from ggzy.assistant.requests import RequestBook
 from ggzy.bidclient import Transport, UrllibTransport
 from ggzy.core.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = [
     "Assistant",
@@ -61,7 +65,7 @@ class Assistant:
         )
         return cls(operations=operations, port=port)
 
-    def app(self):  # type: ignore[no-untyped-def]
+    def app(self) -> FastAPI:
         from ggzy.assistant.server import create_assistant_app
 
         return create_assistant_app(self.operations, port=self.port)

@@ -206,7 +206,7 @@ class Operations:
 
         def work(_: AssistantRequest) -> dict[str, Any]:
             try:
-                _, data_key = unwrap_own_data_key(envelope, self.keys.private_key())
+                _header, data_key = unwrap_own_data_key(envelope, self.keys.private_key())
             except BidClientError as error:
                 raise ClientRefusal(error) from error
             return {"data_key": base64.b64encode(data_key).decode("ascii")}
