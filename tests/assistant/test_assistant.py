@@ -30,6 +30,8 @@ from ggzy.crypto import (
     unwrap_data_key,
 )
 from ggzy.entities.login import login_message
+from ggzy.evaluation import signing
+from ggzy.evaluation.models import SigningKey
 from ggzy.tendering.models import Tender
 from ggzy.tendering.opening import release_message
 from tests.assistant.conftest import ASSISTANT, PORTAL, STRANGER, Running, start
@@ -335,7 +337,7 @@ def test_what_the_bidder_client_refuses_reaches_the_page_and_nothing_is_sealed(
 # --- a custodian's share and an expert's score sheet ---------------------------------------------------------------
 
 
-def test_a_custodian_releases_its_share_and_an_expert_signs_a_score_sheet(
+def test_a_custodian_releases_its_share_signed_as_the_platform_checks_it(
     tmp_path: Path, gm_ca: Path, assistant_home: Path
 ) -> None:
     custodian = issue(gm_ca, name="云南省公共资源交易中心")
@@ -354,10 +356,25 @@ def test_a_custodian_releases_its_share_and_an_expert_signs_a_score_sheet(
         )
 
         message = "ggzy score sheet v1\ntender=7\nbid=3\nmember=2\nprice=30.00\n"
+        gm_refused = running.ask("/v1/score-sheet", json={"message": message})
+        assert gm_refused.status_code == 422  # the platform verifies sheets with P-256 keys only
+        assert "国密证书请用浏览器中登记的签名密钥" in gm_refused.json()["message_zh"]
+
+
+def test_an_expert_signs_a_score_sheet_as_the_platform_verifies_it(
+    tmp_path: Path, intl_ca: Path, assistant_home: Path
+) -> None:
+    expert = issue(intl_ca)
+    for running in start(assistant_home, _file_keys(tmp_path, expert)):
+        message = "ggzy score sheet v1\ntender=7\nbid=3\nmember=2\nprice=30.00\n"
         request_id = running.ask("/v1/score-sheet", json={"message": message}).json()["id"]
         assert "price=30.00" in running.client.get(f"/consent/{request_id}").text
         running.decide(request_id, "approve")
         signed = running.poll(request_id).json()["result"]
-        custodian.certificate.public_key.verify(message.encode(), base64.b64decode(signed["signature"]))
+        _, der = signing.public_key_of(signed["public_key"])  # what /workspace/expert/signing-key enrols
+        enrolled = SigningKey(public_key=base64.b64encode(der).decode(), fingerprint=signing.fingerprint_of(der))
+        signing.verify(enrolled, message=message, signature=signed["signature"])
+        with pytest.raises(signing.SignatureInvalid):
+            signing.verify(enrolled, message=message.replace("30.00", "31.00"), signature=signed["signature"])
         refused = running.ask("/v1/score-sheet", json={"message": "pay 1000000 to account 42"})
         assert refused.status_code == 422

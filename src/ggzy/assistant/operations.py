@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
 from ggzy.assistant.home import AssistantHome, normalise_origin, origin_of
 from ggzy.assistant.keys import KeySource
 from ggzy.assistant.requests import AssistantRequest, Purpose, RequestBook
@@ -32,7 +34,7 @@ from ggzy.bidclient import (
 )
 from ggzy.core.clock import Clock
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.crypto import EncryptedShare, decrypt_share
+from ggzy.crypto import EncryptedShare, KeyAlgorithm, decrypt_share
 from ggzy.crypto.envelope import check_file_name
 from ggzy.entities.login import login_message
 from ggzy.evaluation.signing import MESSAGE_HEADER
@@ -250,14 +252,24 @@ class Operations:
     # --- an expert's score sheet --------------------------------------------------------------------------------
 
     def sign_score_sheet(self, origin: str, *, message: str) -> AssistantRequest:
+        """The sheet's signature as ``ggzy.evaluation.signing`` takes it: ECDSA P-256 in the P1363 form (r ‖ s), with
+        the key's SubjectPublicKeyInfo (base64 DER) to enrol at ``/workspace/expert/signing-key`` first. The platform
+        verifies score sheets with P-256 keys only: a GM (SM2) certificate is refused here, before anything is asked."""
         if not message.startswith(MESSAGE_HEADER + "\n"):
             raise InvalidInput(field="message", reason_zh="不是评分表签名内容", reason_en="not a score sheet message")
+        if self.keys.certificate.public_key.algorithm is not KeyAlgorithm.P256:
+            raise InvalidInput(
+                field="message",
+                reason_zh="评分表签名须用 ECDSA P-256（国际算法）证书；国密证书请用浏览器中登记的签名密钥",
+                reason_en="score sheets are signed with ECDSA P-256; with a GM certificate use the browser's key",
+            )
         data = message.encode("utf-8")
 
         def work(_: AssistantRequest) -> dict[str, Any]:
+            r, s = decode_dss_signature(self.keys.private_key().sign(data))
             return {
-                "signature": base64.b64encode(self.keys.private_key().sign(data)).decode("ascii"),
-                "public_key_pem": self.keys.certificate.public_key.to_pem(),
+                "signature": base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii"),
+                "public_key": base64.b64encode(self.keys.certificate.public_key.to_der()).decode("ascii"),
             }
 
         purpose = Purpose(
