@@ -23,7 +23,7 @@ from ggzy.core.db import unit_of_work
 from ggzy.tendering.models import SealedBid, Tender
 from tests.assistant.tokens import forget_tokens, make_token
 from tests.browser.conftest import Site, check_fits_the_phone, log_in, screenshot
-from tests.browser.live_opening import LiveOpening, serve
+from tests.browser.live_opening import LiveOpening, free_port, serve
 from tests.conftest import TEST_NOW
 from tests.tendering.test_bids import Bidder
 
@@ -200,6 +200,26 @@ def test_a_declined_login_says_so_and_logs_nobody_in(page: Any, site: Site, star
     expect(page).to_have_url(re.compile(r"/login$"))
     assert not [cookie for cookie in page.context.cookies() if cookie["name"] == "ggzy_session"]
     assert [line["event"] for line in running.home.read_log()] == ["requested", "declined"]
+
+
+def test_without_a_running_assistant_the_page_says_how_to_start_it(page: Any, site: Site) -> None:
+    before = site.app.state.settings.assistant_url
+    site.app.state.settings.assistant_url = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    try:
+        page.context.clear_cookies()
+        page.goto(f"{site.url}/login")
+        with page.expect_popup() as opened:
+            page.get_by_role("button", name="用投标助手登录").click()
+        expect(page.locator("#assistant-login-status")).to_contain_text("ggzy assistant serve")
+        popup = opened.value
+        for _ in range(50):  # the page closes the popup it had opened
+            if popup.is_closed():
+                break
+            page.wait_for_timeout(100)
+        assert popup.is_closed()
+        expect(page.get_by_role("button", name="用投标助手登录")).to_be_enabled()  # try again once it runs
+    finally:
+        site.app.state.settings.assistant_url = before
 
 
 def test_a_page_of_another_site_gets_a_refusal_it_cannot_even_read(page: Any, site: Site, start_assistant: Any) -> None:

@@ -2,13 +2,15 @@
 
 ``<home>/config.json``  ``{"portals": ["https://ggzy.example.cn", …]}``: the origins it answers (pairing);
 ``<home>/log.jsonl``    one JSON object a line, appended and never rewritten: every request and every decision;
-``<home>/envelopes/``   the envelopes it sealed, kept for decrypting them at the opening.
+``<home>/envelopes/``   the envelopes it sealed, kept for decrypting them at the opening;
+``<home>/staging/``     the files of a bid waiting for the user's decision, deleted at the decision (and at start).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,6 +79,9 @@ class AssistantHome:
         """The directory (made if new, private to the user), its pairing, plus ``pair``'s origins (saved)."""
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         (path / "envelopes").mkdir(exist_ok=True, mode=0o700)
+        # Bid files in the clear that a previous run left waiting (it stopped before the user decided): gone.
+        shutil.rmtree(path / "staging", ignore_errors=True)
+        (path / "staging").mkdir(mode=0o700)
         config = path / "config.json"
         portals: list[str] = []
         if config.exists():
@@ -91,6 +96,10 @@ class AssistantHome:
     @property
     def log_path(self) -> Path:
         return self.path / "log.jsonl"
+
+    @property
+    def staging(self) -> Path:
+        return self.path / "staging"
 
     @property
     def envelopes(self) -> Path:

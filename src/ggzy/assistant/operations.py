@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +142,7 @@ class Operations:
         }
         digest = _digest(json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode())
         now = self.clock.now()
-        staging = self.home.path / "staging" / digest[:16]
+        staging = self.home.staging / secrets.token_hex(8)
         staging.mkdir(parents=True, exist_ok=True, mode=0o700)
         paths: dict[str, Path] = {}
         for index, (name, content) in enumerate(sorted(files.items())):
