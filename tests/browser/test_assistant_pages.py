@@ -24,7 +24,9 @@ from ggzy.tendering.models import SealedBid, Tender
 from tests.assistant.tokens import forget_tokens, make_token
 from tests.browser.conftest import Site, check_fits_the_phone, log_in, screenshot
 from tests.browser.live_opening import LiveOpening, free_port, serve
+from tests.browser.test_expert_signing import _evaluating
 from tests.conftest import TEST_NOW
+from tests.factories import issue
 from tests.tendering.test_bids import Bidder
 
 PRICE_YUAN, PRICE_FEN = "4,175,000.00", 417_500_000
@@ -304,6 +306,45 @@ def test_a_bidder_decrypts_at_the_opening_through_the_assistant(
         expect(page.locator("#bid")).to_contain_text("已解密")
         assert [line["kind"] for line in running.home.read_log() if line["event"] == "done"] == ["seal", "decrypt"]
         screenshot(page, "assistant-decrypted")
+    finally:
+        site.clock.set(before)
+
+
+def test_an_expert_enrols_the_assistants_certificate_key_and_signs_a_score_sheet_through_it(
+    page: Any, site: Site, start_assistant: Any, gm_ca: Path, intl_ca: Path, tmp_path: Path
+) -> None:
+    """The alternative to the browser's WebCrypto key (tests/browser/test_expert_signing.py keeps that way tested)."""
+    scene = _evaluating(site, gm_ca)
+    issued = issue(intl_ca, name="评标专家证书测试单位")
+    (tmp_path / "expert-key.pem").write_text(issued.private_key_pem)
+    running = start_assistant(
+        FileKeySource(certificate_pem=issued.certificate_pem, key_path=tmp_path / "expert-key.pem")
+    )
+    before = site.clock.now()
+    site.clock.set(scene["opened_at"])
+    try:
+        page.goto(f"{site.url}/login")
+        page.locator("#username").fill(scene["username"])
+        page.locator("#password").fill(scene["password"])
+        page.get_by_role("button", name="登录", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/workspace"))
+        page.goto(f"{site.url}/workspace/expert/tenders/{scene['tender_id']}")
+        page.get_by_role("button", name="或登记投标助手中证书的密钥").click()
+        expect(page.locator('#signing-key [data-state="assistant"]')).to_be_visible()
+        fingerprint = issued.certificate.public_key.fingerprint
+        expect(page.locator('#signing-key [data-role="fingerprint"]')).to_have_text(fingerprint)
+
+        form = page.locator(f'form[data-sign] input[name="bid_id"][value="{scene["bid_id"]}"] >> xpath=..')
+        form.locator('input[name="score.technical"]').fill("27.5")
+        form.locator('input[name="score.business"]').fill("18")
+        with page.expect_popup() as opened:
+            form.get_by_role("button", name="签名并提交评分表").click()
+        expect(opened.value.locator("body")).to_contain_text("technical=27.5")
+        _approve(opened.value, site, "签署评分表")
+        sheet_line = page.locator(f'[data-sheet="{scene["bid_id"]}"]')
+        expect(sheet_line).to_contain_text("已签名")
+        expect(sheet_line).to_contain_text(fingerprint)
+        assert [line["kind"] for line in running.home.read_log() if line["event"] == "done"] == ["score-sheet"]
     finally:
         site.clock.set(before)
 

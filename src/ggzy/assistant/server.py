@@ -13,6 +13,7 @@ Every request's ``Host`` must be the loopback address the assistant listens on (
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from ggzy.assistant.operations import ClientRefusal, Operations
 from ggzy.assistant.requests import AssistantRequest, Status
 from ggzy.bidclient import BidClientError
 from ggzy.core.errors import PROBLEM_CONTENT_TYPE, DomainError
+from ggzy.crypto import KeyAlgorithm
 
 # What a bid may weigh here: the platform's own limit is checked again when the envelope is uploaded.
 MAX_FILES_BYTES = 512 * 1024 * 1024
@@ -144,11 +146,16 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
     @app.get("/v1/status")
     def status() -> dict[str, Any]:
         certificate = operations.keys.certificate
+        public_key = certificate.public_key
         return {
             "assistant": "ggzy",
             "subject": certificate.subject,
             "suite": certificate.suite.value,
-            "fingerprint": certificate.public_key.fingerprint,
+            "fingerprint": public_key.fingerprint,  # SHA-256 of the SubjectPublicKeyInfo, as signing keys are named
+            # a P-256 key signs score sheets (ggzy.evaluation.signing): what an expert page enrols
+            "score_sheet_key": base64.b64encode(public_key.to_der()).decode("ascii")
+            if public_key.algorithm is KeyAlgorithm.P256
+            else None,
         }
 
     @app.post("/v1/login", status_code=202)

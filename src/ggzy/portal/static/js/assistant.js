@@ -218,8 +218,17 @@
     }
   });
 
+  // For other pages' scripts (static/js/expert_signing.js): what the assistant holds, and a request with its popup.
   // For a second tab, or a retry: the envelope of a finished seal, handed out once only by the assistant.
   window.ggzyAssistant = {
+    status: function (base) {
+      return call(base, "GET", "/v1/status").then(function (answer) { return answer.body; });
+    },
+    ask: function (base, kind, body) {  // call it in the click (or submit) that the user made: it opens the popup
+      var popup;
+      try { popup = openPopup(base); } catch (error) { return Promise.reject(error); }
+      return ask(base, kind, body, popup).then(function (done) { return done.result; });
+    },
     submitSealed: function (button, requestId) {
       var form = document.getElementById(button.dataset.form);
       return takeEnvelope(button.dataset.assistantUrl, requestId).then(function (blob) {
