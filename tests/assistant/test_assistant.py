@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from typer.testing import CliRunner
 
 from ggzy.assistant import AssistantHome, FileKeySource, check_bind
 from ggzy.assistant.home import BindRefused, OriginInvalid, normalise_origin
+from ggzy.assistant.requests import DECISION_WINDOW
 from ggzy.cli import app as main_cli
+from ggzy.core.clock import FixedClock
 from ggzy.crypto import (
     IssuedCertificate,
     Suite,
@@ -89,6 +92,9 @@ def test_another_origin_is_refused_with_no_cors_header_and_the_paired_one_is_ans
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == PORTAL
     assert preflight.headers["access-control-allow-private-network"] == "true"
+    front = gm_assistant.client.get("/")  # the assistant's own page: what it holds and whom it answers
+    assert PORTAL in front.text
+    assert front.headers["x-frame-options"] == "DENY"
     status = gm_assistant.client.get("/v1/status", headers={"Origin": PORTAL})
     assert status.status_code == 200
     assert status.json()["suite"] == "gm"
@@ -203,6 +209,16 @@ def test_a_page_cancelling_its_request_leaves_it_unapproved(gm_assistant: Runnin
     assert 'name="consent_token"' not in late.text
     other_portal = gm_assistant.poll(request_id, origin=STRANGER)
     assert other_portal.status_code == 403
+
+
+def test_a_request_left_unanswered_expires_unsigned(gm_assistant: Running) -> None:
+    request_id = gm_assistant.ask("/v1/login", json={"nonce": "abc123"}).json()["id"]
+    clock = gm_assistant.assistant.operations.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(DECISION_WINDOW + timedelta(seconds=1))
+    assert gm_assistant.poll(request_id).json()["status"] == "cancelled"
+    assert 'name="consent_token"' not in gm_assistant.client.get(f"/consent/{request_id}").text
+    assert _log_events(gm_assistant) == ["requested", "cancelled"]
 
 
 def test_the_log_is_appended_to_across_runs(tmp_path: Path, assistant_home: Path, gm_ca: Path) -> None:

@@ -159,6 +159,13 @@ def test_a_bidder_logs_in_seals_and_submits_through_the_assistant_and_a_second_t
     _register(page, site, documents_on_offer)
 
     _fill_the_bid(page)
+    with page.expect_popup() as opened:  # first the bidder declines: nothing is sealed, nothing is sent
+        page.get_by_role("button", name="用投标助手加密并递交").click()
+    opened.value.get_by_role("button", name=re.compile("拒绝")).click()
+    expect(page.locator("#assistant-seal-status")).to_contain_text("您在投标助手中拒绝了这次请求")
+    expect(page.locator("#bid")).to_contain_text("尚未递交")
+    assert not list(running.home.envelopes.iterdir())
+
     with page.expect_popup() as opened:
         page.get_by_role("button", name="用投标助手加密并递交").click()
     popup = opened.value

@@ -234,10 +234,6 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
         html = _TEMPLATES.get_template(name).render(**context)
         return HTMLResponse(html, status_code=status_code, headers=_CONSENT_HEADERS)
 
-    @app.get("/consent/waiting")
-    def waiting() -> HTMLResponse:
-        return page("consent.html", request=None, waiting=True)
-
     @app.get("/consent/{request_id}")
     def consent_page(request_id: str) -> HTMLResponse:
         found = book.get(request_id, operations.clock.now())
@@ -260,6 +256,6 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def root() -> HTMLResponse:
-        return page("consent.html", request=None, waiting=False, key=operations.keys, portals=home.portals)
+        return page("consent.html", request=None, key=operations.keys, portals=home.portals)
 
     return app

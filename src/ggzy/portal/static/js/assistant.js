@@ -95,9 +95,15 @@
     }, function (error) { popup.close(); throw error; });
   }
 
-  function openPopup(base) {
-    var popup = window.open(base + "/consent/waiting", "ggzy-assistant", "popup,width=560,height=760");
+  // Opened blank (this page's own, so that it can always be closed again, whatever happens to the assistant), and
+  // pointed at the assistant's consent page only once the assistant has taken the request.
+  function openPopup() {
+    var popup = window.open("", "ggzy-assistant", "popup,width=560,height=760");
     if (!popup) { throw new AssistantError(say("popupBlocked"), "popup_blocked"); }
+    try {
+      popup.document.title = "ggzy";
+      popup.document.body.textContent = say("waiting");
+    } catch (ignored) { /* a window of the assistant left open by an earlier request: it is reused as it is */ }
     return popup;
   }
 
@@ -204,7 +210,7 @@
     var popup = null;
     try {
       var prepared = kind === "seal" ? prepareSeal(button) : null;  // checked before anything leaves the page
-      popup = openPopup(base);
+      popup = openPopup();
       button.disabled = true;
       status(button, say("waiting"), "info");
       actions[kind](button, base, popup, prepared).catch(function (error) {
@@ -226,7 +232,7 @@
     },
     ask: function (base, kind, body) {  // call it in the click (or submit) that the user made: it opens the popup
       var popup;
-      try { popup = openPopup(base); } catch (error) { return Promise.reject(error); }
+      try { popup = openPopup(); } catch (error) { return Promise.reject(error); }
       return ask(base, kind, body, popup).then(function (done) { return done.result; });
     },
     submitSealed: function (button, requestId) {
