@@ -1,19 +1,19 @@
 // The pages' side of the local assistant (投标助手, `ggzy assistant serve`, ggzy.assistant, decision 0026).
 //
-// A request goes to the assistant on the user's own computer (data-assistant-url, 127.0.0.1), never to the platform:
-// the assistant opens nothing by itself, so the page opens the assistant's consent page in a popup (synchronously,
-// in the click, so that no popup blocker stops it), points it at the request, and waits for the user's answer there.
-// The page never sees the consent page (another origin) and cannot answer it. Declined, cancelled or failed: the
-// page says so and sends nothing to the platform.
+// A request goes to the assistant on the user's own computer (data-assistant-url, 127.0.0.1), never to the platform.
+// The assistant opens nothing by itself: the page opens a popup in the click (so that no popup blocker stops it),
+// points it at the assistant's consent page once the assistant has taken the request, and waits for the user's
+// answer there. The page never sees the consent page (another origin) and cannot answer it. Declined, cancelled or
+// failed: the page says so and sends nothing to the platform.
 //
-// Markup:
-//   <button data-assistant="login" data-form="FORM-ID">            sign the login nonce, fill FORM and submit it
-//   <button data-assistant="seal" data-inputs="ID" data-form="FORM-ID">  seal the files and summary typed in the
-//        element ID (never a <form>: nothing in it can reach the platform), put the envelope into FORM's file input
-//        and submit FORM (the platform's own upload)
-//   <button data-assistant="decrypt" data-form="FORM-ID" data-ciphertext="…">  unwrap the data key, put it into
-//        FORM's data_key field and submit FORM (the platform's own decryption form)
-//   [data-assistant-status] next to the button shows what happens, in words.
+// Markup (every button also carries data-assistant-url, and data-status: the id of the element that says, in words,
+// what happens; the sentences come from _assistant_messages.html):
+//   <button data-assistant="login" data-form="FORM-ID">  sign the login nonce, fill FORM and submit it
+//   <button data-assistant="seal" data-inputs="ID" data-form="FORM-ID" data-tender-url="…">  seal the files and the
+//        summary typed in the element ID (never a <form>: nothing in it can reach the platform), put the envelope
+//        into FORM's file input and submit FORM (the platform's own upload)
+//   <button data-assistant="decrypt" data-form="FORM-ID" data-tender-url="…" data-ciphertext="…">  unwrap the data
+//        key, put it into FORM's data_key field and submit FORM (the platform's own decryption form)
 (function () {
   "use strict";
 
@@ -57,7 +57,10 @@
       throw new AssistantError(say("unreachable"), "assistant_unreachable");
     }).then(function (response) {
       var type = response.headers.get("content-type") || "";
-      if (type.indexOf("json") < 0) { return { response: response, body: null }; }
+      if (type.indexOf("json") < 0) {
+        if (!response.ok) { throw new AssistantError(say("failed"), "assistant_failed"); }
+        return { response: response, body: null };
+      }
       return response.json().then(function (json) {
         if (!response.ok) { throw new AssistantError(problemText(json), json.code); }
         return { response: response, body: json };
