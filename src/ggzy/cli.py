@@ -85,6 +85,15 @@ def _bid_app() -> typer.Typer:
 app.add_typer(_bid_app(), name="bid")
 
 
+def _assistant_app() -> typer.Typer:
+    from ggzy.assistant.cli import assistant_app
+
+    return assistant_app
+
+
+app.add_typer(_assistant_app(), name="assistant")
+
+
 def _storage_app() -> typer.Typer:
     from ggzy.storage.cli import storage_app
 

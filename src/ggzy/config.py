@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         description="A TrueType/OpenType font (or .ttc) with Chinese glyphs for the PDF documents; unset: the first "
         "of the usual system fonts found (ggzy.documents.fonts.CANDIDATES)",
     )
+    assistant_url: str = Field(
+        default="http://127.0.0.1:17170",
+        description="Where the pages find the bidder's local assistant (`ggzy assistant serve`, on its computer)",
+    )
     portal_page_cache: bool = Field(
         default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
     )

@@ -7,9 +7,11 @@ was served over https.
 
 Every form is guarded against cross-site requests by ``ggzy.portal.csrf``.
 
-Certificate login in a browser follows the API's challenge: the page shows a fresh nonce, the bidder signs
-``ggzy-login:<nonce>`` with its certificate's key (``ggzy bid sign-login --key key.pem --nonce …``) and pastes the
-signature with its certificate.
+Certificate login in a browser follows the API's challenge: the page shows a fresh nonce and the bidder signs
+``ggzy-login:<nonce>`` with its certificate's key: through the local assistant (``ggzy assistant serve``, decision
+0026: the page asks it, the user approves in the assistant's window, the page posts the certificate and signature it
+returns, no copy and paste), or by hand (``ggzy bid sign-login --key key.pem --nonce …``, then pasting the signature
+with its certificate). Both post the same form to the same service.
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ def _login_context(request: Request, now: datetime, next_path: str | None, **ext
         "next_path": safe_next(next_path),
         "username": "",
         "method": "certificate",
+        "assistant_url": settings.assistant_url,
         **extra,
     }
 

@@ -82,16 +82,31 @@
       });
   }
 
-  function signOnSubmit(panel, key) {
+  // sign(text) -> Promise of the base64 P1363 signature: by the browser's key, or by the local assistant (assistant.js,
+  // decision 0026), which asks the member in its own window; either way the same message and the same form.
+  function browserSigner(key) {
+    return function (text) {
+      return crypto.subtle.sign(SIGNING, key.privateKey, new TextEncoder().encode(text)).then(base64);
+    };
+  }
+
+  function assistantSigner(base) {
+    return function (text) {
+      return window.ggzyAssistant.ask(base, "score-sheet", { message: text }).then(function (result) {
+        return result.signature;
+      });
+    };
+  }
+
+  function signOnSubmit(panel, sign) {
     document.querySelectorAll("form[data-sign]").forEach(function (form) {
       var button = form.querySelector("button[type=submit]");
       if (button) { button.disabled = false; }
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         if (button) { button.disabled = true; }
-        var message = new TextEncoder().encode(sheetMessage(form));
-        crypto.subtle.sign(SIGNING, key.privateKey, message).then(function (signature) {
-          form.elements.signature.value = base64(signature);
+        sign(sheetMessage(form)).then(function (signature) {
+          form.elements.signature.value = signature;
           form.submit();
         }).catch(function () {
           show(panel, "failed");
@@ -112,17 +127,42 @@
       enrolBox.hidden = true;
       enrol(panel, enrolForm).catch(function () { show(panel, "failed"); enrolBox.hidden = false; });
     });
+    var assistant = panel.dataset.assistantUrl;
+    var byAssistant = panel.querySelector("[data-role=enrol-assistant]");
+    if (byAssistant && window.ggzyAssistant) {
+      byAssistant.addEventListener("click", function () {  // the certificate's P-256 key the assistant holds
+        enrolBox.hidden = true;
+        window.ggzyAssistant.status(assistant).then(function (held) {
+          if (!held.score_sheet_key) { throw new Error("not a P-256 certificate"); }
+          enrolForm.elements.public_key.value = held.score_sheet_key;
+          enrolForm.submit();
+        }).catch(function () { show(panel, "assistant-failed"); enrolBox.hidden = false; });
+      });
+    }
+    function heldByAssistant() {
+      if (!enrolled || !assistant || !window.ggzyAssistant) { return Promise.resolve(false); }
+      return window.ggzyAssistant.status(assistant).then(function (held) { return held.fingerprint === enrolled; },
+        function () { return false; });
+    }
     var enrolled = panel.dataset.fingerprint;
     var lookup = enrolled ? withStore("readonly", function (store) { return store.get(enrolled); }) : Promise.resolve();
     lookup.then(function (key) {
       if (key && key.privateKey) {
         show(panel, "ready");
         panel.dataset.ready = "true";
-        signOnSubmit(panel, key);
-      } else {
+        signOnSubmit(panel, browserSigner(key));
+        return;
+      }
+      return heldByAssistant().then(function (held) {
+        if (held) {
+          show(panel, "assistant");
+          panel.dataset.ready = "true";
+          signOnSubmit(panel, assistantSigner(assistant));
+          return;
+        }
         if (enrolled) { show(panel, "elsewhere"); }
         enrolBox.hidden = false;
-      }
+      });
     }).catch(function () { show(panel, "unsupported"); });
   }
 
