@@ -1,4 +1,4 @@
-"""The local assistant (投标助手, ``ggzy assistant serve``, decision 0026): a small HTTP server on the user's own
+"""The local assistant (投标助手, ``ggzy assistant serve``, decision 0029): a small HTTP server on the user's own
 computer, on 127.0.0.1 only, that holds the user's certificate key and does for the portal's pages what ``ggzy bid``
 does on the command line: certificate login, sealing a bid from files the user picks, remote decryption at the
 opening, a custodian's share release, an expert's score-sheet signature.

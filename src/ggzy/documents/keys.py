@@ -6,7 +6,7 @@ in one PEM file elsewhere (``GGZY_DOCUMENTS_KEY_FILE``: the private key, then th
 ``ggzy documents keygen --out FILE`` and never created implicitly.
 
 RSA-3072 with SHA-256, self-signed: the key type every PDF reader validates (Adobe Acrobat, Foxit, poppler's
-``pdfsig``, pyHanko), where ECDSA and above all SM2 are not validated everywhere (decision 0026). The certificate
+``pdfsig``, pyHanko), where ECDSA and above all SM2 are not validated everywhere (decision 0028). The certificate
 is the trust anchor a reader adds once: it is published at ``GET /api/v1/documents/signing-certificate``.
 Everything is made by ``cryptography``; nothing here signs or hashes by hand.
 """

@@ -3,7 +3,7 @@ receipts and letters.
 
 The same services as the API (``ggzy.tendering.service``, ``bids``, ``opening``, ``ggzy.awards.views``) with the
 same permissions. The envelope is sealed on the bidder's own computer (the server never sees a bid in the clear,
-DESIGN §6): by the local assistant the page talks to (``ggzy assistant serve``, decision 0026: the files and the
+DESIGN §6): by the local assistant the page talks to (``ggzy assistant serve``, decision 0029: the files and the
 opening summary typed on the page go to 127.0.0.1 only, and the page uploads the envelope it hands back) or by
 ``ggzy bid seal``; either way it is uploaded here, streamed into the blob store with the API's size limit. At the
 opening the data key comes the same two ways (the assistant unwraps it, or ``ggzy bid decrypt --print-key``). Nothing on

@@ -1,4 +1,4 @@
-// The pages' side of the local assistant (投标助手, `ggzy assistant serve`, ggzy.assistant, decision 0026).
+// The pages' side of the local assistant (投标助手, `ggzy assistant serve`, ggzy.assistant, decision 0029).
 //
 // A request goes to the assistant on the user's own computer (data-assistant-url, 127.0.0.1), never to the platform.
 // The assistant opens nothing by itself: the page opens a popup in the click (so that no popup blocker stops it),

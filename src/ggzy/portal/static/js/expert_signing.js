@@ -83,7 +83,7 @@
   }
 
   // sign(text) -> Promise of the base64 P1363 signature: by the browser's key, or by the local assistant (assistant.js,
-  // decision 0026), which asks the member in its own window; either way the same message and the same form.
+  // decision 0029), which asks the member in its own window; either way the same message and the same form.
   function browserSigner(key) {
     return function (text) {
       return crypto.subtle.sign(SIGNING, key.privateKey, new TextEncoder().encode(text)).then(base64);
