@@ -62,6 +62,31 @@
     return lines.map(function (line) { return line + "\n"; }).join("");
   }
 
+  // The report (ggzy.evaluation.report_signing.report_message): the report's digest, the opinion and the SHA-256
+  // of the reasons (CR LF made LF, blanks around stripped; empty when agreeing).
+  function reportMessage(form) {
+    var opinion = form.querySelector("input[name=opinion]:checked");
+    var reasons = form.elements.reasons.value.replace(/\r\n/g, "\n").trim();
+    var digest = reasons ? crypto.subtle.digest("SHA-256", new TextEncoder().encode(reasons)) : Promise.resolve(null);
+    return digest.then(function (buffer) {
+      var hex = buffer ? Array.from(new Uint8Array(buffer), function (b) { return b.toString(16).padStart(2, "0"); }).join("") : "";
+      var lines = ["ggzy evaluation report v1", "tender=" + form.dataset.tender, "member=" + form.dataset.member,
+        "report=" + form.dataset.report, "opinion=" + (opinion ? opinion.value : ""), "reasons=" + hex];
+      return lines.map(function (line) { return line + "\n"; }).join("");
+    });
+  }
+
+  // Hook for other holders of the member's enrolled key (e.g. the local assistant of issue 11): each entry of
+  // window.ggzySigners offers holds(fingerprint) -> Promise<boolean> and sign(text) -> Promise<base64 P1363>.
+  function externalSigner(fingerprint) {
+    var signers = window.ggzySigners || [];
+    return signers.reduce(function (found, signer) {
+      return found.then(function (chosen) {
+        return chosen || Promise.resolve(signer.holds(fingerprint)).then(function (yes) { return yes ? signer : null; });
+      });
+    }, Promise.resolve(null));
+  }
+
   function show(panel, state) {
     panel.querySelectorAll("[data-state]").forEach(function (node) { node.hidden = node.dataset.state !== state; });
   }
@@ -89,9 +114,12 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         if (button) { button.disabled = true; }
-        var message = new TextEncoder().encode(sheetMessage(form));
-        crypto.subtle.sign(SIGNING, key.privateKey, message).then(function (signature) {
-          form.elements.signature.value = base64(signature);
+        var text = form.dataset.sign === "report" ? reportMessage(form) : Promise.resolve(sheetMessage(form));
+        text.then(function (message) {
+          if (key.external) { return Promise.resolve(key.external.sign(message)); }
+          return crypto.subtle.sign(SIGNING, key.privateKey, new TextEncoder().encode(message)).then(base64);
+        }).then(function (signature) {
+          form.elements.signature.value = signature;
           form.submit();
         }).catch(function () {
           show(panel, "failed");
@@ -115,6 +143,13 @@
     var enrolled = panel.dataset.fingerprint;
     var lookup = enrolled ? withStore("readonly", function (store) { return store.get(enrolled); }) : Promise.resolve();
     lookup.then(function (key) {
+      if (!(key && key.privateKey) && enrolled) {
+        return externalSigner(enrolled).then(function (signer) {
+          return signer ? { privateKey: true, external: signer } : key;
+        });
+      }
+      return key;
+    }).then(function (key) {
       if (key && key.privateKey) {
         show(panel, "ready");
         panel.dataset.ready = "true";
