@@ -25,7 +25,7 @@ from ggzy.evaluation import service as evaluation
 from ggzy.evaluation.models import ScoreSheet, SigningKey
 from ggzy.experts import service as experts
 from tests.browser.conftest import Site, screenshot
-from tests.factories import make_expert, make_opened_tender, principal
+from tests.factories import check_in_committee, make_expert, make_opened_tender, principal
 
 FACTORY_PASSWORD = "expert password 1"  # tests.factories.make_expert
 
@@ -42,6 +42,7 @@ def _evaluating(site: Site, ca_dir: Path) -> dict[str, Any]:
             db, staff, tender_id=tender_id, specialty_code="A01", size=5, reserve=0,
             owner_representative_user_ids=[], now=now,
         )  # fmt: skip
+        check_in_committee(db, opened["staff"], tender_id, now)
         scheme = rules.Scheme(
             (),
             (rules.Criterion("technical", "技术方案", Decimal(30)), rules.Criterion("business", "商务", Decimal(20))),
