@@ -1,10 +1,11 @@
-"""The committee at the venue and its report: members checked in (签到) before they evaluate, the lead elected by the
-members (浙江省招标投标条例 第29条), and the report signed by every member with dissent noted; a member who refuses
-to sign without written reasons is deemed to agree (招标投标法实施条例 第53条). Articles are read from tests/data/laws."""
+"""The committee at the venue and its report: members checked in (签到) before they evaluate, the lead elected by
+the members (浙江省招标投标条例 第29条), and the report signed by every member with dissent noted; a member who
+refuses to sign without written reasons is deemed to agree (招标投标法实施条例 第53条). Articles are read from
+tests/data/laws."""
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ from tests.factories import (
 
 LAWS = Path(__file__).parents[1] / "data" / "laws"
 SCHEME = rules.Scheme(
-    ("licence",), (rules.Criterion("technical", "技术", D(40)),), D(60), rules.PriceFormula.LOWEST_BASE
+    ("licence",), (rules.Criterion("technical", "技术", Decimal(40)),), Decimal(60), rules.PriceFormula.LOWEST_BASE
 )
 
 
@@ -73,7 +74,7 @@ def _count(db: Session, model: type) -> int:
     return db.scalar(select(func.count()).select_from(model)) or 0
 
 
-# -- 签到 ---------------------------------------------------------------------------------------------------------------
+# -- 签到 ----------------------------------------------------------------------------------------------------------
 
 
 def test_staff_of_the_centre_check_each_sitting_member_in_once_and_the_event_stays_undisclosed(
@@ -112,12 +113,15 @@ def test_a_member_not_checked_in_cannot_review_score_vote_or_reject_and_nothing_
     tender_id, now, bid = opened["tender"].id, opened["opened_at"], opened["bid_ids"][0]
     lead_id, lead = _sitters(db, tender_id)[0]
     before = event_count(db)
+    marks, scores = {"licence": True}, {"technical": Decimal(1)}
     attempts = [
-        lambda: service.mark_qualification(db, lead, tender_id=tender_id, bid_id=bid, marks={"licence": True}, now=now),
-        lambda: service.submit_score_sheet(db, lead, tender_id=tender_id, bid_id=bid, scores={"technical": D(1)}, now=now),
+        lambda: service.mark_qualification(db, lead, tender_id=tender_id, bid_id=bid, marks=marks, now=now),
+        lambda: service.submit_score_sheet(db, lead, tender_id=tender_id, bid_id=bid, scores=scores, now=now),
         lambda: chair.vote_for_chair(db, lead, tender_id=tender_id, candidate_member_id=lead_id, now=now),
-        lambda: service.reject_bid(db, lead, tender_id=tender_id, bid_id=bid, ground="not_responsive", note="x", now=now),
-    ]  # fmt: skip
+        lambda: service.reject_bid(
+            db, lead, tender_id=tender_id, bid_id=bid, ground="not_responsive", note="x", now=now
+        ),
+    ]
     for attempt in attempts:
         with pytest.raises(access.NotCheckedIn):
             attempt()
@@ -125,7 +129,7 @@ def test_a_member_not_checked_in_cannot_review_score_vote_or_reject_and_nothing_
     assert event_count(db) == before
 
 
-# -- 评标委员会负责人 (浙江省招标投标条例 第29条) ---------------------------------------------------------------------------------
+# -- 评标委员会负责人 (浙江省招标投标条例 第29条) ------------------------------------------------------------
 
 
 def test_zhejiang_art_29_the_members_elect_the_lead_by_a_majority_of_the_committee(db: Session, gm_ca: Path) -> None:
@@ -137,7 +141,8 @@ def test_zhejiang_art_29_the_members_elect_the_lead_by_a_majority_of_the_committ
     sitters = _sitters(db, tender_id)
     chosen = sitters[2][0]
     evaluation = service.find_evaluation(db, tender_id)
-    assert evaluation is not None and evaluation.lead_basis == "provisional"
+    assert evaluation is not None
+    assert evaluation.lead_basis == "provisional"
     for _, voter in sitters[:2]:
         chair.vote_for_chair(db, voter, tender_id=tender_id, candidate_member_id=chosen, now=now)
     assert evaluation.lead_basis == "provisional"  # two of five: not yet a majority
@@ -167,7 +172,7 @@ def test_the_elected_chair_is_a_sitting_member() -> None:
     assert chair.elected({}, members=5) is None
 
 
-# -- the report signed (实施条例 第53条) -----------------------------------------------------------------------------------
+# -- the report signed (实施条例 第53条) ----------------------------------------------------------------------
 
 
 def _reported(db: Session, gm_ca: Path) -> dict:
@@ -175,7 +180,7 @@ def _reported(db: Session, gm_ca: Path) -> dict:
     opened = _drawn(db, gm_ca, method="lowest_price")
     tender_id, now = opened["tender"].id, opened["opened_at"]
     check_in_committee(db, opened["staff"], tender_id, now)
-    _start(db, opened, rules.Scheme((), (), D(0), rules.PriceFormula.LOWEST_BASE))
+    _start(db, opened, rules.Scheme((), (), Decimal(0), rules.PriceFormula.LOWEST_BASE))
     sitters = _sitters(db, tender_id)
     service.reject_bid(
         db, sitters[0][1], tender_id=tender_id, bid_id=opened["bid_ids"][1], ground="not_responsive",
@@ -207,13 +212,15 @@ def test_regulations_art_53_every_member_signs_and_a_dissent_with_its_reasons_is
     db: Session, gm_ca: Path
 ) -> None:
     text = article("招标投标法实施条例-摘录.md", "五十三")
-    assert "评标报告应当由评标委员会全体成员签字" in text and "评标报告应当注明该不同意见" in text
+    assert "评标报告应当由评标委员会全体成员签字" in text
+    assert "评标报告应当注明该不同意见" in text
     scene = _reported(db, gm_ca)
     agreed = _sign(db, scene, 0, "agree")
     assert agreed.key_fingerprint == scene["keys"][0].fingerprint
     # the signature is over the report's digest: anyone holding the public key can check it offline
-    key = signing.current_key(db, db.get(User, experts.sitting_members(db, scene["tender"].id)[0].user_id).id)  # type: ignore[union-attr]
-    assert key is not None and scene["report"].sha256 in (agreed.signed_message or "")
+    key = signing.current_key(db, experts.sitting_members(db, scene["tender"].id)[0].user_id)
+    assert key is not None
+    assert scene["report"].sha256 in (agreed.signed_message or "")
     signing.verify(key, message=agreed.signed_message or "", signature=agreed.signature or "")
     dissent = _sign(db, scene, 1, "dissent", "第二名的工期响应存疑，\r\n应当澄清后再排序。")
     assert dissent.reasons == "第二名的工期响应存疑，\n应当澄清后再排序。"
@@ -241,8 +248,13 @@ def test_regulations_art_53_a_dissent_without_written_reasons_is_refused_and_lea
         _sign(db, scene, 0, "agree", signature=scene["keys"][1].sign("ggzy evaluation report v1\n"))
     with pytest.raises(report_signing.ReportSignatureInvalid):  # signed "agree", sent as a dissent
         member_id = scene["sitters"][0][0]
-        agree = report_signing.report_message(tender_id=scene["tender"].id, member_id=member_id,
-                                              report_sha256=scene["report"].sha256, opinion="agree", reasons="")  # fmt: skip
+        agree = report_signing.report_message(
+            tender_id=scene["tender"].id,
+            member_id=member_id,
+            report_sha256=scene["report"].sha256,
+            opinion="agree",
+            reasons="",
+        )
         _sign(db, scene, 0, "dissent", "不同意", signature=scene["keys"][0].sign(agree))
     assert (_count(db, ReportSignature), event_count(db)) == (0, before)
 

@@ -44,8 +44,7 @@ from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal, Role
 from ggzy.evaluation import access, service, signing
 from ggzy.evaluation.models import EvaluationReport, ReportSignature
-from ggzy.experts.models import CommitteeMember
-from ggzy.experts.service import RESERVE
+from ggzy.experts.service import sitting_member
 from ggzy.tendering.service import get_tender, project_of
 
 MESSAGE_HEADER = "ggzy evaluation report v1"
@@ -157,9 +156,7 @@ def record_refusal(db: Session, actor: Principal, *, tender_id: int, member_id: 
     if not access.is_centre_staff(actor, project):
         raise access.NotTheFinaliser(field="tender_id", action_zh="记录拒绝签字", action_en="record a refusal to sign")
     report = current_report(db, tender.id)
-    member = db.get(CommitteeMember, member_id)
-    if member is None or member.tender_id != tender.id or member.superseded_at is not None or member.kind == RESERVE:
-        raise NotFound(field="member_id", what_zh="评标委员会成员", what_en="Committee member")
+    member = sitting_member(db, tender_id=tender.id, member_id=member_id)
     if member.id in signatures_of(db, report.id):
         raise Conflict(field="member_id", reason_zh="该成员已签署", reason_en="the member has signed already")
     row = ReportSignature(

@@ -399,9 +399,7 @@ def check_in_member(db: Session, actor: Principal, *, tender_id: int, member_id:
     project, _ = project_of(db, tender)
     check_reviewer(actor, project)
     _check_in_open(db, tender.id, now)
-    member = db.get(CommitteeMember, member_id)
-    if member is None or member.tender_id != tender.id or member.superseded_at is not None or member.kind == RESERVE:
-        raise NotFound(field="member_id", what_zh="评标委员会成员", what_en="Committee member")
+    member = sitting_member(db, tender_id=tender.id, member_id=member_id)
     if attendance_of(db, [member.id]):
         raise Conflict(field="member_id", reason_zh="该成员已签到", reason_en="the member is already checked in")
     attendance = Attendance(member_id=member.id, tender_id=tender.id, checked_in_by=actor.user_id, checked_in_at=now)
@@ -412,6 +410,14 @@ def check_in_member(db: Session, actor: Principal, *, tender_id: int, member_id:
         centre_id=project.centre_id, payload={"member_id": member.id, "position": member.position}, now=now,
     )  # fmt: skip
     return attendance
+
+
+def sitting_member(db: Session, *, tender_id: int, member_id: int) -> CommitteeMember:
+    """A sitting member of the tender's committee in force (not a reserve expert, not a superseded seat)."""
+    member = db.get(CommitteeMember, member_id)
+    if member is None or member.tender_id != tender_id or member.superseded_at is not None or member.kind == RESERVE:
+        raise NotFound(field="member_id", what_zh="评标委员会成员", what_en="Committee member")
+    return member
 
 
 def attendance_of(db: Session, member_ids: list[int]) -> dict[int, Attendance]:
