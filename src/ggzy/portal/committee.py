@@ -21,7 +21,7 @@ from ggzy.core.inputs import Ascii, Id, Text
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
-from ggzy.evaluation import access, report_signing, report_views, rules, service
+from ggzy.evaluation import access, report_signing, report_views, rules, service, signing
 from ggzy.experts import service as experts
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
@@ -183,17 +183,20 @@ def start(
     now: Now,
     qualification: Annotated[Text, Form(max_length=2000)] = "",
     criteria: Annotated[Text, Form(max_length=4000)] = "",
-    price_weight: Annotated[Decimal, Form(ge=0, le=100, max_digits=5, decimal_places=2)] = Decimal(0),
+    price_weight: Annotated[Ascii, Form(max_length=8)] = "0",
     price_formula: Annotated[Ascii, Form(max_length=16)] = rules.PriceFormula.LOWEST_BASE.value,
     lead_member_id: Annotated[Id | None, Form()] = None,
 ) -> Response:
     try:
         if price_formula not in {formula.value for formula in rules.PriceFormula}:
             raise InvalidInput(field="price_formula", reason_zh="未知的价格计分方法", reason_en="unknown price formula")
+        weight = signing.parse_score(price_weight, field="price_weight")  # a plain decimal, as scores are typed
+        if weight > 100:
+            raise InvalidInput(field="price_weight", reason_zh="价格分不超过 100", reason_en="at most 100 points")
         scheme = rules.Scheme(
             qualification_criteria=tuple(line.strip() for line in qualification.splitlines() if line.strip()),
             criteria=_criteria(criteria),
-            price_weight=price_weight,
+            price_weight=weight,
             price_formula=rules.PriceFormula(price_formula),
         )
         service.start_evaluation(db, actor, tender_id=tender_id, scheme=scheme, lead_member_id=lead_member_id, now=now)
