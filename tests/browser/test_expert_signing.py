@@ -110,6 +110,7 @@ def test_an_expert_enrols_a_key_in_the_browser_and_submits_a_score_sheet_it_sign
         form = page.locator(f'form[data-sign] input[name="bid_id"][value="{scene["bid_id"]}"] >> xpath=..')
         form.locator('input[name="score.technical"]').fill("27.5")
         form.locator('input[name="score.business"]').fill("18")
+        page.once("dialog", lambda dialog: dialog.accept())  # a sheet is final: the page asks first (data-confirm)
         form.get_by_role("button", name="签名并提交评分表").click()
         sheet_line = page.locator(f'[data-sheet="{scene["bid_id"]}"]')
         expect(sheet_line).to_contain_text("已签名")
