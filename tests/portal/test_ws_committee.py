@@ -195,3 +195,31 @@ def test_the_committee_reviews_elects_rejects_scores_and_signs_with_one_dissent_
     assert staff_view.count('data-signature="') == 5
     assert "不同意" in staff_view
     assert "记录拒签" not in staff_view  # everyone signed
+
+
+def test_regulations_art_53_staff_record_a_refusal_to_sign_on_the_page_and_the_member_is_deemed_to_agree(
+    client: TestClient, db: Session, gm_ca: Path, trusted: dict[str, int]
+) -> None:
+    from tests.evaluation.test_committee_sessions import _reported
+
+    scene = _reported(db, gm_ca)
+    tender_id = scene["tender"].id
+    page = f"/workspace/committee/tenders/{tender_id}"
+    browser_login(client, db, scene["staff"])
+    token = csrf_from(client, page)
+    shown = client.get(page).text
+    assert shown.count("记录拒签") == 5
+    reserve = next(m for m in experts.committee_of(db, tender_id) if m.kind == experts.RESERVE)
+    before = event_count(db)
+    refused = client.post(f"{page}/signature-refusals", data={"csrf_token": token, "member_id": str(reserve.id)})
+    assert (refused.status_code, problem_code(refused)) == (404, "not_found")
+    assert (_count(db, ReportSignature), event_count(db)) == (0, before)
+    member_id = scene["sitters"][0][0]
+    recorded = client.post(
+        f"{page}/signature-refusals", data={"csrf_token": token, "member_id": str(member_id)}, follow_redirects=False
+    )
+    assert "done=signature_refusal_recorded" in recorded.headers["location"]
+    shown = client.get(recorded.headers["location"]).text
+    assert "已记录：该成员拒绝签字且未书面说明理由，视为同意评标结果。" in shown
+    assert "视为同意（实施条例 第五十三条）" in shown
+    assert shown.count("记录拒签") == 4
