@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -365,10 +366,11 @@ def load_test_calendar(db: Session) -> None:
 
 
 def make_published_tender(
-    db: Session, *, setup: dict | None = None, procedure: str = "open", invited: list[int] | None = None
-):  # type: ignore[no-untyped-def]
+    db: Session, *, setup: dict | None = None, procedure: str = "open", invited: list[int] | None = None,
+    summary_fields: Sequence[Any] = (),
+):  # type: ignore[no-untyped-def]  # fmt: skip
     """A tender published at TEST_NOW with a deadline 25 days later and documents on offer for 10 days (and the
-    test calendar for 2027, :func:`load_test_calendar`)."""
+    test calendar for 2027, :func:`load_test_calendar`); ``summary_fields``: its opening summary beyond the price."""
     from ggzy.tendering import service as tendering
     from ggzy.tendering.procedures import Method
 
@@ -387,6 +389,7 @@ def make_published_tender(
         bid_deadline=TEST_NOW + timedelta(days=25),
         invited_entity_ids=invited or [],
         now=TEST_NOW,
+        summary_fields=summary_fields,
     )
     tendering.attach_documents(
         db, agent, tender_id=tender.id, sha256="a" * 64, name="招标文件.pdf", size=10, now=TEST_NOW
@@ -498,12 +501,15 @@ def make_opened_tender(
     ceiling_price: str | None = None,
     trade_type: str = "construction",
     procedure: str = "open",
+    summary_fields: Sequence[Any] = (),
+    summaries: list[dict[str, Any]] | None = None,
 ) -> dict:
     """A tender opened through the services: one bidder per price (in fen), each bid decrypted by its bidder, the
     opening record read out; the project's lot has ``ceiling_price`` (yuan) if given. Returns the ``setup`` of
     :func:`make_accepted_project` plus ``tender``, ``bidders`` (users) and ``bid_ids`` in the order of ``prices``.
     ``trade_type`` and ``procedure`` pick the law and the procedure; a procedure by invitation invites the bidders
-    (a single-source one publicises its supplier first, 政府采购法实施条例 第38条)."""
+    (a single-source one publicises its supplier first, 政府采购法实施条例 第38条). ``summary_fields``: the opening
+    summary's items the tender declares beyond the price; ``summaries``: each bid's summary beyond its price."""
     import io
 
     from ggzy.crypto import load_certificate
@@ -553,7 +559,7 @@ def make_opened_tender(
         db, manager, lot_id=lot.id, procedure_key=procedure, method=Method(method), title="评标测试招标",
         notice_text="招标公告正文", documents_until=published_at + timedelta(days=10),
         bid_deadline=published_at + timedelta(days=25), invited_entity_ids=[u.entity_id for u in invitees],
-        now=TEST_NOW,
+        now=TEST_NOW, summary_fields=summary_fields,
     )  # fmt: skip
     tendering.attach_documents(db, manager, tender_id=tender.id, sha256="c" * 64, name="f.pdf", size=1, now=TEST_NOW)
     if chosen.periods.sole_supplier_publicity is not None:
@@ -563,7 +569,8 @@ def make_opened_tender(
     crew = []
     for index, price in enumerate(prices):
         bidder = Bidder(db, ca_dir, tender.id, user=invitees[index] if invitees else None, now=published_at)
-        envelope = seal(db, tender, bidder, summary={"price_fen": price, "schedule_days": 300})
+        others = summaries[index] if summaries is not None else {"schedule_days": 300}
+        envelope = seal(db, tender, bidder, summary={"price_fen": price, **others})
         actor = principal(db, bidder.user, Permission.TENDER_REGISTER)
         bids.submit_bid(
             db, actor, tender_id=tender.id, envelope=io.BytesIO(envelope), store=store, max_bytes=10**8,

@@ -26,9 +26,12 @@ from ggzy.bidclient import (
     BidClientError,
     HttpResponse,
     MultipartBody,
+    SummaryRefused,
     TenderUrl,
+    fetch_tender_material,
     parse_summary,
     receipt_message,
+    seal_for_tender,
     verify_receipt,
 )
 from ggzy.bidclient_cli import bid_app
@@ -40,12 +43,14 @@ from ggzy.crypto import (
     IssuedCertificate,
     Suite,
     generate_exchange_key,
+    load_private_key_pem,
     open_bid,
     read_envelope_header,
 )
 from ggzy.entities.models import RoleBinding, User
 from ggzy.ledger.service import LedgerKeys
 from ggzy.tendering.models import OpeningKey, SealedBid, Tender
+from ggzy.tendering.summary_form import FieldKind, SummaryField
 from ggzy.wiring import session_factory
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import bidder_user, issue, make_published_tender, token_for
@@ -123,9 +128,16 @@ def _token(bidder: Bidder) -> str:
     return bidder.headers["authorization"].removeprefix("Bearer ")
 
 
+# the items of SUMMARY beyond the price, as the tender declares them (开标一览表)
+DECLARED = (
+    SummaryField("schedule_days", "工期（日历天）", "Schedule (calendar days)", FieldKind.DAYS, True),
+    SummaryField("quality", "质量标准", "Quality", FieldKind.TEXT, False),
+)
+
+
 @pytest.fixture
 def tender(db: Session, trusted: dict[str, int]) -> Tender:
-    tender, _ = make_published_tender(db)
+    tender, _ = make_published_tender(db, summary_fields=DECLARED)
     assert isinstance(tender, Tender)
     return tender
 
@@ -473,7 +485,7 @@ def served(fresh_engine: Engine, tmp_path: Path, gm_ca: Path, intl_ca: Path) -> 
     with session_factory(fresh_engine)() as db:
         for directory in (gm_ca, intl_ca):
             add_trust_anchor(db, SYSTEM, certificate_pem=(directory / "ca.pem").read_text(), name=None, now=TEST_NOW)
-        tender, _ = make_published_tender(db)
+        tender, _ = make_published_tender(db, summary_fields=DECLARED)
         bidder = Bidder(db, gm_ca, tender.id)
         tender_id = tender.id
         db.commit()
@@ -537,3 +549,97 @@ def test_the_urllib_transport_submits_a_bid_to_a_running_server(served: tuple[st
     )
     assert unreachable.exit_code == 1
     assert "network_error" in unreachable.output
+
+
+# -- the opening summary (开标一览表) is checked where it is made ------------------------------------------------------
+
+ISSUE_EXAMPLE = {"投标报价": 420000000, "工期": 300}  # issue 11: sealed, uploaded and receipted, rejected at evaluation
+
+
+def _without_summary(args: list[str]) -> list[str]:
+    at = args.index("--summary")
+    return args[:at] + args[at + 2 :]
+
+
+def test_the_issues_example_is_refused_before_anything_is_sealed(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    transport = AppTransport(client)
+    tender_url = f"http://testserver/api/v1/tenders/{tender.id}"
+    paths = _bidder_files(tmp_path, bidder.issued, summary=ISSUE_EXAMPLE)
+    envelope = tmp_path / "BID.ggzy"
+
+    refused = _invoke([*_seal_args(paths, envelope), "--tender-url", tender_url], transport)
+    assert refused.exit_code == 1
+    assert "summary_incomplete" in refused.output
+    assert "缺少必填项“投标报价”（price_fen）" in refused.output
+    assert "“投标报价”应以项目代码“price_fen”填写" in refused.output
+    assert "schedule_days" in refused.output
+    assert "“工期”" in refused.output
+    assert "nothing was sealed" in refused.output
+    assert not envelope.exists()
+    assert not list(tmp_path.glob(".BID.ggzy.*")), "no staging file either"
+    assert [method for method, _ in transport.requests] == ["GET", "GET"], "nothing sent to the platform"
+
+    # offline the tender's items are unknown, but the price is still required
+    opening = generate_exchange_key(Suite.GM)
+    (tmp_path / "opening.pem").write_text(opening.public_key.to_pem())
+    offline = _invoke(
+        [*_seal_args(paths, envelope), "--lot-code", "X/1", "--opening-key", str(tmp_path / "opening.pem")]
+    )
+    assert offline.exit_code == 1
+    assert "price_fen" in offline.output
+    assert not envelope.exists()
+
+
+def test_the_sealing_function_the_assistant_calls_refuses_with_each_problem(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    material = fetch_tender_material(AppTransport(client), f"http://testserver/api/v1/tenders/{tender.id}", Suite.GM)
+    assert [field.key for field in material.summary_fields] == ["price_fen", "schedule_days", "quality"]
+    out = tmp_path / "BID.ggzy"
+    with pytest.raises(SummaryRefused) as refused:
+        seal_for_tender(
+            lot_code=material.lot_code, opening_key=material.opening_key, certificate_pem=bidder.issued.certificate_pem,
+            private_key=load_private_key_pem(bidder.issued.private_key_pem), summary={"price_fen": 1},
+            files={"a.pdf": b"%PDF"}, out=out, now=TEST_NOW, summary_fields=material.summary_fields,
+        )  # fmt: skip
+    assert [(p.code, p.key) for p in refused.value.problems] == [("missing", "schedule_days")]
+    assert refused.value.code == "summary_incomplete"
+    assert not out.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_summary_typed_item_by_item_is_sealed_in_fen(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    transport = AppTransport(client)
+    tender_url = f"http://testserver/api/v1/tenders/{tender.id}"
+    paths = _bidder_files(tmp_path, bidder.issued)
+    base = [*_without_summary(_seal_args(paths, tmp_path / "BID.ggzy")), "--tender-url", tender_url]
+
+    wrong = _invoke([*base, "--price", "4200000.001", "--field", "工期=三百", "--field", "监理=x"], transport)
+    assert wrong.exit_code == 1
+    for named in ("投标报价", "工期（日历天）", "“监理”"):
+        assert named in wrong.output
+    assert not (tmp_path / "BID.ggzy").exists()
+    both = _invoke([*base, "--summary", str(paths["summary"]), "--price", "1.00"], transport)
+    assert both.exit_code == 1
+    assert "usage" in both.output
+    assert _invoke([*base, "--price", "1.00", "--field", "工期300"], transport).exit_code == 1
+
+    sealed = _invoke([*base, "--price", "4200000.00", "--field", "工期=300", "--field", "质量标准=合格"], transport)
+    assert sealed.exit_code == 0, sealed.output
+    opened = _invoke(
+        ["open", "--envelope", str(tmp_path / "BID.ggzy"), "--key", str(paths["key"]), "--out", str(tmp_path / "o")]
+    )
+    assert opened.exit_code == 0, opened.output
+    assert json.loads((tmp_path / "o" / "bid.json").read_text()) == {
+        "price_fen": 420_000_000, "schedule_days": 300, "quality": "合格",
+    }  # fmt: skip

@@ -43,7 +43,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"venues", "evaluation", "prequalification"}),
     frozenset({"awards", "finance", "auctions"}),
     frozenset({"complaints", "credit", "supervision"}),
-    frozenset({"analytics", "publishing"}),
+    frozenset({"analytics", "publishing", "documents"}),
     frozenset({"portal"}),
     # The bidder's side runs on the bidder's machine (the CLI and the local assistant) and talks to the platform
     # over HTTP only: it may use the primitives below it (core, crypto) and the wire formats the platform publishes
@@ -51,6 +51,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     # it — a platform module that needed it would be reaching into the bidder's machine. Hence its own top layer,
     # above everything the platform runs, with nothing allowed to depend on it except the entry points.
     frozenset({"bidclient"}),
+    # The local assistant (投标助手, decision 0026) drives the bidder's client for the portal's pages, on the same
+    # machine: above it, and likewise imported by nothing of the platform.
+    frozenset({"assistant"}),
 )
 LAYER_OF = {domain: rank for rank, layer in enumerate(LAYERS) for domain in layer}
 

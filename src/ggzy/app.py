@@ -31,6 +31,10 @@ from ggzy.core.instance import DemoMark
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
 from ggzy.core.web import BODY_LIMIT, BodyLimitMiddleware, CommitHeadersMiddleware, Public
+from ggzy.documents.api import router as documents_router
+from ggzy.documents.fonts import DocumentFontMissing, find_font
+from ggzy.documents.keys import DocumentKeys
+from ggzy.documents.service import MadeDocuments
 from ggzy.entities.api import router as entities_router
 from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
@@ -101,6 +105,12 @@ def create_app(
     app.state.clock = clock
     app.state.ledger_keys = ledger_keys
     app.state.blob_store = blob_store or blob_store_for(settings)
+    app.state.document_keys = DocumentKeys(settings)  # the PDF documents' signing key, read or made at first use
+    app.state.made_documents = MadeDocuments()  # the PDFs made in the last minutes, by content
+    try:
+        find_font(settings.documents_font)
+    except DocumentFontMissing as missing:
+        logger.warning("WARNING: %s", missing.detail_en)
     app.state.demo_mark = DemoMark()  # a demo instance says so on every page and in the health answer
     # Events become provable within a second: the background beat integrates and checkpoints at the cadence; without
     # it (tests, embedded tools), each commit that recorded events integrates them at once. Integrating in every
@@ -136,6 +146,7 @@ def create_app(
     app.include_router(ledger_router, prefix=API_PREFIX)
     app.include_router(publishing_router, prefix=API_PREFIX)
     app.include_router(awards_router, prefix=API_PREFIX)
+    app.include_router(documents_router, prefix=API_PREFIX)
     app.include_router(complaints_router, prefix=API_PREFIX)
     app.include_router(supervision_router, prefix=API_PREFIX)
     mount_portal(app)  # the portal takes "/"; the API docs stay at /docs

@@ -33,9 +33,11 @@ from ggzy.bidclient import (
     parse_summary,
     seal_for_tender,
     submit_envelope,
+    summary_from_items,
 )
 from ggzy.core.clock import Clock, SystemClock, to_china_time
 from ggzy.crypto import CertificateMalformed, load_certificate
+from ggzy.tendering.summary_form import DEFAULT_FIELDS
 
 bid_app = typer.Typer(
     help="投标客户端：离线加密投标文件、递交、解密 / The bidder's client: seal offline, submit, decrypt at opening.",
@@ -86,9 +88,18 @@ def seal_command(
     ctx: typer.Context,
     certificate: Annotated[Path, typer.Option("--cert", help="投标人证书 PEM / the bidder certificate")],
     key: KeyOption,
-    summary: Annotated[Path, typer.Option("--summary", help="开标一览表 JSON（金额以分为单位的整数）")],
     files: Annotated[list[Path], typer.Option("--file", help="投标文件或目录，可重复 / a bid file or directory")],
     out: Annotated[Path, typer.Option("--out", help="输出的信封 / the envelope to write (BID.ggzy)")],
+    summary: Annotated[
+        Path | None, typer.Option("--summary", help="开标一览表 JSON（金额以分为单位的整数）/ the summary as JSON")
+    ] = None,
+    price: Annotated[
+        str | None, typer.Option("--price", help="投标报价（元），如 4200000.00 / the bid price in yuan")
+    ] = None,
+    items: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="开标一览表的其他项目，如 工期=300，可重复 / another summary item, KEY=VALUE"),
+    ] = None,
     tender_url: TenderUrlOption = None,
     lot_code: Annotated[str | None, typer.Option("--lot-code", help="标段编号（离线）/ lot code, offline")] = None,
     opening_key: Annotated[
@@ -100,7 +111,19 @@ def seal_command(
     ] = None,
 ) -> None:
     """离线加密投标文件 / Seal a bid into an envelope (offline with --lot-code and --opening-key); with --round, a
-    quotation for that round of a 竞争性谈判 or 竞争性磋商, sealed exactly as a bid."""
+    quotation for that round of a 竞争性谈判 or 竞争性磋商, sealed exactly as a bid.
+
+    The opening summary (开标一览表) is given as JSON (--summary) or item by item (--price, --field 工期=300), and is
+    checked against the items the tender declares (fetched with --tender-url; offline, only the price) before
+    anything is sealed: a summary that lacks them writes nothing."""
+    if (summary is None) == (price is None and not items):
+        raise _fail(
+            BidClientError(
+                "usage",
+                "请给出 --summary（JSON），或 --price 与 --field（逐项填写），二者选一",
+                "give --summary (JSON), or --price and --field (item by item), not both",
+            )
+        )
     offline = lot_code is not None or opening_key is not None
     if offline == (tender_url is not None) or (offline and (lot_code is None or opening_key is None)):
         raise _fail(
@@ -117,21 +140,26 @@ def seal_command(
         except CertificateMalformed as error:
             raise BidClientError.from_domain(error) from error
         private_key = load_private_key(key)
-        document = parse_summary(summary.read_bytes())
-        named = collect_files(files)
+        declared = None
         if tender_url is not None:
             material = (
                 fetch_round_material(_transport(ctx), tender_url, suite, quotation_round)
                 if quotation_round is not None
                 else fetch_tender_material(_transport(ctx), tender_url, suite)
             )
-            lot, lot_key = material.lot_code, material.opening_key
+            lot, lot_key, declared = material.lot_code, material.opening_key, material.summary_fields
             if material.bid_deadline is not None:
                 console.print(f"投标截止 / deadline: {to_china_time(material.bid_deadline):%Y-%m-%d %H:%M} (CST)")
         else:
             assert lot_code is not None
             assert opening_key is not None
             lot, lot_key = lot_code, load_opening_key(opening_key)
+        document = (
+            parse_summary(summary.read_bytes())
+            if summary is not None
+            else summary_from_items(declared or DEFAULT_FIELDS, price=price, items=items or [])
+        )
+        named = collect_files(files)
         info = seal_for_tender(
             lot_code=lot,
             opening_key=lot_key,
@@ -141,6 +169,7 @@ def seal_command(
             files=named,
             out=out,
             now=SystemClock().now(),
+            summary_fields=declared,
         )
     except OSError as error:
         raise _fail(

@@ -85,6 +85,15 @@ def _bid_app() -> typer.Typer:
 app.add_typer(_bid_app(), name="bid")
 
 
+def _assistant_app() -> typer.Typer:
+    from ggzy.assistant.cli import assistant_app
+
+    return assistant_app
+
+
+app.add_typer(_assistant_app(), name="assistant")
+
+
 def _storage_app() -> typer.Typer:
     from ggzy.storage.cli import storage_app
 
@@ -92,6 +101,15 @@ def _storage_app() -> typer.Typer:
 
 
 app.add_typer(_storage_app(), name="storage")
+
+
+def _documents_app() -> typer.Typer:
+    from ggzy.documents.cli import documents_app
+
+    return documents_app
+
+
+app.add_typer(_documents_app(), name="documents")
 
 
 def _admin_app() -> typer.Typer:

@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     ledger_witness_urls: str = Field(
         default="", description="Witnesses that cosign each checkpoint (tlog-witness), comma-separated base URLs"
     )
+    platform_name: str = Field(default="公共资源交易平台", description="The platform's name on its documents")
+    documents_key_file: Path | None = Field(
+        default=None,
+        description="PEM file with the document-signing key and certificate (`ggzy documents keygen --out FILE`); "
+        "unset: data_dir/documents-signing-*.pem, created at first use",
+    )
+    documents_font: Path | None = Field(
+        default=None,
+        description="A TrueType/OpenType font (or .ttc) with Chinese glyphs for the PDF documents; unset: the first "
+        "of the usual system fonts found (ggzy.documents.fonts.CANDIDATES)",
+    )
+    assistant_url: str = Field(
+        default="http://127.0.0.1:17170",
+        description="Where the pages find the bidder's local assistant (`ggzy assistant serve`, on its computer)",
+    )
     portal_page_cache: bool = Field(
         default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
     )

@@ -30,7 +30,7 @@ from ggzy.entities.schemas import EntityIn
 from ggzy.ledger.service import LedgerKeys
 from ggzy.projects.models import Lot, Project
 from ggzy.storage import MIB, BlobStore, stage_blob
-from ggzy.tendering import bids, keys, opening, quotation_views, quotations
+from ggzy.tendering import bids, keys, opening, quotation_views, quotations, summary_form
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Custodian, OpeningKey, OpeningKeyShare, QuotationKey, QuotationKeyShare, Tender
 from ggzy.tendering.procedures import procedure
@@ -122,6 +122,10 @@ NOTICES = {
 }
 
 
+# the opening summary (开标一览表) the demo's tenders declare beyond the price: what its bidders seal (_seal_and_submit)
+DEMO_SUMMARY_FIELDS = summary_form.COMMON_ITEMS[:3]  # 工期（日历天）, 质量标准, 项目经理
+
+
 def _publish(
     db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title: str, clock: FixedClock,
     procedure_key: str = "open",
@@ -141,6 +145,7 @@ def _publish(
         bid_deadline=_bid_deadline(db, now, procedure_key),
         invited_entity_ids=[],
         now=now,
+        summary_fields=DEMO_SUMMARY_FIELDS,
     )
     documents = f"{title}\n招标文件（演示）\n评标办法：综合评估法\n".encode() * 200
     ref = stage_blob(db, store, documents, max_bytes=10 * MIB)

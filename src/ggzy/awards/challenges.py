@@ -48,6 +48,12 @@ def challenges_of(db: Session, tender_id: int) -> list[ResultChallenge]:
     return list(db.scalars(query.order_by(ResultChallenge.id)))
 
 
+def challenges_of_entity(db: Session, entity_id: int) -> list[ResultChallenge]:
+    """A supplier's own challenges (of results and processes) on every tender, newest first (its follow-up page)."""
+    query = select(ResultChallenge).where(ResultChallenge.entity_id == entity_id)
+    return list(db.scalars(query.order_by(ResultChallenge.id.desc())))
+
+
 def unanswered(tender_id: TenderColumn) -> ColumnElement[bool]:
     """实施条例 第54条: a challenge of the result awaits its answer (the halt's SQL)."""
     return exists().where(ResultChallenge.tender_id == tender_id, ResultChallenge.answered_at.is_(None))

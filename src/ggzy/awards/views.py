@@ -139,3 +139,30 @@ def letter_view(db: Session, actor: Principal, *, letter_id: int) -> LetterOut:
     project: Project = service.load(db, letter.tender_id)[1]
     access.check_letter_reader(actor, project, letter)
     return letter_out(letter, void_since=db.scalar(select(Award.superseded_at).where(Award.id == letter.award_id)))
+
+
+def letters_of_tender(db: Session, actor: Principal, *, tender_id: int) -> list[LetterOut]:
+    """The letters a tender's award sent (中标通知书 to the winner, 中标结果通知 to every other bidder, 招标投标法
+    第45条), for its owner or agent: the award sends them, each signed, so the owner's page lists what went out."""
+    _, project = service.load(db, tender_id)
+    if not access.is_manager(actor, project):
+        raise NotFound(field="tender_id", what_zh="通知书", what_en="Letters")
+    query = (
+        select(AwardLetter, Award.superseded_at)
+        .join(Award, Award.id == AwardLetter.award_id)
+        .where(AwardLetter.tender_id == tender_id)
+        .order_by(AwardLetter.id)
+    )
+    return [letter_out(letter, void_since=void_since) for letter, void_since in db.execute(query)]
+
+
+def objections_by_entity(db: Session, actor: Principal) -> list[ObjectionOut]:
+    """The objections to results that the reader's own entity raised (for its "my objections" page), newest first."""
+    if actor.entity_id is None:
+        return []
+    query = (
+        select(PublicityObjection)
+        .where(PublicityObjection.entity_id == actor.entity_id)
+        .order_by(PublicityObjection.id.desc())
+    )
+    return [objection_out(objection, shown=True) for objection in db.scalars(query)]

@@ -6,7 +6,8 @@ object with the same ``request`` method, e.g. one around FastAPI's TestClient in
 
 The server API used (``TENDER`` is a tender URL such as ``http://host/api/v1/tenders/7``):
 
-- ``GET TENDER``: ``lot_code`` and ``bid_deadline``;
+- ``GET TENDER``: ``lot_code``, ``bid_deadline`` and ``summary_fields`` (the opening summary every sealed summary
+  must carry, checked before sealing);
 - ``GET TENDER/opening-keys``: ``[{suite, public_key_pem, fingerprint, threshold}]``;
 - ``POST TENDER/bids``: multipart field ``envelope``, ``Authorization: Bearer``, optional ``Ggzy-Device`` (JSON),
   answering a receipt ``{bid_id, tender_id, received_at, ciphertext_sha256, ciphertext_size, event_id, signature}``
@@ -30,6 +31,7 @@ from ggzy.bidclient.inputs import (
     load_private_key,
     parse_device,
     parse_summary,
+    summary_from_items,
 )
 from ggzy.bidclient.opening import (
     decrypt_and_hand_over,
@@ -38,7 +40,9 @@ from ggzy.bidclient.opening import (
     unwrap_own_data_key,
 )
 from ggzy.bidclient.sealing import (
+    SummaryRefused,
     TenderMaterial,
+    check_summary_for_sealing,
     fetch_round_material,
     fetch_tender_material,
     seal_for_tender,
@@ -75,10 +79,12 @@ __all__ = [
     "MultipartBody",
     "ServerProblem",
     "Submission",
+    "SummaryRefused",
     "TenderMaterial",
     "TenderUrl",
     "Transport",
     "UrllibTransport",
+    "check_summary_for_sealing",
     "collect_files",
     "decrypt_and_hand_over",
     "fetch_round_material",
@@ -96,6 +102,7 @@ __all__ = [
     "receipt_path_for",
     "seal_for_tender",
     "submit_envelope",
+    "summary_from_items",
     "unwrap_own_data_key",
     "verify_receipt",
 ]

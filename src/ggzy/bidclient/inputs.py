@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ggzy.bidclient.sealing import SummaryRefused
 from ggzy.bidclient.transport import BidClientError
 from ggzy.core.errors import DomainError
 from ggzy.crypto import (
@@ -17,6 +18,7 @@ from ggzy.crypto import (
     load_public_key_pem,
 )
 from ggzy.crypto.envelope import check_file_name
+from ggzy.tendering.summary_form import PRICE_KEY, SummaryField, summary_from_texts
 
 
 def _reject_float(text: str) -> NoReturn:
@@ -48,6 +50,26 @@ def parse_summary(data: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise BidClientError("summary_invalid", "开标一览表须为 JSON 对象", "the summary must be a JSON object")
     return document
+
+
+def summary_from_items(fields: Sequence[SummaryField], *, price: str | None, items: Sequence[str]) -> dict[str, Any]:
+    """The opening summary typed item by item (``--price 4200000.00 --field 工期=300``): the price in 元, each other
+    item ``KEY=VALUE`` by its key or label, read by the declared kinds; every problem refused at once
+    (:class:`SummaryRefused`)."""
+    texts: dict[str, str] = {} if price is None else {PRICE_KEY: price}
+    for item in items:
+        name, sign, value = item.replace("＝", "=").partition("=")
+        if not sign or not name.strip():
+            raise BidClientError(
+                "usage",
+                f"--field 应写作 项目=值（如 工期=300），而不是 {item}",
+                f"--field is written KEY=VALUE (e.g. schedule_days=300), not {item}",
+            )
+        texts[name.strip()] = value
+    summary, problems = summary_from_texts(fields, texts)
+    if problems:
+        raise SummaryRefused(problems)
+    return summary
 
 
 def collect_files(paths: Sequence[Path]) -> dict[str, Path]:

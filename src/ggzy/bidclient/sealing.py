@@ -1,11 +1,12 @@
-"""Sealing offline for a tender: its lot code and opening key fetched (or given), the envelope written atomically."""
+"""Sealing offline for a tender: its lot code, opening key and declared opening summary fetched (or given), the
+summary checked against the declaration before anything is sealed, the envelope written atomically."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,8 @@ from ggzy.crypto import (
     load_public_key_pem,
     seal_bid,
 )
+from ggzy.tendering import summary_form
+from ggzy.tendering.summary_form import DEFAULT_FIELDS, Problem, SummaryField
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,43 @@ class TenderMaterial:
     bid_deadline: datetime | None
     opening_key: PublicKey
     threshold: int
+    # the tender's opening summary (开标一览表) as it publishes it: the price alone for a quotation round
+    summary_fields: tuple[SummaryField, ...] = DEFAULT_FIELDS
+
+
+class SummaryRefused(BidClientError):
+    """The opening summary lacks what the tender declares: nothing was sealed. ``problems`` name each item."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(
+            "summary_incomplete",
+            "开标一览表不符合招标文件的要求，未加密任何文件：\n"
+            + "\n".join(f"- {problem.message_zh}" for problem in self.problems),
+            "the opening summary does not meet the tender's declaration; nothing was sealed:\n"
+            + "\n".join(f"- {problem.message_en}" for problem in self.problems),
+        )
+
+
+def check_summary_for_sealing(summary: Any, summary_fields: Sequence[SummaryField] | None) -> None:
+    """Refuse (:class:`SummaryRefused`) a summary that does not meet the declared items; with no declaration (sealing
+    offline), the price alone is checked and other items are let through."""
+    fields = DEFAULT_FIELDS if summary_fields is None else tuple(summary_fields)
+    problems = summary_form.check_summary(fields, summary, allow_unknown=summary_fields is None)
+    if problems:
+        raise SummaryRefused(problems)
+
+
+def _summary_fields(tender: dict[str, Any]) -> tuple[SummaryField, ...]:
+    published = tender.get("summary_fields")
+    if published is None:  # a platform from before the declaration: the price is what it always required
+        return DEFAULT_FIELDS
+    try:
+        return summary_form.from_list(published)
+    except DomainError as error:
+        raise BidClientError(
+            "answer_invalid", "平台公布的开标一览表格式无法读取", "the published opening summary form is unreadable"
+        ) from error
 
 
 def fetch_tender_material(transport: Transport, tender_url: str, suite: Suite) -> TenderMaterial:
@@ -54,6 +94,7 @@ def fetch_tender_material(transport: Transport, tender_url: str, suite: Suite) -
         bid_deadline=deadline,
         opening_key=key,
         threshold=threshold,
+        summary_fields=_summary_fields(tender),
     )
 
 
@@ -113,8 +154,14 @@ def seal_for_tender(
     files: Mapping[str, Path | bytes],
     out: Path,
     now: datetime,
+    summary_fields: Sequence[SummaryField] | None = None,
 ) -> SealedEnvelopeInfo:
-    """Seal a bid into ``out`` (written whole or not at all; an existing file is never overwritten)."""
+    """Seal a bid into ``out`` (written whole or not at all; an existing file is never overwritten).
+
+    The summary is checked first against ``summary_fields``, the tender's declared opening summary
+    (``TenderMaterial.summary_fields``): a summary that lacks them is refused with :class:`SummaryRefused` before
+    anything is read, sealed or written. Without them (offline), only the price is checked."""
+    check_summary_for_sealing(summary, summary_fields)
     if out.exists():
         raise BidClientError("output_exists", f"{out} 已存在，不会覆盖", f"{out} exists; refusing to overwrite it")
     try:

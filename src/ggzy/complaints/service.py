@@ -550,3 +550,12 @@ def dismiss_complaint(
         violation=late,
     )  # fmt: skip
     return complaint
+
+
+def complaints_of_tenders(db: Session, tender_ids: list[int]) -> dict[int, int]:
+    """The complaints lodged about these tenders, as ``{complaint_id: tender_id}`` (ids only: the public project page
+    reads their disclosed decisions from the ledger's events, never the rows)."""
+    if not tender_ids:
+        return {}
+    rows = db.execute(select(Complaint.id, Complaint.tender_id).where(Complaint.tender_id.in_(tender_ids)))
+    return {complaint_id: tender_id for complaint_id, tender_id in rows}

@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Final
 
@@ -328,13 +329,27 @@ class _P256PrivateKey(PrivateKey):
         return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
 
     def _unwrap(self, wrapped: bytes) -> bytes:
-        ephemeral_public, sealed = wrapped[:_P256_POINT_SIZE], wrapped[_P256_POINT_SIZE:]
-        try:
-            ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), ephemeral_public)
-            shared_secret = self._key.exchange(ec.ECDH(), ephemeral)
-        except ValueError as error:
-            raise DecryptionFailed() from error
-        return aead_decrypt(Suite.INTL, _derive_wrap_key(self._public, shared_secret, ephemeral_public), sealed)
+        def exchange(point: bytes) -> bytes:
+            ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+            return self._key.exchange(ec.ECDH(), ephemeral)
+
+        return unwrap_p256_with(self._public, wrapped, exchange)
+
+
+def unwrap_p256_with(recipient: PublicKey, wrapped: bytes, exchange: Callable[[bytes], bytes]) -> bytes:
+    """Reverse :func:`wrap_key` for a P-256 key whose ECDH is done elsewhere (a PKCS#11 token, ``ggzy.assistant``):
+    ``exchange`` takes the 65-byte ephemeral point and returns the shared secret; the rest is done here as for a key
+    in memory. A ``ValueError`` from ``exchange`` (a point not on the curve) is a failed decryption."""
+    if recipient.algorithm is not KeyAlgorithm.P256:
+        raise TypeError("only a P-256 key unwraps through an outside ECDH")
+    ephemeral_public, sealed = wrapped[:_P256_POINT_SIZE], wrapped[_P256_POINT_SIZE:]
+    if len(ephemeral_public) != _P256_POINT_SIZE:
+        raise DecryptionFailed()
+    try:
+        shared_secret = exchange(ephemeral_public)
+    except ValueError as error:
+        raise DecryptionFailed() from error
+    return aead_decrypt(Suite.INTL, _derive_wrap_key(recipient, shared_secret, ephemeral_public), sealed)
 
 
 class _X25519PublicKey(PublicKey):

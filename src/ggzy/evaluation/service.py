@@ -29,11 +29,11 @@ from ggzy.experts.models import CommitteeMember
 from ggzy.experts.service import EXPERT, current_draw, sitting_members
 from ggzy.projects.access import check_reviewer
 from ggzy.projects.models import Lot, Project
-from ggzy.tendering import lifecycle, quotation_views
+from ggzy.tendering import lifecycle, quotation_views, summary_form
 from ggzy.tendering.lifecycle import TenderStageWrong, stage_of
 from ggzy.tendering.models import DecryptedBid, SealedBid, Tender
 from ggzy.tendering.procedures import Method, procedure
-from ggzy.tendering.service import fail_round, get_tender, project_of
+from ggzy.tendering.service import fail_round, get_tender, project_of, summary_fields_of
 from ggzy.tendering.stages import Stage, Step
 
 EVALUATING = Stage.EVALUATING.value
@@ -62,6 +62,8 @@ class OpenedBid:
     entity_id: int
     price_fen: int | None  # None when the opening summary has no valid price
     submitted_at: datetime
+    # what the opening summary lacks of the tender's declared items (summary_form.check_summary; extra items allowed)
+    summary_problems: tuple[summary_form.Problem, ...] = ()
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------
@@ -134,7 +136,9 @@ def current_evaluating(db: Session, tender_id: int) -> Evaluation:
 
 
 def opened_bids(db: Session, tender_id: int) -> dict[int, OpenedBid]:
-    """The bids opened at the opening, by bid id, with the price read out (``price_fen`` of the summary)."""
+    """The bids opened at the opening, by bid id, with the price read out (``price_fen`` of the summary) and what the
+    summary lacks of the tender's declared items (the rule ``ggzy bid seal`` checked before sealing)."""
+    declared = summary_fields_of(get_tender(db, tender_id))
     query = (
         select(DecryptedBid.bid_id, DecryptedBid.entity_id, DecryptedBid.summary, SealedBid.submitted_at)
         .join(SealedBid, SealedBid.id == DecryptedBid.bid_id)
@@ -143,9 +147,11 @@ def opened_bids(db: Session, tender_id: int) -> dict[int, OpenedBid]:
     )
     bids = {}
     for bid_id, entity_id, summary, submitted_at in db.execute(query):
-        price = json.loads(summary).get("price_fen")
-        valid = isinstance(price, int) and not isinstance(price, bool) and price > 0
-        bids[bid_id] = OpenedBid(bid_id, entity_id, price if valid else None, submitted_at)
+        document = json.loads(summary)
+        problems = tuple(summary_form.check_summary(declared, document, allow_unknown=True))
+        price = document.get(summary_form.PRICE_KEY) if isinstance(document, dict) else None
+        valid = not any(problem.key in {summary_form.PRICE_KEY, ""} for problem in problems)
+        bids[bid_id] = OpenedBid(bid_id, entity_id, price if valid else None, submitted_at, problems)
     return bids
 
 
@@ -274,6 +280,13 @@ def _automatic_rejections(
             ground, note = "related_bidders", void[bid.entity_id]
         elif bid.price_fen is None:
             ground, note = "not_responsive", "开标一览表未载明有效投标报价 / no valid price in the opening summary"
+        elif bid.summary_problems:  # 实施条例 第51条 (六): the documents' substantive requirements not answered
+            ground = "not_responsive"
+            note = (
+                "开标一览表未按招标文件载明："
+                + "；".join(problem.message_zh for problem in bid.summary_problems)
+                + "（实施条例 第五十一条（六））"
+            )
         elif rules.is_above_ceiling(price_fen=bid.price_fen, ceiling_price_fen=lot.ceiling_price_fen):
             ground = "price_above_ceiling"
             note = (

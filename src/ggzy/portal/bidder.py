@@ -2,8 +2,11 @@
 receipts and letters.
 
 The same services as the API (``ggzy.tendering.service``, ``bids``, ``opening``, ``ggzy.awards.views``) with the
-same permissions. The envelope is sealed on the bidder's own computer by ``ggzy bid seal`` (the server never sees a
-bid in the clear, DESIGN §6) and uploaded here, streamed into the blob store with the API's size limit. Nothing on
+same permissions. The envelope is sealed on the bidder's own computer (the server never sees a bid in the clear,
+DESIGN §6): by the local assistant the page talks to (``ggzy assistant serve``, decision 0029: the files and the
+opening summary typed on the page go to 127.0.0.1 only, and the page uploads the envelope it hands back) or by
+``ggzy bid seal``; either way it is uploaded here, streamed into the blob store with the API's size limit. At the
+opening the data key comes the same two ways (the assistant unwraps it, or ``ggzy bid decrypt --print-key``). Nothing on
 these pages names or counts other bidders before the opening (招标投标法 第22条): the bidder sees its own
 registrations and envelopes only, and the opening as any visitor sees it.
 """
@@ -35,7 +38,7 @@ from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
-from ggzy.tendering import bids, lifecycle, opening, service, sole_source
+from ggzy.tendering import bids, lifecycle, opening, service, sole_source, summary_form
 from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEMS
 from ggzy.tendering.stages import Stage
 
@@ -49,6 +52,8 @@ LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ
 Objector = Annotated[Principal, Depends(require(Permission.TENDER_OBJECT))]
 
 BID_WITHDRAWN = outcome("bid_withdrawn", N_("投标文件已撤回。投标截止时间前可以重新递交。"))
+BID_DECRYPTED = outcome("bid_decrypted", N_("投标文件已解密。开标记录将列出贵单位的开标一览表。"))
+
 
 # Stages in which the bidder hands over its data key (远程解密).
 _DECRYPTING = {Stage.OPENING}
@@ -106,6 +111,10 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         "opening": opening.opening_view(db, tender, now),
         "api_url": api_url,
         "bid_max_mb": request.app.state.settings.bid_max_mb,
+        # the opening summary (开标一览表) its sealed summary must carry (_summary_fields_table, _bid_summary_fields)
+        "summary_fields": service.summary_fields_of(tender),
+        "summary_kinds": summary_form.KIND_LABELS,
+        "assistant_url": request.app.state.settings.assistant_url,
     }
 
 
@@ -140,7 +149,7 @@ def register(tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked, db:
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/bids",
     status_code=201,
-    summary="Upload the envelope sealed by `ggzy bid seal` (streamed, same size limit as the API); shows the receipt",
+    summary="Upload the envelope sealed by the local assistant or `ggzy bid seal` (streamed, the API's size limit)",
     responses=problem_responses(*BID_PROBLEMS),
 )
 @accepts_body(setting="bid_max_mb")
@@ -206,7 +215,7 @@ def _data_key(text: str) -> bytes:
 
 @router.post(
     "/workspace/bidder/tenders/{tender_id}/decryption",
-    summary="Hand over the bid's data key printed by `ggzy bid decrypt --print-key` (远程解密)",
+    summary="Hand over the bid's data key, unwrapped by the assistant or `ggzy bid decrypt --print-key` (远程解密)",
     responses=problem_responses(
         NotFound, lifecycle.TenderStageWrong, opening.DecryptionWindow, Conflict, DecryptionFailed, InvalidInput
     ),
@@ -232,7 +241,7 @@ def decrypt(
         )
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/bidder/tenders/{tender_id}#opening")
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#opening", done=BID_DECRYPTED)
 
 
 @router.post(

@@ -14,29 +14,33 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session
 
+from ggzy.awards import challenges as award_challenges
 from ggzy.awards import rules as award_rules
 from ggzy.awards import service as awards
 from ggzy.awards import views as award_views
+from ggzy.awards.halts import ContractWaitsForChallenge
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Id, Name, Text, file_name, moment_in_range
+from ggzy.core.money import fen_to_yuan, yuan_to_fen
 from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.core.web import DB, Now, accepts_body
-from ggzy.entities.service import find_entity_by_credit_code
+from ggzy.entities.service import entity_names, find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_day, form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import lifecycle, opening, rules, service, sole_source
+from ggzy.tendering import lifecycle, opening, rules, service, sole_source, summary_form
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import (
     PROCEDURES,
@@ -49,7 +53,7 @@ from ggzy.tendering.procedures import (
 )
 from ggzy.tendering.read import document_objections_of, tenders_of_lots
 from ggzy.tendering.schemas import ObjectionPath, SoleSupplierObjectionPath
-from ggzy.tendering.stages import Stage
+from ggzy.tendering.stages import Stage, Step
 from ggzy.venues import service as venues
 
 if TYPE_CHECKING:  # the rounds the tendering read models hand over; their table is never read here
@@ -93,6 +97,11 @@ def _projects_context(db: Session, actor: Principal, now: datetime) -> dict[str,
         "procedures": list(PROCEDURES.values()),
         "methods": list(Method),
         "as_agent": Role.AGENT in actor.roles,
+        # the opening summary's items a draft declares (开标一览表): the price always, others as the documents say
+        "summary_price": summary_form.PRICE_FIELD,
+        "summary_kinds": summary_form.KIND_LABELS,
+        "summary_common": summary_form.COMMON_ITEMS,
+        "summary_rows": 3,
     }
 
 
@@ -193,6 +202,32 @@ def _project_in(
         raise InvalidInput(field=field, reason_zh="内容不符合要求", reason_en=str(error).splitlines()[0]) from None
 
 
+SummaryText = Annotated[Name, Field(max_length=80)]
+_SUMMARY_ROWS = summary_form.MAX_FIELDS - 1
+
+
+def _summary_fields(
+    labels_zh: list[str], labels_en: list[str], kinds: list[str], required: list[str]
+) -> list[summary_form.SummaryField]:
+    """The rows of the form's 开标一览表 table that name an item (a blank label is an unused row)."""
+    fields = []
+    for index, label in enumerate(labels_zh):
+        if not label.strip():
+            continue
+        kind = kinds[index] if index < len(kinds) else ""
+        if kind not in set(summary_form.FieldKind):
+            raise InvalidInput(field="summary_kind", reason_zh="不是已知的类型", reason_en="is not a known kind")
+        fields.append(
+            summary_form.field_from_label(
+                label,
+                label_en=labels_en[index] if index < len(labels_en) else "",
+                kind=summary_form.FieldKind(kind),
+                required=(required[index] if index < len(required) else "yes") == "yes",
+            )
+        )
+    return fields
+
+
 def _china_time(value: str, field: str) -> datetime:
     """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown)."""
     try:
@@ -232,8 +267,13 @@ def create_tender(
     documents_until: Annotated[Name, Form(max_length=40)],
     bid_deadline: Annotated[Name, Form(max_length=40)],
     invited_codes: Annotated[Text, Form(max_length=2000)] = "",
+    summary_label: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006 - FastAPI's form
+    summary_label_en: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
+    summary_kind: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
+    summary_required: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
 ) -> Response:
     try:
+        declared = _summary_fields(summary_label, summary_label_en, summary_kind, summary_required)
         invited = [
             _entity_by_code(db, code.strip(), "invited_codes")
             for code in invited_codes.replace("，", ",").replace("\n", ",").split(",")
@@ -253,6 +293,7 @@ def create_tender(
             bid_deadline=_china_time(bid_deadline, "bid_deadline"),
             invited_entity_ids=invited,
             now=now,
+            summary_fields=declared,
         )
     except DomainError as error:
         return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor, now), error)
@@ -265,6 +306,8 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
     check_manager(actor, project)
     stage = lifecycle.stage_of(tender, now)
     published = tender.published_at is not None
+    evaluation = evaluation_views.evaluation_view(db, actor, tender_id=tender.id, now=now) if published else None
+    award_stage = award_views.award_stage_view(db, actor, tender_id=tender.id, now=now) if published else None
     return {
         "active": "workspace",
         "section": "projects",
@@ -274,7 +317,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "stage": stage.value,
         "is_draft": stage == Stage.DRAFT,
         "round": _round_row(tender, now),
-        "done": None,
+        "legacy_done": None,
         "may_terminate": lifecycle.procedure_has_step_now(tender, lifecycle.Step.TERMINATE, now),
         "sole_supplier": procedure(tender.procedure).has(lifecycle.Step.PUBLICISE_SOLE_SUPPLIER),
         "sole_supplier_objections": sole_source.objections_of(db, tender.id),
@@ -282,13 +325,62 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "objections": document_objections_of(db, tender.id),
         # the opening, evaluation and award as their own views show them to this reader: nothing before opening
         "opening": opening.opening_view(db, tender, now, insider=True) if published else {},
-        "evaluation": evaluation_views.evaluation_view(db, actor, tender_id=tender.id, now=now) if published else None,
-        "award_stage": award_views.award_stage_view(db, actor, tender_id=tender.id, now=now) if published else None,
+        "evaluation": evaluation,
+        "award_stage": award_stage,
+        **_award_context(db, actor, tender, award_stage, evaluation, now),
         # the rooms the centre booked for it (read only; the evaluation room is for the owner's and agent's eyes)
         "room_bookings": venues.bookings_of_tender(db, actor, tender_id=tender.id, include_cancelled=False),
         "venue_kinds": labels.VENUE_KINDS,
         "booking_purposes": labels.BOOKING_PURPOSES,
+        "summary_fields": service.summary_fields_of(tender),
+        "summary_kinds": summary_form.KIND_LABELS,
     }
+
+
+def _award_context(
+    db: Session, actor: Principal, tender: Tender, award_stage: Any, evaluation: Any, now: datetime
+) -> dict[str, Any]:
+    """What the steps after the evaluation show: the report's bidders by name, the candidates the award may go to,
+    the letters the award sent, the challenges (政府采购 质疑) to answer, and which forms the stage allows."""
+    report = evaluation.report if evaluation is not None else None
+    named = [line["entity_id"] for line in (report or {}).get("ranking", [])]
+    named += [line["entity_id"] for key in ("rejected", "failed_qualification", "without_final_quotation")
+              for line in (report or {}).get(key, [])]  # fmt: skip
+    chosen = procedure(tender.procedure)
+    publicity = award_stage.publicity if award_stage is not None else None
+    award = award_stage.award if award_stage is not None else None
+    candidates: list[dict[str, Any]] = []
+    if publicity is not None:
+        candidates = [c.model_dump() for c in publicity.candidates]
+    elif report is not None and not chosen.has(Step.PUBLICISE) and award is None:
+        # 政府采购法实施条例 第43条: the purchaser determines the supplier among the report's candidates, in order
+        candidates = [c | {"price": str(fen_to_yuan(c["price_fen"]))} for c in awards.report_candidates(db, tender.id)]
+    letters = award_views.letters_of_tender(db, actor, tender_id=tender.id) if award is not None else []
+    challenges = award_challenges.challenges_of(db, tender.id) if chosen.has(Step.CHALLENGE_RESULT) else []
+    named += [letter.entity_id for letter in letters] + [challenge.entity_id for challenge in challenges]
+    return {
+        "names": entity_names(db, named) if named else {},
+        "may_republish": publicity is not None and publicity.state == award_rules.RESULT_CHANGED,
+        "may_publicise": report is not None and lifecycle.procedure_has_step_now(tender, Step.PUBLICISE, now),
+        "may_award": lifecycle.procedure_has_step_now(tender, Step.AWARD, now) and bool(candidates),
+        "award_candidates": candidates,
+        "may_record_contract": award is not None and lifecycle.procedure_has_step_now(tender, Step.CONTRACT, now),
+        "letters": letters,
+        "challenges": challenges,
+    }
+
+
+PUBLICITY_PUBLISHED = outcome(
+    "publicity_published",
+    N_("中标候选人已公示。公示期内投标人和其他利害关系人可以提出异议；公示期满、异议均已答复后方可定标。"),
+)
+RESULT_OBJECTION_ANSWERED = outcome("result_objection_answered", N_("异议已答复，答复已送达异议人。"))
+AWARDED = outcome("awarded", N_("已定标：中标通知书已发给中标人，中标结果通知书已发给其他投标人，均已签名。"))
+REPUBLISHED = outcome(
+    "publicity_republished", N_("改变后的中标候选人已重新公示；公示期满后方可定标（招标投标法实施条例 第五十四条）。")
+)
+CONTRACT_RECORDED = outcome("contract_recorded", N_("合同已登记并公开；合同金额与中标价一致。"))
+CHALLENGE_ANSWERED = outcome("challenge_answered", N_("质疑已书面答复，答复已送达质疑供应商。"))
 
 
 _DONE = frozenset(
@@ -303,7 +395,7 @@ _DONE = frozenset(
 )
 def tender_page(tender_id: Id, request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
     done = request.query_params.get("done")
-    context = _tender_context(db, actor, tender_id, now) | {"done": done if done in _DONE else None}
+    context = _tender_context(db, actor, tender_id, now) | {"legacy_done": done if done in _DONE else None}
     return render(request, "ws_project_tender.html", context)
 
 
@@ -488,14 +580,17 @@ def answer_publicity_objection(
         )
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender_id}#award")
+    return see_other(f"/workspace/projects/tenders/{tender_id}#award", done=RESULT_OBJECTION_ANSWERED)
 
 
 @router.post(
     "/workspace/projects/tenders/{tender_id}/award",
     summary="Confirm the award to the first-ranked candidate after the publicity (定标, 实施条例 第55条)",
-    responses=problem_responses(NotTheTenderer, NotFound, lifecycle.TenderStageWrong, Conflict, InvalidInput),
-)
+    responses=problem_responses(
+        NotTheTenderer, NotFound, lifecycle.TenderStageWrong, Conflict, InvalidInput, award_rules.PublicityNotEnded,
+        awards.AwardPaused, award_rules.WinnerNotInOrder, lifecycle.TenderSuspended,
+    ),
+)  # fmt: skip
 def confirm_award(
     tender_id: Id,
     request: Request,
@@ -518,4 +613,117 @@ def confirm_award(
         )
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender_id}#award")
+    return see_other(f"/workspace/projects/tenders/{tender_id}#letters", done=AWARDED)
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/publicity",
+    summary="Publicise the report's recommended candidates with their prices (中标候选人公示, 实施条例 第54条)",
+    responses=problem_responses(
+        NotTheTenderer, NotFound, lifecycle.TenderStageWrong, Conflict, InvalidInput, award_rules.PublicityTooShort,
+        lifecycle.TenderSuspended,
+    ),
+)  # fmt: skip
+def publish_publicity(
+    tender_id: Id,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    ends_at: Annotated[Name, Form(max_length=40)] = "",
+) -> Response:
+    """``ends_at`` (Beijing time) empty: the shortest lawful publicity, to 24:00 of its third day."""
+    try:
+        ends = _china_time(ends_at, "ends_at") if ends_at.strip() else None
+        awards.publish_publicity(db, actor, tender_id=tender_id, ends_at=ends, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#award", done=PUBLICITY_PUBLISHED)
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/publicity/republish",
+    summary="Publicise the changed candidates afresh after the result changed (重新公示, 实施条例 第54条)",
+    responses=problem_responses(
+        NotTheTenderer, NotFound, lifecycle.TenderStageWrong, InvalidInput, award_rules.PublicityStateWrong,
+        award_rules.PublicityTooShort, awards.AwardPaused, lifecycle.TenderSuspended,
+    ),
+)  # fmt: skip
+def republish_publicity(
+    tender_id: Id,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    basis: Annotated[Text, Form(min_length=2, max_length=2000)],
+    first: Annotated[Id, Form()],
+    second: Annotated[Id | None, Form()] = None,
+    third: Annotated[Id | None, Form()] = None,
+    ends_at: Annotated[Name, Form(max_length=40)] = "",
+) -> Response:
+    """The candidates the committee's review now recommends, in rank order (bids of the report's ranking)."""
+    recommended = [bid for bid in (first, second, third) if bid is not None]
+    try:
+        ends = _china_time(ends_at, "ends_at") if ends_at.strip() else None
+        awards.republish_publicity(
+            db, actor, tender_id=tender_id, recommended=recommended, basis=basis.strip(), ends_at=ends, now=now
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#award", done=REPUBLISHED)
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/contract",
+    summary="Record the signed contract at the award price (招标投标法 第46条); under 政府采购法 it waits for every "
+    "challenge to be answered (实施条例 第54条)",
+    responses=problem_responses(
+        NotTheTenderer, NotFound, lifecycle.TenderStageWrong, InvalidInput, award_rules.ContractAmountDeparts,
+        lifecycle.TenderSuspended, ContractWaitsForChallenge,
+    ),
+)  # fmt: skip
+def record_contract(
+    tender_id: Id,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    amount: Annotated[Name, Form(max_length=20)],
+    signed_on: Annotated[Name, Form(max_length=10)],
+) -> Response:
+    """``amount`` in 元 (the award price, 招标投标法 第46条), ``signed_on`` the Beijing date it was signed."""
+    try:
+        amount_fen = yuan_to_fen(amount.strip().replace(",", ""), field="amount")
+        awards.record_contract(
+            db, actor, tender_id=tender_id, amount_fen=amount_fen, signed_on=form_day(signed_on, "signed_on"),
+            blob_sha256=None, now=now,
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#contract", done=CONTRACT_RECORDED)
+
+
+@router.post(
+    "/workspace/projects/result-challenges/{challenge_id}/answer",
+    summary="Answer a supplier's challenge (质疑) of the result or the process in writing within 7 working days "
+    "(政府采购法 第53条); a late answer is recorded",
+    responses=problem_responses(NotTheTenderer, NotFound, Conflict),
+)
+def answer_challenge(
+    challenge_id: Id,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    tender_id: Annotated[Id, Form()],
+    answer: Annotated[Text, Form(min_length=2, max_length=20000)],
+) -> Response:
+    try:
+        award_challenges.answer_result_challenge(db, actor, challenge_id=challenge_id, answer=answer.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#challenges", done=CHALLENGE_ANSWERED)

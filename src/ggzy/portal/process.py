@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards.schemas import AwardStageOut
 from ggzy.awards.views import award_stage_view
+from ggzy.complaints.service import complaints_of_tenders
 from ggzy.core.errors import NotFound
 from ggzy.core.events import Event
 from ggzy.core.permissions import ANONYMOUS
@@ -63,6 +64,33 @@ class TenderProcess:
     clarifications: list[tuple[Clarification, Proof | None]]
     opening: dict[str, Any]
     award: AwardStageOut | None  # None before the opening: no candidates, result or contract can exist yet
+    decisions: list[Decision] = field(default_factory=list)
+
+
+# The disclosed events that answer an objection or a challenge, or decide a complaint: the public project page's
+# table of decisions shows exactly what these events disclose (decision texts and complainants only where the
+# complaint service put them into the public ledger, i.e. once the bids were public).
+DECISION_ACTIONS = (
+    "award.objection_answered",
+    "award.result_challenge_answered",
+    "complaint.refused",
+    "complaint.upheld",
+    "complaint.dismissed",
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One answer or decision as the public ledger discloses it, with its proof."""
+
+    action: str
+    at: datetime
+    event_id: int
+    late: bool
+    outcome: str  # changes_result | kept | answered | refused | an upheld complaint's remedy | dismissed
+    text: str | None  # the written decision or refusal reason, where disclosed
+    party: str | None  # the complainant, where disclosed
+    false_complaint: bool = False
 
 
 @dataclass
@@ -111,6 +139,7 @@ def project_process(db: Session, *, project_id: int, now: datetime) -> ProjectPr
     events = _document_events(db, tender_ids)
     clarifications = tendering_read.clarifications_of_tenders(db, tender_ids)
     openings = opening_views(db, published, now)
+    decisions = public_decisions(db, tender_ids)
     for tender in published:
         lot = lots[tender.lot_id]
         opening = openings[tender.id]
@@ -120,6 +149,7 @@ def project_process(db: Session, *, project_id: int, now: datetime) -> ProjectPr
         lot.tenders.append(
             _tender_process(project, lot.lot, tender, proofs, clarifications.get(tender.id, []), opening, award, now)
         )
+        lot.tenders[-1].decisions = decisions.get(tender.id, [])
     parties = [project.owner_id] + ([project.agent_id] if project.agent_id is not None else [])
     names = entity_names(db, parties)
     return ProjectProcess(
@@ -185,3 +215,40 @@ def _tender_process(
         opening=opening,
         award=award,
     )
+
+
+def public_decisions(db: Session, tender_ids: list[int]) -> dict[int, list[Decision]]:
+    """Each tender's disclosed answers to objections and challenges and decisions on complaints, oldest first."""
+    if not tender_ids:
+        return {}
+    complaint_tenders = complaints_of_tenders(db, tender_ids)
+    subjects = [Event.subject_type == "tender", Event.subject_id.in_([str(t) for t in tender_ids])]
+    query = select(Event).where(Event.action.in_(DECISION_ACTIONS), Event.disclosed.is_(True))
+    events: list[Event] = list(db.scalars(query.where(*subjects)))
+    if complaint_tenders:
+        complaint_ids = [str(c) for c in complaint_tenders]
+        events += db.scalars(query.where(Event.subject_type == "complaint", Event.subject_id.in_(complaint_ids)))
+    found: dict[int, list[Decision]] = {}
+    for event in sorted(events, key=lambda e: e.id):
+        payload = json.loads(event.payload)
+        subject = int(event.subject_id)
+        tender_id = subject if event.subject_type == "tender" else complaint_tenders[subject]
+        if event.action == "award.objection_answered":
+            outcome, text = ("changes_result" if payload.get("changes_result") else "kept"), None
+        elif event.action == "award.result_challenge_answered":
+            outcome, text = "answered", None
+        elif event.action == "complaint.refused":
+            outcome, text = "refused", payload.get("reason")
+        elif event.action == "complaint.upheld":
+            outcome, text = str(payload.get("remedy")), payload.get("decision")
+        else:
+            outcome, text = "dismissed", payload.get("decision")
+        complainant = payload.get("complainant")
+        found.setdefault(tender_id, []).append(
+            Decision(
+                action=event.action, at=event.occurred_at, event_id=event.id, late=bool(payload.get("late")),
+                outcome=outcome, text=text, party=complainant.get("name") if isinstance(complainant, dict) else None,
+                false_complaint=bool(payload.get("false_complaint")),
+            )
+        )  # fmt: skip
+    return found

@@ -7,22 +7,24 @@ was served over https.
 
 Every form is guarded against cross-site requests by ``ggzy.portal.csrf``.
 
-Certificate login in a browser follows the API's challenge: the page shows a fresh nonce, the bidder signs
-``ggzy-login:<nonce>`` with its certificate's key (``ggzy bid sign-login --key key.pem --nonce …``) and pastes the
-signature with its certificate.
+Certificate login in a browser follows the API's challenge: the page shows a fresh nonce and the bidder signs
+``ggzy-login:<nonce>`` with its certificate's key: through the local assistant (``ggzy assistant serve``, decision
+0026: the page asks it, the user approves in the assistant's window, the page posts the certificate and signature it
+returns, no copy and paste), or by hand (``ggzy bid sign-login --key key.pem --nonce …``, then pasting the signature
+with its certificate). Both post the same form to the same service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ggzy.core.errors import DomainError, InvalidInput
-from ggzy.core.inputs import Ascii, Name, Text
+from ggzy.core.inputs import Ascii, Name, Text, day_in_range
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.crypto import (
@@ -77,6 +79,16 @@ def not_blank(text: str, field: str) -> str:
     return stripped
 
 
+def form_day(value: str, field: str) -> date:
+    """A form's ``<input type="date">``: a Beijing date ``YYYY-MM-DD`` in the platform's range."""
+    try:
+        return day_in_range(date.fromisoformat(value.strip()), field=field)
+    except ValueError:
+        raise InvalidInput(
+            field=field, reason_zh="日期格式应为 YYYY-MM-DD", reason_en="must be a date YYYY-MM-DD"
+        ) from None
+
+
 def form_refused(
     request: Request,
     db: DB,
@@ -126,6 +138,7 @@ def _login_context(request: Request, now: datetime, next_path: str | None, **ext
         "next_path": safe_next(next_path),
         "username": "",
         "method": "certificate",
+        "assistant_url": settings.assistant_url,
         **extra,
     }
 

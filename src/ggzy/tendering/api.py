@@ -59,6 +59,7 @@ from ggzy.tendering.schemas import (
     TenderIn,
     TenderOut,
     TextIn,
+    summary_fields_out,
 )
 
 router = APIRouter(tags=["tendering"], route_class=PermissionedRoute)
@@ -89,6 +90,7 @@ def tender_out(db: DB, tender: Tender, now: Now) -> TenderOut:
         published_at=tender.published_at,
         cancelled_at=tender.cancelled_at,
         cancel_reason=tender.cancel_reason,
+        summary_fields=summary_fields_out(service.summary_fields_of(tender)),
     )
 
 
@@ -126,6 +128,7 @@ def create_tender(body: TenderIn, db: DB, actor: Manager, now: Now) -> TenderOut
         bid_deadline=body.bid_deadline,
         invited_entity_ids=body.invited_entity_ids,
         now=now,
+        summary_fields=[field.to_field() for field in body.summary_fields],
     )
     return tender_out(db, tender, now)
 
@@ -237,12 +240,14 @@ def _sole_objection_out(objection: SoleSupplierObjection) -> SoleSupplierObjecti
     status_code=201,
     response_model=ClarificationOut,
     summary="Clarify or amend the documents; the deadline moves if fewer than 15 days remain (实施条例 第21条)",
-    responses=problem_responses(*_MANAGE_PROBLEMS),
+    responses=problem_responses(*_MANAGE_PROBLEMS, InvalidInput),
 )
 def clarify(tender_id: Id, body: ClarificationIn, db: DB, actor: Manager, now: Now) -> ClarificationOut:
+    amended = None if body.summary_fields is None else [field.to_field() for field in body.summary_fields]
     clarification = service.clarify(
-        db, actor, tender_id=tender_id, text=body.text, affects_bids=body.affects_bids, now=now
-    )
+        db, actor, tender_id=tender_id, text=body.text, affects_bids=body.affects_bids, now=now,
+        summary_fields=amended,
+    )  # fmt: skip
     return ClarificationOut.model_validate(clarification)
 
 

@@ -22,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core import public_ids
 from ggzy.core.db import Base, BigId, UTCDateTime
+from ggzy.tendering import summary_form
+
+_DEFAULT_SUMMARY_FIELDS = summary_form.to_json(summary_form.DEFAULT_FIELDS)
 
 
 class Tender(Base):
@@ -52,6 +55,10 @@ class Tender(Base):
     sole_supplier_notice: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the items of its opening summary (开标一览表), summary_form.to_json; the price alone unless declared otherwise
+    summary_fields: Mapped[str] = mapped_column(
+        Text, server_default=_DEFAULT_SUMMARY_FIELDS, default=_DEFAULT_SUMMARY_FIELDS
+    )
 
 
 class Invitation(Base):

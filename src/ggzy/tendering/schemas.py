@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core import public_ids
 from ggzy.core.inputs import Ascii, Id, Moment, Name, Text
+from ggzy.tendering import summary_form
 from ggzy.tendering.procedures import Method
 
 # Bids, registrations and objections are named by their public ids (ggzy.core.public_ids), never by their integer
@@ -29,6 +30,50 @@ SoleSupplierObjectionPath = Annotated[
 ]
 
 
+class SummaryFieldIn(BaseModel):
+    """An item of the opening summary (开标一览表) a tender declares."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    key: Name = Field(
+        min_length=1,
+        max_length=40,
+        pattern=summary_form.KEY_PATTERN.pattern,
+        description="The item's key in the sealed summary (bid.json), e.g. schedule_days or 工期",
+        examples=["schedule_days"],
+    )
+    label_zh: Name = Field(min_length=1, max_length=60, examples=["工期（日历天）"])
+    label_en: Name | None = Field(default=None, min_length=1, max_length=80, examples=["Schedule (calendar days)"])
+    kind: summary_form.FieldKind = Field(
+        description="amount (元 on forms, integer fen in the summary), integer, days, percentage or text"
+    )
+    required: bool = True
+
+    def to_field(self) -> summary_form.SummaryField:
+        return summary_form.SummaryField(
+            key=self.key, label_zh=self.label_zh, label_en=self.label_en or self.label_zh, kind=self.kind,
+            required=self.required,
+        )  # fmt: skip
+
+
+class SummaryFieldOut(BaseModel):
+    key: str
+    label_zh: str
+    label_en: str
+    kind: summary_form.FieldKind
+    required: bool
+
+
+def summary_fields_out(fields: tuple[summary_form.SummaryField, ...]) -> list[SummaryFieldOut]:
+    return [SummaryFieldOut(**field.to_json()) for field in fields]
+
+
+SUMMARY_FIELDS_DESCRIPTION = (
+    "The items of the opening summary (开标一览表) beyond the price, which is always declared and required "
+    f"(price_fen); at most {summary_form.MAX_FIELDS - 1}"
+)
+
+
 class TenderIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -40,6 +85,9 @@ class TenderIn(BaseModel):
     documents_until: Moment = Field(description="Documents on offer until (≥ 5 days; 实施条例 第16条)")
     bid_deadline: Moment = Field(description="≥ 20 days after publication (招标投标法 第24条)")
     invited_entity_ids: list[Id] = Field(default_factory=list, description="Invited tendering: ≥ 3 entities")
+    summary_fields: list[SummaryFieldIn] = Field(
+        default_factory=list, max_length=summary_form.MAX_FIELDS, description=SUMMARY_FIELDS_DESCRIPTION
+    )
 
 
 class ClarificationIn(BaseModel):
@@ -48,6 +96,12 @@ class ClarificationIn(BaseModel):
     text: Text = Field(min_length=2, max_length=100_000)
     affects_bids: bool = Field(
         default=True, description="May affect the preparation of bids: then 15 days must remain, or the deadline moves"
+    )
+    summary_fields: list[SummaryFieldIn] | None = Field(
+        default=None,
+        max_length=summary_form.MAX_FIELDS,
+        description="Amend the opening summary's items (实施条例 第21条; only with affects_bids). "
+        + SUMMARY_FIELDS_DESCRIPTION,
     )
 
 
@@ -87,6 +141,9 @@ class TenderOut(BaseModel):
     published_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    summary_fields: list[SummaryFieldOut] = Field(
+        description="The opening summary (开标一览表) every bid's sealed summary must carry: the price first"
+    )
 
 
 class ClarificationOut(BaseModel):

@@ -30,7 +30,7 @@ from ggzy.projects.service import (
     lot_ids_run_by,
     lots_with_projects,
 )
-from ggzy.tendering import lifecycle, rules
+from ggzy.tendering import lifecycle, rules, summary_form
 from ggzy.tendering.access import check_bidder_may_register, check_manager
 from ggzy.tendering.keys import create_opening_keys
 from ggzy.tendering.lifecycle import TenderStageWrong
@@ -161,9 +161,12 @@ def create_tender(
     invited_entity_ids: list[int],
     now: datetime,
     prequalification_id: int | None = None,
+    summary_fields: Sequence[summary_form.SummaryField] = (),
 ) -> Tender:
     """A draft tender for a lot of an accepted project, by its owner or agent. ``prequalification_id`` names the
-    prequalification whose pass list the invitations are (招标投标法实施条例 第19条), recorded on the event."""
+    prequalification whose pass list the invitations are (招标投标法实施条例 第19条), recorded on the event.
+    ``summary_fields`` are the items of its opening summary (开标一览表) beyond the price, which is always declared."""
+    declared = summary_form.declare(summary_fields)
     found = find_lot(db, lot_id)
     if found is None:
         raise NotFound(field="lot_id", what_zh="标段", what_en="Lot")
@@ -223,6 +226,7 @@ def create_tender(
         bid_deadline=bid_deadline,
         created_by=actor.user_id,
         created_at=now,
+        summary_fields=summary_form.to_json(declared),
     )
     try:  # two rounds created at the same moment both count the same rounds: the (lot, round) key decides
         with db.begin_nested():
@@ -242,6 +246,7 @@ def create_tender(
             "round": tender.round,
             "procedure": chosen.key,
             "method": method.value,
+            "summary_fields": summary_form.beyond_price(declared),  # the price is always declared
             **({"prequalification_id": prequalification_id} if prequalification_id is not None else {}),
         },
         now,
@@ -303,6 +308,7 @@ def publish_tender(db: Session, actor: Principal, *, tender_id: int, now: dateti
             "documents_until": tender.documents_until.isoformat(),
             "documents_sha256": tender.documents_sha256,
             "suites": [suite.value for suite in suites],
+            "summary_fields": summary_form.beyond_price(summary_fields_of(tender)),
         },
         now,
     )
@@ -370,16 +376,34 @@ def publicise_sole_supplier(
     return tender
 
 
+def summary_fields_of(tender: Tender) -> tuple[summary_form.SummaryField, ...]:
+    """The items of the tender's opening summary (开标一览表) in force: as prepared, or as a clarification amended
+    them."""
+    return summary_form.from_json(tender.summary_fields)
+
+
 @changes_state("tender.clarified")
 def clarify(
-    db: Session, actor: Principal, *, tender_id: int, text: str, affects_bids: bool, now: datetime
-) -> Clarification:
+    db: Session, actor: Principal, *, tender_id: int, text: str, affects_bids: bool, now: datetime,
+    summary_fields: Sequence[summary_form.SummaryField] | None = None,
+) -> Clarification:  # fmt: skip
     """A clarification or amendment; if it may affect the bids and comes less than 15 days before the deadline, the
-    deadline moves (招标投标法 第23条, 实施条例 第21条)."""
+    deadline moves (招标投标法 第23条, 实施条例 第21条).
+
+    ``summary_fields``, when given, amends the opening summary's items (the form of the bid is part of the tender
+    documents, which 实施条例 第21条 lets the tenderer amend): such an amendment affects the preparation of every bid
+    by its nature, so it is refused unless ``affects_bids`` (and then 15 days must remain, or the deadline moves)."""
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     actor = check_manager(actor, project)
     lifecycle.require(db, tender, Step.CLARIFY, now)
+    declared = summary_form.declare(summary_fields) if summary_fields is not None else None
+    if declared is not None and not affects_bids:
+        raise InvalidInput(
+            field="affects_bids",
+            reason_zh="修改开标一览表影响投标文件编制，须按影响投标的修改处理（招标投标法实施条例 第二十一条）",
+            reason_en="amending the opening summary affects the preparation of bids (Regulations art. 21)",
+        )
     before = tender.bid_deadline
     after = (
         rules.deadline_after_clarification(
@@ -389,6 +413,8 @@ def clarify(
         else before
     )
     tender.bid_deadline = after
+    if declared is not None:
+        tender.summary_fields = summary_form.to_json(declared)
     clarification = Clarification(
         tender_id=tender.id,
         text=text,
@@ -411,6 +437,7 @@ def clarify(
             "affects_bids": affects_bids,
             "deadline_before": before.isoformat(),
             "deadline_after": after.isoformat(),
+            **({"summary_fields": summary_form.beyond_price(declared)} if declared is not None else {}),
         },
         now,
     )

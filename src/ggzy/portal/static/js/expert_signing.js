@@ -76,15 +76,9 @@
     });
   }
 
-  // Hook for other holders of the member's enrolled key (e.g. the local assistant of issue 11): each entry of
-  // window.ggzySigners offers holds(fingerprint) -> Promise<boolean> and sign(text) -> Promise<base64 P1363>.
-  function externalSigner(fingerprint) {
-    var signers = window.ggzySigners || [];
-    return signers.reduce(function (found, signer) {
-      return found.then(function (chosen) {
-        return chosen || Promise.resolve(signer.holds(fingerprint)).then(function (yes) { return yes ? signer : null; });
-      });
-    }, Promise.resolve(null));
+  // What a form signs: a score sheet (data-sign="score-sheet") or the evaluation report (data-sign="report").
+  function messageOf(form) {
+    return form.dataset.sign === "report" ? reportMessage(form) : Promise.resolve(sheetMessage(form));
   }
 
   function show(panel, state) {
@@ -107,18 +101,32 @@
       });
   }
 
-  function signOnSubmit(panel, key) {
+  // sign(text) -> Promise of the base64 P1363 signature: by the browser's key, or by the local assistant (assistant.js,
+  // decision 0029), which asks the member in its own window; either way the same message and the same form.
+  function browserSigner(key) {
+    return function (text, kind) {
+      return crypto.subtle.sign(SIGNING, key.privateKey, new TextEncoder().encode(text)).then(base64);
+    };
+  }
+
+  // kind: "score-sheet", or "report" for the evaluation report (ggzy.evaluation.report_signing; the assistant's
+  // operation for it is still to be added beside its score-sheet one: same key, its own purpose shown to the member).
+  function assistantSigner(base) {
+    return function (text, kind) {
+      return window.ggzyAssistant.ask(base, kind, { message: text }).then(function (result) {
+        return result.signature;
+      });
+    };
+  }
+
+  function signOnSubmit(panel, sign) {
     document.querySelectorAll("form[data-sign]").forEach(function (form) {
       var button = form.querySelector("button[type=submit]");
       if (button) { button.disabled = false; }
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         if (button) { button.disabled = true; }
-        var text = form.dataset.sign === "report" ? reportMessage(form) : Promise.resolve(sheetMessage(form));
-        text.then(function (message) {
-          if (key.external) { return Promise.resolve(key.external.sign(message)); }
-          return crypto.subtle.sign(SIGNING, key.privateKey, new TextEncoder().encode(message)).then(base64);
-        }).then(function (signature) {
+        messageOf(form).then(function (text) { return sign(text, form.dataset.sign); }).then(function (signature) {
           form.elements.signature.value = signature;
           form.submit();
         }).catch(function () {
@@ -140,24 +148,42 @@
       enrolBox.hidden = true;
       enrol(panel, enrolForm).catch(function () { show(panel, "failed"); enrolBox.hidden = false; });
     });
+    var assistant = panel.dataset.assistantUrl;
+    var byAssistant = panel.querySelector("[data-role=enrol-assistant]");
+    if (byAssistant && window.ggzyAssistant) {
+      byAssistant.addEventListener("click", function () {  // the certificate's P-256 key the assistant holds
+        enrolBox.hidden = true;
+        window.ggzyAssistant.status(assistant).then(function (held) {
+          if (!held.score_sheet_key) { throw new Error("not a P-256 certificate"); }
+          enrolForm.elements.public_key.value = held.score_sheet_key;
+          enrolForm.submit();
+        }).catch(function () { show(panel, "assistant-failed"); enrolBox.hidden = false; });
+      });
+    }
+    function heldByAssistant() {
+      if (!enrolled || !assistant || !window.ggzyAssistant) { return Promise.resolve(false); }
+      return window.ggzyAssistant.status(assistant).then(function (held) { return held.fingerprint === enrolled; },
+        function () { return false; });
+    }
     var enrolled = panel.dataset.fingerprint;
     var lookup = enrolled ? withStore("readonly", function (store) { return store.get(enrolled); }) : Promise.resolve();
     lookup.then(function (key) {
-      if (!(key && key.privateKey) && enrolled) {
-        return externalSigner(enrolled).then(function (signer) {
-          return signer ? { privateKey: true, external: signer } : key;
-        });
-      }
-      return key;
-    }).then(function (key) {
       if (key && key.privateKey) {
         show(panel, "ready");
         panel.dataset.ready = "true";
-        signOnSubmit(panel, key);
-      } else {
+        signOnSubmit(panel, browserSigner(key));
+        return;
+      }
+      return heldByAssistant().then(function (held) {
+        if (held) {
+          show(panel, "assistant");
+          panel.dataset.ready = "true";
+          signOnSubmit(panel, assistantSigner(assistant));
+          return;
+        }
         if (enrolled) { show(panel, "elsewhere"); }
         enrolBox.hidden = false;
-      }
+      });
     }).catch(function () { show(panel, "unsupported"); });
   }
 

@@ -2,8 +2,8 @@
 (评标委员会负责人, 浙江省招标投标条例 第29条), and the report signed by every member with dissent noted
 (招标投标法实施条例 第53条).
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

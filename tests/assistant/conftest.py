@@ -1,0 +1,60 @@
+"""The assistant in process: its app behind a TestClient addressed as the loopback it listens on, the platform behind
+the bidder client's transport (tests/test_bidclient.py's AppTransport), a fixed clock, a fresh home."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ggzy.assistant import Assistant, AssistantHome, KeySource
+from ggzy.bidclient import Transport
+from ggzy.core.clock import FixedClock
+from tests.conftest import TEST_NOW
+
+PORT = 17_999
+ASSISTANT = f"http://127.0.0.1:{PORT}"
+PORTAL = "http://testserver"  # the platform's TestClient; its API is http://testserver/api/v1
+STRANGER = "https://evil.example"
+
+
+@dataclass
+class Running:
+    assistant: Assistant
+    client: TestClient
+    home: AssistantHome
+
+    def ask(self, path: str, *, origin: str = PORTAL, **kwargs: Any) -> Any:
+        return self.client.post(path, headers={"Origin": origin}, **kwargs)
+
+    def poll(self, request_id: str, *, origin: str = PORTAL) -> Any:
+        return self.client.get(f"/v1/requests/{request_id}", headers={"Origin": origin})
+
+    def decide(self, request_id: str, decision: str) -> Any:
+        """What the user's click on the consent page sends: the page's own token, from the assistant's origin."""
+        page = self.client.get(f"/consent/{request_id}")
+        assert page.status_code == 200, page.text
+        token = re.search(r'name="consent_token" value="([^"]+)"', page.text)
+        assert token is not None, page.text
+        return self.client.post(
+            f"/consent/{request_id}",
+            data={"consent_token": token.group(1), "decision": decision},
+            headers={"Origin": ASSISTANT},
+        )
+
+
+def start(home_dir: Path, keys: KeySource, transport: Transport | None = None) -> Iterator[Running]:
+    home = AssistantHome.open(home_dir, pair=[PORTAL])
+    assistant = Assistant.build(home, keys, port=PORT, transport=transport, clock=FixedClock(TEST_NOW))
+    with TestClient(assistant.app(), base_url=ASSISTANT) as client:
+        yield Running(assistant=assistant, client=client, home=home)
+
+
+@pytest.fixture
+def assistant_home(tmp_path: Path) -> Path:
+    return tmp_path / "assistant-home"

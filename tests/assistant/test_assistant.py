@@ -1,0 +1,396 @@
+"""The local assistant (decision 0026): only the paired portal is answered, nothing is signed before the user approves
+on the assistant's own page, a declined request signs and sends nothing, every request and decision is logged, and
+what it signs and seals is what the platform accepts (the real platform code answers through the bidder client's
+transport)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ggzy.assistant import AssistantHome, FileKeySource, check_bind
+from ggzy.assistant.home import BindRefused, OriginInvalid, normalise_origin
+from ggzy.assistant.requests import DECISION_WINDOW
+from ggzy.cli import app as main_cli
+from ggzy.core.clock import FixedClock
+from ggzy.crypto import (
+    IssuedCertificate,
+    Suite,
+    create_opening_key,
+    load_certificate,
+    read_envelope_header,
+    unwrap_data_key,
+)
+from ggzy.entities.login import login_message
+from ggzy.evaluation import signing
+from ggzy.evaluation.models import SigningKey
+from ggzy.tendering.models import Tender
+from ggzy.tendering.opening import release_message
+from tests.assistant.conftest import ASSISTANT, PORTAL, STRANGER, Running, start
+from tests.factories import issue, make_published_tender
+from tests.tendering.test_bids import Bidder
+from tests.test_bidclient import AppTransport
+
+SUMMARY = {"price_fen": 1_823_456_700, "schedule_days": 540, "quality": "合格"}
+FILES = {"商务标.pdf": b"%PDF commercial " * 300, "技术标.pdf": b"%PDF technical " * 300}
+
+
+def _file_keys(tmp_path: Path, issued: IssuedCertificate) -> FileKeySource:
+    key = tmp_path / "key.pem"
+    key.write_text(issued.private_key_pem)
+    return FileKeySource(certificate_pem=issued.certificate_pem, key_path=key)
+
+
+@pytest.fixture
+def gm_assistant(tmp_path: Path, assistant_home: Path, gm_ca: Path) -> Iterator[Running]:
+    yield from start(assistant_home, _file_keys(tmp_path, issue(gm_ca)))
+
+
+def _log_events(running: Running) -> list[str]:
+    return [line["event"] for line in running.home.read_log()]
+
+
+# --- pairing and origins ------------------------------------------------------------------------------------------
+
+
+def test_another_origin_is_refused_with_no_cors_header_and_the_paired_one_is_answered(gm_assistant: Running) -> None:
+    for origin in (STRANGER, "http://testserver:8080", None):
+        headers = {"Origin": origin} if origin else {}
+        refused = gm_assistant.client.post("/v1/login", json={"nonce": "n"}, headers=headers)
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "assistant_origin_not_paired"
+        assert "未与" in refused.json()["message_zh"]
+        assert not any(name.lower().startswith("access-control-") for name in refused.headers)
+        preflight = gm_assistant.client.options(
+            "/v1/login", headers={**headers, "Access-Control-Request-Method": "POST"}
+        )
+        assert preflight.status_code == 403
+        assert "access-control-allow-origin" not in preflight.headers
+    assert gm_assistant.home.read_log()[-1]["event"] == "refused_origin"
+    assert "requested" not in _log_events(gm_assistant)  # nothing was asked of the user
+
+    preflight = gm_assistant.client.options(
+        "/v1/seal",
+        headers={
+            "Origin": PORTAL,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Private-Network": "true",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == PORTAL
+    assert preflight.headers["access-control-allow-private-network"] == "true"
+    front = gm_assistant.client.get("/")  # the assistant's own page: what it holds and whom it answers
+    assert PORTAL in front.text
+    assert front.headers["x-frame-options"] == "DENY"
+    status = gm_assistant.client.get("/v1/status", headers={"Origin": PORTAL})
+    assert status.status_code == 200
+    assert status.json()["suite"] == "gm"
+    assert status.headers["access-control-allow-origin"] == PORTAL
+
+
+def test_a_request_addressed_to_another_host_name_is_refused(gm_assistant: Running) -> None:
+    """DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 still says ``Host: evil.example``."""
+    rebound = gm_assistant.client.get("/v1/status", headers={"Origin": PORTAL, "Host": "evil.example:17999"})
+    assert rebound.status_code == 421
+    assert rebound.json()["code"] == "assistant_host_refused"
+
+
+def test_the_assistant_listens_on_the_loopback_address_only(tmp_path: Path, gm_ca: Path) -> None:
+    assert check_bind("127.0.0.1") == "127.0.0.1"
+    for host in ("0.0.0.0", "192.168.1.20", "::", "localhost.evil.example"):
+        with pytest.raises(BindRefused):
+            check_bind(host)
+    issued = issue(gm_ca)
+    (tmp_path / "c.pem").write_text(issued.certificate_pem)
+    (tmp_path / "k.pem").write_text(issued.private_key_pem)
+    refused = CliRunner().invoke(
+        main_cli,
+        ["assistant", "serve", "--cert", str(tmp_path / "c.pem"), "--key", str(tmp_path / "k.pem"),
+         "--portal", PORTAL, "--home", str(tmp_path / "home"), "--host", "0.0.0.0"],
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "assistant_bind_refused" in refused.output
+
+
+def test_pairing_is_kept_in_the_config_file_and_origins_are_written_as_browsers_write_them(tmp_path: Path) -> None:
+    home = AssistantHome.open(tmp_path / "h", pair=["HTTPS://GGZY.example.cn:443/", "http://127.0.0.1:8000"])
+    assert home.portals == ["https://ggzy.example.cn", "http://127.0.0.1:8000"]
+    again = AssistantHome.open(tmp_path / "h")
+    assert again.portals == home.portals
+    assert json.loads((tmp_path / "h" / "config.json").read_text())["portals"] == home.portals
+    assert again.is_paired("https://ggzy.example.cn")
+    assert not again.is_paired("https://ggzy.example.cn.evil.example")
+    for bad in ("ggzy.example.cn", "https://ggzy.example.cn/login", "ftp://x", "https://u:p@x"):
+        with pytest.raises(OriginInvalid):
+            normalise_origin(bad)
+
+
+# --- consent ------------------------------------------------------------------------------------------------------
+
+
+def test_a_login_is_signed_only_after_the_user_approves_on_the_assistants_page(gm_assistant: Running) -> None:
+    asked = gm_assistant.ask("/v1/login", json={"nonce": "abc123"})
+    assert asked.status_code == 202, asked.text
+    request_id = asked.json()["id"]
+    assert asked.json()["consent_url"] == f"{ASSISTANT}/consent/{request_id}"
+    pending = gm_assistant.poll(request_id).json()
+    assert pending["status"] == "pending"
+    assert "result" not in pending
+
+    page = gm_assistant.client.get(f"/consent/{request_id}")
+    assert PORTAL in page.text
+    assert "证书登录" in page.text
+    assert "ggzy-login:abc123" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "access-control-allow-origin" not in page.headers
+
+    # the portal's script cannot answer for the user: its Origin is the portal's and it lacks the page's token
+    token = page.text.split('name="consent_token" value="')[1].split('"')[0]
+    for origin, sent_token in ((PORTAL, token), (ASSISTANT, "guessed")):
+        forged = gm_assistant.client.post(
+            f"/consent/{request_id}", data={"consent_token": sent_token, "decision": "approve"},
+            headers={"Origin": origin},
+        )  # fmt: skip
+        assert forged.status_code == 403
+        assert forged.json()["code"] == "assistant_consent_forged"
+    assert gm_assistant.poll(request_id).json()["status"] == "pending"
+
+    approved = gm_assistant.decide(request_id, "approve")
+    assert approved.status_code == 200
+    assert "已批准并完成" in approved.text
+    done = gm_assistant.poll(request_id).json()
+    assert done["status"] == "done"
+    keys = gm_assistant.assistant.operations.keys
+    certificate = load_certificate(done["result"]["certificate_pem"])
+    certificate.public_key.verify(login_message("abc123"), base64.b64decode(done["result"]["signature"]))
+    assert certificate.public_key == keys.certificate.public_key
+    assert "PRIVATE KEY" not in json.dumps(done)
+    assert _log_events(gm_assistant) == ["requested", "refused_consent", "refused_consent", "approved", "done"]
+    assert gm_assistant.home.read_log()[0]["digest"] == hashlib.sha256(login_message("abc123")).hexdigest()
+
+
+def test_a_declined_request_signs_nothing_and_takes_no_second_decision(gm_assistant: Running) -> None:
+    request_id = gm_assistant.ask("/v1/login", json={"nonce": "abc123"}).json()["id"]
+    declined = gm_assistant.decide(request_id, "decline")
+    assert "已拒绝" in declined.text
+    answer = gm_assistant.poll(request_id).json()
+    assert answer["status"] == "declined"
+    assert answer["problem"]["code"] == "assistant_request_declined"
+    assert "未签名" in answer["problem"]["message_zh"]
+    assert "result" not in answer
+    token = gm_assistant.client.get(f"/consent/{request_id}").text
+    assert 'name="consent_token"' not in token  # the page offers no second decision
+    assert _log_events(gm_assistant) == ["requested", "declined"]
+    log = gm_assistant.home.read_log()
+    assert log[0]["platform"] == PORTAL
+    assert log[0]["action"].startswith("证书登录")
+    assert len(log[0]["digest"]) == 64
+
+
+def test_a_page_cancelling_its_request_leaves_it_unapproved(gm_assistant: Running) -> None:
+    request_id = gm_assistant.ask("/v1/login", json={"nonce": "abc123"}).json()["id"]
+    cancelled = gm_assistant.ask(f"/v1/requests/{request_id}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    late = gm_assistant.client.get(f"/consent/{request_id}")
+    assert 'name="consent_token"' not in late.text
+    other_portal = gm_assistant.poll(request_id, origin=STRANGER)
+    assert other_portal.status_code == 403
+
+
+def test_a_request_left_unanswered_expires_unsigned(gm_assistant: Running) -> None:
+    request_id = gm_assistant.ask("/v1/login", json={"nonce": "abc123"}).json()["id"]
+    clock = gm_assistant.assistant.operations.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(DECISION_WINDOW + timedelta(seconds=1))
+    assert gm_assistant.poll(request_id).json()["status"] == "cancelled"
+    assert 'name="consent_token"' not in gm_assistant.client.get(f"/consent/{request_id}").text
+    assert _log_events(gm_assistant) == ["requested", "cancelled"]
+
+
+def test_the_log_is_appended_to_across_runs(tmp_path: Path, assistant_home: Path, gm_ca: Path) -> None:
+    keys = _file_keys(tmp_path, issue(gm_ca))
+    for nonce in ("first", "second"):
+        for running in start(assistant_home, keys):
+            running.decide(running.ask("/v1/login", json={"nonce": nonce}).json()["id"], "decline")
+    log = AssistantHome.open(assistant_home).read_log()
+    assert [line["event"] for line in log] == ["requested", "declined", "requested", "declined"]
+    assert all(line["at"].endswith("+00:00") for line in log)
+
+
+# --- sealing and submitting a bid ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tender(db: Session, trusted: dict[str, int]) -> Tender:
+    tender, _ = make_published_tender(db)
+    assert isinstance(tender, Tender)
+    return tender
+
+
+def _seal(running: Running, tender_id: int, *, summary: Any = SUMMARY, origin: str = PORTAL) -> Any:
+    return running.ask(
+        "/v1/seal",
+        origin=origin,
+        data={
+            "tender_url": f"{PORTAL}/api/v1/tenders/{tender_id}",
+            "tender_title": "测试工程施工招标",
+            "summary": json.dumps(summary, ensure_ascii=False),
+        },
+        files=[("files", (name, io.BytesIO(content), "application/pdf")) for name, content in FILES.items()],
+    )
+
+
+@pytest.mark.parametrize("suite", [Suite.GM, Suite.INTL])
+def test_a_bid_sealed_by_the_assistant_is_uploaded_once_and_decrypted_at_the_opening(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, intl_ca: Path, tmp_path: Path, suite: Suite
+) -> None:
+    bidder = Bidder(db, gm_ca if suite is Suite.GM else intl_ca, tender.id)
+    db.commit()
+    transport = AppTransport(client)
+    for running in start(tmp_path / "home", _file_keys(tmp_path, bidder.issued), transport):
+        asked = _seal(running, tender.id)
+        assert asked.status_code == 202, asked.text
+        request_id = asked.json()["id"]
+        assert transport.requests == [], "nothing reaches the platform before the user approves"
+        assert len(list((running.home.path / "staging").rglob("*"))) == 3  # the files wait here, on this computer
+        page = running.client.get(f"/consent/{request_id}").text
+        assert "18,234,567.00 元（1823456700 分）" in page  # the user sees the price it signs, in 元
+        assert "商务标.pdf" in page
+
+        assert running.decide(request_id, "approve").status_code == 200
+        done = running.poll(request_id).json()
+        assert done["status"] == "done", done
+        assert not list((running.home.path / "staging").rglob("*")), "the files in the clear are gone"
+        envelope = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        assert envelope.status_code == 200
+        header = read_envelope_header(io.BytesIO(envelope.content))
+        assert header.ciphertext_sha256 == done["result"]["ciphertext_sha256"]
+        assert header.suite is suite
+
+        second_tab = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        assert second_tab.status_code == 409
+        assert second_tab.json()["code"] == "assistant_envelope_already_taken"
+
+        uploaded = client.post(
+            f"/api/v1/tenders/{tender.id}/bids", files={"envelope": ("BID.ggzy", envelope.content)},
+            headers=bidder.headers,
+        )  # fmt: skip
+        assert uploaded.status_code == 201, uploaded.text
+        assert uploaded.json()["ciphertext_sha256"] == header.ciphertext_sha256
+
+        # at the opening the page asks for the data key of the envelope it holds
+        decrypting = running.ask(
+            "/v1/decrypt",
+            json={"tender_url": f"{PORTAL}/api/v1/tenders/{tender.id}", "ciphertext_sha256": header.ciphertext_sha256},
+        )
+        assert decrypting.status_code == 202, decrypting.text
+        running.decide(decrypting.json()["id"], "approve")
+        data_key = base64.b64decode(running.poll(decrypting.json()["id"]).json()["result"]["data_key"])
+        key = running.assistant.operations.keys.private_key()
+        assert data_key == unwrap_data_key(header, key, "bidder")
+
+
+def test_a_declined_seal_writes_no_envelope_and_keeps_no_file(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    transport = AppTransport(client)
+    for running in start(tmp_path / "home", _file_keys(tmp_path, bidder.issued), transport):
+        request_id = _seal(running, tender.id).json()["id"]
+        running.decide(request_id, "decline")
+        assert running.poll(request_id).json()["status"] == "declined"
+        assert not list(running.home.envelopes.iterdir())
+        assert not list((running.home.path / "staging").rglob("*"))
+        assert transport.requests == []
+        gone = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        assert gone.status_code == 404
+
+
+def test_what_the_bidder_client_refuses_reaches_the_page_and_nothing_is_sealed(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    for running in start(tmp_path / "home", _file_keys(tmp_path, bidder.issued), AppTransport(client)):
+        floating = running.ask(
+            "/v1/seal",
+            data={"tender_url": f"{PORTAL}/api/v1/tenders/{tender.id}", "summary": '{"price_fen": 18234567.5}'},
+            files=[("files", ("a.pdf", b"%PDF", "application/pdf"))],
+        )
+        assert floating.status_code == 422
+        assert floating.json()["code"] == "summary_not_integer"
+        assert floating.headers["access-control-allow-origin"] == PORTAL  # the page can read why
+        elsewhere = running.ask(
+            "/v1/seal",
+            data={"tender_url": "https://other.example/api/v1/tenders/1", "summary": "{}"},
+            files=[("files", ("a.pdf", b"%PDF", "application/pdf"))],
+        )
+        assert elsewhere.status_code == 403
+        assert elsewhere.json()["code"] == "assistant_tender_elsewhere"
+        unknown = running.ask(
+            "/v1/decrypt", json={"tender_url": f"{PORTAL}/api/v1/tenders/{tender.id}", "ciphertext_sha256": "a" * 64}
+        )
+        assert unknown.status_code == 404
+        assert "requested" not in _log_events(running)
+        assert not list(running.home.envelopes.iterdir())
+
+
+# --- a custodian's share and an expert's score sheet ---------------------------------------------------------------
+
+
+def test_a_custodian_releases_its_share_signed_as_the_platform_checks_it(
+    tmp_path: Path, gm_ca: Path, assistant_home: Path
+) -> None:
+    custodian = issue(gm_ca, name="云南省公共资源交易中心")
+    other = issue(gm_ca, name="昆明市公证处")
+    setup = create_opening_key(Suite.GM, [custodian.certificate, other.certificate], 2)
+    share = next(s for s in setup.shares if s.custodian_fingerprint == custodian.certificate.public_key.fingerprint)
+    for running in start(assistant_home, _file_keys(tmp_path, custodian)):
+        body = {"tender_id": 7, "suite": "gm", "share_index": share.index,
+                "encrypted_share": base64.b64encode(share.ciphertext).decode()}  # fmt: skip
+        request_id = running.ask("/v1/share-release", json=body).json()["id"]
+        running.decide(request_id, "approve")
+        released = running.poll(request_id).json()["result"]
+        value = base64.b64decode(released["share"])
+        custodian.certificate.public_key.verify(
+            release_message(7, "gm", share.index, value), base64.b64decode(released["signature"])
+        )
+
+        message = "ggzy score sheet v1\ntender=7\nbid=3\nmember=2\nprice=30.00\n"
+        gm_refused = running.ask("/v1/score-sheet", json={"message": message})
+        assert gm_refused.status_code == 422  # the platform verifies sheets with P-256 keys only
+        assert "国密证书请用浏览器中登记的签名密钥" in gm_refused.json()["message_zh"]
+
+
+def test_an_expert_signs_a_score_sheet_as_the_platform_verifies_it(
+    tmp_path: Path, intl_ca: Path, assistant_home: Path
+) -> None:
+    expert = issue(intl_ca)
+    for running in start(assistant_home, _file_keys(tmp_path, expert)):
+        message = "ggzy score sheet v1\ntender=7\nbid=3\nmember=2\nprice=30.00\n"
+        request_id = running.ask("/v1/score-sheet", json={"message": message}).json()["id"]
+        assert "price=30.00" in running.client.get(f"/consent/{request_id}").text
+        running.decide(request_id, "approve")
+        signed = running.poll(request_id).json()["result"]
+        _, der = signing.public_key_of(signed["public_key"])  # what /workspace/expert/signing-key enrols
+        enrolled = SigningKey(public_key=base64.b64encode(der).decode(), fingerprint=signing.fingerprint_of(der))
+        signing.verify(enrolled, message=message, signature=signed["signature"])
+        with pytest.raises(signing.SignatureInvalid):
+            signing.verify(enrolled, message=message.replace("30.00", "31.00"), signature=signed["signature"])
+        refused = running.ask("/v1/score-sheet", json={"message": "pay 1000000 to account 42"})
+        assert refused.status_code == 422
