@@ -24,10 +24,10 @@ The signed text (UTF-8; every line ends with ``\\n``; reasons with CR LF made LF
     opinion=<agree|dissent>
     reasons=<sha256 of the reasons' UTF-8, hex; empty for agree>
 
-Hook for other signers: whatever holds the member's enrolled key may sign this text — the page's script
-(``static/js/expert_signing.js``) asks ``window.ggzySigners`` (signers registered by, e.g., the local assistant of
-issue 11, each with ``holds(fingerprint)`` and ``sign(text)`` returning base64 P1363) before WebCrypto; the service
-cannot tell and need not: it verifies the signature against the key in force.
+Hook for other signers: whatever holds the member's enrolled key may sign this text. The page's script
+(``static/js/expert_signing.js``) signs it with the same signer as the score sheets — the browser's key, or the
+local assistant (decision 0029) asked for the kind ``report``, an operation the assistant has yet to offer beside its
+score-sheet one. The service cannot tell and need not: it verifies the signature against the key in force.
 """
 
 from __future__ import annotations
