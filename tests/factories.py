@@ -6,7 +6,7 @@ import base64
 import itertools
 import tempfile
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -656,3 +656,13 @@ def make_awarded_tender(db: Session, ca_dir: Path, **kwargs: object) -> dict:
         signers=LEDGER_KEYS.signers, now=publicised["publicity"].ends_at,
     )  # fmt: skip
     return publicised | {"award": award}
+
+
+def check_in_committee(db: Session, staff_user: User, tender_id: int, now: datetime) -> None:
+    """The centre's staff check every sitting member of the tender's committee in at the venue (签到): only a member
+    checked in evaluates (ggzy.evaluation.access.present_member_for)."""
+    from ggzy.experts import service as experts
+
+    staff = principal(db, staff_user, Permission.COMMITTEE_DRAW)
+    for member in experts.sitting_members(db, tender_id):
+        experts.check_in_member(db, staff, tender_id=tender_id, member_id=member.id, now=now)

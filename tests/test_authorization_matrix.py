@@ -274,6 +274,18 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/tenders/{tender_id}/score-sheets"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/signing-key"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/workspace/expert/tenders/{tender_id}/qualification"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/workspace/expert/tenders/{tender_id}/rejections"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/workspace/expert/tenders/{tender_id}/chair-votes"): frozenset({R.EXPERT, R.OWNER}),
+    ("POST", "/workspace/expert/tenders/{tender_id}/report"): frozenset({R.CENTRE_STAFF, R.EXPERT, R.OWNER}),
+    ("POST", "/workspace/expert/tenders/{tender_id}/report-signatures"): frozenset({R.EXPERT, R.OWNER}),
+    # the centre staff's evaluation pages (评标组织): draw, check in, start, and the report's refusals to sign
+    ("GET", "/workspace/committee"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/committee/tenders/{tender_id}"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/committee/tenders/{tender_id}/draw"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/committee/tenders/{tender_id}/check-ins"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/committee/tenders/{tender_id}/evaluation"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/committee/tenders/{tender_id}/signature-refusals"): frozenset({R.CENTRE_STAFF}),
     # prequalification pages: the owner's or agent's to run it, the applicant's to apply
     ("GET", "/workspace/projects/prequalifications/{prequalification_id}"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),

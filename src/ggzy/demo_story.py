@@ -535,6 +535,8 @@ def _consult(
         db, staff, tender_id=tender.id, specialty_code="A01", size=3, reserve=0, owner_representative_user_ids=[],
         now=clock.now(),
     )  # fmt: skip
+    for member in expert_register.sitting_members(db, tender.id):  # 签到 at the venue before they evaluate
+        expert_register.check_in_member(db, staff, tender_id=tender.id, member_id=member.id, now=clock.now())
     technical = evaluation_rules.Criterion("technical", "技术方案", Decimal(60))
     scheme = evaluation_rules.Scheme((), (technical,), Decimal(40), evaluation_rules.PriceFormula.LOWEST_BASE)
     evaluation.start_evaluation(db, staff, tender_id=tender.id, scheme=scheme, lead_member_id=None, now=clock.now())

@@ -25,7 +25,7 @@ from ggzy.evaluation import service as evaluation
 from ggzy.evaluation.models import ScoreSheet, SigningKey
 from ggzy.experts import service as experts
 from tests.browser.conftest import Site, screenshot
-from tests.factories import make_expert, make_opened_tender, principal
+from tests.factories import check_in_committee, make_expert, make_opened_tender, principal
 
 FACTORY_PASSWORD = "expert password 1"  # tests.factories.make_expert
 
@@ -42,6 +42,7 @@ def _evaluating(site: Site, ca_dir: Path) -> dict[str, Any]:
             db, staff, tender_id=tender_id, specialty_code="A01", size=5, reserve=0,
             owner_representative_user_ids=[], now=now,
         )  # fmt: skip
+        check_in_committee(db, opened["staff"], tender_id, now)
         scheme = rules.Scheme(
             (),
             (rules.Criterion("technical", "技术方案", Decimal(30)), rules.Criterion("business", "商务", Decimal(20))),
@@ -109,6 +110,7 @@ def test_an_expert_enrols_a_key_in_the_browser_and_submits_a_score_sheet_it_sign
         form = page.locator(f'form[data-sign] input[name="bid_id"][value="{scene["bid_id"]}"] >> xpath=..')
         form.locator('input[name="score.technical"]').fill("27.5")
         form.locator('input[name="score.business"]').fill("18")
+        page.once("dialog", lambda dialog: dialog.accept())  # a sheet is final: the page asks first (data-confirm)
         form.get_by_role("button", name="签名并提交评分表").click()
         sheet_line = page.locator(f'[data-sheet="{scene["bid_id"]}"]')
         expect(sheet_line).to_contain_text("已签名")

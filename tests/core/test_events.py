@@ -402,7 +402,7 @@ def _evaluation(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
     from ggzy.evaluation import rules as evaluation_rules
     from ggzy.evaluation import service as evaluation
     from ggzy.experts import service as experts
-    from tests.factories import make_expert, make_opened_tender
+    from tests.factories import check_in_committee, make_expert, make_opened_tender
 
     if action == "expert.registered":
         user = make_user(db, roles=[RoleGrantIn(role=Role.EXPERT)])
@@ -434,6 +434,10 @@ def _evaluation(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
     if action == "committee.drawn":
         return draw
     draw()
+    seat = experts.sitting_members(db, tender_id)[0]
+    if action == "committee.member_checked_in":
+        return lambda: experts.check_in_member(db, staff, tender_id=tender_id, member_id=seat.id, now=now)
+    check_in_committee(db, opened["staff"], tender_id, now)
     criteria = (evaluation_rules.Criterion("technical", "技术", Decimal(50)),) if method == "scoring" else ()
     qualification = ("licence",) if action == "evaluation.qualification_marked" else ()
     scheme = evaluation_rules.Scheme(qualification, criteria, Decimal(50), evaluation_rules.PriceFormula.LOWEST_BASE)
@@ -459,7 +463,29 @@ def _evaluation(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
         return lambda: evaluation.reject_bid(
             db, member, tender_id=tender_id, bid_id=bid, ground="not_responsive", note="未响应", now=now
         )
-    return lambda: evaluation.finalise_report(db, member, tender_id=tender_id, now=now)
+    if action == "evaluation.chair_voted":
+        from ggzy.evaluation import chair
+
+        return lambda: chair.vote_for_chair(db, member, tender_id=tender_id, candidate_member_id=seat.id, now=now)
+    if action == "evaluation.finalised":
+        return lambda: evaluation.finalise_report(db, member, tender_id=tender_id, now=now)
+    from ggzy.evaluation import report_signing
+    from tests.evaluation.signing_support import BrowserKey
+
+    report = evaluation.finalise_report(db, member, tender_id=tender_id, now=now)
+    if action == "evaluation.report_signature_refused":
+        runner = principal(db, opened["staff"], Permission.EVALUATION_RUN)
+        return lambda: report_signing.record_refusal(db, runner, tender_id=tender_id, member_id=seat.id, now=now)
+    key = BrowserKey()
+    from ggzy.evaluation import signing
+
+    signing.enrol_signing_key(db, member, public_key=key.public_key, now=now)
+    message = report_signing.report_message(
+        tender_id=tender_id, member_id=seat.id, report_sha256=report.sha256, opinion="agree", reasons=""
+    )
+    return lambda: report_signing.sign_report(
+        db, member, tender_id=tender_id, opinion="agree", reasons="", signature=key.sign(message), now=now
+    )
 
 
 def _award(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
@@ -684,6 +710,10 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
                 "evaluation.bid_rejected",
                 "evaluation.finalised",
                 "evaluation.signing_key_enrolled",
+                "committee.member_checked_in",
+                "evaluation.chair_voted",
+                "evaluation.report_signed",
+                "evaluation.report_signature_refused",
             )
         },
         **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},

@@ -18,7 +18,7 @@ from ggzy.entities.models import User
 from ggzy.evaluation import rules, service
 from ggzy.evaluation.models import ScoreSheet
 from ggzy.experts import service as experts
-from tests.factories import event_count, make_expert, make_opened_tender, principal, token_for
+from tests.factories import check_in_committee, event_count, make_expert, make_opened_tender, principal, token_for
 from tests.tendering.test_opening import Scene
 
 D = Decimal
@@ -42,6 +42,7 @@ def _evaluate(db: Session, opened: dict, scheme: rules.Scheme) -> list[User]:
         db, staff, tender_id=tender_id, specialty_code="A01", size=5, reserve=0, owner_representative_user_ids=[],
         now=now,
     )  # fmt: skip
+    check_in_committee(db, opened["staff"], tender_id, now)
     service.start_evaluation(db, staff, tender_id=tender_id, scheme=scheme, lead_member_id=None, now=now)
     return [db.get(User, m.user_id) for m in experts.sitting_members(db, tender_id)]  # type: ignore[misc]
 
@@ -177,6 +178,8 @@ def test_scoring_method_end_to_end_through_the_api_from_an_opened_tender(
                      {"key": "business", "name": "商务", "max_points": "20"}],
         "price_weight": "40", "price_formula": "lowest_base",
     }  # fmt: skip
+    db.expire_all()  # the API moved the tender on; this session still holds it as it was
+    check_in_committee(db, scene.setup["staff"], scene.tender.id, clock.now())
     started = client.post(scene.url("/evaluation"), json={"scheme": scheme}, headers=staff)
     assert started.status_code == 201, started.text
     assert started.json()["stage"] == "evaluating"

@@ -18,7 +18,7 @@ from ggzy.evaluation.models import ScoreSheet, SigningKey
 from ggzy.experts import service as experts
 from ggzy.experts.models import CommitteeMember
 from tests.evaluation.signing_support import BrowserKey
-from tests.factories import bidder_user, event_count, make_expert, make_opened_tender, principal
+from tests.factories import bidder_user, check_in_committee, event_count, make_expert, make_opened_tender, principal
 from tests.portal.ws_support import browser_login, csrf_from, problem_code
 
 
@@ -32,6 +32,7 @@ def _evaluating(db: Session, ca_dir: Path) -> tuple[dict, User]:
         db, staff, tender_id=tender_id, specialty_code="A01", size=5, reserve=0, owner_representative_user_ids=[],
         now=now,
     )  # fmt: skip
+    check_in_committee(db, opened["staff"], tender_id, now)
     scheme = rules.Scheme(
         (), (rules.Criterion("technical", "技术方案", Decimal(30)),), Decimal(70), rules.PriceFormula.LOWEST_BASE
     )
@@ -77,7 +78,7 @@ def test_an_expert_enrols_a_key_and_submits_a_signed_score_sheet_that_is_final_a
         follow_redirects=False,
     )
     assert enrolled.status_code == 303, enrolled.text
-    assert enrolled.headers["location"] == f"{page}#signing-key"
+    assert enrolled.headers["location"] == f"{page}?done=signing_key_enrolled#signing-key"
     assert event_count(db, "evaluation.signing_key_enrolled") == 1
     text = client.get(page).text
     assert key.fingerprint in text

@@ -27,7 +27,7 @@ from ggzy.storage import LocalBlobStore
 from ggzy.tendering import quotation_views, quotations
 from ggzy.tendering.models import Custodian, QuotationKey, QuotationKeyShare
 from tests.conftest import LEDGER_KEYS
-from tests.factories import _custodian_material, make_expert, make_opened_tender, principal
+from tests.factories import _custodian_material, check_in_committee, make_expert, make_opened_tender, principal
 
 _stores = itertools.count(1)
 
@@ -56,6 +56,7 @@ def negotiating(
         db, staff, tender_id=tender_id, specialty_code="A01", size=3, reserve=0, owner_representative_user_ids=[],
         now=now,
     )  # fmt: skip
+    check_in_committee(db, opened["staff"], tender_id, now)
     scheme = SCORING if method == "scoring" else LOWEST
     evaluation.start_evaluation(db, staff, tender_id=tender_id, scheme=scheme, lead_member_id=None, now=now)
     return opened | {

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
 from ggzy.experts.models import CommitteeMember
-from ggzy.experts.service import OWNER_REPRESENTATIVE, RESERVE
+from ggzy.experts.service import OWNER_REPRESENTATIVE, RESERVE, attendance_of
 from ggzy.projects.access import staff_centres
 from ggzy.projects.models import Project
 
@@ -25,6 +25,13 @@ class NotACommitteeMember(DomainError):
     status = 403
     message_zh = "您不是该招标评标委员会的成员"
     message_en = "You do not sit on this tender's evaluation committee"
+
+
+class NotCheckedIn(DomainError):
+    code = "committee_member_not_checked_in"
+    status = 409
+    message_zh = "您尚未在评标现场签到，签到后方可评审；请联系交易中心工作人员"
+    message_en = "You are not checked in at the evaluation venue; the centre's staff check you in before you evaluate"
 
 
 class NotTheFinaliser(DomainError):
@@ -57,8 +64,17 @@ def member_for(db: Session, actor: Principal, tender_id: int) -> tuple[Committee
     return member, replace(actor, acting_role=role)
 
 
-def check_lead(db: Session, actor: Principal, tender_id: int, lead_member_id: int) -> tuple[CommitteeMember, Principal]:
+def present_member_for(db: Session, actor: Principal, tender_id: int) -> tuple[CommitteeMember, Principal]:
+    """:func:`member_for`, and checked in at the venue (签到, ``ggzy.experts.service.check_in_member``): a member
+    not checked in does not evaluate, vote or sign."""
     member, acting = member_for(db, actor, tender_id)
+    if member.id not in attendance_of(db, [member.id]):
+        raise NotCheckedIn(field="tender_id")
+    return member, acting
+
+
+def check_lead(db: Session, actor: Principal, tender_id: int, lead_member_id: int) -> tuple[CommitteeMember, Principal]:
+    member, acting = present_member_for(db, actor, tender_id)
     if member.id != lead_member_id:
         raise NotTheFinaliser(field="tender_id", action_zh="代表委员会否决投标", action_en="record a rejection")
     return member, acting
@@ -73,6 +89,16 @@ def check_finaliser(db: Session, actor: Principal, project: Project, tender_id: 
         if lead is not None and lead.user_id == actor.user_id:
             return member_for(db, actor, tender_id)[1]
     raise NotTheFinaliser(field="tender_id", action_zh="出具评标报告", action_en="finalise the report")
+
+
+def sees_fellow_members(db: Session, actor: Principal, tender_id: int) -> bool:
+    """A sitting member sees who sits beside them (they meet at the venue, elect a lead and sign one report); the
+    secrecy of 招标投标法 第37条 is towards everyone outside the committee."""
+    try:
+        member_for(db, actor, tender_id)
+    except NotACommitteeMember:
+        return False
+    return True
 
 
 def sees_identities(actor: Principal, project: Project) -> bool:

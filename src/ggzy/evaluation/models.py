@@ -33,6 +33,10 @@ class Evaluation(Base):
     scheme: Mapped[str] = mapped_column(Text)  # canonical JSON of the scoring scheme
     status: Mapped[str] = mapped_column(String(16), index=True)  # evaluating | evaluated
     lead_member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    # How the lead (评标委员会负责人) was chosen: ``designated`` by the owner through the staff at the start,
+    # ``provisional`` (the first drawn expert convenes until the members elect one) or ``elected``
+    # (ggzy.evaluation.chair)
+    lead_basis: Mapped[str] = mapped_column(String(16), server_default="provisional")
     started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -130,3 +134,38 @@ class EvaluationReport(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     finalised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     finalised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChairVote(Base):
+    """A member's vote for the committee's lead (评标委员会负责人由评标委员会成员推举产生, ggzy.evaluation.chair);
+    final once cast."""
+
+    __tablename__ = "chair_votes"
+    __table_args__ = (UniqueConstraint("evaluation_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    candidate_member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportSignature(Base):
+    """A member's signature of the evaluation report (实施条例 第53条, ggzy.evaluation.report_signing): ``agree``, or
+    ``dissent`` with the written reasons, signed by the member's key over the report's digest; or
+    ``deemed_agreed``, recorded by the centre's staff when the member refused to sign without written reasons
+    (no signature then)."""
+
+    __tablename__ = "report_signatures"
+    __table_args__ = (UniqueConstraint("report_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("evaluation_reports.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"))
+    opinion: Mapped[str] = mapped_column(String(16))  # agree | dissent | deemed_agreed
+    reasons: Mapped[str] = mapped_column(Text)  # the dissent and its reasons; empty otherwise
+    signed_message: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str | None] = mapped_column(String(128))
+    key_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -38,6 +38,7 @@ from ggzy.tendering.stages import Stage, Step
 
 EVALUATING = Stage.EVALUATING.value
 EVALUATED = Stage.EVALUATED.value
+LEAD_DESIGNATED, LEAD_PROVISIONAL, LEAD_ELECTED = "designated", "provisional", "elected"  # Evaluation.lead_basis
 RECOMMENDED_CANDIDATES = 3  # 招标投标法实施条例 第53条: no more than three candidates, ranked
 
 
@@ -129,6 +130,11 @@ def _evaluating(db: Session, tender_id: int) -> Evaluation:
     return evaluation
 
 
+def current_evaluating(db: Session, tender_id: int) -> Evaluation:
+    """The tender's current evaluation, refused unless it is still evaluating."""
+    return _evaluating(db, tender_id)
+
+
 def opened_bids(db: Session, tender_id: int) -> dict[int, OpenedBid]:
     """The bids opened at the opening, by bid id, with the price read out (``price_fen`` of the summary) and what the
     summary lacks of the tender's declared items (the rule ``ggzy bid seal`` checked before sealing)."""
@@ -208,7 +214,9 @@ def start_evaluation(
     method = Method(tender.method)
     _check_scheme(scheme, method)
     members = sitting_members(db, tender.id)
-    if lead_member_id is None:
+    basis = LEAD_DESIGNATED  # 浙江省招标投标条例 第29条: 由招标人确定
+    if lead_member_id is None:  # the first drawn expert convenes until the members elect a lead (ggzy.evaluation.chair)
+        basis = LEAD_PROVISIONAL
         lead_member_id = next(member.id for member in members if member.kind == EXPERT)
     elif lead_member_id not in {member.id for member in members}:
         raise InvalidInput(
@@ -218,7 +226,7 @@ def start_evaluation(
         )
     evaluation = Evaluation(
         tender_id=tender.id, method=method.value, scheme=canonical_json(scheme_to_json(scheme)), status=EVALUATING,
-        lead_member_id=lead_member_id, started_by=actor.user_id, started_at=now,
+        lead_member_id=lead_member_id, lead_basis=basis, started_by=actor.user_id, started_at=now,
     )  # fmt: skip
     db.add(evaluation)
     db.flush()
@@ -318,7 +326,7 @@ def mark_qualification(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
-    member, actor = access.member_for(db, actor, tender.id)
+    member, actor = access.present_member_for(db, actor, tender.id)
     lifecycle.require(db, tender, Step.EVALUATE, now)  # a suspension halts the committee too (实施条例 第62条)
     _bid_in_play(db, evaluation, bid_id)
     criteria = scheme_from_json(evaluation.scheme).qualification_criteria
@@ -386,7 +394,7 @@ def submit_score_sheet(
     tender = get_tender(db, tender_id)
     project, _ = project_of(db, tender)
     evaluation = _evaluating(db, tender.id)
-    member, actor = access.member_for(db, actor, tender.id)
+    member, actor = access.present_member_for(db, actor, tender.id)
     lifecycle.require(db, tender, Step.EVALUATE, now)  # a suspension halts the committee too (实施条例 第62条)
     if evaluation.method != Method.SCORING:
         raise Conflict(
@@ -644,3 +652,19 @@ def own_score_sheets(db: Session, *, member_id: int, evaluation_id: int) -> dict
     """A committee member's own score sheets of an evaluation, by bid (for the member's own page)."""
     query = select(ScoreSheet).where(ScoreSheet.evaluation_id == evaluation_id, ScoreSheet.member_id == member_id)
     return {sheet.bid_id: sheet for sheet in db.scalars(query)}
+
+
+def rejections_of(db: Session, evaluation_id: int) -> dict[int, Rejection]:
+    """The evaluation's rejected bids, by bid id."""
+    return _rejected(db, evaluation_id)
+
+
+def own_marks(db: Session, *, member_id: int, evaluation_id: int) -> dict[int, dict[str, bool]]:
+    """A member's own qualification marks of an evaluation, by bid (for the member's own page)."""
+    query = select(QualificationMark).where(
+        QualificationMark.evaluation_id == evaluation_id, QualificationMark.member_id == member_id
+    )
+    marks: dict[int, dict[str, bool]] = {}
+    for row in db.scalars(query):
+        marks.setdefault(row.bid_id, {})[row.criterion] = row.passed
+    return marks

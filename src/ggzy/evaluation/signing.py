@@ -175,11 +175,12 @@ def enrol_signing_key(db: Session, actor: Principal, *, public_key: str, now: da
     return key
 
 
-def verify(key: SigningKey, *, message: str, signature: str) -> None:
-    """Refuses unless ``signature`` (base64 of P1363 r ‖ s) is ``key``'s ECDSA-SHA-256 signature of ``message``."""
-    raw = _decoded(signature, field="signature", error=SignatureInvalid)
+def verify(key: SigningKey, *, message: str, signature: str, error: type[DomainError] = SignatureInvalid) -> None:
+    """Refuses unless ``signature`` (base64 of P1363 r ‖ s) is ``key``'s ECDSA-SHA-256 signature of ``message``;
+    ``error`` names what was signed (a score sheet by default, the report in ``ggzy.evaluation.report_signing``)."""
+    raw = _decoded(signature, field="signature", error=error)
     if len(raw) != P1363_BYTES:
-        raise SignatureInvalid(
+        raise error(
             field="signature",
             reason_zh="应为 64 字节的 r‖s（IEEE P1363）",
             reason_en="expected the 64 bytes of r‖s (IEEE P1363)",
@@ -189,10 +190,10 @@ def verify(key: SigningKey, *, message: str, signature: str) -> None:
     try:
         public_key.verify(der, message.encode("utf-8"), ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
-        raise SignatureInvalid(
+        raise error(
             field="signature",
-            reason_zh="与所登记的公钥或所填得分不符",
-            reason_en="it does not match the enrolled key or the scores given",
+            reason_zh="与所登记的公钥或所签内容不符",
+            reason_en="it does not match the enrolled key or what was signed",
         ) from None
 
 

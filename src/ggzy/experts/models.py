@@ -82,3 +82,16 @@ class CommitteeMember(Base):
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Attendance(Base):
+    """A committee member checked in (签到) at the evaluation venue by the centre's staff: who, when, by whom. A member
+    not checked in takes no part in the evaluation (``ggzy.evaluation.access.present_member_for``). One per seat."""
+
+    __tablename__ = "committee_attendance"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("committee_members.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    checked_in_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -21,10 +21,11 @@ from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal, Role
 from ggzy.entities.service import find_user, get_centre, get_entity, grants_of
 from ggzy.experts import rules
-from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
+from ggzy.experts.models import Attendance, CommitteeMember, Draw, Expert, ExpertSpecialty
 from ggzy.projects.access import NotYourCentre, check_reviewer
 from ggzy.tendering import lifecycle
 from ggzy.tendering.bids import bidder_ids_of
+from ggzy.tendering.lifecycle import TenderStageWrong
 from ggzy.tendering.procedures import procedure
 from ggzy.tendering.service import get_tender, project_of
 from ggzy.tendering.stages import Step
@@ -374,3 +375,54 @@ def draw_from_register(
     drawn = rules.draw_at_random(pool.eligible, count, rng or secrets.SystemRandom())
     user_of = dict(db.execute(select(Expert.id, Expert.user_id).where(Expert.id.in_(drawn))).all())
     return [(expert_id, user_of[expert_id]) for expert_id in drawn], pool
+
+
+# -- at the venue: checking the members in (签到) ----------------------------------------------------------------------
+
+
+def _check_in_open(db: Session, tender_id: int, now: datetime) -> None:
+    """Members are checked in once the committee is drawn and until the report is final: the stages from which a
+    committee is drawn or evaluates (a suspension halts this too, 实施条例 第62条)."""
+    tender = get_tender(db, tender_id)
+    try:
+        lifecycle.require(db, tender, Step.DRAW_EXPERTS, now)
+    except TenderStageWrong:
+        lifecycle.require(db, tender, Step.EVALUATE, now)
+
+
+@changes_state("committee.member_checked_in", disclosed=False)  # 招标投标法 第37条: the names stay secret
+def check_in_member(db: Session, actor: Principal, *, tender_id: int, member_id: int, now: datetime) -> Attendance:
+    """The centre's staff check a sitting member in (签到) on arrival at the evaluation venue. Only a member checked in
+    evaluates (the venue is where the evaluation happens, under the centre's watch, 招标投标法 第38条: 招标人应当采取
+    必要的措施，保证评标在严格保密的情况下进行); once, and never undone."""
+    tender = get_tender(db, tender_id)
+    project, _ = project_of(db, tender)
+    check_reviewer(actor, project)
+    _check_in_open(db, tender.id, now)
+    member = sitting_member(db, tender_id=tender.id, member_id=member_id)
+    if attendance_of(db, [member.id]):
+        raise Conflict(field="member_id", reason_zh="该成员已签到", reason_en="the member is already checked in")
+    attendance = Attendance(member_id=member.id, tender_id=tender.id, checked_in_by=actor.user_id, checked_in_at=now)
+    db.add(attendance)
+    db.flush()
+    record_event(
+        db, actor, action="committee.member_checked_in", subject_type="tender", subject_id=tender.id,
+        centre_id=project.centre_id, payload={"member_id": member.id, "position": member.position}, now=now,
+    )  # fmt: skip
+    return attendance
+
+
+def sitting_member(db: Session, *, tender_id: int, member_id: int) -> CommitteeMember:
+    """A sitting member of the tender's committee in force (not a reserve expert, not a superseded seat)."""
+    member = db.get(CommitteeMember, member_id)
+    if member is None or member.tender_id != tender_id or member.superseded_at is not None or member.kind == RESERVE:
+        raise NotFound(field="member_id", what_zh="评标委员会成员", what_en="Committee member")
+    return member
+
+
+def attendance_of(db: Session, member_ids: list[int]) -> dict[int, Attendance]:
+    """The check-ins of these seats, by member id (a seat not in it is not checked in)."""
+    if not member_ids:
+        return {}
+    query = select(Attendance).where(Attendance.member_id.in_(member_ids))
+    return {row.member_id: row for row in db.scalars(query)}

@@ -34,6 +34,7 @@ def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
     from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.centre import router as centre_router
+    from ggzy.portal.committee import router as committee_router
     from ggzy.portal.complaints import router as complaints_router
     from ggzy.portal.expert import router as expert_router
     from ggzy.portal.host import router as host_router
@@ -55,6 +56,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(owner_router)
     app.include_router(centre_router)
     app.include_router(expert_router)
+    app.include_router(committee_router)
     app.include_router(host_router)
     app.include_router(negotiation_router)
     app.include_router(supervision_router)

@@ -25,20 +25,35 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Ascii, Id
+from ggzy.core.inputs import Ascii, Id, Name, Text
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
-from ggzy.evaluation import access, rules, service, signing, views
+from ggzy.evaluation import access, chair, report_signing, report_views, rules, service, signing, views
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
-from ggzy.tendering.lifecycle import TenderStageWrong
+from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 Member = Annotated[Principal, Depends(require(Permission.EVALUATION_SIT))]
+Finaliser = Annotated[Principal, Depends(require(Permission.EVALUATION_FINALISE))]
 SCORE_PREFIX = "score."
+MARK_PREFIX = "mark."  # qualification fields: ``mark.<n>`` = pass | fail for the scheme's n-th criterion
+
+SHEET_SUBMITTED = outcome("score_sheet_submitted", N_("评分表已签名提交，不可修改。"))
+KEY_ENROLLED = outcome("signing_key_enrolled", N_("签名密钥已登记。"))
+QUALIFICATION_MARKED = outcome("qualification_marked", N_("资格审查意见已提交，不可修改。"))
+BID_REJECTED = outcome("bid_rejected", N_("已否决该投标，理由记入评标报告。"))
+CHAIR_VOTED = outcome("chair_voted", N_("推举意见已提交。"))
+REPORT_FINALISED = outcome("report_finalised", N_("评标报告已出具，请各成员签署。"))
+REPORT_SIGNED = outcome("report_signed", N_("您已签署评标报告。"))
+_REFUSALS = (
+    NotFound, TenderStageWrong, TenderSuspended, access.NotACommitteeMember, access.NotCheckedIn, InvalidInput,
+    Conflict, service.SheetFinal,
+)  # fmt: skip
 
 
 @router.get("/workspace/expert", summary="Expert workspace: the tenders the user sits on")
@@ -67,6 +82,12 @@ def _context(db: Session, actor: Principal, tender_id: int) -> dict[str, Any]:
     evaluation = service.find_evaluation(db, tender.id)
     scheme = service.scheme_from_json(evaluation.scheme) if evaluation is not None else None
     sheets = service.own_score_sheets(db, member_id=member.id, evaluation_id=evaluation.id) if evaluation else {}
+    committee = report_views.seats(
+        db, tender_id=tender.id, names=True, viewer_user_id=actor.user_id, evaluation=evaluation
+    )  # a member sees who sits beside them (access.sees_fellow_members)
+    own = next(seat for seat in committee if seat.member_id == member.id)
+    report = service.report_of(db, evaluation.id) if evaluation is not None else None
+    votes = chair.votes_of(db, evaluation.id) if evaluation is not None else {}
     return {
         "active": "workspace",
         "section": "expert",
@@ -74,11 +95,28 @@ def _context(db: Session, actor: Principal, tender_id: int) -> dict[str, Any]:
         "evaluation": evaluation,
         "scheme": scheme,
         "bids": list(service.opened_bids(db, tender.id).values()) if evaluation is not None else [],
+        "bidders": report_views.bidder_names_of_bids(db, tender.id) if evaluation is not None else {},
+        "rejected": service.rejections_of(db, evaluation.id) if evaluation is not None else {},
+        "marked": service.own_marks(db, member_id=member.id, evaluation_id=evaluation.id) if evaluation else {},
         "sheets": sheets,
         "score_prefix": SCORE_PREFIX,
+        "mark_prefix": MARK_PREFIX,
         "member": member,
+        "seat": own,
+        "committee": [seat for seat in committee if seat.kind != "reserve"],
+        "election_open": evaluation is not None and chair.election_open(evaluation),
+        "my_vote": votes.get(member.id),
+        "vote_count": len(votes),
+        "grounds": rules.REJECTION_GROUNDS,
+        "manual_grounds": MANUAL_GROUNDS,
+        "report": report_views.report_table(db, report, committee) if report is not None else None,
         **_key_context(db, actor),
     }
+
+
+# The grounds a member may choose (实施条例 第51条); price above the ceiling and the void related bids of 第34条 are
+# rejected automatically at the start and are not offered again.
+MANUAL_GROUNDS = [ground for ground in rules.REJECTION_GROUNDS if ground not in {"price_above_ceiling"}]
 
 
 @router.get(
@@ -133,7 +171,7 @@ def submit_sheet(
         )
     except DomainError as error:
         return form_refused(request, db, "ws_expert_tender.html", lambda: _context(db, actor, tender_id), error)
-    return see_other(f"/workspace/expert/tenders/{tender_id}#bid-{bid_id}")
+    return see_other(f"/workspace/expert/tenders/{tender_id}#bid-{bid_id}", done=SHEET_SUBMITTED)
 
 
 @router.post(
@@ -157,4 +195,138 @@ def enrol_key(
         if tender_id is None:
             return form_refused(request, db, "ws_expert.html", lambda: _home_context(db, actor, now), error)
         return form_refused(request, db, "ws_expert_tender.html", lambda: _context(db, actor, tender_id), error)
-    return see_other(f"{back}#signing-key")
+    return see_other(f"{back}#signing-key", done=KEY_ENROLLED)
+
+
+def _page(tender_id: int, anchor: str) -> str:
+    return f"/workspace/expert/tenders/{tender_id}#{anchor}"
+
+
+def _refused(request: Request, db: DB, actor: Principal, tender_id: int, error: DomainError) -> HTMLResponse:
+    return form_refused(request, db, "ws_expert_tender.html", lambda: _context(db, actor, tender_id), error)
+
+
+async def _marks(request: Request) -> dict[int, str]:
+    """The qualification form's fields ``mark.<n>`` (n: the criterion's index in the scheme) → pass | fail."""
+    form = await request.form()
+    found: dict[int, str] = {}
+    for name, value in form.multi_items():
+        index = name.removeprefix(MARK_PREFIX)
+        if name.startswith(MARK_PREFIX) and index.isdigit() and len(index) < 4 and isinstance(value, str):
+            found[int(index)] = value
+    return found
+
+
+@router.post(
+    "/workspace/expert/tenders/{tender_id}/qualification",
+    summary="A member's qualification review of one bid (资格审查): pass or fail on every criterion, final",
+    responses=problem_responses(*_REFUSALS),
+)
+def mark_qualification(
+    tender_id: Id,
+    request: Request,
+    actor: Member,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    bid_id: Annotated[Id, Form()],
+    marks: Annotated[dict[int, str], Depends(_marks)],
+) -> Response:
+    try:
+        evaluation = service.current_evaluating(db, tender_id)
+        criteria = service.scheme_from_json(evaluation.scheme).qualification_criteria
+        if any(marks.get(n) not in ("pass", "fail") for n in range(len(criteria))) or len(marks) != len(criteria):
+            raise InvalidInput(
+                field="marks", reason_zh="须对每个审查项选择合格或不合格", reason_en="mark every criterion pass or fail"
+            )
+        judged = {criterion: marks[n] == "pass" for n, criterion in enumerate(criteria)}
+        service.mark_qualification(db, actor, tender_id=tender_id, bid_id=bid_id, marks=judged, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, error)
+    return see_other(_page(tender_id, f"qualification-{bid_id}"), done=QUALIFICATION_MARKED)
+
+
+@router.post(
+    "/workspace/expert/tenders/{tender_id}/rejections",
+    summary="The committee's lead rejects a bid on a ground of 招标投标法实施条例 第51条, with the reasons written",
+    responses=problem_responses(*_REFUSALS, access.NotTheFinaliser),
+)
+def reject_bid(
+    tender_id: Id,
+    request: Request,
+    actor: Member,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    bid_id: Annotated[Id, Form()],
+    ground: Annotated[Name, Form()],
+    note: Annotated[Text, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        if not note.strip():
+            raise InvalidInput(
+                field="note", reason_zh="请写明否决的事实和理由", reason_en="write the facts and reasons"
+            )
+        service.reject_bid(db, actor, tender_id=tender_id, bid_id=bid_id, ground=ground, note=note.strip(), now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, error)
+    return see_other(_page(tender_id, "rejections"), done=BID_REJECTED)
+
+
+@router.post(
+    "/workspace/expert/tenders/{tender_id}/chair-votes",
+    summary="A member names the member they elect as the committee's lead (推举评标委员会负责人), final",
+    responses=problem_responses(*_REFUSALS),
+)
+def vote_for_chair(
+    tender_id: Id,
+    request: Request,
+    actor: Member,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    candidate_member_id: Annotated[Id, Form()],
+) -> Response:
+    try:
+        chair.vote_for_chair(db, actor, tender_id=tender_id, candidate_member_id=candidate_member_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, error)
+    return see_other(_page(tender_id, "committee"), done=CHAIR_VOTED)
+
+
+@router.post(
+    "/workspace/expert/tenders/{tender_id}/report",
+    summary="The committee's lead finalises the evaluation report (评标报告) once every member has reviewed",
+    responses=problem_responses(*_REFUSALS, access.NotTheFinaliser, service.EvaluationIncomplete),
+)
+def finalise_report(tender_id: Id, request: Request, actor: Finaliser, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        service.finalise_report(db, actor, tender_id=tender_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, error)
+    return see_other(_page(tender_id, "report"), done=REPORT_FINALISED)
+
+
+@router.post(
+    "/workspace/expert/tenders/{tender_id}/report-signatures",
+    summary="A member signs the evaluation report with their key, agreeing or dissenting with reasons (第53条)",
+    responses=problem_responses(*_REFUSALS, report_signing.ReportSignatureInvalid),
+)
+def sign_report(
+    tender_id: Id,
+    request: Request,
+    actor: Member,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    opinion: Annotated[Ascii, Form(max_length=16)],
+    reasons: Annotated[Text, Form(max_length=4000)] = "",
+    signature: Annotated[Ascii, Form(max_length=128)] = "",
+) -> Response:
+    try:
+        report_signing.sign_report(
+            db, actor, tender_id=tender_id, opinion=opinion, reasons=reasons, signature=signature, now=now
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, error)
+    return see_other(_page(tender_id, "report"), done=REPORT_SIGNED)

@@ -62,6 +62,25 @@
     return lines.map(function (line) { return line + "\n"; }).join("");
   }
 
+  // The report (ggzy.evaluation.report_signing.report_message): the report's digest, the opinion and the SHA-256
+  // of the reasons (CR LF made LF, blanks around stripped; empty when agreeing).
+  function reportMessage(form) {
+    var opinion = form.querySelector("input[name=opinion]:checked");
+    var reasons = form.elements.reasons.value.replace(/\r\n/g, "\n").trim();
+    var digest = reasons ? crypto.subtle.digest("SHA-256", new TextEncoder().encode(reasons)) : Promise.resolve(null);
+    return digest.then(function (buffer) {
+      var hex = buffer ? Array.from(new Uint8Array(buffer), function (b) { return b.toString(16).padStart(2, "0"); }).join("") : "";
+      var lines = ["ggzy evaluation report v1", "tender=" + form.dataset.tender, "member=" + form.dataset.member,
+        "report=" + form.dataset.report, "opinion=" + (opinion ? opinion.value : ""), "reasons=" + hex];
+      return lines.map(function (line) { return line + "\n"; }).join("");
+    });
+  }
+
+  // What a form signs: a score sheet (data-sign="score-sheet") or the evaluation report (data-sign="report").
+  function messageOf(form) {
+    return form.dataset.sign === "report" ? reportMessage(form) : Promise.resolve(sheetMessage(form));
+  }
+
   function show(panel, state) {
     panel.querySelectorAll("[data-state]").forEach(function (node) { node.hidden = node.dataset.state !== state; });
   }
@@ -85,14 +104,16 @@
   // sign(text) -> Promise of the base64 P1363 signature: by the browser's key, or by the local assistant (assistant.js,
   // decision 0029), which asks the member in its own window; either way the same message and the same form.
   function browserSigner(key) {
-    return function (text) {
+    return function (text, kind) {
       return crypto.subtle.sign(SIGNING, key.privateKey, new TextEncoder().encode(text)).then(base64);
     };
   }
 
+  // kind: "score-sheet", or "report" for the evaluation report (ggzy.evaluation.report_signing; the assistant's
+  // operation for it is still to be added beside its score-sheet one: same key, its own purpose shown to the member).
   function assistantSigner(base) {
-    return function (text) {
-      return window.ggzyAssistant.ask(base, "score-sheet", { message: text }).then(function (result) {
+    return function (text, kind) {
+      return window.ggzyAssistant.ask(base, kind, { message: text }).then(function (result) {
         return result.signature;
       });
     };
@@ -105,7 +126,7 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         if (button) { button.disabled = true; }
-        sign(sheetMessage(form)).then(function (signature) {
+        messageOf(form).then(function (text) { return sign(text, form.dataset.sign); }).then(function (signature) {
           form.elements.signature.value = signature;
           form.submit();
         }).catch(function () {
