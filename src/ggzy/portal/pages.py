@@ -22,7 +22,7 @@ from ggzy.core.trade_types import TradeType
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal import formatting, search, views
 from ggzy.portal import statistics as stats
-from ggzy.portal.labels import N_
+from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.page_cache import remembered
 from ggzy.portal.process import project_process
 from ggzy.portal.rendering import PageRoute, render, translator
@@ -125,8 +125,11 @@ def notices(
     "raised during them and the purchasers' answers",
 )
 def sole_supplier_notices(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
-    context = sole_supplier_context(db, now) | {"done": request.query_params.get("done") == "objection_raised"}
-    return render(request, "sole_supplier_notices.html", context)
+    return render(request, "sole_supplier_notices.html", sole_supplier_context(db, now))
+
+
+# what the publicity page says after an objection (the bidder's form posts it: ggzy.portal.bidder)
+SOLE_SUPPLIER_OBJECTION_RAISED = outcome("objection_raised", N_("异议已提交，采购人答复后将在此公开（不公开提出人）。"))
 
 
 def sole_supplier_context(db: DB, now: datetime) -> dict[str, object]:
