@@ -80,7 +80,8 @@ def test_the_notice_table_reads_as_cards_on_a_phone_never_a_character_a_line(pho
     expect(region).to_contain_text("昆明市五华区")  # a name, never "云南省 530102"
     trade = first_row.locator('td[data-label="交易类型"]')
     box = trade.bounding_box()
-    assert box is not None and box["width"] > 200, box  # a row of its own, not a column one character wide
+    assert box is not None
+    assert box["width"] > 200, box  # a row of its own, not a column one character wide
     line = float(trade.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
     assert box["height"] < 2 * line, "the trade type wraps"
     assert not re.search(r"省 ?\d{6}", phone.locator("table.notice-table").inner_text())  # no "云南省 530102"
@@ -107,12 +108,14 @@ def test_the_registration_form_offers_centres_and_regions_by_name(phone: Any, si
     log_in(phone, site, _user(site, display_name=AGENT))
     phone.goto(f"{site.url}/workspace/projects")
     centres = phone.locator("#centre_id option").all_inner_texts()
-    assert centres and all(not text.strip().isdigit() for text in centres), centres
+    assert centres
+    assert all(not text.strip().isdigit() for text in centres), centres
     assert "昆明市公共资源交易中心" in centres
     region = phone.locator("select#region_code")
     expect(region).to_be_visible()  # a select, not a box for a six-digit code
     regions = region.locator("option").all_inner_texts()
-    assert "昆明市" in regions and "昆明市五华区" in regions, regions
+    assert "昆明市" in regions, regions
+    assert "昆明市五华区" in regions, regions
     assert not any(re.fullmatch(r"\d{6}", text.strip()) for text in regions)
     region.select_option(label="昆明市五华区")
     assert region.input_value() == "530102"  # what the form sends is still the code
@@ -130,7 +133,8 @@ def test_a_checkbox_sits_beside_its_label(phone: Any, site: Site) -> None:
     for box in boxes.all():
         label = box.locator("xpath=..")
         mine, theirs = box.bounding_box(), label.bounding_box()
-        assert mine is not None and theirs is not None
+        assert mine is not None
+        assert theirs is not None
         assert mine["width"] < 30, mine  # a box, not a full-width field
         assert abs(mine["x"] - theirs["x"]) < 2  # at the start of its label's line
         line = float(label.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
@@ -139,7 +143,8 @@ def test_a_checkbox_sits_beside_its_label(phone: Any, site: Site) -> None:
             "e => { const r = document.createRange(); r.selectNodeContents(e); const t = [...r.getClientRects()]"
             ".filter(x => x.width > 30); return t.length ? t[0].left : null }"
         )
-        assert words is not None and words > mine["x"] + mine["width"] - 1  # the words after the box, beside it
+        assert words is not None
+        assert words > mine["x"] + mine["width"] - 1
     phone.locator('input[name="confirmed"]').scroll_into_view_if_needed()
     screenshot(phone, "edges-checkbox-label")
 
@@ -173,7 +178,9 @@ def test_retiring_a_room_asks_first_and_the_page_says_what_was_done(phone: Any, 
     phone.once("dialog", dismiss)
     card.get_by_role("button", name="停用场地").click()
     phone.wait_for_timeout(300)
-    assert questions and "临时开标室（测试）" in questions[0] and "不可撤销" in questions[0]
+    assert questions
+    assert "临时开标室（测试）" in questions[0]
+    assert "不可撤销" in questions[0]
     assert _venues(site) == before  # "Cancel": nothing sent, the room still in use
     expect(card).to_be_visible()
 
@@ -197,7 +204,8 @@ def test_the_hosts_irreversible_steps_ask_first(phone: Any, site: Site) -> None:
 
 def test_an_error_page_speaks_chinese_first_with_the_code_small(phone: Any, site: Site) -> None:
     response = phone.goto(f"{site.url}/projects/99999")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     title = phone.locator("#problem-title")
     expect(title).to_have_text(re.compile(r"^[\u4e00-\u9fff，、]+$"))  # a Chinese sentence: 未找到公开的项目
     main = phone.locator("main").inner_text()
@@ -209,7 +217,9 @@ def test_an_error_page_speaks_chinese_first_with_the_code_small(phone: Any, site
     assert code_size < title_size * 0.7
     above = title.bounding_box()
     below = code.bounding_box()
-    assert above is not None and below is not None and below["y"] > above["y"]  # the code last
+    assert above is not None
+    assert below is not None
+    assert below["y"] > above["y"]
     check_fits_the_phone(phone, "edges-error-page")
 
 
@@ -227,7 +237,8 @@ def _search(phone: Any, site: Site, text: str) -> list[str]:
 def test_search_finds_notices_by_project_code_agent_and_public_bidder(phone: Any, site: Site) -> None:
     code = site.demo["project_code"]
     found = _search(phone, site, code)
-    assert found and all("教学楼改扩建工程" in title for title in found), found
+    assert found
+    assert all("教学楼改扩建工程" in title for title in found), found
     assert any("施工一标段" in title for title in found)
     assert len(_search(phone, site, "建诚招标代理")) >= 8  # the agent of every demo notice
     winner = site.demo["lots"][0]["winner"]
@@ -250,7 +261,8 @@ def test_notice_type_and_region_filters_by_name(phone: Any, site: Site) -> None:
     assert not any("重新招标" in title for title in results)
     expect(phone.locator("#kind")).to_have_value("result")
     regions = phone.locator("#region option").all_inner_texts()
-    assert "云南省" in regions and "昆明市五华区" in regions
+    assert "云南省" in regions
+    assert "昆明市五华区" in regions
     assert not any(re.search(r"\d{6}", text) for text in regions)
     check_fits_the_phone(phone, "edges-notice-filters")
 
