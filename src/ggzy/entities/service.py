@@ -411,7 +411,7 @@ def credit_code_of(entity_id: int | None) -> ScalarSelect[str]:
     return select(Entity.credit_code).where(Entity.id == entity_id).scalar_subquery()
 
 
-def entity_ids_named(pattern: str) -> Select[tuple[int]]:
+def entity_ids_named(pattern: str) -> Select[int]:
     """The ids of the entities whose name matches a LIKE ``pattern`` (``\\`` escapes), ignoring case, as a subquery for
     another domain's search (the portal finds notices by their owner's, agent's or bidders' names)."""
     return select(Entity.id).where(Entity.name.ilike(pattern, escape="\\"))

@@ -46,6 +46,10 @@ PREQUALIFICATION_CONCLUDED = outcome(
     N_("审查结果已确定；请向每一位申请人发出资格预审结果通知书（招标投标法实施条例 第十九条）。"),
 )
 PREQUALIFICATION_NOTIFIED = outcome("prequalification_notified", N_("结果通知书已发出。"))
+INVITED_FROM_PREQUALIFICATION = outcome(
+    "invited_from_prequalification",
+    N_("邀请招标已准备，投标邀请对象为且仅为通过资格预审的申请人（招标投标法实施条例 第十九条）；上传招标文件后发布。"),
+)
 APPLICATION_SUBMITTED = outcome("applied", N_("申请文件已递交。截止前可以重新递交，以最后一次为准。"))
 APPLICATION_DECRYPTED = outcome("application_decrypted", N_("申请文件已解密。"))
 _SEALED = {Stage.DRAFT, Stage.PUBLISHED, Stage.CLOSED}
@@ -186,7 +190,7 @@ def invite(
         )  # fmt: skip
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender.id}?done=invited_from_prequalification")
+    return see_other(f"/workspace/projects/tenders/{tender.id}", done=INVITED_FROM_PREQUALIFICATION)
 
 
 # -- the applicant ----------------------------------------------------------------------------------------------
