@@ -270,12 +270,39 @@ def test_notice_type_and_region_filters_by_name(phone: Any, site: Site) -> None:
 # -- statistics, the opening hall ------------------------------------------------------------------------------------
 
 
+LEGEND_AND_LABELS = """() => {
+  const chart = echarts.getInstanceByDom(document.querySelector('#chart-month'));
+  const model = chart.getModel();
+  const legend = chart.getViewOfComponentModel(model.getComponent('legend')).group.getBoundingRect();
+  const legendTop = model.getComponent('legend').getBoxLayoutParams().top;
+  const plot = model.getComponent('grid').coordinateSystem.getRect();
+  const axis = chart.getViewOfComponentModel(model.getComponent('xAxis'));
+  let labelTop = Infinity;
+  axis.group.traverse((element) => {
+    if (element.type === 'text' && element.style && element.style.text) {
+      const box = element.getBoundingRect().clone();
+      box.applyTransform(element.getComputedTransform());
+      labelTop = Math.min(labelTop, box.y);
+    }
+  });
+  return [Number(legendTop) + legend.height, plot.y, plot.y + plot.height, labelTop];
+}"""
+
+
 def test_statistics_are_in_wan_yuan_and_the_legend_keeps_clear_of_the_months(phone: Any, site: Site) -> None:
     phone.goto(f"{site.url}/statistics")
     total = phone.locator("#total").locator("xpath=..").inner_text()
     assert "万元" in total
     assert not re.search(r"\d 元", total)
     phone.wait_for_function("() => document.querySelector('#chart-month canvas') !== null")
+    # the legend's box ends above the plot; the month labels hang below the plot: they cannot meet
+    legend_bottom, plot_top, plot_bottom, label_top = phone.evaluate(LEGEND_AND_LABELS)
+    assert legend_bottom <= plot_top, (legend_bottom, plot_top)
+    assert label_top >= plot_bottom - 1, (label_top, plot_bottom)
+    legend = phone.evaluate("echarts.getInstanceByDom(document.querySelector('#chart-month')).getOption().legend[0]")
+    assert "成交金额（万元）" in legend["data"]
+    kept = screenshot(phone, "edges-statistics-page").parent / "edges-statistics-chart.png"
+    phone.locator("#chart-month").screenshot(path=str(kept))
     check_fits_the_phone(phone, "edges-statistics")
 
 
