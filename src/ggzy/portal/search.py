@@ -29,6 +29,7 @@ publicity (中标候选人公示), the result (中标/成交结果公告), or it
 from __future__ import annotations
 
 import base64
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -154,7 +155,9 @@ def pg_tsquery(term: str) -> str | None:
     return " & ".join(dict.fromkeys(f"'{normal[i : i + 2]}'" for i in range(len(normal) - 1)))
 
 
-def _text_condition(db: Session, terms: list[str]) -> ColumnElement[bool] | None:
+def _text_condition(
+    db: Session, terms: list[str], named: dict[str, ColumnElement[bool] | None]
+) -> ColumnElement[bool] | None:
     conditions: list[ColumnElement[bool]] = []
     postgres = db.get_bind().dialect.name == "postgresql"
     for term in terms:
@@ -168,7 +171,7 @@ def _text_condition(db: Session, terms: list[str]) -> ColumnElement[bool] | None
             )
         else:
             in_text = _sqlite_term(term)
-        conditions.append(or_(in_text, _names_condition(term)))
+        conditions.append(_or_named(in_text, named[term]))
     return and_(*conditions) if conditions else None
 
 
@@ -181,21 +184,41 @@ _SECRET_RESPONSES = tuple(key for key, item in PROCEDURES.items() if item.quotat
 _RESULT_STAGES = (Stage.AWARDED.value, Stage.CONTRACTED.value)
 
 
-def _names_condition(term: str) -> ColumnElement[bool]:
+# a term that could be (part of) a unified project code: digits, with its hyphens and letters (530102-2026-G000001-8)
+_CODE_LIKE = re.compile(r"[0-9][0-9A-Za-z-]*")
+# more names than this is no name any more (a term like 公司): the text alone decides
+_MOST_NAMED = 500
+
+
+def _names_condition(db: Session, term: str) -> ColumnElement[bool] | None:
     """The notices a term names by their project's code, their owner or agent, or a bidder that is public: one read
     out at the opening (a decrypted bid; the opening is public, 招标投标法 第36条), of a negotiation or consultation
-    only from its result on. A bid received but not yet opened names nobody (招标投标法 第22条)."""
+    only from its result on. A bid received but not yet opened names nobody (招标投标法 第22条).
+
+    The names are looked up first, once per term (the entities and, for a term that looks like a code, the project
+    codes): most terms name nobody, and then the notices are searched by their words alone, as fast as before."""
     pattern = _pattern(term)
-    named = entity_ids_named(pattern)
-    projects = select(Project.id).where(
-        or_(Project.code.ilike(pattern, escape="\\"), Project.owner_id.in_(named), Project.agent_id.in_(named))
-    )
-    bidders = select(DecryptedBid.tender_id).where(DecryptedBid.entity_id.in_(named))
-    public_bidders = and_(
-        Tender.id.in_(bidders),
-        or_(Tender.procedure.not_in(_SECRET_RESPONSES), Tender.stage.in_(_RESULT_STAGES)),
-    )
-    return or_(Lot.project_id.in_(projects), public_bidders)
+    entities = list(db.scalars(entity_ids_named(pattern).limit(_MOST_NAMED + 1)))
+    if len(entities) > _MOST_NAMED:
+        entities = []
+    by_code = _CODE_LIKE.fullmatch(term) is not None
+    conditions: list[ColumnElement[bool]] = []
+    named_projects: list[ColumnElement[bool]] = []
+    if entities:  # by the projects' indexes on their owner and agent
+        named_projects += [Project.owner_id.in_(entities), Project.agent_id.in_(entities)]
+    if by_code:
+        named_projects.append(Project.code.ilike(pattern, escape="\\"))
+    if named_projects:
+        conditions.append(Lot.project_id.in_(select(Project.id).where(or_(*named_projects))))
+    if entities:
+        opened_by = select(DecryptedBid.tender_id).where(DecryptedBid.entity_id.in_(entities))
+        public = or_(Tender.procedure.not_in(_SECRET_RESPONSES), Tender.stage.in_(_RESULT_STAGES))
+        conditions.append(and_(Tender.id.in_(opened_by), public))
+    return or_(*conditions) if conditions else None
+
+
+def _or_named(condition: ColumnElement[bool], named: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    return condition if named is None else or_(condition, named)
 
 
 def _china_day_start(day: date) -> datetime:
@@ -232,11 +255,12 @@ def search_notices(db: Session, query: NoticeQuery, *, limit: int = PAGE_SIZE) -
         )
     statement = statement.order_by(Tender.published_at.desc(), Tender.id.desc())
     terms = terms_of(query.text)
+    named = {term: _names_condition(db, term) for term in terms}  # looked up once per term
     rows: list[NoticeRow] | None = None
     if terms:
-        rows = _common_terms_first(db, statement, terms, limit)
+        rows = _common_terms_first(db, statement, terms, named, limit)
     if rows is None:
-        condition = _text_condition(db, terms)
+        condition = _text_condition(db, terms, named)
         if condition is not None:
             statement = statement.where(condition)
         rows = [notice_row(row) for row in db.execute(statement.limit(limit + 1))]
@@ -254,12 +278,14 @@ def _project_column_by_key(column: Any) -> Any:
 WINDOW = 500
 
 
-def _common_terms_first(db: Session, statement: Any, terms: list[str], limit: int) -> list[NoticeRow] | None:
+def _common_terms_first(
+    db: Session, statement: Any, terms: list[str], named: dict[str, ColumnElement[bool] | None], limit: int
+) -> list[NoticeRow] | None:
     """A common term fills the page from the next few hundred notices, read in page order and matched row by row —
     cheaper than collecting every match from the full-text index and sorting them (most notices say 施工 or 工程).
     None when the window does not fill the page: then the index finds the rarer matches."""
     window = statement.with_only_columns(Tender.id).limit(WINDOW).subquery()
-    matching = [or_(_like_condition(term), _names_condition(term)) for term in terms]
+    matching = [_or_named(_like_condition(term), named[term]) for term in terms]
     rows = [
         notice_row(row)
         for row in db.execute(statement.where(Tender.id.in_(select(window.c.id)), *matching).limit(limit + 1))
