@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: the platform on the embedded SQLite database under ./var/, with demo data, at http://127.0.0.1:8000,
+## make run: the platform on the embedded SQLite database under ./var/, with demo data, at http://127.0.0.1:8000
+## (PORT=8080 picks another port),
 ## and a local witness (its own key and storage in ./witness-data, or WITNESS_DIR; port 8001) that cosigns every
 ## checkpoint; the witness stops when the platform does. Its storage is kept OUTSIDE the data directory: whoever
 ## holds the data directory must not be able to reset the witness too. `ggzy ledger verify` then checks the ledger
 ## against it (docs/ledger.md). The witness pins the platform's keys at its first start: `make clean` removes both.
+# `make run PORT=8080`: the portal's port (GGZY_PORT)
+PORT ?= 8000
 WITNESS_PORT ?= 8001
 WITNESS_DIR ?= witness-data
 WITNESS_ARGS ?=  # `make run WITNESS_ARGS=--reset`: its operator re-initialises the witness (docs/ledger.md)
@@ -40,7 +43,7 @@ run: $(STAMP)
 		sleep 0.5; \
 	done; \
 	export GGZY_LEDGER_WITNESS_URLS="$${GGZY_LEDGER_WITNESS_URLS:-http://127.0.0.1:$(WITNESS_PORT)}"; \
-	$(BIN)/ggzy serve --demo
+	GGZY_PORT=$(PORT) $(BIN)/ggzy serve --demo
 
 ## make test: the whole suite on SQLite, then every database test again on PostgreSQL
 test: $(STAMP)

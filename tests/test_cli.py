@@ -35,14 +35,14 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         assert db.scalar(select(func.count()).select_from(TrustAnchor)) == 2
         suites = set(db.scalars(select(Certificate.suite)))
         assert suites == {"gm", "intl"}
-        # owner, agent, 5 bidders, 3 custodians, 6 experts' employers
-        assert db.scalar(select(func.count()).select_from(Entity)) == 16
+        # owner, agent, 5 bidders, 3 custodians, 7 experts' employers (the `expert` account's too)
+        assert db.scalar(select(func.count()).select_from(Entity)) == 17
         projects = {p.trade_type: p for p in db.scalars(select(Project))}
         assert set(projects) == {"construction", "gov_procurement"}
         project = projects["construction"]
         assert all(p.status == "accepted" for p in projects.values())
         assert validate_project_code(project.code).region_code == "530102"
-        assert db.scalar(select(func.count()).select_from(Lot).where(Lot.project_id == project.id)) == 2
+        assert db.scalar(select(func.count()).select_from(Lot).where(Lot.project_id == project.id)) == 3
         assert db.scalar(select(func.count()).select_from(User).where(User.username == "staff")) == 1
         assert db.scalar(select(func.count()).select_from(Event)) > 10
 
@@ -53,7 +53,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
     assert [(lot["procedure"], lot["round"], lot["stages"][-1]) for lot in lots] == [
         ("open", 1, "contracted"), ("open", 1, "failed"), ("open", 2, "published"),
         ("gp_open", 1, "contracted"), ("gp_open", 1, "failed"), ("gp_open", 2, "published"),
-        ("consultation", 1, "contracted"),
+        ("consultation", 1, "contracted"), ("open", 1, "evaluating"),
     ]  # fmt: skip
     assert "publicity" in lots[0]["stages"]
     assert "publicity" not in lots[3]["stages"]
@@ -68,7 +68,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         from ggzy.tendering.models import DecryptedBid, Tender
 
         methods = sorted(db.scalars(select(DecryptedBid.method)))
-        assert methods == ["bidder"] * 13 + ["custodians"]  # lot 1's five, and three in each procurement lot
+        assert methods == ["bidder"] * 16 + ["custodians"]  # lot 1's five, three in each procurement lot and lot 3
         # 实施条例 第34条: a declared minority stake between two bidders is a warning, not a bar (the winner stands)
         from ggzy.tendering.models import Opening
 
@@ -179,11 +179,13 @@ def test_demo_json_reports_both_lots_with_their_stages(tmp_path: Path, monkeypat
             ["draft", "published"],
             # 竞争性磋商: the quotation rounds run during the evaluation, then the supplier is determined
             ["draft", "published", "closed", "opening", "opened", "evaluating", "evaluated", "awarded", "contracted"],
+            # lot 3: its committee (the README's `expert` account on it) is evaluating now
+            ["draft", "published", "closed", "opening", "opened", "evaluating"],
         ]
         # every lot with its procedure and the stages its procedure declares
         assert [(lot["procedure"], lot["law"]) for lot in report["lots"]] == [("open", "招标投标法")] * 3 + [
             ("gp_open", "政府采购法")
-        ] * 3 + [("consultation", "政府采购法")]
+        ] * 3 + [("consultation", "政府采购法"), ("open", "招标投标法")]
         assert "publicity" not in report["lots"][3]["procedure_stages"]
         # lot C: two rounds of quotations; the score, not the lowest final quotation, chose the supplier
         assert (report["lots"][6]["award_price_fen"], report["lots"][6]["bids"]) == (48_200_000, 3)
@@ -209,7 +211,8 @@ def test_the_demo_story_runs_whatever_the_day_counting_every_period_on_the_holid
     clock = FixedClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
     result = load_demo(fresh_engine, directory=tmp_path / "demo", clock=clock, **demo_parts(tmp_path))
     assert [lot["stages"][-1] for lot in result.report["lots"]] == ["contracted", "failed", "published"] * 2 + [
-        "contracted"
+        "contracted",
+        "evaluating",
     ]
     with Session(fresh_engine) as db:
         first = db.scalars(select(Tender).order_by(Tender.id)).first()

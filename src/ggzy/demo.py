@@ -368,6 +368,7 @@ def load_demo(
                 lots=[
                     LotIn(name="施工一标段（教学楼主体）", budget="18600000.00", ceiling_price="18200000.00"),
                     LotIn(name="施工二标段（室外及附属工程）", budget="4350000.00", ceiling_price="4280000.00"),
+                    LotIn(name="施工三标段（运动场及室外管网）", budget="2960000.00", ceiling_price="2950000.00"),
                 ],
             ),
             now=now,

@@ -255,14 +255,57 @@ def register_expert_users(db: Session, *, centre_id: int, password: str, now: da
     return experts
 
 
+# Lot 3 is evaluated by the experts of a second specialty: four of the six and the README's ``expert`` account, all
+# five drawn, so that account sits on a committee evaluating now (docs: README, "Trying the demo").
+LOT3_SPECIALTY = "A02"
+LOT3_PRICES = (293_600_000, 289_750_000, 291_200_000)
+DEMO_EXPERT_USERNAME = "expert"
+DEMO_EXPERT_EMPLOYER = ("云南农业大学", "MA6KHT017")
+
+
 def _register_experts(db: Session, staff: Principal, experts: list[tuple[int, int]], clock: FixedClock) -> None:
+    from ggzy.demo import demo_credit_code
     from ggzy.experts import service as expert_register
 
-    for (user_id, employer_id), name in zip(experts, EXPERTS, strict=True):
+    for number, ((user_id, employer_id), name) in enumerate(zip(experts, EXPERTS, strict=True), start=1):
+        specialties = ["A01", LOT3_SPECIALTY] if number <= 4 else ["A01"]
         expert_register.register_expert(
-            db, staff, user_id=user_id, name=name, employer_id=employer_id, specialty_codes=["A01"], tier="city",
+            db, staff, user_id=user_id, name=name, employer_id=employer_id, specialty_codes=specialties, tier="city",
             region_code="530100", now=clock.now(),
         )  # fmt: skip
+    user = db.scalars(select(User).where(User.username == DEMO_EXPERT_USERNAME)).one()
+    employer, organisation = DEMO_EXPERT_EMPLOYER
+    entity = service.register_entity(
+        db, SYSTEM, data=EntityIn(credit_code=demo_credit_code("530100", organisation), name=employer,
+                                  kind="institution"), now=clock.now(),
+    )  # fmt: skip
+    expert_register.register_expert(
+        db, staff, user_id=user.id, name=user.display_name, employer_id=entity.id, specialty_codes=[LOT3_SPECIALTY],
+        tier="city", region_code="530100", now=clock.now(),
+    )  # fmt: skip
+
+
+def _start_evaluating(db: Session, tender: Tender, *, staff: Principal, clock: FixedClock) -> None:
+    """Draw lot 3's committee (all five experts of its specialty, the ``expert`` account among them) and start the
+    evaluation, left for the committee to do on its pages: qualification first (实施条例 第51条)."""
+    from decimal import Decimal
+
+    from ggzy.evaluation import rules as evaluation_rules
+    from ggzy.evaluation import service as evaluation
+    from ggzy.experts import service as expert_register
+
+    clock.advance(timedelta(hours=1))
+    expert_register.draw_committee(
+        db, staff, tender_id=tender.id, specialty_code=LOT3_SPECIALTY, size=5, reserve=0,
+        owner_representative_user_ids=[], now=clock.now(),
+    )  # fmt: skip
+    scheme = evaluation_rules.Scheme(
+        ("营业执照、资质证书和安全生产许可证有效", "项目经理具备注册建造师执业资格"),
+        (),
+        Decimal(0),
+        evaluation_rules.PriceFormula.LOWEST_BASE,
+    )
+    evaluation.start_evaluation(db, staff, tender_id=tender.id, scheme=scheme, lead_member_id=None, now=clock.now())
 
 
 def _evaluate(db: Session, tender: Tender, *, staff: Principal, clock: FixedClock) -> str:
@@ -364,6 +407,10 @@ def run_tender_story(
         story.stages += ["draft", "published"]
         story.tender_id = tender.id
     _procurement_published(db, procurement, agent=agent, store=store, clock=clock)
+    lot3 = _publish(db, agent, store, lots[2], title=f"{project.name}{lots[2].name}", clock=clock)
+    third_lot = LotStory(
+        code=bids.lot_code(project, lots[2]), procedure="open", stages=["draft", "published"], tender_id=lot3.id
+    )
     rooms = _add_rooms(db, staff, centre_id=project.centre_id, clock=clock)
     _book_room(db, staff, lot1, rooms["第一开标室"], Purpose.OPENING, clock=clock)
     _book_room(db, staff, lot1, rooms["第一评标室"], Purpose.EVALUATION, clock=clock)
@@ -377,6 +424,10 @@ def run_tender_story(
         tendering.register_for_tender(
             db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=lot2.id, now=clock.now()
         )
+    for bidder in bidders[:3]:
+        tendering.register_for_tender(
+            db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=lot3.id, now=clock.now()
+        )
 
     _declare_minority_stake(db, holder=bidders[3], held=bidders[4], clock=clock)
 
@@ -385,7 +436,9 @@ def run_tender_story(
         _seal_and_submit(db, bidder, lot1, project, lots[0], price, store, ledger_keys, clock)
     for bidder, price in zip(bidders[:2], (421_000_000, 418_850_000), strict=True):
         _seal_and_submit(db, bidder, lot2, project, lots[1], price, store, ledger_keys, clock)
-    first.bids, second.bids = len(bidders), 2
+    for bidder, price in zip(bidders[:3], LOT3_PRICES, strict=True):
+        _seal_and_submit(db, bidder, lot3, project, lots[2], price, store, ledger_keys, clock)
+    first.bids, second.bids, third_lot.bids = len(bidders), 2, 3
     procurement.bidders, procurement.custodians = bidders[:3], custodians
     _procurement_bids(db, procurement, bidders, store=store, ledger_keys=ledger_keys, clock=clock)
 
@@ -408,6 +461,15 @@ def run_tender_story(
 
     failed = opening.start_opening(db, host, tender_id=lot2.id, now=clock.now())
     second.stages.append(failed.stage)  # "failed": two bids are not opened (实施条例 第44条)
+    opening.start_opening(db, host, tender_id=lot3.id, now=clock.now())
+    clock.advance(timedelta(minutes=2))
+    for bidder in bidders[:3]:
+        _decrypt(db, bidder, lot3, store, clock)
+    clock.advance(timedelta(minutes=30))  # the decryption window's end
+    opening.finish_opening(
+        db, host, tender_id=lot3.id, not_bidders_fault=[], signers=ledger_keys.signers, now=clock.now()
+    )
+    third_lot.stages += ["closed", "opening", "opened"]
     retender = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}（重新招标）", clock=clock)
     _book_room(db, staff, retender, rooms["第二开标室"], Purpose.OPENING, clock=clock)
 
@@ -418,8 +480,10 @@ def run_tender_story(
         db, lot1, staff=staff, agent=agent, ledger_keys=ledger_keys, clock=clock
     )
     first.stages += ["evaluating", "evaluated", "publicity", "awarded", "contracted"]
+    _start_evaluating(db, lot3, staff=staff, clock=clock)
+    third_lot.stages.append("evaluating")
     third = LotStory(code=second.code, procedure="open", stages=["draft", "published"], tender_id=retender.id, round=2)
-    return [first, second, third, *procured]
+    return [first, second, third, *procured, third_lot]
 
 
 @dataclass

@@ -47,12 +47,13 @@ def _fill_deadline(page: Any, moment: datetime) -> None:
 
 
 def _said(page: Any, text: str) -> None:
-    expect(page.locator('p.notice[role="status"]')).to_contain_text(text)
+    expect(page.locator('p.flash-done[role="status"]')).to_contain_text(text)
 
 
 def test_政府采购法_第38条_the_host_and_a_supplier_negotiate_rounds_on_a_phone(
     phone: Any, site: Site, gm_ca: Path
 ) -> None:
+    phone.on("dialog", lambda dialog: dialog.accept())  # the irreversible steps ask first (data-confirm)
     scene = _negotiation(site, gm_ca)
     t0, tender_id = scene["opened_at"], scene["tender_id"]
     host_page = f"{site.url}/workspace/negotiations/{tender_id}"

@@ -33,12 +33,13 @@ def _on_the_services(site: Site, prequalification_id: int, step: Callable[[Sessi
 
 
 def _said(page: Any, text: str) -> None:
-    expect(page.locator('p.notice[role="status"]')).to_contain_text(text)
+    expect(page.locator('main p[role="status"]')).to_contain_text(text)  # the layout's message, or the page's own
 
 
 def test_实施条例_第15至19条_a_prequalification_from_its_notice_to_the_invitation_on_a_phone(
     phone: Any, site: Site, tmp_path: Path
 ) -> None:
+    phone.on("dialog", lambda dialog: dialog.accept())  # the irreversible steps ask first (data-confirm)
     with unit_of_work(site.factory) as db:
         prequalification, setup = scenarios.draft(db)
         crew = [scenarios.applicant(db) for _ in VERDICTS]

@@ -35,6 +35,7 @@ def _publicity(site: Site) -> dict[str, Any]:
 def test_政府采购法实施条例_第38条_a_supplier_objects_to_the_publicity_and_the_purchaser_answers_on_a_phone(
     phone: Any, site: Site
 ) -> None:
+    phone.on("dialog", lambda dialog: dialog.accept())  # the irreversible steps ask first (data-confirm)
     scene = _publicity(site)
     public_page = f"{site.url}/notices/sole-supplier"
     publicity = phone.locator(f'section[aria-labelledby="sole-{scene["tender_id"]}"]')
@@ -51,7 +52,7 @@ def test_政府采购法实施条例_第38条_a_supplier_objects_to_the_publicit
         phone.goto(public_page)
         publicity.locator("textarea").fill(OBJECTION)
         publicity.get_by_role("button", name="提出异议").click()
-        expect(phone.locator('p.notice[role="status"]')).to_contain_text("异议已提交")
+        expect(phone.locator('p.flash-done[role="status"]')).to_contain_text("异议已提交")
         objections = publicity.locator("table").nth(1)
         expect(objections).to_contain_text(OBJECTION)
         expect(objections).to_contain_text(china_time(raised_at))

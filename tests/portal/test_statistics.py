@@ -27,7 +27,9 @@ def awarded(db: Session, gm_ca: Path) -> dict:
 def test_the_page_counts_the_award_with_its_savings_rate(client: TestClient, awarded: dict) -> None:
     month = to_china_time(awarded["award"].awarded_at).month
     text = client.get("/statistics?year=2026").text
-    assert "100,000.00 元" in text
+    assert "10.00 万元" in text  # 100,000.00 yuan, in the unit statistics are read in
+    assert "100.00 万元" in text  # the budget
+    assert "100,000.00 元" not in text
     assert "90.00%" in text  # (1,000,000 − 100,000) ÷ 1,000,000
     assert f"{month}月" in text
     assert "工程建设" in text  # the trade type's label
@@ -39,7 +41,7 @@ def test_the_page_counts_the_award_with_its_savings_rate(client: TestClient, awa
 def test_another_year_has_no_awards(client: TestClient, awarded: dict) -> None:
     text = client.get("/statistics?year=2025").text
     assert "暂无成交" in text
-    assert "0.00 元" in text
+    assert "0.00 万元" in text
 
 
 def test_csv_download_has_the_same_rows(client: TestClient, awarded: dict) -> None:
@@ -78,3 +80,24 @@ def test_years_are_china_calendar_years() -> None:
     start, end = year_bounds(2026)
     assert start.isoformat() == "2025-12-31T16:00:00+00:00"
     assert end.isoformat() == "2026-12-31T16:00:00+00:00"
+
+
+def test_amounts_in_wan_yuan_round_half_up_to_the_hundred_yuan() -> None:
+    from ggzy.portal.formatting import wan_yuan
+    from ggzy.portal.statistics import wan_yuan as chart_wan_yuan
+
+    assert wan_yuan(123_456_789_00) == "12,345.68 万元"  # 123,456,789.00 yuan
+    assert wan_yuan(4_999) == "0.00 万元"  # 49.99 yuan
+    assert wan_yuan(5_000) == "0.01 万元"  # 50.00 yuan: half up
+    assert wan_yuan(123_456_789_00, language="en") == "CNY 123.4568 m"
+    assert chart_wan_yuan(123_456_789_00) == Decimal("12345.68")
+
+
+def test_the_chart_draws_amounts_in_wan_yuan(client: TestClient, awarded: dict) -> None:
+    import json
+    import re
+
+    text = client.get("/statistics?year=2026").text
+    data = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', text, re.S)[1])
+    assert max(data["month"]["amounts"]) == 10.0  # 100,000 yuan = 10 万元
+    assert "成交金额（万元）" in text

@@ -45,7 +45,8 @@ def test_staff_add_a_room_book_the_opening_in_china_time_and_cancel_it_on_the_pa
             "starts_at": "2026-12-19T13:30", "ends_at": "2026-12-19T16:00"}  # fmt: skip
     booked = client.post(f"{PAGE}/bookings", data=form, follow_redirects=False)
     assert booked.status_code == 303, booked.text
-    assert booked.headers["location"] == f"{PAGE}?day=2026-12-19#rooms"
+    assert booked.headers["location"] == f"{PAGE}?day=2026-12-19&done=room_booked#rooms"
+    assert "场地已预约。" in client.get(booked.headers["location"]).text  # the page says what was done
     booking = db.scalars(select(VenueBooking).where(VenueBooking.venue_id == room.id)).one()
     assert booking.starts_at.isoformat() == "2026-12-19T05:30:00+00:00"  # 13:30 China time, stored in UTC
     day = client.get(f"{PAGE}?day=2026-12-19").text.split('id="rooms"')[1]
@@ -65,6 +66,7 @@ def test_staff_add_a_room_book_the_opening_in_china_time_and_cancel_it_on_the_pa
         follow_redirects=False,
     )
     assert cancelled.status_code == 303, cancelled.text
+    assert "预约已取消，理由已记录。" in client.get(cancelled.headers["location"]).text
     day = client.get(f"{PAGE}?day=2026-12-19").text.split('id="rooms"')[1]
     assert "已取消" in day
     assert "开标室设备检修" in day

@@ -365,7 +365,7 @@ def test_the_host_calls_and_opens_rounds_from_its_page_and_the_supplier_sees_its
         f"{page}/rounds", data={"csrf_token": csrf_from(client, page), "deadline": deadline}, follow_redirects=False
     )
     assert called.status_code == 303, called.text
-    assert called.headers["location"].endswith("?done=called")
+    assert called.headers["location"].endswith("?done=quotations_called")
     notified = client.post(
         f"{page}/notices", data={"csrf_token": csrf_from(client, page), "text": "交货地点变更"}, follow_redirects=False
     )

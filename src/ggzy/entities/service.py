@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import ScalarSelect, or_, select
+from sqlalchemy import ScalarSelect, Select, or_, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.codes import (
@@ -409,3 +409,9 @@ def credit_code_of(entity_id: int | None) -> ScalarSelect[str]:
     """The entity's unified social credit code, as a scalar subquery for another domain's single round trip (a bid's
     submission checks its certificate against it at the deadline)."""
     return select(Entity.credit_code).where(Entity.id == entity_id).scalar_subquery()
+
+
+def entity_ids_named(pattern: str) -> Select[int]:
+    """The ids of the entities whose name matches a LIKE ``pattern`` (``\\`` escapes), ignoring case, as a subquery for
+    another domain's search (the portal finds notices by their owner's, agent's or bidders' names)."""
+    return select(Entity.id).where(Entity.name.ilike(pattern, escape="\\"))

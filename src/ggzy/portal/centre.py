@@ -32,6 +32,7 @@ from ggzy.core.web import DB, Now
 from ggzy.entities.service import get_centre
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.projects import service as projects
@@ -48,6 +49,13 @@ router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_
 Reviewer = Annotated[Principal, Depends(require(Permission.PROJECT_REVIEW))]
 RoomManager = Annotated[Principal, Depends(require(Permission.VENUE_MANAGE))]
 HOME = "/workspace/centre"
+
+REGISTRATION_ACCEPTED = outcome("registration_accepted", N_("项目登记已受理，招标人或代理机构可以发布公告。"))
+REGISTRATION_RETURNED = outcome("registration_returned", N_("项目登记已退回，退回理由已告知登记人。"))
+ROOM_ADDED = outcome("room_added", N_("场地已登记。"))
+ROOM_RETIRED = outcome("room_retired", N_("场地已停用，不能再预约；已有记录保留。"))
+ROOM_BOOKED = outcome("room_booked", N_("场地已预约。"))
+BOOKING_CANCELLED = outcome("booking_cancelled", N_("预约已取消，理由已记录。"))
 
 
 def _day_start(day: date) -> datetime:
@@ -110,7 +118,7 @@ def accept(project_id: Id, request: Request, actor: Reviewer, _: CsrfChecked, db
         projects.accept_registration(db, actor, project_id=project_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, now, error)
-    return see_other(HOME)
+    return see_other(HOME, done=REGISTRATION_ACCEPTED)
 
 
 @router.post(
@@ -131,7 +139,7 @@ def return_registration(
         projects.return_registration(db, actor, project_id=project_id, reason=reason.strip(), now=now)
     except DomainError as error:
         return _refused(request, db, actor, now, error)
-    return see_other(HOME)
+    return see_other(HOME, done=REGISTRATION_RETURNED)
 
 
 # --- rooms (场地) and their bookings ----------------------------------------------------------------------------
@@ -187,7 +195,7 @@ def create_venue(
         venues.create_venue(db, actor, centre_id=centre_id, data=data, now=now)
     except DomainError as error:
         return _refused(request, db, actor, now, error)
-    return see_other(_rooms_page())
+    return see_other(_rooms_page(), done=ROOM_ADDED)
 
 
 @router.post(
@@ -200,7 +208,7 @@ def retire_venue(venue_id: Id, request: Request, actor: RoomManager, _: CsrfChec
         venues.retire_venue(db, actor, venue_id=venue_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, now, error)
-    return see_other(_rooms_page())
+    return see_other(_rooms_page(), done=ROOM_RETIRED)
 
 
 @router.post(
@@ -232,7 +240,7 @@ def book_room(
         venues.book_venue(db, actor, tender_id=tender_id, data=data, now=now)
     except DomainError as error:
         return _refused(request, db, actor, now, error, day)
-    return see_other(_rooms_page(day))
+    return see_other(_rooms_page(day), done=ROOM_BOOKED)
 
 
 @router.post(
@@ -254,4 +262,4 @@ def cancel_booking(
         venues.cancel_booking(db, actor, booking_id=booking_id, reason=reason.strip(), now=now)
     except DomainError as error:
         return _refused(request, db, actor, now, error, day)
-    return see_other(_rooms_page(day))
+    return see_other(_rooms_page(day), done=BOOKING_CANCELLED)

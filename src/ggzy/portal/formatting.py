@@ -8,7 +8,7 @@ These are Jinja filters, registered in ``ggzy.portal.rendering``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ggzy.core.clock import to_china_time
 from ggzy.core.money import format_yuan, format_yuan_uppercase
@@ -62,3 +62,12 @@ def trade_type_label(value: str, language: Language = "zh") -> str:
     except ValueError:
         return value
     return trade_type.label_zh if language == "zh" else trade_type.label_en
+
+
+def wan_yuan(fen: int | None, language: Language = "zh") -> str:
+    """Large amounts as statistics show them: ``1,234.57 万元`` (to the hundred yuan, half up) / ``CNY 12.35 m``."""
+    if fen is None:
+        return "—"
+    if language == "zh":
+        return f"{(Decimal(fen) / 1_000_000).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,} 万元"
+    return f"CNY {(Decimal(fen) / 100_000_000).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP):,} m"

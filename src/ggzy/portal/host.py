@@ -25,6 +25,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.crypto import DecryptionFailed, ShareRecoveryFailed
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.outcomes import N_, Outcome, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.tendering import bids, lifecycle, opening, service
@@ -73,8 +74,14 @@ def _refused(request: Request, db: Session, actor: Principal, tender_id: int, no
     return form_refused(request, db, TEMPLATE, lambda: _context(db, actor, tender_id, now), error)
 
 
-def _back(tender_id: int, anchor: str = "") -> Response:
-    return see_other(f"/workspace/openings/{tender_id}{anchor}")
+OPENING_STARTED = outcome("opening_started", N_("开标已开始：投标人在解密时限内远程解密。"))
+OPENED_BY_CUSTODIANS = outcome("opened_by_custodians", N_("该投标文件已由保管人开启。"))
+OPENING_READ_OUT = outcome("opening_read_out", N_("开标记录已宣读并签名，已公开。"))
+OPENING_OBJECTION_ANSWERED = outcome("opening_objection_answered", N_("异议已当场答复并记录。"))
+
+
+def _back(tender_id: int, done: Outcome, anchor: str = "") -> Response:
+    return see_other(f"/workspace/openings/{tender_id}{anchor}", done=done)
 
 
 @router.get(
@@ -96,7 +103,7 @@ def start(tender_id: Id, request: Request, actor: Host, _: CsrfChecked, db: DB, 
         opening.start_opening(db, actor, tender_id=tender_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return _back(tender_id)
+    return _back(tender_id, OPENING_STARTED)
 
 
 @router.post(
@@ -115,7 +122,7 @@ def custodian_open(
         )  # fmt: skip
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return _back(tender_id, "#decryption")
+    return _back(tender_id, OPENED_BY_CUSTODIANS, "#decryption")
 
 
 @router.post(
@@ -139,7 +146,7 @@ def finish(
         )  # fmt: skip
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return _back(tender_id, "#record")
+    return _back(tender_id, OPENING_READ_OUT, "#record")
 
 
 @router.post(
@@ -166,4 +173,4 @@ def answer_objection(
         opening.answer_opening_objection(db, actor, objection_id=objection_id, answer=text, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return _back(tender_id, "#objections")
+    return _back(tender_id, OPENING_OBJECTION_ANSWERED, "#objections")

@@ -88,8 +88,9 @@ def _published_tender(db: Session, tender_id: int) -> Tender:
 
 @router.get("/openings", summary="Live opening hall: the openings of the coming days and the last ones")
 def openings(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
-    upcoming, recent = views.openings_around(db, since=now - STILL_UPCOMING, limit=30)
-    return render(request, "live_openings.html", {"active": "openings", "upcoming": upcoming, "recent": recent})
+    upcoming, recent, unopened = views.openings_around(db, since=now - STILL_UPCOMING, limit=30)
+    context = {"active": "openings", "upcoming": upcoming, "recent": recent, "unopened": unopened}
+    return render(request, "live_openings.html", context)
 
 
 @router.get(

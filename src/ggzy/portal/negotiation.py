@@ -26,6 +26,7 @@ from ggzy.crypto import ShareRecoveryFailed
 from ggzy.entities.service import entity_names
 from ggzy.evaluation import negotiation
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.outcomes import N_, Outcome, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.tendering import lifecycle, quotation_views, quotations, service
@@ -39,7 +40,13 @@ Supplier = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
 
 HOST_TEMPLATE = "ws_negotiation_host.html"
 SUPPLIER_TEMPLATE = "ws_negotiation_supplier.html"
-_DONE = {"called", "opened", "notified"}
+QUOTATIONS_CALLED = outcome(
+    "quotations_called", N_("已要求参加谈判的供应商在截止时间前报价；报价在截止时间后一并开启。")
+)
+QUOTATIONS_OPENED = outcome("quotations_opened", N_("本轮报价已一并开启。"))
+NEGOTIATION_NOTIFIED = outcome(
+    "negotiation_notified", N_("已书面通知所有参加谈判的供应商（政府采购法 第三十八条 第（四）项）。")
+)
 _HOST_PROBLEMS: tuple[type[DomainError], ...] = (NotFound, NotTheHost, InvalidInput, *lifecycle.REFUSALS)
 
 
@@ -69,7 +76,6 @@ def _host_context(db: Session, actor: Principal, tender_id: int, now: datetime) 
         "now": now,
         "may_call": lifecycle.procedure_has_step_now(tender, lifecycle.Step.CALL_QUOTATIONS, now)
         and not (rounds and (rounds[-1].final or rounds[-1].opened_at is None)),
-        "done": None,
         "entered_deadline": "",
         "entered_final": False,
     }
@@ -79,8 +85,8 @@ def _refused(request: Request, db: Session, actor: Principal, tender_id: int, no
     return form_refused(request, db, HOST_TEMPLATE, lambda: _host_context(db, actor, tender_id, now), error)
 
 
-def _done(tender_id: int, done: str) -> Response:
-    return see_other(f"/workspace/negotiations/{tender_id}?done={done}")
+def _done(tender_id: int, done: Outcome) -> Response:
+    return see_other(f"/workspace/negotiations/{tender_id}", done=done)
 
 
 def _china_time(value: str, field: str) -> datetime:
@@ -100,9 +106,7 @@ def _china_time(value: str, field: str) -> datetime:
     responses=problem_responses(NotFound, NotTheHost),
 )
 def host_page(tender_id: Id, request: Request, db: DB, actor: Host, now: Now) -> HTMLResponse:
-    done = request.query_params.get("done")
-    context = _host_context(db, actor, tender_id, now) | {"done": done if done in _DONE else None}
-    return render(request, HOST_TEMPLATE, context)
+    return render(request, HOST_TEMPLATE, _host_context(db, actor, tender_id, now))
 
 
 @router.post(
@@ -134,7 +138,7 @@ def call_round(
         return form_refused(
             request, db, HOST_TEMPLATE, lambda: _host_context(db, actor, tender_id, now) | entered, error
         )
-    return _done(tender_id, "called")
+    return _done(tender_id, QUOTATIONS_CALLED)
 
 
 @router.post(
@@ -151,7 +155,7 @@ def open_round(tender_id: Id, number: Id, request: Request, actor: Host, _: Csrf
         )
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return _done(tender_id, "opened")
+    return _done(tender_id, QUOTATIONS_OPENED)
 
 
 @router.post(
@@ -172,7 +176,7 @@ def notify(
         negotiation.notify_negotiation_change(db, actor, tender_id=tender_id, text=not_blank(text, "text"), now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return _done(tender_id, "notified")
+    return _done(tender_id, NEGOTIATION_NOTIFIED)
 
 
 @router.get(

@@ -22,7 +22,7 @@ from ggzy.core.trade_types import TradeType
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal import formatting, search, views
 from ggzy.portal import statistics as stats
-from ggzy.portal.labels import N_
+from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.page_cache import remembered
 from ggzy.portal.process import project_process
 from ggzy.portal.rendering import PageRoute, render, translator
@@ -54,23 +54,29 @@ def _notice_query(
         Name | None, Query(description="A region code (GB/T 2260); a province includes its cities")
     ] = None,
     procedure: Annotated[Name | None, Query(description="open | invited")] = None,
+    kind: Annotated[
+        Name | None, Query(description="The notice a round is at: notice | candidates | result | termination")
+    ] = None,
     published_from: Annotated[Name | None, Query(alias="from", description="First day published (YYYY-MM-DD)")] = None,
     published_to: Annotated[Name | None, Query(alias="to", description="Last day published (YYYY-MM-DD)")] = None,
     after: Annotated[Name | None, Query(max_length=200, description="Cursor of the next page")] = None,
 ) -> search.NoticeQuery:
     """The list's filters from a GET form, where an untouched field arrives blank: blank means no filter."""
-    trade_type, region, procedure = map(_blank_to_none, (trade_type, region, procedure))
+    trade_type, region, procedure, kind = map(_blank_to_none, (trade_type, region, procedure, kind))
     if trade_type is not None and trade_type not in set(TradeType):
         raise InvalidInput(field="trade_type", reason_zh="不是已知的交易类型", reason_en="is not a known trade type")
     if region is not None and not is_valid_region_code(region):
         raise InvalidInput(field="region", reason_zh="不是有效的行政区划代码", reason_en="is not a valid region code")
     if procedure is not None and procedure not in PROCEDURES:
         raise InvalidInput(field="procedure", reason_zh="不是已知的招标方式", reason_en="is not a known procedure")
+    if kind is not None and kind not in search.NOTICE_KINDS:
+        raise InvalidInput(field="kind", reason_zh="不是已知的公告类型", reason_en="is not a known notice type")
     return search.NoticeQuery(
         text=q.strip(),
         trade_type=trade_type,
         region=region,
         procedure=procedure,
+        kind=kind,
         published_from=_day(published_from, "from"),
         published_to=_day(published_to, "to"),
         after=_blank_to_none(after),
@@ -107,6 +113,7 @@ def notices(
             "page": page,
             "trade_types": list(TradeType),
             "procedures": list(PROCEDURES.values()),
+            "notice_kinds": search.NOTICE_KINDS,
             "regions": remembered(request, "regions", lambda: views.project_regions(db)),
         },
     )
@@ -118,8 +125,11 @@ def notices(
     "raised during them and the purchasers' answers",
 )
 def sole_supplier_notices(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
-    context = sole_supplier_context(db, now) | {"done": request.query_params.get("done") == "objection_raised"}
-    return render(request, "sole_supplier_notices.html", context)
+    return render(request, "sole_supplier_notices.html", sole_supplier_context(db, now))
+
+
+# what the publicity page says after an objection (the bidder's form posts it: ggzy.portal.bidder)
+SOLE_SUPPLIER_OBJECTION_RAISED = outcome("objection_raised", N_("异议已提交，采购人答复后将在此公开（不公开提出人）。"))
 
 
 def sole_supplier_context(db: DB, now: datetime) -> dict[str, object]:

@@ -24,6 +24,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, accepts_body
 from ggzy.entities.service import entity_names
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.outcomes import N_, Outcome, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, see_other
 from ggzy.prequalification import applications, lifecycle, review, service
@@ -39,7 +40,18 @@ Manager = Annotated[Principal, Depends(require(Permission.TENDER_MANAGE))]
 Applicant = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
 
 _OWNER, _APPLICANT = "ws_prequalification_owner.html", "ws_prequalification_applicant.html"
-_DONE = frozenset({"published", "concluded", "notified", "invited"})
+PREQUALIFICATION_PUBLISHED = outcome("prequalification_published", N_("资格预审公告已发布，资格预审文件开始发售。"))
+PREQUALIFICATION_CONCLUDED = outcome(
+    "prequalification_concluded",
+    N_("审查结果已确定；请向每一位申请人发出资格预审结果通知书（招标投标法实施条例 第十九条）。"),
+)
+PREQUALIFICATION_NOTIFIED = outcome("prequalification_notified", N_("结果通知书已发出。"))
+INVITED_FROM_PREQUALIFICATION = outcome(
+    "invited_from_prequalification",
+    N_("邀请招标已准备，投标邀请对象为且仅为通过资格预审的申请人（招标投标法实施条例 第十九条）；上传招标文件后发布。"),
+)
+APPLICATION_SUBMITTED = outcome("applied", N_("申请文件已递交。截止前可以重新递交，以最后一次为准。"))
+APPLICATION_DECRYPTED = outcome("application_decrypted", N_("申请文件已解密。"))
 _SEALED = {Stage.DRAFT, Stage.PUBLISHED, Stage.CLOSED}
 
 
@@ -61,7 +73,6 @@ def _facts(db: Session, prequalification: Any, now: datetime) -> dict[str, Any]:
         "stage": lifecycle.stage_of(prequalification, now).value,
         "paused": lifecycle.is_paused(db, prequalification.id),
         "clarifications": service.clarifications_of(db, prequalification.id),
-        "done": None,
     }
 
 
@@ -88,9 +99,7 @@ def _owner_context(db: Session, actor: Principal, prequalification_id: int, now:
     responses=problem_responses(NotFound, NotTheTenderer),
 )
 def owner_page(prequalification_id: Id, request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
-    done = request.query_params.get("done")
-    context = _owner_context(db, actor, prequalification_id, now) | {"done": done if done in _DONE else None}
-    return render(request, _OWNER, context)
+    return render(request, _OWNER, _owner_context(db, actor, prequalification_id, now))
 
 
 def _owner_refused(
@@ -99,8 +108,8 @@ def _owner_refused(
     return form_refused(request, db, _OWNER, lambda: _owner_context(db, actor, prequalification_id, now), error)
 
 
-def _back(prequalification_id: int, done: str) -> Response:
-    return see_other(f"/workspace/projects/prequalifications/{prequalification_id}?done={done}")
+def _back(prequalification_id: int, done: Outcome) -> Response:
+    return see_other(f"/workspace/projects/prequalifications/{prequalification_id}", done=done)
 
 
 @router.post(
@@ -113,7 +122,7 @@ def publish(prequalification_id: Id, request: Request, actor: Manager, _: CsrfCh
         service.publish(db, actor, prequalification_id=prequalification_id, now=now)
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
-    return _back(prequalification_id, "published")
+    return _back(prequalification_id, PREQUALIFICATION_PUBLISHED)
 
 
 @router.post(
@@ -136,7 +145,7 @@ def conclude(
         review.conclude(db, actor, prequalification_id=prequalification_id, now=now)
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
-    return _back(prequalification_id, "concluded")
+    return _back(prequalification_id, PREQUALIFICATION_CONCLUDED)
 
 
 @router.post(
@@ -152,7 +161,7 @@ def notify(
         review.notify_result(db, actor, application_id=application_id, now=now)
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
-    return _back(prequalification_id, "notified")
+    return _back(prequalification_id, PREQUALIFICATION_NOTIFIED)
 
 
 @router.post(
@@ -181,7 +190,7 @@ def invite(
         )  # fmt: skip
     except DomainError as error:
         return _owner_refused(request, db, actor, prequalification_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender.id}?done=invited_from_prequalification")
+    return see_other(f"/workspace/projects/tenders/{tender.id}", done=INVITED_FROM_PREQUALIFICATION)
 
 
 # -- the applicant ----------------------------------------------------------------------------------------------
@@ -208,9 +217,7 @@ def _applicant_context(
     responses=problem_responses(NotFound),
 )
 def applicant_page(prequalification_id: Id, request: Request, db: DB, actor: Applicant, now: Now) -> HTMLResponse:
-    done = request.query_params.get("done")
-    context = _applicant_context(request, db, actor, prequalification_id, now)
-    return render(request, _APPLICANT, context | {"done": done if done in {"applied", "decrypted"} else None})
+    return render(request, _APPLICANT, _applicant_context(request, db, actor, prequalification_id, now))
 
 
 def _applicant_refused(
@@ -237,7 +244,7 @@ def apply(
         )  # fmt: skip
     except DomainError as error:
         return _applicant_refused(request, db, actor, prequalification_id, now, error)
-    return see_other(f"/workspace/bidder/prequalifications/{prequalification_id}?done=applied")
+    return see_other(f"/workspace/bidder/prequalifications/{prequalification_id}", done=APPLICATION_SUBMITTED)
 
 
 @router.post(
@@ -265,4 +272,4 @@ def decrypt(
         )  # fmt: skip
     except DomainError as error:
         return _applicant_refused(request, db, actor, prequalification_id, now, error)
-    return see_other(f"/workspace/bidder/prequalifications/{prequalification_id}?done=decrypted")
+    return see_other(f"/workspace/bidder/prequalifications/{prequalification_id}", done=APPLICATION_DECRYPTED)

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ggzy.core.db import unit_of_work
 from ggzy.core.errors import DomainError
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import PermissionedRoute
@@ -30,7 +31,8 @@ from ggzy.portal import formatting, labels
 from ggzy.portal.csrf import csrf_token, remember_csrf_seed, viewer
 from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
 from ggzy.portal.outcomes import outcome_of
-from ggzy.portal.views import region_label
+from ggzy.portal.regions import region_choices, region_label
+from ggzy.portal.views import account_name, centre_names, centre_regions
 
 TEMPLATE_DIR = files("ggzy.portal") / "templates"
 STATIC_DIR = files("ggzy.portal") / "static"
@@ -51,6 +53,7 @@ environment = Environment(
 )
 environment.globals["static"] = lambda path: f"{STATIC_PREFIX}/{path}"
 environment.globals["region_label"] = region_label
+environment.globals["region_choices"] = region_choices  # a select of regions by name
 # Domain views give yuan as decimal strings ("1234.50"): pages show them as 元 with separators, or in capitals.
 environment.globals["fen_of"] = yuan_to_fen
 environment.globals["uppercase_of"] = lambda yuan: formatting.yuan_uppercase(yuan_to_fen(yuan))
@@ -62,6 +65,7 @@ def _language_filters(language: Language) -> dict[str, Callable[..., str]]:
         "china_date": partial(formatting.china_date, language=language),
         "china_time": partial(formatting.china_time, language=language),
         "yuan": partial(formatting.yuan, language=language),
+        "wan_yuan": partial(formatting.wan_yuan, language=language),
         "trade_type_label": partial(formatting.trade_type_label, language=language),
     }
 
@@ -103,6 +107,10 @@ def render(
         "url_with": partial(url_with, request),
         "viewer": viewer(request),  # who is logged in (the layout's login / workspace / logout links)
         "csrf_token": partial(csrf_token, request),  # every POST form: <input name="csrf_token" …>
+        "viewer_name": partial(_read, request, lambda db: account_name(db, viewer(request).user_id)),  # the header
+        # the regions the centres serve, by name, for a project's registration
+        "centre_region_choices": lambda ids: region_choices(_read(request, lambda db: centre_regions(db, set(ids)))),
+        "centre_name": lambda centre_id: _read(request, lambda db: centre_names(db, {centre_id})).get(centre_id, ""),
         "active": "",
         "done": outcome_of(request),  # what the last action did (ggzy.portal.outcomes), shown by the layout
         # a demo instance says so on every page (ggzy.core.instance)
@@ -120,6 +128,12 @@ def render(
     if choice.chosen_now:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
+
+
+def _read(request: Request, query: Callable[[Any], Any]) -> Any:
+    """A name a layout asks for (who is logged in, a centre's name), read when the template shows it."""
+    with unit_of_work(request.app.state.session_factory, read_only=True) as db:
+        return query(db)
 
 
 @cache

@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -94,13 +94,13 @@ def statistics_for(db: Session, *, year: int) -> Statistics:
 
 
 def chart_data(statistics: Statistics, labels: dict[str, dict[str, str]]) -> dict[str, object]:
-    """What the charts draw, by dimension: labels, counts and amounts in yuan (floats only here, for drawing)."""
+    """What the charts draw, by dimension: labels, counts and amounts in 万元 (floats only here, for drawing)."""
 
     def series(tallies: list[Tally], names: dict[str, str]) -> dict[str, list[object]]:
         return {
             "labels": [names.get(t.key, t.key) for t in tallies],
             "counts": [t.count for t in tallies],
-            "amounts": [float(fen_to_yuan(t.amount_fen)) for t in tallies],
+            "amounts": [float(wan_yuan(t.amount_fen)) for t in tallies],
         }
 
     return {
@@ -108,6 +108,11 @@ def chart_data(statistics: Statistics, labels: dict[str, dict[str, str]]) -> dic
         "month": series(statistics.by_month, labels["month"]),
         "region": series(statistics.by_region, labels["region"]),
     }
+
+
+def wan_yuan(fen: int) -> Decimal:
+    """An amount in 万元, to the hundred yuan (the unit statistics are read in)."""
+    return (Decimal(fen) / 1_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def table_rows(statistics: Statistics, labels: dict[str, dict[str, str]]) -> Iterable[list[object]]:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import CHINA_STANDARD_TIME, to_china_time
-from ggzy.core.codes import region_name
+from ggzy.core.codes import is_valid_region_code
 from ggzy.core.events import Event
+from ggzy.entities.service import entity_names, find_user, get_centre
+from ggzy.portal.regions import region_label
 from ggzy.projects.models import Lot, Project
 from ggzy.tendering.models import Tender
 
@@ -103,17 +104,27 @@ def published_notices() -> Select[Any]:
     )
 
 
-def openings_around(db: Session, *, since: datetime, limit: int) -> tuple[list[NoticeRow], list[NoticeRow]]:
-    """The live hall's list: the openings (bid deadlines) from ``since`` on, soonest first, and the ones before it,
-    latest first; of published tenders not cancelled."""
+def openings_around(
+    db: Session, *, since: datetime, limit: int
+) -> tuple[list[NoticeRow], list[NoticeRow], list[NoticeRow]]:
+    """The live hall's lists, of published tenders not cancelled: the openings (bid deadlines) from ``since`` on,
+    soonest first; the openings that took place before it, latest first (their hall replays them); and the tenders
+    whose deadline passed before it without an opening (too few bids, 招标投标法实施条例 第44条), latest first."""
+    from ggzy.tendering.models import Opening
+
     base = published_notices().where(Tender.cancelled_at.is_(None))
+    opened = select(Opening.id).where(Opening.tender_id == Tender.id).exists()
     upcoming = db.execute(
         base.where(Tender.bid_deadline >= since).order_by(Tender.bid_deadline, Tender.id).limit(limit)
     )
-    recent = db.execute(
-        base.where(Tender.bid_deadline < since).order_by(Tender.bid_deadline.desc(), Tender.id.desc()).limit(limit)
+    past = base.where(Tender.bid_deadline < since).order_by(Tender.bid_deadline.desc(), Tender.id.desc()).limit(limit)
+    recent = db.execute(past.where(opened))
+    unopened = db.execute(past.where(~opened))
+    return (
+        [notice_row(row) for row in upcoming],
+        [notice_row(row) for row in recent],
+        [notice_row(row) for row in unopened],
     )
-    return [notice_row(row) for row in upcoming], [notice_row(row) for row in recent]
 
 
 @dataclass(frozen=True)
@@ -230,16 +241,6 @@ def news_between(db: Session, *, start: datetime, end: datetime, limit: int) -> 
     ]
 
 
-@lru_cache(maxsize=4096)  # every row of every list asks; the names are fixed (GB/T 2260)
-def region_label(code: str) -> str:
-    """The region's name where one is known (provinces), else its code (GB/T 2260)."""
-    name = region_name(code)
-    if name is not None:
-        return name
-    province = region_name(code[:2] + "0000")
-    return f"{province} {code}" if province else code
-
-
 def project_regions(db: Session) -> list[tuple[str, str]]:
     """The regions of the projects with a published notice, for the list's region filter: a project not yet
     published is not shown, not even by its region.
@@ -255,4 +256,32 @@ def project_regions(db: Session) -> list[tuple[str, str]]:
         .where(Project.region_code == regions.c.region_code, Tender.published_at.is_not(None))
     )
     query = select(regions.c.region_code).where(published_here.exists()).order_by(regions.c.region_code)
-    return [(code, region_label(code)) for code in db.scalars(query)]
+    codes: set[str] = set()
+    for code in db.scalars(query):  # with the prefecture and the province it lies in: a filter takes in its parts
+        codes |= {code, code[:4] + "00", code[:2] + "0000"} if is_valid_region_code(code) else {code}
+    return [(code, region_label(code)) for code in sorted(codes)]
+
+
+def account_name(db: Session, user_id: int | None) -> str:
+    """Who a logged-in user is, as people call them: a market entity's user by the entity's name (and the person's,
+    where the account names one), staff and experts by their display name; never the account's id."""
+    user = find_user(db, user_id) if user_id is not None else None
+    if user is None:
+        return ""
+    person = user.display_name if user.display_name and user.display_name != user.username else ""
+    if user.entity_id is None:
+        return person or user.username
+    entity = entity_names(db, [user.entity_id]).get(user.entity_id, "")
+    if not entity:
+        return person or user.username
+    return entity if not person or person == entity else f"{person}（{entity}）"
+
+
+def centre_names(db: Session, centre_ids: set[int]) -> dict[int, str]:
+    """The trading centres' names by id (交易中心), for the selects and lists that would otherwise show ids."""
+    return {centre_id: get_centre(db, centre_id).name for centre_id in centre_ids}
+
+
+def centre_regions(db: Session, centre_ids: set[int]) -> set[str]:
+    """The region codes the centres serve: a project registers with a centre of its region."""
+    return {get_centre(db, centre_id).region_code for centre_id in centre_ids}

@@ -10,10 +10,15 @@
       var chart = window.echarts.init(element);
       chart.setOption({
         tooltip: { trigger: "axis" },
-        legend: { data: [words.amount, words.count] },
-        grid: { left: 8, right: 8, bottom: 8, containLabel: true },
+        // the legend on its own line above the plot, the axis names below it: neither covers the labels of the
+        // months, which turn 45° under the plot when there are many
+        legend: { data: [words.amount, words.count], top: 0, left: "center" },
+        grid: { left: 8, right: 8, top: 64, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: series.labels, axisLabel: { interval: 0, rotate: series.labels.length > 6 ? 45 : 0 } },
-        yAxis: [{ type: "value", name: words.amount }, { type: "value", name: words.count, minInterval: 1 }],
+        yAxis: [
+          { type: "value", name: words.amount, nameGap: 12, nameTextStyle: { align: "left" } },
+          { type: "value", name: words.count, minInterval: 1, nameGap: 12, nameTextStyle: { align: "right" } }
+        ],
         series: [
           { name: words.amount, type: "bar", data: series.amounts },
           { name: words.count, type: "line", yAxisIndex: 1, data: series.counts }
