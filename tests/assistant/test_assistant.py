@@ -416,3 +416,33 @@ def test_the_assistant_refuses_a_summary_without_the_declared_price_and_seals_no
         assert not list((running.home.path / "staging").rglob("*")), "the files in the clear are gone"
         refused = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
         assert refused.status_code >= 400
+
+
+def test_a_bid_is_decrypted_only_for_the_lot_it_was_sealed_for(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    """A page that presents one lot's envelope as another tender's opening gets no data key (a security review
+    found the envelope was looked up by its digest alone): the assistant reads the lot from the envelope, shows it,
+    and compares it with the lot of the tender the platform describes."""
+    other, _ = make_published_tender(db)
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    for running in start(tmp_path / "home", _file_keys(tmp_path, bidder.issued), AppTransport(client)):
+        sealing = _seal(running, tender.id)
+        running.decide(sealing.json()["id"], "approve")
+        sealed = running.poll(sealing.json()["id"]).json()
+        assert sealed["status"] == "done", sealed
+        digest = sealed["result"]["ciphertext_sha256"]
+        asked = running.ask(
+            "/v1/decrypt",
+            json={"tender_url": f"{PORTAL}/api/v1/tenders/{other.id}", "tender_title": "另一个项目（正在开标）",
+                  "ciphertext_sha256": digest},
+        )  # fmt: skip
+        assert asked.status_code == 202, asked.text
+        consent = running.client.get(f"/consent/{asked.json()['id']}").text
+        assert sealed["result"]["lot_code"] in consent  # the user sees the lot the envelope is sealed for
+        running.decide(asked.json()["id"], "approve")
+        done = running.poll(asked.json()["id"]).json()
+        assert done["status"] == "failed", done
+        assert done["problem"]["code"] == "assistant_envelope_of_another_tender"
+        assert "result" not in done or not done["result"]

@@ -351,6 +351,7 @@ def test_an_expert_enrols_the_assistants_certificate_key_and_signs_a_score_sheet
         form = page.locator(f'form[data-sign] input[name="bid_id"][value="{scene["bid_id"]}"] >> xpath=..')
         form.locator('input[name="score.technical"]').fill("27.5")
         form.locator('input[name="score.business"]').fill("18")
+        page.once("dialog", lambda dialog: dialog.accept())  # a sheet is final: the page asks first (data-confirm)
         with page.expect_popup() as opened:
             form.get_by_role("button", name="签名并提交评分表").click()
         expect(opened.value.locator("body")).to_contain_text("technical=27.5")

@@ -256,8 +256,9 @@ def test_notice_type_and_region_filters_by_name(phone: Any, site: Site) -> None:
     phone.get_by_role("button", name="搜索").click()
     phone.wait_for_load_state()
     results = phone.locator("table.notice-table td.title-cell a").all_inner_texts()
+    # the demo's lots with a result, all titled 昆明市…; other browser tests may add tenders to the shared site
     awarded = [lot for lot in site.demo["lots"] if lot["stages"][-1] == "contracted"]
-    assert len(results) == len(awarded), results
+    assert len([title for title in results if title.startswith("昆明市")]) == len(awarded), results
     assert not any("重新招标" in title for title in results)
     expect(phone.locator("#kind")).to_have_value("result")
     regions = phone.locator("#region option").all_inner_texts()

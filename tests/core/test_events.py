@@ -475,7 +475,8 @@ def _evaluation(db: Session, gm_ca: Path, action: str) -> Callable[[], object]:
     report = evaluation.finalise_report(db, member, tender_id=tender_id, now=now)
     if action == "evaluation.report_signature_refused":
         runner = principal(db, opened["staff"], Permission.EVALUATION_RUN)
-        return lambda: report_signing.record_refusal(db, runner, tender_id=tender_id, member_id=seat.id, now=now)
+        later = now + report_signing.SIGNING_TIME  # the members' time to sign has passed
+        return lambda: report_signing.record_refusal(db, runner, tender_id=tender_id, member_id=seat.id, now=later)
     key = BrowserKey()
     from ggzy.evaluation import signing
 

@@ -335,3 +335,31 @@ def test_a_document_asked_again_within_five_minutes_is_the_same_signed_file_then
     again = _pdf(client, url)
     assert again != first
     assert check_pdf(again, _certificate(client)).ok
+
+
+def test_the_witness_certificate_never_names_an_objector_before_the_opening(db: Session) -> None:
+    """招标投标法 第22条: who takes part stays secret before the opening. An objection to the documents is on the
+    certificate as a stage, by a bidder's role, never by the objector's name (a security review found it named)."""
+    from ggzy.core.permissions import Permission
+    from ggzy.documents import content
+    from ggzy.entities.service import get_entity
+    from ggzy.tendering import service
+    from tests.conftest import TEST_NOW
+    from tests.factories import bidder_user, make_published_tender, principal
+
+    tender, setup = make_published_tender(db)
+    objector = bidder_user(db)
+    service.raise_objection(
+        db, principal(db, objector, Permission.TENDER_OBJECT), tender_id=tender.id, text="资格条件排斥潜在投标人",
+        now=TEST_NOW,
+    )  # fmt: skip
+    owner = principal(db, setup["owner_user"], Permission.PROJECT_READ)
+    document = content.witness_certificate(db, owner, tender_id=tender.id, now=TEST_NOW)
+    rows = [row for section in document.sections if section.table is not None for row in section.table.rows]
+    objection_rows = [row for row in rows if "异议" in " ".join(row)]
+    assert objection_rows, rows  # the stage is there
+    name = get_entity(db, objector.entity_id).name
+    assert not any(name in cell for row in rows for cell in row), rows
+    assert any("投标人" in row for row in objection_rows)  # by its role
+    agent_name = get_entity(db, setup["agent_user"].entity_id).name
+    assert any(agent_name in cell for row in rows for cell in row)  # the agent acts in public: named

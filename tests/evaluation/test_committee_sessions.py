@@ -270,6 +270,11 @@ def test_regulations_art_53_a_member_refusing_to_sign_without_reasons_is_deemed_
         report_signing.record_refusal(db, scene["sitters"][0][1], tender_id=tender_id, member_id=member_id, now=now)
     assert _count(db, ReportSignature) == 0
     runner = principal(db, scene["staff"], Permission.EVALUATION_RUN)
+    before = event_count(db)
+    with pytest.raises(report_signing.SigningTimeOpen):  # the members first have their time to sign or dissent
+        report_signing.record_refusal(db, runner, tender_id=tender_id, member_id=member_id, now=now)
+    assert (_count(db, ReportSignature), event_count(db)) == (0, before)
+    now += report_signing.SIGNING_TIME
     row = report_signing.record_refusal(db, runner, tender_id=tender_id, member_id=member_id, now=now)
     assert (row.opinion, row.signature) == ("deemed_agreed", None)
     with pytest.raises(service.SheetFinal):

@@ -198,11 +198,13 @@ def test_the_committee_reviews_elects_rejects_scores_and_signs_with_one_dissent_
 
 
 def test_regulations_art_53_staff_record_a_refusal_to_sign_on_the_page_and_the_member_is_deemed_to_agree(
-    client: TestClient, db: Session, gm_ca: Path, trusted: dict[str, int]
+    client: TestClient, db: Session, gm_ca: Path, trusted: dict[str, int], clock
 ) -> None:
+    from ggzy.evaluation import report_signing
     from tests.evaluation.test_committee_sessions import _reported
 
     scene = _reported(db, gm_ca)
+    clock.set(scene["opened_at"] + report_signing.SIGNING_TIME)  # the members' time to sign has passed
     tender_id = scene["tender"].id
     page = f"/workspace/committee/tenders/{tender_id}"
     browser_login(client, db, scene["staff"])

@@ -65,6 +65,19 @@ class TenderElsewhere(DomainError):
     message_en = "The tender URL {url} is not on the asking platform {origin}: the assistant seals for its own tenders"
 
 
+class EnvelopeOfAnotherTender(DomainError):
+    """The page asked for the data key of an envelope sealed for another lot than the tender it names: a data key is
+    handed over only at the opening of the lot the envelope was sealed for (a page could otherwise present one
+    lot's bid as another's opening and read it early)."""
+
+    code = "assistant_envelope_of_another_tender"
+    status = 409
+    message_zh = "该投标文件是为标段 {sealed_for} 加密的，不是为请求解密的项目（标段 {asked_for}）：未交出数据密钥"
+    message_en = (
+        "The bid was sealed for lot {sealed_for}, not for the tender asked (lot {asked_for}): no data key given"
+    )
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -207,9 +220,13 @@ class Operations:
         if origin_of(url.url) != normalise_origin(origin):
             raise TenderElsewhere(url=url.url, origin=origin)
         envelope = self._envelope_for(ciphertext_sha256.strip().lower())
+        sealed_for = read_header(envelope).lot_code  # what the envelope itself says, not what the page says
 
         def work(_: AssistantRequest) -> dict[str, Any]:
             try:
+                material = fetch_tender_material(self.transport, url.url, self.keys.certificate.suite)
+                if material.lot_code != sealed_for:
+                    raise EnvelopeOfAnotherTender(sealed_for=sealed_for, asked_for=material.lot_code)
                 _header, data_key = unwrap_own_data_key(envelope, self.keys.private_key())
             except BidClientError as error:
                 raise ClientRefusal(error) from error
@@ -218,7 +235,7 @@ class Operations:
         purpose = Purpose(
             platform=origin,
             action="开标解密：交出本投标文件的数据密钥 / hand over the bid's data key at the opening",
-            tender=f"{tender_title} ({url.url})",
+            tender=f"{tender_title} ({url.url}) · 加密时的标段 / sealed for lot {sealed_for}",
             digest=ciphertext_sha256,
         )
         return self.book.add(kind="decrypt", purpose=purpose, work=work, now=self.clock.now())

@@ -129,6 +129,14 @@ ROLES = {
 }
 
 
+# Who the witness certificate names: those who act in public for the tender. A bidder, an objector or a complainant
+# is shown by its role only: who takes part stays secret before the opening (招标投标法 第22条), and the public
+# ledger drops the actor's entity for the same reason.
+NAMED_ROLES = frozenset(
+    {Role.PLATFORM_ADMIN.value, Role.CENTRE_STAFF.value, Role.OWNER.value, Role.AGENT.value, Role.SUPERVISOR.value}
+)
+
+
 def yuan(fen: int | None) -> str:
     return "—" if fen is None else f"{format_yuan(fen)} 元"
 
@@ -534,7 +542,7 @@ def witness_certificate(db: Session, actor: Principal, *, tender_id: int, now: d
             what,
             beijing(event.occurred_at),
             names.get(event.actor_entity_id, "")
-            if event.actor_entity_id
+            if event.actor_entity_id and event.actor_role in NAMED_ROLES
             else ROLES.get(event.actor_role, event.actor_role),
             f"#{event.id} / {line.index if line.index is not None else '待编号'}",
         ]

@@ -13,7 +13,9 @@ in force cannot sign (the page asks them to enrol first). The report's JSON is n
 digest is what is signed; the dissents are noted beside it, in every reading of the report.
 
 A member who will not sign and gives no written reasons is deemed to agree: the centre's staff record that
-(``deemed_agreed``, no signature), after which the member can no longer sign.
+(``deemed_agreed``, no signature), after which the member can no longer sign. Staff may record it only once the
+members have had :data:`SIGNING_TIME` to sign after the report was finalised: a refusal recorded at once would take
+from a member the dissent the article gives them (a security review found staff could pre-empt it).
 
 The signed text (UTF-8; every line ends with ``\\n``; reasons with CR LF made LF and surrounding blanks stripped)::
 
@@ -34,11 +36,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal, Role
@@ -147,6 +150,18 @@ def sign_report(
     return row
 
 
+# How long the members have to sign (or write their dissent) before staff may record that one refused: a rule of the
+# platform, not of the article, which sets no time; half an hour at the venue, after the report is read.
+SIGNING_TIME = timedelta(minutes=30)
+
+
+class SigningTimeOpen(DomainError):
+    code = "report_signing_time_open"
+    status = 409
+    message_zh = "评标报告定稿后 {minutes} 分钟内成员仍可签署或书面说明不同意见，{until} 之前不能记录拒签"
+    message_en = "Members may sign or write their dissent for {minutes} minutes after the report; not before {until}"
+
+
 @changes_state("evaluation.report_signature_refused", disclosed=False)
 def record_refusal(db: Session, actor: Principal, *, tender_id: int, member_id: int, now: datetime) -> ReportSignature:
     """The centre's staff record that a member refused to sign the report without written dissent and reasons: the
@@ -159,6 +174,10 @@ def record_refusal(db: Session, actor: Principal, *, tender_id: int, member_id: 
     member = sitting_member(db, tender_id=tender.id, member_id=member_id)
     if member.id in signatures_of(db, report.id):
         raise Conflict(field="member_id", reason_zh="该成员已签署", reason_en="the member has signed already")
+    until = as_utc(report.finalised_at) + SIGNING_TIME
+    if now < until:
+        shown = to_china_time(until).strftime("%Y-%m-%d %H:%M")
+        raise SigningTimeOpen(minutes=int(SIGNING_TIME.total_seconds() // 60), until=f"{shown} (UTC+8)")
     row = ReportSignature(
         report_id=report.id, member_id=member.id, opinion=DEEMED_AGREED, reasons="", signed_message=None,
         signature=None, key_fingerprint=None, recorded_by=actor.user_id, recorded_at=now,

@@ -289,7 +289,7 @@ def object_to_sole_supplier(
             request, db, "sole_supplier_notices.html",
             lambda: pages.sole_supplier_context(db, now), error,
         )  # fmt: skip
-    return see_other(f"/notices/sole-supplier?done=objection_raised#sole-{tender_id}")
+    return see_other(f"/notices/sole-supplier#sole-{tender_id}", done=pages.SOLE_SUPPLIER_OBJECTION_RAISED)
 
 
 @router.get(

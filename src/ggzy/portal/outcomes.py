@@ -7,7 +7,9 @@ A portal module declares the outcomes of its forms once, at import::
 and its route ends with ``see_other(path, done=WITHDRAWN)``. The browser lands on ``path?done=bid_withdrawn``; the
 layout shows the registered sentence (``base.html``), translated like any message of the templates. Only a
 registered code shows anything: the query parameter never carries text, so a link cannot make the platform say
-what it did not do.
+words of its own. It can still show a registered sentence on a page where nothing was done (``?done=report_signed``
+in a link someone sends): the sentence says what a form does, and the page's records below it say what was done.
+Binding the message to the request that did the action (a one-time message in the session) is the next step.
 """
 
 from __future__ import annotations

@@ -317,7 +317,6 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "stage": stage.value,
         "is_draft": stage == Stage.DRAFT,
         "round": _round_row(tender, now),
-        "legacy_done": None,
         "may_terminate": lifecycle.procedure_has_step_now(tender, lifecycle.Step.TERMINATE, now),
         "sole_supplier": procedure(tender.procedure).has(lifecycle.Step.PUBLICISE_SOLE_SUPPLIER),
         "sole_supplier_objections": sole_source.objections_of(db, tender.id),
@@ -383,9 +382,20 @@ CONTRACT_RECORDED = outcome("contract_recorded", N_("合同已登记并公开；
 CHALLENGE_ANSWERED = outcome("challenge_answered", N_("质疑已书面答复，答复已送达质疑供应商。"))
 
 
-_DONE = frozenset(
-    {"terminated", "sole_supplier_publicised", "sole_supplier_objection_answered", "invited_from_prequalification"}
-)  # what the page says after an action redirected here
+ROUND_TERMINATED = outcome(
+    "terminated",
+    N_(
+        "本轮已终止：终止公告已发布，理由已记录；已收取的文件费用和投标保证金应当及时退还"
+        "（招标投标法实施条例 第三十一条）。该标段可以发起新一轮。"
+    ),
+)
+SOLE_SUPPLIER_OBJECTION_ANSWERED = outcome(
+    "sole_supplier_objection_answered", N_("异议已答复，答复已在单一来源采购公示页公开。")
+)
+SOLE_SUPPLIER_PUBLICISED = outcome(
+    "sole_supplier_publicised",
+    N_("唯一供应商已公示；公示期满5个工作日后方可发布采购公告（政府采购法实施条例 第三十八条）。"),
+)
 
 
 @router.get(
@@ -394,9 +404,7 @@ _DONE = frozenset(
     responses=problem_responses(NotFound, NotTheTenderer),
 )
 def tender_page(tender_id: Id, request: Request, db: DB, actor: Manager, now: Now) -> HTMLResponse:
-    done = request.query_params.get("done")
-    context = _tender_context(db, actor, tender_id, now) | {"legacy_done": done if done in _DONE else None}
-    return render(request, "ws_project_tender.html", context)
+    return render(request, "ws_project_tender.html", _tender_context(db, actor, tender_id, now))
 
 
 def _refused(request: Request, db: Session, actor: Principal, tender_id: int, now: datetime, error: DomainError):  # type: ignore[no-untyped-def]
@@ -457,7 +465,7 @@ def publicise_sole_supplier(
         service.publicise_sole_supplier(db, actor, tender_id=tender_id, notice_text=notice_text.strip(), now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender_id}?done=sole_supplier_publicised")
+    return see_other(f"/workspace/projects/tenders/{tender_id}", done=SOLE_SUPPLIER_PUBLICISED)
 
 
 @router.post(
@@ -486,7 +494,7 @@ def terminate(
         service.cancel_tender(db, actor, tender_id=tender_id, reason=reason.strip(), now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender_id}?done=terminated")
+    return see_other(f"/workspace/projects/tenders/{tender_id}", done=ROUND_TERMINATED)
 
 
 @router.post(
@@ -552,7 +560,7 @@ def answer_sole_supplier_objection(
         sole_source.answer_objection(db, actor, objection_id=objection_id, answer=answer.strip(), now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender_id}?done=sole_supplier_objection_answered#draft")
+    return see_other(f"/workspace/projects/tenders/{tender_id}#draft", done=SOLE_SUPPLIER_OBJECTION_ANSWERED)
 
 
 @router.post(
