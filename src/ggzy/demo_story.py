@@ -286,8 +286,9 @@ def _register_experts(db: Session, staff: Principal, experts: list[tuple[int, in
 
 
 def _start_evaluating(db: Session, tender: Tender, *, staff: Principal, clock: FixedClock) -> None:
-    """Draw lot 3's committee (all five experts of its specialty, the ``expert`` account among them) and start the
-    evaluation, left for the committee to do on its pages: qualification first (实施条例 第51条)."""
+    """Draw lot 3's committee (all five experts of its specialty, the ``expert`` account among them), check them in
+    at the venue and start the evaluation, left for the committee to do on its pages: electing its lead, then
+    qualification (实施条例 第51条)."""
     from decimal import Decimal
 
     from ggzy.evaluation import rules as evaluation_rules
@@ -299,6 +300,8 @@ def _start_evaluating(db: Session, tender: Tender, *, staff: Principal, clock: F
         db, staff, tender_id=tender.id, specialty_code=LOT3_SPECIALTY, size=5, reserve=0,
         owner_representative_user_ids=[], now=clock.now(),
     )  # fmt: skip
+    for member in expert_register.sitting_members(db, tender.id):  # 签到: the committee is at the venue
+        expert_register.check_in_member(db, staff, tender_id=tender.id, member_id=member.id, now=clock.now())
     scheme = evaluation_rules.Scheme(
         ("营业执照、资质证书和安全生产许可证有效", "项目经理具备注册建造师执业资格"),
         (),
