@@ -10,6 +10,7 @@ repeat it). The user approves each signature in the assistant's own window.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -50,6 +51,15 @@ def _key_source(
     return Pkcs11KeySource(certificate_pem=certificate_pem, settings=settings)
 
 
+def _token_pin(module: str | None) -> str | None:
+    """The token's PIN from GGZY_TOKEN_PIN or typed at a hidden prompt; never an option: a command line is visible
+    to every user of the computer (``ps``)."""
+    if module is None:
+        return None
+    pin = os.environ.get("GGZY_TOKEN_PIN")
+    return pin if pin is not None else typer.prompt("令牌 PIN / the token's PIN", hide_input=True)
+
+
 @assistant_app.command("serve")
 def serve_command(
     certificate: Annotated[Path, typer.Option("--cert", help="证书 PEM / the certificate")],
@@ -62,9 +72,6 @@ def serve_command(
     ] = None,
     token: Annotated[str | None, typer.Option("--token", help="USB 密钥（令牌）标签 / the token's label")] = None,
     key_label: Annotated[str | None, typer.Option("--key-label", help="令牌中密钥的标签 / the key's label")] = None,
-    pin: Annotated[
-        str | None, typer.Option("--pin", envvar="GGZY_TOKEN_PIN", help="令牌 PIN（或 GGZY_TOKEN_PIN）")
-    ] = None,
     home: Annotated[Path, typer.Option("--home", help="助手目录：配对、日志、信封 / the assistant's directory")] = (
         DEFAULT_HOME
     ),
@@ -79,7 +86,7 @@ def serve_command(
         assistant_home = AssistantHome.open(home, pair=portal)
         if not assistant_home.portals:
             raise typer.BadParameter("pair at least one portal: --portal https://ggzy.example.cn")
-        keys = _key_source(certificate, key, pkcs11_module, token, key_label, pin)
+        keys = _key_source(certificate, key, pkcs11_module, token, key_label, _token_pin(pkcs11_module))
         keys.check()
     except DomainError as error:
         raise _fail(error) from error

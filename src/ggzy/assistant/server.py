@@ -112,7 +112,8 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
             return await call_next(request)
         origin = request.headers.get("origin")
         if not home.is_paired(origin):
-            home.log(operations.clock.now(), "refused_origin", origin=origin, path=request.url.path)
+            # cut to size: any web page can make refused requests, and the log must not fill the disk with them
+            home.log(operations.clock.now(), "refused_origin", origin=(origin or "")[:200], path=request.url.path[:200])
             return _problem(OriginNotPaired(origin=origin or "（无来源 / no Origin）"), request.url.path)
         assert origin is not None
         cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
