@@ -42,7 +42,7 @@ from tests.factories import issue, make_published_tender
 from tests.tendering.test_bids import Bidder
 from tests.test_bidclient import AppTransport
 
-SUMMARY = {"price_fen": 1_823_456_700, "schedule_days": 540, "quality": "合格"}
+SUMMARY = {"price_fen": 1_823_456_700}  # what the factories' tender declares: the price
 FILES = {"商务标.pdf": b"%PDF commercial " * 300, "技术标.pdf": b"%PDF technical " * 300}
 
 
@@ -394,3 +394,25 @@ def test_an_expert_signs_a_score_sheet_as_the_platform_verifies_it(
             signing.verify(enrolled, message=message.replace("30.00", "31.00"), signature=signed["signature"])
         refused = running.ask("/v1/score-sheet", json={"message": "pay 1000000 to account 42"})
         assert refused.status_code == 422
+
+
+def test_the_assistant_refuses_a_summary_without_the_declared_price_and_seals_nothing(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    """Issue 11's example: a summary whose price is not under the declared key seals nothing, through the assistant
+    as through ``ggzy bid seal`` (the same check, bidclient.seal_for_tender)."""
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    transport = AppTransport(client)
+    for running in start(tmp_path / "home", _file_keys(tmp_path, bidder.issued), transport):
+        asked = _seal(running, tender.id, summary={"投标报价": 420000000, "工期": 300})
+        assert asked.status_code == 202, asked.text
+        request_id = asked.json()["id"]
+        assert running.decide(request_id, "approve").status_code == 200
+        done = running.poll(request_id).json()
+        assert done["status"] == "failed", done
+        assert done["problem"]["code"] == "summary_incomplete"
+        assert not list(running.home.envelopes.iterdir()), "no envelope was written"
+        assert not list((running.home.path / "staging").rglob("*")), "the files in the clear are gone"
+        refused = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        assert refused.status_code >= 400

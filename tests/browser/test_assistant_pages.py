@@ -131,7 +131,16 @@ def _register(page: Any, site: Site, tender_id: int) -> None:
 
 
 def _fill_the_bid(page: Any) -> None:
-    page.locator('[data-summary-key="price_fen"]').fill(PRICE_YUAN)
+    # what the demo tender declares (开标一览表): the price, 工期, 质量标准, 项目经理
+    for key, value in {
+        "price_fen": PRICE_YUAN,
+        "schedule_days": "520",
+        "quality": "合格",
+        "project_manager": "张三",
+    }.items():
+        field = page.locator(f'[data-summary-key="{key}"]')
+        if key == "price_fen" or field.count():  # a tender of the factories declares the price only
+            field.fill(value)
     page.locator("#bid-files").set_input_files(
         [
             {"name": "商务标.pdf", "mimeType": "application/pdf", "buffer": COMMERCIAL},
