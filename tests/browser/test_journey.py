@@ -393,6 +393,9 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
         objector_page.goto(f"{site.url}/workspace/objections")
         expect(objector_page.locator("#my-complaints")).to_contain_text(DECISION)
         screenshot(objector_page, "journey-bidder-sees-the-decision")
+        objector_page.goto(f"{site.url}/workspace/objections/tenders/{tender_id}")
+        objector_page.locator('a[href^="/projects/"]').first.click()  # the public project page shows it too
+        expect(objector_page.locator("table.decisions")).to_contain_text(DECISION)
 
         # when the publicity has ended the agent awards (the letters go out) and records the contract
         site.clock.set(max(ends_at, site.clock.now()) + timedelta(minutes=1))
@@ -410,6 +413,8 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
         _said(phone, "合同已登记")
         expect(phone.locator("#contract")).to_contain_text("元")
         check_fits_the_phone(phone, "journey-contract")
+        for title, document in (("评标报告", "evaluation-report.pdf"), ("交易见证书", "witness-certificate.pdf")):
+            _signed_pdf(phone, phone.locator(f'a[href$="{document}"]').first, certificate, title)
 
 
 def site_certificate(page: Any, site: Site) -> str:
