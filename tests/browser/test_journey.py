@@ -174,6 +174,7 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
         phone.locator("#lot_name").fill("施工总承包")
         phone.locator("#budget").fill("5000000.00")
         phone.get_by_role("button", name="提交登记").click()
+        _said(phone, "项目登记已提交")
         project_card = phone.locator("section.card", has_text=PROJECT)
         expect(project_card).to_contain_text("待受理")
         check_fits_the_phone(phone, "journey-project-registered")
@@ -202,8 +203,9 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
         label.dispatch_event("change")
         expect(form.locator("[data-summary-item]").nth(0).locator('select[name="summary_kind"]')).to_have_value("days")
         form.get_by_role("button", name="保存草稿").click()
+        _said(phone, "招标草稿已保存")
         expect(phone.locator("h1")).to_have_text(TENDER)
-        tender_page = phone.url
+        tender_page = phone.url.split("?")[0]
         tender_id = int(tender_page.rsplit("/", 1)[1])
         declared = phone.locator('section[aria-labelledby="summary-fields"] table')
         expect(declared).to_contain_text("投标报价")
@@ -212,8 +214,10 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
             files=[{"name": "招标文件.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 tender documents"}]
         )
         phone.get_by_role("button", name="上传", exact=True).click()
+        _said(phone, "招标文件已上传")
         expect(phone.locator("main")).to_contain_text("招标文件.pdf")
-        phone.get_by_role("button", name="发布招标公告").click()
+        phone.get_by_role("button", name="发布招标公告").click()  # it asks first (data-confirm)
+        _said(phone, "招标公告已发布")
         expect(phone.locator("#clarifications")).to_be_visible()
         check_fits_the_phone(phone, "journey-tender-published")
 
