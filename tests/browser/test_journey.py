@@ -113,12 +113,13 @@ def _said(page: Any, text: str) -> None:
     expect(page.locator(FLASH)).to_contain_text(text)
 
 
-def _signed_pdf(page: Any, link: Any, certificate: str, title: str) -> bytes:
+def _signed_pdf(page: Any, site: Site, link: Any, certificate: str, title: str) -> bytes:
     """Follow a page's PDF link with the page's own session and check the platform's signature on it."""
     href = link.get_attribute("href")
     assert href is not None
+    assert href.startswith("/api/v1/documents/"), href
     assert href.endswith(".pdf"), href
-    answer = page.context.request.get(href if href.startswith("http") else page.url.split("/workspace")[0] + href)
+    answer = page.context.request.get(f"{site.url}{href}")
     assert answer.ok, (href, answer.status)
     assert answer.headers["content-type"] == "application/pdf"
     pdf = answer.body()
@@ -126,6 +127,13 @@ def _signed_pdf(page: Any, link: Any, certificate: str, title: str) -> bytes:
         check = thread.submit(check_pdf, pdf, certificate).result()
     assert check.ok, (title, check.summary)
     return pdf
+
+
+def site_certificate(page: Any, site: Site) -> str:
+    """The certificate the platform publishes for its documents' signatures."""
+    answer = page.context.request.get(f"{site.url}/api/v1/documents/signing-certificate")
+    assert answer.ok
+    return answer.text()
 
 
 @pytest.fixture
@@ -257,7 +265,7 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
             if n == 0:
                 screenshot(page, "journey-bid-receipt")
                 receipt = page.locator('a[href$="receipt.pdf"]').first
-                _signed_pdf(page, receipt, certificate, "投标文件递交回执")
+                _signed_pdf(page, site, receipt, certificate, "投标文件递交回执")
 
         # after the deadline: the agent starts the opening, each bidder decrypts through its assistant
         site.clock.set(deadline + timedelta(minutes=1))
@@ -286,7 +294,7 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
         check_fits_the_phone(phone, "journey-opening-record")
         phone.goto(tender_page)
         opening_pdf = phone.locator('a[href$="opening-record.pdf"]').first
-        _signed_pdf(phone, opening_pdf, certificate, "开标记录")
+        _signed_pdf(phone, site, opening_pdf, certificate, "开标记录")
 
         # the centre's staff draw the committee, check it in and start the evaluation
         log_in(phone, site, cast.staff)
@@ -411,18 +419,11 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
         expect(phone.locator("#award")).to_contain_text(first)
         check_fits_the_phone(phone, "journey-awarded")
         letter_pdf = phone.locator("#letters a", has_text="PDF").first
-        _signed_pdf(phone, letter_pdf, certificate, "中标通知书")
+        _signed_pdf(phone, site, letter_pdf, certificate, "中标通知书")
         phone.locator("#contract-signed").fill(to_china_time(site.clock.now()).date().isoformat())
         phone.get_by_role("button", name="登记合同").click()
         _said(phone, "合同已登记")
         expect(phone.locator("#contract")).to_contain_text("元")
         check_fits_the_phone(phone, "journey-contract")
         for title, document in (("评标报告", "evaluation-report.pdf"), ("交易见证书", "witness-certificate.pdf")):
-            _signed_pdf(phone, phone.locator(f'a[href$="{document}"]').first, certificate, title)
-
-
-def site_certificate(page: Any, site: Site) -> str:
-    """The certificate the platform publishes for its documents' signatures."""
-    answer = page.context.request.get(f"{site.url}/api/v1/documents/signing-certificate")
-    assert answer.ok
-    return answer.text()
+            _signed_pdf(phone, site, phone.locator(f'a[href$="{document}"]').first, certificate, title)
