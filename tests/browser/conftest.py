@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.app import create_app
+from ggzy.assistant import Assistant, AssistantHome, KeySource
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import make_engine, unit_of_work
@@ -161,3 +162,42 @@ def check_fits_the_phone(page: Any, name: str) -> None:
         assert moment.utcoffset() == timedelta(hours=8), value
         assert f"{moment:%H:%M}" in shown, (value, shown)
     screenshot(page, name)
+
+
+class _Later:
+    """An ASGI app whose inner app is made once the port it is served on is known (the assistant checks ``Host``)."""
+
+    app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class RunningAssistant:
+    url: str
+    assistant: Assistant
+    home: AssistantHome
+
+
+@pytest.fixture
+def start_assistant(site: Site, tmp_path: Path) -> Iterator[Any]:
+    """Start an assistant holding ``keys`` and paired with the site; the site's pages are pointed at it."""
+    started: list[Any] = []
+    before = site.app.state.settings.assistant_url
+
+    def start(keys: KeySource) -> RunningAssistant:
+        home = AssistantHome.open(tmp_path / f"assistant-{len(started)}", pair=[site.url])
+        later = _Later()
+        context = serve(later)  # type: ignore[arg-type]
+        url = context.__enter__()
+        started.append(context)
+        assistant = Assistant.build(home, keys, port=int(url.rsplit(":", 1)[1]), clock=site.clock)
+        later.app = assistant.app()
+        site.app.state.settings.assistant_url = url
+        return RunningAssistant(url=url, assistant=assistant, home=home)
+
+    yield start
+    site.app.state.settings.assistant_url = before
+    for context in started:
+        context.__exit__(None, None, None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from ggzy.assistant import Assistant, AssistantHome, FileKeySource, KeySource, Pkcs11KeySource
+from ggzy.assistant import FileKeySource, Pkcs11KeySource
 from ggzy.core.db import unit_of_work
 from ggzy.tendering.models import SealedBid, Tender
 from tests.assistant.tokens import forget_tokens, make_token
 from tests.browser.conftest import Site, check_fits_the_phone, log_in, screenshot
-from tests.browser.live_opening import LiveOpening, free_port, serve
+from tests.browser.live_opening import LiveOpening, free_port
 from tests.browser.test_expert_signing import _evaluating
 from tests.conftest import TEST_NOW
 from tests.factories import issue
@@ -32,45 +31,6 @@ from tests.tendering.test_bids import Bidder
 PRICE_YUAN, PRICE_FEN = "4175000.00", 417_500_000
 COMMERCIAL = b"%PDF-1.7 commercial part, in the clear on the bidder's computer only " * 40
 TECHNICAL = b"%PDF-1.7 technical part, in the clear on the bidder's computer only " * 40
-
-
-class _Later:
-    """An ASGI app whose inner app is made once the port it is served on is known (the assistant checks ``Host``)."""
-
-    app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-
-@dataclass
-class RunningAssistant:
-    url: str
-    assistant: Assistant
-    home: AssistantHome
-
-
-@pytest.fixture
-def start_assistant(site: Site, tmp_path: Path) -> Iterator[Any]:
-    """Start an assistant holding ``keys`` and paired with the site; the site's pages are pointed at it."""
-    started: list[Any] = []
-    before = site.app.state.settings.assistant_url
-
-    def start(keys: KeySource) -> RunningAssistant:
-        home = AssistantHome.open(tmp_path / f"assistant-{len(started)}", pair=[site.url])
-        later = _Later()
-        context = serve(later)  # type: ignore[arg-type]
-        url = context.__enter__()
-        started.append(context)
-        assistant = Assistant.build(home, keys, port=int(url.rsplit(":", 1)[1]), clock=site.clock)
-        later.app = assistant.app()
-        site.app.state.settings.assistant_url = url
-        return RunningAssistant(url=url, assistant=assistant, home=home)
-
-    yield start
-    site.app.state.settings.assistant_url = before
-    for context in started:
-        context.__exit__(None, None, None)
 
 
 def _demo_keys(site: Site, name: str) -> FileKeySource:

@@ -20,6 +20,7 @@ from ggzy.experts import service as experts
 from tests.browser.conftest import Site, check_fits_the_phone, log_in
 from tests.factories import make_expert, make_opened_tender
 
+SPECIALTY = "B0204"  # its own pool: the members enrol keys, and another test's draw must not seat them
 DISSENT = "第一名的施工组织设计未满足工期要求，\n排序应当调整。"
 
 
@@ -31,7 +32,7 @@ def _opened(site: Site, ca_dir: Path) -> dict[str, Any]:
     with unit_of_work(site.factory) as db:
         opened = make_opened_tender(db, ca_dir, prices=[30_000_000, 20_000_000, 10_000_000], method="scoring")
         for n in range(5):
-            make_expert(db, name=f"手机评委{n}")
+            make_expert(db, name=f"手机评委{n}", specialty_codes=[SPECIALTY])
         return {
             "tender_id": opened["tender"].id, "staff_id": opened["staff"].id, "bid_ids": opened["bid_ids"],
             "opened_at": opened["opened_at"],
@@ -59,6 +60,7 @@ def test_staff_draw_and_check_in_and_the_committee_reviews_rejects_scores_elects
         phone.goto(f"{site.url}/workspace/committee")
         phone.locator(f'a[href="/workspace/committee/tenders/{tender_id}"]').click()
         check_fits_the_phone(phone, "phone-committee-draw")
+        phone.locator("#specialty").fill(SPECIALTY)
         phone.get_by_role("button", name="随机抽取").click()
         _said(phone, "评标委员会已随机抽取")
         for _ in range(5):

@@ -59,7 +59,8 @@ def test_an_agent_prepares_documents_and_publishes_a_tender_on_the_pages(
         follow_redirects=False,
     )
     assert created.status_code == 303, created.text
-    page = created.headers["location"]
+    page, _, done = created.headers["location"].partition("?")
+    assert done == "done=tender_drafted"
     tender = db.scalar(select(Tender).where(Tender.title == "页面招标"))
     assert tender is not None
     assert to_china_time(tender.bid_deadline).strftime("%Y-%m-%dT%H:%M") == _local(TEST_NOW + timedelta(days=25))
@@ -72,8 +73,13 @@ def test_an_agent_prepares_documents_and_publishes_a_tender_on_the_pages(
         follow_redirects=False,
     )
     assert uploaded.status_code == 303, uploaded.text
+    assert uploaded.headers["location"] == f"{page}?done=tender_documents_uploaded"
+    draft = client.get(uploaded.headers["location"]).text
+    assert "招标文件已上传。" in draft  # the page says what was done
+    assert 'data-confirm="确认发布招标公告？' in draft  # and asks before the irreversible step
     published = client.post(f"{page}/publish", data={"csrf_token": token}, follow_redirects=False)
     assert published.status_code == 303, published.text
+    assert "招标公告已发布" in client.get(published.headers["location"]).text
     db.refresh(tender)
     assert tender.published_at is not None
     assert event_count(db, "tender.published") == 1
@@ -104,6 +110,7 @@ def test_an_agent_registers_a_project_and_a_wrong_owner_code_is_shown_inline(
         "/workspace/projects", data=form | {"other_credit_code": setup["owner"].credit_code}, follow_redirects=False
     )
     assert registered.status_code == 303, registered.text
+    assert "项目登记已提交" in client.get(registered.headers["location"]).text
     project = db.scalar(select(Project).where(Project.name == "页面登记的项目"))
     assert project is not None
     assert (project.owner_id, project.agent_id, project.status) == (setup["owner"].id, setup["agent"].id, "submitted")

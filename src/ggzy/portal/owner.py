@@ -168,7 +168,7 @@ def register_project(
         projects.register_project(db, actor, data=data, now=now)
     except DomainError as error:
         return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor, now), error)
-    return see_other("/workspace/projects")
+    return see_other("/workspace/projects", done=PROJECT_REGISTERED)
 
 
 def _project_in(
@@ -297,7 +297,7 @@ def create_tender(
         )
     except DomainError as error:
         return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor, now), error)
-    return see_other(f"/workspace/projects/tenders/{tender.id}")
+    return see_other(f"/workspace/projects/tenders/{tender.id}", done=TENDER_DRAFTED)
 
 
 def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime) -> dict[str, Any]:
@@ -369,6 +369,10 @@ def _award_context(
     }
 
 
+PROJECT_REGISTERED = outcome("project_registered", N_("项目登记已提交，交易中心受理后可以编制招标。"))
+TENDER_DRAFTED = outcome("tender_drafted", N_("招标草稿已保存。上传招标文件后即可发布招标公告。"))
+TENDER_DOCUMENTS_UPLOADED = outcome("tender_documents_uploaded", N_("招标文件已上传。"))
+TENDER_PUBLISHED = outcome("tender_published", N_("招标公告已发布，投标人即可报名并获取招标文件。"))
 PUBLICITY_PUBLISHED = outcome(
     "publicity_published",
     N_("中标候选人已公示。公示期内投标人和其他利害关系人可以提出异议；公示期满、异议均已答复后方可定标。"),
@@ -429,7 +433,7 @@ def upload_documents(
         service.attach_documents(db, actor, tender_id=tender_id, sha256=ref.sha256, name=name, size=ref.size, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender_id}")
+    return see_other(f"/workspace/projects/tenders/{tender_id}", done=TENDER_DOCUMENTS_UPLOADED)
 
 
 @router.post(
@@ -444,7 +448,7 @@ def publish(tender_id: Id, request: Request, actor: Manager, _: CsrfChecked, db:
         service.publish_tender(db, actor, tender_id=tender_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
-    return see_other(f"/workspace/projects/tenders/{tender_id}")
+    return see_other(f"/workspace/projects/tenders/{tender_id}", done=TENDER_PUBLISHED)
 
 
 @router.post(
