@@ -35,8 +35,6 @@ PUBLIC_PAGES = ("/", "/notices", "/notices?q=教学楼", "/notices/sole-supplier
                 "/openings/2", "/statistics", "/projects/1", "/projects/2", "/login", "/projects/99999")  # fmt: skip
 
 
-
-
 def test_every_public_page_fits_the_phone(phone: Any, site: Site) -> None:
     for path in PUBLIC_PAGES:
         phone.goto(site.url + path)

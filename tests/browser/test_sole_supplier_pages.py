@@ -67,7 +67,7 @@ def test_政府采购法实施条例_第38条_a_supplier_objects_to_the_publicit
         check_fits_the_phone(phone, "phone-sole-supplier-purchaser")
         record.locator("textarea").fill(ANSWER)
         record.get_by_role("button", name="答复异议").click()
-        expect(phone.locator('p.notice[role="status"]')).to_contain_text("异议已答复")
+        expect(phone.locator('p.flash-done[role="status"]')).to_contain_text("异议已答复")
         expect(record).to_contain_text(ANSWER)
         check_fits_the_phone(phone, "phone-sole-supplier-answered")
 
