@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from ggzy.assistant import AssistantHome, FileKeySource, check_bind
 from ggzy.assistant.home import BindRefused, OriginInvalid, normalise_origin
 from ggzy.assistant.requests import DECISION_WINDOW
+from ggzy.assistant.server import ARMING_SCRIPT
 from ggzy.cli import app as main_cli
 from ggzy.core.clock import FixedClock
 from ggzy.crypto import (
@@ -157,6 +158,13 @@ def test_a_login_is_signed_only_after_the_user_approves_on_the_assistants_page(g
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "access-control-allow-origin" not in page.headers
+    # Approve starts disabled; only the page's own script arms it, a second after the window is seen and again after
+    # every change of focus (double-click-jacking). The policy allows that one script, by its digest, and no other.
+    assert 'value="approve" data-arm disabled' in page.text
+    assert ARMING_SCRIPT in page.text
+    digest = base64.b64encode(hashlib.sha256(ARMING_SCRIPT.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page.headers["content-security-policy"]
+    assert "unsafe-inline'; form" not in page.headers["content-security-policy"].split("script-src")[1]
 
     # the portal's script cannot answer for the user: its Origin is the portal's and it lacks the page's token
     token = page.text.split('name="consent_token" value="')[1].split('"')[0]

@@ -14,6 +14,7 @@ Every request's ``Host`` must be the loopback address the assistant listens on (
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -35,9 +36,22 @@ MAX_FILES_BYTES = 512 * 1024 * 1024
 _TEMPLATES = Environment(
     loader=PackageLoader("ggzy.assistant", "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
 )
+# The consent page's one script: Approve is armed only after the page has been visible for a second, and disarmed
+# again for a second whenever the window loses focus, is hidden or comes back: a page that opened the popup cannot
+# slide it under a click meant for something else (double-click-jacking; a security review's finding). The script is
+# allowed by its digest, and nothing else may run.
+ARMING_SCRIPT = (
+    "(function(){var buttons=document.querySelectorAll('button[data-arm]');var timer=null;"
+    "function disarm(){buttons.forEach(function(b){b.disabled=true;});clearTimeout(timer);timer=setTimeout(arm,1000);}"
+    "function arm(){if(document.visibilityState!=='visible'){timer=setTimeout(arm,250);return;}"
+    "buttons.forEach(function(b){b.disabled=false;});}"
+    "disarm();document.addEventListener('visibilitychange',disarm);window.addEventListener('blur',disarm);"
+    "window.addEventListener('focus',disarm);})();"
+)
+_ARMING_DIGEST = base64.b64encode(hashlib.sha256(ARMING_SCRIPT.encode()).digest()).decode()
 _CONSENT_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
+    f"script-src 'sha256-{_ARMING_DIGEST}'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "Referrer-Policy": "same-origin",  # not no-referrer: a form of the page would then send Origin: null
@@ -238,7 +252,10 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
     @app.get("/consent/{request_id}")
     def consent_page(request_id: str) -> HTMLResponse:
         found = book.get(request_id, operations.clock.now())
-        return page("consent.html", request=found, key=operations.keys, pending=found.status is Status.PENDING)
+        return page(
+            "consent.html", request=found, key=operations.keys, pending=found.status is Status.PENDING,
+            arming_script=ARMING_SCRIPT,
+        )  # fmt: skip
 
     @app.post("/consent/{request_id}")
     def consent_decision(
