@@ -454,3 +454,22 @@ def test_a_bid_is_decrypted_only_for_the_lot_it_was_sealed_for(
         assert done["status"] == "failed", done
         assert done["problem"]["code"] == "assistant_envelope_of_another_tender"
         assert "result" not in done or not done["result"]
+
+
+def test_an_abandoned_seal_leaves_no_bid_file_waiting_once_anything_else_is_asked(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    """A page that went away without cancelling (a closed tab): its request's files in the clear are swept when the
+    next request or lookup comes, not kept until the assistant restarts (the security review's finding)."""
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    for running in start(tmp_path / "home", _file_keys(tmp_path, bidder.issued), AppTransport(client)):
+        assert _seal(running, tender.id).status_code == 202
+        staging = running.home.path / "staging"
+        assert list(staging.rglob("*")), "the files wait for the user's decision"
+        clock = running.assistant.operations.clock
+        assert isinstance(clock, FixedClock)
+        clock.advance(DECISION_WINDOW + timedelta(seconds=1))
+        running.ask("/v1/login", json={"nonce": "next"})  # any later request
+        assert not [path for path in staging.rglob("*") if path.is_file()], "the abandoned bid's files are gone"
+        assert [line["event"] for line in running.home.read_log()][-2:] == ["cancelled", "requested"]

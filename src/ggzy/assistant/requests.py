@@ -122,6 +122,7 @@ class RequestBook:
         now: datetime,
         staging: Path | None = None,
     ) -> AssistantRequest:
+        self.sweep(now)
         request = AssistantRequest(
             id=secrets.token_urlsafe(16), kind=kind, purpose=purpose, work=work, created_at=now, staging=staging
         )
@@ -130,13 +131,25 @@ class RequestBook:
         self.home.log(now, "requested", request=request.id, kind=kind, **purpose.as_log())
         return request
 
+    def sweep(self, now: datetime) -> None:
+        """End every request left undecided past its window, so that its bid files in the clear do not wait on this
+        computer for a page that went away (run at each new request and each lookup)."""
+        with self._lock:  # marked under the lock: a decision arriving now finds the request no longer pending
+            stale = [
+                request for request in self._requests.values()
+                if request.status is Status.PENDING and now - request.created_at > DECISION_WINDOW
+            ]  # fmt: skip
+            for request in stale:
+                request.status = Status.CANCELLED
+        for request in stale:
+            self._finish(request, Status.CANCELLED, now, reason="expired")
+
     def get(self, request_id: str, now: datetime) -> AssistantRequest:
+        self.sweep(now)
         with self._lock:
             request = self._requests.get(request_id)
         if request is None:
             raise NotFound(field="request_id", what_zh="投标助手请求", what_en="Assistant request")
-        if request.status is Status.PENDING and now - request.created_at > DECISION_WINDOW:
-            self._finish(request, Status.CANCELLED, now, reason="expired")
         return request
 
     def decide(self, request: AssistantRequest, *, approve: bool, now: datetime) -> AssistantRequest:
