@@ -363,3 +363,12 @@ def test_the_witness_certificate_never_names_an_objector_before_the_opening(db: 
     assert any("投标人" in row for row in objection_rows)  # by its role
     agent_name = get_entity(db, setup["agent_user"].entity_id).name
     assert any(agent_name in cell for row in rows for cell in row)  # the agent acts in public: named
+
+
+def test_the_opening_record_names_each_summary_item_by_the_label_the_tender_declared() -> None:
+    from ggzy.documents.content import _summary_text
+
+    labels = {"schedule_days": "工期（日历天）", "project_manager": "项目经理"}
+    price, others = _summary_text({"price_fen": 1_765_000_000, "schedule_days": 540, "project_manager": "张三"}, labels)
+    assert price == "17,650,000.00 元"
+    assert others == "工期（日历天）：540；项目经理：张三"  # never the key (project_manager)

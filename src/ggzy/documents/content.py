@@ -61,7 +61,6 @@ BID_STATUS = {
     "withdrawn_unopened": "开标时未解密，非投标人原因，退回",
 }
 METHOD = {"lowest_price": "经评审的最低投标价法", "scoring": "综合评估法"}
-SUMMARY_LABELS = {"price_fen": "投标报价", "schedule_days": "工期（日历天）", "quality": "质量", "warranty": "质保期"}
 
 # The stages of the 交易见证书: each recorded action, in words.
 STAGES = {
@@ -268,10 +267,11 @@ def bid_receipt(db: Session, actor: Principal, *, tender_id: int, bid_id: str, l
     )
 
 
-def _summary_text(summary: dict[str, Any]) -> list[str]:
+def _summary_text(summary: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    """The price in 元, and the other items of the summary by the labels the tender declared (开标一览表)."""
     price = summary.get("price_fen")
     cells = [yuan(price) if isinstance(price, int) and not isinstance(price, bool) else "—"]
-    others = [f"{SUMMARY_LABELS.get(key, key)}：{value}" for key, value in summary.items() if key != "price_fen"]
+    others = [f"{labels.get(key, key)}：{value}" for key, value in summary.items() if key != "price_fen"]
     return [*cells, "；".join(others)]
 
 
@@ -283,8 +283,9 @@ def opening_record(db: Session, *, tender_id: int, now: datetime) -> Document:
     if not record:
         raise DocumentNotReady(what_zh="开标记录", what_en="opening record")
     facts, code = _heading_facts(db, tender)
+    labels = {field.key: field.label_zh for field in tendering.summary_fields_of(tender)}
     rows = [
-        [str(n), line["bidder"], line.get("credit_code", ""), *_summary_text(line.get("summary") or {})]
+        [str(n), line["bidder"], line.get("credit_code", ""), *_summary_text(line.get("summary") or {}, labels)]
         for n, line in enumerate(record["bids"], start=1)
     ]
     unopened = [[item["bidder"], BID_STATUS.get(item["status"], item["status"])] for item in record.get("unopened", [])]
