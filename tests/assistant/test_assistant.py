@@ -473,3 +473,20 @@ def test_an_abandoned_seal_leaves_no_bid_file_waiting_once_anything_else_is_aske
         running.ask("/v1/login", json={"nonce": "next"})  # any later request
         assert not [path for path in staging.rglob("*") if path.is_file()], "the abandoned bid's files are gone"
         assert [line["event"] for line in running.home.read_log()][-2:] == ["cancelled", "requested"]
+
+
+def test_one_request_at_a_time_waits_for_the_user(
+    client: TestClient, db: Session, tender: Tender, gm_ca: Path, tmp_path: Path
+) -> None:
+    """A page cannot queue a second request behind the first and swap the consent window under the user's click:
+    while one waits, another is refused, and a refused seal keeps none of its files."""
+    bidder = Bidder(db, gm_ca, tender.id)
+    db.commit()
+    for running in start(tmp_path / "home", _file_keys(tmp_path, bidder.issued), AppTransport(client)):
+        first = running.ask("/v1/login", json={"nonce": "first"})
+        assert first.status_code == 202, first.text
+        second = _seal(running, tender.id)
+        assert (second.status_code, second.json()["code"]) == (409, "assistant_another_request_pending")
+        assert not [path for path in (running.home.path / "staging").rglob("*") if path.is_file()]
+        running.decide(first.json()["id"], "decline")
+        assert _seal(running, tender.id).status_code == 202  # once the first is decided, the next may ask

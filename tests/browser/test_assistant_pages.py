@@ -336,6 +336,8 @@ def test_the_assistant_pages_fit_a_phone(phone: Any, site: Site, start_assistant
     width = consent.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the consent page is {width} px wide"
     screenshot(consent, "assistant-consent-phone")
+    consent.get_by_role("button", name=re.compile("拒绝")).click()  # one request at a time waits for the user
+    expect(consent.locator("#outcome")).to_contain_text("已拒绝")
     consent.close()
 
     _log_in_with_the_assistant(phone, site)  # the popup on a phone too

@@ -50,6 +50,16 @@ class RequestNotPending(DomainError):
     message_en = "This request is already {state_en}; it takes no further decision."
 
 
+class AnotherRequestPending(DomainError):
+    """One request at a time waits for the user: a page cannot queue a second one behind the first and swap which
+    consent window is in front of the user's click (a security review's finding)."""
+
+    code = "assistant_another_request_pending"
+    status = 409
+    message_zh = "投标助手中另有一项请求正等待您的决定；请先在助手窗口中批准或拒绝它。"
+    message_en = "Another request is waiting for your decision in the assistant; approve or decline it first."
+
+
 class EnvelopeAlreadyTaken(DomainError):
     code = "assistant_envelope_already_taken"
     status = 409
@@ -127,6 +137,10 @@ class RequestBook:
             id=secrets.token_urlsafe(16), kind=kind, purpose=purpose, work=work, created_at=now, staging=staging
         )
         with self._lock:
+            if any(other.status is Status.PENDING for other in self._requests.values()):
+                if staging is not None:  # the refused request's files in the clear: gone at once
+                    shutil.rmtree(staging, ignore_errors=True)
+                raise AnotherRequestPending()
             self._requests[request.id] = request
         self.home.log(now, "requested", request=request.id, kind=kind, **purpose.as_log())
         return request
