@@ -66,6 +66,7 @@ def test_政府采购法实施条例_第38条_a_supplier_objects_to_the_publicit
         expect(record).to_contain_text(china_time(raised_at))
         check_fits_the_phone(phone, "phone-sole-supplier-purchaser")
         record.locator("textarea").fill(ANSWER)
+        phone.once("dialog", lambda dialog: dialog.accept())  # an answer is final: the page asks first
         record.get_by_role("button", name="答复异议").click()
         expect(phone.locator('p.flash-done[role="status"]')).to_contain_text("异议已答复")
         expect(record).to_contain_text(ANSWER)
