@@ -24,6 +24,7 @@ from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import Method
 
 SECRET = secrets.token_bytes(32)
+ORIGIN = "https://bench.ggzy.local"  # the portal origin the logins are signed for
 
 
 def certificate_user(db, suite_ca: Path, *, name: str, code: str, now: datetime) -> tuple[User, PrivateKey, str, str]:  # type: ignore[no-untyped-def]
@@ -34,10 +35,11 @@ def certificate_user(db, suite_ca: Path, *, name: str, code: str, now: datetime)
     nonce, _ = login.issue_nonce(secret=SECRET, now=now, lifetime=timedelta(minutes=2))
     result = login.certificate_login(
         db,
+        origin=ORIGIN,
         nonce=nonce,
         certificate_pem=issued.certificate_pem,
         intermediates_pem=[],
-        signature=base64.b64encode(key.sign(login.login_message(nonce))).decode(),
+        signature=base64.b64encode(key.sign(login.login_message(nonce, ORIGIN))).decode(),
         secret=SECRET,
         now=now,
         lifetime=timedelta(hours=8),

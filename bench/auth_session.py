@@ -38,6 +38,7 @@ from ggzy.entities.models import AuthSession, RoleBinding, User
 from ggzy.wiring import session_factory
 
 SECRET = b"b" * 32
+ORIGIN = "https://bench.ggzy.local"  # the portal origin the logins are signed for
 
 
 SCHEMA = f"bench_{uuid.uuid4().hex[:8]}"
@@ -60,9 +61,9 @@ def _certificate_session(engine: Engine, directory: Path, now: datetime) -> str:
     with unit_of_work(session_factory(engine)) as db:
         login.add_trust_anchor(db, SYSTEM, certificate_pem=ca.pem, name=None, now=now)
         nonce, _ = login.issue_nonce(secret=SECRET, now=now, lifetime=timedelta(minutes=1))
-        signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce))
+        signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce, ORIGIN))
         return login.certificate_login(
-            db, nonce=nonce, certificate_pem=issued.certificate_pem, intermediates_pem=[],
+            db, origin=ORIGIN, nonce=nonce, certificate_pem=issued.certificate_pem, intermediates_pem=[],
             signature=base64.b64encode(signature).decode(), secret=SECRET, now=now, lifetime=timedelta(hours=8),
         ).token  # fmt: skip
 

@@ -42,6 +42,7 @@ from ggzy.wiring import session_factory
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 SECRET = secrets.token_bytes(32)
+ORIGIN = "https://bench.ggzy.local"  # the portal origin the logins are signed for
 
 
 def _verify_rate(suite: Suite, seconds: float = 1.0) -> float:
@@ -58,11 +59,12 @@ def _verify_rate(suite: Suite, seconds: float = 1.0) -> float:
 def _login(factory, issued: IssuedCertificate) -> float:  # type: ignore[no-untyped-def]
     """One login; returns the server's time (the client's signing is not counted)."""
     nonce, _ = login.issue_nonce(secret=SECRET, now=NOW, lifetime=timedelta(minutes=2))
-    signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce))
+    signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce, ORIGIN))
     started = time.perf_counter()
     with unit_of_work(factory) as db:
         login.certificate_login(
             db,
+            origin=ORIGIN,
             nonce=nonce,
             certificate_pem=issued.certificate_pem,
             intermediates_pem=[],

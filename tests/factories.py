@@ -113,6 +113,8 @@ def make_user(
 
 
 FACTORY_SECRET = b"f" * 32
+# The portal origin the factories' in-process certificate logins are signed for (login.login_message).
+LOGIN_ORIGIN = "https://ggzy.test"
 _factory_ca: list[Path] = []
 
 
@@ -137,9 +139,9 @@ def entity_login(db: Session, entity: Entity, *, ca_dir: Path | None = None) -> 
         trust_factory_ca(db)
     issued = issue(ca_dir or factory_ca(), name=entity.name, code=entity.credit_code)
     nonce, _ = login.issue_nonce(secret=FACTORY_SECRET, now=TEST_NOW, lifetime=timedelta(minutes=5))
-    signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce))
+    signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce, LOGIN_ORIGIN))
     result = login.certificate_login(
-        db, nonce=nonce, certificate_pem=issued.certificate_pem, intermediates_pem=[],
+        db, origin=LOGIN_ORIGIN, nonce=nonce, certificate_pem=issued.certificate_pem, intermediates_pem=[],
         signature=base64.b64encode(signature).decode(), secret=FACTORY_SECRET, now=TEST_NOW,
         lifetime=timedelta(days=90),
     )  # fmt: skip
@@ -261,13 +263,18 @@ def issue(
     )
 
 
+def client_origin(client: TestClient) -> str:
+    """The origin a TestClient's requests arrive at (``http://testserver``): what a login through it is signed for."""
+    return f"{client.base_url.scheme}://{client.base_url.netloc.decode('ascii')}"
+
+
 def certificate_login_body(client: TestClient, issued: IssuedCertificate, *, sign_nonce: str | None = None) -> dict:
     """Ask for a nonce and sign it (or ``sign_nonce`` instead) with the certificate's key."""
     response = client.post("/api/v1/auth/nonce")
     assert response.status_code == 200, response.text
     nonce = response.json()["nonce"]
     key = load_private_key_pem(issued.private_key_pem)
-    signature = key.sign(login.login_message(sign_nonce or nonce))
+    signature = key.sign(login.login_message(sign_nonce or nonce, client_origin(client)))
     return {
         "nonce": nonce,
         "certificate_pem": issued.certificate_pem,

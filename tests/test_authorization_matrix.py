@@ -202,6 +202,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/"): EVERYONE,
     # logging in from a browser, and the workspaces (every POST also needs its form's CSRF token)
     ("GET", "/login"): EVERYONE,
+    ("GET", "/assistant"): EVERYONE,
     ("POST", "/login/certificate"): EVERYONE,
     ("POST", "/login/password"): EVERYONE,
     ("POST", "/logout"): EVERYONE,

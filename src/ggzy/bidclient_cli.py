@@ -35,7 +35,9 @@ from ggzy.bidclient import (
     submit_envelope,
     summary_from_items,
 )
+from ggzy.bidclient.origins import normalise_origin
 from ggzy.core.clock import Clock, SystemClock, to_china_time
+from ggzy.core.errors import DomainError
 from ggzy.crypto import CertificateMalformed, load_certificate
 from ggzy.tendering.summary_form import DEFAULT_FIELDS
 
@@ -246,12 +248,20 @@ def submit_command(
 def sign_login_command(
     key: KeyOption,
     nonce: Annotated[str, typer.Option("--nonce", help="登录页上的随机数 / the nonce shown on the login page")],
+    portal: Annotated[
+        str, typer.Option("--portal", help="交易平台地址，如 https://ggzy.example.cn / the portal's origin")
+    ],
 ) -> None:
-    """证书登录签名 / Sign a login challenge (``ggzy-login:<nonce>``); paste the printed signature into the page."""
+    """证书登录签名 / Sign a login challenge (``ggzy-login:<origin> <nonce>``) for the portal named; paste the
+    printed signature into that portal's page. The signature is good on that portal only."""
     from ggzy.entities.login import login_message  # the one definition of what a login signs
 
     try:
-        signature = load_private_key(key).sign(login_message(nonce.strip()))
+        origin = normalise_origin(portal)
+    except DomainError as error:
+        raise _fail(BidClientError(error.code, error.detail_zh, error.detail_en)) from error
+    try:
+        signature = load_private_key(key).sign(login_message(nonce.strip(), origin))
     except BidClientError as error:
         raise _fail(error) from error
     typer.echo(base64.b64encode(signature).decode("ascii"))

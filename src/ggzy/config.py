@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         description="A TrueType/OpenType font (or .ttc) with Chinese glyphs for the PDF documents; unset: the first "
         "of the usual system fonts found (ggzy.documents.fonts.CANDIDATES)",
     )
+    public_origin: str = Field(
+        default="",
+        description="The portal's origin as users' browsers reach it (https://ggzy.example.cn), named in every "
+        "certificate login's signature; empty: the origin the request arrived at (behind a proxy, set it)",
+    )
     assistant_url: str = Field(
         default="http://127.0.0.1:17170",
         description="Where the pages find the bidder's local assistant (`ggzy assistant serve`, on its computer)",

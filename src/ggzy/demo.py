@@ -59,6 +59,9 @@ from ggzy.wiring import session_factory
 
 logger = logging.getLogger(__name__)
 
+# The origin the demo's own certificate logins (made in process while loading) are signed for.
+DEMO_ORIGIN = "https://ggzy.demo"
+
 # The story's periods reach at most this far past its start (the contract's 30 days from about day 27, holidays).
 _STORY_REACH_DAYS = 75
 _PLACEHOLDER_SOURCE = (
@@ -209,9 +212,10 @@ def mark_old_demo_at_start(factory: sessionmaker[Session], *, data_dir: Path, no
 
 def _certificate_login(db: Session, *, pem: str, key_pem: str, secret: bytes, now: datetime) -> login.LoginResult:
     nonce, _ = login.issue_nonce(secret=secret, now=now, lifetime=timedelta(minutes=2))
-    signature = load_private_key_pem(key_pem).sign(login.login_message(nonce))
+    signature = load_private_key_pem(key_pem).sign(login.login_message(nonce, DEMO_ORIGIN))
     return login.certificate_login(
         db,
+        origin=DEMO_ORIGIN,
         nonce=nonce,
         certificate_pem=pem,
         intermediates_pem=[],

@@ -19,10 +19,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ggzy.assistant import AssistantHome, FileKeySource, check_bind
+from ggzy.assistant import Assistant, AssistantHome, FileKeySource, check_bind
 from ggzy.assistant.home import BindRefused, OriginInvalid, normalise_origin
+from ggzy.assistant.pairing import ANSWER_LABEL, PROOF_LABEL, SESSION_LIFETIME, mac
 from ggzy.assistant.requests import DECISION_WINDOW
 from ggzy.assistant.server import ARMING_SCRIPT
+from ggzy.bidclient.origins import OriginNotSecure
 from ggzy.cli import app as main_cli
 from ggzy.core.clock import FixedClock
 from ggzy.crypto import (
@@ -38,7 +40,8 @@ from ggzy.evaluation import signing
 from ggzy.evaluation.models import SigningKey
 from ggzy.tendering.models import Tender
 from ggzy.tendering.opening import release_message
-from tests.assistant.conftest import ASSISTANT, PORTAL, STRANGER, Running, start
+from tests.assistant.conftest import ASSISTANT, PORT, PORTAL, STRANGER, Running, handshake, start
+from tests.conftest import TEST_NOW
 from tests.factories import issue, make_published_tender
 from tests.tendering.test_bids import Bidder
 from tests.test_bidclient import AppTransport
@@ -66,7 +69,7 @@ def _log_events(running: Running) -> list[str]:
 
 
 def test_another_origin_is_refused_with_no_cors_header_and_the_paired_one_is_answered(gm_assistant: Running) -> None:
-    for origin in (STRANGER, "http://testserver:8080", None):
+    for origin in (STRANGER, "https://testserver:8080", "http://testserver", None):
         headers = {"Origin": origin} if origin else {}
         refused = gm_assistant.client.post("/v1/login", json={"nonce": "n"}, headers=headers)
         assert refused.status_code == 403
@@ -96,7 +99,7 @@ def test_another_origin_is_refused_with_no_cors_header_and_the_paired_one_is_ans
     front = gm_assistant.client.get("/")  # the assistant's own page: what it holds and whom it answers
     assert PORTAL in front.text
     assert front.headers["x-frame-options"] == "DENY"
-    status = gm_assistant.client.get("/v1/status", headers={"Origin": PORTAL})
+    status = gm_assistant.client.get("/v1/status", headers=gm_assistant.headers())
     assert status.status_code == 200
     assert status.json()["suite"] == "gm"
     assert status.headers["access-control-allow-origin"] == PORTAL
@@ -131,12 +134,117 @@ def test_pairing_is_kept_in_the_config_file_and_origins_are_written_as_browsers_
     assert home.portals == ["https://ggzy.example.cn", "http://127.0.0.1:8000"]
     again = AssistantHome.open(tmp_path / "h")
     assert again.portals == home.portals
-    assert json.loads((tmp_path / "h" / "config.json").read_text())["portals"] == home.portals
+    assert again.pairings == home.pairings  # each portal keeps its own code across starts
+    first, second = home.pairings.values()
+    assert first != second
+    assert len(first.replace("-", "")) == 32  # 160 bits in base32
+    saved = json.loads((tmp_path / "h" / "config.json").read_text())["portals"]
+    assert [item["origin"] for item in saved] == home.portals
+    assert (tmp_path / "h" / "config.json").stat().st_mode & 0o077 == 0  # the codes: the user's own
     assert again.is_paired("https://ggzy.example.cn")
     assert not again.is_paired("https://ggzy.example.cn.evil.example")
     for bad in ("ggzy.example.cn", "https://ggzy.example.cn/login", "ftp://x", "https://u:p@x"):
         with pytest.raises(OriginInvalid):
             normalise_origin(bad)
+
+
+def test_a_portal_is_paired_over_https_or_on_this_computer_only(tmp_path: Path) -> None:
+    """A page served over plain HTTP from elsewhere could be altered on its way, and whoever altered it would speak to
+    the assistant as the portal: refused, and nothing is written."""
+    for insecure in ("http://ggzy.example.cn", "http://192.168.1.20:8000", "http://testserver"):
+        with pytest.raises(OriginNotSecure):
+            AssistantHome.open(tmp_path / "refused", pair=[insecure])
+        assert not (tmp_path / "refused" / "config.json").exists()
+    home = AssistantHome.open(tmp_path / "h", pair=["http://localhost:8000", "http://[::1]:8000", "https://a.example"])
+    assert home.portals == ["http://localhost:8000", "http://[::1]:8000", "https://a.example"]
+
+
+def test_a_config_of_before_the_pairing_codes_gets_a_code_for_each_portal(tmp_path: Path) -> None:
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "config.json").write_text(json.dumps({"portals": ["https://ggzy.example.cn"]}))
+    home = AssistantHome.open(tmp_path / "h")
+    assert list(home.pairings) == ["https://ggzy.example.cn"]
+    assert (
+        json.loads((tmp_path / "h" / "config.json").read_text())["portals"][0]["code"]
+        == home.pairings["https://ggzy.example.cn"]
+    )
+
+
+# --- the pairing handshake ------------------------------------------------------------------------------------------
+
+
+def test_the_paired_origin_alone_gets_nothing_without_the_handshake(gm_assistant: Running) -> None:
+    """Any program on the computer can write ``Origin: <the portal>`` itself: it is still refused, and no request
+    reaches the user, until it proves the pairing code."""
+    for path, body in (("/v1/login", {"nonce": "n"}), ("/v1/score-sheet", {"message": "x"})):
+        refused = gm_assistant.client.post(path, json=body, headers={"Origin": PORTAL})
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "assistant_session_required"
+        assert refused.headers["access-control-allow-origin"] == PORTAL  # the page can read it and shake hands
+    for headers in ({"Authorization": "Bearer guessed"}, {"Authorization": "guessed"}):
+        status = gm_assistant.client.get("/v1/status", headers={"Origin": PORTAL, **headers})
+        assert status.status_code == 401
+    assert "requested" not in _log_events(gm_assistant)
+    assert gm_assistant.client.get("/v1/status", headers=gm_assistant.headers()).status_code == 200
+
+
+def test_a_page_that_does_not_know_the_code_gets_no_session_and_its_challenge_is_used_up(
+    gm_assistant: Running,
+) -> None:
+    hello = gm_assistant.client.get("/v1/hello", params={"challenge": "c" * 24}, headers={"Origin": PORTAL})
+    challenge = hello.json()["challenge"]
+    wrong = mac("WRONG-CODE", ANSWER_LABEL, ASSISTANT, PORTAL, challenge)
+    refused = gm_assistant.client.post(
+        "/v1/session", json={"challenge": challenge, "answer": wrong}, headers={"Origin": PORTAL}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "assistant_pairing_answer_wrong"
+    code = gm_assistant.home.pairing_code(PORTAL)
+    assert code is not None
+    right = mac(code, ANSWER_LABEL, ASSISTANT, PORTAL, challenge)  # too late: a challenge is answered once
+    again = gm_assistant.client.post(
+        "/v1/session", json={"challenge": challenge, "answer": right}, headers={"Origin": PORTAL}
+    )
+    assert again.status_code == 403
+    assert _log_events(gm_assistant) == ["refused_pairing", "refused_pairing"]
+
+
+def test_the_assistant_proves_the_code_for_the_address_the_page_called(gm_assistant: Running) -> None:
+    """An impostor on the port cannot make the proof; nor can a program relaying to an assistant on another port,
+    because the proof names the address the page called."""
+    code = gm_assistant.home.pairing_code(PORTAL)
+    assert code is not None
+    hello = gm_assistant.client.get("/v1/hello", params={"challenge": "p" * 24}, headers={"Origin": PORTAL}).json()
+    assert hello["proof"] == mac(code, PROOF_LABEL, ASSISTANT, PORTAL, "p" * 24)
+    assert hello["proof"] != mac(code, PROOF_LABEL, "http://127.0.0.1:17170", PORTAL, "p" * 24)
+    assert hello["proof"] != mac("ANOTHER-CODE", PROOF_LABEL, ASSISTANT, PORTAL, "p" * 24)
+    assert code not in json.dumps(hello)
+
+
+def test_a_session_is_the_portals_that_opened_it(tmp_path: Path, assistant_home: Path, gm_ca: Path) -> None:
+    other = "https://other.example"
+    home = AssistantHome.open(assistant_home, pair=[PORTAL, other])
+    assistant = Assistant.build(home, _file_keys(tmp_path, issue(gm_ca)), port=PORT, clock=FixedClock(TEST_NOW))
+    with TestClient(assistant.app(), base_url=ASSISTANT) as client:
+        code = home.pairing_code(PORTAL)
+        assert code is not None
+        token = handshake(client, code)
+        borrowed = client.get("/v1/status", headers={"Origin": other, "Authorization": f"Bearer {token}"})
+        assert borrowed.status_code == 401
+        assert client.get("/v1/status", headers={"Origin": PORTAL, "Authorization": f"Bearer {token}"}).is_success
+
+
+def test_a_session_ends_with_its_lifetime(tmp_path: Path, assistant_home: Path, gm_ca: Path) -> None:
+    clock = FixedClock(TEST_NOW)
+    home = AssistantHome.open(assistant_home, pair=[PORTAL])
+    assistant = Assistant.build(home, _file_keys(tmp_path, issue(gm_ca)), port=PORT, clock=clock)
+    with TestClient(assistant.app(), base_url=ASSISTANT) as client:
+        code = home.pairing_code(PORTAL)
+        assert code is not None
+        headers = {"Origin": PORTAL, "Authorization": f"Bearer {handshake(client, code)}"}
+        assert client.get("/v1/status", headers=headers).is_success
+        clock.set(TEST_NOW + SESSION_LIFETIME)
+        assert client.get("/v1/status", headers=headers).status_code == 401
 
 
 # --- consent ------------------------------------------------------------------------------------------------------
@@ -154,7 +262,7 @@ def test_a_login_is_signed_only_after_the_user_approves_on_the_assistants_page(g
     page = gm_assistant.client.get(f"/consent/{request_id}")
     assert PORTAL in page.text
     assert "证书登录" in page.text
-    assert "ggzy-login:abc123" in page.text
+    assert f"ggzy-login:{PORTAL} abc123" in page.text
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "access-control-allow-origin" not in page.headers
@@ -184,11 +292,12 @@ def test_a_login_is_signed_only_after_the_user_approves_on_the_assistants_page(g
     assert done["status"] == "done"
     keys = gm_assistant.assistant.operations.keys
     certificate = load_certificate(done["result"]["certificate_pem"])
-    certificate.public_key.verify(login_message("abc123"), base64.b64decode(done["result"]["signature"]))
+    # signed for the portal that asked, by its origin: good there only (a relayed challenge fails elsewhere)
+    certificate.public_key.verify(login_message("abc123", PORTAL), base64.b64decode(done["result"]["signature"]))
     assert certificate.public_key == keys.certificate.public_key
     assert "PRIVATE KEY" not in json.dumps(done)
     assert _log_events(gm_assistant) == ["requested", "refused_consent", "refused_consent", "approved", "done"]
-    assert gm_assistant.home.read_log()[0]["digest"] == hashlib.sha256(login_message("abc123")).hexdigest()
+    assert gm_assistant.home.read_log()[0]["digest"] == hashlib.sha256(login_message("abc123", PORTAL)).hexdigest()
 
 
 def test_a_declined_request_signs_nothing_and_takes_no_second_decision(gm_assistant: Running) -> None:
@@ -283,13 +392,13 @@ def test_a_bid_sealed_by_the_assistant_is_uploaded_once_and_decrypted_at_the_ope
         done = running.poll(request_id).json()
         assert done["status"] == "done", done
         assert not list((running.home.path / "staging").rglob("*")), "the files in the clear are gone"
-        envelope = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        envelope = running.client.get(f"/v1/requests/{request_id}/envelope", headers=running.headers())
         assert envelope.status_code == 200
         header = read_envelope_header(io.BytesIO(envelope.content))
         assert header.ciphertext_sha256 == done["result"]["ciphertext_sha256"]
         assert header.suite is suite
 
-        second_tab = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        second_tab = running.client.get(f"/v1/requests/{request_id}/envelope", headers=running.headers())
         assert second_tab.status_code == 409
         assert second_tab.json()["code"] == "assistant_envelope_already_taken"
 
@@ -325,7 +434,7 @@ def test_a_declined_seal_writes_no_envelope_and_keeps_no_file(
         assert not list(running.home.envelopes.iterdir())
         assert not list((running.home.path / "staging").rglob("*"))
         assert transport.requests == []
-        gone = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        gone = running.client.get(f"/v1/requests/{request_id}/envelope", headers=running.headers())
         assert gone.status_code == 404
 
 
@@ -422,7 +531,7 @@ def test_the_assistant_refuses_a_summary_without_the_declared_price_and_seals_no
         assert done["problem"]["code"] == "summary_incomplete"
         assert not list(running.home.envelopes.iterdir()), "no envelope was written"
         assert not list((running.home.path / "staging").rglob("*")), "the files in the clear are gone"
-        refused = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        refused = running.client.get(f"/v1/requests/{request_id}/envelope", headers=running.headers())
         assert refused.status_code >= 400
 
 

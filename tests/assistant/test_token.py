@@ -59,7 +59,9 @@ def test_the_token_signs_the_login_and_its_key_cannot_be_exported(
         assert "PKCS#11 token" in running.client.get(f"/consent/{request_id}").text
         running.decide(request_id, "approve")
         result = running.poll(request_id).json()["result"]
-        bidder.issued.certificate.public_key.verify(login_message("n0nce"), base64.b64decode(result["signature"]))
+        bidder.issued.certificate.public_key.verify(
+            login_message("n0nce", PORTAL), base64.b64decode(result["signature"])
+        )
 
 
 def test_a_gm_certificate_is_not_served_from_a_token(tmp_path: Path, gm_ca: Path, intl_ca: Path) -> None:
@@ -78,7 +80,7 @@ def test_a_bid_sealed_in_the_token_is_submitted_and_its_data_key_unwrapped_in_th
         request_id = _seal(running, tender.id).json()["id"]
         running.decide(request_id, "approve")
         assert running.poll(request_id).json()["status"] == "done"
-        envelope = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL}).content
+        envelope = running.client.get(f"/v1/requests/{request_id}/envelope", headers=running.headers()).content
         header = read_envelope_header(io.BytesIO(envelope))
         uploaded = client.post(
             f"/api/v1/tenders/{tender.id}/bids", files={"envelope": ("BID.ggzy", envelope)}, headers=bidder.headers
@@ -114,7 +116,7 @@ def test_a_token_removed_mid_seal_leaves_no_envelope_and_nothing_to_upload(
         assert "USB" in failed["problem"]["message_zh"]
         assert not list(running.home.envelopes.iterdir()), "no envelope, not even a partial one"
         assert not list((running.home.path / "staging").rglob("*"))
-        taken = running.client.get(f"/v1/requests/{request_id}/envelope", headers={"Origin": PORTAL})
+        taken = running.client.get(f"/v1/requests/{request_id}/envelope", headers=running.headers())
         assert taken.status_code == 404
         assert [event["event"] for event in running.home.read_log()] == ["requested", "approved", "failed"]
     mine = client.get(f"/api/v1/tenders/{tender.id}/bids/mine", headers=bidder.headers).json()

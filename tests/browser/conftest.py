@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.app import create_app
 from ggzy.assistant import Assistant, AssistantHome, KeySource
+from ggzy.assistant.pairing import ANSWER_LABEL, PROOF_LABEL, mac
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import make_engine, unit_of_work
@@ -147,7 +150,12 @@ def check_fits_the_phone(page: Any, name: str) -> None:
     JSON, every time in Beijing time (its ``<time>`` says +08:00 and shows that clock; a day is shown 年月日); a
     screenshot is kept."""
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"{page.url} is {width} px wide on a 390-px phone"
+    widest = page.evaluate(
+        """() => Array.from(document.querySelectorAll('main *')).filter(e => e.getBoundingClientRect().right > 392)
+                 .slice(0, 3).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + (e.textContent || '')
+                 .slice(0, 40))"""
+    )
+    assert width <= 390, f"{page.url} is {width} px wide on a 390-px phone: {widest}"
     text = page.locator("main").inner_text()
     assert not _RAW_JSON.search(text), f"raw JSON on {page.url}"
     assert "UTC" not in text
@@ -178,6 +186,42 @@ class RunningAssistant:
     url: str
     assistant: Assistant
     home: AssistantHome
+    site_url: str
+
+    @property
+    def code(self) -> str:
+        """The pairing code the assistant printed for the site (what the user reads from its window)."""
+        code = self.home.pairing_code(self.site_url)
+        assert code is not None
+        return code
+
+    def headers(self) -> dict[str, str]:
+        """What a page of the site sends after the handshake (made here as assistant.js makes it), for tests that
+        call the assistant without a page."""
+        challenge = secrets.token_urlsafe(24)
+        hello = httpx.get(f"{self.url}/v1/hello", params={"challenge": challenge}, headers={"Origin": self.site_url})
+        assert hello.status_code == 200, hello.text
+        own = f"http://{self.url.split('://', 1)[1]}"
+        assert hello.json()["proof"] == mac(self.code, PROOF_LABEL, own, self.site_url, challenge)
+        answer = mac(self.code, ANSWER_LABEL, own, self.site_url, hello.json()["challenge"])
+        opened = httpx.post(
+            f"{self.url}/v1/session",
+            json={"challenge": hello.json()["challenge"], "answer": answer},
+            headers={"Origin": self.site_url},
+        )
+        assert opened.status_code == 200, opened.text
+        return {"Origin": self.site_url, "Authorization": f"Bearer {opened.json()['session']}"}
+
+    def pair(self, page: Any) -> None:
+        """What the user does once per browser: enter the code on the portal's 投标助手 page; the page and the
+        assistant prove it to each other and the page shows the certificate the assistant holds."""
+        page.goto(f"{self.site_url}/assistant")
+        page.locator("#pairing-code").fill(self.code)
+        page.get_by_role("button", name="配对并检查连接").click()
+        from playwright.sync_api import expect
+
+        expect(page.locator("#assistant-pairing-status")).to_contain_text("已配对")
+        expect(page.locator("#assistant-certificate")).to_be_visible()
 
 
 @pytest.fixture
@@ -195,7 +239,7 @@ def start_assistant(site: Site, tmp_path: Path) -> Iterator[Any]:
         assistant = Assistant.build(home, keys, port=int(url.rsplit(":", 1)[1]), clock=site.clock)
         later.app = assistant.app()
         site.app.state.settings.assistant_url = url
-        return RunningAssistant(url=url, assistant=assistant, home=home)
+        return RunningAssistant(url=url, assistant=assistant, home=home, site_url=site.url)
 
     yield start
     site.app.state.settings.assistant_url = before

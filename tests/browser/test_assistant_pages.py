@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request, Response
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -22,7 +23,7 @@ from ggzy.core.db import unit_of_work
 from ggzy.tendering.models import SealedBid, Tender
 from tests.assistant.tokens import forget_tokens, make_token
 from tests.browser.conftest import Site, check_fits_the_phone, log_in, screenshot
-from tests.browser.live_opening import LiveOpening, free_port
+from tests.browser.live_opening import LiveOpening, free_port, serve
 from tests.browser.test_expert_signing import _evaluating
 from tests.conftest import TEST_NOW
 from tests.factories import issue
@@ -121,6 +122,7 @@ def test_a_bidder_logs_in_seals_and_submits_through_the_assistant_and_a_second_t
     page: Any, site: Site, start_assistant: Any, documents_on_offer: int
 ) -> None:
     running = start_assistant(_demo_keys(site, "bidder-5"))
+    running.pair(page)
     sent = _platform_requests(page, site)
     _log_in_with_the_assistant(page, site)
     _register(page, site, documents_on_offer)
@@ -165,6 +167,7 @@ def test_a_bidder_logs_in_seals_and_submits_through_the_assistant_and_a_second_t
 
 def test_a_declined_login_says_so_and_logs_nobody_in(page: Any, site: Site, start_assistant: Any) -> None:
     running = start_assistant(_demo_keys(site, "bidder-1"))
+    running.pair(page)
     page.context.clear_cookies()
     page.goto(f"{site.url}/login")
     with page.expect_popup() as opened:
@@ -184,6 +187,7 @@ def test_without_a_running_assistant_the_page_says_how_to_start_it(page: Any, si
     try:
         page.context.clear_cookies()
         page.goto(f"{site.url}/login")
+        page.evaluate("localStorage.setItem('ggzy-assistant-pairing-code', 'AAAA-BBBB-CCCC-DDDD')")  # paired once
         with page.expect_popup() as opened:
             page.get_by_role("button", name="用投标助手登录").click()
         expect(page.locator("#assistant-login-status")).to_contain_text("ggzy assistant serve")
@@ -222,7 +226,7 @@ def test_a_bidder_with_its_key_in_a_token_seals_after_the_token_comes_back(
     settings = make_token(tmp_path / "hsm", (demo / "bidder-4-key.pem").read_text())
     source = Pkcs11KeySource(certificate_pem=(demo / "bidder-4.pem").read_text(), settings=settings)
     try:
-        start_assistant(source)
+        start_assistant(source).pair(page)
         sent = _platform_requests(page, site)
         _log_in_with_the_assistant(page, site)
         _register(page, site, documents_on_offer)
@@ -259,6 +263,7 @@ def test_a_bidder_decrypts_at_the_opening_through_the_assistant(
     running = start_assistant(
         FileKeySource(certificate_pem=bidder.issued.certificate_pem, key_path=tmp_path / "key.pem")
     )
+    running.pair(page)
     before = site.clock.now()
     site.clock.set(TEST_NOW + timedelta(days=1))
     try:
@@ -294,6 +299,7 @@ def test_an_expert_enrols_the_assistants_certificate_key_and_signs_a_score_sheet
     running = start_assistant(
         FileKeySource(certificate_pem=issued.certificate_pem, key_path=tmp_path / "expert-key.pem")
     )
+    running.pair(page)
     before = site.clock.now()
     site.clock.set(scene["opened_at"])
     try:
@@ -326,10 +332,12 @@ def test_an_expert_enrols_the_assistants_certificate_key_and_signs_a_score_sheet
 
 def test_the_assistant_pages_fit_a_phone(phone: Any, site: Site, start_assistant: Any, documents_on_offer: int) -> None:
     running = start_assistant(_demo_keys(site, "bidder-2"))
+    running.pair(phone)
+    check_fits_the_phone(phone, "assistant-pairing-phone")
     phone.goto(f"{site.url}/login")
     expect(phone.get_by_role("button", name="用投标助手登录")).to_be_visible()
     check_fits_the_phone(phone, "assistant-login-phone")
-    asked = httpx.post(f"{running.url}/v1/login", json={"nonce": "phone"}, headers={"Origin": site.url})
+    asked = httpx.post(f"{running.url}/v1/login", json={"nonce": "phone"}, headers=running.headers())
     consent = phone.context.new_page()
     consent.goto(asked.json()["consent_url"])
     expect(consent.get_by_role("button", name=re.compile("批准"))).to_be_visible()
@@ -344,3 +352,68 @@ def test_the_assistant_pages_fit_a_phone(phone: Any, site: Site, start_assistant
     _register(phone, site, documents_on_offer)
     expect(phone.get_by_role("button", name="用投标助手加密并递交")).to_be_visible()
     check_fits_the_phone(phone, "assistant-seal-phone")
+
+
+def _impostor(site: Site, seen: list[str]) -> FastAPI:
+    """A program that took the assistant's port first: it answers the handshake as best it can (it does not know the
+    pairing code) and would gladly take a login request or a bid's files."""
+    impostor = FastAPI()
+    cors = {"Access-Control-Allow-Origin": site.url, "Access-Control-Allow-Headers": "Content-Type, Authorization",
+            "Access-Control-Allow-Methods": "GET, POST", "Access-Control-Allow-Private-Network": "true"}  # fmt: skip
+
+    @impostor.middleware("http")
+    async def record(request: Request, call_next: Any) -> Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=cors)
+        response = await call_next(request)
+        response.headers.update(cors)
+        return response
+
+    @impostor.get("/v1/hello")
+    def hello(challenge: str) -> dict[str, str]:
+        return {"assistant": "ggzy", "proof": "A" * 43, "challenge": "c" * 32}
+
+    @impostor.post("/v1/{anything}")
+    def anything(anything: str) -> dict[str, str]:
+        return {"session": "s", "id": "r", "consent_url": "about:blank"}
+
+    return impostor
+
+
+def test_a_program_that_took_the_assistants_port_is_told_apart_and_sent_nothing(page: Any, site: Site) -> None:
+    seen: list[str] = []
+    before = site.app.state.settings.assistant_url
+    with serve(_impostor(site, seen)) as url:  # type: ignore[arg-type]
+        site.app.state.settings.assistant_url = url
+        try:
+            page.goto(f"{site.url}/assistant")
+            page.locator("#pairing-code").fill("ABCD-EFGH-IJKL-MNOP")  # the code the real assistant once showed
+            page.get_by_role("button", name="配对并检查连接").click()
+            expect(page.locator("#assistant-pairing-status")).to_contain_text("无法证明它是与本站配对的投标助手")
+            expect(page.locator("#assistant-certificate")).to_be_hidden()
+
+            page.context.clear_cookies()
+            page.goto(f"{site.url}/login")
+            with page.expect_popup() as opened:
+                page.get_by_role("button", name="用投标助手登录").click()
+            expect(page.locator("#assistant-login-status")).to_contain_text("无法证明它是与本站配对的投标助手")
+            assert opened.value.url == "about:blank"  # never pointed at anything the impostor named
+        finally:
+            site.app.state.settings.assistant_url = before
+    assert [line for line in seen if not line.startswith("OPTIONS")] == ["GET /v1/hello", "GET /v1/hello"]
+    assert "ABCD" not in " ".join(seen)  # the code itself never travels
+
+
+def test_a_wrong_pairing_code_is_refused_by_the_real_assistant_too(page: Any, site: Site, start_assistant: Any) -> None:
+    running = start_assistant(_demo_keys(site, "bidder-3"))
+    page.goto(f"{site.url}/assistant")
+    page.locator("#pairing-code").fill("ABCD-EFGH-IJKL-MNOP")
+    page.get_by_role("button", name="配对并检查连接").click()
+    expect(page.locator("#assistant-pairing-status")).to_contain_text("无法证明它是与本站配对的投标助手")
+    assert "requested" not in [line["event"] for line in running.home.read_log()]
+    running.pair(page)  # the right code: the page shows the certificate the assistant holds
+    expect(page.locator('#assistant-certificate [data-field="suite"]')).to_have_text("国密（SM2/SM3/SM4）")
+    page.get_by_role("button", name="清除本浏览器中的配对码").click()
+    expect(page.locator("#assistant-pairing-status")).to_contain_text("已清除")
+    assert page.evaluate("localStorage.getItem('ggzy-assistant-pairing-code')") is None

@@ -52,7 +52,7 @@ def test_a_bidder_logs_in_by_certificate_registers_submits_its_envelope_and_sees
         expect(page.locator("body")).to_contain_text("ggzy bid sign-login --key")
         page.get_by_text("不使用投标助手：在命令行签名后粘贴").click()  # the manual way, under its fold
         page.locator("#certificate_pem").fill(certificate_pem)
-        page.locator("#signature").fill(base64.b64encode(key.sign(login_message(nonce))).decode("ascii"))
+        page.locator("#signature").fill(base64.b64encode(key.sign(login_message(nonce, site.url))).decode("ascii"))
         page.get_by_role("button", name="证书登录").click()
         expect(page).to_have_url(re.compile(r"/workspace"))  # logged in: the login page sends it to its workspace
         page.goto(f"{site.url}/workspace/bidder")

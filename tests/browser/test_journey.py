@@ -242,8 +242,10 @@ def test_one_lot_from_notice_to_contract_with_no_command_line(
             else:
                 (tmp_path / f"bidder-{n}-key.pem").write_text(issued.private_key_pem)
                 keys = FileKeySource(certificate_pem=issued.certificate_pem, key_path=tmp_path / f"bidder-{n}-key.pem")
-            assistant_url = start_assistant(keys).url
+            running = start_assistant(keys)
+            assistant_url = running.url
             page = computers()
+            running.pair(page)  # once per browser: the code the assistant showed, entered on the /assistant page
             bidders.append((page, assistant_url))
             _log_in_with_the_assistant(page, site)
             _register(page, site, tender_id)

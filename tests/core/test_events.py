@@ -27,6 +27,7 @@ from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, re
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import (
     FACTORY_SECRET,
+    LOGIN_ORIGIN,
     credit_code,
     entity_login,
     event_count,
@@ -101,9 +102,12 @@ def _certificate_login(db: Session, gm_ca: Path) -> Callable[[], object]:
     service.register_entity(db, SYSTEM, data=EntityIn(credit_code=code, name="已登记企业"), now=TEST_NOW)
     issued = issue(gm_ca, code=code)
     nonce, _ = login.issue_nonce(secret=SECRET, now=TEST_NOW, lifetime=LIFETIME)
-    signature = base64.b64encode(load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce)))
+    signature = base64.b64encode(
+        load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce, LOGIN_ORIGIN))
+    )
     return lambda: login.certificate_login(
         db,
+        origin=LOGIN_ORIGIN,
         nonce=nonce,
         certificate_pem=issued.certificate_pem,
         intermediates_pem=[],

@@ -7,17 +7,20 @@ unrevoked at the moment of login, and a signature made over the server's fresh c
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import FixedClock
 from ggzy.core.permissions import Role
-from ggzy.crypto import current_crl, revoke
+from ggzy.crypto import current_crl, load_private_key_pem, revoke
+from ggzy.entities import login
 from ggzy.entities.models import AuthSession, Certificate, Entity, LoginNonce, User
 from tests.conftest import TEST_NOW
 from tests.factories import certificate_login_body, credit_code, event_count, issue, make_user
@@ -148,6 +151,44 @@ def test_signature_over_another_nonce_is_refused(
     other_nonce = client.post("/api/v1/auth/nonce").json()["nonce"]
     body = certificate_login_body(client, issued, sign_nonce=other_nonce)
     _assert_refused(client, db, body, status=401, code="signature_invalid")
+
+
+def test_a_login_signed_for_another_portal_is_refused(
+    client: TestClient, db: Session, trusted: dict[str, int], gm_ca: Path
+) -> None:
+    """A challenge relayed to the user by another site (a phishing copy, another portal the assistant is paired
+    with) is signed for that site's origin: it logs nobody in here."""
+    issued = issue(gm_ca)
+    nonce = client.post("/api/v1/auth/nonce").json()
+    assert nonce["message"] == f"ggzy-login:http://testserver {nonce['nonce']}"  # what to sign, origin included
+    key = load_private_key_pem(issued.private_key_pem)
+    for origin in ("https://phishing.example", "https://testserver", "http://testserver:8000"):
+        body = {
+            "nonce": nonce["nonce"],
+            "certificate_pem": issued.certificate_pem,
+            "signature": base64.b64encode(key.sign(login.login_message(nonce["nonce"], origin))).decode(),
+        }
+        _assert_refused(client, db, body, status=401, code="signature_invalid")
+
+
+def test_behind_a_proxy_the_configured_public_origin_is_what_a_login_names(
+    client: TestClient, app: FastAPI, db: Session, trusted: dict[str, int], gm_ca: Path
+) -> None:
+    app.state.settings.public_origin = "https://ggzy.example.cn/"
+    try:
+        issued = issue(gm_ca)
+        nonce = client.post("/api/v1/auth/nonce").json()
+        assert nonce["message"].startswith("ggzy-login:https://ggzy.example.cn ")
+        key = load_private_key_pem(issued.private_key_pem)
+        signed_here = key.sign(login.login_message(nonce["nonce"], "http://testserver"))
+        body = {"nonce": nonce["nonce"], "certificate_pem": issued.certificate_pem,
+                "signature": base64.b64encode(signed_here).decode()}  # fmt: skip
+        _assert_refused(client, db, body, status=401, code="signature_invalid")
+        body["signature"] = base64.b64encode(key.sign(login.login_message(nonce["nonce"], "https://ggzy.example.cn")))
+        body["signature"] = body["signature"].decode()
+        assert client.post("/api/v1/auth/certificate-login", json=body).status_code == 200
+    finally:
+        app.state.settings.public_origin = ""
 
 
 def test_signature_by_another_key_is_refused(

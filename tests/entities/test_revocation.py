@@ -22,7 +22,7 @@ from ggzy.crypto import IssuedCertificate, Suite, current_crl, init_ca, load_pri
 from ggzy.entities import enrolment
 from ggzy.entities.models import RoleBinding, User
 from tests.conftest import TEST_NOW
-from tests.factories import certificate_login_body, credit_code, issue, token_for, user_with_role
+from tests.factories import LOGIN_ORIGIN, certificate_login_body, credit_code, issue, token_for, user_with_role
 
 CRLS = "/api/v1/trust/revocation-lists"
 
@@ -197,9 +197,9 @@ def test_ggzy_trust_revoke_ends_the_certificates_sessions(tmp_path: Path, monkey
         with unit_of_work(factory) as db:
             login.add_trust_anchor(db, SYSTEM, certificate_pem=ca.pem, name=None, now=now)
             nonce, _ = login.issue_nonce(secret=secret, now=now, lifetime=timedelta(minutes=1))
-            signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce))
+            signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(nonce, LOGIN_ORIGIN))
             token = login.certificate_login(
-                db, nonce=nonce, certificate_pem=issued.certificate_pem, intermediates_pem=[],
+                db, origin=LOGIN_ORIGIN, nonce=nonce, certificate_pem=issued.certificate_pem, intermediates_pem=[],
                 signature=base64.b64encode(signature).decode(), secret=secret, now=now, lifetime=timedelta(hours=8),
             ).token  # fmt: skip
 

@@ -17,7 +17,7 @@ from ggzy.entities import login
 from ggzy.entities.login import SESSION_COOKIE
 from ggzy.entities.models import AuthSession
 from ggzy.entities.schemas import RoleGrantIn
-from tests.factories import event_count, issue, make_user, token_for, user_with_role
+from tests.factories import client_origin, event_count, issue, make_user, token_for, user_with_role
 from tests.portal.ws_support import browser_login, csrf_from, problem_code
 
 MARKET = {Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION}
@@ -93,7 +93,9 @@ def _certificate_form(client: TestClient, issued, *, sign: str | None = None) ->
     nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert f"--nonce {nonce}" in page  # the command to run is on the page
-    signature = load_private_key_pem(issued.private_key_pem).sign(login.login_message(sign or nonce))
+    signature = load_private_key_pem(issued.private_key_pem).sign(
+        login.login_message(sign or nonce, client_origin(client))
+    )
     return {
         "csrf_token": csrf,
         "nonce": nonce,
@@ -270,7 +272,24 @@ def test_the_signature_printed_by_ggzy_bid_sign_login_logs_in_on_the_page(
     key = tmp_path / "key.pem"
     key.write_text(issued.private_key_pem)
     form = _certificate_form(client, issued)
-    printed = CliRunner().invoke(bid_app, ["sign-login", "--key", str(key), "--nonce", form["nonce"]])
+    page = client.get("/login").text
+    assert "--portal http://testserver --nonce" in page  # the command names this portal
+    not_an_origin = CliRunner().invoke(
+        bid_app, ["sign-login", "--key", str(key), "--portal", "ggzy.example.cn/login", "--nonce", form["nonce"]]
+    )
+    assert not_an_origin.exit_code != 0
+    assert "assistant_origin_invalid" in not_an_origin.output
+    printed = CliRunner().invoke(
+        bid_app, ["sign-login", "--key", str(key), "--portal", "https://testserver", "--nonce", form["nonce"]]
+    )
+    assert printed.exit_code == 0, printed.output
+    form["signature"] = printed.output.strip()
+    refused = client.post("/login/certificate", data=form, follow_redirects=False)  # signed for another origin
+    assert refused.status_code == 401, refused.text
+    form = _certificate_form(client, issued)
+    printed = CliRunner().invoke(
+        bid_app, ["sign-login", "--key", str(key), "--portal", "http://testserver", "--nonce", form["nonce"]]
+    )
     assert printed.exit_code == 0, printed.output
     form["signature"] = printed.output.strip()
     response = client.post("/login/certificate", data=form, follow_redirects=False)

@@ -4,8 +4,10 @@
     ggzy assistant serve --portal https://ggzy.example.cn --cert 证书.pem \\
         --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --token ggzy --key-label bidder   (PIN from GGZY_TOKEN_PIN)
 
-It listens on 127.0.0.1 only. ``--portal`` pairs an origin (kept in ``<home>/config.json``; later starts need not
-repeat it). The user approves each signature in the assistant's own window.
+It listens on 127.0.0.1 only. ``--portal`` pairs an origin (HTTPS, or HTTP on this computer only), kept with its
+pairing code in ``<home>/config.json``; later starts need not repeat it. The pairing code is printed at every start:
+the user enters it once on the portal's 投标助手 page (/assistant). The user approves each signature in the
+assistant's own window.
 """
 
 from __future__ import annotations
@@ -93,7 +95,9 @@ def serve_command(
     assistant = Assistant.build(assistant_home, keys, port=port)
     console.print(f"投标助手 / assistant: http://127.0.0.1:{port}  证书 / certificate: {keys.certificate.subject}")
     console.print(f"密钥 / key: {keys.describe()}")
-    console.print("已配对 / paired: " + ", ".join(assistant_home.portals))
+    console.print("已配对 / paired (在平台的“投标助手”页面输入配对码 / enter it on the portal's /assistant page):")
+    for origin, code in assistant_home.pairings.items():
+        console.print(f"  {origin}  配对码 / pairing code: [bold]{code}[/bold]")
     console.print(f"日志 / log: {assistant_home.log_path}")
     try:
         uvicorn.run(assistant.app(), host=host, port=port, log_level="warning")

@@ -1,6 +1,7 @@
 """The assistant's own directory on the user's computer: the paired portals, the log, the envelopes it sealed.
 
-``<home>/config.json``  ``{"portals": ["https://ggzy.example.cn", …]}``: the origins it answers (pairing);
+``<home>/config.json``  ``{"portals": [{"origin": "https://ggzy.example.cn", "code": "…"}, …]}``: the origins it
+                        answers and each one's pairing code (readable by the user only);
 ``<home>/log.jsonl``    one JSON object a line, appended and never rewritten: every request and every decision;
 ``<home>/envelopes/``   the envelopes it sealed, kept for decrypting them at the opening;
 ``<home>/staging/``     the files of a bid waiting for the user's decision, deleted at the decision (and at start).
@@ -8,26 +9,31 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import shutil
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from ggzy.bidclient.origins import OriginInvalid, normalise_origin, origin_of, portal_origin
 from ggzy.core.errors import DomainError
 
+__all__ = [
+    "AssistantHome",
+    "BindRefused",
+    "OriginInvalid",
+    "check_bind",
+    "normalise_origin",
+    "origin_of",
+    "portal_origin",
+]
+
 LOOPBACK = "127.0.0.1"
-
-
-class OriginInvalid(DomainError):
-    code = "assistant_origin_invalid"
-    status = 422
-    message_zh = "门户地址应形如 https://平台地址（可带端口，不带路径），而不是 {origin}"
-    message_en = "A portal origin looks like https://host[:port] (no path), not {origin}"
 
 
 class BindRefused(DomainError):
@@ -44,54 +50,62 @@ def check_bind(host: str) -> str:
     return host
 
 
-def normalise_origin(text: str) -> str:
-    """``scheme://host[:port]`` in lower case, as a browser writes the ``Origin`` header."""
-    parts = urlsplit(text.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
-        raise OriginInvalid(origin=text)
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise OriginInvalid(origin=text)
-    default = {"http": 80, "https": 443}[parts.scheme]
-    try:
-        port = parts.port
-    except ValueError:
-        raise OriginInvalid(origin=text) from None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
-
-
-def origin_of(url: str) -> str:
-    """The origin a URL belongs to (``https://host/api/v1/tenders/7`` → ``https://host``)."""
-    parts = urlsplit(url.strip())
-    return normalise_origin(f"{parts.scheme}://{parts.netloc}")
+def new_pairing_code() -> str:
+    """A portal's pairing code: 160 random bits in base32, in groups of four (``ABCD-EFGH-…``) to copy or type."""
+    text = base64.b32encode(secrets.token_bytes(20)).decode("ascii")
+    return "-".join(text[index : index + 4] for index in range(0, len(text), 4))
 
 
 @dataclass
 class AssistantHome:
     path: Path
-    portals: list[str] = field(default_factory=list)
+    pairings: dict[str, str] = field(default_factory=dict)  # origin → its pairing code
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, path: Path, *, pair: list[str] | None = None) -> AssistantHome:
-        """The directory (made if new, private to the user), its pairing, plus ``pair``'s origins (saved)."""
+        """The directory (made if new, private to the user), its pairings, plus ``pair``'s origins (each given a new
+        pairing code, saved). A portal is paired over HTTPS, or over HTTP on this computer only."""
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         (path / "envelopes").mkdir(exist_ok=True, mode=0o700)
         # Bid files in the clear that a previous run left waiting (it stopped before the user decided): gone.
         shutil.rmtree(path / "staging", ignore_errors=True)
         (path / "staging").mkdir(mode=0o700)
+        added = [portal_origin(item) for item in pair or []]  # refused before anything is written
         config = path / "config.json"
-        portals: list[str] = []
+        pairings: dict[str, str] = {}
+        changed = False
         if config.exists():
-            portals = [normalise_origin(item) for item in json.loads(config.read_text("utf-8")).get("portals", [])]
-        home = cls(path=path, portals=portals)
-        added = [normalise_origin(item) for item in pair or []]
-        if added:
-            home.portals = list(dict.fromkeys([*portals, *added]))
-            config.write_text(json.dumps({"portals": home.portals}, indent=2) + "\n", "utf-8")
+            for item in json.loads(config.read_text("utf-8")).get("portals", []):
+                if isinstance(item, str):  # an assistant of before the pairing codes: the origin gets one now
+                    pairings[normalise_origin(item)] = new_pairing_code()
+                    changed = True
+                else:
+                    pairings[normalise_origin(item["origin"])] = str(item["code"])
+        for origin in added:
+            if origin not in pairings:
+                pairings[origin] = new_pairing_code()
+                changed = True
+        home = cls(path=path, pairings=pairings)
+        if changed:
+            home.save()
         return home
+
+    def save(self) -> None:
+        """``config.json``, readable by the user only (it holds the pairing codes)."""
+        config = self.path / "config.json"
+        body = {"portals": [{"origin": origin, "code": code} for origin, code in self.pairings.items()]}
+        handle = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(json.dumps(body, indent=2) + "\n")
+        config.chmod(0o600)
+
+    @property
+    def portals(self) -> list[str]:
+        return list(self.pairings)
+
+    def pairing_code(self, origin: str) -> str | None:
+        return self.pairings.get(origin)
 
     @property
     def log_path(self) -> Path:
@@ -109,7 +123,7 @@ class AssistantHome:
         if not origin:
             return False
         try:
-            return normalise_origin(origin) in self.portals
+            return normalise_origin(origin) in self.pairings
         except OriginInvalid:
             return False
 

@@ -111,7 +111,7 @@ class Operations:
         nonce = nonce.strip()
         if not nonce or len(nonce) > 200 or not nonce.isascii():
             raise InvalidInput(field="nonce", reason_zh="登录随机数无效", reason_en="not a login nonce")
-        message = login_message(nonce)
+        message = login_message(nonce, normalise_origin(origin))  # signed for the portal that asked, only
 
         def work(_: AssistantRequest) -> dict[str, Any]:
             signature = self.keys.private_key().sign(message)

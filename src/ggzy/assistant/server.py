@@ -4,6 +4,10 @@
 ``Access-Control-Allow-Private-Network`` for Chrome's private network access). Any other origin, or none, gets a
 problem+json refusal and no ``Access-Control-Allow-*`` header, so its page cannot even read the refusal.
 
+Every ``/v1/…`` call but the handshake (``/v1/hello``, ``/v1/session``: :mod:`ggzy.assistant.pairing`) must also
+carry the session the page earned by proving the portal's pairing code: the ``Origin`` header alone can be written by
+any program on the computer.
+
 ``/consent/…`` is the assistant's own page, on its own origin: the portal's script opens it in a popup but cannot
 read it (no CORS), frame it (``frame-ancestors 'none'``) or answer it (the decision must come from a form of the
 consent page itself: its ``Origin`` is the assistant's and it carries a token only that page holds).
@@ -18,13 +22,14 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggzy.assistant.home import AssistantHome
+from ggzy.assistant.home import AssistantHome, normalise_origin
 from ggzy.assistant.operations import ClientRefusal, Operations
+from ggzy.assistant.pairing import Handshakes
 from ggzy.assistant.requests import AssistantRequest, Status
 from ggzy.bidclient import BidClientError
 from ggzy.core.errors import PROBLEM_CONTENT_TYPE, DomainError
@@ -105,6 +110,12 @@ class ShareReleaseIn(BaseModel):
     encrypted_share: str = Field(max_length=2000)
 
 
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    challenge: str = Field(max_length=100)
+    answer: str = Field(max_length=100)
+
+
 class ScoreSheetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: str = Field(max_length=20000)
@@ -116,6 +127,8 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
     book = operations.book
     own_origin = f"http://127.0.0.1:{port}"
     allowed_hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    handshakes = Handshakes()
+    open_paths = {"/v1/hello", "/v1/session"}  # the handshake itself; everything else needs its session
     app = FastAPI(title="ggzy 投标助手", openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.middleware("http")
@@ -131,15 +144,26 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
             return _problem(OriginNotPaired(origin=origin or "（无来源 / no Origin）"), request.url.path)
         assert origin is not None
         cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-        if request.method == "OPTIONS":  # the preflight: a paired origin may send JSON and read the answer
+        if request.method == "OPTIONS":  # the preflight: a paired origin may send JSON and its session, and read
             headers = cors | {
                 "Access-Control-Allow-Methods": "GET, POST",
-                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Allow-Headers": "Content-Type, Authorization",
                 "Access-Control-Max-Age": "600",
             }
             if request.headers.get("access-control-request-private-network") == "true":
                 headers["Access-Control-Allow-Private-Network"] = "true"
             return Response(status_code=204, headers=headers)
+        if request.url.path not in open_paths:
+            try:
+                handshakes.check(
+                    request.headers.get("authorization"),
+                    portal=normalise_origin(origin),
+                    now=operations.clock.now(),
+                )
+            except DomainError as error:  # readable by the paired page, which then makes the handshake again
+                refused = _problem(error, request.url.path)
+                refused.headers.update(cors | {"Cache-Control": "no-store"})
+                return refused
         response = await call_next(request)
         response.headers.update(cors | {"Cache-Control": "no-store"})
         return response
@@ -157,6 +181,29 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
 
     def origin_of(request: Request) -> str:
         return str(request.headers["origin"])
+
+    @app.get("/v1/hello")
+    def hello(request: Request, challenge: Annotated[str, Query(min_length=16, max_length=100)]) -> dict[str, str]:
+        portal = normalise_origin(origin_of(request))
+        code = home.pairing_code(portal)
+        assert code is not None  # the guard let a paired origin only through
+        return handshakes.hello(
+            code=code, portal=portal, assistant_origin=f"http://{request.headers['host']}", challenge=challenge,
+            now=operations.clock.now(),
+        )  # fmt: skip
+
+    @app.post("/v1/session")
+    def open_session(body: SessionIn, request: Request) -> dict[str, object]:
+        portal = normalise_origin(origin_of(request))
+        code = home.pairing_code(portal)
+        assert code is not None
+        try:
+            return handshakes.open_session(
+                code=code, portal=portal, challenge=body.challenge, answer=body.answer, now=operations.clock.now()
+            )
+        except DomainError:
+            home.log(operations.clock.now(), "refused_pairing", origin=portal)
+            raise
 
     @app.get("/v1/status")
     def status() -> dict[str, Any]:

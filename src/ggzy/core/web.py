@@ -216,3 +216,12 @@ def attachment(chunks: Iterable[bytes], *, name: str, size: int | None, sha256: 
             "x-content-sha256": sha256,
         },
     )
+
+
+def public_origin(request: Request) -> str:
+    """The portal's origin as its users' browsers write it (``https://ggzy.example.cn``): the configured
+    ``public_origin``, or else the scheme and host the request arrived at (a proxy in front must set it)."""
+    configured = str(request.app.state.settings.public_origin).strip().rstrip("/")
+    if configured:
+        return configured.lower()
+    return f"{request.url.scheme}://{request.url.netloc}".lower()

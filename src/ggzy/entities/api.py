@@ -12,7 +12,7 @@ from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id, SearchTerm
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, Public, accepts_body
+from ggzy.core.web import DB, Now, Public, accepts_body, public_origin
 from ggzy.crypto import (
     CertificateExpired,
     CertificateMalformed,
@@ -143,7 +143,9 @@ def get_login_nonce(request: Request, _: Public, now: Now) -> NonceOut:
     nonce, expires_at = login.issue_nonce(
         secret=request.app.state.secret_key, now=now, lifetime=timedelta(seconds=settings.login_nonce_seconds)
     )
-    return NonceOut(nonce=nonce, expires_at=expires_at, message=login.login_message(nonce).decode())
+    return NonceOut(
+        nonce=nonce, expires_at=expires_at, message=login.login_message(nonce, public_origin(request)).decode()
+    )
 
 
 @router.post(
@@ -163,6 +165,7 @@ def certificate_login(request: Request, body: CertificateLoginIn, db: DB, _: Pub
         intermediates_pem=body.intermediates_pem,
         signature=body.signature,
         secret=request.app.state.secret_key,
+        origin=public_origin(request),
         now=now,
         lifetime=_session_lifetime(request),
     )

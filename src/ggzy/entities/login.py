@@ -137,8 +137,13 @@ def issue_nonce(*, secret: bytes, now: datetime, lifetime: timedelta) -> tuple[s
     return f"{body}.{_nonce_mac(secret, body)}", expires_at
 
 
-def login_message(nonce: str) -> bytes:
-    return (LOGIN_MESSAGE_PREFIX + nonce).encode()
+def login_message(nonce: str, origin: str) -> bytes:
+    """What a certificate login signs: the portal's origin and the platform's nonce (``ggzy-login:<origin> <nonce>``).
+
+    The origin binds the signature to the portal it was made for: a login challenge that another site relayed to
+    the user (a page of another paired portal, a phishing copy) is signed for that site's origin and refused here.
+    Neither an origin nor a nonce holds a space."""
+    return f"{LOGIN_MESSAGE_PREFIX}{origin} {nonce}".encode()
 
 
 def check_nonce(nonce: str, *, secret: bytes, now: datetime) -> None:
@@ -509,16 +514,19 @@ def certificate_login(
     intermediates_pem: list[str],
     signature: str,
     secret: bytes,
+    origin: str,
     now: datetime,
     lifetime: timedelta,
 ) -> LoginResult:
+    """``origin`` is the portal's own public origin (:func:`ggzy.core.web.public_origin`), the one the signature must
+    name."""
     check_nonce(nonce, secret=secret, now=now)
     certificate = load_certificate(certificate_pem)
     intermediates = [load_certificate(pem) for pem in intermediates_pem]
     anchor = trust_store(db).validate(certificate, at=now, intermediates=intermediates)
     if certificate.credit_code is None:
         raise CertificateWithoutCreditCode(field="certificate_pem")
-    certificate.public_key.verify(login_message(nonce), _decode_signature(signature))
+    certificate.public_key.verify(login_message(nonce, origin), _decode_signature(signature))
     consume_nonce(db, nonce, now=now)
 
     row = db.scalar(select(Certificate).where(Certificate.fingerprint == certificate.fingerprint))

@@ -19,8 +19,8 @@ Only these answers are kept: ``GET`` without an ``Authorization`` header or a se
 ``text/html``, one body (not a stream: the live hall's Server-Sent Events pass through), and no ``Set-Cookie``
 (a page that starts a CSRF seed or remembers a language choice is the visitor's own). The key is the path, the query
 string and what chooses the language (the ``?lang=`` of the query, the language cookie); the CSRF seed cookie is part
-of the key too, so a form's token is never another visitor's. Workspaces and the login page are
-never kept (the session cookie or the seed they set). Bounded at ``MAX_BYTES`` of pages per process: the least
+of the key too, so a form's token is never another visitor's. Workspaces, the login page and the
+assistant's pairing page are never kept (the session cookie or the seed they set). Bounded at ``MAX_BYTES`` of pages per process: the least
 recently used page goes first.
 """
 
@@ -48,7 +48,8 @@ from ggzy.portal.i18n import LANGUAGE_COOKIE
 T = TypeVar("T")
 MAX_BYTES = 32 * 1024 * 1024  # of kept pages, per process: a few thousand pages of 5–50 KB
 MAX_PAGE_BYTES = 512 * 1024
-_NEVER = ("/api/", "/static/", "/workspace", "/login", "/logout", "/docs")
+# /assistant: the page that pairs a browser with its assistant is read once per computer; never worth keeping
+_NEVER = ("/api/", "/static/", "/workspace", "/login", "/logout", "/docs", "/assistant")
 RENDERS = 2  # visitors' pages made at once per worker: the others wait without a thread (see PageCache)
 
 

@@ -8,9 +8,10 @@ was served over https.
 Every form is guarded against cross-site requests by ``ggzy.portal.csrf``.
 
 Certificate login in a browser follows the API's challenge: the page shows a fresh nonce and the bidder signs
-``ggzy-login:<nonce>`` with its certificate's key: through the local assistant (``ggzy assistant serve``, decision
-0026: the page asks it, the user approves in the assistant's window, the page posts the certificate and signature it
-returns, no copy and paste), or by hand (``ggzy bid sign-login --key key.pem --nonce …``, then pasting the signature
+``ggzy-login:<origin> <nonce>`` with its certificate's key (the portal's origin: the signature is good here only):
+through the local assistant (``ggzy assistant serve``, decision 0029, paired once on the /assistant page: the page
+asks it, the user approves in the assistant's window, the page posts the certificate and signature it returns, no
+copy and paste), or by hand (``ggzy bid sign-login --key key.pem --portal … --nonce …``, then pasting the signature
 with its certificate). Both post the same form to the same service.
 """
 
@@ -26,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.inputs import Ascii, Name, Text, day_in_range
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, Public
+from ggzy.core.web import DB, Now, Public, public_origin
 from ggzy.crypto import (
     CertificateExpired,
     CertificateMalformed,
@@ -134,7 +135,8 @@ def _login_context(request: Request, now: datetime, next_path: str | None, **ext
         "active": "login",
         "nonce": nonce,
         "nonce_expires_at": expires_at,
-        "login_message": login.login_message(nonce).decode(),
+        "login_message": login.login_message(nonce, public_origin(request)).decode(),
+        "portal_origin": public_origin(request),
         "next_path": safe_next(next_path),
         "username": "",
         "method": "certificate",
@@ -158,9 +160,19 @@ def login_page(request: Request, _: Public, now: Now, next: Ascii | None = None)
     return render(request, "login.html", _login_context(request, now, next))
 
 
+@router.get("/assistant", summary="The local assistant: how to start it, and pairing it with this portal")
+def assistant_page(request: Request, _: Public) -> HTMLResponse:
+    return render(
+        request, "assistant.html",
+        {"active": "login", "portal_origin": public_origin(request),
+         "assistant_url": request.app.state.settings.assistant_url},
+    )  # fmt: skip
+
+
 @router.post(
     "/login/certificate",
-    summary="Certificate login from the page: the nonce, the certificate and the signature of ggzy-login:<nonce>",
+    summary="Certificate login from the page: the nonce, the certificate and the signature of "
+    "`ggzy-login:<origin> <nonce>`",
     responses=problem_responses(*_CERTIFICATE_PROBLEMS),
 )
 def certificate_login(
@@ -186,6 +198,7 @@ def certificate_login(
             intermediates_pem=[],
             signature=signature.strip(),
             secret=request.app.state.secret_key,
+            origin=public_origin(request),
             now=now,
             lifetime=_session_lifetime(request),
         )

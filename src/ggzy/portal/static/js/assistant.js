@@ -45,13 +45,95 @@
     box.setAttribute("role", kind === "error" ? "alert" : "status");
   }
 
-  function call(base, method, path, body) {
-    var options = { method: method, mode: "cors", credentials: "omit", cache: "no-store" };
+  // --- the pairing handshake (ggzy.assistant.pairing) ---------------------------------------------------------
+  // The pairing code the assistant printed when it was paired with this portal, entered once on the /assistant page
+  // and kept in this browser for this portal only. It never travels: the page and the assistant each prove they know
+  // it (HMAC-SHA256), the assistant first, so that nothing is sent to a program that took its port.
+  var CODE_KEY = "ggzy-assistant-pairing-code";
+  var SESSION_KEY = "ggzy-assistant-session:";
+  var encoder = new TextEncoder();
+
+  function pairingCode() { return (window.localStorage.getItem(CODE_KEY) || "").trim(); }
+
+  function base64url(buffer) {
+    var text = "";
+    new Uint8Array(buffer).forEach(function (byte) { text += String.fromCharCode(byte); });
+    return window.btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function randomText() {
+    var bytes = new Uint8Array(24);
+    window.crypto.getRandomValues(bytes);
+    return base64url(bytes.buffer);
+  }
+
+  function mac(code, label, assistantOrigin, challenge) {
+    var text = [label, assistantOrigin, window.location.origin, challenge].join("\n");
+    return window.crypto.subtle.importKey("raw", encoder.encode(code), { name: "HMAC", hash: "SHA-256" }, false,
+      ["sign"]).then(function (key) {
+      return window.crypto.subtle.sign("HMAC", key, encoder.encode(text));
+    }).then(base64url);
+  }
+
+  function raw(base, method, path, options) {
+    options = Object.assign({ method: method, mode: "cors", credentials: "omit", cache: "no-store" }, options || {});
+    return fetch(base + path, options).catch(function () {
+      throw new AssistantError(say("unreachable"), "assistant_unreachable");
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (json) {
+        if (!response.ok) { throw new AssistantError(problemText(json) || say("failed"), json && json.code); }
+        return json;
+      });
+    });
+  }
+
+  // A session with the assistant at ``base``: kept for this tab, made again when the assistant forgot it.
+  function session(base, renew) {
+    var stored = window.sessionStorage.getItem(SESSION_KEY + base);
+    if (stored && !renew) { return Promise.resolve(stored); }
+    var code = pairingCode();
+    if (!code) { return Promise.reject(new AssistantError(say("notPaired"), "assistant_not_paired")); }
+    if (!window.crypto || !window.crypto.subtle) {
+      return Promise.reject(new AssistantError(say("insecure"), "assistant_insecure_page"));
+    }
+    var assistantOrigin = new URL(base).origin;
+    var challenge = randomText();
+    return raw(base, "GET", "/v1/hello?challenge=" + encodeURIComponent(challenge)).then(function (hello) {
+      return mac(code, "ggzy-assistant-proof", assistantOrigin, challenge).then(function (expected) {
+        if (!hello || hello.proof !== expected) {
+          throw new AssistantError(say("notProven"), "assistant_not_proven");  // not one more byte is sent to it
+        }
+        return mac(code, "ggzy-assistant-page", assistantOrigin, hello.challenge);
+      }).then(function (answer) {
+        return raw(base, "POST", "/v1/session", {
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ challenge: hello.challenge, answer: answer })
+        });
+      });
+    }).then(function (opened) {
+      window.sessionStorage.setItem(SESSION_KEY + base, opened.session);
+      return opened.session;
+    });
+  }
+
+  function call(base, method, path, body, renewed) {
+    return session(base, false).then(function (token) {
+      return send(base, method, path, body, token);
+    }).catch(function (error) {
+      if (error.code !== "assistant_session_required" || renewed) { throw error; }
+      window.sessionStorage.removeItem(SESSION_KEY + base);  // the assistant restarted: a new handshake, once
+      return call(base, method, path, body, true);
+    });
+  }
+
+  function send(base, method, path, body, token) {
+    var options = { method: method, mode: "cors", credentials: "omit", cache: "no-store",
+      headers: { "Authorization": "Bearer " + token } };
     if (body instanceof FormData) {
       options.body = body;
     } else if (body) {
       options.body = JSON.stringify(body);
-      options.headers = { "Content-Type": "application/json" };
+      options.headers["Content-Type"] = "application/json";
     }
     return fetch(base + path, options).catch(function () {
       throw new AssistantError(say("unreachable"), "assistant_unreachable");
@@ -111,11 +193,8 @@
   }
 
   function takeEnvelope(base, requestId) {
-    return fetch(base + "/v1/requests/" + encodeURIComponent(requestId) + "/envelope", {
-      mode: "cors", credentials: "omit", cache: "no-store"
-    }).then(function (response) {
-      if (response.ok) { return response.blob(); }
-      return response.json().then(function (problem) { throw new AssistantError(problemText(problem), problem.code); });
+    return call(base, "GET", "/v1/requests/" + encodeURIComponent(requestId) + "/envelope").then(function (answer) {
+      return answer.response.blob();
     });
   }
 
@@ -212,6 +291,17 @@
     status: function (base) {
       return call(base, "GET", "/v1/status").then(function (answer) { return answer.body; });
     },
+    // The /assistant page: keep the code the user entered, and prove it with the assistant at once.
+    pair: function (base, code) {
+      window.localStorage.setItem(CODE_KEY, code.trim().toUpperCase());
+      window.sessionStorage.removeItem(SESSION_KEY + base);
+      return session(base, true).then(function () { return window.ggzyAssistant.status(base); });
+    },
+    unpair: function (base) {
+      window.localStorage.removeItem(CODE_KEY);
+      window.sessionStorage.removeItem(SESSION_KEY + base);
+    },
+    paired: function () { return pairingCode() !== ""; },
     ask: function (base, kind, body) {  // call it in the click (or submit) that the user made: it opens the popup
       var popup;
       try { popup = openPopup(); } catch (error) { return Promise.reject(error); }
