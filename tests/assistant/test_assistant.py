@@ -35,8 +35,8 @@ from ggzy.crypto import (
 )
 from ggzy.entities.login import login_message
 from ggzy.evaluation import signing
-from ggzy.evaluation.report_signing import report_message
 from ggzy.evaluation.models import SigningKey
+from ggzy.evaluation.report_signing import report_message
 from ggzy.tendering.models import Tender
 from tests.assistant.conftest import ASSISTANT, PORTAL, STRANGER, Running, start
 from tests.factories import issue, make_published_tender

@@ -71,7 +71,8 @@ def _refused(running: Running, body: dict[str, Any], code: str) -> None:
     answer = running.ask("/v1/share-release", json=body)
     assert answer.status_code in (403, 409), answer.text
     assert answer.json()["code"] == code
-    assert answer.json()["message_zh"] and answer.json()["message_en"]
+    assert answer.json()["message_zh"]
+    assert answer.json()["message_en"]
     assert "requested" not in [line["event"] for line in running.home.read_log()]  # the user is not even asked
 
 
