@@ -210,7 +210,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace"): LOGGED_IN,
     # a custodian's shares (tendering.custody): any logged-in user, scoped to its entity's custodians
     ("GET", "/workspace/custody"): LOGGED_IN,
-    ("POST", "/workspace/custody/releases"): LOGGED_IN,
+    ("POST", "/workspace/custody/releases"): LOGGED_IN - {R.INSPECTOR},
     ("GET", "/workspace/bidder"): frozenset({R.BIDDER}),
     ("GET", "/workspace/bidder/tenders/{tender_id}"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),

@@ -36,6 +36,7 @@ from ggzy.tendering import custody, opening
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 LoggedIn = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
+Releaser = Annotated[Principal, Depends(require(Permission.CUSTODY_RELEASE))]
 
 SHARE_RELEASED = outcome("share_released", N_("开标密钥份额已释放并记录在案。"))
 PAGE = "/workspace/custody"
@@ -79,7 +80,7 @@ def custody_home(request: Request, db: DB, actor: LoggedIn, now: Now) -> HTMLRes
 )
 def release(
     request: Request,
-    actor: LoggedIn,
+    actor: Releaser,
     _: CsrfChecked,
     db: DB,
     now: Now,
