@@ -367,10 +367,8 @@ class Operations:
             action=f"释放开标密钥份额 / release opening-key share {share_index} ({suite})",
             tender=f"{shown.title} ({url.url}) · 标段 / lot {shown.lot_code}",
             digest=_digest(share.ciphertext),
-            details=(
-                ("投标截止时间 / bid deadline", _beijing(shown.deadline)),
-                ("平台公布的份额摘要 / published share digest", _digest(share.ciphertext)),
-            ),
+            # the digest below is the encrypted share's, checked equal to the one the tender publishes
+            details=(("投标截止时间 / bid deadline", _beijing(shown.deadline)),),
         )
         return self.book.add(kind="share-release", purpose=purpose, work=work, now=self.clock.now())
 
