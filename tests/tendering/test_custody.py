@@ -95,9 +95,14 @@ def test_a_custodian_gets_its_own_encrypted_shares_and_no_other(
     others = {_row(db, tender, suite, n).ciphertext for suite in Suite for n in (1, 2)}
     assert not {base64.b64decode(share["encrypted_share"]) for share in shares} & others
 
-    stranger = client.get("/api/v1/custody/shares", headers=token_for(db, bidder_user(db)))
-    assert stranger.status_code == 200
-    assert stranger.json() == []
+    stranger = bidder_user(db)
+    answer = client.get("/api/v1/custody/shares", headers=token_for(db, stranger))
+    assert answer.status_code == 200
+    assert answer.json() == []
+    browser_login(client, db, stranger)
+    assert 'href="/workspace/custody"' not in client.get("/workspace").text
+    assert "贵单位的保管人目前没有保管任何开标密钥份额。" in client.get("/workspace/custody").text
+    client.cookies.clear()  # a visitor
     assert client.get("/api/v1/custody/shares").status_code == 401
 
 
@@ -128,8 +133,10 @@ def test_a_custodian_releases_its_share_from_the_workspace_after_the_deadline(
 ) -> None:
     keeper = _keeper(db, 0)
     browser_login(client, db, keeper)
+    assert 'href="/workspace/custody"' in client.get("/workspace").text  # the workspace offers the page
     page = client.get("/workspace/custody")
     assert "未到截止时间" in page.text
+    assert _person(Suite.GM, 0).certificate.public_key.fingerprint[:16] in page.text  # which certificate opens it
     assert "用投标助手释放" not in page.text  # no release button before the deadline
 
     clock.set(tender.bid_deadline + timedelta(minutes=1))
