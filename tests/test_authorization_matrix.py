@@ -97,6 +97,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/tenders/{tender_id}/negotiation-notices/mine"): frozenset({R.BIDDER}),
     ("POST", "/api/v1/opening-objections/{objection_id}/answer"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     ("GET", "/api/v1/tenders/{tender_id}/opening-keys"): EVERYONE,
+    # a custodian's own encrypted shares: any logged-in user, scoped to its entity's custodians (tendering.custody)
+    ("GET", "/api/v1/custody/shares"): LOGGED_IN,
     ("PUT", "/api/v1/tenders/{tender_id}/documents"): frozenset({R.OWNER, R.AGENT}),
     ("GET", "/api/v1/tenders/{tender_id}/documents"): EVERYONE,
     ("POST", "/api/v1/tenders/{tender_id}/publish"): frozenset({R.OWNER, R.AGENT}),
@@ -207,6 +209,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/login/password"): EVERYONE,
     ("POST", "/logout"): EVERYONE,
     ("GET", "/workspace"): LOGGED_IN,
+    # a custodian's shares (tendering.custody): any logged-in user, scoped to its entity's custodians
+    ("GET", "/workspace/custody"): LOGGED_IN,
+    ("POST", "/workspace/custody/releases"): LOGGED_IN - {R.INSPECTOR},
     ("GET", "/workspace/bidder"): frozenset({R.BIDDER}),
     ("GET", "/workspace/bidder/tenders/{tender_id}"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),

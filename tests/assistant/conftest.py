@@ -77,9 +77,11 @@ class Running:
         )
 
 
-def start(home_dir: Path, keys: KeySource, transport: Transport | None = None) -> Iterator[Running]:
+def start(
+    home_dir: Path, keys: KeySource, transport: Transport | None = None, clock: FixedClock | None = None
+) -> Iterator[Running]:
     home = AssistantHome.open(home_dir, pair=[PORTAL])
-    assistant = Assistant.build(home, keys, port=PORT, transport=transport, clock=FixedClock(TEST_NOW))
+    assistant = Assistant.build(home, keys, port=PORT, transport=transport, clock=clock or FixedClock(TEST_NOW))
     with TestClient(assistant.app(), base_url=ASSISTANT) as client:
         yield Running(assistant=assistant, client=client, home=home)
 

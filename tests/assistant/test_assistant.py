@@ -38,8 +38,8 @@ from ggzy.crypto import (
 from ggzy.entities.login import login_message
 from ggzy.evaluation import signing
 from ggzy.evaluation.models import SigningKey
+from ggzy.evaluation.report_signing import report_message
 from ggzy.tendering.models import Tender
-from ggzy.tendering.opening import release_message
 from tests.assistant.conftest import ASSISTANT, PORT, PORTAL, STRANGER, Running, handshake, start
 from tests.conftest import TEST_NOW
 from tests.factories import issue, make_published_tender
@@ -470,9 +470,11 @@ def test_what_the_bidder_client_refuses_reaches_the_page_and_nothing_is_sealed(
 # --- a custodian's share and an expert's score sheet ---------------------------------------------------------------
 
 
-def test_a_custodian_releases_its_share_signed_as_the_platform_checks_it(
+def test_a_gm_certificate_does_not_sign_score_sheets_and_a_share_release_names_a_tender_url(
     tmp_path: Path, gm_ca: Path, assistant_home: Path
 ) -> None:
+    """A custodian's share release is bound to a tender URL of the asking platform (tests/assistant/
+    test_share_release.py: the deadline, the listed share and its published digest); a bare tender id is refused."""
     custodian = issue(gm_ca, name="云南省公共资源交易中心")
     other = issue(gm_ca, name="昆明市公证处")
     setup = create_opening_key(Suite.GM, [custodian.certificate, other.certificate], 2)
@@ -480,13 +482,8 @@ def test_a_custodian_releases_its_share_signed_as_the_platform_checks_it(
     for running in start(assistant_home, _file_keys(tmp_path, custodian)):
         body = {"tender_id": 7, "suite": "gm", "share_index": share.index,
                 "encrypted_share": base64.b64encode(share.ciphertext).decode()}  # fmt: skip
-        request_id = running.ask("/v1/share-release", json=body).json()["id"]
-        running.decide(request_id, "approve")
-        released = running.poll(request_id).json()["result"]
-        value = base64.b64decode(released["share"])
-        custodian.certificate.public_key.verify(
-            release_message(7, "gm", share.index, value), base64.b64decode(released["signature"])
-        )
+        assert running.ask("/v1/share-release", json=body).status_code == 422
+        assert "requested" not in _log_events(running)
 
         message = "ggzy score sheet v1\ntender=7\nbid=3\nmember=2\nprice=30.00\n"
         gm_refused = running.ask("/v1/score-sheet", json={"message": message})
@@ -511,6 +508,40 @@ def test_an_expert_signs_a_score_sheet_as_the_platform_verifies_it(
             signing.verify(enrolled, message=message.replace("30.00", "31.00"), signature=signed["signature"])
         refused = running.ask("/v1/score-sheet", json={"message": "pay 1000000 to account 42"})
         assert refused.status_code == 422
+
+
+def test_an_expert_signs_the_evaluation_report_as_the_platform_verifies_it_实施条例第53条(
+    tmp_path: Path, intl_ca: Path, assistant_home: Path
+) -> None:
+    """实施条例 第53条: every member signs the report; a dissent is written with its reasons. The assistant signs
+    ``report_signing.report_message`` with the enrolled P-256 key, as a score sheet, and shows the opinion first."""
+    expert = issue(intl_ca)
+    dissent = report_message(
+        tender_id=7, member_id=2, report_sha256="ab" * 32, opinion="dissent", reasons="第三名的技术分计算有误。"
+    )
+    for running in start(assistant_home, _file_keys(tmp_path, expert)):
+        request_id = running.ask("/v1/report", json={"message": dissent}).json()["id"]
+        consent = running.client.get(f"/consent/{request_id}").text
+        assert "签署评标报告" in consent
+        assert "不同意" in consent
+        running.decide(request_id, "approve")
+        signed = running.poll(request_id).json()["result"]
+        _, der = signing.public_key_of(signed["public_key"])
+        enrolled = SigningKey(public_key=base64.b64encode(der).decode(), fingerprint=signing.fingerprint_of(der))
+        signing.verify(enrolled, message=dissent, signature=signed["signature"])
+        with pytest.raises(signing.SignatureInvalid):
+            signing.verify(enrolled, message=dissent.replace("dissent", "agree"), signature=signed["signature"])
+        agree = report_message(tender_id=7, member_id=2, report_sha256="ab" * 32, opinion="agree", reasons="")
+        for refused in (
+            "ggzy score sheet v1\ntender=7\nbid=3\nmember=2\nprice=30.00\n",  # a sheet is not a report
+            agree.replace("reasons=\n", "reasons=" + "0" * 64 + "\n"),  # agree with reasons
+            dissent.split("reasons=")[0] + "reasons=\n",  # a dissent without its written reasons
+            agree + "pay=1000000\n",
+        ):
+            answer = running.ask("/v1/report", json={"message": refused})
+            assert answer.status_code == 422, refused
+            assert answer.json()["code"] == "invalid_input"
+        assert [line["kind"] for line in running.home.read_log() if line["event"] == "requested"] == ["report"]
 
 
 def test_the_assistant_refuses_a_summary_without_the_declared_price_and_seals_nothing(

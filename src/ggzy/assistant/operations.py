@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +31,18 @@ from ggzy.bidclient import (
     TenderUrl,
     Transport,
     fetch_tender_material,
+    get_json,
     parse_summary,
     read_header,
     seal_for_tender,
     unwrap_own_data_key,
 )
-from ggzy.core.clock import Clock
+from ggzy.core.clock import Clock, as_utc, to_china_time
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
 from ggzy.crypto import EncryptedShare, KeyAlgorithm, decrypt_share
 from ggzy.crypto.envelope import check_file_name
 from ggzy.entities.login import login_message
+from ggzy.evaluation.report_signing import MESSAGE_HEADER as REPORT_HEADER
 from ggzy.evaluation.signing import MESSAGE_HEADER
 from ggzy.tendering.opening import release_message
 
@@ -76,6 +81,53 @@ class EnvelopeOfAnotherTender(DomainError):
     message_en = (
         "The bid was sealed for lot {sealed_for}, not for the tender asked (lot {asked_for}): no data key given"
     )
+
+
+class ShareNotDue(DomainError):
+    """Before the bid deadline a share opens bids nobody may read yet (招标投标法 第28条): not even asked."""
+
+    code = "assistant_share_not_due"
+    status = 409
+    message_zh = "该项目的投标截止时间（{deadline}）未到：开标密钥份额不解密、不签名"
+    message_en = "The tender's bid deadline ({deadline}) has not passed: the share is neither decrypted nor signed"
+
+
+class ShareNotListed(DomainError):
+    """The tender's published key does not list this share for this certificate: not this custodian's share."""
+
+    code = "assistant_share_not_listed"
+    status = 409
+    message_zh = "该项目公布的 {suite} 开标密钥中没有本证书（指纹 {fingerprint}）的第 {share_index} 份额：未解密"
+    message_en = (
+        "The tender's published {suite} opening key lists no share {share_index} for this certificate "
+        "(fingerprint {fingerprint}): nothing decrypted"
+    )
+
+
+class ShareOfAnotherTender(DomainError):
+    """The encrypted share the page gave is not the one the tender published (by SHA-256): a page could otherwise
+    hand over another tender's share and read it before that tender's deadline."""
+
+    code = "assistant_share_of_another_tender"
+    status = 409
+    message_zh = "页面给出的加密份额与该项目公布的第 {share_index} 份额（{suite}）摘要不符：未解密"
+    message_en = (
+        "The encrypted share given is not the tender's published share {share_index} ({suite}) by its digest: "
+        "nothing decrypted"
+    )
+
+
+@dataclass(frozen=True)
+class SharedTender:
+    """What the consent page shows of a share's tender, as the platform publishes it."""
+
+    title: str
+    lot_code: str
+    deadline: datetime
+
+
+def _beijing(moment: datetime) -> str:
+    return f"{to_china_time(moment):%Y-%m-%d %H:%M} 北京时间 / Beijing time"
 
 
 def _digest(data: bytes) -> str:
@@ -242,18 +294,68 @@ class Operations:
 
     # --- a custodian's share release ----------------------------------------------------------------------------
 
+    def _bound_share(self, url: TenderUrl, suite: str, share_index: int, ciphertext: bytes) -> SharedTender:
+        """The tender as the platform publishes it, refused unless the share is this tender's, this certificate's
+        and due: the bid deadline passed by the assistant's own clock, the tender's ``suite`` key listing a share
+        ``share_index`` for this certificate, whose published SHA-256 is the given ciphertext's."""
+        try:
+            tender = get_json(self.transport, url.url)
+            keys = get_json(self.transport, url.opening_keys)
+        except BidClientError as error:
+            raise ClientRefusal(error) from error
+        deadline = None
+        if isinstance(tender, dict):
+            with contextlib.suppress(TypeError, ValueError):
+                deadline = as_utc(datetime.fromisoformat(tender["bid_deadline"]))
+        if deadline is None or not isinstance(tender.get("lot_code"), str) or not isinstance(keys, list):
+            raise ClientRefusal(
+                BidClientError(
+                    "answer_invalid", "平台返回的招标项目信息不完整", "the platform's tender answer is incomplete"
+                )
+            )
+        shown = SharedTender(title=str(tender.get("title") or ""), lot_code=tender["lot_code"], deadline=deadline)
+        if self.clock.now() < deadline:
+            raise ShareNotDue(deadline=_beijing(deadline))
+        mine = self.keys.certificate.public_key.fingerprint
+        listed = next(
+            (
+                item
+                for key in keys
+                if isinstance(key, dict) and key.get("suite") == suite
+                for item in (key.get("shares") or [])
+                if isinstance(item, dict)
+                and item.get("share_index") == share_index
+                and item.get("custodian_fingerprint") == mine
+            ),
+            None,
+        )
+        if listed is None:
+            raise ShareNotListed(suite=suite, share_index=share_index, fingerprint=mine)
+        if listed.get("encrypted_share_sha256") != _digest(ciphertext):
+            raise ShareOfAnotherTender(suite=suite, share_index=share_index)
+        return shown
+
     def release_share(
-        self, origin: str, *, tender_id: int, suite: str, share_index: int, encrypted_share: str
+        self, origin: str, *, tender_url: str, suite: str, share_index: int, encrypted_share: str
     ) -> AssistantRequest:
+        """Decrypt and sign a custodian's share for the tender at ``tender_url`` only: checked against what the
+        platform publishes of that tender (:meth:`_bound_share`) when asked — so the user is never asked to approve
+        a release that would be refused — and again, once approved, right before the share is decrypted."""
+        url = TenderUrl.parse(tender_url)
+        if origin_of(url.url) != normalise_origin(origin):
+            raise TenderElsewhere(url=url.url, origin=origin)
         share = EncryptedShare(
             custodian_fingerprint=self.keys.certificate.public_key.fingerprint,
             index=share_index,
             ciphertext=_b64(encrypted_share, "encrypted_share"),
         )
+        shown = self._bound_share(url, suite, share_index, share.ciphertext)
 
         def work(_: AssistantRequest) -> dict[str, Any]:
+            self._bound_share(url, suite, share_index, share.ciphertext)
             released = decrypt_share(share, self.keys.private_key())
-            signature = self.keys.private_key().sign(release_message(tender_id, suite, share_index, released.value))
+            message = release_message(url.tender_id, suite, share_index, released.value)
+            signature = self.keys.private_key().sign(message)
             return {
                 "share_index": share_index,
                 "share": base64.b64encode(released.value).decode("ascii"),
@@ -263,12 +365,14 @@ class Operations:
         purpose = Purpose(
             platform=origin,
             action=f"释放开标密钥份额 / release opening-key share {share_index} ({suite})",
-            tender=str(tender_id),
+            tender=f"{shown.title} ({url.url}) · 标段 / lot {shown.lot_code}",
             digest=_digest(share.ciphertext),
+            # the digest below is the encrypted share's, checked equal to the one the tender publishes
+            details=(("投标截止时间 / bid deadline", _beijing(shown.deadline)),),
         )
         return self.book.add(kind="share-release", purpose=purpose, work=work, now=self.clock.now())
 
-    # --- an expert's score sheet --------------------------------------------------------------------------------
+    # --- an expert's score sheet and evaluation report -----------------------------------------------------------
 
     def sign_score_sheet(self, origin: str, *, message: str) -> AssistantRequest:
         """The sheet's signature as ``ggzy.evaluation.signing`` takes it: ECDSA P-256 in the P1363 form (r ‖ s), with
@@ -276,11 +380,36 @@ class Operations:
         verifies score sheets with P-256 keys only: a GM (SM2) certificate is refused here, before anything is asked."""
         if not message.startswith(MESSAGE_HEADER + "\n"):
             raise InvalidInput(field="message", reason_zh="不是评分表签名内容", reason_en="not a score sheet message")
+        return self._sign_p1363(
+            origin, message, kind="score-sheet", action="签署评分表 / sign a score sheet",
+            details=(("签名内容 / signed text", message),),
+        )  # fmt: skip
+
+    def sign_report(self, origin: str, *, message: str) -> AssistantRequest:
+        """A member's signature of the evaluation report (``ggzy.evaluation.report_signing.report_message``: the
+        report's digest, the member, the opinion, the digest of the written reasons), made exactly as a score
+        sheet's — the same enrolled P-256 key, the P1363 form the platform verifies. The consent page shows the
+        opinion in words, so that the member sees whether it agrees or dissents before approving."""
+        fields = _report_fields(message)
+        opinion = {"agree": "同意评标结果 / agree", "dissent": "不同意，已书面说明理由 / dissent, with written reasons"}
+        return self._sign_p1363(
+            origin, message, kind="report", action="签署评标报告 / sign the evaluation report",
+            details=(
+                ("意见 / opinion", opinion[fields["opinion"]]),
+                ("评标报告 SHA-256 / report digest", fields["report"]),
+                ("理由 SHA-256 / reasons digest", fields["reasons"] or "—"),
+                ("签名内容 / signed text", message),
+            ),
+        )  # fmt: skip
+
+    def _sign_p1363(
+        self, origin: str, message: str, *, kind: str, action: str, details: tuple[tuple[str, str], ...]
+    ) -> AssistantRequest:
         if self.keys.certificate.public_key.algorithm is not KeyAlgorithm.P256:
             raise InvalidInput(
                 field="message",
-                reason_zh="评分表签名须用 ECDSA P-256（国际算法）证书；国密证书请用浏览器中登记的签名密钥",
-                reason_en="score sheets are signed with ECDSA P-256; with a GM certificate use the browser's key",
+                reason_zh="评标签名须用 ECDSA P-256（国际算法）证书；国密证书请用浏览器中登记的签名密钥",
+                reason_en="evaluation signatures use ECDSA P-256; with a GM certificate use the browser's key",
             )
         data = message.encode("utf-8")
 
@@ -291,10 +420,22 @@ class Operations:
                 "public_key": base64.b64encode(self.keys.certificate.public_key.to_der()).decode("ascii"),
             }
 
-        purpose = Purpose(
-            platform=origin,
-            action="签署评分表 / sign a score sheet",
-            digest=_digest(data),
-            details=(("签名内容 / signed text", message),),
+        purpose = Purpose(platform=origin, action=action, digest=_digest(data), details=details)
+        return self.book.add(kind=kind, purpose=purpose, work=work, now=self.clock.now())
+
+
+_REPORT_LINE = re.compile(
+    r"\A" + re.escape(REPORT_HEADER) + r"\ntender=[0-9]+\nmember=[0-9]+\nreport=(?P<report>[0-9a-f]{64})\n"
+    r"opinion=(?P<opinion>agree|dissent)\nreasons=(?P<reasons>(?:[0-9a-f]{64})?)\n\Z"
+)
+
+
+def _report_fields(message: str) -> dict[str, str]:
+    """The report message's fields, or a refusal: only the exact form of ``report_signing.report_message`` is signed
+    (a dissent carries the digest of its reasons, an agreement none)."""
+    match = _REPORT_LINE.match(message)
+    if match is None or (match["opinion"] == "dissent") != bool(match["reasons"]):
+        raise InvalidInput(
+            field="message", reason_zh="不是评标报告签名内容", reason_en="not an evaluation report message"
         )
-        return self.book.add(kind="score-sheet", purpose=purpose, work=work, now=self.clock.now())
+    return match.groupdict()

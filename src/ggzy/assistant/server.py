@@ -104,7 +104,7 @@ class DecryptIn(BaseModel):
 
 class ShareReleaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tender_id: int = Field(ge=1)
+    tender_url: str = Field(max_length=500)
     suite: str = Field(pattern="^(gm|intl)$")
     share_index: int = Field(ge=1, le=255)
     encrypted_share: str = Field(max_length=2000)
@@ -260,7 +260,7 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
     @app.post("/v1/share-release", status_code=202)
     def share_release(body: ShareReleaseIn, request: Request) -> dict[str, Any]:
         made = operations.release_share(
-            origin_of(request), tender_id=body.tender_id, suite=body.suite, share_index=body.share_index,
+            origin_of(request), tender_url=body.tender_url, suite=body.suite, share_index=body.share_index,
             encrypted_share=body.encrypted_share,
         )  # fmt: skip
         return started(made)
@@ -268,6 +268,10 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
     @app.post("/v1/score-sheet", status_code=202)
     def score_sheet(body: ScoreSheetIn, request: Request) -> dict[str, Any]:
         return started(operations.sign_score_sheet(origin_of(request), message=body.message))
+
+    @app.post("/v1/report", status_code=202)
+    def report(body: ScoreSheetIn, request: Request) -> dict[str, Any]:  # the same body: the text to sign
+        return started(operations.sign_report(origin_of(request), message=body.message))
 
     def asked_by(request_id: str, request: Request) -> AssistantRequest:
         found = book.get(request_id, operations.clock.now())

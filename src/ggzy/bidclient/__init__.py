@@ -8,7 +8,9 @@ The server API used (``TENDER`` is a tender URL such as ``http://host/api/v1/ten
 
 - ``GET TENDER``: ``lot_code``, ``bid_deadline`` and ``summary_fields`` (the opening summary every sealed summary
   must carry, checked before sealing);
-- ``GET TENDER/opening-keys``: ``[{suite, public_key_pem, fingerprint, threshold}]``;
+- ``GET TENDER/opening-keys``: ``[{suite, public_key_pem, fingerprint, threshold, shares}]`` (``shares``: each
+  share's ``share_index``, ``custodian_fingerprint`` and ``encrypted_share_sha256``, what a custodian's assistant
+  checks a share against before releasing it);
 - ``POST TENDER/bids``: multipart field ``envelope``, ``Authorization: Bearer``, optional ``Ggzy-Device`` (JSON),
   answering a receipt ``{bid_id, tender_id, received_at, ciphertext_sha256, ciphertext_size, event_id, signature}``
   signed (Ed25519) by the first key of ``GET …/api/v1/ledger/keys`` → ``verifier_keys``; ``bid_id`` is the bid's

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     TENDER_MANAGE = "tender.manage"
     CUSTODIAN_MANAGE = "custodian.manage"
     OPENING_HOST = "opening.host"
+    CUSTODY_RELEASE = "custody.release"
     TENDER_REGISTER = "tender.register"
     TENDER_OBJECT = "tender.object"
     EXPERT_MANAGE = "expert.manage"
@@ -92,6 +93,9 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.TENDER_MANAGE: frozenset({Role.OWNER, Role.AGENT}),
     Permission.CUSTODIAN_MANAGE: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),
     Permission.OPENING_HOST: frozenset({Role.OWNER, Role.AGENT, Role.CENTRE_STAFF}),
+    # a custodian's share of an opening key: a user of the custodian's entity, whatever its role (the scope is checked
+    # in tendering.custody); discipline inspection and audit only read
+    Permission.CUSTODY_RELEASE: _ALL_LOGGED_IN - {Role.INSPECTOR},
     Permission.TENDER_REGISTER: frozenset({Role.BIDDER}),
     Permission.TENDER_OBJECT: frozenset({Role.BIDDER}),
     Permission.EXPERT_MANAGE: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),

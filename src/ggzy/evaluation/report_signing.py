@@ -28,8 +28,9 @@ The signed text (UTF-8; every line ends with ``\\n``; reasons with CR LF made LF
 
 Hook for other signers: whatever holds the member's enrolled key may sign this text. The page's script
 (``static/js/expert_signing.js``) signs it with the same signer as the score sheets — the browser's key, or the
-local assistant (decision 0029) asked for the kind ``report``, an operation the assistant has yet to offer beside its
-score-sheet one. The service cannot tell and need not: it verifies the signature against the key in force.
+local assistant (decision 0029) asked for the kind ``report`` (``/v1/report``, which signs this exact text only and
+shows the member the opinion first). The service cannot tell and need not: it verifies the signature against the
+key in force.
 """
 
 from __future__ import annotations

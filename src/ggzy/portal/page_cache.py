@@ -19,9 +19,9 @@ Only these answers are kept: ``GET`` without an ``Authorization`` header or a se
 ``text/html``, one body (not a stream: the live hall's Server-Sent Events pass through), and no ``Set-Cookie``
 (a page that starts a CSRF seed or remembers a language choice is the visitor's own). The key is the path, the query
 string and what chooses the language (the ``?lang=`` of the query, the language cookie); the CSRF seed cookie is part
-of the key too, so a form's token is never another visitor's. Workspaces, the login page and the
-assistant's pairing page are never kept (the session cookie or the seed they set). Bounded at ``MAX_BYTES`` of pages per process: the least
-recently used page goes first.
+of the key too, so a form's token is never another visitor's. Workspaces and the login page are never kept (the
+session cookie or the seed they set), nor the assistant's pairing page (read once per computer). Bounded at
+``MAX_BYTES`` of pages per process: the least recently used page goes first.
 """
 
 from __future__ import annotations

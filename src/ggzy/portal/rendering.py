@@ -33,6 +33,7 @@ from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, transla
 from ggzy.portal.outcomes import outcome_of
 from ggzy.portal.regions import region_choices, region_label
 from ggzy.portal.views import account_name, centre_names, centre_regions
+from ggzy.tendering.custody import keeps_shares
 
 TEMPLATE_DIR = files("ggzy.portal") / "templates"
 STATIC_DIR = files("ggzy.portal") / "static"
@@ -108,6 +109,8 @@ def render(
         "viewer": viewer(request),  # who is logged in (the layout's login / workspace / logout links)
         "csrf_token": partial(csrf_token, request),  # every POST form: <input name="csrf_token" …>
         "viewer_name": partial(_read, request, lambda db: account_name(db, viewer(request).user_id)),  # the header
+        # whether the viewer's entity keeps opening-key shares (the workspace's custody link), read when asked
+        "viewer_keeps_shares": partial(_read, request, lambda db: keeps_shares(db, viewer(request).entity_id)),
         # the regions the centres serve, by name, for a project's registration
         "centre_region_choices": lambda ids: region_choices(_read(request, lambda db: centre_regions(db, set(ids)))),
         "centre_name": lambda centre_id: _read(request, lambda db: centre_names(db, {centre_id})).get(centre_id, ""),

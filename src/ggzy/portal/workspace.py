@@ -12,8 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ggzy.core.permissions import Permission, Principal, Role, require
+from ggzy.core.web import DB
 from ggzy.portal.labels import N_
 from ggzy.portal.rendering import PageRoute, render
+from ggzy.tendering.custody import keeps_shares
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -43,11 +45,16 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
 )
 
 
+CUSTODY = (N_("开标密钥保管"), N_("投标截止后用投标助手释放本单位保管的开标密钥份额"))
+
+
 @router.get("/workspace", summary="Workspace: the sections of the roles the logged-in user holds")
-def workspace_home(request: Request, actor: LoggedIn) -> HTMLResponse:
+def workspace_home(request: Request, db: DB, actor: LoggedIn) -> HTMLResponse:
     sections: dict[str, tuple[str, str, str]] = {}
     for role, path, title, purpose in SECTIONS:
         if role in actor.roles:  # an owner that is also an agent sees the project section once
             sections.setdefault(path, (path, title, purpose))
+    if keeps_shares(db, actor.entity_id):  # a custodian is its entity's, whatever role its user holds
+        sections["/workspace/custody"] = ("/workspace/custody", *CUSTODY)
     context = {"active": "workspace", "section": "", "sections": list(sections.values()), "actor": actor}
     return render(request, "ws_home.html", context)

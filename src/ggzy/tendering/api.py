@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Annotated
 
@@ -23,7 +24,18 @@ from ggzy.crypto import (
     load_public_key_pem,
 )
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
-from ggzy.tendering import bids, keys, lifecycle, opening, quotation_views, quotations, rules, service, sole_source
+from ggzy.tendering import (
+    bids,
+    custody,
+    keys,
+    lifecycle,
+    opening,
+    quotation_views,
+    quotations,
+    rules,
+    service,
+    sole_source,
+)
 from ggzy.tendering.access import NotTheHost, NotTheTenderer, RegistrationRefused
 from ggzy.tendering.lifecycle import TenderSuspended
 from ggzy.tendering.models import DocumentObjection, SoleSupplierObjection, Tender
@@ -40,6 +52,7 @@ from ggzy.tendering.schemas import (
     ClarificationOut,
     CustodianIn,
     CustodianOut,
+    CustodyShareOut,
     DataKeyIn,
     DocumentObjectionIn,
     FinishOpeningIn,
@@ -48,6 +61,7 @@ from ggzy.tendering.schemas import (
     ObjectionPath,
     OpenedQuotationOut,
     OpeningKeyOut,
+    OpeningKeyShareOut,
     OpeningObjectionPath,
     QuotationRoundOut,
     RegistrationOut,
@@ -412,14 +426,49 @@ def opening_keys(tender_id: Id, db: DB, _: Public) -> list[OpeningKeyOut]:
     tender = service.get_tender(db, tender_id)
     if tender.published_at is None:
         raise NotFound(field="tender_id", what_zh="招标项目", what_en="Tender")
+    opening_keys = keys.opening_keys_of(db, tender.id)
+    shares = custody.published_shares(db, opening_keys)
     return [
         OpeningKeyOut(
             suite=key.suite,
             public_key_pem=key.public_key_pem,
             fingerprint=load_public_key_pem(key.public_key_pem).fingerprint,
             threshold=key.threshold,
+            shares=[OpeningKeyShareOut(**vars(share)) for share in shares[key.id]],
         )
-        for key in keys.opening_keys_of(db, tender.id)
+        for key in opening_keys
+    ]
+
+
+LoggedIn = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
+
+
+@router.get(
+    "/custody/shares",
+    response_model=list[CustodyShareOut],
+    summary="The opening-key shares the custodians of the caller's entity keep, encrypted to their certificates",
+    responses=problem_responses(),
+)
+def custody_shares(request: Request, db: DB, actor: LoggedIn, now: Now) -> list[CustodyShareOut]:
+    api = str(request.base_url).rstrip("/") + "/api/v1/tenders"
+    return [
+        CustodyShareOut(
+            tender_id=share.tender_id,
+            tender_url=f"{api}/{share.tender_id}",
+            title=share.title,
+            lot_code=share.lot_code,
+            bid_deadline=share.bid_deadline,
+            suite=share.suite,
+            share_index=share.share_index,
+            custodian_name=share.custodian_name,
+            custodian_role=share.custodian_role,
+            custodian_fingerprint=share.custodian_fingerprint,
+            encrypted_share=base64.b64encode(share.encrypted_share).decode("ascii"),
+            encrypted_share_sha256=hashlib.sha256(share.encrypted_share).hexdigest(),
+            status=share.status(now),
+            released_at=share.released_at,
+        )
+        for share in custody.own_shares(db, actor)
     ]
 
 

@@ -207,13 +207,42 @@ class CustodianOut(BaseModel):
     fingerprint: str
 
 
+class OpeningKeyShareOut(BaseModel):
+    """A share of the opening key as anyone may see it: no share, only who keeps it and its ciphertext's digest."""
+
+    share_index: int
+    custodian_fingerprint: str = Field(description="SHA-256 of the keeper certificate's SubjectPublicKeyInfo, hex")
+    encrypted_share_sha256: str = Field(description="SHA-256 of the share encrypted to its keeper, hex")
+
+
 class OpeningKeyOut(BaseModel):
-    """What a bidder's client needs to seal a bid for this tender offline."""
+    """What a bidder's client needs to seal a bid for this tender offline; and, for a custodian's client, which
+    shares the key was split into (a custodian checks the encrypted share it is given against its digest here)."""
 
     suite: str
     public_key_pem: str
     fingerprint: str
     threshold: int
+    shares: list[OpeningKeyShareOut] = Field(default_factory=list)
+
+
+class CustodyShareOut(BaseModel):
+    """One share a custodian of the caller's entity keeps (GET /api/v1/custody/shares)."""
+
+    tender_id: int
+    tender_url: str = Field(description="The tender's API URL, as the local assistant takes it")
+    title: str
+    lot_code: str
+    bid_deadline: datetime
+    suite: str
+    share_index: int
+    custodian_name: str
+    custodian_role: str
+    custodian_fingerprint: str
+    encrypted_share: str = Field(description="Base64 of the share encrypted to the custodian's certificate")
+    encrypted_share_sha256: str
+    status: str = Field(description="not_due (before the bid deadline), pending (to release) or released")
+    released_at: datetime | None
 
 
 class BidReceiptOut(BaseModel):

@@ -14,6 +14,9 @@
 //        into FORM's file input and submit FORM (the platform's own upload)
 //   <button data-assistant="decrypt" data-form="FORM-ID" data-tender-url="…" data-ciphertext="…">  unwrap the data
 //        key, put it into FORM's data_key field and submit FORM (the platform's own decryption form)
+//   <button data-assistant="share-release" data-form="FORM-ID" data-tender-url="…" data-suite="…" data-share-index="…"
+//        data-encrypted-share="…">  a custodian's share: the assistant checks it against the tender's published
+//        digest, decrypts and signs it; put share and signature into FORM and submit FORM (/workspace/custody)
 (function () {
   "use strict";
 
@@ -244,6 +247,17 @@
       return ask(base, "decrypt", body, popup).then(function (done) {
         form.elements.data_key.value = done.result.data_key;
         status(button, say("unwrapped"), "ok");
+        form.requestSubmit();
+      });
+    },
+    "share-release": function (button, base, popup) {
+      var form = document.getElementById(button.dataset.form);
+      var body = { tender_url: button.dataset.tenderUrl, suite: button.dataset.suite,
+        share_index: Number(button.dataset.shareIndex), encrypted_share: button.dataset.encryptedShare };
+      return ask(base, "share-release", body, popup).then(function (done) {
+        form.elements.share.value = done.result.share;
+        form.elements.signature.value = done.result.signature;
+        status(button, say("shareSigned"), "ok");
         form.requestSubmit();
       });
     }

@@ -110,7 +110,7 @@
   }
 
   // kind: "score-sheet", or "report" for the evaluation report (ggzy.evaluation.report_signing; the assistant's
-  // operation for it is still to be added beside its score-sheet one: same key, its own purpose shown to the member).
+  // /v1/report: the same key, the opinion shown to the member on its consent page).
   function assistantSigner(base) {
     return function (text, kind) {
       return window.ggzyAssistant.ask(base, kind, { message: text }).then(function (result) {
