@@ -7,8 +7,9 @@ are not counted (a few indexed queries). Timed per N: ``render`` (fpdf2: the fon
 out, the font subset and embedded), ``sign`` (pyHanko: the incremental update, the digest, the RSA signature), and
 their sum, median of ``--repeat`` runs; and the PDF's size. One JSON line.
 
-Growth: a fixed ~0.2 s for reading the font (a 17 MB TrueType collection, read again for every document) plus a
-part linear in the rows laid out; signing hashes the file once, linear in its size, and is otherwise constant.
+Growth: a fixed part for the font (a 17 MB TrueType collection: its metrics read once per process, its glyphs
+subset for every document) plus a part linear in the rows laid out; signing hashes the file once, linear in its
+size, and is otherwise constant.
 
     .venv/bin/python bench/documents.py [--bids 3,30,300] [--repeat 5]
 """

@@ -372,3 +372,48 @@ def test_the_opening_record_names_each_summary_item_by_the_label_the_tender_decl
     price, others = _summary_text({"price_fen": 1_765_000_000, "schedule_days": 540, "project_manager": "张三"}, labels)
     assert price == "17,650,000.00 元"
     assert others == "工期（日历天）：540；项目经理：张三"  # never the key (project_manager)
+
+
+def test_the_font_is_read_once_per_process_and_each_document_keeps_its_own_subset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parsed font is kept between documents (ggzy.documents.layout._parsed_font), yet each document subsets
+    its own copy: documents made one after another with the kept font are byte for byte those made with a font read
+    afresh for each, so nothing one document used or subset leaks into the next."""
+    from ggzy.documents import layout
+
+    font = find_font(None)
+    made_at = TEST_NOW
+
+    def document(title: str, text: str) -> layout.Document:
+        return layout.Document(
+            kind="test", title=title, sections=[layout.Section(heading="正文", paragraphs=[text])], ledger=[],
+            proofs=[], data={"title": title},
+        )  # fmt: skip
+
+    documents = [
+        document("开标记录", "昆明市某道路改造工程 投标报价 壹拾万元整 工期三百日历天"),
+        document("中标通知书", "贵单位于投标截止时间前递交的投标文件，经评标委员会评审，确定为中标人。"),
+        document("开标记录", "昆明市某道路改造工程 投标报价 壹拾万元整 工期三百日历天"),
+    ]
+
+    def made() -> list[bytes]:
+        return [
+            layout.render(doc, font=font, platform_name="公共资源交易平台", made_at=made_at,
+                          certificate_fingerprint="f" * 64)[0]
+            for doc in documents
+        ]  # fmt: skip
+
+    layout._parsed_font.cache_clear()
+    kept = made()
+    info = layout._parsed_font.cache_info()
+    assert (info.misses, info.hits) == (1, 2)  # read once, for the first document
+    monkeypatch.setattr(
+        layout,
+        "_add_font",
+        lambda pdf, font: pdf.add_font(layout.FONT, fname=str(font[0]), collection_font_number=font[1]),
+    )
+    afresh = made()
+    assert kept == afresh
+    assert kept[0] == kept[2]
+    assert kept[0] != kept[1]

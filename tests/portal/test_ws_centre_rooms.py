@@ -11,7 +11,7 @@ from ggzy.core.permissions import Role
 from ggzy.venues.models import Venue, VenueBooking
 from ggzy.venues.rules import Purpose, VenueKind
 from tests.factories import bidder_user, event_count, make_published_tender, user_with_role
-from tests.portal.ws_support import browser_login, csrf_from, problem_code
+from tests.portal.ws_support import browser_login, csrf_from, outcome_code, problem_code
 from tests.venues.venue_support import book, make_venue
 
 PAGE = "/workspace/centre"
@@ -45,7 +45,8 @@ def test_staff_add_a_room_book_the_opening_in_china_time_and_cancel_it_on_the_pa
             "starts_at": "2026-12-19T13:30", "ends_at": "2026-12-19T16:00"}  # fmt: skip
     booked = client.post(f"{PAGE}/bookings", data=form, follow_redirects=False)
     assert booked.status_code == 303, booked.text
-    assert booked.headers["location"] == f"{PAGE}?day=2026-12-19&done=room_booked#rooms"
+    assert booked.headers["location"] == f"{PAGE}?day=2026-12-19#rooms"
+    assert outcome_code(booked) == "room_booked"
     assert "场地已预约。" in client.get(booked.headers["location"]).text  # the page says what was done
     booking = db.scalars(select(VenueBooking).where(VenueBooking.venue_id == room.id)).one()
     assert booking.starts_at.isoformat() == "2026-12-19T05:30:00+00:00"  # 13:30 China time, stored in UTC

@@ -18,7 +18,7 @@ from ggzy.experts import service as experts
 from ggzy.experts.models import Attendance, Draw
 from tests.evaluation.signing_support import BrowserKey
 from tests.factories import event_count, make_centres, make_expert, make_opened_tender, user_with_role
-from tests.portal.ws_support import browser_login, csrf_from, problem_code
+from tests.portal.ws_support import browser_login, csrf_from, outcome_code, problem_code
 
 
 def _count(db: Session, model: type) -> int:
@@ -49,7 +49,7 @@ def _staff_draws_checks_in_and_starts(client: TestClient, db: Session, opened: d
         f"{page}/draw", data={"csrf_token": token, "specialty_code": "A01", "size": "5"}, follow_redirects=False
     )
     assert drawn.status_code == 303, drawn.text
-    assert "done=committee_drawn" in drawn.headers["location"]
+    assert outcome_code(drawn) == "committee_drawn"
     shown = client.get(drawn.headers["location"]).text
     assert "评标委员会已随机抽取" in shown  # the outcome
     assert "评委" in shown  # staff see the names (招标投标法 第37条: the centre only)
@@ -122,7 +122,7 @@ def test_the_committee_reviews_elects_rejects_scores_and_signs_with_one_dissent_
         if n < 3:  # three of five elect the second member
             voted = client.post(f"{page}/chair-votes", data={"csrf_token": token, "candidate_member_id": str(chosen)},
                                 follow_redirects=False)  # fmt: skip
-            assert "done=chair_voted" in voted.headers["location"]
+            assert outcome_code(voted) == "chair_voted"
         for bid in bids:
             incomplete = client.post(f"{page}/qualification", data={"csrf_token": token, "bid_id": str(bid)})
             assert problem_code(incomplete) == "invalid_input"
@@ -147,7 +147,7 @@ def test_the_committee_reviews_elects_rejects_scores_and_signs_with_one_dissent_
         data={"csrf_token": token, "bid_id": str(bids[2]), "ground": "not_responsive", "note": "工期 400 天，超出要求"},
         follow_redirects=False,
     )  # fmt: skip
-    assert "done=bid_rejected" in rejected.headers["location"]
+    assert outcome_code(rejected) == "bid_rejected"
     # every member scores the two bids in play, signed by their key
     for seat, user, key in zip(seats, users, keys, strict=True):
         browser_login(client, db, user)  # type: ignore[arg-type]
@@ -160,7 +160,7 @@ def test_the_committee_reviews_elects_rejects_scores_and_signs_with_one_dissent_
     browser_login(client, db, users[1])  # type: ignore[arg-type]
     token = csrf_from(client, page)
     finalised = client.post(f"{page}/report", data={"csrf_token": token}, follow_redirects=False)
-    assert "done=report_finalised" in finalised.headers["location"], finalised.text
+    assert outcome_code(finalised) == "report_finalised", finalised.text
     from ggzy.evaluation.models import EvaluationReport
 
     sha256 = db.scalar(select(EvaluationReport.sha256))
@@ -220,7 +220,7 @@ def test_regulations_art_53_staff_record_a_refusal_to_sign_on_the_page_and_the_m
     recorded = client.post(
         f"{page}/signature-refusals", data={"csrf_token": token, "member_id": str(member_id)}, follow_redirects=False
     )
-    assert "done=signature_refusal_recorded" in recorded.headers["location"]
+    assert outcome_code(recorded) == "signature_refusal_recorded"
     shown = client.get(recorded.headers["location"]).text
     assert "已记录：该成员拒绝签字且未书面说明理由，视为同意评标结果。" in shown
     assert "视为同意（实施条例 第五十三条）" in shown

@@ -19,7 +19,7 @@ from ggzy.experts import service as experts
 from ggzy.experts.models import CommitteeMember
 from tests.evaluation.signing_support import BrowserKey
 from tests.factories import bidder_user, check_in_committee, event_count, make_expert, make_opened_tender, principal
-from tests.portal.ws_support import browser_login, csrf_from, problem_code
+from tests.portal.ws_support import browser_login, csrf_from, outcome_code, problem_code
 
 
 def _evaluating(db: Session, ca_dir: Path) -> tuple[dict, User]:
@@ -78,7 +78,8 @@ def test_an_expert_enrols_a_key_and_submits_a_signed_score_sheet_that_is_final_a
         follow_redirects=False,
     )
     assert enrolled.status_code == 303, enrolled.text
-    assert enrolled.headers["location"] == f"{page}?done=signing_key_enrolled#signing-key"
+    assert enrolled.headers["location"] == f"{page}#signing-key"
+    assert outcome_code(enrolled) == "signing_key_enrolled"
     assert event_count(db, "evaluation.signing_key_enrolled") == 1
     text = client.get(page).text
     assert key.fingerprint in text

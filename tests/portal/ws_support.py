@@ -37,3 +37,15 @@ def csrf_from(client: TestClient, page: str) -> str:
 
 def problem_code(response) -> str | None:  # type: ignore[no-untyped-def]
     return response.headers.get("x-problem-code")
+
+
+def outcome_code(response) -> str | None:  # type: ignore[no-untyped-def]
+    """The code of the outcome a form that is done sends on to the next page (``ggzy.portal.outcomes``: a one-time
+    cookie, never the URL), or None."""
+    from ggzy.portal.outcomes import OUTCOME_COOKIE
+
+    for header in response.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        if name == OUTCOME_COOKIE:
+            return rest.split(";", 1)[0].strip('"').partition(".")[0] or None
+    return None

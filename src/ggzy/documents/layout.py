@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fontTools import ttLib
 from fpdf import FPDF, FontFace
 from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
 from ggzy.core.clock import to_china_time
 
@@ -195,6 +199,50 @@ def _seal_area(pdf: _Pdf) -> SealBox:
     return SealBox(pdf.page - 1, (round(left), round(lower), round(right), round(upper)))
 
 
+@lru_cache(maxsize=4)
+def _parsed_font(path: str, index: int, stamp: tuple[int, int]) -> TTFFont:
+    """The font as fpdf2 reads it — its cmap, the width and glyph id of every character, its descriptor — read once
+    per process (and again if the file changes: ``stamp`` is its mtime and size). fpdf2 reads all of it for every
+    document otherwise: for a CJK collection of ~30,000 characters that was most of the time of a short document.
+    A template, read-only once made: never laid out or written itself (:func:`_add_font` gives each document its own
+    font object)."""
+    maker = FPDF()
+    maker.add_font(FONT, fname=path, collection_font_number=index)
+    template = maker.fonts[FONT]
+    assert isinstance(template, TTFFont)
+    return template
+
+
+def _add_font(pdf: FPDF, font: tuple[Path, int]) -> None:
+    """``pdf.add_font`` for the documents' font, with the metrics of :func:`_parsed_font`.
+
+    What a document changes stays its own: fpdf2 subsets the fontTools object in place when it writes the PDF, so
+    each document opens the file again (lazily: the table directory only, the glyphs it uses read at the subset), and
+    it records the characters used (``subset``), the widths looked up (``cw`` is a defaultdict that grows) and the
+    missing glyphs in fresh objects. Shared, because fpdf2 only reads them: the cmap, the glyph ids, the descriptor.
+    A colour font (fpdf2 keeps a per-document renderer for it) is added the plain way."""
+    path, index = str(font[0]), font[1]
+    stat = os.stat(path)
+    template = _parsed_font(path, index, (stat.st_mtime_ns, stat.st_size))
+    if template.color_font is not None:
+        pdf.add_font(FONT, fname=path, collection_font_number=index)
+        return
+    own = TTFFont.__new__(TTFFont)
+    for name in TTFFont.__slots__:
+        if hasattr(template, name):  # a slot fpdf2 leaves unset (unicode_range) stays unset
+            setattr(own, name, getattr(template, name))
+    own.i = len(pdf.fonts) + 1
+    own.ttfont = ttLib.TTFont(path, recalcTimestamp=False, fontNumber=index, lazy=True)
+    own.cw = template.cw.copy()
+    own.missing_glyphs = []
+    own.biggest_size_pt = 0
+    own._hbfont = None
+    own.subset = SubsetMap(own)
+    pdf.fonts[FONT] = own
+    if own.is_cff and own.is_cid_keyed:
+        pdf._set_min_pdf_version("1.6")  # as add_font does for a CID-keyed CFF font (Noto Sans CJK)
+
+
 def render(
     document: Document,
     *,
@@ -209,7 +257,7 @@ def render(
     pdf.platform_name, pdf.made_at = platform_name, beijing(made_at)
     pdf.set_margins(MARGIN, 16, MARGIN)
     pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_font(FONT, fname=str(font[0]), collection_font_number=font[1])
+    _add_font(pdf, font)
     pdf.set_title(document.title)
     pdf.set_author(platform_name)
     pdf.set_creator("ggzy")

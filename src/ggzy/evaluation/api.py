@@ -12,17 +12,22 @@ from ggzy.core.inputs import Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
-from ggzy.evaluation import negotiation, rules, service, signing, views
-from ggzy.evaluation.access import NotACommitteeMember, NotTheFinaliser
+from ggzy.evaluation import access, chair, negotiation, report_signing, rules, service, signing, views
+from ggzy.evaluation.access import NotACommitteeMember, NotCheckedIn, NotTheFinaliser
 from ggzy.evaluation.schemas import (
     AssignmentOut,
+    ChairVoteIn,
+    ChairVoteOut,
     EvaluationOut,
     MarksOut,
     QualificationIn,
     RejectionIn,
     RejectionOut,
+    ReportSignatureIn,
+    ReportSignatureOut,
     ScoreSheetIn,
     ScoreSheetOut,
+    SignatureRefusalIn,
     SigningKeyIn,
     SigningKeyOut,
     StartIn,
@@ -155,6 +160,63 @@ def reject_bid(tender_id: Id, body: RejectionIn, db: DB, actor: Member, now: Now
 def finalise_report(tender_id: Id, db: DB, actor: Finaliser, now: Now) -> EvaluationOut:
     service.finalise_report(db, actor, tender_id=tender_id, now=now)
     return views.evaluation_view(db, actor, tender_id=tender_id, now=now)
+
+
+# -- at the venue: the lead elected, the report signed (实施条例 第53条) ---------------------------------------------
+
+_PRESENT_PROBLEMS = (*_MEMBER_PROBLEMS, NotCheckedIn)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation/chair-votes",
+    status_code=201,
+    response_model=ChairVoteOut,
+    summary=(
+        "A sitting member, checked in, names the member they elect as the committee's lead (推举评标委员会负责人, "
+        "浙江省招标投标条例 第29条); final; elected once named by more than half of the committee"
+    ),
+    responses=problem_responses(*_PRESENT_PROBLEMS, *lifecycle.REFUSALS),
+)
+def vote_for_chair(tender_id: Id, body: ChairVoteIn, db: DB, actor: Member, now: Now) -> ChairVoteOut:
+    evaluation = chair.vote_for_chair(
+        db, actor, tender_id=tender_id, candidate_member_id=body.candidate_member_id, now=now
+    )
+    voter, _ = access.member_for(db, actor, tender_id)
+    return views.chair_vote_out(db, evaluation, voter_member_id=voter.id)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation/report/signatures",
+    status_code=201,
+    response_model=ReportSignatureOut,
+    summary=(
+        "A sitting member signs the finalised report with their enrolled key: agree, or dissent with the dissent and "
+        "its reasons in writing (招标投标法实施条例 第53条); final"
+    ),
+    responses=problem_responses(*_PRESENT_PROBLEMS, report_signing.ReportSignatureInvalid),
+)
+def sign_report(tender_id: Id, body: ReportSignatureIn, db: DB, actor: Member, now: Now) -> ReportSignatureOut:
+    row = report_signing.sign_report(
+        db, actor, tender_id=tender_id, opinion=body.opinion, reasons=body.reasons, signature=body.signature, now=now
+    )
+    return views.signature_out(row)
+
+
+@router.post(
+    "/tenders/{tender_id}/evaluation/report/signature-refusals",
+    status_code=201,
+    response_model=ReportSignatureOut,
+    summary=(
+        "Staff of the project's centre record that a member refused to sign the report without written reasons: "
+        "deemed to agree (视为同意评标结果, 实施条例 第53条), once the members' time to sign has passed"
+    ),
+    responses=problem_responses(NotFound, NotTheFinaliser, Conflict, report_signing.SigningTimeOpen),
+)
+def record_signature_refusal(
+    tender_id: Id, body: SignatureRefusalIn, db: DB, actor: Runner, now: Now
+) -> ReportSignatureOut:
+    row = report_signing.record_refusal(db, actor, tender_id=tender_id, member_id=body.member_id, now=now)
+    return views.signature_out(row)
 
 
 @router.get(

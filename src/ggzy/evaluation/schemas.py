@@ -118,12 +118,76 @@ class RejectionOut(BaseModel):
     rejected_at: datetime
 
 
+class ChairVoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_member_id: Id = Field(description="The sitting member elected as the lead (a seat of committee.seats)")
+
+
+class ChairVoteOut(BaseModel):
+    candidate_member_id: int
+    voted_at: datetime
+    votes_cast: int
+    committee_size: int
+    lead_basis: str = Field(description="provisional until a member is named by more than half, then elected")
+    lead_member_id: int = Field(description="The lead: the convening member while provisional, then the elected")
+
+
+class ReportSignatureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    opinion: Ascii = Field(max_length=16, description="agree | dissent", examples=["agree"])
+    reasons: Text = Field(
+        default="", max_length=4000, description="The dissent and its reasons in writing: required for a dissent"
+    )
+    signature: Ascii = Field(
+        max_length=128,
+        description=(
+            "base64 of the ECDSA P-256 / SHA-256 signature (IEEE P1363 r‖s) by the member's enrolled key over the "
+            'text of ggzy.evaluation.report_signing.report_message ("ggzy evaluation report v1")'
+        ),
+    )
+
+
+class SignatureRefusalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: Id = Field(description="The sitting member who refused to sign without written reasons")
+
+
+class ReportSignatureOut(BaseModel):
+    member_id: int
+    opinion: str = Field(description="agree | dissent | deemed_agreed (refused without written reasons, 第53条)")
+    reasons: str
+    key_fingerprint: str | None
+    signature: str | None
+    signed_message: str | None
+    recorded_at: datetime
+
+
+class SeatOut(BaseModel):
+    """A sitting member's seat, without who sits in it (招标投标法 第37条: names only for the centre's staff)."""
+
+    member_id: int
+    position: int
+    kind: str = Field(description="expert | owner_representative")
+    checked_in: bool = Field(description="Checked in at the evaluation venue (签到)")
+    lead: bool = Field(description="The committee's lead (评标委员会负责人)")
+
+
 class CommitteeOut(BaseModel):
     size: int
     experts: int
     owner_representatives: int
     reserve: int
     members: list[MemberOut] | None = Field(description="Only for staff of the project's centre (第37条)")
+    seats: list[SeatOut] | None = Field(
+        default=None,
+        description=(
+            "The sitting seats, without names, for the centre's staff and the committee's own members (to elect the "
+            "lead and read the signatures); null for everyone else"
+        ),
+    )
 
 
 class EvaluationOut(BaseModel):
@@ -133,8 +197,17 @@ class EvaluationOut(BaseModel):
     scheme: dict[str, Any] | None
     committee: CommitteeOut | None
     score_sheets: int = Field(description="Score sheets submitted so far")
-    report: dict[str, Any] | None = Field(description="The report, for the owner, its agent and the centre")
+    report: dict[str, Any] | None = Field(
+        description="The report, for the owner, its agent, the centre and the committee's members (who sign it)"
+    )
     report_sha256: str | None
+    lead_basis: str | None = Field(
+        default=None, description="designated (named by the owner), provisional (until elected) or elected"
+    )
+    signatures: list[ReportSignatureOut] | None = Field(
+        default=None,
+        description="The report's signatures and dissents (实施条例 第53条), for whoever reads the report",
+    )
 
 
 class AssignmentOut(BaseModel):

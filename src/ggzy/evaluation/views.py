@@ -10,18 +10,30 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.core.permissions import Principal
-from ggzy.evaluation import access, service
-from ggzy.evaluation.models import Evaluation, QualificationMark, Rejection, ScoreSheet, SigningKey
+from ggzy.evaluation import access, chair, report_signing, service
+from ggzy.evaluation.models import (
+    ChairVote,
+    Evaluation,
+    QualificationMark,
+    Rejection,
+    ReportSignature,
+    ScoreSheet,
+    SigningKey,
+)
 from ggzy.evaluation.schemas import (
     AssignmentOut,
+    ChairVoteOut,
     CommitteeOut,
     EvaluationOut,
     MarksOut,
     RejectionOut,
+    ReportSignatureOut,
     ScoreSheetOut,
+    SeatOut,
     SigningKeyOut,
 )
 from ggzy.experts import service as experts
@@ -33,6 +45,8 @@ def evaluation_view(db: Session, actor: Principal, *, tender_id: int, now: datet
     tender, project = service.load(db, tender_id)
     evaluation = service.find_evaluation(db, tender.id)
     draw = experts.current_draw(db, tender.id)
+    staff = access.sees_identities(actor, project)
+    member = access.sees_fellow_members(db, actor, tender.id)
     committee = None
     if draw is not None:
         committee = CommitteeOut(
@@ -40,10 +54,12 @@ def evaluation_view(db: Session, actor: Principal, *, tender_id: int, now: datet
             experts=draw.size - draw.owner_representatives,
             owner_representatives=draw.owner_representatives,
             reserve=draw.reserve,
-            members=members_out(db, tender.id) if access.sees_identities(actor, project) else None,
+            members=members_out(db, tender.id) if staff else None,
+            seats=seats_out(db, tender.id, evaluation) if staff or member else None,
         )
     report = service.report_of(db, evaluation.id) if evaluation is not None else None
-    shown = report is not None and access.reads_report(actor, project)
+    # the members read the report they sign (实施条例 第53条); its JSON names bids and bidders, not the members
+    shown = report is not None and (access.reads_report(actor, project) or member)
     return EvaluationOut(
         tender_id=tender.id,
         stage=service.tender_stage(db, tender, now),
@@ -53,7 +69,45 @@ def evaluation_view(db: Session, actor: Principal, *, tender_id: int, now: datet
         score_sheets=service.sheet_count(db, evaluation.id) if evaluation is not None else 0,
         report=json.loads(report.body) if shown and report is not None else None,
         report_sha256=report.sha256 if shown and report is not None else None,
+        lead_basis=evaluation.lead_basis if evaluation is not None and (staff or member) else None,
+        signatures=(
+            [signature_out(row) for row in report_signing.signatures_of(db, report.id).values()]
+            if shown and report is not None
+            else None
+        ),
     )
+
+
+def seats_out(db: Session, tender_id: int, evaluation: Evaluation | None) -> list[SeatOut]:
+    """The sitting seats without names: who is checked in, who leads."""
+    seats = experts.sitting_members(db, tender_id)
+    present = experts.attendance_of(db, [seat.id for seat in seats])
+    lead = evaluation.lead_member_id if evaluation is not None else None
+    return [
+        SeatOut(member_id=seat.id, position=seat.position, kind=seat.kind, checked_in=seat.id in present,
+                lead=seat.id == lead)
+        for seat in seats
+    ]  # fmt: skip
+
+
+def signature_out(row: ReportSignature) -> ReportSignatureOut:
+    return ReportSignatureOut(
+        member_id=row.member_id, opinion=row.opinion, reasons=row.reasons, key_fingerprint=row.key_fingerprint,
+        signature=row.signature, signed_message=row.signed_message, recorded_at=row.recorded_at,
+    )  # fmt: skip
+
+
+def chair_vote_out(db: Session, evaluation: Evaluation, *, voter_member_id: int) -> ChairVoteOut:
+    votes = chair.votes_of(db, evaluation.id)
+    row = db.scalar(
+        select(ChairVote).where(ChairVote.evaluation_id == evaluation.id, ChairVote.member_id == voter_member_id)
+    )
+    assert row is not None
+    return ChairVoteOut(
+        candidate_member_id=row.candidate_member_id, voted_at=row.voted_at, votes_cast=len(votes),
+        committee_size=len(experts.sitting_members(db, evaluation.tender_id)), lead_basis=evaluation.lead_basis,
+        lead_member_id=evaluation.lead_member_id,
+    )  # fmt: skip
 
 
 def assignments_view(db: Session, actor: Principal, *, now: datetime) -> list[AssignmentOut]:

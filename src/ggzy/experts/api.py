@@ -15,8 +15,9 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.experts import service
 from ggzy.experts.models import Draw, Expert
-from ggzy.experts.schemas import DrawIn, DrawOut, ExpertIn, ExpertOut, MemberOut
+from ggzy.experts.schemas import AttendanceOut, CheckInIn, DrawIn, DrawOut, ExpertIn, ExpertOut, MemberOut
 from ggzy.projects.access import NotYourCentre
+from ggzy.tendering import lifecycle
 from ggzy.tendering.lifecycle import TenderStageWrong, TenderSuspended
 
 router = APIRouter(tags=["experts"], route_class=PermissionedRoute)
@@ -42,6 +43,7 @@ def expert_out(db: Session, expert: Expert) -> ExpertOut:
 def members_out(db: Session, tender_id: int) -> list[MemberOut]:
     members = service.committee_of(db, tender_id)
     names = service.expert_names(db, [m.expert_id for m in members if m.expert_id is not None])
+    attendance = service.attendance_of(db, [m.id for m in members])
     return [
         MemberOut(
             member_id=m.id,
@@ -50,6 +52,7 @@ def members_out(db: Session, tender_id: int) -> list[MemberOut]:
             user_id=m.user_id,
             expert_id=m.expert_id,
             name=names.get(m.expert_id) if m.expert_id is not None else None,
+            checked_in_at=attendance[m.id].checked_in_at if m.id in attendance else None,
         )
         for m in members
     ]
@@ -113,3 +116,19 @@ def draw_committee(tender_id: Id, body: DrawIn, db: DB, actor: Drawer, now: Now)
         now=now,
     )
     return draw_out(db, draw)
+
+
+@router.post(
+    "/tenders/{tender_id}/committee/check-ins",
+    status_code=201,
+    response_model=AttendanceOut,
+    summary=(
+        "Check a sitting member in (签到) on arrival at the evaluation venue, by staff of the project's centre; once, "
+        "never undone; only a member checked in evaluates, votes or signs"
+    ),
+    responses=problem_responses(NotFound, NotYourCentre, Conflict, *lifecycle.REFUSALS),
+)
+def check_in_member(tender_id: Id, body: CheckInIn, db: DB, actor: Drawer, now: Now) -> AttendanceOut:
+    attendance = service.check_in_member(db, actor, tender_id=tender_id, member_id=body.member_id, now=now)
+    member = service.sitting_member(db, tender_id=tender_id, member_id=attendance.member_id)
+    return AttendanceOut(member_id=member.id, position=member.position, checked_in_at=attendance.checked_in_at)

@@ -51,6 +51,7 @@ class MemberOut(BaseModel):
     user_id: int
     expert_id: int | None
     name: str | None
+    checked_in_at: datetime | None = Field(default=None, description="When the centre's staff checked the member in")
 
 
 class DrawOut(BaseModel):
@@ -65,3 +66,17 @@ class DrawOut(BaseModel):
     recused: int = Field(description="Of those, recused for working for the owner, the agent or a bidder")
     drawn_at: datetime
     members: list[MemberOut]
+
+
+class CheckInIn(BaseModel):
+    """A sitting member arrived at the evaluation venue (签到)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: Id = Field(description="The member's seat (member_id of the committee drawn)")
+
+
+class AttendanceOut(BaseModel):
+    member_id: int
+    position: int
+    checked_in_at: datetime

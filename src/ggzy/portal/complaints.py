@@ -29,16 +29,18 @@ from ggzy.awards import rules as award_rules
 from ggzy.awards import service as awards
 from ggzy.awards import views as award_views
 from ggzy.complaints import access as complaint_access
+from ggzy.complaints import clock as complaint_clock
 from ggzy.complaints import rules as complaint_rules
 from ggzy.complaints import service as complaints
 from ggzy.complaints.halts import suspension_in_force
 from ggzy.core.calendar import CalendarYearUnknown
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Id, Name, Text, file_name
+from ggzy.core.inputs import Ascii, Id, Name, Text, file_name
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, accepts_body
 from ggzy.entities.service import entity_names
+from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.labels import N_
 from ggzy.portal.outcomes import outcome
@@ -100,6 +102,10 @@ COMPLAINT_REFUSED = outcome("complaint_refused", N_("已决定不予受理，理
 TENDER_SUSPENDED = outcome(
     "tender_suspended", N_("已责令暂停招标投标活动；该项目的下一步将被拒绝，直至解除暂停或作出处理决定。")
 )
+REVIEW_STARTED = outcome(
+    "complaint_review_started", N_("已开始检验、检测、鉴定或专家评审：评审期间不计入处理期限，计时暂停。")
+)
+REVIEW_ENDED = outcome("complaint_review_ended", N_("评审已结束：其所用工作日不计入，处理期限已相应顺延。"))
 SUSPENSION_LIFTED = outcome("suspension_lifted", N_("暂停已解除，招标投标活动可以继续。"))
 COMPLAINT_UPHELD = outcome("complaint_upheld", N_("处理决定已作出：投诉成立。决定已送达投诉人并公开。"))
 COMPLAINT_DISMISSED = outcome("complaint_dismissed", N_("处理决定已作出：驳回投诉。决定已送达投诉人并公开。"))
@@ -367,6 +373,8 @@ def _complaint_context(db: Session, actor: Principal, complaint_id: int, now: da
         "statuses": STATUSES,
         "remedies": REMEDIES,
         "committees": COMMITTEES,
+        "clock": complaint_clock.decision_clock(db, complaint, now),
+        "review_labels": labels.REVIEW_KINDS,
     }
 
 
@@ -443,6 +451,41 @@ def suspend(
     except DomainError as error:
         return _refused_on_complaint(request, db, actor, complaint_id, now, error)
     return see_other(_complaint_path(complaint_id), done=TENDER_SUSPENDED)
+
+
+@router.post(
+    "/workspace/complaints/{complaint_id}/reviews",
+    summary="Start inspection, testing, appraisal or expert review: its time is not counted (实施条例 第61条)",
+    responses=problem_responses(*_HANDLING, InvalidInput, Conflict),
+)
+def start_review(
+    complaint_id: Id,
+    request: Request,
+    actor: Supervisor,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    kind: Annotated[Ascii, Form(max_length=32)],
+    note: Annotated[Text, Form(min_length=2, max_length=5000)],
+) -> Response:
+    try:
+        complaints.start_review(db, actor, complaint_id=complaint_id, kind=kind, note=note.strip(), now=now)
+    except DomainError as error:
+        return _refused_on_complaint(request, db, actor, complaint_id, now, error)
+    return see_other(_complaint_path(complaint_id) + "#clock", done=REVIEW_STARTED)
+
+
+@router.post(
+    "/workspace/complaints/{complaint_id}/reviews/end",
+    summary="End the review; its working days push the decision's last day back (实施条例 第61条)",
+    responses=problem_responses(*_HANDLING, Conflict, CalendarYearUnknown),
+)
+def end_review(complaint_id: Id, request: Request, actor: Supervisor, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        complaints.end_review(db, actor, complaint_id=complaint_id, now=now)
+    except DomainError as error:
+        return _refused_on_complaint(request, db, actor, complaint_id, now, error)
+    return see_other(_complaint_path(complaint_id) + "#clock", done=REVIEW_ENDED)
 
 
 @router.post(

@@ -71,3 +71,22 @@ VENUE_KINDS: dict[str, str] = {
 }
 BOOKING_PURPOSES: dict[str, str] = {"opening": N_("开标"), "evaluation": N_("评标")}
 BOOKING_STATUS: dict[str, str] = {"booked": N_("已预约"), "cancelled": N_("已取消")}
+
+# 招标投标法实施条例 第55条: why a candidate ranked above the winner was passed over
+# (ggzy.awards.rules.PASS_OVER_GROUNDS).
+PASS_OVER_GROUNDS: dict[str, str] = {
+    "gave_up": N_("放弃中标"),
+    "force_majeure": N_("因不可抗力不能履行合同"),
+    "no_performance_security": N_("不按照招标文件要求提交履约保证金"),
+    "ineligible": N_("被查实存在影响中标结果的违法行为等情形，不符合中标条件"),
+}
+
+# The reviews not counted into a complaint's decision period (实施条例 第61条; 政府采购法实施条例 第58条 adds the
+# complainant's supplement): ggzy.complaints.rules.REVIEW_KINDS and PROCUREMENT_REVIEW_KINDS.
+REVIEW_KINDS: dict[str, str] = {
+    "inspection": N_("检验"),
+    "testing": N_("检测"),
+    "appraisal": N_("鉴定"),
+    "expert_review": N_("专家评审"),
+    "supplement": N_("投诉人补正材料"),
+}

@@ -357,12 +357,19 @@ def _award_context(
     letters = award_views.letters_of_tender(db, actor, tender_id=tender.id) if award is not None else []
     challenges = award_challenges.challenges_of(db, tender.id) if chosen.has(Step.CHALLENGE_RESULT) else []
     named += [letter.entity_id for letter in letters] + [challenge.entity_id for challenge in challenges]
+    names = entity_names(db, named) if named else {}
     return {
-        "names": entity_names(db, named) if named else {},
+        "names": names,
+        "candidate_names": {  # the bidders of the report's ranking by bid, for the candidates an award passed over
+            line["bid_id"]: names.get(line["entity_id"], "—") for line in (report or {}).get("ranking", [])
+        },
         "may_republish": publicity is not None and publicity.state == award_rules.RESULT_CHANGED,
         "may_publicise": report is not None and lifecycle.procedure_has_step_now(tender, Step.PUBLICISE, now),
         "may_award": lifecycle.procedure_has_step_now(tender, Step.AWARD, now) and bool(candidates),
         "award_candidates": candidates,
+        "pass_over_grounds": {
+            key: labels.PASS_OVER_GROUNDS.get(key, zh) for key, (zh, _en) in award_rules.PASS_OVER_GROUNDS.items()
+        },
         "may_record_contract": award is not None and lifecycle.procedure_has_step_now(tender, Step.CONTRACT, now),
         "letters": letters,
         "challenges": challenges,
@@ -612,7 +619,7 @@ def confirm_award(
     now: Now,
     bid_id: Annotated[Id, Form()],
 ) -> Response:
-    """The page confirms the first candidate; passing one over, with its ground, is done through the API."""
+    """The first-ranked candidate wins (实施条例 第55条); passing it over is :func:`award_next_candidate`."""
     try:
         awards.award_tender(
             db,
@@ -626,6 +633,72 @@ def confirm_award(
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/projects/tenders/{tender_id}#letters", done=AWARDED)
+
+
+AWARDED_NEXT = outcome(
+    "awarded_next_candidate",
+    N_("已依次确定其他中标候选人为中标人，排名在前的候选人未被确定的理由已载入中标结果公告；通知书均已签名发出。"),
+)
+# ``pass.ground.<bid id>`` / ``pass.note.<bid id>``: why a candidate ranked above is passed over (form field names)
+PASS_OVER_GROUND = "pass.ground."  # noqa: S105 - a form field's prefix, not a password
+PASS_OVER_NOTE = "pass.note."  # noqa: S105
+PASS_OVER_NOTE_MAX = 2000  # as the API's PassedOverIn
+
+
+async def _passed_over(request: Request) -> list[award_rules.PassedOver]:
+    """The candidates passed over, in the order the page lists them (by rank): each with a ground chosen."""
+    form = await request.form()
+    notes = {
+        name.removeprefix(PASS_OVER_NOTE): value.strip()
+        for name, value in form.multi_items()
+        if name.startswith(PASS_OVER_NOTE) and isinstance(value, str)
+    }
+    found = []
+    for name, value in form.multi_items():
+        if name.startswith(PASS_OVER_GROUND) and isinstance(value, str) and value:
+            key = name.removeprefix(PASS_OVER_GROUND)
+            bid = int(key) if key.isascii() and key.isdigit() and len(key) < 19 else 0  # 0: no candidate's bid
+            found.append(award_rules.PassedOver(bid, value, notes.get(key, "")))
+    return found
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/award/next-candidate",
+    summary="Award a later candidate in the committee's order, each candidate ranked above passed over on a ground of "
+    "实施条例 第55条 (gave up, force majeure, no performance security, found ineligible) with what happened",
+    responses=problem_responses(
+        NotTheTenderer, NotFound, lifecycle.TenderStageWrong, Conflict, InvalidInput, award_rules.PublicityNotEnded,
+        awards.AwardPaused, award_rules.WinnerNotInOrder, lifecycle.TenderSuspended, award_rules.PublicityResultChanged,
+    ),
+)  # fmt: skip
+def award_next_candidate(
+    tender_id: Id,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    bid_id: Annotated[Id, Form()],
+    passed_over: Annotated[list[award_rules.PassedOver], Depends(_passed_over)],
+) -> Response:
+    try:
+        if any(len(item.note) > PASS_OVER_NOTE_MAX for item in passed_over):
+            raise InvalidInput(
+                field="passed_over.note", reason_zh=f"不超过 {PASS_OVER_NOTE_MAX} 字",
+                reason_en=f"at most {PASS_OVER_NOTE_MAX} characters",
+            )  # fmt: skip
+        awards.award_tender(
+            db,
+            actor,
+            tender_id=tender_id,
+            bid_id=bid_id,
+            passed_over=passed_over,
+            signers=request.app.state.ledger_keys.signers,
+            now=now,
+        )
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#letters", done=AWARDED_NEXT)
 
 
 @router.post(

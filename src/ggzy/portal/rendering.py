@@ -10,7 +10,7 @@ code in the page and in the ``x-problem-code`` header.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import cache, partial
 from importlib.resources import files
@@ -30,7 +30,7 @@ from ggzy.core.permissions import PermissionedRoute
 from ggzy.portal import formatting, labels
 from ggzy.portal.csrf import csrf_token, remember_csrf_seed, viewer
 from ggzy.portal.i18n import LANGUAGE_COOKIE, Language, choose_language, translations
-from ggzy.portal.outcomes import outcome_of
+from ggzy.portal.outcomes import carry_outcome, forget_outcome, outcome_of
 from ggzy.portal.regions import region_choices, region_label
 from ggzy.portal.views import account_name, centre_names, centre_regions
 from ggzy.tendering.custody import keeps_shares
@@ -128,6 +128,7 @@ def render(
     response.headers["content-language"] = "zh-CN" if language == "zh" else "en"
     response.headers["vary"] = "Cookie"
     remember_csrf_seed(request, response)
+    forget_outcome(request, response)  # the outcome of the last action is shown once
     if choice.chosen_now:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response
@@ -195,6 +196,16 @@ class PageRoute(PermissionedRoute):
                 **self.responses,
                 303: {"description": "Done: the browser goes to the page of the result"},
             }
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            response = await handler(request)
+            carry_outcome(request, response)  # what a form did goes to the next page once (ggzy.portal.outcomes)
+            return response
+
+        return answer
 
 
 def install_page_errors(app: FastAPI) -> None:

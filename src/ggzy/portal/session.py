@@ -39,7 +39,7 @@ from ggzy.crypto import (
 from ggzy.entities import login
 from ggzy.entities.login import SESSION_COOKIE
 from ggzy.portal.csrf import CsrfChecked, https
-from ggzy.portal.outcomes import Outcome, with_outcome
+from ggzy.portal.outcomes import Outcome, OutcomeRedirect
 from ggzy.portal.rendering import PROBLEM_CODE_HEADER, PageRoute, render
 
 # Where a login lands, and where a form may send the browser back to: only this site's own paths.
@@ -61,8 +61,8 @@ def _set_session_cookie(request: Request, response: Response, token: str, lifeti
 
 def see_other(path: str, *, done: Outcome | None = None) -> RedirectResponse:
     """After a successful POST, the browser goes to a page (303: the reload does not post again); ``done`` is what
-    that page then says was done (``ggzy.portal.outcomes``)."""
-    return RedirectResponse(with_outcome(path, done) if done else path, status_code=303)
+    that page then says was done, once (``ggzy.portal.outcomes``: a one-time cookie, never the URL)."""
+    return OutcomeRedirect(path, done)
 
 
 def safe_next(path: str | None) -> str:
