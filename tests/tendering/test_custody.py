@@ -23,7 +23,7 @@ from ggzy.entities.schemas import RoleGrantIn
 from ggzy.tendering.models import Custodian, OpeningKey, OpeningKeyShare, ShareRelease, Tender
 from ggzy.tendering.opening import release_message
 from tests.factories import _custodian_material, bidder_user, make_published_tender, make_user, token_for
-from tests.portal.ws_support import browser_login, csrf_from, problem_code
+from tests.portal.ws_support import browser_login, csrf_from, outcome_code, problem_code
 
 
 def _person(suite: Suite, n: int) -> IssuedCertificate:
@@ -151,7 +151,7 @@ def test_a_custodian_releases_its_share_from_the_workspace_after_the_deadline(
         "/workspace/custody/releases", data=form | _released(tender, Suite.GM, 0, row), follow_redirects=False
     )
     assert done.status_code == 303, done.text
-    assert "done=share_released" in done.headers["location"]
+    assert outcome_code(done) == "share_released"
     assert db.scalar(select(func.count()).select_from(ShareRelease)) == 1
     shown = client.get(done.headers["location"])
     assert "开标密钥份额已释放并记录在案。" in shown.text
