@@ -20,7 +20,7 @@ def bank_serve(
         str | None, typer.Option(help="Where credit notices are pushed (POST, signed); unset: they wait, queued")
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8002,
+    port: Annotated[int, typer.Option(help="Port")] = 8003,
     retry_seconds: Annotated[
         float, typer.Option(help="First wait before a notice that was not acknowledged is sent again (doubles)")
     ] = 0.5,

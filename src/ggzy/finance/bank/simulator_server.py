@@ -1,7 +1,7 @@
 """The bank simulator's HTTP side: the bank's API for the platform, a teller for payers, an operator's fault switch,
 and the notifier that pushes signed credit notices to the platform until it acknowledges them.
 
-``ggzy bank serve --dir bank-data --port 8002 --notify-url http://127.0.0.1:8000/api/v1/finance/bank/notices``.
+``ggzy bank serve --dir bank-data --port 8003 --notify-url http://127.0.0.1:8000/api/v1/finance/bank/notices``.
 
 The bank's API (JSON; errors ``{"code", "message"}``):
 
