@@ -128,6 +128,20 @@ def test_a_notice_is_repeated_as_configured(
     assert bank.balance(sub_account.number) == 1_500  # one credit each, however often notified
 
 
+def test_a_notice_is_repeated_later_after_it_was_acknowledged(
+    bank: BankProcess, adapter: HttpBankAdapter, receiver: NoticeReceiver
+) -> None:
+    sub_account = adapter.open_sub_account(reference="deposit-n7", name="保证金专户")
+    bank.faults(notices={"repeat": 1, "times": 2, "every": 1.5})
+
+    repeated = bank.pay_in(sub_account.number, 700)
+    between = bank.pay_in(sub_account.number, 800)
+
+    receiver.wait_for(3)
+    assert _txn_ids(adapter, receiver) == [repeated, between, repeated]
+    assert [delivery["attempts"] for delivery in bank.deliveries()] == [1, 1, 1]  # each copy acknowledged at once
+
+
 def test_notices_are_reordered_as_configured(
     bank: BankProcess, adapter: HttpBankAdapter, receiver: NoticeReceiver
 ) -> None:

@@ -9,8 +9,9 @@ from datetime import date, datetime
 import httpx
 import pytest
 
+from ggzy.config import Settings
 from ggzy.core.clock import to_china_time
-from ggzy.finance.bank.http_adapter import BankRequestRefused, HttpBankAdapter
+from ggzy.finance.bank.http_adapter import BankRequestRefused, HttpBankAdapter, adapter_from_settings
 from ggzy.finance.bank.protocol import (
     BankUnavailable,
     Direction,
@@ -165,6 +166,18 @@ def test_a_bank_that_times_out_or_is_not_there_is_unavailable(bank: BankProcess,
     )
     with pytest.raises(BankUnavailable):
         nowhere.open_sub_account(reference="r", name="n")
+
+
+def test_the_adapter_is_configured_by_the_bank_url_and_its_pinned_key(bank: BankProcess) -> None:
+    key = bank.info()["public_key"]
+
+    configured = adapter_from_settings(Settings(bank_url=bank.url, bank_public_key=key, bank_timeout_seconds=2))
+
+    assert configured is not None
+    assert configured.settlement_account == bank.info()["settlement_account"]
+    assert adapter_from_settings(Settings(bank_url="")) is None
+    with pytest.raises(ValueError, match="GGZY_BANK_PUBLIC_KEY"):
+        adapter_from_settings(Settings(bank_url=bank.url, bank_public_key=""))
 
 
 def test_an_adapter_refuses_a_bank_that_does_not_serve_the_pinned_key(bank: BankProcess) -> None:

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS transactions (
     counterparty_name TEXT NOT NULL, counterparty_bank TEXT NOT NULL, booked_us INTEGER NOT NULL,
     idempotency_key TEXT UNIQUE);
 CREATE INDEX IF NOT EXISTS transactions_booked ON transactions (booked_us);
+CREATE INDEX IF NOT EXISTS transactions_sub_account ON transactions (sub_account);
 CREATE TABLE IF NOT EXISTS orders (
     idempotency_key TEXT PRIMARY KEY, request TEXT NOT NULL, status TEXT NOT NULL, bank_txn_id TEXT,
     reason TEXT, at_us INTEGER NOT NULL);
@@ -176,8 +177,8 @@ class BankBooks:
             row = db.execute("SELECT number, name FROM sub_accounts WHERE reference = ?", (reference,)).fetchone()
             if row is not None:
                 return SubAccount(number=row[0], name=row[1], reference=reference), False
-            count = db.execute("SELECT count(*) FROM sub_accounts").fetchone()[0]
-            number = f"{self.settlement_account}{count + 1:06d}"
+            serial = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM sub_accounts").fetchone()[0]
+            number = f"{self.settlement_account}{serial:06d}"
             db.execute("INSERT INTO sub_accounts VALUES (?, ?, ?, ?)", (number, reference, name, _us(now)))
         return SubAccount(number=number, name=name, reference=reference), True
 

@@ -28,6 +28,7 @@ The operator (faults on demand; they live in the process's memory and a restart 
                                                                                            answer is lost, the order
                                                                                            booked)
                             "notices": {"repeat": N, "times": K,      the next N notices are delivered K times each
+                                        "every": S,                   (the copies S seconds apart; 0: back to back)
                                         "reorder": N,                 the next N notices are held, then delivered in
                                                                       reverse order once the N-th is booked
                                         "delay": N, "seconds": S}}    the next N notices are delivered S seconds late
@@ -87,6 +88,7 @@ class CallFault:
 class NoticeFaults:
     repeat: int = 0
     times: int = 2
+    every: float = 0.0
     reorder: int = 0
     held: int = 0
     delay: int = 0
@@ -153,11 +155,12 @@ class Faults:
                 due, release = None, notices.reorder == 0
                 if release:
                     notices.held = 0
-            copies = 1
-            if notices.repeat > 0:
-                notices.repeat -= 1
-                copies = notices.times
-            return [due] * copies, release
+            if notices.repeat <= 0:
+                return [due], release
+            notices.repeat -= 1
+            if due is None:  # held for reordering: the copies are released together
+                return [None] * notices.times, release
+            return [due + timedelta(seconds=notices.every * copy) for copy in range(notices.times)], release
 
 
 class CallFaultIn(BaseModel):
@@ -179,6 +182,7 @@ class NoticeFaultsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     repeat: int = Field(default=0, ge=0)
     times: int = Field(default=2, ge=2, le=100)
+    every: float = Field(default=0.0, ge=0, le=3600)
     reorder: int = Field(default=0, ge=0)
     delay: int = Field(default=0, ge=0)
     seconds: float = Field(default=0.0, ge=0, le=3600)
