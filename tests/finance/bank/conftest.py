@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ import httpx
 import pytest
 
 import ggzy
+from ggzy.core.clock import to_china_time
 from ggzy.finance.bank.http_adapter import HttpBankAdapter
+from ggzy.finance.bank.protocol import RefundOrder, Statement, SubAccount
 from ggzy.finance.bank.wire import SIGNATURE_HEADER
 
 SOURCES = Path(ggzy.__file__).resolve().parents[1]  # this checkout's ggzy, for the simulator's process
@@ -162,6 +165,26 @@ class BankProcess:
 
     def balance(self, sub_account: str) -> int:
         return int(httpx.get(f"{self.url}/sub-accounts/{sub_account}", timeout=5).json()["balance_fen"])
+
+
+def refund(sub_account: SubAccount, *, key: str, amount_fen: int, to_account: str = "1001") -> RefundOrder:
+    return RefundOrder(
+        idempotency_key=key,
+        from_sub_account=sub_account.number,
+        to_account=to_account,
+        to_name="某建设有限公司",
+        to_bank="中国工商银行兰州分行",
+        amount_fen=amount_fen,
+        purpose="退还投标保证金及利息",
+    )
+
+
+def bank_day(bank: BankProcess) -> date:
+    return to_china_time(datetime.fromisoformat(bank.info()["now"])).date()
+
+
+def debits(statement: Statement, key: str) -> list[int]:
+    return [line.amount_fen for line in statement.lines if line.idempotency_key == key]
 
 
 @pytest.fixture

@@ -1,47 +1,36 @@
-"""The bank simulator through ``HttpBankAdapter``, both in their own processes as in production: sub-accounts
-opened once per reference, orders executed once per idempotency key however often they are sent or their answers
-lost, statements that add up, and a bank that keeps all of it across a kill -9."""
+"""Orders and sub-accounts through ``HttpBankAdapter`` against the bank simulator in its own process (one per module:
+each test uses references and idempotency keys of its own): sub-accounts opened once per reference, orders executed
+once per idempotency key however often they are sent or their answers lost, a bank that fails or times out met with
+``BankUnavailable``, and a bank serving another key refused."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from ggzy.config import Settings
-from ggzy.core.clock import to_china_time
 from ggzy.finance.bank.http_adapter import BankRequestRefused, HttpBankAdapter, adapter_from_settings
-from ggzy.finance.bank.protocol import (
-    BankUnavailable,
-    Direction,
-    OrderStatus,
-    RefundOrder,
-    Statement,
-    SubAccount,
-)
+from ggzy.finance.bank.protocol import BankUnavailable, OrderStatus, SubAccount
 
-from .conftest import BankProcess, NoticeReceiver, free_port
+from .conftest import BankProcess, NoticeReceiver, bank_day, debits, free_port, refund
 
 
-def _refund(sub_account: SubAccount, *, key: str, amount_fen: int, to_account: str = "1001") -> RefundOrder:
-    return RefundOrder(
-        idempotency_key=key,
-        from_sub_account=sub_account.number,
-        to_account=to_account,
-        to_name="某建设有限公司",
-        to_bank="中国工商银行兰州分行",
-        amount_fen=amount_fen,
-        purpose="退还投标保证金及利息",
-    )
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankProcess]:
+    receiver = NoticeReceiver()
+    process = BankProcess(tmp_path_factory.mktemp("bank") / "bank-data", receiver.url)
+    process.start()
+    yield process
+    process.stop()
+    receiver.close()
 
 
-def _bank_day(bank: BankProcess) -> date:
-    return to_china_time(datetime.fromisoformat(bank.info()["now"])).date()
-
-
-def _debits(statement: Statement, key: str) -> list[int]:
-    return [line.amount_fen for line in statement.lines if line.idempotency_key == key]
+@pytest.fixture(autouse=True)
+def _no_fault_left(bank: BankProcess) -> Iterator[None]:
+    yield
+    assert httpx.delete(f"{bank.url}/admin/faults", timeout=5).status_code == 200
 
 
 def test_the_same_reference_opens_the_same_sub_account(adapter: HttpBankAdapter) -> None:
@@ -61,7 +50,7 @@ def test_an_order_sent_twice_with_one_idempotency_key_is_one_transfer(
 ) -> None:
     sub_account = adapter.open_sub_account(reference="deposit-1", name="保证金专户")
     bank.pay_in(sub_account.number, 100_000)
-    order = _refund(sub_account, key="refund-1", amount_fen=30_000)
+    order = refund(sub_account, key="refund-1", amount_fen=30_000)
 
     first = adapter.order(order)
     second = adapter.order(order)
@@ -70,7 +59,7 @@ def test_an_order_sent_twice_with_one_idempotency_key_is_one_transfer(
     assert first.bank_txn_id
     assert second == first
     assert bank.balance(sub_account.number) == 70_000
-    assert _debits(adapter.statement(_bank_day(bank)), "refund-1") == [30_000]
+    assert debits(adapter.statement(bank_day(bank)), "refund-1") == [30_000]
 
 
 def test_another_order_under_a_used_idempotency_key_is_refused_and_moves_nothing(
@@ -78,13 +67,13 @@ def test_another_order_under_a_used_idempotency_key_is_refused_and_moves_nothing
 ) -> None:
     sub_account = adapter.open_sub_account(reference="deposit-2", name="保证金专户")
     bank.pay_in(sub_account.number, 100_000)
-    adapter.order(_refund(sub_account, key="refund-2", amount_fen=30_000))
+    adapter.order(refund(sub_account, key="refund-2", amount_fen=30_000))
 
     with pytest.raises(BankRequestRefused):
-        adapter.order(_refund(sub_account, key="refund-2", amount_fen=60_000, to_account="9999"))
+        adapter.order(refund(sub_account, key="refund-2", amount_fen=60_000, to_account="9999"))
 
     assert bank.balance(sub_account.number) == 70_000
-    assert _debits(adapter.statement(_bank_day(bank)), "refund-2") == [30_000]
+    assert debits(adapter.statement(bank_day(bank)), "refund-2") == [30_000]
 
 
 def test_an_order_the_balance_does_not_cover_is_rejected_with_its_reason_and_stays_rejected(
@@ -92,7 +81,7 @@ def test_an_order_the_balance_does_not_cover_is_rejected_with_its_reason_and_sta
 ) -> None:
     sub_account = adapter.open_sub_account(reference="deposit-3", name="保证金专户")
     bank.pay_in(sub_account.number, 10_000)
-    order = _refund(sub_account, key="refund-3", amount_fen=10_001)
+    order = refund(sub_account, key="refund-3", amount_fen=10_001)
 
     rejected = adapter.order(order)
     bank.pay_in(sub_account.number, 5_000)  # money arriving later does not revive a rejected order
@@ -105,13 +94,13 @@ def test_an_order_the_balance_does_not_cover_is_rejected_with_its_reason_and_sta
     assert again == rejected
     assert adapter.order_status("refund-3") == rejected
     assert bank.balance(sub_account.number) == 15_000
-    assert _debits(adapter.statement(_bank_day(bank)), "refund-3") == []
+    assert debits(adapter.statement(bank_day(bank)), "refund-3") == []
 
 
 def test_an_order_from_an_unknown_sub_account_is_rejected(adapter: HttpBankAdapter) -> None:
     ghost = SubAccount(number=adapter.settlement_account + "999999", name="-", reference="-")
 
-    receipt = adapter.order(_refund(ghost, key="refund-ghost", amount_fen=1))
+    receipt = adapter.order(refund(ghost, key="refund-ghost", amount_fen=1))
 
     assert receipt.status is OrderStatus.REJECTED
     assert receipt.reason
@@ -123,7 +112,7 @@ def test_an_order_whose_answer_was_lost_is_found_by_its_key_and_not_repeated(
 ) -> None:
     sub_account = adapter.open_sub_account(reference="deposit-4", name="保证金专户")
     bank.pay_in(sub_account.number, 50_000)
-    order = _refund(sub_account, key="refund-4", amount_fen=50_000)
+    order = refund(sub_account, key="refund-4", amount_fen=50_000)
     # the bank books the order, then answers after the adapter's 1 s timeout
     bank.faults(hang={"count": 1, "seconds": 3, "after": True, "path": "/orders"})
 
@@ -136,7 +125,7 @@ def test_an_order_whose_answer_was_lost_is_found_by_its_key_and_not_repeated(
     assert found.status is OrderStatus.EXECUTED
     assert resent == found
     assert bank.balance(sub_account.number) == 0
-    assert _debits(adapter.statement(_bank_day(bank)), "refund-4") == [50_000]
+    assert debits(adapter.statement(bank_day(bank)), "refund-4") == [50_000]
 
 
 def test_an_order_the_bank_failed_before_receiving_is_unknown_to_it_and_sent_again_once(
@@ -144,7 +133,7 @@ def test_an_order_the_bank_failed_before_receiving_is_unknown_to_it_and_sent_aga
 ) -> None:
     sub_account = adapter.open_sub_account(reference="deposit-5", name="保证金专户")
     bank.pay_in(sub_account.number, 20_000)
-    order = _refund(sub_account, key="refund-5", amount_fen=20_000)
+    order = refund(sub_account, key="refund-5", amount_fen=20_000)
     bank.faults(fail={"count": 1, "status": 503, "path": "/orders"})
 
     with pytest.raises(BankUnavailable):
@@ -153,13 +142,13 @@ def test_an_order_the_bank_failed_before_receiving_is_unknown_to_it_and_sent_aga
     receipt = adapter.order(order)
 
     assert receipt.status is OrderStatus.EXECUTED
-    assert _debits(adapter.statement(_bank_day(bank)), "refund-5") == [20_000]
+    assert debits(adapter.statement(bank_day(bank)), "refund-5") == [20_000]
 
 
 def test_a_bank_that_times_out_or_is_not_there_is_unavailable(bank: BankProcess, adapter: HttpBankAdapter) -> None:
     bank.faults(hang={"count": 1, "seconds": 3, "path": "/statements"})
     with pytest.raises(BankUnavailable):
-        adapter.statement(_bank_day(bank))
+        adapter.statement(bank_day(bank))
 
     nowhere = HttpBankAdapter(
         f"http://127.0.0.1:{free_port()}", public_key=bank.info()["public_key"], settlement_account="x", timeout=1
@@ -187,50 +176,10 @@ def test_an_adapter_refuses_a_bank_that_does_not_serve_the_pinned_key(bank: Bank
         HttpBankAdapter.pinned(bank.url, public_key=other_key)
 
 
-def test_statements_balance_and_carry_each_day_into_the_next(bank: BankProcess, adapter: HttpBankAdapter) -> None:
-    first = adapter.open_sub_account(reference="deposit-6a", name="保证金专户甲")
-    second = adapter.open_sub_account(reference="deposit-6b", name="保证金专户乙")
-    day_one = _bank_day(bank)
-    credits = [bank.pay_in(first.number, 80_000), bank.pay_in(second.number, 45_000, payer="2002")]
-    executed = adapter.order(_refund(first, key="refund-6a", amount_fen=80_000))
-    adapter.order(_refund(second, key="refund-6b", amount_fen=45_001))  # rejected: not on the statement
-
-    statement = adapter.statement(day_one)
-
-    assert statement.account == adapter.settlement_account
-    assert statement.day == day_one
-    assert [line.bank_txn_id for line in statement.lines] == [*credits, executed.bank_txn_id]
-    assert [(line.direction, line.amount_fen) for line in statement.lines] == [
-        (Direction.CREDIT, 80_000), (Direction.CREDIT, 45_000), (Direction.DEBIT, 80_000)]  # fmt: skip
-    assert statement.lines[1].counterparty_account == "2002"
-    assert statement.lines[2].idempotency_key == "refund-6a"
-    assert _balanced(statement)
-    assert statement.closing_balance_fen == statement.opening_balance_fen + 45_000
-
-    bank.advance_clock(86_400)  # the next China Standard Time day
-    day_two = _bank_day(bank)
-    bank.pay_in(first.number, 1_000)
-    adapter.order(_refund(second, key="refund-6c", amount_fen=5_000))
-    next_statement = adapter.statement(day_two)
-
-    assert day_two == date.fromordinal(day_one.toordinal() + 1)
-    assert next_statement.opening_balance_fen == statement.closing_balance_fen
-    assert _balanced(next_statement)
-    assert len(next_statement.lines) == 2
-    assert next_statement.closing_balance_fen == bank.balance(first.number) + bank.balance(second.number)
-    assert adapter.statement(day_one) == statement  # a past day's statement never changes
-
-
-def _balanced(statement: Statement) -> bool:
-    credits = sum(line.amount_fen for line in statement.lines if line.direction is Direction.CREDIT)
-    debits = sum(line.amount_fen for line in statement.lines if line.direction is Direction.DEBIT)
-    return statement.opening_balance_fen + credits - debits == statement.closing_balance_fen
-
-
 def test_a_transfer_into_an_unknown_sub_account_is_refused_and_books_nothing(
     bank: BankProcess, adapter: HttpBankAdapter
 ) -> None:
-    before = adapter.statement(_bank_day(bank))
+    before = adapter.statement(bank_day(bank)), _notices_queued(bank)
 
     answer = httpx.post(
         f"{bank.url}/teller/transfers",
@@ -245,33 +194,8 @@ def test_a_transfer_into_an_unknown_sub_account_is_refused_and_books_nothing(
 
     assert answer.status_code == 404
     assert answer.json()["code"] == "unknown_sub_account"
-    assert adapter.statement(_bank_day(bank)) == before
-    assert bank.deliveries() == []
+    assert (adapter.statement(bank_day(bank)), _notices_queued(bank)) == before
 
 
-def test_the_bank_keeps_its_state_across_a_kill_9_and_orders_stay_idempotent(
-    bank: BankProcess, adapter: HttpBankAdapter, receiver: NoticeReceiver
-) -> None:
-    info = bank.info()
-    sub_account = adapter.open_sub_account(reference="deposit-7", name="保证金专户")
-    receiver.refuse = 1_000  # the platform is down: the notice waits in the bank's outbox
-    credit = bank.pay_in(sub_account.number, 66_600)
-    order = _refund(sub_account, key="refund-7", amount_fen=60_000)
-    receipt = adapter.order(order)
-    statement = adapter.statement(_bank_day(bank))
-
-    bank.kill_9()
-    with pytest.raises(BankUnavailable):
-        adapter.order(order)
-    receiver.refuse = 0
-    bank.start()
-
-    assert bank.info()["public_key"] == info["public_key"]
-    assert bank.info()["settlement_account"] == info["settlement_account"]
-    assert adapter.open_sub_account(reference="deposit-7", name="保证金专户") == sub_account
-    assert adapter.order(order) == receipt
-    assert adapter.order_status("refund-7") == receipt
-    assert adapter.statement(_bank_day(bank)) == statement
-    assert bank.balance(sub_account.number) == 6_600
-    delivered = receiver.wait_for(1)  # the notice booked before the crash reaches the platform after it
-    assert adapter.verify_notice(delivered[0].body, delivered[0].signature).bank_txn_id == credit
+def _notices_queued(bank: BankProcess) -> list[str]:
+    return [delivery["bank_txn_id"] for delivery in bank.deliveries()]
