@@ -56,13 +56,15 @@ def decode_time(value: Any) -> datetime:
     return as_utc(moment)
 
 
-def _text(message: dict[str, Any], name: str, *, optional: bool = False) -> str:
+def _text(message: dict[str, Any], name: str) -> str:
     value = message.get(name)
-    if value is None and optional:
-        return None  # type: ignore[return-value]
     if not isinstance(value, str) or not value:
         raise WireError(f"{name} is a non-empty string")
     return value
+
+
+def _optional_text(message: dict[str, Any], name: str) -> str | None:
+    return None if message.get(name) is None else _text(message, name)
 
 
 def _fen(message: dict[str, Any], name: str, *, positive: bool = False) -> int:
@@ -182,10 +184,10 @@ def decode_receipt(message: Any) -> OrderReceipt:
         raise WireError(f"unknown order status {message.get('status')!r}") from None
     return OrderReceipt(
         idempotency_key=_text(message, "idempotency_key"),
-        bank_txn_id=_text(message, "bank_txn_id", optional=True),
+        bank_txn_id=_optional_text(message, "bank_txn_id"),
         status=status,
         at=decode_time(message.get("at")),
-        reason=_text(message, "reason", optional=True),
+        reason=_optional_text(message, "reason"),
     )
 
 
@@ -225,7 +227,7 @@ def _line(message: Any) -> StatementLine:
         counterparty_account=_text(message, "counterparty_account"),
         counterparty_name=_text(message, "counterparty_name"),
         booked_at=decode_time(message.get("booked_at")),
-        idempotency_key=_text(message, "idempotency_key", optional=True),
+        idempotency_key=_optional_text(message, "idempotency_key"),
     )
 
 
