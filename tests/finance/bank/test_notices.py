@@ -132,7 +132,7 @@ def test_a_notice_is_repeated_later_after_it_was_acknowledged(
     bank: BankProcess, adapter: HttpBankAdapter, receiver: NoticeReceiver
 ) -> None:
     sub_account = adapter.open_sub_account(reference="deposit-n7", name="保证金专户")
-    bank.faults(notices={"repeat": 1, "times": 2, "every": 1.5})
+    bank.faults(notices={"repeat": 1, "times": 2, "every": 3})
 
     repeated = bank.pay_in(sub_account.number, 700)
     between = bank.pay_in(sub_account.number, 800)
@@ -160,14 +160,13 @@ def test_a_notice_is_delayed_as_configured(
     bank: BankProcess, adapter: HttpBankAdapter, receiver: NoticeReceiver
 ) -> None:
     sub_account = adapter.open_sub_account(reference="deposit-n6", name="保证金专户")
-    bank.faults(notices={"delay": 1, "seconds": 2})
+    bank.faults(notices={"delay": 1, "seconds": 3})
 
     late = bank.pay_in(sub_account.number, 100)
     prompt = bank.pay_in(sub_account.number, 200)
 
-    receiver.wait_for(1)
-    assert _txn_ids(adapter, receiver) == [prompt]
-    time.sleep(0.5)
-    assert len(receiver.received) == 1  # the delayed one is not there yet
-    receiver.wait_for(2, timeout=10)
+    received = receiver.wait_for(2)
     assert _txn_ids(adapter, receiver) == [prompt, late]
+    booked = adapter.verify_notice(received[1].body, received[1].signature).booked_at
+    [delivery] = [delivery for delivery in bank.deliveries() if delivery["bank_txn_id"] == late]
+    assert datetime.fromisoformat(delivery["delivered_at"]) - booked >= timedelta(seconds=3)

@@ -40,6 +40,7 @@ from ggzy.finance.bank.wire import (
     decode_sub_account,
     encode_order,
     parse_public_key,
+    public_key_text,
     signature_valid,
 )
 
@@ -81,7 +82,7 @@ class HttpBankAdapter:
         here (a bank answering with another key is not the bank the centre configured)."""
         probe = cls(base_url, public_key=public_key, settlement_account="", timeout=timeout)
         info = probe._call("GET", "/info")
-        if not isinstance(info, dict) or info.get("public_key") != public_key.strip():
+        if not isinstance(info, dict) or not _same_key(info.get("public_key"), public_key):
             probe.close()
             raise BankRequestRefused(reason="the bank at this address does not serve the pinned public key")
         account = info.get("settlement_account")
@@ -162,6 +163,15 @@ class HttpBankAdapter:
             return decode(message)
         except WireError as error:
             raise BankUnavailable(reason=f"the bank's answer is not the protocol's: {error}") from None
+
+
+def _same_key(served: Any, pinned: str) -> bool:
+    if not isinstance(served, str):
+        return False
+    try:
+        return public_key_text(parse_public_key(served)) == public_key_text(parse_public_key(pinned))
+    except WireError:
+        return False
 
 
 def _code(answer: httpx.Response) -> str | None:
