@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
 
+from ggzy.cli import app as cli
 from ggzy.core.clock import to_china_time
 from ggzy.core.events import canonical_json
 from ggzy.finance.bank.http_adapter import HttpBankAdapter
@@ -170,3 +172,22 @@ def test_a_notice_is_delayed_as_configured(
     booked = adapter.verify_notice(received[1].body, received[1].signature).booked_at
     [delivery] = [delivery for delivery in bank.deliveries() if delivery["bank_txn_id"] == late]
     assert datetime.fromisoformat(delivery["delivered_at"]) - booked >= timedelta(seconds=3)
+
+
+def test_ggzy_bank_pay_books_a_transfer_at_the_teller_and_the_platform_is_notified(
+    bank: BankProcess, adapter: HttpBankAdapter, receiver: NoticeReceiver
+) -> None:
+    sub_account = adapter.open_sub_account(reference="deposit-n8", name="保证金专户")
+    options = ["--amount-fen", "1234567", "--payer-account", "6222", "--payer-name", "乙公司", "--url", bank.url]
+
+    paid = CliRunner().invoke(cli, ["bank", "pay", "--sub-account", sub_account.number, *options])
+    refused = CliRunner().invoke(cli, ["bank", "pay", "--sub-account", "no-such", *options])
+
+    assert paid.exit_code == 0, paid.output
+    assert "12,345.67 元" in paid.output
+    [received] = receiver.wait_for(1)
+    notice = adapter.verify_notice(received.body, received.signature)
+    assert (notice.sub_account, notice.amount_fen, notice.payer_name) == (sub_account.number, 1_234_567, "乙公司")
+    assert refused.exit_code == 1
+    assert "unknown_sub_account" in refused.output
+    assert bank.balance(sub_account.number) == 1_234_567

@@ -51,3 +51,34 @@ def bank_serve(
         soft_wrap=True,
     )
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@bank_app.command("pay")
+def bank_pay(
+    sub_account: Annotated[str, typer.Option(help="The sub-account (子账号) to pay into")],
+    amount_fen: Annotated[int, typer.Option(help="The amount in 分 (¥1 = 100)", min=1)],
+    payer_account: Annotated[str, typer.Option(help="The payer's account number")],
+    payer_name: Annotated[str, typer.Option(help="The payer's account name")],
+    payer_bank: Annotated[str, typer.Option(help="The payer's bank")] = "中国工商银行",
+    url: Annotated[str, typer.Option(help="The bank simulator")] = "http://127.0.0.1:8003",
+) -> None:
+    """A payer's transfer into a sub-account, at the simulator's teller: the bank books it and notifies the platform
+    (signed), as a bidder paying its deposit would cause."""
+    import httpx
+
+    from ggzy.core.money import format_yuan
+
+    body = {"sub_account": sub_account, "amount_fen": amount_fen, "payer_account": payer_account,
+            "payer_name": payer_name, "payer_bank": payer_bank}  # fmt: skip
+    try:
+        answer = httpx.post(f"{url.rstrip('/')}/teller/transfers", json=body, timeout=10)
+    except httpx.HTTPError as error:
+        console.print(f"[bold red]the bank simulator at {url} did not answer: {error}[/bold red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if not answer.is_success:
+        console.print(f"[bold red]refused ({answer.status_code}): {answer.text}[/bold red]", soft_wrap=True)
+        raise typer.Exit(1)
+    booked = answer.json()
+    console.print(
+        f"booked {booked['bank_txn_id']} at {booked['booked_at']}: {format_yuan(amount_fen)} 元 into {sub_account}"
+    )

@@ -16,7 +16,8 @@ The teller (a payer at the counter or in its own bank: simulated, not part of th
 
     POST /teller/transfers              {sub_account, amount_fen, payer_account, payer_name, payer_bank}: books the
                                         credit and queues its signed notice (POST to --notify-url, the signature in
-                                        the ``Ggzy-Bank-Signature`` header), retried with back-off until a 2xx
+                                        the ``Ggzy-Bank-Signature`` header), retried with back-off until a 2xx;
+                                        ``ggzy bank pay --sub-account … --amount-fen …`` calls it from a shell
 
 The operator (faults on demand; they live in the process's memory and a restart clears them):
 
@@ -32,7 +33,7 @@ The operator (faults on demand; they live in the process's memory and a restart 
                                         "reorder": N,                 the next N notices are held, then delivered in
                                                                       reverse order once the N-th is booked
                                         "delay": N, "seconds": S}}    the next N notices are delivered S seconds late
-    GET    /admin/faults   what is pending;  DELETE /admin/faults: clear them
+    GET    /admin/faults   what is pending;  DELETE /admin/faults: clear them (held notices are released, in order)
     GET    /admin/deliveries                 every notice delivery: due, attempts, delivered, last error
     POST   /admin/clock    {"advance_seconds": S}: move the bank's clock forward (to reach the next day's statement)
 
