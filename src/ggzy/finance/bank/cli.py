@@ -37,6 +37,7 @@ def bank_serve(
     from ggzy.finance.bank.simulator_server import create_bank_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bank %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the notifier's warnings say what matters, once per attempt
     try:
         books = BankBooks(directory)
     except (OSError, ValueError) as error:
