@@ -23,26 +23,41 @@ install: $(STAMP)
 ## checkpoint; the witness stops when the platform does. Its storage is kept OUTSIDE the data directory: whoever
 ## holds the data directory must not be able to reset the witness too. `ggzy ledger verify` then checks the ledger
 ## against it (docs/ledger.md). The witness pins the platform's keys at its first start: `make clean` removes both.
+## Beside them a bank simulator (`ggzy bank serve`, decision 0032; its own key and books in ./bank-data, or BANK_DIR,
+## also outside the data directory; port 8003, or BANK_PORT) that pushes signed credit notices to the platform; its
+## URL and public key reach the platform as GGZY_BANK_URL and GGZY_BANK_PUBLIC_KEY. It stops with the platform too.
 # `make run PORT=8080`: the portal's port (GGZY_PORT)
 PORT ?= 8000
 WITNESS_PORT ?= 8001
 WITNESS_DIR ?= witness-data
+BANK_PORT ?= 8003
+BANK_DIR ?= bank-data
 WITNESS_ARGS ?=  # `make run WITNESS_ARGS=--reset`: its operator re-initialises the witness (docs/ledger.md)
 run: $(STAMP)
 	@data="$${GGZY_DATA_DIR:-var}"; witness_dir="$(WITNESS_DIR)"; \
 	case "$$(realpath -m "$$witness_dir")/" in "$$(realpath -m "$$data")/"*) \
 		echo "WITNESS_DIR=$$witness_dir is inside the data directory $$data: whoever holds the data directory could reset the witness too. Keep it elsewhere." >&2; exit 2;; esac; \
+	case "$$(realpath -m "$(BANK_DIR)")/" in "$$(realpath -m "$$data")/"*) \
+		echo "BANK_DIR=$(BANK_DIR) is inside the data directory $$data: the bank's books are the bank's, not the platform's. Keep them elsewhere." >&2; exit 2;; esac; \
 	if [ -d "$$data/witness" ] && [ ! -e "$$witness_dir" ]; then \
 		echo "moving the witness's storage out of the data directory: $$data/witness -> $$witness_dir"; mv "$$data/witness" "$$witness_dir" || exit 1; fi; \
 	keys=$$($(BIN)/ggzy ledger keys) || exit 1; \
 	$(BIN)/ggzy witness serve --dir "$$witness_dir" --port $(WITNESS_PORT) $(WITNESS_ARGS) $$(printf -- '--platform-key=%s ' $$keys) & \
-	witness=$$!; trap 'kill $$witness 2>/dev/null; wait $$witness 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	witness=$$!; \
+	$(BIN)/ggzy bank serve --dir "$(BANK_DIR)" --port $(BANK_PORT) --notify-url "http://127.0.0.1:$(PORT)/api/v1/finance/bank/notices" & \
+	bank=$$!; trap 'kill $$witness $$bank 2>/dev/null; wait $$witness $$bank 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	for attempt in $$(seq 60); do \
 		kill -0 $$witness 2>/dev/null || { echo "!!! the witness did not start: its reason is above (docs/ledger.md, 'The local witness'). Once you know why, make run WITNESS_ARGS=--reset re-initialises it." >&2; exit 1; }; \
 		$(BIN)/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$(WITNESS_PORT)/info', timeout=1)" 2>/dev/null && break; \
 		sleep 0.5; \
 	done; \
+	for attempt in $$(seq 60); do \
+		kill -0 $$bank 2>/dev/null || { echo "!!! the bank simulator did not start: its reason is above (decision 0032)." >&2; exit 1; }; \
+		bank_key=$$($(BIN)/python -c "import json, urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:$(BANK_PORT)/info', timeout=1))['public_key'])" 2>/dev/null) && break; \
+		sleep 0.5; \
+	done; \
 	export GGZY_LEDGER_WITNESS_URLS="$${GGZY_LEDGER_WITNESS_URLS:-http://127.0.0.1:$(WITNESS_PORT)}"; \
+	export GGZY_BANK_URL="$${GGZY_BANK_URL:-http://127.0.0.1:$(BANK_PORT)}" GGZY_BANK_PUBLIC_KEY="$${GGZY_BANK_PUBLIC_KEY:-$$bank_key}"; \
 	GGZY_PORT=$(PORT) $(BIN)/ggzy serve --demo
 
 ## make test: the whole suite on SQLite, then every database test again on PostgreSQL
@@ -105,4 +120,4 @@ bench-quick:
 	@$(MAKE) --no-print-directory bench BENCH_ARGS=--quick
 
 clean:
-	rm -rf $(VENV) var witness-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var witness-data bank-data .pytest_cache .mypy_cache .ruff_cache

@@ -94,6 +94,15 @@ def _assistant_app() -> typer.Typer:
 app.add_typer(_assistant_app(), name="assistant")
 
 
+def _bank_app() -> typer.Typer:
+    from ggzy.finance.bank.cli import bank_app
+
+    return bank_app
+
+
+app.add_typer(_bank_app(), name="bank")
+
+
 def _storage_app() -> typer.Typer:
     from ggzy.storage.cli import storage_app
 

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:17170",
         description="Where the pages find the bidder's local assistant (`ggzy assistant serve`, on its computer)",
     )
+    bank_url: str = Field(
+        default="", description="The bank's 银企直连 endpoint (`ggzy bank serve` in a demo); empty: no bank connected"
+    )
+    bank_public_key: str = Field(
+        default="", description="The bank's Ed25519 notice-signing key, pinned (base64, as its GET /info serves it)"
+    )
+    bank_timeout_seconds: float = Field(default=5.0, description="How long a call to the bank may take")
     portal_page_cache: bool = Field(
         default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
     )
