@@ -23,7 +23,7 @@ install: $(STAMP)
 ## checkpoint; the witness stops when the platform does. Its storage is kept OUTSIDE the data directory: whoever
 ## holds the data directory must not be able to reset the witness too. `ggzy ledger verify` then checks the ledger
 ## against it (docs/ledger.md). The witness pins the platform's keys at its first start: `make clean` removes both.
-## Beside them a bank simulator (`ggzy bank serve`, decision 0032; its own key and books in ./bank-data, or BANK_DIR,
+## Beside them a bank simulator (`ggzy bank serve`, decision 0034; its own key and books in ./bank-data, or BANK_DIR,
 ## also outside the data directory; port 8003, or BANK_PORT) that pushes signed credit notices to the platform; its
 ## URL and public key reach the platform as GGZY_BANK_URL and GGZY_BANK_PUBLIC_KEY. It stops with the platform too.
 # `make run PORT=8080`: the portal's port (GGZY_PORT)
@@ -52,7 +52,7 @@ run: $(STAMP)
 		sleep 0.5; \
 	done; \
 	for attempt in $$(seq 60); do \
-		kill -0 $$bank 2>/dev/null || { echo "!!! the bank simulator did not start: its reason is above (decision 0032)." >&2; exit 1; }; \
+		kill -0 $$bank 2>/dev/null || { echo "!!! the bank simulator did not start: its reason is above (decision 0034)." >&2; exit 1; }; \
 		bank_key=$$($(BIN)/python -c "import json, urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:$(BANK_PORT)/info', timeout=1))['public_key'])" 2>/dev/null) && break; \
 		sleep 0.5; \
 	done; \

@@ -1,4 +1,4 @@
-"""Refund orders through ``HttpBankAdapter`` against the bank simulator in its own process (decision 0032).
+"""Refund orders through ``HttpBankAdapter`` against the bank simulator in its own process (decision 0034).
 
 For each N (default 1,000 and 10,000), a fresh simulator (``python -m ggzy bank serve`` on a free port, its own
 directory): N sub-accounts are opened and N payers' transfers booked at its teller (set-up, its rate reported too),

@@ -1,5 +1,5 @@
 """``HttpBankAdapter``: the platform's side of the bank protocol over HTTP (the bank simulator speaks it; a real
-bank's 银企直连 would get an adapter of its own with the same interface, decision 0032).
+bank's 银企直连 would get an adapter of its own with the same interface, decision 0034).
 
 Every call has a timeout. A call that gets no usable answer — connection refused or reset, a timeout, a 5xx, an
 answer that is not the protocol's — raises :class:`BankUnavailable`: its outcome is unknown, so an order is asked
