@@ -28,6 +28,14 @@ from ggzy.evaluation.models import (
     SigningKey,
 )
 from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
+from ggzy.finance.models import (
+    BankCredit,
+    DepositSubAccount,
+    FinanceAccount,
+    FinanceAlert,
+    Posting,
+    PostingLine,
+)
 from ggzy.ledger.models import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -68,6 +76,7 @@ __all__ = [
     "AuthSession",
     "Award",
     "AwardLetter",
+    "BankCredit",
     "Base",
     "CalendarYear",
     "CandidatePublicity",
@@ -79,6 +88,7 @@ __all__ = [
     "Contract",
     "Custodian",
     "DecryptedBid",
+    "DepositSubAccount",
     "DocumentObjection",
     "Draw",
     "Entity",
@@ -89,6 +99,8 @@ __all__ = [
     "Event",
     "Expert",
     "ExpertSpecialty",
+    "FinanceAccount",
+    "FinanceAlert",
     "Invitation",
     "LedgerCheckpoint",
     "LedgerCosignature",
@@ -103,6 +115,8 @@ __all__ = [
     "OpeningKeyShare",
     "OpeningObjection",
     "PeriodViolation",
+    "Posting",
+    "PostingLine",
     "Prequalification",
     "PrequalificationClarification",
     "PrequalificationKey",
