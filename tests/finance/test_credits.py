@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from ggzy.finance.models import BankCredit, DepositSubAccount, FinanceAlert, Pos
 from ggzy.finance.rules import AccountPurpose, AlertKind, PayerCheck
 from ggzy.tendering.lifecycle import TenderStageWrong
 from tests.conftest import TEST_NOW
-from tests.factories import bidder_user, event_count, principal
+from tests.factories import bidder_user, event_count, principal, token_for
 from tests.finance.support import (
     DEPOSIT_FEN,
     bank_answer,
@@ -187,3 +188,21 @@ def test_deposits_and_suspense_always_equal_the_settlement_account(db: Session, 
     assert books.incomplete_postings(db) == []
     credited = db.scalar(select(func.sum(BankCredit.amount_fen))) or 0
     assert totals[AccountPurpose.SETTLEMENT] == credited  # each notice counted once
+
+
+def test_regulations_art_26_a_bidder_registers_its_basic_account_once_in_the_entity_register(
+    client: TestClient, db: Session
+) -> None:
+    tender, _ = deposit_tender(db)
+    user = bidder_user(db)
+    headers = token_for(db, user)
+    response = client.patch("/api/v1/entities/me", json={"basic_account": "5301 0000 0042"}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["basic_account"] == "5301 0000 0042"
+    row, _ = opened(db, tender, user)
+    outcome = finance.record_credit(
+        db, notice(row.number or "", DEPOSIT_FEN, payer_account="530100000042"), now=TEST_NOW
+    )
+    assert outcome.credit.payer_check == PayerCheck.BASIC_ACCOUNT
+    refused = client.patch("/api/v1/entities/me", json={"basic_account": "not an account"}, headers=headers)
+    assert refused.status_code == 422
