@@ -21,6 +21,7 @@ from ggzy.finance import service as finance
 from ggzy.finance import views
 from ggzy.finance.access import NotADepositReader
 from ggzy.finance.rules import DepositShortfall, PayerCheck
+from ggzy.tendering import opening as tendering_opening
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
 from tests.conftest import TEST_NOW
@@ -197,3 +198,23 @@ def test_the_api_opens_a_bidders_sub_account_request_once(client: TestClient, db
     again = client.post(f"/api/v1/tenders/{tender.id}/deposits/sub-account", headers=token_for(db, user))
     assert again.json() == first.json()
     assert [row.entity_id for row in finance.sub_accounts_to_open(db)][-1] == user.entity_id
+
+
+def test_the_signed_opening_record_reads_out_each_bids_deposit_met_or_not(db: Session, gm_ca: Path) -> None:
+    setup = _opened(db, gm_ca)
+    record = tendering_opening.opening_view(db, setup["tender"], setup["opened_at"])["record"]
+    assert record["deposits"]["required_fen"] == DEPOSIT_FEN
+    assert [(line["met"], line["shortfall"]) for line in record["deposits"]["bids"]] == [
+        (True, None),
+        (False, "below_requirement"),
+        (False, "not_from_basic_account"),
+        (False, "late"),
+        (False, "nothing_paid"),
+    ]
+    assert [line["bidder"] for line in record["deposits"]["bids"]] == [line["bidder"] for line in record["bids"]]
+
+
+def test_a_tender_without_a_deposit_keeps_its_opening_record_as_before(db: Session, gm_ca: Path) -> None:
+    setup = make_opened_tender(db, gm_ca, prices=PRICES)
+    record = tendering_opening.opening_view(db, setup["tender"], setup["opened_at"])["record"]
+    assert "deposits" not in record
