@@ -35,6 +35,7 @@ from ggzy.finance.models import (
     FinanceAlert,
     Posting,
     PostingLine,
+    RefundOrderRow,
 )
 from ggzy.ledger.models import (
     LedgerCheckpoint,
@@ -126,6 +127,7 @@ __all__ = [
     "ProjectCodeSequence",
     "PublicityObjection",
     "QualificationMark",
+    "RefundOrderRow",
     "Registration",
     "Rejection",
     "Reviewer",

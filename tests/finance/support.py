@@ -5,14 +5,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from ggzy.core.permissions import Permission
+from ggzy.core.permissions import SYSTEM, Permission
 from ggzy.entities.models import Entity, User
+from ggzy.finance import refunds
 from ggzy.finance import service as finance
-from ggzy.finance.bank.protocol import CreditNotice, SubAccount
-from ggzy.finance.models import DepositSubAccount
+from ggzy.finance.bank.protocol import CreditNotice, OrderReceipt, OrderStatus, SubAccount
+from ggzy.finance.models import DepositSubAccount, RefundOrderRow
+from ggzy.finance.refund_rules import RefundGround
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Method
@@ -80,7 +83,35 @@ def notice(
     )  # fmt: skip
 
 
-FINANCE_ACTIONS = ("deposit.sub_account_requested", "deposit.sub_account_opened", "deposit.credit_recorded")
+FINANCE_ACTIONS = (
+    "deposit.sub_account_requested",
+    "deposit.sub_account_opened",
+    "deposit.credit_recorded",
+    "deposit.refund_ordered",
+    "deposit.refund_answered",
+)
+RATE, BASIS = Decimal("0.0035"), 360
+
+
+def paid(db: Session, tender: Tender, amount_fen: int = DEPOSIT_FEN) -> DepositSubAccount:
+    """A bidder's sub-account opened and ``amount_fen`` credited to it the day after TEST_NOW."""
+    row, _ = opened(db, tender)
+    finance.record_credit(db, notice(row.number or "", amount_fen), now=TEST_NOW)
+    return row
+
+
+def order(
+    db: Session, row: DepositSubAccount, *, ground: RefundGround = RefundGround.SUCCESSFUL, days: int = 36
+) -> list[RefundOrderRow]:
+    """Order the refund of ``row``'s deposit ``days`` after TEST_NOW."""
+    return refunds.order_refunds(
+        db, SYSTEM, tender_id=row.tender_id, entity_id=row.entity_id, ground=ground, annual_rate=RATE,
+        day_basis=BASIS, now=TEST_NOW + timedelta(days=days),
+    )  # fmt: skip
+
+
+def receipt(key: str, status: OrderStatus, *, txn: str | None = None, reason: str | None = None) -> OrderReceipt:
+    return OrderReceipt(idempotency_key=key, bank_txn_id=txn, status=status, at=TEST_NOW, reason=reason)
 
 
 def finance_scenario(db: Session, action: str) -> Callable[[], object]:
@@ -92,6 +123,11 @@ def finance_scenario(db: Session, action: str) -> Callable[[], object]:
     if action == "deposit.sub_account_opened":
         row, _ = requested(db, tender)
         return lambda: finance.record_sub_account(db, sub_account=bank_answer(row), now=TEST_NOW)
-    row, _ = opened(db, tender)
-    assert row.number is not None
-    return lambda: finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN), now=TEST_NOW)
+    if action == "deposit.credit_recorded":
+        row, _ = opened(db, tender)
+        return lambda: finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN), now=TEST_NOW)
+    row = paid(db, tender)
+    if action == "deposit.refund_ordered":
+        return lambda: order(db, row)
+    key = order(db, row)[0].idempotency_key
+    return lambda: refunds.record_order_receipt(db, receipt(key, OrderStatus.EXECUTED, txn="B1"), now=TEST_NOW)

@@ -118,3 +118,31 @@ class FinanceAlert(Base):
     detail: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RefundOrderRow(Base):
+    """A refund the platform wants the bank to make (the outbox the bank worker reads), one per credit, back along
+    the route the money came (to the payer's account), with its idempotency key: sending it twice is one transfer.
+    Posted once, when the bank's receipt says it was executed (``posting_id``)."""
+
+    __tablename__ = "finance_refund_orders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    credit_id: Mapped[int] = mapped_column(ForeignKey("finance_credits.id"), unique=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    ground: Mapped[str] = mapped_column(String(16))  # refund_rules.RefundGround
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    from_sub_account: Mapped[str] = mapped_column(String(40))
+    to_account: Mapped[str] = mapped_column(String(40))
+    to_name: Mapped[str] = mapped_column(String(200))
+    to_bank: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | accepted | executed | rejected
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bank_txn_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    posting_id: Mapped[int | None] = mapped_column(ForeignKey("finance_postings.id"), unique=True)

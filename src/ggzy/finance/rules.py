@@ -57,6 +57,7 @@ SINGLE_ACCOUNTS = frozenset(
 class PostingKind(StrEnum):
     DEPOSIT_CREDIT = "deposit_credit"  # money in, to a bidder's sub-account
     SUSPENSE_CREDIT = "suspense_credit"  # money in, to a sub-account nobody knows
+    REFUND = "refund"  # money out: a deposit and its interest paid back along its route
 
 
 class PayerCheck(StrEnum):
@@ -73,6 +74,7 @@ class AlertKind(StrEnum):
     UNKNOWN_SUB_ACCOUNT = "unknown_sub_account"
     PAYER_NOT_BASIC_ACCOUNT = "payer_not_basic_account"
     BASIC_ACCOUNT_UNKNOWN = "basic_account_unknown"
+    REFUND_REJECTED = "refund_rejected"
 
 
 class PostingUnbalanced(DomainError):

@@ -160,6 +160,49 @@ def _tables() -> None:
         batch_op.create_index(batch_op.f("ix_finance_alerts_kind"), ["kind"], unique=False)
 
 
+def _refund_orders() -> None:
+    op.create_table(
+        "finance_refund_orders",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("idempotency_key", sa.String(length=64), nullable=False),
+        sa.Column("credit_id", _ID, nullable=False),
+        sa.Column("tender_id", _ID, nullable=False),
+        sa.Column("entity_id", _ID, nullable=False),
+        sa.Column("ground", sa.String(length=16), nullable=False),
+        sa.Column("principal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("interest_fen", sa.BigInteger(), nullable=False),
+        sa.Column("from_sub_account", sa.String(length=40), nullable=False),
+        sa.Column("to_account", sa.String(length=40), nullable=False),
+        sa.Column("to_name", sa.String(length=200), nullable=False),
+        sa.Column("to_bank", sa.String(length=200), nullable=False),
+        sa.Column("purpose", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("ordered_at", _TIME, nullable=False),
+        sa.Column("answered_at", _TIME, nullable=True),
+        sa.Column("bank_txn_id", sa.String(length=64), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("posting_id", _ID, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["credit_id"], ["finance_credits.id"], name=op.f("fk_finance_refund_orders_credit_id_finance_credits")
+        ),
+        sa.ForeignKeyConstraint(
+            ["entity_id"], ["entities.id"], name=op.f("fk_finance_refund_orders_entity_id_entities")
+        ),
+        sa.ForeignKeyConstraint(
+            ["posting_id"], ["finance_postings.id"], name=op.f("fk_finance_refund_orders_posting_id_finance_postings")
+        ),
+        sa.ForeignKeyConstraint(["tender_id"], ["tenders.id"], name=op.f("fk_finance_refund_orders_tender_id_tenders")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_finance_refund_orders")),
+        sa.UniqueConstraint("credit_id", name=op.f("uq_finance_refund_orders_credit_id")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_finance_refund_orders_idempotency_key")),
+        sa.UniqueConstraint("posting_id", name=op.f("uq_finance_refund_orders_posting_id")),
+    )
+    with op.batch_alter_table("finance_refund_orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_finance_refund_orders_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_finance_refund_orders_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_finance_refund_orders_tender_id"), ["tender_id"], unique=False)
+
+
 def _postgresql_triggers() -> None:
     op.execute(
         "CREATE FUNCTION finance_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -235,6 +278,7 @@ def _sqlite_triggers() -> None:
 
 def upgrade() -> None:
     _tables()
+    _refund_orders()
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_triggers()
     else:
@@ -249,7 +293,13 @@ def downgrade() -> None:
     op.drop_column("entities", "basic_account")
     op.drop_column("tenders", "bid_validity_days")
     op.drop_column("tenders", "deposit_fen")
-    for table in ("finance_alerts", "finance_credits", "finance_sub_accounts", "finance_posting_lines"):
+    for table in (
+        "finance_refund_orders",
+        "finance_alerts",
+        "finance_credits",
+        "finance_sub_accounts",
+        "finance_posting_lines",
+    ):
         op.drop_table(table)  # their triggers go with them
     op.drop_table("finance_postings")
     op.drop_table("finance_accounts")
