@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.core.clock import to_china_time
 from ggzy.core.errors import InvalidInput
 from ggzy.core.permissions import Permission
 from ggzy.tendering import rules
@@ -19,6 +20,7 @@ from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Method
 from tests.conftest import TEST_NOW
 from tests.factories import event_count, make_accepted_project, principal, token_for
+from tests.portal.ws_support import browser_login, csrf_from, problem_code
 
 # make_accepted_project's lot: a budget (estimate) of 1,000,000.00 yuan, so 2% is 20,000.00 yuan
 CAP_FEN = 2_000_000
@@ -137,3 +139,34 @@ def test_the_api_refuses_a_deposit_the_law_or_arithmetic_does_not_allow_and_leav
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
     assert (_tenders(db), event_count(db)) == before
+
+
+def _form(token: str, **changes: str) -> dict[str, str]:
+    def local(moment: datetime) -> str:
+        return to_china_time(moment).strftime("%Y-%m-%dT%H:%M")
+
+    return {
+        "csrf_token": token, "title": "页面保证金招标", "notice_text": "公告正文", "procedure": "open",
+        "method": "scoring", "documents_until": local(TEST_NOW + timedelta(days=10)),
+        "bid_deadline": local(TEST_NOW + timedelta(days=25)), **changes,
+    }  # fmt: skip
+
+
+def test_regulations_art_26_the_owners_form_declares_the_deposit_and_refuses_one_above_the_cap(
+    client: TestClient, db: Session
+) -> None:
+    setup = make_accepted_project(db)
+    browser_login(client, db, setup["agent_user"])
+    url = f"/workspace/projects/lots/{setup['lots'][0].id}/tenders"
+    page = client.get("/workspace/projects").text
+    assert 'name="deposit_amount"' in page
+    assert 'name="bid_validity_days"' in page
+    token = csrf_from(client, "/workspace/projects")
+    before = _tenders(db), event_count(db)
+    refused = client.post(url, data=_form(token, deposit_amount="20000.01", bid_validity_days="90"))
+    assert (refused.status_code, problem_code(refused)) == (422, "deposit_above_cap")
+    assert (_tenders(db), event_count(db)) == before
+    created = client.post(url, data=_form(token, deposit_percent="2", bid_validity_days="90"), follow_redirects=False)
+    assert created.status_code == 303, created.text
+    tender_page = client.get(created.headers["location"])
+    assert "20,000.00 元（2.00 万元）" in tender_page.text
