@@ -26,7 +26,8 @@ from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
 from tests.conftest import TEST_NOW
 from tests.factories import bidder_user, make_opened_tender, make_user, principal, token_for, user_with_role
-from tests.finance.support import DEPOSIT_FEN, deposit_tender, notice, opened, with_basic_account
+from tests.finance.support import DEPOSIT_FEN, bank_answer, deposit_tender, notice, opened, with_basic_account
+from tests.portal.ws_support import browser_login, csrf_from
 
 PRICES = [90_000_000, 91_000_000, 92_000_000, 93_000_000, 94_000_000]
 SEALED_SEEN: dict[str, object] = {}
@@ -218,3 +219,25 @@ def test_a_tender_without_a_deposit_keeps_its_opening_record_as_before(db: Sessi
     setup = make_opened_tender(db, gm_ca, prices=PRICES)
     record = tendering_opening.opening_view(db, setup["tender"], setup["opened_at"])["record"]
     assert "deposits" not in record
+
+
+def test_the_bidders_page_asks_for_its_sub_account_and_shows_where_to_pay_and_what_arrived(
+    client: TestClient, db: Session
+) -> None:
+    tender, _ = deposit_tender(db)
+    user = bidder_user(db)
+    browser_login(client, db, user)
+    path = f"/workspace/bidder/tenders/{tender.id}"
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    assert "20,000.00 元（2.00 万元）" in page.text
+    token = csrf_from(client, path)
+    asked = client.post(f"{path}/deposit-sub-account", data={"csrf_token": token}, follow_redirects=False)
+    assert asked.status_code == 303, asked.text
+    (row,) = [r for r in finance.sub_accounts_to_open(db) if r.entity_id == user.entity_id]
+    finance.record_sub_account(db, sub_account=bank_answer(row), now=TEST_NOW)
+    finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN // 4), now=TEST_NOW)
+    page = client.get(path).text
+    assert f"<code>{row.number}</code>" in page
+    assert "5,000.00 元" in page
+    assert "尚未足额" in page
