@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -510,13 +510,17 @@ def make_opened_tender(
     procedure: str = "open",
     summary_fields: Sequence[Any] = (),
     summaries: list[dict[str, Any]] | None = None,
+    deposit_fen: int | None = None,
+    before_opening: Callable[[Any, list[User]], None] | None = None,
 ) -> dict:
     """A tender opened through the services: one bidder per price (in fen), each bid decrypted by its bidder, the
     opening record read out; the project's lot has ``ceiling_price`` (yuan) if given. Returns the ``setup`` of
     :func:`make_accepted_project` plus ``tender``, ``bidders`` (users) and ``bid_ids`` in the order of ``prices``.
     ``trade_type`` and ``procedure`` pick the law and the procedure; a procedure by invitation invites the bidders
     (a single-source one publicises its supplier first, 政府采购法实施条例 第38条). ``summary_fields``: the opening
-    summary's items the tender declares beyond the price; ``summaries``: each bid's summary beyond its price."""
+    summary's items the tender declares beyond the price; ``summaries``: each bid's summary beyond its price.
+    ``deposit_fen``: the bid deposit the tender requires (valid 90 days); ``before_opening(tender, bidders)`` runs
+    once the bids are in, before the opening starts (to pay deposits, or check what is sealed)."""
     import io
 
     from ggzy.crypto import load_certificate
@@ -566,7 +570,8 @@ def make_opened_tender(
         db, manager, lot_id=lot.id, procedure_key=procedure, method=Method(method), title="评标测试招标",
         notice_text="招标公告正文", documents_until=published_at + timedelta(days=10),
         bid_deadline=published_at + timedelta(days=25), invited_entity_ids=[u.entity_id for u in invitees],
-        now=TEST_NOW, summary_fields=summary_fields,
+        now=TEST_NOW, summary_fields=summary_fields, deposit_fen=deposit_fen,
+        bid_validity_days=90 if deposit_fen is not None else None,
     )  # fmt: skip
     tendering.attach_documents(db, manager, tender_id=tender.id, sha256="c" * 64, name="f.pdf", size=1, now=TEST_NOW)
     if chosen.periods.sole_supplier_publicity is not None:
@@ -584,6 +589,8 @@ def make_opened_tender(
             details={}, signer=LEDGER_KEYS.ed25519_key, now=TEST_NOW,
         )  # fmt: skip
         crew.append((bidder, envelope, actor))
+    if before_opening is not None:
+        before_opening(tender, [bidder.user for bidder, _, _ in crew])
     after = tender.bid_deadline + timedelta(minutes=1)
     host = principal(db, agent_user, Permission.OPENING_HOST)
     opening.start_opening(db, host, tender_id=tender.id, now=after)

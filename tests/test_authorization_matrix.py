@@ -147,6 +147,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tenders/{tender_id}/award"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/tenders/{tender_id}/contract"): frozenset({R.OWNER, R.AGENT}),
     ("GET", "/api/v1/tenders/{tender_id}/award"): EVERYONE,
+    ("POST", "/api/v1/tenders/{tender_id}/deposits/sub-account"): frozenset({R.BIDDER}),
+    # a bidder its own; the owner, agent, centre staff and supervisor every bid's after the opening (finance.access)
+    ("GET", "/api/v1/tenders/{tender_id}/deposits"): frozenset(
+        {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
+    ),
     ("GET", "/api/v1/award-letters/mine"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/award-letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     ("GET", "/api/v1/documents/signing-certificate"): EVERYONE,
@@ -219,6 +224,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/bidder"): frozenset({R.BIDDER}),
     ("GET", "/workspace/bidder/tenders/{tender_id}"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/tenders/{tender_id}/deposit-sub-account"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     ledger_witness_urls: str = Field(
         default="", description="Witnesses that cosign each checkpoint (tlog-witness), comma-separated base URLs"
     )
+    # bid deposits (decision 0031): the bank's demand-deposit rate (活期存款利率) and its day count, for the
+    # interest refunded with a deposit (招标投标法实施条例 第31条、第57条: 银行同期存款利息): the bank's rate
+    deposit_interest_annual_rate: Decimal = Field(
+        default=Decimal("0.0035"), ge=0, le=1, description="Annual demand-deposit rate, 0.0035 = 0.35%"
+    )
+    deposit_interest_day_basis: int = Field(default=360, ge=360, le=366, description="Days of the interest year")
     platform_name: str = Field(default="公共资源交易平台", description="The platform's name on its documents")
     documents_key_file: Path | None = Field(
         default=None,

@@ -28,6 +28,15 @@ from ggzy.evaluation.models import (
     SigningKey,
 )
 from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
+from ggzy.finance.models import (
+    BankCredit,
+    DepositSubAccount,
+    FinanceAccount,
+    FinanceAlert,
+    Posting,
+    PostingLine,
+    RefundOrderRow,
+)
 from ggzy.ledger.models import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -68,6 +77,7 @@ __all__ = [
     "AuthSession",
     "Award",
     "AwardLetter",
+    "BankCredit",
     "Base",
     "CalendarYear",
     "CandidatePublicity",
@@ -79,6 +89,7 @@ __all__ = [
     "Contract",
     "Custodian",
     "DecryptedBid",
+    "DepositSubAccount",
     "DocumentObjection",
     "Draw",
     "Entity",
@@ -89,6 +100,8 @@ __all__ = [
     "Event",
     "Expert",
     "ExpertSpecialty",
+    "FinanceAccount",
+    "FinanceAlert",
     "Invitation",
     "LedgerCheckpoint",
     "LedgerCosignature",
@@ -103,6 +116,8 @@ __all__ = [
     "OpeningKeyShare",
     "OpeningObjection",
     "PeriodViolation",
+    "Posting",
+    "PostingLine",
     "Prequalification",
     "PrequalificationClarification",
     "PrequalificationKey",
@@ -112,6 +127,7 @@ __all__ = [
     "ProjectCodeSequence",
     "PublicityObjection",
     "QualificationMark",
+    "RefundOrderRow",
     "Registration",
     "Rejection",
     "Reviewer",

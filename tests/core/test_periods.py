@@ -23,6 +23,7 @@ from ggzy.core.calendar import CalendarYearUnknown, WorkingDayCalendar
 from ggzy.core.calendar_store import package_calendar
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.periods import DayCount, StatutoryPeriod, registered_periods, statutory_period
+from ggzy.finance import refund_rules
 from ggzy.prequalification import rules as prequalification_rules
 from ggzy.tendering import rules as tender_rules
 from ggzy.tendering.procedures import OPEN
@@ -187,6 +188,25 @@ RULES.update(
         for period in vars(CONSULTATION_PERIODS).values()
     }
 )
+
+
+def _refund_last_day(ground: refund_rules.RefundGround) -> Callable[[WorkingDayCalendar, date], date]:
+    def last_day(cal: WorkingDayCalendar, day: date) -> date:
+        found = refund_rules.refund_due("tendering_law", ground).last_day(cal, day)
+        assert found is not None
+        return found
+
+    return last_day
+
+
+# 招标投标法实施条例 第57条 (after the contract), 第35条 (after a withdrawal): read from finance's refund rules
+RULES.update(
+    {
+        "tendering.deposit_refund_after_contract": _refund_last_day(refund_rules.RefundGround.SUCCESSFUL),
+        "tendering.deposit_refund_after_withdrawal": _refund_last_day(refund_rules.RefundGround.WITHDRAWN),
+    }
+)
+
 
 PERIODS = registered_periods()
 HOLIDAYS = {

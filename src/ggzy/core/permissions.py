@@ -68,6 +68,7 @@ class Permission(StrEnum):
     VENUE_MANAGE = "venue.manage"
     VENUE_BOOKING_READ = "venue.booking_read"
     VIOLATION_READ = "violation.read"
+    DEPOSIT_READ = "deposit.read"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -122,6 +123,10 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # missed statutory periods (DESIGN §5): the supervisory department and discipline inspection of the region, the
     # centre's staff, the platform administrator; scope is checked in supervision
     Permission.VIOLATION_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}) | _OVERSIGHT,
+    # bid deposits (decision 0031): a bidder its own at any time; the owner, its agent, the centre's staff and the
+    # supervisor every bid's once the opening began (招标投标法 第22条: who paid is as secret as who bid); scope is
+    # checked in finance
+    Permission.DEPOSIT_READ: frozenset({Role.BIDDER, Role.OWNER, Role.AGENT, Role.CENTRE_STAFF, Role.SUPERVISOR}),
 }
 
 

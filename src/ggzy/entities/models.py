@@ -38,6 +38,8 @@ class Entity(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(300))
+    # 基本存款账户: a bid deposit in cash or by cheque leaves from it (招标投标法实施条例 第26条 第2款)
+    basic_account: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -60,6 +60,12 @@ class EntityUpdate(BaseModel):
     contact_phone: Ascii | None = Field(default=None, max_length=32)
     contact_email: Ascii | None = Field(default=None, max_length=200)
     address: Name | None = Field(default=None, max_length=300)
+    basic_account: Ascii | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[0-9][0-9 -]*[0-9]$",
+        description="基本存款账户: a bid deposit paid in cash or by cheque leaves from it (招标投标法实施条例 第26条)",
+    )
 
 
 class EntityOut(BaseModel):
@@ -75,6 +81,7 @@ class EntityOut(BaseModel):
     contact_phone: str | None
     contact_email: str | None
     address: str | None
+    basic_account: str | None = None
 
 
 class EntityRelationIn(BaseModel):

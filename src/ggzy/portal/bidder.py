@@ -31,6 +31,9 @@ from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, accepts_body
 from ggzy.crypto import DecryptionFailed
+from ggzy.finance import service as deposit_service
+from ggzy.finance import views as deposit_views
+from ggzy.finance.views import DepositStatus
 from ggzy.portal import pages
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
@@ -51,6 +54,9 @@ Bidder = Annotated[Principal, Depends(require(Permission.TENDER_REGISTER))]
 LetterReader = Annotated[Principal, Depends(require(Permission.AWARD_LETTER_READ))]
 Objector = Annotated[Principal, Depends(require(Permission.TENDER_OBJECT))]
 
+SUB_ACCOUNT_REQUESTED = outcome(
+    "sub_account_requested", N_("已申请保证金子账号，银行开立后将在此显示账号。请从贵单位基本账户转入。")
+)
 BID_WITHDRAWN = outcome("bid_withdrawn", N_("投标文件已撤回。投标截止时间前可以重新递交。"))
 BID_DECRYPTED = outcome("bid_decrypted", N_("投标文件已解密。开标记录将列出贵单位的开标一览表。"))
 
@@ -115,7 +121,15 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         "summary_fields": service.summary_fields_of(tender),
         "summary_kinds": summary_form.KIND_LABELS,
         "assistant_url": request.app.state.settings.assistant_url,
+        # the bidder's own deposit, with the sub-account to pay into (finance.views: nobody else's, ever)
+        "deposit": _own_deposit(db, actor, tender, now),
     }
+
+
+def _own_deposit(db: Session, actor: Principal, tender: Tender, now: datetime) -> DepositStatus | None:
+    if tender.deposit_fen is None:
+        return None
+    return deposit_views.tender_deposits(db, actor, tender_id=tender.id, now=now).deposits[0]
 
 
 @router.get(
@@ -144,6 +158,19 @@ def register(tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked, db:
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/bidder/tenders/{tender_id}#bid")
+
+
+@router.post(
+    "/workspace/bidder/tenders/{tender_id}/deposit-sub-account",
+    summary="Ask for the bidder's own deposit sub-account (子账号) for the tender, before the bid deadline",
+    responses=problem_responses(NotFound, deposit_service.NoDepositRequired, lifecycle.TenderStageWrong, Conflict),
+)
+def request_sub_account(tender_id: Id, request: Request, actor: Bidder, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        deposit_service.request_sub_account(db, actor, tender_id=tender_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/bidder/tenders/{tender_id}#deposit", done=SUB_ACCOUNT_REQUESTED)
 
 
 @router.post(

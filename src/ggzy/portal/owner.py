@@ -10,6 +10,7 @@ named agent). Before the opening these pages show nothing about registrations or
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
@@ -228,6 +229,26 @@ def _summary_fields(
     return fields
 
 
+def _deposit_percent(value: str) -> Decimal:
+    """A percentage typed on the form (``2``, ``1.5``): more than zero, at most two decimal places."""
+    try:
+        percent = Decimal(value.strip().rstrip("%％"))
+    except InvalidOperation:
+        percent = Decimal("NaN")
+    if not percent.is_finite() or percent <= 0 or percent > 100 or percent != percent.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            field="deposit_percent", reason_zh="应为大于零的百分比，最多两位小数",
+            reason_en="must be a percentage above zero, at most two decimal places",
+        )  # fmt: skip
+    return percent
+
+
+def _whole_days(value: str, field: str) -> int:
+    if not value.strip().isascii() or not value.strip().isdigit():
+        raise InvalidInput(field=field, reason_zh="应为整数日", reason_en="must be a whole number of days")
+    return int(value.strip())
+
+
 def _china_time(value: str, field: str) -> datetime:
     """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown)."""
     try:
@@ -251,6 +272,8 @@ def _china_time(value: str, field: str) -> datetime:
         NoTenderProcedure,
         service.RoundRunning,
         service.NotEnoughInvitations,
+        rules.DepositAboveCap,
+        rules.DepositWithoutBidValidity,
     ),
 )
 def create_tender(
@@ -271,9 +294,15 @@ def create_tender(
     summary_label_en: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
     summary_kind: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
     summary_required: Annotated[list[SummaryText], Form(max_length=_SUMMARY_ROWS)] = [],  # noqa: B006
+    deposit_amount: Annotated[Name, Form(max_length=40)] = "",
+    deposit_percent: Annotated[Name, Form(max_length=10)] = "",
+    bid_validity_days: Annotated[Name, Form(max_length=10)] = "",
 ) -> Response:
     try:
         declared = _summary_fields(summary_label, summary_label_en, summary_kind, summary_required)
+        deposit_fen = yuan_to_fen(deposit_amount, field="deposit_amount") if deposit_amount.strip() else None
+        percent = _deposit_percent(deposit_percent) if deposit_percent.strip() else None
+        validity = _whole_days(bid_validity_days, "bid_validity_days") if bid_validity_days.strip() else None
         invited = [
             _entity_by_code(db, code.strip(), "invited_codes")
             for code in invited_codes.replace("，", ",").replace("\n", ",").split(",")
@@ -294,6 +323,9 @@ def create_tender(
             invited_entity_ids=invited,
             now=now,
             summary_fields=declared,
+            deposit_fen=deposit_fen,
+            deposit_percent=percent,
+            bid_validity_days=validity,
         )
     except DomainError as error:
         return form_refused(request, db, "ws_projects.html", lambda: _projects_context(db, actor, now), error)

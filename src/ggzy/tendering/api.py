@@ -105,6 +105,8 @@ def tender_out(db: DB, tender: Tender, now: Now) -> TenderOut:
         cancelled_at=tender.cancelled_at,
         cancel_reason=tender.cancel_reason,
         summary_fields=summary_fields_out(service.summary_fields_of(tender)),
+        deposit_fen=tender.deposit_fen,
+        bid_validity_days=tender.bid_validity_days,
     )
 
 
@@ -127,6 +129,8 @@ _MANAGE_PROBLEMS: tuple[type[DomainError], ...] = (NotTheTenderer, NotFound, *li
         ProcedureNotForTradeType,
         ProcedureNotForCategory,
         NoTenderProcedure,
+        rules.DepositAboveCap,
+        rules.DepositWithoutBidValidity,
     ),
 )
 def create_tender(body: TenderIn, db: DB, actor: Manager, now: Now) -> TenderOut:
@@ -143,6 +147,9 @@ def create_tender(body: TenderIn, db: DB, actor: Manager, now: Now) -> TenderOut
         invited_entity_ids=body.invited_entity_ids,
         now=now,
         summary_fields=[field.to_field() for field in body.summary_fields],
+        deposit_fen=body.deposit.amount_fen() if body.deposit else None,
+        deposit_percent=body.deposit.percent if body.deposit else None,
+        bid_validity_days=body.bid_validity_days,
     )
     return tender_out(db, tender, now)
 

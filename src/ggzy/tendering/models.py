@@ -59,6 +59,10 @@ class Tender(Base):
     summary_fields: Mapped[str] = mapped_column(
         Text, server_default=_DEFAULT_SUMMARY_FIELDS, default=_DEFAULT_SUMMARY_FIELDS
     )
+    # the bid deposit the tender requires, in 分 (None: none; 招标投标法实施条例 第26条, 政府采购法实施条例 第33条)
+    deposit_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # 投标有效期 in calendar days from the bid deadline (实施条例 第25条); the deposit's validity is the same (第26条)
+    bid_validity_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class Invitation(Base):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,6 +92,25 @@ class ShareReleaseTooEarly(DomainError):
     status = 409
     message_zh = "投标截止前保管人不得释放开标密钥份额"
     message_en = "A custodian may not release an opening-key share before the bid deadline"
+
+
+# What the domains above tendering add to the opening record (decision 0031: finance adds each bid's deposit, met
+# or not). Registered by the composition root (ggzy.wiring), as the halts are: tendering cannot import them. A section
+# that returns None (nothing to say for this tender) is left out of the record.
+RecordSection = Callable[[Session, int], Any]
+RECORD_SECTIONS: dict[str, RecordSection] = {}
+
+
+def register_record_section(key: str, section: RecordSection) -> None:
+    """Add ``key`` to every opening record from now on (idempotent for the same function)."""
+    if RECORD_SECTIONS.get(key, section) is not section:
+        raise ValueError(f"opening record section {key!r} is registered twice")
+    RECORD_SECTIONS[key] = section
+
+
+def _record_sections(db: Session, tender_id: int) -> dict[str, Any]:
+    found = {key: section(db, tender_id) for key, section in sorted(RECORD_SECTIONS.items())}
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def _opening(db: Session, tender_id: int) -> Opening:
@@ -439,6 +458,7 @@ def finish_opening(
         # 实施条例 第34条, read out from the register at the opening, the first moment anyone may know who bid:
         # related_bidders (第2款, void under 第3款), interested_bidders (第1款), related_bidder_warnings (串标 risk)
         **describe_related(*related),
+        **_record_sections(db, tender.id),
         "outcome": "failed" if failed else "opened",
     }
     text = canonical_json(record)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.core.events import Event
-from ggzy.tendering.models import Clarification, DecryptedBid, DocumentObjection, Tender
+from ggzy.tendering.models import Clarification, DecryptedBid, DocumentObjection, Opening, SealedBid, Tender
 
 # The grounds on which the report's finalisation fails a round (evaluation.finalise_report; tendering.FAILURE_GROUNDS):
 # 招标投标法 第42条, 政府采购法 第36条 (一). A re-tender (re_tender_ordered) is not among them, and a round that failed
@@ -78,3 +78,19 @@ def decrypted_at_of_bids(db: Session, bid_ids: list[int]) -> dict[int, datetime]
         return {}
     rows = db.execute(select(DecryptedBid.bid_id, DecryptedBid.decrypted_at).where(DecryptedBid.bid_id.in_(bid_ids)))
     return {bid_id: at for bid_id, at in rows}
+
+
+def opening_started_at(db: Session, tender_id: int) -> datetime | None:
+    """When the tender's opening began (None: not yet): from then on its bidders are no secret (招标投标法 第36条)."""
+    return db.scalar(select(Opening.started_at).where(Opening.tender_id == tender_id))
+
+
+def bids_at_opening(db: Session, tender_id: int) -> list[tuple[str, int]]:
+    """The bids standing at the deadline (public id, entity), in the order received — the opening record's. Names
+    bidders: for a reader whose domain has checked that the opening began (:func:`opening_started_at`) or who asks
+    about its own bid."""
+    standing = ("active", "revoked", "withdrawn_unopened")  # tendering.bids.ACTIVE, opening.REVOKED, …
+    query = select(SealedBid.public_id, SealedBid.entity_id).where(
+        SealedBid.tender_id == tender_id, SealedBid.status.in_(standing)
+    )
+    return [(public_id, entity_id) for public_id, entity_id in db.execute(query.order_by(SealedBid.id))]

@@ -9,10 +9,12 @@ at the earliest (招标投标法 第24条: the 20th day, Sunday 22 November, is 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import DomainError
+from ggzy.core.money import format_yuan
 from ggzy.core.violations import MissedPeriod, missed
 from ggzy.tendering.procedures import Procedure
 
@@ -187,3 +189,64 @@ def committee_is_lawful(*, members: int, experts: int, procedure: Procedure) -> 
     if members < rule.minimum_members or (rule.odd and members % 2 == 0):
         return False
     return experts * rule.expert_share_denominator >= members * rule.expert_share_numerator
+
+
+# The bid deposit (投标保证金) a tender may require: at most 2% of the lot's estimate (招标投标法实施条例 第26条:
+# 招标项目估算价) or of its budget (政府采购法实施条例 第33条: 采购项目预算金额), which the lot's ``budget_fen`` holds.
+DEPOSIT_CAP_PERCENT = 2
+DEPOSIT_ARTICLES = {
+    "tendering_law": ("招标投标法实施条例 第二十六条", "估算价", "estimate"),
+    "procurement_law": ("政府采购法实施条例 第三十三条", "预算金额", "budget"),
+}
+MAX_BID_VALIDITY_DAYS = 365
+
+
+class DepositAboveCap(DomainError):
+    code = "deposit_above_cap"
+    status = 422
+    message_zh = "投标保证金不得超过项目{basis_zh}的 2%，即 {cap} 元（{article}）"
+    message_en = "The bid deposit may not exceed 2% of the lot's {basis_en}, {cap} yuan ({article})"
+
+
+class DepositWithoutBidValidity(DomainError):
+    code = "deposit_without_bid_validity"
+    status = 422
+    message_zh = (
+        "要求投标保证金的，须载明投标有效期：投标保证金有效期应当与投标有效期一致"
+        "（招标投标法实施条例 第二十五条、第二十六条）"
+    )
+    message_en = (
+        "A tender requiring a bid deposit states its bid validity: the deposit's validity equals it "
+        "(Regulations art. 25, 26)"
+    )
+
+
+def deposit_cap_fen(budget_fen: int) -> int:
+    """2% of the estimate or budget, in whole 分 (rounded down: the cap is never exceeded)."""
+    return budget_fen * DEPOSIT_CAP_PERCENT // 100
+
+
+def deposit_of_percent(budget_fen: int, percent: Decimal) -> int:
+    """A deposit declared as a percentage of the estimate or budget, in whole 分 (rounded down)."""
+    return int(Decimal(budget_fen) * percent / 100 // 1)
+
+
+def check_deposit(
+    *, law_key: str, deposit_fen: int | None, budget_fen: int, bid_validity_days: int | None, field: str = "deposit"
+) -> None:
+    """A tender's bid deposit is within the cap of its law, and its bid validity is stated (招标投标法实施条例
+    第25条、第26条; 政府采购法实施条例 第33条)."""
+    if deposit_fen is None:
+        return
+    article, basis_zh, basis_en = DEPOSIT_ARTICLES[law_key]
+    cap = deposit_cap_fen(budget_fen)
+    if deposit_fen > cap:
+        raise DepositAboveCap(field=field, basis_zh=basis_zh, basis_en=basis_en, cap=format_yuan(cap), article=article)
+    if bid_validity_days is None:
+        raise DepositWithoutBidValidity(field="bid_validity_days")
+
+
+def bid_validity_ends(bid_deadline: datetime, bid_validity_days: int) -> datetime:
+    """投标有效期 runs from the bid deadline (招标投标法实施条例 第25条); the deposit's validity ends with it
+    (第26条)."""
+    return bid_deadline + timedelta(days=bid_validity_days)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ggzy.core import public_ids
 from ggzy.core.inputs import Ascii, Id, Moment, Name, Text
+from ggzy.core.money import yuan_to_fen
 from ggzy.tendering import summary_form
 from ggzy.tendering.procedures import Method
 
@@ -74,6 +76,29 @@ SUMMARY_FIELDS_DESCRIPTION = (
 )
 
 
+class DepositIn(BaseModel):
+    """The bid deposit (投标保证金) a tender requires: an amount in yuan or a percentage of the lot's estimate or
+    budget, at most 2% (招标投标法实施条例 第26条; 政府采购法实施条例 第33条)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount: Ascii | None = Field(
+        default=None, max_length=40, description="In yuan, at most two decimal places", examples=["20000.00"]
+    )
+    percent: Decimal | None = Field(
+        default=None, gt=0, le=100, decimal_places=2, description="Of the lot's estimate or budget", examples=["2"]
+    )
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> DepositIn:
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("give the amount or the percentage, one of them")
+        return self
+
+    def amount_fen(self) -> int | None:
+        return yuan_to_fen(self.amount, field="deposit.amount") if self.amount is not None else None
+
+
 class TenderIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -87,6 +112,10 @@ class TenderIn(BaseModel):
     invited_entity_ids: list[Id] = Field(default_factory=list, description="Invited tendering: ≥ 3 entities")
     summary_fields: list[SummaryFieldIn] = Field(
         default_factory=list, max_length=summary_form.MAX_FIELDS, description=SUMMARY_FIELDS_DESCRIPTION
+    )
+    deposit: DepositIn | None = Field(default=None, description="The bid deposit required, if any")
+    bid_validity_days: int | None = Field(
+        default=None, ge=1, le=365, description="投标有效期 in days from the bid deadline (实施条例 第25条)"
     )
 
 
@@ -144,6 +173,8 @@ class TenderOut(BaseModel):
     summary_fields: list[SummaryFieldOut] = Field(
         description="The opening summary (开标一览表) every bid's sealed summary must carry: the price first"
     )
+    deposit_fen: int | None = Field(default=None, description="The bid deposit required, in fen (None: none)")
+    bid_validity_days: int | None = Field(default=None, description="投标有效期 in days from the bid deadline")
 
 
 class ClarificationOut(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, String, cast, func, select
@@ -162,10 +163,15 @@ def create_tender(
     now: datetime,
     prequalification_id: int | None = None,
     summary_fields: Sequence[summary_form.SummaryField] = (),
+    deposit_fen: int | None = None,
+    deposit_percent: Decimal | None = None,
+    bid_validity_days: int | None = None,
 ) -> Tender:
     """A draft tender for a lot of an accepted project, by its owner or agent. ``prequalification_id`` names the
     prequalification whose pass list the invitations are (招标投标法实施条例 第19条), recorded on the event.
-    ``summary_fields`` are the items of its opening summary (开标一览表) beyond the price, which is always declared."""
+    ``summary_fields`` are the items of its opening summary (开标一览表) beyond the price, which is always declared.
+    The bid deposit it requires is ``deposit_fen``, or ``deposit_percent`` of the lot's estimate or budget, within
+    the cap of its law (:func:`rules.check_deposit`); ``bid_validity_days``: 投标有效期 (实施条例 第25条)."""
     declared = summary_form.declare(summary_fields)
     found = find_lot(db, lot_id)
     if found is None:
@@ -183,6 +189,15 @@ def create_tender(
         raise InvalidInput(
             field="method", reason_zh="该招标方式不支持此评标办法", reason_en="not a method of this procedure"
         )
+    deposit_fen = _deposit_fen(lot, deposit_fen, deposit_percent)
+    if bid_validity_days is not None and not 1 <= bid_validity_days <= rules.MAX_BID_VALIDITY_DAYS:
+        raise InvalidInput(
+            field="bid_validity_days", reason_zh=f"应为 1 至 {rules.MAX_BID_VALIDITY_DAYS} 日",
+            reason_en=f"must be 1 to {rules.MAX_BID_VALIDITY_DAYS} days",
+        )  # fmt: skip
+    rules.check_deposit(
+        law_key=chosen.law.key, deposit_fen=deposit_fen, budget_fen=lot.budget_fen, bid_validity_days=bid_validity_days
+    )
     if {project.owner_id, project.agent_id} & set(invited_entity_ids):
         raise InvalidInput(
             field="invited_entity_ids",
@@ -227,6 +242,8 @@ def create_tender(
         created_by=actor.user_id,
         created_at=now,
         summary_fields=summary_form.to_json(declared),
+        deposit_fen=deposit_fen,
+        bid_validity_days=bid_validity_days,
     )
     try:  # two rounds created at the same moment both count the same rounds: the (lot, round) key decides
         with db.begin_nested():
@@ -247,6 +264,8 @@ def create_tender(
             "procedure": chosen.key,
             "method": method.value,
             "summary_fields": summary_form.beyond_price(declared),  # the price is always declared
+            **({"deposit_fen": deposit_fen} if deposit_fen is not None else {}),
+            **({"bid_validity_days": bid_validity_days} if bid_validity_days is not None else {}),
             **({"prequalification_id": prequalification_id} if prequalification_id is not None else {}),
         },
         now,
@@ -374,6 +393,18 @@ def publicise_sole_supplier(
         now,
     )  # fmt: skip
     return tender
+
+
+def _deposit_fen(lot: Lot, deposit_fen: int | None, deposit_percent: Decimal | None) -> int | None:
+    if deposit_fen is not None and deposit_percent is not None:
+        raise InvalidInput(
+            field="deposit", reason_zh="金额与比例只填其一", reason_en="give the amount or the percentage, not both"
+        )
+    if deposit_percent is not None:
+        deposit_fen = rules.deposit_of_percent(lot.budget_fen, deposit_percent)
+    if deposit_fen is not None and deposit_fen <= 0:
+        raise InvalidInput(field="deposit", reason_zh="应大于零", reason_en="must be more than zero")
+    return deposit_fen
 
 
 def summary_fields_of(tender: Tender) -> tuple[summary_form.SummaryField, ...]:
