@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ggzy.core import public_ids
-from ggzy.core.inputs import Ascii, Id, Moment, Name, Text
+from ggzy.core.inputs import Ascii, Id, Moment, Name, Number, Text
 from ggzy.core.money import yuan_to_fen
 from ggzy.tendering import summary_form
 from ggzy.tendering.procedures import Method
@@ -85,7 +84,7 @@ class DepositIn(BaseModel):
     amount: Ascii | None = Field(
         default=None, max_length=40, description="In yuan, at most two decimal places", examples=["20000.00"]
     )
-    percent: Decimal | None = Field(
+    percent: Number | None = Field(
         default=None, gt=0, le=100, decimal_places=2, description="Of the lot's estimate or budget", examples=["2"]
     )
 
