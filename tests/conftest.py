@@ -121,7 +121,11 @@ def clock() -> FixedClock:
 @pytest.fixture
 def app(connection: Connection, clock: FixedClock, tmp_path: Path) -> FastAPI:
     return create_app(
-        Settings(data_dir=tmp_path, database_url="sqlite://", ledger_background=False),
+        # the TestClient's origin, as a deployment configures its own (GGZY_PUBLIC_ORIGIN; http for the test only)
+        Settings.model_construct(
+            **Settings(data_dir=tmp_path, database_url="sqlite://", ledger_background=False).model_dump()
+            | {"public_origin": "http://testserver"}
+        ),
         session_factory=session_factory(connection, join_transaction_mode="create_savepoint"),
         clock=clock,
         secret_key=b"test-secret-key-test-secret-key!",

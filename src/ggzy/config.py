@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Settings(BaseSettings):
@@ -65,13 +68,47 @@ class Settings(BaseSettings):
     )
     public_origin: str = Field(
         default="",
-        description="The portal's origin as users' browsers reach it (https://ggzy.example.cn), named in every "
-        "certificate login's signature; empty: the origin the request arrived at (behind a proxy, set it)",
+        description="The portal's origin as users' browsers reach it (https://ggzy.example.cn): named in every "
+        "certificate login's signature and in the tender URLs the pages give the assistant. Required wherever the "
+        "portal is reached under another name than this computer's: unset, only requests addressed to 127.0.0.1 "
+        "or localhost may log in by certificate (the Host header is the client's to write)",
     )
     assistant_url: str = Field(
         default="http://127.0.0.1:17170",
-        description="Where the pages find the bidder's local assistant (`ggzy assistant serve`, on its computer)",
+        description="Where the pages find the bidder's local assistant (`ggzy assistant serve`, on its computer): "
+        "http://127.0.0.1:<port>, the only address it listens on",
     )
+
+    @field_validator("public_origin")
+    @classmethod
+    def _an_origin(cls, value: str) -> str:
+        """``scheme://host[:port]`` as browsers write it (lower case, no default port, no path), https unless the
+        host is this computer."""
+        text = value.strip()
+        if not text:
+            return ""
+        parts = urlsplit(text)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
+            raise ValueError(f"public_origin must look like https://host[:port], not {value!r}")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"public_origin must look like https://host[:port], not {value!r}")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"public_origin must use https (http only for this computer), not {value!r}")
+        port = parts.port
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        default = {"http": 80, "https": 443}[parts.scheme]
+        return f"{parts.scheme}://{host.lower()}" + (f":{port}" if port and port != default else "")
+
+    @field_validator("assistant_url")
+    @classmethod
+    def _the_loopback(cls, value: str) -> str:
+        """The assistant listens on 127.0.0.1 only: another name (``localhost`` may resolve to ::1 first, where
+        another user's program can listen) would let a relay pass for it."""
+        parts = urlsplit(value.strip())
+        if parts.scheme != "http" or parts.hostname != "127.0.0.1" or not parts.port or parts.path not in {"", "/"}:
+            raise ValueError(f"assistant_url must be http://127.0.0.1:<port>, not {value!r}")
+        return f"http://127.0.0.1:{parts.port}"
+
     bank_url: str = Field(
         default="", description="The bank's 银企直连 endpoint (`ggzy bank serve` in a demo); empty: no bank connected"
     )

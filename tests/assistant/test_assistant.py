@@ -96,8 +96,10 @@ def test_another_origin_is_refused_with_no_cors_header_and_the_paired_one_is_ans
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == PORTAL
     assert preflight.headers["access-control-allow-private-network"] == "true"
-    front = gm_assistant.client.get("/")  # the assistant's own page: what it holds and whom it answers
-    assert PORTAL in front.text
+    front = gm_assistant.client.get("/")  # any program may read it: it says the assistant runs, nothing more
+    assert "正在运行" in front.text
+    assert PORTAL not in front.text
+    assert "PEM" not in front.text
     assert front.headers["x-frame-options"] == "DENY"
     status = gm_assistant.client.get("/v1/status", headers=gm_assistant.headers())
     assert status.status_code == 200
@@ -206,7 +208,23 @@ def test_a_page_that_does_not_know_the_code_gets_no_session_and_its_challenge_is
         "/v1/session", json={"challenge": challenge, "answer": right}, headers={"Origin": PORTAL}
     )
     assert again.status_code == 403
-    assert _log_events(gm_assistant) == ["refused_pairing", "refused_pairing"]
+    assert _log_events(gm_assistant) == ["refused_pairing"]  # the second, in the same minute, is counted only
+
+
+def test_refusals_are_logged_once_a_minute_per_origin_with_their_count(
+    tmp_path: Path, assistant_home: Path, gm_ca: Path
+) -> None:
+    """Anything that reaches the port can make refusals; the append-only log must not fill the disk with them."""
+    clock = FixedClock(TEST_NOW)
+    home = AssistantHome.open(assistant_home, pair=[PORTAL])
+    assistant = Assistant.build(home, _file_keys(tmp_path, issue(gm_ca)), port=PORT, clock=clock)
+    with TestClient(assistant.app(), base_url=ASSISTANT) as client:
+        for _ in range(50):
+            client.post("/v1/login", json={"nonce": "n"}, headers={"Origin": STRANGER})
+        clock.advance(timedelta(minutes=1))
+        client.post("/v1/login", json={"nonce": "n"}, headers={"Origin": STRANGER})
+    lines = [line for line in home.read_log() if line["event"] == "refused_origin"]
+    assert [line["refused_before_unlogged"] for line in lines] == [0, 49]
 
 
 def test_the_assistant_proves_the_code_for_the_address_the_page_called(gm_assistant: Running) -> None:

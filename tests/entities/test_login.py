@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
 from ggzy.core.permissions import Role
 from ggzy.crypto import current_crl, load_private_key_pem, revoke
@@ -174,7 +175,8 @@ def test_a_login_signed_for_another_portal_is_refused(
 def test_behind_a_proxy_the_configured_public_origin_is_what_a_login_names(
     client: TestClient, app: FastAPI, db: Session, trusted: dict[str, int], gm_ca: Path
 ) -> None:
-    app.state.settings.public_origin = "https://ggzy.example.cn/"
+    app.state.settings.public_origin = Settings(public_origin="https://GGZY.example.cn:443/").public_origin
+    assert app.state.settings.public_origin == "https://ggzy.example.cn"  # as a browser writes an Origin
     try:
         issued = issue(gm_ca)
         nonce = client.post("/api/v1/auth/nonce").json()
@@ -188,7 +190,46 @@ def test_behind_a_proxy_the_configured_public_origin_is_what_a_login_names(
         body["signature"] = body["signature"].decode()
         assert client.post("/api/v1/auth/certificate-login", json=body).status_code == 200
     finally:
-        app.state.settings.public_origin = ""
+        app.state.settings.public_origin = "http://testserver"
+
+
+def test_unconfigured_a_login_is_taken_only_on_this_computer_for_the_host_header_is_the_clients(
+    app: FastAPI, db: Session, trusted: dict[str, int], gm_ca: Path
+) -> None:
+    """Without GGZY_PUBLIC_ORIGIN the platform cannot know its own name: a Host header the client wrote would let a
+    login signed for a phishing site pass as this one's (a security review's finding). Only this computer's own
+    addresses derive it."""
+    app.state.settings.public_origin = ""
+    try:
+        for host in ("phishing.example", "ggzy.example.cn"):
+            with TestClient(app, base_url=f"http://{host}") as stranger:
+                refused = stranger.post("/api/v1/auth/nonce")
+                assert refused.status_code == 503
+                assert refused.json()["code"] == "public_origin_not_configured"
+                assert stranger.get("/login").status_code == 503
+        with TestClient(app, base_url="http://127.0.0.1:8000") as local:
+            body = certificate_login_body(local, issue(gm_ca))
+            assert local.post("/api/v1/auth/certificate-login", json=body).status_code == 200
+    finally:
+        app.state.settings.public_origin = "http://testserver"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://ggzy.example.cn", "https://ggzy.example.cn/login", "ggzy.example.cn", "https://u:p@ggzy.example.cn"],
+)
+def test_a_public_origin_is_an_https_origin_or_this_computers(origin: str) -> None:
+    with pytest.raises(ValueError, match="public_origin"):
+        Settings(public_origin=origin)
+    assert Settings(public_origin="http://localhost:8000").public_origin == "http://localhost:8000"
+
+
+def test_the_assistant_is_looked_for_on_127_0_0_1_only() -> None:
+    """``localhost`` may resolve to ::1 first, where another user's program can listen and relay to the assistant."""
+    for url in ("http://localhost:17170", "http://[::1]:17170", "https://127.0.0.1:17170", "http://127.0.0.1"):
+        with pytest.raises(ValueError, match="assistant_url"):
+            Settings(assistant_url=url)
+    assert Settings(assistant_url="http://127.0.0.1:17170/").assistant_url == "http://127.0.0.1:17170"
 
 
 def test_signature_by_another_key_is_refused(

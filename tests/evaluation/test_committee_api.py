@@ -162,6 +162,12 @@ def test_regulations_art_53_members_sign_or_dissent_through_the_api_and_staff_re
     assert {(s["member_id"], s["opinion"], s["reasons"]) for s in owner_view["signatures"]} == {
         (seats[0][0], "agree", ""), (seats[1][0], "dissent", dissent["reasons"]),
     }  # fmt: skip
+    # but never the members' keys: a signing key is the expert's across tenders, its fingerprint a name (第37条)
+    assert {(s["key_fingerprint"], s["signature"], s["signed_message"]) for s in owner_view["signatures"]} == {
+        (None, None, None)
+    }
+    staff_view = client.get(_url(tender_id, "/evaluation"), headers=token_for(db, scene["staff"])).json()
+    assert scene["keys"][0].fingerprint in {s["key_fingerprint"] for s in staff_view["signatures"]}
     bidder_view = client.get(_url(tender_id, "/evaluation"), headers=token_for(db, scene["bidders"][0])).json()
     assert (bidder_view["report"], bidder_view["signatures"]) == (None, None)
 

@@ -77,11 +77,12 @@ class AssistantHome:
         changed = False
         if config.exists():
             for item in json.loads(config.read_text("utf-8")).get("portals", []):
+                # the rule of today for pairings of before it too: a plain-http portal elsewhere is refused at start
                 if isinstance(item, str):  # an assistant of before the pairing codes: the origin gets one now
-                    pairings[normalise_origin(item)] = new_pairing_code()
+                    pairings[portal_origin(item)] = new_pairing_code()
                     changed = True
                 else:
-                    pairings[normalise_origin(item["origin"])] = str(item["code"])
+                    pairings[portal_origin(item["origin"])] = str(item["code"])
         for origin in added:
             if origin not in pairings:
                 pairings[origin] = new_pairing_code()

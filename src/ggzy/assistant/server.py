@@ -126,8 +126,26 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
     home: AssistantHome = operations.home
     book = operations.book
     own_origin = f"http://127.0.0.1:{port}"
-    allowed_hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    # 127.0.0.1 only, the one address it listens on: ``localhost`` may resolve to ::1 first, where another user's
+    # program could listen and relay to it with the Host header unchanged (a security review's finding)
+    allowed_hosts = {f"127.0.0.1:{port}"}
     handshakes = Handshakes()
+    unlogged: dict[tuple[str, str], tuple[int, int]] = {}  # (event, origin) → (minute last logged, refusals since)
+
+    def log_refusal(event: str, origin: str, **details: Any) -> None:
+        """A refusal, logged once a minute per origin with how many there were: anything that reaches the port can
+        make refusals, and the append-only log must not fill the disk with them (a security review's finding)."""
+        now = operations.clock.now()
+        minute = int(now.timestamp()) // 60
+        last, since = unlogged.get((event, origin), (-1, 0))
+        if last == minute:
+            unlogged[(event, origin)] = (last, since + 1)
+            return
+        if len(unlogged) > 10_000:
+            unlogged.clear()
+        unlogged[(event, origin)] = (minute, 0)
+        home.log(now, event, origin=origin, refused_before_unlogged=since, **details)
+
     open_paths = {"/v1/hello", "/v1/session"}  # the handshake itself; everything else needs its session
     app = FastAPI(title="ggzy 投标助手", openapi_url=None, docs_url=None, redoc_url=None)
 
@@ -140,7 +158,7 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
         origin = request.headers.get("origin")
         if not home.is_paired(origin):
             # cut to size: any web page can make refused requests, and the log must not fill the disk with them
-            home.log(operations.clock.now(), "refused_origin", origin=(origin or "")[:200], path=request.url.path[:200])
+            log_refusal("refused_origin", (origin or "")[:200], path=request.url.path[:200])
             return _problem(OriginNotPaired(origin=origin or "（无来源 / no Origin）"), request.url.path)
         assert origin is not None
         cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
@@ -202,7 +220,7 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
                 code=code, portal=portal, challenge=body.challenge, answer=body.answer, now=operations.clock.now()
             )
         except DomainError:
-            home.log(operations.clock.now(), "refused_pairing", origin=portal)
+            log_refusal("refused_pairing", portal)
             raise
 
     @app.get("/v1/status")
@@ -325,6 +343,7 @@ def create_assistant_app(operations: Operations, *, port: int) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def root() -> HTMLResponse:
-        return page("consent.html", request=None, key=operations.keys, portals=home.portals)
+        # what any program on the computer may read: that it runs, nothing of the key or the pairings
+        return page("consent.html", request=None, key=operations.keys)
 
     return app

@@ -20,7 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ggzy.config import LOOPBACK_HOSTS
 from ggzy.core.db import unit_of_work
+from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Permission, Principal, require
 
 
@@ -218,10 +220,33 @@ def attachment(chunks: Iterable[bytes], *, name: str, size: int | None, sha256: 
     )
 
 
+class PublicOriginNotConfigured(DomainError):
+    code = "public_origin_not_configured"
+    status = 503
+    message_zh = (
+        "本平台未配置对外地址（GGZY_PUBLIC_ORIGIN），不能通过 {host} 进行证书登录"
+        "或向投标助手提供项目地址；请联系平台运维"
+    )
+    message_en = (
+        "The platform's public origin (GGZY_PUBLIC_ORIGIN) is not configured: no certificate login or tender URL for "
+        "the assistant through {host}; contact the platform's operators"
+    )
+
+
 def public_origin(request: Request) -> str:
     """The portal's origin as its users' browsers write it (``https://ggzy.example.cn``): the configured
-    ``public_origin``, or else the scheme and host the request arrived at (a proxy in front must set it)."""
-    configured = str(request.app.state.settings.public_origin).strip().rstrip("/")
+    ``public_origin``; unset, the scheme and host the request arrived at, but only when that host is this computer
+    (127.0.0.1, localhost, ::1: the demo, a developer). Anywhere else the ``Host`` header is whatever the client
+    wrote, and a login signed for another site could be replayed here under that site's name (a security review's
+    finding): :class:`PublicOriginNotConfigured`."""
+    configured = str(request.app.state.settings.public_origin)
     if configured:
-        return configured.lower()
+        return configured
+    if (request.url.hostname or "") not in LOOPBACK_HOSTS:
+        raise PublicOriginNotConfigured(host=request.url.hostname or "?")
     return f"{request.url.scheme}://{request.url.netloc}".lower()
+
+
+def public_api_url(request: Request, path: str = "") -> str:
+    """``<public origin>/api/v1<path>``: what the pages hand the assistant and the bidder's client."""
+    return f"{public_origin(request)}/api/v1{path}"

@@ -71,7 +71,10 @@ def evaluation_view(db: Session, actor: Principal, *, tender_id: int, now: datet
         report_sha256=report.sha256 if shown and report is not None else None,
         lead_basis=evaluation.lead_basis if evaluation is not None and (staff or member) else None,
         signatures=(
-            [signature_out(row) for row in report_signing.signatures_of(db, report.id).values()]
+            [
+                signature_out(row, with_keys=staff or member)
+                for row in report_signing.signatures_of(db, report.id).values()
+            ]
             if shown and report is not None
             else None
         ),
@@ -90,10 +93,17 @@ def seats_out(db: Session, tender_id: int, evaluation: Evaluation | None) -> lis
     ]  # fmt: skip
 
 
-def signature_out(row: ReportSignature) -> ReportSignatureOut:
+def signature_out(row: ReportSignature, *, with_keys: bool = True) -> ReportSignatureOut:
+    """A member's signature of the report. The key's fingerprint, the signature and the signed message go to the
+    centre's staff and the members only: a signing key is the expert's across tenders (and through the assistant
+    its certificate's), so to the owner or agent its fingerprint would be a name (招标投标法 第37条; a security
+    review's finding). They read each member's opinion and reasons by seat."""
     return ReportSignatureOut(
-        member_id=row.member_id, opinion=row.opinion, reasons=row.reasons, key_fingerprint=row.key_fingerprint,
-        signature=row.signature, signed_message=row.signed_message, recorded_at=row.recorded_at,
+        member_id=row.member_id, opinion=row.opinion, reasons=row.reasons,
+        key_fingerprint=row.key_fingerprint if with_keys else None,
+        signature=row.signature if with_keys else None,
+        signed_message=row.signed_message if with_keys else None,
+        recorded_at=row.recorded_at,
     )  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id, Text
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, accepts_body
+from ggzy.core.web import DB, Now, accepts_body, public_api_url
 from ggzy.crypto import DecryptionFailed
 from ggzy.finance import service as deposit_service
 from ggzy.finance import views as deposit_views
@@ -99,7 +99,7 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
     project, lot = service.project_of(db, tender)
     stage = lifecycle.stage_of(tender, now)
     registered = any(tender.id == mine.id for _, mine in service.my_registrations(db, actor))
-    api_url = str(request.base_url).rstrip("/") + f"/api/v1/tenders/{tender.id}"
+    api_url = public_api_url(request, f"/tenders/{tender.id}")
     return {
         "active": "workspace",
         "section": "bidder",

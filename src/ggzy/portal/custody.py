@@ -25,7 +25,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now
+from ggzy.core.web import DB, Now, public_api_url
 from ggzy.crypto import SignatureInvalid
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
@@ -43,7 +43,7 @@ PAGE = "/workspace/custody"
 
 
 def _context(request: Request, db: Session, actor: Principal, now: datetime) -> dict[str, Any]:
-    api = str(request.base_url).rstrip("/") + "/api/v1/tenders"
+    api = public_api_url(request, "/tenders")
     shares = custody.own_shares(db, actor)
     return {
         "active": "workspace",

@@ -21,7 +21,7 @@ from ggzy.core.errors import DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id, Text, moment_in_range
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now
+from ggzy.core.web import DB, Now, public_api_url
 from ggzy.crypto import ShareRecoveryFailed
 from ggzy.entities.service import entity_names
 from ggzy.evaluation import negotiation
@@ -195,7 +195,7 @@ def supplier_page(tender_id: Id, request: Request, db: DB, actor: Supplier, now:
             "tender": tender,
             "rounds": quotation_views.rounds_for_supplier(db, actor, tender.id),
             "notices": quotation_views.notices_for(db, actor, tender.id),
-            "tender_url": f"{str(request.base_url).rstrip('/')}/api/v1/tenders/{tender.id}",
+            "tender_url": public_api_url(request, f"/tenders/{tender.id}"),
             "now": now,
         },
     )

@@ -14,7 +14,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id, Offset, file_name
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now, Public, accepts_body, attachment
+from ggzy.core.web import DB, Now, Public, accepts_body, attachment, public_api_url
 from ggzy.crypto import (
     CertificateExpired,
     CertificateUntrusted,
@@ -457,7 +457,7 @@ LoggedIn = Annotated[Principal, Depends(require(Permission.AUTHENTICATED))]
     responses=problem_responses(),
 )
 def custody_shares(request: Request, db: DB, actor: LoggedIn, now: Now) -> list[CustodyShareOut]:
-    api = str(request.base_url).rstrip("/") + "/api/v1/tenders"
+    api = public_api_url(request, "/tenders")
     return [
         CustodyShareOut(
             tender_id=share.tender_id,

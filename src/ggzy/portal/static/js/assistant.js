@@ -154,10 +154,16 @@
   }
 
   // Ask the assistant: POST /v1/<kind>, the user decides in the popup, resolve with the result.
+  // Every request is preceded by a fresh handshake: the assistant proves the code again before the body (a bid's
+  // files, its price) leaves the page, so a program that took the port after the assistant stopped gets nothing
+  // (a security review's finding). The consent page's address is made here, on the address the proof was made for,
+  // never taken from the answer.
   function ask(base, kind, body, popup) {
-    return call(base, "POST", "/v1/" + kind, body).then(function (started) {
+    return session(base, true).then(function (token) {
+      return send(base, "POST", "/v1/" + kind, body, token);
+    }).then(function (started) {
       var request = started.body;
-      popup.location.href = request.consent_url;
+      popup.location.href = base + "/consent/" + encodeURIComponent(request.id);
       return new Promise(function (resolve, reject) {
         function poll() {
           call(base, "GET", "/v1/requests/" + encodeURIComponent(request.id)).then(function (answer) {
