@@ -40,16 +40,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("finance_reconciliations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_finance_reconciliations_day"), ["day"], unique=False)
-    # plain ADD COLUMNs (no batch copy of tables others refer to)
-    op.add_column(
-        "finance_alerts",
-        sa.Column(
-            "reconciliation_id",
-            _ID,
-            sa.ForeignKey("finance_reconciliations.id", name=op.f("fk_finance_alerts_reconciliation_id_finance_reconciliations")),
-            nullable=True,
-        ),
-    )
+    # plain ADD COLUMNs (no batch copy of tables others refer to); SQLite takes the reference in the column itself
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE finance_alerts ADD COLUMN reconciliation_id INTEGER "
+            "CONSTRAINT fk_finance_alerts_reconciliation_id_finance_reconciliations "
+            "REFERENCES finance_reconciliations (id)"
+        )
+    else:
+        op.add_column("finance_alerts", sa.Column("reconciliation_id", _ID, nullable=True))
+        op.create_foreign_key(
+            op.f("fk_finance_alerts_reconciliation_id_finance_reconciliations"), "finance_alerts",
+            "finance_reconciliations", ["reconciliation_id"], ["id"],
+        )  # fmt: skip
     op.create_index(op.f("ix_finance_alerts_reconciliation_id"), "finance_alerts", ["reconciliation_id"], unique=False)
     op.add_column("finance_refund_orders", sa.Column("sent_at", _TIME, nullable=True))
 
