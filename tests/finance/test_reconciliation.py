@@ -1,6 +1,7 @@
 """Reconciliation of the bank's daily statement with the books: each difference an alert for the centre, never
 silently fixed; every run recorded with its event."""
 
+# ruff: noqa: F811 (the fixtures imported from tests.finance.worker_support are the parameters of the same name)
 from __future__ import annotations
 
 import json
@@ -74,7 +75,9 @@ def test_a_statement_that_agrees_with_the_books_raises_nothing_and_the_run_is_re
     assert run.bank_opening_fen == run.books_opening_fen == 0
     assert _kinds(db, run) == []
     event = db.get(Event, run.event_id)
-    assert event is not None and event.action == "finance.reconciled" and json.loads(event.payload)["matched"] == 3
+    assert event is not None
+    assert event.action == "finance.reconciled"
+    assert json.loads(event.payload)["matched"] == 3
 
 
 def test_a_credit_the_books_missed_is_an_alert_and_the_books_stay_as_they_are(
@@ -88,7 +91,9 @@ def test_a_credit_the_books_missed_is_an_alert_and_the_books_stay_as_they_are(
 
     assert _kinds(db, run) == [Difference.NOT_IN_BOOKS.value, Difference.CLOSING.value]
     detail = db.scalar(select(FinanceAlert.detail).where(FinanceAlert.kind == Difference.NOT_IN_BOOKS.value))
-    assert detail is not None and missed in detail and "12345" in detail
+    assert detail is not None
+    assert missed in detail
+    assert "12345" in detail
     assert run.bank_closing_fen - run.books_closing_fen == 12_345
     assert db.scalar(select(func.count()).select_from(Posting)) == postings  # never silently fixed
     assert _settlement(db) == DEPOSIT_FEN + 1
@@ -108,7 +113,9 @@ def test_an_amount_the_books_hold_otherwise_than_the_bank_is_an_alert(
 
     assert _kinds(db, run) == [Difference.AMOUNT.value, Difference.CLOSING.value]
     alert = db.scalar(select(FinanceAlert).where(FinanceAlert.kind == Difference.AMOUNT.value))
-    assert alert is not None and alert.credit_id is not None and notice.bank_txn_id in alert.detail
+    assert alert is not None
+    assert alert.credit_id is not None
+    assert notice.bank_txn_id in alert.detail
     assert (run.matched_lines, run.bank_closing_fen - run.books_closing_fen) == (0, 100)
 
 
@@ -132,9 +139,11 @@ def test_a_refund_the_bank_rejected_but_the_books_posted_is_an_alert(
 
     kinds = _kinds(db, run)
     assert kinds[0] == Difference.NOT_IN_BOOKS.value  # the bank's 1 分 "drain" debit: not the platform's order
-    assert Difference.NOT_AT_BANK.value in kinds and Difference.CLOSING.value in kinds
+    assert Difference.NOT_AT_BANK.value in kinds
+    assert Difference.CLOSING.value in kinds
     alert = db.scalar(select(FinanceAlert).where(FinanceAlert.kind == Difference.NOT_AT_BANK.value))
-    assert alert is not None and order.idempotency_key in alert.detail
+    assert alert is not None
+    assert order.idempotency_key in alert.detail
 
 
 def test_a_day_is_cut_at_china_standard_time_midnight() -> None:
@@ -175,7 +184,8 @@ def test_the_centre_staff_list_the_runs_with_their_alerts(client: TestClient, db
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert [item["day"] for item in body] == ["2026-11-25", "2026-11-24"]
-    assert body[0]["id"] == run.id and [alert["kind"] for alert in body[0]["alerts"]] == ["closing_balance_differs"]
+    assert body[0]["id"] == run.id
+    assert [alert["kind"] for alert in body[0]["alerts"]] == ["closing_balance_differs"]
     assert body[1]["alerts"] == []
     bidder = token_for(db, user_with_role(db, Role.BIDDER, entity=True))
     refused = client.get("/api/v1/finance/reconciliations", headers=bidder)

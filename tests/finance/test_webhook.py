@@ -1,6 +1,7 @@
 """POST /api/v1/finance/bank/notices: the bank's signed credit notices, recorded once, a forged one refused with
 nothing written."""
 
+# ruff: noqa: F811 (the fixtures imported from tests.finance.worker_support are the parameters of the same name)
 from __future__ import annotations
 
 import json
@@ -64,10 +65,14 @@ def test_a_signed_notice_is_recorded_and_a_repeated_one_acknowledged_without_cha
     assert first.json()["repeated"] is False
     events = _count(db, Event)
     again = client.post(URL, content=notice.body, headers=headers)
-    assert again.status_code == 200 and again.json() == {**first.json(), "repeated": True}
-    assert _count(db, BankCredit) == 1 and _count(db, Event) == events
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "repeated": True}
+    assert _count(db, BankCredit) == 1
+    assert _count(db, Event) == events
     credit = db.scalar(select(BankCredit))
-    assert credit is not None and credit.amount_fen == DEPOSIT_FEN and credit.payer_check == "basic_account"
+    assert credit is not None
+    assert credit.amount_fen == DEPOSIT_FEN
+    assert credit.payer_check == "basic_account"
     settlement = books.account(db, books.AccountPurpose.SETTLEMENT, now=TEST_NOW)
     assert books.balance(db, settlement) == DEPOSIT_FEN
 
@@ -104,7 +109,8 @@ def test_a_forged_notice_is_refused_and_writes_nothing(
 def test_without_a_bank_configured_a_notice_is_refused_as_unconnected(client: TestClient, db: Session) -> None:
     events = _count(db, Event)
     answer = client.post(URL, content=b"{}", headers={SIGNATURE_HEADER: "AAAA"})
-    assert answer.status_code == 503 and answer.json()["code"] == "no_bank_connected"
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "no_bank_connected"
     assert _count(db, Event) == events
 
 

@@ -67,7 +67,8 @@ def open_at_bank(db: Session, worker: FinanceWorker, tender: Tender) -> DepositS
     with_basic_account(db, user, PAYER)
     db.commit()
     report = worker.work_once()
-    assert report.opened >= 1 and not report.unavailable, report
+    assert report.opened >= 1, report
+    assert not report.unavailable, report
     db.expire_all()
     assert row.number is not None
     return row

@@ -17,6 +17,7 @@ from ggzy.finance import reconciliation, service, views
 from ggzy.finance.access import DepositsSealed, NotADepositReader
 from ggzy.finance.bank.protocol import BankAdapter, BankUnavailable, NoticeForged
 from ggzy.finance.bank.wire import SIGNATURE_HEADER
+from ggzy.finance.models import FinanceAlert, ReconciliationRun
 from ggzy.finance.schemas import SubAccountOut, TenderDepositsOut
 from ggzy.finance.worker import BankLink, NoBankConnected
 from ggzy.tendering.lifecycle import TenderStageWrong
@@ -131,19 +132,24 @@ def reconciliation_runs(
 ) -> list[ReconciliationRunOut]:
     found = reconciliation.runs(db, limit=limit)
     alerts = reconciliation.alerts_of(db, [run.id for run in found])
-    return [
-        ReconciliationRunOut(
-            id=run.id, day=run.day, account=run.account, bank_opening_fen=run.bank_opening_fen,
-            bank_closing_fen=run.bank_closing_fen, books_opening_fen=run.books_opening_fen,
-            books_closing_fen=run.books_closing_fen, statement_lines=run.statement_lines,
-            matched_lines=run.matched_lines, differences=run.differences, run_at=run.run_at,
-            alerts=[
-                ReconciliationAlertOut(
-                    id=alert.id, kind=alert.kind, detail=alert.detail, credit_id=alert.credit_id,
-                    raised_at=alert.raised_at, resolved=alert.resolved,
-                )  # fmt: skip
-                for alert in alerts[run.id]
-            ],
-        )  # fmt: skip
-        for run in found
+    return [_run_out(run, alerts[run.id]) for run in found]
+
+
+def _run_out(run: ReconciliationRun, alerts: list[FinanceAlert]) -> ReconciliationRunOut:
+    listed = [
+        ReconciliationAlertOut(
+            id=alert.id,
+            kind=alert.kind,
+            detail=alert.detail,
+            credit_id=alert.credit_id,
+            raised_at=alert.raised_at,
+            resolved=alert.resolved,
+        )
+        for alert in alerts
     ]
+    return ReconciliationRunOut(
+        id=run.id, day=run.day, account=run.account, bank_opening_fen=run.bank_opening_fen,
+        bank_closing_fen=run.bank_closing_fen, books_opening_fen=run.books_opening_fen,
+        books_closing_fen=run.books_closing_fen, statement_lines=run.statement_lines, matched_lines=run.matched_lines,
+        differences=run.differences, run_at=run.run_at, alerts=listed,
+    )  # fmt: skip

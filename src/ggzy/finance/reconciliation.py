@@ -140,11 +140,17 @@ def compare(db: Session, statement: Statement) -> tuple[list[Found], int, int, i
     opening, closing = books_balance_at(db, start), books_balance_at(db, end)
     if opening != statement.opening_balance_fen:
         found.append(
-            Found(Difference.OPENING, f"期初 opening: 银行 bank {statement.opening_balance_fen} 分, 账簿 books {opening} 分")
+            Found(
+                Difference.OPENING,
+                f"期初 opening: 银行 bank {statement.opening_balance_fen} 分, 账簿 books {opening} 分",
+            )
         )
     if closing != statement.closing_balance_fen:
         found.append(
-            Found(Difference.CLOSING, f"期末 closing: 银行 bank {statement.closing_balance_fen} 分, 账簿 books {closing} 分")
+            Found(
+                Difference.CLOSING,
+                f"期末 closing: 银行 bank {statement.closing_balance_fen} 分, 账簿 books {closing} 分",
+            )
         )
     return found, matched, opening, closing
 
@@ -206,13 +212,13 @@ def reconcile(db: Session, statement: Statement, *, now: datetime, actor: Princi
     )  # fmt: skip
     db.add(run)
     db.flush()
-    db.add_all(
-        FinanceAlert(
-            centre_id=None, kind=item.kind.value, credit_id=item.credit_id, reconciliation_id=run.id,
-            detail=f"{statement.day.isoformat()} {item.detail}", raised_at=now, resolved=False,
+    for item in found:
+        db.add(
+            FinanceAlert(
+                centre_id=None, kind=item.kind.value, credit_id=item.credit_id, reconciliation_id=run.id,
+                detail=f"{statement.day.isoformat()} {item.detail}", raised_at=now, resolved=False,
+            )
         )  # fmt: skip
-        for item in found
-    )
     db.flush()
     return run
 
@@ -236,9 +242,7 @@ def runs(db: Session, *, limit: int = 100) -> list[ReconciliationRun]:
 def alerts_of(db: Session, run_ids: list[int]) -> dict[int, list[FinanceAlert]]:
     if not run_ids:
         return {}
-    rows = db.scalars(
-        select(FinanceAlert).where(FinanceAlert.reconciliation_id.in_(run_ids)).order_by(FinanceAlert.id)
-    )
+    rows = db.scalars(select(FinanceAlert).where(FinanceAlert.reconciliation_id.in_(run_ids)).order_by(FinanceAlert.id))
     grouped: dict[int, list[FinanceAlert]] = {run_id: [] for run_id in run_ids}
     for alert in rows:
         assert alert.reconciliation_id is not None

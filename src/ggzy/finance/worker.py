@@ -25,8 +25,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -218,7 +218,7 @@ class FinanceWorker:
         counter = receipt.status.value
         setattr(report, counter, getattr(report, counter) + 1)
 
-    def _transaction(self):  # type: ignore[no-untyped-def]
+    def _transaction(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.factory, after_commit=self.after_commit)
 
 
@@ -259,5 +259,3 @@ def run_forever(
             logger.exception("finance worker pass failed; retrying at the next beat")
         if stop.wait(period):
             return
-
-
