@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -177,3 +178,109 @@ def test_kill_9_during_a_refund_batch_transfers_and_posts_every_refund_exactly_o
     )  # fmt: skip
     assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
     assert f"{2 * BIDDERS} matched, 0 differences" in reconciled.stdout
+
+
+class TransactionProbe:
+    """The real adapter, which before each call to the bank checks that the worker holds no transaction open: on
+    SQLite by taking the write lock at once from a connection of its own (it fails while the worker holds a writing
+    transaction); on PostgreSQL by asking the server for the worker's connections left in a transaction."""
+
+    CALLS = ("open_sub_account", "order", "order_status", "statement")
+
+    def __init__(self, inner: HttpBankAdapter, platform_db: str, application: str) -> None:
+        self.inner, self.platform_db, self.application = inner, platform_db, application
+        self.checked = 0
+        self.settlement_account = inner.settlement_account
+
+    def _no_transaction_open(self) -> None:
+        if is_sqlite(self.platform_db):
+            probe = sqlite3.connect(self.platform_db.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")  # "database is locked" while a worker's transaction wrote
+                probe.execute("ROLLBACK")
+            finally:
+                probe.close()
+        else:
+            plain = make_engine(self.platform_db)
+            with plain.connect() as connection:
+                holding = connection.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+                        "AND state LIKE 'idle in transaction%'"
+                    ),
+                    {"name": self.application},
+                )
+            plain.dispose()
+            assert holding == 0, "the worker called the bank inside a transaction"
+        self.checked += 1
+
+    def __getattr__(self, name: str) -> object:
+        target = getattr(self.inner, name)
+        if name not in self.CALLS:
+            return target
+
+        def call(*args: object, **kwargs: object) -> object:
+            self._no_transaction_open()
+            return target(*args, **kwargs)
+
+        return call
+
+
+def test_the_worker_never_calls_the_bank_inside_a_database_transaction(
+    engine: Engine, platform_db: str, adapter: HttpBankAdapter, bank: BankProcess, receiver: NoticeReceiver
+) -> None:
+    application = f"ggzy-worker-{uuid.uuid4().hex[:6]}"
+    separator = "&" if "?" in platform_db else "?"
+    url = platform_db if is_sqlite(platform_db) else f"{platform_db}{separator}application_name={application}"
+    worker_engine = make_engine(url)
+    factory = session_factory(worker_engine)
+    probe = TransactionProbe(adapter, platform_db, application)
+    with factory() as db:
+        tender, _ = deposit_tender(db)
+        for _ in range(3):
+            _, user = requested(db, tender)
+            with_basic_account(db, user, PAYER)
+        db.commit()
+    worker = FinanceWorker(factory, probe, FixedClock(TEST_NOW))  # type: ignore[arg-type]
+    assert worker.work_once().opened == 3
+    with factory() as db:
+        for number in db.scalars(select(finance.DepositSubAccount.number)):
+            bank.pay_in(number or "", 50_000, payer=PAYER)
+        for signed in receiver.wait_for(3):
+            finance.record_credit(db, adapter.verify_notice(signed.body, signed.signature), now=TEST_NOW)
+        for row in db.scalars(select(finance.DepositSubAccount)):
+            refunds.order_refunds(
+                db, SYSTEM, tender_id=row.tender_id, entity_id=row.entity_id, ground=RefundGround.UNSUCCESSFUL,
+                annual_rate=Decimal(0), day_basis=360, now=TEST_NOW,
+            )  # fmt: skip
+        db.commit()
+    bank.faults(fail={"count": 1, "status": 503, "path": "/orders"})
+    assert worker.work_once().unavailable
+    report = worker.work_once()
+    # the batch was marked as sent before the bank failed: each is asked after first, then sent under its key
+    assert (report.executed, report.asked, report.sent) == (3, 3, 3)
+    assert probe.checked == 3 + 1 + 3 + 3  # every call to the bank was checked: opened, failed, asked, sent
+    worker_engine.dispose()
+
+
+def test_two_workers_at_once_transfer_and_post_each_refund_once(
+    engine: Engine, platform_db: str, adapter: HttpBankAdapter, bank: BankProcess, receiver: NoticeReceiver,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    factory = session_factory(engine)
+    keys = _prepare(factory, adapter, bank, receiver)
+    bank.faults(hang={"count": 10_000, "seconds": 0.05, "after": True, "path": "/orders"})
+    logs = [tmp_path / "one.log", tmp_path / "two.log"]
+    workers = [_worker(platform_db, bank, tmp_path / "data", log) for log in logs]
+    for process, log in zip(workers, logs, strict=True):
+        assert process.wait(timeout=180) == 0, log.read_text()
+
+    statement = adapter.statement(bank_day(bank))
+    with factory() as db:
+        for row in db.scalars(select(RefundOrderRow).order_by(RefundOrderRow.id)):
+            assert row.idempotency_key in keys
+            assert (row.status, row.posting_id is not None) == ("executed", True)
+            assert debits(statement, row.idempotency_key) == [row.principal_fen]
+        assert db.scalar(select(func.count()).select_from(Posting).where(Posting.kind == "refund")) == BIDDERS
+        assert books.balance(db, books.account(db, AccountPurpose.SETTLEMENT, now=TEST_NOW)) == 0
+        assert statement.closing_balance_fen == 0
