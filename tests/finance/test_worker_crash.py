@@ -15,19 +15,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
-import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import is_sqlite, make_engine
-from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import SYSTEM
 from ggzy.finance import books, refunds
 from ggzy.finance import service as finance
@@ -40,36 +36,10 @@ from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.finance.bank.conftest import SOURCES, BankProcess, NoticeReceiver, bank_day, debits
 from tests.finance.support import deposit_tender, requested, with_basic_account
-from tests.finance.worker_support import PAYER, adapter, bank, receiver  # noqa: F401 (fixtures)
+from tests.finance.worker_support import PAYER, adapter, bank, engine, platform_db, receiver  # noqa: F401 (fixtures)
 
 BIDDERS = 30
 HANG = 0.4  # seconds each order's answer is held back by the bank, after it executed the order
-
-
-@pytest.fixture
-def platform_db(tmp_path: Path) -> Iterator[str]:
-    """A database of the test's own (not the rolled-back transaction of the other tests): a file, or a schema."""
-    url = os.environ.get("GGZY_TEST_DATABASE_URL")
-    if not url or is_sqlite(url):
-        yield f"sqlite:///{tmp_path / 'platform.db'}"
-        return
-    schema = f"crash_{uuid.uuid4().hex[:8]}"
-    plain = make_engine(url)
-    with plain.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    with plain.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    plain.dispose()
-
-
-@pytest.fixture
-def engine(platform_db: str) -> Iterator[Engine]:
-    made = make_engine(platform_db)
-    upgrade(made)
-    yield made
-    made.dispose()
 
 
 def _environment(url: str, bank: BankProcess, data: Path) -> dict[str, str]:

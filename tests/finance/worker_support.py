@@ -4,15 +4,20 @@ them (signed)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import FixedClock
+from ggzy.core.db import is_sqlite, make_engine
+from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import SYSTEM
 from ggzy.finance import refunds
 from ggzy.finance import service as finance
@@ -59,6 +64,32 @@ def factory(connection: Connection) -> sessionmaker[Session]:
 @pytest.fixture
 def worker(factory: sessionmaker[Session], adapter: HttpBankAdapter, clock: FixedClock) -> FinanceWorker:
     return FinanceWorker(factory, adapter, clock)
+
+
+@pytest.fixture
+def platform_db(tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own (not the rolled-back transaction of the other tests): a file, or a schema."""
+    url = os.environ.get("GGZY_TEST_DATABASE_URL")
+    if not url or is_sqlite(url):
+        yield f"sqlite:///{tmp_path / 'platform.db'}"
+        return
+    schema = f"crash_{uuid.uuid4().hex[:8]}"
+    plain = make_engine(url)
+    with plain.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+    with plain.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    plain.dispose()
+
+
+@pytest.fixture
+def engine(platform_db: str) -> Iterator[Engine]:
+    made = make_engine(platform_db)
+    upgrade(made)
+    yield made
+    made.dispose()
 
 
 def open_at_bank(db: Session, worker: FinanceWorker, tender: Tender) -> DepositSubAccount:
