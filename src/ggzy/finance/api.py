@@ -15,6 +15,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.finance import reconciliation, service, views
 from ggzy.finance.access import DepositsSealed, NotADepositReader
+from ggzy.finance.bank.http_adapter import BankRequestRefused
 from ggzy.finance.bank.protocol import BankAdapter, BankUnavailable, NoticeForged
 from ggzy.finance.bank.wire import SIGNATURE_HEADER
 from ggzy.finance.models import FinanceAlert, ReconciliationRun
@@ -83,7 +84,7 @@ Signature = Annotated[
     response_model=NoticeAckOut,
     summary="The bank's credit notice (入账通知), signed with the bank's key: recorded once, however often it comes "
     "(authenticated by the bank's signature against the pinned key, not by a user)",
-    responses=problem_responses(NoticeForged, NoBankConnected, BankUnavailable, InvalidInput),
+    responses=problem_responses(NoticeForged, NoBankConnected, BankUnavailable, BankRequestRefused, InvalidInput),
 )
 def bank_notice(
     adapter: Bank, body: NoticeBody, db: DB, _: Public, now: Now, signature: Signature = ""
