@@ -152,6 +152,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/tenders/{tender_id}/deposits"): frozenset(
         {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
     ),
+    # the bank's credit notices: authenticated by the bank's signature against the pinned key, not by a user
+    ("POST", "/api/v1/finance/bank/notices"): EVERYONE,
+    ("GET", "/api/v1/finance/reconciliations"): frozenset({R.CENTRE_STAFF}),
     ("GET", "/api/v1/award-letters/mine"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/award-letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     ("GET", "/api/v1/documents/signing-certificate"): EVERYONE,

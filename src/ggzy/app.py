@@ -7,7 +7,7 @@ import secrets
 import threading
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -40,6 +40,7 @@ from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
 from ggzy.experts.api import router as experts_router
 from ggzy.finance.api import router as finance_router
+from ggzy.finance.worker import BankLink
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, load_ledger_keys, promise_headers
 from ggzy.portal import mount_portal
@@ -106,6 +107,7 @@ def create_app(
     app.state.clock = clock
     app.state.ledger_keys = ledger_keys
     app.state.blob_store = blob_store or blob_store_for(settings)
+    app.state.bank = BankLink(settings)  # the bank's adapter, made at first use (decision 0031)
     app.state.document_keys = DocumentKeys(settings)  # the PDF documents' signing key, read or made at first use
     app.state.made_documents = MadeDocuments()  # the PDFs made in the last minutes, by content
     try:
@@ -161,14 +163,40 @@ def create_app(
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Before the server accepts requests: settle the uploads a crash left staged, mark a demo loaded before demo
-    instances were marked (decision 0016); then the ledger's beat."""
+    instances were marked (decision 0016); then the ledger's beat and, with a bank connected, the finance worker."""
     _recover_staged_uploads(app)
     _mark_old_demo(app)
-    if not app.state.settings.ledger_background:
+    async with AsyncExitStack() as stack:
+        if app.state.settings.ledger_background:
+            await stack.enter_async_context(_ledger_publisher(app))
+        if app.state.settings.bank_url:
+            await stack.enter_async_context(_finance_worker(app))
         yield
-        return
-    async with _ledger_publisher(app):
+
+
+@asynccontextmanager
+async def _finance_worker(app: FastAPI) -> AsyncIterator[None]:
+    """Open the sub-accounts asked for and send the refund orders to the bank at the worker's beat (decision 0031),
+    in a thread of its own, the bank never called inside a transaction (ggzy.finance.worker)."""
+    from ggzy.finance.worker import FinanceWorker, run_forever
+
+    stop = threading.Event()
+    state = app.state
+
+    def worker() -> FinanceWorker:
+        return FinanceWorker(state.session_factory, state.bank.adapter(), state.clock, after_commit=state.after_commit)
+
+    thread = threading.Thread(
+        target=run_forever, kwargs={"make_worker": worker, "period": state.settings.bank_worker_seconds, "stop": stop},
+        name="ggzy-finance-worker", daemon=True,
+    )  # fmt: skip
+    thread.start()
+    try:
         yield
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+        state.bank.close()
 
 
 def _recover_staged_uploads(app: FastAPI) -> None:

@@ -103,6 +103,15 @@ def _bank_app() -> typer.Typer:
 app.add_typer(_bank_app(), name="bank")
 
 
+def _finance_app() -> typer.Typer:
+    from ggzy.finance.cli import finance_app
+
+    return finance_app
+
+
+app.add_typer(_finance_app(), name="finance")
+
+
 def _storage_app() -> typer.Typer:
     from ggzy.storage.cli import storage_app
 

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         default="", description="The bank's Ed25519 notice-signing key, pinned (base64, as its GET /info serves it)"
     )
     bank_timeout_seconds: float = Field(default=5.0, description="How long a call to the bank may take")
+    bank_worker_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="The finance worker's beat (ggzy.finance.worker): sub-accounts opened and "
+        "refund orders sent at most this many seconds after they were asked for, while GGZY_BANK_URL is set",
+    )
     portal_page_cache: bool = Field(
         default=True, description="Keep visitors' public pages for the current second (ggzy.portal.page_cache)"
     )

@@ -89,6 +89,7 @@ FINANCE_ACTIONS = (
     "deposit.credit_recorded",
     "deposit.refund_ordered",
     "deposit.refund_answered",
+    "finance.reconciled",
 )
 RATE, BASIS = Decimal("0.0035"), 360
 
@@ -116,6 +117,11 @@ def receipt(key: str, status: OrderStatus, *, txn: str | None = None, reason: st
 
 def finance_scenario(db: Session, action: str) -> Callable[[], object]:
     """The call that records ``action`` (for the event walk), everything before it done."""
+    if action == "finance.reconciled":
+        from ggzy.finance.bank.protocol import Statement
+        from ggzy.finance.reconciliation import reconcile
+
+        return lambda: reconcile(db, Statement("S", TEST_NOW.date(), 0, 0, ()), now=TEST_NOW)
     tender, _ = deposit_tender(db)
     if action == "deposit.sub_account_requested":
         actor = principal(db, bidder_user(db), Permission.TENDER_REGISTER)

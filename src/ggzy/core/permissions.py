@@ -69,6 +69,7 @@ class Permission(StrEnum):
     VENUE_BOOKING_READ = "venue.booking_read"
     VIOLATION_READ = "violation.read"
     DEPOSIT_READ = "deposit.read"
+    RECONCILIATION_READ = "finance.reconciliation_read"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -127,6 +128,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # supervisor every bid's once the opening began (招标投标法 第22条: who paid is as secret as who bid); scope is
     # checked in finance
     Permission.DEPOSIT_READ: frozenset({Role.BIDDER, Role.OWNER, Role.AGENT, Role.CENTRE_STAFF, Role.SUPERVISOR}),
+    # the reconciliation of the bank's statements with the books and its alerts (decision 0031): the centres' staff
+    Permission.RECONCILIATION_READ: frozenset({Role.CENTRE_STAFF}),
 }
 
 

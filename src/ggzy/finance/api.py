@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel
 
-from ggzy.core.errors import Conflict, NotFound
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
-from ggzy.core.web import DB, Now
-from ggzy.finance import service, views
+from ggzy.core.web import DB, Now, Public
+from ggzy.finance import reconciliation, service, views
 from ggzy.finance.access import DepositsSealed, NotADepositReader
+from ggzy.finance.bank.http_adapter import BankRequestRefused
+from ggzy.finance.bank.protocol import BankAdapter, BankUnavailable, NoticeForged
+from ggzy.finance.bank.wire import SIGNATURE_HEADER
+from ggzy.finance.models import FinanceAlert, ReconciliationRun
 from ggzy.finance.schemas import SubAccountOut, TenderDepositsOut
+from ggzy.finance.worker import BankLink, NoBankConnected
 from ggzy.tendering.lifecycle import TenderStageWrong
 
 router = APIRouter(tags=["finance"], route_class=PermissionedRoute)
@@ -42,3 +49,108 @@ def request_sub_account(tender_id: Id, db: DB, actor: Bidder, now: Now) -> SubAc
 )
 def tender_deposits(tender_id: Id, db: DB, actor: DepositReader, now: Now) -> TenderDepositsOut:
     return TenderDepositsOut.of(views.tender_deposits(db, actor, tender_id=tender_id, now=now))
+
+
+# --- the bank's side (decision 0031, "The worker and the reconciliation") ---------------------------------------------
+
+
+class NoticeAckOut(BaseModel):
+    bank_txn_id: str
+    repeated: bool  # the notice was recorded before: nothing changed
+    credit_id: int
+
+
+async def _notice_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _bank_adapter(request: Request) -> BankAdapter:
+    """The configured bank's adapter, before any transaction begins (making it may ask the bank for its /info)."""
+    link: BankLink | None = getattr(request.app.state, "bank", None)
+    if link is None or not link.configured:
+        raise NoBankConnected()
+    return link.adapter()
+
+
+NoticeBody = Annotated[bytes, Depends(_notice_body)]
+Bank = Annotated[BankAdapter, Depends(_bank_adapter)]
+Signature = Annotated[
+    str, Header(alias=SIGNATURE_HEADER, max_length=200, description="The bank's Ed25519 signature of the body, base64")
+]
+
+
+@router.post(
+    "/finance/bank/notices",
+    response_model=NoticeAckOut,
+    summary="The bank's credit notice (入账通知), signed with the bank's key: recorded once, however often it comes "
+    "(authenticated by the bank's signature against the pinned key, not by a user)",
+    responses=problem_responses(NoticeForged, NoBankConnected, BankUnavailable, BankRequestRefused, InvalidInput),
+)
+def bank_notice(
+    adapter: Bank, body: NoticeBody, db: DB, _: Public, now: Now, signature: Signature = ""
+) -> NoticeAckOut:
+    notice = adapter.verify_notice(body, signature)
+    outcome = service.record_credit(db, notice, now=now)
+    return NoticeAckOut(bank_txn_id=notice.bank_txn_id, repeated=outcome.repeated, credit_id=outcome.credit.id)
+
+
+class ReconciliationAlertOut(BaseModel):
+    id: int
+    kind: str
+    detail: str
+    credit_id: int | None
+    raised_at: datetime
+    resolved: bool
+
+
+class ReconciliationRunOut(BaseModel):
+    id: int
+    day: date
+    account: str
+    bank_opening_fen: int
+    bank_closing_fen: int
+    books_opening_fen: int
+    books_closing_fen: int
+    statement_lines: int
+    matched_lines: int
+    differences: int
+    run_at: datetime
+    alerts: list[ReconciliationAlertOut]
+
+
+ReconciliationReader = Annotated[Principal, Depends(require(Permission.RECONCILIATION_READ))]
+
+
+@router.get(
+    "/finance/reconciliations",
+    response_model=list[ReconciliationRunOut],
+    summary="The centre's reconciliations of the bank's daily statements with the books, newest first, each with the "
+    "differences it found as alerts (never corrected silently)",
+    responses=problem_responses(),
+)
+def reconciliation_runs(
+    db: DB, _: ReconciliationReader, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[ReconciliationRunOut]:
+    found = reconciliation.runs(db, limit=limit)
+    alerts = reconciliation.alerts_of(db, [run.id for run in found])
+    return [_run_out(run, alerts[run.id]) for run in found]
+
+
+def _run_out(run: ReconciliationRun, alerts: list[FinanceAlert]) -> ReconciliationRunOut:
+    listed = [
+        ReconciliationAlertOut(
+            id=alert.id,
+            kind=alert.kind,
+            detail=alert.detail,
+            credit_id=alert.credit_id,
+            raised_at=alert.raised_at,
+            resolved=alert.resolved,
+        )
+        for alert in alerts
+    ]
+    return ReconciliationRunOut(
+        id=run.id, day=run.day, account=run.account, bank_opening_fen=run.bank_opening_fen,
+        bank_closing_fen=run.bank_closing_fen, books_opening_fen=run.books_opening_fen,
+        books_closing_fen=run.books_closing_fen, statement_lines=run.statement_lines, matched_lines=run.matched_lines,
+        differences=run.differences, run_at=run.run_at, alerts=listed,
+    )  # fmt: skip

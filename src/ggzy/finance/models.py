@@ -8,9 +8,9 @@ Balances are never stored: they are the sum of an account's lines (``ggzy.financ
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ggzy.core.db import Base, BigId, UTCDateTime
@@ -118,6 +118,8 @@ class FinanceAlert(Base):
     detail: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the reconciliation run that found it (a difference between the bank's statement and the books), if any
+    reconciliation_id: Mapped[int | None] = mapped_column(ForeignKey("finance_reconciliations.id"), index=True)
 
 
 class RefundOrderRow(Base):
@@ -146,3 +148,26 @@ class RefundOrderRow(Base):
     bank_txn_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     posting_id: Mapped[int | None] = mapped_column(ForeignKey("finance_postings.id"), unique=True)
+    # when the worker first handed it to the bank (migration 0027): from then on its outcome is asked for by its
+    # idempotency key (``BankAdapter.order_status``) before it is ever sent again
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReconciliationRun(Base):
+    """One comparison of the bank's statement of a China Standard Time day with the books' settlement account
+    (``ggzy.finance.reconciliation``): what each side said, and how many differences became alerts."""
+
+    __tablename__ = "finance_reconciliations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    account: Mapped[str] = mapped_column(String(40))
+    bank_opening_fen: Mapped[int] = mapped_column(BigInteger)
+    bank_closing_fen: Mapped[int] = mapped_column(BigInteger)
+    books_opening_fen: Mapped[int] = mapped_column(BigInteger)
+    books_closing_fen: Mapped[int] = mapped_column(BigInteger)
+    statement_lines: Mapped[int] = mapped_column(Integer)
+    matched_lines: Mapped[int] = mapped_column(Integer)
+    differences: Mapped[int] = mapped_column(Integer)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))

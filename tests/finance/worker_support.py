@@ -1,0 +1,132 @@
+"""The finance worker's tests meet the real bank: ``ggzy bank serve`` in its own process (tests/finance/bank), its
+notices caught by a receiver standing in for the platform's address, then handed to the platform as the bank sent
+them (signed)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ggzy.core.clock import FixedClock
+from ggzy.core.db import is_sqlite, make_engine
+from ggzy.core.migrate import upgrade
+from ggzy.core.permissions import SYSTEM
+from ggzy.finance import refunds
+from ggzy.finance import service as finance
+from ggzy.finance.bank.http_adapter import HttpBankAdapter
+from ggzy.finance.models import BankCredit, DepositSubAccount, RefundOrderRow
+from ggzy.finance.refund_rules import RefundGround
+from ggzy.finance.worker import FinanceWorker
+from ggzy.tendering.models import Tender
+from ggzy.wiring import session_factory
+from tests.conftest import TEST_NOW
+from tests.finance.bank.conftest import BankProcess, NoticeReceiver
+from tests.finance.support import DEPOSIT_FEN, requested, with_basic_account
+
+PAYER = "6222000011112222"
+
+
+@pytest.fixture
+def receiver() -> Iterator[NoticeReceiver]:
+    server = NoticeReceiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def bank(tmp_path: Path, receiver: NoticeReceiver) -> Iterator[BankProcess]:
+    process = BankProcess(tmp_path / "bank-data", receiver.url)
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def adapter(bank: BankProcess) -> Iterator[HttpBankAdapter]:
+    with HttpBankAdapter.pinned(bank.url, public_key=bank.info()["public_key"], timeout=1.0) as pinned:
+        yield pinned
+
+
+@pytest.fixture
+def factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions on the test's connection: the worker's transactions become savepoints of the test's."""
+    return session_factory(connection, join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def worker(factory: sessionmaker[Session], adapter: HttpBankAdapter, clock: FixedClock) -> FinanceWorker:
+    return FinanceWorker(factory, adapter, clock)
+
+
+@pytest.fixture
+def platform_db(tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own (not the rolled-back transaction of the other tests): a file, or a schema."""
+    url = os.environ.get("GGZY_TEST_DATABASE_URL")
+    if not url or is_sqlite(url):
+        yield f"sqlite:///{tmp_path / 'platform.db'}"
+        return
+    schema = f"crash_{uuid.uuid4().hex[:8]}"
+    plain = make_engine(url)
+    with plain.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+    with plain.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    plain.dispose()
+
+
+@pytest.fixture
+def engine(platform_db: str) -> Iterator[Engine]:
+    made = make_engine(platform_db)
+    upgrade(made)
+    yield made
+    made.dispose()
+
+
+def open_at_bank(db: Session, worker: FinanceWorker, tender: Tender) -> DepositSubAccount:
+    """A bidder (its basic account PAYER) asks for its sub-account and the worker has the bank open it."""
+    row, user = requested(db, tender)
+    with_basic_account(db, user, PAYER)
+    db.commit()
+    report = worker.work_once()
+    assert report.opened >= 1, report
+    assert not report.unavailable, report
+    db.expire_all()
+    assert row.number is not None
+    return row
+
+
+def credit_from_bank(
+    db: Session, bank: BankProcess, receiver: NoticeReceiver, adapter: HttpBankAdapter, row: DepositSubAccount,
+    amount_fen: int = DEPOSIT_FEN,
+) -> BankCredit:  # fmt: skip
+    """The bidder pays at the bank; the bank's signed notice, as received, recorded by the platform."""
+    before = len(receiver.received)
+    txn = bank.pay_in(row.number or "", amount_fen, payer=PAYER)
+    received = receiver.wait_for(before + 1)
+    delivered = next(item for item in received if txn.encode() in item.body)
+    outcome = finance.record_credit(db, adapter.verify_notice(delivered.body, delivered.signature), now=TEST_NOW)
+    db.commit()
+    return outcome.credit
+
+
+def order_back(db: Session, row: DepositSubAccount, ground: RefundGround = RefundGround.UNSUCCESSFUL) -> None:
+    refunds.order_refunds(
+        db, SYSTEM, tender_id=row.tender_id, entity_id=row.entity_id, ground=ground, annual_rate=Decimal(0),
+        day_basis=360, now=TEST_NOW,
+    )  # fmt: skip
+    db.commit()
+
+
+def orders(db: Session) -> list[RefundOrderRow]:
+    db.expire_all()
+    return list(db.scalars(select(RefundOrderRow).order_by(RefundOrderRow.id)))
