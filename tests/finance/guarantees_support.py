@@ -71,7 +71,8 @@ def body_for(
     tender's publication to the end of the bid validity; ``changes`` override fields."""
     project, lot = tendering.project_of(db, tender)
     owner = db.get(Entity, project.owner_id)
-    assert owner is not None and tender.bid_validity_days is not None
+    assert owner is not None
+    assert tender.bid_validity_days is not None
     fields: dict[str, Any] = {
         "number": f"BH{next(_numbers):08d}",
         "institution": (bank.entity.name, bank.entity.credit_code),
