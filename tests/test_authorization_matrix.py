@@ -239,6 +239,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/bidder/tenders/{tender_id}"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/deposit-sub-account"): frozenset({R.BIDDER}),
+    ("GET", "/workspace/institution"): frozenset({R.INSTITUTION}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),
