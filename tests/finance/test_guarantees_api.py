@@ -113,6 +113,10 @@ def test_after_the_opening_the_owner_reads_the_guarantee_and_claims_on_it(
     row = seen["row"]
     owner = token_for(db, setup["owner_user"])
     assert client.get(f"/api/v1/guarantees/{row.id}", headers=owner).status_code == 200
+    deposits = client.get(f"/api/v1/tenders/{setup['tender'].id}/deposits", headers=owner).json()["deposits"]
+    assert [(d["met"], d["form"], d["guarantee_id"]) for d in deposits] == [
+        (True, "电子保函", row.id), (False, None, None), (False, None, None),
+    ]  # fmt: skip
     claim = client.post(
         f"/api/v1/guarantees/{row.id}/claim", json={"reason": "中标后拒签合同（实施条例 第74条）"}, headers=owner
     )
