@@ -294,3 +294,32 @@ def test_a_signature_is_checked_over_the_canonical_bytes(db: Session) -> None:
     )  # fmt: skip
     assert row.document == guarantees.signed_bytes(body).decode()
     assert base64.b64decode(row.signature)
+
+
+def test_a_document_without_a_canonical_form_is_malformed_and_leaves_nothing(db: Session) -> None:
+    tender, _ = deposit_tender(db)
+    bank, bidder = onboard(db), entity_of(db, bidder_user(db))
+    signed = _signed(db, bank, tender, bidder)
+    signed["document"] = dict(signed["document"], amount_fen=2**60)  # beyond what RFC 8785 numbers hold exactly
+    before = _counts(db)
+    with pytest.raises(guarantees.GuaranteeDocumentMalformed):
+        guarantees.issue_guarantee(db, bank.actor(db), intermediates_pem=[], fee_fen=None, now=TEST_NOW, **signed)
+    assert _counts(db) == before
+
+
+def test_a_document_signed_with_a_certificate_of_an_untrusted_ca_is_refused(db: Session, tmp_path: Path) -> None:
+    """The chain is checked: a certificate carrying the institution's credit code from a CA the platform does not
+    trust signs nothing (电子签名法 第十三条: the signature must be reliably the signatory's)."""
+    tender, _ = deposit_tender(db)
+    bank, bidder = onboard(db), entity_of(db, bidder_user(db))
+    init_ca(tmp_path, suite=Suite.INTL, name="Rogue CA", now=TEST_NOW - timedelta(days=30))
+    rogue = issue(tmp_path, name=bank.entity.name, code=bank.entity.credit_code)
+    forger = Bank(bank.entity, rogue, bank.row, bank.user)
+    body = body_for(db, bank, tender, bidder)
+    before = _counts(db)
+    with pytest.raises(CertificateUntrusted):
+        guarantees.issue_guarantee(
+            db, bank.actor(db), document=body, signature=sign(forger, body), certificate_pem=rogue.certificate_pem,
+            intermediates_pem=[], fee_fen=None, now=TEST_NOW,
+        )  # fmt: skip
+    assert _counts(db) == before

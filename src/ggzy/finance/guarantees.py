@@ -515,7 +515,11 @@ def verify_document(
     except (binascii.Error, ValueError) as error:
         raise GuaranteeSignatureInvalid(field="signature") from error
     try:
-        certificate.public_key.verify(signed_bytes(body), raw)
+        signed = signed_bytes(body)
+    except ValueError as error:  # no canonical form (a number JSON cannot carry exactly): not a document
+        raise _malformed("it has no canonical JSON form", "无法规范化为 JSON") from error
+    try:
+        certificate.public_key.verify(signed, raw)
     except SignatureInvalid as error:
         raise GuaranteeSignatureInvalid(field="signature") from error
     document = read_document(body)
