@@ -155,6 +155,20 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     # the bank's credit notices: authenticated by the bank's signature against the pinned key, not by a user
     ("POST", "/api/v1/finance/bank/notices"): EVERYONE,
     ("GET", "/api/v1/finance/reconciliations"): frozenset({R.CENTRE_STAFF}),
+    # electronic guarantees (decision 0035); row-level scope (own institution, own guarantee) in tests/finance
+    ("POST", "/api/v1/guarantees/institutions"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/guarantees/quotes"): frozenset({R.INSTITUTION}),
+    ("POST", "/api/v1/guarantees"): frozenset({R.INSTITUTION}),
+    ("GET", "/api/v1/guarantees"): frozenset({R.INSTITUTION}),
+    ("GET", "/api/v1/guarantees/{guarantee_id}"): frozenset(
+        {R.INSTITUTION, R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
+    ),
+    ("POST", "/api/v1/guarantees/{guarantee_id}/amendments"): frozenset({R.INSTITUTION}),
+    ("POST", "/api/v1/guarantees/{guarantee_id}/cancel"): frozenset({R.INSTITUTION}),
+    ("POST", "/api/v1/guarantees/{guarantee_id}/claim"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/guarantees/{guarantee_id}/claim/payment"): frozenset({R.INSTITUTION}),
+    ("POST", "/api/v1/award-loans"): frozenset({R.BIDDER}),
+    ("GET", "/api/v1/award-loans/offered"): frozenset({R.INSTITUTION}),
     ("GET", "/api/v1/award-letters/mine"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/award-letters/{letter_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     ("GET", "/api/v1/documents/signing-certificate"): EVERYONE,
@@ -228,6 +242,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/bidder/tenders/{tender_id}"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/deposit-sub-account"): frozenset({R.BIDDER}),
+    ("GET", "/workspace/institution"): frozenset({R.INSTITUTION}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),

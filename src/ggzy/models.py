@@ -28,6 +28,7 @@ from ggzy.evaluation.models import (
     SigningKey,
 )
 from ggzy.experts.models import CommitteeMember, Draw, Expert, ExpertSpecialty
+from ggzy.finance.guarantees import AwardLoanOffer, Guarantee, GuaranteeQuote, Institution
 from ggzy.finance.models import (
     BankCredit,
     DepositSubAccount,
@@ -77,6 +78,7 @@ __all__ = [
     "AuthSession",
     "Award",
     "AwardLetter",
+    "AwardLoanOffer",
     "BankCredit",
     "Base",
     "CalendarYear",
@@ -102,6 +104,9 @@ __all__ = [
     "ExpertSpecialty",
     "FinanceAccount",
     "FinanceAlert",
+    "Guarantee",
+    "GuaranteeQuote",
+    "Institution",
     "Invitation",
     "LedgerCheckpoint",
     "LedgerCosignature",

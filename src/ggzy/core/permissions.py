@@ -70,6 +70,11 @@ class Permission(StrEnum):
     VIOLATION_READ = "violation.read"
     DEPOSIT_READ = "deposit.read"
     RECONCILIATION_READ = "finance.reconciliation_read"
+    INSTITUTION_ONBOARD = "institution.onboard"
+    GUARANTEE_ISSUE = "guarantee.issue"
+    GUARANTEE_READ = "guarantee.read"
+    GUARANTEE_CLAIM = "guarantee.claim"
+    AWARD_LOAN_OFFER = "award_loan.offer"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -130,6 +135,17 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.DEPOSIT_READ: frozenset({Role.BIDDER, Role.OWNER, Role.AGENT, Role.CENTRE_STAFF, Role.SUPERVISOR}),
     # the reconciliation of the bank's statements with the books and its alerts (decision 0031): the centres' staff
     Permission.RECONCILIATION_READ: frozenset({Role.CENTRE_STAFF}),
+    # electronic guarantees (decision 0035): a centre's staff onboard financial institutions; an institution quotes,
+    # issues, amends, cancels and pays claims on its own guarantees; a guarantee is read by its institution and its
+    # bidder, and after the opening by the owner, agent, centre staff and supervisor; the owner or its agent claims
+    Permission.INSTITUTION_ONBOARD: frozenset({Role.CENTRE_STAFF}),
+    Permission.GUARANTEE_ISSUE: frozenset({Role.INSTITUTION}),
+    Permission.GUARANTEE_READ: frozenset(
+        {Role.INSTITUTION, Role.BIDDER, Role.OWNER, Role.AGENT, Role.CENTRE_STAFF, Role.SUPERVISOR}
+    ),
+    Permission.GUARANTEE_CLAIM: frozenset({Role.OWNER, Role.AGENT}),
+    # 中标贷: a bidder offers its letter of award to an institution
+    Permission.AWARD_LOAN_OFFER: frozenset({Role.BIDDER}),
 }
 
 

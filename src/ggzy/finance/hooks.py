@@ -26,6 +26,7 @@ def deposits_in_opening_record(db: Session, tender_id: int) -> dict[str, Any] | 
                 "met": status.assessment.met,
                 "shortfall": status.assessment.shortfall.value if status.assessment.shortfall else None,
                 "flags": [flag.value for flag in status.assessment.flags],
+                "form": status.assessment.form,  # 转账 or 电子保函 (decision 0035); None when not met
             }
             for status in views.deposits_at_opening(db, tender_id=tender_id)
         ],

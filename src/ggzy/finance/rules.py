@@ -129,6 +129,9 @@ class DepositShortfall(StrEnum):
     BELOW_REQUIREMENT = "below_requirement"
 
 
+TRANSFER_FORM = "转账"  # a deposit paid into the bidder's sub-account
+
+
 @dataclass(frozen=True)
 class DepositAssessment:
     required_fen: int
@@ -136,6 +139,7 @@ class DepositAssessment:
     met: bool
     shortfall: DepositShortfall | None
     flags: tuple[PayerCheck, ...]  # the payer checks worth showing (unknown or not the basic account)
+    form: str | None = None  # how it is met: 转账 (into the sub-account) or 电子保函 (decision 0035); None: not met
 
 
 def assess_deposit(required_fen: int, payments: Iterable[Payment], *, bid_deadline: datetime) -> DepositAssessment:
@@ -166,5 +170,10 @@ def assess_deposit(required_fen: int, payments: Iterable[Payment], *, bid_deadli
         else:
             shortfall = DepositShortfall.BELOW_REQUIREMENT
     return DepositAssessment(
-        required_fen=required_fen, counted_fen=counted, met=shortfall is None, shortfall=shortfall, flags=flags
+        required_fen=required_fen,
+        counted_fen=counted,
+        met=shortfall is None,
+        shortfall=shortfall,
+        flags=flags,
+        form=TRANSFER_FORM if shortfall is None else None,
     )

@@ -35,6 +35,8 @@ class DepositOut(BaseModel):
     met: bool = Field(description="Paid in time, into its own sub-account, in full (招标投标法实施条例 第26条)")
     shortfall: str | None = Field(description="nothing_paid, late, not_from_basic_account or below_requirement")
     flags: list[str] = Field(description="basic_account_unknown, not_basic_account: for the committee's attention")
+    form: str | None = Field(default=None, description="How it is met: 转账 or 电子保函 (decision 0035); null: not met")
+    guarantee_id: int | None = Field(default=None, description="The electronic guarantee that meets it, if any")
 
     @classmethod
     def of(cls, status: DepositStatus) -> DepositOut:
@@ -43,6 +45,7 @@ class DepositOut(BaseModel):
             entity_id=status.entity_id, entity_name=status.entity_name, bid_id=status.bid_id,
             sub_account=status.sub_account, paid_fen=status.paid_fen, counted_fen=found.counted_fen, met=found.met,
             shortfall=found.shortfall.value if found.shortfall else None, flags=[flag.value for flag in found.flags],
+            form=found.form, guarantee_id=status.guarantee_id,
         )  # fmt: skip
 
 

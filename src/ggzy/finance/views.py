@@ -7,14 +7,14 @@ Who paid, and how many did, is sealed like the bids until the opening (招标投
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from ggzy.core.errors import NotFound
 from ggzy.core.permissions import Principal
 from ggzy.entities.service import entity_names
-from ggzy.finance import service
+from ggzy.finance import guarantees, service
 from ggzy.finance.access import DepositsSealed, Reader, deposit_reader
 from ggzy.finance.rules import DepositAssessment, PayerCheck, Payment, assess_deposit
 from ggzy.tendering import read as tendering_read
@@ -29,6 +29,7 @@ class DepositStatus:
     sub_account: str | None  # the sub-account to pay into (None: not opened yet)
     paid_fen: int  # everything credited to the sub-account
     assessment: DepositAssessment
+    guarantee_id: int | None = None  # the electronic guarantee that meets it (decision 0035)
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,27 @@ class TenderDeposits:
 
 def _status(
     db: Session, *, tender_id: int, entity_id: int, name: str, bid_id: str | None, required_fen: int,
-    bid_deadline: datetime,
+    bid_deadline: datetime, bid_validity_days: int | None = None,
 ) -> DepositStatus:  # fmt: skip
     row = service.sub_account_of(db, tender_id=tender_id, entity_id=entity_id)
     credits = service.credits_of(db, row.id) if row is not None else []
     payments = [Payment(c.amount_fen, c.booked_at, PayerCheck(c.payer_check)) for c in credits]
+    assessment = assess_deposit(required_fen, payments, bid_deadline=bid_deadline)
+    guarantee = None
+    if not assessment.met and bid_validity_days is not None:  # an electronic guarantee in its stead (decision 0035)
+        guarantee = guarantees.covering_guarantee(
+            db, tender_id=tender_id, entity_id=entity_id, required_fen=required_fen, bid_deadline=bid_deadline,
+            valid_until=bid_deadline + timedelta(days=bid_validity_days),
+        )  # fmt: skip
+        if guarantee is not None:
+            assessment = replace(
+                assessment, counted_fen=guarantee.amount_fen, met=True, shortfall=None,
+                form=guarantees.E_GUARANTEE_FORM,
+            )  # fmt: skip
     return DepositStatus(
         entity_id=entity_id, entity_name=name, bid_id=bid_id, sub_account=row.number if row is not None else None,
-        paid_fen=sum(c.amount_fen for c in credits),
-        assessment=assess_deposit(required_fen, payments, bid_deadline=bid_deadline),
+        paid_fen=sum(c.amount_fen for c in credits), assessment=assessment,
+        guarantee_id=guarantee.id if guarantee is not None else None,
     )  # fmt: skip
 
 
@@ -73,6 +86,7 @@ def deposits_at_opening(db: Session, *, tender_id: int) -> list[DepositStatus]:
             bid_id=bid_id,
             required_fen=tender.deposit_fen,
             bid_deadline=tender.bid_deadline,
+            bid_validity_days=tender.bid_validity_days,
         )
         for bid_id, entity_id in bids
     ]
@@ -103,6 +117,6 @@ def tender_deposits(db: Session, actor: Principal, *, tender_id: int, now: datet
     name = entity_names(db, [actor.entity_id]).get(actor.entity_id, "")
     own = _status(
         db, tender_id=tender.id, entity_id=actor.entity_id, name=name, bid_id=own_bid, required_fen=tender.deposit_fen,
-        bid_deadline=tender.bid_deadline,
+        bid_deadline=tender.bid_deadline, bid_validity_days=tender.bid_validity_days,
     )  # fmt: skip
     return replace(result, deposits=[own])

@@ -39,6 +39,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.custody import router as custody_router
     from ggzy.portal.expert import router as expert_router
     from ggzy.portal.host import router as host_router
+    from ggzy.portal.institution import router as institution_router
     from ggzy.portal.live import router as live_router
     from ggzy.portal.negotiation import router as negotiation_router
     from ggzy.portal.owner import router as owner_router
@@ -54,6 +55,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(session_router)
     app.include_router(workspace_router)
     app.include_router(bidder_router)
+    app.include_router(institution_router)
     app.include_router(owner_router)
     app.include_router(centre_router)
     app.include_router(expert_router)
