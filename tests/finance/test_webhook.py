@@ -109,14 +109,14 @@ def test_a_forged_notice_is_refused_and_writes_nothing(
 def test_without_a_bank_configured_a_notice_is_refused_as_unconnected(client: TestClient, db: Session) -> None:
     events = _count(db, Event)
     answer = client.post(URL, content=b"{}", headers={SIGNATURE_HEADER: "AAAA"})
-    assert answer.status_code == 503
+    assert answer.status_code == 404
     assert answer.json()["code"] == "no_bank_connected"
     assert _count(db, Event) == events
 
 
 def test_the_webhook_lists_each_status_it_answers(client: TestClient) -> None:
     operation = client.get("/api/v1/openapi.json").json()["paths"][URL]["post"]
-    assert set(operation["responses"]) == {"200", "403", "422", "502", "503"}
+    assert set(operation["responses"]) == {"200", "403", "404", "422", "502", "503"}
 
 
 def test_the_settings_without_a_bank_url_connect_no_bank(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
-from ggzy.core.inputs import Id
+from ggzy.core.inputs import Ascii, Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
@@ -75,7 +75,8 @@ def _bank_adapter(request: Request) -> BankAdapter:
 NoticeBody = Annotated[bytes, Depends(_notice_body)]
 Bank = Annotated[BankAdapter, Depends(_bank_adapter)]
 Signature = Annotated[
-    str, Header(alias=SIGNATURE_HEADER, max_length=200, description="The bank's Ed25519 signature of the body, base64")
+    Ascii,
+    Header(alias=SIGNATURE_HEADER, max_length=200, description="The bank's Ed25519 signature, base64"),
 ]
 
 

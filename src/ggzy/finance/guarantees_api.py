@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.core.errors import InvalidInput, NotFound
-from ggzy.core.inputs import Id
+from ggzy.core.inputs import Ascii, Id, Text
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -55,8 +55,10 @@ class _In(BaseModel):
 
 class InstitutionIn(_In):
     kind: g.InstitutionKind = Field(description="bank (银行), guarantee_company (担保公司) or insurer (保险公司)")
-    certificate_pem: str = Field(max_length=20_000, description="The institution's entity certificate (a trusted CA's)")
-    intermediates_pem: list[Annotated[str, Field(max_length=20_000)]] = Field(default_factory=list, max_length=8)
+    certificate_pem: Ascii = Field(
+        max_length=20_000, description="The institution's entity certificate (a trusted CA's)"
+    )
+    intermediates_pem: list[Annotated[Ascii, Field(max_length=20_000)]] = Field(default_factory=list, max_length=8)
 
 
 class InstitutionOut(BaseModel):
@@ -70,7 +72,7 @@ class InstitutionOut(BaseModel):
 
 class QuoteIn(_In):
     tender_id: Id
-    applicant_credit_code: str = Field(min_length=18, max_length=18, description="The bidder's credit code")
+    applicant_credit_code: Ascii = Field(min_length=18, max_length=18, description="The bidder's credit code")
     fee_fen: int = Field(ge=0, le=10**12, description="The institution's fee (保费), in fen")
 
 
@@ -87,9 +89,9 @@ class QuoteOut(BaseModel):
 class SignedDocumentIn(_In):
     model_config = ConfigDict(extra="forbid")  # the document's texts are signed as they are: no stripping
     document: dict[str, Any] = Field(description="The guarantee document (format ggzy-guarantee/1) as signed")
-    signature: str = Field(max_length=2_000, description="Base64 signature over the document's canonical JSON")
-    certificate_pem: str = Field(max_length=20_000)
-    intermediates_pem: list[Annotated[str, Field(max_length=20_000)]] = Field(default_factory=list, max_length=8)
+    signature: Ascii = Field(max_length=2_000, description="Base64 signature over the document's canonical JSON")
+    certificate_pem: Ascii = Field(max_length=20_000)
+    intermediates_pem: list[Annotated[Ascii, Field(max_length=20_000)]] = Field(default_factory=list, max_length=8)
 
 
 class IssueIn(SignedDocumentIn):
@@ -97,11 +99,11 @@ class IssueIn(SignedDocumentIn):
 
 
 class ReasonIn(_In):
-    reason: str = Field(min_length=2, max_length=2_000)
+    reason: Text = Field(min_length=2, max_length=2_000)
 
 
 class PaymentIn(_In):
-    payment_reference: str = Field(min_length=1, max_length=64, description="The institution's payment reference")
+    payment_reference: Ascii = Field(min_length=1, max_length=64, description="The institution's payment reference")
 
 
 class GuaranteeOut(BaseModel):
@@ -134,7 +136,7 @@ class GuaranteeOut(BaseModel):
 class AwardLoanIn(_In):
     tender_id: Id
     institution_id: Id
-    amount_fen: int = Field(gt=0, le=10**14, description="The loan asked for, in fen")
+    amount_fen: int = Field(ge=1, le=10**14, description="The loan asked for, in fen")
     consent: bool = Field(description="The bidder consents to show its letter of award to the institution")
 
 

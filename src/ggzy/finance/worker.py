@@ -47,8 +47,11 @@ AfterCommit = Callable[[sessionmaker[Session], dict[str, Any]], None]
 
 
 class NoBankConnected(DomainError):
+    """No bank is configured: there is no counterpart whose notices this platform takes, so the webhook is not
+    there (404), rather than out of order (a 5xx would say the platform failed)."""
+
     code = "no_bank_connected"
-    status = 503
+    status = 404
     message_zh = "平台尚未连接银行（未配置 GGZY_BANK_URL），无法接收银行通知"
     message_en = "No bank is connected to the platform (GGZY_BANK_URL is not set); bank notices cannot be received"
 
