@@ -40,6 +40,7 @@ from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
 from ggzy.experts.api import router as experts_router
 from ggzy.finance.api import router as finance_router
+from ggzy.finance.forfeiture_api import router as forfeiture_router
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, load_ledger_keys, promise_headers
 from ggzy.portal import mount_portal
@@ -148,6 +149,7 @@ def create_app(
     app.include_router(publishing_router, prefix=API_PREFIX)
     app.include_router(awards_router, prefix=API_PREFIX)
     app.include_router(finance_router, prefix=API_PREFIX)
+    app.include_router(forfeiture_router, prefix=API_PREFIX)
     app.include_router(documents_router, prefix=API_PREFIX)
     app.include_router(complaints_router, prefix=API_PREFIX)
     app.include_router(supervision_router, prefix=API_PREFIX)
