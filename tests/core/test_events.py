@@ -38,7 +38,7 @@ from tests.factories import (
     principal,
     signed_enrolment,
 )
-from tests.finance.support import FINANCE_ACTIONS, finance_scenario
+from tests.finance.support import FINANCE_ACTIONS, finance_scenario, forfeiture_scenario
 from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
 from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
 from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
@@ -725,6 +725,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},
         **{action: (lambda action=action: venue_scenario(db, action)) for action in VENUE_ACTIONS},
         **{action: (lambda action=action: finance_scenario(db, action)) for action in FINANCE_ACTIONS},
+        "deposit.forfeited": lambda: forfeiture_scenario(db, gm_ca),
         **{action: (lambda action=action: negotiation_scenario(db, gm_ca, action)) for action in NEGOTIATION_ACTIONS},
         **{
             action: (lambda action=action: prequalification_scenario(db, _prequalification_store(gm_ca), action))

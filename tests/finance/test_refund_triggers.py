@@ -19,7 +19,6 @@ from ggzy.core.events import Event
 from ggzy.core.permissions import Permission
 from ggzy.core.violations import PeriodViolation
 from ggzy.entities.models import User
-from ggzy.finance import service as finance
 from ggzy.finance.refund_rules import AFTER_CONTRACT, AFTER_WITHDRAWAL, interest_fen
 from ggzy.finance.refund_triggers import refund_orders_of
 from ggzy.storage import LocalBlobStore
@@ -30,15 +29,10 @@ from ggzy.tendering.procurement_periods import PROCUREMENT_PERIODS
 from tests.awards.procurement_support import award_procurement
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import make_awarded_tender, make_evaluated_tender, make_opened_tender, principal
-from tests.finance.support import DEPOSIT_FEN, deposit_tender, notice, opened, paid
+from tests.finance.support import DEPOSIT_FEN, deposit_tender, paid, pay_in_full
 from tests.tendering.test_bids import Bidder, seal
 
-
-def _pay_all(db: Session, tender: Tender, users: list[User]) -> None:
-    for user in users:
-        row, _ = opened(db, tender, user)
-        booked = TEST_NOW + timedelta(days=2)
-        finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN, booked_at=booked), now=TEST_NOW)
+_pay_all = pay_in_full
 
 
 def _awarded(db: Session, gm_ca: Path) -> dict:
