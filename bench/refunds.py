@@ -40,24 +40,24 @@ from typing import Any
 os.environ["GGZY_DEPOSIT_INTEREST_ANNUAL_RATE"] = "0"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.factories: the service-driven scene
 
-import httpx  # noqa: E402
-from _quick import parse_args  # noqa: E402
-from bank import _simulator  # noqa: E402
+import httpx
+from _quick import parse_args
+from bank import _simulator
+from tests.conftest import LEDGER_KEYS, TEST_NOW
+from tests.factories import bidder_user, make_publicised_tender, principal
 
-from ggzy.awards import service as awards  # noqa: E402
-from ggzy.core.db import make_engine, unit_of_work  # noqa: E402
-from ggzy.core.migrate import upgrade  # noqa: E402
-from ggzy.core.permissions import Permission  # noqa: E402
-from ggzy.crypto import Suite, init_ca  # noqa: E402
-from ggzy.finance import books, refunds  # noqa: E402
-from ggzy.finance import service as finance  # noqa: E402
-from ggzy.finance.bank.http_adapter import HttpBankAdapter  # noqa: E402
-from ggzy.finance.bank.protocol import CreditNotice, OrderStatus  # noqa: E402
-from ggzy.finance.models import RefundOrderRow  # noqa: E402
-from ggzy.finance.rules import AccountPurpose  # noqa: E402
-from ggzy.wiring import session_factory  # noqa: E402
-from tests.conftest import LEDGER_KEYS, TEST_NOW  # noqa: E402
-from tests.factories import bidder_user, make_publicised_tender, principal  # noqa: E402
+from ggzy.awards import service as awards
+from ggzy.core.db import make_engine, unit_of_work
+from ggzy.core.migrate import upgrade
+from ggzy.core.permissions import Permission
+from ggzy.crypto import Suite, init_ca
+from ggzy.finance import books, refunds
+from ggzy.finance import service as finance
+from ggzy.finance.bank.http_adapter import HttpBankAdapter
+from ggzy.finance.bank.protocol import CreditNotice, OrderStatus
+from ggzy.finance.models import RefundOrderRow
+from ggzy.finance.rules import AccountPurpose
+from ggzy.wiring import session_factory
 
 DEPOSIT_FEN = 2_000_000  # ¥20,000: 2% of the scene's ¥1,000,000 lot (招标投标法实施条例 第26条)
 BATCH = 500
