@@ -193,3 +193,33 @@ def test_a_tender_without_deposits_is_awarded_as_before_with_no_refund_event(db:
     scene = make_awarded_tender(db, gm_ca)
     assert refund_orders_of(db, scene["tender"].id) == []
     assert db.scalar(select(Event.id).where(Event.action == "deposit.refund_ordered")) is None
+
+
+def test_a_reaction_runs_in_the_steps_transaction_and_its_failure_undoes_the_step(db: Session) -> None:
+    """The refunds are ordered inside the termination's transaction: when anything in a reaction fails, the
+    termination, its event and the orders made before the failure are all undone."""
+    from ggzy.core.errors import Conflict
+    from ggzy.core.events import REACTIONS, register_reaction
+
+    tender, setup = deposit_tender(db)
+    paid(db, tender)
+    agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+
+    def failing(_db: Session, _event: Event) -> None:
+        raise Conflict(field="tender_id", reason_zh="测试", reason_en="test")
+
+    register_reaction("tender.cancelled", failing)
+    try:
+        savepoint = db.begin_nested()
+        try:
+            tendering.cancel_tender(db, agent, tender_id=tender.id, reason="项目取消", now=TEST_NOW)
+        except Conflict:
+            savepoint.rollback()
+        else:  # pragma: no cover - the reaction must raise
+            raise AssertionError("the failing reaction did not run")
+    finally:
+        REACTIONS["tender.cancelled"].remove(failing)
+    db.refresh(tender)
+    assert tender.cancelled_at is None
+    assert refund_orders_of(db, tender.id) == []
+    assert db.scalar(select(Event.id).where(Event.action == "tender.cancelled")) is None
