@@ -148,6 +148,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tenders/{tender_id}/contract"): frozenset({R.OWNER, R.AGENT}),
     ("GET", "/api/v1/tenders/{tender_id}/award"): EVERYONE,
     ("POST", "/api/v1/tenders/{tender_id}/deposits/sub-account"): frozenset({R.BIDDER}),
+    ("POST", "/api/v1/tenders/{tender_id}/deposits/forfeitures"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/tenders/{tender_id}/deposits/forfeitures"): frozenset(
+        {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
+    ),
     # a bidder its own; the owner, agent, centre staff and supervisor every bid's after the opening (finance.access)
     ("GET", "/api/v1/tenders/{tender_id}/deposits"): frozenset(
         {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}

@@ -40,6 +40,7 @@ from ggzy.entities.login import authenticate_request
 from ggzy.evaluation.api import router as evaluation_router
 from ggzy.experts.api import router as experts_router
 from ggzy.finance.api import router as finance_router
+from ggzy.finance.forfeiture_api import router as forfeiture_router
 from ggzy.finance.guarantees_api import router as guarantees_router
 from ggzy.finance.worker import BankLink
 from ggzy.ledger.api import router as ledger_router
@@ -152,6 +153,7 @@ def create_app(
     app.include_router(awards_router, prefix=API_PREFIX)
     app.include_router(finance_router, prefix=API_PREFIX)
     app.include_router(guarantees_router, prefix=API_PREFIX)
+    app.include_router(forfeiture_router, prefix=API_PREFIX)
     app.include_router(documents_router, prefix=API_PREFIX)
     app.include_router(complaints_router, prefix=API_PREFIX)
     app.include_router(supervision_router, prefix=API_PREFIX)

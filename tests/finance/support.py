@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -113,6 +114,32 @@ def order(
 
 def receipt(key: str, status: OrderStatus, *, txn: str | None = None, reason: str | None = None) -> OrderReceipt:
     return OrderReceipt(idempotency_key=key, bank_txn_id=txn, status=status, at=TEST_NOW, reason=reason)
+
+
+def pay_in_full(db: Session, tender: Tender, users: list[User]) -> None:
+    """Each of ``users`` opens its sub-account and pays the whole deposit, booked two days after TEST_NOW."""
+    for user in users:
+        row, _ = opened(db, tender, user)
+        booked = TEST_NOW + timedelta(days=2)
+        finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN, booked_at=booked), now=TEST_NOW)
+
+
+def forfeiture_scenario(db: Session, ca_dir: Path) -> Callable[[], object]:
+    """An opened tender whose three bidders paid: the agent keeps the first one's deposit (a bid revoked after the
+    deadline, 招标投标法实施条例 第35条 第2款)."""
+    from ggzy.finance.forfeiture import ForfeitureGround, forfeit_deposit
+    from tests.factories import make_opened_tender
+
+    scene = make_opened_tender(
+        db, ca_dir, prices=[10_000_000, 11_000_000, 12_000_000], deposit_fen=DEPOSIT_FEN,
+        before_opening=lambda tender, users: pay_in_full(db, tender, users),
+    )  # fmt: skip
+    agent = principal(db, scene["agent_user"], Permission.AWARD_MANAGE)
+    return lambda: forfeit_deposit(
+        db, agent, tender_id=scene["tender"].id, entity_id=scene["bidders"][0].entity_id,
+        ground=ForfeitureGround.REVOKED_AFTER_DEADLINE, reasons="投标截止后书面通知撤销投标文件",
+        now=scene["opened_at"],
+    )  # fmt: skip
 
 
 def finance_scenario(db: Session, action: str) -> Callable[[], object]:

@@ -34,6 +34,19 @@ NEW_EVENTS_KEY = "ggzy.new_events"
 # set in the info of every session whose factory numbers its events into the ledger (ggzy.ledger.sequencer's
 # install_numbering, called by ggzy.wiring.session_factory); core names the mark without knowing the ledger
 NUMBERING_INSTALLED_KEY = "ggzy.ledger.numbering_installed"
+# action name -> what the upper domains do in the same transaction when it is recorded (decision 0031: finance orders
+# the refunds of an award, a contract, a withdrawal, a termination). Registered by the composition root
+# (ggzy.wiring), as the halts are: the domain that records the event never imports the one that reacts.
+Reaction = Callable[[Session, "Event"], None]
+REACTIONS: dict[str, list[Reaction]] = {}
+
+
+def register_reaction(action: str, reaction: Reaction) -> None:
+    """Run ``reaction(db, event)`` in the transaction of every ``action`` event from now on, after the event is
+    written (idempotent for the same function). A reaction that raises undoes the step with it."""
+    found = REACTIONS.setdefault(action, [])
+    if reaction not in found:
+        found.append(reaction)
 
 
 class EventsNotNumbered(RuntimeError):
@@ -140,6 +153,8 @@ def record_event(
     db.add(event)
     db.flush()
     db.info.setdefault(NEW_EVENTS_KEY, []).append(event)
+    for reaction in REACTIONS.get(action, ()):
+        reaction(db, event)
     return event
 
 

@@ -151,6 +151,9 @@ class RefundOrderRow(Base):
     # when the worker first handed it to the bank (migration 0027): from then on its outcome is asked for by its
     # idempotency key (``BankAdapter.order_status``) before it is ever sent again
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the last day the law allows for this refund (refund_rules.RefundDue.last_day; None: 及时 or no period held),
+    # computed when it is ordered (migration 0028)
+    due_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ReconciliationRun(Base):
@@ -171,3 +174,27 @@ class ReconciliationRun(Base):
     differences: Mapped[int] = mapped_column(Integer)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+
+
+class Forfeiture(Base):
+    """A deposit kept by the owner's decision where the law allows it (招标投标法实施条例 第35条 第2款: a bid revoked
+    after the deadline; 第74条: the winner refusing the contract or the performance security), with its reasons and
+    who decided; posted from the bidder's deposit to forfeited deposits (``posting_id``). The bidder may complain to
+    the supervisor until ``appeal_until`` (第60条). One per bidder and tender (migration 0028)."""
+
+    __tablename__ = "finance_forfeitures"
+    __table_args__ = (UniqueConstraint("tender_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    ground: Mapped[str] = mapped_column(String(32))  # forfeiture.ForfeitureGround
+    article: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[str] = mapped_column(Text)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_role: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    appeal_until: Mapped[date] = mapped_column(Date)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("finance_postings.id"), unique=True)

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from ggzy.core.clock import to_china_time
 from ggzy.core.errors import NotFound
 from ggzy.core.events import changes_state, record_event
+from ggzy.core.periods import StatutoryPeriod
 from ggzy.core.permissions import SYSTEM, Principal
+from ggzy.core.violations import missed, record_missed, violation_entry
 from ggzy.finance import books
 from ggzy.finance.bank.protocol import OrderReceipt, OrderStatus, RefundOrder
 from ggzy.finance.models import BankCredit, FinanceAlert, RefundOrderRow
@@ -42,11 +44,16 @@ def _refunded_credit_ids(db: Session, credit_ids: list[int]) -> set[int]:
 @changes_state("deposit.refund_ordered", disclosed=False)
 def order_refunds(
     db: Session, actor: Principal, *, tender_id: int, entity_id: int, ground: RefundGround, annual_rate: Decimal,
-    day_basis: int, now: datetime,
+    day_basis: int, now: datetime, due_on: date | None = None, period: StatutoryPeriod | None = None,
+    credit_ids: set[int] | None = None,
 ) -> list[RefundOrderRow]:  # fmt: skip
     """Order the refund of every credit of a bidder's deposit not yet ordered back, the interest included where the
     law gives it (computed to the order's China Standard Time day: the bank executes it that day). Ordering again
-    orders nothing and records nothing (a refund ordered twice is one refund)."""
+    orders nothing and records nothing (a refund ordered twice is one refund).
+
+    ``due_on`` is the refund's last lawful day (``period``'s, computed by the caller through the one period
+    function): each order carries it, and an order made after it is still made and recorded as a missed period
+    (a violation, never a refusal). ``credit_ids`` limits the orders to those credits (None: every credit)."""
     tender = tendering.get_tender(db, tender_id)
     project, _ = tendering.project_of(db, tender)
     row = sub_account_of(db, tender_id=tender_id, entity_id=entity_id)
@@ -70,21 +77,27 @@ def order_refunds(
             now,
         )
         for credit in credits
-        if credit.id not in already
+        if credit.id not in already and (credit_ids is None or credit.id in credit_ids)
     ]
     if not orders:
         return []
+    for made in orders:
+        made.due_on = due_on
     db.add_all(orders)
     db.flush()
-    record_event(
+    late = missed(period, due=due_on, happened_on=today) if period is not None and due_on is not None else None
+    event = record_event(
         db, actor, action="deposit.refund_ordered", subject_type="tender", subject_id=tender_id,
         centre_id=project.centre_id, now=now,
         payload={
             "entity_id": entity_id, "ground": ground.value, "article": due.article,
+            "due_on": due_on.isoformat() if due_on is not None else None,
             "orders": [{"key": o.idempotency_key, "principal_fen": o.principal_fen, "interest_fen": o.interest_fen}
                        for o in orders],
+            **violation_entry(late),
         },
     )  # fmt: skip
+    record_missed(db, late, subject_type="tender", subject_id=tender_id, event=event)
     return orders
 
 

@@ -58,6 +58,7 @@ class PostingKind(StrEnum):
     DEPOSIT_CREDIT = "deposit_credit"  # money in, to a bidder's sub-account
     SUSPENSE_CREDIT = "suspense_credit"  # money in, to a sub-account nobody knows
     REFUND = "refund"  # money out: a deposit and its interest paid back along its route
+    FORFEITURE = "forfeiture"  # a deposit kept by law (第35条 第2款, 第74条): the bidder's deposit to forfeited
 
 
 class PayerCheck(StrEnum):

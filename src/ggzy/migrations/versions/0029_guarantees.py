@@ -2,7 +2,7 @@
 document kept as signed), and the letters of award bidders offer them for loans (中标贷).
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0029"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
