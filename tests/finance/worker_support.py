@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures imported from the bank's conftest are the parameters of the same name)
 """The finance worker's tests meet the real bank: ``ggzy bank serve`` in its own process (tests/finance/bank), its
 notices caught by a receiver standing in for the platform's address, then handed to the platform as the bank sent
 them (signed)."""
@@ -28,31 +29,12 @@ from ggzy.finance.worker import FinanceWorker
 from ggzy.tendering.models import Tender
 from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
-from tests.finance.bank.conftest import BankProcess, NoticeReceiver
+
+# the bank simulator's fixtures, one definition (tests/finance/bank/conftest.py), for the tests outside that folder
+from tests.finance.bank.conftest import BankProcess, NoticeReceiver, adapter, bank, receiver  # noqa: F401
 from tests.finance.support import DEPOSIT_FEN, requested, with_basic_account
 
 PAYER = "6222000011112222"
-
-
-@pytest.fixture
-def receiver() -> Iterator[NoticeReceiver]:
-    server = NoticeReceiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def bank(tmp_path: Path, receiver: NoticeReceiver) -> Iterator[BankProcess]:
-    process = BankProcess(tmp_path / "bank-data", receiver.url)
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def adapter(bank: BankProcess) -> Iterator[HttpBankAdapter]:
-    with HttpBankAdapter.pinned(bank.url, public_key=bank.info()["public_key"], timeout=1.0) as pinned:
-        yield pinned
 
 
 @pytest.fixture
