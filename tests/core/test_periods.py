@@ -23,7 +23,7 @@ from ggzy.core.calendar import CalendarYearUnknown, WorkingDayCalendar
 from ggzy.core.calendar_store import package_calendar
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.periods import DayCount, StatutoryPeriod, registered_periods, statutory_period
-from ggzy.finance import refund_rules
+from ggzy.finance import forfeiture, refund_rules
 from ggzy.prequalification import rules as prequalification_rules
 from ggzy.tendering import rules as tender_rules
 from ggzy.tendering.procedures import OPEN
@@ -199,9 +199,11 @@ def _refund_last_day(ground: refund_rules.RefundGround) -> Callable[[WorkingDayC
     return last_day
 
 
-# 招标投标法实施条例 第57条 (after the contract), 第35条 (after a withdrawal): read from finance's refund rules
+# 招标投标法实施条例 第57条 (after the contract), 第35条 (after a withdrawal): read from finance's refund rules; and the
+# bidder's complaint against a forfeiture (第60条), which must end where any complaint's lodging ends
 RULES.update(
     {
+        "finance.forfeiture_complaint": lambda cal, day: forfeiture.APPEAL.last_day(cal, day),
         "tendering.deposit_refund_after_contract": _refund_last_day(refund_rules.RefundGround.SUCCESSFUL),
         "tendering.deposit_refund_after_withdrawal": _refund_last_day(refund_rules.RefundGround.WITHDRAWN),
     }
@@ -292,6 +294,11 @@ def test_every_period_reaching_a_year_the_calendar_does_not_know_is_an_explicit_
     with pytest.raises(CalendarYearUnknown) as unknown:
         RULES[period.key](CALENDAR, date(2026, 12, 31))
     assert unknown.value.year == 2027
+
+
+def test_a_forfeitures_appeal_ends_where_a_complaints_lodging_ends_实施条例第60条() -> None:
+    for day in (date(2026, 9, 21), date(2026, 9, 30), date(2026, 2, 5)):
+        assert forfeiture.APPEAL.last_day(CALENDAR, day) == complaint_rules.LODGING.last_day(CALENDAR, day)
 
 
 def test_the_examples_of_issue_9() -> None:
