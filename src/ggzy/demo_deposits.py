@@ -117,8 +117,12 @@ class DemoBank:
         return datetime.fromisoformat(self._call("POST", "/admin/clock", {"set_to": moment.isoformat()})["now"])
 
     def give_back_its_time(self) -> None:
-        """The story is over: the bank's clock runs on the system's time again (the story ends before now)."""
-        self.set_clock(datetime.now(UTC))
+        """The story is over: the bank's clock runs on the system's time again — unless the story booked a line
+        after now (a holiday stretching its periods), and then it runs on from there."""
+        latest = self._call("GET", "/admin/clock")["latest_booked_at"]
+        now = datetime.now(UTC)
+        if latest is None or datetime.fromisoformat(latest) <= now:
+            self.set_clock(now)
 
     def open_sub_accounts(self, db: Session, *, now: datetime) -> None:
         """The worker's first step (``FinanceWorker._open_sub_accounts``), in the demo's transaction."""
@@ -177,6 +181,7 @@ class DemoDeposits:
         if self.bank is None:
             self.notes.append(f"tender {tender.id}: no bank connected, sub-accounts and payments skipped")
             return
+        clock.advance(timedelta(minutes=1))  # the bank's clock ran on since its last line: the story moves on first
         self.bank.set_clock(clock.now())
         rows = {}
         for bidder, _ in payments:
