@@ -4,6 +4,9 @@
   decrypt remotely, the fifth does not and is opened by two of the three custodians;
 - lot 2 gets two bids only, so its opening fails (招标投标法实施条例 第44条) and it is re-tendered — the new round
   is left open for bidding, for whoever runs `make run`;
+- lots 1 and 3 and procurement lot A require bid deposits, paid at the bank simulator two weeks before the deadline,
+  lot 1's second bidder by an electronic guarantee and its fourth short (flagged in the opening record); each award
+  notice's refunds reach the bank the same day (``ggzy.demo_deposits``, decision 0039);
 - the centre's staff keep its rooms (two opening rooms, an evaluation room, a remote-evaluation hall) and book lot 1's
   opening over its deadline (招标投标法 第34条) and its evaluation after it, and the re-tender's opening room.
 """
