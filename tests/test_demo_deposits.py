@@ -213,19 +213,33 @@ def test_the_bank_has_its_own_time_back_when_the_story_ends(
     assert datetime.fromisoformat(clock["latest_booked_at"]) < datetime.now(UTC)
 
 
-def test_the_demo_refuses_a_bank_whose_books_are_not_empty_and_writes_nothing(
-    loaded: dict[str, Any], fresh_engine: Engine, bank: tuple[BankProcess, NoticeReceiver], tmp_path: Path
-) -> None:
+def test_ggzy_demo_refuses_a_bank_whose_books_are_not_empty_exits_1_and_writes_nothing(
+    loaded: dict[str, Any], fresh_engine: Engine, fresh_database_url: str, bank: tuple[BankProcess, NoticeReceiver],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """A new database and the bank of the demo loaded above (make run with an earlier run's ./bank-data): the
+    sub-account references would be the earlier run's and the bank's clock cannot go back before its lines."""
+    from typer.testing import CliRunner
+
+    from ggzy.cli import app
     from ggzy.demo import has_data
-    from ggzy.demo_deposits import DemoBankError
 
     process, _ = bank
-    with pytest.raises(DemoBankError, match="holds books already"):
-        load_demo(
-            fresh_engine, directory=tmp_path / "demo", bank_url=process.url,
-            bank_public_key=process.info()["public_key"], **demo_parts(tmp_path),  # type: ignore[arg-type]
-        )  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GGZY_DATA_DIR", str(tmp_path / "var"))
+        patch.setenv("GGZY_DATABASE_URL", fresh_database_url)
+        patch.setenv("GGZY_BANK_URL", process.url)
+        patch.setenv("GGZY_BANK_PUBLIC_KEY", process.info()["public_key"])
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(app, ["demo"])
+        finally:
+            patch.undo()
+            get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "holds books already" in result.output
     assert not has_data(fresh_engine)
+    assert not (tmp_path / "var" / "demo").exists()
 
 
 def test_the_demo_loads_with_no_bank_its_lots_still_require_deposits(fresh_engine: Engine, tmp_path: Path) -> None:
