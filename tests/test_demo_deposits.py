@@ -209,8 +209,11 @@ def test_the_bank_has_its_own_time_back_when_the_story_ends(
 ) -> None:
     process, _ = bank
     clock = httpx.get(f"{process.url}/admin/clock", timeout=5).json()
-    assert abs(datetime.fromisoformat(clock["now"]) - datetime.now(UTC)) < timedelta(minutes=1)
-    assert datetime.fromisoformat(clock["latest_booked_at"]) < datetime.now(UTC)
+    latest, now = datetime.fromisoformat(clock["latest_booked_at"]), datetime.fromisoformat(clock["now"])
+    if latest > datetime.now(UTC):  # a holiday stretched the story past today: the bank runs on from its last line
+        assert now >= latest
+        return
+    assert abs(now - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_ggzy_demo_refuses_a_bank_whose_books_are_not_empty_exits_1_and_writes_nothing(
