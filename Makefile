@@ -26,6 +26,8 @@ install: $(STAMP)
 ## Beside them a bank simulator (`ggzy bank serve`, decision 0034; its own key and books in ./bank-data, or BANK_DIR,
 ## also outside the data directory; port 8003, or BANK_PORT) that pushes signed credit notices to the platform; its
 ## URL and public key reach the platform as GGZY_BANK_URL and GGZY_BANK_PUBLIC_KEY. It stops with the platform too.
+## The demo pays its deposits there and drives the bank's clock along its story (decision 0039), so it needs a bank with
+## empty books: when the database is new (var/ggzy.db absent), books left in ./bank-data move aside to bank-data.<time>.
 # `make run PORT=8080`: the portal's port (GGZY_PORT)
 PORT ?= 8000
 WITNESS_PORT ?= 8001
@@ -39,6 +41,10 @@ run: $(STAMP)
 		echo "WITNESS_DIR=$$witness_dir is inside the data directory $$data: whoever holds the data directory could reset the witness too. Keep it elsewhere." >&2; exit 2;; esac; \
 	case "$$(realpath -m "$(BANK_DIR)")/" in "$$(realpath -m "$$data")/"*) \
 		echo "BANK_DIR=$(BANK_DIR) is inside the data directory $$data: the bank's books are the bank's, not the platform's. Keep them elsewhere." >&2; exit 2;; esac; \
+	if [ -z "$$GGZY_DATABASE_URL" ] && [ ! -e "$$data/ggzy.db" ] && [ -e "$(BANK_DIR)/bank.sqlite3" ]; then \
+		old_bank="$(BANK_DIR).$$(date +%Y%m%d-%H%M%S)"; \
+		echo "a new database: the demo needs a bank with empty books (decision 0039); the bank's books of the earlier run move to $$old_bank"; \
+		mv "$(BANK_DIR)" "$$old_bank" || exit 1; fi; \
 	if [ -d "$$data/witness" ] && [ ! -e "$$witness_dir" ]; then \
 		echo "moving the witness's storage out of the data directory: $$data/witness -> $$witness_dir"; mv "$$data/witness" "$$witness_dir" || exit 1; fi; \
 	keys=$$($(BIN)/ggzy ledger keys) || exit 1; \
@@ -120,4 +126,4 @@ bench-quick:
 	@$(MAKE) --no-print-directory bench BENCH_ARGS=--quick
 
 clean:
-	rm -rf $(VENV) var witness-data bank-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var witness-data bank-data bank-data.* .pytest_cache .mypy_cache .ruff_cache

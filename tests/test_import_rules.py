@@ -69,6 +69,7 @@ ENTRY_POINTS = frozenset(
         "__main__",
         "demo",
         "demo_story",
+        "demo_deposits",
         "admin_cli",
         "bidclient_cli",
         "models",

@@ -261,9 +261,11 @@ def demo(
     # a demo loaded before demo instances were marked is a demo instance, "already loaded", not a refusal
     data_dir = Path(get_settings().data_dir)
     mark_old_demo_at_start(session_factory(engine), data_dir=data_dir, now=SystemClock().now())
+    from ggzy.demo_deposits import DemoBankError
+
     try:
         result = _load_demo(engine, directory, quiet=as_json)
-    except DatabaseNotEmpty as refused:
+    except (DatabaseNotEmpty, DemoBankError) as refused:
         Console(stderr=True).print(f"[red]demo not loaded: {refused}[/red]", soft_wrap=True)
         raise typer.Exit(code=1) from None
     _integrate_ledger(engine)
@@ -285,6 +287,8 @@ def _load_demo(engine: Engine, directory: Path | None, *, quiet: bool = False): 
         store=blob_store_for(settings),
         ledger_keys=load_ledger_keys(settings),
         console=Console(quiet=True) if quiet else console,
+        bank_url=settings.bank_url or None,
+        bank_public_key=settings.bank_public_key or None,
     )
 
 
@@ -312,6 +316,7 @@ def serve(
     from ggzy.core.clock import SystemClock
     from ggzy.core.instance import DemoMark
     from ggzy.demo import DatabaseNotEmpty, database_contents, mark_old_demo_at_start
+    from ggzy.demo_deposits import DemoBankError
     from ggzy.wiring import session_factory
 
     settings = get_settings()
@@ -331,6 +336,9 @@ def serve(
                 console.print(_load_demo(engine, None).table)
             except DatabaseNotEmpty as refused:  # load_demo checks again, in its own transaction
                 console.print(f"[yellow]demo not loaded: {refused}[/yellow]", soft_wrap=True)
+            except DemoBankError as refused:  # decision 0039: nothing was written; the bank's books are the reason
+                console.print(f"[bold red]demo not loaded: {refused}[/bold red]", soft_wrap=True)
+                raise typer.Exit(code=1) from None
     if not has_platform_admin(engine):
         hint = f"no platform administrator yet: create the first with `{FIRST_ADMIN_HINT}` (it asks for the password)"
         console.print(f"[yellow]{hint}[/yellow]", soft_wrap=True)

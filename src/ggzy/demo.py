@@ -39,6 +39,14 @@ from ggzy.crypto import (
     load_private_key_pem,
 )
 from ggzy.crypto.ca import CA_CERTIFICATE_FILE
+from ggzy.demo_deposits import (
+    INSTITUTION_NAME,
+    INSTITUTION_ORGANISATION,
+    DemoBank,
+    DemoDeposits,
+    DemoInstitution,
+    deposit_report,
+)
 from ggzy.demo_story import (
     DemoBidder,
     ProcurementStory,
@@ -261,12 +269,18 @@ def load_demo(
     ledger_keys: LedgerKeys,
     console: Console | None = None,
     clock: Clock | None = None,
+    bank_url: str | None = None,
+    bank_public_key: str | None = None,
 ) -> DemoResult:
     """Load the demo (once): who can log in and how, and the JSON report of the tender story. A demo instance is
     left as it is; any other database that is not empty is refused (:class:`DatabaseNotEmpty`), untouched.
 
     The story starts 30 days before now on a fake clock, so that its first lot has been opened and its re-tendered
     lot is open for bidding now.
+
+    ``bank_url`` (and the bank's pinned ``bank_public_key``): the bank simulator the deposits are paid at and refunded
+    through, its clock driven along the story's (decision 0039); it must hold no books yet (:class:`DemoBankError`).
+    None: no bank, the payments are skipped and the report says so.
     """
     story_clock = FixedClock((clock or SystemClock()).now() - timedelta(days=30))
     now = story_clock.now()
@@ -282,6 +296,7 @@ def load_demo(
         holds = contents(db)
         if holds:
             raise DatabaseNotEmpty(holds)  # before any row, file or event
+        bank = DemoBank(bank_url, public_key=bank_public_key or "") if bank_url else None  # refuses used books
         directory.mkdir(parents=True, exist_ok=True)
         mark_demo_instance(db, SYSTEM, now=now)  # its passwords and CA keys are public: every page says so
         _placeholder_calendar_years(db, first=now, last=now + timedelta(days=_STORY_REACH_DAYS), now=now)
@@ -407,6 +422,11 @@ def load_demo(
             if entity.key.startswith("bidder-")
         ]
         experts = register_expert_users(db, centre_id=city.id, password=DEMO_PASSWORD, now=now)
+        status.update("loading demo data: the guarantee company, the bank")
+        institution = _onboard_institution(
+            db, staff, ca_dir=cas[Suite.GM], directory=directory, secret=secret, table=table, now=now
+        )
+        deposits = DemoDeposits(bank=bank, institution=institution)
         stories = run_tender_story(
             db,
             project=project,
@@ -420,7 +440,11 @@ def load_demo(
             experts=experts,
             clock=story_clock,
             procurement=ProcurementStory(project=purchase, lots=lots_of(db, [purchase.id])[purchase.id]),
+            deposits=deposits,
         )
+        if bank is not None:
+            bank.give_back_its_time()
+            bank.close()
         events = db.scalar(select(func.count()).select_from(Event)) or 0
         report = {
             "ok": True,
@@ -437,9 +461,11 @@ def load_demo(
                     "bids": story.bids,
                     "winner": story.winner,
                     "award_price_fen": story.award_price_fen,
+                    "deposit": deposit_report(db, story.tender_id),
                 }
                 for story in stories
             ],
+            "bank": _bank_report(bank, deposits),
             "events": events,
         }
         (directory / "demo.json").write_text(
@@ -452,6 +478,43 @@ def load_demo(
             f"the new rounds are open for bidding; files in {directory}"
         )
     return DemoResult(table=table, report=report)
+
+
+def _bank_report(bank: DemoBank | None, deposits: DemoDeposits) -> dict[str, Any]:
+    if bank is None:
+        return {
+            "connected": False,
+            "note": "no bank connected (GGZY_BANK_URL empty): the lots require deposits and the guarantee stands; "
+            "sub-accounts, payments and refunds were skipped, so every other bid's deposit is unpaid at its opening",
+            "skipped": deposits.notes,
+        }
+    return {"connected": True, "url": bank.url, "settlement_account": bank.adapter.settlement_account}
+
+
+def _onboard_institution(
+    db: Session, staff: Principal, *, ca_dir: Path, directory: Path, secret: bytes, table: Table, now: datetime
+) -> DemoInstitution:
+    """The demo's guarantee company (担保公司, decision 0035): a certificate of the demo's GM CA, a login with it
+    and a user it enrols itself with the institution role, onboarded by the centre's staff."""
+    from ggzy.finance.guarantees import InstitutionKind, onboard_institution
+
+    code = demo_credit_code("530100", INSTITUTION_ORGANISATION)
+    issued = issue_certificate(ca_dir, kind="entity", name=INSTITUTION_NAME, credit_code=code, now=now)
+    (directory / "institution.pem").write_text(issued.certificate_pem)
+    key_file = directory / "institution-key.pem"
+    key_file.write_text(issued.private_key_pem)
+    key_file.chmod(0o600)
+    session = _certificate_login(db, pem=issued.certificate_pem, key_pem=issued.private_key_pem, secret=secret, now=now)
+    _enrol_itself(db, session, issued, roles=[enrolment.EnrolmentRole(role=Role.INSTITUTION)], secret=secret, now=now)
+    onboard_institution(
+        db, staff.holding(Permission.INSTITUTION_ONBOARD), kind=InstitutionKind.GUARANTEE_COMPANY,
+        certificate_pem=issued.certificate_pem, intermediates_pem=[], now=now,
+    )  # fmt: skip
+    table.add_row(
+        INSTITUTION_NAME, Role.INSTITUTION.value, f"{Suite.GM.value} certificate {directory / 'institution.pem'}"
+    )
+    actor = login.principal_for(db, session.user).holding(Permission.GUARANTEE_ISSUE)
+    return DemoInstitution(actor=actor, issued=issued)
 
 
 def _entity_id(user: User) -> int:

@@ -4,6 +4,9 @@
   decrypt remotely, the fifth does not and is opened by two of the three custodians;
 - lot 2 gets two bids only, so its opening fails (招标投标法实施条例 第44条) and it is re-tendered — the new round
   is left open for bidding, for whoever runs `make run`;
+- lots 1 and 3 and procurement lot A require bid deposits, paid at the bank simulator two weeks before the deadline,
+  lot 1's second bidder by an electronic guarantee and its fourth short (flagged in the opening record); each award
+  notice's refunds reach the bank the same day (``ggzy.demo_deposits``, decision 0039);
 - the centre's staff keep its rooms (two opening rooms, an evaluation room, a remote-evaluation hall) and book lot 1's
   opening over its deadline (招标投标法 第34条) and its evaluation after it, and the re-tender's opening room.
 """
@@ -24,6 +27,17 @@ from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.crypto import IssuedCertificate, Suite, issue_certificate, load_private_key_pem, load_public_key_pem
 from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
 from ggzy.crypto.sharing import EncryptedShare, decrypt_share
+from ggzy.demo_deposits import (
+    BID_VALIDITY_DAYS,
+    LOT1_DEPOSIT_FEN,
+    LOT2_DEPOSIT_FEN,
+    LOT3_DEPOSIT_FEN,
+    LOT_A_DEPOSIT_FEN,
+    LOT_B_DEPOSIT_FEN,
+    SHORT_PAYMENT_FEN,
+    DemoDeposits,
+    register_basic_accounts,
+)
 from ggzy.entities import login, service
 from ggzy.entities.models import Entity, User
 from ggzy.entities.schemas import EntityIn
@@ -128,8 +142,10 @@ DEMO_SUMMARY_FIELDS = summary_form.COMMON_ITEMS[:3]  # 工期（日历天）, �
 
 def _publish(
     db: Session, agent: Principal, store: BlobStore, lot: Lot, *, title: str, clock: FixedClock,
-    procedure_key: str = "open",
+    procedure_key: str = "open", deposit_fen: int | None = None,
 ) -> Tender:  # fmt: skip
+    """Create and publish a tender for ``lot``; ``deposit_fen``: the bid deposit it requires (at most 2% of the
+    lot's estimate or budget: 招标投标法实施条例 第26条, 政府采购法实施条例 第33条), with its bid validity (第25条)."""
     now = clock.now()
     notice = NOTICES[procedure_key].format(title=title)
     tender = tendering.create_tender(
@@ -146,6 +162,8 @@ def _publish(
         invited_entity_ids=[],
         now=now,
         summary_fields=DEMO_SUMMARY_FIELDS,
+        deposit_fen=deposit_fen,
+        bid_validity_days=BID_VALIDITY_DAYS if deposit_fen is not None else None,
     )
     documents = f"{title}\n招标文件（演示）\n评标办法：综合评估法\n".encode() * 200
     ref = stage_blob(db, store, documents, max_bytes=10 * MIB)
@@ -332,7 +350,13 @@ def _evaluate(db: Session, tender: Tender, *, staff: Principal, clock: FixedCloc
 
 
 def _award_from_report(
-    db: Session, tender: Tender, *, agent: Principal, ledger_keys: LedgerKeys, clock: FixedClock
+    db: Session,
+    tender: Tender,
+    *,
+    agent: Principal,
+    ledger_keys: LedgerKeys,
+    clock: FixedClock,
+    deposits: DemoDeposits,
 ) -> tuple[str, int]:
     """政府采购法实施条例 第43条: the purchaser determines the first candidate of the report (no publicity), the
     letters go out, and the contract is signed (政府采购法 第46条)."""
@@ -341,34 +365,53 @@ def _award_from_report(
     clock.advance(timedelta(hours=2))
     first = awards.report_candidates(db, tender.id)[0]
     return _award_first_and_contract(
-        db, tender, first["bid_id"], agent=agent, ledger_keys=ledger_keys, clock=clock, signing=timedelta(hours=3)
+        db,
+        tender,
+        first["bid_id"],
+        agent=agent,
+        ledger_keys=ledger_keys,
+        clock=clock,
+        signing=timedelta(hours=3),
+        deposits=deposits,
     )
 
 
 def _award_first_and_contract(
     db: Session, tender: Tender, bid_id: int, *, agent: Principal, ledger_keys: LedgerKeys, clock: FixedClock,
-    signing: timedelta,
+    signing: timedelta, deposits: DemoDeposits,
 ) -> tuple[str, int]:  # fmt: skip
     """Award the first candidate, send the letters, and record the contract ``signing`` later; returns the winner's
-    name and the price."""
+    name and the price. The award notice orders the other bidders' deposits back in its transaction, and the
+    contract the winner's (decision 0031); each time the orders reach the bank at once, the same day."""
     from ggzy.awards import service as awards
 
     award = awards.award_tender(
         db, agent, tender_id=tender.id, bid_id=bid_id, passed_over=[], signers=ledger_keys.signers, now=clock.now()
     )
+    clock.advance(timedelta(minutes=5))
+    deposits.refunds(db, clock=clock)
     clock.advance(signing)
     awards.record_contract(
         db, agent, tender_id=tender.id, amount_fen=award.price_fen,
         signed_on=clock.now().astimezone(CHINA_STANDARD_TIME).date(), blob_sha256=None,
         now=clock.now(),
     )  # fmt: skip
+    clock.advance(timedelta(minutes=5))
+    deposits.refunds(db, clock=clock)
     winner = db.get(Entity, award.entity_id)
     assert winner is not None
     return winner.name, award.price_fen
 
 
 def _evaluate_and_award(
-    db: Session, tender: Tender, *, staff: Principal, agent: Principal, ledger_keys: LedgerKeys, clock: FixedClock
+    db: Session,
+    tender: Tender,
+    *,
+    staff: Principal,
+    agent: Principal,
+    ledger_keys: LedgerKeys,
+    clock: FixedClock,
+    deposits: DemoDeposits,
 ) -> tuple[str, int]:
     """Evaluate, publicise the candidates for the lawful three days, award the first, send the letters and record
     the contract (招标投标法 第37、45、46条; 实施条例 第54、55条)."""
@@ -380,8 +423,30 @@ def _evaluate_and_award(
     clock.set(publicity.ends_at)
     first = awards.candidates_of(publicity)[0]
     return _award_first_and_contract(
-        db, tender, first["bid_id"], agent=agent, ledger_keys=ledger_keys, clock=clock, signing=timedelta(days=2)
+        db,
+        tender,
+        first["bid_id"],
+        agent=agent,
+        ledger_keys=ledger_keys,
+        clock=clock,
+        signing=timedelta(days=2),
+        deposits=deposits,
     )
+
+
+def _deposits_paid(
+    db: Session, deposits: DemoDeposits, *, lot1: Tender, lot3: Tender, lot_a: Tender, bidders: list[DemoBidder],
+    clock: FixedClock,
+) -> None:  # fmt: skip
+    """Two weeks before the deadlines the deposits are paid from the bidders' basic accounts (实施条例 第26条):
+    lot 1's second bidder by an electronic guarantee instead (电子保函), its fourth short (the opening record flags
+    it), the others in full; lot 3's and lot A's bidders in full."""
+    deposits.guarantee(db, lot1, bidders[1], clock=clock)
+    short = {bidders[3].key: SHORT_PAYMENT_FEN}
+    lot1_payers = [bidder for number, bidder in enumerate(bidders) if number != 1]
+    deposits.pay(db, lot1, [(bidder, short.get(bidder.key, LOT1_DEPOSIT_FEN)) for bidder in lot1_payers], clock=clock)
+    deposits.pay(db, lot3, [(bidder, LOT3_DEPOSIT_FEN) for bidder in bidders[:3]], clock=clock)
+    deposits.pay(db, lot_a, [(bidder, LOT_A_DEPOSIT_FEN) for bidder in bidders[:3]], clock=clock)
 
 
 def run_tender_story(
@@ -398,19 +463,24 @@ def run_tender_story(
     experts: list[tuple[int, int]],
     clock: FixedClock,
     procurement: ProcurementStory,
+    deposits: DemoDeposits,
 ) -> list[LotStory]:
     first, second = (
         LotStory(code=bids.lot_code(project, lots[0]), procedure="open"),
         LotStory(code=bids.lot_code(project, lots[1]), procedure="open"),
     )
     clock.advance(timedelta(days=1))
-    lot1 = _publish(db, agent, store, lots[0], title=f"{project.name}{lots[0].name}", clock=clock)
+    lot1 = _publish(
+        db, agent, store, lots[0], title=f"{project.name}{lots[0].name}", clock=clock, deposit_fen=LOT1_DEPOSIT_FEN
+    )
     lot2 = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}", clock=clock)
     for story, tender in ((first, lot1), (second, lot2)):
         story.stages += ["draft", "published"]
         story.tender_id = tender.id
     _procurement_published(db, procurement, agent=agent, store=store, clock=clock)
-    lot3 = _publish(db, agent, store, lots[2], title=f"{project.name}{lots[2].name}", clock=clock)
+    lot3 = _publish(
+        db, agent, store, lots[2], title=f"{project.name}{lots[2].name}", clock=clock, deposit_fen=LOT3_DEPOSIT_FEN
+    )
     third_lot = LotStory(
         code=bids.lot_code(project, lots[2]), procedure="open", stages=["draft", "published"], tender_id=lot3.id
     )
@@ -433,8 +503,10 @@ def run_tender_story(
         )
 
     _declare_minority_stake(db, holder=bidders[3], held=bidders[4], clock=clock)
+    register_basic_accounts(db, bidders, now=clock.now())
 
     clock.advance(timedelta(days=5))
+    _deposits_paid(db, deposits, lot1=lot1, lot3=lot3, lot_a=procurement.tenders[0], bidders=bidders, clock=clock)
     for bidder, price in zip(bidders, PRICES, strict=True):
         _seal_and_submit(db, bidder, lot1, project, lots[0], price, store, ledger_keys, clock)
     for bidder, price in zip(bidders[:2], (421_000_000, 418_850_000), strict=True):
@@ -473,14 +545,17 @@ def run_tender_story(
         db, host, tender_id=lot3.id, not_bidders_fault=[], signers=ledger_keys.signers, now=clock.now()
     )
     third_lot.stages += ["closed", "opening", "opened"]
-    retender = _publish(db, agent, store, lots[1], title=f"{project.name}{lots[1].name}（重新招标）", clock=clock)
+    retender = _publish(
+        db, agent, store, lots[1], title=f"{project.name}{lots[1].name}（重新招标）", clock=clock,
+        deposit_fen=LOT2_DEPOSIT_FEN,
+    )  # fmt: skip
     _book_room(db, staff, retender, rooms["第二开标室"], Purpose.OPENING, clock=clock)
 
     _register_experts(db, staff, experts, clock)
     procured = _procurement_opened_and_decided(db, procurement, host=agent, staff=staff, store=store,
-                                               ledger_keys=ledger_keys, clock=clock)  # fmt: skip
+                                               ledger_keys=ledger_keys, clock=clock, deposits=deposits)  # fmt: skip
     first.winner, first.award_price_fen = _evaluate_and_award(
-        db, lot1, staff=staff, agent=agent, ledger_keys=ledger_keys, clock=clock
+        db, lot1, staff=staff, agent=agent, ledger_keys=ledger_keys, clock=clock, deposits=deposits
     )
     first.stages += ["evaluating", "evaluated", "publicity", "awarded", "contracted"]
     _start_evaluating(db, lot3, staff=staff, clock=clock)
@@ -520,9 +595,11 @@ CONSULTATION_MARKS = (55, 58, 50)
 def _procurement_published(
     db: Session, procurement: ProcurementStory, *, agent: Principal, store: BlobStore, clock: FixedClock
 ) -> None:
-    for lot, key in zip(procurement.lots, PROCUREMENT_PROCEDURES, strict=True):
+    """The three lots published; lot A requires a deposit (政府采购法实施条例 第33条), B and C none."""
+    for number, (lot, key) in enumerate(zip(procurement.lots, PROCUREMENT_PROCEDURES, strict=True)):
         title = f"{procurement.project.name}{lot.name}"
-        tender = _publish(db, agent, store, lot, title=title, clock=clock, procedure_key=key)
+        deposit = LOT_A_DEPOSIT_FEN if number == 0 else None
+        tender = _publish(db, agent, store, lot, title=title, clock=clock, procedure_key=key, deposit_fen=deposit)
         procurement.tenders.append(tender)
         procurement.stories.append(
             LotStory(code=bids.lot_code(procurement.project, lot), procedure=key, stages=["draft", "published"],
@@ -548,7 +625,7 @@ def _procurement_bids(
 
 def _procurement_opened_and_decided(
     db: Session, procurement: ProcurementStory, *, host: Principal, staff: Principal, store: BlobStore,
-    ledger_keys: LedgerKeys, clock: FixedClock,
+    ledger_keys: LedgerKeys, clock: FixedClock, deposits: DemoDeposits,
 ) -> list[LotStory]:  # fmt: skip
     """Open both lots remotely, evaluate them, award lot A from its report and procure lot B again."""
     bidders_of = procurement.bidders
@@ -572,12 +649,12 @@ def _procurement_opened_and_decided(
     lot_a, lot_b, lot_c = procurement.stories
     for story, tender in ((lot_a, procurement.tenders[0]), (lot_c, procurement.tenders[2])):
         story.winner, story.award_price_fen = _award_from_report(
-            db, tender, agent=host, ledger_keys=ledger_keys, clock=clock
+            db, tender, agent=host, ledger_keys=ledger_keys, clock=clock, deposits=deposits
         )
         story.stages += ["awarded", "contracted"]
     again = _publish(
         db, host, store, procurement.lots[1], title=f"{procurement.project.name}{procurement.lots[1].name}（重新招标）",
-        clock=clock, procedure_key="gp_open",
+        clock=clock, procedure_key="gp_open", deposit_fen=LOT_B_DEPOSIT_FEN,
     )  # fmt: skip
     retender = LotStory(
         code=lot_b.code, procedure="gp_open", stages=["draft", "published"], tender_id=again.id, round=2

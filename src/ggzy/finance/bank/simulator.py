@@ -153,7 +153,7 @@ class BankBooks:
         with self._lock:
             self._db.close()
 
-    # --- the simulator's clock (the system's, moved forward on demand to reach another day) --------------------------
+    # --- the simulator's clock (the system's, moved on demand: forward to reach another day, or set by a demo) ------
 
     def now(self) -> datetime:
         with self._lock:
@@ -166,6 +166,34 @@ class BankBooks:
                 "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'clock_offset_us'",
                 (round(seconds * 1_000_000),),
             )
+        return self.now()
+
+    def latest_booked(self) -> datetime | None:
+        """The time of the latest line the bank booked or order it answered (None: its books are empty)."""
+        with self._lock:
+            return self._latest_booked(self._db)
+
+    def _latest_booked(self, db: sqlite3.Connection) -> datetime | None:
+        row = db.execute(
+            "SELECT max(at) FROM (SELECT max(booked_us) AS at FROM transactions"
+            " UNION ALL SELECT max(at_us) FROM orders)"
+        ).fetchone()
+        return None if row[0] is None else _moment(row[0])
+
+    def set_clock(self, moment: datetime) -> datetime:
+        """Set the bank's clock to ``moment`` (it runs on from there), forward or back — but never before the latest
+        line it booked or order it answered, so that its books stay in the order of their times and no statement
+        already given changes (decision 0039: the demo drives it along its story's clock)."""
+        with self._transaction() as db:
+            latest = self._latest_booked(db)
+            if latest is not None and moment < latest:
+                raise BankRefusal(
+                    409,
+                    "clock_before_booked_line",
+                    f"the bank's clock cannot be set to {moment.isoformat()}: it booked a line at {latest.isoformat()}",
+                )
+            offset = _us(moment) - _us(datetime.now(UTC))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'clock_offset_us'", (str(offset),))
         return self.now()
 
     # --- sub-accounts ------------------------------------------------------------------------------------------------

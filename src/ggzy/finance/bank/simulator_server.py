@@ -35,7 +35,10 @@ The operator (faults on demand; they live in the process's memory and a restart 
                                         "delay": N, "seconds": S}}    the next N notices are delivered S seconds late
     GET    /admin/faults   what is pending;  DELETE /admin/faults: clear them (held notices are released, in order)
     GET    /admin/deliveries                 every notice delivery: due, attempts, delivered, last error
-    POST   /admin/clock    {"advance_seconds": S}: move the bank's clock forward (to reach the next day's statement)
+    POST   /admin/clock    {"advance_seconds": S}: move the bank's clock forward (to reach the next day's statement);
+                           {"set_to": "2026-11-04T09:00:00+08:00"}: set it to that time, forward or back, never before
+                           the latest line booked or order answered (409 clock_before_booked_line; decision 0039)
+    GET    /admin/clock    the bank's time and its latest booked line's (null: its books are empty)
 
 ``path`` is a prefix of the bank calls it applies to (``""``: all of them); /info, /teller and /admin never fail.
 """
@@ -54,7 +57,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from ggzy.finance.bank.protocol import RefundOrder
 from ggzy.finance.bank.simulator import BANK_NAME, BankBooks, BankRefusal, Delivery
@@ -287,8 +290,17 @@ class TransferIn(BaseModel):
 
 
 class ClockIn(BaseModel):
+    """Exactly one of: move the clock forward by ``advance_seconds``, or set it to ``set_to``."""
+
     model_config = ConfigDict(extra="forbid")
-    advance_seconds: float = Field(ge=0, le=400 * 86400)
+    advance_seconds: float | None = Field(default=None, ge=0, le=400 * 86400)
+    set_to: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ClockIn:
+        if (self.advance_seconds is None) == (self.set_to is None):
+            raise ValueError("give exactly one of advance_seconds and set_to")
+        return self
 
 
 def create_bank_app(
@@ -406,11 +418,22 @@ def create_bank_app(
     def deliveries() -> list[dict[str, object]]:
         return books.deliveries()
 
+    def clock_state() -> dict[str, Any]:
+        latest = books.latest_booked()
+        return {"now": encode_time(books.now()), "latest_booked_at": None if latest is None else encode_time(latest)}
+
+    @app.get("/admin/clock")
+    def read_clock() -> dict[str, Any]:
+        return clock_state()
+
     @app.post("/admin/clock")
     def advance_clock(body: ClockIn) -> dict[str, Any]:
-        now = books.advance_clock(body.advance_seconds)
+        if body.set_to is not None:
+            books.set_clock(body.set_to)
+        else:
+            books.advance_clock(body.advance_seconds or 0.0)
         if notifier:
             notifier.wake()
-        return {"now": encode_time(now)}
+        return clock_state()
 
     return app
