@@ -17,10 +17,13 @@ from tests.factories import principal, user_with_role
 from tests.finance.support import notice
 
 
-def unmatched_alert(db: Session, *, sub_account: str = "6222099999999999", amount_fen: int = 123_456) -> FinanceAlert:
+def unmatched_alert(
+    db: Session, *, sub_account: str = "6222099999999999", amount_fen: int = 123_456, bank_txn_id: str | None = None
+) -> FinanceAlert:
     """Money credited to a sub-account nobody knows: it sits in suspense, and the platform's alert (of no centre)
     asks every centre's staff to look at it."""
-    credit = finance.record_credit(db, notice(sub_account, amount_fen), now=TEST_NOW).credit
+    credited = notice(sub_account, amount_fen, bank_txn_id=bank_txn_id)
+    credit = finance.record_credit(db, credited, now=TEST_NOW).credit
     alert = db.scalar(
         select(FinanceAlert).where(
             FinanceAlert.credit_id == credit.id, FinanceAlert.kind == AlertKind.UNKNOWN_SUB_ACCOUNT.value

@@ -269,6 +269,9 @@ def test_the_desk_shows_a_days_reconciliation_with_its_differences_and_late_refu
 def test_a_bad_filter_is_a_422_and_the_desk_is_for_centre_staff_only(client: TestClient, db: Session) -> None:
     browser_login(client, db, user_with_role(db, Role.CENTRE_STAFF))
     assert client.get("/workspace/centre/finance?status=nonsense").status_code == 422
+    assert client.get("/workspace/centre/finance?status=nonsense&day=").status_code == 422
+    assert client.get("/workspace/centre/finance?day=&status=all").status_code == 200  # the filter form's "any day"
+    assert client.get("/workspace/centre/finance?day=2026-13-40").status_code == 422
     client.cookies.clear()
     browser_login(client, db, bidder_user(db))
     assert client.get("/workspace/centre/finance").status_code == 403

@@ -10,6 +10,7 @@ only by the services that own the money. Amounts in 元, times in Beijing time, 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Day, Id, Name, Text
+from ggzy.core.money import format_yuan
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -27,10 +29,11 @@ from ggzy.finance import views as finance_views
 from ggzy.finance.access import NotTheAlertsCentre
 from ggzy.finance.views import AlertFilter
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.formatting import china_time
 from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_day, form_refused, see_other
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -50,9 +53,22 @@ def _filter(value: str) -> AlertFilter:
         ) from None
 
 
+_FEN_IN_TEXT = re.compile(r"(-?\d+) 分")
+_MOMENT_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)")
+
+
+def yuan_in_text(text: str) -> str:
+    """An alert's detail as the finance domain wrote it (amounts in integer 分, times in ISO 8601), with each amount
+    in 元 and each time in Beijing time, as the pages show money and time."""
+    text = _FEN_IN_TEXT.sub(lambda found: f"{format_yuan(int(found.group(1)))} 元", text)
+    return _MOMENT_IN_TEXT.sub(lambda found: china_time(datetime.fromisoformat(found.group(0))), text)
+
+
 def _context(db: Session, actor: Principal, now: datetime, day: date | None, status: AlertFilter) -> dict[str, Any]:
     desk = finance_views.finance_desk(db, actor, day=day, alert_filter=status, now=now)
-    return {"active": "workspace", "section": "finance", "desk": desk, "money": MONEY_LABELS}
+    return {
+        "active": "workspace", "section": "finance", "desk": desk, "money": MONEY_LABELS, "yuan_in_text": yuan_in_text,
+    }  # fmt: skip
 
 
 def _page(day: date | None, status: AlertFilter) -> str:
@@ -71,10 +87,11 @@ def finance_desk(
     db: DB,
     actor: Reader,
     now: Now,
-    day: Day | None = None,
+    day: Annotated[Name, Query(max_length=10, description="A Beijing day YYYY-MM-DD; blank: the latest")] = "",
     status: Annotated[Name, Query(max_length=10)] = AlertFilter.OPEN.value,
 ) -> HTMLResponse:
-    return render(request, "ws_centre_finance.html", _context(db, actor, now, day, _filter(status)))
+    chosen = form_day(day, "day") if day.strip() else None  # the filter form sends a blank day for "any"
+    return render(request, "ws_centre_finance.html", _context(db, actor, now, chosen, _filter(status)))
 
 
 @router.post(
