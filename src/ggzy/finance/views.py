@@ -326,10 +326,15 @@ def finance_desk(
         run_query = run_query.where(ReconciliationRun.day == day)
     runs = list(db.scalars(run_query.limit(limit)))
     run_alerts = reconciliation_alerts(db, [run.id for run in runs])
-    alert_query = select(FinanceAlert).where(FinanceAlert.reconciliation_id.is_(None)).order_by(FinanceAlert.id.desc())
+    alert_query = select(FinanceAlert).where(
+        FinanceAlert.reconciliation_id.is_(None),
+        FinanceAlert.centre_id.is_(None) | FinanceAlert.centre_id.in_(centres),
+    )
+    if alert_filter is not AlertFilter.ALL:
+        alert_query = alert_query.where(FinanceAlert.resolved.is_(alert_filter is AlertFilter.RESOLVED))
     if start is not None:
         alert_query = alert_query.where(FinanceAlert.raised_at >= start, FinanceAlert.raised_at < end)
-    alerts = [a for a in db.scalars(alert_query.limit(limit * 5)) if _alert_shown(a, centres, alert_filter)]
+    alerts = list(db.scalars(alert_query.order_by(FinanceAlert.id.desc()).limit(limit * 5)))
     suspense_query = select(BankCredit).where(BankCredit.sub_account_id.is_(None)).order_by(BankCredit.id.desc())
     if start is not None:
         suspense_query = suspense_query.where(BankCredit.booked_at >= start, BankCredit.booked_at < end)
