@@ -90,6 +90,29 @@ def test_after_the_opening_the_owner_sees_each_bids_deposit_met_or_not_with_the_
     assert "data-confirm=" in text
 
 
+def test_the_owner_sees_a_refund_with_its_interest_last_lawful_day_and_the_banks_transaction(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    setup = make_opened_tender(db, gm_ca, prices=PRICES, deposit_fen=DEPOSIT_FEN, before_opening=_paid_first_two(db))
+    refunded = setup["bidders"][1]
+    ordered = refunds.order_refunds(
+        db, SYSTEM, tender_id=setup["tender"].id, entity_id=refunded.entity_id, ground=RefundGround.UNSUCCESSFUL,
+        annual_rate=RATE, day_basis=BASIS, now=setup["opened_at"], due_on=setup["opened_at"].date() + timedelta(days=5),
+    )  # fmt: skip
+    executed = receipt(ordered[0].idempotency_key, OrderStatus.EXECUTED, txn="BKOWNER01")
+    refunds.record_order_receipt(db, executed, now=setup["opened_at"])
+    clock.set(setup["opened_at"])
+    browser_login(client, db, setup["owner_user"])
+    text = client.get(f"/workspace/projects/tenders/{setup['tender'].id}").text
+    table = text[text.index('id="deposit-table"') :]
+    rows = table[: table.index("</table>")].split("<tr>")[2:]
+    assert "已退还" in rows[1]
+    assert "BKOWNER01" in rows[1]
+    assert "法定最迟" in rows[1]
+    assert "已退还" not in rows[0]
+    assert "已退还" not in rows[2]
+
+
 def test_regulations_art_35_the_agent_keeps_a_revoked_bids_deposit_with_reasons_and_the_appeal_deadline(
     client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
 ) -> None:
@@ -275,3 +298,46 @@ def test_a_bad_filter_is_a_422_and_the_desk_is_for_centre_staff_only(client: Tes
     client.cookies.clear()
     browser_login(client, db, bidder_user(db))
     assert client.get("/workspace/centre/finance").status_code == 403
+
+
+# --- electronic guarantees (decision 0035) -----------------------------------------------------------------------
+
+
+def test_a_guarantee_standing_as_the_deposit_shows_its_institution_and_number_to_the_owner_and_the_bidder(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    from tests.finance.guarantees_support import entity_of, issued, onboard
+
+    found: dict = {}
+
+    def deposits(tender, users: list[User]) -> None:  # type: ignore[no-untyped-def]
+        pay_in_full(db, tender, users[:1])
+        found["bank"] = onboard(db, name="保函测试银行昆明分行")
+        found["guarantee"] = issued(db, found["bank"], tender, entity_of(db, users[1]))
+
+    setup = make_opened_tender(db, gm_ca, prices=PRICES, deposit_fen=DEPOSIT_FEN, before_opening=deposits)
+    guarantee = found["guarantee"]
+    clock.set(setup["opened_at"])
+    browser_login(client, db, setup["owner_user"])
+    text = client.get(f"/workspace/projects/tenders/{setup['tender'].id}").text
+    table = text[text.index('id="deposit-table"') :]
+    rows = table[: table.index("</table>")].split("<tr>")[2:]
+    assert "电子保函" in rows[1]
+    assert "保函测试银行昆明分行" in rows[1]
+    assert guarantee.number in rows[1]
+    assert "已足额缴纳" in rows[1]
+
+    client.cookies.clear()
+    browser_login(client, db, setup["bidders"][1])
+    own = client.get(f"/workspace/bidder/tenders/{setup['tender'].id}").text
+    section = own[own.index('id="guarantees"') :]
+    section = section[: section.index("</table>")]
+    assert "保函测试银行昆明分行" in section
+    assert guarantee.number in section
+    assert "20,000.00 元" in section
+    assert "有效" in section
+    assert "作为投标保证金" in section
+    # another bidder's guarantee is nowhere on a bidder's page
+    client.cookies.clear()
+    browser_login(client, db, setup["bidders"][0])
+    assert guarantee.number not in client.get(f"/workspace/bidder/tenders/{setup['tender'].id}").text
