@@ -38,8 +38,8 @@ from tests.factories import (
     principal,
     signed_enrolment,
 )
-from tests.finance.guarantees_support import GUARANTEE_ACTIONS, award_loan_scenario, guarantee_scenario
 from tests.finance.desk_support import alert_resolution_scenario
+from tests.finance.guarantees_support import GUARANTEE_ACTIONS, award_loan_scenario, guarantee_scenario
 from tests.finance.support import FINANCE_ACTIONS, finance_scenario, forfeiture_scenario
 from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
 from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
