@@ -314,6 +314,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     # the centre's finance desk (issue 12): reconciliations, alerts, refund batches, suspense; resolving an alert
     ("GET", "/workspace/centre/finance"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/finance/alerts/{alert_id}/resolve"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/centre/finance/tenders/{tender_id}"): frozenset({R.CENTRE_STAFF}),
     ("GET", "/workspace/violations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/workspace/expert"): frozenset({R.EXPERT, R.OWNER}),
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),

@@ -341,3 +341,30 @@ def test_a_guarantee_standing_as_the_deposit_shows_its_institution_and_number_to
     client.cookies.clear()
     browser_login(client, db, setup["bidders"][0])
     assert guarantee.number not in client.get(f"/workspace/bidder/tenders/{setup['tender'].id}").text
+
+
+def test_the_centres_staff_read_a_tenders_deposits_after_the_opening_only_and_only_of_their_centre(
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
+) -> None:
+    sealed, sealed_setup = deposit_tender(db)
+    pay_in_full(db, sealed, [bidder_user(db)])
+    browser_login(client, db, sealed_setup["staff"])
+    before = client.get(f"/workspace/centre/finance/tenders/{sealed.id}")
+    assert before.status_code == 200
+    assert "deposit-table" not in before.text
+    assert "已足额缴纳" not in before.text
+
+    setup = make_opened_tender(db, gm_ca, prices=PRICES, deposit_fen=DEPOSIT_FEN, before_opening=_paid_first_two(db))
+    clock.set(setup["opened_at"])
+    client.cookies.clear()
+    browser_login(client, db, setup["staff"])
+    after = client.get(f"/workspace/centre/finance/tenders/{setup['tender'].id}")
+    assert after.status_code == 200
+    table = after.text[after.text.index('id="deposit-table"') :]
+    assert table[: table.index("</table>")].count("已足额缴纳") == 2
+
+    client.cookies.clear()
+    browser_login(client, db, user_with_role(db, Role.CENTRE_STAFF))  # another centre's
+    refused = client.get(f"/workspace/centre/finance/tenders/{setup['tender'].id}")
+    assert refused.status_code == 403
+    assert problem_code(refused) == "deposit_reader_mismatch"

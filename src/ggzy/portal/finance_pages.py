@@ -26,7 +26,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.finance import reconciliation
 from ggzy.finance import views as finance_views
-from ggzy.finance.access import NotTheAlertsCentre
+from ggzy.finance.access import NotADepositReader, NotTheAlertsCentre
 from ggzy.finance.views import AlertFilter
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.formatting import china_time
@@ -34,6 +34,7 @@ from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_day, form_refused, see_other
+from ggzy.tendering import service as tendering
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -116,3 +117,19 @@ def resolve_alert(
     except DomainError as error:
         return form_refused(request, db, "ws_centre_finance.html", lambda: _context(db, actor, now, day, shown), error)
     return see_other(_page(day, shown) + f"#alert-{alert_id}", done=ALERT_RESOLVED)
+
+
+@router.get(
+    "/workspace/centre/finance/tenders/{tender_id}",
+    summary="A tender's bid deposits for the centre's staff once the opening began: each bid's, met or not, its form, "
+    "refund and any forfeiture (before the opening nothing, 招标投标法 第22条)",
+    responses=problem_responses(NotFound, NotADepositReader),
+)
+def tender_deposits(tender_id: Id, request: Request, db: DB, actor: Reader, now: Now) -> HTMLResponse:
+    tender = tendering.get_tender(db, tender_id)
+    lines = finance_views.deposit_lines(db, actor, tender_id=tender.id, now=now)
+    return render(
+        request,
+        "ws_centre_finance_tender.html",
+        {"active": "workspace", "section": "finance", "tender": tender, "deposit_lines": lines, "money": MONEY_LABELS},
+    )
