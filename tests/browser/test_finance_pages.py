@@ -37,7 +37,10 @@ def test_the_owner_reads_the_deposits_after_the_opening_and_keeps_a_revoked_bids
             db, gm_ca, prices=[10_000_000, 11_000_000, 12_000_000], deposit_fen=DEPOSIT_FEN,
             before_opening=lambda tender, users: pay_in_full(db, tender, users[:2]),
         )  # fmt: skip
-        scene = {"tender": setup["tender"].id, "agent": setup["agent_user"].id, "opened_at": setup["opened_at"]}
+        scene = {
+            "tender": setup["tender"].id, "agent": setup["agent_user"].id, "opened_at": setup["opened_at"],
+            "staff": setup["staff"].id,
+        }  # fmt: skip
     phone.on("dialog", lambda dialog: dialog.accept())  # the forfeiture asks first (data-confirm)
     before = site.clock.now()
     site.clock.set(scene["opened_at"])
@@ -59,6 +62,12 @@ def test_the_owner_reads_the_deposits_after_the_opening_and_keeps_a_revoked_bids
         expect(decided).to_contain_text("投标截止后书面通知撤销投标文件")
         expect(decided).to_contain_text("年")  # the appeal deadline, a Beijing day
         check_fits_the_phone(phone, "phone-owner-forfeiture")
+        # the centre's staff read the same table on the centre's side
+        log_in(phone, site, scene["staff"])
+        phone.goto(f"{site.url}/workspace/centre/finance/tenders/{scene['tender']}")
+        expect(phone.locator("#deposit-table tbody tr")).to_have_count(3)
+        expect(phone.locator("#deposit-table tbody tr").nth(0)).to_contain_text("投诉期限至")
+        check_fits_the_phone(phone, "phone-centre-tender-deposits")
     finally:
         site.clock.set(before)
 
