@@ -295,6 +295,10 @@ def test_a_bad_filter_is_a_422_and_the_desk_is_for_centre_staff_only(client: Tes
     assert client.get("/workspace/centre/finance?status=nonsense&day=").status_code == 422
     assert client.get("/workspace/centre/finance?day=&status=all").status_code == 200  # the filter form's "any day"
     assert client.get("/workspace/centre/finance?day=2026-13-40").status_code == 422
+    english = client.get("/workspace/centre/finance?lang=en")
+    assert english.status_code == 200
+    assert "Finance desk" in english.text
+    assert "Refund batches" in english.text
     client.cookies.clear()
     browser_login(client, db, bidder_user(db))
     assert client.get("/workspace/centre/finance").status_code == 403
