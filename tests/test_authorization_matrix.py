@@ -273,6 +273,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/projects"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/lots/{lot_id}/tenders"): frozenset({R.OWNER, R.AGENT}),
     ("GET", "/workspace/projects/tenders/{tender_id}"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/tenders/{tender_id}/deposits/forfeitures"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/documents"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/publish"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/tenders/{tender_id}/sole-supplier-publicity"): frozenset({R.OWNER, R.AGENT}),
@@ -310,6 +311,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/centre/venues/{venue_id}/retire"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/bookings"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/bookings/{booking_id}/cancel"): frozenset({R.CENTRE_STAFF}),
+    # the centre's finance desk (issue 12): reconciliations, alerts, refund batches, suspense; resolving an alert
+    ("GET", "/workspace/centre/finance"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/centre/finance/alerts/{alert_id}/resolve"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/centre/finance/tenders/{tender_id}"): frozenset({R.CENTRE_STAFF}),
     ("GET", "/workspace/violations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/workspace/expert"): frozenset({R.EXPERT, R.OWNER}),
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),

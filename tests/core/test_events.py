@@ -38,6 +38,7 @@ from tests.factories import (
     principal,
     signed_enrolment,
 )
+from tests.finance.desk_support import alert_resolution_scenario
 from tests.finance.guarantees_support import GUARANTEE_ACTIONS, award_loan_scenario, guarantee_scenario
 from tests.finance.support import FINANCE_ACTIONS, finance_scenario, forfeiture_scenario
 from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
@@ -729,6 +730,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         **{action: (lambda action=action: guarantee_scenario(db, action)) for action in GUARANTEE_ACTIONS},
         "award_loan.offered": lambda: award_loan_scenario(db, gm_ca),
         "deposit.forfeited": lambda: forfeiture_scenario(db, gm_ca),
+        "finance.alert_resolved": lambda: alert_resolution_scenario(db),
         **{action: (lambda action=action: negotiation_scenario(db, gm_ca, action)) for action in NEGOTIATION_ACTIONS},
         **{
             action: (lambda action=action: prequalification_scenario(db, _prequalification_store(gm_ca), action))

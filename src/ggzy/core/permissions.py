@@ -70,6 +70,7 @@ class Permission(StrEnum):
     VIOLATION_READ = "violation.read"
     DEPOSIT_READ = "deposit.read"
     RECONCILIATION_READ = "finance.reconciliation_read"
+    FINANCE_ALERT_RESOLVE = "finance.alert_resolve"
     INSTITUTION_ONBOARD = "institution.onboard"
     GUARANTEE_ISSUE = "guarantee.issue"
     GUARANTEE_READ = "guarantee.read"
@@ -135,6 +136,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.DEPOSIT_READ: frozenset({Role.BIDDER, Role.OWNER, Role.AGENT, Role.CENTRE_STAFF, Role.SUPERVISOR}),
     # the reconciliation of the bank's statements with the books and its alerts (decision 0031): the centres' staff
     Permission.RECONCILIATION_READ: frozenset({Role.CENTRE_STAFF}),
+    # recording how an alert was resolved (the alert stays in the history): the staff of its centre
+    Permission.FINANCE_ALERT_RESOLVE: frozenset({Role.CENTRE_STAFF}),
     # electronic guarantees (decision 0035): a centre's staff onboard financial institutions; an institution quotes,
     # issues, amends, cancels and pays claims on its own guarantees; a guarantee is read by its institution and its
     # bidder, and after the opening by the owner, agent, centre staff and supervisor; the owner or its agent claims

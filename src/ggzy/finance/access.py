@@ -65,3 +65,24 @@ def deposit_reader(actor: Principal, project: Project) -> tuple[Principal, Reade
     if Role.BIDDER in actor.roles and actor.entity_id is not None:
         return replace(actor, acting_role=Role.BIDDER), Reader.BIDDER
     raise NotADepositReader(field="tender_id")
+
+
+class NotTheAlertsCentre(DomainError):
+    code = "finance_alert_not_your_centre"
+    status = 403
+    message_zh = "只有该告警所属交易中心的工作人员可以处理（未匹配的款项各交易中心工作人员均可处理）"
+    message_en = "Only the staff of the alert's centre may resolve it (money nobody can be matched to: any centre's)"
+
+
+def staff_centre_ids(actor: Principal) -> set[int]:
+    """The centres whose finance desk ``actor`` staffs."""
+    return {grant.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF) if grant.centre_id is not None}
+
+
+def check_alert_staff(actor: Principal, centre_id: int | None) -> Principal:
+    """A finance alert is its centre's staff's; one of no centre (the platform's settlement account, money nobody
+    can be matched to) is every centre's staff's."""
+    centres = staff_centre_ids(actor)
+    if not centres or (centre_id is not None and centre_id not in centres):
+        raise NotTheAlertsCentre(field="alert_id")
+    return replace(actor, acting_role=Role.CENTRE_STAFF)

@@ -120,6 +120,10 @@ class FinanceAlert(Base):
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     # the reconciliation run that found it (a difference between the bank's statement and the books), if any
     reconciliation_id: Mapped[int | None] = mapped_column(ForeignKey("finance_reconciliations.id"), index=True)
+    # how a centre's staff resolved it (migration 0032): the alert stays, with who resolved it, when and what was done
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
 
 
 class RefundOrderRow(Base):

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.db import unit_of_work
+from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import SYSTEM, Principal
+from ggzy.finance.access import check_alert_staff
 from ggzy.finance.bank.protocol import BankAdapter, Direction, Statement, StatementLine
 from ggzy.finance.models import BankCredit, FinanceAlert, ReconciliationRun, RefundOrderRow
 from ggzy.finance.refunds import EXECUTED
@@ -248,3 +250,27 @@ def alerts_of(db: Session, run_ids: list[int]) -> dict[int, list[FinanceAlert]]:
         assert alert.reconciliation_id is not None
         grouped[alert.reconciliation_id].append(alert)
     return grouped
+
+
+@changes_state("finance.alert_resolved", disclosed=False)
+def resolve_alert(db: Session, actor: Principal, *, alert_id: int, resolution: str, now: datetime) -> FinanceAlert:
+    """A centre's staff member records how an alert was resolved (the books themselves change only through their
+    own services): the alert is marked resolved with who, when and what, under its event, and stays in the history.
+    Resolving it again is refused and changes nothing."""
+    alert = db.get(FinanceAlert, alert_id)
+    if alert is None:
+        raise NotFound(field="alert_id", what_zh="资金告警", what_en="Finance alert")
+    actor = check_alert_staff(actor, alert.centre_id)
+    resolution = resolution.strip()
+    if len(resolution) < 2:
+        raise InvalidInput(field="resolution", reason_zh="须写明处理情况", reason_en="say how it was resolved")
+    if alert.resolved:
+        raise Conflict(field="alert_id", reason_zh="该告警已处理", reason_en="the alert is resolved already")
+    record_event(
+        db, actor, action="finance.alert_resolved", subject_type="finance_alert", subject_id=alert.id,
+        centre_id=alert.centre_id, now=now,
+        payload={"kind": alert.kind, "detail": alert.detail, "resolution": resolution},
+    )  # fmt: skip
+    alert.resolved, alert.resolved_at, alert.resolved_by, alert.resolution = True, now, actor.user_id, resolution
+    db.flush()
+    return alert

@@ -38,6 +38,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.complaints import router as complaints_router
     from ggzy.portal.custody import router as custody_router
     from ggzy.portal.expert import router as expert_router
+    from ggzy.portal.finance_pages import router as finance_router
     from ggzy.portal.host import router as host_router
     from ggzy.portal.institution import router as institution_router
     from ggzy.portal.live import router as live_router
@@ -58,6 +59,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(institution_router)
     app.include_router(owner_router)
     app.include_router(centre_router)
+    app.include_router(finance_router)
     app.include_router(expert_router)
     app.include_router(committee_router)
     app.include_router(host_router)

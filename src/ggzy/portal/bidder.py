@@ -33,9 +33,10 @@ from ggzy.core.web import DB, Now, accepts_body, public_api_url
 from ggzy.crypto import DecryptionFailed
 from ggzy.finance import service as deposit_service
 from ggzy.finance import views as deposit_views
-from ggzy.finance.views import DepositStatus
+from ggzy.finance.views import DepositLine
 from ggzy.portal import pages
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
@@ -100,6 +101,7 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
     stage = lifecycle.stage_of(tender, now)
     registered = any(tender.id == mine.id for _, mine in service.my_registrations(db, actor))
     api_url = public_api_url(request, f"/tenders/{tender.id}")
+    deposit = _own_deposit(db, actor, tender, now)
     return {
         "active": "workspace",
         "section": "bidder",
@@ -122,14 +124,17 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         "summary_kinds": summary_form.KIND_LABELS,
         "assistant_url": request.app.state.settings.assistant_url,
         # the bidder's own deposit, with the sub-account to pay into (finance.views: nobody else's, ever)
-        "deposit": _own_deposit(db, actor, tender, now),
+        "deposit": deposit.status if deposit is not None else None,
+        # and the guarantees it was issued, its refund and any forfeiture, with the last day to complain
+        "deposit_line": deposit,
+        "money": MONEY_LABELS,
     }
 
 
-def _own_deposit(db: Session, actor: Principal, tender: Tender, now: datetime) -> DepositStatus | None:
+def _own_deposit(db: Session, actor: Principal, tender: Tender, now: datetime) -> DepositLine | None:
     if tender.deposit_fen is None:
         return None
-    return deposit_views.tender_deposits(db, actor, tender_id=tender.id, now=now).deposits[0]
+    return deposit_views.own_deposit_line(db, actor, tender_id=tender.id, now=now)
 
 
 @router.get(

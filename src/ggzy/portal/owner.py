@@ -33,8 +33,11 @@ from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.core.web import DB, Now, accepts_body
 from ggzy.entities.service import entity_names, find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
+from ggzy.finance import forfeiture as deposit_forfeiture
+from ggzy.finance import views as deposit_views
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_day, form_refused, see_other
@@ -45,6 +48,7 @@ from ggzy.tendering import lifecycle, opening, rules, service, sole_source, summ
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import (
     PROCEDURES,
+    TENDERING_LAW,
     Method,
     NoTenderProcedure,
     ProcedureNotForTradeType,
@@ -365,6 +369,10 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "booking_purposes": labels.BOOKING_PURPOSES,
         "summary_fields": service.summary_fields_of(tender),
         "summary_kinds": summary_form.KIND_LABELS,
+        # each bid's deposit, its refund and any forfeiture: None before the opening (finance.access decides)
+        "deposit_lines": deposit_views.deposit_lines(db, actor, tender_id=tender.id, now=now) if published else None,
+        "may_forfeit": procedure(tender.procedure).law == TENDERING_LAW,
+        "money": MONEY_LABELS,
     }
 
 
@@ -844,3 +852,40 @@ def answer_challenge(
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
     return see_other(f"/workspace/projects/tenders/{tender_id}#challenges", done=CHALLENGE_ANSWERED)
+
+
+DEPOSIT_FORFEITED = outcome(
+    "deposit_forfeited",
+    N_("已决定不予退还该投标人的投标保证金，理由已记录；投标人可在投诉期限内向行政监督部门投诉（第六十条）。"),
+)
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/deposits/forfeitures",
+    summary="Keep a bidder's deposit, with reasons, where the law allows it (a bid revoked after the deadline, "
+    "第35条 第2款; the winner refusing the contract or the performance security, 第74条)",
+    responses=problem_responses(
+        NotFound, NotTheTenderer, deposit_forfeiture.ForfeitureNotAllowed, Conflict, InvalidInput
+    ),
+)
+def forfeit_deposit(
+    tender_id: Id,
+    request: Request,
+    actor: AwardManager,
+    _: CsrfChecked,
+    db: DB,
+    now: Now,
+    entity_id: Annotated[Id, Form()],
+    ground: Annotated[Name, Form(max_length=32)],
+    reasons: Annotated[Text, Form(min_length=1, max_length=4000)],
+) -> Response:
+    try:
+        if ground not in set(deposit_forfeiture.ForfeitureGround):
+            raise InvalidInput(field="ground", reason_zh="不是法定情形", reason_en="is not a ground the law gives")
+        deposit_forfeiture.forfeit_deposit(
+            db, actor, tender_id=tender_id, entity_id=entity_id, ground=deposit_forfeiture.ForfeitureGround(ground),
+            reasons=reasons.strip(), now=now,
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#deposits", done=DEPOSIT_FORFEITED)
