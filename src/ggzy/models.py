@@ -56,6 +56,7 @@ from ggzy.prequalification.models import (
     Reviewer,
 )
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
+from ggzy.supervision.models import InspectionFinding, InspectionPlan
 from ggzy.tendering.models import (
     Clarification,
     Custodian,
@@ -106,6 +107,8 @@ __all__ = [
     "FinanceAlert",
     "Guarantee",
     "GuaranteeQuote",
+    "InspectionFinding",
+    "InspectionPlan",
     "Institution",
     "Invitation",
     "LedgerCheckpoint",

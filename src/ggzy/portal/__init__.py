@@ -39,6 +39,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.custody import router as custody_router
     from ggzy.portal.expert import router as expert_router
     from ggzy.portal.host import router as host_router
+    from ggzy.portal.inspections import router as inspections_router
     from ggzy.portal.institution import router as institution_router
     from ggzy.portal.live import router as live_router
     from ggzy.portal.negotiation import router as negotiation_router
@@ -63,6 +64,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(host_router)
     app.include_router(negotiation_router)
     app.include_router(supervision_router)
+    app.include_router(inspections_router)
     app.include_router(prequalification_router)
     app.include_router(complaints_router)
     app.include_router(custody_router)

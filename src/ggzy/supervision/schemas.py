@@ -1,10 +1,14 @@
-"""API shapes of the record of missed statutory periods."""
+"""API shapes of the record of missed statutory periods and of the random inspections."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
+
+from ggzy.core.inputs import Ascii, Day, Id, Name, Text
+from ggzy.core.trade_types import TradeType
+from ggzy.supervision.inspections import Outcome
 
 
 class ViolationOut(BaseModel):
@@ -27,3 +31,61 @@ class ViolationOut(BaseModel):
     actor_role: str
     recorded_at: datetime
     event_id: int = Field(description="the event that carried the late step; its payload repeats the violation")
+
+
+class InspectionPlanIn(BaseModel):
+    """A random inspection (双随机一公开) within the supervisor's scope."""
+
+    title: Name = Field(max_length=200)
+    region_code: Ascii = Field(max_length=6, description="GB/T 2260 code within the supervisor's region")
+    trade_type: TradeType | None = None
+    window_start: Day = Field(description="first day (China Standard Time) of the bid deadlines it may draw")
+    window_end: Day = Field(description="last day, included; at most 366 days after the first")
+    rounds_to_draw: int = Field(ge=1, le=50)
+    inspectors_to_draw: int = Field(ge=1, le=10)
+
+
+class FindingIn(BaseModel):
+    tender_id: Id
+    outcome: Outcome
+    text: Text = Field(max_length=4000)
+
+
+class CandidateRoundOut(BaseModel):
+    tender_id: int
+    title: str
+
+
+class InspectorOut(BaseModel):
+    user_id: int
+    name: str
+
+
+class FindingOut(BaseModel):
+    tender_id: int
+    outcome: Outcome
+    text: str
+    recorded_by: int
+    recorded_at: datetime
+
+
+class InspectionPlanOut(BaseModel):
+    id: int
+    title: str
+    region_code: str
+    trade_type: str | None
+    window_start: date
+    window_end: date
+    rounds_to_draw: int
+    inspectors_to_draw: int
+    planned_at: datetime
+    plan_event_id: int = Field(description="the inspection.planned event: its public ledger entry holds the candidates")
+    candidate_rounds: list[CandidateRoundOut]
+    candidate_inspectors: list[InspectorOut]
+    seed_tree_size: int | None = Field(description="the first signed checkpoint holding the plan's entry")
+    seed_root_hash: str | None = Field(description="that checkpoint's root hash (hex): the draw's seed")
+    drawn_rounds: list[int] | None = Field(description="in the order drawn")
+    drawn_inspectors: list[int] | None
+    drawn_at: datetime | None
+    published_at: datetime | None
+    findings: list[FindingOut] = Field(description="empty until published (except for the scope's supervisors)")
