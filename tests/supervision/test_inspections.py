@@ -26,7 +26,7 @@ from ggzy.supervision.models import InspectionFinding, InspectionPlan
 from tests.conftest import TEST_NOW
 from tests.factories import make_published_tender, make_user, principal, token_for, user_with_role
 from tests.portal.ws_support import browser_login, csrf_from, outcome_code
-from tests.supervision.inspection_support import AFTER_DEADLINES, checkpoint
+from tests.supervision.inspection_support import AFTER_DEADLINES, checkpoint, plan
 
 API = "/api/v1/inspections"
 PAGE = "/workspace/inspections"
@@ -276,3 +276,22 @@ def test_the_whole_inspection_on_pages_each_step_says_what_happened(
     english = client.get("/inspections?lang=en").text
     assert "Random inspection results" in english
     assert "No problem found" in english
+
+
+def test_a_trade_bound_supervisor_plans_its_own_trade_and_never_draws_a_plan_of_every_trade(
+    db: Session, scene: dict[str, Any]
+) -> None:
+    """A supervisor of 房屋建筑和市政 in 云南 plans construction rounds only (its grant's trade), and may not draw a
+    plan of every trade made by a supervisor of every trade."""
+    construction = make_user(db, roles=[RoleGrantIn(role=Role.SUPERVISOR, region_code="530000",
+                                                    trade_type="construction")])  # fmt: skip
+    bound = principal(db, construction, Permission.INSPECTION_MANAGE)
+    own = plan(db, bound)
+    assert own.trade_type == "construction"
+    assert construction.id in inspections.candidates(own)[1]
+    every = plan(db, principal(db, scene["supervisors"][0], Permission.INSPECTION_MANAGE))
+    assert every.trade_type is None
+    assert construction.id not in inspections.candidates(every)[1]  # its grant does not cover every trade
+    checkpoint(db)
+    with pytest.raises(inspections.OutsideYourScope):
+        inspections.draw_inspection(db, bound, plan_id=every.id, now=AFTER_DEADLINES)

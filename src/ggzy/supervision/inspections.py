@@ -115,8 +115,11 @@ def _covers(grant: RoleGrant, region_code: str, trade_type: str | None) -> bool:
 
 
 def _scope_grant(actor: Principal, region_code: str, trade_type: str | None) -> RoleGrant:
-    for grant in actor.grants_for(Role.SUPERVISOR):
-        if _covers(grant, region_code, trade_type):
+    """The supervisor's grant that covers the scope; a scope without a trade type takes the grant's (a grant for
+    every trade first)."""
+    grants = sorted(actor.grants_for(Role.SUPERVISOR), key=lambda grant: grant.trade_type is not None)
+    for grant in grants:
+        if _covers(grant, region_code, trade_type or grant.trade_type):
             return grant
     raise OutsideYourScope(field="region_code", region_code=region_code, trade=f" {trade_type}" if trade_type else "")
 
@@ -213,7 +216,10 @@ def get_plan(db: Session, plan_id: int) -> InspectionPlan:
 
 
 def _check_scope(actor: Principal, plan: InspectionPlan) -> None:
-    _scope_grant(actor, plan.region_code, plan.trade_type)
+    """Only a supervisor whose grant covers the whole plan (a plan of every trade: a grant of every trade)."""
+    if not may_manage(actor, plan):
+        trade = f" {plan.trade_type}" if plan.trade_type else ""
+        raise OutsideYourScope(field="plan_id", region_code=plan.region_code, trade=trade)
 
 
 def candidates(plan: InspectionPlan) -> tuple[list[int], list[int]]:
