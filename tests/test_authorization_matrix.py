@@ -204,6 +204,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/inspections/{plan_id}/findings"): frozenset({R.SUPERVISOR}),
     ("POST", "/api/v1/inspections/{plan_id}/publish"): frozenset({R.SUPERVISOR}),
     ("GET", "/api/v1/inspections"): EVERYONE,
+    # the full trail of an opened round (decision 0043): supervision and discipline inspection
+    ("GET", "/api/v1/oversight/rounds"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/api/v1/oversight/tenders/{tender_id}/trail"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/api/v1/inspections/{plan_id}"): EVERYONE,
     ("GET", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
@@ -324,6 +327,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/inspections/{plan_id}/findings"): frozenset({R.SUPERVISOR}),
     ("POST", "/workspace/inspections/{plan_id}/publish"): frozenset({R.SUPERVISOR}),
     ("GET", "/inspections"): EVERYONE,
+    ("GET", "/workspace/oversight"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/workspace/oversight/tenders/{tender_id}"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/workspace/expert"): frozenset({R.EXPERT, R.OWNER}),
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/tenders/{tender_id}/score-sheets"): frozenset({R.EXPERT, R.OWNER}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -57,3 +58,13 @@ def inspection_scenario(db: Session, action: str) -> Callable[[], object]:
         return record
     record()
     return lambda: inspections.publish_results(db, supervisor, plan_id=row.id, now=AFTER_DEADLINES)
+
+
+def trail_scenario(db: Session, ca_dir: Path) -> Callable[[], object]:
+    """An opened round and an inspector of 云南: the call reads its full trail (oversight.viewed)."""
+    from ggzy.supervision import trail
+    from tests.factories import make_opened_tender
+
+    scene = make_opened_tender(db, ca_dir, prices=[41_000_000_00, 42_000_000_00, 43_000_000_00])
+    inspector = principal(db, user_with_role(db, Role.INSPECTOR), Permission.OVERSIGHT_TRAIL)
+    return lambda: trail.read_trail(db, inspector, tender_id=scene["tender"].id, now=TEST_NOW)

@@ -43,6 +43,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.institution import router as institution_router
     from ggzy.portal.live import router as live_router
     from ggzy.portal.negotiation import router as negotiation_router
+    from ggzy.portal.oversight import router as oversight_router
     from ggzy.portal.owner import router as owner_router
     from ggzy.portal.pages import router as pages_router
     from ggzy.portal.prequalification import router as prequalification_router
@@ -65,6 +66,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(negotiation_router)
     app.include_router(supervision_router)
     app.include_router(inspections_router)
+    app.include_router(oversight_router)
     app.include_router(prequalification_router)
     app.include_router(complaints_router)
     app.include_router(custody_router)

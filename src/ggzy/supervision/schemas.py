@@ -89,3 +89,48 @@ class InspectionPlanOut(BaseModel):
     drawn_at: datetime | None
     published_at: datetime | None
     findings: list[FindingOut] = Field(description="empty until published (except for the scope's supervisors)")
+
+
+class OpenedRoundOut(BaseModel):
+    tender_id: int
+    title: str
+    round: int
+    stage: str
+    project_code: str
+    project_name: str
+    lot_name: str
+    opened_at: datetime
+
+
+class TrailEntryOut(BaseModel):
+    event_id: int = Field(description="its ledger receipt: GET /api/v1/ledger/events/{event_id}")
+    occurred_at: datetime
+    action: str
+    actor_role: str
+    disclosed: bool = Field(description="whether the public ledger carries its payload")
+    facts: list[tuple[str, str]] | None = Field(description="the payload as (key, value) rows; null until the result")
+
+
+class SubmissionOut(BaseModel):
+    bid_id: str
+    bidder: str
+    status: str
+    submitted_at: datetime
+    ended_at: datetime | None
+    ip: str | None
+    user_agent: str | None
+    device: str | None
+
+
+class LookOut(BaseModel):
+    at: datetime
+    role: str
+    name: str
+
+
+class TrailOut(BaseModel):
+    round: OpenedRoundOut
+    result_known: bool
+    entries: list[TrailEntryOut]
+    submissions: list[SubmissionOut]
+    looks: list[LookOut]
