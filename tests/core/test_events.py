@@ -41,7 +41,7 @@ from tests.factories import (
 from tests.finance.guarantees_support import GUARANTEE_ACTIONS, award_loan_scenario, guarantee_scenario
 from tests.finance.support import FINANCE_ACTIONS, finance_scenario, forfeiture_scenario
 from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
-from tests.supervision.inspection_support import inspection_scenario, trail_scenario
+from tests.supervision.inspection_support import inspection_scenario, tipoff_scenario, trail_scenario
 from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
 from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
 
@@ -740,6 +740,10 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
             )
         },
         "oversight.viewed": lambda: trail_scenario(db, gm_ca),
+        **{
+            action: (lambda action=action: tipoff_scenario(db, action))
+            for action in ("tipoff.received", "tipoff.accepted", "tipoff.declined", "tipoff.closed")
+        },
         **{action: (lambda action=action: negotiation_scenario(db, gm_ca, action)) for action in NEGOTIATION_ACTIONS},
         **{
             action: (lambda action=action: prequalification_scenario(db, _prequalification_store(gm_ca), action))

@@ -68,3 +68,26 @@ def trail_scenario(db: Session, ca_dir: Path) -> Callable[[], object]:
     scene = make_opened_tender(db, ca_dir, prices=[41_000_000_00, 42_000_000_00, 43_000_000_00])
     inspector = principal(db, user_with_role(db, Role.INSPECTOR), Permission.OVERSIGHT_TRAIL)
     return lambda: trail.read_trail(db, inspector, tender_id=scene["tender"].id, now=TEST_NOW)
+
+
+def tipoff_scenario(db: Session, action: str) -> Callable[[], object]:
+    """A report in 云南 and a supervisor of 云南, made ready for ``action``, whose call is returned."""
+    from ggzy.core.permissions import Principal
+    from ggzy.supervision import tipoffs
+
+    def received() -> object:
+        return tipoffs.report(
+            db, Principal(), subject="串通投标", content="三家投标文件由同一台电脑制作。", tender_id=None,
+            region_code="530102", trade_type=None, anonymous=True, contact=None, now=TEST_NOW,
+        )  # fmt: skip
+
+    if action == "tipoff.received":
+        return received
+    row = received().tipoff  # type: ignore[attr-defined]
+    supervisor = principal(db, user_with_role(db, Role.SUPERVISOR), Permission.TIPOFF_HANDLE)
+    if action == "tipoff.accepted":
+        return lambda: tipoffs.accept(db, supervisor, tipoff_id=row.id, now=TEST_NOW)
+    if action == "tipoff.declined":
+        return lambda: tipoffs.decline(db, supervisor, tipoff_id=row.id, reason="不属于招标投标活动", now=TEST_NOW)
+    tipoffs.accept(db, supervisor, tipoff_id=row.id, now=TEST_NOW)
+    return lambda: tipoffs.close(db, supervisor, tipoff_id=row.id, result="已查处", now=TEST_NOW)

@@ -70,6 +70,7 @@ class Permission(StrEnum):
     VIOLATION_READ = "violation.read"
     INSPECTION_MANAGE = "inspection.manage"
     OVERSIGHT_TRAIL = "oversight.trail"
+    TIPOFF_HANDLE = "tipoff.handle"
     DEPOSIT_READ = "deposit.read"
     RECONCILIATION_READ = "finance.reconciliation_read"
     INSTITUTION_ONBOARD = "institution.onboard"
@@ -137,6 +138,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # the full trail of an opened round, submission details included (decision 0043): supervision and discipline
     # inspection of the region; each reading is an event its owner, agent and bidders see
     Permission.OVERSIGHT_TRAIL: _OVERSIGHT,
+    # tip-offs (举报, decision 0045): anyone reports (public, rate-limited); the supervisors of its scope handle it
+    Permission.TIPOFF_HANDLE: frozenset({Role.SUPERVISOR}),
     # bid deposits (decision 0031): a bidder its own at any time; the owner, its agent, the centre's staff and the
     # supervisor every bid's once the opening began (招标投标法 第22条: who paid is as secret as who bid); scope is
     # checked in finance

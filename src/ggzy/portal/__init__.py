@@ -49,6 +49,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.prequalification import router as prequalification_router
     from ggzy.portal.session import router as session_router
     from ggzy.portal.supervision import router as supervision_router
+    from ggzy.portal.tipoffs import router as tipoffs_router
     from ggzy.portal.workspace import router as workspace_router
 
     app.mount(STATIC_PREFIX, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
@@ -67,6 +68,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(supervision_router)
     app.include_router(inspections_router)
     app.include_router(oversight_router)
+    app.include_router(tipoffs_router)
     app.include_router(prequalification_router)
     app.include_router(complaints_router)
     app.include_router(custody_router)

@@ -58,3 +58,29 @@ class InspectionFinding(Base):
     text: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Tipoff(Base):
+    """A report (举报 / 问题线索) from anyone, anonymous allowed, routed to the supervisors of its region and trade.
+
+    The reporter follows it by a code shown once; only its SHA-256 is kept. Who reported is kept only when the
+    reporter chose to be named (``reporter_user_id``, ``contact``), and only the handling supervisors read it
+    (浙江省招标投标条例 第48条: 为举报人保密)."""
+
+    __tablename__ = "tipoffs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    trade_type: Mapped[str | None] = mapped_column(String(32))
+    tender_id: Mapped[int | None] = mapped_column(ForeignKey("tenders.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(24), index=True)  # tipoffs.Status
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)  # what the reporter is told: why not accepted, or the result

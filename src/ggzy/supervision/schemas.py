@@ -134,3 +134,52 @@ class TrailOut(BaseModel):
     entries: list[TrailEntryOut]
     submissions: list[SubmissionOut]
     looks: list[LookOut]
+
+
+class TipoffIn(BaseModel):
+    """A report (举报): about a round (its region and trade follow) or a region; anonymous unless said otherwise."""
+
+    subject: Name = Field(max_length=200, description="what it is about, in a line")
+    content: Text = Field(min_length=10, max_length=5000, description="what was seen: who, when, where")
+    tender_id: Id | None = None
+    region_code: Ascii | None = Field(default=None, max_length=6, description="without a round: the region concerned")
+    trade_type: TradeType | None = None
+    anonymous: bool = Field(default=True, description="keep nothing of who reports (a logged-in user may choose)")
+    contact: Name | None = Field(default=None, max_length=200, description="how to reach the reporter, if named")
+
+
+class TipoffReceivedOut(BaseModel):
+    code: str = Field(description="the follow-up code: shown once, never stored (only its SHA-256)")
+    status: str
+    received_at: datetime
+
+
+class TipoffCodeIn(BaseModel):
+    code: Ascii = Field(min_length=8, max_length=64)
+
+
+class TipoffStatusOut(BaseModel):
+    """What the reporter reads: the status and what it is told, nothing of who handles it."""
+
+    subject: str
+    status: str
+    received_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    answer: str | None
+
+
+class TipoffOut(TipoffStatusOut):
+    """What the handling supervisors read, the reporter included when named (never published)."""
+
+    id: int
+    region_code: str
+    trade_type: str | None
+    tender_id: int | None
+    content: str
+    contact: str | None
+    reporter_user_id: int | None
+
+
+class TipoffReasonIn(BaseModel):
+    text: Text = Field(min_length=2, max_length=5000, description="what the reporter is told")
