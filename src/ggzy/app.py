@@ -52,6 +52,8 @@ from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, LocalBlobStore, blob_store_for
 from ggzy.storage.recovery import recover_at_start
 from ggzy.supervision.api import router as supervision_router
+from ggzy.supervision.inspections_api import router as inspections_router
+from ggzy.supervision.tipoffs_api import router as tipoffs_router
 from ggzy.tendering.api import router as tendering_router
 from ggzy.venues.api import router as venues_router
 from ggzy.wiring import install_domains
@@ -157,6 +159,8 @@ def create_app(
     app.include_router(documents_router, prefix=API_PREFIX)
     app.include_router(complaints_router, prefix=API_PREFIX)
     app.include_router(supervision_router, prefix=API_PREFIX)
+    app.include_router(inspections_router, prefix=API_PREFIX)
+    app.include_router(tipoffs_router, prefix=API_PREFIX)
     mount_portal(app)  # the portal takes "/"; the API docs stay at /docs
     # outermost of the app's own middleware: every body is limited before anything reads it
     app.add_middleware(BodyLimitMiddleware, max_bytes=BODY_LIMIT)

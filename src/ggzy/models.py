@@ -56,6 +56,7 @@ from ggzy.prequalification.models import (
     Reviewer,
 )
 from ggzy.projects.models import Lot, Project, ProjectCodeSequence
+from ggzy.supervision.models import InspectionFinding, InspectionPlan, Tipoff
 from ggzy.tendering.models import (
     Clarification,
     Custodian,
@@ -106,6 +107,8 @@ __all__ = [
     "FinanceAlert",
     "Guarantee",
     "GuaranteeQuote",
+    "InspectionFinding",
+    "InspectionPlan",
     "Institution",
     "Invitation",
     "LedgerCheckpoint",
@@ -144,6 +147,7 @@ __all__ = [
     "SigningKey",
     "Tender",
     "TenderSuspension",
+    "Tipoff",
     "TrustAnchor",
     "User",
     "Venue",

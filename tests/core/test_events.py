@@ -42,6 +42,7 @@ from tests.finance.desk_support import alert_resolution_scenario
 from tests.finance.guarantees_support import GUARANTEE_ACTIONS, award_loan_scenario, guarantee_scenario
 from tests.finance.support import FINANCE_ACTIONS, finance_scenario, forfeiture_scenario
 from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
+from tests.supervision.inspection_support import inspection_scenario, tipoff_scenario, trail_scenario
 from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
 from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
 
@@ -731,6 +732,20 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         "award_loan.offered": lambda: award_loan_scenario(db, gm_ca),
         "deposit.forfeited": lambda: forfeiture_scenario(db, gm_ca),
         "finance.alert_resolved": lambda: alert_resolution_scenario(db),
+        **{
+            action: (lambda action=action: inspection_scenario(db, action))
+            for action in (
+                "inspection.planned",
+                "inspection.drawn",
+                "inspection.finding_recorded",
+                "inspection.published",
+            )
+        },
+        "oversight.viewed": lambda: trail_scenario(db, gm_ca),
+        **{
+            action: (lambda action=action: tipoff_scenario(db, action))
+            for action in ("tipoff.received", "tipoff.accepted", "tipoff.declined", "tipoff.closed")
+        },
         **{action: (lambda action=action: negotiation_scenario(db, gm_ca, action)) for action in NEGOTIATION_ACTIONS},
         **{
             action: (lambda action=action: prequalification_scenario(db, _prequalification_store(gm_ca), action))

@@ -68,6 +68,9 @@ class Permission(StrEnum):
     VENUE_MANAGE = "venue.manage"
     VENUE_BOOKING_READ = "venue.booking_read"
     VIOLATION_READ = "violation.read"
+    INSPECTION_MANAGE = "inspection.manage"
+    OVERSIGHT_TRAIL = "oversight.trail"
+    TIPOFF_HANDLE = "tipoff.handle"
     DEPOSIT_READ = "deposit.read"
     RECONCILIATION_READ = "finance.reconciliation_read"
     FINANCE_ALERT_RESOLVE = "finance.alert_resolve"
@@ -130,6 +133,14 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # missed statutory periods (DESIGN §5): the supervisory department and discipline inspection of the region, the
     # centre's staff, the platform administrator; scope is checked in supervision
     Permission.VIOLATION_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}) | _OVERSIGHT,
+    # random inspections (双随机一公开, decision 0042): supervisors plan and draw within their scope, the drawn ones
+    # record findings and publish; everyone reads the plans, their draws and the published results
+    Permission.INSPECTION_MANAGE: frozenset({Role.SUPERVISOR}),
+    # the full trail of an opened round, submission details included (decision 0043): supervision and discipline
+    # inspection of the region; each reading is an event its owner, agent and bidders see
+    Permission.OVERSIGHT_TRAIL: _OVERSIGHT,
+    # tip-offs (举报, decision 0045): anyone reports (public, rate-limited); the supervisors of its scope handle it
+    Permission.TIPOFF_HANDLE: frozenset({Role.SUPERVISOR}),
     # bid deposits (decision 0031): a bidder its own at any time; the owner, its agent, the centre's staff and the
     # supervisor every bid's once the opening began (招标投标法 第22条: who paid is as secret as who bid); scope is
     # checked in finance

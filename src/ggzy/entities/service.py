@@ -400,6 +400,34 @@ def entity_names(db: Session, entity_ids: list[int]) -> dict[int, str]:
     return {entity_id: name for entity_id, name in rows}
 
 
+def users_holding(db: Session, role: Role) -> list[tuple[User, RoleGrant]]:
+    """Every active, unsuspended user holding ``role`` by a binding in force, with that binding's grant (a user with
+    two bindings of the role comes twice)."""
+    rows = db.execute(
+        select(User, RoleBinding)
+        .join(RoleBinding, RoleBinding.user_id == User.id)
+        .where(
+            RoleBinding.role == role.value,
+            RoleBinding.suspended_at.is_(None),
+            User.active.is_(True),
+            User.suspended_at.is_(None),
+        )
+        .order_by(User.id, RoleBinding.id)
+    ).all()
+    return [
+        (user, RoleGrant(role=role, centre_id=row.centre_id, region_code=row.region_code, trade_type=row.trade_type))
+        for user, row in rows
+    ]
+
+
+def display_names(db: Session, user_ids: list[int]) -> dict[int, str]:
+    """Users' display names by id (for another domain's lists)."""
+    if not user_ids:
+        return {}
+    rows = db.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows}
+
+
 def find_user(db: Session, user_id: int) -> User | None:
     """The user with this id, or None (for the domains that name users: experts, owners' representatives)."""
     return db.get(User, user_id)

@@ -90,6 +90,20 @@ def publish_checkpoint(
     return checkpoint
 
 
+def first_checkpoint_covering(db: Session, *, event_id: int) -> LedgerCheckpoint | None:
+    """The first signed checkpoint whose tree holds the event (None: the event is not numbered or not yet under a
+    checkpoint). Its root could not be known when the event was recorded: a seed for a draw anyone can replay."""
+    index = db.scalar(select(LedgerEntry.index).where(LedgerEntry.event_id == event_id))
+    if index is None:
+        return None
+    return db.scalar(
+        select(LedgerCheckpoint)
+        .where(LedgerCheckpoint.size > index)
+        .order_by(LedgerCheckpoint.size, LedgerCheckpoint.id)
+        .limit(1)
+    )
+
+
 def catch_up(
     factory: sessionmaker[Session], keys: LedgerKeys, clock: Clock, *, min_interval: timedelta = timedelta(0)
 ) -> int:

@@ -40,14 +40,17 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.expert import router as expert_router
     from ggzy.portal.finance_pages import router as finance_router
     from ggzy.portal.host import router as host_router
+    from ggzy.portal.inspections import router as inspections_router
     from ggzy.portal.institution import router as institution_router
     from ggzy.portal.live import router as live_router
     from ggzy.portal.negotiation import router as negotiation_router
+    from ggzy.portal.oversight import router as oversight_router
     from ggzy.portal.owner import router as owner_router
     from ggzy.portal.pages import router as pages_router
     from ggzy.portal.prequalification import router as prequalification_router
     from ggzy.portal.session import router as session_router
     from ggzy.portal.supervision import router as supervision_router
+    from ggzy.portal.tipoffs import router as tipoffs_router
     from ggzy.portal.workspace import router as workspace_router
 
     app.mount(STATIC_PREFIX, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
@@ -65,6 +68,9 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(host_router)
     app.include_router(negotiation_router)
     app.include_router(supervision_router)
+    app.include_router(inspections_router)
+    app.include_router(oversight_router)
+    app.include_router(tipoffs_router)
     app.include_router(prequalification_router)
     app.include_router(complaints_router)
     app.include_router(custody_router)

@@ -34,7 +34,7 @@ from ggzy.crypto import DecryptionFailed
 from ggzy.finance import service as deposit_service
 from ggzy.finance import views as deposit_views
 from ggzy.finance.views import DepositLine
-from ggzy.portal import pages
+from ggzy.portal import labels, pages
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
@@ -42,6 +42,7 @@ from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
 from ggzy.portal.workspace_views import own_bids
 from ggzy.storage import MIB
+from ggzy.supervision import trail as oversight_trail
 from ggzy.tendering import bids, lifecycle, opening, service, sole_source, summary_form
 from ggzy.tendering.api import BID_PROBLEMS, REGISTER_PROBLEMS, WITHDRAW_PROBLEMS
 from ggzy.tendering.stages import Stage
@@ -128,6 +129,10 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         # and the guarantees it was issued, its refund and any forfeiture, with the last day to complain
         "deposit_line": deposit,
         "money": MONEY_LABELS,
+        # who of the supervision and discipline inspection read the round's full trail, its bid's details included
+        # (decision 0043)
+        "looks": oversight_trail.looks_at(db, tender.id),
+        "roles": labels.ROLES,
     }
 
 

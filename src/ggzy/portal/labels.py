@@ -90,3 +90,18 @@ REVIEW_KINDS: dict[str, str] = {
     "expert_review": N_("专家评审"),
     "supplement": N_("投诉人补正材料"),
 }
+
+# who acted, as an event names it (core.permissions.Role, and the system)
+ROLES: dict[str, str] = {
+    "platform_admin": N_("平台管理员"),
+    "centre_staff": N_("交易中心工作人员"),
+    "owner": N_("招标人"),
+    "agent": N_("招标代理机构"),
+    "bidder": N_("投标人"),
+    "expert": N_("评标专家"),
+    "supervisor": N_("行政监督人员"),
+    "inspector": N_("纪检监察、审计人员"),
+    "institution": N_("金融机构"),
+    "visitor": N_("访客"),
+    "system": N_("平台"),
+}

@@ -44,6 +44,7 @@ from ggzy.portal.session import form_day, form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
+from ggzy.supervision import trail as oversight_trail
 from ggzy.tendering import lifecycle, opening, rules, service, sole_source, summary_form
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import (
@@ -352,6 +353,9 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "lot": lot,
         "stage": stage.value,
         "is_draft": stage == Stage.DRAFT,
+        # who of the supervision and discipline inspection read the round's full trail (decision 0043)
+        "looks": oversight_trail.looks_at(db, tender.id),
+        "roles": labels.ROLES,
         "round": _round_row(tender, now),
         "may_terminate": lifecycle.procedure_has_step_now(tender, lifecycle.Step.TERMINATE, now),
         "sole_supplier": procedure(tender.procedure).has(lifecycle.Step.PUBLICISE_SOLE_SUPPLIER),

@@ -39,6 +39,12 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
     (Role.CENTRE_STAFF, "/workspace/centre", N_("交易中心工作台"), N_("受理项目登记、今日开标、场地预约")),
     (Role.EXPERT, "/workspace/expert", N_("评标专家工作台"), N_("所评标段的评分表，签名提交")),
     *(
+        (role, "/workspace/oversight", N_("标段全过程记录"), N_("已开标标段的全部事件、账本凭证和投标文件递交信息"))
+        for role in (Role.SUPERVISOR, Role.INSPECTOR)
+    ),
+    (Role.SUPERVISOR, "/workspace/tipoffs", N_("举报处理"), N_("所辖地区和行业的举报：受理、调查处理、告知举报人")),
+    (Role.SUPERVISOR, "/workspace/inspections", N_("双随机抽查"), N_("随机抽取检查标段和检查人员，记录并公开检查结果")),
+    *(
         (role, "/workspace/violations", N_("逾期记录"), N_("法定期间逾期的记录及所违反的条款"))
         for role in (Role.SUPERVISOR, Role.INSPECTOR, Role.CENTRE_STAFF, Role.PLATFORM_ADMIN)
     ),

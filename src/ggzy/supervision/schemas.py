@@ -1,10 +1,14 @@
-"""API shapes of the record of missed statutory periods."""
+"""API shapes of the record of missed statutory periods and of the random inspections."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
+
+from ggzy.core.inputs import Ascii, Day, Id, Name, Text
+from ggzy.core.trade_types import TradeType
+from ggzy.supervision.inspections import Outcome
 
 
 class ViolationOut(BaseModel):
@@ -27,3 +31,155 @@ class ViolationOut(BaseModel):
     actor_role: str
     recorded_at: datetime
     event_id: int = Field(description="the event that carried the late step; its payload repeats the violation")
+
+
+class InspectionPlanIn(BaseModel):
+    """A random inspection (双随机一公开) within the supervisor's scope."""
+
+    title: Name = Field(max_length=200)
+    region_code: Ascii = Field(max_length=6, description="GB/T 2260 code within the supervisor's region")
+    trade_type: TradeType | None = None
+    window_start: Day = Field(description="first day (China Standard Time) of the bid deadlines it may draw")
+    window_end: Day = Field(description="last day, included; at most 366 days after the first")
+    rounds_to_draw: int = Field(ge=1, le=50)
+    inspectors_to_draw: int = Field(ge=1, le=10)
+
+
+class FindingIn(BaseModel):
+    tender_id: Id
+    outcome: Outcome
+    text: Text = Field(max_length=4000)
+
+
+class CandidateRoundOut(BaseModel):
+    tender_id: int
+    title: str
+
+
+class InspectorOut(BaseModel):
+    user_id: int
+    name: str
+
+
+class FindingOut(BaseModel):
+    tender_id: int
+    outcome: Outcome
+    text: str
+    recorded_by: int
+    recorded_at: datetime
+
+
+class InspectionPlanOut(BaseModel):
+    id: int
+    title: str
+    region_code: str
+    trade_type: str | None
+    window_start: date
+    window_end: date
+    rounds_to_draw: int
+    inspectors_to_draw: int
+    planned_at: datetime
+    plan_event_id: int = Field(description="the inspection.planned event: its public ledger entry holds the candidates")
+    candidate_rounds: list[CandidateRoundOut]
+    candidate_inspectors: list[InspectorOut]
+    seed_tree_size: int | None = Field(description="the first signed checkpoint holding the plan's entry")
+    seed_root_hash: str | None = Field(description="that checkpoint's root hash (hex): the draw's seed")
+    drawn_rounds: list[int] | None = Field(description="in the order drawn")
+    drawn_inspectors: list[int] | None
+    drawn_at: datetime | None
+    published_at: datetime | None
+    findings: list[FindingOut] = Field(description="empty until published (except for the scope's supervisors)")
+
+
+class OpenedRoundOut(BaseModel):
+    tender_id: int
+    title: str
+    round: int
+    stage: str
+    project_code: str
+    project_name: str
+    lot_name: str
+    opened_at: datetime
+
+
+class TrailEntryOut(BaseModel):
+    event_id: int = Field(description="its ledger receipt: GET /api/v1/ledger/events/{event_id}")
+    occurred_at: datetime
+    action: str
+    actor_role: str
+    disclosed: bool = Field(description="whether the public ledger carries its payload")
+    facts: list[tuple[str, str]] | None = Field(description="the payload as (key, value) rows; null until the result")
+
+
+class SubmissionOut(BaseModel):
+    bid_id: str
+    bidder: str
+    status: str
+    submitted_at: datetime
+    ended_at: datetime | None
+    ip: str | None
+    user_agent: str | None
+    device: str | None
+
+
+class LookOut(BaseModel):
+    at: datetime
+    role: str
+    name: str
+
+
+class TrailOut(BaseModel):
+    round: OpenedRoundOut
+    result_known: bool
+    entries: list[TrailEntryOut]
+    submissions: list[SubmissionOut]
+    looks: list[LookOut]
+
+
+class TipoffIn(BaseModel):
+    """A report (举报): about a round (its region and trade follow) or a region; anonymous unless said otherwise."""
+
+    subject: Name = Field(max_length=200, description="what it is about, in a line")
+    content: Text = Field(min_length=10, max_length=5000, description="what was seen: who, when, where")
+    tender_id: Id | None = None
+    region_code: Ascii | None = Field(default=None, max_length=6, description="without a round: the region concerned")
+    trade_type: TradeType | None = None
+    anonymous: bool = Field(default=True, description="keep nothing of who reports (a logged-in user may choose)")
+    contact: Name | None = Field(default=None, max_length=200, description="how to reach the reporter, if named")
+
+
+class TipoffReceivedOut(BaseModel):
+    code: str = Field(description="the follow-up code: shown once, never stored (only its SHA-256)")
+    status: str
+    received_at: datetime
+
+
+class TipoffCodeIn(BaseModel):
+    code: Ascii = Field(min_length=8, max_length=64)
+
+
+class TipoffStatusOut(BaseModel):
+    """What the reporter reads: the status and what it is told, nothing of who handles it."""
+
+    subject: str
+    status: str
+    received_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    answer: str | None
+
+
+class TipoffOut(TipoffStatusOut):
+    """What the handling supervisors read, the reporter included when named (never published)."""
+
+    id: int
+    region_code: str
+    trade_type: str | None
+    tender_id: int | None
+    content: str
+    contact: str | None
+    reporter_user_id: int | None
+
+
+class TipoffReasonIn(BaseModel):
+    text: Text = Field(min_length=2, max_length=5000, description="what the reporter is told")

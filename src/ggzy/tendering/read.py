@@ -5,12 +5,15 @@ its own domain's access rules, that its reader may see what it returns. None of 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.events import Event
+from ggzy.projects.service import lot_ids_of_projects
 from ggzy.tendering.models import Clarification, DecryptedBid, DocumentObjection, Opening, SealedBid, Tender
 
 # The grounds on which the report's finalisation fails a round (evaluation.finalise_report; tendering.FAILURE_GROUNDS):
@@ -94,3 +97,47 @@ def bids_at_opening(db: Session, tender_id: int) -> list[tuple[str, int]]:
         SealedBid.tender_id == tender_id, SealedBid.status.in_(standing)
     )
     return [(public_id, entity_id) for public_id, entity_id in db.execute(query.order_by(SealedBid.id))]
+
+
+@dataclass(frozen=True)
+class SubmissionFacts:
+    """One envelope as received, with what the client reported (IP, user agent, device): sealed until the opening."""
+
+    public_id: str
+    entity_id: int
+    status: str
+    submitted_at: datetime
+    ended_at: datetime | None
+    details: dict[str, Any]
+
+
+def submissions_of(db: Session, tender_id: int) -> list[SubmissionFacts]:
+    """Every envelope of the round — replaced and withdrawn ones too — in the order received, with its submission
+    details. For a reader whose domain has checked that the opening began (:func:`opening_started_at`)."""
+    rows = db.scalars(select(SealedBid).where(SealedBid.tender_id == tender_id).order_by(SealedBid.id))
+    return [
+        SubmissionFacts(
+            public_id=row.public_id,
+            entity_id=row.entity_id,
+            status=row.status,
+            submitted_at=row.submitted_at,
+            ended_at=row.ended_at,
+            details=json.loads(row.submission_details or "{}"),
+        )
+        for row in rows
+    ]
+
+
+def opened_rounds_of_projects(
+    db: Session, project_ids: Select[tuple[int]], *, limit: int, offset: int
+) -> list[tuple[Tender, datetime]]:
+    """The rounds of these projects whose opening began, each with when it began, the newest opening first."""
+    rows = db.execute(
+        select(Tender, Opening.started_at)
+        .join(Opening, Opening.tender_id == Tender.id)
+        .where(Tender.lot_id.in_(lot_ids_of_projects(project_ids)))
+        .order_by(Opening.started_at.desc(), Tender.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(tender, started_at) for tender, started_at in rows]

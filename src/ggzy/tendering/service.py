@@ -766,6 +766,24 @@ def published_tenders_closing(
     return _with_projects(db, tenders)
 
 
+def published_tenders_of_projects_closing(
+    db: Session, *, project_ids: Select[tuple[int]], start: datetime, end: datetime
+) -> list[tuple[Tender, Project]]:
+    """The published rounds of these projects whose bid deadline (the opening) falls in [start, end), in deadline
+    order (another domain's filter of projects, e.g. a supervisor's region, never its reading of the tables)."""
+    tenders = db.scalars(
+        select(Tender)
+        .where(
+            Tender.lot_id.in_(lot_ids_of_projects(project_ids)),
+            Tender.published_at.is_not(None),
+            Tender.bid_deadline >= start,
+            Tender.bid_deadline < end,
+        )
+        .order_by(Tender.bid_deadline, Tender.id)
+    ).all()
+    return _with_projects(db, tenders)
+
+
 def _with_projects(db: Session, tenders: Sequence[Tender]) -> list[tuple[Tender, Project]]:
     """Each tender with its project, in the tenders' order (one query for the projects of all of them)."""
     lots = lots_with_projects(db, {tender.lot_id for tender in tenders})

@@ -1,0 +1,57 @@
+"""A random inspection (双随机一公开, decision 0042) from a phone: the demo's supervisor plans one over the Kunming
+construction rounds opened in the last 40 days, draws it once the ledger has signed a checkpoint over the plan,
+records the finding, publishes it, and the public page shows it — each step asked first and said after, every page
+390 px wide at most."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from playwright.sync_api import expect
+
+from ggzy.ledger.service import catch_up
+from tests.browser.conftest import Site, check_fits_the_phone
+from tests.conftest import LEDGER_KEYS
+
+
+def test_the_supervisor_draws_inspects_and_publishes_on_a_phone(phone: Any, site: Site) -> None:
+    phone.on("dialog", lambda dialog: dialog.accept())  # every irreversible step asks first (data-confirm)
+    phone.goto(f"{site.url}/login")
+    phone.locator("#username").fill("supervisor")
+    phone.locator("#password").fill(site.demo["password"])
+    phone.locator("#password").press("Enter")
+    expect(phone).to_have_url(re.compile(r"/workspace"))
+    phone.get_by_role("link", name="双随机抽查").first.click()
+    expect(phone).to_have_url(re.compile(r"/workspace/inspections"))
+    check_fits_the_phone(phone, "phone-inspections-empty")
+
+    today = site.clock.now().date()
+    phone.locator("#title").fill("昆明市房屋建筑工程双随机抽查（演示）")
+    phone.locator("#region_code").select_option("530100")
+    phone.locator("#window_start").fill((today - timedelta(days=40)).isoformat())
+    phone.locator("#window_end").fill(today.isoformat())
+    phone.locator("#inspectors_to_draw").fill("1")
+    phone.get_by_role("button", name="登记计划").click()
+    expect(phone.locator(".flash-done")).to_contain_text("抽查计划已登记")
+
+    catch_up(site.factory, LEDGER_KEYS, site.clock)  # the ledger's beat signs a checkpoint over the plan
+    plan = phone.locator("section.card", has_text="昆明市房屋建筑工程双随机抽查（演示）").first
+    plan.get_by_role("button", name="抽取").click()
+    expect(phone.locator(".flash-done")).to_contain_text("已抽取")
+    plan = phone.locator("section.card", has_text="昆明市房屋建筑工程双随机抽查（演示）").first
+    expect(plan).to_contain_text("抽中（第1位）")
+    check_fits_the_phone(phone, "phone-inspections-drawn")
+
+    plan.get_by_label("未发现问题").first.check()
+    plan.locator("textarea").first.fill("开标记录、评标报告、中标候选人公示齐全，未发现问题")
+    plan.get_by_role("button", name="记录检查结果").first.click()
+    expect(phone.locator(".flash-done")).to_contain_text("检查结果已记录")
+    plan = phone.locator("section.card", has_text="昆明市房屋建筑工程双随机抽查（演示）").first
+    plan.get_by_role("button", name="公开抽查结果").click()
+    expect(phone.locator(".flash-done")).to_contain_text("抽查结果已向社会公开")
+
+    phone.goto(f"{site.url}/inspections")
+    expect(phone.locator("main")).to_contain_text("开标记录、评标报告、中标候选人公示齐全，未发现问题")
+    check_fits_the_phone(phone, "phone-inspections-public")
