@@ -512,6 +512,7 @@ def make_opened_tender(
     summaries: list[dict[str, Any]] | None = None,
     deposit_fen: int | None = None,
     before_opening: Callable[[Any, list[User]], None] | None = None,
+    centre_level: str = "city",
 ) -> dict:
     """A tender opened through the services: one bidder per price (in fen), each bid decrypted by its bidder, the
     opening record read out; the project's lot has ``ceiling_price`` (yuan) if given. Returns the ``setup`` of
@@ -520,7 +521,8 @@ def make_opened_tender(
     (a single-source one publicises its supplier first, 政府采购法实施条例 第38条). ``summary_fields``: the opening
     summary's items the tender declares beyond the price; ``summaries``: each bid's summary beyond its price.
     ``deposit_fen``: the bid deposit the tender requires (valid 90 days); ``before_opening(tender, bidders)`` runs
-    once the bids are in, before the opening starts (to pay deposits, or check what is sealed)."""
+    once the bids are in, before the opening starts (to pay deposits, or check what is sealed). ``centre_level``:
+    which centre of :func:`make_centres` runs the project (its staff are ``staff``)."""
     import io
 
     from ggzy.crypto import load_certificate
@@ -540,7 +542,7 @@ def make_opened_tender(
     if db.scalar(select(TrustAnchor.id).where(TrustAnchor.fingerprint == load_certificate(pem).fingerprint)) is None:
         login.add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW)
     centres = make_centres(db)
-    city = centres["city"]
+    city = centres[centre_level]
     owner, agent = make_entity(db, name=f"招标人{next(_serials)}"), make_entity(db, name=f"代理机构{next(_serials)}")
     owner_user = make_user(db, roles=[RoleGrantIn(role=Role.OWNER, centre_id=city.id)], entity_id=owner.id)
     agent_user = make_user(db, roles=[RoleGrantIn(role=Role.AGENT, centre_id=city.id)], entity_id=agent.id)
