@@ -171,3 +171,13 @@ def test_a_city_staff_member_does_not_read_the_province_or_a_sibling(db: Session
     for level in ("province", "other_city"):
         with pytest.raises(NotFound):
             projects.get_project(db, city, world.projects[level].id)
+
+
+def test_the_violations_of_a_centre_and_those_below_read_by_its_staff_in_one_query(db: Session) -> None:
+    """The staff's scope and the centre filter are two hierarchy queries in one statement (each its own CTE)."""
+    from ggzy.supervision.service import visible_violations
+
+    world = _world(db)
+    staff = principal(db, _staff(db, world.centres["province"]), Permission.VIOLATION_READ)
+    rows = visible_violations(db, staff, centre_id=world.centres["city"].id, tender_id=None, limit=10, offset=0)
+    assert rows == []

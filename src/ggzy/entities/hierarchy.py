@@ -23,7 +23,7 @@ def centre_scope_query(centre_ids: Iterable[int]) -> Select[tuple[int]]:
     roots = sorted(set(centre_ids))
     if not roots:
         return select(Centre.id).where(literal(False))
-    tree = select(Centre.id.label("id")).where(Centre.id.in_(roots)).cte("centre_tree", recursive=True)
+    tree = select(Centre.id.label("id")).where(Centre.id.in_(roots)).cte("centre_tree", recursive=True, nesting=True)
     below = select(Centre.id).join(tree, Centre.parent_id == tree.c.id)
     tree = tree.union(below)
     return select(tree.c.id)
