@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, literal, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from ggzy.entities.models import Centre
 
 
-def centre_scope_query(centre_ids: Iterable[int]) -> Select[tuple[int]]:
+def centre_scope_query(centre_ids: Iterable[int]) -> Select[int]:
     """The ids of ``centre_ids`` and of every centre below them (a recursive query: SQLite and PostgreSQL)."""
     roots = sorted(set(centre_ids))
     if not roots:
-        return select(Centre.id).where(literal(False))
+        return select(Centre.id).where(false())
     tree = select(Centre.id.label("id")).where(Centre.id.in_(roots)).cte("centre_tree", recursive=True, nesting=True)
     below = select(Centre.id).join(tree, Centre.parent_id == tree.c.id)
     tree = tree.union(below)

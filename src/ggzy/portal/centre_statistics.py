@@ -31,6 +31,7 @@ from ggzy.projects.access import overseen_centres, staff_centres
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
+
 class CentreNotOverseen(DomainError):
     code = "centre_not_overseen"
     status = 403
