@@ -181,3 +181,18 @@ def test_the_violations_of_a_centre_and_those_below_read_by_its_staff_in_one_que
     staff = principal(db, _staff(db, world.centres["province"]), Permission.VIOLATION_READ)
     rows = visible_violations(db, staff, centre_id=world.centres["city"].id, tender_id=None, limit=10, offset=0)
     assert rows == []
+
+
+def test_a_centres_queue_of_registrations_is_its_own_not_those_of_the_centres_below(
+    client: TestClient, db: Session
+) -> None:
+    """The province reads a county's submitted registration, but its workspace does not offer to accept it."""
+    world = _world(db)
+    province, county = _staff(db, world.centres["province"]), _staff(db, world.centres["county"])
+    county_project = world.projects["county"]
+    accept = f"/workspace/centre/projects/{county_project.id}/accept"
+    province_page = client.get("/workspace/centre", headers=token_for(db, province))
+    assert province_page.status_code == 200
+    assert accept not in province_page.text
+    assert f"/workspace/centre/projects/{world.projects['province'].id}/accept" in province_page.text
+    assert accept in client.get("/workspace/centre", headers=token_for(db, county)).text
