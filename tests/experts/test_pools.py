@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.errors import InvalidInput
 from ggzy.core.events import Event
-from ggzy.core.permissions import Permission
+from ggzy.core.permissions import Permission, Role
+from ggzy.entities.schemas import RoleGrantIn
 from ggzy.experts import rules
 from ggzy.experts import service as experts
 from ggzy.experts.models import CommitteeMember, Draw
 from ggzy.experts.rules import Candidate
-from tests.factories import event_count, make_expert, make_opened_tender, principal, token_for
+from ggzy.projects.access import NotYourCentre
+from tests.factories import event_count, make_expert, make_opened_tender, make_user, principal, token_for
 
 PROVINCE, CITY, COUNTY, SIBLING_COUNTY, OTHER_CITY = "530000", "530100", "530102", "530103", "530300"
 
@@ -192,3 +194,21 @@ def test_nearest_first_takes_all_of_a_level_before_the_next_and_together_mixes()
     assert set(drawn[2:]) <= {0, 1, 2, 3, 4, 5}
     mixed = {tuple(rules.draw_by_rule(pool, 2, random.Random(s), rules.TOGETHER)) for s in range(30)}
     assert any(set(d) <= {0, 1, 2, 3, 4, 5} for d in mixed)  # together: the province's can come first
+
+
+@pytest.mark.parametrize("level", ["province", "county", "other_city"])
+def test_only_the_tenders_own_centre_draws_not_the_province_above_nor_a_county_below(
+    db: Session, gm_ca: Path, level: str
+) -> None:
+    """The province reads the city's tender; the centre that runs it draws its committee (decision 0041)."""
+    opened = _opened(db, gm_ca, "city")
+    _experts(db, PROVINCE, 10)
+    other = make_user(db, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=opened["centres"][level].id)])
+    before = event_count(db)
+    with pytest.raises(NotYourCentre):
+        experts.draw_committee(
+            db, principal(db, other, Permission.COMMITTEE_DRAW), tender_id=opened["tender"].id, specialty_code="A01",
+            size=5, reserve=0, owner_representative_user_ids=[], now=opened["opened_at"],
+        )  # fmt: skip
+    assert db.scalar(select(func.count()).select_from(Draw)) == 0
+    assert event_count(db) == before
