@@ -499,6 +499,13 @@ def make_expert(
     )  # fmt: skip
 
 
+def _located_in(centre_region: str) -> str:
+    """Where a test project lies: 五华区 (530102) when the centre's area holds it, else the centre's own region."""
+    from ggzy.core.codes import region_contains
+
+    return "530102" if region_contains(centre_region, "530102") else centre_region
+
+
 def make_opened_tender(
     db: Session,
     ca_dir: Path,
@@ -512,6 +519,8 @@ def make_opened_tender(
     summaries: list[dict[str, Any]] | None = None,
     deposit_fen: int | None = None,
     before_opening: Callable[[Any, list[User]], None] | None = None,
+    centre_level: str = "city",
+    centres: dict[str, Any] | None = None,
 ) -> dict:
     """A tender opened through the services: one bidder per price (in fen), each bid decrypted by its bidder, the
     opening record read out; the project's lot has ``ceiling_price`` (yuan) if given. Returns the ``setup`` of
@@ -520,7 +529,9 @@ def make_opened_tender(
     (a single-source one publicises its supplier first, 政府采购法实施条例 第38条). ``summary_fields``: the opening
     summary's items the tender declares beyond the price; ``summaries``: each bid's summary beyond its price.
     ``deposit_fen``: the bid deposit the tender requires (valid 90 days); ``before_opening(tender, bidders)`` runs
-    once the bids are in, before the opening starts (to pay deposits, or check what is sealed)."""
+    once the bids are in, before the opening starts (to pay deposits, or check what is sealed). ``centre_level``:
+    which centre of :func:`make_centres` (or of ``centres``, to share one hierarchy) runs the project (its staff are
+    ``staff``)."""
     import io
 
     from ggzy.crypto import load_certificate
@@ -539,8 +550,8 @@ def make_opened_tender(
     pem = (ca_dir / "ca.pem").read_text()
     if db.scalar(select(TrustAnchor.id).where(TrustAnchor.fingerprint == load_certificate(pem).fingerprint)) is None:
         login.add_trust_anchor(db, SYSTEM, certificate_pem=pem, name=None, now=TEST_NOW)
-    centres = make_centres(db)
-    city = centres["city"]
+    centres = centres or make_centres(db)
+    city = centres[centre_level]
     owner, agent = make_entity(db, name=f"招标人{next(_serials)}"), make_entity(db, name=f"代理机构{next(_serials)}")
     owner_user = make_user(db, roles=[RoleGrantIn(role=Role.OWNER, centre_id=city.id)], entity_id=owner.id)
     agent_user = make_user(db, roles=[RoleGrantIn(role=Role.AGENT, centre_id=city.id)], entity_id=agent.id)
@@ -549,7 +560,7 @@ def make_opened_tender(
         db,
         principal(db, agent_user, Permission.PROJECT_REGISTER),
         data=ProjectIn(
-            centre_id=city.id, name="评标测试工程", trade_type=trade_type, region_code="530102",
+            centre_id=city.id, name="评标测试工程", trade_type=trade_type, region_code=_located_in(city.region_code),
             owner_id=owner.id, agent_id=agent.id,
             lots=[LotIn(name="第1标段", budget="1000000.00", ceiling_price=ceiling_price)],
         ),
@@ -628,8 +639,9 @@ def make_evaluated_tender(
     opened = make_opened_tender(
         db, ca_dir, prices=prices or [30_000_000, 20_000_000, 10_000_000], method=method, **kwargs
     )
+    centre = opened["centres"][kwargs.get("centre_level", "city")]
     for _ in range(5):
-        make_expert(db)
+        make_expert(db, region_code=centre.region_code)  # the pool of the tender's centre (decision 0041)
     staff = principal(db, opened["staff"], Permission.COMMITTEE_DRAW)
     tender_id, now = opened["tender"].id, opened["opened_at"]
     experts.draw_committee(

@@ -322,6 +322,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/complaints/{complaint_id}/uphold"): frozenset({R.SUPERVISOR}),
     ("POST", "/workspace/complaints/{complaint_id}/dismiss"): frozenset({R.SUPERVISOR}),
     ("GET", "/workspace/centre"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/centre/statistics"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/projects/{project_id}/accept"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/projects/{project_id}/return"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/venues"): frozenset({R.CENTRE_STAFF}),

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         default=False, description="Load the demo into an empty database at `ggzy serve` (as `--demo` does)"
     )
     documents_max_mb: int = Field(default=200, description="Largest tender documents accepted")
+    expert_pool_rule: str = Field(
+        default="nearest_first",
+        pattern="^(nearest_first|together)$",
+        description="How a committee is drawn from the expert pools open to a centre (decision 0041): "
+        "nearest_first (its own region's pools, then each region above as needed) or together (all at once)",
+    )
     bid_max_mb: int = Field(default=500, description="Largest sealed bid envelope accepted")
     storage_recovery_grace_hours: float = Field(
         default=24.0, description="Unreferenced staged uploads younger than this are kept at start (a request's)"

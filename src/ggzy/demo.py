@@ -442,6 +442,7 @@ def load_demo(
             procurement=ProcurementStory(project=purchase, lots=lots_of(db, [purchase.id])[purchase.id]),
             deposits=deposits,
         )
+        register_province_experts(db, now=story_clock.now())
         if bank is not None:
             bank.give_back_its_time()
             bank.close()
@@ -526,3 +527,38 @@ def _staff(db: Session, centre_id: int) -> Principal:
     user = db.scalar(select(User).where(User.username == "staff"))
     assert user is not None
     return login.principal_for(db, user).holding(Permission.USER_MANAGE)
+
+
+# The province's pool (省级总库, decision 0041): experts the Kunming centre and its 五华区 branch draw from when their
+# own pools run short (nearest first: a draw of more than the city's six A01 experts, or of A03 where the city has
+# none, takes them). Registered after the story, so that its draws are the same as before.
+PROVINCE_EXPERTS = (
+    ("孙志强", "云南省工程咨询院", "MA6KPA021"),
+    ("刘晓梅", "云南省水利水电勘测设计研究院", "MA6KPB022"),
+    ("何建华", "云南省城乡规划设计研究院", "MA6KPC023"),
+    ("马丽娟", "云南财经大学", "MA6KPD024"),
+    ("段文斌", "云南省公路科学技术研究院", "MA6KPE025"),
+)
+
+
+def register_province_experts(db: Session, *, now: datetime) -> list[int]:
+    """Five experts of the province's pool (530000), of specialties A01 and A03, by the platform administrator."""
+    from ggzy.entities.schemas import EntityIn
+    from ggzy.experts import service as expert_register
+
+    registered = []
+    for number, (name, employer, organisation) in enumerate(PROVINCE_EXPERTS, start=1):
+        entity = service.register_entity(
+            db, SYSTEM, data=EntityIn(credit_code=demo_credit_code("530000", organisation), name=employer,
+                                      kind="institution"), now=now,
+        )  # fmt: skip
+        user = service.create_user(
+            db, SYSTEM, username=f"expert-province-{number}", display_name=name, password=DEMO_PASSWORD,
+            entity_id=None, roles=[RoleGrantIn(role=Role.EXPERT)], now=now,
+        )  # fmt: skip
+        expert = expert_register.register_expert(
+            db, SYSTEM, user_id=user.id, name=name, employer_id=entity.id, specialty_codes=["A01", "A03"],
+            tier="province", region_code="530000", now=now,
+        )  # fmt: skip
+        registered.append(expert.id)
+    return registered

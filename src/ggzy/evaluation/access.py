@@ -16,7 +16,7 @@ from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
 from ggzy.experts.models import CommitteeMember
 from ggzy.experts.service import OWNER_REPRESENTATIVE, RESERVE, attendance_of
-from ggzy.projects.access import staff_centres
+from ggzy.projects.access import is_own_centre
 from ggzy.projects.models import Project
 
 
@@ -42,7 +42,8 @@ class NotTheFinaliser(DomainError):
 
 
 def is_centre_staff(actor: Principal, project: Project) -> bool:
-    return project.centre_id in staff_centres(actor)
+    """Staff of the project's own centre: the committee's names are not read from a centre above (decision 0041)."""
+    return is_own_centre(actor, project)
 
 
 def member_for(db: Session, actor: Principal, tender_id: int) -> tuple[CommitteeMember, Principal]:

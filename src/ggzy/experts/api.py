@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from ggzy.core.codes import RegionCodeInvalid
@@ -53,6 +53,7 @@ def members_out(db: Session, tender_id: int) -> list[MemberOut]:
             expert_id=m.expert_id,
             name=names.get(m.expert_id) if m.expert_id is not None else None,
             checked_in_at=attendance[m.id].checked_in_at if m.id in attendance else None,
+            pool_region_code=m.pool_region_code,
         )
         for m in members
     ]
@@ -67,6 +68,7 @@ def draw_out(db: Session, draw: Draw) -> DrawOut:
         reserve=draw.reserve,
         candidates=draw.candidates,
         recused=draw.recused,
+        pool_rule=draw.pool_rule,
         drawn_at=draw.drawn_at,
         members=members_out(db, draw.tender_id),
     )
@@ -104,10 +106,11 @@ def register_expert(body: ExpertIn, db: DB, actor: Registrar, now: Now) -> Exper
         Conflict, TenderSuspended,
     ),
 )  # fmt: skip
-def draw_committee(tender_id: Id, body: DrawIn, db: DB, actor: Drawer, now: Now) -> DrawOut:
+def draw_committee(tender_id: Id, body: DrawIn, request: Request, db: DB, actor: Drawer, now: Now) -> DrawOut:
     draw = service.draw_committee(
         db,
         actor,
+        pool_rule=request.app.state.settings.expert_pool_rule,
         tender_id=tender_id,
         specialty_code=body.specialty_code,
         size=body.size,

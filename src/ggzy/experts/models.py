@@ -60,8 +60,10 @@ class Draw(Base):
     size: Mapped[int] = mapped_column(Integer)  # members of the committee, owner's representatives included
     owner_representatives: Mapped[int] = mapped_column(Integer)
     reserve: Mapped[int] = mapped_column(Integer)  # reserve experts (备选) drawn besides
-    candidates: Mapped[int] = mapped_column(Integer)  # active experts of the specialty within the centre's region
+    candidates: Mapped[int] = mapped_column(Integer)  # active experts of the specialty in the pools open to the centre
     recused: Mapped[int] = mapped_column(Integer)  # of those, employed by the owner, the agent or a bidder (回避)
+    # the rule that ordered the pools (experts.rules.POOL_RULES, decision 0041); None: drawn before pools were shared
+    pool_rule: Mapped[str | None] = mapped_column(String(16))
     drawn_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -81,6 +83,9 @@ class CommitteeMember(Base):
     position: Mapped[int] = mapped_column(Integer)  # order of the draw (reserve experts are called in this order)
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # the pool a drawn expert came from: its register's region (省级总库 530000, 市州综合库 530100, 县区子库 530102);
+    # None for an owner's representative and for seats drawn before pools were shared (decision 0041)
+    pool_region_code: Mapped[str | None] = mapped_column(String(6))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -52,6 +52,9 @@ class MemberOut(BaseModel):
     expert_id: int | None
     name: str | None
     checked_in_at: datetime | None = Field(default=None, description="When the centre's staff checked the member in")
+    pool_region_code: str | None = Field(
+        default=None, description="The pool a drawn expert came from: its register's region (decision 0041)"
+    )
 
 
 class DrawOut(BaseModel):
@@ -62,7 +65,8 @@ class DrawOut(BaseModel):
     size: int
     owner_representatives: int
     reserve: int
-    candidates: int = Field(description="Active experts of the specialty within the centre's region")
+    candidates: int = Field(description="Active experts of the specialty in the pools open to the centre")
+    pool_rule: str | None = Field(default=None, description="How the pools were drawn from: nearest_first | together")
     recused: int = Field(description="Of those, recused for working for the owner, the agent or a bidder")
     drawn_at: datetime
     members: list[MemberOut]

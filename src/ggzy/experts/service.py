@@ -167,6 +167,15 @@ def _candidates(db: Session, specialty_code: str) -> list[rules.Candidate]:
     return [rules.Candidate(expert_id=i, employer_id=e, region_code=r) for i, e, r in db.execute(query)]
 
 
+def _check_pool_rule(pool_rule: str) -> None:
+    if pool_rule not in rules.POOL_RULES:
+        raise InvalidInput(
+            field="pool_rule",
+            reason_zh=f"专家库抽取规则应为 {'、'.join(rules.POOL_RULES)} 之一",
+            reason_en=f"the pools' rule is one of {', '.join(rules.POOL_RULES)}",
+        )
+
+
 def _owner_representatives(db: Session, user_ids: list[int], owner_id: int) -> list[User]:
     if len(set(user_ids)) != len(user_ids):
         raise InvalidInput(
@@ -197,9 +206,13 @@ def draw_committee(
     owner_representative_user_ids: list[int],
     now: datetime,
     rng: random.Random | None = None,
+    pool_rule: str = rules.NEAREST_FIRST,
 ) -> Draw:
     """Draw the evaluation committee of an opened tender at random from the register (招标投标法 第37条), recusing
     experts employed by the owner, its agent or any bidder (实施条例 第46条), plus ``reserve`` reserve experts.
+
+    The pools open to the tender's centre are its region's and each region's above it (decision 0041), drawn by
+    ``pool_rule`` (``rules.POOL_RULES``: the nearest pools first, or all together); each seat records its pool.
 
     After a complaint's decision ordered re-evaluation by a new committee (实施条例 第81条, :func:`supersede_committee`)
     nobody who sat on a superseded committee of the tender sits again, expert or owner's representative: the
@@ -215,6 +228,7 @@ def draw_committee(
         raise CommitteeUnlawful(field="size", members=size, experts=size - representatives)
     if reserve < 0:
         raise InvalidInput(field="reserve", reason_zh="备选人数不能为负", reason_en="must not be negative")
+    _check_pool_rule(pool_rule)
     if current_draw(db, tender.id) is not None:
         raise Conflict(
             field="tender_id", reason_zh="该招标已抽取评标委员会", reason_en="the committee is already drawn"
@@ -241,10 +255,11 @@ def draw_committee(
             field="size", specialty_code=specialty_code, needed=experts + reserve, available=len(pool.eligible),
             recused=pool.recused + pool.former_members,
         )  # fmt: skip
-    drawn = rules.draw_at_random(pool.eligible, experts + reserve, rng or secrets.SystemRandom())
+    drawn = rules.draw_by_rule(pool, experts + reserve, rng or secrets.SystemRandom(), pool_rule)
     draw = Draw(
         tender_id=tender.id, specialty_code=specialty_code, size=size, owner_representatives=representatives,
-        reserve=reserve, candidates=pool.considered, recused=pool.recused, drawn_by=actor.user_id, drawn_at=now,
+        reserve=reserve, candidates=pool.considered, recused=pool.recused, pool_rule=pool_rule,
+        drawn_by=actor.user_id, drawn_at=now,
     )  # fmt: skip
     db.add(draw)
     db.flush()
@@ -257,6 +272,7 @@ def draw_committee(
             position=n + 1,
             expert_id=expert_id,
             user_id=user_of[expert_id],
+            pool_region_code=pool.pool_of[expert_id],
         )
         for n, expert_id in enumerate(drawn)
     ]
@@ -289,6 +305,8 @@ def draw_committee(
             "candidates": pool.considered,
             "recused": pool.recused,
             "former_members_excluded": pool.former_members,
+            "pool_rule": pool_rule,
+            "pools": [pool.pool_of[expert_id] for expert_id in drawn],  # each drawn expert's pool, in drawn order
         },
         now=now,
     )
@@ -359,10 +377,13 @@ def draw_from_register(
     centre_id: int,
     conflicted_entities: set[int],
     rng: random.Random | None = None,
+    pool_rule: str = rules.NEAREST_FIRST,
 ) -> tuple[list[tuple[int, int]], rules.Pool]:
-    """Draw ``count`` experts of a specialty at random from the register within the centre's region, recusing those
-    employed by ``conflicted_entities`` (实施条例 第46条), for a committee that is not a tender's (the prequalification
-    review committee, 实施条例 第18条). Returns (expert id, user id) in the order drawn, and the pool."""
+    """Draw ``count`` experts of a specialty at random from the pools open to the centre (its region's and each
+    region's above it, by ``pool_rule``: decision 0041), recusing those employed by ``conflicted_entities``
+    (实施条例 第46条), for a committee that is not a tender's (the prequalification review committee, 实施条例
+    第18条). Returns (expert id, user id) in the order drawn, and the pool (``pool.pool_of``: each one's pool)."""
+    _check_pool_rule(pool_rule)
     centre = get_centre(db, centre_id)
     pool = rules.pool_for(
         _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted_entities
@@ -372,7 +393,7 @@ def draw_from_register(
             field="size", specialty_code=specialty_code, needed=count, available=len(pool.eligible),
             recused=pool.recused,
         )  # fmt: skip
-    drawn = rules.draw_at_random(pool.eligible, count, rng or secrets.SystemRandom())
+    drawn = rules.draw_by_rule(pool, count, rng or secrets.SystemRandom(), pool_rule)
     user_of = dict(db.execute(select(Expert.id, Expert.user_id).where(Expert.id.in_(drawn))).all())
     return [(expert_id, user_of[expert_id]) for expert_id in drawn], pool
 

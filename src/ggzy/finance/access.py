@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ggzy.core.codes import region_contains
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
+from ggzy.projects.access import is_own_centre
 from ggzy.tendering.access import NotTheTenderer, check_manager
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def deposit_reader(actor: Principal, project: Project) -> tuple[Principal, Reade
         return check_manager(actor, project), Reader.INSIDER
     except NotTheTenderer:
         pass
-    if any(grant.centre_id == project.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)):
+    if is_own_centre(actor, project):  # the deposits stay with the centre that keeps them (decision 0041)
         return replace(actor, acting_role=Role.CENTRE_STAFF), Reader.INSIDER
     if _supervises(actor, project):
         return replace(actor, acting_role=Role.SUPERVISOR), Reader.INSIDER

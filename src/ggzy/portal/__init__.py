@@ -34,6 +34,7 @@ def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
     from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.centre import router as centre_router
+    from ggzy.portal.centre_statistics import router as centre_statistics_router
     from ggzy.portal.committee import router as committee_router
     from ggzy.portal.complaints import router as complaints_router
     from ggzy.portal.custody import router as custody_router
@@ -61,6 +62,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(bidder_router)
     app.include_router(institution_router)
     app.include_router(owner_router)
+    app.include_router(centre_statistics_router)  # before centre's, though no path of theirs overlaps
     app.include_router(centre_router)
     app.include_router(finance_router)
     app.include_router(expert_router)

@@ -63,7 +63,10 @@ def _day_start(day: date) -> datetime:
 
 
 def _context(db: Session, actor: Principal, now: datetime, day: date | None = None) -> dict[str, Any]:
-    pending, _ = projects.list_projects(db, actor, status=projects.SUBMITTED, limit=100)
+    # the registrations this centre reviews: its own, not those of the centres below it (decision 0041)
+    pending, _ = projects.list_projects(
+        db, actor, status=projects.SUBMITTED, limit=100, centre_ids=staff_centres(actor)
+    )
     today = to_china_time(now).date()
     start = _day_start(today)
     openings = published_tenders_closing(

@@ -115,7 +115,7 @@ def draw(
     try:
         experts.draw_committee(
             db, actor, tender_id=tender_id, specialty_code=specialty_code.strip(), size=size, reserve=reserve,
-            owner_representative_user_ids=[], now=now,
+            owner_representative_user_ids=[], now=now, pool_rule=request.app.state.settings.expert_pool_rule,
         )  # fmt: skip
     except DomainError as error:
         return _refused(request, db, actor, tender_id, error)

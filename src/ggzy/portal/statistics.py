@@ -5,6 +5,10 @@ Only awards count: the winner and price are public from the award (中标结果�
 the notices and results do not. Money is summed in integer fen and the rate computed exactly; a chart gets floats of
 yuan only at the last step (ECharts draws numbers). Downloads: CSV (UTF-8 with BOM, so spreadsheet programs read the
 Chinese) and Excel (openpyxl), with the same rows as the tables.
+
+Reports roll up the centre hierarchy (decision 0041): :func:`rollup_for` counts a centre's awards with those of every
+centre below it (``ggzy.entities.hierarchy.centre_scope``), and breaks them down by the centre itself and each centre
+directly below it (a province: itself and each city, the city's counties counted in the city's row).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy.orm import Session
 from ggzy.awards.models import Award
 from ggzy.core.clock import CHINA_STANDARD_TIME, to_china_time
 from ggzy.core.money import fen_to_yuan, savings_rate
+from ggzy.entities.hierarchy import centre_scope, children_of
 from ggzy.projects.models import Lot, Project
 from ggzy.tendering.models import Tender
 
@@ -51,6 +56,7 @@ class Statistics:
     by_trade_type: list[Tally] = field(default_factory=list)
     by_month: list[Tally] = field(default_factory=list)  # key "2026-11"
     by_region: list[Tally] = field(default_factory=list)
+    by_centre: list[Tally] = field(default_factory=list)  # key: the id of a child centre (or the centre itself)
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -62,35 +68,56 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     return start(year), start(year + 1)
 
 
-def statistics_for(db: Session, *, year: int) -> Statistics:
+def statistics_for(db: Session, *, year: int, rolled_into: dict[int, int] | None = None) -> Statistics:
+    """The year's awards, all of them, or with ``rolled_into`` (centre id → the centre its figures count under)
+    only those of the projects of its centres, tallied besides under the centre each rolls into."""
     start, end = year_bounds(year)
-    rows = db.execute(
-        select(Project.trade_type, Project.region_code, Award.awarded_at, Lot.budget_fen, Award.price_fen)
+    query = (
+        select(
+            Project.trade_type, Project.region_code, Project.centre_id, Award.awarded_at, Lot.budget_fen,
+            Award.price_fen,
+        )
         .join(Tender, Tender.id == Award.tender_id)
         .join(Lot, Lot.id == Tender.lot_id)
         .join(Project, Project.id == Lot.project_id)
         # an award a complaint's decision made void is no award (招标投标法实施条例 第81条, decision 0020)
         .where(Award.awarded_at >= start, Award.awarded_at < end, Award.superseded_at.is_(None))
-    )
+    )  # fmt: skip
+    if rolled_into is not None:
+        query = query.where(Project.centre_id.in_(sorted(rolled_into)))
     result = Statistics(year=year)
     trade: dict[str, Tally] = {}
     month: dict[str, Tally] = {f"{year}-{m:02d}": Tally(f"{year}-{m:02d}") for m in range(1, 13)}
     region: dict[str, Tally] = {}
-    for trade_type, region_code, awarded_at, budget_fen, price_fen in rows:
+    centre: dict[str, Tally] = {str(key): Tally(str(key)) for key in dict.fromkeys((rolled_into or {}).values())}
+    for trade_type, region_code, centre_id, awarded_at, budget_fen, price_fen in db.execute(query):
         month_key = f"{to_china_time(awarded_at):%Y-%m}"
-        for tally in (
+        tallies = [
             result.total,
             trade.setdefault(trade_type, Tally(trade_type)),
             month[month_key],
             region.setdefault(region_code, Tally(region_code)),
-        ):
+        ]
+        if rolled_into is not None:
+            tallies.append(centre[str(rolled_into[centre_id])])
+        for tally in tallies:
             tally.count += 1
             tally.budget_fen += budget_fen
             tally.amount_fen += price_fen
     result.by_trade_type = sorted(trade.values(), key=lambda t: (-t.amount_fen, t.key))
     result.by_month = list(month.values())
     result.by_region = sorted(region.values(), key=lambda t: (-t.amount_fen, t.key))
+    result.by_centre = list(centre.values())
     return result
+
+
+def rollup_for(db: Session, *, year: int, centre_id: int) -> Statistics:
+    """A centre's statistics with those of every centre below it, by the centre itself (its own projects) and by
+    each centre directly below it (with everything below that one): the rows add up to the total."""
+    rolled_into = {centre_id: centre_id}
+    for child in children_of(db, centre_id):
+        rolled_into |= dict.fromkeys(centre_scope(db, child.id), child.id)
+    return statistics_for(db, year=year, rolled_into=rolled_into)
 
 
 def chart_data(statistics: Statistics, labels: dict[str, dict[str, str]]) -> dict[str, object]:
@@ -121,6 +148,7 @@ def table_rows(statistics: Statistics, labels: dict[str, dict[str, str]]) -> Ite
         ("trade_type", statistics.by_trade_type),
         ("month", statistics.by_month),
         ("region", statistics.by_region),
+        ("centre", statistics.by_centre),
         ("total", [statistics.total]),
     )
     for dimension, tallies in groups:

@@ -1,14 +1,21 @@
-"""Who may see and do what with projects, and the one query that filters projects by the principal."""
+"""Who may see and do what with projects, and the one query that filters projects by the principal.
+
+The centre hierarchy (decision 0041): a centre's staff READ the projects of their centre and of every centre below it
+(``ggzy.entities.hierarchy.centre_scope``: a province its cities and counties, a city its counties, never a sibling
+or a parent); they ACT (review a registration, draw a committee, check members in, host an opening, book a venue)
+only on their own centre's projects (:func:`staff_centres`, :func:`check_reviewer`, :func:`is_own_centre`)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
+from ggzy.entities.hierarchy import centre_scope, centre_scope_query
 from ggzy.projects.models import Project
 
 
@@ -44,11 +51,23 @@ def check_registrant(actor: Principal, *, centre_id: int, owner_id: int, agent_i
 
 
 def staff_centres(actor: Principal) -> set[int]:
+    """The centres the actor is staff of: where it acts (never the centres below them)."""
     return {grant.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF) if grant.centre_id is not None}
 
 
+def overseen_centres(db: Session, actor: Principal) -> set[int]:
+    """The centres whose projects the actor's staff grants let it read and supervise: its own and those below."""
+    return centre_scope(db, staff_centres(actor))
+
+
+def is_own_centre(actor: Principal, project: Project) -> bool:
+    """Staff of the project's own centre (the one that runs it), not of a centre above it."""
+    return project.centre_id in staff_centres(actor)
+
+
 def check_reviewer(actor: Principal, project: Project) -> None:
-    if project.centre_id not in staff_centres(actor):
+    """Staff of the project's own centre: a centre above reads the project, it does not run it (decision 0041)."""
+    if not is_own_centre(actor, project):
         raise NotYourCentre(field="project_id")
 
 
@@ -67,13 +86,13 @@ def _region_scope(actor: Principal, role: Role) -> list[ColumnElement[bool]]:
 
 
 def visible_projects(actor: Principal) -> Select[Project]:
-    """Projects the principal may read: all for the admin, its centre's for staff, its own for owners and agents,
-    its region (and trade type) for supervisors and inspectors."""
+    """Projects the principal may read: all for the admin, its centre's and those of the centres below it for staff
+    (decision 0041), its own for owners and agents, its region (and trade type) for supervisors and inspectors."""
     if Role.PLATFORM_ADMIN in actor.roles:
         return select(Project)
     clauses: list[ColumnElement[bool]] = []
     if staff_centres(actor):
-        clauses.append(Project.centre_id.in_(staff_centres(actor)))
+        clauses.append(Project.centre_id.in_(centre_scope_query(staff_centres(actor))))
     if actor.entity_id is not None and actor.roles & {Role.OWNER, Role.AGENT}:
         clauses.append(or_(Project.owner_id == actor.entity_id, Project.agent_id == actor.entity_id))
     clauses += _region_scope(actor, Role.SUPERVISOR) + _region_scope(actor, Role.INSPECTOR)

@@ -215,11 +215,21 @@ def get_project(db: Session, actor: Principal, project_id: int) -> Project:
 
 
 def list_projects(
-    db: Session, actor: Principal, *, status: str | None = None, limit: int = 50, offset: int = 0
+    db: Session,
+    actor: Principal,
+    *,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    centre_ids: set[int] | None = None,
 ) -> tuple[list[Project], int]:
+    """The projects ``actor`` may read, newest first; ``centre_ids``: only those run by these centres (a centre's
+    own queue of work, where the centres below it are read but not acted for: decision 0041)."""
     query = visible_projects(actor)
     if status is not None:
         query = query.where(Project.status == status)
+    if centre_ids is not None:
+        query = query.where(Project.centre_id.in_(sorted(centre_ids)))
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(Project.id.desc()).limit(limit).offset(offset))
     return list(rows), total

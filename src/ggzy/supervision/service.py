@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ggzy.core.periods import StatutoryPeriod, registered_periods
 from ggzy.core.permissions import Principal
 from ggzy.core.violations import PeriodViolation
+from ggzy.entities.hierarchy import centre_scope_query
 from ggzy.supervision.access import readable_projects
 from ggzy.tendering.service import rounds_with_projects, tender_subject_ids_of_projects
 
@@ -48,7 +49,7 @@ def visible_violations(
         .order_by(PeriodViolation.recorded_at.desc(), PeriodViolation.id.desc())
     )
     if centre_id is not None:
-        query = query.where(PeriodViolation.centre_id == centre_id)
+        query = query.where(PeriodViolation.centre_id.in_(centre_scope_query([centre_id])))  # and below: 0041
     if tender_id is not None:
         query = query.where(PeriodViolation.subject_id == str(tender_id))
     periods = {period.key: period for period in registered_periods()}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
+from ggzy.projects.access import is_own_centre
 
 if TYPE_CHECKING:
     from ggzy.projects.models import Project
@@ -47,7 +48,7 @@ def check_host(actor: Principal, project: Project) -> Principal:
     try:
         return check_manager(actor, project)
     except NotTheTenderer:
-        if any(grant.centre_id == project.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)):
+        if is_own_centre(actor, project):  # a centre above does not host (decision 0041)
             return replace(actor, acting_role=Role.CENTRE_STAFF)
         raise NotTheHost(field="tender_id") from None
 

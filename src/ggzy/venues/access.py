@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
-from ggzy.projects.access import NotYourCentre, staff_centres
+from ggzy.projects.access import NotYourCentre, is_own_centre, staff_centres
 
 if TYPE_CHECKING:  # a project handed over by the tendering service; its table is never read here
     from ggzy.projects.models import Project
@@ -34,7 +34,7 @@ def check_venue_manager(actor: Principal, centre_id: int, *, field: str = "venue
 
 def check_tender_of_centre(actor: Principal, project: Project) -> None:
     """The tender to book for belongs to a project of the staff member's own centre."""
-    if project.centre_id not in staff_centres(actor):
+    if not is_own_centre(actor, project):
         raise NotYourCentre(field="tender_id")
 
 
@@ -46,7 +46,7 @@ class BookingsNotYours(DomainError):
 
 
 def check_booking_reader(actor: Principal, project: Project) -> None:
-    if project.centre_id in staff_centres(actor):
+    if is_own_centre(actor, project):  # where a tender is evaluated stays with its centre (decision 0041)
         return
     if Role.OWNER in actor.roles and actor.entity_id == project.owner_id:
         return
