@@ -36,8 +36,8 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         suites = set(db.scalars(select(Certificate.suite)))
         assert suites == {"gm", "intl"}
         # owner, agent, 5 bidders, 3 custodians, 7 experts' employers (the `expert` account's too), the guarantee
-        # company (decision 0039)
-        assert db.scalar(select(func.count()).select_from(Entity)) == 18
+        # company (decision 0039), the 5 province experts' employers (decision 0041)
+        assert db.scalar(select(func.count()).select_from(Entity)) == 23
         projects = {p.trade_type: p for p in db.scalars(select(Project))}
         assert set(projects) == {"construction", "gov_procurement"}
         project = projects["construction"]
