@@ -38,6 +38,15 @@ def suspension(credit_code: str, *, months: int = 12, basis: str = "ztb53", **ch
     return PenaltyIn.model_validate(fields | changes)
 
 
+def expert_penalty(expert_id: int, **changes: Any) -> PenaltyIn:
+    """A penalty on an expert (实施条例 第七十一条 by default: a suspension of 6 months)."""
+    fields: dict[str, Any] = {
+        "decision_number": f"云公管罚〔2026〕{next(_numbers)}号", "kind": "suspension", "legal_basis": "ssl71",
+        "expert_id": expert_id, "grounds": "私下接触投标人", "months": 6,
+    }  # fmt: skip
+    return PenaltyIn.model_validate(fields | changes)
+
+
 def suspend(db: Session, credit_code: str, **changes: Any) -> int:
     """Suspend ``credit_code`` now; returns the interception entry's record id."""
     _, record = service.decide_penalty(db, supervisor(db), data=suspension(credit_code, **changes), now=TEST_NOW)
@@ -77,3 +86,9 @@ def credit_scenario(db: Session, action: str) -> Callable[[], object]:
         db, actor, checkpoint=Checkpoint.TENDER_REGISTRATION, record_id=record_id, credit_code=entity.credit_code,
         expert_id=None, subject_type="tender", subject_id=1, now=TEST_NOW,
     )  # fmt: skip
+
+
+def supervision_headers(db: Session) -> dict[str, str]:
+    from tests.factories import token_for
+
+    return token_for(db, user_with_role(db, Role.SUPERVISOR))
