@@ -198,6 +198,15 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/complaints/{complaint_id}/dismiss"): frozenset({R.SUPERVISOR}),
     # missed statutory periods (DESIGN §5): supervision, inspection, the centre's staff, the administrator
     ("GET", "/api/v1/violations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
+    # credit (decision 0040): the supervisory department decides and imports; it and inspection read the counts;
+    # the credit query and the blacklist are public
+    ("POST", "/api/v1/credit/penalties"): frozenset({R.SUPERVISOR}),
+    ("POST", "/api/v1/credit/records"): frozenset({R.SUPERVISOR}),
+    ("POST", "/api/v1/credit/records/{record_id}/revocation"): frozenset({R.SUPERVISOR}),
+    ("POST", "/api/v1/credit/lists"): frozenset({R.SUPERVISOR}),
+    ("GET", "/api/v1/credit/interceptions"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/api/v1/credit/query"): EVERYONE,
+    ("GET", "/api/v1/credit/blacklist"): EVERYONE,
     ("GET", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/venues/{venue_id}/retire"): frozenset({R.CENTRE_STAFF}),
@@ -311,6 +320,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/centre/bookings"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/bookings/{booking_id}/cancel"): frozenset({R.CENTRE_STAFF}),
     ("GET", "/workspace/violations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/credit/blacklist"): EVERYONE,
+    ("GET", "/credit/query"): EVERYONE,
+    ("GET", "/workspace/credit"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("POST", "/workspace/credit/penalties"): frozenset({R.SUPERVISOR}),
+    ("POST", "/workspace/credit/lists"): frozenset({R.SUPERVISOR}),
     ("GET", "/workspace/expert"): frozenset({R.EXPERT, R.OWNER}),
     ("GET", "/workspace/expert/tenders/{tender_id}"): frozenset({R.EXPERT, R.OWNER}),
     ("POST", "/workspace/expert/tenders/{tender_id}/score-sheets"): frozenset({R.EXPERT, R.OWNER}),

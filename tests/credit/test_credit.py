@@ -3,6 +3,7 @@ at each checkpoint (an event and a count each), the public query's rate limit an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from ggzy.core.errors import DomainError
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.credit import rules, service
-from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditRecord
+from ggzy.credit.models import CreditList, CreditPenalty, CreditRecord
 from ggzy.credit.rules import CreditIntercepted
 from ggzy.entities import service as entities
 from ggzy.entities.schemas import EntityIn
@@ -32,8 +33,8 @@ from tests.factories import (
     make_entity,
     make_expert,
     make_opened_tender,
-    make_published_tender,
     make_publicised_tender,
+    make_published_tender,
     principal,
     token_for,
     user_with_role,
@@ -75,8 +76,11 @@ def test_regulations_art_67_a_suspension_of_one_to_two_years_is_decided_with_its
     penalty, record = service.decide_penalty(
         db, supervisor(db), data=suspension(entity.credit_code, months=24), now=TEST_NOW
     )
-    assert penalty.article.endswith(ART_67) and penalty.months == 24
-    assert record.restricts and record.polarity == "bad" and record.source == "decision"
+    assert penalty.article.endswith(ART_67)
+    assert penalty.months == 24
+    assert record.restricts
+    assert record.polarity == "bad"
+    assert record.source == "decision"
     assert record.valid_until == rules.beijing_midnight(date(2028, 11, 24))
     assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW) is not None
     assert event_count(db, "credit.penalty_decided") == before + 1
@@ -86,8 +90,8 @@ def test_regulations_art_67_a_suspension_of_one_to_two_years_is_decided_with_its
 def test_a_suspension_beyond_the_articles_range_is_refused_naming_the_article_and_leaves_nothing(
     client: TestClient, db: Session, basis: str, months: int
 ) -> None:
-    """实施条例 第六十七条 (1–2 years), 第六十八条 and 政府采购法 第七十七条 (1–3 years): beyond is refused, 422, with the
-    article named, and no penalty, record or event is written."""
+    """实施条例 第六十七条 (1–2 years), 第六十八条 and 政府采购法 第七十七条 (1–3 years): beyond is refused, 422,
+    with the article named, and no penalty, record or event is written."""
     entity = make_entity(db)
     headers = supervision_headers(db)
     before = _nothing_written(db)
@@ -113,12 +117,11 @@ def test_bidding_law_art_53_a_fine_is_5_to_10_per_mille_of_the_project_amount(
     db: Session, fine: str, accepted: bool
 ) -> None:
     """招标投标法 第五十三条: 处中标项目金额千分之五以上千分之十以下的罚款 — of 1,000,000 元, 5,000 to 10,000 元."""
-    data = suspension(
-        make_entity(db).credit_code, kind="fine", months=None, fine=fine, basis_amount="1000000"
-    )
+    data = suspension(make_entity(db).credit_code, kind="fine", months=None, fine=fine, basis_amount="1000000")
     if accepted:
         penalty, record = service.decide_penalty(db, supervisor(db), data=data, now=TEST_NOW)
-        assert penalty.fine_fen == int(fine) * 100 and not record.restricts
+        assert penalty.fine_fen == int(fine) * 100
+        assert not record.restricts
     else:
         with pytest.raises(rules.PenaltyOutOfRange):
             service.decide_penalty(db, supervisor(db), data=data, now=TEST_NOW)
@@ -133,7 +136,7 @@ def test_regulations_art_72_an_experts_fine_is_3000_to_50000_yuan(db: Session, f
         penalty, _ = service.decide_penalty(db, supervisor(db), data=data, now=TEST_NOW)
         assert penalty.subject_kind == "expert"
     else:
-        with pytest.raises(rules.PenaltyOutOfRange, match="Regulations art. 72"):
+        with pytest.raises(rules.PenaltyOutOfRange, match=r"Regulations art\. 72"):
             service.decide_penalty(db, supervisor(db), data=data, now=TEST_NOW)
 
 
@@ -150,7 +153,9 @@ def test_regulations_art_71_an_expert_may_be_debarred_without_end(db: Session) -
     expert = make_expert(db)
     data = expert_penalty(expert.id, kind="debarment", months=None)
     _, record = service.decide_penalty(db, supervisor(db), data=data, now=TEST_NOW)
-    assert record.restricts and record.valid_until is None and record.expert_id == expert.id
+    assert record.restricts
+    assert record.valid_until is None
+    assert record.expert_id == expert.id
 
 
 def test_a_penalty_without_grounds_is_refused_and_leaves_nothing(client: TestClient, db: Session) -> None:
@@ -159,7 +164,8 @@ def test_a_penalty_without_grounds_is_refused_and_leaves_nothing(client: TestCli
     before = _nothing_written(db)
     body = suspension(make_entity(db).credit_code, grounds="   ").model_dump(mode="json")
     refused = client.post("/api/v1/credit/penalties", json=body, headers=headers)
-    assert refused.status_code == 422 and refused.json()["code"] == "credit_grounds_required"
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "credit_grounds_required"
     assert _nothing_written(db)[:3] == before[:3]
 
 
@@ -223,12 +229,12 @@ def test_a_reimport_of_the_same_source_updates_it_and_ends_rows_no_longer_listed
         (kept, "甲公司", "失信被执行人", "2026-01-01", ""), (dropped, "乙公司", "失信被执行人", "2026-01-01", "")
     )
     service.import_list(db, actor, source="信用中国", published_on=date(2026, 10, 1), content=first, now=TEST_NOW)
-    second = json_list = (
-        '{"rows": [{"credit_code": "%s", "name": "甲公司", "grounds": "失信被执行人", "valid_from": "2026-01-01",'
-        ' "valid_until": "2027-12-31"}, {"credit_code": "%s", "name": "丙公司", "grounds": "重大税收违法",'
-        ' "valid_from": "2026-06-01"}]}' % (kept, added)
-    ).encode()
-    del json_list
+    rows = [
+        {"credit_code": kept, "name": "甲公司", "grounds": "失信被执行人", "valid_from": "2026-01-01",
+         "valid_until": "2027-12-31"},
+        {"credit_code": added, "name": "丙公司", "grounds": "重大税收违法", "valid_from": "2026-06-01"},
+    ]  # fmt: skip
+    second = json.dumps({"rows": rows}, ensure_ascii=False).encode()
     report = service.import_list(
         db, actor, source="信用中国", published_on=date(2026, 11, 1), content=second, now=TEST_NOW
     )
@@ -260,7 +266,8 @@ def test_an_entity_on_a_list_is_intercepted_at_registration_with_an_event_and_a_
     assert refused.status_code == 403, refused.text
     problem = refused.json()
     assert problem["code"] == "credit_intercepted"
-    assert problem["credit"]["reference"] == "信用中国 失信被执行人" and "2027年06月30日" in problem["message_zh"]
+    assert problem["credit"]["reference"] == "信用中国 失信被执行人"
+    assert "2027年06月30日" in problem["message_zh"]
     assert entities.find_entity_by_credit_code(db, code) is None
     after = _intercepted(db, Checkpoint.ENTITY_REGISTRATION), event_count(db, "credit.intercepted")
     assert after == (before[0] + 1, before[1] + 1)
@@ -274,7 +281,8 @@ def test_a_suspended_bidder_is_intercepted_at_tender_registration(client: TestCl
     suspend(db, entity.credit_code)
     before = _intercepted(db, Checkpoint.TENDER_REGISTRATION)
     refused = client.post(f"/api/v1/tenders/{tender.id}/registrations", headers=token_for(db, bidder))
-    assert refused.status_code == 403 and refused.json()["code"] == "credit_intercepted"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "credit_intercepted"
     assert _intercepted(db, Checkpoint.TENDER_REGISTRATION) == before + 1
 
 
@@ -292,7 +300,8 @@ def test_a_bidder_suspended_after_registering_is_intercepted_at_bid_submission(
     refused = client.post(
         f"/api/v1/tenders/{tender.id}/bids", files={"envelope": ("bid.ggzy", envelope)}, headers=bidder.headers
     )
-    assert refused.status_code == 403 and refused.json()["code"] == "credit_intercepted"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "credit_intercepted"
     assert (_intercepted(db, Checkpoint.BID_SUBMISSION), _rows(db, SealedBid)) == (before[0] + 1, before[1])
 
 
@@ -314,7 +323,8 @@ def test_regulations_art_71_a_suspended_expert_is_not_drawn_and_the_interception
         owner_representative_user_ids=[], now=opened["opened_at"],
     )  # fmt: skip
     seated = {member.expert_id for member in experts.committee_of(db, opened["tender"].id)}
-    assert barred.id not in seated and len(seated) == 5
+    assert barred.id not in seated
+    assert len(seated) == 5
     assert draw is not None
     assert _intercepted(db, Checkpoint.EXPERT_DRAW) == before + 1
 
@@ -363,9 +373,7 @@ def test_entity_registration_of_a_clean_entity_goes_on(db: Session) -> None:
 # -- the public query and the blacklist -----------------------------------------------------------------------------
 
 
-def test_the_public_credit_query_is_rate_limited_per_client(
-    client: TestClient, db: Session, clock: FixedClock
-) -> None:
+def test_the_public_credit_query_is_rate_limited_per_client(client: TestClient, db: Session, clock: FixedClock) -> None:
     """30 queries at once, then 429 with a problem; a client waiting two seconds has a token again."""
     code = make_entity(db).credit_code
     answers = [client.get("/api/v1/credit/query", params={"credit_code": code}).status_code for _ in range(31)]
@@ -379,7 +387,8 @@ def test_the_public_query_shows_an_entitys_records(client: TestClient, db: Sessi
     entity = make_entity(db)
     suspend(db, entity.credit_code)
     report = client.get("/api/v1/credit/query", params={"credit_code": entity.credit_code}).json()
-    assert report["restricted"] is True and report["subject_name"] == entity.name
+    assert report["restricted"] is True
+    assert report["subject_name"] == entity.name
     assert report["records"][0]["status"] == "in_force"
     wrong = entity.credit_code[:-1] + ("0" if entity.credit_code[-1] != "0" else "1")  # GB 32100 check fails
     invalid = client.get("/api/v1/credit/query", params={"credit_code": wrong})
@@ -418,5 +427,3 @@ def test_a_domain_error_without_a_record_after_rollback_records_nothing(connecti
         suspend(session, make_entity(session).credit_code)
         raise DomainError()
     assert event_count(db) == before
-
-
