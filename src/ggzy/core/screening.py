@@ -14,6 +14,7 @@ error's ``record_after_rollback``), so that the refused step leaves nothing and 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -60,13 +61,18 @@ class ScreensNotInstalled(RuntimeError):
         )
 
 
-_screens: dict[str, object] = {}
+@dataclass
+class _Installed:
+    entity: EntityScreen | None = None
+    experts: ExpertScreen | None = None
+
+
+_installed = _Installed()
 
 
 def install(*, entity: EntityScreen, experts: ExpertScreen) -> None:
     """Install credit's screens (idempotent; the composition root calls it)."""
-    _screens["entity"] = entity
-    _screens["experts"] = experts
+    _installed.entity, _installed.experts = entity, experts
 
 
 def screen_entity(
@@ -81,10 +87,10 @@ def screen_entity(
     now: datetime,
 ) -> None:
     """Refuse the step when the entity (by credit code, or by id) is under a restriction in force at ``now``."""
-    screen = _screens.get("entity")
+    screen = _installed.entity
     if screen is None:
         raise ScreensNotInstalled()
-    screen(  # type: ignore[operator]
+    screen(
         db, actor, checkpoint=checkpoint, credit_code=credit_code, entity_id=entity_id,
         subject_type=subject_type, subject_id=subject_id, now=now,
     )  # fmt: skip
@@ -95,7 +101,7 @@ def screen_experts(
 ) -> set[int]:
     """The experts among ``expert_ids`` barred from evaluating at ``now`` (each interception recorded): the draw
     recuses them."""
-    screen = _screens.get("experts")
+    screen = _installed.experts
     if screen is None:
         raise ScreensNotInstalled()
-    return screen(db, actor, expert_ids=expert_ids, tender_id=tender_id, now=now)  # type: ignore[operator,no-any-return]
+    return screen(db, actor, expert_ids=expert_ids, tender_id=tender_id, now=now)

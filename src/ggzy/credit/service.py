@@ -417,12 +417,15 @@ def screen_experts(
         .where(CreditRecord.expert_id.in_(list(expert_ids)), *_in_force(now))
         .group_by(CreditRecord.expert_id)
     ).all()
+    barred: set[int] = set()
     for expert_id, record_id in rows:
+        assert expert_id is not None  # the query selects records of these experts
+        barred.add(expert_id)
         record_interception(
             db, actor, checkpoint=Checkpoint.EXPERT_DRAW, record_id=record_id, credit_code=None, expert_id=expert_id,
             subject_type="tender", subject_id=tender_id, now=now,
         )  # fmt: skip
-    return {expert_id for expert_id, _ in rows}
+    return barred
 
 
 # -- reads ----------------------------------------------------------------------------------------------------------

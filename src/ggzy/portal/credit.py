@@ -166,8 +166,8 @@ def decide_penalty(
     except DomainError as error:
         return _refused(request, db, actor, now, error)
     except ValueError:
-        error = InvalidInput(field="fine", reason_zh="金额格式错误", reason_en="not an amount")
-        return _refused(request, db, actor, now, error)
+        not_amount = InvalidInput(field="fine", reason_zh="金额格式错误", reason_en="not an amount")
+        return _refused(request, db, actor, now, not_amount)
     return see_other("/workspace/credit", done=PENALTY_DECIDED)
 
 
