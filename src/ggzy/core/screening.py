@@ -17,10 +17,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal
 
 
@@ -30,6 +31,30 @@ class Checkpoint(StrEnum):
     BID_SUBMISSION = "bid_submission"  # 递交投标文件 (tendering)
     EXPERT_DRAW = "expert_draw"  # 抽取评标专家 (experts)
     AWARD = "award"  # 定标 (awards)
+
+
+class Intercepted(DomainError):
+    """A step refused because its party is under a credit restriction in force (raised by credit's screen; declared
+    here so that the lower domains' endpoints can name it in their OpenAPI responses). The screen sets
+    ``record_after_rollback`` on it: the unit of work records the interception after rolling the step back."""
+
+    code = "credit_intercepted"
+    status = 403
+    message_zh = (
+        "{subject_name}（{credit_code}）因{source_zh}「{reference}」被限制参加本环节（{checkpoint_zh}），"
+        "期限至{until_zh}"
+    )
+    message_en = (
+        "{subject_name} ({credit_code}) is barred from this step ({checkpoint}) by {source_en} {reference}, "
+        "until {until_en}"
+    )
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body = super().problem(instance)
+        body["credit"] = {
+            key: self.params[key] for key in ("checkpoint", "source", "reference", "valid_until", "credit_code")
+        }
+        return body
 
 
 class EntityScreen(Protocol):

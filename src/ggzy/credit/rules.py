@@ -31,6 +31,7 @@ from typing import Any
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.codes import is_valid_credit_code
 from ggzy.core.errors import DomainError
+from ggzy.core.screening import Intercepted
 
 MAX_DEDUCTION_POINTS = 100
 # The appeal route of a penalty decision. The periods of 行政复议 and 行政诉讼 are set by laws not among the texts the
@@ -156,27 +157,8 @@ class GroundsRequired(DomainError):
     message_en = "A penalty decision states its grounds (field {field})"
 
 
-class CreditIntercepted(DomainError):
-    """The step is refused: its party is under a restriction in force. The interception is recorded after the
-    rollback (``record_after_rollback``, set by the screen)."""
-
-    code = "credit_intercepted"
-    status = 403
-    message_zh = (
-        "{subject_name}（{credit_code}）因{source_zh}「{reference}」被限制参加本环节（{checkpoint_zh}），"
-        "期限至{until_zh}"
-    )
-    message_en = (
-        "{subject_name} ({credit_code}) is barred from this step ({checkpoint}) by {source_en} {reference}, "
-        "until {until_en}"
-    )
-
-    def problem(self, instance: str | None = None) -> dict[str, Any]:
-        body = super().problem(instance)
-        body["credit"] = {
-            key: self.params[key] for key in ("checkpoint", "source", "reference", "valid_until", "credit_code")
-        }
-        return body
+# The refusal of a step by the interception (declared in core, where the lower domains' endpoints can name it).
+CreditIntercepted = Intercepted
 
 
 class ListRowsInvalid(DomainError):
