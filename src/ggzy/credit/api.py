@@ -147,14 +147,10 @@ def credit_query(
     now: Now,
     credit_code: Annotated[Ascii, Query(min_length=1, max_length=18)],
 ) -> CreditReport:
-    records = service.entity_records(db, credit_code=credit_code, now=now)
-    code = credit_code.strip().upper()
-    shown = [record_out(record, now) for record in records]
+    report = service.credit_report(db, credit_code=credit_code, now=now)
     return CreditReport(
-        credit_code=code, subject_name=service.entity_name(db, code) or (records[0].subject_name if records else None),
-        restricted=any(r.restricts and r.status == rules.RecordStatus.IN_FORCE.value for r in shown),
-        points=sum(r.points for r in shown if r.status == rules.RecordStatus.IN_FORCE.value),
-        records=shown,
+        credit_code=report.credit_code, subject_name=report.subject_name, restricted=report.restricted,
+        points=report.points, records=[record_out(record, now) for record, _ in report.records],
     )  # fmt: skip
 
 

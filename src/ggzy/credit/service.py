@@ -460,6 +460,27 @@ def entity_records(db: Session, *, credit_code: str, now: datetime) -> list[Cred
     return list(db.scalars(query))
 
 
+@dataclass(frozen=True)
+class CreditReport:
+    """An entity's public credit: its records with their status now, whether a restriction is in force, and the sum
+    of the points of the records in force."""
+
+    credit_code: str
+    subject_name: str | None
+    records: list[tuple[CreditRecord, RecordStatus]]
+    restricted: bool
+    points: int
+
+
+def credit_report(db: Session, *, credit_code: str, now: datetime) -> CreditReport:
+    records = entity_records(db, credit_code=credit_code, now=now)
+    code = validate_credit_code(credit_code)
+    rows = [(record, status_of(record, now)) for record in records]
+    in_force = [record for record, status in rows if status is RecordStatus.IN_FORCE]
+    name = entity_name(db, code) or (records[0].subject_name if records else None)
+    return CreditReport(code, name, rows, any(r.restricts for r in in_force), sum(r.points for r in in_force))
+
+
 def entity_name(db: Session, credit_code: str) -> str | None:
     entity = entities.find_entity_by_credit_code(db, credit_code)
     return entity.name if entity is not None else None

@@ -90,11 +90,10 @@ def query_page(
 ) -> HTMLResponse:
     context: dict[str, Any] = {"active": "credit", "credit_code": credit_code or "", "records": None}
     if credit_code:
-        records = service.entity_records(db, credit_code=credit_code, now=now)
-        code = credit_code.strip().upper()
+        report = service.credit_report(db, credit_code=credit_code, now=now)
         context |= {
-            "records": [(record, service.status_of(record, now).value) for record in records],
-            "subject_name": service.entity_name(db, code) or (records[0].subject_name if records else None),
+            "records": [(record, status.value) for record, status in report.records],
+            "subject_name": report.subject_name,
         }
     context |= {"statuses": STATUSES, "sources": SOURCES}
     return render(request, "credit_query.html", context)
