@@ -31,6 +31,7 @@ from ggzy.core.instance import DemoMark
 from ggzy.core.permissions import PermissionedRoute
 from ggzy.core.problems import Problem, install_problem_handlers
 from ggzy.core.web import BODY_LIMIT, BodyLimitMiddleware, CommitHeadersMiddleware, Public
+from ggzy.credit.api import router as credit_router
 from ggzy.documents.api import router as documents_router
 from ggzy.documents.fonts import DocumentFontMissing, find_font
 from ggzy.documents.keys import DocumentKeys
@@ -161,6 +162,7 @@ def create_app(
     app.include_router(supervision_router, prefix=API_PREFIX)
     app.include_router(inspections_router, prefix=API_PREFIX)
     app.include_router(tipoffs_router, prefix=API_PREFIX)
+    app.include_router(credit_router, prefix=API_PREFIX)
     mount_portal(app)  # the portal takes "/"; the API docs stay at /docs
     # outermost of the app's own middleware: every body is limited before anything reads it
     app.add_middleware(BodyLimitMiddleware, max_bytes=BODY_LIMIT)

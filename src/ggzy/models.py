@@ -6,6 +6,7 @@ from ggzy.core.calendar_store import CalendarYear
 from ggzy.core.db import Base
 from ggzy.core.events import Event
 from ggzy.core.violations import PeriodViolation
+from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditRecord
 from ggzy.entities.models import (
     AuthSession,
     Centre,
@@ -90,6 +91,10 @@ __all__ = [
     "CommitteeMember",
     "Complaint",
     "Contract",
+    "CreditInterception",
+    "CreditList",
+    "CreditPenalty",
+    "CreditRecord",
     "Custodian",
     "DecryptedBid",
     "DepositSubAccount",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ggzy.awards import halts as award_halts
 from ggzy.complaints import halts as complaint_halts
 from ggzy.core.db import make_session_factory
+from ggzy.credit import hooks as credit_hooks
 from ggzy.finance import hooks as finance_hooks
 from ggzy.finance import refund_triggers
 from ggzy.ledger.sequencer import install_numbering
@@ -36,6 +37,7 @@ def install_domains() -> None:
     complaint_halts.register()
     finance_hooks.register()  # each bid's deposit in the opening record (decision 0031)
     refund_triggers.register()  # the award, the contract, a withdrawal, a termination order refunds (0031)
+    credit_hooks.register()  # the credit screens on registration, bids, the draw and the award (0040)
     lifecycle.mark_halts_installed()
 
 

@@ -25,6 +25,7 @@ from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, republish_scenario
 from tests.conftest import LEDGER_KEYS, TEST_NOW
+from tests.credit.support import CREDIT_ACTIONS, credit_scenario
 from tests.factories import (
     FACTORY_SECRET,
     LOGIN_ORIGIN,
@@ -730,6 +731,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         **{action: (lambda action=action: finance_scenario(db, action)) for action in FINANCE_ACTIONS},
         **{action: (lambda action=action: guarantee_scenario(db, action)) for action in GUARANTEE_ACTIONS},
         "award_loan.offered": lambda: award_loan_scenario(db, gm_ca),
+        **{action: (lambda action=action: credit_scenario(db, action)) for action in CREDIT_ACTIONS},
         "deposit.forfeited": lambda: forfeiture_scenario(db, gm_ca),
         "finance.alert_resolved": lambda: alert_resolution_scenario(db),
         **{

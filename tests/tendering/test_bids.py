@@ -258,7 +258,7 @@ def test_before_opening_no_one_but_the_bidder_sees_its_bid(
     assert set(entry) == {"commitment", "event_id", "time", "v"}
 
 
-def test_a_submission_stages_its_envelope_before_its_first_sql_and_costs_seven_statements(
+def test_a_submission_stages_its_envelope_before_its_first_sql_and_costs_eight_statements(
     client: TestClient,
     db: Session,
     connection,
@@ -291,7 +291,9 @@ def test_a_submission_stages_its_envelope_before_its_first_sql_and_costs_seven_s
         assert _post(client, tender.id, envelope, bidder.headers).status_code == 201
     finally:
         event.remove(connection, "before_cursor_execute", statement)
-    # authentication; the upload; the checks and the trust store; bid, event; ledger head and entry; on PostgreSQL
-    # the commit that numbered an entry also wakes the other processes' live halls (ggzy.portal.live_feed)
+    # authentication; the upload; the checks and the trust store; the credit screen's one indexed read (decision
+    # 0040); bid, event; ledger head and entry; on PostgreSQL the commit that numbered an entry also wakes the other
+    # processes' live halls (ggzy.portal.live_feed)
     wake = ["NOTIFY"] if connection.dialect.name == "postgresql" else []
-    assert happened == ["SELECT", "stage", "SELECT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", *wake]
+    expected = ["SELECT", "stage", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "UPDATE", "INSERT", *wake]
+    assert happened == expected

@@ -29,6 +29,7 @@ from ggzy.core.inputs import Id
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
+from ggzy.core.screening import Intercepted
 from ggzy.core.web import DB, Now, Public
 from ggzy.tendering.access import NotTheTenderer
 from ggzy.tendering.lifecycle import StepNotInProcedure, TenderStageWrong, TenderSuspended
@@ -116,6 +117,7 @@ def republish_publicity(tender_id: Id, body: RepublishIn, db: DB, actor: Manager
         rules.PublicityResultChanged,
         TenderSuspended,
         rules.DeterminationDateWrong,
+        Intercepted,  # a winner under a credit restriction (decision 0040)
     ),
 )
 def award(tender_id: Id, body: AwardIn, request: Request, db: DB, actor: Manager, now: Now) -> AwardStageOut:

@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 
 from ggzy.awards import rules
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
+from ggzy.core import screening
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import canonical_json, changes_state
 from ggzy.core.money import format_yuan, format_yuan_uppercase
 from ggzy.core.permissions import Principal
+from ggzy.core.screening import Checkpoint
 from ggzy.core.violations import MissedPeriod, record_missed, violation_entry
 from ggzy.entities.models import Entity
 from ggzy.evaluation.service import find_evaluation, report_of
@@ -470,6 +472,15 @@ def award_tender(
         bid_id=bid_id,
         passed_over=passed_over,
     )
+    screening.screen_entity(
+        db,
+        actor,
+        checkpoint=Checkpoint.AWARD,
+        entity_id=chosen.entity_id,
+        subject_type="tender",
+        subject_id=tender.id,
+        now=now,
+    )  # 信用拦截: a winner under a restriction is not awarded (decision 0040)
     ranks = {c["bid_id"]: c["rank"] for c in listed}
     reasons = [
         {"bid_id": p.bid_id, "rank": ranks[p.bid_id], "ground": p.ground,

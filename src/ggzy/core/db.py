@@ -121,8 +121,9 @@ def unit_of_work(
         yield session
         session.commit()
         info = dict(session.info)
-    except BaseException:
+    except BaseException as error:
         session.rollback()
+        _record_after_rollback(factory, error, after_commit)
         raise
     finally:
         session.close()
@@ -131,3 +132,19 @@ def unit_of_work(
             after_commit(factory, info)
         except Exception:
             logger.exception("after-commit work failed; it is caught up later")
+
+
+def _record_after_rollback(
+    factory: sessionmaker[Session], error: BaseException, after_commit: AfterCommit | None
+) -> None:
+    """A refusal that is itself a recorded fact (a credit interception, decision 0040): the refused work is rolled
+    back, then the error's ``record_after_rollback(session)`` runs in a unit of work of its own. Its failure is
+    logged and never hides the refusal."""
+    record = getattr(error, "record_after_rollback", None)
+    if record is None:
+        return
+    try:
+        with unit_of_work(factory, after_commit=after_commit) as again:
+            record(again)
+    except Exception:
+        logger.exception("recording a refusal after its rollback failed")

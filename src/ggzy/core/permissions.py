@@ -79,6 +79,9 @@ class Permission(StrEnum):
     GUARANTEE_READ = "guarantee.read"
     GUARANTEE_CLAIM = "guarantee.claim"
     AWARD_LOAN_OFFER = "award_loan.offer"
+    CREDIT_PENALISE = "credit.penalise"
+    CREDIT_IMPORT = "credit.import"
+    CREDIT_READ = "credit.read"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -160,6 +163,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.GUARANTEE_CLAIM: frozenset({Role.OWNER, Role.AGENT}),
     # 中标贷: a bidder offers its letter of award to an institution
     Permission.AWARD_LOAN_OFFER: frozenset({Role.BIDDER}),
+    # credit (decision 0040): the supervisory department decides penalties, records and revokes credit records and
+    # imports joint-punishment lists (实施条例 第七十八条); it and discipline inspection read the interceptions
+    Permission.CREDIT_PENALISE: frozenset({Role.SUPERVISOR}),
+    Permission.CREDIT_IMPORT: frozenset({Role.SUPERVISOR}),
+    Permission.CREDIT_READ: _OVERSIGHT,
 }
 
 

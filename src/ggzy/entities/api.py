@@ -12,6 +12,7 @@ from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id, SearchTerm
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
+from ggzy.core.screening import Intercepted
 from ggzy.core.web import DB, Now, Public, accepts_body, public_origin
 from ggzy.crypto import (
     CertificateExpired,
@@ -154,7 +155,11 @@ def get_login_nonce(request: Request, _: Public, now: Now) -> NonceOut:
     tags=["auth"],
     summary="Log in with a CA certificate (GM or INTL suite)",
     responses=problem_responses(
-        login.NonceInvalid, login.NonceReplayed, login.CertificateWithoutCreditCode, *_CERTIFICATE_PROBLEMS
+        login.NonceInvalid,
+        login.NonceReplayed,
+        login.CertificateWithoutCreditCode,
+        *_CERTIFICATE_PROBLEMS,
+        Intercepted,  # a listed entity's first login registers it: intercepted (decision 0040)
     ),
 )
 def certificate_login(request: Request, body: CertificateLoginIn, db: DB, _: Public, now: Now) -> LoginOut:
@@ -248,7 +253,7 @@ def search_entities(
     response_model=EntityOut,
     status_code=201,
     tags=["entities"],
-    responses=problem_responses(InvalidInput, service.EntityAlreadyRegistered),
+    responses=problem_responses(InvalidInput, service.EntityAlreadyRegistered, Intercepted),
 )
 def register_entity(body: EntityIn, db: DB, actor: EntityRegistrar, now: Now) -> EntityOut:
     return EntityOut.model_validate(service.register_entity(db, actor, data=body, now=now))

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import ScalarSelect, Select, or_, select
 from sqlalchemy.orm import Session
 
+from ggzy.core import screening
 from ggzy.core.codes import (
     is_valid_region_code,
     region_contains,
@@ -18,6 +19,7 @@ from ggzy.core.codes import (
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal, Role, RoleGrant
+from ggzy.core.screening import Checkpoint
 from ggzy.core.trade_types import TradeType
 from ggzy.entities.models import Centre, Entity, RoleBinding, User
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
@@ -144,6 +146,15 @@ def register_entity(db: Session, actor: Principal, *, data: EntityIn, now: datet
         )
     if find_entity_by_credit_code(db, credit_code) is not None:
         raise EntityAlreadyRegistered(field="credit_code", credit_code=credit_code)
+    screening.screen_entity(
+        db,
+        actor,
+        checkpoint=Checkpoint.ENTITY_REGISTRATION,
+        credit_code=credit_code,
+        subject_type="entity",
+        subject_id=credit_code,
+        now=now,
+    )  # 信用拦截 (decision 0040)
     entity = Entity(
         credit_code=credit_code,
         name=data.name.strip(),

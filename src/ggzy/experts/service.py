@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ggzy.core import screening
 from ggzy.core.codes import region_contains, region_level, validate_region_code
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
@@ -245,9 +246,13 @@ def draw_committee(
     bidders = bidder_ids_of(db, tender.id)
     conflicted = bidders | {project.owner_id} | ({project.agent_id} if project.agent_id is not None else set())
     centre = get_centre(db, project.centre_id)
+    candidates = _candidates(db, specialty_code)
+    barred = screening.screen_experts(
+        db, actor, expert_ids=[c.expert_id for c in candidates], tender_id=tender.id, now=now
+    )  # 信用拦截: an expert under a penalty is not drawn (decision 0040)
     pool = rules.pool_for(
-        _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted,
-        former_members=former_experts,
+        [c for c in candidates if c.expert_id not in barred], centre_region=centre.region_code,
+        conflicted_entities=conflicted, former_members=former_experts,
     )  # fmt: skip
     experts = rules.experts_needed(size=size, owner_representatives=representatives)
     if len(pool.eligible) < experts + reserve:

@@ -37,6 +37,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.centre_statistics import router as centre_statistics_router
     from ggzy.portal.committee import router as committee_router
     from ggzy.portal.complaints import router as complaints_router
+    from ggzy.portal.credit import router as credit_router
     from ggzy.portal.custody import router as custody_router
     from ggzy.portal.expert import router as expert_router
     from ggzy.portal.finance_pages import router as finance_router
@@ -76,6 +77,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(prequalification_router)
     app.include_router(complaints_router)
     app.include_router(custody_router)
+    app.include_router(credit_router)
     install_page_errors(app)
     app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)
     app.state.portal_memo = {}  # ggzy.portal.page_cache.remembered

@@ -102,6 +102,9 @@ def form_refused(
     ``context`` may be a function, called after the rollback, so that the page shows the state that stays.
     """
     db.rollback()
+    record = getattr(error, "record_after_rollback", None)
+    if record is not None:  # a refusal that is itself a recorded fact (a credit interception, decision 0040)
+        record(db)
     problem = error.problem(instance=request.url.path)
     values = context() if callable(context) else context
     response = render(request, template, {**values, "problem": problem}, status=problem["status"])

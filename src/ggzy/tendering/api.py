@@ -14,6 +14,7 @@ from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.inputs import Ascii, Id, Offset, file_name
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
+from ggzy.core.screening import Intercepted
 from ggzy.core.web import DB, Now, Public, accepts_body, attachment, public_api_url
 from ggzy.crypto import (
     CertificateExpired,
@@ -358,7 +359,7 @@ def _objection_out(objection: DocumentObjection) -> ObjectionOut:
 
 # The problems of registering for a tender, also declared by the bidder's portal page.
 REGISTER_PROBLEMS = (
-    NotFound, lifecycle.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended
+    NotFound, lifecycle.TenderStageWrong, RegistrationRefused, Conflict, TenderSuspended, Intercepted
 )  # fmt: skip
 
 
@@ -490,6 +491,7 @@ BID_PROBLEMS: tuple[type[DomainError], ...] = (
     bids.NotRegistered,
     bids.ConcurrentSubmission,
     *bids.ENVELOPE_REFUSALS,
+    Intercepted,  # the credit screen (decision 0040)
 )
 
 

@@ -18,10 +18,12 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ggzy.core import screening
 from ggzy.core.clock import as_utc
 from ggzy.core.errors import DomainError
 from ggzy.core.events import Event, canonical_json, changes_state
 from ggzy.core.permissions import Principal
+from ggzy.core.screening import Checkpoint
 from ggzy.crypto import (
     CertificateExpired,
     CertificateUntrusted,
@@ -251,6 +253,15 @@ def submit_bid(
     lifecycle.refuse_halted(Step.SUBMIT_BID, facts, procedure_of=chosen)  # 第22, 62, 81条
     if actor.entity_id is None or facts.credit_code is None:
         raise NotRegistered(field="tender_id")
+    screening.screen_entity(
+        db,
+        actor,
+        checkpoint=Checkpoint.BID_SUBMISSION,
+        credit_code=facts.credit_code,
+        subject_type="tender",
+        subject_id=tender.id,
+        now=now,
+    )  # 信用拦截 (decision 0040)
     requote = chosen.single_quotation and facts.previous_id is not None
     if requote and not may_quote_again(quoted_at=facts.previous_submitted_at, amended_at=facts.amended_at):
         raise QuotationFinal(field="envelope")

@@ -15,11 +15,13 @@ from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ggzy.core import screening
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.permissions import Principal
+from ggzy.core.screening import Checkpoint
 from ggzy.core.trade_types import ProcurementCategory, TradeType
 from ggzy.core.violations import record_missed, violation_entry
 from ggzy.entities.service import get_entity
@@ -683,6 +685,15 @@ def register_for_tender(db: Session, actor: Principal, *, tender_id: int, now: d
     )
     if existing is not None:
         raise Conflict(field="tender_id", reason_zh="本单位已报名", reason_en="your entity has already registered")
+    screening.screen_entity(
+        db,
+        actor,
+        checkpoint=Checkpoint.TENDER_REGISTRATION,
+        entity_id=actor.entity_id,
+        subject_type="tender",
+        subject_id=tender.id,
+        now=now,
+    )  # 信用拦截 (decision 0040)
     registration = Registration(
         tender_id=tender.id, entity_id=actor.entity_id, user_id=actor.user_id, registered_at=now
     )

@@ -1,0 +1,111 @@
+"""The credit pages (decision 0040): the supervisor records a penalty and imports a list through forms that
+confirm, a refusal leaves nothing and says why with the article, the inspector reads without a form, the public
+reads the blacklist and queries by code, and a bidder intercepted on the portal's registration is counted."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.core.permissions import Role
+from ggzy.credit import service
+from ggzy.credit.models import CreditPenalty
+from ggzy.entities import service as entities
+from tests.conftest import TEST_NOW
+from tests.credit.support import csv_list, suspend
+from tests.factories import bidder_user, credit_code, event_count, make_entity, make_published_tender, user_with_role
+from tests.portal.ws_support import browser_login, csrf_from, outcome_code, problem_code
+
+PAGE = "/workspace/credit"
+
+
+def _penalties(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(CreditPenalty)) or 0
+
+
+def _form(token: str, code: str, **changes: str) -> dict[str, str]:
+    return {
+        "csrf_token": token, "decision_number": f"云公管罚〔2026〕{code[-6:]}号", "kind": "suspension",
+        "legal_basis": "ztb53", "credit_code": code, "months": "15", "grounds": "串通投标，情节严重",
+    } | changes  # fmt: skip
+
+
+def test_a_supervisor_records_a_suspension_through_the_form_and_it_is_listed(client: TestClient, db: Session) -> None:
+    browser_login(client, db, user_with_role(db, Role.SUPERVISOR))
+    shown = client.get(PAGE).text
+    assert "data-confirm" in shown
+    assert "<table" in shown
+    entity = make_entity(db)
+    done = client.post(f"{PAGE}/penalties", data=_form(csrf_from(client, PAGE), entity.credit_code),
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303, done.text
+    assert outcome_code(done) == "credit_penalty_decided"
+    assert entity.name in client.get("/credit/blacklist").text
+
+
+def test_a_suspension_of_25_months_on_the_form_is_refused_naming_article_67_and_leaves_nothing(
+    client: TestClient, db: Session
+) -> None:
+    """实施条例 第六十七条: 1年至2年 — 25 months is refused; the page names the article; no penalty, no event."""
+    browser_login(client, db, user_with_role(db, Role.SUPERVISOR))
+    token = csrf_from(client, PAGE)
+    code = make_entity(db).credit_code
+    before = _penalties(db), event_count(db)
+    refused = client.post(f"{PAGE}/penalties", data=_form(token, code, months="25"))
+    assert refused.status_code == 422
+    assert problem_code(refused) == "credit_penalty_out_of_range"
+    assert "第六十七条" in refused.text
+    assert (_penalties(db), event_count(db)) == before
+
+
+def test_a_list_with_a_bad_row_uploaded_on_the_page_is_refused_with_its_row(client: TestClient, db: Session) -> None:
+    browser_login(client, db, user_with_role(db, Role.SUPERVISOR))
+    token = csrf_from(client, PAGE)
+    good = credit_code()
+    content = csv_list(
+        (good, "甲公司", "失信", "2026-01-01", ""), ("91530100XXXXXXXXX0", "乙公司", "失信", "2026-01-01", "")
+    )
+    refused = client.post(
+        f"{PAGE}/lists", data={"csrf_token": token, "source": "信用中国", "published_on": "2026-11-01"},
+        files={"file": ("list.csv", content)},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert problem_code(refused) == "credit_list_rows_invalid"
+    assert service.restriction_of(db, credit_code=good, now=TEST_NOW) is None
+
+
+def test_an_inspector_reads_the_credit_workspace_without_a_form_and_may_not_post(
+    client: TestClient, db: Session
+) -> None:
+    browser_login(client, db, user_with_role(db, Role.INSPECTOR))
+    shown = client.get(PAGE)
+    assert shown.status_code == 200
+    assert 'action="/workspace/credit/penalties"' not in shown.text
+    before = _penalties(db)
+    refused = client.post(f"{PAGE}/penalties", data=_form("x", make_entity(db).credit_code))
+    assert refused.status_code == 403
+    assert _penalties(db) == before
+
+
+def test_the_public_query_page_shows_a_table_of_records(client: TestClient, db: Session) -> None:
+    entity = make_entity(db)
+    suspend(db, entity.credit_code)
+    shown = client.get("/credit/query", params={"credit_code": entity.credit_code})
+    assert shown.status_code == 200
+    assert "<table" in shown.text
+    assert entity.name in shown.text
+
+
+def test_a_bidder_intercepted_on_the_portals_registration_is_counted(client: TestClient, db: Session) -> None:
+    """The portal's form refusal (``form_refused``) records the interception too, after rolling the step back."""
+    tender, _ = make_published_tender(db)
+    bidder = bidder_user(db)
+    suspend(db, entities.get_entity(db, bidder.entity_id or 0).credit_code)
+    browser_login(client, db, bidder)
+    page = f"/workspace/bidder/tenders/{tender.id}"
+    token = csrf_from(client, page)
+    before = service.interception_counts(db)["tender_registration"]
+    refused = client.post(f"{page}/registration", data={"csrf_token": token})
+    assert problem_code(refused) == "credit_intercepted", refused.status_code
+    assert service.interception_counts(db)["tender_registration"] == before + 1
