@@ -75,6 +75,7 @@ class Permission(StrEnum):
     GUARANTEE_READ = "guarantee.read"
     GUARANTEE_CLAIM = "guarantee.claim"
     AWARD_LOAN_OFFER = "award_loan.offer"
+    ADMIN_WORKSPACE = "admin.workspace"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -87,6 +88,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.PUBLIC: frozenset(Role),
     Permission.AUTHENTICATED: _ALL_LOGGED_IN,
     Permission.CENTRE_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
+    # the administrator's workspace (its users and roles; its other pages are under centre/trust/calendar/ledger.manage)
+    Permission.ADMIN_WORKSPACE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.TRUST_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.ENTITY_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}) | _OVERSIGHT,
     Permission.ENTITY_REGISTER: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ggzy.core.clock import Clock, as_utc
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import DomainError, NotFound
-from ggzy.core.events import Event
+from ggzy.core.events import Event, changes_state, record_event
+from ggzy.core.permissions import Principal
 from ggzy.ledger.entries import entry_bytes, entry_document, entry_leaf_hash
 from ggzy.ledger.keys import LedgerKeys, load_ledger_keys
 from ggzy.ledger.merkle import consistency_proof, inclusion_proof, root_at
@@ -260,8 +261,10 @@ def event_receipt(db: Session, *, event_id: int) -> dict[str, Any]:
 # --- witnesses ---------------------------------------------------------------------------------------------------
 
 
-def add_witness(db: Session, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
-    """Register an independent witness's cosignature key (platform administrator)."""
+@changes_state("ledger.witness_added")
+def add_witness(db: Session, actor: Principal, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
+    """Register an independent witness's cosignature key (the platform administrator, or the witnessing job on first
+    contact); the event names the witness and its key, so the ledger shows whose cosignatures it keeps."""
     try:
         verifier = parse_verifier_key(verifier_key)
     except NoteError as error:
@@ -279,6 +282,15 @@ def add_witness(db: Session, *, name: str, verifier_key: str, now: datetime) -> 
     witness = LedgerWitness(name=name, verifier_key=verifier_key, added_at=now)
     db.add(witness)
     db.flush()
+    record_event(
+        db,
+        actor,
+        action="ledger.witness_added",
+        subject_type="ledger_witness",
+        subject_id=witness.id,
+        payload={"name": name, "verifier_key": verifier_key},
+        now=now,
+    )
     return witness
 
 
