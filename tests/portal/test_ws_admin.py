@@ -172,14 +172,13 @@ def test_admin_sees_next_year_missing_and_loads_it(client: TestClient, db: Sessi
     assert "2027" in page  # TEST_NOW is in 2026: next year is 2027
     token = csrf_from(client, f"{PAGE}/calendar")
     years, events = _count(db, CalendarYear), event_count(db)
-    refused = client.post(
-        f"{PAGE}/calendar", data={"csrf_token": token, "schedule": '{"year": 2027, "holidays": ["2028-01-01"]}'}
-    )
+    refused = client.post(f"{PAGE}/calendar", data={"csrf_token": token, "year": "2027", "holidays": "2028-01-01"})
     assert refused.status_code == 422
     assert problem_code(refused) == "invalid_input"
     assert (_count(db, CalendarYear), event_count(db)) == (years, events)
-    schedule = '{"year": 2027, "holidays": ["2027-01-01"], "workdays": [], "source": "国办发明电〔2026〕1号"}'
-    done = client.post(f"{PAGE}/calendar", data={"csrf_token": token, "schedule": schedule}, follow_redirects=False)
+    form = {"csrf_token": token, "year": "2027", "holidays": "2027-01-01\n2027-02-06, 2027-02-07",
+            "workdays": "2027-02-14", "source": "国办发明电〔2026〕1号"}  # fmt: skip
+    done = client.post(f"{PAGE}/calendar", data=form, follow_redirects=False)
     assert done.status_code == 303, done.text
     assert outcome_code(done) == "admin_calendar_loaded"
     assert db.get(CalendarYear, 2027) is not None

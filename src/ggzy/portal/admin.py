@@ -4,7 +4,8 @@ anchors and revocation lists, the holiday calendar, the ledger's witnesses — e
 The same services as the API, each with its event: users and roles through ``ggzy.entities.service``
 (``create_user``, ``grant_role``), centres through ``create_centre``, the trust store through
 ``ggzy.entities.login`` (``add_trust_anchor``, ``add_revocation_list``), the calendar through
-``ggzy.core.calendar_store.load_calendar_year`` (the JSON of ``PUT /api/v1/calendar/years/{year}``), the witnesses
+``ggzy.core.calendar_store.load_calendar_year`` (the notice's days read by the parser of ``PUT
+/api/v1/calendar/years/{year}``), the witnesses
 through ``ggzy.ledger.service.add_witness``. The administrator never acts for a market entity: the roles offered are
 the platform's own (staff, supervisors, inspectors, experts), and a market entity's role posted anyway is refused by
 the service (``entity_role_needs_enrolment``, decision 0013): such roles come only from the entity's signed
@@ -16,6 +17,8 @@ Only the platform administrator opens these pages; the centres' staff manage the
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -30,7 +33,7 @@ from ggzy.core.calendar import parse_year_schedule
 from ggzy.core.clock import to_china_time
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ggzy.core.events import recent_events
-from ggzy.core.inputs import Ascii, Id, Name, Text
+from ggzy.core.inputs import FIRST_DAY, LAST_DAY, Ascii, Id, Name, Text
 from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.trade_types import TradeType
@@ -165,22 +168,10 @@ def _context(db: Session, part: str, now: datetime) -> dict[str, Any]:
             "loaded": calendar_store.loaded_years(db),
             "next_year": next_year,
             "next_year_known": next_year in known,
-            "schedule_example": _schedule_skeleton(next_year),
         }
     elif part == "witnesses":
         context |= {"witnesses": ledger.list_witnesses(db)}
     return context
-
-
-def _schedule_skeleton(year: int) -> str:
-    return (
-        "{\n"
-        f'  "year": {year},\n'
-        f'  "holidays": ["{year}-01-01"],\n'
-        '  "workdays": [],\n'
-        f'  "source": "国务院办公厅关于{year}年部分节假日安排的通知"\n'
-        "}"
-    )
 
 
 def _page(request: Request, db: Session, part: str, now: datetime) -> HTMLResponse:
@@ -382,9 +373,14 @@ def add_revocation_list(
 # --- the holiday calendar -------------------------------------------------------------------------------------------
 
 
+def _days(text: str | None) -> list[str]:
+    """Dates as the notice lists them, one a line or separated by commas or spaces (checked by the parser)."""
+    return [day for day in re.split(r"[\s,，、；;]+", text or "") if day]
+
+
 @router.post(
     f"{HOME}/calendar",
-    summary="Load or replace one year's holiday schedule (the JSON of PUT /api/v1/calendar/years/{year})",
+    summary="Load or replace one year's holiday schedule (read by the parser of PUT /api/v1/calendar/years/{year})",
     responses=problem_responses(InvalidInput),
 )
 def load_calendar_year(
@@ -393,10 +389,15 @@ def load_calendar_year(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    schedule: Annotated[Text, Form(min_length=2, max_length=20000)],
+    year: Annotated[int, Form(ge=FIRST_DAY.year, le=LAST_DAY.year)],
+    holidays: Annotated[Text, Form(min_length=1, max_length=20000)],
+    workdays: Annotated[Text | None, Form(max_length=20000)] = None,
+    source: Annotated[Name | None, Form(max_length=300)] = None,
 ) -> Response:
     def act() -> None:
-        calendar_store.load_calendar_year(db, actor, schedule=parse_year_schedule(schedule), now=now)
+        body = {"year": year, "holidays": _days(holidays), "workdays": _days(workdays), "source": source or None}
+        schedule = parse_year_schedule(json.dumps({key: value for key, value in body.items() if value is not None}))
+        calendar_store.load_calendar_year(db, actor, schedule=schedule, now=now)
 
     return _attempt(request, db, "calendar", now, act, CALENDAR_LOADED)
 
