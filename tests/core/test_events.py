@@ -22,7 +22,7 @@ from ggzy.crypto import Suite, current_crl, load_private_key_pem
 from ggzy.entities import enrolment, login, service
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
 from ggzy.ledger.note import generate_cosignature_signer
-from ggzy.ledger.service import add_witness
+from ggzy.ledger.service import register_witness
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, republish_scenario
@@ -703,7 +703,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
             db, "tender.sole_supplier_objection_answered"
         ),
         "ledger.witness_added": lambda: (
-            lambda: add_witness(
+            lambda: register_witness(
                 db,
                 SYSTEM,
                 name="witness.example",

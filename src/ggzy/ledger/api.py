@@ -121,7 +121,7 @@ def cosign(
     responses=problem_responses(service.CosignatureRejected, service.WitnessExists),
 )
 def add_witness(body: WitnessIn, db: DB, actor: LedgerManager, now: Now) -> dict[str, Any]:
-    witness = service.add_witness(db, actor, name=body.name, verifier_key=body.verifier_key, now=now)
+    witness = service.register_witness(db, actor, name=body.name, verifier_key=body.verifier_key, now=now)
     return {"id": witness.id, "name": witness.name, "verifier_key": witness.verifier_key}
 
 

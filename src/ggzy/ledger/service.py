@@ -261,10 +261,10 @@ def event_receipt(db: Session, *, event_id: int) -> dict[str, Any]:
 # --- witnesses ---------------------------------------------------------------------------------------------------
 
 
-@changes_state("ledger.witness_added")
-def add_witness(db: Session, actor: Principal, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
-    """Register an independent witness's cosignature key (the platform administrator, or the witnessing job on first
-    contact); the event names the witness and its key, so the ledger shows whose cosignatures it keeps."""
+def add_witness(db: Session, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
+    """Store an independent witness's cosignature key. The witnessing job calls this on first contact with a
+    witness it was configured with (``_register``: it records no event, since it runs in the middle of sending a
+    checkpoint); the administrator registers one with :func:`register_witness`, which records the event."""
     try:
         verifier = parse_verifier_key(verifier_key)
     except NoteError as error:
@@ -282,6 +282,14 @@ def add_witness(db: Session, actor: Principal, *, name: str, verifier_key: str, 
     witness = LedgerWitness(name=name, verifier_key=verifier_key, added_at=now)
     db.add(witness)
     db.flush()
+    return witness
+
+
+@changes_state("ledger.witness_added")
+def register_witness(db: Session, actor: Principal, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
+    """The platform administrator registers a witness's cosignature key (the API and the administrator's page); the
+    event names the witness and its key, so the ledger shows whose cosignatures the platform keeps."""
+    witness = add_witness(db, name=name, verifier_key=verifier_key, now=now)
     record_event(
         db,
         actor,

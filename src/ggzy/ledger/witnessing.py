@@ -26,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.db import unit_of_work
-from ggzy.core.permissions import SYSTEM
 from ggzy.ledger.keys import LedgerKeys
 from ggzy.ledger.merkle import consistency_proof
 from ggzy.ledger.models import LedgerWitness
@@ -117,7 +116,7 @@ def _register(factory: sessionmaker[Session], client: WitnessClient, *, now: dat
     with unit_of_work(factory) as db:
         registered = db.scalar(select(LedgerWitness).where(LedgerWitness.name == name))
         if registered is None:
-            add_witness(db, SYSTEM, name=name, verifier_key=key, now=now)
+            add_witness(db, name=name, verifier_key=key, now=now)
             logger.info("witness %s at %s registered with key %s", name, client.url, key)
         elif registered.verifier_key != key:
             raise WitnessRefused(f"witness {name} at {client.url} now shows another key than the one registered")

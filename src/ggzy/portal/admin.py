@@ -4,12 +4,11 @@ anchors and revocation lists, the holiday calendar, the ledger's witnesses — e
 The same services as the API, each with its event: users and roles through ``ggzy.entities.service``
 (``create_user``, ``grant_role``), centres through ``create_centre``, the trust store through
 ``ggzy.entities.login`` (``add_trust_anchor``, ``add_revocation_list``), the calendar through
-``ggzy.core.calendar_store.load_calendar_year`` (the notice's days read by the parser of ``PUT
-/api/v1/calendar/years/{year}``), the witnesses
-through ``ggzy.ledger.service.add_witness``. The administrator never acts for a market entity: the roles offered are
-the platform's own (staff, supervisors, inspectors, experts), and a market entity's role posted anyway is refused by
-the service (``entity_role_needs_enrolment``, decision 0013): such roles come only from the entity's signed
-enrolment.
+``ggzy.core.calendar_store.load_calendar_year`` (the notice's days, read by the parser of ``PUT
+/api/v1/calendar/years/{year}``), the witnesses through ``ggzy.ledger.service.register_witness``. The administrator
+never acts for a market entity: the roles offered are the platform's own (staff, supervisors, inspectors, experts),
+and a market entity's role posted anyway is refused by the service (``entity_role_needs_enrolment``, decision 0013):
+such roles come only from the entity's signed enrolment.
 
 Only the platform administrator opens these pages; the centres' staff manage their experts from the API under
 ``user.manage``.
@@ -420,6 +419,6 @@ def add_witness(
     verifier_key: Annotated[Ascii, Form(min_length=1, max_length=500)],
 ) -> Response:
     def act() -> None:
-        ledger.add_witness(db, actor, name=name.strip(), verifier_key=verifier_key.strip(), now=now)
+        ledger.register_witness(db, actor, name=name.strip(), verifier_key=verifier_key.strip(), now=now)
 
     return _attempt(request, db, "witnesses", now, act, WITNESS_ADDED)
