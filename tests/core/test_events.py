@@ -21,6 +21,8 @@ from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.crypto import Suite, current_crl, load_private_key_pem
 from ggzy.entities import enrolment, login, service
 from ggzy.entities.schemas import EntityIn, EntityUpdate, RoleGrantIn
+from ggzy.ledger.note import generate_cosignature_signer
+from ggzy.ledger.service import register_witness
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, republish_scenario
@@ -702,6 +704,15 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         ),
         "tender.sole_supplier_objection_answered": lambda: _sole_supplier_objection(
             db, "tender.sole_supplier_objection_answered"
+        ),
+        "ledger.witness_added": lambda: (
+            lambda: register_witness(
+                db,
+                SYSTEM,
+                name="witness.example",
+                verifier_key=generate_cosignature_signer("witness.example")[1],
+                now=TEST_NOW,
+            )
         ),
         "calendar.year_loaded": lambda: (
             lambda: load_calendar_year(db, SYSTEM, schedule=parse_year_schedule(SCHEDULE_2027), now=TEST_NOW)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -181,4 +181,10 @@ def events_for(db: Session, subject_type: str, subject_id: int | str) -> list[Ev
     rows = db.scalars(
         select(Event).where(Event.subject_type == subject_type, Event.subject_id == str(subject_id)).order_by(Event.id)
     )
+    return list(rows)
+
+
+def recent_events(db: Session, actions: Collection[str], *, limit: int = 20) -> list[Event]:
+    """The newest events of these actions, newest first (an administrator's page shows what was done there)."""
+    rows = db.scalars(select(Event).where(Event.action.in_(list(actions))).order_by(Event.id.desc()).limit(limit))
     return list(rows)

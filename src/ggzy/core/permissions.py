@@ -82,6 +82,7 @@ class Permission(StrEnum):
     CREDIT_PENALISE = "credit.penalise"
     CREDIT_IMPORT = "credit.import"
     CREDIT_READ = "credit.read"
+    ADMIN_WORKSPACE = "admin.workspace"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -94,6 +95,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.PUBLIC: frozenset(Role),
     Permission.AUTHENTICATED: _ALL_LOGGED_IN,
     Permission.CENTRE_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
+    # the administrator's workspace (its users and roles; its other pages are under centre/trust/calendar/ledger.manage)
+    Permission.ADMIN_WORKSPACE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.TRUST_MANAGE: frozenset({Role.PLATFORM_ADMIN}),
     Permission.ENTITY_READ: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}) | _OVERSIGHT,
     Permission.ENTITY_REGISTER: frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF}),

@@ -175,6 +175,11 @@ def list_trust_anchors(db: Session) -> list[TrustAnchor]:
     return list(db.scalars(select(TrustAnchor).order_by(TrustAnchor.id)))
 
 
+def list_revocation_lists(db: Session) -> list[RevocationList]:
+    """The CRLs received, newest first (what the administrator loaded, and from which CA)."""
+    return list(db.scalars(select(RevocationList).order_by(RevocationList.id.desc())))
+
+
 def build_trust_store(db: Session) -> TrustStore:
     """Every CA root the platform recognises, with the CRLs received from them (parsed and verified anew)."""
     store = TrustStore()

@@ -439,6 +439,19 @@ def display_names(db: Session, user_ids: list[int]) -> dict[int, str]:
     return {user_id: name for user_id, name in rows}
 
 
+def platform_users(db: Session, *, limit: int = 200) -> list[tuple[User, tuple[RoleGrant, ...]]]:
+    """The platform's own users (staff, supervisors, inspectors, experts, administrators: no entity's user), each
+    with the roles it holds now, in the order they were created."""
+    users = list(db.scalars(select(User).where(User.entity_id.is_(None)).order_by(User.id).limit(limit)))
+    return [(user, grants_of(db, user.id)) for user in users]
+
+
+def usernames(db: Session, user_ids: list[int]) -> dict[int, str]:
+    """Each user's username, by id (who did what, on an administrator's page)."""
+    rows = db.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    return {user_id: username for user_id, username in rows}
+
+
 def find_user(db: Session, user_id: int) -> User | None:
     """The user with this id, or None (for the domains that name users: experts, owners' representatives)."""
     return db.get(User, user_id)

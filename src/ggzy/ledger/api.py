@@ -120,8 +120,8 @@ def cosign(
     summary="Register a witness's cosignature key (platform administrator)",
     responses=problem_responses(service.CosignatureRejected, service.WitnessExists),
 )
-def add_witness(body: WitnessIn, db: DB, _: LedgerManager, now: Now) -> dict[str, Any]:
-    witness = service.add_witness(db, name=body.name, verifier_key=body.verifier_key, now=now)
+def add_witness(body: WitnessIn, db: DB, actor: LedgerManager, now: Now) -> dict[str, Any]:
+    witness = service.register_witness(db, actor, name=body.name, verifier_key=body.verifier_key, now=now)
     return {"id": witness.id, "name": witness.name, "verifier_key": witness.verifier_key}
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ggzy.core.clock import Clock, as_utc
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import DomainError, NotFound
-from ggzy.core.events import Event
+from ggzy.core.events import Event, changes_state, record_event
+from ggzy.core.permissions import Principal
 from ggzy.ledger.entries import entry_bytes, entry_document, entry_leaf_hash
 from ggzy.ledger.keys import LedgerKeys, load_ledger_keys
 from ggzy.ledger.merkle import consistency_proof, inclusion_proof, root_at
@@ -275,7 +276,9 @@ def event_receipt(db: Session, *, event_id: int) -> dict[str, Any]:
 
 
 def add_witness(db: Session, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
-    """Register an independent witness's cosignature key (platform administrator)."""
+    """Store an independent witness's cosignature key. The witnessing job calls this on first contact with a
+    witness it was configured with (``_register``: it records no event, since it runs in the middle of sending a
+    checkpoint); the administrator registers one with :func:`register_witness`, which records the event."""
     try:
         verifier = parse_verifier_key(verifier_key)
     except NoteError as error:
@@ -293,6 +296,23 @@ def add_witness(db: Session, *, name: str, verifier_key: str, now: datetime) -> 
     witness = LedgerWitness(name=name, verifier_key=verifier_key, added_at=now)
     db.add(witness)
     db.flush()
+    return witness
+
+
+@changes_state("ledger.witness_added")
+def register_witness(db: Session, actor: Principal, *, name: str, verifier_key: str, now: datetime) -> LedgerWitness:
+    """The platform administrator registers a witness's cosignature key (the API and the administrator's page); the
+    event names the witness and its key, so the ledger shows whose cosignatures the platform keeps."""
+    witness = add_witness(db, name=name, verifier_key=verifier_key, now=now)
+    record_event(
+        db,
+        actor,
+        action="ledger.witness_added",
+        subject_type="ledger_witness",
+        subject_id=witness.id,
+        payload={"name": name, "verifier_key": verifier_key},
+        now=now,
+    )
     return witness
 
 

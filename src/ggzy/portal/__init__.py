@@ -32,6 +32,7 @@ from ggzy.portal.rendering import STATIC_DIR, STATIC_PREFIX, install_page_errors
 
 def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
+    from ggzy.portal.admin import router as admin_router
     from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.centre import router as centre_router
     from ggzy.portal.centre_statistics import router as centre_statistics_router
@@ -78,6 +79,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(complaints_router)
     app.include_router(custody_router)
     app.include_router(credit_router)
+    app.include_router(admin_router)
     install_page_errors(app)
     app.add_middleware(PageCache, enabled=app.state.settings.portal_page_cache)
     app.state.portal_memo = {}  # ggzy.portal.page_cache.remembered

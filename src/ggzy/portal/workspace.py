@@ -38,6 +38,12 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
     ),
     (Role.CENTRE_STAFF, "/workspace/centre", N_("交易中心工作台"), N_("受理项目登记、今日开标、场地预约")),
     (Role.EXPERT, "/workspace/expert", N_("评标专家工作台"), N_("所评标段的评分表，签名提交")),
+    (
+        Role.PLATFORM_ADMIN,
+        "/workspace/admin",
+        N_("平台管理"),
+        N_("用户与角色、交易中心层级、CA 信任根与吊销列表、节假日安排、账本见证方"),
+    ),
     *(
         (role, "/workspace/oversight", N_("标段全过程记录"), N_("已开标标段的全部事件、账本凭证和投标文件递交信息"))
         for role in (Role.SUPERVISOR, Role.INSPECTOR)
