@@ -38,6 +38,14 @@ from ggzy.finance.models import (
     PostingLine,
     RefundOrderRow,
 )
+from ggzy.finance.purpose_models import (
+    FeeNotice,
+    FeeSchedule,
+    PerformanceRequirement,
+    PerformanceSecurity,
+    PurposeCredit,
+    PurposeSubAccount,
+)
 from ggzy.ledger.models import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -102,6 +110,8 @@ __all__ = [
     "Event",
     "Expert",
     "ExpertSpecialty",
+    "FeeNotice",
+    "FeeSchedule",
     "FinanceAccount",
     "FinanceAlert",
     "Guarantee",
@@ -120,6 +130,8 @@ __all__ = [
     "OpeningKey",
     "OpeningKeyShare",
     "OpeningObjection",
+    "PerformanceRequirement",
+    "PerformanceSecurity",
     "PeriodViolation",
     "Posting",
     "PostingLine",
@@ -131,6 +143,8 @@ __all__ = [
     "Project",
     "ProjectCodeSequence",
     "PublicityObjection",
+    "PurposeCredit",
+    "PurposeSubAccount",
     "QualificationMark",
     "RefundOrderRow",
     "Registration",
