@@ -75,6 +75,7 @@ class Permission(StrEnum):
     GUARANTEE_READ = "guarantee.read"
     GUARANTEE_CLAIM = "guarantee.claim"
     AWARD_LOAN_OFFER = "award_loan.offer"
+    FEE_SCHEDULE_MANAGE = "fee.schedule_manage"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -146,6 +147,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.GUARANTEE_CLAIM: frozenset({Role.OWNER, Role.AGENT}),
     # 中标贷: a bidder offers its letter of award to an institution
     Permission.AWARD_LOAN_OFFER: frozenset({Role.BIDDER}),
+    # the centre's fee schedule (交易服务费, decision 0037): its staff; the scope (their centre) is checked in finance
+    Permission.FEE_SCHEDULE_MANAGE: frozenset({Role.CENTRE_STAFF}),
 }
 
 
