@@ -73,8 +73,9 @@ def centre_staff(db: Session, centre_id: int) -> Principal:
 
 
 def save(db: Session, centre_id: int, *, payer: fees.FeePayer = fees.FeePayer.WINNER, at: Any = None, **kw: Any) -> Any:
+    actor = kw.pop("actor", None) or centre_staff(db, centre_id)
     return fees.save_schedule(
-        db, centre_staff(db, centre_id), bands=kw.pop("bands", BANDS), payer=payer,
+        db, actor, bands=kw.pop("bands", BANDS), payer=payer,
         minimum_fen=kw.pop("minimum_fen", None), maximum_fen=kw.pop("maximum_fen", None),
         due_days=kw.pop("due_days", 10), now=at or TEST_NOW, centre_id=centre_id,
     )  # fmt: skip
@@ -137,7 +138,8 @@ def performance_scenario(db: Session, ca_dir: Path, action: str) -> Callable[[],
         from tests.factories import make_centres
 
         centre = make_centres(db)["city"]
-        return lambda: save(db, centre.id)
+        staff = centre_staff(db, centre.id)
+        return lambda: save(db, centre.id, actor=staff)
     if action == "fee.notice_issued":
         from ggzy.core.permissions import SYSTEM
         from tests.factories import make_awarded_tender as awarded
@@ -155,7 +157,8 @@ def performance_scenario(db: Session, ca_dir: Path, action: str) -> Callable[[],
         from tests.factories import make_opened_tender
 
         scene = make_opened_tender(
-            db, ca_dir, prices=[10_000_000], before_opening=lambda t, u: require_in_documents(db, t)
+            db, ca_dir, prices=[10_000_000, 11_000_000, 12_000_000],
+            before_opening=lambda t, u: require_in_documents(db, t),
         )
         entity_id = scene["bidders"][0].entity_id
         return lambda: performance.require_of_winner(
