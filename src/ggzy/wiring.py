@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ggzy.awards import halts as award_halts
 from ggzy.complaints import halts as complaint_halts
 from ggzy.core.db import make_session_factory
-from ggzy.finance import hooks as finance_hooks
 from ggzy.finance import fees, performance, refund_triggers
+from ggzy.finance import hooks as finance_hooks
 from ggzy.ledger.sequencer import install_numbering
 from ggzy.portal import live_feed, page_cache
 from ggzy.tendering import halts as tendering_halts

@@ -90,9 +90,7 @@ def opened(db: Session, row: PurposeSubAccount) -> PurposeSubAccount:
 
 def pay(db: Session, row: PurposeSubAccount, amount_fen: int, **kw: Any) -> Any:
     booked = kw.pop("booked_at", TEST_NOW + timedelta(days=40))
-    return purpose_accounts.record_credit(
-        db, notice(row.number or "", amount_fen, booked_at=booked, **kw), now=booked
-    )
+    return purpose_accounts.record_credit(db, notice(row.number or "", amount_fen, booked_at=booked, **kw), now=booked)
 
 
 def contract(db: Session, scene: dict, *, hours: int = 2) -> None:
@@ -157,7 +155,9 @@ def performance_scenario(db: Session, ca_dir: Path, action: str) -> Callable[[],
         from tests.factories import make_opened_tender
 
         scene = make_opened_tender(
-            db, ca_dir, prices=[10_000_000, 11_000_000, 12_000_000],
+            db,
+            ca_dir,
+            prices=[10_000_000, 11_000_000, 12_000_000],
             before_opening=lambda t, u: require_in_documents(db, t),
         )
         entity_id = scene["bidders"][0].entity_id

@@ -187,8 +187,12 @@ def test_a_payment_short_or_long_is_an_alert_for_the_centre(
 def test_a_replayed_notice_is_recorded_once(db: Session, gm_ca: Path) -> None:
     row = _issued(db, gm_ca)
     sub = fees.view(db, row).sub_account
-    first = purpose_accounts.record_credit(db, notice(sub.number or "", row.amount_fen, bank_txn_id="TXNFEE1"), now=TEST_NOW)
-    again = purpose_accounts.record_credit(db, notice(sub.number or "", row.amount_fen, bank_txn_id="TXNFEE1"), now=TEST_NOW)
+    first = purpose_accounts.record_credit(
+        db, notice(sub.number or "", row.amount_fen, bank_txn_id="TXNFEE1"), now=TEST_NOW
+    )
+    again = purpose_accounts.record_credit(
+        db, notice(sub.number or "", row.amount_fen, bank_txn_id="TXNFEE1"), now=TEST_NOW
+    )
     assert (first.repeated, again.repeated) == (False, True)
     assert again.credit.id == first.credit.id
     assert _count(db, BankCredit, BankCredit.bank_txn_id == "TXNFEE1") == 1

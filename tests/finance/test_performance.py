@@ -1,7 +1,7 @@
-"""Performance security (履约保证金, decision 0037): 招标投标法实施条例 第五十八条 and 政府采购法实施条例 第四十八条 cap it
-at 10% of the contract amount; the award fixes what the winner owes, paid into its own sub-account or by a
-performance guarantee; the contract records whether it was provided; 第七十四条 lets the owner keep the bid deposit
-when it was not; after performance it goes back along its route."""
+"""Performance security (履约保证金, decision 0037): 招标投标法实施条例 第五十八条 and 政府采购法实施条例
+第四十八条 cap it at 10% of the contract amount; the award fixes what the winner owes, paid into its own sub-account
+or by a performance guarantee; the contract records whether it was provided; 第七十四条 lets the owner keep the bid
+deposit when it was not; after performance it goes back along its route."""
 
 from __future__ import annotations
 
@@ -110,9 +110,7 @@ def test_procurement_regulations_art_48_non_cash_only_no_sub_account(db: Session
     assert purpose_accounts.of_tender(db, "performance", scene["tender"].id) is None
 
 
-def test_cash_paid_into_its_sub_account_provides_it_posted_to_the_performance_account(
-    db: Session, gm_ca: Path
-) -> None:
+def test_cash_paid_into_its_sub_account_provides_it_posted_to_the_performance_account(db: Session, gm_ca: Path) -> None:
     scene = awarded_with_security(db, gm_ca)
     security = performance.security_of(db, scene["tender"].id)
     assert security is not None
@@ -132,9 +130,7 @@ def test_cash_paid_into_its_sub_account_provides_it_posted_to_the_performance_ac
 def test_regulations_art_74_once_the_security_is_provided_the_bid_deposit_cannot_be_kept_on_that_ground(
     db: Session, gm_ca: Path
 ) -> None:
-    scene = awarded_with_security(
-        db, gm_ca, deposit_fen=DEPOSIT_FEN, before_opening=lambda t, u: pay_in_full(db, t, u)
-    )
+    scene = awarded_with_security(db, gm_ca, deposit_fen=DEPOSIT_FEN, before_opening=lambda t, u: pay_in_full(db, t, u))
     tender, award = scene["tender"], scene["award"]
     agent = manager_of(db, tender)
     security = performance.security_of(db, tender.id)
@@ -156,9 +152,7 @@ def test_regulations_art_74_once_the_security_is_provided_the_bid_deposit_cannot
 def test_regulations_art_74_the_owner_keeps_the_winners_bid_deposit_when_the_security_is_not_provided(
     db: Session, gm_ca: Path
 ) -> None:
-    scene = awarded_with_security(
-        db, gm_ca, deposit_fen=DEPOSIT_FEN, before_opening=lambda t, u: pay_in_full(db, t, u)
-    )
+    scene = awarded_with_security(db, gm_ca, deposit_fen=DEPOSIT_FEN, before_opening=lambda t, u: pay_in_full(db, t, u))
     tender, award = scene["tender"], scene["award"]
     row = forfeit_deposit(
         db, manager_of(db, tender), tender_id=tender.id, entity_id=award.entity_id,
@@ -172,9 +166,7 @@ def test_regulations_art_74_the_owner_keeps_the_winners_bid_deposit_when_the_sec
 def test_a_tender_requiring_no_security_gives_no_ground_under_art_74(db: Session, gm_ca: Path) -> None:
     from tests.factories import make_awarded_tender
 
-    scene = make_awarded_tender(
-        db, gm_ca, deposit_fen=DEPOSIT_FEN, before_opening=lambda t, u: pay_in_full(db, t, u)
-    )
+    scene = make_awarded_tender(db, gm_ca, deposit_fen=DEPOSIT_FEN, before_opening=lambda t, u: pay_in_full(db, t, u))
     with pytest.raises(ForfeitureNotAllowed):
         forfeit_deposit(
             db, manager_of(db, scene["tender"]), tender_id=scene["tender"].id, entity_id=scene["award"].entity_id,

@@ -85,8 +85,8 @@ def test_a_fee_paid_at_the_bank_is_matched_to_its_notice(
     db: Session, gm_ca: Path, worker: FinanceWorker, bank: BankProcess, receiver: NoticeReceiver,
     adapter: HttpBankAdapter,
 ) -> None:  # fmt: skip
-    from tests.factories import make_awarded_tender
     from ggzy.tendering import service as tendering
+    from tests.factories import make_awarded_tender
 
     scene = make_awarded_tender(
         db, gm_ca, before_opening=lambda t, u: save(db, tendering.project_of(db, t)[0].centre_id)

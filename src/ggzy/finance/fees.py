@@ -16,6 +16,7 @@ receipt.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -26,9 +27,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-
 from ggzy.core.clock import to_china_time
-from ggzy.core.errors import DomainError, InvalidInput, NotFound
+from ggzy.core.errors import DomainError, NotFound
 from ggzy.core.events import Event, canonical_json, changes_state, record_event, register_reaction
 from ggzy.core.permissions import SYSTEM, Principal, Role
 from ggzy.entities.service import get_entity
@@ -120,7 +120,7 @@ def check_schedule(bands: list[Band], *, minimum_fen: int | None, maximum_fen: i
         raise _invalid("最后一档不设上限", "the last band has no upper bound")
     if any(bound is None or bound <= 0 for bound in bounds):
         raise _invalid("除最后一档外每档须有正的上限", "every band but the last has a positive upper bound")
-    if any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)):  # type: ignore[operator]
+    if any(b <= a for a, b in itertools.pairwise(bounds)):  # type: ignore[operator]
         raise _invalid("各档上限须递增", "the upper bounds ascend")
     for band in bands:
         rate_of(band.rate_percent)
@@ -158,7 +158,7 @@ def bands_of(schedule: FeeSchedule) -> list[Band]:
     return [Band(item["up_to_fen"], Decimal(item["rate_percent"])) for item in json.loads(schedule.bands)]
 
 
-def _staff_centre(actor: Principal, centre_id: int | None) -> int:
+def staff_centre(actor: Principal, centre_id: int | None) -> int:
     centres = [grant.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF) if grant.centre_id is not None]
     if not centres or (centre_id is not None and centre_id not in centres):
         raise NotTheCentresStaff(field="centre_id")
@@ -171,7 +171,7 @@ def save_schedule(
     maximum_fen: int | None, due_days: int, now: datetime, centre_id: int | None = None,
 ) -> FeeSchedule:  # fmt: skip
     """A centre's staff save a new version of its fee schedule, in force from now (earlier awards keep theirs)."""
-    centre = _staff_centre(actor, centre_id)
+    centre = staff_centre(actor, centre_id)
     check_schedule(bands, minimum_fen=minimum_fen, maximum_fen=maximum_fen, due_days=due_days)
     version = int(
         db.scalar(select(func.coalesce(func.max(FeeSchedule.version), 0)).where(FeeSchedule.centre_id == centre)) or 0

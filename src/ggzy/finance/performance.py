@@ -1,8 +1,9 @@
 """Performance security (履约保证金), decision 0037.
 
-招标投标法实施条例 第五十八条: 招标文件要求中标人提交履约保证金的，中标人应当按照招标文件的要求提交。履约保证金不得超过
-中标合同金额的10%。政府采购法实施条例 第四十八条: 采购文件要求中标或者成交供应商提交履约保证金的，供应商应当以支票、汇票、
-本票或者金融机构、担保机构出具的保函等非现金形式提交。履约保证金的数额不得超过政府采购合同金额的10%。
+招标投标法实施条例 第五十八条: 招标文件要求中标人提交履约保证金的，中标人应当按照招标文件的要求提交。
+履约保证金不得超过中标合同金额的10%。
+政府采购法实施条例 第四十八条: 采购文件要求中标或者成交供应商提交履约保证金的，供应商应当以支票、汇票、本票或者
+金融机构、担保机构出具的保函等非现金形式提交。履约保证金的数额不得超过政府采购合同金额的10%。
 
 * The owner (or its agent) declares the requirement before the bid deadline — it is part of the documents the bidders
   priced on — as a percentage of the contract amount, at most 10% (:func:`require_performance_security`; above it is
@@ -34,11 +35,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import to_china_time
-from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ggzy.core.errors import Conflict, DomainError, InvalidInput
 from ggzy.core.events import Event, changes_state, events_for, record_event, register_reaction
-from ggzy.core.permissions import SYSTEM, Principal
+from ggzy.core.permissions import SYSTEM, Principal, Role
 from ggzy.entities.service import find_entity_by_credit_code, get_entity
 from ggzy.finance import books, guarantees, purpose_accounts
+from ggzy.finance.access import NotADepositReader
 from ggzy.finance.models import BankCredit, FinanceAccount, RefundOrderRow
 from ggzy.finance.purpose_models import (
     PERFORMANCE,
@@ -48,7 +50,7 @@ from ggzy.finance.purpose_models import (
 )
 from ggzy.finance.rules import AccountPurpose
 from ggzy.tendering import service as tendering
-from ggzy.tendering.access import check_manager
+from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import PROCUREMENT_LAW, TENDERING_LAW, procedure
 
 CAP_BASIS_POINTS = 1000  # 10%
@@ -86,7 +88,7 @@ class PerformanceGuaranteeMisfit(DomainError):
     message_en = "The performance guarantee does not fit: {reason_en}"
 
 
-def _law_key(db: Session, tender_id: int) -> str:
+def law_key_of(db: Session, tender_id: int) -> str:
     return procedure(tendering.get_tender(db, tender_id).procedure).law.key
 
 
@@ -110,7 +112,9 @@ def percent_text(basis_points: int) -> str:
 def check_cap(basis_points: int, *, law_key: str) -> None:
     """招标投标法实施条例 第五十八条 / 政府采购法实施条例 第四十八条: at most 10% of the contract amount."""
     if basis_points > CAP_BASIS_POINTS:
-        raise PerformanceSecurityAboveCap(field="percent", article=ARTICLES[law_key], percent=percent_text(basis_points))
+        raise PerformanceSecurityAboveCap(
+            field="percent", article=ARTICLES[law_key], percent=percent_text(basis_points)
+        )
 
 
 def required_fen(contract_amount_fen: int, basis_points: int) -> int:
@@ -315,6 +319,24 @@ def status(db: Session, row: PerformanceSecurity) -> Status:
     return Status(row, sub, sum(c.amount_fen for c in credits), credits, refunds)
 
 
+def readable_security(db: Session, actor: Principal, tender_id: int) -> PerformanceSecurity:
+    """The winner's security for the winner itself, the owner or its agent, or the staff of the project's centre."""
+    row = security_of(db, tender_id)
+    if row is None:
+        raise NoPerformanceSecurity(field="tender_id")
+    project, _ = tendering.project_of(db, tendering.get_tender(db, tender_id))
+    if actor.entity_id is not None and actor.entity_id == row.entity_id:
+        return row
+    try:
+        check_manager(actor, project)
+        return row
+    except NotTheTenderer:
+        pass
+    if any(grant.centre_id == project.centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)):
+        return row
+    raise NotADepositReader(field="tender_id")
+
+
 def missing_for_forfeiture(db: Session, tender_id: int, entity_id: int) -> bool:
     """招标投标法实施条例 第七十四条: the documents required performance security of this winner and it is not
     provided — the one case in which the owner may keep the bid deposit on that ground."""
@@ -369,12 +391,21 @@ def record_completion(
     sub_number = (current.sub_account.number or "") if current.sub_account is not None else ""
     orders = [
         RefundOrderRow(
-            idempotency_key=f"perf-refund-{credit.bank_txn_id}"[:64], credit_id=credit.id, tender_id=tender_id,
-            entity_id=row.entity_id, ground=REFUND_GROUND, principal_fen=credit.amount_fen, interest_fen=0,
+            idempotency_key=f"perf-refund-{credit.bank_txn_id}"[:64],
+            credit_id=credit.id,
+            tender_id=tender_id,
+            entity_id=row.entity_id,
+            ground=REFUND_GROUND,
+            principal_fen=credit.amount_fen,
+            interest_fen=0,
             from_sub_account=sub_number,
-            to_account=credit.payer_account, to_name=credit.payer_name, to_bank=credit.payer_bank,
-            purpose=f"退还履约保证金 {credit.bank_txn_id}"[:200], status="pending", ordered_at=now,
-        )  # fmt: skip
+            to_account=credit.payer_account,
+            to_name=credit.payer_name,
+            to_bank=credit.payer_bank,
+            purpose=f"退还履约保证金 {credit.bank_txn_id}"[:200],
+            status="pending",
+            ordered_at=now,
+        )
         for credit in current.credits
         if credit.id not in already
     ]
