@@ -55,6 +55,10 @@ from ggzy.tendering.procedures import PROCUREMENT_LAW, TENDERING_LAW, procedure
 
 CAP_BASIS_POINTS = 1000  # 10%
 ARTICLES = {TENDERING_LAW.key: "招标投标法实施条例 第五十八条", PROCUREMENT_LAW.key: "政府采购法实施条例 第四十八条"}
+ARTICLES_EN = {
+    TENDERING_LAW.key: "Tendering Law Implementing Regulations art. 58",
+    PROCUREMENT_LAW.key: "Government Procurement Law Implementing Regulations art. 48",
+}
 GUARANTEE_KIND = "performance"  # the document's ``kind``: a 履约保函, never a bid deposit's guarantee
 CASH_FORM, GUARANTEE_FORM = "转账", "履约保函"
 REFUND_GROUND = "performance"  # refund orders' ground (finance_refund_orders.ground)
@@ -64,7 +68,7 @@ class PerformanceSecurityAboveCap(DomainError):
     code = "performance_security_above_cap"
     status = 422
     message_zh = "履约保证金不得超过中标合同金额的10%（{article}），本次要求 {percent}%"
-    message_en = "Performance security may not exceed 10% of the contract amount ({article}); {percent}% was asked"
+    message_en = "Performance security may not exceed 10% of the contract amount ({article_en}); {percent}% was asked"
 
 
 class NoPerformanceSecurity(DomainError):
@@ -106,14 +110,18 @@ def basis_points_of(percent: Decimal | str, *, field: str = "percent") -> int:
 
 
 def percent_text(basis_points: int) -> str:
-    return f"{Decimal(basis_points) / 100:f}".rstrip("0").rstrip(".")
+    text = f"{Decimal(basis_points) / 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def check_cap(basis_points: int, *, law_key: str) -> None:
     """招标投标法实施条例 第五十八条 / 政府采购法实施条例 第四十八条: at most 10% of the contract amount."""
     if basis_points > CAP_BASIS_POINTS:
         raise PerformanceSecurityAboveCap(
-            field="percent", article=ARTICLES[law_key], percent=percent_text(basis_points)
+            field="percent",
+            article=ARTICLES[law_key],
+            article_en=ARTICLES_EN[law_key],
+            percent=percent_text(basis_points),
         )
 
 
