@@ -259,6 +259,15 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/deposit-sub-account"): frozenset({R.BIDDER}),
     ("GET", "/workspace/institution"): frozenset({R.INSTITUTION}),
+    # performance security and fees (decision 0037)
+    ("GET", "/workspace/centre/fee-schedule"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/centre/fee-schedule"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/fees/{tender_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}),
+    ("GET", "/workspace/performance/{tender_id}"): frozenset(
+        {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
+    ),
+    ("POST", "/workspace/performance/{tender_id}/guarantee"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/performance/{tender_id}/completion"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),
