@@ -64,6 +64,8 @@ def test_the_payer_reads_its_fee_notice_band_by_band_in_yuan_and_in_words_with_t
     assert format_yuan_uppercase(notice.amount_fen) in page.text
     assert "0.5%" in page.text
     assert "未缴" in page.text
+    tender_page = client.get(f"/workspace/bidder/tenders/{scene['tender'].id}")  # linked from the bidder's tender
+    assert f'href="/workspace/fees/{scene["tender"].id}"' in tender_page.text
     pay(db, sub, notice.amount_fen)
     paid = client.get(f"/workspace/fees/{scene['tender'].id}")
     assert "已缴清" in paid.text

@@ -36,6 +36,7 @@ from ggzy.finance import views as deposit_views
 from ggzy.finance.views import DepositStatus
 from ggzy.portal import pages
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.money import money_links
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_refused, not_blank, see_other
@@ -123,6 +124,7 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         "assistant_url": request.app.state.settings.assistant_url,
         # the bidder's own deposit, with the sub-account to pay into (finance.views: nobody else's, ever)
         "deposit": _own_deposit(db, actor, tender, now),
+        "money_links": money_links(db, tender.id),  # fee notice, performance security (decision 0037)
     }
 
 

@@ -50,6 +50,17 @@ FEE_STATUS = {
 }
 
 
+def money_links(db: Session, tender_id: int) -> list[tuple[str, str]]:
+    """Links to a tender's fee notice and performance security pages, where they exist (the tender pages of the
+    bidder and the owner show them; each page checks its reader)."""
+    links = []
+    if fees.notice_of(db, tender_id) is not None:
+        links.append((N_("缴费通知单"), f"/workspace/fees/{tender_id}"))
+    if performance.security_of(db, tender_id) is not None:
+        links.append((N_("履约保证金"), f"/workspace/performance/{tender_id}"))
+    return links
+
+
 # --- the centre's fee schedule -------------------------------------------------------------------------------------
 
 
@@ -159,7 +170,9 @@ def performance_page(tender_id: Id, request: Request, db: DB, actor: Reader) -> 
     return render(request, "ws_performance.html", _performance_context(db, actor, tender_id))
 
 
-def _performance_refused(request: Request, db: Session, actor: Principal, tender_id: int, error: DomainError) -> Response:
+def _performance_refused(
+    request: Request, db: Session, actor: Principal, tender_id: int, error: DomainError
+) -> Response:
     return form_refused(request, db, "ws_performance.html", lambda: _performance_context(db, actor, tender_id), error)
 
 

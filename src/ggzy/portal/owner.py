@@ -35,6 +35,7 @@ from ggzy.entities.service import entity_names, find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.money import money_links
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_day, form_refused, see_other
@@ -365,6 +366,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "booking_purposes": labels.BOOKING_PURPOSES,
         "summary_fields": service.summary_fields_of(tender),
         "summary_kinds": summary_form.KIND_LABELS,
+        "money_links": money_links(db, tender.id),  # fee notice, performance security (decision 0037)
     }
 
 
