@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import to_china_time
 from ggzy.finance import fees, performance, purpose_accounts
 from ggzy.finance.bank.http_adapter import HttpBankAdapter
-from ggzy.finance.models import Posting
+from ggzy.finance.models import FinanceAlert, Posting
 from ggzy.finance.purpose_models import PurposeSubAccount
 from ggzy.finance.worker import FinanceWorker
 from tests.conftest import TEST_NOW
@@ -100,3 +102,35 @@ def test_a_fee_paid_at_the_bank_is_matched_to_its_notice(
     _paid_at_bank(db, bank, receiver, adapter, view.sub_account, notice.amount_fen)
     assert fees.view(db, notice).status is fees.FeeStatus.PAID
     assert db.scalar(select(func.count()).select_from(Posting).where(Posting.kind == "fee_credit")) == 1
+
+
+def test_the_webhook_matches_a_fee_credit_to_its_notice_once_however_often_the_bank_sends_it(
+    app: Any, client: TestClient, db: Session, gm_ca: Path, worker: FinanceWorker, bank: BankProcess,
+    receiver: NoticeReceiver, adapter: HttpBankAdapter,
+) -> None:  # fmt: skip
+    from ggzy.finance.bank.wire import SIGNATURE_HEADER
+    from ggzy.finance.worker import BankLink
+    from ggzy.tendering import service as tendering
+    from tests.factories import make_awarded_tender
+
+    app.state.bank = BankLink(app.state.settings, adapter)
+    scene = make_awarded_tender(
+        db, gm_ca, before_opening=lambda t, u: save(db, tendering.project_of(db, t)[0].centre_id)
+    )
+    db.commit()
+    worker.work_once()
+    db.expire_all()
+    notice = fees.notice_of(db, scene["tender"].id)
+    assert notice is not None
+    number = fees.view(db, notice).sub_account.number or ""
+    before = len(receiver.received)
+    txn = bank.pay_in(number, notice.amount_fen - 1, payer=PAYER)  # one fen short
+    delivered = next(item for item in receiver.wait_for(before + 1) if txn.encode() in item.body)
+    headers = {SIGNATURE_HEADER: delivered.signature, "Content-Type": "application/json"}
+    first = client.post("/api/v1/finance/bank/notices", content=delivered.body, headers=headers)
+    again = client.post("/api/v1/finance/bank/notices", content=delivered.body, headers=headers)
+    assert first.status_code == again.status_code == 200, first.text
+    assert (first.json()["repeated"], again.json()["repeated"]) == (False, True)
+    assert fees.view(db, notice).status is fees.FeeStatus.SHORT
+    assert db.scalar(select(func.count()).select_from(Posting).where(Posting.kind == "fee_credit")) == 1
+    assert db.scalar(select(func.count()).select_from(FinanceAlert).where(FinanceAlert.kind == "payment_short")) == 1
