@@ -268,6 +268,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ),
     ("POST", "/workspace/performance/{tender_id}/guarantee"): frozenset({R.BIDDER}),
     ("POST", "/workspace/performance/{tender_id}/completion"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/tenders/{tender_id}/performance-requirement"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),

@@ -100,3 +100,24 @@ def test_the_winner_sees_its_performance_security_and_the_owner_records_completi
     assert problem_code(early) == "conflict"
     assert db.scalar(select(func.count()).select_from(Event).where(Event.action == "performance.completed")) == 0
     assert security.completed_at is None
+
+
+def test_the_owner_states_the_requirement_on_the_tender_page_above_10_percent_refused_naming_the_article(
+    client: TestClient, db: Session
+) -> None:
+    from tests.finance.support import deposit_tender
+
+    tender, setup = deposit_tender(db)
+    browser_login(client, db, setup["agent_user"])
+    page = f"/workspace/projects/tenders/{tender.id}"
+    token = csrf_from(client, page)
+    url = f"{page}/performance-requirement"
+    refused = client.post(url, data={"csrf_token": token, "percent": "12"})
+    assert refused.status_code == 422
+    assert problem_code(refused) == "performance_security_above_cap"
+    assert "第五十八条" in refused.text
+    assert performance.requirement_of(db, tender.id) is None
+    done = client.post(url, data={"csrf_token": token, "percent": "8"}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert outcome_code(done) == "performance_required"
+    assert "合同金额的 8%" in client.get(page).text

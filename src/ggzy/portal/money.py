@@ -61,6 +61,34 @@ def money_links(db: Session, tender_id: int) -> list[tuple[str, str]]:
     return links
 
 
+def requirement_percent(db: Session, tender_id: int) -> str | None:
+    """The performance security the tender's documents require, as a percentage (None: none stated)."""
+    row = performance.requirement_of(db, tender_id)
+    return performance.percent_text(row.basis_points) if row is not None else None
+
+
+REQUIREMENT_STATED = outcome("performance_required", N_("履约保证金要求已载明。"))
+
+
+@router.post(
+    "/workspace/projects/tenders/{tender_id}/performance-requirement",
+    summary="State the performance security the documents require (a percentage of the contract amount, at most 10%)",
+    responses=problem_responses(NotFound, NotTheTenderer, performance.PerformanceSecurityAboveCap, Conflict,
+                                InvalidInput),
+)  # fmt: skip
+def state_requirement(
+    tender_id: Id, request: Request, actor: Manager, _: CsrfChecked, db: DB, now: Now,
+    percent: Annotated[Ascii, Form(max_length=10)],
+) -> Response:  # fmt: skip
+    try:
+        performance.require_performance_security(db, actor, tender_id=tender_id, percent=percent.strip(), now=now)
+    except DomainError as error:
+        from ggzy.portal.owner import tender_page_refused
+
+        return tender_page_refused(request, db, actor, tender_id, now, error)
+    return see_other(f"/workspace/projects/tenders/{tender_id}#performance", done=REQUIREMENT_STATED)
+
+
 # --- the centre's fee schedule -------------------------------------------------------------------------------------
 
 

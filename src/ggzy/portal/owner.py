@@ -35,7 +35,7 @@ from ggzy.entities.service import entity_names, find_entity_by_credit_code
 from ggzy.evaluation import views as evaluation_views
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
-from ggzy.portal.money import money_links
+from ggzy.portal.money import money_links, requirement_percent
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_day, form_refused, see_other
@@ -367,6 +367,7 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "summary_fields": service.summary_fields_of(tender),
         "summary_kinds": summary_form.KIND_LABELS,
         "money_links": money_links(db, tender.id),  # fee notice, performance security (decision 0037)
+        "performance_percent": requirement_percent(db, tender.id),
     }
 
 
@@ -456,6 +457,9 @@ def _refused(request: Request, db: Session, actor: Principal, tender_id: int, no
     return form_refused(
         request, db, "ws_project_tender.html", lambda: _tender_context(db, actor, tender_id, now), error
     )
+
+
+tender_page_refused = _refused  # the tender page's forms in other modules (portal.money, decision 0037)
 
 
 @router.post(
