@@ -258,3 +258,29 @@ def test_only_the_winner_attaches_a_guarantee(db: Session, gm_ca: Path) -> None:
             now=scene["award"].awarded_at,
         )  # fmt: skip
     assert _count(db, PurposeSubAccount, PurposeSubAccount.number.is_not(None)) == 0
+
+
+def test_completion_releases_a_performance_guarantee_and_orders_no_cash(db: Session, gm_ca: Path) -> None:
+    import json
+
+    scene = awarded_with_security(db, gm_ca)
+    tender = scene["tender"]
+    bank = onboard(db)
+    body = guarantee_body(db, bank, scene)
+    performance.attach_guarantee(
+        db, principal(db, scene_winner_user(db, scene), Permission.AWARD_LETTERS_MINE), tender_id=tender.id,
+        body=body, signature=sign(bank, body), certificate_pem=bank.certificate.certificate_pem,
+        intermediates_pem=[], now=scene["award"].awarded_at,
+    )  # fmt: skip
+    contract(db, scene)
+    security = performance.security_of(db, tender.id)
+    assert security is not None
+    assert security.at_contract == "provided"
+    performance.record_completion(
+        db, manager_of(db, tender), tender_id=tender.id, completed_on=to_china_time(scene["award"].awarded_at).date(),
+        now=scene["award"].awarded_at + timedelta(days=1),
+    )  # fmt: skip
+    assert _count(db, RefundOrderRow, RefundOrderRow.ground == "performance") == 0
+    event = db.scalar(select(Event).where(Event.action == "performance.completed"))
+    assert event is not None
+    assert json.loads(event.payload)["guarantee_released"] == body["number"]
