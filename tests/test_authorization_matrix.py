@@ -171,6 +171,18 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/guarantees/{guarantee_id}/cancel"): frozenset({R.INSTITUTION}),
     ("POST", "/api/v1/guarantees/{guarantee_id}/claim"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/guarantees/{guarantee_id}/claim/payment"): frozenset({R.INSTITUTION}),
+    # performance security and fees (decision 0037); row-level scope (winner, owner, centre) in tests/finance
+    ("POST", "/api/v1/finance/performance/{tender_id}/requirement"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/finance/performance/{tender_id}"): frozenset(
+        {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
+    ),
+    ("POST", "/api/v1/finance/performance/{tender_id}/guarantee"): frozenset({R.BIDDER}),
+    ("POST", "/api/v1/finance/performance/{tender_id}/completion"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/api/v1/finance/fee-schedules"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/finance/fee-schedules"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/api/v1/finance/fee-notices/{tender_id}"): frozenset(
+        {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
+    ),
     ("POST", "/api/v1/award-loans"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/award-loans/offered"): frozenset({R.INSTITUTION}),
     ("GET", "/api/v1/award-letters/mine"): frozenset({R.BIDDER}),
@@ -273,6 +285,16 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/bidder/tenders/{tender_id}/registration"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/deposit-sub-account"): frozenset({R.BIDDER}),
     ("GET", "/workspace/institution"): frozenset({R.INSTITUTION}),
+    # performance security and fees (decision 0037)
+    ("GET", "/workspace/centre/fee-schedule"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/centre/fee-schedule"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/fees/{tender_id}"): frozenset({R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}),
+    ("GET", "/workspace/performance/{tender_id}"): frozenset(
+        {R.BIDDER, R.OWNER, R.AGENT, R.CENTRE_STAFF, R.SUPERVISOR}
+    ),
+    ("POST", "/workspace/performance/{tender_id}/guarantee"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/performance/{tender_id}/completion"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/projects/tenders/{tender_id}/performance-requirement"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/bids/withdraw"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/tenders/{tender_id}/decryption"): frozenset({R.BIDDER}),

@@ -43,6 +43,7 @@ from ggzy.experts.api import router as experts_router
 from ggzy.finance.api import router as finance_router
 from ggzy.finance.forfeiture_api import router as forfeiture_router
 from ggzy.finance.guarantees_api import router as guarantees_router
+from ggzy.finance.purpose_api import router as purpose_router
 from ggzy.finance.worker import BankLink
 from ggzy.ledger.api import router as ledger_router
 from ggzy.ledger.service import LedgerKeys, after_commit_hook, catch_up, load_ledger_keys, promise_headers
@@ -156,6 +157,7 @@ def create_app(
     app.include_router(awards_router, prefix=API_PREFIX)
     app.include_router(finance_router, prefix=API_PREFIX)
     app.include_router(guarantees_router, prefix=API_PREFIX)
+    app.include_router(purpose_router, prefix=API_PREFIX)  # performance security and fees (0037)
     app.include_router(forfeiture_router, prefix=API_PREFIX)
     app.include_router(documents_router, prefix=API_PREFIX)
     app.include_router(complaints_router, prefix=API_PREFIX)

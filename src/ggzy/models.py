@@ -39,6 +39,14 @@ from ggzy.finance.models import (
     PostingLine,
     RefundOrderRow,
 )
+from ggzy.finance.purpose_models import (
+    FeeNotice,
+    FeeSchedule,
+    PerformanceRequirement,
+    PerformanceSecurity,
+    PurposeCredit,
+    PurposeSubAccount,
+)
 from ggzy.ledger.models import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -108,6 +116,8 @@ __all__ = [
     "Event",
     "Expert",
     "ExpertSpecialty",
+    "FeeNotice",
+    "FeeSchedule",
     "FinanceAccount",
     "FinanceAlert",
     "Guarantee",
@@ -128,6 +138,8 @@ __all__ = [
     "OpeningKey",
     "OpeningKeyShare",
     "OpeningObjection",
+    "PerformanceRequirement",
+    "PerformanceSecurity",
     "PeriodViolation",
     "Posting",
     "PostingLine",
@@ -139,6 +151,8 @@ __all__ = [
     "Project",
     "ProjectCodeSequence",
     "PublicityObjection",
+    "PurposeCredit",
+    "PurposeSubAccount",
     "QualificationMark",
     "RefundOrderRow",
     "Registration",

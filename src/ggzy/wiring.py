@@ -20,8 +20,8 @@ from ggzy.awards import halts as award_halts
 from ggzy.complaints import halts as complaint_halts
 from ggzy.core.db import make_session_factory
 from ggzy.credit import hooks as credit_hooks
+from ggzy.finance import fees, performance, refund_triggers
 from ggzy.finance import hooks as finance_hooks
-from ggzy.finance import refund_triggers
 from ggzy.ledger.sequencer import install_numbering
 from ggzy.portal import live_feed, page_cache
 from ggzy.tendering import halts as tendering_halts
@@ -38,6 +38,8 @@ def install_domains() -> None:
     finance_hooks.register()  # each bid's deposit in the opening record (decision 0031)
     refund_triggers.register()  # the award, the contract, a withdrawal, a termination order refunds (0031)
     credit_hooks.register()  # the credit screens on registration, bids, the draw and the award (0040)
+    performance.register()  # the award fixes the winner's performance security, the contract checks it (0037)
+    fees.register()  # the award notice issues the fee notice (0037)
     lifecycle.mark_halts_installed()
 
 

@@ -43,6 +43,7 @@ from tests.factories import (
 )
 from tests.finance.desk_support import alert_resolution_scenario
 from tests.finance.guarantees_support import GUARANTEE_ACTIONS, award_loan_scenario, guarantee_scenario
+from tests.finance.performance_support import PERFORMANCE_ACTIONS, performance_scenario
 from tests.finance.support import FINANCE_ACTIONS, finance_scenario, forfeiture_scenario
 from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
 from tests.supervision.inspection_support import inspection_scenario, tipoff_scenario, trail_scenario
@@ -741,6 +742,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         **{action: (lambda action=action: venue_scenario(db, action)) for action in VENUE_ACTIONS},
         **{action: (lambda action=action: finance_scenario(db, action)) for action in FINANCE_ACTIONS},
         **{action: (lambda action=action: guarantee_scenario(db, action)) for action in GUARANTEE_ACTIONS},
+        **{action: (lambda action=action: performance_scenario(db, gm_ca, action)) for action in PERFORMANCE_ACTIONS},
         "award_loan.offered": lambda: award_loan_scenario(db, gm_ca),
         **{action: (lambda action=action: credit_scenario(db, action)) for action in CREDIT_ACTIONS},
         "deposit.forfeited": lambda: forfeiture_scenario(db, gm_ca),

@@ -83,6 +83,7 @@ class Permission(StrEnum):
     CREDIT_IMPORT = "credit.import"
     CREDIT_READ = "credit.read"
     ADMIN_WORKSPACE = "admin.workspace"
+    FEE_SCHEDULE_MANAGE = "fee.schedule_manage"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -171,6 +172,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.CREDIT_PENALISE: frozenset({Role.SUPERVISOR}),
     Permission.CREDIT_IMPORT: frozenset({Role.SUPERVISOR}),
     Permission.CREDIT_READ: _OVERSIGHT,
+    # the centre's fee schedule (交易服务费, decision 0037): its staff; the scope (their centre) is checked in finance
+    Permission.FEE_SCHEDULE_MANAGE: frozenset({Role.CENTRE_STAFF}),
 }
 
 

@@ -13,7 +13,7 @@ from ggzy.core.inputs import Ascii, Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
-from ggzy.finance import reconciliation, service, views
+from ggzy.finance import purpose_accounts, reconciliation, service, views
 from ggzy.finance.access import DepositsSealed, NotADepositReader
 from ggzy.finance.bank.http_adapter import BankRequestRefused
 from ggzy.finance.bank.protocol import BankAdapter, BankUnavailable, NoticeForged
@@ -91,7 +91,10 @@ def bank_notice(
     adapter: Bank, body: NoticeBody, db: DB, _: Public, now: Now, signature: Signature = ""
 ) -> NoticeAckOut:
     notice = adapter.verify_notice(body, signature)
-    outcome = service.record_credit(db, notice, now=now)
+    if purpose_accounts.is_purpose_number(db, notice.sub_account):  # performance security or a fee (0037)
+        outcome = purpose_accounts.record_credit(db, notice, now=now)
+    else:
+        outcome = service.record_credit(db, notice, now=now)
     return NoticeAckOut(bank_txn_id=notice.bank_txn_id, repeated=outcome.repeated, credit_id=outcome.credit.id)
 
 

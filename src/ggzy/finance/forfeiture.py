@@ -36,6 +36,7 @@ from ggzy.core.periods import DayCount, statutory_period
 from ggzy.core.permissions import Principal
 from ggzy.finance import books
 from ggzy.finance.models import Forfeiture, RefundOrderRow
+from ggzy.finance.performance import missing_for_forfeiture
 from ggzy.finance.rules import AccountPurpose, PostingKind
 from ggzy.tendering import read as tendering_read
 from ggzy.tendering import service as tendering
@@ -98,6 +99,10 @@ def _check_ground(db: Session, ground: ForfeitureGround, *, tender_id: int, enti
         return
     if _award_winner(db, tender_id) != entity_id:
         raise _refuse("该投标人不是中标人", "the bidder is not the award's winner")
+    if ground is ForfeitureGround.NO_PERFORMANCE_SECURITY and not missing_for_forfeiture(db, tender_id, entity_id):
+        raise _refuse(
+            "招标文件未要求履约保证金，或中标人已按要求提交", "no performance security was required, or it is provided"
+        )  # decision 0037
 
 
 @changes_state("deposit.forfeited", disclosed=False)

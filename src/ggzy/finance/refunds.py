@@ -26,6 +26,7 @@ from ggzy.core.violations import missed, record_missed, violation_entry
 from ggzy.finance import books
 from ggzy.finance.bank.protocol import OrderReceipt, OrderStatus, RefundOrder
 from ggzy.finance.models import BankCredit, FinanceAlert, RefundOrderRow
+from ggzy.finance.purpose_accounts import account_of_credit
 from ggzy.finance.refund_rules import RefundGround, interest_fen, refund_due
 from ggzy.finance.rules import AccountPurpose, AlertKind, PostingKind
 from ggzy.finance.service import credits_of, sub_account_of
@@ -162,7 +163,10 @@ def record_order_receipt(
     )  # fmt: skip
     row.status, row.answered_at, row.bank_txn_id, row.reason = status, receipt.at, receipt.bank_txn_id, receipt.reason
     if receipt.status is OrderStatus.EXECUTED:
-        deposit = books.deposit_account(db, tender_id=row.tender_id, entity_id=row.entity_id, now=now)
+        # a performance security's credit is debited from its own account (decision 0037), a deposit's from the deposit
+        deposit = account_of_credit(db, row.credit_id) or books.deposit_account(
+            db, tender_id=row.tender_id, entity_id=row.entity_id, now=now
+        )
         settlement = books.account(db, AccountPurpose.SETTLEMENT, now=now)
         lines = [(deposit, row.principal_fen)]
         if row.interest_fen:

@@ -28,6 +28,7 @@ class AccountPurpose(StrEnum):
     FORFEITED = "forfeited"  # deposits kept by law (第35条, 第74条), held for the owner
     FEES = "fees"  # service fees (交易服务费) earned
     PLATFORM_FUNDS = "platform_funds"  # the centre's own money in the settlement account (pays interest)
+    PERFORMANCE = "performance"  # a winner's performance security paid in cash, owed back after performance (0037)
 
 
 KIND_OF: dict[AccountPurpose, AccountKind] = {
@@ -39,6 +40,7 @@ KIND_OF: dict[AccountPurpose, AccountKind] = {
     AccountPurpose.FORFEITED: AccountKind.LIABILITY,
     AccountPurpose.FEES: AccountKind.INCOME,
     AccountPurpose.PLATFORM_FUNDS: AccountKind.EQUITY,
+    AccountPurpose.PERFORMANCE: AccountKind.LIABILITY,
 }
 # the accounts there is exactly one of (no tender, no entity)
 SINGLE_ACCOUNTS = frozenset(
@@ -59,6 +61,8 @@ class PostingKind(StrEnum):
     SUSPENSE_CREDIT = "suspense_credit"  # money in, to a sub-account nobody knows
     REFUND = "refund"  # money out: a deposit and its interest paid back along its route
     FORFEITURE = "forfeiture"  # a deposit kept by law (第35条 第2款, 第74条): the bidder's deposit to forfeited
+    PERFORMANCE_CREDIT = "performance_credit"  # money in, to a winner's performance security sub-account (0037)
+    FEE_CREDIT = "fee_credit"  # money in, to a fee notice's sub-account: fees earned (0037)
 
 
 class PayerCheck(StrEnum):
@@ -76,6 +80,8 @@ class AlertKind(StrEnum):
     PAYER_NOT_BASIC_ACCOUNT = "payer_not_basic_account"
     BASIC_ACCOUNT_UNKNOWN = "basic_account_unknown"
     REFUND_REJECTED = "refund_rejected"
+    PAYMENT_SHORT = "payment_short"  # a fee or performance security paid below what is due (0037)
+    PAYMENT_LONG = "payment_long"  # paid above what is due (0037)
 
 
 class PostingUnbalanced(DomainError):

@@ -36,9 +36,10 @@ from ggzy.config import Settings
 from ggzy.core.clock import Clock
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import DomainError
-from ggzy.finance import refunds, service
+from ggzy.finance import purpose_accounts, refunds, service
 from ggzy.finance.bank.protocol import BankAdapter, BankUnavailable, OrderReceipt, RefundOrder, SubAccount
 from ggzy.finance.models import DepositSubAccount, RefundOrderRow
+from ggzy.finance.purpose_models import PurposeSubAccount
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class FinanceWorker:
         report = PassReport()
         try:
             self._open_sub_accounts(report)
+            self._open_purpose_sub_accounts(report)  # performance security and fees (decision 0037)
             self._send_refund_orders(report)
         except BankUnavailable as error:
             report.unavailable = True
@@ -157,6 +159,22 @@ class FinanceWorker:
                     continue
                 self._record_sub_account(answer)
                 report.opened += 1
+
+    def _open_purpose_sub_accounts(self, report: PassReport) -> None:
+        with unit_of_work(self.factory, read_only=True) as db:
+            wanted = [(row.reference, row.name) for row in purpose_accounts.to_open(db, limit=self.batch)]
+        for reference, name in wanted:
+            try:
+                answer = self.adapter.open_sub_account(reference=reference, name=name)
+            except BankUnavailable:
+                raise
+            except DomainError as error:
+                report.refused.append(f"sub-account {reference}: {error.detail_en}")
+                continue
+            with self._transaction() as db:
+                _lock(db, select(PurposeSubAccount).where(PurposeSubAccount.reference == answer.reference))
+                purpose_accounts.record_opened(db, sub_account=answer, now=self.clock.now())
+            report.opened += 1
 
     def _record_sub_account(self, answer: SubAccount) -> None:
         with self._transaction() as db:

@@ -46,6 +46,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.inspections import router as inspections_router
     from ggzy.portal.institution import router as institution_router
     from ggzy.portal.live import router as live_router
+    from ggzy.portal.money import router as money_router
     from ggzy.portal.negotiation import router as negotiation_router
     from ggzy.portal.oversight import router as oversight_router
     from ggzy.portal.owner import router as owner_router
@@ -63,6 +64,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(workspace_router)
     app.include_router(bidder_router)
     app.include_router(institution_router)
+    app.include_router(money_router)  # performance security and fees (decision 0037)
     app.include_router(owner_router)
     app.include_router(centre_statistics_router)  # before centre's, though no path of theirs overlaps
     app.include_router(centre_router)

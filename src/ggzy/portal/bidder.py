@@ -36,6 +36,7 @@ from ggzy.finance import views as deposit_views
 from ggzy.finance.views import DepositLine
 from ggzy.portal import labels, pages
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.money import money_links
 from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
@@ -129,6 +130,7 @@ def _tender_context(request: Request, db: Session, actor: Principal, tender_id: 
         # and the guarantees it was issued, its refund and any forfeiture, with the last day to complain
         "deposit_line": deposit,
         "money": MONEY_LABELS,
+        "money_links": money_links(db, tender.id),  # fee notice, performance security (decision 0037)
         # who of the supervision and discipline inspection read the round's full trail, its bid's details included
         # (decision 0043)
         "looks": oversight_trail.looks_at(db, tender.id),

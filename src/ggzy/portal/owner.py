@@ -37,6 +37,7 @@ from ggzy.finance import forfeiture as deposit_forfeiture
 from ggzy.finance import views as deposit_views
 from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
+from ggzy.portal.money import money_links, requirement_percent
 from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
@@ -377,6 +378,8 @@ def _tender_context(db: Session, actor: Principal, tender_id: int, now: datetime
         "deposit_lines": deposit_views.deposit_lines(db, actor, tender_id=tender.id, now=now) if published else None,
         "may_forfeit": procedure(tender.procedure).law == TENDERING_LAW,
         "money": MONEY_LABELS,
+        "money_links": money_links(db, tender.id),  # fee notice, performance security (decision 0037)
+        "performance_percent": requirement_percent(db, tender.id),
     }
 
 
@@ -466,6 +469,9 @@ def _refused(request: Request, db: Session, actor: Principal, tender_id: int, no
     return form_refused(
         request, db, "ws_project_tender.html", lambda: _tender_context(db, actor, tender_id, now), error
     )
+
+
+tender_page_refused = _refused  # the tender page's forms in other modules (portal.money, decision 0037)
 
 
 @router.post(
