@@ -86,6 +86,22 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         assert booked == {(lots[0]["tender_id"], "opening"), (lots[0]["tender_id"], "evaluation"),
                           (lots[2]["tender_id"], "opening")}  # fmt: skip
 
+    # The supervision after the story (issue 13): a dishonest bidder intercepted at registration, a complaint
+    # accepted and dismissed (its decision public), a random inspection drawn, replayed and published.
+    oversight = result.report["oversight"]
+    assert oversight["interception"]["intercepted_at"] == "registration"
+    assert oversight["complaint"]["status"] == "dismissed"
+    assert oversight["inspection"]["replayed"] is True
+    with Session(fresh_engine) as db:
+        actions = set(db.scalars(select(Event.action).where(Event.action.like("c%") | Event.action.like("i%"))))
+        assert {"credit.list_imported", "credit.intercepted", "complaint.accepted", "complaint.dismissed",
+                "inspection.planned", "inspection.drawn", "inspection.published"} <= actions  # fmt: skip
+        entity_codes = set(db.scalars(select(Entity.credit_code)))
+        assert oversight["interception"]["credit_code"] not in entity_codes  # refused: never registered
+        dismissed = db.scalar(select(Event).where(Event.action == "complaint.dismissed"))
+        assert dismissed is not None
+        assert dismissed.disclosed  # on the project page's table of decisions (portal.process)
+
     # The keys it wrote log in (the files are what a person trying the demo uses).
     certificate = load_certificate((tmp_path / "demo" / "owner.pem").read_text())
     assert certificate.credit_code is not None

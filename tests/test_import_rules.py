@@ -70,6 +70,7 @@ ENTRY_POINTS = frozenset(
         "demo",
         "demo_story",
         "demo_deposits",
+        "demo_oversight",
         "admin_cli",
         "bidclient_cli",
         "models",

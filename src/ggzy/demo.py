@@ -47,6 +47,7 @@ from ggzy.demo_deposits import (
     DemoInstitution,
     deposit_report,
 )
+from ggzy.demo_oversight import oversight_story
 from ggzy.demo_story import (
     DemoBidder,
     ProcurementStory,
@@ -103,6 +104,9 @@ class DemoEntity:
     credit_code: str
     suite: Suite
     roles: tuple[Role, ...]
+
+
+DISHONEST_ORGANISATION = "MA6K9Y099"  # the dishonest bidder of the supervision story (ggzy.demo_oversight)
 
 
 def demo_credit_code(region_code: str, organisation: str) -> str:
@@ -469,15 +473,26 @@ def load_demo(
             "bank": _bank_report(bank, deposits),
             "events": events,
         }
-        (directory / "demo.json").write_text(
-            json.dumps({"project_code": project.code, "password": DEMO_PASSWORD} | report, ensure_ascii=False, indent=2)
-        )
         table.caption = (
             f"project {project.code}: lot 1 awarded and contracted, lot 2 failed at its opening and re-tendered; "
             f"procurement {purchase.code} (政府采购): lot A awarded from its report and contracted, lot B failed after "
             f"its evaluation and procured again, lot C by 竞争性磋商 to its result; "
             f"the new rounds are open for bidding; files in {directory}"
         )
+        awarded = next((story.tender_id for story in stories if story.winner and story.procedure == "open"), None)
+        end = story_clock.now()
+    # the supervision after the story, in units of work of its own (an inspection's seed needs its plan committed)
+    report["oversight"] = oversight_story(
+        factory, ledger_keys=ledger_keys, awarded_tender_id=awarded, now=end,
+        dishonest_code=demo_credit_code("530100", DISHONEST_ORGANISATION),
+    )  # fmt: skip
+    (directory / "demo.json").write_text(
+        json.dumps(
+            {"project_code": project.code, "password": DEMO_PASSWORD} | report,
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return DemoResult(table=table, report=report)
 
 
