@@ -178,14 +178,20 @@ def record_credit(db: Session, notice: CreditNotice, *, now: datetime, actor: Pr
     """Record a credit the bank notified (its signature verified by the adapter), once per ``bank_txn_id``: a
     repeated notice changes nothing and is no error. Money for a sub-account nobody knows goes to suspense with an
     alert for the centre; a payer that is not the bidder's basic account (第26条) is credited to its deposit, flagged
-    and alerted, and does not count towards the deposit (:func:`ggzy.finance.rules.assess_deposit`)."""
+    and alerted, and does not count towards the deposit (:func:`ggzy.finance.rules.assess_deposit`). A credit to the
+    settlement account's own balance (``notice.own_funds``: the centre funding it) is the centre's funds
+    (``platform_funds``, decision 0036), which pay the refunds' interest."""
     seen = db.scalar(select(BankCredit).where(BankCredit.bank_txn_id == notice.bank_txn_id))
     if seen is not None:
         return CreditOutcome(credit=seen, repeated=True)
     if notice.amount_fen <= 0:
         raise InvalidInput(field="amount_fen", reason_zh="入账金额应大于零", reason_en="a credit is more than zero")
-    row = db.scalar(select(DepositSubAccount).where(DepositSubAccount.number == notice.sub_account))
+    row = None
+    if not notice.own_funds:
+        row = db.scalar(select(DepositSubAccount).where(DepositSubAccount.number == notice.sub_account))
     check = PayerCheck.UNMATCHED if row is None else _payer_check(db, row, notice.payer_account)
+    if notice.own_funds:
+        check = PayerCheck.OWN_FUNDS
     centre_id = None
     if row is not None:
         centre_id = tendering.project_of(db, tendering.get_tender(db, row.tender_id))[0].centre_id
@@ -238,7 +244,9 @@ def _post_credit(
     db: Session, event: Event, notice: CreditNotice, row: DepositSubAccount | None, now: datetime
 ) -> Posting:
     settlement = books.account(db, AccountPurpose.SETTLEMENT, now=now)
-    if row is None:
+    if notice.own_funds:  # the centre's own money (decision 0036): it pays the refunds' interest
+        target, kind = books.account(db, AccountPurpose.PLATFORM_FUNDS, now=now), PostingKind.PLATFORM_FUNDING
+    elif row is None:
         target, kind = books.account(db, AccountPurpose.SUSPENSE, now=now), PostingKind.SUSPENSE_CREDIT
     else:
         target = books.deposit_account(db, tender_id=row.tender_id, entity_id=row.entity_id, now=now)
