@@ -49,12 +49,12 @@ from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import bidder_user, make_publicised_tender, principal
 
 from ggzy.awards import service as awards
+from ggzy.config import get_settings
+from ggzy.core.clock import to_china_time
 from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import Permission
 from ggzy.crypto import Suite, init_ca
-from ggzy.config import get_settings
-from ggzy.core.clock import to_china_time
 from ggzy.finance import books, reconciliation, refunds
 from ggzy.finance import service as finance
 from ggzy.finance.bank.http_adapter import HttpBankAdapter

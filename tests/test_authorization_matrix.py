@@ -169,7 +169,6 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ),
     ("POST", "/api/v1/guarantees/{guarantee_id}/amendments"): frozenset({R.INSTITUTION}),
     ("POST", "/api/v1/guarantees/{guarantee_id}/cancel"): frozenset({R.INSTITUTION}),
-    ("POST", "/api/v1/guarantees/{guarantee_id}/claim"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/guarantees/{guarantee_id}/claim/payment"): frozenset({R.INSTITUTION}),
     ("POST", "/api/v1/award-loans"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/award-loans/offered"): frozenset({R.INSTITUTION}),

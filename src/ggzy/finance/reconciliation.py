@@ -4,8 +4,9 @@ Time day against the books' settlement account.
 Every statement line is matched with the books: a credit by its ``bank_txn_id`` (``finance_credits``: a deposit, the
 centre funding the settlement account's own balance, an institution paying a claim), a debit by the idempotency key
 of the platform's order (``finance_refund_orders`` answered as executed) — its principal from the sub-account, its
-interest from the settlement account's own balance, two lines (decision 0036) — and the amounts compared. Every entry of the books that the bank booked that day (a credit by the bank's booking time, an executed
-refund by the time of the bank's receipt) must be on the statement; the statement's opening and closing balances
+interest from the settlement account's own balance, two lines (decision 0036) — and the amounts compared. Every
+entry of the books that the bank booked that day (a credit by the bank's booking time, an executed refund by the time
+of the bank's receipt) must be on the statement; the statement's opening and closing balances
 must be the books' at the day's bounds. Each difference becomes an alert for the centre (``finance_alerts``, with
 the run that found it) and is never corrected here: the books change only through their services, on the centre's
 decision. A run is recorded (``finance_reconciliations``) with its event, whether it found differences or none.

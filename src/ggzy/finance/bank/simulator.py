@@ -11,9 +11,9 @@ The bank holds the platform's settlement account (结算账户) and the virtual 
 account's balance is the sum of its sub-accounts' and of its own balance (the centre's funds, 自有资金: kept as the
 row of ``sub_accounts`` whose number is the settlement account itself, credited at the teller like any account). An
 order pays its principal out of its sub-account and its interest out of the own balance, both or neither: two
-transactions under the order's key (the interest's in ``order_key``). Every state change is one SQLite transaction: a credit books the
-transaction, the signed notice and its deliveries together (an outbox), so a notice is never lost nor sent for a
-credit that was not booked. Amounts are integer 分.
+transactions under the order's key (the interest's in ``order_key``). Every state change is one SQLite
+transaction: a credit books the transaction, the signed notice and its deliveries together (an outbox), so a notice
+is never lost nor sent for a credit that was not booked. Amounts are integer 分.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.events import canonical_json
 from ggzy.finance.bank.protocol import (
+    OWN_FUNDS_SHORT,
     CreditNotice,
     Direction,
     OrderReceipt,
     OrderStatus,
-    OWN_FUNDS_SHORT,
     RefundOrder,
     Statement,
     StatementLine,
@@ -228,8 +228,17 @@ class BankBooks:
             "INSERT INTO transactions (seq, bank_txn_id, sub_account, direction, amount_fen, counterparty_account,"
             " counterparty_name, counterparty_bank, booked_us, idempotency_key, order_key)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, bank_txn_id, sub_account, direction.value, amount_fen, *counterparty, _us(now), idempotency_key,
-             order_key),
+            (
+                seq,
+                bank_txn_id,
+                sub_account,
+                direction.value,
+                amount_fen,
+                *counterparty,
+                _us(now),
+                idempotency_key,
+                order_key,
+            ),
         )
         return bank_txn_id
 
@@ -327,8 +336,10 @@ class BankBooks:
             return f"余额不足 insufficient balance: {balance} 分 < {order.principal_fen} 分"
         own = self._balance(db, self.settlement_account)
         if own < order.interest_fen:
-            return f"{OWN_FUNDS_SHORT} the settlement account's own funds cannot pay the interest: {own} 分 < " \
+            return (
+                f"{OWN_FUNDS_SHORT} the settlement account's own funds cannot pay the interest: {own} 分 < "
                 f"{order.interest_fen} 分"
+            )
         return None
 
     def order_status(self, idempotency_key: str) -> OrderReceipt | None:
