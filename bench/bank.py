@@ -92,7 +92,8 @@ def _run(n: int) -> dict[str, Any]:
                         to_account=payer,  # along the route the money came
                         to_name=f"投标人{bidder}",
                         to_bank="中国工商银行",
-                        amount_fen=DEPOSIT_FEN,
+                        principal_fen=DEPOSIT_FEN,
+                        interest_fen=0,
                         purpose="退还投标保证金 标段 1",
                     )
                 )

@@ -15,9 +15,12 @@ Timed:
    500), ``adapter.order`` for each, ``refunds.record_order_receipt`` for each answer, one commit per batch (the bank
    worker's loop, which another engineer is writing) — until nothing is left; every order executed and posted.
 
-The interest rate is set to 0 for the run (``GGZY_DEPOSIT_INTEREST_ANNUAL_RATE=0``): the simulator pays an order out
-of its sub-account only, and a deposit's interest is the platform's to fund (decision 0031, left open), so an order
-with interest is rejected by the bank for want of balance. The interest is computed all the same (0 fen).
+Every refund carries interest (招标投标法实施条例 第57条) at the configured rate (``GGZY_DEPOSIT_INTEREST_ANNUAL_RATE``,
+0.35% unless the environment says otherwise; 360-day year): the award is made at least 30 days after the deposits were
+booked at the bank, and the centre's own funds, paid into the settlement account at the teller before the award (not
+timed), pay the interest (decision 0036): each order is a principal from its sub-account and an interest from the
+settlement account's own balance. After the run (not timed) the bank's statement of the day is reconciled with the
+books: every line matched, no difference.
 
 Prints one JSON line. ``--sizes`` (default 1000,10000); ``--quick`` runs 20.
 
@@ -33,11 +36,10 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-os.environ["GGZY_DEPOSIT_INTEREST_ANNUAL_RATE"] = "0"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.factories: the service-driven scene
 
 import httpx
@@ -47,11 +49,13 @@ from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import bidder_user, make_publicised_tender, principal
 
 from ggzy.awards import service as awards
+from ggzy.config import get_settings
+from ggzy.core.clock import to_china_time
 from ggzy.core.db import make_engine, unit_of_work
 from ggzy.core.migrate import upgrade
 from ggzy.core.permissions import Permission
 from ggzy.crypto import Suite, init_ca
-from ggzy.finance import books, refunds
+from ggzy.finance import books, reconciliation, refunds
 from ggzy.finance import service as finance
 from ggzy.finance.bank.http_adapter import HttpBankAdapter
 from ggzy.finance.bank.protocol import CreditNotice, OrderStatus
@@ -60,6 +64,7 @@ from ggzy.finance.rules import AccountPurpose
 from ggzy.wiring import session_factory
 
 DEPOSIT_FEN = 2_000_000  # ¥20,000: 2% of the scene's ¥1,000,000 lot (招标投标法实施条例 第26条)
+FUNDS_PER_REFUND_FEN = 5_000  # the centre's own money paid in per depositor: more than any refund's interest here
 BATCH = 500
 
 
@@ -78,6 +83,25 @@ def _pay(db, adapter: HttpBankAdapter, teller: httpx.Client, url: str, tender, u
     notice = CreditNotice(
         bank_txn_id=answer["bank_txn_id"], sub_account=opened.number, amount_fen=DEPOSIT_FEN, payer_account=payer,
         payer_name=body["payer_name"], payer_bank="中国工商银行", booked_at=datetime.fromisoformat(answer["booked_at"]),
+    )  # fmt: skip
+    finance.record_credit(db, notice, now=TEST_NOW)
+
+
+def info_now(url: str) -> str:
+    return str(httpx.get(f"{url}/info").json()["now"])
+
+
+def _fund(db, teller: httpx.Client, url: str, settlement: str, amount_fen: int) -> None:  # type: ignore[no-untyped-def]
+    """The centre pays its own money into the settlement account (it pays the refunds' interest), recorded."""
+    body = {"sub_account": settlement, "amount_fen": amount_fen, "payer_account": "3101000000000001",
+            "payer_name": "交易中心", "payer_bank": "中国工商银行"}  # fmt: skip
+    booked = teller.post(f"{url}/teller/transfers", json=body)
+    booked.raise_for_status()
+    answer = booked.json()
+    notice = CreditNotice(
+        bank_txn_id=answer["bank_txn_id"], sub_account=settlement, amount_fen=amount_fen,
+        payer_account=body["payer_account"], payer_name=body["payer_name"], payer_bank=body["payer_bank"],
+        booked_at=datetime.fromisoformat(answer["booked_at"]), own_funds=True,
     )  # fmt: skip
     finance.record_credit(db, notice, now=TEST_NOW)
 
@@ -108,7 +132,10 @@ def _run(n: int) -> dict[str, Any]:
                 )  # fmt: skip
                 tender_id, agent_user = scene["tender"].id, scene["agent_user"]
                 first = awards.candidates_of(scene["publicity"])[0]["bid_id"]
-                award_at = scene["publicity"].ends_at
+                bank_now = datetime.fromisoformat(info_now(url))
+                award_at = max(scene["publicity"].ends_at, bank_now + timedelta(days=30))  # interest for 30 days +
+                funds = FUNDS_PER_REFUND_FEN * (n + 3)
+                _fund(db, teller, url, info["settlement_account"], funds)
             set_up = time.perf_counter() - started
 
             started = time.perf_counter()
@@ -141,15 +168,27 @@ def _run(n: int) -> dict[str, Any]:
                 select(func.count()).where(RefundOrderRow.status == "executed", RefundOrderRow.posting_id.is_not(None))
             )
             balances = books.balances_by_purpose(db)
+            interest = int(db.scalar(select(func.sum(RefundOrderRow.interest_fen))) or 0)
             assert executed == sent == n + 2, (executed, sent, n)  # every depositor but the winner
+            assert db.scalar(select(func.min(RefundOrderRow.interest_fen))) > 0  # each with interest
             assert balances[AccountPurpose.DEPOSIT] == DEPOSIT_FEN  # the winner's, until the contract
-            assert balances[AccountPurpose.SETTLEMENT] == DEPOSIT_FEN
+            assert balances[AccountPurpose.INTEREST_EXPENSE] == interest
+            assert balances[AccountPurpose.SETTLEMENT] == DEPOSIT_FEN + funds - interest
             assert books.incomplete_postings(db) == []
+        with HttpBankAdapter.pinned(url, public_key=info["public_key"], timeout=120) as adapter:
+            statement = adapter.statement(to_china_time(bank_now).date())
+        with unit_of_work(factory) as db:
+            run = reconciliation.reconcile(db, statement, now=award_at)
+            assert (run.differences, run.matched_lines) == (0, len(statement.lines)), run.differences
+            assert statement.closing_balance_fen == DEPOSIT_FEN + funds - interest
         engine.dispose()
     total = awarding + sending
     return {
         "n": n,
         "refunds": sent,
+        "annual_rate": str(get_settings().deposit_interest_annual_rate),
+        "interest_fen": interest,
+        "statement_lines_reconciled": run.matched_lines,
         "award_with_orders_s": round(awarding, 2),
         "orders_per_s_at_award": round(sent / awarding, 1),
         "send_and_post_s": round(sending, 2),

@@ -169,7 +169,6 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ),
     ("POST", "/api/v1/guarantees/{guarantee_id}/amendments"): frozenset({R.INSTITUTION}),
     ("POST", "/api/v1/guarantees/{guarantee_id}/cancel"): frozenset({R.INSTITUTION}),
-    ("POST", "/api/v1/guarantees/{guarantee_id}/claim"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/api/v1/guarantees/{guarantee_id}/claim/payment"): frozenset({R.INSTITUTION}),
     # performance security and fees (decision 0037); row-level scope (winner, owner, centre) in tests/finance
     ("POST", "/api/v1/finance/performance/{tender_id}/requirement"): frozenset({R.OWNER, R.AGENT}),

@@ -116,7 +116,6 @@ GUARANTEE_ACTIONS = (
     "guarantee.issued",
     "guarantee.amended",
     "guarantee.cancelled",
-    "guarantee.claimed",
     "guarantee.claim_paid",
 )
 
@@ -153,10 +152,9 @@ def guarantee_scenario(db: Session, action: str) -> Callable[[], object]:
             db, bank.actor(db), guarantee_id=row.id, reason="投标人撤回申请", now=TEST_NOW
         )
     after = tender.bid_deadline + timedelta(days=1)
-    owner = principal(db, setup["owner_user"], Permission.GUARANTEE_CLAIM)
-    if action == "guarantee.claimed":
-        return lambda: guarantees.lodge_claim(db, owner, guarantee_id=row.id, reason="投标截止后撤销投标", now=after)
-    guarantees.lodge_claim(db, owner, guarantee_id=row.id, reason="投标截止后撤销投标", now=after)
+    owner = principal(db, setup["owner_user"], Permission.AWARD_MANAGE)
+    # the claim a forfeiture decision lodges (tests/finance/test_claims.py walks the decision itself)
+    guarantees.claim_by_decision(db, owner, guarantee=row, reason="投标截止后撤销投标", now=after)
     return lambda: guarantees.pay_claim(db, bank.actor(db), guarantee_id=row.id, payment_reference="PAY1", now=after)
 
 

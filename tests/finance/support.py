@@ -75,12 +75,12 @@ def opened(db: Session, tender: Tender, user: User | None = None) -> tuple[Depos
 
 def notice(
     sub_account: str, amount_fen: int, *, payer_account: str = "530100000001", booked_at: datetime | None = None,
-    bank_txn_id: str | None = None,
+    bank_txn_id: str | None = None, own_funds: bool = False,
 ) -> CreditNotice:  # fmt: skip
     return CreditNotice(
         bank_txn_id=bank_txn_id or f"TXN{next(_serials):08d}", sub_account=sub_account, amount_fen=amount_fen,
         payer_account=payer_account, payer_name="某建设有限公司", payer_bank="某银行昆明分行",
-        booked_at=booked_at or TEST_NOW + timedelta(days=1),
+        booked_at=booked_at or TEST_NOW + timedelta(days=1), own_funds=own_funds,
     )  # fmt: skip
 
 
@@ -90,6 +90,7 @@ FINANCE_ACTIONS = (
     "deposit.credit_recorded",
     "deposit.refund_ordered",
     "deposit.refund_answered",
+    "deposit.refund_refused",
     "finance.reconciled",
 )
 RATE, BASIS = Decimal("0.0035"), 360
@@ -163,4 +164,6 @@ def finance_scenario(db: Session, action: str) -> Callable[[], object]:
     if action == "deposit.refund_ordered":
         return lambda: order(db, row)
     key = order(db, row)[0].idempotency_key
+    if action == "deposit.refund_refused":
+        return lambda: refunds.record_order_refused(db, key, reason="HTTP 409 idempotency_key_reused", now=TEST_NOW)
     return lambda: refunds.record_order_receipt(db, receipt(key, OrderStatus.EXECUTED, txn="B1"), now=TEST_NOW)

@@ -234,19 +234,18 @@ def test_no_guarantee_is_issued_after_the_bid_deadline(db: Session) -> None:
     assert _counts(db) == before
 
 
-def test_the_owner_claims_after_the_deadline_and_the_institution_pays(db: Session) -> None:
+def test_the_institution_pays_the_claim_a_forfeiture_lodged_and_only_its_own(db: Session) -> None:
+    """The claim itself is lodged by the owner's forfeiture decision (tests/finance/test_claims.py); here, what the
+    institution may do with it."""
     tender, setup = deposit_tender(db)
     bank, bidder = onboard(db), entity_of(db, bidder_user(db))
     row = issued(db, bank, tender, bidder)
-    owner = principal(db, setup["owner_user"], Permission.GUARANTEE_CLAIM)
-    with pytest.raises(guarantees.ClaimNotYet):
-        guarantees.lodge_claim(db, owner, guarantee_id=row.id, reason="撤销投标", now=TEST_NOW)
+    owner = principal(db, setup["owner_user"], Permission.AWARD_MANAGE)
     after = tender.bid_deadline + timedelta(days=2)
-    stranger = principal(db, bidder_user(db))
-    with pytest.raises(NotFound):  # not the beneficiary: not even told it exists
-        guarantees.lodge_claim(db, stranger, guarantee_id=row.id, reason="撤销投标", now=after)
-    guarantees.lodge_claim(
-        db, owner, guarantee_id=row.id, reason="投标截止后撤销投标文件（实施条例 第35条）", now=after
+    with pytest.raises(guarantees.GuaranteeStatusWrong):  # nothing to pay before a claim
+        guarantees.pay_claim(db, bank.actor(db), guarantee_id=row.id, payment_reference="X", now=after)
+    guarantees.claim_by_decision(
+        db, owner, guarantee=row, reason="投标截止后撤销投标文件（实施条例 第35条）", now=after
     )
     assert (row.status, row.claimed_by_entity_id) == ("claimed", setup["owner"].id)
     other_bank = onboard(db)
@@ -256,8 +255,8 @@ def test_the_owner_claims_after_the_deadline_and_the_institution_pays(db: Sessio
     assert (row.status, row.payment_reference) == (GuaranteeStatus.PAID.value, "PAY-001")
     expired = issued(db, bank, tender, bidder)
     with pytest.raises(guarantees.GuaranteeExpired):
-        guarantees.lodge_claim(
-            db, owner, guarantee_id=expired.id, reason="过期", now=expired.valid_until + timedelta(1)
+        guarantees.claim_by_decision(
+            db, owner, guarantee=expired, reason="过期", now=expired.valid_until + timedelta(1)
         )
 
 

@@ -117,11 +117,19 @@ def test_after_the_opening_the_owner_reads_the_guarantee_and_claims_on_it(
     assert [(d["met"], d["form"], d["guarantee_id"]) for d in deposits] == [
         (True, "电子保函", row.id), (False, None, None), (False, None, None),
     ]  # fmt: skip
-    claim = client.post(
-        f"/api/v1/guarantees/{row.id}/claim", json={"reason": "中标后拒签合同（实施条例 第74条）"}, headers=owner
+    # a claim follows the owner's forfeiture decision (decision 0036): no free-standing claim route
+    assert client.post(f"/api/v1/guarantees/{row.id}/claim", json={"reason": "x"}, headers=owner).status_code in (
+        404,
+        405,
     )
-    assert claim.status_code == 200, claim.text
-    assert claim.json()["status"] == "claimed"
+    decided = client.post(
+        f"/api/v1/tenders/{setup['tender'].id}/deposits/forfeitures", headers=owner,
+        json={"entity_id": row.applicant_entity_id, "ground": "revoked_after_deadline",
+              "reasons": "投标截止后书面撤销投标文件（实施条例 第35条 第2款）"},
+    )  # fmt: skip
+    assert decided.status_code == 201, decided.text
+    assert decided.json()["guarantee_id"] == row.id
+    assert client.get(f"/api/v1/guarantees/{row.id}", headers=owner).json()["status"] == "claimed"
     clock.set(setup["opened_at"] + timedelta(days=1))
     bank = seen["bank"]
     paid = client.post(

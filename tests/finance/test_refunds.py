@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ggzy.core.errors import NotFound
 from ggzy.finance import books, refunds
 from ggzy.finance import service as finance
-from ggzy.finance.bank.protocol import OrderStatus
+from ggzy.finance.bank.protocol import OWN_FUNDS_SHORT, OrderStatus
 from ggzy.finance.models import FinanceAlert, Posting, RefundOrderRow
 from ggzy.finance.refund_rules import RefundGround
 from ggzy.finance.rules import AccountPurpose, AlertKind
@@ -44,7 +44,7 @@ def test_regulations_art_57_the_deposit_goes_back_along_its_route_with_interest_
     assert order(db, row) == []  # ordered twice is one refund
     assert _counts(db) == before
     (sent,) = [o for o in refunds.refund_orders_to_send(db) if o.idempotency_key == ordered.idempotency_key]
-    assert sent.amount_fen == DEPOSIT_FEN + 681
+    assert (sent.principal_fen, sent.interest_fen, sent.amount_fen) == (DEPOSIT_FEN, 681, DEPOSIT_FEN + 681)
     assert _deposit(db, row) == DEPOSIT_FEN  # nothing posted until the bank executes it
     refunds.record_order_receipt(db, receipt(ordered.idempotency_key, OrderStatus.ACCEPTED), now=TEST_NOW)
     expense = books.account(db, AccountPurpose.INTEREST_EXPENSE, now=TEST_NOW)
@@ -90,7 +90,7 @@ def test_a_receipt_for_an_order_nobody_made_is_refused_and_leaves_nothing(db: Se
 
 
 _STEPS = st.lists(
-    st.tuples(st.sampled_from(["pay", "repeat", "unknown", "order", "execute", "reject"]), st.integers(0, 3)),
+    st.tuples(st.sampled_from(["pay", "repeat", "unknown", "fund", "order", "execute", "reject"]), st.integers(0, 3)),
     min_size=1,
     max_size=30,
 )
@@ -101,13 +101,18 @@ _STEPS = st.lists(
 def test_the_books_stay_balanced_and_equal_to_the_bank_through_payments_refunds_and_repeats(
     db: Session, steps: list
 ) -> None:
-    """DESIGN §4.5 over random sequences of payments, repeated notices, unknown sub-accounts, refund orders and the
-    bank's answers (repeated, or arriving after a crash: the same answer again): every posting balances, and the
-    settlement account equals the deposits plus suspense less the interest the centre paid; the money at the bank
-    (credits in, executed orders out) equals the settlement account."""
+    """DESIGN §4.5 over random sequences of payments, repeated notices, unknown sub-accounts, the centre funding the
+    settlement account, refund orders with interest (招标投标法实施条例 第57条, at the configured 0.35%) and the
+    bank's answers (repeated, or arriving after a crash: the same answer again; an order whose interest the centre's
+    own funds cannot pay rejected whole, as the bank does, decision 0036): every posting balances; the settlement
+    account equals the deposits plus suspense plus the centre's funds less the interest it paid; the money at the
+    bank (credits in, executed principal and interest out) equals the settlement account; the centre's funds never
+    go below zero."""
     tender, _ = deposit_tender(db)
     rows = [opened(db, tender)[0] for _ in range(4)]
     sent: list = []
+    start = books.balances_by_purpose(db)  # the examples share the test's transaction
+    own = start[AccountPurpose.PLATFORM_FUNDS] - start[AccountPurpose.INTEREST_EXPENSE]  # the bank's own balance
     for step, index in steps:
         row = rows[index]
         if step == "pay":
@@ -117,18 +122,29 @@ def test_the_books_stay_balanced_and_equal_to_the_bank_through_payments_refunds_
             finance.record_credit(db, sent[index % len(sent)], now=TEST_NOW)
         elif step == "unknown":
             finance.record_credit(db, notice(f"NOBODY{index}", 777), now=TEST_NOW)
+        elif step == "fund":
+            finance.record_credit(db, notice("SETTLEMENT", 20 * (index + 1), own_funds=True), now=TEST_NOW)
+            own += 20 * (index + 1)
         elif step == "order":
-            order(db, row, days=index)
+            order(db, row, days=30 + 10 * index)
         elif step in ("execute", "reject"):
             for pending in refunds.refund_orders_to_send(db)[:1]:
-                status = OrderStatus.EXECUTED if step == "execute" else OrderStatus.REJECTED
+                status, reason = (OrderStatus.EXECUTED, None) if step == "execute" else (OrderStatus.REJECTED, "x")
+                if status is OrderStatus.EXECUTED and own < pending.interest_fen:
+                    status, reason = OrderStatus.REJECTED, f"{OWN_FUNDS_SHORT} {own} < {pending.interest_fen}"
+                if status is OrderStatus.EXECUTED:
+                    own -= pending.interest_fen
                 for _ in range(2):  # every answer arrives twice
-                    refunds.record_order_receipt(db, receipt(pending.idempotency_key, status, txn="B"), now=TEST_NOW)
+                    refunds.record_order_receipt(
+                        db, receipt(pending.idempotency_key, status, txn="B", reason=reason), now=TEST_NOW
+                    )
     totals = books.balances_by_purpose(db)
     assert books.incomplete_postings(db) == []
     assert totals[AccountPurpose.SETTLEMENT] == (
-        totals[AccountPurpose.DEPOSIT] + totals[AccountPurpose.SUSPENSE] - totals[AccountPurpose.INTEREST_EXPENSE]
-    )
+        totals[AccountPurpose.DEPOSIT] + totals[AccountPurpose.SUSPENSE] + totals[AccountPurpose.PLATFORM_FUNDS]
+        - totals[AccountPurpose.INTEREST_EXPENSE]
+    )  # fmt: skip
+    assert totals[AccountPurpose.PLATFORM_FUNDS] - totals[AccountPurpose.INTEREST_EXPENSE] == own >= 0
     from ggzy.finance.models import BankCredit
 
     money_in = db.scalar(select(func.sum(BankCredit.amount_fen))) or 0
@@ -139,3 +155,9 @@ def test_the_books_stay_balanced_and_equal_to_the_bank_through_payments_refunds_
     )
     assert totals[AccountPurpose.SETTLEMENT] == money_in - (money_out or 0)
     assert all(balance >= 0 for balance in [_deposit(db, row) for row in rows])
+    ordered = db.scalars(select(RefundOrderRow.interest_fen)).all()
+    assert all(interest > 0 for interest in ordered)  # every refund here carries interest
+    unfunded = finance.alerts(db, kind=AlertKind.INTEREST_UNFUNDED)
+    assert len(unfunded) == len(
+        db.scalars(select(RefundOrderRow.id).where(RefundOrderRow.reason.startswith(OWN_FUNDS_SHORT))).all()
+    )

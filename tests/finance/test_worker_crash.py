@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,10 +36,11 @@ from ggzy.finance.worker import FinanceWorker
 from ggzy.wiring import session_factory
 from tests.conftest import TEST_NOW
 from tests.finance.bank.conftest import SOURCES, BankProcess, NoticeReceiver, bank_day, debits
-from tests.finance.support import deposit_tender, requested, with_basic_account
+from tests.finance.support import RATE, deposit_tender, requested, with_basic_account
 from tests.finance.worker_support import PAYER, adapter, bank, engine, platform_db, receiver  # noqa: F401 (fixtures)
 
 BIDDERS = 30
+FUNDS = 100_000  # the centre's own money at the bank: it pays the refunds' interest (decision 0036)
 HANG = 0.4  # seconds each order's answer is held back by the bank, after it executed the order
 
 
@@ -61,7 +63,8 @@ def _worker(url: str, bank: BankProcess, data: Path, log: Path) -> subprocess.Po
 def _prepare(
     factory: sessionmaker[Session], adapter: HttpBankAdapter, bank: BankProcess, receiver: NoticeReceiver
 ) -> list[str]:
-    """BIDDERS deposits paid at the bank and recorded, a refund ordered for each: the outbox the worker drains."""
+    """BIDDERS deposits paid at the bank and recorded, the centre's own funds paid into the settlement account, a
+    refund ordered for each 31 days after, with interest (招标投标法实施条例 第57条): the outbox the worker drains."""
     with factory() as db:
         tender, _ = deposit_tender(db)
         for _ in range(BIDDERS):
@@ -75,15 +78,27 @@ def _prepare(
         numbers = list(db.scalars(select(finance.DepositSubAccount.number).order_by(finance.DepositSubAccount.id)))
         for position, number in enumerate(numbers):
             bank.pay_in(number or "", 100_000 + position, payer=PAYER)
-        for signed in receiver.wait_for(BIDDERS, timeout=60):
+        bank.fund(FUNDS)
+        for signed in receiver.wait_for(BIDDERS + 1, timeout=60):
             finance.record_credit(db, adapter.verify_notice(signed.body, signed.signature), now=TEST_NOW)
+        later = datetime.fromisoformat(bank.info()["now"]) + timedelta(days=31)
         for row in db.scalars(select(finance.DepositSubAccount)):
             refunds.order_refunds(
                 db, SYSTEM, tender_id=row.tender_id, entity_id=row.entity_id, ground=RefundGround.UNSUCCESSFUL,
-                annual_rate=Decimal(0), day_basis=360, now=TEST_NOW,
+                annual_rate=RATE, day_basis=360, now=later,
             )  # fmt: skip
         db.commit()
+        assert all(db.scalars(select(RefundOrderRow.interest_fen)))  # each with interest
         return list(db.scalars(select(RefundOrderRow.idempotency_key).order_by(RefundOrderRow.id)))
+
+
+def _interest(db: Session) -> int:
+    return int(db.scalar(select(func.sum(RefundOrderRow.interest_fen))) or 0)
+
+
+def _orders_at_bank(adapter: HttpBankAdapter, day: date) -> int:
+    """The orders the bank executed that day (an order's principal and interest are two lines under its key)."""
+    return len({line.idempotency_key for line in adapter.statement(day).lines if line.idempotency_key})
 
 
 def _executed_in_books(factory: sessionmaker[Session]) -> int:
@@ -105,7 +120,7 @@ def test_kill_9_during_a_refund_batch_transfers_and_posts_every_refund_exactly_o
     day = bank_day(bank)
     deadline = time.monotonic() + 120
     while True:  # until the bank executed a few more orders than the books recorded, the last answer in flight
-        at_bank = sum(1 for line in adapter.statement(day).lines if line.idempotency_key)
+        at_bank = _orders_at_bank(adapter, day)
         if at_bank >= 3 and at_bank > _executed_in_books(factory):
             break
         assert first.poll() is None, log.read_text()
@@ -114,7 +129,7 @@ def test_kill_9_during_a_refund_batch_transfers_and_posts_every_refund_exactly_o
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
 
-    at_bank = sum(1 for line in adapter.statement(day).lines if line.idempotency_key)
+    at_bank = _orders_at_bank(adapter, day)
     in_books = _executed_in_books(factory)
     assert 0 < at_bank < BIDDERS
     assert in_books < at_bank
@@ -132,14 +147,15 @@ def test_kill_9_during_a_refund_batch_transfers_and_posts_every_refund_exactly_o
     with factory() as db:
         rows = list(db.scalars(select(RefundOrderRow).order_by(RefundOrderRow.id)))
         assert [row.idempotency_key for row in rows] == keys
-        for row in rows:  # transferred once at the bank, posted once in the books
+        for row in rows:  # transferred once at the bank (principal and interest), posted once in the books
             assert (row.status, row.posting_id is not None) == ("executed", True), row.idempotency_key
-            assert debits(statement, row.idempotency_key) == [row.principal_fen]
+            assert debits(statement, row.idempotency_key) == [row.principal_fen, row.interest_fen]
         refund_postings = db.scalar(select(func.count()).select_from(Posting).where(Posting.kind == "refund"))
         assert refund_postings == BIDDERS
         assert books.incomplete_postings(db) == []
         settlement = books.balance(db, books.account(db, AccountPurpose.SETTLEMENT, now=TEST_NOW))
-        assert settlement == statement.closing_balance_fen == 0  # the books equal the bank: every deposit back
+        # the books equal the bank: every deposit back, the interest paid from the centre's funds
+        assert settlement == statement.closing_balance_fen == FUNDS - _interest(db)
         assert books.balances_by_purpose(db)[AccountPurpose.DEPOSIT] == 0
     # and the reconciliation of the day, from the shell, finds nothing to say
     reconciled = subprocess.run(
@@ -147,7 +163,8 @@ def test_kill_9_during_a_refund_batch_transfers_and_posts_every_refund_exactly_o
         env=_environment(platform_db, bank, tmp_path / "data"), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
-    assert f"{2 * BIDDERS} matched, 0 differences" in reconciled.stdout
+    # each deposit in, the centre's funds in, each refund's principal and interest out
+    assert f"{3 * BIDDERS + 1} matched, 0 differences" in reconciled.stdout
 
 
 class TransactionProbe:
@@ -250,7 +267,7 @@ def test_two_workers_at_once_transfer_and_post_each_refund_once(
         for row in db.scalars(select(RefundOrderRow).order_by(RefundOrderRow.id)):
             assert row.idempotency_key in keys
             assert (row.status, row.posting_id is not None) == ("executed", True)
-            assert debits(statement, row.idempotency_key) == [row.principal_fen]
+            assert debits(statement, row.idempotency_key) == [row.principal_fen, row.interest_fen]
         assert db.scalar(select(func.count()).select_from(Posting).where(Posting.kind == "refund")) == BIDDERS
-        assert books.balance(db, books.account(db, AccountPurpose.SETTLEMENT, now=TEST_NOW)) == 0
-        assert statement.closing_balance_fen == 0
+        settlement = books.balance(db, books.account(db, AccountPurpose.SETTLEMENT, now=TEST_NOW))
+        assert settlement == statement.closing_balance_fen == FUNDS - _interest(db)

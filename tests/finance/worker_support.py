@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -101,12 +102,35 @@ def credit_from_bank(
     return outcome.credit
 
 
-def order_back(db: Session, row: DepositSubAccount, ground: RefundGround = RefundGround.UNSUCCESSFUL) -> None:
+def order_back(
+    db: Session, row: DepositSubAccount, ground: RefundGround = RefundGround.UNSUCCESSFUL, *,
+    annual_rate: Decimal = Decimal(0), now: datetime = TEST_NOW,
+) -> None:  # fmt: skip
     refunds.order_refunds(
-        db, SYSTEM, tender_id=row.tender_id, entity_id=row.entity_id, ground=ground, annual_rate=Decimal(0),
-        day_basis=360, now=TEST_NOW,
+        db, SYSTEM, tender_id=row.tender_id, entity_id=row.entity_id, ground=ground, annual_rate=annual_rate,
+        day_basis=360, now=now,
     )  # fmt: skip
     db.commit()
+
+
+def fund_from_bank(
+    db: Session, bank: BankProcess, receiver: NoticeReceiver, adapter: HttpBankAdapter, amount_fen: int
+) -> BankCredit:
+    """The centre pays its own money into the settlement account at the bank (it pays the refunds' interest); the
+    bank's signed notice, as received, recorded by the platform as the centre's funds."""
+    before = len(receiver.received)
+    txn = bank.fund(amount_fen)
+    received = receiver.wait_for(before + 1)
+    delivered = next(item for item in received if txn.encode() in item.body)
+    notice = adapter.verify_notice(delivered.body, delivered.signature)
+    assert notice.own_funds
+    outcome = finance.record_credit(db, notice, now=TEST_NOW)
+    db.commit()
+    return outcome.credit
+
+
+def bank_now(bank: BankProcess) -> datetime:
+    return datetime.fromisoformat(bank.info()["now"])
 
 
 def orders(db: Session) -> list[RefundOrderRow]:

@@ -14,6 +14,13 @@ under its event, in one transaction. A deposit already ordered back, or a tender
 here give no forfeiture), is refused and leaves nothing. A forfeited deposit is never ordered back
 (:mod:`ggzy.finance.refund_triggers`).
 
+A deposit met by an electronic guarantee (``guarantees.covering_guarantee``: the bidder paid nothing into its
+sub-account) has no money in the books to move: the decision itself lodges the claim (索赔) on that guarantee, in
+its transaction and under its event (``deposit.forfeited`` names the guarantee and the amount claimed), and asks
+for the bidder's sub-account if it has none, for the institution to pay the claim into; the payment, when the bank
+notifies it, is posted to forfeited deposits (``service.record_credit``). There is no claim without such a decision
+(decision 0036).
+
 The bidder may contest it: a complaint to the supervisory department within 10 日 of learning of it (第60条), whose
 last day the decision records (``appeal_until``); the complaint itself goes through ``ggzy.complaints`` (which
 finance, a lower layer, does not import).
@@ -22,8 +29,9 @@ finance, a lower layer, does not import).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,14 +42,17 @@ from ggzy.core.errors import Conflict, DomainError, NotFound
 from ggzy.core.events import changes_state, events_for, record_event
 from ggzy.core.periods import DayCount, statutory_period
 from ggzy.core.permissions import Principal
-from ggzy.finance import books
-from ggzy.finance.models import Forfeiture, RefundOrderRow
+from ggzy.finance import books, guarantees
+from ggzy.finance.models import DepositSubAccount, Forfeiture, RefundOrderRow
 from ggzy.finance.performance import missing_for_forfeiture
 from ggzy.finance.rules import AccountPurpose, PostingKind
 from ggzy.tendering import read as tendering_read
 from ggzy.tendering import service as tendering
 from ggzy.tendering.access import check_manager
 from ggzy.tendering.procedures import TENDERING_LAW, procedure
+
+if TYPE_CHECKING:
+    from ggzy.tendering.models import Tender
 
 
 class ForfeitureGround(StrEnum):
@@ -128,29 +139,74 @@ def forfeit_deposit(
         raise Conflict(field="entity_id", reason_zh="保证金已发出退还指令", reason_en="the deposit is ordered back")
     deposit = books.deposit_account(db, tender_id=tender_id, entity_id=entity_id, now=now)
     amount = books.balance(db, deposit)
+    guarantee = None
     if amount <= 0:
-        raise NotFound(field="entity_id", what_zh="该投标人的投标保证金", what_en="The bidder's deposit")
+        guarantee = _guarantee_standing(db, tender, entity_id=entity_id, now=now)
+        amount = min(tender.deposit_fen or 0, guarantee.amount_fen)
     article = ARTICLES[ground]
     appeal_until = APPEAL.last_day(working_day_calendar(db), to_china_time(now).date())
+    claim = {"guarantee_id": guarantee.id, "claim_fen": amount} if guarantee is not None else {}
     event = record_event(
         db, actor, action="deposit.forfeited", subject_type="tender", subject_id=tender_id,
         centre_id=project.centre_id, now=now,
         payload={"entity_id": entity_id, "ground": ground.value, "article": article, "reasons": reasons,
-                 "amount_fen": amount, "appeal_until": appeal_until.isoformat(), "appeal_article": APPEAL.article},
+                 "amount_fen": amount, "appeal_until": appeal_until.isoformat(), "appeal_article": APPEAL.article,
+                 **claim},
     )  # fmt: skip
-    forfeited = books.account(db, AccountPurpose.FORFEITED, now=now)
-    posting = books.post(
-        db, event=event, kind=PostingKind.FORFEITURE, lines=[(deposit, amount), (forfeited, -amount)],
-        memo=f"不予退还投标保证金（{article}）"[:200], now=now,
-    )  # fmt: skip
+    posting_id = None
+    if guarantee is None:
+        forfeited = books.account(db, AccountPurpose.FORFEITED, now=now)
+        posting_id = books.post(
+            db, event=event, kind=PostingKind.FORFEITURE, lines=[(deposit, amount), (forfeited, -amount)],
+            memo=f"不予退还投标保证金（{article}）"[:200], now=now,
+        ).id  # fmt: skip
     row = Forfeiture(
         tender_id=tender_id, entity_id=entity_id, ground=ground.value, article=article, reasons=reasons,
         amount_fen=amount, decided_by=actor.user_id, decided_role=actor.acting_role.value, decided_at=now,
-        appeal_until=appeal_until, event_id=event.id, posting_id=posting.id,
+        appeal_until=appeal_until, event_id=event.id, posting_id=posting_id,
+        guarantee_id=guarantee.id if guarantee is not None else None,
     )  # fmt: skip
     db.add(row)
     db.flush()
+    if guarantee is not None:  # the claim follows the decision, in its transaction
+        _claim_account(db, tender_id=tender_id, entity_id=entity_id, title=tender.title, now=now)
+        guarantees.claim_by_decision(db, actor, guarantee=guarantee, reason=f"{article}：{reasons}", now=now)
     return row
+
+
+def _guarantee_standing(db: Session, tender: Tender, *, entity_id: int, now: datetime) -> guarantees.Guarantee:
+    """The electronic guarantee that stood as the bidder's deposit (decision 0035) and may still be claimed on, or
+    the refusal: nothing was paid and no guarantee stands."""
+    found = None
+    if tender.deposit_fen and tender.bid_validity_days:
+        validity_end = tender.bid_deadline + timedelta(days=tender.bid_validity_days)
+        found = guarantees.covering_guarantee(
+            db, tender_id=tender.id, entity_id=entity_id, required_fen=tender.deposit_fen,
+            bid_deadline=tender.bid_deadline, valid_until=validity_end,
+        )  # fmt: skip
+    if found is None:
+        raise NotFound(field="entity_id", what_zh="该投标人的投标保证金", what_en="The bidder's deposit")
+    if found.status != guarantees.GuaranteeStatus.ISSUED.value or now > found.valid_until:
+        raise _refuse("电子保函已失效或已索赔，无从索赔", "the guarantee has expired or was claimed on already")
+    return found
+
+
+def _claim_account(db: Session, *, tender_id: int, entity_id: int, title: str, now: datetime) -> None:
+    """The bidder's deposit sub-account, asked for if it has none (the bank worker opens it): the institution pays
+    the claim into it, and its credit is posted to forfeited deposits."""
+    if db.scalar(
+        select(DepositSubAccount.id).where(DepositSubAccount.tender_id == tender_id,
+                                           DepositSubAccount.entity_id == entity_id)
+    ):  # fmt: skip
+        return
+    deposit = books.deposit_account(db, tender_id=tender_id, entity_id=entity_id, now=now)
+    db.add(
+        DepositSubAccount(
+            tender_id=tender_id, entity_id=entity_id, account_id=deposit.id,
+            reference=f"deposit-{tender_id}-{entity_id}", name=f"投标保证金-{title}-保函索赔"[:200], requested_at=now,
+        )
+    )  # fmt: skip
+    db.flush()
 
 
 def forfeitures_of(db: Session, tender_id: int) -> list[Forfeiture]:

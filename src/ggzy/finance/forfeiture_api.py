@@ -47,13 +47,16 @@ class ForfeitureOut(BaseModel):
     decided_role: str
     decided_at: datetime
     appeal_until: date = Field(description="The last day the bidder may complain to the supervisor (第60条)")
+    guarantee_id: int | None = Field(
+        default=None, description="The electronic guarantee the decision claimed on, when it stood as the deposit"
+    )
 
     @classmethod
     def of(cls, row: Forfeiture) -> ForfeitureOut:
         return cls(
             id=row.id, tender_id=row.tender_id, entity_id=row.entity_id, ground=row.ground, article=row.article,
             reasons=row.reasons, amount_fen=row.amount_fen, decided_role=row.decided_role, decided_at=row.decided_at,
-            appeal_until=row.appeal_until,
+            appeal_until=row.appeal_until, guarantee_id=row.guarantee_id,
         )  # fmt: skip
 
 

@@ -18,9 +18,11 @@ guarantees and pays claims, each act with its own certificate:
 * Who bid is secret until the opening (招标投标法 第22条): a guarantee names a bidder, so before the opening only the
   bidder and the institution see it; afterwards also the owner, its agent, the centre's staff and the supervisor.
   Every event here is undisclosed in the public ledger.
-* A claim (索赔) is lodged by the owner or its agent, with a reason, after the bid deadline and while the guarantee
-  is in force, and paid by the institution. There is no forfeiture decision on this branch yet: when one exists, a
-  claim follows it (decision 0035).
+* A claim (索赔) follows the owner's forfeiture decision (``ggzy.finance.forfeiture``, 招标投标法实施条例 第35条
+  第2款, 第74条): the decision lodges it, in its transaction and under its event, after the bid deadline and while
+  the guarantee is in force; there is no claim without that decision (no service, no route: decision 0036). The
+  institution pays it into the bidder's deposit sub-account at the bank, whose notice is posted to forfeited
+  deposits (``service.record_credit``), and records its payment's reference here.
 * 中标贷: a bidder holding a letter of award offers it to an institution for a loan, with its consent to show the
   letter recorded; the institution sees only the offers made to it.
 """
@@ -50,7 +52,6 @@ from ggzy.entities.service import find_entity_by_credit_code, get_entity, regist
 from ggzy.finance.access import DepositsSealed, Reader, deposit_reader
 from ggzy.tendering import read as tendering_read
 from ggzy.tendering import service as tendering
-from ggzy.tendering.access import NotTheTenderer, check_manager
 
 if TYPE_CHECKING:
     from ggzy.crypto import Certificate as X509Certificate
@@ -713,29 +714,19 @@ def cancel_guarantee(db: Session, actor: Principal, *, guarantee_id: int, reason
 # --- claims -----------------------------------------------------------------------------------------------------
 
 
-@changes_state("guarantee.claimed", disclosed=False)
-def lodge_claim(db: Session, actor: Principal, *, guarantee_id: int, reason: str, now: datetime) -> Guarantee:
-    """The beneficiary (the owner, or its agent) claims on a guarantee, with its reason: after the bid deadline, while
-    the guarantee is in force. (No forfeiture decision exists on this branch; when it does, a claim follows it.)"""
-    row = db.get(Guarantee, guarantee_id)
-    if row is None:
-        raise _not_found()
-    tender = tendering.get_tender(db, row.tender_id)
-    project, _ = tendering.project_of(db, tender)
-    try:
-        actor = check_manager(actor, project)
-    except NotTheTenderer:
-        raise _not_found() from None
-    if now < tender.bid_deadline:
-        raise ClaimNotYet(field="guarantee_id")
-    _status_is(row, GuaranteeStatus.ISSUED, "索赔", "claimed on")
-    if now > row.valid_until:
-        raise GuaranteeExpired(field="guarantee_id", valid_until=row.valid_until.isoformat())
-    row.status, row.claim_reason, row.claimed_at = GuaranteeStatus.CLAIMED.value, reason, now
-    row.claimed_by_entity_id, row.updated_at = actor.entity_id, now
+def claim_by_decision(db: Session, actor: Principal, *, guarantee: Guarantee, reason: str, now: datetime) -> Guarantee:
+    """The claim on ``guarantee`` that the owner's forfeiture decision lodges (``forfeiture.forfeit_deposit``, in its
+    transaction and under its event ``deposit.forfeited``, which names the guarantee and the amount claimed): a
+    claim is never free-standing (decision 0036), so this is no service of its own and has no route. The decision
+    has checked that the guarantee stood as the deposit, is issued and is in force."""
+    _status_is(guarantee, GuaranteeStatus.ISSUED, "索赔", "claimed on")
+    if now > guarantee.valid_until:
+        raise GuaranteeExpired(field="guarantee_id", valid_until=guarantee.valid_until.isoformat())
+    guarantee.status, guarantee.claim_reason, guarantee.claimed_at = GuaranteeStatus.CLAIMED.value, reason, now
+    guarantee.claimed_by_entity_id, guarantee.updated_at = actor.entity_id, now
+    guarantee.payment_reference = None
     db.flush()
-    _event(db, actor, "guarantee.claimed", row, {"reason": reason, "amount_fen": row.amount_fen}, now)
-    return row
+    return guarantee
 
 
 @changes_state("guarantee.claim_paid", disclosed=False)

@@ -31,7 +31,6 @@ router = APIRouter(tags=["guarantees"], route_class=PermissionedRoute)
 Onboarder = Annotated[Principal, Depends(require(Permission.INSTITUTION_ONBOARD))]
 InstitutionUser = Annotated[Principal, Depends(require(Permission.GUARANTEE_ISSUE))]
 GuaranteeReader = Annotated[Principal, Depends(require(Permission.GUARANTEE_READ))]
-Claimant = Annotated[Principal, Depends(require(Permission.GUARANTEE_CLAIM))]
 LoanApplicant = Annotated[Principal, Depends(require(Permission.AWARD_LOAN_OFFER))]
 
 _CERTIFICATE = (
@@ -231,15 +230,6 @@ def amend(guarantee_id: Id, body: SignedDocumentIn, db: DB, actor: InstitutionUs
 )  # fmt: skip
 def cancel(guarantee_id: Id, body: ReasonIn, db: DB, actor: InstitutionUser, now: Now) -> GuaranteeOut:
     return GuaranteeOut.of(g.cancel_guarantee(db, actor, guarantee_id=guarantee_id, reason=body.reason, now=now))
-
-
-@router.post(
-    "/guarantees/{guarantee_id}/claim", response_model=GuaranteeOut,
-    summary="Claim on a guarantee (the owner or its agent, with the reason), after the bid deadline",
-    responses=problem_responses(NotFound, g.ClaimNotYet, g.GuaranteeStatusWrong, g.GuaranteeExpired),
-)  # fmt: skip
-def claim(guarantee_id: Id, body: ReasonIn, db: DB, actor: Claimant, now: Now) -> GuaranteeOut:
-    return GuaranteeOut.of(g.lodge_claim(db, actor, guarantee_id=guarantee_id, reason=body.reason, now=now))
 
 
 @router.post(

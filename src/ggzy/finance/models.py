@@ -184,7 +184,11 @@ class Forfeiture(Base):
     """A deposit kept by the owner's decision where the law allows it (招标投标法实施条例 第35条 第2款: a bid revoked
     after the deadline; 第74条: the winner refusing the contract or the performance security), with its reasons and
     who decided; posted from the bidder's deposit to forfeited deposits (``posting_id``). The bidder may complain to
-    the supervisor until ``appeal_until`` (第60条). One per bidder and tender (migration 0028)."""
+    the supervisor until ``appeal_until`` (第60条). One per bidder and tender (migration 0028).
+
+    A deposit met by an electronic guarantee (``guarantee_id``, migration 0030) has no money in the books to move:
+    the decision lodges the claim on the guarantee, ``posting_id`` stays empty, and the institution's payment, when it
+    arrives at the bank in the bidder's sub-account, is posted to forfeited deposits (decision 0036)."""
 
     __tablename__ = "finance_forfeitures"
     __table_args__ = (UniqueConstraint("tender_id", "entity_id"),)
@@ -201,4 +205,5 @@ class Forfeiture(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     appeal_until: Mapped[date] = mapped_column(Date)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
-    posting_id: Mapped[int] = mapped_column(ForeignKey("finance_postings.id"), unique=True)
+    posting_id: Mapped[int | None] = mapped_column(ForeignKey("finance_postings.id"), unique=True)
+    guarantee_id: Mapped[int | None] = mapped_column(ForeignKey("finance_guarantees.id"), unique=True)

@@ -1,10 +1,12 @@
 """Reconciliation (对账, decision 0031 "The worker and the reconciliation"): the bank's statement of a China Standard
 Time day against the books' settlement account.
 
-Every statement line is matched with the books: a credit by its ``bank_txn_id`` (``finance_credits``), a debit by
-the idempotency key of the platform's order (``finance_refund_orders`` answered as executed), and the amounts
-compared. Every entry of the books that the bank booked that day (a credit by the bank's booking time, an executed
-refund by the time of the bank's receipt) must be on the statement; the statement's opening and closing balances
+Every statement line is matched with the books: a credit by its ``bank_txn_id`` (``finance_credits``: a deposit, the
+centre funding the settlement account's own balance, an institution paying a claim), a debit by the idempotency key
+of the platform's order (``finance_refund_orders`` answered as executed) — its principal from the sub-account, its
+interest from the settlement account's own balance, two lines (decision 0036) — and the amounts compared. Every
+entry of the books that the bank booked that day (a credit by the bank's booking time, an executed refund by the time
+of the bank's receipt) must be on the statement; the statement's opening and closing balances
 must be the books' at the day's bounds. Each difference becomes an alert for the centre (``finance_alerts``, with
 the run that found it) and is never corrected here: the books change only through their services, on the centre's
 decision. A run is recorded (``finance_reconciliations``) with its event, whether it found differences or none.
@@ -92,17 +94,28 @@ def books_balance_at(db: Session, moment: datetime) -> int:
     return int(credited or 0) - int(refunded or 0)
 
 
+INTEREST = " interest"  # the books' key of an order's interest line: the order's key and this
+
+
+def _refund_entries(row: RefundOrderRow) -> list[BooksEntry]:
+    """An executed refund as the statement shows it: the principal (from the sub-account) and, if any, the interest
+    (from the settlement account's own balance), each under the order's key."""
+    assert row.answered_at is not None
+    entries = [BooksEntry(row.idempotency_key, Direction.DEBIT, row.principal_fen, row.answered_at)]
+    if row.interest_fen:
+        entries.append(BooksEntry(row.idempotency_key + INTEREST, Direction.DEBIT, row.interest_fen, row.answered_at))
+    return entries
+
+
 def books_entries(db: Session, day: date) -> list[BooksEntry]:
     start, end = china_day_bounds(day)
     entries = [
         BooksEntry(credit.bank_txn_id, Direction.CREDIT, credit.amount_fen, credit.booked_at)
         for credit in _credits_between(db, start, end)
     ]
-    entries += [
-        BooksEntry(row.idempotency_key, Direction.DEBIT, row.principal_fen + row.interest_fen, row.answered_at)
-        for row in _refunds_between(db, start, end)
-        if row.answered_at is not None
-    ]
+    for row in _refunds_between(db, start, end):
+        if row.answered_at is not None:
+            entries += _refund_entries(row)
     return entries
 
 
@@ -114,7 +127,7 @@ def compare(db: Session, statement: Statement) -> tuple[list[Found], int, int, i
     matched = 0
     ours = {(entry.direction, entry.key): entry for entry in books_entries(db, statement.day)}
     for line in statement.lines:
-        key = _key_of(line)
+        key = _key_of(line, statement.account)
         entry = ours.pop((line.direction, key), None)
         if entry is None:
             entry = _elsewhere(db, line, key)
@@ -157,9 +170,9 @@ def compare(db: Session, statement: Statement) -> tuple[list[Found], int, int, i
     return found, matched, opening, closing
 
 
-def _key_of(line: StatementLine) -> str:
+def _key_of(line: StatementLine, account: str) -> str:
     if line.direction is Direction.DEBIT and line.idempotency_key:
-        return line.idempotency_key
+        return line.idempotency_key + (INTEREST if line.own_funds(account) else "")
     return line.bank_txn_id
 
 
@@ -171,9 +184,9 @@ def _elsewhere(db: Session, line: StatementLine, key: str) -> BooksEntry | None:
         if credit is not None:
             return BooksEntry(key, Direction.CREDIT, credit.amount_fen, credit.booked_at)
         return None
-    row = db.scalar(select(RefundOrderRow).where(RefundOrderRow.idempotency_key == key))
+    row = db.scalar(select(RefundOrderRow).where(RefundOrderRow.idempotency_key == key.removesuffix(INTEREST)))
     if row is not None and row.status == EXECUTED and row.answered_at is not None:
-        return BooksEntry(key, Direction.DEBIT, row.principal_fen + row.interest_fen, row.answered_at)
+        return next((entry for entry in _refund_entries(row) if entry.key == key), None)
     return None
 
 

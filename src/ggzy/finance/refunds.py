@@ -24,7 +24,7 @@ from ggzy.core.periods import StatutoryPeriod
 from ggzy.core.permissions import SYSTEM, Principal
 from ggzy.core.violations import missed, record_missed, violation_entry
 from ggzy.finance import books
-from ggzy.finance.bank.protocol import OrderReceipt, OrderStatus, RefundOrder
+from ggzy.finance.bank.protocol import OWN_FUNDS_SHORT, OrderReceipt, OrderStatus, RefundOrder
 from ggzy.finance.models import BankCredit, FinanceAlert, RefundOrderRow
 from ggzy.finance.purpose_accounts import account_of_credit
 from ggzy.finance.refund_rules import RefundGround, interest_fen, refund_due
@@ -34,6 +34,10 @@ from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import procedure
 
 PENDING, ACCEPTED, EXECUTED, REJECTED = "pending", "accepted", "executed", "rejected"
+# the bank refused the order as a request (HTTP 4xx: malformed, its key used for another order): resending it cannot
+# cure it, so the worker stops and the centre is alerted (decision 0036)
+REFUSED = "refused"
+ANSWERED = (EXECUTED, REJECTED, REFUSED)
 
 
 def _refunded_credit_ids(db: Session, credit_ids: list[int]) -> set[int]:
@@ -126,32 +130,40 @@ def _order(
 def refund_orders_to_send(db: Session, *, limit: int = 1000) -> list[RefundOrder]:
     """The outbox: orders the bank has not answered as executed or rejected, oldest first, as the bank reads them."""
     query = select(RefundOrderRow).where(RefundOrderRow.status.in_([PENDING, ACCEPTED])).order_by(RefundOrderRow.id)
-    return [
-        RefundOrder(
-            idempotency_key=row.idempotency_key,
-            from_sub_account=row.from_sub_account,
-            to_account=row.to_account,
-            to_name=row.to_name,
-            to_bank=row.to_bank,
-            amount_fen=row.principal_fen + row.interest_fen,
-            purpose=row.purpose,
-        )
-        for row in db.scalars(query.limit(limit))
-    ]
+    return [as_order(row) for row in db.scalars(query.limit(limit))]
+
+
+def as_order(row: RefundOrderRow) -> RefundOrder:
+    """The order as the bank reads it: the principal from the bidder's sub-account, the interest from the settlement
+    account's own balance (the centre's funds: 第57条 gives the bidder the bank's interest, which the deposit's
+    sub-account never earned at the simulator)."""
+    return RefundOrder(
+        idempotency_key=row.idempotency_key,
+        from_sub_account=row.from_sub_account,
+        to_account=row.to_account,
+        to_name=row.to_name,
+        to_bank=row.to_bank,
+        principal_fen=row.principal_fen,
+        interest_fen=row.interest_fen,
+        purpose=row.purpose,
+    )
 
 
 @changes_state("deposit.refund_answered", disclosed=False)
 def record_order_receipt(
     db: Session, receipt: OrderReceipt, *, now: datetime, actor: Principal = SYSTEM
 ) -> RefundOrderRow:
-    """Record the bank's answer to a refund order. Executed: posted once (the deposit and the interest expense
-    debited, the settlement account credited); the same answer again changes nothing. Rejected: an alert for the
-    centre (the money stays in the deposit until the centre acts)."""
+    """Record the bank's answer to a refund order. Executed: posted once — the deposit debited by the principal and
+    the interest expense by the interest (the centre's own funds, ``platform_funds`` less ``interest_expense``), the
+    settlement account credited by each, as the bank's statement shows them (two lines); the same answer again
+    changes nothing. Rejected: an alert for the centre (the money stays in the deposit until the centre acts) — of
+    kind ``interest_unfunded`` when the settlement account's own balance could not pay the interest (the bank pays
+    both parts or neither: never the principal alone)."""
     row = db.scalar(select(RefundOrderRow).where(RefundOrderRow.idempotency_key == receipt.idempotency_key))
     if row is None:
         raise NotFound(field="idempotency_key", what_zh="退款指令", what_en="Refund order")
     status = receipt.status.value
-    if row.status in (EXECUTED, REJECTED) or row.status == status:
+    if row.status in ANSWERED or row.status == status:
         return row  # answered before: nothing changes
     tender = tendering.get_tender(db, row.tender_id)
     project, _ = tendering.project_of(db, tender)
@@ -168,18 +180,49 @@ def record_order_receipt(
             db, tender_id=row.tender_id, entity_id=row.entity_id, now=now
         )
         settlement = books.account(db, AccountPurpose.SETTLEMENT, now=now)
-        lines = [(deposit, row.principal_fen)]
+        lines = [(deposit, row.principal_fen), (settlement, -row.principal_fen)]
         if row.interest_fen:
-            lines.append((books.account(db, AccountPurpose.INTEREST_EXPENSE, now=now), row.interest_fen))
-        lines.append((settlement, -(row.principal_fen + row.interest_fen)))
+            expense = books.account(db, AccountPurpose.INTEREST_EXPENSE, now=now)
+            lines += [(expense, row.interest_fen), (settlement, -row.interest_fen)]
         posting = books.post(db, event=event, kind=PostingKind.REFUND, lines=lines, memo=row.purpose, now=now)
         row.posting_id = posting.id
     elif receipt.status is OrderStatus.REJECTED:
+        unfunded = (receipt.reason or "").startswith(OWN_FUNDS_SHORT)
+        kind = AlertKind.INTEREST_UNFUNDED if unfunded else AlertKind.REFUND_REJECTED
         db.add(
             FinanceAlert(
-                centre_id=project.centre_id, kind=AlertKind.REFUND_REJECTED.value, credit_id=row.credit_id,
+                centre_id=project.centre_id, kind=kind.value, credit_id=row.credit_id,
                 raised_at=now, resolved=False, detail=f"{row.idempotency_key}: {receipt.reason or ''}",
             )
         )  # fmt: skip
+    db.flush()
+    return row
+
+
+@changes_state("deposit.refund_refused", disclosed=False)
+def record_order_refused(
+    db: Session, idempotency_key: str, *, reason: str, now: datetime, actor: Principal = SYSTEM
+) -> RefundOrderRow:
+    """The bank refused a refund order as a request (HTTP 4xx: malformed, or its idempotency key already names another
+    order): resending cannot cure it, so the order leaves the outbox (``refused``) and the centre is alerted
+    (``order_refused``). An order already answered is left as it is."""
+    row = db.scalar(select(RefundOrderRow).where(RefundOrderRow.idempotency_key == idempotency_key))
+    if row is None:
+        raise NotFound(field="idempotency_key", what_zh="退款指令", what_en="Refund order")
+    if row.status in ANSWERED:
+        return row
+    tender = tendering.get_tender(db, row.tender_id)
+    project, _ = tendering.project_of(db, tender)
+    record_event(
+        db, actor, action="deposit.refund_refused", subject_type="tender", subject_id=row.tender_id,
+        centre_id=project.centre_id, now=now, payload={"key": row.idempotency_key, "reason": reason[:500]},
+    )  # fmt: skip
+    row.status, row.answered_at, row.reason = REFUSED, now, reason
+    db.add(
+        FinanceAlert(
+            centre_id=project.centre_id, kind=AlertKind.ORDER_REFUSED.value, credit_id=row.credit_id, raised_at=now,
+            resolved=False, detail=f"{row.idempotency_key}: {reason}"[:2000],
+        )
+    )  # fmt: skip
     db.flush()
     return row

@@ -63,6 +63,8 @@ class PostingKind(StrEnum):
     FORFEITURE = "forfeiture"  # a deposit kept by law (第35条 第2款, 第74条): the bidder's deposit to forfeited
     PERFORMANCE_CREDIT = "performance_credit"  # money in, to a winner's performance security sub-account (0037)
     FEE_CREDIT = "fee_credit"  # money in, to a fee notice's sub-account: fees earned (0037)
+    PLATFORM_FUNDING = "platform_funding"  # the centre's own money into the settlement account (pays interest)
+    CLAIM_PAYMENT = "claim_payment"  # an institution paying a claim on its guarantee: kept as a forfeited deposit
 
 
 class PayerCheck(StrEnum):
@@ -73,6 +75,8 @@ class PayerCheck(StrEnum):
     BASIC_ACCOUNT_UNKNOWN = "basic_account_unknown"  # the bidder has not registered its basic account: flagged
     NOT_REQUIRED = "not_required"  # the law of the tender does not require it (政府采购法)
     UNMATCHED = "unmatched"  # the sub-account is unknown: nobody to compare with
+    OWN_FUNDS = "own_funds"  # the centre funding the settlement account's own balance: no bidder's money
+    GUARANTOR = "guarantor"  # an institution paying a claim on the guarantee that stood as the deposit
 
 
 class AlertKind(StrEnum):
@@ -82,6 +86,8 @@ class AlertKind(StrEnum):
     REFUND_REJECTED = "refund_rejected"
     PAYMENT_SHORT = "payment_short"  # a fee or performance security paid below what is due (0037)
     PAYMENT_LONG = "payment_long"  # paid above what is due (0037)
+    INTEREST_UNFUNDED = "interest_unfunded"  # the settlement account's own funds could not pay a refund's interest
+    ORDER_REFUSED = "order_refused"  # the bank refused an order as a request (4xx): resending cannot cure it
 
 
 class PostingUnbalanced(DomainError):

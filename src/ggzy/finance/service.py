@@ -24,7 +24,7 @@ from ggzy.core.permissions import SYSTEM, Principal
 from ggzy.entities.service import get_entity
 from ggzy.finance import books
 from ggzy.finance.bank.protocol import CreditNotice, SubAccount
-from ggzy.finance.models import BankCredit, DepositSubAccount, FinanceAlert
+from ggzy.finance.models import BankCredit, DepositSubAccount, FinanceAlert, Forfeiture
 from ggzy.finance.rules import AccountPurpose, AlertKind, PayerCheck, PostingKind
 from ggzy.tendering import lifecycle
 from ggzy.tendering import service as tendering
@@ -178,14 +178,24 @@ def record_credit(db: Session, notice: CreditNotice, *, now: datetime, actor: Pr
     """Record a credit the bank notified (its signature verified by the adapter), once per ``bank_txn_id``: a
     repeated notice changes nothing and is no error. Money for a sub-account nobody knows goes to suspense with an
     alert for the centre; a payer that is not the bidder's basic account (第26条) is credited to its deposit, flagged
-    and alerted, and does not count towards the deposit (:func:`ggzy.finance.rules.assess_deposit`)."""
+    and alerted, and does not count towards the deposit (:func:`ggzy.finance.rules.assess_deposit`). A credit to the
+    settlement account's own balance (``notice.own_funds``: the centre funding it) is the centre's funds
+    (``platform_funds``, decision 0036), which pay the refunds' interest. A credit to the sub-account of a bidder whose
+    deposit, met by an electronic guarantee, the owner kept is the institution paying the claim: posted to forfeited
+    deposits (decision 0036)."""
     seen = db.scalar(select(BankCredit).where(BankCredit.bank_txn_id == notice.bank_txn_id))
     if seen is not None:
         return CreditOutcome(credit=seen, repeated=True)
     if notice.amount_fen <= 0:
         raise InvalidInput(field="amount_fen", reason_zh="入账金额应大于零", reason_en="a credit is more than zero")
-    row = db.scalar(select(DepositSubAccount).where(DepositSubAccount.number == notice.sub_account))
+    row = None
+    if not notice.own_funds:
+        row = db.scalar(select(DepositSubAccount).where(DepositSubAccount.number == notice.sub_account))
     check = PayerCheck.UNMATCHED if row is None else _payer_check(db, row, notice.payer_account)
+    if notice.own_funds:
+        check = PayerCheck.OWN_FUNDS
+    elif row is not None and _claim_lodged(db, row):
+        check = PayerCheck.GUARANTOR
     centre_id = None
     if row is not None:
         centre_id = tendering.project_of(db, tendering.get_tender(db, row.tender_id))[0].centre_id
@@ -214,7 +224,7 @@ def _book_credit(
         },
         now=now,
     )  # fmt: skip
-    posting = _post_credit(db, event, notice, row, now)
+    posting = _post_credit(db, event, notice, row, check, now)
     credit = BankCredit(
         bank_txn_id=notice.bank_txn_id, sub_account_number=notice.sub_account,
         sub_account_id=row.id if row is not None else None, amount_fen=notice.amount_fen,
@@ -234,12 +244,26 @@ def _book_credit(
     return credit
 
 
+def _claim_lodged(db: Session, row: DepositSubAccount) -> bool:
+    """Whether the owner kept this bidder's deposit and it was met by a guarantee: then what arrives in its
+    sub-account is the institution paying the claim (decision 0036), the owner's, not the bidder's."""
+    query = select(Forfeiture.id).where(
+        Forfeiture.tender_id == row.tender_id, Forfeiture.entity_id == row.entity_id,
+        Forfeiture.guarantee_id.is_not(None),
+    )  # fmt: skip
+    return db.scalar(query) is not None
+
+
 def _post_credit(
-    db: Session, event: Event, notice: CreditNotice, row: DepositSubAccount | None, now: datetime
+    db: Session, event: Event, notice: CreditNotice, row: DepositSubAccount | None, check: PayerCheck, now: datetime
 ) -> Posting:
     settlement = books.account(db, AccountPurpose.SETTLEMENT, now=now)
-    if row is None:
+    if notice.own_funds:  # the centre's own money (decision 0036): it pays the refunds' interest
+        target, kind = books.account(db, AccountPurpose.PLATFORM_FUNDS, now=now), PostingKind.PLATFORM_FUNDING
+    elif row is None:
         target, kind = books.account(db, AccountPurpose.SUSPENSE, now=now), PostingKind.SUSPENSE_CREDIT
+    elif check is PayerCheck.GUARANTOR:  # an institution paying the claim on a kept deposit (decision 0036)
+        target, kind = books.account(db, AccountPurpose.FORFEITED, now=now), PostingKind.CLAIM_PAYMENT
     else:
         target = books.deposit_account(db, tender_id=row.tender_id, entity_id=row.entity_id, now=now)
         kind = PostingKind.DEPOSIT_CREDIT

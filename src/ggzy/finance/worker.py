@@ -9,7 +9,9 @@ One pass (:func:`work_once`):
    recorded (``refunds.record_order_receipt``, which posts an executed refund once). An order is first marked as
    sent (``sent_at``) in a transaction committed *before* the bank is called; from then on its outcome is unknown
    until the bank answered, so the worker asks ``order_status`` with the order's idempotency key before it ever sends
-   it again (a crash after sending, a timeout, a 5xx: the bank may have executed it).
+   it again (a crash after sending, a timeout, a 5xx: the bank may have executed it). An order the bank refuses as a
+   request (a 4xx: malformed, its key naming another order) is recorded as refused with an alert for the centre
+   (``refunds.record_order_refused``) and never sent again: resending cannot cure it (decision 0036).
 
 The bank is never called inside a database transaction: read the outbox → commit → call the bank → record the answer
 in a new transaction. A bank that does not answer (:class:`BankUnavailable`) ends the pass; the next pass takes up
@@ -216,18 +218,21 @@ class FinanceWorker:
         return claimed
 
     def _hand_over(self, order: RefundOrder, sent_before: bool, report: PassReport) -> OrderReceipt | None:
-        if sent_before:  # its outcome is unknown: ask before ever sending it again
-            report.asked += 1
-            receipt = self.adapter.order_status(order.idempotency_key)
-            if receipt is not None:
-                return receipt
         try:
+            if sent_before:  # its outcome is unknown: ask before ever sending it again
+                report.asked += 1
+                receipt = self.adapter.order_status(order.idempotency_key)
+                if receipt is not None:
+                    return receipt
             receipt = self.adapter.order(order)
         except BankUnavailable:
             raise
-        except DomainError as error:
+        except DomainError as error:  # the request itself is wrong (4xx): recorded, alerted, never sent again
             report.refused.append(f"order {order.idempotency_key}: {error.detail_en}")
             logger.error("the bank refused order %s: %s", order.idempotency_key, error.detail_en)
+            with self._transaction() as db:
+                _lock(db, select(RefundOrderRow).where(RefundOrderRow.idempotency_key == order.idempotency_key))
+                refunds.record_order_refused(db, order.idempotency_key, reason=error.detail_en, now=self.clock.now())
             return None
         report.sent += 1
         return receipt
@@ -250,15 +255,7 @@ def _lock(db: Session, query: Any) -> None:
 
 
 def _order_of(row: RefundOrderRow) -> RefundOrder:
-    return RefundOrder(
-        idempotency_key=row.idempotency_key,
-        from_sub_account=row.from_sub_account,
-        to_account=row.to_account,
-        to_name=row.to_name,
-        to_bank=row.to_bank,
-        amount_fen=row.principal_fen + row.interest_fen,
-        purpose=row.purpose,
-    )
+    return refunds.as_order(row)
 
 
 def run_forever(

@@ -138,6 +138,10 @@ class BankProcess:
     def info(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.url}/info", timeout=5).json())
 
+    def fund(self, amount_fen: int) -> str:
+        """The centre pays its own money into the settlement account's own balance (it pays refunds' interest)."""
+        return self.pay_in(self.info()["settlement_account"], amount_fen, payer="3101000000000001", name="交易中心")
+
     def pay_in(self, sub_account: str, amount_fen: int, *, payer: str = "1001", name: str = "某建设有限公司") -> str:
         answer = httpx.post(
             f"{self.url}/teller/transfers",
@@ -167,14 +171,17 @@ class BankProcess:
         return int(httpx.get(f"{self.url}/sub-accounts/{sub_account}", timeout=5).json()["balance_fen"])
 
 
-def refund(sub_account: SubAccount, *, key: str, amount_fen: int, to_account: str = "1001") -> RefundOrder:
+def refund(
+    sub_account: SubAccount, *, key: str, amount_fen: int, to_account: str = "1001", interest_fen: int = 0
+) -> RefundOrder:
     return RefundOrder(
         idempotency_key=key,
         from_sub_account=sub_account.number,
         to_account=to_account,
         to_name="某建设有限公司",
         to_bank="中国工商银行兰州分行",
-        amount_fen=amount_fen,
+        principal_fen=amount_fen,
+        interest_fen=interest_fen,
         purpose="退还投标保证金及利息",
     )
 
@@ -184,6 +191,8 @@ def bank_day(bank: BankProcess) -> date:
 
 
 def debits(statement: Statement, key: str) -> list[int]:
+    """The debits under an order's key: its principal, then its interest (from the settlement account's own
+    balance) if any."""
     return [line.amount_fen for line in statement.lines if line.idempotency_key == key]
 
 

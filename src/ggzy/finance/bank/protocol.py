@@ -6,7 +6,10 @@ a remark typed by a person. The bank then:
 
 - notifies each credit to a sub-account (入账通知), signed with the bank's key, at least once (a notice may repeat,
   arrive late or out of order: its ``bank_txn_id`` identifies it);
-- executes refund orders (退款指令) that carry an idempotency key (the same key twice is one transfer);
+- executes refund orders (退款指令) that carry an idempotency key (the same key twice is one transfer): the principal
+  leaves the bidder's sub-account, the interest (招标投标法实施条例 第31条、第57条: 银行同期存款利息) the settlement
+  account's own balance (the centre's funds, 自有资金) — both or neither, two lines of the statement under the order's
+  key, one to the payee;
 - serves a statement per day (对账单) of every movement of the settlement account and its sub-accounts.
 
 The books (``ggzy.finance``) never call a bank inside a database transaction: the domain records what it wants done
@@ -35,6 +38,11 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"  # refused for a stated reason (closed account, name mismatch, insufficient balance …)
 
 
+# the reason's prefix when the settlement account's own balance cannot pay an order's interest: the platform alerts
+# the centre (fund the account), the order is not executed in part
+OWN_FUNDS_SHORT = "自有资金不足"
+
+
 @dataclass(frozen=True)
 class SubAccount:
     """A virtual sub-account the bank opened under the platform's settlement account."""
@@ -55,6 +63,9 @@ class CreditNotice:
     payer_name: str
     payer_bank: str
     booked_at: datetime  # when the bank booked it (the notice itself may arrive later)
+    # a credit to the settlement account's own balance (the centre funding it, or the bank's 结息), not to a
+    # sub-account: on the wire, a notice whose ``sub_account`` is the settlement account itself
+    own_funds: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,14 @@ class RefundOrder:
     to_account: str
     to_name: str
     to_bank: str
-    amount_fen: int  # principal plus interest
+    principal_fen: int  # debited from ``from_sub_account`` (the deposit)
+    interest_fen: int  # debited from the settlement account's own balance (the centre's funds), 0: none
     purpose: str  # 附言, e.g. "退还投标保证金及利息 标段 E5301…"
+
+    @property
+    def amount_fen(self) -> int:
+        """What the payee receives."""
+        return self.principal_fen + self.interest_fen
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,11 @@ class StatementLine:
     counterparty_name: str
     booked_at: datetime
     idempotency_key: str | None = None  # for debits made on the platform's orders
+
+    def own_funds(self, settlement_account: str) -> bool:
+        """A line of the settlement account's own balance (a refund's interest, the centre funding it), not of a
+        sub-account."""
+        return self.sub_account == settlement_account
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,12 @@ The directory holds:
                      its settlement account, sub-accounts, transactions, orders, signed notices and their deliveries
 
 The bank holds the platform's settlement account (结算账户) and the virtual sub-accounts under it; the settlement
-account's balance is the sum of its sub-accounts'. Every state change is one SQLite transaction: a credit books the
-transaction, the signed notice and its deliveries together (an outbox), so a notice is never lost nor sent for a
-credit that was not booked. Amounts are integer 分.
+account's balance is the sum of its sub-accounts' and of its own balance (the centre's funds, 自有资金: kept as the
+row of ``sub_accounts`` whose number is the settlement account itself, credited at the teller like any account). An
+order pays its principal out of its sub-account and its interest out of the own balance, both or neither: two
+transactions under the order's key (the interest's in ``order_key``). Every state change is one SQLite
+transaction: a credit books the transaction, the signed notice and its deliveries together (an outbox), so a notice
+is never lost nor sent for a credit that was not booked. Amounts are integer 分.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.events import canonical_json
 from ggzy.finance.bank.protocol import (
+    OWN_FUNDS_SHORT,
     CreditNotice,
     Direction,
     OrderReceipt,
@@ -43,6 +47,7 @@ from ggzy.finance.bank.protocol import (
 from ggzy.finance.bank.wire import encode_order, notice_body, public_key_text, sign_notice
 
 BANK_NAME = "ggzy 模拟银行 (bank simulator)"
+OWN_FUNDS_REFERENCE = "settlement-account-own-funds"  # the platform's references are deposit-…, never this
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -136,6 +141,13 @@ class BankBooks:
                 db.execute("INSERT INTO meta VALUES ('clock_offset_us', '0')")
             else:
                 account = row[0]
+            columns = {column[1] for column in db.execute("PRAGMA table_info(transactions)")}
+            if "order_key" not in columns:  # a bank directory made before refunds paid interest (decision 0036)
+                db.execute("ALTER TABLE transactions ADD COLUMN order_key TEXT")
+            db.execute(
+                "INSERT OR IGNORE INTO sub_accounts VALUES (?, ?, ?, 0)",
+                (account, OWN_FUNDS_REFERENCE, "结算账户自有资金 the settlement account's own funds"),
+            )
         self.settlement_account: str = account
 
     @contextmanager
@@ -205,7 +217,9 @@ class BankBooks:
             row = db.execute("SELECT number, name FROM sub_accounts WHERE reference = ?", (reference,)).fetchone()
             if row is not None:
                 return SubAccount(number=row[0], name=row[1], reference=reference), False
-            serial = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM sub_accounts").fetchone()[0]
+            serial = db.execute(
+                "SELECT count(*) + 1 FROM sub_accounts WHERE number <> ?", (self.settlement_account,)
+            ).fetchone()[0]
             number = f"{self.settlement_account}{serial:06d}"
             db.execute("INSERT INTO sub_accounts VALUES (?, ?, ?, ?)", (number, reference, name, _us(now)))
         return SubAccount(number=number, name=name, reference=reference), True
@@ -234,12 +248,25 @@ class BankBooks:
         counterparty: tuple[str, str, str],
         now: datetime,
         idempotency_key: str | None = None,
+        order_key: str | None = None,
     ) -> str:
         seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM transactions").fetchone()[0]
         bank_txn_id = f"T{now.astimezone(CHINA_STANDARD_TIME):%Y%m%d}{seq:010d}"
         db.execute(
-            "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, bank_txn_id, sub_account, direction.value, amount_fen, *counterparty, _us(now), idempotency_key),
+            "INSERT INTO transactions (seq, bank_txn_id, sub_account, direction, amount_fen, counterparty_account,"
+            " counterparty_name, counterparty_bank, booked_us, idempotency_key, order_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                seq,
+                bank_txn_id,
+                sub_account,
+                direction.value,
+                amount_fen,
+                *counterparty,
+                _us(now),
+                idempotency_key,
+                order_key,
+            ),
         )
         return bank_txn_id
 
@@ -288,8 +315,9 @@ class BankBooks:
     # --- orders ------------------------------------------------------------------------------------------------------
 
     def order(self, order: RefundOrder, *, now: datetime) -> OrderReceipt:
-        """Execute an order at once if the sub-account's balance covers it, else reject it; the same idempotency key
-        returns the first answer (and a different order under a used key is refused)."""
+        """Execute an order at once if the sub-account's balance covers its principal and the settlement account's own
+        balance its interest (one transfer to the payee, two lines of the statement), else reject it whole; the same
+        idempotency key returns the first answer (and a different order under a used key is refused)."""
         request = canonical_json(encode_order(order))
         with self._transaction() as db:
             row = db.execute(
@@ -306,15 +334,16 @@ class BankBooks:
             reason = self._rejection(db, order)
             bank_txn_id = None
             if reason is None:
+                payee = (order.to_account, order.to_name, order.to_bank)
                 bank_txn_id = self._book(
-                    db,
-                    sub_account=order.from_sub_account,
-                    direction=Direction.DEBIT,
-                    amount_fen=order.amount_fen,
-                    counterparty=(order.to_account, order.to_name, order.to_bank),
-                    now=now,
-                    idempotency_key=order.idempotency_key,
-                )
+                    db, sub_account=order.from_sub_account, direction=Direction.DEBIT, amount_fen=order.principal_fen,
+                    counterparty=payee, now=now, idempotency_key=order.idempotency_key,
+                )  # fmt: skip
+                if order.interest_fen:
+                    self._book(
+                        db, sub_account=self.settlement_account, direction=Direction.DEBIT,
+                        amount_fen=order.interest_fen, counterparty=payee, now=now, order_key=order.idempotency_key,
+                    )  # fmt: skip
             status = OrderStatus.REJECTED if reason else OrderStatus.EXECUTED
             db.execute(
                 "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)",
@@ -325,12 +354,20 @@ class BankBooks:
         )
 
     def _rejection(self, db: sqlite3.Connection, order: RefundOrder) -> str | None:
+        if order.from_sub_account == self.settlement_account:
+            return f"账户不存在 no sub-account {order.from_sub_account}"  # the own balance pays interest, not refunds
         try:
             balance = self._balance(db, order.from_sub_account)
         except BankRefusal:
             return f"账户不存在 no sub-account {order.from_sub_account}"
-        if balance < order.amount_fen:
-            return f"余额不足 insufficient balance: {balance} 分 < {order.amount_fen} 分"
+        if balance < order.principal_fen:
+            return f"余额不足 insufficient balance: {balance} 分 < {order.principal_fen} 分"
+        own = self._balance(db, self.settlement_account)
+        if own < order.interest_fen:
+            return (
+                f"{OWN_FUNDS_SHORT} the settlement account's own funds cannot pay the interest: {own} 分 < "
+                f"{order.interest_fen} 分"
+            )
         return None
 
     def order_status(self, idempotency_key: str) -> OrderReceipt | None:
@@ -363,7 +400,8 @@ class BankBooks:
             ).fetchone()[0]
             rows = self._db.execute(
                 "SELECT bank_txn_id, sub_account, direction, amount_fen, counterparty_account, counterparty_name,"
-                " booked_us, idempotency_key FROM transactions WHERE booked_us >= ? AND booked_us < ? ORDER BY seq",
+                " booked_us, coalesce(idempotency_key, order_key) FROM transactions"
+                " WHERE booked_us >= ? AND booked_us < ? ORDER BY seq",
                 (_us(start), _us(end)),
             ).fetchall()
         lines = tuple(

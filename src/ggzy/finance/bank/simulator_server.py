@@ -8,7 +8,10 @@ The bank's API (JSON; errors ``{"code", "message"}``):
     GET  /info                          the bank, the settlement account, its Ed25519 public key (base64, raw 32 bytes)
     POST /sub-accounts                  {reference, name} → the sub-account (the same reference: the same one)
     GET  /sub-accounts/{number}         the sub-account's balance (for the operator; the platform reads statements)
-    POST /orders                        a refund order → its receipt; the same idempotency key: the first receipt
+    POST /orders                        a refund order {idempotency_key, from_sub_account, to_account, to_name, to_bank,
+                                        principal_fen, interest_fen, purpose} → its receipt: the principal from the
+                                        sub-account, the interest from the settlement account's own balance, both or
+                                        neither; the same idempotency key: the first receipt
     GET  /orders?idempotency_key=K      the receipt of order K (404: the bank never received it)
     GET  /statements/{YYYY-MM-DD}       the settlement account's statement for that China Standard Time day
 
@@ -17,7 +20,9 @@ The teller (a payer at the counter or in its own bank: simulated, not part of th
     POST /teller/transfers              {sub_account, amount_fen, payer_account, payer_name, payer_bank}: books the
                                         credit and queues its signed notice (POST to --notify-url, the signature in
                                         the ``Ggzy-Bank-Signature`` header), retried with back-off until a 2xx;
-                                        ``ggzy bank pay --sub-account … --amount-fen …`` calls it from a shell
+                                        ``ggzy bank pay --sub-account … --amount-fen …`` calls it from a shell; the
+                                        settlement account's own number as ``sub_account`` funds its own balance
+                                        (the centre's money that pays refunds' interest)
 
 The operator (faults on demand; they live in the process's memory and a restart clears them):
 
@@ -276,7 +281,8 @@ class OrderIn(BaseModel):
     to_account: Name
     to_name: Name
     to_bank: Name
-    amount_fen: Fen
+    principal_fen: Fen
+    interest_fen: Annotated[StrictInt, Field(ge=0, le=MAX_FEN)] = 0
     purpose: Annotated[str, Field(max_length=200)] = ""
 
 

@@ -126,8 +126,10 @@ def signature_valid(key: Ed25519PublicKey, body: bytes, signature: str) -> bool:
 
 
 def decode_notice(message: Any) -> tuple[str, CreditNotice]:
-    """The settlement account a notice concerns and the notice."""
+    """The settlement account a notice concerns and the notice (``own_funds``: credited to the settlement account's
+    own balance, the notice's ``sub_account`` being the settlement account itself)."""
     message = _object(message)
+    account = _text(message, "account")
     notice = CreditNotice(
         bank_txn_id=_text(message, "bank_txn_id"),
         sub_account=_text(message, "sub_account"),
@@ -136,8 +138,9 @@ def decode_notice(message: Any) -> tuple[str, CreditNotice]:
         payer_name=_text(message, "payer_name"),
         payer_bank=_text(message, "payer_bank"),
         booked_at=decode_time(message.get("booked_at")),
+        own_funds=message.get("sub_account") == account,
     )
-    return _text(message, "account"), notice
+    return account, notice
 
 
 # --- sub-accounts, orders, receipts, statements ----------------------------------------------------------------------
@@ -161,7 +164,8 @@ def encode_order(order: RefundOrder) -> dict[str, Any]:
         "to_account": order.to_account,
         "to_name": order.to_name,
         "to_bank": order.to_bank,
-        "amount_fen": order.amount_fen,
+        "principal_fen": order.principal_fen,
+        "interest_fen": order.interest_fen,
         "purpose": order.purpose,
     }
 
