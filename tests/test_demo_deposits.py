@@ -23,6 +23,7 @@ from ggzy.core.db import is_sqlite, make_engine, unit_of_work
 from ggzy.core.events import events_for
 from ggzy.core.migrate import upgrade
 from ggzy.demo import load_demo
+from ggzy.demo_deposits import CENTRE_FUNDS_FEN
 from ggzy.finance import reconciliation
 from ggzy.finance import service as finance
 from ggzy.finance.bank.http_adapter import HttpBankAdapter
@@ -83,22 +84,14 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BankProcess
 def loaded(
     demo_engine: Engine, bank: tuple[BankProcess, NoticeReceiver], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """The demo loaded once against the bank. Interest at a rate of 0: the simulator debits principal and interest
-    from the bidder's sub-account, which holds the principal only (decision 0031, "questionable"; the interest's own
-    account is another branch's work), so a refund with interest is rejected there until that lands."""
+    """The demo loaded once against the bank, at the configured interest rate: the centre funds the settlement
+    account, and each refund's interest is paid from it (decision 0036)."""
     process, _ = bank
     directory = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GGZY_DEPOSIT_INTEREST_ANNUAL_RATE", "0")
-        get_settings.cache_clear()
-        try:
-            result = load_demo(
-                demo_engine, directory=directory / "demo", bank_url=process.url,
-                bank_public_key=process.info()["public_key"], **demo_parts(directory),  # type: ignore[arg-type]
-            )  # fmt: skip
-        finally:
-            patch.undo()
-            get_settings.cache_clear()
+    result = load_demo(
+        demo_engine, directory=directory / "demo", bank_url=process.url,
+        bank_public_key=process.info()["public_key"], **demo_parts(directory),  # type: ignore[arg-type]
+    )  # fmt: skip
     return result.report
 
 
@@ -167,14 +160,20 @@ def test_every_losers_refund_is_executed_at_the_bank_on_the_award_notices_day_ar
                 )
             ).all()
             assert len(losers) == (3 if lot is awarded[0] else 2)  # lot 1's guarantee needs no refund
-            lines = {line.idempotency_key: line for line in adapter.statement(award_day).lines}
+            day = adapter.statement(award_day).lines
             for order in losers:
                 assert order.status == "executed", order.reason
-                line = lines[order.idempotency_key]  # on the bank's statement of the award notice's day
-                assert line.direction is Direction.DEBIT
-                assert line.amount_fen == order.principal_fen
-                assert to_china_time(line.booked_at).date() == award_day
-                assert line.counterparty_account == order.to_account
+                # on the bank's statement of the award notice's day: the principal from the bidder's sub-account and,
+                # under 招标投标法 (第57条), the interest from the centre's own funds (decision 0036)
+                paid = [line for line in day if line.idempotency_key == order.idempotency_key]
+                assert sorted(line.amount_fen for line in paid) == sorted(
+                    amount for amount in (order.principal_fen, order.interest_fen) if amount
+                )
+                assert (order.interest_fen > 0) == (lot is awarded[0])  # 政府采购法实施条例 第33条 names no interest
+                for line in paid:
+                    assert line.direction is Direction.DEBIT
+                    assert to_china_time(line.booked_at).date() == award_day
+                    assert line.counterparty_account == order.to_account
 
 
 def test_the_books_equal_the_bank_every_day_of_the_story(
@@ -188,8 +187,14 @@ def test_the_books_equal_the_bank_every_day_of_the_story(
             found, matched, _, closing = reconciliation.compare(db, statement)
             assert found == [], (statement.day, found)
             lines += matched
-    assert lines == 10 + 3 + 4  # the payments (lot 1: 4, one short; lot 3: 3; lot A: 3), lot A's refunds, lot 1's
-    assert closing == 3 * 5_000_000  # lot 3's deposits stay, it is being evaluated
+    # the payments (lot 1: 4, one short; lot 3: 3; lot A: 3), the centre's own funds, lot A's 3 refunds, lot 1's 4
+    # refunds each with its interest line
+    assert lines == 10 + 1 + 3 + 4 * 2
+    with unit_of_work(session_factory(demo_engine), read_only=True) as db:
+        interest = sum(db.scalars(select(RefundOrderRow.interest_fen)))
+    assert interest > 0
+    # lot 3's deposits stay (it is being evaluated), and what is left of the centre's own funds
+    assert closing == 3 * 5_000_000 + CENTRE_FUNDS_FEN - interest
 
 
 def test_the_banks_signed_notices_arrive_as_repeats_of_the_credits_the_demo_recorded(

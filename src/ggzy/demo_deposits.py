@@ -146,7 +146,7 @@ class DemoBank:
         notice = CreditNotice(
             bank_txn_id=line.bank_txn_id, sub_account=line.sub_account, amount_fen=line.amount_fen,
             payer_account=line.counterparty_account, payer_name=line.counterparty_name, payer_bank=PAYER_BANK,
-            booked_at=line.booked_at,
+            booked_at=line.booked_at, own_funds=line.sub_account == self.adapter.settlement_account,
         )  # fmt: skip
         finance.record_credit(db, notice, now=now)
         return txn
@@ -157,6 +157,10 @@ class DemoBank:
         for order in orders:
             refunds.record_order_receipt(db, self.adapter.order(order), now=now)
         return len(orders)
+
+
+# the centre's own account and the money it keeps in the settlement account to pay refunds' interest (decision 0036)
+CENTRE_ACCOUNT, CENTRE_NAME, CENTRE_FUNDS_FEN = "2502010009200000001", "昆明市公共资源交易中心", 2_000_000
 
 
 @dataclass
@@ -175,6 +179,17 @@ class DemoDeposits:
     bank: DemoBank | None
     institution: DemoInstitution
     notes: list[str] = field(default_factory=list)
+    funded: bool = False  # the centre's own money paid into the settlement account (it pays refunds' interest)
+
+    def _fund(self, db: Session, bank: DemoBank, *, now: datetime) -> None:
+        """The centre pays its own money into the settlement account's own balance once, before the first deposit:
+        the interest on the refunds comes from it, never from a bidder's sub-account (decision 0036)."""
+        if not self.funded:
+            bank.pay(
+                db, sub_account=bank.adapter.settlement_account, amount_fen=CENTRE_FUNDS_FEN,
+                payer_account=CENTRE_ACCOUNT, payer_name=CENTRE_NAME, now=now,
+            )  # fmt: skip
+            self.funded = True
 
     def pay(self, db: Session, tender: Tender, payments: list[tuple[DemoBidder, int]], *, clock: FixedClock) -> None:
         """Each bidder asks for its sub-account, the bank opens them, and each pays from its basic account."""
@@ -189,6 +204,7 @@ class DemoDeposits:
                 db, bidder.actor(db, Permission.TENDER_REGISTER), tender_id=tender.id, now=clock.now()
             )
         self.bank.open_sub_accounts(db, now=clock.now())
+        self._fund(db, self.bank, now=clock.now())
         for bidder, amount_fen in payments:
             clock.advance(timedelta(minutes=3))
             self.bank.set_clock(clock.now())
