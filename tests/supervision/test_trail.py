@@ -148,3 +148,14 @@ def test_the_pages_show_the_trail_as_tables_and_the_inspected_see_who_read_it(
     bidder_page = client.get(f"/workspace/bidder/tenders/{tender_id}")
     assert bidder_page.status_code == 200, bidder_page.text
     assert "省纪检审计员" in bidder_page.text
+
+
+def test_a_payload_reads_as_rows_in_beijing_time_never_as_json() -> None:
+    from ggzy.supervision.trail import flatten
+
+    rows = flatten({"at": "2026-11-24T06:00:00+00:00", "bids": [{"id": "B1", "price_fen": 1}], "days": [1, 2],
+                    "note": "2026-11-24 是日"})  # fmt: skip
+    assert rows == [
+        ("at", "2026-11-24T14:00:00+08:00"), ("bids[1].id", "B1"), ("bids[1].price_fen", "1"), ("days", "1、2"),
+        ("note", "2026-11-24 是日"),
+    ]  # fmt: skip

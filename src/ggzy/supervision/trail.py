@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from ggzy.core.clock import to_china_time
 from ggzy.core.errors import DomainError, NotFound
 from ggzy.core.events import Event, changes_state, events_for, record_event
 from ggzy.core.permissions import POLICY, Permission, Principal
@@ -109,7 +110,7 @@ class Trail:
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     """A payload as rows a person reads (never raw JSON): nested keys joined with dots, lists of plain values
-    joined with 、, each value cut at 300 characters."""
+    joined with 、, times in Beijing time, each value cut at 300 characters."""
     if isinstance(value, dict):
         rows: list[tuple[str, str]] = []
         for key in sorted(value):
@@ -117,13 +118,24 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
         return rows
     if isinstance(value, list):
         if all(not isinstance(item, (dict, list)) for item in value):
-            return [(prefix, "、".join("—" if item is None else str(item) for item in value) or "—")]
+            return [(prefix, "、".join("—" if item is None else _beijing(str(item)) for item in value) or "—")]
         rows = []
         for n, item in enumerate(value, start=1):
             rows += flatten(item, f"{prefix}[{n}]")
         return rows
-    text = "—" if value is None else str(value)
+    text = "—" if value is None else _beijing(str(value))
     return [(prefix, text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE] + "…")]
+
+
+def _beijing(text: str) -> str:
+    """An aware ISO time in a payload (stored in UTC) shown at the same instant in Beijing time; other text as is."""
+    if len(text) < 19 or text[4:5] != "-" or "T" not in text:
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return to_china_time(moment).isoformat() if moment.tzinfo is not None else text
 
 
 def _entry(event: Event, result_known: bool) -> TrailEntry:
