@@ -483,7 +483,7 @@ def load_demo(
         end = story_clock.now()
     # the supervision after the story, in units of work of its own (an inspection's seed needs its plan committed)
     report["oversight"] = oversight_story(
-        factory, ledger_keys=ledger_keys, awarded_tender_id=awarded, now=end,
+        factory, ledger_keys=ledger_keys, ledger_clock=clock or SystemClock(), awarded_tender_id=awarded, now=end,
         dishonest_code=demo_credit_code("530100", DISHONEST_ORGANISATION),
     )  # fmt: skip
     (directory / "demo.json").write_text(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ggzy.awards import service as awards
 from ggzy.complaints import rules as complaint_rules
 from ggzy.complaints import service as complaints
-from ggzy.core.clock import FixedClock, to_china_time
+from ggzy.core.clock import Clock, to_china_time
 from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event
 from ggzy.core.permissions import SYSTEM, Permission
@@ -100,7 +100,9 @@ def _complaint(factory: sessionmaker[Session], *, tender_id: int, now: datetime)
     }
 
 
-def _inspection(factory: sessionmaker[Session], *, ledger_keys: LedgerKeys, now: datetime) -> dict[str, Any]:
+def _inspection(
+    factory: sessionmaker[Session], *, ledger_keys: LedgerKeys, ledger_clock: Clock, now: datetime
+) -> dict[str, Any]:
     day = to_china_time(now).date()
     with unit_of_work(factory) as db:
         supervisor = _supervisor(db).holding(Permission.INSPECTION_MANAGE)
@@ -110,7 +112,9 @@ def _inspection(factory: sessionmaker[Session], *, ledger_keys: LedgerKeys, now:
             inspectors_to_draw=1, now=now,
         )  # fmt: skip
         plan_id, event_id = plan.id, plan.plan_event_id
-    catch_up(factory, ledger_keys, FixedClock(now))  # the ledger's beat: a checkpoint signed over the plan
+    # the ledger's beat: a checkpoint signed over the plan, at the platform's own time (never ahead of it, so that the
+    # beat goes on after the demo: the story's clock may run past the platform's)
+    catch_up(factory, ledger_keys, ledger_clock)
     with unit_of_work(factory) as db:
         supervisor = _supervisor(db).holding(Permission.INSPECTION_MANAGE)
         drawn = inspections.draw_inspection(db, supervisor, plan_id=plan_id, now=now)
@@ -137,12 +141,14 @@ def _inspection(factory: sessionmaker[Session], *, ledger_keys: LedgerKeys, now:
 
 
 def oversight_story(
-    factory: sessionmaker[Session], *, ledger_keys: LedgerKeys, awarded_tender_id: int | None, dishonest_code: str,
-    now: datetime,
+    factory: sessionmaker[Session], *, ledger_keys: LedgerKeys, ledger_clock: Clock, awarded_tender_id: int | None,
+    dishonest_code: str, now: datetime,
 ) -> dict[str, Any]:  # fmt: skip
     """The demo's supervision after its story (see the module's docstring); its part of the JSON report."""
     report: dict[str, Any] = {"interception": _intercept_dishonest(factory, credit_code=dishonest_code, now=now)}
     if awarded_tender_id is not None:
         report["complaint"] = _complaint(factory, tender_id=awarded_tender_id, now=now + timedelta(minutes=10))
-    report["inspection"] = _inspection(factory, ledger_keys=ledger_keys, now=now + timedelta(hours=4))
+    report["inspection"] = _inspection(
+        factory, ledger_keys=ledger_keys, ledger_clock=ledger_clock, now=now + timedelta(hours=4)
+    )
     return report
