@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import unit_of_work
-from ggzy.core.errors import DomainError
+from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.credit import rules, service
@@ -243,6 +243,28 @@ def test_a_reimport_of_the_same_source_updates_it_and_ends_rows_no_longer_listed
     ended = db.scalars(select(CreditRecord).where(CreditRecord.credit_code == dropped)).one()
     assert ended.end_reason == "delisted"  # kept, ended
     assert service.restriction_of(db, credit_code=added, now=TEST_NOW) is not None
+
+
+@pytest.mark.parametrize(
+    ("published_on", "content", "field"),
+    [(date(2026, 11, 25), b"credit_code,name,grounds,valid_from,valid_until\n", "published_on"),
+     (date(2026, 11, 1), b"credit_code,name,grounds,valid_from,valid_until\n", "file")],
+)  # fmt: skip
+def test_a_list_dated_after_today_or_without_rows_is_refused_and_ends_nothing(
+    db: Session, published_on: date, content: bytes, field: str
+) -> None:
+    """A list dated in the future would refuse every later update; an empty one would end every row at once (the
+    security review): both refused, the list as it was."""
+    actor = supervisor(db)
+    listed = credit_code()
+    first = csv_list((listed, "甲公司", "失信被执行人", "2026-01-01", ""))
+    service.import_list(db, actor, source="信用中国", published_on=date(2026, 10, 1), content=first, now=TEST_NOW)
+    if field == "published_on":  # TEST_NOW is 2026-11-24 in Beijing
+        content = csv_list((listed, "甲公司", "失信被执行人", "2026-01-01", ""))
+    with pytest.raises(InvalidInput) as refused:
+        service.import_list(db, actor, source="信用中国", published_on=published_on, content=content, now=TEST_NOW)
+    assert refused.value.field == field
+    assert service.restriction_of(db, credit_code=listed, now=TEST_NOW) is not None
 
 
 # -- interception at each checkpoint --------------------------------------------------------------------------------

@@ -260,20 +260,18 @@ def test_an_alert_of_another_centre_is_not_this_staffs_to_resolve(client: TestCl
 
 
 def test_the_desk_shows_a_days_reconciliation_with_its_differences_and_late_refund_batches(
-    client: TestClient, db: Session, clock: FixedClock
+    client: TestClient, db: Session, gm_ca: Path, clock: FixedClock
 ) -> None:
-    tender, setup = deposit_tender(db)
-    row, _ = opened(db, tender)
-    from ggzy.finance import service as finance
-
-    finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN), now=TEST_NOW)
+    setup = make_opened_tender(db, gm_ca, prices=PRICES, deposit_fen=DEPOSIT_FEN, before_opening=_paid_first_two(db))
+    late = setup["opened_at"] + timedelta(days=10)
     refunds.order_refunds(
-        db, SYSTEM, tender_id=tender.id, entity_id=row.entity_id, ground=RefundGround.WITHDRAWN, annual_rate=RATE,
-        day_basis=BASIS, now=TEST_NOW + timedelta(days=10), due_on=(TEST_NOW + timedelta(days=5)).date(),
+        db, SYSTEM, tender_id=setup["tender"].id, entity_id=setup["bidders"][1].entity_id,
+        ground=RefundGround.UNSUCCESSFUL, annual_rate=RATE, day_basis=BASIS, now=late,
+        due_on=(setup["opened_at"] + timedelta(days=5)).date(),
     )  # fmt: skip
-    day = (TEST_NOW + timedelta(days=1)).date()
-    reconcile(db, Statement("S", day, 0, 1, ()), now=TEST_NOW + timedelta(days=2))
-    clock.set(TEST_NOW + timedelta(days=11))
+    day = (TEST_NOW + timedelta(days=2)).date()  # the day the deposits were booked (pay_in_full)
+    reconcile(db, Statement("S", day, 0, 1, ()), now=TEST_NOW + timedelta(days=3))
+    clock.set(late + timedelta(days=1))
     browser_login(client, db, setup["staff"])
     text = client.get(f"/workspace/centre/finance?day={day.isoformat()}&status=all").text
     runs = text[text.index('id="reconciliations"') : text.index('id="alerts"')]
@@ -281,12 +279,48 @@ def test_the_desk_shows_a_days_reconciliation_with_its_differences_and_late_refu
     assert "期末余额不一致" in runs
     assert "账簿有、对账单无" in runs
     refunds_of_day = text[text.index('id="refunds"') : text.index('id="suspense"')]
-    assert "保证金测试招标" not in refunds_of_day  # the day filter: that refund was ordered another day
+    assert setup["tender"].title not in refunds_of_day  # the day filter: that refund was ordered another day
     text = client.get("/workspace/centre/finance?status=all").text
     batches = text[text.index('id="refunds"') :]
-    assert "保证金测试招标" in batches
-    assert "截止前撤回投标" in batches
+    assert setup["tender"].title in batches
     assert "已记录为违规" in batches
+
+
+def test_law_art_22_a_refund_of_a_bid_withdrawn_before_the_opening_is_not_on_the_desk_until_the_opening(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    """A withdrawal's refund is ordered at once (实施条例 第35条); on the desk before the opening it would tell that
+    someone paid and withdrew, and how many (招标投标法 第22条): it shows from the opening on."""
+    tender, setup = deposit_tender(db)
+    row, _ = opened(db, tender)
+    from ggzy.finance import service as finance
+
+    finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN), now=TEST_NOW)
+    refunds.order_refunds(
+        db, SYSTEM, tender_id=tender.id, entity_id=row.entity_id, ground=RefundGround.WITHDRAWN, annual_rate=RATE,
+        day_basis=BASIS, now=TEST_NOW + timedelta(days=3), due_on=(TEST_NOW + timedelta(days=8)).date(),
+    )  # fmt: skip
+    clock.set(TEST_NOW + timedelta(days=4))
+    browser_login(client, db, setup["staff"])
+    text = client.get("/workspace/centre/finance?status=all").text
+    batches = text[text.index('id="refunds"') : text.index('id="suspense"')]
+    assert "保证金测试招标" not in batches
+    assert "截止前撤回投标" not in batches
+
+
+def test_the_centres_own_funds_and_matched_payments_are_not_shown_as_unmatched_money(
+    client: TestClient, db: Session
+) -> None:
+    from ggzy.finance import service as finance
+
+    _, setup = deposit_tender(db)
+    finance.record_credit(db, notice("9999", 123_400, own_funds=True), now=TEST_NOW)  # the centre funds its account
+    finance.record_credit(db, notice("UNKNOWN-1", 56_700), now=TEST_NOW)  # nobody's sub-account
+    browser_login(client, db, setup["staff"])
+    text = client.get("/workspace/centre/finance?status=all").text
+    suspense = text[text.index('id="suspense"') :]
+    assert "567.00" in suspense
+    assert "1,234.00" not in suspense
 
 
 def test_a_bad_filter_is_a_422_and_the_desk_is_for_centre_staff_only(client: TestClient, db: Session) -> None:

@@ -262,8 +262,14 @@ def import_list(
     source = source.strip()
     if not source:
         raise InvalidInput(field="source", reason_zh="须填写名单来源", reason_en="give the list's source")
+    if published_on > to_china_time(now).date():
+        # a list dated in the future would refuse every real update after it as "older" (the security review)
+        raise InvalidInput(field="published_on", reason_zh="不能晚于今日", reason_en="cannot be after today")
     rows, problems = rules.read_list(content)
     rules.refuse_problems(problems)
+    if not rows:
+        # an empty file would end every row of the list at once: a list is ended row by row by its updates
+        raise InvalidInput(field="file", reason_zh="名单中没有任何记录", reason_en="the list has no rows")
     listed = db.scalar(select(CreditList).where(CreditList.source == source))
     if listed is None:
         listed = CreditList(source=source, published_on=published_on, imported_at=now, imported_by=actor.user_id,

@@ -335,7 +335,13 @@ def finance_desk(
     if start is not None:
         alert_query = alert_query.where(FinanceAlert.raised_at >= start, FinanceAlert.raised_at < end)
     alerts = list(db.scalars(alert_query.order_by(FinanceAlert.id.desc()).limit(limit * 5)))
-    suspense_query = select(BankCredit).where(BankCredit.sub_account_id.is_(None)).order_by(BankCredit.id.desc())
+    # money nobody could match: not a fee's or a performance security's payment, nor the centre's own funds, which are
+    # matched and have no deposit sub-account either
+    suspense_query = (
+        select(BankCredit)
+        .where(BankCredit.sub_account_id.is_(None), BankCredit.payer_check == PayerCheck.UNMATCHED.value)
+        .order_by(BankCredit.id.desc())
+    )
     if start is not None:
         suspense_query = suspense_query.where(BankCredit.booked_at >= start, BankCredit.booked_at < end)
     return FinanceDesk(
@@ -358,7 +364,10 @@ def _refund_batches(
         if row.tender_id not in titles:
             tender = tendering.get_tender(db, row.tender_id)
             project, _ = tendering.project_of(db, tender)
-            titles[row.tender_id] = tender.title if project.centre_id in centres else None
+            # before the opening even a refund (a bid withdrawn before the deadline) would tell who paid and how
+            # many: shown from the opening on (招标投标法 第22条)
+            opened = tendering_read.opening_started_at(db, tender.id) is not None
+            titles[row.tender_id] = tender.title if project.centre_id in centres and opened else None
         if titles[row.tender_id] is not None:
             grouped.setdefault((row.tender_id, row.ground), []).append(row)
     batches = []
