@@ -15,7 +15,7 @@ from ggzy.core.permissions import Permission, PermissionedRoute, Principal, requ
 from ggzy.core.problems import problem_responses
 from ggzy.core.rate_limit import rate_limited
 from ggzy.core.web import DB, Now, Public
-from ggzy.credit import rules, service
+from ggzy.credit import access, rules, service
 from ggzy.credit.models import CreditPenalty, CreditRecord
 from ggzy.credit.schemas import (
     BlacklistRow,
@@ -95,7 +95,7 @@ def add_record(body: RecordIn, db: DB, actor: Penaliser, now: Now) -> RecordOut:
     "/credit/records/{record_id}/revocation",
     response_model=RecordOut,
     summary="Revoke a credit record on appeal (ended, never deleted; its interception stops)",
-    responses=problem_responses(NotFound, Conflict, rules.GroundsRequired),
+    responses=problem_responses(NotFound, Conflict, rules.GroundsRequired, access.CreditScopeDenied),
 )
 def revoke_record(record_id: Id, body: RevokeIn, db: DB, actor: Penaliser, now: Now) -> RecordOut:
     return record_out(service.revoke_record(db, actor, record_id=record_id, reason=body.reason, now=now), now)
@@ -107,7 +107,9 @@ def revoke_record(record_id: Id, body: RevokeIn, db: DB, actor: Penaliser, now: 
     status_code=201,
     summary="Import a joint-punishment list (CSV with a header, or JSON) from a source: all or nothing, every bad row "
     "reported; a re-import of the source updates it and ends the rows no longer listed",
-    responses=problem_responses(rules.ListRowsInvalid, rules.ListUnreadable, InvalidInput, Conflict),
+    responses=problem_responses(
+        rules.ListRowsInvalid, rules.ListUnreadable, InvalidInput, Conflict, access.CreditScopeDenied
+    ),
 )
 def import_list(
     file: UploadFile,

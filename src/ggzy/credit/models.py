@@ -29,6 +29,9 @@ class CreditList(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     rows_listed: Mapped[int] = mapped_column(Integer)
+    # the jurisdiction of the supervisor who made it (credit.access; None: every region / every trade)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    trade_type: Mapped[str | None] = mapped_column(String(32))
 
 
 class CreditPenalty(Base):
@@ -55,6 +58,9 @@ class CreditPenalty(Base):
     appeal_route: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the jurisdiction of the supervisor who made it (credit.access; None: every region / every trade)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    trade_type: Mapped[str | None] = mapped_column(String(32))
 
 
 class CreditRecord(Base):
@@ -85,6 +91,9 @@ class CreditRecord(Base):
     end_reason: Mapped[str | None] = mapped_column(String(16))  # revoked | delisted
     end_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the jurisdiction of the supervisor who made it (credit.access; None: every region / every trade)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    trade_type: Mapped[str | None] = mapped_column(String(32))
 
 
 class CreditInterception(Base):

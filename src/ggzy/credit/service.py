@@ -19,7 +19,7 @@ from ggzy.core.events import changes_state, record_event
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Principal
 from ggzy.core.screening import Checkpoint
-from ggzy.credit import rules
+from ggzy.credit import access, rules
 from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditRecord
 from ggzy.credit.rules import CreditIntercepted, PenaltyKind, Polarity, RecordStatus, Source, SubjectKind
 from ggzy.credit.schemas import PenaltyIn, RecordIn
@@ -89,6 +89,7 @@ def decide_penalty(
     (招标投标法实施条例 第七十八条). It makes the bad credit record, and a suspension or debarment an interception
     entry. Refused without grounds, on an article that provides no such penalty, or beyond its range."""
     grounds = _grounds(data.grounds)
+    scope = access.jurisdiction(actor)  # the decision belongs to its supervisor's jurisdiction
     basis = rules.LEGAL_BASES.get(data.legal_basis)
     if basis is None:
         raise InvalidInput(
@@ -127,7 +128,7 @@ def decide_penalty(
         points=data.points if data.kind is PenaltyKind.CREDIT_DEDUCTION else None,
         months=data.months if data.kind is PenaltyKind.SUSPENSION else None,
         effective_from=starts, effective_until=until, appeal_route=rules.APPEAL_ROUTE_ZH,
-        decided_by=actor.user_id, decided_at=now,
+        decided_by=actor.user_id, decided_at=now, region_code=scope.region_code, trade_type=scope.trade_type,
     )  # fmt: skip
     db.add(penalty)
     db.flush()
@@ -136,7 +137,7 @@ def decide_penalty(
         subject_kind=subject.value, credit_code=credit_code, expert_id=data.expert_id, subject_name=name,
         polarity=Polarity.BAD.value, points=-(penalty.points or 0), restricts=restricts, grounds=grounds,
         legal_basis=basis.article_zh, source=Source.DECISION.value, source_name=number, penalty_id=penalty.id,
-        valid_from=starts,
+        region_code=scope.region_code, trade_type=scope.trade_type, valid_from=starts,
         valid_until=until if restricts else rules.beijing_midnight(rules.add_months(first_day, RECORD_MONTHS)),
         created_at=now,
     )  # fmt: skip
@@ -202,6 +203,7 @@ def add_record(db: Session, actor: Principal, *, data: RecordIn, now: datetime) 
         polarity=data.polarity.value, points=data.points, restricts=False, grounds=grounds,
         legal_basis=data.legal_basis.strip(), source=Source.AUTHORITY.value, source_name=data.source_name.strip(),
         valid_from=rules.beijing_midnight(data.valid_from), valid_until=rules.end_of(data.valid_until), created_at=now,
+        region_code=access.jurisdiction(actor).region_code, trade_type=access.jurisdiction(actor).trade_type,
     )  # fmt: skip
     db.add(record)
     db.flush()
@@ -228,6 +230,12 @@ def revoke_record(db: Session, actor: Principal, *, record_id: int, reason: str,
     record = get_record(db, record_id)
     if record.ended_at is not None:
         raise Conflict(field="record_id", reason_zh="该记录已终止", reason_en="the record has already ended")
+    if record.list_id is not None:  # a list's row ends with the list's own update, never one by one
+        raise Conflict(
+            field="record_id", reason_zh="名单中的记录随名单的更新而终止，不能单独撤销",
+            reason_en="a list's row ends with the list's update, not on its own",
+        )  # fmt: skip
+    access.check_covers(actor, region_code=record.region_code, trade_type=record.trade_type)
     record.ended_at, record.end_reason, record.end_note = now, RecordStatus.REVOKED.value, _grounds(reason, "reason")
     db.flush()
     record_event(
@@ -271,12 +279,15 @@ def import_list(
         # an empty file would end every row of the list at once: a list is ended row by row by its updates
         raise InvalidInput(field="file", reason_zh="名单中没有任何记录", reason_en="the list has no rows")
     listed = db.scalar(select(CreditList).where(CreditList.source == source))
+    scope = access.jurisdiction(actor)
     if listed is None:
         listed = CreditList(source=source, published_on=published_on, imported_at=now, imported_by=actor.user_id,
-                            rows_listed=0)  # fmt: skip
+                            rows_listed=0, region_code=scope.region_code, trade_type=scope.trade_type)  # fmt: skip
         db.add(listed)
         db.flush()
-    elif published_on < listed.published_on:
+    else:  # only a supervisor whose jurisdiction covers the list's replaces it
+        access.check_covers(actor, region_code=listed.region_code, trade_type=listed.trade_type)
+    if published_on < listed.published_on:
         raise Conflict(
             field="published_on", reason_zh="早于已导入的版本", reason_en="older than the version already imported"
         )
@@ -295,7 +306,7 @@ def import_list(
                 subject_kind=SubjectKind.ENTITY.value, credit_code=row.credit_code, subject_name=row.name,
                 polarity=Polarity.BAD.value, points=0, restricts=True, grounds=row.grounds, legal_basis="联合惩戒",
                 source=Source.LIST.value, source_name=source, list_id=listed.id, valid_from=valid_from,
-                valid_until=valid_until, created_at=now,
+                valid_until=valid_until, created_at=now, region_code=listed.region_code, trade_type=listed.trade_type,
             ))  # fmt: skip
             added += 1
         elif (record.subject_name, record.grounds, record.valid_from, record.valid_until) != (

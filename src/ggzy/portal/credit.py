@@ -18,7 +18,7 @@ from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.rate_limit import rate_limited
 from ggzy.core.web import DB, Now, Public
-from ggzy.credit import rules, service
+from ggzy.credit import access, rules, service
 from ggzy.credit.schemas import PenaltyIn
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
@@ -173,7 +173,9 @@ def decide_penalty(
 @router.post(
     "/workspace/credit/lists",
     summary="Import a joint-punishment list (upload, CSV or JSON): all or nothing, every bad row reported",
-    responses=problem_responses(rules.ListRowsInvalid, rules.ListUnreadable, InvalidInput, Conflict),
+    responses=problem_responses(
+        rules.ListRowsInvalid, rules.ListUnreadable, InvalidInput, Conflict, access.CreditScopeDenied
+    ),
 )
 def import_list(
     request: Request,
