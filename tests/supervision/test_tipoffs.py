@@ -101,6 +101,16 @@ def test_the_report_goes_to_the_supervisors_of_its_scope_who_accept_and_close_it
     assert [e.action for e in _events(db)] == ["tipoff.received", "tipoff.accepted", "tipoff.closed"]
 
 
+def test_a_report_naming_no_trade_reaches_every_trades_supervisors_of_its_region(
+    client: TestClient, db: Session
+) -> None:
+    assert client.post(API, json=REPORT).status_code == 201  # 530102, no trade named
+    land = token_for(db, make_user(db, roles=[RoleGrantIn(role=Role.SUPERVISOR, region_code="530000",
+                                                          trade_type="land")]))  # fmt: skip
+    [row] = client.get(API, headers=land).json()
+    assert client.post(f"{API}/{row['id']}/accept", headers=land).status_code == 200
+
+
 def test_a_declined_report_tells_the_reporter_why(client: TestClient, db: Session) -> None:
     code = client.post(API, json=REPORT).json()["code"]
     [row] = db.scalars(select(Tipoff)).all()

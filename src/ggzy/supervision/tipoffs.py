@@ -125,7 +125,8 @@ def follow(db: Session, *, code: str) -> Tipoff:
 def _covers(grant: RoleGrant, tipoff: Tipoff) -> bool:
     if grant.region_code and not region_contains(grant.region_code, tipoff.region_code):
         return False
-    return not grant.trade_type or grant.trade_type == tipoff.trade_type
+    # a report that names no trade reaches every trade's supervisors of its region (a reporter may not know which)
+    return not grant.trade_type or tipoff.trade_type is None or grant.trade_type == tipoff.trade_type
 
 
 def may_handle(actor: Principal, tipoff: Tipoff) -> bool:
@@ -141,7 +142,7 @@ def queue(db: Session, actor: Principal, *, status: Status | None, limit: int) -
             prefix = grant.region_code.rstrip("0")
             clause = Tipoff.region_code.startswith(prefix + "0" * (len(prefix) % 2))  # whole levels: 53 / 5301
         if grant.trade_type:
-            clause = clause & (Tipoff.trade_type == grant.trade_type)
+            clause = clause & ((Tipoff.trade_type == grant.trade_type) | Tipoff.trade_type.is_(None))
         clauses.append(clause)
     query = select(Tipoff).where(or_(*clauses) if clauses else false())
     if status is not None:
