@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ggzy.core.events import Event
-from ggzy.core.rate_limit import TokenBucket
+from ggzy.core.rate_limit import TokenBucket, client_key
 from ggzy.credit import rules, service
 from ggzy.credit.schemas import RecordIn
 from tests.conftest import TEST_NOW
@@ -65,3 +65,17 @@ def test_a_key_persons_record_keeps_a_masked_id_number_and_its_event_is_undisclo
     assert event is not None
     assert event.disclosed is False
     assert "53010219800101123X" not in event.payload
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # the same subscriber's /64: one bucket
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # an IPv4 client seen through an IPv6 socket
+        ("testclient", "testclient"),  # not an address (the test client): itself
+    ],
+)
+def test_the_rate_limit_keys_an_ipv6_client_by_its_64_and_an_ipv4_client_by_its_address(host: str, key: str) -> None:
+    assert client_key(host) == key

@@ -1,14 +1,17 @@
 """A per-client rate limit for public endpoints (a token bucket per client address, in memory).
 
-Each client (the address the request came from) holds a bucket of ``capacity`` tokens that refills at ``per_minute``
-tokens a minute; a request takes one, and a request finding the bucket empty is answered 429 with a problem saying
-how many seconds to wait. Time is the app's clock (``app.state.clock``), so tests freeze and advance it. The buckets
+Each client (the address the request came from; for IPv6 its /64) holds a bucket of ``capacity`` tokens that
+refills at ``per_minute`` tokens a minute; a request takes one, and a request finding the bucket empty is answered
+429 with a problem saying how many seconds to wait. Time is the app's clock (``app.state.clock``), so tests freeze and advance it. The buckets
 live in the process (one per limiter and app): behind several workers each holds its own, which bounds a client by the
-number of workers times the capacity — enough against a flood of queries, not an accounting device.
+number of workers times the capacity — enough against a flood of queries, not an accounting device. Behind a
+reverse proxy on another host, uvicorn must be told to trust it (``FORWARDED_ALLOW_IPS``), or every client shares
+the proxy's bucket.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -52,6 +55,20 @@ class TokenBucket:
             return granted
 
 
+def client_key(host: str) -> str:
+    """The bucket a client address draws from: an IPv4 address itself, an IPv6 address its /64 (one subscriber's
+    network: a client holding a /64 would otherwise rotate through it around any limit)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def rate_limited(name: str, *, capacity: int, per_minute: int) -> Callable[[Request], None]:
     """A dependency that refuses a client beyond its rate with :class:`RateLimited` (declared in the OpenAPI)."""
 
@@ -61,7 +78,7 @@ def rate_limited(name: str, *, capacity: int, per_minute: int) -> Callable[[Requ
         if limiters is None:
             limiters = state.rate_limiters = {}
         bucket = limiters.setdefault(name, TokenBucket(capacity=capacity, per_minute=per_minute))
-        client = request.client.host if request.client is not None else "unknown"
+        client = client_key(request.client.host if request.client is not None else "unknown")
         wait = bucket.take(client, state.clock.now())
         if wait:
             raise RateLimited(retry_after=wait)
