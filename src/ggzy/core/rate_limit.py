@@ -2,11 +2,11 @@
 
 Each client (the address the request came from; for IPv6 its /64) holds a bucket of ``capacity`` tokens that
 refills at ``per_minute`` tokens a minute; a request takes one, and a request finding the bucket empty is answered
-429 with a problem saying how many seconds to wait. Time is the app's clock (``app.state.clock``), so tests freeze and advance it. The buckets
-live in the process (one per limiter and app): behind several workers each holds its own, which bounds a client by the
-number of workers times the capacity — enough against a flood of queries, not an accounting device. Behind a
-reverse proxy on another host, uvicorn must be told to trust it (``FORWARDED_ALLOW_IPS``), or every client shares
-the proxy's bucket.
+429 with a problem saying how many seconds to wait. Time is the app's clock (``app.state.clock``), so tests freeze
+and advance it. The buckets live in the process (one per limiter and app): behind several workers each holds its
+own, which bounds a client by the number of workers times the capacity — enough against a flood of queries, not an
+accounting device. Behind a reverse proxy on another host, uvicorn must be told to trust it
+(``FORWARDED_ALLOW_IPS``), or every client shares the proxy's bucket.
 """
 
 from __future__ import annotations
