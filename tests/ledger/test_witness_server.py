@@ -91,6 +91,7 @@ def test_witness_cosigns_a_running_server(fresh_engine: Engine, tmp_path: Path) 
         _request(
             f"{base}/ledger/witnesses", body={"name": "witness.notary.test", "verifier_key": verifier_key}, token=token
         )
+        _await_quiet_checkpoint(base)  # registering the witness is an event (decision 0044): checkpointed first
 
         arguments = ["witness", "run", "--url", base, "--name", "witness.notary.test", "--key", str(key)]
         for platform_key in LEDGER_KEYS.verifier_keys:
