@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.clock import to_china_time
@@ -336,13 +336,32 @@ def import_list(
 # -- interception ---------------------------------------------------------------------------------------------------
 
 
+# The screen's read, built once: the checkpoints run it at every registration and bid submission, and building the
+# expression anew each time cost more than the indexed read itself (bench/credit.py). Bound at each call: the code
+# and the time.
+_RESTRICTING_IDS = (
+    select(CreditRecord.id, CreditRecord.valid_until)
+    .where(
+        CreditRecord.credit_code == bindparam("code"),
+        CreditRecord.restricts.is_(True),
+        CreditRecord.ended_at.is_(None),
+        CreditRecord.valid_from <= bindparam("now", type_=CreditRecord.valid_from.type),
+        or_(
+            CreditRecord.valid_until.is_(None),
+            CreditRecord.valid_until > bindparam("now", type_=CreditRecord.valid_until.type),
+        ),
+    )
+)
+
+
 def restriction_of(db: Session, *, credit_code: str, now: datetime) -> CreditRecord | None:
-    """The restriction in force on ``credit_code`` at ``now`` (the longest), or None: one indexed read."""
-    query = select(CreditRecord).where(CreditRecord.credit_code == credit_code, *_in_force(now))
-    found = list(db.scalars(query))
+    """The restriction in force on ``credit_code`` at ``now`` (the longest), or None: one indexed read, and the
+    record loaded only when one restricts."""
+    found = db.connection().execute(_RESTRICTING_IDS, {"code": credit_code, "now": now}).all()
     if not found:
         return None
-    return max(found, key=lambda r: (r.valid_until is None, r.valid_until or now))
+    longest = max(found, key=lambda row: (row.valid_until is None, row.valid_until or now))
+    return db.get_one(CreditRecord, longest.id)
 
 
 @changes_state("credit.intercepted", disclosed=False)  # who tried to bid, and which experts, stay secret
