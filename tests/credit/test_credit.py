@@ -19,7 +19,7 @@ from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.permissions import SYSTEM, Permission, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.credit import rules, service
-from ggzy.credit.models import CreditList, CreditPenalty, CreditRecord
+from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditRecord
 from ggzy.credit.rules import CreditIntercepted
 from ggzy.entities import service as entities
 from ggzy.entities.schemas import EntityIn
@@ -349,6 +349,37 @@ def test_regulations_art_71_a_suspended_expert_is_not_drawn_and_the_interception
     assert len(seated) == 5
     assert draw is not None
     assert _intercepted(db, Checkpoint.EXPERT_DRAW) == before + 1
+
+
+def test_a_suspended_expert_is_not_drawn_for_a_prequalification_review_committee_either(
+    db: Session, gm_ca: Path
+) -> None:
+    """实施条例 第七十一条 and 第十八条: the review committee of a prequalification is drawn from the same register,
+    and an expert barred from evaluating is recused from that draw too, the interception recorded against the
+    prequalification."""
+    from ggzy.experts import service as experts
+
+    opened = make_opened_tender(db, gm_ca, prices=[30_000_000, 20_000_000, 10_000_000])
+    pool = [make_expert(db) for _ in range(4)]
+    barred = pool[0]
+    service.decide_penalty(db, supervisor(db), data=expert_penalty(barred.id), now=TEST_NOW)
+    before = _intercepted(db, Checkpoint.EXPERT_DRAW)
+    staff = principal(db, opened["staff"], Permission.COMMITTEE_DRAW)
+    for _ in range(5):  # the draw is random: the barred expert is never among three of the four
+        drawn, _pool = experts.draw_from_register(
+            db, staff, specialty_code="A01", count=3, centre_id=opened["project"].centre_id,
+            conflicted_entities=set(), subject_type="prequalification", subject_id=7, now=opened["opened_at"],
+        )  # fmt: skip
+        assert barred.id not in {expert_id for expert_id, _ in drawn}
+    assert _intercepted(db, Checkpoint.EXPERT_DRAW) == before + 5
+    latest = db.scalars(select(CreditInterception).order_by(CreditInterception.id.desc())).first()
+    assert latest is not None
+    assert (latest.subject_type, latest.subject_id, latest.expert_id) == ("prequalification", "7", barred.id)
+    with pytest.raises(experts.NotEnoughExperts):  # three others only: four cannot be drawn
+        experts.draw_from_register(
+            db, staff, specialty_code="A01", count=4, centre_id=opened["project"].centre_id,
+            conflicted_entities=set(), subject_type="prequalification", subject_id=7, now=opened["opened_at"],
+        )  # fmt: skip
 
 
 def test_a_winner_suspended_before_the_award_is_intercepted_and_not_awarded(

@@ -4,17 +4,30 @@ reads the blacklist and queries by code, and a bidder intercepted on the portal'
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.core.permissions import Role
+from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
+from ggzy.core.screening import Checkpoint
 from ggzy.credit import service
 from ggzy.credit.models import CreditPenalty
+from ggzy.credit.rules import CreditIntercepted
 from ggzy.entities import service as entities
+from ggzy.entities.schemas import EntityIn, RoleGrantIn
 from tests.conftest import TEST_NOW
 from tests.credit.support import csv_list, suspend
-from tests.factories import bidder_user, credit_code, event_count, make_entity, make_published_tender, user_with_role
+from tests.factories import (
+    bidder_user,
+    credit_code,
+    event_count,
+    make_entity,
+    make_published_tender,
+    make_user,
+    principal,
+    user_with_role,
+)
 from tests.portal.ws_support import browser_login, csrf_from, outcome_code, problem_code
 
 PAGE = "/workspace/credit"
@@ -109,3 +122,50 @@ def test_a_bidder_intercepted_on_the_portals_registration_is_counted(client: Tes
     refused = client.post(f"{page}/registration", data={"csrf_token": token})
     assert problem_code(refused) == "credit_intercepted", refused.status_code
     assert service.interception_counts(db)["tender_registration"] == before + 1
+
+
+def _overseer(db: Session, role: Role, region_code: str) -> Principal:
+    user = make_user(db, roles=[RoleGrantIn(role=role, region_code=region_code)])
+    return principal(db, user, Permission.CREDIT_READ)
+
+
+def test_the_interceptions_counted_are_those_of_the_readers_jurisdiction(client: TestClient, db: Session) -> None:
+    """A supervisor counts the interceptions at the tenders of its region and at the registrations of entities whose
+    credit code carries its region (decision 0040): Kunming's supervisor counts a Kunming lot's, Qujing's does not;
+    an entity of Qujing refused at its registration is Qujing's and the province's, not Kunming's."""
+    tender, _ = make_published_tender(db)  # a project in 530102, a county of Kunming
+    bidder = bidder_user(db)
+    suspend(db, entities.get_entity(db, bidder.entity_id or 0).credit_code)
+    readers = {
+        "province": _overseer(db, Role.SUPERVISOR, "530000"),
+        "kunming": _overseer(db, Role.SUPERVISOR, "530100"),
+        "qujing": _overseer(db, Role.INSPECTOR, "530300"),
+    }
+    before = {name: service.interception_counts(db, reader) for name, reader in readers.items()}
+    browser_login(client, db, bidder)
+    page = f"/workspace/bidder/tenders/{tender.id}"
+    refused = client.post(f"{page}/registration", data={"csrf_token": csrf_from(client, page)})
+    assert problem_code(refused) == "credit_intercepted"
+    qujing_code = credit_code("530300")
+    suspend(db, qujing_code, subject_name="曲靖某公司")
+    with pytest.raises(CreditIntercepted):
+        entities.register_entity(
+            db, SYSTEM, data=EntityIn(credit_code=qujing_code, name="曲靖某公司", legal_representative="某"),
+            now=TEST_NOW,
+        )  # fmt: skip
+    service.record_interception(
+        db, SYSTEM, checkpoint=Checkpoint.ENTITY_REGISTRATION, record_id=service.restriction_of(
+            db, credit_code=qujing_code, now=TEST_NOW).id, credit_code=qujing_code, expert_id=None,
+        subject_type="entity", subject_id=qujing_code, now=TEST_NOW,
+    )  # fmt: skip  # what the request's refusal records after its rollback
+    after = {name: service.interception_counts(db, reader) for name, reader in readers.items()}
+    grown = {name: {k: after[name][k] - before[name][k] for k in after[name] if after[name][k] != before[name][k]}
+             for name in readers}  # fmt: skip
+    assert grown == {
+        "province": {"tender_registration": 1, "entity_registration": 1},
+        "kunming": {"tender_registration": 1},
+        "qujing": {"entity_registration": 1},
+    }
+    mine = service.recent_interceptions(db, readers["qujing"], limit=5)
+    assert [interception.credit_code for interception, _ in mine][:1] == [qujing_code]
+    assert all(interception.checkpoint == "entity_registration" for interception, _ in mine)

@@ -164,9 +164,11 @@ def test_the_draw_over_http_tells_the_centre_staff_each_members_pool(
 def test_a_prequalification_review_committee_draws_up_the_hierarchy_as_well(db: Session, gm_ca: Path) -> None:
     opened = _opened(db, gm_ca, "county")
     province = _experts(db, PROVINCE, 4)
+    staff = principal(db, opened["staff"], Permission.COMMITTEE_DRAW)
     drawn, pool = experts.draw_from_register(
-        db, specialty_code="A01", count=3, centre_id=opened["centres"]["county"].id, conflicted_entities=set()
-    )
+        db, staff, specialty_code="A01", count=3, centre_id=opened["centres"]["county"].id, conflicted_entities=set(),
+        subject_type="prequalification", subject_id=1, now=opened["opened_at"],
+    )  # fmt: skip
     assert {expert_id for expert_id, _ in drawn} <= province
     assert set(pool.pool_of.values()) == {PROVINCE}
 

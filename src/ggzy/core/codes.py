@@ -275,6 +275,13 @@ def region_name(code: str) -> str | None:
     return PROVINCES.get(validate_region_code(code))
 
 
+def region_prefix(code: str) -> str:
+    """The leading digits every region within ``code`` shares, whole levels only: 53 (a province), 5301 (a city),
+    530102 (a county), for a ``LIKE 'prefix%'`` scope in SQL (the query's counterpart of :func:`region_contains`)."""
+    prefix = code.strip().rstrip("0")
+    return prefix + "0" * (len(prefix) % 2)
+
+
 def region_contains(ancestor: str, code: str) -> bool:
     """Whether ``code`` is ``ancestor`` or lies within it (used to scope supervisors to their region)."""
     ancestor_level = region_level(ancestor)

@@ -74,7 +74,14 @@ class EntityScreen(Protocol):
 
 class ExpertScreen(Protocol):
     def __call__(
-        self, db: Session, actor: Principal, *, expert_ids: Collection[int], tender_id: int, now: datetime
+        self,
+        db: Session,
+        actor: Principal,
+        *,
+        expert_ids: Collection[int],
+        subject_type: str,
+        subject_id: int | str,
+        now: datetime,
     ) -> set[int]: ...
 
 
@@ -122,11 +129,17 @@ def screen_entity(
 
 
 def screen_experts(
-    db: Session, actor: Principal, *, expert_ids: Collection[int], tender_id: int, now: datetime
+    db: Session,
+    actor: Principal,
+    *,
+    expert_ids: Collection[int],
+    subject_type: str,
+    subject_id: int | str,
+    now: datetime,
 ) -> set[int]:
-    """The experts among ``expert_ids`` barred from evaluating at ``now`` (each interception recorded): the draw
-    recuses them."""
+    """The experts among ``expert_ids`` barred from evaluating at ``now`` (each interception recorded against the
+    committee's subject: a tender, or a prequalification): the draw recuses them."""
     screen = _installed.experts
     if screen is None:
         raise ScreensNotInstalled()
-    return screen(db, actor, expert_ids=expert_ids, tender_id=tender_id, now=now)
+    return screen(db, actor, expert_ids=expert_ids, subject_type=subject_type, subject_id=subject_id, now=now)

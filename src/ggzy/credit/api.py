@@ -132,7 +132,7 @@ def import_list(
     summary="How many interceptions each checkpoint made (registration, tender registration, bid, draw, award)",
 )
 def interception_counts(db: DB, actor: Reader) -> list[InterceptionCount]:
-    counts = service.interception_counts(db)
+    counts = service.interception_counts(db, actor)
     return [InterceptionCount(checkpoint=key, count=value) for key, value in counts.items()]
 
 

@@ -9,22 +9,28 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import String, and_, bindparam, cast, func, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from ggzy.core.clock import to_china_time
-from ggzy.core.codes import validate_credit_code
+from ggzy.core.codes import region_prefix, validate_credit_code
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.money import yuan_to_fen
-from ggzy.core.permissions import Principal
+from ggzy.core.permissions import Principal, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.credit import access, rules
 from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditRecord
 from ggzy.credit.rules import CreditIntercepted, PenaltyKind, Polarity, RecordStatus, Source, SubjectKind
 from ggzy.credit.schemas import PenaltyIn, RecordIn
 from ggzy.entities import service as entities
+from ggzy.entities.models import Entity
 from ggzy.experts import service as experts
+from ggzy.prequalification.models import Prequalification
+from ggzy.projects.access import visible_project_ids
+from ggzy.projects.models import Lot
+from ggzy.tendering.models import Tender
 
 # A warning's, a fine's or a deduction's record stays in force three years: the look-back of 政府采购法 第二十二条
 # 第一款 (五) (参加政府采购活动前三年内 … 没有重大违法记录).
@@ -336,32 +342,43 @@ def import_list(
 # -- interception ---------------------------------------------------------------------------------------------------
 
 
-# The screen's read, built once: the checkpoints run it at every registration and bid submission, and building the
-# expression anew each time cost more than the indexed read itself (bench/credit.py). Bound at each call: the code
-# and the time.
-_RESTRICTING_IDS = (
-    select(CreditRecord.id, CreditRecord.valid_until)
-    .where(
-        CreditRecord.credit_code == bindparam("code"),
-        CreditRecord.restricts.is_(True),
-        CreditRecord.ended_at.is_(None),
-        CreditRecord.valid_from <= bindparam("now", type_=CreditRecord.valid_from.type),
-        or_(
-            CreditRecord.valid_until.is_(None),
-            CreditRecord.valid_until > bindparam("now", type_=CreditRecord.valid_until.type),
-        ),
-    )
-)
+# The screen's reads, built once: the checkpoints run them at every registration and bid submission, and building
+# the expressions anew each time cost more than the indexed reads themselves (bench/credit.py). Bound at each call.
+_RESTRICTIONS = select(
+    CreditRecord.id, CreditRecord.valid_until, CreditRecord.subject_name, CreditRecord.source,
+    CreditRecord.source_name,
+).where(
+    CreditRecord.credit_code == bindparam("code"),
+    CreditRecord.restricts.is_(True),
+    CreditRecord.ended_at.is_(None),
+    CreditRecord.valid_from <= bindparam("now", type_=CreditRecord.valid_from.type),
+    or_(
+        CreditRecord.valid_until.is_(None),
+        CreditRecord.valid_until > bindparam("now", type_=CreditRecord.valid_until.type),
+    ),
+)  # fmt: skip
+_CODE_OF_ENTITY = select(Entity.credit_code).where(Entity.id == bindparam("entity_id"))
 
 
-def restriction_of(db: Session, *, credit_code: str, now: datetime) -> CreditRecord | None:
-    """The restriction in force on ``credit_code`` at ``now`` (the longest), or None: one indexed read, and the
-    record loaded only when one restricts."""
-    found = db.connection().execute(_RESTRICTING_IDS, {"code": credit_code, "now": now}).all()
+@dataclass(frozen=True)
+class Restriction:
+    """The restriction in force on a credit code: the record's id and what the refusal says of it."""
+
+    id: int
+    valid_until: datetime | None
+    subject_name: str
+    source: str
+    source_name: str
+
+
+def restriction_of(db: Session, *, credit_code: str, now: datetime) -> Restriction | None:
+    """The restriction in force on ``credit_code`` at ``now`` (the longest), or None: one indexed read."""
+    db.flush()  # what the unit of work added is read too (the connection's read below does not autoflush)
+    found = db.connection().execute(_RESTRICTIONS, {"code": credit_code, "now": now}).all()
     if not found:
         return None
     longest = max(found, key=lambda row: (row.valid_until is None, row.valid_until or now))
-    return db.get_one(CreditRecord, longest.id)
+    return Restriction(*longest)
 
 
 @changes_state("credit.intercepted", disclosed=False)  # who tried to bid, and which experts, stay secret
@@ -414,7 +431,8 @@ def screen_entity(
 ) -> None:
     """The screen credit installs for the entity checkpoints (``core.screening``)."""
     if credit_code is None and entity_id is not None:
-        credit_code = entities.get_entity(db, entity_id).credit_code
+        db.flush()
+        credit_code = db.connection().execute(_CODE_OF_ENTITY, {"entity_id": entity_id}).scalar_one_or_none()
     if credit_code is None:
         return
     record = restriction_of(db, credit_code=credit_code, now=now)
@@ -442,7 +460,13 @@ def screen_entity(
 
 
 def screen_experts(
-    db: Session, actor: Principal, *, expert_ids: Collection[int], tender_id: int, now: datetime
+    db: Session,
+    actor: Principal,
+    *,
+    expert_ids: Collection[int],
+    subject_type: str,
+    subject_id: int | str,
+    now: datetime,
 ) -> set[int]:
     """The screen credit installs for the draw: the experts under a restriction in force are not drawn (recused),
     each interception recorded in the draw's own transaction."""
@@ -459,7 +483,7 @@ def screen_experts(
         barred.add(expert_id)
         record_interception(
             db, actor, checkpoint=Checkpoint.EXPERT_DRAW, record_id=record_id, credit_code=None, expert_id=expert_id,
-            subject_type="tender", subject_id=tender_id, now=now,
+            subject_type=subject_type, subject_id=subject_id, now=now,
         )  # fmt: skip
     return barred
 
@@ -467,17 +491,58 @@ def screen_experts(
 # -- reads ----------------------------------------------------------------------------------------------------------
 
 
-def interception_counts(db: Session) -> dict[str, int]:
-    counts = dict(
-        db.execute(select(CreditInterception.checkpoint, func.count()).group_by(CreditInterception.checkpoint)).all()
+def _readable_interceptions(actor: Principal | None) -> ColumnElement[bool]:
+    """The interceptions ``actor`` reads (None: every one, for the platform's own counts): those at the tenders and
+    prequalifications of the projects in its jurisdiction (``projects.access.visible_project_ids``), and those at an
+    entity's registration where the entity's credit code carries a region its grants cover. The administrator and
+    a supervisor or inspector without a region read all of them."""
+    if actor is None or Role.PLATFORM_ADMIN in actor.roles:
+        return true()
+    grants = [*actor.grants_for(Role.SUPERVISOR), *actor.grants_for(Role.INSPECTOR)]
+    if any(grant.region_code is None and grant.trade_type is None for grant in grants):
+        return true()
+    projects = visible_project_ids(actor)
+    tenders = select(cast(Tender.id, String)).join(Lot, Lot.id == Tender.lot_id).where(Lot.project_id.in_(projects))
+    prequalifications = (
+        select(cast(Prequalification.id, String))
+        .join(Lot, Lot.id == Prequalification.lot_id)
+        .where(Lot.project_id.in_(projects))
     )
+    clauses: list[ColumnElement[bool]] = [
+        and_(CreditInterception.subject_type == "tender", CreditInterception.subject_id.in_(tenders)),
+        and_(
+            CreditInterception.subject_type == "prequalification",
+            CreditInterception.subject_id.in_(prequalifications),
+        ),
+    ]
+    for grant in grants:  # an entity's registration: the region in its code (GB 32100, characters 3 to 8)
+        if grant.region_code:
+            prefix = region_prefix(grant.region_code)
+            clauses.append(
+                and_(
+                    CreditInterception.checkpoint == Checkpoint.ENTITY_REGISTRATION.value,
+                    func.substr(CreditInterception.credit_code, 3, len(prefix)) == prefix,
+                )
+            )
+    return or_(*clauses)
+
+
+def interception_counts(db: Session, actor: Principal | None = None) -> dict[str, int]:
+    """The interceptions each checkpoint made, of those ``actor`` reads (None: all of them)."""
+    query = (
+        select(CreditInterception.checkpoint, func.count())
+        .where(_readable_interceptions(actor))
+        .group_by(CreditInterception.checkpoint)
+    )
+    counts = dict(db.execute(query).all())
     return {checkpoint.value: int(counts.get(checkpoint.value, 0)) for checkpoint in Checkpoint}
 
 
-def recent_interceptions(db: Session, *, limit: int) -> list[tuple[CreditInterception, CreditRecord]]:
+def recent_interceptions(db: Session, actor: Principal, *, limit: int) -> list[tuple[CreditInterception, CreditRecord]]:
     rows = db.execute(
         select(CreditInterception, CreditRecord)
         .join(CreditRecord, CreditRecord.id == CreditInterception.record_id)
+        .where(_readable_interceptions(actor))
         .order_by(CreditInterception.id.desc())
         .limit(limit)
     )

@@ -248,7 +248,7 @@ def draw_committee(
     centre = get_centre(db, project.centre_id)
     candidates = _candidates(db, specialty_code)
     barred = screening.screen_experts(
-        db, actor, expert_ids=[c.expert_id for c in candidates], tender_id=tender.id, now=now
+        db, actor, expert_ids=[c.expert_id for c in candidates], subject_type="tender", subject_id=tender.id, now=now
     )  # 信用拦截: an expert under a penalty is not drawn (decision 0040)
     pool = rules.pool_for(
         [c for c in candidates if c.expert_id not in barred], centre_region=centre.region_code,
@@ -376,23 +376,39 @@ def expert_names(db: Session, expert_ids: list[int]) -> dict[int, str]:
 
 def draw_from_register(
     db: Session,
+    actor: Principal,
     *,
     specialty_code: str,
     count: int,
     centre_id: int,
     conflicted_entities: set[int],
+    subject_type: str,
+    subject_id: int | str,
+    now: datetime,
     rng: random.Random | None = None,
     pool_rule: str = rules.NEAREST_FIRST,
 ) -> tuple[list[tuple[int, int]], rules.Pool]:
     """Draw ``count`` experts of a specialty at random from the pools open to the centre (its region's and each
     region's above it, by ``pool_rule``: decision 0041), recusing those employed by ``conflicted_entities``
     (实施条例 第46条), for a committee that is not a tender's (the prequalification review committee, 实施条例
-    第18条). Returns (expert id, user id) in the order drawn, and the pool (``pool.pool_of``: each one's pool)."""
+    第18条). Returns (expert id, user id) in the order drawn, and the pool (``pool.pool_of``: each one's pool).
+    Experts under a credit restriction in force are not drawn, as for a tender's committee (decision 0040): each
+    interception is recorded against ``subject_type``/``subject_id``."""
     _check_pool_rule(pool_rule)
     centre = get_centre(db, centre_id)
+    candidates = _candidates(db, specialty_code)
+    barred = screening.screen_experts(
+        db,
+        actor,
+        expert_ids=[c.expert_id for c in candidates],
+        subject_type=subject_type,
+        subject_id=subject_id,
+        now=now,
+    )  # 信用拦截
     pool = rules.pool_for(
-        _candidates(db, specialty_code), centre_region=centre.region_code, conflicted_entities=conflicted_entities
-    )
+        [c for c in candidates if c.expert_id not in barred], centre_region=centre.region_code,
+        conflicted_entities=conflicted_entities,
+    )  # fmt: skip
     if len(pool.eligible) < count:
         raise NotEnoughExperts(
             field="size", specialty_code=specialty_code, needed=count, available=len(pool.eligible),

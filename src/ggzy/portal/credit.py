@@ -103,8 +103,8 @@ def _workspace_context(db: Session, actor: Principal, now: datetime) -> dict[str
     return {
         "active": "workspace",
         "section": "credit",
-        "counts": service.interception_counts(db),
-        "recent": service.recent_interceptions(db, limit=20),
+        "counts": service.interception_counts(db, actor),
+        "recent": service.recent_interceptions(db, actor, limit=20),
         "penalties": service.penalties(db, limit=50),
         "lists": service.lists(db),
         "bases": rules.LEGAL_BASES,

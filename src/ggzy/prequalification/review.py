@@ -115,8 +115,9 @@ def form_committee(
     )
     conflicted = applicants | {project.owner_id} | ({project.agent_id} if project.agent_id is not None else set())
     drawn, pool = draw_from_register(
-        db, specialty_code=specialty_code, count=size - representatives, centre_id=project.centre_id,
-        conflicted_entities=conflicted, rng=rng or secrets.SystemRandom(),
+        db, actor, specialty_code=specialty_code, count=size - representatives, centre_id=project.centre_id,
+        conflicted_entities=conflicted, subject_type="prequalification", subject_id=prequalification.id, now=now,
+        rng=rng or secrets.SystemRandom(),
     )  # fmt: skip
     members = [
         Reviewer(prequalification_id=prequalification.id, user_id=user_id, kind=EXPERT, expert_id=expert_id,

@@ -13,6 +13,7 @@ from sqlalchemy import Select, false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from ggzy.core.codes import region_prefix
 from ggzy.core.errors import DomainError
 from ggzy.core.permissions import Principal, Role
 from ggzy.entities.hierarchy import centre_scope, centre_scope_query
@@ -76,9 +77,7 @@ def _region_scope(actor: Principal, role: Role) -> list[ColumnElement[bool]]:
     for grant in actor.grants_for(role):
         clause: ColumnElement[bool] = true()
         if grant.region_code:
-            prefix = grant.region_code.rstrip("0")
-            prefix = prefix + "0" * (len(prefix) % 2)  # keep whole levels: 53 / 5301 / 530102
-            clause = Project.region_code.startswith(prefix)
+            clause = Project.region_code.startswith(region_prefix(grant.region_code))
         if grant.trade_type:
             clause = clause & (Project.trade_type == grant.trade_type)
         clauses.append(clause)

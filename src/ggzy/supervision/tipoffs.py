@@ -28,7 +28,7 @@ from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ggzy.core.codes import region_contains, validate_region_code
+from ggzy.core.codes import region_contains, region_prefix, validate_region_code
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.permissions import Principal, Role, RoleGrant
@@ -139,8 +139,7 @@ def queue(db: Session, actor: Principal, *, status: Status | None, limit: int) -
     for grant in actor.grants_for(Role.SUPERVISOR):
         clause: ColumnElement[bool] = true()
         if grant.region_code:
-            prefix = grant.region_code.rstrip("0")
-            clause = Tipoff.region_code.startswith(prefix + "0" * (len(prefix) % 2))  # whole levels: 53 / 5301
+            clause = Tipoff.region_code.startswith(region_prefix(grant.region_code))
         if grant.trade_type:
             clause = clause & ((Tipoff.trade_type == grant.trade_type) | Tipoff.trade_type.is_(None))
         clauses.append(clause)
