@@ -121,6 +121,7 @@ def _run(engine: Engine, n: int, checks: int) -> dict[str, Any]:
                     service.screen_entity(
                         db, actor if barred else SYSTEM, checkpoint=checkpoint,
                         credit_code=None if by_id else code, entity_id=entity_id if by_id else None,
+                        law="tendering_law",
                         subject_type="tender", subject_id=1, now=TEST_NOW,
                     )  # fmt: skip
                 except CreditIntercepted:

@@ -30,6 +30,7 @@ from tests.factories import (
     bidder_user,
     credit_code,
     event_count,
+    make_accepted_project,
     make_entity,
     make_expert,
     make_opened_tender,
@@ -82,7 +83,7 @@ def test_regulations_art_67_a_suspension_of_one_to_two_years_is_decided_with_its
     assert record.polarity == "bad"
     assert record.source == "decision"
     assert record.valid_until == rules.beijing_midnight(date(2028, 11, 24))
-    assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW) is not None
+    assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW, law="tendering_law") is not None
     assert event_count(db, "credit.penalty_decided") == before + 1
 
 
@@ -407,13 +408,61 @@ def test_a_winner_suspended_before_the_award_is_intercepted_and_not_awarded(
     assert after == (before[0] + 1, before[1], before[2])
 
 
+def test_a_restriction_closes_the_trades_of_its_articles_law_and_a_list_closes_every_trade(db: Session) -> None:
+    """招标投标法 第五十三条 takes away "参加依法必须进行招标的项目的投标资格": the tendering law's trades, not
+    government procurement; 政府采购法 第七十七条 "禁止参加政府采购活动": procurement, not the tendering law's.
+    Neither bars registering on the platform (a step under no one law); a joint-punishment list bars everything."""
+    works, procurement, listed = make_entity(db), make_entity(db), make_entity(db)
+    suspend(db, works.credit_code)  # 第五十三条
+    suspend(db, procurement.credit_code, basis="zfcg77")
+    service.import_list(
+        db, supervisor(db), source="信用中国", published_on=date(2026, 10, 1),
+        content=csv_list((listed.credit_code, listed.name, "失信被执行人", "2026-01-01", "")), now=TEST_NOW,
+    )  # fmt: skip
+
+    def barred(entity: object, law: str | None) -> bool:
+        code = entity.credit_code  # type: ignore[attr-defined]
+        return service.restriction_of(db, credit_code=code, now=TEST_NOW, law=law) is not None
+
+    assert [barred(works, law) for law in ("tendering_law", "procurement_law", None)] == [True, False, False]
+    assert [barred(procurement, law) for law in ("tendering_law", "procurement_law", None)] == [False, True, False]
+    assert [barred(listed, law) for law in ("tendering_law", "procurement_law", None)] == [True, True, True]
+    record = db.scalars(select(CreditRecord).where(CreditRecord.credit_code == procurement.credit_code)).one()
+    assert record.law == "procurement_law"
+
+
+def test_a_suspension_under_article_53_refuses_a_works_bid_but_not_a_procurement_registration(
+    db: Session, gm_ca: Path
+) -> None:
+    """招标投标法 第五十三条 at the checkpoints: the suspended bidder is refused at a works tender's registration and
+    still registers for a government procurement (政府采购法's trades are not the ones it lost)."""
+    from ggzy.tendering import service as tendering
+
+    works, _ = make_published_tender(db)
+    procurement, _ = make_published_tender(
+        db, setup=make_accepted_project(db, trade_type="gov_procurement"), procedure="gp_open"
+    )
+    bidder = bidder_user(db)
+    suspend(db, entities.get_entity(db, bidder.entity_id or 0).credit_code)
+    actor = principal(db, bidder, Permission.TENDER_REGISTER)
+    with pytest.raises(CreditIntercepted):
+        tendering.register_for_tender(db, actor, tender_id=works.id, now=TEST_NOW)
+    registration = tendering.register_for_tender(db, actor, tender_id=procurement.id, now=TEST_NOW)
+    assert registration.tender_id == procurement.id
+
+
 def test_a_revoked_or_expired_restriction_no_longer_intercepts(db: Session) -> None:
     entity = make_entity(db)
     record_id = suspend(db, entity.credit_code, months=12)
-    assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW) is not None
-    assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW + timedelta(days=366)) is None
+    assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW, law="tendering_law") is not None
+    assert (
+        service.restriction_of(
+            db, credit_code=entity.credit_code, now=TEST_NOW + timedelta(days=366), law="tendering_law"
+        )
+        is None
+    )
     service.revoke_record(db, supervisor(db), record_id=record_id, reason="行政复议决定撤销", now=TEST_NOW)
-    assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW) is None
+    assert service.restriction_of(db, credit_code=entity.credit_code, now=TEST_NOW, law="tendering_law") is None
 
 
 def test_entity_registration_of_a_clean_entity_goes_on(db: Session) -> None:

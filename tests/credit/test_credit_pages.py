@@ -10,14 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
-from ggzy.core.screening import Checkpoint
 from ggzy.credit import service
 from ggzy.credit.models import CreditPenalty
 from ggzy.credit.rules import CreditIntercepted
 from ggzy.entities import service as entities
 from ggzy.entities.schemas import EntityIn, RoleGrantIn
 from tests.conftest import TEST_NOW
-from tests.credit.support import csv_list, suspend
+from tests.credit.support import csv_list, supervisor, suspend
 from tests.factories import (
     bidder_user,
     credit_code,
@@ -54,7 +53,9 @@ def test_a_supervisor_records_a_suspension_through_the_form_and_it_is_listed(cli
                        follow_redirects=False)  # fmt: skip
     assert done.status_code == 303, done.text
     assert outcome_code(done) == "credit_penalty_decided"
-    assert entity.name in client.get("/credit/blacklist").text
+    published = client.get("/credit/blacklist").text
+    assert entity.name in published
+    assert "依法必须进行招标的项目" in published  # 第五十三条's suspension closes the tendering law's trades only
 
 
 def test_a_suspension_of_25_months_on_the_form_is_refused_naming_article_67_and_leaves_nothing(
@@ -146,18 +147,17 @@ def test_the_interceptions_counted_are_those_of_the_readers_jurisdiction(client:
     page = f"/workspace/bidder/tenders/{tender.id}"
     refused = client.post(f"{page}/registration", data={"csrf_token": csrf_from(client, page)})
     assert problem_code(refused) == "credit_intercepted"
-    qujing_code = credit_code("530300")
-    suspend(db, qujing_code, subject_name="曲靖某公司")
-    with pytest.raises(CreditIntercepted):
+    qujing_code = credit_code("530300")  # on a joint-punishment list: refused at the platform's registration
+    content = csv_list((qujing_code, "曲靖某公司", "失信被执行人", "2026-01-01", ""))
+    service.import_list(
+        db, supervisor(db), source="信用中国", published_on=TEST_NOW.date(), content=content, now=TEST_NOW
+    )
+    with pytest.raises(CreditIntercepted) as refused_registration:
         entities.register_entity(
             db, SYSTEM, data=EntityIn(credit_code=qujing_code, name="曲靖某公司", legal_representative="某"),
             now=TEST_NOW,
         )  # fmt: skip
-    service.record_interception(
-        db, SYSTEM, checkpoint=Checkpoint.ENTITY_REGISTRATION, record_id=service.restriction_of(
-            db, credit_code=qujing_code, now=TEST_NOW).id, credit_code=qujing_code, expert_id=None,
-        subject_type="entity", subject_id=qujing_code, now=TEST_NOW,
-    )  # fmt: skip  # what the request's refusal records after its rollback
+    refused_registration.value.record_after_rollback(db)  # type: ignore[attr-defined]  # what the request does
     after = {name: service.interception_counts(db, reader) for name, reader in readers.items()}
     grown = {name: {k: after[name][k] - before[name][k] for k in after[name] if after[name][k] != before[name][k]}
              for name in readers}  # fmt: skip

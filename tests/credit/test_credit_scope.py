@@ -42,10 +42,12 @@ def test_a_penalty_is_its_supervisors_and_another_regions_or_trades_supervisor_c
         with pytest.raises(CreditScopeDenied):
             service.revoke_record(db, other, record_id=record.id, reason="复议撤销", now=TEST_NOW)
     assert _revocations(db) == 0
-    assert service.restriction_of(db, credit_code=code, now=TEST_NOW) is not None  # still intercepted everywhere
+    assert (
+        service.restriction_of(db, credit_code=code, now=TEST_NOW, law="tendering_law") is not None
+    )  # still intercepted everywhere
     colleague = supervisor(db)  # another supervisor of the same province's department
     service.revoke_record(db, colleague, record_id=record.id, reason="行政复议决定撤销原处罚", now=TEST_NOW)
-    assert service.restriction_of(db, credit_code=code, now=TEST_NOW) is None
+    assert service.restriction_of(db, credit_code=code, now=TEST_NOW, law="tendering_law") is None
 
 
 def test_a_lists_row_ends_with_the_list_and_another_region_cannot_replace_the_list(db: Session) -> None:

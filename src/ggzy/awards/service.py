@@ -477,6 +477,7 @@ def award_tender(
         actor,
         checkpoint=Checkpoint.AWARD,
         entity_id=chosen.entity_id,
+        law=procedure(tender.procedure).law.key,
         subject_type="tender",
         subject_id=tender.id,
         now=now,

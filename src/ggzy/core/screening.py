@@ -66,6 +66,7 @@ class EntityScreen(Protocol):
         checkpoint: Checkpoint,
         credit_code: str | None,
         entity_id: int | None,
+        law: str | None,
         subject_type: str,
         subject_id: int | str,
         now: datetime,
@@ -114,16 +115,19 @@ def screen_entity(
     checkpoint: Checkpoint,
     credit_code: str | None = None,
     entity_id: int | None = None,
+    law: str | None,
     subject_type: str,
     subject_id: int | str,
     now: datetime,
 ) -> None:
-    """Refuse the step when the entity (by credit code, or by id) is under a restriction in force at ``now``."""
+    """Refuse the step when the entity (by credit code, or by id) is under a restriction in force at ``now`` over
+    the trades of ``law`` (the procedure's law key; None for a step under no one law: only a restriction of every
+    trade refuses it)."""
     screen = _installed.entity
     if screen is None:
         raise ScreensNotInstalled()
     screen(
-        db, actor, checkpoint=checkpoint, credit_code=credit_code, entity_id=entity_id,
+        db, actor, checkpoint=checkpoint, credit_code=credit_code, entity_id=entity_id, law=law,
         subject_type=subject_type, subject_id=subject_id, now=now,
     )  # fmt: skip
 

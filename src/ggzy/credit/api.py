@@ -174,6 +174,6 @@ def blacklist(
 def blacklist_row(record: CreditRecord) -> BlacklistRow:
     return BlacklistRow(
         credit_code=record.credit_code, subject_name=record.subject_name, reference=record.source_name,
-        source=record.source, grounds=record.grounds, legal_basis=record.legal_basis, valid_from=record.valid_from,
-        valid_until=record.valid_until,
+        source=record.source, grounds=record.grounds, legal_basis=record.legal_basis, law=record.law,
+        valid_from=record.valid_from, valid_until=record.valid_until,
     )  # fmt: skip

@@ -79,6 +79,8 @@ class CreditRecord(Base):
     polarity: Mapped[str] = mapped_column(String(8))  # good | bad
     points: Mapped[int] = mapped_column(Integer)
     restricts: Mapped[bool] = mapped_column(Boolean)
+    # the law whose trades a restriction closes (a procedures' Law key: tendering_law | procurement_law); None: all
+    law: Mapped[str | None] = mapped_column(String(24))
     grounds: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16))  # decision | list | authority

@@ -92,6 +92,13 @@ class LegalBasis:
     months: tuple[int, int | None] | None = None  # a suspension's range in months (None: no upper limit)
     fine_fen: tuple[int, int] | None = None  # a fine's fixed range
     fine_per_mille: tuple[int, int] | None = None  # a fine's range in ‰ of the project's (procurement) amount
+    # the trades its restriction closes: 招标投标法 第五十三条 "参加依法必须进行招标的项目的投标资格" is the
+    # tendering law's, 政府采购法 第七十七条 "禁止参加政府采购活动" procurement's; None: every trade (an expert's
+    # disqualification)
+    law: str | None = None
+
+
+TENDERING_LAW, PROCUREMENT_LAW = "tendering_law", "procurement_law"  # tendering.procedures' Law keys
 
 
 _BIDDER_KINDS = frozenset({PenaltyKind.FINE, PenaltyKind.SUSPENSION, PenaltyKind.CREDIT_DEDUCTION})
@@ -100,15 +107,15 @@ LEGAL_BASES: dict[str, LegalBasis] = {
     for basis in (
         LegalBasis(
             "ztb53", "招标投标法 第五十三条；招标投标法实施条例 第六十七条", "Bidding Law art. 53; Regulations art. 67",
-            SubjectKind.ENTITY, _BIDDER_KINDS, months=(12, 24), fine_per_mille=(5, 10),
+            SubjectKind.ENTITY, _BIDDER_KINDS, months=(12, 24), fine_per_mille=(5, 10), law=TENDERING_LAW,
         ),
         LegalBasis(
             "ztb54", "招标投标法 第五十四条；招标投标法实施条例 第六十八条", "Bidding Law art. 54; Regulations art. 68",
-            SubjectKind.ENTITY, _BIDDER_KINDS, months=(12, 36), fine_per_mille=(5, 10),
+            SubjectKind.ENTITY, _BIDDER_KINDS, months=(12, 36), fine_per_mille=(5, 10), law=TENDERING_LAW,
         ),
         LegalBasis(
             "zfcg77", "政府采购法 第七十七条", "Government Procurement Law art. 77",
-            SubjectKind.ENTITY, _BIDDER_KINDS, months=(12, 36), fine_per_mille=(5, 10),
+            SubjectKind.ENTITY, _BIDDER_KINDS, months=(12, 36), fine_per_mille=(5, 10), law=PROCUREMENT_LAW,
         ),
         LegalBasis(
             "ztb55", "招标投标法 第五十五条", "Bidding Law art. 55",

@@ -105,6 +105,10 @@ class BlacklistRow(BaseModel):
     source: str
     grounds: str
     legal_basis: str
+    law: str | None = Field(
+        description="The trades it closes: tendering_law (projects that must be tendered), procurement_law "
+        "(government procurement), or null (every trade)"
+    )
     valid_from: datetime
     valid_until: datetime | None
 

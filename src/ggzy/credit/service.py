@@ -141,7 +141,7 @@ def decide_penalty(
     restricts = data.kind in rules.RESTRICTING
     record = CreditRecord(
         subject_kind=subject.value, credit_code=credit_code, expert_id=data.expert_id, subject_name=name,
-        polarity=Polarity.BAD.value, points=-(penalty.points or 0), restricts=restricts, grounds=grounds,
+        polarity=Polarity.BAD.value, points=-(penalty.points or 0), restricts=restricts, law=basis.law, grounds=grounds,
         legal_basis=basis.article_zh, source=Source.DECISION.value, source_name=number, penalty_id=penalty.id,
         region_code=scope.region_code, trade_type=scope.trade_type, valid_from=starts,
         valid_until=until if restricts else rules.beijing_midnight(rules.add_months(first_day, RECORD_MONTHS)),
@@ -350,6 +350,7 @@ _RESTRICTIONS = select(
 ).where(
     CreditRecord.credit_code == bindparam("code"),
     CreditRecord.restricts.is_(True),
+    or_(CreditRecord.law.is_(None), CreditRecord.law == bindparam("law")),  # NULL bound: every-trade ones only
     CreditRecord.ended_at.is_(None),
     CreditRecord.valid_from <= bindparam("now", type_=CreditRecord.valid_from.type),
     or_(
@@ -371,10 +372,12 @@ class Restriction:
     source_name: str
 
 
-def restriction_of(db: Session, *, credit_code: str, now: datetime) -> Restriction | None:
-    """The restriction in force on ``credit_code`` at ``now`` (the longest), or None: one indexed read."""
+def restriction_of(db: Session, *, credit_code: str, now: datetime, law: str | None = None) -> Restriction | None:
+    """The restriction in force on ``credit_code`` at ``now`` (the longest) over a trade under ``law`` (a
+    procedures' Law key; None: a step under no one law, such as registering on the platform, which only a
+    restriction of every trade closes), or None: one indexed read."""
     db.flush()  # what the unit of work added is read too (the connection's read below does not autoflush)
-    found = db.connection().execute(_RESTRICTIONS, {"code": credit_code, "now": now}).all()
+    found = db.connection().execute(_RESTRICTIONS, {"code": credit_code, "now": now, "law": law}).all()
     if not found:
         return None
     longest = max(found, key=lambda row: (row.valid_until is None, row.valid_until or now))
@@ -425,17 +428,19 @@ def screen_entity(
     checkpoint: Checkpoint,
     credit_code: str | None,
     entity_id: int | None,
+    law: str | None,
     subject_type: str,
     subject_id: int | str,
     now: datetime,
 ) -> None:
-    """The screen credit installs for the entity checkpoints (``core.screening``)."""
+    """The screen credit installs for the entity checkpoints (``core.screening``): a restriction of every trade, or
+    of the trades under ``law``, refuses the step."""
     if credit_code is None and entity_id is not None:
         db.flush()
         credit_code = db.connection().execute(_CODE_OF_ENTITY, {"entity_id": entity_id}).scalar_one_or_none()
     if credit_code is None:
         return
-    record = restriction_of(db, credit_code=credit_code, now=now)
+    record = restriction_of(db, credit_code=credit_code, now=now, law=law)
     if record is None:
         return
     until_zh, until_en = _until_texts(record.valid_until)

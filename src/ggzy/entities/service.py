@@ -151,6 +151,7 @@ def register_entity(db: Session, actor: Principal, *, data: EntityIn, now: datet
         actor,
         checkpoint=Checkpoint.ENTITY_REGISTRATION,
         credit_code=credit_code,
+        law=None,  # registering on the platform is no one law's trade
         subject_type="entity",
         subject_id=credit_code,
         now=now,

@@ -58,6 +58,8 @@ STATUSES = {
     "delisted": N_("已移出名单"),
 }
 SOURCES = {"decision": N_("处罚决定"), "list": N_("联合惩戒名单"), "authority": N_("其他部门")}
+# the trades a restriction closes (CreditRecord.law)
+SCOPES = {None: N_("全部交易"), "tendering_law": N_("依法必须进行招标的项目"), "procurement_law": N_("政府采购活动")}
 
 
 @router.get("/credit/blacklist", summary="The published blacklist (失信名单): restrictions in force, with the decision")
@@ -69,6 +71,7 @@ def blacklist_page(
         "active": "credit",
         "rows": rows[:PAGE_SIZE],
         "sources": SOURCES,
+        "scopes": SCOPES,
         "next_offset": offset + PAGE_SIZE if len(rows) > PAGE_SIZE else None,
         "previous_offset": max(offset - PAGE_SIZE, 0) if offset else None,
     }

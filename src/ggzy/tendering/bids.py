@@ -258,6 +258,7 @@ def submit_bid(
         actor,
         checkpoint=Checkpoint.BID_SUBMISSION,
         credit_code=facts.credit_code,
+        law=chosen.law.key,
         subject_type="tender",
         subject_id=tender.id,
         now=now,

@@ -690,6 +690,7 @@ def register_for_tender(db: Session, actor: Principal, *, tender_id: int, now: d
         actor,
         checkpoint=Checkpoint.TENDER_REGISTRATION,
         entity_id=actor.entity_id,
+        law=procedure(tender.procedure).law.key,
         subject_type="tender",
         subject_id=tender.id,
         now=now,
