@@ -18,7 +18,7 @@ from ggzy.core.permissions import Permission, Principal
 from ggzy.crypto import load_private_key_pem
 from ggzy.crypto.certificates import load_certificate
 from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
-from ggzy.entities.models import User
+from ggzy.entities.models import Entity, User
 from ggzy.finance import service as finance
 from ggzy.tendering.models import Tender
 from tests.conftest import TEST_NOW
@@ -120,14 +120,19 @@ class SealedReserve:
 
 
 def seal_reserve_envelope(db: Session, trade: Trade, reserve_fen: int, *, lot_code: str | None = None) -> SealedReserve:
-    """The holder seals the reserve with a certificate of the seller, as a bidder seals a bid."""
+    return seal_reserve_for(db, trade.auction.id, trade.setup["owner"], reserve_fen, lot_code=lot_code)
+
+
+def seal_reserve_for(
+    db: Session, auction_id: int, owner: Entity, reserve_fen: int, *, lot_code: str | None = None
+) -> SealedReserve:
+    """The holder seals the reserve with a certificate of the seller (``owner``), as a bidder seals a bid."""
     trust_factory_ca(db)
-    owner = trade.setup["owner"]
     issued = issue(factory_ca(), name=owner.name, code=owner.credit_code)
     key = load_private_key_pem(issued.private_key_pem)
     out = io.BytesIO()
     seal_bid(
-        lot_code=lot_code or service.reserve_lot_code(trade.auction.id), suite=issued.certificate.suite,
+        lot_code=lot_code or service.reserve_lot_code(auction_id), suite=issued.certificate.suite,
         summary={"reserve_fen": reserve_fen}, files={}, bidder_certificate_pem=issued.certificate_pem,
         bidder_private_key=key, opening_public_key=load_certificate(issued.certificate_pem).public_key, out=out,
         now=TEST_NOW,

@@ -19,22 +19,24 @@ def test_each_kind_of_trade_is_an_entry_of_the_registry_not_a_branch() -> None:
 
 
 def test_the_reserve_is_sealed_under_拍卖法第28条_and_is_the_start_price_under_规定第10条() -> None:
-    assert LISTING.reserve is ReserveRule.SEALED and AUCTION.reserve is ReserveRule.SEALED
+    assert LISTING.reserve is ReserveRule.SEALED
+    assert AUCTION.reserve is ReserveRule.SEALED
     assert "拍卖法 第二十八条" in AUCTION.reserve_source
-    assert JUDICIAL.reserve is ReserveRule.START_PRICE and "第十条" in JUDICIAL.reserve_source
+    assert JUDICIAL.reserve is ReserveRule.START_PRICE
+    assert "第十条" in JUDICIAL.reserve_source
 
 
 def test_every_period_is_declared_with_its_source() -> None:
     periods = {period.key: period for period in registered_periods()}
-    assert (
-        periods["auction.auction_notice"].length == 7
-        and periods["auction.auction_notice"].article == "拍卖法 第四十五条"
-    )
-    assert periods["auction.viewing"].length == 2 and periods["auction.viewing"].article == "拍卖法 第四十八条"
+    assert periods["auction.auction_notice"].length == 7
+    assert periods["auction.auction_notice"].article == "拍卖法 第四十五条"
+    assert periods["auction.viewing"].length == 2
+    assert periods["auction.viewing"].article == "拍卖法 第四十八条"
     assert periods["auction.judicial_notice"].length == 30
     assert "第十二条" in periods["auction.judicial_notice"].article
     # the land and property listing's numbers are the centre's rules: data, no article claimed
-    assert periods["auction.listing_notice"].length == 20 and periods["auction.listing_period"].length == 10
+    assert periods["auction.listing_notice"].length == 20
+    assert periods["auction.listing_period"].length == 10
     assert periods["auction.listing_notice"].article == rules.CENTRE_RULES
 
 
@@ -48,7 +50,8 @@ def test_timed_bidding_countdown_of_4_minutes_is_reset_by_every_bid() -> None:
 
 def test_a_judicial_bid_in_the_last_5_minutes_extends_the_bidding_by_5_minutes_规定第20条() -> None:
     extension = JUDICIAL.extension
-    assert extension is not None and extension.minutes == 5
+    assert extension is not None
+    assert extension.minutes == 5
     closes = TEST_NOW
     early = closes - timedelta(minutes=5, milliseconds=1)
     assert extension.end_after(closes, early) == closes  # outside the last five minutes: no extension

@@ -56,7 +56,8 @@ def test_a_listing_notice_comes_at_least_20_days_before_the_listing_starts_centr
         db, TradeKind.LAND, Method.LISTING, bidding_start=TEST_NOW + timedelta(days=19),
         bidding_end=TEST_NOW + timedelta(days=40),
     )  # fmt: skip
-    assert refused.field == "bidding_start" and "20" in refused.detail_zh
+    assert refused.field == "bidding_start"
+    assert "20" in refused.detail_zh
     assert make_trade(db).auction.status == "published"  # 21 days: published
 
 
@@ -64,7 +65,8 @@ def test_a_listing_lasts_at_least_10_days_centre_rules(db: Session) -> None:
     refused = _refused_publication(
         db, TradeKind.MINING, Method.LISTING, bidding_start=LISTING_START, bidding_end=LISTING_START + timedelta(days=9)
     )
-    assert refused.field == "bidding_end" and "10" in refused.detail_en
+    assert refused.field == "bidding_end"
+    assert "10" in refused.detail_en
 
 
 def test_an_auction_notice_comes_7_days_before_the_auction_拍卖法第45条(db: Session) -> None:
@@ -96,7 +98,8 @@ def test_a_judicial_auction_is_noticed_30_days_before_and_bids_for_24_hours_规�
     refused = _refused_publication(
         db, TradeKind.JUDICIAL, Method.AUCTION, bidding_end=JUDICIAL_START + timedelta(hours=23, minutes=59)
     )
-    assert "24" in refused.detail_en and "第二十条" in refused.detail_zh
+    assert "24" in refused.detail_en
+    assert "第二十条" in refused.detail_zh
 
 
 def test_judicial_trades_are_not_listed_and_have_no_sealed_reserve_规定第10条(db: Session) -> None:
@@ -126,7 +129,8 @@ def test_plates_are_random_unique_and_asking_again_gives_the_same_plate(db: Sess
     first, second = registered(db, trade, 2)
     plate = service.register_bidder(db, first, auction_id=trade.auction.id, now=TEST_NOW).plate
     other = service.register_bidder(db, second, auction_id=trade.auction.id, now=TEST_NOW).plate
-    assert plate != other and len(plate) == service.PLATE_LENGTH
+    assert plate != other
+    assert len(plate) == service.PLATE_LENGTH
     assert set(plate) <= set(service.PLATE_ALPHABET)
     assert str(first.entity_id) not in plate  # says nothing of its bidder
     assert counts(db, trade.auction.id)[1] == 2 + 2  # created, published, two registrations: no more on asking again
@@ -161,7 +165,8 @@ def test_a_bid_is_at_least_the_current_price_plus_the_increment_in_whole_increme
     with pytest.raises(errors.BidTooLow) as refused:
         bid(db, trade, second, START + STEP, DURING)  # the same price again
     problem = refused.value.problem()
-    assert problem["current_price_fen"] == START + STEP and problem["minimum_fen"] == START + 2 * STEP
+    assert problem["current_price_fen"] == START + STEP
+    assert problem["minimum_fen"] == START + 2 * STEP
     with pytest.raises(errors.BidNotInIncrements):
         bid(db, trade, second, START + 2 * STEP + 1, DURING)
     assert counts(db, trade.auction.id) == before
@@ -201,7 +206,8 @@ def test_a_replayed_bid_is_answered_with_the_same_bid_and_never_changed_拍卖�
     first = bid(db, trade, bidder, START, DURING, client_id="c-1")
     before = counts(db, trade.auction.id)
     again = bid(db, trade, bidder, START, DURING + timedelta(seconds=5), client_id="c-1")
-    assert again.replayed and again.bid.id == first.bid.id  # type: ignore[attr-defined]
+    assert again.replayed
+    assert again.bid.id == first.bid.id
     with pytest.raises(errors.BidReplayDiffers):  # a bid once made is not withdrawn nor changed
         bid(db, trade, bidder, START + STEP, DURING, client_id="c-1")
     assert counts(db, trade.auction.id) == before
@@ -236,11 +242,13 @@ def test_the_reserve_is_sealed_by_its_holder_only_before_the_listing_closes_and_
     other = seal_reserve_envelope(db, trade, RESERVE, lot_code="AUCTION-999-RESERVE")
     with pytest.raises(errors.ReserveEnvelopeWrong):
         service.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=other.envelope, now=TEST_NOW)
-    assert counts(db, auction_id) == before and trade.auction.reserve_sealed_at is None
+    assert counts(db, auction_id) == before
+    assert trade.auction.reserve_sealed_at is None
     service.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_END - MS)
     assert trade.auction.reserve_fen is None  # stored sealed: ciphertext and digest
     assert str(RESERVE).encode() not in (trade.auction.reserve_ciphertext or b"")
-    assert trade.auction.reserve_sha256 is not None and len(trade.auction.reserve_sha256) == 64
+    assert trade.auction.reserve_sha256 is not None
+    assert len(trade.auction.reserve_sha256) == 64
     with pytest.raises(errors.ReserveAlreadySealed):
         service.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=DURING)
 
