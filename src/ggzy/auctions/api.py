@@ -29,6 +29,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.crypto.errors import (
     CertificateExpired,
+    CertificateMalformed,
     CertificateNotYetValid,
     CertificateRevoked,
     CertificateUntrusted,
@@ -177,7 +178,13 @@ def bid(auction_id: Id, body: BidIn, db: DB, actor: Bidder, now: Now, response: 
     return PlacedBidOut(**bid_out(placed.bid).model_dump(), replayed=placed.replayed, ends_at=placed.ends_at)
 
 
-CERTIFICATE = (CertificateUntrusted, CertificateExpired, CertificateNotYetValid, CertificateRevoked)
+CERTIFICATE = (
+    CertificateUntrusted,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateMalformed,
+)
 
 
 @router.put(
