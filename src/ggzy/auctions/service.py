@@ -9,6 +9,7 @@ therefore taken one after the other: the second reads the first's price and is r
 
 from __future__ import annotations
 
+import hashlib
 import io
 import secrets
 from dataclasses import dataclass
@@ -413,7 +414,7 @@ def seal_reserve(db: Session, actor: Principal, *, auction_id: int, envelope: by
     stream = io.BytesIO(envelope)
     header = read_envelope_header(stream)  # the outer signature (EnvelopeInvalid, SignatureInvalid)
     ciphertext = stream.read()
-    digest = _sha256(ciphertext)
+    digest = hashlib.sha256(ciphertext).hexdigest()
     check_ciphertext(header, len(ciphertext), digest)
     if header.lot_code != reserve_lot_code(auction.id):
         raise ReserveEnvelopeWrong(
@@ -434,12 +435,6 @@ def seal_reserve(db: Session, actor: Principal, *, auction_id: int, envelope: by
     db.flush()
     _record(db, actor, auction, "auction.reserve_sealed", {"ciphertext_sha256": digest}, now)
     return auction
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 @changes_state("auction.reserve_opened")
