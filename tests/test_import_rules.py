@@ -41,7 +41,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"tendering"}),
     frozenset({"experts"}),
     frozenset({"venues", "evaluation", "prequalification"}),
-    frozenset({"awards", "finance", "auctions"}),
+    frozenset({"awards", "finance"}),
+    # Rights trades admit a bidder on the deposit the money domain holds (decision 0049): one layer above finance.
+    frozenset({"auctions"}),
     frozenset({"complaints", "credit", "supervision"}),
     frozenset({"analytics", "publishing", "documents"}),
     frozenset({"portal"}),

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy import __version__, wiring
+from ggzy.auctions.api import router as auctions_router
 from ggzy.awards.api import router as awards_router
 from ggzy.complaints.api import router as complaints_router
 from ggzy.config import Settings, get_settings
@@ -164,6 +165,7 @@ def create_app(
     app.include_router(supervision_router, prefix=API_PREFIX)
     app.include_router(inspections_router, prefix=API_PREFIX)
     app.include_router(tipoffs_router, prefix=API_PREFIX)
+    app.include_router(auctions_router, prefix=API_PREFIX)  # rights trades (0049)
     app.include_router(credit_router, prefix=API_PREFIX)
     mount_portal(app)  # the portal takes "/"; the API docs stay at /docs
     # outermost of the app's own middleware: every body is limited before anything reads it

@@ -1,5 +1,6 @@
 """Imports every domain's tables so that the metadata (and Alembic) sees the whole schema."""
 
+from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
 from ggzy.complaints.models import Complaint, TenderSuspension
 from ggzy.core.calendar_store import CalendarYear
@@ -85,6 +86,9 @@ from ggzy.venues.models import Venue, VenueBooking
 
 __all__ = [
     "Application",
+    "Auction",
+    "AuctionBid",
+    "AuctionRegistration",
     "AuthSession",
     "Award",
     "AwardLetter",

@@ -25,6 +25,7 @@ from ggzy.ledger.note import generate_cosignature_signer
 from ggzy.ledger.service import register_witness
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
+from tests.auctions.support import AUCTION_ACTIONS, auction_scenario
 from tests.complaints.scenarios import COMPLAINT_ACTIONS, complaint_scenario, republish_scenario
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.credit.support import CREDIT_ACTIONS, credit_scenario
@@ -766,6 +767,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
             action: (lambda action=action: prequalification_scenario(db, _prequalification_store(gm_ca), action))
             for action in PREQUALIFICATION_ACTIONS
         },
+        **{action: (lambda action=action: auction_scenario(db, action)) for action in AUCTION_ACTIONS},
         "award.publicity_republished": lambda: republish_scenario(db, gm_ca),
         "award.process_challenged": lambda: _process_challenge(db, gm_ca),
         **{

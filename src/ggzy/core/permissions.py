@@ -84,6 +84,9 @@ class Permission(StrEnum):
     CREDIT_READ = "credit.read"
     ADMIN_WORKSPACE = "admin.workspace"
     FEE_SCHEDULE_MANAGE = "fee.schedule_manage"
+    AUCTION_MANAGE = "auction.manage"
+    AUCTION_RESERVE = "auction.reserve"
+    AUCTION_BID = "auction.bid"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -174,6 +177,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.CREDIT_READ: _OVERSIGHT,
     # the centre's fee schedule (交易服务费, decision 0037): its staff; the scope (their centre) is checked in finance
     Permission.FEE_SCHEDULE_MANAGE: frozenset({Role.CENTRE_STAFF}),
+    # rights trades (decision 0049): the seller (出让人, 转让方, 委托人) or its agent creates, publishes and closes; the
+    # seller's designated user seals and opens the reserve (拍卖法 第28条); bidders register and bid; anyone watches
+    Permission.AUCTION_MANAGE: frozenset({Role.OWNER, Role.AGENT}),
+    Permission.AUCTION_RESERVE: frozenset({Role.OWNER}),
+    Permission.AUCTION_BID: frozenset({Role.BIDDER}),
 }
 
 

@@ -128,6 +128,21 @@ def tender_deposits(db: Session, actor: Principal, *, tender_id: int, now: datet
     return replace(result, deposits=[own])
 
 
+def deposit_met(db: Session, *, tender_id: int, entity_id: int) -> bool:
+    """Whether ``entity_id``'s deposit for the round is met now — paid into its own sub-account by the round's
+    deadline, from an account the law accepts, in full, or covered by an electronic guarantee — as the opening would
+    assess it (:func:`_status`). A round that requires no deposit: True. For another domain that admits bidders on a
+    paid deposit (an auction's registration, decision 0049); it reads no one else's deposit."""
+    tender = tendering.get_tender(db, tender_id)
+    if tender.deposit_fen is None:
+        return True
+    status = _status(
+        db, tender_id=tender.id, entity_id=entity_id, name="", bid_id=None, required_fen=tender.deposit_fen,
+        bid_deadline=tender.bid_deadline, bid_validity_days=tender.bid_validity_days,
+    )  # fmt: skip
+    return status.assessment.met
+
+
 # --- what the pages show of a deposit's whole life: its form, its refund, its forfeiture (issue 12, point 7) -------
 # One place reads the refund orders, guarantees and forfeitures for the pages, so that a change of their columns
 # (principal and interest, decision 0031) is met here only.

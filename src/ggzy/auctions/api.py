@@ -1,0 +1,238 @@
+"""API of rights trades (decision 0049): the seller creates, publishes and closes; its designated user seals and
+opens the reserve; bidders register for a plate and bid; anyone watches the price, the plates and the countdown."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from ggzy.auctions import errors, service
+from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
+from ggzy.auctions.rules import Phase
+from ggzy.auctions.schemas import (
+    AuctionIn,
+    AuctionOut,
+    BidIn,
+    BidOut,
+    PlacedBidOut,
+    RegistrationOut,
+    ReserveIn,
+    ReserveKeyIn,
+)
+from ggzy.core.errors import InvalidInput, NotFound
+from ggzy.core.inputs import Id
+from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
+from ggzy.core.problems import problem_responses
+from ggzy.core.web import DB, Now, Public
+from ggzy.crypto.errors import (
+    CertificateExpired,
+    CertificateMalformed,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateUntrusted,
+    DecryptionFailed,
+    EnvelopeInvalid,
+    SignatureInvalid,
+)
+
+router = APIRouter(tags=["auctions"], route_class=PermissionedRoute)
+
+Seller = Annotated[Principal, Depends(require(Permission.AUCTION_MANAGE))]
+Holder = Annotated[Principal, Depends(require(Permission.AUCTION_RESERVE))]
+Bidder = Annotated[Principal, Depends(require(Permission.AUCTION_BID))]
+PHASE = (errors.AuctionPhaseWrong,)
+
+
+def auction_out(auction: Auction, now: datetime) -> AuctionOut:
+    return AuctionOut(
+        id=auction.id, tender_id=auction.tender_id, trade_kind=auction.trade_kind, method=auction.method,
+        rules=auction.rules_key, title=auction.title, status=auction.status, phase=service.phase_of(auction, now),
+        start_price_fen=auction.start_price_fen, increment_fen=auction.increment_fen,
+        current_price_fen=auction.current_price_fen, current_plate=auction.current_plate,
+        last_sequence=auction.last_sequence, bidding_start=auction.bidding_start, bidding_end=auction.bidding_end,
+        ends_at=service.bidding_ends_at(auction, now), server_time=now,
+        reserve_sealed=auction.reserve_sealed_at is not None, reserve_fen=auction.reserve_fen,
+        outcome=auction.outcome, published_at=auction.published_at,
+    )  # fmt: skip
+
+
+def registration_out(row: AuctionRegistration) -> RegistrationOut:
+    return RegistrationOut(
+        auction_id=row.auction_id, plate=row.plate, registered_at=row.registered_at, wants_timed=row.wants_timed
+    )
+
+
+def bid_out(row: AuctionBid) -> BidOut:
+    return BidOut(
+        sequence=row.sequence, plate=row.plate, amount_fen=row.amount_fen, phase=row.phase, placed_at=row.placed_at
+    )
+
+
+def _b64(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise InvalidInput(field=field, reason_zh="应为 Base64", reason_en="must be base64") from None
+
+
+def _published(db: DB, auction_id: int, now: datetime) -> Auction:
+    auction = service.get_auction(db, auction_id)
+    if service.phase_of(auction, now) is Phase.DRAFT:  # a draft is its seller's business only
+        raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
+    return auction
+
+
+@router.post(
+    "/auctions",
+    status_code=201,
+    response_model=AuctionOut,
+    summary="Create a draft listing (挂牌) or auction (拍卖) of a right, under its registry entry",
+    responses=problem_responses(NotFound, InvalidInput, errors.NoRulesForTrade, errors.NotTheSeller),
+)
+def create(body: AuctionIn, db: DB, actor: Seller, now: Now) -> AuctionOut:
+    draft = service.AuctionDraft(**body.model_dump())
+    return auction_out(service.create_auction(db, actor, draft=draft, now=now), now)
+
+
+@router.post(
+    "/auctions/{auction_id}/publish",
+    response_model=AuctionOut,
+    summary="Publish the notice now; the schedule must keep the entry's periods",
+    responses=problem_responses(errors.NotTheSeller, errors.ScheduleBreaksRules, *PHASE),
+)
+def publish(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
+    return auction_out(service.publish_auction(db, actor, auction_id=auction_id, now=now), now)
+
+
+@router.get("/auctions/{auction_id}", response_model=AuctionOut, summary="The auction by the server's clock")
+def read(auction_id: Id, db: DB, _: Public, now: Now) -> AuctionOut:
+    return auction_out(_published(db, auction_id, now), now)
+
+
+@router.get(
+    "/auctions/{auction_id}/bids",
+    response_model=list[BidOut],
+    summary="The accepted bids in order, by plate (网络司法拍卖规定 第20条: shown and kept in full)",
+)
+def bids(
+    auction_id: Id,
+    db: DB,
+    _: Public,
+    now: Now,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> list[BidOut]:
+    auction = _published(db, auction_id, now)
+    return [bid_out(row) for row in service.bids_of(db, auction.id, after_sequence=after, limit=limit)]
+
+
+@router.post(
+    "/auctions/{auction_id}/registrations",
+    status_code=201,
+    response_model=RegistrationOut,
+    summary="Register with a paid deposit and receive a plate (号牌); again, the same plate",
+    responses=problem_responses(errors.DepositNotPaid, errors.SellerCannotBid, *PHASE),
+)
+def register(auction_id: Id, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
+    return registration_out(service.register_bidder(db, actor, auction_id=auction_id, now=now))
+
+
+@router.post(
+    "/auctions/{auction_id}/timed-bidding-requests",
+    response_model=RegistrationOut,
+    summary="Ask, before the listing ends, to go on to timed bidding (限时竞价)",
+    responses=problem_responses(errors.NotRegistered, *PHASE),
+)
+def ask_for_timed_bidding(auction_id: Id, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
+    return registration_out(service.request_timed_bidding(db, actor, auction_id=auction_id, now=now))
+
+
+@router.post(
+    "/auctions/{auction_id}/bids",
+    status_code=201,
+    response_model=PlacedBidOut,
+    summary="Bid by plate: at least the current price plus the increment, before the end by the server's clock; "
+    "never withdrawn (拍卖法 第36条). The same client_bid_id again is answered with the same bid (200)",
+    responses={
+        200: {"description": "A replay: the bid made earlier under this client_bid_id", "model": PlacedBidOut},
+        **problem_responses(
+            errors.NotRegistered,
+            errors.NotInTimedBidding,
+            errors.BidTooLow,
+            errors.BidNotInIncrements,
+            errors.BiddingClosed,
+            errors.BidReplayDiffers,
+            *PHASE,
+        ),
+    },
+)
+def bid(auction_id: Id, body: BidIn, db: DB, actor: Bidder, now: Now, response: Response) -> PlacedBidOut:
+    placed = service.place_bid(
+        db, actor, auction_id=auction_id, amount_fen=body.amount_fen, client_bid_id=body.client_bid_id, now=now
+    )
+    if placed.replayed:
+        response.status_code = 200
+    return PlacedBidOut(**bid_out(placed.bid).model_dump(), replayed=placed.replayed, ends_at=placed.ends_at)
+
+
+CERTIFICATE = (
+    CertificateUntrusted,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateMalformed,
+)
+
+
+@router.put(
+    "/auctions/{auction_id}/reserve",
+    response_model=AuctionOut,
+    summary="The designated holder seals the reserve (保留价, 底价) before the bidding closes (拍卖法 第28条)",
+    responses=problem_responses(
+        InvalidInput,
+        errors.NotTheReserveHolder,
+        errors.ReserveNotSealedHere,
+        errors.ReserveAlreadySealed,
+        errors.ReserveEnvelopeWrong,
+        EnvelopeInvalid,
+        SignatureInvalid,
+        *CERTIFICATE,
+        *PHASE,
+    ),
+)
+def seal_reserve(auction_id: Id, body: ReserveIn, db: DB, actor: Holder, now: Now) -> AuctionOut:
+    envelope = _b64(body.envelope, "envelope")
+    return auction_out(service.seal_reserve(db, actor, auction_id=auction_id, envelope=envelope, now=now), now)
+
+
+@router.post(
+    "/auctions/{auction_id}/reserve/opening",
+    response_model=AuctionOut,
+    summary="At the end, the holder releases the reserve envelope's data key: the reserve is opened and recorded",
+    responses=problem_responses(
+        InvalidInput,
+        errors.NotTheReserveHolder,
+        errors.ReserveNotSealedHere,
+        errors.ReserveEnvelopeWrong,
+        DecryptionFailed,
+        SignatureInvalid,
+        EnvelopeInvalid,
+        *PHASE,
+    ),
+)
+def open_reserve(auction_id: Id, body: ReserveKeyIn, db: DB, actor: Holder, now: Now) -> AuctionOut:
+    data_key = _b64(body.data_key, "data_key")
+    return auction_out(service.open_reserve(db, actor, auction_id=auction_id, data_key=data_key, now=now), now)
+
+
+@router.post(
+    "/auctions/{auction_id}/close",
+    response_model=AuctionOut,
+    summary="After the bidding: sold to the highest plate at or above the reserve (拍卖法 第51条), or failed (流拍)",
+    responses=problem_responses(errors.NotTheSeller, errors.ReserveNotOpened, *PHASE),
+)
+def close(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
+    return auction_out(service.close_auction(db, actor, auction_id=auction_id, now=now), now)

@@ -1,0 +1,150 @@
+"""The refusals of rights trades (decision 0049): stable codes, Chinese and English, each with its status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ggzy.core.errors import DomainError
+
+
+class _WithMembers(DomainError):
+    """A problem that carries, beside its messages, members a client acts on (RFC 9457 extension members)."""
+
+    members: tuple[str, ...] = ()
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body = super().problem(instance)
+        body.update({name: self.params[name] for name in self.members})
+        return body
+
+
+class NoRulesForTrade(DomainError):
+    code = "auction_rules_unknown"
+    status = 422
+    message_zh = "{kind}不能以“{method}”方式交易（可选：{choices}）"
+    message_en = "A {kind} trade cannot be sold by {method} (choose from {choices})"
+
+
+class ScheduleBreaksRules(DomainError):
+    code = "auction_schedule_invalid"
+    status = 422
+    message_zh = "时间安排不符合规则：{reason_zh}"
+    message_en = "The schedule breaks the rules: {reason_en}"
+
+
+class NotTheSeller(DomainError):
+    code = "auction_manager_mismatch"
+    status = 403
+    message_zh = "只有出让人（转让方、委托人）或其代理机构可以办理此事项"
+    message_en = "Only the seller or its agent may do this"
+
+
+class AuctionPhaseWrong(DomainError):
+    code = "auction_phase_wrong"
+    status = 409
+    message_zh = "当前阶段（{phase}）不能{action_zh}"
+    message_en = "Cannot {action_en} in the phase {phase}"
+
+
+class DepositNotPaid(DomainError):
+    code = "auction_deposit_not_paid"
+    status = 409
+    message_zh = "竞买保证金尚未足额交纳，不能取得竞买资格（号牌）"
+    message_en = "The bid deposit is not paid in full: no plate is given before it is"
+
+
+class SellerCannotBid(DomainError):
+    code = "auction_seller_cannot_bid"
+    status = 403
+    message_zh = "委托人（出让人）及其代理机构不得参与竞买（拍卖法 第三十条）"
+    message_en = "The seller and its agent may not bid (Auction Law art. 30)"
+
+
+class NotRegistered(DomainError):
+    code = "auction_not_registered"
+    status = 403
+    message_zh = "未取得竞买资格（号牌），不能{action_zh}"
+    message_en = "You hold no plate for this auction: you cannot {action_en}"
+
+
+class NotInTimedBidding(DomainError):
+    code = "auction_not_in_timed_bidding"
+    status = 403
+    message_zh = "挂牌期届满前未要求参加限时竞价，不能在限时竞价中报价"
+    message_en = "You did not ask for timed bidding before the listing ended: you cannot bid in it"
+
+
+class BidTooLow(_WithMembers):
+    """Refused with the price to beat: ``current_price_fen`` and ``minimum_fen`` in the problem."""
+
+    members = ("current_price_fen", "minimum_fen")
+    code = "auction_bid_too_low"
+    status = 409
+    message_zh = "报价须不低于 {minimum_yuan} 元（当前价 {current_yuan} 元，加价幅度 {increment_yuan} 元）"
+    message_en = (
+        "The bid must be at least {minimum_yuan} yuan (current price {current_yuan}, increment {increment_yuan})"
+    )
+
+
+class BidNotInIncrements(DomainError):
+    code = "auction_bid_not_in_increments"
+    status = 422
+    message_zh = "报价须为当前价（或起始价）加整数倍加价幅度 {increment_yuan} 元"
+    message_en = "The bid must be the current (or start) price plus whole increments of {increment_yuan} yuan"
+
+
+class BiddingClosed(_WithMembers):
+    """Refused with the server's time and the end it passed: ``server_time`` and ``closes_at`` in the problem."""
+
+    members = ("server_time", "closes_at")
+    code = "auction_bidding_closed"
+    status = 409
+    message_zh = "竞价已于 {closes_at} 截止（服务器时间 {server_time}）"
+    message_en = "The bidding closed at {closes_at} (server time {server_time})"
+
+
+class BidReplayDiffers(DomainError):
+    code = "auction_bid_replay_differs"
+    status = 409
+    message_zh = (
+        "报价编号 {client_bid_id} 已用于另一报价（{amount_yuan} 元），报价一经作出不得撤回或更改（拍卖法 第三十六条）"
+    )
+    message_en = (
+        "Bid id {client_bid_id} was already used for another bid ({amount_yuan} yuan); a bid once made cannot be "
+        "withdrawn or changed (Auction Law art. 36)"
+    )
+
+
+class NotTheReserveHolder(DomainError):
+    code = "auction_reserve_holder_mismatch"
+    status = 403
+    message_zh = "只有指定的保留价（底价）持有人可以录入或开启保留价"
+    message_en = "Only the designated holder of the reserve price may enter or open it"
+
+
+class ReserveNotSealedHere(DomainError):
+    code = "auction_reserve_not_sealed"
+    status = 409
+    message_zh = "本交易不设密封保留价：{reason_zh}"
+    message_en = "This trade has no sealed reserve: {reason_en}"
+
+
+class ReserveAlreadySealed(DomainError):
+    code = "auction_reserve_already_sealed"
+    status = 409
+    message_zh = "保留价已于 {sealed_at} 密封录入"
+    message_en = "The reserve was sealed at {sealed_at}"
+
+
+class ReserveEnvelopeWrong(DomainError):
+    code = "auction_reserve_envelope_wrong"
+    status = 422
+    message_zh = "保留价信封无效：{reason_zh}"
+    message_en = "The reserve envelope is not valid: {reason_en}"
+
+
+class ReserveNotOpened(DomainError):
+    code = "auction_reserve_not_opened"
+    status = 409
+    message_zh = "保留价尚未开启，不能确认成交结果"
+    message_en = "The reserve has not been opened: the result cannot be decided yet"

@@ -1,0 +1,97 @@
+"""API shapes of rights trades (decision 0049). Amounts in integer 分; times in UTC (ISO 8601 with offset)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ggzy.auctions.rules import Method, Phase, TradeKind
+from ggzy.core.inputs import Ascii, Id, Moment, Name
+
+MAX_FEN = 10**15  # ten trillion yuan: beyond any trade, within a 64-bit column
+
+
+class AuctionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    tender_id: Id = Field(description="The round whose deposits the bidders pay (the money domain holds them)")
+    trade_kind: TradeKind
+    method: Method
+    title: Name = Field(min_length=2, max_length=300)
+    start_price_fen: int = Field(ge=1, le=MAX_FEN, description="起始价 (起拍价), 分")
+    increment_fen: int = Field(ge=1, le=MAX_FEN, description="加价幅度, 分")
+    bidding_start: Moment
+    bidding_end: Moment = Field(description="The end of the listing, or of the auction's bidding before extensions")
+    reserve_holder_user_id: Id | None = Field(
+        default=None, description="The seller's user who seals the reserve (none where the start price is the reserve)"
+    )
+    viewing_start: Moment | None = None
+    viewing_end: Moment | None = None
+
+
+class AuctionOut(BaseModel):
+    id: int
+    tender_id: int
+    trade_kind: str
+    method: str
+    rules: str
+    title: str
+    status: str
+    phase: Phase
+    start_price_fen: int
+    increment_fen: int
+    current_price_fen: int | None
+    current_plate: str | None
+    last_sequence: int
+    bidding_start: datetime
+    bidding_end: datetime
+    ends_at: datetime = Field(description="The end of the bidding now under way, by the server's clock")
+    server_time: datetime
+    reserve_sealed: bool
+    reserve_fen: int | None = Field(description="Only once opened at the end")
+    outcome: str | None
+    published_at: datetime | None
+
+
+class RegistrationOut(BaseModel):
+    auction_id: int
+    plate: str = Field(description="号牌: how the others know this bidder")
+    registered_at: datetime
+    wants_timed: bool
+
+
+class BidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount_fen: int = Field(ge=1, le=MAX_FEN)
+    client_bid_id: Ascii = Field(
+        min_length=1,
+        max_length=64,
+        description="The client's id of this bid: sent again, it is answered with the same bid",
+    )
+
+
+class BidOut(BaseModel):
+    sequence: int
+    plate: str
+    amount_fen: int
+    phase: str
+    placed_at: datetime
+
+
+class PlacedBidOut(BidOut):
+    replayed: bool
+    ends_at: datetime
+
+
+class ReserveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    envelope: Ascii = Field(max_length=200_000, description="Base64 of the sealed envelope (ggzy-sealed-bid/v1)")
+
+
+class ReserveKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    data_key: Ascii = Field(max_length=200, description="Base64 data key, unwrapped with the holder's own key")

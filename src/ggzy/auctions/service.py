@@ -1,0 +1,487 @@
+"""Rights trades (decision 0049): create and publish a listing or auction, admit bidders under plate numbers on a paid
+deposit, seal and open the reserve, take bids by the one writer, close.
+
+One writer per auction: every step that reads and moves the auction's price, sequence or countdown first locks its
+row (:func:`_locked`: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every writing transaction already holds the
+database's write lock from ``BEGIN IMMEDIATE``, ``ggzy.core.db.make_engine``). Two bids at the same instant are
+therefore taken one after the other: the second reads the first's price and is refused with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ggzy.auctions import rules
+from ggzy.auctions.access import check_may_bid, check_seller
+from ggzy.auctions.errors import (
+    AuctionPhaseWrong,
+    BiddingClosed,
+    BidNotInIncrements,
+    BidReplayDiffers,
+    BidTooLow,
+    DepositNotPaid,
+    NoRulesForTrade,
+    NotInTimedBidding,
+    NotRegistered,
+    NotTheReserveHolder,
+    ReserveAlreadySealed,
+    ReserveEnvelopeWrong,
+    ReserveNotOpened,
+    ReserveNotSealedHere,
+    ScheduleBreaksRules,
+)
+from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
+from ggzy.auctions.rules import AuctionRules, Method, Phase, ReserveRule, Status, TradeKind
+from ggzy.core.calendar_store import working_day_calendar
+from ggzy.core.clock import as_utc
+from ggzy.core.errors import InvalidInput, NotFound
+from ggzy.core.events import changes_state, record_event
+from ggzy.core.money import format_yuan
+from ggzy.core.permissions import Principal
+from ggzy.crypto.envelope import parse_header, read_envelope_header, verify_bid
+from ggzy.crypto.envelope.header import check_ciphertext
+from ggzy.entities.login import trust_store
+from ggzy.entities.service import find_user, get_entity
+from ggzy.finance import views as deposits
+from ggzy.tendering import service as tendering
+
+# 号牌: 8 characters of an alphabet without look-alikes (32⁸ ≈ 10¹²), drawn at random: it says nothing of its bidder
+PLATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PLATE_LENGTH = 8
+
+
+def get_auction(db: Session, auction_id: int) -> Auction:
+    auction = db.get(Auction, auction_id)
+    if auction is None:
+        raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
+    return auction
+
+
+def entry_of(auction: Auction) -> AuctionRules:
+    return rules.rules_by_key(auction.rules_key)
+
+
+def clocked(auction: Auction) -> rules.Clocked:
+    return rules.Clocked(
+        status=Status(auction.status), bidding_start=auction.bidding_start, closes_at=auction.closes_at,
+        timed_requests=auction.timed_requests, timed_closes_at=auction.timed_closes_at,
+    )  # fmt: skip
+
+
+def phase_of(auction: Auction, now: datetime) -> Phase:
+    return rules.phase(entry_of(auction), clocked(auction), now)
+
+
+def bidding_ends_at(auction: Auction, now: datetime) -> datetime:
+    return rules.bidding_ends_at(entry_of(auction), clocked(auction), now)
+
+
+def _locked(db: Session, auction_id: int) -> Auction:
+    """The auction, its row locked until the transaction ends: the one writer (see the module's docstring)."""
+    query = select(Auction).where(Auction.id == auction_id).with_for_update()
+    auction = db.scalar(query.execution_options(populate_existing=True))
+    if auction is None:
+        raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
+    return auction
+
+
+def _seller(db: Session, actor: Principal, auction: Auction) -> Principal:
+    project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
+    return check_seller(actor, project)
+
+
+def _record(db: Session, actor: Principal, auction: Auction, action: str, payload: dict, now: datetime) -> None:
+    record_event(
+        db, actor, action=action, subject_type="auction", subject_id=auction.id, centre_id=auction.centre_id,
+        payload=payload, now=now,
+    )  # fmt: skip
+
+
+def _wrong_phase(auction: Auction, now: datetime, action_zh: str, action_en: str) -> AuctionPhaseWrong:
+    return AuctionPhaseWrong(
+        field="auction_id", phase=phase_of(auction, now).value, action_zh=action_zh, action_en=action_en
+    )
+
+
+# --- creation and publication -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuctionDraft:
+    tender_id: int
+    trade_kind: TradeKind
+    method: Method
+    title: str
+    start_price_fen: int
+    increment_fen: int
+    bidding_start: datetime
+    bidding_end: datetime
+    reserve_holder_user_id: int | None = None
+    viewing_start: datetime | None = None
+    viewing_end: datetime | None = None
+
+
+@changes_state("auction.created")
+def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: datetime) -> Auction:
+    """A draft listing or auction of the right a round's lot offers, by its seller or the seller's agent. The round
+    (``tender_id``) is where the money domain holds the bidders' deposits; the entry of the registry that sells
+    ``trade_kind`` by ``method`` gives its rules."""
+    tender = tendering.get_tender(db, draft.tender_id)
+    project, _ = tendering.project_of(db, tender)
+    actor = check_seller(actor, project)
+    entry = rules.rules_for(draft.trade_kind, draft.method)
+    if entry is None:
+        choices = ", ".join(e.method.value for e in rules.REGISTRY if draft.trade_kind in e.kinds)
+        raise NoRulesForTrade(field="method", kind=draft.trade_kind.value, method=draft.method.value, choices=choices)
+    _check_holder(db, entry, project.owner_id, draft.reserve_holder_user_id)
+    auction = Auction(
+        tender_id=tender.id, centre_id=project.centre_id, trade_kind=draft.trade_kind.value,
+        method=draft.method.value, rules_key=entry.key, rules_version=entry.version, title=draft.title,
+        status=Status.DRAFT.value, start_price_fen=draft.start_price_fen, increment_fen=draft.increment_fen,
+        reserve_holder_user_id=draft.reserve_holder_user_id, viewing_start=draft.viewing_start,
+        viewing_end=draft.viewing_end, bidding_start=draft.bidding_start, bidding_end=draft.bidding_end,
+        closes_at=draft.bidding_end, timed_requests=0, last_sequence=0, created_by=actor.user_id, created_at=now,
+    )  # fmt: skip
+    db.add(auction)
+    db.flush()
+    _record(
+        db, actor, auction, "auction.created",
+        {"tender_id": tender.id, "trade_kind": auction.trade_kind, "method": auction.method, "rules": entry.key,
+         "start_price_fen": auction.start_price_fen, "increment_fen": auction.increment_fen},
+        now,
+    )  # fmt: skip
+    return auction
+
+
+def _check_holder(db: Session, entry: AuctionRules, owner_id: int, holder_id: int | None) -> None:
+    """A sealed reserve has a holder of the seller's own (拍卖法 第二十八条: the principal sets it); a trade whose
+    start price is the reserve has none (网络司法拍卖规定 第十条)."""
+    if entry.reserve is ReserveRule.START_PRICE:
+        if holder_id is not None:
+            raise InvalidInput(
+                field="reserve_holder_user_id", reason_zh=f"起拍价即为保留价（{entry.reserve_source}）",
+                reason_en=f"the start price is the reserve ({entry.reserve_source})",
+            )  # fmt: skip
+        return
+    holder = find_user(db, holder_id) if holder_id is not None else None
+    if holder is None or holder.entity_id != owner_id:
+        raise InvalidInput(
+            field="reserve_holder_user_id", reason_zh="须为出让人（委托人）本单位的用户",
+            reason_en="must be a user of the seller",
+        )  # fmt: skip
+
+
+@changes_state("auction.published")
+def publish_auction(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
+    """Publish the notice now: the schedule must keep every period of the entry (notice before the bidding, the
+    listing's length, the viewing, the judicial auction's 24 hours)."""
+    auction = _locked(db, auction_id)
+    actor = _seller(db, actor, auction)
+    if auction.status != Status.DRAFT.value:
+        raise _wrong_phase(auction, now, "发布公告", "publish the notice")
+    schedule = rules.Schedule(
+        notice_at=now, bidding_start=auction.bidding_start, bidding_end=auction.bidding_end,
+        viewing_start=auction.viewing_start, viewing_end=auction.viewing_end,
+    )  # fmt: skip
+    faults = rules.schedule_faults(entry_of(auction), working_day_calendar(db), schedule)
+    if faults:
+        first = faults[0]
+        raise ScheduleBreaksRules(field=first.field, reason_zh=first.reason_zh, reason_en=first.reason_en)
+    auction.status = Status.PUBLISHED.value
+    auction.published_at = now
+    db.flush()
+    _record(
+        db, actor, auction, "auction.published",
+        {"bidding_start": auction.bidding_start.isoformat(), "bidding_end": auction.bidding_end.isoformat(),
+         "rules": auction.rules_key, "rules_version": auction.rules_version},
+        now,
+    )  # fmt: skip
+    return auction
+
+
+# --- bidders -------------------------------------------------------------------------------------------------------
+
+
+def registration_of(db: Session, *, auction_id: int, entity_id: int) -> AuctionRegistration | None:
+    query = select(AuctionRegistration).where(
+        AuctionRegistration.auction_id == auction_id, AuctionRegistration.entity_id == entity_id
+    )
+    return db.scalar(query)
+
+
+def new_plate() -> str:
+    return "".join(secrets.choice(PLATE_ALPHABET) for _ in range(PLATE_LENGTH))
+
+
+@changes_state("auction.bidder_registered", disclosed=False)
+def register_bidder(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> AuctionRegistration:
+    """A bidder whose deposit is paid (asked of the money domain) gets its plate, before the bidding ends
+    (网络司法拍卖规定 第十八条: qualified once the deposit is confirmed, known by its code, its identity kept secret).
+    Asking again returns the same plate and records nothing."""
+    auction = get_auction(db, auction_id)
+    project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
+    entity_id = check_may_bid(actor, project)
+    existing = registration_of(db, auction_id=auction.id, entity_id=entity_id)
+    if existing is not None:
+        return existing
+    if phase_of(auction, now) not in (Phase.NOTICE, Phase.BIDDING):
+        raise _wrong_phase(auction, now, "报名竞买", "register")
+    if not deposits.deposit_met(db, tender_id=auction.tender_id, entity_id=entity_id):
+        raise DepositNotPaid(field="auction_id")
+    registration = None
+    while registration is None:  # a plate drawn twice in one auction (one in 10¹² a pair): draw again
+        try:
+            with db.begin_nested():
+                registration = AuctionRegistration(
+                    auction_id=auction.id, entity_id=entity_id, user_id=actor.user_id, plate=new_plate(),
+                    registered_at=now, wants_timed=False,
+                )  # fmt: skip
+                db.add(registration)
+                db.flush()
+        except IntegrityError:
+            registration = None
+            existing = registration_of(db, auction_id=auction.id, entity_id=entity_id)
+            if existing is not None:  # the same bidder, at the same moment: its plate
+                return existing
+    _record(db, actor, auction, "auction.bidder_registered", {"plate": registration.plate}, now)
+    return registration
+
+
+def _registration(
+    db: Session, actor: Principal, auction: Auction, action_zh: str, action_en: str
+) -> AuctionRegistration:
+    registration = (
+        registration_of(db, auction_id=auction.id, entity_id=actor.entity_id) if actor.entity_id is not None else None
+    )
+    if registration is None:
+        raise NotRegistered(field="auction_id", action_zh=action_zh, action_en=action_en)
+    return registration
+
+
+@changes_state("auction.timed_bidding_requested")
+def request_timed_bidding(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> AuctionRegistration:
+    """A plate asks, before the listing ends, to go on to timed bidding (限时竞价) if others do too. Asking again
+    changes nothing."""
+    auction = _locked(db, auction_id)
+    registration = _registration(db, actor, auction, "要求限时竞价", "ask for timed bidding")
+    if entry_of(auction).timed is None or phase_of(auction, now) is not Phase.BIDDING:
+        raise _wrong_phase(auction, now, "要求限时竞价", "ask for timed bidding")
+    if registration.wants_timed:
+        return registration
+    registration.wants_timed = True
+    auction.timed_requests += 1
+    db.flush()
+    _record(db, actor, auction, "auction.timed_bidding_requested", {"plate": registration.plate}, now)
+    return registration
+
+
+# --- bids ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlacedBid:
+    bid: AuctionBid
+    replayed: bool  # the same client bid id again: the bid it already made, nothing new recorded
+    ends_at: datetime  # the bidding's end after this bid, by the server's clock
+
+
+def _replay(db: Session, registration: AuctionRegistration, client_bid_id: str) -> AuctionBid | None:
+    query = select(AuctionBid).where(
+        AuctionBid.registration_id == registration.id, AuctionBid.client_bid_id == client_bid_id
+    )
+    return db.scalar(query)
+
+
+def _check_amount(auction: Auction, amount_fen: int) -> None:
+    minimum = rules.lowest_acceptable(
+        start_fen=auction.start_price_fen, increment_fen=auction.increment_fen, current_fen=auction.current_price_fen
+    )
+    if amount_fen < minimum:
+        raise BidTooLow(
+            field="amount_fen", minimum_yuan=format_yuan(minimum), current_price_fen=auction.current_price_fen,
+            current_yuan="—" if auction.current_price_fen is None else format_yuan(auction.current_price_fen),
+            increment_yuan=format_yuan(auction.increment_fen), minimum_fen=minimum,
+        )  # fmt: skip
+    if (amount_fen - auction.start_price_fen) % auction.increment_fen:
+        raise BidNotInIncrements(field="amount_fen", increment_yuan=format_yuan(auction.increment_fen))
+
+
+@changes_state("auction.bid_placed")
+def place_bid(
+    db: Session, actor: Principal, *, auction_id: int, amount_fen: int, client_bid_id: str, now: datetime
+) -> PlacedBid:
+    """A plate bids ``amount_fen``: at least the start price first, then the current price plus the increment, in
+    whole increments; before the bidding's end by the server's clock (a bid one millisecond late is refused with the
+    server's time); never withdrawn (拍卖法 第三十六条). A bid in a countdown's last minutes moves its end
+    (网络司法拍卖规定 第二十条; the timed bidding's reset). The same ``client_bid_id`` again is answered with the bid it
+    made; with another amount, refused."""
+    auction = _locked(db, auction_id)  # the one writer, before anything is read
+    registration = _registration(db, actor, auction, "报价", "bid")
+    earlier = _replay(db, registration, client_bid_id)
+    if earlier is not None:
+        if earlier.amount_fen != amount_fen:
+            raise BidReplayDiffers(
+                field="client_bid_id", client_bid_id=client_bid_id, amount_yuan=format_yuan(earlier.amount_fen)
+            )
+        return PlacedBid(bid=earlier, replayed=True, ends_at=bidding_ends_at(auction, now))
+    entry, state = entry_of(auction), clocked(auction)
+    current = rules.phase(entry, state, now)
+    if current in (Phase.ENDED, Phase.SOLD, Phase.FAILED):
+        ended = rules.timed_end(entry, state) or auction.closes_at
+        raise BiddingClosed(
+            field="auction_id", closes_at=as_utc(ended).isoformat(timespec="milliseconds"),
+            server_time=as_utc(now).isoformat(timespec="milliseconds"),
+        )  # fmt: skip
+    if current not in (Phase.BIDDING, Phase.TIMED):
+        raise _wrong_phase(auction, now, "报价", "bid")
+    if current is Phase.TIMED and not registration.wants_timed:
+        raise NotInTimedBidding(field="auction_id")
+    _check_amount(auction, amount_fen)
+    auction.last_sequence += 1
+    bid = AuctionBid(
+        auction_id=auction.id, registration_id=registration.id, plate=registration.plate, amount_fen=amount_fen,
+        sequence=auction.last_sequence, phase=current.value, placed_at=now, client_bid_id=client_bid_id,
+    )  # fmt: skip
+    db.add(bid)
+    auction.current_price_fen, auction.current_plate = amount_fen, registration.plate
+    if current is Phase.TIMED:
+        assert entry.timed is not None
+        ends = rules.timed_end(entry, state)
+        assert ends is not None
+        auction.timed_closes_at = entry.timed.countdown.end_after(ends, now)
+    elif entry.extension is not None:
+        auction.closes_at = entry.extension.end_after(auction.closes_at, now)
+    db.flush()
+    ends_at = bidding_ends_at(auction, now)
+    _record(
+        db, actor, auction, "auction.bid_placed",
+        {"plate": bid.plate, "amount_fen": amount_fen, "sequence": bid.sequence, "phase": bid.phase,
+         "ends_at": ends_at.isoformat()},
+        now,
+    )  # fmt: skip
+    return PlacedBid(bid=bid, replayed=False, ends_at=ends_at)
+
+
+def bids_of(db: Session, auction_id: int, *, after_sequence: int = 0, limit: int = 500) -> list[AuctionBid]:
+    query = (
+        select(AuctionBid)
+        .where(AuctionBid.auction_id == auction_id, AuctionBid.sequence > after_sequence)
+        .order_by(AuctionBid.sequence)
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+# --- the reserve ---------------------------------------------------------------------------------------------------
+
+
+def reserve_lot_code(auction_id: int) -> str:
+    """What the reserve's envelope is sealed for (its header's lot code): this auction and nothing else."""
+    return f"AUCTION-{auction_id}-RESERVE"
+
+
+def _holder_only(auction: Auction, actor: Principal) -> None:
+    entry = entry_of(auction)
+    if entry.reserve is not ReserveRule.SEALED:
+        raise ReserveNotSealedHere(
+            field="auction_id", reason_zh=f"起拍价即为保留价（{entry.reserve_source}）",
+            reason_en=f"the start price is the reserve ({entry.reserve_source})",
+        )  # fmt: skip
+    if actor.user_id is None or actor.user_id != auction.reserve_holder_user_id:
+        raise NotTheReserveHolder(field="auction_id")
+
+
+@changes_state("auction.reserve_sealed")
+def seal_reserve(db: Session, actor: Principal, *, auction_id: int, envelope: bytes, now: datetime) -> Auction:
+    """The designated holder enters the reserve (保留价, 底价) sealed exactly as a bid is — an envelope
+    (``ggzy-sealed-bid/v1``) signed with the holder's certificate, its summary ``{"reserve_fen": …}`` — before the
+    listing (or the bidding) closes. The server checks the signature, the certificate and the ciphertext's digest,
+    and keeps the envelope; nobody reads the price until it is opened at the end (拍卖法 第二十八条)."""
+    auction = _locked(db, auction_id)
+    _holder_only(auction, actor)
+    if auction.reserve_sealed_at is not None:
+        raise ReserveAlreadySealed(field="auction_id", sealed_at=auction.reserve_sealed_at.isoformat())
+    if phase_of(auction, now) not in (Phase.DRAFT, Phase.NOTICE, Phase.BIDDING):
+        raise _wrong_phase(auction, now, "录入保留价", "enter the reserve")
+    stream = io.BytesIO(envelope)
+    header = read_envelope_header(stream)  # the outer signature (EnvelopeInvalid, SignatureInvalid)
+    ciphertext = stream.read()
+    digest = hashlib.sha256(ciphertext).hexdigest()
+    check_ciphertext(header, len(ciphertext), digest)
+    if header.lot_code != reserve_lot_code(auction.id):
+        raise ReserveEnvelopeWrong(
+            field="envelope", reason_zh=f"信封属于 {header.lot_code}", reason_en=f"it is sealed for {header.lot_code}"
+        )
+    trust_store(db).validate(header.bidder_certificate, at=now)
+    assert actor.entity_id is not None  # the holder is a user of the seller (_check_holder)
+    if header.bidder_certificate.credit_code != get_entity(db, actor.entity_id).credit_code:
+        raise ReserveEnvelopeWrong(
+            field="envelope",
+            reason_zh="签名证书不属于出让人",
+            reason_en="not signed by the seller",
+        )
+    auction.reserve_header = header.to_bytes().decode()
+    auction.reserve_ciphertext = ciphertext
+    auction.reserve_sha256 = digest
+    auction.reserve_sealed_at = now
+    db.flush()
+    _record(db, actor, auction, "auction.reserve_sealed", {"ciphertext_sha256": digest}, now)
+    return auction
+
+
+@changes_state("auction.reserve_opened")
+def open_reserve(db: Session, actor: Principal, *, auction_id: int, data_key: bytes, now: datetime) -> Auction:
+    """At the end (no more bids), the holder releases the envelope's data key, as a bidder decrypts its bid remotely;
+    the server decrypts, checks the inner signature and records the reserve in the clear."""
+    auction = _locked(db, auction_id)
+    _holder_only(auction, actor)
+    if phase_of(auction, now) is not Phase.ENDED or auction.reserve_header is None:
+        raise _wrong_phase(auction, now, "开启保留价", "open the reserve")
+    if auction.reserve_opened_at is not None:
+        return auction
+    header = parse_header(auction.reserve_header.encode())
+    assert auction.reserve_ciphertext is not None
+    opened = verify_bid(header, io.BytesIO(auction.reserve_ciphertext), data_key)  # DecryptionFailed on a wrong key
+    reserve = opened.summary.get("reserve_fen")
+    if not isinstance(reserve, int) or isinstance(reserve, bool) or reserve < 1:
+        raise ReserveEnvelopeWrong(
+            field="data_key", reason_zh="信封中没有有效的 reserve_fen", reason_en="it holds no valid reserve_fen"
+        )
+    auction.reserve_fen, auction.reserve_opened_at = reserve, now
+    db.flush()
+    _record(db, actor, auction, "auction.reserve_opened", {"reserve_fen": reserve}, now)
+    return auction
+
+
+# --- the close -----------------------------------------------------------------------------------------------------
+
+
+@changes_state("auction.closed")
+def close_auction(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
+    """Once the bidding has ended: the highest bid sells if it reaches the reserve (拍卖法 第五十一条: confirmed, the
+    sale is made; 第五十条: below the reserve it has no effect); no bid, or below the reserve, the trade fails."""
+    auction = _locked(db, auction_id)
+    actor = _seller(db, actor, auction)
+    if phase_of(auction, now) is not Phase.ENDED:
+        raise _wrong_phase(auction, now, "确认成交结果", "close the auction")
+    if auction.reserve_sealed_at is not None and auction.reserve_opened_at is None:
+        raise ReserveNotOpened(field="auction_id")
+    result = rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
+    auction.status = (Status.SOLD if result is rules.Outcome.SOLD else Status.FAILED).value
+    auction.outcome, auction.closed_at = result.value, now
+    db.flush()
+    _record(
+        db, actor, auction, "auction.closed",
+        {"outcome": result.value, "plate": auction.current_plate, "price_fen": auction.current_price_fen,
+         "reserve_fen": auction.reserve_fen},
+        now,
+    )  # fmt: skip
+    return auction

@@ -1,0 +1,203 @@
+"""Builders of the auction tests (and of the event walk in tests/core/test_events.py), through the services."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ggzy.auctions import service
+from ggzy.auctions.models import Auction, AuctionBid
+from ggzy.auctions.rules import Method, TradeKind
+from ggzy.core.events import Event
+from ggzy.core.permissions import Permission, Principal
+from ggzy.crypto import load_private_key_pem
+from ggzy.crypto.certificates import load_certificate
+from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
+from ggzy.entities.models import Entity, User
+from ggzy.finance import service as finance
+from ggzy.tendering.models import Tender
+from tests.conftest import TEST_NOW
+from tests.factories import bidder_user, factory_ca, issue, principal, trust_factory_ca
+from tests.finance.support import DEPOSIT_FEN, deposit_tender, notice, opened
+
+YUAN = 100
+START = 1_000_000 * YUAN  # 1,000,000.00 yuan
+STEP = 10_000 * YUAN
+RESERVE = 1_050_000 * YUAN
+
+# 挂牌: notice at TEST_NOW (24 Nov 2026), listing from 15 Dec (21 days later) for 10 days
+LISTING_START = TEST_NOW + timedelta(days=21)
+LISTING_END = LISTING_START + timedelta(days=10)
+# 网络司法拍卖: 30 days' notice (第12条), then 24 hours' bidding (第20条)
+JUDICIAL_START = TEST_NOW + timedelta(days=31)
+JUDICIAL_END = JUDICIAL_START + timedelta(hours=24)
+# 拍卖: viewing 25–28 Nov (第48条), the auction 8 days after the notice (第45条)
+AUCTION_START = TEST_NOW + timedelta(days=8)
+AUCTION_END = AUCTION_START + timedelta(hours=1)
+VIEWING = (TEST_NOW + timedelta(days=1), TEST_NOW + timedelta(days=4))
+
+AUCTION_ACTIONS = (
+    "auction.created",
+    "auction.published",
+    "auction.bidder_registered",
+    "auction.timed_bidding_requested",
+    "auction.reserve_sealed",
+    "auction.reserve_opened",
+    "auction.bid_placed",
+    "auction.closed",
+)
+
+
+@dataclass
+class Trade:
+    auction: Auction
+    tender: Tender
+    seller: Principal
+    holder: Principal | None
+    holder_user: User
+    setup: dict
+
+
+def schedule_of(kind: TradeKind, method: Method) -> dict[str, object]:
+    if kind is TradeKind.JUDICIAL:
+        return {"bidding_start": JUDICIAL_START, "bidding_end": JUDICIAL_END}
+    if method is Method.AUCTION:
+        return {
+            "bidding_start": AUCTION_START, "bidding_end": AUCTION_END, "viewing_start": VIEWING[0],
+            "viewing_end": VIEWING[1],
+        }  # fmt: skip
+    return {"bidding_start": LISTING_START, "bidding_end": LISTING_END}
+
+
+def make_trade(
+    db: Session, *, kind: TradeKind = TradeKind.LAND, method: Method = Method.LISTING, publish: bool = True,
+    start_price_fen: int = START, increment_fen: int = STEP, **schedule: datetime,
+) -> Trade:  # fmt: skip
+    """A published listing (or auction) of a right; its deposits are those of a round published at TEST_NOW whose
+    deposit deadline is 25 days later."""
+    tender, setup = deposit_tender(db, trade_type="other")
+    seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
+    holder_user = setup["owner_user"]
+    sealed = kind is not TradeKind.JUDICIAL
+    draft = service.AuctionDraft(
+        tender_id=tender.id, trade_kind=kind, method=method, title="某地块国有建设用地使用权",
+        start_price_fen=start_price_fen, increment_fen=increment_fen,
+        reserve_holder_user_id=holder_user.id if sealed else None,
+        **(schedule_of(kind, method) | schedule),  # type: ignore[arg-type]
+    )  # fmt: skip
+    auction = service.create_auction(db, seller, draft=draft, now=TEST_NOW)
+    if publish:
+        service.publish_auction(db, seller, auction_id=auction.id, now=TEST_NOW)
+    holder = principal(db, holder_user, Permission.AUCTION_RESERVE) if sealed else None
+    return Trade(auction=auction, tender=tender, seller=seller, holder=holder, holder_user=holder_user, setup=setup)
+
+
+def paid_bidder(db: Session, trade: Trade, *, pay: bool = True) -> Principal:
+    """A bidder whose deposit for the trade's round is paid in full (or, ``pay=False``, only asked for)."""
+    user = bidder_user(db)
+    row, _ = opened(db, trade.tender, user)
+    if pay:
+        finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN), now=TEST_NOW)
+    return principal(db, user, Permission.AUCTION_BID)
+
+
+def registered(db: Session, trade: Trade, count: int = 1) -> list[Principal]:
+    bidders = [paid_bidder(db, trade) for _ in range(count)]
+    for bidder in bidders:
+        service.register_bidder(db, bidder, auction_id=trade.auction.id, now=TEST_NOW)
+    return bidders
+
+
+@dataclass(frozen=True)
+class SealedReserve:
+    envelope: bytes
+    data_key: bytes
+
+
+def seal_reserve_envelope(db: Session, trade: Trade, reserve_fen: int, *, lot_code: str | None = None) -> SealedReserve:
+    return seal_reserve_for(db, trade.auction.id, trade.setup["owner"], reserve_fen, lot_code=lot_code)
+
+
+def seal_reserve_for(
+    db: Session, auction_id: int, owner: Entity, reserve_fen: int, *, lot_code: str | None = None
+) -> SealedReserve:
+    """The holder seals the reserve with a certificate of the seller (``owner``), as a bidder seals a bid."""
+    trust_factory_ca(db)
+    issued = issue(factory_ca(), name=owner.name, code=owner.credit_code)
+    key = load_private_key_pem(issued.private_key_pem)
+    out = io.BytesIO()
+    seal_bid(
+        lot_code=lot_code or service.reserve_lot_code(auction_id), suite=issued.certificate.suite,
+        summary={"reserve_fen": reserve_fen}, files={}, bidder_certificate_pem=issued.certificate_pem,
+        bidder_private_key=key, opening_public_key=load_certificate(issued.certificate_pem).public_key, out=out,
+        now=TEST_NOW,
+    )  # fmt: skip
+    envelope = out.getvalue()
+    data_key = unwrap_data_key(read_envelope_header(io.BytesIO(envelope)), key, "bidder")
+    return SealedReserve(envelope=envelope, data_key=data_key)
+
+
+def bid(db: Session, trade: Trade, bidder: Principal, amount: int, at: datetime, client_id: str = "") -> object:
+    return service.place_bid(
+        db,
+        bidder,
+        auction_id=trade.auction.id,
+        amount_fen=amount,
+        client_bid_id=client_id or f"b{amount}-{at}",
+        now=at,
+    )
+
+
+def counts(db: Session, auction_id: int) -> tuple[int, int]:
+    """(accepted bids, events of this auction)."""
+    bids = db.scalar(select(func.count()).select_from(AuctionBid).where(AuctionBid.auction_id == auction_id))
+    events = db.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.subject_type == "auction", Event.subject_id == str(auction_id))
+    )
+    return bids or 0, events or 0
+
+
+def auction_scenario(db: Session, action: str) -> Callable[[], object]:
+    """The call that records ``action`` once, everything before it done (for the event walk)."""
+    if action == "auction.created":
+        tender, setup = deposit_tender(db, trade_type="other")
+        seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
+        draft = service.AuctionDraft(
+            tender_id=tender.id, trade_kind=TradeKind.LAND, method=Method.LISTING, title="地块",
+            start_price_fen=START, increment_fen=STEP, reserve_holder_user_id=setup["owner_user"].id,
+            bidding_start=LISTING_START, bidding_end=LISTING_END,
+        )  # fmt: skip
+        return lambda: service.create_auction(db, seller, draft=draft, now=TEST_NOW)
+    trade = make_trade(db, publish=action != "auction.published")
+    auction_id = trade.auction.id
+    if action == "auction.published":
+        return lambda: service.publish_auction(db, trade.seller, auction_id=auction_id, now=TEST_NOW)
+    if action == "auction.bidder_registered":
+        bidder = paid_bidder(db, trade)
+        return lambda: service.register_bidder(db, bidder, auction_id=auction_id, now=TEST_NOW)
+    assert trade.holder is not None
+    holder = trade.holder
+    sealed = seal_reserve_envelope(db, trade, RESERVE)
+    if action == "auction.reserve_sealed":
+        return lambda: service.seal_reserve(db, holder, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
+    service.seal_reserve(db, holder, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
+    (bidder,) = registered(db, trade)
+    during = LISTING_START + timedelta(days=1)
+    if action == "auction.timed_bidding_requested":
+        return lambda: service.request_timed_bidding(db, bidder, auction_id=auction_id, now=during)
+    if action == "auction.bid_placed":
+        return lambda: bid(db, trade, bidder, START, during)
+    bid(db, trade, bidder, RESERVE, during)
+    after = LISTING_END + timedelta(seconds=1)
+    if action == "auction.reserve_opened":
+        return lambda: service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
+    service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
+    assert action == "auction.closed", action
+    return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
