@@ -1,7 +1,7 @@
 """Rights trades (decision 0049): auctions and listings, their bidders' plates, their bids.
 
 Revision ID: 0043
-Revises: 0039
+Revises: 0044
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0043"
-down_revision = "0039"
+down_revision = "0044"
 branch_labels = None
 depends_on = None
 
