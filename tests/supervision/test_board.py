@@ -30,7 +30,6 @@ from tests.factories import (
     make_user,
     principal,
     token_for,
-    user_with_role,
 )
 from tests.portal.ws_support import browser_login, csrf_from, outcome_code
 
@@ -77,7 +76,8 @@ def test_a_published_lot_shows_its_stage_and_bid_deadline_and_nothing_of_its_bid
     after = client.get(BOARD, headers=headers).json()
     assert after == before, "a registration must not change what the supervisor sees before the opening"
     text = json.dumps(after)
-    assert "registr" not in text and "bidder" not in text
+    assert "registr" not in text
+    assert "bidder" not in text
 
 
 def test_the_board_page_shows_the_lot_in_beijing_time_with_the_time_left(client: TestClient, db: Session) -> None:
@@ -127,14 +127,17 @@ def test_after_the_opening_the_view_reads_the_openings_markers_and_filters_and_p
     published, _ = make_published_tender(db)
     headers = token_for(db, _supervisor(db))
     rows = {row["tender_id"]: row for row in client.get(BOARD, headers=headers).json()["rows"]}
-    assert rows[opened.id]["stage"] == "opened" and rows[opened.id]["opened"] is True
-    assert rows[opened.id]["finance_alerts"] == 0 and rows[opened.id]["rigging_markers"] == 0
+    assert rows[opened.id]["stage"] == "opened"
+    assert rows[opened.id]["opened"] is True
+    assert rows[opened.id]["finance_alerts"] == 0
+    assert rows[opened.id]["rigging_markers"] == 0
     assert rows[opened.id]["deadline"] is None
     assert _ids(client, headers) == [published.id, opened.id]  # with a deadline first, by time left
     assert _ids(client, headers, stage="opened") == [opened.id]
     assert _ids(client, headers, alerts_only="true") == []
     paged = client.get(BOARD, headers=headers, params={"limit": 1, "offset": 1}).json()
-    assert paged["total"] == 2 and [row["tender_id"] for row in paged["rows"]] == [opened.id]
+    assert paged["total"] == 2
+    assert [row["tender_id"] for row in paged["rows"]] == [opened.id]
 
 
 def test_a_halt_in_force_is_an_alert(client: TestClient, db: Session) -> None:
@@ -155,7 +158,7 @@ def test_a_halt_in_force_is_an_alert(client: TestClient, db: Session) -> None:
 
 def test_the_page_takes_a_fixed_number_of_queries_whatever_the_number_of_lots(db: Session) -> None:
     supervisor = principal(db, _supervisor(db), Permission.SUPERVISION_BOARD)
-    first, setup = make_published_tender(db)
+    _first, setup = make_published_tender(db)
     keeper = principal(db, _supervisor(db), Permission.WATCHLIST_MANAGE)
     from ggzy.supervision import watchlist
 
@@ -188,8 +191,8 @@ def test_the_page_takes_a_fixed_number_of_queries_whatever_the_number_of_lots(db
 def test_a_supervisor_watches_an_owner_and_its_lot_is_tracked_at_once(client: TestClient, db: Session) -> None:
     tender, setup = make_published_tender(db)
     headers = token_for(db, _supervisor(db))
-    answer = client.post(WATCH, headers=headers, json={"credit_code": setup["owner"].credit_code,
-                                                        "grounds": "近一年三次被投诉", "until": "2027-06-30"})  # fmt: skip
+    body = {"credit_code": setup["owner"].credit_code, "grounds": "近一年三次被投诉", "until": "2027-06-30"}
+    answer = client.post(WATCH, headers=headers, json=body)
     assert answer.status_code == 201, answer.text
     entry = answer.json()
     assert (entry["region_code"], entry["trade_type"], entry["grounds"]) == ("530000", None, "近一年三次被投诉")
@@ -202,7 +205,8 @@ def test_a_supervisor_watches_an_owner_and_its_lot_is_tracked_at_once(client: Te
     assert listed["tracked_tender_ids"] == [tender.id]
     assert listed["entity_name"] == setup["owner"].name
     again = client.post(WATCH, headers=headers, json={"credit_code": setup["owner"].credit_code, "grounds": "再次"})
-    assert again.status_code == 409 and _rows(db) == 1
+    assert again.status_code == 409
+    assert _rows(db) == 1
 
 
 def test_a_watched_bidder_is_tracked_only_after_the_opening_招标投标法_第22条(db: Session, gm_ca: Path) -> None:
@@ -258,7 +262,8 @@ def test_an_inspector_reads_and_never_writes(client: TestClient, db: Session) ->
     entry = client.post(WATCH, headers=supervisor, json={"credit_code": owner.credit_code, "grounds": "理由"}).json()
     remove = client.post(f"{WATCH}/{entry['id']}/remove", headers=inspector, json={"reason": "已整改"})
     assert remove.status_code == 403
-    assert _events(db) == 1 and db.get(WatchEntry, entry["id"]).removed_at is None  # type: ignore[union-attr]
+    assert _events(db) == 1
+    assert db.get(WatchEntry, entry["id"]).removed_at is None
     assert [row["id"] for row in client.get(WATCH, headers=inspector).json()] == [entry["id"]]
 
 
@@ -284,7 +289,8 @@ def test_removal_needs_a_reason_and_the_jurisdiction_that_covers_the_entry(clien
     removed = client.post(f"{WATCH}/{entry['id']}/remove", headers=province, json={"reason": "已整改到位"})
     assert removed.status_code == 200, removed.text
     assert removed.json()["removal_reason"] == "已整改到位"
-    assert _events(db) == 2 and _rows(db) == 1  # the entry stays for the record
+    assert _events(db) == 2
+    assert _rows(db) == 1
     assert client.get(WATCH, headers=province).json() == []
     twice = client.post(f"{WATCH}/{entry['id']}/remove", headers=province, json={"reason": "再次"})
     assert twice.status_code == 404
@@ -293,7 +299,7 @@ def test_removal_needs_a_reason_and_the_jurisdiction_that_covers_the_entry(clien
 def test_an_entry_past_its_last_day_no_longer_tracks(db: Session) -> None:
     from ggzy.supervision import watchlist
 
-    tender, setup = make_published_tender(db)
+    _tender, setup = make_published_tender(db)
     supervisor = principal(db, _supervisor(db), Permission.WATCHLIST_MANAGE)
     last_day = (TEST_NOW + timedelta(days=2)).date()
     watchlist.add(db, supervisor, credit_code=setup["agent"].credit_code, grounds="理由", until=last_day, now=TEST_NOW)
@@ -311,15 +317,21 @@ def test_the_watch_list_page_adds_and_removes_with_outcomes(client: TestClient, 
     added = client.post("/workspace/watchlist", data=form, follow_redirects=False)
     assert outcome_code(added) == "watch_added", added.text
     page = client.get("/workspace/watchlist")
-    assert setup["owner"].name in page.text and "多次投诉" in page.text
+    assert setup["owner"].name in page.text
+    assert "多次投诉" in page.text
     assert f"/workspace/board#board-{tender.id}" in page.text
     assert "重点关注" in client.get("/workspace/board?watched=1").text
     bad = client.post("/workspace/watchlist", data=form | {"credit_code": "123", "csrf_token": csrf_from(
         client, "/workspace/watchlist")})  # fmt: skip
-    assert bad.status_code == 422 and _rows(db) == 1
+    assert bad.status_code == 422
+    assert _rows(db) == 1
     [entry] = db.scalars(select(WatchEntry)).all()
-    removed = client.post(f"/workspace/watchlist/{entry.id}/remove", follow_redirects=False,
-                          data={"csrf_token": csrf_from(client, "/workspace/watchlist"), "reason": "已整改"})  # fmt: skip
+    token = csrf_from(client, "/workspace/watchlist")
+    removed = client.post(
+        f"/workspace/watchlist/{entry.id}/remove",
+        follow_redirects=False,
+        data={"csrf_token": token, "reason": "已整改"},
+    )
     assert outcome_code(removed) == "watch_removed"
     assert _events(db) == 2
     client.cookies.clear()

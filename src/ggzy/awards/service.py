@@ -645,7 +645,7 @@ def load(db: Session, tender_id: int) -> tuple[Tender, Project]:
     return tender, project_of(db, tender)[0]
 
 
-def publicity_ends_of(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, datetime]:
+def publicity_ends_of(db: Session, tender_ids: Select[int]) -> dict[int, datetime]:
     """When each round's current candidate publicity ends (实施条例 第54条: at least 3 days), by tender id, in one
     query (the supervisor's live view, decision 0046)."""
     rows = db.execute(

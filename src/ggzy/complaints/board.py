@@ -18,7 +18,7 @@ from ggzy.complaints import rules
 from ggzy.complaints.models import Complaint
 
 
-def undecided_of(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, tuple[int, date | None]]:
+def undecided_of(db: Session, tender_ids: Select[int]) -> dict[int, tuple[int, date | None]]:
     """{tender id: (undecided complaints, earliest last day to accept or decide one)}, in one query."""
     due = case((Complaint.status == rules.LODGED, Complaint.acceptance_due), else_=Complaint.decision_due)
     rows = db.execute(

@@ -288,7 +288,7 @@ def credits_of(db: Session, sub_account_id: int) -> list[BankCredit]:
     return list(db.scalars(query))
 
 
-def open_alerts_of_tenders(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, int]:
+def open_alerts_of_tenders(db: Session, tender_ids: Select[int]) -> dict[int, int]:
     """How many unresolved alerts concern a credit to a deposit sub-account of each round, by tender id, in one query
     (the supervisor's live view, decision 0046: read only once the round's opening began, since a deposit names a
     bidder)."""

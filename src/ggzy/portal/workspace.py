@@ -45,7 +45,12 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
         N_("用户与角色、交易中心层级、CA 信任根与吊销列表、节假日安排、账本见证方"),
     ),
     *(
-        (role, "/workspace/board", N_("监督实时视图"), N_("所辖尚未结束的全部标段：阶段、下一法定期限与剩余时间、逾期记录、预警"))
+        (
+            role,
+            "/workspace/board",
+            N_("监督实时视图"),
+            N_("所辖尚未结束的全部标段：阶段、下一法定期限与剩余时间、逾期记录、预警"),
+        )
         for role in (Role.SUPERVISOR, Role.INSPECTOR)
     ),
     *(

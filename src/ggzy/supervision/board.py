@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 # -- what complaints tell the view (registered by the composition root: complaints is supervision's sibling) --------
 
-ComplaintReader = Callable[[Session, Select[tuple[int]]], dict[int, tuple[int, date | None]]]
+ComplaintReader = Callable[[Session, Select[int]], dict[int, tuple[int, date | None]]]
 _complaints: list[ComplaintReader] = []
 
 
@@ -61,7 +61,7 @@ def install_complaints(reader: ComplaintReader) -> None:
         _complaints.append(reader)
 
 
-def _undecided_complaints(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, tuple[int, date | None]]:
+def _undecided_complaints(db: Session, tender_ids: Select[int]) -> dict[int, tuple[int, date | None]]:
     if not _complaints:
         raise RuntimeError("the complaints of the live view are not installed: make sessions with ggzy.wiring")
     return _complaints[0](db, tender_ids)
@@ -124,7 +124,7 @@ def readable_projects(actor: Principal) -> Select[tuple[int]]:
     return visible_project_ids(replace(actor, grants=tuple(g for g in actor.grants if g.role in readers)))
 
 
-def _violations(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, int]:
+def _violations(db: Session, tender_ids: Select[int]) -> dict[int, int]:
     subjects = select(cast(tender_ids.subquery().c.id, String))
     rows = db.execute(
         select(PeriodViolation.subject_id, func.count())
@@ -183,17 +183,28 @@ def all_rows(db: Session, actor: Principal, *, now: datetime) -> list[BoardRow]:
         )
         rows.append(
             BoardRow(
-                tender_id=tender.id, round=tender.round, title=tender.title, procedure=tender.procedure,
-                stage=stage, project_id=project.id, project_code=project.code, project_name=project.name,
-                region_code=project.region_code, trade_type=project.trade_type, lot_number=lot.number,
-                lot_name=lot.name, opened=opened, deadline=deadline,
+                tender_id=tender.id,
+                round=tender.round,
+                title=tender.title,
+                procedure=tender.procedure,
+                stage=stage,
+                project_id=project.id,
+                project_code=project.code,
+                project_name=project.name,
+                region_code=project.region_code,
+                trade_type=project.trade_type,
+                lot_number=lot.number,
+                lot_name=lot.name,
+                opened=opened,
+                deadline=deadline,
                 seconds_left=int((as_utc(deadline.at) - as_utc(now)).total_seconds()) if deadline else None,
-                violations=violations.get(tender.id, 0), halts=tuple(sorted(halts.get(tender.id, ()))),
+                violations=violations.get(tender.id, 0),
+                halts=tuple(sorted(halts.get(tender.id, ()))),
                 complaints=complaint_count,
                 finance_alerts=finance.get(tender.id, 0) if opened else None,
                 rigging_markers=opening.markers if opening is not None else None,
                 watched=tracked,
-            )  # fmt: skip
+            )
         )
     return sorted(rows, key=lambda row: (row.seconds_left is None, row.seconds_left or 0, row.tender_id))
 

@@ -417,7 +417,7 @@ def halts_in_force(db: Session, tender_id: int, *, now: datetime | None = None) 
     return {halt.key for halt, in_force in zip(sql, row, strict=True) if in_force}
 
 
-def halts_in_force_of(db: Session, tender_ids: Select[tuple[int]], *, now: datetime) -> dict[int, set[str]]:
+def halts_in_force_of(db: Session, tender_ids: Select[int], *, now: datetime) -> dict[int, set[str]]:
     """:func:`halts_in_force` for many rounds in one query (the supervisor's live view): {tender id: halt keys},
     only the rounds with a halt in force."""
     if not _installed:

@@ -155,7 +155,7 @@ def opened_rounds_of_projects(
 # -- the supervisor's live view (decision 0046) -------------------------------------------------------------------
 
 
-def live_round_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[tuple[int]]:
+def live_round_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[int]:
     """The ids of the rounds of these projects that are not over (any stage but failed, cancelled, contracted), as a
     query for other domains' bulk reads to filter by: one IN (subquery), never a list of ids per row."""
     ended = [stage.value for stage in ENDED]
@@ -187,7 +187,7 @@ class OpeningFacts:
         return self.related_groups + self.interested + self.warnings + self.unconfirmed
 
 
-def openings_of(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, OpeningFacts]:
+def openings_of(db: Session, tender_ids: Select[int]) -> dict[int, OpeningFacts]:
     """The openings of these rounds (those begun), by tender id, in one query."""
     rows = db.execute(
         select(Opening.tender_id, Opening.started_at, Opening.window_ends_at, Opening.finished_at, Opening.record)
@@ -206,7 +206,7 @@ def openings_of(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, Openin
     return found
 
 
-def objection_answers_due(db: Session, tender_ids: Select[tuple[int]]) -> dict[int, tuple[int, date]]:
+def objection_answers_due(db: Session, tender_ids: Select[int]) -> dict[int, tuple[int, date]]:
     """Objections to the documents not yet answered (实施条例 第22条: answered within 3 days), by tender id: how
     many, and the earliest last day of an answer. One query. Names nobody (who objected stays secret)."""
     rows = db.execute(
@@ -217,9 +217,7 @@ def objection_answers_due(db: Session, tender_ids: Select[tuple[int]]) -> dict[i
     return {tender_id: (count, due) for tender_id, count, due in rows}
 
 
-def opened_rounds_entered_by(
-    db: Session, entity_ids: list[int], tender_ids: Select[tuple[int]]
-) -> dict[int, set[int]]:
+def opened_rounds_entered_by(db: Session, entity_ids: list[int], tender_ids: Select[int]) -> dict[int, set[int]]:
     """Of these rounds, those whose opening began that any of these entities registered for or bid on, as
     {tender id: entities}. A round not yet opened is never in the answer, whoever registered or bid: until the
     opening nobody may learn who did (招标投标法 第22条, 第36条). Two queries."""
