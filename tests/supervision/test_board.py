@@ -66,6 +66,8 @@ def test_a_published_lot_shows_its_stage_and_bid_deadline_and_nothing_of_its_bid
     tender, _ = make_published_tender(db)
     headers = token_for(db, _supervisor(db))
     before = client.get(BOARD, headers=headers).json()
+    browser_login(client, db, _supervisor(db))
+    page_before = client.get("/workspace/board").text
     [row] = before["rows"]
     assert (row["tender_id"], row["stage"], row["deadline"]) == (tender.id, "published", "bid_deadline")
     assert row["seconds_left"] == 25 * 86400
@@ -75,6 +77,7 @@ def test_a_published_lot_shows_its_stage_and_bid_deadline_and_nothing_of_its_bid
                                   now=TEST_NOW)  # fmt: skip
     after = client.get(BOARD, headers=headers).json()
     assert after == before, "a registration must not change what the supervisor sees before the opening"
+    assert client.get("/workspace/board").text == page_before
     text = json.dumps(after)
     assert "registr" not in text
     assert "bidder" not in text
@@ -359,3 +362,24 @@ def test_the_watch_list_page_adds_and_removes_with_outcomes(client: TestClient, 
     inspector_page = client.get("/workspace/watchlist")
     assert inspector_page.status_code == 200
     assert 'action="/workspace/watchlist"' not in inspector_page.text  # no form to add
+
+
+def test_an_undecided_complaint_and_its_suspension_are_alerts_实施条例_第61条_第62条(db: Session, gm_ca: Path) -> None:
+    """招标投标法实施条例 第61条: a complaint accepted and not yet decided is counted; 第62条: the suspension the
+    supervisor ordered while handling it is a halt in force. The candidate publicity's end (第54条) stays the next
+    deadline: it comes before the decision's 30 working days."""
+    from ggzy.complaints.models import Complaint
+    from tests.complaints.scenarios import complaint_scenario
+
+    complaint_scenario(db, gm_ca, "complaint.tender_suspended")()  # a publicised round's complaint, accepted
+    complaint = db.scalars(select(Complaint)).one()
+    supervisor = principal(db, _supervisor(db), Permission.SUPERVISION_BOARD)
+    now = complaint.accepted_at
+    [row] = [r for r in board.all_rows(db, supervisor, now=now) if r.tender_id == complaint.tender_id]
+    assert (row.complaints, row.halts, row.stage.value) == (1, ("suspended",), "publicity")
+    assert row.deadline is not None
+    assert row.deadline.key == board.PUBLICITY_END
+    assert row.deadline.at < board.end_of_day(complaint.decision_due)  # type: ignore[arg-type]
+    assert (row.rigging_markers, row.finance_alerts) == (0, 0)
+    other_trade = principal(db, _supervisor(db, trade="gov_procurement"), Permission.SUPERVISION_BOARD)
+    assert board.all_rows(db, other_trade, now=now) == []
