@@ -217,6 +217,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/inspections"): EVERYONE,
     # the full trail of an opened round (decision 0043): supervision and discipline inspection
     ("GET", "/api/v1/oversight/rounds"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/api/v1/supervision/board"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/api/v1/supervision/watchlist"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("POST", "/api/v1/supervision/watchlist"): frozenset({R.SUPERVISOR}),
+    ("POST", "/api/v1/supervision/watchlist/{entry_id}/remove"): frozenset({R.SUPERVISOR}),
     # tip-offs (举报, decision 0045): anyone reports and follows by its code; the supervisors of its scope handle it
     ("POST", "/api/v1/tipoffs"): EVERYONE,
     ("POST", "/api/v1/tipoffs/follow"): EVERYONE,
@@ -381,6 +385,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/inspections/{plan_id}/publish"): frozenset({R.SUPERVISOR}),
     ("GET", "/inspections"): EVERYONE,
     ("GET", "/workspace/oversight"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/workspace/board"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("GET", "/workspace/watchlist"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
+    ("POST", "/workspace/watchlist"): frozenset({R.SUPERVISOR}),
+    ("POST", "/workspace/watchlist/{entry_id}/remove"): frozenset({R.SUPERVISOR}),
     ("GET", "/tipoffs"): EVERYONE,
     ("POST", "/tipoffs"): EVERYONE,
     ("GET", "/tipoffs/follow"): EVERYONE,

@@ -55,6 +55,7 @@ from ggzy.publishing.api import router as publishing_router
 from ggzy.storage import BlobStore, LocalBlobStore, blob_store_for
 from ggzy.storage.recovery import recover_at_start
 from ggzy.supervision.api import router as supervision_router
+from ggzy.supervision.board_api import router as supervision_board_router
 from ggzy.supervision.inspections_api import router as inspections_router
 from ggzy.supervision.tipoffs_api import router as tipoffs_router
 from ggzy.tendering.api import router as tendering_router
@@ -163,6 +164,7 @@ def create_app(
     app.include_router(documents_router, prefix=API_PREFIX)
     app.include_router(complaints_router, prefix=API_PREFIX)
     app.include_router(supervision_router, prefix=API_PREFIX)
+    app.include_router(supervision_board_router, prefix=API_PREFIX)
     app.include_router(inspections_router, prefix=API_PREFIX)
     app.include_router(tipoffs_router, prefix=API_PREFIX)
     app.include_router(auctions_router, prefix=API_PREFIX)  # rights trades (0049)

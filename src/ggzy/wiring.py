@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.awards import halts as award_halts
+from ggzy.complaints import board as complaint_board
 from ggzy.complaints import halts as complaint_halts
 from ggzy.core.db import make_session_factory
 from ggzy.credit import hooks as credit_hooks
@@ -24,6 +25,7 @@ from ggzy.finance import fees, performance, refund_triggers
 from ggzy.finance import hooks as finance_hooks
 from ggzy.ledger.sequencer import install_numbering
 from ggzy.portal import live_feed, page_cache
+from ggzy.supervision import board as supervision_board
 from ggzy.tendering import halts as tendering_halts
 from ggzy.tendering import lifecycle
 
@@ -40,6 +42,7 @@ def install_domains() -> None:
     credit_hooks.register()  # the credit screens on registration, bids, the draw and the award (0040)
     performance.register()  # the award fixes the winner's performance security, the contract checks it (0037)
     fees.register()  # the award notice issues the fee notice (0037)
+    supervision_board.install_complaints(complaint_board.undecided_of)  # the live view's complaint clocks (0046)
     lifecycle.mark_halts_installed()
 
 

@@ -47,7 +47,12 @@ from tests.finance.guarantees_support import GUARANTEE_ACTIONS, award_loan_scena
 from tests.finance.performance_support import PERFORMANCE_ACTIONS, performance_scenario
 from tests.finance.support import FINANCE_ACTIONS, finance_scenario, forfeiture_scenario
 from tests.prequalification.scenarios import PREQUALIFICATION_ACTIONS, prequalification_scenario
-from tests.supervision.inspection_support import inspection_scenario, tipoff_scenario, trail_scenario
+from tests.supervision.inspection_support import (
+    inspection_scenario,
+    tipoff_scenario,
+    trail_scenario,
+    watch_scenario,
+)
 from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
 from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
 
@@ -758,6 +763,8 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
             )
         },
         "oversight.viewed": lambda: trail_scenario(db, gm_ca),
+        "watchlist.added": lambda: watch_scenario(db, "watchlist.added"),
+        "watchlist.removed": lambda: watch_scenario(db, "watchlist.removed"),
         **{
             action: (lambda action=action: tipoff_scenario(db, action))
             for action in ("tipoff.received", "tipoff.accepted", "tipoff.declined", "tipoff.closed")

@@ -91,3 +91,20 @@ def tipoff_scenario(db: Session, action: str) -> Callable[[], object]:
         return lambda: tipoffs.decline(db, supervisor, tipoff_id=row.id, reason="不属于招标投标活动", now=TEST_NOW)
     tipoffs.accept(db, supervisor, tipoff_id=row.id, now=TEST_NOW)
     return lambda: tipoffs.close(db, supervisor, tipoff_id=row.id, result="已查处", now=TEST_NOW)
+
+
+def watch_scenario(db: Session, action: str) -> Callable[[], object]:
+    """A registered entity and a supervisor of 云南, made ready for ``action``, whose call is returned."""
+    from ggzy.supervision import watchlist
+    from tests.factories import make_entity
+
+    entity = make_entity(db)
+    keeper = principal(db, user_with_role(db, Role.SUPERVISOR), Permission.WATCHLIST_MANAGE)
+
+    def added() -> object:
+        return watchlist.add(db, keeper, credit_code=entity.credit_code, grounds="多次投诉", until=None, now=TEST_NOW)
+
+    if action == "watchlist.added":
+        return added
+    entry = added()
+    return lambda: watchlist.remove(db, keeper, entry_id=entry.id, reason="已整改", now=TEST_NOW)  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ggzy.awards import rules
@@ -644,3 +644,14 @@ def record_contract(
 def load(db: Session, tender_id: int) -> tuple[Tender, Project]:
     tender = get_tender(db, tender_id)
     return tender, project_of(db, tender)[0]
+
+
+def publicity_ends_of(db: Session, tender_ids: Select[int]) -> dict[int, datetime]:
+    """When each round's current candidate publicity ends (实施条例 第54条: at least 3 days), by tender id, in one
+    query (the supervisor's live view, decision 0046)."""
+    rows = db.execute(
+        select(CandidatePublicity.tender_id, CandidatePublicity.ends_at).where(
+            CandidatePublicity.tender_id.in_(tender_ids), CandidatePublicity.superseded_at.is_(None)
+        )
+    )
+    return {tender_id: ends_at for tender_id, ends_at in rows}

@@ -71,6 +71,9 @@ class Permission(StrEnum):
     INSPECTION_MANAGE = "inspection.manage"
     OVERSIGHT_TRAIL = "oversight.trail"
     TIPOFF_HANDLE = "tipoff.handle"
+    SUPERVISION_BOARD = "supervision.board"
+    WATCHLIST_READ = "watchlist.read"
+    WATCHLIST_MANAGE = "watchlist.manage"
     DEPOSIT_READ = "deposit.read"
     RECONCILIATION_READ = "finance.reconciliation_read"
     FINANCE_ALERT_RESOLVE = "finance.alert_resolve"
@@ -151,6 +154,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.OVERSIGHT_TRAIL: _OVERSIGHT,
     # tip-offs (举报, decision 0045): anyone reports (public, rate-limited); the supervisors of its scope handle it
     Permission.TIPOFF_HANDLE: frozenset({Role.SUPERVISOR}),
+    # the live view of every unfinished lot of the region and trade (decision 0046): supervision and discipline
+    # inspection; the watch list (重点关注对象名单): supervisors keep it, discipline inspection reads it
+    Permission.SUPERVISION_BOARD: _OVERSIGHT,
+    Permission.WATCHLIST_READ: _OVERSIGHT,
+    Permission.WATCHLIST_MANAGE: frozenset({Role.SUPERVISOR}),
     # bid deposits (decision 0031): a bidder its own at any time; the owner, its agent, the centre's staff and the
     # supervisor every bid's once the opening began (招标投标法 第22条: who paid is as secret as who bid); scope is
     # checked in finance

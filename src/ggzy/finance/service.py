@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -286,3 +286,17 @@ def alerts(db: Session, *, centre_id: int | None = None, kind: AlertKind | None 
 def credits_of(db: Session, sub_account_id: int) -> list[BankCredit]:
     query = select(BankCredit).where(BankCredit.sub_account_id == sub_account_id).order_by(BankCredit.booked_at)
     return list(db.scalars(query))
+
+
+def open_alerts_of_tenders(db: Session, tender_ids: Select[int]) -> dict[int, int]:
+    """How many unresolved alerts concern a credit to a deposit sub-account of each round, by tender id, in one query
+    (the supervisor's live view, decision 0046: read only once the round's opening began, since a deposit names a
+    bidder)."""
+    rows = db.execute(
+        select(DepositSubAccount.tender_id, func.count())
+        .join(BankCredit, BankCredit.sub_account_id == DepositSubAccount.id)
+        .join(FinanceAlert, FinanceAlert.credit_id == BankCredit.id)
+        .where(DepositSubAccount.tender_id.in_(tender_ids), FinanceAlert.resolved.is_(False))
+        .group_by(DepositSubAccount.tender_id)
+    )
+    return {tender_id: count for tender_id, count in rows}

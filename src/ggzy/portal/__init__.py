@@ -34,6 +34,7 @@ def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
     from ggzy.portal.admin import router as admin_router
     from ggzy.portal.bidder import router as bidder_router
+    from ggzy.portal.board import router as board_router
     from ggzy.portal.centre import router as centre_router
     from ggzy.portal.centre_statistics import router as centre_statistics_router
     from ggzy.portal.committee import router as committee_router
@@ -74,6 +75,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(host_router)
     app.include_router(negotiation_router)
     app.include_router(supervision_router)
+    app.include_router(board_router)  # the live view and the watch list (decision 0046)
     app.include_router(inspections_router)
     app.include_router(oversight_router)
     app.include_router(tipoffs_router)

@@ -45,6 +45,19 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
         N_("用户与角色、交易中心层级、CA 信任根与吊销列表、节假日安排、账本见证方"),
     ),
     *(
+        (
+            role,
+            "/workspace/board",
+            N_("监督实时视图"),
+            N_("所辖尚未结束的全部标段：阶段、下一法定期限与剩余时间、逾期记录、预警"),
+        )
+        for role in (Role.SUPERVISOR, Role.INSPECTOR)
+    ),
+    *(
+        (role, "/workspace/watchlist", N_("重点关注对象名单"), N_("列入重点关注的市场主体及其被跟踪的标段"))
+        for role in (Role.SUPERVISOR, Role.INSPECTOR)
+    ),
+    *(
         (role, "/workspace/oversight", N_("标段全过程记录"), N_("已开标标段的全部事件、账本凭证和投标文件递交信息"))
         for role in (Role.SUPERVISOR, Role.INSPECTOR)
     ),

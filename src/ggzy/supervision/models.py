@@ -84,3 +84,23 @@ class Tipoff(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer: Mapped[str | None] = mapped_column(Text)  # what the reporter is told: why not accepted, or the result
+
+
+class WatchEntry(Base):
+    """An entity on the watch list (重点关注对象名单, decision 0046): put there by a supervisor, with its grounds and
+    optionally a last day, in that supervisor's jurisdiction (its grant's region and trade type; None: all); taken
+    off with a reason. The row stays after its removal, for the record; its lots are tracked while it is in force."""
+
+    __tablename__ = "watch_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    trade_type: Mapped[str | None] = mapped_column(String(32))
+    grounds: Mapped[str] = mapped_column(Text)
+    until: Mapped[date | None] = mapped_column(Date)  # China Standard Time, the last day included
+    added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removal_reason: Mapped[str | None] = mapped_column(Text)

@@ -183,3 +183,70 @@ class TipoffOut(TipoffStatusOut):
 
 class TipoffReasonIn(BaseModel):
     text: Text = Field(min_length=2, max_length=5000, description="what the reporter is told")
+
+
+# -- the live view and the watch list (decision 0046) ----------------------------------------------------------------
+
+
+class BoardRowOut(BaseModel):
+    """One unfinished lot of the jurisdiction. Never a count or a name of registrations, bids or experts."""
+
+    tender_id: int
+    round: int
+    title: str
+    procedure: str
+    stage: str = Field(description="the lifecycle's stage now (closed: the bid deadline has passed)")
+    project_id: int
+    project_code: str
+    project_name: str
+    region_code: str
+    trade_type: str
+    lot_number: int
+    lot_name: str
+    opened: bool = Field(description="the opening began: from then on the bidders are no secret")
+    deadline: str | None = Field(
+        description="the next statutory deadline: bid_deadline, decryption_window, publicity_end, objection_answer "
+        "or complaint_clock"
+    )
+    deadline_at: datetime | None
+    seconds_left: int | None = Field(description="until the deadline; negative: overdue")
+    violations: int = Field(description="missed statutory periods the lifecycle recorded on the round")
+    halts: list[str] = Field(description="halts in force (paused by an objection, suspended by a complaint, …)")
+    complaints: int = Field(description="complaints not yet decided")
+    finance_alerts: int | None = Field(description="unresolved alerts on its deposits; null before the opening")
+    rigging_markers: int | None = Field(
+        description="related-bidder findings and 串标-risk warnings the opening record read out; null before it"
+    )
+    watched_by: list[int] = Field(description="the watch list entries that track the lot")
+
+
+class BoardOut(BaseModel):
+    total: int
+    rows: list[BoardRowOut]
+
+
+class WatchEntryIn(BaseModel):
+    credit_code: Ascii = Field(min_length=1, max_length=32, description="统一社会信用代码 of a registered entity")
+    grounds: Text = Field(min_length=2, max_length=2000, description="why it is watched")
+    until: Day | None = Field(default=None, description="its last day on the list (China Standard Time), if any")
+
+
+class WatchRemovalIn(BaseModel):
+    reason: Text = Field(min_length=2, max_length=2000)
+
+
+class WatchEntryOut(BaseModel):
+    id: int
+    entity_id: int
+    entity_name: str
+    region_code: str | None = Field(description="the jurisdiction of the supervisor who added it; null: all")
+    trade_type: str | None
+    grounds: str
+    until: date | None
+    added_at: datetime
+    removed_at: datetime | None
+    removal_reason: str | None
+    tracked_tender_ids: list[int] = Field(
+        default_factory=list,
+        description="its live lots in the reader's jurisdiction: owner or agent at once, bidder only after opening",
+    )

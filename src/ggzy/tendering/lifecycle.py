@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, SQLColumnExpression, literal, select, update
+from sqlalchemy import ColumnElement, Label, Select, SQLColumnExpression, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -415,3 +415,20 @@ def halts_in_force(db: Session, tender_id: int, *, now: datetime | None = None) 
         return set()
     row = db.execute(select(*_in_force(sql, tender_id, now))).one()
     return {halt.key for halt, in_force in zip(sql, row, strict=True) if in_force}
+
+
+def halts_in_force_of(db: Session, tender_ids: Select[int], *, now: datetime) -> dict[int, set[str]]:
+    """:func:`halts_in_force` for many rounds in one query (the supervisor's live view): {tender id: halt keys},
+    only the rounds with a halt in force."""
+    if not _installed:
+        _halts_for(Step.PUBLISH)  # raises the explanation
+    sql = [halt for halt in registered_halts() if halt.sql is not None]
+    if not sql:
+        return {}
+    columns = [halt.condition(Tender.id, now).label(f"halt_{halt.key}") for halt in sql]
+    found: dict[int, set[str]] = {}
+    for row in db.execute(select(Tender.id, *columns).where(Tender.id.in_(tender_ids))):
+        keys = {halt.key for halt, in_force in zip(sql, row[1:], strict=True) if in_force}
+        if keys:
+            found[row[0]] = keys
+    return found

@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ggzy.core.events import Event
 from ggzy.projects.service import lot_ids_of_projects
-from ggzy.tendering.models import Clarification, DecryptedBid, DocumentObjection, Opening, SealedBid, Tender
+from ggzy.tendering.models import (
+    Clarification,
+    DecryptedBid,
+    DocumentObjection,
+    Opening,
+    Registration,
+    SealedBid,
+    Tender,
+)
+from ggzy.tendering.stages import ENDED
 
 # The grounds on which the report's finalisation fails a round (evaluation.finalise_report; tendering.FAILURE_GROUNDS):
 # 招标投标法 第42条, 政府采购法 第36条 (一). A re-tender (re_tender_ordered) is not among them, and a round that failed
@@ -141,3 +150,87 @@ def opened_rounds_of_projects(
         .offset(offset)
     )
     return [(tender, started_at) for tender, started_at in rows]
+
+
+# -- the supervisor's live view (decision 0046) -------------------------------------------------------------------
+
+
+def live_round_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[int]:
+    """The ids of the rounds of these projects that are not over (any stage but failed, cancelled, contracted), as a
+    query for other domains' bulk reads to filter by: one IN (subquery), never a list of ids per row."""
+    ended = [stage.value for stage in ENDED]
+    return select(Tender.id).where(Tender.lot_id.in_(lot_ids_of_projects(project_ids)), Tender.stage.not_in(ended))
+
+
+def live_rounds_of_projects(db: Session, project_ids: Select[tuple[int]]) -> list[Tender]:
+    """The rounds of these projects that are not over, in one query."""
+    query = select(Tender).where(Tender.id.in_(live_round_ids_of_projects(project_ids)))
+    return list(db.scalars(query.order_by(Tender.id)))
+
+
+@dataclass(frozen=True)
+class OpeningFacts:
+    """What the opening of a round says, for the supervisor's live view: when it began (from then on its bidders are
+    no secret, 招标投标法 第36条), the decryption window's recorded end, and — once the record is read out — how many
+    findings of related bidders (实施条例 第34条) and 串标-risk warnings it read out, as the record has them."""
+
+    started_at: datetime
+    window_ends_at: datetime
+    finished_at: datetime | None
+    related_groups: int
+    interested: int
+    warnings: int
+    unconfirmed: int
+
+    @property
+    def markers(self) -> int:
+        return self.related_groups + self.interested + self.warnings + self.unconfirmed
+
+
+def openings_of(db: Session, tender_ids: Select[int]) -> dict[int, OpeningFacts]:
+    """The openings of these rounds (those begun), by tender id, in one query."""
+    rows = db.execute(
+        select(Opening.tender_id, Opening.started_at, Opening.window_ends_at, Opening.finished_at, Opening.record)
+        .where(Opening.tender_id.in_(tender_ids))
+    )  # fmt: skip
+    found: dict[int, OpeningFacts] = {}
+    for tender_id, started_at, window_ends_at, finished_at, record_text in rows:
+        record = json.loads(record_text) if record_text else {}
+        found[tender_id] = OpeningFacts(
+            started_at=started_at, window_ends_at=window_ends_at, finished_at=finished_at,
+            related_groups=len(record.get("related_bidders") or []),
+            interested=len(record.get("interested_bidders") or []),
+            warnings=len(record.get("related_bidder_warnings") or []),
+            unconfirmed=len(record.get("related_bidders_unconfirmed") or []),
+        )  # fmt: skip
+    return found
+
+
+def objection_answers_due(db: Session, tender_ids: Select[int]) -> dict[int, tuple[int, date]]:
+    """Objections to the documents not yet answered (实施条例 第22条: answered within 3 days), by tender id: how
+    many, and the earliest last day of an answer. One query. Names nobody (who objected stays secret)."""
+    rows = db.execute(
+        select(DocumentObjection.tender_id, func.count(), func.min(DocumentObjection.answer_due))
+        .where(DocumentObjection.tender_id.in_(tender_ids), DocumentObjection.answered_at.is_(None))
+        .group_by(DocumentObjection.tender_id)
+    )
+    return {tender_id: (count, due) for tender_id, count, due in rows}
+
+
+def opened_rounds_entered_by(db: Session, entity_ids: list[int], tender_ids: Select[int]) -> dict[int, set[int]]:
+    """Of these rounds, those whose opening began that any of these entities registered for or bid on, as
+    {tender id: entities}. A round not yet opened is never in the answer, whoever registered or bid: until the
+    opening nobody may learn who did (招标投标法 第22条, 第36条). Two queries."""
+    if not entity_ids:
+        return {}
+    opened = select(Opening.tender_id).where(Opening.tender_id.in_(tender_ids))
+    found: dict[int, set[int]] = {}
+    for table in (Registration, SealedBid):
+        rows = db.execute(
+            select(table.tender_id, table.entity_id)
+            .where(table.entity_id.in_(entity_ids), table.tender_id.in_(opened))
+            .distinct()
+        )
+        for tender_id, entity_id in rows:
+            found.setdefault(tender_id, set()).add(entity_id)
+    return found
