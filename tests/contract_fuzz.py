@@ -92,6 +92,10 @@ def running_platform(data_dir: Path, *, start_timeout: float = 180.0) -> Iterato
                 if time.monotonic() > deadline:
                     raise RuntimeError("the platform did not start in time") from None
                 time.sleep(0.3)
+        # The first request for the OpenAPI document builds it (seconds for several hundred operations, more on a
+        # loaded machine): built here, with time to spare, before a client with a short timeout asks for it.
+        with urllib.request.urlopen(f"{base_url}/api/v1/openapi.json", timeout=start_timeout):
+            pass
         yield base_url
     finally:
         process.terminate()
