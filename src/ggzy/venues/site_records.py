@@ -280,6 +280,15 @@ def history_of(db: Session, row: SiteRecord) -> list[SiteRecord]:
         chain.append(later)
 
 
+def readable_history(db: Session, actor: Principal, row: SiteRecord) -> list[SiteRecord]:
+    """:func:`history_of`, keeping only what ``actor`` may read (a correction may name another subject)."""
+    chain = history_of(db, row)
+    if len(chain) == 1:
+        return chain
+    allowed = {other.id for other in readable(db, actor, tender_id=row.tender_id, limit=1000)}
+    return [other for other in chain if other.id == row.id or other.id in allowed]
+
+
 def amended_by(db: Session, record_ids: list[int]) -> dict[int, int]:
     """The correction of each record amended, by the amended record's id."""
     if not record_ids:
