@@ -21,8 +21,8 @@ from ggzy.core.permissions import Permission, Role
 from ggzy.credit import service as credit
 from ggzy.credit.models import CreditPenalty, CreditPenaltySiteRecord
 from ggzy.credit.rules import SiteRecordNotGrounds
-from ggzy.entities.schemas import RoleGrantIn
 from ggzy.entities.models import User
+from ggzy.entities.schemas import RoleGrantIn
 from ggzy.entities.service import get_entity
 from ggzy.experts.service import committee_of
 from ggzy.projects.access import NotYourCentre
@@ -218,7 +218,8 @@ def test_regulations_art_78_a_penalty_cites_the_site_record_about_the_same_bidde
     assert credit.site_records_cited(db, [penalty.id]) == {penalty.id: [row.id]}
     assert [p.id for p in credit.penalties_citing(db, row.id)] == [penalty.id]
     event = db.scalar(select(Event).where(Event.action == "credit.penalty_decided").order_by(Event.id.desc()))
-    assert event is not None and json.loads(event.payload)["site_record_ids"] == [row.id]
+    assert event is not None
+    assert json.loads(event.payload)["site_record_ids"] == [row.id]
 
 
 def test_a_penalty_on_an_expert_cites_the_record_about_that_expert(db: Session, scene: dict) -> None:
@@ -284,8 +285,12 @@ def test_the_api_records_lists_and_refuses_an_inspector_leaving_nothing(
     assert withdrawn.status_code == 200, withdrawn.text
     assert withdrawn.json()["withdraw_reason"] == "记录有误"
     one = client.get(f"{API}/site-records/{made.json()['id']}", headers=supervisor)
-    assert one.status_code == 200 and one.json()[0]["withdrawn_at"] is not None
-    assert client.get(f"{API}/site-records/{made.json()['id']}", headers=token_for(db, scene["bidders"][1])).status_code == 404
+    assert one.status_code == 200
+    assert one.json()[0]["withdrawn_at"] is not None
+    assert (
+        client.get(f"{API}/site-records/{made.json()['id']}", headers=token_for(db, scene["bidders"][1])).status_code
+        == 404
+    )
 
 
 # -- the pages ---------------------------------------------------------------------------------------------------------
@@ -298,9 +303,10 @@ def test_centre_staff_record_on_the_tender_page_and_a_supervisor_sees_it_with_th
     page = f"/workspace/centre/tenders/{scene['tender'].id}/site-records"
     browser_login(client, db, scene["staff"])
     token = csrf_from(client, page)
+    at = (scene["now"] - timedelta(minutes=20)).astimezone(CHINA_STANDARD_TIME)
     form = {
         "csrf_token": token, "session": "opening", "subject": f"bidder:{scene['bidders'][0].entity_id}",
-        "occurred_at": (scene["now"] - timedelta(minutes=20)).astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%dT%H:%M"),
+        "occurred_at": at.strftime("%Y-%m-%dT%H:%M"),
         "category": "communication_device", "description": "投标人代表使用手机", "representative_name": "李四",
     }  # fmt: skip
     refused = client.post(page, data=form | {"subject": "bidder:999999999"}, follow_redirects=False)
@@ -310,9 +316,13 @@ def test_centre_staff_record_on_the_tender_page_and_a_supervisor_sees_it_with_th
     assert done.status_code == 303, done.text
     assert outcome_code(done) == "site_record_recorded"
     [row] = db.scalars(select(SiteRecord)).all()
-    assert (row.representative_name, row.occurred_at) == ("李四", (scene["now"] - timedelta(minutes=20)).replace(second=0, microsecond=0))
+    assert (row.representative_name, row.occurred_at) == (
+        "李四",
+        (scene["now"] - timedelta(minutes=20)).replace(second=0, microsecond=0),
+    )
     shown = client.get(page)
-    assert "李四" in shown.text and "data-confirm" in shown.text
+    assert "李四" in shown.text
+    assert "data-confirm" in shown.text
     client.cookies.clear()
     supervisor = _supervisor(db)
     browser_login(client, db, supervisor)
@@ -320,7 +330,9 @@ def test_centre_staff_record_on_the_tender_page_and_a_supervisor_sees_it_with_th
     code = get_entity(db, row.entity_id).credit_code
     penalty, _ = credit.decide_penalty(db, actor, data=suspension(code, site_record_ids=[row.id]), now=scene["now"])
     listed = client.get("/workspace/site-records")
-    assert listed.status_code == 200 and f'data-site-record="{row.id}"' in listed.text
+    assert listed.status_code == 200
+    assert f'data-site-record="{row.id}"' in listed.text
     detail = client.get(f"/workspace/site-records/{row.id}")
-    assert detail.status_code == 200 and penalty.decision_number in detail.text
+    assert detail.status_code == 200
+    assert penalty.decision_number in detail.text
     assert client.get(page).status_code == 403  # the supervisor reads, it does not record

@@ -64,7 +64,7 @@ class CreditPenalty(Base):
 
 
 class CreditPenaltySiteRecord(Base):
-    """An on-site record (现场见证记录, ``ggzy.venues.site_records``) a penalty cites as its evidence (decision 0048)."""
+    """An on-site record (现场见证记录, ``ggzy.venues.site_records``) a penalty cites as evidence (decision 0048)."""
 
     __tablename__ = "credit_penalty_site_records"
 

@@ -1,11 +1,16 @@
 """The fixed words of on-site records (现场见证记录, decision 0048): the session a record is about, the kind of its
 subject and the categories of misconduct, each with its Chinese and English label. Pure data, no database.
 
-The categories follow what the law forbids at the opening and the evaluation: a member leaving his post
-(招标投标法实施条例 第48条, 第71条 (二): 擅离职守), contact in private with a bidder (招标投标法 第44条: 评标委员会成员不得
-私下接触投标人; 实施条例 第71条 (四)), anyone interfering with the evaluation (招标投标法 第38条: 任何单位和个人不得
-非法干预、影响评标的过程和结果), and the centre's own site rules (lateness, communication devices handed in at the
-evaluation venue). A record is evidence for the supervisor's decision, never a decision itself.
+The categories follow what the law forbids at the opening and the evaluation:
+
+- a member leaving his post (招标投标法实施条例 第48条, 第71条 (二): 擅离职守);
+- contact in private with a bidder (招标投标法 第44条: 评标委员会成员不得私下接触投标人;
+  实施条例 第71条 (四));
+- anyone interfering with the evaluation (招标投标法 第38条: 任何单位和个人不得非法干预、
+  影响评标的过程和结果);
+- the centre's own site rules (lateness, communication devices handed in at the evaluation venue).
+
+A record is evidence for the supervisor's decision, never a decision itself.
 """
 
 from __future__ import annotations

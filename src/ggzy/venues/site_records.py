@@ -39,7 +39,8 @@ from ggzy.tendering.service import get_tender, project_of, rounds_with_projects
 from ggzy.tendering.stages import Stage
 from ggzy.venues.models import SiteRecord
 from ggzy.venues.schemas import SiteRecordIn
-from ggzy.venues.site_record_rules import SUBJECTS_AT, SESSIONS, SUBJECT_KINDS, Session as SiteSession, SubjectKind
+from ggzy.venues.site_record_rules import SESSIONS, SUBJECT_KINDS, SUBJECTS_AT, SubjectKind
+from ggzy.venues.site_record_rules import Session as SiteSession
 
 SUBJECT = "site_record"
 # The result is known (中标结果确定) or the round ended otherwise: from then on a committee's names are no secret.

@@ -41,13 +41,25 @@ def site_record_out(db: Session, rows: list[SiteRecord]) -> list[SiteRecordOut]:
     newer = site_records.amended_by(db, [row.id for row in rows])
     return [
         SiteRecordOut(
-            id=row.id, tender_id=row.tender_id, session=row.session, occurred_at=row.occurred_at,
-            subject_kind=row.subject_kind, expert_id=row.expert_id, entity_id=row.entity_id,
-            subject_name=names[row.id], representative_name=row.representative_name, category=row.category,
-            description=row.description, evidence=site_records.evidence_of(row), amends_id=row.amends_id,
-            amended_by_id=newer.get(row.id), recorded_by=row.recorded_by, recorded_at=row.recorded_at,
-            withdrawn_at=row.withdrawn_at, withdraw_reason=row.withdraw_reason,
-        )  # fmt: skip
+            id=row.id,
+            tender_id=row.tender_id,
+            session=row.session,
+            occurred_at=row.occurred_at,
+            subject_kind=row.subject_kind,
+            expert_id=row.expert_id,
+            entity_id=row.entity_id,
+            subject_name=names[row.id],
+            representative_name=row.representative_name,
+            category=row.category,
+            description=row.description,
+            evidence=site_records.evidence_of(row),
+            amends_id=row.amends_id,
+            amended_by_id=newer.get(row.id),
+            recorded_by=row.recorded_by,
+            recorded_at=row.recorded_at,
+            withdrawn_at=row.withdrawn_at,
+            withdraw_reason=row.withdraw_reason,
+        )
         for row in rows
     ]
 
