@@ -336,3 +336,13 @@ def test_centre_staff_record_on_the_tender_page_and_a_supervisor_sees_it_with_th
     assert detail.status_code == 200
     assert penalty.decision_number in detail.text
     assert client.get(page).status_code == 403  # the supervisor reads, it does not record
+
+
+def test_the_pages_name_the_sessions_subjects_and_categories_as_the_rules_do() -> None:
+    """One list of categories (site_record_rules): the pages' labels are its Chinese words, nothing added or lost."""
+    from ggzy.portal import site_records as pages
+    from ggzy.venues import site_record_rules as rules
+
+    assert pages.CATEGORIES == {key.value: zh for key, (zh, _) in rules.CATEGORIES.items()}
+    assert pages.SESSIONS == {key.value: zh for key, (zh, _) in rules.SESSIONS.items()}
+    assert pages.SUBJECT_KINDS == {key.value: zh for key, (zh, _) in rules.SUBJECT_KINDS.items()}
