@@ -343,6 +343,6 @@ def test_the_pages_name_the_sessions_subjects_and_categories_as_the_rules_do() -
     from ggzy.portal import site_records as pages
     from ggzy.venues import site_record_rules as rules
 
-    assert pages.CATEGORIES == {key.value: zh for key, (zh, _) in rules.CATEGORIES.items()}
-    assert pages.SESSIONS == {key.value: zh for key, (zh, _) in rules.SESSIONS.items()}
-    assert pages.SUBJECT_KINDS == {key.value: zh for key, (zh, _) in rules.SUBJECT_KINDS.items()}
+    assert {key.value: zh for key, (zh, _) in rules.CATEGORIES.items()} == pages.CATEGORIES
+    assert {key.value: zh for key, (zh, _) in rules.SESSIONS.items()} == pages.SESSIONS
+    assert {key.value: zh for key, (zh, _) in rules.SUBJECT_KINDS.items()} == pages.SUBJECT_KINDS
