@@ -385,15 +385,18 @@ def import_list(
 # The screen's read, built once: the checkpoints run it at every registration and bid submission, and building the
 # expression anew each time cost more than the indexed read itself (bench/credit.py). Bound at each call: the code
 # and the time.
-_RESTRICTING_IDS = select(CreditRecord.id, CreditRecord.valid_until).where(
-    CreditRecord.credit_code == bindparam("code"),
-    CreditRecord.restricts.is_(True),
-    CreditRecord.ended_at.is_(None),
-    CreditRecord.valid_from <= bindparam("now", type_=CreditRecord.valid_from.type),
-    or_(
-        CreditRecord.valid_until.is_(None),
-        CreditRecord.valid_until > bindparam("now", type_=CreditRecord.valid_until.type),
-    ),
+_RESTRICTING_IDS = (
+    select(CreditRecord.id, CreditRecord.valid_until)
+    .where(
+        CreditRecord.credit_code == bindparam("code"),
+        CreditRecord.restricts.is_(True),
+        CreditRecord.ended_at.is_(None),
+        CreditRecord.valid_from <= bindparam("now", type_=CreditRecord.valid_from.type),
+        or_(
+            CreditRecord.valid_until.is_(None),
+            CreditRecord.valid_until > bindparam("now", type_=CreditRecord.valid_until.type),
+        ),
+    )
 )
 
 
