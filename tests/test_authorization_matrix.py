@@ -27,6 +27,7 @@ R = Role
 EVERYONE = frozenset(Role)
 LOGGED_IN = EVERYONE - {R.VISITOR}
 MARKET = frozenset({R.OWNER, R.AGENT, R.BIDDER, R.INSTITUTION})
+SITE_RECORD_READERS = frozenset({R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR, R.EXPERT, R.BIDDER})
 
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/health"): EVERYONE,
@@ -249,6 +250,12 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/credit/interceptions"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/api/v1/credit/query"): EVERYONE,
     ("GET", "/api/v1/credit/blacklist"): EVERYONE,
+    # on-site records (现场见证记录, decision 0048): the tender's centre staff record and withdraw; staff, supervision
+    # and inspection read by scope, an expert its own after the result, a bidder its own
+    ("POST", "/api/v1/tenders/{tender_id}/site-records"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/site-records/{record_id}/withdrawal"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/api/v1/site-records"): SITE_RECORD_READERS,
+    ("GET", "/api/v1/site-records/{record_id}"): SITE_RECORD_READERS,
     ("GET", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/centres/{centre_id}/venues"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/api/v1/venues/{venue_id}/retire"): frozenset({R.CENTRE_STAFF}),
@@ -403,6 +410,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/credit"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
     ("POST", "/workspace/credit/penalties"): frozenset({R.SUPERVISOR}),
     ("POST", "/workspace/credit/lists"): frozenset({R.SUPERVISOR}),
+    ("GET", "/workspace/centre/tenders/{tender_id}/site-records"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/centre/tenders/{tender_id}/site-records"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/centre/site-records/{record_id}/withdraw"): frozenset({R.CENTRE_STAFF}),
+    ("GET", "/workspace/site-records"): SITE_RECORD_READERS,
+    ("GET", "/workspace/site-records/{record_id}"): SITE_RECORD_READERS,
     # the platform administrator's workspace (平台管理): its pages and forms, the administrator's only
     ("GET", "/workspace/admin"): frozenset({R.PLATFORM_ADMIN}),
     ("GET", "/workspace/admin/users"): frozenset({R.PLATFORM_ADMIN}),

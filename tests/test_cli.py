@@ -92,6 +92,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
     assert oversight["interception"]["intercepted_at"] == "registration"
     assert oversight["complaint"]["status"] == "dismissed"
     assert oversight["inspection"]["replayed"] is True
+    assert oversight["site_record"]["tender_id"] == lots[0]["tender_id"]  # a phone used at its opening (0048)
     with Session(fresh_engine) as db:
         actions = set(db.scalars(select(Event.action).where(Event.action.like("c%") | Event.action.like("i%"))))
         assert {"credit.list_imported", "credit.intercepted", "complaint.accepted", "complaint.dismissed",
@@ -101,6 +102,9 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         dismissed = db.scalar(select(Event).where(Event.action == "complaint.dismissed"))
         assert dismissed is not None
         assert dismissed.disclosed  # on the project page's table of decisions (portal.process)
+        recorded = db.scalar(select(Event).where(Event.action == "site_record.recorded"))
+        assert recorded is not None
+        assert not recorded.disclosed  # kept out of the public ledger (decision 0048)
 
     # The keys it wrote log in (the files are what a person trying the demo uses).
     certificate = load_certificate((tmp_path / "demo" / "owner.pem").read_text())

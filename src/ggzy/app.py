@@ -60,6 +60,7 @@ from ggzy.supervision.inspections_api import router as inspections_router
 from ggzy.supervision.tipoffs_api import router as tipoffs_router
 from ggzy.tendering.api import router as tendering_router
 from ggzy.venues.api import router as venues_router
+from ggzy.venues.site_records_api import router as site_records_router
 from ggzy.wiring import install_domains
 
 API_PREFIX = "/api/v1"
@@ -150,6 +151,7 @@ def create_app(
     app.include_router(entities_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
     app.include_router(venues_router, prefix=API_PREFIX)
+    app.include_router(site_records_router, prefix=API_PREFIX)  # on-site records (decision 0048)
     app.include_router(tendering_router, prefix=API_PREFIX)
     app.include_router(experts_router, prefix=API_PREFIX)
     app.include_router(evaluation_router, prefix=API_PREFIX)

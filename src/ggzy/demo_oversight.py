@@ -4,6 +4,8 @@
   it registers on the platform (the interception recorded, the registration refused: decision 0040);
 - a losing bidder's complaint about the awarded works lot, accepted and dismissed by the supervisor, its decision
   published on the project page (招标投标法实施条例 第60条, 第61条);
+- an on-site record (现场见证记录, decision 0048) by the centre's staff: a bidder's representative of the awarded works
+  lot used a phone at its opening;
 - a random inspection (双随机一公开, decision 0042) planned over the Kunming construction rounds, drawn from the root
   of the first ledger checkpoint over the plan, replayed here from the plan's public entry, its finding recorded and
   published.
@@ -37,6 +39,9 @@ from ggzy.entities.schemas import EntityIn
 from ggzy.ledger.keys import LedgerKeys
 from ggzy.ledger.service import catch_up
 from ggzy.supervision import inspections
+from ggzy.tendering.read import opening_started_at
+from ggzy.venues import site_records
+from ggzy.venues.schemas import SiteRecordIn
 
 DISHONEST_NAME = "云南失信建设工程有限公司（演示）"
 LIST_SOURCE = "信用中国 联合惩戒名单（演示）"
@@ -100,6 +105,23 @@ def _complaint(factory: sessionmaker[Session], *, tender_id: int, now: datetime)
     }
 
 
+def _site_record(factory: sessionmaker[Session], *, tender_id: int, now: datetime) -> dict[str, Any]:
+    with unit_of_work(factory) as db:
+        user = db.scalar(select(User).where(User.username == "staff"))
+        assert user is not None  # the demo made it
+        staff = login.principal_for(db, user).holding(Permission.SITE_RECORD_WRITE)
+        bidder = min(awards.standing_bidders(db, tender_id))
+        started = opening_started_at(db, tender_id)
+        assert started is not None  # the story opened it
+        data = SiteRecordIn.model_validate({
+            "session": "opening", "occurred_at": min(started + timedelta(minutes=20), now), "subject_kind": "bidder",
+            "entity_id": bidder, "representative_name": "赵六（演示）", "category": "communication_device",
+            "description": "开标唱标过程中，该投标人代表在开标室内使用手机对外通话，经工作人员提醒后停止（演示）。",
+        })  # fmt: skip
+        row = site_records.record(db, staff, tender_id=tender_id, data=data, now=now)
+        return {"id": row.id, "tender_id": tender_id, "entity_id": bidder}
+
+
 def _inspection(
     factory: sessionmaker[Session], *, ledger_keys: LedgerKeys, ledger_clock: Clock, now: datetime
 ) -> dict[str, Any]:
@@ -148,6 +170,7 @@ def oversight_story(
     report: dict[str, Any] = {"interception": _intercept_dishonest(factory, credit_code=dishonest_code, now=now)}
     if awarded_tender_id is not None:
         report["complaint"] = _complaint(factory, tender_id=awarded_tender_id, now=now + timedelta(minutes=10))
+        report["site_record"] = _site_record(factory, tender_id=awarded_tender_id, now=now + timedelta(minutes=20))
     report["inspection"] = _inspection(
         factory, ledger_keys=ledger_keys, ledger_clock=ledger_clock, now=now + timedelta(hours=4)
     )

@@ -7,7 +7,7 @@ from ggzy.core.calendar_store import CalendarYear
 from ggzy.core.db import Base
 from ggzy.core.events import Event
 from ggzy.core.violations import PeriodViolation
-from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditRecord
+from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditPenaltySiteRecord, CreditRecord
 from ggzy.entities.models import (
     AuthSession,
     Centre,
@@ -82,7 +82,7 @@ from ggzy.tendering.models import (
     ShareRelease,
     Tender,
 )
-from ggzy.venues.models import Venue, VenueBooking
+from ggzy.venues.models import SiteRecord, Venue, VenueBooking
 
 __all__ = [
     "Application",
@@ -106,6 +106,7 @@ __all__ = [
     "CreditInterception",
     "CreditList",
     "CreditPenalty",
+    "CreditPenaltySiteRecord",
     "CreditRecord",
     "Custodian",
     "DecryptedBid",
@@ -168,6 +169,7 @@ __all__ = [
     "SealedBid",
     "ShareRelease",
     "SigningKey",
+    "SiteRecord",
     "Tender",
     "TenderSuspension",
     "Tipoff",

@@ -54,6 +54,7 @@ from tests.supervision.inspection_support import (
     watch_scenario,
 )
 from tests.tendering.negotiation_support import NEGOTIATION_ACTIONS, negotiation_scenario
+from tests.venues.site_record_support import SITE_RECORD_ACTIONS, site_record_scenario
 from tests.venues.venue_support import VENUE_ACTIONS, venue_scenario
 
 LIFETIME = timedelta(hours=1)
@@ -746,6 +747,7 @@ def _scenarios(db: Session, gm_ca: Path, intl_ca: Path) -> dict[str, Callable[[]
         },
         **{action: (lambda action=action: complaint_scenario(db, gm_ca, action)) for action in COMPLAINT_ACTIONS},
         **{action: (lambda action=action: venue_scenario(db, action)) for action in VENUE_ACTIONS},
+        **{action: (lambda action=action: site_record_scenario(db, gm_ca, action)) for action in SITE_RECORD_ACTIONS},
         **{action: (lambda action=action: finance_scenario(db, action)) for action in FINANCE_ACTIONS},
         **{action: (lambda action=action: guarantee_scenario(db, action)) for action in GUARANTEE_ACTIONS},
         **{action: (lambda action=action: performance_scenario(db, gm_ca, action)) for action in PERFORMANCE_ACTIONS},

@@ -74,6 +74,8 @@ class Permission(StrEnum):
     SUPERVISION_BOARD = "supervision.board"
     WATCHLIST_READ = "watchlist.read"
     WATCHLIST_MANAGE = "watchlist.manage"
+    SITE_RECORD_WRITE = "site_record.write"
+    SITE_RECORD_READ = "site_record.read"
     DEPOSIT_READ = "deposit.read"
     RECONCILIATION_READ = "finance.reconciliation_read"
     FINANCE_ALERT_RESOLVE = "finance.alert_resolve"
@@ -159,6 +161,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.SUPERVISION_BOARD: _OVERSIGHT,
     Permission.WATCHLIST_READ: _OVERSIGHT,
     Permission.WATCHLIST_MANAGE: frozenset({Role.SUPERVISOR}),
+    # on-site records (现场见证记录, decision 0048): the staff of the tender's own centre record and withdraw them; the
+    # centre's staff and the supervision and inspection of the region read them; an expert reads those about
+    # himself once the result is known (招标投标法 第37条), a bidder those about itself; never the public
+    Permission.SITE_RECORD_WRITE: frozenset({Role.CENTRE_STAFF}),
+    Permission.SITE_RECORD_READ: frozenset({Role.CENTRE_STAFF, Role.EXPERT, Role.BIDDER}) | _OVERSIGHT,
     # bid deposits (decision 0031): a bidder its own at any time; the owner, its agent, the centre's staff and the
     # supervisor every bid's once the opening began (招标投标法 第22条: who paid is as secret as who bid); scope is
     # checked in finance

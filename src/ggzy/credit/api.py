@@ -49,13 +49,14 @@ def record_out(record: CreditRecord, now: datetime, *, personal: bool = False) -
     )  # fmt: skip
 
 
-def penalty_out(penalty: CreditPenalty, record: CreditRecord) -> PenaltyOut:
+def penalty_out(penalty: CreditPenalty, record: CreditRecord, site_record_ids: list[int]) -> PenaltyOut:
     return PenaltyOut(
         id=penalty.id, decision_number=penalty.decision_number, kind=penalty.kind,
         subject_kind=penalty.subject_kind, credit_code=penalty.credit_code, subject_name=penalty.subject_name,
         article=penalty.article, grounds=penalty.grounds, fine_fen=penalty.fine_fen, points=penalty.points,
         months=penalty.months, effective_from=penalty.effective_from, effective_until=penalty.effective_until,
         appeal_route=penalty.appeal_route, decided_at=penalty.decided_at, record_id=record.id,
+        site_record_ids=site_record_ids,
     )  # fmt: skip
 
 
@@ -69,6 +70,7 @@ def penalty_out(penalty: CreditPenalty, record: CreditRecord) -> PenaltyOut:
         rules.PenaltyNotAllowed,
         rules.PenaltyOutOfRange,
         rules.GroundsRequired,
+        rules.SiteRecordNotGrounds,
         CreditCodeInvalid,
         InvalidInput,
         Conflict,
@@ -77,7 +79,7 @@ def penalty_out(penalty: CreditPenalty, record: CreditRecord) -> PenaltyOut:
 )
 def decide_penalty(body: PenaltyIn, db: DB, actor: Penaliser, now: Now) -> PenaltyOut:
     penalty, record = service.decide_penalty(db, actor, data=body, now=now)
-    return penalty_out(penalty, record)
+    return penalty_out(penalty, record, service.site_records_cited(db, [penalty.id]).get(penalty.id, []))
 
 
 @router.post(

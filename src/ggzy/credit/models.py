@@ -63,6 +63,15 @@ class CreditPenalty(Base):
     trade_type: Mapped[str | None] = mapped_column(String(32))
 
 
+class CreditPenaltySiteRecord(Base):
+    """An on-site record (现场见证记录, ``ggzy.venues.site_records``) a penalty cites as evidence (decision 0048)."""
+
+    __tablename__ = "credit_penalty_site_records"
+
+    penalty_id: Mapped[int] = mapped_column(ForeignKey("credit_penalties.id"), primary_key=True)
+    site_record_id: Mapped[int] = mapped_column(ForeignKey("site_records.id"), primary_key=True, index=True)
+
+
 class CreditRecord(Base):
     """One credit record, good or bad; ``restricts`` makes it an interception entry while in force."""
 

@@ -164,6 +164,13 @@ class GroundsRequired(DomainError):
     message_en = "A penalty decision states its grounds (field {field})"
 
 
+class SiteRecordNotGrounds(DomainError):
+    code = "credit_site_record_not_grounds"
+    status = 422
+    message_zh = "现场见证记录 {record_id} 不能作为本处罚的依据：{reason_zh}"
+    message_en = "On-site record {record_id} cannot ground this penalty: {reason_en}"
+
+
 # The refusal of a step by the interception (declared in core, where the lower domains' endpoints can name it).
 CreditIntercepted = Intercepted
 

@@ -25,6 +25,10 @@ class PenaltyIn(BaseModel):
     points: int | None = Field(default=None, ge=-1000, le=1000, description="A credit deduction's points")
     months: int | None = Field(default=None, ge=-1000, le=1000, description="A suspension's length in months")
     effective_on: Day | None = Field(default=None, description="The first day (Beijing); today when not given")
+    site_record_ids: list[Id] = Field(
+        default_factory=list, max_length=20,
+        description="On-site records (现场见证记录) about the same subject cited as evidence (decision 0048)",
+    )  # fmt: skip
 
 
 class PenaltyOut(BaseModel):
@@ -44,6 +48,7 @@ class PenaltyOut(BaseModel):
     appeal_route: str
     decided_at: datetime
     record_id: int
+    site_record_ids: list[int] = Field(default_factory=list, description="The on-site records it cites")
 
 
 class RecordIn(BaseModel):

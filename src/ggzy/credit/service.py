@@ -21,7 +21,7 @@ from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Principal, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.credit import access, rules
-from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditRecord
+from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, CreditPenaltySiteRecord, CreditRecord
 from ggzy.credit.rules import CreditIntercepted, PenaltyKind, Polarity, RecordStatus, Source, SubjectKind
 from ggzy.credit.schemas import PenaltyIn, RecordIn
 from ggzy.entities import service as entities
@@ -31,6 +31,7 @@ from ggzy.prequalification.models import Prequalification
 from ggzy.projects.access import visible_project_ids
 from ggzy.projects.models import Lot
 from ggzy.tendering.models import Tender
+from ggzy.venues import site_records
 
 # A warning's, a fine's or a deduction's record stays in force three years: the look-back of 政府采购法 第二十二条
 # 第一款 (五) (参加政府采购活动前三年内 … 没有重大违法记录).
@@ -87,6 +88,27 @@ def _entity_name(db: Session, credit_code: str, given: str | None) -> str:
     return given.strip()
 
 
+def _cited(
+    db: Session, actor: Principal, record_ids: list[int], *, expert_id: int | None, credit_code: str | None
+) -> list[int]:
+    """The on-site records a penalty cites (decision 0048): each in the supervisor's jurisdiction (else not found),
+    still standing (neither withdrawn nor amended: cite its correction), and about the penalty's own subject."""
+    ids = list(dict.fromkeys(record_ids))
+    for cited in site_records.citable(db, actor, ids):
+        if not cited.standing:
+            raise rules.SiteRecordNotGrounds(
+                field="site_record_ids", record_id=cited.id, reason_zh="该记录已撤回或已更正",
+                reason_en="it was withdrawn or amended",
+            )  # fmt: skip
+        same = cited.expert_id == expert_id if expert_id is not None else cited.credit_code == credit_code
+        if not same:
+            raise rules.SiteRecordNotGrounds(
+                field="site_record_ids", record_id=cited.id, reason_zh="所记录的对象不是被处罚的当事人",
+                reason_en="it is about someone other than the penalised",
+            )  # fmt: skip
+    return ids
+
+
 @changes_state("credit.penalty_decided")
 def decide_penalty(
     db: Session, actor: Principal, *, data: PenaltyIn, now: datetime
@@ -117,6 +139,7 @@ def decide_penalty(
         basis, kind=data.kind, subject=subject, months=data.months, fine_fen=fine_fen, basis_amount_fen=basis_fen,
         points=data.points,
     )  # fmt: skip
+    cited = _cited(db, actor, data.site_record_ids, expert_id=data.expert_id, credit_code=credit_code)
     number = data.decision_number.strip()
     if db.scalar(select(CreditPenalty.id).where(CreditPenalty.decision_number == number)) is not None:
         raise Conflict(field="decision_number", reason_zh="该文号已登记", reason_en="this decision number is recorded")
@@ -138,6 +161,7 @@ def decide_penalty(
     )  # fmt: skip
     db.add(penalty)
     db.flush()
+    db.add_all(CreditPenaltySiteRecord(penalty_id=penalty.id, site_record_id=record_id) for record_id in cited)
     restricts = data.kind in rules.RESTRICTING
     record = CreditRecord(
         subject_kind=subject.value, credit_code=credit_code, expert_id=data.expert_id, subject_name=name,
@@ -158,11 +182,33 @@ def decide_penalty(
             "expert_id": data.expert_id, "subject_name": name, "article": basis.article_zh, "grounds": grounds,
             "fine_fen": penalty.fine_fen, "points": penalty.points, "months": penalty.months,
             "effective_from": starts.isoformat(), "effective_until": until.isoformat() if until else None,
-            "record_id": record.id, "restricts": restricts,
+            "record_id": record.id, "restricts": restricts, "site_record_ids": cited,
         },
         now=now,
     )  # fmt: skip
     return penalty, record
+
+
+def site_records_cited(db: Session, penalty_ids: list[int]) -> dict[int, list[int]]:
+    """The on-site records each penalty cites, by penalty id."""
+    cited: dict[int, list[int]] = {}
+    if penalty_ids:
+        query = select(CreditPenaltySiteRecord.penalty_id, CreditPenaltySiteRecord.site_record_id).where(
+            CreditPenaltySiteRecord.penalty_id.in_(penalty_ids)
+        )
+        for penalty_id, record_id in db.execute(query.order_by(CreditPenaltySiteRecord.site_record_id)):
+            cited.setdefault(penalty_id, []).append(record_id)
+    return cited
+
+
+def penalties_citing(db: Session, site_record_id: int) -> list[CreditPenalty]:
+    """The penalties that cite an on-site record as evidence (shown on the record's page)."""
+    query = (
+        select(CreditPenalty)
+        .join(CreditPenaltySiteRecord, CreditPenaltySiteRecord.penalty_id == CreditPenalty.id)
+        .where(CreditPenaltySiteRecord.site_record_id == site_record_id)
+    )
+    return list(db.scalars(query.order_by(CreditPenalty.id)))
 
 
 def record_of_penalty(db: Session, penalty_id: int) -> CreditRecord:

@@ -54,6 +54,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.pages import router as pages_router
     from ggzy.portal.prequalification import router as prequalification_router
     from ggzy.portal.session import router as session_router
+    from ggzy.portal.site_records import router as site_records_router
     from ggzy.portal.supervision import router as supervision_router
     from ggzy.portal.tipoffs import router as tipoffs_router
     from ggzy.portal.workspace import router as workspace_router
@@ -79,6 +80,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(inspections_router)
     app.include_router(oversight_router)
     app.include_router(tipoffs_router)
+    app.include_router(site_records_router)  # on-site records (decision 0048)
     app.include_router(prequalification_router)
     app.include_router(complaints_router)
     app.include_router(custody_router)

@@ -103,12 +103,14 @@ def query_page(
 
 
 def _workspace_context(db: Session, actor: Principal, now: datetime) -> dict[str, Any]:
+    penalties = service.penalties(db, limit=50)
     return {
         "active": "workspace",
         "section": "credit",
         "counts": service.interception_counts(db, actor),
         "recent": service.recent_interceptions(db, actor, limit=20),
-        "penalties": service.penalties(db, limit=50),
+        "penalties": penalties,
+        "cited": service.site_records_cited(db, [penalty.id for penalty in penalties]),
         "lists": service.lists(db),
         "bases": rules.LEGAL_BASES,
         "kinds": KINDS,
@@ -135,7 +137,7 @@ def _refused(request: Request, db: Session, actor: Principal, now: datetime, err
     summary="Record a penalty decision (form): refused beyond the article's range or without grounds",
     responses=problem_responses(
         rules.PenaltyNotAllowed, rules.PenaltyOutOfRange, rules.GroundsRequired, CreditCodeInvalid, InvalidInput,
-        Conflict, NotFound,
+        Conflict, NotFound, rules.SiteRecordNotGrounds,
     ),
 )  # fmt: skip
 def decide_penalty(
@@ -155,13 +157,18 @@ def decide_penalty(
     points: Annotated[int | None, Form(ge=1, le=100)] = None,
     months: Annotated[int | None, Form(ge=0, le=1000)] = None,
     effective_on: Annotated[Name, Form(max_length=10)] = "",
+    site_record_ids: Annotated[Name, Form(max_length=200)] = "",
 ) -> Response:
     try:
+        cited = [part.strip() for part in site_record_ids.replace("，", ",").split(",") if part.strip()]
+        if not all(part.isdigit() and len(part) <= 18 for part in cited):
+            raise InvalidInput(field="site_record_ids", reason_zh="应为记录编号，用逗号分隔",
+                               reason_en="record numbers separated by commas")  # fmt: skip
         data = PenaltyIn.model_validate({
             "decision_number": decision_number, "kind": kind, "legal_basis": legal_basis, "grounds": grounds,
             "credit_code": credit_code.strip() or None, "subject_name": subject_name.strip() or None,
             "fine": fine.strip() or None, "basis_amount": basis_amount.strip() or None, "points": points,
-            "months": months,
+            "months": months, "site_record_ids": [int(part) for part in cited],
             "effective_on": form_day(effective_on, "effective_on") if effective_on.strip() else None,
         })  # fmt: skip
         service.decide_penalty(db, actor, data=data, now=now)

@@ -64,6 +64,10 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
     (Role.SUPERVISOR, "/workspace/tipoffs", N_("举报处理"), N_("所辖地区和行业的举报：受理、调查处理、告知举报人")),
     (Role.SUPERVISOR, "/workspace/inspections", N_("双随机抽查"), N_("随机抽取检查标段和检查人员，记录并公开检查结果")),
     *(
+        (role, "/workspace/site-records", N_("现场见证记录"), N_("开标、评标现场违规行为的记录，信用处理的依据"))
+        for role in (Role.SUPERVISOR, Role.INSPECTOR, Role.CENTRE_STAFF)
+    ),
+    *(
         (role, "/workspace/violations", N_("逾期记录"), N_("法定期间逾期的记录及所违反的条款"))
         for role in (Role.SUPERVISOR, Role.INSPECTOR, Role.CENTRE_STAFF, Role.PLATFORM_ADMIN)
     ),

@@ -54,3 +54,33 @@ class VenueBooking(Base):
     cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SiteRecord(Base):
+    """An on-site record (现场见证记录, decision 0048): what a centre's staff member saw at a tender's opening or
+    evaluation — who (an expert of its committee, a bidder and its representative, the owner or the agent), when,
+    which misconduct, the description and the digests of the evidence files. Never overwritten: a correction is a new
+    record that ``amends`` it; a withdrawal keeps the row with its reason."""
+
+    __tablename__ = "site_records"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)  # the readers' scope
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    session: Mapped[str] = mapped_column(String(16))  # site_record_rules.Session
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subject_kind: Mapped[str] = mapped_column(String(8))  # site_record_rules.SubjectKind
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
+    expert_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the expert reads it after the result
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    representative_name: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(32))  # site_record_rules.Category
+    description: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)  # canonical JSON: [{"name", "sha256"}, …]
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("site_records.id"), unique=True)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
