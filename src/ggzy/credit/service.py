@@ -25,12 +25,10 @@ from ggzy.credit.models import CreditInterception, CreditList, CreditPenalty, Cr
 from ggzy.credit.rules import CreditIntercepted, PenaltyKind, Polarity, RecordStatus, Source, SubjectKind
 from ggzy.credit.schemas import PenaltyIn, RecordIn
 from ggzy.entities import service as entities
-from ggzy.entities.models import Entity
 from ggzy.experts import service as experts
-from ggzy.prequalification.models import Prequalification
+from ggzy.prequalification import service as prequalification_service
 from ggzy.projects.access import visible_project_ids
-from ggzy.projects.models import Lot
-from ggzy.tendering.models import Tender
+from ggzy.tendering import read as tendering_read
 from ggzy.venues import site_records
 
 # A warning's, a fine's or a deduction's record stays in force three years: the look-back of 政府采购法 第二十二条
@@ -404,7 +402,6 @@ _RESTRICTIONS = select(
         CreditRecord.valid_until > bindparam("now", type_=CreditRecord.valid_until.type),
     ),
 )  # fmt: skip
-_CODE_OF_ENTITY = select(Entity.credit_code).where(Entity.id == bindparam("entity_id"))
 
 
 @dataclass(frozen=True)
@@ -482,8 +479,7 @@ def screen_entity(
     """The screen credit installs for the entity checkpoints (``core.screening``): a restriction of every trade, or
     of the trades under ``law``, refuses the step."""
     if credit_code is None and entity_id is not None:
-        db.flush()
-        credit_code = db.connection().execute(_CODE_OF_ENTITY, {"entity_id": entity_id}).scalar_one_or_none()
+        credit_code = entities.read_credit_code(db, entity_id)
     if credit_code is None:
         return
     record = restriction_of(db, credit_code=credit_code, now=now, law=law)
@@ -553,12 +549,10 @@ def _readable_interceptions(actor: Principal | None) -> ColumnElement[bool]:
     if any(grant.region_code is None and grant.trade_type is None for grant in grants):
         return true()
     projects = visible_project_ids(actor)
-    tenders = select(cast(Tender.id, String)).join(Lot, Lot.id == Tender.lot_id).where(Lot.project_id.in_(projects))
-    prequalifications = (
-        select(cast(Prequalification.id, String))
-        .join(Lot, Lot.id == Prequalification.lot_id)
-        .where(Lot.project_id.in_(projects))
-    )
+    rounds = tendering_read.round_ids_of_projects(projects).subquery()
+    tenders = select(cast(rounds.c.id, String))
+    prequals = prequalification_service.prequalification_ids_of_projects(projects).subquery()
+    prequalifications = select(cast(prequals.c.id, String))
     clauses: list[ColumnElement[bool]] = [
         and_(CreditInterception.subject_type == "tender", CreditInterception.subject_id.in_(tenders)),
         and_(

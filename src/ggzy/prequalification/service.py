@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from ggzy.prequalification.models import (
     PrequalificationObjection,
     Reviewer,
 )
-from ggzy.projects.service import ACCEPTED, find_lot
+from ggzy.projects.service import ACCEPTED, find_lot, lot_ids_of_projects
 from ggzy.tendering import keys
 from ggzy.tendering.access import check_manager
 from ggzy.tendering.procedures import Procedure, procedure_for
@@ -89,6 +89,11 @@ def application_code(project: Project, lot: Lot, prequalification: Prequalificat
     """The code an application's envelope is sealed for: never a bid's lot code, so neither can stand for the
     other."""
     return f"{project.code}/{lot.number}/PQ{prequalification.attempt}"
+
+
+def prequalification_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[int]:
+    """The ids of every prequalification of these projects, as a query for other domains' scopes to filter by."""
+    return select(Prequalification.id).where(Prequalification.lot_id.in_(lot_ids_of_projects(project_ids)))
 
 
 def keys_of(db: Session, prequalification_id: int) -> list[PrequalificationKey]:

@@ -155,6 +155,11 @@ def opened_rounds_of_projects(
 # -- the supervisor's live view (decision 0046) -------------------------------------------------------------------
 
 
+def round_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[int]:
+    """The ids of every round of these projects, as a query for other domains' scopes to filter by."""
+    return select(Tender.id).where(Tender.lot_id.in_(lot_ids_of_projects(project_ids)))
+
+
 def live_round_ids_of_projects(project_ids: Select[tuple[int]]) -> Select[int]:
     """The ids of the rounds of these projects that are not over (any stage but failed, cancelled, contracted), as a
     query for other domains' bulk reads to filter by: one IN (subquery), never a list of ids per row."""
