@@ -1,7 +1,7 @@
 """Imports every domain's tables so that the metadata (and Alembic) sees the whole schema."""
 
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
-from ggzy.complaints.models import Complaint, TenderSuspension
+from ggzy.complaints.models import Complaint, ComplaintHearing, ComplaintInvestigation, TenderSuspension
 from ggzy.core.calendar_store import CalendarYear
 from ggzy.core.db import Base
 from ggzy.core.events import Event
@@ -98,6 +98,8 @@ __all__ = [
     "Clarification",
     "CommitteeMember",
     "Complaint",
+    "ComplaintHearing",
+    "ComplaintInvestigation",
     "Contract",
     "CreditInterception",
     "CreditList",
