@@ -53,3 +53,19 @@ def may_read(actor: Principal, project: Project, complaint: Complaint, *, bids_p
 def check_reader(actor: Principal, project: Project, complaint: Complaint, *, bids_public: bool) -> None:
     if not may_read(actor, project, complaint, bids_public=bids_public):
         raise NotFound(field="complaint_id", what_zh="投诉", what_en="Complaint")
+
+
+def may_read_records(actor: Principal, project: Project, *, bids_public: bool) -> bool:
+    """The investigation and hearing records (decision 0047): the supervisors of the jurisdiction, and inspectors
+    once the bids are public — as the complaint itself, without the complainant."""
+    return _covers(actor, Role.SUPERVISOR, project) or (bids_public and _covers(actor, Role.INSPECTOR, project))
+
+
+_PARTY_ROLES = frozenset({Role.BIDDER, Role.OWNER, Role.AGENT})
+
+
+def hearing_party(actor: Principal, parties: list[dict[str, object]]) -> bool:
+    """Whether the reader's entity was notified of the hearing (as complainant, owner, agent or bidder concerned)."""
+    if actor.entity_id is None or not (_PARTY_ROLES & set(actor.roles)):
+        return False
+    return any(party["entity_id"] == actor.entity_id for party in parties)

@@ -89,6 +89,11 @@ def get_complaint(db: Session, complaint_id: int) -> tuple[Complaint, Project]:
     return complaint, project
 
 
+def bids_public(db: Session, tender_id: int, now: datetime) -> bool:
+    """Whether the round's opening record has named its bidders (招标投标法 第22条 no longer at stake)."""
+    return lifecycle.stage_of(tendering.get_tender(db, tender_id), now) in _BIDS_PUBLIC
+
+
 def read_complaint(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> Complaint:
     complaint, project = get_complaint(db, complaint_id)
     bids_public = lifecycle.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC
