@@ -139,7 +139,9 @@ def _records(db: Session, supervisor: Principal, complaint_id: int, action: str,
         return schedule
     hearing = schedule()
     parties = json.loads(hearing.parties)  # type: ignore[attr-defined]
-    attendance = [{"role": p["role"], "entity_id": p["entity_id"], "attended": True, "statement": "陈述"} for p in parties]
+    attendance = [
+        {"role": p["role"], "entity_id": p["entity_id"], "attended": True, "statement": "陈述"} for p in parties
+    ]
     return lambda: records.record_hearing(
         db, supervisor, complaint_id=complaint_id, hearing_id=hearing.id,  # type: ignore[attr-defined]
         attendance=attendance, summary="质证完毕", now=now + timedelta(days=1, hours=1),

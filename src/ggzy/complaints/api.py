@@ -199,7 +199,7 @@ def dismiss(complaint_id: Id, body: DismissIn, db: DB, actor: Supervisor, now: N
     return _out(db, complaint, now)
 
 
-# -- investigation and hearings (实施条例 第62条; 政府采购法实施条例 第56条; decision 0047) --------------------------------
+# -- investigation and hearings (实施条例 第62条; 政府采购法实施条例 第56条; decision 0047) -----------------
 
 
 def _investigation_out(step: ComplaintInvestigation) -> InvestigationOut:
@@ -227,7 +227,9 @@ def _hearing_out(view: records.HearingView) -> HearingOut:
     "an inquiry, a site survey, or what a testing or expert review found (实施条例 第62条, 第61条)",
     responses=problem_responses(*_RECORDING, Conflict),
 )
-def record_investigation(complaint_id: Id, body: InvestigationIn, db: DB, actor: Supervisor, now: Now) -> InvestigationOut:
+def record_investigation(
+    complaint_id: Id, body: InvestigationIn, db: DB, actor: Supervisor, now: Now
+) -> InvestigationOut:
     step = records.record_investigation(
         db, actor, complaint_id=complaint_id, kind=body.kind, taken_on=body.taken_on, heard_role=body.heard_role,
         heard_name=body.heard_name, summary=body.summary,

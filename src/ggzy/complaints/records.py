@@ -5,10 +5,10 @@
 — so the supervisor records each step: what it read or copied, whom it asked, what it surveyed on site, and what the
 testing or expert review it started on the complaint found (第61条: that time is not counted; the clock is the
 complaint's own, ``service.start_review``, and a step of that kind belongs to the review's event rather than
-starting another clock). 政府采购法实施条例 第56条: 财政部门处理投诉事项采用书面审查的方式，必要时可以进行调查取证或者组织
-质证 — so a hearing is scheduled with its time, place and the parties notified (政府采购法 第56条: 投诉人和与投诉事项有关
-的当事人), and recorded once: who attended, each party's statement, who did not appear, the recorder, and the SHA-256
-of the record, which the ``complaint.hearing_recorded`` event seals in the ledger.
+starting another clock). 政府采购法实施条例 第56条: 财政部门处理投诉事项采用书面审查的方式，必要时可以进行
+调查取证或者组织质证 — so a hearing is scheduled with its time, place and the parties notified (政府采购法 第56条:
+投诉人和与投诉事项有关的当事人), and recorded once: who attended, each party's statement, who did not
+appear, the recorder, and the SHA-256 of the record, which the ``complaint.hearing_recorded`` event seals in the ledger.
 
 Records are made only while the complaint is accepted and undecided; the decision freezes them
 (``rules.RecordsFrozen``). Their events are undisclosed: what the supervisor learns stays confidential (第62条第2款),
@@ -131,10 +131,12 @@ def record_investigation(
     return step
 
 
-# -- hearings (政府采购法实施条例 第56条: 组织质证) -------------------------------------------------------------------------
+# -- hearings (政府采购法实施条例 第56条: 组织质证) ------------------------------------------------------------
 
 
-def _parties(db: Session, complaint: Complaint, project: Project, bidder_ids: list[int], now: datetime) -> list[dict[str, Any]]:
+def _parties(
+    db: Session, complaint: Complaint, project: Project, bidder_ids: list[int], now: datetime
+) -> list[dict[str, Any]]:
     """The complainant, the owner, the agent (if any) and the bidders concerned; a bidder is named only once the
     opening record has named the bidders (招标投标法 第22条), and only one whose bid stood."""
     bidders = sorted(set(bidder_ids) - {complaint.entity_id})
@@ -273,7 +275,9 @@ def _readable(db: Session, actor: Principal, complaint_id: int, now: datetime) -
     return complaint, access.may_read_records(actor, project, bids_public=bids_public(db, complaint.tender_id, now))
 
 
-def investigations_of(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> list[ComplaintInvestigation]:
+def investigations_of(
+    db: Session, actor: Principal, *, complaint_id: int, now: datetime
+) -> list[ComplaintInvestigation]:
     """The investigation steps, oldest first: for the handling supervisors and inspectors only."""
     complaint, everything = _readable(db, actor, complaint_id, now)
     if not everything:
@@ -307,7 +311,9 @@ def hearings_of(db: Session, actor: Principal, *, complaint_id: int, now: dateti
     return [_view(h, names_shown=public, own=actor.entity_id) for h in mine]
 
 
-def hearings_notified_to(db: Session, actor: Principal, *, now: datetime, limit: int = 200) -> list[tuple[HearingView, int]]:
+def hearings_notified_to(
+    db: Session, actor: Principal, *, now: datetime, limit: int = 200
+) -> list[tuple[HearingView, int]]:
     """The hearings the reader's entity was notified of, newest first, each with its tender's id (a party's own
     list: the hearing notices addressed to it and the records of the hearings it was party to)."""
     if actor.entity_id is None:

@@ -379,7 +379,7 @@ def suspension_last_day(law: ComplaintLaw, calendar: WorkingDayCalendar, *, firs
     return law.suspension_limit.last_day(calendar, first_ordered_on)
 
 
-# -- investigation and hearings (实施条例 第62条; 政府采购法实施条例 第56条) -----------------------------------------------
+# -- investigation and hearings (实施条例 第62条; 政府采购法实施条例 第56条) ------------------------------------
 
 # 第62条: 查阅、复制有关文件、资料，调查有关情况; the last two are the reviews of 第61条, whose time is not counted.
 DOCUMENTS_REVIEWED, INQUIRY, SITE_SURVEY, TESTING, EXPERT_REVIEW = (
@@ -419,7 +419,9 @@ class RecordsFrozen(DomainError):
     code = "complaint_records_frozen"
     status = 409
     message_zh = "该投诉已作出处理决定（{state}），调查和听证记录已封存，不能再{action_zh}"
-    message_en = "The complaint is decided ({state}): its investigation and hearing records are frozen; it cannot {action_en}"
+    message_en = (
+        "The complaint is decided ({state}): its investigation and hearing records are frozen; it cannot {action_en}"
+    )
 
 
 def check_handling_open(*, state: str, action_zh: str, action_en: str) -> None:
@@ -436,7 +438,9 @@ def check_heard(*, role: str | None, name: str | None) -> None:
     if role is not None:
         check_one_of("heard_role", role, HEARD_ROLES)
     if name is not None and role is None:
-        raise InvalidInput(field="heard_role", reason_zh="请写明被询问人的身份", reason_en="say in what role they were heard")
+        raise InvalidInput(
+            field="heard_role", reason_zh="请写明被询问人的身份", reason_en="say in what role they were heard"
+        )
     if role == EXPERT and name is not None:
         raise InvalidInput(
             field="heard_name",

@@ -108,12 +108,14 @@ class InvestigationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: Ascii = Field(
-        description="documents (查阅复制文件资料), inquiry (调查询问), site_survey (现场勘查), testing (检验检测鉴定) or "
+        description="documents (查阅复制文件资料), inquiry (调查询问), site_survey (现场勘查), "
+        "testing (检验检测鉴定) or "
         "expert_review (专家评审) — the last two within a review started on the complaint (第61条), 实施条例 第62条"
     )
     taken_on: Day = Field(description="The day the step was taken (Beijing), between acceptance and today")
     heard_role: Ascii | None = Field(
-        default=None, description="Who was heard: complainant, owner, agent, bidder, expert (never named), witness, other"
+        default=None,
+        description="Who was heard: complainant, owner, agent, bidder, expert (never named), witness, other",
     )
     heard_name: Name | None = Field(default=None, min_length=1, max_length=200)
     summary: Text = Field(min_length=2, max_length=20_000)

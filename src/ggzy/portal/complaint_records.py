@@ -1,9 +1,9 @@
 """The investigation steps and hearings of a complaint on pages (decision 0047).
 
 - On the complaint's page (``portal.complaints``) the handling supervisor records an investigation step
-  (实施条例 第62条: 查阅、复制有关文件、资料，调查有关情况), with an evidence file kept in the blob store as a complaint's
-  own evidence is; schedules a hearing, notifying the complainant, the owner, the agent and the bidders concerned
-  (政府采购法实施条例 第56条: 组织质证; 政府采购法 第56条); and records it once held. Every change is
+  (实施条例 第62条: 查阅、复制有关文件、资料，调查有关情况), with an evidence file kept in the blob store as a
+  complaint's own evidence is; schedules a hearing, notifying the complainant, the owner, the agent and the
+  bidders concerned (政府采购法实施条例 第56条: 组织质证; 政府采购法 第56条); and records it once held. Every change is
   ``ggzy.complaints.records``' service under the API's permission.
 - A party reads the hearings it was notified of on "my hearings" (the owner and the agent too, who do not read the
   complaint itself), and the complainant on the complaint's page.
@@ -44,9 +44,7 @@ INVESTIGATION_RECORDED = outcome("complaint_investigation_recorded", N_("调查�
 HEARING_SCHEDULED = outcome(
     "complaint_hearing_scheduled", N_("听证已安排，通知已送达投诉人、招标人（采购人）、代理机构和所选投标人。")
 )
-HEARING_RECORDED = outcome(
-    "complaint_hearing_recorded", N_("听证记录已保存，其摘要值已记入账本，记录不可再修改。")
-)
+HEARING_RECORDED = outcome("complaint_hearing_recorded", N_("听证记录已保存，其摘要值已记入账本，记录不可再修改。"))
 
 
 @router.post(

@@ -401,7 +401,9 @@ PARTY_ROLES: dict[str, str] = {
 }
 
 
-def records_context(db: Session, actor: Principal, complaint_id: int, *, handles: bool, now: datetime) -> dict[str, Any]:
+def records_context(
+    db: Session, actor: Principal, complaint_id: int, *, handles: bool, now: datetime
+) -> dict[str, Any]:
     """What the reader may see of the investigation and the hearings: all of it for the handling supervisors and
     inspectors; for a party (the complainant here), the hearings it was notified of."""
     try:

@@ -24,8 +24,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.clock import CHINA_STANDARD_TIME
+from ggzy.core.errors import DomainError, InvalidInput
 from ggzy.core.inputs import Ascii, Name, Text, day_in_range, moment_in_range
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public, public_origin
