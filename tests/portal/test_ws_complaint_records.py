@@ -123,7 +123,15 @@ def test_the_supervisor_investigates_holds_a_hearing_and_the_parties_read_it_实
     assert "合同系伪造" in mine
     assert "未到场" in mine
     assert "Hearing" in client.get("/workspace/hearings?lang=en").text
+    # the public project page: the decision with its date, department and legal basis, nothing of the hearing
     client.cookies.clear()
+    public = client.get(f"/projects/{scene['project'].id}").text
+    assert "经调查和听证，投诉缺乏事实根据" in public
+    assert "处理部门：昆明市 工程建设 行政监督部门" in public
+    assert "依据：招标投标法实施条例 第六十一条" in public
+    assert "决定日期" in public
+    assert "合同系伪造" not in public
+    assert "Handled by" in client.get(f"/projects/{scene['project'].id}?lang=en").text
     outsider = make_user(db, roles=[RoleGrantIn(role=Role.BIDDER)], entity_id=None)
     browser_login(client, db, outsider)
     assert "合同系伪造" not in client.get("/workspace/hearings").text
