@@ -24,7 +24,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,8 +37,10 @@ from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.events import Event, canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal
 from ggzy.entities.service import entity_names
-from ggzy.projects.models import Project
 from ggzy.tendering.rules import china_date
+
+if TYPE_CHECKING:  # the project as the complaints service hands it over; its table is never read here
+    from ggzy.projects.models import Project
 
 
 def _event(
