@@ -117,7 +117,8 @@ def _investigate_and_hear(db: Session, supervisor: Any, *, complaint_id: int, no
     )  # fmt: skip
     parties = json.loads(hearing.parties)
     complaint_records.record_hearing(
-        db, supervisor, complaint_id=complaint_id, hearing_id=hearing.id, summary="各方对竣工验收备案资料进行了质证（演示）",
+        db, supervisor, complaint_id=complaint_id, hearing_id=hearing.id,
+        summary="各方对竣工验收备案资料进行了质证（演示）",
         attendance=[{"role": p["role"], "entity_id": p["entity_id"], "attended": True, "representative": "授权代表",
                      "statement": "对竣工验收备案资料无异议（演示）"} for p in parties],
         now=now + timedelta(minutes=40),

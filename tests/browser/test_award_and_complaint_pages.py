@@ -3,7 +3,8 @@
 The agent publicises the candidates (招标投标法实施条例 第54条), awards when the publicity has ended (第55条) — the
 letters go out with the award (招标投标法 第45条) — and records the contract (第46条), each step asked first and
 said after. A bidder complains about the result after its objection was answered (实施条例 第60条), the supervisor
-accepts it (第61条), records an investigation step (第62条) and a hearing (政府采购法实施条例 第56条), dismisses it, the bidder reads the decision, and the public project page shows it."""
+accepts it (第61条), records an investigation step (第62条) and a hearing (政府采购法实施条例 第56条) and dismisses
+it; the bidder reads the decision and the hearing's record, and the public project page shows the decision."""
 
 from __future__ import annotations
 
