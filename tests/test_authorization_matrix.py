@@ -208,6 +208,14 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/complaints/{complaint_id}/suspension/lift"): frozenset({R.SUPERVISOR}),
     ("POST", "/api/v1/complaints/{complaint_id}/uphold"): frozenset({R.SUPERVISOR}),
     ("POST", "/api/v1/complaints/{complaint_id}/dismiss"): frozenset({R.SUPERVISOR}),
+    ("POST", "/api/v1/complaints/{complaint_id}/investigations"): frozenset({R.SUPERVISOR}),
+    ("GET", "/api/v1/complaints/{complaint_id}/investigations"): frozenset({R.BIDDER, R.SUPERVISOR, R.INSPECTOR}),
+    ("POST", "/api/v1/complaints/{complaint_id}/hearings"): frozenset({R.SUPERVISOR}),
+    ("POST", "/api/v1/complaints/{complaint_id}/hearings/{hearing_id}/record"): frozenset({R.SUPERVISOR}),
+    ("GET", "/api/v1/complaints/{complaint_id}/hearings"): frozenset(
+        {R.BIDDER, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}
+    ),
+    ("GET", "/api/v1/hearings/mine"): frozenset({R.BIDDER, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}),
     # missed statutory periods (DESIGN §5): supervision, inspection, the centre's staff, the administrator
     ("GET", "/api/v1/violations"): frozenset({R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.SUPERVISOR, R.INSPECTOR}),
     # random inspections (双随机一公开, decision 0042): supervisors act, everyone reads
@@ -372,6 +380,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/complaints/{complaint_id}/suspension/lift"): frozenset({R.SUPERVISOR}),
     ("POST", "/workspace/complaints/{complaint_id}/uphold"): frozenset({R.SUPERVISOR}),
     ("POST", "/workspace/complaints/{complaint_id}/dismiss"): frozenset({R.SUPERVISOR}),
+    ("POST", "/workspace/complaints/{complaint_id}/investigations"): frozenset({R.SUPERVISOR}),
+    ("POST", "/workspace/complaints/{complaint_id}/hearings"): frozenset({R.SUPERVISOR}),
+    ("POST", "/workspace/complaints/{complaint_id}/hearings/{hearing_id}/record"): frozenset({R.SUPERVISOR}),
+    ("GET", "/workspace/hearings"): frozenset({R.BIDDER, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/workspace/centre"): frozenset({R.CENTRE_STAFF}),
     ("GET", "/workspace/centre/statistics"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/centre/projects/{project_id}/accept"): frozenset({R.CENTRE_STAFF}),

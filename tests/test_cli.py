@@ -97,6 +97,10 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         actions = set(db.scalars(select(Event.action).where(Event.action.like("c%") | Event.action.like("i%"))))
         assert {"credit.list_imported", "credit.intercepted", "complaint.accepted", "complaint.dismissed",
                 "inspection.planned", "inspection.drawn", "inspection.published"} <= actions  # fmt: skip
+        # the complaint investigated and heard before its decision (实施条例 第62条; decision 0047)
+        heard = {"complaint.investigation_recorded", "complaint.hearing_scheduled", "complaint.hearing_recorded"}
+        assert heard <= actions
+        assert oversight["complaint"]["hearing_id"] is not None
         entity_codes = set(db.scalars(select(Entity.credit_code)))
         assert oversight["interception"]["credit_code"] not in entity_codes  # refused: never registered
         dismissed = db.scalar(select(Event).where(Event.action == "complaint.dismissed"))

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.awards import service as awards
+from ggzy.complaints import records as complaint_records
 from ggzy.complaints import rules as complaint_rules
 from ggzy.complaints import service as complaints
 from ggzy.core.clock import Clock, to_china_time
@@ -93,6 +94,7 @@ def _complaint(factory: sessionmaker[Session], *, tender_id: int, now: datetime)
     with unit_of_work(factory) as db:
         supervisor = _supervisor(db).holding(Permission.COMPLAINT_HANDLE)
         complaints.accept_complaint(db, supervisor, complaint_id=complaint_id, now=now + timedelta(hours=1))
+        hearing_id = _investigate_and_hear(db, supervisor, complaint_id=complaint_id, now=now + timedelta(hours=1))
         complaints.dismiss_complaint(
             db, supervisor, complaint_id=complaint_id, false_complaint=False, now=decided,
             decision="经调查，该项目经理所涉在建工程已于投标截止前竣工验收，不存在在建工程，投诉缺乏事实根据，予以驳回。",
@@ -102,6 +104,7 @@ def _complaint(factory: sessionmaker[Session], *, tender_id: int, now: datetime)
         "tender_id": tender_id,
         "status": "dismissed",
         "decided_at": decided.isoformat(),
+        "hearing_id": hearing_id,
     }
 
 
@@ -120,6 +123,29 @@ def _site_record(factory: sessionmaker[Session], *, tender_id: int, now: datetim
         })  # fmt: skip
         row = site_records.record(db, staff, tender_id=tender_id, data=data, now=now)
         return {"id": row.id, "tender_id": tender_id, "entity_id": bidder}
+
+
+def _investigate_and_hear(db: Session, supervisor: Any, *, complaint_id: int, now: datetime) -> int:
+    """Before deciding, the supervisor reads the completion records (实施条例 第62条) and hears the parties."""
+    complaint_records.record_investigation(
+        db, supervisor, complaint_id=complaint_id, kind=complaint_rules.DOCUMENTS_REVIEWED,
+        taken_on=to_china_time(now).date(), heard_role=complaint_rules.OWNER, heard_name=None,
+        summary="调取该项目经理所涉在建工程的竣工验收备案资料，验收日期早于投标截止时间（演示）",
+        evidence=[{"name": "竣工验收备案表（演示）", "sha256": "1" * 64}], now=now + timedelta(minutes=5),
+    )  # fmt: skip
+    hearing = complaint_records.schedule_hearing(
+        db, supervisor, complaint_id=complaint_id, held_at=now + timedelta(minutes=30), place="远程视频听证（演示）",
+        remote=True, matters="中标人项目经理是否存在在建工程", bidder_ids=[], now=now + timedelta(minutes=10),
+    )  # fmt: skip
+    parties = json.loads(hearing.parties)
+    complaint_records.record_hearing(
+        db, supervisor, complaint_id=complaint_id, hearing_id=hearing.id,
+        summary="各方对竣工验收备案资料进行了质证（演示）",
+        attendance=[{"role": p["role"], "entity_id": p["entity_id"], "attended": True, "representative": "授权代表",
+                     "statement": "对竣工验收备案资料无异议（演示）"} for p in parties],
+        now=now + timedelta(minutes=40),
+    )  # fmt: skip
+    return hearing.id
 
 
 def _inspection(

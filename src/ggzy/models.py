@@ -2,7 +2,7 @@
 
 from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
 from ggzy.awards.models import Award, AwardLetter, CandidatePublicity, Contract, PublicityObjection
-from ggzy.complaints.models import Complaint, TenderSuspension
+from ggzy.complaints.models import Complaint, ComplaintHearing, ComplaintInvestigation, TenderSuspension
 from ggzy.core.calendar_store import CalendarYear
 from ggzy.core.db import Base
 from ggzy.core.events import Event
@@ -102,6 +102,8 @@ __all__ = [
     "Clarification",
     "CommitteeMember",
     "Complaint",
+    "ComplaintHearing",
+    "ComplaintInvestigation",
     "Contract",
     "CreditInterception",
     "CreditList",

@@ -3,7 +3,8 @@
 The agent publicises the candidates (招标投标法实施条例 第54条), awards when the publicity has ended (第55条) — the
 letters go out with the award (招标投标法 第45条) — and records the contract (第46条), each step asked first and
 said after. A bidder complains about the result after its objection was answered (实施条例 第60条), the supervisor
-accepts and dismisses it (第61条), the bidder reads the decision, and the public project page shows it."""
+accepts it (第61条), records an investigation step (第62条) and a hearing (政府采购法实施条例 第56条) and dismisses
+it; the bidder reads the decision and the hearing's record, and the public project page shows the decision."""
 
 from __future__ import annotations
 
@@ -107,6 +108,31 @@ def test_a_bidder_complains_the_supervisor_decides_and_the_decision_is_public_on
         phone.locator("#complaint-queue a", has_text="责令重新评标").first.click()
         phone.get_by_role("button", name="受理", exact=True).click()
         expect(phone.locator(FLASH)).to_contain_text("投诉已受理")
+        # before deciding: an investigation step and a hearing (实施条例 第62条; 政府采购法实施条例 第56条)
+        phone.locator("#investigation-kind").select_option("inquiry")
+        phone.locator("#investigation-role").select_option("owner")
+        phone.locator("#investigation-name").fill("招标人项目负责人")
+        phone.locator("#investigation-summary").fill("询问招标人：第一中标候选人业绩合同已核对原件")
+        phone.get_by_role("button", name="保存调查记录").click()
+        expect(phone.locator(FLASH)).to_contain_text("调查记录已保存")
+        expect(phone.locator("#investigation-table")).to_contain_text("业绩合同已核对原件")
+        held_at = to_china_time(site.clock.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+        phone.locator("#hearing-time").fill(held_at)
+        phone.locator("#hearing-place").fill("市公共资源交易中心第三会议室")
+        phone.locator("#hearing-matters").fill("第一中标候选人业绩合同的真实性")
+        phone.get_by_role("button", name="安排听证并通知当事人").click()
+        expect(phone.locator(FLASH)).to_contain_text("听证已安排")
+        check_fits_the_phone(phone, "phone-complaint-hearing-scheduled")
+        site.clock.set(site.clock.now() + timedelta(hours=2))
+        phone.reload()
+        phone.locator("textarea[name=statement]").first.fill("业绩合同系伪造")
+        phone.locator("input[name=attended]").last.uncheck()
+        phone.locator("[id^=hearing-summary-]").fill("各方就业绩合同的真实性进行了质证")
+        phone.get_by_role("button", name="保存听证记录").click()
+        expect(phone.locator(FLASH)).to_contain_text("听证记录已保存")
+        expect(phone.locator("#hearings")).to_contain_text("未到场")
+        expect(phone.locator("#hearings")).to_contain_text("业绩合同系伪造")
+        check_fits_the_phone(phone, "phone-complaint-hearing-recorded")
         phone.locator("#dismiss-decision").fill(DECISION)
         phone.get_by_role("button", name="驳回投诉").click()
         expect(phone.locator(FLASH)).to_contain_text("驳回投诉")
@@ -117,6 +143,9 @@ def test_a_bidder_complains_the_supervisor_decides_and_the_decision_is_public_on
         phone.goto(f"{site.url}/workspace/objections")
         expect(phone.locator("#my-complaints")).to_contain_text(DECISION)
         check_fits_the_phone(phone, "phone-my-complaint-decided")
+        phone.goto(f"{site.url}/workspace/hearings")  # the hearing it was party to, with its record
+        expect(phone.locator("section.hearing")).to_contain_text("业绩合同系伪造")
+        check_fits_the_phone(phone, "phone-my-hearings")
 
         phone.context.clear_cookies()
         phone.goto(f"{site.url}/projects/{ids['project']}")

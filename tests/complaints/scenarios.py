@@ -3,16 +3,18 @@ tests/core/test_events.py (one transaction, one event)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from ggzy.core.calendar import parse_year_schedule
 from ggzy.core.calendar_store import load_calendar_year
-from ggzy.core.permissions import SYSTEM, Permission, Role
+from ggzy.core.permissions import SYSTEM, Permission, Principal, Role
 from ggzy.entities.schemas import RoleGrantIn
+from ggzy.tendering.rules import china_date
 from tests.conftest import TEST_NOW
 from tests.factories import make_publicised_tender, make_user, principal
 
@@ -26,6 +28,9 @@ COMPLAINT_ACTIONS = (
     "complaint.suspension_lifted",
     "complaint.upheld",
     "complaint.dismissed",
+    "complaint.investigation_recorded",
+    "complaint.hearing_scheduled",
+    "complaint.hearing_recorded",
 )
 _SCHEDULE_2027 = '{"year": 2027, "holidays": ["2027-01-01"], "workdays": []}'  # test data
 
@@ -79,6 +84,8 @@ def complaint_scenario(db: Session, gm_ca: Path, action: str) -> Callable[[], ob
     if action == "complaint.suspension_lifted":
         complaints.suspend_tender(db, supervisor, complaint_id=complaint_id, reason="暂停", now=now)
         return lambda: complaints.lift_suspension(db, supervisor, complaint_id=complaint_id, now=now)
+    if action.startswith(("complaint.investigation", "complaint.hearing")):
+        return _records(db, supervisor, complaint_id, action, now)
     if action == "complaint.upheld":
         return lambda: complaints.uphold_complaint(
             db,
@@ -110,3 +117,32 @@ def republish_scenario(db: Session, gm_ca: Path) -> Callable[[], object]:
     return lambda: awards.republish_publicity(
         db, manager, tender_id=tender_id, recommended=later, basis="复核意见", ends_at=None, now=publicity.starts_at
     )
+
+
+def _records(db: Session, supervisor: Principal, complaint_id: int, action: str, now: datetime) -> Callable[[], object]:
+    """An investigation step, a hearing scheduled, a hearing recorded (decision 0047)."""
+    from ggzy.complaints import records
+
+    if action == "complaint.investigation_recorded":
+        return lambda: records.record_investigation(
+            db, supervisor, complaint_id=complaint_id, kind="documents", taken_on=china_date(now), heard_role=None,
+            heard_name=None, summary="调取评标报告", evidence=[{"name": "评标报告.pdf", "sha256": "d" * 64}], now=now,
+        )  # fmt: skip
+
+    def schedule() -> object:
+        return records.schedule_hearing(
+            db, supervisor, complaint_id=complaint_id, held_at=now + timedelta(days=1), place="第三会议室",
+            remote=False, matters="质证", bidder_ids=[], now=now,
+        )  # fmt: skip
+
+    if action == "complaint.hearing_scheduled":
+        return schedule
+    hearing = schedule()
+    parties = json.loads(hearing.parties)  # type: ignore[attr-defined]
+    attendance = [
+        {"role": p["role"], "entity_id": p["entity_id"], "attended": True, "statement": "陈述"} for p in parties
+    ]
+    return lambda: records.record_hearing(
+        db, supervisor, complaint_id=complaint_id, hearing_id=hearing.id,  # type: ignore[attr-defined]
+        attendance=attendance, summary="质证完毕", now=now + timedelta(days=1, hours=1),
+    )  # fmt: skip

@@ -93,7 +93,9 @@ def test_decision_before_the_opening_names_no_potential_bidder_招标投标法�
         if event.disclosed:
             assert not _IDENTIFYING & set(json.loads(event.payload)), event.action
     # exactly the public facts of the decision: no hash of the written decision either (it names the complainant)
-    public_facts = {"complaint_id", "tender_id", "matter", "decision_due", "late", "suspension_lifted"}
+    # (the handling department and the legal basis are the supervisor's, never the complainant's: decision 0047)
+    public_facts = {"complaint_id", "tender_id", "matter", "decision_due", "late", "suspension_lifted", "basis",
+                    "department"}  # fmt: skip
     assert set(json.loads(events[2].payload)) == public_facts | {"false_complaint"}
     assert set(json.loads(events[5].payload)) == public_facts | {"remedy", "remedy_zh"}
     assert json.loads(events[2].payload)["false_complaint"] is True

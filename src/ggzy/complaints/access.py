@@ -43,6 +43,17 @@ def check_supervisor(actor: Principal, project: Project) -> Principal:
     raise NotYourJurisdiction(field="complaint_id")
 
 
+def handling_department(actor: Principal, project: Project) -> dict[str, str | None]:
+    """The supervisory department that handles the complaint, as the supervisor's covering grant names it: its region
+    and trade type (None: all), for the published decision (the page names it: 昆明市 工程建设 行政监督部门)."""
+    for grant in actor.grants_for(Role.SUPERVISOR):
+        if (not grant.region_code or region_contains(grant.region_code, project.region_code)) and (
+            not grant.trade_type or grant.trade_type == project.trade_type
+        ):
+            return {"region_code": grant.region_code or None, "trade_type": grant.trade_type or None}
+    raise NotYourJurisdiction(field="complaint_id")
+
+
 def may_read(actor: Principal, project: Project, complaint: Complaint, *, bids_public: bool) -> bool:
     """``bids_public``: the tender's opening record has named its bidders (招标投标法 第22条 no longer at stake)."""
     if Role.BIDDER in actor.roles and actor.entity_id is not None and actor.entity_id == complaint.entity_id:
@@ -53,3 +64,19 @@ def may_read(actor: Principal, project: Project, complaint: Complaint, *, bids_p
 def check_reader(actor: Principal, project: Project, complaint: Complaint, *, bids_public: bool) -> None:
     if not may_read(actor, project, complaint, bids_public=bids_public):
         raise NotFound(field="complaint_id", what_zh="投诉", what_en="Complaint")
+
+
+def may_read_records(actor: Principal, project: Project, *, bids_public: bool) -> bool:
+    """The investigation and hearing records (decision 0047): the supervisors of the jurisdiction, and inspectors
+    once the bids are public — as the complaint itself, without the complainant."""
+    return _covers(actor, Role.SUPERVISOR, project) or (bids_public and _covers(actor, Role.INSPECTOR, project))
+
+
+_PARTY_ROLES = frozenset({Role.BIDDER, Role.OWNER, Role.AGENT})
+
+
+def hearing_party(actor: Principal, parties: list[dict[str, object]]) -> bool:
+    """Whether the reader's entity was notified of the hearing (as complainant, owner, agent or bidder concerned)."""
+    if actor.entity_id is None or not (_PARTY_ROLES & set(actor.roles)):
+        return False
+    return any(party["entity_id"] == actor.entity_id for party in parties)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from ggzy.complaints import access, rules, service
+from ggzy.complaints import access, records, rules, service
 from ggzy.complaints.halts import suspension_in_force
-from ggzy.complaints.models import Complaint
-from ggzy.complaints.schemas import ComplaintIn, ComplaintOut, DismissIn, ReasonIn, ReviewIn, UpholdIn
+from ggzy.complaints.models import Complaint, ComplaintInvestigation
+from ggzy.complaints.schemas import (
+    ComplaintIn,
+    ComplaintOut,
+    DismissIn,
+    HearingIn,
+    HearingOut,
+    HearingRecordIn,
+    InvestigationIn,
+    InvestigationOut,
+    ReasonIn,
+    ReviewIn,
+    UpholdIn,
+)
 from ggzy.core.calendar import CalendarYearUnknown
 from ggzy.core.errors import Conflict, InvalidInput, NotFound
 from ggzy.core.inputs import Id, Offset
@@ -25,8 +38,10 @@ router = APIRouter(tags=["complaints"], route_class=PermissionedRoute)
 Complainant = Annotated[Principal, Depends(require(Permission.COMPLAINT_LODGE))]
 Reader = Annotated[Principal, Depends(require(Permission.COMPLAINT_READ))]
 Supervisor = Annotated[Principal, Depends(require(Permission.COMPLAINT_HANDLE))]
+HearingReader = Annotated[Principal, Depends(require(Permission.COMPLAINT_HEARING_READ))]
 
 _HANDLING = (NotFound, access.NotYourJurisdiction, rules.ComplaintStateWrong)
+_RECORDING = (*_HANDLING, rules.RecordsFrozen, InvalidInput)
 
 
 def _out(db: Session, complaint: Complaint, now: datetime) -> ComplaintOut:
@@ -182,3 +197,108 @@ def dismiss(complaint_id: Id, body: DismissIn, db: DB, actor: Supervisor, now: N
         db, actor, complaint_id=complaint_id, decision=body.decision, false_complaint=body.false_complaint, now=now
     )
     return _out(db, complaint, now)
+
+
+# -- investigation and hearings (实施条例 第62条; 政府采购法实施条例 第56条; decision 0047) -----------------
+
+
+def _investigation_out(step: ComplaintInvestigation) -> InvestigationOut:
+    return InvestigationOut(
+        id=step.id, complaint_id=step.complaint_id, kind=step.kind, taken_on=step.taken_on,
+        heard_role=step.heard_role, heard_name=step.heard_name, summary=step.summary,
+        evidence=json.loads(step.evidence), review_event_id=step.review_event_id, recorded_at=step.recorded_at,
+    )  # fmt: skip
+
+
+def _hearing_out(view: records.HearingView) -> HearingOut:
+    hearing = view.hearing
+    return HearingOut(
+        id=hearing.id, complaint_id=hearing.complaint_id, held_at=hearing.held_at, place=hearing.place,
+        remote=hearing.remote, matters=hearing.matters, parties=view.parties, scheduled_at=hearing.scheduled_at,
+        recorded_at=hearing.recorded_at, record=view.record, record_sha256=hearing.record_sha256,
+    )  # fmt: skip
+
+
+@router.post(
+    "/complaints/{complaint_id}/investigations",
+    status_code=201,
+    response_model=InvestigationOut,
+    summary="Record an investigation step while the complaint is accepted and undecided: documents read or copied, "
+    "an inquiry, a site survey, or what a testing or expert review found (实施条例 第62条, 第61条)",
+    responses=problem_responses(*_RECORDING, Conflict),
+)
+def record_investigation(
+    complaint_id: Id, body: InvestigationIn, db: DB, actor: Supervisor, now: Now
+) -> InvestigationOut:
+    step = records.record_investigation(
+        db, actor, complaint_id=complaint_id, kind=body.kind, taken_on=body.taken_on, heard_role=body.heard_role,
+        heard_name=body.heard_name, summary=body.summary,
+        evidence=[item.model_dump() for item in body.evidence], now=now,
+    )  # fmt: skip
+    return _investigation_out(step)
+
+
+@router.get(
+    "/complaints/{complaint_id}/investigations",
+    response_model=list[InvestigationOut],
+    summary="A complaint's investigation steps, oldest first: the supervisors of its jurisdiction, inspectors once "
+    "the bids are public (实施条例 第62条)",
+    responses=problem_responses(NotFound),
+)
+def list_investigations(complaint_id: Id, db: DB, actor: Reader, now: Now) -> list[InvestigationOut]:
+    steps = records.investigations_of(db, actor, complaint_id=complaint_id, now=now)
+    return [_investigation_out(step) for step in steps]
+
+
+@router.post(
+    "/complaints/{complaint_id}/hearings",
+    status_code=201,
+    response_model=HearingOut,
+    summary="Schedule a hearing (质证) with its time, place or remote means, the matters, and the parties notified: "
+    "the complainant, the owner, the agent and the bidders concerned (政府采购法实施条例 第56条; 政府采购法 第56条)",
+    responses=problem_responses(*_RECORDING),
+)
+def schedule_hearing(complaint_id: Id, body: HearingIn, db: DB, actor: Supervisor, now: Now) -> HearingOut:
+    hearing = records.schedule_hearing(
+        db, actor, complaint_id=complaint_id, held_at=body.held_at, place=body.place, remote=body.remote,
+        matters=body.matters, bidder_ids=list(body.bidder_ids), now=now,
+    )  # fmt: skip
+    return _hearing_out(records.HearingView(hearing, json.loads(hearing.parties), None))
+
+
+@router.post(
+    "/complaints/{complaint_id}/hearings/{hearing_id}/record",
+    response_model=HearingOut,
+    summary="Record a hearing once held: each party notified present (its statement) or absent, the summary; the "
+    "record's SHA-256 is sealed in the ledger (政府采购法实施条例 第56条)",
+    responses=problem_responses(*_RECORDING, Conflict),
+)
+def record_hearing(
+    complaint_id: Id, hearing_id: Id, body: HearingRecordIn, db: DB, actor: Supervisor, now: Now
+) -> HearingOut:
+    hearing = records.record_hearing(
+        db, actor, complaint_id=complaint_id, hearing_id=hearing_id,
+        attendance=[item.model_dump() for item in body.attendance], summary=body.summary, now=now,
+    )  # fmt: skip
+    record = json.loads(hearing.record) if hearing.record is not None else None
+    return _hearing_out(records.HearingView(hearing, json.loads(hearing.parties), record))
+
+
+@router.get(
+    "/complaints/{complaint_id}/hearings",
+    response_model=list[HearingOut],
+    summary="A complaint's hearings: all for the supervisors of its jurisdiction and inspectors; for a party, the "
+    "notices addressed to it and the records of the hearings it was party to",
+    responses=problem_responses(NotFound),
+)
+def list_hearings(complaint_id: Id, db: DB, actor: HearingReader, now: Now) -> list[HearingOut]:
+    return [_hearing_out(view) for view in records.hearings_of(db, actor, complaint_id=complaint_id, now=now)]
+
+
+@router.get(
+    "/hearings/mine",
+    response_model=list[HearingOut],
+    summary="The hearings my entity was notified of, newest first: their notices and, once held, their records",
+)
+def my_hearings(db: DB, actor: HearingReader, now: Now) -> list[HearingOut]:
+    return [_hearing_out(view) for view, _ in records.hearings_notified_to(db, actor, now=now)]

@@ -73,3 +73,55 @@ class TenderSuspension(Base):
     lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ComplaintInvestigation(Base):
+    """One step of the supervisor's investigation of an accepted complaint (调查记录): 行政监督部门处理投诉，有权查阅、
+    复制有关文件、资料，调查有关情况 (招标投标法实施条例 第62条); 必要时可以进行调查取证 (政府采购法实施条例 第56条).
+
+    ``kind`` is one of ``rules.INVESTIGATION_KINDS``; a testing or expert-review step belongs to a review started on
+    the complaint (``review_event_id``: its ``complaint.review_started`` event), whose time the decision clock
+    already leaves out (第61条) — the step records what was found, the clock stays the complaint's. ``heard_role``
+    and ``heard_name`` name who was heard (an expert is never named); ``evidence`` is canonical JSON
+    ``[{name, sha256}]`` as a complaint's own."""
+
+    __tablename__ = "complaint_investigations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    taken_on: Mapped[date] = mapped_column(Date)
+    heard_role: Mapped[str | None] = mapped_column(String(16))
+    heard_name: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    review_event_id: Mapped[int | None] = mapped_column(BigId)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ComplaintHearing(Base):
+    """A hearing (听证/质证) the supervisor holds on an accepted complaint (政府采购法实施条例 第56条: 组织质证; under
+    招标投标法实施条例 第62条 a way of 调查有关情况): scheduled with its time, place (or remote) and the parties
+    notified, then recorded once: who attended, each party's statement, the recorder; ``record_sha256`` is the
+    SHA-256 of the canonical record, sealed in the ledger by the ``complaint.hearing_recorded`` event.
+
+    ``parties`` is canonical JSON ``[{role, entity_id, name}]`` (complainant, owner, agent, the bidders concerned);
+    ``record`` canonical JSON ``{attendance: [{role, entity_id, name, attended, representative, statement}],
+    summary}``."""
+
+    __tablename__ = "complaint_hearings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(300))
+    remote: Mapped[bool] = mapped_column(Boolean)
+    matters: Mapped[str] = mapped_column(Text)
+    parties: Mapped[str] = mapped_column(Text)
+    scheduled_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    record: Mapped[str | None] = mapped_column(Text)
+    record_sha256: Mapped[str | None] = mapped_column(String(64))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -377,3 +377,91 @@ def suspension_last_day(law: ComplaintLaw, calendar: WorkingDayCalendar, *, firs
     if law.suspension_limit is None:
         return None
     return law.suspension_limit.last_day(calendar, first_ordered_on)
+
+
+# -- investigation and hearings (实施条例 第62条; 政府采购法实施条例 第56条) ------------------------------------
+
+# 第62条: 查阅、复制有关文件、资料，调查有关情况; the last two are the reviews of 第61条, whose time is not counted.
+DOCUMENTS_REVIEWED, INQUIRY, SITE_SURVEY, TESTING, EXPERT_REVIEW = (
+    "documents", "inquiry", "site_survey", "testing", "expert_review",
+)  # fmt: skip
+INVESTIGATION_KINDS: dict[str, str] = {
+    DOCUMENTS_REVIEWED: "查阅复制文件资料",
+    INQUIRY: "调查询问",
+    SITE_SURVEY: "现场勘查",
+    TESTING: "检验检测鉴定",
+    EXPERT_REVIEW: "专家评审",
+}
+# The step kinds recorded within a review of the decision clock (第61条), and the review kinds each belongs to.
+REVIEWED_STEPS: dict[str, frozenset[str]] = {
+    TESTING: frozenset({"inspection", "testing", "appraisal"}),
+    EXPERT_REVIEW: frozenset({"expert_review"}),
+}
+# Who is heard in an investigation step; an expert's identity is never recorded (实施条例 第62条第2款: 保密).
+COMPLAINANT, OWNER, AGENT, BIDDER, EXPERT, WITNESS, OTHER_PARTY = (
+    "complainant", "owner", "agent", "bidder", "expert", "witness", "other",
+)  # fmt: skip
+HEARD_ROLES: dict[str, str] = {
+    COMPLAINANT: "投诉人",
+    OWNER: "招标人/采购人",
+    AGENT: "招标代理机构",
+    BIDDER: "投标人",
+    EXPERT: "评标专家",
+    WITNESS: "证人",
+    OTHER_PARTY: "其他有关单位和人员",
+}
+# The parties a hearing is notified to (政府采购法 第56条: 投诉人和与投诉事项有关的当事人).
+HEARING_PARTY_ROLES = (COMPLAINANT, OWNER, AGENT, BIDDER)
+DECIDED = frozenset({REFUSED, UPHELD, DISMISSED})
+
+
+class RecordsFrozen(DomainError):
+    code = "complaint_records_frozen"
+    status = 409
+    message_zh = "该投诉已作出处理决定（{state}），调查和听证记录已封存，不能再{action_zh}"
+    message_en = (
+        "The complaint is decided ({state}): its investigation and hearing records are frozen; it cannot {action_en}"
+    )
+
+
+def check_handling_open(*, state: str, action_zh: str, action_en: str) -> None:
+    """Records are made only while the complaint is accepted and undecided (第61条: the investigation serves the
+    decision); once decided they are frozen."""
+    if state in DECIDED:
+        raise RecordsFrozen(field="complaint_id", state=state, action_zh=action_zh, action_en=action_en)
+    if state != ACCEPTED:
+        raise ComplaintStateWrong(field="complaint_id", state=state, action_zh=action_zh, action_en=action_en)
+
+
+def check_heard(*, role: str | None, name: str | None) -> None:
+    """Who was heard: a role of :data:`HEARD_ROLES` for a name; an expert is heard without a name."""
+    if role is not None:
+        check_one_of("heard_role", role, HEARD_ROLES)
+    if name is not None and role is None:
+        raise InvalidInput(
+            field="heard_role", reason_zh="请写明被询问人的身份", reason_en="say in what role they were heard"
+        )
+    if role == EXPERT and name is not None:
+        raise InvalidInput(
+            field="heard_name",
+            reason_zh="评标专家的身份保密，调查记录不记载专家姓名（招标投标法实施条例 第六十二条）",
+            reason_en="an expert's identity stays secret: the record names no expert (Regulations art. 62)",
+        )
+
+
+def check_attendance(parties: list[dict[str, object]], attendance: list[dict[str, object]]) -> None:
+    """Every party notified is in the record once, present or absent, and nobody else (a party not appearing is
+    recorded as such); a party present states something, one absent states nothing."""
+    notified = [(p["role"], p["entity_id"]) for p in parties]
+    recorded = [(a["role"], a["entity_id"]) for a in attendance]
+    if sorted(map(str, notified)) != sorted(map(str, recorded)):
+        raise InvalidInput(
+            field="attendance",
+            reason_zh="听证记录须逐一记载每个被通知的当事人（到场或未到场），且只记载被通知的当事人",
+            reason_en="the record names each party notified, present or absent, and no one else",
+        )
+    for item in attendance:
+        if not item["attended"] and item.get("statement"):
+            raise InvalidInput(
+                field="attendance", reason_zh="未到场的当事人没有陈述", reason_en="a party absent made no statement"
+            )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggzy.core.inputs import Ascii, Day, Name, Text
+from ggzy.core.inputs import Ascii, Day, Id, Moment, Name, Text
 
 
 class EvidenceIn(BaseModel):
@@ -101,3 +102,79 @@ class ComplaintOut(BaseModel):
     committee: str | None = Field(description="Who re-evaluates, as a re-evaluation decision says: same or new")
     false_complaint: bool | None
     decided_late: bool | None
+
+
+class InvestigationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Ascii = Field(
+        description="documents (查阅复制文件资料), inquiry (调查询问), site_survey (现场勘查), "
+        "testing (检验检测鉴定) or "
+        "expert_review (专家评审) — the last two within a review started on the complaint (第61条), 实施条例 第62条"
+    )
+    taken_on: Day = Field(description="The day the step was taken (Beijing), between acceptance and today")
+    heard_role: Ascii | None = Field(
+        default=None,
+        description="Who was heard: complainant, owner, agent, bidder, expert (never named), witness, other",
+    )
+    heard_name: Name | None = Field(default=None, min_length=1, max_length=200)
+    summary: Text = Field(min_length=2, max_length=20_000)
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=100)
+
+
+class InvestigationOut(BaseModel):
+    id: int
+    complaint_id: int
+    kind: str
+    taken_on: date
+    heard_role: str | None
+    heard_name: str | None
+    summary: str
+    evidence: list[dict[str, str]]
+    review_event_id: int | None = Field(description="The complaint.review_started event the step belongs to")
+    recorded_at: datetime
+
+
+class HearingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    held_at: Moment = Field(description="When the hearing is held (with its offset; shown in Beijing time)")
+    place: Name = Field(min_length=2, max_length=300, description="The room, or the remote meeting's link or means")
+    remote: bool = False
+    matters: Text = Field(min_length=2, max_length=5_000, description="The matters to be heard (质证事项)")
+    bidder_ids: list[Id] = Field(
+        default_factory=list, max_length=100, description="The bidders concerned (only once the bids are public)"
+    )
+
+
+class AttendanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: Ascii = Field(description="complainant, owner, agent or bidder, as notified")
+    entity_id: Id
+    attended: bool
+    representative: Name | None = Field(default=None, max_length=100)
+    statement: Text | None = Field(default=None, max_length=20_000, description="The party's statement, summarised")
+
+
+class HearingRecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    attendance: list[AttendanceIn] = Field(min_length=1, max_length=100)
+    summary: Text = Field(min_length=2, max_length=50_000)
+
+
+class HearingOut(BaseModel):
+    """A hearing as its reader may see it: a party sees the other parties' names only once the bids are public."""
+
+    id: int
+    complaint_id: int
+    held_at: datetime
+    place: str
+    remote: bool
+    matters: str
+    parties: list[dict[str, Any]]
+    scheduled_at: datetime
+    recorded_at: datetime | None
+    record: dict[str, Any] | None
+    record_sha256: str | None

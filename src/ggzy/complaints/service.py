@@ -89,6 +89,11 @@ def get_complaint(db: Session, complaint_id: int) -> tuple[Complaint, Project]:
     return complaint, project
 
 
+def bids_public(db: Session, tender_id: int, now: datetime) -> bool:
+    """Whether the round's opening record has named its bidders (招标投标法 第22条 no longer at stake)."""
+    return lifecycle.stage_of(tendering.get_tender(db, tender_id), now) in _BIDS_PUBLIC
+
+
 def read_complaint(db: Session, actor: Principal, *, complaint_id: int, now: datetime) -> Complaint:
     complaint, project = get_complaint(db, complaint_id)
     bids_public = lifecycle.stage_of(tendering.get_tender(db, complaint.tender_id), now) in _BIDS_PUBLIC
@@ -290,15 +295,15 @@ def refuse_complaint(db: Session, actor: Principal, *, complaint_id: int, reason
     complaint.status = rules.move(
         current=complaint.status, target=rules.REFUSED, action_zh="不予受理", action_en="be refused"
     )
-    late = rules.acceptance_missed_by_law(
-        _law(db, complaint.tender_id), acceptance_due=complaint.acceptance_due, handled_on=china_date(now)
-    )
+    law = _law(db, complaint.tender_id)
+    late = rules.acceptance_missed_by_law(law, acceptance_due=complaint.acceptance_due, handled_on=china_date(now))
     complaint.acceptance_late = late is not None
     complaint.decided_at, complaint.decision, complaint.handled_by = now, reason, actor.user_id
     db.flush()
     _record(
         db, actor, complaint, project, "complaint.refused",
-        {"reason": reason, "acceptance_due": complaint.acceptance_due.isoformat(), "late": complaint.acceptance_late},
+        {"reason": reason, "acceptance_due": complaint.acceptance_due.isoformat(), "late": complaint.acceptance_late,
+         "basis": (law.acceptance or law.decision).article, "department": access.handling_department(actor, project)},
         now, violation=late,
     )  # fmt: skip
     return complaint
@@ -456,6 +461,9 @@ def _decide(
     payload: dict[str, Any] = {
         "decision_due": complaint.decision_due.isoformat(),
         "late": complaint.decided_late,
+        # the published decision names its legal basis and its department (decision 0047)
+        "basis": _law(db, complaint.tender_id).decision.article,
+        "department": access.handling_department(actor, project),
         "suspension_lifted": lifted.id if lifted is not None else None,
         **changed,
     }

@@ -65,6 +65,7 @@ class Permission(StrEnum):
     COMPLAINT_LODGE = "complaint.lodge"
     COMPLAINT_READ = "complaint.read"
     COMPLAINT_HANDLE = "complaint.handle"
+    COMPLAINT_HEARING_READ = "complaint.hearing_read"
     VENUE_MANAGE = "venue.manage"
     VENUE_BOOKING_READ = "venue.booking_read"
     VIOLATION_READ = "violation.read"
@@ -141,6 +142,9 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.COMPLAINT_LODGE: frozenset({Role.BIDDER}),
     Permission.COMPLAINT_READ: frozenset({Role.BIDDER}) | _OVERSIGHT,
     Permission.COMPLAINT_HANDLE: frozenset({Role.SUPERVISOR}),
+    # hearings (decision 0047): the parties notified (complainant, owner, agent, bidders concerned) read the notices
+    # addressed to them and the records of the hearings they were party to; the supervisors and inspectors all
+    Permission.COMPLAINT_HEARING_READ: frozenset({Role.BIDDER, Role.OWNER, Role.AGENT}) | _OVERSIGHT,
     # a centre's venues and their bookings (场地预约): its staff; a tender's bookings also its owner and agent, never
     # bidders nor visitors (招标投标法 第38条: where the evaluation is held is kept confidential)
     Permission.VENUE_MANAGE: frozenset({Role.CENTRE_STAFF}),

@@ -38,6 +38,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.centre import router as centre_router
     from ggzy.portal.centre_statistics import router as centre_statistics_router
     from ggzy.portal.committee import router as committee_router
+    from ggzy.portal.complaint_records import router as complaint_records_router
     from ggzy.portal.complaints import router as complaints_router
     from ggzy.portal.credit import router as credit_router
     from ggzy.portal.custody import router as custody_router
@@ -83,6 +84,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(site_records_router)  # on-site records (decision 0048)
     app.include_router(prequalification_router)
     app.include_router(complaints_router)
+    app.include_router(complaint_records_router)  # investigation and hearings (decision 0047)
     app.include_router(custody_router)
     app.include_router(credit_router)
     app.include_router(admin_router)

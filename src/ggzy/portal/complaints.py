@@ -17,6 +17,7 @@ own row visibility (a complaint the reader may not see is not found).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from ggzy.awards import service as awards
 from ggzy.awards import views as award_views
 from ggzy.complaints import access as complaint_access
 from ggzy.complaints import clock as complaint_clock
+from ggzy.complaints import records as complaint_records
 from ggzy.complaints import rules as complaint_rules
 from ggzy.complaints import service as complaints
 from ggzy.complaints.halts import suspension_in_force
@@ -51,6 +53,7 @@ from ggzy.tendering import lifecycle
 from ggzy.tendering import service as tendering
 from ggzy.tendering.lifecycle import FailedRoundNotReEvaluable, StepNotInProcedure, TenderStageWrong
 from ggzy.tendering.procedures import procedure
+from ggzy.tendering.rules import china_date
 from ggzy.tendering.stages import Step
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
@@ -375,6 +378,56 @@ def _complaint_context(db: Session, actor: Principal, complaint_id: int, now: da
         "committees": COMMITTEES,
         "clock": complaint_clock.decision_clock(db, complaint, now),
         "review_labels": labels.REVIEW_KINDS,
+        **records_context(db, actor, complaint.id, handles=handles, now=now),
+    }
+
+
+# The investigation steps and hearings on the complaint's page (decision 0047), in the words of the pages.
+INVESTIGATION_KINDS: dict[str, str] = {
+    complaint_rules.DOCUMENTS_REVIEWED: N_("查阅、复制文件资料"),
+    complaint_rules.INQUIRY: N_("调查询问"),
+    complaint_rules.SITE_SURVEY: N_("现场勘查"),
+    complaint_rules.TESTING: N_("检验、检测、鉴定"),
+    complaint_rules.EXPERT_REVIEW: N_("专家评审"),
+}
+PARTY_ROLES: dict[str, str] = {
+    complaint_rules.COMPLAINANT: N_("投诉人"),
+    complaint_rules.OWNER: N_("招标人/采购人"),
+    complaint_rules.AGENT: N_("招标代理机构"),
+    complaint_rules.BIDDER: N_("投标人"),
+    complaint_rules.EXPERT: N_("评标专家"),
+    complaint_rules.WITNESS: N_("证人"),
+    complaint_rules.OTHER_PARTY: N_("其他有关单位和人员"),
+}
+
+
+def records_context(
+    db: Session, actor: Principal, complaint_id: int, *, handles: bool, now: datetime
+) -> dict[str, Any]:
+    """What the reader may see of the investigation and the hearings: all of it for the handling supervisors and
+    inspectors; for a party (the complainant here), the hearings it was notified of."""
+    try:
+        investigations = complaint_records.investigations_of(db, actor, complaint_id=complaint_id, now=now)
+    except NotFound:
+        investigations = []
+    try:
+        hearings = complaint_records.hearings_of(db, actor, complaint_id=complaint_id, now=now)
+    except NotFound:
+        hearings = []
+    complaint, _ = complaints.get_complaint(db, complaint_id)
+    bidders: dict[int, str] = {}
+    if handles and complaints.bids_public(db, complaint.tender_id, now):
+        ids = [e for e in awards.standing_bidders(db, complaint.tender_id) if e != complaint.entity_id]
+        bidders = entity_names(db, ids)
+    return {
+        "investigations": investigations,
+        "evidence_of": lambda step: json.loads(step.evidence),
+        "hearings": hearings,
+        "investigation_kinds": INVESTIGATION_KINDS,
+        "party_roles": PARTY_ROLES,
+        "bidders_to_notify": bidders,
+        "now": now,
+        "today_iso": china_date(now).isoformat(),
     }
 
 

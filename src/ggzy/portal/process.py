@@ -24,6 +24,7 @@ from ggzy.core.errors import NotFound
 from ggzy.core.events import Event
 from ggzy.core.permissions import ANONYMOUS
 from ggzy.entities.service import entity_names
+from ggzy.portal.regions import region_label
 from ggzy.portal.views import PUBLISHED_DOCUMENTS
 from ggzy.projects import service as projects
 from ggzy.tendering import lifecycle
@@ -91,6 +92,10 @@ class Decision:
     text: str | None  # the written decision or refusal reason, where disclosed
     party: str | None  # the complainant, where disclosed
     false_complaint: bool = False
+    basis: list[str] = field(default_factory=list)  # the articles the decision rests on (decision 0047)
+    department_region: str | None = None  # the handling supervisory department: its region's name …
+    department_trade: str | None = None  # … and trade type (None where its grant covers all)
+    department_named: bool = False  # older decisions' events name no department
 
 
 @dataclass
@@ -244,11 +249,20 @@ def public_decisions(db: Session, tender_ids: list[int]) -> dict[int, list[Decis
         else:
             outcome, text = "dismissed", payload.get("decision")
         complainant = payload.get("complainant")
+        department = payload.get("department")
+        department = department if isinstance(department, dict) else None
+        basis = [str(payload["basis"])] if payload.get("basis") else []
+        if isinstance(payload.get("round"), dict) and payload["round"].get("article"):
+            basis.append(str(payload["round"]["article"]))  # 第81条: what the remedy does to the round
         found.setdefault(tender_id, []).append(
             Decision(
                 action=event.action, at=event.occurred_at, event_id=event.id, late=bool(payload.get("late")),
                 outcome=outcome, text=text, party=complainant.get("name") if isinstance(complainant, dict) else None,
-                false_complaint=bool(payload.get("false_complaint")),
+                false_complaint=bool(payload.get("false_complaint")), basis=basis,
+                department_region=region_label(department["region_code"])
+                if department is not None and department.get("region_code") else None,
+                department_trade=department.get("trade_type") if department is not None else None,
+                department_named=department is not None,
             )
         )  # fmt: skip
     return found

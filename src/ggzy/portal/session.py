@@ -24,8 +24,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import DomainError, InvalidInput
-from ggzy.core.inputs import Ascii, Name, Text, day_in_range
+from ggzy.core.inputs import Ascii, Name, Text, day_in_range, moment_in_range
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public, public_origin
 from ggzy.crypto import (
@@ -88,6 +89,19 @@ def form_day(value: str, field: str) -> date:
         raise InvalidInput(
             field=field, reason_zh="日期格式应为 YYYY-MM-DD", reason_en="must be a date YYYY-MM-DD"
         ) from None
+
+
+def form_china_time(value: str, field: str) -> datetime:
+    """A form's ``<input type="datetime-local">``, written in China Standard Time (as every time on the portal is
+    shown); a time that names its own offset keeps it."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
+        ) from None
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_STANDARD_TIME)
+    return moment_in_range(moment, field=field)
 
 
 def form_refused(

@@ -61,6 +61,10 @@ SECTIONS: tuple[tuple[Role, str, str, str], ...] = (
         (role, "/workspace/oversight", N_("标段全过程记录"), N_("已开标标段的全部事件、账本凭证和投标文件递交信息"))
         for role in (Role.SUPERVISOR, Role.INSPECTOR)
     ),
+    *(
+        (role, "/workspace/hearings", N_("听证通知与记录"), N_("投诉处理中通知本单位参加的听证及其记录"))
+        for role in (Role.BIDDER, Role.OWNER, Role.AGENT)
+    ),
     (Role.SUPERVISOR, "/workspace/tipoffs", N_("举报处理"), N_("所辖地区和行业的举报：受理、调查处理、告知举报人")),
     (Role.SUPERVISOR, "/workspace/inspections", N_("双随机抽查"), N_("随机抽取检查标段和检查人员，记录并公开检查结果")),
     *(
