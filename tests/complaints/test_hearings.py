@@ -273,3 +273,32 @@ def test_only_the_rounds_bidders_are_notified_as_bidders_concerned_政府采购�
         )  # fmt: skip
     assert refused.value.field == "bidder_ids"
     assert _rows(db) == before
+
+
+def test_before_the_opening_a_party_reads_the_others_roles_only_招标投标法第22条() -> None:
+    """Before the bids are public the complainant may be a potential bidder (招标投标法 第二十二条: 不得向他人透露
+    已获取招标文件的潜在投标人的名称、数量): the owner reading a hearing's notice and record sees the complainant's
+    role and whether it came — not its id, name, representative or statement; its own row in full."""
+    from ggzy.complaints.records import _view
+
+    parties = [
+        {"role": "complainant", "entity_id": 41, "name": "潜在投标人甲公司"},
+        {"role": "owner", "entity_id": 7, "name": "招标人"},
+    ]
+    attendance = [
+        {"role": "complainant", "entity_id": 41, "attended": True, "representative": "甲公司张三",
+         "statement": "甲公司认为资格条件排斥潜在投标人"},
+        {"role": "owner", "entity_id": 7, "attended": True, "representative": "招标人李四", "statement": "已答复"},
+    ]  # fmt: skip
+    hearing = ComplaintHearing(
+        id=1, complaint_id=1, parties=json.dumps(parties), record=json.dumps({"attendance": attendance})
+    )
+    seen = _view(hearing, names_shown=False, own=7)
+    shown = json.dumps([seen.parties, seen.record], ensure_ascii=False)
+    for secret in ("41", "甲公司", "张三"):
+        assert secret not in shown
+    assert [row["role"] for row in seen.parties] == ["complainant", "owner"]
+    assert seen.record is not None
+    assert seen.record["attendance"][0]["attended"] is True
+    assert seen.record["attendance"][1]["statement"] == "已答复"  # its own row, whole
+    assert "甲公司" in json.dumps(_view(hearing, names_shown=True, own=7).parties, ensure_ascii=False)

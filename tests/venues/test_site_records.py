@@ -113,6 +113,29 @@ def test_the_subject_must_be_a_bidder_of_this_tender(db: Session, scene: dict) -
     assert (_rows(db), _events(db)) == before
 
 
+def test_a_bidder_who_withdrew_before_the_deadline_is_no_subject_nor_on_the_form_招标投标法第22条(
+    db: Session, scene: dict
+) -> None:
+    """The opening record names the bids standing at the deadline; one withdrawn before it is a potential bidder the
+    opening never named (招标投标法 第二十二条): the form does not list it and a record about it is refused."""
+    from ggzy.tendering.models import SealedBid
+
+    withdrawn = scene["bidders"][2].entity_id
+    bid = db.scalars(
+        select(SealedBid).where(SealedBid.tender_id == scene["tender"].id, SealedBid.entity_id == withdrawn)
+    ).first()
+    assert bid is not None
+    bid.status = "withdrawn"  # tendering.bids.WITHDRAWN: as if withdrawn before the deadline
+    db.flush()
+    shown = site_records.attendees(db, recorder(db, scene), scene["tender"].id)
+    assert withdrawn not in [entity_id for entity_id, _ in shown.bidders]
+    assert len(shown.bidders) == 2
+    before = (_rows(db), _events(db))
+    with pytest.raises(site_records.SiteSubjectNotOfTender):
+        record(db, scene, phone_at_opening(scene, entity_id=withdrawn))
+    assert (_rows(db), _events(db)) == before
+
+
 def test_the_owner_and_an_expert_of_the_committee_may_be_recorded(db: Session, scene: dict) -> None:
     owner = record(db, scene, phone_at_opening(scene, subject_kind="owner", entity_id=None, representative_name=None))
     assert owner.entity_id == scene["owner"].id

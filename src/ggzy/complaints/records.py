@@ -290,7 +290,12 @@ def investigations_of(
 
 def _view(hearing: ComplaintHearing, *, names_shown: bool, own: int | None) -> HearingView:
     def masked(item: dict[str, Any]) -> dict[str, Any]:
-        return item if names_shown or item["entity_id"] == own else {**item, "name": None}
+        """Another party before the bids are public: its role (and whether it came) only — no id, no name, no
+        representative, no statement: any of them would say who complained (招标投标法 第22条)."""
+        if names_shown or item["entity_id"] == own:
+            return item
+        hidden = {key: None for key in item if key not in ("role", "attended")}
+        return {**item, **hidden}
 
     record = json.loads(hearing.record) if hearing.record is not None else None
     if record is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -538,6 +538,9 @@ def screen_experts(
 # -- reads ----------------------------------------------------------------------------------------------------------
 
 
+OVERSIGHT_ROLES = (Role.SUPERVISOR, Role.INSPECTOR)
+
+
 def _readable_interceptions(actor: Principal | None) -> ColumnElement[bool]:
     """The interceptions ``actor`` reads (None: every one, for the platform's own counts): those at the tenders and
     prequalifications of the projects in its jurisdiction (``projects.access.visible_project_ids``), and those at an
@@ -548,7 +551,8 @@ def _readable_interceptions(actor: Principal | None) -> ColumnElement[bool]:
     grants = [*actor.grants_for(Role.SUPERVISOR), *actor.grants_for(Role.INSPECTOR)]
     if any(grant.region_code is None and grant.trade_type is None for grant in grants):
         return true()
-    projects = visible_project_ids(actor)
+    oversight = replace(actor, grants=tuple(grant for grant in actor.grants if grant.role in OVERSIGHT_ROLES))
+    projects = visible_project_ids(oversight)  # never as an owner: who tried its tenders stays secret from it
     rounds = tendering_read.round_ids_of_projects(projects).subquery()
     tenders = select(cast(rounds.c.id, String))
     prequals = prequalification_service.prequalification_ids_of_projects(projects).subquery()

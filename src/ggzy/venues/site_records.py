@@ -33,8 +33,7 @@ from ggzy.core.permissions import Principal, Role
 from ggzy.entities.service import entity_names, get_entity
 from ggzy.experts.service import OWNER_REPRESENTATIVE, committee_of, current_draw, expert_names
 from ggzy.projects.access import check_reviewer, visible_project_ids
-from ggzy.tendering.bids import bidder_ids_of
-from ggzy.tendering.read import opening_started_at
+from ggzy.tendering.read import bids_at_opening, opening_started_at
 from ggzy.tendering.service import get_tender, project_of, rounds_with_projects
 from ggzy.tendering.stages import Stage
 from ggzy.venues.models import SiteRecord
@@ -120,13 +119,21 @@ def _subject(db: Session, tender_id: int, project: Any, data: SiteRecordIn) -> _
     if kind is SubjectKind.BIDDER:
         if data.entity_id is None:
             raise InvalidInput(field="entity_id", reason_zh="请选择投标人", reason_en="choose the bidder")
-        if data.entity_id not in bidder_ids_of(db, tender_id):
+        if data.entity_id not in _bidders_at_opening(db, tender_id):
             raise SiteSubjectNotOfTender(field="entity_id", kind_zh=label_zh, kind_en=label_en)
         return _Subject(kind, entity_id=data.entity_id)
     expected = project.owner_id if kind is SubjectKind.OWNER else project.agent_id
     if expected is None or data.entity_id not in (None, expected):
         raise SiteSubjectNotOfTender(field="entity_id", kind_zh=label_zh, kind_en=label_en)
     return _Subject(kind, entity_id=expected)
+
+
+def _bidders_at_opening(db: Session, tender_id: int) -> set[int]:
+    """The bidders the opening record names (the bids standing at the deadline), once the opening began: never one
+    who withdrew before the deadline, nor anyone before the opening (招标投标法 第二十二条)."""
+    if opening_started_at(db, tender_id) is None:
+        return set()
+    return {entity_id for _, entity_id in bids_at_opening(db, tender_id)}
 
 
 def _check_session_held(db: Session, tender_id: int, session: SiteSession) -> None:
@@ -326,7 +333,7 @@ def attendees(db: Session, actor: Principal, tender_id: int) -> Attendees:
     check_reviewer(actor, project)
     seats = [seat for seat in committee_of(db, tender.id) if seat.expert_id is not None]
     names = expert_names(db, [seat.expert_id for seat in seats if seat.expert_id is not None])
-    bidders: list[int] = sorted(bidder_ids_of(db, tender.id)) if opening_started_at(db, tender.id) else []
+    bidders = sorted(_bidders_at_opening(db, tender.id))
     parties = entity_names(db, [*bidders, project.owner_id, *([project.agent_id] if project.agent_id else [])])
     return Attendees(
         experts=[(seat.expert_id, names.get(seat.expert_id, "")) for seat in seats if seat.expert_id is not None],
