@@ -124,6 +124,35 @@ def test_a_bidder_without_a_paid_deposit_gets_no_plate_规定第17条_第18条(d
     assert db.scalar(select(AuctionRegistration).where(AuctionRegistration.auction_id == trade.auction.id)) is None
 
 
+def test_an_entity_on_a_joint_punishment_list_is_intercepted_at_the_auctions_registration(db: Session) -> None:
+    """信用拦截 (decision 0040) at 竞买登记: a restriction of every trade (a joint-punishment list) bars the plate;
+    nothing is registered, and the interception is counted under its own checkpoint. A 招标投标法 第五十三条
+    suspension (the tendering law's trades) does not bar a rights trade."""
+    from ggzy.core.screening import Checkpoint
+    from ggzy.credit import service as credit
+    from ggzy.credit.rules import CreditIntercepted
+    from ggzy.entities.service import get_entity
+    from tests.credit.support import csv_list, supervisor, suspend
+
+    trade = make_trade(db)
+    listed, suspended = paid_bidder(db, trade), paid_bidder(db, trade)
+    code = get_entity(db, listed.entity_id or 0).credit_code
+    credit.import_list(
+        db, supervisor(db), source="信用中国", published_on=TEST_NOW.date(),
+        content=csv_list((code, "失信企业", "失信被执行人", "2026-01-01", "")), now=TEST_NOW,
+    )  # fmt: skip
+    suspend(db, get_entity(db, suspended.entity_id or 0).credit_code)
+    before = counts(db, trade.auction.id), credit.interception_counts(db)["auction_registration"]
+    with pytest.raises(CreditIntercepted) as refused:
+        service.register_bidder(db, listed, auction_id=trade.auction.id, now=TEST_NOW)
+    assert refused.value.status == 403
+    assert db.scalar(select(AuctionRegistration).where(AuctionRegistration.entity_id == listed.entity_id)) is None
+    refused.value.record_after_rollback(db)  # type: ignore[attr-defined]  # what the unit of work does
+    assert credit.interception_counts(db)[Checkpoint.AUCTION_REGISTRATION.value] == before[1] + 1
+    assert counts(db, trade.auction.id) == before[0]
+    assert service.register_bidder(db, suspended, auction_id=trade.auction.id, now=TEST_NOW).plate
+
+
 def test_plates_are_random_unique_and_asking_again_gives_the_same_plate(db: Session) -> None:
     trade = make_trade(db)
     first, second = registered(db, trade, 2)

@@ -26,6 +26,7 @@ from ggzy.core.errors import InvalidInput, NotFound
 from ggzy.core.inputs import Id
 from ggzy.core.permissions import Permission, PermissionedRoute, Principal, require
 from ggzy.core.problems import problem_responses
+from ggzy.core.screening import Intercepted
 from ggzy.core.web import DB, Now, Public
 from ggzy.crypto.errors import (
     CertificateExpired,
@@ -134,7 +135,7 @@ def bids(
     status_code=201,
     response_model=RegistrationOut,
     summary="Register with a paid deposit and receive a plate (号牌); again, the same plate",
-    responses=problem_responses(errors.DepositNotPaid, errors.SellerCannotBid, *PHASE),
+    responses=problem_responses(errors.DepositNotPaid, errors.SellerCannotBid, Intercepted, *PHASE),
 )
 def register(auction_id: Id, db: DB, actor: Bidder, now: Now) -> RegistrationOut:
     return registration_out(service.register_bidder(db, actor, auction_id=auction_id, now=now))

@@ -40,12 +40,14 @@ from ggzy.auctions.errors import (
 )
 from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
 from ggzy.auctions.rules import AuctionRules, Method, Phase, ReserveRule, Status, TradeKind
+from ggzy.core import screening
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import as_utc
 from ggzy.core.errors import InvalidInput, NotFound
 from ggzy.core.events import changes_state, record_event
 from ggzy.core.money import format_yuan
 from ggzy.core.permissions import Principal
+from ggzy.core.screening import Checkpoint
 from ggzy.crypto.envelope import parse_header, read_envelope_header, verify_bid
 from ggzy.crypto.envelope.header import check_ciphertext
 from ggzy.entities.login import trust_store
@@ -234,6 +236,16 @@ def register_bidder(db: Session, actor: Principal, *, auction_id: int, now: date
         return existing
     if phase_of(auction, now) not in (Phase.NOTICE, Phase.BIDDING):
         raise _wrong_phase(auction, now, "报名竞买", "register")
+    screening.screen_entity(
+        db,
+        actor,
+        checkpoint=Checkpoint.AUCTION_REGISTRATION,
+        entity_id=entity_id,
+        law=None,
+        subject_type="auction",
+        subject_id=auction.id,
+        now=now,
+    )  # 信用拦截 (decision 0040): the rights trades are no one procurement law's; a restriction of every trade bars
     if not deposits.deposit_met(db, tender_id=auction.tender_id, entity_id=entity_id):
         raise DepositNotPaid(field="auction_id")
     registration = None

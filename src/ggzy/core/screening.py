@@ -31,6 +31,7 @@ class Checkpoint(StrEnum):
     BID_SUBMISSION = "bid_submission"  # 递交投标文件 (tendering)
     EXPERT_DRAW = "expert_draw"  # 抽取评标专家 (experts)
     AWARD = "award"  # 定标 (awards)
+    AUCTION_REGISTRATION = "auction_registration"  # 竞买登记 (auctions)
 
 
 class Intercepted(DomainError):

@@ -41,6 +41,7 @@ CHECKPOINT_ZH = {
     Checkpoint.BID_SUBMISSION: "递交投标文件",
     Checkpoint.EXPERT_DRAW: "专家抽取",
     Checkpoint.AWARD: "定标",
+    Checkpoint.AUCTION_REGISTRATION: "竞买登记",
 }
 
 

@@ -49,6 +49,7 @@ CHECKPOINTS = {
     "bid_submission": N_("递交投标文件"),
     "expert_draw": N_("专家抽取"),
     "award": N_("定标"),
+    "auction_registration": N_("竞买登记"),
 }
 STATUSES = {
     "in_force": N_("有效"),
