@@ -389,11 +389,7 @@ def import_list(
 
 # The screen's reads, built once: the checkpoints run them at every registration and bid submission, and building
 # the expressions anew each time cost more than the indexed reads themselves (bench/credit.py). Bound at each call.
-_RESTRICTIONS = select(
-    CreditRecord.id, CreditRecord.valid_until, CreditRecord.subject_name, CreditRecord.source,
-    CreditRecord.source_name,
-).where(
-    CreditRecord.credit_code == bindparam("code"),
+_IN_FORCE_OVER_LAW = (
     CreditRecord.restricts.is_(True),
     or_(CreditRecord.law.is_(None), CreditRecord.law == bindparam("law")),  # NULL bound: every-trade ones only
     CreditRecord.ended_at.is_(None),
@@ -402,7 +398,17 @@ _RESTRICTIONS = select(
         CreditRecord.valid_until.is_(None),
         CreditRecord.valid_until > bindparam("now", type_=CreditRecord.valid_until.type),
     ),
+)
+_COLUMNS = (
+    CreditRecord.id, CreditRecord.valid_until, CreditRecord.subject_name, CreditRecord.source,
+    CreditRecord.source_name, CreditRecord.credit_code,
 )  # fmt: skip
+_RESTRICTIONS = select(*_COLUMNS).where(CreditRecord.credit_code == bindparam("code"), *_IN_FORCE_OVER_LAW)
+# by the entity's id: its code read in the same statement (one round trip, as the bid's submission has it)
+_RESTRICTIONS_OF_ENTITY = select(*_COLUMNS).where(
+    CreditRecord.credit_code == entities.credit_code_of(bindparam("entity_id")),  # type: ignore[arg-type]
+    *_IN_FORCE_OVER_LAW,
+)
 
 
 @dataclass(frozen=True)
@@ -414,18 +420,23 @@ class Restriction:
     subject_name: str
     source: str
     source_name: str
+    credit_code: str
+
+
+def _restriction(db: Session, statement: Any, params: dict[str, Any], now: datetime) -> Restriction | None:
+    db.flush()  # what the unit of work added is read too (the connection's read below does not autoflush)
+    found = db.connection().execute(statement, params).all()
+    if not found:
+        return None
+    longest = max(found, key=lambda row: (row.valid_until is None, row.valid_until or now))
+    return Restriction(*longest)
 
 
 def restriction_of(db: Session, *, credit_code: str, now: datetime, law: str | None = None) -> Restriction | None:
     """The restriction in force on ``credit_code`` at ``now`` (the longest) over a trade under ``law`` (a
     procedures' Law key; None: a step under no one law, such as registering on the platform, which only a
     restriction of every trade closes), or None: one indexed read."""
-    db.flush()  # what the unit of work added is read too (the connection's read below does not autoflush)
-    found = db.connection().execute(_RESTRICTIONS, {"code": credit_code, "now": now, "law": law}).all()
-    if not found:
-        return None
-    longest = max(found, key=lambda row: (row.valid_until is None, row.valid_until or now))
-    return Restriction(*longest)
+    return _restriction(db, _RESTRICTIONS, {"code": credit_code, "now": now, "law": law}, now)
 
 
 @changes_state("credit.intercepted", disclosed=False)  # who tried to bid, and which experts, stay secret
@@ -479,13 +490,15 @@ def screen_entity(
 ) -> None:
     """The screen credit installs for the entity checkpoints (``core.screening``): a restriction of every trade, or
     of the trades under ``law``, refuses the step."""
-    if credit_code is None and entity_id is not None:
-        credit_code = entities.read_credit_code(db, entity_id)
-    if credit_code is None:
+    if credit_code is not None:
+        record = restriction_of(db, credit_code=credit_code, now=now, law=law)
+    elif entity_id is not None:
+        record = _restriction(db, _RESTRICTIONS_OF_ENTITY, {"entity_id": entity_id, "now": now, "law": law}, now)
+    else:
         return
-    record = restriction_of(db, credit_code=credit_code, now=now, law=law)
     if record is None:
         return
+    credit_code = record.credit_code
     until_zh, until_en = _until_texts(record.valid_until)
     is_list = record.source == Source.LIST.value
     error = CreditIntercepted(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import ScalarSelect, Select, bindparam, or_, select
+from sqlalchemy import ScalarSelect, Select, or_, select
 from sqlalchemy.orm import Session
 
 from ggzy.core import screening
@@ -71,16 +71,6 @@ def get_entity(db: Session, entity_id: int, *, field: str = "entity_id") -> Enti
     if entity is None:
         raise NotFound(field=field, what_zh="市场主体", what_en="Entity")
     return entity
-
-
-# Built once: the credit screen asks it at every tender registration and award (bench/credit.py).
-_CODE_OF_ENTITY = select(Entity.credit_code).where(Entity.id == bindparam("entity_id"))
-
-
-def read_credit_code(db: Session, entity_id: int) -> str | None:
-    """The entity's credit code (None: no such entity), in one read of that column alone."""
-    db.flush()  # an entity added in this unit of work is read too (the connection's read does not autoflush)
-    return db.connection().execute(_CODE_OF_ENTITY, {"entity_id": entity_id}).scalar_one_or_none()
 
 
 def find_entity_by_credit_code(db: Session, credit_code: str) -> Entity | None:
