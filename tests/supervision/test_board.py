@@ -256,6 +256,29 @@ def test_a_watched_bidder_is_tracked_only_after_the_opening_招标投标法_第2
     assert [tracked.tender_id for tracked in item.tracked] == [scene["tender"].id]
 
 
+def test_a_watched_entity_that_only_registered_is_never_tracked_招标投标法_第22条(db: Session, gm_ca: Path) -> None:
+    """招标投标法 第22条: the potential bidders (who obtained the documents) stay secret; the opening (第36条) names the
+    bidders only. An entity that registered and never bid is not linked to the lot, after the opening either."""
+    from ggzy.entities.service import get_entity
+    from ggzy.supervision import watchlist
+
+    supervisor = principal(db, _supervisor(db), Permission.WATCHLIST_MANAGE)
+    registrant = bidder_user(db)
+
+    def before_opening(tender: Any, bidders: list[Any]) -> None:
+        actor = principal(db, registrant, Permission.TENDER_REGISTER)
+        tendering.register_for_tender(db, actor, tender_id=tender.id, now=TEST_NOW)
+        code = get_entity(db, registrant.entity_id or 0).credit_code
+        watchlist.add(db, supervisor, credit_code=code, grounds="围标嫌疑", until=None, now=TEST_NOW)
+
+    scene = make_opened_tender(db, gm_ca, prices=[41_000_000_00, 42_000_000_00, 43_000_000_00],
+                               before_opening=before_opening)  # fmt: skip
+    [row] = [r for r in board.all_rows(db, supervisor, now=scene["opened_at"]) if r.tender_id == scene["tender"].id]
+    assert row.watched == ()
+    [item] = board.watch_list(db, supervisor, now=scene["opened_at"])
+    assert item.tracked == []
+
+
 def test_bad_watch_entries_are_refused_and_leave_no_row_and_no_event(client: TestClient, db: Session) -> None:
     headers = token_for(db, _supervisor(db))
     owner = make_entity(db)

@@ -6,7 +6,7 @@ grounds and optionally a last day, and takes it off with a reason; discipline in
   and inspectors whose scope overlaps it read it (a province's entry is read in its cities, a county's entry in its
   province); only a supervisor whose grant covers it takes it off.
 - **What it tracks.** The entry's lots, on the live view (``ggzy.supervision.board``): every lot in its jurisdiction
-  whose project the entity owns or is the agent of, at once; a lot it registered for or bid on only once that lot's
+  whose project the entity owns or is the agent of, at once; a lot it bid on only once that lot's
   opening began — until then nobody may learn who registered or bid (招标投标法 第22条), supervisors included.
 - Every change is a service with its event (``watchlist.added``, ``watchlist.removed``), kept out of the public
   ledger: whom the supervisors watch, and why, is theirs until they act on it.

@@ -19,7 +19,6 @@ from ggzy.tendering.models import (
     DecryptedBid,
     DocumentObjection,
     Opening,
-    Registration,
     SealedBid,
     Tender,
 )
@@ -97,13 +96,16 @@ def opening_started_at(db: Session, tender_id: int) -> datetime | None:
     return db.scalar(select(Opening.started_at).where(Opening.tender_id == tender_id))
 
 
+# the statuses of a bid standing at the deadline: tendering.bids.ACTIVE, opening.REVOKED, opening.WITHDRAWN_UNOPENED
+STANDING_AT_OPENING = ("active", "revoked", "withdrawn_unopened")
+
+
 def bids_at_opening(db: Session, tender_id: int) -> list[tuple[str, int]]:
     """The bids standing at the deadline (public id, entity), in the order received — the opening record's. Names
     bidders: for a reader whose domain has checked that the opening began (:func:`opening_started_at`) or who asks
     about its own bid."""
-    standing = ("active", "revoked", "withdrawn_unopened")  # tendering.bids.ACTIVE, opening.REVOKED, …
     query = select(SealedBid.public_id, SealedBid.entity_id).where(
-        SealedBid.tender_id == tender_id, SealedBid.status.in_(standing)
+        SealedBid.tender_id == tender_id, SealedBid.status.in_(STANDING_AT_OPENING)
     )
     return [(public_id, entity_id) for public_id, entity_id in db.execute(query.order_by(SealedBid.id))]
 
@@ -223,19 +225,23 @@ def objection_answers_due(db: Session, tender_ids: Select[int]) -> dict[int, tup
 
 
 def opened_rounds_entered_by(db: Session, entity_ids: list[int], tender_ids: Select[int]) -> dict[int, set[int]]:
-    """Of these rounds, those whose opening began that any of these entities registered for or bid on, as
-    {tender id: entities}. A round not yet opened is never in the answer, whoever registered or bid: until the
-    opening nobody may learn who did (招标投标法 第22条, 第36条). Two queries."""
+    """Of these rounds, those whose opening began in which any of these entities is a bidder the opening record
+    names (a bid standing at the deadline), as {tender id: entities}. A round not yet opened is never in the answer,
+    nor one the entity only registered for or withdrew from: the opening names bidders, never potential bidders
+    (招标投标法 第22条, 第36条). One query."""
     if not entity_ids:
         return {}
     opened = select(Opening.tender_id).where(Opening.tender_id.in_(tender_ids))
-    found: dict[int, set[int]] = {}
-    for table in (Registration, SealedBid):
-        rows = db.execute(
-            select(table.tender_id, table.entity_id)
-            .where(table.entity_id.in_(entity_ids), table.tender_id.in_(opened))
-            .distinct()
+    rows = db.execute(
+        select(SealedBid.tender_id, SealedBid.entity_id)
+        .where(
+            SealedBid.entity_id.in_(entity_ids),
+            SealedBid.tender_id.in_(opened),
+            SealedBid.status.in_(STANDING_AT_OPENING),
         )
-        for tender_id, entity_id in rows:
-            found.setdefault(tender_id, set()).add(entity_id)
+        .distinct()
+    )
+    found: dict[int, set[int]] = {}
+    for tender_id, entity_id in rows:
+        found.setdefault(tender_id, set()).add(entity_id)
     return found
