@@ -163,6 +163,25 @@ def test_staff_of_another_centre_and_of_the_centre_above_cannot_record(db: Sessi
     assert (_rows(db), _events(db)) == (0, 0)
 
 
+def test_another_centres_record_is_not_found_whatever_its_state(db: Session, scene: dict, gm_ca: Path) -> None:
+    """Withdrawing another centre's record, or amending another tender's, answers 404 — neither a 403 that says the
+    record exists nor a 409 that says it was withdrawn (the security review's L4)."""
+    row = record(db, scene)
+    site_records.withdraw(db, recorder(db, scene), record_id=row.id, reason="记录有误", now=scene["now"])
+    staff = make_user(db, roles=[RoleGrantIn(role=Role.CENTRE_STAFF, centre_id=scene["centres"]["other_city"].id)])
+    outsider = principal(db, staff, Permission.SITE_RECORD_WRITE)
+    before = (_rows(db), _events(db))
+    for record_id in (row.id, 10**9):
+        with pytest.raises(NotFound):
+            site_records.withdraw(db, outsider, record_id=record_id, reason="试探", now=scene["now"])
+    assert (_rows(db), _events(db)) == before
+    other = evaluated(db, gm_ca)
+    before = (_rows(db), _events(db))
+    with pytest.raises(NotFound):  # the withdrawn record of another tender: not found, rather than "withdrawn"
+        record(db, other, phone_at_opening(other, amends_id=row.id))
+    assert (_rows(db), _events(db)) == before
+
+
 def test_a_correction_is_a_new_record_and_a_withdrawal_keeps_the_row(db: Session, scene: dict) -> None:
     first = record(db, scene)
     second = record(db, scene, phone_at_opening(scene, category="disrupting_order", amends_id=first.id))

@@ -32,7 +32,7 @@ from ggzy.core.events import canonical_json, changes_state, record_event
 from ggzy.core.permissions import Principal, Role
 from ggzy.entities.service import entity_names, get_entity
 from ggzy.experts.service import OWNER_REPRESENTATIVE, committee_of, current_draw, expert_names
-from ggzy.projects.access import check_reviewer, visible_project_ids
+from ggzy.projects.access import check_reviewer, is_own_centre, visible_project_ids
 from ggzy.tendering.read import bids_at_opening, opening_started_at
 from ggzy.tendering.service import get_tender, project_of, rounds_with_projects
 from ggzy.tendering.stages import Stage
@@ -147,10 +147,11 @@ def _check_session_held(db: Session, tender_id: int, session: SiteSession) -> No
         raise SiteSessionNotHeld(field="session", session_zh=zh, session_en=en)
 
 
-def _open_record(db: Session, record_id: int, field: str) -> SiteRecord:
-    """A record that is neither withdrawn nor amended: the one a correction or a withdrawal applies to."""
+def _open_record(db: Session, record_id: int, field: str, *, tender_id: int | None = None) -> SiteRecord:
+    """A record that is neither withdrawn nor amended: the one a correction or a withdrawal applies to. One of
+    another tender (``tender_id`` given) is not found, whatever its state: nothing is said of it."""
     record = db.get(SiteRecord, record_id)
-    if record is None:
+    if record is None or (tender_id is not None and record.tender_id != tender_id):
         raise NotFound(field=field, what_zh="现场见证记录", what_en="On-site record")
     if record.withdrawn_at is not None:
         raise SiteRecordClosed(field=field, state_zh="撤回", state_en="withdrawn")
@@ -174,9 +175,7 @@ def record(db: Session, actor: Principal, *, tender_id: int, data: SiteRecordIn,
     _check_session_held(db, tender.id, data.session)
     subject = _subject(db, tender.id, project, data)
     if data.amends_id is not None:
-        earlier = _open_record(db, data.amends_id, "amends_id")
-        if earlier.tender_id != tender.id:
-            raise NotFound(field="amends_id", what_zh="该标段的现场见证记录", what_en="This tender's on-site record")
+        _open_record(db, data.amends_id, "amends_id", tender_id=tender.id)
     evidence = [{"name": item.name, "sha256": item.sha256} for item in data.evidence]
     representative = (data.representative_name or "").strip() or None
     row = SiteRecord(
@@ -205,10 +204,9 @@ def record(db: Session, actor: Principal, *, tender_id: int, data: SiteRecordIn,
 def withdraw(db: Session, actor: Principal, *, record_id: int, reason: str, now: datetime) -> SiteRecord:
     """Withdraw a record with its reason (recorded in error, say): it stays, marked withdrawn."""
     row = db.get(SiteRecord, record_id)
-    if row is None:
+    if row is None or not is_own_centre(actor, project_of(db, get_tender(db, row.tender_id))[0]):
+        # another centre's record is not found: its existence is not said (the security review's L4)
         raise NotFound(field="record_id", what_zh="现场见证记录", what_en="On-site record")
-    project, _ = project_of(db, get_tender(db, row.tender_id))
-    check_reviewer(actor, project)
     row = _open_record(db, record_id, "record_id")
     if not reason.strip():
         raise InvalidInput(field="reason", reason_zh="请写明撤回理由", reason_en="give the reason")
