@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ggzy.core.clock import to_china_time
 from ggzy.finance.bank.protocol import OWN_FUNDS_SHORT, OrderStatus, RefundOrder
 from ggzy.finance.bank.simulator import BankBooks
 
@@ -55,7 +56,7 @@ def test_a_bank_directory_from_before_own_funds_keeps_its_books_and_pays_interes
         assert paid.status is OrderStatus.EXECUTED
         new, created = books.open_sub_account(reference="deposit-1-2", name="保证金", now=now)
         assert (new.number, created) == (SETTLEMENT + "000002", True)  # the own balance is no sub-account's serial
-        statement = books.statement(now.date())
+        statement = books.statement(to_china_time(now).date())  # the bank's day is Beijing's
         assert [(line.sub_account, line.amount_fen, line.idempotency_key) for line in statement.lines] == [
             (SETTLEMENT, 50, None),
             (SETTLEMENT + "000001", 1000, "k2"),
