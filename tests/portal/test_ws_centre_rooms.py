@@ -179,7 +179,7 @@ def test_an_opening_booking_left_behind_by_a_moved_deadline_is_flagged_实施条
 def test_a_booking_time_is_china_time_unless_it_names_its_own_offset() -> None:
     from datetime import timedelta as offset
 
-    from ggzy.portal.centre import _china_time
+    from ggzy.portal.session import form_china_time  # every page's datetime-local field
 
-    assert _china_time("2026-12-01T09:00", "starts_at").utcoffset() == offset(hours=8)
-    assert _china_time("2026-12-01T01:00+00:00", "starts_at").utcoffset() == offset(0)
+    assert form_china_time("2026-12-01T09:00", "starts_at").utcoffset() == offset(hours=8)
+    assert form_china_time("2026-12-01T01:00+00:00", "starts_at").utcoffset() == offset(0)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ggzy.core.clock import CHINA_STANDARD_TIME, to_china_time
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Day, Id, Name, Text, moment_in_range
+from ggzy.core.inputs import Day, Id, Name, Text
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -34,7 +34,7 @@ from ggzy.portal import labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_china_time, form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.access import NotYourCentre, staff_centres
 from ggzy.tendering.lifecycle import stage_of
@@ -154,19 +154,6 @@ def _refused(
     return form_refused(request, db, "ws_centre.html", lambda: _context(db, actor, now, day), error)
 
 
-def _china_time(value: str, field: str) -> datetime:
-    """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown); a time
-    that names its own offset keeps it."""
-    try:
-        moment = datetime.fromisoformat(value.strip())
-        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_STANDARD_TIME)
-    except ValueError:
-        raise InvalidInput(
-            field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
-        ) from None
-    return moment_in_range(moment, field=field)
-
-
 def _rooms_page(day: date | None = None) -> str:
     return f"{HOME}?day={day.isoformat()}#rooms" if day else f"{HOME}#rooms"
 
@@ -235,10 +222,10 @@ def book_room(
     try:
         if purpose not in set(Purpose):
             raise InvalidInput(field="purpose", reason_zh="须为开标或评标", reason_en="must be opening or evaluation")
-        start = _china_time(starts_at, "starts_at")
+        start = form_china_time(starts_at, "starts_at")
         day = start.date()
         data = BookingIn(
-            venue_id=venue_id, purpose=Purpose(purpose), starts_at=start, ends_at=_china_time(ends_at, "ends_at")
+            venue_id=venue_id, purpose=Purpose(purpose), starts_at=start, ends_at=form_china_time(ends_at, "ends_at")
         )
         venues.book_venue(db, actor, tender_id=tender_id, data=data, now=now)
     except DomainError as error:

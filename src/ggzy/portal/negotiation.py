@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Ascii, Id, Text, moment_in_range
+from ggzy.core.inputs import Ascii, Id, Text
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, public_api_url
@@ -28,7 +27,7 @@ from ggzy.evaluation import negotiation
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, Outcome, outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_refused, not_blank, see_other
+from ggzy.portal.session import form_china_time, form_refused, not_blank, see_other
 from ggzy.tendering import lifecycle, quotation_views, quotations, service
 from ggzy.tendering.access import NotTheHost, check_host
 from ggzy.tendering.procedures import procedure
@@ -89,17 +88,6 @@ def _done(tender_id: int, done: Outcome) -> Response:
     return see_other(f"/workspace/negotiations/{tender_id}", done=done)
 
 
-def _china_time(value: str, field: str) -> datetime:
-    """A ``datetime-local`` field, in China Standard Time (as every time on the portal is shown)."""
-    try:
-        moment = datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA_STANDARD_TIME)
-    except ValueError:
-        raise InvalidInput(
-            field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
-        ) from None
-    return moment_in_range(moment, field=field)
-
-
 @router.get(
     "/workspace/negotiations/{tender_id}",
     summary="Host a negotiation: call rounds of quotations, open each round together, notify changes (第38条)",
@@ -131,7 +119,12 @@ def call_round(
                 field="confirmed", reason_zh="请确认这是最后一轮报价", reason_en="confirm that this is the final round"
             )
         negotiation.call_quotation_round(
-            db, actor, tender_id=tender_id, deadline=_china_time(deadline, "deadline"), final=final == "yes", now=now
+            db,
+            actor,
+            tender_id=tender_id,
+            deadline=form_china_time(deadline, "deadline"),
+            final=final == "yes",
+            now=now,
         )
     except DomainError as error:  # shown again as entered: the host only adds what was missing (the confirmation)
         entered = {"entered_deadline": deadline, "entered_final": final == "yes"}

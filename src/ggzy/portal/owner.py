@@ -23,9 +23,8 @@ from ggzy.awards import rules as award_rules
 from ggzy.awards import service as awards
 from ggzy.awards import views as award_views
 from ggzy.awards.halts import ContractWaitsForChallenge
-from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Id, Name, Text, file_name, moment_in_range
+from ggzy.core.inputs import Id, Name, Text, file_name
 from ggzy.core.money import fen_to_yuan, yuan_to_fen
 from ggzy.core.permissions import Permission, Principal, Role, require
 from ggzy.core.problems import problem_responses
@@ -41,7 +40,7 @@ from ggzy.portal.money import money_links, requirement_percent
 from ggzy.portal.money_labels import MONEY_LABELS
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_day, form_refused, see_other
+from ggzy.portal.session import form_china_time, form_day, form_refused, see_other
 from ggzy.projects import service as projects
 from ggzy.projects.schemas import LotIn, ProjectIn
 from ggzy.storage import MIB, BlobTooLarge, stage_blob
@@ -255,17 +254,6 @@ def _whole_days(value: str, field: str) -> int:
     return int(value.strip())
 
 
-def _china_time(value: str, field: str) -> datetime:
-    """A ``datetime-local`` field, written in China Standard Time (as every time on the portal is shown)."""
-    try:
-        moment = datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA_STANDARD_TIME)
-    except ValueError:
-        raise InvalidInput(
-            field=field, reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
-        ) from None
-    return moment_in_range(moment, field=field)
-
-
 @router.post(
     "/workspace/projects/lots/{lot_id}/tenders",
     summary="Prepare a tender (draft) for a lot of an accepted project",
@@ -324,8 +312,8 @@ def create_tender(
             method=Method(method),
             title=title.strip(),
             notice_text=notice_text.strip(),
-            documents_until=_china_time(documents_until, "documents_until"),
-            bid_deadline=_china_time(bid_deadline, "bid_deadline"),
+            documents_until=form_china_time(documents_until, "documents_until"),
+            bid_deadline=form_china_time(bid_deadline, "bid_deadline"),
             invited_entity_ids=invited,
             now=now,
             summary_fields=declared,
@@ -770,7 +758,7 @@ def publish_publicity(
 ) -> Response:
     """``ends_at`` (Beijing time) empty: the shortest lawful publicity, to 24:00 of its third day."""
     try:
-        ends = _china_time(ends_at, "ends_at") if ends_at.strip() else None
+        ends = form_china_time(ends_at, "ends_at") if ends_at.strip() else None
         awards.publish_publicity(db, actor, tender_id=tender_id, ends_at=ends, now=now)
     except DomainError as error:
         return _refused(request, db, actor, tender_id, now, error)
@@ -801,7 +789,7 @@ def republish_publicity(
     """The candidates the committee's review now recommends, in rank order (bids of the report's ranking)."""
     recommended = [bid for bid in (first, second, third) if bid is not None]
     try:
-        ends = _china_time(ends_at, "ends_at") if ends_at.strip() else None
+        ends = form_china_time(ends_at, "ends_at") if ends_at.strip() else None
         awards.republish_publicity(
             db, actor, tender_id=tender_id, recommended=recommended, basis=basis.strip(), ends_at=ends, now=now
         )

@@ -10,7 +10,6 @@ and the penalties that cite it, on ``/workspace/site-records/{id}``. The same se
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -18,9 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ggzy.core.clock import CHINA_STANDARD_TIME
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Ascii, Id, Name, Text, moment_in_range
+from ggzy.core.inputs import Ascii, Id, Name, Text
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
@@ -29,7 +27,7 @@ from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.labels import N_
 from ggzy.portal.outcomes import outcome
 from ggzy.portal.rendering import PageRoute, render
-from ggzy.portal.session import form_refused, see_other
+from ggzy.portal.session import form_china_time, form_refused, see_other
 from ggzy.projects.access import NotYourCentre
 from ggzy.tendering.service import get_tender, project_of
 from ggzy.venues import site_records
@@ -102,18 +100,6 @@ def tender_page(tender_id: Id, request: Request, db: DB, actor: Recorder) -> HTM
     return render(request, TEMPLATE, _tender_context(db, actor, tender_id))
 
 
-def _beijing_time(value: str) -> datetime:
-    """A ``datetime-local`` field, in China Standard Time (as every time on the portal is shown)."""
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(
-            field="occurred_at", reason_zh="时间格式应为 YYYY-MM-DDTHH:MM", reason_en="must be a time YYYY-MM-DDTHH:MM"
-        ) from None
-    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_STANDARD_TIME)
-    return moment_in_range(moment, field="occurred_at")
-
-
 def _subject(value: str) -> dict[str, Any]:
     """The subject select's value: ``expert:12``, ``bidder:34``, ``owner:5`` or ``agent:6``."""
     kind, _, number = value.partition(":")
@@ -158,7 +144,8 @@ def record(
             raise InvalidInput(field="amends_id", reason_zh="应为记录编号", reason_en="must be a record's number")
         evidence = [{"name": evidence_name, "sha256": evidence_sha256.strip().lower()}] if evidence_sha256 else []
         data = _form_data(
-            session=session, occurred_at=_beijing_time(occurred_at), category=category, description=description,
+            session=session, occurred_at=form_china_time(occurred_at, "occurred_at"), category=category,
+            description=description,
             representative_name=representative_name.strip() or None, evidence=evidence,
             amends_id=int(amends_id) if amends_id.strip() else None, **_subject(subject),
         )  # fmt: skip

@@ -33,7 +33,7 @@ RECORD_PROBLEMS = (
     site_records.SiteSessionNotHeld,
     site_records.SiteRecordClosed,
 )
-WITHDRAW_PROBLEMS = (NotFound, NotYourCentre, InvalidInput, site_records.SiteRecordClosed)
+WITHDRAW_PROBLEMS = (NotFound, InvalidInput, site_records.SiteRecordClosed)  # another centre's: 404 (L4)
 
 
 def site_record_out(db: Session, rows: list[SiteRecord]) -> list[SiteRecordOut]:
