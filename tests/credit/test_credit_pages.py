@@ -22,6 +22,7 @@ from tests.factories import (
     credit_code,
     event_count,
     make_entity,
+    make_expert,
     make_published_tender,
     make_user,
     principal,
@@ -56,6 +57,26 @@ def test_a_supervisor_records_a_suspension_through_the_form_and_it_is_listed(cli
     published = client.get("/credit/blacklist").text
     assert entity.name in published
     assert "依法必须进行招标的项目" in published  # 第五十三条's suspension closes the tendering law's trades only
+
+
+def test_a_supervisor_suspends_an_expert_through_the_form_实施条例第七十一条(client: TestClient, db: Session) -> None:
+    """The form names an expert by number instead of a credit code; the expert's articles are offered."""
+    browser_login(client, db, user_with_role(db, Role.SUPERVISOR))
+    shown = client.get(PAGE).text
+    assert 'name="expert_id"' in shown
+    assert 'value="ssl71"' in shown  # 实施条例 第七十一条, an expert's article
+    expert = make_expert(db)
+    form = _form(csrf_from(client, PAGE), "", legal_basis="ssl71", months="6", grounds="私下接触投标人")
+    done = client.post(f"{PAGE}/penalties", data=form | {"expert_id": str(expert.id)}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    penalty = db.scalar(select(CreditPenalty).where(CreditPenalty.expert_id == expert.id))
+    assert penalty is not None
+    assert (penalty.subject_name, penalty.credit_code) == (expert.name, None)
+    before = _penalties(db), event_count(db)
+    refused = client.post(f"{PAGE}/penalties", data=form | {"expert_id": "12ab"})
+    assert refused.status_code == 422
+    assert problem_code(refused) == "invalid_input"
+    assert (_penalties(db), event_count(db)) == before
 
 
 def test_a_suspension_of_25_months_on_the_form_is_refused_naming_article_67_and_leaves_nothing(

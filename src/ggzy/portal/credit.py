@@ -159,8 +159,11 @@ def decide_penalty(
     months: Annotated[int | None, Form(ge=0, le=1000)] = None,
     effective_on: Annotated[Name, Form(max_length=10)] = "",
     site_record_ids: Annotated[Name, Form(max_length=200)] = "",
+    expert_id: Annotated[Ascii, Form(max_length=18)] = "",
 ) -> Response:
     try:
+        if expert_id.strip() and not expert_id.strip().isdigit():
+            raise InvalidInput(field="expert_id", reason_zh="应为专家编号（数字）", reason_en="an expert's number")
         cited = [part.strip() for part in site_record_ids.replace("，", ",").split(",") if part.strip()]
         if not all(part.isdigit() and len(part) <= 18 for part in cited):
             raise InvalidInput(field="site_record_ids", reason_zh="应为记录编号，用逗号分隔",
@@ -168,6 +171,7 @@ def decide_penalty(
         data = PenaltyIn.model_validate({
             "decision_number": decision_number, "kind": kind, "legal_basis": legal_basis, "grounds": grounds,
             "credit_code": credit_code.strip() or None, "subject_name": subject_name.strip() or None,
+            "expert_id": int(expert_id) if expert_id.strip() else None,
             "fine": fine.strip() or None, "basis_amount": basis_amount.strip() or None, "points": points,
             "months": months, "site_record_ids": [int(part) for part in cited],
             "effective_on": form_day(effective_on, "effective_on") if effective_on.strip() else None,
