@@ -6,8 +6,6 @@ at the bank the day of the notice, and the books equal the bank's statements, da
 from __future__ import annotations
 
 import json
-import sqlite3
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,13 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from ggzy.config import get_settings
 from ggzy.core.clock import to_china_time
-from ggzy.core.db import is_sqlite, make_engine, unit_of_work
+from ggzy.core.db import is_sqlite, unit_of_work
 from ggzy.core.events import events_for
-from ggzy.core.migrate import upgrade
 from ggzy.demo import load_demo
 from ggzy.demo_deposits import CENTRE_FUNDS_FEN
 from ggzy.finance import reconciliation
@@ -32,7 +29,7 @@ from ggzy.finance.models import RefundOrderRow
 from ggzy.tendering import opening
 from ggzy.tendering import service as tendering
 from ggzy.wiring import session_factory
-from tests.conftest import _pg_options, demo_parts
+from tests.conftest import demo_parts, pg_copy_of_template, sqlite_copy_of_template
 from tests.finance.bank.conftest import BankProcess, NoticeReceiver
 
 pytestmark = pytest.mark.db
@@ -47,27 +44,12 @@ def demo_engine(
     """A new, empty, migrated database of the test database's kind, for this module's one demo load."""
     url = engine.url.render_as_string(hide_password=False)
     if is_sqlite(url):
-        path = tmp_path_factory.mktemp("demo-db") / "demo.db"
-        source, target = sqlite3.connect(request.getfixturevalue("_migrated_sqlite_template")), sqlite3.connect(path)
-        with target:
-            source.backup(target)
-        source.close()
-        target.close()
-        made = make_engine(f"sqlite:///{path}")
-        yield made
-        made.dispose()
+        template = request.getfixturevalue("_migrated_sqlite_template")
+        with sqlite_copy_of_template(template, tmp_path_factory.mktemp("demo-db") / "demo.db") as made:
+            yield made
         return
-    schema = f"demo_{uuid.uuid4().hex[:12]}"
-    with engine.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-        connection.commit()
-    made = make_engine(url, connect_args={"options": _pg_options(schema)})
-    upgrade(made)
-    yield made
-    made.dispose()
-    with engine.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        connection.commit()
+    with pg_copy_of_template(url, request.getfixturevalue("_migrated_pg_template"), "demo") as made:
+        yield made
 
 
 @pytest.fixture(scope="module")

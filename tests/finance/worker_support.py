@@ -6,20 +6,17 @@ them (signed)."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import is_sqlite, make_engine
-from ggzy.core.migrate import upgrade
+from ggzy.core.db import is_sqlite
 from ggzy.core.permissions import SYSTEM
 from ggzy.finance import refunds
 from ggzy.finance import service as finance
@@ -29,7 +26,7 @@ from ggzy.finance.refund_rules import RefundGround
 from ggzy.finance.worker import FinanceWorker
 from ggzy.tendering.models import Tender
 from ggzy.wiring import session_factory
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_NOW, pg_copy_of_template, sqlite_copy_of_template
 
 # the bank simulator's fixtures, one definition (tests/finance/bank/conftest.py), for the tests outside that folder
 from tests.finance.bank.conftest import BankProcess, NoticeReceiver, adapter, bank, receiver  # noqa: F401
@@ -50,29 +47,24 @@ def worker(factory: sessionmaker[Session], adapter: HttpBankAdapter, clock: Fixe
 
 
 @pytest.fixture
-def platform_db(tmp_path: Path) -> Iterator[str]:
-    """A database of the test's own (not the rolled-back transaction of the other tests): a file, or a schema."""
-    url = os.environ.get("GGZY_TEST_DATABASE_URL")
-    if not url or is_sqlite(url):
-        yield f"sqlite:///{tmp_path / 'platform.db'}"
-        return
-    schema = f"crash_{uuid.uuid4().hex[:8]}"
-    plain = make_engine(url)
-    with plain.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    with plain.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    plain.dispose()
+def platform_db(engine: Engine) -> str:
+    """The URL of the test's own database (not the rolled-back transaction of the other tests), for the worker's
+    process."""
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
-def engine(platform_db: str) -> Iterator[Engine]:
-    made = make_engine(platform_db)
-    upgrade(made)
-    yield made
-    made.dispose()
+def engine(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database of the test's own, migrated: a copy of the migrated template (a file, or a database)."""
+    url = os.environ.get("GGZY_TEST_DATABASE_URL")
+    if not url or is_sqlite(url):
+        with sqlite_copy_of_template(
+            request.getfixturevalue("_migrated_sqlite_template"), tmp_path / "platform.db"
+        ) as made:
+            yield made
+        return
+    with pg_copy_of_template(url, request.getfixturevalue("_migrated_pg_template"), "crash") as made:
+        yield made
 
 
 def open_at_bank(db: Session, worker: FinanceWorker, tender: Tender) -> DepositSubAccount:
