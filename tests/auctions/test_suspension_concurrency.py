@@ -96,30 +96,36 @@ def test_a_suspension_waiting_behind_a_bid_comes_after_it(fresh_engine: Engine) 
     assert _actions(fresh_engine, auction_id) == ["auction.bid_placed", "auction.suspended"]
 
 
+def _race(engine: Engine) -> tuple[int, object]:
+    """A bid and a suspension released at one instant; the bid's outcome."""
+    auction_id, bidder, staff = _setup(engine)
+    barrier = threading.Barrier(2)
+    outcome: dict[str, object] = {}
+
+    def bidding() -> None:
+        barrier.wait()
+        outcome["bid"] = _bid(engine, bidder, auction_id)
+
+    def suspending() -> None:
+        barrier.wait()
+        _suspend(engine, staff, auction_id)
+
+    threads = [threading.Thread(target=bidding), threading.Thread(target=suspending)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return auction_id, outcome["bid"]
+
+
 def test_a_bid_and_a_suspension_at_one_instant_are_one_before_the_other(fresh_engine: Engine) -> None:
     for _ in range(3):
-        auction_id, bidder, staff = _setup(fresh_engine)
-        barrier = threading.Barrier(2)
-        outcome: dict[str, object] = {}
-
-        def bidding(bidder: Principal = bidder, auction_id: int = auction_id) -> None:
-            barrier.wait()
-            outcome["bid"] = _bid(fresh_engine, bidder, auction_id)
-
-        def suspending(staff: Principal = staff, auction_id: int = auction_id) -> None:
-            barrier.wait()
-            _suspend(fresh_engine, staff, auction_id)
-
-        threads = [threading.Thread(target=bidding), threading.Thread(target=suspending)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        auction_id, outcome = _race(fresh_engine)
         actions = _actions(fresh_engine, auction_id)
-        if isinstance(outcome["bid"], errors.AuctionSuspended):  # refused after: nothing of it
+        if isinstance(outcome, errors.AuctionSuspended):  # refused after: nothing of it
             assert actions == ["auction.suspended"]
             assert _bids(fresh_engine, auction_id) == 0
         else:  # accepted before: its row and event precede the suspension
-            assert isinstance(outcome["bid"], service.PlacedBid), outcome
+            assert isinstance(outcome, service.PlacedBid), outcome
             assert actions == ["auction.bid_placed", "auction.suspended"]
             assert _bids(fresh_engine, auction_id) == 1
