@@ -679,6 +679,14 @@ def _check_cap(
         )  # fmt: skip
     if verdict is rules.CapVerdict.ACCEPTS and registration.plate in plates_at_cap(db, auction):
         raise CapAlreadyAccepted(field="amount_fen")
+    capped = auction.price_cap_fen is not None and auction.current_price_fen == auction.price_cap_fen
+    if verdict is rules.CapVerdict.BELOW and capped:  # at the cap, the only bid left is the cap itself
+        assert auction.price_cap_fen is not None
+        raise BidTooLow(
+            field="amount_fen", minimum_yuan=format_yuan(auction.price_cap_fen),
+            current_price_fen=auction.current_price_fen, current_yuan=format_yuan(auction.price_cap_fen),
+            increment_yuan=format_yuan(auction.increment_fen), minimum_fen=auction.price_cap_fen,
+        )  # fmt: skip
     return verdict
 
 
