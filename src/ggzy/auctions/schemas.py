@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ggzy.auctions.rules import Method, Phase, SuspensionGround, TradeKind
-from ggzy.core.inputs import Ascii, Id, Moment, Name
+from ggzy.core.inputs import Ascii, Id, Moment, Name, Text
 
 MAX_FEN = 10**15  # ten trillion yuan: beyond any trade, within a 64-bit column
 
@@ -107,7 +107,7 @@ class SuspensionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     ground: SuspensionGround = Field(description="The ground in the law (宁波市条例 第25条; 网络司法拍卖规定 第28条)")
-    reason: str = Field(min_length=2, max_length=1000, description="The reason, published (第28条 第3款)")
+    reason: Text = Field(min_length=2, max_length=1000, description="The reason, published (第28条 第3款)")
 
 
 class ResumptionIn(BaseModel):
