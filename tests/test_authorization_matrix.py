@@ -247,6 +247,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/api/v1/auctions/{auction_id}/reserve"): frozenset({R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/reserve/opening"): frozenset({R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/auctions/{auction_id}/suspension"): frozenset({R.CENTRE_STAFF, R.OWNER}),
+    ("POST", "/api/v1/auctions/{auction_id}/resumption"): frozenset({R.CENTRE_STAFF, R.OWNER}),
+    ("GET", "/api/v1/auctions/{auction_id}/suspensions"): EVERYONE,
+    ("POST", "/api/v1/auctions/{auction_id}/cap-lottery"): frozenset({R.CENTRE_STAFF}),
     ("GET", "/api/v1/oversight/tenders/{tender_id}/trail"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/api/v1/inspections/{plan_id}"): EVERYONE,
     # credit (decision 0040): the supervisory department decides and imports; it and inspection read the counts;

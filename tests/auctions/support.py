@@ -50,6 +50,10 @@ AUCTION_ACTIONS = (
     "auction.reserve_opened",
     "auction.bid_placed",
     "auction.closed",
+    # decision 0052 (tests/auctions/pause_support.py)
+    "auction.suspended",
+    "auction.resumed",
+    "auction.cap_lottery_drawn",
 )
 
 
@@ -76,7 +80,7 @@ def schedule_of(kind: TradeKind, method: Method) -> dict[str, object]:
 
 def make_trade(
     db: Session, *, kind: TradeKind = TradeKind.LAND, method: Method = Method.LISTING, publish: bool = True,
-    start_price_fen: int = START, increment_fen: int = STEP, **schedule: datetime,
+    start_price_fen: int = START, increment_fen: int = STEP, price_cap_fen: int | None = None, **schedule: datetime,
 ) -> Trade:  # fmt: skip
     """A published listing (or auction) of a right; its deposits are those of a round published at TEST_NOW whose
     deposit deadline is 25 days later."""
@@ -87,7 +91,7 @@ def make_trade(
     draft = service.AuctionDraft(
         tender_id=tender.id, trade_kind=kind, method=method, title="某地块国有建设用地使用权",
         start_price_fen=start_price_fen, increment_fen=increment_fen,
-        reserve_holder_user_id=holder_user.id if sealed else None,
+        reserve_holder_user_id=holder_user.id if sealed else None, price_cap_fen=price_cap_fen,
         **(schedule_of(kind, method) | schedule),  # type: ignore[arg-type]
     )  # fmt: skip
     auction = service.create_auction(db, seller, draft=draft, now=TEST_NOW)
@@ -166,6 +170,10 @@ def counts(db: Session, auction_id: int) -> tuple[int, int]:
 
 def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     """The call that records ``action`` once, everything before it done (for the event walk)."""
+    if action in ("auction.suspended", "auction.resumed", "auction.cap_lottery_drawn"):
+        from tests.auctions.pause_support import pause_scenario
+
+        return pause_scenario(db, action)
     if action == "auction.created":
         tender, setup = deposit_tender(db, trade_type="other")
         seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)

@@ -9,11 +9,13 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ggzy.auctions.service import get_auction
 from ggzy.core.clock import FixedClock
+from ggzy.core.permissions import Role
 from ggzy.finance import service as finance
 from tests.auctions.support import LISTING_END, LISTING_START, RESERVE, START, STEP, counts, seal_reserve_for
 from tests.conftest import TEST_NOW
-from tests.factories import bidder_user, token_for
+from tests.factories import bidder_user, token_for, user_with_role
 from tests.finance.support import DEPOSIT_FEN, deposit_tender, notice, opened
 
 BODY = {
@@ -113,3 +115,57 @@ def test_bids_through_the_api_replays_refusals_and_the_close(
     assert closed.status_code == 200
     assert closed.json()["outcome"] == "below_reserve"
     assert closed.json()["status"] == "failed"
+
+
+# --- decision 0052: suspension and resumption ----------------------------------------------------------------------
+
+
+def test_a_suspension_through_the_api_refuses_bids_with_its_reason_then_resumes(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    auction_id, scene = _created(client, db)
+    client.post(f"/api/v1/auctions/{auction_id}/publish", headers=scene["seller"])
+    centre_id = get_auction(db, auction_id).centre_id
+    staff = token_for(db, user_with_role(db, Role.CENTRE_STAFF, centre_id=centre_id))
+    user = bidder_user(db)
+    row, _ = opened(db, scene["tender"], user)
+    finance.record_credit(db, notice(row.number or "", DEPOSIT_FEN), now=TEST_NOW)
+    bidder = token_for(db, user)
+    assert client.post(f"/api/v1/auctions/{auction_id}/registrations", headers=bidder).status_code == 201
+    during = LISTING_START + timedelta(days=1)
+    clock.set(during)
+    suspended = client.post(
+        f"/api/v1/auctions/{auction_id}/suspension", headers=staff,
+        json={"ground": "system_failure", "reason": "电子交易系统故障"},
+    )  # fmt: skip
+    assert suspended.status_code == 201, suspended.text
+    assert suspended.json()["bidding_left_ms"] == (LISTING_END - during) // timedelta(milliseconds=1)
+    seen = client.get(f"/api/v1/auctions/{auction_id}").json()
+    assert (seen["phase"], seen["suspension_reason"]) == ("suspended", "电子交易系统故障")
+    before = counts(db, auction_id)
+    refused = client.post(
+        f"/api/v1/auctions/{auction_id}/bids", headers=bidder, json={"amount_fen": START, "client_bid_id": "s1"}
+    )
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["code"] == "auction_suspended"
+    assert problem["reason"] == "电子交易系统故障"
+    assert problem["suspended_since"].startswith(during.isoformat()[:19])
+    assert counts(db, auction_id) == before
+    by_seller = client.post(f"/api/v1/auctions/{auction_id}/resumption", headers=scene["seller"], json={})
+    assert by_seller.status_code == 403  # the agent holds no such permission
+    later = during + timedelta(hours=2)
+    clock.set(later)
+    resumed = client.post(f"/api/v1/auctions/{auction_id}/resumption", headers=staff, json={})
+    assert resumed.status_code == 200, resumed.text
+    assert (
+        client.get(f"/api/v1/auctions/{auction_id}")
+        .json()["ends_at"]
+        .startswith((LISTING_END + timedelta(hours=2)).isoformat()[:19])
+    )
+    history = client.get(f"/api/v1/auctions/{auction_id}/suspensions").json()
+    assert [(h["reason"], h["resumed_at"] is not None) for h in history] == [("电子交易系统故障", True)]
+    accepted = client.post(
+        f"/api/v1/auctions/{auction_id}/bids", headers=bidder, json={"amount_fen": START, "client_bid_id": "s1"}
+    )
+    assert accepted.status_code == 201, accepted.text

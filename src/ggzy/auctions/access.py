@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ggzy.auctions.errors import NotTheSeller, SellerCannotBid
+from ggzy.auctions.errors import NotTheCentre, NotTheSeller, SellerCannotBid
 from ggzy.core.permissions import Principal, Role
 
 if TYPE_CHECKING:
@@ -26,3 +26,25 @@ def check_may_bid(actor: Principal, project: Project) -> int:
     if actor.entity_id is None or actor.entity_id in (project.owner_id, project.agent_id):
         raise SellerCannotBid(field="auction_id")
     return actor.entity_id
+
+
+def check_centre_staff(actor: Principal, centre_id: int) -> Principal | None:
+    """The actor as staff of ``centre_id`` (a grant for that centre), or None."""
+    if any(grant.centre_id == centre_id for grant in actor.grants_for(Role.CENTRE_STAFF)):
+        return replace(actor, acting_role=Role.CENTRE_STAFF)
+    return None
+
+
+def check_may_suspend(actor: Principal, project: Project, *, centre_id: int, judicial: bool) -> Principal:
+    """中止/恢复 (decision 0052): the staff of the trade's centre, which runs the trade (宁波市公共资源交易管理条例
+    第二十五条); in a judicial sale also the court itself, the seller (网络司法拍卖规定 第二十八条: 人民法院可以自行…
+    停止拍卖)."""
+    staff = check_centre_staff(actor, centre_id)
+    if staff is not None:
+        return staff
+    if judicial and Role.OWNER in actor.roles and actor.entity_id == project.owner_id:
+        return replace(actor, acting_role=Role.OWNER)
+    raise NotTheCentre(
+        field="auction_id", also_zh="（司法拍卖：及拍卖法院）" if judicial else "",
+        also_en=" (a judicial sale: and the court)" if judicial else "",
+    )  # fmt: skip

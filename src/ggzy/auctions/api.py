@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from ggzy.auctions import errors, service
-from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
+from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration, AuctionSuspension
 from ggzy.auctions.rules import Phase
 from ggzy.auctions.schemas import (
     AuctionIn,
@@ -21,6 +21,9 @@ from ggzy.auctions.schemas import (
     RegistrationOut,
     ReserveIn,
     ReserveKeyIn,
+    ResumptionIn,
+    SuspensionIn,
+    SuspensionOut,
 )
 from ggzy.core.errors import InvalidInput, NotFound
 from ggzy.core.inputs import Id
@@ -44,7 +47,9 @@ router = APIRouter(tags=["auctions"], route_class=PermissionedRoute)
 Seller = Annotated[Principal, Depends(require(Permission.AUCTION_MANAGE))]
 Holder = Annotated[Principal, Depends(require(Permission.AUCTION_RESERVE))]
 Bidder = Annotated[Principal, Depends(require(Permission.AUCTION_BID))]
-PHASE = (errors.AuctionPhaseWrong,)
+Suspender = Annotated[Principal, Depends(require(Permission.AUCTION_SUSPEND))]
+Drawer = Annotated[Principal, Depends(require(Permission.AUCTION_DRAW))]
+PHASE = (errors.AuctionPhaseWrong, errors.AuctionSuspended)
 
 
 def auction_out(auction: Auction, now: datetime) -> AuctionOut:
@@ -56,7 +61,8 @@ def auction_out(auction: Auction, now: datetime) -> AuctionOut:
         last_sequence=auction.last_sequence, bidding_start=auction.bidding_start, bidding_end=auction.bidding_end,
         ends_at=service.bidding_ends_at(auction, now), server_time=now,
         reserve_sealed=auction.reserve_sealed_at is not None, reserve_fen=auction.reserve_fen,
-        outcome=auction.outcome, published_at=auction.published_at,
+        outcome=auction.outcome, published_at=auction.published_at, suspended_at=auction.suspended_at,
+        suspension_reason=auction.suspension_reason, price_cap_fen=auction.price_cap_fen,
     )  # fmt: skip
 
 
@@ -166,6 +172,8 @@ def ask_for_timed_bidding(auction_id: Id, db: DB, actor: Bidder, now: Now) -> Re
             errors.BidNotInIncrements,
             errors.BiddingClosed,
             errors.BidReplayDiffers,
+            errors.PriceCapExceeded,
+            errors.CapAlreadyAccepted,
             *PHASE,
         ),
     },
@@ -233,7 +241,64 @@ def open_reserve(auction_id: Id, body: ReserveKeyIn, db: DB, actor: Holder, now:
     "/auctions/{auction_id}/close",
     response_model=AuctionOut,
     summary="After the bidding: sold to the highest plate at or above the reserve (拍卖法 第51条), or failed (流拍)",
-    responses=problem_responses(errors.NotTheSeller, errors.ReserveNotOpened, *PHASE),
+    responses=problem_responses(errors.NotTheSeller, errors.ReserveNotOpened, errors.CapDrawPending, *PHASE),
 )
 def close(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
     return auction_out(service.close_auction(db, actor, auction_id=auction_id, now=now), now)
+
+
+# --- decision 0052: suspension and resumption, the price cap's lottery --------------------------------------------
+
+
+def suspension_out(row: AuctionSuspension) -> SuspensionOut:
+    return SuspensionOut(
+        auction_id=row.auction_id, ground=row.ground, reason=row.reason, phase=row.phase,
+        suspended_at=row.suspended_at, until_start_ms=row.until_start_ms, bidding_left_ms=row.bidding_left_ms,
+        timed_left_ms=row.timed_left_ms, resumed_at=row.resumed_at, cause_ended_at=row.cause_ended_at,
+    )  # fmt: skip
+
+
+@router.post(
+    "/auctions/{auction_id}/suspension",
+    status_code=201,
+    response_model=SuspensionOut,
+    summary="Suspend the trade (中止; 宁波市条例 第25条, 网络司法拍卖规定 第28条): the centre's staff (in a judicial "
+    "sale also the court), with the ground and the published reason; nothing moves until it resumes",
+    responses=problem_responses(InvalidInput, errors.NotTheCentre, *PHASE),
+)
+def suspend(auction_id: Id, body: SuspensionIn, db: DB, actor: Suspender, now: Now) -> SuspensionOut:
+    row = service.suspend_auction(db, actor, auction_id=auction_id, ground=body.ground, reason=body.reason, now=now)
+    return suspension_out(row)
+
+
+@router.post(
+    "/auctions/{auction_id}/resumption",
+    response_model=SuspensionOut,
+    summary="Resume the trade: the time left of each countdown at the suspension is given back from now; a "
+    "judicial sale resumed after 5 days of its cause ending is a recorded violation (第28条 第4款)",
+    responses=problem_responses(InvalidInput, errors.NotTheCentre, errors.NotSuspended),
+)
+def resume(auction_id: Id, body: ResumptionIn, db: DB, actor: Suspender, now: Now) -> SuspensionOut:
+    row = service.resume_auction(db, actor, auction_id=auction_id, cause_ended_at=body.cause_ended_at, now=now)
+    return suspension_out(row)
+
+
+@router.get(
+    "/auctions/{auction_id}/suspensions",
+    response_model=list[SuspensionOut],
+    summary="Every suspension and resumption of the trade, with its reason (published: 第28条 第3款)",
+)
+def suspensions(auction_id: Id, db: DB, _: Public, now: Now) -> list[SuspensionOut]:
+    auction = _published(db, auction_id, now)
+    return [suspension_out(row) for row in service.suspensions_of(db, auction.id)]
+
+
+@router.post(
+    "/auctions/{auction_id}/cap-lottery",
+    response_model=AuctionOut,
+    summary="After the end, draw by lot among the plates that bid the price cap (最高限价, the centre's rule); the "
+    "seed is SHA-256 of the first signed checkpoint covering the last bid and the sorted plates",
+    responses=problem_responses(errors.NotTheCentre, errors.CapDrawNotNeeded, errors.CapDrawSeedNotPublished, *PHASE),
+)
+def draw_cap_lottery(auction_id: Id, db: DB, actor: Drawer, now: Now) -> AuctionOut:
+    return auction_out(service.draw_cap_lottery(db, actor, auction_id=auction_id, now=now), now)

@@ -148,3 +148,70 @@ class ReserveNotOpened(DomainError):
     status = 409
     message_zh = "保留价尚未开启，不能确认成交结果"
     message_en = "The reserve has not been opened: the result cannot be decided yet"
+
+
+# --- decision 0052: suspension and resumption, the price cap ------------------------------------------------------
+
+
+class AuctionSuspended(_WithMembers):
+    """Refused while the trade is suspended: ``suspended_since`` and ``reason`` in the problem."""
+
+    members = ("suspended_since", "reason")
+    code = "auction_suspended"
+    status = 409
+    message_zh = "交易已于 {suspended_since} 中止（{reason}），恢复前不能{action_zh}"
+    message_en = "The trade is suspended since {suspended_since} ({reason}): you cannot {action_en} until it resumes"
+
+
+class NotSuspended(DomainError):
+    code = "auction_not_suspended"
+    status = 409
+    message_zh = "交易未中止，无需恢复"
+    message_en = "The trade is not suspended: there is nothing to resume"
+
+
+class NotTheCentre(DomainError):
+    code = "auction_centre_mismatch"
+    status = 403
+    message_zh = "只有本交易所属交易中心的工作人员{also_zh}可以办理此事项"
+    message_en = "Only the staff of this trade's centre{also_en} may do this"
+
+
+class PriceCapExceeded(_WithMembers):
+    """Refused above the cap: ``price_cap_fen`` in the problem."""
+
+    members = ("price_cap_fen",)
+    code = "auction_price_cap_exceeded"
+    status = 409
+    message_zh = "报价不得高于最高限价 {cap_yuan} 元；达到最高限价后，可以最高限价报价参与{tie_break_zh}"
+    message_en = (
+        "A bid may not exceed the price cap of {cap_yuan} yuan; at the cap, bid the cap to join the {tie_break_en}"
+    )
+
+
+class CapAlreadyAccepted(DomainError):
+    code = "auction_cap_already_accepted"
+    status = 409
+    message_zh = "本号牌已以最高限价报价"
+    message_en = "This plate has already bid the price cap"
+
+
+class CapDrawPending(DomainError):
+    code = "auction_cap_draw_pending"
+    status = 409
+    message_zh = "有 {count} 个号牌以最高限价报价，须先摇号确定竞得人"
+    message_en = "{count} plates bid the price cap: the lottery must be drawn first"
+
+
+class CapDrawNotNeeded(DomainError):
+    code = "auction_cap_draw_not_needed"
+    status = 409
+    message_zh = "无需摇号：{reason_zh}"
+    message_en = "No lottery is needed: {reason_en}"
+
+
+class CapDrawSeedNotPublished(DomainError):
+    code = "auction_cap_draw_seed_not_published"
+    status = 409
+    message_zh = "最后一次最高限价报价尚未纳入已签名的存证检查点，请稍后再摇号"
+    message_en = "The last bid at the cap is not yet under a signed ledger checkpoint: draw again shortly"

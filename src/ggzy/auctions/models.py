@@ -69,6 +69,34 @@ class Auction(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))  # rules.Outcome, at the close
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # decision 0052: while suspended (中止) the phase is "suspended" whatever the clock says; the reason is the
+    # refusal's; the history is in auction_suspensions
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    # decision 0052: 最高限价 (None: no cap), and when the plates at the cap were separated by lot
+    price_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
+    cap_drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuctionSuspension(Base):
+    """One suspension (中止/暂缓) and its resumption: the ground and the reason, who and when, what was left of each
+    countdown at the suspension (milliseconds) and the ends given back at the resumption."""
+
+    __tablename__ = "auction_suspensions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id"), index=True)
+    ground: Mapped[str] = mapped_column(String(32))  # rules.SuspensionGround
+    reason: Mapped[str] = mapped_column(Text)
+    phase: Mapped[str] = mapped_column(String(16))  # the phase it interrupted
+    suspended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    suspended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    until_start_ms: Mapped[int | None] = mapped_column(BigInteger)
+    bidding_left_ms: Mapped[int | None] = mapped_column(BigInteger)
+    timed_left_ms: Mapped[int | None] = mapped_column(BigInteger)
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resumed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cause_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuctionRegistration(Base):

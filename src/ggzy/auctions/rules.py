@@ -11,6 +11,7 @@ this project holds — the entry says ``centre rules`` and cites no article: the
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -50,6 +51,7 @@ class Phase(StrEnum):
     NOTICE = "notice"  # published, bidding not started
     BIDDING = "bidding"  # the listing period, or the auction's bidding
     TIMED = "timed"  # 限时竞价 after a listing
+    SUSPENDED = "suspended"  # 中止 / 暂缓: nothing moves until resumed (decision 0052)
     ENDED = "ended"  # no more bids; the reserve may be opened and the auction closed
     SOLD = "sold"
     FAILED = "failed"
@@ -88,6 +90,22 @@ class TimedPhase:
     source: str
 
 
+class TieBreak(StrEnum):
+    """How the plates that accepted the price cap are separated."""
+
+    LOTTERY = "lottery"  # 摇号: drawn from a seed anyone can recompute
+    SEALED_BID = "sealed_bid"  # a sealed further bid (not built yet: decision 0052)
+
+
+@dataclass(frozen=True)
+class PriceCap:
+    """最高限价: once a bid reaches the cap, the bidding stops at it; every plate may accept it until the end, and
+    the plates at the cap are separated by ``tie_break``."""
+
+    tie_break: TieBreak
+    source: str
+
+
 @dataclass(frozen=True)
 class AuctionRules:
     key: str
@@ -108,6 +126,9 @@ class AuctionRules:
     timed: TimedPhase | None = None  # the timed phase after a listing
     no_withdrawal_source: str = "拍卖法 第三十六条"
     basis_zh: str = ""
+    cap: PriceCap | None = None  # 最高限价: None, no cap may be set
+    resumption: StatutoryPeriod | None = None  # resumed within this period of the cause ending (a missed one is
+    # a recorded violation, never a lock)
 
 
 _LISTING_NOTICE = statutory_period(
@@ -151,7 +172,17 @@ _JUDICIAL_NOTICE = statutory_period(
     article="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第十二条",
 )
 
+_JUDICIAL_RESUMPTION = statutory_period(
+    "auction.judicial_resumption",
+    name_zh="暂缓期限届满或者中止事由消失后恢复网络司法拍卖",
+    name_en="Resuming a judicial auction after the postponement or the cause of the suspension ends",
+    length=5,
+    unit=DayCount.DAYS,
+    article="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十八条",
+)
+
 RIGHTS = frozenset({TradeKind.LAND, TradeKind.MINING, TradeKind.PROPERTY})
+CAP_BY_LOTTERY = PriceCap(tie_break=TieBreak.LOTTERY, source=CENTRE_RULES)
 TIMED_BIDDING = TimedPhase(minimum_bidders=2, countdown=Countdown(4, CENTRE_RULES), source=CENTRE_RULES)
 
 LISTING = AuctionRules(
@@ -167,6 +198,7 @@ LISTING = AuctionRules(
     reserve_source="拍卖法 第二十八条；企业国有资产法 第五十五条",
     sold_source=CENTRE_RULES,
     timed=TIMED_BIDDING,
+    cap=CAP_BY_LOTTERY,
     basis_zh="企业国有资产法 第五十四条；" + CENTRE_RULES,
 )
 AUCTION = AuctionRules(
@@ -183,6 +215,7 @@ AUCTION = AuctionRules(
     sold_source="拍卖法 第五十一条",
     # online, the hammer falls when the countdown runs out with no higher bid (第51条: 以其他公开表示买定的方式确认)
     extension=Countdown(4, CENTRE_RULES),
+    cap=CAP_BY_LOTTERY,
     basis_zh="拍卖法 第三条、第四十五条、第四十八条、第五十一条",
 )
 JUDICIAL = AuctionRules(
@@ -199,6 +232,7 @@ JUDICIAL = AuctionRules(
     minimum_bidding=timedelta(hours=24),
     minimum_bidding_source="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十条",
     extension=Countdown(5, "最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十条"),
+    resumption=_JUDICIAL_RESUMPTION,
     basis_zh="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第十条、第十一条、第十二条、第二十条、第二十六条",
 )
 
@@ -306,6 +340,7 @@ class Clocked:
     closes_at: datetime  # the end of the bidding phase, extensions included
     timed_requests: int
     timed_closes_at: datetime | None  # the end of the timed phase, once a bid reset it
+    suspended_at: datetime | None = None  # set while suspended (中止): the phase is suspended whatever the clock
 
 
 def timed_end(entry: AuctionRules, state: Clocked) -> datetime | None:
@@ -319,6 +354,8 @@ def timed_end(entry: AuctionRules, state: Clocked) -> datetime | None:
 def phase(entry: AuctionRules, state: Clocked, now: datetime) -> Phase:
     if state.status is not Status.PUBLISHED:
         return Phase(state.status.value)
+    if state.suspended_at is not None:  # from the row, not the clock: a bid timed before it still waits and fails
+        return Phase.SUSPENDED
     if now < state.bidding_start:
         return Phase.NOTICE
     if now < state.closes_at:
@@ -358,3 +395,117 @@ def outcome(*, highest_fen: int | None, reserve_fen: int | None) -> Outcome:
     if reserve_fen is not None and highest_fen < reserve_fen:
         return Outcome.BELOW_RESERVE
     return Outcome.SOLD
+
+
+# --- suspension and resumption (decision 0052) ---------------------------------------------------------------------
+
+SUSPENDABLE = frozenset({Phase.NOTICE, Phase.BIDDING, Phase.TIMED})
+
+
+class SuspensionGround(StrEnum):
+    """Why a trade is suspended, with the text that requires it."""
+
+    SYSTEM_FAILURE = "system_failure"  # 宁波市条例 第25条(一); 网络司法拍卖规定 第28条 第2款
+    FORCE_MAJEURE = "force_majeure"  # 宁波市条例 第25条(二)
+    TITLE_DISPUTE = "title_dispute"  # 宁波市条例 第25条(三)
+    COURT_ORDER = "court_order"  # 网络司法拍卖规定 第28条 第1款, 第36条
+    OTHER_BY_LAW = "other_by_law"  # 宁波市条例 第25条(四): a complaint, a supervisor's order…
+
+    @property
+    def source(self) -> str:
+        return SUSPENSION_SOURCES[self]
+
+
+SUSPENSION_SOURCES = {
+    SuspensionGround.SYSTEM_FAILURE: "宁波市公共资源交易管理条例 第二十五条第一款第（一）项；"
+    "最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十八条第二款",
+    SuspensionGround.FORCE_MAJEURE: "宁波市公共资源交易管理条例 第二十五条第一款第（二）项",
+    SuspensionGround.TITLE_DISPUTE: "宁波市公共资源交易管理条例 第二十五条第一款第（三）项",
+    SuspensionGround.COURT_ORDER: "最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十八条第一款、第三十六条",
+    SuspensionGround.OTHER_BY_LAW: "宁波市公共资源交易管理条例 第二十五条第一款第（四）项",
+}
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """What was left of each countdown at the suspension (None: that end had passed, or there is none)."""
+
+    until_start: timedelta | None
+    bidding: timedelta | None
+    timed: timedelta | None
+
+
+def remaining_at(entry: AuctionRules, state: Clocked, at: datetime) -> Remaining:
+    """The time left, at ``at``, before the bidding starts, before the bidding (listing) ends and before the timed
+    phase ends."""
+    timed = timed_end(entry, state)
+
+    def left(end: datetime | None) -> timedelta | None:
+        return end - at if end is not None and end > at else None
+
+    return Remaining(left(state.bidding_start), left(state.closes_at), left(timed))
+
+
+@dataclass(frozen=True)
+class Resumed:
+    bidding_start: datetime
+    closes_at: datetime
+    timed_closes_at: datetime | None
+
+
+def resumed_times(entry: AuctionRules, state: Clocked, *, suspended_at: datetime, resumed_at: datetime) -> Resumed:
+    """The ends after a resumption: whatever was left of each at the suspension is given back from the resumption,
+    to the microsecond (宁波市条例 第25条 第2款: the trade resumes; nobody loses the time the suspension took). An
+    end already passed stays where it was. The timed phase's end, when still derived from the listing's end, is
+    written down once the listing's end has passed (it would otherwise not move)."""
+    left = remaining_at(entry, state, suspended_at)
+    start = resumed_at + left.until_start if left.until_start is not None else state.bidding_start
+    closes = resumed_at + left.bidding if left.bidding is not None else state.closes_at
+    timed_closes = state.timed_closes_at
+    if left.timed is not None and (state.timed_closes_at is not None or left.bidding is None):
+        timed_closes = resumed_at + left.timed
+    return Resumed(bidding_start=start, closes_at=closes, timed_closes_at=timed_closes)
+
+
+# --- the price cap (decision 0052) ---------------------------------------------------------------------------------
+
+
+class CapVerdict(StrEnum):
+    BELOW = "below"  # an ordinary bid under the cap
+    REACHES = "reaches"  # the first bid at the cap
+    ACCEPTS = "accepts"  # a further plate accepting the cap once reached
+    ABOVE = "above"  # refused
+
+
+def cap_verdict(*, amount_fen: int, cap_fen: int | None, current_fen: int | None) -> CapVerdict:
+    """Where a bid stands against the price cap (no cap: always below)."""
+    if cap_fen is None or amount_fen < cap_fen:
+        return CapVerdict.BELOW
+    if amount_fen > cap_fen:
+        return CapVerdict.ABOVE
+    return CapVerdict.ACCEPTS if current_fen == cap_fen else CapVerdict.REACHES
+
+
+def cap_on_grid(*, cap_fen: int, start_fen: int, increment_fen: int) -> bool:
+    """A cap a bid can reach exactly: the start price plus whole increments."""
+    return cap_fen >= start_fen and (cap_fen - start_fen) % increment_fen == 0
+
+
+@dataclass(frozen=True)
+class CapDraw:
+    seed_hex: str
+    plates: tuple[str, ...]  # sorted: the order the index counts in
+    winner: str
+
+
+def cap_lottery(*, auction_id: int, root_hash_hex: str, tree_size: int, plates: list[str]) -> CapDraw:
+    """摇号 among the plates at the cap, from published inputs only: seed = SHA-256 of
+    ``"ggzy-auction-cap-lottery/v1|<auction id>|<tree size>|<root hash hex>|<plates sorted, comma-joined>"``
+    (the first signed ledger checkpoint covering the last bid at the cap: unknown to anyone while bids could still
+    be made); the winner is the sorted plates' entry at ``seed mod n``. Anyone can recompute it."""
+    ordered = tuple(sorted(set(plates)))
+    if not ordered:
+        raise ValueError("no plate to draw from")
+    text = f"ggzy-auction-cap-lottery/v1|{auction_id}|{tree_size}|{root_hash_hex}|{','.join(ordered)}"
+    seed = hashlib.sha256(text.encode()).hexdigest()
+    return CapDraw(seed_hex=seed, plates=ordered, winner=ordered[int(seed, 16) % len(ordered)])

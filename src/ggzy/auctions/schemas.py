@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ggzy.auctions.rules import Method, Phase, TradeKind
-from ggzy.core.inputs import Ascii, Id, Moment, Name
+from ggzy.auctions.rules import Method, Phase, SuspensionGround, TradeKind
+from ggzy.core.inputs import Ascii, Id, Moment, Name, Text
 
 MAX_FEN = 10**15  # ten trillion yuan: beyond any trade, within a 64-bit column
 
@@ -28,6 +28,9 @@ class AuctionIn(BaseModel):
     )
     viewing_start: Moment | None = None
     viewing_end: Moment | None = None
+    price_cap_fen: int | None = Field(
+        default=None, ge=1, le=MAX_FEN, description="最高限价, 分 (decision 0052): where the rules allow a cap"
+    )
 
 
 class AuctionOut(BaseModel):
@@ -52,6 +55,9 @@ class AuctionOut(BaseModel):
     reserve_fen: int | None = Field(description="Only once opened at the end")
     outcome: str | None
     published_at: datetime | None
+    suspended_at: datetime | None = Field(default=None, description="Since when the trade is suspended (中止)")
+    suspension_reason: str | None = None
+    price_cap_fen: int | None = Field(default=None, description="最高限价, 分")
 
 
 class RegistrationOut(BaseModel):
@@ -95,3 +101,32 @@ class ReserveKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     data_key: Ascii = Field(max_length=200, description="Base64 data key, unwrapped with the holder's own key")
+
+
+class SuspensionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ground: SuspensionGround = Field(description="The ground in the law (宁波市条例 第25条; 网络司法拍卖规定 第28条)")
+    reason: Text = Field(min_length=2, max_length=1000, description="The reason, published (第28条 第3款)")
+
+
+class ResumptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cause_ended_at: Moment | None = Field(
+        default=None,
+        description="When the postponement expired or the cause ended (a judicial sale resumes within 5 days of it)",
+    )
+
+
+class SuspensionOut(BaseModel):
+    auction_id: int
+    ground: str
+    reason: str
+    phase: str = Field(description="The phase it interrupted")
+    suspended_at: datetime
+    until_start_ms: int | None
+    bidding_left_ms: int | None = Field(description="What was left of the bidding (listing) at the suspension")
+    timed_left_ms: int | None = Field(description="What was left of the timed phase at the suspension")
+    resumed_at: datetime | None
+    cause_ended_at: datetime | None

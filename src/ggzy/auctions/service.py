@@ -13,46 +13,56 @@ import hashlib
 import io
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.auctions import rules
-from ggzy.auctions.access import check_may_bid, check_seller
+from ggzy.auctions.access import check_centre_staff, check_may_bid, check_may_suspend, check_seller
 from ggzy.auctions.errors import (
     AuctionPhaseWrong,
+    AuctionSuspended,
     BiddingClosed,
     BidNotInIncrements,
     BidReplayDiffers,
     BidTooLow,
+    CapAlreadyAccepted,
+    CapDrawNotNeeded,
+    CapDrawPending,
+    CapDrawSeedNotPublished,
     DepositNotPaid,
     NoRulesForTrade,
     NotInTimedBidding,
     NotRegistered,
+    NotSuspended,
+    NotTheCentre,
     NotTheReserveHolder,
+    PriceCapExceeded,
     ReserveAlreadySealed,
     ReserveEnvelopeWrong,
     ReserveNotOpened,
     ReserveNotSealedHere,
     ScheduleBreaksRules,
 )
-from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
+from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration, AuctionSuspension
 from ggzy.auctions.rules import AuctionRules, Method, Phase, ReserveRule, Status, TradeKind
 from ggzy.core import screening
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import as_utc
 from ggzy.core.errors import InvalidInput, NotFound
-from ggzy.core.events import changes_state, record_event
+from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.money import format_yuan
 from ggzy.core.permissions import Principal
 from ggzy.core.screening import Checkpoint
+from ggzy.core.violations import missed, record_missed, violation_entry
 from ggzy.crypto.envelope import parse_header, read_envelope_header, verify_bid
 from ggzy.crypto.envelope.header import check_ciphertext
 from ggzy.entities.login import trust_store
 from ggzy.entities.service import find_user, get_entity
 from ggzy.finance import views as deposits
+from ggzy.ledger.service import first_checkpoint_covering
 from ggzy.tendering import service as tendering
 
 # 号牌: 8 characters of an alphabet without look-alikes (32⁸ ≈ 10¹²), drawn at random: it says nothing of its bidder
@@ -75,6 +85,7 @@ def clocked(auction: Auction) -> rules.Clocked:
     return rules.Clocked(
         status=Status(auction.status), bidding_start=auction.bidding_start, closes_at=auction.closes_at,
         timed_requests=auction.timed_requests, timed_closes_at=auction.timed_closes_at,
+        suspended_at=auction.suspended_at,
     )  # fmt: skip
 
 
@@ -107,7 +118,14 @@ def _record(db: Session, actor: Principal, auction: Auction, action: str, payloa
     )  # fmt: skip
 
 
-def _wrong_phase(auction: Auction, now: datetime, action_zh: str, action_en: str) -> AuctionPhaseWrong:
+def _wrong_phase(
+    auction: Auction, now: datetime, action_zh: str, action_en: str
+) -> AuctionPhaseWrong | AuctionSuspended:
+    if auction.suspended_at is not None and auction.status == Status.PUBLISHED.value:
+        return AuctionSuspended(
+            field="auction_id", suspended_since=as_utc(auction.suspended_at).isoformat(timespec="milliseconds"),
+            reason=auction.suspension_reason or "", action_zh=action_zh, action_en=action_en,
+        )  # fmt: skip
     return AuctionPhaseWrong(
         field="auction_id", phase=phase_of(auction, now).value, action_zh=action_zh, action_en=action_en
     )
@@ -129,6 +147,7 @@ class AuctionDraft:
     reserve_holder_user_id: int | None = None
     viewing_start: datetime | None = None
     viewing_end: datetime | None = None
+    price_cap_fen: int | None = None  # 最高限价 (decision 0052), where the entry allows one
 
 
 @changes_state("auction.created")
@@ -144,6 +163,7 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
         choices = ", ".join(e.method.value for e in rules.REGISTRY if draft.trade_kind in e.kinds)
         raise NoRulesForTrade(field="method", kind=draft.trade_kind.value, method=draft.method.value, choices=choices)
     _check_holder(db, entry, project.owner_id, draft.reserve_holder_user_id)
+    _check_cap_setting(entry, draft)
     auction = Auction(
         tender_id=tender.id, centre_id=project.centre_id, trade_kind=draft.trade_kind.value,
         method=draft.method.value, rules_key=entry.key, rules_version=entry.version, title=draft.title,
@@ -151,13 +171,15 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
         reserve_holder_user_id=draft.reserve_holder_user_id, viewing_start=draft.viewing_start,
         viewing_end=draft.viewing_end, bidding_start=draft.bidding_start, bidding_end=draft.bidding_end,
         closes_at=draft.bidding_end, timed_requests=0, last_sequence=0, created_by=actor.user_id, created_at=now,
+        price_cap_fen=draft.price_cap_fen,
     )  # fmt: skip
     db.add(auction)
     db.flush()
     _record(
         db, actor, auction, "auction.created",
         {"tender_id": tender.id, "trade_kind": auction.trade_kind, "method": auction.method, "rules": entry.key,
-         "start_price_fen": auction.start_price_fen, "increment_fen": auction.increment_fen},
+         "start_price_fen": auction.start_price_fen, "increment_fen": auction.increment_fen}
+        | ({"price_cap_fen": draft.price_cap_fen} if draft.price_cap_fen is not None else {}),
         now,
     )  # fmt: skip
     return auction
@@ -356,21 +378,27 @@ def place_bid(
         raise _wrong_phase(auction, now, "报价", "bid")
     if current is Phase.TIMED and not registration.wants_timed:
         raise NotInTimedBidding(field="auction_id")
-    _check_amount(auction, amount_fen)
+    verdict = _check_cap(entry, auction, amount_fen, db=db, registration=registration)
+    if verdict is not rules.CapVerdict.ACCEPTS:
+        _check_amount(auction, amount_fen)
     auction.last_sequence += 1
     bid = AuctionBid(
         auction_id=auction.id, registration_id=registration.id, plate=registration.plate, amount_fen=amount_fen,
         sequence=auction.last_sequence, phase=current.value, placed_at=now, client_bid_id=client_bid_id,
     )  # fmt: skip
     db.add(bid)
-    auction.current_price_fen, auction.current_plate = amount_fen, registration.plate
-    if current is Phase.TIMED:
+    if verdict is rules.CapVerdict.ACCEPTS:  # at the cap already: the price and the countdowns stay (decision 0052)
+        pass
+    elif current is Phase.TIMED:
         assert entry.timed is not None
+        auction.current_price_fen, auction.current_plate = amount_fen, registration.plate
         ends = rules.timed_end(entry, state)
         assert ends is not None
         auction.timed_closes_at = entry.timed.countdown.end_after(ends, now)
-    elif entry.extension is not None:
-        auction.closes_at = entry.extension.end_after(auction.closes_at, now)
+    else:
+        auction.current_price_fen, auction.current_plate = amount_fen, registration.plate
+        if entry.extension is not None:
+            auction.closes_at = entry.extension.end_after(auction.closes_at, now)
     db.flush()
     ends_at = bidding_ends_at(auction, now)
     _record(
@@ -486,6 +514,7 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
         raise _wrong_phase(auction, now, "确认成交结果", "close the auction")
     if auction.reserve_sealed_at is not None and auction.reserve_opened_at is None:
         raise ReserveNotOpened(field="auction_id")
+    check_cap_settled(db, auction)
     result = rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
     auction.status = (Status.SOLD if result is rules.Outcome.SOLD else Status.FAILED).value
     auction.outcome, auction.closed_at = result.value, now
@@ -494,6 +523,240 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
         db, actor, auction, "auction.closed",
         {"outcome": result.value, "plate": auction.current_plate, "price_fen": auction.current_price_fen,
          "reserve_fen": auction.reserve_fen},
+        now,
+    )  # fmt: skip
+    return auction
+
+
+# --- suspension and resumption (decision 0052) --------------------------------------------------------------------
+
+
+def suspensions_of(db: Session, auction_id: int) -> list[AuctionSuspension]:
+    query = select(AuctionSuspension).where(AuctionSuspension.auction_id == auction_id).order_by(AuctionSuspension.id)
+    return list(db.scalars(query))
+
+
+def _open_suspension(db: Session, auction_id: int) -> AuctionSuspension | None:
+    query = select(AuctionSuspension).where(
+        AuctionSuspension.auction_id == auction_id, AuctionSuspension.resumed_at.is_(None)
+    )
+    return db.scalar(query)
+
+
+def _may_suspend(db: Session, actor: Principal, auction: Auction) -> Principal:
+    project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
+    judicial = auction.trade_kind == TradeKind.JUDICIAL.value
+    return check_may_suspend(actor, project, centre_id=auction.centre_id, judicial=judicial)
+
+
+def _ms(left: timedelta | None) -> int | None:
+    return None if left is None else left // timedelta(milliseconds=1)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else as_utc(moment).isoformat(timespec="microseconds")
+
+
+@changes_state("auction.suspended")
+def suspend_auction(
+    db: Session, actor: Principal, *, auction_id: int, ground: rules.SuspensionGround, reason: str, now: datetime
+) -> AuctionSuspension:
+    """中止 (宁波市公共资源交易管理条例 第二十五条; 网络司法拍卖规定 第二十八条): during the notice, the bidding or the
+    timed bidding, the centre's staff (in a judicial sale also the court) stop the trade with its ground and reason,
+    published with the event (第二十八条 第三款: 公告原因或者理由). From then on nothing moves: no bid, no plate, no
+    close; the countdowns are frozen with what was left of each."""
+    auction = _locked(db, auction_id)  # the one writer: a bid before this is in, a bid after it is refused
+    actor = _may_suspend(db, actor, auction)
+    current = phase_of(auction, now)
+    if current not in rules.SUSPENDABLE:
+        raise _wrong_phase(auction, now, "中止交易", "suspend the trade")
+    text = reason.strip()
+    if not text:
+        raise InvalidInput(field="reason", reason_zh="请写明中止的原因或者理由", reason_en="give the reason")
+    left = rules.remaining_at(entry_of(auction), clocked(auction), now)
+    suspension = AuctionSuspension(
+        auction_id=auction.id, ground=ground.value, reason=text, phase=current.value, suspended_at=now,
+        suspended_by=actor.user_id, until_start_ms=_ms(left.until_start), bidding_left_ms=_ms(left.bidding),
+        timed_left_ms=_ms(left.timed),
+    )  # fmt: skip
+    db.add(suspension)
+    auction.suspended_at, auction.suspension_reason = now, text
+    db.flush()
+    _record(
+        db, actor, auction, "auction.suspended",
+        {"ground": ground.value, "source": ground.source, "reason": text, "phase": current.value,
+         "suspended_at": _iso(now), "until_start_ms": suspension.until_start_ms,
+         "bidding_left_ms": suspension.bidding_left_ms, "timed_left_ms": suspension.timed_left_ms},
+        now,
+    )  # fmt: skip
+    return suspension
+
+
+@changes_state("auction.resumed")
+def resume_auction(
+    db: Session, actor: Principal, *, auction_id: int, cause_ended_at: datetime | None = None, now: datetime
+) -> AuctionSuspension:
+    """恢复: the trade goes on where it stopped — what was left of each countdown at the suspension is given back from
+    now (the bidding's start, the bidding's or listing's end, the timed phase's end), both times recorded. Where the
+    entry has a resumption period (网络司法拍卖规定 第二十八条 第四款: within five days of the cause ending), a late
+    resumption is recorded as a violation, never refused. ``cause_ended_at``: when the postponement expired or the
+    cause disappeared; not given, the period is counted from the suspension itself."""
+    auction = _locked(db, auction_id)
+    actor = _may_suspend(db, actor, auction)
+    suspension = _open_suspension(db, auction.id)
+    if auction.suspended_at is None or suspension is None or auction.status != Status.PUBLISHED.value:
+        raise NotSuspended(field="auction_id")
+    suspended_at = as_utc(auction.suspended_at)
+    if cause_ended_at is not None and not suspended_at <= cause_ended_at <= now:
+        raise InvalidInput(
+            field="cause_ended_at", reason_zh="须在中止之后、恢复之前",
+            reason_en="must fall between the suspension and now",
+        )  # fmt: skip
+    entry = entry_of(auction)
+    resumed_at = max(now, suspended_at)
+    times = rules.resumed_times(entry, clocked(auction), suspended_at=suspended_at, resumed_at=resumed_at)
+    before = {"bidding_start": _iso(auction.bidding_start), "closes_at": _iso(auction.closes_at),
+              "timed_closes_at": _iso(auction.timed_closes_at)}  # fmt: skip
+    auction.bidding_start, auction.closes_at = times.bidding_start, times.closes_at
+    auction.timed_closes_at = times.timed_closes_at
+    auction.suspended_at, auction.suspension_reason = None, None
+    suspension.resumed_at, suspension.resumed_by, suspension.cause_ended_at = now, actor.user_id, cause_ended_at
+    late = None
+    if entry.resumption is not None:
+        counted_from = rules.china_day(cause_ended_at or suspended_at)
+        due = entry.resumption.last_day(working_day_calendar(db), counted_from)
+        late = missed(entry.resumption, due=due, happened_on=rules.china_day(now))
+    db.flush()
+    event = record_event(
+        db, actor, action="auction.resumed", subject_type="auction", subject_id=auction.id,
+        centre_id=auction.centre_id, now=now,
+        payload={"suspended_at": _iso(suspended_at), "resumed_at": _iso(now), "cause_ended_at": _iso(cause_ended_at),
+                 "until_start_ms": suspension.until_start_ms, "bidding_left_ms": suspension.bidding_left_ms,
+                 "timed_left_ms": suspension.timed_left_ms, "before": before,
+                 "after": {"bidding_start": _iso(auction.bidding_start), "closes_at": _iso(auction.closes_at),
+                           "timed_closes_at": _iso(auction.timed_closes_at)}}
+        | violation_entry(late),
+    )  # fmt: skip
+    record_missed(db, late, subject_type="auction", subject_id=auction.id, event=event)
+    return suspension
+
+
+# --- the price cap (decision 0052) --------------------------------------------------------------------------------
+
+
+def _check_cap_setting(entry: AuctionRules, draft: AuctionDraft) -> None:
+    if draft.price_cap_fen is None:
+        return
+    if entry.cap is None:
+        raise InvalidInput(
+            field="price_cap_fen", reason_zh=f"{entry.name_zh}不设最高限价", reason_en=f"a {entry.name_en} has no cap"
+        )
+    if not rules.cap_on_grid(
+        cap_fen=draft.price_cap_fen, start_fen=draft.start_price_fen, increment_fen=draft.increment_fen
+    ):
+        raise InvalidInput(
+            field="price_cap_fen", reason_zh="须为起始价加整数倍加价幅度",
+            reason_en="must be the start price plus whole increments",
+        )  # fmt: skip
+
+
+_TIE_BREAK_WORDS = {rules.TieBreak.LOTTERY: ("摇号", "lottery"), rules.TieBreak.SEALED_BID: ("密封报价", "sealed bid")}
+
+
+def _check_cap(
+    entry: AuctionRules, auction: Auction, amount_fen: int, *, db: Session, registration: AuctionRegistration
+) -> rules.CapVerdict:
+    verdict = rules.cap_verdict(
+        amount_fen=amount_fen, cap_fen=auction.price_cap_fen, current_fen=auction.current_price_fen
+    )
+    if verdict is rules.CapVerdict.ABOVE:
+        assert auction.price_cap_fen is not None
+        assert entry.cap is not None
+        words = _TIE_BREAK_WORDS[entry.cap.tie_break]
+        raise PriceCapExceeded(
+            field="amount_fen", price_cap_fen=auction.price_cap_fen, cap_yuan=format_yuan(auction.price_cap_fen),
+            tie_break_zh=words[0], tie_break_en=words[1],
+        )  # fmt: skip
+    if verdict is rules.CapVerdict.ACCEPTS and registration.plate in plates_at_cap(db, auction):
+        raise CapAlreadyAccepted(field="amount_fen")
+    capped = auction.price_cap_fen is not None and auction.current_price_fen == auction.price_cap_fen
+    if verdict is rules.CapVerdict.BELOW and capped:  # at the cap, the only bid left is the cap itself
+        assert auction.price_cap_fen is not None
+        raise BidTooLow(
+            field="amount_fen", minimum_yuan=format_yuan(auction.price_cap_fen),
+            current_price_fen=auction.current_price_fen, current_yuan=format_yuan(auction.price_cap_fen),
+            increment_yuan=format_yuan(auction.increment_fen), minimum_fen=auction.price_cap_fen,
+        )  # fmt: skip
+    return verdict
+
+
+def plates_at_cap(db: Session, auction: Auction) -> list[str]:
+    """The plates that bid the cap, in the order they did."""
+    if auction.price_cap_fen is None:
+        return []
+    query = (
+        select(AuctionBid.plate)
+        .where(AuctionBid.auction_id == auction.id, AuctionBid.amount_fen == auction.price_cap_fen)
+        .order_by(AuctionBid.sequence)
+    )
+    return list(db.scalars(query))
+
+
+def check_cap_settled(db: Session, auction: Auction) -> None:
+    """Before the close: several plates at the cap must have been separated (the single one wins outright)."""
+    if auction.cap_drawn_at is not None:
+        return
+    count = len(plates_at_cap(db, auction))
+    if count > 1:
+        raise CapDrawPending(field="auction_id", count=count)
+
+
+def _last_cap_event(db: Session, auction: Auction) -> Event:
+    assert auction.price_cap_fen is not None
+    query = (
+        select(Event)
+        .where(Event.subject_type == "auction", Event.subject_id == str(auction.id),
+               Event.action == "auction.bid_placed")
+        .order_by(Event.id.desc())
+        .limit(1)
+    )  # fmt: skip
+    event = db.scalar(query)
+    assert event is not None  # the cap was reached by a bid
+    return event
+
+
+@changes_state("auction.cap_lottery_drawn")
+def draw_cap_lottery(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
+    """摇号 after the end among the plates that bid the cap (the centre's rule, decision 0052): seeded by the first
+    signed ledger checkpoint covering the last bid (no one could know it while bids were open) and the plates sorted,
+    recomputable by anyone (:func:`ggzy.auctions.rules.cap_lottery`); the winner becomes the current plate, and the
+    close sells to it at the cap."""
+    auction = _locked(db, auction_id)
+    staff = check_centre_staff(actor, auction.centre_id)
+    if staff is None:
+        raise NotTheCentre(field="auction_id", also_zh="", also_en="")
+    if phase_of(auction, now) is not Phase.ENDED:
+        raise _wrong_phase(auction, now, "摇号", "draw the lottery")
+    entry, plates = entry_of(auction), plates_at_cap(db, auction)
+    if entry.cap is None or entry.cap.tie_break is not rules.TieBreak.LOTTERY or auction.cap_drawn_at is not None:
+        raise CapDrawNotNeeded(field="auction_id", reason_zh="本交易不以摇号确定", reason_en="not decided by lot here")
+    if len(plates) < 2:
+        raise CapDrawNotNeeded(
+            field="auction_id", reason_zh="以最高限价报价的号牌不足两个", reason_en="fewer than two plates bid the cap"
+        )
+    checkpoint = first_checkpoint_covering(db, event_id=_last_cap_event(db, auction).id)
+    if checkpoint is None:
+        raise CapDrawSeedNotPublished(field="auction_id")
+    draw = rules.cap_lottery(
+        auction_id=auction.id, root_hash_hex=checkpoint.root_hash.hex(), tree_size=checkpoint.size, plates=plates
+    )
+    auction.current_plate, auction.cap_drawn_at = draw.winner, now
+    db.flush()
+    _record(
+        db, staff, auction, "auction.cap_lottery_drawn",
+        {"method": "ggzy-auction-cap-lottery/v1", "seed_tree_size": checkpoint.size,
+         "seed_root_hash": checkpoint.root_hash.hex(), "plates": list(draw.plates), "seed": draw.seed_hex,
+         "winner": draw.winner, "price_cap_fen": auction.price_cap_fen, "source": entry.cap.source},
         now,
     )  # fmt: skip
     return auction

@@ -93,6 +93,8 @@ class Permission(StrEnum):
     AUCTION_MANAGE = "auction.manage"
     AUCTION_RESERVE = "auction.reserve"
     AUCTION_BID = "auction.bid"
+    AUCTION_SUSPEND = "auction.suspend"
+    AUCTION_DRAW = "auction.draw"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -201,6 +203,9 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.AUCTION_MANAGE: frozenset({Role.OWNER, Role.AGENT}),
     Permission.AUCTION_RESERVE: frozenset({Role.OWNER}),
     Permission.AUCTION_BID: frozenset({Role.BIDDER}),
+    # 中止/恢复 (decision 0052): the centre's staff; the owner only where it is the court (checked in the service)
+    Permission.AUCTION_SUSPEND: frozenset({Role.CENTRE_STAFF, Role.OWNER}),
+    Permission.AUCTION_DRAW: frozenset({Role.CENTRE_STAFF}),
 }
 
 
