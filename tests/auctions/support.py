@@ -20,10 +20,20 @@ from ggzy.crypto.certificates import load_certificate
 from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
 from ggzy.entities.models import Entity, User
 from ggzy.finance import service as finance
+from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
+from ggzy.tendering.procedures import Method as TenderMethod
 from tests.conftest import TEST_NOW
-from tests.factories import bidder_user, factory_ca, issue, principal, trust_factory_ca
-from tests.finance.support import DEPOSIT_FEN, deposit_tender, notice, opened
+from tests.factories import (
+    bidder_user,
+    factory_ca,
+    issue,
+    load_test_calendar,
+    make_accepted_project,
+    principal,
+    trust_factory_ca,
+)
+from tests.finance.support import DEPOSIT_FEN, notice, opened
 
 YUAN = 100
 START = 1_000_000 * YUAN  # 1,000,000.00 yuan
@@ -63,6 +73,34 @@ class Trade:
     setup: dict
 
 
+TRADE_TYPE_OF = {
+    TradeKind.LAND: "land",
+    TradeKind.MINING: "mining",
+    TradeKind.PROPERTY: "property",
+    TradeKind.JUDICIAL: "property",
+}
+
+
+def rights_round(
+    db: Session, *, trade_type: str = "land", deposit_fen: int | None = DEPOSIT_FEN, publish: bool = True
+) -> tuple[Tender, dict]:
+    """A land, mining or property project's deposit round (procedure ``rights``, decision 0051) published at
+    TEST_NOW, its deposit deadline 25 days later."""
+    load_test_calendar(db)
+    setup = make_accepted_project(db, trade_type=trade_type)
+    agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+    tender = tendering.create_tender(
+        db, agent, lot_id=setup["lots"][0].id, procedure_key="rights", method=TenderMethod.HIGHEST_PRICE,
+        title="竞买保证金", notice_text="出让公告正文", documents_until=TEST_NOW + timedelta(days=10),
+        bid_deadline=TEST_NOW + timedelta(days=25), invited_entity_ids=[], now=TEST_NOW, deposit_fen=deposit_fen,
+        bid_validity_days=90 if deposit_fen is not None else None,
+    )  # fmt: skip
+    tendering.attach_documents(db, agent, tender_id=tender.id, sha256="d" * 64, name="f.pdf", size=1, now=TEST_NOW)
+    if publish:
+        tendering.publish_tender(db, agent, tender_id=tender.id, now=TEST_NOW)
+    return tender, setup
+
+
 def schedule_of(kind: TradeKind, method: Method) -> dict[str, object]:
     if kind is TradeKind.JUDICIAL:
         return {"bidding_start": JUDICIAL_START, "bidding_end": JUDICIAL_END}
@@ -80,7 +118,7 @@ def make_trade(
 ) -> Trade:  # fmt: skip
     """A published listing (or auction) of a right; its deposits are those of a round published at TEST_NOW whose
     deposit deadline is 25 days later."""
-    tender, setup = deposit_tender(db, trade_type="other")
+    tender, setup = rights_round(db, trade_type=TRADE_TYPE_OF[kind])
     seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
     holder_user = setup["owner_user"]
     sealed = kind is not TradeKind.JUDICIAL
@@ -167,7 +205,7 @@ def counts(db: Session, auction_id: int) -> tuple[int, int]:
 def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     """The call that records ``action`` once, everything before it done (for the event walk)."""
     if action == "auction.created":
-        tender, setup = deposit_tender(db, trade_type="other")
+        tender, setup = rights_round(db)
         seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
         draft = service.AuctionDraft(
             tender_id=tender.id, trade_kind=TradeKind.LAND, method=Method.LISTING, title="地块",

@@ -47,6 +47,18 @@ Bidder = Annotated[Principal, Depends(require(Permission.AUCTION_BID))]
 PHASE = (errors.AuctionPhaseWrong,)
 
 
+CREATE_REFUSALS = (
+    NotFound,
+    InvalidInput,
+    errors.NoRulesForTrade,
+    errors.NotTheSeller,
+    errors.RoundNotForRights,
+    errors.TradeKindMismatch,
+    errors.RoundDepositMissing,
+    errors.RoundTaken,
+)
+
+
 def auction_out(auction: Auction, now: datetime) -> AuctionOut:
     return AuctionOut(
         id=auction.id, tender_id=auction.tender_id, trade_kind=auction.trade_kind, method=auction.method,
@@ -81,7 +93,7 @@ def _b64(text: str, field: str) -> bytes:
 
 def _published(db: DB, auction_id: int, now: datetime) -> Auction:
     auction = service.get_auction(db, auction_id)
-    if service.phase_of(auction, now) is Phase.DRAFT:  # a draft is its seller's business only
+    if service.phase_of(auction, now) is Phase.DRAFT:  # a draft is its seller's business only (public reads)
         raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
     return auction
 
@@ -91,7 +103,16 @@ def _published(db: DB, auction_id: int, now: datetime) -> Auction:
     status_code=201,
     response_model=AuctionOut,
     summary="Create a draft listing (挂牌) or auction (拍卖) of a right, under its registry entry",
-    responses=problem_responses(NotFound, InvalidInput, errors.NoRulesForTrade, errors.NotTheSeller),
+    responses=problem_responses(
+        NotFound,
+        InvalidInput,
+        errors.NoRulesForTrade,
+        errors.NotTheSeller,
+        errors.RoundNotForRights,
+        errors.TradeKindMismatch,
+        errors.RoundDepositMissing,
+        errors.RoundTaken,
+    ),
 )
 def create(body: AuctionIn, db: DB, actor: Seller, now: Now) -> AuctionOut:
     draft = service.AuctionDraft(**body.model_dump())
@@ -108,9 +129,14 @@ def publish(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
     return auction_out(service.publish_auction(db, actor, auction_id=auction_id, now=now), now)
 
 
-@router.get("/auctions/{auction_id}", response_model=AuctionOut, summary="The auction by the server's clock")
-def read(auction_id: Id, db: DB, _: Public, now: Now) -> AuctionOut:
-    return auction_out(_published(db, auction_id, now), now)
+@router.get(
+    "/auctions/{auction_id}",
+    response_model=AuctionOut,
+    summary="The auction by the server's clock (a draft: to its seller only, 404 to anyone else)",
+    responses=problem_responses(NotFound),
+)
+def read(auction_id: Id, db: DB, actor: Public, now: Now) -> AuctionOut:
+    return auction_out(service.visible_auction(db, actor, auction_id), now)  # a draft: its seller's only
 
 
 @router.get(
@@ -166,6 +192,7 @@ def ask_for_timed_bidding(auction_id: Id, db: DB, actor: Bidder, now: Now) -> Re
             errors.BidNotInIncrements,
             errors.BiddingClosed,
             errors.BidReplayDiffers,
+            errors.DepositNoLongerHeld,
             *PHASE,
         ),
     },

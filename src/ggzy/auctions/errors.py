@@ -148,3 +148,41 @@ class ReserveNotOpened(DomainError):
     status = 409
     message_zh = "保留价尚未开启，不能确认成交结果"
     message_en = "The reserve has not been opened: the result cannot be decided yet"
+
+
+class RoundNotForRights(DomainError):
+    code = "auction_round_not_rights"
+    status = 422
+    message_zh = "拍卖（挂牌）须设于土地、矿业权或国有产权项目的竞买保证金轮次（rights），不能设于“{procedure_zh}”轮次"
+    message_en = (
+        "A listing or auction is held on the deposit round (rights) of a land, mining or property project, not on "
+        "a round of {procedure_en}"
+    )
+
+
+class TradeKindMismatch(DomainError):
+    code = "auction_trade_kind_mismatch"
+    status = 422
+    message_zh = "{trade_type_zh}项目不能以“{kind}”交易（可选：{choices}）"
+    message_en = "A {trade_type_en} project cannot be sold as {kind} (choose from {choices})"
+
+
+class RoundDepositMissing(DomainError):
+    code = "auction_round_deposit_missing"
+    status = 422
+    message_zh = "竞买保证金轮次须载明保证金金额：竞买人交纳保证金后方取得竞买资格（网络司法拍卖规定 第十七条）"
+    message_en = "The deposit round must state the deposit: a bidder is admitted on its paid deposit"
+
+
+class RoundTaken(DomainError):
+    code = "auction_round_taken"
+    status = 409
+    message_zh = "该保证金轮次已有拍卖（挂牌）项目（编号 {auction_id}），一个轮次只能设一个"
+    message_en = "This deposit round already holds auction {auction_id}: one auction per round"
+
+
+class DepositNoLongerHeld(DomainError):
+    code = "auction_deposit_no_longer_held"
+    status = 409
+    message_zh = "竞买保证金已退还或不足，号牌已失效，不能{action_zh}"
+    message_en = "Your deposit has been refunded or is no longer in full: your plate is void, you cannot {action_en}"

@@ -36,7 +36,8 @@ class Auction(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    # one auction per deposit round (review M1, migration 0045)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True, unique=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
     trade_kind: Mapped[str] = mapped_column(String(16))  # rules.TradeKind
     method: Mapped[str] = mapped_column(String(16))  # rules.Method

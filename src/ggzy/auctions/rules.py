@@ -18,6 +18,7 @@ from enum import StrEnum
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import to_china_time
 from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
+from ggzy.core.trade_types import TradeType
 
 CENTRE_RULES = "交易中心规则（国家土地、矿业权及产权交易规定，本项目未收录其文本）"
 
@@ -203,6 +204,14 @@ JUDICIAL = AuctionRules(
 )
 
 REGISTRY: tuple[AuctionRules, ...] = (LISTING, AUCTION, JUDICIAL)
+
+# What a project of each trade type may sell (decision 0051): its own right, or, in a judicial sale, whichever right
+# the court seized (网络司法拍卖规定 第二条: a court sells by online auction what it disposes of by auction)
+KINDS_OF_TRADE_TYPE: dict[TradeType, frozenset[TradeKind]] = {
+    TradeType.LAND: frozenset({TradeKind.LAND, TradeKind.JUDICIAL}),
+    TradeType.MINING: frozenset({TradeKind.MINING, TradeKind.JUDICIAL}),
+    TradeType.PROPERTY: frozenset({TradeKind.PROPERTY, TradeKind.JUDICIAL}),
+}
 
 
 def rules_for(kind: TradeKind, method: Method) -> AuctionRules | None:
