@@ -4,6 +4,7 @@ deposit no longer backing a plate, and refusals leaving no row and no event."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -12,28 +13,36 @@ from sqlalchemy.orm import Session
 
 from ggzy.auctions import errors, service
 from ggzy.auctions.models import Auction
-from ggzy.auctions.rules import Method, TradeKind
-from ggzy.core.permissions import SYSTEM, Permission
-from ggzy.finance import refunds
+from ggzy.auctions.rules import CENTRE_RULES, RIGHTS_REFUND, Method, TradeKind, china_day
+from ggzy.core.calendar_store import working_day_calendar
+from ggzy.core.events import events_for
+from ggzy.core.permissions import SYSTEM, Permission, Principal
+from ggzy.finance import refund_triggers, refunds
 from ggzy.finance import service as finance
+from ggzy.finance.models import RefundOrderRow
 from ggzy.finance.refund_rules import RefundGround
 from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import Method as TenderMethod
 from ggzy.tendering.procedures import NoTenderProcedure, ProcedureNotForTradeType
 from tests.auctions.support import (
+    JUDICIAL_END,
+    JUDICIAL_START,
     LISTING_END,
     LISTING_START,
+    RESERVE,
     START,
     STEP,
+    Trade,
     bid,
     counts,
     make_trade,
     registered,
     rights_round,
+    seal_reserve_envelope,
 )
 from tests.conftest import TEST_NOW
 from tests.factories import event_count, make_accepted_project, principal
-from tests.finance.support import BASIS, RATE, deposit_tender
+from tests.finance.support import BASIS, DEPOSIT_FEN, RATE, deposit_tender
 
 DURING = LISTING_START + timedelta(days=1)
 
@@ -139,3 +148,68 @@ def test_a_refunded_deposit_no_longer_backs_a_plate(db: Session) -> None:
     bid(db, trade, keeps, START, DURING)  # the other plate's deposit is held
     assert counts(db, trade.auction.id)[0] == before[0] + 1
     assert finance.sub_account_of(db, tender_id=trade.tender.id, entity_id=leaves.entity_id) is not None
+
+
+# --- the deposits at the close (decision 0051) ------------------------------------------------------------------------
+
+
+def _orders(db: Session, tender_id: int) -> dict[int, list[RefundOrderRow]]:
+    found: dict[int, list[RefundOrderRow]] = {}
+    for row in refund_triggers.refund_orders_of(db, tender_id):
+        found.setdefault(row.entity_id, []).append(row)
+    return found
+
+
+def _closed(db: Session, trade: Trade, bidders: list[Principal], amounts: list[int], reserve: int) -> None:
+    assert trade.holder is not None
+    sealed = seal_reserve_envelope(db, trade, reserve)
+    service.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
+    for bidder, amount in zip(bidders, amounts, strict=True):
+        bid(db, trade, bidder, amount, DURING)
+    after = LISTING_END + timedelta(seconds=1)
+    service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=after)
+    service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=after)
+
+
+def test_at_a_sale_the_others_deposits_are_ordered_back_and_the_buyers_kept(db: Session) -> None:
+    trade = make_trade(db)
+    bidders = registered(db, trade, 3)
+    _closed(db, trade, bidders, [START, START + STEP, RESERVE], RESERVE)
+    assert trade.auction.outcome == "sold"
+    orders = _orders(db, trade.tender.id)
+    buyer = bidders[2].entity_id
+    assert buyer not in orders  # kept: set against the price
+    assert set(orders) == {bidders[0].entity_id, bidders[1].entity_id}
+    ended_on = china_day(LISTING_END)
+    for rows in orders.values():
+        assert [row.principal_fen for row in rows] == [DEPOSIT_FEN]
+        assert rows[0].ground == "unsuccessful"
+        assert rows[0].due_on == RIGHTS_REFUND.due_on(working_day_calendar(db), LISTING_END)
+        assert rows[0].due_on is not None
+        assert rows[0].due_on > ended_on
+    refunded = [e for e in events_for(db, "tender", trade.tender.id) if e.action == "deposit.refund_ordered"]
+    assert len(refunded) == 2
+    assert all(CENTRE_RULES in json.loads(e.payload)["article"] for e in refunded)
+
+
+def test_a_failed_trade_orders_every_deposit_back(db: Session) -> None:
+    trade = make_trade(db, kind=TradeKind.PROPERTY)
+    (only,) = registered(db, trade, 1)
+    _closed(db, trade, [only], [START], RESERVE)  # below the reserve: 流拍 (拍卖法 第五十条)
+    assert trade.auction.outcome == "below_reserve"
+    assert set(_orders(db, trade.tender.id)) == {only.entity_id}
+
+
+def test_a_judicial_sale_refunds_the_others_within_24_hours_规定第二十三条(db: Session) -> None:
+    trade = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
+    first, second = registered(db, trade, 2)
+    during = JUDICIAL_START + timedelta(hours=1)
+    bid(db, trade, first, START, during)
+    bid(db, trade, second, START + STEP, during)
+    after = JUDICIAL_END + timedelta(seconds=1)
+    service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=after)
+    orders = _orders(db, trade.tender.id)
+    assert set(orders) == {first.entity_id}
+    assert orders[first.entity_id][0].due_on == china_day(JUDICIAL_END + timedelta(hours=24))
+    (event,) = [e for e in events_for(db, "tender", trade.tender.id) if e.action == "deposit.refund_ordered"]
+    assert "第二十三条" in json.loads(event.payload)["article"]

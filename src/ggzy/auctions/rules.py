@@ -90,6 +90,23 @@ class TimedPhase:
 
 
 @dataclass(frozen=True)
+class LosersRefund:
+    """When the deposits of those who did not buy are due back, counted from the end of the bidding (decision 0051):
+    within ``hours`` (网络司法拍卖规定 第二十三条: 24 hours), or within ``period`` (the centre's rules). The platform
+    orders them at the close; the winner's deposit is kept, to be set against the price."""
+
+    source: str
+    hours: int | None = None
+    period: StatutoryPeriod | None = None
+
+    def due_on(self, calendar: WorkingDayCalendar, ended_at: datetime) -> date:
+        if self.hours is not None:
+            return china_day(ended_at + timedelta(hours=self.hours))
+        assert self.period is not None
+        return self.period.last_day(calendar, china_day(ended_at))
+
+
+@dataclass(frozen=True)
 class AuctionRules:
     key: str
     version: int
@@ -98,6 +115,7 @@ class AuctionRules:
     method: Method
     kinds: frozenset[TradeKind]
     notice: StatutoryPeriod  # from the notice to the first day of bidding
+    losers_refund: LosersRefund  # the other bidders' deposits back after the bidding (decision 0051)
     reserve: ReserveRule
     reserve_source: str
     sold_source: str  # when the highest bid becomes the sale
@@ -152,6 +170,17 @@ _JUDICIAL_NOTICE = statutory_period(
     article="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第十二条",
 )
 
+_LOSERS_REFUND = statutory_period(
+    "auction.losers_refund",
+    name_zh="竞价结束后退还未竞得人的竞买保证金",
+    name_en="The other bidders' deposits refunded after the bidding ends",
+    length=5,
+    unit=DayCount.WORKING_DAYS,
+    article=CENTRE_RULES,
+)
+RIGHTS_REFUND = LosersRefund(source=CENTRE_RULES, period=_LOSERS_REFUND)
+JUDICIAL_REFUND = LosersRefund(source="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十三条", hours=24)
+
 RIGHTS = frozenset({TradeKind.LAND, TradeKind.MINING, TradeKind.PROPERTY})
 TIMED_BIDDING = TimedPhase(minimum_bidders=2, countdown=Countdown(4, CENTRE_RULES), source=CENTRE_RULES)
 
@@ -163,6 +192,7 @@ LISTING = AuctionRules(
     method=Method.LISTING,
     kinds=RIGHTS,
     notice=_LISTING_NOTICE,
+    losers_refund=RIGHTS_REFUND,
     listing_period=_LISTING_PERIOD,
     reserve=ReserveRule.SEALED,
     reserve_source="拍卖法 第二十八条；企业国有资产法 第五十五条",
@@ -178,6 +208,7 @@ AUCTION = AuctionRules(
     method=Method.AUCTION,
     kinds=RIGHTS,
     notice=_AUCTION_NOTICE,
+    losers_refund=RIGHTS_REFUND,
     viewing=_AUCTION_VIEWING,
     reserve=ReserveRule.SEALED,
     reserve_source="拍卖法 第二十八条",
@@ -194,6 +225,7 @@ JUDICIAL = AuctionRules(
     method=Method.AUCTION,
     kinds=frozenset({TradeKind.JUDICIAL}),
     notice=_JUDICIAL_NOTICE,
+    losers_refund=JUDICIAL_REFUND,
     reserve=ReserveRule.START_PRICE,
     reserve_source="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第十条",
     sold_source="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第十一条、第二十条",
@@ -323,6 +355,12 @@ def timed_end(entry: AuctionRules, state: Clocked) -> datetime | None:
     if entry.timed is None or state.timed_requests < entry.timed.minimum_bidders:
         return None
     return state.timed_closes_at or state.closes_at + entry.timed.countdown.length
+
+
+def bidding_ended_at(entry: AuctionRules, state: Clocked) -> datetime:
+    """When the bidding ended (or will): the timed phase's end after a listing that went on to it, else the end of
+    the bidding with its extensions."""
+    return timed_end(entry, state) or state.closes_at
 
 
 def phase(entry: AuctionRules, state: Clocked, now: datetime) -> Phase:

@@ -59,6 +59,7 @@ from ggzy.crypto.envelope import parse_header, read_envelope_header, verify_bid
 from ggzy.crypto.envelope.header import check_ciphertext
 from ggzy.entities.login import trust_store
 from ggzy.entities.service import find_user, get_entity
+from ggzy.finance import refund_triggers
 from ggzy.finance import views as deposits
 from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import RIGHTS, procedure
@@ -556,11 +557,30 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
     result = rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
     auction.status = (Status.SOLD if result is rules.Outcome.SOLD else Status.FAILED).value
     auction.outcome, auction.closed_at = result.value, now
+    buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
+    refund = entry_of(auction).losers_refund
+    ended = rules.bidding_ended_at(entry_of(auction), clocked(auction))
+    due_on = refund.due_on(working_day_calendar(db), ended)
     db.flush()
     _record(
         db, actor, auction, "auction.closed",
         {"outcome": result.value, "plate": auction.current_plate, "price_fen": auction.current_price_fen,
-         "reserve_fen": auction.reserve_fen},
+         "reserve_fen": auction.reserve_fen, "deposits_due_on": due_on.isoformat(), "refund_source": refund.source},
         now,
     )  # fmt: skip
+    # the other bidders' deposits (all of them when it failed) ordered back through finance; the buyer's kept, to be
+    # set against the price (网络司法拍卖规定 第二十三条: 可以充抵价款)
+    refund_triggers.refund_round(
+        db, tender_id=auction.tender_id, keep_entity_id=buyer.entity_id if buyer is not None else None,
+        article=refund.source, period=refund.period, due_on=due_on, now=now,
+    )  # fmt: skip
     return auction
+
+
+def _buyer(db: Session, auction: Auction) -> AuctionRegistration:
+    query = select(AuctionRegistration).where(
+        AuctionRegistration.auction_id == auction.id, AuctionRegistration.plate == auction.current_plate
+    )
+    buyer = db.scalar(query)
+    assert buyer is not None  # the highest bid's plate is a registration of this auction
+    return buyer
