@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from ggzy.auctions import errors, service
+from ggzy.auctions import confirmation, errors, service
 from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
 from ggzy.auctions.rules import Phase
 from ggzy.auctions.schemas import (
@@ -17,6 +17,7 @@ from ggzy.auctions.schemas import (
     AuctionOut,
     BidIn,
     BidOut,
+    ConfirmationSignatureIn,
     PlacedBidOut,
     RegistrationOut,
     ReserveIn,
@@ -69,6 +70,7 @@ def auction_out(auction: Auction, now: datetime) -> AuctionOut:
         ends_at=service.bidding_ends_at(auction, now), server_time=now,
         reserve_sealed=auction.reserve_sealed_at is not None, reserve_fen=auction.reserve_fen,
         outcome=auction.outcome, published_at=auction.published_at,
+        confirmation_sha256=auction.confirmation_sha256, confirmation_signed_at=auction.confirmation_signed_at,
     )  # fmt: skip
 
 
@@ -264,3 +266,23 @@ def open_reserve(auction_id: Id, body: ReserveKeyIn, db: DB, actor: Holder, now:
 )
 def close(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
     return auction_out(service.close_auction(db, actor, auction_id=auction_id, now=now), now)
+
+
+@router.post(
+    "/auctions/{auction_id}/confirmation/signature",
+    response_model=AuctionOut,
+    summary="The buyer signs the confirmation (成交确认书, 拍卖法 第52条) with its certificate, over "
+    "'ggzy auction confirmation v1\\nauction=<id>\\nsha256=<confirmation_sha256>\\n'",
+    responses=problem_responses(
+        errors.ConfirmationNotReady,
+        errors.NotTheBuyer,
+        errors.ConfirmationAlreadySigned,
+        errors.ConfirmationSignatureWrong,
+        *CERTIFICATE,
+    ),
+)
+def sign_confirmation(auction_id: Id, body: ConfirmationSignatureIn, db: DB, actor: Bidder, now: Now) -> AuctionOut:
+    signed = confirmation.sign_confirmation(
+        db, actor, auction_id=auction_id, certificate_pem=body.certificate_pem, signature=body.signature, now=now
+    )
+    return auction_out(signed, now)

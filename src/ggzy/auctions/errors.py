@@ -186,3 +186,38 @@ class DepositNoLongerHeld(DomainError):
     status = 409
     message_zh = "竞买保证金已退还或不足，号牌已失效，不能{action_zh}"
     message_en = "Your deposit has been refunded or is no longer in full: your plate is void, you cannot {action_en}"
+
+
+class ConfirmationNotReady(DomainError):
+    code = "auction_confirmation_not_ready"
+    status = 409
+    message_zh = "尚未成交，没有成交确认书"
+    message_en = "There is no confirmation: the auction has not sold"
+
+
+class NotTheBuyer(DomainError):
+    code = "auction_not_the_buyer"
+    status = 403
+    message_zh = "只有买受人可以签署成交确认书"
+    message_en = "Only the buyer may sign the confirmation"
+
+
+class ConfirmationAlreadySigned(DomainError):
+    code = "auction_confirmation_signed"
+    status = 409
+    message_zh = "成交确认书已于 {signed_at} 签署"
+    message_en = "The confirmation was signed at {signed_at}"
+
+
+class ConfirmationSignatureWrong(DomainError):
+    code = "auction_confirmation_signature_wrong"
+    status = 422
+    message_zh = "签名无效：{reason_zh}"
+    message_en = "The signature is not valid: {reason_en}"
+
+
+class NotYourConfirmation(DomainError):
+    code = "auction_confirmation_not_yours"
+    status = 403
+    message_zh = "成交确认书仅供出让人、其代理机构和买受人查看"
+    message_en = "The confirmation is for the seller, its agent and the buyer only"

@@ -175,7 +175,7 @@ _LOSERS_REFUND = statutory_period(
     name_zh="竞价结束后退还未竞得人的竞买保证金",
     name_en="The other bidders' deposits refunded after the bidding ends",
     length=5,
-    unit=DayCount.WORKING_DAYS,
+    unit=DayCount.DAYS,
     article=CENTRE_RULES,
 )
 RIGHTS_REFUND = LosersRefund(source=CENTRE_RULES, period=_LOSERS_REFUND)

@@ -52,6 +52,8 @@ class AuctionOut(BaseModel):
     reserve_fen: int | None = Field(description="Only once opened at the end")
     outcome: str | None
     published_at: datetime | None
+    confirmation_sha256: str | None = None  # the sale's confirmation (成交确认书), once sold
+    confirmation_signed_at: datetime | None = None
 
 
 class RegistrationOut(BaseModel):
@@ -95,3 +97,12 @@ class ReserveKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     data_key: Ascii = Field(max_length=200, description="Base64 data key, unwrapped with the holder's own key")
+
+
+class ConfirmationSignatureIn(BaseModel):
+    """The buyer's signature of the confirmation (decision 0051)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    certificate_pem: str = Field(max_length=20_000, description="The buyer's certificate (PEM)")
+    signature: Ascii = Field(max_length=2_000, description="Base64 signature of the confirmation's message")

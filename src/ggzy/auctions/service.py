@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import rules
+from ggzy.auctions import letter, rules
 from ggzy.auctions.access import check_may_bid, check_seller
 from ggzy.auctions.errors import (
     AuctionPhaseWrong,
@@ -120,6 +120,11 @@ def visible_auction(db: Session, actor: Principal | None, auction_id: int) -> Au
     auction = get_auction(db, auction_id)
     _hide_draft(db, actor, auction)
     return auction
+
+
+def locked_for(db: Session, actor: Principal, auction_id: int) -> Auction:
+    """The auction's row locked, a draft not found but by its seller: for the auctions domain's other modules."""
+    return _locked(db, auction_id, actor)
 
 
 def _locked(db: Session, auction_id: int, actor: Principal | None = None) -> Auction:
@@ -558,6 +563,10 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
     auction.status = (Status.SOLD if result is rules.Outcome.SOLD else Status.FAILED).value
     auction.outcome, auction.closed_at = result.value, now
     buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
+    if buyer is not None:  # the confirmation (成交确认书, 拍卖法 第五十二条), to be signed by the buyer
+        auction.buyer_entity_id = buyer.entity_id
+        auction.confirmation_text = letter.confirmation_text(_sale(db, auction, buyer.entity_id, now))
+        auction.confirmation_sha256 = letter.digest(auction.confirmation_text)
     refund = entry_of(auction).losers_refund
     ended = rules.bidding_ended_at(entry_of(auction), clocked(auction))
     due_on = refund.due_on(working_day_calendar(db), ended)
@@ -565,7 +574,8 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
     _record(
         db, actor, auction, "auction.closed",
         {"outcome": result.value, "plate": auction.current_plate, "price_fen": auction.current_price_fen,
-         "reserve_fen": auction.reserve_fen, "deposits_due_on": due_on.isoformat(), "refund_source": refund.source},
+         "reserve_fen": auction.reserve_fen, "deposits_due_on": due_on.isoformat(), "refund_source": refund.source,
+         **({"confirmation_sha256": auction.confirmation_sha256} if buyer is not None else {})},
         now,
     )  # fmt: skip
     # the other bidders' deposits (all of them when it failed) ordered back through finance; the buyer's kept, to be
@@ -575,6 +585,20 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
         article=refund.source, period=refund.period, due_on=due_on, now=now,
     )  # fmt: skip
     return auction
+
+
+def _sale(db: Session, auction: Auction, buyer_id: int, now: datetime) -> letter.Sale:
+    tender = tendering.get_tender(db, auction.tender_id)
+    project, _ = tendering.project_of(db, tender)
+    seller, buyer = get_entity(db, project.owner_id), get_entity(db, buyer_id)
+    assert auction.current_price_fen is not None
+    assert auction.current_plate is not None
+    return letter.Sale(
+        auction_id=auction.id, title=auction.title, rules_name=entry_of(auction).name_zh,
+        judicial=auction.trade_kind == TradeKind.JUDICIAL.value, seller=seller.name, seller_code=seller.credit_code,
+        buyer=buyer.name, buyer_code=buyer.credit_code, plate=auction.current_plate,
+        price_fen=auction.current_price_fen, deposit_fen=tender.deposit_fen, closed_at=now,
+    )  # fmt: skip
 
 
 def _buyer(db: Session, auction: Auction) -> AuctionRegistration:
