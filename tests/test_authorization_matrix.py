@@ -192,6 +192,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/documents/tenders/{tender_id}/opening-record.pdf"): EVERYONE,
     ("GET", "/api/v1/documents/tenders/{tender_id}/evaluation-report.pdf"): EVERYONE,
     ("GET", "/api/v1/documents/tenders/{tender_id}/publicity.pdf"): EVERYONE,
+    ("GET", "/api/v1/documents/auctions/{auction_id}/confirmation.pdf"): EVERYONE,
     ("GET", "/api/v1/documents/letters/{letter_id}.pdf"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     ("GET", "/api/v1/documents/tenders/{tender_id}/witness-certificate.pdf"): frozenset(
         {R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}
@@ -247,6 +248,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/api/v1/auctions/{auction_id}/reserve"): frozenset({R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/reserve/opening"): frozenset({R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/auctions/{auction_id}/confirmation/signature"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/oversight/tenders/{tender_id}/trail"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/api/v1/inspections/{plan_id}"): EVERYONE,
     # credit (decision 0040): the supervisory department decides and imports; it and inspection read the counts;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import service
+from ggzy.auctions import confirmation, letter, service
 from ggzy.auctions.models import Auction, AuctionBid
 from ggzy.auctions.rules import Method, TradeKind
 from ggzy.core.events import Event
@@ -19,6 +20,7 @@ from ggzy.crypto import load_private_key_pem
 from ggzy.crypto.certificates import load_certificate
 from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
 from ggzy.entities.models import Entity, User
+from ggzy.entities.service import get_entity
 from ggzy.finance import service as finance
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
@@ -60,6 +62,7 @@ AUCTION_ACTIONS = (
     "auction.reserve_opened",
     "auction.bid_placed",
     "auction.closed",
+    "auction.confirmation_signed",
 )
 
 
@@ -237,5 +240,22 @@ def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     if action == "auction.reserve_opened":
         return lambda: service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
     service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
-    assert action == "auction.closed", action
-    return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
+    if action == "auction.closed":
+        return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
+    assert action == "auction.confirmation_signed", action
+    service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
+    assert bidder.entity_id is not None
+    pem, signature = confirmation_signature(db, bidder.entity_id, auction_id, trade.auction.confirmation_sha256 or "")
+    return lambda: confirmation.sign_confirmation(
+        db, bidder, auction_id=auction_id, certificate_pem=pem, signature=signature, now=after
+    )
+
+
+def confirmation_signature(db: Session, entity_id: int, auction_id: int, sha256: str) -> tuple[str, str]:
+    """The buyer's certificate (PEM) and its signature (base64) of the confirmation ``sha256``."""
+    entity = get_entity(db, entity_id)
+    trust_factory_ca(db)
+    issued = issue(factory_ca(), name=entity.name, code=entity.credit_code)
+    key = load_private_key_pem(issued.private_key_pem)
+    signed = key.sign(letter.signed_message(auction_id=auction_id, sha256=sha256))
+    return issued.certificate_pem, base64.b64encode(signed).decode()

@@ -3,7 +3,6 @@ and in capitals, signed online by the buyer with its certificate, read (PDF) by 
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from ggzy.auctions import confirmation, errors, letter, service
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import events_for
 from ggzy.core.permissions import Principal
-from ggzy.crypto import load_private_key_pem
 from ggzy.entities.service import find_user, get_entity
 from tests.auctions.support import (
     LISTING_END,
@@ -23,13 +21,14 @@ from tests.auctions.support import (
     STEP,
     Trade,
     bid,
+    confirmation_signature,
     counts,
     make_trade,
     registered,
     seal_reserve_envelope,
 )
 from tests.conftest import TEST_NOW
-from tests.factories import factory_ca, issue, token_for, trust_factory_ca
+from tests.factories import token_for
 
 AFTER = LISTING_END + timedelta(seconds=1)
 PRICE = RESERVE + STEP
@@ -47,15 +46,6 @@ def _sold(db: Session) -> tuple[Trade, Principal, Principal]:
     service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=AFTER)
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=AFTER)
     return trade, loser, buyer
-
-
-def _signature(db: Session, entity_id: int, auction_id: int, sha256: str) -> tuple[str, str]:
-    entity = get_entity(db, entity_id)
-    trust_factory_ca(db)
-    issued = issue(factory_ca(), name=entity.name, code=entity.credit_code)
-    key = load_private_key_pem(issued.private_key_pem)
-    signed = key.sign(letter.signed_message(auction_id=auction_id, sha256=sha256))
-    return issued.certificate_pem, base64.b64encode(signed).decode()
 
 
 def test_the_confirmation_names_the_buyer_and_the_price_in_capitals_拍卖法第五十二条(db: Session) -> None:
@@ -77,7 +67,7 @@ def test_the_buyer_signs_it_once_and_no_one_else_can(db: Session) -> None:
     assert loser.entity_id is not None
     assert buyer.entity_id is not None
     before = counts(db, auction_id)
-    pem, signature = _signature(db, loser.entity_id, auction_id, sha)
+    pem, signature = confirmation_signature(db, loser.entity_id, auction_id, sha)
     with pytest.raises(errors.NotTheBuyer):
         confirmation.sign_confirmation(
             db, loser, auction_id=auction_id, certificate_pem=pem, signature=signature, now=AFTER
@@ -86,13 +76,13 @@ def test_the_buyer_signs_it_once_and_no_one_else_can(db: Session) -> None:
         confirmation.sign_confirmation(
             db, buyer, auction_id=auction_id, certificate_pem=pem, signature=signature, now=AFTER
         )
-    pem, signature = _signature(db, buyer.entity_id, auction_id, "0" * 64)
+    pem, signature = confirmation_signature(db, buyer.entity_id, auction_id, "0" * 64)
     with pytest.raises(errors.ConfirmationSignatureWrong):  # signs another text
         confirmation.sign_confirmation(
             db, buyer, auction_id=auction_id, certificate_pem=pem, signature=signature, now=AFTER
         )
     assert counts(db, auction_id) == before
-    pem, signature = _signature(db, buyer.entity_id, auction_id, sha)
+    pem, signature = confirmation_signature(db, buyer.entity_id, auction_id, sha)
     signed = confirmation.sign_confirmation(
         db, buyer, auction_id=auction_id, certificate_pem=pem, signature=signature, now=AFTER
     )
