@@ -1,6 +1,7 @@
 """The demo's two rights trades (decision 0051), in `ggzy demo --json`: a land listing that goes to timed bidding
 between three plates and sells above its sealed reserve (opened at the end, the confirmation signed by the buyer, the
-two other deposits ordered back), and a property auction with one bidder below the reserve that fails (拍卖法 第五十条)."""
+two other deposits ordered back), and a property auction with one bidder below the reserve that fails
+(拍卖法 第五十条)."""
 
 from __future__ import annotations
 
