@@ -459,6 +459,12 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/committee/tenders/{tender_id}/check-ins"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/committee/tenders/{tender_id}/evaluation"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/committee/tenders/{tender_id}/signature-refusals"): frozenset({R.CENTRE_STAFF}),
+    # the seller's rights trades (decision 0051): its rounds, drafts, publication and close
+    ("GET", "/workspace/auctions"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/auctions"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/workspace/auctions/{auction_id}"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/auctions/{auction_id}/publish"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
     # prequalification pages: the owner's or agent's to run it, the applicant's to apply
     ("GET", "/workspace/projects/prequalifications/{prequalification_id}"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),

@@ -39,7 +39,8 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         # company (decision 0039), the 5 province experts' employers (decision 0041)
         assert db.scalar(select(func.count()).select_from(Entity)) == 23
         projects = {p.trade_type: p for p in db.scalars(select(Project))}
-        assert set(projects) == {"construction", "gov_procurement"}
+        # and the rights trades' land and property projects (decision 0051)
+        assert set(projects) == {"construction", "gov_procurement", "land", "property"}
         project = projects["construction"]
         assert all(p.status == "accepted" for p in projects.values())
         assert validate_project_code(project.code).region_code == "530102"

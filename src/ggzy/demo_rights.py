@@ -175,21 +175,24 @@ def finance_refunds(db: Session, tender_id: int) -> list[Any]:
     return refund_orders_of(db, tender_id)
 
 
-def _schedule(db: Session, entry: AuctionRules, notice_at: datetime, *, first: timedelta, length: timedelta,
-              viewing: tuple[datetime, datetime] | None = None) -> tuple[datetime, datetime]:  # fmt: skip
+def _schedule(
+    db: Session, entry: AuctionRules, notice_at: datetime, *, first: timedelta, length: timedelta, viewing: bool = False
+) -> tuple[datetime, datetime, tuple[datetime, datetime] | None]:
     """The earliest bidding start ``first`` after the notice or later, and its end ``length`` after it or later, that
-    keep every period of the entry on the working-day calendar."""
+    keep every period of the entry on the working-day calendar (holidays move a period's last day, 民法典 第203条);
+    an auction's viewing from the day after the notice to an hour before the bidding."""
     calendar = working_day_calendar(db)
     start, end = notice_at + first, notice_at + first + length
     for _ in range(60):
+        shown = (notice_at + timedelta(days=1), start - timedelta(hours=1)) if viewing else None
         faults = schedule_faults(
             entry, calendar,
             Schedule(notice_at=notice_at, bidding_start=start, bidding_end=end,
-                     viewing_start=viewing[0] if viewing else None, viewing_end=viewing[1] if viewing else None),
+                     viewing_start=shown[0] if shown else None, viewing_end=shown[1] if shown else None),
         )  # fmt: skip
         if not faults:
-            return start, end
-        if any(fault.field == "bidding_start" for fault in faults):
+            return start, end, shown
+        if any(fault.field != "bidding_end" for fault in faults):
             start, end = start + timedelta(days=1), end + timedelta(days=1)
         else:
             end += timedelta(days=1)
@@ -206,7 +209,7 @@ def run_rights_story(
 
     # 1. the land listing: 21 days' notice, 10 days' listing, three plates on to timed bidding
     land = RightsStory(title="昆明市五华区原第一中学北校区地块国有建设用地使用权", trade_kind="land", method="listing")
-    land_start, land_end = _schedule(db, LISTING, start, first=timedelta(days=21), length=timedelta(days=10))
+    land_start, land_end, _ = _schedule(db, LISTING, start, first=timedelta(days=21), length=timedelta(days=10))
     start_fen, step_fen, land_deposit = 36_000_000 * YUAN, 200_000 * YUAN, 7_200_000 * YUAN
     land_lot = _project(db, seller, name=land.title, trade_type="land", budget="36000000.00", now=start)
     land.tender_id = _round(db, seller, land_lot, deposit_fen=land_deposit, deadline=land_end, now=start)
@@ -226,10 +229,10 @@ def run_rights_story(
 
     # 2. the property transfer by auction: 7 days' notice (拍卖法 第45条), 2 days' viewing (第48条)
     prop = RightsStory(title="昆明市第一中学校办企业全部国有产权", trade_kind="property", method="auction")
-    viewing = (start + timedelta(days=1), start + timedelta(days=4))
-    prop_start, prop_end = _schedule(
-        db, AUCTION, start, first=timedelta(days=8, hours=2), length=timedelta(hours=1), viewing=viewing
+    prop_start, prop_end, viewing = _schedule(
+        db, AUCTION, start, first=timedelta(days=8, hours=2), length=timedelta(hours=1), viewing=True
     )
+    assert viewing is not None
     prop_fen, prop_step, prop_deposit = 5_000_000 * YUAN, 50_000 * YUAN, 500_000 * YUAN
     prop_lot = _project(db, seller, name=prop.title, trade_type="property", budget="5000000.00", now=start)
     prop.tender_id = _round(db, seller, prop_lot, deposit_fen=prop_deposit, deadline=prop_start, now=start)

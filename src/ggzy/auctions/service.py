@@ -608,3 +608,10 @@ def _buyer(db: Session, auction: Auction) -> AuctionRegistration:
     buyer = db.scalar(query)
     assert buyer is not None  # the highest bid's plate is a registration of this auction
     return buyer
+
+
+def auctions_of_rounds(db: Session, tender_ids: list[int]) -> dict[int, Auction]:
+    """The auction of each of these rounds that has one (one per round), by round: for the seller's pages."""
+    if not tender_ids:
+        return {}
+    return {row.tender_id: row for row in db.scalars(select(Auction).where(Auction.tender_id.in_(tender_ids)))}
