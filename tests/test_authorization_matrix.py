@@ -192,6 +192,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/documents/tenders/{tender_id}/opening-record.pdf"): EVERYONE,
     ("GET", "/api/v1/documents/tenders/{tender_id}/evaluation-report.pdf"): EVERYONE,
     ("GET", "/api/v1/documents/tenders/{tender_id}/publicity.pdf"): EVERYONE,
+    ("GET", "/api/v1/documents/auctions/{auction_id}/confirmation.pdf"): EVERYONE,
     ("GET", "/api/v1/documents/letters/{letter_id}.pdf"): frozenset({R.BIDDER, R.OWNER, R.AGENT}),
     ("GET", "/api/v1/documents/tenders/{tender_id}/witness-certificate.pdf"): frozenset(
         {R.PLATFORM_ADMIN, R.CENTRE_STAFF, R.OWNER, R.AGENT, R.SUPERVISOR, R.INSPECTOR}
@@ -251,6 +252,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/auctions/{auction_id}/resumption"): frozenset({R.CENTRE_STAFF, R.OWNER}),
     ("GET", "/api/v1/auctions/{auction_id}/suspensions"): EVERYONE,
     ("POST", "/api/v1/auctions/{auction_id}/cap-lottery"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/api/v1/auctions/{auction_id}/confirmation/signature"): frozenset({R.BIDDER}),
     ("GET", "/api/v1/oversight/tenders/{tender_id}/trail"): frozenset({R.SUPERVISOR, R.INSPECTOR}),
     ("GET", "/api/v1/inspections/{plan_id}"): EVERYONE,
     # credit (decision 0040): the supervisory department decides and imports; it and inspection read the counts;
@@ -461,6 +463,12 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/committee/tenders/{tender_id}/check-ins"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/committee/tenders/{tender_id}/evaluation"): frozenset({R.CENTRE_STAFF}),
     ("POST", "/workspace/committee/tenders/{tender_id}/signature-refusals"): frozenset({R.CENTRE_STAFF}),
+    # the seller's rights trades (decision 0051): its rounds, drafts, publication and close
+    ("GET", "/workspace/auctions"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/auctions"): frozenset({R.OWNER, R.AGENT}),
+    ("GET", "/workspace/auctions/{auction_id}"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/auctions/{auction_id}/publish"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
     # prequalification pages: the owner's or agent's to run it, the applicant's to apply
     ("GET", "/workspace/projects/prequalifications/{prequalification_id}"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),

@@ -39,7 +39,8 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
         # company (decision 0039), the 5 province experts' employers (decision 0041)
         assert db.scalar(select(func.count()).select_from(Entity)) == 23
         projects = {p.trade_type: p for p in db.scalars(select(Project))}
-        assert set(projects) == {"construction", "gov_procurement"}
+        # and the rights trades' land and property projects (decision 0051)
+        assert set(projects) == {"construction", "gov_procurement", "land", "property"}
         project = projects["construction"]
         assert all(p.status == "accepted" for p in projects.values())
         assert validate_project_code(project.code).region_code == "530102"
@@ -118,7 +119,7 @@ def test_demo_registers_centres_entities_with_both_suites_and_a_project(fresh_en
     # A second run changes nothing.
     load_demo(fresh_engine, directory=tmp_path / "demo", **demo_parts(tmp_path))
     with Session(fresh_engine) as db:
-        assert db.scalar(select(func.count()).select_from(Project)) == 2
+        assert db.scalar(select(func.count()).select_from(Project)) == 4  # works, procurement, land, property
 
 
 def test_cli_db_upgrade_and_demo_on_the_embedded_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,7 +241,8 @@ def test_the_demo_story_runs_whatever_the_day_counting_every_period_on_the_holid
         "evaluating",
     ]
     with Session(fresh_engine) as db:
-        first = db.scalars(select(Tender).order_by(Tender.id)).first()
+        # the story's first tender (the rights trades' deposit rounds come before it, decision 0051)
+        first = db.scalars(select(Tender).where(Tender.procedure != "rights").order_by(Tender.id)).first()
         assert first is not None
         assert first.bid_deadline.astimezone(CHINA_STANDARD_TIME).isoformat() == "2026-11-30T09:30:00+08:00"
         placeholder = db.get(CalendarYear, 2027)

@@ -164,19 +164,20 @@ def test_the_books_equal_the_bank_every_day_of_the_story(
     today = to_china_time(datetime.now(UTC)).date()
     lines = 0
     with unit_of_work(session_factory(demo_engine), read_only=True) as db:
-        for back in range(32, -1, -1):
+        for back in range(80, -1, -1):  # the rights trades come first, 75 days back (demo_rights, decision 0051)
             statement = adapter.statement(today - timedelta(days=back))
             found, matched, _, closing = reconciliation.compare(db, statement)
             assert found == [], (statement.day, found)
             lines += matched
     # the payments (lot 1: 4, one short; lot 3: 3; lot A: 3), the centre's own funds, lot A's 3 refunds, lot 1's 4
-    # refunds each with its interest line
-    assert lines == 10 + 1 + 3 + 4 * 2
+    # refunds each with its interest line; the rights trades' 4 payments and their 3 refunds, without interest
+    assert lines == 10 + 1 + 3 + 4 * 2 + 4 + 3
     with unit_of_work(session_factory(demo_engine), read_only=True) as db:
         interest = sum(db.scalars(select(RefundOrderRow.interest_fen)))
     assert interest > 0
-    # lot 3's deposits stay (it is being evaluated), and what is left of the centre's own funds
-    assert closing == 3 * 5_000_000 + CENTRE_FUNDS_FEN - interest
+    # lot 3's deposits stay (it is being evaluated), the land buyer's deposit (7,200,000.00 yuan) is kept to be set
+    # against its price (demo_rights, decision 0051), and what is left of the centre's own funds
+    assert closing == 3 * 5_000_000 + 720_000_000 + CENTRE_FUNDS_FEN - interest
 
 
 def test_the_banks_signed_notices_arrive_as_repeats_of_the_credits_the_demo_recorded(

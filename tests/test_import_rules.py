@@ -73,6 +73,7 @@ ENTRY_POINTS = frozenset(
         "demo_story",
         "demo_deposits",
         "demo_oversight",
+        "demo_rights",
         "admin_cli",
         "bidclient_cli",
         "models",

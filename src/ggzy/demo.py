@@ -48,6 +48,8 @@ from ggzy.demo_deposits import (
     deposit_report,
 )
 from ggzy.demo_oversight import oversight_story
+from ggzy.demo_rights import RIGHTS_LEAD, run_rights_story
+from ggzy.demo_rights import Seller as RightsSeller
 from ggzy.demo_story import (
     DemoBidder,
     ProcurementStory,
@@ -286,7 +288,8 @@ def load_demo(
     through, its clock driven along the story's (decision 0039); it must hold no books yet (:class:`DemoBankError`).
     None: no bank, the payments are skipped and the report says so.
     """
-    story_clock = FixedClock((clock or SystemClock()).now() - timedelta(days=30))
+    tender_story_start = (clock or SystemClock()).now() - timedelta(days=30)
+    story_clock = FixedClock(tender_story_start - RIGHTS_LEAD)  # the rights trades first (demo_rights)
     now = story_clock.now()
     factory = session_factory(engine)
     table = Table(title="ggzy demo: who can log in")
@@ -303,7 +306,7 @@ def load_demo(
         bank = DemoBank(bank_url, public_key=bank_public_key or "") if bank_url else None  # refuses used books
         directory.mkdir(parents=True, exist_ok=True)
         mark_demo_instance(db, SYSTEM, now=now)  # its passwords and CA keys are public: every page says so
-        _placeholder_calendar_years(db, first=now, last=now + timedelta(days=_STORY_REACH_DAYS), now=now)
+        _placeholder_calendar_years(db, first=now, last=tender_story_start + timedelta(days=_STORY_REACH_DAYS), now=now)
         province = service.create_centre(
             db, SYSTEM, name="云南省公共资源交易中心", region_code="530000", parent_id=None, now=now
         )
@@ -431,6 +434,23 @@ def load_demo(
             db, staff, ca_dir=cas[Suite.GM], directory=directory, secret=secret, table=table, now=now
         )
         deposits = DemoDeposits(bank=bank, institution=institution)
+        status.update("loading demo data: a land listing and a property auction")
+        rights = run_rights_story(
+            db,
+            seller=RightsSeller(
+                agent=users["agent"], owner=users["owner"], owner_certificate=issued_by_key["owner"],
+                centre_id=city.id, staff=staff,
+            ),
+            bidders=[
+                DemoBidder(key=entity.key, user=users[entity.key], issued=issued_by_key[entity.key])
+                for entity in ENTITIES
+                if entity.key.startswith("bidder-")
+            ],
+            deposits=deposits,
+            clock=story_clock,
+        )  # fmt: skip
+        assert story_clock.now() < tender_story_start, "the rights trades run into the tender story"
+        story_clock.set(tender_story_start)
         stories = run_tender_story(
             db,
             project=project,
@@ -471,6 +491,7 @@ def load_demo(
                 for story in stories
             ],
             "bank": _bank_report(bank, deposits),
+            "rights_trades": [story.report() for story in rights],
             "events": events,
         }
         table.caption = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import service
+from ggzy.auctions import confirmation, letter, service
 from ggzy.auctions.models import Auction, AuctionBid
 from ggzy.auctions.rules import Method, TradeKind
 from ggzy.core.events import Event
@@ -19,11 +20,22 @@ from ggzy.crypto import load_private_key_pem
 from ggzy.crypto.certificates import load_certificate
 from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
 from ggzy.entities.models import Entity, User
+from ggzy.entities.service import get_entity
 from ggzy.finance import service as finance
+from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
+from ggzy.tendering.procedures import Method as TenderMethod
 from tests.conftest import TEST_NOW
-from tests.factories import bidder_user, factory_ca, issue, principal, trust_factory_ca
-from tests.finance.support import DEPOSIT_FEN, deposit_tender, notice, opened
+from tests.factories import (
+    bidder_user,
+    factory_ca,
+    issue,
+    load_test_calendar,
+    make_accepted_project,
+    principal,
+    trust_factory_ca,
+)
+from tests.finance.support import DEPOSIT_FEN, notice, opened
 
 YUAN = 100
 START = 1_000_000 * YUAN  # 1,000,000.00 yuan
@@ -54,6 +66,7 @@ AUCTION_ACTIONS = (
     "auction.suspended",
     "auction.resumed",
     "auction.cap_lottery_drawn",
+    "auction.confirmation_signed",
 )
 
 
@@ -65,6 +78,34 @@ class Trade:
     holder: Principal | None
     holder_user: User
     setup: dict
+
+
+TRADE_TYPE_OF = {
+    TradeKind.LAND: "land",
+    TradeKind.MINING: "mining",
+    TradeKind.PROPERTY: "property",
+    TradeKind.JUDICIAL: "property",
+}
+
+
+def rights_round(
+    db: Session, *, trade_type: str = "land", deposit_fen: int | None = DEPOSIT_FEN, publish: bool = True
+) -> tuple[Tender, dict]:
+    """A land, mining or property project's deposit round (procedure ``rights``, decision 0051) published at
+    TEST_NOW, its deposit deadline 25 days later."""
+    load_test_calendar(db)
+    setup = make_accepted_project(db, trade_type=trade_type)
+    agent = principal(db, setup["agent_user"], Permission.TENDER_MANAGE)
+    tender = tendering.create_tender(
+        db, agent, lot_id=setup["lots"][0].id, procedure_key="rights", method=TenderMethod.HIGHEST_PRICE,
+        title="竞买保证金", notice_text="出让公告正文", documents_until=TEST_NOW + timedelta(days=10),
+        bid_deadline=TEST_NOW + timedelta(days=25), invited_entity_ids=[], now=TEST_NOW, deposit_fen=deposit_fen,
+        bid_validity_days=90 if deposit_fen is not None else None,
+    )  # fmt: skip
+    tendering.attach_documents(db, agent, tender_id=tender.id, sha256="d" * 64, name="f.pdf", size=1, now=TEST_NOW)
+    if publish:
+        tendering.publish_tender(db, agent, tender_id=tender.id, now=TEST_NOW)
+    return tender, setup
 
 
 def schedule_of(kind: TradeKind, method: Method) -> dict[str, object]:
@@ -84,7 +125,7 @@ def make_trade(
 ) -> Trade:  # fmt: skip
     """A published listing (or auction) of a right; its deposits are those of a round published at TEST_NOW whose
     deposit deadline is 25 days later."""
-    tender, setup = deposit_tender(db, trade_type="other")
+    tender, setup = rights_round(db, trade_type=TRADE_TYPE_OF[kind])
     seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
     holder_user = setup["owner_user"]
     sealed = kind is not TradeKind.JUDICIAL
@@ -175,7 +216,7 @@ def auction_scenario(db: Session, action: str) -> Callable[[], object]:
 
         return pause_scenario(db, action)
     if action == "auction.created":
-        tender, setup = deposit_tender(db, trade_type="other")
+        tender, setup = rights_round(db)
         seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
         draft = service.AuctionDraft(
             tender_id=tender.id, trade_kind=TradeKind.LAND, method=Method.LISTING, title="地块",
@@ -207,5 +248,22 @@ def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     if action == "auction.reserve_opened":
         return lambda: service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
     service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
-    assert action == "auction.closed", action
-    return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
+    if action == "auction.closed":
+        return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
+    assert action == "auction.confirmation_signed", action
+    service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
+    assert bidder.entity_id is not None
+    pem, signature = confirmation_signature(db, bidder.entity_id, auction_id, trade.auction.confirmation_sha256 or "")
+    return lambda: confirmation.sign_confirmation(
+        db, bidder, auction_id=auction_id, certificate_pem=pem, signature=signature, now=after
+    )
+
+
+def confirmation_signature(db: Session, entity_id: int, auction_id: int, sha256: str) -> tuple[str, str]:
+    """The buyer's certificate (PEM) and its signature (base64) of the confirmation ``sha256``."""
+    entity = get_entity(db, entity_id)
+    trust_factory_ca(db)
+    issued = issue(factory_ca(), name=entity.name, code=entity.credit_code)
+    key = load_private_key_pem(issued.private_key_pem)
+    signed = key.sign(letter.signed_message(auction_id=auction_id, sha256=sha256))
+    return issued.certificate_pem, base64.b64encode(signed).decode()

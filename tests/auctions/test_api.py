@@ -13,10 +13,19 @@ from ggzy.auctions.service import get_auction
 from ggzy.core.clock import FixedClock
 from ggzy.core.permissions import Role
 from ggzy.finance import service as finance
-from tests.auctions.support import LISTING_END, LISTING_START, RESERVE, START, STEP, counts, seal_reserve_for
+from tests.auctions.support import (
+    LISTING_END,
+    LISTING_START,
+    RESERVE,
+    START,
+    STEP,
+    counts,
+    rights_round,
+    seal_reserve_for,
+)
 from tests.conftest import TEST_NOW
 from tests.factories import bidder_user, token_for, user_with_role
-from tests.finance.support import DEPOSIT_FEN, deposit_tender, notice, opened
+from tests.finance.support import DEPOSIT_FEN, notice, opened
 
 BODY = {
     "trade_kind": "land", "method": "listing", "title": "某地块国有建设用地使用权", "start_price_fen": START,
@@ -25,7 +34,7 @@ BODY = {
 
 
 def _created(client: TestClient, db: Session) -> tuple[int, dict]:
-    tender, setup = deposit_tender(db, trade_type="other")
+    tender, setup = rights_round(db)
     seller = token_for(db, setup["agent_user"])
     body = BODY | {"tender_id": tender.id, "reserve_holder_user_id": setup["owner_user"].id}
     created = client.post("/api/v1/auctions", json=body, headers=seller)
@@ -36,6 +45,17 @@ def _created(client: TestClient, db: Session) -> tuple[int, dict]:
 def test_a_draft_is_no_ones_to_see_and_publication_checks_the_schedule(client: TestClient, db: Session) -> None:
     auction_id, scene = _created(client, db)
     assert client.get(f"/api/v1/auctions/{auction_id}").status_code == 404
+    assert client.get(f"/api/v1/auctions/{auction_id}", headers=scene["seller"]).json()["phase"] == "draft"
+    bidder = token_for(db, bidder_user(db))
+    other_seller = token_for(db, rights_round(db)[1]["agent_user"])  # the seller of another trade
+    for path, stranger in (
+        ("", bidder), ("/registrations", bidder), ("/bids", bidder), ("/timed-bidding-requests", bidder),
+        ("/close", other_seller), ("/publish", other_seller),
+    ):  # review L3: a draft is not found, whoever asks and whatever the action, but by its seller  # fmt: skip
+        method = client.get if path == "" else client.post
+        kwargs = {"json": {"amount_fen": START, "client_bid_id": "x"}} if path == "/bids" else {}
+        answer = method(f"/api/v1/auctions/{auction_id}{path}", headers=stranger, **kwargs)  # type: ignore[operator]
+        assert answer.status_code == 404, (path, answer.text)
     published = client.post(f"/api/v1/auctions/{auction_id}/publish", headers=scene["seller"])
     assert published.status_code == 200, published.text
     seen = client.get(f"/api/v1/auctions/{auction_id}").json()

@@ -27,7 +27,7 @@ from ggzy.core.periods import DayCount, StatutoryPeriod, registered_periods, sta
 from ggzy.finance import forfeiture, refund_rules
 from ggzy.prequalification import rules as prequalification_rules
 from ggzy.tendering import rules as tender_rules
-from ggzy.tendering.procedures import OPEN
+from ggzy.tendering.procedures import OPEN, RIGHTS
 from ggzy.tendering.procurement_periods import CONSULTATION_PERIODS, PROCUREMENT_PERIODS
 
 CALENDAR = package_calendar()
@@ -239,11 +239,17 @@ RULES.update(
         "auction.auction_notice": _auction_rule(auction_rules.AUCTION, "bidding_start"),
         "auction.viewing": _auction_rule(auction_rules.AUCTION, "viewing_end"),
         "auction.judicial_notice": _auction_rule(auction_rules.JUDICIAL, "bidding_start"),
+        # a rights trade's deposit round (decision 0051): its deadline a day after its notice at the earliest
+        "rights.deposit_round": lambda cal, day: tender_rules.earliest_deadline_date(cal, _at(day), RIGHTS),
+        # the other bidders' deposits after a listing or an auction (decision 0051), counted from the bidding's end
+        "auction.losers_refund": lambda cal, day: auction_rules.RIGHTS_REFUND.due_on(cal, _at(day)),
     }
 )
 # Periods that are a centre's rules, not a law's (the national land regulations are not among the texts held): data
 # the centre maintains, citing no article (decision 0049)
-CENTRE_RULE_PERIODS = {"auction.listing_notice", "auction.listing_period"}
+CENTRE_RULE_PERIODS = {
+    "auction.listing_notice", "auction.listing_period", "auction.losers_refund", "rights.deposit_round",
+}  # fmt: skip
 
 PERIODS = registered_periods()
 HOLIDAYS = {

@@ -21,7 +21,7 @@ from ggzy.core.permissions import Permission
 from ggzy.tendering import lifecycle
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
-from ggzy.tendering.procedures import GP_OPEN, PROCEDURES, RFQ, SINGLE_SOURCE, Method, procedures_for
+from ggzy.tendering.procedures import GP_OPEN, PROCEDURES, RFQ, RIGHTS, SINGLE_SOURCE, Method, procedures_for
 from ggzy.tendering.rules import ChallengeTooLate, DocumentsOfferTooShort, china_date
 from ggzy.tendering.stages import Stage, Step
 from tests.conftest import LEDGER_KEYS, TEST_NOW
@@ -34,6 +34,8 @@ from tests.factories import (
     principal,
     token_for,
 )
+
+TENDER_PROCEDURES = [chosen for chosen in PROCEDURES.values() if chosen is not RIGHTS]  # the rights round: no tender
 
 
 def _rows(db: Session) -> tuple[int, int]:
@@ -83,8 +85,11 @@ def test_the_trade_type_picks_the_law_procedures_offered() -> None:
         "consultation",
     }
     for rights in (TradeType.LAND, TradeType.MINING, TradeType.PROPERTY):
-        assert procedures_for(rights) == []  # listing and auction come with their own issue
-    for chosen in PROCEDURES.values():
+        # no tender: the deposit round of a listing or auction only (decision 0051)
+        assert [p.key for p in procedures_for(rights)] == ["rights"]
+    assert RIGHTS.stages == (Stage.DRAFT, Stage.PUBLISHED, Stage.CLOSED)
+    assert not any(RIGHTS.has(step) for step in (Step.REGISTER, Step.SUBMIT_BID, Step.START_OPENING, Step.AWARD))
+    for chosen in TENDER_PROCEDURES:
         assert chosen.stages[0] == Stage.DRAFT
         assert Stage.CONTRACTED in chosen.stages
 
@@ -379,7 +384,7 @@ def test_政府采购法实施条例_第38条_single_source_publicises_its_suppl
 
 
 def test_every_procedure_declares_its_transitions_and_the_guard_enforces_them() -> None:
-    for chosen in PROCEDURES.values():
+    for chosen in TENDER_PROCEDURES:
         steps = [found.step for found in chosen.transitions]
         assert len(steps) == len(set(steps)), chosen.key
         assert chosen.has(Step.TERMINATE)

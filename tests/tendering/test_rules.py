@@ -162,11 +162,11 @@ def test_tendering_law_art_17_invited_tendering_invites_at_least_3() -> None:
 def test_procedures_are_looked_up_by_key_with_a_clear_error() -> None:
     assert procedure("open") is OPEN
     assert set(PROCEDURES) == {
-        "open", "invited", "gp_open", "gp_invited", "rfq", "single_source", "negotiation", "consultation",
+        "open", "invited", "gp_open", "gp_invited", "rfq", "single_source", "negotiation", "consultation", "rights",
     }  # fmt: skip
     with pytest.raises(ProcedureUnknown) as unknown:
         procedure("auction")
-    assert "consultation, gp_invited, gp_open, invited, negotiation, open, rfq, single_source" in (
+    assert "consultation, gp_invited, gp_open, invited, negotiation, open, rfq, rights, single_source" in (
         unknown.value.detail_en
     )
 

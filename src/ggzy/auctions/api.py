@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from ggzy.auctions import errors, service
+from ggzy.auctions import confirmation, errors, service
 from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration, AuctionSuspension
 from ggzy.auctions.rules import Phase
 from ggzy.auctions.schemas import (
@@ -17,6 +17,7 @@ from ggzy.auctions.schemas import (
     AuctionOut,
     BidIn,
     BidOut,
+    ConfirmationSignatureIn,
     PlacedBidOut,
     RegistrationOut,
     ReserveIn,
@@ -52,6 +53,18 @@ Drawer = Annotated[Principal, Depends(require(Permission.AUCTION_DRAW))]
 PHASE = (errors.AuctionPhaseWrong, errors.AuctionSuspended)
 
 
+CREATE_REFUSALS = (
+    NotFound,
+    InvalidInput,
+    errors.NoRulesForTrade,
+    errors.NotTheSeller,
+    errors.RoundNotForRights,
+    errors.TradeKindMismatch,
+    errors.RoundDepositMissing,
+    errors.RoundTaken,
+)
+
+
 def auction_out(auction: Auction, now: datetime) -> AuctionOut:
     return AuctionOut(
         id=auction.id, tender_id=auction.tender_id, trade_kind=auction.trade_kind, method=auction.method,
@@ -63,6 +76,7 @@ def auction_out(auction: Auction, now: datetime) -> AuctionOut:
         reserve_sealed=auction.reserve_sealed_at is not None, reserve_fen=auction.reserve_fen,
         outcome=auction.outcome, published_at=auction.published_at, suspended_at=auction.suspended_at,
         suspension_reason=auction.suspension_reason, price_cap_fen=auction.price_cap_fen,
+        confirmation_sha256=auction.confirmation_sha256, confirmation_signed_at=auction.confirmation_signed_at,
     )  # fmt: skip
 
 
@@ -87,7 +101,7 @@ def _b64(text: str, field: str) -> bytes:
 
 def _published(db: DB, auction_id: int, now: datetime) -> Auction:
     auction = service.get_auction(db, auction_id)
-    if service.phase_of(auction, now) is Phase.DRAFT:  # a draft is its seller's business only
+    if service.phase_of(auction, now) is Phase.DRAFT:  # a draft is its seller's business only (public reads)
         raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
     return auction
 
@@ -97,7 +111,16 @@ def _published(db: DB, auction_id: int, now: datetime) -> Auction:
     status_code=201,
     response_model=AuctionOut,
     summary="Create a draft listing (挂牌) or auction (拍卖) of a right, under its registry entry",
-    responses=problem_responses(NotFound, InvalidInput, errors.NoRulesForTrade, errors.NotTheSeller),
+    responses=problem_responses(
+        NotFound,
+        InvalidInput,
+        errors.NoRulesForTrade,
+        errors.NotTheSeller,
+        errors.RoundNotForRights,
+        errors.TradeKindMismatch,
+        errors.RoundDepositMissing,
+        errors.RoundTaken,
+    ),
 )
 def create(body: AuctionIn, db: DB, actor: Seller, now: Now) -> AuctionOut:
     draft = service.AuctionDraft(**body.model_dump())
@@ -114,9 +137,14 @@ def publish(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
     return auction_out(service.publish_auction(db, actor, auction_id=auction_id, now=now), now)
 
 
-@router.get("/auctions/{auction_id}", response_model=AuctionOut, summary="The auction by the server's clock")
-def read(auction_id: Id, db: DB, _: Public, now: Now) -> AuctionOut:
-    return auction_out(_published(db, auction_id, now), now)
+@router.get(
+    "/auctions/{auction_id}",
+    response_model=AuctionOut,
+    summary="The auction by the server's clock (a draft: to its seller only, 404 to anyone else)",
+    responses=problem_responses(NotFound),
+)
+def read(auction_id: Id, db: DB, actor: Public, now: Now) -> AuctionOut:
+    return auction_out(service.visible_auction(db, actor, auction_id), now)  # a draft: its seller's only
 
 
 @router.get(
@@ -174,6 +202,7 @@ def ask_for_timed_bidding(auction_id: Id, db: DB, actor: Bidder, now: Now) -> Re
             errors.BidReplayDiffers,
             errors.PriceCapExceeded,
             errors.CapAlreadyAccepted,
+            errors.DepositNoLongerHeld,
             *PHASE,
         ),
     },
@@ -302,3 +331,23 @@ def suspensions(auction_id: Id, db: DB, _: Public, now: Now) -> list[SuspensionO
 )
 def draw_cap_lottery(auction_id: Id, db: DB, actor: Drawer, now: Now) -> AuctionOut:
     return auction_out(service.draw_cap_lottery(db, actor, auction_id=auction_id, now=now), now)
+
+
+@router.post(
+    "/auctions/{auction_id}/confirmation/signature",
+    response_model=AuctionOut,
+    summary="The buyer signs the confirmation (成交确认书, 拍卖法 第52条) with its certificate, over "
+    "'ggzy auction confirmation v1\\nauction=<id>\\nsha256=<confirmation_sha256>\\n'",
+    responses=problem_responses(
+        errors.ConfirmationNotReady,
+        errors.NotTheBuyer,
+        errors.ConfirmationAlreadySigned,
+        errors.ConfirmationSignatureWrong,
+        *CERTIFICATE,
+    ),
+)
+def sign_confirmation(auction_id: Id, body: ConfirmationSignatureIn, db: DB, actor: Bidder, now: Now) -> AuctionOut:
+    signed = confirmation.sign_confirmation(
+        db, actor, auction_id=auction_id, certificate_pem=body.certificate_pem, signature=body.signature, now=now
+    )
+    return auction_out(signed, now)

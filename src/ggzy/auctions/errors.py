@@ -215,3 +215,76 @@ class CapDrawSeedNotPublished(DomainError):
     status = 409
     message_zh = "最后一次最高限价报价尚未纳入已签名的存证检查点，请稍后再摇号"
     message_en = "The last bid at the cap is not yet under a signed ledger checkpoint: draw again shortly"
+
+
+class RoundNotForRights(DomainError):
+    code = "auction_round_not_rights"
+    status = 422
+    message_zh = "拍卖（挂牌）须设于土地、矿业权或国有产权项目的竞买保证金轮次（rights），不能设于“{procedure_zh}”轮次"
+    message_en = (
+        "A listing or auction is held on the deposit round (rights) of a land, mining or property project, not on "
+        "a round of {procedure_en}"
+    )
+
+
+class TradeKindMismatch(DomainError):
+    code = "auction_trade_kind_mismatch"
+    status = 422
+    message_zh = "{trade_type_zh}项目不能以“{kind}”交易（可选：{choices}）"
+    message_en = "A {trade_type_en} project cannot be sold as {kind} (choose from {choices})"
+
+
+class RoundDepositMissing(DomainError):
+    code = "auction_round_deposit_missing"
+    status = 422
+    message_zh = "竞买保证金轮次须载明保证金金额：竞买人交纳保证金后方取得竞买资格（网络司法拍卖规定 第十七条）"
+    message_en = "The deposit round must state the deposit: a bidder is admitted on its paid deposit"
+
+
+class RoundTaken(DomainError):
+    code = "auction_round_taken"
+    status = 409
+    message_zh = "该保证金轮次已有拍卖（挂牌）项目（编号 {auction_id}），一个轮次只能设一个"
+    message_en = "This deposit round already holds auction {auction_id}: one auction per round"
+
+
+class DepositNoLongerHeld(DomainError):
+    code = "auction_deposit_no_longer_held"
+    status = 409
+    message_zh = "竞买保证金已退还或不足，号牌已失效，不能{action_zh}"
+    message_en = "Your deposit has been refunded or is no longer in full: your plate is void, you cannot {action_en}"
+
+
+class ConfirmationNotReady(DomainError):
+    code = "auction_confirmation_not_ready"
+    status = 409
+    message_zh = "尚未成交，没有成交确认书"
+    message_en = "There is no confirmation: the auction has not sold"
+
+
+class NotTheBuyer(DomainError):
+    code = "auction_not_the_buyer"
+    status = 403
+    message_zh = "只有买受人可以签署成交确认书"
+    message_en = "Only the buyer may sign the confirmation"
+
+
+class ConfirmationAlreadySigned(DomainError):
+    code = "auction_confirmation_signed"
+    status = 409
+    message_zh = "成交确认书已于 {signed_at} 签署"
+    message_en = "The confirmation was signed at {signed_at}"
+
+
+class ConfirmationSignatureWrong(DomainError):
+    code = "auction_confirmation_signature_wrong"
+    status = 422
+    message_zh = "签名无效：{reason_zh}"
+    message_en = "The signature is not valid: {reason_en}"
+
+
+class NotYourConfirmation(DomainError):
+    code = "auction_confirmation_not_yours"
+    status = 403
+    message_zh = "成交确认书仅供出让人、其代理机构和买受人查看"
+    message_en = "The confirmation is for the seller, its agent and the buyer only"

@@ -36,7 +36,8 @@ class Auction(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True)
+    # one auction per deposit round (review M1, migration 0045)
+    tender_id: Mapped[int] = mapped_column(ForeignKey("tenders.id"), index=True, unique=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
     trade_kind: Mapped[str] = mapped_column(String(16))  # rules.TradeKind
     method: Mapped[str] = mapped_column(String(16))  # rules.Method
@@ -67,6 +68,14 @@ class Auction(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))  # rules.Outcome, at the close
+    # the sale's confirmation (成交确认书, 拍卖法 第52条; decision 0051, migration 0045): made at the close, its
+    # buyer named, signed online by the buyer with its certificate over the text's SHA-256
+    buyer_entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    confirmation_text: Mapped[str | None] = mapped_column(Text)
+    confirmation_sha256: Mapped[str | None] = mapped_column(String(64))
+    confirmation_signature: Mapped[str | None] = mapped_column(Text)  # base64
+    confirmation_certificate: Mapped[str | None] = mapped_column(Text)  # PEM
+    confirmation_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # decision 0052: while suspended (中止) the phase is "suspended" whatever the clock says; the reason is the

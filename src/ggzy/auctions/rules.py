@@ -19,6 +19,7 @@ from enum import StrEnum
 from ggzy.core.calendar import WorkingDayCalendar
 from ggzy.core.clock import to_china_time
 from ggzy.core.periods import DayCount, StatutoryPeriod, statutory_period
+from ggzy.core.trade_types import TradeType
 
 CENTRE_RULES = "交易中心规则（国家土地、矿业权及产权交易规定，本项目未收录其文本）"
 
@@ -107,6 +108,23 @@ class PriceCap:
 
 
 @dataclass(frozen=True)
+class LosersRefund:
+    """When the deposits of those who did not buy are due back, counted from the end of the bidding (decision 0051):
+    within ``hours`` (网络司法拍卖规定 第二十三条: 24 hours), or within ``period`` (the centre's rules). The platform
+    orders them at the close; the winner's deposit is kept, to be set against the price."""
+
+    source: str
+    hours: int | None = None
+    period: StatutoryPeriod | None = None
+
+    def due_on(self, calendar: WorkingDayCalendar, ended_at: datetime) -> date:
+        if self.hours is not None:
+            return china_day(ended_at + timedelta(hours=self.hours))
+        assert self.period is not None
+        return self.period.last_day(calendar, china_day(ended_at))
+
+
+@dataclass(frozen=True)
 class AuctionRules:
     key: str
     version: int
@@ -115,6 +133,7 @@ class AuctionRules:
     method: Method
     kinds: frozenset[TradeKind]
     notice: StatutoryPeriod  # from the notice to the first day of bidding
+    losers_refund: LosersRefund  # the other bidders' deposits back after the bidding (decision 0051)
     reserve: ReserveRule
     reserve_source: str
     sold_source: str  # when the highest bid becomes the sale
@@ -180,6 +199,16 @@ _JUDICIAL_RESUMPTION = statutory_period(
     unit=DayCount.DAYS,
     article="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十八条",
 )
+_LOSERS_REFUND = statutory_period(
+    "auction.losers_refund",
+    name_zh="竞价结束后退还未竞得人的竞买保证金",
+    name_en="The other bidders' deposits refunded after the bidding ends",
+    length=5,
+    unit=DayCount.DAYS,
+    article=CENTRE_RULES,
+)
+RIGHTS_REFUND = LosersRefund(source=CENTRE_RULES, period=_LOSERS_REFUND)
+JUDICIAL_REFUND = LosersRefund(source="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十三条", hours=24)
 
 RIGHTS = frozenset({TradeKind.LAND, TradeKind.MINING, TradeKind.PROPERTY})
 CAP_BY_LOTTERY = PriceCap(tie_break=TieBreak.LOTTERY, source=CENTRE_RULES)
@@ -193,6 +222,7 @@ LISTING = AuctionRules(
     method=Method.LISTING,
     kinds=RIGHTS,
     notice=_LISTING_NOTICE,
+    losers_refund=RIGHTS_REFUND,
     listing_period=_LISTING_PERIOD,
     reserve=ReserveRule.SEALED,
     reserve_source="拍卖法 第二十八条；企业国有资产法 第五十五条",
@@ -209,6 +239,7 @@ AUCTION = AuctionRules(
     method=Method.AUCTION,
     kinds=RIGHTS,
     notice=_AUCTION_NOTICE,
+    losers_refund=RIGHTS_REFUND,
     viewing=_AUCTION_VIEWING,
     reserve=ReserveRule.SEALED,
     reserve_source="拍卖法 第二十八条",
@@ -226,6 +257,7 @@ JUDICIAL = AuctionRules(
     method=Method.AUCTION,
     kinds=frozenset({TradeKind.JUDICIAL}),
     notice=_JUDICIAL_NOTICE,
+    losers_refund=JUDICIAL_REFUND,
     reserve=ReserveRule.START_PRICE,
     reserve_source="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第十条",
     sold_source="最高人民法院关于人民法院网络司法拍卖若干问题的规定 第十一条、第二十条",
@@ -237,6 +269,14 @@ JUDICIAL = AuctionRules(
 )
 
 REGISTRY: tuple[AuctionRules, ...] = (LISTING, AUCTION, JUDICIAL)
+
+# What a project of each trade type may sell (decision 0051): its own right, or, in a judicial sale, whichever right
+# the court seized (网络司法拍卖规定 第二条: a court sells by online auction what it disposes of by auction)
+KINDS_OF_TRADE_TYPE: dict[TradeType, frozenset[TradeKind]] = {
+    TradeType.LAND: frozenset({TradeKind.LAND, TradeKind.JUDICIAL}),
+    TradeType.MINING: frozenset({TradeKind.MINING, TradeKind.JUDICIAL}),
+    TradeType.PROPERTY: frozenset({TradeKind.PROPERTY, TradeKind.JUDICIAL}),
+}
 
 
 def rules_for(kind: TradeKind, method: Method) -> AuctionRules | None:
@@ -349,6 +389,12 @@ def timed_end(entry: AuctionRules, state: Clocked) -> datetime | None:
     if entry.timed is None or state.timed_requests < entry.timed.minimum_bidders:
         return None
     return state.timed_closes_at or state.closes_at + entry.timed.countdown.length
+
+
+def bidding_ended_at(entry: AuctionRules, state: Clocked) -> datetime:
+    """When the bidding ended (or will): the timed phase's end after a listing that went on to it, else the end of
+    the bidding with its extensions."""
+    return timed_end(entry, state) or state.closes_at
 
 
 def phase(entry: AuctionRules, state: Clocked, now: datetime) -> Phase:

@@ -58,6 +58,8 @@ class AuctionOut(BaseModel):
     suspended_at: datetime | None = Field(default=None, description="Since when the trade is suspended (中止)")
     suspension_reason: str | None = None
     price_cap_fen: int | None = Field(default=None, description="最高限价, 分")
+    confirmation_sha256: str | None = None  # the sale's confirmation (成交确认书), once sold
+    confirmation_signed_at: datetime | None = None
 
 
 class RegistrationOut(BaseModel):
@@ -130,3 +132,12 @@ class SuspensionOut(BaseModel):
     timed_left_ms: int | None = Field(description="What was left of the timed phase at the suspension")
     resumed_at: datetime | None
     cause_ended_at: datetime | None
+
+
+class ConfirmationSignatureIn(BaseModel):
+    """The buyer's signature of the confirmation (decision 0051)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    certificate_pem: str = Field(max_length=20_000, description="The buyer's certificate (PEM)")
+    signature: Ascii = Field(max_length=2_000, description="Base64 signature of the confirmation's message")

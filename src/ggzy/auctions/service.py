@@ -14,12 +14,13 @@ import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import rules
+from ggzy.auctions import letter, rules
 from ggzy.auctions.access import check_centre_staff, check_may_bid, check_may_suspend, check_seller
 from ggzy.auctions.errors import (
     AuctionPhaseWrong,
@@ -32,6 +33,7 @@ from ggzy.auctions.errors import (
     CapDrawNotNeeded,
     CapDrawPending,
     CapDrawSeedNotPublished,
+    DepositNoLongerHeld,
     DepositNotPaid,
     NoRulesForTrade,
     NotInTimedBidding,
@@ -44,7 +46,11 @@ from ggzy.auctions.errors import (
     ReserveEnvelopeWrong,
     ReserveNotOpened,
     ReserveNotSealedHere,
+    RoundDepositMissing,
+    RoundNotForRights,
+    RoundTaken,
     ScheduleBreaksRules,
+    TradeKindMismatch,
 )
 from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration, AuctionSuspension
 from ggzy.auctions.rules import AuctionRules, Method, Phase, ReserveRule, Status, TradeKind
@@ -56,14 +62,20 @@ from ggzy.core.events import Event, changes_state, record_event
 from ggzy.core.money import format_yuan
 from ggzy.core.permissions import Principal
 from ggzy.core.screening import Checkpoint
+from ggzy.core.trade_types import TradeType
 from ggzy.core.violations import missed, record_missed, violation_entry
 from ggzy.crypto.envelope import parse_header, read_envelope_header, verify_bid
 from ggzy.crypto.envelope.header import check_ciphertext
 from ggzy.entities.login import trust_store
 from ggzy.entities.service import find_user, get_entity
+from ggzy.finance import refund_triggers
 from ggzy.finance import views as deposits
 from ggzy.ledger.service import first_checkpoint_covering
 from ggzy.tendering import service as tendering
+from ggzy.tendering.procedures import RIGHTS, procedure
+
+if TYPE_CHECKING:
+    from ggzy.projects.models import Project
 
 # 号牌: 8 characters of an alphabet without look-alikes (32⁸ ≈ 10¹²), drawn at random: it says nothing of its bidder
 PLATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -97,12 +109,44 @@ def bidding_ends_at(auction: Auction, now: datetime) -> datetime:
     return rules.bidding_ends_at(entry_of(auction), clocked(auction), now)
 
 
-def _locked(db: Session, auction_id: int) -> Auction:
-    """The auction, its row locked until the transaction ends: the one writer (see the module's docstring)."""
+def _not_found() -> NotFound:
+    return NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
+
+
+def _is_seller(actor: Principal | None, project: Project) -> bool:
+    """The seller's side: a user of the seller or of its agent (who see a draft; nobody else does)."""
+    return actor is not None and actor.entity_id is not None and actor.entity_id in (project.owner_id, project.agent_id)
+
+
+def _hide_draft(db: Session, actor: Principal | None, auction: Auction) -> None:
+    if auction.status == Status.DRAFT.value:
+        project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
+        if not _is_seller(actor, project):
+            raise _not_found()
+
+
+def visible_auction(db: Session, actor: Principal | None, auction_id: int) -> Auction:
+    """The auction as ``actor`` may see it: a draft is its seller's business only, and to anyone else it does not
+    exist (404, whatever the action: security review L3)."""
+    auction = get_auction(db, auction_id)
+    _hide_draft(db, actor, auction)
+    return auction
+
+
+def locked_for(db: Session, actor: Principal, auction_id: int) -> Auction:
+    """The auction's row locked, a draft not found but by its seller: for the auctions domain's other modules."""
+    return _locked(db, auction_id, actor)
+
+
+def _locked(db: Session, auction_id: int, actor: Principal | None = None) -> Auction:
+    """The auction, its row locked until the transaction ends: the one writer (see the module's docstring). Given
+    the ``actor``, a draft is not found unless it is the seller's side (security review L3)."""
     query = select(Auction).where(Auction.id == auction_id).with_for_update()
     auction = db.scalar(query.execution_options(populate_existing=True))
     if auction is None:
-        raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
+        raise _not_found()
+    if actor is not None:
+        _hide_draft(db, actor, auction)
     return auction
 
 
@@ -158,6 +202,15 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
     tender = tendering.get_tender(db, draft.tender_id)
     project, _ = tendering.project_of(db, tender)
     actor = check_seller(actor, project)
+    if tender.procedure != RIGHTS.key:
+        chosen = procedure(tender.procedure)
+        raise RoundNotForRights(field="tender_id", procedure_zh=chosen.name_zh, procedure_en=chosen.name_en)
+    _check_kind(TradeType(project.trade_type), draft.trade_kind)
+    if tender.deposit_fen is None:
+        raise RoundDepositMissing(field="tender_id")
+    taken = db.scalar(select(Auction.id).where(Auction.tender_id == tender.id))
+    if taken is not None:
+        raise RoundTaken(field="tender_id", auction_id=taken)
     entry = rules.rules_for(draft.trade_kind, draft.method)
     if entry is None:
         choices = ", ".join(e.method.value for e in rules.REGISTRY if draft.trade_kind in e.kinds)
@@ -173,8 +226,13 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
         closes_at=draft.bidding_end, timed_requests=0, last_sequence=0, created_by=actor.user_id, created_at=now,
         price_cap_fen=draft.price_cap_fen,
     )  # fmt: skip
-    db.add(auction)
-    db.flush()
+    try:  # two drafts on one round at the same moment: the unique round decides (migration 0045)
+        with db.begin_nested():
+            db.add(auction)
+            db.flush()
+    except IntegrityError:
+        taken = db.scalar(select(Auction.id).where(Auction.tender_id == tender.id))
+        raise RoundTaken(field="tender_id", auction_id=taken or 0) from None
     _record(
         db, actor, auction, "auction.created",
         {"tender_id": tender.id, "trade_kind": auction.trade_kind, "method": auction.method, "rules": entry.key,
@@ -183,6 +241,18 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
         now,
     )  # fmt: skip
     return auction
+
+
+def _check_kind(trade_type: TradeType, kind: TradeKind) -> None:
+    """What is sold is what the project registers (decision 0051): a land project's land use right, a mining
+    project's mining right, a property project's state-owned property; a judicial sale sells whichever right the
+    court seized, so any of the three."""
+    allowed = rules.KINDS_OF_TRADE_TYPE.get(trade_type, frozenset())
+    if kind not in allowed:
+        raise TradeKindMismatch(
+            field="trade_kind", trade_type_zh=trade_type.label_zh, trade_type_en=trade_type.label_en.lower(),
+            kind=kind.value, choices=", ".join(sorted(k.value for k in allowed)) or "—",
+        )  # fmt: skip
 
 
 def _check_holder(db: Session, entry: AuctionRules, owner_id: int, holder_id: int | None) -> None:
@@ -207,7 +277,7 @@ def _check_holder(db: Session, entry: AuctionRules, owner_id: int, holder_id: in
 def publish_auction(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
     """Publish the notice now: the schedule must keep every period of the entry (notice before the bidding, the
     listing's length, the viewing, the judicial auction's 24 hours)."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)
     actor = _seller(db, actor, auction)
     if auction.status != Status.DRAFT.value:
         raise _wrong_phase(auction, now, "发布公告", "publish the notice")
@@ -249,8 +319,9 @@ def new_plate() -> str:
 def register_bidder(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> AuctionRegistration:
     """A bidder whose deposit is paid (asked of the money domain) gets its plate, before the bidding ends
     (网络司法拍卖规定 第十八条: qualified once the deposit is confirmed, known by its code, its identity kept secret).
-    Asking again returns the same plate and records nothing."""
-    auction = get_auction(db, auction_id)
+    Asking again returns the same plate and records nothing. The auction's row is locked first, so that the phase
+    is read as the one writer leaves it (a registration never races the close)."""
+    auction = _locked(db, auction_id, actor)  # a draft: not found but by its seller (security review L3)
     project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
     entity_id = check_may_bid(actor, project)
     existing = registration_of(db, auction_id=auction.id, entity_id=entity_id)
@@ -304,7 +375,7 @@ def _registration(
 def request_timed_bidding(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> AuctionRegistration:
     """A plate asks, before the listing ends, to go on to timed bidding (限时竞价) if others do too. Asking again
     changes nothing."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)
     registration = _registration(db, actor, auction, "要求限时竞价", "ask for timed bidding")
     if entry_of(auction).timed is None or phase_of(auction, now) is not Phase.BIDDING:
         raise _wrong_phase(auction, now, "要求限时竞价", "ask for timed bidding")
@@ -357,7 +428,7 @@ def place_bid(
     server's time); never withdrawn (拍卖法 第三十六条). A bid in a countdown's last minutes moves its end
     (网络司法拍卖规定 第二十条; the timed bidding's reset). The same ``client_bid_id`` again is answered with the bid it
     made; with another amount, refused."""
-    auction = _locked(db, auction_id)  # the one writer, before anything is read
+    auction = _locked(db, auction_id, actor)  # the one writer, before anything is read
     registration = _registration(db, actor, auction, "报价", "bid")
     earlier = _replay(db, registration, client_bid_id)
     if earlier is not None:
@@ -381,6 +452,8 @@ def place_bid(
     verdict = _check_cap(entry, auction, amount_fen, db=db, registration=registration)
     if verdict is not rules.CapVerdict.ACCEPTS:
         _check_amount(auction, amount_fen)
+    if deposits.deposit_refunded(db, tender_id=auction.tender_id, entity_id=registration.entity_id):
+        raise DepositNoLongerHeld(field="auction_id", action_zh="报价", action_en="bid")  # review M1
     auction.last_sequence += 1
     bid = AuctionBid(
         auction_id=auction.id, registration_id=registration.id, plate=registration.plate, amount_fen=amount_fen,
@@ -445,7 +518,7 @@ def seal_reserve(db: Session, actor: Principal, *, auction_id: int, envelope: by
     (``ggzy-sealed-bid/v1``) signed with the holder's certificate, its summary ``{"reserve_fen": …}`` — before the
     listing (or the bidding) closes. The server checks the signature, the certificate and the ciphertext's digest,
     and keeps the envelope; nobody reads the price until it is opened at the end (拍卖法 第二十八条)."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)
     _holder_only(auction, actor)
     if auction.reserve_sealed_at is not None:
         raise ReserveAlreadySealed(field="auction_id", sealed_at=auction.reserve_sealed_at.isoformat())
@@ -481,7 +554,7 @@ def seal_reserve(db: Session, actor: Principal, *, auction_id: int, envelope: by
 def open_reserve(db: Session, actor: Principal, *, auction_id: int, data_key: bytes, now: datetime) -> Auction:
     """At the end (no more bids), the holder releases the envelope's data key, as a bidder decrypts its bid remotely;
     the server decrypts, checks the inner signature and records the reserve in the clear."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)
     _holder_only(auction, actor)
     if phase_of(auction, now) is not Phase.ENDED or auction.reserve_header is None:
         raise _wrong_phase(auction, now, "开启保留价", "open the reserve")
@@ -508,7 +581,7 @@ def open_reserve(db: Session, actor: Principal, *, auction_id: int, data_key: by
 def close_auction(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
     """Once the bidding has ended: the highest bid sells if it reaches the reserve (拍卖法 第五十一条: confirmed, the
     sale is made; 第五十条: below the reserve it has no effect); no bid, or below the reserve, the trade fails."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)
     actor = _seller(db, actor, auction)
     if phase_of(auction, now) is not Phase.ENDED:
         raise _wrong_phase(auction, now, "确认成交结果", "close the auction")
@@ -518,12 +591,27 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
     result = rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
     auction.status = (Status.SOLD if result is rules.Outcome.SOLD else Status.FAILED).value
     auction.outcome, auction.closed_at = result.value, now
+    buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
+    if buyer is not None:  # the confirmation (成交确认书, 拍卖法 第五十二条), to be signed by the buyer
+        auction.buyer_entity_id = buyer.entity_id
+        auction.confirmation_text = letter.confirmation_text(_sale(db, auction, buyer.entity_id, now))
+        auction.confirmation_sha256 = letter.digest(auction.confirmation_text)
+    refund = entry_of(auction).losers_refund
+    ended = rules.bidding_ended_at(entry_of(auction), clocked(auction))
+    due_on = refund.due_on(working_day_calendar(db), ended)
     db.flush()
     _record(
         db, actor, auction, "auction.closed",
         {"outcome": result.value, "plate": auction.current_plate, "price_fen": auction.current_price_fen,
-         "reserve_fen": auction.reserve_fen},
+         "reserve_fen": auction.reserve_fen, "deposits_due_on": due_on.isoformat(), "refund_source": refund.source,
+         **({"confirmation_sha256": auction.confirmation_sha256} if buyer is not None else {})},
         now,
+    )  # fmt: skip
+    # the other bidders' deposits (all of them when it failed) ordered back through finance; the buyer's kept, to be
+    # set against the price (网络司法拍卖规定 第二十三条: 可以充抵价款)
+    refund_triggers.refund_round(
+        db, tender_id=auction.tender_id, keep_entity_id=buyer.entity_id if buyer is not None else None,
+        article=refund.source, period=refund.period, due_on=due_on, now=now,
     )  # fmt: skip
     return auction
 
@@ -760,3 +848,33 @@ def draw_cap_lottery(db: Session, actor: Principal, *, auction_id: int, now: dat
         now,
     )  # fmt: skip
     return auction
+
+
+def _sale(db: Session, auction: Auction, buyer_id: int, now: datetime) -> letter.Sale:
+    tender = tendering.get_tender(db, auction.tender_id)
+    project, _ = tendering.project_of(db, tender)
+    seller, buyer = get_entity(db, project.owner_id), get_entity(db, buyer_id)
+    assert auction.current_price_fen is not None
+    assert auction.current_plate is not None
+    return letter.Sale(
+        auction_id=auction.id, title=auction.title, rules_name=entry_of(auction).name_zh,
+        judicial=auction.trade_kind == TradeKind.JUDICIAL.value, seller=seller.name, seller_code=seller.credit_code,
+        buyer=buyer.name, buyer_code=buyer.credit_code, plate=auction.current_plate,
+        price_fen=auction.current_price_fen, deposit_fen=tender.deposit_fen, closed_at=now,
+    )  # fmt: skip
+
+
+def _buyer(db: Session, auction: Auction) -> AuctionRegistration:
+    query = select(AuctionRegistration).where(
+        AuctionRegistration.auction_id == auction.id, AuctionRegistration.plate == auction.current_plate
+    )
+    buyer = db.scalar(query)
+    assert buyer is not None  # the highest bid's plate is a registration of this auction
+    return buyer
+
+
+def auctions_of_rounds(db: Session, tender_ids: list[int]) -> dict[int, Auction]:
+    """The auction of each of these rounds that has one (one per round), by round: for the seller's pages."""
+    if not tender_ids:
+        return {}
+    return {row.tender_id: row for row in db.scalars(select(Auction).where(Auction.tender_id.in_(tender_ids)))}

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from ggzy.auctions.errors import ConfirmationNotReady, NotYourConfirmation
 from ggzy.awards.access import NotYourLetter
 from ggzy.core.errors import NotFound
 from ggzy.core.inputs import Id
@@ -118,6 +119,17 @@ def publicity(tender_id: Id, request: Request, db: DB, actor: Public, now: Now) 
 )
 def letter(letter_id: Id, request: Request, db: DB, actor: LetterReader, now: Now) -> Response:
     return _pdf(request, content.letter(db, actor, letter_id=letter_id), now)
+
+
+@router.get(
+    "/auctions/{auction_id}/confirmation.pdf",
+    summary="成交确认书 (拍卖法 第52条): to the seller, its agent and the buyer (a judicial sale's to anyone, "
+    "网络司法拍卖规定 第22条), with the buyer's signature, signed (PDF)",
+    response_class=Response,
+    responses={**PDF, **problem_responses(*PDF_PROBLEMS, ConfirmationNotReady, NotYourConfirmation)},
+)
+def auction_confirmation(auction_id: Id, request: Request, db: DB, actor: Public, now: Now) -> Response:
+    return _pdf(request, content.auction_confirmation(db, actor, auction_id=auction_id), now)
 
 
 @router.get(

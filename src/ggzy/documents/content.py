@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ggzy.auctions.confirmation import confirmation_view as auction_confirmation_view
 from ggzy.awards import service as awards
 from ggzy.awards import views as award_views
 from ggzy.core.errors import DomainError, NotFound
@@ -587,3 +588,34 @@ def witness_certificate(db: Session, actor: Principal, *, tender_id: int, now: d
         },
         reason="交易见证书",
     )
+
+
+def auction_confirmation(db: Session, actor: Principal | None, *, auction_id: int) -> Document:
+    """成交确认书 (拍卖法 第五十二条; decision 0051): the text made at the close and the buyer's signature, for the
+    seller, its agent and the buyer (a judicial sale's for anyone, 网络司法拍卖规定 第二十二条)."""
+    shown = auction_confirmation_view(db, actor, auction_id=auction_id)
+    lines, proofs = ledger_of(db, _auction_events(db, auction_id, "auction.closed", "auction.confirmation_signed"))
+    paragraphs = [paragraph for paragraph in shown.text.split("\n") if paragraph.strip()][1:]
+    signed = (
+        [("买受人签署", f"{beijing(shown.signed_at)}（证书公钥指纹 {shown.certificate_fingerprint}）")]
+        if shown.signed_at is not None
+        else [("买受人签署", "尚未签署")]
+    )
+    return Document(
+        kind=f"auction-{auction_id}-confirmation",
+        title="成交确认书",
+        subtitle=f"AUCTION-{auction_id}",
+        sections=[
+            Section(paragraphs=paragraphs),
+            Section(heading="确认书信息", facts=[("正文 SHA-256", shown.sha256), *signed]),
+        ],
+        ledger=lines,
+        proofs=proofs,
+        data={"auction_id": auction_id, "sha256": shown.sha256, "signed": shown.signed_at is not None},
+        reason="成交确认书",
+    )
+
+
+def _auction_events(db: Session, auction_id: int, *actions: str) -> list[tuple[str, Event]]:
+    labels = {"auction.closed": "成交结果", "auction.confirmation_signed": "买受人签署成交确认书"}
+    return [(labels[event.action], event) for event in _events(db, [("auction", auction_id)], actions=set(actions))]

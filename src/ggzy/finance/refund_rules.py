@@ -93,6 +93,8 @@ def refund_due(law_key: str, ground: RefundGround) -> RefundDue:
     """When the deposit is due back on ``ground`` under the law ``law_key`` (a procedure's ``law.key``). Under
     政府采购法 a withdrawal or a termination has no article among the law texts held: the refund is due on the
     event's day, without a statutory period (``period`` None) and without an article."""
+    if law_key not in ("tendering_law", "procurement_law"):  # a rights trade's round: the auction's rule (0051)
+        return RefundDue(ground, "auction_close", None, "", False)
     table = _TENDERING if law_key == "tendering_law" else _PROCUREMENT
     found = table.get(ground)
     if found is not None:

@@ -21,7 +21,7 @@ worker sends them.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ from ggzy.config import get_settings
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import to_china_time
 from ggzy.core.events import Event, events_for, register_reaction
+from ggzy.core.periods import StatutoryPeriod
 from ggzy.core.permissions import SYSTEM
 from ggzy.finance.models import DepositSubAccount, Forfeiture, RefundOrderRow
 from ggzy.finance.refund_rules import RefundDue, RefundGround, refund_due
@@ -132,6 +133,26 @@ def on_termination(db: Session, event: Event) -> None:
     due = refund_due(_law_key(db, tender_id), RefundGround.TERMINATED)
     for entity_id in _depositors(db, tender_id):
         _order(db, event, tender_id, entity_id, due, _due_on(db, due, to_china_time(event.occurred_at).date()))
+
+
+def refund_round(
+    db: Session, *, tender_id: int, keep_entity_id: int | None, article: str, period: StatutoryPeriod | None,
+    due_on: date, now: datetime,
+) -> list[int]:  # fmt: skip
+    """A rights trade's close (decision 0051, called by the auctions domain, which sits above finance): every
+    deposit of the round ordered back now but ``keep_entity_id``'s (the buyer's, set against the price) and those
+    the seller kept; ``due_on`` is the auction's rule's last day (``period`` its period, None when it counts
+    hours; ``article`` its source). The entities ordered, in sub-account order."""
+    settings, ordered = get_settings(), []
+    for entity_id in _depositors(db, tender_id):
+        if entity_id != keep_entity_id:
+            order_refunds(
+                db, SYSTEM, tender_id=tender_id, entity_id=entity_id, ground=RefundGround.UNSUCCESSFUL,
+                annual_rate=settings.deposit_interest_annual_rate, day_basis=settings.deposit_interest_day_basis,
+                now=now, due_on=due_on, period=period, article=article,
+            )  # fmt: skip
+            ordered.append(entity_id)
+    return ordered
 
 
 def refund_orders_of(db: Session, tender_id: int) -> list[RefundOrderRow]:

@@ -50,7 +50,7 @@ def _refunded_credit_ids(db: Session, credit_ids: list[int]) -> set[int]:
 def order_refunds(
     db: Session, actor: Principal, *, tender_id: int, entity_id: int, ground: RefundGround, annual_rate: Decimal,
     day_basis: int, now: datetime, due_on: date | None = None, period: StatutoryPeriod | None = None,
-    credit_ids: set[int] | None = None,
+    credit_ids: set[int] | None = None, article: str | None = None,
 ) -> list[RefundOrderRow]:  # fmt: skip
     """Order the refund of every credit of a bidder's deposit not yet ordered back, the interest included where the
     law gives it (computed to the order's China Standard Time day: the bank executes it that day). Ordering again
@@ -58,7 +58,8 @@ def order_refunds(
 
     ``due_on`` is the refund's last lawful day (``period``'s, computed by the caller through the one period
     function): each order carries it, and an order made after it is still made and recorded as a missed period
-    (a violation, never a refusal). ``credit_ids`` limits the orders to those credits (None: every credit)."""
+    (a violation, never a refusal). ``credit_ids`` limits the orders to those credits (None: every credit).
+    ``article``: the rule the caller orders under when the round's law has none (a rights trade's close, 0051)."""
     tender = tendering.get_tender(db, tender_id)
     project, _ = tendering.project_of(db, tender)
     row = sub_account_of(db, tender_id=tender_id, entity_id=entity_id)
@@ -95,7 +96,8 @@ def order_refunds(
         db, actor, action="deposit.refund_ordered", subject_type="tender", subject_id=tender_id,
         centre_id=project.centre_id, now=now,
         payload={
-            "entity_id": entity_id, "ground": ground.value, "article": due.article,
+            "entity_id": entity_id, "ground": ground.value,
+            "article": article or due.article,
             "due_on": due_on.isoformat() if due_on is not None else None,
             "orders": [{"key": o.idempotency_key, "principal_fen": o.principal_fen, "interest_fen": o.interest_fen}
                        for o in orders],

@@ -143,6 +143,18 @@ def deposit_met(db: Session, *, tender_id: int, entity_id: int) -> bool:
     return status.assessment.met
 
 
+def deposit_refunded(db: Session, *, tender_id: int, entity_id: int) -> bool:
+    """Whether a refund of ``entity_id``'s deposit for the round has been ordered (one the bank rejected does not
+    count): the deposit no longer backs it. For an auction's bid, taken only while the deposit met at registration
+    (:func:`deposit_met`) is still held (decision 0051): one indexed read."""
+    ordered = select(RefundOrderRow.id).where(
+        RefundOrderRow.tender_id == tender_id,
+        RefundOrderRow.entity_id == entity_id,
+        RefundOrderRow.status != refunds.REJECTED,
+    )
+    return db.scalar(ordered.limit(1)) is not None
+
+
 # --- what the pages show of a deposit's whole life: its form, its refund, its forfeiture (issue 12, point 7) -------
 # One place reads the refund orders, guarantees and forfeitures for the pages, so that a change of their columns
 # (principal and interest, decision 0031) is met here only.

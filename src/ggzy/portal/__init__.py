@@ -33,6 +33,7 @@ from ggzy.portal.rendering import STATIC_DIR, STATIC_PREFIX, install_page_errors
 def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
     from ggzy.portal.admin import router as admin_router
+    from ggzy.portal.auctions_seller import router as auctions_seller_router
     from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.board import router as board_router
     from ggzy.portal.centre import router as centre_router
@@ -69,6 +70,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(institution_router)
     app.include_router(money_router)  # performance security and fees (decision 0037)
     app.include_router(owner_router)
+    app.include_router(auctions_seller_router)  # the seller's rights trades (decision 0051)
     app.include_router(centre_statistics_router)  # before centre's, though no path of theirs overlaps
     app.include_router(centre_router)
     app.include_router(finance_router)

@@ -49,6 +49,7 @@ from ggzy.tendering import lifecycle, opening, rules, service, sole_source, summ
 from ggzy.tendering.access import NotTheTenderer, check_manager
 from ggzy.tendering.procedures import (
     PROCEDURES,
+    TENDER_METHODS,
     TENDERING_LAW,
     Method,
     NoTenderProcedure,
@@ -101,7 +102,7 @@ def _projects_context(db: Session, actor: Principal, now: datetime) -> dict[str,
         "trade_types": list(TradeType),
         "procurement_categories": list(ProcurementCategory),
         "procedures": list(PROCEDURES.values()),
-        "methods": list(Method),
+        "methods": list(TENDER_METHODS),
         "as_agent": Role.AGENT in actor.roles,
         # the opening summary's items a draft declares (开标一览表): the price always, others as the documents say
         "summary_price": summary_form.PRICE_FIELD,

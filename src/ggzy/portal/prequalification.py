@@ -32,7 +32,7 @@ from ggzy.prequalification.lifecycle import Stage
 from ggzy.prequalification.schemas import ApplicationPath
 from ggzy.storage import MIB
 from ggzy.tendering.access import NotTheTenderer, check_manager
-from ggzy.tendering.procedures import Method
+from ggzy.tendering.procedures import TENDER_METHODS, Method
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -89,7 +89,7 @@ def _owner_context(db: Session, actor: Principal, prequalification_id: int, now:
         "applications": [{"application": a, "name": names.get(a.entity_id, "")} for a in opened],
         "reviewers": len(service.reviewers_of(db, prequalification.id)),
         "unnotified": review.unnotified(db, prequalification.id) if not sealed else 0,
-        "methods": list(Method),
+        "methods": list(TENDER_METHODS),
     }
 
 

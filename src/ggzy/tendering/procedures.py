@@ -27,6 +27,7 @@ from ggzy.tendering.stages import (
 class Method(StrEnum):
     LOWEST_PRICE = "lowest_price"  # 经评审的最低投标价法
     SCORING = "scoring"  # 综合评估法 (综合评分法)
+    HIGHEST_PRICE = "highest_price"  # 价高者得: a rights trade's deposit round (RIGHTS), sold by the auctions domain
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,15 @@ PROCUREMENT_LAW = Law(
     name_en="Government Procurement Law",
     article_zh="政府采购法 第二十六条",
     trade_types=frozenset({TradeType.GOV_PROCUREMENT}),
+)
+# Land, mining and state-owned property rights are sold by listing or auction to the highest bidder (the auctions
+# domain, decision 0049); their round here only holds the bidders' deposits (decision 0051)
+RIGHTS_TRADING = Law(
+    key="rights_trading",
+    name_zh="挂牌、拍卖交易规则",
+    name_en="Listing and auction rules",
+    article_zh="拍卖法 第三条；企业国有资产法 第五十四条",
+    trade_types=frozenset({TradeType.LAND, TradeType.MINING, TradeType.PROPERTY}),
 )
 
 
@@ -491,10 +501,41 @@ CONSULTATION = Procedure(
     basis_zh="政府采购法 第二十六条 第一款 第（六）项；政府采购竞争性磋商采购方式管理暂行办法 第十条",
 )
 
+# 竞买保证金轮次 (decision 0051): the round of a land, mining or property project whose listing or auction (the
+# auctions domain) admits bidders on a deposit paid into their own sub-account by its deadline. It is published, then
+# only holds deposits: no registration, no bid, no opening, no evaluation, no award of its own; it may be terminated.
+# Its deadline is the deposit's; the auction's own registry entry keeps the notice periods of the sale.
+RIGHTS_DEPOSIT_PERIOD = statutory_period(
+    "rights.deposit_round",
+    name_zh="竞买保证金轮次自发布至保证金交纳截止",
+    name_en="From a rights trade's deposit round's notice to its deposit deadline",
+    length=1,
+    unit=DayCount.DAYS,
+    article="交易中心规则（国家土地、矿业权及产权交易规定，本项目未收录其文本）",
+)
+RIGHTS = Procedure(
+    key="rights",
+    version=1,
+    name_zh="挂牌、拍卖（竞买保证金）",
+    name_en="Listing or auction (bid deposits)",
+    by_invitation=False,
+    law=RIGHTS_TRADING,
+    transitions=tuple(
+        found for found in WITH_PUBLICITY if found.step in (Step.ATTACH_DOCUMENTS, Step.PUBLISH, Step.TERMINATE)
+    ),
+    periods=replace(_TENDER_PERIODS, bid_period=RIGHTS_DEPOSIT_PERIOD),
+    opening=OpeningRule(minimum_bidders=1),
+    committee=Committee(minimum_members=1, odd=False, expert_share_numerator=0, article=RIGHTS_TRADING.article_zh),
+    methods=(Method.HIGHEST_PRICE,),
+    decryption=_DECRYPTION,
+    basis_zh="拍卖法 第三条；企业国有资产法 第五十四条",
+)
+
 PROCEDURES: dict[str, Procedure] = {
     procedure.key: procedure
-    for procedure in (OPEN, INVITED, GP_OPEN, GP_INVITED, RFQ, SINGLE_SOURCE, NEGOTIATION, CONSULTATION)
+    for procedure in (OPEN, INVITED, GP_OPEN, GP_INVITED, RFQ, SINGLE_SOURCE, NEGOTIATION, CONSULTATION, RIGHTS)
 }
+TENDER_METHODS = (Method.LOWEST_PRICE, Method.SCORING)  # the evaluation methods a tender may choose
 
 
 def procedure(key: str) -> Procedure:
@@ -518,11 +559,11 @@ class NoTenderProcedure(DomainError):
     status = 422
     message_zh = (
         "{trade_type_zh}以挂牌、拍卖等方式出让或转让，价高者得，不适用招标采购程序（取得最低价者中标）；"
-        "挂牌和拍卖程序尚未开放"
+        "请设立竞买保证金轮次（rights）后发布挂牌或拍卖"
     )
     message_en = (
         "{trade_type_en} are sold by listing or auction to the highest bidder, not by a tender procedure that "
-        "awards the lowest price; listing and auction procedures are not available yet"
+        "awards the lowest price; create a deposit round (rights) and list or auction it"
     )
 
 
@@ -565,7 +606,7 @@ def procedure_for(
     政府采购法实施条例 第7条) allows it; a clear refusal otherwise."""
     chosen = procedure(key)  # an unknown key is ProcedureUnknown, whatever the trade type
     allowed = procedures_for(trade_type, category)
-    if not allowed:
+    if not allowed or (chosen not in allowed and all(item.law == RIGHTS_TRADING for item in allowed)):
         raise NoTenderProcedure(field=field, trade_type_zh=trade_type.label_zh, trade_type_en=trade_type.label_en)
     if chosen not in allowed and category is not None and _construction_under_procurement(trade_type, category):
         raise ProcedureNotForCategory(

@@ -238,6 +238,8 @@ def check_deposit(
     第25条、第26条; 政府采购法实施条例 第33条)."""
     if deposit_fen is None:
         return
+    if law_key not in DEPOSIT_ARTICLES:  # a rights trade's deposit (decision 0051): no cap among the laws held
+        return
     article, basis_zh, basis_en = DEPOSIT_ARTICLES[law_key]
     cap = deposit_cap_fen(budget_fen)
     if deposit_fen > cap:

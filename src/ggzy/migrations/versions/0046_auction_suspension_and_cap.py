@@ -1,7 +1,7 @@
 """Rights trades (decision 0052): suspension and resumption (中止/恢复), the price cap (最高限价) and its draw.
 
 Revision ID: 0046
-Revises: 0041
+Revises: 0045
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0046"
-down_revision = "0041"
+down_revision = "0045"
 branch_labels = None
 depends_on = None
 
