@@ -108,7 +108,7 @@ def register(auction_id: Id, request: Request, actor: AuctionBidder, _: CsrfChec
         service.register_bidder(db, actor, auction_id=auction_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, auction_id, now, error)
-    return see_other(f"/workspace/bidder/auctions/{auction_id}#plate", done=REGISTERED)
+    return see_other(f"/workspace/bidder/auctions/{auction_id}#qualification", done=REGISTERED)
 
 
 @router.post(
@@ -124,7 +124,7 @@ def ask_for_timed_bidding(
         service.request_timed_bidding(db, actor, auction_id=auction_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, auction_id, now, error)
-    return see_other(f"/workspace/bidder/auctions/{auction_id}#plate", done=TIMED_REQUESTED)
+    return see_other(f"/workspace/bidder/auctions/{auction_id}#qualification", done=TIMED_REQUESTED)
 
 
 @router.post(

@@ -68,6 +68,19 @@
     if (counting && left === 0) refresh();
   }
 
+  // The bidder's form (when the hall is on the bidder's page) follows the price: the lowest bid now acceptable.
+  function nextMinimum(fen) {
+    var input = document.getElementById("amount_yuan");
+    var shown = document.getElementById("minimum");
+    if (isNaN(fen)) return;
+    var yuan = (fen / 100).toFixed(2);
+    if (input && !(parseFloat(input.value) >= fen / 100)) input.value = yuan;
+    if (shown) {
+      var text = (fen / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      shown.textContent = document.documentElement.lang === "en" ? "CNY " + text : text + " 元";
+    }
+  }
+
   function place(html) {
     var template = document.createElement("template");
     template.innerHTML = html;
@@ -87,6 +100,7 @@
           if (element.dataset.phase && (hall.dataset.phase === "bidding" || hall.dataset.phase === "timed"))
             setPhase(element.dataset.phase);
           hall.dataset.sequence = String(sequence);
+          nextMinimum(parseInt(element.dataset.amountFen, 10) + parseInt(hall.dataset.incrementFen, 10));
         }
       } else if (target === "status") {
         document.getElementById("status").replaceChildren(element);
@@ -98,8 +112,10 @@
     tick();
   }
 
-  var history = document.getElementById("history");
-  if (history) place(history.innerHTML);
+  // What the ledger held when the page was made is in the page (one template per event); the stream continues.
+  Array.prototype.slice.call(document.querySelectorAll("#history > template")).forEach(function (line) {
+    place(line.innerHTML);
+  });
   tick();
   setInterval(tick, 1000);
 
