@@ -85,8 +85,3 @@ def own_registration(db: Session, *, auction_id: int, entity_id: int) -> Auction
     """The bidder's own plate for this trade, if it has one."""
     return service.registration_of(db, auction_id=auction_id, entity_id=entity_id)
 
-
-def registered_auction_ids(db: Session, *, entity_id: int) -> set[int]:
-    """The trades this bidder holds a plate for (its own, for its workspace)."""
-    query = select(AuctionRegistration.auction_id).where(AuctionRegistration.entity_id == entity_id)
-    return set(db.scalars(query))
