@@ -84,4 +84,3 @@ def phase_of(auction: Auction, now: datetime) -> Phase:
 def own_registration(db: Session, *, auction_id: int, entity_id: int) -> AuctionRegistration | None:
     """The bidder's own plate for this trade, if it has one."""
     return service.registration_of(db, auction_id=auction_id, entity_id=entity_id)
-
