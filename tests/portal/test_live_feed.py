@@ -26,7 +26,7 @@ def _item(index: int, tender_id: int) -> HallEvent:
 
 
 def test_a_watcher_too_far_behind_is_dropped_and_others_go_on(fresh_engine: Engine) -> None:
-    hub = LiveHub(session_factory(fresh_engine), frame=lambda item, language: b"")
+    hub = LiveHub(session_factory(fresh_engine))
 
     async def scenario() -> None:
         slow, other = await hub.subscribe(7), await hub.subscribe(8)
@@ -52,7 +52,7 @@ def _channel_of_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_commit_in_this_process_wakes_the_one_loop_at_once(fresh_engine: Engine, gm_ca: Path) -> None:
     factory = session_factory(fresh_engine)
     live = LiveOpening(factory, gm_ca, [1_000_000, 2_000_000, 3_000_000]).prepare()
-    hub = LiveHub(factory, frame=lambda item, language: b"", poll=60)  # a poll alone would take a minute
+    hub = LiveHub(factory, poll=60)  # a poll alone would take a minute
     clock = FixedClock(TEST_NOW)
 
     async def scenario() -> float:
@@ -99,7 +99,7 @@ def test_on_postgresql_another_processs_notify_wakes_the_loop(fresh_engine: Engi
     import psycopg
 
     url = _postgresql_url(fresh_engine)
-    hub = LiveHub(session_factory(fresh_engine), frame=lambda item, language: b"", poll=60)
+    hub = LiveHub(session_factory(fresh_engine), poll=60)
 
     async def scenario() -> None:
         watcher = await hub.subscribe(1)

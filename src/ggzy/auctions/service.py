@@ -371,7 +371,7 @@ def _registration(
     return registration
 
 
-@changes_state("auction.timed_bidding_requested")
+@changes_state("auction.timed_bidding_requested", disclosed=False)  # who goes on, and how many, kept until the end
 def request_timed_bidding(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> AuctionRegistration:
     """A plate asks, before the listing ends, to go on to timed bidding (限时竞价) if others do too. Asking again
     changes nothing."""

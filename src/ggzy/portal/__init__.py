@@ -33,6 +33,8 @@ from ggzy.portal.rendering import STATIC_DIR, STATIC_PREFIX, install_page_errors
 def mount_portal(app: FastAPI) -> None:
     """The portal's pages at ``/`` and its static files; call after the app's problem handlers are installed."""
     from ggzy.portal.admin import router as admin_router
+    from ggzy.portal.auction_bidder import router as auction_bidder_router
+    from ggzy.portal.auction_hall import router as auction_hall_router
     from ggzy.portal.auctions_seller import router as auctions_seller_router
     from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.board import router as board_router
@@ -64,9 +66,11 @@ def mount_portal(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
     app.include_router(pages_router)
     app.include_router(live_router)
+    app.include_router(auction_hall_router)  # the live auction hall (decision 0050)
     app.include_router(session_router)
     app.include_router(workspace_router)
     app.include_router(bidder_router)
+    app.include_router(auction_bidder_router)
     app.include_router(institution_router)
     app.include_router(money_router)  # performance security and fees (decision 0037)
     app.include_router(owner_router)

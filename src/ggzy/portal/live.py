@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,7 +29,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal import views
 from ggzy.portal.i18n import Language, choose_language, translations
-from ggzy.portal.live_feed import HallEvent, LiveHub, hall_events
+from ggzy.portal.live_feed import HallEvent, LiveHub, Topic, hall_events
 from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
 from ggzy.tendering.lifecycle import stage_of
 from ggzy.tendering.service import get_tender, project_of
@@ -50,7 +50,7 @@ def live_hub(app: FastAPI) -> LiveHub:
     """The process's one hub (created at first use)."""
     hub: LiveHub | None = getattr(app.state, "live_hub", None)
     if hub is None:
-        hub = app.state.live_hub = LiveHub(app.state.session_factory, frame=sse_message)
+        hub = app.state.live_hub = LiveHub(app.state.session_factory)
     return hub
 
 
@@ -150,13 +150,37 @@ async def opening_events(
     # connection pool (each would wait for the other); every read is a short one on the event loop's executor.
     factory = request.app.state.session_factory
     await asyncio.to_thread(_check_published, factory, tender_id)
-    # ASCII digits only, and within a ledger index ("²".isdigit() is true, and int() refuses it)
+    return event_stream(
+        request,
+        topic=("tender", tender_id),
+        after=resume_after(after, last_event_id),
+        history=lambda after: _history(factory, tender_id, after),
+        render=sse_message,
+    )
+
+
+def resume_after(after: int, last_event_id: str | None) -> int:
+    """Where a stream resumes: after the ``Last-Event-ID`` a reconnecting browser sends, else after ``?after``.
+    ASCII digits only, and within a ledger index ("²".isdigit() is true, and int() refuses it)."""
     if last_event_id is not None and re.fullmatch(r"[0-9]{1,18}", last_event_id.strip()):
-        after = int(last_event_id)
+        return int(last_event_id)
+    return after
+
+
+def event_stream(
+    request: Request,
+    *,
+    topic: Topic,
+    after: int,
+    history: Callable[[int], list[HallEvent]],
+    render: Callable[[HallEvent, str], bytes],
+    clock_each: bool = False,
+) -> StreamingResponse:
+    """The SSE response of one hall (an opening's or an auction's), fed by the process's one hub."""
     language = choose_language(request).language
     hub = live_hub(request.app)
     return StreamingResponse(
-        _stream(hub, factory, tender_id, after, language, request.app.state.clock.now),
+        _stream(hub, topic, after, language, request.app.state.clock.now, history, render, clock_each),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
@@ -167,29 +191,42 @@ def _check_published(factory: Any, tender_id: int) -> None:
         _published_tender(db, tender_id)
 
 
+def _clock(now: Callable[[], datetime]) -> bytes:
+    return f"event: clock\ndata: {_iso(now())}\n\n".encode()
+
+
 async def _stream(
-    hub: LiveHub, factory: Any, tender_id: int, after: int, language: str, now: Any
+    hub: LiveHub,
+    topic: Topic,
+    after: int,
+    language: str,
+    now: Callable[[], datetime],
+    history: Callable[[int], list[HallEvent]],
+    render: Callable[[HallEvent, str], bytes],
+    clock_each: bool,
 ) -> AsyncIterator[bytes]:
     """Subscribe first, then catch up from the database, then follow the hub; the index orders and de-duplicates
-    the two, so a line committed while catching up is sent exactly once."""
-    watcher = await hub.subscribe(tender_id)
+    the two, so a line committed while catching up is sent exactly once. ``clock_each``: the server's time before
+    every event too (an auction's countdown is resynchronised with each bid)."""
+    watcher = await hub.subscribe(topic[1], topic[0])
     try:
-        yield f"retry: {RETRY_MS}\nevent: clock\ndata: {_iso(now())}\n\n".encode()
+        yield f"retry: {RETRY_MS}\n".encode() + _clock(now)
         sent = after
-        for item in await asyncio.to_thread(_history, factory, tender_id, after):
-            yield hub.frame(item, language)
+        for item in await asyncio.to_thread(history, after):
+            yield hub.frame(item, language, render)
             sent = item.index
         while True:
             try:
                 async with asyncio.timeout(KEEP_ALIVE_SECONDS):
                     latest = await watcher.queue.get()
             except TimeoutError:
-                yield f"event: clock\ndata: {_iso(now())}\n\n".encode()  # keeps proxies open; resyncs the countdown
+                yield _clock(now)  # keeps proxies open; resyncs the countdown
                 continue
             if latest is None:  # too far behind: end; the browser reconnects with Last-Event-ID and catches up
                 return
             if latest.index > sent:
-                yield hub.frame(latest, language)
+                frame = hub.frame(latest, language, render)
+                yield _clock(now) + frame if clock_each else frame
                 sent = latest.index
     finally:
         hub.unsubscribe(watcher)

@@ -1,12 +1,14 @@
-"""The live opening hall's feed: the ledger's opening events, fanned out to every watcher from one poll per process.
+"""The live halls' feed: the ledger's opening and auction events, fanned out to every watcher from one poll per process.
 
-The hall shows exactly what the public ledger holds (``ggzy.publishing.feed``): disclosed events of a tender's
-opening, in ledger-index order. The ledger index is the SSE ``id``: indexes are given at commit, in commit order and
+A hall shows exactly what the public ledger holds (``ggzy.publishing.feed``): disclosed events of a tender's
+opening (the opening hall, ``ggzy.portal.live``) or of an auction (the auction hall, ``ggzy.portal.auction_hall``),
+in ledger-index order. The ledger index is the SSE ``id``: indexes are given at commit, in commit order and
 without gaps, so a watcher that resumes after index N (``Last-Event-ID``) can never miss a line that committed late
 nor see one twice.
 
-Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop (reading the ledger head, then the
-new hall events past its cursor) and hands each new event to the queues of that tender's watchers. A commit in this
+Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop for every hall of both kinds
+(reading the ledger head, then the new hall events past its cursor) and hands each new event to the queues of the
+watchers of its subject (a tender or an auction). A commit in this
 process wakes the loop at once (an ``after_commit`` listener that ``ggzy.wiring`` installs on every session factory);
 on PostgreSQL a commit that numbers events also sends ``NOTIFY ggzy_ledger``, which wakes the hubs of the other
 processes (a second worker, the CLI) at once too; on SQLite they see it at the next poll. A watcher that falls too far
@@ -14,6 +16,9 @@ behind is dropped: its browser reconnects with its ``Last-Event-ID`` and catches
 
 Before the bid deadline there is nothing to show: the tender's opening events only exist after it, and the sealed
 events (registrations, bids) are never read here — they are undisclosed, as in the public ledger (招标投标法 第22条).
+An auction's registration is undisclosed too (网络司法拍卖规定 第十八条: the bidder known by its plate, its identity
+kept secret), and its requests for timed bidding, which name plates that may never bid and count them, are not read
+out: the auction hall shows bids by plate only.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, and_, event, or_, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ggzy.core.db import unit_of_work
@@ -52,6 +57,16 @@ HALL_ACTIONS = (
     "opening.recorded",
     "tender.cancelled",
 )
+# What the auction hall reads out (subject "auction:<id>"): the notice, every accepted bid, the reserve opened at the
+# end, the result. Never the registrations (undisclosed) nor the timed-bidding requests (plates and a count).
+AUCTION_HALL_ACTIONS = (
+    "auction.published",
+    "auction.bid_placed",
+    "auction.reserve_opened",
+    "auction.closed",
+)
+# Each kind of hall: the subject type its events are recorded under, and the actions it reads out.
+HALLS: dict[str, tuple[str, ...]] = {"tender": HALL_ACTIONS, "auction": AUCTION_HALL_ACTIONS}
 POLL_SECONDS = 0.5  # commits by other processes are seen within this
 QUEUE_LIMIT = 1000  # a watcher this far behind is dropped and catches up on reconnect
 FRAME_CACHE = 4096
@@ -59,32 +74,60 @@ NOTIFY_CHANNEL = "ggzy_ledger"  # PostgreSQL: a commit that numbered ledger entr
 _NOTIFIED_KEY = "ggzy.live.notified"
 
 
+Topic = tuple[str, int]  # what a watcher watches: (subject type, id), e.g. ("auction", 7)
+
+
 @dataclass(frozen=True, slots=True)
 class HallEvent:
     index: int  # the ledger index: the SSE id
     event_id: int
-    tender_id: int
+    subject_id: int  # the tender's id, or the auction's
     action: str
     time: datetime
     payload: dict[str, Any]
+    subject_type: str = "tender"
+
+    @property
+    def tender_id(self) -> int:
+        return self.subject_id
+
+    @property
+    def topic(self) -> Topic:
+        return (self.subject_type, self.subject_id)
 
 
-def hall_events(db: Session, *, after: int, before: int | None = None, tender_id: int | None = None) -> list[HallEvent]:
-    """Disclosed hall events with a ledger index in (``after``, ``before``), of one tender or of all."""
-    where = [Event.disclosed.is_(True), Event.subject_type == "tender", Event.action.in_(HALL_ACTIONS)]
+def hall_events(
+    db: Session,
+    *,
+    after: int,
+    before: int | None = None,
+    tender_id: int | None = None,
+    auction_id: int | None = None,
+) -> list[HallEvent]:
+    """Disclosed hall events with a ledger index in (``after``, ``before``): of one tender, of one auction, or of
+    every hall (the hub's poll)."""
     if tender_id is not None:
-        where.append(Event.subject_id == str(tender_id))
+        where = [_hall_of("tender"), Event.subject_id == str(tender_id)]
+    elif auction_id is not None:
+        where = [_hall_of("auction"), Event.subject_id == str(auction_id)]
+    else:
+        where = [or_(*(_hall_of(kind) for kind in HALLS))]
     return [
         HallEvent(
             index=index,
             event_id=event.id,
-            tender_id=int(event.subject_id),
+            subject_id=int(event.subject_id),
             action=event.action,
             time=event.occurred_at,
             payload=json.loads(event.payload),
+            subject_type=event.subject_type,
         )
-        for index, event in numbered_events(db, after=after, before=before, where=where)
+        for index, event in numbered_events(db, after=after, before=before, where=[Event.disclosed.is_(True), *where])
     ]
+
+
+def _hall_of(subject_type: str) -> Any:
+    return and_(Event.subject_type == subject_type, Event.action.in_(HALLS[subject_type]))
 
 
 def numbered(db: Session) -> int:
@@ -94,9 +137,9 @@ def numbered(db: Session) -> int:
 
 @dataclass(eq=False)
 class Watcher:
-    """One watcher's queue of the events of its tender; ``None`` in the queue means: dropped, reconnect."""
+    """One watcher's queue of the events of its hall; ``None`` in the queue means: dropped, reconnect."""
 
-    tender_id: int
+    topic: Topic
     queue: asyncio.Queue[HallEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT + 1))
 
 
@@ -110,13 +153,11 @@ class LiveHub:
         self,
         session_factory: sessionmaker[Session],
         *,
-        frame: Callable[[HallEvent, str], bytes],
         poll: float = POLL_SECONDS,
     ) -> None:
         self._factory = session_factory
-        self._frame = frame
         self._poll = poll
-        self._watchers: dict[int, set[Watcher]] = {}
+        self._watchers: dict[Topic, set[Watcher]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -131,24 +172,26 @@ class LiveHub:
     def watchers(self) -> int:
         return sum(len(group) for group in self._watchers.values())
 
-    def frame(self, item: HallEvent, language: str) -> bytes:
-        """The SSE message of ``item`` in ``language``, rendered once for all watchers."""
+    def frame(self, item: HallEvent, language: str, render: Callable[[HallEvent, str], bytes]) -> bytes:
+        """The SSE message of ``item`` in ``language`` as its hall's ``render`` makes it, rendered once for all
+        watchers (a ledger index is one event: one hall's)."""
         key = (item.index, language)
         cached = self._frames.get(key)
         if cached is None:
-            cached = self._frames[key] = self._frame(item, language)
+            cached = self._frames[key] = render(item, language)
             if len(self._frames) > FRAME_CACHE:
                 self._frames.popitem(last=False)
         return cached
 
-    async def subscribe(self, tender_id: int) -> Watcher:
-        """Start watching ``tender_id`` (call from the event loop); events committed from now on reach the queue."""
+    async def subscribe(self, subject_id: int, subject_type: str = "tender") -> Watcher:
+        """Start watching the hall of ``subject_type`` ``subject_id`` (call from the event loop); events committed
+        from now on reach the queue."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._starting is None:  # a new event loop (tests): begin afresh on it
             self._loop, self._wake, self._task, self._watchers = loop, asyncio.Event(), None, {}
             self._starting = asyncio.Lock()
-        watcher = Watcher(tender_id)
-        self._watchers.setdefault(tender_id, set()).add(watcher)
+        watcher = Watcher((subject_type, subject_id))
+        self._watchers.setdefault(watcher.topic, set()).add(watcher)
         try:
             async with self._starting:  # one loop, even when the first watchers arrive together
                 if self._task is None or self._task.done():
@@ -162,11 +205,11 @@ class LiveHub:
         return watcher
 
     def unsubscribe(self, watcher: Watcher) -> None:
-        group = self._watchers.get(watcher.tender_id)
+        group = self._watchers.get(watcher.topic)
         if group is not None:
             group.discard(watcher)
             if not group:
-                del self._watchers[watcher.tender_id]
+                del self._watchers[watcher.topic]
 
     def wake(self) -> None:
         """A commit numbered events: poll now (safe from any thread)."""
@@ -227,9 +270,9 @@ class LiveHub:
             self.deliver(items)
 
     def deliver(self, items: list[HallEvent]) -> None:
-        """Hand each event to its tender's watchers; one too far behind is dropped (``None``) to catch up later."""
+        """Hand each event to its hall's watchers; one too far behind is dropped (``None``) to catch up later."""
         for item in items:
-            for watcher in list(self._watchers.get(item.tender_id, ())):
+            for watcher in list(self._watchers.get(item.topic, ())):
                 if watcher.queue.qsize() >= QUEUE_LIMIT:
                     self.unsubscribe(watcher)
                     watcher.queue.put_nowait(None)

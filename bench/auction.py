@@ -1,0 +1,279 @@
+"""One auction under load: N bidders bidding as fast as the rules allow for D seconds, W watchers on its live hall.
+
+Set-up (not timed): a fresh SQLite database in a temporary directory, migrated; through the services (the test
+factories, as bench/refunds.py does): a published listing (挂牌) of a land use right whose deposit round is a
+project of trade type 其他, N bidders each with its deposit paid, registered for a plate and logged in (a bearer
+token). The server's clock is shifted so that the listing is in its bidding phase (挂牌期) while the bench runs.
+
+Then uvicorn serves ``create_app`` (through :func:`shifted_app`, one worker) on a free loopback port. W SSE clients
+(plain asyncio sockets, cheap) watch ``/auctions/{id}/events``; once all have their first message, C bidding loops
+(``--concurrency``, each on its own keep-alive connection, each bid by the next of the N bidders' tokens) POST to
+``/api/v1/auctions/{id}/bids`` at the lowest acceptable amount they know (a refusal ``auction_bid_too_low`` tells
+them the new minimum: "as fast as the rules allow") for D seconds. Measured: accepted bids per second; for each
+accepted bid, the time from sending its request to its event reaching the LAST of the W watchers (p50, p99);
+``lost`` = (accepted bid, watcher) pairs that never arrived (the watchers are given 10 s after the end); ``reordered``
+= messages a watcher received with a sequence not above the last it saw. Prints one JSON line.
+
+    .venv/bin/python bench/auction.py [--bidders 1000] [--seconds 60] [--watchers 1000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.*: the service-driven scene
+from _quick import parse_args
+
+SEQUENCE = re.compile(rb'data-sequence="(\d+)"')
+DURING_OFFSET_ENV = "GGZY_BENCH_CLOCK_AT"  # the server's "now" at its start (ISO), then ticking with the real clock
+
+
+class ShiftedClock:
+    """The real clock moved to a moment of the scenario: time passes at the real pace from it."""
+
+    def __init__(self, at: datetime) -> None:
+        self._offset = at - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
+def shifted_app() -> Any:
+    """The app as ``ggzy serve`` makes it (settings from the environment), its clock moved (uvicorn ``--factory``)."""
+    from ggzy.app import create_app
+
+    return create_app(clock=ShiftedClock(datetime.fromisoformat(os.environ[DURING_OFFSET_ENV])))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _scene(database_url: str, bidders: int) -> tuple[int, list[str], datetime]:
+    from tests.auctions.support import LISTING_START, make_trade, paid_bidder
+
+    from ggzy.auctions import service
+    from ggzy.core.db import make_engine, unit_of_work
+    from ggzy.core.migrate import upgrade
+    from ggzy.entities import login
+    from ggzy.entities.models import User
+    from ggzy.wiring import session_factory
+
+    during = LISTING_START + timedelta(days=1)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    tokens: list[str] = []
+    with unit_of_work(factory) as db:
+        trade = make_trade(db)
+        auction_id = trade.auction.id
+    for start in range(0, bidders, 200):
+        with unit_of_work(factory) as db:
+            trade.auction = service.get_auction(db, auction_id)
+            for _ in range(min(200, bidders - start)):
+                bidder = paid_bidder(db, trade)
+                service.register_bidder(db, bidder, auction_id=auction_id, now=during)
+                user = db.get(User, bidder.user_id)
+                assert user is not None
+                token, _ = login.open_session(
+                    db, user, method="password", certificate_id=None, now=during, lifetime=timedelta(days=30)
+                )
+                tokens.append(token)
+    engine.dispose()
+    return auction_id, tokens, during
+
+
+class Watchers:
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.connected = 0
+        self.all_connected = asyncio.Event()
+        self.arrivals: dict[int, list[float]] = {}  # sequence → arrival times (one per watcher)
+        self.reordered = 0
+        self.stop = asyncio.Event()
+
+    async def watch(self, port: int, path: str) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
+        await writer.drain()
+        last, tail, first = 0, b"", True
+        try:
+            while not self.stop.is_set():
+                chunk = await reader.read(1 << 16)
+                if not chunk:
+                    return
+                now = time.perf_counter()
+                if first:
+                    first = False
+                    self.connected += 1
+                    if self.connected == self.count:
+                        self.all_connected.set()
+                data = tail + chunk
+                cut = data.rfind(b"\n\n")  # whole messages only; the rest waits for the next chunk
+                whole, tail = (data[: cut + 2], data[cut + 2 :]) if cut >= 0 else (b"", data)
+                for found in SEQUENCE.finditer(whole):
+                    sequence = int(found.group(1))
+                    if sequence <= last:
+                        self.reordered += 1
+                    last = max(last, sequence)
+                    self.arrivals.setdefault(sequence, []).append(now)
+        finally:
+            writer.close()
+
+
+async def _bid_loop(
+    port: int, auction_id: int, tokens: list[str], offset: int, step: int, until: float, state: dict[str, Any]
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        turn = offset
+        while time.perf_counter() < until:
+            token = tokens[turn % len(tokens)]
+            turn += step
+            amount = state["minimum"]
+            sent = time.perf_counter()
+            response = await client.post(
+                f"/api/v1/auctions/{auction_id}/bids",
+                json={"amount_fen": amount, "client_bid_id": uuid.uuid4().hex},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            if response.status_code == 201:
+                body = response.json()
+                state["sent"][body["sequence"]] = sent
+                state["minimum"] = max(state["minimum"], amount + state["increment"])
+            else:
+                problem = response.json()
+                if problem.get("code") != "auction_bid_too_low":
+                    state["errors"] += 1
+                    continue
+                state["too_low"] += 1
+                state["minimum"] = max(state["minimum"], int(problem["minimum_fen"]))
+
+
+async def _run(port: int, auction_id: int, tokens: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    from tests.auctions.support import START, STEP
+
+    watchers = Watchers(args.watchers)
+    path = f"/auctions/{auction_id}/events"
+    started = time.perf_counter()
+    tasks = [asyncio.create_task(watchers.watch(port, path)) for _ in range(args.watchers)]
+    await asyncio.wait_for(watchers.all_connected.wait(), timeout=180)
+    connect_s = time.perf_counter() - started
+    await asyncio.sleep(1.0)
+    state: dict[str, Any] = {"minimum": START, "increment": STEP, "sent": {}, "too_low": 0, "errors": 0}
+    begin = time.perf_counter()
+    until = begin + args.seconds
+    loops = [
+        _bid_loop(port, auction_id, tokens, offset, args.concurrency, until, state)
+        for offset in range(args.concurrency)
+    ]
+    await asyncio.gather(*loops)
+    elapsed = time.perf_counter() - begin
+    accepted = len(state["sent"])
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        if all(len(watchers.arrivals.get(sequence, ())) >= args.watchers for sequence in state["sent"]):
+            break
+        await asyncio.sleep(0.2)
+    watchers.stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = sorted(
+        (max(watchers.arrivals[sequence]) - sent) * 1000
+        for sequence, sent in state["sent"].items()
+        if len(watchers.arrivals.get(sequence, ())) >= args.watchers
+    )
+    lost = sum(args.watchers - len(watchers.arrivals.get(sequence, ())) for sequence in state["sent"])
+    return {
+        "connect_all_s": round(connect_s, 2),
+        "accepted": accepted,
+        "accepted_per_s": round(accepted / elapsed, 1),
+        "refused_too_low": state["too_low"],
+        "errors": state["errors"],
+        "to_all_watchers_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "to_all_watchers_p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
+        "lost": lost,
+        "reordered": watchers.reordered,
+        "sequences_gapless": sorted(state["sent"]) == list(range(1, accepted + 1)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bidders", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--watchers", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16, help="bidding loops at once (keep-alive connections)")
+    args = parse_args(parser, bidders=10, seconds=3, watchers=20, concurrency=4)
+    with tempfile.TemporaryDirectory() as directory:
+        database_url = f"sqlite:///{Path(directory) / 'ggzy.db'}"
+        setup_started = time.perf_counter()
+        auction_id, tokens, during = _scene(database_url, args.bidders)
+        setup_s = time.perf_counter() - setup_started
+        port = _free_port()
+        env = os.environ | {
+            "GGZY_DATA_DIR": directory,
+            "GGZY_DATABASE_URL": database_url,
+            DURING_OFFSET_ENV: during.isoformat(),
+            "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]),
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "auction:shifted_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "1", "--log-level", "warning"],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(Path(directory) / "serve.log", "w"),  # noqa: SIM115
+        )  # fmt: skip
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            try:
+                figures = asyncio.run(_run(port, auction_id, tokens, args))
+            except Exception:
+                sys.stderr.write((Path(directory) / "serve.log").read_text()[-3000:])
+                raise
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    print(
+        json.dumps(
+            {
+                "bench": "auction",
+                "bidders": args.bidders,
+                "watchers": args.watchers,
+                "seconds": args.seconds,
+                "concurrency": args.concurrency,
+                "database": "sqlite",
+                "server_workers": 1,
+                "setup_s": round(setup_s, 1),
+                **figures,
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
