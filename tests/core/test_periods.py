@@ -243,8 +243,15 @@ RULES.update(
         "rights.deposit_round": lambda cal, day: tender_rules.earliest_deadline_date(cal, _at(day), RIGHTS),
         # the other bidders' deposits after a listing or an auction (decision 0051), counted from the bidding's end
         "auction.losers_refund": lambda cal, day: auction_rules.RIGHTS_REFUND.due_on(cal, _at(day)),
+        # a judicial sale resumed within 5 days of its cause ending (decision 0052): the entry's own period
+        "auction.judicial_resumption": lambda cal, day: _needed(auction_rules.JUDICIAL.resumption).last_day(cal, day),
     }
 )
+def _needed(period: StatutoryPeriod | None) -> StatutoryPeriod:
+    assert period is not None
+    return period
+
+
 # Periods that are a centre's rules, not a law's (the national land regulations are not among the texts held): data
 # the centre maintains, citing no article (decision 0049)
 CENTRE_RULE_PERIODS = {

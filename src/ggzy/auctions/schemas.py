@@ -139,5 +139,5 @@ class ConfirmationSignatureIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    certificate_pem: str = Field(max_length=20_000, description="The buyer's certificate (PEM)")
+    certificate_pem: Ascii = Field(max_length=20_000, description="The buyer's certificate (PEM)")
     signature: Ascii = Field(max_length=2_000, description="Base64 signature of the confirmation's message")

@@ -140,7 +140,7 @@ def place_bid(
     _: CsrfChecked,
     db: DB,
     now: Now,
-    amount_yuan: Annotated[str, Form(max_length=40)],
+    amount_yuan: Annotated[Ascii, Form(max_length=40)],
     client_bid_id: Annotated[Ascii, Form(min_length=1, max_length=64)],
 ) -> Response:
     try:

@@ -15,7 +15,7 @@ from ggzy.auctions import errors, rules
 from ggzy.auctions import service as auctions
 from ggzy.auctions.rules import Method, TradeKind
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Id, Name
+from ggzy.core.inputs import Ascii, Id, Name
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
@@ -77,11 +77,11 @@ def home(request: Request, db: DB, actor: Seller, now: Now) -> HTMLResponse:
 )
 def create(
     request: Request, actor: Seller, _: CsrfChecked, db: DB, now: Now,
-    tender_id: Annotated[int, Form()], trade_kind: Annotated[TradeKind, Form()], method: Annotated[Method, Form()],
-    title: Annotated[Name, Form()], start_price: Annotated[str, Form(max_length=20)],
-    increment: Annotated[str, Form(max_length=20)], bidding_start: Annotated[str, Form(max_length=40)],
-    bidding_end: Annotated[str, Form(max_length=40)], reserve_holder_user_id: Annotated[int | None, Form()] = None,
-    viewing_start: Annotated[str, Form(max_length=40)] = "", viewing_end: Annotated[str, Form(max_length=40)] = "",
+    tender_id: Annotated[Id, Form()], trade_kind: Annotated[TradeKind, Form()], method: Annotated[Method, Form()],
+    title: Annotated[Name, Form()], start_price: Annotated[Ascii, Form(max_length=20)],
+    increment: Annotated[Ascii, Form(max_length=20)], bidding_start: Annotated[Ascii, Form(max_length=40)],
+    bidding_end: Annotated[Ascii, Form(max_length=40)], reserve_holder_user_id: Annotated[Id | None, Form()] = None,
+    viewing_start: Annotated[Ascii, Form(max_length=40)] = "", viewing_end: Annotated[Ascii, Form(max_length=40)] = "",
 ) -> Response:  # fmt: skip
     try:
         draft = auctions.AuctionDraft(
