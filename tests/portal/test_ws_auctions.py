@@ -24,6 +24,7 @@ def test_a_seller_drafts_publishes_and_closes_a_listing_on_the_pages(
 ) -> None:
     tender, setup = rights_round(db)
     browser_login(client, db, setup["agent_user"])
+    assert 'href="/workspace/auctions"' in client.get("/workspace").text  # the menu leads the seller there
     token = csrf_from(client, "/workspace/auctions")
     form = {
         "csrf_token": token, "tender_id": str(tender.id), "trade_kind": "mining", "method": "listing",
