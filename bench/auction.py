@@ -71,7 +71,7 @@ def _free_port() -> int:
 def _scene(database_url: str, bidders: int) -> tuple[int, list[str], datetime]:
     from tests.auctions.support import LISTING_START, make_trade, paid_bidder
 
-    from ggzy.auctions import service
+    from ggzy.auctions import service, state
     from ggzy.core.db import make_engine, unit_of_work
     from ggzy.core.migrate import upgrade
     from ggzy.entities import login
@@ -88,7 +88,7 @@ def _scene(database_url: str, bidders: int) -> tuple[int, list[str], datetime]:
         auction_id = trade.auction.id
     for start in range(0, bidders, 200):
         with unit_of_work(factory) as db:
-            trade.auction = service.get_auction(db, auction_id)
+            trade.auction = state.get_auction(db, auction_id)
             for _ in range(min(200, bidders - start)):
                 bidder = paid_bidder(db, trade)
                 service.register_bidder(db, bidder, auction_id=auction_id, now=during)

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import confirmation, letter
+from ggzy.auctions import confirmation, letter, reserve, state
 from ggzy.auctions import service as auctions
 from ggzy.auctions.rules import AUCTION, LISTING, AuctionRules, Method, Schedule, TradeKind, schedule_faults
 from ggzy.core.calendar_store import working_day_calendar
@@ -141,7 +141,7 @@ def _seal_reserve(issued: IssuedCertificate, auction_id: int, reserve_fen: int, 
     key = load_private_key_pem(issued.private_key_pem)
     out = io.BytesIO()
     seal_bid(
-        lot_code=auctions.reserve_lot_code(auction_id), suite=issued.certificate.suite,
+        lot_code=reserve.reserve_lot_code(auction_id), suite=issued.certificate.suite,
         summary={"reserve_fen": reserve_fen}, files={}, bidder_certificate_pem=issued.certificate_pem,
         bidder_private_key=key, opening_public_key=issued.certificate.public_key, out=out, now=now,
     )  # fmt: skip
@@ -159,7 +159,7 @@ def _bid(db: Session, story: RightsStory, bidder: DemoBidder, auction_id: int, a
 
 def _close(db: Session, story: RightsStory, seller: Seller, auction_id: int, data_key: bytes, now: datetime) -> None:
     holder = login.principal_for(db, seller.owner).holding(Permission.AUCTION_RESERVE)
-    auctions.open_reserve(db, holder, auction_id=auction_id, data_key=data_key, now=now)
+    reserve.open_reserve(db, holder, auction_id=auction_id, data_key=data_key, now=now)
     manager = login.principal_for(db, seller.agent).holding(Permission.AUCTION_MANAGE)
     closed = auctions.close_auction(db, manager, auction_id=auction_id, now=now)
     story.outcome, story.price_fen, story.reserve_fen = (
@@ -225,7 +225,7 @@ def run_rights_story(
     land.auction_id = auction.id
     auctions.publish_auction(db, manager, auction_id=auction.id, now=start)
     envelope, land_key = _seal_reserve(seller.owner_certificate, auction.id, 37_000_000 * YUAN, start)
-    auctions.seal_reserve(db, holder, auction_id=auction.id, envelope=envelope, now=start)
+    reserve.seal_reserve(db, holder, auction_id=auction.id, envelope=envelope, now=start)
 
     # 2. the property transfer by auction: 7 days' notice (拍卖法 第45条), 2 days' viewing (第48条)
     prop = RightsStory(title="昆明市第一中学校办企业全部国有产权", trade_kind="property", method="auction")
@@ -248,7 +248,7 @@ def run_rights_story(
     prop.auction_id = sale.id
     auctions.publish_auction(db, manager, auction_id=sale.id, now=start)
     envelope, prop_key = _seal_reserve(seller.owner_certificate, sale.id, 5_600_000 * YUAN, start)
-    auctions.seal_reserve(db, holder, auction_id=sale.id, envelope=envelope, now=start)
+    reserve.seal_reserve(db, holder, auction_id=sale.id, envelope=envelope, now=start)
 
     # deposits paid, plates given
     clock.advance(timedelta(days=2))
@@ -290,7 +290,7 @@ def run_rights_story(
         clock.advance(timedelta(minutes=2))
     clock.advance(timedelta(minutes=5))  # the countdown runs out
     _close(db, land, seller, auction.id, land_key, clock.now())
-    sold = auctions.get_auction(db, auction.id)
+    sold = state.get_auction(db, auction.id)
     buyer = next(b for b in three if b.user.entity_id == sold.buyer_entity_id)
     signature = load_private_key_pem(buyer.issued.private_key_pem).sign(
         letter.signed_message(auction_id=sold.id, sha256=sold.confirmation_sha256 or "")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import service
+from ggzy.auctions import cap, suspension
 from ggzy.auctions.rules import SuspensionGround
 from ggzy.core.permissions import Permission, Principal, Role
 from ggzy.ledger.sequencer import integrate
@@ -27,7 +27,7 @@ def centre_staff(db: Session, trade: Trade, permission: Permission = Permission.
 
 
 def suspend(db: Session, trade: Trade, staff: Principal, at: object, reason: str = "电子交易系统故障") -> object:
-    return service.suspend_auction(
+    return suspension.suspend_auction(
         db, staff, auction_id=trade.auction.id, ground=SuspensionGround.SYSTEM_FAILURE, reason=reason,
         now=at,  # type: ignore[arg-type]
     )  # fmt: skip
@@ -56,11 +56,11 @@ def pause_scenario(db: Session, action: str) -> Callable[[], object]:
     if action == "auction.cap_lottery_drawn":
         trade, _ = capped_with_plates(db, 2)
         drawer = centre_staff(db, trade, Permission.AUCTION_DRAW)
-        return lambda: service.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
+        return lambda: cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
     trade = make_trade(db)
     staff = centre_staff(db, trade)
     if action == "auction.suspended":
         return lambda: suspend(db, trade, staff, DURING)
     suspend(db, trade, staff, DURING)
     assert action == "auction.resumed", action
-    return lambda: service.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING + timedelta(hours=2))
+    return lambda: suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING + timedelta(hours=2))

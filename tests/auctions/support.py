@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import confirmation, letter, service
+from ggzy.auctions import confirmation, letter, reserve, service
 from ggzy.auctions.models import Auction, AuctionBid
 from ggzy.auctions.rules import Method, TradeKind
 from ggzy.core.events import Event
@@ -177,7 +177,7 @@ def seal_reserve_for(
     key = load_private_key_pem(issued.private_key_pem)
     out = io.BytesIO()
     seal_bid(
-        lot_code=lot_code or service.reserve_lot_code(auction_id), suite=issued.certificate.suite,
+        lot_code=lot_code or reserve.reserve_lot_code(auction_id), suite=issued.certificate.suite,
         summary={"reserve_fen": reserve_fen}, files={}, bidder_certificate_pem=issued.certificate_pem,
         bidder_private_key=key, opening_public_key=load_certificate(issued.certificate_pem).public_key, out=out,
         now=TEST_NOW,
@@ -235,8 +235,8 @@ def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     holder = trade.holder
     sealed = seal_reserve_envelope(db, trade, RESERVE)
     if action == "auction.reserve_sealed":
-        return lambda: service.seal_reserve(db, holder, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
-    service.seal_reserve(db, holder, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
+        return lambda: reserve.seal_reserve(db, holder, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
+    reserve.seal_reserve(db, holder, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
     (bidder,) = registered(db, trade)
     during = LISTING_START + timedelta(days=1)
     if action == "auction.timed_bidding_requested":
@@ -246,8 +246,8 @@ def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     bid(db, trade, bidder, RESERVE, during)
     after = LISTING_END + timedelta(seconds=1)
     if action == "auction.reserve_opened":
-        return lambda: service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
-    service.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
+        return lambda: reserve.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
+    reserve.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
     if action == "auction.closed":
         return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
     assert action == "auction.confirmation_signed", action

@@ -9,7 +9,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from ggzy.auctions.service import get_auction
+from ggzy.auctions.state import get_auction
 from ggzy.core.clock import FixedClock
 from ggzy.core.permissions import Role
 from ggzy.finance import service as finance

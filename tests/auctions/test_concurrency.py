@@ -2,7 +2,7 @@
 the other — exactly one wins at a price, the others are told the new price; sequences are strictly increasing, none
 lost, none doubled.
 
-The guard is the auction row's lock (``SELECT … FOR UPDATE``, ``ggzy.auctions.service._locked``). Without it, on
+The guard is the auction row's lock (``SELECT … FOR UPDATE``, ``ggzy.auctions.state._locked``). Without it, on
 PostgreSQL (READ COMMITTED) the second bid reads the price before the first commits, passes its checks and then
 fails on the (auction, sequence) key — an IntegrityError instead of the clear refusal — or, with the key gone, is
 accepted at the same price: these tests fail either way. On SQLite every writing transaction already takes the

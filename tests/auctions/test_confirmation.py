@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import confirmation, errors, letter, service
+from ggzy.auctions import confirmation, errors, letter, reserve, service
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import events_for
 from ggzy.core.permissions import Principal
@@ -39,11 +39,11 @@ def _sold(db: Session) -> tuple[Trade, Principal, Principal]:
     loser, buyer = registered(db, trade, 2)
     assert trade.holder is not None
     sealed = seal_reserve_envelope(db, trade, RESERVE)
-    service.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
+    reserve.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
     during = LISTING_START + timedelta(days=1)
     bid(db, trade, loser, RESERVE, during)
     bid(db, trade, buyer, PRICE, during)
-    service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=AFTER)
+    reserve.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=AFTER)
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=AFTER)
     return trade, loser, buyer
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, rules, service
+from ggzy.auctions import cap, errors, rules, service, state
 from ggzy.auctions.rules import Method, Phase, TradeKind
 from ggzy.core.errors import InvalidInput
 from ggzy.core.events import events_for
@@ -63,7 +63,7 @@ def test_once_the_cap_is_reached_a_bid_above_is_refused_and_others_may_only_bid_
     assert trade.auction.current_price_fen == CAP
     assert trade.auction.current_plate == first_plate  # the price did not rise: nothing moves
     assert trade.auction.closes_at == ends
-    assert service.plates_at_cap(db, trade.auction) == [first_plate, registered_plate(db, trade, second)]
+    assert cap.plates_at_cap(db, trade.auction) == [first_plate, registered_plate(db, trade, second)]
 
 
 def registered_plate(db: Session, trade: Trade, bidder: Principal) -> str:
@@ -82,9 +82,9 @@ def test_several_plates_at_the_cap_are_drawn_by_lot_and_anyone_can_recompute_the
     assert pending.value.params["count"] == 3
     drawer = centre_staff(db, trade, Permission.AUCTION_DRAW)
     with pytest.raises(errors.AuctionPhaseWrong):  # not before the end
-        service.draw_cap_lottery(db, drawer, auction_id=auction_id, now=LISTING_END - timedelta(seconds=1))
+        cap.draw_cap_lottery(db, drawer, auction_id=auction_id, now=LISTING_END - timedelta(seconds=1))
     assert counts(db, auction_id) == before
-    service.draw_cap_lottery(db, drawer, auction_id=auction_id, now=AFTER)
+    cap.draw_cap_lottery(db, drawer, auction_id=auction_id, now=AFTER)
     drawn = _payload(db, auction_id, "auction.cap_lottery_drawn")
     # recomputed from the published inputs alone
     text = "|".join(
@@ -94,10 +94,10 @@ def test_several_plates_at_the_cap_are_drawn_by_lot_and_anyone_can_recompute_the
     seed = hashlib.sha256(text.encode()).hexdigest()
     assert drawn["seed"] == seed
     assert drawn["winner"] == sorted(drawn["plates"])[int(seed, 16) % 3]
-    assert drawn["plates"] == sorted(service.plates_at_cap(db, trade.auction))
+    assert drawn["plates"] == sorted(cap.plates_at_cap(db, trade.auction))
     assert trade.auction.current_plate == drawn["winner"]
     with pytest.raises(errors.CapDrawNotNeeded):  # once only
-        service.draw_cap_lottery(db, drawer, auction_id=auction_id, now=AFTER)
+        cap.draw_cap_lottery(db, drawer, auction_id=auction_id, now=AFTER)
     service.close_auction(db, trade.seller, auction_id=auction_id, now=AFTER)
     closed = _payload(db, auction_id, "auction.closed")
     assert (closed["outcome"], closed["plate"], closed["price_fen"]) == ("sold", drawn["winner"], CAP)
@@ -121,7 +121,7 @@ def test_the_draw_waits_for_a_signed_checkpoint_covering_the_last_bid(db: Sessio
     drawer = centre_staff(db, trade, Permission.AUCTION_DRAW)
     before = counts(db, trade.auction.id)
     with pytest.raises(errors.CapDrawSeedNotPublished):
-        service.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
+        cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
     assert counts(db, trade.auction.id) == before
 
 
@@ -130,8 +130,8 @@ def test_a_single_plate_at_the_cap_wins_outright(db: Session) -> None:
     plate = trade.auction.current_plate
     drawer = centre_staff(db, trade, Permission.AUCTION_DRAW)
     with pytest.raises(errors.CapDrawNotNeeded):
-        service.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
-    assert service.phase_of(trade.auction, AFTER) is Phase.ENDED
+        cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
+    assert state.phase_of(trade.auction, AFTER) is Phase.ENDED
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=AFTER)
     closed = _payload(db, trade.auction.id, "auction.closed")
     assert (closed["outcome"], closed["plate"], closed["price_fen"]) == ("sold", plate, CAP)

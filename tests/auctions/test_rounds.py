@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, service
+from ggzy.auctions import errors, reserve, service
 from ggzy.auctions.models import Auction
 from ggzy.auctions.rules import CENTRE_RULES, RIGHTS_REFUND, Method, TradeKind, china_day
 from ggzy.core.calendar_store import working_day_calendar
@@ -160,14 +160,14 @@ def _orders(db: Session, tender_id: int) -> dict[int, list[RefundOrderRow]]:
     return found
 
 
-def _closed(db: Session, trade: Trade, bidders: list[Principal], amounts: list[int], reserve: int) -> None:
+def _closed(db: Session, trade: Trade, bidders: list[Principal], amounts: list[int], reserve_fen: int) -> None:
     assert trade.holder is not None
-    sealed = seal_reserve_envelope(db, trade, reserve)
-    service.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
+    sealed = seal_reserve_envelope(db, trade, reserve_fen)
+    reserve.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
     for bidder, amount in zip(bidders, amounts, strict=True):
         bid(db, trade, bidder, amount, DURING)
     after = LISTING_END + timedelta(seconds=1)
-    service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=after)
+    reserve.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=after)
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=after)
 
 

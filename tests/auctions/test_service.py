@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, service
+from ggzy.auctions import errors, reserve, service, state
 from ggzy.auctions.models import AuctionBid, AuctionRegistration
 from ggzy.auctions.rules import Method, Phase, TradeKind
 from ggzy.crypto.errors import DecryptionFailed
@@ -107,7 +107,7 @@ def test_judicial_trades_are_not_listed_and_have_no_sealed_reserve_规定第10�
         make_trade(db, kind=TradeKind.JUDICIAL, method=Method.LISTING)
     trade = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
     with pytest.raises(errors.ReserveNotSealedHere):
-        service.seal_reserve(db, trade.seller, auction_id=trade.auction.id, envelope=b"x", now=TEST_NOW)
+        reserve.seal_reserve(db, trade.seller, auction_id=trade.auction.id, envelope=b"x", now=TEST_NOW)
 
 
 # --- registration -----------------------------------------------------------------------------------------------
@@ -263,53 +263,53 @@ def test_the_reserve_is_sealed_by_its_holder_only_before_the_listing_closes_and_
     auction_id = trade.auction.id
     before = counts(db, auction_id)
     with pytest.raises(errors.NotTheReserveHolder):
-        service.seal_reserve(db, trade.seller, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
+        reserve.seal_reserve(db, trade.seller, auction_id=auction_id, envelope=sealed.envelope, now=TEST_NOW)
     assert trade.holder is not None
     with pytest.raises(errors.AuctionPhaseWrong):
-        service.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_END)
+        reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_END)
     other = seal_reserve_envelope(db, trade, RESERVE, lot_code="AUCTION-999-RESERVE")
     with pytest.raises(errors.ReserveEnvelopeWrong):
-        service.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=other.envelope, now=TEST_NOW)
+        reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=other.envelope, now=TEST_NOW)
     assert counts(db, auction_id) == before
     assert trade.auction.reserve_sealed_at is None
-    service.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_END - MS)
+    reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_END - MS)
     assert trade.auction.reserve_fen is None  # stored sealed: ciphertext and digest
     assert str(RESERVE).encode() not in (trade.auction.reserve_ciphertext or b"")
     assert trade.auction.reserve_sha256 is not None
     assert len(trade.auction.reserve_sha256) == 64
     with pytest.raises(errors.ReserveAlreadySealed):
-        service.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=DURING)
+        reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=DURING)
 
 
 def test_the_reserve_is_opened_only_at_the_end_and_only_with_its_key(db: Session) -> None:
     trade = make_trade(db)
     assert trade.holder is not None
     sealed = seal_reserve_envelope(db, trade, RESERVE)
-    service.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
+    reserve.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
     with pytest.raises(errors.AuctionPhaseWrong):
-        service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=DURING)
+        reserve.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=DURING)
     after = LISTING_END + MS
     with pytest.raises(DecryptionFailed):
-        service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=b"k" * 32, now=after)
+        reserve.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=b"k" * 32, now=after)
     with pytest.raises(errors.ReserveNotOpened):
         service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=after)
-    service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=after)
+    reserve.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=after)
     assert trade.auction.reserve_fen == RESERVE
 
 
 # --- the close -------------------------------------------------------------------------------------------------------
 
 
-def _sealed(db: Session, reserve: int = RESERVE):  # type: ignore[no-untyped-def]
+def _sealed(db: Session, reserve_fen: int = RESERVE):  # type: ignore[no-untyped-def]
     trade = make_trade(db)
     assert trade.holder is not None
-    sealed = seal_reserve_envelope(db, trade, reserve)
-    service.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
+    sealed = seal_reserve_envelope(db, trade, reserve_fen)
+    reserve.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
     return trade, sealed
 
 
 def _close(db: Session, trade, sealed, at):  # type: ignore[no-untyped-def]
-    service.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=at)
+    reserve.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=at)
     return service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=at)
 
 
@@ -340,8 +340,8 @@ def test_two_plates_asking_go_on_to_timed_bidding_reset_by_each_bid_and_the_high
     bid(db, trade, first, START, DURING)
     for bidder in (first, second):
         service.request_timed_bidding(db, bidder, auction_id=auction_id, now=DURING)
-    assert service.phase_of(trade.auction, LISTING_END) is Phase.TIMED
-    assert service.bidding_ends_at(trade.auction, LISTING_END) == LISTING_END + timedelta(minutes=4)
+    assert state.phase_of(trade.auction, LISTING_END) is Phase.TIMED
+    assert state.bidding_ends_at(trade.auction, LISTING_END) == LISTING_END + timedelta(minutes=4)
     with pytest.raises(errors.NotInTimedBidding):  # it did not ask to go on
         bid(db, trade, third, START + STEP, LISTING_END + timedelta(minutes=1))
     at = LISTING_END + timedelta(minutes=3)
@@ -352,7 +352,7 @@ def test_two_plates_asking_go_on_to_timed_bidding_reset_by_each_bid_and_the_high
     expiry = at2 + timedelta(minutes=4)
     with pytest.raises(errors.BiddingClosed):
         bid(db, trade, second, RESERVE + STEP, expiry + MS)
-    assert service.phase_of(trade.auction, expiry) is Phase.ENDED
+    assert state.phase_of(trade.auction, expiry) is Phase.ENDED
     closed = _close(db, trade, sealed, expiry)
     assert (closed.status, closed.current_price_fen) == ("sold", RESERVE)
     assert closed.current_plate == service.registration_of(db, auction_id=auction_id, entity_id=first.entity_id).plate  # type: ignore[arg-type,union-attr]
@@ -368,7 +368,7 @@ def test_a_judicial_bid_in_the_last_five_minutes_extends_the_bidding_and_one_bid
     late = JUDICIAL_END - timedelta(minutes=2)
     placed = bid(db, trade, bidder, START, late)
     assert placed.ends_at == late + timedelta(minutes=5)  # type: ignore[attr-defined]
-    assert service.phase_of(trade.auction, JUDICIAL_END + timedelta(minutes=1)) is Phase.BIDDING
+    assert state.phase_of(trade.auction, JUDICIAL_END + timedelta(minutes=1)) is Phase.BIDDING
     closed = service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=late + timedelta(minutes=5))
     assert (closed.status, closed.current_price_fen) == ("sold", START)  # one bidder at the start price: sold
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, service
+from ggzy.auctions import errors, service, state, suspension
 from ggzy.auctions.models import AuctionSuspension
 from ggzy.auctions.rules import Method, Phase, SuspensionGround, TradeKind
 from ggzy.core.clock import as_utc
@@ -60,7 +60,7 @@ def test_bids_during_a_suspension_are_refused_with_the_reason_and_since_when_and
     assert problem["suspended_since"] == as_utc(at).isoformat(timespec="milliseconds")
     assert counts(db, trade.auction.id) == before  # no row, no event
     # the clock is frozen: long after the listing's published end the trade is still suspended, not ended
-    assert service.phase_of(trade.auction, LISTING_END + timedelta(days=3)) is Phase.SUSPENDED
+    assert state.phase_of(trade.auction, LISTING_END + timedelta(days=3)) is Phase.SUSPENDED
     with pytest.raises(errors.AuctionSuspended):
         service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=LISTING_END + timedelta(days=3))
     with pytest.raises(errors.AuctionSuspended):  # nor a new plate
@@ -88,10 +88,10 @@ def test_resumption_gives_back_the_time_left_of_the_listing_to_the_millisecond(d
     suspended_at, resumed_at = DURING + 123 * MS, DURING + timedelta(hours=3, milliseconds=7)
     left = LISTING_END - suspended_at
     suspend(db, trade, staff, suspended_at)
-    service.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at)
+    suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at)
     assert as_utc(trade.auction.closes_at) - resumed_at == left
     assert as_utc(trade.auction.closes_at) == LISTING_END + timedelta(hours=3, milliseconds=7) - 123 * MS
-    assert service.phase_of(trade.auction, resumed_at) is Phase.BIDDING
+    assert state.phase_of(trade.auction, resumed_at) is Phase.BIDDING
     payload = _last_payload(db, trade.auction.id, "auction.resumed")
     assert payload["suspended_at"] == suspended_at.isoformat(timespec="microseconds")
     assert payload["resumed_at"] == resumed_at.isoformat(timespec="microseconds")
@@ -108,18 +108,18 @@ def test_resumption_in_the_timed_phase_gives_back_the_countdown_left(db: Session
         service.request_timed_bidding(db, bidder, auction_id=trade.auction.id, now=DURING)
     staff = centre_staff(db, trade)
     in_timed = LISTING_END + timedelta(minutes=1, milliseconds=250)  # the 4-minute countdown, no bid yet
-    assert service.phase_of(trade.auction, in_timed) is Phase.TIMED
+    assert state.phase_of(trade.auction, in_timed) is Phase.TIMED
     suspend(db, trade, staff, in_timed)
     resumed_at = in_timed + timedelta(minutes=30)
-    service.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at)
-    ends = service.bidding_ends_at(trade.auction, resumed_at)
+    suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at)
+    ends = state.bidding_ends_at(trade.auction, resumed_at)
     assert ends - resumed_at == timedelta(minutes=2, seconds=59, milliseconds=750)  # 4 min less 1 min 250 ms
-    assert service.phase_of(trade.auction, resumed_at) is Phase.TIMED
+    assert state.phase_of(trade.auction, resumed_at) is Phase.TIMED
     bid(db, trade, first, START, resumed_at + timedelta(minutes=1))  # a timed bid resets the countdown
-    reset_end = service.bidding_ends_at(trade.auction, resumed_at + timedelta(minutes=1))
+    reset_end = state.bidding_ends_at(trade.auction, resumed_at + timedelta(minutes=1))
     suspend(db, trade, staff, resumed_at + timedelta(minutes=2))
-    service.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at + timedelta(hours=1))
-    again = service.bidding_ends_at(trade.auction, resumed_at + timedelta(hours=1))
+    suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at + timedelta(hours=1))
+    again = state.bidding_ends_at(trade.auction, resumed_at + timedelta(hours=1))
     assert again - (resumed_at + timedelta(hours=1)) == reset_end - (resumed_at + timedelta(minutes=2))
 
 
@@ -128,7 +128,7 @@ def test_a_suspension_during_the_notice_moves_the_start_and_the_end_by_its_lengt
     staff = centre_staff(db, trade)
     at = TEST_NOW + timedelta(days=2)
     suspend(db, trade, staff, at)
-    service.resume_auction(db, staff, auction_id=trade.auction.id, now=at + timedelta(days=1))
+    suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=at + timedelta(days=1))
     assert as_utc(trade.auction.bidding_start) == LISTING_START + timedelta(days=1)
     assert as_utc(trade.auction.closes_at) == LISTING_END + timedelta(days=1)
 
@@ -145,7 +145,7 @@ def test_who_may_suspend_the_centres_staff_and_in_a_judicial_sale_the_court(db: 
     assert counts(db, listing.auction.id) == before
     judicial = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
     court = principal(db, judicial.holder_user, Permission.AUCTION_SUSPEND)
-    row = service.suspend_auction(
+    row = suspension.suspend_auction(
         db, court, auction_id=judicial.auction.id, ground=SuspensionGround.COURT_ORDER, reason="案外人异议，裁定中止",
         now=JUDICIAL_START + timedelta(hours=1),
     )  # fmt: skip
@@ -157,7 +157,7 @@ def test_what_cannot_be_suspended_or_resumed_is_refused_and_leaves_nothing(db: S
     staff = centre_staff(db, trade)
     before = counts(db, trade.auction.id)
     with pytest.raises(errors.NotSuspended):
-        service.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING)
+        suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING)
     with pytest.raises(errors.AuctionPhaseWrong):  # ended: nothing left to suspend
         suspend(db, trade, staff, LISTING_END + timedelta(seconds=1))
     with pytest.raises(InvalidInput):
@@ -173,7 +173,7 @@ def test_what_cannot_be_suspended_or_resumed_is_refused_and_leaves_nothing(db: S
 def _judicial_suspended(db: Session) -> tuple[Trade, Principal]:
     trade = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
     staff = centre_staff(db, trade)
-    service.suspend_auction(
+    suspension.suspend_auction(
         db, staff, auction_id=trade.auction.id, ground=SuspensionGround.COURT_ORDER, reason="执行异议，暂缓拍卖",
         now=JUDICIAL_START + timedelta(hours=1),
     )  # fmt: skip
@@ -190,7 +190,7 @@ def _violations(db: Session, auction_id: int) -> list[PeriodViolation]:
 def test_a_judicial_sale_resumed_within_five_days_of_the_cause_ending_is_in_time_article_28(db: Session) -> None:
     trade, staff = _judicial_suspended(db)
     cause_ended = JUDICIAL_START + timedelta(hours=2)  # 25 Dec 2026 (Beijing)
-    service.resume_auction(
+    suspension.resume_auction(
         db, staff, auction_id=trade.auction.id, cause_ended_at=cause_ended, now=cause_ended + timedelta(days=4)
     )
     assert _violations(db, trade.auction.id) == []
@@ -201,20 +201,20 @@ def test_a_judicial_sale_resumed_after_five_days_is_a_recorded_violation_not_a_l
     auction_id = trade.auction.id
     cause_ended = JUDICIAL_START + timedelta(hours=2)
     late = cause_ended + timedelta(days=6)
-    service.resume_auction(db, staff, auction_id=auction_id, cause_ended_at=cause_ended, now=late)
+    suspension.resume_auction(db, staff, auction_id=auction_id, cause_ended_at=cause_ended, now=late)
     (violation,) = _violations(db, auction_id)
     assert violation.period_key == "auction.judicial_resumption"
     assert violation.article == "最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十八条"
     assert violation.days_late == 1
     assert _last_payload(db, auction_id, "auction.resumed")["violation"]["days_late"] == 1
-    assert service.phase_of(trade.auction, late) is Phase.BIDDING  # resumed all the same
+    assert state.phase_of(trade.auction, late) is Phase.BIDDING  # resumed all the same
 
 
 def test_a_listing_has_no_resumption_limit_in_the_texts_held_and_records_none(db: Session) -> None:
     trade = make_trade(db)
     staff = centre_staff(db, trade)
     suspend(db, trade, staff, DURING)
-    service.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING + timedelta(days=8))
+    suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING + timedelta(days=8))
     assert _violations(db, trade.auction.id) == []
     assert as_utc(trade.auction.closes_at) == LISTING_END + timedelta(days=8)
     assert STEP  # the grid is untouched by a suspension

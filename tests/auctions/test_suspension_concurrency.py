@@ -9,7 +9,7 @@ import time
 
 from sqlalchemy import Engine, func, select
 
-from ggzy.auctions import errors, service
+from ggzy.auctions import errors, service, suspension
 from ggzy.auctions.models import AuctionBid
 from ggzy.auctions.rules import SuspensionGround
 from ggzy.core.db import unit_of_work
@@ -39,7 +39,7 @@ def _bid(engine: Engine, bidder: Principal, auction_id: int) -> object:
 
 def _suspend(engine: Engine, staff: Principal, auction_id: int) -> None:
     with unit_of_work(session_factory(engine)) as db:
-        service.suspend_auction(
+        suspension.suspend_auction(
             db, staff, auction_id=auction_id, ground=SuspensionGround.SYSTEM_FAILURE, reason="系统故障", now=AT
         )
 
@@ -63,7 +63,7 @@ def _bids(engine: Engine, auction_id: int) -> int:
 def test_a_bid_waiting_behind_a_suspension_is_refused_and_writes_nothing(fresh_engine: Engine) -> None:
     auction_id, bidder, staff = _setup(fresh_engine)
     holding = session_factory(fresh_engine)()  # the suspension's transaction, open while the bid arrives
-    service.suspend_auction(
+    suspension.suspend_auction(
         holding, staff, auction_id=auction_id, ground=SuspensionGround.SYSTEM_FAILURE, reason="系统故障", now=AT
     )
     holding.flush()

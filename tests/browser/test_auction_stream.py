@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 
-from ggzy.auctions import service
+from ggzy.auctions import service, state
 from ggzy.core.db import unit_of_work
 from ggzy.entities.models import Entity
 from tests.auctions.support import LISTING_START, START, STEP, bid, make_trade, paid_bidder
@@ -61,7 +61,7 @@ def test_every_bid_reaches_the_watcher_in_order_by_plate_and_a_reconnect_resumes
     def bids_later() -> None:  # committed while the watcher is connected: delivered by the hub
         for number in range(6):
             with unit_of_work(site.factory) as db:
-                trade.auction = service.get_auction(db, auction_id)
+                trade.auction = state.get_auction(db, auction_id)
                 bid(db, trade, bidders[number % 2], START + number * STEP, DURING + timedelta(minutes=number))
 
     messages = _watch(url, when_connected=bids_later, want=7)  # the notice, then six bids

@@ -247,6 +247,8 @@ RULES.update(
         "auction.judicial_resumption": lambda cal, day: _needed(auction_rules.JUDICIAL.resumption).last_day(cal, day),
     }
 )
+
+
 def _needed(period: StatutoryPeriod | None) -> StatutoryPeriod:
     assert period is not None
     return period

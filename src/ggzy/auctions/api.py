@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from ggzy.auctions import confirmation, errors, service
+from ggzy.auctions import cap, confirmation, errors, reserve, service, state, suspension
 from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration, AuctionSuspension
 from ggzy.auctions.rules import Phase
 from ggzy.auctions.schemas import (
@@ -68,11 +68,11 @@ CREATE_REFUSALS = (
 def auction_out(auction: Auction, now: datetime) -> AuctionOut:
     return AuctionOut(
         id=auction.id, tender_id=auction.tender_id, trade_kind=auction.trade_kind, method=auction.method,
-        rules=auction.rules_key, title=auction.title, status=auction.status, phase=service.phase_of(auction, now),
+        rules=auction.rules_key, title=auction.title, status=auction.status, phase=state.phase_of(auction, now),
         start_price_fen=auction.start_price_fen, increment_fen=auction.increment_fen,
         current_price_fen=auction.current_price_fen, current_plate=auction.current_plate,
         last_sequence=auction.last_sequence, bidding_start=auction.bidding_start, bidding_end=auction.bidding_end,
-        ends_at=service.bidding_ends_at(auction, now), server_time=now,
+        ends_at=state.bidding_ends_at(auction, now), server_time=now,
         reserve_sealed=auction.reserve_sealed_at is not None, reserve_fen=auction.reserve_fen,
         outcome=auction.outcome, published_at=auction.published_at, suspended_at=auction.suspended_at,
         suspension_reason=auction.suspension_reason, price_cap_fen=auction.price_cap_fen,
@@ -100,8 +100,8 @@ def _b64(text: str, field: str) -> bytes:
 
 
 def _published(db: DB, auction_id: int, now: datetime) -> Auction:
-    auction = service.get_auction(db, auction_id)
-    if service.phase_of(auction, now) is Phase.DRAFT:  # a draft is its seller's business only (public reads)
+    auction = state.get_auction(db, auction_id)
+    if state.phase_of(auction, now) is Phase.DRAFT:  # a draft is its seller's business only (public reads)
         raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
     return auction
 
@@ -144,7 +144,7 @@ def publish(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
     responses=problem_responses(NotFound),
 )
 def read(auction_id: Id, db: DB, actor: Public, now: Now) -> AuctionOut:
-    return auction_out(service.visible_auction(db, actor, auction_id), now)  # a draft: its seller's only
+    return auction_out(state.visible_auction(db, actor, auction_id), now)  # a draft: its seller's only
 
 
 @router.get(
@@ -243,7 +243,7 @@ CERTIFICATE = (
 )
 def seal_reserve(auction_id: Id, body: ReserveIn, db: DB, actor: Holder, now: Now) -> AuctionOut:
     envelope = _b64(body.envelope, "envelope")
-    return auction_out(service.seal_reserve(db, actor, auction_id=auction_id, envelope=envelope, now=now), now)
+    return auction_out(reserve.seal_reserve(db, actor, auction_id=auction_id, envelope=envelope, now=now), now)
 
 
 @router.post(
@@ -263,7 +263,7 @@ def seal_reserve(auction_id: Id, body: ReserveIn, db: DB, actor: Holder, now: No
 )
 def open_reserve(auction_id: Id, body: ReserveKeyIn, db: DB, actor: Holder, now: Now) -> AuctionOut:
     data_key = _b64(body.data_key, "data_key")
-    return auction_out(service.open_reserve(db, actor, auction_id=auction_id, data_key=data_key, now=now), now)
+    return auction_out(reserve.open_reserve(db, actor, auction_id=auction_id, data_key=data_key, now=now), now)
 
 
 @router.post(
@@ -296,7 +296,7 @@ def suspension_out(row: AuctionSuspension) -> SuspensionOut:
     responses=problem_responses(InvalidInput, errors.NotTheCentre, *PHASE),
 )
 def suspend(auction_id: Id, body: SuspensionIn, db: DB, actor: Suspender, now: Now) -> SuspensionOut:
-    row = service.suspend_auction(db, actor, auction_id=auction_id, ground=body.ground, reason=body.reason, now=now)
+    row = suspension.suspend_auction(db, actor, auction_id=auction_id, ground=body.ground, reason=body.reason, now=now)
     return suspension_out(row)
 
 
@@ -308,7 +308,7 @@ def suspend(auction_id: Id, body: SuspensionIn, db: DB, actor: Suspender, now: N
     responses=problem_responses(InvalidInput, errors.NotTheCentre, errors.NotSuspended),
 )
 def resume(auction_id: Id, body: ResumptionIn, db: DB, actor: Suspender, now: Now) -> SuspensionOut:
-    row = service.resume_auction(db, actor, auction_id=auction_id, cause_ended_at=body.cause_ended_at, now=now)
+    row = suspension.resume_auction(db, actor, auction_id=auction_id, cause_ended_at=body.cause_ended_at, now=now)
     return suspension_out(row)
 
 
@@ -319,7 +319,7 @@ def resume(auction_id: Id, body: ResumptionIn, db: DB, actor: Suspender, now: No
 )
 def suspensions(auction_id: Id, db: DB, _: Public, now: Now) -> list[SuspensionOut]:
     auction = _published(db, auction_id, now)
-    return [suspension_out(row) for row in service.suspensions_of(db, auction.id)]
+    return [suspension_out(row) for row in suspension.suspensions_of(db, auction.id)]
 
 
 @router.post(
@@ -330,7 +330,7 @@ def suspensions(auction_id: Id, db: DB, _: Public, now: Now) -> list[SuspensionO
     responses=problem_responses(errors.NotTheCentre, errors.CapDrawNotNeeded, errors.CapDrawSeedNotPublished, *PHASE),
 )
 def draw_cap_lottery(auction_id: Id, db: DB, actor: Drawer, now: Now) -> AuctionOut:
-    return auction_out(service.draw_cap_lottery(db, actor, auction_id=auction_id, now=now), now)
+    return auction_out(cap.draw_cap_lottery(db, actor, auction_id=auction_id, now=now), now)
 
 
 @router.post(

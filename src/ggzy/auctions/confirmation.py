@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import letter, service
+from ggzy.auctions import letter, state
 from ggzy.auctions.errors import (
     ConfirmationAlreadySigned,
     ConfirmationNotReady,
@@ -45,7 +45,7 @@ def sign_confirmation(
     db: Session, actor: Principal, *, auction_id: int, certificate_pem: str, signature: str, now: datetime
 ) -> Auction:
     """The buyer signs the confirmation (拍卖法 第五十二条) with its certificate; once."""
-    auction = _sold(service.locked_for(db, actor, auction_id))
+    auction = _sold(state.locked_for(db, actor, auction_id))
     if actor.entity_id is None or actor.entity_id != auction.buyer_entity_id:
         raise NotTheBuyer(field="auction_id")
     if auction.confirmation_signed_at is not None:
@@ -90,7 +90,7 @@ class Confirmation:
 
 def confirmation_view(db: Session, actor: Principal | None, *, auction_id: int) -> Confirmation:
     """The confirmation, for the seller, its agent and the buyer; a judicial sale's for anyone (规定 第二十二条)."""
-    auction = _sold(service.visible_auction(db, actor, auction_id))
+    auction = _sold(state.visible_auction(db, actor, auction_id))
     if auction.trade_kind != TradeKind.JUDICIAL.value:
         project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
         allowed = {project.owner_id, project.agent_id, auction.buyer_entity_id}

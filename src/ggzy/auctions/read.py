@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import rules, service
+from ggzy.auctions import rules, service, state
 from ggzy.auctions.models import Auction, AuctionRegistration
 from ggzy.auctions.rules import Method, Phase, Status
 from ggzy.core.errors import NotFound
@@ -53,7 +53,7 @@ def published_auctions(db: Session, *, limit: int = 200) -> list[Auction]:
 
 def published_auction(db: Session, auction_id: int) -> Auction:
     """The trade, unless it is a draft (its seller's business only): not found."""
-    auction = service.get_auction(db, auction_id)
+    auction = state.get_auction(db, auction_id)
     if auction.status == Status.DRAFT.value:
         raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
     return auction
@@ -61,11 +61,11 @@ def published_auction(db: Session, auction_id: int) -> Auction:
 
 def auction_now(db: Session, auction_id: int, now: datetime) -> AuctionNow:
     auction = published_auction(db, auction_id)
-    entry = service.entry_of(auction)
+    entry = state.entry_of(auction)
     return AuctionNow(
         auction=auction,
-        phase=service.phase_of(auction, now),
-        ends_at=service.bidding_ends_at(auction, now),
+        phase=state.phase_of(auction, now),
+        ends_at=state.bidding_ends_at(auction, now),
         server_time=now,
         minimum_fen=rules.lowest_acceptable(
             start_fen=auction.start_price_fen,
@@ -78,7 +78,7 @@ def auction_now(db: Session, auction_id: int, now: datetime) -> AuctionNow:
 
 
 def phase_of(auction: Auction, now: datetime) -> Phase:
-    return service.phase_of(auction, now)
+    return state.phase_of(auction, now)
 
 
 def own_registration(db: Session, *, auction_id: int, entity_id: int) -> AuctionRegistration | None:

@@ -1,178 +1,65 @@
 """Rights trades (decision 0049): create and publish a listing or auction, admit bidders under plate numbers on a paid
-deposit, seal and open the reserve, take bids by the one writer, close.
+deposit, take bids by the one writer, close. The reserve is sealed and opened in :mod:`ggzy.auctions.reserve`; a trade
+is suspended and resumed in :mod:`ggzy.auctions.suspension`, its price cap checked and drawn in
+:mod:`ggzy.auctions.cap` (decision 0052).
 
 One writer per auction: every step that reads and moves the auction's price, sequence or countdown first locks its
-row (:func:`_locked`: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every writing transaction already holds the
-database's write lock from ``BEGIN IMMEDIATE``, ``ggzy.core.db.make_engine``). Two bids at the same instant are
-therefore taken one after the other: the second reads the first's price and is refused with it.
+row (:func:`ggzy.auctions.state._locked`: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every writing transaction
+already holds the database's write lock from ``BEGIN IMMEDIATE``, ``ggzy.core.db.make_engine``). Two bids at the same
+instant are therefore taken one after the other: the second reads the first's price and is refused with it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.auctions import letter, rules
-from ggzy.auctions.access import check_centre_staff, check_may_bid, check_may_suspend, check_seller
+from ggzy.auctions.access import check_may_bid, check_seller
+from ggzy.auctions.cap import _check_cap, _check_cap_setting, check_cap_settled
 from ggzy.auctions.errors import (
-    AuctionPhaseWrong,
-    AuctionSuspended,
     BiddingClosed,
     BidNotInIncrements,
     BidReplayDiffers,
     BidTooLow,
-    CapAlreadyAccepted,
-    CapDrawNotNeeded,
-    CapDrawPending,
-    CapDrawSeedNotPublished,
     DepositNoLongerHeld,
     DepositNotPaid,
     NoRulesForTrade,
     NotInTimedBidding,
     NotRegistered,
-    NotSuspended,
-    NotTheCentre,
-    NotTheReserveHolder,
-    PriceCapExceeded,
-    ReserveAlreadySealed,
-    ReserveEnvelopeWrong,
     ReserveNotOpened,
-    ReserveNotSealedHere,
     RoundDepositMissing,
     RoundNotForRights,
     RoundTaken,
     ScheduleBreaksRules,
     TradeKindMismatch,
 )
-from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration, AuctionSuspension
+from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
 from ggzy.auctions.rules import AuctionRules, Method, Phase, ReserveRule, Status, TradeKind
+from ggzy.auctions.state import _locked, _record, _seller, _wrong_phase, bidding_ends_at, clocked, entry_of, phase_of
 from ggzy.core import screening
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import as_utc
-from ggzy.core.errors import InvalidInput, NotFound
-from ggzy.core.events import Event, changes_state, record_event
+from ggzy.core.errors import InvalidInput
+from ggzy.core.events import changes_state
 from ggzy.core.money import format_yuan
 from ggzy.core.permissions import Principal
 from ggzy.core.screening import Checkpoint
 from ggzy.core.trade_types import TradeType
-from ggzy.core.violations import missed, record_missed, violation_entry
-from ggzy.crypto.envelope import parse_header, read_envelope_header, verify_bid
-from ggzy.crypto.envelope.header import check_ciphertext
-from ggzy.entities.login import trust_store
 from ggzy.entities.service import find_user, get_entity
 from ggzy.finance import refund_triggers
 from ggzy.finance import views as deposits
-from ggzy.ledger.service import first_checkpoint_covering
 from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import RIGHTS, procedure
-
-if TYPE_CHECKING:
-    from ggzy.projects.models import Project
 
 # 号牌: 8 characters of an alphabet without look-alikes (32⁸ ≈ 10¹²), drawn at random: it says nothing of its bidder
 PLATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 PLATE_LENGTH = 8
-
-
-def get_auction(db: Session, auction_id: int) -> Auction:
-    auction = db.get(Auction, auction_id)
-    if auction is None:
-        raise NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
-    return auction
-
-
-def entry_of(auction: Auction) -> AuctionRules:
-    return rules.rules_by_key(auction.rules_key)
-
-
-def clocked(auction: Auction) -> rules.Clocked:
-    return rules.Clocked(
-        status=Status(auction.status), bidding_start=auction.bidding_start, closes_at=auction.closes_at,
-        timed_requests=auction.timed_requests, timed_closes_at=auction.timed_closes_at,
-        suspended_at=auction.suspended_at,
-    )  # fmt: skip
-
-
-def phase_of(auction: Auction, now: datetime) -> Phase:
-    return rules.phase(entry_of(auction), clocked(auction), now)
-
-
-def bidding_ends_at(auction: Auction, now: datetime) -> datetime:
-    return rules.bidding_ends_at(entry_of(auction), clocked(auction), now)
-
-
-def _not_found() -> NotFound:
-    return NotFound(field="auction_id", what_zh="拍卖（挂牌）项目", what_en="Auction")
-
-
-def _is_seller(actor: Principal | None, project: Project) -> bool:
-    """The seller's side: a user of the seller or of its agent (who see a draft; nobody else does)."""
-    return actor is not None and actor.entity_id is not None and actor.entity_id in (project.owner_id, project.agent_id)
-
-
-def _hide_draft(db: Session, actor: Principal | None, auction: Auction) -> None:
-    if auction.status == Status.DRAFT.value:
-        project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
-        if not _is_seller(actor, project):
-            raise _not_found()
-
-
-def visible_auction(db: Session, actor: Principal | None, auction_id: int) -> Auction:
-    """The auction as ``actor`` may see it: a draft is its seller's business only, and to anyone else it does not
-    exist (404, whatever the action: security review L3)."""
-    auction = get_auction(db, auction_id)
-    _hide_draft(db, actor, auction)
-    return auction
-
-
-def locked_for(db: Session, actor: Principal, auction_id: int) -> Auction:
-    """The auction's row locked, a draft not found but by its seller: for the auctions domain's other modules."""
-    return _locked(db, auction_id, actor)
-
-
-def _locked(db: Session, auction_id: int, actor: Principal | None = None) -> Auction:
-    """The auction, its row locked until the transaction ends: the one writer (see the module's docstring). Given
-    the ``actor``, a draft is not found unless it is the seller's side (security review L3)."""
-    query = select(Auction).where(Auction.id == auction_id).with_for_update()
-    auction = db.scalar(query.execution_options(populate_existing=True))
-    if auction is None:
-        raise _not_found()
-    if actor is not None:
-        _hide_draft(db, actor, auction)
-    return auction
-
-
-def _seller(db: Session, actor: Principal, auction: Auction) -> Principal:
-    project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
-    return check_seller(actor, project)
-
-
-def _record(db: Session, actor: Principal, auction: Auction, action: str, payload: dict, now: datetime) -> None:
-    record_event(
-        db, actor, action=action, subject_type="auction", subject_id=auction.id, centre_id=auction.centre_id,
-        payload=payload, now=now,
-    )  # fmt: skip
-
-
-def _wrong_phase(
-    auction: Auction, now: datetime, action_zh: str, action_en: str
-) -> AuctionPhaseWrong | AuctionSuspended:
-    if auction.suspended_at is not None and auction.status == Status.PUBLISHED.value:
-        return AuctionSuspended(
-            field="auction_id", suspended_since=as_utc(auction.suspended_at).isoformat(timespec="milliseconds"),
-            reason=auction.suspension_reason or "", action_zh=action_zh, action_en=action_en,
-        )  # fmt: skip
-    return AuctionPhaseWrong(
-        field="auction_id", phase=phase_of(auction, now).value, action_zh=action_zh, action_en=action_en
-    )
 
 
 # --- creation and publication -------------------------------------------------------------------------------------
@@ -493,87 +380,6 @@ def bids_of(db: Session, auction_id: int, *, after_sequence: int = 0, limit: int
     return list(db.scalars(query))
 
 
-# --- the reserve ---------------------------------------------------------------------------------------------------
-
-
-def reserve_lot_code(auction_id: int) -> str:
-    """What the reserve's envelope is sealed for (its header's lot code): this auction and nothing else."""
-    return f"AUCTION-{auction_id}-RESERVE"
-
-
-def _holder_only(auction: Auction, actor: Principal) -> None:
-    entry = entry_of(auction)
-    if entry.reserve is not ReserveRule.SEALED:
-        raise ReserveNotSealedHere(
-            field="auction_id", reason_zh=f"起拍价即为保留价（{entry.reserve_source}）",
-            reason_en=f"the start price is the reserve ({entry.reserve_source})",
-        )  # fmt: skip
-    if actor.user_id is None or actor.user_id != auction.reserve_holder_user_id:
-        raise NotTheReserveHolder(field="auction_id")
-
-
-@changes_state("auction.reserve_sealed")
-def seal_reserve(db: Session, actor: Principal, *, auction_id: int, envelope: bytes, now: datetime) -> Auction:
-    """The designated holder enters the reserve (保留价, 底价) sealed exactly as a bid is — an envelope
-    (``ggzy-sealed-bid/v1``) signed with the holder's certificate, its summary ``{"reserve_fen": …}`` — before the
-    listing (or the bidding) closes. The server checks the signature, the certificate and the ciphertext's digest,
-    and keeps the envelope; nobody reads the price until it is opened at the end (拍卖法 第二十八条)."""
-    auction = _locked(db, auction_id, actor)
-    _holder_only(auction, actor)
-    if auction.reserve_sealed_at is not None:
-        raise ReserveAlreadySealed(field="auction_id", sealed_at=auction.reserve_sealed_at.isoformat())
-    if phase_of(auction, now) not in (Phase.DRAFT, Phase.NOTICE, Phase.BIDDING):
-        raise _wrong_phase(auction, now, "录入保留价", "enter the reserve")
-    stream = io.BytesIO(envelope)
-    header = read_envelope_header(stream)  # the outer signature (EnvelopeInvalid, SignatureInvalid)
-    ciphertext = stream.read()
-    digest = hashlib.sha256(ciphertext).hexdigest()
-    check_ciphertext(header, len(ciphertext), digest)
-    if header.lot_code != reserve_lot_code(auction.id):
-        raise ReserveEnvelopeWrong(
-            field="envelope", reason_zh=f"信封属于 {header.lot_code}", reason_en=f"it is sealed for {header.lot_code}"
-        )
-    trust_store(db).validate(header.bidder_certificate, at=now)
-    assert actor.entity_id is not None  # the holder is a user of the seller (_check_holder)
-    if header.bidder_certificate.credit_code != get_entity(db, actor.entity_id).credit_code:
-        raise ReserveEnvelopeWrong(
-            field="envelope",
-            reason_zh="签名证书不属于出让人",
-            reason_en="not signed by the seller",
-        )
-    auction.reserve_header = header.to_bytes().decode()
-    auction.reserve_ciphertext = ciphertext
-    auction.reserve_sha256 = digest
-    auction.reserve_sealed_at = now
-    db.flush()
-    _record(db, actor, auction, "auction.reserve_sealed", {"ciphertext_sha256": digest}, now)
-    return auction
-
-
-@changes_state("auction.reserve_opened")
-def open_reserve(db: Session, actor: Principal, *, auction_id: int, data_key: bytes, now: datetime) -> Auction:
-    """At the end (no more bids), the holder releases the envelope's data key, as a bidder decrypts its bid remotely;
-    the server decrypts, checks the inner signature and records the reserve in the clear."""
-    auction = _locked(db, auction_id, actor)
-    _holder_only(auction, actor)
-    if phase_of(auction, now) is not Phase.ENDED or auction.reserve_header is None:
-        raise _wrong_phase(auction, now, "开启保留价", "open the reserve")
-    if auction.reserve_opened_at is not None:
-        return auction
-    header = parse_header(auction.reserve_header.encode())
-    assert auction.reserve_ciphertext is not None
-    opened = verify_bid(header, io.BytesIO(auction.reserve_ciphertext), data_key)  # DecryptionFailed on a wrong key
-    reserve = opened.summary.get("reserve_fen")
-    if not isinstance(reserve, int) or isinstance(reserve, bool) or reserve < 1:
-        raise ReserveEnvelopeWrong(
-            field="data_key", reason_zh="信封中没有有效的 reserve_fen", reason_en="it holds no valid reserve_fen"
-        )
-    auction.reserve_fen, auction.reserve_opened_at = reserve, now
-    db.flush()
-    _record(db, actor, auction, "auction.reserve_opened", {"reserve_fen": reserve}, now)
-    return auction
-
-
 # --- the close -----------------------------------------------------------------------------------------------------
 
 
@@ -612,240 +418,6 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
     refund_triggers.refund_round(
         db, tender_id=auction.tender_id, keep_entity_id=buyer.entity_id if buyer is not None else None,
         article=refund.source, period=refund.period, due_on=due_on, now=now,
-    )  # fmt: skip
-    return auction
-
-
-# --- suspension and resumption (decision 0052) --------------------------------------------------------------------
-
-
-def suspensions_of(db: Session, auction_id: int) -> list[AuctionSuspension]:
-    query = select(AuctionSuspension).where(AuctionSuspension.auction_id == auction_id).order_by(AuctionSuspension.id)
-    return list(db.scalars(query))
-
-
-def _open_suspension(db: Session, auction_id: int) -> AuctionSuspension | None:
-    query = select(AuctionSuspension).where(
-        AuctionSuspension.auction_id == auction_id, AuctionSuspension.resumed_at.is_(None)
-    )
-    return db.scalar(query)
-
-
-def _may_suspend(db: Session, actor: Principal, auction: Auction) -> Principal:
-    project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
-    judicial = auction.trade_kind == TradeKind.JUDICIAL.value
-    return check_may_suspend(actor, project, centre_id=auction.centre_id, judicial=judicial)
-
-
-def _ms(left: timedelta | None) -> int | None:
-    return None if left is None else left // timedelta(milliseconds=1)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else as_utc(moment).isoformat(timespec="microseconds")
-
-
-@changes_state("auction.suspended")
-def suspend_auction(
-    db: Session, actor: Principal, *, auction_id: int, ground: rules.SuspensionGround, reason: str, now: datetime
-) -> AuctionSuspension:
-    """中止 (宁波市公共资源交易管理条例 第二十五条; 网络司法拍卖规定 第二十八条): during the notice, the bidding or the
-    timed bidding, the centre's staff (in a judicial sale also the court) stop the trade with its ground and reason,
-    published with the event (第二十八条 第三款: 公告原因或者理由). From then on nothing moves: no bid, no plate, no
-    close; the countdowns are frozen with what was left of each."""
-    auction = _locked(db, auction_id)  # the one writer: a bid before this is in, a bid after it is refused
-    actor = _may_suspend(db, actor, auction)
-    current = phase_of(auction, now)
-    if current not in rules.SUSPENDABLE:
-        raise _wrong_phase(auction, now, "中止交易", "suspend the trade")
-    text = reason.strip()
-    if not text:
-        raise InvalidInput(field="reason", reason_zh="请写明中止的原因或者理由", reason_en="give the reason")
-    left = rules.remaining_at(entry_of(auction), clocked(auction), now)
-    suspension = AuctionSuspension(
-        auction_id=auction.id, ground=ground.value, reason=text, phase=current.value, suspended_at=now,
-        suspended_by=actor.user_id, until_start_ms=_ms(left.until_start), bidding_left_ms=_ms(left.bidding),
-        timed_left_ms=_ms(left.timed),
-    )  # fmt: skip
-    db.add(suspension)
-    auction.suspended_at, auction.suspension_reason = now, text
-    db.flush()
-    _record(
-        db, actor, auction, "auction.suspended",
-        {"ground": ground.value, "source": ground.source, "reason": text, "phase": current.value,
-         "suspended_at": _iso(now), "until_start_ms": suspension.until_start_ms,
-         "bidding_left_ms": suspension.bidding_left_ms, "timed_left_ms": suspension.timed_left_ms},
-        now,
-    )  # fmt: skip
-    return suspension
-
-
-@changes_state("auction.resumed")
-def resume_auction(
-    db: Session, actor: Principal, *, auction_id: int, cause_ended_at: datetime | None = None, now: datetime
-) -> AuctionSuspension:
-    """恢复: the trade goes on where it stopped — what was left of each countdown at the suspension is given back from
-    now (the bidding's start, the bidding's or listing's end, the timed phase's end), both times recorded. Where the
-    entry has a resumption period (网络司法拍卖规定 第二十八条 第四款: within five days of the cause ending), a late
-    resumption is recorded as a violation, never refused. ``cause_ended_at``: when the postponement expired or the
-    cause disappeared; not given, the period is counted from the suspension itself."""
-    auction = _locked(db, auction_id)
-    actor = _may_suspend(db, actor, auction)
-    suspension = _open_suspension(db, auction.id)
-    if auction.suspended_at is None or suspension is None or auction.status != Status.PUBLISHED.value:
-        raise NotSuspended(field="auction_id")
-    suspended_at = as_utc(auction.suspended_at)
-    if cause_ended_at is not None and not suspended_at <= cause_ended_at <= now:
-        raise InvalidInput(
-            field="cause_ended_at", reason_zh="须在中止之后、恢复之前",
-            reason_en="must fall between the suspension and now",
-        )  # fmt: skip
-    entry = entry_of(auction)
-    resumed_at = max(now, suspended_at)
-    times = rules.resumed_times(entry, clocked(auction), suspended_at=suspended_at, resumed_at=resumed_at)
-    before = {"bidding_start": _iso(auction.bidding_start), "closes_at": _iso(auction.closes_at),
-              "timed_closes_at": _iso(auction.timed_closes_at)}  # fmt: skip
-    auction.bidding_start, auction.closes_at = times.bidding_start, times.closes_at
-    auction.timed_closes_at = times.timed_closes_at
-    auction.suspended_at, auction.suspension_reason = None, None
-    suspension.resumed_at, suspension.resumed_by, suspension.cause_ended_at = now, actor.user_id, cause_ended_at
-    late = None
-    if entry.resumption is not None:
-        counted_from = rules.china_day(cause_ended_at or suspended_at)
-        due = entry.resumption.last_day(working_day_calendar(db), counted_from)
-        late = missed(entry.resumption, due=due, happened_on=rules.china_day(now))
-    db.flush()
-    event = record_event(
-        db, actor, action="auction.resumed", subject_type="auction", subject_id=auction.id,
-        centre_id=auction.centre_id, now=now,
-        payload={"suspended_at": _iso(suspended_at), "resumed_at": _iso(now), "cause_ended_at": _iso(cause_ended_at),
-                 "until_start_ms": suspension.until_start_ms, "bidding_left_ms": suspension.bidding_left_ms,
-                 "timed_left_ms": suspension.timed_left_ms, "before": before,
-                 "after": {"bidding_start": _iso(auction.bidding_start), "closes_at": _iso(auction.closes_at),
-                           "timed_closes_at": _iso(auction.timed_closes_at)}}
-        | violation_entry(late),
-    )  # fmt: skip
-    record_missed(db, late, subject_type="auction", subject_id=auction.id, event=event)
-    return suspension
-
-
-# --- the price cap (decision 0052) --------------------------------------------------------------------------------
-
-
-def _check_cap_setting(entry: AuctionRules, draft: AuctionDraft) -> None:
-    if draft.price_cap_fen is None:
-        return
-    if entry.cap is None:
-        raise InvalidInput(
-            field="price_cap_fen", reason_zh=f"{entry.name_zh}不设最高限价", reason_en=f"a {entry.name_en} has no cap"
-        )
-    if not rules.cap_on_grid(
-        cap_fen=draft.price_cap_fen, start_fen=draft.start_price_fen, increment_fen=draft.increment_fen
-    ):
-        raise InvalidInput(
-            field="price_cap_fen", reason_zh="须为起始价加整数倍加价幅度",
-            reason_en="must be the start price plus whole increments",
-        )  # fmt: skip
-
-
-_TIE_BREAK_WORDS = {rules.TieBreak.LOTTERY: ("摇号", "lottery"), rules.TieBreak.SEALED_BID: ("密封报价", "sealed bid")}
-
-
-def _check_cap(
-    entry: AuctionRules, auction: Auction, amount_fen: int, *, db: Session, registration: AuctionRegistration
-) -> rules.CapVerdict:
-    verdict = rules.cap_verdict(
-        amount_fen=amount_fen, cap_fen=auction.price_cap_fen, current_fen=auction.current_price_fen
-    )
-    if verdict is rules.CapVerdict.ABOVE:
-        assert auction.price_cap_fen is not None
-        assert entry.cap is not None
-        words = _TIE_BREAK_WORDS[entry.cap.tie_break]
-        raise PriceCapExceeded(
-            field="amount_fen", price_cap_fen=auction.price_cap_fen, cap_yuan=format_yuan(auction.price_cap_fen),
-            tie_break_zh=words[0], tie_break_en=words[1],
-        )  # fmt: skip
-    if verdict is rules.CapVerdict.ACCEPTS and registration.plate in plates_at_cap(db, auction):
-        raise CapAlreadyAccepted(field="amount_fen")
-    capped = auction.price_cap_fen is not None and auction.current_price_fen == auction.price_cap_fen
-    if verdict is rules.CapVerdict.BELOW and capped:  # at the cap, the only bid left is the cap itself
-        assert auction.price_cap_fen is not None
-        raise BidTooLow(
-            field="amount_fen", minimum_yuan=format_yuan(auction.price_cap_fen),
-            current_price_fen=auction.current_price_fen, current_yuan=format_yuan(auction.price_cap_fen),
-            increment_yuan=format_yuan(auction.increment_fen), minimum_fen=auction.price_cap_fen,
-        )  # fmt: skip
-    return verdict
-
-
-def plates_at_cap(db: Session, auction: Auction) -> list[str]:
-    """The plates that bid the cap, in the order they did."""
-    if auction.price_cap_fen is None:
-        return []
-    query = (
-        select(AuctionBid.plate)
-        .where(AuctionBid.auction_id == auction.id, AuctionBid.amount_fen == auction.price_cap_fen)
-        .order_by(AuctionBid.sequence)
-    )
-    return list(db.scalars(query))
-
-
-def check_cap_settled(db: Session, auction: Auction) -> None:
-    """Before the close: several plates at the cap must have been separated (the single one wins outright)."""
-    if auction.cap_drawn_at is not None:
-        return
-    count = len(plates_at_cap(db, auction))
-    if count > 1:
-        raise CapDrawPending(field="auction_id", count=count)
-
-
-def _last_cap_event(db: Session, auction: Auction) -> Event:
-    assert auction.price_cap_fen is not None
-    query = (
-        select(Event)
-        .where(Event.subject_type == "auction", Event.subject_id == str(auction.id),
-               Event.action == "auction.bid_placed")
-        .order_by(Event.id.desc())
-        .limit(1)
-    )  # fmt: skip
-    event = db.scalar(query)
-    assert event is not None  # the cap was reached by a bid
-    return event
-
-
-@changes_state("auction.cap_lottery_drawn")
-def draw_cap_lottery(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
-    """摇号 after the end among the plates that bid the cap (the centre's rule, decision 0052): seeded by the first
-    signed ledger checkpoint covering the last bid (no one could know it while bids were open) and the plates sorted,
-    recomputable by anyone (:func:`ggzy.auctions.rules.cap_lottery`); the winner becomes the current plate, and the
-    close sells to it at the cap."""
-    auction = _locked(db, auction_id)
-    staff = check_centre_staff(actor, auction.centre_id)
-    if staff is None:
-        raise NotTheCentre(field="auction_id", also_zh="", also_en="")
-    if phase_of(auction, now) is not Phase.ENDED:
-        raise _wrong_phase(auction, now, "摇号", "draw the lottery")
-    entry, plates = entry_of(auction), plates_at_cap(db, auction)
-    if entry.cap is None or entry.cap.tie_break is not rules.TieBreak.LOTTERY or auction.cap_drawn_at is not None:
-        raise CapDrawNotNeeded(field="auction_id", reason_zh="本交易不以摇号确定", reason_en="not decided by lot here")
-    if len(plates) < 2:
-        raise CapDrawNotNeeded(
-            field="auction_id", reason_zh="以最高限价报价的号牌不足两个", reason_en="fewer than two plates bid the cap"
-        )
-    checkpoint = first_checkpoint_covering(db, event_id=_last_cap_event(db, auction).id)
-    if checkpoint is None:
-        raise CapDrawSeedNotPublished(field="auction_id")
-    draw = rules.cap_lottery(
-        auction_id=auction.id, root_hash_hex=checkpoint.root_hash.hex(), tree_size=checkpoint.size, plates=plates
-    )
-    auction.current_plate, auction.cap_drawn_at = draw.winner, now
-    db.flush()
-    _record(
-        db, staff, auction, "auction.cap_lottery_drawn",
-        {"method": "ggzy-auction-cap-lottery/v1", "seed_tree_size": checkpoint.size,
-         "seed_root_hash": checkpoint.root_hash.hex(), "plates": list(draw.plates), "seed": draw.seed_hex,
-         "winner": draw.winner, "price_cap_fen": auction.price_cap_fen, "source": entry.cap.source},
-        now,
     )  # fmt: skip
     return auction
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, rules
+from ggzy.auctions import errors, reserve, rules, state
 from ggzy.auctions import service as auctions
 from ggzy.auctions.rules import Method, TradeKind
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
@@ -61,7 +61,7 @@ def _home(db: Session, actor: Principal, now: datetime) -> dict[str, Any]:
         "active": "workspace", "section": "auctions", "rounds": rounds, "now": now,
         "free_rounds": [row for row in rounds if row["auction"] is None and row["tender"].published_at is not None],
         "kinds": list(TradeKind), "methods": list(Method),
-        "phases": {row["auction"].id: auctions.phase_of(row["auction"], now).value for row in rounds if row["auction"]},
+        "phases": {row["auction"].id: state.phase_of(row["auction"], now).value for row in rounds if row["auction"]},
     }  # fmt: skip
 
 
@@ -101,16 +101,16 @@ def create(
 
 
 def _auction(db: Session, actor: Principal, auction_id: int, now: datetime) -> dict[str, Any]:
-    auction = auctions.visible_auction(db, actor, auction_id)
+    auction = state.visible_auction(db, actor, auction_id)
     project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
     if actor.entity_id not in (project.owner_id, project.agent_id):
         raise errors.NotTheSeller(field="auction_id")
-    entry = auctions.entry_of(auction)
+    entry = state.entry_of(auction)
     return {
         "active": "workspace", "section": "auctions", "auction": auction, "entry": entry,
-        "phase": auctions.phase_of(auction, now).value, "ends_at": auctions.bidding_ends_at(auction, now),
+        "phase": state.phase_of(auction, now).value, "ends_at": state.bidding_ends_at(auction, now),
         "sealed_reserve": entry.reserve is rules.ReserveRule.SEALED,
-        "lot_code": auctions.reserve_lot_code(auction.id), "project": project,
+        "lot_code": reserve.reserve_lot_code(auction.id), "project": project,
     }  # fmt: skip
 
 
