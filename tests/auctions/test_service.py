@@ -153,6 +153,35 @@ def test_an_entity_on_a_joint_punishment_list_is_intercepted_at_the_auctions_reg
     assert service.register_bidder(db, suspended, auction_id=trade.auction.id, now=TEST_NOW).plate
 
 
+def test_a_plate_whose_bidder_is_listed_after_registering_is_intercepted_at_its_bid(db: Session) -> None:
+    """信用拦截 at each bid (decision 0040): a restriction of every trade imposed after the plate was given bars the
+    bids that follow; nothing is recorded, the interception is counted at 竞买报价 under the trade's round, which
+    the supervisors of its project's jurisdiction read."""
+    from ggzy.core.screening import Checkpoint
+    from ggzy.credit import service as credit
+    from ggzy.credit.models import CreditInterception
+    from ggzy.credit.rules import CreditIntercepted
+    from ggzy.entities.service import get_entity
+    from tests.credit.support import csv_list, supervisor
+
+    trade = make_trade(db)
+    (listed,) = registered(db, trade, 1)
+    code = get_entity(db, listed.entity_id or 0).credit_code
+    credit.import_list(
+        db, supervisor(db), source="信用中国", published_on=TEST_NOW.date(),
+        content=csv_list((code, "失信企业", "失信被执行人", "2026-01-01", "")), now=TEST_NOW,
+    )  # fmt: skip
+    before = counts(db, trade.auction.id), credit.interception_counts(db).get(Checkpoint.AUCTION_BID.value, 0)
+    with pytest.raises(CreditIntercepted) as refused:
+        bid(db, trade, listed, START, DURING)
+    assert counts(db, trade.auction.id) == before[0]
+    refused.value.record_after_rollback(db)  # type: ignore[attr-defined]  # what the unit of work does
+    assert credit.interception_counts(db)[Checkpoint.AUCTION_BID.value] == before[1] + 1
+    row = db.scalar(select(CreditInterception).order_by(CreditInterception.id.desc()).limit(1))
+    assert row is not None
+    assert (row.subject_type, row.subject_id) == ("tender", str(trade.auction.tender_id))
+
+
 def test_plates_are_random_unique_and_asking_again_gives_the_same_plate(db: Session) -> None:
     trade = make_trade(db)
     first, second = registered(db, trade, 2)

@@ -216,16 +216,7 @@ def register_bidder(db: Session, actor: Principal, *, auction_id: int, now: date
         return existing
     if phase_of(auction, now) not in (Phase.NOTICE, Phase.BIDDING):
         raise _wrong_phase(auction, now, "报名竞买", "register")
-    screening.screen_entity(
-        db,
-        actor,
-        checkpoint=Checkpoint.AUCTION_REGISTRATION,
-        entity_id=entity_id,
-        law=None,
-        subject_type="auction",
-        subject_id=auction.id,
-        now=now,
-    )  # 信用拦截 (decision 0040): the rights trades are no one procurement law's; a restriction of every trade bars
+    _screen(db, actor, auction, Checkpoint.AUCTION_REGISTRATION, entity_id, now)
     if not deposits.deposit_met(db, tender_id=auction.tender_id, entity_id=entity_id):
         raise DepositNotPaid(field="auction_id")
     registration = None
@@ -245,6 +236,19 @@ def register_bidder(db: Session, actor: Principal, *, auction_id: int, now: date
                 return existing
     _record(db, actor, auction, "auction.bidder_registered", {"plate": registration.plate}, now)
     return registration
+
+
+def _screen(
+    db: Session, actor: Principal, auction: Auction, checkpoint: Checkpoint, entity_id: int, now: datetime
+) -> None:
+    """信用拦截 (decision 0040) at a rights trade's registration and at each bid (a restriction decided after the plate
+    was given bars the bids that follow, as a tender's bid is screened at its submission). The rights trades are no
+    one procurement law's: a restriction of every trade bars (``law=None``). The interception names the trade's
+    round (one auction per round, decision 0051), so that the supervisors of its project's jurisdiction count it."""
+    screening.screen_entity(
+        db, actor, checkpoint=checkpoint, entity_id=entity_id, law=None, subject_type="tender",
+        subject_id=auction.tender_id, now=now,
+    )  # fmt: skip
 
 
 def _registration(
@@ -341,6 +345,7 @@ def place_bid(
         _check_amount(auction, amount_fen)
     if deposits.deposit_refunded(db, tender_id=auction.tender_id, entity_id=registration.entity_id):
         raise DepositNoLongerHeld(field="auction_id", action_zh="报价", action_en="bid")  # review M1
+    _screen(db, actor, auction, Checkpoint.AUCTION_BID, registration.entity_id, now)  # restricted since its plate
     auction.last_sequence += 1
     bid = AuctionBid(
         auction_id=auction.id, registration_id=registration.id, plate=registration.plate, amount_fen=amount_fen,

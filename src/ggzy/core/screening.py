@@ -32,6 +32,7 @@ class Checkpoint(StrEnum):
     EXPERT_DRAW = "expert_draw"  # 抽取评标专家 (experts)
     AWARD = "award"  # 定标 (awards)
     AUCTION_REGISTRATION = "auction_registration"  # 竞买登记 (auctions)
+    AUCTION_BID = "auction_bid"  # 竞买报价 (auctions)
 
 
 class Intercepted(DomainError):

@@ -42,6 +42,7 @@ CHECKPOINT_ZH = {
     Checkpoint.EXPERT_DRAW: "专家抽取",
     Checkpoint.AWARD: "定标",
     Checkpoint.AUCTION_REGISTRATION: "竞买登记",
+    Checkpoint.AUCTION_BID: "竞买报价",
 }
 
 

@@ -50,6 +50,7 @@ CHECKPOINTS = {
     "expert_draw": N_("专家抽取"),
     "award": N_("定标"),
     "auction_registration": N_("竞买登记"),
+    "auction_bid": N_("竞买报价"),
 }
 STATUSES = {
     "in_force": N_("有效"),
