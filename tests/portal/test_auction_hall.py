@@ -149,3 +149,28 @@ def test_a_bidder_registers_asks_for_timed_bidding_and_bids_confirmed_once_拍�
     assert problem_code(low) == "auction_bid_too_low"
     assert "1,010,000.00" in low.text  # the new minimum
     assert len(service.bids_of(db, trade.auction.id)) == 1
+
+
+def test_a_suspended_trade_shows_its_published_reason_in_the_hall_and_the_stream_网络司法拍卖规定第28条(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    """第二十八条 第三款: the reason of a suspension is published. The list and the hall say 已中止 with the reason (a
+    suspended trade once broke both pages), and the stream carries the suspension and the resumption."""
+    from tests.auctions.pause_support import centre_staff, suspend
+
+    trade, _, _ = _trade_with_bids(db)
+    staff = centre_staff(db, trade)
+    suspend(db, trade, staff, DURING + timedelta(minutes=5), reason="电子交易系统故障，暂停交易")
+    db.commit()
+    clock.set(DURING + timedelta(minutes=6))
+    listed = client.get("/auctions")
+    assert listed.status_code == 200
+    assert "已中止" in listed.text
+    hall = client.get(f"/auctions/{trade.auction.id}")
+    assert hall.status_code == 200
+    assert "已中止" in hall.text
+    assert "电子交易系统故障，暂停交易" in hall.text
+    actions = [item.action for item in hall_events(db, after=-1, auction_id=trade.auction.id)]
+    assert "auction.suspended" in actions
+    message = sse_message(hall_events(db, after=-1, auction_id=trade.auction.id)[-1], "zh").decode()
+    assert 'data-phase="suspended"' in message

@@ -55,6 +55,8 @@ PHASE_LABELS = {
     "ended": N_("已结束"),
     "sold": N_("成交"),
     "failed": N_("流拍"),
+    "suspended": N_("已中止"),  # decision 0052: nothing moves until it resumes
+    "draft": N_("未发布"),  # never listed; the seller's own pages may show it
 }
 AUCTION_BIDDING = N_("竞价期")
 

@@ -57,11 +57,14 @@ HALL_ACTIONS = (
     "opening.recorded",
     "tender.cancelled",
 )
-# What the auction hall reads out (subject "auction:<id>"): the notice, every accepted bid, the reserve opened at the
-# end, the result. Never the registrations (undisclosed) nor the timed-bidding requests (plates and a count).
+# What the auction hall reads out (subject "auction:<id>"): the notice, every accepted bid, a suspension with its
+# published reason and the resumption (the countdowns move: the page asks for the new end), the reserve opened at
+# the end, the result. Never the registrations nor the timed-bidding requests (undisclosed: plates and a count).
 AUCTION_HALL_ACTIONS = (
     "auction.published",
     "auction.bid_placed",
+    "auction.suspended",
+    "auction.resumed",
     "auction.reserve_opened",
     "auction.closed",
 )

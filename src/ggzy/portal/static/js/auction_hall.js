@@ -92,7 +92,8 @@
         bids.insertBefore(element, bids.firstChild); // the latest first
         document.getElementById("no-bids").hidden = true;
         var top = bids.firstElementChild;
-        if (parseInt(top.dataset.sequence, 10) === sequence) {
+        // a bid that only accepts the price cap (decision 0052) moves neither the price, the plate nor the end
+        if (parseInt(top.dataset.sequence, 10) === sequence && element.dataset.capAcceptance !== "true") {
           document.getElementById("price").textContent = element.dataset.price;
           document.getElementById("plate").textContent = element.dataset.plate;
           endsAt = Date.parse(element.dataset.endsAt);
@@ -104,7 +105,8 @@
         }
       } else if (target === "status") {
         document.getElementById("status").replaceChildren(element);
-        if (element.dataset.phase) { setPhase(element.dataset.phase); endsAt = NaN; }
+        if (element.dataset.resumed) { asking = false; refresh(); } // the server gives the phase and the new end
+        else if (element.dataset.phase) { setPhase(element.dataset.phase); endsAt = NaN; }
       } else if (target) {
         document.getElementById(target).appendChild(element);
       }
