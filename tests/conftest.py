@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -96,6 +97,24 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         with plain.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         plain.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_event_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The browser tests' Playwright (sync API, one per test process) parks its event loop in a greenlet that is
+    still inside ``run_forever``: the thread's *running loop* stays set between browser tests, and any later test on
+    the same worker that calls ``asyncio.run`` (pyHanko's signature validation, the async clients) fails with "cannot
+    be called from a running event loop". Outside the browser tests, that loop is not running: it is unset for the
+    test and set back after it."""
+    parked = asyncio._get_running_loop()
+    if parked is None or "browser" in request.fixturenames:
+        yield
+        return
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(parked)
 
 
 @pytest.fixture
