@@ -213,8 +213,11 @@ class CapDrawNotNeeded(DomainError):
 class CapDrawSeedNotPublished(DomainError):
     code = "auction_cap_draw_seed_not_published"
     status = 409
-    message_zh = "最后一次最高限价报价尚未纳入已签名的存证检查点，请稍后再摇号"
-    message_en = "The last bid at the cap is not yet under a signed ledger checkpoint: draw again shortly"
+    message_zh = "竞价结束后尚无已签名的存证检查点（须在结束后签发、并纳入结束后记录的事件），请稍后再摇号"
+    message_en = (
+        "No signed ledger checkpoint yet after the bidding ended (signed after the end, holding an event recorded "
+        "after it): draw again shortly"
+    )
 
 
 class RoundNotForRights(DomainError):
