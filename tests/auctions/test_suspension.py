@@ -123,6 +123,37 @@ def test_resumption_in_the_timed_phase_gives_back_the_countdown_left(db: Session
     assert again - (resumed_at + timedelta(hours=1)) == reset_end - (resumed_at + timedelta(minutes=2))
 
 
+@pytest.mark.parametrize("asking", [1, 2])
+def test_a_suspension_in_the_bidding_says_nothing_of_how_many_plates_asked_for_timed_bidding(
+    db: Session, asking: int
+) -> None:
+    """Security review H2: the row, the published event and the resumption read the same whether one plate asked for
+    timed bidding (no timed phase to come) or two (one to come); and with two, the timed phase still follows."""
+    trade = make_trade(db)
+    bidders = registered(db, trade, 2)
+    for bidder in bidders[:asking]:
+        service.request_timed_bidding(db, bidder, auction_id=trade.auction.id, now=DURING)
+    staff = centre_staff(db, trade)
+    row = suspend(db, trade, staff, DURING + timedelta(hours=1))
+    assert isinstance(row, AuctionSuspension)
+    assert (row.until_start_ms, row.bidding_left_ms, row.timed_left_ms) == (
+        None, (LISTING_END - DURING - timedelta(hours=1)) // MS, None,
+    )  # fmt: skip
+    payload = _last_payload(db, trade.auction.id, "auction.suspended")
+    assert payload["timed_left_ms"] is None
+    resumed_at = DURING + timedelta(hours=3)
+    suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at)
+    resumed = _last_payload(db, trade.auction.id, "auction.resumed")
+    assert resumed["timed_left_ms"] is None
+    assert resumed["after"]["timed_closes_at"] is None
+    closes = as_utc(trade.auction.closes_at)
+    assert closes == LISTING_END + timedelta(hours=2)
+    after_end = state.phase_of(trade.auction, closes + timedelta(minutes=1))
+    assert after_end is (Phase.TIMED if asking == 2 else Phase.ENDED)
+    if asking == 2:  # the whole countdown, from the resumed end
+        assert state.bidding_ends_at(trade.auction, closes + timedelta(minutes=1)) == closes + timedelta(minutes=4)
+
+
 def test_a_suspension_during_the_notice_moves_the_start_and_the_end_by_its_length(db: Session) -> None:
     trade = make_trade(db)
     staff = centre_staff(db, trade)

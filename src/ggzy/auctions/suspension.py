@@ -11,7 +11,7 @@ from ggzy.auctions import rules
 from ggzy.auctions.access import check_may_suspend
 from ggzy.auctions.errors import NotSuspended
 from ggzy.auctions.models import Auction, AuctionSuspension
-from ggzy.auctions.rules import Status, TradeKind
+from ggzy.auctions.rules import Phase, Status, TradeKind
 from ggzy.auctions.state import _locked, _record, _wrong_phase, clocked, entry_of, phase_of
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import as_utc
@@ -67,10 +67,13 @@ def suspend_auction(
     if not text:
         raise InvalidInput(field="reason", reason_zh="请写明中止的原因或者理由", reason_en="give the reason")
     left = rules.remaining_at(entry_of(auction), clocked(auction), now)
+    # the timed phase's countdown only once in it: during the bidding a value would tell whether two plates asked for
+    # timed bidding (security review H2); the resumption derives that end from the bidding's anyway
+    timed_left = _ms(left.timed) if current is Phase.TIMED else None
     suspension = AuctionSuspension(
         auction_id=auction.id, ground=ground.value, reason=text, phase=current.value, suspended_at=now,
         suspended_by=actor.user_id, until_start_ms=_ms(left.until_start), bidding_left_ms=_ms(left.bidding),
-        timed_left_ms=_ms(left.timed),
+        timed_left_ms=timed_left,
     )  # fmt: skip
     db.add(suspension)
     auction.suspended_at, auction.suspension_reason = now, text
