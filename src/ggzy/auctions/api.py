@@ -228,12 +228,13 @@ CERTIFICATE = (
 @router.put(
     "/auctions/{auction_id}/reserve",
     response_model=AuctionOut,
-    summary="The designated holder seals the reserve (保留价, 底价) before the bidding closes (拍卖法 第28条)",
+    summary="The designated holder seals the reserve (保留价, 底价) before the bidding starts (拍卖法 第28条)",
     responses=problem_responses(
         InvalidInput,
         errors.NotTheReserveHolder,
         errors.ReserveNotSealedHere,
         errors.ReserveAlreadySealed,
+        errors.ReserveSealingClosed,
         errors.ReserveEnvelopeWrong,
         EnvelopeInvalid,
         SignatureInvalid,

@@ -136,6 +136,16 @@ class ReserveAlreadySealed(DomainError):
     message_en = "The reserve was sealed at {sealed_at}"
 
 
+class ReserveSealingClosed(DomainError):
+    code = "auction_reserve_sealing_closed"
+    status = 409
+    message_zh = "保留价须在竞价开始前密封录入（现为“{phase}”阶段）：竞价开始后不得再录入，以免看到报价后再定保留价"
+    message_en = (
+        "The reserve is sealed before the bidding starts (now: {phase}): not once bids can be seen, so that it is not "
+        "set after them"
+    )
+
+
 class ReserveEnvelopeWrong(DomainError):
     code = "auction_reserve_envelope_wrong"
     status = 422
