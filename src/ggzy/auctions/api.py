@@ -271,7 +271,9 @@ def open_reserve(auction_id: Id, body: ReserveKeyIn, db: DB, actor: Holder, now:
     "/auctions/{auction_id}/close",
     response_model=AuctionOut,
     summary="After the bidding: sold to the highest plate at or above the reserve (拍卖法 第51条), or failed (流拍)",
-    responses=problem_responses(errors.NotTheSeller, errors.ReserveNotOpened, errors.CapDrawPending, *PHASE),
+    responses=problem_responses(
+        errors.NotTheSeller, errors.ReserveNotOpened, errors.CapDrawPending, errors.BuyerDepositNoLongerHeld, *PHASE
+    ),
 )
 def close(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
     return auction_out(service.close_auction(db, actor, auction_id=auction_id, now=now), now)

@@ -136,6 +136,16 @@ class ReserveAlreadySealed(DomainError):
     message_en = "The reserve was sealed at {sealed_at}"
 
 
+class BuyerDepositNoLongerHeld(DomainError):
+    code = "auction_buyer_deposit_no_longer_held"
+    status = 409
+    message_zh = "最高报价号牌的竞买保证金已退还或已下达退还指令（如轮次已终止），不能确认成交"
+    message_en = (
+        "The highest plate's deposit has been refunded or ordered back (the round terminated, say): the sale cannot "
+        "be confirmed"
+    )
+
+
 class ReserveSealingClosed(DomainError):
     code = "auction_reserve_sealing_closed"
     status = 409

@@ -27,6 +27,7 @@ from ggzy.auctions.errors import (
     BidNotInIncrements,
     BidReplayDiffers,
     BidTooLow,
+    BuyerDepositNoLongerHeld,
     DepositNoLongerHeld,
     DepositNotPaid,
     NoRulesForTrade,
@@ -400,9 +401,11 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
         raise ReserveNotOpened(field="auction_id")
     check_cap_settled(db, auction)
     result = rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
+    buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
+    if buyer is not None and deposits.deposit_refunded(db, tender_id=auction.tender_id, entity_id=buyer.entity_id):
+        raise BuyerDepositNoLongerHeld(field="auction_id")  # review M4: no sale without the deposit it sets off
     auction.status = (Status.SOLD if result is rules.Outcome.SOLD else Status.FAILED).value
     auction.outcome, auction.closed_at = result.value, now
-    buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
     if buyer is not None:  # the confirmation (成交确认书, 拍卖法 第五十二条), to be signed by the buyer
         auction.buyer_entity_id = buyer.entity_id
         auction.confirmation_text = letter.confirmation_text(_sale(db, auction, buyer.entity_id, now))
