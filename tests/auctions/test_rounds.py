@@ -5,6 +5,7 @@ deposit no longer backing a plate, and refusals leaving no row and no event."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from ggzy.auctions.halts import AuctionUnderway
 from ggzy.auctions.models import Auction
 from ggzy.auctions.rules import CENTRE_RULES, RIGHTS_REFUND, Method, TradeKind, china_day
 from ggzy.core.calendar_store import working_day_calendar
+from ggzy.core.errors import InvalidInput
 from ggzy.core.events import events_for
 from ggzy.core.permissions import SYSTEM, Permission, Principal
 from ggzy.finance import refund_triggers, refunds
@@ -131,6 +133,19 @@ def test_one_auction_per_round(db: Session) -> None:
     refused = _refused(db, trade.tender.id, trade.setup, TradeKind.LAND, errors.RoundTaken)
     assert refused.status == 409
     assert str(trade.auction.id) in refused.detail_zh
+
+
+@pytest.mark.parametrize("field", ["start_price_fen", "increment_fen"])
+def test_a_zero_start_price_or_increment_is_invalid_input_not_the_round_taken(db: Session, field: str) -> None:
+    """Review L5: the table's CHECK failed at the flush and was reported as the unique round's race."""
+    tender, setup = rights_round(db)
+    seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
+    draft = replace(_draft(tender.id, TradeKind.LAND, setup["owner_user"].id), **{field: 0})
+    before = (_auctions(db), event_count(db))
+    with pytest.raises(InvalidInput) as refused:
+        service.create_auction(db, seller, draft=draft, now=TEST_NOW)
+    assert refused.value.field == field
+    assert (_auctions(db), event_count(db)) == before
 
 
 def test_a_refunded_deposit_no_longer_backs_a_plate(db: Session) -> None:

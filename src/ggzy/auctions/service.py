@@ -99,6 +99,7 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
     taken = db.scalar(select(Auction.id).where(Auction.tender_id == tender.id))
     if taken is not None:
         raise RoundTaken(field="tender_id", auction_id=taken)
+    _check_amounts(draft)
     entry = rules.rules_for(draft.trade_kind, draft.method)
     if entry is None:
         choices = ", ".join(e.method.value for e in rules.REGISTRY if draft.trade_kind in e.kinds)
@@ -120,7 +121,9 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
             db.flush()
     except IntegrityError:
         taken = db.scalar(select(Auction.id).where(Auction.tender_id == tender.id))
-        raise RoundTaken(field="tender_id", auction_id=taken or 0) from None
+        if taken is None:  # not the unique round: another constraint, which the checks above should have caught
+            raise
+        raise RoundTaken(field="tender_id", auction_id=taken) from None
     _record(
         db, actor, auction, "auction.created",
         {"tender_id": tender.id, "trade_kind": auction.trade_kind, "method": auction.method, "rules": entry.key,
@@ -129,6 +132,14 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
         now,
     )  # fmt: skip
     return auction
+
+
+def _check_amounts(draft: AuctionDraft) -> None:
+    """The start price and the increment are at least one fen (the table's CHECKs; review L5: a zero from a form was
+    reported as the round taken)."""
+    for field, value in (("start_price_fen", draft.start_price_fen), ("increment_fen", draft.increment_fen)):
+        if value < 1:
+            raise InvalidInput(field=field, reason_zh="须至少为 1 分", reason_en="must be at least 1 fen")
 
 
 def _check_kind(trade_type: TradeType, kind: TradeKind) -> None:
