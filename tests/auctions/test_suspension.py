@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, service, state, suspension
+from ggzy.auctions import cap, errors, service, state, suspension
 from ggzy.auctions.models import AuctionSuspension
 from ggzy.auctions.rules import Method, Phase, SuspensionGround, TradeKind
 from ggzy.core.clock import as_utc
-from ggzy.core.errors import InvalidInput
+from ggzy.core.errors import InvalidInput, NotFound
 from ggzy.core.events import events_for
 from ggzy.core.permissions import Permission, Principal
 from ggzy.core.violations import PeriodViolation
@@ -249,3 +249,21 @@ def test_a_listing_has_no_resumption_limit_in_the_texts_held_and_records_none(db
     assert _violations(db, trade.auction.id) == []
     assert as_utc(trade.auction.closes_at) == LISTING_END + timedelta(days=8)
     assert STEP  # the grid is untouched by a suspension
+
+
+def test_a_draft_is_not_found_by_those_who_would_suspend_resume_or_draw_it_decision_0051_L3(db: Session) -> None:
+    """Review L6: suspend, resume and draw read the auction before the actor's right, so a draft answered 409 (its
+    phase) or 403 to anyone: now it is not found (404) but by the seller's side, as for every other action."""
+    trade = make_trade(db, publish=False)
+    staff = centre_staff(db, trade)
+    drawer = centre_staff(db, trade, Permission.AUCTION_DRAW)
+    before = counts(db, trade.auction.id)
+    with pytest.raises(NotFound):
+        suspend(db, trade, staff, DURING)
+    with pytest.raises(NotFound):
+        suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING)
+    with pytest.raises(NotFound):
+        cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=LISTING_END + MS)
+    with pytest.raises(errors.NotTheCentre):  # the seller sees its draft; it may not suspend a listing
+        suspend(db, trade, trade.seller, DURING)
+    assert counts(db, trade.auction.id) == before

@@ -110,7 +110,7 @@ def draw_cap_lottery(db: Session, actor: Principal, *, auction_id: int, now: dat
     it, nor redraw it by adding a plate, while bids were open; security review H1) and the plates sorted,
     recomputable by anyone (:func:`ggzy.auctions.rules.cap_lottery`); the winner becomes the current plate, and the
     close sells to it at the cap."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)  # a draft: not found but by its seller (review L3)
     staff = check_centre_staff(actor, auction.centre_id)
     if staff is None:
         raise NotTheCentre(field="auction_id", also_zh="", also_en="")

@@ -58,7 +58,7 @@ def suspend_auction(
     timed bidding, the centre's staff (in a judicial sale also the court) stop the trade with its ground and reason,
     published with the event (第二十八条 第三款: 公告原因或者理由). From then on nothing moves: no bid, no plate, no
     close; the countdowns are frozen with what was left of each."""
-    auction = _locked(db, auction_id)  # the one writer: a bid before this is in, a bid after it is refused
+    auction = _locked(db, auction_id, actor)  # the one writer; a draft not found but by its seller (review L3)
     actor = _may_suspend(db, actor, auction)
     current = phase_of(auction, now)
     if current not in rules.SUSPENDABLE:
@@ -97,7 +97,7 @@ def resume_auction(
     entry has a resumption period (网络司法拍卖规定 第二十八条 第四款: within five days of the cause ending), a late
     resumption is recorded as a violation, never refused. ``cause_ended_at``: when the postponement expired or the
     cause disappeared; not given, the period is counted from the suspension itself."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)  # a draft: not found but by its seller (review L3)
     actor = _may_suspend(db, actor, auction)
     suspension = _open_suspension(db, auction.id)
     if auction.suspended_at is None or suspension is None or auction.status != Status.PUBLISHED.value:
