@@ -161,3 +161,17 @@ def test_a_single_plate_at_the_cap_wins_outright(db: Session) -> None:
     closed = _payload(db, trade.auction.id, "auction.closed")
     assert (closed["outcome"], closed["plate"], closed["price_fen"]) == ("sold", plate, CAP)
     assert START < CAP
+
+
+def test_a_bid_that_only_accepts_the_cap_says_so_in_its_event(db: Session) -> None:
+    """Review 7 (for the hall): ``cap_acceptance`` is true on the bid that only accepts the reached cap (the price and
+    the leading plate stay), false on every bid that moves them."""
+    trade = make_trade(db, price_cap_fen=CAP)
+    first, second = registered(db, trade, 2)
+    bid(db, trade, first, START, DURING)
+    bid(db, trade, second, CAP, DURING + timedelta(minutes=1))  # reaches the cap: it moves the price
+    bid(db, trade, first, CAP, DURING + timedelta(minutes=2))  # accepts it
+    placed = [
+        json.loads(e.payload) for e in events_for(db, "auction", trade.auction.id) if e.action == "auction.bid_placed"
+    ]
+    assert [(p["amount_fen"], p["cap_acceptance"]) for p in placed] == [(START, False), (CAP, False), (CAP, True)]

@@ -381,7 +381,7 @@ def place_bid(
     _record(
         db, actor, auction, "auction.bid_placed",
         {"plate": bid.plate, "amount_fen": amount_fen, "sequence": bid.sequence, "phase": bid.phase,
-         "ends_at": ends_at.isoformat()},
+         "ends_at": ends_at.isoformat(), "cap_acceptance": verdict is rules.CapVerdict.ACCEPTS},
         now,
     )  # fmt: skip
     return PlacedBid(bid=bid, replayed=False, ends_at=ends_at)
