@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ggzy.auctions import halts as auction_halts
 from ggzy.awards import halts as award_halts
 from ggzy.complaints import board as complaint_board
 from ggzy.complaints import halts as complaint_halts
@@ -37,6 +38,7 @@ def install_domains() -> None:
     tendering_halts.register()
     award_halts.register()
     complaint_halts.register()
+    auction_halts.register()  # a rights round is not terminated under a published auction (review M4)
     finance_hooks.register()  # each bid's deposit in the opening record (decision 0031)
     refund_triggers.register()  # the award, the contract, a withdrawal, a termination order refunds (0031)
     credit_hooks.register()  # the credit screens on registration, bids, the draw and the award (0040)

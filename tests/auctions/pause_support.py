@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from ggzy.auctions import cap, suspension
 from ggzy.auctions.rules import SuspensionGround
+from ggzy.core.events import record_event
 from ggzy.core.permissions import Permission, Principal, Role
 from ggzy.ledger.sequencer import integrate
 from ggzy.ledger.service import publish_checkpoint
@@ -33,12 +34,20 @@ def suspend(db: Session, trade: Trade, staff: Principal, at: object, reason: str
     )  # fmt: skip
 
 
-def checkpoint(db: Session) -> None:
-    """Commit (the ledger numbers events at commit), integrate and sign a checkpoint."""
+def checkpoint(db: Session, at: datetime = AFTER) -> None:
+    """Commit (the ledger numbers events at commit), integrate and sign a checkpoint at ``at``."""
     db.commit()
     integrate(db)
-    publish_checkpoint(db, LEDGER_KEYS, now=AFTER)
+    publish_checkpoint(db, LEDGER_KEYS, now=at)
     db.flush()
+
+
+def later_event(db: Session, at: datetime) -> None:
+    """Some event of the platform recorded at ``at``, whatever it is about (the ledger holds every domain's)."""
+    actor = principal(db, user_with_role(db, Role.PLATFORM_ADMIN))
+    record_event(
+        db, actor, action="ledger.witness_added", subject_type="ledger_witness", subject_id=0, payload={}, now=at
+    )
 
 
 def capped_with_plates(db: Session, plates: int) -> tuple[Trade, list[Principal]]:
@@ -48,6 +57,7 @@ def capped_with_plates(db: Session, plates: int) -> tuple[Trade, list[Principal]
     bid(db, trade, bidders[0], START, DURING)
     for index, bidder in enumerate(bidders[:plates]):
         bid(db, trade, bidder, CAP, DURING + timedelta(minutes=index + 1))
+    later_event(db, AFTER)  # the seed: a checkpoint signed after the end, holding an event after it (review H1)
     checkpoint(db)
     return trade, bidders
 

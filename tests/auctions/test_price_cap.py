@@ -1,7 +1,8 @@
 """The price cap (最高限价) with its lottery (decision 0052), on SQLite and PostgreSQL: a centre rule (its source is
 ``CENTRE_RULES``, no article claimed). Once a bid reaches the cap, bidding stops at it; a bid above is refused; other
 plates may bid the cap until the end; several plates at the cap are separated by a lottery anyone can recompute
-(seed: SHA-256 over the first signed checkpoint covering the last bid and the sorted plates); a single plate at the
+(seed: SHA-256 over the first signed checkpoint created after the end, holding an event recorded after it, and the
+sorted plates); a single plate at the
 cap wins outright."""
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from ggzy.auctions.rules import Method, Phase, TradeKind
 from ggzy.core.errors import InvalidInput
 from ggzy.core.events import events_for
 from ggzy.core.permissions import Permission, Principal
-from tests.auctions.pause_support import AFTER, CAP, DURING, capped_with_plates, centre_staff
+from ggzy.ledger.service import latest_checkpoint
+from tests.auctions.pause_support import (
+    AFTER,
+    CAP,
+    DURING,
+    capped_with_plates,
+    centre_staff,
+    checkpoint,
+    later_event,
+)
 from tests.auctions.support import LISTING_END, START, STEP, Trade, bid, counts, make_trade, registered
 
 
@@ -113,16 +123,31 @@ def test_the_draw_is_the_same_whoever_recomputes_it_and_whatever_the_order_of_th
     assert other.seed_hex != one.seed_hex
 
 
-def test_the_draw_waits_for_a_signed_checkpoint_covering_the_last_bid(db: Session) -> None:
+def test_the_draw_waits_for_a_checkpoint_signed_after_the_end_over_an_event_after_it(db: Session) -> None:
+    """Security review H1: a checkpoint covering the last cap bid, signed while bids were still open, would let anyone
+    compute the winner before the end (and allies redraw it by adding a plate). Neither it, nor a checkpoint signed
+    after the end over only what was recorded before, seeds the draw."""
     trade = make_trade(db, price_cap_fen=CAP)
     first, second = registered(db, trade, 2)
     bid(db, trade, first, CAP, DURING)
     bid(db, trade, second, CAP, DURING + timedelta(minutes=1))
+    checkpoint(db, at=DURING + timedelta(minutes=1, seconds=1))  # signed ~1 s after the last cap bid, bids open
     drawer = centre_staff(db, trade, Permission.AUCTION_DRAW)
     before = counts(db, trade.auction.id)
     with pytest.raises(errors.CapDrawSeedNotPublished):
         cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
     assert counts(db, trade.auction.id) == before
+    later_event(db, LISTING_END)  # at the end itself: not after it
+    checkpoint(db, at=AFTER)
+    with pytest.raises(errors.CapDrawSeedNotPublished):
+        cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
+    later_event(db, AFTER)
+    checkpoint(db, at=AFTER + timedelta(seconds=1))
+    seeded = latest_checkpoint(db)
+    assert seeded is not None
+    cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER + timedelta(seconds=2))
+    drawn = _payload(db, trade.auction.id, "auction.cap_lottery_drawn")
+    assert (drawn["seed_tree_size"], drawn["seed_root_hash"]) == (seeded.size, seeded.root_hash.hex())
 
 
 def test_a_single_plate_at_the_cap_wins_outright(db: Session) -> None:
@@ -136,3 +161,17 @@ def test_a_single_plate_at_the_cap_wins_outright(db: Session) -> None:
     closed = _payload(db, trade.auction.id, "auction.closed")
     assert (closed["outcome"], closed["plate"], closed["price_fen"]) == ("sold", plate, CAP)
     assert START < CAP
+
+
+def test_a_bid_that_only_accepts_the_cap_says_so_in_its_event(db: Session) -> None:
+    """Review 7 (for the hall): ``cap_acceptance`` is true on the bid that only accepts the reached cap (the price and
+    the leading plate stay), false on every bid that moves them."""
+    trade = make_trade(db, price_cap_fen=CAP)
+    first, second = registered(db, trade, 2)
+    bid(db, trade, first, START, DURING)
+    bid(db, trade, second, CAP, DURING + timedelta(minutes=1))  # reaches the cap: it moves the price
+    bid(db, trade, first, CAP, DURING + timedelta(minutes=2))  # accepts it
+    placed = [
+        json.loads(e.payload) for e in events_for(db, "auction", trade.auction.id) if e.action == "auction.bid_placed"
+    ]
+    assert [(p["amount_fen"], p["cap_acceptance"]) for p in placed] == [(START, False), (CAP, False), (CAP, True)]

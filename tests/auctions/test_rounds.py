@@ -5,6 +5,7 @@ deposit no longer backing a plate, and refusals leaving no row and no event."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,9 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ggzy.auctions import errors, reserve, service
+from ggzy.auctions.halts import AuctionUnderway
 from ggzy.auctions.models import Auction
 from ggzy.auctions.rules import CENTRE_RULES, RIGHTS_REFUND, Method, TradeKind, china_day
 from ggzy.core.calendar_store import working_day_calendar
+from ggzy.core.errors import InvalidInput
 from ggzy.core.events import events_for
 from ggzy.core.permissions import SYSTEM, Permission, Principal
 from ggzy.finance import refund_triggers, refunds
@@ -132,6 +135,19 @@ def test_one_auction_per_round(db: Session) -> None:
     assert str(trade.auction.id) in refused.detail_zh
 
 
+@pytest.mark.parametrize("field", ["start_price_fen", "increment_fen"])
+def test_a_zero_start_price_or_increment_is_invalid_input_not_the_round_taken(db: Session, field: str) -> None:
+    """Review L5: the table's CHECK failed at the flush and was reported as the unique round's race."""
+    tender, setup = rights_round(db)
+    seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
+    draft = replace(_draft(tender.id, TradeKind.LAND, setup["owner_user"].id), **{field: 0})
+    before = (_auctions(db), event_count(db))
+    with pytest.raises(InvalidInput) as refused:
+        service.create_auction(db, seller, draft=draft, now=TEST_NOW)
+    assert refused.value.field == field
+    assert (_auctions(db), event_count(db)) == before
+
+
 def test_a_refunded_deposit_no_longer_backs_a_plate(db: Session) -> None:
     """Review M1: a plate admitted on a paid deposit cannot bid once that deposit's refund is ordered."""
     trade = make_trade(db)
@@ -213,3 +229,59 @@ def test_a_judicial_sale_refunds_the_others_within_24_hours_规定第二十三�
     assert orders[first.entity_id][0].due_on == china_day(JUDICIAL_END + timedelta(hours=24))
     (event,) = [e for e in events_for(db, "tender", trade.tender.id) if e.action == "deposit.refund_ordered"]
     assert "第二十三条" in json.loads(event.payload)["article"]
+
+
+# --- terminating a rights round (security review M4) ------------------------------------------------------------------
+
+
+def _terminate(db: Session, trade: Trade, at: object) -> object:
+    manager = principal(db, trade.setup["agent_user"], Permission.TENDER_MANAGE)
+    return tendering.cancel_tender(db, manager, tender_id=trade.tender.id, reason="出让计划调整", now=at)  # type: ignore[arg-type]
+
+
+def test_a_rights_round_is_not_terminated_under_its_published_auction_and_is_once_it_closed(db: Session) -> None:
+    """Review M4: terminating a rights round was a 500 (no article for its law); under a published auction it would
+    order every plate's deposit back mid-trade. Refused then (409, before anything is written); after the close it is
+    terminated with its article."""
+    trade = make_trade(db, kind=TradeKind.PROPERTY)
+    (only,) = registered(db, trade, 1)
+    before = (counts(db, trade.auction.id), event_count(db))
+    with pytest.raises(AuctionUnderway) as underway:
+        _terminate(db, trade, DURING)
+    assert underway.value.problem()["status"] == 409
+    assert underway.value.problem()["code"] == "tender_auction_underway"
+    assert (counts(db, trade.auction.id), event_count(db)) == before
+    _closed(db, trade, [only], [START], RESERVE)  # failed: every deposit ordered back
+    _terminate(db, trade, LISTING_END + timedelta(days=1))
+    cancelled = next(e for e in reversed(events_for(db, "tender", trade.tender.id)) if e.action == "tender.cancelled")
+    assert json.loads(cancelled.payload)["article"] == "拍卖法 第二十九条；交易中心规则"
+
+
+def test_a_rights_round_with_only_a_draft_auction_is_terminated_拍卖法第二十九条(db: Session) -> None:
+    trade = make_trade(db, publish=False)
+    _terminate(db, trade, DURING)
+    cancelled = next(e for e in reversed(events_for(db, "tender", trade.tender.id)) if e.action == "tender.cancelled")
+    assert json.loads(cancelled.payload)["article"].startswith("拍卖法 第二十九条")
+
+
+def test_no_sale_to_a_plate_whose_deposit_was_ordered_back(db: Session) -> None:
+    """Review M4: the close does not sell to the highest plate once its deposit's refund is ordered (the deposit it
+    would set against the price is gone); refused before anything is written."""
+    trade = make_trade(db)
+    (buyer,) = registered(db, trade, 1)
+    assert trade.holder is not None
+    assert buyer.entity_id is not None
+    sealed = seal_reserve_envelope(db, trade, RESERVE)
+    reserve.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
+    bid(db, trade, buyer, RESERVE, DURING)
+    after = LISTING_END + timedelta(seconds=1)
+    reserve.open_reserve(db, trade.holder, auction_id=trade.auction.id, data_key=sealed.data_key, now=after)
+    refunds.order_refunds(
+        db, SYSTEM, tender_id=trade.tender.id, entity_id=buyer.entity_id, ground=RefundGround.WITHDRAWN,
+        annual_rate=RATE, day_basis=BASIS, now=after,
+    )  # fmt: skip
+    before = (counts(db, trade.auction.id), event_count(db))
+    with pytest.raises(errors.BuyerDepositNoLongerHeld):
+        service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=after)
+    assert (counts(db, trade.auction.id), event_count(db)) == before
+    assert trade.auction.status == "published"

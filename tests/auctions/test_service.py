@@ -3,6 +3,7 @@ every refusal leaving no row and no event."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from ggzy.auctions import errors, reserve, service, state
 from ggzy.auctions.models import AuctionBid, AuctionRegistration
 from ggzy.auctions.rules import Method, Phase, TradeKind
+from ggzy.core.events import events_for
 from ggzy.crypto.errors import DecryptionFailed
 from tests.auctions.support import (
     AUCTION_END,
@@ -284,7 +286,7 @@ def test_a_lower_bid_stands_once_made_拍卖法第36条(db: Session) -> None:
 # --- the reserve ---------------------------------------------------------------------------------------------------
 
 
-def test_the_reserve_is_sealed_by_its_holder_only_before_the_listing_closes_and_kept_secret_拍卖法第28条(
+def test_the_reserve_is_sealed_by_its_holder_only_before_the_bidding_starts_and_kept_secret_拍卖法第28条(
     db: Session,
 ) -> None:
     trade = make_trade(db)
@@ -299,9 +301,12 @@ def test_the_reserve_is_sealed_by_its_holder_only_before_the_listing_closes_and_
     other = seal_reserve_envelope(db, trade, RESERVE, lot_code="AUCTION-999-RESERVE")
     with pytest.raises(errors.ReserveEnvelopeWrong):
         reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=other.envelope, now=TEST_NOW)
+    with pytest.raises(errors.ReserveSealingClosed) as bidding:  # review M3: not once bids can be seen
+        reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_START)
+    assert bidding.value.problem()["code"] == "auction_reserve_sealing_closed"
     assert counts(db, auction_id) == before
     assert trade.auction.reserve_sealed_at is None
-    reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_END - MS)
+    reserve.seal_reserve(db, trade.holder, auction_id=auction_id, envelope=sealed.envelope, now=LISTING_START - MS)
     assert trade.auction.reserve_fen is None  # stored sealed: ciphertext and digest
     assert str(RESERVE).encode() not in (trade.auction.reserve_ciphertext or b"")
     assert trade.auction.reserve_sha256 is not None
@@ -350,6 +355,24 @@ def test_one_bidder_at_or_above_the_reserve_buys_at_the_listings_end(db: Session
         service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=LISTING_END - MS)
     closed = _close(db, trade, sealed, LISTING_END)
     assert (closed.status, closed.outcome, closed.current_price_fen) == ("sold", "sold", RESERVE)
+
+
+def test_a_reserve_beyond_any_bid_opens_as_unreachable_and_the_trade_fails_not_bricked(db: Session) -> None:
+    """Review M3: a sealed 10³⁰-fen reserve crashed the opening (OverflowError) and, as it cannot be sealed again, left
+    the trade unclosable. It opens as unreachable (recorded, the sealed figure kept as text) and the close fails."""
+    trade, sealed = _sealed(db, 10**30)
+    (bidder,) = registered(db, trade)
+    bid(db, trade, bidder, RESERVE, DURING)
+    closed = _close(db, trade, sealed, LISTING_END)
+    assert (closed.status, closed.outcome, closed.reserve_fen) == ("failed", "below_reserve", 10**15 + 1)
+    opened = next(
+        e for e in reversed(events_for(db, "auction", trade.auction.id)) if e.action == "auction.reserve_opened"
+    )
+    assert json.loads(opened.payload) == {
+        "reserve_fen": 10**15 + 1,
+        "sealed_reserve_fen": str(10**30),
+        "unreachable": True,
+    }
 
 
 def test_the_highest_bid_below_the_reserve_fails_the_trade_拍卖法第50条(db: Session) -> None:

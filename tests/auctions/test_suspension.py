@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, service, state, suspension
+from ggzy.auctions import cap, errors, service, state, suspension
 from ggzy.auctions.models import AuctionSuspension
 from ggzy.auctions.rules import Method, Phase, SuspensionGround, TradeKind
 from ggzy.core.clock import as_utc
-from ggzy.core.errors import InvalidInput
+from ggzy.core.errors import InvalidInput, NotFound
 from ggzy.core.events import events_for
 from ggzy.core.permissions import Permission, Principal
 from ggzy.core.violations import PeriodViolation
@@ -123,6 +123,37 @@ def test_resumption_in_the_timed_phase_gives_back_the_countdown_left(db: Session
     assert again - (resumed_at + timedelta(hours=1)) == reset_end - (resumed_at + timedelta(minutes=2))
 
 
+@pytest.mark.parametrize("asking", [1, 2])
+def test_a_suspension_in_the_bidding_says_nothing_of_how_many_plates_asked_for_timed_bidding(
+    db: Session, asking: int
+) -> None:
+    """Security review H2: the row, the published event and the resumption read the same whether one plate asked for
+    timed bidding (no timed phase to come) or two (one to come); and with two, the timed phase still follows."""
+    trade = make_trade(db)
+    bidders = registered(db, trade, 2)
+    for bidder in bidders[:asking]:
+        service.request_timed_bidding(db, bidder, auction_id=trade.auction.id, now=DURING)
+    staff = centre_staff(db, trade)
+    row = suspend(db, trade, staff, DURING + timedelta(hours=1))
+    assert isinstance(row, AuctionSuspension)
+    assert (row.until_start_ms, row.bidding_left_ms, row.timed_left_ms) == (
+        None, (LISTING_END - DURING - timedelta(hours=1)) // MS, None,
+    )  # fmt: skip
+    payload = _last_payload(db, trade.auction.id, "auction.suspended")
+    assert payload["timed_left_ms"] is None
+    resumed_at = DURING + timedelta(hours=3)
+    suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at)
+    resumed = _last_payload(db, trade.auction.id, "auction.resumed")
+    assert resumed["timed_left_ms"] is None
+    assert resumed["after"]["timed_closes_at"] is None
+    closes = as_utc(trade.auction.closes_at)
+    assert closes == LISTING_END + timedelta(hours=2)
+    after_end = state.phase_of(trade.auction, closes + timedelta(minutes=1))
+    assert after_end is (Phase.TIMED if asking == 2 else Phase.ENDED)
+    if asking == 2:  # the whole countdown, from the resumed end
+        assert state.bidding_ends_at(trade.auction, closes + timedelta(minutes=1)) == closes + timedelta(minutes=4)
+
+
 def test_a_suspension_during_the_notice_moves_the_start_and_the_end_by_its_length(db: Session) -> None:
     trade = make_trade(db)
     staff = centre_staff(db, trade)
@@ -218,3 +249,21 @@ def test_a_listing_has_no_resumption_limit_in_the_texts_held_and_records_none(db
     assert _violations(db, trade.auction.id) == []
     assert as_utc(trade.auction.closes_at) == LISTING_END + timedelta(days=8)
     assert STEP  # the grid is untouched by a suspension
+
+
+def test_a_draft_is_not_found_by_those_who_would_suspend_resume_or_draw_it_decision_0051_L3(db: Session) -> None:
+    """Review L6: suspend, resume and draw read the auction before the actor's right, so a draft answered 409 (its
+    phase) or 403 to anyone: now it is not found (404) but by the seller's side, as for every other action."""
+    trade = make_trade(db, publish=False)
+    staff = centre_staff(db, trade)
+    drawer = centre_staff(db, trade, Permission.AUCTION_DRAW)
+    before = counts(db, trade.auction.id)
+    with pytest.raises(NotFound):
+        suspend(db, trade, staff, DURING)
+    with pytest.raises(NotFound):
+        suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=DURING)
+    with pytest.raises(NotFound):
+        cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=LISTING_END + MS)
+    with pytest.raises(errors.NotTheCentre):  # the seller sees its draft; it may not suspend a listing
+        suspend(db, trade, trade.seller, DURING)
+    assert counts(db, trade.auction.id) == before

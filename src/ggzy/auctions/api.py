@@ -228,12 +228,13 @@ CERTIFICATE = (
 @router.put(
     "/auctions/{auction_id}/reserve",
     response_model=AuctionOut,
-    summary="The designated holder seals the reserve (保留价, 底价) before the bidding closes (拍卖法 第28条)",
+    summary="The designated holder seals the reserve (保留价, 底价) before the bidding starts (拍卖法 第28条)",
     responses=problem_responses(
         InvalidInput,
         errors.NotTheReserveHolder,
         errors.ReserveNotSealedHere,
         errors.ReserveAlreadySealed,
+        errors.ReserveSealingClosed,
         errors.ReserveEnvelopeWrong,
         EnvelopeInvalid,
         SignatureInvalid,
@@ -270,7 +271,9 @@ def open_reserve(auction_id: Id, body: ReserveKeyIn, db: DB, actor: Holder, now:
     "/auctions/{auction_id}/close",
     response_model=AuctionOut,
     summary="After the bidding: sold to the highest plate at or above the reserve (拍卖法 第51条), or failed (流拍)",
-    responses=problem_responses(errors.NotTheSeller, errors.ReserveNotOpened, errors.CapDrawPending, *PHASE),
+    responses=problem_responses(
+        errors.NotTheSeller, errors.ReserveNotOpened, errors.CapDrawPending, errors.BuyerDepositNoLongerHeld, *PHASE
+    ),
 )
 def close(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
     return auction_out(service.close_auction(db, actor, auction_id=auction_id, now=now), now)
@@ -293,7 +296,7 @@ def suspension_out(row: AuctionSuspension) -> SuspensionOut:
     response_model=SuspensionOut,
     summary="Suspend the trade (中止; 宁波市条例 第25条, 网络司法拍卖规定 第28条): the centre's staff (in a judicial "
     "sale also the court), with the ground and the published reason; nothing moves until it resumes",
-    responses=problem_responses(InvalidInput, errors.NotTheCentre, *PHASE),
+    responses=problem_responses(NotFound, InvalidInput, errors.NotTheCentre, *PHASE),
 )
 def suspend(auction_id: Id, body: SuspensionIn, db: DB, actor: Suspender, now: Now) -> SuspensionOut:
     row = suspension.suspend_auction(db, actor, auction_id=auction_id, ground=body.ground, reason=body.reason, now=now)
@@ -305,7 +308,7 @@ def suspend(auction_id: Id, body: SuspensionIn, db: DB, actor: Suspender, now: N
     response_model=SuspensionOut,
     summary="Resume the trade: the time left of each countdown at the suspension is given back from now; a "
     "judicial sale resumed after 5 days of its cause ending is a recorded violation (第28条 第4款)",
-    responses=problem_responses(InvalidInput, errors.NotTheCentre, errors.NotSuspended),
+    responses=problem_responses(NotFound, InvalidInput, errors.NotTheCentre, errors.NotSuspended),
 )
 def resume(auction_id: Id, body: ResumptionIn, db: DB, actor: Suspender, now: Now) -> SuspensionOut:
     row = suspension.resume_auction(db, actor, auction_id=auction_id, cause_ended_at=body.cause_ended_at, now=now)
@@ -327,7 +330,9 @@ def suspensions(auction_id: Id, db: DB, _: Public, now: Now) -> list[SuspensionO
     response_model=AuctionOut,
     summary="After the end, draw by lot among the plates that bid the price cap (最高限价, the centre's rule); the "
     "seed is SHA-256 of the first signed checkpoint covering the last bid and the sorted plates",
-    responses=problem_responses(errors.NotTheCentre, errors.CapDrawNotNeeded, errors.CapDrawSeedNotPublished, *PHASE),
+    responses=problem_responses(
+        NotFound, errors.NotTheCentre, errors.CapDrawNotNeeded, errors.CapDrawSeedNotPublished, *PHASE
+    ),
 )
 def draw_cap_lottery(auction_id: Id, db: DB, actor: Drawer, now: Now) -> AuctionOut:
     return auction_out(cap.draw_cap_lottery(db, actor, auction_id=auction_id, now=now), now)

@@ -22,12 +22,12 @@ from ggzy.auctions.errors import (
 )
 from ggzy.auctions.models import Auction, AuctionBid, AuctionRegistration
 from ggzy.auctions.rules import AuctionRules, Phase
-from ggzy.auctions.state import _locked, _record, _wrong_phase, entry_of, phase_of
+from ggzy.auctions.state import _locked, _record, _wrong_phase, clocked, entry_of, phase_of
 from ggzy.core.errors import InvalidInput
-from ggzy.core.events import Event, changes_state
+from ggzy.core.events import changes_state
 from ggzy.core.money import format_yuan
 from ggzy.core.permissions import Principal
-from ggzy.ledger.service import first_checkpoint_covering
+from ggzy.ledger.service import first_checkpoint_after
 
 if TYPE_CHECKING:
     from ggzy.auctions.service import AuctionDraft
@@ -103,27 +103,14 @@ def check_cap_settled(db: Session, auction: Auction) -> None:
         raise CapDrawPending(field="auction_id", count=count)
 
 
-def _last_cap_event(db: Session, auction: Auction) -> Event:
-    assert auction.price_cap_fen is not None
-    query = (
-        select(Event)
-        .where(Event.subject_type == "auction", Event.subject_id == str(auction.id),
-               Event.action == "auction.bid_placed")
-        .order_by(Event.id.desc())
-        .limit(1)
-    )  # fmt: skip
-    event = db.scalar(query)
-    assert event is not None  # the cap was reached by a bid
-    return event
-
-
 @changes_state("auction.cap_lottery_drawn")
 def draw_cap_lottery(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
     """摇号 after the end among the plates that bid the cap (the centre's rule, decision 0052): seeded by the first
-    signed ledger checkpoint covering the last bid (no one could know it while bids were open) and the plates sorted,
+    signed ledger checkpoint created after the bidding ended and holding an event recorded after it (no one could know
+    it, nor redraw it by adding a plate, while bids were open; security review H1) and the plates sorted,
     recomputable by anyone (:func:`ggzy.auctions.rules.cap_lottery`); the winner becomes the current plate, and the
     close sells to it at the cap."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)  # a draft: not found but by its seller (review L3)
     staff = check_centre_staff(actor, auction.centre_id)
     if staff is None:
         raise NotTheCentre(field="auction_id", also_zh="", also_en="")
@@ -136,7 +123,8 @@ def draw_cap_lottery(db: Session, actor: Principal, *, auction_id: int, now: dat
         raise CapDrawNotNeeded(
             field="auction_id", reason_zh="以最高限价报价的号牌不足两个", reason_en="fewer than two plates bid the cap"
         )
-    checkpoint = first_checkpoint_covering(db, event_id=_last_cap_event(db, auction).id)
+    ended = rules.bidding_ended_at(entry, clocked(auction))
+    checkpoint = first_checkpoint_after(db, moment=ended)
     if checkpoint is None:
         raise CapDrawSeedNotPublished(field="auction_id")
     draw = rules.cap_lottery(

@@ -136,6 +136,26 @@ class ReserveAlreadySealed(DomainError):
     message_en = "The reserve was sealed at {sealed_at}"
 
 
+class BuyerDepositNoLongerHeld(DomainError):
+    code = "auction_buyer_deposit_no_longer_held"
+    status = 409
+    message_zh = "最高报价号牌的竞买保证金已退还或已下达退还指令（如轮次已终止），不能确认成交"
+    message_en = (
+        "The highest plate's deposit has been refunded or ordered back (the round terminated, say): the sale cannot "
+        "be confirmed"
+    )
+
+
+class ReserveSealingClosed(DomainError):
+    code = "auction_reserve_sealing_closed"
+    status = 409
+    message_zh = "保留价须在竞价开始前密封录入（现为“{phase}”阶段）：竞价开始后不得再录入，以免看到报价后再定保留价"
+    message_en = (
+        "The reserve is sealed before the bidding starts (now: {phase}): not once bids can be seen, so that it is not "
+        "set after them"
+    )
+
+
 class ReserveEnvelopeWrong(DomainError):
     code = "auction_reserve_envelope_wrong"
     status = 422
@@ -213,8 +233,11 @@ class CapDrawNotNeeded(DomainError):
 class CapDrawSeedNotPublished(DomainError):
     code = "auction_cap_draw_seed_not_published"
     status = 409
-    message_zh = "最后一次最高限价报价尚未纳入已签名的存证检查点，请稍后再摇号"
-    message_en = "The last bid at the cap is not yet under a signed ledger checkpoint: draw again shortly"
+    message_zh = "竞价结束后尚无已签名的存证检查点（须在结束后签发、并纳入结束后记录的事件），请稍后再摇号"
+    message_en = (
+        "No signed ledger checkpoint yet after the bidding ended (signed after the end, holding an event recorded "
+        "after it): draw again shortly"
+    )
 
 
 class RoundNotForRights(DomainError):

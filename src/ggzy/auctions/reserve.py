@@ -9,9 +9,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ggzy.auctions.errors import NotTheReserveHolder, ReserveAlreadySealed, ReserveEnvelopeWrong, ReserveNotSealedHere
+from ggzy.auctions.errors import (
+    NotTheReserveHolder,
+    ReserveAlreadySealed,
+    ReserveEnvelopeWrong,
+    ReserveNotSealedHere,
+    ReserveSealingClosed,
+)
 from ggzy.auctions.models import Auction
 from ggzy.auctions.rules import Phase, ReserveRule
+from ggzy.auctions.schemas import MAX_FEN
 from ggzy.auctions.state import _locked, _record, _wrong_phase, entry_of, phase_of
 from ggzy.core.events import changes_state
 from ggzy.core.permissions import Principal
@@ -19,6 +26,11 @@ from ggzy.crypto.envelope import parse_header, read_envelope_header, verify_bid
 from ggzy.crypto.envelope.header import check_ciphertext
 from ggzy.entities.login import trust_store
 from ggzy.entities.service import get_entity
+
+# A reserve above the highest bid the platform takes (the API's bound) cannot be met: it is recorded as this figure
+# (the sealed one kept, as text, in the event), and the close fails as below any reserve (拍卖法 第五十条). Refusing
+# it instead would brick the trade, since the reserve cannot be sealed again once the bidding started.
+UNREACHABLE_RESERVE_FEN = MAX_FEN + 1
 
 # --- the reserve ---------------------------------------------------------------------------------------------------
 
@@ -43,13 +55,17 @@ def _holder_only(auction: Auction, actor: Principal) -> None:
 def seal_reserve(db: Session, actor: Principal, *, auction_id: int, envelope: bytes, now: datetime) -> Auction:
     """The designated holder enters the reserve (保留价, 底价) sealed exactly as a bid is — an envelope
     (``ggzy-sealed-bid/v1``) signed with the holder's certificate, its summary ``{"reserve_fen": …}`` — before the
-    listing (or the bidding) closes. The server checks the signature, the certificate and the ciphertext's digest,
-    and keeps the envelope; nobody reads the price until it is opened at the end (拍卖法 第二十八条)."""
+    bidding starts (in the draft or the notice: once bids can be seen it would be set after them; review M3). The
+    server checks the signature, the certificate and the ciphertext's digest, and keeps the envelope; nobody reads
+    the price until it is opened at the end (拍卖法 第二十八条)."""
     auction = _locked(db, auction_id, actor)
     _holder_only(auction, actor)
     if auction.reserve_sealed_at is not None:
         raise ReserveAlreadySealed(field="auction_id", sealed_at=auction.reserve_sealed_at.isoformat())
-    if phase_of(auction, now) not in (Phase.DRAFT, Phase.NOTICE, Phase.BIDDING):
+    current = phase_of(auction, now)
+    if current is Phase.BIDDING:  # security review M3: not after the bids have been seen
+        raise ReserveSealingClosed(field="auction_id", phase=current.value)
+    if current not in (Phase.DRAFT, Phase.NOTICE):
         raise _wrong_phase(auction, now, "录入保留价", "enter the reserve")
     stream = io.BytesIO(envelope)
     header = read_envelope_header(stream)  # the outer signature (EnvelopeInvalid, SignatureInvalid)
@@ -95,7 +111,11 @@ def open_reserve(db: Session, actor: Principal, *, auction_id: int, data_key: by
         raise ReserveEnvelopeWrong(
             field="data_key", reason_zh="信封中没有有效的 reserve_fen", reason_en="it holds no valid reserve_fen"
         )
+    payload: dict[str, object] = {"reserve_fen": reserve}
+    if reserve > UNREACHABLE_RESERVE_FEN:  # review M3: above any bid the platform takes, it cannot be met
+        payload = {"reserve_fen": UNREACHABLE_RESERVE_FEN, "sealed_reserve_fen": str(reserve), "unreachable": True}
+        reserve = UNREACHABLE_RESERVE_FEN
     auction.reserve_fen, auction.reserve_opened_at = reserve, now
     db.flush()
-    _record(db, actor, auction, "auction.reserve_opened", {"reserve_fen": reserve}, now)
+    _record(db, actor, auction, "auction.reserve_opened", payload, now)
     return auction

@@ -27,6 +27,7 @@ from ggzy.auctions.errors import (
     BidNotInIncrements,
     BidReplayDiffers,
     BidTooLow,
+    BuyerDepositNoLongerHeld,
     DepositNoLongerHeld,
     DepositNotPaid,
     NoRulesForTrade,
@@ -98,6 +99,7 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
     taken = db.scalar(select(Auction.id).where(Auction.tender_id == tender.id))
     if taken is not None:
         raise RoundTaken(field="tender_id", auction_id=taken)
+    _check_amounts(draft)
     entry = rules.rules_for(draft.trade_kind, draft.method)
     if entry is None:
         choices = ", ".join(e.method.value for e in rules.REGISTRY if draft.trade_kind in e.kinds)
@@ -119,7 +121,9 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
             db.flush()
     except IntegrityError:
         taken = db.scalar(select(Auction.id).where(Auction.tender_id == tender.id))
-        raise RoundTaken(field="tender_id", auction_id=taken or 0) from None
+        if taken is None:  # not the unique round: another constraint, which the checks above should have caught
+            raise
+        raise RoundTaken(field="tender_id", auction_id=taken) from None
     _record(
         db, actor, auction, "auction.created",
         {"tender_id": tender.id, "trade_kind": auction.trade_kind, "method": auction.method, "rules": entry.key,
@@ -128,6 +132,14 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
         now,
     )  # fmt: skip
     return auction
+
+
+def _check_amounts(draft: AuctionDraft) -> None:
+    """The start price and the increment are at least one fen (the table's CHECKs; review L5: a zero from a form was
+    reported as the round taken)."""
+    for field, value in (("start_price_fen", draft.start_price_fen), ("increment_fen", draft.increment_fen)):
+        if value < 1:
+            raise InvalidInput(field=field, reason_zh="须至少为 1 分", reason_en="must be at least 1 fen")
 
 
 def _check_kind(trade_type: TradeType, kind: TradeKind) -> None:
@@ -369,7 +381,7 @@ def place_bid(
     _record(
         db, actor, auction, "auction.bid_placed",
         {"plate": bid.plate, "amount_fen": amount_fen, "sequence": bid.sequence, "phase": bid.phase,
-         "ends_at": ends_at.isoformat()},
+         "ends_at": ends_at.isoformat(), "cap_acceptance": verdict is rules.CapVerdict.ACCEPTS},
         now,
     )  # fmt: skip
     return PlacedBid(bid=bid, replayed=False, ends_at=ends_at)
@@ -400,9 +412,11 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
         raise ReserveNotOpened(field="auction_id")
     check_cap_settled(db, auction)
     result = rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
+    buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
+    if buyer is not None and deposits.deposit_refunded(db, tender_id=auction.tender_id, entity_id=buyer.entity_id):
+        raise BuyerDepositNoLongerHeld(field="auction_id")  # review M4: no sale without the deposit it sets off
     auction.status = (Status.SOLD if result is rules.Outcome.SOLD else Status.FAILED).value
     auction.outcome, auction.closed_at = result.value, now
-    buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
     if buyer is not None:  # the confirmation (成交确认书, 拍卖法 第五十二条), to be signed by the buyer
         auction.buyer_entity_id = buyer.entity_id
         auction.confirmation_text = letter.confirmation_text(_sale(db, auction, buyer.entity_id, now))

@@ -11,7 +11,7 @@ from ggzy.auctions import rules
 from ggzy.auctions.access import check_may_suspend
 from ggzy.auctions.errors import NotSuspended
 from ggzy.auctions.models import Auction, AuctionSuspension
-from ggzy.auctions.rules import Status, TradeKind
+from ggzy.auctions.rules import Phase, Status, TradeKind
 from ggzy.auctions.state import _locked, _record, _wrong_phase, clocked, entry_of, phase_of
 from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.clock import as_utc
@@ -58,7 +58,7 @@ def suspend_auction(
     timed bidding, the centre's staff (in a judicial sale also the court) stop the trade with its ground and reason,
     published with the event (第二十八条 第三款: 公告原因或者理由). From then on nothing moves: no bid, no plate, no
     close; the countdowns are frozen with what was left of each."""
-    auction = _locked(db, auction_id)  # the one writer: a bid before this is in, a bid after it is refused
+    auction = _locked(db, auction_id, actor)  # the one writer; a draft not found but by its seller (review L3)
     actor = _may_suspend(db, actor, auction)
     current = phase_of(auction, now)
     if current not in rules.SUSPENDABLE:
@@ -67,10 +67,13 @@ def suspend_auction(
     if not text:
         raise InvalidInput(field="reason", reason_zh="请写明中止的原因或者理由", reason_en="give the reason")
     left = rules.remaining_at(entry_of(auction), clocked(auction), now)
+    # the timed phase's countdown only once in it: during the bidding a value would tell whether two plates asked for
+    # timed bidding (security review H2); the resumption derives that end from the bidding's anyway
+    timed_left = _ms(left.timed) if current is Phase.TIMED else None
     suspension = AuctionSuspension(
         auction_id=auction.id, ground=ground.value, reason=text, phase=current.value, suspended_at=now,
         suspended_by=actor.user_id, until_start_ms=_ms(left.until_start), bidding_left_ms=_ms(left.bidding),
-        timed_left_ms=_ms(left.timed),
+        timed_left_ms=timed_left,
     )  # fmt: skip
     db.add(suspension)
     auction.suspended_at, auction.suspension_reason = now, text
@@ -94,7 +97,7 @@ def resume_auction(
     entry has a resumption period (网络司法拍卖规定 第二十八条 第四款: within five days of the cause ending), a late
     resumption is recorded as a violation, never refused. ``cause_ended_at``: when the postponement expired or the
     cause disappeared; not given, the period is counted from the suspension itself."""
-    auction = _locked(db, auction_id)
+    auction = _locked(db, auction_id, actor)  # a draft: not found but by its seller (review L3)
     actor = _may_suspend(db, actor, auction)
     suspension = _open_suspension(db, auction.id)
     if auction.suspended_at is None or suspension is None or auction.status != Status.PUBLISHED.value:

@@ -105,6 +105,27 @@ def first_checkpoint_covering(db: Session, *, event_id: int) -> LedgerCheckpoint
     )
 
 
+def first_checkpoint_after(db: Session, *, moment: datetime) -> LedgerCheckpoint | None:
+    """The first signed checkpoint created after ``moment`` whose tree holds an event recorded after ``moment``
+    (None: none yet). Nobody could know its root at ``moment``, nor change it by acting before: a seed for a draw
+    among what was done by then (the price cap's lottery, decision 0052)."""
+    index = db.scalar(
+        select(LedgerEntry.index)
+        .join(Event, Event.id == LedgerEntry.event_id)
+        .where(Event.occurred_at > moment)
+        .order_by(LedgerEntry.index)
+        .limit(1)
+    )
+    if index is None:
+        return None
+    return db.scalar(
+        select(LedgerCheckpoint)
+        .where(LedgerCheckpoint.size > index, LedgerCheckpoint.created_at > moment)
+        .order_by(LedgerCheckpoint.size, LedgerCheckpoint.id)
+        .limit(1)
+    )
+
+
 def catch_up(
     factory: sessionmaker[Session], keys: LedgerKeys, clock: Clock, *, min_interval: timedelta = timedelta(0)
 ) -> int:

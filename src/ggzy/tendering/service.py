@@ -575,8 +575,15 @@ def answer_objection(
     return objection
 
 
-# 招标投标法实施条例 第31条: the tenderer terminates; 政府采购法 第36条 (四): the procurement task cancelled (废标).
-_TERMINATION_ARTICLE = {"tendering_law": "招标投标法实施条例 第三十一条", "procurement_law": "政府采购法 第三十六条"}
+# 招标投标法实施条例 第31条: the tenderer terminates; 政府采购法 第36条 (四): the procurement task cancelled (废标);
+# a rights trade's deposit round (decision 0051): 拍卖法 第29条, the principal withdraws the lot before the auction
+# starts (while its auction is published and not closed the auctions domain's halt refuses the termination; after the
+# close, the centre's rule).
+_TERMINATION_ARTICLE = {
+    "tendering_law": "招标投标法实施条例 第三十一条",
+    "procurement_law": "政府采购法 第三十六条",
+    "rights_trading": "拍卖法 第二十九条；交易中心规则",
+}
 
 
 @changes_state("tender.cancelled")
