@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -28,12 +28,12 @@ from ggzy.auctions.read import AuctionNow
 from ggzy.auctions.rules import Phase
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import NotFound
-from ggzy.core.inputs import BIGINT_MAX, Ascii, Id
+from ggzy.core.inputs import Id
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.labels import N_
-from ggzy.portal.live import event_stream, resume_after
+from ggzy.portal.live import AfterIndex, LastEventId, event_stream, resume_after
 from ggzy.portal.live_feed import HallEvent, hall_events
 from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
 
@@ -148,10 +148,8 @@ async def auction_events(
     request: Request,
     auction_id: Id,
     _: Public,
-    after: Annotated[
-        int, Query(ge=-1, le=BIGINT_MAX, description="The last ledger index already shown; -1 for the start")
-    ] = -1,
-    last_event_id: Annotated[Ascii | None, Header(description="Sent by a reconnecting EventSource")] = None,
+    after: AfterIndex = -1,
+    last_event_id: LastEventId = None,
 ) -> StreamingResponse:
     # As the opening hall's: no request-long unit of work, short reads on the executor (ggzy.portal.live).
     factory = request.app.state.session_factory

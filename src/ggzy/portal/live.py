@@ -38,6 +38,12 @@ from ggzy.venues import service as venues
 if TYPE_CHECKING:  # the tender the tendering service hands over; its table is never read here
     from ggzy.tendering.models import Tender
 
+# The parameters of every hall's stream (the opening's, the auction's)
+AfterIndex = Annotated[
+    int, Query(ge=-1, le=BIGINT_MAX, description="The last ledger index already shown; -1 for the start")
+]
+LastEventId = Annotated[Ascii | None, Header(description="Sent by a reconnecting EventSource")]
+
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
 KEEP_ALIVE_SECONDS = 15.0
@@ -141,10 +147,8 @@ async def opening_events(
     request: Request,
     tender_id: Id,
     _: Public,
-    after: Annotated[
-        int, Query(ge=-1, le=BIGINT_MAX, description="The last ledger index already shown; -1 for the start")
-    ] = -1,
-    last_event_id: Annotated[Ascii | None, Header(description="Sent by a reconnecting EventSource")] = None,
+    after: AfterIndex = -1,
+    last_event_id: LastEventId = None,
 ) -> StreamingResponse:
     # No request-long unit of work here: a thousand watchers connecting at once must not hold the threadpool and the
     # connection pool (each would wait for the other); every read is a short one on the event loop's executor.
