@@ -295,13 +295,11 @@ def fresh_engine(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest)
 
 @pytest.fixture
 def fresh_database_url(fresh_engine: Engine) -> str:
-    """The URL of ``fresh_engine``'s database, for a command or a server in another process (on PostgreSQL it names
-    the fresh schema in the connection's options)."""
+    """The URL of ``fresh_engine``'s database, for a command or a server in another process (on PostgreSQL, a
+    database of its own; its commits need not wait for the disk, as the test connections')."""
     url = fresh_engine.url
     if not is_sqlite(url.render_as_string(hide_password=False)):
-        with fresh_engine.connect() as connection:
-            schema = connection.scalar(text("SELECT current_schema()"))
-        url = url.update_query_dict({"options": _pg_options(schema)})
+        url = url.update_query_dict({"options": "-csynchronous_commit=off"})
     return url.render_as_string(hide_password=False)
 
 

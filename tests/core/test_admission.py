@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from ggzy.app import create_app
 from ggzy.config import Settings
-from ggzy.core.db import is_sqlite, make_engine
+from ggzy.core.db import make_engine
 from ggzy.wiring import session_factory
 from tests.aio import run_async
 from tests.conftest import LEDGER_KEYS, FixedClock
@@ -23,14 +23,10 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture
 def small_pool(fresh_engine: Engine) -> Iterator[Engine]:
-    """The fresh database (its schema on PostgreSQL) behind a pool of two connections that gives up after 2 s."""
+    """The fresh database (a database of its own on PostgreSQL) behind a pool of two connections that gives up after
+    2 s."""
     url = fresh_engine.url.render_as_string(hide_password=False)
-    extra: dict[str, object] = {}
-    if not is_sqlite(url):
-        with fresh_engine.connect() as connection:
-            schema = connection.execute(text("SHOW search_path")).scalar_one()
-        extra["connect_args"] = {"options": f"-csearch_path={schema}"}
-    engine = make_engine(url, pool_size=2, max_overflow=0, pool_timeout=2, **extra)
+    engine = make_engine(url, pool_size=2, max_overflow=0, pool_timeout=2)
     yield engine
     engine.dispose()
 
