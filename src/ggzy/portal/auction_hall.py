@@ -33,9 +33,9 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.labels import N_
-from ggzy.portal.live import AfterIndex, LastEventId, event_stream, resume_after
+from ggzy.portal.live import AfterIndex, LastEventId, event_stream, hall_fragment, hall_message, resume_after
 from ggzy.portal.live_feed import HallEvent, hall_events
-from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
+from ggzy.portal.rendering import PageRoute, render
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -67,27 +67,11 @@ def phase_labels(method: str) -> dict[str, str]:
 
 def fragment(item: HallEvent, language: Language) -> str:
     """The HTML of one auction event, in ``language``: what the page shows and what the stream sends."""
-    catalogue = translations(language)
-    return (
-        _overlay(language)
-        .get_template("auction_event.html")
-        .render(
-            item=item,
-            lang=language,
-            _=catalogue.gettext,
-            gettext=catalogue.gettext,
-            ngettext=catalogue.ngettext,
-            **_language_filters(language),
-        )
-        .strip()
-    )
+    return hall_fragment("auction_event.html", item, language)
 
 
 def sse_message(item: HallEvent, language: str) -> bytes:
-    """``id`` (the ledger index), ``event: hall`` and the fragment as data lines."""
-    html = fragment(item, "en" if language == "en" else "zh")
-    data = "".join(f"data: {line}\n" for line in html.splitlines() if line.strip())
-    return f"id: {item.index}\nevent: hall\n{data}\n".encode()
+    return hall_message("auction_event.html", item, language)
 
 
 def hall_context(db: Session, request: Request, auction_id: int, now: datetime) -> dict[str, Any]:

@@ -60,12 +60,13 @@ def live_hub(app: FastAPI) -> LiveHub:
     return hub
 
 
-def fragment(item: HallEvent, language: Language) -> str:
-    """The HTML of one hall event, in ``language``: what the page shows and what the stream sends."""
+def hall_fragment(template: str, item: HallEvent, language: Language) -> str:
+    """The HTML of one event of a hall (``template``: the opening's, the auction's), in ``language``: what the page
+    shows and what the stream sends."""
     catalogue = translations(language)
     return (
         _overlay(language)
-        .get_template("live_event.html")
+        .get_template(template)
         .render(
             item=item,
             lang=language,
@@ -78,11 +79,19 @@ def fragment(item: HallEvent, language: Language) -> str:
     )
 
 
-def sse_message(item: HallEvent, language: str) -> bytes:
+def hall_message(template: str, item: HallEvent, language: str) -> bytes:
     """``id`` (the ledger index), ``event: hall`` and the fragment as data lines (RFC: a data line has no newline)."""
-    html = fragment(item, "en" if language == "en" else "zh")
+    html = hall_fragment(template, item, "en" if language == "en" else "zh")
     data = "".join(f"data: {line}\n" for line in html.splitlines() if line.strip())
     return f"id: {item.index}\nevent: hall\n{data}\n".encode()
+
+
+def fragment(item: HallEvent, language: Language) -> str:
+    return hall_fragment("live_event.html", item, language)
+
+
+def sse_message(item: HallEvent, language: str) -> bytes:
+    return hall_message("live_event.html", item, language)
 
 
 def _published_tender(db: Session, tender_id: int) -> Tender:
