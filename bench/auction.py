@@ -10,7 +10,8 @@ Then uvicorn serves ``create_app`` (through :func:`shifted_app`, one worker) on 
 (``--concurrency``, each on its own keep-alive connection, each bid by the next of the N bidders' tokens) POST to
 ``/api/v1/auctions/{id}/bids`` at the lowest acceptable amount they know (a refusal ``auction_bid_too_low`` tells
 them the new minimum: "as fast as the rules allow") for D seconds. Measured: accepted bids per second; for each
-accepted bid, the time from sending its request to its event reaching the LAST of the W watchers (p50, p99);
+accepted bid, the time from sending its request to its event reaching the LAST of the W watchers (p50, p99), and
+on the way its API answer (p50, p99) and the first watcher (p50);
 ``lost`` = (accepted bid, watcher) pairs that never arrived (the watchers are given 10 s after the end); ``reordered``
 = messages a watcher received with a sequence not above the last it saw. Prints one JSON line.
 
@@ -26,7 +27,6 @@ import os
 import platform
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,7 +57,11 @@ class ShiftedClock:
 
 def shifted_app() -> Any:
     """The app as ``ggzy serve`` makes it (settings from the environment), its clock moved (uvicorn ``--factory``)."""
+    import sys as _s
+
     from ggzy.app import create_app
+
+    _s.setswitchinterval(float(os.environ.get("SWI", "0.005")))
 
     return create_app(clock=ShiftedClock(datetime.fromisoformat(os.environ[DURING_OFFSET_ENV])))
 
@@ -158,6 +162,7 @@ async def _bid_loop(
             if response.status_code == 201:
                 body = response.json()
                 state["sent"][body["sequence"]] = sent
+                state["answered"][body["sequence"]] = time.perf_counter()
                 state["minimum"] = max(state["minimum"], amount + state["increment"])
             else:
                 problem = response.json()
@@ -178,7 +183,9 @@ async def _run(port: int, auction_id: int, tokens: list[str], args: argparse.Nam
     await asyncio.wait_for(watchers.all_connected.wait(), timeout=180)
     connect_s = time.perf_counter() - started
     await asyncio.sleep(1.0)
-    state: dict[str, Any] = {"minimum": START, "increment": STEP, "sent": {}, "too_low": 0, "errors": 0}
+    state: dict[str, Any] = {
+        "minimum": START, "increment": STEP, "sent": {}, "answered": {}, "too_low": 0, "errors": 0
+    }  # fmt: skip
     begin = time.perf_counter()
     until = begin + args.seconds
     loops = [
@@ -197,11 +204,14 @@ async def _run(port: int, auction_id: int, tokens: list[str], args: argparse.Nam
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    latencies = sorted(
-        (max(watchers.arrivals[sequence]) - sent) * 1000
+    delivered = {
+        sequence: sent
         for sequence, sent in state["sent"].items()
         if len(watchers.arrivals.get(sequence, ())) >= args.watchers
-    )
+    }
+    latencies = sorted((max(watchers.arrivals[sequence]) - sent) * 1000 for sequence, sent in delivered.items())
+    firsts = sorted((min(watchers.arrivals[sequence]) - sent) * 1000 for sequence, sent in delivered.items())
+    answers = sorted((state["answered"][sequence] - sent) * 1000 for sequence, sent in state["sent"].items())
     lost = sum(args.watchers - len(watchers.arrivals.get(sequence, ())) for sequence in state["sent"])
     return {
         "connect_all_s": round(connect_s, 2),
@@ -209,12 +219,19 @@ async def _run(port: int, auction_id: int, tokens: list[str], args: argparse.Nam
         "accepted_per_s": round(accepted / elapsed, 1),
         "refused_too_low": state["too_low"],
         "errors": state["errors"],
-        "to_all_watchers_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "to_all_watchers_p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
+        "answer_p50_ms": _percentile(answers, 0.5),
+        "answer_p99_ms": _percentile(answers, 0.99),
+        "to_first_watcher_p50_ms": _percentile(firsts, 0.5),
+        "to_all_watchers_p50_ms": _percentile(latencies, 0.5),
+        "to_all_watchers_p99_ms": _percentile(latencies, 0.99),
         "lost": lost,
         "reordered": watchers.reordered,
         "sequences_gapless": sorted(state["sent"]) == list(range(1, accepted + 1)),
     }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float | None:
+    return round(ordered[int(fraction * (len(ordered) - 1))], 1) if ordered else None
 
 
 def main() -> None:

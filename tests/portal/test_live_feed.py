@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from ggzy.core.clock import FixedClock
 from ggzy.portal import live_feed
+from ggzy.portal.live import HallStream
 from ggzy.portal.live_feed import QUEUE_LIMIT, HallEvent, LiveHub
 from ggzy.wiring import session_factory
 from tests.aio import run_async
@@ -115,3 +116,64 @@ def test_on_postgresql_another_processs_notify_wakes_the_loop(fresh_engine: Engi
         hub.unsubscribe(watcher)
 
     run_async(scenario())
+
+
+# --- one watcher's stream (ggzy.portal.live.HallStream): what a thousand of them cost is bench/auction.py's ---------
+
+
+def test_the_keep_alive_is_one_beat_of_the_hub_to_every_watcher(fresh_engine: Engine) -> None:
+    hub = LiveHub(session_factory(fresh_engine), poll=60, keep_alive=0.2)  # no commit, no poll: only the beat
+
+    async def scenario() -> None:
+        watchers = [await hub.subscribe(7), await hub.subscribe(8, "auction")]
+        beats = [await asyncio.wait_for(w.queue.get(), timeout=5) for w in watchers]
+        assert beats == [live_feed.BEAT, live_feed.BEAT]
+        for watcher in watchers:
+            hub.unsubscribe(watcher)
+
+    run_async(scenario())
+
+
+def _stream(hub: LiveHub, *, history: list[HallEvent], clock_each: bool) -> HallStream:
+    return HallStream(
+        hub, ("auction", 7), after=-1, language="zh", now=lambda: TEST_NOW, history=lambda _after: history,
+        render=lambda item, _language: f"id: {item.index}\n\n".encode(), clock_each=clock_each,
+    )  # fmt: skip
+
+
+def test_a_stream_sends_the_history_then_each_live_event_once_with_the_clock_and_ends_when_the_watcher_goes(
+    fresh_engine: Engine,
+) -> None:
+    hub = LiveHub(session_factory(fresh_engine), poll=60)
+    sent: list[bytes] = []
+    gone = asyncio.Event()
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            assert dict(message["headers"])[b"content-type"].startswith(b"text/event-stream")
+            assert b"content-length" not in dict(message["headers"])  # a stream: chunked, never a length
+        else:
+            sent.append(message["body"])
+
+    async def receive() -> dict:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def scenario() -> None:
+        stream = _stream(hub, history=[_item(1, 7), _item(2, 7)], clock_each=True)
+        running = asyncio.create_task(stream({"type": "http"}, receive, send))
+        while hub.watchers == 0:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the history is sent
+        hub.deliver([HallEvent(2, 2, 7, "auction.bid_placed", TEST_NOW, {}, "auction")])  # in the history: not again
+        hub.deliver([HallEvent(3, 3, 7, "auction.bid_placed", TEST_NOW, {}, "auction")])
+        hub.deliver([HallEvent(4, 4, 8, "auction.bid_placed", TEST_NOW, {}, "auction")])  # another hall's
+        await asyncio.sleep(0.05)
+        gone.set()
+        await asyncio.wait_for(running, timeout=5)
+
+    run_async(scenario())
+    assert hub.watchers == 0  # the watcher that went is gone from the hub
+    assert sent[0].startswith(b"retry: ")
+    clock = f"event: clock\ndata: {TEST_NOW.isoformat()}\n\n".encode()
+    assert sent[1:] == [b"id: 1\n\n", b"id: 2\n\n", clock + b"id: 3\n\n"]  # the clock before live events only

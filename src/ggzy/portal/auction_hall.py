@@ -33,7 +33,15 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal.i18n import Language, choose_language, translations
 from ggzy.portal.labels import N_
-from ggzy.portal.live import AfterIndex, LastEventId, event_stream, hall_fragment, hall_message, resume_after
+from ggzy.portal.live import (
+    AfterIndex,
+    HallStream,
+    LastEventId,
+    event_stream,
+    hall_fragment,
+    hall_message,
+    resume_after,
+)
 from ggzy.portal.live_feed import HallEvent, hall_events
 from ggzy.portal.rendering import PageRoute, render
 
@@ -126,6 +134,7 @@ def auction_hall(request: Request, auction_id: Id, db: DB, _: Public, now: Now) 
     "/auctions/{auction_id}/events",
     summary="The auction as Server-Sent Events: id = ledger index; resumes after Last-Event-ID or ?after",
     response_class=StreamingResponse,
+    response_model=None,  # a HallStream: the events, not a model
     responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(NotFound)},
 )
 async def auction_events(
@@ -134,7 +143,7 @@ async def auction_events(
     _: Public,
     after: AfterIndex = -1,
     last_event_id: LastEventId = None,
-) -> StreamingResponse:
+) -> HallStream:
     # As the opening hall's: no request-long unit of work, short reads on the executor (ggzy.portal.live).
     factory = request.app.state.session_factory
     await asyncio.to_thread(_check_published, factory, auction_id)

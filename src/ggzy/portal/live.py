@@ -13,14 +13,16 @@ reads only the tender and the disclosed opening events, which do not exist befor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.types import Message, Receive, Scope, Send
 
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import NotFound
@@ -29,7 +31,7 @@ from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal import views
 from ggzy.portal.i18n import Language, choose_language, translations
-from ggzy.portal.live_feed import HallEvent, LiveHub, Topic, hall_events
+from ggzy.portal.live_feed import Beat, HallEvent, LiveHub, Topic, Watcher, hall_events
 from ggzy.portal.rendering import PageRoute, _language_filters, _overlay, render
 from ggzy.tendering.lifecycle import stage_of
 from ggzy.tendering.service import get_tender, project_of
@@ -46,7 +48,6 @@ LastEventId = Annotated[Ascii | None, Header(description="Sent by a reconnecting
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
-KEEP_ALIVE_SECONDS = 15.0
 RETRY_MS = 2000  # how soon a browser reconnects after the stream breaks
 READ_OUT_MS = 700  # the pace of the 唱标 in the browser, line by line
 STILL_UPCOMING = timedelta(hours=4)  # an opening this recent is listed with the coming ones: it may be under way
@@ -150,6 +151,7 @@ def opening_hall(
     "/openings/{tender_id}/events",
     summary="The opening as Server-Sent Events: id = ledger index; resumes after Last-Event-ID or ?after",
     response_class=StreamingResponse,
+    response_model=None,  # a HallStream: the events, not a model
     responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(NotFound)},
 )
 async def opening_events(
@@ -158,7 +160,7 @@ async def opening_events(
     _: Public,
     after: AfterIndex = -1,
     last_event_id: LastEventId = None,
-) -> StreamingResponse:
+) -> HallStream:
     # No request-long unit of work here: a thousand watchers connecting at once must not hold the threadpool and the
     # connection pool (each would wait for the other); every read is a short one on the event loop's executor.
     factory = request.app.state.session_factory
@@ -188,15 +190,84 @@ def event_stream(
     history: Callable[[int], list[HallEvent]],
     render: Callable[[HallEvent, str], bytes],
     clock_each: bool = False,
-) -> StreamingResponse:
+) -> HallStream:
     """The SSE response of one hall (an opening's or an auction's), fed by the process's one hub."""
-    language = choose_language(request).language
-    hub = live_hub(request.app)
-    return StreamingResponse(
-        _stream(hub, topic, after, language, request.app.state.clock.now, history, render, clock_each),
-        media_type="text/event-stream",
-        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    return HallStream(
+        live_hub(request.app),
+        topic,
+        after=after,
+        language=choose_language(request).language,
+        now=request.app.state.clock.now,
+        history=history,
+        render=render,
+        clock_each=clock_each,
     )
+
+
+class HallStream(Response):
+    """One watcher's stream: subscribe first, then catch up from the database, then follow the hub; the index orders
+    and de-duplicates the two, so a line committed while catching up is sent exactly once. ``clock_each``: the
+    server's time before every live event too (an auction's countdown is resynchronised with each bid).
+
+    Lean on purpose, as a thousand of these run at once (bench/auction.py): a live event costs each watcher one
+    queue hand-off and one write of a frame made once for all; the keep-alive is the hub's one beat, not a timer per
+    watcher, and a disconnect is one idle wait on ``receive`` that ends the queue."""
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        hub: LiveHub,
+        topic: Topic,
+        *,
+        after: int,
+        language: str,
+        now: Callable[[], datetime],
+        history: Callable[[int], list[HallEvent]],
+        render: Callable[[HallEvent, str], bytes],
+        clock_each: bool,
+    ) -> None:
+        self.status_code, self.background = 200, None  # no body of its own, hence no Content-Length:
+        self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no"})  # (Response.__init__ would set one)
+        self.hub, self.topic, self.after, self.language = hub, topic, after, language
+        self.now, self.history, self.render_frame = now, history, render
+        self.live_render = (lambda item, language: _clock(now) + render(item, language)) if clock_each else render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hub, language = self.hub, self.language
+        watcher = await hub.subscribe(self.topic[1], self.topic[0])
+        gone = asyncio.create_task(_until_disconnected(receive, watcher))
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send(_body(f"retry: {RETRY_MS}\n".encode() + _clock(self.now)))
+            sent = self.after
+            for item in await asyncio.to_thread(self.history, self.after):
+                await send(_body(hub.frame(item, language, self.render_frame)))
+                sent = item.index
+            queue = watcher.queue
+            while True:
+                latest = await queue.get()
+                if latest is None:  # too far behind, or gone: end; a browser reconnects with Last-Event-ID
+                    return
+                if isinstance(latest, Beat):
+                    await send(_body(_clock(self.now)))  # keeps proxies open; resyncs the countdown
+                elif latest.index > sent:
+                    await send(_body(hub.frame(latest, language, self.live_render, live=True)))
+                    sent = latest.index
+        finally:
+            gone.cancel()
+            hub.unsubscribe(watcher)
+
+
+def _body(chunk: bytes) -> Message:
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
+
+
+async def _until_disconnected(receive: Receive, watcher: Watcher) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    with contextlib.suppress(asyncio.QueueFull):  # full: it ends with the hub's None already
+        watcher.queue.put_nowait(None)
 
 
 def _check_published(factory: Any, tender_id: int) -> None:
@@ -206,43 +277,6 @@ def _check_published(factory: Any, tender_id: int) -> None:
 
 def _clock(now: Callable[[], datetime]) -> bytes:
     return f"event: clock\ndata: {_iso(now())}\n\n".encode()
-
-
-async def _stream(
-    hub: LiveHub,
-    topic: Topic,
-    after: int,
-    language: str,
-    now: Callable[[], datetime],
-    history: Callable[[int], list[HallEvent]],
-    render: Callable[[HallEvent, str], bytes],
-    clock_each: bool,
-) -> AsyncIterator[bytes]:
-    """Subscribe first, then catch up from the database, then follow the hub; the index orders and de-duplicates
-    the two, so a line committed while catching up is sent exactly once. ``clock_each``: the server's time before
-    every event too (an auction's countdown is resynchronised with each bid)."""
-    watcher = await hub.subscribe(topic[1], topic[0])
-    try:
-        yield f"retry: {RETRY_MS}\n".encode() + _clock(now)
-        sent = after
-        for item in await asyncio.to_thread(history, after):
-            yield hub.frame(item, language, render)
-            sent = item.index
-        while True:
-            try:
-                async with asyncio.timeout(KEEP_ALIVE_SECONDS):
-                    latest = await watcher.queue.get()
-            except TimeoutError:
-                yield _clock(now)  # keeps proxies open; resyncs the countdown
-                continue
-            if latest is None:  # too far behind: end; the browser reconnects with Last-Event-ID and catches up
-                return
-            if latest.index > sent:
-                frame = hub.frame(latest, language, render)
-                yield _clock(now) + frame if clock_each else frame
-                sent = latest.index
-    finally:
-        hub.unsubscribe(watcher)
 
 
 def _history(factory: Any, tender_id: int, after: int) -> list[HallEvent]:

@@ -71,6 +71,7 @@ AUCTION_HALL_ACTIONS = (
 # Each kind of hall: the subject type its events are recorded under, and the actions it reads out.
 HALLS: dict[str, tuple[str, ...]] = {"tender": HALL_ACTIONS, "auction": AUCTION_HALL_ACTIONS}
 POLL_SECONDS = 0.5  # commits by other processes are seen within this
+KEEP_ALIVE_SECONDS = 15.0  # a beat to every watcher this often: keeps proxies open, resyncs the countdowns
 QUEUE_LIMIT = 1000  # a watcher this far behind is dropped and catches up on reconnect
 FRAME_CACHE = 4096
 NOTIFY_CHANNEL = "ggzy_ledger"  # PostgreSQL: a commit that numbered ledger entries
@@ -138,12 +139,20 @@ def numbered(db: Session) -> int:
     return numbered_count(db)
 
 
+class Beat:
+    """In a watcher's queue: no event, but time to say the server's clock (every :data:`KEEP_ALIVE_SECONDS`)."""
+
+
+BEAT = Beat()
+
+
 @dataclass(eq=False)
 class Watcher:
-    """One watcher's queue of the events of its hall; ``None`` in the queue means: dropped, reconnect."""
+    """One watcher's queue of the events of its hall; ``None`` in the queue means: dropped (or gone), end the stream;
+    :data:`BEAT`: the keep-alive."""
 
     topic: Topic
-    queue: asyncio.Queue[HallEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT + 1))
+    queue: asyncio.Queue[HallEvent | Beat | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT + 1))
 
 
 _hubs: weakref.WeakSet[LiveHub] = weakref.WeakSet()
@@ -157,9 +166,11 @@ class LiveHub:
         session_factory: sessionmaker[Session],
         *,
         poll: float = POLL_SECONDS,
+        keep_alive: float = KEEP_ALIVE_SECONDS,
     ) -> None:
         self._factory = session_factory
         self._poll = poll
+        self._keep_alive = keep_alive
         self._watchers: dict[Topic, set[Watcher]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -167,7 +178,7 @@ class LiveHub:
         self._starting: asyncio.Lock | None = None
         self._listener: threading.Thread | None = None
         self._cursor = -1
-        self._frames: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._frames: OrderedDict[tuple[int, str, bool], bytes] = OrderedDict()
         self.polls = 0  # for tests and the benchmark: the loop's reads of the database
         _hubs.add(self)
 
@@ -175,10 +186,14 @@ class LiveHub:
     def watchers(self) -> int:
         return sum(len(group) for group in self._watchers.values())
 
-    def frame(self, item: HallEvent, language: str, render: Callable[[HallEvent, str], bytes]) -> bytes:
+    def frame(
+        self, item: HallEvent, language: str, render: Callable[[HallEvent, str], bytes], *, live: bool = False
+    ) -> bytes:
         """The SSE message of ``item`` in ``language`` as its hall's ``render`` makes it, rendered once for all
-        watchers (a ledger index is one event: one hall's)."""
-        key = (item.index, language)
+        watchers (a ledger index is one event: one hall's). ``live``: as it happens (a hall whose countdown
+        resynchronises with each event prefixes the server's clock, read once for all its watchers), not caught up
+        from the history (a clock read then would be old by the time a later watcher catches up)."""
+        key = (item.index, language, live)
         cached = self._frames.get(key)
         if cached is None:
             cached = self._frames[key] = render(item, language)
@@ -259,11 +274,16 @@ class LiveHub:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        wake = self._wake
+        assert self._loop is not None
+        wake, loop = self._wake, self._loop
+        beat = loop.time() + self._keep_alive
         while self._watchers:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=self._poll)
+                await asyncio.wait_for(wake.wait(), timeout=min(self._poll, max(0.0, beat - loop.time())))
             wake.clear()
+            if loop.time() >= beat:  # one timer for every watcher, not one per watcher
+                beat = loop.time() + self._keep_alive
+                self.beat()
             try:
                 self._cursor, items = await asyncio.to_thread(self._read_new, self._cursor)
             except Exception:
@@ -271,6 +291,13 @@ class LiveHub:
                 continue
             self.polls += 1
             self.deliver(items)
+
+    def beat(self) -> None:
+        """The keep-alive to every watcher (one not reading its queue is not waited for: it is dropped later)."""
+        for group in list(self._watchers.values()):
+            for watcher in group:
+                if watcher.queue.qsize() < QUEUE_LIMIT:
+                    watcher.queue.put_nowait(BEAT)
 
     def deliver(self, items: list[HallEvent]) -> None:
         """Hand each event to its hall's watchers; one too far behind is dropped (``None``) to catch up later."""
