@@ -247,7 +247,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/auctions/{auction_id}/bids"): frozenset({R.BIDDER}),
     ("PUT", "/api/v1/auctions/{auction_id}/reserve"): frozenset({R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/reserve/opening"): frozenset({R.OWNER}),
-    ("POST", "/api/v1/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/api/v1/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),  # 0053
+    ("POST", "/api/v1/auctions/{auction_id}/deposits/release"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF, R.BIDDER}
+    ),
     ("POST", "/api/v1/auctions/{auction_id}/suspension"): frozenset({R.CENTRE_STAFF, R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/resumption"): frozenset({R.CENTRE_STAFF, R.OWNER}),
     ("GET", "/api/v1/auctions/{auction_id}/suspensions"): EVERYONE,

@@ -67,6 +67,7 @@ AUCTION_ACTIONS = (
     "auction.resumed",
     "auction.cap_lottery_drawn",
     "auction.confirmation_signed",
+    "auction.deposits_released",  # decision 0053
 )
 
 
@@ -250,6 +251,8 @@ def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     reserve.open_reserve(db, holder, auction_id=auction_id, data_key=sealed.data_key, now=after)
     if action == "auction.closed":
         return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
+    if action == "auction.deposits_released":  # the one plate is the highest: nothing ordered, only the release
+        return lambda: service.release_deposits(db, trade.seller, auction_id=auction_id, now=after)
     assert action == "auction.confirmation_signed", action
     service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
     assert bidder.entity_id is not None

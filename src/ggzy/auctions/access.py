@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING
 
-from ggzy.auctions.errors import NotTheCentre, NotTheSeller, SellerCannotBid
+from ggzy.auctions.errors import (
+    CloseNotYetForTheCentre,
+    NotTheCentre,
+    NotTheSeller,
+    NotTheSellerNorBidder,
+    SellerCannotBid,
+)
 from ggzy.core.permissions import Principal, Role
 
 if TYPE_CHECKING:
@@ -48,3 +56,32 @@ def check_may_suspend(actor: Principal, project: Project, *, centre_id: int, jud
         field="auction_id", also_zh="（司法拍卖：及拍卖法院）" if judicial else "",
         also_en=" (a judicial sale: and the court)" if judicial else "",
     )  # fmt: skip
+
+
+def check_may_close(actor: Principal, project: Project, *, centre_id: int, due_on: date, overdue: bool) -> Principal:
+    """确认成交结果 (decision 0053): the seller's side; once its time is over (``overdue``: past ``due_on``, the day the
+    other bidders' deposits were due back), also the staff of the trade's centre, so that no seller can hold the
+    bidders' money by never closing."""
+    if Role.OWNER in actor.roles or Role.AGENT in actor.roles:
+        with contextlib.suppress(NotTheSeller):
+            return check_seller(actor, project)
+    staff = check_centre_staff(actor, centre_id)
+    if staff is None:
+        raise NotTheSeller(field="auction_id")
+    if not overdue:
+        raise CloseNotYetForTheCentre(field="auction_id", due_on=due_on.isoformat())
+    return staff
+
+
+def check_may_release(actor: Principal, project: Project, *, centre_id: int, plate_holder: bool) -> Principal:
+    """Ordering back the deposits the end decided (decision 0053): the seller's side, the staff of the trade's
+    centre, or a plate of the trade (``plate_holder``) asking for what is owed."""
+    if Role.OWNER in actor.roles or Role.AGENT in actor.roles:
+        with contextlib.suppress(NotTheSeller):
+            return check_seller(actor, project)
+    staff = check_centre_staff(actor, centre_id)
+    if staff is not None:
+        return staff
+    if plate_holder and Role.BIDDER in actor.roles:
+        return replace(actor, acting_role=Role.BIDDER)
+    raise NotTheSellerNorBidder(field="auction_id")

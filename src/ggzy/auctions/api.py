@@ -50,6 +50,8 @@ Holder = Annotated[Principal, Depends(require(Permission.AUCTION_RESERVE))]
 Bidder = Annotated[Principal, Depends(require(Permission.AUCTION_BID))]
 Suspender = Annotated[Principal, Depends(require(Permission.AUCTION_SUSPEND))]
 Drawer = Annotated[Principal, Depends(require(Permission.AUCTION_DRAW))]
+Closer = Annotated[Principal, Depends(require(Permission.AUCTION_CLOSE))]
+Releaser = Annotated[Principal, Depends(require(Permission.AUCTION_RELEASE))]
 PHASE = (errors.AuctionPhaseWrong, errors.AuctionSuspended)
 
 
@@ -77,6 +79,7 @@ def auction_out(auction: Auction, now: datetime) -> AuctionOut:
         outcome=auction.outcome, published_at=auction.published_at, suspended_at=auction.suspended_at,
         suspension_reason=auction.suspension_reason, price_cap_fen=auction.price_cap_fen,
         confirmation_sha256=auction.confirmation_sha256, confirmation_signed_at=auction.confirmation_signed_at,
+        losers_released_at=auction.losers_released_at,
     )  # fmt: skip
 
 
@@ -270,13 +273,30 @@ def open_reserve(auction_id: Id, body: ReserveKeyIn, db: DB, actor: Holder, now:
 @router.post(
     "/auctions/{auction_id}/close",
     response_model=AuctionOut,
-    summary="After the bidding: sold to the highest plate at or above the reserve (拍卖法 第51条), or failed (流拍)",
+    summary="After the bidding: sold to the highest plate at or above the reserve (拍卖法 第51条), or failed (流拍). "
+    "The seller's side; once the other bidders' deposits were due back, the centre's staff too (decision 0053)",
     responses=problem_responses(
-        errors.NotTheSeller, errors.ReserveNotOpened, errors.CapDrawPending, errors.BuyerDepositNoLongerHeld, *PHASE
+        errors.NotTheSeller,
+        errors.CloseNotYetForTheCentre,
+        errors.ReserveNotOpened,
+        errors.CapDrawPending,
+        errors.BuyerDepositNoLongerHeld,
+        *PHASE,
     ),
 )
-def close(auction_id: Id, db: DB, actor: Seller, now: Now) -> AuctionOut:
+def close(auction_id: Id, db: DB, actor: Closer, now: Now) -> AuctionOut:
     return auction_out(service.close_auction(db, actor, auction_id=auction_id, now=now), now)
+
+
+@router.post(
+    "/auctions/{auction_id}/deposits/release",
+    response_model=AuctionOut,
+    summary="Once the bidding has ended, the deposits it decided ordered back without waiting for the close "
+    "(网络司法拍卖规定 第23条: counted from the end): every plate's but the highest's (decision 0053)",
+    responses=problem_responses(errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, *PHASE),
+)
+def release_deposits(auction_id: Id, db: DB, actor: Releaser, now: Now) -> AuctionOut:
+    return auction_out(service.release_deposits(db, actor, auction_id=auction_id, now=now), now)
 
 
 # --- decision 0052: suspension and resumption, the price cap's lottery --------------------------------------------

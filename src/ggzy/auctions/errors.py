@@ -170,6 +170,32 @@ class ReserveNotOpened(DomainError):
     message_en = "The reserve has not been opened: the result cannot be decided yet"
 
 
+class NotTheSellerNorBidder(DomainError):
+    code = "auction_release_party_mismatch"
+    status = 403
+    message_zh = "只有出让人（委托人）、其代理机构、交易中心工作人员或本次交易的竞买人可以申请退还保证金"
+    message_en = (
+        "Only the seller, its agent, the centre's staff or a bidder of this trade may have the deposits released"
+    )
+
+
+class DepositsAlreadyReleased(DomainError):
+    code = "auction_deposits_already_released"
+    status = 409
+    message_zh = "未竞得人的保证金已于 {released_at} 退还"
+    message_en = "The other bidders' deposits were already ordered back at {released_at}"
+
+
+class CloseNotYetForTheCentre(_WithMembers):
+    """``due_on``: the seller's last day; the centre may close from the next."""
+
+    members = ("due_on",)
+    code = "auction_close_not_yet_for_the_centre"
+    status = 409
+    message_zh = "出让人（委托人）可在 {due_on} 前确认成交结果；逾期未确认的，交易中心方可代为确认"
+    message_en = "The seller may decide the result until {due_on}; only after that may the centre close the trade"
+
+
 # --- decision 0052: suspension and resumption, the price cap ------------------------------------------------------
 
 

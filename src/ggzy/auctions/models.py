@@ -67,6 +67,8 @@ class Auction(Base):
     last_sequence: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the deposits the end of the bidding decided, ordered back before the close (decision 0053, migration 0047)
+    losers_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))  # rules.Outcome, at the close
     # the sale's confirmation (成交确认书, 拍卖法 第52条; decision 0051, migration 0045): made at the close, its
     # buyer named, signed online by the buyer with its certificate over the text's SHA-256

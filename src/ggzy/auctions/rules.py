@@ -431,6 +431,7 @@ class Outcome(StrEnum):
     SOLD = "sold"
     NO_BIDS = "no_bids"  # 流拍 (网络司法拍卖规定 第26条)
     BELOW_RESERVE = "below_reserve"  # 流拍 (拍卖法 第50条 第2款)
+    RESERVE_UNOPENED = "reserve_unopened"  # the seller's holder never opened it: the bid has no effect (0053)
 
 
 def outcome(*, highest_fen: int | None, reserve_fen: int | None) -> Outcome:

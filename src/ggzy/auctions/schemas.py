@@ -60,6 +60,9 @@ class AuctionOut(BaseModel):
     price_cap_fen: int | None = Field(default=None, description="最高限价, 分")
     confirmation_sha256: str | None = None  # the sale's confirmation (成交确认书), once sold
     confirmation_signed_at: datetime | None = None
+    losers_released_at: datetime | None = Field(
+        default=None, description="When the deposits the end of the bidding decided were ordered back (decision 0053)"
+    )
 
 
 class RegistrationOut(BaseModel):

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ggzy.auctions import letter, rules
-from ggzy.auctions.access import check_may_bid, check_seller
-from ggzy.auctions.cap import _check_cap, _check_cap_setting, check_cap_settled
+from ggzy.auctions.access import check_may_bid, check_may_close, check_may_release, check_seller
+from ggzy.auctions.cap import _check_cap, _check_cap_setting, check_cap_settled, plates_at_cap
 from ggzy.auctions.errors import (
     BiddingClosed,
     BidNotInIncrements,
@@ -30,6 +30,7 @@ from ggzy.auctions.errors import (
     BuyerDepositNoLongerHeld,
     DepositNoLongerHeld,
     DepositNotPaid,
+    DepositsAlreadyReleased,
     NoRulesForTrade,
     NotInTimedBidding,
     NotRegistered,
@@ -45,11 +46,11 @@ from ggzy.auctions.rules import AuctionRules, Method, Phase, ReserveRule, Status
 from ggzy.auctions.state import _locked, _record, _seller, _wrong_phase, bidding_ends_at, clocked, entry_of, phase_of
 from ggzy.core import screening
 from ggzy.core.calendar_store import working_day_calendar
-from ggzy.core.clock import as_utc
+from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import InvalidInput
 from ggzy.core.events import changes_state
 from ggzy.core.money import format_yuan
-from ggzy.core.permissions import Principal
+from ggzy.core.permissions import Principal, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.core.trade_types import TradeType
 from ggzy.entities.service import find_user, get_entity
@@ -400,18 +401,91 @@ def bids_of(db: Session, auction_id: int, *, after_sequence: int = 0, limit: int
 # --- the close -----------------------------------------------------------------------------------------------------
 
 
+def _losers_due(db: Session, auction: Auction) -> tuple[rules.LosersRefund, date]:
+    """The rule of the other bidders' deposits and its last day, counted from the end of the bidding."""
+    refund = entry_of(auction).losers_refund
+    ended = rules.bidding_ended_at(entry_of(auction), clocked(auction))
+    return refund, refund.due_on(working_day_calendar(db), ended)
+
+
+def _undecided(db: Session, auction: Auction) -> set[str]:
+    """The plates whose deposits the end of the bidding does not decide: the highest bid's (its plate buys if the
+    reserve is reached) and, at a reached price cap, every plate that accepted it (the draw picks among them)."""
+    return set(plates_at_cap(db, auction)) | ({auction.current_plate} if auction.current_plate else set())
+
+
+def _entities_of(db: Session, auction: Auction, plates: set[str]) -> set[int]:
+    if not plates:
+        return set()
+    query = select(AuctionRegistration.entity_id).where(
+        AuctionRegistration.auction_id == auction.id, AuctionRegistration.plate.in_(plates)
+    )
+    return set(db.scalars(query))
+
+
+@changes_state("auction.deposits_released")
+def release_deposits(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
+    """The deposits the end of the bidding decided, ordered back without waiting for the close (decision 0053):
+    网络司法拍卖规定 第二十三条 counts the other bidders' 24 hours from the end of the bidding (竞价程序结束后), and the
+    centre's rules count their days from it too; a seller that never closed used to hold them all. Once the bidding
+    has ended, the seller's side, the centre's staff or any plate of the trade may order them: every deposit but the
+    highest plate's (and, at a reached price cap, those of the plates that accepted it). The close orders the rest."""
+    auction = _locked(db, auction_id, actor)
+    project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
+    plate_holder = actor.entity_id is not None and (
+        registration_of(db, auction_id=auction.id, entity_id=actor.entity_id) is not None
+    )
+    actor = check_may_release(actor, project, centre_id=auction.centre_id, plate_holder=plate_holder)
+    if phase_of(auction, now) is not Phase.ENDED:
+        raise _wrong_phase(auction, now, "退还未竞得人的保证金", "release the other bidders' deposits")
+    if auction.losers_released_at is not None:
+        raise DepositsAlreadyReleased(field="auction_id", released_at=_china(auction.losers_released_at))
+    kept = _undecided(db, auction)
+    refund, due_on = _losers_due(db, auction)
+    auction.losers_released_at = now
+    db.flush()
+    ordered = refund_triggers.refund_round(
+        db, tender_id=auction.tender_id, keep_entity_ids=_entities_of(db, auction, kept), article=refund.source,
+        period=refund.period, due_on=due_on, now=now,
+    )  # fmt: skip
+    _record(
+        db, actor, auction, "auction.deposits_released",
+        {"ordered": len(ordered), "kept_plates": sorted(kept), "deposits_due_on": due_on.isoformat(),
+         "refund_source": refund.source},
+        now,
+    )  # fmt: skip
+    return auction
+
+
+def _china(moment: datetime) -> str:
+    return to_china_time(moment).strftime("%Y-%m-%d %H:%M")
+
+
 @changes_state("auction.closed")
 def close_auction(db: Session, actor: Principal, *, auction_id: int, now: datetime) -> Auction:
     """Once the bidding has ended: the highest bid sells if it reaches the reserve (拍卖法 第五十一条: confirmed, the
-    sale is made; 第五十条: below the reserve it has no effect); no bid, or below the reserve, the trade fails."""
+    sale is made; 第五十条: below the reserve it has no effect); no bid, or below the reserve, the trade fails.
+
+    The seller's side closes; once the other bidders' deposits were due back (decision 0053), the centre's staff may
+    close instead. A reserve still sealed then was not opened in its time by the seller's own holder: the highest bid
+    cannot be shown to reach it, so it has no effect (第五十条) and the trade fails: every deposit goes back."""
     auction = _locked(db, auction_id, actor)
-    actor = _seller(db, actor, auction)
+    refund, due_on = _losers_due(db, auction)
+    project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
+    overdue = rules.china_day(now) > due_on
+    actor = check_may_close(actor, project, centre_id=auction.centre_id, due_on=due_on, overdue=overdue)
+    by_centre = actor.acting_role is Role.CENTRE_STAFF
     if phase_of(auction, now) is not Phase.ENDED:
         raise _wrong_phase(auction, now, "确认成交结果", "close the auction")
-    if auction.reserve_sealed_at is not None and auction.reserve_opened_at is None:
+    reserve_unopened = auction.reserve_sealed_at is not None and auction.reserve_opened_at is None
+    if reserve_unopened and not by_centre:
         raise ReserveNotOpened(field="auction_id")
     check_cap_settled(db, auction)
-    result = rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
+    result = (
+        rules.Outcome.RESERVE_UNOPENED
+        if reserve_unopened
+        else rules.outcome(highest_fen=auction.current_price_fen, reserve_fen=auction.reserve_fen)
+    )
     buyer = _buyer(db, auction) if result is rules.Outcome.SOLD else None
     if buyer is not None and deposits.deposit_refunded(db, tender_id=auction.tender_id, entity_id=buyer.entity_id):
         raise BuyerDepositNoLongerHeld(field="auction_id")  # review M4: no sale without the deposit it sets off
@@ -421,21 +495,19 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
         auction.buyer_entity_id = buyer.entity_id
         auction.confirmation_text = letter.confirmation_text(_sale(db, auction, buyer.entity_id, now))
         auction.confirmation_sha256 = letter.digest(auction.confirmation_text)
-    refund = entry_of(auction).losers_refund
-    ended = rules.bidding_ended_at(entry_of(auction), clocked(auction))
-    due_on = refund.due_on(working_day_calendar(db), ended)
     db.flush()
     _record(
         db, actor, auction, "auction.closed",
         {"outcome": result.value, "plate": auction.current_plate, "price_fen": auction.current_price_fen,
          "reserve_fen": auction.reserve_fen, "deposits_due_on": due_on.isoformat(), "refund_source": refund.source,
+         "closed_by": "centre" if by_centre else "seller", "reserve_unopened": reserve_unopened,
          **({"confirmation_sha256": auction.confirmation_sha256} if buyer is not None else {})},
         now,
     )  # fmt: skip
-    # the other bidders' deposits (all of them when it failed) ordered back through finance; the buyer's kept, to be
-    # set against the price (网络司法拍卖规定 第二十三条: 可以充抵价款)
+    # the other bidders' deposits (all of them when it failed) ordered back through finance, those released at the
+    # end already not again; the buyer's kept, to be set against the price (网络司法拍卖规定 第二十三条: 可以充抵价款)
     refund_triggers.refund_round(
-        db, tender_id=auction.tender_id, keep_entity_id=buyer.entity_id if buyer is not None else None,
+        db, tender_id=auction.tender_id, keep_entity_ids={buyer.entity_id} if buyer is not None else set(),
         article=refund.source, period=refund.period, due_on=due_on, now=now,
     )  # fmt: skip
     return auction

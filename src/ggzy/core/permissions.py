@@ -95,6 +95,8 @@ class Permission(StrEnum):
     AUCTION_BID = "auction.bid"
     AUCTION_SUSPEND = "auction.suspend"
     AUCTION_DRAW = "auction.draw"
+    AUCTION_CLOSE = "auction.close"
+    AUCTION_RELEASE = "auction.release"
 
 
 _ALL_LOGGED_IN = frozenset(Role) - {Role.VISITOR}
@@ -206,6 +208,10 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # 中止/恢复 (decision 0052): the centre's staff; the owner only where it is the court (checked in the service)
     Permission.AUCTION_SUSPEND: frozenset({Role.CENTRE_STAFF, Role.OWNER}),
     Permission.AUCTION_DRAW: frozenset({Role.CENTRE_STAFF}),
+    # decision 0053: the seller's side closes, the centre's staff once the seller's time is over; the deposits the
+    # end decided are released by either, or by a plate of the trade (each checked in the service)
+    Permission.AUCTION_CLOSE: frozenset({Role.OWNER, Role.AGENT, Role.CENTRE_STAFF}),
+    Permission.AUCTION_RELEASE: frozenset({Role.OWNER, Role.AGENT, Role.CENTRE_STAFF, Role.BIDDER}),
 }
 
 

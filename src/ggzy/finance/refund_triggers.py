@@ -21,6 +21,7 @@ worker sends them.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -136,16 +137,17 @@ def on_termination(db: Session, event: Event) -> None:
 
 
 def refund_round(
-    db: Session, *, tender_id: int, keep_entity_id: int | None, article: str, period: StatutoryPeriod | None,
+    db: Session, *, tender_id: int, keep_entity_ids: Collection[int], article: str, period: StatutoryPeriod | None,
     due_on: date, now: datetime,
 ) -> list[int]:  # fmt: skip
-    """A rights trade's close (decision 0051, called by the auctions domain, which sits above finance): every
-    deposit of the round ordered back now but ``keep_entity_id``'s (the buyer's, set against the price) and those
-    the seller kept; ``due_on`` is the auction's rule's last day (``period`` its period, None when it counts
-    hours; ``article`` its source). The entities ordered, in sub-account order."""
+    """A rights trade's end or close (decisions 0051, 0053; called by the auctions domain, which sits above finance):
+    every deposit of the round ordered back now but ``keep_entity_ids``' (the buyer's, set against the price; at the
+    end, those the result does not decide yet) and those the seller kept (ordering again orders nothing); ``due_on``
+    is the auction's rule's last day (``period`` its period, None when it counts hours; ``article`` its source).
+    The entities ordered, in sub-account order."""
     settings, ordered = get_settings(), []
     for entity_id in _depositors(db, tender_id):
-        if entity_id != keep_entity_id:
+        if entity_id not in keep_entity_ids:
             order_refunds(
                 db, SYSTEM, tender_id=tender_id, entity_id=entity_id, ground=RefundGround.UNSUCCESSFUL,
                 annual_rate=settings.deposit_interest_annual_rate, day_basis=settings.deposit_interest_day_basis,

@@ -1,0 +1,153 @@
+"""No one holds the bidders' money by never closing (decision 0053, security review M6), on SQLite and PostgreSQL.
+
+The deposits the end of the bidding decided go back without waiting for the seller's close (网络司法拍卖规定 第二十三条:
+其他竞买人交纳的保证金应当在竞价程序结束后二十四小时内退还 — counted from the end of the bidding), ordered by the
+seller's side, the centre's staff or a plate of the trade; the highest plate's deposit waits for the result. Once the
+other bidders' deposits were due back, the centre's staff may close a trade the seller left open; a reserve its holder
+never opened by then cannot be shown to be reached, so the highest bid has no effect (拍卖法 第五十条) and every
+deposit goes back."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from ggzy.auctions import errors, reserve, service
+from ggzy.auctions.rules import RIGHTS_REFUND, Method, TradeKind, china_day
+from ggzy.core.calendar_store import working_day_calendar
+from ggzy.core.events import events_for
+from ggzy.core.permissions import Permission
+from ggzy.finance import refund_triggers
+from ggzy.finance.models import RefundOrderRow
+from tests.auctions.pause_support import AFTER, CAP, DURING, capped_with_plates, centre_staff
+from tests.auctions.support import (
+    JUDICIAL_END,
+    JUDICIAL_START,
+    LISTING_END,
+    RESERVE,
+    START,
+    STEP,
+    bid,
+    counts,
+    make_trade,
+    paid_bidder,
+    registered,
+    seal_reserve_envelope,
+)
+from tests.conftest import TEST_NOW
+from tests.factories import event_count
+
+
+def _orders(db: Session, tender_id: int) -> dict[int, list[RefundOrderRow]]:
+    found: dict[int, list[RefundOrderRow]] = {}
+    for row in refund_triggers.refund_orders_of(db, tender_id):
+        found.setdefault(row.entity_id, []).append(row)
+    return found
+
+
+def _last(db: Session, auction_id: int, action: str) -> dict:
+    return json.loads(next(e for e in reversed(events_for(db, "auction", auction_id)) if e.action == action).payload)
+
+
+def test_a_losing_plate_has_the_deposits_released_at_the_end_without_the_close_规定第二十三条(db: Session) -> None:
+    trade = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
+    first, second, highest = registered(db, trade, 3)
+    during = JUDICIAL_START + timedelta(hours=1)
+    bid(db, trade, first, START, during)
+    bid(db, trade, second, START + STEP, during)
+    bid(db, trade, highest, START + 2 * STEP, during)
+    ended = JUDICIAL_END + timedelta(minutes=5)
+    service.release_deposits(db, first, auction_id=trade.auction.id, now=ended)  # a loser asks for what is owed
+    orders = _orders(db, trade.tender.id)
+    assert set(orders) == {first.entity_id, second.entity_id}  # the highest plate's waits for the result
+    assert all(rows[0].due_on == china_day(JUDICIAL_END + timedelta(hours=24)) for rows in orders.values())
+    assert trade.auction.losers_released_at == ended
+    assert trade.auction.closed_at is None  # not closed: only the money the end decided moved
+    released = _last(db, trade.auction.id, "auction.deposits_released")
+    assert released["ordered"] == 2
+    assert released["kept_plates"] == [trade.auction.current_plate]
+    assert "第二十三条" in released["refund_source"]
+    service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=ended + timedelta(hours=2))
+    after_close = _orders(db, trade.tender.id)
+    assert {entity: len(rows) for entity, rows in after_close.items()} == {first.entity_id: 1, second.entity_id: 1}
+    assert trade.auction.outcome == "sold"  # the buyer's deposit kept, set against the price
+
+
+def test_a_release_before_the_end_twice_or_by_a_stranger_is_refused_and_writes_nothing(db: Session) -> None:
+    trade = make_trade(db)
+    first, second = registered(db, trade, 2)
+    bid(db, trade, first, START, DURING)
+    bid(db, trade, second, START + STEP, DURING)
+    stranger = paid_bidder(db, make_trade(db))  # a bidder of another trade
+    before = (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id)))
+    with pytest.raises(errors.AuctionPhaseWrong):
+        service.release_deposits(db, first, auction_id=trade.auction.id, now=DURING)
+    with pytest.raises(errors.NotTheSellerNorBidder) as stranger_refused:
+        service.release_deposits(db, stranger, auction_id=trade.auction.id, now=AFTER)
+    assert stranger_refused.value.problem()["status"] == 403
+    assert (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id))) == before
+    staff = centre_staff(db, trade, Permission.AUCTION_RELEASE)
+    service.release_deposits(db, staff, auction_id=trade.auction.id, now=AFTER)  # the centre's staff may too
+    assert set(_orders(db, trade.tender.id)) == {first.entity_id}
+    again = (event_count(db), len(refund_triggers.refund_orders_of(db, trade.tender.id)))
+    with pytest.raises(errors.DepositsAlreadyReleased) as twice:
+        service.release_deposits(db, trade.seller, auction_id=trade.auction.id, now=AFTER + timedelta(hours=1))
+    assert twice.value.problem()["status"] == 409
+    assert (event_count(db), len(refund_triggers.refund_orders_of(db, trade.tender.id))) == again
+
+
+def test_at_a_reached_cap_every_plate_that_accepted_it_waits_for_the_draw(db: Session) -> None:
+    trade, bidders = capped_with_plates(db, 2)
+    below = paid_bidder(db, trade)
+    service.register_bidder(db, below, auction_id=trade.auction.id, now=DURING)
+    service.release_deposits(db, below, auction_id=trade.auction.id, now=AFTER)
+    assert trade.auction.current_price_fen == CAP
+    assert set(_orders(db, trade.tender.id)) == {below.entity_id}  # the two at the cap wait for the lottery
+    assert len(_last(db, trade.auction.id, "auction.deposits_released")["kept_plates"]) == len(bidders)
+
+
+def test_the_centre_closes_a_trade_the_seller_left_and_an_unopened_reserve_fails_it_拍卖法第五十条(
+    db: Session,
+) -> None:
+    trade = make_trade(db)
+    assert trade.holder is not None
+    sealed = seal_reserve_envelope(db, trade, RESERVE)
+    reserve.seal_reserve(db, trade.holder, auction_id=trade.auction.id, envelope=sealed.envelope, now=TEST_NOW)
+    low, high = registered(db, trade, 2)
+    bid(db, trade, low, START, DURING)
+    bid(db, trade, high, RESERVE + STEP, DURING)  # above the reserve, which its holder never opens
+    staff = centre_staff(db, trade, Permission.AUCTION_CLOSE)
+    due_on = RIGHTS_REFUND.due_on(working_day_calendar(db), LISTING_END)
+    on_the_last_day = LISTING_END.replace(hour=3) + (due_on - china_day(LISTING_END))
+    assert china_day(on_the_last_day) == due_on
+    before = (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id)))
+    with pytest.raises(errors.CloseNotYetForTheCentre) as early:
+        service.close_auction(db, staff, auction_id=trade.auction.id, now=on_the_last_day)  # the seller's time
+    assert early.value.problem()["due_on"] == due_on.isoformat()
+    with pytest.raises(errors.ReserveNotOpened):  # the seller itself still cannot close past its own reserve
+        service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=on_the_last_day)
+    assert (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id))) == before
+    service.close_auction(db, staff, auction_id=trade.auction.id, now=on_the_last_day + timedelta(days=1))
+    assert trade.auction.status == "failed"
+    assert trade.auction.outcome == "reserve_unopened"
+    assert trade.auction.buyer_entity_id is None
+    assert set(_orders(db, trade.tender.id)) == {low.entity_id, high.entity_id}  # every deposit back
+    closed = _last(db, trade.auction.id, "auction.closed")
+    assert closed["closed_by"] == "centre"
+    assert closed["reserve_unopened"] is True
+    assert closed["reserve_fen"] is None  # still sealed: never read
+
+
+def test_a_bidder_cannot_close_and_the_seller_may_close_before_the_centre_may(db: Session) -> None:
+    trade = make_trade(db, kind=TradeKind.PROPERTY)
+    (only,) = registered(db, trade, 1)
+    bid(db, trade, only, START, DURING)
+    before = event_count(db)
+    with pytest.raises(errors.NotTheSeller):
+        service.close_auction(db, only, auction_id=trade.auction.id, now=AFTER)
+    assert event_count(db) == before
+    service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=AFTER)
+    assert _last(db, trade.auction.id, "auction.closed")["closed_by"] == "seller"
