@@ -248,9 +248,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/api/v1/auctions/{auction_id}/reserve"): frozenset({R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/reserve/opening"): frozenset({R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),  # 0053
-    ("POST", "/api/v1/auctions/{auction_id}/deposits/release"): frozenset(
-        {R.OWNER, R.AGENT, R.CENTRE_STAFF, R.BIDDER}
-    ),
+    ("POST", "/api/v1/auctions/{auction_id}/deposits/release"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF, R.BIDDER}),
     ("POST", "/api/v1/auctions/{auction_id}/suspension"): frozenset({R.CENTRE_STAFF, R.OWNER}),
     ("POST", "/api/v1/auctions/{auction_id}/resumption"): frozenset({R.CENTRE_STAFF, R.OWNER}),
     ("GET", "/api/v1/auctions/{auction_id}/suspensions"): EVERYONE,
@@ -324,6 +322,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/bidder/auctions/{auction_id}/registration"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/auctions/{auction_id}/timed-bidding-request"): frozenset({R.BIDDER}),
     ("POST", "/workspace/bidder/auctions/{auction_id}/bids"): frozenset({R.BIDDER}),
+    ("POST", "/workspace/bidder/auctions/{auction_id}/deposits/release"): frozenset({R.BIDDER}),  # 0053
     ("POST", "/workspace/bidder/tenders/{tender_id}/deposit-sub-account"): frozenset({R.BIDDER}),
     ("GET", "/workspace/institution"): frozenset({R.INSTITUTION}),
     # performance security and fees (decision 0037)
@@ -476,6 +475,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/workspace/auctions/{auction_id}"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/auctions/{auction_id}/publish"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
+    ("POST", "/workspace/auctions/{auction_id}/deposits/release"): frozenset({R.OWNER, R.AGENT}),  # 0053
     # prequalification pages: the owner's or agent's to run it, the applicant's to apply
     ("GET", "/workspace/projects/prequalifications/{prequalification_id}"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),

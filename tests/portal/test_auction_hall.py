@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from ggzy.auctions import service
 from ggzy.core.clock import FixedClock
 from ggzy.entities.models import Entity, User
+from ggzy.finance import refund_triggers
 from ggzy.portal.auction_hall import sse_message
 from ggzy.portal.formatting import iso_time
 from ggzy.portal.live_feed import hall_events
 from tests.auctions.support import LISTING_END, LISTING_START, START, STEP, Trade, bid, make_trade, paid_bidder
-from tests.portal.ws_support import browser_login, csrf_from, problem_code
+from tests.auctions.support import registered as registered_bidders
+from tests.portal.ws_support import browser_login, csrf_from, outcome_code, problem_code
 
 pytestmark = pytest.mark.db
 
@@ -174,3 +176,29 @@ def test_a_suspended_trade_shows_its_published_reason_in_the_hall_and_the_stream
     assert "auction.suspended" in actions
     message = sse_message(hall_events(db, after=-1, auction_id=trade.auction.id)[-1], "zh").decode()
     assert 'data-phase="suspended"' in message
+
+
+def test_a_losing_plate_releases_the_deposits_from_its_page_once_the_bidding_ended_规定第二十三条(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    """Decision 0053: the button appears once the bidding has ended, asks first, says what happened; twice is refused
+    with the time of the first."""
+    trade = make_trade(db)
+    loser, highest = registered_bidders(db, trade, 2)
+    bid(db, trade, loser, START, DURING)
+    bid(db, trade, highest, START + STEP, DURING)
+    clock.set(DURING)
+    page = _bidder_page(client, db, trade, loser)
+    assert 'id="deposits-release"' in client.get(page).text
+    assert "/deposits/release" not in client.get(page).text  # not before the end
+    clock.set(LISTING_END + timedelta(minutes=1))
+    token = csrf_from(client, page)
+    ended = client.get(page).text
+    assert 'data-confirm="确认发出退还指令？' in ended
+    released = client.post(f"{page}/deposits/release", data={"csrf_token": token}, follow_redirects=False)
+    assert (released.status_code, outcome_code(released)) == (303, "auction_bidder_deposits_released")
+    assert 'id="deposits-released"' in client.get(page).text
+    assert {row.entity_id for row in refund_triggers.refund_orders_of(db, trade.tender.id)} == {loser.entity_id}
+    twice = client.post(f"{page}/deposits/release", data={"csrf_token": token})
+    assert problem_code(twice) == "auction_deposits_already_released"
+    assert len(refund_triggers.refund_orders_of(db, trade.tender.id)) == 1

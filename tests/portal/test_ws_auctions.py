@@ -54,6 +54,10 @@ def test_a_seller_drafts_publishes_and_closes_a_listing_on_the_pages(
     clock.set(LISTING_END + timedelta(minutes=1))
     ended = client.get(page).text
     assert 'data-confirm="确认成交结果？' in ended
+    assert 'data-confirm="确认发出退还指令？' in ended  # the deposits the end decided, before the close (0053)
+    released = client.post(f"{page}/deposits/release", data={"csrf_token": token}, follow_redirects=False)
+    assert (released.status_code, outcome_code(released)) == (303, "auction_deposits_released")
+    assert 'id="deposits-released"' in client.get(page).text
     closed = client.post(f"{page}/close", data={"csrf_token": token}, follow_redirects=False)
     assert (closed.status_code, outcome_code(closed)) == (303, "auction_closed")
     result = client.get(page).text

@@ -41,6 +41,7 @@ REGISTERED = outcome("auction_registered", N_("已取得竞买资格，号牌见
 TIMED_REQUESTED = outcome(
     "auction_timed_requested", N_("已要求参加限时竞价。挂牌期届满时有两个以上竞买人要求的，进入限时竞价。")
 )
+RELEASED = outcome("auction_bidder_deposits_released", N_("未竞得人的竞买保证金已发出退还指令。"))
 NO_WITHDRAWAL = N_("报价一经提出不得撤回（拍卖法 第三十六条）")
 
 BID_PROBLEMS = (
@@ -156,3 +157,19 @@ def place_bid(
     db.flush()
     context = _context(request, db, actor, auction_id, now) | {"result": placed}
     return render(request, "ws_auction_bidder.html", context, status=200 if placed.replayed else 201)
+
+
+@router.post(
+    "/workspace/bidder/auctions/{auction_id}/deposits/release",
+    summary="A plate of the trade, once the bidding has ended: the deposits it decided ordered back (decision 0053)",
+    responses=problem_responses(
+        NotFound, errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, errors.AuctionPhaseWrong
+    ),
+)
+def release(auction_id: Id, request: Request, actor: AuctionBidder, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        read.published_auction(db, auction_id)
+        service.release_deposits(db, actor, auction_id=auction_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, auction_id, now, error)
+    return see_other(f"/workspace/bidder/auctions/{auction_id}#deposits-release", done=RELEASED)

@@ -35,6 +35,7 @@ Seller = Annotated[Principal, Depends(require(Permission.AUCTION_MANAGE))]
 DRAFTED = outcome("auction_drafted", N_("挂牌（拍卖）草稿已保存，请核对后发布公告。"))
 PUBLISHED = outcome("auction_published", N_("公告已发布，竞买人交纳保证金后即可报名取得号牌。"))
 CLOSED = outcome("auction_closed", N_("成交结果已确认，未竞得人的保证金已发出退还指令。"))
+RELEASED = outcome("auction_deposits_released", N_("未竞得人的竞买保证金已发出退还指令。"))
 CREATE_PROBLEMS = (InvalidInput, NotFound, errors.NoRulesForTrade, errors.NotTheSeller, errors.RoundNotForRights,
                    errors.TradeKindMismatch, errors.RoundDepositMissing, errors.RoundTaken)  # fmt: skip
 
@@ -151,3 +152,18 @@ def close(auction_id: Id, request: Request, actor: Seller, _: CsrfChecked, db: D
     except DomainError as error:
         return _refused(request, db, actor, auction_id, now, error)
     return see_other(f"/workspace/auctions/{auction_id}", done=CLOSED)
+
+
+@router.post(
+    "/workspace/auctions/{auction_id}/deposits/release",
+    summary="Once the bidding has ended, order back the deposits it decided, without waiting for the close (0053)",
+    responses=problem_responses(
+        NotFound, errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, errors.AuctionPhaseWrong
+    ),
+)
+def release(auction_id: Id, request: Request, actor: Seller, _: CsrfChecked, db: DB, now: Now) -> Response:
+    try:
+        auctions.release_deposits(db, actor, auction_id=auction_id, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, auction_id, now, error)
+    return see_other(f"/workspace/auctions/{auction_id}#deposits-release", done=RELEASED)
