@@ -127,6 +127,8 @@ def make_trade(
     """A published listing (or auction) of a right; its deposits are those of a round published at TEST_NOW whose
     deposit deadline is 25 days later."""
     tender, setup = rights_round(db, trade_type=TRADE_TYPE_OF[kind])
+    if kind is TradeKind.JUDICIAL:
+        setup["owner"].kind = "court"  # a judicial sale's seller is the court that seized the right (review M4)
     seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
     holder_user = setup["owner_user"]
     sealed = kind is not TradeKind.JUDICIAL

@@ -93,6 +93,10 @@ def test_what_is_sold_is_the_projects_right(db: Session, trade_type: str, kind: 
         assert refused.field == "trade_kind"
         assert kind.value in refused.detail_en
         return
+    if kind is TradeKind.JUDICIAL:
+        refused = _refused(db, tender.id, setup, kind, errors.JudicialSellerNotACourt)  # review M4: not a label
+        assert (refused.code, refused.field) == ("auction_judicial_seller_not_a_court", "trade_kind")
+        setup["owner"].kind = "court"
     seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
     holder = None if kind is TradeKind.JUDICIAL else setup["owner_user"].id
     auction = service.create_auction(db, seller, draft=_draft(tender.id, kind, holder), now=TEST_NOW)

@@ -62,6 +62,7 @@ CREATE_REFUSALS = (
     errors.NotTheSeller,
     errors.RoundNotForRights,
     errors.TradeKindMismatch,
+    errors.JudicialSellerNotACourt,
     errors.RoundDepositMissing,
     errors.RoundTaken,
 )

@@ -170,6 +170,13 @@ class ReserveNotOpened(DomainError):
     message_en = "The reserve has not been opened: the result cannot be decided yet"
 
 
+class JudicialSellerNotACourt(DomainError):
+    code = "auction_judicial_seller_not_a_court"
+    status = 422
+    message_zh = "司法拍卖由人民法院处置财产（网络司法拍卖规定 第一条）：本项目的业主单位未登记为人民法院"
+    message_en = "Only a people's court sells by judicial auction: this project's owner is not registered as a court"
+
+
 class NotTheSellerNorBidder(DomainError):
     code = "auction_release_party_mismatch"
     status = 403

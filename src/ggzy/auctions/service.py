@@ -31,6 +31,7 @@ from ggzy.auctions.errors import (
     DepositNoLongerHeld,
     DepositNotPaid,
     DepositsAlreadyReleased,
+    JudicialSellerNotACourt,
     NoRulesForTrade,
     NotInTimedBidding,
     NotRegistered,
@@ -53,7 +54,7 @@ from ggzy.core.money import format_yuan
 from ggzy.core.permissions import Principal, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.core.trade_types import TradeType
-from ggzy.entities.service import find_user, get_entity
+from ggzy.entities.service import COURT, find_user, get_entity
 from ggzy.finance import refund_triggers
 from ggzy.finance import views as deposits
 from ggzy.tendering import service as tendering
@@ -95,6 +96,8 @@ def create_auction(db: Session, actor: Principal, *, draft: AuctionDraft, now: d
         chosen = procedure(tender.procedure)
         raise RoundNotForRights(field="tender_id", procedure_zh=chosen.name_zh, procedure_en=chosen.name_en)
     _check_kind(TradeType(project.trade_type), draft.trade_kind)
+    if draft.trade_kind is TradeKind.JUDICIAL and get_entity(db, project.owner_id).kind != COURT:
+        raise JudicialSellerNotACourt(field="trade_kind")  # review M4: a judicial sale is the court's, not a label
     if tender.deposit_fen is None:
         raise RoundDepositMissing(field="tender_id")
     taken = db.scalar(select(Auction.id).where(Auction.tender_id == tender.id))

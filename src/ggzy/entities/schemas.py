@@ -12,7 +12,9 @@ from ggzy.core.permissions import Role
 from ggzy.core.trade_types import TradeType
 
 CentreLevel = Literal["province", "city", "county"]
-EntityKind = Literal["enterprise", "institution", "government", "social_organisation", "other"]
+# "court": a people's court (人民法院), the only seller of a judicial sale (网络司法拍卖, decision 0053: review M4);
+# entities are registered by the platform's or a centre's staff, never by themselves
+EntityKind = Literal["enterprise", "institution", "government", "court", "social_organisation", "other"]
 RelationKind = Literal["shareholding", "management"]  # 控股 (by shareholding) / 管理关系 (实施条例 第34条)
 
 

@@ -30,6 +30,7 @@ PASSWORDS = PasswordHasher()
 # entity's roles are never granted by staff or the administrator: only the entity enrols its users (decision 0013).
 _GRANTABLE_BY_STAFF = frozenset({Role.EXPERT})
 ENTITY_ROLES = frozenset({Role.OWNER, Role.AGENT, Role.BIDDER, Role.INSTITUTION})
+COURT = "court"  # the entity kind of a people's court (人民法院): a judicial sale's seller (schemas.EntityKind)
 
 
 class EntityRoleNeedsEnrolment(DomainError):

@@ -37,6 +37,7 @@ PUBLISHED = outcome("auction_published", N_("公告已发布，竞买人交纳�
 CLOSED = outcome("auction_closed", N_("成交结果已确认，未竞得人的保证金已发出退还指令。"))
 RELEASED = outcome("auction_deposits_released", N_("未竞得人的竞买保证金已发出退还指令。"))
 CREATE_PROBLEMS = (InvalidInput, NotFound, errors.NoRulesForTrade, errors.NotTheSeller, errors.RoundNotForRights,
+                   errors.JudicialSellerNotACourt,
                    errors.TradeKindMismatch, errors.RoundDepositMissing, errors.RoundTaken)  # fmt: skip
 
 
