@@ -94,9 +94,7 @@ def test_what_is_sold_is_the_projects_right(db: Session, trade_type: str, kind: 
         assert kind.value in refused.detail_en
         return
     if kind is TradeKind.JUDICIAL:
-        refused = _refused(db, tender.id, setup, kind, errors.JudicialSellerNotACourt)  # review M4: not a label
-        assert (refused.code, refused.field) == ("auction_judicial_seller_not_a_court", "trade_kind")
-        setup["owner"].kind = "court"
+        setup["owner"].kind = "court"  # test_only_a_court_sells_by_judicial_auction_规定第一条
     seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
     holder = None if kind is TradeKind.JUDICIAL else setup["owner_user"].id
     auction = service.create_auction(db, seller, draft=_draft(tender.id, kind, holder), now=TEST_NOW)
@@ -168,6 +166,19 @@ def test_a_refunded_deposit_no_longer_backs_a_plate(db: Session) -> None:
     bid(db, trade, keeps, START, DURING)  # the other plate's deposit is held
     assert counts(db, trade.auction.id)[0] == before[0] + 1
     assert finance.sub_account_of(db, tender_id=trade.tender.id, entity_id=leaves.entity_id) is not None
+
+
+def test_only_a_court_sells_by_judicial_auction_规定第一条(db: Session) -> None:
+    """Review M4: a judicial sale is a court's disposal (网络司法拍卖规定 第一条), not a label a seller picks; its owner
+    must be registered as a court (by the platform's or a centre's staff)."""
+    tender, setup = rights_round(db, trade_type="property")
+    refused = _refused(db, tender.id, setup, TradeKind.JUDICIAL, errors.JudicialSellerNotACourt)
+    assert (refused.code, refused.field) == ("auction_judicial_seller_not_a_court", "trade_kind")
+    assert refused.problem()["status"] == 422
+    setup["owner"].kind = "court"
+    seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
+    auction = service.create_auction(db, seller, draft=_draft(tender.id, TradeKind.JUDICIAL, None), now=TEST_NOW)
+    assert auction.trade_kind == "judicial"
 
 
 # --- the deposits at the close (decision 0051) ------------------------------------------------------------------------
