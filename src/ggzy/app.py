@@ -187,6 +187,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         if app.state.settings.ledger_background:
             await stack.enter_async_context(_ledger_publisher(app))
+            if app.state.settings.auction_sweep_seconds > 0:
+                await stack.enter_async_context(_auction_sweeper(app))
         if app.state.settings.bank_url:
             await stack.enter_async_context(_finance_worker(app))
         yield
@@ -258,6 +260,31 @@ async def _ledger_publisher(app: FastAPI) -> AsyncIterator[None]:
         stop.set()
         for thread in threads:
             thread.join(timeout=15)
+
+
+@asynccontextmanager
+async def _auction_sweeper(app: FastAPI) -> AsyncIterator[None]:
+    """The deposits of rights trades whose bidding ended, released by the platform at its beat (decision 0053: the
+    other bidders' 24 hours run from the end, whether or not anyone clicks), in a thread of its own."""
+    from ggzy.auctions.service import release_ended
+
+    stop, state = threading.Event(), app.state
+
+    def run() -> None:
+        while not stop.wait(state.settings.auction_sweep_seconds):
+            try:
+                with unit_of_work(state.session_factory, after_commit=state.after_commit) as db:
+                    release_ended(db, now=state.clock.now())
+            except Exception:
+                logger.exception("releasing the deposits of ended rights trades failed; retrying at the next beat")
+
+    thread = threading.Thread(target=run, name="ggzy-auction-sweep", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=15)
 
 
 def _witness_beat(app: FastAPI, stop: threading.Event) -> None:

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     ledger_origin: str = Field(default="ggzy.local/ledger", description="The ledger's name in its checkpoints")
     ledger_checkpoint_seconds: float = Field(default=1.0, description="Checkpoint cadence while events arrive")
     ledger_background: bool = Field(default=True, description="Integrate and checkpoint in a background thread")
+    auction_sweep_seconds: float = Field(
+        default=60.0, ge=0,
+        description="How often the platform releases the deposits of rights trades whose bidding ended (decision "
+        "0053); 0: never by itself (with ledger_background off, never either)",
+    )  # fmt: skip
     ledger_key_file: Path | None = Field(
         default=None,
         description="PEM file with the checkpoint signing keys (`ggzy ledger keygen --out FILE`), kept outside "

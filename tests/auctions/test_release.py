@@ -10,19 +10,29 @@ deposit goes back."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ggzy.app import create_app
 from ggzy.auctions import errors, reserve, service
+from ggzy.auctions.models import Auction
 from ggzy.auctions.rules import RIGHTS_REFUND, Method, TradeKind, china_day
+from ggzy.config import Settings
 from ggzy.core.calendar_store import working_day_calendar
+from ggzy.core.clock import FixedClock
+from ggzy.core.db import unit_of_work
 from ggzy.core.events import events_for
 from ggzy.core.permissions import Permission
 from ggzy.finance import refund_triggers
 from ggzy.finance.models import RefundOrderRow
-from tests.auctions.pause_support import AFTER, CAP, DURING, capped_with_plates, centre_staff
+from ggzy.wiring import session_factory
+from tests.auctions.pause_support import AFTER, CAP, DURING, capped_with_plates, centre_staff, suspend
 from tests.auctions.support import (
     JUDICIAL_END,
     JUDICIAL_START,
@@ -37,7 +47,7 @@ from tests.auctions.support import (
     registered,
     seal_reserve_envelope,
 )
-from tests.conftest import TEST_NOW
+from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import event_count
 
 
@@ -151,3 +161,52 @@ def test_a_bidder_cannot_close_and_the_seller_may_close_before_the_centre_may(db
     assert event_count(db) == before
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=AFTER)
     assert _last(db, trade.auction.id, "auction.closed")["closed_by"] == "seller"
+
+
+def test_the_platform_releases_at_its_beat_every_ended_trade_and_no_other(db: Session) -> None:
+    """Decision 0053: the 24 hours of 规定 第二十三条 run from the end whether or not anyone clicks: the platform's
+    beat releases every trade whose bidding ended (not one in bidding, suspended, closed or already released)."""
+    ended, bidding, closed, released = (make_trade(db) for _ in range(4))
+    for trade in (ended, bidding, closed, released):
+        low, high = registered(db, trade, 2)
+        bid(db, trade, low, START, DURING)
+        bid(db, trade, high, START + STEP, DURING)
+    suspended = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
+    (only,) = registered(db, suspended, 1)
+    bid(db, suspended, only, START, JUDICIAL_START + timedelta(hours=1))
+    suspend(db, suspended, centre_staff(db, suspended), JUDICIAL_START + timedelta(hours=2))
+    at = JUDICIAL_END + timedelta(days=1)  # after every end, the suspended judicial sale's included
+    bidding.auction.closes_at = at + timedelta(days=1)  # still in its bidding at ``at``
+    service.close_auction(db, closed.seller, auction_id=closed.auction.id, now=AFTER)
+    service.release_deposits(db, released.seller, auction_id=released.auction.id, now=AFTER)
+    db.flush()
+    assert service.release_ended(db, now=at) == [ended.auction.id]
+    assert ended.auction.losers_released_at == at
+    (event,) = [e for e in events_for(db, "auction", ended.auction.id) if e.action == "auction.deposits_released"]
+    assert (event.actor_user_id, event.actor_role) == (None, "platform_admin")  # the platform itself
+    assert service.release_ended(db, now=at + timedelta(minutes=1)) == []  # once
+
+
+def test_a_running_platform_releases_an_ended_trade_by_itself(fresh_engine: Engine, tmp_path: Path) -> None:
+    """The beat runs in the server (``auction_sweep_seconds``), beside the ledger's."""
+    factory = session_factory(fresh_engine)
+    with unit_of_work(factory) as db:
+        trade = make_trade(db)
+        low, high = registered(db, trade, 2)
+        bid(db, trade, low, START, DURING)
+        bid(db, trade, high, START + STEP, DURING)
+        auction_id, loser = trade.auction.id, low.entity_id
+    settings = Settings(data_dir=tmp_path, ledger_background=True, auction_sweep_seconds=0.1)
+    app = create_app(settings, engine=fresh_engine, clock=FixedClock(AFTER), ledger_keys=LEDGER_KEYS)
+    with TestClient(app):  # the lifespan starts the beats
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with unit_of_work(factory, read_only=True) as db:
+                auction = db.get(Auction, auction_id)
+                assert auction is not None
+                if auction.losers_released_at is not None:
+                    orders = {row.entity_id for row in refund_triggers.refund_orders_of(db, auction.tender_id)}
+                    break
+            time.sleep(0.1)
+    assert auction.losers_released_at == AFTER
+    assert orders == {loser}

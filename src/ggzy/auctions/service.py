@@ -51,7 +51,7 @@ from ggzy.core.clock import as_utc, to_china_time
 from ggzy.core.errors import InvalidInput
 from ggzy.core.events import changes_state
 from ggzy.core.money import format_yuan
-from ggzy.core.permissions import Principal, Role
+from ggzy.core.permissions import SYSTEM, Principal, Role
 from ggzy.core.screening import Checkpoint
 from ggzy.core.trade_types import TradeType
 from ggzy.entities.service import COURT, find_user, get_entity
@@ -443,6 +443,33 @@ def release_deposits(db: Session, actor: Principal, *, auction_id: int, now: dat
         raise _wrong_phase(auction, now, "退还未竞得人的保证金", "release the other bidders' deposits")
     if auction.losers_released_at is not None:
         raise DepositsAlreadyReleased(field="auction_id", released_at=_china(auction.losers_released_at))
+    _release(db, actor, auction, now)
+    return auction
+
+
+def release_ended(db: Session, *, now: datetime, limit: int = 100) -> list[int]:
+    """The platform's own beat (decision 0053): every trade whose bidding has ended, not suspended, not closed and
+    not yet released has the deposits its end decided ordered back, by the platform, so that the other bidders'
+    24 hours (规定 第二十三条) or the centre's days run out for no one's want of a click. The auctions released."""
+    query = (
+        select(Auction)
+        .where(
+            Auction.status == Status.PUBLISHED.value, Auction.losers_released_at.is_(None),
+            Auction.suspended_at.is_(None), Auction.closes_at <= now,
+        )
+        .order_by(Auction.id)
+        .limit(limit)
+    )  # fmt: skip
+    released = []
+    for candidate in db.scalars(query).all():
+        auction = _locked(db, candidate.id)  # the one writer: a bid or a close in between is seen
+        if auction.losers_released_at is None and phase_of(auction, now) is Phase.ENDED:
+            _release(db, SYSTEM, auction, now)
+            released.append(auction.id)
+    return released
+
+
+def _release(db: Session, actor: Principal, auction: Auction, now: datetime) -> None:
     kept = _undecided(db, auction)
     refund, due_on = _losers_due(db, auction)
     auction.losers_released_at = now
@@ -457,7 +484,6 @@ def release_deposits(db: Session, actor: Principal, *, auction_id: int, now: dat
          "refund_source": refund.source},
         now,
     )  # fmt: skip
-    return auction
 
 
 def _china(moment: datetime) -> str:
