@@ -132,6 +132,9 @@ def test_the_staff_release_the_deposits_and_close_a_trade_the_seller_left_but_no
     assert 'data-confirm="确认下达退还指令？' in ended
     assert 'data-confirm="确认代为确认成交结果？' in ended
     assert f"可在 {due_on.year}年{due_on.month}月{due_on.day}日 前" in ended
+    english = client.get(page, params={"lang": "en"}).text
+    assert f"The seller may decide the result until {due_on.isoformat()} (that day included)" in english
+    client.get(page, params={"lang": "zh"})  # back to Chinese, for the messages below
 
     before = _written(db, trade)
     early = client.post(f"{page}/close", data={"csrf_token": token})  # the seller's time: refused, nothing written

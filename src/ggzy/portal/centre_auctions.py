@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -27,6 +27,9 @@ from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, Outcome, outcome
 from ggzy.portal.rendering import PageRoute, render
 from ggzy.portal.session import form_china_time, form_refused, see_other
+
+if TYPE_CHECKING:  # the trade the auctions domain hands over; its table is never read here
+    from ggzy.auctions.models import Auction
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 # the pages: held by the centre's staff (and a court's owner, for its judicial sales); the rows are the staff's own
@@ -60,7 +63,7 @@ OUTCOME_LABELS = {
 LABELS = {"kind_labels": KIND_LABELS, "method_labels": METHOD_LABELS, "outcome_labels": OUTCOME_LABELS}
 
 
-def _row(auction: Any, now: datetime) -> dict[str, Any]:
+def _row(auction: Auction, now: datetime) -> dict[str, Any]:
     return {
         "auction": auction, "phase": phase_labels(auction.method)[state.phase_of(auction, now).value],
         "ends_at": state.bidding_ends_at(auction, now),
@@ -111,8 +114,7 @@ def _step(
     try:
         action()
     except DomainError as error:
-        context = lambda: _auction(db, actor, auction_id, now)  # noqa: E731 - the state after the rollback
-        return form_refused(request, db, "ws_centre_auction.html", context, error)
+        return form_refused(request, db, "ws_centre_auction.html", lambda: _auction(db, actor, auction_id, now), error)
     return see_other(f"/workspace/centre/auctions/{auction_id}", done=done)
 
 
