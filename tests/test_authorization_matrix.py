@@ -476,6 +476,16 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/auctions/{auction_id}/publish"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/auctions/{auction_id}/deposits/release"): frozenset({R.OWNER, R.AGENT}),  # 0053
+    # the centre staff's pages of rights trades (decisions 0052, 0053): the rows are the staff's own centres' only
+    ("GET", "/workspace/centre/auctions"): frozenset({R.CENTRE_STAFF, R.OWNER}),
+    ("GET", "/workspace/centre/auctions/{auction_id}"): frozenset({R.CENTRE_STAFF, R.OWNER}),
+    ("POST", "/workspace/centre/auctions/{auction_id}/suspension"): frozenset({R.CENTRE_STAFF, R.OWNER}),
+    ("POST", "/workspace/centre/auctions/{auction_id}/resumption"): frozenset({R.CENTRE_STAFF, R.OWNER}),
+    ("POST", "/workspace/centre/auctions/{auction_id}/cap-lottery"): frozenset({R.CENTRE_STAFF}),
+    ("POST", "/workspace/centre/auctions/{auction_id}/deposits-release"): frozenset(
+        {R.OWNER, R.AGENT, R.CENTRE_STAFF, R.BIDDER}
+    ),
+    ("POST", "/workspace/centre/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT, R.CENTRE_STAFF}),
     # prequalification pages: the owner's or agent's to run it, the applicant's to apply
     ("GET", "/workspace/projects/prequalifications/{prequalification_id}"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/projects/prequalifications/{prequalification_id}/publish"): frozenset({R.OWNER, R.AGENT}),

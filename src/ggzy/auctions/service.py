@@ -404,7 +404,7 @@ def bids_of(db: Session, auction_id: int, *, after_sequence: int = 0, limit: int
 # --- the close -----------------------------------------------------------------------------------------------------
 
 
-def _losers_due(db: Session, auction: Auction) -> tuple[rules.LosersRefund, date]:
+def losers_due(db: Session, auction: Auction) -> tuple[rules.LosersRefund, date]:
     """The rule of the other bidders' deposits and its last day, counted from the end of the bidding."""
     refund = entry_of(auction).losers_refund
     ended = rules.bidding_ended_at(entry_of(auction), clocked(auction))
@@ -471,7 +471,7 @@ def release_ended(db: Session, *, now: datetime, limit: int = 100) -> list[int]:
 
 def _release(db: Session, actor: Principal, auction: Auction, now: datetime) -> None:
     kept = _undecided(db, auction)
-    refund, due_on = _losers_due(db, auction)
+    refund, due_on = losers_due(db, auction)
     auction.losers_released_at = now
     db.flush()
     ordered = refund_triggers.refund_round(
@@ -499,7 +499,7 @@ def close_auction(db: Session, actor: Principal, *, auction_id: int, now: dateti
     close instead. A reserve still sealed then was not opened in its time by the seller's own holder: the highest bid
     cannot be shown to reach it, so it has no effect (第五十条) and the trade fails: every deposit goes back."""
     auction = _locked(db, auction_id, actor)
-    refund, due_on = _losers_due(db, auction)
+    refund, due_on = losers_due(db, auction)
     project, _ = tendering.project_of(db, tendering.get_tender(db, auction.tender_id))
     overdue = rules.china_day(now) > due_on
     actor = check_may_close(actor, project, centre_id=auction.centre_id, due_on=due_on, overdue=overdue)

@@ -39,6 +39,7 @@ def mount_portal(app: FastAPI) -> None:
     from ggzy.portal.bidder import router as bidder_router
     from ggzy.portal.board import router as board_router
     from ggzy.portal.centre import router as centre_router
+    from ggzy.portal.centre_auctions import router as centre_auctions_router
     from ggzy.portal.centre_statistics import router as centre_statistics_router
     from ggzy.portal.committee import router as committee_router
     from ggzy.portal.complaint_records import router as complaint_records_router
@@ -75,6 +76,7 @@ def mount_portal(app: FastAPI) -> None:
     app.include_router(money_router)  # performance security and fees (decision 0037)
     app.include_router(owner_router)
     app.include_router(auctions_seller_router)  # the seller's rights trades (decision 0051)
+    app.include_router(centre_auctions_router)  # the centre staff's rights trades (decisions 0052, 0053)
     app.include_router(centre_statistics_router)  # before centre's, though no path of theirs overlaps
     app.include_router(centre_router)
     app.include_router(finance_router)
