@@ -196,7 +196,7 @@ def test_a_losing_plate_releases_the_deposits_from_its_page_once_the_bidding_end
     ended = client.get(page).text
     assert 'data-confirm="确认发出退还指令？' in ended
     released = client.post(f"{page}/deposits/release", data={"csrf_token": token}, follow_redirects=False)
-    assert (released.status_code, outcome_code(released)) == (303, "auction_bidder_deposits_released")
+    assert (released.status_code, outcome_code(released)) == (303, "auction_deposits_released")
     assert 'id="deposits-released"' in client.get(page).text
     assert {row.entity_id for row in refund_triggers.refund_orders_of(db, trade.tender.id)} == {loser.entity_id}
     twice = client.post(f"{page}/deposits/release", data={"csrf_token": token})

@@ -27,7 +27,7 @@ from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.screening import Intercepted
 from ggzy.core.web import DB, Now
-from ggzy.portal.auction_hall import hall_context
+from ggzy.portal.auction_hall import DEPOSITS_RELEASED, hall_context
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
@@ -41,7 +41,6 @@ REGISTERED = outcome("auction_registered", N_("已取得竞买资格，号牌见
 TIMED_REQUESTED = outcome(
     "auction_timed_requested", N_("已要求参加限时竞价。挂牌期届满时有两个以上竞买人要求的，进入限时竞价。")
 )
-RELEASED = outcome("auction_bidder_deposits_released", N_("未竞得人的竞买保证金已发出退还指令。"))
 NO_WITHDRAWAL = N_("报价一经提出不得撤回（拍卖法 第三十六条）")
 
 BID_PROBLEMS = (
@@ -172,4 +171,4 @@ def release(auction_id: Id, request: Request, actor: AuctionBidder, _: CsrfCheck
         service.release_deposits(db, actor, auction_id=auction_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, auction_id, now, error)
-    return see_other(f"/workspace/bidder/auctions/{auction_id}#deposits-release", done=RELEASED)
+    return see_other(f"/workspace/bidder/auctions/{auction_id}#deposits-release", done=DEPOSITS_RELEASED)

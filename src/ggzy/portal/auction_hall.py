@@ -43,9 +43,14 @@ from ggzy.portal.live import (
     resume_after,
 )
 from ggzy.portal.live_feed import HallEvent, hall_events
+from ggzy.portal.outcomes import outcome
 from ggzy.portal.rendering import PageRoute, render
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
+# what the seller's, a plate's and the centre's release of the deposits answer (decision 0053): one sentence
+DEPOSITS_RELEASED = outcome(
+    "auction_deposits_released", N_("已下达退还指令：竞价结束即可确定的保证金（最高报价号牌以外）将按期退还。")
+)
 
 WARNING_SECONDS = 60  # the hall warns in the last minute of a countdown
 

@@ -20,6 +20,7 @@ from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
+from ggzy.portal.auction_hall import DEPOSITS_RELEASED
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
@@ -35,7 +36,6 @@ Seller = Annotated[Principal, Depends(require(Permission.AUCTION_MANAGE))]
 DRAFTED = outcome("auction_drafted", N_("挂牌（拍卖）草稿已保存，请核对后发布公告。"))
 PUBLISHED = outcome("auction_published", N_("公告已发布，竞买人交纳保证金后即可报名取得号牌。"))
 CLOSED = outcome("auction_closed", N_("成交结果已确认，未竞得人的保证金已发出退还指令。"))
-RELEASED = outcome("auction_deposits_released", N_("未竞得人的竞买保证金已发出退还指令。"))
 CREATE_PROBLEMS = (InvalidInput, NotFound, errors.NoRulesForTrade, errors.NotTheSeller, errors.RoundNotForRights,
                    errors.JudicialSellerNotACourt,
                    errors.TradeKindMismatch, errors.RoundDepositMissing, errors.RoundTaken)  # fmt: skip
@@ -167,4 +167,4 @@ def release(auction_id: Id, request: Request, actor: Seller, _: CsrfChecked, db:
         auctions.release_deposits(db, actor, auction_id=auction_id, now=now)
     except DomainError as error:
         return _refused(request, db, actor, auction_id, now, error)
-    return see_other(f"/workspace/auctions/{auction_id}#deposits-release", done=RELEASED)
+    return see_other(f"/workspace/auctions/{auction_id}#deposits-release", done=DEPOSITS_RELEASED)

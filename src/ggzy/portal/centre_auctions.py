@@ -22,7 +22,7 @@ from ggzy.core.inputs import Ascii, Id, Text
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
-from ggzy.portal.auction_hall import KIND_LABELS, METHOD_LABELS, phase_labels
+from ggzy.portal.auction_hall import DEPOSITS_RELEASED, KIND_LABELS, METHOD_LABELS, phase_labels
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, Outcome, outcome
 from ggzy.portal.rendering import PageRoute, render
@@ -44,7 +44,6 @@ SUSPENDED = outcome(
 )
 RESUMED = outcome("auction_resumed", N_("交易已恢复，中止时剩余的时间自恢复时起重新计算。"))
 DRAWN = outcome("auction_cap_lottery_drawn", N_("已摇号确定以最高限价报价的竞得号牌。"))
-RELEASED = outcome("auction_deposits_released", N_("已下达退还指令：竞价结束即可确定的保证金将按期退还。"))
 CLOSED = outcome("auction_closed_by_centre", N_("交易中心已代为确认成交结果，保证金已按结果发出退还指令。"))
 
 SUSPENSION_GROUNDS = {
@@ -173,7 +172,7 @@ def release(auction_id: Id, request: Request, actor: Releaser, _: CsrfChecked, d
     def act() -> object:
         return auctions.release_deposits(db, actor, auction_id=auction_id, now=now)
 
-    return _step(request, db, actor, auction_id, now, act, RELEASED)
+    return _step(request, db, actor, auction_id, now, act, DEPOSITS_RELEASED)
 
 
 @router.post(
