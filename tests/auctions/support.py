@@ -127,9 +127,10 @@ def make_trade(
     """A published listing (or auction) of a right; its deposits are those of a round published at TEST_NOW whose
     deposit deadline is 25 days later."""
     tender, setup = rights_round(db, trade_type=TRADE_TYPE_OF[kind])
-    if kind is TradeKind.JUDICIAL:
-        setup["owner"].kind = "court"  # a judicial sale's seller is the court that seized the right (review M4)
     seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
+    if kind is TradeKind.JUDICIAL:  # a judicial sale's seller is the court that seized the right, itself (review M4)
+        setup["owner"].kind = "court"
+        seller = principal(db, setup["owner_user"], Permission.AUCTION_MANAGE)
     holder_user = setup["owner_user"]
     sealed = kind is not TradeKind.JUDICIAL
     draft = service.AuctionDraft(
@@ -254,7 +255,8 @@ def auction_scenario(db: Session, action: str) -> Callable[[], object]:
     if action == "auction.closed":
         return lambda: service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
     if action == "auction.deposits_released":  # the one plate is the highest: nothing ordered, only the release
-        return lambda: service.release_deposits(db, trade.seller, auction_id=auction_id, now=after)
+        released_at = after + service.RELEASE_GRACE
+        return lambda: service.release_deposits(db, trade.seller, auction_id=auction_id, now=released_at)
     assert action == "auction.confirmation_signed", action
     service.close_auction(db, trade.seller, auction_id=auction_id, now=after)
     assert bidder.entity_id is not None

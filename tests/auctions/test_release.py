@@ -50,6 +50,8 @@ from tests.auctions.support import (
 from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import event_count
 
+RELEASABLE = AFTER + service.RELEASE_GRACE  # bids sent before the end are let in first (review M1)
+
 
 def _orders(db: Session, tender_id: int) -> dict[int, list[RefundOrderRow]]:
     found: dict[int, list[RefundOrderRow]] = {}
@@ -77,7 +79,7 @@ def test_a_losing_plate_has_the_deposits_released_at_the_end_without_the_close_�
     assert trade.auction.losers_released_at == ended
     assert trade.auction.closed_at is None  # not closed: only the money the end decided moved
     released = _last(db, trade.auction.id, "auction.deposits_released")
-    assert released["ordered"] == 2
+    assert set(released) == {"kept_plates", "deposits_due_on", "refund_source"}  # no count of the depositors
     assert released["kept_plates"] == [trade.auction.current_plate]
     assert "第二十三条" in released["refund_source"]
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=ended + timedelta(hours=2))
@@ -96,24 +98,50 @@ def test_a_release_before_the_end_twice_or_by_a_stranger_is_refused_and_writes_n
     with pytest.raises(errors.AuctionPhaseWrong):
         service.release_deposits(db, first, auction_id=trade.auction.id, now=DURING)
     with pytest.raises(errors.NotTheSellerNorBidder) as stranger_refused:
-        service.release_deposits(db, stranger, auction_id=trade.auction.id, now=AFTER)
+        service.release_deposits(db, stranger, auction_id=trade.auction.id, now=RELEASABLE)
     assert stranger_refused.value.problem()["status"] == 403
     assert (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id))) == before
     staff = centre_staff(db, trade, Permission.AUCTION_RELEASE)
-    service.release_deposits(db, staff, auction_id=trade.auction.id, now=AFTER)  # the centre's staff may too
+    service.release_deposits(db, staff, auction_id=trade.auction.id, now=RELEASABLE)  # the centre's staff may too
     assert set(_orders(db, trade.tender.id)) == {first.entity_id}
     again = (event_count(db), len(refund_triggers.refund_orders_of(db, trade.tender.id)))
     with pytest.raises(errors.DepositsAlreadyReleased) as twice:
-        service.release_deposits(db, trade.seller, auction_id=trade.auction.id, now=AFTER + timedelta(hours=1))
+        service.release_deposits(db, trade.seller, auction_id=trade.auction.id, now=RELEASABLE + timedelta(hours=1))
     assert twice.value.problem()["status"] == 409
     assert (event_count(db), len(refund_triggers.refund_orders_of(db, trade.tender.id))) == again
+
+
+def test_the_release_waits_for_bids_on_their_way_and_no_bid_lands_after_it(db: Session) -> None:
+    """Review M1 (of 0053): a bid's time is its receipt's, taken before it waits for the one writer; a release right
+    at the end could refuse an on-time bid for want of its deposit, or let the highest plate bid again alone. The
+    release waits a minute after the end, and once released the end is decided: no bid, whatever its time."""
+    trade = make_trade(db)
+    low, high = registered(db, trade, 2)
+    bid(db, trade, low, START, DURING)
+    bid(db, trade, high, START + STEP, DURING)
+    before = (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id)))
+    with pytest.raises(errors.ReleaseTooEarly) as early:
+        service.release_deposits(
+            db, low, auction_id=trade.auction.id, now=LISTING_END + service.RELEASE_GRACE - timedelta(milliseconds=1)
+        )
+    assert early.value.problem()["status"] == 409
+    assert (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id))) == before
+    assert (
+        service.release_ended(db, now=LISTING_END + service.RELEASE_GRACE - timedelta(milliseconds=1)) == []
+    )  # nor the beat
+    service.release_deposits(db, low, auction_id=trade.auction.id, now=RELEASABLE)
+    stamped_before_the_end = LISTING_END - timedelta(milliseconds=50)
+    with pytest.raises(errors.BiddingClosed):  # a bid received on time but reaching the writer after the release
+        bid(db, trade, high, START + 2 * STEP, stamped_before_the_end)
+    with pytest.raises(errors.AuctionPhaseWrong):  # nor a suspension
+        suspend(db, trade, centre_staff(db, trade), stamped_before_the_end)
 
 
 def test_at_a_reached_cap_every_plate_that_accepted_it_waits_for_the_draw(db: Session) -> None:
     trade, bidders = capped_with_plates(db, 2)
     below = paid_bidder(db, trade)
     service.register_bidder(db, below, auction_id=trade.auction.id, now=DURING)
-    service.release_deposits(db, below, auction_id=trade.auction.id, now=AFTER)
+    service.release_deposits(db, below, auction_id=trade.auction.id, now=RELEASABLE)
     assert trade.auction.current_price_fen == CAP
     assert set(_orders(db, trade.tender.id)) == {below.entity_id}  # the two at the cap wait for the lottery
     assert len(_last(db, trade.auction.id, "auction.deposits_released")["kept_plates"]) == len(bidders)
@@ -178,7 +206,7 @@ def test_the_platform_releases_at_its_beat_every_ended_trade_and_no_other(db: Se
     at = JUDICIAL_END + timedelta(days=1)  # after every end, the suspended judicial sale's included
     bidding.auction.closes_at = at + timedelta(days=1)  # still in its bidding at ``at``
     service.close_auction(db, closed.seller, auction_id=closed.auction.id, now=AFTER)
-    service.release_deposits(db, released.seller, auction_id=released.auction.id, now=AFTER)
+    service.release_deposits(db, released.seller, auction_id=released.auction.id, now=RELEASABLE)
     db.flush()
     assert service.release_ended(db, now=at) == [ended.auction.id]
     assert ended.auction.losers_released_at == at
@@ -197,7 +225,7 @@ def test_a_running_platform_releases_an_ended_trade_by_itself(fresh_engine: Engi
         bid(db, trade, high, START + STEP, DURING)
         auction_id, loser = trade.auction.id, low.entity_id
     settings = Settings(data_dir=tmp_path, ledger_background=True, auction_sweep_seconds=0.1)
-    app = create_app(settings, engine=fresh_engine, clock=FixedClock(AFTER), ledger_keys=LEDGER_KEYS)
+    app = create_app(settings, engine=fresh_engine, clock=FixedClock(RELEASABLE), ledger_keys=LEDGER_KEYS)
     with TestClient(app):  # the lifespan starts the beats
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -208,5 +236,26 @@ def test_a_running_platform_releases_an_ended_trade_by_itself(fresh_engine: Engi
                     orders = {row.entity_id for row in refund_triggers.refund_orders_of(db, auction.tender_id)}
                     break
             time.sleep(0.1)
-    assert auction.losers_released_at == AFTER
+    assert auction.losers_released_at == RELEASABLE
     assert orders == {loser}
+
+
+def test_one_trade_the_beat_cannot_release_stops_no_other(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review M2 (of 0053): each trade in a savepoint of its own; the failing one is tried again at the next beat."""
+    broken, fine = make_trade(db), make_trade(db)
+    for trade in (broken, fine):
+        low, high = registered(db, trade, 2)
+        bid(db, trade, low, START, DURING)
+        bid(db, trade, high, START + STEP, DURING)
+    release = service._release
+
+    def failing(db: Session, actor: object, auction: Auction, now: object) -> None:
+        if auction.id == broken.auction.id:
+            raise RuntimeError("a calendar year not loaded")
+        release(db, actor, auction, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_release", failing)
+    assert service.release_ended(db, now=RELEASABLE) == [fine.auction.id]
+    assert broken.auction.losers_released_at is None
+    monkeypatch.setattr(service, "_release", release)
+    assert service.release_ended(db, now=RELEASABLE + timedelta(minutes=1)) == [broken.auction.id]

@@ -93,9 +93,10 @@ def test_what_is_sold_is_the_projects_right(db: Session, trade_type: str, kind: 
         assert refused.field == "trade_kind"
         assert kind.value in refused.detail_en
         return
-    if kind is TradeKind.JUDICIAL:
-        setup["owner"].kind = "court"  # test_only_a_court_sells_by_judicial_auction_规定第一条
     seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
+    if kind is TradeKind.JUDICIAL:  # test_only_a_court_sells_by_judicial_auction_规定第一条
+        setup["owner"].kind = "court"
+        seller = principal(db, setup["owner_user"], Permission.AUCTION_MANAGE)
     holder = None if kind is TradeKind.JUDICIAL else setup["owner_user"].id
     auction = service.create_auction(db, seller, draft=_draft(tender.id, kind, holder), now=TEST_NOW)
     assert auction.trade_kind == kind.value
@@ -176,8 +177,10 @@ def test_only_a_court_sells_by_judicial_auction_规定第一条(db: Session) -> 
     assert (refused.code, refused.field) == ("auction_judicial_seller_not_a_court", "trade_kind")
     assert refused.problem()["status"] == 422
     setup["owner"].kind = "court"
-    seller = principal(db, setup["agent_user"], Permission.AUCTION_MANAGE)
-    auction = service.create_auction(db, seller, draft=_draft(tender.id, TradeKind.JUDICIAL, None), now=TEST_NOW)
+    # review M3 (of 0053): nor an agent in a court's name — the agent named the owner when it registered the project
+    _refused(db, tender.id, setup, TradeKind.JUDICIAL, errors.JudicialSellerNotACourt)
+    court = principal(db, setup["owner_user"], Permission.AUCTION_MANAGE)
+    auction = service.create_auction(db, court, draft=_draft(tender.id, TradeKind.JUDICIAL, None), now=TEST_NOW)
     assert auction.trade_kind == "judicial"
 
 

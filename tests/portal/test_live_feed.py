@@ -177,3 +177,22 @@ def test_a_stream_sends_the_history_then_each_live_event_once_with_the_clock_and
     assert sent[0].startswith(b"retry: ")
     clock = f"event: clock\ndata: {TEST_NOW.isoformat()}\n\n".encode()
     assert sent[1:] == [b"id: 1\n\n", b"id: 2\n\n", clock + b"id: 3\n\n"]  # the clock before live events only
+
+
+def test_a_stream_whose_client_cannot_be_read_ends_and_leaves_no_watcher(fresh_engine: Engine) -> None:
+    """Security review H1: a GET declaring a body beyond the limit is refused at its first read (the body limit's
+    413); the stream must end there too, not write every later event and beat to no one for good."""
+    hub = LiveHub(session_factory(fresh_engine), poll=60)
+
+    async def send(message: dict) -> None:
+        return None  # uvicorn: a send after the client left returns silently
+
+    async def receive() -> dict:
+        raise RuntimeError("413: the declared body is too large")
+
+    async def scenario() -> None:
+        stream = _stream(hub, history=[], clock_each=False)
+        await asyncio.wait_for(stream({"type": "http"}, receive, send), timeout=5)
+
+    run_async(scenario())
+    assert hub.watchers == 0

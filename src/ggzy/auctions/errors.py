@@ -173,8 +173,10 @@ class ReserveNotOpened(DomainError):
 class JudicialSellerNotACourt(DomainError):
     code = "auction_judicial_seller_not_a_court"
     status = 422
-    message_zh = "司法拍卖由人民法院处置财产（网络司法拍卖规定 第一条）：本项目的业主单位未登记为人民法院"
-    message_en = "Only a people's court sells by judicial auction: this project's owner is not registered as a court"
+    message_zh = "司法拍卖是人民法院处置财产的行为（网络司法拍卖规定 第一条）：只有登记为人民法院的业主单位本身可以编制"
+    message_en = (
+        "A judicial auction is a people's court's own act: only a project owner registered as a court may draft one"
+    )
 
 
 class NotTheSellerNorBidder(DomainError):
@@ -184,6 +186,16 @@ class NotTheSellerNorBidder(DomainError):
     message_en = (
         "Only the seller, its agent, the centre's staff or a bidder of this trade may have the deposits released"
     )
+
+
+class ReleaseTooEarly(_WithMembers):
+    """``release_from``: when the deposits the end decided may be ordered back."""
+
+    members = ("release_from",)
+    code = "auction_release_too_early"
+    status = 409
+    message_zh = "竞价结束后，保证金自 {release_from} 起可以退还（给在截止前发出、尚在途中的报价留出时间）"
+    message_en = "The deposits can be released from {release_from}: bids sent before the end are let in first"
 
 
 class DepositsAlreadyReleased(DomainError):

@@ -61,7 +61,7 @@ def suspend_auction(
     auction = _locked(db, auction_id, actor)  # the one writer; a draft not found but by its seller (review L3)
     actor = _may_suspend(db, actor, auction)
     current = phase_of(auction, now)
-    if current not in rules.SUSPENDABLE:
+    if current not in rules.SUSPENDABLE or auction.losers_released_at is not None:  # released: the end is decided
         raise _wrong_phase(auction, now, "中止交易", "suspend the trade")
     text = reason.strip()
     if not text:

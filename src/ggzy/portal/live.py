@@ -230,13 +230,12 @@ class HallStream(Response):
         self.status_code, self.background = 200, None  # no body of its own, hence no Content-Length:
         self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no"})  # (Response.__init__ would set one)
         self.hub, self.topic, self.after, self.language = hub, topic, after, language
-        self.now, self.history, self.render_frame = now, history, render
-        self.live_render = (lambda item, language: _clock(now) + render(item, language)) if clock_each else render
+        self.now, self.history, self.render_frame, self.clock_each = now, history, render, clock_each
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         hub, language = self.hub, self.language
         watcher = await hub.subscribe(self.topic[1], self.topic[0])
-        gone = asyncio.create_task(_until_disconnected(receive, watcher))
+        gone = asyncio.create_task(_until_disconnected(receive, hub, watcher))
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
             await send(_body(f"retry: {RETRY_MS}\n".encode() + _clock(self.now)))
@@ -252,7 +251,9 @@ class HallStream(Response):
                 if isinstance(latest, Beat):
                     await send(_body(_clock(self.now)))  # keeps proxies open; resyncs the countdown
                 elif latest.index > sent:
-                    await send(_body(hub.frame(latest, language, self.live_render, live=True)))
+                    frame = hub.frame(latest, language, self.render_frame)
+                    # the clock read as this watcher is written to: one that lags is not given an old time
+                    await send(_body(_clock(self.now) + frame if self.clock_each else frame))
                     sent = latest.index
         finally:
             gone.cancel()
@@ -263,11 +264,16 @@ def _body(chunk: bytes) -> Message:
     return {"type": "http.response.body", "body": chunk, "more_body": True}
 
 
-async def _until_disconnected(receive: Receive, watcher: Watcher) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    with contextlib.suppress(asyncio.QueueFull):  # full: it ends with the hub's None already
-        watcher.queue.put_nowait(None)
+async def _until_disconnected(receive: Receive, hub: LiveHub, watcher: Watcher) -> None:
+    """Ends the watcher's stream when its client goes — or when reading from the client fails (a GET declaring a body
+    beyond the limit is refused at the first read: security review H1, a watcher left writing to no one for good)."""
+    try:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+    finally:
+        hub.unsubscribe(watcher)
+        with contextlib.suppress(asyncio.QueueFull):  # full: it ends with the hub's None already
+            watcher.queue.put_nowait(None)
 
 
 def _check_published(factory: Any, tender_id: int) -> None:

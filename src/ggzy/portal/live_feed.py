@@ -178,7 +178,7 @@ class LiveHub:
         self._starting: asyncio.Lock | None = None
         self._listener: threading.Thread | None = None
         self._cursor = -1
-        self._frames: OrderedDict[tuple[int, str, bool], bytes] = OrderedDict()
+        self._frames: OrderedDict[tuple[int, str], bytes] = OrderedDict()
         self.polls = 0  # for tests and the benchmark: the loop's reads of the database
         _hubs.add(self)
 
@@ -186,14 +186,10 @@ class LiveHub:
     def watchers(self) -> int:
         return sum(len(group) for group in self._watchers.values())
 
-    def frame(
-        self, item: HallEvent, language: str, render: Callable[[HallEvent, str], bytes], *, live: bool = False
-    ) -> bytes:
+    def frame(self, item: HallEvent, language: str, render: Callable[[HallEvent, str], bytes]) -> bytes:
         """The SSE message of ``item`` in ``language`` as its hall's ``render`` makes it, rendered once for all
-        watchers (a ledger index is one event: one hall's). ``live``: as it happens (a hall whose countdown
-        resynchronises with each event prefixes the server's clock, read once for all its watchers), not caught up
-        from the history (a clock read then would be old by the time a later watcher catches up)."""
-        key = (item.index, language, live)
+        watchers (a ledger index is one event: one hall's)."""
+        key = (item.index, language)
         cached = self._frames.get(key)
         if cached is None:
             cached = self._frames[key] = render(item, language)
@@ -281,16 +277,15 @@ class LiveHub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=min(self._poll, max(0.0, beat - loop.time())))
             wake.clear()
-            if loop.time() >= beat:  # one timer for every watcher, not one per watcher
-                beat = loop.time() + self._keep_alive
-                self.beat()
             try:
+                if loop.time() >= beat:  # one timer for every watcher, not one per watcher
+                    beat = loop.time() + self._keep_alive
+                    self.beat()
                 self._cursor, items = await asyncio.to_thread(self._read_new, self._cursor)
-            except Exception:
-                logger.exception("the live hall could not read the ledger; retrying")
-                continue
-            self.polls += 1
-            self.deliver(items)
+                self.polls += 1
+                self.deliver(items)
+            except Exception:  # the loop never dies with watchers waiting (security review L1)
+                logger.exception("the live hall could not read or hand over the ledger's events; retrying")
 
     def beat(self) -> None:
         """The keep-alive to every watcher (one not reading its queue is not waited for: it is dropped later)."""
@@ -305,7 +300,8 @@ class LiveHub:
             for watcher in list(self._watchers.get(item.topic, ())):
                 if watcher.queue.qsize() >= QUEUE_LIMIT:
                     self.unsubscribe(watcher)
-                    watcher.queue.put_nowait(None)
+                    with contextlib.suppress(asyncio.QueueFull):  # full: it ends with a None already
+                        watcher.queue.put_nowait(None)
                 else:
                     watcher.queue.put_nowait(item)
 
