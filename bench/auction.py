@@ -1,11 +1,13 @@
 """One auction under load: N bidders bidding as fast as the rules allow for D seconds, W watchers on its live hall.
 
-Set-up (not timed): a fresh SQLite database in a temporary directory, migrated; through the services (the test
+Set-up (not timed): a fresh SQLite database in a temporary directory (or, with ``--pg``, a PostgreSQL database of
+its own), migrated; through the services (the test
 factories, as bench/refunds.py does): a published listing (挂牌) of a land use right whose deposit round is a
 project of trade type 其他, N bidders each with its deposit paid, registered for a plate and logged in (a bearer
 token). The server's clock is shifted so that the listing is in its bidding phase (挂牌期) while the bench runs.
 
-Then uvicorn serves ``create_app`` (through :func:`shifted_app`, one worker) on a free loopback port. W SSE clients
+Then uvicorn serves ``create_app`` (through :func:`shifted_app`, one worker, or ``--workers N``: each its own hub,
+woken by PostgreSQL's NOTIFY at another worker's commit) on a free loopback port. W SSE clients
 (plain asyncio sockets, cheap) watch ``/auctions/{id}/events``; once all have their first message, C bidding loops
 (``--concurrency``, each on its own keep-alive connection, each bid by the next of the N bidders' tokens) POST to
 ``/api/v1/auctions/{id}/bids`` at the lowest acceptable amount they know (a refusal ``auction_bid_too_low`` tells
@@ -16,12 +18,14 @@ on the way its API answer (p50, p99) and the first watcher (p50);
 = messages a watcher received with a sequence not above the last it saw. Prints one JSON line.
 
     .venv/bin/python bench/auction.py [--bidders 1000] [--seconds 60] [--watchers 1000] [--concurrency 16]
+        [--workers 2 --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -32,11 +36,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.*: the service-driven scene
 from _quick import parse_args
@@ -230,6 +236,25 @@ async def _run(port: int, auction_id: int, tokens: list[str], args: argparse.Nam
     }
 
 
+@contextlib.contextmanager
+def _database(pg: str | None, directory: str) -> Iterator[str]:
+    """The run's database: SQLite in ``directory``, or a PostgreSQL database of its own on ``pg`` (dropped after)."""
+    if pg is None:
+        yield f"sqlite:///{Path(directory) / 'ggzy.db'}"
+        return
+    import psycopg
+
+    name = f"bench_auction_{uuid.uuid4().hex[:8]}"
+    server = make_url(pg).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    try:
+        yield make_url(pg).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def _percentile(ordered: list[float], fraction: float) -> float | None:
     return round(ordered[int(fraction * (len(ordered) - 1))], 1) if ordered else None
 
@@ -240,9 +265,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--watchers", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16, help="bidding loops at once (keep-alive connections)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes, each with its own hub (use --pg)")
+    parser.add_argument(
+        "--pg", default=None, help="a PostgreSQL server (postgresql+psycopg://postgres@127.0.0.1:5432/postgres): a "
+        "database of the run's own is made there and dropped; its commits' NOTIFY wake every worker's hub at once",
+    )  # fmt: skip
     args = parse_args(parser, bidders=10, seconds=3, watchers=20, concurrency=4)
-    with tempfile.TemporaryDirectory() as directory:
-        database_url = f"sqlite:///{Path(directory) / 'ggzy.db'}"
+    with tempfile.TemporaryDirectory() as directory, _database(args.pg, directory) as database_url:
         setup_started = time.perf_counter()
         auction_id, tokens, during = _scene(database_url, args.bidders)
         setup_s = time.perf_counter() - setup_started
@@ -255,7 +284,7 @@ def main() -> None:
         }
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "auction:shifted_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1", "--log-level", "warning"],
+             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
             env=env, stdout=subprocess.DEVNULL, stderr=open(Path(directory) / "serve.log", "w"),  # noqa: SIM115
         )  # fmt: skip
         try:
@@ -281,8 +310,8 @@ def main() -> None:
                 "watchers": args.watchers,
                 "seconds": args.seconds,
                 "concurrency": args.concurrency,
-                "database": "sqlite",
-                "server_workers": 1,
+                "database": "postgresql" if args.pg else "sqlite",
+                "server_workers": args.workers,
                 "setup_s": round(setup_s, 1),
                 **figures,
                 "cpus": os.cpu_count(),

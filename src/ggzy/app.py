@@ -6,7 +6,7 @@ import logging
 import secrets
 import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from importlib.resources import files
@@ -200,23 +200,35 @@ async def _finance_worker(app: FastAPI) -> AsyncIterator[None]:
     in a thread of its own, the bank never called inside a transaction (ggzy.finance.worker)."""
     from ggzy.finance.worker import FinanceWorker, run_forever
 
-    stop = threading.Event()
     state = app.state
 
     def worker() -> FinanceWorker:
         return FinanceWorker(state.session_factory, state.bank.adapter(), state.clock, after_commit=state.after_commit)
 
-    thread = threading.Thread(
-        target=run_forever, kwargs={"make_worker": worker, "period": state.settings.bank_worker_seconds, "stop": stop},
-        name="ggzy-finance-worker", daemon=True,
-    )  # fmt: skip
-    thread.start()
+    def run(stop: threading.Event) -> None:
+        run_forever(make_worker=worker, period=state.settings.bank_worker_seconds, stop=stop)
+
+    try:
+        async with _threads(("ggzy-finance-worker", run)):
+            yield
+    finally:
+        state.bank.close()
+
+
+@asynccontextmanager
+async def _threads(*threads: tuple[str, Callable[[threading.Event], None]]) -> AsyncIterator[None]:
+    """Daemon threads for the app's life, each ``run(stop)`` until ``stop`` is set as the app stops (then joined,
+    15 s each): the ledger's beat, the witnesses', the finance worker, the auction sweeper."""
+    stop = threading.Event()
+    started = [threading.Thread(target=run, args=(stop,), name=name, daemon=True) for name, run in threads]
+    for thread in started:
+        thread.start()
     try:
         yield
     finally:
         stop.set()
-        thread.join(timeout=15)
-        state.bank.close()
+        for thread in started:
+            thread.join(timeout=15)
 
 
 def _recover_staged_uploads(app: FastAPI) -> None:
@@ -238,28 +250,22 @@ def _mark_old_demo(app: FastAPI) -> None:
 @asynccontextmanager
 async def _ledger_publisher(app: FastAPI) -> AsyncIterator[None]:
     """Catch up the ledger at the cadence, so the last events of a quiet moment get their checkpoint too."""
-    stop = threading.Event()
     state = app.state
     period = state.settings.ledger_checkpoint_seconds
 
-    def run() -> None:
+    def run(stop: threading.Event) -> None:
         while not stop.wait(period):
             try:
                 catch_up(state.session_factory, state.ledger_keys, state.clock)
             except Exception:
                 logger.exception("ledger catch-up failed; retrying at the next beat")
 
-    threads = [threading.Thread(target=run, name="ggzy-ledger", daemon=True)]
-    if state.settings.witness_urls:
-        threads.append(threading.Thread(target=_witness_beat, args=(app, stop), name="ggzy-witness", daemon=True))
-    for thread in threads:
-        thread.start()
-    try:
+    def witnesses(stop: threading.Event) -> None:
+        _witness_beat(app, stop)
+
+    threads = [("ggzy-ledger", run), *([("ggzy-witness", witnesses)] if state.settings.witness_urls else [])]
+    async with _threads(*threads):
         yield
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=15)
 
 
 @asynccontextmanager
@@ -268,9 +274,9 @@ async def _auction_sweeper(app: FastAPI) -> AsyncIterator[None]:
     other bidders' 24 hours run from the end, whether or not anyone clicks), in a thread of its own."""
     from ggzy.auctions.service import release_ended
 
-    stop, state = threading.Event(), app.state
+    state = app.state
 
-    def run() -> None:
+    def run(stop: threading.Event) -> None:
         while not stop.wait(state.settings.auction_sweep_seconds):
             try:
                 with unit_of_work(state.session_factory, after_commit=state.after_commit) as db:
@@ -278,13 +284,8 @@ async def _auction_sweeper(app: FastAPI) -> AsyncIterator[None]:
             except Exception:
                 logger.exception("releasing the deposits of ended rights trades failed; retrying at the next beat")
 
-    thread = threading.Thread(target=run, name="ggzy-auction-sweep", daemon=True)
-    thread.start()
-    try:
+    async with _threads(("ggzy-auction-sweep", run)):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=15)
 
 
 def _witness_beat(app: FastAPI, stop: threading.Event) -> None:
