@@ -503,6 +503,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/openings/{tender_id}/events"): EVERYONE,
     ("GET", "/auctions"): EVERYONE,
     ("GET", "/auctions/{auction_id}"): EVERYONE,
+    ("GET", "/auctions/{auction_id}/bids"): EVERYONE,
     ("GET", "/auctions/{auction_id}/events"): EVERYONE,
     ("GET", "/notices"): EVERYONE,
     ("GET", "/notices/sole-supplier"): EVERYONE,

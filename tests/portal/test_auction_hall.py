@@ -13,6 +13,7 @@ from ggzy.auctions import service
 from ggzy.core.clock import FixedClock
 from ggzy.entities.models import Entity, User
 from ggzy.finance import refund_triggers
+from ggzy.portal import auction_hall
 from ggzy.portal.auction_hall import sse_message
 from ggzy.portal.formatting import iso_time
 from ggzy.portal.live_feed import hall_events
@@ -202,3 +203,32 @@ def test_a_losing_plate_releases_the_deposits_from_its_page_once_the_bidding_end
     twice = client.post(f"{page}/deposits/release", data={"csrf_token": token})
     assert problem_code(twice) == "auction_deposits_already_released"
     assert len(refund_triggers.refund_orders_of(db, trade.tender.id)) == 1
+
+
+def test_a_hall_with_thousands_of_bids_shows_the_latest_and_every_bid_is_on_its_own_pages(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A late watcher of a rush gets the latest bids at once (then the stream); the full record is a page of tables
+    (网络司法拍卖规定 第二十条: shown in full), 500 bids a page."""
+    monkeypatch.setattr(auction_hall, "HALL_BIDS_SHOWN", 3)
+    monkeypatch.setattr(auction_hall, "BIDS_PAGE", 4)
+    trade = make_trade(db)
+    (first, second) = registered_bidders(db, trade, 2)
+    for turn in range(6):
+        bid(db, trade, (first, second)[turn % 2], START + turn * STEP, DURING + timedelta(minutes=turn))
+    db.commit()
+    hall = client.get(f"/auctions/{trade.auction.id}").text
+    assert hall.count('data-target="bids"') == 3  # the latest three, 4 to 6
+    assert 'data-sequence="4"' in hall
+    assert 'data-sequence="3"' not in hall
+    assert "共 6 次报价，此处显示最近 3 次。" in hall
+    first_page = client.get(f"/auctions/{trade.auction.id}/bids")
+    assert first_page.status_code == 200
+    assert [int(s) for s in re.findall(r'<tr data-sequence="(\d+)"', first_page.text)] == [1, 2, 3, 4]
+    assert f'href="/auctions/{trade.auction.id}/bids?after=4"' in first_page.text
+    rest = client.get(f"/auctions/{trade.auction.id}/bids", params={"after": 4}).text
+    assert [int(s) for s in re.findall(r'<tr data-sequence="(\d+)"', rest)] == [5, 6]
+    assert "后续报价" not in rest  # the last page
+    draft = make_trade(db, publish=False)
+    db.commit()
+    assert client.get(f"/auctions/{draft.auction.id}/bids").status_code == 404  # a draft is no one's to see

@@ -17,18 +17,18 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import read
+from ggzy.auctions import read, service
 from ggzy.auctions.read import AuctionNow
 from ggzy.auctions.rules import Phase
 from ggzy.core.db import unit_of_work
 from ggzy.core.errors import NotFound
-from ggzy.core.inputs import Id
+from ggzy.core.inputs import BIGINT_MAX, Id
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now, Public
 from ggzy.portal.i18n import Language, choose_language, translations
@@ -87,12 +87,21 @@ def sse_message(item: HallEvent, language: str) -> bytes:
     return hall_message("auction_event.html", item, language)
 
 
+# The hall page shows this many of the latest bids (every other event of the hall too); a trade with more has the full
+# record on its bids page. A late watcher of a rush of thousands of bids gets its page at once, then the stream.
+HALL_BIDS_SHOWN = 100
+BIDS_PAGE = 500
+
+
 def hall_context(db: Session, request: Request, auction_id: int, now: datetime) -> dict[str, Any]:
     """What the hall shows, for the public page and for the bidder's (which embeds it)."""
     state = read.auction_now(db, auction_id, now)
     items = hall_events(db, after=-1, auction_id=state.auction.id)
     language = choose_language(request).language
     after = items[-1].index if items else -1
+    bids = [item.index for item in items if item.action == "auction.bid_placed"]
+    older = set(bids[:-HALL_BIDS_SHOWN]) if len(bids) > HALL_BIDS_SHOWN else set()
+    items = [item for item in items if item.index not in older]
     labels = phase_labels(state.auction.method)
     gettext = translations(language).gettext
     return {
@@ -105,6 +114,8 @@ def hall_context(db: Session, request: Request, auction_id: int, now: datetime) 
         "lines": [fragment(item, language) for item in items],
         "stream": f"/auctions/{state.auction.id}/events?after={after}&lang={language}",
         "warning_seconds": WARNING_SECONDS,
+        "bids_total": len(bids),
+        "bids_shown": len(bids) - len(older),
     }
 
 
@@ -133,6 +144,28 @@ def auctions(request: Request, db: DB, _: Public, now: Now) -> HTMLResponse:
 def auction_hall(request: Request, auction_id: Id, db: DB, _: Public, now: Now) -> HTMLResponse:
     context = hall_context(db, request, auction_id, now) | {"active": "auctions"}
     return render(request, "auction_hall.html", context)
+
+
+@router.get(
+    "/auctions/{auction_id}/bids",
+    summary="Every accepted bid of a trade by plate, in order, 500 a page (网络司法拍卖规定 第20条: shown in full)",
+    responses=problem_responses(NotFound),
+)
+def auction_bids(
+    request: Request,
+    auction_id: Id,
+    db: DB,
+    _: Public,
+    after: Annotated[int, Query(ge=0, le=BIGINT_MAX, description="The last sequence already shown")] = 0,
+) -> HTMLResponse:
+    auction = read.published_auction(db, auction_id)
+    rows = service.bids_of(db, auction.id, after_sequence=after, limit=BIDS_PAGE)
+    more = len(rows) == BIDS_PAGE and rows[-1].sequence < auction.last_sequence
+    context = {
+        "active": "auctions", "auction": auction, "rows": rows, "after": after,
+        "next_after": rows[-1].sequence if more else None,
+    }  # fmt: skip
+    return render(request, "auction_bids.html", context)
 
 
 @router.get(
