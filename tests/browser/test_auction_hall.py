@@ -112,3 +112,6 @@ def test_two_bidders_and_a_visitor_see_each_bid_by_plate_and_the_countdown_reset
     check_fits_the_phone(phone, "auction-bidder-phone")
     phone.goto(f"{site.url}/auctions")
     check_fits_the_phone(phone, "auctions-phone")
+    phone.goto(f"{site.url}/auctions/{auction}/bids")  # every bid, as a table
+    expect(phone.locator("tbody tr")).to_have_count(2)
+    check_fits_the_phone(phone, "auction-bids-phone")
