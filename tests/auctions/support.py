@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,14 +15,16 @@ from sqlalchemy.orm import Session
 from ggzy.auctions import confirmation, letter, reserve, service
 from ggzy.auctions.models import Auction, AuctionBid
 from ggzy.auctions.rules import Method, TradeKind
-from ggzy.core.events import Event
+from ggzy.core.events import Event, events_for
 from ggzy.core.permissions import Permission, Principal
 from ggzy.crypto import load_private_key_pem
 from ggzy.crypto.certificates import load_certificate
 from ggzy.crypto.envelope import read_envelope_header, seal_bid, unwrap_data_key
 from ggzy.entities.models import Entity, User
 from ggzy.entities.service import get_entity
+from ggzy.finance import refund_triggers
 from ggzy.finance import service as finance
+from ggzy.finance.models import RefundOrderRow
 from ggzy.tendering import service as tendering
 from ggzy.tendering.models import Tender
 from ggzy.tendering.procedures import Method as TenderMethod
@@ -274,3 +277,16 @@ def confirmation_signature(db: Session, entity_id: int, auction_id: int, sha256:
     key = load_private_key_pem(issued.private_key_pem)
     signed = key.sign(letter.signed_message(auction_id=auction_id, sha256=sha256))
     return issued.certificate_pem, base64.b64encode(signed).decode()
+
+
+def last_payload(db: Session, auction_id: int, action: str) -> dict:
+    """The payload of the auction's latest event of ``action``."""
+    return json.loads(next(e for e in reversed(events_for(db, "auction", auction_id)) if e.action == action).payload)
+
+
+def refund_orders_by_entity(db: Session, tender_id: int) -> dict[int, list[RefundOrderRow]]:
+    """The round's refund orders, by the entity each refunds."""
+    found: dict[int, list[RefundOrderRow]] = {}
+    for row in refund_triggers.refund_orders_of(db, tender_id):
+        found.setdefault(row.entity_id, []).append(row)
+    return found

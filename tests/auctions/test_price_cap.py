@@ -29,11 +29,7 @@ from tests.auctions.pause_support import (
     checkpoint,
     later_event,
 )
-from tests.auctions.support import LISTING_END, START, STEP, Trade, bid, counts, make_trade, registered
-
-
-def _payload(db: Session, auction_id: int, action: str) -> dict:
-    return json.loads(next(e for e in reversed(events_for(db, "auction", auction_id)) if e.action == action).payload)
+from tests.auctions.support import LISTING_END, START, STEP, Trade, bid, counts, last_payload, make_trade, registered
 
 
 def test_the_cap_is_the_centres_rule_and_no_article_is_claimed() -> None:
@@ -95,7 +91,7 @@ def test_several_plates_at_the_cap_are_drawn_by_lot_and_anyone_can_recompute_the
         cap.draw_cap_lottery(db, drawer, auction_id=auction_id, now=LISTING_END - timedelta(seconds=1))
     assert counts(db, auction_id) == before
     cap.draw_cap_lottery(db, drawer, auction_id=auction_id, now=AFTER)
-    drawn = _payload(db, auction_id, "auction.cap_lottery_drawn")
+    drawn = last_payload(db, auction_id, "auction.cap_lottery_drawn")
     # recomputed from the published inputs alone
     text = "|".join(
         ["ggzy-auction-cap-lottery/v1", str(auction_id), str(drawn["seed_tree_size"]), drawn["seed_root_hash"],
@@ -109,7 +105,7 @@ def test_several_plates_at_the_cap_are_drawn_by_lot_and_anyone_can_recompute_the
     with pytest.raises(errors.CapDrawNotNeeded):  # once only
         cap.draw_cap_lottery(db, drawer, auction_id=auction_id, now=AFTER)
     service.close_auction(db, trade.seller, auction_id=auction_id, now=AFTER)
-    closed = _payload(db, auction_id, "auction.closed")
+    closed = last_payload(db, auction_id, "auction.closed")
     assert (closed["outcome"], closed["plate"], closed["price_fen"]) == ("sold", drawn["winner"], CAP)
 
 
@@ -146,7 +142,7 @@ def test_the_draw_waits_for_a_checkpoint_signed_after_the_end_over_an_event_afte
     seeded = latest_checkpoint(db)
     assert seeded is not None
     cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER + timedelta(seconds=2))
-    drawn = _payload(db, trade.auction.id, "auction.cap_lottery_drawn")
+    drawn = last_payload(db, trade.auction.id, "auction.cap_lottery_drawn")
     assert (drawn["seed_tree_size"], drawn["seed_root_hash"]) == (seeded.size, seeded.root_hash.hex())
 
 
@@ -158,7 +154,7 @@ def test_a_single_plate_at_the_cap_wins_outright(db: Session) -> None:
         cap.draw_cap_lottery(db, drawer, auction_id=trade.auction.id, now=AFTER)
     assert state.phase_of(trade.auction, AFTER) is Phase.ENDED
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=AFTER)
-    closed = _payload(db, trade.auction.id, "auction.closed")
+    closed = last_payload(db, trade.auction.id, "auction.closed")
     assert (closed["outcome"], closed["plate"], closed["price_fen"]) == ("sold", plate, CAP)
     assert START < CAP
 

@@ -9,7 +9,6 @@ deposit goes back."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,6 @@ from ggzy.core.db import unit_of_work
 from ggzy.core.events import events_for
 from ggzy.core.permissions import Permission
 from ggzy.finance import refund_triggers
-from ggzy.finance.models import RefundOrderRow
 from ggzy.wiring import session_factory
 from tests.auctions.pause_support import AFTER, CAP, DURING, capped_with_plates, centre_staff, suspend
 from tests.auctions.support import (
@@ -42,8 +40,10 @@ from tests.auctions.support import (
     STEP,
     bid,
     counts,
+    last_payload,
     make_trade,
     paid_bidder,
+    refund_orders_by_entity,
     registered,
     seal_reserve_envelope,
 )
@@ -51,17 +51,6 @@ from tests.conftest import LEDGER_KEYS, TEST_NOW
 from tests.factories import event_count
 
 RELEASABLE = AFTER + service.RELEASE_GRACE  # bids sent before the end are let in first (review M1)
-
-
-def _orders(db: Session, tender_id: int) -> dict[int, list[RefundOrderRow]]:
-    found: dict[int, list[RefundOrderRow]] = {}
-    for row in refund_triggers.refund_orders_of(db, tender_id):
-        found.setdefault(row.entity_id, []).append(row)
-    return found
-
-
-def _last(db: Session, auction_id: int, action: str) -> dict:
-    return json.loads(next(e for e in reversed(events_for(db, "auction", auction_id)) if e.action == action).payload)
 
 
 def test_a_losing_plate_has_the_deposits_released_at_the_end_without_the_close_规定第二十三条(db: Session) -> None:
@@ -73,17 +62,17 @@ def test_a_losing_plate_has_the_deposits_released_at_the_end_without_the_close_�
     bid(db, trade, highest, START + 2 * STEP, during)
     ended = JUDICIAL_END + timedelta(minutes=5)
     service.release_deposits(db, first, auction_id=trade.auction.id, now=ended)  # a loser asks for what is owed
-    orders = _orders(db, trade.tender.id)
+    orders = refund_orders_by_entity(db, trade.tender.id)
     assert set(orders) == {first.entity_id, second.entity_id}  # the highest plate's waits for the result
     assert all(rows[0].due_on == china_day(JUDICIAL_END + timedelta(hours=24)) for rows in orders.values())
     assert trade.auction.losers_released_at == ended
     assert trade.auction.closed_at is None  # not closed: only the money the end decided moved
-    released = _last(db, trade.auction.id, "auction.deposits_released")
+    released = last_payload(db, trade.auction.id, "auction.deposits_released")
     assert set(released) == {"kept_plates", "deposits_due_on", "refund_source"}  # no count of the depositors
     assert released["kept_plates"] == [trade.auction.current_plate]
     assert "第二十三条" in released["refund_source"]
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=ended + timedelta(hours=2))
-    after_close = _orders(db, trade.tender.id)
+    after_close = refund_orders_by_entity(db, trade.tender.id)
     assert {entity: len(rows) for entity, rows in after_close.items()} == {first.entity_id: 1, second.entity_id: 1}
     assert trade.auction.outcome == "sold"  # the buyer's deposit kept, set against the price
 
@@ -94,16 +83,16 @@ def test_a_release_before_the_end_twice_or_by_a_stranger_is_refused_and_writes_n
     bid(db, trade, first, START, DURING)
     bid(db, trade, second, START + STEP, DURING)
     stranger = paid_bidder(db, make_trade(db))  # a bidder of another trade
-    before = (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id)))
+    before = (counts(db, trade.auction.id), event_count(db), len(refund_orders_by_entity(db, trade.tender.id)))
     with pytest.raises(errors.AuctionPhaseWrong):
         service.release_deposits(db, first, auction_id=trade.auction.id, now=DURING)
     with pytest.raises(errors.NotTheSellerNorBidder) as stranger_refused:
         service.release_deposits(db, stranger, auction_id=trade.auction.id, now=RELEASABLE)
     assert stranger_refused.value.problem()["status"] == 403
-    assert (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id))) == before
+    assert (counts(db, trade.auction.id), event_count(db), len(refund_orders_by_entity(db, trade.tender.id))) == before
     staff = centre_staff(db, trade, Permission.AUCTION_RELEASE)
     service.release_deposits(db, staff, auction_id=trade.auction.id, now=RELEASABLE)  # the centre's staff may too
-    assert set(_orders(db, trade.tender.id)) == {first.entity_id}
+    assert set(refund_orders_by_entity(db, trade.tender.id)) == {first.entity_id}
     again = (event_count(db), len(refund_triggers.refund_orders_of(db, trade.tender.id)))
     with pytest.raises(errors.DepositsAlreadyReleased) as twice:
         service.release_deposits(db, trade.seller, auction_id=trade.auction.id, now=RELEASABLE + timedelta(hours=1))
@@ -119,13 +108,13 @@ def test_the_release_waits_for_bids_on_their_way_and_no_bid_lands_after_it(db: S
     low, high = registered(db, trade, 2)
     bid(db, trade, low, START, DURING)
     bid(db, trade, high, START + STEP, DURING)
-    before = (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id)))
+    before = (counts(db, trade.auction.id), event_count(db), len(refund_orders_by_entity(db, trade.tender.id)))
     with pytest.raises(errors.ReleaseTooEarly) as early:
         service.release_deposits(
             db, low, auction_id=trade.auction.id, now=LISTING_END + service.RELEASE_GRACE - timedelta(milliseconds=1)
         )
     assert early.value.problem()["status"] == 409
-    assert (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id))) == before
+    assert (counts(db, trade.auction.id), event_count(db), len(refund_orders_by_entity(db, trade.tender.id))) == before
     assert (
         service.release_ended(db, now=LISTING_END + service.RELEASE_GRACE - timedelta(milliseconds=1)) == []
     )  # nor the beat
@@ -143,8 +132,10 @@ def test_at_a_reached_cap_every_plate_that_accepted_it_waits_for_the_draw(db: Se
     service.register_bidder(db, below, auction_id=trade.auction.id, now=DURING)
     service.release_deposits(db, below, auction_id=trade.auction.id, now=RELEASABLE)
     assert trade.auction.current_price_fen == CAP
-    assert set(_orders(db, trade.tender.id)) == {below.entity_id}  # the two at the cap wait for the lottery
-    assert len(_last(db, trade.auction.id, "auction.deposits_released")["kept_plates"]) == len(bidders)
+    assert set(refund_orders_by_entity(db, trade.tender.id)) == {
+        below.entity_id
+    }  # the two at the cap wait for the lottery
+    assert len(last_payload(db, trade.auction.id, "auction.deposits_released")["kept_plates"]) == len(bidders)
 
 
 def test_the_centre_closes_a_trade_the_seller_left_and_an_unopened_reserve_fails_it_拍卖法第五十条(
@@ -161,19 +152,19 @@ def test_the_centre_closes_a_trade_the_seller_left_and_an_unopened_reserve_fails
     due_on = RIGHTS_REFUND.due_on(working_day_calendar(db), LISTING_END)
     on_the_last_day = LISTING_END.replace(hour=3) + (due_on - china_day(LISTING_END))
     assert china_day(on_the_last_day) == due_on
-    before = (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id)))
+    before = (counts(db, trade.auction.id), event_count(db), len(refund_orders_by_entity(db, trade.tender.id)))
     with pytest.raises(errors.CloseNotYetForTheCentre) as early:
         service.close_auction(db, staff, auction_id=trade.auction.id, now=on_the_last_day)  # the seller's time
     assert early.value.problem()["due_on"] == due_on.isoformat()
     with pytest.raises(errors.ReserveNotOpened):  # the seller itself still cannot close past its own reserve
         service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=on_the_last_day)
-    assert (counts(db, trade.auction.id), event_count(db), len(_orders(db, trade.tender.id))) == before
+    assert (counts(db, trade.auction.id), event_count(db), len(refund_orders_by_entity(db, trade.tender.id))) == before
     service.close_auction(db, staff, auction_id=trade.auction.id, now=on_the_last_day + timedelta(days=1))
     assert trade.auction.status == "failed"
     assert trade.auction.outcome == "reserve_unopened"
     assert trade.auction.buyer_entity_id is None
-    assert set(_orders(db, trade.tender.id)) == {low.entity_id, high.entity_id}  # every deposit back
-    closed = _last(db, trade.auction.id, "auction.closed")
+    assert set(refund_orders_by_entity(db, trade.tender.id)) == {low.entity_id, high.entity_id}  # every deposit back
+    closed = last_payload(db, trade.auction.id, "auction.closed")
     assert closed["closed_by"] == "centre"
     assert closed["reserve_unopened"] is True
     assert closed["reserve_fen"] is None  # still sealed: never read
@@ -188,7 +179,7 @@ def test_a_bidder_cannot_close_and_the_seller_may_close_before_the_centre_may(db
         service.close_auction(db, only, auction_id=trade.auction.id, now=AFTER)
     assert event_count(db) == before
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=AFTER)
-    assert _last(db, trade.auction.id, "auction.closed")["closed_by"] == "seller"
+    assert last_payload(db, trade.auction.id, "auction.closed")["closed_by"] == "seller"
 
 
 def test_the_platform_releases_at_its_beat_every_ended_trade_and_no_other(db: Session) -> None:

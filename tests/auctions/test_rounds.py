@@ -20,9 +20,8 @@ from ggzy.core.calendar_store import working_day_calendar
 from ggzy.core.errors import InvalidInput
 from ggzy.core.events import events_for
 from ggzy.core.permissions import SYSTEM, Permission, Principal
-from ggzy.finance import refund_triggers, refunds
+from ggzy.finance import refunds
 from ggzy.finance import service as finance
-from ggzy.finance.models import RefundOrderRow
 from ggzy.finance.refund_rules import RefundGround
 from ggzy.tendering import service as tendering
 from ggzy.tendering.procedures import Method as TenderMethod
@@ -39,6 +38,7 @@ from tests.auctions.support import (
     bid,
     counts,
     make_trade,
+    refund_orders_by_entity,
     registered,
     rights_round,
     seal_reserve_envelope,
@@ -187,13 +187,6 @@ def test_only_a_court_sells_by_judicial_auction_规定第一条(db: Session) -> 
 # --- the deposits at the close (decision 0051) ------------------------------------------------------------------------
 
 
-def _orders(db: Session, tender_id: int) -> dict[int, list[RefundOrderRow]]:
-    found: dict[int, list[RefundOrderRow]] = {}
-    for row in refund_triggers.refund_orders_of(db, tender_id):
-        found.setdefault(row.entity_id, []).append(row)
-    return found
-
-
 def _closed(db: Session, trade: Trade, bidders: list[Principal], amounts: list[int], reserve_fen: int) -> None:
     assert trade.holder is not None
     sealed = seal_reserve_envelope(db, trade, reserve_fen)
@@ -210,7 +203,7 @@ def test_at_a_sale_the_others_deposits_are_ordered_back_and_the_buyers_kept(db: 
     bidders = registered(db, trade, 3)
     _closed(db, trade, bidders, [START, START + STEP, RESERVE], RESERVE)
     assert trade.auction.outcome == "sold"
-    orders = _orders(db, trade.tender.id)
+    orders = refund_orders_by_entity(db, trade.tender.id)
     buyer = bidders[2].entity_id
     assert buyer not in orders  # kept: set against the price
     assert set(orders) == {bidders[0].entity_id, bidders[1].entity_id}
@@ -231,7 +224,7 @@ def test_a_failed_trade_orders_every_deposit_back(db: Session) -> None:
     (only,) = registered(db, trade, 1)
     _closed(db, trade, [only], [START], RESERVE)  # below the reserve: 流拍 (拍卖法 第五十条)
     assert trade.auction.outcome == "below_reserve"
-    assert set(_orders(db, trade.tender.id)) == {only.entity_id}
+    assert set(refund_orders_by_entity(db, trade.tender.id)) == {only.entity_id}
 
 
 def test_a_judicial_sale_refunds_the_others_within_24_hours_规定第二十三条(db: Session) -> None:
@@ -242,7 +235,7 @@ def test_a_judicial_sale_refunds_the_others_within_24_hours_规定第二十三�
     bid(db, trade, second, START + STEP, during)
     after = JUDICIAL_END + timedelta(seconds=1)
     service.close_auction(db, trade.seller, auction_id=trade.auction.id, now=after)
-    orders = _orders(db, trade.tender.id)
+    orders = refund_orders_by_entity(db, trade.tender.id)
     assert set(orders) == {first.entity_id}
     assert orders[first.entity_id][0].due_on == china_day(JUDICIAL_END + timedelta(hours=24))
     (event,) = [e for e in events_for(db, "tender", trade.tender.id) if e.action == "deposit.refund_ordered"]

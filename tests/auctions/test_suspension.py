@@ -5,7 +5,6 @@ was left of it, to the microsecond; a late judicial resumption is a recorded vio
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,6 @@ from ggzy.auctions.models import AuctionSuspension
 from ggzy.auctions.rules import Method, Phase, SuspensionGround, TradeKind
 from ggzy.core.clock import as_utc
 from ggzy.core.errors import InvalidInput, NotFound
-from ggzy.core.events import events_for
 from ggzy.core.permissions import Permission, Principal
 from ggzy.core.violations import PeriodViolation
 from tests.auctions.pause_support import centre_staff, suspend
@@ -30,6 +28,7 @@ from tests.auctions.support import (
     Trade,
     bid,
     counts,
+    last_payload,
     make_trade,
     paid_bidder,
     registered,
@@ -39,10 +38,6 @@ from tests.factories import principal
 
 DURING = LISTING_START + timedelta(days=1)
 MS = timedelta(milliseconds=1)
-
-
-def _last_payload(db: Session, auction_id: int, action: str) -> dict:
-    return json.loads(next(e for e in reversed(events_for(db, "auction", auction_id)) if e.action == action).payload)
 
 
 def test_bids_during_a_suspension_are_refused_with_the_reason_and_since_when_and_leave_nothing(db: Session) -> None:
@@ -74,7 +69,7 @@ def test_the_suspension_records_its_ground_source_reason_and_the_time_left(db: S
     row = suspend(db, trade, centre_staff(db, trade), at)
     assert isinstance(row, AuctionSuspension)
     assert row.bidding_left_ms == (LISTING_END - at) // MS
-    payload = _last_payload(db, trade.auction.id, "auction.suspended")
+    payload = last_payload(db, trade.auction.id, "auction.suspended")
     assert payload["ground"] == SuspensionGround.SYSTEM_FAILURE.value
     assert "宁波市公共资源交易管理条例 第二十五条" in payload["source"]
     assert payload["reason"] == "电子交易系统故障"
@@ -92,7 +87,7 @@ def test_resumption_gives_back_the_time_left_of_the_listing_to_the_millisecond(d
     assert as_utc(trade.auction.closes_at) - resumed_at == left
     assert as_utc(trade.auction.closes_at) == LISTING_END + timedelta(hours=3, milliseconds=7) - 123 * MS
     assert state.phase_of(trade.auction, resumed_at) is Phase.BIDDING
-    payload = _last_payload(db, trade.auction.id, "auction.resumed")
+    payload = last_payload(db, trade.auction.id, "auction.resumed")
     assert payload["suspended_at"] == suspended_at.isoformat(timespec="microseconds")
     assert payload["resumed_at"] == resumed_at.isoformat(timespec="microseconds")
     assert payload["after"]["closes_at"] == (resumed_at + left).isoformat(timespec="microseconds")
@@ -139,11 +134,11 @@ def test_a_suspension_in_the_bidding_says_nothing_of_how_many_plates_asked_for_t
     assert (row.until_start_ms, row.bidding_left_ms, row.timed_left_ms) == (
         None, (LISTING_END - DURING - timedelta(hours=1)) // MS, None,
     )  # fmt: skip
-    payload = _last_payload(db, trade.auction.id, "auction.suspended")
+    payload = last_payload(db, trade.auction.id, "auction.suspended")
     assert payload["timed_left_ms"] is None
     resumed_at = DURING + timedelta(hours=3)
     suspension.resume_auction(db, staff, auction_id=trade.auction.id, now=resumed_at)
-    resumed = _last_payload(db, trade.auction.id, "auction.resumed")
+    resumed = last_payload(db, trade.auction.id, "auction.resumed")
     assert resumed["timed_left_ms"] is None
     assert resumed["after"]["timed_closes_at"] is None
     closes = as_utc(trade.auction.closes_at)
@@ -237,7 +232,7 @@ def test_a_judicial_sale_resumed_after_five_days_is_a_recorded_violation_not_a_l
     assert violation.period_key == "auction.judicial_resumption"
     assert violation.article == "最高人民法院关于人民法院网络司法拍卖若干问题的规定 第二十八条"
     assert violation.days_late == 1
-    assert _last_payload(db, auction_id, "auction.resumed")["violation"]["days_late"] == 1
+    assert last_payload(db, auction_id, "auction.resumed")["violation"]["days_late"] == 1
     assert state.phase_of(trade.auction, late) is Phase.BIDDING  # resumed all the same
 
 
