@@ -196,3 +196,23 @@ def test_a_stream_whose_client_cannot_be_read_ends_and_leaves_no_watcher(fresh_e
 
     run_async(scenario())
     assert hub.watchers == 0
+
+
+def test_on_postgresql_an_idle_hub_lets_its_listen_connection_go(fresh_engine: Engine) -> None:
+    """With no watcher left the LISTEN thread ends (within its 5-second look) and closes its connection: an idle hub
+    holds none, and a database dropped after its last watcher is not called again and again."""
+    _postgresql_url(fresh_engine)
+    hub = LiveHub(session_factory(fresh_engine), poll=60)
+
+    async def scenario() -> threading.Thread:
+        watcher = await hub.subscribe(1)
+        listener = hub._listener
+        assert listener is not None
+        assert listener.is_alive()
+        hub.unsubscribe(watcher)
+        return listener
+
+    listener = run_async(scenario())
+    listener.join(timeout=15)
+    assert not listener.is_alive()
+    assert hub._listener is None

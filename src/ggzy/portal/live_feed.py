@@ -212,7 +212,7 @@ class LiveHub:
                     # The head is read before the watcher reads its history: every event is in one or the other.
                     self._cursor = await asyncio.to_thread(self._read_head)
                     self._task = loop.create_task(self._run(), name="ggzy-live-hub")
-                    self._listen_to_other_processes()
+                self._listen_to_other_processes()  # (again if its thread ended, its last watcher gone meanwhile)
         except BaseException:  # the client left (cancelled) or the database failed: no watcher left behind
             self.unsubscribe(watcher)
             raise
@@ -242,18 +242,26 @@ class LiveHub:
         self._listener.start()
 
     def _listen(self, conninfo: str) -> None:
+        """LISTEN while the hub has watchers; with none left (looked at every 5 s) the thread ends and its connection
+        closes — the next first watcher starts another (an idle hub holds no connection, and a database gone with
+        its last watcher is not called again and again)."""
         import psycopg
 
-        while True:
-            try:
-                with psycopg.connect(conninfo, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    while True:
-                        for _ in connection.notifies(timeout=5.0):
-                            self.wake()
-            except Exception:
-                logger.exception("the live hall lost its LISTEN connection; polling until it is back")
-                threading.Event().wait(5.0)
+        try:
+            while self._watchers:
+                try:
+                    with psycopg.connect(conninfo, autocommit=True) as connection:
+                        connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                        while self._watchers:
+                            for _ in connection.notifies(timeout=5.0):
+                                self.wake()
+                except Exception:
+                    if not self._watchers:
+                        return
+                    logger.exception("the live hall lost its LISTEN connection; polling until it is back")
+                    threading.Event().wait(5.0)
+        finally:
+            self._listener = None
 
     def _read_head(self) -> int:
         with unit_of_work(self._factory, read_only=True) as db:
