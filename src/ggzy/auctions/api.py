@@ -294,7 +294,9 @@ def close(auction_id: Id, db: DB, actor: Closer, now: Now) -> AuctionOut:
     response_model=AuctionOut,
     summary="Once the bidding has ended, the deposits it decided ordered back without waiting for the close "
     "(网络司法拍卖规定 第23条: counted from the end): every plate's but the highest's (decision 0053)",
-    responses=problem_responses(errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, *PHASE),
+    responses=problem_responses(
+        errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, errors.ReleaseTooEarly, *PHASE
+    ),
 )
 def release_deposits(auction_id: Id, db: DB, actor: Releaser, now: Now) -> AuctionOut:
     return auction_out(service.release_deposits(db, actor, auction_id=auction_id, now=now), now)

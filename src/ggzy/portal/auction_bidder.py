@@ -162,7 +162,11 @@ def place_bid(
     "/workspace/bidder/auctions/{auction_id}/deposits/release",
     summary="A plate of the trade, once the bidding has ended: the deposits it decided ordered back (decision 0053)",
     responses=problem_responses(
-        NotFound, errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, errors.AuctionPhaseWrong
+        NotFound,
+        errors.NotTheSellerNorBidder,
+        errors.DepositsAlreadyReleased,
+        errors.ReleaseTooEarly,
+        errors.AuctionPhaseWrong,
     ),
 )
 def release(auction_id: Id, request: Request, actor: AuctionBidder, _: CsrfChecked, db: DB, now: Now) -> Response:

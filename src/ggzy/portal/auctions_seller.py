@@ -159,7 +159,11 @@ def close(auction_id: Id, request: Request, actor: Seller, _: CsrfChecked, db: D
     "/workspace/auctions/{auction_id}/deposits/release",
     summary="Once the bidding has ended, order back the deposits it decided, without waiting for the close (0053)",
     responses=problem_responses(
-        NotFound, errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, errors.AuctionPhaseWrong
+        NotFound,
+        errors.NotTheSellerNorBidder,
+        errors.DepositsAlreadyReleased,
+        errors.ReleaseTooEarly,
+        errors.AuctionPhaseWrong,
     ),
 )
 def release(auction_id: Id, request: Request, actor: Seller, _: CsrfChecked, db: DB, now: Now) -> Response:

@@ -166,7 +166,9 @@ def draw(auction_id: Id, request: Request, actor: Drawer, _: CsrfChecked, db: DB
 @router.post(
     "/workspace/centre/auctions/{auction_id}/deposits-release",
     summary="Order back the deposits the end of the bidding decided (decision 0053)",
-    responses=problem_responses(*STEP_PROBLEMS, errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased),
+    responses=problem_responses(
+        *STEP_PROBLEMS, errors.NotTheSellerNorBidder, errors.DepositsAlreadyReleased, errors.ReleaseTooEarly
+    ),
 )
 def release(auction_id: Id, request: Request, actor: Releaser, _: CsrfChecked, db: DB, now: Now) -> Response:
     def act() -> object:
