@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
@@ -216,3 +217,92 @@ def test_on_postgresql_an_idle_hub_lets_its_listen_connection_go(fresh_engine: E
     listener.join(timeout=15)
     assert not listener.is_alive()
     assert hub._listener is None
+
+
+def test_the_hub_writes_to_a_waiting_stream_at_once_and_a_full_socket_queues_the_rest_in_order(
+    fresh_engine: Engine,
+) -> None:
+    """A caught-up stream is written to by the hub itself (no task woken per watcher); a write the socket cannot
+    take at once (the server's flow control makes ``send`` wait) is finished by the stream's task, and the events
+    that come meanwhile follow it in order, each once."""
+    hub = LiveHub(session_factory(fresh_engine), poll=60)
+    sent: list[bytes] = []
+    writable = asyncio.Event()
+    writable.set()
+    gone = asyncio.Event()
+
+    async def send(message: dict) -> None:  # as uvicorn's: waits while the transport is paused, then writes
+        if not writable.is_set():
+            await writable.wait()
+        if message["type"] == "http.response.body":
+            sent.append(message["body"])
+
+    async def receive() -> dict:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    def event(index: int) -> HallEvent:
+        return HallEvent(index, index, 7, "auction.bid_placed", TEST_NOW, {}, "auction")
+
+    async def scenario() -> None:
+        stream = _stream(hub, history=[_item(1, 7)], clock_each=False)
+        running = asyncio.create_task(stream({"type": "http"}, receive, send))
+        while hub.watchers == 0 or len(sent) < 2:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the stream waits
+        hub.deliver([event(2)])
+        assert sent[-1] == b"id: 2\n\n"  # written by the hub, before any task ran
+        writable.clear()  # the client stops reading
+        hub.deliver([event(3)])
+        hub.deliver([event(4), event(3), event(5)])
+        await asyncio.sleep(0.05)
+        assert sent[-1] == b"id: 2\n\n"  # nothing written past the full socket
+        writable.set()
+        await asyncio.sleep(0.05)
+        assert sent[2:] == [b"id: 2\n\n", b"id: 3\n\n", b"id: 4\n\n", b"id: 5\n\n"]
+        hub.deliver([event(6)])
+        assert sent[-1] == b"id: 6\n\n"  # caught up again: written at once
+        hub.beat()
+        assert sent[-1] == f"event: clock\ndata: {TEST_NOW.isoformat()}\n\n".encode()
+        gone.set()
+        await asyncio.wait_for(running, timeout=5)
+
+    run_async(scenario())
+    assert hub.watchers == 0
+
+
+def test_a_write_that_fails_ends_that_stream_only(fresh_engine: Engine) -> None:
+    hub = LiveHub(session_factory(fresh_engine), poll=60)
+    written: list[bytes] = []
+
+    def sender(broken: bool) -> object:
+        async def send(message: dict) -> None:
+            if broken and b"id: 2" in message.get("body", b""):
+                raise OSError("the socket is gone")
+            if message["type"] == "http.response.body":
+                written.append(message["body"])
+
+        return send
+
+    async def receive() -> dict:
+        await asyncio.Event().wait()  # the client never says it left
+        return {"type": "http.disconnect"}
+
+    async def scenario() -> None:
+        broken = asyncio.create_task(
+            _stream(hub, history=[], clock_each=False)({"type": "http"}, receive, sender(True))
+        )
+        fine = asyncio.create_task(_stream(hub, history=[], clock_each=False)({"type": "http"}, receive, sender(False)))
+        while hub.watchers < 2 or len(written) < 2:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)
+        hub.deliver([HallEvent(2, 2, 7, "auction.bid_placed", TEST_NOW, {}, "auction")])
+        await asyncio.wait_for(broken, timeout=5)  # ended
+        assert hub.watchers == 1
+        assert written[-1] == b"id: 2\n\n"  # the other stream had it
+        fine.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fine
+
+    run_async(scenario())
+    assert hub.watchers == 0

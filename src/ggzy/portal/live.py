@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -45,6 +47,8 @@ AfterIndex = Annotated[
     int, Query(ge=-1, le=BIGINT_MAX, description="The last ledger index already shown; -1 for the start")
 ]
 LastEventId = Annotated[Ascii | None, Header(description="Sent by a reconnecting EventSource")]
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 
@@ -209,9 +213,11 @@ class HallStream(Response):
     and de-duplicates the two, so a line committed while catching up is sent exactly once. ``clock_each``: the
     server's time before every live event too (an auction's countdown is resynchronised with each bid).
 
-    Lean on purpose, as a thousand of these run at once (bench/auction.py): a live event costs each watcher one
-    queue hand-off and one write of a frame made once for all; the keep-alive is the hub's one beat, not a timer per
-    watcher, and a disconnect is one idle wait on ``receive`` that ends the queue."""
+    Lean on purpose, as a thousand of these run at once (bench/auction.py). Once caught up, the stream's task only
+    waits: the hub writes each event to its socket at once (:meth:`_write`, a frame rendered once for all), and only
+    a write the socket cannot take at once (the client reads slowly) is finished by the task, which then takes the
+    events queued meanwhile in order. The keep-alive is the hub's one beat, not a timer per watcher, and a disconnect
+    is one idle wait on ``receive`` that ends the queue."""
 
     media_type = "text/event-stream"
 
@@ -231,33 +237,101 @@ class HallStream(Response):
         self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no"})  # (Response.__init__ would set one)
         self.hub, self.topic, self.after, self.language = hub, topic, after, language
         self.now, self.history, self.render_frame, self.clock_each = now, history, render, clock_each
+        self.sent = after  # the index of the last event written
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hub, language = self.hub, self.language
+        hub = self.hub
         watcher = await hub.subscribe(self.topic[1], self.topic[0])
         gone = asyncio.create_task(_until_disconnected(receive, hub, watcher))
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
             await send(_body(f"retry: {RETRY_MS}\n".encode() + _clock(self.now)))
-            sent = self.after
             for item in await asyncio.to_thread(self.history, self.after):
-                await send(_body(hub.frame(item, language, self.render_frame)))
-                sent = item.index
+                await send(_body(hub.frame(item, self.language, self.render_frame)))
+                self.sent = item.index
+            self._send, self._context, self._watcher = send, contextvars.copy_context(), watcher
             queue = watcher.queue
             while True:
+                if queue.empty():
+                    watcher.write = self._write  # nothing left behind: the hub may write at once
                 latest = await queue.get()
+                watcher.write = None
                 if latest is None:  # too far behind, or gone: end; a browser reconnects with Last-Event-ID
                     return
-                if isinstance(latest, Beat):
-                    await send(_body(_clock(self.now)))  # keeps proxies open; resyncs the countdown
-                elif latest.index > sent:
-                    frame = hub.frame(latest, language, self.render_frame)
-                    # the clock read as this watcher is written to: one that lags is not given an old time
-                    await send(_body(_clock(self.now) + frame if self.clock_each else frame))
-                    sent = latest.index
+                if isinstance(latest, HallEvent | Beat):
+                    chunk = self._chunk(latest)
+                    if chunk is not None:
+                        await send(_body(chunk))
+                else:
+                    await latest  # the rest of a write the socket could not take at once
         finally:
+            watcher.write = None
             gone.cancel()
             hub.unsubscribe(watcher)
+
+    def _chunk(self, item: HallEvent | Beat) -> bytes | None:
+        """What ``item`` sends: the clock for a beat; an event's frame once (None if already sent). The clock is
+        read as this watcher is written to: one that lags is not given an old time."""
+        if isinstance(item, Beat):
+            return _clock(self.now)  # keeps proxies open; resyncs the countdown
+        if item.index <= self.sent:
+            return None
+        self.sent = item.index
+        frame = self.hub.frame(item, self.language, self.render_frame)
+        return _clock(self.now) + frame if self.clock_each else frame
+
+    def _write(self, item: HallEvent | Beat) -> None:
+        """The hub's write of ``item`` while the stream waits: run the ASGI ``send`` at once, in the stream's own
+        context, up to its end — or, when the socket is full (the server's flow control makes ``send`` wait), up
+        to that wait: the rest goes to the queue for the stream's task, and later items queue behind it."""
+        watcher = self._watcher
+        try:
+            chunk = self._chunk(item)
+            if chunk is None:
+                return
+            rest = self._context.run(_started, self._send(_body(chunk)))
+        except Exception:  # a write that fails ends this stream only (the browser reconnects and catches up)
+            logger.debug("a live stream's write failed; ending it", exc_info=True)
+            watcher.write = None
+            self.hub.unsubscribe(watcher)
+            watcher.queue.put_nowait(None)
+            return
+        if rest is not None:
+            watcher.write = None
+            watcher.queue.put_nowait(rest)
+
+
+def _started(write: Awaitable[None]) -> Awaitable[None] | None:
+    """Run ``write`` (an ASGI send: a coroutine) up to its first wait: None if it ended without one (a socket that
+    takes the bytes: the usual case), else an awaitable of the rest."""
+    if not isinstance(write, Coroutine):  # another kind of awaitable: awaited whole, by the stream's task
+        return write
+    coroutine = write
+    try:
+        waiting = coroutine.send(None)
+    except StopIteration:
+        return None
+    return _rest(coroutine, waiting)
+
+
+async def _rest(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Go on with a coroutine stopped at ``waiting`` (what it yielded: an asyncio future, or None for a bare yield),
+    as a task would: wait for it, then resume the coroutine — with the error, if waiting failed. (A future yielded
+    to a task says so by ``_asyncio_future_blocking``, which the task clears before it waits: so here.)"""
+    while True:
+        error: BaseException | None = None
+        try:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                waiting._asyncio_future_blocking = False
+                await waiting
+        except BaseException as failure:  # (cancelled too: the coroutine gets to clean up)
+            error = failure
+        try:
+            waiting = coroutine.send(None) if error is None else coroutine.throw(error)
+        except StopIteration:
+            return
 
 
 def _body(chunk: bytes) -> Message:
@@ -271,6 +345,7 @@ async def _until_disconnected(receive: Receive, hub: LiveHub, watcher: Watcher) 
         while (await receive())["type"] != "http.disconnect":
             pass
     finally:
+        watcher.write = None
         hub.unsubscribe(watcher)
         with contextlib.suppress(asyncio.QueueFull):  # full: it ends with the hub's None already
             watcher.queue.put_nowait(None)

@@ -7,9 +7,9 @@ without gaps, so a watcher that resumes after index N (``Last-Event-ID``) can ne
 nor see one twice.
 
 Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop for every hall of both kinds
-(reading the ledger head, then the new hall events past its cursor) and hands each new event to the queues of the
-watchers of its subject (a tender or an auction). A commit in this
-process wakes the loop at once (an ``after_commit`` listener that ``ggzy.wiring`` installs on every session factory);
+(reading the ledger head, then the new hall events past its cursor) and hands each new event to the watchers of
+its subject (a tender or an auction): written at once to the socket of each watcher that waits for it, queued for
+one whose last write is still under way (a client reading slowly). A commit in this process wakes the loop at once (an ``after_commit`` listener that ``ggzy.wiring`` installs on every session factory);
 on PostgreSQL a commit that numbers events also sends ``NOTIFY ggzy_ledger``, which wakes the hubs of the other
 processes (a second worker, the CLI) at once too; on SQLite they see it at the next poll. A watcher that falls too far
 behind is dropped: its browser reconnects with its ``Last-Event-ID`` and catches up from the database, losing nothing.
@@ -30,7 +30,7 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -146,13 +146,18 @@ class Beat:
 BEAT = Beat()
 
 
+Item = HallEvent | Beat
+
+
 @dataclass(eq=False)
 class Watcher:
-    """One watcher's queue of the events of its hall; ``None`` in the queue means: dropped (or gone), end the stream;
-    :data:`BEAT`: the keep-alive."""
+    """One watcher: the events of its hall reach it through ``write`` while it has one (its stream waits for nothing
+    else: the hub writes to it at once), else through ``queue``. In the queue, ``None`` means: dropped (or gone), end
+    the stream; :data:`BEAT`: the keep-alive; an awaitable: a write to finish before the next."""
 
     topic: Topic
-    queue: asyncio.Queue[HallEvent | Beat | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT + 1))
+    queue: asyncio.Queue[Item | Awaitable[None] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT + 1))
+    write: Callable[[Item], None] | None = None
 
 
 _hubs: weakref.WeakSet[LiveHub] = weakref.WeakSet()
@@ -298,15 +303,20 @@ class LiveHub:
     def beat(self) -> None:
         """The keep-alive to every watcher (one not reading its queue is not waited for: it is dropped later)."""
         for group in list(self._watchers.values()):
-            for watcher in group:
-                if watcher.queue.qsize() < QUEUE_LIMIT:
+            for watcher in list(group):
+                if watcher.write is not None:
+                    watcher.write(BEAT)
+                elif watcher.queue.qsize() < QUEUE_LIMIT:
                     watcher.queue.put_nowait(BEAT)
 
     def deliver(self, items: list[HallEvent]) -> None:
-        """Hand each event to its hall's watchers; one too far behind is dropped (``None``) to catch up later."""
+        """Hand each event to its hall's watchers: written at once to a watcher waiting for it, else queued; one too
+        far behind is dropped (``None``) to catch up later."""
         for item in items:
             for watcher in list(self._watchers.get(item.topic, ())):
-                if watcher.queue.qsize() >= QUEUE_LIMIT:
+                if watcher.write is not None:
+                    watcher.write(item)
+                elif watcher.queue.qsize() >= QUEUE_LIMIT:
                     self.unsubscribe(watcher)
                     with contextlib.suppress(asyncio.QueueFull):  # full: it ends with a None already
                         watcher.queue.put_nowait(None)
