@@ -6,9 +6,10 @@ factories, as bench/refunds.py does): a published listing (挂牌) of a land use
 project of trade type 其他, N bidders each with its deposit paid, registered for a plate and logged in (a bearer
 token). The server's clock is shifted so that the listing is in its bidding phase (挂牌期) while the bench runs.
 
-Then uvicorn serves ``create_app`` (through :func:`shifted_app`, one worker, or ``--workers N``: each its own hub,
-woken by PostgreSQL's NOTIFY at another worker's commit) on a free loopback port. W SSE clients
-(plain asyncio sockets, cheap) watch ``/auctions/{id}/events``; once all have their first message, C bidding loops
+Then uvicorn serves ``serve_app`` as ``ggzy serve`` does (through :func:`shifted_app`, one worker, or ``--workers
+N``: each its own hub, woken by PostgreSQL's NOTIFY at another worker's commit) on a free loopback port. W SSE clients
+(bare asyncio protocols, cheap: no task per watcher) watch ``/auctions/{id}/events``; once all have their first
+message, C bidding loops
 (``--concurrency``, each on its own keep-alive connection, each bid by the next of the N bidders' tokens) POST to
 ``/api/v1/auctions/{id}/bids`` at the lowest acceptable amount they know (a refusal ``auction_bid_too_low`` tells
 them the new minimum: "as fast as the rules allow") for D seconds. Measured: accepted bids per second; for each
@@ -63,13 +64,9 @@ class ShiftedClock:
 
 def shifted_app() -> Any:
     """The app as ``ggzy serve`` makes it (settings from the environment), its clock moved (uvicorn ``--factory``)."""
-    import sys as _s
+    from ggzy.app import serve_app
 
-    from ggzy.app import create_app
-
-    _s.setswitchinterval(float(os.environ.get("SWI", "0.005")))
-
-    return create_app(clock=ShiftedClock(datetime.fromisoformat(os.environ[DURING_OFFSET_ENV])))
+    return serve_app(clock=ShiftedClock(datetime.fromisoformat(os.environ[DURING_OFFSET_ENV])))
 
 
 def _free_port() -> int:
@@ -119,35 +116,42 @@ class Watchers:
         self.all_connected = asyncio.Event()
         self.arrivals: dict[int, list[float]] = {}  # sequence → arrival times (one per watcher)
         self.reordered = 0
-        self.stop = asyncio.Event()
 
-    async def watch(self, port: int, path: str) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
-        await writer.drain()
-        last, tail, first = 0, b"", True
-        try:
-            while not self.stop.is_set():
-                chunk = await reader.read(1 << 16)
-                if not chunk:
-                    return
-                now = time.perf_counter()
-                if first:
-                    first = False
-                    self.connected += 1
-                    if self.connected == self.count:
-                        self.all_connected.set()
-                data = tail + chunk
-                cut = data.rfind(b"\n\n")  # whole messages only; the rest waits for the next chunk
-                whole, tail = (data[: cut + 2], data[cut + 2 :]) if cut >= 0 else (b"", data)
-                for found in SEQUENCE.finditer(whole):
-                    sequence = int(found.group(1))
-                    if sequence <= last:
-                        self.reordered += 1
-                    last = max(last, sequence)
-                    self.arrivals.setdefault(sequence, []).append(now)
-        finally:
-            writer.close()
+    async def watch(self, port: int, path: str) -> asyncio.Transport:
+        """One watcher: a bare protocol (no task, no stream reader: its bytes are read as the socket has them), so
+        that the client's own work, on the same cores as the server's, stays small."""
+        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode()
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_connection(lambda: _Watch(self, request), "127.0.0.1", port)
+        return transport
+
+
+class _Watch(asyncio.Protocol):
+    def __init__(self, watchers: Watchers, request: bytes) -> None:
+        self.watchers, self.request = watchers, request
+        self.last, self.tail, self.first = 0, b"", True
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(self.request)
+
+    def data_received(self, chunk: bytes) -> None:
+        now = time.perf_counter()
+        watchers = self.watchers
+        if self.first:
+            self.first = False
+            watchers.connected += 1
+            if watchers.connected == watchers.count:
+                watchers.all_connected.set()
+        data = self.tail + chunk
+        cut = data.rfind(b"\n\n")  # whole messages only; the rest waits for the next chunk
+        whole, self.tail = (data[: cut + 2], data[cut + 2 :]) if cut >= 0 else (b"", data)
+        for found in SEQUENCE.finditer(whole):
+            sequence = int(found.group(1))
+            if sequence <= self.last:
+                watchers.reordered += 1
+            self.last = max(self.last, sequence)
+            watchers.arrivals.setdefault(sequence, []).append(now)
 
 
 async def _bid_loop(
@@ -185,7 +189,7 @@ async def _run(port: int, auction_id: int, tokens: list[str], args: argparse.Nam
     watchers = Watchers(args.watchers)
     path = f"/auctions/{auction_id}/events"
     started = time.perf_counter()
-    tasks = [asyncio.create_task(watchers.watch(port, path)) for _ in range(args.watchers)]
+    transports = await asyncio.gather(*(watchers.watch(port, path) for _ in range(args.watchers)))
     await asyncio.wait_for(watchers.all_connected.wait(), timeout=180)
     connect_s = time.perf_counter() - started
     await asyncio.sleep(1.0)
@@ -206,10 +210,8 @@ async def _run(port: int, auction_id: int, tokens: list[str], args: argparse.Nam
         if all(len(watchers.arrivals.get(sequence, ())) >= args.watchers for sequence in state["sent"]):
             break
         await asyncio.sleep(0.2)
-    watchers.stop.set()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for transport in transports:
+        transport.close()
     delivered = {
         sequence: sent
         for sequence, sent in state["sent"].items()

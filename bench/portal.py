@@ -13,7 +13,7 @@ and recreated afterwards from its own definition (``pg_get_indexdef``). The copi
 (copying events would break the ledger's chain), so their project pages list the documents without a proof link;
 the template project, made through the services, has them and is in the mix.
 
-Load: uvicorn serves ``ggzy.app:create_app`` with 2 workers (as ``bench/submit.py`` starts it); client processes
+Load: uvicorn serves ``ggzy.app:serve_app`` with 2 workers (as ``bench/submit.py`` starts it); client processes
 (2 by default), each with threads on their own keep-alive HTTP/1.1 connections (``http.client``; --concurrency in
 all, 16 by default), request in turn ``/notices`` (first page), a later keyset page (``after`` = the cursor of page
 50), a search for a common and a rarer word, filters by trade type and by region, the template's project page, and
@@ -251,7 +251,7 @@ def _measure(url: str, data_dir: Path, args: argparse.Namespace, paths: list[Mix
         "GGZY_PORTAL_PAGE_CACHE": "false" if args.no_page_cache else "true",
         "PYTHONPATH": server_python_path(),
     }
-    command = [sys.executable, "-m", "uvicorn", "ggzy.app:create_app", "--factory", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "uvicorn", "ggzy.app:serve_app", "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"]
     server = subprocess.Popen(command, cwd=data_dir, env=environment)
     try:

@@ -7,7 +7,7 @@ centres, an INTL CA, owner and agent, an accepted project, three custodians, a t
 registers each entity and opens its session through ``login.open_session``; the bearer tokens are kept), each
 registered for the tender and holding a sealed 1 MB envelope (random content) made offline with ``seal_bid``.
 
-Then uvicorn serves ``ggzy.app:create_app`` (``--factory``, 2 workers by default) on a free loopback port with
+Then uvicorn serves ``ggzy.app:serve_app`` (``--factory``, 2 workers by default) on a free loopback port with
 ``GGZY_DATABASE_URL``, ``GGZY_DATA_DIR`` and ``GGZY_LEDGER_BACKGROUND=true`` (the background beat integrates and
 checkpoints the ledger; requests do not), as ``ggzy serve`` runs it, and a pool of client threads (32 by default),
 each on its own keep-alive HTTP/1.1 connection (``http.client``: the client shares the 2 cores, so it must be cheap;
@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=32, help="concurrent client connections")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--mb", type=float, default=1, help="plaintext size of each bid, MiB")
-    parser.add_argument("--app", default="ggzy.app:create_app", help="the app factory, as an import string")
+    parser.add_argument("--app", default="ggzy.app:serve_app", help="the app factory, as an import string")
     parser.add_argument(
         "--floor", choices=["raw", "fastapi"], help="serve bench/_floor.py's app instead: the cost of the upload alone"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -74,3 +76,22 @@ def test_malformed_json_is_a_clear_problem(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["code"] == "validation_failed"
+
+
+def test_an_auctions_path_is_matched_by_its_own_route_only_and_first(app: FastAPI) -> None:
+    """The auctions API is matched before every other router (a rush's bids: bench/auction.py); that is safe only
+    while no other route matches any of its paths, which this proves for every auctions operation."""
+    from starlette.routing import Match
+
+    from ggzy.auctions.api import router as auctions_router
+
+    top = app.router.routes
+    operations = [(route.path, method) for route in auctions_router.routes for method in route.methods]  # type: ignore[attr-defined]
+    assert len(operations) > 10
+    for path, method in operations:
+        concrete = re.sub(r"\{[^}]+\}", "7", f"/api/v1{path}")
+        scope = {"type": "http", "method": method, "path": concrete, "root_path": "", "headers": []}
+        full = [index for index, route in enumerate(top) if route.matches(scope)[0] == Match.FULL]
+        assert len(full) == 1, (method, concrete)
+        matched = top[full[0]]
+        assert not any(type(route) is type(matched) for route in top[: full[0]]), "a router is matched before it"

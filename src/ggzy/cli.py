@@ -347,7 +347,7 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"ggzy on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)")
     uvicorn.run(
-        "ggzy.app:create_app",
+        "ggzy.app:serve_app",
         factory=True,
         host=bind_host,
         port=bind_port,
