@@ -6,13 +6,14 @@ in ledger-index order. The ledger index is the SSE ``id``: indexes are given at 
 without gaps, so a watcher that resumes after index N (``Last-Event-ID``) can never miss a line that committed late
 nor see one twice.
 
-Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop for every hall of both kinds
-(reading the ledger head, then the new hall events past its cursor) and hands each new event to the watchers of
-its subject (a tender or an auction): written at once to the socket of each watcher that waits for it, queued for
-one whose last write is still under way (a client reading slowly). A commit in this process wakes the loop at once
-(an ``after_commit`` listener that ``ggzy.wiring`` installs on every session factory); on PostgreSQL a commit that
-numbers events also sends ``NOTIFY ggzy_ledger``, which wakes the hubs of the other processes (a second worker, the
-CLI) at once too; on SQLite they see it at the next poll. A watcher that falls too far behind is dropped: its browser reconnects with its ``Last-Event-ID`` and catches up from the database, losing nothing.
+Cheap for a thousand watchers: one :class:`LiveHub` per process runs ONE poll loop for every hall of both kinds (reading
+the ledger head, then the new hall events past its cursor) and hands each new event to the watchers of its subject (a
+tender or an auction): written at once to the socket of each watcher that waits for it, queued for one whose last write
+is still under way (a client reading slowly). A commit in this process wakes the loop at once (an ``after_commit``
+listener that ``ggzy.wiring`` installs on every session factory); on PostgreSQL a commit that numbers events also sends
+``NOTIFY ggzy_ledger``, which wakes the hubs of the other processes (a second worker, the CLI) at once too; on SQLite
+they see it at the next poll. A watcher that falls too far behind is dropped: its browser reconnects with its
+``Last-Event-ID`` and catches up from the database, losing nothing.
 
 Before the bid deadline there is nothing to show: the tender's opening events only exist after it, and the sealed
 events (registrations, bids) are never read here — they are undisclosed, as in the public ledger (招标投标法 第22条).
