@@ -476,6 +476,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/workspace/auctions/{auction_id}/publish"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/auctions/{auction_id}/close"): frozenset({R.OWNER, R.AGENT}),
     ("POST", "/workspace/auctions/{auction_id}/deposits/release"): frozenset({R.OWNER, R.AGENT}),  # 0053
+    # a court suspends and resumes its own judicial sale (网络司法拍卖规定 第二十八条): the owner's role only
+    ("POST", "/workspace/auctions/{auction_id}/suspension"): frozenset({R.CENTRE_STAFF, R.OWNER}),
+    ("POST", "/workspace/auctions/{auction_id}/resumption"): frozenset({R.CENTRE_STAFF, R.OWNER}),
     # the centre staff's pages of rights trades (decisions 0052, 0053): the rows are the staff's own centres' only
     ("GET", "/workspace/centre/auctions"): frozenset({R.CENTRE_STAFF, R.OWNER}),
     ("GET", "/workspace/centre/auctions/{auction_id}"): frozenset({R.CENTRE_STAFF, R.OWNER}),

@@ -1,4 +1,5 @@
-"""A centre's staff suspend a rights trade from their pages and resume it, on a 390-px phone (decision 0052)."""
+"""A centre's staff suspend a rights trade from their pages and resume it, and a court its judicial sale from its own,
+on a 390-px phone (decision 0052)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from ggzy.auctions.rules import Method, TradeKind
 from ggzy.core.db import unit_of_work
 from ggzy.core.permissions import Role
-from tests.auctions.support import LISTING_START, make_trade
+from tests.auctions.support import JUDICIAL_START, LISTING_START, make_trade
 from tests.browser.conftest import Site, check_fits_the_phone, log_in
 from tests.factories import user_with_role
 
@@ -58,5 +60,37 @@ def test_the_staff_suspend_and_resume_a_trade_from_the_page_on_a_phone(phone: An
         expect(phone.locator("#phase")).to_have_text("挂牌期")
         expect(phone.locator("#suspension-rows")).not_to_contain_text("尚未恢复")
         check_fits_the_phone(phone, "centre-auction-resumed-phone")
+    finally:
+        site.clock.set(before)
+
+
+def test_a_court_suspends_and_resumes_its_judicial_sale_from_its_page_on_a_phone(phone: Any, site: Site) -> None:
+    """网络司法拍卖规定 第二十八条: the court stops its own sale itself, from its trade's page."""
+    with unit_of_work(site.factory) as db:
+        trade = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
+        auction_id, court_user_id = trade.auction.id, trade.holder_user.id
+    before = site.clock.now()
+    site.clock.set(JUDICIAL_START + timedelta(hours=2))  # the 24 hours of bidding are under way
+    try:
+        log_in(phone, site, court_user_id)
+        phone.goto(f"{site.url}/workspace/auctions/{auction_id}")
+        phone.locator("#ground").select_option("court_order")
+        phone.locator("#reason").fill("案外人提出异议，裁定中止拍卖")
+        questions: list[str] = []
+        _asked(phone, questions)
+        phone.locator("#suspend-form button[type=submit]").click()
+        expect(phone.locator(".flash-done")).to_contain_text("交易已中止")
+        assert questions[0].startswith("确认中止交易？")  # asked first
+        expect(phone.locator("#resume")).to_be_visible()
+        expect(phone.locator("#suspend-form")).to_have_count(0)
+        check_fits_the_phone(phone, "court-auction-suspended-phone")
+
+        site.clock.set(JUDICIAL_START + timedelta(days=2))
+        _asked(phone, questions)
+        phone.locator("#resume-form button[type=submit]").click()
+        expect(phone.locator(".flash-done")).to_contain_text("交易已恢复")
+        assert questions[1].startswith("确认恢复交易？")
+        expect(phone.locator("#suspend-form")).to_have_count(1)
+        check_fits_the_phone(phone, "court-auction-resumed-phone")
     finally:
         site.clock.set(before)

@@ -63,3 +63,47 @@ def test_a_seller_drafts_publishes_and_closes_a_listing_on_the_pages(
     result = client.get(page).text
     assert f"/api/v1/documents/auctions/{auction.id}/confirmation.pdf" in result
     assert "1,000,000.00" in result
+
+
+def test_a_court_suspends_and_resumes_its_judicial_sale_on_its_own_page_article_28(
+    client: TestClient, db: Session, clock: FixedClock
+) -> None:
+    """网络司法拍卖规定 第二十八条: the court may suspend its own sale itself; it does so from its trade's page (the
+    centre's pages list the centre's trades only). A land listing's seller has no such form, and its post is refused
+    with nothing written."""
+    from ggzy.auctions.models import AuctionSuspension
+    from ggzy.auctions.rules import Method, TradeKind
+    from tests.auctions.support import make_trade
+
+    judicial = make_trade(db, kind=TradeKind.JUDICIAL, method=Method.AUCTION)
+    page = f"/workspace/auctions/{judicial.auction.id}"
+    browser_login(client, db, judicial.holder_user)  # the court's user
+    token = csrf_from(client, page)
+    shown = client.get(page).text
+    assert 'id="suspend-form"' in shown
+    assert f'action="{page}/suspension"' in shown
+    assert 'data-confirm="确认中止交易？' in shown
+    empty = client.post(f"{page}/suspension", data={"csrf_token": token, "ground": "court_order", "reason": " "})
+    assert (empty.status_code, problem_code(empty)) == (422, "invalid_input")
+    assert db.scalar(select(AuctionSuspension).where(AuctionSuspension.auction_id == judicial.auction.id)) is None
+    form = {"csrf_token": token, "ground": "court_order", "reason": "案外人异议，裁定中止"}
+    suspended = client.post(f"{page}/suspension", data=form, follow_redirects=False)
+    assert (suspended.status_code, outcome_code(suspended)) == (303, "auction_suspended_by_centre")
+    now_shown = client.get(page).text
+    assert 'id="resume-form"' in now_shown
+    assert "案外人异议，裁定中止" in now_shown
+    assert 'id="suspend-form"' not in now_shown
+    resumed = client.post(f"{page}/resumption", data={"csrf_token": token}, follow_redirects=False)
+    assert (resumed.status_code, outcome_code(resumed)) == (303, "auction_resumed")
+    row = db.scalar(select(AuctionSuspension).where(AuctionSuspension.auction_id == judicial.auction.id))
+    assert row is not None
+    assert row.resumed_at is not None
+
+    listing = make_trade(db)  # a land listing: its seller (the agent) is no court
+    browser_login(client, db, listing.setup["owner_user"])
+    other = f"/workspace/auctions/{listing.auction.id}"
+    token = csrf_from(client, other)
+    assert 'id="suspend-form"' not in client.get(other).text
+    refused = client.post(f"{other}/suspension", data=form | {"csrf_token": token})
+    assert (refused.status_code, problem_code(refused)) == (403, "auction_centre_mismatch")
+    assert db.scalar(select(AuctionSuspension).where(AuctionSuspension.auction_id == listing.auction.id)) is None

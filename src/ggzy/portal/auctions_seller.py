@@ -1,6 +1,7 @@
 """The seller's pages of rights trades (decision 0051): its rounds (竞买保证金轮次) and their listings or auctions —
 create a draft, publish it (asked first), the reserve's state and what its holder does, close it (asked first), the
-outcome and the confirmation (成交确认书)."""
+outcome and the confirmation (成交确认书). A court, the seller of its judicial sales, also suspends (中止) and resumes
+them here (网络司法拍卖规定 第二十八条; decision 0052), as the centre's staff do on theirs."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from ggzy.auctions import errors, reserve, rules, state
+from ggzy.auctions import errors, reserve, rules, state, suspension
 from ggzy.auctions import service as auctions
-from ggzy.auctions.rules import Method, TradeKind
+from ggzy.auctions.rules import Method, Phase, SuspensionGround, TradeKind
 from ggzy.core.errors import DomainError, InvalidInput, NotFound
-from ggzy.core.inputs import Ascii, Id, Name
+from ggzy.core.inputs import Ascii, Id, Name, Text
 from ggzy.core.money import yuan_to_fen
 from ggzy.core.permissions import Permission, Principal, require
 from ggzy.core.problems import problem_responses
 from ggzy.core.web import DB, Now
 from ggzy.portal.auction_hall import DEPOSITS_RELEASED
+from ggzy.portal.centre_auctions import RESUMED, SUSPENDED, SUSPENSION_GROUNDS
 from ggzy.portal.csrf import CsrfChecked
 from ggzy.portal.outcomes import N_, outcome
 from ggzy.portal.rendering import PageRoute, render
@@ -32,6 +34,7 @@ from ggzy.tendering.read import tenders_of_lots
 
 router = APIRouter(tags=["portal (HTML pages)"], route_class=PageRoute, default_response_class=HTMLResponse)
 Seller = Annotated[Principal, Depends(require(Permission.AUCTION_MANAGE))]
+Court = Annotated[Principal, Depends(require(Permission.AUCTION_SUSPEND))]
 
 DRAFTED = outcome("auction_drafted", N_("挂牌（拍卖）草稿已保存，请核对后发布公告。"))
 PUBLISHED = outcome("auction_published", N_("公告已发布，竞买人交纳保证金后即可报名取得号牌。"))
@@ -108,11 +111,17 @@ def _auction(db: Session, actor: Principal, auction_id: int, now: datetime) -> d
     if actor.entity_id not in (project.owner_id, project.agent_id):
         raise errors.NotTheSeller(field="auction_id")
     entry = state.entry_of(auction)
+    phase = state.phase_of(auction, now)
+    court = auction.trade_kind == TradeKind.JUDICIAL.value and actor.entity_id == project.owner_id
     return {
         "active": "workspace", "section": "auctions", "auction": auction, "entry": entry,
-        "phase": state.phase_of(auction, now).value, "ends_at": state.bidding_ends_at(auction, now),
+        "phase": phase.value, "ends_at": state.bidding_ends_at(auction, now),
         "sealed_reserve": entry.reserve is rules.ReserveRule.SEALED,
         "lot_code": reserve.reserve_lot_code(auction.id), "project": project,
+        # the court's own judicial sale: it suspends and resumes it itself (网络司法拍卖规定 第二十八条)
+        "court": court, "grounds": SUSPENSION_GROUNDS,
+        "may_suspend": court and phase in rules.SUSPENDABLE and auction.losers_released_at is None,
+        "may_resume": court and phase is Phase.SUSPENDED,
     }  # fmt: skip
 
 
@@ -172,3 +181,41 @@ def release(auction_id: Id, request: Request, actor: Seller, _: CsrfChecked, db:
     except DomainError as error:
         return _refused(request, db, actor, auction_id, now, error)
     return see_other(f"/workspace/auctions/{auction_id}#deposits-release", done=DEPOSITS_RELEASED)
+
+
+SUSPENSION_PROBLEMS = (NotFound, errors.NotTheSeller, errors.NotTheCentre, errors.AuctionPhaseWrong, InvalidInput)
+
+
+@router.post(
+    "/workspace/auctions/{auction_id}/suspension",
+    summary="A court suspends its judicial sale (中止) with its ground and reason, published with the event",
+    responses=problem_responses(*SUSPENSION_PROBLEMS, errors.AuctionSuspended),
+)
+def suspend(
+    auction_id: Id, request: Request, actor: Court, _: CsrfChecked, db: DB, now: Now,
+    ground: Annotated[SuspensionGround, Form()], reason: Annotated[Text, Form(max_length=1000)],
+) -> Response:  # fmt: skip
+    _auction(db, actor, auction_id, now)  # the seller's own trade (another's: not found, or not the seller)
+    try:
+        suspension.suspend_auction(db, actor, auction_id=auction_id, ground=ground, reason=reason, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, auction_id, now, error)
+    return see_other(f"/workspace/auctions/{auction_id}", done=SUSPENDED)
+
+
+@router.post(
+    "/workspace/auctions/{auction_id}/resumption",
+    summary="A court resumes its judicial sale: the time left at the suspension runs again from now",
+    responses=problem_responses(*SUSPENSION_PROBLEMS, errors.NotSuspended),
+)
+def resume(
+    auction_id: Id, request: Request, actor: Court, _: CsrfChecked, db: DB, now: Now,
+    cause_ended_at: Annotated[Ascii, Form(max_length=40)] = "",
+) -> Response:  # fmt: skip
+    _auction(db, actor, auction_id, now)
+    try:
+        cause = form_china_time(cause_ended_at, "cause_ended_at") if cause_ended_at.strip() else None
+        suspension.resume_auction(db, actor, auction_id=auction_id, cause_ended_at=cause, now=now)
+    except DomainError as error:
+        return _refused(request, db, actor, auction_id, now, error)
+    return see_other(f"/workspace/auctions/{auction_id}", done=RESUMED)
