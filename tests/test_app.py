@@ -93,5 +93,6 @@ def test_an_auctions_path_is_matched_by_its_own_route_only_and_first(app: FastAP
         scope = {"type": "http", "method": method, "path": concrete, "root_path": "", "headers": []}
         full = [index for index, route in enumerate(top) if route.matches(scope)[0] == Match.FULL]
         assert len(full) == 1, (method, concrete)
-        matched = top[full[0]]
-        assert not any(type(route) is type(matched) for route in top[: full[0]]), "a router is matched before it"
+        before = [getattr(getattr(route, "endpoint", None), "__module__", "?") for route in top[: full[0]]]
+        # only the app's own few routes (the OpenAPI document, health, the docs and their files) come before it
+        assert set(before) <= {"fastapi.applications", "ggzy.app", "?"}, (method, concrete, before)  # ?: docs files

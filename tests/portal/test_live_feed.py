@@ -306,3 +306,41 @@ def test_a_write_that_fails_ends_that_stream_only(fresh_engine: Engine) -> None:
 
     run_async(scenario())
     assert hub.watchers == 0
+
+
+def test_a_stream_cancelled_with_a_write_unfinished_leaves_no_coroutine_behind(fresh_engine: Engine) -> None:
+    """Security review L1 (2026-12-05): the server cancels a stream (its shutdown) while the rest of a write waits in
+    its queue: the rest is closed, not left to be collected as a coroutine never awaited."""
+    import gc
+    import warnings
+
+    hub = LiveHub(session_factory(fresh_engine), poll=60)
+    writable = asyncio.Event()
+    writable.set()
+
+    async def send(message: dict) -> None:
+        if not writable.is_set():
+            await writable.wait()
+
+    async def receive() -> dict:
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    async def scenario() -> None:
+        stream = _stream(hub, history=[], clock_each=False)
+        running = asyncio.create_task(stream({"type": "http"}, receive, send))
+        while getattr(stream, "_watcher", None) is None or stream._watcher.write is None:  # caught up, waiting
+            await asyncio.sleep(0.01)
+        writable.clear()
+        hub.deliver([HallEvent(2, 2, 7, "auction.bid_placed", TEST_NOW, {}, "auction")])
+        assert stream._watcher.queue.qsize() == 1  # the rest of the write
+        running.cancel()  # before the stream's task ran again
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_async(scenario())
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+    assert hub.watchers == 0

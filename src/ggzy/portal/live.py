@@ -268,6 +268,10 @@ class HallStream(Response):
             watcher.write = None
             gone.cancel()
             hub.unsubscribe(watcher)
+            while not watcher.queue.empty():  # a write left unfinished (the stream cancelled): closed, not leaked
+                left = watcher.queue.get_nowait()
+                if isinstance(left, Coroutine):
+                    left.close()
 
     def _chunk(self, item: HallEvent | Beat) -> bytes | None:
         """What ``item`` sends: the clock for a beat; an event's frame once (None if already sent). The clock is
@@ -289,8 +293,9 @@ class HallStream(Response):
             chunk = self._chunk(item)
             if chunk is None:
                 return
-            rest = self._context.run(_started, self._send(_body(chunk)))
-        except Exception:  # a write that fails ends this stream only (the browser reconnects and catches up)
+            rest = self._context.run(_started, self._send(_body(chunk)), self._context)
+        except (Exception, asyncio.CancelledError):  # a failed write ends this stream only, never the hub's loop
+            # (the browser reconnects and catches up)
             logger.debug("a live stream's write failed; ending it", exc_info=True)
             watcher.write = None
             self.hub.unsubscribe(watcher)
@@ -301,9 +306,9 @@ class HallStream(Response):
             watcher.queue.put_nowait(rest)
 
 
-def _started(write: Awaitable[None]) -> Awaitable[None] | None:
+def _started(write: Awaitable[None], context: contextvars.Context) -> Awaitable[None] | None:
     """Run ``write`` (an ASGI send: a coroutine) up to its first wait: None if it ended without one (a socket that
-    takes the bytes: the usual case), else an awaitable of the rest."""
+    takes the bytes: the usual case), else an awaitable of the rest, which goes on in the same ``context``."""
     if not isinstance(write, Coroutine):  # another kind of awaitable: awaited whole, by the stream's task
         return write
     coroutine = write
@@ -311,10 +316,10 @@ def _started(write: Awaitable[None]) -> Awaitable[None] | None:
         waiting = coroutine.send(None)
     except StopIteration:
         return None
-    return _rest(coroutine, waiting)
+    return _rest(coroutine, waiting, context)
 
 
-async def _rest(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+async def _rest(coroutine: Coroutine[Any, Any, None], waiting: Any, context: contextvars.Context) -> None:
     """Go on with a coroutine stopped at ``waiting`` (what it yielded: an asyncio future, or None for a bare yield),
     as a task would: wait for it, then resume the coroutine — with the error, if waiting failed. (A future yielded
     to a task says so by ``_asyncio_future_blocking``, which the task clears before it waits: so here.)"""
@@ -329,7 +334,9 @@ async def _rest(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
         except BaseException as failure:  # (cancelled too: the coroutine gets to clean up)
             error = failure
         try:
-            waiting = coroutine.send(None) if error is None else coroutine.throw(error)
+            # in the context the write began in (nothing else enters it meanwhile: the hub writes to this stream
+            # again only once the stream's task has finished this)
+            waiting = context.run(coroutine.send, None) if error is None else context.run(coroutine.throw, error)
         except StopIteration:
             return
 
