@@ -56,10 +56,27 @@ def pytest_configure(config: pytest.Config) -> None:
     PASSWORDS.__init__(**CHEAP_PASSWORD_PARAMETERS)  # type: ignore[misc]
 
 
+# Run first, in this order: the tests that take tens of seconds to minutes each (the contract fuzz ~2 min, the browser
+# tests' journey ~50 s, servers and banks in processes of their own). pytest-xdist hands the first quarter of the tests
+# out to its workers in turn, then the rest to whichever is free: begun last, a 2-minute test would leave the other
+# worker idle at the end of the run. The order within each group is kept (the browser tests share one site).
+RUN_FIRST = (
+    "tests/test_contract_fuzz.py",
+    "tests/browser/",
+    "tests/test_serve.py",
+    "tests/finance/test_worker_crash.py",
+)
+
+
+def _run_first_rank(item: pytest.Item) -> int:
+    return next((rank for rank, prefix in enumerate(RUN_FIRST) if item.nodeid.startswith(prefix)), len(RUN_FIRST))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+    items.sort(key=_run_first_rank)  # stable: every worker collects the same order, as xdist requires
 
 
 def pytest_report_header(config: pytest.Config) -> str:
