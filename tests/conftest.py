@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -31,7 +35,7 @@ LEDGER_KEYS = LedgerKeys.generate("ggzy.test/ledger")
 settings.register_profile("ggzy", deadline=None)
 settings.load_profile("ggzy")
 
-DB_FIXTURES = {"engine", "connection", "db", "app", "client", "fresh_engine"}
+DB_FIXTURES = {"engine", "connection", "db", "app", "client", "fresh_engine", "demo_copy"}
 # A Tuesday afternoon in Beijing: 2026-11-24 14:00 CST.
 TEST_NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
@@ -52,10 +56,27 @@ def pytest_configure(config: pytest.Config) -> None:
     PASSWORDS.__init__(**CHEAP_PASSWORD_PARAMETERS)  # type: ignore[misc]
 
 
+# Run first, in this order: the tests that take tens of seconds to minutes each (the contract fuzz ~2 min, the browser
+# tests' journey ~50 s, servers and banks in processes of their own). pytest-xdist hands the first quarter of the tests
+# out to its workers in turn, then the rest to whichever is free: begun last, a 2-minute test would leave the other
+# worker idle at the end of the run. The order within each group is kept (the browser tests share one site).
+RUN_FIRST = (
+    "tests/test_contract_fuzz.py",
+    "tests/browser/",
+    "tests/test_serve.py",
+    "tests/finance/test_worker_crash.py",
+)
+
+
+def _run_first_rank(item: pytest.Item) -> int:
+    return next((rank for rank, prefix in enumerate(RUN_FIRST) if item.nodeid.startswith(prefix)), len(RUN_FIRST))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+    items.sort(key=_run_first_rank)  # stable: every worker collects the same order, as xdist requires
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -308,3 +329,90 @@ def demo_parts(directory: Path) -> dict[str, object]:
     from ggzy.storage import LocalBlobStore
 
     return {"store": LocalBlobStore(directory / "blobs"), "ledger_keys": LEDGER_KEYS}
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A copy of the demo data, loaded at ``TEST_NOW`` with ``LEDGER_KEYS``: its database, and beside it the
+    directory a platform serving it would have: ``var/`` (its data directory, holding the ledger's checkpoint keys as
+    ``make run`` keeps them; their origin is ``LEDGER_KEYS.origin``), ``demo/`` (what a person trying it reads:
+    ``demo.json``, passwords, certificates and their keys) and ``blobs/`` (its blob store)."""
+
+    engine: Engine
+    directory: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.directory / "var"
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return dict(json.loads((self.directory / "demo" / "demo.json").read_text()))
+
+
+def _load_demo_into(engine: Engine, directory: Path) -> None:
+    from ggzy.demo import load_demo
+
+    load_demo(engine, directory=directory / "demo", clock=FixedClock(TEST_NOW), **demo_parts(directory))  # type: ignore[arg-type]
+    data_dir = directory / "var"
+    data_dir.mkdir()
+    # LedgerKeys.load_or_create's two files, as a platform keeps its keys in its data directory
+    for name, pem in (
+        ("ledger-ed25519.pem", LEDGER_KEYS._ed25519_pem()),
+        ("ledger-sm2.pem", LEDGER_KEYS.sm2_key.to_pem()),
+    ):
+        (data_dir / name).touch(mode=0o600)
+        (data_dir / name).write_text(pem)
+
+
+@pytest.fixture(scope="session")
+def _demo_sqlite_template(_migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo loaded once per test process into a SQLite database (``ggzy.db``) beside its files: ``demo_copy``
+    copies them (~50 ms) instead of loading the demo again (~2 s a test, more on PostgreSQL and on a loaded machine).
+    Loading it stays under test in tests/test_cli.py, tests/test_demo_*.py and tests/test_serve.py."""
+    directory = tmp_path_factory.mktemp("demo-template")
+    with sqlite_copy_of_template(_migrated_sqlite_template, directory / "ggzy.db") as made:
+        _load_demo_into(made, directory)
+    return directory  # the engine is disposed: the WAL is checkpointed into the file
+
+
+@pytest.fixture(scope="session")
+def _demo_pg_template(
+    _migrated_pg_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """On PostgreSQL, the demo loaded once per test process into a database (``demo_copy`` creates its databases from
+    it), and its files."""
+    directory = tmp_path_factory.mktemp("demo-template")
+    with pg_copy_of_template(os.environ["GGZY_TEST_DATABASE_URL"], _migrated_pg_template, "demo_template") as made:
+        _load_demo_into(made, directory)
+        made.dispose()  # a template database is copied only while nobody is connected to it
+        assert made.url.database is not None
+        yield made.url.database, directory
+
+
+@pytest.fixture
+def demo_copy(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Demo]:
+    """The demo data, loaded once per test process and copied for this test (its database, and its files under
+    ``tmp_path``), on the test database's kind: the test may change and commit anything."""
+    url = engine.url.render_as_string(hide_password=False)
+    if is_sqlite(url):
+        with sqlite_copy_of_demo(request.getfixturevalue("_demo_sqlite_template"), tmp_path) as demo:
+            yield demo
+        return
+    database, template = request.getfixturevalue("_demo_pg_template")
+    _copy_demo_files(template, tmp_path)
+    with pg_copy_of_template(url, database, "demo") as copied:
+        yield Demo(copied, tmp_path)
+
+
+@contextlib.contextmanager
+def sqlite_copy_of_demo(template: Path, directory: Path) -> Iterator[Demo]:
+    """A copy of the SQLite demo ``template`` (``_demo_sqlite_template``) in ``directory``."""
+    _copy_demo_files(template, directory)
+    with sqlite_copy_of_template(template / "ggzy.db", directory / "ggzy.db") as copied:
+        yield Demo(copied, directory)
+
+
+def _copy_demo_files(template: Path, directory: Path) -> None:
+    for name in ("var", "demo", "blobs"):
+        shutil.copytree(template / name, directory / name)  # modes kept: the keys stay 0600

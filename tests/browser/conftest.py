@@ -8,7 +8,6 @@ kept under ``test-artifacts/screenshots`` (git-ignored).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -28,15 +27,13 @@ from ggzy.assistant import Assistant, AssistantHome, KeySource
 from ggzy.assistant.pairing import ANSWER_LABEL, PROOF_LABEL, mac
 from ggzy.config import Settings
 from ggzy.core.clock import FixedClock
-from ggzy.core.db import make_engine, unit_of_work
-from ggzy.core.migrate import upgrade
-from ggzy.demo import load_demo
+from ggzy.core.db import unit_of_work
 from ggzy.entities import login
 from ggzy.entities.models import User
 from ggzy.storage import LocalBlobStore
 from ggzy.wiring import session_factory
 from tests.browser.live_opening import serve
-from tests.conftest import LEDGER_KEYS, TEST_NOW
+from tests.conftest import LEDGER_KEYS, TEST_NOW, sqlite_copy_of_demo
 
 CHROMIUM = os.environ.get("GGZY_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -54,25 +51,20 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, _demo_sqlite_template: Path) -> Iterator[Site]:
     directory = tmp_path_factory.mktemp("browser-site")
-    engine = make_engine(f"sqlite:///{directory / 'ggzy.db'}")
-    upgrade(engine)
     clock = FixedClock(TEST_NOW)
-    store = LocalBlobStore(directory / "blobs")
-    load_demo(engine, directory=directory / "demo", store=store, ledger_keys=LEDGER_KEYS, clock=clock)
-    demo = json.loads((directory / "demo" / "demo.json").read_text())
-    app = create_app(
-        Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'ggzy.db'}", ledger_background=False),
-        engine=engine,
-        clock=clock,
-        secret_key=b"browser-test-secret-key-32bytes!",
-        ledger_keys=LEDGER_KEYS,
-        blob_store=store,
-    )
-    with serve(app) as url:
-        yield Site(url=url, clock=clock, factory=session_factory(engine), demo=demo, app=app)
-    engine.dispose()
+    with sqlite_copy_of_demo(_demo_sqlite_template, directory) as demo:
+        app = create_app(
+            Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'ggzy.db'}", ledger_background=False),
+            engine=demo.engine,
+            clock=clock,
+            secret_key=b"browser-test-secret-key-32bytes!",
+            ledger_keys=LEDGER_KEYS,
+            blob_store=LocalBlobStore(directory / "blobs"),
+        )
+        with serve(app) as url:
+            yield Site(url=url, clock=clock, factory=session_factory(demo.engine), demo=demo.report, app=app)
 
 
 def _missing_browser() -> str | None:

@@ -32,7 +32,6 @@ from ggzy.config import Settings, get_settings
 from ggzy.core.clock import FixedClock
 from ggzy.core.db import unit_of_work
 from ggzy.core.events import Event, canonical_json
-from ggzy.demo import load_demo
 from ggzy.ledger.keys import LedgerKeys
 from ggzy.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerHead, LedgerNode
 from ggzy.ledger.note import Checkpoint, open_note, parse_checkpoint, parse_verifier_key, sign_note
@@ -40,9 +39,8 @@ from ggzy.ledger.sequencer import HEAD_ID, integrate
 from ggzy.ledger.service import catch_up, publish_checkpoint
 from ggzy.ledger.witness_server import WitnessStore, create_witness_app, format_add_checkpoint
 from ggzy.ledger.witnessing import WitnessClient, WitnessRefused, send_checkpoint, send_to_witnesses
-from ggzy.storage import LocalBlobStore
 from ggzy.wiring import session_factory
-from tests.conftest import TEST_NOW
+from tests.conftest import LEDGER_KEYS, TEST_NOW, Demo
 from tests.ledger.test_verify import _drop_append_only_trigger
 from tests.ledger.test_witness_server import _free_port
 
@@ -95,21 +93,19 @@ def _database_url(engine: Engine) -> str:
 
 
 @pytest.fixture
-def platform(fresh_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    data_dir = tmp_path / "var"
+def platform(demo_copy: Demo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
+    data_dir = demo_copy.data_dir
     monkeypatch.setenv("GGZY_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("GGZY_DATABASE_URL", _database_url(fresh_engine))
+    monkeypatch.setenv("GGZY_DATABASE_URL", _database_url(demo_copy.engine))
+    monkeypatch.setenv("GGZY_LEDGER_ORIGIN", LEDGER_KEYS.origin)  # the name the demo's checkpoints were signed under
     monkeypatch.delenv("GGZY_LEDGER_KEY_FILE", raising=False)
     monkeypatch.delenv("GGZY_LEDGER_WITNESS_URLS", raising=False)
     get_settings.cache_clear()
-    keys = LedgerKeys.load_or_create(data_dir, get_settings().ledger_origin)
-    clock = FixedClock(TEST_NOW)
-    load_demo(fresh_engine, directory=tmp_path / "demo", clock=clock, store=LocalBlobStore(tmp_path / "blobs"),
-              ledger_keys=keys)  # fmt: skip
-    clock.advance(timedelta(seconds=5))
-    factory = session_factory(fresh_engine)
+    keys = LedgerKeys.load_or_create(data_dir, get_settings().ledger_origin)  # the keys the demo was loaded with
+    clock = FixedClock(TEST_NOW + timedelta(seconds=5))
+    factory = session_factory(demo_copy.engine)
     catch_up(factory, keys, clock)
-    yield Platform(fresh_engine, factory, data_dir, keys, clock)
+    yield Platform(demo_copy.engine, factory, data_dir, keys, clock)
     get_settings.cache_clear()
 
 

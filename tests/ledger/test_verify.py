@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from ggzy.core.clock import FixedClock
 from ggzy.core.events import Event
-from ggzy.demo import load_demo
 from ggzy.ledger.merkle import root_at
 from ggzy.ledger.models import LedgerCheckpoint, LedgerEntry
 from ggzy.ledger.note import Checkpoint, sign_note
@@ -26,14 +25,13 @@ from ggzy.ledger.sequencer import SqlNodeReader
 from ggzy.ledger.service import catch_up
 from ggzy.ledger.verify import LedgerDamaged, export_evidence, verify_evidence, verify_ledger
 from ggzy.wiring import session_factory
-from tests.conftest import LEDGER_KEYS, TEST_NOW, demo_parts
+from tests.conftest import LEDGER_KEYS, TEST_NOW, Demo
 
 
-def _demo(engine: Engine, directory: Path) -> None:
-    clock = FixedClock(TEST_NOW)
-    load_demo(engine, directory=directory, clock=clock, **demo_parts(directory))
-    clock.advance(timedelta(seconds=5))
-    catch_up(session_factory(engine), LEDGER_KEYS, clock)
+def _demo(demo: Demo) -> Engine:
+    """The demo's database, its ledger caught up 5 s after the story."""
+    catch_up(session_factory(demo.engine), LEDGER_KEYS, FixedClock(TEST_NOW + timedelta(seconds=5)))
+    return demo.engine
 
 
 def _drop_append_only_trigger(db: Session) -> None:
@@ -89,9 +87,9 @@ TAMPERING: dict[str, tuple[Callable[[Session], int], str]] = {
 }
 
 
-def test_verify_passes_on_the_demo_database(fresh_engine: Engine, tmp_path: Path) -> None:
-    _demo(fresh_engine, tmp_path)
-    with Session(fresh_engine) as db:
+def test_verify_passes_on_the_demo_database(demo_copy: Demo) -> None:
+    engine = _demo(demo_copy)
+    with Session(engine) as db:
         report = verify_ledger(db, LEDGER_KEYS.verifiers)
         events = db.scalar(select(text("count(*)")).select_from(Event))
     assert report.entries == events > 10
@@ -100,21 +98,21 @@ def test_verify_passes_on_the_demo_database(fresh_engine: Engine, tmp_path: Path
 
 
 @pytest.mark.parametrize("case", list(TAMPERING), ids=list(TAMPERING))
-def test_verify_names_the_tampering(fresh_engine: Engine, tmp_path: Path, case: str) -> None:
-    _demo(fresh_engine, tmp_path)
+def test_verify_names_the_tampering(demo_copy: Demo, case: str) -> None:
+    engine = _demo(demo_copy)
     tamper, expected = TAMPERING[case]
-    with Session(fresh_engine) as db:
+    with Session(engine) as db:
         subject = tamper(db)
         db.commit()
-    with Session(fresh_engine) as db, pytest.raises(LedgerDamaged) as damage:
+    with Session(engine) as db, pytest.raises(LedgerDamaged) as damage:
         verify_ledger(db, LEDGER_KEYS.verifiers)
     assert expected.format(subject) in str(damage.value)
 
 
-def test_evidence_package_verifies_offline_and_refuses_a_changed_entry(fresh_engine: Engine, tmp_path: Path) -> None:
-    _demo(fresh_engine, tmp_path)
-    project_code = json.loads((tmp_path / "demo.json").read_text())["project_code"]
-    with Session(fresh_engine) as db:
+def test_evidence_package_verifies_offline_and_refuses_a_changed_entry(demo_copy: Demo) -> None:
+    engine = _demo(demo_copy)
+    project_code = demo_copy.report["project_code"]
+    with Session(engine) as db:
         from ggzy.projects.models import Project
 
         project_id = db.scalar(select(Project.id).where(Project.code == project_code))

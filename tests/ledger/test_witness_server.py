@@ -12,15 +12,14 @@ import urllib.request
 from pathlib import Path
 
 import uvicorn
-from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from ggzy.app import create_app
 from ggzy.cli import app as cli
 from ggzy.config import Settings
-from ggzy.demo import DEMO_PASSWORD, load_demo
+from ggzy.demo import DEMO_PASSWORD
 from ggzy.ledger.note import open_note, parse_verifier_key
-from tests.conftest import LEDGER_KEYS, demo_parts
+from tests.conftest import LEDGER_KEYS, Demo
 from tests.ledger import independent
 
 
@@ -66,10 +65,9 @@ def _await_quiet_checkpoint(base: str) -> None:
             sizes.append("")
 
 
-def test_witness_cosigns_a_running_server(fresh_engine: Engine, tmp_path: Path) -> None:
-    load_demo(fresh_engine, directory=tmp_path / "demo", **demo_parts(tmp_path))
+def test_witness_cosigns_a_running_server(demo_copy: Demo, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, ledger_background=True, ledger_checkpoint_seconds=0.2)
-    application = create_app(settings, engine=fresh_engine, ledger_keys=LEDGER_KEYS)
+    application = create_app(settings, engine=demo_copy.engine, ledger_keys=LEDGER_KEYS)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
